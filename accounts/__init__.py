@@ -1,0 +1,1 @@
+"""Client accounts: the CRM side of crmpm (not user logins)."""

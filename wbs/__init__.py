@@ -1,0 +1,1 @@
+"""Work breakdown structures, activities and the CPM scheduler."""
