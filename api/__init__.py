@@ -1,0 +1,42 @@
+"""The HTTP API: flask-smorest blueprints and marshmallow schemas, nothing else.
+
+Handlers parse, call one service function and serialize; the transaction is
+committed by the app's edge, errors are mapped once by the app.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_smorest import Api
+
+from api import audit, budgets, eps, grants, projects, users
+from crmpm.auth import user_from_authorization
+from crmpm.database import db
+from crmpm.errors import Unauthenticated
+
+BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp)
+API_PREFIX = "/api/v1/"
+
+
+def init_app(app: Flask) -> None:
+    """Attach the API and its OpenAPI spec (``/api/openapi.json``, docs at ``/api/docs``)."""
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "security": [{"bearerAuth": []}],
+        "info": {"description": "crmpm: integrated CRM and enterprise project portfolio management."},
+    })
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in BLUEPRINTS:
+        # Registering replaces a blueprint's own prefix, so the API prefix is put before it here.
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX.rstrip("/") + (blueprint.url_prefix or ""))
+    app.extensions["crmpm.api"] = api
+
+    @app.before_request
+    def _authenticate():
+        if not request.path.startswith(API_PREFIX):
+            return None
+        user = user_from_authorization(db.session, request.headers.get("Authorization"))
+        if user is None:
+            raise Unauthenticated("a valid API token is needed: Authorization: Bearer <token>")
+        g.user = user
+        return None

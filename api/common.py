@@ -1,0 +1,105 @@
+"""Shared pieces of the API: the caller, pagination, and field types with their limits."""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+from flask import current_app, g
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import func, select
+
+from crmpm.database import db
+
+MONEY_LIMIT = Decimal("1e15")
+CODE_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+
+
+def current_user():
+    """The authenticated user of this request."""
+    return g.user
+
+
+def session():
+    """The request's database session."""
+    return db.session
+
+
+class Money(fields.Decimal):
+    """An amount in the base currency: a JSON string or number with at most two decimals."""
+
+    def __init__(self, *, allow_negative: bool = False, **kwargs):
+        super().__init__(places=None, as_string=True, allow_nan=False, **kwargs)
+        self.allow_negative = allow_negative
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid amount.")
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if not amount.is_finite():
+            raise ValidationError("Not a valid amount.")
+        if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+            raise ValidationError("At most two decimal places.")
+        if abs(amount) >= MONEY_LIMIT:
+            raise ValidationError(f"Must be less than {MONEY_LIMIT:,.0f} in absolute value.")
+        if amount < 0 and not self.allow_negative:
+            raise ValidationError("Must not be negative.")
+        return amount.quantize(Decimal("0.01"))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return f"{Decimal(value).quantize(Decimal('0.01'))}"
+
+
+def Code(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a field class
+    """A short identifier: 1 to 40 printable characters, trimmed."""
+    return Trimmed(validate=[validate.Length(min=1, max=40), validate.Regexp(CODE_RE, error="Control characters are not allowed.")], **kwargs)
+
+
+def Name(max_length: int = 200, **kwargs) -> fields.String:  # noqa: N802
+    """A display name: 1 to ``max_length`` characters, trimmed."""
+    return Trimmed(validate=[validate.Length(min=1, max=max_length), validate.Regexp(CODE_RE, error="Control characters are not allowed.")], **kwargs)
+
+
+class Trimmed(fields.String):
+    """A string with surrounding white space removed before validation."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class PageArgs(Schema):
+    """Which page of a list to return."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """A schema for one page of ``item_schema`` items: ``items`` plus pagination info."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "page": fields.Integer(),
+        "per_page": fields.Integer(),
+        "total": fields.Integer(),
+        "pages": fields.Integer(),
+    })
+
+
+def paginate(query, args: dict, *, scalars: bool = True) -> dict:
+    """Run one page of ``query`` and count the whole."""
+    page, per_page = args.get("page", 1), args.get("per_page", 50)
+    db_session = session()
+    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page_query = query.limit(per_page).offset((page - 1) * per_page)
+    items = db_session.scalars(page_query).all() if scalars else db_session.execute(page_query).all()
+    return {"items": items, "page": page, "per_page": per_page, "total": total,
+            "pages": math.ceil(total / per_page) if total else 0}
+
+
+def base_currency() -> str:
+    """The installation's currency."""
+    return current_app.config["BASE_CURRENCY"]

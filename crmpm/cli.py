@@ -1,0 +1,176 @@
+"""The ``crmpm`` command: database, demo data, serving, users and tokens.
+
+Each command is one transaction: committed when it succeeds, rolled back when
+it fails. Domains above the core add their commands through the
+``crmpm.commands`` entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.metadata import entry_points
+
+import click
+from flask import Flask
+
+from crmpm.app import create_app
+from crmpm.database import db
+from crmpm.errors import CrmpmError
+
+
+class CrmpmGroup(click.Group):
+    """The root group: turns crmpm's own errors into a one-line message and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CrmpmError as exc:
+            details = "; ".join(f"{field}: {', '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+                                for field, msgs in exc.errors.items())
+            click.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=CrmpmGroup)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """crmpm: integrated CRM and enterprise project portfolio management."""
+    ctx.ensure_object(dict)
+
+
+def get_app() -> Flask:
+    """The app for the current command (created once per process)."""
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "app" not in root.obj:
+        root.obj["app"] = create_app()
+    return root.obj["app"]
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    from crmpm import migrate
+
+    app = get_app()
+    _ensure_sqlite_folder(app.config["DATABASE_URL"])
+    migrate.upgrade(url=app.config["DATABASE_URL"], revision=revision)
+    click.echo(f"database at revision {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from crmpm import migrate
+
+    migrate.downgrade(url=get_app().config["DATABASE_URL"], revision=revision)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        folder = os.path.dirname(url.removeprefix("sqlite:///"))
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+
+
+@main.command("demo")
+def demo() -> None:
+    """Load the demo data once (does nothing if it is there already)."""
+    from crmpm import demo as demo_data
+
+    app = get_app()
+    with app.app_context(), db.transaction() as session:
+        created = demo_data.load(session)
+    if created:
+        click.echo("demo data loaded")
+    else:
+        click.echo("demo data already present")
+    for email, password, role in demo_data.LOGINS:
+        click.echo(f"  {role:<16} {email}  password: {password}")
+
+
+@main.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: 1 on SQLite, 2×cores+1 else).")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Serve crmpm with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    app = get_app()
+    sqlite = app.config["DATABASE_URL"].startswith("sqlite")
+    if workers is None:
+        workers = 1 if sqlite else 2 * (os.cpu_count() or 1) + 1
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            # SQLite allows one writer at a time: threads in one process instead of several processes.
+            self.cfg.set("threads", 4 if sqlite else 1)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return app
+
+    click.echo(f"crmpm serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    Server().run()
+
+
+@main.group("users")
+def users_group() -> None:
+    """User logins."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--password", required=True)
+@click.option("--name", default=None, help="Display name (default: the part of EMAIL before @).")
+@click.option("--admin", is_flag=True, default=False)
+def users_create(email: str, password: str, name: str | None, admin: bool) -> None:
+    """Create a user."""
+    from crmpm.users import services as users
+
+    app = get_app()
+    with app.app_context(), db.transaction() as session:
+        user = users.create(session, actor=None, email=email, name=name or email.split("@")[0], password=password,
+                            is_admin=admin)
+        click.echo(f"created user {user.id} {user.email}{' (admin)' if admin else ''}")
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """API tokens."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="cli")
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it (only the token)."""
+    from crmpm.errors import NotFound
+    from crmpm.users import services as users
+
+    app = get_app()
+    with app.app_context(), db.transaction() as session:
+        user = users.get_by_email(session, email=email)
+        if user is None:
+            raise NotFound(f"no user with email {email}")
+        _record, secret = users.create_token(session, actor=None, user=user, name=name)
+    click.echo(secret)
+
+
+def run() -> None:
+    """The console script: the core commands plus those the installed domains register."""
+    for entry in entry_points(group="crmpm.commands"):
+        main.add_command(entry.load(), entry.name)
+    main()

@@ -1,0 +1,214 @@
+"""The database: declarative base, column types that keep money and time exact, and the session.
+
+Domain services receive a ``Session`` explicitly and only ``flush()``; the edge
+(one HTTP request, one CLI command) commits once on success and rolls back on
+any error, so a failed request leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MONEY_SCALE = 2
+_CENTS = Decimal(10) ** -MONEY_SCALE
+
+
+class Money(TypeDecorator):
+    """An exact amount of money with two decimal places.
+
+    PostgreSQL stores ``NUMERIC(18, 2)``. SQLite has no exact decimal type (its
+    NUMERIC is a float), so there the amount is stored as integer minor units;
+    SUM() over integers stays exact and the result processor turns it back.
+    """
+
+    impl = Numeric(18, MONEY_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, MONEY_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = Decimal(value).quantize(_CENTS)
+        if dialect.name == "sqlite":
+            return int(value.scaleb(MONEY_SCALE))
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-MONEY_SCALE).quantize(_CENTS)
+        return Decimal(value).quantize(_CENTS)
+
+    @property
+    def python_type(self):
+        return Decimal
+
+
+class UTCDateTime(TypeDecorator):
+    """A point in time, always zone-aware; stored as UTC on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a zone-aware column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    @property
+    def python_type(self):
+        return datetime
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every crmpm table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {Decimal: Money(), datetime: UTCDateTime()}
+
+
+def utcnow() -> datetime:
+    """The current time, zone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, a busy timeout and write-locking transactions."""
+    if url.startswith("sqlite"):
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("timeout", 30)
+        # SQLAlchemy emits BEGIN itself (below), instead of pysqlite's lazy, deferred one.
+        connect_args["isolation_level"] = None
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):
+            # SQLite has no row locks: an IMMEDIATE transaction takes the write lock up front, so
+            # read-check-write sequences (budget invariants) cannot interleave between processes.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Hands out sessions for the current app; bound to each app by ``init_app``.
+
+    Created unbound at import time and bound by the app factory, so nothing
+    connects anywhere until an app exists, and several apps (tests) can coexist.
+    A request gets one session, closed when the app context ends; committing is
+    the edge's job (see ``crmpm.app``).
+    """
+
+    extension_key = "crmpm.database"
+
+    def init_app(self, app) -> None:
+        """Create the engine (or take ``DATABASE_BIND``, a test's connection) and the session factory."""
+        bind = app.config.get("DATABASE_BIND")
+        options = {"expire_on_commit": False}
+        if bind is None:
+            engine = make_engine(app.config["DATABASE_URL"])
+            bind = engine
+        else:
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            if not isinstance(bind, Engine):
+                # Tests run each case inside an outer transaction; the app's commits become savepoints.
+                options["join_transaction_mode"] = "create_savepoint"
+        app.extensions[self.extension_key] = _DatabaseState(engine=engine, factory=sessionmaker(bind=bind, **options))
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def _state():
+        from flask import current_app
+
+        return current_app.extensions[Database.extension_key]
+
+    @property
+    def engine(self) -> Engine:
+        """The engine of the current app."""
+        return self._state().engine
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context, opened on first use."""
+        from flask import g
+
+        if "crmpm_session" not in g:
+            g.crmpm_session = self._state().factory()
+        return g.crmpm_session
+
+    def new_session(self) -> Session:
+        """A fresh session of the current app, not tied to the app context."""
+        return self._state().factory()
+
+    @staticmethod
+    def _close_session(_exc=None) -> None:
+        from flask import g
+
+        session = g.pop("crmpm_session", None)
+        if session is not None:
+            # Whatever was not committed by the edge is rolled back here.
+            session.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work (a CLI command): commit on success, roll back on any error."""
+        session = self.new_session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+class _DatabaseState:
+    def __init__(self, *, engine: Engine, factory: sessionmaker) -> None:
+        self.engine = engine
+        self.factory = factory
+
+
+db = Database()

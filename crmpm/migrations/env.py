@@ -1,0 +1,57 @@
+"""Alembic environment: the metadata of every installed crmpm domain."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from alembic import context
+from sqlalchemy import pool
+
+import crmpm.audit.models  # noqa: F401 - registers the tables
+import crmpm.users.models  # noqa: F401
+from crmpm.database import Base, make_engine
+
+# Domains above the core register their models under this entry point, so the core never imports them.
+for entry in entry_points(group="crmpm.models"):
+    entry.load()
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _configure(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        user_module_prefix="crmpm.database.",
+        compare_type=True,
+    )
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+                      literal_binds=True, user_module_prefix="crmpm.database.")
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,229 @@
+"""Creating users and teams, checking passwords, issuing and resolving API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.users.models import ApiToken, Team, User, team_members
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "crmpm_"
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively, so they are stored lower-cased."""
+    return email.strip().lower()
+
+
+def get(session: Session, *, user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return session.get(User, user_id)
+
+
+def get_or_raise(session: Session, *, user_id: int, field: str | None = None) -> User:
+    """The user with this id, or NotFound (naming the input ``field`` when given)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found", errors={field: ["not found"]} if field else None)
+    return user
+
+
+def get_by_email(session: Session, *, email: str) -> User | None:
+    """The user with this email, or None."""
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def list_(session: Session):
+    """A select of all users, ordered by name (paginated by the caller)."""
+    return select(User).order_by(User.name, User.id)
+
+
+def create(session: Session, *, actor: User | None, email: str, name: str, password: str | None,
+           is_admin: bool = False, locale: str = "en") -> User:
+    """A new active user; the email must be unused."""
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("only administrators create users")
+    email = normalize_email(email)
+    if get_by_email(session, email=email) is not None:
+        raise Conflict(f"a user with email {email} already exists", errors={"email": ["already in use"]})
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid("password too short", errors={"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+    user = User(email=email, name=name.strip(), is_admin=is_admin, is_active=True, locale=locale,
+                password_hash=hash_password(password) if password else None)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=user, after=user.audit_state())
+    return user
+
+
+def update(session: Session, *, actor: User, user: User, **changes) -> User:
+    """Change a user's name, admin or active flag, locale or password (admins, or users for themselves)."""
+    if not actor.is_admin and actor.id != user.id:
+        raise Forbidden("only administrators change other users")
+    if not actor.is_admin and ({"is_admin", "is_active"} & changes.keys()):
+        raise Forbidden("only administrators change admin or active flags")
+    before = user.audit_state()
+    password = changes.pop("password", None)
+    if password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise Invalid("password too short", errors={"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+        user.password_hash = hash_password(password)
+    for key, value in changes.items():
+        setattr(user, key, value.strip() if isinstance(value, str) else value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=user, before=before, after=user.audit_state())
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """The active user whose email and password match, else None."""
+    user = get_by_email(session, email=email)
+    if user is None or not user.is_active or not user.password_hash:
+        # Spend the same time as a real check, so timing does not reveal which emails exist.
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+_DUMMY_HASH = _hasher.hash("crmpm-timing-equaliser")
+
+
+def _digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, *, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for ``user``; returns the record and the token, which is never stored."""
+    if actor is not None and not actor.is_admin and actor.id != user.id:
+        raise Forbidden("only administrators create tokens for other users")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret), prefix=secret[:12])
+    session.add(token)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=token, after=token.audit_state())
+    return token, secret
+
+
+def list_tokens(session: Session, *, user: User):
+    """A select of the tokens of ``user``."""
+    return select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+
+
+def revoke_token(session: Session, *, actor: User, token_id: int) -> ApiToken:
+    """Revoke a token; its owner or an admin may."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (not actor.is_admin and token.user_id != actor.id):
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        before = token.audit_state()
+        token.revoked_at = utcnow()
+        session.flush()
+        audit.record(session, actor=actor, action="revoke", entity=token, before=before, after=token.audit_state())
+    return token
+
+
+def user_for_token(session: Session, *, token: str) -> User | None:
+    """The active user a valid, unrevoked token belongs to, else None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if record is None or record.revoked_at is not None or not record.user.is_active:
+        return None
+    return record.user
+
+
+# Teams
+
+
+def get_team_or_raise(session: Session, *, team_id: int, field: str | None = None) -> Team:
+    """The team with this id, or NotFound (naming the input ``field`` when given)."""
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} not found", errors={field: ["not found"]} if field else None)
+    return team
+
+
+def list_teams(session: Session):
+    """A select of all teams by name."""
+    return select(Team).order_by(Team.name, Team.id)
+
+
+def create_team(session: Session, *, actor: User | None, name: str, member_ids: list[int] = ()) -> Team:
+    """A new team with the given members (admins only)."""
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("only administrators create teams")
+    name = name.strip()
+    if session.scalar(select(func.count()).select_from(Team).where(Team.name == name)):
+        raise Conflict(f"a team named {name!r} already exists", errors={"name": ["already in use"]})
+    team = Team(name=name)
+    team.members = _users(session, member_ids)
+    session.add(team)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=team, after=team.audit_state())
+    return team
+
+
+def update_team(session: Session, *, actor: User, team: Team, name: str | None = None,
+                member_ids: list[int] | None = None) -> Team:
+    """Rename a team or replace its members (admins only)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators change teams")
+    before = team.audit_state()
+    if name is not None and name.strip() != team.name:
+        name = name.strip()
+        if session.scalar(select(func.count()).select_from(Team).where(Team.name == name)):
+            raise Conflict(f"a team named {name!r} already exists", errors={"name": ["already in use"]})
+        team.name = name
+    if member_ids is not None:
+        team.members = _users(session, member_ids)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=team, before=before, after=team.audit_state())
+    return team
+
+
+def delete_team(session: Session, *, actor: User, team: Team) -> None:
+    """Delete a team; its grants go with it (admins only)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators delete teams")
+    audit.record(session, actor=actor, action="delete", entity=team, before=team.audit_state())
+    session.delete(team)
+    session.flush()
+
+
+def _users(session: Session, ids) -> list[User]:
+    ids = list(dict.fromkeys(ids))
+    users = session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
+    missing = sorted(set(ids) - {user.id for user in users})
+    if missing:
+        raise Invalid(f"unknown users {missing}", errors={"member_ids": [f"unknown user ids: {missing}"]})
+    return list(users)
+
+
+def team_ids_of(session: Session, *, user: User) -> list[int]:
+    """The ids of the teams ``user`` belongs to."""
+    return list(session.scalars(select(team_members.c.team_id).where(team_members.c.user_id == user.id)))

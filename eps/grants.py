@@ -1,0 +1,94 @@
+"""Giving and taking away roles on nodes and projects."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from crmpm import audit
+from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.users.models import Team, User
+from eps.models import EpsNode, Grant, Project, Role
+from eps.permissions import Permission, access_to, authorize, principal_grant_paths, visible
+
+
+def create(session: Session, *, actor: User, role: Role, target: EpsNode | Project, user: User | None = None,
+           team: Team | None = None) -> Grant:
+    """Give ``role`` on ``target`` to a user or a team (manage rights on the target)."""
+    authorize(session, user=actor, obj=target, permission=Permission.manage)
+    if (user is None) == (team is None):
+        raise Invalid("a grant goes to exactly one user or one team",
+                      errors={"user_id": ["give user_id or team_id, not both"]})
+    if user is not None and not user.is_active:
+        raise Invalid(f"user {user.email} is inactive", errors={"user_id": ["inactive user"]})
+    fields = {
+        "user_id": user.id if user else None,
+        "team_id": team.id if team else None,
+        "eps_node_id": target.id if isinstance(target, EpsNode) else None,
+        "project_id": target.id if isinstance(target, Project) else None,
+        "role": role,
+    }
+    existing = session.scalar(select(Grant).where(*[
+        getattr(Grant, key).is_(None) if value is None else getattr(Grant, key) == value
+        for key, value in fields.items()
+    ]))
+    if existing is not None:
+        raise Conflict(f"this grant already exists (id {existing.id})", errors={"role": ["already granted"]})
+    grant = Grant(created_by_id=actor.id, **fields)
+    session.add(grant)
+    session.flush()
+    audit.record(session, actor=actor, action="grant", entity=grant, after=grant.audit_state())
+    return grant
+
+
+def get_or_raise(session: Session, *, actor: User, grant_id: int) -> Grant:
+    """The grant, if ``actor`` may see it: an admin, its holder, or a manager of its target."""
+    grant = session.get(Grant, grant_id)
+    if grant is None or not _may_see(session, actor=actor, grant=grant):
+        raise NotFound(f"grant {grant_id} not found")
+    return grant
+
+
+def _may_see(session: Session, *, actor: User, grant: Grant) -> bool:
+    if actor.is_admin or grant.user_id == actor.id:
+        return True
+    return access_to(session, user=actor, obj=grant.target).can(Permission.manage)
+
+
+def delete(session: Session, *, actor: User, grant: Grant) -> None:
+    """Take a grant away (manage rights on its target)."""
+    authorize(session, user=actor, obj=grant.target, permission=Permission.manage)
+    audit.record(session, actor=actor, action="revoke", entity=grant, before=grant.audit_state())
+    session.delete(grant)
+    session.flush()
+
+
+def list_(session: Session, *, actor: User, target: EpsNode | Project | None = None, user_id: int | None = None,
+          team_id: int | None = None):
+    """A select of grants ``actor`` may see: on targets they manage, and their own."""
+    query = select(Grant).order_by(Grant.id)
+    if target is not None:
+        column = Grant.eps_node_id if isinstance(target, EpsNode) else Grant.project_id
+        query = query.where(column == target.id)
+    if user_id is not None:
+        query = query.where(Grant.user_id == user_id)
+    if team_id is not None:
+        query = query.where(Grant.team_id == team_id)
+    if actor.is_admin:
+        return query
+    node, project = aliased(EpsNode), aliased(Project)
+    paths = _managed_paths(session, actor=actor)
+    return (
+        query.outerjoin(node, Grant.eps_node_id == node.id)
+        .outerjoin(project, Grant.project_id == project.id)
+        .where(or_(
+            Grant.user_id == actor.id,
+            and_(Grant.eps_node_id.is_not(None), visible(session, user=actor, model=node, paths=paths)),
+            and_(Grant.project_id.is_not(None), visible(session, user=actor, model=project, paths=paths)),
+        ))
+    )
+
+
+def _managed_paths(session: Session, *, actor: User) -> list[str]:
+    """Paths of the nodes and projects where ``actor`` holds the manager role."""
+    return principal_grant_paths(session, user=actor, roles=(Role.manager,))

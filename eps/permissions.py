@@ -1,0 +1,131 @@
+"""Effective access rights, computed from grants along the tree.
+
+A grant on a node reaches the node and everything below it; a user's rights on
+an object are the union of the grants (theirs and their teams') on the object
+and its ancestors, stopping at the nearest protected node (``protect_path``).
+Administrators pass everywhere. Lists are filtered in SQL with one prefix
+condition per grant the user holds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from crmpm.errors import Forbidden, NotFound
+from crmpm.users.models import User, team_members
+from eps.models import EpsNode, Grant, Project, Role
+
+__all__ = ["Access", "authorize", "Permission", "ROLE_PERMISSIONS", "access_to", "principal_grant_paths", "visible"]
+
+
+class Permission(str, enum.Enum):
+    """One thing a role allows."""
+
+    read = "read"
+    edit = "edit"  # change content: names, descriptions, costs, projects under a node
+    manage = "manage"  # change structure and grants below the node
+    budget = "budget"  # set budgets, approve budget changes
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.viewer: frozenset({Permission.read}),
+    Role.editor: frozenset({Permission.read, Permission.edit}),
+    Role.manager: frozenset({Permission.read, Permission.edit, Permission.manage}),
+    Role.finance: frozenset({Permission.read, Permission.budget}),
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """A user's effective rights on one object, and the grants they come from."""
+
+    is_admin: bool = False
+    grants: tuple[Grant, ...] = field(default=())
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(grant.role for grant in self.grants)
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        if self.is_admin:
+            return frozenset(Permission)
+        return frozenset().union(*(ROLE_PERMISSIONS[role] for role in self.roles))
+
+    def can(self, permission: Permission) -> bool:
+        """Whether this access includes ``permission``."""
+        return permission in self.permissions
+
+
+def reachable_targets(obj: EpsNode | Project) -> tuple[list[int], int | None]:
+    """The node ids and project id whose grants reach ``obj``: from its protection boundary down to itself."""
+    parts = obj.path.strip("/").split("/")
+    boundary = len(obj.protect_path.strip("/").split("/")) - 1 if obj.protect_path else 0
+    reachable = parts[boundary:]
+    node_ids = [int(part) for part in reachable if not part.startswith("p")]
+    project_id = int(reachable[-1][1:]) if reachable and reachable[-1].startswith("p") else None
+    return node_ids, project_id
+
+
+def _principal_clause(user: User):
+    teams = select(team_members.c.team_id).where(team_members.c.user_id == user.id).scalar_subquery()
+    return or_(Grant.user_id == user.id, Grant.team_id.in_(teams))
+
+
+def access_to(session: Session, *, user: User, obj: EpsNode | Project) -> Access:
+    """The effective access of ``user`` on ``obj``."""
+    if user.is_admin:
+        return Access(is_admin=True)
+    node_ids, project_id = reachable_targets(obj)
+    target = Grant.eps_node_id.in_(node_ids) if node_ids else false()
+    if project_id is not None:
+        target = or_(target, Grant.project_id == project_id)
+    grants = session.scalars(
+        select(Grant).where(target, _principal_clause(user)).order_by(Grant.id)
+    ).all()
+    return Access(grants=tuple(grants))
+
+
+def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ...] | None = None) -> list[str]:
+    """The paths of every node and project ``user`` holds a grant on (directly or through a team)."""
+    conditions = [_principal_clause(user)]
+    if roles is not None:
+        conditions.append(Grant.role.in_(roles))
+    node_paths = select(EpsNode.path).join(Grant, Grant.eps_node_id == EpsNode.id).where(*conditions)
+    project_paths = select(Project.path).join(Grant, Grant.project_id == Project.id).where(*conditions)
+    return sorted(set(session.scalars(node_paths.union_all(project_paths))))
+
+
+def visible(session: Session, *, user: User, model: type[EpsNode] | type[Project], paths: list[str] | None = None):
+    """A SQL condition true for the rows of ``model`` that ``user`` may read."""
+    if user.is_admin:
+        return true()
+    if paths is None:
+        paths = principal_grant_paths(session, user=user)
+    # A path under another granted path adds nothing unless protection cuts the upper one off,
+    # so every granted path keeps its own condition.
+    # Paths hold only digits, "p" and "/", so they need no LIKE escaping; a literal prefix
+    # pattern lets PostgreSQL use the path index.
+    conditions = [
+        and_(model.path.like(f"{path}%"), func.length(model.protect_path) <= len(path))
+        for path in paths
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def authorize(session: Session, *, user: User, obj: EpsNode | Project, permission: Permission) -> Access:
+    """Raise NotFound if ``user`` may not read ``obj``, Forbidden if they lack ``permission``."""
+    access = access_to(session, user=user, obj=obj)
+    if not access.can(Permission.read):
+        raise NotFound(f"{_label(obj)} not found")
+    if not access.can(permission):
+        raise Forbidden(f"{permission.value} rights on {_label(obj)} are needed for this")
+    return access
+
+
+def _label(obj: EpsNode | Project) -> str:
+    return f"EPS node {obj.id}" if isinstance(obj, EpsNode) else f"project {obj.id}"

@@ -1,0 +1,320 @@
+"""Creating, changing, moving and deleting EPS nodes and projects, with access checks and audit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Select, case, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.users.models import User
+from eps.models import BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry
+from eps import budgets
+from eps.permissions import Permission, access_to, authorize, visible
+
+# Loading with access checks
+
+def get_node_or_raise(session: Session, *, user: User, node_id: int,
+                      permission: Permission = Permission.read, field: str | None = None) -> EpsNode:
+    """The node, if ``user`` has ``permission`` on it; NotFound (naming ``field``) when absent or unreadable."""
+    node = session.get(EpsNode, node_id)
+    if node is None:
+        raise NotFound(f"EPS node {node_id} not found", errors={field: ["not found"]} if field else None)
+    try:
+        authorize(session, user=user, obj=node, permission=permission)
+    except NotFound:
+        raise NotFound(f"EPS node {node_id} not found", errors={field: ["not found"]} if field else None) from None
+    return node
+
+
+def get_project_or_raise(session: Session, *, user: User, project_id: int,
+                         permission: Permission = Permission.read, field: str | None = None) -> Project:
+    """The project, if ``user`` has ``permission`` on it; NotFound when absent or unreadable."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found", errors={field: ["not found"]} if field else None)
+    try:
+        authorize(session, user=user, obj=project, permission=permission)
+    except NotFound:
+        raise NotFound(f"project {project_id} not found", errors={field: ["not found"]} if field else None) from None
+    return project
+
+
+# Nodes
+
+
+def list_nodes(session: Session, *, user: User, parent_id: int | None = None, under: EpsNode | None = None,
+               roots: bool = False, search: str | None = None) -> Select:
+    """A select of the nodes ``user`` may read, in tree order, optionally children, subtree or roots only."""
+    query = select(EpsNode).where(visible(session, user=user, model=EpsNode)).order_by(EpsNode.path)
+    if parent_id is not None:
+        query = query.where(EpsNode.parent_id == parent_id)
+    if roots:
+        query = query.where(EpsNode.parent_id.is_(None))
+    if under is not None:
+        query = query.where(EpsNode.path.like(f"{under.path}%"), EpsNode.id != under.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(func.lower(EpsNode.name).like(pattern) | func.lower(EpsNode.code).like(pattern))
+    return query
+
+
+def breadcrumbs(session: Session, *, user: User, obj: EpsNode | Project) -> list[EpsNode]:
+    """The readable nodes above ``obj``, root first (unreadable ancestors are left out, not revealed)."""
+    ids = obj.ancestor_ids if isinstance(obj, Project) else obj.ancestor_ids
+    if not ids:
+        return []
+    nodes = session.scalars(
+        select(EpsNode).where(EpsNode.id.in_(ids), visible(session, user=user, model=EpsNode))
+    ).all()
+    return sorted(nodes, key=lambda node: node.depth)
+
+
+def _check_code_free(session: Session, model, code: str, *, exclude_id: int | None = None) -> None:
+    query = select(model.id).where(model.code == code)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    if session.scalar(query) is not None:
+        what = "an EPS node" if model is EpsNode else "a project"
+        raise Conflict(f"{what} with code {code!r} already exists", errors={"code": ["already in use"]})
+
+
+def create_node(session: Session, *, actor: User, code: str, name: str, parent: EpsNode | None,
+                protected: bool = False) -> EpsNode:
+    """A new node under ``parent`` (manage rights there), or a new root (administrators)."""
+    if parent is None:
+        if not actor.is_admin:
+            raise Forbidden("only administrators create root EPS nodes")
+    else:
+        authorize(session, user=actor, obj=parent, permission=Permission.manage)
+    _check_code_free(session, EpsNode, code)
+    node = EpsNode(code=code, name=name, parent_id=parent.id if parent else None, path="",
+                   depth=(parent.depth + 1) if parent else 0, protected=protected, protect_path="")
+    session.add(node)
+    session.flush()
+    node.path = f"{parent.path if parent else '/'}{node.id}/"
+    node.protect_path = node.path if protected else (parent.protect_path if parent else "")
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=node, after=node.audit_state())
+    return node
+
+
+def update_node(session: Session, *, actor: User, node: EpsNode, code: str | None = None, name: str | None = None,
+                protected: bool | None = None) -> EpsNode:
+    """Rename a node or change its code (edit rights); protect or unprotect it (manage rights above it)."""
+    authorize(session, user=actor, obj=node, permission=Permission.edit)
+    before = node.audit_state()
+    if code is not None and code != node.code:
+        _check_code_free(session, EpsNode, code, exclude_id=node.id)
+        node.code = code
+    if name is not None:
+        node.name = name
+    if protected is not None and protected != node.protected:
+        _require_manage_above(session, actor=actor, node=node)
+        _set_protected(session, node=node, protected=protected)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=node, before=before, after=node.audit_state())
+    return node
+
+
+def _require_manage_above(session: Session, *, actor: User, node: EpsNode) -> None:
+    # Protection decides what the grants above a node reach, so it is theirs to set.
+    if actor.is_admin:
+        return
+    if node.parent_id is None:
+        raise Forbidden("only administrators protect or unprotect root EPS nodes")
+    parent = session.get(EpsNode, node.parent_id)
+    if not access_to(session, user=actor, obj=parent).can(Permission.manage):
+        raise Forbidden(f"manage rights on the parent EPS node {parent.id} are needed to change protection")
+
+
+def _set_protected(session: Session, *, node: EpsNode, protected: bool) -> None:
+    inherited = session.get(EpsNode, node.parent_id).protect_path if node.parent_id else ""
+    in_subtree_nodes = EpsNode.path.like(f"{node.path}%")
+    in_subtree_projects = Project.path.like(f"{node.path}%")
+    if protected:
+        # Rows whose boundary lies above this node now stop here; deeper boundaries stay.
+        for model, where in ((EpsNode, in_subtree_nodes), (Project, in_subtree_projects)):
+            session.execute(
+                update(model).where(where, func.length(model.protect_path) < len(node.path))
+                .values(protect_path=node.path).execution_options(synchronize_session=False))
+    else:
+        for model, where in ((EpsNode, in_subtree_nodes), (Project, in_subtree_projects)):
+            session.execute(
+                update(model).where(where, model.protect_path == node.path)
+                .values(protect_path=inherited).execution_options(synchronize_session=False))
+    node.protected = protected
+    session.flush()
+    session.expire_all()
+
+
+def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNode | None) -> EpsNode:
+    """Move ``node`` and its whole subtree under ``new_parent`` (manage rights on both ends)."""
+    authorize(session, user=actor, obj=node, permission=Permission.manage)
+    if new_parent is None:
+        if not actor.is_admin:
+            raise Forbidden("only administrators move EPS nodes to the top level")
+    else:
+        authorize(session, user=actor, obj=new_parent, permission=Permission.manage)
+        if new_parent.path.startswith(node.path):
+            relation = "itself" if new_parent.id == node.id else "its own descendant"
+            raise Conflict(
+                f"cannot move EPS node {node.code} (id {node.id}) under {relation} "
+                f"{new_parent.code} (id {new_parent.id})",
+                errors={"parent_id": [f"{new_parent.code} is inside the subtree of {node.code}"]})
+    if node.parent_id == (new_parent.id if new_parent else None):
+        return node
+    before = node.audit_state()
+    if new_parent is not None:
+        budgets.check_room_for_move(session, obj=node, new_parent=new_parent)
+    _relocate(session, node=node, new_parent=new_parent)
+    session.refresh(node)
+    audit.record(session, actor=actor, action="move", entity=node, before=before, after=node.audit_state())
+    return node
+
+
+def _relocate(session: Session, *, node: EpsNode, new_parent: EpsNode | None) -> None:
+    """Rewrite path, depth and protection boundary of the subtree in two set-based updates."""
+    old_prefix = node.path
+    new_prefix = f"{new_parent.path if new_parent else '/'}{node.id}/"
+    depth_shift = ((new_parent.depth + 1) if new_parent else 0) - node.depth
+    inherited = new_parent.protect_path if new_parent else ""
+    old_length = len(old_prefix)
+    for model in (EpsNode, Project):
+        inside = model.protect_path.like(f"{old_prefix}%")
+        session.execute(
+            update(model)
+            .where(model.path.like(f"{old_prefix}%"))
+            .values(
+                path=literal(new_prefix) + func.substr(model.path, old_length + 1),
+                depth=model.depth + depth_shift,
+                protect_path=case(
+                    (inside, literal(new_prefix) + func.substr(model.protect_path, old_length + 1)),
+                    else_=literal(inherited),
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(EpsNode).where(EpsNode.id == node.id)
+        .values(parent_id=new_parent.id if new_parent else None)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.expire_all()
+
+
+def delete_node(session: Session, *, actor: User, node: EpsNode) -> None:
+    """Delete an empty node (manage rights); refused while it holds child nodes or projects."""
+    authorize(session, user=actor, obj=node, permission=Permission.manage)
+    if node.parent_id is None and not actor.is_admin:
+        raise Forbidden("only administrators delete root EPS nodes")
+    children = session.scalar(select(func.count()).select_from(EpsNode).where(EpsNode.parent_id == node.id))
+    projects = session.scalar(select(func.count()).select_from(Project).where(Project.eps_node_id == node.id))
+    if children or projects:
+        raise Conflict(f"EPS node {node.code} still holds {children} child node(s) and {projects} project(s); "
+                       "move or delete them first")
+    if node.current_budget != Decimal("0.00"):
+        raise Conflict(f"EPS node {node.code} still holds a current budget of {node.current_budget}; "
+                       "bring it to zero first")
+    _delete_dependents(session, actor=actor, eps_node_id=node.id)
+    audit.record(session, actor=actor, action="delete", entity=node, before=node.audit_state())
+    session.delete(node)
+    session.flush()
+
+
+def _delete_dependents(session: Session, *, actor: User, eps_node_id: int | None = None,
+                       project_id: int | None = None) -> None:
+    # Grants, budget changes and plans belong to their node; they go with it, each grant audited.
+    for model in (Grant, BudgetChange, SpendingPlanEntry):
+        column = model.eps_node_id if eps_node_id is not None else model.project_id
+        for row in session.scalars(select(model).where(column == (eps_node_id or project_id))):
+            if model is Grant:
+                audit.record(session, actor=actor, action="delete", entity=row, before=row.audit_state())
+            session.delete(row)
+    session.flush()
+
+
+# Projects
+
+
+def list_projects(session: Session, *, user: User, eps_node: EpsNode | None = None, direct_only: bool = False,
+                  search: str | None = None) -> Select:
+    """A select of the projects ``user`` may read, optionally under one node (or directly under it)."""
+    query = select(Project).where(visible(session, user=user, model=Project)).order_by(Project.code, Project.id)
+    if eps_node is not None:
+        if direct_only:
+            query = query.where(Project.eps_node_id == eps_node.id)
+        else:
+            query = query.where(Project.path.like(f"{eps_node.path}%"))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(func.lower(Project.name).like(pattern) | func.lower(Project.code).like(pattern))
+    return query
+
+
+def create_project(session: Session, *, actor: User, code: str, name: str, eps_node: EpsNode,
+                   description: str = "", protected: bool = False) -> Project:
+    """A new project under ``eps_node`` (edit rights there)."""
+    authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
+    _check_code_free(session, Project, code)
+    project = Project(code=code, name=name, eps_node_id=eps_node.id, path="", depth=eps_node.depth + 1,
+                      protected=protected, protect_path="", description=description)
+    session.add(project)
+    session.flush()
+    project.path = f"{eps_node.path}p{project.id}/"
+    project.protect_path = project.path if protected else eps_node.protect_path
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=project, after=project.audit_state())
+    return project
+
+
+def update_project(session: Session, *, actor: User, project: Project, **changes) -> Project:
+    """Change a project's code, name, description or costs (edit rights); protection needs manage rights."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    before = project.audit_state()
+    if "code" in changes and changes["code"] != project.code:
+        _check_code_free(session, Project, changes["code"], exclude_id=project.id)
+    protected = changes.pop("protected", None)
+    for key, value in changes.items():
+        setattr(project, key, value)
+    if protected is not None and protected != project.protected:
+        node = session.get(EpsNode, project.eps_node_id)
+        if not actor.is_admin and not access_to(session, user=actor, obj=node).can(Permission.manage):
+            raise Forbidden(f"manage rights on EPS node {node.id} are needed to change the project's protection")
+        project.protected = protected
+        project.protect_path = project.path if protected else node.protect_path
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=project, before=before, after=project.audit_state())
+    return project
+
+
+def move_project(session: Session, *, actor: User, project: Project, eps_node: EpsNode) -> Project:
+    """Move a project under another node (manage rights on the project and the new node)."""
+    authorize(session, user=actor, obj=project, permission=Permission.manage)
+    authorize(session, user=actor, obj=eps_node, permission=Permission.manage)
+    if project.eps_node_id == eps_node.id:
+        return project
+    before = project.audit_state()
+    budgets.check_room_for_move(session, obj=project, new_parent=eps_node)
+    project.eps_node_id = eps_node.id
+    project.path = f"{eps_node.path}p{project.id}/"
+    project.depth = eps_node.depth + 1
+    project.protect_path = project.path if project.protected else eps_node.protect_path
+    session.flush()
+    audit.record(session, actor=actor, action="move", entity=project, before=before, after=project.audit_state())
+    return project
+
+
+def delete_project(session: Session, *, actor: User, project: Project) -> None:
+    """Delete a project (manage rights); its grants, budget log and plan go with it."""
+    authorize(session, user=actor, obj=project, permission=Permission.manage)
+    if project.current_budget != Decimal("0.00"):
+        raise Conflict(f"project {project.code} still holds a current budget of {project.current_budget}; "
+                       "bring it to zero first")
+    _delete_dependents(session, actor=actor, project_id=project.id)
+    audit.record(session, actor=actor, action="delete", entity=project, before=project.audit_state())
+    session.delete(project)
+    session.flush()

@@ -1,0 +1,66 @@
+"""Factories for test data, through the same services the app uses."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from crmpm.users import services as users
+from crmpm.users.models import Team, User
+from eps import budgets, grants, services
+from eps.models import EpsNode, Project, Role
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+def user(session: Session, *, admin: bool = False, name: str | None = None, email: str | None = None) -> User:
+    n = next(_counter)
+    return users.create(session, actor=None, email=email or f"user{n}@example.test", name=name or f"User {n}",
+                        password=PASSWORD, is_admin=admin)
+
+
+def admin(session: Session) -> User:
+    return user(session, admin=True, name="Admin")
+
+
+def team(session: Session, *, members: list[User], name: str | None = None) -> Team:
+    return users.create_team(session, actor=None, name=name or f"Team {next(_counter)}",
+                             member_ids=[member.id for member in members])
+
+
+def node(session: Session, *, actor: User, parent: EpsNode | None = None, code: str | None = None,
+         protected: bool = False, budget: str | None = None) -> EpsNode:
+    created = services.create_node(session, actor=actor, code=code or f"N{next(_counter)}",
+                                   name=f"Node {code or ''}".strip(), parent=parent, protected=protected)
+    if budget is not None:
+        budgets.set_original(session, actor=actor, obj=created, amount=Decimal(budget))
+    return created
+
+
+def project(session: Session, *, actor: User, node: EpsNode, code: str | None = None,
+            budget: str | None = None, planned: str | None = None, actual: str | None = None) -> Project:
+    created = services.create_project(session, actor=actor, code=code or f"P{next(_counter)}",
+                                      name=f"Project {code or ''}".strip(), eps_node=node)
+    if budget is not None:
+        budgets.set_original(session, actor=actor, obj=created, amount=Decimal(budget))
+    costs = {}
+    if planned is not None:
+        costs["planned_cost"] = Decimal(planned)
+    if actual is not None:
+        costs["actual_cost"] = Decimal(actual)
+    if costs:
+        services.update_project(session, actor=actor, project=created, **costs)
+    return created
+
+
+def grant(session: Session, *, actor: User, role: Role | str, target, user: User | None = None,
+          team: Team | None = None):
+    return grants.create(session, actor=actor, role=Role(role), target=target, user=user, team=team)
+
+
+def token(session: Session, *, user: User) -> str:
+    _record, secret = users.create_token(session, actor=None, user=user)
+    return secret
