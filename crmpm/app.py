@@ -24,8 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask("crmpm")
     app.config.update(load_config(config))
     init_database(app)
-    init_errors(app)
     init_extensions(app)
+    # Last, so that these handlers replace any an extension registered (flask-smorest's among them).
+    init_errors(app)
     return app
 
 

@@ -16,10 +16,12 @@ _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
-def user(session: Session, *, admin: bool = False, name: str | None = None, email: str | None = None) -> User:
+def user(session: Session, *, admin: bool = False, name: str | None = None, email: str | None = None,
+         password: str | None = None) -> User:
+    """A user; without a password unless one is asked for (argon2 is slow on purpose)."""
     n = next(_counter)
     return users.create(session, actor=None, email=email or f"user{n}@example.test", name=name or f"User {n}",
-                        password=PASSWORD, is_admin=admin)
+                        password=password, is_admin=admin)
 
 
 def admin(session: Session) -> User:

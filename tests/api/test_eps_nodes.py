@@ -1,0 +1,164 @@
+"""EPS nodes over HTTP: create, read, rename, move, delete, children, subtree, breadcrumbs."""
+
+from sqlalchemy import func, select
+
+from crmpm.audit.models import AuditEntry
+from eps.models import EpsNode, Project
+from tests import factories
+
+NODES = "/api/v1/eps/nodes"
+
+
+def _create(api, user, code, parent_id=None, **extra):
+    return api.post(NODES, user=user, json={"code": code, "name": f"Node {code}", "parent_id": parent_id, **extra})
+
+
+def test_create_returns_id_and_builds_path(api, admin):
+    root = _create(api, admin, "ENT")
+    assert root.status_code == 201
+    child = _create(api, admin, "MSK", root.json["id"])
+    assert child.status_code == 201
+    assert child.json["parent_id"] == root.json["id"]
+    assert child.json["path"] == f"/{root.json['id']}/{child.json['id']}/"
+    assert child.json["depth"] == 1
+
+
+def test_duplicate_code_is_409_naming_code(api, admin):
+    assert _create(api, admin, "ENT").status_code == 201
+    response = _create(api, admin, "ENT")
+    assert response.status_code == 409
+    assert response.json["errors"] == {"code": ["already in use"]}
+    assert response.json["code"] == 409 and response.json["status"] == "Conflict"
+
+
+def test_list_is_paginated_with_items(api, admin):
+    root = _create(api, admin, "ROOT").json["id"]
+    for n in range(5):
+        _create(api, admin, f"C{n}", root)
+    response = api.get(f"{NODES}?per_page=2&page=2", user=admin)
+    assert response.status_code == 200
+    body = response.json
+    assert body["total"] == 6 and body["pages"] == 3 and body["page"] == 2 and body["per_page"] == 2
+    assert len(body["items"]) == 2
+
+
+def test_rename_and_audit(api, admin, session):
+    node_id = _create(api, admin, "ENT").json["id"]
+    response = api.patch(f"{NODES}/{node_id}", user=admin, json={"name": "Enterprise Ltd"})
+    assert response.status_code == 200 and response.json["name"] == "Enterprise Ltd"
+    trail = api.get(f"/api/v1/audit?entity_type=eps_nodes&entity_id={node_id}", user=admin).json["items"]
+    assert [entry["action"] for entry in trail] == ["update", "create"]
+    assert trail[0]["before"]["name"] == "Node ENT" and trail[0]["after"]["name"] == "Enterprise Ltd"
+    assert trail[0]["actor_id"] == admin.id
+
+
+def test_move_subtree_rewrites_descendant_paths(api, admin, session):
+    ent = _create(api, admin, "ENT").json["id"]
+    a = _create(api, admin, "A", ent).json["id"]
+    b = _create(api, admin, "B", ent).json["id"]
+    a1 = _create(api, admin, "A1", a).json["id"]
+    a11 = _create(api, admin, "A11", a1).json["id"]
+    project = api.post("/api/v1/projects", user=admin, json={"code": "PA11", "name": "P", "eps_node_id": a11}).json
+    response = api.post(f"{NODES}/{a}/move", user=admin, json={"parent_id": b})
+    assert response.status_code == 200, response.json
+    assert response.json["path"] == f"/{ent}/{b}/{a}/"
+    assert api.get(f"{NODES}/{a11}", user=admin).json["path"] == f"/{ent}/{b}/{a}/{a1}/{a11}/"
+    assert api.get(f"{NODES}/{a11}", user=admin).json["depth"] == 4
+    assert api.get(f"/api/v1/projects/{project['id']}", user=admin).json["path"] == f"/{ent}/{b}/{a}/{a1}/{a11}/p{project['id']}/"
+    subtree = api.get(f"{NODES}/{b}/subtree", user=admin).json
+    assert [item["code"] for item in subtree["items"]] == ["A", "A1", "A11"]
+
+
+def test_move_under_itself_or_descendant_is_409_naming_both(api, admin):
+    ent = _create(api, admin, "ENT").json["id"]
+    a = _create(api, admin, "A", ent).json["id"]
+    a1 = _create(api, admin, "A1", a).json["id"]
+    for target, code in ((a, "A"), (a1, "A1")):
+        response = api.post(f"{NODES}/{a}/move", user=admin, json={"parent_id": target})
+        assert response.status_code == 409
+        assert "A" in response.json["message"] and code in response.json["message"]
+        assert "parent_id" in response.json["errors"]
+    assert api.get(f"{NODES}/{a}", user=admin).json["parent_id"] == ent
+
+
+def test_delete_refused_while_children_or_projects(api, admin, session):
+    ent = _create(api, admin, "ENT").json["id"]
+    a = _create(api, admin, "A", ent).json["id"]
+    response = api.delete(f"{NODES}/{ent}", user=admin)
+    assert response.status_code == 409 and "1 child node" in response.json["message"]
+    api.post("/api/v1/projects", user=admin, json={"code": "PA", "name": "P", "eps_node_id": a})
+    response = api.delete(f"{NODES}/{a}", user=admin)
+    assert response.status_code == 409 and "1 project" in response.json["message"]
+    assert session.scalar(select(func.count()).select_from(EpsNode)) == 2
+
+
+def test_delete_empty_node(api, admin, session):
+    ent = _create(api, admin, "ENT").json["id"]
+    a = _create(api, admin, "A", ent).json["id"]
+    assert api.delete(f"{NODES}/{a}", user=admin).status_code == 204
+    assert api.get(f"{NODES}/{a}", user=admin).status_code == 404
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.entity_type == "eps_nodes", AuditEntry.entity_id == a, AuditEntry.action == "delete")) == 1
+
+
+def test_children_and_breadcrumbs(api, admin):
+    ent = _create(api, admin, "ENT").json["id"]
+    a = _create(api, admin, "A", ent).json["id"]
+    _create(api, admin, "B", ent)
+    a1 = _create(api, admin, "A1", a).json["id"]
+    children = api.get(f"{NODES}/{ent}/children", user=admin).json["items"]
+    assert [c["code"] for c in children] == ["A", "B"]
+    crumbs = api.get(f"{NODES}/{a1}/breadcrumbs", user=admin).json["items"]
+    assert [c["code"] for c in crumbs] == ["ENT", "A"]
+
+
+def test_breadcrumbs_hide_unreadable_ancestors(api, admin, session):
+    ent = factories.node(session, actor=admin, code="ENT")
+    a = factories.node(session, actor=admin, parent=ent, code="A")
+    a1 = factories.node(session, actor=admin, parent=a, code="A1")
+    viewer = factories.user(session)
+    factories.grant(session, actor=admin, role="viewer", target=a, user=viewer)
+    session.commit()
+    crumbs = api.get(f"{NODES}/{a1.id}/breadcrumbs", user=viewer).json["items"]
+    assert [c["code"] for c in crumbs] == ["A"]
+
+
+def test_projects_crud_and_move(api, admin, session):
+    ent = _create(api, admin, "ENT").json["id"]
+    a = _create(api, admin, "A", ent).json["id"]
+    b = _create(api, admin, "B", ent).json["id"]
+    created = api.post("/api/v1/projects", user=admin, json={"code": "P1", "name": "Pipeline", "eps_node_id": a})
+    assert created.status_code == 201
+    pid = created.json["id"]
+    assert api.patch(f"/api/v1/projects/{pid}", user=admin, json={"planned_cost": "100.50"}).json["planned_cost"] == "100.50"
+    moved = api.post(f"/api/v1/projects/{pid}/move", user=admin, json={"eps_node_id": b})
+    assert moved.status_code == 200 and moved.json["eps_node_id"] == b
+    listed = api.get(f"/api/v1/projects?eps_node_id={b}", user=admin).json
+    assert [p["code"] for p in listed["items"]] == ["P1"]
+    assert api.delete(f"/api/v1/projects/{pid}", user=admin).status_code == 204
+    assert session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_unauthenticated_is_401(api):
+    response = api.get(NODES)
+    assert response.status_code == 401
+    assert response.json["code"] == 401
+    response = api.get(NODES, headers={"Authorization": "Bearer crmpm_not-a-token"})
+    assert response.status_code == 401
+
+
+def test_revoked_token_is_refused(api, admin):
+    token = api.token_for(admin)
+    headers = {"Authorization": f"Bearer {token}"}
+    tokens = api.get("/api/v1/me/tokens", headers=headers).json["items"]
+    assert api.delete(f"/api/v1/me/tokens/{tokens[0]['id']}", headers=headers).status_code == 204
+    assert api.get(NODES, headers=headers).status_code == 401
+
+
+def test_openapi_spec_is_served(api):
+    response = api.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.json
+    assert "/api/v1/eps/nodes" in spec["paths"]
+    assert "/api/v1/eps/nodes/{node_id}/move" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

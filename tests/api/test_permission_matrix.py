@@ -1,0 +1,135 @@
+"""Every role × every endpoint × inside or outside the granted subtree.
+
+The user holds one grant on node A. Inside the subtree an action succeeds when
+the role includes the permission it needs and is refused with 403 otherwise;
+outside it (under B), and for a user without grants, everything is 404.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from eps import budgets
+from eps.permissions import ROLE_PERMISSIONS, Permission
+from eps.models import Role
+from tests import factories
+
+ROLES = [None, *Role]
+
+
+@pytest.fixture
+def world(session, admin):
+    root = factories.node(session, actor=admin, code="ROOT", budget="1000.00")
+    objects = {"root": root}
+    for side in ("A", "B"):
+        top = factories.node(session, actor=admin, parent=root, code=side, budget="500.00")
+        n1 = factories.node(session, actor=admin, parent=top, code=f"{side}1", budget="200.00")
+        n2 = factories.node(session, actor=admin, parent=top, code=f"{side}2", budget="250.00")
+        p1 = factories.project(session, actor=admin, node=n1, code=f"P{side}1", budget="100.00")
+        p2 = factories.project(session, actor=admin, node=n1, code=f"P{side}2")
+        change = budgets.request_change(session, actor=admin, obj=p1, amount=Decimal("50.00"), reason="more")
+        n3 = factories.node(session, actor=admin, parent=top, code=f"{side}3")
+        objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change}
+    objects["other"] = factories.user(session)
+    session.commit()
+    return objects
+
+
+# name: (method, path, body, permissions any of which allows it, success status)
+ACTIONS = {
+    "read_node": ("GET", "/api/v1/eps/nodes/{n1}", None, {Permission.read}, 200),
+    "rename_node": ("PATCH", "/api/v1/eps/nodes/{n1}", {"name": "Renamed"}, {Permission.edit}, 200),
+    "create_child_node": ("POST", "/api/v1/eps/nodes", {"code": "NEW", "name": "New", "parent_id": "{n1}"},
+                          {Permission.manage}, 201),
+    "move_node": ("POST", "/api/v1/eps/nodes/{n1}/move", {"parent_id": "{n2}"}, {Permission.manage}, 200),
+    "delete_node": ("DELETE", "/api/v1/eps/nodes/{n3}", None, {Permission.manage}, 204),
+    "list_children": ("GET", "/api/v1/eps/nodes/{n1}/children", None, {Permission.read}, 200),
+    "read_project": ("GET", "/api/v1/projects/{p1}", None, {Permission.read}, 200),
+    "edit_project": ("PATCH", "/api/v1/projects/{p1}", {"description": "x"}, {Permission.edit}, 200),
+    "create_project": ("POST", "/api/v1/projects", {"code": "PNEW", "name": "New", "eps_node_id": "{n1}"},
+                       {Permission.edit}, 201),
+    "move_project": ("POST", "/api/v1/projects/{p2}/move", {"eps_node_id": "{n2}"}, {Permission.manage}, 200),
+    "delete_project": ("DELETE", "/api/v1/projects/{p2}", None, {Permission.manage}, 204),
+    "read_budget": ("GET", "/api/v1/eps/nodes/{n1}/budget", None, {Permission.read}, 200),
+    "set_budget": ("PUT", "/api/v1/eps/nodes/{n1}/budget", {"original_budget": "150.00"}, {Permission.budget}, 200),
+    "request_change": ("POST", "/api/v1/projects/{p1}/budget/changes", {"amount": "10.00", "reason": "r"},
+                       {Permission.budget, Permission.manage}, 201),
+    "list_changes": ("GET", "/api/v1/projects/{p1}/budget/changes", None, {Permission.read}, 200),
+    "approve_change": ("POST", "/api/v1/projects/{p1}/budget/changes/{change}/approve", {}, {Permission.budget}, 200),
+    "reject_change": ("POST", "/api/v1/projects/{p1}/budget/changes/{change}/reject", {}, {Permission.budget}, 200),
+    "read_plan": ("GET", "/api/v1/eps/nodes/{n1}/budget/spending-plan", None, {Permission.read}, 200),
+    "set_plan": ("PUT", "/api/v1/eps/nodes/{n1}/budget/spending-plan",
+                 {"months": [{"month": "2026-01", "amount": "10.00"}]}, {Permission.budget}, 200),
+    "grant_on_node": ("POST", "/api/v1/grants", {"user_id": "{other}", "node_id": "{n1}", "role": "viewer"},
+                      {Permission.manage}, 201),
+    "list_grants_on_node": ("GET", "/api/v1/grants?node_id={n1}", None, {Permission.read}, 200),
+    "read_audit": ("GET", "/api/v1/audit?entity_type=eps_nodes&entity_id={n1}", None, {Permission.manage}, 200),
+    "my_access": ("GET", "/api/v1/me/access?node_id={n1}", None, {Permission.read}, 200),
+}
+
+
+def _fill(template, ids):
+    if isinstance(template, str):
+        filled = template.format(**ids)
+        return int(filled) if template.startswith("{") and filled.isdigit() else filled
+    if isinstance(template, dict):
+        return {key: _fill(value, ids) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_fill(value, ids) for value in template]
+    return template
+
+
+@pytest.mark.parametrize("place", ["inside", "outside"])
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_permission_matrix(api, session, admin, world, role, action, place):
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    side = world["A"] if place == "inside" else world["B"]
+    ids = {key: obj.id for key, obj in side.items()} | {"other": world["other"].id}
+    method, path, body, needed, success = ACTIONS[action]
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+
+    granted = ROLE_PERMISSIONS[role] if role is not None else frozenset()
+    if place == "outside" or role is None:
+        expected = 404
+    elif granted & needed:
+        expected = success
+    else:
+        expected = 403
+    assert response.status_code == expected, (response.status_code, response.get_json())
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_lists_hold_only_the_granted_subtree(api, session, admin, world, role):
+    user = factories.user(session)
+    factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    projects = api.get("/api/v1/projects", user=user).json
+    assert sorted(p["code"] for p in projects["items"]) == ["PA1", "PA2"]
+    assert projects["total"] == 2
+    nodes = api.get("/api/v1/eps/nodes", user=user).json
+    assert [n["code"] for n in nodes["items"]] == ["A", "A1", "A2", "A3"]
+    changes = api.get("/api/v1/budget/changes?status=pending", user=user).json
+    assert [c["project_id"] for c in changes["items"]] == [world["A"]["p1"].id]
+
+
+def test_admin_sees_everything(api, admin, world):
+    assert api.get("/api/v1/projects", user=admin).json["total"] == 4
+    assert api.get("/api/v1/eps/nodes", user=admin).json["total"] == 9
+
+
+def test_only_admins_create_users_and_roots(api, session, admin, world):
+    manager = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.manager, target=world["root"], user=manager)
+    session.commit()
+    response = api.post("/api/v1/users", user=manager, json={"email": "x@y.test", "name": "X", "password": "12345678"})
+    assert response.status_code == 403
+    response = api.post("/api/v1/eps/nodes", user=manager, json={"code": "R2", "name": "R2", "parent_id": None})
+    assert response.status_code == 403
+    response = api.post("/api/v1/teams", user=manager, json={"name": "T"})
+    assert response.status_code == 403
+    response = api.get("/api/v1/audit", user=manager)
+    assert response.status_code == 403
