@@ -70,9 +70,10 @@ def _parent_of(session: Session, obj) -> EpsNode | None:
 def _lock(session: Session, objs) -> None:
     for obj in sorted(objs, key=lambda o: (o.depth, o.kind, o.id)):
         model = type(obj)
-        session.execute(
+        # Fetching the row (not just executing) is what refreshes the loaded object with the locked values.
+        session.scalars(
             select(model).where(model.id == obj.id).with_for_update().execution_options(populate_existing=True)
-        )
+        ).one()
 
 
 def distributed(session: Session, *, obj) -> Decimal:
@@ -223,8 +224,8 @@ def _decide(session: Session, *, actor: User, change: BudgetChange, status: Chan
     if four_eyes and change.requested_by_id == actor.id and not actor.is_admin:
         raise Forbidden("a budget change must be decided by someone other than its requester")
     # The change row is locked first, so two approvals of one change cannot both pass.
-    session.execute(select(BudgetChange).where(BudgetChange.id == change.id).with_for_update()
-                    .execution_options(populate_existing=True))
+    session.scalars(select(BudgetChange).where(BudgetChange.id == change.id).with_for_update()
+                    .execution_options(populate_existing=True)).one()
     if change.status is not ChangeStatus.pending:
         raise Conflict(f"budget change {change.id} is already {change.status.value}")
     before = change.audit_state()
