@@ -342,3 +342,10 @@ def set_spending_plan(session: Session, *, actor: User, obj, entries: dict[date,
     audit.record(session, actor=actor, action="set_spending_plan", entity=obj, before=before,
                  after={f"{month:%Y-%m}": amount for month, amount in sorted(entries.items())})
     return spending_plan(session, obj=obj)
+
+
+def set_project_costs(session: Session, *, project: Project, planned: Decimal, actual: Decimal) -> None:
+    """Store the planned and actual cost a project's WBS rolls up to (derived figures, not audited)."""
+    project.planned_cost = planned
+    project.actual_cost = actual
+    session.flush()
