@@ -518,6 +518,11 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
                 best = slack
         if best is None:
             best = w_(open_finish) - w_(ef[i])
+        if cons[i] is not None and cons[i][3] is not None:
+            # An activity held to an expected finish has no free float in P6:
+            # every such activity in the reference files shows 0, whatever
+            # the slack towards its successors.
+            best = 0
         ff[i] = best
 
     longest = _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish)
