@@ -154,17 +154,17 @@ def _calendars(xer, used):
                 row.get("clndr_data", ""), cid, row.get("clndr_name", ""), hours_per_day=hours, base=base
             )
         except CalendarDataError as exc:
-            broken[cid] = XerError(str(exc).split(" (table")[0], "CALENDAR", line)
+            broken[cid] = (str(exc).split(" (table")[0], line)
             return None
         parsed[cid] = cal
         return cal
 
     for cid in by_id:
         build(cid)
-    for cid, exc in broken.items():
+    for cid, (message, line) in broken.items():
         if cid in used:
-            raise CalendarDataError(str(exc), "CALENDAR", exc.line)
-        warnings.append(f"{exc}; calendar not used by this project, ignored")
+            raise CalendarDataError(message, "CALENDAR", line)
+        warnings.append(f"{message} (table CALENDAR, line {line}); not used by this project, ignored")
     return parsed, warnings
 
 

@@ -191,7 +191,7 @@ def parse_xer(text, validate=True):
         tag, _, rest = line.partition("\t")
         if tag == "%R":
             if current is None or not current.fields:
-                raise XerError("%R row before any %F field list", current.name if current else None, lineno)
+                raise XerError("%R row before any %F field list", current.name if current is not None else None, lineno)
             values = rest.split("\t")
             nf = len(current.fields)
             if len(values) > nf:
@@ -201,7 +201,7 @@ def parse_xer(text, validate=True):
                     values.pop()
                 if len(values) > nf:
                     raise XerError(
-                        f"row has {len(values)} values but %F lists {nf} fields", current.name, lineno
+                        f"row has more values ({len(values)}) than %F lists fields ({nf})", current.name, lineno
                     )
             elif len(values) < nf:
                 values.extend([""] * (nf - len(values)))
@@ -247,7 +247,7 @@ def parse_xer(text, validate=True):
         elif tag == "%E":
             break
         else:
-            raise XerError(f"unexpected line starting with {tag[:20]!r}", current.name if current else None, lineno)
+            raise XerError(f"unexpected line starting with {tag[:20]!r}", current.name if current is not None else None, lineno)
     if header is None:
         raise XerError("empty file: no ERMHDR header")
     for t in tables.values():

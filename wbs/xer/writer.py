@@ -96,7 +96,7 @@ def calendar_to_clndr_data(calendar):
             parts.append(f"    (0||{k}(d|{serial})(\x7f\x7f{_periods(periods, '      ')}))\x7f\x7f")
         else:
             parts.append(f"    (0||{k}(d|{serial})())\x7f\x7f")
-    parts.append(")))")
+    parts.append("))))")
     return "".join(parts)
 
 
