@@ -59,6 +59,7 @@ Example
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 from collections import deque
@@ -84,29 +85,60 @@ __all__ = ["schedule", "schedule_with_summary", "topological_order"]
 
 # Integer codes used inside the passes.
 _FS, _SS, _FF, _SF = 0, 1, 2, 3
-_REL_CODES = {RelationshipType.FS: _FS, RelationshipType.SS: _SS, RelationshipType.FF: _FF, RelationshipType.SF: _SF}
-for _k, _v in list(_REL_CODES.items()):
-    _REL_CODES[_k.value] = _v
-    _REL_CODES["PR_" + _k.value] = _v
+# Keyed by the enum *values*: Enum.__hash__ is Python code, and these
+# lookups run once per relationship.
+_REL_CODES = {"FS": _FS, "SS": _SS, "FF": _FF, "SF": _SF, "PR_FS": _FS, "PR_SS": _SS, "PR_FF": _FF, "PR_SF": _SF}
 
 _NOT_STARTED, _IN_PROGRESS, _COMPLETE = 0, 1, 2
 _NORMAL, _START_MS, _FINISH_MS, _LOE, _WBS = 0, 1, 2, 3, 4
 _KIND = {
-    ActivityType.TASK: _NORMAL,
-    ActivityType.RESOURCE_DEPENDENT: _NORMAL,
-    ActivityType.START_MILESTONE: _START_MS,
-    ActivityType.FINISH_MILESTONE: _FINISH_MS,
-    ActivityType.LEVEL_OF_EFFORT: _LOE,
-    ActivityType.WBS_SUMMARY: _WBS,
+    ActivityType.TASK.value: _NORMAL,
+    ActivityType.RESOURCE_DEPENDENT.value: _NORMAL,
+    ActivityType.START_MILESTONE.value: _START_MS,
+    ActivityType.FINISH_MILESTONE.value: _FINISH_MS,
+    ActivityType.LEVEL_OF_EFFORT.value: _LOE,
+    ActivityType.WBS_SUMMARY.value: _WBS,
 }
+
+
+def _enum_value(value):
+    """The value of an enum member, or the object itself (a plain string)."""
+    return getattr(value, "_value_", value)
 _MANDATORY = (ConstraintType.MANDATORY_START, ConstraintType.MANDATORY_FINISH)
 
 
 def _minutes_of(value, what, label):
     """Hours (a real number) to whole minutes, or a ScheduleInputError."""
+    if type(value) is float or type(value) is int:  # the common case, without ABC checks
+        if value - value == 0:  # finite: inf - inf and nan - nan are nan
+            return int(round(value * 60))
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ScheduleInputError(f"{what} must be a finite number of hours, got {value!r}", label)
     return int(round(float(value) * 60))
+
+
+def _constraints(a, label, use_expected):
+    """``(constraints, external early start, external late finish, expected finish)`` in minutes."""
+    lst = []
+    if a.constraint is not None:
+        if a.constraint_date is None and a.constraint != ConstraintType.AS_LATE_AS_POSSIBLE:
+            raise ScheduleInputError(f"constraint {_enum_value(a.constraint)} without a date", label)
+        if a.constraint_date is not None:
+            lst.append((a.constraint, to_minutes(a.constraint_date)))
+    if a.secondary_constraint is not None:
+        if a.secondary_constraint_date is None:
+            raise ScheduleInputError("secondary constraint without a date", label)
+        lst.append((a.secondary_constraint, to_minutes(a.secondary_constraint_date)))
+
+    def minutes(value):
+        return to_minutes(value) if value is not None else None
+
+    return (
+        lst,
+        minutes(a.external_early_start),
+        minutes(a.external_late_finish),
+        minutes(a.expected_finish) if use_expected else None,
+    )
 
 
 def topological_order(n, succ):
@@ -180,6 +212,18 @@ def schedule(activities, relationships, calendars, options, wbs_parents=None):
 
 def schedule_with_summary(activities, relationships, calendars, options, wbs_parents=None):
     """Like :func:`schedule`, also returning a :class:`ProjectSummary`."""
+    # The passes allocate many small objects and no cycles: the cyclic
+    # garbage collector would only rescan the inputs again and again.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _schedule(activities, relationships, calendars, options, wbs_parents)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _schedule(activities, relationships, calendars, options, wbs_parents):
     acts = list(activities)
     rels = list(relationships)
     n = len(acts)
@@ -234,20 +278,33 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     dur = [0] * n
     act_s = [None] * n
     act_f = [None] * n
+    cons = [None] * n
+    use_expected = options.use_expected_finish
+    kinds = _KIND
+    cal_cache = worktimes
     for i, a in enumerate(acts):
-        label = labels[i]
-        k = _KIND.get(a.type)
+        at = a.type
+        k = kinds.get(getattr(at, "_value_", at))
         if k is None:
-            raise ScheduleInputError(f"unknown activity type {a.type!r}", label)
+            raise ScheduleInputError(f"unknown activity type {a.type!r}", labels[i])
         kind[i] = k
-        cal_of[i] = worktime(a.calendar_id if a.calendar_id is not None else default_cal, label)
-        orig = _minutes_of(a.original_duration_hours, "original duration", label)
-        rem = orig if a.remaining_duration_hours is None else _minutes_of(
-            a.remaining_duration_hours, "remaining duration", label
-        )
+        cid = a.calendar_id
+        if cid is None:
+            cid = default_cal
+        c = cal_cache.get(cid)
+        cal_of[i] = c if c is not None else worktime(cid, labels[i])
+        # Durations: plain floats and ints take the fast path; anything
+        # else goes through the checks of _minutes_of.
+        h = a.original_duration_hours
+        orig = int(round(h * 60)) if (type(h) is float or type(h) is int) and h - h == 0 else _minutes_of(h, "original duration", labels[i])
+        h = a.remaining_duration_hours
+        if h is None:
+            rem = orig
+        else:
+            rem = int(round(h * 60)) if (type(h) is float or type(h) is int) and h - h == 0 else _minutes_of(h, "remaining duration", labels[i])
         if rem < 0:
-            raise ScheduleInputError("remaining duration is negative", label)
-        if k in (_START_MS, _FINISH_MS):
+            raise ScheduleInputError("remaining duration is negative", labels[i])
+        if k == _START_MS or k == _FINISH_MS:
             rem = 0
         dur[i] = rem
         if a.actual_finish is not None:
@@ -257,6 +314,14 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
         elif a.actual_start is not None:
             status[i] = _IN_PROGRESS
             act_s[i] = to_minutes(a.actual_start)
+        if (
+            a.constraint is not None
+            or a.secondary_constraint is not None
+            or a.external_early_start is not None
+            or a.external_late_finish is not None
+            or (a.expected_finish is not None and use_expected)
+        ):
+            cons[i] = _constraints(a, labels[i], use_expected)
 
     if options.lag_calendar == LagCalendar.TWENTY_FOUR_HOUR:
         worktimes["\024h"] = len(wt_list)
@@ -273,12 +338,17 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     preds = [[] for _ in range(n)]
     succs = [[] for _ in range(n)]
     for r, (p, s) in zip(rels, rel_ends):
-        t = _REL_CODES.get(r.type)
+        rt = r.type
+        t = _REL_CODES.get(rt._value_ if type(rt) is RelationshipType else rt)
         if t is None:
             raise ScheduleInputError(
                 f"unknown relationship type {r.type!r} from {labels[p]}", labels[s]
             )
-        lag = _minutes_of(r.lag_hours, f"lag of the relationship from {labels[p]}", labels[s])
+        h = r.lag_hours
+        if (type(h) is float or type(h) is int) and h - h == 0:
+            lag = int(round(h * 60))
+        else:
+            lag = _minutes_of(h, f"lag of the relationship from {labels[p]}", labels[s])
         if lagmode == LagCalendar.PREDECESSOR:
             lc = cal_of[p]
         elif lagmode == LagCalendar.SUCCESSOR:
@@ -290,28 +360,6 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
         preds[s].append((p, t, lag, lc))
         succs[p].append((s, t, lag, lc))
 
-    def cdate(value, label):
-        return to_minutes(value) if value is not None else None
-
-    cons = [None] * n
-    for i, a in enumerate(acts):
-        lst = []
-        if a.constraint is not None:
-            if a.constraint_date is None and a.constraint != ConstraintType.AS_LATE_AS_POSSIBLE:
-                raise ScheduleInputError(f"constraint {a.constraint.value} without a date", labels[i])
-            lst.append((a.constraint, cdate(a.constraint_date, labels[i])))
-        if a.secondary_constraint is not None:
-            if a.secondary_constraint_date is None:
-                raise ScheduleInputError("secondary constraint without a date", labels[i])
-            lst.append((a.secondary_constraint, cdate(a.secondary_constraint_date, labels[i])))
-        if lst or a.external_early_start is not None or a.external_late_finish is not None or a.expected_finish:
-            cons[i] = (
-                lst,
-                cdate(a.external_early_start, None),
-                cdate(a.external_late_finish, None),
-                cdate(a.expected_finish, None) if options.use_expected_finish else None,
-            )
-
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
     driven = [k in (_NORMAL, _START_MS, _FINISH_MS) for k in kind]
 
@@ -320,6 +368,11 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     ef = [0] * n
     rs = [0] * n  # start successors see: actual start once started
     rf = [0] * n  # finish successors see: actual finish once complete
+    # Clock readings (calendars.WorkTime.work_before) of the early dates on
+    # the activity's own calendar: floats and same-calendar lags then need
+    # no calendar lookups.
+    wes = [0] * n
+    wef = [0] * n
     for i in order:
         if not driven[i]:
             continue
@@ -337,9 +390,20 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
             for p, t, lag, lc in preds[i]:
                 if not driven[p]:
                     continue
-                base = rf[p] if (t == _FS or t == _FF) else rs[p]
-                if lag:
-                    base = fa[lc](wb[lc](base) + lag)
+                if t == _FS or t == _FF:
+                    base = rf[p]
+                    if lag:
+                        if lc == cal_of[p] and status[p] != _COMPLETE:
+                            base = fa[lc](wef[p] + lag)
+                        else:
+                            base = fa[lc](wb[lc](base) + lag)
+                else:
+                    base = rs[p]
+                    if lag:
+                        if lc == cal_of[p] and status[p] == _NOT_STARTED:
+                            base = fa[lc](wes[p] + lag)
+                        else:
+                            base = fa[lc](wb[lc](base) + lag)
                 if t <= _SS:
                     if base > cs:
                         cs = base
@@ -375,14 +439,16 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
             if e != t:
                 e = sa[c](wt)
             es[i] = ef[i] = e
+            wes[i] = wef[i] = wt
         elif k == _START_MS:
             t = cs if cf is None or cf < cs else cf
             if mand_s is not None:
                 t = mand_s
             elif mand_f is not None:
                 t = mand_f
-            e = sa[c](w_(t))
-            es[i] = ef[i] = e
+            wt = w_(t)
+            es[i] = ef[i] = sa[c](wt)
+            wes[i] = wef[i] = wt
         else:
             w = w_(cs)
             if cf is not None:
@@ -398,6 +464,8 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
                 d = dur[i] = max(0, w_(extra[3]) - w)
             es[i] = sa[c](w)
             ef[i] = fa[c](w + d) if d > 0 else es[i]
+            wes[i] = w
+            wef[i] = w + d
         if st == _IN_PROGRESS:
             rs[i] = act_s[i]
         else:
@@ -411,6 +479,8 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     # -- backward pass -----------------------------------------------------------
     ls = [0] * n
     lf = [0] * n
+    wls = [0] * n
+    wlf = [0] * n
     for i in reversed(order):
         if not driven[i]:
             continue
@@ -419,9 +489,14 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == _COMPLETE:
                 continue
-            base = ls[s] if (t == _FS or t == _SS) else lf[s]
-            if lag:
-                base = fa[lc](wb[lc](base) - lag)
+            if t == _FS or t == _SS:
+                base = ls[s]
+                if lag:
+                    base = fa[lc]((wls[s] if lc == cal_of[s] else wb[lc](base)) - lag)
+            else:
+                base = lf[s]
+                if lag:
+                    base = fa[lc]((wlf[s] if lc == cal_of[s] else wb[lc](base)) - lag)
             if t == _FS or t == _FF:
                 if cand_f is None or base < cand_f:
                     cand_f = base
@@ -468,6 +543,7 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
                 if e != t:
                     e = fa[c](wt)
             ls[i] = lf[i] = e
+            wls[i] = wlf[i] = wt
         else:
             wf = w_(cand_f)
             if cand_s is not None:
@@ -480,6 +556,8 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
                 wf = w_(mand_s) + d
             lf[i] = fa[c](wf)
             ls[i] = sa[c](wf - d) if d > 0 else lf[i]
+            wlf[i] = wf
+            wls[i] = wf - d
 
     # -- level of effort and WBS summaries (they drive nothing) ----------------------
     for i in range(n):
@@ -493,15 +571,20 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     tf = [None] * n
     ff = [None] * n
     for i in range(n):
-        if status[i] == _COMPLETE:
+        st = status[i]
+        if st == _COMPLETE:
             continue
-        w_ = wb[cal_of[i]]
-        if ftype == FloatType.START:
-            tf[i] = w_(ls[i]) - w_(es[i])
-        elif ftype == FloatType.FINISH:
-            tf[i] = w_(lf[i]) - w_(ef[i])
+        c = cal_of[i]
+        w_ = wb[c]
+        if not driven[i]:
+            # Level of effort / WBS summary: dates set after the passes.
+            wes[i], wef[i], wls[i], wlf[i] = w_(es[i]), w_(ef[i]), w_(ls[i]), w_(lf[i])
+        if ftype == FloatType.FINISH:
+            tf[i] = wlf[i] - wef[i]
+        elif ftype == FloatType.START:
+            tf[i] = wls[i] - wes[i]
         else:
-            tf[i] = min(w_(ls[i]) - w_(es[i]), w_(lf[i]) - w_(ef[i]))
+            tf[i] = min(wls[i] - wes[i], wlf[i] - wef[i])
         if not driven[i]:
             ff[i] = tf[i]
             continue
@@ -509,15 +592,27 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == _COMPLETE:
                 continue
-            base = rf[i] if (t == _FS or t == _FF) else rs[i]
+            # Slack of the link, in work minutes of this activity's calendar.
+            if t == _FS or t == _FF:
+                wsrc = wef[i]
+            elif st == _NOT_STARTED:
+                wsrc = wes[i]
+            else:
+                wsrc = w_(rs[i])
             if lag:
-                base = fa[lc](wb[lc](base) + lag)
-            target = es[s] if t <= _SS else ef[s]
-            slack = w_(target) - w_(base)
+                if lc == c:
+                    wsrc += lag
+                else:
+                    wsrc = w_(fa[lc](wb[lc](rf[i] if (t == _FS or t == _FF) else rs[i]) + lag))
+            if cal_of[s] == c:
+                wtarget = wes[s] if t <= _SS else wef[s]
+            else:
+                wtarget = w_(es[s] if t <= _SS else ef[s])
+            slack = wtarget - wsrc
             if best is None or slack < best:
                 best = slack
         if best is None:
-            best = w_(open_finish) - w_(ef[i])
+            best = w_(open_finish) - wef[i]
         if cons[i] is not None and cons[i][3] is not None:
             # An activity held to an expected finish has no free float in P6:
             # every such activity in the reference files shows 0, whatever
@@ -528,32 +623,27 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     longest = _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish)
     threshold = int(round(options.critical_float_hours * 60))
     by_longest = options.critical == CriticalDefinition.LONGEST_PATH
+    # Many activities share dates: convert each distinct minute once.
+    conv = {m: from_minutes(m) for m in {*es, *ef, *ls, *lf}}
+    d_es = [conv[m] for m in es]
+    d_ef = [conv[m] for m in ef]
+    d_ls = [conv[m] for m in ls]
+    d_lf = [conv[m] for m in lf]
+    open_crit = options.open_ended_critical
+    result = ActivityResult
     results = {}
     for i, a in enumerate(acts):
-        st = status[i]
-        if st == _COMPLETE:
-            crit = False
-        elif by_longest:
-            crit = longest[i]
-        else:
-            crit = tf[i] <= threshold
-        if options.open_ended_critical and st != _COMPLETE and (not preds[i] or not succs[i]):
+        if status[i] == _COMPLETE:
+            results[a.id] = result(
+                d_es[i], d_ef[i], d_ls[i], d_lf[i], None, None, None, None, None, None, False, longest[i]
+            )
+            continue
+        crit = longest[i] if by_longest else tf[i] <= threshold
+        if open_crit and (not preds[i] or not succs[i]):
             crit = True
-        e_s, e_f, l_s, l_f = from_minutes(es[i]), from_minutes(ef[i]), from_minutes(ls[i]), from_minutes(lf[i])
-        live_ = st != _COMPLETE
-        results[a.id] = ActivityResult(
-            early_start=e_s,
-            early_finish=e_f,
-            late_start=l_s,
-            late_finish=l_f,
-            remaining_early_start=e_s if live_ else None,
-            remaining_early_finish=e_f if live_ else None,
-            remaining_late_start=l_s if live_ else None,
-            remaining_late_finish=l_f if live_ else None,
-            total_float_hours=tf[i] / 60.0 if live_ else None,
-            free_float_hours=ff[i] / 60.0 if live_ else None,
-            critical=crit,
-            longest_path=longest[i],
+        e_s, e_f, l_s, l_f = d_es[i], d_ef[i], d_ls[i], d_lf[i]
+        results[a.id] = result(
+            e_s, e_f, l_s, l_f, e_s, e_f, l_s, l_f, tf[i] / 60.0, ff[i] / 60.0, crit, longest[i]
         )
     late_finish = max((lf[i] for i in live), default=open_finish)
     summary = ProjectSummary(
