@@ -373,6 +373,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     # no calendar lookups.
     wes = [0] * n
     wef = [0] * n
+    # Clock readings of the start floors on each calendar.
+    w_floor_started = [w(dd) for w in wb]
+    w_floor_new = [w(start_floor) for w in wb]
     for i in order:
         if not driven[i]:
             continue
@@ -384,31 +387,35 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             continue
         c = cal_of[i]
         w_ = wb[c]
-        cs = dd if st == _IN_PROGRESS else start_floor
-        cf = None
+        # Candidate start / finish, with their clock readings on this
+        # activity's calendar when known for free (None: ask the calendar).
+        if st == _IN_PROGRESS:
+            cs, wcs = dd, w_floor_started[c]
+        else:
+            cs, wcs = start_floor, w_floor_new[c]
+        cf = wcf = None
         if not (override and st == _IN_PROGRESS):
             for p, t, lag, lc in preds[i]:
                 if not driven[p]:
                     continue
+                sp = status[p]
                 if t == _FS or t == _FF:
                     base = rf[p]
-                    if lag:
-                        if lc == cal_of[p] and status[p] != _COMPLETE:
-                            base = fa[lc](wef[p] + lag)
-                        else:
-                            base = fa[lc](wb[lc](base) + lag)
+                    wp = wef[p] if sp != _COMPLETE else None
                 else:
                     base = rs[p]
-                    if lag:
-                        if lc == cal_of[p] and status[p] == _NOT_STARTED:
-                            base = fa[lc](wes[p] + lag)
-                        else:
-                            base = fa[lc](wb[lc](base) + lag)
+                    wp = wes[p] if sp == _NOT_STARTED else None
+                if lag:
+                    x = (wp if (wp is not None and lc == cal_of[p]) else wb[lc](base)) + lag
+                    base = fa[lc](x)
+                    wbase = x if lc == c else None
+                else:
+                    wbase = wp if cal_of[p] == c else None
                 if t <= _SS:
                     if base > cs:
-                        cs = base
+                        cs, wcs = base, wbase
                 elif cf is None or base > cf:
-                    cf = base
+                    cf, wcf = base, wbase
         d = dur[i]
         k = kind[i]
         mand_s = mand_f = None
@@ -418,41 +425,20 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             for ctype, cd in lst:
                 if st == _NOT_STARTED and ctype in (ConstraintType.START_ON_OR_AFTER, ConstraintType.START_ON):
                     if cd > cs:
-                        cs = cd
+                        cs, wcs = cd, None
                 elif ctype in (ConstraintType.FINISH_ON_OR_AFTER, ConstraintType.FINISH_ON):
                     if cf is None or cd > cf:
-                        cf = cd
+                        cf, wcf = cd, None
                 elif ctype == ConstraintType.MANDATORY_START and st == _NOT_STARTED:
                     mand_s = cd
                 elif ctype == ConstraintType.MANDATORY_FINISH:
                     mand_f = cd
             if ext_es is not None and ext_es > cs:
-                cs = ext_es
-        if k == _FINISH_MS:
-            t = cs if cf is None or cf < cs else cf
-            if mand_f is not None:
-                t = mand_f
-            elif mand_s is not None:
-                t = mand_s
-            wt = w_(t)
-            e = fa[c](wt)
-            if e != t:
-                e = sa[c](wt)
-            es[i] = ef[i] = e
-            wes[i] = wef[i] = wt
-        elif k == _START_MS:
-            t = cs if cf is None or cf < cs else cf
-            if mand_s is not None:
-                t = mand_s
-            elif mand_f is not None:
-                t = mand_f
-            wt = w_(t)
-            es[i] = ef[i] = sa[c](wt)
-            wes[i] = wef[i] = wt
-        else:
-            w = w_(cs)
+                cs, wcs = ext_es, None
+        if k == _NORMAL:
+            w = wcs if wcs is not None else w_(cs)
             if cf is not None:
-                wf = w_(cf) - d
+                wf = (wcf if wcf is not None else w_(cf)) - d
                 if wf > w:
                     w = wf
             if mand_s is not None:
@@ -466,10 +452,34 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             ef[i] = fa[c](w + d) if d > 0 else es[i]
             wes[i] = w
             wef[i] = w + d
-        if st == _IN_PROGRESS:
-            rs[i] = act_s[i]
         else:
-            rs[i] = es[i]
+            if cf is None or cf < cs:
+                t, wt = cs, wcs
+            else:
+                t, wt = cf, wcf
+            if k == _FINISH_MS:
+                if mand_f is not None:
+                    t, wt = mand_f, None
+                elif mand_s is not None:
+                    t, wt = mand_s, None
+                if wt is None:
+                    wt = w_(t)
+                # A finish milestone sits at a finish: where it is, if that
+                # is the end of working time, else at the next start.
+                e = fa[c](wt)
+                if e != t:
+                    e = sa[c](wt)
+            else:
+                if mand_s is not None:
+                    t, wt = mand_s, None
+                elif mand_f is not None:
+                    t, wt = mand_f, None
+                if wt is None:
+                    wt = w_(t)
+                e = sa[c](wt)
+            es[i] = ef[i] = e
+            wes[i] = wef[i] = wt
+        rs[i] = act_s[i] if st == _IN_PROGRESS else es[i]
         rf[i] = ef[i]
 
     live = [i for i in range(n) if driven[i] and status[i] != _COMPLETE]
@@ -481,34 +491,37 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     lf = [0] * n
     wls = [0] * n
     wlf = [0] * n
+    w_open = [w(open_finish) for w in wb]
     for i in reversed(order):
         if not driven[i]:
             continue
-        cand_f = None
-        cand_s = None
+        c = cal_of[i]
+        # Candidate late finish / late start with clock readings, as forward.
+        cand_f = wcf = cand_s = wcs = None
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == _COMPLETE:
                 continue
             if t == _FS or t == _SS:
-                base = ls[s]
-                if lag:
-                    base = fa[lc]((wls[s] if lc == cal_of[s] else wb[lc](base)) - lag)
+                base, ws = ls[s], wls[s]
             else:
-                base = lf[s]
-                if lag:
-                    base = fa[lc]((wlf[s] if lc == cal_of[s] else wb[lc](base)) - lag)
+                base, ws = lf[s], wlf[s]
+            if lag:
+                x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
+                base = fa[lc](x)
+                wbase = x if lc == c else None
+            else:
+                wbase = ws if cal_of[s] == c else None
             if t == _FS or t == _FF:
                 if cand_f is None or base < cand_f:
-                    cand_f = base
+                    cand_f, wcf = base, wbase
             elif cand_s is None or base < cand_s:
-                cand_s = base
+                cand_s, wcs = base, wbase
         if cand_f is None:
-            cand_f = open_finish
+            cand_f, wcf = open_finish, w_open[c]
         st = status[i]
         if st == _COMPLETE:
             lf[i] = ls[i] = cand_f if cand_s is None else min(cand_f, cand_s)
             continue
-        c = cal_of[i]
         w_ = wb[c]
         d = dur[i]
         k = kind[i]
@@ -519,35 +532,20 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             for ctype, cd in lst:
                 if st == _NOT_STARTED and ctype in (ConstraintType.START_ON_OR_BEFORE, ConstraintType.START_ON):
                     if cand_s is None or cd < cand_s:
-                        cand_s = cd
+                        cand_s, wcs = cd, None
                 elif ctype in (ConstraintType.FINISH_ON_OR_BEFORE, ConstraintType.FINISH_ON):
                     if cd < cand_f:
-                        cand_f = cd
+                        cand_f, wcf = cd, None
                 elif ctype == ConstraintType.MANDATORY_START and st == _NOT_STARTED:
                     mand_s = cd
                 elif ctype == ConstraintType.MANDATORY_FINISH:
                     mand_f = cd
             if ext_lf is not None and ext_lf < cand_f:
-                cand_f = ext_lf
-        if k == _FINISH_MS or k == _START_MS:
-            t = cand_f if cand_s is None or cand_s > cand_f else cand_s
-            if mand_f is not None:
-                t = mand_f
-            elif mand_s is not None:
-                t = mand_s
-            wt = w_(t)
-            if k == _FINISH_MS:
-                e = fa[c](wt)
-            else:
-                e = sa[c](wt)
-                if e != t:
-                    e = fa[c](wt)
-            ls[i] = lf[i] = e
-            wls[i] = wlf[i] = wt
-        else:
-            wf = w_(cand_f)
+                cand_f, wcf = ext_lf, None
+        if k == _NORMAL:
+            wf = wcf if wcf is not None else w_(cand_f)
             if cand_s is not None:
-                x = w_(cand_s) + d
+                x = (wcs if wcs is not None else w_(cand_s)) + d
                 if x < wf:
                     wf = x
             if mand_f is not None:
@@ -558,6 +556,27 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             ls[i] = sa[c](wf - d) if d > 0 else lf[i]
             wlf[i] = wf
             wls[i] = wf - d
+        else:
+            if cand_s is None or cand_s > cand_f:
+                t, wt = cand_f, wcf
+            else:
+                t, wt = cand_s, wcs
+            if mand_f is not None:
+                t, wt = mand_f, None
+            elif mand_s is not None:
+                t, wt = mand_s, None
+            if wt is None:
+                wt = w_(t)
+            if k == _FINISH_MS:
+                e = fa[c](wt)
+            else:
+                # A start milestone sits at a start: where it is, if work
+                # starts there, else at the end of the previous work.
+                e = sa[c](wt)
+                if e != t:
+                    e = fa[c](wt)
+            ls[i] = lf[i] = e
+            wls[i] = wlf[i] = wt
 
     # -- level of effort and WBS summaries (they drive nothing) ----------------------
     for i in range(n):
