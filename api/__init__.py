@@ -10,12 +10,12 @@ from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from api import audit, budgets, eps, grants, projects, users
+from api import audit, budgets, eps, grants, projects, users, wbs
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
 
-BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp)
+BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, wbs.blp, grants.blp, users.blp, audit.blp)
 API_PREFIX = "/api/v1/"
 
 

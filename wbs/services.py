@@ -7,6 +7,7 @@ Costs of activities roll up through the WBS into the project, and from there up 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -282,6 +283,51 @@ def delete_element(session: Session, *, actor: User, project: Project, element: 
     audit.record(session, actor=actor, action="delete", entity=element, before=element.audit_state())
     session.delete(element)
     session.flush()
+
+
+@dataclass
+class WbsNode:
+    """One element of the WBS tree with its activities' costs rolled up from below."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    seq: int
+    budgeted_cost: Decimal = ZERO
+    actual_cost: Decimal = ZERO
+    activities: int = 0
+    children: list[WbsNode] = field(default_factory=list)
+
+
+def wbs_tree(session: Session, *, project: Project) -> dict:
+    """The project's WBS as a tree, costs and activity counts rolled up bottom-up."""
+    elements = list_elements(session, project=project)
+    nodes = {e.id: WbsNode(id=e.id, code=e.code, name=e.name, parent_id=e.parent_id, seq=e.seq) for e in elements}
+    sums = session.execute(
+        select(Activity.wbs_element_id, func.count(), func.coalesce(func.sum(Activity.budgeted_cost), ZERO),
+               func.coalesce(func.sum(Activity.actual_cost), ZERO))
+        .where(Activity.project_id == project.id).group_by(Activity.wbs_element_id)).all()
+    unassigned = 0
+    for element_id, count, budgeted, actual in sums:
+        if element_id is None:
+            unassigned = count
+            continue
+        node = nodes[element_id]
+        node.activities, node.budgeted_cost, node.actual_cost = count, Decimal(budgeted), Decimal(actual)
+    roots = []
+    for element in reversed(elements):  # children before parents, so sums climb the tree
+        node = nodes[element.id]
+        if element.parent_id is None:
+            roots.append(node)
+        else:
+            parent = nodes[element.parent_id]
+            parent.children.insert(0, node)
+            parent.budgeted_cost += node.budgeted_cost
+            parent.actual_cost += node.actual_cost
+            parent.activities += node.activities
+    roots.reverse()
+    return {"project_id": project.id, "items": roots, "unassigned_activities": unassigned}
 
 
 # Activities
