@@ -29,6 +29,8 @@ __all__ = [
     "clean_text",
     "clean_name",
     "parse_bool",
+    "parse_choice",
+    "parse_code",
     "parse_currency",
     "parse_date",
     "parse_datetime",
@@ -37,6 +39,7 @@ __all__ = [
     "parse_int",
     "parse_money",
     "parse_percent",
+    "parse_person",
     "parse_phone",
     "parse_year",
 ]
@@ -450,3 +453,35 @@ def parse_phone(text: str, *, country_code: str = DEFAULT_PHONE_COUNTRY_CODE) ->
     if e164 is not None and not 8 <= len(e164) - 1 <= 15:
         e164 = None  # too short or long for E.164: keep only the raw text
     return Phone(e164=e164, raw=raw)
+
+
+# --- identifiers -------------------------------------------------------------------------
+
+_SCIENTIFIC_RE = re.compile(r"\d(?:[.,]\d+)?E\+\d+", re.IGNORECASE)
+
+
+def parse_code(text: str) -> str:
+    """Clean an identifier (external id, tax id): strip, drop inner spaces, reject Excel's 1.2E+11."""
+    value = "".join(text.translate(_SPACE_TABLE).split())
+    if _SCIENTIFIC_RE.fullmatch(value):
+        # Excel turns long ids into floats; the digits are lost, so the id is unusable.
+        raise ValueParseError(f"{value!r} is an id mangled by Excel into scientific notation")
+    return value
+
+
+def parse_choice(text: str, *, choices: tuple[str, ...]) -> str:
+    """Match one of ``choices`` ignoring case and spaces/hyphens vs underscores ('Web form' → 'web_form')."""
+    token = re.sub(r"[\s-]+", "_", text.strip().lower())
+    if token in choices:
+        return token
+    raise ValueParseError(f"{text.strip()!r} is not one of {', '.join(choices)}")
+
+
+def parse_person(text: str) -> str:
+    """A person reference: an email (lower-cased, validated) or a cleaned name."""
+    if "@" in text:
+        return parse_email(text)
+    name = clean_name(text)
+    if name is None:
+        raise ValueParseError("empty name")
+    return name
