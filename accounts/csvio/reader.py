@@ -146,6 +146,9 @@ def _lines(handle: BinaryIO, *, encoding: str, offset: int) -> Iterator[str]:
     for number, raw in enumerate(handle, start=1):
         if number == 1 and encoding == "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8) :]
+        if b"\x00" in raw:
+            # Python 3.11's csv accepts NUL; it only ever means a binary or UTF-16 file without BOM.
+            raise CsvFormatError("the line contains a NUL byte: this is not a text CSV file", line=number)
         try:
             line = raw.decode(codec)
         except UnicodeDecodeError as exc:
@@ -187,8 +190,6 @@ def _records(lines: Iterator[str], *, delimiter: str) -> Iterator[CsvRow]:
                     f"a quote opened in the record starting here is never closed (read to line {reader.line_num})",
                     line=start,
                 ) from None
-            if "NUL" in message:
-                raise CsvFormatError("the line contains a NUL byte: this is not a text CSV file", line=reader.line_num)
             raise CsvFormatError(
                 f"broken quoting ({message}); a quoted cell must be closed right before the delimiter",
                 line=reader.line_num,
