@@ -77,7 +77,8 @@ class Phone:
 
 def clean_text(text: str) -> str | None:
     """Strip surrounding whitespace (including no-break spaces); empty becomes None."""
-    text = text.translate(_SPACE_TABLE).strip()
+    # str.strip() already removes no-break and thin spaces (they are Unicode whitespace).
+    text = text.strip()
     return text or None
 
 
@@ -85,7 +86,7 @@ def clean_name(text: str) -> str | None:
     """Clean a name or reference: strip and collapse inner runs of whitespace."""
     # References are later matched against names in the database; "Tina  Thomas"
     # with two spaces must still find Tina Thomas.
-    text = " ".join(text.translate(_SPACE_TABLE).split())
+    text = " ".join(text.split())  # split() with no argument also splits on no-break spaces
     return text or None
 
 
@@ -96,7 +97,9 @@ _NUMBER_RE = re.compile(r"\d+(?:[ ',.]\d+)*")
 
 def _canonical_number(text: str) -> str:
     """Turn '22 700,50', '22.700,50', '22,700.50' into '22700.50' (no sign handling)."""
-    text = text.translate(_SPACE_TABLE).strip()
+    if not text.isascii():
+        text = text.translate(_SPACE_TABLE)
+    text = text.strip()
     if not _NUMBER_RE.fullmatch(text):
         raise ValueParseError(f"{text!r} is not a number")
     parts = re.split(r"([ ',.])", text)
@@ -237,7 +240,7 @@ def parse_currency(text: str) -> str:
 
 def parse_money(text: str) -> Money:
     """Parse '$22,700.00', '22 700,00 ₽', 'RUB 1.500,50', '(1,200.00)' into Money."""
-    cleaned = text.translate(_SPACE_TABLE).strip()
+    cleaned = (text if text.isascii() else text.translate(_SPACE_TABLE)).strip()
     # A sign may sit outside the symbol: "-$1,200" or "-1 200 руб.".
     outer_negative = cleaned[:1] in ("-", "\u2212")
     if outer_negative:
