@@ -126,7 +126,7 @@ def _describe_decode_error(exc: UnicodeDecodeError, encoding: str) -> str:
     return f"byte 0x{bad} at position {exc.start + 1} is not valid {encoding}"
 
 
-def _lines(handle: BinaryIO, *, encoding: str, offset: int) -> Iterator[str]:
+def _lines(handle: BinaryIO, *, encoding: str, offset: int, detected: bool) -> Iterator[str]:
     """Decode the file one physical line at a time, so a bad byte is reported with its line."""
     handle.seek(offset)
     if encoding == "utf-16":
@@ -152,7 +152,7 @@ def _lines(handle: BinaryIO, *, encoding: str, offset: int) -> Iterator[str]:
         try:
             line = raw.decode(codec)
         except UnicodeDecodeError as exc:
-            if codec == "utf-8" and only_ascii_so_far:
+            if detected and codec == "utf-8" and only_ascii_so_far:
                 # The sample was pure ASCII; the first accented line tells the real
                 # encoding, and everything before reads the same in all of them.
                 codec = detect_encoding(raw)
@@ -221,25 +221,32 @@ def open_csv(path: str | Path, *, encoding: str | None = None, delimiter: str | 
             # Judge only whole lines, so a multi-byte character cut in half does not look invalid.
             sample = sample[: sample.rfind(b"\n") + 1] or sample
         detected = detect_encoding(sample)
+        auto = encoding is None
         if encoding is None:
             encoding = detected
         elif encoding == "utf-8" and detected == "utf-8-sig":
             encoding = "utf-8-sig"  # a BOM is not data even when UTF-8 was asked for
+        elif detected in ("utf-8-sig", "utf-16") and not encoding.startswith(detected.split("-sig")[0]):
+            bom = "UTF-8" if detected == "utf-8-sig" else "UTF-16"
+            raise CsvFormatError(f"the file starts with a {bom} byte order mark but the encoding asked for is {encoding}")
         if not sample.strip().strip(codecs.BOM_UTF8).strip(b"\x00\xff\xfe"):
             raise CsvFormatError(f"{path.name} is empty")
         if b"\r" in sample and b"\n" not in sample:
             raise CsvFormatError("lines end with a bare CR (classic Mac); save the file with Windows or Unix line ends")
-        codec = "utf-8" if encoding == "utf-8-sig" else encoding
-        try:
-            sample_text = sample.decode(codec if codec != "utf-16" else "utf-16")
-        except UnicodeDecodeError:
-            # A precise error with the line number comes while reading the rows.
-            sample_text = sample.decode(codec, errors="replace")
-        sample_text = sample_text.lstrip("\ufeff")
+        # Only for sniffing: a precise error with the line number comes while reading the rows.
+        sample_text = sample.decode("utf-8" if encoding == "utf-8-sig" else encoding, errors="replace")
+        sample_lines = sample_text.lstrip("\ufeff").splitlines()
+        # Excel writes and honours a first line "sep=;" naming the delimiter.
+        excel_sep = sample_lines[0][4:] if sample_lines and len(sample_lines[0]) == 5 and sample_lines[0].startswith("sep=") else None
+        if excel_sep is not None and excel_sep in DELIMITERS:
+            delimiter = delimiter or excel_sep
+            sample_lines = sample_lines[1:]
         if delimiter is None:
-            delimiter = sniff_delimiter(sample_text.splitlines()[:SNIFF_LINES])
-        rows = _records(_lines(handle, encoding=encoding, offset=0), delimiter=delimiter)
+            delimiter = sniff_delimiter(sample_lines[:SNIFF_LINES])
+        rows = _records(_lines(handle, encoding=encoding, offset=0, detected=auto), delimiter=delimiter)
         first = next(rows, None)
+        if first is not None and excel_sep is not None:
+            first = next(rows, None)
         if first is None:
             raise CsvFormatError(f"{path.name} has no header row")
         header = tuple(value.lstrip("\ufeff").strip() for value in first.values)

@@ -186,3 +186,22 @@ def test_missing_file_and_bad_options(tmp_path: Path) -> None:
 def test_bare_cr_line_ends_are_reported(tmp_path: Path) -> None:
     with pytest.raises(CsvFormatError, match="bare CR"):
         _read(_write(tmp_path, "a,b\r1,2\r"))
+
+
+def test_excel_sep_line_names_the_delimiter(tmp_path: Path) -> None:
+    header, rows, _, delimiter = _read(_write(tmp_path, "sep=;\r\nName;Amount\r\nLewis, James;1,5\r\n"))
+    assert (header, delimiter) == (("Name", "Amount"), ";")
+    assert rows == [CsvRow(line=3, end_line=3, values=("Lewis, James", "1,5"))]
+
+
+def test_an_explicit_encoding_is_never_switched(tmp_path: Path) -> None:
+    lines = ["id,name\n"] + [f"{i},Company {i}\n" for i in range(20000)] + ["20000,Ромашка\n"]
+    path = _write(tmp_path, "".join(lines), encoding="cp1251")
+    with pytest.raises(CsvFormatError, match="line 20002: byte 0x.. at position 7 is not valid utf-8"):
+        _read(path, encoding="utf-8")
+
+
+def test_a_bom_contradicting_the_asked_encoding_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"\xef\xbb\xbf" + "a,b\n1,2\n".encode())
+    with pytest.raises(CsvFormatError, match="a UTF-8 byte order mark but the encoding asked for is cp1251"):
+        _read(path, encoding="cp1251")
