@@ -89,6 +89,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    unique: bool = False  # a second row with the same value in one file is a row error
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def _kind(kind: str, specs: Sequence[FieldSpec], *, required: Sequence[Sequence[
 
 
 T = FieldType
-_EXTERNAL_ID = FieldSpec("external_id", T.CODE)
+_EXTERNAL_ID = FieldSpec("external_id", T.CODE, unique=True)
 INTERACTION_KINDS = ("call", "email", "meeting", "messenger", "web_form", "chat", "letter")
 DIRECTIONS = ("inbound", "outbound")
 
@@ -126,7 +127,7 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                 [
                     _EXTERNAL_ID,
                     FieldSpec("name", T.NAME),
-                    FieldSpec("email", T.EMAIL),
+                    FieldSpec("email", T.EMAIL, unique=True),  # users log in and are referenced by email
                     FieldSpec("manager", T.PERSON),
                     FieldSpec("team", T.NAME),
                     FieldSpec("region", T.NAME),
@@ -331,9 +332,13 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
     if not isinstance(columns, dict) or not columns:
         raise MappingError(f'{source}: "columns" must be a non-empty object of "CSV column": "field"')
     seen: dict[str, str] = {}
+    stripped: set[str] = set()
     for column, field in columns.items():
         if not column.strip():
             raise MappingError(f"{source}: columns: an empty column name")
+        if column.strip() in stripped:
+            raise MappingError(f"{source}: columns: {column.strip()!r} is listed twice (spaces around it differ)")
+        stripped.add(column.strip())
         if not isinstance(field, str):
             raise MappingError(f"{source}: columns: {column!r} must map to a field name, not {field!r}")
         if field not in spec.fields:

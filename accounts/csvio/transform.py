@@ -11,6 +11,7 @@ here touches a database: references (owner, account, ...) stay cleaned strings.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -83,6 +84,19 @@ class ImportBatch:
         """Data rows read: records + rows with errors + blank rows."""
         return len(self.records) + len(self.error_lines) + len(self.blank_lines)
 
+    def summary(self, *, limit: int = 20) -> str:
+        """A plain-text report for ``--dry-run``: counts, errors per column, the first ``limit`` errors."""
+        lines = [
+            f"{self.kind}: {self.rows_seen} rows: {len(self.records)} ready, "
+            f"{len(self.error_lines)} with errors, {len(self.blank_lines)} blank"
+        ]
+        per_column = Counter(e.column or "(whole row)" for e in self.errors)
+        lines += [f"  {count} errors in {column!r}" for column, count in per_column.most_common()]
+        lines += [f"  {error}" for error in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"  ... and {len(self.errors) - limit} more")
+        return "\n".join(lines)
+
 
 @dataclass(frozen=True, slots=True)
 class _Blank:
@@ -138,7 +152,10 @@ class _Plan:
         self.has_currency = "currency" in spec.fields
         self.composes_name = "first_name" in spec.fields and "name" in spec.fields
         self.required = [(group, frozenset(group)) for group in spec.required]
-        self.seen_ids: dict[str, int] = {}
+        # Only the first line of each value is kept: a few MB for 100,000 rows.
+        self.unique: dict[str, dict[Any, int]] = {
+            name: {} for name, field_spec in spec.fields.items() if field_spec.unique and name in self.column_of
+        }
 
     def _raw(self, values: Sequence[str], field_name: str) -> tuple[str | None, str | None]:
         column = self.column_of.get(field_name)
@@ -223,13 +240,13 @@ class _Plan:
                 reason = f"{' or '.join(group)} is required"
                 errors.append(RowError(line=line, column=column, field=group[0], value=raw, reason=reason))
 
+        for name, seen in self.unique.items():
+            value = fields.get(name)
+            if value is not None and (first := seen.setdefault(value, line)) != line:
+                reason = f"{name.replace('_', ' ')} already used on line {first}"
+                errors.append(RowError(line=line, column=self.column_of[name], field=name, value=value, reason=reason))
+
         external_id = fields.pop("external_id", None)
-        if external_id is not None:
-            first = self.seen_ids.setdefault(external_id, line)
-            if first != line:
-                column = self.column_of.get("external_id")
-                reason = f"external id already used on line {first}"
-                errors.append(RowError(line=line, column=column, field="external_id", value=external_id, reason=reason))
         if errors:
             return errors
         return Record(line=line, external_id=external_id, fields=fields)

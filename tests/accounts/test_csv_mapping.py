@@ -82,6 +82,7 @@ def test_unknown_field_is_named_with_a_suggestion() -> None:
         ({**DEALS, "encoding": "klingon"}, "unknown \"encoding\" 'klingon'"),
         ({**DEALS, "delimiter": ":"}, '"delimiter" must be one of'),
         ({**DEALS, "pipeline": ""}, '"pipeline" must be a non-empty string'),
+        ({"columns": {"Name": "title", " Name": "stage"}}, "'Name' is listed twice"),
     ],
 )
 def test_mapping_errors_name_what_is_wrong(data: object, expected: str) -> None:

@@ -233,3 +233,18 @@ def test_import_file_reads_the_mapping_options(tmp_path: Path, test_mapping_dir:
     mapping = load_mapping(path=test_mapping_dir / "deals_ru.json", kind="deals")
     with pytest.raises(MappingError, match="no column"):
         import_file(kind="deals", path=path, mapping=mapping)
+
+
+def test_duplicate_user_emails_are_row_errors() -> None:
+    mapping = parse_mapping(data={"columns": {"N": "name", "E": "email"}}, kind="users")
+    rows = [CsvRow(line=2, end_line=2, values=("Ann", "ann@x.ru")), CsvRow(line=3, end_line=3, values=("Anna", "ANN@x.ru"))]
+    batch = transform(kind="users", rows=rows, mapping=mapping, header=("N", "E"))
+    assert batch.errors == [RowError(line=3, column="E", field="email", value="ann@x.ru", reason="email already used on line 2")]
+
+
+def test_summary_for_a_dry_run(deals_batch: ImportBatch) -> None:
+    text = deals_batch.summary(limit=2)
+    assert text.splitlines()[0] == "deals: 10 rows: 3 ready, 6 with errors, 1 blank"
+    assert "  2 errors in 'Сумма'" in text
+    assert "  1 errors in '(whole row)'" in text
+    assert text.endswith("... and 5 more")
