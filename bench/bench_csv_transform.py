@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accounts.csvio.mapping import parse_mapping  # noqa: E402
-from accounts.csvio.reader import open_csv  # noqa: E402
-from accounts.csvio.transform import iter_transform, transform  # noqa: E402
+from accounts.csvio.mapping import parse_mapping
+from accounts.csvio.reader import open_csv
+from accounts.csvio.transform import iter_transform, transform
 
 STAGES = ["Qualification", "Needs Analysis", "Prospect", "Initial Offer", "Closed Won", "Closed Lost"]
 OWNERS = ["Rozario Diego", "Santa Cruz Clara", "Lazar Mathew", "Tina Thomas", "Roger Terrence"]
@@ -56,7 +56,19 @@ def _generate(path: Path, *, rows: int, style: str, seed: int) -> None:
     ru = style == "ru"
     delimiter = ";" if ru else ","
     with path.open("w", encoding="cp1251" if ru else "utf-8", newline="") as handle:
-        header = ["ID", "Potential Name", "Account", "Potential Owner", "Stage", "Amount", "Created Time", "Closed Time", "Closing Date", "Product", "Notes"]
+        header = [
+            "ID",
+            "Potential Name",
+            "Account",
+            "Potential Owner",
+            "Stage",
+            "Amount",
+            "Created Time",
+            "Closed Time",
+            "Closing Date",
+            "Product",
+            "Notes",
+        ]
         handle.write(delimiter.join(header) + "\r\n")
         for number in range(rows):
             created = start + timedelta(minutes=rng.randrange(10 * 365 * 24 * 60))
@@ -77,7 +89,19 @@ def _generate(path: Path, *, rows: int, style: str, seed: int) -> None:
                 close_day = '"' + closed.strftime("%d %b, %Y 00:00:00") + '"'
                 title = f'"Lewis, James {number}"'
                 account = f"Account {rng.randrange(5000)}"
-            cells = [f"P-{number}", title, account, rng.choice(OWNERS), rng.choice(STAGES), amount, created_text, closed_text, close_day, "CRM", "note"]
+            cells = [
+                f"P-{number}",
+                title,
+                account,
+                rng.choice(OWNERS),
+                rng.choice(STAGES),
+                amount,
+                created_text,
+                closed_text,
+                close_day,
+                "CRM",
+                "note",
+            ]
             handle.write(delimiter.join(cells) + "\r\n")
 
 
@@ -102,7 +126,9 @@ def main() -> None:
             with open_csv(path) as table:
                 if args.stream:
                     records = errors = 0
-                    for outcome in iter_transform(kind="deals", rows=table, mapping=mapping, header=table.header, tz="Europe/Moscow"):
+                    for outcome in iter_transform(
+                        kind="deals", rows=table, mapping=mapping, header=table.header, tz="Europe/Moscow"
+                    ):
                         if hasattr(outcome, "fields"):
                             records += 1
                         elif not isinstance(outcome, int):

@@ -21,7 +21,16 @@ from ``CsvImportError``, a ``ValueError``.
 """
 
 from accounts.csvio.errors import CsvFormatError, CsvImportError, MappingError, ValueParseError
-from accounts.csvio.mapping import KINDS, FieldSpec, FieldType, ImportMapping, KindSpec, check_header, load_mapping, parse_mapping
+from accounts.csvio.mapping import (
+    KINDS,
+    FieldSpec,
+    FieldType,
+    ImportMapping,
+    KindSpec,
+    check_header,
+    load_mapping,
+    parse_mapping,
+)
 from accounts.csvio.parsing import Money, Phone
 from accounts.csvio.reader import CsvRow, CsvTable, open_csv
 from accounts.csvio.transform import DEFAULT_TZ, ImportBatch, Record, RowError, import_file, iter_transform, transform

@@ -32,13 +32,12 @@ from __future__ import annotations
 import codecs
 import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from collections.abc import Mapping, Sequence
-from datetime import timezone, tzinfo
 from typing import Any
 
 from accounts.csvio import parsing
@@ -102,7 +101,9 @@ class KindSpec:
     has_pipeline: bool = False
 
 
-def _kind(kind: str, specs: Sequence[FieldSpec], *, required: Sequence[Sequence[str]], has_pipeline: bool = False) -> KindSpec:
+def _kind(
+    kind: str, specs: Sequence[FieldSpec], *, required: Sequence[Sequence[str]], has_pipeline: bool = False
+) -> KindSpec:
     fields = {spec.name: spec for spec in specs}
     assert all(name in fields for group in required for name in group)
     return KindSpec(
@@ -228,9 +229,8 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
     }
 )
 
-def converter(
-    spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_code: str
-) -> Callable[[str], Any]:
+
+def converter(spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_code: str) -> Callable[[str], Any]:
     """Return the parser for one field: non-empty cell text in, typed value out (or ValueParseError)."""
     kind = spec.type
     if kind is T.TEXT:
@@ -274,7 +274,17 @@ def json_to_text(value: object) -> str:
 
 
 _TOP_LEVEL_KEYS = frozenset(
-    {"columns", "values", "defaults", "pipeline", "date_order", "phone_country_code", "encoding", "delimiter", "description"}
+    {
+        "columns",
+        "values",
+        "defaults",
+        "pipeline",
+        "date_order",
+        "phone_country_code",
+        "encoding",
+        "delimiter",
+        "description",
+    }
 )
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
@@ -370,9 +380,7 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
             raise _unknown_field(field, spec, f"{source}: defaults")
         if not isinstance(value, _JSON_SCALARS) or value is None:
             raise MappingError(f"{source}: defaults: {field!r} must be a string, number or boolean")
-        parse = converter(
-            spec.fields[field], tz=timezone.utc, date_order=date_order, phone_country_code="7"
-        )
+        parse = converter(spec.fields[field], tz=UTC, date_order=date_order, phone_country_code="7")
         try:
             parse(json_to_text(value))
         except ValueParseError as exc:
@@ -394,7 +402,9 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
     country = data.get("phone_country_code", DEFAULT_PHONE_COUNTRY_CODE)
     country = country.lstrip("+") if isinstance(country, str) else str(country)
     if not country.isdigit() or not 1 <= len(country) <= 3:
-        raise MappingError(f'{source}: "phone_country_code" must be 1-3 digits like "7", not {data["phone_country_code"]!r}')
+        raise MappingError(
+            f'{source}: "phone_country_code" must be 1-3 digits like "7", not {data["phone_country_code"]!r}'
+        )
 
     encoding = data.get("encoding")
     if encoding is not None:
@@ -444,11 +454,7 @@ def check_header(*, mapping: ImportMapping, header: Sequence[str]) -> dict[str, 
     missing = [column for column in mapping.columns if column not in positions]
     if missing:
         hints = "".join(_hint(column, list(positions)) for column in missing[:1])
-        single = (
-            f"; the header has a single column {header[0]!r}: is the delimiter right?"
-            if len(header) == 1
-            else ""
-        )
+        single = f"; the header has a single column {header[0]!r}: is the delimiter right?" if len(header) == 1 else ""
         raise MappingError(
             f"the CSV header has no column {', '.join(map(repr, missing))} named in the mapping{hints}{single}"
         )

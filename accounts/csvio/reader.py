@@ -228,7 +228,9 @@ def open_csv(path: str | Path, *, encoding: str | None = None, delimiter: str | 
             encoding = "utf-8-sig"  # a BOM is not data even when UTF-8 was asked for
         elif detected in ("utf-8-sig", "utf-16") and not encoding.startswith(detected.split("-sig")[0]):
             bom = "UTF-8" if detected == "utf-8-sig" else "UTF-16"
-            raise CsvFormatError(f"the file starts with a {bom} byte order mark but the encoding asked for is {encoding}")
+            raise CsvFormatError(
+                f"the file starts with a {bom} byte order mark but the encoding asked for is {encoding}"
+            )
         if not sample.strip().strip(codecs.BOM_UTF8).strip(b"\x00\xff\xfe"):
             raise CsvFormatError(f"{path.name} is empty")
         if b"\r" in sample and b"\n" not in sample:
@@ -237,7 +239,11 @@ def open_csv(path: str | Path, *, encoding: str | None = None, delimiter: str | 
         sample_text = sample.decode("utf-8" if encoding == "utf-8-sig" else encoding, errors="replace")
         sample_lines = sample_text.lstrip("\ufeff").splitlines()
         # Excel writes and honours a first line "sep=;" naming the delimiter.
-        excel_sep = sample_lines[0][4:] if sample_lines and len(sample_lines[0]) == 5 and sample_lines[0].startswith("sep=") else None
+        excel_sep = (
+            sample_lines[0][4:]
+            if sample_lines and len(sample_lines[0]) == 5 and sample_lines[0].startswith("sep=")
+            else None
+        )
         if excel_sep is not None and excel_sep in DELIMITERS:
             delimiter = delimiter or excel_sep
             sample_lines = sample_lines[1:]

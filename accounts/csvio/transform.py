@@ -186,7 +186,9 @@ class _Plan:
             try:
                 fields[field_name] = parse(text)
             except ValueParseError as exc:
-                errors.append(RowError(line=line, column=column, field=field_name, value=values[index], reason=str(exc)))
+                errors.append(
+                    RowError(line=line, column=column, field=field_name, value=values[index], reason=str(exc))
+                )
 
         for column, index, field_name, parse, table, folded in self.tabled:
             text = values[index].strip()
@@ -203,7 +205,9 @@ class _Plan:
                     raise ValueParseError(f"not listed in the mapping's values for {field_name!r}")
                 fields[field_name] = None if stored is None else parse(json_to_text(stored))
             except ValueParseError as exc:
-                errors.append(RowError(line=line, column=column, field=field_name, value=values[index], reason=str(exc)))
+                errors.append(
+                    RowError(line=line, column=column, field=field_name, value=values[index], reason=str(exc))
+                )
 
         for name, value in self.defaults:
             if fields.get(name) is None:
@@ -215,16 +219,18 @@ class _Plan:
                 continue
             fields[name] = money.amount
             if minimum is not None and money.amount < minimum:
-                column, raw = self._raw(values, name)
-                errors.append(RowError(line=line, column=column, field=name, value=raw, reason=f"{name} cannot be negative"))
+                where, raw = self._raw(values, name)
+                errors.append(
+                    RowError(line=line, column=where, field=name, value=raw, reason=f"{name} cannot be negative")
+                )
             if money.currency and self.has_currency:
                 current = fields.get("currency")
                 if current is None:
                     fields["currency"] = money.currency  # "$22,700.00" says USD when the mapping did not
                 elif current != money.currency:
-                    column, raw = self._raw(values, name)
+                    where, raw = self._raw(values, name)
                     reason = f"{name} is in {money.currency} but the currency is {current}"
-                    errors.append(RowError(line=line, column=column, field=name, value=raw, reason=reason))
+                    errors.append(RowError(line=line, column=where, field=name, value=raw, reason=reason))
 
         if self.composes_name and fields.get("name") is None:
             parts = [part for part in (fields.get("first_name"), fields.get("last_name")) if part]
@@ -235,10 +241,10 @@ class _Plan:
             if fields.get(group[0]) is None and all(fields.get(name) is None for name in group):
                 if errors and any(e.field in members for e in errors):
                     continue  # already reported as unparseable, not as missing
-                column = next((self.column_of[n] for n in group if n in self.column_of), None)
-                raw = values[self.index_of[column]] if column else None
+                where = next((self.column_of[n] for n in group if n in self.column_of), None)
+                raw = values[self.index_of[where]] if where else None
                 reason = f"{' or '.join(group)} is required"
-                errors.append(RowError(line=line, column=column, field=group[0], value=raw, reason=reason))
+                errors.append(RowError(line=line, column=where, field=group[0], value=raw, reason=reason))
 
         for name, seen in self.unique.items():
             value = fields.get(name)

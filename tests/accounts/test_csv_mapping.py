@@ -24,23 +24,58 @@ def test_kinds_and_contract_field_names() -> None:
     assert list(KINDS) == ["users", "accounts", "contacts", "leads", "deals", "interactions"]
     assert set(KINDS["users"].fields) == {"external_id", "name", "email", "manager", "team", "region"}
     assert set(KINDS["accounts"].fields) == {
-        "external_id", "name", "tax_id", "sector", "revenue", "employees", "founded", "region", "parent", "owner",
+        "external_id",
+        "name",
+        "tax_id",
+        "sector",
+        "revenue",
+        "employees",
+        "founded",
+        "region",
+        "parent",
+        "owner",
     }
     assert set(KINDS["deals"].fields) == {
-        "external_id", "title", "account", "owner", "stage", "amount", "currency",
-        "engaged_at", "closed_at", "expected_close", "product",
+        "external_id",
+        "title",
+        "account",
+        "owner",
+        "stage",
+        "amount",
+        "currency",
+        "engaged_at",
+        "closed_at",
+        "expected_close",
+        "product",
     }
-    assert {"kind", "direction", "occurred_at", "duration_minutes", "account", "contact", "deal", "owner", "subject", "summary"} <= set(
-        KINDS["interactions"].fields
-    )
+    assert {
+        "kind",
+        "direction",
+        "occurred_at",
+        "duration_minutes",
+        "account",
+        "contact",
+        "deal",
+        "owner",
+        "subject",
+        "summary",
+    } <= set(KINDS["interactions"].fields)
     assert KINDS["deals"].fields["amount"].type is FieldType.MONEY
     assert KINDS["interactions"].fields["kind"].choices == (
-        "call", "email", "meeting", "messenger", "web_form", "chat", "letter",
+        "call",
+        "email",
+        "meeting",
+        "messenger",
+        "web_form",
+        "chat",
+        "letter",
     )
 
 
 def test_a_valid_mapping_is_frozen() -> None:
-    mapping = _mapping({**DEALS, "values": {"stage": {"Won": "won"}}, "defaults": {"currency": "RUB"}, "pipeline": " sales "})
+    mapping = _mapping(
+        {**DEALS, "values": {"stage": {"Won": "won"}}, "defaults": {"currency": "RUB"}, "pipeline": " sales "}
+    )
     assert mapping.columns == {"Name": "title", "Stage": "stage", "Sum": "amount"}
     assert mapping.pipeline == "sales"
     assert (mapping.date_order, mapping.phone_country_code) == ("DMY", "7")
@@ -98,7 +133,9 @@ def test_pipeline_only_for_deals_and_leads() -> None:
 def test_required_groups_accept_any_member_or_a_default() -> None:
     _mapping({"columns": {"Surname": "last_name"}}, kind="contacts")
     _mapping({"columns": {"When": "occurred_at"}, "defaults": {"kind": "call"}}, kind="interactions")
-    assert "contacts need 'name' or 'first_name' or 'last_name'" in _error({"columns": {"Mail": "email"}}, kind="contacts")
+    assert "contacts need 'name' or 'first_name' or 'last_name'" in _error(
+        {"columns": {"Mail": "email"}}, kind="contacts"
+    )
 
 
 def test_load_mapping_reports_malformed_json_with_position(tmp_path: Path) -> None:

@@ -77,10 +77,18 @@ def test_bad_rows_are_reported_with_line_column_field_value_reason(deals_batch: 
     errors = _errors_by_line(deals_batch)
     assert sorted(errors) == [4, 5, 6, 8, 9, 10]
     assert errors[4] == [
-        RowError(line=4, column="Этап", field="stage", value="Отложена", reason="not listed in the mapping's values for 'stage'")
+        RowError(
+            line=4,
+            column="Этап",
+            field="stage",
+            value="Отложена",
+            reason="not listed in the mapping's values for 'stage'",
+        )
     ]
     assert errors[5] == [
-        RowError(line=5, column="Сумма", field="amount", value="$5 000", reason="amount is in USD but the currency is RUB")
+        RowError(
+            line=5, column="Сумма", field="amount", value="$5 000", reason="amount is in USD but the currency is RUB"
+        )
     ]
     reasons = {(e.column, e.reason) for e in errors[6]}
     assert ("Сумма", "amount cannot be negative") in reasons
@@ -103,14 +111,22 @@ def test_every_row_is_a_record_an_error_or_blank(deals_batch: ImportBatch) -> No
 
 def test_currency_in_the_amount_fills_an_unmapped_currency() -> None:
     mapping = parse_mapping(data={"columns": {"T": "title", "S": "stage", "A": "amount"}}, kind="deals")
-    rows = [CsvRow(line=2, end_line=2, values=("x", "won", "$22,700.00")), CsvRow(line=3, end_line=3, values=("y", "won", "100"))]
+    rows = [
+        CsvRow(line=2, end_line=2, values=("x", "won", "$22,700.00")),
+        CsvRow(line=3, end_line=3, values=("y", "won", "100")),
+    ]
     batch = transform(kind="deals", rows=rows, mapping=mapping, header=("T", "S", "A"))
     assert [r.fields.get("currency") for r in batch.records] == ["USD", None]
 
 
 def test_default_currency_conflicting_with_the_value_is_an_error() -> None:
-    mapping = parse_mapping(data={"columns": {"T": "title", "S": "stage", "A": "amount"}, "defaults": {"currency": "RUB"}}, kind="deals")
-    rows = [CsvRow(line=2, end_line=2, values=("x", "won", "€5")), CsvRow(line=3, end_line=3, values=("y", "won", "5 ₽"))]
+    mapping = parse_mapping(
+        data={"columns": {"T": "title", "S": "stage", "A": "amount"}, "defaults": {"currency": "RUB"}}, kind="deals"
+    )
+    rows = [
+        CsvRow(line=2, end_line=2, values=("x", "won", "€5")),
+        CsvRow(line=3, end_line=3, values=("y", "won", "5 ₽")),
+    ]
     batch = transform(kind="deals", rows=rows, mapping=mapping, header=("T", "S", "A"))
     assert [e.reason for e in batch.errors] == ["amount is in EUR but the currency is RUB"]
     assert batch.records[0].fields["currency"] == "RUB"
@@ -120,7 +136,11 @@ def test_values_tables_match_case_insensitively_with_fallback_and_null() -> None
     mapping = parse_mapping(
         data={
             "columns": {"When": "occurred_at", "Type": "direction", "Deal": "deal", "Via": "kind"},
-            "values": {"direction": {"In": "inbound", "Out": "outbound"}, "deal": {"0": None, "*": "*"}, "kind": {"Phone": "call", "*": "email"}},
+            "values": {
+                "direction": {"In": "inbound", "Out": "outbound"},
+                "deal": {"0": None, "*": "*"},
+                "kind": {"Phone": "call", "*": "email"},
+            },
         },
         kind="interactions",
     )
@@ -143,7 +163,10 @@ def test_values_tables_match_case_insensitively_with_fallback_and_null() -> None
 
 def test_choice_fields_accept_their_own_values_without_a_table() -> None:
     mapping = parse_mapping(data={"columns": {"When": "occurred_at", "Kind": "kind"}}, kind="interactions")
-    rows = [CsvRow(line=2, end_line=2, values=("15.04.2021", "Web form")), CsvRow(line=3, end_line=3, values=("15.04.2021", "fax"))]
+    rows = [
+        CsvRow(line=2, end_line=2, values=("15.04.2021", "Web form")),
+        CsvRow(line=3, end_line=3, values=("15.04.2021", "fax")),
+    ]
     batch = transform(kind="interactions", rows=rows, mapping=mapping, header=("When", "Kind"))
     assert batch.records[0].fields["kind"] == "web_form"
     assert batch.errors[0].reason.startswith("'fax' is not one of call, email")
@@ -182,7 +205,9 @@ def test_contacts_compose_a_name_and_read_us_formats(tmp_path: Path, test_mappin
         ",,386,x@y.com,,04/15/2021\n",
         encoding="utf-8",
     )
-    batch = import_file(kind="contacts", path=path, mapping=test_mapping_dir / "contacts_us.json", tz="America/Los_Angeles")
+    batch = import_file(
+        kind="contacts", path=path, mapping=test_mapping_dir / "contacts_us.json", tz="America/Los_Angeles"
+    )
     (record,) = batch.records
     assert record.fields["name"] == "Becki Tucker"
     assert record.fields["phone"] == Phone(e164="+18052478982", raw="805-247-8982")
@@ -237,9 +262,14 @@ def test_import_file_reads_the_mapping_options(tmp_path: Path, test_mapping_dir:
 
 def test_duplicate_user_emails_are_row_errors() -> None:
     mapping = parse_mapping(data={"columns": {"N": "name", "E": "email"}}, kind="users")
-    rows = [CsvRow(line=2, end_line=2, values=("Ann", "ann@x.ru")), CsvRow(line=3, end_line=3, values=("Anna", "ANN@x.ru"))]
+    rows = [
+        CsvRow(line=2, end_line=2, values=("Ann", "ann@x.ru")),
+        CsvRow(line=3, end_line=3, values=("Anna", "ANN@x.ru")),
+    ]
     batch = transform(kind="users", rows=rows, mapping=mapping, header=("N", "E"))
-    assert batch.errors == [RowError(line=3, column="E", field="email", value="ann@x.ru", reason="email already used on line 2")]
+    assert batch.errors == [
+        RowError(line=3, column="E", field="email", value="ann@x.ru", reason="email already used on line 2")
+    ]
 
 
 def test_summary_for_a_dry_run(deals_batch: ImportBatch) -> None:

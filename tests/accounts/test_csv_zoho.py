@@ -40,7 +40,9 @@ def _rows_with_lines(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def _batch(kind: str, zoho_dir: Path, zoho_mapping_dir: Path) -> ImportBatch:
-    return import_file(kind=kind, path=zoho_dir / FILES[kind], mapping=zoho_mapping_dir / f"{kind}.json", tz="Europe/Moscow")
+    return import_file(
+        kind=kind, path=zoho_dir / FILES[kind], mapping=zoho_mapping_dir / f"{kind}.json", tz="Europe/Moscow"
+    )
 
 
 @pytest.mark.parametrize("kind", list(FILES))
@@ -118,7 +120,9 @@ def test_deals_amounts_match_the_csv(zoho_dir: Path, zoho_mapping_dir: Path) -> 
     won_expected = sum((plain(row["Amount"]) for _, row in rows if row["Stage"] == "Closed Won"), Decimal(0))
     won_actual = sum((r.fields["amount"] for r in batch.records if r.fields["stage"] == "won"), Decimal(0))
     assert won_actual == won_expected
-    assert sum(1 for r in batch.records if r.fields["stage"] == "won") == sum(1 for _, row in rows if row["Stage"] == "Closed Won")
+    assert sum(1 for r in batch.records if r.fields["stage"] == "won") == sum(
+        1 for _, row in rows if row["Stage"] == "Closed Won"
+    )
     total_expected = sum((plain(row["Amount"]) for _, row in rows), Decimal(0))
     assert sum((r.fields["amount"] for r in batch.records), Decimal(0)) == total_expected
     assert all(type(r.fields["amount"]) is Decimal for r in batch.records)
@@ -138,5 +142,7 @@ def test_calls_become_interactions(zoho_dir: Path, zoho_mapping_dir: Path) -> No
     assert Counter(r.fields["direction"] for r in batch.records) == Counter(row["Call Type"].lower() for _, row in rows)
     without_deal = sum(1 for _, row in rows if row["POTENTIALID"] in ("", "0"))
     assert sum(1 for r in batch.records if r.fields["deal"] is None) == without_deal
-    assert sum(r.fields["duration_minutes"] for r in batch.records) == sum(int(row["Call Duration (in minutes)"]) for _, row in rows)
+    assert sum(r.fields["duration_minutes"] for r in batch.records) == sum(
+        int(row["Call Duration (in minutes)"]) for _, row in rows
+    )
     assert batch.records[0].fields["occurred_at"] == datetime(2021, 4, 15, 23, 3, tzinfo=MOSCOW)
