@@ -160,10 +160,15 @@ def _lines(handle: BinaryIO, *, encoding: str, offset: int, detected: bool) -> I
                     line = raw.decode(codec)
                 except UnicodeDecodeError as second:
                     raise CsvFormatError(_describe_decode_error(second, codec), line=number) from None
-            else:
+            elif detected:
                 raise CsvFormatError(
                     f"{_describe_decode_error(exc, codec)}: the file mixes encodings; "
                     'save it as UTF-8 or set "encoding" in the mapping',
+                    line=number,
+                ) from None
+            else:
+                raise CsvFormatError(
+                    f'{_describe_decode_error(exc, codec)}, the encoding asked for: fix "encoding" in the mapping',
                     line=number,
                 ) from None
         if only_ascii_so_far and not raw.isascii():
