@@ -51,9 +51,10 @@ DEFAULT_PHONE_COUNTRY_CODE = "7"
 
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
-# Spaces people (and Excel) put between digit groups: plain, no-break, narrow no-break, thin.
-_SPACES = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "}
-_SPACE_TABLE = str.maketrans(_SPACES)
+# Group separators people (and Excel) put between digits: no-break, narrow no-break,
+# thin and figure spaces become a plain space; the typographic apostrophe of Swiss
+# numbers (1’234.50) becomes a plain one.
+_SPACE_TABLE = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\u2019": "'"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,7 +444,9 @@ def parse_phone(text: str, *, country_code: str = DEFAULT_PHONE_COUNTRY_CODE) ->
         digits, international = digits[3:], True  # the old Russian international prefix 8-10
     national_length = _NATIONAL_LENGTHS.get(country_code)
     e164: str | None = None
-    if international:
+    if international and country_code == "7" and len(digits) == 11 and digits[0] == "8":
+        e164 = "+7" + digits[1:]  # "+8 916 ..." is a common slip for +7 in Russia
+    elif international:
         e164 = "+" + digits
     elif national_length and len(digits) == national_length:
         e164 = "+" + country_code + digits

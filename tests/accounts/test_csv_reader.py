@@ -1,8 +1,12 @@
 """Opening malformed and foreign CSV files: encodings, BOM, delimiters, quotes."""
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.csvio.errors import CsvFormatError
 from accounts.csvio.reader import CsvRow, detect_encoding, open_csv, sniff_delimiter
@@ -213,3 +217,33 @@ def test_a_bom_contradicting_the_asked_encoding_is_an_error(tmp_path: Path) -> N
     path = _write(tmp_path, b"\xef\xbb\xbf" + b"a,b\n1,2\n")
     with pytest.raises(CsvFormatError, match="a UTF-8 byte order mark but the encoding asked for is cp1251"):
         _read(path, encoding="cp1251")
+
+
+_CELL = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,;|\t\"'\nЁёЖжЩщ«»№-.")), max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=15),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1251"]),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+)
+def test_whatever_csv_writes_reads_back_with_its_lines(
+    tmp_path: Path, rows: list[list[str]], delimiter: str, encoding: str, line_end: str
+) -> None:
+    """Round trip: the standard writer's output, given its delimiter, reads back cell for cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(["first", "second", "third"])
+    writer.writerows(rows)
+    path = tmp_path / "round.csv"
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    with open_csv(path, encoding=encoding, delimiter=delimiter) as table:
+        read = list(table)
+    assert [r.values for r in read] == [tuple(r) for r in rows]
+    line = 2
+    for row, cells in zip(read, rows, strict=True):
+        newlines = sum(cell.count("\n") for cell in cells)
+        assert (row.line, row.end_line) == (line, line + newlines)
+        line += newlines + 1
