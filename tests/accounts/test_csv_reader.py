@@ -241,6 +241,10 @@ def test_whatever_csv_writes_reads_back_with_its_lines(
     path.write_bytes(buffer.getvalue().encode(encoding))
     with open_csv(path, encoding=encoding, delimiter=delimiter) as table:
         read = list(table)
+    # With a plain header the delimiter is found without being told.
+    with open_csv(path, encoding=encoding) as table:
+        assert table.delimiter == delimiter
+        assert table.header == ("first", "second", "third")
     assert [r.values for r in read] == [tuple(r) for r in rows]
     line = 2
     for row, cells in zip(read, rows, strict=True):

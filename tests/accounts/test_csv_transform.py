@@ -6,6 +6,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.csvio.errors import CsvImportError, MappingError
 from accounts.csvio.mapping import load_mapping, parse_mapping
@@ -278,3 +280,41 @@ def test_summary_for_a_dry_run(deals_batch: ImportBatch) -> None:
     assert "  2 errors in 'Сумма'" in text
     assert "  1 errors in '(whole row)'" in text
     assert text.endswith("... and 5 more")
+
+
+_HEADER = ("Id", "Title", "Stage", "Amount", "Start", "Close")
+_CELLS = {
+    "Id": st.sampled_from(["", "D1", "D2", "D3", " D4 ", "1.2E+11"]),
+    "Title": st.sampled_from(["", "Deal", "  Сделка  ", "x"]),
+    "Stage": st.sampled_from(["", "Won", "won", "Lost", "Maybe"]),
+    "Amount": st.sampled_from(["", "$1,000.00", "1 000,50 ₽", "-5", "abc", "€3", "12"]),
+    "Start": st.sampled_from(["", "2021-04-15", "15 Apr, 2021 00:02:00", "04/15/2021", "31.02.2021", "05/04/2021"]),
+    "Close": st.sampled_from(["", "20.05.2021", "later"]),
+}
+
+
+@given(rows=st.lists(st.tuples(*(_CELLS[c] for c in _HEADER)), max_size=30))
+def test_every_row_lands_in_exactly_one_place(rows: list[tuple[str, ...]]) -> None:
+    mapping = parse_mapping(
+        data={
+            "columns": dict(zip(_HEADER, ["external_id", "title", "stage", "amount", "engaged_at", "expected_close"])),
+            "values": {"stage": {"Won": "won", "Lost": "lost"}},
+        },
+        kind="deals",
+    )
+    csv_rows = [CsvRow(line=n, end_line=n, values=values) for n, values in enumerate(rows, start=2)]
+    batch = transform(kind="deals", rows=csv_rows, mapping=mapping, header=_HEADER)
+    record_lines = [r.line for r in batch.records]
+    buckets = record_lines + batch.error_lines + batch.blank_lines
+    assert sorted(buckets) == [row.line for row in csv_rows]
+    for record in batch.records:
+        fields = record.fields
+        assert fields["title"] and fields["stage"] in ("won", "lost")
+        assert fields["amount"] is None or (isinstance(fields["amount"], Decimal) and fields["amount"] >= 0)
+        assert fields["engaged_at"] is None or fields["engaged_at"].tzinfo is not None
+        assert "external_id" not in fields
+    for error in batch.errors:
+        assert error.column is None or error.column in _HEADER
+        assert error.reason
+    ids = [r.external_id for r in batch.records if r.external_id]
+    assert len(ids) == len(set(ids))
