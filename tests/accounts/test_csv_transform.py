@@ -297,7 +297,9 @@ _CELLS = {
 def test_every_row_lands_in_exactly_one_place(rows: list[tuple[str, ...]]) -> None:
     mapping = parse_mapping(
         data={
-            "columns": dict(zip(_HEADER, ["external_id", "title", "stage", "amount", "engaged_at", "expected_close"])),
+            "columns": dict(
+                zip(_HEADER, ["external_id", "title", "stage", "amount", "engaged_at", "expected_close"], strict=True)
+            ),
             "values": {"stage": {"Won": "won", "Lost": "lost"}},
         },
         kind="deals",
