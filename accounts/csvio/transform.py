@@ -41,7 +41,9 @@ class Record:
     """One clean row: its file line, its external id (if mapped) and its typed fields.
 
     ``fields`` holds every mapped or defaulted field except ``external_id``; an empty
-    cell is ``None``. Money fields are ``Decimal``, phones ``Phone``, datetimes aware.
+    cell is ``None``. Money fields are ``Decimal``, phones ``Phone``, datetimes aware,
+    ``expected_close`` a ``date``. For contacts, ``name`` is composed from
+    ``first_name`` and ``last_name`` when no column gives it.
     """
 
     line: int
@@ -67,12 +69,19 @@ class RowError:
 
 @dataclass(slots=True)
 class ImportBatch:
-    """The outcome of transforming one file."""
+    """The outcome of transforming one file.
+
+    ``pipeline`` comes from the mapping (deals and leads); ``encoding`` and
+    ``delimiter`` say how the file was read, for the dry-run report.
+    """
 
     kind: str
     records: list[Record] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     blank_lines: list[int] = field(default_factory=list)
+    pipeline: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
 
     @property
     def error_lines(self) -> list[int]:
@@ -90,6 +99,8 @@ class ImportBatch:
             f"{self.kind}: {self.rows_seen} rows: {len(self.records)} ready, "
             f"{len(self.error_lines)} with errors, {len(self.blank_lines)} blank"
         ]
+        if self.encoding:
+            lines.append(f"  read as {self.encoding}, delimiter {self.delimiter!r}")
         per_column = Counter(e.column or "(whole row)" for e in self.errors)
         lines += [f"  {count} errors in {column!r}" for column, count in per_column.most_common()]
         lines += [f"  {error}" for error in self.errors[:limit]]
@@ -291,7 +302,12 @@ def transform(
         header = getattr(rows, "header", None)
         if header is None:
             raise TypeError("transform needs header= unless rows is a CsvTable")
-    batch = ImportBatch(kind=kind)
+    batch = ImportBatch(
+        kind=kind,
+        pipeline=mapping.pipeline,
+        encoding=getattr(rows, "encoding", None),
+        delimiter=getattr(rows, "delimiter", None),
+    )
     plan = _Plan(kind=kind, mapping=mapping, header=header, tz=_zone(tz))
     records, errors, blanks = batch.records, batch.errors, batch.blank_lines
     for row in rows:

@@ -276,7 +276,11 @@ def test_duplicate_user_emails_are_row_errors() -> None:
 
 def test_summary_for_a_dry_run(deals_batch: ImportBatch) -> None:
     text = deals_batch.summary(limit=2)
-    assert text.splitlines()[0] == "deals: 10 rows: 3 ready, 6 with errors, 1 blank"
+    assert text.splitlines()[:2] == [
+        "deals: 10 rows: 3 ready, 6 with errors, 1 blank",
+        "  read as cp1251, delimiter ';'",
+    ]
+    assert (deals_batch.pipeline, deals_batch.encoding, deals_batch.delimiter) == ("sales", "cp1251", ";")
     assert "  2 errors in 'Сумма'" in text
     assert "  1 errors in '(whole row)'" in text
     assert text.endswith("... and 5 more")
