@@ -148,7 +148,11 @@ def _lines(handle: BinaryIO, *, encoding: str, offset: int, detected: bool) -> I
             raw = raw[len(codecs.BOM_UTF8) :]
         if b"\x00" in raw:
             # Python 3.11's csv accepts NUL; it only ever means a binary or UTF-16 file without BOM.
-            raise CsvFormatError("the line contains a NUL byte: this is not a text CSV file", line=number)
+            raise CsvFormatError(
+                "the line contains a NUL byte: a binary file, or UTF-16 without a byte order mark; "
+                'save it as "CSV UTF-8"',
+                line=number,
+            )
         try:
             line = raw.decode(codec)
         except UnicodeDecodeError as exc:

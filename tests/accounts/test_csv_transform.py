@@ -324,3 +324,20 @@ def test_every_row_lands_in_exactly_one_place(rows: list[tuple[str, ...]]) -> No
         assert error.reason
     ids = [r.external_id for r in batch.records if r.external_id]
     assert len(ids) == len(set(ids))
+
+
+def test_a_ragged_row_spanning_lines_hints_at_an_unbalanced_quote(tmp_path: Path) -> None:
+    path = tmp_path / "users.csv"
+    path.write_text('N,E,T\nAnn,"ann@x.ru\nBob,bob@x.ru,sales"\nCid,cid@x.ru,ops\n', encoding="utf-8")
+    mapping = parse_mapping(data={"columns": {"N": "name", "E": "email", "T": "team"}}, kind="users")
+    batch = import_file(kind="users", path=path, mapping=mapping)
+    assert batch.errors == [
+        RowError(
+            line=2,
+            column=None,
+            field=None,
+            value=None,
+            reason="the row has 2 fields but the header has 3; it spans lines 2-3, so a quote is probably unbalanced",
+        )
+    ]
+    assert [r.line for r in batch.records] == [4]
