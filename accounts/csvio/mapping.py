@@ -232,38 +232,38 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
 
 def converter(spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_code: str) -> Callable[[str], Any]:
     """Return the parser for one field: non-empty cell text in, typed value out (or ValueParseError)."""
-    kind = spec.type
-    if kind is T.TEXT:
+    field_type = spec.type
+    if field_type is T.TEXT:
         return parsing.clean_text
-    if kind is T.NAME:
+    if field_type is T.NAME:
         return parsing.clean_name
-    if kind is T.PERSON:
+    if field_type is T.PERSON:
         return parsing.parse_person
-    if kind is T.CODE:
+    if field_type is T.CODE:
         return parsing.parse_code
-    if kind is T.EMAIL:
+    if field_type is T.EMAIL:
         return parsing.parse_email
-    if kind is T.PHONE:
+    if field_type is T.PHONE:
         return lambda text: parsing.parse_phone(text, country_code=phone_country_code)
-    if kind is T.MONEY:
+    if field_type is T.MONEY:
         return parsing.parse_money
-    if kind is T.CURRENCY:
+    if field_type is T.CURRENCY:
         return parsing.parse_currency
-    if kind is T.INT:
+    if field_type is T.INT:
         return lambda text: parsing.parse_int(text, minimum=spec.minimum, maximum=spec.maximum)
-    if kind is T.YEAR:
+    if field_type is T.YEAR:
         return parsing.parse_year
-    if kind is T.DATE:
+    if field_type is T.DATE:
         return lambda text: parsing.parse_date(text, date_order=date_order)
-    if kind is T.DATETIME:
+    if field_type is T.DATETIME:
         return lambda text: parsing.parse_datetime(text, tz=tz, date_order=date_order)
-    if kind is T.BOOL:
+    if field_type is T.BOOL:
         return parsing.parse_bool
-    if kind is T.PERCENT:
+    if field_type is T.PERCENT:
         return parsing.parse_percent
-    if kind is T.CHOICE:
+    if field_type is T.CHOICE:
         return lambda text: parsing.parse_choice(text, choices=spec.choices)
-    raise AssertionError(f"no parser for {kind}")
+    raise AssertionError(f"no parser for {field_type}")
 
 
 def json_to_text(value: object) -> str:

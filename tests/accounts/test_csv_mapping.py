@@ -1,11 +1,13 @@
 """Loading and validating mapping files, and matching them to a CSV header."""
 
+from datetime import UTC
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from accounts.csvio.errors import MappingError
-from accounts.csvio.mapping import KINDS, FieldType, check_header, load_mapping, parse_mapping
+from accounts.csvio.mapping import KINDS, FieldSpec, FieldType, check_header, converter, load_mapping, parse_mapping
 
 DEALS = {"columns": {"Name": "title", "Stage": "stage", "Sum": "amount"}}
 
@@ -183,3 +185,24 @@ def test_test_mappings_are_valid(test_mapping_dir: Path) -> None:
     for path in paths:
         kind = path.stem.split("_")[0]
         assert load_mapping(path=path, kind=kind).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("field_type", "text", "expected"),
+    [
+        (FieldType.TEXT, " a  b ", "a  b"),
+        (FieldType.NAME, " a  b ", "a b"),
+        (FieldType.BOOL, "да", True),
+        (FieldType.PERCENT, "12,5%", Decimal("12.5")),
+        (FieldType.CURRENCY, "руб.", "RUB"),
+        (FieldType.YEAR, "1998", 1998),
+    ],
+)
+def test_every_field_type_has_a_parser(field_type: FieldType, text: str, expected: object) -> None:
+    parse = converter(FieldSpec("x", field_type), tz=UTC, date_order="DMY", phone_country_code="7")
+    assert parse(text) == expected
+
+
+def test_only_bool_and_percent_are_unused_by_the_contract_fields() -> None:
+    used = {spec.type for kind in KINDS.values() for spec in kind.fields.values()}
+    assert set(FieldType) - used == {FieldType.BOOL, FieldType.PERCENT}
