@@ -1,5 +1,7 @@
 """Transforming CSV rows into typed records and row errors."""
 
+import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -341,3 +343,10 @@ def test_a_ragged_row_spanning_lines_hints_at_an_unbalanced_quote(tmp_path: Path
         )
     ]
     assert [r.line for r in batch.records] == [4]
+
+
+def test_the_csv_layer_imports_no_database_or_web_code() -> None:
+    code = "import sys, accounts.csvio; print(sorted(m for m in ('sqlalchemy', 'flask', 'marshmallow') if m in sys.modules))"
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
