@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from accounts.csvio.mapping import parse_mapping
 from accounts.csvio.reader import open_csv
-from accounts.csvio.transform import iter_transform, transform
+from accounts.csvio.transform import Record, RowError, iter_transform, transform
 
 STAGES = ["Qualification", "Needs Analysis", "Prospect", "Initial Offer", "Closed Won", "Closed Lost"]
 OWNERS = ["Rozario Diego", "Santa Cruz Clara", "Lazar Mathew", "Tina Thomas", "Roger Terrence"]
@@ -129,9 +129,9 @@ def main() -> None:
                     for outcome in iter_transform(
                         kind="deals", rows=table, mapping=mapping, header=table.header, tz="Europe/Moscow"
                     ):
-                        if hasattr(outcome, "fields"):
+                        if isinstance(outcome, Record):
                             records += 1
-                        elif not isinstance(outcome, int):
+                        elif isinstance(outcome, RowError):
                             errors += 1
                 else:
                     batch = transform(kind="deals", rows=table, mapping=mapping, tz="Europe/Moscow")

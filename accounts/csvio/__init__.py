@@ -13,7 +13,7 @@ or, to stream a large file in chunks::
     mapping = load_mapping(path="deals.json", kind="deals")
     with open_csv("deals.csv", encoding=mapping.encoding, delimiter=mapping.delimiter) as table:
         for outcome in iter_transform(kind="deals", rows=table, mapping=mapping, header=table.header):
-            ...                       # Record, RowError, or int (line of a blank row)
+            ...                       # Record, RowError, or BlankRow
 
 File-level problems raise ``CsvFormatError`` (the file) or ``MappingError`` (the
 mapping, the KIND, or a mapped column missing from the header); both derive
@@ -33,11 +33,21 @@ from accounts.csvio.mapping import (
 )
 from accounts.csvio.parsing import Money, Phone
 from accounts.csvio.reader import CsvRow, CsvTable, open_csv
-from accounts.csvio.transform import DEFAULT_TZ, ImportBatch, Record, RowError, import_file, iter_transform, transform
+from accounts.csvio.transform import (
+    DEFAULT_TZ,
+    BlankRow,
+    ImportBatch,
+    Record,
+    RowError,
+    import_file,
+    iter_transform,
+    transform,
+)
 
 __all__ = [
     "DEFAULT_TZ",
     "KINDS",
+    "BlankRow",
     "CsvFormatError",
     "CsvImportError",
     "CsvRow",

@@ -31,7 +31,7 @@ from accounts.csvio.mapping import (
 )
 from accounts.csvio.reader import CsvRow, open_csv
 
-__all__ = ["DEFAULT_TZ", "ImportBatch", "Record", "RowError", "import_file", "iter_transform", "transform"]
+__all__ = ["DEFAULT_TZ", "BlankRow", "ImportBatch", "Record", "RowError", "import_file", "iter_transform", "transform"]
 
 DEFAULT_TZ = "Europe/Moscow"
 
@@ -110,7 +110,9 @@ class ImportBatch:
 
 
 @dataclass(frozen=True, slots=True)
-class _Blank:
+class BlankRow:
+    """A row whose cells are all empty: nothing to import, reported so that nothing vanishes."""
+
     line: int
 
 
@@ -172,7 +174,7 @@ class _Plan:
         column = self.column_of.get(field_name)
         return column, (values[self.index_of[column]] if column else None)
 
-    def row(self, row: CsvRow) -> Record | list[RowError] | _Blank:
+    def row(self, row: CsvRow) -> Record | list[RowError] | BlankRow:
         """Transform one row into a Record, its errors, or a blank marker."""
         values = row.values
         line = row.line
@@ -185,7 +187,7 @@ class _Plan:
                     reason += f"; it spans lines {row.line}-{row.end_line}, so a quote is probably unbalanced"
                 return [RowError(line=line, column=None, field=None, value=None, reason=reason)]
         if not "".join(values).strip():
-            return _Blank(line)
+            return BlankRow(line)
 
         errors: list[RowError] = []
         fields: dict[str, Any] = {}
@@ -276,15 +278,13 @@ def iter_transform(
     mapping: ImportMapping,
     header: Sequence[str],
     tz: str | tzinfo = DEFAULT_TZ,
-) -> Iterator[Record | RowError | int]:
-    """Stream the outcome row by row: a Record, its RowErrors, or the line number of a blank row."""
+) -> Iterator[Record | RowError | BlankRow]:
+    """Stream the outcome row by row: a Record, its RowErrors, or a BlankRow."""
     plan = _Plan(kind=kind, mapping=mapping, header=header, tz=_zone(tz))
     for row in rows:
         outcome = plan.row(row)
-        if isinstance(outcome, Record):
+        if isinstance(outcome, Record) or isinstance(outcome, BlankRow):
             yield outcome
-        elif isinstance(outcome, _Blank):
-            yield outcome.line
         else:
             yield from outcome
 
@@ -314,7 +314,7 @@ def transform(
         outcome = plan.row(row)
         if isinstance(outcome, Record):
             records.append(outcome)
-        elif isinstance(outcome, _Blank):
+        elif isinstance(outcome, BlankRow):
             blanks.append(outcome.line)
         else:
             errors.extend(outcome)

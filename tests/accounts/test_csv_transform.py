@@ -15,7 +15,7 @@ from accounts.csvio.errors import CsvImportError, MappingError
 from accounts.csvio.mapping import load_mapping, parse_mapping
 from accounts.csvio.parsing import Phone
 from accounts.csvio.reader import CsvRow, open_csv
-from accounts.csvio.transform import ImportBatch, Record, RowError, import_file, iter_transform, transform
+from accounts.csvio.transform import BlankRow, ImportBatch, Record, RowError, import_file, iter_transform, transform
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -231,7 +231,7 @@ def test_iter_transform_streams_outcomes() -> None:
     )
     outcomes = list(iter_transform(kind="users", rows=rows, mapping=mapping, header=("N", "E")))
     assert outcomes[0] == Record(line=2, external_id=None, fields={"name": "Ann", "email": "ann@x.ru"})
-    assert outcomes[1] == 3
+    assert outcomes[1] == BlankRow(line=3)
     assert isinstance(outcomes[2], RowError) and outcomes[2].field == "email"
 
 
