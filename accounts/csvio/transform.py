@@ -283,7 +283,7 @@ def iter_transform(
     plan = _Plan(kind=kind, mapping=mapping, header=header, tz=_zone(tz))
     for row in rows:
         outcome = plan.row(row)
-        if isinstance(outcome, Record) or isinstance(outcome, BlankRow):
+        if isinstance(outcome, Record | BlankRow):
             yield outcome
         else:
             yield from outcome
