@@ -327,6 +327,5 @@ def import_file(
     """Read ``path`` with ``mapping`` (an ImportMapping or a JSON file) into an ImportBatch."""
     if not isinstance(mapping, ImportMapping):
         mapping = load_mapping(path=mapping, kind=kind)
-    get_kind(kind=kind)
     with open_csv(path, encoding=mapping.encoding, delimiter=mapping.delimiter) as table:
         return transform(kind=kind, rows=table, mapping=mapping, header=table.header, tz=tz)
