@@ -440,10 +440,27 @@ def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
     except UnicodeDecodeError:
         raise MappingError(f"{path.name}: the mapping must be UTF-8 JSON") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise MappingError(f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except _DuplicateKey as exc:
+        raise MappingError(f"{path.name}: key {exc.args[0]!r} appears twice in one object") from None
     return parse_mapping(data=data, kind=kind, source=path.name)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys silently; in "columns" that would
+    # drop a column mapping without a word.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def check_header(*, mapping: ImportMapping, header: Sequence[str]) -> dict[str, int]:

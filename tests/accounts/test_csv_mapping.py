@@ -206,3 +206,10 @@ def test_every_field_type_has_a_parser(field_type: FieldType, text: str, expecte
 def test_only_bool_and_percent_are_unused_by_the_contract_fields() -> None:
     used = {spec.type for kind in KINDS.values() for spec in kind.fields.values()}
     assert set(FieldType) - used == {FieldType.BOOL, FieldType.PERCENT}
+
+
+def test_a_json_key_given_twice_is_an_error_not_silently_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "twice.json"
+    path.write_text('{"columns": {"Amount": "amount", "Name": "title", "Amount": "stage"}}', encoding="utf-8")
+    with pytest.raises(MappingError, match="twice.json: key 'Amount' appears twice in one object"):
+        load_mapping(path=path, kind="deals")
