@@ -211,5 +211,5 @@ def test_only_bool_and_percent_are_unused_by_the_contract_fields() -> None:
 def test_a_json_key_given_twice_is_an_error_not_silently_dropped(tmp_path: Path) -> None:
     path = tmp_path / "twice.json"
     path.write_text('{"columns": {"Amount": "amount", "Name": "title", "Amount": "stage"}}', encoding="utf-8")
-    with pytest.raises(MappingError, match="twice.json: key 'Amount' appears twice in one object"):
+    with pytest.raises(MappingError, match=r"twice\.json: key 'Amount' appears twice in one object"):
         load_mapping(path=path, kind="deals")
