@@ -310,3 +310,22 @@ def test_parse_bool_choice_code_person() -> None:
         parse_code("7.70708E+11")
     assert parse_person("Tina  Thomas") == "Tina Thomas"
     assert parse_person("Tina@FinePick.com") == "tina@finepick.com"
+
+
+@given(
+    national=st.from_regex(r"9[0-9]{9}", fullmatch=True),
+    style=st.sampled_from(
+        [
+            "+7 ({0}) {1}-{2}-{3}",
+            "8 ({0}) {1}-{2}-{3}",
+            "8{0}{1}{2}{3}",
+            "+7-{0}-{1}-{2}{3}",
+            "7 {0} {1} {2} {3}",
+            "{0} {1} {2} {3}",
+            "+7{0}{1}{2}{3} доб. 42",
+        ]
+    ),
+)
+def test_russian_mobile_numbers_in_any_common_style_normalize_alike(national: str, style: str) -> None:
+    text = style.format(national[:3], national[3:6], national[6:8], national[8:])
+    assert parse_phone(text, country_code="7") == Phone(e164="+7" + national, raw=text)
