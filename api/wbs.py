@@ -11,7 +11,7 @@ from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
 from eps.permissions import Permission
-from wbs import interchange, scheduling_service, services
+from wbs import interchange, scheduling_service, services, templates
 from wbs.models import Activity
 
 blp = Blueprint("wbs", __name__, url_prefix="", description="WBS, activities and CPM scheduling")
@@ -271,6 +271,28 @@ def delete_element(project_id, element_id):
     project = _project(project_id)
     element = services.get_element_or_raise(session(), project=project, element_id=element_id)
     services.delete_element(session(), actor=current_user(), project=project, element=element)
+
+
+class TemplateSchema(Schema):
+    template_project_id = fields.Integer(required=True, strict=True)
+
+
+class TemplateResultSchema(Schema):
+    wbs_elements = fields.Integer()
+    activities = fields.Integer()
+    relationships = fields.Integer()
+    calendars = fields.Integer()
+
+
+@blp.route("/projects/<int:project_id>/wbs/apply-template", methods=["POST"])
+@blp.arguments(TemplateSchema)
+@blp.response(200, TemplateResultSchema)
+def apply_template(data, project_id):
+    """Copy another project's WBS, activities, calendars and relationships into this empty project."""
+    project = _project(project_id)
+    template = eps_services.get_project_or_raise(session(), user=current_user(), project_id=data["template_project_id"],
+                                                 field="template_project_id")
+    return templates.apply_template(session(), actor=current_user(), template=template, project=project)
 
 
 # Activities

@@ -175,3 +175,24 @@ def test_xer_upload_and_download(api, admin, session):
                       data={"file": (BytesIO(b"%T\tTASK\r\n%R\t1\r\n"), "bad.xer")}, json=None,
                       content_type="multipart/form-data")
     assert broken.status_code == 422 and "file" in broken.json["errors"]
+
+
+def test_apply_template_copies_structure_not_progress(api, admin, project, session):
+    ids, _wbs = _network(api, admin, project)
+    base = _base(project)
+    api.patch(f"{base}/activities/{ids['A']}", user=admin, json={
+        "actual_start": "2026-03-02T08:00", "percent_complete": 50, "actual_cost": "10.00"})
+    target = factories.project(session, actor=admin, node=session.get(type(project), project.id).eps_node, code="NEW")
+    session.commit()
+    response = api.post(f"/api/v1/projects/{target.id}/wbs/apply-template", user=admin,
+                        json={"template_project_id": project.id})
+    assert response.status_code == 200, response.json
+    assert response.json == {"wbs_elements": 1, "activities": 4, "relationships": 4, "calendars": 1}
+    copied = {a["code"]: a for a in api.get(f"/api/v1/projects/{target.id}/activities", user=admin).json["items"]}
+    assert copied["A"]["actual_start"] is None and copied["A"]["percent_complete"] == 0
+    assert copied["B"]["original_duration_hours"] == 24 and copied["B"]["budgeted_cost"] == "300.00"
+    api.patch(f"/api/v1/projects/{target.id}/plan", user=admin, json={"data_date": "2026-03-02T08:00"})
+    assert api.post(f"/api/v1/projects/{target.id}/schedule", user=admin).json["finish"] == "2026-03-10T17:00"
+    again = api.post(f"/api/v1/projects/{target.id}/wbs/apply-template", user=admin,
+                     json={"template_project_id": project.id})
+    assert again.status_code == 409
