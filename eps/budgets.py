@@ -98,11 +98,6 @@ def rollup_costs(session: Session, *, obj) -> tuple[Decimal, Decimal]:
     return Decimal(planned), Decimal(actual)
 
 
-def rollup_costs_for_nodes(session: Session, *, nodes: list[EpsNode]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Planned and actual cost of each of ``nodes``, from one grouped query per node."""
-    return {node.id: rollup_costs(session, obj=node) for node in nodes}
-
-
 def _change_sums(session: Session, obj) -> dict[ChangeStatus, Decimal]:
     rows = session.execute(
         select(BudgetChange.status, func.coalesce(func.sum(BudgetChange.amount), ZERO))

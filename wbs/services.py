@@ -218,12 +218,14 @@ def get_element_or_raise(session: Session, *, project: Project, element_id: int,
     return element
 
 
-def _check_element_code(session: Session, project: Project, code: str, exclude: int | None = None) -> None:
-    query = select(WbsElement.id).where(WbsElement.project_id == project.id, WbsElement.code == code)
+def _check_code_free(session: Session, model, project: Project, code: str, exclude: int | None = None) -> None:
+    """Codes of WBS elements, and of activities, are unique within a project."""
+    query = select(model.id).where(model.project_id == project.id, model.code == code)
     if exclude is not None:
-        query = query.where(WbsElement.id != exclude)
+        query = query.where(model.id != exclude)
     if session.scalar(query) is not None:
-        raise Conflict(f"WBS code {code!r} is already used in project {project.code}", errors={"code": ["already in use"]})
+        what = "WBS code" if model is WbsElement else "activity code"
+        raise Conflict(f"{what} {code!r} is already used in project {project.code}", errors={"code": ["already in use"]})
 
 
 def create_element(session: Session, *, actor: User, project: Project, code: str, name: str,
@@ -231,7 +233,7 @@ def create_element(session: Session, *, actor: User, project: Project, code: str
                    external_id: str | None = None) -> WbsElement:
     """A new WBS element under ``parent`` (or at the top of the project's WBS)."""
     authorize(session, user=actor, obj=project, permission=Permission.edit)
-    _check_element_code(session, project, code)
+    _check_code_free(session, WbsElement, project, code)
     if seq is None:
         seq = (session.scalar(select(func.max(WbsElement.seq)).where(WbsElement.project_id == project.id)) or 0) + 10
     element = WbsElement(project_id=project.id, parent_id=parent.id if parent else None, code=code, name=name,
@@ -248,7 +250,7 @@ def update_element(session: Session, *, actor: User, project: Project, element: 
     authorize(session, user=actor, obj=project, permission=Permission.edit)
     before = element.audit_state()
     if "code" in changes and changes["code"] != element.code:
-        _check_element_code(session, project, changes["code"], exclude=element.id)
+        _check_code_free(session, WbsElement, project, changes["code"], exclude=element.id)
     if parent is not ...:
         if parent is not None:
             below = {e.id for e in _subtree(session, project=project, element=element)}
@@ -389,19 +391,10 @@ def _validate_activity(session: Session, project: Project, activity: Activity) -
         _calendar_for_project(session, project=project, calendar_id=activity.calendar_id, field="calendar_id")
 
 
-def _check_activity_code(session: Session, project: Project, code: str, exclude: int | None = None) -> None:
-    query = select(Activity.id).where(Activity.project_id == project.id, Activity.code == code)
-    if exclude is not None:
-        query = query.where(Activity.id != exclude)
-    if session.scalar(query) is not None:
-        raise Conflict(f"activity code {code!r} is already used in project {project.code}",
-                       errors={"code": ["already in use"]})
-
-
 def create_activity(session: Session, *, actor: User, project: Project, code: str, name: str, **fields) -> Activity:
     """A new activity of ``project`` (edit rights)."""
     authorize(session, user=actor, obj=project, permission=Permission.edit)
-    _check_activity_code(session, project, code)
+    _check_code_free(session, Activity, project, code)
     activity = Activity(project_id=project.id, code=code, name=name, type="task", original_duration_hours=0.0,
                         percent_complete=0.0, budgeted_cost=ZERO, actual_cost=ZERO, notes="")
     for key, value in fields.items():
@@ -419,7 +412,7 @@ def update_activity(session: Session, *, actor: User, project: Project, activity
     authorize(session, user=actor, obj=project, permission=Permission.edit)
     before = activity.audit_state()
     if "code" in changes and changes["code"] != activity.code:
-        _check_activity_code(session, project, changes["code"], exclude=activity.id)
+        _check_code_free(session, Activity, project, changes["code"], exclude=activity.id)
     for key, value in changes.items():
         setattr(activity, key, value)
     _validate_activity(session, project, activity)
