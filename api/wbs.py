@@ -6,7 +6,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.common import Code, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
+from api.common import Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
@@ -46,7 +46,7 @@ class ProjectPlanSchema(Schema):
     data_date = LocalDateTime(allow_none=True)
     planned_start = LocalDateTime(allow_none=True)
     must_finish_by = LocalDateTime(allow_none=True)
-    default_calendar_id = fields.Integer(allow_none=True, strict=True)
+    default_calendar_id = Id(allow_none=True, strict=True)
     progress_mode = fields.String(validate=validate.OneOf(sorted(services.PLAN_CHOICES["progress_mode"])))
     lag_calendar = fields.String(validate=validate.OneOf(sorted(services.PLAN_CHOICES["lag_calendar"])))
     float_type = fields.String(validate=validate.OneOf(sorted(services.PLAN_CHOICES["float_type"])))
@@ -97,7 +97,7 @@ class ExceptionSchema(Schema):
 
 class CalendarCreateSchema(Schema):
     name = Name(required=True)
-    project_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    project_id = Id(strict=True, load_default=None, allow_none=True)
     hours_per_day = fields.Float(load_default=8.0, validate=validate.Range(min=0.25, max=24))
     week = fields.List(PeriodsField(), required=True, validate=validate.Length(equal=7),
                        metadata={"description": "seven lists (Monday first) of [start, end] minutes"})
@@ -121,7 +121,7 @@ class CalendarReadSchema(Schema):
 
 
 class CalendarListArgs(PageArgs):
-    project_id = fields.Integer()
+    project_id = Id()
 
 
 def _exceptions(data):
@@ -190,14 +190,14 @@ def delete_calendar(calendar_id):
 class ElementCreateSchema(Schema):
     code = Code(required=True)
     name = Name(max_length=300, required=True)
-    parent_id = fields.Integer(strict=True, load_default=None, allow_none=True)
+    parent_id = Id(strict=True, load_default=None, allow_none=True)
     seq = fields.Integer(strict=True, validate=validate.Range(min=0, max=10**9))
 
 
 class ElementUpdateSchema(Schema):
     code = Code()
     name = Name(max_length=300)
-    parent_id = fields.Integer(strict=True, allow_none=True)
+    parent_id = Id(strict=True, allow_none=True)
     seq = fields.Integer(strict=True, validate=validate.Range(min=0, max=10**9))
 
 
@@ -274,7 +274,7 @@ def delete_element(project_id, element_id):
 
 
 class TemplateSchema(Schema):
-    template_project_id = fields.Integer(required=True, strict=True)
+    template_project_id = Id(required=True, strict=True)
 
 
 class TemplateResultSchema(Schema):
@@ -302,10 +302,10 @@ class ActivityWriteSchema(Schema):
     code = Code()
     name = Name(max_length=300)
     type = fields.String(validate=validate.OneOf(ACTIVITY_TYPES))
-    wbs_element_id = fields.Integer(strict=True, allow_none=True)
+    wbs_element_id = Id(strict=True, allow_none=True)
     original_duration_hours = fields.Float(validate=HOURS)
     remaining_duration_hours = fields.Float(validate=HOURS, allow_none=True)
-    calendar_id = fields.Integer(strict=True, allow_none=True)
+    calendar_id = Id(strict=True, allow_none=True)
     constraint_type = fields.String(validate=validate.OneOf(CONSTRAINTS), allow_none=True)
     constraint_date = LocalDateTime(allow_none=True)
     secondary_constraint_type = fields.String(validate=validate.OneOf(CONSTRAINTS), allow_none=True)
@@ -358,7 +358,7 @@ class ActivityReadSchema(Schema):
 
 
 class ActivityListArgs(PageArgs):
-    wbs_element_id = fields.Integer()
+    wbs_element_id = Id()
     critical = fields.Boolean(load_default=False)
 
 
@@ -417,8 +417,8 @@ def delete_activity(project_id, activity_id):
 
 
 class RelationshipCreateSchema(Schema):
-    predecessor_id = fields.Integer(required=True, strict=True)
-    successor_id = fields.Integer(required=True, strict=True)
+    predecessor_id = Id(required=True, strict=True)
+    successor_id = Id(required=True, strict=True)
     type = fields.String(load_default="FS", validate=validate.OneOf(sorted(services.RELATIONSHIP_TYPES)))
     lag_hours = fields.Float(load_default=0.0, validate=validate.Range(min=-services.MAX_HOURS,
                                                                        max=services.MAX_HOURS))
@@ -555,7 +555,7 @@ def set_baseline(project_id):
 
 
 class EvmArgs(Schema):
-    wbs_element_id = fields.Integer()
+    wbs_element_id = Id()
 
 
 class EvmSchema(Schema):
@@ -593,7 +593,7 @@ def evm(args, project_id):
 
 
 class XerImportArgs(Schema):
-    eps_node_id = fields.Integer(required=True)
+    eps_node_id = Id(required=True)
     project = fields.String(validate=validate.Length(min=1, max=100),
                             metadata={"description": "proj_short_name or proj_id when the file holds several"})
     code = fields.String(validate=validate.Length(min=1, max=40))
