@@ -608,9 +608,12 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             ff[i] = tf[i]
             continue
         best = None
+        finish_side = False
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == _COMPLETE:
                 continue
+            if t == _FS or t == _FF:
+                finish_side = True
             # Slack of the link, in work minutes of this activity's calendar.
             if t == _FS or t == _FF:
                 wsrc = wef[i]
@@ -630,8 +633,11 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             slack = wtarget - wsrc
             if best is None or slack < best:
                 best = slack
-        if best is None:
-            best = w_(open_finish) - wef[i]
+        if not finish_side:
+            # Nothing waits for the finish: it may slip to the project's end.
+            slack = w_(open_finish) - wef[i]
+            if best is None or slack < best:
+                best = slack
         if cons[i] is not None and cons[i][3] is not None:
             # An activity held to an expected finish has no free float in P6:
             # every such activity in the reference files shows 0, whatever
