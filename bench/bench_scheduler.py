@@ -60,15 +60,15 @@ def calendars():
         if rng.random() < 0.03:
             holidays[d] = ()
         d += dt.timedelta(days=1)
-    five = Calendar("5d", "5-day", exceptions=holidays)
-    six = Calendar("6d", "6-day", week=tuple(((7 * 60, 12 * 60), (13 * 60, 16 * 60)) if i < 6 else () for i in range(7)))
-    return {c.id: c for c in (five, six, Calendar.twenty_four_hour("24h"))}
+    five = Calendar("1", "5-day", exceptions=holidays)
+    six = Calendar("2", "6-day", week=tuple(((7 * 60, 12 * 60), (13 * 60, 16 * 60)) if i < 6 else () for i in range(7)))
+    return {c.id: c for c in (five, six, Calendar.twenty_four_hour("3", "24-hour"))}
 
 
 def generate(n, seed=1):
     """Return ``(activities, relationships, calendars, options)`` for N activities."""
     rng = random.Random(seed)
-    cal_ids = ["5d"] * 6 + ["6d"] * 3 + ["24h"]
+    cal_ids = ["1"] * 6 + ["2"] * 3 + ["3"]
     types = [RelationshipType.FS] * 7 + [RelationshipType.SS, RelationshipType.FF, RelationshipType.SF]
     progressed = n // 5
     acts = []
@@ -121,7 +121,7 @@ def generate(n, seed=1):
             continue
         lag = rng.choice((0, 0, 0, 8, 16, -8))
         rels.append(Relationship(str(a), str(b), rng.choice(types), lag))
-    options = ScheduleOptions(data_date=DATA_DATE, project_start=DATA_DATE, default_calendar_id="5d")
+    options = ScheduleOptions(data_date=DATA_DATE, project_start=DATA_DATE, default_calendar_id="1")
     return acts, rels, calendars(), options
 
 

@@ -762,7 +762,7 @@ def _wbs_summaries(acts, kind, status, es, ef, ls, lf, cal_of, wb, dur, parents)
 
 
 def _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish):
-    """Mark activities on the longest path: back from the latest early finish along driving links."""
+    """Mark activities on the longest path: back from the latest early finish along zero-slack links."""
     on = [False] * n
     stack = [i for i in range(n) if driven[i] and status[i] != _COMPLETE and ef[i] == early_finish]
     for i in stack:
@@ -771,7 +771,9 @@ def _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of,
         s = stack.pop()
         w_ = wb[cal_of[s]]
         for p, t, lag, lc in preds[s]:
-            if on[p] or not driven[p] or status[p] == _COMPLETE:
+            # Level-of-effort activities drive nothing, but P6 puts one on the
+            # longest path when it ends (or starts) exactly with a link to it.
+            if on[p] or status[p] == _COMPLETE or not (driven[p] or kind[p] == _LOE):
                 continue
             base = rf[p] if (t == _FS or t == _FF) else rs[p]
             if lag:
