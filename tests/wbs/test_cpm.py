@@ -126,6 +126,15 @@ def test_constraints(ctype, cdate, expect):
     assert dates(res["B"]) == expect
 
 
+def test_as_late_as_possible_uses_free_float():
+    # A(8) -> C, B(16) -> C: A as late as possible moves to Tuesday.
+    acts = [act("A", 8, constraint=ConstraintType.AS_LATE_AS_POSSIBLE), act("B", 16), act("C", 8)]
+    res = run(acts, [Relationship("A", "C"), Relationship("B", "C")])
+    assert (res["A"].early_start, res["A"].early_finish) == (D(2025, 1, 7, 8), D(2025, 1, 7, 17))
+    assert res["A"].free_float_hours == 0 and res["A"].total_float_hours == 0
+    assert res["C"].early_start == D(2025, 1, 8, 8)
+
+
 def test_finish_on_or_before_gives_negative_float():
     res = run([act("A", 8), act("B", 8, constraint=ConstraintType.FINISH_ON_OR_BEFORE, constraint_date=D(2025, 1, 6, 17))], [Relationship("A", "B")])
     assert res["B"].total_float_hours == -8

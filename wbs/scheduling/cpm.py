@@ -123,8 +123,7 @@ def _constraints(a, label, use_expected):
     if a.constraint is not None:
         if a.constraint_date is None and a.constraint != ConstraintType.AS_LATE_AS_POSSIBLE:
             raise ScheduleInputError(f"constraint {_enum_value(a.constraint)} without a date", label)
-        if a.constraint_date is not None:
-            lst.append((a.constraint, to_minutes(a.constraint_date)))
+        lst.append((a.constraint, to_minutes(a.constraint_date) if a.constraint_date is not None else None))
     if a.secondary_constraint is not None:
         if a.secondary_constraint_date is None:
             raise ScheduleInputError("secondary constraint without a date", label)
@@ -644,6 +643,23 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             # the slack towards its successors.
             best = 0
         ff[i] = best
+
+    # As late as possible: a not-started activity uses up its free float, so
+    # its early dates move later without delaying any successor.
+    for i in range(n):
+        extra = cons[i]
+        if extra is None or status[i] != _NOT_STARTED or not driven[i] or not ff[i] or ff[i] < 0:
+            continue
+        if any(ct == ConstraintType.AS_LATE_AS_POSSIBLE for ct, _d in extra[0]):
+            c = cal_of[i]
+            shift = ff[i]
+            wes[i] += shift
+            wef[i] += shift
+            es[i] = sa[c](wes[i])
+            ef[i] = fa[c](wef[i]) if wef[i] > wes[i] else (es[i] if kind[i] != _FINISH_MS else fa[c](wef[i]))
+            rs[i], rf[i] = es[i], ef[i]
+            tf[i] -= shift
+            ff[i] = 0
 
     longest = _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish)
     threshold = int(round(options.critical_float_hours * 60))
