@@ -292,3 +292,21 @@ def test_idle_calendar_is_an_input_error():
     cals = {"idle": Calendar("idle", week=((),) * 7)}
     with pytest.raises(ScheduleInputError):
         schedule([act("A", calendar_id="idle")], [], cals, OPTS)
+
+
+@pytest.mark.parametrize(
+    "lag, from_early, start",
+    [
+        (0, True, D(2025, 1, 8, 8)),  # waits for A's remaining work (Wed)
+        (0, False, MON),  # A has started: the link is satisfied
+        (16, True, D(2025, 1, 9, 8)),  # 8 h of lag spent since Fri; 8 h from Wed 08:00
+        (16, False, D(2025, 1, 7, 8)),  # Fri 08:00 + 16 h = Mon 17:00
+    ],
+)
+def test_start_to_start_lag_from_a_started_predecessor(lag, from_early, start):
+    # A started Friday 3 Jan out of sequence; P (not started) holds its remaining work to Wednesday.
+    acts = [act("P", 16), act("A", 24, remaining=8, actual_start=D(2025, 1, 3, 8)), act("B", 8)]
+    rels = [Relationship("P", "A"), Relationship("A", "B", SS, lag)]
+    res = run(acts, rels, ss_lag_from_early_start=from_early)
+    assert res["A"].early_start == D(2025, 1, 8, 8)
+    assert res["B"].early_start == start

@@ -360,6 +360,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
         succs[p].append((s, t, lag, lc))
 
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
+    ss_from_early_start = options.ss_lag_from_early_start
     driven = [k in (_NORMAL, _START_MS, _FINISH_MS) for k in kind]
 
     # -- forward pass ----------------------------------------------------------
@@ -401,6 +402,16 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 if t == _FS or t == _FF:
                     base = rf[p]
                     wp = wef[p] if sp != _COMPLETE else None
+                elif sp == _IN_PROGRESS and ss_from_early_start:
+                    # Start-side link from a started activity, P6's "lag from
+                    # early start": the lag already worked off since the
+                    # actual start is spent, the rest runs from where the
+                    # remaining work starts.
+                    base, wp = es[p], wes[p]
+                    if lag > 0:
+                        lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[p])))
+                    else:
+                        lag = 0
                 else:
                     base = rs[p]
                     wp = wes[p] if sp == _NOT_STARTED else None
@@ -504,6 +515,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 base, ws = ls[s], wls[s]
             else:
                 base, ws = lf[s], wlf[s]
+            if lag > 0 and (t == _SS or t == _SF) and status[i] == _IN_PROGRESS:
+                # Mirror of the forward pass: only the lag not yet worked off.
+                lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[i])))
             if lag:
                 x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
                 base = fa[lc](x)

@@ -263,6 +263,12 @@ class ScheduleOptions:
         Mark activities without predecessors or successors critical.
     use_expected_finish : bool
         Honour :attr:`Activity.expected_finish`.
+    ss_lag_from_early_start : bool
+        For start-to-start (and start-to-finish) links from a started
+        activity: ``True`` (P6 "calculate start-to-start lag from early
+        start") counts the lag not yet worked off since the actual start from
+        the predecessor's remaining early start; ``False`` ("from actual
+        start") counts the whole lag from the actual start.
     """
 
     data_date: _dt.datetime
@@ -276,6 +282,7 @@ class ScheduleOptions:
     critical_float_hours: float = 0.0
     open_ended_critical: bool = False
     use_expected_finish: bool = True
+    ss_lag_from_early_start: bool = True
 
 
 @dataclass(frozen=True, slots=True)

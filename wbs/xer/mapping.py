@@ -10,7 +10,8 @@ One :class:`ProjectData` per ``PROJECT`` row:
   ``sched_progress_override``), lag calendar
   (``sched_calendar_on_relationship_lag``), float type (``sched_float_type``),
   open-ended critical (``sched_open_critical_flag``), expected finish
-  (``sched_use_expect_end_flag``);
+  (``sched_use_expect_end_flag``), start-to-start lag from early or actual
+  start (``sched_lag_early_start_flag``);
 * ``CALENDAR``: every calendar (global, project and resource), parsed from
   ``clndr_data``;
 * ``PROJWBS``: the WBS tree (parent links, for WBS summary activities);
@@ -237,6 +238,7 @@ def load_project(xer, proj_id=None):
         critical_float_hours=_row_number(projects, prow, pline, "critical_drtn_hr_cnt", 0.0),
         open_ended_critical=_flag(opts.get("sched_open_critical_flag")),
         use_expected_finish=_flag(opts.get("sched_use_expect_end_flag"), True),
+        ss_lag_from_early_start=_flag(opts.get("sched_lag_early_start_flag"), True),
     )
 
     tasks = xer.table("TASK")

@@ -113,6 +113,7 @@ PROJECT_FIELDS = (
 SCHEDOPTIONS_FIELDS = (
     "schedoptions_id", "proj_id", "sched_open_critical_flag", "sched_retained_logic", "sched_progress_override",
     "sched_float_type", "sched_calendar_on_relationship_lag", "sched_use_expect_end_flag",
+    "sched_lag_early_start_flag",
 )
 CALENDAR_FIELDS = ("clndr_id", "default_flag", "clndr_name", "proj_id", "base_clndr_id", "clndr_type", "day_hr_cnt", "clndr_data")
 PROJWBS_FIELDS = ("wbs_id", "proj_id", "parent_wbs_id", "wbs_short_name", "wbs_name")
@@ -177,6 +178,7 @@ def project_to_xer(
         "sched_float_type": float_code[options.float_type],
         "sched_calendar_on_relationship_lag": _LAG_CODES[options.lag_calendar],
         "sched_use_expect_end_flag": "Y" if options.use_expected_finish else "N",
+        "sched_lag_early_start_flag": "Y" if options.ss_lag_from_early_start else "N",
     }
     cal_rows = [
         {
