@@ -310,3 +310,9 @@ def test_start_to_start_lag_from_a_started_predecessor(lag, from_early, start):
     res = run(acts, rels, ss_lag_from_early_start=from_early)
     assert res["A"].early_start == D(2025, 1, 8, 8)
     assert res["B"].early_start == start
+
+
+def test_suspended_activity_resumes_at_its_resume_date():
+    acts = [act("A", 24, remaining=8, actual_start=D(2025, 1, 2, 8), resume_date=D(2025, 1, 8, 8))]
+    res = run(acts, [])
+    assert (res["A"].early_start, res["A"].early_finish) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17))

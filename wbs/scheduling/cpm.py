@@ -132,9 +132,13 @@ def _constraints(a, label, use_expected):
     def minutes(value):
         return to_minutes(value) if value is not None else None
 
+    early = a.external_early_start
+    if a.resume_date is not None and a.actual_start is not None and a.actual_finish is None:
+        # A suspended activity's remaining work waits for its resume date.
+        early = a.resume_date if early is None or a.resume_date > early else early
     return (
         lst,
-        minutes(a.external_early_start),
+        minutes(early),
         minutes(a.external_late_finish),
         minutes(a.expected_finish) if use_expected else None,
     )
@@ -318,6 +322,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             or a.secondary_constraint is not None
             or a.external_early_start is not None
             or a.external_late_finish is not None
+            or a.resume_date is not None
             or (a.expected_finish is not None and use_expected)
         ):
             cons[i] = _constraints(a, labels[i], use_expected)

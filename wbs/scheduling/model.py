@@ -198,6 +198,9 @@ class Activity:
         is set, the remaining duration is stretched or shrunk to end here.
     external_early_start, external_late_finish : datetime or None
         Dates imposed by relationships to activities in other projects.
+    resume_date : datetime or None
+        For a suspended activity in progress: its remaining work starts no
+        earlier than this (P6 ``resume_date``).
     """
 
     id: str
@@ -217,6 +220,7 @@ class Activity:
     expected_finish: Optional[_dt.datetime] = None
     external_early_start: Optional[_dt.datetime] = None
     external_late_finish: Optional[_dt.datetime] = None
+    resume_date: Optional[_dt.datetime] = None
 
     @property
     def label(self):

@@ -92,7 +92,13 @@ LAG_CALENDARS = {
     "rcal_24Hour": LagCalendar.TWENTY_FOUR_HOUR,
     "rcal_ProjDefault": LagCalendar.PROJECT_DEFAULT,
 }
-FLOAT_TYPES = {"FT_SF": FloatType.START, "FT_FF": FloatType.FINISH}
+FLOAT_TYPES = {
+    "FT_FF": FloatType.FINISH,
+    "FT_SS": FloatType.START,
+    "FT_SF": FloatType.START,  # seen in some exporters
+    "FT_Min": FloatType.SMALLEST,
+    "FT_MIN": FloatType.SMALLEST,
+}
 
 
 @dataclass
@@ -220,7 +226,7 @@ def load_project(xer, proj_id=None):
         progress = ProgressMode.RETAINED_LOGIC
     lag_cal = LAG_CALENDARS.get(opts.get("sched_calendar_on_relationship_lag", ""), LagCalendar.PREDECESSOR)
     ft = opts.get("sched_float_type", "") or "FT_FF"
-    float_type = FLOAT_TYPES.get(ft, FloatType.SMALLEST if ft not in FLOAT_TYPES else FloatType.FINISH)
+    float_type = FLOAT_TYPES.get(ft, FloatType.FINISH)
     critical = (
         CriticalDefinition.LONGEST_PATH
         if prow.get("critical_path_type", "") in ("CT_DrivPath", "CT_LongPath")
@@ -291,6 +297,7 @@ def load_project(xer, proj_id=None):
                 expected_finish=_row_date(tasks, row, line, "expect_end_date"),
                 external_early_start=_row_date(tasks, row, line, "external_early_start_date"),
                 external_late_finish=_row_date(tasks, row, line, "external_late_end_date"),
+                resume_date=_row_date(tasks, row, line, "resume_date") if status == "TK_Active" else None,
             )
         )
         task_rows[row["task_id"]] = row

@@ -123,7 +123,7 @@ TASK_FIELDS = (
     "target_drtn_hr_cnt", "cstr_date", "act_start_date", "act_end_date", "late_start_date", "late_end_date",
     "expect_end_date", "early_start_date", "early_end_date", "restart_date", "reend_date",
     "rem_late_start_date", "rem_late_end_date", "cstr_type", "cstr_date2", "cstr_type2",
-    "external_early_start_date", "external_late_end_date", "driving_path_flag",
+    "external_early_start_date", "external_late_end_date", "driving_path_flag", "suspend_date", "resume_date",
 )
 TASKPRED_FIELDS = ("task_pred_id", "task_id", "pred_task_id", "proj_id", "pred_proj_id", "pred_type", "lag_hr_cnt")
 
@@ -158,7 +158,7 @@ def project_to_xer(
     if header is None:
         header = ["20.12", _dt.date.today().isoformat(), "Project", "crmpm", "crmpm", "dbxDatabaseNoName",
                   "Project Management", "USD"]
-    float_code = {FloatType.START: "FT_SF", FloatType.FINISH: "FT_FF", FloatType.SMALLEST: "FT_SM"}
+    float_code = {FloatType.START: "FT_SS", FloatType.FINISH: "FT_FF", FloatType.SMALLEST: "FT_Min"}
     project = {
         "proj_id": proj_id,
         "proj_short_name": code,
@@ -230,6 +230,7 @@ def project_to_xer(
             "expect_end_date": format_date(a.expected_finish),
             "external_early_start_date": format_date(a.external_early_start),
             "external_late_end_date": format_date(a.external_late_finish),
+            "resume_date": format_date(a.resume_date),
         }
         r = results.get(a.id) if results else None
         if r is not None:
