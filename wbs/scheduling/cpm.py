@@ -101,10 +101,13 @@ _KIND = {
 }
 
 
+# Key of the 24-hour lag calendar among the activity calendars.
+_LAG_24H = ("lag calendar", "24h")
+
+
 def _enum_value(value):
     """The value of an enum member, or the object itself (a plain string)."""
     return getattr(value, "_value_", value)
-_MANDATORY = (ConstraintType.MANDATORY_START, ConstraintType.MANDATORY_FINISH)
 
 
 def _minutes_of(value, what, label):
@@ -296,15 +299,20 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             cid = default_cal
         c = cal_cache.get(cid)
         cal_of[i] = c if c is not None else worktime(cid, labels[i])
-        # Durations: plain floats and ints take the fast path; anything
-        # else goes through the checks of _minutes_of.
+        # Durations: finite floats and ints take the fast path (x - x == 0
+        # is false for inf and nan); anything else gets _minutes_of's checks.
         h = a.original_duration_hours
-        orig = int(round(h * 60)) if (type(h) is float or type(h) is int) and h - h == 0 else _minutes_of(h, "original duration", labels[i])
+        if (type(h) is float or type(h) is int) and h - h == 0:
+            orig = int(round(h * 60))
+        else:
+            orig = _minutes_of(h, "original duration", labels[i])
         h = a.remaining_duration_hours
         if h is None:
             rem = orig
+        elif (type(h) is float or type(h) is int) and h - h == 0:
+            rem = int(round(h * 60))
         else:
-            rem = int(round(h * 60)) if (type(h) is float or type(h) is int) and h - h == 0 else _minutes_of(h, "remaining duration", labels[i])
+            rem = _minutes_of(h, "remaining duration", labels[i])
         if rem < 0:
             raise ScheduleInputError("remaining duration is negative", labels[i])
         if k == _START_MS or k == _FINISH_MS:
@@ -328,7 +336,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             cons[i] = _constraints(a, labels[i], use_expected)
 
     if options.lag_calendar == LagCalendar.TWENTY_FOUR_HOUR:
-        worktimes["\024h"] = len(wt_list)
+        worktimes[_LAG_24H] = len(wt_list)
         wt_list.append(WorkTime(Calendar.twenty_four_hour(), around=options.data_date))
     elif options.lag_calendar == LagCalendar.PROJECT_DEFAULT:
         worktime(default_cal, None)
@@ -337,7 +345,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     fa = [w.finish_at for w in wt_list]
 
     lagmode = options.lag_calendar
-    lag24 = worktimes.get("\024h")
+    lag24 = worktimes.get(_LAG_24H)
     lagdef = worktimes.get(default_cal) if lagmode == LagCalendar.PROJECT_DEFAULT else None
     preds = [[] for _ in range(n)]
     succs = [[] for _ in range(n)]
