@@ -65,3 +65,24 @@ def test_bad_files_give_one_line_and_status_2(tmp_path):
         assert words in err
         assert len(err.strip().splitlines()) == 1
         assert "Traceback" not in err
+
+
+def test_several_projects_give_a_list_unless_one_is_chosen(tmp_path):
+    from wbs.xer.mapping import load_project
+    from wbs.xer.writer import project_to_xer, write_xer_file
+
+    first = load_project(read_xer(FIXTURES / "sample-52.xer"))
+    second = load_project(read_xer(FIXTURES / "updates-UP-54069-20251204.xer"))
+    a = project_to_xer(first.activities, first.relationships, first.calendars, first.options, proj_id="1", code="ONE")
+    b = project_to_xer(second.activities, second.relationships, second.calendars, second.options, proj_id="2", code="TWO")
+    for name, table in b.tables.items():
+        a.tables[name].rows.extend(table.rows)
+    path = tmp_path / "two.xer"
+    write_xer_file(a, path)
+    both = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert both.exit_code == 0, both.output
+    out = json.loads(both.output)
+    assert [p["project"] for p in out] == ["ONE", "TWO"]
+    assert len(out[0]["activities"]) == 52 and len(out[1]["activities"]) == 49
+    one = CliRunner().invoke(xer, ["schedule", str(path), "--project", "TWO"])
+    assert json.loads(one.output)["project"] == "TWO"
