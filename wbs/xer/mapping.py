@@ -18,8 +18,9 @@ One :class:`ProjectData` per ``PROJECT`` row:
 * ``TASK`` and ``TASKPRED``: activities and the relationships between two
   activities of the project; links to other projects are left out (P6 then
   uses the activities' external early start / late finish dates);
-* ``TASKRSRC`` / ``RSRC`` when present: budgeted, actual and remaining cost
-  per activity.
+* ``TASKRSRC`` / ``RSRC`` when present: budgeted (``target_cost``), actual
+  (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
+  activity, with the short names of the resources assigned.
 
 Broken calendars
 ----------------
@@ -318,12 +319,16 @@ def load_project(xer, proj_id=None):
     }
 
     costs = {}
+    resources = {r.get("rsrc_id"): r.get("rsrc_short_name") or r.get("rsrc_name") or "" for r in xer.rows("RSRC")}
     trsrc = xer.table("TASKRSRC")
     for row, line in zip(trsrc.rows, trsrc.lines):
         tid = row.get("task_id")
         if tid not in task_rows:
             continue
-        c = costs.setdefault(tid, {"budget": 0.0, "actual": 0.0, "remaining": 0.0})
+        c = costs.setdefault(tid, {"budget": 0.0, "actual": 0.0, "remaining": 0.0, "resources": []})
+        rid = row.get("rsrc_id")
+        if rid:
+            c["resources"].append(resources.get(rid, rid))
         c["budget"] += _row_number(trsrc, row, line, "target_cost", 0.0)
         c["actual"] += _row_number(trsrc, row, line, "act_reg_cost", 0.0) + _row_number(
             trsrc, row, line, "act_ot_cost", 0.0
