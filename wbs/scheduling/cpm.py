@@ -698,21 +698,29 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     d_ls = [conv[m] for m in ls]
     d_lf = [conv[m] for m in lf]
     open_crit = options.open_ended_critical
-    result = ActivityResult
-    results = {}
-    for i, a in enumerate(acts):
-        if status[i] == _COMPLETE:
-            results[a.id] = result(
-                d_es[i], d_ef[i], d_ls[i], d_lf[i], None, None, None, None, None, None, False, longest[i]
-            )
-            continue
-        crit = longest[i] if by_longest else tf[i] <= threshold
-        if open_crit and (not preds[i] or not succs[i]):
-            crit = True
-        e_s, e_f, l_s, l_f = d_es[i], d_ef[i], d_ls[i], d_lf[i]
-        results[a.id] = result(
-            e_s, e_f, l_s, l_f, e_s, e_f, l_s, l_f, tf[i] / 60.0, ff[i] / 60.0, crit, longest[i]
+    done = [st == _COMPLETE for st in status]
+    if by_longest:
+        crit = [lp and not dn for lp, dn in zip(longest, done)]
+    else:
+        crit = [not dn and x <= threshold for x, dn in zip(tf, done)]
+    if open_crit:
+        for i in range(n):
+            if not done[i] and (not preds[i] or not succs[i]):
+                crit[i] = True
+    # P6 leaves remaining dates and floats empty once an activity is complete.
+    r_es = [None if dn else d for d, dn in zip(d_es, done)]
+    r_ef = [None if dn else d for d, dn in zip(d_ef, done)]
+    r_ls = [None if dn else d for d, dn in zip(d_ls, done)]
+    r_lf = [None if dn else d for d, dn in zip(d_lf, done)]
+    tf_h = [None if x is None else x / 60.0 for x in tf]
+    ff_h = [None if x is None else x / 60.0 for x in ff]
+    # One C-level map instead of a Python loop: this runs once per activity.
+    results = dict(
+        zip(
+            [a.id for a in acts],
+            map(ActivityResult, d_es, d_ef, d_ls, d_lf, r_es, r_ef, r_ls, r_lf, tf_h, ff_h, crit, longest),
         )
+    )
     late_finish = max((lf[i] for i in live), default=open_finish)
     summary = ProjectSummary(
         data_date=options.data_date,
