@@ -316,3 +316,10 @@ def test_suspended_activity_resumes_at_its_resume_date():
     acts = [act("A", 24, remaining=8, actual_start=D(2025, 1, 2, 8), resume_date=D(2025, 1, 8, 8))]
     res = run(acts, [])
     assert (res["A"].early_start, res["A"].early_finish) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17))
+
+
+def test_calendar_that_runs_out_of_work_is_an_input_error():
+    # Only one working day ever: a 16-hour activity cannot finish.
+    cals = {"one": Calendar("one", week=((),) * 7, exceptions={dt.date(2025, 1, 6): ((480, 960),)})}
+    with pytest.raises(ScheduleInputError):
+        schedule([act("A", 16, calendar_id="one")], [], cals, ScheduleOptions(data_date=MON))

@@ -224,6 +224,9 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     gc.disable()
     try:
         return _schedule(activities, relationships, calendars, options, wbs_parents)
+    except NoWorkingTime as exc:
+        # A calendar ran out of working time far from the data date.
+        raise ScheduleInputError(str(exc)) from None
     finally:
         if enabled:
             gc.enable()
