@@ -174,6 +174,18 @@ def test_level_of_effort_spans_its_neighbours_and_drives_nothing():
     assert res["C"].early_start == MON
 
 
+def test_level_of_effort_from_all_link_types():
+    # L starts after A (FS) and ends by the later of C's start (FS to C) and
+    # D's finish (FF from D): C starts Thu 08:00, so Wed 17:00; D ends Wed 17:00.
+    acts = [act("A", 8), act("B", 16), act("C", 8), act("D", 24), act("L", 8, type=ActivityType.LEVEL_OF_EFFORT)]
+    rels = [Relationship("A", "B"), Relationship("B", "C"), Relationship("A", "L"),
+            Relationship("L", "C"), Relationship("D", "L", FF)]
+    res = run(acts, rels)
+    assert res["L"].early_start == D(2025, 1, 7, 8)  # after A
+    assert res["L"].early_finish == D(2025, 1, 8, 17)
+    assert res["C"].early_start == D(2025, 1, 9, 8)
+
+
 def test_wbs_summary_spans_its_activities():
     acts = [act("A", 16, wbs_id="w1"), act("B", 8, wbs_id="w2"), act("W", 0, type=ActivityType.WBS_SUMMARY, wbs_id="w0")]
     res = schedule(acts, [Relationship("A", "B")], CALS, OPTS, wbs_parents={"w1": "w0", "w2": "w0", "w0": None})

@@ -737,49 +737,62 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
 def _level_of_effort(i, preds, succs, driven, status, es, ef, ls, lf, rs, rf, cal_of, wb, sa, fa, dd, open_finish):
     """Span a level-of-effort activity between its neighbours.
 
-    Early start: the earliest predecessor-side date (FS: finish, SS: start,
-    plus lag); early finish: the latest successor-side date (FS: successor
-    start, FF: successor finish, minus lag).  Late dates likewise from the
-    neighbours' late dates.  Missing sides fall back to the data date and
-    the project's open finish.
+    Its start is the earliest date its links ask it to start (predecessors
+    by FS and SS, successors by SS and SF, lags applied); its finish the
+    latest date they ask it to finish (predecessors by FF and SF, successors
+    by FS and FF).  Late dates likewise from the neighbours' late dates.
+    Without a start-side link it starts at the data date; without a
+    finish-side link it finishes where it starts (late: at the project's
+    open finish).  Remaining work never starts before the data date.
     """
     c = cal_of[i]
     w_ = wb[c]
-    s_e = s_l = None
+    s_e = s_l = f_e = f_l = None
+
+    def shift(t, lag, lc):
+        return fa[lc](wb[lc](t) + lag) if lag else t
+
     for p, t, lag, lc in preds[i]:
-        if not driven[p] or t not in (_FS, _SS):
+        if not driven[p]:
             continue
-        if status[p] == _COMPLETE:
-            be, bl = dd, dd
+        done = status[p] == _COMPLETE
+        if t == _FS or t == _FF:
+            be = shift(rf[p], lag, lc)
+            bl = be if done else shift(lf[p], lag, lc)
         else:
-            be = ef[p] if t == _FS else es[p]
-            bl = lf[p] if t == _FS else ls[p]
-        if lag:
-            be = fa[lc](wb[lc](be) + lag)
-            bl = fa[lc](wb[lc](bl) + lag)
-        s_e = be if s_e is None or be < s_e else s_e
-        s_l = bl if s_l is None or bl < s_l else s_l
-    f_e = f_l = None
+            be = shift(rs[p], lag, lc)
+            bl = be if done else shift(ls[p], lag, lc)
+        if t <= _SS:
+            s_e = be if s_e is None or be < s_e else s_e
+            s_l = bl if s_l is None or bl < s_l else s_l
+        else:
+            f_e = be if f_e is None or be > f_e else f_e
+            f_l = bl if f_l is None or bl > f_l else f_l
     for s, t, lag, lc in succs[i]:
-        if not driven[s] or status[s] == _COMPLETE or t not in (_FS, _FF):
+        if not driven[s] or status[s] == _COMPLETE:
             continue
-        be = es[s] if t == _FS else ef[s]
-        bl = ls[s] if t == _FS else lf[s]
-        if lag:
-            be = fa[lc](wb[lc](be) - lag)
-            bl = fa[lc](wb[lc](bl) - lag)
-        f_e = be if f_e is None or be > f_e else f_e
-        f_l = bl if f_l is None or bl > f_l else f_l
+        # The successor side of the link: its start (FS, SS) or finish (FF, SF).
+        be = shift(es[s] if (t == _FS or t == _SS) else ef[s], -lag, lc)
+        bl = shift(ls[s] if (t == _FS or t == _SS) else lf[s], -lag, lc)
+        if t == _SS or t == _SF:
+            s_e = be if s_e is None or be < s_e else s_e
+            s_l = bl if s_l is None or bl < s_l else s_l
+        else:
+            f_e = be if f_e is None or be > f_e else f_e
+            f_l = bl if f_l is None or bl > f_l else f_l
     if s_e is None or s_e < dd:
-        s_e = dd if s_e is None or s_e < dd else s_e
-    if s_l is None or s_l < dd:
-        s_l = dd
-    if f_e is None:
-        f_e = open_finish
+        s_e = dd
+    e_start = sa[c](w_(s_e))
+    if f_e is None or f_e < e_start:
+        f_e = e_start
     if f_l is None:
         f_l = open_finish
-    es[i] = sa[c](w_(s_e))
-    ef[i] = max(es[i], fa[c](w_(f_e)))
+    if s_l is None or s_l > f_l:
+        s_l = f_l
+    if s_l < dd:
+        s_l = dd
+    es[i] = e_start
+    ef[i] = max(e_start, fa[c](w_(f_e)))
     ls[i] = sa[c](w_(s_l))
     lf[i] = max(ls[i], fa[c](w_(f_l)))
     rs[i], rf[i] = es[i], ef[i]
@@ -821,6 +834,10 @@ def _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of,
     stack = [i for i in range(n) if driven[i] and status[i] != _COMPLETE and ef[i] == early_finish]
     for i in stack:
         on[i] = True
+    for i in range(n):
+        # A WBS summary ending with the project is on it too.
+        if kind[i] == _WBS and status[i] != _COMPLETE and ef[i] == early_finish:
+            on[i] = True
     while stack:
         s = stack.pop()
         w_ = wb[cal_of[s]]
