@@ -21,6 +21,7 @@ CALS = {
     "std": Calendar("std", exceptions={dt.date(2025, 1, 20): (), dt.date(2025, 2, 3): ()}),
     "6d": Calendar("6d", week=tuple(((7 * 60, 15 * 60),) if d < 6 else () for d in range(7))),
 }
+WORK = {k: WorkTime(c) for k, c in CALS.items()}
 TYPES = [RelationshipType.FS, RelationshipType.SS, RelationshipType.FF, RelationshipType.SF]
 
 
@@ -53,7 +54,7 @@ def test_schedule_invariants(net):
     res = schedule(acts, rels, CALS, ScheduleOptions(data_date=DD, default_calendar_id="std"))
     for a in acts:
         r = res[a.id]
-        wt = WorkTime(CALS[a.calendar_id])
+        wt = WORK[a.calendar_id]
         assert r.early_start >= DD
         assert r.early_start <= r.early_finish and r.late_start <= r.late_finish
         assert r.critical == (r.total_float_hours <= 0)
@@ -73,7 +74,7 @@ def test_schedule_invariants(net):
         if rel.lag_hours:
             continue
         p, s = res[rel.predecessor], res[rel.successor]
-        w = WorkTime(CALS[by_id[rel.successor].calendar_id]).work_between
+        w = WORK[by_id[rel.successor].calendar_id].work_between
         if rel.type == RelationshipType.FS:
             assert w(p.early_finish, s.early_start) >= 0 and w(p.late_finish, s.late_start) >= 0
         elif rel.type == RelationshipType.SS:
