@@ -335,3 +335,37 @@ def test_calendar_that_runs_out_of_work_is_an_input_error():
     cals = {"one": Calendar("one", week=((),) * 7, exceptions={dt.date(2025, 1, 6): ((480, 960),)})}
     with pytest.raises(ScheduleInputError):
         schedule([act("A", 16, calendar_id="one")], [], cals, ScheduleOptions(data_date=MON))
+
+
+@pytest.mark.parametrize(
+    "mode, start",
+    [
+        (ProgressMode.RETAINED_LOGIC, D(2025, 1, 8, 8)),  # logic passes through completed A2: waits for A1
+        (ProgressMode.PROGRESS_OVERRIDE, MON),
+        (ProgressMode.ACTUAL_DATES, MON),
+    ],
+)
+def test_completed_out_of_sequence_activity(mode, start):
+    # A1 -> A2 -> A3; A2 was done last week although A1 has not started.
+    acts = [act("A1", 16), act("A2", 8, remaining=0, actual_start=D(2025, 1, 2, 8), actual_finish=D(2025, 1, 2, 17)),
+            act("A3", 8)]
+    res = run(acts, [Relationship("A1", "A2"), Relationship("A2", "A3")], progress=mode)
+    assert res["A3"].early_start == start
+    # Completed activities are reported at the data date, as P6 stores them.
+    assert res["A2"].early_start == res["A2"].early_finish == MON
+
+
+def test_actual_dates_mode_follows_an_actual_finish_after_the_data_date():
+    acts = [act("A2", 8, remaining=0, actual_start=D(2025, 1, 6, 8), actual_finish=D(2025, 1, 7, 17)), act("A3", 8)]
+    res = run(acts, [Relationship("A2", "A3")], progress=ProgressMode.ACTUAL_DATES)
+    assert res["A3"].early_start == D(2025, 1, 8, 8)
+
+
+def test_lag_from_a_completed_activity_held_by_retained_logic():
+    # A2 finished Fri 3 Jan 17:00 out of sequence, with an 8 h lag to A3 of
+    # which no working time has elapsed by Mon 08:00; A1 holds A2 to Tue
+    # 17:00, so A3 waits for Tue 17:00 + 8 h.
+    acts = [act("A1", 16), act("A2", 8, remaining=0, actual_start=D(2025, 1, 3, 8), actual_finish=D(2025, 1, 3, 17)),
+            act("A3", 8)]
+    res = run(acts, [Relationship("A1", "A2"), Relationship("A2", "A3", FS, 8)])
+    assert res["A3"].early_start == D(2025, 1, 9, 8)

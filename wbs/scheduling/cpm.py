@@ -25,9 +25,18 @@ The P6 rules implemented
   them at the data date.  P6 reports a completed activity's early start and
   finish as the data date.
 * In-progress activities: the remaining work starts at the data date (or
-  later, see below) and lasts the remaining duration.  Under *retained
-  logic* unfinished predecessors still hold the remaining work back; under
-  *progress override* a started activity ignores its predecessors.
+  later, see below) and lasts the remaining duration.
+* Out-of-sequence progress follows the progress option.  *Retained logic*:
+  unfinished predecessors still hold back the remaining work of a started
+  activity, and pass through a completed one to its successors (a completed
+  activity with zero work left "finishes" only when its predecessors let
+  it; lag not yet elapsed at the data date runs on from there).  *Progress
+  override*: started and completed activities ignore their predecessors.
+  *Actual dates*: started activities as under retained logic, completed ones
+  drive their successors by their actual dates, even after the data date.
+* Start-to-start lag from a started predecessor: the part not yet worked off
+  since its actual start runs from its remaining early start ("lag from
+  early start"), or the whole lag from the actual start.
 * Starts snap forward to the next working minute of the activity's calendar
   (an 08:00), finishes back to the end of the last working minute (a
   17:00); a finish milestone sits at a finish, a start milestone at a start.
@@ -389,6 +398,37 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     # no calendar lookups.
     wes = [0] * n
     wef = [0] * n
+    retained = options.progress == ProgressMode.RETAINED_LOGIC
+    pushed = [False] * n  # completed, but held past the data date by retained logic
+
+    def link_base(p, t, lag, lc):
+        """Earliest date link p -> (t, lag) allows on the successor side (slow, general path)."""
+        sp = status[p]
+        from_finish = t == _FS or t == _FF
+        if sp == _COMPLETE:
+            if from_finish:
+                base = fa[lc](wb[lc](act_f[p]) + lag) if lag else act_f[p]
+                if pushed[p]:
+                    # Lag not yet elapsed at the data date runs on from the
+                    # date retained logic holds the predecessor to.
+                    left = lag - max(0, wb[lc](dd) - wb[lc](act_f[p])) if lag > 0 else 0
+                    alt = fa[lc](wb[lc](ef[p]) + left) if left > 0 else ef[p]
+                    if alt > base:
+                        base = alt
+            else:
+                base = fa[lc](wb[lc](act_s[p]) + lag) if lag else act_s[p]
+                if pushed[p] and base < dd:
+                    base = es[p]
+            return base
+        if from_finish:
+            base = rf[p]
+        elif sp == _IN_PROGRESS and ss_from_early_start:
+            base = es[p]
+            lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[p]))) if lag > 0 else 0
+        else:
+            base = rs[p]
+        return fa[lc](wb[lc](base) + lag) if lag else base
+
     # Clock readings of the start floors on each calendar.
     w_floor_started = [w(dd) for w in wb]
     w_floor_new = [w(start_floor) for w in wb]
@@ -397,9 +437,20 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             continue
         st = status[i]
         if st == _COMPLETE:
-            es[i] = ef[i] = dd
             rs[i] = act_s[i]
             rf[i] = act_f[i]
+            e = dd
+            if retained:
+                # Retained logic passes through a completed activity: with no
+                # work left, it still "finishes" only when its unfinished
+                # predecessors let it, and its successors wait for that.
+                for p, t, lag, lc in preds[i]:
+                    if driven[p]:
+                        b = link_base(p, t, lag, lc)
+                        if b > e:
+                            e = b
+            es[i] = ef[i] = e
+            pushed[i] = e > dd
             continue
         c = cal_of[i]
         w_ = wb[c]
@@ -437,6 +488,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                     wbase = x if lc == c else None
                 else:
                     wbase = wp if cal_of[p] == c else None
+                if sp == _COMPLETE and pushed[p]:
+                    base = link_base(p, t, lag, lc)
+                    wbase = None
                 if t <= _SS:
                     if base > cs:
                         cs, wcs = base, wbase
@@ -694,6 +748,12 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     longest = _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish)
     threshold = int(round(options.critical_float_hours * 60))
     by_longest = options.critical == CriticalDefinition.LONGEST_PATH
+    # P6 reports a completed activity's early dates as the data date, whatever
+    # retained logic made of them internally.
+    for i in range(n):
+        if status[i] == _COMPLETE:
+            es[i] = ef[i] = dd
+
     # Many activities share dates: convert each distinct minute once.
     conv = {m: from_minutes(m) for m in {*es, *ef, *ls, *lf}}
     d_es = [conv[m] for m in es]
