@@ -80,10 +80,12 @@ class ProgressMode(str, Enum):
     """How started activities are scheduled against their predecessors.
 
     ``RETAINED_LOGIC``: the remaining work of a started activity still waits
-    for unfinished predecessors.  ``PROGRESS_OVERRIDE``: a started activity
-    ignores its predecessors; its remaining work starts at the data date.
-    ``ACTUAL_DATES``: like retained logic, and actual dates of activities are
-    used where they fall after the data date (P6's third option).
+    for unfinished predecessors, and logic passes through completed
+    activities whose predecessors are unfinished.  ``PROGRESS_OVERRIDE``:
+    started and completed activities ignore their predecessors; remaining
+    work starts at the data date.  ``ACTUAL_DATES``: started activities as
+    under retained logic; completed ones drive their successors by their
+    actual dates only, even where those fall after the data date.
     """
 
     RETAINED_LOGIC = "retained_logic"
