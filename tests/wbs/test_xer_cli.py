@@ -57,7 +57,19 @@ def test_bad_files_give_one_line_and_status_2(tmp_path):
         "%R\t1\t1\tA\t8\t8\tTK_NotStart\n%R\t2\t1\tB\t8\t8\tTK_NotStart\n"
         "%T\tTASKPRED\n%F\ttask_id\tpred_task_id\tpred_type\tlag_hr_cnt\n%R\t2\t1\tPR_FS\t0\n%R\t1\t2\tPR_FS\t0\n%E\n"
     )
-    for path, words in ((broken, "line 3"), (loop, "loop"), (tmp_path / "missing.xer", "missing.xer")):
+    garbage = tmp_path / "garbage.xer"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    empty = tmp_path / "empty.xer"
+    empty.write_bytes(b"")
+    cases = (
+        (broken, "line 3"),
+        (loop, "loop"),
+        (tmp_path / "missing.xer", "missing.xer"),
+        (tmp_path, "directory"),
+        (garbage, "ERMHDR"),
+        (empty, "empty"),
+    )
+    for path, words in cases:
         result = CliRunner().invoke(xer, ["schedule", str(path)])
         assert result.exit_code == 2
         assert result.exception is None or isinstance(result.exception, SystemExit)
