@@ -88,3 +88,37 @@ def test_options_and_activity_fields_round_trip(tmp_path):
         assert back.wbs_parents == {"W1": None, "W2": "W1"}
         assert schedule(back.activities, back.relationships, back.calendars, back.options, back.wbs_parents) == \
             schedule(acts, rels, cals, options, {"W1": None, "W2": "W1"})
+
+
+def _periods_strategy():
+    from hypothesis import strategies as st
+
+    def build(cuts):
+        cuts = sorted(set(cuts))
+        return tuple((cuts[k], cuts[k + 1]) for k in range(0, len(cuts) - 1, 2))
+
+    return st.lists(st.integers(0, 48).map(lambda h: h * 30), max_size=6).map(build)
+
+
+def test_clndr_data_round_trips():
+    import datetime as dt
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from wbs.scheduling import Calendar
+    from wbs.xer.calendar_data import parse_calendar_data
+    from wbs.xer.writer import calendar_to_clndr_data
+
+    periods = _periods_strategy()
+    days = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2060, 12, 31))
+
+    @settings(max_examples=200, deadline=None)
+    @given(week=st.tuples(*[periods] * 7), exceptions=st.dictionaries(days, periods, max_size=8))
+    def check(week, exceptions):
+        cal = Calendar("9", "Random", week=week, exceptions=exceptions)
+        back = parse_calendar_data(calendar_to_clndr_data(cal), "9", "Random")
+        assert back.week == cal.week
+        assert dict(back.exceptions) == dict(cal.exceptions)
+
+    check()
