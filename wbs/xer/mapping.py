@@ -6,8 +6,9 @@ One :class:`ProjectData` per ``PROJECT`` row:
   planned start, ``plan_end_date`` the must-finish-by date, ``clndr_id`` the
   default calendar, ``critical_path_type`` / ``critical_drtn_hr_cnt`` the
   critical definition;
-* ``SCHEDOPTIONS``: progress mode (``sched_retained_logic``,
-  ``sched_progress_override``), lag calendar
+* ``SCHEDOPTIONS``: progress mode (``sched_retained_logic`` = Y: retained
+  logic, else ``sched_progress_override`` = Y: progress override, else
+  actual dates), lag calendar
   (``sched_calendar_on_relationship_lag``), float type (``sched_float_type``),
   open-ended critical (``sched_open_critical_flag``), expected finish
   (``sched_use_expect_end_flag``), start-to-start lag from early or actual
@@ -15,9 +16,15 @@ One :class:`ProjectData` per ``PROJECT`` row:
 * ``CALENDAR``: every calendar (global, project and resource), parsed from
   ``clndr_data``;
 * ``PROJWBS``: the WBS tree (parent links, for WBS summary activities);
-* ``TASK`` and ``TASKPRED``: activities and the relationships between two
-  activities of the project; links to other projects are left out (P6 then
-  uses the activities' external early start / late finish dates);
+* ``TASK``: ``status_code`` decides progress (actual dates of a
+  ``TK_NotStart`` row are ignored, an active row keeps only its actual
+  start), ``target_drtn_hr_cnt`` / ``remain_drtn_hr_cnt`` the durations,
+  ``cstr_type``/``cstr_date`` and ``cstr_type2``/``cstr_date2`` the
+  constraints, ``expect_end_date``, ``external_early_start_date`` /
+  ``external_late_end_date``, and ``resume_date`` of a suspended active row;
+* ``TASKPRED``: relationships between two activities of the project; links
+  to other projects are left out (P6 then uses the activities' external
+  early start / late finish dates);
 * ``TASKRSRC`` / ``RSRC`` when present: budgeted (``target_cost``), actual
   (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
   activity, with the short names of the resources assigned.
