@@ -157,3 +157,14 @@ def test_costs_from_resource_assignments(tmp_path):
     )
     project = load_project(read_xer(write(tmp_path, body)))
     assert project.costs == {"5": {"budget": 1010.0, "actual": 250.0, "remaining": 810.0, "resources": ["CRANE"]}}
+
+
+def test_resource_dependent_activity_uses_its_primary_resource_calendar(tmp_path):
+    body = (
+        HEADER + PROJECT
+        + "%T\tRSRC\n%F\trsrc_id\trsrc_short_name\tclndr_id\n%R\t9\tCRANE\t77\n"
+        + "%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\ttask_type\tclndr_id\trsrc_id\n"
+        + "%R\t5\t1\tA\tTT_Rsrc\t1\t9\n%R\t6\t1\tB\tTT_Task\t1\t9\n%E\n"
+    )
+    project = load_project(read_xer(write(tmp_path, body)))
+    assert [a.calendar_id for a in project.activities] == ["77", "1"]

@@ -22,6 +22,8 @@ One :class:`ProjectData` per ``PROJECT`` row:
   ``cstr_type``/``cstr_date`` and ``cstr_type2``/``cstr_date2`` the
   constraints, ``expect_end_date``, ``external_early_start_date`` /
   ``external_late_end_date``, and ``resume_date`` of a suspended active row;
+  a resource-dependent activity (``TT_Rsrc``) takes the calendar of its
+  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one;
 * ``TASKPRED``: relationships between two activities of the project; links
   to other projects are left out (P6 then uses the activities' external
   early start / late finish dates);
@@ -255,6 +257,7 @@ def load_project(xer, proj_id=None):
         ss_lag_from_early_start=_flag(opts.get("sched_lag_early_start_flag"), True),
     )
 
+    resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
     tasks = xer.table("TASK")
     activities, task_rows = [], {}
     used_calendars = {options.default_calendar_id} if options.default_calendar_id else set()
@@ -282,6 +285,9 @@ def load_project(xer, proj_id=None):
         cstr = CONSTRAINT_TYPES.get(row.get("cstr_type", "")) if row.get("cstr_type") else None
         cstr2 = CONSTRAINT_TYPES.get(row.get("cstr_type2", "")) if row.get("cstr_type2") else None
         cal = row.get("clndr_id") or None
+        if ttype == ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(row.get("rsrc_id") or ""):
+            # A resource-dependent activity works when its primary resource does.
+            cal = resource_calendars[row["rsrc_id"]]
         if cal:
             used_calendars.add(cal)
         original = _row_number(tasks, row, line, "target_drtn_hr_cnt", 0.0)
