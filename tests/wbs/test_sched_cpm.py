@@ -100,6 +100,15 @@ def test_open_ended_activity_floats_to_project_finish():
     assert res["C"].total_float_hours == 16
 
 
+def test_open_ended_activities_critical():
+    acts = [act("A", 16), act("B", 8), act("C", 8), act("D", 8)]
+    res = run(acts, [Relationship("A", "B"), Relationship("C", "D")], open_ended_critical=True)
+    assert res["D"].late_finish == res["D"].early_finish == D(2025, 1, 7, 17)
+    assert res["C"].total_float_hours == 0 and res["C"].critical and res["D"].critical
+    plain = run(acts, [Relationship("A", "B"), Relationship("C", "D")])
+    assert plain["C"].total_float_hours == 8 and not plain["C"].critical
+
+
 def test_must_finish_by_sets_late_finish_of_open_ends():
     res = run([act("A", 16)], [], must_finish_by=D(2025, 1, 10, 17))
     assert res["A"].late_finish == D(2025, 1, 10, 17)

@@ -46,7 +46,8 @@ The P6 rules implemented
   against logic, external dates (links to other projects) act like
   on-or-after / on-or-before.
 * Open ends: an activity without successors on its finish side must finish
-  by the must-finish-by date, or else by the project's early finish.
+  by the must-finish-by date, or else by the project's early finish (by its
+  own early finish when open-ended activities are made critical).
 * Total float is measured in work hours of the activity's calendar between
   early and late finish, start, or the smaller of both; free float is the
   smallest slack towards any successor, or towards the project finish.
@@ -572,6 +573,8 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     wls = [0] * n
     wlf = [0] * n
     w_open = [w(open_finish) for w in wb]
+    open_crit = options.open_ended_critical
+    open_end = [False] * n
     for i in reversed(order):
         if not driven[i]:
             continue
@@ -599,9 +602,15 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                     cand_f, wcf = base, wbase
             elif cand_s is None or base < cand_s:
                 cand_s, wcs = base, wbase
-        if cand_f is None:
-            cand_f, wcf = open_finish, w_open[c]
         st = status[i]
+        if cand_f is None:
+            open_end[i] = True
+            if open_crit and st != _COMPLETE:
+                # "Make open-ended activities critical": nothing waits for
+                # the finish, so it may not slip at all.
+                cand_f, wcf = ef[i], wef[i]
+            else:
+                cand_f, wcf = open_finish, w_open[c]
         if st == _COMPLETE:
             lf[i] = ls[i] = cand_f if cand_s is None else min(cand_f, cand_s)
             continue
@@ -760,7 +769,6 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     d_ef = [conv[m] for m in ef]
     d_ls = [conv[m] for m in ls]
     d_lf = [conv[m] for m in lf]
-    open_crit = options.open_ended_critical
     done = [st == _COMPLETE for st in status]
     if by_longest:
         crit = [lp and not dn for lp, dn in zip(longest, done)]
@@ -768,7 +776,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
         crit = [not dn and x <= threshold for x, dn in zip(tf, done)]
     if open_crit:
         for i in range(n):
-            if not done[i] and (not preds[i] or not succs[i]):
+            if open_end[i] and not done[i]:
                 crit[i] = True
     # P6 leaves remaining dates and floats empty once an activity is complete.
     r_es = [None if dn else d for d, dn in zip(d_es, done)]

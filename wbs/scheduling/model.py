@@ -266,7 +266,10 @@ class ScheduleOptions:
     critical_float_hours : float
         Threshold for :attr:`CriticalDefinition.TOTAL_FLOAT`.
     open_ended_critical : bool
-        Mark activities without predecessors or successors critical.
+        P6 "make open-ended activities critical": an activity nothing waits
+        for (no finish-to-start or finish-to-finish successor) gets its early
+        finish as late finish instead of the project's, so it and the chain
+        driving it have no float.
     use_expected_finish : bool
         Honour :attr:`Activity.expected_finish`.
     ss_lag_from_early_start : bool
