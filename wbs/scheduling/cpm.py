@@ -430,6 +430,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             base = rs[p]
         return fa[lc](wb[lc](base) + lag) if lag else base
 
+    start_memo = [{} for _ in wt_list]
+    clock_memo = [{} for _ in wt_list]
+    finish_memo = [{} for _ in wt_list]
     # Clock readings of the start floors on each calendar.
     w_floor_started = [w(dd) for w in wb]
     w_floor_new = [w(start_floor) for w in wb]
@@ -517,7 +520,13 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             if ext_es is not None and ext_es > cs:
                 cs, wcs = ext_es, None
         if k == _NORMAL:
-            w = wcs if wcs is not None else w_(cs)
+            if wcs is not None:
+                w = wcs
+            else:
+                m = clock_memo[c]
+                w = m.get(cs)
+                if w is None:
+                    w = m[cs] = w_(cs)
             if cf is not None:
                 wf = (wcf if wcf is not None else w_(cf)) - d
                 if wf > w:
@@ -529,8 +538,18 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             if extra is not None and extra[3] is not None:
                 # Expected finish: the remaining duration is whatever fits.
                 d = dur[i] = max(0, w_(extra[3]) - w)
-            es[i] = sa[c](w)
-            ef[i] = fa[c](w + d) if d > 0 else es[i]
+            # Many activities share clock readings: memoised conversions.
+            m = start_memo[c]
+            e = m.get(w)
+            if e is None:
+                e = m[w] = sa[c](w)
+            es[i] = e
+            if d > 0:
+                m = finish_memo[c]
+                e = m.get(w + d)
+                if e is None:
+                    e = m[w + d] = fa[c](w + d)
+            ef[i] = e
             wes[i] = w
             wef[i] = w + d
         else:
@@ -635,7 +654,13 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             if ext_lf is not None and ext_lf < cand_f:
                 cand_f, wcf = ext_lf, None
         if k == _NORMAL:
-            wf = wcf if wcf is not None else w_(cand_f)
+            if wcf is not None:
+                wf = wcf
+            else:
+                m = clock_memo[c]
+                wf = m.get(cand_f)
+                if wf is None:
+                    wf = m[cand_f] = w_(cand_f)
             if cand_s is not None:
                 x = (wcs if wcs is not None else w_(cand_s)) + d
                 if x < wf:
@@ -644,8 +669,17 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 wf = w_(mand_f)
             elif mand_s is not None:
                 wf = w_(mand_s) + d
-            lf[i] = fa[c](wf)
-            ls[i] = sa[c](wf - d) if d > 0 else lf[i]
+            m = finish_memo[c]
+            e = m.get(wf)
+            if e is None:
+                e = m[wf] = fa[c](wf)
+            lf[i] = e
+            if d > 0:
+                m = start_memo[c]
+                e = m.get(wf - d)
+                if e is None:
+                    e = m[wf - d] = sa[c](wf - d)
+            ls[i] = e
             wlf[i] = wf
             wls[i] = wf - d
         else:
