@@ -352,7 +352,10 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
         worktimes[_LAG_24H] = len(wt_list)
         wt_list.append(WorkTime(Calendar.twenty_four_hour(), around=options.data_date))
     elif options.lag_calendar == LagCalendar.PROJECT_DEFAULT:
-        worktime(default_cal, None)
+        if default_cal is None and rels:
+            raise ScheduleInputError("lags count on the project default calendar, but none is set")
+        if default_cal is not None:
+            worktime(default_cal, None)
     wb = [w.work_before for w in wt_list]
     sa = [w.start_at for w in wt_list]
     fa = [w.finish_at for w in wt_list]
