@@ -91,3 +91,49 @@ def _m(d):
     from wbs.scheduling.calendars import to_minutes
 
     return to_minutes(d)
+
+
+@st.composite
+def progressed_networks(draw):
+    from wbs.scheduling import ConstraintType, ProgressMode
+
+    acts, rels = draw(networks())
+    out = []
+    for a in acts:
+        state = draw(st.sampled_from(["new", "new", "started", "done"]))
+        kw = {}
+        if state == "started" and a.type == ActivityType.TASK:
+            kw = dict(actual_start=DD - dt.timedelta(days=draw(st.integers(1, 10))),
+                      remaining_duration_hours=a.original_duration_hours / 2)
+        elif state == "done":
+            start = DD - dt.timedelta(days=draw(st.integers(2, 10)))
+            kw = dict(actual_start=start, actual_finish=start + dt.timedelta(hours=8), remaining_duration_hours=0)
+        if draw(st.booleans()) and draw(st.booleans()):
+            kw["constraint"] = draw(st.sampled_from(list(ConstraintType)))
+            kw["constraint_date"] = DD + dt.timedelta(hours=draw(st.integers(-48, 400)))
+        out.append(a.__class__(**{**{f: getattr(a, f) for f in a.__slots__}, **kw}))
+    options = ScheduleOptions(
+        data_date=DD, default_calendar_id="std", progress=draw(st.sampled_from(list(ProgressMode))),
+        must_finish_by=draw(st.sampled_from([None, DD + dt.timedelta(days=20)])),
+        open_ended_critical=draw(st.booleans()),
+    )
+    return out, rels, options
+
+
+@settings(max_examples=150, deadline=None)
+@given(progressed_networks())
+def test_progressed_networks_schedule_sanely(net):
+    acts, rels, options = net
+    res = schedule(acts, rels, CALS, options)
+    for a in acts:
+        r = res[a.id]
+        w = WORK[a.calendar_id]
+        if a.actual_finish is not None:
+            assert r.total_float_hours is None and r.early_start == r.early_finish == DD
+            continue
+        # Remaining work never starts before the data date...
+        assert w.work_between(DD, r.early_start) >= 0
+        # ...and the dates of each activity are in order.
+        assert r.early_start <= r.early_finish and r.late_start <= r.late_finish
+        assert r.remaining_early_start == r.early_start
+        assert r.total_float_hours is not None and r.free_float_hours is not None

@@ -467,6 +467,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             cs, wcs = dd, w_floor_started[c]
         else:
             cs, wcs = start_floor, w_floor_new[c]
+        floor, wfloor = cs, wcs
         cf = wcf = None
         if not (override and st == _IN_PROGRESS):
             for p, t, lag, lc in preds[i]:
@@ -535,9 +536,10 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 if wf > w:
                     w = wf
             if mand_s is not None:
-                w = w_(mand_s)
+                # Mandatory dates beat logic, but not the data date.
+                w = max(w_(mand_s), wfloor)
             elif mand_f is not None:
-                w = w_(mand_f) - d
+                w = max(w_(mand_f) - d, wfloor)
             if extra is not None and extra[3] is not None:
                 # Expected finish: the remaining duration is whatever fits.
                 d = dur[i] = max(0, w_(extra[3]) - w)
@@ -562,9 +564,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 t, wt = cf, wcf
             if k == _FINISH_MS:
                 if mand_f is not None:
-                    t, wt = mand_f, None
+                    t, wt = max(mand_f, floor), None
                 elif mand_s is not None:
-                    t, wt = mand_s, None
+                    t, wt = max(mand_s, floor), None
                 if wt is None:
                     wt = w_(t)
                 # A finish milestone sits at a finish: where it is, if that
@@ -574,9 +576,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                     e = sa[c](wt)
             else:
                 if mand_s is not None:
-                    t, wt = mand_s, None
+                    t, wt = max(mand_s, floor), None
                 elif mand_f is not None:
-                    t, wt = mand_f, None
+                    t, wt = max(mand_f, floor), None
                 if wt is None:
                     wt = w_(t)
                 e = sa[c](wt)
@@ -785,8 +787,11 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             shift = ff[i]
             wes[i] += shift
             wef[i] += shift
-            es[i] = sa[c](wes[i])
-            ef[i] = fa[c](wef[i]) if wef[i] > wes[i] else (es[i] if kind[i] != _FINISH_MS else fa[c](wef[i]))
+            if kind[i] == _FINISH_MS:
+                es[i] = ef[i] = fa[c](wef[i])
+            else:
+                es[i] = sa[c](wes[i])
+                ef[i] = fa[c](wef[i]) if wef[i] > wes[i] else es[i]
             rs[i], rf[i] = es[i], ef[i]
             tf[i] -= shift
             ff[i] = 0
