@@ -113,7 +113,7 @@ def xer():
 
 
 @xer.command("schedule")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
 @click.option("--project", default=None, help="proj_short_name or proj_id of the project to schedule.")
 def schedule_command(file, fmt, project):

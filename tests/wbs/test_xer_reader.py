@@ -145,3 +145,26 @@ def test_project_selection(tmp_path):
     with pytest.raises(XerError):
         load_project(xer, "nope")
     assert load_project(xer, "P1").code == "P1"
+
+
+def test_costs_from_resource_assignments(tmp_path):
+    body = (
+        HEADER + PROJECT
+        + "%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\n%R\t5\t1\tA\n"
+        + "%T\tRSRC\n%F\trsrc_id\trsrc_short_name\n%R\t9\tCRANE\n"
+        + "%T\tTASKRSRC\n%F\ttaskrsrc_id\ttask_id\trsrc_id\ttarget_cost\tact_reg_cost\tact_ot_cost\tremain_cost\n"
+        + "%R\t1\t5\t9\t1000\t200\t50\t800\n%R\t2\t5\t\t10\t0\t0\t10\n%E\n"
+    )
+    project = load_project(read_xer(write(tmp_path, body)))
+    assert project.costs == {"5": {"budget": 1010.0, "actual": 250.0, "remaining": 810.0, "resources": ["CRANE"]}}
+
+
+def test_resource_dependent_activity_uses_its_primary_resource_calendar(tmp_path):
+    body = (
+        HEADER + PROJECT
+        + "%T\tRSRC\n%F\trsrc_id\trsrc_short_name\tclndr_id\n%R\t9\tCRANE\t77\n"
+        + "%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\ttask_type\tclndr_id\trsrc_id\n"
+        + "%R\t5\t1\tA\tTT_Rsrc\t1\t9\n%R\t6\t1\tB\tTT_Task\t1\t9\n%E\n"
+    )
+    project = load_project(read_xer(write(tmp_path, body)))
+    assert [a.calendar_id for a in project.activities] == ["77", "1"]

@@ -184,7 +184,7 @@ class WorkTime:
         while True:
             if w < self._cum[0]:
                 self._grow_for_day(self._lo - 1)
-            elif w > self._cum[-1] or (w == self._cum[-1]):
+            elif w >= self._cum[-1]:
                 self._grow_for_day(self._lo + self._n)
             else:
                 return

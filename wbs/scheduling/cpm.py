@@ -25,9 +25,18 @@ The P6 rules implemented
   them at the data date.  P6 reports a completed activity's early start and
   finish as the data date.
 * In-progress activities: the remaining work starts at the data date (or
-  later, see below) and lasts the remaining duration.  Under *retained
-  logic* unfinished predecessors still hold the remaining work back; under
-  *progress override* a started activity ignores its predecessors.
+  later, see below) and lasts the remaining duration.
+* Out-of-sequence progress follows the progress option.  *Retained logic*:
+  unfinished predecessors still hold back the remaining work of a started
+  activity, and pass through a completed one to its successors (a completed
+  activity with zero work left "finishes" only when its predecessors let
+  it; lag not yet elapsed at the data date runs on from there).  *Progress
+  override*: started and completed activities ignore their predecessors.
+  *Actual dates*: started activities as under retained logic, completed ones
+  drive their successors by their actual dates, even after the data date.
+* Start-to-start lag from a started predecessor: the part not yet worked off
+  since its actual start runs from its remaining early start ("lag from
+  early start"), or the whole lag from the actual start.
 * Starts snap forward to the next working minute of the activity's calendar
   (an 08:00), finishes back to the end of the last working minute (a
   17:00); a finish milestone sits at a finish, a start milestone at a start.
@@ -37,7 +46,8 @@ The P6 rules implemented
   against logic, external dates (links to other projects) act like
   on-or-after / on-or-before.
 * Open ends: an activity without successors on its finish side must finish
-  by the must-finish-by date, or else by the project's early finish.
+  by the must-finish-by date, or else by the project's early finish (by its
+  own early finish when open-ended activities are made critical).
 * Total float is measured in work hours of the activity's calendar between
   early and late finish, start, or the smaller of both; free float is the
   smallest slack towards any successor, or towards the project finish.
@@ -101,10 +111,13 @@ _KIND = {
 }
 
 
+# Key of the 24-hour lag calendar among the activity calendars.
+_LAG_24H = ("lag calendar", "24h")
+
+
 def _enum_value(value):
     """The value of an enum member, or the object itself (a plain string)."""
     return getattr(value, "_value_", value)
-_MANDATORY = (ConstraintType.MANDATORY_START, ConstraintType.MANDATORY_FINISH)
 
 
 def _minutes_of(value, what, label):
@@ -123,8 +136,7 @@ def _constraints(a, label, use_expected):
     if a.constraint is not None:
         if a.constraint_date is None and a.constraint != ConstraintType.AS_LATE_AS_POSSIBLE:
             raise ScheduleInputError(f"constraint {_enum_value(a.constraint)} without a date", label)
-        if a.constraint_date is not None:
-            lst.append((a.constraint, to_minutes(a.constraint_date)))
+        lst.append((a.constraint, to_minutes(a.constraint_date) if a.constraint_date is not None else None))
     if a.secondary_constraint is not None:
         if a.secondary_constraint_date is None:
             raise ScheduleInputError("secondary constraint without a date", label)
@@ -133,9 +145,13 @@ def _constraints(a, label, use_expected):
     def minutes(value):
         return to_minutes(value) if value is not None else None
 
+    early = a.external_early_start
+    if a.resume_date is not None and a.actual_start is not None and a.actual_finish is None:
+        # A suspended activity's remaining work waits for its resume date.
+        early = a.resume_date if early is None or a.resume_date > early else early
     return (
         lst,
-        minutes(a.external_early_start),
+        minutes(early),
         minutes(a.external_late_finish),
         minutes(a.expected_finish) if use_expected else None,
     )
@@ -218,6 +234,9 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
     gc.disable()
     try:
         return _schedule(activities, relationships, calendars, options, wbs_parents)
+    except NoWorkingTime as exc:
+        # A calendar ran out of working time far from the data date.
+        raise ScheduleInputError(str(exc)) from None
     finally:
         if enabled:
             gc.enable()
@@ -293,15 +312,20 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             cid = default_cal
         c = cal_cache.get(cid)
         cal_of[i] = c if c is not None else worktime(cid, labels[i])
-        # Durations: plain floats and ints take the fast path; anything
-        # else goes through the checks of _minutes_of.
+        # Durations: finite floats and ints take the fast path (x - x == 0
+        # is false for inf and nan); anything else gets _minutes_of's checks.
         h = a.original_duration_hours
-        orig = int(round(h * 60)) if (type(h) is float or type(h) is int) and h - h == 0 else _minutes_of(h, "original duration", labels[i])
+        if (type(h) is float or type(h) is int) and h - h == 0:
+            orig = int(round(h * 60))
+        else:
+            orig = _minutes_of(h, "original duration", labels[i])
         h = a.remaining_duration_hours
         if h is None:
             rem = orig
+        elif (type(h) is float or type(h) is int) and h - h == 0:
+            rem = int(round(h * 60))
         else:
-            rem = int(round(h * 60)) if (type(h) is float or type(h) is int) and h - h == 0 else _minutes_of(h, "remaining duration", labels[i])
+            rem = _minutes_of(h, "remaining duration", labels[i])
         if rem < 0:
             raise ScheduleInputError("remaining duration is negative", labels[i])
         if k == _START_MS or k == _FINISH_MS:
@@ -319,21 +343,25 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             or a.secondary_constraint is not None
             or a.external_early_start is not None
             or a.external_late_finish is not None
+            or a.resume_date is not None
             or (a.expected_finish is not None and use_expected)
         ):
             cons[i] = _constraints(a, labels[i], use_expected)
 
     if options.lag_calendar == LagCalendar.TWENTY_FOUR_HOUR:
-        worktimes["\024h"] = len(wt_list)
+        worktimes[_LAG_24H] = len(wt_list)
         wt_list.append(WorkTime(Calendar.twenty_four_hour(), around=options.data_date))
     elif options.lag_calendar == LagCalendar.PROJECT_DEFAULT:
-        worktime(default_cal, None)
+        if default_cal is None and rels:
+            raise ScheduleInputError("lags count on the project default calendar, but none is set")
+        if default_cal is not None:
+            worktime(default_cal, None)
     wb = [w.work_before for w in wt_list]
     sa = [w.start_at for w in wt_list]
     fa = [w.finish_at for w in wt_list]
 
     lagmode = options.lag_calendar
-    lag24 = worktimes.get("\024h")
+    lag24 = worktimes.get(_LAG_24H)
     lagdef = worktimes.get(default_cal) if lagmode == LagCalendar.PROJECT_DEFAULT else None
     preds = [[] for _ in range(n)]
     succs = [[] for _ in range(n)]
@@ -361,6 +389,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
         succs[p].append((s, t, lag, lc))
 
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
+    ss_from_early_start = options.ss_lag_from_early_start
     driven = [k in (_NORMAL, _START_MS, _FINISH_MS) for k in kind]
 
     # -- forward pass ----------------------------------------------------------
@@ -373,6 +402,40 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     # no calendar lookups.
     wes = [0] * n
     wef = [0] * n
+    retained = options.progress == ProgressMode.RETAINED_LOGIC
+    pushed = [False] * n  # completed, but held past the data date by retained logic
+
+    def link_base(p, t, lag, lc):
+        """Earliest date link p -> (t, lag) allows on the successor side (slow, general path)."""
+        sp = status[p]
+        from_finish = t == _FS or t == _FF
+        if sp == _COMPLETE:
+            if from_finish:
+                base = fa[lc](wb[lc](act_f[p]) + lag) if lag else act_f[p]
+                if pushed[p]:
+                    # Lag not yet elapsed at the data date runs on from the
+                    # date retained logic holds the predecessor to.
+                    left = lag - max(0, wb[lc](dd) - wb[lc](act_f[p])) if lag > 0 else 0
+                    alt = fa[lc](wb[lc](ef[p]) + left) if left > 0 else ef[p]
+                    if alt > base:
+                        base = alt
+            else:
+                base = fa[lc](wb[lc](act_s[p]) + lag) if lag else act_s[p]
+                if pushed[p] and base < dd:
+                    base = es[p]
+            return base
+        if from_finish:
+            base = rf[p]
+        elif sp == _IN_PROGRESS and ss_from_early_start:
+            base = es[p]
+            lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[p]))) if lag > 0 else 0
+        else:
+            base = rs[p]
+        return fa[lc](wb[lc](base) + lag) if lag else base
+
+    start_memo = [{} for _ in wt_list]
+    clock_memo = [{} for _ in wt_list]
+    finish_memo = [{} for _ in wt_list]
     # Clock readings of the start floors on each calendar.
     w_floor_started = [w(dd) for w in wb]
     w_floor_new = [w(start_floor) for w in wb]
@@ -381,9 +444,20 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             continue
         st = status[i]
         if st == _COMPLETE:
-            es[i] = ef[i] = dd
             rs[i] = act_s[i]
             rf[i] = act_f[i]
+            e = dd
+            if retained:
+                # Retained logic passes through a completed activity: with no
+                # work left, it still "finishes" only when its unfinished
+                # predecessors let it, and its successors wait for that.
+                for p, t, lag, lc in preds[i]:
+                    if driven[p]:
+                        b = link_base(p, t, lag, lc)
+                        if b > e:
+                            e = b
+            es[i] = ef[i] = e
+            pushed[i] = e > dd
             continue
         c = cal_of[i]
         w_ = wb[c]
@@ -393,6 +467,7 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             cs, wcs = dd, w_floor_started[c]
         else:
             cs, wcs = start_floor, w_floor_new[c]
+        floor, wfloor = cs, wcs
         cf = wcf = None
         if not (override and st == _IN_PROGRESS):
             for p, t, lag, lc in preds[i]:
@@ -402,6 +477,16 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 if t == _FS or t == _FF:
                     base = rf[p]
                     wp = wef[p] if sp != _COMPLETE else None
+                elif sp == _IN_PROGRESS and ss_from_early_start:
+                    # Start-side link from a started activity, P6's "lag from
+                    # early start": the lag already worked off since the
+                    # actual start is spent, the rest runs from where the
+                    # remaining work starts.
+                    base, wp = es[p], wes[p]
+                    if lag > 0:
+                        lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[p])))
+                    else:
+                        lag = 0
                 else:
                     base = rs[p]
                     wp = wes[p] if sp == _NOT_STARTED else None
@@ -411,6 +496,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                     wbase = x if lc == c else None
                 else:
                     wbase = wp if cal_of[p] == c else None
+                if sp == _COMPLETE and pushed[p]:
+                    base = link_base(p, t, lag, lc)
+                    wbase = None
                 if t <= _SS:
                     if base > cs:
                         cs, wcs = base, wbase
@@ -436,20 +524,37 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             if ext_es is not None and ext_es > cs:
                 cs, wcs = ext_es, None
         if k == _NORMAL:
-            w = wcs if wcs is not None else w_(cs)
+            if wcs is not None:
+                w = wcs
+            else:
+                m = clock_memo[c]
+                w = m.get(cs)
+                if w is None:
+                    w = m[cs] = w_(cs)
             if cf is not None:
                 wf = (wcf if wcf is not None else w_(cf)) - d
                 if wf > w:
                     w = wf
             if mand_s is not None:
-                w = w_(mand_s)
+                # Mandatory dates beat logic, but not the data date.
+                w = max(w_(mand_s), wfloor)
             elif mand_f is not None:
-                w = w_(mand_f) - d
+                w = max(w_(mand_f) - d, wfloor)
             if extra is not None and extra[3] is not None:
                 # Expected finish: the remaining duration is whatever fits.
                 d = dur[i] = max(0, w_(extra[3]) - w)
-            es[i] = sa[c](w)
-            ef[i] = fa[c](w + d) if d > 0 else es[i]
+            # Many activities share clock readings: memoised conversions.
+            m = start_memo[c]
+            e = m.get(w)
+            if e is None:
+                e = m[w] = sa[c](w)
+            es[i] = e
+            if d > 0:
+                m = finish_memo[c]
+                e = m.get(w + d)
+                if e is None:
+                    e = m[w + d] = fa[c](w + d)
+            ef[i] = e
             wes[i] = w
             wef[i] = w + d
         else:
@@ -459,9 +564,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 t, wt = cf, wcf
             if k == _FINISH_MS:
                 if mand_f is not None:
-                    t, wt = mand_f, None
+                    t, wt = max(mand_f, floor), None
                 elif mand_s is not None:
-                    t, wt = mand_s, None
+                    t, wt = max(mand_s, floor), None
                 if wt is None:
                     wt = w_(t)
                 # A finish milestone sits at a finish: where it is, if that
@@ -471,9 +576,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                     e = sa[c](wt)
             else:
                 if mand_s is not None:
-                    t, wt = mand_s, None
+                    t, wt = max(mand_s, floor), None
                 elif mand_f is not None:
-                    t, wt = mand_f, None
+                    t, wt = max(mand_f, floor), None
                 if wt is None:
                     wt = w_(t)
                 e = sa[c](wt)
@@ -492,6 +597,8 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
     wls = [0] * n
     wlf = [0] * n
     w_open = [w(open_finish) for w in wb]
+    open_crit = options.open_ended_critical
+    open_end = [False] * n
     for i in reversed(order):
         if not driven[i]:
             continue
@@ -505,6 +612,9 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 base, ws = ls[s], wls[s]
             else:
                 base, ws = lf[s], wlf[s]
+            if lag > 0 and (t == _SS or t == _SF) and status[i] == _IN_PROGRESS:
+                # Mirror of the forward pass: only the lag not yet worked off.
+                lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[i])))
             if lag:
                 x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
                 base = fa[lc](x)
@@ -516,9 +626,15 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                     cand_f, wcf = base, wbase
             elif cand_s is None or base < cand_s:
                 cand_s, wcs = base, wbase
-        if cand_f is None:
-            cand_f, wcf = open_finish, w_open[c]
         st = status[i]
+        if cand_f is None:
+            open_end[i] = True
+            if open_crit and st != _COMPLETE:
+                # "Make open-ended activities critical": nothing waits for
+                # the finish, so it may not slip at all.
+                cand_f, wcf = ef[i], wef[i]
+            else:
+                cand_f, wcf = open_finish, w_open[c]
         if st == _COMPLETE:
             lf[i] = ls[i] = cand_f if cand_s is None else min(cand_f, cand_s)
             continue
@@ -543,7 +659,13 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             if ext_lf is not None and ext_lf < cand_f:
                 cand_f, wcf = ext_lf, None
         if k == _NORMAL:
-            wf = wcf if wcf is not None else w_(cand_f)
+            if wcf is not None:
+                wf = wcf
+            else:
+                m = clock_memo[c]
+                wf = m.get(cand_f)
+                if wf is None:
+                    wf = m[cand_f] = w_(cand_f)
             if cand_s is not None:
                 x = (wcs if wcs is not None else w_(cand_s)) + d
                 if x < wf:
@@ -552,8 +674,17 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
                 wf = w_(mand_f)
             elif mand_s is not None:
                 wf = w_(mand_s) + d
-            lf[i] = fa[c](wf)
-            ls[i] = sa[c](wf - d) if d > 0 else lf[i]
+            m = finish_memo[c]
+            e = m.get(wf)
+            if e is None:
+                e = m[wf] = fa[c](wf)
+            lf[i] = e
+            if d > 0:
+                m = start_memo[c]
+                e = m.get(wf - d)
+                if e is None:
+                    e = m[wf - d] = sa[c](wf - d)
+            ls[i] = e
             wlf[i] = wf
             wls[i] = wf - d
         else:
@@ -608,9 +739,12 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             ff[i] = tf[i]
             continue
         best = None
+        finish_side = False
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == _COMPLETE:
                 continue
+            if t == _FS or t == _FF:
+                finish_side = True
             # Slack of the link, in work minutes of this activity's calendar.
             if t == _FS or t == _FF:
                 wsrc = wef[i]
@@ -630,8 +764,11 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             slack = wtarget - wsrc
             if best is None or slack < best:
                 best = slack
-        if best is None:
-            best = w_(open_finish) - wef[i]
+        if not finish_side:
+            # Nothing waits for the finish: it may slip to the project's end.
+            slack = w_(open_finish) - wef[i]
+            if best is None or slack < best:
+                best = slack
         if cons[i] is not None and cons[i][3] is not None:
             # An activity held to an expected finish has no free float in P6:
             # every such activity in the reference files shows 0, whatever
@@ -639,31 +776,64 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
             best = 0
         ff[i] = best
 
+    # As late as possible: a not-started activity uses up its free float, so
+    # its early dates move later without delaying any successor.
+    for i in range(n):
+        extra = cons[i]
+        if extra is None or status[i] != _NOT_STARTED or not driven[i] or not ff[i] or ff[i] < 0:
+            continue
+        if any(ct == ConstraintType.AS_LATE_AS_POSSIBLE for ct, _d in extra[0]):
+            c = cal_of[i]
+            shift = ff[i]
+            wes[i] += shift
+            wef[i] += shift
+            if kind[i] == _FINISH_MS:
+                es[i] = ef[i] = fa[c](wef[i])
+            else:
+                es[i] = sa[c](wes[i])
+                ef[i] = fa[c](wef[i]) if wef[i] > wes[i] else es[i]
+            rs[i], rf[i] = es[i], ef[i]
+            tf[i] -= shift
+            ff[i] = 0
+
     longest = _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish)
     threshold = int(round(options.critical_float_hours * 60))
     by_longest = options.critical == CriticalDefinition.LONGEST_PATH
+    # P6 reports a completed activity's early dates as the data date, whatever
+    # retained logic made of them internally.
+    for i in range(n):
+        if status[i] == _COMPLETE:
+            es[i] = ef[i] = dd
+
     # Many activities share dates: convert each distinct minute once.
     conv = {m: from_minutes(m) for m in {*es, *ef, *ls, *lf}}
     d_es = [conv[m] for m in es]
     d_ef = [conv[m] for m in ef]
     d_ls = [conv[m] for m in ls]
     d_lf = [conv[m] for m in lf]
-    open_crit = options.open_ended_critical
-    result = ActivityResult
-    results = {}
-    for i, a in enumerate(acts):
-        if status[i] == _COMPLETE:
-            results[a.id] = result(
-                d_es[i], d_ef[i], d_ls[i], d_lf[i], None, None, None, None, None, None, False, longest[i]
-            )
-            continue
-        crit = longest[i] if by_longest else tf[i] <= threshold
-        if open_crit and (not preds[i] or not succs[i]):
-            crit = True
-        e_s, e_f, l_s, l_f = d_es[i], d_ef[i], d_ls[i], d_lf[i]
-        results[a.id] = result(
-            e_s, e_f, l_s, l_f, e_s, e_f, l_s, l_f, tf[i] / 60.0, ff[i] / 60.0, crit, longest[i]
+    done = [st == _COMPLETE for st in status]
+    if by_longest:
+        crit = [lp and not dn for lp, dn in zip(longest, done)]
+    else:
+        crit = [not dn and x <= threshold for x, dn in zip(tf, done)]
+    if open_crit:
+        for i in range(n):
+            if open_end[i] and not done[i]:
+                crit[i] = True
+    # P6 leaves remaining dates and floats empty once an activity is complete.
+    r_es = [None if dn else d for d, dn in zip(d_es, done)]
+    r_ef = [None if dn else d for d, dn in zip(d_ef, done)]
+    r_ls = [None if dn else d for d, dn in zip(d_ls, done)]
+    r_lf = [None if dn else d for d, dn in zip(d_lf, done)]
+    tf_h = [None if x is None else x / 60.0 for x in tf]
+    ff_h = [None if x is None else x / 60.0 for x in ff]
+    # One C-level map instead of a Python loop: this runs once per activity.
+    results = dict(
+        zip(
+            [a.id for a in acts],
+            map(ActivityResult, d_es, d_ef, d_ls, d_lf, r_es, r_ef, r_ls, r_lf, tf_h, ff_h, crit, longest),
         )
+    )
     late_finish = max((lf[i] for i in live), default=open_finish)
     summary = ProjectSummary(
         data_date=options.data_date,
@@ -677,49 +847,62 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
 def _level_of_effort(i, preds, succs, driven, status, es, ef, ls, lf, rs, rf, cal_of, wb, sa, fa, dd, open_finish):
     """Span a level-of-effort activity between its neighbours.
 
-    Early start: the earliest predecessor-side date (FS: finish, SS: start,
-    plus lag); early finish: the latest successor-side date (FS: successor
-    start, FF: successor finish, minus lag).  Late dates likewise from the
-    neighbours' late dates.  Missing sides fall back to the data date and
-    the project's open finish.
+    Its start is the earliest date its links ask it to start (predecessors
+    by FS and SS, successors by SS and SF, lags applied); its finish the
+    latest date they ask it to finish (predecessors by FF and SF, successors
+    by FS and FF).  Late dates likewise from the neighbours' late dates.
+    Without a start-side link it starts at the data date; without a
+    finish-side link it finishes where it starts (late: at the project's
+    open finish).  Remaining work never starts before the data date.
     """
     c = cal_of[i]
     w_ = wb[c]
-    s_e = s_l = None
+    s_e = s_l = f_e = f_l = None
+
+    def shift(t, lag, lc):
+        return fa[lc](wb[lc](t) + lag) if lag else t
+
     for p, t, lag, lc in preds[i]:
-        if not driven[p] or t not in (_FS, _SS):
+        if not driven[p]:
             continue
-        if status[p] == _COMPLETE:
-            be, bl = dd, dd
+        done = status[p] == _COMPLETE
+        if t == _FS or t == _FF:
+            be = shift(rf[p], lag, lc)
+            bl = be if done else shift(lf[p], lag, lc)
         else:
-            be = ef[p] if t == _FS else es[p]
-            bl = lf[p] if t == _FS else ls[p]
-        if lag:
-            be = fa[lc](wb[lc](be) + lag)
-            bl = fa[lc](wb[lc](bl) + lag)
-        s_e = be if s_e is None or be < s_e else s_e
-        s_l = bl if s_l is None or bl < s_l else s_l
-    f_e = f_l = None
+            be = shift(rs[p], lag, lc)
+            bl = be if done else shift(ls[p], lag, lc)
+        if t <= _SS:
+            s_e = be if s_e is None or be < s_e else s_e
+            s_l = bl if s_l is None or bl < s_l else s_l
+        else:
+            f_e = be if f_e is None or be > f_e else f_e
+            f_l = bl if f_l is None or bl > f_l else f_l
     for s, t, lag, lc in succs[i]:
-        if not driven[s] or status[s] == _COMPLETE or t not in (_FS, _FF):
+        if not driven[s] or status[s] == _COMPLETE:
             continue
-        be = es[s] if t == _FS else ef[s]
-        bl = ls[s] if t == _FS else lf[s]
-        if lag:
-            be = fa[lc](wb[lc](be) - lag)
-            bl = fa[lc](wb[lc](bl) - lag)
-        f_e = be if f_e is None or be > f_e else f_e
-        f_l = bl if f_l is None or bl > f_l else f_l
+        # The successor side of the link: its start (FS, SS) or finish (FF, SF).
+        be = shift(es[s] if (t == _FS or t == _SS) else ef[s], -lag, lc)
+        bl = shift(ls[s] if (t == _FS or t == _SS) else lf[s], -lag, lc)
+        if t == _SS or t == _SF:
+            s_e = be if s_e is None or be < s_e else s_e
+            s_l = bl if s_l is None or bl < s_l else s_l
+        else:
+            f_e = be if f_e is None or be > f_e else f_e
+            f_l = bl if f_l is None or bl > f_l else f_l
     if s_e is None or s_e < dd:
-        s_e = dd if s_e is None or s_e < dd else s_e
-    if s_l is None or s_l < dd:
-        s_l = dd
-    if f_e is None:
-        f_e = open_finish
+        s_e = dd
+    e_start = sa[c](w_(s_e))
+    if f_e is None or f_e < e_start:
+        f_e = e_start
     if f_l is None:
         f_l = open_finish
-    es[i] = sa[c](w_(s_e))
-    ef[i] = max(es[i], fa[c](w_(f_e)))
+    if s_l is None or s_l > f_l:
+        s_l = f_l
+    if s_l < dd:
+        s_l = dd
+    es[i] = e_start
+    ef[i] = max(e_start, fa[c](w_(f_e)))
     ls[i] = sa[c](w_(s_l))
     lf[i] = max(ls[i], fa[c](w_(f_l)))
     rs[i], rf[i] = es[i], ef[i]
@@ -756,16 +939,22 @@ def _wbs_summaries(acts, kind, status, es, ef, ls, lf, cal_of, wb, dur, parents)
 
 
 def _longest_path(n, order, preds, driven, status, kind, es, ef, rs, rf, cal_of, wb, fa, early_finish):
-    """Mark activities on the longest path: back from the latest early finish along driving links."""
+    """Mark activities on the longest path: back from the latest early finish along zero-slack links."""
     on = [False] * n
     stack = [i for i in range(n) if driven[i] and status[i] != _COMPLETE and ef[i] == early_finish]
     for i in stack:
         on[i] = True
+    for i in range(n):
+        # A WBS summary ending with the project is on it too.
+        if kind[i] == _WBS and status[i] != _COMPLETE and ef[i] == early_finish:
+            on[i] = True
     while stack:
         s = stack.pop()
         w_ = wb[cal_of[s]]
         for p, t, lag, lc in preds[s]:
-            if on[p] or not driven[p] or status[p] == _COMPLETE:
+            # Level-of-effort activities drive nothing, but P6 puts one on the
+            # longest path when it ends (or starts) exactly with a link to it.
+            if on[p] or status[p] == _COMPLETE or not (driven[p] or kind[p] == _LOE):
                 continue
             base = rf[p] if (t == _FS or t == _FF) else rs[p]
             if lag:

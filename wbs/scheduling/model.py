@@ -80,10 +80,12 @@ class ProgressMode(str, Enum):
     """How started activities are scheduled against their predecessors.
 
     ``RETAINED_LOGIC``: the remaining work of a started activity still waits
-    for unfinished predecessors.  ``PROGRESS_OVERRIDE``: a started activity
-    ignores its predecessors; its remaining work starts at the data date.
-    ``ACTUAL_DATES``: like retained logic, and actual dates of activities are
-    used where they fall after the data date (P6's third option).
+    for unfinished predecessors, and logic passes through completed
+    activities whose predecessors are unfinished.  ``PROGRESS_OVERRIDE``:
+    started and completed activities ignore their predecessors; remaining
+    work starts at the data date.  ``ACTUAL_DATES``: started activities as
+    under retained logic; completed ones drive their successors by their
+    actual dates only, even where those fall after the data date.
     """
 
     RETAINED_LOGIC = "retained_logic"
@@ -198,6 +200,9 @@ class Activity:
         is set, the remaining duration is stretched or shrunk to end here.
     external_early_start, external_late_finish : datetime or None
         Dates imposed by relationships to activities in other projects.
+    resume_date : datetime or None
+        For a suspended activity in progress: its remaining work starts no
+        earlier than this (P6 ``resume_date``).
     """
 
     id: str
@@ -217,6 +222,7 @@ class Activity:
     expected_finish: Optional[_dt.datetime] = None
     external_early_start: Optional[_dt.datetime] = None
     external_late_finish: Optional[_dt.datetime] = None
+    resume_date: Optional[_dt.datetime] = None
 
     @property
     def label(self):
@@ -260,9 +266,18 @@ class ScheduleOptions:
     critical_float_hours : float
         Threshold for :attr:`CriticalDefinition.TOTAL_FLOAT`.
     open_ended_critical : bool
-        Mark activities without predecessors or successors critical.
+        P6 "make open-ended activities critical": an activity nothing waits
+        for (no finish-to-start or finish-to-finish successor) gets its early
+        finish as late finish instead of the project's, so it and the chain
+        driving it have no float.
     use_expected_finish : bool
         Honour :attr:`Activity.expected_finish`.
+    ss_lag_from_early_start : bool
+        For start-to-start (and start-to-finish) links from a started
+        activity: ``True`` (P6 "calculate start-to-start lag from early
+        start") counts the lag not yet worked off since the actual start from
+        the predecessor's remaining early start; ``False`` ("from actual
+        start") counts the whole lag from the actual start.
     """
 
     data_date: _dt.datetime
@@ -276,6 +291,7 @@ class ScheduleOptions:
     critical_float_hours: float = 0.0
     open_ended_critical: bool = False
     use_expected_finish: bool = True
+    ss_lag_from_early_start: bool = True
 
 
 @dataclass(frozen=True, slots=True)

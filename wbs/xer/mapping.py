@@ -6,19 +6,30 @@ One :class:`ProjectData` per ``PROJECT`` row:
   planned start, ``plan_end_date`` the must-finish-by date, ``clndr_id`` the
   default calendar, ``critical_path_type`` / ``critical_drtn_hr_cnt`` the
   critical definition;
-* ``SCHEDOPTIONS``: progress mode (``sched_retained_logic``,
-  ``sched_progress_override``), lag calendar
+* ``SCHEDOPTIONS``: progress mode (``sched_retained_logic`` = Y: retained
+  logic, else ``sched_progress_override`` = Y: progress override, else
+  actual dates), lag calendar
   (``sched_calendar_on_relationship_lag``), float type (``sched_float_type``),
   open-ended critical (``sched_open_critical_flag``), expected finish
-  (``sched_use_expect_end_flag``);
+  (``sched_use_expect_end_flag``), start-to-start lag from early or actual
+  start (``sched_lag_early_start_flag``);
 * ``CALENDAR``: every calendar (global, project and resource), parsed from
   ``clndr_data``;
 * ``PROJWBS``: the WBS tree (parent links, for WBS summary activities);
-* ``TASK`` and ``TASKPRED``: activities and the relationships between two
-  activities of the project; links to other projects are left out (P6 then
-  uses the activities' external early start / late finish dates);
-* ``TASKRSRC`` / ``RSRC`` when present: budgeted, actual and remaining cost
-  per activity.
+* ``TASK``: ``status_code`` decides progress (actual dates of a
+  ``TK_NotStart`` row are ignored, an active row keeps only its actual
+  start), ``target_drtn_hr_cnt`` / ``remain_drtn_hr_cnt`` the durations,
+  ``cstr_type``/``cstr_date`` and ``cstr_type2``/``cstr_date2`` the
+  constraints, ``expect_end_date``, ``external_early_start_date`` /
+  ``external_late_end_date``, and ``resume_date`` of a suspended active row;
+  a resource-dependent activity (``TT_Rsrc``) takes the calendar of its
+  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one;
+* ``TASKPRED``: relationships between two activities of the project; links
+  to other projects are left out (P6 then uses the activities' external
+  early start / late finish dates);
+* ``TASKRSRC`` / ``RSRC`` when present: budgeted (``target_cost``), actual
+  (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
+  activity, with the short names of the resources assigned.
 
 Broken calendars
 ----------------
@@ -91,7 +102,13 @@ LAG_CALENDARS = {
     "rcal_24Hour": LagCalendar.TWENTY_FOUR_HOUR,
     "rcal_ProjDefault": LagCalendar.PROJECT_DEFAULT,
 }
-FLOAT_TYPES = {"FT_SF": FloatType.START, "FT_FF": FloatType.FINISH}
+FLOAT_TYPES = {
+    "FT_FF": FloatType.FINISH,
+    "FT_SS": FloatType.START,
+    "FT_SF": FloatType.START,  # seen in some exporters
+    "FT_Min": FloatType.SMALLEST,
+    "FT_MIN": FloatType.SMALLEST,
+}
 
 
 @dataclass
@@ -219,7 +236,7 @@ def load_project(xer, proj_id=None):
         progress = ProgressMode.RETAINED_LOGIC
     lag_cal = LAG_CALENDARS.get(opts.get("sched_calendar_on_relationship_lag", ""), LagCalendar.PREDECESSOR)
     ft = opts.get("sched_float_type", "") or "FT_FF"
-    float_type = FLOAT_TYPES.get(ft, FloatType.SMALLEST if ft not in FLOAT_TYPES else FloatType.FINISH)
+    float_type = FLOAT_TYPES.get(ft, FloatType.FINISH)
     critical = (
         CriticalDefinition.LONGEST_PATH
         if prow.get("critical_path_type", "") in ("CT_DrivPath", "CT_LongPath")
@@ -237,8 +254,10 @@ def load_project(xer, proj_id=None):
         critical_float_hours=_row_number(projects, prow, pline, "critical_drtn_hr_cnt", 0.0),
         open_ended_critical=_flag(opts.get("sched_open_critical_flag")),
         use_expected_finish=_flag(opts.get("sched_use_expect_end_flag"), True),
+        ss_lag_from_early_start=_flag(opts.get("sched_lag_early_start_flag"), True),
     )
 
+    resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
     tasks = xer.table("TASK")
     activities, task_rows = [], {}
     used_calendars = {options.default_calendar_id} if options.default_calendar_id else set()
@@ -266,6 +285,9 @@ def load_project(xer, proj_id=None):
         cstr = CONSTRAINT_TYPES.get(row.get("cstr_type", "")) if row.get("cstr_type") else None
         cstr2 = CONSTRAINT_TYPES.get(row.get("cstr_type2", "")) if row.get("cstr_type2") else None
         cal = row.get("clndr_id") or None
+        if ttype == ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(row.get("rsrc_id") or ""):
+            # A resource-dependent activity works when its primary resource does.
+            cal = resource_calendars[row["rsrc_id"]]
         if cal:
             used_calendars.add(cal)
         original = _row_number(tasks, row, line, "target_drtn_hr_cnt", 0.0)
@@ -289,6 +311,7 @@ def load_project(xer, proj_id=None):
                 expected_finish=_row_date(tasks, row, line, "expect_end_date"),
                 external_early_start=_row_date(tasks, row, line, "external_early_start_date"),
                 external_late_finish=_row_date(tasks, row, line, "external_late_end_date"),
+                resume_date=_row_date(tasks, row, line, "resume_date") if status == "TK_Active" else None,
             )
         )
         task_rows[row["task_id"]] = row
@@ -309,12 +332,16 @@ def load_project(xer, proj_id=None):
     }
 
     costs = {}
+    resources = {r.get("rsrc_id"): r.get("rsrc_short_name") or r.get("rsrc_name") or "" for r in xer.rows("RSRC")}
     trsrc = xer.table("TASKRSRC")
     for row, line in zip(trsrc.rows, trsrc.lines):
         tid = row.get("task_id")
         if tid not in task_rows:
             continue
-        c = costs.setdefault(tid, {"budget": 0.0, "actual": 0.0, "remaining": 0.0})
+        c = costs.setdefault(tid, {"budget": 0.0, "actual": 0.0, "remaining": 0.0, "resources": []})
+        rid = row.get("rsrc_id")
+        if rid:
+            c["resources"].append(resources.get(rid, rid))
         c["budget"] += _row_number(trsrc, row, line, "target_cost", 0.0)
         c["actual"] += _row_number(trsrc, row, line, "act_reg_cost", 0.0) + _row_number(
             trsrc, row, line, "act_ot_cost", 0.0

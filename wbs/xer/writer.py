@@ -113,6 +113,7 @@ PROJECT_FIELDS = (
 SCHEDOPTIONS_FIELDS = (
     "schedoptions_id", "proj_id", "sched_open_critical_flag", "sched_retained_logic", "sched_progress_override",
     "sched_float_type", "sched_calendar_on_relationship_lag", "sched_use_expect_end_flag",
+    "sched_lag_early_start_flag",
 )
 CALENDAR_FIELDS = ("clndr_id", "default_flag", "clndr_name", "proj_id", "base_clndr_id", "clndr_type", "day_hr_cnt", "clndr_data")
 PROJWBS_FIELDS = ("wbs_id", "proj_id", "parent_wbs_id", "wbs_short_name", "wbs_name")
@@ -122,7 +123,7 @@ TASK_FIELDS = (
     "target_drtn_hr_cnt", "cstr_date", "act_start_date", "act_end_date", "late_start_date", "late_end_date",
     "expect_end_date", "early_start_date", "early_end_date", "restart_date", "reend_date",
     "rem_late_start_date", "rem_late_end_date", "cstr_type", "cstr_date2", "cstr_type2",
-    "external_early_start_date", "external_late_end_date", "driving_path_flag",
+    "external_early_start_date", "external_late_end_date", "driving_path_flag", "suspend_date", "resume_date",
 )
 TASKPRED_FIELDS = ("task_pred_id", "task_id", "pred_task_id", "proj_id", "pred_proj_id", "pred_type", "lag_hr_cnt")
 
@@ -157,7 +158,7 @@ def project_to_xer(
     if header is None:
         header = ["20.12", _dt.date.today().isoformat(), "Project", "crmpm", "crmpm", "dbxDatabaseNoName",
                   "Project Management", "USD"]
-    float_code = {FloatType.START: "FT_SF", FloatType.FINISH: "FT_FF", FloatType.SMALLEST: "FT_SM"}
+    float_code = {FloatType.START: "FT_SS", FloatType.FINISH: "FT_FF", FloatType.SMALLEST: "FT_Min"}
     project = {
         "proj_id": proj_id,
         "proj_short_name": code,
@@ -177,6 +178,7 @@ def project_to_xer(
         "sched_float_type": float_code[options.float_type],
         "sched_calendar_on_relationship_lag": _LAG_CODES[options.lag_calendar],
         "sched_use_expect_end_flag": "Y" if options.use_expected_finish else "N",
+        "sched_lag_early_start_flag": "Y" if options.ss_lag_from_early_start else "N",
     }
     cal_rows = [
         {
@@ -228,6 +230,7 @@ def project_to_xer(
             "expect_end_date": format_date(a.expected_finish),
             "external_early_start_date": format_date(a.external_early_start),
             "external_late_end_date": format_date(a.external_late_finish),
+            "resume_date": format_date(a.resume_date),
         }
         r = results.get(a.id) if results else None
         if r is not None:

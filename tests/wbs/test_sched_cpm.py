@@ -100,6 +100,15 @@ def test_open_ended_activity_floats_to_project_finish():
     assert res["C"].total_float_hours == 16
 
 
+def test_open_ended_activities_critical():
+    acts = [act("A", 16), act("B", 8), act("C", 8), act("D", 8)]
+    res = run(acts, [Relationship("A", "B"), Relationship("C", "D")], open_ended_critical=True)
+    assert res["D"].late_finish == res["D"].early_finish == D(2025, 1, 7, 17)
+    assert res["C"].total_float_hours == 0 and res["C"].critical and res["D"].critical
+    plain = run(acts, [Relationship("A", "B"), Relationship("C", "D")])
+    assert plain["C"].total_float_hours == 8 and not plain["C"].critical
+
+
 def test_must_finish_by_sets_late_finish_of_open_ends():
     res = run([act("A", 16)], [], must_finish_by=D(2025, 1, 10, 17))
     assert res["A"].late_finish == D(2025, 1, 10, 17)
@@ -124,6 +133,15 @@ def test_must_finish_by_sets_late_finish_of_open_ends():
 def test_constraints(ctype, cdate, expect):
     res = run([act("A", 8), act("B", 8, constraint=ctype, constraint_date=cdate)], [Relationship("A", "B")])
     assert dates(res["B"]) == expect
+
+
+def test_as_late_as_possible_uses_free_float():
+    # A(8) -> C, B(16) -> C: A as late as possible moves to Tuesday.
+    acts = [act("A", 8, constraint=ConstraintType.AS_LATE_AS_POSSIBLE), act("B", 16), act("C", 8)]
+    res = run(acts, [Relationship("A", "C"), Relationship("B", "C")])
+    assert (res["A"].early_start, res["A"].early_finish) == (D(2025, 1, 7, 8), D(2025, 1, 7, 17))
+    assert res["A"].free_float_hours == 0 and res["A"].total_float_hours == 0
+    assert res["C"].early_start == D(2025, 1, 8, 8)
 
 
 def test_finish_on_or_before_gives_negative_float():
@@ -163,6 +181,18 @@ def test_level_of_effort_spans_its_neighbours_and_drives_nothing():
     assert res["L"].total_float_hours == 0
     # C follows the LOE but is not driven by it.
     assert res["C"].early_start == MON
+
+
+def test_level_of_effort_from_all_link_types():
+    # L starts after A (FS) and ends by the later of C's start (FS to C) and
+    # D's finish (FF from D): C starts Thu 08:00, so Wed 17:00; D ends Wed 17:00.
+    acts = [act("A", 8), act("B", 16), act("C", 8), act("D", 24), act("L", 8, type=ActivityType.LEVEL_OF_EFFORT)]
+    rels = [Relationship("A", "B"), Relationship("B", "C"), Relationship("A", "L"),
+            Relationship("L", "C"), Relationship("D", "L", FF)]
+    res = run(acts, rels)
+    assert res["L"].early_start == D(2025, 1, 7, 8)  # after A
+    assert res["L"].early_finish == D(2025, 1, 8, 17)
+    assert res["C"].early_start == D(2025, 1, 9, 8)
 
 
 def test_wbs_summary_spans_its_activities():
@@ -283,3 +313,68 @@ def test_idle_calendar_is_an_input_error():
     cals = {"idle": Calendar("idle", week=((),) * 7)}
     with pytest.raises(ScheduleInputError):
         schedule([act("A", calendar_id="idle")], [], cals, OPTS)
+
+
+@pytest.mark.parametrize(
+    "lag, from_early, start",
+    [
+        (0, True, D(2025, 1, 8, 8)),  # waits for A's remaining work (Wed)
+        (0, False, MON),  # A has started: the link is satisfied
+        (16, True, D(2025, 1, 9, 8)),  # 8 h of lag spent since Fri; 8 h from Wed 08:00
+        (16, False, D(2025, 1, 7, 8)),  # Fri 08:00 + 16 h = Mon 17:00
+    ],
+)
+def test_start_to_start_lag_from_a_started_predecessor(lag, from_early, start):
+    # A started Friday 3 Jan out of sequence; P (not started) holds its remaining work to Wednesday.
+    acts = [act("P", 16), act("A", 24, remaining=8, actual_start=D(2025, 1, 3, 8)), act("B", 8)]
+    rels = [Relationship("P", "A"), Relationship("A", "B", SS, lag)]
+    res = run(acts, rels, ss_lag_from_early_start=from_early)
+    assert res["A"].early_start == D(2025, 1, 8, 8)
+    assert res["B"].early_start == start
+
+
+def test_suspended_activity_resumes_at_its_resume_date():
+    acts = [act("A", 24, remaining=8, actual_start=D(2025, 1, 2, 8), resume_date=D(2025, 1, 8, 8))]
+    res = run(acts, [])
+    assert (res["A"].early_start, res["A"].early_finish) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17))
+
+
+def test_calendar_that_runs_out_of_work_is_an_input_error():
+    # Only one working day ever: a 16-hour activity cannot finish.
+    cals = {"one": Calendar("one", week=((),) * 7, exceptions={dt.date(2025, 1, 6): ((480, 960),)})}
+    with pytest.raises(ScheduleInputError):
+        schedule([act("A", 16, calendar_id="one")], [], cals, ScheduleOptions(data_date=MON))
+
+
+@pytest.mark.parametrize(
+    "mode, start",
+    [
+        (ProgressMode.RETAINED_LOGIC, D(2025, 1, 8, 8)),  # logic passes through completed A2: waits for A1
+        (ProgressMode.PROGRESS_OVERRIDE, MON),
+        (ProgressMode.ACTUAL_DATES, MON),
+    ],
+)
+def test_completed_out_of_sequence_activity(mode, start):
+    # A1 -> A2 -> A3; A2 was done last week although A1 has not started.
+    acts = [act("A1", 16), act("A2", 8, remaining=0, actual_start=D(2025, 1, 2, 8), actual_finish=D(2025, 1, 2, 17)),
+            act("A3", 8)]
+    res = run(acts, [Relationship("A1", "A2"), Relationship("A2", "A3")], progress=mode)
+    assert res["A3"].early_start == start
+    # Completed activities are reported at the data date, as P6 stores them.
+    assert res["A2"].early_start == res["A2"].early_finish == MON
+
+
+def test_actual_dates_mode_follows_an_actual_finish_after_the_data_date():
+    acts = [act("A2", 8, remaining=0, actual_start=D(2025, 1, 6, 8), actual_finish=D(2025, 1, 7, 17)), act("A3", 8)]
+    res = run(acts, [Relationship("A2", "A3")], progress=ProgressMode.ACTUAL_DATES)
+    assert res["A3"].early_start == D(2025, 1, 8, 8)
+
+
+def test_lag_from_a_completed_activity_held_by_retained_logic():
+    # A2 finished Fri 3 Jan 17:00 out of sequence, with an 8 h lag to A3 of
+    # which no working time has elapsed by Mon 08:00; A1 holds A2 to Tue
+    # 17:00, so A3 waits for Tue 17:00 + 8 h.
+    acts = [act("A1", 16), act("A2", 8, remaining=0, actual_start=D(2025, 1, 3, 8), actual_finish=D(2025, 1, 3, 17)),
+            act("A3", 8)]
+    res = run(acts, [Relationship("A1", "A2"), Relationship("A2", "A3", FS, 8)])
+    assert res["A3"].early_start == D(2025, 1, 9, 8)

@@ -57,7 +57,19 @@ def test_bad_files_give_one_line_and_status_2(tmp_path):
         "%R\t1\t1\tA\t8\t8\tTK_NotStart\n%R\t2\t1\tB\t8\t8\tTK_NotStart\n"
         "%T\tTASKPRED\n%F\ttask_id\tpred_task_id\tpred_type\tlag_hr_cnt\n%R\t2\t1\tPR_FS\t0\n%R\t1\t2\tPR_FS\t0\n%E\n"
     )
-    for path, words in ((broken, "line 3"), (loop, "loop"), (tmp_path / "missing.xer", "missing.xer")):
+    garbage = tmp_path / "garbage.xer"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    empty = tmp_path / "empty.xer"
+    empty.write_bytes(b"")
+    cases = (
+        (broken, "line 3"),
+        (loop, "loop"),
+        (tmp_path / "missing.xer", "missing.xer"),
+        (tmp_path, "directory"),
+        (garbage, "ERMHDR"),
+        (empty, "empty"),
+    )
+    for path, words in cases:
         result = CliRunner().invoke(xer, ["schedule", str(path)])
         assert result.exit_code == 2
         assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -65,3 +77,24 @@ def test_bad_files_give_one_line_and_status_2(tmp_path):
         assert words in err
         assert len(err.strip().splitlines()) == 1
         assert "Traceback" not in err
+
+
+def test_several_projects_give_a_list_unless_one_is_chosen(tmp_path):
+    from wbs.xer.mapping import load_project
+    from wbs.xer.writer import project_to_xer, write_xer_file
+
+    first = load_project(read_xer(FIXTURES / "sample-52.xer"))
+    second = load_project(read_xer(FIXTURES / "updates-UP-54069-20251204.xer"))
+    a = project_to_xer(first.activities, first.relationships, first.calendars, first.options, proj_id="1", code="ONE")
+    b = project_to_xer(second.activities, second.relationships, second.calendars, second.options, proj_id="2", code="TWO")
+    for name, table in b.tables.items():
+        a.tables[name].rows.extend(table.rows)
+    path = tmp_path / "two.xer"
+    write_xer_file(a, path)
+    both = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert both.exit_code == 0, both.output
+    out = json.loads(both.output)
+    assert [p["project"] for p in out] == ["ONE", "TWO"]
+    assert len(out[0]["activities"]) == 52 and len(out[1]["activities"]) == 49
+    one = CliRunner().invoke(xer, ["schedule", str(path), "--project", "TWO"])
+    assert json.loads(one.output)["project"] == "TWO"

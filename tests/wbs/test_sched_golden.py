@@ -62,3 +62,27 @@ def test_free_float_matches_p6(name):
         if abs(ours.free_float_hours - _hours(row["free_float_hr_cnt"])) > 0.01:
             mismatches.append(f"{a.code} free_float_hours: ours {ours.free_float_hours:.2f}, P6 {row['free_float_hr_cnt']}")
     assert not mismatches, f"{name}: {len(mismatches)} mismatch(es) over {len(compared)} activities:\n" + "\n".join(mismatches)
+
+
+REMAINING_FIELDS = (
+    ("remaining_early_start", "restart_date"),
+    ("remaining_early_finish", "reend_date"),
+    ("remaining_late_start", "rem_late_start_date"),
+    ("remaining_late_finish", "rem_late_end_date"),
+)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_remaining_dates_and_longest_path_match_p6(name):
+    project, results, compared = _scheduled(name)
+    mismatches = []
+    for a in compared:
+        row, ours = project.task_rows[a.id], results[a.id]
+        for field, column in REMAINING_FIELDS:
+            mine = getattr(ours, field)
+            mine = mine.strftime("%Y-%m-%d %H:%M") if mine is not None else ""
+            if mine != row[column]:
+                mismatches.append(f"{a.code} {field}: ours {mine}, P6 {row[column]}")
+        if "driving_path_flag" in row and ours.longest_path != (row["driving_path_flag"] == "Y"):
+            mismatches.append(f"{a.code} longest_path: ours {ours.longest_path}, P6 {row['driving_path_flag']}")
+    assert not mismatches, f"{name}: {len(mismatches)} mismatch(es):\n" + "\n".join(mismatches)
