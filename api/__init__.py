@@ -9,12 +9,17 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask_smorest import Api
 
-from api import audit, budgets, eps, grants, projects, users
+from api import accounts, activities, audit, budgets, deals, eps, grants, leads, projects, reports, routing, users
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
 
-BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp)
+BLUEPRINTS = (
+    eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp,
+    # The CRM
+    accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
+    activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp,
+)
 API_PREFIX = "/api/v1/"
 
 
