@@ -56,7 +56,7 @@ def load(session: Session, *, admin, people, teams) -> None:
         accounts[code] = services.create_account(session, actor=admin, name=name, eps_node=nodes[code], tax_id=inn,
                                                  kind=kind, sector=sector, segment=segment, owner=people[owner])
     accounts["SPB-NMS"] = services.create_account(
-        session, actor=admin, name="Neva Marine Service", region=nodes["SPB"], code="SPB-NMS", tax_id="7806543210",
+        session, actor=admin, name="Neva Marine Service", region=nodes["SPB"], code="SPB-NMS", tax_id="7706543210",
         kind=AccountKind.prospect, sector="Ship repair", segment="mid-market", parent=accounts["SPB-NVS"],
         owner=people["am@crmpm.local"])
     accounts["MSK-URS"] = services.create_account(

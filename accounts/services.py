@@ -51,7 +51,7 @@ def clean(field: str, value, normalizer):
     try:
         return normalizer(value)
     except InvalidValue as exc:
-        raise Invalid(f"{field}: {exc}", errors={field: [str(exc)]}) from None
+        raise Invalid(f"invalid {field}: {exc}", errors={field: [str(exc)]}) from None
 
 
 def _text(field: str, value: str | None, *, required: bool = False, max_length: int = 200) -> str:
