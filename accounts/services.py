@@ -231,11 +231,12 @@ def find_duplicate_accounts(session: Session, *, user: User) -> list[dict]:
 
 def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Account) -> Account:
     """Fold ``merge`` into ``keep`` (manage rights on both): contacts, deals, history move; ``merge`` is remembered."""
-    if keep.id == merge.id:
-        raise Conflict("an account cannot be merged into itself", errors={"merge_id": ["same as the kept account"]})
     for account in (keep, merge):
         authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
                      permission=Permission.manage)
+    if keep.id == merge.id:
+        raise Conflict("an account cannot be merged into itself", errors={"merge_id": ["same as the kept account"]})
+    for account in (keep, merge):
         if account.merged_into_id is not None:
             raise Conflict(f"account {account.id} was already merged into {account.merged_into_id}",
                            errors={"merge_id": ["already merged"]})
@@ -409,11 +410,12 @@ def find_duplicate_contacts(session: Session, *, user: User, account_id: int | N
 
 def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Contact) -> Contact:
     """Fold ``merge`` into ``keep`` (edit rights on both accounts): history is repointed, ``merge`` remembered."""
-    if keep.id == merge.id:
-        raise Conflict("a contact cannot be merged into itself", errors={"merge_id": ["same as the kept contact"]})
     for contact in (keep, merge):
         authorize_on(session, user=actor, obj=contact, governed_by=contact.account.eps_node, label="contact",
                      permission=Permission.edit)
+    if keep.id == merge.id:
+        raise Conflict("a contact cannot be merged into itself", errors={"merge_id": ["same as the kept contact"]})
+    for contact in (keep, merge):
         if contact.merged_into_id is not None:
             raise Conflict(f"contact {contact.id} was already merged into {contact.merged_into_id}",
                            errors={"merge_id": ["already merged"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.api.conftest import admin, api  # noqa: F401 - the HTTP client fixtures, shared with the EPS API tests
 
 
 @pytest.fixture
