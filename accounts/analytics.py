@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, Float, String, case, cast, func, literal, select, type_coerce
+from sqlalchemy import Float, String, case, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crmpm.database import Money, utcnow

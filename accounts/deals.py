@@ -30,7 +30,7 @@ from accounts.models import (
     Account, Contact, Deal, DealLine, DealStageChange, Pipeline, PipelineStage, StageKind,
 )
 from accounts.permissions import authorize_on, readable_deal_ids
-from accounts.pipelines import first_open_stage, stage_in
+from accounts.pipelines import first_open_stage
 
 ZERO = Decimal("0.00")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")

@@ -43,7 +43,7 @@ def sales(session, crm):
     admin, pipeline = crm["admin"], crm["pipeline"]
     made = []
     for side, path, amount, close, probability in DEALS:
-        (first, opened), rest = path[0], path[1:]
+        (_first, opened), rest = path[0], path[1:]
         deal = factories.deal(session, actor=admin, account=crm[side]["account"], pipeline=pipeline, amount=amount,
                               created_at=_day(opened), expected_close=close, probability=probability)
         for stage, day in rest:
