@@ -34,7 +34,7 @@ from accounts.models import (
     Account, AccountKind, Deal, DealStageChange, Interaction, Pipeline, PipelineStage, StageKind, SurveyAnswer,
     SurveyKind,
 )
-from accounts.permissions import readable_account_ids, readable_deal_ids
+from accounts.permissions import deal_visible, readable_account_ids
 
 ZERO = Decimal("0.00")
 CONTACT_NORMS = {AccountKind.client: 4, AccountKind.prospect: 6}
@@ -87,9 +87,9 @@ def _at_midnight(day: date) -> datetime:
 def _deal_conditions(session: Session, *, user: User | None, flt: DealFilter, date_column=None) -> list:
     conditions = []
     if user is not None:
-        readable = readable_deal_ids(session, user=user)
+        readable = deal_visible(session, user=user)
         if readable is not None:
-            conditions.append(Deal.id.in_(readable))
+            conditions.append(readable)
     if flt.pipeline_id is not None:
         conditions.append(Deal.pipeline_id == flt.pipeline_id)
     if flt.owner_id is not None:
@@ -117,11 +117,20 @@ def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: Deal
     """Counts and value by stage, won/lost/open totals, win rate and stage-to-stage conversion (period: created)."""
     flt = DealFilter(**{**flt.__dict__, "pipeline_id": pipeline.id})
     where = _deal_conditions(session, user=user, flt=flt, date_column=Deal.created_at)
-    rows = session.execute(select(Deal.stage_id, func.count(), type_coerce(func.coalesce(func.sum(Deal.amount), 0),
-                                                                           Money()))
-                           .where(*where).group_by(Deal.stage_id)).all()
-    by_id = {stage_id: (count, Decimal(value)) for stage_id, count, value in rows}
+    # One grouped scan of the deals gives both the counts by stage and how far each got.
+    rows = session.execute(
+        select(Deal.stage_id, Deal.reached_stage_id, func.count(),
+               type_coerce(func.coalesce(func.sum(Deal.amount), 0), Money()))
+        .where(*where).group_by(Deal.stage_id, Deal.reached_stage_id)).all()
     stages = pipeline.stages
+    position = {stage.id: stage.position for stage in stages}
+    by_id: dict[int, tuple[int, Decimal]] = {}
+    reached_at: dict[int, int] = defaultdict(int)
+    for stage_id, reached_id, count, value in rows:
+        previous = by_id.get(stage_id, (0, ZERO))
+        by_id[stage_id] = (previous[0] + count, previous[1] + Decimal(value))
+        if reached_id is not None:
+            reached_at[position[reached_id]] += count
     totals = {kind: [0, ZERO] for kind in StageKind}
     by_stage = []
     for stage in stages:
@@ -130,16 +139,8 @@ def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: Deal
         totals[stage.kind][1] += value
         by_stage.append({"stage_id": stage.id, "stage": stage.name, "kind": stage.kind.value,
                          "probability": stage.probability, "count": count, "value": value})
-    # The furthest non-lost stage each deal reached, counted per position.
-    furthest = (select(DealStageChange.deal_id, func.max(PipelineStage.position).label("position"))
-                .join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id)
-                .join(Deal, Deal.id == DealStageChange.deal_id)
-                .where(PipelineStage.kind != StageKind.lost, *where)
-                .group_by(DealStageChange.deal_id).subquery())
-    reached_at = dict(session.execute(select(furthest.c.position, func.count()).group_by(furthest.c.position)).all())
     progression = [stage for stage in stages if stage.kind is not StageKind.lost]
-    reached = {stage.id: sum(n for position, n in reached_at.items() if position >= stage.position)
-               for stage in progression}
+    reached = {stage.id: sum(n for at, n in reached_at.items() if at >= stage.position) for stage in progression}
     conversion = [{"from_stage": a.name, "to_stage": b.name, "reached_from": reached[a.id],
                    "reached_to": reached[b.id], "rate": _ratio(reached[b.id], reached[a.id])}
                   for a, b in zip(progression, progression[1:])]

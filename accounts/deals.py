@@ -29,7 +29,7 @@ from eps.permissions import Permission, access_to
 from accounts.models import (
     Account, Contact, Deal, DealLine, DealStageChange, Pipeline, PipelineStage, StageKind,
 )
-from accounts.permissions import authorize_on, readable_deal_ids
+from accounts.permissions import authorize_on, deal_visible
 from accounts.pipelines import first_open_stage
 
 ZERO = Decimal("0.00")
@@ -55,9 +55,9 @@ def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, 
                search: str | None = None, missing_next_step: bool = False) -> Select:
     """A select of the deals ``user`` may read, newest first, with optional filters."""
     query = select(Deal).order_by(Deal.id.desc())
-    readable = readable_deal_ids(session, user=user)
+    readable = deal_visible(session, user=user)
     if readable is not None:
-        query = query.where(Deal.id.in_(readable))
+        query = query.where(readable)
     if pipeline_id is not None:
         query = query.where(Deal.pipeline_id == pipeline_id)
     if stage_id is not None:
@@ -166,6 +166,8 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
         # An imported closed deal: it opened in the first stage and closed later, so cycle lengths stay right.
         first = first_open_stage(pipeline)
         history = [(None, first, opened), (first, stage, closed_at)]
+    reached = [to_stage for _from, to_stage, _at in history if to_stage.kind is not StageKind.lost]
+    deal.reached_stage_id = max(reached, key=lambda s: s.position).id if reached else first_open_stage(pipeline).id
     for from_stage, to_stage, at in history:
         session.add(DealStageChange(deal_id=deal.id, from_stage_id=from_stage.id if from_stage else None,
                                     to_stage_id=to_stage.id, at=at, actor_id=actor.id))
@@ -257,6 +259,9 @@ def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStag
     deal.stage_id = stage.id
     deal.stage = stage
     deal.stage_entered_at = when
+    reached = session.get(PipelineStage, deal.reached_stage_id) if deal.reached_stage_id else None
+    if stage.kind is not StageKind.lost and (reached is None or stage.position > reached.position):
+        deal.reached_stage_id = stage.id
     if stage.kind is StageKind.open:
         deal.closed_at = None
     else:
@@ -315,24 +320,24 @@ class BoardColumn:
 
 def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 20,
           owner_id: int | None = None) -> list[BoardColumn]:
-    """The pipeline board: per stage, counts and value (in SQL) and the deals closing soonest."""
-    readable = readable_deal_ids(session, user=user)
+    """The pipeline board: per stage, counts and value (one grouped query) and the deals closing soonest."""
     where = [Deal.pipeline_id == pipeline.id]
+    readable = deal_visible(session, user=user)
     if readable is not None:
-        where.append(Deal.id.in_(readable))
+        where.append(readable)
     if owner_id is not None:
         where.append(Deal.owner_id == owner_id)
     totals = {stage_id: (count, value) for stage_id, count, value in session.execute(
         select(Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO))
         .where(*where).group_by(Deal.stage_id))}
-    ranked = (select(Deal.id, func.row_number().over(
-        partition_by=Deal.stage_id, order_by=(Deal.expected_close.is_(None), Deal.expected_close, Deal.id)
-    ).label("rank")).where(*where).subquery())
-    top = session.scalars(select(Deal).join(ranked, ranked.c.id == Deal.id).where(ranked.c.rank <= per_stage)
-                          .order_by(ranked.c.rank)).all()
-    by_stage: dict[int, list[Deal]] = {}
-    for deal in top:
-        by_stage.setdefault(deal.stage_id, []).append(deal)
-    return [BoardColumn(stage=stage, count=totals.get(stage.id, (0, ZERO))[0],
-                        value=Decimal(totals.get(stage.id, (0, ZERO))[1]), deals=by_stage.get(stage.id, []))
-            for stage in pipeline.stages]
+    columns = []
+    for stage in pipeline.stages:
+        count, value = totals.get(stage.id, (0, ZERO))
+        top = []
+        if count and per_stage:
+            # One short query per stage walks ix_deals_board in order and stops after ``per_stage`` rows.
+            top = list(session.scalars(
+                select(Deal).where(*where, Deal.stage_id == stage.id)
+                .order_by(Deal.expected_close.asc().nulls_last(), Deal.id).limit(per_stage)))
+        columns.append(BoardColumn(stage=stage, count=count, value=Decimal(value), deals=top))
+    return columns

@@ -254,8 +254,11 @@ class Deal(Base):
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("probability IS NULL OR (probability >= 0 AND probability <= 100)",
                         name="probability_percent"),
-        # The pipeline board and the funnel group a pipeline's deals by stage.
-        Index("ix_deals_pipeline_stage", "pipeline_id", "stage_id"),
+        # The funnel and the board counts group a pipeline's deals by stage from this index alone.
+        Index("ix_deals_funnel", "pipeline_id", "stage_id", "reached_stage_id",
+              postgresql_include=["amount", "project_id"]),
+        # A board column: one stage's deals closing soonest, read in index order.
+        Index("ix_deals_board", "pipeline_id", "stage_id", "expected_close", "id"),
         Index("ix_deals_owner_id", "owner_id"),
         Index("ix_deals_account_id", "account_id"),
     )
@@ -267,6 +270,9 @@ class Deal(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("pipeline_stages.id"), index=True)
+    # The furthest non-lost stage the deal has reached, kept by the services so the funnel's
+    # conversion reads one row per deal instead of replaying every stage history.
+    reached_stage_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_stages.id"))
     amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(String(3))
     # None: the stage's default probability applies.
@@ -284,7 +290,7 @@ class Deal(Base):
     project: Mapped[Project] = relationship()
     account: Mapped[Account] = relationship()
     pipeline: Mapped[Pipeline] = relationship()
-    stage: Mapped[PipelineStage] = relationship()
+    stage: Mapped[PipelineStage] = relationship(foreign_keys=[stage_id])
     owner: Mapped[User | None] = relationship()
     lines: Mapped[list[DealLine]] = relationship(back_populates="deal", order_by="DealLine.id",
                                                  cascade="all, delete-orphan")

@@ -19,7 +19,7 @@ from eps.permissions import Permission, authorize, principal_grant_paths, visibl
 from accounts.models import Account, Deal, Lead
 
 __all__ = [
-    "authorize_on", "readable_account_ids", "readable_lead_ids", "readable_deal_ids", "account_or_lead_visible",
+    "authorize_on", "readable_account_ids", "readable_lead_ids", "deal_visible", "account_or_lead_visible",
 ]
 
 
@@ -52,13 +52,18 @@ def readable_lead_ids(session: Session, *, user: User, paths: list[str] | None =
             .where(visible(session, user=user, model=EpsNode, paths=paths)))
 
 
-def readable_deal_ids(session: Session, *, user: User, paths: list[str] | None = None) -> Select | None:
-    """A select of the ids of the deals ``user`` may read, or None when they may read all."""
+def deal_visible(session: Session, *, user: User, paths: list[str] | None = None):
+    """A condition true for the deals ``user`` may read (those whose project they may read), or None for all.
+
+    A correlated EXISTS on the deal's project, so the database can check the few
+    rows a page or a board column needs through the primary key instead of
+    building the whole readable set first.
+    """
     if user.is_admin:
         return None
     paths = principal_grant_paths(session, user=user) if paths is None else paths
-    return (select(Deal.id).join(Project, Project.id == Deal.project_id)
-            .where(visible(session, user=user, model=Project, paths=paths)))
+    return (select(Project.id).where(Project.id == Deal.project_id,
+                                     visible(session, user=user, model=Project, paths=paths)).exists())
 
 
 def account_or_lead_visible(session: Session, *, user: User, model):

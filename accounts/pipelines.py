@@ -5,7 +5,7 @@ Pipelines are shared configuration: every user reads them, administrators change
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -131,6 +131,8 @@ def update_pipeline(session: Session, *, actor: User, pipeline: Pipeline, name: 
                                    errors={"stages": [f"stage {stage.id} in use"]})
             stage.kind = new_kind
             session.add(stage)
+        session.flush()
+        recompute_reached(session, pipeline=pipeline)
     session.flush()
     session.refresh(pipeline)
     audit.record(session, actor=actor, action="update", entity=pipeline, before=before,
@@ -152,3 +154,17 @@ def stage_in(pipeline: Pipeline, *, stage_id: int | None = None, name: str | Non
 def first_open_stage(pipeline: Pipeline) -> PipelineStage:
     """The first open stage: where new deals start."""
     return next(stage for stage in pipeline.stages if stage.kind is StageKind.open)
+
+
+def recompute_reached(session: Session, *, pipeline: Pipeline) -> None:
+    """Rebuild each deal's furthest reached stage from its history (after the stages were reordered)."""
+    furthest = (select(DealStageChange.to_stage_id)
+                .join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id)
+                .where(DealStageChange.deal_id == Deal.id, PipelineStage.kind != StageKind.lost)
+                .order_by(PipelineStage.position.desc()).limit(1).scalar_subquery())
+    first = session.scalar(select(PipelineStage.id).where(PipelineStage.pipeline_id == pipeline.id,
+                                                          PipelineStage.kind == StageKind.open)
+                           .order_by(PipelineStage.position).limit(1))
+    session.execute(update(Deal).where(Deal.pipeline_id == pipeline.id)
+                    .values(reached_stage_id=func.coalesce(furthest, first))
+                    .execution_options(synchronize_session=False))

@@ -131,8 +131,9 @@ def generate(engine, *, n_accounts: int, n_deals: int, n_interactions: int, seed
             project_rows.append((project_id, f"D{project_id}", f"Deal {project_id}", node_id,
                                  f"{node_path}p{project_id}/", 3, False, "", "", Decimal("0.00"), Decimal("0.00"),
                                  opened, opened, Decimal("0.00"), Decimal("0.00")))
+            reached = stage_ids[max(step for step in path if step != 5)]
             deal_rows.append((project_id, project_id, account_id, None, ids["pipeline"],
-                              stage_ids[final], amount, "RUB", None, expected, rng.choice(seller_ids),
+                              stage_ids[final], reached, amount, "RUB", None, expected, rng.choice(seller_ids),
                               rng.choice(["ERP", "WMS", "BI", "SCADA", ""]), "", "lost" if final == 5 else "",
                               opened, last_at, closed))
             deal_accounts.append((project_id, account_id))
@@ -140,7 +141,7 @@ def generate(engine, *, n_accounts: int, n_deals: int, n_interactions: int, seed
                                        "protect_path", "description", "planned_cost", "actual_cost", "created_at",
                                        "updated_at", "original_budget", "current_budget"], project_rows)
         _copy(connection, "deals", ["id", "project_id", "account_id", "contact_id", "pipeline_id", "stage_id",
-                                    "amount", "currency", "probability", "expected_close", "owner_id", "product",
+                                    "reached_stage_id", "amount", "currency", "probability", "expected_close", "owner_id", "product",
                                     "next_step", "lost_reason", "created_at", "stage_entered_at", "closed_at"],
               deal_rows)
         _copy(connection, "deal_stage_changes", ["id", "deal_id", "from_stage_id", "to_stage_id", "at", "note"],

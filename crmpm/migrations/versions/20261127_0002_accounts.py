@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 08:11:37.399958
+Create Date: 2026-11-27 08:31:27.690159
 """
 
 from alembic import op
@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.Integer(), nullable=True),
     sa.Column('pipeline_id', sa.Integer(), nullable=False),
     sa.Column('stage_id', sa.Integer(), nullable=False),
+    sa.Column('reached_stage_id', sa.Integer(), nullable=True),
     sa.Column('amount', crmpm.database.Money(precision=18, scale=2), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('probability', sa.Integer(), nullable=True),
@@ -180,6 +181,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_deals_owner_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['pipeline_id'], ['pipelines.id'], name=op.f('fk_deals_pipeline_id_pipelines')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_deals_project_id_projects')),
+    sa.ForeignKeyConstraint(['reached_stage_id'], ['pipeline_stages.id'], name=op.f('fk_deals_reached_stage_id_pipeline_stages')),
     sa.ForeignKeyConstraint(['stage_id'], ['pipeline_stages.id'], name=op.f('fk_deals_stage_id_pipeline_stages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deals')),
     sa.UniqueConstraint('external_id', name=op.f('uq_deals_external_id')),
@@ -187,8 +189,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deals', schema=None) as batch_op:
         batch_op.create_index('ix_deals_account_id', ['account_id'], unique=False)
+        batch_op.create_index('ix_deals_board', ['pipeline_id', 'stage_id', 'expected_close', 'id'], unique=False)
+        batch_op.create_index('ix_deals_funnel', ['pipeline_id', 'stage_id', 'reached_stage_id'], unique=False, postgresql_include=['amount', 'project_id'])
         batch_op.create_index('ix_deals_owner_id', ['owner_id'], unique=False)
-        batch_op.create_index('ix_deals_pipeline_stage', ['pipeline_id', 'stage_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deals_stage_id'), ['stage_id'], unique=False)
 
     op.create_table('deal_lines',
@@ -411,8 +414,9 @@ def downgrade() -> None:
     op.drop_table('deal_lines')
     with op.batch_alter_table('deals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deals_stage_id'))
-        batch_op.drop_index('ix_deals_pipeline_stage')
         batch_op.drop_index('ix_deals_owner_id')
+        batch_op.drop_index('ix_deals_funnel', postgresql_include=['amount', 'project_id'])
+        batch_op.drop_index('ix_deals_board')
         batch_op.drop_index('ix_deals_account_id')
 
     op.drop_table('deals')
