@@ -261,3 +261,20 @@ def test_pipeline_rules(session):
         {"name": "Lost", "probability": 0, "kind": "lost"}, {"name": "Won", "probability": 100, "kind": "won"},
         {"name": "First", "probability": 20}, {"name": "Second", "probability": 60}])
     assert [(s.name, s.position) for s in pipeline.stages] == [("First", 1), ("Second", 2), ("Won", 3), ("Lost", 4)]
+
+
+def test_restaging_a_pipeline_recomputes_how_far_deals_got(session, crm):
+    admin, pipeline = crm["admin"], crm["pipeline"]
+    deal = factories.deal(session, actor=admin, account=crm["A"]["account"], pipeline=pipeline)
+    for stage in ("Proposal", "Negotiation"):
+        factories.move(session, actor=admin, deal=deal, stage=stage)
+    factories.move(session, actor=admin, deal=deal, stage="Lost", lost_reason="Budget cut")
+    by_name = {stage.name: stage for stage in pipeline.stages}
+    assert deal.reached_stage_id == by_name["Negotiation"].id
+    order = ["Qualification", "Negotiation", "Proposal", "Won", "Lost"]
+    pipelines.update_pipeline(session, actor=admin, pipeline=pipeline, stages=[
+        {"id": by_name[name].id, "name": name, "probability": by_name[name].probability,
+         "kind": by_name[name].kind.value} for name in order])
+    session.refresh(deal)
+    # Proposal now comes after Negotiation, and the deal had been there.
+    assert deal.reached_stage_id == by_name["Proposal"].id
