@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select
@@ -318,26 +318,40 @@ class BoardColumn:
     deals: list[Deal]
 
 
-def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 20,
-          owner_id: int | None = None) -> list[BoardColumn]:
-    """The pipeline board: per stage, counts and value (one grouped query) and the deals closing soonest."""
+def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 20, owner_id: int | None = None,
+          closed_days: int = 30, now: datetime | None = None) -> list[BoardColumn]:
+    """The pipeline board: every open deal by stage (closing soonest first) and those won or lost lately.
+
+    Open columns count all their deals; the won and lost columns only the deals
+    closed in the last ``closed_days`` (most recent first), as on a sales board
+    the closed ones are news for a while, then history (the funnel has them all).
+    """
     where = [Deal.pipeline_id == pipeline.id]
     readable = deal_visible(session, user=user)
     if readable is not None:
         where.append(readable)
     if owner_id is not None:
         where.append(Deal.owner_id == owner_id)
+    since = (now or utcnow()) - timedelta(days=closed_days)
+    open_ids = [stage.id for stage in pipeline.stages if stage.kind is StageKind.open]
+    closed_ids = [stage.id for stage in pipeline.stages if stage.kind is not StageKind.open]
+    count_columns = (Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO))
     totals = {stage_id: (count, value) for stage_id, count, value in session.execute(
-        select(Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO))
-        .where(*where).group_by(Deal.stage_id))}
+        select(*count_columns).where(*where, Deal.stage_id.in_(open_ids)).group_by(Deal.stage_id))}
+    totals.update({stage_id: (count, value) for stage_id, count, value in session.execute(
+        select(*count_columns).where(*where, Deal.closed_at >= since, Deal.stage_id.in_(closed_ids))
+        .group_by(Deal.stage_id))})
     columns = []
     for stage in pipeline.stages:
         count, value = totals.get(stage.id, (0, ZERO))
         top = []
         if count and per_stage:
-            # One short query per stage walks ix_deals_board in order and stops after ``per_stage`` rows.
-            top = list(session.scalars(
-                select(Deal).where(*where, Deal.stage_id == stage.id)
-                .order_by(Deal.expected_close.asc().nulls_last(), Deal.id).limit(per_stage)))
+            # One short query per column walks an index in order and stops after ``per_stage`` rows.
+            query = select(Deal).where(*where, Deal.stage_id == stage.id)
+            if stage.kind is StageKind.open:
+                query = query.order_by(Deal.expected_close.asc().nulls_last(), Deal.id)
+            else:
+                query = query.where(Deal.closed_at >= since).order_by(Deal.closed_at.desc(), Deal.id)
+            top = list(session.scalars(query.limit(per_stage)))
         columns.append(BoardColumn(stage=stage, count=count, value=Decimal(value), deals=top))
     return columns

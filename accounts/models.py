@@ -259,6 +259,8 @@ class Deal(Base):
               postgresql_include=["amount", "project_id"]),
         # A board column: one stage's deals closing soonest, read in index order.
         Index("ix_deals_board", "pipeline_id", "stage_id", "expected_close", "id"),
+        # The board's won and lost columns: the deals closed lately.
+        Index("ix_deals_closed", "pipeline_id", "closed_at"),
         Index("ix_deals_owner_id", "owner_id"),
         Index("ix_deals_account_id", "account_id"),
     )

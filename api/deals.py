@@ -62,9 +62,11 @@ class PipelineListArgs(ListArgs):
     active_only = fields.Boolean(load_default=False)
 
 
-class BoardArgs(ListArgs):
+class BoardArgs(Schema):
     per_stage = fields.Integer(load_default=20, validate=validate.Range(min=0, max=200))
     owner_id = fields.Integer()
+    closed_days = fields.Integer(load_default=30, validate=validate.Range(min=0, max=3650),
+                                 metadata={"description": "Won and lost columns: deals closed in these last days."})
 
 
 PipelinePageSchema = page_schema(PipelineReadSchema)
@@ -247,10 +249,10 @@ def _deal(deal_id):
 @pipelines_blp.arguments(BoardArgs, location="query")
 @pipelines_blp.response(200, BoardSchema)
 def pipeline_board(args, pipeline_id):
-    """The pipeline board: per stage, the count and value of readable deals and those closing soonest."""
+    """The pipeline board: open deals by stage (closing soonest first), and those won or lost lately."""
     pipeline = pipeline_field(None, pipeline_id)
     columns = deal_services.board(session(), user=current_user(), pipeline=pipeline, per_stage=args["per_stage"],
-                                  owner_id=args.get("owner_id"))
+                                  owner_id=args.get("owner_id"), closed_days=args["closed_days"])
     return {"pipeline_id": pipeline.id, "columns": columns}
 
 

@@ -225,6 +225,18 @@ def run(engine, ids: dict, repeat: int) -> list[dict]:
     return results
 
 
+TARGETS_MS = {"board": 100, "funnel": 500, "timeline": 50}
+
+
+def report(rows: list[dict]) -> None:
+    print(f"{'measurement':<22}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}  target")
+    for row in rows:
+        target = TARGETS_MS[row["label"].split()[0]]
+        verdict = "ok" if row["p95_ms"] < target else "OVER"
+        print(f"{row['label']:<22}{row['median_ms']:>11.1f}{row['p95_ms']:>9.1f}{row['max_ms']:>9.1f}"
+              f"  < {target} {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -234,7 +246,21 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("CRMPM_BENCH_POSTGRES_URL",
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards (its URL is printed).")
+    parser.add_argument("--reuse", metavar="URL", help="Measure a database kept by an earlier --keep run.")
     args = parser.parse_args()
+    if args.reuse:
+        engine = make_engine(args.reuse)
+        with engine.connect() as connection:
+            ids = {
+                "admin": connection.scalar(text("SELECT id FROM users WHERE email = 'bench-admin@example.test'")),
+                "seller": connection.scalar(text("SELECT id FROM users WHERE email = 'seller0@example.test'")),
+                "pipeline": connection.scalar(text("SELECT id FROM pipelines WHERE name = 'B2B'")),
+                "busy_account": connection.scalar(text(
+                    "SELECT account_id FROM interactions GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 1")),
+            }
+        report(run(engine, ids, args.repeat))
+        engine.dispose()
+        return
 
     admin_engine = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
     name = f"crmpm_bench_{uuid.uuid4().hex[:8]}"
@@ -248,13 +274,7 @@ def main() -> None:
         ids = generate(engine, n_accounts=args.accounts, n_deals=args.deals, n_interactions=args.interactions)
         print(f"generated {args.accounts} accounts, {args.deals} deals ({ids['changes']} stage changes), "
               f"{args.interactions} interactions in {time.perf_counter() - started:.0f} s")
-        targets = {"board": 100, "funnel": 500, "timeline": 50}
-        print(f"{'measurement':<22}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}  target")
-        for row in run(engine, ids, args.repeat):
-            target = targets[row["label"].split()[0]]
-            verdict = "ok" if row["p95_ms"] < target else "OVER"
-            print(f"{row['label']:<22}{row['median_ms']:>11.1f}{row['p95_ms']:>9.1f}{row['max_ms']:>9.1f}"
-                  f"  < {target} {verdict}")
+        report(run(engine, ids, args.repeat))
     finally:
         engine.dispose()
         if args.keep:

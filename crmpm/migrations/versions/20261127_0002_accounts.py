@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 08:31:27.690159
+Create Date: 2026-11-27 08:37:30.797903
 """
 
 from alembic import op
@@ -190,6 +190,7 @@ def upgrade() -> None:
     with op.batch_alter_table('deals', schema=None) as batch_op:
         batch_op.create_index('ix_deals_account_id', ['account_id'], unique=False)
         batch_op.create_index('ix_deals_board', ['pipeline_id', 'stage_id', 'expected_close', 'id'], unique=False)
+        batch_op.create_index('ix_deals_closed', ['pipeline_id', 'closed_at'], unique=False)
         batch_op.create_index('ix_deals_funnel', ['pipeline_id', 'stage_id', 'reached_stage_id'], unique=False, postgresql_include=['amount', 'project_id'])
         batch_op.create_index('ix_deals_owner_id', ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deals_stage_id'), ['stage_id'], unique=False)
@@ -416,6 +417,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_deals_stage_id'))
         batch_op.drop_index('ix_deals_owner_id')
         batch_op.drop_index('ix_deals_funnel', postgresql_include=['amount', 'project_id'])
+        batch_op.drop_index('ix_deals_closed')
         batch_op.drop_index('ix_deals_board')
         batch_op.drop_index('ix_deals_account_id')
 
