@@ -1,4 +1,4 @@
-"""``crmpm report ...``: sales analytics on the command line, as text or JSON (run as a trusted operator: all data)."""
+"""``crmpm report ...``: sales analytics as text or JSON (a trusted operator: all data); ``crmpm crm ...``: housekeeping."""
 
 from __future__ import annotations
 
@@ -77,3 +77,19 @@ def forecast(output: str) -> None:
         return
     for row in rows:
         click.echo(f"{row['month']}  {row['count']:>6}  {row['value']:>18}  weighted {row['weighted_value']:>18}")
+
+
+@click.group("crm")
+def crm() -> None:
+    """CRM housekeeping."""
+
+
+@crm.command("process-handovers")
+def process_handovers() -> None:
+    """Hand work to deputies for absences that have begun, and give it back for those that ended (run it hourly)."""
+    from accounts import routing
+    from crmpm.cli import get_app
+
+    with get_app().app_context(), db.transaction() as session:
+        started, ended = routing.process_handovers(session)
+    click.echo(f"handed over for {started} absence(s), given back for {ended}")

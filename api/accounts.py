@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from accounts import activities, services
 from accounts.models import AccountKind
 from api.common import Code, Money, Name, Trimmed, current_user, page_schema, paginate, session
 from api.export import ListArgs, csv_response, page_or_csv, wants_csv
-from crmpm.errors import Invalid
 from eps import services as eps_services
 
 blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Client accounts (companies)")
 contacts_blp = Blueprint("contacts", __name__, url_prefix="/contacts", description="People at client accounts")
-
 
 
 def Text(max_length: int = 200, *, min_length: int = 0, **kwargs) -> fields.String:  # noqa: N802 - a field factory
@@ -61,6 +59,11 @@ class AccountCreateSchema(Schema):
     external_id = ExternalId()
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+
+    @validates_schema
+    def _one_place(self, data, **_kwargs):
+        if ("region_node_id" in data) == ("eps_node_id" in data):
+            raise ValidationError({"region_node_id": ["Give exactly one of region_node_id and eps_node_id."]})
 
 
 class AccountUpdateSchema(Schema):
@@ -130,9 +133,6 @@ def _account(account_id):
 def create_account(data):
     """Create an account: a new EPS node under ``region_node_id`` (manage rights there), or link ``eps_node_id``."""
     user, db = current_user(), session()
-    if ("region_node_id" in data) == ("eps_node_id" in data):
-        message = "Give exactly one of region_node_id and eps_node_id."
-        raise Invalid(message, errors={"region_node_id": [message]})
     region = eps_node = None
     if "region_node_id" in data:
         region = eps_services.get_node_or_raise(db, user=user, node_id=data.pop("region_node_id"),

@@ -10,7 +10,7 @@ from accounts import pipelines as pipeline_services
 from accounts.models import StageKind
 from api.accounts import ExternalId, Text, account_field, contact_field, user_field
 from api.common import Code, Money, Name, base_currency, current_user, page_schema, session
-from api.export import ListArgs, page_or_csv
+from api.export import ListArgs, list_or_csv, page_or_csv
 from eps import services as eps_services
 
 blp = Blueprint("deals", __name__, url_prefix="/deals", description="Deals: projects seen from the sales side")
@@ -324,7 +324,9 @@ def move_stage(data, deal_id):
 
 
 @blp.route("/<int:deal_id>/history", methods=["GET"])
+@blp.arguments(ListArgs, location="query")
 @blp.response(200, HistorySchema)
-def stage_history(deal_id):
+def stage_history(args, deal_id):
     """The deal's stage moves with their times, oldest first."""
-    return {"items": deal_services.stage_history(session(), deal=_deal(deal_id))}
+    items = deal_services.stage_history(session(), deal=_deal(deal_id))
+    return list_or_csv(items, StageChangeSchema, args, filename="deal-history")

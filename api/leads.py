@@ -11,7 +11,7 @@ from accounts.models import AccountKind, LeadStatus
 from api.accounts import AccountReadSchema, ContactReadSchema, ExternalId, Text, account_field, user_field
 from api.common import Money, Name, current_user, page_schema, session
 from api.deals import DealReadSchema, pipeline_field
-from api.export import ListArgs, page_or_csv
+from api.export import ListArgs, list_or_csv, page_or_csv
 from eps import services as eps_services
 
 blp = Blueprint("leads", __name__, url_prefix="/leads", description="Leads: unqualified inbound requests")
@@ -181,10 +181,12 @@ def assign_lead(data, lead_id):
 
 
 @blp.route("/<int:lead_id>/assignments", methods=["GET"])
+@blp.arguments(ListArgs, location="query")
 @blp.response(200, AssignmentsSchema)
-def lead_assignments(lead_id):
+def lead_assignments(args, lead_id):
     """Who the lead went to, when, and by which rule and step."""
-    return {"items": routing.list_assignments(session(), lead=_lead(lead_id))}
+    items = routing.list_assignments(session(), lead=_lead(lead_id))
+    return list_or_csv(items, AssignmentSchema, args, filename="lead-assignments")
 
 
 @blp.route("/<int:lead_id>/disqualify", methods=["POST"])

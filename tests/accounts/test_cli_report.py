@@ -56,3 +56,8 @@ def test_funnel_text_and_other_pipelines(demo_db):
 def test_forecast_json(demo_db):
     rows = json.loads(demo_db("report", "forecast", "--format", "json").stdout)
     assert rows and all(Decimal(row["weighted_value"]) <= Decimal(row["value"]) for row in rows)
+
+
+def test_process_handovers_command(demo_db):
+    result = demo_db("crm", "process-handovers")
+    assert result.stdout.strip() == "handed over for 0 absence(s), given back for 0"
