@@ -45,10 +45,9 @@ def reads_everything(session: Session, *, user: User, paths: list[str]) -> bool:
     roots = session.scalars(select(EpsNode.path).where(EpsNode.parent_id.is_(None))).all()
     if not roots or not set(roots) <= set(paths):
         return False
-    for model in (EpsNode, Project):
-        if session.scalar(select(model.id).where(model.protected.is_(True)).limit(1)) is not None:
-            return False
-    return True
+    protected = or_(select(EpsNode.id).where(EpsNode.protected.is_(True)).exists(),
+                    select(Project.id).where(Project.protected.is_(True)).exists())
+    return not session.scalar(select(protected))
 
 
 def readable_account_ids(session: Session, *, user: User, paths: list[str] | None = None) -> Select | None:
