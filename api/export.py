@@ -24,7 +24,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class ListArgs(PageArgs):
     """Pagination plus the output format of a list."""
 
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]), metadata={
+        "description": "csv: every matching row (up to 100,000) as a text/csv attachment, not one page; "
+                       "so does the header Accept: text/csv."})
 
 
 def wants_csv(args: dict) -> bool:
