@@ -125,6 +125,8 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
     sales record of a project that began in the EPS). ``created_at`` and
     ``closed_at`` let an importer keep the history of closed deals.
     """
+    authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                 permission=Permission.edit)
     if not pipeline.is_active:
         raise Invalid(f"pipeline {pipeline.name} is inactive", errors={"pipeline_id": ["inactive pipeline"]})
     stage = stage if stage is not None else first_open_stage(pipeline)
