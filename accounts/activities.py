@@ -93,6 +93,15 @@ def create_interaction(session: Session, *, actor: User, kind: InteractionKind, 
     return interaction
 
 
+def record_interaction_once(session: Session, *, actor: User, external_id: str,
+                            **fields) -> tuple[Interaction, bool]:
+    """The interaction with ``external_id`` as it is (the journal is append-only), or a new one; True when created."""
+    existing = session.scalar(select(Interaction).where(Interaction.external_id == external_id))
+    if existing is not None:
+        return existing, False
+    return create_interaction(session, actor=actor, external_id=external_id, **fields), True
+
+
 def get_interaction_or_raise(session: Session, *, user: User, interaction_id: int,
                              permission: Permission = Permission.read) -> Interaction:
     """The interaction, if ``user`` has ``permission`` on its account or lead."""

@@ -94,6 +94,18 @@ def create_lead(session: Session, *, actor: User, region: EpsNode, company: str 
     return lead
 
 
+def upsert_lead(session: Session, *, actor: User, external_id: str, region: EpsNode, **fields) -> tuple[Lead, bool]:
+    """The lead with ``external_id``, updated with ``fields``, or a new one on ``region``; True when created."""
+    lead = session.scalar(select(Lead).where(Lead.external_id == external_id))
+    if lead is None:
+        return create_lead(session, actor=actor, region=region, external_id=external_id, **fields), True
+    fields.pop("created_at", None)
+    changed = {key: value for key, value in _values(fields).items() if getattr(lead, key) != value}
+    if changed:
+        update_lead(session, actor=actor, lead=lead, **changed)
+    return lead, False
+
+
 def update_lead(session: Session, *, actor: User, lead: Lead, **changes) -> Lead:
     """Change a lead's details (edit rights on its branch)."""
     authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",

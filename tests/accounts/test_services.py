@@ -278,3 +278,24 @@ def test_restaging_a_pipeline_recomputes_how_far_deals_got(session, crm):
     session.refresh(deal)
     # Proposal now comes after Negotiation, and the deal had been there.
     assert deal.reached_stage_id == by_name["Proposal"].id
+
+
+def test_lead_and_interaction_imports_are_idempotent(session, crm):
+    from accounts import activities, leads
+
+    admin, region, account = crm["admin"], crm["A"]["branch"], crm["A"]["account"]
+    lead, created = leads.upsert_lead(session, actor=admin, external_id="L-1", region=region, company="Acme",
+                                      email="Sales@Acme.example")
+    again, created_again = leads.upsert_lead(session, actor=admin, external_id="L-1", region=region,
+                                             company="Acme", email="sales@acme.example")
+    assert created and not created_again and again.id == lead.id
+    changed, _ = leads.upsert_lead(session, actor=admin, external_id="L-1", region=region, company="Acme Ltd")
+    assert changed.company == "Acme Ltd"
+    when = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    first, made = activities.record_interaction_once(session, actor=admin, external_id="call-7", account=account,
+                                                     kind="call", direction="inbound", occurred_at=when)
+    second, made_again = activities.record_interaction_once(session, actor=admin, external_id="call-7",
+                                                            account=account, kind="call", direction="inbound",
+                                                            occurred_at=when)
+    assert made and not made_again and second.id == first.id
+    assert _count(session, Interaction) == 1
