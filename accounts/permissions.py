@@ -19,7 +19,8 @@ from eps.permissions import Permission, authorize, principal_grant_paths, visibl
 from accounts.models import Account, Deal, Lead
 
 __all__ = [
-    "authorize_on", "reads_everything", "readable_account_ids", "readable_lead_ids", "deal_visible", "account_or_lead_visible",
+    "account_or_lead_visible", "authorize_on", "deal_visible", "readable_account_ids", "readable_lead_ids",
+    "reads_everything",
 ]
 
 
