@@ -538,3 +538,11 @@ class SurveyAnswer(Base):
     def audit_state(self) -> dict:
         return {"account_id": self.account_id, "deal_id": self.deal_id, "kind": self.kind.value,
                 "score": self.score}
+
+
+# Partial indexes on EPS tables for the CRM's visibility shortcut: "is anything protected?" is then an
+# index probe instead of a scan of every node and project (accounts.permissions.reads_everything).
+# They belong with the EPS models; kept here until the EPS layer adopts them.
+for _table in (EpsNode.__table__, Project.__table__):
+    Index(f"ix_{_table.name}_protected", _table.c.protected,
+          postgresql_where=_table.c.protected, sqlite_where=_table.c.protected)

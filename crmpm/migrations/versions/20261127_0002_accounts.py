@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 08:37:30.797903
+Create Date: 2026-11-27 09:04:11.031081
 """
 
 from alembic import op
@@ -370,8 +370,22 @@ def upgrade() -> None:
     with op.batch_alter_table('handover_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handover_items_absence_id'), ['absence_id'], unique=False)
 
+    with op.batch_alter_table('eps_nodes', schema=None) as batch_op:
+        batch_op.create_index('ix_eps_nodes_protected', ['protected'], unique=False,
+                              postgresql_where=sa.text('protected'), sqlite_where=sa.text('protected'))
+
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.create_index('ix_projects_protected', ['protected'], unique=False,
+                              postgresql_where=sa.text('protected'), sqlite_where=sa.text('protected'))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_index('ix_projects_protected')
+
+    with op.batch_alter_table('eps_nodes', schema=None) as batch_op:
+        batch_op.drop_index('ix_eps_nodes_protected')
+
     with op.batch_alter_table('handover_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_handover_items_absence_id'))
 
