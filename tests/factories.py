@@ -66,3 +66,54 @@ def grant(session: Session, *, actor: User, role: Role | str, target, user: User
 def token(session: Session, *, user: User) -> str:
     _record, secret = users.create_token(session, actor=None, user=user)
     return secret
+
+
+# CRM (accounts/): client accounts, contacts, pipelines, deals, through the CRM services.
+
+from accounts import activities as crm_activities  # noqa: E402 - kept beside the section that uses it
+from accounts import deals as crm_deals  # noqa: E402
+from accounts import pipelines as crm_pipelines  # noqa: E402
+from accounts import services as crm_services  # noqa: E402
+from accounts.models import AccountKind  # noqa: E402
+
+STANDARD_STAGES = [
+    {"name": "Qualification", "probability": 10}, {"name": "Proposal", "probability": 40},
+    {"name": "Negotiation", "probability": 70}, {"name": "Won", "probability": 100, "kind": "won"},
+    {"name": "Lost", "probability": 0, "kind": "lost"},
+]
+
+
+def pipeline(session: Session, *, name: str | None = None, stages: list[dict] | None = None):
+    return crm_pipelines.create_pipeline(session, actor=None, name=name or f"Pipeline {next(_counter)}",
+                                         stages=stages or STANDARD_STAGES)
+
+
+def account(session: Session, *, actor: User, region: EpsNode, name: str | None = None, owner: User | None = None,
+            kind: AccountKind = AccountKind.client, tax_id: str | None = None, **fields):
+    n = next(_counter)
+    return crm_services.create_account(session, actor=actor, name=name or f"Account {n}", region=region,
+                                       code=f"ACC{n}", owner=owner, kind=kind, tax_id=tax_id, **fields)
+
+
+def contact(session: Session, *, actor: User, account, **fields):
+    fields.setdefault("last_name", f"Person {next(_counter)}")
+    return crm_services.create_contact(session, actor=actor, account=account, **fields)
+
+
+def deal(session: Session, *, actor: User, account, pipeline, stage: str | None = None, amount: str = "100.00",
+         **fields):
+    stage_obj = crm_pipelines.stage_in(pipeline, name=stage) if stage else None
+    n = next(_counter)
+    return crm_deals.create_deal(session, actor=actor, account=account, name=f"Deal {n}", code=f"D{n}",
+                                 pipeline=pipeline, stage=stage_obj, amount=Decimal(amount), **fields)
+
+
+def move(session: Session, *, actor: User, deal, stage: str, **kwargs):
+    return crm_deals.move_stage(session, actor=actor, deal=deal,
+                                stage=crm_pipelines.stage_in(deal.pipeline, name=stage), **kwargs)
+
+
+def interaction(session: Session, *, actor: User, account, occurred_at, kind: str = "call",
+                direction: str = "outbound", **fields):
+    return crm_activities.create_interaction(session, actor=actor, account=account, occurred_at=occurred_at,
+                                             kind=kind, direction=direction, **fields)

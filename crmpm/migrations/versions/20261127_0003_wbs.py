@@ -1,7 +1,7 @@
 """WBS: project plans, calendars, WBS elements, activities and their relationships.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-27 08:12:31.183221
 """
 
@@ -11,7 +11,7 @@ import crmpm.database
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,289 @@
+"""The journal of client touches, tasks and reminders, satisfaction answers, and an account's timeline.
+
+Interactions and tasks belong to an account (or, before qualification, to a
+lead) and are governed by its EPS node; optional links to a contact and a deal
+must point inside the same account.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.users.models import User
+from eps.permissions import Permission
+
+from accounts.models import (
+    Account, Contact, Deal, DealStageChange, Direction, Interaction, InteractionKind, Lead, PipelineStage,
+    SurveyAnswer, SurveyKind, Task, TaskStatus,
+)
+from accounts.permissions import account_or_lead_visible, authorize_on, readable_account_ids
+
+# A touch logged with a time this far ahead is a typo, not a plan (plans are tasks).
+FUTURE_SLACK = timedelta(days=1)
+SCORE_RANGES = {SurveyKind.csat: (1, 5), SurveyKind.nps: (0, 10)}
+
+
+def _links(*, account: Account | None, lead: Lead | None, contact: Contact | None,
+           deal: Deal | None) -> Account | None:
+    """The account the links imply, after checking they agree with each other."""
+    if account is None and deal is not None:
+        account = deal.account
+    if account is None and contact is not None:
+        account = contact.account
+    if account is None and lead is None:
+        raise Invalid("link an account, a contact, a deal or a lead", errors={"account_id": ["required"]})
+    if contact is not None and contact.account_id != account.id:
+        raise Invalid(f"contact {contact.id} is not at account {account.name}",
+                      errors={"contact_id": ["belongs to another account"]})
+    if deal is not None and deal.account_id != account.id:
+        raise Invalid(f"deal {deal.id} is not at account {account.name}",
+                      errors={"deal_id": ["belongs to another account"]})
+    return account
+
+
+def _authorize(session: Session, *, user: User, account: Account | None, lead: Lead | None, obj,
+               label: str, permission: Permission) -> None:
+    if account is not None:
+        authorize_on(session, user=user, obj=obj, governed_by=account.eps_node, label=label, permission=permission)
+    else:
+        authorize_on(session, user=user, obj=obj, governed_by=lead.region_node, label=label, permission=permission)
+
+
+def _active(user: User | None, field: str) -> None:
+    if user is not None and not user.is_active:
+        raise Invalid(f"user {user.email} is inactive", errors={field: ["inactive user"]})
+
+
+# Interactions
+
+
+def create_interaction(session: Session, *, actor: User, kind: InteractionKind, direction: Direction,
+                       occurred_at: datetime, account: Account | None = None, lead: Lead | None = None,
+                       contact: Contact | None = None, deal: Deal | None = None, user: User | None = None,
+                       subject: str = "", summary: str = "", duration_minutes: int | None = None,
+                       external_id: str | None = None) -> Interaction:
+    """Log a touch of a client (edit rights on its account or lead)."""
+    account = _links(account=account, lead=lead, contact=contact, deal=deal)
+    _authorize(session, user=actor, account=account, lead=lead, obj=account or lead,
+               label="account" if account else "lead", permission=Permission.edit)
+    if occurred_at > utcnow() + FUTURE_SLACK:
+        raise Invalid("an interaction cannot lie in the future; plan it as a task",
+                      errors={"occurred_at": ["in the future"]})
+    if duration_minutes is not None and not 0 <= duration_minutes <= 24 * 60:
+        raise Invalid("a duration is 0 to 1440 minutes", errors={"duration_minutes": ["0 to 1440"]})
+    _active(user, "user_id")
+    if external_id is not None and session.scalar(select(Interaction.id).where(Interaction.external_id == external_id)):
+        raise Conflict(f"an interaction with external id {external_id!r} exists",
+                       errors={"external_id": ["already in use"]})
+    interaction = Interaction(
+        account_id=account.id if account else None, lead_id=lead.id if lead else None,
+        contact_id=contact.id if contact else None, deal_id=deal.id if deal else None, kind=InteractionKind(kind),
+        direction=Direction(direction), occurred_at=occurred_at, user_id=(user or actor).id,
+        subject=subject.strip()[:500], summary=summary.strip(), duration_minutes=duration_minutes,
+        external_id=external_id)
+    session.add(interaction)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=interaction, after=interaction.audit_state())
+    return interaction
+
+
+def record_interaction_once(session: Session, *, actor: User, external_id: str,
+                            **fields) -> tuple[Interaction, bool]:
+    """The interaction with ``external_id`` as it is (the journal is append-only), or a new one; True when created."""
+    existing = session.scalar(select(Interaction).where(Interaction.external_id == external_id))
+    if existing is not None:
+        return existing, False
+    return create_interaction(session, actor=actor, external_id=external_id, **fields), True
+
+
+def get_interaction_or_raise(session: Session, *, user: User, interaction_id: int,
+                             permission: Permission = Permission.read) -> Interaction:
+    """The interaction, if ``user`` has ``permission`` on its account or lead."""
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None:
+        raise NotFound(f"interaction {interaction_id} not found")
+    account = session.get(Account, interaction.account_id) if interaction.account_id else None
+    lead = session.get(Lead, interaction.lead_id) if interaction.lead_id else None
+    _authorize(session, user=user, account=account, lead=lead, obj=interaction, label="interaction",
+               permission=permission)
+    return interaction
+
+
+def list_interactions(session: Session, *, user: User, account_id: int | None = None,
+                      contact_id: int | None = None, deal_id: int | None = None, lead_id: int | None = None,
+                      kind: InteractionKind | None = None, since: datetime | None = None,
+                      until: datetime | None = None) -> Select:
+    """A select of the interactions ``user`` may read, newest first."""
+    query = select(Interaction).order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    condition = account_or_lead_visible(session, user=user, model=Interaction)
+    if condition is not None:
+        query = query.where(condition)
+    for column, value in ((Interaction.account_id, account_id), (Interaction.contact_id, contact_id),
+                          (Interaction.deal_id, deal_id), (Interaction.lead_id, lead_id),
+                          (Interaction.kind, kind)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(Interaction.occurred_at >= since)
+    if until is not None:
+        query = query.where(Interaction.occurred_at < until)
+    return query
+
+
+# Tasks
+
+
+def create_task(session: Session, *, actor: User, title: str, due_at: datetime, assignee: User | None = None,
+                account: Account | None = None, deal: Deal | None = None, contact: Contact | None = None,
+                lead: Lead | None = None, remind_at: datetime | None = None,
+                external_id: str | None = None) -> Task:
+    """A task for an account, deal, contact or lead (edit rights there), assigned to an active user."""
+    account = _links(account=account, lead=lead, contact=contact, deal=deal)
+    _authorize(session, user=actor, account=account, lead=lead, obj=account or lead,
+               label="account" if account else "lead", permission=Permission.edit)
+    title = title.strip()
+    if not title or len(title) > 500:
+        raise Invalid("a task needs a title of at most 500 characters", errors={"title": ["1 to 500 characters"]})
+    _active(assignee, "assignee_id")
+    if remind_at is not None and remind_at > due_at:
+        raise Invalid("a reminder comes before the due time", errors={"remind_at": ["after due_at"]})
+    task = Task(title=title, due_at=due_at, remind_at=remind_at, assignee_id=(assignee or actor).id,
+                account_id=account.id if account else None, deal_id=deal.id if deal else None,
+                contact_id=contact.id if contact else None, lead_id=lead.id if lead else None,
+                created_by_id=actor.id, external_id=external_id, status=TaskStatus.open)
+    session.add(task)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=task, after=task.audit_state())
+    return task
+
+
+def get_task_or_raise(session: Session, *, user: User, task_id: int,
+                      permission: Permission = Permission.read) -> Task:
+    """The task, if ``user`` has ``permission`` on its account or lead."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    account = session.get(Account, task.account_id) if task.account_id else None
+    lead = session.get(Lead, task.lead_id) if task.lead_id else None
+    _authorize(session, user=user, account=account, lead=lead, obj=task, label="task", permission=permission)
+    return task
+
+
+def update_task(session: Session, *, actor: User, task: Task, **changes) -> Task:
+    """Change a task's title, due time, reminder, assignee or status (edit rights); done stamps completion."""
+    account = session.get(Account, task.account_id) if task.account_id else None
+    lead = session.get(Lead, task.lead_id) if task.lead_id else None
+    _authorize(session, user=actor, account=account, lead=lead, obj=task, label="task", permission=Permission.edit)
+    before = task.audit_state()
+    if "assignee" in changes:
+        assignee = changes.pop("assignee")
+        _active(assignee, "assignee_id")
+        task.assignee_id = assignee.id if assignee else None
+    if "title" in changes:
+        title = changes.pop("title").strip()
+        if not title:
+            raise Invalid("a task needs a title", errors={"title": ["must not be empty"]})
+        task.title = title
+    if "status" in changes:
+        status = TaskStatus(changes.pop("status"))
+        task.completed_at = utcnow() if status is TaskStatus.done else None
+        task.status = status
+    for key in ("due_at", "remind_at"):
+        if key in changes:
+            setattr(task, key, changes.pop(key))
+    if changes:
+        raise Invalid(f"unknown task fields {sorted(changes)}", errors={key: ["unknown field"] for key in changes})
+    if task.remind_at is not None and task.remind_at > task.due_at:
+        raise Invalid("a reminder comes before the due time", errors={"remind_at": ["after due_at"]})
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=task, before=before, after=task.audit_state())
+    return task
+
+
+def list_tasks(session: Session, *, user: User, assignee_id: int | None = None, status: TaskStatus | None = None,
+               overdue: bool = False, reminders_due: bool = False, account_id: int | None = None,
+               deal_id: int | None = None, now: datetime | None = None) -> Select:
+    """A select of the tasks ``user`` may read, soonest due first; ``overdue``: open and past due."""
+    now = now or utcnow()
+    query = select(Task).order_by(Task.due_at, Task.id)
+    condition = account_or_lead_visible(session, user=user, model=Task)
+    if condition is not None:
+        query = query.where(condition)
+    for column, value in ((Task.assignee_id, assignee_id), (Task.status, status), (Task.account_id, account_id),
+                          (Task.deal_id, deal_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if overdue:
+        query = query.where(Task.status == TaskStatus.open, Task.due_at < now)
+    if reminders_due:
+        query = query.where(Task.status == TaskStatus.open, Task.remind_at.is_not(None), Task.remind_at <= now)
+    return query
+
+
+# Satisfaction
+
+
+def record_answer(session: Session, *, actor: User, account: Account, kind: SurveyKind, score: int,
+                  deal: Deal | None = None, contact: Contact | None = None, comment: str = "",
+                  answered_at: datetime | None = None) -> SurveyAnswer:
+    """Record a CSAT (1-5) or NPS (0-10) answer about an account and optionally one deal (edit rights)."""
+    _links(account=account, lead=None, contact=contact, deal=deal)
+    authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                 permission=Permission.edit)
+    kind = SurveyKind(kind)
+    low, high = SCORE_RANGES[kind]
+    if not low <= score <= high:
+        raise Invalid(f"a {kind.value} score is {low} to {high}", errors={"score": [f"{low} to {high}"]})
+    answer = SurveyAnswer(account_id=account.id, deal_id=deal.id if deal else None,
+                          contact_id=contact.id if contact else None, kind=kind, score=score,
+                          comment=comment.strip(), answered_at=answered_at or utcnow())
+    session.add(answer)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=answer, after=answer.audit_state())
+    return answer
+
+
+def list_answers(session: Session, *, user: User, account_id: int | None = None, deal_id: int | None = None,
+                 kind: SurveyKind | None = None) -> Select:
+    """A select of the satisfaction answers ``user`` may read, newest first."""
+    query = select(SurveyAnswer).order_by(SurveyAnswer.answered_at.desc(), SurveyAnswer.id.desc())
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        query = query.where(SurveyAnswer.account_id.in_(readable))
+    for column, value in ((SurveyAnswer.account_id, account_id), (SurveyAnswer.deal_id, deal_id),
+                          (SurveyAnswer.kind, kind)):
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+# Timeline
+
+
+def timeline(session: Session, *, account: Account) -> Select:
+    """A select of an account's history, newest first: interactions, deal stage moves and tasks, one row each.
+
+    Rows are ``(type, id, at, deal_id, title, detail)``; the caller has already
+    been authorized on the account.
+    """
+    interactions = select(
+        literal("interaction").label("type"), Interaction.id.label("id"), Interaction.occurred_at.label("at"),
+        Interaction.deal_id.label("deal_id"), Interaction.subject.label("title"),
+        (Interaction.kind + literal(" ") + Interaction.direction).label("detail"),
+    ).where(Interaction.account_id == account.id)
+    stage_moves = select(
+        literal("stage_change"), DealStageChange.id, DealStageChange.at, DealStageChange.deal_id,
+        PipelineStage.name, DealStageChange.note,
+    ).join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id).join(
+        Deal, Deal.id == DealStageChange.deal_id).where(Deal.account_id == account.id)
+    tasks = select(
+        literal("task"), Task.id, Task.due_at, Task.deal_id, Task.title, Task.status,
+    ).where(Task.account_id == account.id)
+    merged = union_all(interactions, stage_moves, tasks).subquery()
+    return select(merged).order_by(merged.c.at.desc(), merged.c.type, merged.c.id.desc())

@@ -1,0 +1,349 @@
+"""Sales analytics: funnel, conversion, win rate, won by period, sales cycle, time in stage, forecast,
+lifetime value, RFM segments, contact norms and satisfaction.
+
+Aggregates run in SQL (grouped by stage, month or account) and only the small
+grouped results come back; each function sees only the deals and accounts the
+user may read (``user=None``: everything, for trusted command-line use).
+
+Definitions:
+
+- win rate = won / (won + lost); open deals do not count, and with no closed deal it is None;
+- conversion from a stage to the next = deals that reached the next stage / deals that reached this one,
+  where a deal has reached every stage up to the furthest one in its history (a lost deal: the furthest
+  open stage before it was lost; a won deal: all of them);
+- sales cycle = days from a won deal's creation to its close;
+- weighted forecast = sum of amount × probability of open deals, by expected close month.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Float, String, case, cast, func, literal, select, type_coerce
+from sqlalchemy.orm import Session
+
+from crmpm.database import Money, utcnow
+from crmpm.users.models import User, team_members
+from eps.models import EpsNode, Project
+
+from accounts.models import (
+    Account, AccountKind, Deal, DealStageChange, Interaction, Pipeline, PipelineStage, StageKind, SurveyAnswer,
+    SurveyKind,
+)
+from accounts.permissions import deal_visible, readable_account_ids
+
+ZERO = Decimal("0.00")
+CONTACT_NORMS = {AccountKind.client: 4, AccountKind.prospect: 6}
+
+__all__ = [
+    "DealFilter", "contact_gaps", "forecast", "funnel", "lifetime_value", "rfm", "sales_cycle", "satisfaction",
+    "stage_durations", "won_by_period",
+]
+
+
+@dataclass(frozen=True)
+class DealFilter:
+    """Which deals an analysis looks at; ``since``/``until`` bound the date the analysis is about."""
+
+    pipeline_id: int | None = None
+    owner_id: int | None = None
+    team_id: int | None = None
+    region_node: EpsNode | None = None
+    product: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _month(session: Session, column, *, is_date: bool = False):
+    """'YYYY-MM' of a date or a UTC timestamp column, on either backend."""
+    if _dialect(session) == "sqlite":
+        return func.substr(cast(column, String), 1, 7)
+    if is_date:
+        return func.to_char(column, "YYYY-MM")
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+
+
+def _days_between(session: Session, start, end):
+    """Days (fractional) from ``start`` to ``end``, two timestamp expressions."""
+    if _dialect(session) == "sqlite":
+        return func.julianday(end) - func.julianday(start)
+    return func.extract("epoch", end - start) / 86400.0
+
+
+def _at_midnight(day: date) -> datetime:
+    from datetime import timezone
+
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+
+
+def _deal_conditions(session: Session, *, user: User | None, flt: DealFilter, date_column=None) -> list:
+    conditions = []
+    if user is not None:
+        readable = deal_visible(session, user=user)
+        if readable is not None:
+            conditions.append(readable)
+    if flt.pipeline_id is not None:
+        conditions.append(Deal.pipeline_id == flt.pipeline_id)
+    if flt.owner_id is not None:
+        conditions.append(Deal.owner_id == flt.owner_id)
+    if flt.team_id is not None:
+        conditions.append(Deal.owner_id.in_(select(team_members.c.user_id).where(team_members.c.team_id == flt.team_id)))
+    if flt.region_node is not None:
+        conditions.append(Deal.project_id.in_(select(Project.id).where(Project.path.like(f"{flt.region_node.path}%"))))
+    if flt.product:
+        conditions.append(Deal.product == flt.product)
+    if date_column is not None:
+        is_date = date_column is Deal.expected_close
+        if flt.since is not None:
+            conditions.append(date_column >= (flt.since if is_date else _at_midnight(flt.since)))
+        if flt.until is not None:
+            conditions.append(date_column < (flt.until if is_date else _at_midnight(flt.until)))
+    return conditions
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: DealFilter = DealFilter()) -> dict:
+    """Counts and value by stage, won/lost/open totals, win rate and stage-to-stage conversion (period: created)."""
+    flt = DealFilter(**{**flt.__dict__, "pipeline_id": pipeline.id})
+    where = _deal_conditions(session, user=user, flt=flt, date_column=Deal.created_at)
+    # One grouped scan of the deals gives both the counts by stage and how far each got.
+    rows = session.execute(
+        select(Deal.stage_id, Deal.reached_stage_id, func.count(),
+               type_coerce(func.coalesce(func.sum(Deal.amount), 0), Money()))
+        .where(*where).group_by(Deal.stage_id, Deal.reached_stage_id)).all()
+    stages = pipeline.stages
+    position = {stage.id: stage.position for stage in stages}
+    by_id: dict[int, tuple[int, Decimal]] = {}
+    reached_at: dict[int, int] = defaultdict(int)
+    for stage_id, reached_id, count, value in rows:
+        previous = by_id.get(stage_id, (0, ZERO))
+        by_id[stage_id] = (previous[0] + count, previous[1] + Decimal(value))
+        if reached_id is not None:
+            reached_at[position[reached_id]] += count
+    totals = {kind: [0, ZERO] for kind in StageKind}
+    by_stage = []
+    for stage in stages:
+        count, value = by_id.get(stage.id, (0, ZERO))
+        totals[stage.kind][0] += count
+        totals[stage.kind][1] += value
+        by_stage.append({"stage_id": stage.id, "stage": stage.name, "kind": stage.kind.value,
+                         "probability": stage.probability, "count": count, "value": value})
+    progression = [stage for stage in stages if stage.kind is not StageKind.lost]
+    reached = {stage.id: sum(n for at, n in reached_at.items() if at >= stage.position) for stage in progression}
+    conversion = [{"from_stage": a.name, "to_stage": b.name, "reached_from": reached[a.id],
+                   "reached_to": reached[b.id], "rate": _ratio(reached[b.id], reached[a.id])}
+                  for a, b in zip(progression, progression[1:])]
+    won, lost = totals[StageKind.won][0], totals[StageKind.lost][0]
+    return {
+        "pipeline": pipeline.name, "pipeline_id": pipeline.id,
+        "total": sum(count for count, _value in by_id.values()),
+        "open": totals[StageKind.open][0], "won": won, "lost": lost,
+        "open_value": totals[StageKind.open][1], "won_value": totals[StageKind.won][1],
+        "lost_value": totals[StageKind.lost][1],
+        "win_rate": _ratio(won, won + lost),
+        "by_stage": by_stage, "conversion": conversion,
+    }
+
+
+def won_by_period(session: Session, *, user: User | None, flt: DealFilter = DealFilter()) -> dict:
+    """Won deals' count and value by month and by quarter of their close (period: closed)."""
+    month = _month(session, Deal.closed_at)
+    rows = session.execute(
+        select(month.label("month"), func.count(), type_coerce(func.coalesce(func.sum(Deal.amount), 0), Money()))
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(PipelineStage.kind == StageKind.won, Deal.closed_at.is_not(None),
+               *_deal_conditions(session, user=user, flt=flt, date_column=Deal.closed_at))
+        .group_by(month).order_by(month)).all()
+    months = [{"month": m, "count": count, "value": Decimal(value)} for m, count, value in rows]
+    quarters: dict[str, dict] = {}
+    for row in months:
+        year, number = row["month"].split("-")
+        key = f"{year}-Q{(int(number) - 1) // 3 + 1}"
+        entry = quarters.setdefault(key, {"quarter": key, "count": 0, "value": ZERO})
+        entry["count"] += row["count"]
+        entry["value"] += row["value"]
+    return {"by_month": months, "by_quarter": list(quarters.values())}
+
+
+def sales_cycle(session: Session, *, user: User | None, flt: DealFilter = DealFilter()) -> dict:
+    """Mean and median days from creation to close of won deals (period: closed)."""
+    days = _days_between(session, Deal.created_at, Deal.closed_at)
+    values = [float(v) for v in session.scalars(
+        select(cast(days, Float)).join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(PipelineStage.kind == StageKind.won, Deal.closed_at.is_not(None),
+               *_deal_conditions(session, user=user, flt=flt, date_column=Deal.closed_at)))]
+    return {"won_deals": len(values),
+            "mean_days": round(statistics.fmean(values), 2) if values else None,
+            "median_days": round(statistics.median(values), 2) if values else None}
+
+
+def stage_durations(session: Session, *, user: User | None, pipeline: Pipeline, flt: DealFilter = DealFilter(),
+                    now: datetime | None = None) -> list[dict]:
+    """Average days deals spent in each open stage: until the next move, or until now while still there."""
+    now = now or utcnow()
+    flt = DealFilter(**{**flt.__dict__, "pipeline_id": pipeline.id})
+    following = func.lead(DealStageChange.at).over(partition_by=DealStageChange.deal_id,
+                                                    order_by=(DealStageChange.at, DealStageChange.id))
+    steps = (select(DealStageChange.to_stage_id.label("stage_id"), DealStageChange.at.label("at"),
+                    following.label("left_at"))
+             .join(Deal, Deal.id == DealStageChange.deal_id)
+             .where(*_deal_conditions(session, user=user, flt=flt, date_column=Deal.created_at)).subquery())
+    # Bound as a literal of the column's type, so SQLite compares the same text form it stores.
+    now_value = literal(now, type_=DealStageChange.__table__.c.at.type)
+    left = func.coalesce(steps.c.left_at, now_value)
+    days = _days_between(session, steps.c.at, left)
+    rows = dict((stage_id, (float(avg), count)) for stage_id, avg, count in session.execute(
+        select(steps.c.stage_id, cast(func.avg(days), Float), func.count()).group_by(steps.c.stage_id)).all())
+    return [{"stage_id": stage.id, "stage": stage.name, "visits": rows.get(stage.id, (None, 0))[1],
+             "average_days": round(rows[stage.id][0], 2) if stage.id in rows else None}
+            for stage in pipeline.stages if stage.kind is StageKind.open]
+
+
+def forecast(session: Session, *, user: User | None, flt: DealFilter = DealFilter()) -> list[dict]:
+    """Open deals by expected close month: count, value and weighted value (amount × probability; period: expected close)."""
+    probability = func.coalesce(Deal.probability, PipelineStage.probability)
+    month = _month(session, Deal.expected_close, is_date=True)
+    rows = session.execute(
+        select(month, func.count(), type_coerce(func.coalesce(func.sum(Deal.amount), 0), Money()),
+               type_coerce(func.coalesce(func.sum(Deal.amount * probability), 0), Money()))
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(PipelineStage.kind == StageKind.open, Deal.expected_close.is_not(None),
+               *_deal_conditions(session, user=user, flt=flt, date_column=Deal.expected_close))
+        .group_by(month).order_by(month)).all()
+    return [{"month": m, "count": count, "value": Decimal(value),
+             "weighted_value": (Decimal(weighted) / 100).quantize(Decimal("0.01"))}
+            for m, count, value, weighted in rows]
+
+
+def _won_by_account(session: Session, *, user: User | None, flt: DealFilter):
+    return (select(Deal.account_id.label("account_id"), func.count().label("won"),
+                   type_coerce(func.sum(Deal.amount), Money()).label("value"),
+                   func.min(Deal.closed_at).label("first_won"), func.max(Deal.closed_at).label("last_won"))
+            .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+            .where(PipelineStage.kind == StageKind.won,
+                   *_deal_conditions(session, user=user, flt=flt, date_column=Deal.closed_at))
+            .group_by(Deal.account_id))
+
+
+def lifetime_value(session: Session, *, user: User | None, flt: DealFilter = DealFilter(),
+                   limit: int = 100) -> list[dict]:
+    """Accounts by the total value of their won deals, highest first."""
+    won = _won_by_account(session, user=user, flt=flt).subquery()
+    rows = session.execute(select(Account.id, Account.name, won.c.won, won.c.value, won.c.first_won, won.c.last_won)
+                           .join(won, won.c.account_id == Account.id)
+                           .order_by(won.c.value.desc(), Account.id).limit(limit)).all()
+    return [{"account_id": account_id, "account": name, "won_deals": count, "lifetime_value": Decimal(value),
+             "first_won_at": first, "last_won_at": last} for account_id, name, count, value, first, last in rows]
+
+
+def _tertile_scores(values: dict[int, float], *, higher_is_better: bool) -> dict[int, int]:
+    """1 to 3 by rank within the population; ties get the same score."""
+    ordered = sorted(set(values.values()), reverse=not higher_is_better)
+    n = len(ordered)
+    rank = {value: 1 + (3 * index) // n for index, value in enumerate(ordered)} if n else {}
+    return {key: rank[value] for key, value in values.items()}
+
+
+RFM_SEGMENTS = (
+    # (recency at least, frequency at least, segment); the first that fits wins.
+    (3, 3, "champions"),
+    (2, 2, "loyal"),
+    (3, 1, "new"),
+    (1, 2, "at_risk"),
+    (1, 1, "hibernating"),
+)
+
+
+def rfm(session: Session, *, user: User | None, flt: DealFilter = DealFilter(), now: datetime | None = None) -> list[dict]:
+    """Recency (days since the last win), frequency (wins) and monetary value (won total), scored 1-3, with a segment."""
+    now = now or utcnow()
+    rows = session.execute(_won_by_account(session, user=user, flt=flt)).all()
+    recency = {row.account_id: (now - row.last_won).total_seconds() / 86400 for row in rows}
+    frequency = {row.account_id: row.won for row in rows}
+    monetary = {row.account_id: float(row.value) for row in rows}
+    r = _tertile_scores(recency, higher_is_better=False)
+    f = _tertile_scores(frequency, higher_is_better=True)
+    m = _tertile_scores(monetary, higher_is_better=True)
+    names = dict(session.execute(select(Account.id, Account.name).where(Account.id.in_(list(recency)))).all())
+    result = []
+    for account_id in sorted(recency, key=lambda a: (-(r[a] + f[a] + m[a]), a)):
+        segment = next(name for r_min, f_min, name in RFM_SEGMENTS if r[account_id] >= r_min and f[account_id] >= f_min)
+        result.append({"account_id": account_id, "account": names.get(account_id),
+                       "recency_days": round(recency[account_id], 1), "frequency": frequency[account_id],
+                       "monetary": Decimal(str(monetary[account_id])).quantize(Decimal("0.01")),
+                       "r": r[account_id], "f": f[account_id], "m": m[account_id], "score": f"{r[account_id]}{f[account_id]}{m[account_id]}",
+                       "segment": segment})
+    return result
+
+
+def contact_gaps(session: Session, *, user: User | None, norms: dict[AccountKind, int] | None = None,
+                 days: int = 365, owner_id: int | None = None, region_node: EpsNode | None = None,
+                 now: datetime | None = None, limit: int = 500) -> list[dict]:
+    """Accounts touched less often than their norm over the last ``days`` (norms are per year, scaled)."""
+    now = now or utcnow()
+    norms = {**CONTACT_NORMS, **(norms or {})}
+    since = now - timedelta(days=days)
+    touches = (select(Interaction.account_id, func.count().label("touches"),
+                      func.max(Interaction.occurred_at).label("last_touch"))
+               .where(Interaction.occurred_at >= since, Interaction.occurred_at <= now)
+               .group_by(Interaction.account_id).subquery())
+    required = case(*[(Account.kind == kind, literal(norm * days / 365.0)) for kind, norm in norms.items()],
+                    else_=None)
+    count = func.coalesce(touches.c.touches, 0)
+    query = (select(Account.id, Account.name, Account.kind, Account.owner_id, count, touches.c.last_touch,
+                    cast(required, Float))
+             .outerjoin(touches, touches.c.account_id == Account.id)
+             .where(Account.kind.in_(list(norms)), Account.merged_into_id.is_(None), count < required)
+             .order_by(count, Account.name).limit(limit))
+    if user is not None:
+        readable = readable_account_ids(session, user=user)
+        if readable is not None:
+            query = query.where(Account.id.in_(readable))
+    if owner_id is not None:
+        query = query.where(Account.owner_id == owner_id)
+    if region_node is not None:
+        query = query.join(EpsNode, EpsNode.id == Account.eps_node_id).where(EpsNode.path.like(f"{region_node.path}%"))
+    return [{"account_id": account_id, "account": name, "kind": kind.value, "owner_id": owner, "touches": touched,
+             "norm": round(norm, 2), "last_touch_at": last}
+            for account_id, name, kind, owner, touched, last, norm in session.execute(query).all()]
+
+
+def satisfaction(session: Session, *, user: User | None, account_id: int | None = None, deal_id: int | None = None,
+                 since: date | None = None, until: date | None = None) -> list[dict]:
+    """CSAT (mean of 1-5) and NPS (% promoters 9-10 minus % detractors 0-6) by month."""
+    month = _month(session, SurveyAnswer.answered_at)
+    query = (select(month, SurveyAnswer.kind, func.count(), cast(func.avg(SurveyAnswer.score), Float),
+                    func.sum(case((SurveyAnswer.score >= 9, 1), else_=0)),
+                    func.sum(case((SurveyAnswer.score <= 6, 1), else_=0)))
+             .group_by(month, SurveyAnswer.kind).order_by(month))
+    if user is not None:
+        readable = readable_account_ids(session, user=user)
+        if readable is not None:
+            query = query.where(SurveyAnswer.account_id.in_(readable))
+    if account_id is not None:
+        query = query.where(SurveyAnswer.account_id == account_id)
+    if deal_id is not None:
+        query = query.where(SurveyAnswer.deal_id == deal_id)
+    if since is not None:
+        query = query.where(SurveyAnswer.answered_at >= _at_midnight(since))
+    if until is not None:
+        query = query.where(SurveyAnswer.answered_at < _at_midnight(until))
+    months: dict[str, dict] = defaultdict(lambda: {"csat_answers": 0, "csat": None, "nps_answers": 0, "nps": None})
+    for m, kind, count, average, promoters, detractors in session.execute(query).all():
+        entry = months[m]
+        if kind is SurveyKind.csat:
+            entry["csat_answers"], entry["csat"] = count, round(average, 2)
+        else:
+            entry["nps_answers"], entry["nps"] = count, round(100 * (promoters - detractors) / count, 1)
+    return [{"month": m, **values} for m, values in sorted(months.items())]

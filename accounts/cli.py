@@ -1,0 +1,95 @@
+"""``crmpm report ...``: sales analytics as text or JSON (a trusted operator: all data); ``crmpm crm ...``: housekeeping."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+import click
+
+from crmpm.database import db
+from crmpm.errors import Invalid, NotFound
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def _pipeline(session, name: str | None):
+    from accounts import pipelines
+
+    if name is not None:
+        pipeline = pipelines.get_by_name(session, name=name)
+        if pipeline is None:
+            raise NotFound(f"no pipeline named {name!r}", errors={"pipeline": ["not found"]})
+        return pipeline
+    pipeline = session.scalars(pipelines.list_pipelines(session, active_only=True)).first()
+    if pipeline is None:
+        raise Invalid("there is no active pipeline", errors={"pipeline": ["none active"]})
+    return pipeline
+
+
+@click.group("report")
+def report() -> None:
+    """Sales reports."""
+
+
+@report.command("funnel")
+@click.option("--pipeline", "pipeline_name", default=None, help="Pipeline name (default: the first active one).")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def funnel(pipeline_name: str | None, output: str) -> None:
+    """Deals by stage, won, lost, open, win rate = won / (won + lost), conversion between stages."""
+    from accounts import analytics
+    from crmpm.cli import get_app
+
+    with get_app().app_context(), db.transaction() as session:
+        result = analytics.funnel(session, user=None, pipeline=_pipeline(session, pipeline_name))
+    if output == "json":
+        click.echo(json.dumps(result, default=_json_default, indent=2))
+        return
+    rate = "n/a" if result["win_rate"] is None else f"{result['win_rate']:.1%}"
+    click.echo(f"Pipeline {result['pipeline']}: {result['total']} deals, {result['open']} open, "
+               f"{result['won']} won ({result['won_value']}), {result['lost']} lost; win rate {rate}")
+    width = max((len(row["stage"]) for row in result["by_stage"]), default=5)
+    for row in result["by_stage"]:
+        click.echo(f"  {row['stage']:<{width}}  {row['kind']:<4}  {row['count']:>7}  {row['value']:>18}")
+    for step in result["conversion"]:
+        rate = "n/a" if step["rate"] is None else f"{step['rate']:.1%}"
+        click.echo(f"  {step['from_stage']} -> {step['to_stage']}: {rate}")
+
+
+@report.command("forecast")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def forecast(output: str) -> None:
+    """Open deals by expected close month, with the weighted value (amount × probability)."""
+    from accounts import analytics
+    from crmpm.cli import get_app
+
+    with get_app().app_context(), db.transaction() as session:
+        rows = analytics.forecast(session, user=None)
+    if output == "json":
+        click.echo(json.dumps(rows, default=_json_default, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['month']}  {row['count']:>6}  {row['value']:>18}  weighted {row['weighted_value']:>18}")
+
+
+@click.group("crm")
+def crm() -> None:
+    """CRM housekeeping."""
+
+
+@crm.command("process-handovers")
+def process_handovers() -> None:
+    """Hand work to deputies for absences that have begun, and give it back for those that ended (run it hourly)."""
+    from accounts import routing
+    from crmpm.cli import get_app
+
+    with get_app().app_context(), db.transaction() as session:
+        started, ended = routing.process_handovers(session)
+    click.echo(f"handed over for {started} absence(s), given back for {ended}")

@@ -1,0 +1,359 @@
+"""Deals: the sales side of EPS projects. Opening, changing, moving through the pipeline, winning.
+
+Each deal is created together with its project (``eps.services.create_project``
+under the account's node), so whoever may see the project sees the deal. Every
+stage move is kept in ``deal_stage_changes`` with its time; a won deal hands
+over to execution through ``on_deal_won``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, CrmpmError, Invalid, NotFound
+from crmpm.users.models import User
+from eps import budgets
+from eps import services as eps_services
+from eps.models import Project
+from eps.permissions import Permission, access_to
+
+from accounts.models import (
+    Account, Contact, Deal, DealLine, DealStageChange, Pipeline, PipelineStage, StageKind,
+)
+from accounts.permissions import authorize_on, deal_visible
+from accounts.pipelines import first_open_stage
+
+ZERO = Decimal("0.00")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+DEAL_FIELDS = ("amount", "currency", "probability", "expected_close", "product", "next_step", "lost_reason")
+
+
+def get_deal_or_raise(session: Session, *, user: User, deal_id: int, permission: Permission = Permission.read,
+                      field: str | None = None) -> Deal:
+    """The deal, if ``user`` has ``permission`` on its project; NotFound (naming ``field``) when absent or unreadable."""
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound(f"deal {deal_id} not found", errors={field: ["not found"]} if field else None)
+    try:
+        authorize_on(session, user=user, obj=deal, governed_by=deal.project, label="deal", permission=permission)
+    except NotFound:
+        raise NotFound(f"deal {deal_id} not found", errors={field: ["not found"]} if field else None) from None
+    return deal
+
+
+def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, stage_id: int | None = None,
+               account_id: int | None = None, owner_id: int | None = None, status: StageKind | None = None,
+               search: str | None = None, missing_next_step: bool = False) -> Select:
+    """A select of the deals ``user`` may read, newest first, with optional filters."""
+    query = select(Deal).order_by(Deal.id.desc())
+    readable = deal_visible(session, user=user)
+    if readable is not None:
+        query = query.where(readable)
+    if pipeline_id is not None:
+        query = query.where(Deal.pipeline_id == pipeline_id)
+    if stage_id is not None:
+        query = query.where(Deal.stage_id == stage_id)
+    if account_id is not None:
+        query = query.where(Deal.account_id == account_id)
+    if owner_id is not None:
+        query = query.where(Deal.owner_id == owner_id)
+    if status is not None or missing_next_step:
+        query = query.join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        if status is not None:
+            query = query.where(PipelineStage.kind == status)
+    if missing_next_step:
+        from accounts.models import Task, TaskStatus
+
+        open_task = select(Task.id).where(Task.deal_id == Deal.id, Task.status == TaskStatus.open).exists()
+        query = query.where(PipelineStage.kind == StageKind.open, Deal.next_step == "", ~open_task)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.join(Project, Project.id == Deal.project_id).where(
+            or_(func.lower(Project.name).like(pattern), func.lower(Project.code).like(pattern)))
+    return query
+
+
+def _check_values(*, amount: Decimal | None = None, currency: str | None = None, probability: int | None = None,
+                  owner: User | None = None, contact: Contact | None = None, account: Account | None = None) -> None:
+    if amount is not None and amount < ZERO:
+        raise Invalid("a deal amount cannot be negative", errors={"amount": ["must not be negative"]})
+    if currency is not None and not CURRENCY_RE.match(currency):
+        raise Invalid(f"{currency!r} is not an ISO 4217 currency code", errors={"currency": ["three capital letters"]})
+    if probability is not None and not 0 <= probability <= 100:
+        raise Invalid("probability is a percent", errors={"probability": ["between 0 and 100"]})
+    if owner is not None and not owner.is_active:
+        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+    if contact is not None and account is not None and contact.account_id != account.id:
+        raise Invalid(f"contact {contact.id} is not at account {account.name}",
+                      errors={"contact_id": ["belongs to another account"]})
+
+
+def _lines(lines: list[dict]) -> list[DealLine]:
+    made = []
+    for index, line in enumerate(lines):
+        quantity, price = Decimal(line.get("quantity", 1)), Decimal(line["unit_price"])
+        if quantity <= 0 or price < ZERO:
+            raise Invalid(f"line {index + 1}: quantity must be positive and price not negative",
+                          errors={"lines": {index: ["positive quantity, price not negative"]}})
+        made.append(DealLine(product=str(line["product"]).strip()[:100], quantity=quantity, unit_price=price))
+    return made
+
+
+def _lines_total(lines: list[DealLine]) -> Decimal:
+    return sum((line.quantity * line.unit_price for line in lines), ZERO).quantize(Decimal("0.01"))
+
+
+def create_deal(session: Session, *, actor: User, account: Account, name: str, pipeline: Pipeline,
+                stage: PipelineStage | None = None, amount: Decimal | None = None, currency: str = "RUB",
+                probability: int | None = None, expected_close: date | None = None, owner: User | None = None,
+                contact: Contact | None = None, product: str = "", next_step: str = "",
+                lines: list[dict] | None = None, code: str | None = None, project: Project | None = None,
+                external_id: str | None = None, created_at: datetime | None = None,
+                closed_at: datetime | None = None, lost_reason: str = "") -> Deal:
+    """Open a deal at ``account``: its project is created under the account's node (edit rights there).
+
+    An existing ``project`` under the account's node may be given instead (the
+    sales record of a project that began in the EPS). ``created_at`` and
+    ``closed_at`` let an importer keep the history of closed deals.
+    """
+    authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                 permission=Permission.edit)
+    if not pipeline.is_active:
+        raise Invalid(f"pipeline {pipeline.name} is inactive", errors={"pipeline_id": ["inactive pipeline"]})
+    stage = stage if stage is not None else first_open_stage(pipeline)
+    if stage.pipeline_id != pipeline.id:
+        raise Invalid(f"stage {stage.name} is not a stage of pipeline {pipeline.name}",
+                      errors={"stage_id": [f"not a stage of pipeline {pipeline.name}"]})
+    made_lines = _lines(lines or [])
+    if amount is None:
+        amount = _lines_total(made_lines)
+    _check_values(amount=amount, currency=currency, probability=probability, owner=owner, contact=contact,
+                  account=account)
+    if stage.kind is StageKind.lost and not lost_reason.strip():
+        raise Invalid("a lost deal needs a reason", errors={"lost_reason": ["required for the lost stage"]})
+    if external_id is not None and session.scalar(select(Deal.id).where(Deal.external_id == external_id)):
+        raise Conflict(f"a deal with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+    if project is None:
+        project = eps_services.create_project(session, actor=actor, code=code or f"D-{secrets.token_hex(5).upper()}",
+                                              name=name.strip(), eps_node=account.eps_node)
+    else:
+        authorize_on(session, user=actor, obj=project, governed_by=project, label="project",
+                     permission=Permission.edit)
+        if project.eps_node_id != account.eps_node_id:
+            raise Invalid(f"project {project.code} is not under the node of account {account.name}",
+                          errors={"project_id": ["not under the account's node"]})
+        if session.scalar(select(Deal.id).where(Deal.project_id == project.id)) is not None:
+            raise Conflict(f"project {project.code} already has a deal", errors={"project_id": ["already a deal"]})
+    opened = created_at or utcnow()
+    deal = Deal(project_id=project.id, account_id=account.id, contact_id=contact.id if contact else None,
+                pipeline_id=pipeline.id, stage_id=stage.id, amount=amount, currency=currency,
+                probability=probability, expected_close=expected_close, owner_id=owner.id if owner else None,
+                product=product.strip(), next_step=next_step.strip(), lost_reason=lost_reason.strip(),
+                external_id=external_id, created_at=opened, stage_entered_at=closed_at or opened,
+                closed_at=(closed_at or opened) if stage.kind is not StageKind.open else None)
+    deal.lines = made_lines
+    session.add(deal)
+    session.flush()
+    history = [(None, stage, opened)]
+    if stage.kind is not StageKind.open and closed_at is not None and closed_at > opened:
+        # An imported closed deal: it opened in the first stage and closed later, so cycle lengths stay right.
+        first = first_open_stage(pipeline)
+        history = [(None, first, opened), (first, stage, closed_at)]
+    reached = [to_stage for _from, to_stage, _at in history if to_stage.kind is not StageKind.lost]
+    deal.reached_stage_id = max(reached, key=lambda s: s.position).id if reached else first_open_stage(pipeline).id
+    for from_stage, to_stage, at in history:
+        session.add(DealStageChange(deal_id=deal.id, from_stage_id=from_stage.id if from_stage else None,
+                                    to_stage_id=to_stage.id, at=at, actor_id=actor.id))
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=deal, after=deal.audit_state())
+    return deal
+
+
+def update_deal(session: Session, *, actor: User, deal: Deal, **changes) -> Deal:
+    """Change a deal's sales fields, owner, contact, name or lines (edit rights on its project)."""
+    authorize_on(session, user=actor, obj=deal, governed_by=deal.project, label="deal", permission=Permission.edit)
+    before = deal.audit_state()
+    if "name" in changes:
+        name = changes.pop("name").strip()
+        if name != deal.project.name:
+            eps_services.update_project(session, actor=actor, project=deal.project, name=name)
+    if "owner" in changes:
+        owner = changes.pop("owner")
+        _check_values(owner=owner)
+        deal.owner_id = owner.id if owner else None
+    if "contact" in changes:
+        contact = changes.pop("contact")
+        _check_values(contact=contact, account=deal.account)
+        deal.contact_id = contact.id if contact else None
+    if "lines" in changes:
+        deal.lines = _lines(changes.pop("lines") or [])
+        if "amount" not in changes:
+            deal.amount = _lines_total(deal.lines)
+    unknown = set(changes) - set(DEAL_FIELDS)
+    if unknown:
+        raise Invalid(f"unknown deal fields {sorted(unknown)}", errors={key: ["unknown field"] for key in unknown})
+    _check_values(amount=changes.get("amount"), currency=changes.get("currency"),
+                  probability=changes.get("probability"))
+    for key, value in changes.items():
+        setattr(deal, key, value.strip() if isinstance(value, str) and key != "currency" else value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=deal, before=before, after=deal.audit_state())
+    return deal
+
+
+def upsert_deal(session: Session, *, actor: User, external_id: str, account: Account, name: str,
+                pipeline: Pipeline, stage: PipelineStage | None = None, **fields) -> tuple[Deal, bool]:
+    """The deal with ``external_id``, updated (and moved to ``stage``), or a new one; True when created."""
+    deal = session.scalar(select(Deal).where(Deal.external_id == external_id))
+    if deal is None:
+        return create_deal(session, actor=actor, account=account, name=name, pipeline=pipeline, stage=stage,
+                           external_id=external_id, **fields), True
+    fields.pop("created_at", None)
+    closed_at = fields.pop("closed_at", None)
+    lost_reason = fields.get("lost_reason", "")
+    changed = {key: value for key, value in fields.items()
+               if key in DEAL_FIELDS and getattr(deal, key) != value}
+    if name.strip() != deal.project.name:
+        changed["name"] = name
+    if changed:
+        update_deal(session, actor=actor, deal=deal, **changed)
+    if stage is not None and stage.id != deal.stage_id:
+        move_stage(session, actor=actor, deal=deal, stage=stage, lost_reason=lost_reason or None, at=closed_at)
+    return deal, False
+
+
+@dataclass(frozen=True)
+class WonResult:
+    """What handing a won deal over to execution did."""
+
+    budget_set: bool
+    note: str
+
+
+def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStage, lost_reason: str | None = None,
+               note: str = "", at: datetime | None = None) -> Deal:
+    """Move a deal to another stage of its pipeline (edit rights); the move is kept with its time.
+
+    A move to the lost stage needs a reason; a move to the won stage hands the
+    deal over to execution (``on_deal_won``). Moving out of a terminal stage reopens it.
+    """
+    authorize_on(session, user=actor, obj=deal, governed_by=deal.project, label="deal", permission=Permission.edit)
+    if stage.pipeline_id != deal.pipeline_id:
+        raise Invalid(f"stage {stage.name} belongs to another pipeline than deal {deal.id}'s "
+                      f"({deal.pipeline.name})", errors={"stage_id": [f"not a stage of pipeline {deal.pipeline.name}"]})
+    if stage.id == deal.stage_id:
+        raise Conflict(f"deal {deal.id} is already in stage {stage.name}", errors={"stage_id": ["current stage"]})
+    if stage.kind is StageKind.lost and not (lost_reason or deal.lost_reason).strip():
+        raise Invalid("a lost deal needs a reason", errors={"lost_reason": ["required for the lost stage"]})
+    when = at or utcnow()
+    before = deal.audit_state()
+    session.add(DealStageChange(deal_id=deal.id, from_stage_id=deal.stage_id, to_stage_id=stage.id, at=when,
+                                actor_id=actor.id, note=note.strip()[:500]))
+    deal.stage_id = stage.id
+    deal.stage = stage
+    deal.stage_entered_at = when
+    reached = session.get(PipelineStage, deal.reached_stage_id) if deal.reached_stage_id else None
+    if stage.kind is not StageKind.lost and (reached is None or stage.position > reached.position):
+        deal.reached_stage_id = stage.id
+    if stage.kind is StageKind.open:
+        deal.closed_at = None
+    else:
+        deal.closed_at = when
+    if stage.kind is StageKind.lost:
+        deal.lost_reason = (lost_reason or deal.lost_reason).strip()[:500]
+    session.flush()
+    audit.record(session, actor=actor, action="move_stage", entity=deal, before=before, after=deal.audit_state())
+    if stage.kind is StageKind.won:
+        on_deal_won(session, actor=actor, deal=deal)
+    return deal
+
+
+def on_deal_won(session: Session, *, actor: User, deal: Deal) -> WonResult:
+    """Hand a won deal to execution: its amount becomes the project's original budget when ``actor`` may set it.
+
+    Without budget rights (or without room in the account's node budget) the win
+    stands and the reason is recorded, for finance to set the budget later. The
+    WBS-from-template step belongs here too once the WBS layer offers it.
+    """
+    access = access_to(session, user=actor, obj=deal.project)
+    if not access.can(Permission.budget):
+        result = WonResult(budget_set=False, note="no budget rights: the project budget is left to finance")
+    else:
+        savepoint = session.begin_nested()
+        try:
+            budgets.set_original(session, actor=actor, obj=deal.project, amount=deal.amount)
+            savepoint.commit()
+        except CrmpmError as exc:
+            savepoint.rollback()
+            result = WonResult(budget_set=False, note=f"budget not set: {exc.message}")
+        else:
+            deal.budget_set_at = utcnow()
+            session.flush()
+            result = WonResult(budget_set=True, note=f"project budget set to {deal.amount}")
+    audit.record(session, actor=actor, action="won", entity=deal,
+                 after={"amount": deal.amount, "budget_set": result.budget_set, "note": result.note})
+    return result
+
+
+def stage_history(session: Session, *, deal: Deal) -> list[DealStageChange]:
+    """The deal's stage moves, oldest first."""
+    return list(session.scalars(select(DealStageChange).where(DealStageChange.deal_id == deal.id)
+                                .order_by(DealStageChange.at, DealStageChange.id)))
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    """One stage of the pipeline board: how many deals, their value, and the first of them."""
+
+    stage: PipelineStage
+    count: int
+    value: Decimal
+    deals: list[Deal]
+
+
+def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 20, owner_id: int | None = None,
+          closed_days: int = 30, now: datetime | None = None) -> list[BoardColumn]:
+    """The pipeline board: every open deal by stage (closing soonest first) and those won or lost lately.
+
+    Open columns count all their deals; the won and lost columns only the deals
+    closed in the last ``closed_days`` (most recent first), as on a sales board
+    the closed ones are news for a while, then history (the funnel has them all).
+    """
+    where = [Deal.pipeline_id == pipeline.id]
+    readable = deal_visible(session, user=user)
+    if readable is not None:
+        where.append(readable)
+    if owner_id is not None:
+        where.append(Deal.owner_id == owner_id)
+    since = (now or utcnow()) - timedelta(days=closed_days)
+    open_ids = [stage.id for stage in pipeline.stages if stage.kind is StageKind.open]
+    closed_ids = [stage.id for stage in pipeline.stages if stage.kind is not StageKind.open]
+    count_columns = (Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO))
+    totals = {stage_id: (count, value) for stage_id, count, value in session.execute(
+        select(*count_columns).where(*where, Deal.stage_id.in_(open_ids)).group_by(Deal.stage_id))}
+    totals.update({stage_id: (count, value) for stage_id, count, value in session.execute(
+        select(*count_columns).where(*where, Deal.closed_at >= since, Deal.stage_id.in_(closed_ids))
+        .group_by(Deal.stage_id))})
+    columns = []
+    for stage in pipeline.stages:
+        count, value = totals.get(stage.id, (0, ZERO))
+        top = []
+        if count and per_stage:
+            # One short query per column walks an index in order and stops after ``per_stage`` rows.
+            query = select(Deal).where(*where, Deal.stage_id == stage.id)
+            if stage.kind is StageKind.open:
+                query = query.order_by(Deal.expected_close.asc().nulls_last(), Deal.id)
+            else:
+                query = query.where(Deal.closed_at >= since).order_by(Deal.closed_at.desc(), Deal.id)
+            top = list(session.scalars(query.limit(per_stage)))
+        columns.append(BoardColumn(stage=stage, count=count, value=Decimal(value), deals=top))
+    return columns

@@ -1,0 +1,101 @@
+"""Who may see and change CRM records: EPS grants, read through the node each record belongs to.
+
+An account is governed by its own EPS node, a deal by its project, a lead by the
+branch node it came in on; contacts, interactions, tasks and survey answers by
+their account (or lead). Nothing here adds rights of its own: granting a sales
+team ``viewer`` on the top node lets every sales person see every client.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select, true
+from sqlalchemy.orm import Session
+
+from crmpm.errors import Forbidden, NotFound
+from crmpm.users.models import User
+from eps.models import EpsNode, Project
+from eps.permissions import Permission, authorize, principal_grant_paths, visible
+
+from accounts.models import Account, Deal, Lead
+
+__all__ = [
+    "account_or_lead_visible", "authorize_on", "deal_visible", "readable_account_ids", "readable_lead_ids",
+    "reads_everything",
+]
+
+
+def authorize_on(session: Session, *, user: User, obj, governed_by, label: str,
+                 permission: Permission) -> None:
+    """Authorize ``permission`` on the EPS object governing ``obj``, naming ``obj`` in the errors."""
+    try:
+        authorize(session, user=user, obj=governed_by, permission=permission)
+    except NotFound:
+        raise NotFound(f"{label} {obj.id} not found") from None
+    except Forbidden:
+        raise Forbidden(f"{permission.value} rights on {label} {obj.id} are needed for this") from None
+
+
+def reads_everything(session: Session, *, user: User, paths: list[str]) -> bool:
+    """Whether ``user`` may read every node and project: a grant on each root, and nothing protected.
+
+    The common set-up (the sales team is a viewer at the top) then needs no row
+    filter at all, which saves a join over every project on the largest lists.
+    """
+    if user.is_admin:
+        return True
+    roots = session.scalars(select(EpsNode.path).where(EpsNode.parent_id.is_(None))).all()
+    if not roots or not set(roots) <= set(paths):
+        return False
+    # "= true" rather than "IS TRUE", so a partial index WHERE protected can answer it.
+    protected = or_(select(EpsNode.id).where(EpsNode.protected == true()).exists(),
+                    select(Project.id).where(Project.protected == true()).exists())
+    return not session.scalar(select(protected))
+
+
+def readable_account_ids(session: Session, *, user: User, paths: list[str] | None = None) -> Select | None:
+    """A select of the ids of the accounts ``user`` may read, or None when they may read all."""
+    if user.is_admin:
+        return None
+    paths = principal_grant_paths(session, user=user) if paths is None else paths
+    if reads_everything(session, user=user, paths=paths):
+        return None
+    return (select(Account.id).join(EpsNode, EpsNode.id == Account.eps_node_id)
+            .where(visible(session, user=user, model=EpsNode, paths=paths)))
+
+
+def readable_lead_ids(session: Session, *, user: User, paths: list[str] | None = None) -> Select | None:
+    """A select of the ids of the leads ``user`` may read, or None when they may read all."""
+    if user.is_admin:
+        return None
+    paths = principal_grant_paths(session, user=user) if paths is None else paths
+    if reads_everything(session, user=user, paths=paths):
+        return None
+    return (select(Lead.id).join(EpsNode, EpsNode.id == Lead.region_node_id)
+            .where(visible(session, user=user, model=EpsNode, paths=paths)))
+
+
+def deal_visible(session: Session, *, user: User, paths: list[str] | None = None):
+    """A condition true for the deals ``user`` may read (those whose project they may read), or None for all.
+
+    A correlated EXISTS on the deal's project, so the database can check the few
+    rows a page or a board column needs through the primary key instead of
+    building the whole readable set first.
+    """
+    if user.is_admin:
+        return None
+    paths = principal_grant_paths(session, user=user) if paths is None else paths
+    if reads_everything(session, user=user, paths=paths):
+        return None
+    return (select(Project.id).where(Project.id == Deal.project_id,
+                                     visible(session, user=user, model=Project, paths=paths)).exists())
+
+
+def account_or_lead_visible(session: Session, *, user: User, model):
+    """A condition true for rows of ``model`` (with ``account_id`` and ``lead_id``) that ``user`` may read."""
+    if user.is_admin:
+        return None
+    paths = principal_grant_paths(session, user=user)
+    if reads_everything(session, user=user, paths=paths):
+        return None
+    return or_(model.account_id.in_(readable_account_ids(session, user=user, paths=paths)),
+               model.lead_id.in_(readable_lead_ids(session, user=user, paths=paths)))

@@ -1,0 +1,170 @@
+"""Sales pipelines: ordered open stages with default probabilities, then the terminal won and lost stages.
+
+Pipelines are shared configuration: every user reads them, administrators change them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.users.models import User
+
+from accounts.models import Deal, DealStageChange, Pipeline, PipelineStage, StageKind
+
+
+def get_pipeline_or_raise(session: Session, *, pipeline_id: int, field: str | None = None) -> Pipeline:
+    """The pipeline with this id, or NotFound (naming ``field``)."""
+    pipeline = session.get(Pipeline, pipeline_id)
+    if pipeline is None:
+        raise NotFound(f"pipeline {pipeline_id} not found", errors={field: ["not found"]} if field else None)
+    return pipeline
+
+
+def get_by_name(session: Session, *, name: str) -> Pipeline | None:
+    """The pipeline with this name, or None."""
+    return session.scalar(select(Pipeline).where(Pipeline.name == name))
+
+
+def list_pipelines(session: Session, *, active_only: bool = False):
+    """A select of pipelines by name."""
+    query = select(Pipeline).order_by(Pipeline.name, Pipeline.id)
+    return query.where(Pipeline.is_active.is_(True)) if active_only else query
+
+
+def _check_stages(stages: list[dict]) -> None:
+    names = [stage["name"].strip() for stage in stages]
+    errors = []
+    if len(set(n.lower() for n in names)) != len(names):
+        errors.append("stage names must be unique within a pipeline")
+    kinds = [StageKind(stage.get("kind", StageKind.open)) for stage in stages]
+    if kinds.count(StageKind.won) != 1 or kinds.count(StageKind.lost) != 1:
+        errors.append("a pipeline has exactly one won and one lost stage")
+    if StageKind.open not in kinds:
+        errors.append("a pipeline needs at least one open stage")
+    for stage, kind in zip(stages, kinds):
+        probability = stage.get("probability")
+        if probability is None or not 0 <= probability <= 100:
+            errors.append(f"stage {stage['name']}: probability is a percent, 0 to 100")
+        elif kind is StageKind.won and probability != 100:
+            errors.append("the won stage has probability 100")
+        elif kind is StageKind.lost and probability != 0:
+            errors.append("the lost stage has probability 0")
+        if not stage["name"].strip():
+            errors.append("stage names must not be empty")
+    if errors:
+        raise Invalid("; ".join(errors), errors={"stages": errors})
+
+
+def _ordered(stages: list[dict]) -> list[dict]:
+    # Open stages keep the order given; the terminal ones come last, won before lost.
+    rank = {StageKind.open: 0, StageKind.won: 1, StageKind.lost: 2}
+    return sorted(stages, key=lambda stage: rank[StageKind(stage.get("kind", StageKind.open))])
+
+
+def create_pipeline(session: Session, *, actor: User | None, name: str, stages: list[dict],
+                    is_active: bool = True) -> Pipeline:
+    """A new pipeline with its stages (administrators only)."""
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("only administrators create pipelines")
+    name = name.strip()
+    if get_by_name(session, name=name) is not None:
+        raise Conflict(f"a pipeline named {name!r} exists", errors={"name": ["already in use"]})
+    _check_stages(stages)
+    pipeline = Pipeline(name=name, is_active=is_active)
+    session.add(pipeline)
+    session.flush()
+    for position, stage in enumerate(_ordered(stages), start=1):
+        session.add(PipelineStage(pipeline_id=pipeline.id, name=stage["name"].strip(), position=position,
+                                  probability=stage["probability"], kind=StageKind(stage.get("kind", "open"))))
+    session.flush()
+    session.refresh(pipeline)
+    audit.record(session, actor=actor, action="create", entity=pipeline, after=pipeline.audit_state())
+    return pipeline
+
+
+def update_pipeline(session: Session, *, actor: User, pipeline: Pipeline, name: str | None = None,
+                    is_active: bool | None = None, stages: list[dict] | None = None) -> Pipeline:
+    """Rename, (de)activate, or replace the stages of a pipeline (administrators only).
+
+    Stages given with an ``id`` are kept (renamed, re-weighted, re-ordered); stages
+    left out are removed, which is refused while a deal is or was in them.
+    """
+    if not actor.is_admin:
+        raise Forbidden("only administrators change pipelines")
+    before = pipeline.audit_state()
+    if name is not None and name.strip() != pipeline.name:
+        if get_by_name(session, name=name.strip()) is not None:
+            raise Conflict(f"a pipeline named {name!r} exists", errors={"name": ["already in use"]})
+        pipeline.name = name.strip()
+    if is_active is not None:
+        pipeline.is_active = is_active
+    if stages is not None:
+        _check_stages(stages)
+        existing = {stage.id: stage for stage in pipeline.stages}
+        unknown = [stage["id"] for stage in stages if stage.get("id") is not None and stage["id"] not in existing]
+        if unknown:
+            raise Invalid(f"stages {unknown} are not in this pipeline", errors={"stages": [f"unknown ids {unknown}"]})
+        kept = {stage["id"] for stage in stages if stage.get("id") is not None}
+        for stage_id in set(existing) - kept:
+            used = session.scalar(select(func.count()).select_from(DealStageChange)
+                                  .where(DealStageChange.to_stage_id == stage_id))
+            used += session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
+            if used:
+                raise Conflict(f"stage {existing[stage_id].name} holds deals or their history; it cannot be removed",
+                               errors={"stages": [f"stage {stage_id} in use"]})
+            session.delete(existing[stage_id])
+        # Positions are rewritten after a shift, so the unique order never clashes midway.
+        for stage in existing.values():
+            stage.position += 1000
+        session.flush()
+        for position, data in enumerate(_ordered(stages), start=1):
+            stage = existing.get(data.get("id")) or PipelineStage(pipeline_id=pipeline.id)
+            stage.name, stage.position, stage.probability = data["name"].strip(), position, data["probability"]
+            new_kind = StageKind(data.get("kind", "open"))
+            if stage.id is not None and stage.kind is not new_kind and stage.id in kept:
+                deals_in = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage.id))
+                if deals_in:
+                    raise Conflict(f"stage {stage.name} holds deals; its kind cannot change",
+                                   errors={"stages": [f"stage {stage.id} in use"]})
+            stage.kind = new_kind
+            session.add(stage)
+        session.flush()
+        recompute_reached(session, pipeline=pipeline)
+    session.flush()
+    session.refresh(pipeline)
+    audit.record(session, actor=actor, action="update", entity=pipeline, before=before,
+                 after=pipeline.audit_state())
+    return pipeline
+
+
+def stage_in(pipeline: Pipeline, *, stage_id: int | None = None, name: str | None = None,
+             field: str = "stage_id") -> PipelineStage:
+    """The stage of ``pipeline`` with this id or name; Invalid naming ``field`` when it is not one of them."""
+    for stage in pipeline.stages:
+        if (stage_id is not None and stage.id == stage_id) or (name is not None and stage.name == name):
+            return stage
+    wanted = stage_id if stage_id is not None else name
+    raise Invalid(f"stage {wanted!r} is not a stage of pipeline {pipeline.name}",
+                  errors={field: [f"not a stage of pipeline {pipeline.name}"]})
+
+
+def first_open_stage(pipeline: Pipeline) -> PipelineStage:
+    """The first open stage: where new deals start."""
+    return next(stage for stage in pipeline.stages if stage.kind is StageKind.open)
+
+
+def recompute_reached(session: Session, *, pipeline: Pipeline) -> None:
+    """Rebuild each deal's furthest reached stage from its history (after the stages were reordered)."""
+    furthest = (select(DealStageChange.to_stage_id)
+                .join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id)
+                .where(DealStageChange.deal_id == Deal.id, PipelineStage.kind != StageKind.lost)
+                .order_by(PipelineStage.position.desc()).limit(1).scalar_subquery())
+    first = session.scalar(select(PipelineStage.id).where(PipelineStage.pipeline_id == pipeline.id,
+                                                          PipelineStage.kind == StageKind.open)
+                           .order_by(PipelineStage.position).limit(1))
+    session.execute(update(Deal).where(Deal.pipeline_id == pipeline.id)
+                    .values(reached_stage_id=func.coalesce(furthest, first))
+                    .execution_options(synchronize_session=False))

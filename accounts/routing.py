@@ -1,0 +1,431 @@
+"""Lead routing, absences and handovers.
+
+For each active routing rule (one per sales team, lowest priority first) a new
+lead goes, in this order:
+
+1. to the owner of the existing client it comes from, if the rule prefers that and the owner is available;
+2. otherwise to the rule's members who are eligible (the lead's branch lies in
+   their territory, its product among their products or skills), available (not
+   absent, inside working hours) and under capacity for the period;
+3. among those, by fairness: the least recently assigned (round robin) or the
+   one with the fewest open leads and deals (least load).
+
+Every assignment is recorded with the rule and the step that chose it. An
+absence with a deputy hands the absent person's open deals and tasks to the
+deputy and gives them back when it ends; the records themselves (and their
+history with the client) stay where they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.users import services as users
+from crmpm.users.models import Team, User
+from eps.models import EpsNode
+from eps.permissions import Permission
+
+from accounts.models import (
+    Absence, Account, CapacityPeriod, Contact, Deal, Fairness, HandoverItem, Lead, LeadAssignment, LeadStatus,
+    PipelineStage, RoutingMember, RoutingRule, StageKind, Task, TaskStatus,
+)
+from accounts.permissions import authorize_on
+
+OPEN_LEAD = (LeadStatus.new, LeadStatus.assigned)
+
+
+# Rules
+
+
+def get_rule_or_raise(session: Session, *, rule_id: int) -> RoutingRule:
+    """The routing rule with this id, or NotFound."""
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None:
+        raise NotFound(f"routing rule {rule_id} not found")
+    return rule
+
+
+def list_rules(session: Session):
+    """A select of routing rules in the order they are tried."""
+    return select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)
+
+
+def _members(session: Session, *, team: Team, members: list[dict]) -> list[RoutingMember]:
+    made, seen = [], set()
+    team_ids = {member.id for member in team.members}
+    for index, data in enumerate(members):
+        field = f"members.{index}"
+        user = users.get_or_raise(session, user_id=data["user_id"], field=f"{field}.user_id")
+        if not user.is_active:
+            raise Invalid(f"user {user.email} is inactive", errors={f"{field}.user_id": ["inactive user"]})
+        if user.id not in team_ids:
+            raise Invalid(f"user {user.email} is not in team {team.name}",
+                          errors={f"{field}.user_id": ["not a member of the team"]})
+        if user.id in seen:
+            raise Invalid(f"user {user.email} is listed twice", errors={f"{field}.user_id": ["listed twice"]})
+        seen.add(user.id)
+        territories = list(dict.fromkeys(data.get("territories") or []))
+        known = set(session.scalars(select(EpsNode.id).where(EpsNode.id.in_(territories)))) if territories else set()
+        if set(territories) - known:
+            raise Invalid(f"unknown EPS nodes {sorted(set(territories) - known)}",
+                          errors={f"{field}.territories": ["unknown EPS node ids"]})
+        start, end = data.get("work_start_hour", 0), data.get("work_end_hour", 24)
+        if not 0 <= start < end <= 24:
+            raise Invalid("working hours run from a start hour to a later end hour, 0 to 24",
+                          errors={f"{field}.work_start_hour": ["0 <= start < end <= 24"]})
+        days = sorted(set(data.get("work_days") or [1, 2, 3, 4, 5, 6, 7]))
+        if not set(days) <= set(range(1, 8)):
+            raise Invalid("working days are ISO weekdays 1 (Monday) to 7", errors={f"{field}.work_days": ["1 to 7"]})
+        zone = data.get("timezone") or "UTC"
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(f"unknown time zone {zone!r}", errors={f"{field}.timezone": ["unknown time zone"]}) from None
+        capacity = data.get("capacity")
+        if capacity is not None and capacity < 0:
+            raise Invalid("capacity cannot be negative", errors={f"{field}.capacity": ["must not be negative"]})
+        made.append(RoutingMember(user_id=user.id, territories=territories,
+                                  products=[str(p).strip().lower() for p in data.get("products") or []],
+                                  capacity=capacity, work_start_hour=start, work_end_hour=end, work_days=days,
+                                  timezone=zone))
+    return made
+
+
+def create_rule(session: Session, *, actor: User, name: str, team: Team, members: list[dict], priority: int = 100,
+                fairness: Fairness = Fairness.round_robin, capacity: int | None = None,
+                capacity_period: CapacityPeriod = CapacityPeriod.day, prefer_account_owner: bool = True,
+                is_active: bool = True) -> RoutingRule:
+    """A routing rule for a sales team with its members' territories, skills, hours and capacity (administrators)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators configure lead routing")
+    name = name.strip()
+    if session.scalar(select(RoutingRule.id).where(RoutingRule.name == name)) is not None:
+        raise Conflict(f"a routing rule named {name!r} exists", errors={"name": ["already in use"]})
+    if capacity is not None and capacity < 0:
+        raise Invalid("capacity cannot be negative", errors={"capacity": ["must not be negative"]})
+    rule = RoutingRule(name=name, team_id=team.id, priority=priority, fairness=Fairness(fairness), capacity=capacity,
+                       capacity_period=CapacityPeriod(capacity_period), prefer_account_owner=prefer_account_owner,
+                       is_active=is_active)
+    rule.members = _members(session, team=team, members=members)
+    session.add(rule)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=rule, after=rule.audit_state())
+    return rule
+
+
+def update_rule(session: Session, *, actor: User, rule: RoutingRule, **changes) -> RoutingRule:
+    """Change a routing rule; ``members`` replaces the member list (administrators)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators configure lead routing")
+    before = rule.audit_state()
+    if "name" in changes and changes["name"].strip() != rule.name:
+        name = changes.pop("name").strip()
+        if session.scalar(select(RoutingRule.id).where(RoutingRule.name == name)) is not None:
+            raise Conflict(f"a routing rule named {name!r} exists", errors={"name": ["already in use"]})
+        rule.name = name
+    changes.pop("name", None)
+    if "team" in changes:
+        rule.team_id = changes.pop("team").id
+        session.flush()
+        session.refresh(rule, ["team"])
+    if "members" in changes:
+        members = _members(session, team=rule.team, members=changes.pop("members"))
+        rule.members = []
+        session.flush()
+        rule.members = members
+    if changes.get("capacity") is not None and changes["capacity"] < 0:
+        raise Invalid("capacity cannot be negative", errors={"capacity": ["must not be negative"]})
+    for key, value in changes.items():
+        if key == "fairness":
+            value = Fairness(value)
+        elif key == "capacity_period":
+            value = CapacityPeriod(value)
+        setattr(rule, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=rule, before=before, after=rule.audit_state())
+    return rule
+
+
+def delete_rule(session: Session, *, actor: User, rule: RoutingRule) -> None:
+    """Delete a routing rule; past assignments keep their record (administrators)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators configure lead routing")
+    audit.record(session, actor=actor, action="delete", entity=rule, before=rule.audit_state())
+    session.delete(rule)
+    session.flush()
+
+
+# Absences and availability
+
+
+def create_absence(session: Session, *, actor: User, user: User, starts_at: datetime, ends_at: datetime,
+                   deputy: User | None = None, reason: str = "") -> Absence:
+    """An absence period for ``user`` (themselves or an administrator), optionally with a deputy."""
+    if not actor.is_admin and actor.id != user.id:
+        raise Forbidden("only administrators record other people's absences")
+    if ends_at <= starts_at:
+        raise Invalid("an absence ends after it starts", errors={"ends_at": ["not after starts_at"]})
+    if deputy is not None:
+        if not deputy.is_active:
+            raise Invalid(f"user {deputy.email} is inactive", errors={"deputy_id": ["inactive user"]})
+        if deputy.id == user.id:
+            raise Invalid("nobody deputizes for themselves", errors={"deputy_id": ["same as the absent user"]})
+    absence = Absence(user_id=user.id, starts_at=starts_at, ends_at=ends_at,
+                      deputy_id=deputy.id if deputy else None, reason=reason.strip()[:200])
+    session.add(absence)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=absence, after=absence.audit_state())
+    return absence
+
+
+def get_absence_or_raise(session: Session, *, user: User, absence_id: int) -> Absence:
+    """The absence, if ``user`` is an administrator, the absent person or the deputy."""
+    absence = session.get(Absence, absence_id)
+    if absence is None or not (user.is_admin or user.id in (absence.user_id, absence.deputy_id)):
+        raise NotFound(f"absence {absence_id} not found")
+    return absence
+
+
+def list_absences(session: Session, *, user: User, user_id: int | None = None, at: datetime | None = None):
+    """A select of absences (administrators: all; others: their own and those they deputize for)."""
+    query = select(Absence).order_by(Absence.starts_at.desc(), Absence.id.desc())
+    if not user.is_admin:
+        query = query.where(or_(Absence.user_id == user.id, Absence.deputy_id == user.id))
+    if user_id is not None:
+        query = query.where(Absence.user_id == user_id)
+    if at is not None:
+        query = query.where(Absence.starts_at <= at, Absence.ends_at > at)
+    return query
+
+
+def delete_absence(session: Session, *, actor: User, absence: Absence) -> None:
+    """Cancel an absence; anything handed over comes back first."""
+    if not actor.is_admin and actor.id != absence.user_id:
+        raise Forbidden("only the absent person or an administrator cancels an absence")
+    if absence.handed_over_at is not None and absence.returned_at is None:
+        give_back(session, actor=actor, absence=absence)
+    audit.record(session, actor=actor, action="delete", entity=absence, before=absence.audit_state())
+    session.delete(absence)
+    session.flush()
+
+
+def is_absent(session: Session, *, user_id: int, at: datetime) -> bool:
+    """Whether an absence of the user covers ``at``."""
+    return session.scalar(select(Absence.id).where(Absence.user_id == user_id, Absence.starts_at <= at,
+                                                   Absence.ends_at > at).limit(1)) is not None
+
+
+def in_working_hours(member: RoutingMember, at: datetime) -> bool:
+    """Whether ``at`` falls on one of the member's working days and hours, in their time zone."""
+    local = at.astimezone(ZoneInfo(member.timezone))
+    return local.isoweekday() in member.work_days and member.work_start_hour <= local.hour < member.work_end_hour
+
+
+def _period_start(period: CapacityPeriod, at: datetime, zone: str) -> datetime:
+    local = at.astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period is CapacityPeriod.week:
+        local -= timedelta(days=local.weekday())
+    elif period is CapacityPeriod.month:
+        local = local.replace(day=1)
+    return local
+
+
+# Routing
+
+
+def existing_client(session: Session, *, lead: Lead) -> Account | None:
+    """The unmerged account a lead comes from: by tax id, then a contact's email or phone, then the exact name."""
+    if lead.tax_id:
+        account = session.scalars(select(Account).where(Account.tax_id == lead.tax_id,
+                                                        Account.merged_into_id.is_(None)).order_by(Account.id)).first()
+        if account is not None:
+            return account
+    keys = [condition for condition in (Contact.email == lead.email if lead.email else None,
+                                        Contact.phone == lead.phone if lead.phone else None) if condition is not None]
+    if keys:
+        account = session.scalars(select(Account).join(Contact, Contact.account_id == Account.id)
+                                  .where(or_(*keys), Account.merged_into_id.is_(None)).order_by(Account.id)).first()
+        if account is not None:
+            return account
+    if lead.company:
+        return session.scalars(select(Account).where(func.lower(Account.name) == lead.company.strip().lower(),
+                                                     Account.merged_into_id.is_(None)).order_by(Account.id)).first()
+    return None
+
+
+def _record(session: Session, *, actor: User | None, lead: Lead, user: User, rule: RoutingRule | None, reason: str,
+            details: dict, at: datetime) -> LeadAssignment:
+    before = lead.audit_state()
+    lead.owner_id = user.id
+    lead.status = LeadStatus.assigned
+    assignment = LeadAssignment(lead_id=lead.id, user_id=user.id, rule_id=rule.id if rule else None, reason=reason,
+                                details=details, at=at, actor_id=actor.id if actor else None)
+    session.add(assignment)
+    session.flush()
+    audit.record(session, actor=actor, action="assign", entity=lead, before=before,
+                 after={**lead.audit_state(), "rule_id": assignment.rule_id, "reason": reason})
+    return assignment
+
+
+def assign_lead(session: Session, *, actor: User, lead: Lead, user: User) -> LeadAssignment:
+    """Give a lead to a user by hand (edit rights on its branch); recorded as a manual assignment."""
+    authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
+                 permission=Permission.edit)
+    if not user.is_active:
+        raise Invalid(f"user {user.email} is inactive", errors={"owner_id": ["inactive user"]})
+    if lead.status not in OPEN_LEAD:
+        raise Conflict(f"lead {lead.id} is {lead.status.value}", errors={"status": [lead.status.value]})
+    return _record(session, actor=actor, lead=lead, user=user, rule=None, reason="manual", details={}, at=utcnow())
+
+
+def _open_load(session: Session, user_ids: list[int]) -> dict[int, int]:
+    leads = dict(session.execute(select(Lead.owner_id, func.count()).where(
+        Lead.owner_id.in_(user_ids), Lead.status == LeadStatus.assigned).group_by(Lead.owner_id)).all())
+    deals = dict(session.execute(select(Deal.owner_id, func.count()).join(
+        PipelineStage, PipelineStage.id == Deal.stage_id).where(
+        Deal.owner_id.in_(user_ids), PipelineStage.kind == StageKind.open).group_by(Deal.owner_id)).all())
+    return {user_id: leads.get(user_id, 0) + deals.get(user_id, 0) for user_id in user_ids}
+
+
+def _last_assigned(session: Session, user_ids: list[int]) -> dict[int, datetime]:
+    return dict(session.execute(select(LeadAssignment.user_id, func.max(LeadAssignment.at))
+                                .where(LeadAssignment.user_id.in_(user_ids))
+                                .group_by(LeadAssignment.user_id)).all())
+
+
+def _assigned_since(session: Session, *, user_id: int, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(LeadAssignment).where(
+        LeadAssignment.user_id == user_id, LeadAssignment.at >= since))
+
+
+def _eligible(member: RoutingMember, lead: Lead) -> bool:
+    in_territory = not member.territories or any(f"/{node_id}/" in lead.region_node.path
+                                                 for node_id in member.territories)
+    has_product = not member.products or not lead.product or lead.product.strip().lower() in member.products
+    return in_territory and has_product
+
+
+def route_lead(session: Session, *, actor: User | None, lead: Lead, now: datetime | None = None) -> LeadAssignment:
+    """Assign a new lead by the routing rules (see the module docstring); Conflict when nobody can take it now."""
+    if actor is not None:
+        authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
+                     permission=Permission.edit)
+    if lead.status not in OPEN_LEAD:
+        raise Conflict(f"lead {lead.id} is {lead.status.value}", errors={"status": [lead.status.value]})
+    now = now or utcnow()
+    rules = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))
+                            .order_by(RoutingRule.priority, RoutingRule.id)).all()
+    client = existing_client(session, lead=lead)
+    reasons = []
+    for rule in rules:
+        if rule.prefer_account_owner and client is not None and client.owner_id is not None:
+            owner = session.get(User, client.owner_id)
+            if owner.is_active and not is_absent(session, user_id=owner.id, at=now):
+                return _record(session, actor=actor, lead=lead, user=owner, rule=rule, reason="existing_client",
+                               details={"account_id": client.id}, at=now)
+            reasons.append(f"{rule.name}: client owner {owner.email} unavailable")
+        members = [m for m in rule.members if m.user.is_active]
+        eligible = [m for m in members if _eligible(m, lead)]
+        available = [m for m in eligible
+                     if not is_absent(session, user_id=m.user_id, at=now) and in_working_hours(m, now)]
+        under = []
+        for member in available:
+            cap = member.capacity if member.capacity is not None else rule.capacity
+            if cap is None or _assigned_since(
+                    session, user_id=member.user_id,
+                    since=_period_start(rule.capacity_period, now, member.timezone)) < cap:
+                under.append(member)
+        if not under:
+            reasons.append(f"{rule.name}: {len(eligible)} eligible, {len(available)} available, none under capacity")
+            continue
+        ids = [member.user_id for member in under]
+        last = _last_assigned(session, ids)
+        never = datetime.min.replace(tzinfo=now.tzinfo)
+        if rule.fairness is Fairness.least_load:
+            load = _open_load(session, ids)
+            chosen = min(under, key=lambda m: (load[m.user_id], last.get(m.user_id) or never, m.user_id))
+        else:
+            chosen = min(under, key=lambda m: (last.get(m.user_id) or never, m.user_id))
+        return _record(session, actor=actor, lead=lead, user=chosen.user, rule=rule, reason=rule.fairness.value,
+                       details={"eligible": [m.user_id for m in eligible], "available": [m.user_id for m in available],
+                                "under_capacity": ids}, at=now)
+    raise Conflict("no routing rule has a member who can take this lead now",
+                   errors={"owner_id": reasons or ["no active routing rules"]})
+
+
+def list_assignments(session: Session, *, lead: Lead) -> list[LeadAssignment]:
+    """The assignments of a lead, oldest first."""
+    return list(session.scalars(select(LeadAssignment).where(LeadAssignment.lead_id == lead.id)
+                                .order_by(LeadAssignment.at, LeadAssignment.id)))
+
+
+# Handover
+
+
+def hand_over(session: Session, *, actor: User, absence: Absence) -> int:
+    """Give the absent person's open deals and tasks to the deputy for the absence; returns how many moved."""
+    if not actor.is_admin and actor.id != absence.user_id:
+        raise Forbidden("only the absent person or an administrator hands work over")
+    if absence.deputy_id is None:
+        raise Invalid("this absence has no deputy", errors={"deputy_id": ["required for a handover"]})
+    if absence.handed_over_at is not None and absence.returned_at is None:
+        raise Conflict(f"absence {absence.id} is already handed over")
+    deals = session.scalars(select(Deal).join(PipelineStage, PipelineStage.id == Deal.stage_id).where(
+        Deal.owner_id == absence.user_id, PipelineStage.kind == StageKind.open)).all()
+    tasks = session.scalars(select(Task).where(Task.assignee_id == absence.user_id,
+                                               Task.status == TaskStatus.open)).all()
+    for deal in deals:
+        deal.owner_id = absence.deputy_id
+        session.add(HandoverItem(absence_id=absence.id, deal_id=deal.id))
+    for task in tasks:
+        task.assignee_id = absence.deputy_id
+        session.add(HandoverItem(absence_id=absence.id, task_id=task.id))
+    absence.handed_over_at = utcnow()
+    absence.returned_at = None
+    session.flush()
+    audit.record(session, actor=actor, action="hand_over", entity=absence,
+                 after={"deputy_id": absence.deputy_id, "deal_ids": [d.id for d in deals],
+                        "task_ids": [t.id for t in tasks]})
+    return len(deals) + len(tasks)
+
+
+def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
+    """Return what was handed over and is still with the deputy; returns how many came back."""
+    if actor is not None and not actor.is_admin and actor.id not in (absence.user_id, absence.deputy_id):
+        raise Forbidden("only the absent person, the deputy or an administrator gives work back")
+    items = session.scalars(select(HandoverItem).where(HandoverItem.absence_id == absence.id,
+                                                       HandoverItem.returned.is_(False))).all()
+    back = []
+    for item in items:
+        record = session.get(Deal, item.deal_id) if item.deal_id else session.get(Task, item.task_id)
+        attribute = "owner_id" if item.deal_id else "assignee_id"
+        # Something the deputy passed on meanwhile stays where it went.
+        if getattr(record, attribute) == absence.deputy_id:
+            setattr(record, attribute, absence.user_id)
+            back.append(f"{'deal' if item.deal_id else 'task'} {record.id}")
+        item.returned = True
+    absence.returned_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action="give_back", entity=absence, after={"returned": back})
+    return len(back)
+
+
+def process_handovers(session: Session, *, now: datetime | None = None) -> tuple[int, int]:
+    """Hand over for absences that have begun and give back for those that have ended (a periodic job)."""
+    now = now or utcnow()
+    started = session.scalars(select(Absence).where(Absence.deputy_id.is_not(None), Absence.handed_over_at.is_(None),
+                                                    Absence.starts_at <= now, Absence.ends_at > now)).all()
+    ended = session.scalars(select(Absence).where(Absence.handed_over_at.is_not(None), Absence.returned_at.is_(None),
+                                                  Absence.ends_at <= now)).all()
+    for absence in started:
+        hand_over(session, actor=session.get(User, absence.user_id), absence=absence)
+    for absence in ended:
+        give_back(session, actor=None, absence=absence)
+    return len(started), len(ended)

@@ -1,0 +1,435 @@
+"""Client accounts and their contacts: create, change, find duplicates, merge, with access checks and audit.
+
+Every account gets its own EPS node under the node of its branch; the deals of
+the account are projects under that node, so EPS grants decide who sees what.
+Importers call ``upsert_account`` / ``upsert_contact`` with an ``external_id``:
+running an import twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.users import services as users
+from crmpm.users.models import User
+from eps import services as eps_services
+from eps.models import EpsNode
+from eps.permissions import Permission
+
+from accounts.models import (
+    Account, AccountKind, Contact, Deal, Interaction, Lead, SurveyAnswer, Task,
+)
+from accounts.normalize import InvalidValue, normalize_email, normalize_phone, normalize_tax_id
+from accounts.permissions import authorize_on, readable_account_ids
+
+ACCOUNT_FIELDS = ("name", "tax_id", "kind", "sector", "segment", "annual_revenue", "employees")
+CONTACT_FIELDS = ("first_name", "last_name", "title", "email", "phone", "tax_id")
+
+
+# Shared checks
+
+
+def active_user(session: Session, *, user_id: int | None, field: str) -> User | None:
+    """The active user with this id (None for None); NotFound or Invalid naming ``field`` otherwise."""
+    if user_id is None:
+        return None
+    user = users.get_or_raise(session, user_id=user_id, field=field)
+    if not user.is_active:
+        raise Invalid(f"user {user.email} is inactive", errors={field: ["inactive user"]})
+    return user
+
+
+def clean(field: str, value, normalizer):
+    """``normalizer(value)``, turning a bad value into Invalid naming ``field``."""
+    try:
+        return normalizer(value)
+    except InvalidValue as exc:
+        raise Invalid(f"invalid {field}: {exc}", errors={field: [str(exc)]}) from None
+
+
+def _text(field: str, value: str | None, *, required: bool = False, max_length: int = 200) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise Invalid(f"{field} is required", errors={field: ["must not be empty"]})
+    if len(value) > max_length:
+        raise Invalid(f"{field} is too long", errors={field: [f"at most {max_length} characters"]})
+    return value
+
+
+# Accounts
+
+
+def get_account_or_raise(session: Session, *, user: User, account_id: int,
+                         permission: Permission = Permission.read, field: str | None = None) -> Account:
+    """The account, if ``user`` has ``permission`` on its node; NotFound (naming ``field``) when absent or unreadable."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"account {account_id} not found", errors={field: ["not found"]} if field else None)
+    try:
+        authorize_on(session, user=user, obj=account, governed_by=account.eps_node, label="account",
+                     permission=permission)
+    except NotFound:
+        raise NotFound(f"account {account_id} not found", errors={field: ["not found"]} if field else None) from None
+    return account
+
+
+def get_by_external_id(session: Session, *, model, external_id: str):
+    """The row of ``model`` with this external id, or None."""
+    return session.scalar(select(model).where(model.external_id == external_id))
+
+
+def list_accounts(session: Session, *, user: User, search: str | None = None, owner_id: int | None = None,
+                  region_node_id: int | None = None, kind: AccountKind | None = None, parent_id: int | None = None,
+                  include_merged: bool = False) -> Select:
+    """A select of the accounts ``user`` may read, by name, with optional filters."""
+    query = select(Account).order_by(Account.name, Account.id)
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        query = query.where(Account.id.in_(readable))
+    if not include_merged:
+        query = query.where(Account.merged_into_id.is_(None))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(Account.name).like(pattern), Account.tax_id == search.strip()))
+    if owner_id is not None:
+        query = query.where(Account.owner_id == owner_id)
+    if region_node_id is not None:
+        query = query.where(Account.region_node_id == region_node_id)
+    if kind is not None:
+        query = query.where(Account.kind == kind)
+    if parent_id is not None:
+        query = query.where(Account.parent_id == parent_id)
+    return query
+
+
+def _check_parent(session: Session, *, account: Account | None, parent: Account | None) -> None:
+    if parent is None:
+        return
+    seen = set()
+    current = parent
+    while current is not None:
+        if account is not None and current.id == account.id:
+            raise Conflict(f"account {parent.name} is {account.name} or one of its subsidiaries; "
+                           "a holding cannot be its own subsidiary", errors={"parent_id": ["would make a cycle"]})
+        if current.id in seen:
+            break
+        seen.add(current.id)
+        current = current.parent
+
+
+def create_account(session: Session, *, actor: User, name: str, region: EpsNode | None = None,
+                   eps_node: EpsNode | None = None, code: str | None = None, tax_id: str | None = None,
+                   kind: AccountKind = AccountKind.prospect, sector: str = "", segment: str = "",
+                   parent: Account | None = None, owner: User | None = None, external_id: str | None = None,
+                   annual_revenue: Decimal | None = None, employees: int | None = None) -> Account:
+    """A new account with its own EPS node under ``region`` (manage rights there), or on an existing ``eps_node``."""
+    name = _text("name", name, required=True)
+    if owner is not None and not owner.is_active:
+        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+    if annual_revenue is not None and annual_revenue < 0:
+        raise Invalid("annual revenue cannot be negative", errors={"annual_revenue": ["must not be negative"]})
+    if employees is not None and employees < 0:
+        raise Invalid("employees cannot be negative", errors={"employees": ["must not be negative"]})
+    tax_id = clean("tax_id", tax_id, normalize_tax_id)
+    if external_id is not None and get_by_external_id(session, model=Account, external_id=external_id):
+        raise Conflict(f"an account with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+    if eps_node is not None:
+        # An existing client node (created in the EPS first) becomes the account's node.
+        authorize_on(session, user=actor, obj=eps_node, governed_by=eps_node, label="EPS node",
+                     permission=Permission.edit)
+        if session.scalar(select(Account.id).where(Account.eps_node_id == eps_node.id)) is not None:
+            raise Conflict(f"EPS node {eps_node.code} already belongs to an account",
+                           errors={"eps_node_id": ["already linked"]})
+        if eps_node.parent_id is None:
+            raise Invalid("an account's node must hang under a branch node", errors={"eps_node_id": ["a root node"]})
+        node, region = eps_node, session.get(EpsNode, eps_node.parent_id)
+    else:
+        if region is None:
+            raise Invalid("an account needs a branch (region) node", errors={"region_node_id": ["required"]})
+        node = eps_services.create_node(session, actor=actor, code=code or f"ACC-{secrets.token_hex(5).upper()}",
+                                        name=name, parent=region)
+    _check_parent(session, account=None, parent=parent)
+    account = Account(name=name, tax_id=tax_id, kind=kind, sector=_text("sector", sector),
+                      segment=_text("segment", segment), region_node_id=region.id, eps_node_id=node.id,
+                      parent_id=parent.id if parent else None, owner_id=owner.id if owner else None,
+                      external_id=external_id, annual_revenue=annual_revenue, employees=employees)
+    session.add(account)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=account, after=account.audit_state())
+    return account
+
+
+def update_account(session: Session, *, actor: User, account: Account, **changes) -> Account:
+    """Change an account's fields, parent or owner (edit rights on its node); a new name renames the node."""
+    authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                 permission=Permission.edit)
+    before = account.audit_state()
+    if "name" in changes:
+        account.name = _text("name", changes.pop("name"), required=True)
+        if account.eps_node.name != account.name:
+            eps_services.update_node(session, actor=actor, node=account.eps_node, name=account.name)
+    if "tax_id" in changes:
+        account.tax_id = clean("tax_id", changes.pop("tax_id"), normalize_tax_id)
+    if "owner" in changes:
+        owner = changes.pop("owner")
+        if owner is not None and not owner.is_active:
+            raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+        account.owner_id = owner.id if owner else None
+    if "parent" in changes:
+        parent = changes.pop("parent")
+        _check_parent(session, account=account, parent=parent)
+        account.parent_id = parent.id if parent else None
+    for key in ("annual_revenue", "employees"):
+        if key in changes and changes[key] is not None and changes[key] < 0:
+            raise Invalid(f"{key} cannot be negative", errors={key: ["must not be negative"]})
+    for key, value in changes.items():
+        if key not in ACCOUNT_FIELDS:
+            raise Invalid(f"unknown account field {key}", errors={key: ["unknown field"]})
+        setattr(account, key, _text(key, value) if isinstance(value, str) else value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=account, before=before, after=account.audit_state())
+    return account
+
+
+def upsert_account(session: Session, *, actor: User, external_id: str, **fields) -> tuple[Account, bool]:
+    """The account with ``external_id``, updated with ``fields``, or a new one; True when created."""
+    account = get_by_external_id(session, model=Account, external_id=external_id)
+    if account is None:
+        return create_account(session, actor=actor, external_id=external_id, **fields), True
+    fields.pop("region", None)
+    fields.pop("eps_node", None)
+    fields.pop("code", None)
+    changed = {key: value for key, value in fields.items()
+               if getattr(account, key if key not in ("owner", "parent") else f"{key}_id")
+               != (getattr(value, "id", None) if key in ("owner", "parent") else value)}
+    if changed:
+        update_account(session, actor=actor, account=account, **changed)
+    return account, False
+
+
+def find_duplicate_accounts(session: Session, *, user: User) -> list[dict]:
+    """Groups of readable, unmerged accounts sharing a tax id: candidates for a merge."""
+    base = select(Account).where(Account.merged_into_id.is_(None), Account.tax_id.is_not(None))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        base = base.where(Account.id.in_(readable))
+    shared = (select(Account.tax_id).where(Account.id.in_(base.with_only_columns(Account.id)))
+              .group_by(Account.tax_id).having(func.count() > 1))
+    rows = session.scalars(base.where(Account.tax_id.in_(shared)).order_by(Account.tax_id, Account.id)).all()
+    groups: dict[str, list[Account]] = {}
+    for account in rows:
+        groups.setdefault(account.tax_id, []).append(account)
+    return [{"key": "tax_id", "value": value, "records": records} for value, records in groups.items()]
+
+
+def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Account) -> Account:
+    """Fold ``merge`` into ``keep`` (manage rights on both): contacts, deals, history move; ``merge`` is remembered."""
+    for account in (keep, merge):
+        authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                     permission=Permission.manage)
+    if keep.id == merge.id:
+        raise Conflict("an account cannot be merged into itself", errors={"merge_id": ["same as the kept account"]})
+    for account in (keep, merge):
+        if account.merged_into_id is not None:
+            raise Conflict(f"account {account.id} was already merged into {account.merged_into_id}",
+                           errors={"merge_id": ["already merged"]})
+    before = merge.audit_state()
+    for deal in session.scalars(select(Deal).where(Deal.account_id == merge.id)):
+        eps_services.move_project(session, actor=actor, project=deal.project, eps_node=keep.eps_node)
+        deal.account_id = keep.id
+    for model in (Contact, Interaction, Task, SurveyAnswer, Lead):
+        session.execute(update(model).where(model.account_id == merge.id).values(account_id=keep.id)
+                        .execution_options(synchronize_session=False))
+    session.execute(update(Account).where(Account.parent_id == merge.id, Account.id != keep.id)
+                    .values(parent_id=keep.id).execution_options(synchronize_session=False))
+    for key in ("tax_id", "sector", "segment", "owner_id", "annual_revenue", "employees"):
+        if not getattr(keep, key) and getattr(merge, key):
+            setattr(keep, key, getattr(merge, key))
+    merge.merged_into_id = keep.id
+    session.flush()
+    session.expire_all()
+    audit.record(session, actor=actor, action="merge", entity=merge, before=before, after=merge.audit_state())
+    audit.record(session, actor=actor, action="absorb", entity=keep, after={"merged_id": merge.id})
+    return keep
+
+
+# Contacts
+
+
+def get_contact_or_raise(session: Session, *, user: User, contact_id: int,
+                         permission: Permission = Permission.read, field: str | None = None) -> Contact:
+    """The contact, if ``user`` has ``permission`` on its account; NotFound when absent or unreadable."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found", errors={field: ["not found"]} if field else None)
+    try:
+        authorize_on(session, user=user, obj=contact, governed_by=contact.account.eps_node, label="contact",
+                     permission=permission)
+    except NotFound:
+        raise NotFound(f"contact {contact_id} not found", errors={field: ["not found"]} if field else None) from None
+    return contact
+
+
+def list_contacts(session: Session, *, user: User, account_id: int | None = None, search: str | None = None,
+                  include_merged: bool = False) -> Select:
+    """A select of the contacts ``user`` may read, by name."""
+    query = select(Contact).order_by(Contact.last_name, Contact.first_name, Contact.id)
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        query = query.where(Contact.account_id.in_(readable))
+    if account_id is not None:
+        query = query.where(Contact.account_id == account_id)
+    if not include_merged:
+        query = query.where(Contact.merged_into_id.is_(None))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(Contact.last_name).like(pattern),
+                                func.lower(Contact.first_name).like(pattern),
+                                Contact.email.like(pattern)))
+    return query
+
+
+def _contact_values(fields: dict) -> dict:
+    values = {}
+    for key, value in fields.items():
+        if key == "email":
+            values[key] = clean("email", value, normalize_email)
+        elif key == "phone":
+            values[key] = clean("phone", value, normalize_phone)
+        elif key == "tax_id":
+            values[key] = clean("tax_id", value, normalize_tax_id)
+        elif key in CONTACT_FIELDS:
+            values[key] = _text(key, value)
+        else:
+            raise Invalid(f"unknown contact field {key}", errors={key: ["unknown field"]})
+    return values
+
+
+def create_contact(session: Session, *, actor: User, account: Account, first_name: str = "", last_name: str = "",
+                   title: str = "", email: str | None = None, phone: str | None = None, tax_id: str | None = None,
+                   owner: User | None = None, external_id: str | None = None) -> Contact:
+    """A new contact at ``account`` (edit rights on it); email and phone are normalized."""
+    authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                 permission=Permission.edit)
+    values = _contact_values({"first_name": first_name, "last_name": last_name, "title": title, "email": email,
+                              "phone": phone, "tax_id": tax_id})
+    if not values["first_name"] and not values["last_name"]:
+        raise Invalid("a contact needs a name", errors={"last_name": ["give a first or last name"]})
+    if owner is not None and not owner.is_active:
+        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+    if external_id is not None and get_by_external_id(session, model=Contact, external_id=external_id):
+        raise Conflict(f"a contact with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+    contact = Contact(account_id=account.id, owner_id=owner.id if owner else None, external_id=external_id, **values)
+    session.add(contact)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=contact, after=contact.audit_state())
+    return contact
+
+
+def update_contact(session: Session, *, actor: User, contact: Contact, **changes) -> Contact:
+    """Change a contact (edit rights on its account); moving it to another account needs edit there too."""
+    authorize_on(session, user=actor, obj=contact, governed_by=contact.account.eps_node, label="contact",
+                 permission=Permission.edit)
+    before = contact.audit_state()
+    if "account" in changes:
+        account = changes.pop("account")
+        authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
+                     permission=Permission.edit)
+        contact.account_id = account.id
+    if "owner" in changes:
+        owner = changes.pop("owner")
+        if owner is not None and not owner.is_active:
+            raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+        contact.owner_id = owner.id if owner else None
+    for key, value in _contact_values(changes).items():
+        setattr(contact, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=contact, before=before, after=contact.audit_state())
+    return contact
+
+
+def upsert_contact(session: Session, *, actor: User, external_id: str, account: Account,
+                   **fields) -> tuple[Contact, bool]:
+    """The contact with ``external_id``, updated with ``fields``, or a new one; True when created."""
+    contact = get_by_external_id(session, model=Contact, external_id=external_id)
+    if contact is None:
+        return create_contact(session, actor=actor, account=account, external_id=external_id, **fields), True
+    owner = fields.pop("owner", None)
+    values = _contact_values(fields)
+    changed = {key: value for key, value in values.items() if getattr(contact, key) != value}
+    if account.id != contact.account_id:
+        changed["account"] = account
+    if owner is not None and owner.id != contact.owner_id:
+        changed["owner"] = owner
+    if changed:
+        update_contact(session, actor=actor, contact=contact, **changed)
+    return contact, False
+
+
+def find_contact(session: Session, *, account: Account | None = None, email: str | None = None,
+                 phone: str | None = None) -> Contact | None:
+    """An unmerged contact with this (normalized) email or phone, at ``account`` when given."""
+    keys = [condition for condition in (Contact.email == email if email else None,
+                                        Contact.phone == phone if phone else None) if condition is not None]
+    if not keys:
+        return None
+    query = select(Contact).where(or_(*keys), Contact.merged_into_id.is_(None)).order_by(Contact.id)
+    if account is not None:
+        query = query.where(Contact.account_id == account.id)
+    return session.scalars(query.limit(1)).first()
+
+
+def find_duplicate_contacts(session: Session, *, user: User, account_id: int | None = None) -> list[dict]:
+    """Groups of readable, unmerged contacts sharing an email, a phone or a tax id: candidates for a merge."""
+    base = select(Contact.id).where(Contact.merged_into_id.is_(None))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        base = base.where(Contact.account_id.in_(readable))
+    if account_id is not None:
+        base = base.where(Contact.account_id == account_id)
+    groups = []
+    for key in ("email", "phone", "tax_id"):
+        column = getattr(Contact, key)
+        shared = (select(column).where(Contact.id.in_(base), column.is_not(None))
+                  .group_by(column).having(func.count() > 1))
+        rows = session.scalars(select(Contact).where(Contact.id.in_(base), column.in_(shared))
+                               .order_by(column, Contact.id)).all()
+        by_value: dict[str, list[Contact]] = {}
+        for contact in rows:
+            by_value.setdefault(getattr(contact, key), []).append(contact)
+        groups.extend({"key": key, "value": value, "records": records} for value, records in by_value.items())
+    return groups
+
+
+def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Contact) -> Contact:
+    """Fold ``merge`` into ``keep`` (edit rights on both accounts): history is repointed, ``merge`` remembered."""
+    for contact in (keep, merge):
+        authorize_on(session, user=actor, obj=contact, governed_by=contact.account.eps_node, label="contact",
+                     permission=Permission.edit)
+    if keep.id == merge.id:
+        raise Conflict("a contact cannot be merged into itself", errors={"merge_id": ["same as the kept contact"]})
+    for contact in (keep, merge):
+        if contact.merged_into_id is not None:
+            raise Conflict(f"contact {contact.id} was already merged into {contact.merged_into_id}",
+                           errors={"merge_id": ["already merged"]})
+    before = merge.audit_state()
+    for model in (Interaction, Deal, Task, Lead, SurveyAnswer):
+        session.execute(update(model).where(model.contact_id == merge.id).values(contact_id=keep.id)
+                        .execution_options(synchronize_session=False))
+    for key in CONTACT_FIELDS:
+        if not getattr(keep, key) and getattr(merge, key):
+            setattr(keep, key, getattr(merge, key))
+    merge.merged_into_id = keep.id
+    merge.merged_at = utcnow()
+    session.flush()
+    session.expire_all()
+    audit.record(session, actor=actor, action="merge", entity=merge, before=before, after=merge.audit_state())
+    audit.record(session, actor=actor, action="absorb", entity=keep, after={"merged_id": merge.id})
+    return keep

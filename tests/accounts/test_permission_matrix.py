@@ -1,0 +1,159 @@
+"""Every role × every CRM endpoint × inside or outside the granted subtree.
+
+The user holds one grant on branch A. Inside it an action succeeds when the role
+includes the permission it needs and is refused with 403 otherwise; outside it
+(branch B), and for a user without grants, everything is 404.
+"""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from accounts import activities, leads
+from eps.models import Role
+from eps.permissions import ROLE_PERMISSIONS, Permission
+from tests import factories
+from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
+from tests.api.test_permission_matrix import _fill
+
+ROLES = [None, *Role]
+WHEN = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def world(session, admin):
+    root = factories.node(session, actor=admin, code="ROOT")
+    pipeline = factories.pipeline(session, name="Sales")
+    objects = {"root": root, "pipeline": pipeline}
+    for side in ("A", "B"):
+        branch = factories.node(session, actor=admin, parent=root, code=side)
+        account = factories.account(session, actor=admin, region=branch, name=f"Client {side}")
+        contact = factories.contact(session, actor=admin, account=account, email=f"one@{side.lower()}.example")
+        contact2 = factories.contact(session, actor=admin, account=account, email=f"one@{side.lower()}.example")
+        account2 = factories.account(session, actor=admin, region=branch, name=f"Client {side} again")
+        deal = factories.deal(session, actor=admin, account=account, pipeline=pipeline)
+        interaction = factories.interaction(session, actor=admin, account=account, occurred_at=WHEN)
+        task = activities.create_task(session, actor=admin, title="Call", due_at=WHEN, account=account)
+        lead = leads.create_lead(session, actor=admin, region=branch, company=f"Lead {side}")
+        objects[side] = {"branch": branch, "account": account, "account2": account2, "contact": contact, "contact2": contact2,
+                         "deal": deal, "interaction": interaction, "task": task, "lead": lead}
+    objects["other"] = factories.user(session)
+    session.commit()
+    return objects
+
+
+R, E, M = {Permission.read}, {Permission.edit}, {Permission.manage}
+
+# name: (method, path, body, permissions any of which allows it, success status)
+ACTIONS = {
+    "read_account": ("GET", "/api/v1/accounts/{account}", None, R, 200),
+    "update_account": ("PATCH", "/api/v1/accounts/{account}", {"sector": "Retail"}, E, 200),
+    "create_account": ("POST", "/api/v1/accounts", {"name": "New", "region_node_id": "{branch}"}, M, 201),
+    "account_timeline": ("GET", "/api/v1/accounts/{account}/timeline", None, R, 200),
+    "merge_account": ("POST", "/api/v1/accounts/{account}/merge", {"merge_id": "{account2}"}, M, 200),
+    "create_contact": ("POST", "/api/v1/contacts", {"account_id": "{account}", "last_name": "X"}, E, 201),
+    "read_contact": ("GET", "/api/v1/contacts/{contact}", None, R, 200),
+    "update_contact": ("PATCH", "/api/v1/contacts/{contact}", {"title": "CEO"}, E, 200),
+    "merge_contact": ("POST", "/api/v1/contacts/{contact}/merge", {"merge_id": "{contact2}"}, E, 200),
+    "create_deal": ("POST", "/api/v1/deals", {"account_id": "{account}", "name": "D", "pipeline_id": "{pipeline}"},
+                    E, 201),
+    "read_deal": ("GET", "/api/v1/deals/{deal}", None, R, 200),
+    "update_deal": ("PATCH", "/api/v1/deals/{deal}", {"amount": "10.00"}, E, 200),
+    "move_stage": ("POST", "/api/v1/deals/{deal}/stage", {"stage": "Proposal"}, E, 200),
+    "deal_history": ("GET", "/api/v1/deals/{deal}/history", None, R, 200),
+    "create_interaction": ("POST", "/api/v1/interactions", {"account_id": "{account}", "kind": "call",
+                                                            "direction": "inbound",
+                                                            "occurred_at": "2026-05-05T10:00:00+03:00"}, E, 201),
+    "read_interaction": ("GET", "/api/v1/interactions/{interaction}", None, R, 200),
+    "create_task": ("POST", "/api/v1/tasks", {"deal_id": "{deal}", "title": "T",
+                                              "due_at": "2026-12-01T10:00:00+00:00"}, E, 201),
+    "read_task": ("GET", "/api/v1/tasks/{task}", None, R, 200),
+    "update_task": ("PATCH", "/api/v1/tasks/{task}", {"status": "done"}, E, 200),
+    "create_lead": ("POST", "/api/v1/leads", {"region_node_id": "{branch}", "company": "C"}, E, 201),
+    "read_lead": ("GET", "/api/v1/leads/{lead}", None, R, 200),
+    "assign_lead": ("POST", "/api/v1/leads/{lead}/assign", {"owner_id": "{other}"}, E, 200),
+    "qualify_lead": ("POST", "/api/v1/leads/{lead}/qualify", {"pipeline_id": "{pipeline}",
+                                                              "account_id": "{account}"}, E, 201),
+    "record_answer": ("POST", "/api/v1/surveys", {"account_id": "{account}", "kind": "csat", "score": 4}, E, 201),
+}
+
+
+@pytest.mark.parametrize("place", ["inside", "outside"])
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_permission_matrix(api, session, admin, world, role, action, place):
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["branch"], user=user)
+    session.commit()
+    side = world["A"] if place == "inside" else world["B"]
+    ids = {key: obj.id for key, obj in side.items()} | {"other": world["other"].id,
+                                                        "pipeline": world["pipeline"].id}
+    method, path, body, needed, success = ACTIONS[action]
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+
+    granted = ROLE_PERMISSIONS[role] if role is not None else frozenset()
+    if place == "outside" or role is None:
+        expected = 404
+    elif granted & needed:
+        expected = success
+    else:
+        expected = 403
+    assert response.status_code == expected, (response.status_code, response.get_json())
+
+
+LISTS = ["/api/v1/accounts", "/api/v1/contacts", "/api/v1/deals", "/api/v1/interactions", "/api/v1/tasks",
+         "/api/v1/leads"]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_lists_and_reports_hold_only_the_granted_subtree(api, session, admin, world, role):
+    user = factories.user(session)
+    factories.grant(session, actor=admin, role=role, target=world["A"]["branch"], user=user)
+    session.commit()
+    inside = {"/api/v1/accounts": sorted([world["A"]["account"].id, world["A"]["account2"].id]),
+              "/api/v1/deals": world["A"]["deal"].id,
+              "/api/v1/interactions": world["A"]["interaction"].id, "/api/v1/tasks": world["A"]["task"].id,
+              "/api/v1/leads": world["A"]["lead"].id}
+    for path in LISTS:
+        body = api.get(path, user=user).json
+        if path in inside:
+            expected = inside[path] if isinstance(inside[path], list) else [inside[path]]
+            assert sorted(item["id"] for item in body["items"]) == expected, path
+        else:
+            assert {item["account_id"] for item in body["items"]} == {world["A"]["account"].id}
+        csv_rows = api.get(path + "?format=csv", user=user).data.decode().strip().splitlines()
+        assert len(csv_rows) == 1 + body["total"], path
+    funnel = api.get(f"/api/v1/reports/funnel?pipeline_id={world['pipeline'].id}", user=user).json
+    assert funnel["total"] == 1
+
+
+def test_user_without_grants_sees_empty_lists_and_reports(api, session, world):
+    nobody = factories.user(session)
+    session.commit()
+    for path in LISTS:
+        assert api.get(path, user=nobody).json["total"] == 0
+    assert api.get(f"/api/v1/reports/funnel?pipeline_id={world['pipeline'].id}", user=nobody).json["total"] == 0
+    assert api.get("/api/v1/reports/lifetime-value", user=nobody).json["items"] == []
+
+
+def test_configuration_is_for_administrators(api, session, admin, world):
+    manager = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.manager, target=world["root"], user=manager)
+    team = factories.team(session, members=[manager])
+    session.commit()
+    stages = [{"name": "A", "probability": 10}, {"name": "W", "probability": 100, "kind": "won"},
+              {"name": "L", "probability": 0, "kind": "lost"}]
+    assert api.post("/api/v1/pipelines", user=manager, json={"name": "P", "stages": stages}).status_code == 403
+    assert api.patch(f"/api/v1/pipelines/{world['pipeline'].id}", user=manager,
+                     json={"name": "Renamed"}).status_code == 403
+    assert api.post("/api/v1/routing-rules", user=manager,
+                    json={"name": "R", "team_id": team.id}).status_code == 403
+    assert api.get("/api/v1/pipelines", user=manager).status_code == 200
+    # Absences: one's own, not other people's.
+    other = world["other"]
+    body = {"starts_at": "2026-12-01T00:00:00+00:00", "ends_at": "2026-12-10T00:00:00+00:00"}
+    assert api.post("/api/v1/absences", user=manager, json={**body, "user_id": other.id}).status_code == 403
+    own = api.post("/api/v1/absences", user=manager, json=body)
+    assert own.status_code == 201
+    assert api.get(f"/api/v1/absences/{own.json['id']}", user=other).status_code == 404
