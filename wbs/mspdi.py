@@ -619,13 +619,6 @@ def _read_activity(doc, reader, task, uid, parent, calendars, values, honor_cons
     if not 0 <= percent <= 100:
         raise MspdiError(f"PercentComplete {percent:g} is not between 0 and 100", element="Task", uid=uid,
                          line=line)
-    if remaining is None:
-        if actual_finish is not None:
-            remaining = 0.0
-        elif actual_start is not None:
-            remaining = duration * (100 - percent) / 100
-        else:
-            remaining = duration
 
     if "type" in values:
         kind = _enum(ActivityType, values["type"], "type", uid=uid, line=line)
@@ -685,7 +678,7 @@ def _read_activity(doc, reader, task, uid, parent, calendars, values, honor_cons
     code_text = doc.text(task, "WBS") or doc.text(task, "OutlineNumber") or f"T{uid}"
     return ExchangeActivity(
         id=str(uid), code=code_text, name=name or code_text, wbs_id=str(parent) if parent is not None else None,
-        type=kind, original_duration_hours=round(duration, 6), remaining_duration_hours=round(remaining, 6),
+        type=kind, original_duration_hours=round(duration, 6), remaining_duration_hours=None if remaining is None else round(remaining, 6),
         calendar_id=calendar_id, constraint=constraint, constraint_date=constraint_date,
         secondary_constraint=secondary, secondary_constraint_date=secondary_date,
         actual_start=actual_start, actual_finish=actual_finish, expected_finish=expected,
@@ -857,14 +850,14 @@ class _TaskWriter:
             _sub(task, "ActualStart", _format_date(activity.actual_start))
         if activity.actual_finish is not None:
             _sub(task, "ActualFinish", _format_date(activity.actual_finish))
+        # No remaining duration means "as planned" to crmpm's scheduler; the element is left out to keep that.
         remaining = activity.remaining_duration_hours
-        if remaining is None:
-            remaining = activity.original_duration_hours
         if activity.actual_start is not None:
-            _sub(task, "ActualDuration",
-                 format_duration(max(activity.original_duration_hours - remaining, 0.0)))
+            left = activity.original_duration_hours if remaining is None else remaining
+            _sub(task, "ActualDuration", format_duration(max(activity.original_duration_hours - left, 0.0)))
         _sub(task, "ActualCost", _format_money(activity.actual_cost))
-        _sub(task, "RemainingDuration", format_duration(remaining))
+        if remaining is not None:
+            _sub(task, "RemainingDuration", format_duration(remaining))
         _sub(task, "ConstraintType", CONSTRAINT_CODES[activity.constraint])
         _sub(task, "CalendarUID", self.calendar_uids.get(activity.calendar_id, -1) if activity.calendar_id else -1)
         if activity.constraint_date is not None:

@@ -1,0 +1,355 @@
+"""MS Project XML (MSPDI): the pure reader and writer, broken files, and the trip through the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from crmpm.errors import Invalid
+from eps.models import Project
+from tests import factories
+from tests.wbs.test_interchange import P6_DATES, _p6_rows, _snapshot
+from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from wbs import interchange, scheduling_service, services
+from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.models import Activity, Calendar as StoredCalendar
+from wbs.mspdi import MspdiError, format_duration, parse_duration, read_mspdi, write_mspdi
+from wbs.scheduling.model import ActivityType, Calendar, ConstraintType, LagCalendar, Relationship, RelationshipType
+
+NS = "http://schemas.microsoft.com/project"
+D = dt.datetime
+
+
+def _file(tasks: str, *, calendars: str = "", extra: str = "") -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Project xmlns="{NS}">
+ <Name>small.xml</Name>
+ <StartDate>2026-03-02T08:00:00</StartDate>
+ <CalendarUID>1</CalendarUID>
+ {extra}
+ <Calendars>
+  <Calendar><UID>1</UID><Name>Standard</Name><IsBaseCalendar>1</IsBaseCalendar>
+   <WeekDays>
+    <WeekDay><DayType>1</DayType><DayWorking>0</DayWorking></WeekDay>
+    <WeekDay><DayType>2</DayType><DayWorking>1</DayWorking>
+     <WorkingTimes><WorkingTime><FromTime>09:00:00</FromTime><ToTime>13:00:00</ToTime></WorkingTime>
+      <WorkingTime><FromTime>14:00:00</FromTime><ToTime>18:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
+   </WeekDays>
+   <Exceptions><Exception><TimePeriod><FromDate>2026-03-09T00:00:00</FromDate><ToDate>2026-03-10T23:59:00</ToDate>
+    </TimePeriod><Type>1</Type><DayWorking>0</DayWorking></Exception></Exceptions>
+  </Calendar>
+  {calendars}
+ </Calendars>
+ <Tasks>{tasks}</Tasks>
+</Project>""".encode()
+
+
+SMALL = """
+  <Task><UID>0</UID><ID>0</ID><Name>Small project</Name><OutlineNumber>0</OutlineNumber><OutlineLevel>0</OutlineLevel>
+   <Summary>1</Summary></Task>
+  <Task><UID>1</UID><ID>1</ID><Name>Design</Name><WBS>1</WBS><OutlineNumber>1</OutlineNumber>
+   <OutlineLevel>1</OutlineLevel><Summary>1</Summary></Task>
+  <Task><UID>2</UID><ID>2</ID><Name>Sketch</Name><WBS>1.1</WBS><OutlineNumber>1.1</OutlineNumber>
+   <OutlineLevel>2</OutlineLevel><Duration>PT16H0M0S</Duration><Cost>150000</Cost><ActualCost>2550</ActualCost>
+   <PercentComplete>50</PercentComplete><ActualStart>2026-03-02T09:00:00</ActualStart>
+   <RemainingDuration>PT8H0M0S</RemainingDuration><ConstraintType>4</ConstraintType>
+   <ConstraintDate>2026-03-02T09:00:00</ConstraintDate></Task>
+  <Task><UID>3</UID><ID>3</ID><Name>Approved</Name><WBS>1.2</WBS><OutlineNumber>1.2</OutlineNumber>
+   <OutlineLevel>2</OutlineLevel><Duration>PT0H0M0S</Duration><Milestone>1</Milestone>
+   <PredecessorLink><PredecessorUID>2</PredecessorUID><Type>1</Type><LinkLag>4800</LinkLag><LagFormat>7</LagFormat>
+   </PredecessorLink></Task>
+  <Task><UID>4</UID><ID>4</ID><Name>Build</Name><WBS>2</WBS><OutlineNumber>2</OutlineNumber>
+   <OutlineLevel>1</OutlineLevel><Duration>PT7H30M0S</Duration><CalendarUID>-1</CalendarUID>
+   <PredecessorLink><PredecessorUID>3</PredecessorUID><Type>3</Type></PredecessorLink>
+   <PredecessorLink><PredecessorUID>2</PredecessorUID><Type>0</Type><LinkLag>50</LinkLag><LagFormat>19</LagFormat>
+   </PredecessorLink></Task>
+"""
+
+
+def test_reads_outline_calendars_links_and_costs():
+    project = read_mspdi(_file(SMALL))
+    assert project.code == "small" and project.name == "Small project"
+    assert [(e.id, e.code, e.name, e.parent_id) for e in project.wbs] == [("1", "1", "Design", None)]
+    by_id = {a.id: a for a in project.activities}
+    assert set(by_id) == {"2", "3", "4"}
+    sketch, approved, build = by_id["2"], by_id["3"], by_id["4"]
+    assert sketch.wbs_id == "1" and build.wbs_id is None
+    assert (sketch.original_duration_hours, sketch.remaining_duration_hours) == (16.0, 8.0)
+    assert sketch.budgeted_cost == Decimal("1500.00") and sketch.actual_cost == Decimal("25.50")
+    assert sketch.actual_start == D(2026, 3, 2, 9) and sketch.percent_complete == 50
+    assert (sketch.constraint, sketch.constraint_date) == (ConstraintType.START_ON_OR_AFTER, D(2026, 3, 2, 9))
+    assert approved.type is ActivityType.FINISH_MILESTONE and build.original_duration_hours == 7.5
+    links = {(r.predecessor, r.successor): (r.type, r.lag_hours) for r in project.relationships}
+    # 4800 tenths of a minute = 8 h; 50 % of the predecessor's 16 h = 8 h.
+    assert links == {("2", "3"): (RelationshipType.FS, 8.0), ("3", "4"): (RelationshipType.SS, 0.0),
+                     ("2", "4"): (RelationshipType.FF, 8.0)}
+    calendar = project.calendars["1"]
+    assert calendar.week[0] == ((540, 780), (840, 1080)) and calendar.week[6] == ()
+    # Days the file leaves out are Project's standard ones.
+    assert calendar.week[1] == ((480, 720), (780, 1020)) and calendar.week[5] == ()
+    assert calendar.exceptions == {dt.date(2026, 3, 9): (), dt.date(2026, 3, 10): ()}
+    assert project.plan.default_calendar_id == "1" and project.plan.planned_start == D(2026, 3, 2, 8)
+
+
+def test_derived_calendar_inherits_from_its_base_and_old_style_exceptions_count():
+    derived = """<Calendar><UID>2</UID><Name>Night</Name><IsBaseCalendar>0</IsBaseCalendar>
+      <BaseCalendarUID>1</BaseCalendarUID><WeekDays>
+      <WeekDay><DayType>3</DayType><DayWorking>1</DayWorking><WorkingTimes><WorkingTime><FromTime>22:00:00</FromTime>
+       <ToTime>00:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
+      <WeekDay><DayType>0</DayType><DayWorking>1</DayWorking><TimePeriod><FromDate>2026-03-07T00:00:00</FromDate>
+       <ToDate>2026-03-07T23:59:00</ToDate></TimePeriod><WorkingTimes><WorkingTime><FromTime>10:00:00</FromTime>
+       <ToTime>12:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay></WeekDays></Calendar>"""
+    calendar = read_mspdi(_file(SMALL, calendars=derived)).calendars["2"]
+    assert calendar.week[1] == ((1320, 1440),)  # Tuesday, to midnight
+    assert calendar.week[0] == ((540, 780), (840, 1080))  # Monday from the base
+    assert calendar.exceptions[dt.date(2026, 3, 7)] == ((600, 720),)
+    assert calendar.exceptions[dt.date(2026, 3, 9)] == ()  # the base's holiday
+
+
+def _project() -> ExchangeProject:
+    week = tuple(((480, 720), (780, 1020)) if d < 5 else () for d in range(7))
+    calendars = {"c1": Calendar(id="c1", name="Five days", week=week,
+                                exceptions={dt.date(2026, 3, 9): (), dt.date(2026, 3, 10): (),
+                                            dt.date(2026, 3, 14): ((540, 780),)}),
+                 "c2": Calendar.twenty_four_hour(id="c2", name="Round the clock")}
+    wbs = [ExchangeWbs("w1", "1", "Design"), ExchangeWbs("w2", "1.1", "Drawings", "w1", 1),
+           ExchangeWbs("w3", "2", "Build", None, 2)]
+    activities = [
+        ExchangeActivity("a", "A100", "Start", "w1", ActivityType.START_MILESTONE),
+        ExchangeActivity("b", "A110", "Draw", "w2", original_duration_hours=24, remaining_duration_hours=10.5,
+                         actual_start=D(2026, 3, 2, 8), percent_complete=33.33, budgeted_cost=Decimal("1200.50"),
+                         actual_cost=Decimal("400.00"), notes="Two sheets\nA1 and A2",
+                         expected_finish=D(2026, 3, 5, 17)),
+        ExchangeActivity("c", "A120", "Cure", "w3", original_duration_hours=48, calendar_id="c2",
+                         constraint=ConstraintType.MANDATORY_START, constraint_date=D(2026, 3, 11, 8),
+                         secondary_constraint=ConstraintType.FINISH_ON_OR_BEFORE,
+                         secondary_constraint_date=D(2026, 3, 20, 17)),
+        ExchangeActivity("d", "A130", "Support", None, ActivityType.LEVEL_OF_EFFORT),
+        ExchangeActivity("e", "A140", "Done", "w3", ActivityType.FINISH_MILESTONE,
+                         constraint=ConstraintType.FINISH_ON, constraint_date=D(2026, 3, 31, 17)),
+        ExchangeActivity("f", "A150", "Paid", None, original_duration_hours=8, remaining_duration_hours=0,
+                         actual_start=D(2026, 2, 26, 8), actual_finish=D(2026, 2, 26, 17), percent_complete=100,
+                         constraint=ConstraintType.AS_LATE_AS_POSSIBLE),
+    ]
+    links = [Relationship("a", "b"), Relationship("b", "c", RelationshipType.SS, 4.5),
+             Relationship("c", "e", RelationshipType.FF, -2.0), Relationship("a", "d", RelationshipType.SS),
+             Relationship("e", "d", RelationshipType.FF), Relationship("f", "e", RelationshipType.SF, 0.25)]
+    plan = ExchangePlan(data_date=D(2026, 3, 4, 8), planned_start=D(2026, 3, 2, 8), must_finish_by=D(2026, 4, 30, 17),
+                        default_calendar_id="c1", lag_calendar=LagCalendar.TWENTY_FOUR_HOUR,
+                        critical_float_hours=16.0, open_ended_critical=True, use_expected_finish=False,
+                        time_zone="Asia/Yekaterinburg")
+    return ExchangeProject(code="DEMO", name="Пилотный проект", plan=plan, calendars=calendars, wbs=wbs,
+                           activities=activities, relationships=links)
+
+
+def _comparable(project: ExchangeProject):
+    """Everything but the file's own keys, which a writer renumbers."""
+    wbs_codes = {e.id: e.code for e in project.wbs}
+    codes = {a.id: a.code for a in project.activities}
+    calendars = {key: (c.name, c.week, dict(c.exceptions), c.hours_per_day) for key, c in project.calendars.items()}
+    return {
+        "project": (project.code, project.name, project.plan.__class__(**{
+            **{k: getattr(project.plan, k) for k in project.plan.__slots__},
+            "default_calendar_id": calendars.get(project.plan.default_calendar_id), "early_finish": None,
+            "late_finish": None})),
+        "wbs": sorted((e.code, e.name, wbs_codes.get(e.parent_id)) for e in project.wbs),
+        "activities": sorted((a.code, a.name, wbs_codes.get(a.wbs_id), a.type, a.original_duration_hours,
+                              a.remaining_duration_hours, calendars.get(a.calendar_id), a.constraint,
+                              a.constraint_date, a.secondary_constraint, a.secondary_constraint_date, a.actual_start,
+                              a.actual_finish, a.expected_finish, a.percent_complete, a.budgeted_cost, a.actual_cost,
+                              a.notes) for a in project.activities),
+        "links": sorted((codes[r.predecessor], codes[r.successor], r.type, r.lag_hours)
+                        for r in project.relationships),
+    }
+
+
+def test_write_then_read_gives_the_same_project():
+    original = _project()
+    data = write_mspdi(original)
+    assert data.startswith(b"<?xml") and f'xmlns="{NS}"'.encode() in data
+    again = read_mspdi(data)
+    assert _comparable(again) == _comparable(original)
+    assert not again.warnings
+    assert read_mspdi(write_mspdi(again)) == again
+
+
+def test_written_file_speaks_plain_mspdi():
+    text = write_mspdi(_project()).decode()
+    assert "<Duration>PT24H0M0S</Duration>" in text  # durations in hours
+    assert "<LinkLag>2700</LinkLag>" in text and "<LagFormat>5</LagFormat>" in text  # 4.5 h in tenths of minutes
+    assert "<ConstraintType>2</ConstraintType>" in text and "<Deadline>2026-03-20T17:00:00</Deadline>" in text
+    assert "<Cost>120050</Cost>" in text  # hundredths, as Project writes currency
+    # Loose activities first, then the WBS: 3 Design, 3.2 Drawings, 3.2.1 Draw.
+    assert "<OutlineNumber>3.2.1</OutlineNumber>" in text and "<Alias>crmpm</Alias>" in text
+
+
+def test_durations():
+    assert parse_duration("PT8H0M0S") == 8.0
+    assert parse_duration("PT0H30M0S") == 0.5
+    assert parse_duration("P1DT2H") == 26.0
+    assert format_duration(26.25) == "PT26H15M0S"
+    for bad in ("8h", "PT", "PTxH", "-PT8H"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+
+
+BROKEN = [
+    (b"this is not xml", "not an XML file"),
+    (b"<Project><Tasks/></Project>", "not an MS Project XML"),
+    (b'<Plan xmlns="http://schemas.microsoft.com/project"/>', "root element is <Plan>"),
+    (b'<?xml version="1.0"?><!DOCTYPE Project [<!ENTITY a "aaaa">]><Project xmlns="http://schemas.microsoft.com/'
+     b'project"/>', "document type declarations are not allowed"),
+]
+
+
+@pytest.mark.parametrize("data, message", BROKEN)
+def test_not_mspdi_is_refused_clearly(data, message):
+    with pytest.raises(MspdiError) as caught:
+        read_mspdi(data)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("task, message, uid", [
+    ("<Task><ID>7</ID><Name>No UID</Name></Task>", "a task without UID", None),
+    ("<Task><UID>7</UID><Name>X</Name><Duration>eight hours</Duration></Task>", "Duration 'eight hours' is not a "
+     "duration", 7),
+    ("<Task><UID>7</UID><Name>X</Name><PredecessorLink><PredecessorUID>99</PredecessorUID></PredecessorLink></Task>",
+     "PredecessorLink to unknown task UID 99", 7),
+    ("<Task><UID>7</UID><Name>X</Name><ActualStart>yesterday</ActualStart></Task>", "ActualStart 'yesterday'", 7),
+    ("<Task><UID>7</UID><Name>X</Name><PercentComplete>150</PercentComplete></Task>", "between 0 and 100", 7),
+    ("<Task><UID>7</UID><Name>X</Name><ConstraintType>9</ConstraintType></Task>", "ConstraintType 9", 7),
+    ("<Task><UID>7</UID><Name>X</Name><CalendarUID>42</CalendarUID></Task>", "CalendarUID 42", 7),
+    ("<Task><UID>7</UID></Task><Task><UID>7</UID></Task>", "UID 7 is used twice", 7),
+    ("<Task><UID>x7</UID></Task>", "UID 'x7' is not a whole number", None),
+])
+def test_broken_task_names_element_uid_and_line(tmp_path, task, message, uid):
+    path = tmp_path / "broken.xml"
+    path.write_bytes(_file(f"\n\n{task}\n"))
+    with pytest.raises(MspdiError) as caught:
+        read_mspdi(path.read_bytes())
+    error = caught.value
+    assert message in str(error)
+    assert "Task" in str(error) and (uid is None or f"UID {uid}" in str(error))
+    lines = path.read_text().splitlines()
+    assert error.line is not None and lines[error.line - 1].strip().startswith("<Task")
+
+
+def test_unsupported_things_become_warnings_not_errors():
+    summary_link = "<PredecessorLink><PredecessorUID>4</PredecessorUID></PredecessorLink>"
+    tasks = SMALL.replace("<OutlineLevel>1</OutlineLevel><Summary>1</Summary></Task>",
+                          f"<OutlineLevel>1</OutlineLevel><Summary>1</Summary>{summary_link}</Task>", 1)
+    recurring = """<Calendar><UID>3</UID><Name>Yearly</Name><Exceptions><Exception><TimePeriod>
+      <FromDate>2026-01-01T00:00:00</FromDate><ToDate>2030-01-01T23:59:00</ToDate></TimePeriod><Type>2</Type>
+      <DayWorking>0</DayWorking></Exception></Exceptions></Calendar>"""
+    project = read_mspdi(_file(tasks, calendars=recurring, extra="<ScheduleFromStart>0</ScheduleFromStart>"))
+    assert len(project.relationships) == 3
+    assert any("summary task UID 1" in warning for warning in project.warnings)
+    assert any("Yearly" in warning and "Type 2" in warning for warning in project.warnings)
+    assert any("from its finish" in warning for warning in project.warnings)
+    assert project.calendars["3"].exceptions == {}
+
+
+# Through the database
+
+
+@pytest.fixture
+def place(session):
+    admin = factories.admin(session)
+    node = factories.node(session, actor=admin, code="MSP")
+    return admin, node
+
+
+def _compare_with_p6(session, project, name):
+    rows = _p6_rows(name)
+    activities = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    assert len(activities) == len(rows)
+    mismatches, compared = [], 0
+    for activity in activities:
+        row = rows[activity.code]
+        if row["status_code"] == "TK_Complete":
+            continue
+        compared += 1
+        for ours, theirs in P6_DATES:
+            if getattr(activity, ours).strftime("%Y-%m-%d %H:%M") != row[theirs]:
+                mismatches.append(f"{activity.code} {ours}: {getattr(activity, ours)} vs P6 {row[theirs]}")
+        if abs(activity.total_float_hours - float(row["total_float_hr_cnt"] or 0)) > 0.01:
+            mismatches.append(f"{activity.code} total float {activity.total_float_hours}")
+    assert compared > 0
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[2], GOLDEN[-1]])
+def test_p6_file_through_mspdi_keeps_p6_dates(session, place, name):
+    admin, node = place
+    from_xer = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
+    data = interchange.export_mspdi(session, project=from_xer)
+    from_mspdi = interchange.import_mspdi(session, actor=admin, data=data, eps_node=node, code=f"{from_xer.code}-M")
+    _compare_with_p6(session, from_mspdi, name)
+    assert _snapshot(session, from_mspdi) == _snapshot(session, from_xer)
+
+
+def _built_project(session, admin, node):
+    """A project made in crmpm: costs, progress, both constraints, a calendar of its own, a loose activity."""
+    project = factories.project(session, actor=admin, node=node, code="BUILT")
+    week = [[[480, 720], [780, 1020]]] * 5 + [[], []]
+    calendar = services.create_calendar(session, actor=admin, name="Office", week=week, project=project,
+                                        exceptions={dt.date(2026, 3, 9): []})
+    services.update_plan(session, actor=admin, project=project, data_date=D(2026, 3, 4, 8),
+                         planned_start=D(2026, 3, 2, 8), must_finish_by=D(2026, 5, 29, 17),
+                         default_calendar_id=calendar.id, critical_float_hours=8.0,
+                         float_type="smallest")
+    top = services.create_element(session, actor=admin, project=project, code="1", name="Build")
+    part = services.create_element(session, actor=admin, project=project, code="1.1", name="Part", parent=top)
+    made = {}
+    for code, fields in {
+        "A": dict(wbs_element_id=top.id, original_duration_hours=8, actual_start=D(2026, 3, 2, 8),
+                  actual_finish=D(2026, 3, 2, 17), remaining_duration_hours=0, percent_complete=100,
+                  budgeted_cost=Decimal("100.00"), actual_cost=Decimal("120.00")),
+        "B": dict(wbs_element_id=part.id, original_duration_hours=24, actual_start=D(2026, 3, 3, 8),
+                  remaining_duration_hours=16, percent_complete=33.33, budgeted_cost=Decimal("300.00"),
+                  actual_cost=Decimal("90.00"), notes="Half the drawings"),
+        "C": dict(wbs_element_id=part.id, original_duration_hours=8, constraint_type="start_on_or_after",
+                  constraint_date=D(2026, 3, 11, 8), budgeted_cost=Decimal("50.00")),
+        "D": dict(original_duration_hours=16, constraint_type="mandatory_finish", constraint_date=D(2026, 3, 20, 17),
+                  secondary_constraint_type="start_on_or_after", secondary_constraint_date=D(2026, 3, 12, 8)),
+        "M": dict(type="start_milestone", wbs_element_id=top.id),
+    }.items():
+        made[code] = services.create_activity(session, actor=admin, project=project, code=code,
+                                              name=f"Activity {code}", **fields)
+    for pred, succ, kind, lag in (("A", "B", "FS", 0), ("B", "C", "SS", 4), ("C", "D", "FS", -2), ("M", "C", "FS", 0)):
+        services.create_relationship(session, actor=admin, project=project, predecessor=made[pred],
+                                     successor=made[succ], type=kind, lag_hours=lag)
+    scheduling_service.schedule_project(session, actor=admin, project=project)
+    return project
+
+
+def test_database_round_trip_import_export_import(session, place):
+    admin, node = place
+    built = _built_project(session, admin, node)
+    first = interchange.import_mspdi(session, actor=admin, data=interchange.export_mspdi(session, project=built),
+                                     eps_node=node, code="RT1")
+    exported = interchange.export_mspdi(session, project=first)
+    second = interchange.import_mspdi(session, actor=admin, data=exported, eps_node=node, code="RT2")
+    assert _snapshot(session, second) == _snapshot(session, first)
+    assert _snapshot(session, first) == _snapshot(session, built)
+    plan = services.get_plan(session, project=second)
+    assert (plan.must_finish_by, plan.float_type, plan.critical_float_hours) == (D(2026, 5, 29, 17), "smallest", 8.0)
+    activities = {a.code: a for a in session.scalars(select(Activity).where(Activity.project_id == second.id))}
+    assert activities["B"].percent_complete == 33.33 and activities["B"].notes == "Half the drawings"
+    assert activities["D"].secondary_constraint_type == "start_on_or_after"
+    assert activities["A"].actual_cost == Decimal("120.00") and second.planned_cost == Decimal("450.00")
+    default = session.get(StoredCalendar, plan.default_calendar_id)
+    assert default.name == "Office" and default.week[0] == [[480, 720], [780, 1020]] and default.week[5] == []
+    assert {e.day: e.periods for e in default.exceptions} == {dt.date(2026, 3, 9): []}
+
+
+def test_broken_file_imports_nothing(session, place):
+    admin, node = place
+    before = session.scalar(select(func.count()).select_from(Project))
+    with pytest.raises(Invalid) as caught:
+        interchange.import_mspdi(session, actor=admin, data=_file("<Task><Name>no uid</Name></Task>"), eps_node=node)
+    assert caught.value.message.startswith("MSPDI file: a task without UID") and "file" in caught.value.errors
+    assert session.scalar(select(func.count()).select_from(Project)) == before
