@@ -597,7 +597,8 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     name = (doc.text(root, "Title") or (doc.text(summary_task[1], "Name") if summary_task else None)
             or doc.text(root, "Name") or "MS Project import")
     code = project_values.get("code") or re.sub(r"\.(xml|mpp)$", "", doc.text(root, "Name") or "", flags=re.I)
-    return ExchangeProject(code=code or "MSPDI", name=name, plan=plan, calendars=calendars, wbs=wbs,
+    code = "".join(c for c in " ".join(code.split()) if c.isprintable())  # crmpm codes hold no control characters
+    return ExchangeProject(code=code or "MSPDI", name=" ".join(name.split()), plan=plan, calendars=calendars, wbs=wbs,
                            activities=activities, relationships=relationships, warnings=warnings)
 
 
