@@ -103,10 +103,10 @@ CONSTRAINT_CODES = {
 SOFT_CONSTRAINTS = {1: ConstraintType.AS_LATE_AS_POSSIBLE, 4: ConstraintType.START_ON_OR_AFTER,
                     5: ConstraintType.START_ON_OR_BEFORE, 6: ConstraintType.FINISH_ON_OR_AFTER,
                     7: ConstraintType.FINISH_ON_OR_BEFORE}
-DATED_CONSTRAINT_CODES = {2, 3, 4, 5, 6, 7}
 
 _DURATION = re.compile(
-    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
 
 
 class MspdiError(ValueError):
@@ -675,16 +675,27 @@ def _read_activity(doc, reader, task, uid, parent, calendars, values, honor_cons
     if budgeted is None:
         budgeted = reader.money(task, "FixedCost", "Task", uid) or Decimal("0.00")
     actual_cost = reader.money(task, "ActualCost", "Task", uid) or Decimal("0.00")
+    result = None
+    dates = [reader.date(task, field, "Task", uid)
+             for field in ("EarlyStart", "EarlyFinish", "LateStart", "LateFinish")]
+    if all(dates):
+        # The file's own schedule, for information: an import schedules the project itself.
+        total, free = (reader.number(task, field, "Task", uid) for field in ("TotalSlack", "FreeSlack"))
+        result = ActivityResult(*dates, None, None, None, None,
+                                None if total is None else round(total / 600, 6),
+                                None if free is None else round(free / 600, 6),
+                                reader.flag(task, "Critical"), False)
     name = doc.text(task, "Name") or ""
     code_text = doc.text(task, "WBS") or doc.text(task, "OutlineNumber") or f"T{uid}"
     return ExchangeActivity(
         id=str(uid), code=code_text, name=name or code_text, wbs_id=str(parent) if parent is not None else None,
-        type=kind, original_duration_hours=round(duration, 6), remaining_duration_hours=None if remaining is None else round(remaining, 6),
+        type=kind, original_duration_hours=round(duration, 6),
+        remaining_duration_hours=None if remaining is None else round(remaining, 6),
         calendar_id=calendar_id, constraint=constraint, constraint_date=constraint_date,
         secondary_constraint=secondary, secondary_constraint_date=secondary_date,
         actual_start=actual_start, actual_finish=actual_finish, expected_finish=expected,
         percent_complete=percent, budgeted_cost=budgeted, actual_cost=actual_cost,
-        notes=doc.text(task, "Notes") or "")
+        notes=doc.text(task, "Notes") or "", result=result)
 
 
 def _read_plan(doc, reader, root, values, line, default_calendar_id, minutes_per_day) -> ExchangePlan:
