@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import networkx as nx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crmpm.errors import Conflict, Invalid
@@ -189,31 +189,27 @@ def _store_project(session: Session, *, actor: User, eps_node: EpsNode, source: 
         session.flush()
         element_ids[item.id] = element.id
 
-    activities = {}
-    for item in source.activities:
-        activity = Activity(
-            project_id=project.id, code=item.code[:60], name=item.name[:300], type=item.type.value,
-            wbs_element_id=element_ids.get(item.wbs_id),
-            original_duration_hours=item.original_duration_hours,
-            remaining_duration_hours=item.remaining_duration_hours,
-            calendar_id=calendar_ids.get(item.calendar_id),
-            constraint_type=item.constraint.value if item.constraint else None,
-            constraint_date=item.constraint_date,
-            secondary_constraint_type=item.secondary_constraint.value if item.secondary_constraint else None,
-            secondary_constraint_date=item.secondary_constraint_date,
-            actual_start=item.actual_start, actual_finish=item.actual_finish,
-            expected_finish=item.expected_finish, percent_complete=item.percent_complete,
-            budgeted_cost=item.budgeted_cost, actual_cost=item.actual_cost,
-            external_id=str(item.id)[:60], notes=item.notes)
-        session.add(activity)
-        activities[item.id] = activity
-    session.flush()
-    for link in source.relationships:
-        session.add(Relationship(predecessor_id=activities[link.predecessor].id,
-                                 successor_id=activities[link.successor].id,
-                                 type=link.type.value if hasattr(link.type, "value") else str(link.type),
-                                 lag_hours=link.lag_hours))
-    session.flush()
+    # Thousands of rows: one multi-row INSERT per table rather than the unit of work's object by object.
+    rows = [dict(
+        project_id=project.id, code=item.code[:60], name=item.name[:300], type=item.type.value,
+        wbs_element_id=element_ids.get(item.wbs_id), original_duration_hours=item.original_duration_hours,
+        remaining_duration_hours=item.remaining_duration_hours, calendar_id=calendar_ids.get(item.calendar_id),
+        constraint_type=item.constraint.value if item.constraint else None, constraint_date=item.constraint_date,
+        secondary_constraint_type=item.secondary_constraint.value if item.secondary_constraint else None,
+        secondary_constraint_date=item.secondary_constraint_date, actual_start=item.actual_start,
+        actual_finish=item.actual_finish, expected_finish=item.expected_finish,
+        percent_complete=item.percent_complete, budgeted_cost=item.budgeted_cost, actual_cost=item.actual_cost,
+        external_id=str(item.id)[:60], notes=item.notes, critical=False, longest_path=False)
+        for item in source.activities]
+    activity_ids = {}
+    if rows:
+        stored = session.scalars(insert(Activity).returning(Activity.id, sort_by_parameter_order=True), rows).all()
+        activity_ids = {item.id: stored_id for item, stored_id in zip(source.activities, stored)}
+    links = [dict(predecessor_id=activity_ids[link.predecessor], successor_id=activity_ids[link.successor],
+                  type=link.type.value if hasattr(link.type, "value") else str(link.type), lag_hours=link.lag_hours)
+             for link in source.relationships]
+    if links:
+        session.execute(insert(Relationship), links)
     services.roll_up_costs(session, project=project)
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.

@@ -40,10 +40,14 @@ and saved in Project still round-trips; files from elsewhere need none of it.
 
 Untrusted input
 ---------------
-Files are parsed with the standard library's expat parser (which also gives
-the line numbers errors name) and any document type declaration is refused:
-MSPDI never needs one, and without it there are no entities to expand (no
-"billion laughs") and nothing external to fetch.
+Files are parsed with the standard library's expat parser into ElementTree
+elements (keeping each element's line for error messages), and any document
+type declaration is refused: MSPDI never needs one, and without it there are
+no entities to expand (no "billion laughs") and nothing external to fetch, so
+``defusedxml`` is not needed. Durations and lags beyond
+a million hours, dates outside 1900-2199 and calendar exceptions beyond
+20,000 days are refused, so a hostile file cannot make the scheduler walk
+centuries of calendar.
 """
 
 from __future__ import annotations
@@ -80,6 +84,8 @@ CENT = Decimal("0.01")
 # Exception days one calendar may expand to (about 55 years): a guard against
 # a hostile file's "every day for ten thousand years".
 MAX_EXCEPTION_DAYS = 20_000
+MAX_HOURS = 1_000_000.0  # as wbs.services.MAX_HOURS: about 114 years of round-the-clock work
+YEARS = range(1900, 2200)
 
 LINK_TYPES = {0: RelationshipType.FF, 1: RelationshipType.FS, 2: RelationshipType.SF, 3: RelationshipType.SS}
 LINK_CODES = {v: k for k, v in LINK_TYPES.items()}
@@ -280,6 +286,8 @@ class _Reader:
             parsed = _dt.datetime.fromisoformat(value)
         except ValueError:
             self._fail(parent, name, "a date and time like 2026-03-02T08:00:00", value, owner, uid)
+        if parsed.year not in YEARS:
+            self._fail(parent, name, f"a date in {YEARS.start}-{YEARS.stop - 1}", value, owner, uid)
         return parsed.replace(tzinfo=None, second=0, microsecond=0)
 
     def duration(self, parent, name, owner, uid=None, default=None):
@@ -287,9 +295,12 @@ class _Reader:
         if value is None:
             return default
         try:
-            return parse_duration(value)
+            hours = parse_duration(value)
         except ValueError:
             self._fail(parent, name, "a duration like PT8H0M0S", value, owner, uid)
+        if hours > MAX_HOURS:
+            self._fail(parent, name, f"a duration of at most {MAX_HOURS:,.0f} hours", value, owner, uid)
+        return hours
 
     def time(self, parent, name, owner, uid=None):
         value = self.doc.text(parent, name)
@@ -544,9 +555,11 @@ def read_mspdi(data: bytes) -> ExchangeProject:
             continue
         activity = _read_activity(doc, reader, task, uid, parent, calendars, crmpm_of(task, uid),
                                   honor_constraints, warnings)
-        code = activity.code
+        code = activity.code[:60]
         if code in used_codes:
-            code = f"{code}.{uid}"
+            # crmpm activity codes are unique per project (and at most 60 characters).
+            suffix = f".{uid}"
+            code = f"{code[:60 - len(suffix)]}{suffix}"
         used_codes.add(code)
         if code != activity.code:
             activity = dataclasses.replace(activity, code=code)
@@ -585,6 +598,9 @@ def read_mspdi(data: bytes) -> ExchangeProject:
             lag = reader.number(link, "LinkLag", "PredecessorLink of Task", uid, 0.0)
             lag_format = reader.int(link, "LagFormat", "PredecessorLink of Task", uid, HOURS_LAG_FORMAT)
             lag_hours = durations[predecessor] * lag / 100 if lag_format in PERCENT_LAG_FORMATS else lag / 600
+            if abs(lag_hours) > MAX_HOURS:
+                raise MspdiError(f"LinkLag {lag:g} is more than {MAX_HOURS:,.0f} hours", element="Task", uid=uid,
+                                 line=line)
             if (predecessor, uid) in pairs:
                 raise MspdiError(f"task UID {predecessor} is linked to this task twice", element="Task", uid=uid,
                                  line=line)

@@ -224,6 +224,11 @@ def test_not_mspdi_is_refused_clearly(data, message):
     ("<Task><UID>7</UID><Name>X</Name><CalendarUID>42</CalendarUID></Task>", "CalendarUID 42", 7),
     ("<Task><UID>7</UID></Task><Task><UID>7</UID></Task>", "UID 7 is used twice", 7),
     ("<Task><UID>x7</UID></Task>", "UID 'x7' is not a whole number", None),
+    ("<Task><UID>7</UID><Duration>PT9999999H0M0S</Duration></Task>", "at most 1,000,000 hours", 7),
+    ("<Task><UID>7</UID><ConstraintType>4</ConstraintType><ConstraintDate>9999-01-01T00:00:00</ConstraintDate>"
+     "</Task>", "a date in 1900-2199", 7),
+    ("<Task><UID>7</UID><Duration>PT1H0M0S</Duration></Task><Task><UID>8</UID><PredecessorLink><PredecessorUID>7"
+     "</PredecessorUID><LinkLag>9000000000</LinkLag></PredecessorLink></Task>", "LinkLag", 8),
 ])
 def test_broken_task_names_element_uid_and_line(tmp_path, task, message, uid):
     path = tmp_path / "broken.xml"
@@ -235,6 +240,14 @@ def test_broken_task_names_element_uid_and_line(tmp_path, task, message, uid):
     assert "Task" in str(error) and (uid is None or f"UID {uid}" in str(error))
     lines = path.read_text().splitlines()
     assert error.line is not None and lines[error.line - 1].strip().startswith("<Task")
+
+
+def test_xml_syntax_error_names_its_line():
+    with pytest.raises(MspdiError) as caught:
+        read_mspdi(_file("<Task><UID>1</UID>\n<Name>A & B</Name></Task>"))
+    assert "not an XML file" in str(caught.value) and caught.value.line is not None
+    assert _file("<Task><UID>1</UID>\n<Name>A & B</Name></Task>").decode().splitlines()[caught.value.line - 1] \
+        .strip().startswith("<Name>A & B")
 
 
 def test_unsupported_things_become_warnings_not_errors():
