@@ -11,8 +11,9 @@ The mapping
   critical float, ``Title`` (else ``Name``) the project name.
 * ``Calendars``: ``WeekDays/WeekDay`` (``DayType`` 1 = Sunday … 7 = Saturday)
   with ``WorkingTimes``; exceptions as ``Exceptions/Exception`` (Project 2007 and
-  later: a ``TimePeriod`` of days, daily recurrence) or as ``WeekDay`` with
-  ``DayType`` 0 (Project 2003). Derived calendars inherit missing days and the
+  later: a ``TimePeriod`` of days, possibly recurring daily, weekly, monthly or
+  yearly) or as ``WeekDay`` with ``DayType`` 0 (Project 2003, which Project still
+  writes alongside). Derived calendars inherit missing days and the
   exceptions of their ``BaseCalendarUID``.
 * ``Tasks``: the task with UID 0 (outline level 0) is the project summary.
   The outline (``OutlineLevel`` in file order, else ``OutlineNumber``) gives the
@@ -374,6 +375,68 @@ def _dated_days(doc, reader, period, owner, uid) -> list[_dt.date]:
     return [start.date() + _dt.timedelta(days=n) for n in range((last - start.date()).days + 1)]
 
 
+def _recurring_days(doc, reader, exception, days: list[_dt.date], uid) -> list[_dt.date] | None:
+    """The days of ``days`` (the exception's TimePeriod) its recurrence picks; ``None`` when not understood.
+
+    ``Type``: 1 every day, 7 every ``Period`` days, 6 every ``Period`` weeks on ``DaysOfWeek``
+    (bits from Sunday = 1; weeks counted from the Sunday on or before the first day), 4 / 5 every
+    ``Period`` months on day ``MonthDay`` / on the ``MonthPosition``-th (0 first … 3 fourth,
+    4 last) ``MonthItem`` weekday (3 Sunday … 9 Saturday), 2 / 3 yearly in ``Month`` (0 January)
+    on ``MonthDay`` / on the ``MonthPosition``-th ``MonthItem`` weekday.
+    """
+    def number(name, default=None):
+        return reader.int(exception, name, "Calendar", uid, default)
+
+    kind, every = number("Type", 1), max(number("Period", 1) or 1, 1)
+    first = days[0]
+    if kind == 1:
+        return days
+    if kind == 7:
+        return days[::every]
+    if kind == 6:
+        mask = number("DaysOfWeek", 0)
+        week_zero = first - _dt.timedelta(days=(first.weekday() + 1) % 7)
+        return [d for d in days if (d - week_zero).days // 7 % every == 0 and mask >> ((d.weekday() + 1) % 7) & 1]
+    if kind in (2, 3):
+        month = number("Month")
+        if month is None or not 0 <= month <= 11:
+            return None
+        months = [m for m in _months(first, days[-1]) if m.month == month + 1]
+    elif kind in (4, 5):
+        months = _months(first, days[-1])[::every]
+    else:
+        return None
+    if kind in (2, 4):
+        day = number("MonthDay")
+        if day is None or not 1 <= day <= 31:
+            return None
+        picked = [m.replace(day=day) for m in months if day <= _month_length(m)]
+    else:
+        item, position = number("MonthItem"), number("MonthPosition")
+        if item is None or not 3 <= item <= 9 or position is None or not 0 <= position <= 4:
+            return None
+        weekday = (item - 4) % 7  # 3 is Sunday, 4 Monday
+        picked = []
+        for m in months:
+            matching = [m.replace(day=n) for n in range(1, _month_length(m) + 1)
+                        if m.replace(day=n).weekday() == weekday]
+            picked.append(matching[-1] if position == 4 else matching[position])
+    return [d for d in picked if first <= d <= days[-1]]
+
+
+def _months(first: _dt.date, last: _dt.date) -> list[_dt.date]:
+    """The first day of every month from ``first``'s to ``last``'s."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + _dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_length(month: _dt.date) -> int:
+    return ((month + _dt.timedelta(days=32)).replace(day=1) - _dt.timedelta(days=1)).day
+
+
 def _read_calendar(doc: _Document, reader: _Reader, element, warnings: list[str]):
     uid = reader.int(element, "UID", "Calendar")
     if uid is None:
@@ -399,15 +462,13 @@ def _read_calendar(doc: _Document, reader: _Reader, element, warnings: list[str]
         period = doc.child(exception, "TimePeriod")
         if period is None:
             continue
-        kind = reader.int(exception, "Type", "Calendar", uid, 1)
-        every = reader.int(exception, "Period", "Calendar", uid, 1) or 1
-        if kind != 1:
-            warnings.append(f"calendar {name}: a recurring exception of Type {kind} "
-                            f"(line {doc.line(exception)}) is not supported and was left out")
+        days = _recurring_days(doc, reader, exception, _dated_days(doc, reader, period, "Calendar", uid), uid)
+        if days is None:
+            warnings.append(f"calendar {name}: the recurring exception {doc.text(exception, 'Name') or ''!r} "
+                            f"(line {doc.line(exception)}) repeats in a way crmpm does not read; left out")
             continue
         periods = _day_periods(doc, reader, exception, "Calendar", uid, STANDARD_WEEK[0])
-        days = _dated_days(doc, reader, period, "Calendar", uid)
-        for when in days[::every]:
+        for when in days:
             exceptions[when] = periods
         if len(exceptions) > MAX_EXCEPTION_DAYS:
             raise MspdiError(f"more than {MAX_EXCEPTION_DAYS} exception days", element="Calendar", uid=uid,

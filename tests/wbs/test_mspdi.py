@@ -109,6 +109,43 @@ def test_derived_calendar_inherits_from_its_base_and_old_style_exceptions_count(
     assert calendar.exceptions[dt.date(2026, 3, 9)] == ()  # the base's holiday
 
 
+def _exception(name, first, last, kind, **fields):
+    extra = "".join(f"<{key}>{value}</{key}>" for key, value in fields.items())
+    return (f"<Exception><EnteredByOccurrences>1</EnteredByOccurrences><TimePeriod><FromDate>{first}T00:00:00"
+            f"</FromDate><ToDate>{last}T23:59:00</ToDate></TimePeriod><Name>{name}</Name><Type>{kind}</Type>{extra}"
+            f"<DayWorking>0</DayWorking></Exception>")
+
+
+# Each recurrence with the days Project itself lists for it (as DayType 0 week days in the same file).
+RECURRING = [
+    (_exception("every 3 days", "2000-02-01", "2000-02-10", 7, Period=3), ["2000-02-01", "2000-02-04", "2000-02-07",
+                                                                          "2000-02-10"]),
+    (_exception("Thursday every 4 weeks", "2001-01-01", "2001-05-24", 6, Period=4, DaysOfWeek=16),
+     ["2001-01-04", "2001-02-01", "2001-03-01", "2001-03-29", "2001-04-26", "2001-05-24"]),
+    (_exception("Sunday every 7 weeks", "2001-01-01", "2002-03-17", 6, Period=7, DaysOfWeek=1),
+     ["2001-02-18", "2001-04-08", "2001-05-27", "2001-07-15", "2001-09-02", "2001-10-21", "2001-12-09",
+      "2002-01-27", "2002-03-17"]),
+    (_exception("first Monday every 2 months", "2002-01-01", "2002-05-06", 5, Period=2, MonthItem=4,
+                MonthPosition=0), ["2002-01-07", "2002-03-04", "2002-05-06"]),
+    (_exception("last Friday every 6 months", "2002-01-01", "2005-01-28", 5, Period=6, MonthItem=8, MonthPosition=4),
+     ["2002-01-25", "2002-07-26", "2003-01-31", "2003-07-25", "2004-01-30", "2004-07-30", "2005-01-28"]),
+    (_exception("4th every 5 months", "2003-01-01", "2005-02-04", 4, Period=5, MonthDay=4),
+     ["2003-01-04", "2003-06-04", "2003-11-04", "2004-04-04", "2004-09-04", "2005-02-04"]),
+    (_exception("1 February", "2005-01-01", "2007-02-01", 2, Month=1, MonthDay=1),
+     ["2005-02-01", "2006-02-01", "2007-02-01"]),
+    (_exception("first Tuesday of March", "2004-01-01", "2007-03-06", 3, Month=2, MonthItem=5, MonthPosition=0),
+     ["2004-03-02", "2005-03-01", "2006-03-07", "2007-03-06"]),
+]
+
+
+@pytest.mark.parametrize("exception, days", RECURRING)
+def test_recurring_exceptions_give_the_days_project_gives(exception, days):
+    calendar = f"<Calendar><UID>5</UID><Name>Recurring</Name><Exceptions>{exception}</Exceptions></Calendar>"
+    project = read_mspdi(_file(SMALL, calendars=calendar))
+    assert sorted(project.calendars["5"].exceptions) == [dt.date.fromisoformat(day) for day in days]
+    assert not project.warnings
+
+
 def _project() -> ExchangeProject:
     week = tuple(((480, 720), (780, 1020)) if d < 5 else () for d in range(7))
     calendars = {"c1": Calendar(id="c1", name="Five days", week=week,
@@ -255,12 +292,13 @@ def test_unsupported_things_become_warnings_not_errors():
     tasks = SMALL.replace("<OutlineLevel>1</OutlineLevel><Summary>1</Summary></Task>",
                           f"<OutlineLevel>1</OutlineLevel><Summary>1</Summary>{summary_link}</Task>", 1)
     recurring = """<Calendar><UID>3</UID><Name>Yearly</Name><Exceptions><Exception><TimePeriod>
-      <FromDate>2026-01-01T00:00:00</FromDate><ToDate>2030-01-01T23:59:00</ToDate></TimePeriod><Type>2</Type>
+      <FromDate>2026-01-01T00:00:00</FromDate><ToDate>2030-01-01T23:59:00</ToDate></TimePeriod><Type>3</Type>
+      <Month>1</Month><MonthItem>1</MonthItem><MonthPosition>0</MonthPosition><Name>First weekday of February</Name>
       <DayWorking>0</DayWorking></Exception></Exceptions></Calendar>"""
     project = read_mspdi(_file(tasks, calendars=recurring, extra="<ScheduleFromStart>0</ScheduleFromStart>"))
     assert len(project.relationships) == 3
     assert any("summary task UID 1" in warning for warning in project.warnings)
-    assert any("Yearly" in warning and "Type 2" in warning for warning in project.warnings)
+    assert any("Yearly" in warning and "First weekday of February" in warning for warning in project.warnings)
     assert any("from its finish" in warning for warning in project.warnings)
     assert project.calendars["3"].exceptions == {}
 
