@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from crmpm.errors import Invalid
@@ -16,8 +18,9 @@ from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
 from wbs import interchange, scheduling_service, services
 from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.models import Activity, Calendar as StoredCalendar
-from wbs.mspdi import MspdiError, format_duration, parse_duration, read_mspdi, write_mspdi
-from wbs.scheduling.model import ActivityType, Calendar, ConstraintType, LagCalendar, Relationship, RelationshipType
+from wbs.mspdi import MspdiError, _hours_per_day, format_duration, parse_duration, read_mspdi, write_mspdi
+from wbs.scheduling.model import (ActivityType, Calendar, ConstraintType, CriticalDefinition, FloatType, LagCalendar,
+                                  ProgressMode, Relationship, RelationshipType)
 
 NS = "http://schemas.microsoft.com/project"
 D = dt.datetime
@@ -213,6 +216,69 @@ def test_write_then_read_gives_the_same_project():
     assert read_mspdi(write_mspdi(again)) == again
 
 
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Co", "Cn")), min_size=1, max_size=30) \
+    .map(str.strip).filter(bool)
+WHEN = st.builds(lambda day, minutes: D(2026, 1, 1) + dt.timedelta(days=day, minutes=minutes),
+                 st.integers(0, 400), st.sampled_from([0, 480, 510, 720, 1020]))
+HOURS = st.integers(0, 800).map(lambda quarters: quarters / 4)
+PERIODS = st.sampled_from([(), ((480, 720), (780, 1020)), ((0, 1440),), ((420, 900),), ((1320, 1440),)])
+
+
+@st.composite
+def projects(draw):
+    """Any project crmpm can hold: a WBS tree, calendars, activities of every kind, links of every type."""
+    calendars = {}
+    for n in range(draw(st.integers(1, 3))):
+        week = tuple(draw(PERIODS) for _ in range(7))
+        exceptions = draw(st.dictionaries(st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)), PERIODS,
+                                          max_size=8))
+        calendars[f"c{n}"] = Calendar(id=f"c{n}", name=draw(TEXT), week=week, exceptions=exceptions,
+                                      hours_per_day=_hours_per_day(week))
+    wbs = []
+    for n in range(draw(st.integers(0, 6))):
+        parent = draw(st.sampled_from([None] + [w.id for w in wbs]))
+        wbs.append(ExchangeWbs(f"w{n}", f"W{n}", draw(TEXT), parent, n))
+    activities = []
+    for n in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(list(ActivityType)))
+        constraint = draw(st.none() | st.sampled_from(list(ConstraintType)))
+        secondary = draw(st.none() | st.sampled_from(list(ConstraintType)))
+        started = draw(st.none() | WHEN)
+        finished = draw(st.none() | WHEN) if started else None
+        activities.append(ExchangeActivity(
+            id=f"a{n}", code=f"A{n}", name=draw(TEXT), wbs_id=draw(st.sampled_from([None] + [w.id for w in wbs])),
+            type=kind, original_duration_hours=draw(HOURS), remaining_duration_hours=draw(st.none() | HOURS),
+            calendar_id=draw(st.sampled_from([None, *calendars])), constraint=constraint,
+            constraint_date=draw(WHEN) if constraint not in (None, ConstraintType.AS_LATE_AS_POSSIBLE) else None,
+            secondary_constraint=secondary, secondary_constraint_date=draw(WHEN) if secondary else None,
+            actual_start=started, actual_finish=max(finished, started) if finished else None,
+            expected_finish=draw(st.none() | WHEN),
+            percent_complete=draw(st.integers(0, 10000)) / 100,
+            budgeted_cost=Decimal(draw(st.integers(0, 10**9))) / 100,
+            actual_cost=Decimal(draw(st.integers(0, 10**7))) / 100,
+            notes=draw(st.just("") | TEXT)))
+    pairs = draw(st.lists(st.tuples(st.integers(0, len(activities) - 1), st.integers(0, len(activities) - 1)),
+                          max_size=20, unique=True))
+    links = [Relationship(f"a{p}", f"a{q}", draw(st.sampled_from(list(RelationshipType))),
+                          draw(st.integers(-80, 400)) / 4) for p, q in pairs if p != q]
+    plan = ExchangePlan(
+        data_date=draw(st.none() | WHEN), planned_start=draw(st.none() | WHEN), must_finish_by=draw(st.none() | WHEN),
+        default_calendar_id=draw(st.sampled_from(list(calendars))),
+        progress_mode=draw(st.sampled_from(list(ProgressMode))), lag_calendar=draw(st.sampled_from(list(LagCalendar))),
+        float_type=draw(st.sampled_from(list(FloatType))),
+        critical_definition=draw(st.sampled_from(list(CriticalDefinition))),
+        critical_float_hours=draw(HOURS), open_ended_critical=draw(st.booleans()),
+        use_expected_finish=draw(st.booleans()), time_zone=draw(st.sampled_from([None, "Europe/Moscow", "UTC"])))
+    return ExchangeProject(code=draw(TEXT)[:40].strip() or "P", name=" ".join(draw(TEXT).split()), plan=plan,
+                           calendars=calendars, wbs=wbs, activities=activities, relationships=links)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(projects())
+def test_any_project_survives_write_and_read(project):
+    assert _comparable(read_mspdi(write_mspdi(project))) == _comparable(project)
+
+
 def test_written_file_speaks_plain_mspdi():
     text = write_mspdi(_project()).decode()
     assert "<Duration>PT24H0M0S</Duration>" in text  # durations in hours
@@ -332,7 +398,7 @@ def _compare_with_p6(session, project, name):
     assert not mismatches, "\n".join(mismatches)
 
 
-@pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[2], GOLDEN[-1]])
+@pytest.mark.parametrize("name", GOLDEN)
 def test_p6_file_through_mspdi_keeps_p6_dates(session, place, name):
     admin, node = place
     from_xer = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
