@@ -59,6 +59,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from urllib.parse import unquote
 from xml.parsers import expat
 
 from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
@@ -320,7 +321,7 @@ def _crmpm_values(text: str | None, *, uid, line) -> dict[str, str]:
         if not sep:
             raise MspdiError(f"crmpm field part {part.strip()!r} is not key=value", element="Task", uid=uid,
                              line=line)
-        values[key.strip()] = value.strip()
+        values[key.strip()] = unquote(value.strip())
     return values
 
 
@@ -674,7 +675,7 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     name = (doc.text(root, "Title") or (doc.text(summary_task[1], "Name") if summary_task else None)
             or doc.text(root, "Name") or "MS Project import")
     code = project_values.get("code") or re.sub(r"\.(xml|mpp)$", "", doc.text(root, "Name") or "", flags=re.I)
-    code = "".join(c for c in " ".join(code.split()) if c.isprintable())  # crmpm codes hold no control characters
+    code = re.sub(r"[\x00-\x1f\x7f]", "", code.strip())  # crmpm codes hold no control characters
     return ExchangeProject(code=code or "MSPDI", name=" ".join(name.split()), plan=plan, calendars=calendars, wbs=wbs,
                            activities=activities, relationships=relationships, warnings=warnings)
 
@@ -819,7 +820,11 @@ def _sub(parent: ET.Element, name: str, value=None) -> ET.Element:
 
 
 def _crmpm_text(values: dict) -> str:
-    return "; ".join(f"{key}={value}" for key, value in values.items())
+    # Only what would break the key=value; list is escaped, so codes and names stay readable in Project.
+    def escape(value) -> str:
+        return str(value).replace("%", "%25").replace(";", "%3B").replace("=", "%3D")
+
+    return "; ".join(f"{key}={escape(value)}" for key, value in values.items())
 
 
 def _write_periods(parent: ET.Element, periods) -> None:
