@@ -16,6 +16,7 @@ import networkx as nx
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from crmpm import audit
 from crmpm.errors import Conflict, Invalid
 from crmpm.users.models import User
 from eps import services as eps_services
@@ -67,7 +68,12 @@ def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNod
         source = read_mspdi(bytes(data))
     except MspdiError as exc:
         raise Invalid(f"MSPDI file: {exc}", errors={"file": [str(exc)]}) from None
-    return _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+    project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+    # What the file held that crmpm cannot represent stays on record with the project.
+    audit.record(session, actor=actor, action="import", entity=project,
+                 after={"format": "mspdi", "activities": len(source.activities),
+                        "relationships": len(source.relationships), "left_out": source.warnings})
+    return project
 
 
 def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:

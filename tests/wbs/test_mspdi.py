@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from crmpm import audit
+from crmpm.audit.models import AuditEntry
 from crmpm.errors import Invalid
 from eps.models import Project
 from tests import factories
@@ -462,6 +464,19 @@ def test_database_round_trip_import_export_import(session, place):
     default = session.get(StoredCalendar, plan.default_calendar_id)
     assert default.name == "Office" and default.week[0] == [[480, 720], [780, 1020]] and default.week[5] == []
     assert {e.day: e.periods for e in default.exceptions} == {dt.date(2026, 3, 9): []}
+
+
+def test_what_crmpm_cannot_hold_is_left_out_on_record(session, place):
+    admin, node = place
+    tasks = SMALL.replace("<OutlineLevel>1</OutlineLevel><Summary>1</Summary></Task>",
+                          "<OutlineLevel>1</OutlineLevel><Summary>1</Summary>"
+                          "<PredecessorLink><PredecessorUID>4</PredecessorUID></PredecessorLink></Task>", 1)
+    project = interchange.import_mspdi(session, actor=admin, data=_file(tasks), eps_node=node)
+    entry = session.scalars(audit.list_(entity_type="projects", entity_id=project.id)
+                            .where(AuditEntry.action == "import")).one()
+    assert entry.after["format"] == "mspdi" and entry.after["activities"] == 3
+    assert len(entry.after["left_out"]) == 1 and "summary task UID 1" in entry.after["left_out"][0]
+    assert session.scalar(select(func.count()).select_from(Activity).where(Activity.project_id == project.id)) == 3
 
 
 def test_broken_file_imports_nothing(session, place):
