@@ -14,14 +14,15 @@ The mapping
   later: a ``TimePeriod`` of days, possibly recurring daily, weekly, monthly or
   yearly) or as ``WeekDay`` with ``DayType`` 0 (Project 2003, which Project still
   writes alongside). Derived calendars inherit missing days and the
-  exceptions of their ``BaseCalendarUID``.
+  exceptions of their ``BaseCalendarUID``; those no task uses (resources'
+  calendars) are left behind.
 * ``Tasks``: the task with UID 0 (outline level 0) is the project summary.
   The outline (``OutlineLevel`` in file order, else ``OutlineNumber``) gives the
   hierarchy: summary tasks (``Summary`` = 1, or any task with children) become
   WBS elements, coded by their ``WBS`` field; the other tasks become
   activities, coded by their ``WBS`` field too (else ``OutlineNumber``), under
   their nearest summary task. ``Milestone`` = 1 with no duration is a finish
-  milestone. Durations are ``PT#H#M#S`` in working hours; ``ConstraintType``
+  milestone; inactive tasks (``Active`` = 0) are left out. Durations are ``PT#H#M#S`` in working hours; ``ConstraintType``
   0 as soon as possible, 1 as late as possible, 2 must start on, 3 must finish
   on, 4 start no earlier than, 5 start no later than, 6 finish no earlier
   than, 7 finish no later than; ``Deadline`` is a finish-on-or-before
@@ -615,6 +616,9 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     for uid, _level, task, parent, _children in rows:
         if uid in summaries:
             continue
+        if not reader.flag(task, "Active", default=True):
+            warnings.append(f"task UID {uid} (line {doc.line(task)}) is inactive in Project and was left out")
+            continue
         activity = _read_activity(doc, reader, task, uid, parent, calendars, crmpm_of(task, uid),
                                   honor_constraints, warnings)
         code = activity.code[:60]
@@ -632,6 +636,8 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     relationships: list[Relationship] = []
     pairs: set[tuple[int, int]] = set()
     for uid, _level, task, _parent, _children in rows:
+        if uid not in durations and uid not in summaries:
+            continue  # an inactive task, left out with its links
         for link in doc.children(task, "PredecessorLink"):
             line = doc.line(link)
             predecessor = reader.int(link, "PredecessorUID", "PredecessorLink of Task", uid)
@@ -669,6 +675,10 @@ def read_mspdi(data: bytes) -> ExchangeProject:
             pairs.add((predecessor, uid))
             relationships.append(Relationship(str(predecessor), str(uid), LINK_TYPES[code], round(lag_hours, 6)))
 
+    # Derived calendars nothing uses are resources' own: they stay behind (their bases come along).
+    used = {a.calendar_id for a in activities} | {default_calendar_id}
+    calendars = {key: calendar for key, calendar in calendars.items()
+                 if raw_calendars[key]["base"] is None or key in used}
     plan = _read_plan(doc, reader, root, project_values, project_line, default_calendar_id, minutes_per_day)
     if not reader.flag(root, "ScheduleFromStart", default=True):
         warnings.append("the project is scheduled from its finish in Project; crmpm schedules from the start")

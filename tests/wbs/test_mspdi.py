@@ -107,7 +107,12 @@ def test_derived_calendar_inherits_from_its_base_and_old_style_exceptions_count(
       <WeekDay><DayType>0</DayType><DayWorking>1</DayWorking><TimePeriod><FromDate>2026-03-07T00:00:00</FromDate>
        <ToDate>2026-03-07T23:59:00</ToDate></TimePeriod><WorkingTimes><WorkingTime><FromTime>10:00:00</FromTime>
        <ToTime>12:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay></WeekDays></Calendar>"""
-    calendar = read_mspdi(_file(SMALL, calendars=derived)).calendars["2"]
+    resources = """<Calendar><UID>3</UID><Name>Ivanov</Name><IsBaseCalendar>0</IsBaseCalendar>
+      <BaseCalendarUID>1</BaseCalendarUID></Calendar>"""
+    used = SMALL.replace("<CalendarUID>-1</CalendarUID>", "<CalendarUID>2</CalendarUID>")
+    calendars = read_mspdi(_file(used, calendars=derived + resources)).calendars
+    assert set(calendars) == {"1", "2"}  # the resource's own calendar, which no task uses, stays behind
+    calendar = calendars["2"]
     assert calendar.week[1] == ((1320, 1440),)  # Tuesday, to midnight
     assert calendar.week[0] == ((540, 780), (840, 1080))  # Monday from the base
     assert calendar.exceptions[dt.date(2026, 3, 7)] == ((600, 720),)
@@ -369,6 +374,9 @@ def test_unsupported_things_become_warnings_not_errors():
     assert any("Yearly" in warning and "First weekday of February" in warning for warning in project.warnings)
     assert any("from its finish" in warning for warning in project.warnings)
     assert project.calendars["3"].exceptions == {}
+    inactive = read_mspdi(_file(SMALL.replace("<Name>Build</Name>", "<Name>Build</Name><Active>0</Active>")))
+    assert {a.id for a in inactive.activities} == {"2", "3"} and len(inactive.relationships) == 1
+    assert any("task UID 4" in warning and "inactive" in warning for warning in inactive.warnings)
 
 
 # Through the database
