@@ -352,6 +352,37 @@ def test_broken_task_names_element_uid_and_line(tmp_path, task, message, uid):
     assert error.line is not None and lines[error.line - 1].strip().startswith("<Task")
 
 
+CRMPM_FIELD = ("<ExtendedAttributes><ExtendedAttribute><FieldID>188743731</FieldID><FieldName>Text1</FieldName>"
+               "<Alias>crmpm</Alias></ExtendedAttribute></ExtendedAttributes>")
+
+
+@pytest.mark.parametrize("value, message", [
+    ("type=meeting", "crmpm field type='meeting' is not one of task"),
+    ("expected_finish=soon", "crmpm field expected_finish 'soon' is not a date"),
+    ("percent_complete=most", "crmpm field percent_complete='most' is not a number"),
+    ("garbage", "crmpm field part 'garbage' is not key=value"),
+    ("secondary_constraint=finish_on_or_before; secondary_constraint_date=", "secondary_constraint_date ''"),
+])
+def test_bad_crmpm_field_is_named(value, message):
+    tasks = SMALL.replace("<Name>Build</Name>", "<Name>Build</Name><ExtendedAttribute><FieldID>188743731</FieldID>"
+                          f"<Value>{value}</Value></ExtendedAttribute>")
+    with pytest.raises(MspdiError) as caught:
+        read_mspdi(_file(tasks, extra=CRMPM_FIELD))
+    assert message in str(caught.value) and "Task UID 4" in str(caught.value)
+
+
+def test_crmpm_field_is_found_by_its_alias_only():
+    tasks = SMALL.replace("<Name>Approved</Name>", "<Name>Approved</Name><ExtendedAttribute><FieldID>188743734"
+                          "</FieldID><Value>type=start_milestone</Value></ExtendedAttribute>")
+    # Text2 aliased crmpm is read; the same value in a field of another alias means nothing to crmpm.
+    aliased = CRMPM_FIELD.replace("188743731", "188743734").replace("Text1", "Text2")
+    assert {a.id: a.type for a in read_mspdi(_file(tasks, extra=aliased)).activities}["3"] \
+        is ActivityType.START_MILESTONE
+    other = aliased.replace("<Alias>crmpm</Alias>", "<Alias>Phase</Alias>")
+    assert {a.id: a.type for a in read_mspdi(_file(tasks, extra=other)).activities}["3"] \
+        is ActivityType.FINISH_MILESTONE
+
+
 def test_xml_syntax_error_names_its_line():
     with pytest.raises(MspdiError) as caught:
         read_mspdi(_file("<Task><UID>1</UID>\n<Name>A & B</Name></Task>"))
