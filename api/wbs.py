@@ -1,4 +1,4 @@
-"""A project's plan, calendars, WBS, activities and relationships; scheduling, critical path, earned value, XER, MSPDI."""
+"""A project's plan, calendars, WBS, activities, relationships; scheduling, critical path, earned value, XER, MSPDI."""
 
 from __future__ import annotations
 
@@ -626,10 +626,8 @@ def export_xer(project_id):
 
 class MspdiImportArgs(Schema):
     eps_node_id = fields.Integer(required=True)
-    code = fields.String(validate=validate.Length(min=1, max=40),
-                         metadata={"description": "project code (default: the file's)"})
-    name = fields.String(validate=validate.Length(min=1, max=200),
-                         metadata={"description": "project name (default: the file's title)"})
+    code = Code(metadata={"description": "project code (default: the file's)"})
+    name = Name(metadata={"description": "project name (default: the file's title)"})
 
 
 class MspdiFileSchema(XerFileSchema):

@@ -93,3 +93,12 @@ def test_rights(api, admin, session, node, mspdi_file):
     assert api.get(f"/api/v1/projects/{project.id}/export/mspdi", user=viewer).status_code == 200
     assert api.get(f"/api/v1/projects/{project.id}/export/mspdi", user=outsider).status_code == 404
     assert api.get("/api/v1/projects/999999/export/mspdi", user=admin).status_code == 404
+
+
+def test_bad_or_taken_code(api, admin, session, node, mspdi_file):
+    bad = _upload(api, admin, node.id, mspdi_file, "&code=%01X")
+    assert bad.status_code == 422 and "code" in bad.json["errors"]
+    assert _upload(api, admin, node.id, mspdi_file, "&code=ONCE").status_code == 201
+    projects = _count(session, Project)
+    assert _upload(api, admin, node.id, mspdi_file, "&code=ONCE").status_code == 409
+    assert _count(session, Project) == projects
