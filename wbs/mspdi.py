@@ -22,12 +22,15 @@ The mapping
   WBS elements, coded by their ``WBS`` field; the other tasks become
   activities, coded by their ``WBS`` field too (else ``OutlineNumber``), under
   their nearest summary task. ``Milestone`` = 1 with no duration is a finish
-  milestone; inactive tasks (``Active`` = 0) are left out. Durations are ``PT#H#M#S`` in working hours; ``ConstraintType``
-  0 as soon as possible, 1 as late as possible, 2 must start on, 3 must finish
-  on, 4 start no earlier than, 5 start no later than, 6 finish no earlier
-  than, 7 finish no later than; ``Deadline`` is a finish-on-or-before
-  constraint; ``Cost`` / ``ActualCost`` are in hundredths of the currency unit,
-  as Project writes them.
+  milestone; inactive tasks (``Active`` = 0) are left out. Durations are
+  ``PT#H#M#S`` in working hours; ``ConstraintType`` 0 as soon as possible, 1 as
+  late as possible, 2 must start on, 3 must finish on (mandatory when the
+  project honours constraints, as Project does by default), 4 start no earlier
+  than, 5 start no later than, 6 finish no earlier than, 7 finish no later
+  than; ``Deadline`` is a finish-on-or-before constraint; ``Cost`` /
+  ``ActualCost`` are in hundredths of the currency unit, as Project writes them.
+  Links to or from summary tasks and to other projects are left out, noted in
+  :attr:`ExchangeProject.warnings` (crmpm links activities only).
 * ``PredecessorLink``: ``Type`` 0 = FF, 1 = FS, 2 = SF, 3 = SS; ``LinkLag`` in
   tenths of a minute (or in percent of the predecessor's duration when
   ``LagFormat`` is a percentage).
@@ -966,7 +969,7 @@ class _TaskWriter:
         _sub(task, "CalendarUID", self.calendar_uids.get(activity.calendar_id, -1) if activity.calendar_id else -1)
         if activity.constraint_date is not None:
             _sub(task, "ConstraintDate", _format_date(activity.constraint_date))
-        if activity.secondary_constraint is ConstraintType.FINISH_ON_OR_BEFORE:
+        if activity.secondary_constraint is ConstraintType.FINISH_ON_OR_BEFORE and activity.secondary_constraint_date:
             _sub(task, "Deadline", _format_date(activity.secondary_constraint_date))
         if activity.notes:
             _sub(task, "Notes", activity.notes)
@@ -976,7 +979,8 @@ class _TaskWriter:
             values["constraint"] = activity.constraint.value
         if activity.secondary_constraint is not None:
             values["secondary_constraint"] = activity.secondary_constraint.value
-            values["secondary_constraint_date"] = _format_date(activity.secondary_constraint_date)
+            if activity.secondary_constraint_date is not None:
+                values["secondary_constraint_date"] = _format_date(activity.secondary_constraint_date)
         if activity.expected_finish is not None:
             values["expected_finish"] = _format_date(activity.expected_finish)
         if activity.percent_complete != round(activity.percent_complete):
