@@ -64,6 +64,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from xml.parsers import expat
 
 from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
@@ -805,6 +806,16 @@ def _read_plan(doc, reader, root, values, line, default_calendar_id, minutes_per
     def when(key):
         return reader.parse_date(values[key], root, f"crmpm field {key}", "Task", 0) if values.get(key) else None
 
+    def zone(name):
+        if not name:
+            return None
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise MspdiError(f"crmpm field time_zone={name!r} is not an IANA time zone", element="Task", uid=0,
+                             line=line) from None
+        return name
+
     slack_days = reader.number(root, "CriticalSlackLimit", "Project", default=0.0)
     planned_start = reader.date(root, "StartDate", "Project")
     if "planned_start" in values:
@@ -819,7 +830,7 @@ def _read_plan(doc, reader, root, values, line, default_calendar_id, minutes_per
         critical_float_hours=number("critical_float_hours", slack_days * minutes_per_day / 60),
         open_ended_critical=values.get("open_ended_critical", "0") == "1",
         use_expected_finish=values.get("use_expected_finish", "1") == "1",
-        time_zone=values.get("time_zone") or None)
+        time_zone=zone(values.get("time_zone")))
 
 
 # Writing

@@ -371,6 +371,14 @@ def test_bad_crmpm_field_is_named(value, message):
     assert message in str(caught.value) and "Task UID 4" in str(caught.value)
 
 
+def test_bad_time_zone_is_named():
+    summary = SMALL.replace("<Summary>1</Summary></Task>", "<Summary>1</Summary><ExtendedAttribute><FieldID>188743731"
+                            "</FieldID><Value>time_zone=Mars/Olympus</Value></ExtendedAttribute></Task>", 1)
+    with pytest.raises(MspdiError) as caught:
+        read_mspdi(_file(summary, extra=CRMPM_FIELD))
+    assert "time_zone='Mars/Olympus' is not an IANA time zone" in str(caught.value) and "UID 0" in str(caught.value)
+
+
 def test_crmpm_field_is_found_by_its_alias_only():
     tasks = SMALL.replace("<Name>Approved</Name>", "<Name>Approved</Name><ExtendedAttribute><FieldID>188743734"
                           "</FieldID><Value>type=start_milestone</Value></ExtendedAttribute>")
