@@ -43,6 +43,14 @@ project's scheduling options — travels in one task text field aliased
 ``key=value; key=value``. Project keeps custom field values, so a file opened
 and saved in Project still round-trips; files from elsewhere need none of it.
 
+Not carried
+-----------
+Resources and assignments (costs are read from the tasks' totals), baselines,
+work weeks (calendar patterns for date ranges; the default week is used),
+elapsed durations and lags (read as working hours), manual scheduling (crmpm
+schedules every task by CPM), and backward-scheduled projects (scheduled
+forward). What is left out of a file is listed in ``warnings``.
+
 Untrusted input
 ---------------
 Files are parsed with the standard library's expat parser into ElementTree
