@@ -1,6 +1,8 @@
-"""A project's plan, calendars, WBS, activities and relationships; scheduling, critical path, earned value, XER."""
+"""A project's plan, calendars, WBS, activities, relationships; scheduling, critical path, earned value, XER, MSPDI."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from flask import Response
 from flask_smorest import Blueprint
@@ -603,6 +605,21 @@ class XerFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for a download; codes outside ASCII (Cyrillic, say) go in RFC 6266's filename*."""
+    if filename.isascii() and filename.isprintable() and not set('"\\') & set(filename):
+        return f'attachment; filename="{filename}"'
+    fallback = "".join(c if c.isascii() and c.isalnum() or c in ".-_" else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _uploaded(files, limit: int = 50 * 1024 * 1024) -> bytes:
+    data = files["file"].read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MiB", errors={"file": ["too large"]})
+    return data
+
+
 @blp.route("/projects/import/xer", methods=["POST"])
 @blp.arguments(XerImportArgs, location="query")
 @blp.arguments(XerFileSchema, location="files")
@@ -611,9 +628,7 @@ def import_xer(args, files, **_kwargs):
     """Create a project from a Primavera P6 XER file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
-    data = files["file"].read(50 * 1024 * 1024 + 1)
-    if len(data) > 50 * 1024 * 1024:
-        raise Invalid("the file is larger than 50 MiB", errors={"file": ["too large"]})
+    data = _uploaded(files)
     return interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node, proj=args.get("project"),
                                   code=args.get("code"))
 
@@ -625,4 +640,39 @@ def export_xer(project_id):
     project = _project(project_id)
     data = interchange.export_xer(session(), project=project)
     return Response(data, mimetype="application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{project.code}.xer"'})
+                    headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
+
+
+# MS Project XML (MSPDI) interchange
+
+
+class MspdiImportArgs(Schema):
+    eps_node_id = fields.Integer(required=True)
+    code = Code(metadata={"description": "project code (default: the file's)"})
+    name = Name(metadata={"description": "project name (default: the file's title)"})
+
+
+class MspdiFileSchema(XerFileSchema):
+    pass
+
+
+@blp.route("/projects/import/mspdi", methods=["POST"])
+@blp.arguments(MspdiImportArgs, location="query")
+@blp.arguments(MspdiFileSchema, location="files")
+@blp.response(201, ProjectReadSchema)
+def import_mspdi(args, files, **_kwargs):
+    """Create a project from a Microsoft Project XML file (multipart field ``file``) under an EPS node."""
+    node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
+                                          field="eps_node_id")
+    return interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files), eps_node=node,
+                                    code=args.get("code"), name=args.get("name"))
+
+
+@blp.route("/projects/<int:project_id>/export/mspdi", methods=["GET"])
+@blp.response(200, description="The project as a Microsoft Project XML (MSPDI) file")
+def export_mspdi(project_id):
+    """Download the project as a Microsoft Project XML (MSPDI) file."""
+    project = _project(project_id)
+    data = interchange.export_mspdi(session(), project=project)
+    return Response(data, mimetype="application/xml",
+                    headers={"Content-Disposition": _attachment(f"{project.code}.xml")})

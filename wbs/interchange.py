@@ -1,11 +1,11 @@
-"""Primavera P6 XER files in and out of the database.
+"""Primavera P6 XER and MS Project XML (MSPDI) files in and out of the database.
 
-Import reads the file completely and checks it (table and line named on any
-fault) before the first row is written, then creates the project with its
-calendars, plan, WBS, activities, costs and relationships, and schedules it —
-all in the caller's one transaction, so a failure leaves nothing behind.
-Export writes what import reads, so import → export → import gives the same
-project and schedule.
+Import reads the file completely into the neutral :class:`~wbs.exchange.ExchangeProject`
+and checks it (table or element and line named on any fault) before the first row
+is written, then creates the project with its calendars, plan, WBS, activities,
+costs and relationships, and schedules it — all in the caller's one transaction,
+so a failure leaves nothing behind. Export writes what import reads, so
+import → export → import gives the same project and schedule, in either format.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import networkx as nx
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from crmpm import audit
 from crmpm.errors import Conflict, Invalid
 from crmpm.users.models import User
 from eps import services as eps_services
@@ -23,6 +24,9 @@ from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 from wbs import scheduling_service, services
 from wbs.models import Activity, Calendar, CalendarException, Relationship, WbsElement
+from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.mspdi import MspdiError, read_mspdi, write_mspdi
+from wbs.scheduling import model as sched
 from wbs.scheduling.errors import SchedulingError
 from wbs.xer.mapping import load_project, project_ids
 from wbs.scheduling.model import ActivityResult
@@ -52,56 +56,47 @@ def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode,
         raise Invalid(f"XER file: {exc}", errors={"file": [str(exc)]}) from None
     except SchedulingError as exc:
         raise Invalid(f"XER file: {exc}", errors={"file": [str(exc)]}) from None
+    source = _xer_exchange(xer, loaded, chosen)
+    return _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
 
+
+def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNode, code: str | None = None,
+                 name: str | None = None) -> Project:
+    """Create a project under ``eps_node`` from an MS Project XML file (edit rights there), scheduled, and return it."""
+    authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
+    try:
+        source = read_mspdi(bytes(data))
+    except MspdiError as exc:
+        raise Invalid(f"MSPDI file: {exc}", errors={"file": [str(exc)]}) from None
+    project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+    # What the file held that crmpm cannot represent stays on record with the project.
+    audit.record(session, actor=actor, action="import", entity=project,
+                 after={"format": "mspdi", "activities": len(source.activities),
+                        "relationships": len(source.relationships), "left_out": source.warnings})
+    return project
+
+
+def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
+    """One XER project as the neutral project, checked (WBS loops, duplicate links) before anything is written."""
     wbs_rows = [r for r in xer.rows("PROJWBS") if r.get("proj_id") == chosen]
     project_node = next((r for r in wbs_rows if r.get("proj_node_flag") == "Y"), None)
-    project_name = name or (project_node or {}).get("wbs_name") or loaded.code
-    project = eps_services.create_project(session, actor=actor, code=(code or loaded.code)[:40],
-                                          name=project_name[:200], eps_node=eps_node)
-
-    calendar_ids = {}
-    for key, calendar in loaded.calendars.items():
-        stored = Calendar(project_id=project.id, name=calendar.name or f"Calendar {key}",
-                          hours_per_day=calendar.hours_per_day, external_id=str(key)[:60],
-                          week=[[list(p) for p in day] for day in calendar.week])
-        stored.exceptions = [CalendarException(day=day, periods=[list(p) for p in periods])
-                             for day, periods in sorted(calendar.exceptions.items())]
-        session.add(stored)
-        session.flush()
-        calendar_ids[key] = stored.id
-
-    options = loaded.options
-    services.update_plan(
-        session, actor=actor, project=project, data_date=options.data_date, planned_start=options.project_start,
-        must_finish_by=options.must_finish_by,
-        default_calendar_id=calendar_ids.get(options.default_calendar_id),
-        progress_mode=options.progress.value, lag_calendar=options.lag_calendar.value,
-        float_type=options.float_type.value, critical_definition=options.critical.value,
-        critical_float_hours=options.critical_float_hours, open_ended_critical=options.open_ended_critical,
-        use_expected_finish=options.use_expected_finish)
-
-    element_ids = _import_wbs(session, project=project, rows=wbs_rows, project_node=project_node)
-    activity_ids = {}
+    elements = _xer_wbs(wbs_rows, project_node)
+    known = {element.id for element in elements}
+    activities = []
     for model in loaded.activities:
         row = loaded.task_rows.get(model.id, {})
         costs = loaded.costs.get(model.id, {})
-        activity = Activity(
-            project_id=project.id, code=model.code[:60], name=(row.get("task_name") or model.code)[:300],
-            type=model.type.value, wbs_element_id=element_ids.get(model.wbs_id),
+        activities.append(ExchangeActivity(
+            id=model.id, code=model.code, name=row.get("task_name") or model.code,
+            wbs_id=model.wbs_id if model.wbs_id in known else None, type=model.type,
             original_duration_hours=model.original_duration_hours,
-            remaining_duration_hours=model.remaining_duration_hours,
-            calendar_id=calendar_ids.get(model.calendar_id),
-            constraint_type=model.constraint.value if model.constraint else None,
-            constraint_date=model.constraint_date,
-            secondary_constraint_type=model.secondary_constraint.value if model.secondary_constraint else None,
-            secondary_constraint_date=model.secondary_constraint_date,
-            actual_start=model.actual_start, actual_finish=model.actual_finish,
-            expected_finish=model.expected_finish, percent_complete=model.percent_complete,
-            budgeted_cost=_money(costs.get("budget")), actual_cost=_money(costs.get("actual")),
-            external_id=str(model.id)[:60], notes="")
-        session.add(activity)
-        activity_ids[model.id] = activity
-    session.flush()
+            remaining_duration_hours=model.remaining_duration_hours, calendar_id=model.calendar_id,
+            constraint=model.constraint, constraint_date=model.constraint_date,
+            secondary_constraint=model.secondary_constraint,
+            secondary_constraint_date=model.secondary_constraint_date, actual_start=model.actual_start,
+            actual_finish=model.actual_finish, expected_finish=model.expected_finish,
+            percent_complete=model.percent_complete, budgeted_cost=_money(costs.get("budget")),
+            actual_cost=_money(costs.get("actual"))))
     seen = set()
     for link in loaded.relationships:
         pair = (link.predecessor, link.successor)
@@ -109,16 +104,16 @@ def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode,
             raise Invalid(f"XER file: TASKPRED links {pair[0]} → {pair[1]} twice",
                           errors={"file": ["duplicate relationship"]})
         seen.add(pair)
-        session.add(Relationship(predecessor_id=activity_ids[link.predecessor].id,
-                                 successor_id=activity_ids[link.successor].id,
-                                 type=link.type.value if hasattr(link.type, "value") else str(link.type),
-                                 lag_hours=link.lag_hours))
-    session.flush()
-    services.roll_up_costs(session, project=project)
-    # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
-    # here rolls the whole import back with the caller's transaction.
-    scheduling_service.schedule_project(session, actor=actor, project=project)
-    return project
+    options = loaded.options
+    plan = ExchangePlan(
+        data_date=options.data_date, planned_start=options.project_start, must_finish_by=options.must_finish_by,
+        default_calendar_id=options.default_calendar_id, progress_mode=options.progress,
+        lag_calendar=options.lag_calendar, float_type=options.float_type, critical_definition=options.critical,
+        critical_float_hours=options.critical_float_hours, open_ended_critical=options.open_ended_critical,
+        use_expected_finish=options.use_expected_finish)
+    return ExchangeProject(code=loaded.code, name=(project_node or {}).get("wbs_name") or loaded.code, plan=plan,
+                           calendars=dict(loaded.calendars), wbs=elements, activities=activities,
+                           relationships=list(loaded.relationships), warnings=list(loaded.warnings))
 
 
 def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
@@ -131,7 +126,8 @@ def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
                   errors={"project": ["not in the file"]})
 
 
-def _import_wbs(session: Session, *, project: Project, rows: list[dict], project_node: dict | None) -> dict:
+def _xer_wbs(rows: list[dict], project_node: dict | None) -> list[ExchangeWbs]:
+    """PROJWBS rows below the project node, parents first."""
     root_id = project_node["wbs_id"] if project_node else None
     graph = nx.DiGraph()
     by_id = {}
@@ -146,23 +142,85 @@ def _import_wbs(session: Session, *, project: Project, rows: list[dict], project
             graph.add_edge(parent, wbs_id)
     if not nx.is_directed_acyclic_graph(graph):
         raise Invalid("XER file: PROJWBS parents form a loop", errors={"file": ["PROJWBS loop"]})
-    ids: dict[str, int] = {}
-    used_codes: set[str] = set()
+    elements = []
     for wbs_id in nx.topological_sort(graph):
         row = by_id[wbs_id]
         parent = row.get("parent_wbs_id") or None
-        code = (row.get("wbs_short_name") or wbs_id)[:60]
-        if code in used_codes:
-            # P6 short names are unique among siblings only; crmpm codes are unique per project.
-            code = f"{code}.{wbs_id}"[:60]
-        used_codes.add(code)
-        element = WbsElement(project_id=project.id, parent_id=ids.get(parent), code=code,
-                             name=(row.get("wbs_name") or code)[:300],
-                             seq=int(float(row.get("seq_num") or 0)), external_id=str(wbs_id)[:60])
+        elements.append(ExchangeWbs(id=wbs_id, code=row.get("wbs_short_name") or wbs_id,
+                                    name=row.get("wbs_name") or "",
+                                    parent_id=parent if parent in by_id and parent != root_id else None,
+                                    seq=int(float(row.get("seq_num") or 0))))
+    return elements
+
+
+def _store_project(session: Session, *, actor: User, eps_node: EpsNode, source: ExchangeProject,
+                   code: str | None, name: str | None) -> Project:
+    """Write a checked neutral project as a new crmpm project and schedule it, in the caller's transaction."""
+    project = eps_services.create_project(session, actor=actor, code=(code or source.code)[:40],
+                                          name=(name or source.name)[:200], eps_node=eps_node)
+    calendar_ids = {}
+    for key, calendar in source.calendars.items():
+        stored = Calendar(project_id=project.id, name=calendar.name or f"Calendar {key}",
+                          hours_per_day=calendar.hours_per_day, external_id=str(key)[:60],
+                          week=[[list(p) for p in day] for day in calendar.week])
+        stored.exceptions = [CalendarException(day=day, periods=[list(p) for p in periods])
+                             for day, periods in sorted(calendar.exceptions.items())]
+        session.add(stored)
+        session.flush()
+        calendar_ids[key] = stored.id
+
+    plan = source.plan
+    changes = {}
+    if plan.time_zone:
+        changes["time_zone"] = plan.time_zone
+    services.update_plan(
+        session, actor=actor, project=project, data_date=plan.data_date, planned_start=plan.planned_start,
+        must_finish_by=plan.must_finish_by, default_calendar_id=calendar_ids.get(plan.default_calendar_id),
+        progress_mode=plan.progress_mode.value, lag_calendar=plan.lag_calendar.value,
+        float_type=plan.float_type.value, critical_definition=plan.critical_definition.value,
+        critical_float_hours=plan.critical_float_hours, open_ended_critical=plan.open_ended_critical,
+        use_expected_finish=plan.use_expected_finish, **changes)
+
+    element_ids: dict[str, int] = {}
+    used_codes: set[str] = set()
+    for item in source.wbs:
+        element_code = item.code[:60]
+        if element_code in used_codes:
+            # Codes of other tools are unique among siblings at most; crmpm codes are unique per project.
+            element_code = f"{element_code}.{item.id}"[:60]
+        used_codes.add(element_code)
+        element = WbsElement(project_id=project.id, parent_id=element_ids.get(item.parent_id), code=element_code,
+                             name=(item.name or element_code)[:300], seq=item.seq, external_id=str(item.id)[:60])
         session.add(element)
         session.flush()
-        ids[wbs_id] = element.id
-    return ids
+        element_ids[item.id] = element.id
+
+    # Thousands of rows: one multi-row INSERT per table rather than the unit of work's object by object.
+    rows = [dict(
+        project_id=project.id, code=item.code[:60], name=item.name[:300], type=item.type.value,
+        wbs_element_id=element_ids.get(item.wbs_id), original_duration_hours=item.original_duration_hours,
+        remaining_duration_hours=item.remaining_duration_hours, calendar_id=calendar_ids.get(item.calendar_id),
+        constraint_type=item.constraint.value if item.constraint else None, constraint_date=item.constraint_date,
+        secondary_constraint_type=item.secondary_constraint.value if item.secondary_constraint else None,
+        secondary_constraint_date=item.secondary_constraint_date, actual_start=item.actual_start,
+        actual_finish=item.actual_finish, expected_finish=item.expected_finish,
+        percent_complete=item.percent_complete, budgeted_cost=item.budgeted_cost, actual_cost=item.actual_cost,
+        external_id=str(item.id)[:60], notes=item.notes, critical=False, longest_path=False)
+        for item in source.activities]
+    activity_ids = {}
+    if rows:
+        stored = session.scalars(insert(Activity).returning(Activity.id, sort_by_parameter_order=True), rows).all()
+        activity_ids = {item.id: stored_id for item, stored_id in zip(source.activities, stored)}
+    links = [dict(predecessor_id=activity_ids[link.predecessor], successor_id=activity_ids[link.successor],
+                  type=link.type.value if hasattr(link.type, "value") else str(link.type), lag_hours=link.lag_hours)
+             for link in source.relationships]
+    if links:
+        session.execute(insert(Relationship), links)
+    services.roll_up_costs(session, project=project)
+    # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
+    # here rolls the whole import back with the caller's transaction.
+    scheduling_service.schedule_project(session, actor=actor, project=project)
+    return project
 
 
 def export_xer(session: Session, *, project: Project) -> bytes:
@@ -212,3 +270,59 @@ def _add_costs(xer, activities: list[Activity]) -> None:
                      for n, a in enumerate(costed, 1)]
     xer.tables["RSRC"] = rsrc
     xer.tables["TASKRSRC"] = taskrsrc
+
+
+def export_mspdi(session: Session, *, project: Project) -> bytes:
+    """The project as an MS Project XML (MSPDI) file, UTF-8."""
+    return write_mspdi(exchange_of(session, project=project))
+
+
+def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
+    """A stored project as the neutral project, with its last schedule (calendars: the used ones and the default)."""
+    loaded = scheduling_service.load_input(session, project=project)
+    plan = loaded.plan
+    default_calendar = loaded.options.default_calendar_id
+    used = {str(a.calendar_id) for a in loaded.activities if a.calendar_id} | {default_calendar}
+    calendars = {key: calendar for key, calendar in loaded.calendars.items() if key in used}
+    elements = session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)
+                               .order_by(WbsElement.seq, WbsElement.code)).all()
+    activities = [ExchangeActivity(
+        id=str(a.id), code=a.code, name=a.name, wbs_id=str(a.wbs_element_id) if a.wbs_element_id else None,
+        type=sched.ActivityType(a.type), original_duration_hours=a.original_duration_hours,
+        remaining_duration_hours=a.remaining_duration_hours,
+        calendar_id=str(a.calendar_id) if a.calendar_id else None,
+        constraint=sched.ConstraintType(a.constraint_type) if a.constraint_type else None,
+        constraint_date=a.constraint_date,
+        secondary_constraint=(sched.ConstraintType(a.secondary_constraint_type)
+                              if a.secondary_constraint_type else None),
+        secondary_constraint_date=a.secondary_constraint_date, actual_start=a.actual_start,
+        actual_finish=a.actual_finish, expected_finish=a.expected_finish, percent_complete=a.percent_complete,
+        budgeted_cost=a.budgeted_cost, actual_cost=a.actual_cost, notes=a.notes or "",
+        result=_stored_result(a) if a.early_start is not None else None) for a in loaded.activities]
+    return ExchangeProject(
+        code=project.code, name=project.name,
+        plan=ExchangePlan(
+            data_date=plan.data_date, planned_start=plan.planned_start, must_finish_by=plan.must_finish_by,
+            default_calendar_id=default_calendar, progress_mode=sched.ProgressMode(plan.progress_mode),
+            lag_calendar=sched.LagCalendar(plan.lag_calendar), float_type=sched.FloatType(plan.float_type),
+            critical_definition=sched.CriticalDefinition(plan.critical_definition),
+            critical_float_hours=plan.critical_float_hours, open_ended_critical=plan.open_ended_critical,
+            use_expected_finish=plan.use_expected_finish, time_zone=plan.time_zone,
+            early_finish=plan.early_finish, late_finish=plan.late_finish),
+        calendars=calendars,
+        wbs=[ExchangeWbs(id=str(e.id), code=e.code, name=e.name, parent_id=str(e.parent_id) if e.parent_id else None,
+                         seq=e.seq) for e in _parents_first(elements)],
+        activities=activities, relationships=list(loaded.relationships))
+
+
+def _parents_first(elements: list[WbsElement]) -> list[WbsElement]:
+    children: dict[int | None, list[WbsElement]] = {}
+    for element in elements:
+        children.setdefault(element.parent_id, []).append(element)
+    ordered: list[WbsElement] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        element = stack.pop()
+        ordered.append(element)
+        stack.extend(reversed(children.get(element.id, [])))
+    return ordered

@@ -1,0 +1,109 @@
+"""The neutral in-memory project that interchange formats are read into and written from.
+
+A file reader (P6 XER, MS Project XML) turns its file into an :class:`ExchangeProject`;
+:mod:`wbs.interchange` stores one as a crmpm project, and builds one from a stored
+project for a writer. Nothing here knows about databases or file formats.
+
+Keys (``id`` of activities, WBS elements and calendars) are the file's own
+identifiers, as strings; relationships and ``wbs_id`` / ``parent_id`` /
+``calendar_id`` refer to them. Dates are naive project-local times, durations,
+lags and floats are hours, as everywhere in :mod:`wbs.scheduling`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from wbs.scheduling.model import (
+    ActivityResult,
+    ActivityType,
+    Calendar,
+    ConstraintType,
+    CriticalDefinition,
+    FloatType,
+    LagCalendar,
+    ProgressMode,
+    Relationship,
+)
+
+__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject"]
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeWbs:
+    """One WBS element; ``parent_id`` is another element's ``id`` or ``None`` at the top."""
+
+    id: str
+    code: str
+    name: str
+    parent_id: str | None = None
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeActivity:
+    """One activity: its plan, progress, costs and, when known, its last computed schedule."""
+
+    id: str
+    code: str
+    name: str
+    wbs_id: str | None = None
+    type: ActivityType = ActivityType.TASK
+    original_duration_hours: float = 0.0
+    remaining_duration_hours: float | None = None
+    calendar_id: str | None = None
+    constraint: ConstraintType | None = None
+    constraint_date: _dt.datetime | None = None
+    secondary_constraint: ConstraintType | None = None
+    secondary_constraint_date: _dt.datetime | None = None
+    actual_start: _dt.datetime | None = None
+    actual_finish: _dt.datetime | None = None
+    expected_finish: _dt.datetime | None = None
+    percent_complete: float = 0.0
+    budgeted_cost: Decimal = ZERO
+    actual_cost: Decimal = ZERO
+    notes: str = ""
+    result: ActivityResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangePlan:
+    """The project's scheduling settings (crmpm's ``ProjectPlan``), and its last outcome when known."""
+
+    data_date: _dt.datetime | None = None
+    planned_start: _dt.datetime | None = None
+    must_finish_by: _dt.datetime | None = None
+    default_calendar_id: str | None = None
+    progress_mode: ProgressMode = ProgressMode.RETAINED_LOGIC
+    lag_calendar: LagCalendar = LagCalendar.PREDECESSOR
+    float_type: FloatType = FloatType.FINISH
+    critical_definition: CriticalDefinition = CriticalDefinition.TOTAL_FLOAT
+    critical_float_hours: float = 0.0
+    open_ended_critical: bool = False
+    use_expected_finish: bool = True
+    time_zone: str | None = None
+    early_finish: _dt.datetime | None = None
+    late_finish: _dt.datetime | None = None
+
+
+@dataclass
+class ExchangeProject:
+    """A whole project as a file holds it.
+
+    ``wbs`` lists parents before their children; ``relationships`` link two
+    activities of the project, at most once per pair. Readers guarantee both.
+    ``warnings`` name what the file held that crmpm cannot represent and left out.
+    """
+
+    code: str
+    name: str
+    plan: ExchangePlan
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    wbs: list[ExchangeWbs] = field(default_factory=list)
+    activities: list[ExchangeActivity] = field(default_factory=list)
+    relationships: list[Relationship] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
