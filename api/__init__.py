@@ -10,25 +10,19 @@ from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-<<<<<<< HEAD
-from api import audit, budgets, eps, grants, projects, users, wbs
-=======
-from api import accounts, activities, audit, budgets, deals, eps, grants, leads, projects, reports, routing, users
->>>>>>> crm
+from api import accounts, activities, audit, budgets, deals, eps, grants, leads, projects, reports, routing, users, wbs
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
 
-<<<<<<< HEAD
-BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, wbs.blp, grants.blp, users.blp, audit.blp)
-=======
 BLUEPRINTS = (
     eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp,
+    # Work breakdown and scheduling
+    wbs.blp,
     # The CRM
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp,
 )
->>>>>>> crm
 API_PREFIX = "/api/v1/"
 
 
