@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crmpm import audit
 from crmpm.database import utcnow
@@ -77,8 +77,10 @@ def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, 
         query = query.where(PipelineStage.kind == StageKind.open, Deal.next_step == "", ~open_task)
     if search:
         pattern = f"%{search.lower()}%"
-        query = query.join(Project, Project.id == Deal.project_id).where(
-            or_(func.lower(Project.name).like(pattern), func.lower(Project.code).like(pattern)))
+        # An alias, so the visibility test's own reference to projects stays correlated to the deal.
+        named = aliased(Project)
+        query = query.join(named, named.id == Deal.project_id).where(
+            or_(func.lower(named.name).like(pattern), func.lower(named.code).like(pattern)))
     return query
 
 

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from accounts import activities, services
 from accounts.models import AccountKind
-from api.common import Code, Money, Name, Trimmed, current_user, page_schema, paginate, session
+from api.common import Code, Id, Money, Name, Trimmed, current_user, page_schema, paginate, session
 from api.export import ListArgs, csv_response, page_or_csv, wants_csv
 from eps import services as eps_services
 
@@ -47,15 +47,15 @@ def contact_field(field: str, contact_id):
 
 class AccountCreateSchema(Schema):
     name = Name(required=True)
-    region_node_id = fields.Integer(strict=True, metadata={"description": "The branch node; a new node is made under it."})
-    eps_node_id = fields.Integer(strict=True, metadata={"description": "An existing client node to link instead."})
+    region_node_id = Id(strict=True, metadata={"description": "The branch node; a new node is made under it."})
+    eps_node_id = Id(strict=True, metadata={"description": "An existing client node to link instead."})
     code = Code(metadata={"description": "Code of the account's new EPS node (default: generated)."})
     tax_id = Text(40, allow_none=True)
     kind = fields.Enum(AccountKind, by_value=True, load_default=AccountKind.prospect)
     sector = Text(load_default="")
     segment = Text(load_default="")
-    parent_id = fields.Integer(strict=True, allow_none=True)
-    owner_id = fields.Integer(strict=True, allow_none=True)
+    parent_id = Id(strict=True, allow_none=True)
+    owner_id = Id(strict=True, allow_none=True)
     external_id = ExternalId()
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
@@ -72,8 +72,8 @@ class AccountUpdateSchema(Schema):
     kind = fields.Enum(AccountKind, by_value=True)
     sector = Text()
     segment = Text()
-    parent_id = fields.Integer(strict=True, allow_none=True)
-    owner_id = fields.Integer(strict=True, allow_none=True)
+    parent_id = Id(strict=True, allow_none=True)
+    owner_id = Id(strict=True, allow_none=True)
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
 
@@ -86,35 +86,35 @@ class AccountReadSchema(Schema):
     kind = fields.Enum(AccountKind, by_value=True)
     sector = fields.String()
     segment = fields.String()
-    region_node_id = fields.Integer()
-    eps_node_id = fields.Integer()
-    parent_id = fields.Integer(allow_none=True)
-    owner_id = fields.Integer(allow_none=True)
+    region_node_id = Id()
+    eps_node_id = Id()
+    parent_id = Id(allow_none=True)
+    owner_id = Id(allow_none=True)
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(allow_none=True)
-    merged_into_id = fields.Integer(allow_none=True)
+    merged_into_id = Id(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
 
 class AccountListArgs(ListArgs):
     q = fields.String(validate=validate.Length(min=1, max=200))
-    owner_id = fields.Integer()
-    region_node_id = fields.Integer()
-    parent_id = fields.Integer()
+    owner_id = Id()
+    region_node_id = Id()
+    parent_id = Id()
     kind = fields.Enum(AccountKind, by_value=True)
     include_merged = fields.Boolean(load_default=False)
 
 
 class MergeSchema(Schema):
-    merge_id = fields.Integer(required=True, strict=True, metadata={"description": "The record folded into this one."})
+    merge_id = Id(required=True, strict=True, metadata={"description": "The record folded into this one."})
 
 
 class TimelineItemSchema(Schema):
     type = fields.String(metadata={"description": "interaction, stage_change or task"})
     id = fields.Integer()
     at = fields.DateTime()
-    deal_id = fields.Integer(allow_none=True)
+    deal_id = Id(allow_none=True)
     title = fields.String()
     detail = fields.String(allow_none=True)
 
@@ -219,32 +219,32 @@ def merge_account(data, account_id):
 
 
 class ContactCreateSchema(Schema):
-    account_id = fields.Integer(required=True, strict=True)
+    account_id = Id(required=True, strict=True)
     first_name = Text(load_default="")
     last_name = Text(load_default="")
     title = Text(load_default="")
     email = Text(254, allow_none=True)
     phone = Text(40, allow_none=True)
     tax_id = Text(40, allow_none=True)
-    owner_id = fields.Integer(strict=True, allow_none=True)
+    owner_id = Id(strict=True, allow_none=True)
     external_id = ExternalId()
 
 
 class ContactUpdateSchema(Schema):
-    account_id = fields.Integer(strict=True)
+    account_id = Id(strict=True)
     first_name = Text()
     last_name = Text()
     title = Text()
     email = Text(254, allow_none=True)
     phone = Text(40, allow_none=True)
     tax_id = Text(40, allow_none=True)
-    owner_id = fields.Integer(strict=True, allow_none=True)
+    owner_id = Id(strict=True, allow_none=True)
 
 
 class ContactReadSchema(Schema):
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
-    account_id = fields.Integer()
+    account_id = Id()
     name = fields.String()
     first_name = fields.String()
     last_name = fields.String()
@@ -252,14 +252,14 @@ class ContactReadSchema(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     tax_id = fields.String(allow_none=True)
-    owner_id = fields.Integer(allow_none=True)
-    merged_into_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
+    merged_into_id = Id(allow_none=True)
     merged_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
 class ContactListArgs(ListArgs):
-    account_id = fields.Integer()
+    account_id = Id()
     q = fields.String(validate=validate.Length(min=1, max=200))
     include_merged = fields.Boolean(load_default=False)
 
@@ -275,7 +275,7 @@ class ContactDuplicatesSchema(Schema):
 
 
 class DuplicateArgs(Schema):
-    account_id = fields.Integer()
+    account_id = Id()
 
 
 ContactPageSchema = page_schema(ContactReadSchema)

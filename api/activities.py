@@ -10,7 +10,7 @@ from accounts import deals as deal_services
 from accounts import leads as lead_services
 from accounts.models import Direction, InteractionKind, SurveyKind, TaskStatus
 from api.accounts import ExternalId, Text, account_field, contact_field, user_field
-from api.common import current_user, page_schema, session
+from api.common import Id, current_user, page_schema, session
 from api.export import ListArgs, page_or_csv
 
 interactions_blp = Blueprint("interactions", __name__, url_prefix="/interactions",
@@ -43,17 +43,17 @@ def _links(data: dict) -> dict:
 
 
 class LinkSchema(Schema):
-    account_id = fields.Integer(strict=True, allow_none=True)
-    contact_id = fields.Integer(strict=True, allow_none=True)
-    deal_id = fields.Integer(strict=True, allow_none=True)
-    lead_id = fields.Integer(strict=True, allow_none=True)
+    account_id = Id(strict=True, allow_none=True)
+    contact_id = Id(strict=True, allow_none=True)
+    deal_id = Id(strict=True, allow_none=True)
+    lead_id = Id(strict=True, allow_none=True)
 
 
 class InteractionCreateSchema(LinkSchema):
     kind = fields.Enum(InteractionKind, by_value=True, required=True)
     direction = fields.Enum(Direction, by_value=True, required=True)
     occurred_at = fields.AwareDateTime(required=True, metadata={"description": "With its time zone."})
-    user_id = fields.Integer(strict=True, allow_none=True, metadata={"description": "Who; default: the caller."})
+    user_id = Id(strict=True, allow_none=True, metadata={"description": "Who; default: the caller."})
     subject = Text(500, load_default="")
     summary = Text(100_000, load_default="")
     duration_minutes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=24 * 60))
@@ -63,14 +63,14 @@ class InteractionCreateSchema(LinkSchema):
 class InteractionReadSchema(Schema):
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
-    account_id = fields.Integer(allow_none=True)
-    contact_id = fields.Integer(allow_none=True)
-    deal_id = fields.Integer(allow_none=True)
-    lead_id = fields.Integer(allow_none=True)
+    account_id = Id(allow_none=True)
+    contact_id = Id(allow_none=True)
+    deal_id = Id(allow_none=True)
+    lead_id = Id(allow_none=True)
     kind = fields.Enum(InteractionKind, by_value=True)
     direction = fields.Enum(Direction, by_value=True)
     occurred_at = fields.DateTime()
-    user_id = fields.Integer(allow_none=True)
+    user_id = Id(allow_none=True)
     subject = fields.String()
     summary = fields.String()
     duration_minutes = fields.Integer(allow_none=True)
@@ -78,10 +78,10 @@ class InteractionReadSchema(Schema):
 
 
 class InteractionListArgs(ListArgs):
-    account_id = fields.Integer()
-    contact_id = fields.Integer()
-    deal_id = fields.Integer()
-    lead_id = fields.Integer()
+    account_id = Id()
+    contact_id = Id()
+    deal_id = Id()
+    lead_id = Id()
     kind = fields.Enum(InteractionKind, by_value=True)
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
@@ -126,7 +126,7 @@ class TaskCreateSchema(LinkSchema):
     title = Text(500, required=True, min_length=1)
     due_at = fields.AwareDateTime(required=True)
     remind_at = fields.AwareDateTime(allow_none=True)
-    assignee_id = fields.Integer(strict=True, allow_none=True, metadata={"description": "Default: the caller."})
+    assignee_id = Id(strict=True, allow_none=True, metadata={"description": "Default: the caller."})
     external_id = ExternalId()
 
 
@@ -134,7 +134,7 @@ class TaskUpdateSchema(Schema):
     title = Text(500, min_length=1)
     due_at = fields.AwareDateTime()
     remind_at = fields.AwareDateTime(allow_none=True)
-    assignee_id = fields.Integer(strict=True, allow_none=True)
+    assignee_id = Id(strict=True, allow_none=True)
     status = fields.Enum(TaskStatus, by_value=True)
 
 
@@ -142,26 +142,26 @@ class TaskReadSchema(Schema):
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
     title = fields.String()
-    account_id = fields.Integer(allow_none=True)
-    deal_id = fields.Integer(allow_none=True)
-    contact_id = fields.Integer(allow_none=True)
-    lead_id = fields.Integer(allow_none=True)
-    assignee_id = fields.Integer(allow_none=True)
+    account_id = Id(allow_none=True)
+    deal_id = Id(allow_none=True)
+    contact_id = Id(allow_none=True)
+    lead_id = Id(allow_none=True)
+    assignee_id = Id(allow_none=True)
     due_at = fields.DateTime()
     remind_at = fields.DateTime(allow_none=True)
     status = fields.Enum(TaskStatus, by_value=True)
-    created_by_id = fields.Integer(allow_none=True)
+    created_by_id = Id(allow_none=True)
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
 
 
 class TaskListArgs(ListArgs):
-    assignee_id = fields.Integer()
+    assignee_id = Id()
     status = fields.Enum(TaskStatus, by_value=True)
     overdue = fields.Boolean(load_default=False, metadata={"description": "Open and past due."})
     reminders_due = fields.Boolean(load_default=False, metadata={"description": "Open with a reminder now due."})
-    account_id = fields.Integer()
-    deal_id = fields.Integer()
+    account_id = Id()
+    deal_id = Id()
     mine = fields.Boolean(load_default=False, metadata={"description": "Only tasks assigned to the caller."})
 
 
@@ -216,9 +216,9 @@ def update_task(data, task_id):
 
 
 class AnswerCreateSchema(Schema):
-    account_id = fields.Integer(required=True, strict=True)
-    deal_id = fields.Integer(strict=True, allow_none=True)
-    contact_id = fields.Integer(strict=True, allow_none=True)
+    account_id = Id(required=True, strict=True)
+    deal_id = Id(strict=True, allow_none=True)
+    contact_id = Id(strict=True, allow_none=True)
     kind = fields.Enum(SurveyKind, by_value=True, required=True)
     score = fields.Integer(required=True, strict=True, metadata={"description": "CSAT 1-5, NPS 0-10."})
     comment = Text(10_000, load_default="")
@@ -227,9 +227,9 @@ class AnswerCreateSchema(Schema):
 
 class AnswerReadSchema(Schema):
     id = fields.Integer()
-    account_id = fields.Integer()
-    deal_id = fields.Integer(allow_none=True)
-    contact_id = fields.Integer(allow_none=True)
+    account_id = Id()
+    deal_id = Id(allow_none=True)
+    contact_id = Id(allow_none=True)
     kind = fields.Enum(SurveyKind, by_value=True)
     score = fields.Integer()
     comment = fields.String()
@@ -237,8 +237,8 @@ class AnswerReadSchema(Schema):
 
 
 class AnswerListArgs(ListArgs):
-    account_id = fields.Integer()
-    deal_id = fields.Integer()
+    account_id = Id()
+    deal_id = Id()
     kind = fields.Enum(SurveyKind, by_value=True)
 
 

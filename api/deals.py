@@ -9,7 +9,7 @@ from accounts import deals as deal_services
 from accounts import pipelines as pipeline_services
 from accounts.models import StageKind
 from api.accounts import ExternalId, Text, account_field, contact_field, user_field
-from api.common import Code, Money, Name, base_currency, current_user, page_schema, session
+from api.common import Code, Id, Money, Name, base_currency, current_user, page_schema, session
 from api.export import ListArgs, list_or_csv, page_or_csv
 from eps import services as eps_services
 
@@ -64,7 +64,7 @@ class PipelineListArgs(ListArgs):
 
 class BoardArgs(Schema):
     per_stage = fields.Integer(load_default=20, validate=validate.Range(min=0, max=200))
-    owner_id = fields.Integer()
+    owner_id = Id()
     closed_days = fields.Integer(load_default=30, validate=validate.Range(min=0, max=3650),
                                  metadata={"description": "Won and lost columns: deals closed in these last days."})
 
@@ -115,28 +115,30 @@ def update_pipeline(data, pipeline_id):
 
 class LineSchema(Schema):
     product = Name(100, required=True)
+    # The bounds are given to the spec as numbers: derived from the validator they would be strings.
     quantity = fields.Decimal(load_default=1, places=3, validate=validate.Range(min=0, min_inclusive=False, max=1e9),
-                              as_string=True, allow_nan=False)
+                              as_string=True, allow_nan=False,
+                              metadata={"minimum": 0, "exclusiveMinimum": True, "maximum": 1e9, "default": 1})
     unit_price = Money(required=True)
 
 
 class DealCreateSchema(Schema):
-    account_id = fields.Integer(required=True, strict=True)
+    account_id = Id(required=True, strict=True)
     name = Name(required=True)
-    pipeline_id = fields.Integer(required=True, strict=True)
-    stage_id = fields.Integer(strict=True, metadata={"description": "Default: the first open stage."})
+    pipeline_id = Id(required=True, strict=True)
+    stage_id = Id(strict=True, metadata={"description": "Default: the first open stage."})
     amount = Money(metadata={"description": "Default: the sum of the lines."})
     currency = Currency()
     probability = Percent(allow_none=True, metadata={"description": "Overrides the stage's default; null: default."})
     expected_close = fields.Date(allow_none=True)
-    owner_id = fields.Integer(strict=True, allow_none=True)
-    contact_id = fields.Integer(strict=True, allow_none=True)
+    owner_id = Id(strict=True, allow_none=True)
+    contact_id = Id(strict=True, allow_none=True)
     product = Text(100, load_default="")
     next_step = Text(500, load_default="")
     lost_reason = Text(500, load_default="")
     lines = fields.List(fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=500))
     code = Code(metadata={"description": "Code of the deal's project (default: generated)."})
-    project_id = fields.Integer(strict=True, metadata={"description": "Link an existing project under the account's node."})
+    project_id = Id(strict=True, metadata={"description": "Link an existing project under the account's node."})
     external_id = ExternalId()
 
 
@@ -146,8 +148,8 @@ class DealUpdateSchema(Schema):
     currency = Currency()
     probability = Percent(allow_none=True)
     expected_close = fields.Date(allow_none=True)
-    owner_id = fields.Integer(strict=True, allow_none=True)
-    contact_id = fields.Integer(strict=True, allow_none=True)
+    owner_id = Id(strict=True, allow_none=True)
+    contact_id = Id(strict=True, allow_none=True)
     product = Text(100)
     next_step = Text(500)
     lost_reason = Text(500)
@@ -164,13 +166,13 @@ class LineReadSchema(Schema):
 class DealReadSchema(Schema):
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
-    project_id = fields.Integer()
+    project_id = Id()
     code = fields.Function(lambda deal: deal.project.code)
     name = fields.Function(lambda deal: deal.project.name)
-    account_id = fields.Integer()
-    contact_id = fields.Integer(allow_none=True)
-    pipeline_id = fields.Integer()
-    stage_id = fields.Integer()
+    account_id = Id()
+    contact_id = Id(allow_none=True)
+    pipeline_id = Id()
+    stage_id = Id()
     stage = fields.Function(lambda deal: deal.stage.name)
     status = fields.Function(lambda deal: deal.stage.kind.value, metadata={"description": "open, won or lost"})
     amount = Money()
@@ -178,7 +180,7 @@ class DealReadSchema(Schema):
     probability = fields.Integer(allow_none=True, metadata={"description": "The override, if any."})
     effective_probability = fields.Integer()
     expected_close = fields.Date(allow_none=True)
-    owner_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
     product = fields.String()
     next_step = fields.String()
     lost_reason = fields.String()
@@ -190,7 +192,7 @@ class DealReadSchema(Schema):
 
 
 class StageMoveSchema(Schema):
-    stage_id = fields.Integer(strict=True)
+    stage_id = Id(strict=True)
     stage = Name(100, metadata={"description": "The stage by name, instead of stage_id."})
     lost_reason = Text(500)
     note = Text(500, load_default="")
@@ -203,11 +205,11 @@ class StageMoveSchema(Schema):
 
 class StageChangeSchema(Schema):
     id = fields.Integer()
-    from_stage_id = fields.Integer(allow_none=True)
-    to_stage_id = fields.Integer()
+    from_stage_id = Id(allow_none=True)
+    to_stage_id = Id()
     to_stage = fields.Function(lambda change: change.to_stage.name)
     at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = Id(allow_none=True)
     note = fields.String()
 
 
@@ -216,10 +218,10 @@ class HistorySchema(Schema):
 
 
 class DealListArgs(ListArgs):
-    pipeline_id = fields.Integer()
-    stage_id = fields.Integer()
-    account_id = fields.Integer()
-    owner_id = fields.Integer()
+    pipeline_id = Id()
+    stage_id = Id()
+    account_id = Id()
+    owner_id = Id()
     status = fields.Enum(StageKind, by_value=True)
     q = fields.String(validate=validate.Length(min=1, max=200))
     missing_next_step = fields.Boolean(load_default=False, metadata={
@@ -234,7 +236,7 @@ class BoardColumnSchema(Schema):
 
 
 class BoardSchema(Schema):
-    pipeline_id = fields.Integer()
+    pipeline_id = Id()
     columns = fields.List(fields.Nested(BoardColumnSchema))
 
 

@@ -9,7 +9,7 @@ from accounts import leads as lead_services
 from accounts import routing
 from accounts.models import AccountKind, LeadStatus
 from api.accounts import AccountReadSchema, ContactReadSchema, ExternalId, Text, account_field, user_field
-from api.common import Money, Name, current_user, page_schema, session
+from api.common import Id, Money, Name, current_user, page_schema, session
 from api.deals import DealReadSchema, pipeline_field
 from api.export import ListArgs, list_or_csv, page_or_csv
 from eps import services as eps_services
@@ -18,7 +18,7 @@ blp = Blueprint("leads", __name__, url_prefix="/leads", description="Leads: unqu
 
 
 class LeadCreateSchema(Schema):
-    region_node_id = fields.Integer(required=True, strict=True, metadata={"description": "The branch it came in on."})
+    region_node_id = Id(required=True, strict=True, metadata={"description": "The branch it came in on."})
     company = Text(load_default="")
     contact_name = Text(load_default="")
     email = Text(254, allow_none=True)
@@ -47,7 +47,7 @@ class LeadUpdateSchema(Schema):
 class LeadReadSchema(Schema):
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
-    region_node_id = fields.Integer()
+    region_node_id = Id()
     company = fields.String()
     contact_name = fields.String()
     email = fields.String(allow_none=True)
@@ -58,35 +58,35 @@ class LeadReadSchema(Schema):
     product = fields.String()
     message = fields.String()
     status = fields.Enum(LeadStatus, by_value=True)
-    owner_id = fields.Integer(allow_none=True)
-    account_id = fields.Integer(allow_none=True)
-    contact_id = fields.Integer(allow_none=True)
-    deal_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
+    account_id = Id(allow_none=True)
+    contact_id = Id(allow_none=True)
+    deal_id = Id(allow_none=True)
     created_at = fields.DateTime()
     qualified_at = fields.DateTime(allow_none=True)
 
 
 class LeadListArgs(ListArgs):
     status = fields.Enum(LeadStatus, by_value=True)
-    owner_id = fields.Integer()
-    region_node_id = fields.Integer()
+    owner_id = Id()
+    region_node_id = Id()
     source = fields.String(validate=validate.Length(max=100))
     q = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class AssignSchema(Schema):
-    owner_id = fields.Integer(required=True, strict=True)
+    owner_id = Id(required=True, strict=True)
 
 
 class AssignmentSchema(Schema):
     id = fields.Integer()
-    lead_id = fields.Integer()
-    user_id = fields.Integer()
-    rule_id = fields.Integer(allow_none=True)
+    lead_id = Id()
+    user_id = Id()
+    rule_id = Id(allow_none=True)
     reason = fields.String(metadata={"description": "existing_client, round_robin, least_load or manual"})
     details = fields.Dict()
     at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = Id(allow_none=True)
 
 
 class AssignmentsSchema(Schema):
@@ -98,12 +98,12 @@ class DisqualifySchema(Schema):
 
 
 class QualifySchema(Schema):
-    pipeline_id = fields.Integer(required=True, strict=True)
+    pipeline_id = Id(required=True, strict=True)
     deal_name = Name()
-    account_id = fields.Integer(strict=True, metadata={"description": "Default: the existing client, else a new account."})
+    account_id = Id(strict=True, metadata={"description": "Default: the existing client, else a new account."})
     amount = Money()
     expected_close = fields.Date()
-    owner_id = fields.Integer(strict=True)
+    owner_id = Id(strict=True)
     account_kind = fields.Enum(AccountKind, by_value=True, load_default=AccountKind.prospect)
 
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from accounts import analytics
 from accounts import pipelines as pipeline_services
 from accounts.models import AccountKind
-from api.common import Money, current_user, session
+from api.common import Id, Money, current_user, session
 from api.deals import pipeline_field
 from api.export import ListArgs, csv_response, list_or_csv, wants_csv
 from crmpm.errors import Invalid
@@ -19,10 +19,10 @@ blp = Blueprint("reports", __name__, url_prefix="/reports", description="Sales a
 
 
 class FilterArgs(ListArgs):
-    pipeline_id = fields.Integer()
-    owner_id = fields.Integer()
-    team_id = fields.Integer()
-    region_node_id = fields.Integer(metadata={"description": "Deals under this EPS node (a branch, or any node)."})
+    pipeline_id = Id()
+    owner_id = Id()
+    team_id = Id()
+    region_node_id = Id(metadata={"description": "Deals under this EPS node (a branch, or any node)."})
     product = fields.String(validate=validate.Length(min=1, max=100))
     since = fields.Date(metadata={"description": "From this day (inclusive)."})
     until = fields.Date(metadata={"description": "To this day (exclusive)."})
@@ -53,7 +53,7 @@ def _pipeline(args):
 
 
 class StageCountSchema(Schema):
-    stage_id = fields.Integer()
+    stage_id = Id()
     stage = fields.String()
     kind = fields.String()
     probability = fields.Integer()
@@ -71,7 +71,7 @@ class ConversionSchema(Schema):
 
 class FunnelSchema(Schema):
     pipeline = fields.String()
-    pipeline_id = fields.Integer()
+    pipeline_id = Id()
     total = fields.Integer()
     open = fields.Integer()
     won = fields.Integer()
@@ -138,7 +138,7 @@ def sales_cycle(args):
 
 
 class StageDurationSchema(Schema):
-    stage_id = fields.Integer()
+    stage_id = Id()
     stage = fields.String()
     visits = fields.Integer()
     average_days = fields.Float(allow_none=True)
@@ -182,7 +182,7 @@ class LtvArgs(FilterArgs):
 
 
 class LtvSchema(Schema):
-    account_id = fields.Integer()
+    account_id = Id()
     account = fields.String()
     won_deals = fields.Integer()
     lifetime_value = Money()
@@ -204,7 +204,7 @@ def lifetime_value(args):
 
 
 class RfmSchema(Schema):
-    account_id = fields.Integer()
+    account_id = Id()
     account = fields.String(allow_none=True)
     recency_days = fields.Float()
     frequency = fields.Integer()
@@ -234,15 +234,15 @@ class GapArgs(ListArgs):
                                  metadata={"description": "Touches a year a client should get."})
     prospect_norm = fields.Integer(load_default=6, validate=validate.Range(min=0, max=1000))
     days = fields.Integer(load_default=365, validate=validate.Range(min=1, max=3650))
-    owner_id = fields.Integer()
-    region_node_id = fields.Integer()
+    owner_id = Id()
+    region_node_id = Id()
 
 
 class GapSchema(Schema):
-    account_id = fields.Integer()
+    account_id = Id()
     account = fields.String()
     kind = fields.String()
-    owner_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
     touches = fields.Integer()
     norm = fields.Float()
     last_touch_at = fields.DateTime(allow_none=True)
@@ -269,8 +269,8 @@ def contact_gaps(args):
 
 
 class SatisfactionArgs(ListArgs):
-    account_id = fields.Integer()
-    deal_id = fields.Integer()
+    account_id = Id()
+    deal_id = Id()
     since = fields.Date()
     until = fields.Date()
 

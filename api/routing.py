@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from accounts import routing
 from accounts.models import CapacityPeriod, Fairness
 from api.accounts import Text, user_field
-from api.common import Name, current_user, page_schema, session
+from api.common import Id, Name, current_user, page_schema, session
 from api.export import ListArgs, page_or_csv
 from crmpm.users import services as users
 
@@ -18,7 +18,7 @@ absences_blp = Blueprint("absences", __name__, url_prefix="/absences",
 
 
 class MemberSchema(Schema):
-    user_id = fields.Integer(required=True, strict=True)
+    user_id = Id(required=True, strict=True)
     territories = fields.List(fields.Integer(strict=True), load_default=list, validate=validate.Length(max=1000),
                               metadata={"description": "EPS node ids of the branches served; empty: all."})
     products = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
@@ -33,7 +33,7 @@ class MemberSchema(Schema):
 
 class RuleCreateSchema(Schema):
     name = Name(required=True)
-    team_id = fields.Integer(required=True, strict=True)
+    team_id = Id(required=True, strict=True)
     priority = fields.Integer(strict=True, load_default=100, validate=validate.Range(min=0, max=1_000_000))
     is_active = fields.Boolean(load_default=True)
     prefer_account_owner = fields.Boolean(load_default=True)
@@ -45,7 +45,7 @@ class RuleCreateSchema(Schema):
 
 class RuleUpdateSchema(Schema):
     name = Name()
-    team_id = fields.Integer(strict=True)
+    team_id = Id(strict=True)
     priority = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000))
     is_active = fields.Boolean()
     prefer_account_owner = fields.Boolean()
@@ -62,7 +62,7 @@ class MemberReadSchema(MemberSchema):
 class RuleReadSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    team_id = fields.Integer()
+    team_id = Id()
     priority = fields.Integer()
     is_active = fields.Boolean()
     prefer_account_owner = fields.Boolean()
@@ -126,10 +126,10 @@ def delete_rule(rule_id):
 
 
 class AbsenceCreateSchema(Schema):
-    user_id = fields.Integer(strict=True, metadata={"description": "Default: the caller."})
+    user_id = Id(strict=True, metadata={"description": "Default: the caller."})
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    deputy_id = fields.Integer(strict=True, allow_none=True)
+    deputy_id = Id(strict=True, allow_none=True)
     reason = Text(200, load_default="")
 
     @validates_schema
@@ -140,10 +140,10 @@ class AbsenceCreateSchema(Schema):
 
 class AbsenceReadSchema(Schema):
     id = fields.Integer()
-    user_id = fields.Integer()
+    user_id = Id()
     starts_at = fields.DateTime()
     ends_at = fields.DateTime()
-    deputy_id = fields.Integer(allow_none=True)
+    deputy_id = Id(allow_none=True)
     reason = fields.String()
     handed_over_at = fields.DateTime(allow_none=True)
     returned_at = fields.DateTime(allow_none=True)
@@ -151,7 +151,7 @@ class AbsenceReadSchema(Schema):
 
 
 class AbsenceListArgs(ListArgs):
-    user_id = fields.Integer()
+    user_id = Id()
     at = fields.AwareDateTime(metadata={"description": "Only absences covering this moment."})
 
 

@@ -206,3 +206,16 @@ def test_malformed_json_is_4xx(api, admin, session, world):
         assert response.status_code in (400, 422)
         assert set(response.json) >= {"code", "status", "message", "errors"}
     assert _counts(session) == before
+
+
+def test_deal_search_with_visibility_filter_is_not_a_500(api, session):
+    """A non-admin's deal list joins projects for the text search while visibility checks them too."""
+    from crmpm import demo
+    from crmpm.users import services as users
+
+    demo.load(session)
+    session.commit()
+    am = users.get_by_email(session, email="am@crmpm.local")
+    response = api.get("/api/v1/deals?q=neva&per_page=50", user=am)
+    assert response.status_code == 200, response.json
+    assert response.json["items"] and all("neva" in (d["name"] + d["code"]).lower() for d in response.json["items"])
