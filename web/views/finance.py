@@ -1,0 +1,211 @@
+"""Finance pages: the budget tree, a node's or project's budget, change requests and the spending plan.
+
+Every object is loaded through ``eps.services.get_*_or_raise`` (404 when the
+user may not read it) and every change goes through ``eps.budgets`` (which
+checks the rights again and keeps the tree's invariants); the page only hides
+the controls the user could not use anyway.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from crmpm.database import db
+from eps import budgets, services
+from eps.models import BudgetChange, ChangeStatus, EpsNode, Project
+from eps.permissions import Access, Permission, access_to
+from web import charts, queries, xlsx
+from web.forms import ActionForm, ChangeRequestForm, DecisionForm, check
+from web.i18n import amount, month
+from web.pagination import page_args, paginate
+from web.pages import page_blueprint, safe_next
+
+bp = page_blueprint("finance", __name__, url_prefix="/finance")
+
+KINDS = ("nodes", "projects")
+TREE_PAGE_SIZE = 50
+
+
+def _load(kind: str, obj_id: int) -> EpsNode | Project:
+    if kind == "nodes":
+        return services.get_node_or_raise(db.session, user=g.user, node_id=obj_id)
+    if kind == "projects":
+        return services.get_project_or_raise(db.session, user=g.user, project_id=obj_id)
+    abort(404)
+
+
+def _kind_of(obj) -> str:
+    return "nodes" if isinstance(obj, EpsNode) else "projects"
+
+
+def _four_eyes() -> bool:
+    return current_app.config["BUDGET_FOUR_EYES"]
+
+
+def may_request(access: Access) -> bool:
+    """Whether the budget service would take a change request from this access (budget or manage)."""
+    return access.can(Permission.budget) or access.can(Permission.manage)
+
+
+def may_decide(access: Access, change: BudgetChange) -> bool:
+    """Whether the budget service would let this user approve or reject ``change``."""
+    if change.status is not ChangeStatus.pending or not access.can(Permission.budget):
+        return False
+    return not (_four_eyes() and change.requested_by_id == g.user.id and not g.user.is_admin)
+
+
+# The tree
+
+
+@bp.route("/")
+def tree():
+    """The budget tree from where the user's rights start; deeper levels load when expanded."""
+    rows = queries.entry_rows(db.session, user=g.user)
+    return render_template("finance/tree.html", rows=rows)
+
+
+@bp.route("/nodes/<int:node_id>/rows")
+def rows(node_id: int):
+    """One page of a node's children as table rows (fetched when the node is expanded)."""
+    node = _load("nodes", node_id)
+    page, per_page = page_args(TREE_PAGE_SIZE)
+    level = max(min(request.args.get("level", 1, type=int), 64), 0)
+    result = queries.child_rows(db.session, user=g.user, node=node, page=page, per_page=per_page, level=level)
+    return render_template("finance/_rows.html", rows=result.rows, more=result, parent=node, level=level)
+
+
+@bp.route("/tree.xlsx")
+def tree_export():
+    """The tree as on screen: the first levels and the children of the nodes the user expanded."""
+    open_ids = {int(part) for part in request.args.get("open", "").split(",") if part.strip().isdigit()}
+    rows = queries.visible_tree_rows(db.session, user=g.user, open_ids=open_ids)
+    headings = [_("Code"), _("Name"), _("Kind"), _("Current budget"), _("Distributed"), _("Undistributed"),
+                _("Planned cost"), _("Actual cost"), _("Variance")]
+    data = [[row.obj.code, row.obj.name, _("EPS node") if row.kind == "node" else _("Project"),
+             row.figures.current, row.figures.distributed, row.figures.undistributed,
+             row.figures.planned_cost, row.figures.actual_cost, row.figures.variance] for row in rows]
+    content = xlsx.workbook(_("Budgets"), headings, data, money_columns=range(3, 9), indent_column=1,
+                            levels=[row.level for row in rows])
+    return xlsx.download(content, "budget-tree.xlsx")
+
+
+# One node or project
+
+
+@bp.route("/<any(nodes, projects):kind>/<int:obj_id>")
+def detail(kind: str, obj_id: int):
+    """Budget figures, children, change log and spending plan of one node or project."""
+    obj = _load(kind, obj_id)
+    session = db.session
+    access = access_to(session, user=g.user, obj=obj)
+    figures = budgets.figures(session, obj=obj)
+    plan = budgets.spending_plan(session, obj=obj)
+    changes = paginate(session, budgets.list_changes(session, user=g.user, obj=obj), default_per_page=20)
+    children = None
+    if isinstance(obj, EpsNode):
+        children = queries.child_rows(session, user=g.user, node=obj, page=1, per_page=TREE_PAGE_SIZE, level=0)
+    return render_template(
+        "finance/detail.html",
+        obj=obj, kind=kind, access=access, figures=figures, plan=plan, changes=changes, children=children,
+        crumbs=services.breadcrumbs(session, user=g.user, obj=obj),
+        can_request=may_request(access), can_budget=access.can(Permission.budget),
+        can_manage=access.can(Permission.manage),
+        decidable={change.id for change in changes.items if may_decide(access, change)},
+        request_form=ChangeRequestForm(), decision_form=DecisionForm(),
+        plan_chart=_plan_chart(plan), budget_bar=_budget_bar(figures), cost_bar=_cost_bar(figures),
+    )
+
+
+def _plan_chart(plan: budgets.SpendingPlan):
+    if not plan.months:
+        return None
+    labels = [month(line.month, "LLL yy") for line in plan.months]
+    series = [charts.Series(_("Plan"), [line.amount for line in plan.months], "bar-plan")]
+    titles = [[f"{month(line.month)} · {_('Plan')}: {amount(line.amount)}" for line in plan.months]]
+    if any(line.tally for line in plan.months):
+        series.append(charts.Series(_("Children's tally"), [line.tally for line in plan.months], "bar-tally"))
+        titles.append([f"{month(line.month)} · {_('Children')}: {amount(line.tally)}" for line in plan.months])
+    return charts.bar_chart(labels, series, titles=titles)
+
+
+def _budget_bar(figures: budgets.BudgetFigures):
+    return charts.stacked_bar([
+        (_("Distributed"), figures.distributed, "seg-distributed"),
+        (_("Undistributed"), figures.undistributed, "seg-undistributed"),
+    ], total=max(figures.current, figures.distributed))
+
+
+def _cost_bar(figures: budgets.BudgetFigures):
+    scale = max(figures.current, figures.planned_cost, figures.actual_cost)
+    return {
+        "actual": charts.stacked_bar([(_("Actual cost"), figures.actual_cost, "seg-actual")], total=scale),
+        "planned": charts.stacked_bar([(_("Planned cost"), figures.planned_cost, "seg-planned")], total=scale),
+        "current": charts.stacked_bar([(_("Current budget"), figures.current, "seg-current")], total=scale),
+    }
+
+
+@bp.route("/<any(nodes, projects):kind>/<int:obj_id>/plan.xlsx")
+def plan_export(kind: str, obj_id: int):
+    """The monthly spending plan beside the children's tally, as on the page."""
+    obj = _load(kind, obj_id)
+    plan = budgets.spending_plan(db.session, obj=obj)
+    rows = [[line.month, line.amount, line.tally, line.amount - line.tally] for line in plan.months]
+    rows.append([_("Total"), plan.total, plan.tally_total, plan.total - plan.tally_total])
+    content = xlsx.workbook(_("Spending plan"), [_("Month"), _("Plan"), _("Children's tally"), _("Difference")],
+                            rows, money_columns=(1, 2, 3))
+    return xlsx.download(content, f"spending-plan-{obj.code}.xlsx")
+
+
+# Budget change requests
+
+
+@bp.route("/<any(nodes, projects):kind>/<int:obj_id>/changes", methods=["POST"])
+def request_change(kind: str, obj_id: int):
+    """Log a pending budget change (budget or manage rights; the service checks)."""
+    obj = _load(kind, obj_id)
+    form = check(ChangeRequestForm())
+    budgets.request_change(db.session, actor=g.user, obj=obj, amount=form.amount.data,
+                           reason=form.reason.data.strip())
+    flash(_("The budget change was requested; it waits for a decision."), "info")
+    return redirect(url_for("finance.detail", kind=kind, obj_id=obj.id), code=303)
+
+
+@bp.route("/changes/<int:change_id>/<any(approve, reject):decision>", methods=["POST"])
+def decide(change_id: int, decision: str):
+    """Approve or reject a pending change (budget rights; never one's own request under the four-eyes rule)."""
+    change = budgets.get_change_or_raise(db.session, user=g.user, change_id=change_id)
+    form = check(DecisionForm())
+    note = (form.note.data or "").strip()
+    if decision == "approve":
+        budgets.approve_change(db.session, actor=g.user, change=change, note=note, four_eyes=_four_eyes())
+        message = _("Budget change %(id)s approved.", id=change.id)
+    else:
+        budgets.reject_change(db.session, actor=g.user, change=change, note=note, four_eyes=_four_eyes())
+        message = _("Budget change %(id)s rejected.", id=change.id)
+    flash(message, "info")
+    target = change.target
+    return redirect(safe_next() if request.values.get("next") else
+                    url_for("finance.detail", kind=_kind_of(target), obj_id=target.id), code=303)
+
+
+@bp.route("/changes")
+def changes():
+    """Budget changes on everything the user may read; pending ones first by default (the finance inbox)."""
+    status_name = request.args.get("status", "pending")
+    status = ChangeStatus(status_name) if status_name in ChangeStatus.__members__ else None
+    session = db.session
+    page = paginate(session, budgets.list_changes(session, user=g.user, status=status),
+                    args={"status": status_name})
+    accesses = {}
+    decidable = set()
+    for change in page.items:
+        target = change.target
+        key = (target.kind, target.id)
+        if key not in accesses:
+            accesses[key] = access_to(session, user=g.user, obj=target)
+        if may_decide(accesses[key], change):
+            decidable.add(change.id)
+    return render_template("finance/changes.html", page=page, status=status_name, decidable=decidable,
+                           decision_form=DecisionForm(), statuses=[s.value for s in ChangeStatus],
+                           kind_of=_kind_of, action_form=ActionForm())
