@@ -15,7 +15,20 @@ from crmpm.errors import Invalid
 from eps.models import Role
 from web.i18n import LANGUAGES
 
+try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs.
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - depends on the installed WTForms
+    SelectChoice = None
+
 MONEY_LIMIT = Decimal("1e15")
+
+
+def choices(pairs) -> list:
+    """Select options from (value, label) pairs, in the form the installed WTForms expects."""
+    pairs = list(pairs)
+    if SelectChoice is None:
+        return pairs
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MoneyField(Field):
@@ -95,13 +108,13 @@ class LoginForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
     next = HiddenField()
 
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
     password = PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=256)])
 
 
@@ -124,7 +137,7 @@ class UserCreateForm(FlaskForm):
         DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not a valid email address.")), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=256)])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
     is_admin = BooleanField(_l("Administrator"))
 
 
@@ -147,4 +160,4 @@ ROLE_LABELS = {
 class GrantForm(FlaskForm):
     # "u12" for user 12, "t3" for team 3: one list to pick the holder from.
     principal = SelectField(_l("User or team"), validate_choice=False, validators=[DataRequired()])
-    role = SelectField(_l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()])
+    role = SelectField(_l("Role"), choices=choices((role.value, label) for role, label in ROLE_LABELS.items()))

@@ -18,7 +18,7 @@ from crmpm.users.models import User
 from eps import grants, services
 from eps.models import EpsNode, Grant, Role
 from eps.permissions import Permission, access_to
-from web.forms import ActionForm, GrantForm, MemberForm, TeamCreateForm, UserCreateForm, check
+from web.forms import ActionForm, GrantForm, MemberForm, TeamCreateForm, UserCreateForm, check, choices
 from web.pagination import paginate
 from web.pages import page_blueprint, require_admin, safe_next
 
@@ -94,7 +94,7 @@ def team(team_id: int):
     candidates = db.session.scalars(
         select(User).where(User.is_active.is_(True), User.id.not_in(member_ids) if member_ids else True)
         .order_by(User.name).limit(PRINCIPAL_CHOICES)).all()
-    form.user_id.choices = [(user.id, f"{user.name} <{user.email}>") for user in candidates]
+    form.user_id.choices = choices((user.id, f"{user.name} <{user.email}>") for user in candidates)
     grants_page = paginate(db.session, grants.list_(db.session, actor=g.user, team_id=team.id))
     return render_template("admin/team.html", team=team, form=form, action_form=ActionForm(),
                            grants_page=grants_page)
@@ -156,8 +156,8 @@ def _principal_choices() -> list[tuple[str, str]]:
     people = session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)
                              .limit(PRINCIPAL_CHOICES)).all()
     teams_ = session.scalars(users.list_teams(session)).all()
-    return ([(f"t{team.id}", _("Team: %(name)s", name=team.name)) for team in teams_]
-            + [(f"u{user.id}", f"{user.name} <{user.email}>") for user in people])
+    return choices([(f"t{team.id}", _("Team: %(name)s", name=team.name)) for team in teams_]
+                   + [(f"u{user.id}", f"{user.name} <{user.email}>") for user in people])
 
 
 @bp.route("/<any(nodes, projects):kind>/<int:obj_id>/access")
