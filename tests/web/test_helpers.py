@@ -117,7 +117,10 @@ def test_base_currency_is_configurable():
 
 
 def _strings(catalog) -> dict:
-    return {m.id: m.string if isinstance(m.string, str) else tuple(m.string) for m in catalog if m.id}
+    def key(value):
+        return value if isinstance(value, str) else tuple(value)
+
+    return {key(m.id): key(m.string) for m in catalog if m.id}
 
 
 def _catalogs():
