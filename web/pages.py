@@ -29,8 +29,9 @@ SESSION_USER_KEY = "user_id"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Templates and static files of every page live here; other page blueprints find them through it.
+# Not under /static: the app claims that path for a static folder of its own (which crmpm does not have).
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/static")
+                   static_url_path="/assets")
 
 
 def init_security(app: Flask) -> None:
