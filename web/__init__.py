@@ -26,6 +26,7 @@ BLUEPRINTS = (pages.assets, auth.bp, home.bp, finance.bp, admin.bp, profile.bp)
 def init_app(app: Flask) -> None:
     """Attach the pages, their session and CSRF protection, translations and template helpers."""
     pages.init_security(app)
+    pages.init_unknown_pages(app)
     i18n.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

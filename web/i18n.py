@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -44,11 +45,16 @@ def init_app(app: Flask) -> None:
                                  base_currency=lambda: current_app.config["BASE_CURRENCY"])
 
 
+_CODE_BEFORE_DIGIT = re.compile(r"^(-?)([A-Z]{3})(?=[\d])")
+
+
 def money(value: Decimal | None, currency: str | None = None) -> str:
     """An amount with its currency, as the locale writes it: ``1 234,50 ₽`` or ``RUB 1,234.50``."""
     if value is None:
         return ""
-    return format_currency(value, currency or current_app.config["BASE_CURRENCY"])
+    text = format_currency(value, currency or current_app.config["BASE_CURRENCY"])
+    # Where the locale has no symbol for the currency, CLDR glues its code to the digits ("RUB1,234.50").
+    return _CODE_BEFORE_DIGIT.sub("\\1\\2\u00a0", text)
 
 
 def amount(value: Decimal | None) -> str:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from crmpm.database import db
 from crmpm.errors import Conflict, CrmpmError, Forbidden, Invalid, NotFound, Unauthenticated
@@ -40,6 +41,28 @@ def init_security(app: Flask) -> None:
     # A form left open over lunch should still submit; the token is bound to the session anyway.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     csrf.init_app(app)
+
+
+# Paths the JSON API answers (its own errors included); everything else is a page.
+API_PATHS = ("/api/", "/api")
+
+
+def init_unknown_pages(app: Flask) -> None:
+    """An HTML error page for a browser asking for a URL no page serves (the API keeps its JSON errors).
+
+    A URL that matches no route belongs to no blueprint, so the app's JSON
+    handler would answer it; Flask runs the before-request hooks before it
+    raises the routing error, which is where this one steps in.
+    """
+
+    @app.before_request
+    def _unknown_page():
+        error = request.routing_exception
+        if (error is None or not isinstance(error, HTTPException) or isinstance(error, RequestRedirect)
+                or request.path.startswith(API_PATHS) or not request.accept_mimetypes.accept_html):
+            return None
+        g.user = current_user()
+        return error_page(error.code or 404)
 
 
 def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None, public: bool = False) -> Blueprint:

@@ -159,3 +159,15 @@ def test_money_is_formatted_per_locale(pages, session, world, admin):
     russian = pages.get(f"/finance/nodes/{world['root'].id}").get_data(as_text=True)
     assert re.search("1\u00a0000,00\u00a0₽", russian), "Russian money format"
     assert "Текущий бюджет" in russian
+
+
+def test_unknown_pages_are_html_for_browsers_and_json_for_the_api(app):
+    client = app.test_client()
+    page = client.get("/no/such/page", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404 and page.mimetype == "text/html" and "Page not found" in page.get_data(as_text=True)
+    wrong_method = client.delete("/login", headers={"Accept": "text/html"})
+    assert wrong_method.status_code == 405 and wrong_method.mimetype == "text/html"
+    api = client.get("/api/no/such/thing", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert api.status_code == 404 and api.json["code"] == 404
+    plain = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert plain.status_code == 404 and plain.json["code"] == 404
