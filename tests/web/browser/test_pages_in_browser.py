@@ -68,6 +68,35 @@ def test_budget_tree_loads_children_on_demand_and_exports_what_is_open(log_in, s
     assert page.locator("a.code:text-is('SPB')").count() == 1
 
 
+def test_long_child_lists_come_in_pages(log_in, screenshot, live_server):
+    from crmpm.database import db
+    from crmpm.users import services as users
+    from eps import services
+
+    blt = live_server.id_of("SPB-BLT")
+    with live_server.app.app_context(), db.transaction() as session:
+        admin = users.get_by_email(session, email="admin@crmpm.local")
+        node = services.get_node_or_raise(session, user=admin, node_id=blt)
+        for n in range(60):
+            services.create_project(session, actor=admin, code=f"BLT-BULK{n:02d}", name=f"Bulk project {n}",
+                                    eps_node=node)
+    page = log_in("finance@crmpm.local")
+    page.goto(live_server.url("/finance/"))
+    page.click("button[aria-label='Expand ENT']")
+    page.click("button[aria-label='Expand SPB']")
+    page.click("button[aria-label='Expand SPB-BLT']")
+    more = page.locator("button.more")
+    more.wait_for()
+    assert "50 of 61" in more.inner_text()
+    assert page.locator("tr.tree-row[data-level='3']").count() == 50
+    more.click()
+    page.wait_for_selector("a.code:text-is('BLT-BULK59')")
+    assert page.locator("tr.tree-row[data-level='3']").count() == 61 and page.locator("button.more").count() == 0
+    screenshot(page, "finance-tree-paged")
+    page.click("button[aria-label='Expand SPB']")  # collapsing SPB takes its grandchildren too
+    assert page.locator("tr.tree-row").count() == 4
+
+
 def test_finance_approves_a_change_and_the_root_rollup_moves(log_in, screenshot, live_server):
     spb = live_server.id_of("SPB")
     # The project manager of SPB asks for more budget there.
