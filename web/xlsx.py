@@ -24,9 +24,6 @@ def _cell_value(value):
         return float(value) if abs(value) < Decimal("1e13") else str(value)
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        # Text that a spreadsheet would run as a formula is kept as text.
-        return "'" + value
     return value
 
 
@@ -47,6 +44,9 @@ def workbook(title: str, headings: Sequence[str], rows: Iterable[Sequence], *,
         excel_row = sheet.max_row
         for column, value in enumerate(row):
             cell = sheet.cell(row=excel_row, column=column + 1)
+            if cell.data_type == "f":
+                # Typed text that looks like a formula (a reason "=HYPERLINK(…)") stays text, never runs.
+                cell.data_type = "s"
             if column in money:
                 cell.number_format = MONEY_FORMAT
             elif isinstance(value, (date, datetime)):

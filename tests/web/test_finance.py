@@ -115,3 +115,19 @@ def test_spending_plan_chart_and_export(pages, session, admin, world):
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [row[1:] for row in rows] == [(100, 30, 70), (50, 0, 50), (150, 30, 120)]
     assert rows[0][0].year == 2026 and rows[-1][0] == "Total"
+
+
+def test_changes_export_holds_the_listed_changes(pages, session, admin, world, user_with):
+    budgets.request_change(session, actor=admin, obj=world["PB"], amount=Decimal("-5.00"), reason="=cmd|' /C calc'!A0")
+    session.commit()
+    pages.log_in_as(user_with(Role.viewer))
+    response = pages.get("/finance/changes.xlsx?status=pending")
+    sheet = load_workbook(BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[3], row[4], row[6]) for row in rows] == [("PA", 50, "more", "pending")]
+    pages.log_in_as(admin)
+    sheet = load_workbook(BytesIO(pages.get("/finance/changes.xlsx").data)).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0][0] == "PB" and rows[0][3] == -5 and rows[0][4] == "=cmd|' /C calc'!A0"
+    # Text that a spreadsheet would run as a formula is stored as text.
+    assert sheet.cell(row=2, column=5).data_type == "s"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
