@@ -8,6 +8,7 @@ as it is.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
 SESSION_USER_KEY = "user_id"
+SESSION_STAMP_KEY = "stamp"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Templates and static files of every page live here; other page blueprints find them through it.
@@ -90,18 +92,29 @@ def current_user() -> User | None:
     if user_id is None:
         return None
     user = users.get(db.session, user_id=user_id)
-    if user is None or not user.is_active:
-        # A deactivated user's cookie stops working on their next request.
+    if user is None or not user.is_active or session.get(SESSION_STAMP_KEY) != _stamp(user):
+        # A deactivated user's cookie, or one from before a password change, stops working here.
         session.pop(SESSION_USER_KEY, None)
         return None
     return user
+
+
+def _stamp(user: User) -> str:
+    """A short fingerprint of the user's password hash: changing the password ends their other sessions."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def log_in(user: User) -> None:
     """Start a fresh session for ``user`` (nothing from before the login survives)."""
     session.clear()
     session[SESSION_USER_KEY] = user.id
+    session[SESSION_STAMP_KEY] = _stamp(user)
     g.user = user
+
+
+def refresh_stamp(user: User) -> None:
+    """Keep the current session valid after the user changed their own password."""
+    session[SESSION_STAMP_KEY] = _stamp(user)
 
 
 def log_out() -> None:

@@ -171,3 +171,17 @@ def test_unknown_pages_are_html_for_browsers_and_json_for_the_api(app):
     assert api.status_code == 404 and api.json["code"] == 404
     plain = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert plain.status_code == 404 and plain.json["code"] == 404
+
+
+def test_a_password_change_ends_the_other_sessions_but_not_ones_own(app, pages, session, admin, person):
+    other_device = type(pages)(app.test_client())
+    assert _login(other_device, "person@example.test", PASSWORD).status_code == 303
+    assert _login(pages, "person@example.test", PASSWORD).status_code == 303
+    response = pages.post("/profile/", {"name": "Person", "locale": "en", "password": "a-brand-new-password"})
+    assert response.status_code == 303
+    assert pages.get("/").status_code == 200
+    assert other_device.get("/").status_code == 302
+    # An administrator resetting it ends the owner's session too.
+    users.update(session, actor=admin, user=users.get(session, user_id=person.id), password="reset-by-admin-1")
+    session.commit()
+    assert pages.get("/").status_code == 302

@@ -9,7 +9,7 @@ from crmpm.database import db
 from crmpm.users import services as users
 from web.forms import ProfileForm, check
 from web.i18n import SESSION_LOCALE_KEY
-from web.pages import page_blueprint
+from web.pages import page_blueprint, refresh_stamp
 
 bp = page_blueprint("profile", __name__, url_prefix="/profile")
 
@@ -27,6 +27,7 @@ def update():
     if form.password.data:
         changes["password"] = form.password.data
     users.update(db.session, actor=g.user, user=g.user, **changes)
+    refresh_stamp(g.user)
     session[SESSION_LOCALE_KEY] = form.locale.data
     flash(_("Profile saved."), "info")
     return redirect(url_for("profile.index"), code=303)
