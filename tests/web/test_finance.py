@@ -131,3 +131,28 @@ def test_changes_export_holds_the_listed_changes(pages, session, admin, world, u
     assert rows[0][0] == "PB" and rows[0][3] == -5 and rows[0][4] == "=cmd|' /C calc'!A0"
     # Text that a spreadsheet would run as a formula is stored as text.
     assert sheet.cell(row=2, column=5).data_type == "s"
+
+
+def test_finance_edits_one_year_of_the_plan(pages, session, admin, world, user_with):
+    from datetime import date
+
+    budgets.set_spending_plan(session, actor=admin, obj=world["A"], entries={
+        date(2025, 12, 1): Decimal("10.00"), date(2026, 1, 1): Decimal("100.00")})
+    session.commit()
+    path = f"/finance/nodes/{world['A'].id}/plan"
+    viewer = pages.log_in_as(user_with(Role.viewer))
+    assert 'action="' + path + '"' not in viewer.get(f"/finance/nodes/{world['A'].id}").get_data(as_text=True)
+    assert viewer.post(path, {"year": "2026", "m1": "5"}).status_code == 403
+
+    pages.log_in_as(user_with(Role.finance))
+    page = pages.get(f"/finance/nodes/{world['A'].id}?year=2026").get_data(as_text=True)
+    assert 'name="m1" value="100.00"' in page
+    response = pages.post(path, {"year": "2026", "m1": "", "m2": "1 250,50", "m12": "0"})
+    assert response.status_code == 303 and response.location.endswith("year=2026#plan")
+    plan = budgets.spending_plan(session, obj=world["A"])
+    assert {line.month: line.amount for line in plan.months if line.amount} == {
+        date(2025, 12, 1): Decimal("10.00"), date(2026, 2, 1): Decimal("1250.50")}
+    refused = pages.post(path, {"year": "2026", "m3": "-5", "m4": "abc"})
+    assert refused.status_code == 303
+    assert "flash-error" in pages.get(refused.location).get_data(as_text=True)
+    assert budgets.spending_plan(session, obj=world["A"]).total == Decimal("1260.50")

@@ -8,15 +8,19 @@ the controls the user could not use anyway.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
+from crmpm.errors import Invalid
 from eps import budgets, services
 from eps.models import BudgetChange, ChangeStatus, EpsNode, Project
 from eps.permissions import Access, Permission, access_to
 from web import charts, queries, xlsx
-from web.forms import ActionForm, ChangeRequestForm, DecisionForm, check
+from web.forms import ActionForm, ChangeRequestForm, DecisionForm, check, parse_amount
 from web.i18n import amount, month
 from web.pagination import page_args, paginate
 from web.pages import page_blueprint, safe_next
@@ -114,7 +118,21 @@ def detail(kind: str, obj_id: int):
         decidable={change.id for change in changes.items if may_decide(access, change)},
         request_form=ChangeRequestForm(), decision_form=DecisionForm(),
         plan_chart=_plan_chart(plan), budget_bar=_budget_bar(figures), cost_bar=_cost_bar(figures),
+        plan_year=(year := _plan_year(plan)), plan_edit=_plan_edit_rows(plan, year), action_form=ActionForm(),
     )
+
+
+def _plan_year(plan: budgets.SpendingPlan) -> int:
+    """The year the plan editor shows: asked for, else the plan's first, else this one."""
+    asked = request.args.get("year", type=int)
+    if asked and 1900 <= asked <= 2999:
+        return asked
+    return plan.months[0].month.year if plan.months else date.today().year
+
+
+def _plan_edit_rows(plan: budgets.SpendingPlan, year: int) -> list[tuple[date, Decimal | None]]:
+    own = {line.month: line.amount for line in plan.months if line.amount}
+    return [(date(year, m, 1), own.get(date(year, m, 1))) for m in range(1, 13)]
 
 
 def _plan_chart(plan: budgets.SpendingPlan):
@@ -155,6 +173,33 @@ def plan_export(kind: str, obj_id: int):
     content = xlsx.workbook(_("Spending plan"), [_("Month"), _("Plan"), _("Children's tally"), _("Difference")],
                             rows, money_columns=(1, 2, 3))
     return xlsx.download(content, f"spending-plan-{obj.code}.xlsx")
+
+
+@bp.route("/<any(nodes, projects):kind>/<int:obj_id>/plan", methods=["POST"])
+def set_plan(kind: str, obj_id: int):
+    """Replace one year of the monthly plan (budget rights; the service checks); other years stay as they are."""
+    obj = _load(kind, obj_id)
+    check(ActionForm())
+    year = request.form.get("year", type=int)
+    if year is None or not 1900 <= year <= 2999:
+        raise Invalid(_("Choose a year."), errors={"year": ["required"]})
+    entries = {line.month: line.amount for line in budgets.spending_plan(db.session, obj=obj).months
+               if line.amount and line.month.year != year}
+    wrong = []
+    for m in range(1, 13):
+        text = request.form.get(f"m{m}", "").strip()
+        if not text:
+            continue
+        value = parse_amount(text)
+        if value is None or value < 0 or value != value.quantize(Decimal("0.01")):
+            wrong.append(month(date(year, m, 1), "LLLL"))
+        elif value:
+            entries[date(year, m, 1)] = value.quantize(Decimal("0.01"))
+    if wrong:
+        raise Invalid(_("Not valid amounts for: %(months)s.", months=", ".join(wrong)), errors={"months": wrong})
+    budgets.set_spending_plan(db.session, actor=g.user, obj=obj, entries=entries)
+    flash(_("The spending plan for %(year)s was saved.", year=year), "info")
+    return redirect(url_for("finance.detail", kind=kind, obj_id=obj.id, year=year, _anchor="plan"), code=303)
 
 
 # Budget change requests

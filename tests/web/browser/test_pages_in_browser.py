@@ -136,6 +136,17 @@ def test_finance_approves_a_change_and_the_root_rollup_moves(log_in, screenshot,
     assert finance.locator("#plan svg rect.bar-plan").count() == 12
     screenshot(finance, "finance-node-spb")
 
+    # Finance moves money between months of the plan.
+    finance.click("summary:has-text('Edit the plan')")
+    finance.fill("input[name=m1]", "1 300 000")
+    finance.fill("input[name=m12]", "")
+    finance.click("form[action$='/plan'] button[type=submit]")
+    finance.wait_for_selector(".flash-info")
+    plan = finance.locator("#plan table").inner_text()
+    assert "January 2026\t1,300,000.00" in plan and "December 2026" not in plan
+    assert finance.locator("#plan svg rect.bar-plan").count() == 11
+    screenshot(finance, "finance-plan-edit")
+
 
 def test_a_user_without_rights_gets_no_page_and_no_data(log_in, screenshot, live_server):
     internal = live_server.id_of("INT")
