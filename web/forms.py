@@ -127,6 +127,10 @@ class ChangeRequestForm(FlaskForm):
             raise ValidationError(_l("Must not be zero."))
 
 
+class OriginalBudgetForm(FlaskForm):
+    original_budget = MoneyField(_l("Original budget"), validators=[DataRequired()])
+
+
 class DecisionForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
     next = HiddenField()

@@ -156,3 +156,19 @@ def test_finance_edits_one_year_of_the_plan(pages, session, admin, world, user_w
     assert refused.status_code == 303
     assert "flash-error" in pages.get(refused.location).get_data(as_text=True)
     assert budgets.spending_plan(session, obj=world["A"]).total == Decimal("1260.50")
+
+
+def test_finance_sets_the_original_budget_within_the_parents_room(pages, session, admin, world, user_with):
+    path = f"/finance/nodes/{world['A1'].id}/budget"
+    assert pages.log_in_as(user_with(Role.manager)).post(path, {"original_budget": "250"}).status_code == 403
+    pages.log_in_as(user_with(Role.finance))
+    assert f'action="{path}"' in pages.get(f"/finance/nodes/{world['A1'].id}").get_data(as_text=True)
+    assert pages.post(path, {"original_budget": "250,00"}).status_code == 303
+    session.expire_all()
+    assert budgets.figures(session, obj=world["A1"]).current == Decimal("250.00")
+    # A has 500: 250 to A1 leaves 250; 900 would take more than A has.
+    refused = pages.post(path, {"original_budget": "900"}, headers={"Referer": f"http://localhost{path[:-7]}"})
+    assert refused.status_code == 303
+    assert "undistributed" in pages.get(refused.location).get_data(as_text=True)
+    session.expire_all()
+    assert budgets.figures(session, obj=world["A1"]).current == Decimal("250.00")

@@ -20,7 +20,7 @@ from eps import budgets, services
 from eps.models import BudgetChange, ChangeStatus, EpsNode, Project
 from eps.permissions import Access, Permission, access_to
 from web import charts, queries, xlsx
-from web.forms import ActionForm, ChangeRequestForm, DecisionForm, check, parse_amount
+from web.forms import ActionForm, ChangeRequestForm, DecisionForm, OriginalBudgetForm, check, parse_amount
 from web.i18n import amount, month
 from web.pagination import page_args, paginate
 from web.pages import page_blueprint, safe_next
@@ -117,6 +117,7 @@ def detail(kind: str, obj_id: int):
         can_manage=access.can(Permission.manage),
         decidable={change.id for change in changes.items if may_decide(access, change)},
         request_form=ChangeRequestForm(), decision_form=DecisionForm(),
+        budget_form=OriginalBudgetForm(data={"original_budget": obj.original_budget}),
         plan_chart=_plan_chart(plan), budget_bar=_budget_bar(figures), cost_bar=_cost_bar(figures),
         plan_year=(year := _plan_year(plan)), plan_edit=_plan_edit_rows(plan, year), action_form=ActionForm(),
     )
@@ -173,6 +174,16 @@ def plan_export(kind: str, obj_id: int):
     content = xlsx.workbook(_("Spending plan"), [_("Month"), _("Plan"), _("Children's tally"), _("Difference")],
                             rows, money_columns=(1, 2, 3))
     return xlsx.download(content, f"spending-plan-{obj.code}.xlsx")
+
+
+@bp.route("/<any(nodes, projects):kind>/<int:obj_id>/budget", methods=["POST"])
+def set_original(kind: str, obj_id: int):
+    """Set the original budget (budget rights; the service checks the rights and the parent's room)."""
+    obj = _load(kind, obj_id)
+    form = check(OriginalBudgetForm())
+    budgets.set_original(db.session, actor=g.user, obj=obj, amount=form.original_budget.data)
+    flash(_("The original budget was set."), "info")
+    return redirect(url_for("finance.detail", kind=kind, obj_id=obj.id), code=303)
 
 
 @bp.route("/<any(nodes, projects):kind>/<int:obj_id>/plan", methods=["POST"])
