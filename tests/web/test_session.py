@@ -185,3 +185,14 @@ def test_a_password_change_ends_the_other_sessions_but_not_ones_own(app, pages, 
     users.update(session, actor=admin, user=users.get(session, user_id=person.id), password="reset-by-admin-1")
     session.commit()
     assert pages.get("/").status_code == 302
+
+
+def test_pages_send_protective_headers(pages, admin):
+    pages.log_in_as(admin)
+    for response in (pages.get("/"), pages.get("/finance/nodes/999999"), pages.get("/login"),
+                     pages.get("/no/such/page", headers={"Accept": "text/html"})):
+        headers = response.headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Cache-Control"] == "no-store"

@@ -21,6 +21,11 @@
     headers.set("X-Requested-With", "fetch");
     options.headers = headers;
     return fetch(url, options).then(function (response) {
+      if (response.redirected && new URL(response.url).pathname === "/login") {
+        // The session ended meanwhile: go and log in, then come back here.
+        window.location.assign(response.url.split("?")[0] + "?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+        throw new Error("logged out");
+      }
       if (!response.ok) {
         var error = new Error("HTTP " + response.status);
         error.status = response.status;

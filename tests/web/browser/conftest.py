@@ -104,17 +104,24 @@ def browser(live_server):
 @pytest.fixture
 def new_page(browser):
     """Pages in fresh browser contexts (each its own cookies), closed after the test."""
-    contexts = []
+    contexts, problems = [], []
 
     def make(locale: str = "en-US"):
         context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900}, accept_downloads=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Script errors and blocked content (a CSP violation, say) fail the test; answers with an
+        # error status are what some tests ask for, so those are not counted.
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
+                if message.type == "error" and "Failed to load resource" not in message.text else None)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not problems, problems
 
 
 @pytest.fixture
