@@ -53,8 +53,17 @@ class RowsPage:
         return min(self.page * self.per_page, self.total)
 
 
-def _count(session: Session, query: Select) -> int:
+def count(session: Session, query: Select) -> int:
+    """How many rows ``query`` selects."""
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def active_users(session: Session, *, limit: int, exclude_ids: set[int] | frozenset[int] = frozenset()) -> list[User]:
+    """Active users by name, for pickers (members, grantees), at most ``limit`` of them."""
+    query = select(User).where(User.is_active.is_(True)).order_by(User.name, User.id).limit(limit)
+    if exclude_ids:
+        query = query.where(User.id.not_in(exclude_ids))
+    return list(session.scalars(query))
 
 
 def tree_entries(session: Session, *, user: User) -> tuple[list[EpsNode], list[Project]]:
@@ -110,7 +119,7 @@ def child_rows(session: Session, *, user: User, node: EpsNode, page: int, per_pa
     """One page of the readable children of ``node``: its child nodes first, then its projects."""
     nodes_query = services.list_nodes(session, user=user, parent_id=node.id)
     projects_query = services.list_projects(session, user=user, eps_node=node, direct_only=True)
-    node_total, project_total = _count(session, nodes_query), _count(session, projects_query)
+    node_total, project_total = count(session, nodes_query), count(session, projects_query)
     start = (page - 1) * per_page
     objs: list = []
     if start < node_total:

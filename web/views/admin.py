@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from crmpm.database import db
 from crmpm.errors import Invalid
 from crmpm.users import services as users
-from crmpm.users.models import User
 from eps import grants, services
 from eps.models import EpsNode, Grant, Role
 from eps.permissions import Permission, access_to
+from web import queries
 from web.forms import ActionForm, GrantForm, MemberForm, TeamCreateForm, UserCreateForm, check, choices
 from web.pagination import paginate
 from web.pages import page_blueprint, require_admin, safe_next
@@ -91,9 +90,7 @@ def team(team_id: int):
     team = users.get_team_or_raise(db.session, team_id=team_id)
     form = MemberForm()
     member_ids = {member.id for member in team.members}
-    candidates = db.session.scalars(
-        select(User).where(User.is_active.is_(True), User.id.not_in(member_ids) if member_ids else True)
-        .order_by(User.name).limit(PRINCIPAL_CHOICES)).all()
+    candidates = queries.active_users(db.session, limit=PRINCIPAL_CHOICES, exclude_ids=member_ids)
     form.user_id.choices = choices((user.id, f"{user.name} <{user.email}>") for user in candidates)
     grants_page = paginate(db.session, grants.list_(db.session, actor=g.user, team_id=team.id))
     return render_template("admin/team.html", team=team, form=form, action_form=ActionForm(),
@@ -153,8 +150,7 @@ def _target(kind: str, obj_id: int):
 
 def _principal_choices() -> list[tuple[str, str]]:
     session = db.session
-    people = session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.name)
-                             .limit(PRINCIPAL_CHOICES)).all()
+    people = queries.active_users(session, limit=PRINCIPAL_CHOICES)
     teams_ = session.scalars(users.list_teams(session)).all()
     return choices([(f"t{team.id}", _("Team: %(name)s", name=team.name)) for team in teams_]
                    + [(f"u{user.id}", f"{user.name} <{user.email}>") for user in people])

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from flask import g, render_template
-from sqlalchemy import func, select
-
 from crmpm.database import db
 from eps import budgets, services
 from eps.models import ChangeStatus, Role
 from eps.permissions import principal_grant_paths
 from web.pages import page_blueprint
+from web.queries import count
 
 bp = page_blueprint("home", __name__)
 
 RECENT = 8
-
-
-def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
 @bp.route("/")
@@ -38,9 +33,9 @@ def index():
         "home/index.html",
         cards=cards,
         roles=sorted(role.value for role in roles),
-        pending_count=_count(pending),
+        pending_count=count(session, pending),
         pending=session.scalars(pending.limit(5)).all(),
-        project_count=_count(projects),
+        project_count=count(session, projects),
         projects=session.scalars(projects.limit(RECENT)).all(),
-        node_count=_count(services.list_nodes(session, user=user)),
+        node_count=count(session, services.list_nodes(session, user=user)),
     )
