@@ -23,7 +23,7 @@ translations: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project crmpm \
 		-o web/translations/messages.pot web
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
 
 # The browser tests drive Debian's headless Chromium; Playwright never downloads a browser here.
 CHROMIUM ?= /usr/bin/chromium

@@ -24,7 +24,8 @@ def index():
     pending = budgets.list_changes(session, user=user, status=ChangeStatus.pending)
     projects = services.list_projects(session, user=user)
     cards = {
-        "finance": user.is_admin or Role.finance in roles,
+        # Finance decides budget changes; managers request them and follow them.
+        "finance": user.is_admin or bool(roles & {Role.finance, Role.manager}),
         "projects": user.is_admin or bool(roles & {Role.manager, Role.editor}),
         "sales": not user.is_admin and Role.finance not in roles and Role.manager not in roles,
         "admin": user.is_admin,
