@@ -45,8 +45,8 @@ def init_security(app: Flask) -> None:
     csrf.init_app(app)
 
 
-# Paths the JSON API answers (its own errors included); everything else is a page.
-API_PATHS = ("/api/", "/api")
+# Paths under this the JSON API answers (its own errors included); everything else is a page.
+API_PATH = "/api"
 
 
 def init_unknown_pages(app: Flask) -> None:
@@ -61,7 +61,7 @@ def init_unknown_pages(app: Flask) -> None:
     def _unknown_page():
         error = request.routing_exception
         if (error is None or not isinstance(error, HTTPException) or isinstance(error, RequestRedirect)
-                or request.path.startswith(API_PATHS) or not request.accept_mimetypes.accept_html):
+                or request.path.startswith(API_PATH) or not request.accept_mimetypes.accept_html):
             return None
         g.user = current_user()
         response, status = error_page(error.code or 404)
