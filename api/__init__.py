@@ -6,15 +6,16 @@ committed by the app's edge, errors are mapped once by the app.
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 
-from api import audit, budgets, eps, grants, projects, users
+from api import audit, budgets, eps, grants, projects, users, wbs
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
 
-BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp)
+BLUEPRINTS = (eps.blp, projects.blp, budgets.blp, wbs.blp, grants.blp, users.blp, audit.blp)
 API_PREFIX = "/api/v1/"
 
 
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
         # Registering replaces a blueprint's own prefix, so the API prefix is put before it here.
         api.register_blueprint(blueprint, url_prefix=API_PREFIX.rstrip("/") + (blueprint.url_prefix or ""))
     app.extensions["crmpm.api"] = api
+    app.add_url_rule("/api/docs/assets/<path:filename>", "swagger_ui_assets",
+                     lambda filename: send_from_directory(swagger_ui_path, filename))
 
     @app.before_request
     def _authenticate():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.common import PageArgs, current_user, page_schema, paginate, session
+from api.common import Id, PageArgs, current_user, page_schema, paginate, session
 from crmpm import audit
 from crmpm.errors import Forbidden, NotFound
 from eps.models import BudgetChange, EpsNode, Grant, Project
@@ -24,8 +24,8 @@ ENTITY_TARGETS = {
 
 class AuditArgs(PageArgs):
     entity_type = fields.String(validate=validate.Length(min=1, max=60))
-    entity_id = fields.Integer()
-    actor_id = fields.Integer()
+    entity_id = Id()
+    actor_id = Id()
 
     @validates_schema
     def _pair(self, data, **_kwargs):

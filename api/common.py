@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from crmpm.database import db
 
 MONEY_LIMIT = Decimal("1e15")
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 CODE_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
 
 
@@ -51,6 +52,12 @@ class Money(fields.Decimal):
         if value is None:
             return None
         return f"{Decimal(value).quantize(Decimal('0.01'))}"
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 - a field factory reads like a field class
+    """A reference to a row by id: a positive integer that fits the database."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+    return fields.Integer(**kwargs)
 
 
 def Code(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like a field class

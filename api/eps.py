@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from api.common import Code, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Code, Id, Name, PageArgs, current_user, page_schema, paginate, session
 from eps import services
 
 blp = Blueprint("eps", __name__, url_prefix="/eps", description="The Enterprise Project Structure")
@@ -14,7 +14,7 @@ blp = Blueprint("eps", __name__, url_prefix="/eps", description="The Enterprise 
 class NodeCreateSchema(Schema):
     code = Code(required=True)
     name = Name(required=True)
-    parent_id = fields.Integer(required=True, allow_none=True, strict=True)
+    parent_id = Id(required=True, allow_none=True, strict=True)
     protected = fields.Boolean(load_default=False)
 
 
@@ -25,7 +25,7 @@ class NodeUpdateSchema(Schema):
 
 
 class NodeMoveSchema(Schema):
-    parent_id = fields.Integer(required=True, allow_none=True, strict=True)
+    parent_id = Id(required=True, allow_none=True, strict=True)
 
 
 class NodeReadSchema(Schema):
@@ -41,7 +41,7 @@ class NodeReadSchema(Schema):
 
 
 class NodeListArgs(PageArgs):
-    parent_id = fields.Integer()
+    parent_id = Id()
     roots = fields.Boolean(load_default=False)
     q = fields.String(validate=lambda s: 0 < len(s) <= 200)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.common import PageArgs, current_user, page_schema, paginate, session
+from api.common import Id, PageArgs, current_user, page_schema, paginate, session
 from crmpm.users import services as users
 from eps import grants, services
 from eps.models import Role
@@ -22,10 +22,10 @@ def _exactly_one(data, first, second):
 
 
 class GrantCreateSchema(Schema):
-    user_id = fields.Integer(strict=True)
-    team_id = fields.Integer(strict=True)
-    node_id = fields.Integer(strict=True)
-    project_id = fields.Integer(strict=True)
+    user_id = Id(strict=True)
+    team_id = Id(strict=True)
+    node_id = Id(strict=True)
+    project_id = Id(strict=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
     @validates_schema
@@ -46,10 +46,10 @@ class GrantReadSchema(Schema):
 
 
 class GrantListArgs(PageArgs):
-    node_id = fields.Integer()
-    project_id = fields.Integer()
-    user_id = fields.Integer()
-    team_id = fields.Integer()
+    node_id = Id()
+    project_id = Id()
+    user_id = Id()
+    team_id = Id()
 
 
 GrantPageSchema = page_schema(GrantReadSchema)

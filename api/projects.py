@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.common import Code, Money, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Code, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
 from api.eps import BreadcrumbsSchema
 from eps import services
 
@@ -15,7 +15,7 @@ blp = Blueprint("projects", __name__, url_prefix="/projects", description="Proje
 class ProjectCreateSchema(Schema):
     code = Code(required=True)
     name = Name(required=True)
-    eps_node_id = fields.Integer(required=True, strict=True)
+    eps_node_id = Id(required=True, strict=True)
     description = fields.String(load_default="", validate=validate.Length(max=10_000))
     protected = fields.Boolean(load_default=False)
 
@@ -30,7 +30,7 @@ class ProjectUpdateSchema(Schema):
 
 
 class ProjectMoveSchema(Schema):
-    eps_node_id = fields.Integer(required=True, strict=True)
+    eps_node_id = Id(required=True, strict=True)
 
 
 class ProjectReadSchema(Schema):
@@ -50,7 +50,7 @@ class ProjectReadSchema(Schema):
 
 
 class ProjectListArgs(PageArgs):
-    eps_node_id = fields.Integer()
+    eps_node_id = Id()
     direct = fields.Boolean(load_default=False)
     q = fields.String(validate=validate.Length(min=1, max=200))
 

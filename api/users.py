@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.common import Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Id, Name, PageArgs, current_user, page_schema, paginate, session
 from crmpm.users import services as users
 from eps import services as eps_services
 from eps.models import EpsNode
@@ -42,12 +42,12 @@ class UserReadSchema(Schema):
 
 class TeamCreateSchema(Schema):
     name = Name(required=True)
-    member_ids = fields.List(fields.Integer(strict=True), load_default=list, validate=validate.Length(max=10_000))
+    member_ids = fields.List(Id(strict=True), load_default=list, validate=validate.Length(max=10_000))
 
 
 class TeamUpdateSchema(Schema):
     name = Name()
-    member_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=10_000))
+    member_ids = fields.List(Id(strict=True), validate=validate.Length(max=10_000))
 
 
 class TeamReadSchema(Schema):
@@ -118,8 +118,8 @@ def me():
 
 
 class AccessArgs(Schema):
-    node_id = fields.Integer()
-    project_id = fields.Integer()
+    node_id = Id()
+    project_id = Id()
 
     @validates_schema
     def _one(self, data, **_kwargs):

@@ -7,8 +7,9 @@ from http import HTTPStatus
 from importlib.metadata import entry_points
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from crmpm.config import load_config
 from crmpm.database import db
@@ -17,12 +18,22 @@ from crmpm.errors import CrmpmError
 log = logging.getLogger(__name__)
 
 EXTENSION_GROUP = "crmpm.extensions"
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: ids that fit the database; anything larger matches no route (404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
     """A configured crmpm app; ``config`` overrides the defaults and the environment."""
     app = Flask("crmpm")
     app.config.update(load_config(config))
+    app.url_map.converters["int"] = IdConverter
     init_database(app)
     init_extensions(app)
     # Last, so that these handlers replace any an extension registered (flask-smorest's among them).
@@ -96,6 +107,13 @@ def init_errors(app: Flask) -> None:
     def _integrity_error(exc: IntegrityError):
         log.warning("integrity error: %s", exc.orig)
         return error_response(HTTPStatus.CONFLICT, "the change conflicts with existing data")
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception):
+        # A safety net: schemas bound what they accept, so reaching here means one was missed.
+        log.warning("value out of range reached the database: %s", exc)
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "a value is out of range or malformed")
 
     @app.errorhandler(OperationalError)
     def _operational_error(exc: OperationalError):

@@ -38,9 +38,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        "OPENAPI_REDOC_PATH": "redoc",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        # Served by the app itself from the swagger-ui-bundle package: no CDN needed.
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "JSON_SORT_KEYS": False,
     }
     if overrides:

@@ -93,6 +93,26 @@ class UTCDateTime(TypeDecorator):
         return datetime
 
 
+class ProjectLocalDateTime(TypeDecorator):
+    """A wall-clock time in a project's own time zone (as P6 keeps dates), stored without a zone.
+
+    The zone is the project's (its plan names it); an aware datetime here would be
+    ambiguous, so it is refused rather than silently converted.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("project-local times are naive; convert to the project's zone first")
+        return value.replace(second=0, microsecond=0) if value is not None else None
+
+    @property
+    def python_type(self):
+        return datetime
+
+
 class Base(DeclarativeBase):
     """The declarative base of every crmpm table."""
 

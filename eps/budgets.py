@@ -98,11 +98,6 @@ def rollup_costs(session: Session, *, obj) -> tuple[Decimal, Decimal]:
     return Decimal(planned), Decimal(actual)
 
 
-def rollup_costs_for_nodes(session: Session, *, nodes: list[EpsNode]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Planned and actual cost of each of ``nodes``, from one grouped query per node."""
-    return {node.id: rollup_costs(session, obj=node) for node in nodes}
-
-
 def _change_sums(session: Session, obj) -> dict[ChangeStatus, Decimal]:
     rows = session.execute(
         select(BudgetChange.status, func.coalesce(func.sum(BudgetChange.amount), ZERO))
@@ -342,3 +337,10 @@ def set_spending_plan(session: Session, *, actor: User, obj, entries: dict[date,
     audit.record(session, actor=actor, action="set_spending_plan", entity=obj, before=before,
                  after={f"{month:%Y-%m}": amount for month, amount in sorted(entries.items())})
     return spending_plan(session, obj=obj)
+
+
+def set_project_costs(session: Session, *, project: Project, planned: Decimal, actual: Decimal) -> None:
+    """Store the planned and actual cost a project's WBS rolls up to (derived figures, not audited)."""
+    project.planned_cost = planned
+    project.actual_cost = actual
+    session.flush()

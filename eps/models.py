@@ -65,7 +65,23 @@ class BudgetMixin:
     current_budget: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
 
 
-class EpsNode(BudgetMixin, Base):
+class TreeMixin:
+    """Where a row sits in the EPS: its materialized path and its protection boundary."""
+
+    path: Mapped[str] = mapped_column(String(PATH_LENGTH))
+    depth: Mapped[int] = mapped_column(Integer)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    protect_path: Mapped[str] = mapped_column(String(PATH_LENGTH), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids of the EPS nodes above this row, root first."""
+        return [int(part) for part in self.path.strip("/").split("/")[:-1]]
+
+
+class EpsNode(TreeMixin, BudgetMixin, Base):
     """A node of the Enterprise Project Structure."""
 
     __tablename__ = "eps_nodes"
@@ -76,26 +92,15 @@ class EpsNode(BudgetMixin, Base):
     code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("eps_nodes.id"), index=True)
-    path: Mapped[str] = mapped_column(String(PATH_LENGTH))
-    depth: Mapped[int] = mapped_column(Integer)
-    protected: Mapped[bool] = mapped_column(Boolean, default=False)
-    protect_path: Mapped[str] = mapped_column(String(PATH_LENGTH), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     parent: Mapped[EpsNode | None] = relationship(remote_side=[id])
-
-    @property
-    def ancestor_ids(self) -> list[int]:
-        """Ids of the nodes above this one, root first."""
-        return [int(part) for part in self.path.strip("/").split("/")[:-1]]
 
     def audit_state(self) -> dict:
         return {"code": self.code, "name": self.name, "parent_id": self.parent_id, "path": self.path,
                 "protected": self.protected}
 
 
-class Project(BudgetMixin, Base):
+class Project(TreeMixin, BudgetMixin, Base):
     """A project: a leaf of the EPS (seen from the CRM side, a deal)."""
 
     __tablename__ = "projects"
@@ -106,23 +111,12 @@ class Project(BudgetMixin, Base):
     code: Mapped[str] = mapped_column(String(CODE_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     eps_node_id: Mapped[int] = mapped_column(ForeignKey("eps_nodes.id"), index=True)
-    path: Mapped[str] = mapped_column(String(PATH_LENGTH))
-    depth: Mapped[int] = mapped_column(Integer)
-    protected: Mapped[bool] = mapped_column(Boolean, default=False)
-    protect_path: Mapped[str] = mapped_column(String(PATH_LENGTH), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     # Costs roll up from the WBS into these, and from here up the EPS.
     planned_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     actual_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     eps_node: Mapped[EpsNode] = relationship()
-
-    @property
-    def ancestor_ids(self) -> list[int]:
-        """Ids of the EPS nodes above this project, root first."""
-        return [int(part) for part in self.path.strip("/").split("/")[:-1]]
 
     def audit_state(self) -> dict:
         return {"code": self.code, "name": self.name, "eps_node_id": self.eps_node_id, "path": self.path,

@@ -63,7 +63,7 @@ def list_nodes(session: Session, *, user: User, parent_id: int | None = None, un
 
 def breadcrumbs(session: Session, *, user: User, obj: EpsNode | Project) -> list[EpsNode]:
     """The readable nodes above ``obj``, root first (unreadable ancestors are left out, not revealed)."""
-    ids = obj.ancestor_ids if isinstance(obj, Project) else obj.ancestor_ids
+    ids = obj.ancestor_ids
     if not ids:
         return []
     nodes = session.scalars(

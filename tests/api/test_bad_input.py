@@ -142,3 +142,14 @@ def test_user_creation_validation(api, admin, session):
     assert ok.status_code == 201 and ok.json["email"] == "a@b.test" and "password" not in ok.json
     dup = api.post("/api/v1/users", user=admin, json={"email": "a@b.TEST", "name": "Y", "password": "long-enough"})
     assert dup.status_code == 409 and "email" in dup.json["errors"]
+
+
+def test_ids_beyond_the_database_range(api, admin, tree, session):
+    huge = 2**63
+    assert api.get(f"{NODES}/{huge}", user=admin).status_code == 404
+    assert api.get(f"/api/v1/projects/{huge}/activities", user=admin).status_code == 404
+    response = api.post("/api/v1/projects", user=admin, json={"code": "PX", "name": "X", "eps_node_id": huge})
+    assert response.status_code == 422 and "eps_node_id" in response.json["errors"]
+    response = api.get(f"/api/v1/grants?team_id={-huge}", user=admin)
+    assert response.status_code == 422 and "team_id" in response.json["errors"]
+    assert _count(session, Project) == 1

@@ -162,3 +162,12 @@ def test_openapi_spec_is_served(api):
     assert "/api/v1/eps/nodes" in spec["paths"]
     assert "/api/v1/eps/nodes/{node_id}/move" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_interactive_docs_are_served_without_a_cdn(api):
+    page = api.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/api/docs/assets/swagger-ui-bundle.js" in html and "/api/openapi.json" in html
+    asset = api.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and len(asset.get_data()) > 100_000

@@ -1,0 +1,73 @@
+"""CSV import, the pure part: read a CSV export and map it into typed CRM records.
+
+No database here. The database side calls::
+
+    batch = import_file(kind="deals", path="deals.csv", mapping="deals.json", tz="Europe/Moscow")
+    for record in batch.records:      # Record(line, external_id, fields)
+        ...                           # resolve references, insert
+    for error in batch.errors:        # RowError(line, column, field, value, reason)
+        ...                           # report; with --dry-run print batch.summary()
+
+or, to stream a large file in chunks::
+
+    mapping = load_mapping(path="deals.json", kind="deals")
+    with open_csv("deals.csv", encoding=mapping.encoding, delimiter=mapping.delimiter) as table:
+        for outcome in iter_transform(kind="deals", rows=table, mapping=mapping, header=table.header):
+            ...                       # Record, RowError, or BlankRow
+
+File-level problems raise ``CsvFormatError`` (the file) or ``MappingError`` (the
+mapping, the KIND, or a mapped column missing from the header); both derive
+from ``CsvImportError``, a ``ValueError``.
+"""
+
+from accounts.csvio.errors import CsvFormatError, CsvImportError, MappingError, ValueParseError
+from accounts.csvio.mapping import (
+    KINDS,
+    FieldSpec,
+    FieldType,
+    ImportMapping,
+    KindSpec,
+    check_header,
+    load_mapping,
+    parse_mapping,
+)
+from accounts.csvio.parsing import Money, Phone
+from accounts.csvio.reader import CsvRow, CsvTable, open_csv
+from accounts.csvio.transform import (
+    DEFAULT_TZ,
+    BlankRow,
+    ImportBatch,
+    Record,
+    RowError,
+    import_file,
+    iter_transform,
+    transform,
+)
+
+__all__ = [
+    "DEFAULT_TZ",
+    "KINDS",
+    "BlankRow",
+    "CsvFormatError",
+    "CsvImportError",
+    "CsvRow",
+    "CsvTable",
+    "FieldSpec",
+    "FieldType",
+    "ImportBatch",
+    "ImportMapping",
+    "KindSpec",
+    "MappingError",
+    "Money",
+    "Phone",
+    "Record",
+    "RowError",
+    "ValueParseError",
+    "check_header",
+    "import_file",
+    "iter_transform",
+    "load_mapping",
+    "open_csv",
+    "parse_mapping",
+    "transform",
+]

@@ -1,0 +1,29 @@
+"""Errors raised when a CSV file or a mapping file cannot be used at all.
+
+Problems confined to one row are not exceptions: they become ``RowError`` entries
+in the ``ImportBatch`` so that one bad cell never hides the other 99,999 rows.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CsvImportError", "CsvFormatError", "MappingError", "ValueParseError"]
+
+
+class CsvImportError(ValueError):
+    """Base class for every error of the CSV import layer."""
+
+
+class CsvFormatError(CsvImportError):
+    """The file cannot be read as CSV (encoding, quotes, empty file...)."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+class MappingError(CsvImportError):
+    """The mapping file is malformed or does not fit the KIND or the CSV header."""
+
+
+class ValueParseError(CsvImportError):
+    """One cell value cannot be parsed; the transform turns it into a RowError."""

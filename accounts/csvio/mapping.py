@@ -1,0 +1,481 @@
+"""Field specs per KIND and the mapping file that ties CSV columns to them.
+
+A mapping file is JSON::
+
+    {
+      "columns":  {"Potential Name": "title", "Amount": "amount", ...},
+      "values":   {"stage": {"Closed Won": "won", ...}},
+      "defaults": {"currency": "RUB"},
+      "pipeline": "sales",
+      "date_order": "DMY",            # optional, for 05/04/2021; default DMY
+      "phone_country_code": "7",       # optional, for numbers without +; default 7
+      "encoding": "cp1251",           # optional, else detected
+      "delimiter": ";",               # optional, else sniffed
+      "description": "free text"      # optional, ignored
+    }
+
+``values`` translates CSV values before they are parsed (exact match first, then
+ignoring case). A field with a ``values`` table accepts only the values listed
+there, so a typo is a row error, not a new stage; the key ``"*"`` catches every
+other value (``"*": "*"`` keeps it as written). A JSON ``null`` means "no value".
+``defaults`` fill a field that is unmapped or empty in a row.
+
+Dates: ``05/04/2021`` is read with ``date_order`` (default DMY, the Russian
+convention); a value that can only be the other order (``04/15/2021`` under DMY)
+is a row error, never a silent swap. ``dd.mm.yyyy`` is always day first; ISO and
+``15 Apr, 2021`` are unambiguous. Datetimes without a zone get the installation
+zone passed to the transform (default Europe/Moscow).
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from accounts.csvio import parsing
+from accounts.csvio.errors import MappingError, ValueParseError
+from accounts.csvio.parsing import DATE_ORDERS, DEFAULT_DATE_ORDER, DEFAULT_PHONE_COUNTRY_CODE
+from accounts.csvio.reader import DELIMITERS
+
+__all__ = [
+    "FieldSpec",
+    "FieldType",
+    "ImportMapping",
+    "KINDS",
+    "KindSpec",
+    "check_header",
+    "converter",
+    "get_kind",
+    "load_mapping",
+    "parse_mapping",
+]
+
+
+class FieldType(StrEnum):
+    """How a cell is parsed; see ``accounts.csvio.parsing``."""
+
+    TEXT = "text"  # free text, stripped
+    NAME = "name"  # a name or a reference by name/external id: whitespace collapsed
+    PERSON = "person"  # a user reference: an email or a name
+    CODE = "code"  # an identifier: inner spaces dropped
+    EMAIL = "email"
+    PHONE = "phone"  # Phone(e164, raw)
+    MONEY = "money"  # Decimal; a currency symbol fills the kind's currency field
+    CURRENCY = "currency"  # ISO 4217 code
+    INT = "int"
+    YEAR = "year"
+    DATE = "date"
+    DATETIME = "datetime"  # always zone-aware
+    BOOL = "bool"
+    PERCENT = "percent"  # Decimal in percent units, 0..100
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One importable field of a KIND."""
+
+    name: str
+    type: FieldType
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    unique: bool = False  # a second row with the same value in one file is a row error
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """The fields of a KIND and its requirements (each group needs at least one field set)."""
+
+    kind: str
+    fields: Mapping[str, FieldSpec]
+    required: tuple[tuple[str, ...], ...]
+    has_pipeline: bool = False
+
+
+def _kind(
+    kind: str, specs: Sequence[FieldSpec], *, required: Sequence[Sequence[str]], has_pipeline: bool = False
+) -> KindSpec:
+    fields = {spec.name: spec for spec in specs}
+    assert all(name in fields for group in required for name in group)
+    return KindSpec(
+        kind=kind,
+        fields=MappingProxyType(fields),
+        required=tuple(tuple(group) for group in required),
+        has_pipeline=has_pipeline,
+    )
+
+
+T = FieldType
+_EXTERNAL_ID = FieldSpec("external_id", T.CODE, unique=True)
+INTERACTION_KINDS = ("call", "email", "meeting", "messenger", "web_form", "chat", "letter")
+DIRECTIONS = ("inbound", "outbound")
+
+KINDS: Mapping[str, KindSpec] = MappingProxyType(
+    {
+        spec.kind: spec
+        for spec in (
+            _kind(
+                "users",
+                [
+                    _EXTERNAL_ID,
+                    FieldSpec("name", T.NAME),
+                    FieldSpec("email", T.EMAIL, unique=True),  # users log in and are referenced by email
+                    FieldSpec("manager", T.PERSON),
+                    FieldSpec("team", T.NAME),
+                    FieldSpec("region", T.NAME),
+                ],
+                required=[["name"], ["email"]],
+            ),
+            _kind(
+                "accounts",
+                [
+                    _EXTERNAL_ID,
+                    FieldSpec("name", T.NAME),
+                    FieldSpec("tax_id", T.CODE),
+                    FieldSpec("sector", T.NAME),
+                    FieldSpec("revenue", T.MONEY, minimum=0),
+                    FieldSpec("employees", T.INT, minimum=0),
+                    FieldSpec("founded", T.YEAR),
+                    FieldSpec("region", T.NAME),
+                    FieldSpec("parent", T.NAME),
+                    FieldSpec("owner", T.PERSON),
+                ],
+                required=[["name"]],
+            ),
+            _kind(
+                "contacts",
+                [
+                    _EXTERNAL_ID,
+                    FieldSpec("name", T.NAME),
+                    FieldSpec("first_name", T.NAME),
+                    FieldSpec("last_name", T.NAME),
+                    FieldSpec("account", T.NAME),
+                    FieldSpec("email", T.EMAIL),
+                    FieldSpec("phone", T.PHONE),
+                    FieldSpec("mobile", T.PHONE),
+                    FieldSpec("title", T.TEXT),
+                    FieldSpec("owner", T.PERSON),
+                    FieldSpec("source", T.NAME),
+                    FieldSpec("created_at", T.DATETIME),
+                ],
+                required=[["name", "first_name", "last_name"]],
+            ),
+            _kind(
+                "leads",
+                [
+                    _EXTERNAL_ID,
+                    FieldSpec("name", T.NAME),
+                    FieldSpec("company", T.NAME),
+                    FieldSpec("email", T.EMAIL),
+                    FieldSpec("phone", T.PHONE),
+                    FieldSpec("source", T.NAME),
+                    FieldSpec("channel", T.NAME),
+                    FieldSpec("status", T.NAME),
+                    FieldSpec("owner", T.PERSON),
+                    FieldSpec("created_at", T.DATETIME),
+                    FieldSpec("region", T.NAME),
+                    FieldSpec("product", T.NAME),
+                ],
+                required=[["name", "company"]],
+                has_pipeline=True,
+            ),
+            _kind(
+                "deals",
+                [
+                    _EXTERNAL_ID,
+                    FieldSpec("title", T.TEXT),
+                    FieldSpec("account", T.NAME),
+                    FieldSpec("owner", T.PERSON),
+                    FieldSpec("stage", T.NAME),
+                    FieldSpec("amount", T.MONEY, minimum=0),
+                    FieldSpec("currency", T.CURRENCY),
+                    FieldSpec("engaged_at", T.DATETIME),
+                    FieldSpec("closed_at", T.DATETIME),
+                    FieldSpec("expected_close", T.DATE),
+                    FieldSpec("product", T.NAME),
+                ],
+                required=[["title"], ["stage"]],
+                has_pipeline=True,
+            ),
+            _kind(
+                "interactions",
+                [
+                    _EXTERNAL_ID,
+                    FieldSpec("kind", T.CHOICE, choices=INTERACTION_KINDS),
+                    FieldSpec("direction", T.CHOICE, choices=DIRECTIONS),
+                    FieldSpec("occurred_at", T.DATETIME),
+                    FieldSpec("duration_minutes", T.INT, minimum=0, maximum=24 * 60),
+                    FieldSpec("account", T.NAME),
+                    FieldSpec("contact", T.NAME),
+                    FieldSpec("deal", T.NAME),
+                    FieldSpec("lead", T.NAME),
+                    FieldSpec("owner", T.PERSON),
+                    FieldSpec("subject", T.TEXT),
+                    FieldSpec("summary", T.TEXT),
+                    FieldSpec("purpose", T.NAME),
+                ],
+                required=[["kind"], ["occurred_at"]],
+            ),
+        )
+    }
+)
+
+
+def converter(spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_code: str) -> Callable[[str], Any]:
+    """Return the parser for one field: non-empty cell text in, typed value out (or ValueParseError)."""
+    field_type = spec.type
+    if field_type is T.TEXT:
+        return parsing.clean_text
+    if field_type is T.NAME:
+        return parsing.clean_name
+    if field_type is T.PERSON:
+        return parsing.parse_person
+    if field_type is T.CODE:
+        return parsing.parse_code
+    if field_type is T.EMAIL:
+        return parsing.parse_email
+    if field_type is T.PHONE:
+        return lambda text: parsing.parse_phone(text, country_code=phone_country_code)
+    if field_type is T.MONEY:
+        return parsing.parse_money
+    if field_type is T.CURRENCY:
+        return parsing.parse_currency
+    if field_type is T.INT:
+        return lambda text: parsing.parse_int(text, minimum=spec.minimum, maximum=spec.maximum)
+    if field_type is T.YEAR:
+        return parsing.parse_year
+    if field_type is T.DATE:
+        return lambda text: parsing.parse_date(text, date_order=date_order)
+    if field_type is T.DATETIME:
+        return lambda text: parsing.parse_datetime(text, tz=tz, date_order=date_order)
+    if field_type is T.BOOL:
+        return parsing.parse_bool
+    if field_type is T.PERCENT:
+        return parsing.parse_percent
+    if field_type is T.CHOICE:
+        return lambda text: parsing.parse_choice(text, choices=spec.choices)
+    raise AssertionError(f"no parser for {field_type}")
+
+
+def json_to_text(value: object) -> str:
+    """Render a JSON scalar from a mapping as the cell text a parser expects."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+_TOP_LEVEL_KEYS = frozenset(
+    {
+        "columns",
+        "values",
+        "defaults",
+        "pipeline",
+        "date_order",
+        "phone_country_code",
+        "encoding",
+        "delimiter",
+        "description",
+    }
+)
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportMapping:
+    """A validated mapping for one KIND; defaults stay raw until the transform parses them."""
+
+    kind: str
+    columns: Mapping[str, str]
+    values: Mapping[str, Mapping[str, Any]]
+    defaults: Mapping[str, Any]
+    pipeline: str | None = None
+    date_order: str = DEFAULT_DATE_ORDER
+    phone_country_code: str = DEFAULT_PHONE_COUNTRY_CODE
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def spec(self) -> KindSpec:
+        """The field specs of this mapping's KIND."""
+        return KINDS[self.kind]
+
+
+def get_kind(*, kind: str) -> KindSpec:
+    """Return the KindSpec of ``kind`` or raise MappingError naming the valid ones."""
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise MappingError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+
+
+def _hint(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unknown_field(field: str, spec: KindSpec, where: str) -> MappingError:
+    return MappingError(
+        f"{where}: {field!r} is not a field of {spec.kind}{_hint(field, list(spec.fields))}; "
+        f"fields are {', '.join(spec.fields)}"
+    )
+
+
+def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> ImportMapping:
+    """Validate decoded mapping JSON for ``kind``; every problem raises MappingError naming it."""
+    spec = get_kind(kind=kind)
+    if not isinstance(data, dict):
+        raise MappingError(f"{source}: the top level must be a JSON object")
+    unknown = sorted(set(data) - _TOP_LEVEL_KEYS)
+    if unknown:
+        raise MappingError(f"{source}: unknown key {unknown[0]!r}{_hint(unknown[0], sorted(_TOP_LEVEL_KEYS))}")
+
+    columns = data.get("columns")
+    if not isinstance(columns, dict) or not columns:
+        raise MappingError(f'{source}: "columns" must be a non-empty object of "CSV column": "field"')
+    seen: dict[str, str] = {}
+    stripped: set[str] = set()
+    for column, field in columns.items():
+        if not column.strip():
+            raise MappingError(f"{source}: columns: an empty column name")
+        if column.strip() in stripped:
+            raise MappingError(f"{source}: columns: {column.strip()!r} is listed twice (spaces around it differ)")
+        stripped.add(column.strip())
+        if not isinstance(field, str):
+            raise MappingError(f"{source}: columns: {column!r} must map to a field name, not {field!r}")
+        if field not in spec.fields:
+            raise _unknown_field(field, spec, f"{source}: columns: {column!r}")
+        if field in seen:
+            raise MappingError(f"{source}: columns {seen[field]!r} and {column!r} both map to {field!r}")
+        seen[field] = column
+
+    values = data.get("values", {})
+    if not isinstance(values, dict):
+        raise MappingError(f'{source}: "values" must be an object of field: {{"CSV value": "stored value"}}')
+    for field, table in values.items():
+        if field not in spec.fields:
+            raise _unknown_field(field, spec, f"{source}: values")
+        if field not in seen:
+            raise MappingError(f"{source}: values: no column maps to {field!r}, so its values table is never used")
+        if not isinstance(table, dict) or not all(isinstance(v, _JSON_SCALARS) for v in table.values()):
+            raise MappingError(f"{source}: values: {field!r} must be an object of CSV value: stored value")
+
+    date_order = data.get("date_order", DEFAULT_DATE_ORDER)
+    if date_order not in DATE_ORDERS:
+        raise MappingError(f'{source}: "date_order" must be one of {", ".join(DATE_ORDERS)}, not {date_order!r}')
+
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise MappingError(f'{source}: "defaults" must be an object of field: value')
+    for field, value in defaults.items():
+        if field not in spec.fields:
+            raise _unknown_field(field, spec, f"{source}: defaults")
+        if not isinstance(value, _JSON_SCALARS) or value is None:
+            raise MappingError(f"{source}: defaults: {field!r} must be a string, number or boolean")
+        parse = converter(spec.fields[field], tz=UTC, date_order=date_order, phone_country_code="7")
+        try:
+            parse(json_to_text(value))
+        except ValueParseError as exc:
+            raise MappingError(f"{source}: defaults: {field!r}: {exc}") from None
+
+    for group in spec.required:
+        if not any(name in seen or name in defaults for name in group):
+            wanted = " or ".join(repr(name) for name in group)
+            raise MappingError(f"{source}: {kind} need {wanted}: map a column to it or give a default")
+
+    pipeline = data.get("pipeline")
+    if pipeline is not None:
+        if not spec.has_pipeline:
+            raise MappingError(f'{source}: "pipeline" applies to deals and leads, not {kind}')
+        if not isinstance(pipeline, str) or not pipeline.strip():
+            raise MappingError(f'{source}: "pipeline" must be a non-empty string')
+        pipeline = pipeline.strip()
+
+    country = data.get("phone_country_code", DEFAULT_PHONE_COUNTRY_CODE)
+    country = country.lstrip("+") if isinstance(country, str) else str(country)
+    if not country.isdigit() or not 1 <= len(country) <= 3:
+        raise MappingError(
+            f'{source}: "phone_country_code" must be 1-3 digits like "7", not {data["phone_country_code"]!r}'
+        )
+
+    encoding = data.get("encoding")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except (LookupError, TypeError):
+            raise MappingError(f'{source}: unknown "encoding" {encoding!r}') from None
+    delimiter = data.get("delimiter")
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise MappingError(f'{source}: "delimiter" must be one of {", ".join(map(repr, DELIMITERS))}')
+
+    return ImportMapping(
+        kind=kind,
+        columns=MappingProxyType({column.strip(): field for column, field in columns.items()}),
+        values=MappingProxyType({field: MappingProxyType(dict(table)) for field, table in values.items()}),
+        defaults=MappingProxyType(dict(defaults)),
+        pipeline=pipeline,
+        date_order=date_order,
+        phone_country_code=country,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
+    """Read and validate a mapping JSON file for ``kind``."""
+    path = Path(path)
+    get_kind(kind=kind)  # an unknown KIND is reported before any file problem
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise MappingError(f"cannot read mapping {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise MappingError(f"{path.name}: the mapping must be UTF-8 JSON") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise MappingError(f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except _DuplicateKey as exc:
+        raise MappingError(f"{path.name}: key {exc.args[0]!r} appears twice in one object") from None
+    return parse_mapping(data=data, kind=kind, source=path.name)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys silently; in "columns" that would
+    # drop a column mapping without a word.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def check_header(*, mapping: ImportMapping, header: Sequence[str]) -> dict[str, int]:
+    """Return the index of every mapped column in ``header``; MappingError names missing ones."""
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        positions.setdefault(name.strip(), []).append(index)
+    missing = [column for column in mapping.columns if column not in positions]
+    if missing:
+        hints = "".join(_hint(column, list(positions)) for column in missing[:1])
+        single = f"; the header has a single column {header[0]!r}: is the delimiter right?" if len(header) == 1 else ""
+        raise MappingError(
+            f"the CSV header has no column {', '.join(map(repr, missing))} named in the mapping{hints}{single}"
+        )
+    duplicated = [column for column in mapping.columns if len(positions[column]) > 1]
+    if duplicated:
+        raise MappingError(f"the CSV header has column {duplicated[0]!r} more than once; the mapping cannot tell which")
+    return {column: positions[column][0] for column in mapping.columns}

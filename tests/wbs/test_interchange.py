@@ -1,0 +1,102 @@
+"""XER files through the database: import reproduces P6's dates, export reads back the same project."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from crmpm.errors import Invalid
+from eps.models import Project
+from tests import factories
+from wbs import interchange, services
+from wbs.models import Activity, Calendar, Relationship, WbsElement
+from wbs.xer.reader import read_xer
+from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+
+P6_DATES = (("early_start", "early_start_date"), ("early_finish", "early_end_date"),
+            ("late_start", "late_start_date"), ("late_finish", "late_end_date"))
+
+
+@pytest.fixture
+def place(session):
+    admin = factories.admin(session)
+    node = factories.node(session, actor=admin, code="IMPORTS")
+    return admin, node
+
+
+def _p6_rows(name):
+    xer = read_xer(FIXTURES / name)
+    return {row["task_code"]: row for row in xer.rows("TASK")}
+
+
+@pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[-1]])
+def test_imported_project_is_scheduled_as_p6_did(session, place, name):
+    admin, node = place
+    project = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
+    rows = _p6_rows(name)
+    activities = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    assert len(activities) == len(rows)
+    mismatches = []
+    compared = 0
+    for activity in activities:
+        row = rows[activity.code]
+        if row["status_code"] == "TK_Complete":
+            continue
+        compared += 1
+        for ours, theirs in P6_DATES:
+            if getattr(activity, ours).strftime("%Y-%m-%d %H:%M") != row[theirs]:
+                mismatches.append(f"{activity.code} {ours}: {getattr(activity, ours)} vs P6 {row[theirs]}")
+        if abs(activity.total_float_hours - float(row["total_float_hr_cnt"] or 0)) > 0.01:
+            mismatches.append(f"{activity.code} total float {activity.total_float_hours} vs {row['total_float_hr_cnt']}")
+    assert compared > 0
+    assert not mismatches, "\n".join(mismatches)
+
+
+def _snapshot(session, project):
+    activities = session.scalars(select(Activity).where(Activity.project_id == project.id).order_by(Activity.code)).all()
+    codes = {a.id: a.code for a in activities}
+    links = session.scalars(select(Relationship).where(Relationship.successor_id.in_(codes))).all()
+    elements = session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)).all()
+    element_codes = {e.id: e.code for e in elements}
+    calendars = {c.id: c for c in session.scalars(select(Calendar).where(Calendar.project_id == project.id))}
+    plan = services.get_plan(session, project=project)
+    return {
+        "plan": (plan.data_date, plan.planned_start, plan.must_finish_by, plan.progress_mode, plan.lag_calendar,
+                 plan.float_type, plan.critical_definition, plan.early_finish),
+        "activities": [(a.code, a.name, a.type, element_codes.get(a.wbs_element_id), a.original_duration_hours,
+                        a.remaining_duration_hours, a.constraint_type, a.constraint_date, a.actual_start,
+                        a.actual_finish, a.budgeted_cost, a.actual_cost,
+                        (calendars[a.calendar_id].week, {e.day: e.periods for e in calendars[a.calendar_id].exceptions})
+                        if a.calendar_id else None,
+                        a.early_start, a.early_finish, a.late_start, a.late_finish, a.total_float_hours,
+                        a.free_float_hours, a.critical) for a in activities],
+        "relationships": sorted((codes[r.predecessor_id], codes[r.successor_id], r.type, r.lag_hours) for r in links),
+        "wbs": sorted((e.code, e.name, element_codes.get(e.parent_id)) for e in elements),
+    }
+
+
+@pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[2]])
+def test_round_trip_import_export_import_is_identical(session, place, name):
+    admin, node = place
+    first = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
+    exported = interchange.export_xer(session, project=first)
+    second = interchange.import_xer(session, actor=admin, data=exported, eps_node=node, code=f"{first.code}-RT")
+    assert _snapshot(session, second) == _snapshot(session, first)
+
+
+def test_broken_file_names_table_and_line_and_imports_nothing(session, place):
+    admin, node = place
+    good = (FIXTURES / GOLDEN[0]).read_bytes().decode("cp1252").splitlines()
+    task_line = next(i for i, line in enumerate(good) if line.startswith("%T\tTASK"))
+    broken = good[: task_line + 2] + [good[task_line + 2] + "\textra\tcolumns\tbeyond\tthe\tfields"] + good[task_line + 3:]
+    before = session.scalar(select(func.count()).select_from(Project))
+    with pytest.raises(Invalid) as caught:
+        interchange.import_xer(session, actor=admin, data="\r\n".join(broken).encode("cp1252"), eps_node=node)
+    assert "TASK" in caught.value.message and f"line {task_line + 3}" in caught.value.message
+    assert session.scalar(select(func.count()).select_from(Project)) == before
+
+
+def test_file_without_project_is_refused(session, place):
+    admin, node = place
+    with pytest.raises(Invalid):
+        interchange.import_xer(session, actor=admin, data=b"ERMHDR\t20.12\r\n%E\r\n", eps_node=node)

@@ -1,0 +1,88 @@
+"""Golden tests: our schedule against P6's own results in real XER files.
+
+For every activity P6 did not mark complete, the early/late start/finish
+stored in TASK must match to the minute and total float to 0.01 h.  Free
+float is compared too, in its own test, so a free-float difference is
+reported without hiding the date results.
+"""
+
+import pytest
+
+from wbs.scheduling import schedule
+from wbs.xer.mapping import load_project
+from wbs.xer.reader import read_xer
+from xer_fixtures import FIXTURES, GOLDEN
+
+DATE_FIELDS = (
+    ("early_start", "early_start_date"),
+    ("early_finish", "early_end_date"),
+    ("late_start", "late_start_date"),
+    ("late_finish", "late_end_date"),
+)
+
+
+def _scheduled(name):
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.fail(f"fixture missing: {path}")
+    project = load_project(read_xer(path))
+    results = schedule(project.activities, project.relationships, project.calendars, project.options, project.wbs_parents)
+    compared = [a for a in project.activities if project.task_rows[a.id]["status_code"] != "TK_Complete"]
+    return project, results, compared
+
+
+def _hours(value):
+    return float(value) if value not in ("", None) else 0.0
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_dates_and_total_float_match_p6(name):
+    project, results, compared = _scheduled(name)
+    assert compared, "nothing to compare"
+    mismatches = []
+    for a in compared:
+        row, ours = project.task_rows[a.id], results[a.id]
+        for field, column in DATE_FIELDS:
+            mine = getattr(ours, field).strftime("%Y-%m-%d %H:%M")
+            if mine != row[column]:
+                mismatches.append(f"{a.code} {field}: ours {mine}, P6 {row[column]}")
+        if abs(ours.total_float_hours - _hours(row["total_float_hr_cnt"])) > 0.01:
+            mismatches.append(f"{a.code} total_float_hours: ours {ours.total_float_hours:.2f}, P6 {row['total_float_hr_cnt']}")
+    assert not mismatches, f"{name}: {len(mismatches)} mismatch(es) over {len(compared)} activities:\n" + "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_free_float_matches_p6(name):
+    project, results, compared = _scheduled(name)
+    mismatches = []
+    for a in compared:
+        row, ours = project.task_rows[a.id], results[a.id]
+        if row["free_float_hr_cnt"] == "":
+            continue
+        if abs(ours.free_float_hours - _hours(row["free_float_hr_cnt"])) > 0.01:
+            mismatches.append(f"{a.code} free_float_hours: ours {ours.free_float_hours:.2f}, P6 {row['free_float_hr_cnt']}")
+    assert not mismatches, f"{name}: {len(mismatches)} mismatch(es) over {len(compared)} activities:\n" + "\n".join(mismatches)
+
+
+REMAINING_FIELDS = (
+    ("remaining_early_start", "restart_date"),
+    ("remaining_early_finish", "reend_date"),
+    ("remaining_late_start", "rem_late_start_date"),
+    ("remaining_late_finish", "rem_late_end_date"),
+)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_remaining_dates_and_longest_path_match_p6(name):
+    project, results, compared = _scheduled(name)
+    mismatches = []
+    for a in compared:
+        row, ours = project.task_rows[a.id], results[a.id]
+        for field, column in REMAINING_FIELDS:
+            mine = getattr(ours, field)
+            mine = mine.strftime("%Y-%m-%d %H:%M") if mine is not None else ""
+            if mine != row[column]:
+                mismatches.append(f"{a.code} {field}: ours {mine}, P6 {row[column]}")
+        if "driving_path_flag" in row and ours.longest_path != (row["driving_path_flag"] == "Y"):
+            mismatches.append(f"{a.code} longest_path: ours {ours.longest_path}, P6 {row['driving_path_flag']}")
+    assert not mismatches, f"{name}: {len(mismatches)} mismatch(es):\n" + "\n".join(mismatches)

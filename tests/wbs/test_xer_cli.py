@@ -1,0 +1,100 @@
+"""The ``xer schedule`` command."""
+
+import json
+
+from click.testing import CliRunner
+
+from wbs.cli import xer
+from wbs.xer.reader import read_xer
+from xer_fixtures import FIXTURES
+
+
+def test_json_contract_matches_p6_fields():
+    path = FIXTURES / "updates-UP-54069-20251204.xer"
+    result = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert set(out) == {"project", "data_date", "activities"}
+    assert out["project"] == "UP-54069-20251204"
+    assert out["data_date"] == "2025-12-04T17:00"
+    keys = {"code", "early_start", "early_finish", "late_start", "late_finish", "total_float_hours", "free_float_hours", "critical"}
+    rows = {r["task_code"]: r for r in read_xer(path).rows("TASK")}
+    assert len(out["activities"]) == len(rows)
+    for a in out["activities"]:
+        assert set(a) == keys
+        row = rows[a["code"]]
+        if row["status_code"] == "TK_Complete":
+            assert a["total_float_hours"] is None
+            assert a["early_start"] == a["early_finish"] == "2025-12-04T17:00"
+            continue
+        assert a["early_start"] == row["early_start_date"].replace(" ", "T")
+        assert a["late_finish"] == row["late_end_date"].replace(" ", "T")
+        assert abs(a["total_float_hours"] - float(row["total_float_hr_cnt"])) < 0.01
+
+
+def test_table_format():
+    result = CliRunner().invoke(xer, ["schedule", str(FIXTURES / "sample-52.xer"), "--format", "table"])
+    assert result.exit_code == 0
+    assert "Task SE" in result.output and "A1010" in result.output
+
+
+def test_project_option(tmp_path):
+    path = FIXTURES / "sample-52.xer"
+    ok = CliRunner().invoke(xer, ["schedule", str(path), "--project", "Task SE"])
+    assert ok.exit_code == 0 and json.loads(ok.output)["project"] == "Task SE"
+    bad = CliRunner().invoke(xer, ["schedule", str(path), "--project", "nope"])
+    assert bad.exit_code == 2
+
+
+def test_bad_files_give_one_line_and_status_2(tmp_path):
+    broken = tmp_path / "broken.xer"
+    broken.write_text("ERMHDR\t20.12\n%T\tTASK\n%R\t1\n")
+    loop = tmp_path / "loop.xer"
+    loop.write_text(
+        "ERMHDR\t20.12\n%T\tPROJECT\n%F\tproj_id\tproj_short_name\tlast_recalc_date\tclndr_id\n%R\t1\tP\t2025-01-06 08:00\t1\n"
+        "%T\tCALENDAR\n%F\tclndr_id\tclndr_name\tclndr_data\n%R\t1\tStd\t(0||CalendarData()((0||DaysOfWeek()((0||2()((0||0(s|08:00|f|16:00)())))))))\n"
+        "%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\ttarget_drtn_hr_cnt\tremain_drtn_hr_cnt\tstatus_code\n"
+        "%R\t1\t1\tA\t8\t8\tTK_NotStart\n%R\t2\t1\tB\t8\t8\tTK_NotStart\n"
+        "%T\tTASKPRED\n%F\ttask_id\tpred_task_id\tpred_type\tlag_hr_cnt\n%R\t2\t1\tPR_FS\t0\n%R\t1\t2\tPR_FS\t0\n%E\n"
+    )
+    garbage = tmp_path / "garbage.xer"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    empty = tmp_path / "empty.xer"
+    empty.write_bytes(b"")
+    cases = (
+        (broken, "line 3"),
+        (loop, "loop"),
+        (tmp_path / "missing.xer", "missing.xer"),
+        (tmp_path, "directory"),
+        (garbage, "ERMHDR"),
+        (empty, "empty"),
+    )
+    for path, words in cases:
+        result = CliRunner().invoke(xer, ["schedule", str(path)])
+        assert result.exit_code == 2
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        err = result.stderr if hasattr(result, "stderr") else result.output
+        assert words in err
+        assert len(err.strip().splitlines()) == 1
+        assert "Traceback" not in err
+
+
+def test_several_projects_give_a_list_unless_one_is_chosen(tmp_path):
+    from wbs.xer.mapping import load_project
+    from wbs.xer.writer import project_to_xer, write_xer_file
+
+    first = load_project(read_xer(FIXTURES / "sample-52.xer"))
+    second = load_project(read_xer(FIXTURES / "updates-UP-54069-20251204.xer"))
+    a = project_to_xer(first.activities, first.relationships, first.calendars, first.options, proj_id="1", code="ONE")
+    b = project_to_xer(second.activities, second.relationships, second.calendars, second.options, proj_id="2", code="TWO")
+    for name, table in b.tables.items():
+        a.tables[name].rows.extend(table.rows)
+    path = tmp_path / "two.xer"
+    write_xer_file(a, path)
+    both = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert both.exit_code == 0, both.output
+    out = json.loads(both.output)
+    assert [p["project"] for p in out] == ["ONE", "TWO"]
+    assert len(out[0]["activities"]) == 52 and len(out[1]["activities"]) == 49
+    one = CliRunner().invoke(xer, ["schedule", str(path), "--project", "TWO"])
+    assert json.loads(one.output)["project"] == "TWO"

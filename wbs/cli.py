@@ -1,0 +1,131 @@
+"""``xer`` command group: work with Primavera P6 XER files from the shell.
+
+``xer schedule FILE`` reads an XER file, schedules each project with the
+file's own options and data date, and prints the results; it never touches
+a database.  The lead wires this group into the ``crmpm`` console script
+(``from wbs.cli import xer``).
+
+JSON output (``--format json``, the default) per project::
+
+    {"project": "<proj_short_name>", "data_date": "YYYY-MM-DDTHH:MM",
+     "activities": [{"code": ..., "early_start": ..., "early_finish": ...,
+                     "late_start": ..., "late_finish": ...,
+                     "total_float_hours": ..., "free_float_hours": ...,
+                     "critical": ...}]}
+
+Dates are project-local ``YYYY-MM-DDTHH:MM`` and mean what P6 stores in
+TASK's ``early_start_date``, ``early_end_date``, ``late_start_date`` and
+``late_end_date``: remaining dates for activities in progress, the data date
+as early start and finish of completed ones (whose floats are ``null``, as
+P6 leaves them empty).  Activities are listed in file order.
+
+Several projects in one file: ``--project`` (``proj_short_name`` or
+``proj_id``) picks one; without it every project is scheduled and the JSON
+output is a *list* of the objects above, in file order (a single project
+still prints a single object).
+
+A bad file or an unschedulable project prints one line to stderr and exits
+with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from wbs.scheduling.cpm import schedule
+from wbs.scheduling.errors import SchedulingError
+from wbs.xer.mapping import load_project, project_ids
+from wbs.xer.reader import XerError, read_xer
+
+__all__ = ["xer", "schedule_file"]
+
+
+def _fmt(value):
+    return value.strftime("%Y-%m-%dT%H:%M") if value is not None else None
+
+
+def _hours(value):
+    return None if value is None else round(value, 4)
+
+
+def schedule_file(path, project=None):
+    """Schedule the project(s) of an XER file; return the JSON-ready dicts.
+
+    Raises
+    ------
+    XerError, SchedulingError, OSError
+    """
+    data = read_xer(path)
+    ids = project_ids(data)
+    if not ids:
+        raise XerError("no PROJECT rows", "PROJECT")
+    if project is not None:
+        chosen = [pid for pid, code in ids if project in (pid, code)]
+        if not chosen:
+            raise XerError(f"no project {project!r} in file (has: {', '.join(c for _, c in ids)})", "PROJECT")
+    else:
+        chosen = [pid for pid, _ in ids]
+    out = []
+    for pid in chosen:
+        pd = load_project(data, pid)
+        res = schedule(pd.activities, pd.relationships, pd.calendars, pd.options, pd.wbs_parents)
+        out.append(
+            {
+                "project": pd.code,
+                "data_date": _fmt(pd.options.data_date),
+                "activities": [
+                    {
+                        "code": a.code,
+                        "early_start": _fmt(res[a.id].early_start),
+                        "early_finish": _fmt(res[a.id].early_finish),
+                        "late_start": _fmt(res[a.id].late_start),
+                        "late_finish": _fmt(res[a.id].late_finish),
+                        "total_float_hours": _hours(res[a.id].total_float_hours),
+                        "free_float_hours": _hours(res[a.id].free_float_hours),
+                        "critical": res[a.id].critical,
+                    }
+                    for a in pd.activities
+                ],
+            }
+        )
+    return out
+
+
+def _table(project):
+    cols = ("code", "early_start", "early_finish", "late_start", "late_finish", "total_float_hours",
+            "free_float_hours", "critical")
+    head = ("code", "early start", "early finish", "late start", "late finish", "TF h", "FF h", "crit")
+    rows = [[("" if r[c] is None else ("Y" if r[c] is True else "N" if r[c] is False else str(r[c])))
+             for c in cols] for r in project["activities"]]
+    widths = [max([len(h)] + [len(r[k]) for r in rows]) for k, h in enumerate(head)]
+    lines = [f"project {project['project']}  data date {project['data_date']}"]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+    lines.extend("  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows)
+    return "\n".join(lines)
+
+
+@click.group()
+def xer():
+    """Primavera P6 XER files."""
+
+
+@xer.command("schedule")
+@click.argument("file")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
+@click.option("--project", default=None, help="proj_short_name or proj_id of the project to schedule.")
+def schedule_command(file, fmt, project):
+    """Schedule the project(s) in FILE with their own options and print the dates."""
+    try:
+        projects = schedule_file(file, project)
+    except (XerError, SchedulingError, OSError, UnicodeError, ValueError) as exc:
+        message = str(exc).replace("\n", " ")
+        click.echo(f"error: {file}: {message}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        payload = projects[0] if len(projects) == 1 else projects
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo("\n\n".join(_table(p) for p in projects))

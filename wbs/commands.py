@@ -1,0 +1,74 @@
+"""Database-backed XER commands, added to the ``xer`` group of :mod:`wbs.cli`.
+
+``crmpm xer import FILE --eps CODE`` prints the new project's id;
+``crmpm xer export PROJECT_ID -o FILE`` writes the project as XER. Each is one
+transaction, run as the administrator named by ``--as`` (default: the first
+active administrator).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from crmpm.cli import get_app
+from crmpm.database import db
+from crmpm.errors import Invalid, NotFound
+from crmpm.users import services as users
+from crmpm.users.models import User
+from eps.models import EpsNode, Project
+from wbs import interchange
+from wbs.cli import xer
+
+__all__ = ["xer", "acting_user"]
+
+
+def acting_user(session, email: str | None) -> User:
+    """The user a command acts as: ``email``, or the first active administrator."""
+    if email:
+        user = users.get_by_email(session, email=email)
+        if user is None or not user.is_active:
+            raise NotFound(f"no active user with email {email}")
+        return user
+    user = session.scalar(select(User).where(User.is_admin.is_(True), User.is_active.is_(True)).order_by(User.id))
+    if user is None:
+        raise NotFound("no active administrator to act as; create one or pass --as EMAIL")
+    return user
+
+
+@xer.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--eps", "eps_code", required=True, help="Code of the EPS node the project goes under.")
+@click.option("--project", "proj", default=None, help="proj_short_name or proj_id when the file holds several.")
+@click.option("--code", default=None, help="Project code in crmpm (default: the file's proj_short_name).")
+@click.option("--as", "as_email", default=None, help="Act as this user (default: the first administrator).")
+def import_command(file: Path, eps_code: str, proj: str | None, code: str | None, as_email: str | None) -> None:
+    """Import a P6 XER file as a new project under the EPS node CODE and print its id."""
+    with get_app().app_context(), db.transaction() as session:
+        actor = acting_user(session, as_email)
+        node = session.scalar(select(EpsNode).where(EpsNode.code == eps_code))
+        if node is None:
+            raise NotFound(f"no EPS node with code {eps_code}")
+        project = interchange.import_xer(session, actor=actor, data=file.read_bytes(), eps_node=node, proj=proj,
+                                         code=code)
+        project_id = project.id
+    click.echo(project_id)
+
+
+@xer.command("export")
+@click.argument("project_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(project_id: int, output: Path) -> None:
+    """Write the project PROJECT_ID to an XER file."""
+    with get_app().app_context(), db.transaction() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        data = interchange.export_xer(session, project=project)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise Invalid(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output} ({len(data)} bytes)")

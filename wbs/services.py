@@ -1,0 +1,556 @@
+"""Plans, calendars, WBS elements, activities and relationships of a project; scheduling it.
+
+Reading needs read rights on the project; changing anything needs edit rights.
+Costs of activities roll up through the WBS into the project, and from there up the EPS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import networkx as nx
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.users.models import User
+from eps import budgets as eps_budgets
+from eps.models import Project
+from eps.permissions import Permission, access_to, authorize
+from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
+from wbs.scheduling import model as sched
+
+ACTIVITY_TYPES = {t.value for t in sched.ActivityType}
+CONSTRAINT_TYPES = {t.value for t in sched.ConstraintType}
+RELATIONSHIP_TYPES = {t.value for t in sched.RelationshipType}
+PLAN_CHOICES = {
+    "progress_mode": {m.value for m in sched.ProgressMode},
+    "lag_calendar": {m.value for m in sched.LagCalendar},
+    "float_type": {m.value for m in sched.FloatType},
+    "critical_definition": {m.value for m in sched.CriticalDefinition},
+}
+MAX_HOURS = 1_000_000.0
+ZERO = Decimal("0.00")
+
+
+# Plans
+
+
+def get_plan(session: Session, *, project: Project) -> ProjectPlan:
+    """The project's scheduling settings, created with P6's defaults on first use."""
+    plan = session.get(ProjectPlan, project.id)
+    if plan is None:
+        plan = ProjectPlan(project_id=project.id)
+        session.add(plan)
+        session.flush()
+    return plan
+
+
+def update_plan(session: Session, *, actor: User, project: Project, **changes) -> ProjectPlan:
+    """Change the project's data date, dates, default calendar, zone or scheduling options (edit rights)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    plan = get_plan(session, project=project)
+    before = plan.audit_state()
+    for key, allowed in PLAN_CHOICES.items():
+        if key in changes and changes[key] not in allowed:
+            raise Invalid(f"unknown {key} {changes[key]!r}", errors={key: [f"one of {sorted(allowed)}"]})
+    if "time_zone" in changes:
+        try:
+            ZoneInfo(changes["time_zone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(f"unknown time zone {changes['time_zone']!r}",
+                          errors={"time_zone": ["not an IANA time zone"]}) from None
+    if changes.get("default_calendar_id") is not None:
+        _calendar_for_project(session, project=project, calendar_id=changes["default_calendar_id"],
+                              field="default_calendar_id")
+    for key, value in changes.items():
+        setattr(plan, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="update_plan", entity=project, before=before, after=plan.audit_state())
+    return plan
+
+
+# Calendars
+
+
+def list_calendars(session: Session, *, user: User, project: Project | None = None) -> Select:
+    """A select of the global calendars, plus ``project``'s own when given."""
+    query = select(Calendar).order_by(Calendar.project_id.is_not(None), Calendar.name, Calendar.id)
+    if project is None:
+        return query.where(Calendar.project_id.is_(None))
+    return query.where(or_(Calendar.project_id.is_(None), Calendar.project_id == project.id))
+
+
+def get_calendar_or_raise(session: Session, *, user: User, calendar_id: int, field: str | None = None) -> Calendar:
+    """A global calendar, or a project calendar whose project ``user`` may read."""
+    calendar = session.get(Calendar, calendar_id)
+    if calendar is not None and calendar.project_id is not None:
+        project = session.get(Project, calendar.project_id)
+        if not access_to(session, user=user, obj=project).can(Permission.read):
+            calendar = None
+    if calendar is None:
+        raise NotFound(f"calendar {calendar_id} not found", errors={field: ["not found"]} if field else None)
+    return calendar
+
+
+def _calendar_for_project(session: Session, *, project: Project, calendar_id: int, field: str) -> Calendar:
+    calendar = session.get(Calendar, calendar_id)
+    if calendar is None or calendar.project_id not in (None, project.id):
+        raise NotFound(f"calendar {calendar_id} not found for project {project.code}",
+                       errors={field: ["not found"]})
+    return calendar
+
+
+def _check_periods(periods, where: str) -> list[list[int]]:
+    checked = []
+    for period in periods:
+        if (not isinstance(period, (list, tuple)) or len(period) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in period)):
+            raise Invalid(f"{where}: a period is [start, end] in minutes after midnight", errors={"week": [where]})
+        start, end = period
+        if not 0 <= start < end <= 1440:
+            raise Invalid(f"{where}: period {start}-{end} is not within one day", errors={"week": [where]})
+        checked.append([start, end])
+    checked.sort()
+    for (_s1, e1), (s2, _e2) in zip(checked, checked[1:]):
+        if s2 < e1:
+            raise Invalid(f"{where}: periods overlap", errors={"week": [where]})
+    return checked
+
+
+def _apply_calendar(calendar: Calendar, *, name, week, exceptions, hours_per_day) -> None:
+    if name is not None:
+        calendar.name = name
+    if hours_per_day is not None:
+        if not 0 < hours_per_day <= 24:
+            raise Invalid("hours per day must be in (0, 24]", errors={"hours_per_day": ["between 0 and 24"]})
+        calendar.hours_per_day = hours_per_day
+    if week is not None:
+        if len(week) != 7:
+            raise Invalid("a week has seven days, Monday first", errors={"week": ["seven lists of periods"]})
+        week = [_check_periods(day, f"weekday {index + 1}") for index, day in enumerate(week)]
+        if not any(week) and not exceptions:
+            raise Invalid("a calendar needs some working time", errors={"week": ["no working periods"]})
+        calendar.week = week
+    if exceptions is not None:
+        calendar.exceptions = [CalendarException(day=day, periods=_check_periods(periods, f"exception {day}"))
+                               for day, periods in sorted(exceptions.items())]
+
+
+def create_calendar(session: Session, *, actor: User, name: str, week: list, exceptions: dict[date, list] | None = None,
+                    hours_per_day: float = 8.0, project: Project | None = None,
+                    external_id: str | None = None) -> Calendar:
+    """A new calendar: global (administrators) or a project's own (edit rights on it)."""
+    if project is None:
+        if not actor.is_admin:
+            raise Forbidden("only administrators create global calendars")
+    else:
+        authorize(session, user=actor, obj=project, permission=Permission.edit)
+    calendar = Calendar(project_id=project.id if project else None, name=name, external_id=external_id, week=[])
+    _apply_calendar(calendar, name=name, week=week, exceptions=exceptions or {}, hours_per_day=hours_per_day)
+    session.add(calendar)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=calendar, after=calendar.audit_state())
+    return calendar
+
+
+def _authorize_calendar_change(session: Session, *, actor: User, calendar: Calendar) -> None:
+    if calendar.project_id is None:
+        if not actor.is_admin:
+            raise Forbidden("only administrators change global calendars")
+    else:
+        authorize(session, user=actor, obj=session.get(Project, calendar.project_id), permission=Permission.edit)
+
+
+def update_calendar(session: Session, *, actor: User, calendar: Calendar, name: str | None = None,
+                    week: list | None = None, exceptions: dict[date, list] | None = None,
+                    hours_per_day: float | None = None) -> Calendar:
+    """Change a calendar's name, week, exceptions or hours per day."""
+    _authorize_calendar_change(session, actor=actor, calendar=calendar)
+    before = calendar.audit_state()
+    _apply_calendar(calendar, name=name, week=week, exceptions=exceptions, hours_per_day=hours_per_day)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=calendar, before=before, after=calendar.audit_state())
+    return calendar
+
+
+def delete_calendar(session: Session, *, actor: User, calendar: Calendar) -> None:
+    """Delete a calendar no activity or plan uses."""
+    _authorize_calendar_change(session, actor=actor, calendar=calendar)
+    users = session.scalar(select(func.count()).select_from(Activity).where(Activity.calendar_id == calendar.id))
+    plans = session.scalar(select(func.count()).select_from(ProjectPlan)
+                           .where(ProjectPlan.default_calendar_id == calendar.id))
+    if users or plans:
+        raise Conflict(f"calendar {calendar.name!r} is used by {users} activity(ies) and {plans} project(s)")
+    audit.record(session, actor=actor, action="delete", entity=calendar, before=calendar.audit_state())
+    session.delete(calendar)
+    session.flush()
+
+
+# WBS
+
+
+def list_elements(session: Session, *, project: Project) -> list[WbsElement]:
+    """The project's WBS elements, parents before children, siblings in order."""
+    elements = session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)
+                               .order_by(WbsElement.seq, WbsElement.id)).all()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(e.id for e in elements)
+    graph.add_edges_from((e.parent_id, e.id) for e in elements if e.parent_id is not None)
+    order = {e.id: i for i, e in enumerate(elements)}
+    ranked = list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))
+    by_id = {e.id: e for e in elements}
+    return [by_id[i] for i in ranked]
+
+
+def get_element_or_raise(session: Session, *, project: Project, element_id: int, field: str | None = None) -> WbsElement:
+    """A WBS element of ``project``."""
+    element = session.get(WbsElement, element_id)
+    if element is None or element.project_id != project.id:
+        raise NotFound(f"WBS element {element_id} not found in project {project.code}",
+                       errors={field: ["not found"]} if field else None)
+    return element
+
+
+def _check_code_free(session: Session, model, project: Project, code: str, exclude: int | None = None) -> None:
+    """Codes of WBS elements, and of activities, are unique within a project."""
+    query = select(model.id).where(model.project_id == project.id, model.code == code)
+    if exclude is not None:
+        query = query.where(model.id != exclude)
+    if session.scalar(query) is not None:
+        what = "WBS code" if model is WbsElement else "activity code"
+        raise Conflict(f"{what} {code!r} is already used in project {project.code}", errors={"code": ["already in use"]})
+
+
+def create_element(session: Session, *, actor: User, project: Project, code: str, name: str,
+                   parent: WbsElement | None = None, seq: int | None = None,
+                   external_id: str | None = None) -> WbsElement:
+    """A new WBS element under ``parent`` (or at the top of the project's WBS)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    _check_code_free(session, WbsElement, project, code)
+    if seq is None:
+        seq = (session.scalar(select(func.max(WbsElement.seq)).where(WbsElement.project_id == project.id)) or 0) + 10
+    element = WbsElement(project_id=project.id, parent_id=parent.id if parent else None, code=code, name=name,
+                         seq=seq, external_id=external_id)
+    session.add(element)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=element, after=element.audit_state())
+    return element
+
+
+def update_element(session: Session, *, actor: User, project: Project, element: WbsElement,
+                   parent: WbsElement | None | type(...) = ..., **changes) -> WbsElement:
+    """Rename, renumber or re-parent a WBS element (never under itself or its own descendant)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    before = element.audit_state()
+    if "code" in changes and changes["code"] != element.code:
+        _check_code_free(session, WbsElement, project, changes["code"], exclude=element.id)
+    if parent is not ...:
+        if parent is not None:
+            below = {e.id for e in _subtree(session, project=project, element=element)}
+            if parent.id in below:
+                raise Conflict(f"cannot move WBS element {element.code} under {parent.code}, which is inside it",
+                               errors={"parent_id": [f"{parent.code} is inside {element.code}"]})
+        element.parent_id = parent.id if parent else None
+    for key, value in changes.items():
+        setattr(element, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=element, before=before, after=element.audit_state())
+    return element
+
+
+def _subtree(session: Session, *, project: Project, element: WbsElement) -> list[WbsElement]:
+    elements = list_elements(session, project=project)
+    graph = nx.DiGraph()
+    graph.add_edges_from((e.parent_id, e.id) for e in elements if e.parent_id is not None)
+    graph.add_node(element.id)
+    ids = {element.id} | nx.descendants(graph, element.id)
+    return [e for e in elements if e.id in ids]
+
+
+def delete_element(session: Session, *, actor: User, project: Project, element: WbsElement) -> None:
+    """Delete a WBS element that holds no elements and no activities."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    children = session.scalar(select(func.count()).select_from(WbsElement).where(WbsElement.parent_id == element.id))
+    activities = session.scalar(select(func.count()).select_from(Activity)
+                                .where(Activity.wbs_element_id == element.id))
+    if children or activities:
+        raise Conflict(f"WBS element {element.code} still holds {children} element(s) and {activities} activity(ies)")
+    audit.record(session, actor=actor, action="delete", entity=element, before=element.audit_state())
+    session.delete(element)
+    session.flush()
+
+
+@dataclass
+class WbsNode:
+    """One element of the WBS tree with its activities' costs rolled up from below."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    seq: int
+    budgeted_cost: Decimal = ZERO
+    actual_cost: Decimal = ZERO
+    activities: int = 0
+    children: list[WbsNode] = field(default_factory=list)
+
+
+def wbs_tree(session: Session, *, project: Project) -> dict:
+    """The project's WBS as a tree, costs and activity counts rolled up bottom-up."""
+    elements = list_elements(session, project=project)
+    nodes = {e.id: WbsNode(id=e.id, code=e.code, name=e.name, parent_id=e.parent_id, seq=e.seq) for e in elements}
+    sums = session.execute(
+        select(Activity.wbs_element_id, func.count(), func.coalesce(func.sum(Activity.budgeted_cost), ZERO),
+               func.coalesce(func.sum(Activity.actual_cost), ZERO))
+        .where(Activity.project_id == project.id).group_by(Activity.wbs_element_id)).all()
+    unassigned = 0
+    for element_id, count, budgeted, actual in sums:
+        if element_id is None:
+            unassigned = count
+            continue
+        node = nodes[element_id]
+        node.activities, node.budgeted_cost, node.actual_cost = count, Decimal(budgeted), Decimal(actual)
+    roots = []
+    for element in reversed(elements):  # children before parents, so sums climb the tree
+        node = nodes[element.id]
+        if element.parent_id is None:
+            roots.append(node)
+        else:
+            parent = nodes[element.parent_id]
+            parent.children.insert(0, node)
+            parent.budgeted_cost += node.budgeted_cost
+            parent.actual_cost += node.actual_cost
+            parent.activities += node.activities
+    roots.reverse()
+    return {"project_id": project.id, "items": roots, "unassigned_activities": unassigned}
+
+
+# Activities
+
+
+def list_activities(session: Session, *, project: Project, wbs_element: WbsElement | None = None,
+                    critical_only: bool = False) -> Select:
+    """A select of the project's activities in schedule order (early start, then code)."""
+    query = select(Activity).where(Activity.project_id == project.id)
+    if wbs_element is not None:
+        ids = [e.id for e in _subtree(session, project=project, element=wbs_element)]
+        query = query.where(Activity.wbs_element_id.in_(ids))
+    if critical_only:
+        query = query.where(Activity.critical.is_(True))
+    return query.order_by(Activity.early_start.is_(None), Activity.early_start, Activity.code)
+
+
+def get_activity_or_raise(session: Session, *, project: Project, activity_id: int,
+                          field: str | None = None) -> Activity:
+    """An activity of ``project``."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.project_id != project.id:
+        raise NotFound(f"activity {activity_id} not found in project {project.code}",
+                       errors={field: ["not found"]} if field else None)
+    return activity
+
+
+def _validate_activity(session: Session, project: Project, activity: Activity) -> None:
+    code = activity.code
+    if activity.type not in ACTIVITY_TYPES:
+        raise Invalid(f"activity {code}: unknown type {activity.type!r}", errors={"type": [f"one of {sorted(ACTIVITY_TYPES)}"]})
+    for field in ("original_duration_hours", "remaining_duration_hours"):
+        value = getattr(activity, field)
+        if value is not None and not (0 <= value <= MAX_HOURS):
+            raise Invalid(f"activity {code}: {field} must be between 0 and {MAX_HOURS:g}", errors={field: ["out of range"]})
+    if activity.type in ("start_milestone", "finish_milestone") and activity.original_duration_hours:
+        raise Invalid(f"activity {code}: a milestone has no duration", errors={"original_duration_hours": ["must be 0"]})
+    if not 0 <= activity.percent_complete <= 100:
+        raise Invalid(f"activity {code}: percent complete must be 0 to 100", errors={"percent_complete": ["0 to 100"]})
+    for kind, when in (("constraint_type", "constraint_date"), ("secondary_constraint_type", "secondary_constraint_date")):
+        value = getattr(activity, kind)
+        if value is None:
+            continue
+        if value not in CONSTRAINT_TYPES:
+            raise Invalid(f"activity {code}: unknown constraint {value!r}", errors={kind: [f"one of {sorted(CONSTRAINT_TYPES)}"]})
+        if value != "as_late_as_possible" and getattr(activity, when) is None:
+            raise Invalid(f"activity {code}: constraint {value} needs a date", errors={when: ["required with the constraint"]})
+    if activity.actual_finish is not None:
+        if activity.actual_start is None:
+            raise Invalid(f"activity {code}: an actual finish needs an actual start", errors={"actual_start": ["required"]})
+        if activity.actual_finish < activity.actual_start:
+            raise Invalid(f"activity {code}: actual finish before actual start", errors={"actual_finish": ["before start"]})
+    for money in ("budgeted_cost", "actual_cost"):
+        if getattr(activity, money) < ZERO:
+            raise Invalid(f"activity {code}: {money} must not be negative", errors={money: ["must not be negative"]})
+    if activity.wbs_element_id is not None:
+        get_element_or_raise(session, project=project, element_id=activity.wbs_element_id, field="wbs_element_id")
+    if activity.calendar_id is not None:
+        _calendar_for_project(session, project=project, calendar_id=activity.calendar_id, field="calendar_id")
+
+
+def create_activity(session: Session, *, actor: User, project: Project, code: str, name: str, **fields) -> Activity:
+    """A new activity of ``project`` (edit rights)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    _check_code_free(session, Activity, project, code)
+    activity = Activity(project_id=project.id, code=code, name=name, type="task", original_duration_hours=0.0,
+                        percent_complete=0.0, budgeted_cost=ZERO, actual_cost=ZERO, notes="")
+    for key, value in fields.items():
+        setattr(activity, key, value)
+    _validate_activity(session, project, activity)
+    session.add(activity)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=activity, after=activity.audit_state())
+    roll_up_costs(session, project=project)
+    return activity
+
+
+def update_activity(session: Session, *, actor: User, project: Project, activity: Activity, **changes) -> Activity:
+    """Change an activity's plan or progress (edit rights)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    before = activity.audit_state()
+    if "code" in changes and changes["code"] != activity.code:
+        _check_code_free(session, Activity, project, changes["code"], exclude=activity.id)
+    for key, value in changes.items():
+        setattr(activity, key, value)
+    _validate_activity(session, project, activity)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=activity, before=before, after=activity.audit_state())
+    if {"budgeted_cost", "actual_cost"} & changes.keys():
+        roll_up_costs(session, project=project)
+    return activity
+
+
+def delete_activity(session: Session, *, actor: User, project: Project, activity: Activity) -> None:
+    """Delete an activity and its relationships (edit rights)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    for relationship in session.scalars(select(Relationship).where(
+            or_(Relationship.predecessor_id == activity.id, Relationship.successor_id == activity.id))):
+        audit.record(session, actor=actor, action="delete", entity=relationship, before=relationship.audit_state())
+        session.delete(relationship)
+    audit.record(session, actor=actor, action="delete", entity=activity, before=activity.audit_state())
+    session.delete(activity)
+    session.flush()
+    roll_up_costs(session, project=project)
+
+
+# Relationships
+
+
+def list_relationships(session: Session, *, project: Project) -> Select:
+    """A select of relationships with an end in ``project``."""
+    ids = select(Activity.id).where(Activity.project_id == project.id)
+    return (select(Relationship)
+            .where(or_(Relationship.predecessor_id.in_(ids), Relationship.successor_id.in_(ids)))
+            .order_by(Relationship.id))
+
+
+def get_relationship_or_raise(session: Session, *, project: Project, relationship_id: int) -> Relationship:
+    """A relationship with an end in ``project``."""
+    relationship = session.get(Relationship, relationship_id)
+    if relationship is None or project.id not in (relationship.predecessor.project_id,
+                                                  relationship.successor.project_id):
+        raise NotFound(f"relationship {relationship_id} not found in project {project.code}")
+    return relationship
+
+
+def _check_relationship(type_: str, lag_hours: float) -> None:
+    if type_ not in RELATIONSHIP_TYPES:
+        raise Invalid(f"unknown relationship type {type_!r}", errors={"type": [f"one of {sorted(RELATIONSHIP_TYPES)}"]})
+    if not -MAX_HOURS <= lag_hours <= MAX_HOURS:
+        raise Invalid("lag out of range", errors={"lag_hours": [f"between -{MAX_HOURS:g} and {MAX_HOURS:g}"]})
+
+
+def _loop_through(session: Session, predecessor: Activity, successor: Activity) -> list[str] | None:
+    """The activity codes of the loop a new link predecessor → successor would close, if any."""
+    projects = {predecessor.project_id, successor.project_id}
+    ids = select(Activity.id).where(Activity.project_id.in_(projects))
+    edges = session.execute(select(Relationship.predecessor_id, Relationship.successor_id)
+                            .where(or_(Relationship.predecessor_id.in_(ids), Relationship.successor_id.in_(ids)))).all()
+    graph = nx.DiGraph(list(edges))
+    graph.add_edge(predecessor.id, successor.id)
+    try:
+        cycle = nx.find_cycle(graph, source=successor.id)
+    except nx.NetworkXNoCycle:
+        return None
+    ids_on_loop = [edge[0] for edge in cycle]
+    codes = dict(session.execute(select(Activity.id, Activity.code).where(Activity.id.in_(ids_on_loop))).all())
+    return [codes[i] for i in ids_on_loop]
+
+
+def create_relationship(session: Session, *, actor: User, project: Project, predecessor: Activity,
+                        successor: Activity, type: str = "FS", lag_hours: float = 0.0) -> Relationship:
+    """Link two activities (edit rights on both projects); a link that closes a loop is refused."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    for end in (predecessor, successor):
+        if end.project_id != project.id:
+            authorize(session, user=actor, obj=session.get(Project, end.project_id), permission=Permission.edit)
+    if project.id not in (predecessor.project_id, successor.project_id):
+        raise Invalid("a relationship of this project needs one end in it", errors={"predecessor_id": ["not in project"]})
+    if predecessor.id == successor.id:
+        raise Conflict(f"activity {predecessor.code} cannot depend on itself",
+                       errors={"successor_id": ["same as predecessor"]})
+    _check_relationship(type, lag_hours)
+    existing = session.scalar(select(Relationship.id).where(Relationship.predecessor_id == predecessor.id,
+                                                            Relationship.successor_id == successor.id))
+    if existing is not None:
+        raise Conflict(f"{predecessor.code} → {successor.code} is already linked (relationship {existing})",
+                       errors={"successor_id": ["already linked"]})
+    loop = _loop_through(session, predecessor, successor)
+    if loop:
+        raise Conflict("the link would close a dependency loop: " + " → ".join(loop + loop[:1]),
+                       errors={"successor_id": [" → ".join(loop + loop[:1])]})
+    relationship = Relationship(predecessor_id=predecessor.id, successor_id=successor.id, type=type,
+                                lag_hours=lag_hours)
+    session.add(relationship)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=relationship, after=relationship.audit_state())
+    return relationship
+
+
+def update_relationship(session: Session, *, actor: User, project: Project, relationship: Relationship,
+                        type: str | None = None, lag_hours: float | None = None) -> Relationship:
+    """Change a relationship's type or lag (edit rights)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    before = relationship.audit_state()
+    _check_relationship(type or relationship.type, relationship.lag_hours if lag_hours is None else lag_hours)
+    if type is not None:
+        relationship.type = type
+    if lag_hours is not None:
+        relationship.lag_hours = lag_hours
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=relationship, before=before,
+                 after=relationship.audit_state())
+    return relationship
+
+
+def delete_relationship(session: Session, *, actor: User, project: Project, relationship: Relationship) -> None:
+    """Remove a relationship (edit rights)."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    audit.record(session, actor=actor, action="delete", entity=relationship, before=relationship.audit_state())
+    session.delete(relationship)
+    session.flush()
+
+
+# Costs
+
+
+def roll_up_costs(session: Session, *, project: Project) -> tuple[Decimal, Decimal]:
+    """Sum the activities' budgeted and actual costs into the project (and so up the EPS)."""
+    planned, actual = session.execute(
+        select(func.coalesce(func.sum(Activity.budgeted_cost), ZERO), func.coalesce(func.sum(Activity.actual_cost), ZERO))
+        .where(Activity.project_id == project.id)).one()
+    eps_budgets.set_project_costs(session, project=project, planned=Decimal(planned), actual=Decimal(actual))
+    return Decimal(planned), Decimal(actual)
+
+
+def project_local_now(plan: ProjectPlan) -> datetime:
+    """The current wall-clock minute in the project's time zone."""
+    return utcnow().astimezone(ZoneInfo(plan.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def ids(values: Iterable) -> list[int]:
+    """The ids of ``values``."""
+    return [value.id for value in values]

@@ -1,0 +1,367 @@
+"""Turn XER tables into scheduler inputs (and P6's own results, for comparison).
+
+One :class:`ProjectData` per ``PROJECT`` row:
+
+* ``PROJECT``: ``last_recalc_date`` is the data date, ``plan_start_date`` the
+  planned start, ``plan_end_date`` the must-finish-by date, ``clndr_id`` the
+  default calendar, ``critical_path_type`` / ``critical_drtn_hr_cnt`` the
+  critical definition;
+* ``SCHEDOPTIONS``: progress mode (``sched_retained_logic`` = Y: retained
+  logic, else ``sched_progress_override`` = Y: progress override, else
+  actual dates), lag calendar
+  (``sched_calendar_on_relationship_lag``), float type (``sched_float_type``),
+  open-ended critical (``sched_open_critical_flag``), expected finish
+  (``sched_use_expect_end_flag``), start-to-start lag from early or actual
+  start (``sched_lag_early_start_flag``);
+* ``CALENDAR``: every calendar (global, project and resource), parsed from
+  ``clndr_data``;
+* ``PROJWBS``: the WBS tree (parent links, for WBS summary activities);
+* ``TASK``: ``status_code`` decides progress (actual dates of a
+  ``TK_NotStart`` row are ignored, an active row keeps only its actual
+  start), ``target_drtn_hr_cnt`` / ``remain_drtn_hr_cnt`` the durations,
+  ``cstr_type``/``cstr_date`` and ``cstr_type2``/``cstr_date2`` the
+  constraints, ``expect_end_date``, ``external_early_start_date`` /
+  ``external_late_end_date``, and ``resume_date`` of a suspended active row;
+  a resource-dependent activity (``TT_Rsrc``) takes the calendar of its
+  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one;
+* ``TASKPRED``: relationships between two activities of the project; links
+  to other projects are left out (P6 then uses the activities' external
+  early start / late finish dates);
+* ``TASKRSRC`` / ``RSRC`` when present: budgeted (``target_cost``), actual
+  (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
+  activity, with the short names of the resources assigned.
+
+Broken calendars
+----------------
+A calendar whose ``clndr_data`` cannot be parsed is *dropped with a warning*
+(in :attr:`ProjectData.warnings`) when no activity of the project and not the
+project itself uses it; when something does use it,
+:class:`~wbs.xer.calendar_data.CalendarDataError` is raised, naming the
+calendar.  So a file is only refused when its schedule would depend on the
+broken data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wbs.scheduling.model import (
+    Activity,
+    ActivityType,
+    ConstraintType,
+    CriticalDefinition,
+    FloatType,
+    LagCalendar,
+    ProgressMode,
+    Relationship,
+    RelationshipType,
+    ScheduleOptions,
+)
+from wbs.xer.calendar_data import CalendarDataError, parse_calendar_data
+from wbs.xer.reader import XerError, parse_date, parse_number
+
+__all__ = [
+    "ProjectData",
+    "project_ids",
+    "load_project",
+    "load_projects",
+    "TASK_TYPES",
+    "CONSTRAINT_TYPES",
+    "RELATIONSHIP_TYPES",
+    "LAG_CALENDARS",
+]
+
+TASK_TYPES = {
+    "TT_Task": ActivityType.TASK,
+    "TT_Rsrc": ActivityType.RESOURCE_DEPENDENT,
+    "TT_Mile": ActivityType.START_MILESTONE,
+    "TT_FinMile": ActivityType.FINISH_MILESTONE,
+    "TT_LOE": ActivityType.LEVEL_OF_EFFORT,
+    "TT_WBS": ActivityType.WBS_SUMMARY,
+}
+CONSTRAINT_TYPES = {
+    "CS_MSO": ConstraintType.START_ON,
+    "CS_MSOA": ConstraintType.START_ON_OR_AFTER,
+    "CS_MSOB": ConstraintType.START_ON_OR_BEFORE,
+    "CS_MEO": ConstraintType.FINISH_ON,
+    "CS_MEOA": ConstraintType.FINISH_ON_OR_AFTER,
+    "CS_MEOB": ConstraintType.FINISH_ON_OR_BEFORE,
+    "CS_MANDSTART": ConstraintType.MANDATORY_START,
+    "CS_MANDFIN": ConstraintType.MANDATORY_FINISH,
+    "CS_ALAP": ConstraintType.AS_LATE_AS_POSSIBLE,
+}
+RELATIONSHIP_TYPES = {
+    "PR_FS": RelationshipType.FS,
+    "PR_SS": RelationshipType.SS,
+    "PR_FF": RelationshipType.FF,
+    "PR_SF": RelationshipType.SF,
+}
+LAG_CALENDARS = {
+    "rcal_Predecessor": LagCalendar.PREDECESSOR,
+    "rcal_Successor": LagCalendar.SUCCESSOR,
+    "rcal_24Hour": LagCalendar.TWENTY_FOUR_HOUR,
+    "rcal_ProjDefault": LagCalendar.PROJECT_DEFAULT,
+}
+FLOAT_TYPES = {
+    "FT_FF": FloatType.FINISH,
+    "FT_SS": FloatType.START,
+    "FT_SF": FloatType.START,  # seen in some exporters
+    "FT_Min": FloatType.SMALLEST,
+    "FT_MIN": FloatType.SMALLEST,
+}
+
+
+@dataclass
+class ProjectData:
+    """Everything needed to schedule one XER project.
+
+    ``activities`` and ``relationships`` are keyed by P6 ``task_id``;
+    ``task_rows`` maps ``task_id`` to the raw TASK row (P6's stored results).
+    """
+
+    proj_id: str
+    code: str
+    activities: list
+    relationships: list
+    calendars: dict
+    options: ScheduleOptions
+    wbs_parents: dict = field(default_factory=dict)
+    task_rows: dict = field(default_factory=dict)
+    costs: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+
+
+def project_ids(xer):
+    """``[(proj_id, proj_short_name)]`` of the projects in the file, in file order."""
+    return [(r["proj_id"], r.get("proj_short_name", "")) for r in xer.rows("PROJECT")]
+
+
+def _flag(value, default=False):
+    if not value:
+        return default
+    return value.strip().upper() == "Y"
+
+
+def _row_date(table, row, line, column):
+    return parse_date(row.get(column, ""), table.name, line, column)
+
+
+def _row_number(table, row, line, column, default=None):
+    v = parse_number(row.get(column, ""), table.name, line, column)
+    return default if v is None else v
+
+
+def _calendars(xer, used):
+    """Parse every calendar; broken unused ones become warnings (see module notes)."""
+    table = xer.table("CALENDAR")
+    parsed, broken, warnings = {}, {}, []
+    by_id = {r["clndr_id"]: (r, line) for r, line in zip(table.rows, table.lines)}
+
+    def build(cid, depth=0):
+        if cid in parsed or cid in broken:
+            return parsed.get(cid)
+        row, line = by_id[cid]
+        base = None
+        base_id = row.get("base_clndr_id") or ""
+        if base_id and base_id in by_id and base_id != cid and depth < 10:
+            base = build(base_id, depth + 1)
+        try:
+            hours = _row_number(table, row, line, "day_hr_cnt", 8.0)
+            cal = parse_calendar_data(
+                row.get("clndr_data", ""), cid, row.get("clndr_name", ""), hours_per_day=hours, base=base
+            )
+        except CalendarDataError as exc:
+            broken[cid] = (str(exc).split(" (table")[0], line)
+            return None
+        parsed[cid] = cal
+        return cal
+
+    for cid in by_id:
+        build(cid)
+    for cid, (message, line) in broken.items():
+        if cid in used:
+            raise CalendarDataError(message, "CALENDAR", line)
+        warnings.append(f"{message} (table CALENDAR, line {line}); not used by this project, ignored")
+    return parsed, warnings
+
+
+def load_project(xer, proj_id=None):
+    """Build the scheduler inputs of one project.
+
+    Parameters
+    ----------
+    xer : wbs.xer.reader.XerFile
+    proj_id : str, optional
+        ``PROJECT.proj_id`` or ``proj_short_name``; the first project when omitted.
+
+    Raises
+    ------
+    XerError
+        Missing PROJECT table, unknown project, a bad value, or a broken
+        calendar the project uses.
+    """
+    projects = xer.table("PROJECT")
+    if not projects.rows:
+        raise XerError("no PROJECT rows", "PROJECT")
+    chosen = None
+    for row, line in zip(projects.rows, projects.lines):
+        if proj_id is None or row["proj_id"] == proj_id or row.get("proj_short_name") == proj_id:
+            chosen = (row, line)
+            break
+    if chosen is None:
+        raise XerError(f"no project {proj_id!r} in file", "PROJECT")
+    prow, pline = chosen
+    pid = prow["proj_id"]
+
+    data_date = _row_date(projects, prow, pline, "last_recalc_date")
+    plan_start = _row_date(projects, prow, pline, "plan_start_date")
+    if data_date is None:
+        data_date = plan_start
+    if data_date is None:
+        raise XerError("project has neither last_recalc_date nor plan_start_date", "PROJECT", pline)
+
+    opts = {}
+    for row in xer.rows("SCHEDOPTIONS"):
+        if row.get("proj_id") == pid:
+            opts = row
+            break
+    if opts:
+        if _flag(opts.get("sched_retained_logic"), True):
+            progress = ProgressMode.RETAINED_LOGIC
+        elif _flag(opts.get("sched_progress_override")):
+            progress = ProgressMode.PROGRESS_OVERRIDE
+        else:
+            progress = ProgressMode.ACTUAL_DATES
+    else:
+        progress = ProgressMode.RETAINED_LOGIC
+    lag_cal = LAG_CALENDARS.get(opts.get("sched_calendar_on_relationship_lag", ""), LagCalendar.PREDECESSOR)
+    ft = opts.get("sched_float_type", "") or "FT_FF"
+    float_type = FLOAT_TYPES.get(ft, FloatType.FINISH)
+    critical = (
+        CriticalDefinition.LONGEST_PATH
+        if prow.get("critical_path_type", "") in ("CT_DrivPath", "CT_LongPath")
+        else CriticalDefinition.TOTAL_FLOAT
+    )
+    options = ScheduleOptions(
+        data_date=data_date,
+        project_start=plan_start,
+        must_finish_by=_row_date(projects, prow, pline, "plan_end_date"),
+        default_calendar_id=prow.get("clndr_id") or None,
+        progress=progress,
+        lag_calendar=lag_cal,
+        float_type=float_type,
+        critical=critical,
+        critical_float_hours=_row_number(projects, prow, pline, "critical_drtn_hr_cnt", 0.0),
+        open_ended_critical=_flag(opts.get("sched_open_critical_flag")),
+        use_expected_finish=_flag(opts.get("sched_use_expect_end_flag"), True),
+        ss_lag_from_early_start=_flag(opts.get("sched_lag_early_start_flag"), True),
+    )
+
+    resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
+    tasks = xer.table("TASK")
+    activities, task_rows = [], {}
+    used_calendars = {options.default_calendar_id} if options.default_calendar_id else set()
+    for row, line in zip(tasks.rows, tasks.lines):
+        if row["proj_id"] != pid:
+            continue
+        code = row["task_code"]
+        ttype = TASK_TYPES.get(row.get("task_type", "") or "TT_Task")
+        if ttype is None:
+            raise XerError(f"activity {code}: unknown task_type {row.get('task_type')!r}", "TASK", line)
+        status = row.get("status_code", "")
+        act_start = _row_date(tasks, row, line, "act_start_date")
+        act_end = _row_date(tasks, row, line, "act_end_date")
+        if status == "TK_NotStart":
+            act_start = act_end = None
+        elif status == "TK_Active":
+            act_end = None
+            if act_start is None:
+                act_start = data_date
+        elif status == "TK_Complete":
+            if act_end is None:
+                act_end = act_start or data_date
+            if act_start is None:
+                act_start = act_end
+        cstr = CONSTRAINT_TYPES.get(row.get("cstr_type", "")) if row.get("cstr_type") else None
+        cstr2 = CONSTRAINT_TYPES.get(row.get("cstr_type2", "")) if row.get("cstr_type2") else None
+        cal = row.get("clndr_id") or None
+        if ttype == ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(row.get("rsrc_id") or ""):
+            # A resource-dependent activity works when its primary resource does.
+            cal = resource_calendars[row["rsrc_id"]]
+        if cal:
+            used_calendars.add(cal)
+        original = _row_number(tasks, row, line, "target_drtn_hr_cnt", 0.0)
+        remaining = _row_number(tasks, row, line, "remain_drtn_hr_cnt", None)
+        activities.append(
+            Activity(
+                id=row["task_id"],
+                code=code,
+                wbs_id=row.get("wbs_id") or None,
+                type=ttype,
+                original_duration_hours=original,
+                remaining_duration_hours=original if remaining is None else remaining,
+                calendar_id=cal,
+                constraint=cstr,
+                constraint_date=_row_date(tasks, row, line, "cstr_date") if cstr else None,
+                secondary_constraint=cstr2,
+                secondary_constraint_date=_row_date(tasks, row, line, "cstr_date2") if cstr2 else None,
+                actual_start=act_start,
+                actual_finish=act_end,
+                percent_complete=_row_number(tasks, row, line, "phys_complete_pct", 0.0),
+                expected_finish=_row_date(tasks, row, line, "expect_end_date"),
+                external_early_start=_row_date(tasks, row, line, "external_early_start_date"),
+                external_late_finish=_row_date(tasks, row, line, "external_late_end_date"),
+                resume_date=_row_date(tasks, row, line, "resume_date") if status == "TK_Active" else None,
+            )
+        )
+        task_rows[row["task_id"]] = row
+
+    preds = xer.table("TASKPRED")
+    relationships = []
+    for row, line in zip(preds.rows, preds.lines):
+        if row["task_id"] not in task_rows or row["pred_task_id"] not in task_rows:
+            continue
+        rtype = RELATIONSHIP_TYPES.get(row["pred_type"], row["pred_type"])
+        lag = _row_number(preds, row, line, "lag_hr_cnt", 0.0)
+        relationships.append(Relationship(row["pred_task_id"], row["task_id"], rtype, lag))
+
+    calendars, warnings = _calendars(xer, used_calendars)
+
+    wbs_parents = {
+        r["wbs_id"]: (r.get("parent_wbs_id") or None) for r in xer.rows("PROJWBS") if r.get("proj_id") == pid
+    }
+
+    costs = {}
+    resources = {r.get("rsrc_id"): r.get("rsrc_short_name") or r.get("rsrc_name") or "" for r in xer.rows("RSRC")}
+    trsrc = xer.table("TASKRSRC")
+    for row, line in zip(trsrc.rows, trsrc.lines):
+        tid = row.get("task_id")
+        if tid not in task_rows:
+            continue
+        c = costs.setdefault(tid, {"budget": 0.0, "actual": 0.0, "remaining": 0.0, "resources": []})
+        rid = row.get("rsrc_id")
+        if rid:
+            c["resources"].append(resources.get(rid, rid))
+        c["budget"] += _row_number(trsrc, row, line, "target_cost", 0.0)
+        c["actual"] += _row_number(trsrc, row, line, "act_reg_cost", 0.0) + _row_number(
+            trsrc, row, line, "act_ot_cost", 0.0
+        )
+        c["remaining"] += _row_number(trsrc, row, line, "remain_cost", 0.0)
+
+    return ProjectData(
+        proj_id=pid,
+        code=prow.get("proj_short_name", pid),
+        activities=activities,
+        relationships=relationships,
+        calendars=calendars,
+        options=options,
+        wbs_parents=wbs_parents,
+        task_rows=task_rows,
+        costs=costs,
+        warnings=warnings,
+    )
+
+
+def load_projects(xer):
+    """:func:`load_project` for every project in the file, in file order."""
+    return [load_project(xer, pid) for pid, _ in project_ids(xer)]

@@ -1,0 +1,282 @@
+"""Read Primavera P6 XER files into tables of string dicts.
+
+An XER file is tab-separated text::
+
+    ERMHDR  <version>  <export date>  ...
+    %T      TABLE
+    %F      field1  field2 ...
+    %R      value1  value2 ...
+    %E
+
+Every table keeps its rows as ``dict`` of raw strings, exactly as written,
+so that :mod:`wbs.xer.writer` can write them back unchanged; typed
+conversion happens in :mod:`wbs.xer.mapping` with the helpers here.
+
+Encoding
+--------
+P6 writes XER in the Windows code page of the exporting machine, almost
+always cp1252; some tools write UTF-8.  The bytes are decoded as UTF-8 when
+they are valid UTF-8 (a cp1252 file with any accented character is
+practically never valid UTF-8, and a pure-ASCII file reads the same either
+way), else as cp1252, and if even that fails (cp1252 leaves five byte
+values undefined) as latin-1, which accepts every byte.  The chosen name is
+kept in :attr:`XerFile.encoding`.
+
+Errors
+------
+A malformed file raises :class:`XerError` naming the table and the 1-based
+line: a row with more values than its ``%F`` line, a ``%R`` or ``%F`` outside
+a table, a required column missing, an unparseable date or number in a
+date or numeric column.  Optional tables may simply be absent.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+
+__all__ = [
+    "XerError",
+    "XerTable",
+    "XerFile",
+    "read_xer",
+    "parse_xer",
+    "decode_xer",
+    "parse_date",
+    "parse_number",
+    "REQUIRED_FIELDS",
+]
+
+REQUIRED_FIELDS = {
+    "PROJECT": ("proj_id",),
+    "CALENDAR": ("clndr_id", "clndr_data"),
+    "PROJWBS": ("wbs_id", "proj_id"),
+    "TASK": ("task_id", "proj_id", "task_code"),
+    "TASKPRED": ("task_id", "pred_task_id", "pred_type"),
+    "SCHEDOPTIONS": ("proj_id",),
+}
+"""Columns without which a table cannot be used, checked at its ``%F`` line."""
+
+# Columns checked for numbers when read: P6's naming is regular enough.
+_NUMBER_SUFFIXES = ("_hr_cnt", "_qty", "_pct", "_cost")
+
+
+class XerError(ValueError):
+    """A malformed XER file.
+
+    Attributes
+    ----------
+    table : str or None
+    line : int or None
+        1-based line number in the file.
+    """
+
+    def __init__(self, message, table=None, line=None):
+        self.table = table
+        self.line = line
+        where = []
+        if table:
+            where.append(f"table {table}")
+        if line:
+            where.append(f"line {line}")
+        super().__init__(f"{message} ({', '.join(where)})" if where else message)
+
+
+@dataclass(slots=True)
+class XerTable:
+    """One ``%T`` table: field names, rows (dicts of raw strings) and their line numbers."""
+
+    name: str
+    fields: list
+    rows: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+    field_line: int = 0
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+
+@dataclass(slots=True)
+class XerFile:
+    """A parsed XER file: its header values and its tables by name, in file order."""
+
+    header: list
+    tables: dict
+    encoding: str = "cp1252"
+
+    def table(self, name):
+        """The table called ``name``, or an empty one when the file has none."""
+        t = self.tables.get(name)
+        return t if t is not None else XerTable(name, [])
+
+    def rows(self, name):
+        """Rows of table ``name`` (empty list when absent)."""
+        t = self.tables.get(name)
+        return t.rows if t is not None else []
+
+
+def decode_xer(data):
+    """Decode XER bytes; return ``(text, encoding)`` (see the module notes)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def parse_date(value, table=None, line=None, column=None):
+    """Parse an XER date (``YYYY-MM-DD HH:MM``, seconds or date-only tolerated).
+
+    Empty strings give ``None``; anything else unparseable raises :class:`XerError`.
+    """
+    if not value:
+        return None
+    try:
+        return _dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise XerError(f"bad date {value!r} in column {column}", table, line) from None
+
+
+def parse_number(value, table=None, line=None, column=None):
+    """Parse an XER number; empty strings give ``None``."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise XerError(f"bad number {value!r} in column {column}", table, line) from None
+
+
+def _checked_columns(fields):
+    dates = [f for f in fields if f.endswith("_date") or f.endswith("_date2")]
+    numbers = [f for f in fields if f.endswith(_NUMBER_SUFFIXES)]
+    return dates, numbers
+
+
+def parse_xer(text, validate=True):
+    """Parse XER text (already decoded) into an :class:`XerFile`.
+
+    Parameters
+    ----------
+    text : str
+    validate : bool
+        Check date and numeric columns (``*_date``, ``*_hr_cnt``, ``*_qty``,
+        ``*_pct``, ``*_cost``) while reading, so bad values are reported with
+        their line number.
+    """
+    lines = text.split("\n")
+    header = None
+    tables = {}
+    current = None
+    dates = numbers = ()
+    fromiso = _dt.datetime.fromisoformat
+    for lineno, raw in enumerate(lines, 1):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if not line.strip():
+            continue
+        if header is None:
+            if not line.startswith("ERMHDR"):
+                raise XerError("not an XER file: first line must start with ERMHDR", None, lineno)
+            header = line.split("\t")[1:]
+            continue
+        tag, _, rest = line.partition("\t")
+        if tag == "%R":
+            if current is None or not current.fields:
+                raise XerError("%R row before any %F field list", current.name if current is not None else None, lineno)
+            values = rest.split("\t")
+            nf = len(current.fields)
+            if len(values) > nf:
+                # P6 sometimes ends rows with one empty trailing value; only
+                # real extra data is an error.
+                while len(values) > nf and values[-1] == "":
+                    values.pop()
+                if len(values) > nf:
+                    raise XerError(
+                        f"row has more values ({len(values)}) than %F lists fields ({nf})", current.name, lineno
+                    )
+            elif len(values) < nf:
+                values.extend([""] * (nf - len(values)))
+            row = dict(zip(current.fields, values))
+            if validate:
+                for col in dates:
+                    v = row[col]
+                    if v:
+                        try:
+                            fromiso(v)
+                        except ValueError:
+                            raise XerError(f"bad date {v!r} in column {col}", current.name, lineno) from None
+                for col in numbers:
+                    v = row[col]
+                    if v:
+                        try:
+                            float(v)
+                        except ValueError:
+                            raise XerError(f"bad number {v!r} in column {col}", current.name, lineno) from None
+            current.rows.append(row)
+            current.lines.append(lineno)
+        elif tag == "%T":
+            name = rest.strip()
+            if not name:
+                raise XerError("%T without a table name", None, lineno)
+            if name in tables:
+                # Several %T blocks of one table are concatenated, as P6 does on import.
+                current = tables[name]
+            else:
+                current = tables[name] = XerTable(name, [])
+        elif tag == "%F":
+            if current is None:
+                raise XerError("%F field list before any %T table", None, lineno)
+            fields = rest.split("\t")
+            if current.fields and current.fields != fields:
+                raise XerError("table repeated with different fields", current.name, lineno)
+            current.fields = fields
+            current.field_line = lineno
+            missing = [f for f in REQUIRED_FIELDS.get(current.name, ()) if f not in fields]
+            if missing:
+                raise XerError(f"missing required column(s) {', '.join(missing)}", current.name, lineno)
+            dates, numbers = _checked_columns(fields)
+        elif tag == "%E":
+            break
+        else:
+            raise XerError(f"unexpected line starting with {tag[:20]!r}", current.name if current is not None else None, lineno)
+    if header is None:
+        raise XerError("empty file: no ERMHDR header")
+    for t in tables.values():
+        if not t.fields:
+            raise XerError("table has no %F field list", t.name, None)
+    return XerFile(header=header, tables=tables)
+
+
+def read_xer(source, validate=True):
+    """Read an XER file from a path, ``bytes`` or ``str``.
+
+    Returns
+    -------
+    XerFile
+
+    Raises
+    ------
+    XerError
+        The content is not a well-formed XER file.
+    OSError
+        The path cannot be read.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        text, encoding = decode_xer(bytes(source))
+    elif isinstance(source, str) and source.startswith("ERMHDR"):
+        text, encoding = source, "str"
+    else:
+        with open(os.fspath(source), "rb") as fh:
+            text, encoding = decode_xer(fh.read())
+    xer = parse_xer(text, validate=validate)
+    xer.encoding = encoding
+    return xer
