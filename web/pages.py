@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -221,6 +221,13 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     def _integrity_error(exc: IntegrityError):
         log.warning("integrity error: %s", exc.orig)
         return error_page(409, _("The change conflicts with existing data."))
+
+    @blueprint.errorhandler(DataError)
+    @blueprint.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception):
+        # Ids in routes are bounded; a number typed into a form or a query string may still not fit.
+        log.warning("value out of range reached the database: %s", exc)
+        return error_page(422, _("A value is out of range."))
 
     @blueprint.errorhandler(OperationalError)
     def _operational_error(exc: OperationalError):

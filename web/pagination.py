@@ -11,6 +11,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 
+MAX_PAGE = 1_000_000  # as the API's page argument: an offset the database can take
+
+
 @dataclass
 class Page:
     """One page of a list, and enough to link to the others."""
@@ -63,7 +66,7 @@ def page_args(default_per_page: int | None = None) -> tuple[int, int]:
     default = default_per_page or config.get("PAGE_SIZE_DEFAULT", 50)
     page = request.args.get("page", 1, type=int) or 1
     per_page = request.args.get("per_page", default, type=int) or default
-    return max(page, 1), min(max(per_page, 1), config.get("PAGE_SIZE_MAX", 500))
+    return min(max(page, 1), MAX_PAGE), min(max(per_page, 1), config.get("PAGE_SIZE_MAX", 500))
 
 
 def paginate(session: Session, query: Select, *, args: dict | None = None,

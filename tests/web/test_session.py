@@ -196,3 +196,22 @@ def test_pages_send_protective_headers(pages, admin):
         assert "script-src 'self'" in headers["Content-Security-Policy"]
         assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/preview?user_id=99999999999999999999",
+    "/finance/changes?page=99999999999999999999",
+    "/finance/nodes/99999999999",
+])
+def test_numbers_too_large_for_the_database_are_no_server_error(pages, admin, path):
+    pages.log_in_as(admin)
+    response = pages.get(path, headers={"Accept": "text/html"})
+    assert response.status_code in (200, 404, 422) and "<html" in response.get_data(as_text=True)
+
+
+def test_ids_too_large_in_forms_are_refused(pages, session, admin):
+    team = factories.team(session, members=[])
+    session.commit()
+    pages.log_in_as(admin)
+    response = pages.post(f"/admin/teams/{team.id}/members", {"user_id": "99999999999999999999"})
+    assert response.status_code in (303, 404, 422)
