@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install translations messages browser run test bench clean
 
-install: $(STAMP)
+install: $(STAMP) translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,13 +15,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The web pages' translations: web/translations/*/LC_MESSAGES/messages.po compiled to .mo.
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -d web/translations
+
+# After changing texts in web/: extract them and merge them into every language's .po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project crmpm \
+		-o web/translations/messages.pot web
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
+
+# The browser tests drive Debian's headless Chromium; Playwright never downloads a browser here.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "NOTE: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get); browser tests will be skipped"; \
+		fi; \
+	fi
+
 run: install
 	$(BIN)/crmpm db upgrade
 	$(BIN)/crmpm demo
 	@echo "crmpm: http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	$(BIN)/crmpm serve --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

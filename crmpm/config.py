@@ -23,6 +23,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # One base currency per installation; every amount is in it.
         "BASE_CURRENCY": os.environ.get("CRMPM_BASE_CURRENCY", "RUB"),
         "SECRET_KEY": os.environ.get("CRMPM_SECRET_KEY", "crmpm-development-secret-change-me"),
+        # The web pages' session cookie; set CRMPM_SESSION_COOKIE_SECURE=1 when served over HTTPS.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("CRMPM_SESSION_COOKIE_SECURE", "0") in ("1", "true", "yes"),
         # A requester may not approve their own budget change (admins excepted).
         "BUDGET_FOUR_EYES": os.environ.get("CRMPM_BUDGET_FOUR_EYES", "1") not in ("0", "false", "no"),
         "PAGE_SIZE_DEFAULT": 50,

@@ -1,0 +1,33 @@
+"""The web interface: server-rendered pages over the same domain services as the API.
+
+Pages are Flask blueprints with Jinja templates, a little JavaScript of our
+own (``static/app.js``) and SVG charts rendered on the server. Users log in
+with a session cookie; every state-changing request carries a CSRF token.
+The package attaches itself through the ``crmpm.extensions`` entry point;
+nothing below it imports it.
+
+Adding pages (the CRM's pipeline board, the PM's Gantt chart): write a module
+in ``web/views`` whose blueprint comes from :func:`web.pages.page_blueprint`
+(login, CSRF and HTML error pages come with it), add it to ``BLUEPRINTS``
+below, and the menu entry declared in :mod:`web.nav` for its endpoint appears
+by itself.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from web import i18n, nav, pages
+from web.views import admin, auth, finance, home, profile
+
+BLUEPRINTS = (pages.assets, auth.bp, home.bp, finance.bp, admin.bp, profile.bp)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the pages, their session and CSRF protection, translations and template helpers."""
+    pages.init_security(app)
+    pages.init_unknown_pages(app)
+    i18n.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    nav.init_app(app)

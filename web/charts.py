@@ -1,0 +1,111 @@
+"""SVG charts drawn on the server: pure functions from numbers to shapes, rendered by ``macros/charts.html``.
+
+The geometry is computed here (testable without a browser); the templates
+only place the shapes, so a chart is readable without JavaScript and prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+__all__ = ["Bar", "BarChart", "Series", "bar_chart", "nice_ceiling", "stacked_bar"]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One set of values across the categories, drawn in one CSS class (its colour)."""
+
+    name: str
+    values: Sequence[Decimal | float | int]
+    css_class: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css_class: str
+    value: Decimal | float | int
+    title: str = ""
+
+
+@dataclass
+class BarChart:
+    """Shapes of a grouped bar chart in a ``width`` × ``height`` view box."""
+
+    width: int
+    height: int
+    bars: list[Bar] = field(default_factory=list)
+    labels: list[tuple[float, str]] = field(default_factory=list)  # x of the group centre, text
+    ticks: list[tuple[float, Decimal]] = field(default_factory=list)  # y, value
+    series: list[Series] = field(default_factory=list)
+    plot_left: float = 0
+    plot_bottom: float = 0
+    plot_right: float = 0
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (axis maximum).
+
+    >>> nice_ceiling(7_300_000)
+    10000000.0
+    >>> nice_ceiling(1_200_000)
+    2000000.0
+    """
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def bar_chart(labels: Sequence[str], series: Sequence[Series], *, width: int = 720, height: int = 220,
+              left: int = 64, bottom: int = 28, top: int = 10, right: int = 8, ticks: int = 4,
+              titles: Sequence[Sequence[str]] | None = None) -> BarChart:
+    """Bars of every series side by side in each category; negative values are drawn as zero."""
+    chart = BarChart(width=width, height=height, series=list(series), plot_left=left,
+                     plot_bottom=height - bottom, plot_right=width - right)
+    count = len(labels)
+    if count == 0 or not series:
+        return chart
+    peak = max((float(v) for s in series for v in s.values), default=0.0)
+    top_value = nice_ceiling(peak)
+    plot_height = height - bottom - top
+    group_width = (width - left - right) / count
+    gap = min(group_width * 0.2, 12)
+    bar_width = (group_width - gap) / len(series)
+    for i, label in enumerate(labels):
+        group_x = left + i * group_width + gap / 2
+        chart.labels.append((left + (i + 0.5) * group_width, label))
+        for j, one in enumerate(series):
+            value = one.values[i]
+            bar_height = max(float(value), 0.0) / top_value * plot_height
+            title = titles[j][i] if titles else f"{one.name}: {value}"
+            chart.bars.append(Bar(x=round(group_x + j * bar_width, 2), y=round(top + plot_height - bar_height, 2),
+                                  width=round(max(bar_width - 1, 1), 2), height=round(bar_height, 2),
+                                  css_class=one.css_class, value=value, title=title))
+    for k in range(ticks + 1):
+        value = top_value * k / ticks
+        chart.ticks.append((round(top + plot_height - plot_height * k / ticks, 2), Decimal(str(value))))
+    return chart
+
+
+def stacked_bar(parts: Sequence[tuple[str, Decimal, str]], *, total: Decimal | None = None,
+                width: int = 400) -> list[dict]:
+    """Segments of one horizontal bar: (label, value, css class) → x and width, scaled to ``total``."""
+    values = [max(Decimal(value), Decimal(0)) for _label, value, _css in parts]
+    whole = total if total is not None and total > 0 else sum(values, Decimal(0))
+    segments, x = [], 0.0
+    for (label, value, css), shown in zip(parts, values):
+        w = float(shown / whole * width) if whole > 0 else 0.0
+        w = min(w, width - x)
+        segments.append({"label": label, "value": value, "css_class": css, "x": round(x, 2), "width": round(w, 2)})
+        x += w
+    return segments

@@ -1,0 +1,167 @@
+"""The forms of the pages (Flask-WTF: every form carries the session's CSRF token)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields import Field
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import TextInput
+
+from crmpm.errors import Invalid
+from eps.models import Role
+from web.i18n import LANGUAGES
+
+try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs.
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - depends on the installed WTForms
+    SelectChoice = None
+
+MONEY_LIMIT = Decimal("1e15")
+
+
+def choices(pairs) -> list:
+    """Select options from (value, label) pairs, in the form the installed WTForms expects."""
+    pairs = list(pairs)
+    if SelectChoice is None:
+        return pairs
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MoneyField(Field):
+    """An amount typed as people write it in either language: ``1 500 000,50`` or ``1,500,000.50``."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, *, allow_negative: bool = False, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.allow_negative = allow_negative
+
+    def _value(self):
+        return self.raw_data[0] if self.raw_data else ("" if self.data is None else str(self.data))
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        self.data = parse_amount(valuelist[0])
+        if self.data is None:
+            raise ValueError(_l("Not a valid amount."))
+        if self.data.as_tuple().exponent < -2 and self.data != self.data.quantize(Decimal("0.01")):
+            raise ValueError(_l("At most two decimal places."))
+        if abs(self.data) >= MONEY_LIMIT:
+            raise ValueError(_l("The amount is too large."))
+        if self.data < 0 and not self.allow_negative:
+            raise ValueError(_l("Must not be negative."))
+        self.data = self.data.quantize(Decimal("0.01"))
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """The amount in ``text``, whichever of comma and point is the decimal separator; None if it is none.
+
+    >>> parse_amount("1 500 000,50"), parse_amount("1,500,000.50"), parse_amount("-300000")
+    (Decimal('1500000.50'), Decimal('1500000.50'), Decimal('-300000'))
+    """
+    cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("_", "")
+    cleaned = cleaned.replace("\u2212", "-")
+    if "," in cleaned and "." in cleaned:
+        # The separator that comes last is the decimal one; the other groups digits.
+        if cleaned.rfind(",") > cleaned.rfind("."):
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            cleaned = cleaned.replace(",", "")
+    elif cleaned.count(",") == 1 and len(cleaned.split(",")[1]) <= 2:
+        cleaned = cleaned.replace(",", ".")
+    else:
+        cleaned = cleaned.replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def check(form: FlaskForm) -> FlaskForm:
+    """The form if its input is valid; else Invalid naming the fields (the page shows it on the form)."""
+    if form.validate():
+        return form
+    errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+    labels = []
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        label = str(field.label.text) if field is not None else name
+        labels.append(f"{label}: {'; '.join(messages)}")
+    raise Invalid(" · ".join(labels), errors=errors)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something and needs nothing but the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    next = HiddenField()
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    password = PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=256)])
+
+
+class ChangeRequestForm(FlaskForm):
+    amount = MoneyField(_l("Amount"), validators=[DataRequired()], allow_negative=True)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+    def validate_amount(self, field):
+        if field.data is not None and field.data == 0:
+            raise ValidationError(_l("Must not be zero."))
+
+
+class OriginalBudgetForm(FlaskForm):
+    original_budget = MoneyField(_l("Original budget"), validators=[DataRequired()])
+
+
+class DecisionForm(FlaskForm):
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    next = HiddenField()
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not a valid email address.")), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=256)])
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    is_admin = BooleanField(_l("Administrator"))
+
+
+class TeamCreateForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+class MemberForm(FlaskForm):
+    user_id = SelectField(_l("User"), coerce=int, validate_choice=False)
+
+
+ROLE_LABELS = {
+    Role.viewer: _l("viewer"),
+    Role.editor: _l("editor"),
+    Role.manager: _l("manager"),
+    Role.finance: _l("finance"),
+}
+
+
+class GrantForm(FlaskForm):
+    # "u12" for user 12, "t3" for team 3: one list to pick the holder from.
+    principal = SelectField(_l("User or team"), validate_choice=False, validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=choices((role.value, label) for role, label in ROLE_LABELS.items()))

@@ -1,0 +1,83 @@
+"""The menu: every section the product will have, each shown once its page exists and the user may use it.
+
+Entries name an endpoint; an entry whose endpoint is not registered yet (the
+CRM's pipeline board, the PM's Gantt chart, still being built) stays hidden,
+so the menu never holds a dead link. Registering the blueprint that serves the
+endpoint is all it takes to show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+from crmpm.users.models import User
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One menu entry: where it leads, its label, and who sees it."""
+
+    endpoint: str
+    label: object  # a lazy translation
+    section: str
+    allowed: Callable[[User], bool] = lambda user: True
+    also: tuple[str, ...] = ()  # other endpoints under this entry, shown as the current section
+
+    def available(self) -> bool:
+        return self.endpoint in current_app.view_functions
+
+
+def _admin(user: User) -> bool:
+    return user.is_admin
+
+
+ENTRIES: tuple[Entry, ...] = (
+    Entry("home.index", _l("Home"), "main"),
+    # Sales (accounts/): pipeline board, accounts and deals.
+    Entry("crm.pipeline", _l("Pipeline"), "sales"),
+    Entry("crm.accounts", _l("Accounts"), "sales"),
+    Entry("crm.deals", _l("Deals"), "sales"),
+    # Projects (wbs/): the project list and the Gantt chart.
+    Entry("projects.index", _l("Projects"), "projects"),
+    Entry("projects.gantt", _l("Gantt"), "projects"),
+    # Finance (eps/): the budget tree and the change requests.
+    Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
+    Entry("finance.changes", _l("Budget changes"), "finance"),
+    # Administration.
+    Entry("admin.users", _l("Users"), "admin", _admin),
+    Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),
+    Entry("admin.grants", _l("Access"), "admin", _admin, also=("admin.node_grants",)),
+    Entry("admin.preview", _l("Access preview"), "admin", _admin),
+)
+
+
+def menu() -> list[dict]:
+    """The entries the current user sees, with their URLs and whether they are the current page."""
+    user = g.get("user")
+    if user is None:
+        return []
+    items = []
+    for entry in ENTRIES:
+        if not entry.available() or not entry.allowed(user):
+            continue
+        try:
+            url = url_for(entry.endpoint)
+        except BuildError:
+            continue
+        active = request.endpoint == entry.endpoint or request.endpoint in entry.also
+        items.append({"url": url, "label": entry.label, "section": entry.section, "active": active})
+    return items
+
+
+def is_available(endpoint: str) -> bool:
+    """Whether a page exists (for links inside pages to sections built later)."""
+    return endpoint in current_app.view_functions
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(menu=menu, page_exists=is_available)

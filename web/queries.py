@@ -1,0 +1,155 @@
+"""Read models of the pages: the rows of the budget tree, built from the EPS services' own queries.
+
+Nothing here decides who may see what: every list comes from
+``eps.services.list_nodes`` / ``list_projects`` (filtered in SQL by the
+user's grants) and every figure from ``eps.budgets.figures``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from crmpm.users.models import User
+from eps import budgets, services
+from eps.models import EpsNode, Project
+from eps.permissions import Permission, access_to, principal_grant_paths
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    """One line of the budget tree: a node or a project with its figures."""
+
+    obj: EpsNode | Project
+    figures: budgets.BudgetFigures
+    level: int
+    has_children: bool
+
+    @property
+    def kind(self) -> str:
+        return self.obj.kind
+
+    @property
+    def variance(self) -> Decimal:
+        return self.figures.variance
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    rows: list[TreeRow]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.page * self.per_page < self.total
+
+    @property
+    def shown(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+
+def count(session: Session, query: Select) -> int:
+    """How many rows ``query`` selects."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+
+def active_users(session: Session, *, limit: int, exclude_ids: set[int] | frozenset[int] = frozenset()) -> list[User]:
+    """Active users by name, for pickers (members, grantees), at most ``limit`` of them."""
+    query = select(User).where(User.is_active.is_(True)).order_by(User.name, User.id).limit(limit)
+    if exclude_ids:
+        query = query.where(User.id.not_in(exclude_ids))
+    return list(session.scalars(query))
+
+
+def tree_entries(session: Session, *, user: User) -> tuple[list[EpsNode], list[Project]]:
+    """Where the user's tree starts: the readable nodes and projects whose parent they may not read.
+
+    For an administrator these are the roots; for anyone else the places their
+    grants (or their teams') are on, less those already inside another
+    readable node.
+    """
+    if user.is_admin:
+        return list(session.scalars(services.list_nodes(session, user=user, roots=True))), []
+    paths = principal_grant_paths(session, user=user)
+    if not paths:
+        return [], []
+    nodes = session.scalars(select(EpsNode).where(EpsNode.path.in_(paths)).order_by(EpsNode.path)).all()
+    projects = session.scalars(select(Project).where(Project.path.in_(paths)).order_by(Project.path)).all()
+    entry_nodes = [node for node in nodes if _parent_unreadable(session, user=user, obj=node)]
+    entry_projects = [project for project in projects if _parent_unreadable(session, user=user, obj=project)]
+    return entry_nodes, entry_projects
+
+
+def _parent_unreadable(session: Session, *, user: User, obj: EpsNode | Project) -> bool:
+    parent_id = obj.parent_id if isinstance(obj, EpsNode) else obj.eps_node_id
+    if parent_id is None:
+        return True
+    parent = session.get(EpsNode, parent_id)
+    return not access_to(session, user=user, obj=parent).can(Permission.read)
+
+
+def _rows(session: Session, objs, *, user: User, level: int) -> list[TreeRow]:
+    node_ids = [obj.id for obj in objs if isinstance(obj, EpsNode)]
+    parents_with_children: set[int] = set()
+    if node_ids:
+        child_nodes = services.list_nodes(session, user=user).where(EpsNode.parent_id.in_(node_ids))
+        parents_with_children |= set(session.scalars(
+            select(child_nodes.subquery().c.parent_id).distinct()))
+        child_projects = services.list_projects(session, user=user).where(Project.eps_node_id.in_(node_ids))
+        parents_with_children |= set(session.scalars(
+            select(child_projects.subquery().c.eps_node_id).distinct()))
+    return [TreeRow(obj=obj, figures=budgets.figures(session, obj=obj), level=level,
+                    has_children=isinstance(obj, EpsNode) and obj.id in parents_with_children)
+            for obj in objs]
+
+
+def entry_rows(session: Session, *, user: User) -> list[TreeRow]:
+    """The first lines of the user's budget tree."""
+    nodes, projects = tree_entries(session, user=user)
+    return _rows(session, [*nodes, *projects], user=user, level=0)
+
+
+def child_rows(session: Session, *, user: User, node: EpsNode, page: int, per_page: int,
+               level: int) -> RowsPage:
+    """One page of the readable children of ``node``: its child nodes first, then its projects."""
+    nodes_query = services.list_nodes(session, user=user, parent_id=node.id)
+    projects_query = services.list_projects(session, user=user, eps_node=node, direct_only=True)
+    node_total, project_total = count(session, nodes_query), count(session, projects_query)
+    start = (page - 1) * per_page
+    objs: list = []
+    if start < node_total:
+        objs += session.scalars(nodes_query.limit(per_page).offset(start)).all()
+    remaining = per_page - len(objs)
+    if remaining > 0:
+        project_start = max(start - node_total, 0)
+        objs += session.scalars(projects_query.limit(remaining).offset(project_start)).all()
+    return RowsPage(rows=_rows(session, objs, user=user, level=level), page=page, per_page=per_page,
+                    total=node_total + project_total)
+
+
+def visible_tree_rows(session: Session, *, user: User, open_ids: set[int], limit: int = 10_000) -> list[TreeRow]:
+    """The rows on screen when the nodes ``open_ids`` are expanded, in tree order (for the export)."""
+    result: list[TreeRow] = []
+
+    def walk(rows: list[TreeRow]) -> None:
+        for row in rows:
+            if len(result) >= limit:
+                return
+            result.append(row)
+            if row.kind == "node" and row.obj.id in open_ids and row.has_children:
+                page = 1
+                while len(result) < limit:
+                    children = child_rows(session, user=user, node=row.obj, page=page, per_page=500,
+                                          level=row.level + 1)
+                    walk(children.rows)
+                    if not children.has_more:
+                        break
+                    page += 1
+
+    walk(entry_rows(session, user=user))
+    return result
