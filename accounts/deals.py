@@ -25,6 +25,7 @@ from eps import budgets
 from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, access_to
+from wbs import templates
 
 from accounts.models import (
     Account, Contact, Deal, DealLine, DealStageChange, Pipeline, PipelineStage, StageKind,
@@ -239,15 +240,19 @@ class WonResult:
 
     budget_set: bool
     note: str
+    plan: dict | None = None  # what the WBS template brought, when one was applied
 
 
 def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStage, lost_reason: str | None = None,
-               note: str = "", at: datetime | None = None) -> Deal:
+               note: str = "", at: datetime | None = None, template: Project | None = None) -> Deal:
     """Move a deal to another stage of its pipeline (edit rights); the move is kept with its time.
 
     A move to the lost stage needs a reason; a move to the won stage hands the
-    deal over to execution (``on_deal_won``). Moving out of a terminal stage reopens it.
+    deal over to execution (``on_deal_won``, with a WBS ``template`` if given).
+    Moving out of a terminal stage reopens it.
     """
+    if template is not None and stage.kind is not StageKind.won:
+        raise Invalid("a WBS template is applied when a deal is won", errors={"template_project_id": ["only with won"]})
     authorize_on(session, user=actor, obj=deal, governed_by=deal.project, label="deal", permission=Permission.edit)
     if stage.pipeline_id != deal.pipeline_id:
         raise Invalid(f"stage {stage.name} belongs to another pipeline than deal {deal.id}'s "
@@ -275,17 +280,22 @@ def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStag
     session.flush()
     audit.record(session, actor=actor, action="move_stage", entity=deal, before=before, after=deal.audit_state())
     if stage.kind is StageKind.won:
-        on_deal_won(session, actor=actor, deal=deal)
+        on_deal_won(session, actor=actor, deal=deal, template=template)
     return deal
 
 
-def on_deal_won(session: Session, *, actor: User, deal: Deal) -> WonResult:
-    """Hand a won deal to execution: its amount becomes the project's original budget when ``actor`` may set it.
+def on_deal_won(session: Session, *, actor: User, deal: Deal, template: Project | None = None) -> WonResult:
+    """Hand a won deal to execution: the project gets its plan from ``template`` and its budget from the amount.
 
-    Without budget rights (or without room in the account's node budget) the win
-    stands and the reason is recorded, for finance to set the budget later. The
-    WBS-from-template step belongs here too once the WBS layer offers it.
+    The template (a stored project: WBS, activities, relationships, calendars) is
+    copied into the deal's project; a template that cannot be applied refuses the
+    whole move. Without budget rights (or without room in the account's node
+    budget) the win stands and the reason is recorded, for finance to set the
+    budget later.
     """
+    plan = None
+    if template is not None:
+        plan = templates.apply_template(session, actor=actor, template=template, project=deal.project)
     access = access_to(session, user=actor, obj=deal.project)
     if not access.can(Permission.budget):
         result = WonResult(budget_set=False, note="no budget rights: the project budget is left to finance")
@@ -301,8 +311,11 @@ def on_deal_won(session: Session, *, actor: User, deal: Deal) -> WonResult:
             deal.budget_set_at = utcnow()
             session.flush()
             result = WonResult(budget_set=True, note=f"project budget set to {deal.amount}")
+    if plan is not None:
+        result = WonResult(budget_set=result.budget_set, note=result.note, plan=plan)
     audit.record(session, actor=actor, action="won", entity=deal,
-                 after={"amount": deal.amount, "budget_set": result.budget_set, "note": result.note})
+                 after={"amount": deal.amount, "budget_set": result.budget_set, "note": result.note,
+                        "template_project_id": template.id if template else None, "plan": plan})
     return result
 
 

@@ -196,6 +196,8 @@ class StageMoveSchema(Schema):
     stage = Name(100, metadata={"description": "The stage by name, instead of stage_id."})
     lost_reason = Text(500)
     note = Text(500, load_default="")
+    template_project_id = Id(strict=True, metadata={
+        "description": "On a move to the won stage: copy this project's WBS, activities and calendars into the deal's."})
 
     @validates_schema
     def _one(self, data, **_kwargs):
@@ -321,8 +323,12 @@ def move_stage(data, deal_id):
         stage = pipeline_services.stage_in(deal.pipeline, stage_id=data["stage_id"], field="stage_id")
     else:
         stage = pipeline_services.stage_in(deal.pipeline, name=data["stage"], field="stage")
+    template = None
+    if data.get("template_project_id") is not None:
+        template = eps_services.get_project_or_raise(session(), user=current_user(),
+                                                     project_id=data["template_project_id"], field="template_project_id")
     return deal_services.move_stage(session(), actor=current_user(), deal=deal, stage=stage,
-                                    lost_reason=data.get("lost_reason"), note=data["note"])
+                                    lost_reason=data.get("lost_reason"), note=data["note"], template=template)
 
 
 @blp.route("/<int:deal_id>/history", methods=["GET"])

@@ -171,3 +171,32 @@ def test_routing_over_http(api, session, admin, setup):
     other = api.post("/api/v1/leads", user=seller, json={"region_node_id": branch.id, "company": "Later"}).json
     refused = api.post(f"/api/v1/leads/{other['id']}/route", user=seller)
     assert refused.status_code == 409 and "owner_id" in refused.json["errors"]
+
+
+def test_won_deal_gets_its_plan_from_a_template(api, session, setup, admin):
+    from wbs import services as wbs_services
+
+    seller, branch, pipeline = setup["seller"], setup["branch"], setup["pipeline"]
+    templates_node = factories.node(session, actor=admin, parent=setup["root"], code="TEMPLATES")
+    template = factories.project(session, actor=admin, node=templates_node, code="TPL-ERP")
+    factories.grant(session, actor=admin, role=Role.viewer, target=templates_node, user=seller)
+    design = wbs_services.create_activity(session, actor=admin, project=template, code="DESIGN", name="Design",
+                                          original_duration_hours=40)
+    build = wbs_services.create_activity(session, actor=admin, project=template, code="BUILD", name="Build",
+                                         original_duration_hours=80)
+    wbs_services.create_relationship(session, actor=admin, project=template, predecessor=design, successor=build)
+    session.commit()
+    lead = api.post("/api/v1/leads", user=seller, json={"region_node_id": branch.id, "company": "Kuban Agro"}).json
+    deal = api.post(f"/api/v1/leads/{lead['id']}/qualify", user=seller,
+                    json={"pipeline_id": pipeline["id"], "amount": "5000.00"}).json["deal"]
+
+    refused = api.post(f"/api/v1/deals/{deal['id']}/stage", user=seller,
+                       json={"stage": "Proposal", "template_project_id": template.id})
+    assert refused.status_code == 422 and "template_project_id" in refused.json["errors"]
+    won = api.post(f"/api/v1/deals/{deal['id']}/stage", user=seller,
+                   json={"stage": "Won", "template_project_id": template.id})
+    assert won.status_code == 200, won.json
+    activities = api.get(f"/api/v1/projects/{deal['project_id']}/activities", user=seller).json["items"]
+    assert sorted(a["code"] for a in activities) == ["BUILD", "DESIGN"]
+    links = api.get(f"/api/v1/projects/{deal['project_id']}/relationships", user=seller).json["items"]
+    assert [(link["predecessor_code"], link["successor_code"]) for link in links] == [("DESIGN", "BUILD")]
