@@ -29,7 +29,7 @@ from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users import services as users
 from crmpm.users.models import Team, User
-from eps.models import EpsNode
+from eps.models import EpsNode, node_segment
 from eps.permissions import Permission
 
 from accounts.models import (
@@ -306,7 +306,7 @@ def _assigned_since(session: Session, *, user_id: int, since: datetime) -> int:
 
 
 def _eligible(member: RoutingMember, lead: Lead) -> bool:
-    in_territory = not member.territories or any(f"/{node_id}/" in lead.region_node.path
+    in_territory = not member.territories or any(f"/{node_segment(node_id)}/" in lead.region_node.path
                                                  for node_id in member.territories)
     has_product = not member.products or not lead.product or lead.product.strip().lower() in member.products
     return in_territory and has_product

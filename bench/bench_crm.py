@@ -36,7 +36,7 @@ from crmpm.database import make_engine  # noqa: E402
 from crmpm.users import services as users  # noqa: E402
 from eps import grants  # noqa: E402
 from eps import services as eps_services  # noqa: E402
-from eps.models import Role  # noqa: E402
+from eps.models import Role, node_segment, project_segment  # noqa: E402
 
 BRANCHES = 10
 STAGES = [("Qualification", 10), ("Needs analysis", 25), ("Proposal", 50), ("Negotiation", 75)]
@@ -87,7 +87,7 @@ def generate(engine, *, n_accounts: int, n_deals: int, n_interactions: int, seed
         for i in range(n_accounts):
             node_id = base_node + i
             branch_id, branch_path = branch_rows[i % BRANCHES]
-            path = f"{branch_path}{node_id}/"
+            path = f"{branch_path}{node_segment(node_id)}/"
             created = START + timedelta(days=rng.randrange(0, 700))
             node_rows.append((node_id, f"ACC{i}", f"Account {i}", branch_id, path, 2, False, "", created, created,
                               Decimal("0.00"), Decimal("0.00")))
@@ -129,7 +129,7 @@ def generate(engine, *, n_accounts: int, n_deals: int, n_interactions: int, seed
             amount = Decimal(rng.randrange(10_000, 5_000_000)).quantize(Decimal("0.01"))
             expected = (opened + timedelta(days=rng.randrange(30, 240))).date() if final < 4 else None
             project_rows.append((project_id, f"D{project_id}", f"Deal {project_id}", node_id,
-                                 f"{node_path}p{project_id}/", 3, False, "", "", Decimal("0.00"), Decimal("0.00"),
+                                 f"{node_path}{project_segment(project_id)}/", 3, False, "", "", Decimal("0.00"), Decimal("0.00"),
                                  opened, opened, Decimal("0.00"), Decimal("0.00")))
             reached = stage_ids[max(step for step in path if step != 5)]
             deal_rows.append((project_id, project_id, account_id, None, ids["pipeline"],

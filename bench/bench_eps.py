@@ -28,7 +28,7 @@ from crmpm import migrate
 from crmpm.database import make_engine, utcnow
 from crmpm.users.models import Team, User, team_members
 from eps import budgets, services
-from eps.models import EpsNode, Grant, Project, Role
+from eps.models import EpsNode, Grant, Project, Role, node_segment, project_segment
 from eps.permissions import access_to
 
 SEED = 20261127
@@ -49,7 +49,7 @@ def build(session: Session, rng: random.Random) -> dict:
                 parent_id, parent_path = None, "/"
             else:
                 parent_id, parent_path = levels[depth - 1][n % len(levels[depth - 1])] if depth > 1 else levels[0][0]
-            path = f"{parent_path}{next_id}/"
+            path = f"{parent_path}{node_segment(next_id)}/"
             rows.append({"id": next_id, "code": f"E{next_id:05d}", "name": f"EPS {next_id}", "parent_id": parent_id,
                          "path": path, "depth": depth, "protected": False, "protect_path": "",
                          "original_budget": Decimal("0.00"), "current_budget": Decimal("0.00"),
@@ -58,7 +58,7 @@ def build(session: Session, rng: random.Random) -> dict:
             next_id += 1
         levels.append(level)
     # A second branch under the root, target of the subtree move.
-    rows.append({"id": next_id, "code": "TARGET", "name": "Move target", "parent_id": 1, "path": f"/1/{next_id}/",
+    rows.append({"id": next_id, "code": "TARGET", "name": "Move target", "parent_id": 1, "path": f"/{node_segment(1)}/{node_segment(next_id)}/",
                  "depth": 1, "protected": False, "protect_path": "", "original_budget": Decimal("0.00"),
                  "current_budget": Decimal("0.00"), "created_at": now, "updated_at": now})
     target_id = next_id
@@ -71,7 +71,7 @@ def build(session: Session, rng: random.Random) -> dict:
         node_id, node_path = rng.choice(holders)
         planned = Decimal(rng.randint(10_000, 5_000_000)) / 100
         projects.append({"id": pid, "code": f"P{pid:05d}", "name": f"Project {pid}", "eps_node_id": node_id,
-                         "path": f"{node_path}p{pid}/", "depth": node_path.count("/") - 1, "protected": False,
+                         "path": f"{node_path}{project_segment(pid)}/", "depth": node_path.count("/") - 1, "protected": False,
                          "protect_path": "", "description": "", "planned_cost": planned,
                          "actual_cost": (planned * Decimal(rng.randint(0, 100)) / 100).quantize(Decimal("0.01")),
                          "original_budget": Decimal("0.00"), "current_budget": Decimal("0.00"),
@@ -180,7 +180,8 @@ def main() -> int:
                 session.flush()
                 move_samples.append((time.perf_counter() - start) * 1000)
                 moved = session.scalar(select(func.count()).select_from(EpsNode)
-                                       .where(EpsNode.path.like(f"/1/{world['target_id']}/%"), EpsNode.id != world["target_id"]))
+                                       .where(EpsNode.path.like(f"/{node_segment(1)}/{node_segment(world['target_id'])}/%"),
+                                              EpsNode.id != world["target_id"]))
                 session.rollback()
         results["subtree_move_ms"] = statistics.median(move_samples)
         results["subtree_nodes"] = moved

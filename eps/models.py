@@ -1,8 +1,8 @@
 """EPS nodes, projects, grants, budget changes and spending plans.
 
 The tree is stored as a materialized path: every node and project keeps
-``path`` (its ancestors' ids and its own, ``/1/5/9/`` for a node and
-``/1/5/p7/`` for a project), so "all descendants of X" is one indexed prefix
+``path`` (its ancestors' ids and its own, zero-padded to ten digits:
+``/0000000001/0000000005/`` for a node, ``/0000000001/p0000000007/`` for a project), so "all descendants of X" is one indexed prefix
 query and "all ancestors of X" is a primary-key lookup of the ids in X's path.
 ``protect_path`` is the path of the nearest protected node at or above the row
 (empty when there is none): grants placed above it do not reach the row.
@@ -32,6 +32,19 @@ from crmpm.users.models import Team, User
 CODE_LENGTH = 40
 NAME_LENGTH = 200
 PATH_LENGTH = 1000
+# Fixed-width segments make the text order of paths the tree order, siblings in creation order
+# (with bare ids "/1/10/" would sort before "/1/2/").
+SEGMENT_WIDTH = 10
+
+
+def node_segment(node_id: int) -> str:
+    """The path segment of an EPS node."""
+    return f"{node_id:0{SEGMENT_WIDTH}d}"
+
+
+def project_segment(project_id: int) -> str:
+    """The path segment of a project."""
+    return f"p{project_id:0{SEGMENT_WIDTH}d}"
 
 
 class Role(str, enum.Enum):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users.models import User
-from eps.models import BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry
+from eps.models import BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment, project_segment
 from eps import budgets
 from eps.permissions import Permission, access_to, authorize, visible
 
@@ -94,7 +94,7 @@ def create_node(session: Session, *, actor: User, code: str, name: str, parent: 
                    depth=(parent.depth + 1) if parent else 0, protected=protected, protect_path="")
     session.add(node)
     session.flush()
-    node.path = f"{parent.path if parent else '/'}{node.id}/"
+    node.path = f"{parent.path if parent else '/'}{node_segment(node.id)}/"
     node.protect_path = node.path if protected else (parent.protect_path if parent else "")
     session.flush()
     audit.record(session, actor=actor, action="create", entity=node, after=node.audit_state())
@@ -178,7 +178,7 @@ def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNo
 def _relocate(session: Session, *, node: EpsNode, new_parent: EpsNode | None) -> None:
     """Rewrite path, depth and protection boundary of the subtree in two set-based updates."""
     old_prefix = node.path
-    new_prefix = f"{new_parent.path if new_parent else '/'}{node.id}/"
+    new_prefix = f"{new_parent.path if new_parent else '/'}{node_segment(node.id)}/"
     depth_shift = ((new_parent.depth + 1) if new_parent else 0) - node.depth
     inherited = new_parent.protect_path if new_parent else ""
     old_length = len(old_prefix)
@@ -264,7 +264,7 @@ def create_project(session: Session, *, actor: User, code: str, name: str, eps_n
                       protected=protected, protect_path="", description=description)
     session.add(project)
     session.flush()
-    project.path = f"{eps_node.path}p{project.id}/"
+    project.path = f"{eps_node.path}{project_segment(project.id)}/"
     project.protect_path = project.path if protected else eps_node.protect_path
     session.flush()
     audit.record(session, actor=actor, action="create", entity=project, after=project.audit_state())
@@ -300,7 +300,7 @@ def move_project(session: Session, *, actor: User, project: Project, eps_node: E
     before = project.audit_state()
     budgets.check_room_for_move(session, obj=project, new_parent=eps_node)
     project.eps_node_id = eps_node.id
-    project.path = f"{eps_node.path}p{project.id}/"
+    project.path = f"{eps_node.path}{project_segment(project.id)}/"
     project.depth = eps_node.depth + 1
     project.protect_path = project.path if project.protected else eps_node.protect_path
     session.flush()

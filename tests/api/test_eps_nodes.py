@@ -19,7 +19,7 @@ def test_create_returns_id_and_builds_path(api, admin):
     child = _create(api, admin, "MSK", root.json["id"])
     assert child.status_code == 201
     assert child.json["parent_id"] == root.json["id"]
-    assert child.json["path"] == f"/{root.json['id']}/{child.json['id']}/"
+    assert child.json["path"] == f"/{root.json['id']:010d}/{child.json['id']:010d}/"
     assert child.json["depth"] == 1
 
 
@@ -61,10 +61,14 @@ def test_move_subtree_rewrites_descendant_paths(api, admin, session):
     project = api.post("/api/v1/projects", user=admin, json={"code": "PA11", "name": "P", "eps_node_id": a11}).json
     response = api.post(f"{NODES}/{a}/move", user=admin, json={"parent_id": b})
     assert response.status_code == 200, response.json
-    assert response.json["path"] == f"/{ent}/{b}/{a}/"
-    assert api.get(f"{NODES}/{a11}", user=admin).json["path"] == f"/{ent}/{b}/{a}/{a1}/{a11}/"
+    def path(*ids, project=None):
+        return "/" + "".join(f"{i:010d}/" for i in ids) + (f"p{project:010d}/" if project else "")
+
+    assert response.json["path"] == path(ent, b, a)
+    assert api.get(f"{NODES}/{a11}", user=admin).json["path"] == path(ent, b, a, a1, a11)
     assert api.get(f"{NODES}/{a11}", user=admin).json["depth"] == 4
-    assert api.get(f"/api/v1/projects/{project['id']}", user=admin).json["path"] == f"/{ent}/{b}/{a}/{a1}/{a11}/p{project['id']}/"
+    assert api.get(f"/api/v1/projects/{project['id']}", user=admin).json["path"] == path(ent, b, a, a1, a11,
+                                                                                        project=project["id"])
     subtree = api.get(f"{NODES}/{b}/subtree", user=admin).json
     assert [item["code"] for item in subtree["items"]] == ["A", "A1", "A11"]
 

@@ -122,7 +122,7 @@ def _check(session, parents, protected, projects, grants, operations):
 
     # Paths: the id chain from the root, as networkx sees it.
     def db_segment(key):
-        return str(nodes[int(key[1:])].id) if key[0] == "n" else f"p{project_rows[int(key[1:])].id}"
+        return f"{nodes[int(key[1:])].id:010d}" if key[0] == "n" else f"p{project_rows[int(key[1:])].id:010d}"
 
     for obj, key in [*((n, f"n{i}") for i, n in enumerate(nodes)), *((p, f"p{j}") for j, p in enumerate(project_rows))]:
         root = next(k for k in [*nx.ancestors(graph, key), key] if graph.in_degree(k) == 0)
