@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -286,9 +286,7 @@ def _store_results(session: Session, rows: list[tuple], results: dict[str, sched
     if session.get_bind().dialect.name == "postgresql":
         _update_by_copy(session, keys, changed)
     else:
-        # ORM bulk UPDATE by primary key: one executemany, which SQLite runs in-process.
-        session.execute(update(Activity).execution_options(synchronize_session=False),
-                        [dict(zip(keys, values)) for values in changed])
+        _update_by_executemany(session, keys, changed)
     # Entities of these activities already in the session (the caller's, an import's) get the new
     # values, as the unit of work would have given them.
     by_id = {values[0]: values for values in changed}
@@ -297,6 +295,22 @@ def _store_results(session: Session, rows: list[tuple], results: dict[str, sched
             for key, value in zip(keys[1:], by_id[entity.id][1:]):
                 set_committed_value(entity, key, value)
     return critical
+
+
+def _update_by_executemany(session: Session, keys: tuple[str, ...], changed: list[tuple]) -> None:
+    """One UPDATE by primary key, executed for many rows (SQLite runs it in-process).
+
+    Plain positional rows converted by the columns' own bind processors: the ORM's bulk UPDATE
+    builds a dictionary and bookkeeping per row, twice the time and 250 MB more at 100,000.
+    """
+    table = Activity.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys[1:]]
+    placeholders = ", ".join(f"{key} = ?" for key in keys[1:])
+    rows = [(*(value if process is None else process(value) for process, value in zip(processors, values[1:])),
+             values[0]) for values in changed]
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {placeholders} WHERE id = ?", rows)
 
 
 def _update_by_copy(session: Session, keys: tuple[str, ...], changed: list[tuple]) -> None:
