@@ -120,8 +120,8 @@ def options_of(plan: ProjectPlan, data_date: datetime) -> sched.ScheduleOptions:
 class ScheduleInput:
     """Everything the scheduler needs for one project, loaded in a few queries.
 
-    ``activities`` are entities from :func:`load_input`; scheduling itself reads plain rows
-    of ``SCHEDULE_COLUMNS`` instead (a tenth of the cost at 100,000 activities).
+    ``activities`` are entities from :func:`load_input`; scheduling itself reads tuples of
+    ``SCHEDULE_COLUMNS`` instead, which are several times cheaper to load.
     """
 
     plan: ProjectPlan
@@ -301,7 +301,7 @@ def _update_by_executemany(session: Session, keys: tuple[str, ...], changed: lis
     """One UPDATE by primary key, executed for many rows (SQLite runs it in-process).
 
     Plain positional rows converted by the columns' own bind processors: the ORM's bulk UPDATE
-    builds a dictionary and bookkeeping per row, twice the time and 250 MB more at 100,000.
+    builds a dictionary and bookkeeping per row: 4.8 s instead of 3.5 s and 240 MB more at 100,000.
     """
     table = Activity.__table__
     connection = session.connection()
@@ -410,7 +410,7 @@ def earned_value(session: Session, *, project: Project, wbs_element: WbsElement 
     """PV, EV and AC of the project (or one WBS branch) at the data date; SV, CV, SPI, CPI, EAC follow."""
     plan = services.get_plan(session, project=project)
     data_date = plan.data_date
-    # The five columns it needs, not whole entities (a tenth of the time at 100,000 activities).
+    # The five columns it needs, not whole entities (a third of the time at 100,000 activities).
     activities = session.execute(
         services.list_activities(session, project=project, wbs_element=wbs_element)
         .with_only_columns(Activity.budgeted_cost, Activity.actual_cost, Activity.percent_complete,
