@@ -6,13 +6,18 @@ module loads its input from the database, runs it, and stores its output.
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crmpm import audit
 from crmpm.database import utcnow
@@ -30,6 +35,20 @@ DEFAULT_CALENDAR = "default"
 RESULT_FIELDS = ("early_start", "early_finish", "late_start", "late_finish", "remaining_early_start",
                  "remaining_early_finish", "remaining_late_start", "remaining_late_finish", "total_float_hours",
                  "free_float_hours", "critical", "longest_path")
+# What scheduling reads of each activity: the scheduler's input, the stored results (so rows whose
+# results did not change are not rewritten) and the baseline (set on the first schedule).
+SCHEDULE_COLUMNS = ("id", "code", "wbs_element_id", "type", "original_duration_hours", "remaining_duration_hours",
+                    "calendar_id", "constraint_type", "constraint_date", "secondary_constraint_type",
+                    "secondary_constraint_date", "actual_start", "actual_finish", "percent_complete",
+                    "expected_finish", "baseline_start", *RESULT_FIELDS)
+_INPUT_WIDTH = SCHEDULE_COLUMNS.index("baseline_start")
+_ACTUAL_START, _ACTUAL_FINISH = SCHEDULE_COLUMNS.index("actual_start"), SCHEDULE_COLUMNS.index("actual_finish")
+_BASELINE_START = SCHEDULE_COLUMNS.index("baseline_start")
+_STORED_RESULTS = slice(SCHEDULE_COLUMNS.index(RESULT_FIELDS[0]), None)
+# Slow Enum(value) calls (Python-level hashing) replaced by dict look-ups; unknown values still raise.
+_ACTIVITY_TYPES = {t.value: t for t in sched.ActivityType}
+_CONSTRAINTS = {t.value: t for t in sched.ConstraintType}
+_RELATIONSHIP_TYPES = {t.value: t for t in sched.RelationshipType}
 
 
 def calendar_to_model(calendar: Calendar) -> sched.Calendar:
@@ -41,22 +60,48 @@ def calendar_to_model(calendar: Calendar) -> sched.Calendar:
         hours_per_day=calendar.hours_per_day)
 
 
+def _enum(members: dict, cls, value):
+    member = members.get(value)
+    return member if member is not None else cls(value)
+
+
 def activity_to_model(activity: Activity, external_early_start: datetime | None = None) -> sched.Activity:
     """The scheduler's view of a stored activity."""
     return sched.Activity(
         id=str(activity.id), code=activity.code,
         wbs_id=str(activity.wbs_element_id) if activity.wbs_element_id else None,
-        type=sched.ActivityType(activity.type),
+        type=_enum(_ACTIVITY_TYPES, sched.ActivityType, activity.type),
         original_duration_hours=activity.original_duration_hours,
         remaining_duration_hours=activity.remaining_duration_hours,
         calendar_id=str(activity.calendar_id) if activity.calendar_id else None,
-        constraint=sched.ConstraintType(activity.constraint_type) if activity.constraint_type else None,
+        constraint=(_enum(_CONSTRAINTS, sched.ConstraintType, activity.constraint_type)
+                    if activity.constraint_type else None),
         constraint_date=activity.constraint_date,
-        secondary_constraint=(sched.ConstraintType(activity.secondary_constraint_type)
+        secondary_constraint=(_enum(_CONSTRAINTS, sched.ConstraintType, activity.secondary_constraint_type)
                               if activity.secondary_constraint_type else None),
         secondary_constraint_date=activity.secondary_constraint_date,
         actual_start=activity.actual_start, actual_finish=activity.actual_finish,
         percent_complete=activity.percent_complete, expected_finish=activity.expected_finish,
+        external_early_start=external_early_start)
+
+
+def _row_to_model(row: tuple, external_early_start: datetime | None) -> sched.Activity:
+    """:func:`activity_to_model` of a row of ``SCHEDULE_COLUMNS``, unpacked by position (reading
+    a row's fields by name costs more than building the model)."""
+    (id_, code, wbs_element_id, type_, original_duration, remaining_duration, calendar_id, constraint_type,
+     constraint_date, secondary_constraint_type, secondary_constraint_date, actual_start, actual_finish,
+     percent_complete, expected_finish) = row[:_INPUT_WIDTH]
+    return sched.Activity(
+        id=str(id_), code=code, wbs_id=str(wbs_element_id) if wbs_element_id else None,
+        type=_enum(_ACTIVITY_TYPES, sched.ActivityType, type_),
+        original_duration_hours=original_duration, remaining_duration_hours=remaining_duration,
+        calendar_id=str(calendar_id) if calendar_id else None,
+        constraint=_enum(_CONSTRAINTS, sched.ConstraintType, constraint_type) if constraint_type else None,
+        constraint_date=constraint_date,
+        secondary_constraint=(_enum(_CONSTRAINTS, sched.ConstraintType, secondary_constraint_type)
+                              if secondary_constraint_type else None),
+        secondary_constraint_date=secondary_constraint_date, actual_start=actual_start, actual_finish=actual_finish,
+        percent_complete=percent_complete, expected_finish=expected_finish,
         external_early_start=external_early_start)
 
 
@@ -73,10 +118,14 @@ def options_of(plan: ProjectPlan, data_date: datetime) -> sched.ScheduleOptions:
 
 @dataclass(frozen=True)
 class ScheduleInput:
-    """Everything the scheduler needs for one project, loaded in a few queries."""
+    """Everything the scheduler needs for one project, loaded in a few queries.
+
+    ``activities`` are entities from :func:`load_input`; scheduling itself reads tuples of
+    ``SCHEDULE_COLUMNS`` instead, which are several times cheaper to load.
+    """
 
     plan: ProjectPlan
-    activities: list[Activity]
+    activities: Sequence[Activity]
     models: list[sched.Activity]
     relationships: list[sched.Relationship]
     calendars: dict[str, sched.Calendar]
@@ -86,35 +135,77 @@ class ScheduleInput:
 
 def load_input(session: Session, *, project: Project) -> ScheduleInput:
     """Load a project's network as scheduler input (cross-project predecessors become external dates)."""
-    plan = services.get_plan(session, project=project)
     activities = session.scalars(select(Activity).where(Activity.project_id == project.id).order_by(Activity.id)).all()
-    inside = {a.id for a in activities}
-    links = session.scalars(services.list_relationships(session, project=project)).all()
-    external: dict[int, datetime] = {}
+    return _input(session, project, activities, [a.id for a in activities], activity_to_model)
+
+
+def _load_rows(session: Session, *, project: Project) -> ScheduleInput:
+    """Like :func:`load_input`, with tuples of ``SCHEDULE_COLUMNS`` instead of entities."""
+    columns = [getattr(Activity, name) for name in SCHEDULE_COLUMNS]
+    rows = session.execute(select(*columns).where(Activity.project_id == project.id).order_by(Activity.id)).all()
+    rows = [tuple(row) for row in rows]
+    return _input(session, project, rows, [row[0] for row in rows], _row_to_model)
+
+
+def _input(session: Session, project: Project, activities: Sequence, ids: list[int], to_model) -> ScheduleInput:
+    plan = services.get_plan(session, project=project)
+    inside = set(ids)
+    # Only links into the project matter (those out of it belong to the other project's schedule).
+    successor = aliased(Activity)
+    links = session.execute(
+        select(Relationship.predecessor_id, Relationship.successor_id, Relationship.type, Relationship.lag_hours)
+        .join(successor, successor.id == Relationship.successor_id)
+        .where(successor.project_id == project.id)
+        .order_by(Relationship.id)).all()
     relationships = []
-    for link in links:
-        if link.predecessor_id in inside and link.successor_id in inside:
-            relationships.append(sched.Relationship(predecessor=str(link.predecessor_id),
-                                                    successor=str(link.successor_id),
-                                                    type=sched.RelationshipType(link.type), lag_hours=link.lag_hours))
-        elif link.successor_id in inside:
-            # A predecessor in another project holds this one back from its stored schedule, as P6's
-            # external early start does.
-            other = link.predecessor
-            when = other.early_finish if link.type in ("FS", "FF") else other.early_start
+    outside = []
+    for predecessor_id, successor_id, type_, lag_hours in links:
+        if predecessor_id in inside:
+            relationships.append(sched.Relationship(
+                predecessor=str(predecessor_id), successor=str(successor_id),
+                type=_enum(_RELATIONSHIP_TYPES, sched.RelationshipType, type_), lag_hours=lag_hours))
+        else:
+            outside.append((predecessor_id, successor_id, type_))
+    external: dict[int, datetime] = {}
+    if outside:
+        # A predecessor in another project holds this one back from its stored schedule, as P6's
+        # external early start does.
+        dates = {}
+        wanted = sorted({predecessor_id for predecessor_id, _s, _t in outside})
+        for start in range(0, len(wanted), 1000):
+            dates.update((i, (es, ef)) for i, es, ef in session.execute(
+                select(Activity.id, Activity.early_start, Activity.early_finish)
+                .where(Activity.id.in_(wanted[start:start + 1000]))))
+        for predecessor_id, successor_id, type_ in outside:
+            early_start, early_finish = dates[predecessor_id]
+            when = early_finish if type_ in ("FS", "FF") else early_start
             if when is not None:
-                external[link.successor_id] = max(external.get(link.successor_id, when), when)
+                external[successor_id] = max(external.get(successor_id, when), when)
     calendars = {DEFAULT_CALENDAR: sched.Calendar(id=DEFAULT_CALENDAR, name="Standard")}
-    for calendar in session.scalars(services.list_calendars(session, user=None, project=project)):
+    query = services.list_calendars(session, user=None, project=project).options(selectinload(Calendar.exceptions))
+    for calendar in session.scalars(query):
         calendars[str(calendar.id)] = calendar_to_model(calendar)
     data_date = plan.data_date or plan.planned_start or services.project_local_now(plan)
     elements = session.execute(select(WbsElement.id, WbsElement.parent_id)
                                .where(WbsElement.project_id == project.id)).all()
     return ScheduleInput(
-        plan=plan, activities=list(activities),
-        models=[activity_to_model(a, external.get(a.id)) for a in activities],
+        plan=plan, activities=activities,
+        models=[to_model(a, external.get(i)) for a, i in zip(activities, ids)],
         relationships=relationships, calendars=calendars, options=options_of(plan, data_date),
         wbs_parents={str(i): (str(p) if p else None) for i, p in elements})
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: loading and storing a big project makes many objects and
+    no cycles, and each generation-2 pass would rescan all of them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -138,40 +229,112 @@ def schedule_project(session: Session, *, actor: User, project: Project) -> Sche
     A loop or bad data is refused before anything is stored, naming the activities.
     """
     authorize(session, user=actor, obj=project, permission=Permission.edit)
-    loaded = load_input(session, project=project)
-    started = time.perf_counter()
-    try:
-        results, summary = cpm.schedule_with_summary(loaded.models, loaded.relationships, loaded.calendars,
-                                                     loaded.options, loaded.wbs_parents)
-    except DependencyLoop as exc:
-        raise Conflict(f"dependency loop: {' → '.join(exc.cycle + exc.cycle[:1])}",
-                       errors={"activities": exc.cycle}) from None
-    except ScheduleInputError as exc:
-        raise Invalid(str(exc), errors={"activities": [exc.activity] if exc.activity else []}) from None
-    elapsed = (time.perf_counter() - started) * 1000
-    first_schedule = all(a.baseline_start is None for a in loaded.activities)
-    for activity in loaded.activities:
-        result = results[str(activity.id)]
-        for field in RESULT_FIELDS:
-            setattr(activity, field, getattr(result, field))
-        if first_schedule:
-            activity.baseline_start = activity.actual_start or result.early_start
-            activity.baseline_finish = activity.actual_finish or result.early_finish
-    plan = loaded.plan
-    plan.scheduled_at = utcnow()
-    plan.data_date = loaded.options.data_date
-    plan.early_finish = summary.early_finish if loaded.activities else None
-    plan.late_finish = summary.late_finish if loaded.activities else None
-    session.flush()
-    outcome = ScheduleSummary(
-        project_id=project.id, data_date=loaded.options.data_date,
-        start=summary.start if loaded.activities else None, finish=plan.early_finish, late_finish=plan.late_finish,
-        activities=len(loaded.activities), relationships=len(loaded.relationships),
-        critical=sum(1 for a in loaded.activities if a.critical), milliseconds=round(elapsed, 2))
-    audit.record(session, actor=actor, action="schedule", entity=project,
-                 after={"data_date": outcome.data_date, "finish": outcome.finish, "activities": outcome.activities,
-                        "critical": outcome.critical})
+    with _no_cyclic_gc():
+        loaded = _load_rows(session, project=project)
+        started = time.perf_counter()
+        try:
+            results, summary = cpm.schedule_with_summary(loaded.models, loaded.relationships, loaded.calendars,
+                                                         loaded.options, loaded.wbs_parents)
+        except DependencyLoop as exc:
+            raise Conflict(f"dependency loop: {' → '.join(exc.cycle + exc.cycle[:1])}",
+                           errors={"activities": exc.cycle}) from None
+        except ScheduleInputError as exc:
+            raise Invalid(str(exc), errors={"activities": [exc.activity] if exc.activity else []}) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        critical = _store_results(session, loaded.activities, results)
+        plan = loaded.plan
+        plan.scheduled_at = utcnow()
+        plan.data_date = loaded.options.data_date
+        plan.early_finish = summary.early_finish if loaded.activities else None
+        plan.late_finish = summary.late_finish if loaded.activities else None
+        session.flush()
+        outcome = ScheduleSummary(
+            project_id=project.id, data_date=loaded.options.data_date,
+            start=summary.start if loaded.activities else None, finish=plan.early_finish,
+            late_finish=plan.late_finish, activities=len(loaded.activities),
+            relationships=len(loaded.relationships), critical=critical, milliseconds=round(elapsed, 2))
+        audit.record(session, actor=actor, action="schedule", entity=project,
+                     after={"data_date": outcome.data_date, "finish": outcome.finish,
+                            "activities": outcome.activities, "critical": outcome.critical})
     return outcome
+
+
+_results_of = attrgetter(*RESULT_FIELDS)
+_BASELINE_FIELDS = ("baseline_start", "baseline_finish")
+_PG_TYPES = {"id": "integer", "total_float_hours": "double precision", "free_float_hours": "double precision",
+             "critical": "boolean", "longest_path": "boolean"}  # the others are dates
+
+
+def _store_results(session: Session, rows: list[tuple], results: dict[str, sched.ActivityResult]) -> int:
+    """Write the results of activities whose results changed; on the project's first schedule, also
+    the baseline. Returns how many activities are critical."""
+    first_schedule = all(row[_BASELINE_START] is None for row in rows)
+    keys = ("id", *RESULT_FIELDS, *(_BASELINE_FIELDS if first_schedule else ()))
+    changed = []
+    critical = 0
+    for row in rows:
+        result = results[str(row[0])]
+        values = _results_of(result)
+        critical += result.critical
+        if first_schedule:
+            changed.append((row[0], *values, row[_ACTUAL_START] or result.early_start,
+                            row[_ACTUAL_FINISH] or result.early_finish))
+        elif values != row[_STORED_RESULTS]:
+            changed.append((row[0], *values))
+    if not changed:
+        return critical
+    if session.get_bind().dialect.name == "postgresql":
+        _update_by_copy(session, keys, changed)
+    else:
+        _update_by_executemany(session, keys, changed)
+    # Entities of these activities already in the session (the caller's, an import's) get the new
+    # values, as the unit of work would have given them.
+    by_id = {values[0]: values for values in changed}
+    for entity in list(session.identity_map.values()):
+        if isinstance(entity, Activity) and entity.id in by_id:
+            for key, value in zip(keys[1:], by_id[entity.id][1:]):
+                set_committed_value(entity, key, value)
+    return critical
+
+
+def _update_by_executemany(session: Session, keys: tuple[str, ...], changed: list[tuple]) -> None:
+    """One UPDATE by primary key, executed for many rows (SQLite runs it in-process).
+
+    Plain positional rows converted by the columns' own bind processors: the ORM's bulk UPDATE
+    builds a dictionary and bookkeeping per row: 4.8 s instead of 3.5 s and 240 MB more at 100,000.
+    """
+    table = Activity.__table__
+    connection = session.connection()
+    dialect = connection.dialect
+    processors = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys[1:]]
+    placeholders = ", ".join(f"{key} = ?" for key in keys[1:])
+    rows = [(*(value if process is None else process(value) for process, value in zip(processors, values[1:])),
+             values[0]) for values in changed]
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {placeholders} WHERE id = ?", rows)
+
+
+def _update_by_copy(session: Session, keys: tuple[str, ...], changed: list[tuple]) -> None:
+    """PostgreSQL: COPY the new values into a temporary table and UPDATE from it in one statement.
+
+    One UPDATE per activity costs a round trip each, even pipelined, and psycopg adapts big array
+    parameters element by element in Python; binary COPY is formatted in C. Together that is
+    seconds saved per 100,000 activities.
+    """
+    table = Activity.__tablename__
+    types = [_PG_TYPES.get(key, "timestamp without time zone") for key in keys]
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.execute(f"CREATE TEMPORARY TABLE schedule_results "
+                       f"({', '.join(f'{key} {type_}' for key, type_ in zip(keys, types))}) ON COMMIT DROP")
+        with cursor.copy(f"COPY schedule_results ({', '.join(keys)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for values in changed:
+                copy.write_row(values)
+        cursor.execute(f"UPDATE {table} SET {', '.join(f'{key} = v.{key}' for key in keys[1:])} "
+                       f"FROM schedule_results AS v WHERE {table}.id = v.id")
+        cursor.execute("DROP TABLE schedule_results")
+    finally:
+        cursor.close()
 
 
 def set_baseline(session: Session, *, actor: User, project: Project) -> int:
@@ -233,7 +396,7 @@ class EarnedValue:
         return self.bac - self.eac
 
 
-def _planned_fraction(activity: Activity, data_date: datetime) -> Decimal:
+def _planned_fraction(activity, data_date: datetime) -> Decimal:
     """How much of an activity the baseline planned done by the data date (linear in time)."""
     start, finish = activity.baseline_start, activity.baseline_finish
     if start is None or finish is None or data_date <= start:
@@ -247,7 +410,11 @@ def earned_value(session: Session, *, project: Project, wbs_element: WbsElement 
     """PV, EV and AC of the project (or one WBS branch) at the data date; SV, CV, SPI, CPI, EAC follow."""
     plan = services.get_plan(session, project=project)
     data_date = plan.data_date
-    activities = session.scalars(services.list_activities(session, project=project, wbs_element=wbs_element)).all()
+    # The five columns it needs, not whole entities (a third of the time at 100,000 activities).
+    activities = session.execute(
+        services.list_activities(session, project=project, wbs_element=wbs_element)
+        .with_only_columns(Activity.budgeted_cost, Activity.actual_cost, Activity.percent_complete,
+                           Activity.baseline_start, Activity.baseline_finish)).all()
     bac = sum((a.budgeted_cost for a in activities), Decimal("0.00"))
     ac = sum((a.actual_cost for a in activities), Decimal("0.00"))
     ev = sum((a.budgeted_cost * Decimal(str(a.percent_complete)) / 100 for a in activities), Decimal(0))
