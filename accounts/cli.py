@@ -1,10 +1,13 @@
-"""``crmpm report ...``: sales analytics as text or JSON (a trusted operator: all data); ``crmpm crm ...``: housekeeping."""
+"""``crmpm report ...``: sales analytics as text or JSON (a trusted operator: all data); ``crmpm crm ...``: housekeeping;
+``crmpm import KIND FILE --mapping MAP.json``: the CSV import (see ``accounts.imports``)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import click
 
@@ -93,3 +96,63 @@ def process_handovers() -> None:
     with get_app().app_context(), db.transaction() as session:
         started, ended = routing.process_handovers(session)
     click.echo(f"handed over for {started} absence(s), given back for {ended}")
+
+
+@click.command("import")
+@click.argument("kind", metavar="KIND",
+                type=click.Choice(["users", "accounts", "contacts", "leads", "deals", "interactions"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The mapping JSON: columns, values, defaults, pipeline.")
+@click.option("--dry-run", is_flag=True, default=False, help="Check everything, write nothing.")
+@click.option("--partial", is_flag=True, default=False, help="Import the good rows even when others have errors.")
+@click.option("--as", "as_email", default=None, help="Act as this user (default: the first administrator).")
+@click.option("--tz", default="Europe/Moscow", show_default=True, help="Zone of times written without one.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a TTY).")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def import_command(kind: str, file: Path, mapping_path: Path, dry_run: bool, partial: bool, as_email: str | None,
+                   tz: str, progress: bool | None, output: str) -> None:
+    """Import a CSV FILE of KIND (users, accounts, contacts, leads, deals, interactions) with a mapping.
+
+    All or nothing: with any row in error nothing is written (exit code 1) unless
+    --partial. Import a whole CRM in the order users, accounts, contacts, leads,
+    deals, interactions. Bad files and mappings exit with code 2.
+    """
+    from accounts import imports
+    from accounts.csvio import CsvImportError
+    from crmpm.cli import get_app
+    from wbs.commands import acting_user
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+
+    def start(rows: int) -> None:
+        nonlocal bar
+        if show:
+            bar = click.progressbar(length=rows, label=f"importing {kind}", file=sys.stderr)
+            bar.__enter__()
+
+    def step(count: int) -> None:
+        if bar is not None:
+            bar.update(count)
+
+    try:
+        with get_app().app_context(), db.transaction() as session:
+            actor = acting_user(session, as_email)
+            try:
+                report = imports.import_csv(session, actor=actor, kind=kind, path=file, mapping=mapping_path,
+                                            dry_run=dry_run, partial=partial, tz=tz, progress=step,
+                                            on_start=start)
+            except CsvImportError as exc:
+                failed = imports.file_error(exc)
+                click.echo(f"error: {failed.message}", err=True)
+                sys.exit(2)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if output == "json":
+        click.echo(json.dumps(report.to_dict(), default=_json_default, indent=2))
+    else:
+        click.echo(report.summary())
+    if report.errors and not (report.partial and not report.dry_run):
+        sys.exit(1)

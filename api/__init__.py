@@ -10,7 +10,9 @@ from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from api import accounts, activities, audit, budgets, deals, eps, grants, leads, projects, reports, routing, users, wbs
+from api import (
+    accounts, activities, audit, budgets, deals, eps, grants, imports, leads, projects, reports, routing, users, wbs,
+)
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -21,7 +23,7 @@ BLUEPRINTS = (
     wbs.blp,
     # The CRM
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
-    activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp,
+    activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
 )
 API_PREFIX = "/api/v1/"
 

@@ -232,3 +232,47 @@ class _DatabaseState:
 
 
 db = Database()
+
+
+def bulk_insert(session: Session, table, rows: list[dict]) -> None:
+    """Insert many rows into ``table`` (a Core ``Table``) in the session's transaction, as fast as the backend allows.
+
+    PostgreSQL gets one COPY (an executemany would cost a round trip per row);
+    SQLite an executemany. Every row must carry the same keys; columns left out
+    get their Python-side defaults. Values are bound as on any insert: money and
+    times pass through their column types, JSON columns are serialized.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        from sqlalchemy import insert
+
+        connection.execute(insert(table), rows)
+        return
+    import json
+
+    from psycopg.types.json import Json
+
+    given = list(rows[0])
+    defaults = [(column.name, column.default) for column in table.columns
+                if column.name not in given and column.default is not None and not column.default.is_sequence]
+    names = given + [name for name, _default in defaults]
+    converters = []
+    for name in given:
+        column_type = table.columns[name].type
+        if column_type._type_affinity.__name__ == "JSON":
+            converters.append(lambda value: None if value is None else Json(value, dumps=lambda v: json.dumps(
+                v, default=str)))
+        else:
+            process = column_type.bind_processor(connection.dialect)
+            converters.append(process)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(
+            f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            values = [value if convert is None else convert(value)
+                      for value, convert in zip((row[name] for name in given), converters)]
+            for _name, default in defaults:
+                values.append(default.arg(None) if default.is_callable else default.arg)
+            copy.write_row(values)

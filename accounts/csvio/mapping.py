@@ -3,7 +3,7 @@
 A mapping file is JSON::
 
     {
-      "columns":  {"Potential Name": "title", "Amount": "amount", ...},
+      "columns":  {"Potential Name": "title", "Amount": "amount", "LEADID": ["external_id", "lead"], ...},
       "values":   {"stage": {"Closed Won": "won", ...}},
       "defaults": {"currency": "RUB"},
       "pipeline": "sales",
@@ -132,6 +132,7 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                     FieldSpec("manager", T.PERSON),
                     FieldSpec("team", T.NAME),
                     FieldSpec("region", T.NAME),
+                    FieldSpec("active", T.BOOL),
                 ],
                 required=[["name"], ["email"]],
             ),
@@ -202,6 +203,9 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                     FieldSpec("closed_at", T.DATETIME),
                     FieldSpec("expected_close", T.DATE),
                     FieldSpec("product", T.NAME),
+                    FieldSpec("lead", T.NAME),  # the lead the deal came from; its account when none is named
+                    FieldSpec("contact", T.NAME),
+                    FieldSpec("lost_reason", T.TEXT),
                 ],
                 required=[["title"], ["stage"]],
                 has_pipeline=True,
@@ -294,7 +298,7 @@ class ImportMapping:
     """A validated mapping for one KIND; defaults stay raw until the transform parses them."""
 
     kind: str
-    columns: Mapping[str, str]
+    columns: Mapping[str, str | tuple[str, ...]]  # a tuple when one column feeds several fields
     values: Mapping[str, Mapping[str, Any]]
     defaults: Mapping[str, Any]
     pipeline: str | None = None
@@ -307,6 +311,15 @@ class ImportMapping:
     def spec(self) -> KindSpec:
         """The field specs of this mapping's KIND."""
         return KINDS[self.kind]
+
+    @property
+    def field_columns(self) -> tuple[tuple[str, str], ...]:
+        """Every (CSV column, field) pair, one per field."""
+        return tuple(
+            (column, field)
+            for column, target in self.columns.items()
+            for field in (target if isinstance(target, tuple) else (target,))
+        )
 
 
 def get_kind(*, kind: str) -> KindSpec:
@@ -343,19 +356,24 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
         raise MappingError(f'{source}: "columns" must be a non-empty object of "CSV column": "field"')
     seen: dict[str, str] = {}
     stripped: set[str] = set()
-    for column, field in columns.items():
+    for column, target in columns.items():
         if not column.strip():
             raise MappingError(f"{source}: columns: an empty column name")
         if column.strip() in stripped:
             raise MappingError(f"{source}: columns: {column.strip()!r} is listed twice (spaces around it differ)")
         stripped.add(column.strip())
-        if not isinstance(field, str):
-            raise MappingError(f"{source}: columns: {column!r} must map to a field name, not {field!r}")
-        if field not in spec.fields:
-            raise _unknown_field(field, spec, f"{source}: columns: {column!r}")
-        if field in seen:
-            raise MappingError(f"{source}: columns {seen[field]!r} and {column!r} both map to {field!r}")
-        seen[field] = column
+        # A column may feed several fields: Zoho's LEADID is a potential's external id and its lead.
+        targets = target if isinstance(target, list) and target else [target]
+        for field in targets:
+            if not isinstance(field, str):
+                raise MappingError(
+                    f"{source}: columns: {column!r} must map to a field name or a list of them, not {target!r}"
+                )
+            if field not in spec.fields:
+                raise _unknown_field(field, spec, f"{source}: columns: {column!r}")
+            if field in seen:
+                raise MappingError(f"{source}: columns {seen[field]!r} and {column!r} both map to {field!r}")
+            seen[field] = column
 
     values = data.get("values", {})
     if not isinstance(values, dict):
@@ -418,7 +436,9 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
 
     return ImportMapping(
         kind=kind,
-        columns=MappingProxyType({column.strip(): field for column, field in columns.items()}),
+        columns=MappingProxyType(
+            {column.strip(): tuple(field) if isinstance(field, list) else field for column, field in columns.items()}
+        ),
         values=MappingProxyType({field: MappingProxyType(dict(table)) for field, table in values.items()}),
         defaults=MappingProxyType(dict(defaults)),
         pipeline=pipeline,

@@ -145,7 +145,7 @@ class _Plan:
         # one is the hot path of a 100,000-row import.
         self.plain: list[tuple[str, int, str, Callable[[str], Any]]] = []
         self.tabled: list[tuple[str, int, str, Callable[[str], Any], dict[str, Any], dict[str, Any]]] = []
-        for column, field_name in mapping.columns.items():
+        for column, field_name in mapping.field_columns:
             index, parse = self.index_of[column], parsers[field_name]
             table = mapping.values.get(field_name)
             if table is None:
@@ -154,7 +154,7 @@ class _Plan:
                 # Exports capitalise inconsistently ("Closed won"); an exact match wins first.
                 folded = {key.strip().casefold(): value for key, value in table.items()}
                 self.tabled.append((column, index, field_name, parse, dict(table), folded))
-        self.column_of = {field_name: column for column, field_name in mapping.columns.items()}
+        self.column_of = {field_name: column for column, field_name in mapping.field_columns}
         # Defaults were validated with the mapping; parse them once here with the real zone.
         self.defaults = [(name, parsers[name](json_to_text(value))) for name, value in mapping.defaults.items()]
         self.money = [

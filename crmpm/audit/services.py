@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmpm.audit.models import AuditEntry
+from crmpm.database import bulk_insert
 
 
 def entity_type_of(entity) -> str:
@@ -37,6 +38,18 @@ def record(session: Session, *, actor, action: str, entity, before: dict | None 
     )
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, *, actor, action: str, entity_type: str,
+                entries: list[tuple[int, dict | None, dict | None]]) -> None:
+    """Append one entry per ``(entity_id, before, after)`` in a single executemany (bulk imports)."""
+    if not entries:
+        return
+    actor_id, actor_name = getattr(actor, "id", None), getattr(actor, "email", None)
+    bulk_insert(session, AuditEntry.__table__, [
+        {"actor_id": actor_id, "actor_name": actor_name, "action": action, "entity_type": entity_type,
+         "entity_id": entity_id, "before": _jsonable(before), "after": _jsonable(after)}
+        for entity_id, before, after in entries])
 
 
 def list_(*, entity_type: str | None = None, entity_id: int | None = None, actor_id: int | None = None):

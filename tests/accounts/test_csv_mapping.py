@@ -24,7 +24,7 @@ def _error(data: object, *, kind: str = "deals") -> str:
 
 def test_kinds_and_contract_field_names() -> None:
     assert list(KINDS) == ["users", "accounts", "contacts", "leads", "deals", "interactions"]
-    assert set(KINDS["users"].fields) == {"external_id", "name", "email", "manager", "team", "region"}
+    assert set(KINDS["users"].fields) == {"external_id", "name", "email", "manager", "team", "region", "active"}
     assert set(KINDS["accounts"].fields) == {
         "external_id",
         "name",
@@ -49,6 +49,9 @@ def test_kinds_and_contract_field_names() -> None:
         "closed_at",
         "expected_close",
         "product",
+        "lead",
+        "contact",
+        "lost_reason",
     }
     assert {
         "kind",
@@ -203,9 +206,9 @@ def test_every_field_type_has_a_parser(field_type: FieldType, text: str, expecte
     assert parse(text) == expected
 
 
-def test_only_bool_and_percent_are_unused_by_the_contract_fields() -> None:
+def test_only_percent_is_unused_by_the_contract_fields() -> None:
     used = {spec.type for kind in KINDS.values() for spec in kind.fields.values()}
-    assert set(FieldType) - used == {FieldType.BOOL, FieldType.PERCENT}
+    assert set(FieldType) - used == {FieldType.PERCENT}  # BOOL: users' "active"
 
 
 def test_a_json_key_given_twice_is_an_error_not_silently_dropped(tmp_path: Path) -> None:
@@ -213,3 +216,16 @@ def test_a_json_key_given_twice_is_an_error_not_silently_dropped(tmp_path: Path)
     path.write_text('{"columns": {"Amount": "amount", "Name": "title", "Amount": "stage"}}', encoding="utf-8")
     with pytest.raises(MappingError, match=r"twice\.json: key 'Amount' appears twice in one object"):
         load_mapping(path=path, kind="deals")
+
+
+def test_one_column_may_feed_several_fields() -> None:
+    mapping = parse_mapping(data={"columns": {"LEADID": ["external_id", "lead"], "Name": "title", "Stage": "stage"}},
+                            kind="deals")
+    assert mapping.field_columns == (("LEADID", "external_id"), ("LEADID", "lead"), ("Name", "title"),
+                                     ("Stage", "stage"))
+    with pytest.raises(MappingError, match="both map to 'lead'"):
+        parse_mapping(data={"columns": {"LEADID": ["external_id", "lead"], "Lead": "lead", "Name": "title",
+                                        "Stage": "stage"}}, kind="deals")
+    with pytest.raises(MappingError, match="must map to a field name or a list of them"):
+        parse_mapping(data={"columns": {"LEADID": ["external_id", 3], "Name": "title", "Stage": "stage"}},
+                      kind="deals")

@@ -1,0 +1,101 @@
+"""CSV import: ``POST /imports/{kind}`` with the CSV and its mapping as multipart files."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from accounts import imports
+from accounts.csvio import CsvImportError
+from api.common import current_user, session
+from crmpm.errors import Invalid, NotFound
+
+blp = Blueprint("imports", __name__, url_prefix="/imports",
+                description="CSV import of users, accounts, contacts, leads, deals and interactions")
+
+UPLOAD_LIMIT = 100 * 1024 * 1024
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Check everything, write nothing."})
+    partial = fields.Boolean(load_default=False, metadata={
+        "description": "Import the good rows and report the others (default: all or nothing)."})
+    tz = fields.String(load_default="Europe/Moscow", validate=validate.Length(min=1, max=64),
+                       metadata={"description": "Zone of times written without one."})
+
+
+class ImportFilesSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description": "The CSV."})
+    mapping = fields.Raw(metadata={"type": "string", "format": "binary", "description": (
+        "The mapping JSON file; it may also come as a form field named mapping.")})
+
+
+class RowErrorSchema(Schema):
+    line = fields.Integer()
+    column = fields.String(allow_none=True)
+    field = fields.String(allow_none=True)
+    value = fields.String(allow_none=True)
+    reason = fields.String()
+
+
+class ImportReportSchema(Schema):
+    kind = fields.String()
+    rows = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    blank = fields.Integer()
+    error_rows = fields.Integer()
+    dry_run = fields.Boolean()
+    partial = fields.Boolean()
+    committed = fields.Boolean()
+    errors = fields.List(fields.Nested(RowErrorSchema))
+    ignored_fields = fields.List(fields.String())
+    notes = fields.List(fields.String())
+
+
+def _save(upload, target: Path, *, name: str) -> None:
+    data = upload.read(UPLOAD_LIMIT + 1)
+    if len(data) > UPLOAD_LIMIT:
+        raise Invalid(f"the {name} is larger than {UPLOAD_LIMIT // (1024 * 1024)} MiB", errors={name: ["too large"]})
+    target.write_bytes(data)
+
+
+@blp.route("/<string:kind>", methods=["POST"])
+@blp.arguments(ImportArgs, location="query")
+@blp.arguments(ImportFilesSchema, location="files")
+@blp.response(200, ImportReportSchema)
+def import_csv(args, files, kind):
+    """Import a CSV file of ``kind`` (users, accounts, contacts, leads, deals, interactions) as the caller.
+
+    All or nothing unless ``partial``: a file with rows in error writes nothing and
+    answers 422 listing every row (line, column, reason) in ``errors.rows``; 403 or
+    404 when the caller's rights refused every row. ``dry_run`` reports without writing.
+    """
+    if kind not in imports.IMPORT_ORDER:
+        raise NotFound(f"unknown import kind {kind!r}; expected one of {', '.join(imports.IMPORT_ORDER)}",
+                       errors={"kind": [f"one of {', '.join(imports.IMPORT_ORDER)}"]})
+    with tempfile.TemporaryDirectory(prefix="crmpm-import-") as folder:
+        csv_path, mapping_path = Path(folder) / "upload.csv", Path(folder) / "mapping.json"
+        _save(files["file"], csv_path, name="file")
+        if "mapping" in files:
+            _save(files["mapping"], mapping_path, name="mapping")
+        elif request.form.get("mapping"):
+            mapping_path.write_text(request.form["mapping"], encoding="utf-8")
+        else:
+            raise Invalid("a mapping is needed: a file or a form field named mapping",
+                          errors={"mapping": ["required"]})
+        try:
+            report = imports.import_csv(session(), actor=current_user(), kind=kind, path=csv_path,
+                                        mapping=mapping_path, dry_run=args["dry_run"], partial=args["partial"],
+                                        tz=args["tz"])
+        except CsvImportError as exc:
+            raise imports.file_error(exc) from None
+    refusal = report.refusal()
+    if refusal is not None:
+        raise refusal
+    return report.to_dict()
