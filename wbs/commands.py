@@ -22,7 +22,7 @@ from eps.models import EpsNode, Project
 from wbs import interchange
 from wbs.cli import xer
 
-__all__ = ["xer", "acting_user"]
+__all__ = ["xer", "acting_user", "export_to", "import_into"]
 
 
 def acting_user(session, email: str | None) -> User:
@@ -38,6 +38,30 @@ def acting_user(session, email: str | None) -> User:
     return user
 
 
+def import_into(*, eps_code: str, as_email: str | None, load) -> int:
+    """One import transaction: act as ``as_email``, find the EPS node, ``load(session, actor, node)``; the new id."""
+    with get_app().app_context(), db.transaction() as session:
+        actor = acting_user(session, as_email)
+        node = session.scalar(select(EpsNode).where(EpsNode.code == eps_code))
+        if node is None:
+            raise NotFound(f"no EPS node with code {eps_code}")
+        return load(session, actor, node).id
+
+
+def export_to(*, project_id: int, output: Path, dump) -> None:
+    """One export: ``dump(session, project)`` written to ``output``, with a one-line summary."""
+    with get_app().app_context(), db.transaction() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"no project with id {project_id}")
+        data = dump(session, project)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise Invalid(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output} ({len(data)} bytes)")
+
+
 @xer.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--eps", "eps_code", required=True, help="Code of the EPS node the project goes under.")
@@ -46,15 +70,8 @@ def acting_user(session, email: str | None) -> User:
 @click.option("--as", "as_email", default=None, help="Act as this user (default: the first administrator).")
 def import_command(file: Path, eps_code: str, proj: str | None, code: str | None, as_email: str | None) -> None:
     """Import a P6 XER file as a new project under the EPS node CODE and print its id."""
-    with get_app().app_context(), db.transaction() as session:
-        actor = acting_user(session, as_email)
-        node = session.scalar(select(EpsNode).where(EpsNode.code == eps_code))
-        if node is None:
-            raise NotFound(f"no EPS node with code {eps_code}")
-        project = interchange.import_xer(session, actor=actor, data=file.read_bytes(), eps_node=node, proj=proj,
-                                         code=code)
-        project_id = project.id
-    click.echo(project_id)
+    click.echo(import_into(eps_code=eps_code, as_email=as_email, load=lambda session, actor, node: interchange.import_xer(
+        session, actor=actor, data=file.read_bytes(), eps_node=node, proj=proj, code=code)))
 
 
 @xer.command("export")
@@ -62,13 +79,5 @@ def import_command(file: Path, eps_code: str, proj: str | None, code: str | None
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_command(project_id: int, output: Path) -> None:
     """Write the project PROJECT_ID to an XER file."""
-    with get_app().app_context(), db.transaction() as session:
-        project = session.get(Project, project_id)
-        if project is None:
-            raise NotFound(f"no project with id {project_id}")
-        data = interchange.export_xer(session, project=project)
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise Invalid(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"wrote {output} ({len(data)} bytes)")
+    export_to(project_id=project_id, output=output,
+              dump=lambda session, project: interchange.export_xer(session, project=project))
