@@ -6,7 +6,6 @@ Costs of activities roll up through the WBS into the project, and from there up 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -558,7 +557,3 @@ def project_local_now(plan: ProjectPlan) -> datetime:
     """The current wall-clock minute in the project's time zone."""
     return utcnow().astimezone(ZoneInfo(plan.time_zone)).replace(tzinfo=None, second=0, microsecond=0)
 
-
-def ids(values: Iterable) -> list[int]:
-    """The ids of ``values``."""
-    return [value.id for value in values]
