@@ -21,9 +21,9 @@ translations: $(STAMP)
 
 # After changing texts in web/: extract them and merge them into every language's .po.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext --no-location --sort-output --project crmpm \
+	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 120 --project crmpm \
 		-o web/translations/messages.pot web
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --ignore-obsolete --width 120
 
 # The browser tests drive Debian's headless Chromium; Playwright never downloads a browser here.
 CHROMIUM ?= /usr/bin/chromium

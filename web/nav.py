@@ -42,9 +42,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("crm.pipeline", _l("Pipeline"), "sales"),
     Entry("crm.accounts", _l("Accounts"), "sales"),
     Entry("crm.deals", _l("Deals"), "sales"),
+    Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.
-    Entry("projects.index", _l("Projects"), "projects"),
-    Entry("projects.gantt", _l("Gantt"), "projects"),
+    Entry("pm.index", _l("Projects"), "projects"),
+    Entry("pm.gantt", _l("Gantt"), "projects"),
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
