@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from crmpm import audit
@@ -31,7 +31,8 @@ from eps.permissions import Permission, authorize, visible
 ZERO = Decimal("0.00")
 
 __all__ = [
-    "BudgetFigures", "approve_change", "check_room_for_move", "figures", "list_changes", "reject_change",
+    "BudgetFigures", "approve_change", "check_room_for_move", "figures", "figures_of_many", "list_changes",
+    "reject_change",
     "request_change", "rollup_costs", "set_original", "set_spending_plan", "spending_plan",
 ]
 
@@ -126,6 +127,64 @@ def figures(session: Session, *, obj) -> BudgetFigures:
         planned_cost=planned,
         actual_cost=actual,
     )
+
+
+def figures_of_many(session: Session, objs) -> dict[tuple[str, int], BudgetFigures]:
+    """``figures`` of many nodes and projects at once, keyed by ``(kind, id)``, in a fixed number of queries.
+
+    For pages that list many rows (the budget tree): change sums, distributed
+    amounts and cost rollups are each one grouped query over all of ``objs``,
+    whatever their number, instead of four queries per row.
+    """
+    nodes = [obj for obj in objs if isinstance(obj, EpsNode)]
+    projects = [obj for obj in objs if isinstance(obj, Project)]
+    node_ids, project_ids = [n.id for n in nodes], [p.id for p in projects]
+    changes: dict[tuple[str, int], dict[ChangeStatus, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    given: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    costs: dict[int, tuple[Decimal, Decimal]] = {}
+    for kind, column, ids in (("node", BudgetChange.eps_node_id, node_ids),
+                              ("project", BudgetChange.project_id, project_ids)):
+        if ids:
+            for owner_id, status, amount in session.execute(
+                    select(column, BudgetChange.status, func.coalesce(func.sum(BudgetChange.amount), ZERO))
+                    .where(column.in_(ids)).group_by(column, BudgetChange.status)):
+                changes[(kind, owner_id)][status] = Decimal(amount)
+    if node_ids:
+        for model, column in ((EpsNode, EpsNode.parent_id), (Project, Project.eps_node_id)):
+            for parent_id, amount in session.execute(
+                    select(column, func.coalesce(func.sum(model.current_budget), ZERO))
+                    .where(column.in_(node_ids)).group_by(column)):
+                given[parent_id] += Decimal(amount)
+        # One statement, one indexed prefix scan per node (a LIKE on a column pattern could not use the index).
+        per_node = [
+            select(literal(node.id).label("node_id"), func.coalesce(func.sum(Project.planned_cost), ZERO),
+                   func.coalesce(func.sum(Project.actual_cost), ZERO)).where(Project.path.like(f"{node.path}%"))
+            for node in nodes]
+        for node_id, planned, actual in session.execute(union_all(*per_node)):
+            costs[node_id] = (Decimal(planned), Decimal(actual))
+    result = {}
+    for obj in objs:
+        key = (obj.kind, obj.id)
+        sums = changes[key]
+        if isinstance(obj, EpsNode):
+            distributed_amount = given[obj.id]
+            planned, actual = costs.get(obj.id, (ZERO, ZERO))
+        else:
+            distributed_amount = ZERO
+            planned, actual = obj.planned_cost, obj.actual_cost
+        current = obj.current_budget
+        result[key] = BudgetFigures(
+            original=obj.original_budget,
+            approved_changes=sums[ChangeStatus.approved],
+            current=current,
+            pending_changes=sums[ChangeStatus.pending],
+            proposed=current + sums[ChangeStatus.pending],
+            distributed=distributed_amount,
+            undistributed=current - distributed_amount,
+            planned_cost=planned,
+            actual_cost=actual,
+        )
+    return result
 
 
 def _label(obj) -> str:

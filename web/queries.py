@@ -103,7 +103,8 @@ def _rows(session: Session, objs, *, user: User, level: int) -> list[TreeRow]:
         child_projects = services.list_projects(session, user=user).where(Project.eps_node_id.in_(node_ids))
         parents_with_children |= set(session.scalars(
             select(child_projects.subquery().c.eps_node_id).distinct()))
-    return [TreeRow(obj=obj, figures=budgets.figures(session, obj=obj), level=level,
+    figures = budgets.figures_of_many(session, objs)
+    return [TreeRow(obj=obj, figures=figures[(obj.kind, obj.id)], level=level,
                     has_children=isinstance(obj, EpsNode) and obj.id in parents_with_children)
             for obj in objs]
 

@@ -135,3 +135,45 @@ def test_move_into_parent_without_room_is_refused(session, tree):
     assert tree["pa"].eps_node_id == tree["a"].id
     services.move_project(session, actor=tree["admin"], project=tree["pb"], eps_node=tree["a"])
     assert budgets.figures(session, obj=tree["a"]).distributed == D("350.00")
+
+
+def test_figures_of_many_equal_figures_one_by_one(session, tree):
+    admin = tree["admin"]
+    c = factories.node(session, actor=admin, parent=tree["a"], code="C", budget="100.00")
+    factories.project(session, actor=admin, node=c, code="PC", budget="40.00", planned="33.10", actual="7.05")
+    budgets.request_change(session, actor=admin, obj=c, amount=D("-10.00"), reason="trim")
+    change = budgets.request_change(session, actor=admin, obj=tree["pb"], amount=D("25.00"), reason="scope")
+    budgets.approve_change(session, actor=factories.admin(session), change=change)
+    everything = [tree["ent"], tree["a"], tree["b"], c, tree["pa"], tree["pb"]]
+    batched = budgets.figures_of_many(session, everything)
+    for obj in everything:
+        assert batched[(obj.kind, obj.id)] == budgets.figures(session, obj=obj), obj.code
+    # An empty node: nothing below it, every sum zero.
+    empty = factories.node(session, actor=admin, parent=tree["b"], code="EMPTY")
+    assert budgets.figures_of_many(session, [empty])[("node", empty.id)] == budgets.figures(session, obj=empty)
+    assert budgets.figures_of_many(session, []) == {}
+
+
+def test_figures_of_many_costs_the_same_queries_for_two_rows_or_twenty(session, tree):
+    from sqlalchemy import event
+
+    admin = tree["admin"]
+    nodes = [factories.node(session, actor=admin, parent=tree["ent"], code=f"N{i}") for i in range(10)]
+    projects = [factories.project(session, actor=admin, node=nodes[i], code=f"P{i}") for i in range(10)]
+    session.flush()
+    engine = session.get_bind()
+    statements = []
+
+    def count(*args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        budgets.figures_of_many(session, [nodes[0], projects[0]])
+        small = len(statements)
+        statements.clear()
+        budgets.figures_of_many(session, nodes + projects)
+        large = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert small == large <= 5

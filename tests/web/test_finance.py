@@ -34,6 +34,34 @@ def test_children_come_a_page_at_a_time(pages, session, admin):
     assert len(_row_ids(detail)) == 50
 
 
+def test_a_page_of_tree_rows_costs_the_same_queries_for_five_rows_or_forty(pages, session, admin):
+    from sqlalchemy import event
+
+    small, large = (factories.node(session, actor=admin, code=code) for code in ("SMALL", "LARGE"))
+    for parent, n in ((small, 5), (large, 40)):
+        for i in range(n):
+            child = factories.node(session, actor=admin, parent=parent, code=f"{parent.code}-N{i}")
+            factories.project(session, actor=admin, node=child, code=f"{parent.code}-P{i}", planned="1.00")
+    session.commit()
+    pages.log_in_as(admin)
+    engine = session.get_bind().engine
+    counts = {}
+    for parent in (small, large):
+        statements = []
+
+        def count(*args, statements=statements):
+            statements.append(1)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            html = pages.get(f"/finance/nodes/{parent.id}/rows?level=1").get_data(as_text=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(_row_ids(html)) == (5 if parent is small else 40)
+        counts[parent.code] = len(statements)
+    assert counts["SMALL"] == counts["LARGE"]
+
+
 def test_tree_starts_at_every_separate_grant(pages, session, admin, world):
     user = factories.user(session)
     factories.grant(session, actor=admin, role=Role.viewer, target=world["A1"], user=user)
