@@ -67,6 +67,8 @@ class TokenReadSchema(Schema):
     prefix = fields.String()
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the token last authenticated a request (kept to within five minutes)."})
 
 
 class TokenCreatedSchema(TokenReadSchema):
@@ -201,7 +203,8 @@ def my_tokens(args):
 def create_token(data):
     """A new API token for the caller; the response holds it once."""
     record, secret = users.create_token(session(), actor=current_user(), user=current_user(), name=data["name"])
-    return {**{key: getattr(record, key) for key in ("id", "name", "prefix", "created_at", "revoked_at")},
+    return {**{key: getattr(record, key) for key in ("id", "name", "prefix", "created_at", "revoked_at",
+                                                   "last_used_at")},
             "token": secret}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -112,6 +113,10 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 _DUMMY_HASH = _hasher.hash("crmpm-timing-equaliser")
 
 
+# How precisely a token's last use is kept (``ApiToken.last_used_at``).
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+
+
 def _digest(token: str) -> str:
     # Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
     return hashlib.sha256(token.encode()).hexdigest()
@@ -154,6 +159,10 @@ def user_for_token(session: Session, *, token: str) -> User | None:
     record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if record is None or record.revoked_at is not None or not record.user.is_active:
         return None
+    now = utcnow()
+    if record.last_used_at is None or now - record.last_used_at >= TOKEN_USE_RESOLUTION:
+        # Coarse on purpose: a busy client writes this row once per interval, not once per request.
+        record.last_used_at = now
     return record.user
 
 

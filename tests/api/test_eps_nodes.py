@@ -159,6 +159,32 @@ def test_revoked_token_is_refused(api, admin):
     assert api.get(NODES, headers=headers).status_code == 401
 
 
+def test_a_token_records_when_it_was_last_used_to_within_the_resolution(api, admin, session):
+    from datetime import timedelta
+
+    from crmpm.users import services as users
+    from crmpm.users.models import ApiToken
+
+    token = api.token_for(admin)
+    headers = {"Authorization": f"Bearer {token}"}
+    record = session.scalar(select(ApiToken).where(ApiToken.user_id == admin.id))
+    assert record.last_used_at is None
+    listed = api.get("/api/v1/me/tokens", headers=headers).json["items"]
+    session.refresh(record)
+    first = record.last_used_at
+    assert first is not None and listed[0]["last_used_at"] is not None
+    # Used again at once: the row is not written again.
+    assert api.get(NODES, headers=headers).status_code == 200
+    session.refresh(record)
+    assert record.last_used_at == first
+    # Last used longer ago than the resolution: the next use moves it forward.
+    record.last_used_at = first - users.TOKEN_USE_RESOLUTION - timedelta(seconds=1)
+    session.commit()
+    assert api.get(NODES, headers=headers).status_code == 200
+    session.refresh(record)
+    assert record.last_used_at >= first
+
+
 def test_openapi_spec_is_served(api):
     response = api.get("/api/openapi.json")
     assert response.status_code == 200
