@@ -118,6 +118,10 @@ class ProfileForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=256)])
 
 
+class TokenForm(FlaskForm):
+    name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=200)])
+
+
 class ChangeRequestForm(FlaskForm):
     amount = MoneyField(_l("Amount"), validators=[DataRequired()], allow_negative=True)
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])

@@ -215,3 +215,40 @@ def test_ids_too_large_in_forms_are_refused(pages, session, admin):
     pages.log_in_as(admin)
     response = pages.post(f"/admin/teams/{team.id}/members", {"user_id": "99999999999999999999"})
     assert response.status_code in (303, 404, 422)
+
+
+def test_profile_issues_a_token_once_that_the_api_accepts_and_revokes_it(app, pages, session, person):
+    from sqlalchemy import select
+
+    from crmpm.users.models import ApiToken
+
+    pages.log_in_as(person)
+    created = pages.post("/profile/tokens", {"name": "nightly export"})
+    assert created.status_code == 201
+    secret = re.search(r'<code class="secret">([^<]+)</code>', created.get_data(as_text=True)).group(1)
+    api = app.test_client()
+    me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json["email"] == person.email
+    # The token is shown once: the profile lists it by name and prefix, never in full.
+    listed = pages.get("/profile/").get_data(as_text=True)
+    assert "nightly export" in listed and secret[:12] in listed and secret not in listed
+    record = session.scalar(select(ApiToken).where(ApiToken.user_id == person.id))
+    assert pages.post(f"/profile/tokens/{record.id}/revoke").status_code == 303
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_a_token_needs_a_name_and_nobody_revokes_anothers(pages, session, person, admin):
+    from sqlalchemy import func, select
+
+    from crmpm.users.models import ApiToken
+
+    pages.log_in_as(person)
+    refused = pages.post("/profile/tokens", {"name": ""}, headers={"Referer": "http://localhost/profile/"})
+    assert refused.status_code == 303
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 0
+    theirs = factories.token(session, user=admin)
+    session.commit()
+    record = session.scalar(select(ApiToken).where(ApiToken.user_id == admin.id))
+    assert pages.post(f"/profile/tokens/{record.id}/revoke").status_code == 404
+    session.refresh(record)
+    assert record.revoked_at is None and theirs
