@@ -58,12 +58,24 @@ def count(session: Session, query: Select) -> int:
     return session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
-def active_users(session: Session, *, limit: int, exclude_ids: set[int] | frozenset[int] = frozenset()) -> list[User]:
-    """Active users by name, for pickers (members, grantees), at most ``limit`` of them."""
-    query = select(User).where(User.is_active.is_(True)).order_by(User.name, User.id).limit(limit)
+def active_users(session: Session, *, limit: int, exclude_ids: set[int] | frozenset[int] = frozenset(),
+                 search: str = "") -> tuple[list[User], int]:
+    """Active users by name for pickers: at most ``limit`` of them, and how many match in all.
+
+    ``search`` narrows by part of the name or email, so a picker over many
+    thousands of people shows the ones asked for instead of the first thousand.
+    """
+    query = select(User).where(User.is_active.is_(True))
     if exclude_ids:
         query = query.where(User.id.not_in(exclude_ids))
-    return list(session.scalars(query))
+    search = search.strip().lower()
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(User.name).like(pattern, escape="\\")
+                            | func.lower(User.email).like(pattern, escape="\\"))
+    people = list(session.scalars(query.order_by(User.name, User.id).limit(limit)))
+    total = len(people) if len(people) < limit else count(session, query)
+    return people, total
 
 
 def tree_entries(session: Session, *, user: User) -> tuple[list[EpsNode], list[Project]]:

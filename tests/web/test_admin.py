@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crmpm.users import services as users
 from crmpm.users.models import Team
@@ -101,3 +101,31 @@ def test_preview_shows_what_the_user_sees(pages, session, admin, world, user_wit
     nobody = factories.user(session)
     session.commit()
     assert "sees nothing" in pages.get(f"/admin/preview?user_id={nobody.id}").get_data(as_text=True)
+
+
+def test_people_pickers_list_a_bounded_number_and_a_search_finds_anyone(pages, session, admin, world):
+    import re
+
+    from crmpm.users.models import User
+    from web.views.admin import PRINCIPAL_CHOICES
+
+    now = factories.user(session).created_at
+    session.execute(User.__table__.insert(), [
+        {"email": f"crowd{n:04d}@example.test", "name": f"Crowd {n:04d}", "password_hash": "x", "is_admin": False,
+         "is_active": True, "locale": "en", "created_at": now}
+        for n in range(PRINCIPAL_CHOICES + 30)])
+    team = users.create_team(session, actor=admin, name="Crowd team")
+    session.commit()
+    pages.log_in_as(admin)
+    everyone = session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(True)))
+    options = re.compile(r'<option value="(\d+)"')
+    page = pages.get(f"/admin/teams/{team.id}").get_data(as_text=True)
+    assert len(options.findall(page)) == PRINCIPAL_CHOICES
+    assert f"Listing {PRINCIPAL_CHOICES} of {everyone}" in page
+    found = pages.get(f"/admin/teams/{team.id}?who=crowd0227").get_data(as_text=True)
+    assert len(options.findall(found)) == 1 and "Crowd 0227" in found and "1 person matches" in found
+    # A search with LIKE's wildcards means the characters themselves.
+    assert options.findall(pages.get(f"/admin/teams/{team.id}?who=%25").get_data(as_text=True)) == []
+    # The grant form's picker narrows the same way (teams stay listed beside the people).
+    grants = pages.get(f"/admin/nodes/{world['A'].id}/access?who=CROWD 0009").get_data(as_text=True)
+    assert re.findall(r'<option value="(u\d+)"', grants) and len(re.findall(r'<option value="u', grants)) == 1

@@ -24,7 +24,7 @@ from web.pages import page_blueprint, require_admin, safe_next
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 
 # The grant form lists this many active users; beyond that an admin types the email instead (later).
-PRINCIPAL_CHOICES = 1000
+PRINCIPAL_CHOICES = 200  # a picker lists this many people; a search narrows it down
 
 
 # Users
@@ -90,11 +90,13 @@ def team(team_id: int):
     team = users.get_team_or_raise(db.session, team_id=team_id)
     form = MemberForm()
     member_ids = {member.id for member in team.members}
-    candidates = queries.active_users(db.session, limit=PRINCIPAL_CHOICES, exclude_ids=member_ids)
+    who = _who()
+    candidates, matching = queries.active_users(db.session, limit=PRINCIPAL_CHOICES, exclude_ids=member_ids,
+                                                search=who)
     form.user_id.choices = choices((user.id, f"{user.name} <{user.email}>") for user in candidates)
     grants_page = paginate(db.session, grants.list_(db.session, actor=g.user, team_id=team.id))
     return render_template("admin/team.html", team=team, form=form, action_form=ActionForm(),
-                           grants_page=grants_page)
+                           grants_page=grants_page, picker=_picker(who, len(candidates), matching))
 
 
 @bp.route("/teams/<int:team_id>/members", methods=["POST"])
@@ -148,12 +150,23 @@ def _target(kind: str, obj_id: int):
     return services.get_project_or_raise(db.session, user=g.user, project_id=obj_id)
 
 
-def _principal_choices() -> list[tuple[str, str]]:
+def _who() -> str:
+    """The picker's search text (part of a name or email), from the query string."""
+    return request.args.get("who", "", type=str)[:100]
+
+
+def _picker(who: str, shown: int, matching: int) -> dict:
+    """What the template says about a people picker: the search, and how many of how many it lists."""
+    return {"who": who, "shown": shown, "matching": matching, "limit": PRINCIPAL_CHOICES}
+
+
+def _principal_choices(who: str) -> tuple[list[tuple[str, str]], dict]:
     session = db.session
-    people = queries.active_users(session, limit=PRINCIPAL_CHOICES)
-    teams_ = session.scalars(users.list_teams(session)).all()
-    return choices([(f"t{team.id}", _("Team: %(name)s", name=team.name)) for team in teams_]
-                   + [(f"u{user.id}", f"{user.name} <{user.email}>") for user in people])
+    people, matching = queries.active_users(session, limit=PRINCIPAL_CHOICES, search=who)
+    teams_ = session.scalars(users.list_teams(session).limit(PRINCIPAL_CHOICES)).all()
+    listed = choices([(f"t{team.id}", _("Team: %(name)s", name=team.name)) for team in teams_]
+                     + [(f"u{user.id}", f"{user.name} <{user.email}>") for user in people])
+    return listed, _picker(who, len(people), matching)
 
 
 @bp.route("/<any(nodes, projects):kind>/<int:obj_id>/access")
@@ -164,10 +177,11 @@ def node_grants(kind: str, obj_id: int):
     page = paginate(db.session, grants.list_(db.session, actor=g.user, target=target))
     can_manage = access.can(Permission.manage)
     form = GrantForm()
+    picker = None
     if can_manage:
-        form.principal.choices = _principal_choices()
+        form.principal.choices, picker = _principal_choices(_who())
     return render_template("admin/node_grants.html", target=target, kind=kind, page=page, can_manage=can_manage,
-                           form=form, action_form=ActionForm(),
+                           form=form, action_form=ActionForm(), picker=picker,
                            crumbs=services.breadcrumbs(db.session, user=g.user, obj=target))
 
 
