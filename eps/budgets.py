@@ -99,34 +99,9 @@ def rollup_costs(session: Session, *, obj) -> tuple[Decimal, Decimal]:
     return Decimal(planned), Decimal(actual)
 
 
-def _change_sums(session: Session, obj) -> dict[ChangeStatus, Decimal]:
-    rows = session.execute(
-        select(BudgetChange.status, func.coalesce(func.sum(BudgetChange.amount), ZERO))
-        .where(_owner_filter(BudgetChange, obj)).group_by(BudgetChange.status)
-    ).all()
-    sums = defaultdict(lambda: ZERO)
-    for status, amount in rows:
-        sums[status] = Decimal(amount)
-    return sums
-
-
 def figures(session: Session, *, obj) -> BudgetFigures:
     """The P6 budget figures and cost rollups of a node or project."""
-    sums = _change_sums(session, obj)
-    given = distributed(session, obj=obj)
-    planned, actual = rollup_costs(session, obj=obj)
-    current = obj.current_budget
-    return BudgetFigures(
-        original=obj.original_budget,
-        approved_changes=sums[ChangeStatus.approved],
-        current=current,
-        pending_changes=sums[ChangeStatus.pending],
-        proposed=current + sums[ChangeStatus.pending],
-        distributed=given,
-        undistributed=current - given,
-        planned_cost=planned,
-        actual_cost=actual,
-    )
+    return figures_of_many(session, [obj])[(obj.kind, obj.id)]
 
 
 def figures_of_many(session: Session, objs) -> dict[tuple[str, int], BudgetFigures]:

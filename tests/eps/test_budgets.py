@@ -137,20 +137,33 @@ def test_move_into_parent_without_room_is_refused(session, tree):
     assert budgets.figures(session, obj=tree["a"]).distributed == D("350.00")
 
 
-def test_figures_of_many_equal_figures_one_by_one(session, tree):
+def test_figures_of_many_match_amounts_worked_out_by_hand(session, tree):
     admin = tree["admin"]
     c = factories.node(session, actor=admin, parent=tree["a"], code="C", budget="100.00")
     factories.project(session, actor=admin, node=c, code="PC", budget="40.00", planned="33.10", actual="7.05")
     budgets.request_change(session, actor=admin, obj=c, amount=D("-10.00"), reason="trim")
     change = budgets.request_change(session, actor=admin, obj=tree["pb"], amount=D("25.00"), reason="scope")
     budgets.approve_change(session, actor=factories.admin(session), change=change)
-    everything = [tree["ent"], tree["a"], tree["b"], c, tree["pa"], tree["pb"]]
-    batched = budgets.figures_of_many(session, everything)
-    for obj in everything:
-        assert batched[(obj.kind, obj.id)] == budgets.figures(session, obj=obj), obj.code
-    # An empty node: nothing below it, every sum zero.
     empty = factories.node(session, actor=admin, parent=tree["b"], code="EMPTY")
-    assert budgets.figures_of_many(session, [empty])[("node", empty.id)] == budgets.figures(session, obj=empty)
+    batched = budgets.figures_of_many(session, [tree["ent"], tree["a"], tree["b"], c, empty, tree["pa"], tree["pb"]])
+
+    def of(obj):
+        return batched[(obj.kind, obj.id)]
+
+    # ENT: its children A (600) and B (300) hold 900 of its 1000; below it PA 200/50, PB 120/70.25, PC 33.10/7.05.
+    assert (of(tree["ent"]).distributed, of(tree["ent"]).undistributed) == (D("900.00"), D("100.00"))
+    assert (of(tree["ent"]).planned_cost, of(tree["ent"]).actual_cost) == (D("353.10"), D("127.30"))
+    # A: PA 250 + C 100 distributed; C's pending -10 is not A's.
+    assert (of(tree["a"]).distributed, of(tree["a"]).pending_changes) == (D("350.00"), D("0.00"))
+    assert (of(tree["a"]).planned_cost, of(tree["a"]).actual_cost) == (D("233.10"), D("57.05"))
+    # B gave PB 100 + 25 approved; C has a pending -10 (proposed 90); EMPTY has nothing below it.
+    assert (of(tree["b"]).distributed, of(tree["b"]).undistributed) == (D("125.00"), D("175.00"))
+    assert (of(c).pending_changes, of(c).proposed, of(c).distributed) == (D("-10.00"), D("90.00"), D("40.00"))
+    assert of(empty) == budgets.BudgetFigures(*[D("0.00")] * 9)
+    # Projects: their own costs; PB's approved change is in its current budget.
+    assert (of(tree["pb"]).approved_changes, of(tree["pb"]).current, of(tree["pb"]).variance) == (
+        D("25.00"), D("125.00"), D("5.00"))
+    assert (of(tree["pa"]).distributed, of(tree["pa"]).planned_cost) == (D("0.00"), D("200.00"))
     assert budgets.figures_of_many(session, []) == {}
 
 
