@@ -64,10 +64,12 @@ class ChangeStatus(str, enum.Enum):
     rejected = "rejected"
 
 
-def _path_index(table: str) -> Index:
+def _path_index(table: str, *, include: tuple[str, ...] = ()) -> Index:
     # varchar_pattern_ops lets PostgreSQL answer "path LIKE 'prefix%'" from the index
-    # whatever the database collation; SQLite ignores the option.
-    return Index(f"ix_{table}_path", "path", postgresql_ops={"path": "varchar_pattern_ops"})
+    # whatever the database collation; SQLite ignores the option. ``include`` adds columns
+    # a subtree query reads, so PostgreSQL answers it from the index alone.
+    return Index(f"ix_{table}_path", "path", postgresql_ops={"path": "varchar_pattern_ops"},
+                 postgresql_include=list(include))
 
 
 class BudgetMixin:
@@ -117,7 +119,8 @@ class Project(TreeMixin, BudgetMixin, Base):
     """A project: a leaf of the EPS (seen from the CRM side, a deal)."""
 
     __tablename__ = "projects"
-    __table_args__ = (_path_index("projects"),)
+    # Cost rollups sum these over a subtree (eps.budgets): included in the path index.
+    __table_args__ = (_path_index("projects", include=("planned_cost", "actual_cost")),)
     kind = "project"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from crmpm.users.models import User
@@ -105,16 +105,27 @@ def _parent_unreadable(session: Session, *, user: User, obj: EpsNode | Project) 
     return not access_to(session, user=user, obj=parent).can(Permission.read)
 
 
+def _parents_with_children(session: Session, *, user: User, node_ids: list[int]) -> set[int]:
+    """Which of the nodes have a child node or project the user may read.
+
+    One statement: an EXISTS per node, each stopping at its first readable
+    child (a DISTINCT over every child would read a whole branch).
+    """
+    if not node_ids:
+        return set()
+    probes = []
+    for node_id in node_ids:
+        child_nodes = services.list_nodes(session, user=user).where(EpsNode.parent_id == node_id).order_by(None)
+        child_projects = services.list_projects(session, user=user).where(
+            Project.eps_node_id == node_id).order_by(None)
+        probes.append(select(literal(node_id).label("node_id")).where(
+            or_(child_nodes.exists(), child_projects.exists())))
+    return set(session.scalars(union_all(*probes)))
+
+
 def _rows(session: Session, objs, *, user: User, level: int) -> list[TreeRow]:
     node_ids = [obj.id for obj in objs if isinstance(obj, EpsNode)]
-    parents_with_children: set[int] = set()
-    if node_ids:
-        child_nodes = services.list_nodes(session, user=user).where(EpsNode.parent_id.in_(node_ids))
-        parents_with_children |= set(session.scalars(
-            select(child_nodes.subquery().c.parent_id).distinct()))
-        child_projects = services.list_projects(session, user=user).where(Project.eps_node_id.in_(node_ids))
-        parents_with_children |= set(session.scalars(
-            select(child_projects.subquery().c.eps_node_id).distinct()))
+    parents_with_children = _parents_with_children(session, user=user, node_ids=node_ids)
     figures = budgets.figures_of_many(session, objs)
     return [TreeRow(obj=obj, figures=figures[(obj.kind, obj.id)], level=level,
                     has_children=isinstance(obj, EpsNode) and obj.id in parents_with_children)
