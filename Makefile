@@ -20,8 +20,9 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d web/translations
 
 # After changing texts in web/ or domain messages: extract them and merge them into every language's .po.
-# The domain's error messages (crmpm.errors) are templates given to the error classes and to Phrase; the pages
-# show them translated (InvalidValue: accounts.normalize's reasons, shown as phrases). (Warnings about f-strings in ``errors={f"...": ...}`` details are expected: those stay English.)
+# The domain's error messages (crmpm.errors) are the templates given to the error classes and to Phrase (and
+# accounts.normalize's InvalidValue reasons); the pages show them translated. Warnings about f-strings in
+# ``errors={f"...": ...}`` are expected: the field details stay English, like the API.
 DOMAIN_MESSAGES := -k Invalid -k Conflict -k Forbidden -k NotFound -k Unauthenticated -k CrmpmError -k Phrase \
 	-k InvalidValue
 messages: $(STAMP)

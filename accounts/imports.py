@@ -78,7 +78,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crmpm import audit
-from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound
+from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users import services as users
 from crmpm.users.models import Team, User
 from eps.models import EpsNode, Project
@@ -161,15 +161,15 @@ class ImportReport:
         if self.dry_run or self.partial or not self.errors:
             return None
         statuses = set(self.error_status.values())
-        template = ("{kind}: nothing imported: {bad} of {rows} rows have errors (first: {first}); "
-                    "fix them, or import the good rows with partial")
-        params = {"kind": self.kind, "bad": len(self.error_lines), "rows": self.rows, "first": str(self.errors[0])}
+        refusal = Phrase("{kind}: nothing imported: {bad} of {rows} rows have errors (first: {first}); "
+                         "fix them, or import the good rows with partial",
+                         kind=self.kind, bad=len(self.error_lines), rows=self.rows, first=str(self.errors[0]))
         errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts()}
         if statuses == {404}:
-            return NotFound(template, errors=errors, **params)
+            return NotFound(refusal.template, errors=errors, **refusal.params)
         if statuses and statuses <= {403, 404}:
-            return Forbidden(template, errors=errors, **params)
-        return Invalid(template, errors=errors, **params)
+            return Forbidden(refusal.template, errors=errors, **refusal.params)
+        return Invalid(refusal.template, errors=errors, **refusal.params)
 
     def counts(self) -> dict[str, Any]:
         """The figures of the report."""

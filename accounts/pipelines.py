@@ -56,7 +56,8 @@ def _check_stages(stages: list[dict]) -> None:
         if not stage["name"].strip():
             problems.append(Phrase("stage names must not be empty"))
     if problems:
-        raise Invalid("{problems}", problems=Phrase.joined("; ", problems), errors={"stages": list(map(str, problems))})
+        raise Invalid("{problems}", problems=Phrase.joined("; ", problems),
+                      errors={"stages": [str(problem) for problem in problems]})
 
 
 def _ordered(stages: list[dict]) -> list[dict]:

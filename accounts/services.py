@@ -51,7 +51,9 @@ def clean(field: str, value, normalizer):
     try:
         return normalizer(value)
     except InvalidValue as exc:
-        raise Invalid("invalid {field}: {problem}", field=field, problem=Phrase(str(exc)), errors={field: [str(exc)]}) from None
+        # The reason is one of accounts.normalize's sentences, translatable as a phrase.
+        raise Invalid("invalid {field}: {problem}", field=field, problem=Phrase(str(exc)),
+                      errors={field: [str(exc)]}) from None
 
 
 def _text(field: str, value: str | None, *, required: bool = False, max_length: int = 200) -> str:
