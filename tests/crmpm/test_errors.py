@@ -51,3 +51,29 @@ def test_an_error_made_again_from_its_parts_says_the_same():
     again = type(first)(first.template, errors=first.errors, **first.params)
     assert (again.message, again.template, again.params, again.errors, again.status) == \
         (first.message, first.template, first.params, first.errors, first.status)
+
+
+def _message_arguments_built_in_place():
+    """Error and Phrase calls in the domain whose message is an f-string, a concatenation or a .format()."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    names = {"Invalid", "Conflict", "Forbidden", "NotFound", "Unauthenticated", "CrmpmError", "Phrase"}
+    for package in ("eps", "wbs", "accounts", "crmpm"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+                        and node.args):
+                    continue
+                message = node.args[0]
+                built = isinstance(message, (ast.JoinedStr, ast.BinOp)) or (
+                    isinstance(message, ast.Call) and isinstance(message.func, ast.Attribute)
+                    and message.func.attr == "format")
+                if built:
+                    yield f"{path.relative_to(root)}:{node.lineno}"
+
+
+def test_domain_messages_are_templates_with_parameters_not_formatted_strings():
+    # An f-string message cannot be translated: write the template and pass the values as named parameters.
+    assert list(_message_arguments_built_in_place()) == []
