@@ -39,10 +39,11 @@ def _links(*, account: Account | None, lead: Lead | None, contact: Contact | Non
     if account is None and lead is None:
         raise Invalid("link an account, a contact, a deal or a lead", errors={"account_id": ["required"]})
     if contact is not None and contact.account_id != account.id:
-        raise Invalid(f"contact {contact.id} is not at account {account.name}",
+        raise Invalid("contact {contact_id} is not at account {name}",
+                      contact_id=contact.id, name=account.name,
                       errors={"contact_id": ["belongs to another account"]})
     if deal is not None and deal.account_id != account.id:
-        raise Invalid(f"deal {deal.id} is not at account {account.name}",
+        raise Invalid("deal {deal_id} is not at account {name}", deal_id=deal.id, name=account.name,
                       errors={"deal_id": ["belongs to another account"]})
     return account
 
@@ -57,7 +58,7 @@ def _authorize(session: Session, *, user: User, account: Account | None, lead: L
 
 def _active(user: User | None, field: str) -> None:
     if user is not None and not user.is_active:
-        raise Invalid(f"user {user.email} is inactive", errors={field: ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=user.email, errors={field: ["inactive user"]})
 
 
 # Interactions
@@ -79,7 +80,7 @@ def create_interaction(session: Session, *, actor: User, kind: InteractionKind, 
         raise Invalid("a duration is 0 to 1440 minutes", errors={"duration_minutes": ["0 to 1440"]})
     _active(user, "user_id")
     if external_id is not None and session.scalar(select(Interaction.id).where(Interaction.external_id == external_id)):
-        raise Conflict(f"an interaction with external id {external_id!r} exists",
+        raise Conflict("an interaction with external id {external_id!r} exists", external_id=external_id,
                        errors={"external_id": ["already in use"]})
     interaction = Interaction(
         account_id=account.id if account else None, lead_id=lead.id if lead else None,
@@ -107,7 +108,7 @@ def get_interaction_or_raise(session: Session, *, user: User, interaction_id: in
     """The interaction, if ``user`` has ``permission`` on its account or lead."""
     interaction = session.get(Interaction, interaction_id)
     if interaction is None:
-        raise NotFound(f"interaction {interaction_id} not found")
+        raise NotFound("interaction {interaction_id} not found", interaction_id=interaction_id)
     account = session.get(Account, interaction.account_id) if interaction.account_id else None
     lead = session.get(Lead, interaction.lead_id) if interaction.lead_id else None
     _authorize(session, user=user, account=account, lead=lead, obj=interaction, label="interaction",
@@ -168,7 +169,7 @@ def get_task_or_raise(session: Session, *, user: User, task_id: int,
     """The task, if ``user`` has ``permission`` on its account or lead."""
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task {task_id} not found", task_id=task_id)
     account = session.get(Account, task.account_id) if task.account_id else None
     lead = session.get(Lead, task.lead_id) if task.lead_id else None
     _authorize(session, user=user, account=account, lead=lead, obj=task, label="task", permission=permission)
@@ -198,7 +199,8 @@ def update_task(session: Session, *, actor: User, task: Task, **changes) -> Task
         if key in changes:
             setattr(task, key, changes.pop(key))
     if changes:
-        raise Invalid(f"unknown task fields {sorted(changes)}", errors={key: ["unknown field"] for key in changes})
+        raise Invalid("unknown task fields {fields}",
+                      fields=sorted(changes), errors={key: ["unknown field"] for key in changes})
     if task.remind_at is not None and task.remind_at > task.due_at:
         raise Invalid("a reminder comes before the due time", errors={"remind_at": ["after due_at"]})
     session.flush()
@@ -239,7 +241,8 @@ def record_answer(session: Session, *, actor: User, account: Account, kind: Surv
     kind = SurveyKind(kind)
     low, high = SCORE_RANGES[kind]
     if not low <= score <= high:
-        raise Invalid(f"a {kind.value} score is {low} to {high}", errors={"score": [f"{low} to {high}"]})
+        raise Invalid("a {kind} score is {low} to {high}",
+                      kind=kind.value, low=low, high=high, errors={"score": [f"{low} to {high}"]})
     answer = SurveyAnswer(account_id=account.id, deal_id=deal.id if deal else None,
                           contact_id=contact.id if contact else None, kind=kind, score=score,
                           comment=comment.strip(), answered_at=answered_at or utcnow())

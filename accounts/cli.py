@@ -29,7 +29,7 @@ def _pipeline(session, name: str | None):
     if name is not None:
         pipeline = pipelines.get_by_name(session, name=name)
         if pipeline is None:
-            raise NotFound(f"no pipeline named {name!r}", errors={"pipeline": ["not found"]})
+            raise NotFound("no pipeline named {name!r}", name=name, errors={"pipeline": ["not found"]})
         return pipeline
     pipeline = session.scalars(pipelines.list_pipelines(session, active_only=True)).first()
     if pipeline is None:

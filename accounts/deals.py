@@ -43,11 +43,12 @@ def get_deal_or_raise(session: Session, *, user: User, deal_id: int, permission:
     """The deal, if ``user`` has ``permission`` on its project; NotFound (naming ``field``) when absent or unreadable."""
     deal = session.get(Deal, deal_id)
     if deal is None:
-        raise NotFound(f"deal {deal_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("deal {deal_id} not found", deal_id=deal_id, errors={field: ["not found"]} if field else None)
     try:
         authorize_on(session, user=user, obj=deal, governed_by=deal.project, label="deal", permission=permission)
     except NotFound:
-        raise NotFound(f"deal {deal_id} not found", errors={field: ["not found"]} if field else None) from None
+        raise NotFound("deal {deal_id} not found",
+                       deal_id=deal_id, errors={field: ["not found"]} if field else None) from None
     return deal
 
 
@@ -90,13 +91,15 @@ def _check_values(*, amount: Decimal | None = None, currency: str | None = None,
     if amount is not None and amount < ZERO:
         raise Invalid("a deal amount cannot be negative", errors={"amount": ["must not be negative"]})
     if currency is not None and not CURRENCY_RE.match(currency):
-        raise Invalid(f"{currency!r} is not an ISO 4217 currency code", errors={"currency": ["three capital letters"]})
+        raise Invalid("{currency!r} is not an ISO 4217 currency code",
+                      currency=currency, errors={"currency": ["three capital letters"]})
     if probability is not None and not 0 <= probability <= 100:
         raise Invalid("probability is a percent", errors={"probability": ["between 0 and 100"]})
     if owner is not None and not owner.is_active:
-        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
     if contact is not None and account is not None and contact.account_id != account.id:
-        raise Invalid(f"contact {contact.id} is not at account {account.name}",
+        raise Invalid("contact {contact_id} is not at account {name}",
+                      contact_id=contact.id, name=account.name,
                       errors={"contact_id": ["belongs to another account"]})
 
 
@@ -105,7 +108,7 @@ def _lines(lines: list[dict]) -> list[DealLine]:
     for index, line in enumerate(lines):
         quantity, price = Decimal(line.get("quantity", 1)), Decimal(line["unit_price"])
         if quantity <= 0 or price < ZERO:
-            raise Invalid(f"line {index + 1}: quantity must be positive and price not negative",
+            raise Invalid("line {number}: quantity must be positive and price not negative", number=index + 1,
                           errors={"lines": {index: ["positive quantity, price not negative"]}})
         made.append(DealLine(product=str(line["product"]).strip()[:100], quantity=quantity, unit_price=price))
     return made
@@ -131,10 +134,12 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
     authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
                  permission=Permission.edit)
     if not pipeline.is_active:
-        raise Invalid(f"pipeline {pipeline.name} is inactive", errors={"pipeline_id": ["inactive pipeline"]})
+        raise Invalid("pipeline {name} is inactive",
+                      name=pipeline.name, errors={"pipeline_id": ["inactive pipeline"]})
     stage = stage if stage is not None else first_open_stage(pipeline)
     if stage.pipeline_id != pipeline.id:
-        raise Invalid(f"stage {stage.name} is not a stage of pipeline {pipeline.name}",
+        raise Invalid("stage {stage_name} is not a stage of pipeline {pipeline_name}",
+                      stage_name=stage.name, pipeline_name=pipeline.name,
                       errors={"stage_id": [f"not a stage of pipeline {pipeline.name}"]})
     made_lines = _lines(lines or [])
     if amount is None:
@@ -144,7 +149,8 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
     if stage.kind is StageKind.lost and not lost_reason.strip():
         raise Invalid("a lost deal needs a reason", errors={"lost_reason": ["required for the lost stage"]})
     if external_id is not None and session.scalar(select(Deal.id).where(Deal.external_id == external_id)):
-        raise Conflict(f"a deal with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+        raise Conflict("a deal with external id {external_id!r} exists",
+                       external_id=external_id, errors={"external_id": ["already in use"]})
     if project is None:
         project = eps_services.create_project(session, actor=actor, code=code or f"D-{secrets.token_hex(5).upper()}",
                                               name=name.strip(), eps_node=account.eps_node)
@@ -152,10 +158,12 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
         authorize_on(session, user=actor, obj=project, governed_by=project, label="project",
                      permission=Permission.edit)
         if project.eps_node_id != account.eps_node_id:
-            raise Invalid(f"project {project.code} is not under the node of account {account.name}",
+            raise Invalid("project {code} is not under the node of account {name}",
+                          code=project.code, name=account.name,
                           errors={"project_id": ["not under the account's node"]})
         if session.scalar(select(Deal.id).where(Deal.project_id == project.id)) is not None:
-            raise Conflict(f"project {project.code} already has a deal", errors={"project_id": ["already a deal"]})
+            raise Conflict("project {code} already has a deal",
+                           code=project.code, errors={"project_id": ["already a deal"]})
     opened = created_at or utcnow()
     deal = Deal(project_id=project.id, account_id=account.id, contact_id=contact.id if contact else None,
                 pipeline_id=pipeline.id, stage_id=stage.id, amount=amount, currency=currency,
@@ -203,7 +211,8 @@ def update_deal(session: Session, *, actor: User, deal: Deal, **changes) -> Deal
             deal.amount = _lines_total(deal.lines)
     unknown = set(changes) - set(DEAL_FIELDS)
     if unknown:
-        raise Invalid(f"unknown deal fields {sorted(unknown)}", errors={key: ["unknown field"] for key in unknown})
+        raise Invalid("unknown deal fields {fields}",
+                      fields=sorted(unknown), errors={key: ["unknown field"] for key in unknown})
     _check_values(amount=changes.get("amount"), currency=changes.get("currency"),
                   probability=changes.get("probability"))
     for key, value in changes.items():
@@ -255,10 +264,13 @@ def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStag
         raise Invalid("a WBS template is applied when a deal is won", errors={"template_project_id": ["only with won"]})
     authorize_on(session, user=actor, obj=deal, governed_by=deal.project, label="deal", permission=Permission.edit)
     if stage.pipeline_id != deal.pipeline_id:
-        raise Invalid(f"stage {stage.name} belongs to another pipeline than deal {deal.id}'s "
-                      f"({deal.pipeline.name})", errors={"stage_id": [f"not a stage of pipeline {deal.pipeline.name}"]})
+        raise Invalid("stage {stage_name} belongs to another pipeline than deal {deal_id}'s "
+                      "({pipeline_name})",
+                      stage_name=stage.name, deal_id=deal.id, pipeline_name=deal.pipeline.name,
+                      errors={"stage_id": [f"not a stage of pipeline {deal.pipeline.name}"]})
     if stage.id == deal.stage_id:
-        raise Conflict(f"deal {deal.id} is already in stage {stage.name}", errors={"stage_id": ["current stage"]})
+        raise Conflict("deal {deal_id} is already in stage {name}",
+                       deal_id=deal.id, name=stage.name, errors={"stage_id": ["current stage"]})
     if stage.kind is StageKind.lost and not (lost_reason or deal.lost_reason).strip():
         raise Invalid("a lost deal needs a reason", errors={"lost_reason": ["required for the lost stage"]})
     when = at or utcnow()
@@ -417,12 +429,14 @@ def check_new_deal(session: Session, *, actor: User, account: Account, name: str
             rights[account.id] = exc
     if rights[account.id] is not None:
         refused = rights[account.id]
-        raise type(refused)(refused.message, errors=refused.errors)
+        raise type(refused)(refused.template, errors=refused.errors, **refused.params)
     if not pipeline.is_active:
-        raise Invalid(f"pipeline {pipeline.name} is inactive", errors={"pipeline_id": ["inactive pipeline"]})
+        raise Invalid("pipeline {name} is inactive",
+                      name=pipeline.name, errors={"pipeline_id": ["inactive pipeline"]})
     stage = stage if stage is not None else first_open_stage(pipeline)
     if stage.pipeline_id != pipeline.id:
-        raise Invalid(f"stage {stage.name} is not a stage of pipeline {pipeline.name}",
+        raise Invalid("stage {stage_name} is not a stage of pipeline {pipeline_name}",
+                      stage_name=stage.name, pipeline_name=pipeline.name,
                       errors={"stage_id": [f"not a stage of pipeline {pipeline.name}"]})
     amount = ZERO if amount is None else amount
     _check_values(amount=amount, currency=currency, owner=owner, contact=contact, account=account)

@@ -78,7 +78,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crmpm import audit
-from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound
+from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users import services as users
 from crmpm.users.models import Team, User
 from eps.models import EpsNode, Project
@@ -161,14 +161,15 @@ class ImportReport:
         if self.dry_run or self.partial or not self.errors:
             return None
         statuses = set(self.error_status.values())
-        message = (f"{self.kind}: nothing imported: {len(self.error_lines)} of {self.rows} rows have errors "
-                   f"(first: {self.errors[0]}); fix them, or import the good rows with partial")
+        refusal = Phrase("{kind}: nothing imported: {bad} of {rows} rows have errors (first: {first}); "
+                         "fix them, or import the good rows with partial",
+                         kind=self.kind, bad=len(self.error_lines), rows=self.rows, first=str(self.errors[0]))
         errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts()}
         if statuses == {404}:
-            return NotFound(message, errors=errors)
+            return NotFound(refusal.template, errors=errors, **refusal.params)
         if statuses and statuses <= {403, 404}:
-            return Forbidden(message, errors=errors)
-        return Invalid(message, errors=errors)
+            return Forbidden(refusal.template, errors=errors, **refusal.params)
+        return Invalid(refusal.template, errors=errors, **refusal.params)
 
     def counts(self) -> dict[str, Any]:
         """The figures of the report."""
@@ -208,7 +209,7 @@ def _error_dict(error: RowError) -> dict[str, Any]:
 def file_error(exc: CsvImportError) -> Invalid:
     """A file-level CSV or mapping problem as the domain error the edges report (422 / exit 2)."""
     key = "mapping" if isinstance(exc, MappingError) else "file" if isinstance(exc, CsvFormatError) else "import"
-    return Invalid(f"{key}: {exc}", errors={key: [str(exc)]})
+    return Invalid("{key}: {problem}", key=key, problem=str(exc), errors={key: [str(exc)]})
 
 
 class _NoSavepoint:
@@ -861,7 +862,8 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
     ``on_start(rows)`` is called once the file is read; ``progress(1)`` after each row.
     """
     if kind not in IMPORT_ORDER:
-        raise NotFound(f"unknown import kind {kind!r}; expected one of {', '.join(IMPORT_ORDER)}",
+        raise NotFound("unknown import kind {kind!r}; expected one of {kinds}",
+                       kind=kind, kinds=", ".join(IMPORT_ORDER),
                        errors={"kind": [f"one of {', '.join(IMPORT_ORDER)}"]})
     if not isinstance(mapping, ImportMapping):
         mapping = load_mapping(path=mapping, kind=kind)

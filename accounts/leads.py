@@ -19,6 +19,7 @@ from eps.permissions import Permission
 from accounts import deals as deal_services
 from accounts import services
 from accounts.models import Account, AccountKind, Contact, Deal, Lead, LeadStatus, Pipeline
+from accounts.models import LEAD_STATUS_WORDS
 from accounts.normalize import normalize_email, normalize_phone, normalize_tax_id
 from accounts.permissions import authorize_on, readable_lead_ids
 from accounts.routing import existing_client
@@ -31,11 +32,12 @@ def get_lead_or_raise(session: Session, *, user: User, lead_id: int, permission:
     """The lead, if ``user`` has ``permission`` on its branch node; NotFound when absent or unreadable."""
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"lead {lead_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("lead {lead_id} not found", lead_id=lead_id, errors={field: ["not found"]} if field else None)
     try:
         authorize_on(session, user=user, obj=lead, governed_by=lead.region_node, label="lead", permission=permission)
     except NotFound:
-        raise NotFound(f"lead {lead_id} not found", errors={field: ["not found"]} if field else None) from None
+        raise NotFound("lead {lead_id} not found",
+                       lead_id=lead_id, errors={field: ["not found"]} if field else None) from None
     return lead
 
 
@@ -69,7 +71,7 @@ def _values(fields: dict) -> dict:
         elif key in LEAD_TEXT_FIELDS:
             values[key] = (value or "").strip()
         else:
-            raise Invalid(f"unknown lead field {key}", errors={key: ["unknown field"]})
+            raise Invalid("unknown lead field {key}", key=key, errors={key: ["unknown field"]})
     return values
 
 
@@ -85,7 +87,8 @@ def create_lead(session: Session, *, actor: User, region: EpsNode, company: str 
     if not (values["company"] or values["contact_name"] or values["email"] or values["phone"]):
         raise Invalid("a lead needs a company, a name, an email or a phone", errors={"company": ["required"]})
     if external_id is not None and session.scalar(select(Lead.id).where(Lead.external_id == external_id)):
-        raise Conflict(f"a lead with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+        raise Conflict("a lead with external id {external_id!r} exists",
+                       external_id=external_id, errors={"external_id": ["already in use"]})
     lead = Lead(region_node_id=region.id, external_id=external_id, status=LeadStatus.new,
                 created_at=created_at or utcnow(), **values)
     session.add(lead)
@@ -123,7 +126,8 @@ def disqualify_lead(session: Session, *, actor: User, lead: Lead, reason: str) -
     authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
                  permission=Permission.edit)
     if lead.status not in (LeadStatus.new, LeadStatus.assigned):
-        raise Conflict(f"lead {lead.id} is already {lead.status.value}", errors={"status": [lead.status.value]})
+        raise Conflict("lead {lead_id} is already {status}",
+                       lead_id=lead.id, status=LEAD_STATUS_WORDS[lead.status], errors={"status": [lead.status.value]})
     if not reason.strip():
         raise Invalid("say why the lead is disqualified", errors={"reason": ["required"]})
     before = lead.audit_state()
@@ -159,10 +163,11 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
     authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
                  permission=Permission.edit)
     if lead.status not in (LeadStatus.new, LeadStatus.assigned):
-        raise Conflict(f"lead {lead.id} is already {lead.status.value}", errors={"status": [lead.status.value]})
+        raise Conflict("lead {lead_id} is already {status}",
+                       lead_id=lead.id, status=LEAD_STATUS_WORDS[lead.status], errors={"status": [lead.status.value]})
     owner = owner or (session.get(User, lead.owner_id) if lead.owner_id else None) or actor
     if not owner.is_active:
-        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
     account_created = contact_created = False
     if account is None:
         account = existing_client(session, lead=lead)

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crmpm.database import Base, utcnow
+from crmpm.errors import Phrase
 from crmpm.users.models import Team, User
 from eps.models import EpsNode, Project
 
@@ -64,6 +65,11 @@ class LeadStatus(str, enum.Enum):
     assigned = "assigned"
     qualified = "qualified"
     disqualified = "disqualified"
+
+
+# A lead's status as messages name it ("lead 12 is already qualified"), translatable by the pages.
+LEAD_STATUS_WORDS = {LeadStatus.new: Phrase("new"), LeadStatus.assigned: Phrase("assigned"),
+                     LeadStatus.qualified: Phrase("qualified"), LeadStatus.disqualified: Phrase("disqualified")}
 
 
 class InteractionKind(str, enum.Enum):

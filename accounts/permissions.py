@@ -11,10 +11,10 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select, true
 from sqlalchemy.orm import Session
 
-from crmpm.errors import Forbidden, NotFound
+from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
-from eps.permissions import Permission, authorize, principal_grant_paths, visible
+from eps.permissions import PERMISSION_WORDS, Permission, authorize, principal_grant_paths, visible
 
 from accounts.models import Account, Deal, Lead
 
@@ -24,15 +24,28 @@ __all__ = [
 ]
 
 
+# The objects callers name by ``label``, as phrases the pages translate (the id is filled in per error).
+_NAMED = {"account": Phrase("account {id}"), "contact": Phrase("contact {id}"), "deal": Phrase("deal {id}"),
+          "lead": Phrase("lead {id}"), "interaction": Phrase("interaction {id}"), "task": Phrase("task {id}"),
+          "EPS node": Phrase("EPS node {id}"), "project": Phrase("project {id}")}
+
+
+def _named(label: str, obj_id: int) -> Phrase:
+    """``obj`` as the errors name it: "account 12"."""
+    known = _NAMED.get(label)
+    return Phrase(known.template, id=obj_id) if known else Phrase("{label} {id}", label=label, id=obj_id)
+
+
 def authorize_on(session: Session, *, user: User, obj, governed_by, label: str,
                  permission: Permission) -> None:
     """Authorize ``permission`` on the EPS object governing ``obj``, naming ``obj`` in the errors."""
     try:
         authorize(session, user=user, obj=governed_by, permission=permission)
     except NotFound:
-        raise NotFound(f"{label} {obj.id} not found") from None
+        raise NotFound("{target} not found", target=_named(label, obj.id)) from None
     except Forbidden:
-        raise Forbidden(f"{permission.value} rights on {label} {obj.id} are needed for this") from None
+        raise Forbidden("{permission} rights on {target} are needed for this",
+                        permission=PERMISSION_WORDS[permission], target=_named(label, obj.id)) from None
 
 
 def reads_everything(session: Session, *, user: User, paths: list[str]) -> bool:

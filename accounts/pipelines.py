@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crmpm import audit
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 
 from accounts.models import Deal, DealStageChange, Pipeline, PipelineStage, StageKind
@@ -19,7 +19,8 @@ def get_pipeline_or_raise(session: Session, *, pipeline_id: int, field: str | No
     """The pipeline with this id, or NotFound (naming ``field``)."""
     pipeline = session.get(Pipeline, pipeline_id)
     if pipeline is None:
-        raise NotFound(f"pipeline {pipeline_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("pipeline {pipeline_id} not found",
+                       pipeline_id=pipeline_id, errors={field: ["not found"]} if field else None)
     return pipeline
 
 
@@ -36,26 +37,27 @@ def list_pipelines(session: Session, *, active_only: bool = False):
 
 def _check_stages(stages: list[dict]) -> None:
     names = [stage["name"].strip() for stage in stages]
-    errors = []
+    problems: list[Phrase] = []
     if len(set(n.lower() for n in names)) != len(names):
-        errors.append("stage names must be unique within a pipeline")
+        problems.append(Phrase("stage names must be unique within a pipeline"))
     kinds = [StageKind(stage.get("kind", StageKind.open)) for stage in stages]
     if kinds.count(StageKind.won) != 1 or kinds.count(StageKind.lost) != 1:
-        errors.append("a pipeline has exactly one won and one lost stage")
+        problems.append(Phrase("a pipeline has exactly one won and one lost stage"))
     if StageKind.open not in kinds:
-        errors.append("a pipeline needs at least one open stage")
+        problems.append(Phrase("a pipeline needs at least one open stage"))
     for stage, kind in zip(stages, kinds):
         probability = stage.get("probability")
         if probability is None or not 0 <= probability <= 100:
-            errors.append(f"stage {stage['name']}: probability is a percent, 0 to 100")
+            problems.append(Phrase("stage {name}: probability is a percent, 0 to 100", name=stage["name"]))
         elif kind is StageKind.won and probability != 100:
-            errors.append("the won stage has probability 100")
+            problems.append(Phrase("the won stage has probability 100"))
         elif kind is StageKind.lost and probability != 0:
-            errors.append("the lost stage has probability 0")
+            problems.append(Phrase("the lost stage has probability 0"))
         if not stage["name"].strip():
-            errors.append("stage names must not be empty")
-    if errors:
-        raise Invalid("; ".join(errors), errors={"stages": errors})
+            problems.append(Phrase("stage names must not be empty"))
+    if problems:
+        raise Invalid("{problems}", problems=Phrase.joined("; ", problems),
+                      errors={"stages": [str(problem) for problem in problems]})
 
 
 def _ordered(stages: list[dict]) -> list[dict]:
@@ -71,7 +73,7 @@ def create_pipeline(session: Session, *, actor: User | None, name: str, stages: 
         raise Forbidden("only administrators create pipelines")
     name = name.strip()
     if get_by_name(session, name=name) is not None:
-        raise Conflict(f"a pipeline named {name!r} exists", errors={"name": ["already in use"]})
+        raise Conflict("a pipeline named {name!r} exists", name=name, errors={"name": ["already in use"]})
     _check_stages(stages)
     pipeline = Pipeline(name=name, is_active=is_active)
     session.add(pipeline)
@@ -97,7 +99,7 @@ def update_pipeline(session: Session, *, actor: User, pipeline: Pipeline, name: 
     before = pipeline.audit_state()
     if name is not None and name.strip() != pipeline.name:
         if get_by_name(session, name=name.strip()) is not None:
-            raise Conflict(f"a pipeline named {name!r} exists", errors={"name": ["already in use"]})
+            raise Conflict("a pipeline named {name!r} exists", name=name, errors={"name": ["already in use"]})
         pipeline.name = name.strip()
     if is_active is not None:
         pipeline.is_active = is_active
@@ -106,14 +108,16 @@ def update_pipeline(session: Session, *, actor: User, pipeline: Pipeline, name: 
         existing = {stage.id: stage for stage in pipeline.stages}
         unknown = [stage["id"] for stage in stages if stage.get("id") is not None and stage["id"] not in existing]
         if unknown:
-            raise Invalid(f"stages {unknown} are not in this pipeline", errors={"stages": [f"unknown ids {unknown}"]})
+            raise Invalid("stages {unknown} are not in this pipeline",
+                          unknown=unknown, errors={"stages": [f"unknown ids {unknown}"]})
         kept = {stage["id"] for stage in stages if stage.get("id") is not None}
         for stage_id in set(existing) - kept:
             used = session.scalar(select(func.count()).select_from(DealStageChange)
                                   .where(DealStageChange.to_stage_id == stage_id))
             used += session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage_id))
             if used:
-                raise Conflict(f"stage {existing[stage_id].name} holds deals or their history; it cannot be removed",
+                raise Conflict("stage {name} holds deals or their history; it cannot be removed",
+                               name=existing[stage_id].name,
                                errors={"stages": [f"stage {stage_id} in use"]})
             session.delete(existing[stage_id])
         # Positions are rewritten after a shift, so the unique order never clashes midway.
@@ -127,7 +131,7 @@ def update_pipeline(session: Session, *, actor: User, pipeline: Pipeline, name: 
             if stage.id is not None and stage.kind is not new_kind and stage.id in kept:
                 deals_in = session.scalar(select(func.count()).select_from(Deal).where(Deal.stage_id == stage.id))
                 if deals_in:
-                    raise Conflict(f"stage {stage.name} holds deals; its kind cannot change",
+                    raise Conflict("stage {name} holds deals; its kind cannot change", name=stage.name,
                                    errors={"stages": [f"stage {stage.id} in use"]})
             stage.kind = new_kind
             session.add(stage)
@@ -147,7 +151,7 @@ def stage_in(pipeline: Pipeline, *, stage_id: int | None = None, name: str | Non
         if (stage_id is not None and stage.id == stage_id) or (name is not None and stage.name == name):
             return stage
     wanted = stage_id if stage_id is not None else name
-    raise Invalid(f"stage {wanted!r} is not a stage of pipeline {pipeline.name}",
+    raise Invalid("stage {wanted!r} is not a stage of pipeline {name}", wanted=wanted, name=pipeline.name,
                   errors={field: [f"not a stage of pipeline {pipeline.name}"]})
 
 

@@ -36,6 +36,7 @@ from accounts.models import (
     Absence, Account, CapacityPeriod, Contact, Deal, Fairness, HandoverItem, Lead, LeadAssignment, LeadStatus,
     PipelineStage, RoutingMember, RoutingRule, StageKind, Task, TaskStatus,
 )
+from accounts.models import LEAD_STATUS_WORDS
 from accounts.permissions import authorize_on
 
 OPEN_LEAD = (LeadStatus.new, LeadStatus.assigned)
@@ -48,7 +49,7 @@ def get_rule_or_raise(session: Session, *, rule_id: int) -> RoutingRule:
     """The routing rule with this id, or NotFound."""
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
-        raise NotFound(f"routing rule {rule_id} not found")
+        raise NotFound("routing rule {rule_id} not found", rule_id=rule_id)
     return rule
 
 
@@ -64,17 +65,20 @@ def _members(session: Session, *, team: Team, members: list[dict]) -> list[Routi
         field = f"members.{index}"
         user = users.get_or_raise(session, user_id=data["user_id"], field=f"{field}.user_id")
         if not user.is_active:
-            raise Invalid(f"user {user.email} is inactive", errors={f"{field}.user_id": ["inactive user"]})
+            raise Invalid("user {email} is inactive",
+                          email=user.email, errors={f"{field}.user_id": ["inactive user"]})
         if user.id not in team_ids:
-            raise Invalid(f"user {user.email} is not in team {team.name}",
+            raise Invalid("user {email} is not in team {name}", email=user.email, name=team.name,
                           errors={f"{field}.user_id": ["not a member of the team"]})
         if user.id in seen:
-            raise Invalid(f"user {user.email} is listed twice", errors={f"{field}.user_id": ["listed twice"]})
+            raise Invalid("user {email} is listed twice",
+                          email=user.email, errors={f"{field}.user_id": ["listed twice"]})
         seen.add(user.id)
         territories = list(dict.fromkeys(data.get("territories") or []))
         known = set(session.scalars(select(EpsNode.id).where(EpsNode.id.in_(territories)))) if territories else set()
         if set(territories) - known:
-            raise Invalid(f"unknown EPS nodes {sorted(set(territories) - known)}",
+            raise Invalid("unknown EPS nodes {node_ids}",
+                          node_ids=sorted(set(territories) - known),
                           errors={f"{field}.territories": ["unknown EPS node ids"]})
         start, end = data.get("work_start_hour", 0), data.get("work_end_hour", 24)
         if not 0 <= start < end <= 24:
@@ -87,7 +91,8 @@ def _members(session: Session, *, team: Team, members: list[dict]) -> list[Routi
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise Invalid(f"unknown time zone {zone!r}", errors={f"{field}.timezone": ["unknown time zone"]}) from None
+            raise Invalid("unknown time zone {zone!r}",
+                          zone=zone, errors={f"{field}.timezone": ["unknown time zone"]}) from None
         capacity = data.get("capacity")
         if capacity is not None and capacity < 0:
             raise Invalid("capacity cannot be negative", errors={f"{field}.capacity": ["must not be negative"]})
@@ -107,7 +112,7 @@ def create_rule(session: Session, *, actor: User, name: str, team: Team, members
         raise Forbidden("only administrators configure lead routing")
     name = name.strip()
     if session.scalar(select(RoutingRule.id).where(RoutingRule.name == name)) is not None:
-        raise Conflict(f"a routing rule named {name!r} exists", errors={"name": ["already in use"]})
+        raise Conflict("a routing rule named {name!r} exists", name=name, errors={"name": ["already in use"]})
     if capacity is not None and capacity < 0:
         raise Invalid("capacity cannot be negative", errors={"capacity": ["must not be negative"]})
     rule = RoutingRule(name=name, team_id=team.id, priority=priority, fairness=Fairness(fairness), capacity=capacity,
@@ -128,7 +133,7 @@ def update_rule(session: Session, *, actor: User, rule: RoutingRule, **changes) 
     if "name" in changes and changes["name"].strip() != rule.name:
         name = changes.pop("name").strip()
         if session.scalar(select(RoutingRule.id).where(RoutingRule.name == name)) is not None:
-            raise Conflict(f"a routing rule named {name!r} exists", errors={"name": ["already in use"]})
+            raise Conflict("a routing rule named {name!r} exists", name=name, errors={"name": ["already in use"]})
         rule.name = name
     changes.pop("name", None)
     if "team" in changes:
@@ -174,7 +179,8 @@ def create_absence(session: Session, *, actor: User, user: User, starts_at: date
         raise Invalid("an absence ends after it starts", errors={"ends_at": ["not after starts_at"]})
     if deputy is not None:
         if not deputy.is_active:
-            raise Invalid(f"user {deputy.email} is inactive", errors={"deputy_id": ["inactive user"]})
+            raise Invalid("user {email} is inactive",
+                          email=deputy.email, errors={"deputy_id": ["inactive user"]})
         if deputy.id == user.id:
             raise Invalid("nobody deputizes for themselves", errors={"deputy_id": ["same as the absent user"]})
     absence = Absence(user_id=user.id, starts_at=starts_at, ends_at=ends_at,
@@ -189,7 +195,7 @@ def get_absence_or_raise(session: Session, *, user: User, absence_id: int) -> Ab
     """The absence, if ``user`` is an administrator, the absent person or the deputy."""
     absence = session.get(Absence, absence_id)
     if absence is None or not (user.is_admin or user.id in (absence.user_id, absence.deputy_id)):
-        raise NotFound(f"absence {absence_id} not found")
+        raise NotFound("absence {absence_id} not found", absence_id=absence_id)
     return absence
 
 
@@ -279,9 +285,10 @@ def assign_lead(session: Session, *, actor: User, lead: Lead, user: User) -> Lea
     authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
                  permission=Permission.edit)
     if not user.is_active:
-        raise Invalid(f"user {user.email} is inactive", errors={"owner_id": ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=user.email, errors={"owner_id": ["inactive user"]})
     if lead.status not in OPEN_LEAD:
-        raise Conflict(f"lead {lead.id} is {lead.status.value}", errors={"status": [lead.status.value]})
+        raise Conflict("lead {lead_id} is {status}",
+                       lead_id=lead.id, status=LEAD_STATUS_WORDS[lead.status], errors={"status": [lead.status.value]})
     return _record(session, actor=actor, lead=lead, user=user, rule=None, reason="manual", details={}, at=utcnow())
 
 
@@ -318,7 +325,8 @@ def route_lead(session: Session, *, actor: User | None, lead: Lead, now: datetim
         authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
                      permission=Permission.edit)
     if lead.status not in OPEN_LEAD:
-        raise Conflict(f"lead {lead.id} is {lead.status.value}", errors={"status": [lead.status.value]})
+        raise Conflict("lead {lead_id} is {status}",
+                       lead_id=lead.id, status=LEAD_STATUS_WORDS[lead.status], errors={"status": [lead.status.value]})
     now = now or utcnow()
     rules = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))
                             .order_by(RoutingRule.priority, RoutingRule.id)).all()
@@ -376,7 +384,7 @@ def hand_over(session: Session, *, actor: User, absence: Absence) -> int:
     if absence.deputy_id is None:
         raise Invalid("this absence has no deputy", errors={"deputy_id": ["required for a handover"]})
     if absence.handed_over_at is not None and absence.returned_at is None:
-        raise Conflict(f"absence {absence.id} is already handed over")
+        raise Conflict("absence {absence_id} is already handed over", absence_id=absence.id)
     deals = session.scalars(select(Deal).join(PipelineStage, PipelineStage.id == Deal.stage_id).where(
         Deal.owner_id == absence.user_id, PipelineStage.kind == StageKind.open)).all()
     tasks = session.scalars(select(Task).where(Task.assignee_id == absence.user_id,

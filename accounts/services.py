@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.database import utcnow
-from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.errors import Conflict, Invalid, NotFound, Phrase
 from crmpm.users import services as users
 from crmpm.users.models import User
 from eps import services as eps_services
@@ -42,7 +42,7 @@ def active_user(session: Session, *, user_id: int | None, field: str) -> User | 
         return None
     user = users.get_or_raise(session, user_id=user_id, field=field)
     if not user.is_active:
-        raise Invalid(f"user {user.email} is inactive", errors={field: ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=user.email, errors={field: ["inactive user"]})
     return user
 
 
@@ -51,15 +51,17 @@ def clean(field: str, value, normalizer):
     try:
         return normalizer(value)
     except InvalidValue as exc:
-        raise Invalid(f"invalid {field}: {exc}", errors={field: [str(exc)]}) from None
+        # The reason is one of accounts.normalize's sentences, translatable as a phrase.
+        raise Invalid("invalid {field}: {problem}", field=field, problem=Phrase(str(exc)),
+                      errors={field: [str(exc)]}) from None
 
 
 def _text(field: str, value: str | None, *, required: bool = False, max_length: int = 200) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise Invalid(f"{field} is required", errors={field: ["must not be empty"]})
+        raise Invalid("{field} is required", field=field, errors={field: ["must not be empty"]})
     if len(value) > max_length:
-        raise Invalid(f"{field} is too long", errors={field: [f"at most {max_length} characters"]})
+        raise Invalid("{field} is too long", field=field, errors={field: [f"at most {max_length} characters"]})
     return value
 
 
@@ -71,12 +73,14 @@ def get_account_or_raise(session: Session, *, user: User, account_id: int,
     """The account, if ``user`` has ``permission`` on its node; NotFound (naming ``field``) when absent or unreadable."""
     account = session.get(Account, account_id)
     if account is None:
-        raise NotFound(f"account {account_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("account {account_id} not found",
+                       account_id=account_id, errors={field: ["not found"]} if field else None)
     try:
         authorize_on(session, user=user, obj=account, governed_by=account.eps_node, label="account",
                      permission=permission)
     except NotFound:
-        raise NotFound(f"account {account_id} not found", errors={field: ["not found"]} if field else None) from None
+        raise NotFound("account {account_id} not found",
+                       account_id=account_id, errors={field: ["not found"]} if field else None) from None
     return account
 
 
@@ -116,8 +120,10 @@ def _check_parent(session: Session, *, account: Account | None, parent: Account 
     current = parent
     while current is not None:
         if account is not None and current.id == account.id:
-            raise Conflict(f"account {parent.name} is {account.name} or one of its subsidiaries; "
-                           "a holding cannot be its own subsidiary", errors={"parent_id": ["would make a cycle"]})
+            raise Conflict("account {parent_name} is {account_name} or one of its subsidiaries; "
+                           "a holding cannot be its own subsidiary",
+                           parent_name=parent.name, account_name=account.name,
+                           errors={"parent_id": ["would make a cycle"]})
         if current.id in seen:
             break
         seen.add(current.id)
@@ -132,20 +138,21 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     """A new account with its own EPS node under ``region`` (manage rights there), or on an existing ``eps_node``."""
     name = _text("name", name, required=True)
     if owner is not None and not owner.is_active:
-        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
     if annual_revenue is not None and annual_revenue < 0:
         raise Invalid("annual revenue cannot be negative", errors={"annual_revenue": ["must not be negative"]})
     if employees is not None and employees < 0:
         raise Invalid("employees cannot be negative", errors={"employees": ["must not be negative"]})
     tax_id = clean("tax_id", tax_id, normalize_tax_id)
     if external_id is not None and get_by_external_id(session, model=Account, external_id=external_id):
-        raise Conflict(f"an account with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+        raise Conflict("an account with external id {external_id!r} exists",
+                       external_id=external_id, errors={"external_id": ["already in use"]})
     if eps_node is not None:
         # An existing client node (created in the EPS first) becomes the account's node.
         authorize_on(session, user=actor, obj=eps_node, governed_by=eps_node, label="EPS node",
                      permission=Permission.edit)
         if session.scalar(select(Account.id).where(Account.eps_node_id == eps_node.id)) is not None:
-            raise Conflict(f"EPS node {eps_node.code} already belongs to an account",
+            raise Conflict("EPS node {code} already belongs to an account", code=eps_node.code,
                            errors={"eps_node_id": ["already linked"]})
         if eps_node.parent_id is None:
             raise Invalid("an account's node must hang under a branch node", errors={"eps_node_id": ["a root node"]})
@@ -180,7 +187,7 @@ def update_account(session: Session, *, actor: User, account: Account, **changes
     if "owner" in changes:
         owner = changes.pop("owner")
         if owner is not None and not owner.is_active:
-            raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+            raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
         account.owner_id = owner.id if owner else None
     if "parent" in changes:
         parent = changes.pop("parent")
@@ -188,10 +195,10 @@ def update_account(session: Session, *, actor: User, account: Account, **changes
         account.parent_id = parent.id if parent else None
     for key in ("annual_revenue", "employees"):
         if key in changes and changes[key] is not None and changes[key] < 0:
-            raise Invalid(f"{key} cannot be negative", errors={key: ["must not be negative"]})
+            raise Invalid("{key} cannot be negative", key=key, errors={key: ["must not be negative"]})
     for key, value in changes.items():
         if key not in ACCOUNT_FIELDS:
-            raise Invalid(f"unknown account field {key}", errors={key: ["unknown field"]})
+            raise Invalid("unknown account field {key}", key=key, errors={key: ["unknown field"]})
         setattr(account, key, _text(key, value) if isinstance(value, str) else value)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=account, before=before, after=account.audit_state())
@@ -238,7 +245,8 @@ def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Accou
         raise Conflict("an account cannot be merged into itself", errors={"merge_id": ["same as the kept account"]})
     for account in (keep, merge):
         if account.merged_into_id is not None:
-            raise Conflict(f"account {account.id} was already merged into {account.merged_into_id}",
+            raise Conflict("account {account_id} was already merged into {merged_into_id}",
+                           account_id=account.id, merged_into_id=account.merged_into_id,
                            errors={"merge_id": ["already merged"]})
     before = merge.audit_state()
     for deal in session.scalars(select(Deal).where(Deal.account_id == merge.id)):
@@ -268,12 +276,14 @@ def get_contact_or_raise(session: Session, *, user: User, contact_id: int,
     """The contact, if ``user`` has ``permission`` on its account; NotFound when absent or unreadable."""
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise NotFound(f"contact {contact_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("contact {contact_id} not found",
+                       contact_id=contact_id, errors={field: ["not found"]} if field else None)
     try:
         authorize_on(session, user=user, obj=contact, governed_by=contact.account.eps_node, label="contact",
                      permission=permission)
     except NotFound:
-        raise NotFound(f"contact {contact_id} not found", errors={field: ["not found"]} if field else None) from None
+        raise NotFound("contact {contact_id} not found",
+                       contact_id=contact_id, errors={field: ["not found"]} if field else None) from None
     return contact
 
 
@@ -308,7 +318,7 @@ def _contact_values(fields: dict) -> dict:
         elif key in CONTACT_FIELDS:
             values[key] = _text(key, value)
         else:
-            raise Invalid(f"unknown contact field {key}", errors={key: ["unknown field"]})
+            raise Invalid("unknown contact field {key}", key=key, errors={key: ["unknown field"]})
     return values
 
 
@@ -323,9 +333,10 @@ def create_contact(session: Session, *, actor: User, account: Account, first_nam
     if not values["first_name"] and not values["last_name"]:
         raise Invalid("a contact needs a name", errors={"last_name": ["give a first or last name"]})
     if owner is not None and not owner.is_active:
-        raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
     if external_id is not None and get_by_external_id(session, model=Contact, external_id=external_id):
-        raise Conflict(f"a contact with external id {external_id!r} exists", errors={"external_id": ["already in use"]})
+        raise Conflict("a contact with external id {external_id!r} exists",
+                       external_id=external_id, errors={"external_id": ["already in use"]})
     contact = Contact(account_id=account.id, owner_id=owner.id if owner else None, external_id=external_id, **values)
     session.add(contact)
     session.flush()
@@ -346,7 +357,7 @@ def update_contact(session: Session, *, actor: User, contact: Contact, **changes
     if "owner" in changes:
         owner = changes.pop("owner")
         if owner is not None and not owner.is_active:
-            raise Invalid(f"user {owner.email} is inactive", errors={"owner_id": ["inactive user"]})
+            raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
         contact.owner_id = owner.id if owner else None
     for key, value in _contact_values(changes).items():
         setattr(contact, key, value)
@@ -417,7 +428,8 @@ def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Conta
         raise Conflict("a contact cannot be merged into itself", errors={"merge_id": ["same as the kept contact"]})
     for contact in (keep, merge):
         if contact.merged_into_id is not None:
-            raise Conflict(f"contact {contact.id} was already merged into {contact.merged_into_id}",
+            raise Conflict("contact {contact_id} was already merged into {merged_into_id}",
+                           contact_id=contact.id, merged_into_id=contact.merged_into_id,
                            errors={"merge_id": ["already merged"]})
     before = merge.audit_state()
     for model in (Interaction, Deal, Task, Lead, SurveyAnswer):

@@ -164,7 +164,7 @@ def tokens_create(email: str, name: str) -> None:
     with app.app_context(), db.transaction() as session:
         user = users.get_by_email(session, email=email)
         if user is None:
-            raise NotFound(f"no user with email {email}")
+            raise NotFound("no user with email {email}", email=email)
         _record, secret = users.create_token(session, actor=None, user=user, name=name)
     click.echo(secret)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm import audit
 from crmpm.database import utcnow
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import BudgetChange, ChangeStatus, EpsNode, Project, SpendingPlanEntry
 from eps.permissions import Permission, authorize, visible
@@ -162,8 +162,15 @@ def figures_of_many(session: Session, objs) -> dict[tuple[str, int], BudgetFigur
     return result
 
 
-def _label(obj) -> str:
-    return f"EPS node {obj.code}" if isinstance(obj, EpsNode) else f"project {obj.code}"
+def _label(obj) -> Phrase:
+    if isinstance(obj, EpsNode):
+        return Phrase("EPS node {code}", code=obj.code)
+    return Phrase("project {code}", code=obj.code)
+
+
+# A change's status as messages name it.
+_STATUS_WORDS = {ChangeStatus.pending: Phrase("pending"), ChangeStatus.approved: Phrase("approved"),
+                 ChangeStatus.rejected: Phrase("rejected")}
 
 
 def _shift_current(session: Session, *, obj, delta: Decimal) -> None:
@@ -172,20 +179,22 @@ def _shift_current(session: Session, *, obj, delta: Decimal) -> None:
     _lock(session, [obj, parent] if parent is not None else [obj])
     new_current = obj.current_budget + delta
     if new_current < ZERO:
-        raise Conflict(f"the current budget of {_label(obj)} would become negative ({new_current})",
+        raise Conflict("the current budget of {target} would become negative ({new_current})",
+                       target=_label(obj), new_current=new_current,
                        errors={"amount": [f"current budget is {obj.current_budget}"]})
     if delta < ZERO:
         given = distributed(session, obj=obj)
         if new_current < given:
             raise Conflict(
-                f"{_label(obj)} has distributed {given} to its children; its current budget "
-                f"cannot go down to {new_current}",
+                "{target} has distributed {given} to its children; its current budget "
+                "cannot go down to {new_current}", target=_label(obj), given=given, new_current=new_current,
                 errors={"amount": [f"at most {obj.current_budget - given} can be taken away"]})
     if delta > ZERO and parent is not None:
         available = parent.current_budget - distributed(session, obj=parent)
         if delta > available:
             raise Conflict(
-                f"parent {_label(parent)} has {available} undistributed; {delta} was asked for {_label(obj)}",
+                "parent {parent} has {available} undistributed; {delta} was asked for {target}",
+                parent=_label(parent), available=available, delta=delta, target=_label(obj),
                 errors={"amount": [f"parent {parent.code} has {available} available, {delta} asked"]})
     obj.current_budget = new_current
     session.flush()
@@ -199,8 +208,8 @@ def check_room_for_move(session: Session, *, obj, new_parent: EpsNode) -> None:
     available = new_parent.current_budget - distributed(session, obj=new_parent)
     if obj.current_budget > available:
         raise Conflict(
-            f"parent {_label(new_parent)} has {available} undistributed; moving {_label(obj)} "
-            f"brings {obj.current_budget}",
+            "parent {parent} has {available} undistributed; moving {target} brings {current_budget}",
+            parent=_label(new_parent), available=available, target=_label(obj), current_budget=obj.current_budget,
             errors={"parent_id": [f"{new_parent.code} has {available} available, {obj.current_budget} needed"]})
 
 
@@ -222,7 +231,8 @@ def request_change(session: Session, *, actor: User, obj, amount: Decimal, reaso
     """Log a pending budget change (budget or manage rights)."""
     access = authorize(session, user=actor, obj=obj, permission=Permission.read)
     if not (access.can(Permission.budget) or access.can(Permission.manage)):
-        raise Forbidden(f"budget or manage rights on {_label(obj)} are needed to request a budget change")
+        raise Forbidden("budget or manage rights on {target} are needed to request a budget change",
+                        target=_label(obj))
     if amount == ZERO:
         raise Invalid("a budget change of zero changes nothing", errors={"amount": ["must not be zero"]})
     change = BudgetChange(amount=amount, reason=reason, status=ChangeStatus.pending, requested_by_id=actor.id,
@@ -238,11 +248,11 @@ def get_change_or_raise(session: Session, *, user: User, change_id: int, obj=Non
     """The change, if ``user`` may read its node or project (and it belongs to ``obj`` when given)."""
     change = session.get(BudgetChange, change_id)
     if change is None or (obj is not None and change.target is not obj):
-        raise NotFound(f"budget change {change_id} not found")
+        raise NotFound("budget change {change_id} not found", change_id=change_id)
     try:
         authorize(session, user=user, obj=change.target, permission=Permission.read)
     except NotFound:
-        raise NotFound(f"budget change {change_id} not found") from None
+        raise NotFound("budget change {change_id} not found", change_id=change_id) from None
     return change
 
 
@@ -256,7 +266,8 @@ def _decide(session: Session, *, actor: User, change: BudgetChange, status: Chan
     session.scalars(select(BudgetChange).where(BudgetChange.id == change.id).with_for_update()
                     .execution_options(populate_existing=True)).one()
     if change.status is not ChangeStatus.pending:
-        raise Conflict(f"budget change {change.id} is already {change.status.value}")
+        raise Conflict("budget change {change_id} is already {status}",
+                       change_id=change.id, status=_STATUS_WORDS[change.status])
     before = change.audit_state()
     if status is ChangeStatus.approved:
         _shift_current(session, obj=obj, delta=change.amount)
@@ -355,9 +366,11 @@ def set_spending_plan(session: Session, *, actor: User, obj, entries: dict[date,
     authorize(session, user=actor, obj=obj, permission=Permission.budget)
     for month, amount in entries.items():
         if month.day != 1:
-            raise Invalid(f"plan month {month} is not the first day of a month", errors={"months": [str(month)]})
+            raise Invalid("plan month {month} is not the first day of a month",
+                          month=month, errors={"months": [str(month)]})
         if amount < ZERO:
-            raise Invalid(f"plan amount for {month:%Y-%m} is negative", errors={"months": [f"{month:%Y-%m}"]})
+            raise Invalid("plan amount for {month:%Y-%m} is negative",
+                          month=month, errors={"months": [f"{month:%Y-%m}"]})
     old = session.scalars(select(SpendingPlanEntry).where(_owner_filter(SpendingPlanEntry, obj))).all()
     before = {f"{entry.month:%Y-%m}": entry.amount for entry in old}
     for entry in old:

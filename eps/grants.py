@@ -20,7 +20,7 @@ def create(session: Session, *, actor: User, role: Role, target: EpsNode | Proje
         raise Invalid("a grant goes to exactly one user or one team",
                       errors={"user_id": ["give user_id or team_id, not both"]})
     if user is not None and not user.is_active:
-        raise Invalid(f"user {user.email} is inactive", errors={"user_id": ["inactive user"]})
+        raise Invalid("user {email} is inactive", email=user.email, errors={"user_id": ["inactive user"]})
     fields = {
         "user_id": user.id if user else None,
         "team_id": team.id if team else None,
@@ -33,7 +33,8 @@ def create(session: Session, *, actor: User, role: Role, target: EpsNode | Proje
         for key, value in fields.items()
     ]))
     if existing is not None:
-        raise Conflict(f"this grant already exists (id {existing.id})", errors={"role": ["already granted"]})
+        raise Conflict("this grant already exists (id {existing_id})",
+                       existing_id=existing.id, errors={"role": ["already granted"]})
     grant = Grant(created_by_id=actor.id, **fields)
     session.add(grant)
     session.flush()
@@ -45,7 +46,7 @@ def get_or_raise(session: Session, *, actor: User, grant_id: int) -> Grant:
     """The grant, if ``actor`` may see it: an admin, its holder, or a manager of its target."""
     grant = session.get(Grant, grant_id)
     if grant is None or not _may_see(session, actor=actor, grant=grant):
-        raise NotFound(f"grant {grant_id} not found")
+        raise NotFound("grant {grant_id} not found", grant_id=grant_id)
     return grant
 
 

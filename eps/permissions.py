@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from crmpm.errors import Forbidden, NotFound
+from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
-__all__ = ["Access", "authorize", "Permission", "ROLE_PERMISSIONS", "access_to", "principal_grant_paths", "visible"]
+__all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to",
+           "principal_grant_paths", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -30,6 +31,12 @@ class Permission(str, enum.Enum):
     manage = "manage"  # change structure and grants below the node
     budget = "budget"  # set budgets, approve budget changes
 
+
+# A permission as messages name it ("manage rights on ..."), translatable by the pages.
+PERMISSION_WORDS: dict[Permission, Phrase] = {
+    Permission.read: Phrase("read"), Permission.edit: Phrase("edit"), Permission.manage: Phrase("manage"),
+    Permission.budget: Phrase("budget"),
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.viewer: frozenset({Permission.read}),
@@ -121,11 +128,12 @@ def authorize(session: Session, *, user: User, obj: EpsNode | Project, permissio
     """Raise NotFound if ``user`` may not read ``obj``, Forbidden if they lack ``permission``."""
     access = access_to(session, user=user, obj=obj)
     if not access.can(Permission.read):
-        raise NotFound(f"{_label(obj)} not found")
+        raise NotFound("{target} not found", target=_label(obj))
     if not access.can(permission):
-        raise Forbidden(f"{permission.value} rights on {_label(obj)} are needed for this")
+        raise Forbidden("{permission} rights on {target} are needed for this",
+                        permission=PERMISSION_WORDS[permission], target=_label(obj))
     return access
 
 
-def _label(obj: EpsNode | Project) -> str:
-    return f"EPS node {obj.id}" if isinstance(obj, EpsNode) else f"project {obj.id}"
+def _label(obj: EpsNode | Project) -> Phrase:
+    return Phrase("EPS node {id}", id=obj.id) if isinstance(obj, EpsNode) else Phrase("project {id}", id=obj.id)

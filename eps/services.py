@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from crmpm import audit
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment, project_segment
 from eps import budgets
@@ -21,11 +21,13 @@ def get_node_or_raise(session: Session, *, user: User, node_id: int,
     """The node, if ``user`` has ``permission`` on it; NotFound (naming ``field``) when absent or unreadable."""
     node = session.get(EpsNode, node_id)
     if node is None:
-        raise NotFound(f"EPS node {node_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("EPS node {node_id} not found",
+                       node_id=node_id, errors={field: ["not found"]} if field else None)
     try:
         authorize(session, user=user, obj=node, permission=permission)
     except NotFound:
-        raise NotFound(f"EPS node {node_id} not found", errors={field: ["not found"]} if field else None) from None
+        raise NotFound("EPS node {node_id} not found",
+                       node_id=node_id, errors={field: ["not found"]} if field else None) from None
     return node
 
 
@@ -34,11 +36,13 @@ def get_project_or_raise(session: Session, *, user: User, project_id: int,
     """The project, if ``user`` has ``permission`` on it; NotFound when absent or unreadable."""
     project = session.get(Project, project_id)
     if project is None:
-        raise NotFound(f"project {project_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("project {project_id} not found",
+                       project_id=project_id, errors={field: ["not found"]} if field else None)
     try:
         authorize(session, user=user, obj=project, permission=permission)
     except NotFound:
-        raise NotFound(f"project {project_id} not found", errors={field: ["not found"]} if field else None) from None
+        raise NotFound("project {project_id} not found",
+                       project_id=project_id, errors={field: ["not found"]} if field else None) from None
     return project
 
 
@@ -77,8 +81,9 @@ def _check_code_free(session: Session, model, code: str, *, exclude_id: int | No
     if exclude_id is not None:
         query = query.where(model.id != exclude_id)
     if session.scalar(query) is not None:
-        what = "an EPS node" if model is EpsNode else "a project"
-        raise Conflict(f"{what} with code {code!r} already exists", errors={"code": ["already in use"]})
+        what = Phrase("an EPS node") if model is EpsNode else Phrase("a project")
+        raise Conflict("{what} with code {code!r} already exists",
+                       what=what, code=code, errors={"code": ["already in use"]})
 
 
 def create_node(session: Session, *, actor: User, code: str, name: str, parent: EpsNode | None,
@@ -127,7 +132,8 @@ def _require_manage_above(session: Session, *, actor: User, node: EpsNode) -> No
         raise Forbidden("only administrators protect or unprotect root EPS nodes")
     parent = session.get(EpsNode, node.parent_id)
     if not access_to(session, user=actor, obj=parent).can(Permission.manage):
-        raise Forbidden(f"manage rights on the parent EPS node {parent.id} are needed to change protection")
+        raise Forbidden("manage rights on the parent EPS node {parent_id} are needed to change protection",
+                        parent_id=parent.id)
 
 
 def _set_protected(session: Session, *, node: EpsNode, protected: bool) -> None:
@@ -159,10 +165,12 @@ def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNo
     else:
         authorize(session, user=actor, obj=new_parent, permission=Permission.manage)
         if new_parent.path.startswith(node.path):
-            relation = "itself" if new_parent.id == node.id else "its own descendant"
+            relation = Phrase("itself") if new_parent.id == node.id else Phrase("its own descendant")
             raise Conflict(
-                f"cannot move EPS node {node.code} (id {node.id}) under {relation} "
-                f"{new_parent.code} (id {new_parent.id})",
+                "cannot move EPS node {node_code} (id {node_id}) under {relation} "
+                "{new_parent_code} (id {new_parent_id})",
+                node_code=node.code, node_id=node.id, relation=relation, new_parent_code=new_parent.code,
+                new_parent_id=new_parent.id,
                 errors={"parent_id": [f"{new_parent.code} is inside the subtree of {node.code}"]})
     if node.parent_id == (new_parent.id if new_parent else None):
         return node
@@ -214,11 +222,11 @@ def delete_node(session: Session, *, actor: User, node: EpsNode) -> None:
     children = session.scalar(select(func.count()).select_from(EpsNode).where(EpsNode.parent_id == node.id))
     projects = session.scalar(select(func.count()).select_from(Project).where(Project.eps_node_id == node.id))
     if children or projects:
-        raise Conflict(f"EPS node {node.code} still holds {children} child node(s) and {projects} project(s); "
-                       "move or delete them first")
+        raise Conflict("EPS node {code} still holds {children} child node(s) and {projects} project(s); "
+                       "move or delete them first", code=node.code, children=children, projects=projects)
     if node.current_budget != Decimal("0.00"):
-        raise Conflict(f"EPS node {node.code} still holds a current budget of {node.current_budget}; "
-                       "bring it to zero first")
+        raise Conflict("EPS node {code} still holds a current budget of {current_budget}; "
+                       "bring it to zero first", code=node.code, current_budget=node.current_budget)
     _delete_dependents(session, actor=actor, eps_node_id=node.id)
     audit.record(session, actor=actor, action="delete", entity=node, before=node.audit_state())
     session.delete(node)
@@ -283,7 +291,8 @@ def update_project(session: Session, *, actor: User, project: Project, **changes
     if protected is not None and protected != project.protected:
         node = session.get(EpsNode, project.eps_node_id)
         if not actor.is_admin and not access_to(session, user=actor, obj=node).can(Permission.manage):
-            raise Forbidden(f"manage rights on EPS node {node.id} are needed to change the project's protection")
+            raise Forbidden("manage rights on EPS node {node_id} are needed to change the project's protection",
+                            node_id=node.id)
         project.protected = protected
         project.protect_path = project.path if protected else node.protect_path
     session.flush()
@@ -312,8 +321,8 @@ def delete_project(session: Session, *, actor: User, project: Project) -> None:
     """Delete a project (manage rights); its grants, budget log and plan go with it."""
     authorize(session, user=actor, obj=project, permission=Permission.manage)
     if project.current_budget != Decimal("0.00"):
-        raise Conflict(f"project {project.code} still holds a current budget of {project.current_budget}; "
-                       "bring it to zero first")
+        raise Conflict("project {code} still holds a current budget of {current_budget}; "
+                       "bring it to zero first", code=project.code, current_budget=project.current_budget)
     _delete_dependents(session, actor=actor, project_id=project.id)
     audit.record(session, actor=actor, action="delete", entity=project, before=project.audit_state())
     session.delete(project)

@@ -30,7 +30,7 @@ def acting_user(session, email: str | None) -> User:
     if email:
         user = users.get_by_email(session, email=email)
         if user is None or not user.is_active:
-            raise NotFound(f"no active user with email {email}")
+            raise NotFound("no active user with email {email}", email=email)
         return user
     user = session.scalar(select(User).where(User.is_admin.is_(True), User.is_active.is_(True)).order_by(User.id))
     if user is None:
@@ -44,7 +44,7 @@ def import_into(*, eps_code: str, as_email: str | None, load) -> int:
         actor = acting_user(session, as_email)
         node = session.scalar(select(EpsNode).where(EpsNode.code == eps_code))
         if node is None:
-            raise NotFound(f"no EPS node with code {eps_code}")
+            raise NotFound("no EPS node with code {eps_code}", eps_code=eps_code)
         return load(session, actor, node).id
 
 
@@ -53,12 +53,12 @@ def export_to(*, project_id: int, output: Path, dump) -> None:
     with get_app().app_context(), db.transaction() as session:
         project = session.get(Project, project_id)
         if project is None:
-            raise NotFound(f"no project with id {project_id}")
+            raise NotFound("no project with id {project_id}", project_id=project_id)
         data = dump(session, project)
     try:
         output.write_bytes(data)
     except OSError as exc:
-        raise Invalid(f"cannot write {output}: {exc.strerror}") from None
+        raise Invalid("cannot write {output}: {strerror}", output=output, strerror=exc.strerror) from None
     click.echo(f"wrote {output} ({len(data)} bytes)")
 
 

@@ -53,9 +53,9 @@ def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode,
         chosen = _choose(projects, proj)
         loaded = load_project(xer, chosen)
     except XerError as exc:
-        raise Invalid(f"XER file: {exc}", errors={"file": [str(exc)]}) from None
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     except SchedulingError as exc:
-        raise Invalid(f"XER file: {exc}", errors={"file": [str(exc)]}) from None
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     source = _xer_exchange(xer, loaded, chosen)
     return _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
 
@@ -67,7 +67,7 @@ def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNod
     try:
         source = read_mspdi(bytes(data))
     except MspdiError as exc:
-        raise Invalid(f"MSPDI file: {exc}", errors={"file": [str(exc)]}) from None
+        raise Invalid("MSPDI file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
     # What the file held that crmpm cannot represent stays on record with the project.
     audit.record(session, actor=actor, action="import", entity=project,
@@ -101,7 +101,8 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
     for link in loaded.relationships:
         pair = (link.predecessor, link.successor)
         if pair in seen:
-            raise Invalid(f"XER file: TASKPRED links {pair[0]} → {pair[1]} twice",
+            raise Invalid("XER file: TASKPRED links {predecessor} → {successor} twice",
+                          predecessor=pair[0], successor=pair[1],
                           errors={"file": ["duplicate relationship"]})
         seen.add(pair)
     options = loaded.options
@@ -122,7 +123,8 @@ def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
     for proj_id, code in projects:
         if wanted in (proj_id, code):
             return proj_id
-    raise Invalid(f"the XER file has no project {wanted!r}; it has {', '.join(code for _i, code in projects)}",
+    raise Invalid("the XER file has no project {wanted!r}; it has {codes}",
+                  wanted=wanted, codes=", ".join(code for _i, code in projects),
                   errors={"project": ["not in the file"]})
 
 

@@ -236,7 +236,7 @@ def schedule_project(session: Session, *, actor: User, project: Project) -> Sche
             results, summary = cpm.schedule_with_summary(loaded.models, loaded.relationships, loaded.calendars,
                                                          loaded.options, loaded.wbs_parents)
         except DependencyLoop as exc:
-            raise Conflict(f"dependency loop: {' → '.join(exc.cycle + exc.cycle[:1])}",
+            raise Conflict("dependency loop: {loop}", loop=" → ".join(exc.cycle + exc.cycle[:1]),
                            errors={"activities": exc.cycle}) from None
         except ScheduleInputError as exc:
             raise Invalid(str(exc), errors={"activities": [exc.activity] if exc.activity else []}) from None

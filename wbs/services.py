@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.database import utcnow
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps import budgets as eps_budgets
 from eps.models import Project
@@ -58,12 +58,13 @@ def update_plan(session: Session, *, actor: User, project: Project, **changes) -
     before = plan.audit_state()
     for key, allowed in PLAN_CHOICES.items():
         if key in changes and changes[key] not in allowed:
-            raise Invalid(f"unknown {key} {changes[key]!r}", errors={key: [f"one of {sorted(allowed)}"]})
+            raise Invalid("unknown {key} {value!r}",
+                          key=key, value=changes[key], errors={key: [f"one of {sorted(allowed)}"]})
     if "time_zone" in changes:
         try:
             ZoneInfo(changes["time_zone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise Invalid(f"unknown time zone {changes['time_zone']!r}",
+            raise Invalid("unknown time zone {zone!r}", zone=changes["time_zone"],
                           errors={"time_zone": ["not an IANA time zone"]}) from None
     if changes.get("default_calendar_id") is not None:
         _calendar_for_project(session, project=project, calendar_id=changes["default_calendar_id"],
@@ -94,32 +95,36 @@ def get_calendar_or_raise(session: Session, *, user: User, calendar_id: int, fie
         if not access_to(session, user=user, obj=project).can(Permission.read):
             calendar = None
     if calendar is None:
-        raise NotFound(f"calendar {calendar_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("calendar {calendar_id} not found",
+                       calendar_id=calendar_id, errors={field: ["not found"]} if field else None)
     return calendar
 
 
 def _calendar_for_project(session: Session, *, project: Project, calendar_id: int, field: str) -> Calendar:
     calendar = session.get(Calendar, calendar_id)
     if calendar is None or calendar.project_id not in (None, project.id):
-        raise NotFound(f"calendar {calendar_id} not found for project {project.code}",
+        raise NotFound("calendar {calendar_id} not found for project {code}",
+                       calendar_id=calendar_id, code=project.code,
                        errors={field: ["not found"]})
     return calendar
 
 
-def _check_periods(periods, where: str) -> list[list[int]]:
+def _check_periods(periods, where: Phrase) -> list[list[int]]:
     checked = []
     for period in periods:
         if (not isinstance(period, (list, tuple)) or len(period) != 2
                 or not all(isinstance(v, int) and not isinstance(v, bool) for v in period)):
-            raise Invalid(f"{where}: a period is [start, end] in minutes after midnight", errors={"week": [where]})
+            raise Invalid("{where}: a period is [start, end] in minutes after midnight",
+                          where=where, errors={"week": [str(where)]})
         start, end = period
         if not 0 <= start < end <= 1440:
-            raise Invalid(f"{where}: period {start}-{end} is not within one day", errors={"week": [where]})
+            raise Invalid("{where}: period {start}-{end} is not within one day",
+                          where=where, start=start, end=end, errors={"week": [str(where)]})
         checked.append([start, end])
     checked.sort()
     for (_s1, e1), (s2, _e2) in zip(checked, checked[1:]):
         if s2 < e1:
-            raise Invalid(f"{where}: periods overlap", errors={"week": [where]})
+            raise Invalid("{where}: periods overlap", where=where, errors={"week": [str(where)]})
     return checked
 
 
@@ -133,13 +138,14 @@ def _apply_calendar(calendar: Calendar, *, name, week, exceptions, hours_per_day
     if week is not None:
         if len(week) != 7:
             raise Invalid("a week has seven days, Monday first", errors={"week": ["seven lists of periods"]})
-        week = [_check_periods(day, f"weekday {index + 1}") for index, day in enumerate(week)]
+        week = [_check_periods(day, Phrase("weekday {number}", number=index + 1)) for index, day in enumerate(week)]
         if not any(week) and not exceptions:
             raise Invalid("a calendar needs some working time", errors={"week": ["no working periods"]})
         calendar.week = week
     if exceptions is not None:
-        calendar.exceptions = [CalendarException(day=day, periods=_check_periods(periods, f"exception {day}"))
-                               for day, periods in sorted(exceptions.items())]
+        calendar.exceptions = [
+            CalendarException(day=day, periods=_check_periods(periods, Phrase("exception {day}", day=day)))
+            for day, periods in sorted(exceptions.items())]
 
 
 def create_calendar(session: Session, *, actor: User, name: str, week: list, exceptions: dict[date, list] | None = None,
@@ -186,7 +192,8 @@ def delete_calendar(session: Session, *, actor: User, calendar: Calendar) -> Non
     plans = session.scalar(select(func.count()).select_from(ProjectPlan)
                            .where(ProjectPlan.default_calendar_id == calendar.id))
     if users or plans:
-        raise Conflict(f"calendar {calendar.name!r} is used by {users} activity(ies) and {plans} project(s)")
+        raise Conflict("calendar {name!r} is used by {users} activity(ies) and {plans} project(s)",
+                       name=calendar.name, users=users, plans=plans)
     audit.record(session, actor=actor, action="delete", entity=calendar, before=calendar.audit_state())
     session.delete(calendar)
     session.flush()
@@ -212,7 +219,8 @@ def get_element_or_raise(session: Session, *, project: Project, element_id: int,
     """A WBS element of ``project``."""
     element = session.get(WbsElement, element_id)
     if element is None or element.project_id != project.id:
-        raise NotFound(f"WBS element {element_id} not found in project {project.code}",
+        raise NotFound("WBS element {element_id} not found in project {code}",
+                       element_id=element_id, code=project.code,
                        errors={field: ["not found"]} if field else None)
     return element
 
@@ -223,8 +231,9 @@ def _check_code_free(session: Session, model, project: Project, code: str, exclu
     if exclude is not None:
         query = query.where(model.id != exclude)
     if session.scalar(query) is not None:
-        what = "WBS code" if model is WbsElement else "activity code"
-        raise Conflict(f"{what} {code!r} is already used in project {project.code}", errors={"code": ["already in use"]})
+        what = Phrase("WBS code") if model is WbsElement else Phrase("activity code")
+        raise Conflict("{what} {code!r} is already used in project {project_code}",
+                       what=what, code=code, project_code=project.code, errors={"code": ["already in use"]})
 
 
 def create_element(session: Session, *, actor: User, project: Project, code: str, name: str,
@@ -254,7 +263,8 @@ def update_element(session: Session, *, actor: User, project: Project, element: 
         if parent is not None:
             below = {e.id for e in _subtree(session, project=project, element=element)}
             if parent.id in below:
-                raise Conflict(f"cannot move WBS element {element.code} under {parent.code}, which is inside it",
+                raise Conflict("cannot move WBS element {element_code} under {parent_code}, which is inside it",
+                               element_code=element.code, parent_code=parent.code,
                                errors={"parent_id": [f"{parent.code} is inside {element.code}"]})
         element.parent_id = parent.id if parent else None
     for key, value in changes.items():
@@ -280,7 +290,8 @@ def delete_element(session: Session, *, actor: User, project: Project, element: 
     activities = session.scalar(select(func.count()).select_from(Activity)
                                 .where(Activity.wbs_element_id == element.id))
     if children or activities:
-        raise Conflict(f"WBS element {element.code} still holds {children} element(s) and {activities} activity(ies)")
+        raise Conflict("WBS element {code} still holds {children} element(s) and {activities} activity(ies)",
+                       code=element.code, children=children, activities=activities)
     audit.record(session, actor=actor, action="delete", entity=element, before=element.audit_state())
     session.delete(element)
     session.flush()
@@ -351,7 +362,8 @@ def get_activity_or_raise(session: Session, *, project: Project, activity_id: in
     """An activity of ``project``."""
     activity = session.get(Activity, activity_id)
     if activity is None or activity.project_id != project.id:
-        raise NotFound(f"activity {activity_id} not found in project {project.code}",
+        raise NotFound("activity {activity_id} not found in project {code}",
+                       activity_id=activity_id, code=project.code,
                        errors={field: ["not found"]} if field else None)
     return activity
 
@@ -359,31 +371,40 @@ def get_activity_or_raise(session: Session, *, project: Project, activity_id: in
 def _validate_activity(session: Session, project: Project, activity: Activity) -> None:
     code = activity.code
     if activity.type not in ACTIVITY_TYPES:
-        raise Invalid(f"activity {code}: unknown type {activity.type!r}", errors={"type": [f"one of {sorted(ACTIVITY_TYPES)}"]})
+        raise Invalid("activity {code}: unknown type {type!r}",
+                      code=code, type=activity.type, errors={"type": [f"one of {sorted(ACTIVITY_TYPES)}"]})
     for field in ("original_duration_hours", "remaining_duration_hours"):
         value = getattr(activity, field)
         if value is not None and not (0 <= value <= MAX_HOURS):
-            raise Invalid(f"activity {code}: {field} must be between 0 and {MAX_HOURS:g}", errors={field: ["out of range"]})
+            raise Invalid("activity {code}: {field} must be between 0 and {max_hours:g}",
+                          code=code, field=field, max_hours=MAX_HOURS, errors={field: ["out of range"]})
     if activity.type in ("start_milestone", "finish_milestone") and activity.original_duration_hours:
-        raise Invalid(f"activity {code}: a milestone has no duration", errors={"original_duration_hours": ["must be 0"]})
+        raise Invalid("activity {code}: a milestone has no duration",
+                      code=code, errors={"original_duration_hours": ["must be 0"]})
     if not 0 <= activity.percent_complete <= 100:
-        raise Invalid(f"activity {code}: percent complete must be 0 to 100", errors={"percent_complete": ["0 to 100"]})
+        raise Invalid("activity {code}: percent complete must be 0 to 100",
+                      code=code, errors={"percent_complete": ["0 to 100"]})
     for kind, when in (("constraint_type", "constraint_date"), ("secondary_constraint_type", "secondary_constraint_date")):
         value = getattr(activity, kind)
         if value is None:
             continue
         if value not in CONSTRAINT_TYPES:
-            raise Invalid(f"activity {code}: unknown constraint {value!r}", errors={kind: [f"one of {sorted(CONSTRAINT_TYPES)}"]})
+            raise Invalid("activity {code}: unknown constraint {value!r}",
+                          code=code, value=value, errors={kind: [f"one of {sorted(CONSTRAINT_TYPES)}"]})
         if value != "as_late_as_possible" and getattr(activity, when) is None:
-            raise Invalid(f"activity {code}: constraint {value} needs a date", errors={when: ["required with the constraint"]})
+            raise Invalid("activity {code}: constraint {value} needs a date",
+                          code=code, value=value, errors={when: ["required with the constraint"]})
     if activity.actual_finish is not None:
         if activity.actual_start is None:
-            raise Invalid(f"activity {code}: an actual finish needs an actual start", errors={"actual_start": ["required"]})
+            raise Invalid("activity {code}: an actual finish needs an actual start",
+                          code=code, errors={"actual_start": ["required"]})
         if activity.actual_finish < activity.actual_start:
-            raise Invalid(f"activity {code}: actual finish before actual start", errors={"actual_finish": ["before start"]})
+            raise Invalid("activity {code}: actual finish before actual start",
+                          code=code, errors={"actual_finish": ["before start"]})
     for money in ("budgeted_cost", "actual_cost"):
         if getattr(activity, money) < ZERO:
-            raise Invalid(f"activity {code}: {money} must not be negative", errors={money: ["must not be negative"]})
+            raise Invalid("activity {code}: {money} must not be negative",
+                          code=code, money=money, errors={money: ["must not be negative"]})
     if activity.wbs_element_id is not None:
         get_element_or_raise(session, project=project, element_id=activity.wbs_element_id, field="wbs_element_id")
     if activity.calendar_id is not None:
@@ -460,13 +481,15 @@ def get_relationship_or_raise(session: Session, *, project: Project, relationshi
     relationship = session.get(Relationship, relationship_id)
     if relationship is None or project.id not in (relationship.predecessor.project_id,
                                                   relationship.successor.project_id):
-        raise NotFound(f"relationship {relationship_id} not found in project {project.code}")
+        raise NotFound("relationship {relationship_id} not found in project {code}",
+                       relationship_id=relationship_id, code=project.code)
     return relationship
 
 
 def _check_relationship(type_: str, lag_hours: float) -> None:
     if type_ not in RELATIONSHIP_TYPES:
-        raise Invalid(f"unknown relationship type {type_!r}", errors={"type": [f"one of {sorted(RELATIONSHIP_TYPES)}"]})
+        raise Invalid("unknown relationship type {type!r}",
+                      type=type_, errors={"type": [f"one of {sorted(RELATIONSHIP_TYPES)}"]})
     if not -MAX_HOURS <= lag_hours <= MAX_HOURS:
         raise Invalid("lag out of range", errors={"lag_hours": [f"between -{MAX_HOURS:g} and {MAX_HOURS:g}"]})
 
@@ -497,17 +520,18 @@ def create_relationship(session: Session, *, actor: User, project: Project, pred
     if project.id not in (predecessor.project_id, successor.project_id):
         raise Invalid("a relationship of this project needs one end in it", errors={"predecessor_id": ["not in project"]})
     if predecessor.id == successor.id:
-        raise Conflict(f"activity {predecessor.code} cannot depend on itself",
+        raise Conflict("activity {code} cannot depend on itself", code=predecessor.code,
                        errors={"successor_id": ["same as predecessor"]})
     _check_relationship(type, lag_hours)
     existing = session.scalar(select(Relationship.id).where(Relationship.predecessor_id == predecessor.id,
                                                             Relationship.successor_id == successor.id))
     if existing is not None:
-        raise Conflict(f"{predecessor.code} → {successor.code} is already linked (relationship {existing})",
+        raise Conflict("{predecessor_code} → {successor_code} is already linked (relationship {existing})",
+                       predecessor_code=predecessor.code, successor_code=successor.code, existing=existing,
                        errors={"successor_id": ["already linked"]})
     loop = _loop_through(session, predecessor, successor)
     if loop:
-        raise Conflict("the link would close a dependency loop: " + " → ".join(loop + loop[:1]),
+        raise Conflict("the link would close a dependency loop: {loop}", loop=" → ".join(loop + loop[:1]),
                        errors={"successor_id": [" → ".join(loop + loop[:1])]})
     relationship = Relationship(predecessor_id=predecessor.id, successor_id=successor.id, type=type,
                                 lag_hours=lag_hours)

@@ -31,7 +31,8 @@ def apply_template(session: Session, *, actor: User, template: Project, project:
     existing = session.scalar(select(func.count()).select_from(Activity).where(Activity.project_id == project.id))
     existing += session.scalar(select(func.count()).select_from(WbsElement).where(WbsElement.project_id == project.id))
     if existing:
-        raise Conflict(f"project {project.code} already has a WBS or activities; a template goes into an empty one",
+        raise Conflict("project {code} already has a WBS or activities; a template goes into an empty one",
+                       code=project.code,
                        errors={"template_project_id": ["target not empty"]})
 
     calendars = {}

@@ -94,7 +94,8 @@ def check(form: FlaskForm) -> FlaskForm:
         field = getattr(form, name, None)
         label = str(field.label.text) if field is not None else name
         labels.append(f"{label}: {'; '.join(messages)}")
-    raise Invalid(" · ".join(labels), errors=errors)
+    message = " · ".join(labels)  # already in the user's language
+    raise Invalid(message, errors=errors)
 
 
 class ActionForm(FlaskForm):

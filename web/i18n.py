@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from babel.numbers import format_compact_decimal
-from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, get_locale, gettext
+
+from crmpm.errors import CrmpmError, Phrase
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Code and the language's own name, as the switch shows it.
@@ -104,3 +109,61 @@ def month(value: date | None, format: str = "LLL yyyy") -> str:  # noqa: A002
     if value is None:
         return ""
     return format_date(value, format)
+
+
+# Domain messages (crmpm.errors): templates extracted into the same catalog as the pages' texts.
+
+def translate_error(exc: CrmpmError) -> str:
+    """A domain error's message in the user's language, as a page shows it (the API keeps the English)."""
+    return translate(exc.template, exc.params)
+
+
+def translate(template: str, params: Mapping[str, Any]) -> str:
+    """``template`` from the catalog, formatted with ``params`` the locale's way; English where there is no translation.
+
+    Parameters that are :class:`~crmpm.errors.Phrase` are translated in turn; amounts, dates and times are written
+    as the locale writes them (a placeholder with a format spec of its own keeps it). A translation whose
+    placeholders do not fit the parameters is ignored. A sentence that starts with words (its own or a phrase's)
+    starts with a capital; one that starts with a code or a name is left as it is.
+    """
+    text, used = _translated(template, params)
+    literal, field, _spec, _conversion = next(iter(_LOCAL_FORMATTER.parse(used)), ("", None, "", None))
+    starts_with_words = literal[:1].isalpha() if literal else isinstance(params.get(field or ""), Phrase)
+    return text[:1].upper() + text[1:] if starts_with_words else text
+
+
+def _translated(template: str, params: Mapping[str, Any]) -> tuple[str, str]:
+    """The translation formatted, and the template used (the translation, or the English one if it did not fit)."""
+    translated = gettext(template) if template else template
+    if not params:
+        return translated, translated.replace("{", "{{").replace("}", "}}")
+    try:
+        return _LOCAL_FORMATTER.vformat(translated, (), params), translated
+    except (KeyError, IndexError, ValueError):
+        return _LOCAL_FORMATTER.vformat(template, (), params), template
+
+
+def _local_value(value: Any) -> str:
+    """One parameter as the user reads it."""
+    if isinstance(value, Phrase):
+        return _translated(value.template, value.params)[0]
+    if isinstance(value, Decimal) and value.is_finite():
+        places = max(0, -value.as_tuple().exponent)
+        return format_decimal(value, format="#,##0" + ("." + "0" * places if places else ""))
+    if isinstance(value, datetime):
+        return datetime_(value)
+    if isinstance(value, date):
+        return date_(value)
+    return str(value)
+
+
+class _LocalFormatter(string.Formatter):
+    """``str.format`` with the user's translations and number and date formats for unadorned placeholders."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec:
+            return format(value, format_spec)
+        return _local_value(value)
+
+
+_LOCAL_FORMATTER = _LocalFormatter()

@@ -23,6 +23,7 @@ from crmpm.database import db
 from crmpm.errors import Conflict, CrmpmError, Forbidden, Invalid, NotFound, Unauthenticated
 from crmpm.users import services as users
 from crmpm.users.models import User
+from web.i18n import translate_error
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +205,9 @@ def _register_error_pages(blueprint: Blueprint) -> None:
         if isinstance(exc, (Conflict, Invalid)) and request.method not in SAFE_METHODS:
             # A refused form goes back where it came from with the reason; nothing of it is kept.
             db.session.rollback()
-            flash(exc.message, "error")
+            flash(translate_error(exc), "error")
             return redirect(_back_url(), code=303)
-        return error_page(exc.status, exc.message)
+        return error_page(exc.status, translate_error(exc))
 
     @blueprint.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

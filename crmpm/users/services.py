@@ -40,7 +40,7 @@ def get_or_raise(session: Session, *, user_id: int, field: str | None = None) ->
     """The user with this id, or NotFound (naming the input ``field`` when given)."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("user {user_id} not found", user_id=user_id, errors={field: ["not found"]} if field else None)
     return user
 
 
@@ -61,7 +61,7 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
         raise Forbidden("only administrators create users")
     email = normalize_email(email)
     if get_by_email(session, email=email) is not None:
-        raise Conflict(f"a user with email {email} already exists", errors={"email": ["already in use"]})
+        raise Conflict("a user with email {email} already exists", email=email, errors={"email": ["already in use"]})
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid("password too short", errors={"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
     user = User(email=email, name=name.strip(), is_admin=is_admin, is_active=True, locale=locale,
@@ -143,7 +143,7 @@ def revoke_token(session: Session, *, actor: User, token_id: int) -> ApiToken:
     """Revoke a token; its owner or an admin may."""
     token = session.get(ApiToken, token_id)
     if token is None or (not actor.is_admin and token.user_id != actor.id):
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound("token {token_id} not found", token_id=token_id)
     if token.revoked_at is None:
         before = token.audit_state()
         token.revoked_at = utcnow()
@@ -173,7 +173,7 @@ def get_team_or_raise(session: Session, *, team_id: int, field: str | None = Non
     """The team with this id, or NotFound (naming the input ``field`` when given)."""
     team = session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"team {team_id} not found", errors={field: ["not found"]} if field else None)
+        raise NotFound("team {team_id} not found", team_id=team_id, errors={field: ["not found"]} if field else None)
     return team
 
 
@@ -188,7 +188,7 @@ def create_team(session: Session, *, actor: User | None, name: str, member_ids: 
         raise Forbidden("only administrators create teams")
     name = name.strip()
     if session.scalar(select(func.count()).select_from(Team).where(Team.name == name)):
-        raise Conflict(f"a team named {name!r} already exists", errors={"name": ["already in use"]})
+        raise Conflict("a team named {name!r} already exists", name=name, errors={"name": ["already in use"]})
     team = Team(name=name)
     team.members = _users(session, member_ids)
     session.add(team)
@@ -206,7 +206,7 @@ def update_team(session: Session, *, actor: User, team: Team, name: str | None =
     if name is not None and name.strip() != team.name:
         name = name.strip()
         if session.scalar(select(func.count()).select_from(Team).where(Team.name == name)):
-            raise Conflict(f"a team named {name!r} already exists", errors={"name": ["already in use"]})
+            raise Conflict("a team named {name!r} already exists", name=name, errors={"name": ["already in use"]})
         team.name = name
     if member_ids is not None:
         team.members = _users(session, member_ids)
@@ -229,7 +229,8 @@ def _users(session: Session, ids) -> list[User]:
     users = session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
     missing = sorted(set(ids) - {user.id for user in users})
     if missing:
-        raise Invalid(f"unknown users {missing}", errors={"member_ids": [f"unknown user ids: {missing}"]})
+        raise Invalid("unknown users {missing}",
+                      missing=missing, errors={"member_ids": [f"unknown user ids: {missing}"]})
     return list(users)
 
 
