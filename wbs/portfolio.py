@@ -22,7 +22,7 @@ from wbs import services
 from wbs.models import Activity, ProjectPlan, WbsElement
 
 __all__ = ["STATUSES", "ProjectFigures", "list_projects", "figures", "eps_paths", "nodes_for_new_projects",
-           "Baseline", "baseline", "wbs_ordered_page"]
+           "Baseline", "baseline", "wbs_ordered_page", "tree_order", "element_chain"]
 
 # Where a project's work stands, from its activities' actual dates.
 STATUSES = ("no_plan", "not_started", "in_progress", "complete")
@@ -159,8 +159,8 @@ def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: 
     Sorting by the tree's order takes every activity's key (four small columns); only the window's
     activities are loaded whole.
     """
-    elements = services.list_elements(session, project=project)
-    rank = {element.id: index for index, element in enumerate(elements)}
+    rank = {element.id: index for index, element in enumerate(tree_order(services.list_elements(session,
+                                                                                               project=project)))}
     keys = session.execute(select(Activity.id, Activity.wbs_element_id, Activity.early_start, Activity.code)
                            .where(Activity.project_id == project.id)).all()
     far = datetime.max
@@ -168,6 +168,21 @@ def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: 
     window = [k[0] for k in keys[offset:offset + limit]]
     loaded = {a.id: a for a in session.scalars(select(Activity).where(Activity.id.in_(window)))} if window else {}
     return [loaded[i] for i in window], len(keys)
+
+
+def tree_order(elements: list[WbsElement]) -> list[WbsElement]:
+    """``elements`` depth first: each element followed by its whole branch, siblings in their given order."""
+    children: dict[int | None, list[WbsElement]] = {}
+    known = {e.id for e in elements}
+    for element in elements:
+        children.setdefault(element.parent_id if element.parent_id in known else None, []).append(element)
+    ordered: list[WbsElement] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        element = stack.pop()
+        ordered.append(element)
+        stack.extend(reversed(children.get(element.id, [])))
+    return ordered
 
 
 def element_chain(elements: list[WbsElement]) -> dict[int, list[WbsElement]]:

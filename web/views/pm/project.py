@@ -48,7 +48,7 @@ def project(project_id: int):
                                                             critical_only=critical_only),
                           args=args, default_per_page=ACTIVITY_PAGE)
     tree = services.wbs_tree(session, project=project)
-    elements = {e.id: e for e in services.list_elements(session, project=project)}
+    elements = {e.id: e for e in portfolio.tree_order(services.list_elements(session, project=project))}
     figures = portfolio.figures(session, project_ids=[project.id])[project.id]
     return render_template(
         "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
