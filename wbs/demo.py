@@ -112,7 +112,7 @@ def load(session: Session, *, admin, people, teams) -> None:
             activity = _activity(session, dock, code)
             services.update_activity(session, actor=admin, project=dock, activity=activity,
                                      original_duration_hours=float(days * HOURS_PER_DAY),
-                                     remaining_duration_hours=float(days * HOURS_PER_DAY) * 0.6)
+                                     remaining_duration_hours=float(round(days * 0.45) * HOURS_PER_DAY))
         services.update_plan(session, actor=admin, project=dock, data_date=data_date)
     if "TVT-ERP" in projects:
         erp = projects["TVT-ERP"]
@@ -186,5 +186,6 @@ def _progress(session: Session, admin, project: Project, progress: dict, data_da
             changes["actual_finish"] = min(finish, data_date - timedelta(hours=15))
             changes["remaining_duration_hours"] = 0.0
         else:
-            changes["remaining_duration_hours"] = round(activity.original_duration_hours * (100 - percent) / 100)
+            days = activity.original_duration_hours / HOURS_PER_DAY
+            changes["remaining_duration_hours"] = float(round(days * (100 - percent) / 100) * HOURS_PER_DAY)
         services.update_activity(session, actor=admin, project=project, activity=activity, **changes)

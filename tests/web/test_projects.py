@@ -407,3 +407,39 @@ def test_too_big_a_file_gets_a_clear_413(pages, session, admin, world, monkeypat
                           content_type="multipart/form-data")
     assert response.status_code == 413
     assert "larger than" in response.get_data(as_text=True)
+
+
+def test_upload_into_a_project_replaces_its_plan(pages, session, admin, plan, user_with):
+    editor = user_with(Role.editor)
+    pages.log_in_as(editor)
+    data = (FIXTURES / "percent-complete-8.4.xer").read_bytes()
+    assert f'action="{_url(plan, "/import")}"' in pages.get(_url(plan)).get_data(as_text=True)
+    message = _flash(pages, pages.post(_url(plan, "/import"), {"file": (BytesIO(data), "new-plan.xer")},
+                                       content_type="multipart/form-data"))
+    assert "was replaced with new-plan.xer" in message
+    codes = set(session.scalars(select(Activity.code).where(Activity.project_id == plan["project"].id)))
+    assert codes == {row["task_code"] for row in read_xer(data).rows("TASK")}
+    broken = _flash(pages, pages.post(_url(plan, "/import"), {"file": (BytesIO(b"%T\tTASK\n%R\tx"), "bad.xer")},
+                                      content_type="multipart/form-data"))
+    assert broken.startswith("XER file:")
+    assert set(session.scalars(select(Activity.code).where(Activity.project_id == plan["project"].id))) == codes
+
+
+def test_replacing_a_plan_needs_edit_rights(pages, session, plan, user_with):
+    viewer = user_with(Role.viewer)
+    pages.log_in_as(viewer)
+    assert f'action="{_url(plan, "/import")}"' not in pages.get(_url(plan)).get_data(as_text=True)
+    data = (FIXTURES / "percent-complete-8.4.xer").read_bytes()
+    response = pages.post(_url(plan, "/import"), {"file": (BytesIO(data), "p.xer")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 403
+    assert set(session.scalars(select(Activity.code).where(Activity.project_id == plan["project"].id))) == set("ABC")
+
+
+def test_move_the_data_date(pages, session, admin, plan):
+    pages.log_in_as(admin)
+    message = _flash(pages, pages.post(_url(plan, "/data-date"), {"data_date": "2026-03-04T12:00"}))
+    assert "The data date is now Mar 4, 2026" in message
+    assert services.get_plan(session, project=plan["project"]).data_date == datetime(2026, 3, 4, 12)
+    assert "is not a valid date" in _flash(pages, pages.post(_url(plan, "/data-date"), {"data_date": "soon"}))
+    assert "Enter the data date" in _flash(pages, pages.post(_url(plan, "/data-date"), {"data_date": ""}))

@@ -47,7 +47,7 @@ def export_mspdi(project_id: int):
 @bp.url_value_preprocessor
 def _limit_uploads(endpoint, values):
     # Before the CSRF check reads the form: a too-big upload is refused before it is parsed.
-    if endpoint == "pm.import_file" and request.method == "POST":
+    if endpoint in ("pm.import_file", "pm.replace_plan") and request.method == "POST":
         request.max_content_length = UPLOAD_LIMIT
 
 
@@ -75,6 +75,19 @@ def import_file():
         node = eps_services.get_node_or_raise(db.session, user=g.user, node_id=node_id)
     except NotFound:
         raise Invalid(_("Choose the EPS node the project goes under."), errors={"node": ["unknown"]}) from None
+    kind, data, filename = _upload()
+    code = request.form.get("code", "").strip()[:40] or None
+    if kind == "xer":
+        created = interchange.import_xer(db.session, actor=g.user, data=data, eps_node=node, code=code)
+    else:
+        created = interchange.import_mspdi(db.session, actor=g.user, data=data, eps_node=node, code=code)
+    flash(_("%(file)s was imported as project %(code)s and scheduled.", file=filename, code=created.code),
+          "info")
+    return redirect(url_for("pm.project", project_id=created.id), code=303)
+
+
+def _upload() -> tuple[str, bytes, str]:
+    """The uploaded file's format, content and name; Invalid naming what is missing or wrong."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid(_("Choose a file to upload."), errors={"file": ["required"]})
@@ -88,11 +101,17 @@ def import_file():
     data = upload.read(UPLOAD_LIMIT + 1)
     if not data:
         raise Invalid(_("The file %(name)s is empty.", name=upload.filename), errors={"file": ["empty"]})
-    code = request.form.get("code", "").strip()[:40] or None
-    if kind == "xer":
-        created = interchange.import_xer(db.session, actor=g.user, data=data, eps_node=node, code=code)
-    else:
-        created = interchange.import_mspdi(db.session, actor=g.user, data=data, eps_node=node, code=code)
-    flash(_("%(file)s was imported as project %(code)s and scheduled.", file=upload.filename, code=created.code),
+    return kind, data, upload.filename
+
+
+@bp.route("/<int:project_id>/import", methods=["POST"])
+def replace_plan(project_id: int):
+    """Replace the project's plan with an XER or MSPDI file's (edit rights); the file is checked before anything
+    is removed, and a refusal keeps the old plan."""
+    project = load_project(project_id)
+    kind, data, filename = _upload()
+    source = (interchange.read_xer_project(data) if kind == "xer" else interchange.read_mspdi_project(data))
+    interchange.replace_plan(db.session, actor=g.user, project=project, source=source)
+    flash(_("The plan of %(code)s was replaced with %(file)s and scheduled.", code=project.code, file=filename),
           "info")
-    return redirect(url_for("pm.project", project_id=created.id), code=303)
+    return redirect(url_for("pm.project", project_id=project.id), code=303)

@@ -208,6 +208,19 @@ def schedule(project_id: int):
     return redirect(_back(project), code=303)
 
 
+@bp.route("/<int:project_id>/data-date", methods=["POST"])
+def set_data_date(project_id: int):
+    """Move the data date (progress is reported up to it; the next schedule starts the remaining work there)."""
+    project = load_project(project_id)
+    when = parse_when(request.form.get("data_date"), _("Data date"), "data_date")
+    if when is None:
+        raise Invalid(_("Enter the data date."), errors={"data_date": ["required"]})
+    services.update_plan(db.session, actor=g.user, project=project, data_date=when)
+    flash(_("The data date is now %(when)s. Schedule the project to plan the remaining work from it.",
+            when=date_(when)), "info")
+    return redirect(url_for("pm.project", project_id=project.id), code=303)
+
+
 @bp.route("/<int:project_id>/baseline", methods=["POST"])
 def set_baseline(project_id: int):
     """Make the current schedule the baseline earned value is measured against."""
