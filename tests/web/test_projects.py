@@ -443,3 +443,20 @@ def test_move_the_data_date(pages, session, admin, plan):
     assert services.get_plan(session, project=plan["project"]).data_date == datetime(2026, 3, 4, 12)
     assert "is not a valid date" in _flash(pages, pages.post(_url(plan, "/data-date"), {"data_date": "soon"}))
     assert "Enter the data date" in _flash(pages, pages.post(_url(plan, "/data-date"), {"data_date": ""}))
+
+
+def test_a_big_wbs_opens_one_level_and_offers_a_bounded_choice(pages, session, admin, plan, monkeypatch):
+    from web.views.pm import project as project_view
+
+    monkeypatch.setattr(project_view, "WBS_OPEN_LIMIT", 2)
+    monkeypatch.setattr(project_view, "ELEMENT_CHOICES", 1)
+    deep = services.create_element(session, actor=admin, project=plan["project"], code="W1.1", name="Drawings",
+                                   parent=plan["W1"])
+    session.commit()
+    pages.log_in_as(admin)
+    body = pages.get(_url(plan)).get_data(as_text=True)
+    assert ">W1<" in body and ">W1.1<" not in body and f"/wbs/{plan['W1'].id}/rows" in body
+    options = re.findall(r'<option value="(\d+)"[^>]*>W', body)
+    assert options == [str(plan["W1"].id)]
+    shown = pages.get(_url(plan, f"?wbs={deep.id}")).get_data(as_text=True)
+    assert re.findall(r'<option value="(\d+)"[^>]*>W', shown) == [str(plan["W1"].id), str(deep.id)]

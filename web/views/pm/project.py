@@ -23,6 +23,8 @@ from web.views.pm.common import (deal_id, hours_per_day, load_project, may_edit,
                                  parse_days, parse_percent, parse_when)
 
 ACTIVITY_PAGE = 50
+WBS_OPEN_LIMIT = 200
+ELEMENT_CHOICES = 300
 RELATIONSHIP_TYPES = ("FS", "SS", "FF", "SF")
 NEW_TYPES = ("task", "start_milestone", "finish_milestone")
 
@@ -56,7 +58,18 @@ def project(project_id: int):
         evm=scheduling_service.earned_value(session, project=project, wbs_element=element),
         baseline=portfolio.baseline(session, project=project),
         crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project), deal_id=deal_id(project),
-        can_edit=may_edit(project), hpd=hours_per_day(plan), new_types=NEW_TYPES)
+        can_edit=may_edit(project), hpd=hours_per_day(plan), new_types=NEW_TYPES,
+        # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
+        expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
+        element_choices=_choices(list(elements.values()), element))
+
+
+def _choices(elements, current):
+    """WBS elements to offer for a new activity: the first ones in tree order, and the one shown."""
+    chosen = elements[:ELEMENT_CHOICES]
+    if current is not None and current not in chosen:
+        chosen.append(current)
+    return chosen
 
 
 def _find(nodes, element_id):
