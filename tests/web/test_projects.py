@@ -460,3 +460,9 @@ def test_a_big_wbs_opens_one_level_and_offers_a_bounded_choice(pages, session, a
     assert options == [str(plan["W1"].id)]
     shown = pages.get(_url(plan, f"?wbs={deep.id}")).get_data(as_text=True)
     assert re.findall(r'<option value="(\d+)"[^>]*>W', shown) == [str(plan["W1"].id), str(deep.id)]
+
+
+def test_the_menu_offers_projects_and_the_gantt_chart(pages, admin, plan):
+    body = pages.log_in_as(admin).get(_url(plan)).get_data(as_text=True)
+    menu = re.search(r'<nav class="menu".*?</nav>', body, re.S).group(0)
+    assert 'href="/projects/" class="active"' in menu and 'href="/projects/gantt"' in menu

@@ -59,3 +59,8 @@ def test_pm_schedules_sees_the_gantt_and_moves_the_finish(log_in, screenshot, li
     page.click("button.primary:has-text('Schedule')")
     page.wait_for_selector(".flash-info:has-text('Scheduled at the data date')")
     assert _finish(page) != scheduled
+
+    # The menu's Gantt entry opens the chart of the project last opened.
+    page.click("nav.menu >> text=Gantt")
+    page.wait_for_url(re.compile(r"/projects/\d+/gantt$"))
+    assert "NVS-DOCK" in page.locator("h1").inner_text()

@@ -18,8 +18,7 @@ from web.views.pm.common import LAST_PROJECT_KEY, hours_per_day, load_project
 ROWS_PER_PAGE = 200
 
 
-@bp.route("/gantt")
-def gantt_last():
+def _last_or_chooser():
     """The Gantt chart of the project last opened in this session, or a list to choose one from."""
     last = cookie.get(LAST_PROJECT_KEY)
     if isinstance(last, int):
@@ -41,9 +40,12 @@ def _zoom(first, last) -> str:
     return "days" if days <= 45 else "weeks" if days <= 400 else "months"
 
 
+@bp.route("/gantt", defaults={"project_id": None})  # the menu's entry
 @bp.route("/<int:project_id>/gantt")
-def gantt(project_id: int):
+def gantt(project_id: int | None):
     """One window of the project's activities under their WBS headings, bars from early start to early finish."""
+    if project_id is None:
+        return _last_or_chooser()
     session = db.session
     project = load_project(project_id)
     plan = services.get_plan(session, project=project)
