@@ -19,10 +19,10 @@ from eps import services as eps_services
 from eps.models import EpsNode, Project, Role
 from eps.permissions import principal_grant_paths, visible
 from wbs import services
-from wbs.models import Activity, ProjectPlan, WbsElement
+from wbs.models import Activity, ProjectPlan, Relationship, WbsElement
 
 __all__ = ["STATUSES", "ProjectFigures", "list_projects", "figures", "eps_paths", "nodes_for_new_projects",
-           "Baseline", "baseline", "wbs_ordered_page", "tree_order", "element_chain"]
+           "Baseline", "baseline", "wbs_ordered_page", "tree_order", "element_chain", "links_among"]
 
 # Where a project's work stands, from its activities' actual dates.
 STATUSES = ("no_plan", "not_started", "in_progress", "complete")
@@ -183,6 +183,16 @@ def tree_order(elements: list[WbsElement]) -> list[WbsElement]:
         ordered.append(element)
         stack.extend(reversed(children.get(element.id, [])))
     return ordered
+
+
+def links_among(session: Session, *, activity_ids: list[int]) -> list[tuple[int, int, str, float]]:
+    """(predecessor, successor, type, lag hours) of the relationships between two of ``activity_ids``."""
+    if not activity_ids:
+        return []
+    return [tuple(row) for row in session.execute(
+        select(Relationship.predecessor_id, Relationship.successor_id, Relationship.type, Relationship.lag_hours)
+        .where(Relationship.predecessor_id.in_(activity_ids), Relationship.successor_id.in_(activity_ids))
+        .order_by(Relationship.id))]
 
 
 def element_chain(elements: list[WbsElement]) -> dict[int, list[WbsElement]]:

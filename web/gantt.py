@@ -128,6 +128,15 @@ class ActivityInput:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class Link:
+    """A relationship line: an elbow from the predecessor's end to the successor's, as an SVG path."""
+
+    path: str
+    critical: bool
+    title: str
+
+
 @dataclass
 class Chart:
     scale: Scale
@@ -138,6 +147,7 @@ class Chart:
     height: float = 0
     row_height: int = ROW_HEIGHT
     header_height: int = HEADER_HEIGHT
+    links: list[Link] = field(default_factory=list)
 
 
 def bar(scale: Scale, start: datetime, finish: datetime) -> Bar:
@@ -193,3 +203,36 @@ def span(dates: list[datetime | None], fallback: datetime | date) -> tuple[datet
         base = fallback if isinstance(fallback, datetime) else datetime.combine(fallback, time())
         return base - timedelta(days=7), base + timedelta(days=30)
     return min(present), max(present)
+
+
+def _ends(row: RowShape) -> tuple[float, float] | None:
+    """Where a row's activity starts and finishes on the x axis (None when it has no dates)."""
+    if row.bar is not None:
+        return row.bar.x, row.bar.x + row.bar.width
+    if row.milestone_x is not None:
+        return row.milestone_x, row.milestone_x
+    return None
+
+
+def link_lines(chart: Chart, links: list[tuple[int, int, str, str]]) -> list[Link]:
+    """Lines for (predecessor id, successor id, type, title) whose two activities are both in ``chart``.
+
+    FS runs from the predecessor's finish to the successor's start, SS start to start, FF finish
+    to finish, SF start to finish; the line leaves to the right, drops to the successor's row and
+    ends in the successor's bar.
+    """
+    rows = {row.activity_id: row for row in chart.rows if row.kind == "activity"}
+    middle = chart.row_height / 2
+    lines = []
+    for predecessor, successor, kind, title in links:
+        before, after = rows.get(predecessor), rows.get(successor)
+        if before is None or after is None or _ends(before) is None or _ends(after) is None:
+            continue
+        (from_start, from_finish), (to_start, to_finish) = _ends(before), _ends(after)
+        x1 = from_start if kind in ("SS", "SF") else from_finish
+        x2 = to_finish if kind in ("FF", "SF") else to_start
+        y1, y2 = before.y + middle, after.y + middle
+        elbow = round(x1 + 6 if kind in ("FS", "FF") else x1 - 6, 2)
+        path = f"M {x1:g} {y1:g} H {elbow:g} V {y2:g} H {x2:g}"
+        lines.append(Link(path=path, critical=before.critical and after.critical, title=title))
+    return lines

@@ -82,3 +82,20 @@ def test_span_of_dates_or_a_fallback():
     assert (first, last) == (datetime(2026, 3, 1), datetime(2026, 3, 5))
     first, last = gantt.span([None], fallback=datetime(2026, 1, 10))
     assert first < datetime(2026, 1, 10) < last
+
+
+def test_relationship_lines_join_the_right_ends():
+    scale = _scale()
+    rows = [("activity", _row(id=1, critical=True), 0),
+            ("activity", _row(id=2, start=datetime(2026, 3, 9, 8), finish=datetime(2026, 3, 10, 17), critical=True), 0),
+            ("activity", _row(id=3, milestone=True, start=datetime(2026, 3, 11, 17), finish=datetime(2026, 3, 11, 17)), 0)]
+    chart = gantt.layout(scale, rows, data_date=None, zoom="days")
+    a, b, m = chart.rows
+    links = gantt.link_lines(chart, [(1, 2, "FS", "A → B"), (1, 2, "SS", ""), (2, 3, "FF", ""), (1, 99, "FS", "")])
+    assert len(links) == 3  # the link to an activity off this page is left out
+    fs, ss, ff = links
+    a_end, b_start, middle = a.bar.x + a.bar.width, b.bar.x, chart.row_height / 2
+    assert fs.path == f"M {a_end:g} {a.y + middle:g} H {round(a_end + 6, 2):g} V {b.y + middle:g} H {b_start:g}"
+    assert fs.critical and fs.title == "A → B"
+    assert ss.path.startswith(f"M {a.bar.x:g} ") and ss.path.endswith(f"H {b_start:g}")
+    assert ff.path.endswith(f"H {m.milestone_x:g}") and not ff.critical

@@ -313,6 +313,7 @@ def test_gantt_draws_critical_bars_and_the_data_date(pages, session, admin, plan
     assert body.count('class="bar critical"') == 3
     assert '<g class="data-date">' in body and "Data date" in body
     assert body.count('class="pm-wbs-band"') == 2  # W1 and W2
+    assert body.count('<path class="link critical"') == 2  # A → B → C
     assert "Work C" in body and "Mar 13, 2026 – Mar 16, 2026" in body  # the tooltip
 
 

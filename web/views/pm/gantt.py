@@ -76,6 +76,10 @@ def gantt(project_id: int | None):
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     show_baseline = request.args.get("baseline", "1") == "1"
+    codes = {a.id: a.code for a in items}
+    chart.links = geometry.link_lines(chart, [
+        (pred, succ, kind, f"{codes[pred]} → {codes[succ]} {kind}" + (f" {lag / hpd:+g} d" if lag else ""))
+        for pred, succ, kind, lag in portfolio.links_among(session, activity_ids=list(codes))])
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd)
 
