@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import networkx as nx
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -44,6 +44,12 @@ def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode,
                code: str | None = None, name: str | None = None) -> Project:
     """Create a project under ``eps_node`` from an XER file (edit rights there), scheduled, and return it."""
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
+    source = read_xer_project(data, proj=proj)
+    return _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+
+
+def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject:
+    """One project of an XER file as the neutral project, checked; Invalid naming the fault otherwise."""
     try:
         xer = read_xer(bytes(data))
         projects = project_ids(xer)
@@ -56,23 +62,62 @@ def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode,
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     except SchedulingError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
-    source = _xer_exchange(xer, loaded, chosen)
-    return _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+    return _xer_exchange(xer, loaded, chosen)
 
 
 def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNode, code: str | None = None,
                  name: str | None = None) -> Project:
     """Create a project under ``eps_node`` from an MS Project XML file (edit rights there), scheduled, and return it."""
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
-    try:
-        source = read_mspdi(bytes(data))
-    except MspdiError as exc:
-        raise Invalid("MSPDI file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+    source = read_mspdi_project(data)
     project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
     # What the file held that crmpm cannot represent stays on record with the project.
     audit.record(session, actor=actor, action="import", entity=project,
                  after={"format": "mspdi", "activities": len(source.activities),
                         "relationships": len(source.relationships), "left_out": source.warnings})
+    return project
+
+
+def read_mspdi_project(data: bytes) -> ExchangeProject:
+    """An MS Project XML file as the neutral project, checked; Invalid naming the fault otherwise."""
+    try:
+        return read_mspdi(bytes(data))
+    except MspdiError as exc:
+        raise Invalid("MSPDI file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+
+
+def replace_plan(session: Session, *, actor: User, project: Project, source: ExchangeProject) -> Project:
+    """Replace ``project``'s plan (its calendars, WBS, activities, relationships, scheduling settings) with
+    the file's, then schedule it (edit rights). The project itself, its grants, budget and deal stay.
+
+    Links between this project and others go with the old activities. The file is read and checked
+    before this is called, and a refusal (a loop, a bad calendar) rolls back with the caller's
+    transaction, so the old plan is never half replaced.
+    """
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    before = {"activities": session.scalar(select(func.count()).select_from(Activity)
+                                           .where(Activity.project_id == project.id))}
+    activity_ids = select(Activity.id).where(Activity.project_id == project.id)
+    session.execute(delete(Relationship).where(Relationship.predecessor_id.in_(activity_ids)))
+    session.execute(delete(Relationship).where(Relationship.successor_id.in_(activity_ids)))
+    session.execute(delete(Activity).where(Activity.project_id == project.id))
+    plan = services.get_plan(session, project=project)
+    plan.default_calendar_id = None
+    plan.scheduled_at = plan.early_finish = plan.late_finish = None
+    session.flush()
+    # Children before parents: a WBS element refers to its parent.
+    elements = services.list_elements(session, project=project)
+    for element in reversed(elements):
+        session.delete(element)
+        session.flush()
+    for calendar in session.scalars(select(Calendar).where(Calendar.project_id == project.id)):
+        session.delete(calendar)
+    session.flush()
+    session.expire_all()
+    _store_plan(session, actor=actor, project=project, source=source)
+    audit.record(session, actor=actor, action="replace_plan", entity=project, before=before,
+                 after={"activities": len(source.activities), "relationships": len(source.relationships),
+                        "left_out": source.warnings})
     return project
 
 
@@ -160,6 +205,12 @@ def _store_project(session: Session, *, actor: User, eps_node: EpsNode, source: 
     """Write a checked neutral project as a new crmpm project and schedule it, in the caller's transaction."""
     project = eps_services.create_project(session, actor=actor, code=(code or source.code)[:40],
                                           name=(name or source.name)[:200], eps_node=eps_node)
+    _store_plan(session, actor=actor, project=project, source=source)
+    return project
+
+
+def _store_plan(session: Session, *, actor: User, project: Project, source: ExchangeProject) -> None:
+    """Write a checked neutral project's plan into an empty ``project`` and schedule it."""
     calendar_ids = {}
     for key, calendar in source.calendars.items():
         stored = Calendar(project_id=project.id, name=calendar.name or f"Calendar {key}",
@@ -222,7 +273,6 @@ def _store_project(session: Session, *, actor: User, eps_node: EpsNode, source: 
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.
     scheduling_service.schedule_project(session, actor=actor, project=project)
-    return project
 
 
 def export_xer(session: Session, *, project: Project) -> bytes:

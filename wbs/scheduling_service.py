@@ -221,6 +221,7 @@ class ScheduleSummary:
     relationships: int
     critical: int
     milliseconds: float
+    changed: int = 0  # activities whose computed dates, floats or criticality changed
 
 
 def schedule_project(session: Session, *, actor: User, project: Project) -> ScheduleSummary:
@@ -241,7 +242,7 @@ def schedule_project(session: Session, *, actor: User, project: Project) -> Sche
         except ScheduleInputError as exc:
             raise Invalid(str(exc), errors={"activities": [exc.activity] if exc.activity else []}) from None
         elapsed = (time.perf_counter() - started) * 1000
-        critical = _store_results(session, loaded.activities, results)
+        critical, changed = _store_results(session, loaded.activities, results)
         plan = loaded.plan
         plan.scheduled_at = utcnow()
         plan.data_date = loaded.options.data_date
@@ -252,7 +253,8 @@ def schedule_project(session: Session, *, actor: User, project: Project) -> Sche
             project_id=project.id, data_date=loaded.options.data_date,
             start=summary.start if loaded.activities else None, finish=plan.early_finish,
             late_finish=plan.late_finish, activities=len(loaded.activities),
-            relationships=len(loaded.relationships), critical=critical, milliseconds=round(elapsed, 2))
+            relationships=len(loaded.relationships), critical=critical, milliseconds=round(elapsed, 2),
+            changed=changed)
         audit.record(session, actor=actor, action="schedule", entity=project,
                      after={"data_date": outcome.data_date, "finish": outcome.finish,
                             "activities": outcome.activities, "critical": outcome.critical})
@@ -265,9 +267,10 @@ _PG_TYPES = {"id": "integer", "total_float_hours": "double precision", "free_flo
              "critical": "boolean", "longest_path": "boolean"}  # the others are dates
 
 
-def _store_results(session: Session, rows: list[tuple], results: dict[str, sched.ActivityResult]) -> int:
+def _store_results(session: Session, rows: list[tuple],
+                   results: dict[str, sched.ActivityResult]) -> tuple[int, int]:
     """Write the results of activities whose results changed; on the project's first schedule, also
-    the baseline. Returns how many activities are critical."""
+    the baseline. Returns how many activities are critical and how many rows changed."""
     first_schedule = all(row[_BASELINE_START] is None for row in rows)
     keys = ("id", *RESULT_FIELDS, *(_BASELINE_FIELDS if first_schedule else ()))
     changed = []
@@ -282,7 +285,7 @@ def _store_results(session: Session, rows: list[tuple], results: dict[str, sched
         elif values != row[_STORED_RESULTS]:
             changed.append((row[0], *values))
     if not changed:
-        return critical
+        return critical, 0
     if session.get_bind().dialect.name == "postgresql":
         _update_by_copy(session, keys, changed)
     else:
@@ -294,7 +297,7 @@ def _store_results(session: Session, rows: list[tuple], results: dict[str, sched
         if isinstance(entity, Activity) and entity.id in by_id:
             for key, value in zip(keys[1:], by_id[entity.id][1:]):
                 set_committed_value(entity, key, value)
-    return critical
+    return critical, len(changed)
 
 
 def _update_by_executemany(session: Session, keys: tuple[str, ...], changed: list[tuple]) -> None:

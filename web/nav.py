@@ -44,7 +44,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("crm.deals", _l("Deals"), "sales"),
     Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.
-    Entry("pm.index", _l("Projects"), "projects"),
+    Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),

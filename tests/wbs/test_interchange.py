@@ -100,3 +100,48 @@ def test_file_without_project_is_refused(session, place):
     admin, node = place
     with pytest.raises(Invalid):
         interchange.import_xer(session, actor=admin, data=b"ERMHDR\t20.12\r\n%E\r\n", eps_node=node)
+
+
+def test_replace_plan_swaps_the_plan_and_keeps_the_project(session, place):
+    admin, node = place
+    project = factories.project(session, actor=admin, node=node, code="KEEP")
+    project.description = "kept"
+    services.create_calendar(session, actor=admin, project=project, name="Old",
+                             week=[[[480, 1020]]] * 5 + [[], []])
+    old_element = services.create_element(session, actor=admin, project=project, code="OLD", name="Old branch")
+    services.create_element(session, actor=admin, project=project, code="OLD.1", name="Old leaf", parent=old_element)
+    old = services.create_activity(session, actor=admin, project=project, code="OLD-A", name="Old work",
+                                   wbs_element_id=old_element.id, original_duration_hours=8.0)
+    other = factories.project(session, actor=admin, node=node, code="OTHER")
+    outside = services.create_activity(session, actor=admin, project=other, code="O1", name="Elsewhere")
+    services.create_relationship(session, actor=admin, project=other, predecessor=outside, successor=old)
+    data = (FIXTURES / GOLDEN[0]).read_bytes()
+    source = interchange.read_xer_project(data)
+    interchange.replace_plan(session, actor=admin, project=project, source=source)
+    codes = set(session.scalars(select(Activity.code).where(Activity.project_id == project.id)))
+    assert codes == {row["task_code"] for row in read_xer(data).rows("TASK")}
+    assert session.scalar(select(func.count()).select_from(WbsElement)
+                          .where(WbsElement.project_id == project.id, WbsElement.code.like("OLD%"))) == 0
+    assert "Old" not in set(session.scalars(select(Calendar.name).where(Calendar.project_id == project.id)))
+    assert session.scalar(select(func.count()).select_from(Relationship)
+                          .where(Relationship.predecessor_id == outside.id)) == 0
+    assert (project.code, project.description) == ("KEEP", "kept")
+    assert services.get_plan(session, project=project).scheduled_at is not None
+    # The same file imported as a new project schedules to the same dates.
+    fresh = interchange.import_xer(session, actor=admin, data=data, eps_node=node, code="FRESH")
+    dates = lambda p: dict(session.execute(select(Activity.code, Activity.early_finish)  # noqa: E731
+                                           .where(Activity.project_id == p.id)).all())
+    assert dates(project) == dates(fresh)
+
+
+def test_replace_plan_needs_edit_rights(session, place):
+    from crmpm.errors import Forbidden
+    from eps.models import Role
+
+    admin, node = place
+    project = factories.project(session, actor=admin, node=node, code="GUARDED")
+    viewer = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=node, user=viewer)
+    source = interchange.read_xer_project((FIXTURES / GOLDEN[0]).read_bytes())
+    with pytest.raises(Forbidden):
+        interchange.replace_plan(session, actor=viewer, project=project, source=source)

@@ -233,3 +233,19 @@ def test_relationships_of_a_project_include_links_to_other_projects(session, adm
     with pytest.raises(Conflict, match="loop"):
         services.create_relationship(session, actor=admin, project=client, predecessor=made["C1"],
                                      successor=made["S1"])
+
+
+def test_the_summary_counts_the_activities_whose_results_changed(session, admin_and_node):
+    admin, node = admin_and_node
+    project = _project(session, admin, node, "CHANGED")
+    activities = _network(session, project, n=40)
+    first = scheduling_service.schedule_project(session, actor=admin, project=project)
+    assert first.changed == first.activities == 40
+    assert scheduling_service.schedule_project(session, actor=admin, project=project).changed == 0
+    last = [a for a in activities if a.type == "task"][-3]
+    services.update_activity(session, actor=admin, project=project, activity=last, original_duration_hours=80,
+                             remaining_duration_hours=80)
+    before = _stored(session, project)
+    summary = scheduling_service.schedule_project(session, actor=admin, project=project)
+    after = _stored(session, project)
+    assert summary.changed == sum(after[i] != before[i] for i in after) > 0

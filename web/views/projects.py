@@ -1,7 +1,10 @@
-"""The PM's pages: project list, WBS and activities, Gantt chart, schedule, earned value, XER/MSPDI exchange."""
+"""The PM's pages: project list, WBS and activities, Gantt chart, schedule, earned value, XER/MSPDI exchange.
+
+The pages live in the :mod:`web.views.pm` package; this module names its blueprint for ``web.BLUEPRINTS``.
+"""
 
 from __future__ import annotations
 
-from web.pages import page_blueprint
+from web.views.pm import bp
 
-bp = page_blueprint("pm", __name__, url_prefix="/projects")  # "projects" names the API's blueprint
+__all__ = ["bp"]

@@ -1,0 +1,140 @@
+"""Read models over projects: list figures in a fixed number of queries, status filters, WBS order, baselines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from eps.models import Role
+from tests import factories
+from wbs import portfolio, scheduling_service, services
+
+WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
+MONDAY = datetime(2026, 3, 2, 8)
+
+
+@pytest.fixture
+def tree(session):
+    admin = factories.admin(session)
+    top = factories.node(session, actor=admin, code="PF")
+    left = factories.node(session, actor=admin, parent=top, code="PF-L")
+    right = factories.node(session, actor=admin, parent=top, code="PF-R")
+    return admin, top, left, right
+
+
+def _plan(session, admin, project, durations: dict[str, float], links=()):
+    calendar = services.create_calendar(session, actor=admin, project=project, name="5x8", week=WEEK)
+    services.update_plan(session, actor=admin, project=project, data_date=MONDAY, default_calendar_id=calendar.id)
+    made = {code: services.create_activity(session, actor=admin, project=project, code=code, name=code,
+                                           original_duration_hours=hours, budgeted_cost=Decimal("10.00"),
+                                           type="task" if hours else "finish_milestone")
+            for code, hours in durations.items()}
+    for a, b in links:
+        services.create_relationship(session, actor=admin, project=project, predecessor=made[a], successor=made[b])
+    return made
+
+
+def _count_queries(session):
+    statements = []
+    engine = session.get_bind()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_figures_of_a_page_in_two_queries_whatever_its_size(session, tree):
+    admin, top, left, _right = tree
+    projects = [factories.project(session, actor=admin, node=left, code=f"PF{n}") for n in range(6)]
+    made = _plan(session, admin, projects[0], {"A": 40.0, "B": 24.0, "M": 0.0}, links=[("A", "B"), ("B", "M")])
+    scheduling_service.schedule_project(session, actor=admin, project=projects[0])
+    services.update_activity(session, actor=admin, project=projects[0], activity=made["A"], percent_complete=50.0,
+                             actual_start=MONDAY)
+    session.flush()
+    statements, stop = _count_queries(session)
+    try:
+        figures = portfolio.figures(session, project_ids=[p.id for p in projects])
+    finally:
+        stop()
+    assert len(statements) == 2
+    first = figures[projects[0].id]
+    assert (first.activities, first.critical, first.started, first.finished) == (3, 3, 1, 0)
+    assert first.percent_complete == 31.2  # 50 % of 40 h out of 64 h of work
+    assert (first.start, first.finish) == (MONDAY, datetime(2026, 3, 11, 17))
+    assert first.status == "in_progress" and first.data_date == MONDAY
+    assert figures[projects[1].id].status == "no_plan" and figures[projects[1].id].activities == 0
+
+
+@pytest.mark.parametrize("status", portfolio.STATUSES)
+def test_status_filter_agrees_with_the_figures(session, tree, status):
+    admin, top, left, _right = tree
+    empty = factories.project(session, actor=admin, node=left, code="ST-EMPTY")
+    fresh = factories.project(session, actor=admin, node=left, code="ST-FRESH")
+    going = factories.project(session, actor=admin, node=left, code="ST-GOING")
+    done = factories.project(session, actor=admin, node=left, code="ST-DONE")
+    _plan(session, admin, fresh, {"A": 8.0})
+    a = _plan(session, admin, going, {"A": 8.0, "B": 8.0})["A"]
+    services.update_activity(session, actor=admin, project=going, activity=a, actual_start=MONDAY)
+    d = _plan(session, admin, done, {"A": 8.0})["A"]
+    services.update_activity(session, actor=admin, project=done, activity=d, actual_start=MONDAY,
+                             actual_finish=datetime(2026, 3, 2, 17), percent_complete=100.0)
+    ids = {p.id for p in (empty, fresh, going, done)}
+    listed = [p.id for p in session.scalars(portfolio.list_projects(session, user=admin, eps_node=left,
+                                                                    status=status)) if p.id in ids]
+    figures = portfolio.figures(session, project_ids=sorted(ids))
+    assert listed == [i for i in sorted(ids, key=lambda i: session.get(type(empty), i).code)
+                      if figures[i].status == status]
+    assert len(listed) == 1
+
+
+def test_lists_and_paths_respect_the_readers_grants(session, tree):
+    admin, top, left, right = tree
+    inside = factories.project(session, actor=admin, node=left, code="PFIN")
+    factories.project(session, actor=admin, node=right, code="PFOUT")
+    reader = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=left, user=reader)
+    codes = [p.code for p in session.scalars(portfolio.list_projects(session, user=reader))]
+    assert codes == ["PFIN"]
+    assert [n.code for n in portfolio.eps_paths(session, user=reader, projects=[inside])[inside.id]] == ["PF-L"]
+    assert [n.code for n in portfolio.eps_paths(session, user=admin, projects=[inside])[inside.id]] == ["PF", "PF-L"]
+
+
+def test_nodes_for_new_projects_need_edit_rights(session, tree):
+    admin, top, left, right = tree
+    person = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=top, user=person)
+    assert portfolio.nodes_for_new_projects(session, user=person) == []
+    factories.grant(session, actor=admin, role=Role.editor, target=right, user=person)
+    project = factories.project(session, actor=admin, node=left, code="PFM")
+    factories.grant(session, actor=admin, role=Role.manager, target=project, user=person)  # a project is no place
+    assert [n.code for n in portfolio.nodes_for_new_projects(session, user=person)] == ["PF-R"]
+    assert {"PF", "PF-L", "PF-R"} <= {n.code for n in portfolio.nodes_for_new_projects(session, user=admin)}
+
+
+def test_wbs_ordered_window_follows_the_tree_then_the_dates(session, tree):
+    admin, _top, left, _right = tree
+    project = factories.project(session, actor=admin, node=left, code="PFW")
+    second = services.create_element(session, actor=admin, project=project, code="2", name="Second", seq=20)
+    first = services.create_element(session, actor=admin, project=project, code="1", name="First", seq=10)
+    inner = services.create_element(session, actor=admin, project=project, code="1.1", name="Inner", parent=first)
+    for code, element in (("Z", first), ("Y", second), ("X", inner), ("W", None), ("V", first)):
+        services.create_activity(session, actor=admin, project=project, code=code, name=code,
+                                 wbs_element_id=element.id if element else None, original_duration_hours=8.0)
+    items, total = portfolio.wbs_ordered_page(session, project=project, offset=0, limit=10)
+    assert total == 5 and [a.code for a in items] == ["W", "V", "Z", "X", "Y"]
+    window, _ = portfolio.wbs_ordered_page(session, project=project, offset=2, limit=2)
+    assert [a.code for a in window] == ["Z", "X"]
+    chains = portfolio.element_chain(services.list_elements(session, project=project))
+    assert [e.code for e in chains[inner.id]] == ["1", "1.1"]
+
+
+def test_baseline_span(session, tree):
+    admin, _top, left, _right = tree
+    project = factories.project(session, actor=admin, node=left, code="PFB")
+    _plan(session, admin, project, {"A": 40.0, "B": 8.0}, links=[("A", "B")])
+    assert portfolio.baseline(session, project=project).activities == 0
+    scheduling_service.schedule_project(session, actor=admin, project=project)
+    base = portfolio.baseline(session, project=project)
+    assert (base.start, base.finish, base.activities) == (MONDAY, datetime(2026, 3, 9, 17), 2)

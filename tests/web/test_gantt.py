@@ -1,0 +1,101 @@
+"""Geometry of the Gantt chart, computed without Flask or a database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from web import gantt
+
+
+def _scale(zoom="days"):
+    # Monday 2 March 2026 to Friday 13 March, 28 px a day in the day zoom.
+    return gantt.make_scale(datetime(2026, 3, 2, 8), datetime(2026, 3, 13, 17), zoom)
+
+
+def test_scales_widen_to_whole_days_weeks_and_months():
+    days = _scale("days")
+    assert (days.start, days.end, days.px_per_day) == (datetime(2026, 3, 1), datetime(2026, 3, 15), 28.0)
+    weeks = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 3, 13, 17), "weeks")
+    assert (weeks.start, weeks.end) == (datetime(2026, 3, 2), datetime(2026, 3, 16))  # Monday to Monday
+    months = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 4, 13, 17), "months")
+    assert (months.start, months.end) == (datetime(2026, 3, 1), datetime(2026, 5, 1))
+    assert gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 5), "bogus").px_per_day == 7.0
+
+
+def test_bar_x_and_width_for_known_dates():
+    scale = _scale()
+    # Monday 08:00 is one day and a third after the scale's start (Sunday 00:00); Friday 17:00 is 5 days 9 hours on.
+    bar = gantt.bar(scale, datetime(2026, 3, 2, 8), datetime(2026, 3, 6, 17))
+    assert bar.x == round(28 * (1 + 8 / 24), 2) == 37.33
+    assert bar.width == round(28 * (4 + 9 / 24), 2) == 122.5
+    assert gantt.bar(scale, datetime(2026, 3, 2, 8), datetime(2026, 3, 2, 8)).width == gantt.MIN_BAR
+
+
+def _row(**fields):
+    base = dict(id=1, label="A Work", start=datetime(2026, 3, 2, 8), finish=datetime(2026, 3, 6, 17))
+    return gantt.ActivityInput(**{**base, **fields})
+
+
+def test_rows_critical_class_float_tail_progress_and_baseline():
+    scale = _scale()
+    critical = gantt.activity_row(scale, _row(critical=True, percent_complete=50), y=40, level=1)
+    assert critical.css_class == "critical" and critical.float_bar is None
+    assert critical.done.width == 61.25 and critical.done.x == critical.bar.x
+    floating = gantt.activity_row(scale, _row(total_float_end=datetime(2026, 3, 9, 17),
+                                              baseline_start=datetime(2026, 3, 3, 8),
+                                              baseline_finish=datetime(2026, 3, 3, 17)), y=62, level=1)
+    assert floating.css_class == "normal"
+    assert floating.float_bar.x == round(floating.bar.x + floating.bar.width, 2) == 159.83
+    assert floating.float_bar.width == 84.0  # three calendar days to the late finish
+    assert floating.baseline.x == round(28 * (2 + 8 / 24), 2) and floating.baseline.width == round(28 * 9 / 24, 2)
+    milestone = gantt.activity_row(scale, _row(milestone=True, finish=datetime(2026, 3, 2, 8)), y=84, level=0)
+    assert milestone.bar is None and milestone.milestone_x == 37.33
+    unscheduled = gantt.activity_row(scale, _row(start=None, finish=None), y=0, level=0)
+    assert unscheduled.bar is None and unscheduled.milestone_x is None
+
+
+def test_layout_places_rows_and_the_data_date_line():
+    scale = _scale()
+    chart = gantt.layout(scale, [("wbs", "W1 · Design", 0), ("activity", _row(), 1), ("activity", _row(id=2), 1)],
+                         data_date=datetime(2026, 3, 4, 12), zoom="days")
+    assert [row.y for row in chart.rows] == [40, 62, 84] and chart.height == 106
+    assert [row.kind for row in chart.rows] == ["wbs", "activity", "activity"]
+    assert chart.data_date_x == round(28 * (3 + 12 / 24), 2) == 98.0
+    assert chart.width == 14 * 28
+    assert len(chart.ticks) == 14 and chart.ticks[1].x == 28 and chart.ticks[1].label == "2"
+    outside = gantt.layout(scale, [], data_date=datetime(2027, 1, 1), zoom="days")
+    assert outside.data_date_x is None
+
+
+def test_week_and_month_ticks():
+    weeks = gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 20), "weeks")
+    ticks = gantt.ticks(weeks, "weeks", month_label=str, day_label=lambda d: d.strftime("%d.%m"))
+    assert [t.label for t in ticks] == ["02.03", "09.03", "16.03"] and ticks[0].x == 0 and ticks[0].major
+    months = gantt.make_scale(datetime(2026, 11, 4), datetime(2027, 2, 2), "months")
+    ticks = gantt.ticks(months, "months", month_label=lambda d: d.strftime("%m/%y"), day_label=str)
+    assert [t.label for t in ticks] == ["11/26", "12/26", "01/27", "02/27"]
+    assert [t.major for t in ticks] == [False, False, True, False]
+
+
+def test_span_of_dates_or_a_fallback():
+    first, last = gantt.span([None, datetime(2026, 3, 5), datetime(2026, 3, 1)], fallback=datetime(2026, 1, 1))
+    assert (first, last) == (datetime(2026, 3, 1), datetime(2026, 3, 5))
+    first, last = gantt.span([None], fallback=datetime(2026, 1, 10))
+    assert first < datetime(2026, 1, 10) < last
+
+
+def test_relationship_lines_join_the_right_ends():
+    scale = _scale()
+    rows = [("activity", _row(id=1, critical=True), 0),
+            ("activity", _row(id=2, start=datetime(2026, 3, 9, 8), finish=datetime(2026, 3, 10, 17), critical=True), 0),
+            ("activity", _row(id=3, milestone=True, start=datetime(2026, 3, 11, 17), finish=datetime(2026, 3, 11, 17)), 0)]
+    chart = gantt.layout(scale, rows, data_date=None, zoom="days")
+    a, b, m = chart.rows
+    links = gantt.link_lines(chart, [(1, 2, "FS", "A → B"), (1, 2, "SS", ""), (2, 3, "FF", ""), (1, 99, "FS", "")])
+    assert len(links) == 3  # the link to an activity off this page is left out
+    fs, ss, ff = links
+    a_end, b_start, middle = a.bar.x + a.bar.width, b.bar.x, chart.row_height / 2
+    assert fs.path == f"M {a_end:g} {a.y + middle:g} H {round(a_end + 6, 2):g} V {b.y + middle:g} H {b_start:g}"
+    assert fs.critical and fs.title == "A → B"
+    assert ss.path.startswith(f"M {a.bar.x:g} ") and ss.path.endswith(f"H {b_start:g}")
+    assert ff.path.endswith(f"H {m.milestone_x:g}") and not ff.critical

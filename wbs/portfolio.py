@@ -1,0 +1,205 @@
+"""Read models over many projects and over one big plan: the project list's figures, WBS order, baselines.
+
+Nothing here decides who may read what: project lists start from
+:func:`eps.services.list_projects` (filtered in SQL by the user's grants), and
+the per-project figures are computed for a page of projects at a time, in a
+fixed number of queries whatever the page holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy.orm import Session
+
+from crmpm.users.models import User
+from eps import services as eps_services
+from eps.models import EpsNode, Project, Role
+from eps.permissions import principal_grant_paths, visible
+from wbs import services
+from wbs.models import Activity, ProjectPlan, Relationship, WbsElement
+
+__all__ = ["STATUSES", "ProjectFigures", "list_projects", "figures", "eps_paths", "nodes_for_new_projects",
+           "Baseline", "baseline", "wbs_ordered_page", "tree_order", "element_chain", "links_among"]
+
+# Where a project's work stands, from its activities' actual dates.
+STATUSES = ("no_plan", "not_started", "in_progress", "complete")
+
+
+def _status_condition(status: str):
+    def any_activity(*conditions):
+        return exists().where(Activity.project_id == Project.id, *conditions)
+
+    if status == "no_plan":
+        return ~any_activity()
+    if status == "not_started":
+        return and_(any_activity(), ~any_activity(Activity.actual_start.is_not(None)))
+    if status == "in_progress":
+        return and_(any_activity(Activity.actual_start.is_not(None)), any_activity(Activity.actual_finish.is_(None)))
+    if status == "complete":
+        return and_(any_activity(), ~any_activity(Activity.actual_finish.is_(None)))
+    raise ValueError(f"unknown status {status!r}")
+
+
+def list_projects(session: Session, *, user: User, eps_node: EpsNode | None = None, search: str | None = None,
+                  status: str | None = None) -> Select:
+    """A select of the projects ``user`` may read, under ``eps_node``, matching ``search``, in ``status``."""
+    query = eps_services.list_projects(session, user=user, eps_node=eps_node, search=search)
+    if status:
+        query = query.where(_status_condition(status))
+    return query
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    """The schedule figures of one project shown in the project list."""
+
+    activities: int = 0
+    critical: int = 0
+    percent_complete: float = 0.0  # weighted by original duration (plain average when all are milestones)
+    start: datetime | None = None
+    finish: datetime | None = None  # of the last schedule
+    data_date: datetime | None = None
+    planned_start: datetime | None = None
+    scheduled_at: datetime | None = None
+    started: int = 0
+    finished: int = 0
+
+    @property
+    def status(self) -> str:
+        if not self.activities:
+            return "no_plan"
+        if self.finished == self.activities:
+            return "complete"
+        return "in_progress" if self.started else "not_started"
+
+
+def figures(session: Session, *, project_ids: list[int]) -> dict[int, ProjectFigures]:
+    """The list figures of each of ``project_ids`` (two queries, however many projects)."""
+    if not project_ids:
+        return {}
+    plans = {plan.project_id: plan for plan in session.scalars(
+        select(ProjectPlan).where(ProjectPlan.project_id.in_(project_ids)))}
+    rows = session.execute(
+        select(Activity.project_id, func.count(), func.sum(case((Activity.critical.is_(True), 1), else_=0)),
+               func.sum(Activity.percent_complete * Activity.original_duration_hours),
+               func.sum(Activity.original_duration_hours), func.avg(Activity.percent_complete),
+               func.min(func.coalesce(Activity.actual_start, Activity.early_start)),
+               func.max(Activity.early_finish),
+               func.count(Activity.actual_start), func.count(Activity.actual_finish))
+        .where(Activity.project_id.in_(project_ids)).group_by(Activity.project_id)).all()
+    by_project = {row[0]: row for row in rows}
+    result = {}
+    for project_id in project_ids:
+        plan = plans.get(project_id)
+        row = by_project.get(project_id)
+        plan_values = dict(data_date=plan.data_date, planned_start=plan.planned_start,
+                           scheduled_at=plan.scheduled_at) if plan else {}
+        if row is None:
+            result[project_id] = ProjectFigures(**plan_values)
+            continue
+        _id, count, critical, weighted, hours, average, start, finish, started, finished = row
+        percent = float(weighted) / float(hours) if hours else float(average or 0)
+        result[project_id] = ProjectFigures(
+            activities=count, critical=int(critical or 0), percent_complete=round(percent, 1),
+            start=_as_datetime(start), finish=_as_datetime(finish), started=started, finished=finished,
+            **plan_values)
+    return result
+
+
+def _as_datetime(value) -> datetime | None:
+    """SQLite returns aggregates of dates as text (the column type does not reach MIN/MAX of an expression)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def eps_paths(session: Session, *, user: User, projects: list[Project]) -> dict[int, list[EpsNode]]:
+    """The readable EPS nodes above each project, root first (one query for the whole page)."""
+    wanted = {node_id for project in projects for node_id in project.ancestor_ids}
+    if not wanted:
+        return {project.id: [] for project in projects}
+    nodes = {node.id: node for node in session.scalars(
+        select(EpsNode).where(EpsNode.id.in_(wanted), visible(session, user=user, model=EpsNode)))}
+    return {project.id: [nodes[i] for i in project.ancestor_ids if i in nodes] for project in projects}
+
+
+def nodes_for_new_projects(session: Session, *, user: User, limit: int = 500) -> list[EpsNode]:
+    """EPS nodes where ``user`` may create projects (edit rights), in tree order, at most ``limit``."""
+    query = select(EpsNode).order_by(EpsNode.path).limit(limit)
+    if not user.is_admin:
+        paths = principal_grant_paths(session, user=user, roles=(Role.editor, Role.manager))
+        node_paths = [path for path in paths if not path.rstrip("/").rsplit("/", 1)[-1].startswith("p")]
+        query = query.where(visible(session, user=user, model=EpsNode, paths=node_paths))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline earned value is measured against: its span and how many activities it covers."""
+
+    start: datetime | None
+    finish: datetime | None
+    activities: int
+
+
+def baseline(session: Session, *, project: Project) -> Baseline:
+    """The project's baseline (set by its first schedule, or on request)."""
+    start, finish, count = session.execute(
+        select(func.min(Activity.baseline_start), func.max(Activity.baseline_finish), func.count(Activity.baseline_start))
+        .where(Activity.project_id == project.id)).one()
+    return Baseline(start=_as_datetime(start), finish=_as_datetime(finish), activities=count)
+
+
+def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: int) -> tuple[list[Activity], int]:
+    """One window of the project's activities grouped by WBS (tree order, then early start), and the total.
+
+    Sorting by the tree's order takes every activity's key (four small columns); only the window's
+    activities are loaded whole.
+    """
+    rank = {element.id: index for index, element in enumerate(tree_order(services.list_elements(session,
+                                                                                               project=project)))}
+    keys = session.execute(select(Activity.id, Activity.wbs_element_id, Activity.early_start, Activity.code)
+                           .where(Activity.project_id == project.id)).all()
+    far = datetime.max
+    keys.sort(key=lambda k: (rank.get(k[1], -1), k[2] or far, k[3]))
+    window = [k[0] for k in keys[offset:offset + limit]]
+    loaded = {a.id: a for a in session.scalars(select(Activity).where(Activity.id.in_(window)))} if window else {}
+    return [loaded[i] for i in window], len(keys)
+
+
+def tree_order(elements: list[WbsElement]) -> list[WbsElement]:
+    """``elements`` depth first: each element followed by its whole branch, siblings in their given order."""
+    children: dict[int | None, list[WbsElement]] = {}
+    known = {e.id for e in elements}
+    for element in elements:
+        children.setdefault(element.parent_id if element.parent_id in known else None, []).append(element)
+    ordered: list[WbsElement] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        element = stack.pop()
+        ordered.append(element)
+        stack.extend(reversed(children.get(element.id, [])))
+    return ordered
+
+
+def links_among(session: Session, *, activity_ids: list[int]) -> list[tuple[int, int, str, float]]:
+    """(predecessor, successor, type, lag hours) of the relationships between two of ``activity_ids``."""
+    if not activity_ids:
+        return []
+    return [tuple(row) for row in session.execute(
+        select(Relationship.predecessor_id, Relationship.successor_id, Relationship.type, Relationship.lag_hours)
+        .where(Relationship.predecessor_id.in_(activity_ids), Relationship.successor_id.in_(activity_ids))
+        .order_by(Relationship.id))]
+
+
+def element_chain(elements: list[WbsElement]) -> dict[int, list[WbsElement]]:
+    """Each element's ancestors and itself, root first."""
+    by_id = {e.id: e for e in elements}
+    chains: dict[int, list[WbsElement]] = {}
+    for element in elements:  # parents come first
+        parent = chains.get(element.parent_id, []) if element.parent_id in by_id else []
+        chains[element.id] = [*parent, element]
+    return chains

@@ -1,0 +1,8 @@
+"""The PM's pages, one module per part: the list, the project page, the Gantt chart, file exchange."""
+
+from __future__ import annotations
+
+from web.views.pm.blueprint import bp
+from web.views.pm import exchange, gantt, listing, project  # noqa: F401 - they register their routes
+
+__all__ = ["bp"]

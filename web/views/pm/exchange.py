@@ -1,0 +1,117 @@
+"""Primavera P6 XER and MS Project XML (MSPDI) files: download a project, upload one as a new project."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from crmpm.database import db
+from crmpm.errors import Invalid, NotFound
+from eps import services as eps_services
+from wbs import interchange, portfolio
+from web.pages import error_page
+from web.views.pm.blueprint import bp
+from web.views.pm.common import load_project
+
+UPLOAD_LIMIT = 50 * 1024 * 1024  # as the API's import
+FORMATS = {"xer": (".xer",), "mspdi": (".xml",)}
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for a download; codes outside ASCII go in RFC 6266's ``filename*``."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in ".-_") else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.route("/<int:project_id>/export.xer")
+def export_xer(project_id: int):
+    """The project as a Primavera P6 XER file."""
+    project = load_project(project_id)
+    data = interchange.export_xer(db.session, project=project)
+    return Response(data, mimetype="application/octet-stream",
+                    headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
+
+
+@bp.route("/<int:project_id>/export.xml")
+def export_mspdi(project_id: int):
+    """The project as a Microsoft Project XML (MSPDI) file."""
+    project = load_project(project_id)
+    data = interchange.export_mspdi(db.session, project=project)
+    return Response(data, mimetype="application/xml",
+                    headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+
+
+@bp.url_value_preprocessor
+def _limit_uploads(endpoint, values):
+    # Before the CSRF check reads the form: a too-big upload is refused before it is parsed.
+    if endpoint in ("pm.import_file", "pm.replace_plan") and request.method == "POST":
+        request.max_content_length = UPLOAD_LIMIT
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    return error_page(413, _("The file is larger than %(size)s MB; nothing was imported.",
+                             size=UPLOAD_LIMIT // (1024 * 1024)))
+
+
+@bp.route("/import")
+def import_form():
+    """Upload an XER or MSPDI file as a new project under an EPS node the user may create projects in."""
+    nodes = portfolio.nodes_for_new_projects(db.session, user=g.user)
+    return render_template("projects/import.html", nodes=nodes, limit_mb=UPLOAD_LIMIT // (1024 * 1024),
+                           chosen=request.args.get("node", type=int))
+
+
+@bp.route("/import", methods=["POST"])
+def import_file():
+    """Read the file completely, check it, then create the project and schedule it (nothing written on a fault)."""
+    node_id = request.form.get("node", type=int)
+    if node_id is None or not 0 < node_id < 2**31:
+        raise Invalid(_("Choose the EPS node the project goes under."), errors={"node": ["required"]})
+    try:
+        node = eps_services.get_node_or_raise(db.session, user=g.user, node_id=node_id)
+    except NotFound:
+        raise Invalid(_("Choose the EPS node the project goes under."), errors={"node": ["unknown"]}) from None
+    kind, data, filename = _upload()
+    code = request.form.get("code", "").strip()[:40] or None
+    if kind == "xer":
+        created = interchange.import_xer(db.session, actor=g.user, data=data, eps_node=node, code=code)
+    else:
+        created = interchange.import_mspdi(db.session, actor=g.user, data=data, eps_node=node, code=code)
+    flash(_("%(file)s was imported as project %(code)s and scheduled.", file=filename, code=created.code),
+          "info")
+    return redirect(url_for("pm.project", project_id=created.id), code=303)
+
+
+def _upload() -> tuple[str, bytes, str]:
+    """The uploaded file's format, content and name; Invalid naming what is missing or wrong."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid(_("Choose a file to upload."), errors={"file": ["required"]})
+    kind = request.form.get("format", "auto")
+    if kind not in FORMATS:
+        name = upload.filename.lower()
+        kind = next((key for key, endings in FORMATS.items() if name.endswith(endings)), None)
+        if kind is None:
+            raise Invalid(_("Cannot tell the format of %(name)s: upload a .xer (Primavera P6) or .xml (MS Project) "
+                            "file, or choose the format.", name=upload.filename), errors={"file": ["format"]})
+    data = upload.read(UPLOAD_LIMIT + 1)
+    if not data:
+        raise Invalid(_("The file %(name)s is empty.", name=upload.filename), errors={"file": ["empty"]})
+    return kind, data, upload.filename
+
+
+@bp.route("/<int:project_id>/import", methods=["POST"])
+def replace_plan(project_id: int):
+    """Replace the project's plan with an XER or MSPDI file's (edit rights); the file is checked before anything
+    is removed, and a refusal keeps the old plan."""
+    project = load_project(project_id)
+    kind, data, filename = _upload()
+    source = (interchange.read_xer_project(data) if kind == "xer" else interchange.read_mspdi_project(data))
+    interchange.replace_plan(db.session, actor=g.user, project=project, source=source)
+    flash(_("The plan of %(code)s was replaced with %(file)s and scheduled.", code=project.code, file=filename),
+          "info")
+    return redirect(url_for("pm.project", project_id=project.id), code=303)

@@ -1,0 +1,243 @@
+"""The project page: header, earned value, the WBS tree, the activity table, editing, scheduling.
+
+Every change goes through :mod:`wbs.services` / :mod:`wbs.scheduling_service`, which check the
+edit rights again and refuse loops or bad values with a message; the page only hides what the
+user could not do anyway.
+"""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from crmpm.database import db
+from crmpm.errors import Invalid, NotFound
+from eps import services as eps_services
+from wbs import portfolio, scheduling_service, services
+from wbs.models import Activity, Relationship
+from web.i18n import date_
+from web.pagination import paginate
+from web.pages import safe_next
+from web.views.pm.blueprint import bp
+from web.views.pm.common import (deal_id, hours_per_day, load_project, may_edit, parse_nonnegative_days,
+                                 parse_days, parse_percent, parse_when)
+
+ACTIVITY_PAGE = 50
+WBS_OPEN_LIMIT = 200
+ELEMENT_CHOICES = 300
+RELATIONSHIP_TYPES = ("FS", "SS", "FF", "SF")
+NEW_TYPES = ("task", "start_milestone", "finish_milestone")
+
+
+def _element_arg(project):
+    element_id = request.values.get("wbs", type=int)
+    if element_id is None or not 0 < element_id < 2**31:
+        return None
+    return services.get_element_or_raise(db.session, project=project, element_id=element_id)
+
+
+@bp.route("/<int:project_id>")
+def project(project_id: int):
+    """One project: header, earned value, WBS, activities."""
+    session = db.session
+    project = load_project(project_id)
+    plan = services.get_plan(session, project=project)
+    element = _element_arg(project)
+    critical_only = request.args.get("critical") == "1"
+    args = {key: value for key, value in (("wbs", element.id if element else None),
+                                          ("critical", "1" if critical_only else None)) if value}
+    activities = paginate(session, services.list_activities(session, project=project, wbs_element=element,
+                                                            critical_only=critical_only),
+                          args=args, default_per_page=ACTIVITY_PAGE)
+    tree = services.wbs_tree(session, project=project)
+    elements = {e.id: e for e in portfolio.tree_order(services.list_elements(session, project=project))}
+    figures = portfolio.figures(session, project_ids=[project.id])[project.id]
+    return render_template(
+        "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
+        activities=activities, tree=tree, elements=elements, figures=figures,
+        evm=scheduling_service.earned_value(session, project=project, wbs_element=element),
+        baseline=portfolio.baseline(session, project=project),
+        crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project), deal_id=deal_id(project),
+        can_edit=may_edit(project), hpd=hours_per_day(plan), new_types=NEW_TYPES,
+        # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
+        expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
+        element_choices=_choices(list(elements.values()), element))
+
+
+def _choices(elements, current):
+    """WBS elements to offer for a new activity: the first ones in tree order, and the one shown."""
+    chosen = elements[:ELEMENT_CHOICES]
+    if current is not None and current not in chosen:
+        chosen.append(current)
+    return chosen
+
+
+def _find(nodes, element_id):
+    for node in nodes:
+        if node.id == element_id:
+            return node
+        found = _find(node.children, element_id)
+        if found is not None:
+            return found
+    return None
+
+
+@bp.route("/<int:project_id>/wbs/<int:element_id>/rows")
+def wbs_rows(project_id: int, element_id: int):
+    """The children of one WBS element as tree rows (fetched when it is expanded)."""
+    project = load_project(project_id)
+    node = _find(services.wbs_tree(db.session, project=project)["items"], element_id)
+    if node is None:
+        raise NotFound(f"WBS element {element_id} not found")
+    level = max(min(request.args.get("level", 1, type=int), 64), 0)
+    return render_template("projects/_wbs_rows.html", project=project, nodes=node.children, level=level,
+                           expand_below=level, current=None)
+
+
+@bp.route("/<int:project_id>/activities/<int:activity_id>")
+def activity(project_id: int, activity_id: int):
+    """One activity: its dates, progress, predecessors and successors."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    plan = services.get_plan(session, project=project)
+    links = list(session.scalars(services.list_relationships(session, project=project)
+                                 .where((Relationship.predecessor_id == item.id) | (Relationship.successor_id == item.id))))
+    return render_template("projects/activity.html", project=project, activity=item, plan=plan,
+                           predecessors=[r for r in links if r.successor_id == item.id],
+                           successors=[r for r in links if r.predecessor_id == item.id],
+                           can_edit=may_edit(project), hpd=hours_per_day(plan), types=RELATIONSHIP_TYPES,
+                           elements=services.list_elements(session, project=project))
+
+
+def _back(project) -> str:
+    return safe_next() if request.values.get("next") else url_for("pm.project", project_id=project.id)
+
+
+@bp.route("/<int:project_id>/activities/<int:activity_id>", methods=["POST"])
+def update_activity(project_id: int, activity_id: int):
+    """Change an activity's durations or progress (only the fields the form sent)."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    hpd = hours_per_day(services.get_plan(session, project=project))
+    form = request.form
+    changes = {}
+    if "original_duration" in form:
+        days = parse_nonnegative_days(form["original_duration"], _("Duration"), "original_duration")
+        if days is None:
+            raise Invalid(_("Enter the duration in days."), errors={"original_duration": ["required"]})
+        changes["original_duration_hours"] = float(days) * hpd
+    if "remaining_duration" in form:
+        days = parse_nonnegative_days(form["remaining_duration"], _("Remaining duration"), "remaining_duration")
+        changes["remaining_duration_hours"] = None if days is None else float(days) * hpd
+    if "percent_complete" in form:
+        percent = parse_percent(form["percent_complete"])
+        if percent is not None:
+            changes["percent_complete"] = percent
+    if "actual_start" in form:
+        changes["actual_start"] = parse_when(form["actual_start"], _("Actual start"), "actual_start")
+    if "actual_finish" in form:
+        changes["actual_finish"] = parse_when(form["actual_finish"], _("Actual finish"), "actual_finish", hour=17)
+    if "name" in form and form["name"].strip():
+        changes["name"] = form["name"].strip()[:300]
+    services.update_activity(session, actor=g.user, project=project, activity=item, **changes)
+    flash(_("Activity %(code)s saved. Schedule the project to update the dates.", code=item.code), "info")
+    return redirect(_back(project), code=303)
+
+
+@bp.route("/<int:project_id>/activities", methods=["POST"])
+def create_activity(project_id: int):
+    """Add an activity under a WBS element."""
+    session = db.session
+    project = load_project(project_id)
+    form = request.form
+    code, name = form.get("code", "").strip(), form.get("name", "").strip()
+    missing = [label for label, value in ((_("Code"), code), (_("Name"), name)) if not value]
+    if missing:
+        raise Invalid(_("Please fill in: %(fields)s.", fields=", ".join(missing)), errors={"code": ["required"]})
+    if len(code) > 60 or len(name) > 300:
+        raise Invalid(_("The code may have at most 60 characters and the name 300."), errors={"code": ["length"]})
+    kind = form.get("type", "task")
+    if kind not in NEW_TYPES:
+        raise Invalid(_("Choose the kind of activity."), errors={"type": ["choice"]})
+    element = _element_arg(project)
+    days = parse_nonnegative_days(form.get("original_duration"), _("Duration"), "original_duration")
+    hpd = hours_per_day(services.get_plan(session, project=project))
+    created = services.create_activity(
+        session, actor=g.user, project=project, code=code, name=name, type=kind,
+        wbs_element_id=element.id if element else None,
+        original_duration_hours=0.0 if kind != "task" or days is None else float(days) * hpd)
+    flash(_("Activity %(code)s added.", code=created.code), "info")
+    return redirect(url_for("pm.activity", project_id=project.id, activity_id=created.id), code=303)
+
+
+@bp.route("/<int:project_id>/activities/<int:activity_id>/relationships", methods=["POST"])
+def add_relationship(project_id: int, activity_id: int):
+    """Link this activity to another one of the project, named by its code, as predecessor or successor."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    form = request.form
+    other_code = form.get("other", "").strip()
+    if not other_code:
+        raise Invalid(_("Enter the code of the other activity."), errors={"other": ["required"]})
+    other = session.scalar(services.list_activities(session, project=project).where(Activity.code == other_code))
+    if other is None:
+        raise Invalid(_("There is no activity %(code)s in this project.", code=other_code), errors={"other": ["unknown"]})
+    kind = form.get("type", "FS")
+    if kind not in RELATIONSHIP_TYPES:
+        raise Invalid(_("Choose a relationship type: FS, SS, FF or SF."), errors={"type": ["choice"]})
+    lag = parse_days(form.get("lag"), _("Lag"), "lag")
+    hpd = hours_per_day(services.get_plan(session, project=project))
+    predecessor, successor = (other, item) if form.get("direction", "predecessor") == "predecessor" else (item, other)
+    services.create_relationship(session, actor=g.user, project=project, predecessor=predecessor,
+                                 successor=successor, type=kind, lag_hours=float(lag or 0) * hpd)
+    flash(_("%(pred)s → %(succ)s (%(type)s) linked.", pred=predecessor.code, succ=successor.code, type=kind), "info")
+    return redirect(url_for("pm.activity", project_id=project.id, activity_id=item.id), code=303)
+
+
+@bp.route("/<int:project_id>/relationships/<int:relationship_id>/delete", methods=["POST"])
+def delete_relationship(project_id: int, relationship_id: int):
+    """Remove a relationship."""
+    session = db.session
+    project = load_project(project_id)
+    link = services.get_relationship_or_raise(session, project=project, relationship_id=relationship_id)
+    codes = (link.predecessor.code, link.successor.code)
+    services.delete_relationship(session, actor=g.user, project=project, relationship=link)
+    flash(_("%(pred)s → %(succ)s removed.", pred=codes[0], succ=codes[1]), "info")
+    return redirect(_back(project), code=303)
+
+
+@bp.route("/<int:project_id>/schedule", methods=["POST"])
+def schedule(project_id: int):
+    """Schedule the project by CPM (a loop is refused naming the activities) and say what changed."""
+    project = load_project(project_id)
+    summary = scheduling_service.schedule_project(db.session, actor=g.user, project=project)
+    flash(_("Scheduled at the data date %(data_date)s: the project finishes on %(finish)s; %(critical)s critical "
+            "activities; dates changed on %(changed)s of %(total)s activities.",
+            data_date=date_(summary.data_date), finish=date_(summary.finish) if summary.finish else "—",
+            critical=summary.critical, changed=summary.changed, total=summary.activities), "info")
+    return redirect(_back(project), code=303)
+
+
+@bp.route("/<int:project_id>/data-date", methods=["POST"])
+def set_data_date(project_id: int):
+    """Move the data date (progress is reported up to it; the next schedule starts the remaining work there)."""
+    project = load_project(project_id)
+    when = parse_when(request.form.get("data_date"), _("Data date"), "data_date")
+    if when is None:
+        raise Invalid(_("Enter the data date."), errors={"data_date": ["required"]})
+    services.update_plan(db.session, actor=g.user, project=project, data_date=when)
+    flash(_("The data date is now %(when)s. Schedule the project to plan the remaining work from it.",
+            when=date_(when)), "info")
+    return redirect(url_for("pm.project", project_id=project.id), code=303)
+
+
+@bp.route("/<int:project_id>/baseline", methods=["POST"])
+def set_baseline(project_id: int):
+    """Make the current schedule the baseline earned value is measured against."""
+    project = load_project(project_id)
+    count = scheduling_service.set_baseline(db.session, actor=g.user, project=project)
+    flash(_("The current schedule is now the baseline (%(count)s activities).", count=count), "info")
+    return redirect(url_for("pm.project", project_id=project.id), code=303)
