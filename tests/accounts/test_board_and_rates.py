@@ -87,6 +87,9 @@ def test_editable_deal_ids_follow_the_edit_grants(session, crm):
     session.expire_all()
     assert editable_deal_ids(session, user=editor, deal_ids=ids) == {in_a.id}
     assert editable_deal_ids(session, user=outsider, deal_ids=ids) == {in_b.id}
+    for user in (editor, viewer, outsider):  # the same answer as asking access_to() deal by deal
+        assert editable_deal_ids(session, user=user, deal_ids=ids) == {
+            deal.id for deal in (in_a, in_b) if access_to(session, user=user, obj=deal.project).can(Permission.edit)}
 
 
 def test_funnel_reached_counts_and_values(session, crm):
