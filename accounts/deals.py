@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select, text, type_coerce
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from crmpm import audit
 from crmpm.database import Money, bulk_insert, utcnow
@@ -373,7 +373,9 @@ def _board_where(session: Session, *, user: User, pipeline: Pipeline, owner_id: 
 
 
 def _column_query(stage: PipelineStage, where: list, since: datetime) -> Select:
-    query = select(Deal).where(*where, Deal.stage_id == stage.id)
+    # A card shows the deal's name, account and owner: loaded with the column, not one query per card.
+    query = (select(Deal).where(*where, Deal.stage_id == stage.id)
+             .options(selectinload(Deal.project), selectinload(Deal.account), selectinload(Deal.owner)))
     if stage.kind is StageKind.open:
         return query.order_by(Deal.expected_close.asc().nulls_last(), Deal.id)
     return query.where(Deal.closed_at >= since).order_by(Deal.closed_at.desc(), Deal.id)

@@ -53,7 +53,8 @@ def period_from_request(today: date) -> Period:
     if key == "last_year":
         return Period(key, date(today.year - 1, 1, 1), date(today.year, 1, 1))
     if key == "last_12_months":
-        start = date(today.year - 1, today.month, 1) if today.month < 12 else date(today.year, 1, 1)
+        # This month and the eleven before it.
+        start = date(today.year - 1, today.month + 1, 1) if today.month < 12 else date(today.year, 1, 1)
         return Period(key, start, today + timedelta(days=1))
     if key == "custom":
         since, until = _date_arg("since"), _date_arg("until")

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -73,11 +74,14 @@ def _list_filters() -> dict:
 
 
 def _list_query(filters: dict):
+    # Each row shows the deal's project, account, stage and owner: loaded per page, not per row.
     return deals.list_deals(
         db.session, user=g.user, pipeline_id=filters["pipeline_id"], stage_id=filters["stage_id"],
         owner_id=filters["owner_id"], account_id=filters["account_id"],
         status=StageKind(filters["status"]) if filters["status"] else None, search=filters["search"] or None,
-        sort=filters["sort"] or None)
+        sort=filters["sort"] or None).options(
+        selectinload(Deal.project), selectinload(Deal.account), selectinload(Deal.stage), selectinload(Deal.owner),
+        selectinload(Deal.pipeline))
 
 
 def _link_args(filters: dict) -> dict:
