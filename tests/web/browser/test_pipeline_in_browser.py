@@ -83,3 +83,17 @@ def test_dragging_to_lost_asks_for_the_reason_and_a_cancel_puts_the_card_back(lo
     expect(_column(page, "Lost").locator(".deal-card", has_text=name)).to_have_count(0)
     page.reload()  # nothing was sent
     expect(_column(page, "Needs analysis").locator(".deal-card", has_text=name)).to_have_count(1)
+
+
+def test_a_read_only_user_sees_the_board_without_drag_handles_in_russian(log_in, screenshot, live_server):
+    page = log_in("finance@crmpm.local", locale="ru-RU")
+    page.click("header .locale-switch button[value=ru]")
+    page.goto(live_server.url("/crm/pipeline?owner=all"))
+    assert page.locator("h1").inner_text().startswith("Воронка") or page.locator(".deal-card").count() > 0
+    assert page.locator(".deal-card").count() > 0
+    assert page.locator(".deal-card[draggable=true]").count() == 0
+    assert page.locator(".drag-handle, .move-form").count() == 0
+    screenshot(page, "pipeline-board-read-only-ru")
+    page.goto(live_server.url("/crm/deals"))
+    assert page.locator("table.list tbody tr").count() > 0
+    screenshot(page, "deals-list-ru")
