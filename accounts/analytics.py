@@ -41,7 +41,7 @@ CONTACT_NORMS = {AccountKind.client: 4, AccountKind.prospect: 6}
 
 __all__ = [
     "DealFilter", "contact_gaps", "forecast", "funnel", "lifetime_value", "rfm", "sales_cycle", "satisfaction",
-    "stage_durations", "won_by_period",
+    "stage_durations", "win_rate_by_owner", "won_by_period",
 ]
 
 
@@ -126,11 +126,13 @@ def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: Deal
     position = {stage.id: stage.position for stage in stages}
     by_id: dict[int, tuple[int, Decimal]] = {}
     reached_at: dict[int, int] = defaultdict(int)
+    reached_value_at: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for stage_id, reached_id, count, value in rows:
         previous = by_id.get(stage_id, (0, ZERO))
         by_id[stage_id] = (previous[0] + count, previous[1] + Decimal(value))
         if reached_id is not None:
             reached_at[position[reached_id]] += count
+            reached_value_at[position[reached_id]] += Decimal(value)
     totals = {kind: [0, ZERO] for kind in StageKind}
     by_stage = []
     for stage in stages:
@@ -141,6 +143,12 @@ def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: Deal
                          "probability": stage.probability, "count": count, "value": value})
     progression = [stage for stage in stages if stage.kind is not StageKind.lost]
     reached = {stage.id: sum(n for at, n in reached_at.items() if at >= stage.position) for stage in progression}
+    reached_value = {stage.id: sum((v for at, v in reached_value_at.items() if at >= stage.position), ZERO)
+                     for stage in progression}
+    for row in by_stage:
+        # How many deals (and how much) got at least this far; the lost stage is an exit, not a step.
+        row["reached"] = reached.get(row["stage_id"])
+        row["reached_value"] = reached_value.get(row["stage_id"])
     conversion = [{"from_stage": a.name, "to_stage": b.name, "reached_from": reached[a.id],
                    "reached_to": reached[b.id], "rate": _ratio(reached[b.id], reached[a.id])}
                   for a, b in zip(progression, progression[1:])]
@@ -224,6 +232,29 @@ def forecast(session: Session, *, user: User | None, flt: DealFilter = DealFilte
     return [{"month": m, "count": count, "value": Decimal(value),
              "weighted_value": (Decimal(weighted) / 100).quantize(Decimal("0.01"))}
             for m, count, value, weighted in rows]
+
+
+def win_rate_by_owner(session: Session, *, user: User | None, flt: DealFilter = DealFilter()) -> list[dict]:
+    """Won and lost deals (count and value) and win rate won / (won + lost) by owner (period: closed).
+
+    Owners with no closed deal are left out; deals without an owner are one row with ``owner_id`` None.
+    """
+    won = case((PipelineStage.kind == StageKind.won, 1), else_=0)
+    lost = case((PipelineStage.kind == StageKind.lost, 1), else_=0)
+    won_value = case((PipelineStage.kind == StageKind.won, Deal.amount), else_=None)
+    rows = session.execute(
+        select(Deal.owner_id, func.sum(won), func.sum(lost),
+               type_coerce(func.coalesce(func.sum(won_value), 0), Money()))
+        .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(PipelineStage.kind != StageKind.open, Deal.closed_at.is_not(None),
+               *_deal_conditions(session, user=user, flt=flt, date_column=Deal.closed_at))
+        .group_by(Deal.owner_id)).all()
+    names = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_([owner for owner, *_rest in rows if owner is not None]))).all())
+    result = [{"owner_id": owner, "owner": names.get(owner), "won": int(won_count), "lost": int(lost_count),
+               "won_value": Decimal(value), "win_rate": _ratio(int(won_count), int(won_count) + int(lost_count))}
+              for owner, won_count, lost_count, value in rows]
+    return sorted(result, key=lambda row: (-(row["win_rate"] or 0), -row["won"], row["owner"] or ""))
 
 
 def _won_by_account(session: Session, *, user: User | None, flt: DealFilter):

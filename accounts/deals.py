@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select, text
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, func, or_, select, text, type_coerce
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from crmpm import audit
-from crmpm.database import bulk_insert, utcnow
+from crmpm.database import Money, bulk_insert, utcnow
 from crmpm.errors import Conflict, CrmpmError, Invalid, NotFound
 from crmpm.users.models import User
 from eps import budgets
@@ -54,9 +54,9 @@ def get_deal_or_raise(session: Session, *, user: User, deal_id: int, permission:
 
 def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, stage_id: int | None = None,
                account_id: int | None = None, owner_id: int | None = None, status: StageKind | None = None,
-               search: str | None = None, missing_next_step: bool = False) -> Select:
-    """A select of the deals ``user`` may read, newest first, with optional filters."""
-    query = select(Deal).order_by(Deal.id.desc())
+               search: str | None = None, missing_next_step: bool = False, sort: str | None = None) -> Select:
+    """A select of the deals ``user`` may read, newest first (or by ``sort``, one of ``DEAL_SORTS``), filtered."""
+    query = select(Deal).order_by(*_deal_order(sort))
     readable = deal_visible(session, user=user)
     if readable is not None:
         query = query.where(readable)
@@ -84,6 +84,26 @@ def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, 
         query = query.join(named, named.id == Deal.project_id).where(
             or_(func.lower(named.name).like(pattern), func.lower(named.code).like(pattern)))
     return query
+
+
+# Sort keys of the deal list; a leading "-" reverses; ties fall back to the newest first.
+DEAL_SORTS = ("created", "amount", "expected_close", "name", "stage")
+
+
+def _deal_order(sort: str | None) -> list:
+    key = (sort or "").lstrip("-")
+    if key not in DEAL_SORTS:
+        return [Deal.id.desc()]
+    descending = (sort or "").startswith("-")
+    column = {
+        "created": Deal.created_at,
+        "amount": Deal.amount,
+        "expected_close": Deal.expected_close,
+        "name": select(Project.name).where(Project.id == Deal.project_id).scalar_subquery(),
+        "stage": select(PipelineStage.position).where(PipelineStage.id == Deal.stage_id).scalar_subquery(),
+    }[key]
+    ordered = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    return [ordered, Deal.id.desc()]
 
 
 def _check_values(*, amount: Decimal | None = None, currency: str | None = None, probability: int | None = None,
@@ -339,51 +359,80 @@ def stage_history(session: Session, *, deal: Deal) -> list[DealStageChange]:
 
 @dataclass(frozen=True)
 class BoardColumn:
-    """One stage of the pipeline board: how many deals, their value, and the first of them."""
+    """One stage of the pipeline board: how many deals, their value and weighted value, and the first of them."""
 
     stage: PipelineStage
     count: int
     value: Decimal
     deals: list[Deal]
+    weighted: Decimal = ZERO  # sum of amount × probability (the deal's own, else the stage's)
 
 
-def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 20, owner_id: int | None = None,
-          closed_days: int = 30, now: datetime | None = None) -> list[BoardColumn]:
-    """The pipeline board: every open deal by stage (closing soonest first) and those won or lost lately.
-
-    Open columns count all their deals; the won and lost columns only the deals
-    closed in the last ``closed_days`` (most recent first), as on a sales board
-    the closed ones are news for a while, then history (the funnel has them all).
-    """
+def _board_where(session: Session, *, user: User, pipeline: Pipeline, owner_id: int | None,
+                 search: str | None) -> list:
     where = [Deal.pipeline_id == pipeline.id]
     readable = deal_visible(session, user=user)
     if readable is not None:
         where.append(readable)
     if owner_id is not None:
         where.append(Deal.owner_id == owner_id)
+    if search:
+        named = aliased(Project)
+        pattern = f"%{search.lower()}%"
+        where.append(select(named.id).where(named.id == Deal.project_id, or_(
+            func.lower(named.name).like(pattern), func.lower(named.code).like(pattern))).exists())
+    return where
+
+
+def _column_query(stage: PipelineStage, where: list, since: datetime) -> Select:
+    # A card shows the deal's name, account and owner: loaded with the column, not one query per card.
+    query = (select(Deal).where(*where, Deal.stage_id == stage.id)
+             .options(selectinload(Deal.project), selectinload(Deal.account), selectinload(Deal.owner)))
+    if stage.kind is StageKind.open:
+        return query.order_by(Deal.expected_close.asc().nulls_last(), Deal.id)
+    return query.where(Deal.closed_at >= since).order_by(Deal.closed_at.desc(), Deal.id)
+
+
+def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 20, owner_id: int | None = None,
+          closed_days: int = 30, now: datetime | None = None, search: str | None = None) -> list[BoardColumn]:
+    """The pipeline board: every open deal by stage (closing soonest first) and those won or lost lately.
+
+    Open columns count all their deals; the won and lost columns only the deals
+    closed in the last ``closed_days`` (most recent first), as on a sales board
+    the closed ones are news for a while, then history (the funnel has them all).
+    ``search`` keeps the deals whose name or code holds it.
+    """
+    where = _board_where(session, user=user, pipeline=pipeline, owner_id=owner_id, search=search)
     since = (now or utcnow()) - timedelta(days=closed_days)
     open_ids = [stage.id for stage in pipeline.stages if stage.kind is StageKind.open]
     closed_ids = [stage.id for stage in pipeline.stages if stage.kind is not StageKind.open]
-    count_columns = (Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO))
-    totals = {stage_id: (count, value) for stage_id, count, value in session.execute(
-        select(*count_columns).where(*where, Deal.stage_id.in_(open_ids)).group_by(Deal.stage_id))}
-    totals.update({stage_id: (count, value) for stage_id, count, value in session.execute(
-        select(*count_columns).where(*where, Deal.closed_at >= since, Deal.stage_id.in_(closed_ids))
-        .group_by(Deal.stage_id))})
+    probability = func.coalesce(Deal.probability, PipelineStage.probability)
+    count_columns = (Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO),
+                     type_coerce(func.coalesce(func.sum(Deal.amount * probability), 0), Money()))
+    grouped = select(*count_columns).join(PipelineStage, PipelineStage.id == Deal.stage_id)
+    totals = {stage_id: (count, value, weighted) for stage_id, count, value, weighted in session.execute(
+        grouped.where(*where, Deal.stage_id.in_(open_ids)).group_by(Deal.stage_id))}
+    totals.update({stage_id: (count, value, weighted) for stage_id, count, value, weighted in session.execute(
+        grouped.where(*where, Deal.closed_at >= since, Deal.stage_id.in_(closed_ids)).group_by(Deal.stage_id))})
     columns = []
     for stage in pipeline.stages:
-        count, value = totals.get(stage.id, (0, ZERO))
+        count, value, weighted = totals.get(stage.id, (0, ZERO, ZERO))
         top = []
         if count and per_stage:
             # One short query per column walks an index in order and stops after ``per_stage`` rows.
-            query = select(Deal).where(*where, Deal.stage_id == stage.id)
-            if stage.kind is StageKind.open:
-                query = query.order_by(Deal.expected_close.asc().nulls_last(), Deal.id)
-            else:
-                query = query.where(Deal.closed_at >= since).order_by(Deal.closed_at.desc(), Deal.id)
-            top = list(session.scalars(query.limit(per_stage)))
-        columns.append(BoardColumn(stage=stage, count=count, value=Decimal(value), deals=top))
+            top = list(session.scalars(_column_query(stage, where, since).limit(per_stage)))
+        columns.append(BoardColumn(stage=stage, count=count, value=Decimal(value), deals=top,
+                                   weighted=(Decimal(weighted) / 100).quantize(Decimal("0.01"))))
     return columns
+
+
+def board_column(session: Session, *, user: User, stage: PipelineStage, offset: int = 0, limit: int = 20,
+                 owner_id: int | None = None, closed_days: int = 30, now: datetime | None = None,
+                 search: str | None = None) -> list[Deal]:
+    """The next ``limit`` deals of one board column after the first ``offset`` (in the board's order)."""
+    where = _board_where(session, user=user, pipeline=stage.pipeline, owner_id=owner_id, search=search)
+    since = (now or utcnow()) - timedelta(days=closed_days)
+    return list(session.scalars(_column_query(stage, where, since).limit(limit).offset(offset)))
 
 
 # Bulk creation, for imports: the checks of create_deal per deal, then a few statements per batch.

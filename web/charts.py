@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-__all__ = ["Bar", "BarChart", "Series", "bar_chart", "nice_ceiling", "stacked_bar"]
+__all__ = ["Bar", "BarChart", "Funnel", "FunnelStep", "Series", "bar_chart", "funnel", "nice_ceiling", "stacked_bar"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +109,57 @@ def stacked_bar(parts: Sequence[tuple[str, Decimal, str]], *, total: Decimal | N
         segments.append({"label": label, "value": value, "css_class": css, "x": round(x, 2), "width": round(w, 2)})
         x += w
     return segments
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One stage of a funnel: a bar centred on the axis, as wide as its share of the first stage."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    count: int
+    value: Decimal
+    css_class: str
+
+
+@dataclass
+class Funnel:
+    """Shapes of a funnel chart in a ``width`` × ``height`` view box; ``conversions`` sit between the steps."""
+
+    width: int
+    height: int
+    label_x: float
+    figure_x: float
+    steps: list[FunnelStep] = field(default_factory=list)
+    conversions: list[tuple[float, float, float | None]] = field(default_factory=list)  # x, y, rate
+
+
+def funnel(steps: Sequence[tuple[str, int, Decimal, str]], rates: Sequence[float | None], *, width: int = 600,
+           label_width: int = 130, figure_width: int = 140, step_height: int = 30, gap: int = 20) -> Funnel:
+    """Bars for (label, count, value, css class) steps, widths ∝ count (the widest is the first's scale).
+
+    ``rates`` are the conversions from each step to the next (None where nothing
+    reached the earlier step); a step with no deals keeps a sliver, so the stage
+    stays visible.
+
+    >>> shape = funnel([("A", 10, Decimal(0), "s"), ("B", 5, Decimal(0), "s")], [0.5])
+    >>> [step.width for step in shape.steps], shape.conversions[0][2]
+    ([330.0, 165.0], 0.5)
+    """
+    plot = width - label_width - figure_width
+    centre = label_width + plot / 2
+    peak = max((count for _label, count, _value, _css in steps), default=0)
+    chart = Funnel(width=width, height=max(len(steps) * (step_height + gap) - gap, step_height), label_x=label_width - 10,
+                   figure_x=label_width + plot + 10)
+    for index, (label, count, value, css) in enumerate(steps):
+        bar = plot * count / peak if peak else 0.0
+        bar = max(bar, 3.0)
+        y = index * (step_height + gap)
+        chart.steps.append(FunnelStep(x=round(centre - bar / 2, 2), y=y, width=round(bar, 2), height=step_height,
+                                      label=label, count=count, value=value, css_class=css))
+        if index < len(rates) and index + 1 < len(steps):
+            chart.conversions.append((centre, y + step_height + gap / 2 + 4, rates[index]))
+    return chart

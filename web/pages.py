@@ -178,6 +178,12 @@ def _back_url() -> str:
     return safe_next()
 
 
+def wants_json() -> bool:
+    """Whether the request came from ``crmpm.request`` asking for JSON (a drag on the board, say)."""
+    return (request.headers.get("X-Requested-With") == "fetch"
+            and request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
+
+
 def error_page(status: int, message: str | None = None):
     """An HTML error page with ``status``."""
     titles = {
@@ -199,6 +205,11 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     def _domain_error(exc: CrmpmError):
         if isinstance(exc, Unauthenticated):
             return redirect(url_for("auth.login"))
+        if wants_json():
+            # A script's request: the reason as data, for the page to show where the action was.
+            db.session.rollback()
+            message = _("Not found.") if isinstance(exc, NotFound) else translate_error(exc)
+            return {"message": message, "errors": {} if isinstance(exc, NotFound) else (exc.errors or {})}, exc.status
         if isinstance(exc, NotFound):
             # The message could name what the user may not see; the page says only "not found".
             return error_page(404)
