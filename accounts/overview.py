@@ -7,7 +7,7 @@ and ``deals.list_deals``, so a page built on them shows what the API would.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -24,8 +24,9 @@ from accounts.permissions import deal_visible, readable_account_ids
 from accounts.leads import list_leads
 from accounts.activities import list_tasks
 
-__all__ = ["ACCOUNT_SORTS", "LEAD_SCOPES", "account_rows", "lead_inbox", "open_lead_count", "overdue_task_count",
-           "satisfaction_totals", "subaccounts", "task_worklist", "timeline_objects"]
+__all__ = ["ACCOUNT_SORTS", "LEAD_SCOPES", "LEAD_SLA", "account_rows", "lead_age", "lead_inbox", "lead_sources",
+           "open_lead_count", "overdue_task_count", "satisfaction_totals", "subaccounts", "task_worklist",
+           "timeline_objects"]
 
 ACCOUNT_SORTS = ("name", "open_amount", "open_deals", "last_touch")
 LEAD_SCOPES = ("mine", "team", "all")
@@ -214,3 +215,24 @@ def timeline_objects(session: Session, *, rows) -> dict[str, dict[int, tuple]]:
         for answer in session.scalars(select(SurveyAnswer).where(SurveyAnswer.id.in_(ids["survey"]))):
             found["survey"][answer.id] = (answer,)
     return found
+
+
+# A new lead should hear from us within a working day; half of it gone is a warning.
+LEAD_SLA = timedelta(hours=24)
+
+
+def lead_age(lead: Lead, *, now: datetime | None = None) -> tuple[timedelta, str]:
+    """How long ``lead`` has waited and where that stands against ``LEAD_SLA``: ``fresh``, ``due``, ``late``,
+    or ``closed`` for a lead already qualified or dropped."""
+    waited = (now or utcnow()) - lead.created_at
+    if lead.status not in OPEN_LEAD:
+        return waited, "closed"
+    if waited >= LEAD_SLA:
+        return waited, "late"
+    return waited, "due" if waited >= LEAD_SLA / 2 else "fresh"
+
+
+def lead_sources(session: Session, *, user: User, limit: int = 50) -> list[str]:
+    """The sources of the leads ``user`` may read, for a filter (at most ``limit``)."""
+    query = list_leads(session, user=user).order_by(None).with_only_columns(Lead.source).where(Lead.source != "")
+    return list(session.scalars(query.distinct().order_by(Lead.source).limit(limit)))
