@@ -273,14 +273,16 @@ CORE_TIMELINE_TYPES = ("interaction", "stage_change", "task")
 
 
 def timeline(session: Session, *, account: Account, user: User | None = None,
-             types: tuple[str, ...] | list[str] = CORE_TIMELINE_TYPES, with_subaccounts: bool = False) -> Select:
+             types: tuple[str, ...] | list[str] = CORE_TIMELINE_TYPES, with_subaccounts: bool = False,
+             until: datetime | None = None) -> Select:
     """A select of an account's history, newest first: interactions, deal stage moves and tasks, one row each;
     with ``types`` also the deals opened (``deal``) and the satisfaction answers (``survey``).
 
     Rows are ``(type, id, at, deal_id, title, detail)``; the caller has already
     been authorized on the account. Given ``user``, rows about a deal the user
     may not read are left out, and ``with_subaccounts`` adds the history of the
-    account's subsidiaries that ``user`` may read.
+    account's subsidiaries that ``user`` may read. ``until`` leaves out what lies
+    after it (tasks due later: the plans, not the history).
     """
     unknown = set(types) - set(TIMELINE_TYPES)
     if unknown:
@@ -338,4 +340,7 @@ def timeline(session: Session, *, account: Account, user: User | None = None,
     if not parts:
         raise Invalid("choose at least one kind of timeline entry", errors={"type": ["empty"]})
     merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    return select(merged).order_by(merged.c.at.desc(), merged.c.type, merged.c.id.desc())
+    query = select(merged)
+    if until is not None:
+        query = query.where(merged.c.at <= until)
+    return query.order_by(merged.c.at.desc(), merged.c.type, merged.c.id.desc())

@@ -26,7 +26,7 @@ from accounts.activities import list_tasks
 
 __all__ = ["ACCOUNT_SORTS", "LEAD_SCOPES", "LEAD_SLA", "account_rows", "lead_age", "lead_inbox", "lead_sources",
            "open_lead_count", "overdue_task_count", "satisfaction_totals", "subaccounts", "task_worklist",
-           "timeline_objects"]
+           "timeline_objects", "upcoming_tasks"]
 
 ACCOUNT_SORTS = ("name", "open_amount", "open_deals", "last_touch")
 LEAD_SCOPES = ("mine", "team", "all")
@@ -236,3 +236,9 @@ def lead_sources(session: Session, *, user: User, limit: int = 50) -> list[str]:
     """The sources of the leads ``user`` may read, for a filter (at most ``limit``)."""
     query = list_leads(session, user=user).order_by(None).with_only_columns(Lead.source).where(Lead.source != "")
     return list(session.scalars(query.distinct().order_by(Lead.source).limit(limit)))
+
+
+def upcoming_tasks(session: Session, *, user: User, account: Account, now: datetime | None = None) -> Select:
+    """A select of ``account``'s open tasks not yet due, soonest first (the timeline holds the rest)."""
+    return list_tasks(session, user=user, account_id=account.id, status=TaskStatus.open).where(
+        Task.due_at > (now or utcnow()))

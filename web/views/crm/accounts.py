@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from accounts import activities, overview, services
 from accounts import deals as deal_services
 from accounts.models import AccountKind, Direction, InteractionKind
-from crmpm.database import db
+from crmpm.database import db, utcnow
 from crmpm.errors import Invalid, NotFound
 from eps.permissions import Permission, access_to
 from web.forms import choices, check
@@ -36,6 +36,7 @@ PAGE_SIZE = 25
 TIMELINE_PAGE = 20
 CONTACT_LIMIT = 200
 SUBACCOUNT_LIMIT = 50
+UPCOMING_LIMIT = 10
 
 KIND_LABELS = {AccountKind.prospect: _l("prospect"), AccountKind.client: _l("client"),
                AccountKind.partner: _l("partner"), AccountKind.former: _l("former client")}
@@ -142,7 +143,8 @@ def _timeline_types() -> tuple[str, ...]:
 
 def _timeline_page(account, types):
     session = db.session
-    query = activities.timeline(session, account=account, user=g.user, types=types, with_subaccounts=True)
+    query = activities.timeline(session, account=account, user=g.user, types=types, with_subaccounts=True,
+                                until=utcnow())
     args = {"type": list(types)} if set(types) != set(activities.TIMELINE_TYPES) else {}
     page = rows_page(session, query, args, TIMELINE_PAGE)
     page.objects = overview.timeline_objects(session, rows=page.items)
@@ -171,10 +173,12 @@ def account(account_id: int):
             parent = None  # a holding in a branch the user may not see stays unnamed
     types = _timeline_types()
     can_edit = access.can(Permission.edit)
+    upcoming = session.execute(overview.upcoming_tasks(session, user=g.user, account=account)
+                               .limit(UPCOMING_LIMIT)).scalars().all()
     return render_template(
         "crm/account.html", account=account, parent=parent, children=children, contacts=contacts, deals=deals,
         timeline=_timeline_page(account, types), types=types, all_types=activities.TIMELINE_TYPES,
-        satisfaction=overview.satisfaction_totals(session, account_ids=[account.id]),
+        upcoming=upcoming, satisfaction=overview.satisfaction_totals(session, account_ids=[account.id]),
         can_edit=can_edit, interaction_form=interaction_form(account, contacts=contacts) if can_edit else None,
         **_labels())
 
