@@ -232,3 +232,19 @@ def test_an_interaction_without_the_csrf_token_is_400(pages, session, admin, crm
         "occurred_at": "2026-11-20T10:00"}, csrf=False)
     assert response.status_code == 400
     assert _interactions(session) == before
+
+
+def test_the_quick_form_partial_works_on_a_deal_page(app, session, admin, crm, user_with):
+    """The deal page includes the partial with ``account`` and ``deal``; it builds its own form."""
+    from flask import g, render_template_string
+
+    template = '{% include "crm/_quick_interaction.html" %}'
+    with app.test_request_context(f"/crm/deals/{crm['deal'].id}"):
+        g.user = admin
+        html = render_template_string(template, account=crm["holding"], deal=crm["deal"])
+        assert 'action="/crm/interactions"' in html
+        assert f'name="deal_id" type="hidden" value="{crm["deal"].id}"' in html
+        assert f'name="account_id" type="hidden" value="{crm["holding"].id}"' in html
+        assert "Sergey Orlov" in html and f'name="next" value="/crm/deals/{crm["deal"].id}"' in html
+        g.user = user_with(Role.viewer)
+        assert "<form" not in render_template_string(template, account=crm["holding"], deal=crm["deal"])

@@ -92,3 +92,19 @@ def test_tasks_overdue_highlighted_and_marked_done(log_in, screenshot, live_serv
     page.click("nav.tabs >> text=Done")
     page.wait_for_url(re.compile(r"status=done"))
     assert title in page.locator("table.tasks-list").inner_text()
+
+
+def test_timeline_loads_more_on_demand(log_in, live_server):
+    page = log_in(AM)
+    page.goto(live_server.url(f"/crm/accounts/{_account_id(live_server, 'Neva Shipyards')}?per_page=5"))
+    entries = page.locator("ol.timeline li.entry")
+    assert entries.count() == 5
+    page.click("a[data-timeline-more]")
+    entries.nth(9).wait_for()
+    assert entries.count() == 10
+    page.click("a[data-timeline-more]")
+    entries.nth(10).wait_for()
+    at = [page.locator("ol.timeline li.entry time").nth(i).get_attribute("datetime") for i in range(entries.count())]
+    assert at == sorted(at, reverse=True)
+    # The page stays the account page (the entries were appended, not navigated to).
+    assert page.locator("h1").inner_text().startswith("Neva Shipyards")

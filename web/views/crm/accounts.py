@@ -147,6 +147,8 @@ def _timeline_page(account, types):
                                 until=utcnow())
     args = {"type": list(types)} if set(types) != set(activities.TIMELINE_TYPES) else {}
     page = rows_page(session, query, args, TIMELINE_PAGE)
+    if "per_page" in request.args:
+        page.args["per_page"] = page.per_page
     page.objects = overview.timeline_objects(session, rows=page.items)
     return page
 
