@@ -66,7 +66,8 @@ def account_rows(session: Session, *, user: User, search: str | None = None, kin
     if search and search.strip():
         text = search.strip()
         pattern = f"%{text.lower()}%"
-        codes = select(own_node.id).where(func.lower(own_node.code) == text.lower())
+        # Codes are kept as typed (mostly upper case); equality keeps the unique index on them usable.
+        codes = select(own_node.id).where(own_node.code.in_({text, text.upper()}))
         query = query.where(or_(func.lower(Account.name).like(pattern), Account.tax_id == text,
                                 Account.eps_node_id.in_(codes)))
     if kind is not None:

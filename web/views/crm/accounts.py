@@ -17,12 +17,13 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from accounts import activities, overview, services
 from accounts import deals as deal_services
-from accounts.models import AccountKind, Direction, InteractionKind
+from accounts.models import Account, AccountKind, Deal, Direction, InteractionKind
 from crmpm.database import db, utcnow
 from crmpm.errors import Invalid, NotFound
 from eps.permissions import Permission, access_to
@@ -37,6 +38,7 @@ TIMELINE_PAGE = 20
 CONTACT_LIMIT = 200
 SUBACCOUNT_LIMIT = 50
 UPCOMING_LIMIT = 10
+DEAL_LIMIT = 200
 
 KIND_LABELS = {AccountKind.prospect: _l("prospect"), AccountKind.client: _l("client"),
                AccountKind.partner: _l("partner"), AccountKind.former: _l("former client")}
@@ -122,16 +124,17 @@ def accounts():
     args = {key: value for key, value in (("q", search), ("kind", kind.value if kind else ""),
                                           ("owner", "me" if owner_id else ""), ("sort", sort if sort != "name" else ""),
                                           ("dir", "desc" if descending else "")) if value}
-    page = rows_page(session, query, args)
+    page = rows_page(session, query, args, counted=query.with_only_columns(Account.id))
     return render_template("crm/accounts.html", page=page, search=search, kind=kind.value if kind else "",
                            owner="me" if owner_id else "", sort=sort, descending=descending, args=args,
                            kind_labels=KIND_LABELS, sort_labels=SORT_LABELS)
 
 
-def rows_page(session, query, args: dict, default_per_page: int = PAGE_SIZE) -> Page:
-    """One page of a select of several columns, as rows (``paginate`` keeps the first column only)."""
+def rows_page(session, query, args: dict, default_per_page: int = PAGE_SIZE, *, counted=None) -> Page:
+    """One page of a select of several columns, as rows (``paginate`` keeps the first column only);
+    ``counted``: a lighter select of the same rows to count (without the per-row figures)."""
     number, per_page = page_args(default_per_page)
-    total = count(session, query)
+    total = count(session, query if counted is None else counted)
     items = session.execute(query.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=items, page=number, per_page=per_page, total=total, args=args)
 
@@ -163,10 +166,10 @@ def account(account_id: int):
                                .limit(SUBACCOUNT_LIMIT)).all()
     contacts = session.scalars(services.list_contacts(session, user=g.user, account_id=account.id)
                                .limit(CONTACT_LIMIT)).all()
-    deals = []
-    for holder in [account, *children]:
-        deals.extend(session.scalars(deal_services.list_deals(session, user=g.user, account_id=holder.id)
-                                     .limit(CONTACT_LIMIT)).all())
+    holders = [account.id, *(child.id for child in children)]
+    deals = session.scalars(deal_services.list_deals(session, user=g.user).where(Deal.account_id.in_(holders))
+                            .options(selectinload(Deal.stage), selectinload(Deal.project),
+                                     selectinload(Deal.account)).limit(DEAL_LIMIT)).all()
     parent = None
     if account.parent_id is not None:
         try:
