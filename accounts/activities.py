@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, String, cast, literal, or_, select, true, union_all
+from sqlalchemy.orm import Session, aliased
 
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound
 from crmpm.users.models import User
+from eps.models import Project
 from eps.permissions import Permission
 
 from accounts.models import (
     Account, Contact, Deal, DealStageChange, Direction, Interaction, InteractionKind, Lead, PipelineStage,
     SurveyAnswer, SurveyKind, Task, TaskStatus,
 )
-from accounts.permissions import account_or_lead_visible, authorize_on, readable_account_ids
+from accounts.permissions import account_or_lead_visible, authorize_on, deal_visible, readable_account_ids
 
 # A touch logged with a time this far ahead is a typo, not a plan (plans are tasks).
 FUTURE_SLACK = timedelta(days=1)
@@ -269,24 +270,81 @@ def list_answers(session: Session, *, user: User, account_id: int | None = None,
 # Timeline
 
 
-def timeline(session: Session, *, account: Account) -> Select:
-    """A select of an account's history, newest first: interactions, deal stage moves and tasks, one row each.
+TIMELINE_TYPES = ("interaction", "stage_change", "task", "deal", "survey")
+# What the timeline showed first (and the API still shows): the journal, the stage moves and the tasks.
+CORE_TIMELINE_TYPES = ("interaction", "stage_change", "task")
+
+
+def timeline(session: Session, *, account: Account, user: User | None = None,
+             types: tuple[str, ...] | list[str] = CORE_TIMELINE_TYPES, with_subaccounts: bool = False,
+             until: datetime | None = None) -> Select:
+    """A select of an account's history, newest first: interactions, deal stage moves and tasks, one row each;
+    with ``types`` also the deals opened (``deal``) and the satisfaction answers (``survey``).
 
     Rows are ``(type, id, at, deal_id, title, detail)``; the caller has already
-    been authorized on the account.
+    been authorized on the account. Given ``user``, rows about a deal the user
+    may not read are left out, and ``with_subaccounts`` adds the history of the
+    account's subsidiaries that ``user`` may read. ``until`` leaves out what lies
+    after it (tasks due later: the plans, not the history).
     """
-    interactions = select(
-        literal("interaction").label("type"), Interaction.id.label("id"), Interaction.occurred_at.label("at"),
-        Interaction.deal_id.label("deal_id"), Interaction.subject.label("title"),
-        (Interaction.kind + literal(" ") + Interaction.direction).label("detail"),
-    ).where(Interaction.account_id == account.id)
-    stage_moves = select(
-        literal("stage_change"), DealStageChange.id, DealStageChange.at, DealStageChange.deal_id,
-        PipelineStage.name, DealStageChange.note,
-    ).join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id).join(
-        Deal, Deal.id == DealStageChange.deal_id).where(Deal.account_id == account.id)
-    tasks = select(
-        literal("task"), Task.id, Task.due_at, Task.deal_id, Task.title, Task.status,
-    ).where(Task.account_id == account.id)
-    merged = union_all(interactions, stage_moves, tasks).subquery()
-    return select(merged).order_by(merged.c.at.desc(), merged.c.type, merged.c.id.desc())
+    unknown = set(types) - set(TIMELINE_TYPES)
+    if unknown:
+        raise Invalid("unknown timeline types {types}", types=", ".join(sorted(unknown)),
+                      errors={"type": sorted(unknown)})
+    readable_deal = None
+    account_ids = None
+    if user is not None:
+        readable_deal = deal_visible(session, user=user)
+        if with_subaccounts:
+            children = select(Account.id).where(Account.parent_id == account.id, Account.merged_into_id.is_(None))
+            readable = readable_account_ids(session, user=user)
+            if readable is not None:
+                children = children.where(Account.id.in_(readable))
+            account_ids = children
+
+    def of_account(column):
+        if account_ids is None:
+            return column == account.id
+        return or_(column == account.id, column.in_(account_ids))
+
+    def deal_allowed(column):
+        """No deal, or one ``user`` may read (for the parts whose FROM has no deals of its own)."""
+        if readable_deal is None:
+            return true()
+        return or_(column.is_(None), column.in_(select(Deal.id).where(readable_deal)))
+
+    def row(kind: str, id_, at, deal_id, title, detail):
+        return select(literal(kind).label("type"), id_.label("id"), at.label("at"), deal_id.label("deal_id"),
+                      title.label("title"), detail.label("detail"))
+
+    parts = []
+    if "interaction" in types:
+        parts.append(row("interaction", Interaction.id, Interaction.occurred_at, Interaction.deal_id,
+                         Interaction.subject, Interaction.kind + literal(" ") + Interaction.direction)
+                     .where(of_account(Interaction.account_id), deal_allowed(Interaction.deal_id)))
+    if "stage_change" in types:
+        parts.append(row("stage_change", DealStageChange.id, DealStageChange.at, DealStageChange.deal_id,
+                         PipelineStage.name, DealStageChange.note)
+                     .join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id)
+                     .join(Deal, Deal.id == DealStageChange.deal_id)
+                     .where(of_account(Deal.account_id), true() if readable_deal is None else readable_deal))
+    if "task" in types:
+        parts.append(row("task", Task.id, Task.due_at, Task.deal_id, Task.title, Task.status)
+                     .where(of_account(Task.account_id), deal_allowed(Task.deal_id)))
+    if "deal" in types:
+        # An alias, so the visibility test's own reference to projects stays correlated to the deal.
+        named = aliased(Project)
+        parts.append(row("deal", Deal.id, Deal.created_at, Deal.id, named.name, Deal.product)
+                     .join(named, named.id == Deal.project_id)
+                     .where(of_account(Deal.account_id), true() if readable_deal is None else readable_deal))
+    if "survey" in types:
+        parts.append(row("survey", SurveyAnswer.id, SurveyAnswer.answered_at, SurveyAnswer.deal_id,
+                         SurveyAnswer.kind, cast(SurveyAnswer.score, String))
+                     .where(of_account(SurveyAnswer.account_id), deal_allowed(SurveyAnswer.deal_id)))
+    if not parts:
+        raise Invalid("choose at least one kind of timeline entry", errors={"type": ["empty"]})
+    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    query = select(merged)
+    if until is not None:
+        query = query.where(merged.c.at <= until)
+    return query.order_by(merged.c.at.desc(), merged.c.type, merged.c.id.desc())

@@ -138,10 +138,12 @@ def load(session: Session, *, admin, people, teams) -> None:
         {"user_id": people["am@crmpm.local"].id, "territories": [nodes["MSK"].id, nodes["SPB"].id], **working},
         {"user_id": people["am2@crmpm.local"].id, "territories": [nodes["KRD"].id, nodes["MSK"].id], **working},
     ])
-    leads.create_lead(session, actor=admin, region=nodes["SPB"], company="Neva Shipyards",
-                      contact_name="Dmitry Volkov", email="d.volkov@nevaship.example", source="website",
-                      channel="web_form", product="Automation", message="Second dock: same system?",
-                      created_at=_at("2026-11-20"))
+    repeat = leads.create_lead(session, actor=admin, region=nodes["SPB"], company="Neva Shipyards",
+                               contact_name="Dmitry Volkov", email="d.volkov@nevaship.example", source="website",
+                               channel="web_form", product="Automation", message="Second dock: same system?",
+                               created_at=_at("2026-11-20"))
+    # Routed when it came in (a working Friday in Moscow): it goes to the owner of the existing client.
+    routing.route_lead(session, actor=None, lead=repeat, now=_at("2026-11-20"))
     leads.create_lead(session, actor=admin, region=nodes["KRD"], company="Taman Grain Terminal",
                       contact_name="Pavel Ivanov", phone="+7 861 300-00-01", source="exhibition", channel="call",
                       product="Telemetry", created_at=_at("2026-11-24") - timedelta(hours=3))

@@ -40,7 +40,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("home.index", _l("Home"), "main"),
     # Sales (accounts/): pipeline board, accounts and deals.
     Entry("crm.pipeline", _l("Pipeline"), "sales"),
-    Entry("crm.accounts", _l("Accounts"), "sales"),
+    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account",)),
+    Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead",)),
+    Entry("crm.tasks", _l("Tasks"), "sales"),
     Entry("crm.deals", _l("Deals"), "sales"),
     Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import current_app, g, render_template
+
+from accounts import overview
 from crmpm.database import db
 from eps import budgets, services
 from eps.models import ChangeStatus, Role
@@ -30,8 +32,13 @@ def index():
         "sales": not user.is_admin and Role.finance not in roles and Role.manager not in roles,
         "admin": user.is_admin,
     }
+    sales = None
+    if cards["sales"] and "crm.tasks" in current_app.view_functions:
+        sales = {"overdue_tasks": overview.overdue_task_count(session, user=user),
+                 "open_leads": overview.open_lead_count(session, user=user)}
     return render_template(
         "home/index.html",
+        sales=sales,
         cards=cards,
         roles=sorted(role.value for role in roles),
         pending_count=count(session, pending),
