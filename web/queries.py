@@ -59,7 +59,13 @@ def count(session: Session, query: Select) -> int:
 
 
 def active_users(session: Session, *, limit: int, exclude_ids: set[int] | frozenset[int] = frozenset(),
-                 search: str = "") -> tuple[list[User], int]:
+                 search: str = "") -> list[User]:
+    """Active users by name for pickers, at most ``limit`` of them (see ``people_picker`` for the count)."""
+    return people_picker(session, limit=limit, exclude_ids=exclude_ids, search=search)[0]
+
+
+def people_picker(session: Session, *, limit: int, exclude_ids: set[int] | frozenset[int] = frozenset(),
+                  search: str = "") -> tuple[list[User], int]:
     """Active users by name for pickers: at most ``limit`` of them, and how many match in all.
 
     ``search`` narrows by part of the name or email, so a picker over many

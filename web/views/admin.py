@@ -91,7 +91,7 @@ def team(team_id: int):
     form = MemberForm()
     member_ids = {member.id for member in team.members}
     who = _who()
-    candidates, matching = queries.active_users(db.session, limit=PRINCIPAL_CHOICES, exclude_ids=member_ids,
+    candidates, matching = queries.people_picker(db.session, limit=PRINCIPAL_CHOICES, exclude_ids=member_ids,
                                                 search=who)
     form.user_id.choices = choices((user.id, f"{user.name} <{user.email}>") for user in candidates)
     grants_page = paginate(db.session, grants.list_(db.session, actor=g.user, team_id=team.id))
@@ -162,7 +162,7 @@ def _picker(who: str, shown: int, matching: int) -> dict:
 
 def _principal_choices(who: str) -> tuple[list[tuple[str, str]], dict]:
     session = db.session
-    people, matching = queries.active_users(session, limit=PRINCIPAL_CHOICES, search=who)
+    people, matching = queries.people_picker(session, limit=PRINCIPAL_CHOICES, search=who)
     teams_ = session.scalars(users.list_teams(session).limit(PRINCIPAL_CHOICES)).all()
     listed = choices([(f"t{team.id}", _("Team: %(name)s", name=team.name)) for team in teams_]
                      + [(f"u{user.id}", f"{user.name} <{user.email}>") for user in people])
