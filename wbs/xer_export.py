@@ -38,6 +38,8 @@ __all__ = ["export_xer", "export_xer_to", "xer_chunks", "xer_encoding"]
 
 # Rows fetched per round trip; small enough to keep memory flat, big enough not to wait on the network.
 BATCH = 10_000
+# Lines per encoded chunk: about 100-200 kB of TASK rows.
+CHUNK_LINES = 1_000
 # Stored values straight to P6 codes (the enums are str enums, so their values look them up).
 _TASK_TYPE_CODES = {kind.value: code for code, kind in TASK_TYPES.items()}
 _CONSTRAINT_CODES = {kind.value: code for code, kind in CONSTRAINT_TYPES.items()}
@@ -87,16 +89,21 @@ def export_xer_to(session: Session, *, project: Project, out: BinaryIO) -> int:
 
 
 def xer_chunks(session: Session, *, project: Project) -> Iterator[bytes]:
-    """The project's XER file as encoded chunks of about 100 kB, produced as the rows are read.
+    """The project's XER file as encoded chunks of about 100 kB.
 
-    Raises :class:`~crmpm.errors.Conflict` if a name changed to one outside cp1252 while the
-    file was being written in cp1252 (the encoding is chosen before the first chunk).
+    The small part (plan, calendars, WBS, links from other projects) is read and the encoding
+    chosen when this is called, so its errors come before any byte; the activities and links are
+    read as the chunks are taken. Taking a chunk raises :class:`~crmpm.errors.Conflict` if a name
+    changed to one outside cp1252 while the file was being written in cp1252.
     """
     head = _Head(session, project)
     encoding = xer_encoding(session, project=project, head=head)
-    lines = _lines(session, project, head)
+    return _chunks(session, project, head, encoding)
+
+
+def _chunks(session: Session, project: Project, head: _Head, encoding: str) -> Iterator[bytes]:
     try:
-        yield from encoded_chunks(lines, encoding)
+        yield from encoded_chunks(_lines(session, project, head), encoding, CHUNK_LINES)
     except UnicodeEncodeError:
         raise Conflict("a name changed during the export and no longer fits the file's encoding; export again",
                        errors={"project": ["changed during the export"]}) from None
