@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -634,12 +634,18 @@ def import_xer(args, files, **_kwargs):
 
 
 @blp.route("/projects/<int:project_id>/export/xer", methods=["GET"])
-@blp.response(200, description="The project as a P6 XER file")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream",
+              description="The project as a P6 XER file (cp1252, or UTF-8 when names need it), sent in chunks "
+                          "as it is written",
+              headers={"Content-Disposition": {"description": "attachment; filename=<project code>.xer",
+                                               "schema": {"type": "string"}}})
 def export_xer(project_id):
     """Download the project as a Primavera P6 XER file."""
     project = _project(project_id)
-    data = interchange.export_xer(session(), project=project)
-    return Response(data, mimetype="application/octet-stream",
+    # The project's plan, calendars and WBS are read here (errors answer as usual); the activities
+    # and links as the response is sent, so a big project never sits in memory whole.
+    chunks = interchange.xer_chunks(session(), project=project)
+    return Response(stream_with_context(chunks), mimetype="application/octet-stream",
                     headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
 
 

@@ -14,12 +14,18 @@ project), bulk-inserted through SQLAlchemy core, then times:
   pages it;
 * ``scheduling_service.earned_value`` and ``services.wbs_tree``;
 * ``interchange.export_xer``;
+* with ``--export-only``, nothing but the XER export of each project (scheduled
+  first, so the file carries dates): ``export_xer_to`` streaming into a file and
+  ``export_xer`` returning bytes, each in its own child process (its peak RSS its
+  own); ``--before PATH`` also times ``export_xer`` of another checkout (say
+  ``git archive`` of the previous commit) on the same database;
 * ``interchange.import_xer`` of a 4,000-activity XER file (it schedules after
   importing), split into reading + mapping, inserting, and scheduling.
 
     .venv/bin/python bench/bench_wbs_db.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
         [--backends postgresql sqlite] [--sizes 1000 10000 100000] [--repeat 3] [--xer 4000]
     .venv/bin/python bench/bench_wbs_db.py --profile-xer 4000   # where an XER import's time goes (PostgreSQL)
+    .venv/bin/python bench/bench_wbs_db.py --export-only [--before /tmp/previous-checkout]
 
 Each project is measured in a fresh child process, so its peak RSS
 (``VmHWM``, reset after start-up) belongs to that project's operations alone
@@ -50,9 +56,12 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "bench"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+# --before PATH runs the export children on another checkout's code (same database, same run).
+CODE = Path(os.environ.get("CRMPM_BENCH_CODE") or ROOT)
+for path in (ROOT, ROOT / "bench", CODE):  # CODE first (bench_scheduler adds ROOT only when missing)
+    if str(path) in sys.path:
+        sys.path.remove(str(path))
+    sys.path.insert(0, str(path))
 
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -341,6 +350,75 @@ def measure_project(url: str, admin_id: int, project_id: int, repeat: int) -> di
     return out
 
 
+def measure_export(url: str, project_id: int, mode: str, repeat: int) -> dict:
+    """Time one project's XER export: ``stream`` (export_xer_to into a file) or ``bytes`` (export_xer)."""
+    engine = make_engine(url)
+    _reset_peak()
+    samples, cpu, size = [], [], 0
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "export.xer"
+        for _ in range(repeat):
+            with Session(engine, expire_on_commit=False) as session:
+                project = session.get(Project, project_id)
+                started, cpu_started = time.perf_counter(), time.process_time()
+                if mode == "stream":
+                    with target.open("wb") as out:
+                        size = interchange.export_xer_to(session, project=project, out=out)
+                else:
+                    data = interchange.export_xer(session, project=project)
+                    size = len(data)
+                    del data
+                samples.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
+                session.rollback()
+    out = {"s": round(statistics.median(samples), 3), "min_s": round(min(samples), 3),
+           "cpu_s": round(statistics.median(cpu), 3), "mb": round(size / 1e6, 2),
+           "rss_peak_mb": _rss_mb(), "code": str(Path(interchange.__file__).parents[1])}
+    engine.dispose()
+    return out
+
+
+def schedule_all(url: str, admin_id: int, projects: dict) -> None:
+    """Schedule and commit every project, so that exports carry dates and floats."""
+    engine = make_engine(url)
+    for project_id in projects.values():
+        with Session(engine) as session:
+            scheduling_service.schedule_project(session, actor=session.get(User, admin_id),
+                                                project=session.get(Project, project_id))
+            session.commit()
+    engine.dispose()
+
+
+def run_export_only(args) -> int:
+    load = os.getloadavg()[0]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.2f} at start", flush=True)
+    report = {}
+    for backend in args.backends:
+        with Database(backend, args.url) as url:
+            print(f"{backend}: building {', '.join(f'{n:,}' for n in args.sizes)} activities", flush=True)
+            ids = build(url, args.sizes)
+            schedule_all(url, ids["admin"], ids["projects"])
+            for n in sorted(args.sizes):
+                project_id = str(ids["projects"][n])
+                runs = {mode: _child(["--one-export", url, project_id, mode, "--repeat", str(args.repeat)])
+                        for mode in ("stream", "bytes")}
+                if args.before:
+                    runs["before"] = _child(["--one-export", url, project_id, "bytes", "--repeat", str(args.repeat)],
+                                            code=args.before)
+                report[(backend, n)] = runs
+                print(f"{backend} N={n:,} XER export ({runs['bytes']['mb']} MB), load average "
+                      f"{os.getloadavg()[0]:.2f}", flush=True)
+                for mode, label in (("before", "before: export_xer"), ("stream", "export_xer_to a file"),
+                                    ("bytes", "export_xer -> bytes")):
+                    if mode in runs:
+                        r = runs[mode]
+                        print(f"  {label:<22} {r['s']:7.3f} s (best {r['min_s']:.3f}; this process's CPU "
+                              f"{r['cpu_s']:.3f} s), peak RSS {r['rss_peak_mb']:.0f} MB", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({f"{k[0]}:{k[1]}": v for k, v in report.items()}, indent=1))
+    return 0
+
+
 def synthetic_xer(n: int) -> bytes:
     """A P6 XER file of ``n`` activities with a WBS, written by our own writer from the generator's project."""
     acts, rels, cals, options = bench_scheduler.generate(n, seed=4)
@@ -424,8 +502,10 @@ def profile_xer(url: str, admin_id: int, node_id: int, n: int) -> None:
 # Driving
 
 
-def _child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True).stdout
+def _child(args: list[str], code: str | None = None) -> dict:
+    env = {**os.environ, "CRMPM_BENCH_CODE": code} if code else None
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True,
+                         env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -513,8 +593,15 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--profile-xer", type=int, help="profile one XER import of this many activities")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--export-only", action="store_true", help="time only the XER export of each size")
+    parser.add_argument("--before", help="with --export-only: also time export_xer of the checkout at this path")
     parser.add_argument("--one-xer", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--one-export", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.one_export:
+        url, project_id, mode = args.one_export
+        print(json.dumps(measure_export(url, int(project_id), mode, args.repeat)))
+        return 0
     if args.one:
         url, admin_id, project_id = args.one
         print(json.dumps(measure_project(url, int(admin_id), int(project_id), args.repeat)))
@@ -528,6 +615,8 @@ def main(argv=None) -> int:
             ids = build(url, [])
             profile_xer(url, ids["admin"], ids["node"], args.profile_xer)
         return 0
+    if args.export_only:
+        return run_export_only(args)
     return run(args)
 
 

@@ -1,13 +1,16 @@
 """Database-backed XER commands, added to the ``xer`` group of :mod:`wbs.cli`.
 
 ``crmpm xer import FILE --eps CODE`` prints the new project's id;
-``crmpm xer export PROJECT_ID -o FILE`` writes the project as XER. Each is one
+``crmpm xer export PROJECT_ID -o FILE`` writes the project as XER, streamed into a
+temporary file renamed to FILE once complete. Each is one
 transaction, run as the administrator named by ``--as`` (default: the first
 active administrator).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -48,18 +51,44 @@ def import_into(*, eps_code: str, as_email: str | None, load) -> int:
         return load(session, actor, node).id
 
 
-def export_to(*, project_id: int, output: Path, dump) -> None:
-    """One export: ``dump(session, project)`` written to ``output``, with a one-line summary."""
-    with get_app().app_context(), db.transaction() as session:
-        project = session.get(Project, project_id)
-        if project is None:
-            raise NotFound("no project with id {project_id}", project_id=project_id)
-        data = dump(session, project)
+def export_to(*, project_id: int, output: Path, write) -> None:
+    """One export: ``write(session, project, stream)`` into ``output``, with a one-line summary.
+
+    The file is written as a temporary file beside ``output`` and renamed over it only when
+    the whole export succeeded, so a failure part-way leaves no half-written file (and an
+    older ``output`` untouched).
+    """
+    partial = None
     try:
-        output.write_bytes(data)
+        with get_app().app_context(), db.transaction() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                raise NotFound("no project with id {project_id}", project_id=project_id)
+            partial = _temporary_beside(output)
+            with partial.open("wb") as stream:
+                write(session, project, stream)
+        size = partial.stat().st_size
+        os.replace(partial, output)
     except OSError as exc:
         raise Invalid("cannot write {output}: {strerror}", output=output, strerror=exc.strerror) from None
-    click.echo(f"wrote {output} ({len(data)} bytes)")
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)  # gone once renamed; otherwise the failed attempt's leftovers
+    click.echo(f"wrote {output} ({size} bytes)")
+
+
+def _temporary_beside(output: Path) -> Path:
+    """A new empty file in ``output``'s folder (so the final rename stays on one file system), with
+    the permissions a plain new file would get."""
+    try:
+        handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    except OSError as exc:
+        raise Invalid("cannot write {output}: {strerror}", output=output, strerror=exc.strerror) from None
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)
+    return Path(name)
 
 
 @xer.command("import")
@@ -80,4 +109,4 @@ def import_command(file: Path, eps_code: str, proj: str | None, code: str | None
 def export_command(project_id: int, output: Path) -> None:
     """Write the project PROJECT_ID to an XER file."""
     export_to(project_id=project_id, output=output,
-              dump=lambda session, project: interchange.export_xer(session, project=project))
+              write=lambda session, project, stream: interchange.export_xer_to(session, project=project, out=stream))

@@ -30,8 +30,11 @@ from wbs.scheduling import model as sched
 from wbs.scheduling.errors import SchedulingError
 from wbs.xer.mapping import load_project, project_ids
 from wbs.scheduling.model import ActivityResult
-from wbs.xer.reader import XerError, XerTable, read_xer
-from wbs.xer.writer import project_to_xer, write_xer
+from wbs.xer.reader import XerError, read_xer
+from wbs.xer_export import export_xer, export_xer_to, xer_chunks
+
+__all__ = ["import_xer", "import_mspdi", "export_xer", "export_xer_to", "xer_chunks", "export_mspdi",
+           "exchange_of"]
 
 CENT = Decimal("0.01")
 
@@ -275,53 +278,8 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
     scheduling_service.schedule_project(session, actor=actor, project=project)
 
 
-def export_xer(session: Session, *, project: Project) -> bytes:
-    """The project as an XER file (cp1252 as P6 writes them, UTF-8 when names need it)."""
-    loaded = scheduling_service.load_input(session, project=project)
-    used = {m.calendar_id for m in loaded.models if m.calendar_id} | {loaded.options.default_calendar_id}
-    calendars = {key: cal for key, cal in loaded.calendars.items() if key in used}
-    results = {}
-    for activity in loaded.activities:
-        if activity.early_start is not None:
-            results[str(activity.id)] = _stored_result(activity)
-    xer = project_to_xer(loaded.models, loaded.relationships, calendars, loaded.options, proj_id=str(project.id),
-                         code=project.code, wbs_parents=loaded.wbs_parents, results=results)
-    elements = {str(e.id): e for e in session.scalars(select(WbsElement).where(WbsElement.project_id == project.id))}
-    for row in xer.tables["PROJWBS"].rows:
-        element = elements.get(row["wbs_id"])
-        if element is not None:
-            row["wbs_short_name"], row["wbs_name"] = element.code, element.name
-    by_id = {str(a.id): a for a in loaded.activities}
-    for row in xer.tables["TASK"].rows:
-        row["task_name"] = by_id[row["task_id"]].name
-    _add_costs(xer, loaded.activities)
-    text = write_xer(xer)
-    try:
-        return text.encode("cp1252")
-    except UnicodeEncodeError:
-        # Names outside cp1252 (Cyrillic, say): UTF-8, which the reader recognises.
-        return text.encode("utf-8")
-
-
 def _stored_result(activity: Activity) -> ActivityResult:
     return ActivityResult(**{field: getattr(activity, field) for field in scheduling_service.RESULT_FIELDS})
-
-
-def _add_costs(xer, activities: list[Activity]) -> None:
-    """One TASKRSRC row per activity with costs, against one generic resource, as P6 reads them back."""
-    costed = [a for a in activities if a.budgeted_cost or a.actual_cost]
-    if not costed:
-        return
-    rsrc = XerTable("RSRC", ["rsrc_id", "rsrc_short_name", "rsrc_name", "rsrc_type"])
-    rsrc.rows = [{"rsrc_id": "1", "rsrc_short_name": "COST", "rsrc_name": "Cost", "rsrc_type": "RT_Mat"}]
-    taskrsrc = XerTable("TASKRSRC", ["taskrsrc_id", "task_id", "proj_id", "rsrc_id", "target_cost",
-                                     "act_reg_cost", "act_ot_cost", "remain_cost"])
-    taskrsrc.rows = [{"taskrsrc_id": str(n), "task_id": str(a.id), "proj_id": str(a.project_id), "rsrc_id": "1",
-                      "target_cost": f"{a.budgeted_cost}", "act_reg_cost": f"{a.actual_cost}", "act_ot_cost": "0",
-                      "remain_cost": f"{max(a.budgeted_cost - a.actual_cost, Decimal(0))}"}
-                     for n, a in enumerate(costed, 1)]
-    xer.tables["RSRC"] = rsrc
-    xer.tables["TASKRSRC"] = taskrsrc
 
 
 def export_mspdi(session: Session, *, project: Project) -> bytes:

@@ -166,25 +166,8 @@ def _input(session: Session, project: Project, activities: Sequence, ids: list[i
                 type=_enum(_RELATIONSHIP_TYPES, sched.RelationshipType, type_), lag_hours=lag_hours))
         else:
             outside.append((predecessor_id, successor_id, type_))
-    external: dict[int, datetime] = {}
-    if outside:
-        # A predecessor in another project holds this one back from its stored schedule, as P6's
-        # external early start does.
-        dates = {}
-        wanted = sorted({predecessor_id for predecessor_id, _s, _t in outside})
-        for start in range(0, len(wanted), 1000):
-            dates.update((i, (es, ef)) for i, es, ef in session.execute(
-                select(Activity.id, Activity.early_start, Activity.early_finish)
-                .where(Activity.id.in_(wanted[start:start + 1000]))))
-        for predecessor_id, successor_id, type_ in outside:
-            early_start, early_finish = dates[predecessor_id]
-            when = early_finish if type_ in ("FS", "FF") else early_start
-            if when is not None:
-                external[successor_id] = max(external.get(successor_id, when), when)
-    calendars = {DEFAULT_CALENDAR: sched.Calendar(id=DEFAULT_CALENDAR, name="Standard")}
-    query = services.list_calendars(session, user=None, project=project).options(selectinload(Calendar.exceptions))
-    for calendar in session.scalars(query):
-        calendars[str(calendar.id)] = calendar_to_model(calendar)
+    external = external_early_starts(session, outside)
+    calendars = project_calendars(session, project=project)
     data_date = plan.data_date or plan.planned_start or services.project_local_now(plan)
     elements = session.execute(select(WbsElement.id, WbsElement.parent_id)
                                .where(WbsElement.project_id == project.id)).all()
@@ -195,8 +178,38 @@ def _input(session: Session, project: Project, activities: Sequence, ids: list[i
         wbs_parents={str(i): (str(p) if p else None) for i, p in elements})
 
 
+def project_calendars(session: Session, *, project: Project) -> dict[str, sched.Calendar]:
+    """The calendars a project's activities may use (the built-in default, the global ones, its own), by key."""
+    calendars = {DEFAULT_CALENDAR: sched.Calendar(id=DEFAULT_CALENDAR, name="Standard")}
+    query = services.list_calendars(session, user=None, project=project).options(selectinload(Calendar.exceptions))
+    for calendar in session.scalars(query):
+        calendars[str(calendar.id)] = calendar_to_model(calendar)
+    return calendars
+
+
+def external_early_starts(session: Session, outside: Sequence[tuple[int, int, str]]) -> dict[int, datetime]:
+    """The external early start of each successor of links ``(predecessor_id, successor_id, type)`` from
+    other projects: a predecessor elsewhere holds its successor here back from its stored schedule, as
+    P6's external early start does."""
+    external: dict[int, datetime] = {}
+    if not outside:
+        return external
+    dates = {}
+    wanted = sorted({predecessor_id for predecessor_id, _s, _t in outside})
+    for start in range(0, len(wanted), 1000):
+        dates.update((i, (es, ef)) for i, es, ef in session.execute(
+            select(Activity.id, Activity.early_start, Activity.early_finish)
+            .where(Activity.id.in_(wanted[start:start + 1000]))))
+    for predecessor_id, successor_id, type_ in outside:
+        early_start, early_finish = dates[predecessor_id]
+        when = early_finish if type_ in ("FS", "FF") else early_start
+        if when is not None:
+            external[successor_id] = max(external.get(successor_id, when), when)
+    return external
+
+
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: loading and storing a big project makes many objects and
     no cycles, and each generation-2 pass would rescan all of them."""
     enabled = gc.isenabled()
@@ -230,7 +243,7 @@ def schedule_project(session: Session, *, actor: User, project: Project) -> Sche
     A loop or bad data is refused before anything is stored, naming the activities.
     """
     authorize(session, user=actor, obj=project, permission=Permission.edit)
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         loaded = _load_rows(session, project=project)
         started = time.perf_counter()
         try:

@@ -13,6 +13,10 @@ Two levels:
 Text is written with ``\\r\\n`` line ends like P6; :func:`write_xer_file`
 encodes it as cp1252 when possible and as UTF-8 otherwise (the reader
 detects either).
+
+For files too big to hold as one string, :func:`table_lines` and
+:func:`encoded_chunks` write the same text line by line as it is produced
+(the encoding chosen beforehand with :func:`fits_cp1252`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from wbs.scheduling.model import FloatType, CriticalDefinition, ProgressMode
 from wbs.xer.mapping import CONSTRAINT_TYPES, LAG_CALENDARS, RELATIONSHIP_TYPES, TASK_TYPES
 from wbs.xer.reader import XerFile, XerTable
 
-__all__ = ["write_xer", "write_xer_file", "project_to_xer", "calendar_to_clndr_data", "format_date", "format_hours"]
+__all__ = ["write_xer", "write_xer_file", "project_to_xer", "calendar_to_clndr_data", "format_date", "format_hours",
+           "table_lines", "encoded_chunks", "fits_cp1252", "LINE_END"]
+
+LINE_END = "\r\n"
 
 _EPOCH = _dt.date(1899, 12, 30)
 _TASK_TYPE_CODES = {v: k for k, v in TASK_TYPES.items()}
@@ -55,6 +62,43 @@ def write_xer(xer, line_end="\r\n"):
             out.append("\t".join(["%R"] + [row.get(f, "") for f in table.fields]))
     out.append("%E")
     return line_end.join(out) + line_end
+
+
+def table_lines(table):
+    """The lines (without line ends) of one :class:`XerTable`, as :func:`write_xer` writes them."""
+    yield f"%T\t{table.name}"
+    yield "\t".join(["%F"] + list(table.fields))
+    for row in table.rows:
+        yield "\t".join(["%R"] + [row.get(f, "") for f in table.fields])
+
+
+def encoded_chunks(lines, encoding, lines_per_chunk=1000):
+    """Join ``lines`` with ``\\r\\n`` ends and encode them, a chunk of ``lines_per_chunk`` lines at a time.
+
+    Concatenating the chunks gives ``(LINE_END.join(lines) + LINE_END).encode(encoding)``;
+    a line that does not fit ``encoding`` raises :class:`UnicodeEncodeError`.
+    """
+    batch = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= lines_per_chunk:
+            batch.append("")
+            yield LINE_END.join(batch).encode(encoding)
+            batch.clear()
+    if batch:
+        batch.append("")
+        yield LINE_END.join(batch).encode(encoding)
+
+
+def fits_cp1252(texts):
+    """Whether every text of ``texts`` (``None`` allowed) can be written in cp1252, as P6 writes XER files."""
+    for text in texts:
+        if text and not text.isascii():
+            try:
+                text.encode("cp1252")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def write_xer_file(xer, path):

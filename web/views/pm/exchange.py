@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -30,8 +30,10 @@ def _attachment(filename: str) -> str:
 def export_xer(project_id: int):
     """The project as a Primavera P6 XER file."""
     project = load_project(project_id)
-    data = interchange.export_xer(db.session, project=project)
-    return Response(data, mimetype="application/octet-stream",
+    # Plan, calendars and WBS are read now (a refusal is an error page); the activities as the
+    # file is sent, so a big project never sits in memory whole.
+    chunks = interchange.xer_chunks(db.session, project=project)
+    return Response(stream_with_context(chunks), mimetype="application/octet-stream",
                     headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
 
 
