@@ -152,3 +152,15 @@ def test_task_worklist_and_overdue_count(session, book):
     assert [row[0].id for row in session.execute(overview.task_worklist(session, user=user, done=True))] == [late.id]
     upcoming = session.scalars(overview.upcoming_tasks(session, user=user, account=book["holding"], now=now)).all()
     assert [task.id for task in upcoming] == [later.id]
+
+
+def test_the_api_timeline_leaves_out_the_deals_the_caller_may_not_read(session, book, app):
+    from tests.api.conftest import ApiClient
+
+    session.commit()
+    api = ApiClient(app.test_client(), session)
+    path = f"/api/v1/accounts/{book['holding'].id}/timeline?per_page=100"
+    seen = {row["title"] for row in api.get(path, user=book["user"]).json["items"]}
+    assert "plain" in seen and "on hidden" not in seen
+    everything = {row["title"] for row in api.get(path, user=book["admin"]).json["items"]}
+    assert {"plain", "on hidden"} <= everything
