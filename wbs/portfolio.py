@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm.users.models import User
@@ -154,20 +154,61 @@ def baseline(session: Session, *, project: Project) -> Baseline:
 
 
 def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: int) -> tuple[list[Activity], int]:
-    """One window of the project's activities grouped by WBS (tree order, then early start), and the total.
+    """One window of the project's activities grouped by WBS (tree order, then early start, then code), and
+    the total. Activities outside any element of the tree come first.
 
-    Sorting by the tree's order takes every activity's key (four small columns); only the window's
-    activities are loaded whole.
+    Only the window is read: the activity count per element says which elements the window spans, the
+    elements it covers whole are read in one query, and at most the first and the last element it cuts
+    through are read with an offset each, whatever the size of the plan.
     """
-    rank = {element.id: index for index, element in enumerate(tree_order(services.list_elements(session,
-                                                                                               project=project)))}
-    keys = session.execute(select(Activity.id, Activity.wbs_element_id, Activity.early_start, Activity.code)
-                           .where(Activity.project_id == project.id)).all()
-    far = datetime.max
-    keys.sort(key=lambda k: (rank.get(k[1], -1), k[2] or far, k[3]))
-    window = [k[0] for k in keys[offset:offset + limit]]
-    loaded = {a.id: a for a in session.scalars(select(Activity).where(Activity.id.in_(window)))} if window else {}
-    return [loaded[i] for i in window], len(keys)
+    counts = dict(session.execute(
+        select(Activity.wbs_element_id, func.count()).where(Activity.project_id == project.id)
+        .group_by(Activity.wbs_element_id)).all())
+    total = sum(counts.values())
+    ranked = [element.id for element in tree_order(services.list_elements(session, project=project))]
+    in_tree = set(ranked)
+    outside = tuple(element_id for element_id in counts if element_id not in in_tree)
+    groups: list[tuple] = ([outside] if outside else []) + [(element_id,) for element_id in ranked
+                                                            if counts.get(element_id)]
+    skip, need = max(offset, 0), max(limit, 0)
+    whole: list[tuple] = []
+    parts: list[tuple[tuple, int, int]] = []
+    for group in groups:
+        if need <= 0:
+            break
+        size = sum(counts[element_id] for element_id in group)
+        if skip >= size:
+            skip -= size
+            continue
+        take = min(size - skip, need)
+        if skip == 0 and take == size:
+            whole.append(group)
+        else:
+            parts.append((group, skip, take))
+        need -= take
+        skip = 0
+
+    def in_group(group: tuple):
+        known = [element_id for element_id in group if element_id is not None]
+        condition = Activity.wbs_element_id.in_(known) if known else None
+        if None in group:
+            condition = Activity.wbs_element_id.is_(None) if condition is None else or_(
+                condition, Activity.wbs_element_id.is_(None))
+        return condition
+
+    by_dates = (Activity.early_start.is_(None), Activity.early_start, Activity.code)
+    base = select(Activity).where(Activity.project_id == project.id)
+    found: dict[tuple, list[Activity]] = {}
+    if whole:
+        rows = session.scalars(base.where(or_(*(in_group(group) for group in whole))).order_by(*by_dates)).all()
+        group_of = {element_id: group for group in whole for element_id in group}
+        for activity in rows:
+            found.setdefault(group_of[activity.wbs_element_id], []).append(activity)
+    for group, start, take in parts:
+        found[group] = list(session.scalars(base.where(in_group(group)).order_by(*by_dates).offset(start)
+                                            .limit(take)))
+    ordered = [group for group in groups if group in found]
+    return [activity for group in ordered for activity in found[group]], total
 
 
 def tree_order(elements: list[WbsElement]) -> list[WbsElement]:

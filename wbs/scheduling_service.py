@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -423,22 +423,33 @@ def _planned_fraction(activity, data_date: datetime) -> Decimal:
 
 
 def earned_value(session: Session, *, project: Project, wbs_element: WbsElement | None = None) -> EarnedValue:
-    """PV, EV and AC of the project (or one WBS branch) at the data date; SV, CV, SPI, CPI, EAC follow."""
+    """PV, EV and AC of the project (or one WBS branch) at the data date; SV, CV, SPI, CPI, EAC follow.
+
+    The sums are made by the database; only the activities the data date cuts through (planned partly
+    done by then) come back to be prorated here, so a big plan costs a few aggregate queries.
+    """
     plan = services.get_plan(session, project=project)
     data_date = plan.data_date
-    # The five columns it needs, not whole entities (a third of the time at 100,000 activities).
-    activities = session.execute(
-        services.list_activities(session, project=project, wbs_element=wbs_element)
-        .with_only_columns(Activity.budgeted_cost, Activity.actual_cost, Activity.percent_complete,
-                           Activity.baseline_start, Activity.baseline_finish)).all()
-    bac = sum((a.budgeted_cost for a in activities), Decimal("0.00"))
-    ac = sum((a.actual_cost for a in activities), Decimal("0.00"))
-    ev = sum((a.budgeted_cost * Decimal(str(a.percent_complete)) / 100 for a in activities), Decimal(0))
+    chosen = services.list_activities(session, project=project, wbs_element=wbs_element).order_by(None)
+    zero = Decimal("0.00")
+    bac, ac = session.execute(chosen.with_only_columns(func.coalesce(func.sum(Activity.budgeted_cost), zero),
+                                                       func.coalesce(func.sum(Activity.actual_cost), zero))).one()
+    # EV per distinct percentage: the same products as row by row, in as many rows as there are percentages.
+    ev = sum((Decimal(budget) * Decimal(str(done)) / 100 for done, budget in session.execute(
+        chosen.with_only_columns(Activity.percent_complete, func.sum(Activity.budgeted_cost))
+        .group_by(Activity.percent_complete)) if budget is not None), Decimal(0))
     pv = Decimal(0)
     if data_date is not None:
-        pv = sum((a.budgeted_cost * _planned_fraction(a, data_date) for a in activities), Decimal(0))
-    return EarnedValue(data_date=data_date, bac=bac, pv=pv.quantize(CENT, ROUND_HALF_UP),
-                       ev=ev.quantize(CENT, ROUND_HALF_UP), ac=ac)
+        start, finish = Activity.baseline_start, Activity.baseline_finish
+        baselined = chosen.where(start.is_not(None), finish.is_not(None), start < data_date)
+        planned_done = session.scalar(baselined.where(or_(finish <= data_date, finish <= start))
+                                      .with_only_columns(func.coalesce(func.sum(Activity.budgeted_cost), zero)))
+        pv = Decimal(planned_done) + sum((row.budgeted_cost * _planned_fraction(row, data_date) for row in
+                                          session.execute(baselined.where(finish > data_date, finish > start)
+                                                          .with_only_columns(Activity.budgeted_cost, start, finish))),
+                                         Decimal(0))
+    return EarnedValue(data_date=data_date, bac=Decimal(bac), pv=pv.quantize(CENT, ROUND_HALF_UP),
+                       ev=ev.quantize(CENT, ROUND_HALF_UP), ac=Decimal(ac))
 
 
 def critical_path(session: Session, *, project: Project) -> list[Activity]:

@@ -249,3 +249,50 @@ def test_the_summary_counts_the_activities_whose_results_changed(session, admin_
     summary = scheduling_service.schedule_project(session, actor=admin, project=project)
     after = _stored(session, project)
     assert summary.changed == sum(after[i] != before[i] for i in after) > 0
+
+
+def test_earned_value_equals_the_sums_over_every_activity_worked_out_here(session, admin_and_node):
+    """PV, EV, AC and BAC against the definitions applied activity by activity: PV prorates the budget
+    linearly over the baseline span at the data date, EV is budget × % complete."""
+    admin, node = admin_and_node
+    project = _project(session, admin, node, "EVM")
+    rng = random.Random(11)
+    element = services.create_element(session, actor=admin, project=project, code="W", name="W")
+    for n in range(60):
+        activity = services.create_activity(session, actor=admin, project=project, code=f"E{n}", name="x",
+                                            original_duration_hours=8.0,
+                                            wbs_element_id=element.id if n % 2 else None)
+        activity.budgeted_cost = Decimal(rng.randrange(0, 10_000_00)) / 100
+        activity.actual_cost = Decimal(rng.randrange(0, 5_000_00)) / 100
+        activity.percent_complete = rng.choice([0.0, 12.5, 33.3, 50.0, 99.9, 100.0])
+        shape = rng.random()
+        if shape < 0.8:  # before, across and after the data date; some of zero length
+            start = DATA_DATE + timedelta(hours=rng.randrange(-400, 400))
+            activity.baseline_start = start
+            activity.baseline_finish = start + timedelta(hours=rng.choice([0, 8, 40, 300]))
+    session.flush()
+
+    def by_hand(activities):
+        bac = sum((a.budgeted_cost for a in activities), Decimal(0))
+        ac = sum((a.actual_cost for a in activities), Decimal(0))
+        ev = sum((a.budgeted_cost * Decimal(str(a.percent_complete)) / 100 for a in activities), Decimal(0))
+        pv = Decimal(0)
+        for a in activities:
+            start, finish = a.baseline_start, a.baseline_finish
+            if start is None or finish is None or DATA_DATE <= start:
+                continue
+            if DATA_DATE >= finish:
+                pv += a.budgeted_cost
+            else:
+                pv += a.budgeted_cost * Decimal((DATA_DATE - start).total_seconds()) / Decimal(
+                    (finish - start).total_seconds())
+        cent = Decimal("0.01")
+        return bac, ac, ev.quantize(cent), pv.quantize(cent)
+
+    everything = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    figures = scheduling_service.earned_value(session, project=project)
+    assert (figures.bac, figures.ac, figures.ev, figures.pv) == by_hand(everything)
+    assert figures.pv > 0 and figures.ev > 0
+    branch = scheduling_service.earned_value(session, project=project, wbs_element=element)
+    assert (branch.bac, branch.ac, branch.ev, branch.pv) == by_hand(
+        [a for a in everything if a.wbs_element_id == element.id])
