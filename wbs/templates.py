@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.errors import Conflict
 from crmpm.users.models import User
+from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, authorize
 from wbs import services
@@ -20,6 +21,15 @@ from wbs.models import Activity, Calendar, CalendarException, Relationship, WbsE
 
 COPIED_ACTIVITY_FIELDS = ("code", "name", "type", "original_duration_hours", "constraint_type", "constraint_date",
                           "secondary_constraint_type", "secondary_constraint_date", "budgeted_cost", "notes")
+
+
+def candidates(session: Session, *, user: User, exclude: Project | None = None, limit: int = 100) -> list[Project]:
+    """Projects ``user`` may read that hold a plan to copy (at least one activity), by code; at most ``limit``."""
+    query = eps_services.list_projects(session, user=user).where(
+        select(Activity.id).where(Activity.project_id == Project.id).exists())
+    if exclude is not None:
+        query = query.where(Project.id != exclude.id)
+    return list(session.scalars(query.order_by(None).order_by(Project.code).limit(limit)))
 
 
 def apply_template(session: Session, *, actor: User, template: Project, project: Project) -> dict[str, int]:

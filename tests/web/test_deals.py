@@ -132,3 +132,55 @@ def test_bad_input_on_the_deal_form_changes_nothing(pages, session, crm_world):
     session.expire_all()
     unchanged = session.get(Deal, deal.id)
     assert unchanged.amount == D("1000.00") and unchanged.project.name != "x"
+
+
+def test_a_deal_won_from_its_page_takes_its_plan_from_the_chosen_template(pages, session, crm_world, admin):
+    from sqlalchemy import func, select
+
+    from wbs import services as wbs_services
+    from wbs.models import Activity
+
+    template = factories.project(session, actor=admin, node=crm_world["A"], code="TPL-ERP")
+    element = wbs_services.create_element(session, actor=admin, project=template, code="1", name="Rollout")
+    for code in ("T1", "T2", "T3"):
+        wbs_services.create_activity(session, actor=admin, project=template, code=code, name=code,
+                                     wbs_element_id=element.id, original_duration_hours=16.0)
+    hidden = factories.project(session, actor=admin, node=crm_world["B"], code="TPL-SECRET")
+    wbs_services.create_activity(session, actor=admin, project=hidden, code="S1", name="S1",
+                                 original_duration_hours=8.0)
+    session.commit()
+    deal = crm_world["deals"][3]  # Negotiation, editable by the editor
+    pages.log_in_as(crm_world["editor"])
+    page = pages.get(f"/crm/deals/{deal.id}").get_data(as_text=True)
+    offered = re.findall(r'<option value="(\d+)">([A-Z0-9-]+) ·', page.split('name="template_project_id"')[1])
+    assert [code for _id, code in offered] == ["TPL-ERP"]  # readable, with a plan; not the secret one
+
+    def activities_of(project_id):
+        session.expire_all()
+        return session.scalar(select(func.count()).select_from(Activity).where(Activity.project_id == project_id))
+
+    def stage_of(deal_id):
+        session.expire_all()
+        return session.get(Deal, deal_id).stage.name
+
+    won = {s.name: s.id for s in crm_world["pipeline"].stages}["Won"]
+    # A template is for a win only: moving elsewhere with one is refused and changes nothing.
+    refused = pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": {s.name: s.id for s in
+                                                                     crm_world["pipeline"].stages}["Proposal"],
+                                                        "template_project_id": str(template.id)},
+                         headers={"Referer": f"http://localhost/crm/deals/{deal.id}"})
+    assert refused.status_code == 303 and activities_of(deal.project_id) == 0
+    assert stage_of(deal.id) == "Negotiation"
+    # A project the editor may not read is no template: 404, and the deal stays as it was.
+    assert pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": won,
+                                                      "template_project_id": str(hidden.id)}).status_code == 404
+    assert stage_of(deal.id) == "Negotiation"
+    assert pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": won, "template_project_id": "x1"},
+                      headers={"Referer": "http://localhost/"}).status_code == 303
+    assert stage_of(deal.id) == "Negotiation"
+    moved = pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": won, "template_project_id": str(template.id)})
+    assert moved.status_code == 303
+    assert stage_of(deal.id) == "Won"
+    assert activities_of(deal.project_id) == 3
+    # Won, with a plan: no template offered any more.
+    assert 'name="template_project_id"' not in pages.get(f"/crm/deals/{deal.id}").get_data(as_text=True)

@@ -27,7 +27,10 @@ from accounts.models import Contact, Deal, PipelineStage, StageKind
 from crmpm.database import db, utcnow
 from crmpm.errors import Invalid
 from crmpm.users.models import User
+from eps import services as eps_services
 from eps.permissions import Permission, access_to
+from wbs import templates
+from wbs.models import Activity
 from web import queries
 from web.forms import MoneyField, check, choices
 from web.i18n import amount
@@ -37,6 +40,7 @@ from web.views.crm import bp
 from web.views.crm.pipeline import board_columns, board_filter, open_totals
 
 RECENT = 10  # interactions and tasks on the deal page
+TEMPLATE_CHOICES = 100  # projects offered as the plan of a won deal
 EXPORT_LIMIT = 10_000
 SEARCH_LENGTH = 100
 STATUSES = ("open", "won", "lost")
@@ -50,9 +54,24 @@ class DealForm(FlaskForm):
     owner_id = SelectField(_l("Owner"), validate_choice=False)
 
 
+def _has_plan(session, found: Deal) -> bool:
+    return session.scalar(select(Activity.id).where(Activity.project_id == found.project_id).limit(1)) is not None
+
+
+def _optional_id(value) -> int | None:
+    """A select's id, or None for its empty choice (a value that is no id is refused by the view)."""
+    if value in (None, "", "None"):
+        return None
+    text = str(value)
+    return int(text) if text.isdigit() and len(text) < 10 else -1
+
+
 class StageForm(FlaskForm):
     stage_id = SelectField(_l("Stage"), coerce=int, validate_choice=False)
     lost_reason = StringField(_l("Lost reason"), validators=[Optional(), Length(max=500)])
+    # Only with a won stage: the plan of this project is copied into the deal's (wbs.templates).
+    template_project_id = SelectField(_l("Plan from a template"), coerce=_optional_id, validate_choice=False,
+                                      validators=[Optional()])
 
 
 # The list
@@ -170,6 +189,9 @@ def deal(deal_id: int):
     owners = queries.active_users(session, limit=500)
     form.owner_id.choices = choices([("", "—")] + [(str(user.id), user.name) for user in owners])
     stage_form = StageForm()
+    # A template only makes sense while the project has no plan of its own yet.
+    template_choices = templates.candidates(session, user=g.user, exclude=found.project, limit=TEMPLATE_CHOICES) \
+        if can_edit and found.stage.kind is not StageKind.won and not _has_plan(session, found) else []
     return render_template(
         "crm/deal.html", deal=found, account=found.account, contact=contact, can_edit=can_edit, steps=steps,
         weighted=_weighted(found), probability=found.probability if found.probability is not None
@@ -177,7 +199,8 @@ def deal(deal_id: int):
         interactions=session.scalars(interactions.limit(RECENT)).all(),
         interaction_count=queries.count(session, interactions),
         tasks=session.scalars(tasks.limit(RECENT)).all(), task_count=queries.count(session, tasks),
-        form=form, stage_form=stage_form, stages=found.pipeline.stages, today=date.today())
+        form=form, stage_form=stage_form, stages=found.pipeline.stages, today=date.today(),
+        template_choices=template_choices)
 
 
 @bp.route("/deals/<int:deal_id>", methods=["POST"])
@@ -212,7 +235,14 @@ def move_stage(deal_id: int):
     reason = (form.lost_reason.data or "").strip()
     if stage.kind is StageKind.lost and not reason:
         raise Invalid(_("Say why the deal was lost."), errors={"lost_reason": ["required for the lost stage"]})
-    deals.move_stage(session, actor=g.user, deal=found, stage=stage, lost_reason=reason or None)
+    template = None
+    if form.template_project_id.data is not None:
+        if form.template_project_id.data < 0:
+            raise Invalid(_("Choose a template from the list."), errors={"template_project_id": ["unknown"]})
+        template = eps_services.get_project_or_raise(session, user=g.user,
+                                                     project_id=form.template_project_id.data)
+    deals.move_stage(session, actor=g.user, deal=found, stage=stage, lost_reason=reason or None,
+                     template=template)
     message = _moved_message(found, stage)
     if wants_json():
         flt = board_filter(request.form)
