@@ -321,18 +321,5 @@ def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
             early_finish=plan.early_finish, late_finish=plan.late_finish),
         calendars=calendars,
         wbs=[ExchangeWbs(id=str(e.id), code=e.code, name=e.name, parent_id=str(e.parent_id) if e.parent_id else None,
-                         seq=e.seq) for e in _parents_first(elements)],
+                         seq=e.seq) for e in services.tree_order(elements)],
         activities=activities, relationships=list(loaded.relationships))
-
-
-def _parents_first(elements: list[WbsElement]) -> list[WbsElement]:
-    children: dict[int | None, list[WbsElement]] = {}
-    for element in elements:
-        children.setdefault(element.parent_id, []).append(element)
-    ordered: list[WbsElement] = []
-    stack = list(reversed(children.get(None, [])))
-    while stack:
-        element = stack.pop()
-        ordered.append(element)
-        stack.extend(reversed(children.get(element.id, [])))
-    return ordered

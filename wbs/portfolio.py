@@ -19,6 +19,7 @@ from eps import services as eps_services
 from eps.models import EpsNode, Project, Role
 from eps.permissions import principal_grant_paths, visible
 from wbs import services
+from wbs.services import tree_order
 from wbs.models import Activity, ProjectPlan, Relationship, WbsElement
 
 __all__ = ["STATUSES", "ProjectFigures", "list_projects", "figures", "eps_paths", "nodes_for_new_projects",
@@ -209,21 +210,6 @@ def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: 
                                             .limit(take)))
     ordered = [group for group in groups if group in found]
     return [activity for group in ordered for activity in found[group]], total
-
-
-def tree_order(elements: list[WbsElement]) -> list[WbsElement]:
-    """``elements`` depth first: each element followed by its whole branch, siblings in their given order."""
-    children: dict[int | None, list[WbsElement]] = {}
-    known = {e.id for e in elements}
-    for element in elements:
-        children.setdefault(element.parent_id if element.parent_id in known else None, []).append(element)
-    ordered: list[WbsElement] = []
-    stack = list(reversed(children.get(None, [])))
-    while stack:
-        element = stack.pop()
-        ordered.append(element)
-        stack.extend(reversed(children.get(element.id, [])))
-    return ordered
 
 
 def links_among(session: Session, *, activity_ids: list[int]) -> list[tuple[int, int, str, float]]:

@@ -236,6 +236,21 @@ def _check_code_free(session: Session, model, project: Project, code: str, exclu
                        what=what, code=code, project_code=project.code, errors={"code": ["already in use"]})
 
 
+def tree_order(elements: list[WbsElement]) -> list[WbsElement]:
+    """``elements`` depth first: each element followed by its whole branch, siblings in their given order."""
+    children: dict[int | None, list[WbsElement]] = {}
+    known = {e.id for e in elements}
+    for element in elements:
+        children.setdefault(element.parent_id if element.parent_id in known else None, []).append(element)
+    ordered: list[WbsElement] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        element = stack.pop()
+        ordered.append(element)
+        stack.extend(reversed(children.get(element.id, [])))
+    return ordered
+
+
 def create_element(session: Session, *, actor: User, project: Project, code: str, name: str,
                    parent: WbsElement | None = None, seq: int | None = None,
                    external_id: str | None = None) -> WbsElement:
