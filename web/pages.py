@@ -232,6 +232,7 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(IntegrityError)
     def _integrity_error(exc: IntegrityError):
         log.warning("integrity error: %s", exc.orig)
+        db.session.rollback()  # the failed flush left the session unusable, and the page reads the user's locale
         return error_page(409, _("The change conflicts with existing data."))
 
     @blueprint.errorhandler(DataError)
@@ -239,14 +240,17 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     def _out_of_range(exc: Exception):
         # Ids in routes are bounded; a number typed into a form or a query string may still not fit.
         log.warning("value out of range reached the database: %s", exc)
+        db.session.rollback()
         return error_page(422, _("A value is out of range."))
 
     @blueprint.errorhandler(OperationalError)
     def _operational_error(exc: OperationalError):
         log.error("database error: %s", exc.orig)
+        db.session.rollback()
         return error_page(503, _("The database is busy or unavailable; try again."))
 
     @blueprint.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on a page")
+        db.session.rollback()
         return error_page(500, _("Internal error; it has been logged."))
