@@ -72,6 +72,7 @@ def init_unknown_pages(app: Flask) -> None:
 def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None, public: bool = False) -> Blueprint:
     """A blueprint of pages: the user is loaded (login required unless ``public``), CSRF checked, errors as HTML."""
     blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+    blueprint.public = public  # read by the tests that sweep every page
 
     @blueprint.before_request
     def _before():
