@@ -81,6 +81,7 @@ def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None
             csrf.protect()
         if g.user is None and not public:
             return redirect(url_for("auth.login", next=_local_path(request.full_path)))
+        _refuse_nul_bytes()
         return None
 
     @blueprint.after_request
@@ -89,6 +90,16 @@ def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None
 
     _register_error_pages(blueprint)
     return blueprint
+
+
+def _refuse_nul_bytes() -> None:
+    """A NUL character in a form or query: no text column can hold it (PostgreSQL refuses it outright)."""
+    fields = sorted({key for values in (request.args, request.form) for key, value in values.items(multi=True)
+                     if "\x00" in value or "\x00" in key})
+    if fields:
+        # (The names are not in the message: it is a template, and a name could hold its braces.)
+        raise Invalid(_("The form contains a NUL character, which cannot be stored; remove it and try again."),
+                      errors={field: ["contains a NUL character"] for field in fields})
 
 
 # Pages load only their own scripts and styles; style attributes carry the tree's indentation levels.

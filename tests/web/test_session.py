@@ -143,6 +143,17 @@ def test_profile_changes_name_and_language(pages, session, person):
     assert "Профиль сохранён" in pages.get("/profile/").get_data(as_text=True)
 
 
+def test_a_nul_character_is_refused_with_a_message_not_left_to_the_database(pages, session, person):
+    pages.log_in_as(person)
+    response = pages.post("/profile/", {"name": "Bad\x00Name", "locale": "en", "password": ""})
+    assert response.status_code == 303
+    assert "NUL character" in pages.get(response.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    assert users.get(session, user_id=person.id).name != "Bad\x00Name"
+    search = pages.get("/crm/deals", query_string={"q": "a\x00b"})
+    assert search.status_code == 422 and "NUL character" in search.get_data(as_text=True)
+
+
 def test_bad_form_input_goes_back_with_the_reason_and_keeps_nothing(pages, session, admin):
     pages.log_in_as(admin)
     response = pages.post("/admin/users", {"email": "not-an-email", "name": "X", "password": "short", "locale": "en"},
