@@ -37,6 +37,7 @@ class MoneyField(Field):
     widget = TextInput()
 
     def __init__(self, label=None, validators=None, *, allow_negative: bool = False, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}  # a number pad on phones
         super().__init__(label, validators, **kwargs)
         self.allow_negative = allow_negative
 

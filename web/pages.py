@@ -72,6 +72,7 @@ def init_unknown_pages(app: Flask) -> None:
 def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None, public: bool = False) -> Blueprint:
     """A blueprint of pages: the user is loaded (login required unless ``public``), CSRF checked, errors as HTML."""
     blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+    blueprint.public = public  # read by the tests that sweep every page
 
     @blueprint.before_request
     def _before():
@@ -80,6 +81,7 @@ def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None
             csrf.protect()
         if g.user is None and not public:
             return redirect(url_for("auth.login", next=_local_path(request.full_path)))
+        _refuse_nul_bytes()
         return None
 
     @blueprint.after_request
@@ -88,6 +90,16 @@ def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None
 
     _register_error_pages(blueprint)
     return blueprint
+
+
+def _refuse_nul_bytes() -> None:
+    """A NUL character in a form or query: no text column can hold it (PostgreSQL refuses it outright)."""
+    fields = sorted({key for values in (request.args, request.form) for key, value in values.items(multi=True)
+                     if "\x00" in value or "\x00" in key})
+    if fields:
+        # (The names are not in the message: it is a template, and a name could hold its braces.)
+        raise Invalid(_("The form contains a NUL character, which cannot be stored; remove it and try again."),
+                      errors={field: ["contains a NUL character"] for field in fields})
 
 
 # Pages load only their own scripts and styles; style attributes carry the tree's indentation levels.
@@ -232,6 +244,7 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(IntegrityError)
     def _integrity_error(exc: IntegrityError):
         log.warning("integrity error: %s", exc.orig)
+        db.session.rollback()  # the failed flush left the session unusable, and the page reads the user's locale
         return error_page(409, _("The change conflicts with existing data."))
 
     @blueprint.errorhandler(DataError)
@@ -239,14 +252,17 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     def _out_of_range(exc: Exception):
         # Ids in routes are bounded; a number typed into a form or a query string may still not fit.
         log.warning("value out of range reached the database: %s", exc)
+        db.session.rollback()
         return error_page(422, _("A value is out of range."))
 
     @blueprint.errorhandler(OperationalError)
     def _operational_error(exc: OperationalError):
         log.error("database error: %s", exc.orig)
+        db.session.rollback()
         return error_page(503, _("The database is busy or unavailable; try again."))
 
     @blueprint.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on a page")
+        db.session.rollback()
         return error_page(500, _("Internal error; it has been logged."))

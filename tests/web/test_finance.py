@@ -184,6 +184,10 @@ def test_finance_edits_one_year_of_the_plan(pages, session, admin, world, user_w
     assert refused.status_code == 303
     assert "flash-error" in pages.get(refused.location).get_data(as_text=True)
     assert budgets.spending_plan(session, obj=world["A"]).total == Decimal("1260.50")
+    too_large = pages.post(path, {"year": "2026", "m5": "9" * 25})
+    assert too_large.status_code == 303
+    assert "flash-error" in pages.get(too_large.location).get_data(as_text=True)
+    assert budgets.spending_plan(session, obj=world["A"]).total == Decimal("1260.50")
 
 
 def test_finance_sets_the_original_budget_within_the_parents_room(pages, session, admin, world, user_with):

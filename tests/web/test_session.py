@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from crmpm.users import services as users
+from crmpm.users.models import User
 from tests import factories
 
 PASSWORD = "correct-horse-battery"
@@ -140,6 +143,17 @@ def test_profile_changes_name_and_language(pages, session, person):
     assert "Профиль сохранён" in pages.get("/profile/").get_data(as_text=True)
 
 
+def test_a_nul_character_is_refused_with_a_message_not_left_to_the_database(pages, session, person):
+    pages.log_in_as(person)
+    response = pages.post("/profile/", {"name": "Bad\x00Name", "locale": "en", "password": ""})
+    assert response.status_code == 303
+    assert "NUL character" in pages.get(response.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    assert users.get(session, user_id=person.id).name != "Bad\x00Name"
+    search = pages.get("/crm/deals", query_string={"q": "a\x00b"})
+    assert search.status_code == 422 and "NUL character" in search.get_data(as_text=True)
+
+
 def test_bad_form_input_goes_back_with_the_reason_and_keeps_nothing(pages, session, admin):
     pages.log_in_as(admin)
     response = pages.post("/admin/users", {"email": "not-an-email", "name": "X", "password": "short", "locale": "en"},
@@ -207,6 +221,33 @@ def test_numbers_too_large_for_the_database_are_no_server_error(pages, admin, pa
     pages.log_in_as(admin)
     response = pages.get(path, headers={"Accept": "text/html"})
     assert response.status_code in (200, 404, 422) and "<html" in response.get_data(as_text=True)
+
+
+def _failing_flush(kind):
+    """A service that gets as far as a flush the database refuses, leaving the request's session unusable."""
+    from crmpm.database import db
+    from eps.models import SpendingPlanEntry
+
+    def service(session, *, actor, obj, entries):
+        if kind == "duplicate":
+            session.add(User(email=actor.email, name="twin"))
+        else:  # too many digits for the column: OverflowError on SQLite, DataError on PostgreSQL
+            session.add(SpendingPlanEntry(month=date(2026, 1, 1), amount=Decimal(10) ** 17, eps_node_id=obj.id))
+        db.session.flush()
+
+    return service
+
+
+@pytest.mark.parametrize("kind, status", [("duplicate", 409), ("out_of_range", 422)])
+def test_a_refused_flush_shows_its_error_page_not_a_server_error(pages, session, admin, world, monkeypatch, kind,
+                                                                 status):
+    from eps import budgets
+
+    monkeypatch.setattr(budgets, "set_spending_plan", _failing_flush(kind))
+    pages.log_in_as(admin)
+    response = pages.post(f"/finance/nodes/{world['A'].id}/plan", {"year": "2026", "m1": "10"})
+    assert response.status_code == status
+    assert 'class="error-page"' in response.get_data(as_text=True)
 
 
 def test_ids_too_large_in_forms_are_refused(pages, session, admin):

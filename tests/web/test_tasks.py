@@ -69,6 +69,9 @@ def test_mark_done_moves_the_task_to_done(pages, session, desk):
     assert f'data-task="{task.id}"' not in open_page and "1 task is overdue" in open_page
     done_page = pages.get("/crm/tasks?status=done").get_data(as_text=True)
     assert _task_rows(done_page) == [("done", task.id)]
+    again = pages.post(f"/crm/tasks/{task.id}/done", {"next": "/crm/tasks"})
+    assert again.status_code == 303
+    assert "is no longer open" in pages.get(again.location).get_data(as_text=True)
 
 
 def test_new_task_on_an_account_or_a_deal(pages, session, desk):

@@ -20,7 +20,7 @@ from eps import budgets, services
 from eps.models import BudgetChange, ChangeStatus, EpsNode, Project
 from eps.permissions import Access, Permission, access_to
 from web import charts, queries, xlsx
-from web.forms import ActionForm, ChangeRequestForm, DecisionForm, OriginalBudgetForm, check, parse_amount
+from web.forms import MONEY_LIMIT, ActionForm, ChangeRequestForm, DecisionForm, OriginalBudgetForm, check, parse_amount
 from web.i18n import amount, month
 from web.pagination import page_args, paginate
 from web.pages import page_blueprint, safe_next
@@ -202,7 +202,7 @@ def set_plan(kind: str, obj_id: int):
         if not text:
             continue
         value = parse_amount(text)
-        if value is None or value < 0 or value != value.quantize(Decimal("0.01")):
+        if value is None or value < 0 or value >= MONEY_LIMIT or value != value.quantize(Decimal("0.01")):
             wrong.append(month(date(year, m, 1), "LLLL"))
         elif value:
             entries[date(year, m, 1)] = value.quantize(Decimal("0.01"))

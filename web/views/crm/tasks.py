@@ -119,4 +119,6 @@ def complete_task(task_id: int):
     if task.status is TaskStatus.open:
         activities.update_task(session, actor=g.user, task=task, status=TaskStatus.done)
         flash(_("Done: %(title)s.", title=task.title), "info")
+    else:  # marked done meanwhile (another tab, a colleague): say so rather than nothing
+        flash(_("%(title)s is no longer open.", title=task.title), "info")
     return redirect(safe_next("crm.tasks"), code=303)

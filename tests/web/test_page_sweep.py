@@ -1,0 +1,665 @@
+"""An adversarial sweep of every page route, found in ``app.url_map`` (new pages are swept by themselves).
+
+A small world holds one object of each kind in branch A (a viewer's) and one in
+branch B (out of everyone's reach but the admin's); every name carries a marker
+of its branch and an XSS payload. Every page route is then called:
+
+- logged out: GET goes to the login page, POST without a CSRF token is 400;
+- by an outsider (no grants) and a viewer of A, with the ids of objects they may
+  not read: 404/403, never a 500, never a marker of what they may not see;
+- by a viewer, every POST on A: 403/404 and the database unchanged;
+- by the admin, every POST without a CSRF token: 400 and nothing changed;
+- by the admin, every page: no payload rendered unescaped (HTML, SVG charts, Gantt, fragments);
+- by the admin, garbage (hypothesis) in every field of every form found on the
+  rendered pages and in every query argument they link with: never a 500 or a
+  traceback; an error page or a redirect to a page that shows a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import itertools
+import re
+import zipfile
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from accounts import activities, leads
+from crmpm.database import Base
+from eps import budgets, services as eps_services
+from eps.models import Role
+from tests import factories
+from wbs import scheduling_service, services as wbs_services
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=1>'
+RAW = [SCRIPT, "<img src=x onerror=1>"]
+SEEN, HIDDEN, PERSON = "SEENA", "HIDDENB", "PERSONX"
+
+
+def label(marker: str, what: str) -> str:
+    return f"{marker} {what} {SCRIPT}{IMG}"
+
+
+# --- the world -------------------------------------------------------------------------------------------------
+
+def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
+    """One object of each kind in a branch whose names carry ``marker``."""
+    node = factories.node(session, actor=admin, parent=root, code=f"{marker}N", budget="1000.00")
+    node.name = label(marker, "node")
+    project = factories.project(session, actor=admin, node=node, code=f"{marker}P", budget="100.00")
+    project.name = label(marker, "project")
+    account = factories.account(session, actor=admin, region=node, name=label(marker, "account"), owner=owner)
+    contact = factories.contact(session, actor=admin, account=account, first_name=f"{marker} {SCRIPT}",
+                                last_name=label(marker, "contact"))
+    deal = factories.deal(session, actor=admin, account=account, pipeline=pipeline, stage="Proposal",
+                          amount="1000.00", owner=owner, expected_close=datetime(2026, 9, 1).date())
+    deal.project.name = label(marker, "deal")
+    deal.project.code = f"{marker}D"
+    won = factories.deal(session, actor=admin, account=account, pipeline=pipeline, stage="Won", amount="500.00",
+                         owner=owner)
+    won.project.name = label(marker, "won deal")
+    won.project.code = f"{marker}W"
+    now = datetime.now(timezone.utc)
+    interaction = factories.interaction(session, actor=admin, account=account, occurred_at=now - timedelta(days=1),
+                                        subject=label(marker, "interaction"), summary=label(marker, "summary"),
+                                        contact=contact, deal=deal)
+    task = activities.create_task(session, actor=admin, title=label(marker, "task"), due_at=now + timedelta(days=1),
+                                  account=account, deal=deal, assignee=assignee)
+    lead = leads.create_lead(session, actor=admin, region=node, company=label(marker, "lead company"),
+                             contact_name=label(marker, "lead contact"), source="website")
+    element = wbs_services.create_element(session, actor=admin, project=project, code=f"{marker}E",
+                                          name=label(marker, "wbs"))
+    first = wbs_services.create_activity(session, actor=admin, project=project, code=f"{marker}A1",
+                                         name=label(marker, "activity"), wbs_element_id=element.id,
+                                         original_duration_hours=16.0, budgeted_cost=Decimal("10.00"))
+    second = wbs_services.create_activity(session, actor=admin, project=project, code=f"{marker}A2",
+                                          name=label(marker, "activity two"), wbs_element_id=element.id,
+                                          original_duration_hours=8.0)
+    relationship = wbs_services.create_relationship(session, actor=admin, project=project, predecessor=first,
+                                                    successor=second)
+    wbs_services.update_plan(session, actor=admin, project=project, planned_start=datetime(2026, 3, 2, 8),
+                             data_date=datetime(2026, 3, 2, 8))
+    scheduling_service.schedule_project(session, actor=admin, project=project)
+    activities.create_task(session, actor=admin, title=label(marker, "admin's task"), due_at=now, account=account,
+                           assignee=admin)
+    change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
+                                    reason=label(marker, "reason"))
+    return {"node": node, "project": project, "account": account, "deal": deal, "interaction": interaction,
+            "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
+            "relationship": relationship,
+            "change": change, "stage": deal.stage}
+
+
+@pytest.fixture
+def sweep(session, admin):
+    """Branch A (the viewer's) and B (nobody's but the admin's), people, a team, grants and tokens."""
+    admin.name = label(PERSON, "admin")
+    root = factories.node(session, actor=admin, code="SWEEPROOT", budget="10000.00")
+    pipeline = factories.pipeline(session, name=label(PERSON, "pipeline"))
+    viewer = factories.user(session, name=label(PERSON, "viewer"))
+    outsider = factories.user(session, name=label(PERSON, "outsider"))
+    seller = factories.user(session, name=label(PERSON, "seller"))
+    team = factories.team(session, members=[viewer, seller], name=label(PERSON, "team"))
+    world = {
+        "A": _branch(session, admin, root=root, marker=SEEN, pipeline=pipeline, owner=seller, assignee=viewer),
+        "B": _branch(session, admin, root=root, marker=HIDDEN, pipeline=pipeline, owner=seller, assignee=seller),
+    }
+    world["A"]["grant"] = factories.grant(session, actor=admin, role=Role.viewer, target=world["A"]["node"],
+                                          user=viewer)
+    world["B"]["grant"] = factories.grant(session, actor=admin, role=Role.editor, target=world["B"]["node"],
+                                          user=seller)
+    for stage in pipeline.stages:
+        stage.name = f"{stage.name} {SCRIPT}"
+    factories.token(session, user=viewer)
+    factories.token(session, user=admin)
+    from crmpm.users.models import ApiToken
+
+    tokens = {token.user_id: token for token in session.scalars(select(ApiToken))}
+    for side, owner in (("A", viewer), ("B", admin)):
+        world[side] |= {"team": team, "user": seller, "token": tokens[owner.id]}
+    session.commit()
+    return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline}
+
+
+# --- the routes ------------------------------------------------------------------------------------------------
+
+# A route parameter names the kind of object whose id fills it (``obj_id`` follows ``kind``).
+PARAMETERS = {
+    "account_id": "account", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
+    "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
+    "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
+    "user_id": "user", "token_id": "token",
+}
+OBJ_KIND = {"nodes": "node", "projects": "project"}
+SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
+KNOWN_METHODS = {"GET", "POST"}
+# Routes that act on the user's own session or profile: anyone logged in may use them.
+OWN = {"auth.login", "auth.logout", "auth.set_locale", "profile.update", "profile.create_token",
+       "profile.revoke_token"}
+
+
+class Route:
+    def __init__(self, rule, method, url, side):
+        self.rule, self.method, self.url, self.side = rule, method, url, side
+        self.endpoint = rule.endpoint
+        # Pipelines (and their stages) are shared by all; every other id names something with an owner or branch.
+        self.has_ids = any(isinstance(c, IntegerConverter) and name != "stage_id"
+                           for name, c in rule._converters.items())
+
+    def __repr__(self):
+        return f"{self.method} {self.url} ({self.endpoint})"
+
+
+def page_rules(app):
+    blueprints = app.blueprints
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if rule.rule.startswith("/api") or rule.endpoint in SKIPPED_ENDPOINTS:
+            continue
+        assert "." in rule.endpoint and rule.endpoint.split(".")[0] in blueprints, f"{rule} is not a page"
+        yield rule
+
+
+def is_public(app, rule) -> bool:
+    return getattr(app.blueprints[rule.endpoint.split(".")[0]], "public", False)
+
+
+def routes(app, world, side: str) -> list[Route]:
+    """Every page route as a concrete URL with the ids of ``side``'s objects; fails on what it cannot fill."""
+    found = []
+    for rule in page_rules(app):
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        assert methods <= KNOWN_METHODS, f"the sweep does not know how to call {rule} with {methods - KNOWN_METHODS}"
+        choices = []
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                choices.append([(name, item) for item in sorted(converter.items)])
+            elif isinstance(converter, IntegerConverter) and (name in PARAMETERS or name == "obj_id"):
+                choices.append([(name, None)])
+            else:
+                pytest.fail(f"the sweep does not know how to fill <{name}> ({type(converter).__name__}) of {rule}")
+        for combination in itertools.product(*choices):
+            values = dict(combination)
+            for name, value in values.items():
+                if value is None:
+                    kind = OBJ_KIND[values["kind"]] if name == "obj_id" else PARAMETERS[name]
+                    values[name] = world[side][kind].id
+            url = rule.build(values, append_unknown=False)[1]
+            found.extend(Route(rule, method, url, side) for method in sorted(methods))
+    return found
+
+
+# --- reading pages ---------------------------------------------------------------------------------------------
+
+class Forms(HTMLParser):
+    """The forms of a page: action, method and fields (name, type, value, options); and the links' queries."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self.links, self._form, self._select, self._textarea = [], [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._form = {"action": attrs.get("action") or "", "method": (attrs.get("method") or "get").upper(),
+                          "enctype": attrs.get("enctype", ""), "fields": {}}
+            self.forms.append(self._form)
+        elif tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        elif tag in ("button", "a") and attrs.get("data-url"):
+            self.links.append(attrs["data-url"])
+        if self._form is None or not attrs.get("name"):
+            if tag == "option" and self._select is not None:
+                self._close_option()
+                self._option(attrs)
+            return
+        name = attrs["name"]
+        if tag == "input":
+            kind = attrs.get("type", "text").lower()
+            if kind in ("submit", "button", "reset", "image"):
+                return
+            if attrs.get("inputmode") in ("decimal", "numeric"):
+                kind = "number"
+            field = self._form["fields"].setdefault(name, {"type": kind, "values": [], "required": False})
+            field["required"] |= "required" in attrs
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    field["values"].append(attrs.get("value", "on"))
+                field.setdefault("options", []).append(attrs.get("value", "on"))
+            elif attrs.get("value") is not None:
+                field["values"].append(attrs["value"])
+        elif tag == "select":
+            self._select = self._form["fields"].setdefault(name, {"type": "select", "values": [], "options": [],
+                                                                  "required": "required" in attrs})
+        elif tag == "textarea":
+            self._textarea = self._form["fields"].setdefault(name, {"type": "textarea", "values": [],
+                                                                    "required": "required" in attrs})
+        elif tag == "option" and self._select is not None:
+            self._close_option()
+            self._option(attrs)
+
+    def _option(self, attrs):
+        # An option without a value attribute sends its text, which comes next.
+        self._option_open = (attrs.get("value"), "selected" in attrs)
+        self._option_text = ""
+
+    def _close_option(self):
+        if getattr(self, "_option_open", None) is None or self._select is None:
+            return
+        value, selected = self._option_open
+        value = self._option_text.strip() if value is None else value
+        self._select["options"].append(value)
+        if selected:
+            self._select["values"].append(value)
+        self._option_open = None
+
+    def handle_data(self, data):
+        if self._textarea is not None and data.strip():
+            self._textarea["values"].append(data)
+        if getattr(self, "_option_open", None) is not None:
+            self._option_text += data
+
+    def handle_endtag(self, tag):
+        if tag in ("option", "select"):
+            self._close_option()
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def parse(html: str) -> Forms:
+    forms = Forms()
+    forms.feed(html)
+    return forms
+
+
+PLAUSIBLE = {"number": "1", "date": "2026-03-02", "datetime-local": "2026-03-02T10:00", "email": "sweep@example.test",
+             "password": "sweep-password-long-1", "month": "2026-03", "time": "10:00"}
+
+
+# Fields that pick an object by id (the admin's page offers all; the sweep picks the side's own).
+FIELD_OBJECTS = {**PARAMETERS, "node": "node"}
+# Fields where the user types the code of something the page does not list (a project may have 100k activities).
+TYPED_CODES = {"other": lambda objects: objects["activity two"].code}
+
+
+def plausible(fields: dict, objects: dict | None = None) -> dict:
+    """What a user who fills the form in sensibly would send (files left out); empty ``<kind>_id`` fields
+    get the id of that kind of object in ``objects``."""
+    data = {}
+    for name, field in fields.items():
+        if name == "csrf_token" or field["type"] == "file":
+            continue
+        if objects and name in FIELD_OBJECTS and field["type"] != "hidden":
+            data[name] = str(objects[FIELD_OBJECTS[name]].id)
+        elif objects and name in TYPED_CODES:
+            data[name] = TYPED_CODES[name](objects)
+        elif field["values"] and (field["values"][0] or field["type"] == "hidden"):
+            data[name] = field["values"][0]
+        elif field["type"] == "select":
+            data[name] = next((o for o in field["options"] if o), "")
+        elif field["type"] in ("checkbox", "radio"):
+            continue
+        else:
+            data[name] = PLAUSIBLE.get(field["type"], "sweep text")
+    return data
+
+
+SAMPLE_FILE = Path("/work/shared/fixtures/xer/lagcal-TwentyFourHourCalendar.xer")
+
+
+def submit(pages, route, fields: dict, data: dict, *, csrf: bool = True):
+    """POST ``data``; the form's file fields get ``data``'s text as a file, or a real XER when not given."""
+    payload = dict(data)
+    files = [name for name, field in fields.items() if field["type"] == "file"]
+    for name in files:
+        content = payload.pop(name).encode("utf-8", "surrogatepass") if name in payload else SAMPLE_FILE.read_bytes()
+        payload[name] = (io.BytesIO(content), "plan.xer")
+    if files:
+        return pages.post(route.url, payload, csrf=csrf, content_type="multipart/form-data")
+    return pages.post(route.url, payload, csrf=csrf)
+
+
+class Site:
+    """What the admin's pages show: the forms by action path and the query arguments links use, by path."""
+
+    def __init__(self, app, pages, world):
+        self.app, self.pages, self.world = app, pages, world
+        self.forms: dict[str, list[dict]] = {}  # by endpoint
+        self.queries: dict[str, set[str]] = {}
+        self.bodies: dict[str, str] = {}
+        self.adapter = app.url_map.bind("localhost")
+        self._read("/login")
+        pages.log_in_as(world["admin"])
+        for side in ("A", "B"):
+            for route in routes(app, world, side):
+                if route.method == "GET":
+                    self._read(route.url)
+
+    def _read(self, url):
+        response = self.pages.get(url)
+        self.bodies[url] = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+        if response.mimetype != "text/html":
+            return
+        found = parse(self.bodies[url])
+        for form in found.forms:
+            if form["method"] == "DIALOG":
+                continue  # closes a <dialog>, sends nothing
+            path = urlsplit(form["action"]).path or urlsplit(url).path
+            if form["method"] == "GET":
+                self.queries.setdefault(path, set()).update(form["fields"])
+            else:
+                try:
+                    endpoint, _args = self.adapter.match(path, method=form["method"])
+                except HTTPException as exc:
+                    pytest.fail(f"{url} has a form that {form['method']}s to {path}, which answers {exc}")
+                self.forms.setdefault(endpoint, []).append(form)
+        for link in found.links:
+            parts = urlsplit(link)
+            if parts.query and not parts.netloc:
+                self.queries.setdefault(parts.path, set()).update(key for key, _ in parse_qsl(parts.query, True))
+
+    def form_for(self, route) -> dict:
+        """The fields of the forms posting to ``route``'s endpoint, merged (a route may have several forms)."""
+        fields = {}
+        for form in self.forms.get(route.endpoint, []):
+            for name, field in form["fields"].items():
+                fields.setdefault(name, field)
+        return fields
+
+
+@pytest.fixture
+def site(app, pages, sweep):
+    return Site(app, pages, sweep)
+
+
+def fingerprint(session) -> str:
+    """A digest of every row of every table."""
+    session.expire_all()
+    digest = hashlib.sha256()
+    for table in Base.metadata.sorted_tables:
+        for row in session.execute(select(table).order_by(*table.primary_key.columns)):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def log_in(pages, session, user):
+    """A session for ``user`` as the database has them now (a swept form may have changed their password)."""
+    session.refresh(user)
+    return pages.log_in_as(user)
+
+
+def flashed(pages, response) -> list[str]:
+    """The messages the page a redirect leads to shows."""
+    if response.status_code not in (302, 303):
+        return []
+    body = pages.get(response.headers["Location"]).get_data(as_text=True)
+    return [m.strip() for m in re.findall(r'<div class="flash flash-\w+"[^>]*>(.*?)</div>', body, re.S)]
+
+
+def text_of(response) -> str:
+    """The answer as text; a workbook's text is that of its XML parts."""
+    if response.mimetype.startswith("application/vnd.openxmlformats"):
+        with zipfile.ZipFile(io.BytesIO(response.get_data())) as book:
+            return "".join(book.read(name).decode() for name in book.namelist() if name.endswith(".xml"))
+    return response.get_data().decode("utf-8", "replace")
+
+
+def shows(body: str, marker: str) -> bool:
+    return marker in body
+
+
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+")
+
+
+def assert_answer_is_sane(pages, response, what):
+    assert response.status_code < 500, f"{what}: {response.status_code}"
+    if response.mimetype not in ("text/html", "application/json"):
+        return  # files (CSV, XLSX, XER, XML) are data, not markup
+    body = response.get_data(as_text=True)
+    assert not TRACEBACK.search(body), f"{what}: a traceback in the answer"
+    for raw in RAW:
+        assert raw not in body, f"{what}: {raw!r} rendered unescaped"
+
+
+# --- logged out ------------------------------------------------------------------------------------------------
+
+def test_the_sweep_finds_every_section(app, sweep):
+    endpoints = {route.endpoint.split(".")[0] for route in routes(app, sweep, "A")}
+    assert endpoints >= {"crm", "dashboards", "pm", "finance", "admin", "profile", "auth", "home"}
+    assert len(routes(app, sweep, "A")) > 60
+
+
+def test_logged_out_gets_the_login_page_and_posts_need_the_token(app, pages, session, sweep):
+    before = fingerprint(session)
+    token = pages.csrf_token()
+    for route in routes(app, sweep, "A"):
+        if route.method == "GET":
+            response = pages.get(route.url)
+            if is_public(app, route.rule):
+                assert response.status_code == 200, route
+            else:
+                assert response.status_code == 302, route
+                assert urlsplit(response.headers["Location"]).path == "/login", route
+        else:
+            response = pages.post(route.url, csrf=False)
+            assert response.status_code == 400, route
+            if not is_public(app, route.rule):
+                response = pages.post(route.url, {"csrf_token": token})
+                assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/login", route
+        body = text_of(response)
+        assert SEEN not in body and HIDDEN not in body, route
+    assert fingerprint(session) == before
+
+
+# --- people without rights -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("who, side", [("outsider", "A"), ("outsider", "B"), ("viewer", "B")])
+def test_no_page_shows_what_the_user_may_not_read(app, pages, session, site, sweep, who, side):
+    user = sweep[who]
+    before = fingerprint(session)
+    for route in routes(app, sweep, side):
+        if route.endpoint in OWN:
+            continue
+        log_in(pages, session, user)
+        if route.method == "GET":
+            response = pages.get(route.url)
+        else:
+            fields = site.form_for(route)
+            response = submit(pages, route, fields, plausible(fields, sweep[route.side]))
+        assert_answer_is_sane(pages, response, route)
+        body = text_of(response)
+        if route.has_ids:
+            assert response.status_code in (403, 404), f"{route}: {response.status_code}"
+        elif route.method == "POST":
+            assert response.status_code in (303, 403, 404), f"{route}: {response.status_code}"
+        assert not shows(body, HIDDEN), f"{route} shows a hidden object"
+        if who == "outsider":
+            assert not shows(body, SEEN), f"{route} shows an object of a branch the outsider may not read"
+        if response.status_code in (302, 303):
+            after = text_of(pages.get(response.headers["Location"]))
+            assert not shows(after, HIDDEN) and (who != "outsider" or not shows(after, SEEN)), route
+        assert fingerprint(session) == before, f"{route} changed the database"
+
+
+def test_a_viewer_changes_nothing(app, pages, session, site, sweep):
+    before = fingerprint(session)
+    for route in routes(app, sweep, "A"):
+        if route.method != "POST" or route.endpoint in OWN:
+            continue
+        log_in(pages, session, sweep["viewer"])
+        fields = site.form_for(route)
+        data = plausible(fields, sweep[route.side])
+        response = submit(pages, route, fields, data)
+        assert_answer_is_sane(pages, response, route)
+        assert response.status_code in (403, 404), f"{route} {data}: {response.status_code} {flashed(pages, response)}"
+        assert fingerprint(session) == before, f"{route} changed the database"
+
+
+def test_every_post_needs_the_csrf_token(app, pages, session, site, sweep):
+    before = fingerprint(session)
+    log_in(pages, session, sweep["admin"])
+    for side in ("A", "B"):
+        for route in routes(app, sweep, side):
+            if route.method == "POST":
+                fields = site.form_for(route)
+                response = submit(pages, route, fields, plausible(fields, sweep[route.side]), csrf=False)
+                assert response.status_code == 400, route
+                assert "<html" in response.get_data(as_text=True), route
+    assert fingerprint(session) == before
+
+
+# --- escaping --------------------------------------------------------------------------------------------------
+
+def test_no_page_renders_a_name_unescaped(app, site, sweep):
+    shown = [url for url, body in site.bodies.items() if SEEN in body or HIDDEN in body]
+    for url, body in site.bodies.items():
+        for raw in RAW:
+            assert raw not in body, f"{url} renders {raw!r} unescaped"
+    # The payload was really on the pages: in the names, the charts and the Gantt chart.
+    assert len(shown) > 20
+    gantt = site.bodies[f"/projects/{sweep['A']['project'].id}/gantt"]
+    assert "<svg" in gantt and "SEENA activity" in gantt
+    assert "<svg" in site.bodies["/dashboards/"] and "PERSONX seller" in site.bodies["/dashboards/"]
+
+
+def test_flashed_messages_and_json_answers_escape_names(app, pages, session, sweep):
+    log_in(pages, session, sweep["admin"])
+    deal = sweep["A"]["deal"]
+    negotiation = next(s for s in sweep["pipeline"].stages if s.name.startswith("Negotiation"))
+    response = pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": str(negotiation.id)},
+                          headers={"X-Requested-With": "fetch", "Accept": "application/json"})
+    assert response.status_code == 200 and response.is_json
+    # The board's script puts the message in with textContent: plain text, kept as it is.
+    assert SCRIPT in response.get_json()["message"]
+    response = pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": str(deal.stage_id)})
+    assert response.status_code == 303
+    body = pages.get(response.headers["Location"]).get_data(as_text=True)
+    assert "flash" in body and "SEENA deal" in body and SCRIPT not in body
+
+
+# --- garbage ---------------------------------------------------------------------------------------------------
+
+GARBAGE = ["", " ", "-1", "0", "-0", "9" * 40, "-" + "9" * 40, "1e309", "NaN", "Infinity", "0000-00-00",
+           "9999-99-99", "2026-02-30", "2026-13-01T25:61", "' OR 1=1 --", "'; DROP TABLE users; --", SCRIPT, IMG,
+           "x" * 5000, "１２３", "٣", "😀" * 30, "%s%n{0}", "../../etc/passwd", "1,5.3", "1 000 000,999",
+           "0x10", "None", "null", "[]", "{}", "true", "\u202e", "a\r\nb"]
+garbage = st.one_of(st.sampled_from(GARBAGE), st.text(max_size=50),
+                    st.integers(min_value=-(10 ** 30), max_value=10 ** 30).map(str))
+EXAMPLES = 25
+# Routes whose redirect needs no message: the page they lead to shows the result itself.
+SILENT = ("(auth.login)", "(auth.logout)", "(auth.set_locale)")
+ERROR_SHOWN = re.compile(r'class="error-page"|class="flash flash-|class="[^"]*(?:error|invalid)[^"]*"')
+
+
+def _check_garbage_answer(pages, response, what, data=None):
+    assert_answer_is_sane(pages, response, what)
+    body = response.get_data(as_text=True)
+    if response.status_code in (302, 303):
+        target = response.headers["Location"]
+        if urlsplit(target).path == "/login":
+            assert "/login" in what or "/logout" in what, f"{what}: swept while logged out"
+        assert not urlsplit(target).netloc or urlsplit(target).netloc == "localhost", what
+        followed = pages.get(target, headers={"Accept": "text/html"})
+        assert_answer_is_sane(pages, followed, f"{what} → {target}")
+        # (A garbage ``next`` that stays on this site is obeyed: whatever page it names is the user's choice.)
+        chosen = (data or {}).get("next", "").strip() and urlsplit(target).path == urlsplit(data["next"]).path
+        if not any(route in what for route in SILENT) and not chosen:
+            assert 'class="flash flash-' in followed.get_data(as_text=True), f"{what}: no message after the redirect"
+    elif response.status_code >= 400:
+        assert response.mimetype == "text/html" and ERROR_SHOWN.search(body), f"{what}: no error shown"
+
+
+def test_garbage_in_every_form_is_no_server_error(app, pages, session, site, sweep, backend):
+    if backend != "sqlite":
+        pytest.skip("one backend is enough for the fuzzing sweep; the NUL-byte sweep runs on both")
+    admin = sweep["admin"]
+    posts = [route for route in routes(app, sweep, "A") if route.method == "POST"]
+    without_form = [route for route in posts if not site.form_for(route)]
+    # Every POST route has a form on some page (buttons included); one without is a route nobody can reach.
+    assert not [r for r in without_form if r.endpoint not in NO_FIELDS], without_form
+    for route in posts:
+        fields = {name: f for name, f in site.form_for(route).items() if name != "csrf_token"}
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(data=st.fixed_dictionaries({name: garbage for name in fields}))
+        def check(data):
+            log_in(pages, session, admin)
+            response = submit(pages, route, fields, data)
+            _check_garbage_answer(pages, response, f"{route} {data!r:.300}", data)
+
+        check()
+
+
+# Routes whose form is only a button (nothing to fill in).
+NO_FIELDS = {"auth.logout"}
+
+
+ARGS_READ = re.compile(r"""args\.get(?:list)?\(\s*["'](\w+)["']""")
+PAGINATION = {"page", "per_page"}  # web.pagination.page_args reads them for every list
+
+
+def arguments_read(app, route) -> set[str]:
+    """The query arguments the route's module reads from ``request.args`` by name (a superset is harmless)."""
+    module = inspect.getmodule(app.view_functions[route.endpoint])
+    return set(ARGS_READ.findall(inspect.getsource(module)))
+
+
+def test_garbage_in_every_query_argument_is_no_server_error(app, pages, session, site, sweep, backend):
+    if backend != "sqlite":
+        pytest.skip("one backend is enough for the fuzzing sweep")
+    admin = sweep["admin"]
+    gets = [route for route in routes(app, sweep, "A") if route.method == "GET"]
+    assert sum(1 for route in gets if site.queries.get(route.url)) >= 8  # the pages' own links and filters
+    for route in gets:
+        arguments = sorted((site.queries.get(route.url, set()) | arguments_read(app, route) | PAGINATION)
+                           - {"csrf_token"})
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(data=st.fixed_dictionaries({name: garbage for name in arguments}))
+        def check(data):
+            log_in(pages, session, admin)
+            response = pages.get(route.url, query_string=data)
+            assert_answer_is_sane(pages, response, f"{route} ?{data!r:.300}")
+            assert response.status_code != 302 or urlsplit(response.headers["Location"]).path != "/login", route
+
+        check()
+
+
+def test_nul_bytes_and_huge_numbers_in_every_field_are_no_server_error(app, pages, session, site, sweep):
+    """What PostgreSQL refuses outright (NUL in text, numbers past bigint) must come back as a message."""
+    admin = sweep["admin"]
+    for route in routes(app, sweep, "A"):
+        if route.method != "POST":
+            continue
+        fields = {name: f for name, f in site.form_for(route).items() if name != "csrf_token"}
+        base = plausible(fields)
+        for name, field in fields.items():
+            if field["type"] == "file":
+                continue
+            for value in ("a\x00b", "9" * 25, "-" + "9" * 25):
+                log_in(pages, session, admin)
+                response = pages.post(route.url, base | {name: value})
+                if "\x00" in value and route.endpoint != "auth.logout":
+                    assert_answer_is_sane(pages, response, f"{route} {name}={value!r}")
+                    messages = flashed(pages, response)  # (shown once: read here, not followed again)
+                    assert any("NUL character" in m for m in messages), (route, name, response.status_code, messages)
+                else:
+                    _check_garbage_answer(pages, response, f"{route} {name}={value!r}")
