@@ -443,6 +443,8 @@ def assert_answer_is_sane(pages, response, what):
         return  # files (CSV, XLSX, XER, XML) are data, not markup
     body = response.get_data(as_text=True)
     assert not TRACEBACK.search(body), f"{what}: a traceback in the answer"
+    if response.mimetype == "application/json":
+        return  # plain text for the scripts, which show it with textContent (served with nosniff)
     for raw in RAW:
         assert raw not in body, f"{what}: {raw!r} rendered unescaped"
 
@@ -607,7 +609,9 @@ def test_flashed_messages_and_json_answers_escape_names(app, pages, session, swe
 GARBAGE = ["", " ", "-1", "0", "-0", "9" * 40, "-" + "9" * 40, "1e309", "NaN", "Infinity", "0000-00-00",
            "9999-99-99", "2026-02-30", "2026-13-01T25:61", "' OR 1=1 --", "'; DROP TABLE users; --", SCRIPT, IMG,
            "x" * 5000, "１２３", "٣", "😀" * 30, "%s%n{0}", "../../etc/passwd", "1,5.3", "1 000 000,999",
-           "0x10", "None", "null", "[]", "{}", "true", "\u202e", "a\r\nb"]
+           "0x10", "None", "null", "[]", "{}", "true", "\u202e", "a\r\nb",
+           # where a form goes next: never off this site
+           "//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "javascript:alert(1)"]
 garbage = st.one_of(st.sampled_from(GARBAGE), st.text(max_size=50),
                     st.integers(min_value=-(10 ** 30), max_value=10 ** 30).map(str))
 EXAMPLES = 25
@@ -712,3 +716,26 @@ def test_nul_bytes_and_huge_numbers_in_every_field_are_no_server_error(app, page
                     assert any("NUL character" in m for m in messages), (route, name, response.status_code, messages)
                 else:
                     _check_garbage_answer(pages, response, f"{route} {name}={value!r}")
+
+
+FETCH = {"X-Requested-With": "fetch", "Accept": "application/json"}
+
+
+def test_script_requests_with_bad_input_get_a_json_reason(app, pages, session, site, sweep):
+    """What the pages' scripts send (crmpm.request asks for JSON): a refusal is JSON with a message, never a 500."""
+    admin = sweep["admin"]
+    answered = 0
+    for route in routes(app, sweep, "A"):
+        if route.method != "POST" or route.endpoint.startswith("auth."):
+            continue
+        fields = {name: f for name, f in site.form_for(route).items() if f["type"] != "file"}
+        for value in ("", SCRIPT, "-1"):
+            log_in(pages, session, admin)
+            response = pages.post(route.url, {name: value for name in fields if name != "csrf_token"},
+                                  headers=FETCH)
+            assert_answer_is_sane(pages, response, f"{route} all fields {value!r}")
+            if response.is_json and response.status_code >= 400:
+                body = response.get_json()
+                assert body["message"] and isinstance(body.get("errors"), dict), route
+                answered += 1
+    assert answered > 10
