@@ -17,6 +17,7 @@ of its branch and an XSS payload. Every page route is then called:
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import inspect
 import io
@@ -29,6 +30,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,8 +51,12 @@ RAW = [SCRIPT, "<img src=x onerror=1>"]
 SEEN, HIDDEN, PERSON = "SEENA", "HIDDENB", "PERSONX"
 
 
+FORMULA = "=HYPERLINK(1)"
+
+
 def label(marker: str, what: str) -> str:
-    return f"{marker} {what} {SCRIPT}{IMG}"
+    # Branch A's names also start like a spreadsheet formula, which no export may hand over as one.
+    return f"{FORMULA if marker == SEEN else ''}{marker} {what} {SCRIPT}{IMG}"
 
 
 # --- the world -------------------------------------------------------------------------------------------------
@@ -82,6 +88,8 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                              contact_name=label(marker, "lead contact"), source="website")
     element = wbs_services.create_element(session, actor=admin, project=project, code=f"{marker}E",
                                           name=label(marker, "wbs"))
+    wbs_services.create_element(session, actor=admin, project=project, code=f"{marker}E1", parent=element,
+                                name=label(marker, "wbs child"))
     first = wbs_services.create_activity(session, actor=admin, project=project, code=f"{marker}A1",
                                          name=label(marker, "activity"), wbs_element_id=element.id,
                                          original_duration_hours=16.0, budgeted_cost=Decimal("10.00"))
@@ -131,7 +139,7 @@ def sweep(session, admin):
     for side, owner in (("A", viewer), ("B", admin)):
         world[side] |= {"team": team, "user": seller, "token": tokens[owner.id]}
     session.commit()
-    return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline}
+    return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
 
 
 # --- the routes ------------------------------------------------------------------------------------------------
@@ -342,6 +350,7 @@ class Site:
         self.app, self.pages, self.world = app, pages, world
         self.forms: dict[str, list[dict]] = {}  # by endpoint
         self.queries: dict[str, set[str]] = {}
+        self.linked: dict[str, set[str]] = {}  # the query strings the pages' links use, by path
         self.bodies: dict[str, str] = {}
         self.adapter = app.url_map.bind("localhost")
         self._read("/login")
@@ -373,6 +382,7 @@ class Site:
             parts = urlsplit(link)
             if parts.query and not parts.netloc:
                 self.queries.setdefault(parts.path, set()).update(key for key, _ in parse_qsl(parts.query, True))
+                self.linked.setdefault(parts.path, set()).add(parts.query)
 
     def form_for(self, route) -> dict:
         """The fields of the forms posting to ``route``'s endpoint, merged (a route may have several forms)."""
@@ -433,6 +443,8 @@ def assert_answer_is_sane(pages, response, what):
         return  # files (CSV, XLSX, XER, XML) are data, not markup
     body = response.get_data(as_text=True)
     assert not TRACEBACK.search(body), f"{what}: a traceback in the answer"
+    if response.mimetype == "application/json":
+        return  # plain text for the scripts, which show it with textContent (served with nosniff)
     for raw in RAW:
         assert raw not in body, f"{what}: {raw!r} rendered unescaped"
 
@@ -479,6 +491,12 @@ def test_no_page_shows_what_the_user_may_not_read(app, pages, session, site, swe
         log_in(pages, session, user)
         if route.method == "GET":
             response = pages.get(route.url)
+            # The same page as the admin's links ask for it too ("all owners", other filters), a few of them.
+            for query in sorted(site.linked.get(route.url, ()))[:12]:
+                wider = pages.get(f"{route.url}?{query}")
+                assert wider.status_code < 500, f"{route} ?{query}"
+                assert not shows(text_of(wider), HIDDEN), f"{route} ?{query} shows a hidden object"
+                assert who != "outsider" or not shows(text_of(wider), SEEN), f"{route} ?{query}"
         else:
             fields = site.form_for(route)
             response = submit(pages, route, fields, plausible(fields, sweep[route.side]))
@@ -536,6 +554,39 @@ def test_no_page_renders_a_name_unescaped(app, site, sweep):
     gantt = site.bodies[f"/projects/{sweep['A']['project'].id}/gantt"]
     assert "<svg" in gantt and "SEENA activity" in gantt
     assert "<svg" in site.bodies["/dashboards/"] and "PERSONX seller" in site.bodies["/dashboards/"]
+    # The fragments the scripts put in with innerHTML (timeline, board cards, tree and WBS rows) carry names too.
+    a = sweep["A"]
+    fragments = {f"/crm/accounts/{a['account'].id}/timeline": "SEENA interaction",
+                 f"/crm/pipeline/stages/{a['stage'].id}/cards?owner=all": "SEENA deal",
+                 f"/finance/nodes/{sweep['root'].id}/rows": "SEENA node",
+                 f"/projects/{a['project'].id}/wbs/{a['element'].id}/rows": "SEENA wbs child"}
+    for url, name in fragments.items():
+        body = site.pages.get(url).get_data(as_text=True)
+        assert name in body and "&lt;script&gt;" in body and not any(raw in body for raw in RAW), url
+
+
+def test_no_export_hands_over_a_name_as_a_formula(app, pages, session, sweep):
+    log_in(pages, session, sweep["admin"])
+    checked = set()
+    for route in routes(app, sweep, "A"):
+        if route.method != "GET":
+            continue
+        response = pages.get(route.url)
+        if response.mimetype == "text/csv":
+            cells = [cell for row in csv.reader(io.StringIO(response.get_data(as_text=True))) for cell in row]
+        elif response.mimetype.startswith("application/vnd.openxmlformats"):
+            book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+            cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+            # A cell stored as text shows "=..." as text; only a formula cell would run.
+            assert not [cell.coordinate for cell in cells if cell.data_type == "f"], f"{route} has formulas"
+            cells = [str(cell.value) for cell in cells if cell.value is not None]
+        else:
+            continue
+        if response.mimetype == "text/csv":  # a CSV has no types: a leading "=" must be quoted away
+            assert not [cell for cell in cells if cell.startswith(FORMULA)], f"{route} starts a cell with {FORMULA}"
+        if any(SEEN in cell for cell in cells):
+            checked.add(route.endpoint)
+    assert {"crm.deals_csv", "finance.changes_export"} <= checked, checked
 
 
 def test_flashed_messages_and_json_answers_escape_names(app, pages, session, sweep):
@@ -558,7 +609,9 @@ def test_flashed_messages_and_json_answers_escape_names(app, pages, session, swe
 GARBAGE = ["", " ", "-1", "0", "-0", "9" * 40, "-" + "9" * 40, "1e309", "NaN", "Infinity", "0000-00-00",
            "9999-99-99", "2026-02-30", "2026-13-01T25:61", "' OR 1=1 --", "'; DROP TABLE users; --", SCRIPT, IMG,
            "x" * 5000, "１２３", "٣", "😀" * 30, "%s%n{0}", "../../etc/passwd", "1,5.3", "1 000 000,999",
-           "0x10", "None", "null", "[]", "{}", "true", "\u202e", "a\r\nb"]
+           "0x10", "None", "null", "[]", "{}", "true", "\u202e", "a\r\nb",
+           # where a form goes next: never off this site
+           "//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "javascript:alert(1)"]
 garbage = st.one_of(st.sampled_from(GARBAGE), st.text(max_size=50),
                     st.integers(min_value=-(10 ** 30), max_value=10 ** 30).map(str))
 EXAMPLES = 25
@@ -663,3 +716,26 @@ def test_nul_bytes_and_huge_numbers_in_every_field_are_no_server_error(app, page
                     assert any("NUL character" in m for m in messages), (route, name, response.status_code, messages)
                 else:
                     _check_garbage_answer(pages, response, f"{route} {name}={value!r}")
+
+
+FETCH = {"X-Requested-With": "fetch", "Accept": "application/json"}
+
+
+def test_script_requests_with_bad_input_get_a_json_reason(app, pages, session, site, sweep):
+    """What the pages' scripts send (crmpm.request asks for JSON): a refusal is JSON with a message, never a 500."""
+    admin = sweep["admin"]
+    answered = 0
+    for route in routes(app, sweep, "A"):
+        if route.method != "POST" or route.endpoint.startswith("auth."):
+            continue
+        fields = {name: f for name, f in site.form_for(route).items() if f["type"] != "file"}
+        for value in ("", SCRIPT, "-1"):
+            log_in(pages, session, admin)
+            response = pages.post(route.url, {name: value for name in fields if name != "csrf_token"},
+                                  headers=FETCH)
+            assert_answer_is_sane(pages, response, f"{route} all fields {value!r}")
+            if response.is_json and response.status_code >= 400:
+                body = response.get_json()
+                assert body["message"] and isinstance(body.get("errors"), dict), route
+                answered += 1
+    assert answered > 10
