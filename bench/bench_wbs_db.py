@@ -194,6 +194,12 @@ def build_project(session: Session, *, admin: User, node: EpsNode, n: int, feede
     return project.id
 
 
+def reset_sequences(session: Session) -> None:
+    """After rows were inserted with explicit ids (PostgreSQL): the id sequences continue after them."""
+    for table in ("calendars", "calendar_exceptions", "wbs_elements", "activities", "activity_relationships"):
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+
+
 def build(url: str, sizes: list[int]) -> dict:
     """The admin, an EPS node and one project per size; returns their ids."""
     engine = make_engine(url)
@@ -211,10 +217,7 @@ def build(url: str, sizes: list[int]) -> dict:
                                               .order_by(Activity.id)))
             print(f"  built {n:>7,} activities in {time.perf_counter() - started:5.1f} s", flush=True)
         if engine.dialect.name == "postgresql":
-            for table in ("calendars", "calendar_exceptions", "wbs_elements", "activities",
-                          "activity_relationships"):
-                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT max(id) FROM {table}))"))
+            reset_sequences(session)
         session.commit()
         ids = {"admin": admin.id, "node": node.id, "projects": projects}
     if engine.dialect.name == "postgresql":
@@ -512,8 +515,8 @@ def _child(args: list[str], code: str | None = None) -> dict:
 class Database:
     """A throwaway database: a new PostgreSQL database next to ``admin_url``, or a temporary SQLite file."""
 
-    def __init__(self, backend: str, admin_url: str):
-        self.backend, self.admin_url = backend, _psycopg(admin_url)
+    def __init__(self, backend: str, admin_url: str, *, keep: bool = False):
+        self.backend, self.admin_url, self.keep = backend, _psycopg(admin_url), keep
         self.tmp = None
 
     def __enter__(self) -> str:
@@ -533,6 +536,8 @@ class Database:
     def __exit__(self, *_exc):
         if self.tmp is not None:
             self.tmp.cleanup()
+        elif self.keep:
+            print(f"kept {self.url}")
         else:
             admin = make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:

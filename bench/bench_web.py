@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,12 +33,11 @@ for path in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(path))
 
 from sqlalchemy import select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import bench_crm  # noqa: E402
 import bench_wbs_db  # noqa: E402
-from crmpm import create_app, migrate  # noqa: E402
+from crmpm import create_app  # noqa: E402
 from crmpm.database import make_engine  # noqa: E402
 from crmpm.users.models import User  # noqa: E402
 from eps.models import EpsNode  # noqa: E402
@@ -80,10 +78,7 @@ def load(url: str, args) -> dict:
         ids["root"] = root.id
         if args.activities:
             project_id = bench_wbs_db.build_project(session, admin=admin, node=root, n=args.activities, feeder=None)
-            for table in ("calendars", "calendar_exceptions", "wbs_elements", "activities",
-                          "activity_relationships"):
-                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT max(id) FROM {table}))"))
+            bench_wbs_db.reset_sequences(session)
             session.commit()
             from eps.models import Project
             from wbs import scheduling_service
@@ -185,24 +180,10 @@ def main() -> int:
     if args.reuse:
         rows, missing = measure(args.reuse, _ids_of(args.reuse), args.repeat)
         return report(rows, missing)
-    admin_engine = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"crmpm_bench_{uuid.uuid4().hex[:8]}"
-    with admin_engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url=url)
+    with bench_wbs_db.Database("postgresql", args.postgres, keep=args.keep) as url:
         ids = load(url, args)
         rows, missing = measure(url, ids, args.repeat)
         return report(rows, missing)
-    finally:
-        if args.keep:
-            print(f"kept {url}")
-        else:
-            with admin_engine.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
-
 
 if __name__ == "__main__":
     sys.exit(main())
