@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from wbs.models import Activity, Relationship
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]  # Mon-Fri 08:00-12:00, 13:00-17:00
 
@@ -160,7 +160,7 @@ def test_rights_on_wbs_endpoints(api, admin, project, session, role, read, write
 def test_xer_upload_and_download(api, admin, session):
     node = factories.node(session, actor=admin, code="XER")
     session.commit()
-    data = (FIXTURES / GOLDEN[0]).read_bytes()
+    data = (xer_path(GOLDEN[0])).read_bytes()
     from io import BytesIO
 
     response = api.post(f"/api/v1/projects/import/xer?eps_node_id={node.id}", user=admin,

@@ -6,18 +6,18 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from eps.models import Project, Role
 from tests import factories
+from tests.corpus import IN_REPO
 from wbs import scheduling_service, services
 from wbs.models import Activity, Relationship
 from wbs.xer.reader import read_xer
 
-FIXTURES = Path("/work/shared/fixtures/xer")
+FIXTURES = IN_REPO / "xer"  # percent-complete-8.4.xer, redistributable (tests/fixtures/xer/README.md)
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
 MONDAY = datetime(2026, 3, 2, 8)
 
