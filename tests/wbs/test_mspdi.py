@@ -447,7 +447,8 @@ def _compare_with_p6(session, project, name):
     assert not mismatches, "\n".join(mismatches)
 
 
-# The baseline file links one pair of activities twice, which the XER import refuses.
+# The baseline file links one pair of activities by FS and by FF, as P6 allows; MS Project links a pair of
+# tasks once, and the MSPDI reader refuses a pair linked twice.
 @pytest.mark.parametrize("name", [name for name in GOLDEN if "-BL-" not in name])
 def test_p6_file_through_mspdi_keeps_p6_dates(session, place, name):
     admin, node = place
