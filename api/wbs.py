@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from marshmallow.utils import get_value
 
 from api.common import Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
 from api.projects import ProjectReadSchema
@@ -620,17 +621,30 @@ def _uploaded(files, limit: int = 50 * 1024 * 1024) -> bytes:
     return data
 
 
+class ImportedProjectSchema(ProjectReadSchema):
+    warnings = fields.List(fields.String(), metadata={
+        "description": "what the import had to tell: a calendar missing from the file and replaced by the "
+                       "project's default (naming the activities), what the file held that crmpm leaves out"})
+
+
+def _imported(project, warnings: list[str]) -> dict:
+    """The new project as ImportedProjectSchema dumps it: its fields and the import's warnings."""
+    return {**{name: get_value(project, name) for name in ProjectReadSchema().fields}, "warnings": warnings}
+
+
 @blp.route("/projects/import/xer", methods=["POST"])
 @blp.arguments(XerImportArgs, location="query")
 @blp.arguments(XerFileSchema, location="files")
-@blp.response(201, ProjectReadSchema)
+@blp.response(201, ImportedProjectSchema)
 def import_xer(args, files, **_kwargs):
     """Create a project from a Primavera P6 XER file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
     data = _uploaded(files)
-    return interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node, proj=args.get("project"),
-                                  code=args.get("code"))
+    warnings: list[str] = []
+    project = interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node,
+                                     proj=args.get("project"), code=args.get("code"), warnings=warnings)
+    return _imported(project, warnings)
 
 
 @blp.route("/projects/<int:project_id>/export/xer", methods=["GET"])
@@ -665,13 +679,15 @@ class MspdiFileSchema(XerFileSchema):
 @blp.route("/projects/import/mspdi", methods=["POST"])
 @blp.arguments(MspdiImportArgs, location="query")
 @blp.arguments(MspdiFileSchema, location="files")
-@blp.response(201, ProjectReadSchema)
+@blp.response(201, ImportedProjectSchema)
 def import_mspdi(args, files, **_kwargs):
     """Create a project from a Microsoft Project XML file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
-    return interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files), eps_node=node,
-                                    code=args.get("code"), name=args.get("name"))
+    warnings: list[str] = []
+    project = interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files), eps_node=node,
+                                       code=args.get("code"), name=args.get("name"), warnings=warnings)
+    return _imported(project, warnings)
 
 
 @blp.route("/projects/<int:project_id>/export/mspdi", methods=["GET"])

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crmpm import create_app, migrate
 from crmpm.database import make_engine
+from tests import corpus
 
 POSTGRES_URL = os.environ.get("CRMPM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
@@ -43,8 +44,10 @@ def _postgres_unavailable_reason() -> str | None:
 def pytest_report_header(config):
     reason = _postgres_unavailable_reason()
     if reason:
-        return f"NOTE: {reason}; PostgreSQL tests will be skipped" + (" (CI: failing)" if os.environ.get("CI") else "")
-    return f"PostgreSQL tests against {POSTGRES_URL} (throwaway database per run)"
+        database = f"NOTE: {reason}; PostgreSQL tests will be skipped" + (" (CI: failing)" if os.environ.get("CI") else "")
+    else:
+        database = f"PostgreSQL tests against {POSTGRES_URL} (throwaway database per run)"
+    return [database, corpus.report_header()]
 
 
 @pytest.fixture(scope="session")

@@ -44,11 +44,21 @@ def _money(value) -> Decimal:
 
 
 def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode, proj: str | None = None,
-               code: str | None = None, name: str | None = None) -> Project:
-    """Create a project under ``eps_node`` from an XER file (edit rights there), scheduled, and return it."""
+               code: str | None = None, name: str | None = None, warnings: list[str] | None = None) -> Project:
+    """Create a project under ``eps_node`` from an XER file (edit rights there), scheduled, and return it.
+
+    What the import had to tell (a calendar missing from the file, replaced by the project's default,
+    say) is appended to ``warnings`` when a list is given, and kept in the audit record either way.
+    """
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
     source = read_xer_project(data, proj=proj)
-    return _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+    project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
+    audit.record(session, actor=actor, action="import", entity=project,
+                 after={"format": "xer", "activities": len(source.activities),
+                        "relationships": len(source.relationships), "left_out": source.warnings})
+    if warnings is not None:
+        warnings.extend(source.warnings)
+    return project
 
 
 def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject:
@@ -65,12 +75,20 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     except SchedulingError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
-    return _xer_exchange(xer, loaded, chosen)
+    source = _checked_links(_xer_exchange(xer, loaded, chosen), "XER file: TASKPRED")
+    missing = [a.code for a in source.activities if a.calendar_id is not None and a.calendar_id not in source.calendars]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise Invalid("XER file: activities {codes} name a calendar that is not in the file, and the project's "
+                      "default calendar (PROJECT.clndr_id) is not in it either",
+                      codes=shown, errors={"file": ["calendar missing"]})
+    return source
 
 
 def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNode, code: str | None = None,
-                 name: str | None = None) -> Project:
-    """Create a project under ``eps_node`` from an MS Project XML file (edit rights there), scheduled, and return it."""
+                 name: str | None = None, warnings: list[str] | None = None) -> Project:
+    """Create a project under ``eps_node`` from an MS Project XML file (edit rights there), scheduled, and return
+    it; what the file held that crmpm cannot represent is appended to ``warnings`` when a list is given."""
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
     source = read_mspdi_project(data)
     project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
@@ -78,15 +96,35 @@ def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNod
     audit.record(session, actor=actor, action="import", entity=project,
                  after={"format": "mspdi", "activities": len(source.activities),
                         "relationships": len(source.relationships), "left_out": source.warnings})
+    if warnings is not None:
+        warnings.extend(source.warnings)
     return project
 
 
 def read_mspdi_project(data: bytes) -> ExchangeProject:
     """An MS Project XML file as the neutral project, checked; Invalid naming the fault otherwise."""
     try:
-        return read_mspdi(bytes(data))
+        source = read_mspdi(bytes(data))
     except MspdiError as exc:
         raise Invalid("MSPDI file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+    return _checked_links(source, "MSPDI file: PredecessorLink")
+
+
+def _checked_links(source: ExchangeProject, where: str) -> ExchangeProject:
+    """``source``, once no two of its links join the same activities with the same type (two links of
+    different types between one pair, an FS and an FF say, are P6's and kept); Invalid naming the codes."""
+    codes = {activity.id: activity.code for activity in source.activities}
+    seen = set()
+    for link in source.relationships:
+        kind = link.type.value if hasattr(link.type, "value") else str(link.type)
+        key = (link.predecessor, link.successor, kind)
+        if key in seen:
+            predecessor, successor = codes.get(link.predecessor, "?"), codes.get(link.successor, "?")
+            raise Invalid("{where} links {predecessor} → {successor} twice as {type}", where=where,
+                          predecessor=predecessor, successor=successor, type=kind,
+                          errors={"file": [f"duplicate {kind} relationship {predecessor} → {successor}"]})
+        seen.add(key)
+    return source
 
 
 def replace_plan(session: Session, *, actor: User, project: Project, source: ExchangeProject) -> Project:
@@ -145,14 +183,6 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
             actual_finish=model.actual_finish, expected_finish=model.expected_finish,
             percent_complete=model.percent_complete, budgeted_cost=_money(costs.get("budget")),
             actual_cost=_money(costs.get("actual"))))
-    seen = set()
-    for link in loaded.relationships:
-        pair = (link.predecessor, link.successor)
-        if pair in seen:
-            raise Invalid("XER file: TASKPRED links {predecessor} → {successor} twice",
-                          predecessor=pair[0], successor=pair[1],
-                          errors={"file": ["duplicate relationship"]})
-        seen.add(pair)
     options = loaded.options
     plan = ExchangePlan(
         data_date=options.data_date, planned_start=options.project_start, must_finish_by=options.must_finish_by,

@@ -163,10 +163,14 @@ class Activity(Base):
 
 
 class Relationship(Base):
-    """A logic link between two activities, possibly of different projects."""
+    """A logic link between two activities, possibly of different projects.
+
+    Two activities may be linked more than once with different types (an FS and an FF link between
+    the same pair, as P6 allows), never twice with the same type.
+    """
 
     __tablename__ = "activity_relationships"
-    __table_args__ = (UniqueConstraint("predecessor_id", "successor_id"),)
+    __table_args__ = (UniqueConstraint("predecessor_id", "successor_id", "type"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     predecessor_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)

@@ -525,6 +525,22 @@ def _loop_through(session: Session, predecessor: Activity, successor: Activity) 
     return [codes[i] for i in ids_on_loop]
 
 
+def _refuse_same_type_twice(session: Session, *, predecessor_id: int, successor_id: int, type_: str,
+                            other_than: int | None = None) -> None:
+    """Two activities may be linked once per type (an FS and an FF link between one pair, as P6 allows)."""
+    query = select(Relationship.id).where(Relationship.predecessor_id == predecessor_id,
+                                          Relationship.successor_id == successor_id, Relationship.type == type_)
+    if other_than is not None:
+        query = query.where(Relationship.id != other_than)
+    existing = session.scalar(query)
+    if existing is not None:
+        codes = dict(session.execute(select(Activity.id, Activity.code)
+                                     .where(Activity.id.in_((predecessor_id, successor_id)))).all())
+        raise Conflict("{predecessor_code} → {successor_code} is already linked {type}",
+                       predecessor_code=codes[predecessor_id], successor_code=codes[successor_id], type=type_,
+                       errors={"successor_id": [f"already linked {type_}"]})
+
+
 def create_relationship(session: Session, *, actor: User, project: Project, predecessor: Activity,
                         successor: Activity, type: str = "FS", lag_hours: float = 0.0) -> Relationship:
     """Link two activities (edit rights on both projects); a link that closes a loop is refused."""
@@ -538,12 +554,7 @@ def create_relationship(session: Session, *, actor: User, project: Project, pred
         raise Conflict("activity {code} cannot depend on itself", code=predecessor.code,
                        errors={"successor_id": ["same as predecessor"]})
     _check_relationship(type, lag_hours)
-    existing = session.scalar(select(Relationship.id).where(Relationship.predecessor_id == predecessor.id,
-                                                            Relationship.successor_id == successor.id))
-    if existing is not None:
-        raise Conflict("{predecessor_code} → {successor_code} is already linked (relationship {existing})",
-                       predecessor_code=predecessor.code, successor_code=successor.code, existing=existing,
-                       errors={"successor_id": ["already linked"]})
+    _refuse_same_type_twice(session, predecessor_id=predecessor.id, successor_id=successor.id, type_=type)
     loop = _loop_through(session, predecessor, successor)
     if loop:
         raise Conflict("the link would close a dependency loop: {loop}", loop=" → ".join(loop + loop[:1]),
@@ -562,6 +573,9 @@ def update_relationship(session: Session, *, actor: User, project: Project, rela
     authorize(session, user=actor, obj=project, permission=Permission.edit)
     before = relationship.audit_state()
     _check_relationship(type or relationship.type, relationship.lag_hours if lag_hours is None else lag_hours)
+    if type is not None and type != relationship.type:
+        _refuse_same_type_twice(session, predecessor_id=relationship.predecessor_id,
+                                successor_id=relationship.successor_id, type_=type, other_than=relationship.id)
     if type is not None:
         relationship.type = type
     if lag_hours is not None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from eps.models import Project
 from tests import factories
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange
 from wbs.models import Activity
 from wbs.mspdi import read_mspdi
@@ -25,7 +25,7 @@ def node(session, admin):
 @pytest.fixture
 def mspdi_file(session, admin, node):
     """An MSPDI file of the 52-activity P6 sample, made by crmpm itself (then rolled back with the test)."""
-    project = interchange.import_xer(session, actor=admin, data=(FIXTURES / GOLDEN[0]).read_bytes(), eps_node=node,
+    project = interchange.import_xer(session, actor=admin, data=(xer_path(GOLDEN[0])).read_bytes(), eps_node=node,
                                      code="SOURCE")
     data = interchange.export_mspdi(session, project=project)
     session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from wbs.models import Activity, Relationship
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]  # Mon-Fri 08:00-12:00, 13:00-17:00
 
@@ -160,7 +160,7 @@ def test_rights_on_wbs_endpoints(api, admin, project, session, role, read, write
 def test_xer_upload_and_download(api, admin, session):
     node = factories.node(session, actor=admin, code="XER")
     session.commit()
-    data = (FIXTURES / GOLDEN[0]).read_bytes()
+    data = (xer_path(GOLDEN[0])).read_bytes()
     from io import BytesIO
 
     response = api.post(f"/api/v1/projects/import/xer?eps_node_id={node.id}", user=admin,
@@ -196,3 +196,22 @@ def test_apply_template_copies_structure_not_progress(api, admin, project, sessi
     again = api.post(f"/api/v1/projects/{target.id}/wbs/apply-template", user=admin,
                      json={"template_project_id": project.id})
     assert again.status_code == 409
+
+
+def test_xer_import_answers_with_its_warnings(api, admin, session):
+    from io import BytesIO
+
+    from tests.wbs.test_import_real_files import with_missing_calendar
+
+    node = factories.node(session, actor=admin, code="WARN")
+    session.commit()
+    plain = xer_path("alap-harbour-131.xer").read_bytes()
+    data, code = with_missing_calendar(plain)
+    response = api.post(f"/api/v1/projects/import/xer?eps_node_id={node.id}", user=admin,
+                        data={"file": (BytesIO(data), "plan.xer")}, json=None, content_type="multipart/form-data")
+    assert response.status_code == 201, response.json
+    assert len(response.json["warnings"]) == 1
+    assert "calendar 99999 is not in the file" in response.json["warnings"][0] and code in response.json["warnings"][0]
+    clean = api.post(f"/api/v1/projects/import/xer?eps_node_id={node.id}&code=CLEAN", user=admin,
+                     data={"file": (BytesIO(plain), "plan.xer")}, json=None, content_type="multipart/form-data")
+    assert clean.status_code == 201 and clean.json["warnings"] == [] and clean.json["code"] == "CLEAN"

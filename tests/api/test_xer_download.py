@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests import factories
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, xer_export
 from wbs.models import Activity
 
 
 def _project(session, admin, code="STREAM"):
     node = factories.node(session, actor=admin, code=f"N{code}")
-    project = interchange.import_xer(session, actor=admin, data=(FIXTURES / GOLDEN[0]).read_bytes(), eps_node=node,
+    project = interchange.import_xer(session, actor=admin, data=(xer_path(GOLDEN[0])).read_bytes(), eps_node=node,
                                      code=code)
     session.commit()
     return project

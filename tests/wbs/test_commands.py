@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from wbs.xer.reader import read_xer
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 
 def _crmpm(env, *args):
@@ -19,14 +19,14 @@ def test_import_prints_id_and_export_reads_back(tmp_path):
     assert _crmpm(env, "db", "upgrade").returncode == 0
     assert _crmpm(env, "users", "create", "boss@example.test", "--password", "long-password", "--admin").returncode == 0
     assert _crmpm(env, "demo").returncode == 0
-    imported = _crmpm(env, "xer", "import", str(FIXTURES / GOLDEN[0]), "--eps", "SPB")
+    imported = _crmpm(env, "xer", "import", str(xer_path(GOLDEN[0])), "--eps", "SPB")
     assert imported.returncode == 0, imported.stderr
     project_id = imported.stdout.strip()
     assert project_id.isdigit()
     out = tmp_path / "out.xer"
     exported = _crmpm(env, "xer", "export", project_id, "-o", str(out))
     assert exported.returncode == 0, exported.stderr
-    original = {row["task_code"]: row for row in read_xer(FIXTURES / GOLDEN[0]).rows("TASK")}
+    original = {row["task_code"]: row for row in read_xer(xer_path(GOLDEN[0])).rows("TASK")}
     written = {row["task_code"]: row for row in read_xer(out).rows("TASK")}
     assert written.keys() == original.keys()
     for code, row in original.items():
@@ -38,7 +38,7 @@ def test_import_errors_are_one_line(tmp_path):
     env = {**os.environ, "CRMPM_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     _crmpm(env, "db", "upgrade")
     _crmpm(env, "users", "create", "boss@example.test", "--password", "long-password", "--admin")
-    missing_node = _crmpm(env, "xer", "import", str(FIXTURES / GOLDEN[0]), "--eps", "NOPE")
+    missing_node = _crmpm(env, "xer", "import", str(xer_path(GOLDEN[0])), "--eps", "NOPE")
     assert missing_node.returncode == 2 and missing_node.stderr.strip() == "error: no EPS node with code NOPE"
     bad = tmp_path / "bad.xer"
     bad.write_bytes(b"ERMHDR\t20.12\r\n%R\t1\t2\r\n%E\r\n")

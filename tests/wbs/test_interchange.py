@@ -11,7 +11,7 @@ from tests import factories
 from wbs import interchange, services
 from wbs.models import Activity, Calendar, Relationship, WbsElement
 from wbs.xer.reader import read_xer
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 P6_DATES = (("early_start", "early_start_date"), ("early_finish", "early_end_date"),
             ("late_start", "late_start_date"), ("late_finish", "late_end_date"))
@@ -25,14 +25,14 @@ def place(session):
 
 
 def _p6_rows(name):
-    xer = read_xer(FIXTURES / name)
+    xer = read_xer(xer_path(name))
     return {row["task_code"]: row for row in xer.rows("TASK")}
 
 
 @pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[-1]])
 def test_imported_project_is_scheduled_as_p6_did(session, place, name):
     admin, node = place
-    project = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
+    project = interchange.import_xer(session, actor=admin, data=(xer_path(name)).read_bytes(), eps_node=node)
     rows = _p6_rows(name)
     activities = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
     assert len(activities) == len(rows)
@@ -78,7 +78,7 @@ def _snapshot(session, project):
 @pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[2]])
 def test_round_trip_import_export_import_is_identical(session, place, name):
     admin, node = place
-    first = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
+    first = interchange.import_xer(session, actor=admin, data=(xer_path(name)).read_bytes(), eps_node=node)
     exported = interchange.export_xer(session, project=first)
     second = interchange.import_xer(session, actor=admin, data=exported, eps_node=node, code=f"{first.code}-RT")
     assert _snapshot(session, second) == _snapshot(session, first)
@@ -86,7 +86,7 @@ def test_round_trip_import_export_import_is_identical(session, place, name):
 
 def test_broken_file_names_table_and_line_and_imports_nothing(session, place):
     admin, node = place
-    good = (FIXTURES / GOLDEN[0]).read_bytes().decode("cp1252").splitlines()
+    good = (xer_path(GOLDEN[0])).read_bytes().decode("cp1252").splitlines()
     task_line = next(i for i, line in enumerate(good) if line.startswith("%T\tTASK"))
     broken = good[: task_line + 2] + [good[task_line + 2] + "\textra\tcolumns\tbeyond\tthe\tfields"] + good[task_line + 3:]
     before = session.scalar(select(func.count()).select_from(Project))
@@ -115,7 +115,7 @@ def test_replace_plan_swaps_the_plan_and_keeps_the_project(session, place):
     other = factories.project(session, actor=admin, node=node, code="OTHER")
     outside = services.create_activity(session, actor=admin, project=other, code="O1", name="Elsewhere")
     services.create_relationship(session, actor=admin, project=other, predecessor=outside, successor=old)
-    data = (FIXTURES / GOLDEN[0]).read_bytes()
+    data = (xer_path(GOLDEN[0])).read_bytes()
     source = interchange.read_xer_project(data)
     interchange.replace_plan(session, actor=admin, project=project, source=source)
     codes = set(session.scalars(select(Activity.code).where(Activity.project_id == project.id)))
@@ -142,6 +142,6 @@ def test_replace_plan_needs_edit_rights(session, place):
     project = factories.project(session, actor=admin, node=node, code="GUARDED")
     viewer = factories.user(session)
     factories.grant(session, actor=admin, role=Role.viewer, target=node, user=viewer)
-    source = interchange.read_xer_project((FIXTURES / GOLDEN[0]).read_bytes())
+    source = interchange.read_xer_project((xer_path(GOLDEN[0])).read_bytes())
     with pytest.raises(Forbidden):
         interchange.replace_plan(session, actor=viewer, project=project, source=source)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs.mspdi import read_mspdi
 from wbs.xer.reader import read_xer
 
@@ -27,7 +27,7 @@ def env(tmp_path):
 
 
 def test_export_then_import_prints_id_and_keeps_the_schedule(env, tmp_path):
-    from_xer = _crmpm(env, "xer", "import", str(FIXTURES / GOLDEN[0]), "--eps", "SPB")
+    from_xer = _crmpm(env, "xer", "import", str(xer_path(GOLDEN[0])), "--eps", "SPB")
     assert from_xer.returncode == 0, from_xer.stderr
     first = tmp_path / "first.xml"
     exported = _crmpm(env, "mspdi", "export", from_xer.stdout.strip(), "-o", str(first))
@@ -39,7 +39,7 @@ def test_export_then_import_prints_id_and_keeps_the_schedule(env, tmp_path):
     assert project_id.isdigit() and project_id != from_xer.stdout.strip()
     second = tmp_path / "second.xml"
     assert _crmpm(env, "mspdi", "export", project_id, "-o", str(second)).returncode == 0
-    p6 = {row["task_code"]: row for row in read_xer(FIXTURES / GOLDEN[0]).rows("TASK")}
+    p6 = {row["task_code"]: row for row in read_xer(xer_path(GOLDEN[0])).rows("TASK")}
     written = {a.code: a for a in read_mspdi(second.read_bytes()).activities}
     assert written.keys() == p6.keys()
     for code, row in p6.items():

@@ -11,7 +11,7 @@ import pytest
 from wbs.scheduling import schedule
 from wbs.xer.mapping import load_project
 from wbs.xer.reader import read_xer
-from xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 DATE_FIELDS = (
     ("early_start", "early_start_date"),
@@ -22,10 +22,7 @@ DATE_FIELDS = (
 
 
 def _scheduled(name):
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.fail(f"fixture missing: {path}")
-    project = load_project(read_xer(path))
+    project = load_project(read_xer(xer_path(name)))
     results = schedule(project.activities, project.relationships, project.calendars, project.options, project.wbs_parents)
     compared = [a for a in project.activities if project.task_rows[a.id]["status_code"] != "TK_Complete"]
     return project, results, compared

@@ -6,11 +6,11 @@ from click.testing import CliRunner
 
 from wbs.cli import xer
 from wbs.xer.reader import read_xer
-from xer_fixtures import FIXTURES
+from tests.wbs.xer_fixtures import xer_path
 
 
 def test_json_contract_matches_p6_fields():
-    path = FIXTURES / "updates-UP-54069-20251204.xer"
+    path = xer_path("updates-UP-54069-20251204.xer")
     result = CliRunner().invoke(xer, ["schedule", str(path)])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
@@ -33,13 +33,13 @@ def test_json_contract_matches_p6_fields():
 
 
 def test_table_format():
-    result = CliRunner().invoke(xer, ["schedule", str(FIXTURES / "sample-52.xer"), "--format", "table"])
+    result = CliRunner().invoke(xer, ["schedule", str(xer_path("sample-52.xer")), "--format", "table"])
     assert result.exit_code == 0
     assert "Task SE" in result.output and "A1010" in result.output
 
 
 def test_project_option(tmp_path):
-    path = FIXTURES / "sample-52.xer"
+    path = xer_path("sample-52.xer")
     ok = CliRunner().invoke(xer, ["schedule", str(path), "--project", "Task SE"])
     assert ok.exit_code == 0 and json.loads(ok.output)["project"] == "Task SE"
     bad = CliRunner().invoke(xer, ["schedule", str(path), "--project", "nope"])
@@ -83,8 +83,8 @@ def test_several_projects_give_a_list_unless_one_is_chosen(tmp_path):
     from wbs.xer.mapping import load_project
     from wbs.xer.writer import project_to_xer, write_xer_file
 
-    first = load_project(read_xer(FIXTURES / "sample-52.xer"))
-    second = load_project(read_xer(FIXTURES / "updates-UP-54069-20251204.xer"))
+    first = load_project(read_xer(xer_path("sample-52.xer")))
+    second = load_project(read_xer(xer_path("updates-UP-54069-20251204.xer")))
     a = project_to_xer(first.activities, first.relationships, first.calendars, first.options, proj_id="1", code="ONE")
     b = project_to_xer(second.activities, second.relationships, second.calendars, second.options, proj_id="2", code="TWO")
     for name, table in b.tables.items():

@@ -13,7 +13,7 @@ from crmpm.cli import CrmpmGroup
 from crmpm.errors import Conflict
 
 from tests import factories
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, scheduling_service
 from wbs.commands import xer
 from wbs.models import Activity, Relationship, WbsElement
@@ -33,7 +33,7 @@ def place(session):
 
 def _import(session, place, name=GOLDEN[0], code=None):
     admin, node = place
-    return interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node, code=code)
+    return interchange.import_xer(session, actor=admin, data=(xer_path(name)).read_bytes(), eps_node=node, code=code)
 
 
 def _activities(session, project):

@@ -5,7 +5,7 @@ import pytest
 from wbs.xer.calendar_data import CalendarDataError, parse_calendar_data
 from wbs.xer.mapping import load_project, load_projects
 from wbs.xer.reader import XerError, read_xer
-from xer_fixtures import FIXTURES, LAG_CALENDAR_FILES
+from tests.wbs.xer_fixtures import LAG_CALENDAR_FILES, xer_path
 from wbs.scheduling import LagCalendar, schedule
 
 HEADER = "ERMHDR\t20.12\t2021-03-11\tProject\tADMIN\tx\tdb\tPM\tEUR\n"
@@ -88,7 +88,7 @@ def test_broken_calendar_data_is_a_clear_error(data):
 def test_invalid_calendar_file_documented_fallback():
     # Calendar 180's clndr_data is truncated; no activity uses it, so it is
     # dropped with a warning and the project schedules.
-    xer = read_xer(FIXTURES / "invalid-calendar-8.4.xer")
+    xer = read_xer(xer_path("invalid-calendar-8.4.xer"))
     project = load_project(xer)
     assert "180" not in project.calendars
     assert any("180" in w for w in project.warnings)
@@ -97,7 +97,7 @@ def test_invalid_calendar_file_documented_fallback():
 
 
 def test_invalid_calendar_used_by_an_activity_is_an_error(tmp_path):
-    text = (FIXTURES / "invalid-calendar-8.4.xer").read_bytes().decode("cp1252")
+    text = (xer_path("invalid-calendar-8.4.xer")).read_bytes().decode("cp1252")
     lines = text.split("\n")
     # Point the project's default calendar at the broken one.
     out = []
@@ -121,7 +121,7 @@ def test_invalid_calendar_used_by_an_activity_is_an_error(tmp_path):
 
 @pytest.mark.parametrize("name", LAG_CALENDAR_FILES)
 def test_lag_calendar_files_read(name):
-    project = load_project(read_xer(FIXTURES / name))
+    project = load_project(read_xer(xer_path(name)))
     expected = {
         "lagcal-PredecessorCalendar.xer": LagCalendar.PREDECESSOR,
         "lagcal-ProjectDefaultCalendar.xer": LagCalendar.PROJECT_DEFAULT,
@@ -135,7 +135,7 @@ def test_lag_calendar_files_read(name):
 
 
 def test_percent_complete_file_reads():
-    projects = load_projects(read_xer(FIXTURES / "percent-complete-8.4.xer"))
+    projects = load_projects(read_xer(xer_path("percent-complete-8.4.xer")))
     assert len(projects) == 1 and len(projects[0].activities) == 12
     schedule(projects[0].activities, projects[0].relationships, projects[0].calendars, projects[0].options)
 

@@ -6,14 +6,14 @@ from wbs.scheduling import schedule
 from wbs.xer.mapping import load_project
 from wbs.xer.reader import read_xer
 from wbs.xer.writer import project_to_xer, write_xer, write_xer_file
-from xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import ALL_XER, GOLDEN, xer_path
 
-ALL = GOLDEN + ("percent-complete-8.4.xer", "invalid-calendar-8.4.xer", "lagcal-SuccessorCalendar.xer")
+ALL = ALL_XER
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_raw_tables_round_trip(name):
-    first = read_xer(FIXTURES / name)
+    first = read_xer(xer_path(name))
     again = read_xer(write_xer(first).encode("utf-8"))
     assert list(again.tables) == list(first.tables)
     for tname, table in first.tables.items():
@@ -23,7 +23,7 @@ def test_raw_tables_round_trip(name):
 
 @pytest.mark.parametrize("name", GOLDEN + ("percent-complete-8.4.xer",))
 def test_project_round_trip(tmp_path, name):
-    first = load_project(read_xer(FIXTURES / name))
+    first = load_project(read_xer(xer_path(name)))
     res1 = schedule(first.activities, first.relationships, first.calendars, first.options, first.wbs_parents)
     xer = project_to_xer(
         first.activities, first.relationships, first.calendars, first.options,

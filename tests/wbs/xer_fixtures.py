@@ -1,9 +1,13 @@
-"""Where the shared P6 XER fixtures live: ``<repo>/../shared/fixtures/xer``."""
+"""The P6 XER fixtures by name: :func:`xer_path` finds a file in ``tests/fixtures/xer`` (redistributable,
+always there) or in the external corpus (skipped when absent; see :mod:`tests.corpus`)."""
 
-from pathlib import Path
+from __future__ import annotations
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "xer"
+from tests.corpus import IN_REPO, corpus_path, xer_path
 
+__all__ = ["xer_path", "corpus_path", "GOLDEN", "IN_REPO_XER", "LAG_CALENDAR_FILES", "ALL_XER"]
+
+# P6's stored dates reproduced to the minute (tests/wbs/test_sched_golden.py); in the external corpus.
 GOLDEN = (
     "sample-52.xer",
     "updates-BL-54069-B2-20250902.xer",
@@ -18,3 +22,7 @@ LAG_CALENDAR_FILES = (
     "lagcal-SuccessorCalendar.xer",
     "lagcal-TwentyFourHourCalendar.xer",
 )
+# The repository's own XER files (tests/fixtures/xer), for tests that need some real file.
+IN_REPO_XER = tuple(sorted(path.name for path in (IN_REPO / "xer").glob("*.xer")))
+# Every real XER file known: the repository's and the corpus's.
+ALL_XER = tuple(sorted(set(IN_REPO_XER) | set(GOLDEN)))

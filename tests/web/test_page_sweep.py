@@ -27,7 +27,6 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import openpyxl
@@ -43,6 +42,7 @@ from crmpm.database import Base
 from eps import budgets, services as eps_services
 from eps.models import Role
 from tests import factories
+from tests.corpus import IN_REPO
 from wbs import scheduling_service, services as wbs_services
 
 SCRIPT = "<script>alert(1)</script>"
@@ -328,7 +328,7 @@ def plausible(fields: dict, objects: dict | None = None) -> dict:
     return data
 
 
-SAMPLE_FILE = Path("/work/shared/fixtures/xer/lagcal-TwentyFourHourCalendar.xer")
+SAMPLE_FILE = IN_REPO / "xer" / "lagcal-TwentyFourHourCalendar.xer"
 
 
 def submit(pages, route, fields: dict, data: dict, *, csrf: bool = True):

@@ -6,18 +6,18 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from eps.models import Project, Role
 from tests import factories
+from tests.corpus import IN_REPO
 from wbs import scheduling_service, services
 from wbs.models import Activity, Relationship
 from wbs.xer.reader import read_xer
 
-FIXTURES = Path("/work/shared/fixtures/xer")
+FIXTURES = IN_REPO / "xer"  # percent-complete-8.4.xer, redistributable (tests/fixtures/xer/README.md)
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
 MONDAY = datetime(2026, 3, 2, 8)
 
@@ -467,3 +467,17 @@ def test_the_menu_offers_projects_and_the_gantt_chart(pages, admin, plan):
     body = pages.log_in_as(admin).get(_url(plan)).get_data(as_text=True)
     menu = re.search(r'<nav class="menu".*?</nav>', body, re.S).group(0)
     assert 'href="/projects/" class="active"' in menu and 'href="/projects/gantt"' in menu
+
+
+def test_upload_shows_the_imports_warnings(pages, session, admin, world):
+    from tests.wbs.test_import_real_files import with_missing_calendar
+
+    pages.log_in_as(admin)
+    data, code = with_missing_calendar((FIXTURES / "alap-harbour-131.xer").read_bytes())
+    response = pages.post("/projects/import", {"node": str(world["A1"].id), "format": "xer",
+                                               "file": (BytesIO(data), "plan.xer")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 303
+    body = pages.get(response.headers["Location"]).get_data(as_text=True)
+    shown = re.findall(r'<div class="flash flash-warning"[^>]*>(.*?)</div>', body, re.S)
+    assert len(shown) == 1 and "calendar 99999 is not in the file" in shown[0] and code in shown[0]

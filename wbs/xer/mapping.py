@@ -31,6 +31,15 @@ One :class:`ProjectData` per ``PROJECT`` row:
   (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
   activity, with the short names of the resources assigned.
 
+Missing calendars
+-----------------
+An activity naming a calendar that is not in the file (P6 exports the
+calendars of the exported projects, and sometimes not one an activity
+still names) is scheduled on the project's default calendar, as P6 does,
+with a warning in :attr:`ProjectData.warnings` naming the calendar and
+the activities. When the project's default calendar is missing too, the
+activities keep their calendar, and scheduling refuses them by code.
+
 Broken calendars
 ----------------
 A calendar whose ``clndr_data`` cannot be parsed is *dropped with a warning*
@@ -43,7 +52,7 @@ broken data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wbs.scheduling.model import (
     Activity,
@@ -183,6 +192,26 @@ def _calendars(xer, used):
             raise CalendarDataError(message, "CALENDAR", line)
         warnings.append(f"{message} (table CALENDAR, line {line}); not used by this project, ignored")
     return parsed, warnings
+
+
+def _fall_back_on_missing_calendars(activities, calendars, options, warnings):
+    """Activities naming a calendar the file does not hold are scheduled on the project's default
+    calendar, as P6 does, with a warning naming them (see module notes); the activities, updated."""
+    missing = {}
+    for a in activities:
+        if a.calendar_id is not None and a.calendar_id not in calendars:
+            missing.setdefault(a.calendar_id, []).append(a.code)
+    if not missing:
+        return activities
+    fallback = options.default_calendar_id
+    if fallback not in calendars:
+        return activities  # nothing to fall back on: scheduling refuses, naming the activities
+    for calendar_id, codes in missing.items():
+        shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+        warnings.append(f"calendar {calendar_id} is not in the file: {len(codes)} "
+                        f"activit{'y' if len(codes) == 1 else 'ies'} ({shown}) scheduled on the project's "
+                        f"default calendar {calendars[fallback].name or fallback}, as P6 does")
+    return [replace(a, calendar_id=fallback) if a.calendar_id in missing else a for a in activities]
 
 
 def load_project(xer, proj_id=None):
@@ -326,6 +355,7 @@ def load_project(xer, proj_id=None):
         relationships.append(Relationship(row["pred_task_id"], row["task_id"], rtype, lag))
 
     calendars, warnings = _calendars(xer, used_calendars)
+    activities = _fall_back_on_missing_calendars(activities, calendars, options, warnings)
 
     wbs_parents = {
         r["wbs_id"]: (r.get("parent_wbs_id") or None) for r in xer.rows("PROJWBS") if r.get("proj_id") == pid

@@ -79,12 +79,16 @@ def import_file():
         raise Invalid(_("Choose the EPS node the project goes under."), errors={"node": ["unknown"]}) from None
     kind, data, filename = _upload()
     code = request.form.get("code", "").strip()[:40] or None
+    warnings: list[str] = []
     if kind == "xer":
-        created = interchange.import_xer(db.session, actor=g.user, data=data, eps_node=node, code=code)
+        created = interchange.import_xer(db.session, actor=g.user, data=data, eps_node=node, code=code,
+                                         warnings=warnings)
     else:
-        created = interchange.import_mspdi(db.session, actor=g.user, data=data, eps_node=node, code=code)
+        created = interchange.import_mspdi(db.session, actor=g.user, data=data, eps_node=node, code=code,
+                                           warnings=warnings)
     flash(_("%(file)s was imported as project %(code)s and scheduled.", file=filename, code=created.code),
           "info")
+    _flash_warnings(warnings)
     return redirect(url_for("pm.project", project_id=created.id), code=303)
 
 
@@ -116,4 +120,18 @@ def replace_plan(project_id: int):
     interchange.replace_plan(db.session, actor=g.user, project=project, source=source)
     flash(_("The plan of %(code)s was replaced with %(file)s and scheduled.", code=project.code, file=filename),
           "info")
+    _flash_warnings(source.warnings)
     return redirect(url_for("pm.project", project_id=project.id), code=303)
+
+
+SHOWN_WARNINGS = 10  # flashed messages travel in the session cookie (4 KB)
+
+
+def _flash_warnings(warnings: list[str]) -> None:
+    """An import's warnings on the next page (the file's own terms, as the API gives them): the first ten
+    and how many more (the audit record of the import keeps them all)."""
+    for warning in warnings[:SHOWN_WARNINGS]:
+        flash(_("Import warning: %(warning)s", warning=warning[:300]), "warning")
+    if len(warnings) > SHOWN_WARNINGS:
+        flash(_("%(count)s more import warnings are not shown.",
+                count=len(warnings) - SHOWN_WARNINGS), "warning")
