@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -13,6 +12,7 @@ from accounts import imports
 from accounts.csvio import CsvImportError
 from api.common import current_user, session
 from crmpm.errors import Invalid, NotFound
+from crmpm.uploads import upload_folder
 
 blp = Blueprint("imports", __name__, url_prefix="/imports",
                 description="CSV import of users, accounts, contacts, leads, deals and interactions")
@@ -79,7 +79,8 @@ def import_csv(args, files, kind):
     if kind not in imports.IMPORT_ORDER:
         raise NotFound(f"unknown import kind {kind!r}; expected one of {', '.join(imports.IMPORT_ORDER)}",
                        errors={"kind": [f"one of {', '.join(imports.IMPORT_ORDER)}"]})
-    with tempfile.TemporaryDirectory(prefix="crmpm-import-") as folder:
+    # Kept where a later request removes it should this process be killed mid-import (client data).
+    with upload_folder(current_app.config["UPLOAD_DIR"]) as folder:
         csv_path, mapping_path = Path(folder) / "upload.csv", Path(folder) / "mapping.json"
         _save(files["file"], csv_path, name="file")
         if "mapping" in files:

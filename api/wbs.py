@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from marshmallow.utils import get_value
@@ -12,7 +12,9 @@ from marshmallow.utils import get_value
 from api.common import Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
+from crmpm.streaming import streamed_response
 from eps import services as eps_services
+from eps.models import Project
 from eps.permissions import Permission
 from wbs import interchange, scheduling_service, services, templates
 from wbs.models import Activity
@@ -657,10 +659,11 @@ def export_xer(project_id):
     """Download the project as a Primavera P6 XER file."""
     project = _project(project_id)
     # The project's plan, calendars and WBS are read here (errors answer as usual); the activities
-    # and links as the response is sent, so a big project never sits in memory whole.
-    chunks = interchange.xer_chunks(session(), project=project)
-    return Response(stream_with_context(chunks), mimetype="application/octet-stream",
-                    headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
+    # and links as the response is sent, from the stream's own session, so a big project never sits
+    # in memory whole and nothing stays open after the download.
+    return streamed_response(lambda stream: interchange.xer_chunks(stream, project=stream.get(Project, project.id)),
+                             mimetype="application/octet-stream",
+                             headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
 
 
 # MS Project XML (MSPDI) interchange

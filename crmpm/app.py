@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 
 from flask import Flask, jsonify
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Conflict as ConflictError, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from crmpm.config import load_config
@@ -60,8 +60,23 @@ def init_database(app: Flask) -> None:
         except SQLAlchemyError as exc:
             session.rollback()
             log.warning("commit failed: %s", exc)
-            return error_response(HTTPStatus.CONFLICT, "the change clashed with a concurrent one; try again")
+            return _commit_failed(app, response)
         return response
+
+
+def _commit_failed(app: Flask, response):
+    """The 409 for a commit refused at the edge, answered by the handler the route's errors go to
+    (the error shape for the API, an HTML page for pages); the headers already set are kept."""
+    failed = app.make_response(app.handle_user_exception(
+        ConflictError("the change clashed with a concurrent one; try again")))
+    for key, value in response.headers.items():
+        if key.lower() not in _BODY_HEADERS and key not in failed.headers:
+            failed.headers[key] = value
+    return failed
+
+
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-disposition", "location", "etag",
+                           "last-modified"})
 
 
 def error_response(status: int, message: str, errors: dict | None = None):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from crmpm.uploads import default_upload_dir
+
 DEFAULT_INSTANCE = Path("instance")
 
 
@@ -41,6 +43,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Served by the app itself from the swagger-ui-bundle package: no CDN needed.
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "JSON_SORT_KEYS": False,
+        # Uploads a request reads from a file (CSV imports); later runs remove what a killed process left.
+        "UPLOAD_DIR": os.environ.get("CRMPM_UPLOAD_DIR") or default_upload_dir(),
     }
     if overrides:
         config.update(overrides)

@@ -27,6 +27,8 @@ NAMING_CONVENTION = {
 
 MONEY_SCALE = 2
 _CENTS = Decimal(10) ** -MONEY_SCALE
+# An execution option: the connection's transactions only read (see ``Database.read_session``).
+READ_ONLY = "crmpm_read_only"
 
 
 class Money(TypeDecorator):
@@ -143,13 +145,25 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
+            if connection.get_execution_options().get(READ_ONLY):
+                # A reader (a streamed download) takes no write lock: in WAL mode it never blocks a writer.
+                connection.exec_driver_sql("BEGIN DEFERRED")
+                return
             # SQLite has no row locks: an IMMEDIATE transaction takes the write lock up front, so
             # read-check-write sequences (budget invariants) cannot interleave between processes.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "begin")
+    def _read_only_begin(connection):
+        if connection.get_execution_options().get(READ_ONLY) and connection.dialect.name == "postgresql":
+            # The first statement of the transaction (the driver sent BEGIN): nothing in it can write.
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    return engine
 
 
 class Database:
@@ -202,6 +216,22 @@ class Database:
         """A fresh session of the current app, not tied to the app context."""
         return self._state().factory()
 
+    def read_session(self) -> Session:
+        """A fresh session that only reads, not tied to the app context; its owner closes it.
+
+        For work that outlives the request (a streamed download): on SQLite its
+        transaction is a deferred one that never takes the write lock, on
+        PostgreSQL a READ ONLY one. Bound to a test's connection, it joins that
+        connection's transaction and leaves it as it found it.
+        """
+        state = self._state()
+        bind = state.factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            if state.read_engine is None or state.read_engine[0] is not bind:
+                state.read_engine = (bind, bind.execution_options(**{READ_ONLY: True}))
+            return state.factory(bind=state.read_engine[1])
+        return state.factory(join_transaction_mode="rollback_only")
+
     @staticmethod
     def _close_session(_exc=None) -> None:
         from flask import g
@@ -229,6 +259,7 @@ class _DatabaseState:
     def __init__(self, *, engine: Engine, factory: sessionmaker) -> None:
         self.engine = engine
         self.factory = factory
+        self.read_engine: tuple[Engine, Engine] | None = None  # (engine, its read-only view)
 
 
 db = Database()

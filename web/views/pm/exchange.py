@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
+from crmpm.streaming import streamed_response
 from eps import services as eps_services
+from eps.models import Project
 from wbs import interchange, portfolio
 from web.pages import error_page
 from web.views.pm.blueprint import bp
@@ -31,10 +33,11 @@ def export_xer(project_id: int):
     """The project as a Primavera P6 XER file."""
     project = load_project(project_id)
     # Plan, calendars and WBS are read now (a refusal is an error page); the activities as the
-    # file is sent, so a big project never sits in memory whole.
-    chunks = interchange.xer_chunks(db.session, project=project)
-    return Response(stream_with_context(chunks), mimetype="application/octet-stream",
-                    headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
+    # file is sent, from the stream's own session, so a big project never sits in memory whole and
+    # nothing stays open after the download.
+    return streamed_response(lambda stream: interchange.xer_chunks(stream, project=stream.get(Project, project.id)),
+                             mimetype="application/octet-stream",
+                             headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
 
 
 @bp.route("/<int:project_id>/export.xml")
