@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select, text, type_coerce
+from sqlalchemy import Select, func, select, text, type_coerce
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from crmpm import audit
 from crmpm.database import Money, bulk_insert, utcnow
 from crmpm.errors import Conflict, CrmpmError, Invalid, NotFound
+from crmpm.search import contains
 from crmpm.users.models import User
 from eps import budgets
 from eps import services as eps_services
@@ -77,12 +78,10 @@ def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, 
 
         open_task = select(Task.id).where(Task.deal_id == Deal.id, Task.status == TaskStatus.open).exists()
         query = query.where(PipelineStage.kind == StageKind.open, Deal.next_step == "", ~open_task)
-    if search:
-        pattern = f"%{search.lower()}%"
+    if search and search.strip():
         # An alias, so the visibility test's own reference to projects stays correlated to the deal.
         named = aliased(Project)
-        query = query.join(named, named.id == Deal.project_id).where(
-            or_(func.lower(named.name).like(pattern), func.lower(named.code).like(pattern)))
+        query = query.join(named, named.id == Deal.project_id).where(contains([named.name, named.code], search))
     return query
 
 
@@ -376,11 +375,10 @@ def _board_where(session: Session, *, user: User, pipeline: Pipeline, owner_id: 
         where.append(readable)
     if owner_id is not None:
         where.append(Deal.owner_id == owner_id)
-    if search:
+    if search and search.strip():
         named = aliased(Project)
-        pattern = f"%{search.lower()}%"
-        where.append(select(named.id).where(named.id == Deal.project_id, or_(
-            func.lower(named.name).like(pattern), func.lower(named.code).like(pattern))).exists())
+        where.append(select(named.id).where(named.id == Deal.project_id,
+                                            contains([named.name, named.code], search)).exists())
     return where
 
 

@@ -14,6 +14,9 @@ How it behaves:
   listed in ``errors`` with its line, CSV column and reason: bad cells (from
   csvio), unknown references (owner, account, contact, lead, deal, branch), and
   anything a service refuses (rights, inactive owner, a lost deal without reason).
+  A reference to a record the actor may not read is reported as unknown, in the
+  same words as one that does not exist (status 404 instead of 422): a report
+  never names a hidden record's id, code or name.
 * **All or nothing** unless ``partial``: with any error the whole file is rolled
   back (the report still tells what would have happened to the good rows).
   ``dry_run`` does all the work, services and checks included, and rolls back.
@@ -36,7 +39,10 @@ Decisions a mapping cannot express, per KIND:
 * accounts: ``region`` is required (a column or a default): the branch node by
   code or name, where the account's own node is created. ``parent`` and every
   other account reference resolve by external id, else by exact name (the oldest
-  account of that name).
+  account of that name). A ``parent`` that is another row of the same file
+  resolves whatever the order of the rows: parents are imported before their
+  subsidiaries. Rows whose parents make a cycle within the file are refused,
+  each naming the lines of the cycle; a row whose parent row was refused says so.
 * deals: the pipeline named by the mapping (else the first active one) is created
   when missing, with the stages of the mapping's ``values`` table in its order (and
   any other the file uses), probabilities spread from 10 % to 90 %; stages the file
@@ -73,6 +79,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -82,6 +89,7 @@ from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users import services as users
 from crmpm.users.models import Team, User
 from eps.models import EpsNode, Project
+from eps.permissions import Permission, access_to
 
 from accounts import activities, deals, leads, pipelines, services
 from accounts.csvio import (
@@ -97,6 +105,7 @@ from accounts.csvio import (
     load_mapping,
 )
 from accounts.models import Account, Contact, Deal, Interaction, Lead, LeadStatus, Pipeline, PipelineStage, StageKind
+from accounts.permissions import readable_account_ids
 
 __all__ = ["IMPORT_ORDER", "ImportReport", "import_csv", "file_error"]
 
@@ -267,6 +276,8 @@ class _Importer:
         self._held: list = []
         self.pipeline: Pipeline | None = None
         self.stages: dict[str, PipelineStage] = {}
+        self._parent_line: dict[int, int] = {}  # line of an account row -> line of its parent's row in the file
+        self._readable: dict[tuple[type, int], bool] = {}
 
     # References, resolved in bulk before the rows and cached
 
@@ -294,6 +305,15 @@ class _Importer:
             raise _RowRefused(field_name, f"{len(found)} users are named {ref!r}; give an email")
         return found[0]
 
+    def readable(self, row) -> bool:
+        """Whether the actor may read ``row`` (an EPS node, project, account, contact, deal or lead); cached."""
+        key = (type(row), row.id)
+        if key not in self._readable:
+            governing = {Account: lambda: row.eps_node, Contact: lambda: row.account.eps_node,
+                         Deal: lambda: row.project, Lead: lambda: row.region_node}.get(type(row), lambda: row)()
+            self._readable[key] = access_to(self.session, user=self.actor, obj=governing).can(Permission.read)
+        return self._readable[key]
+
     def node(self, ref: str | None, field_name: str = "region") -> EpsNode:
         """The branch EPS node with this code, else this (unique) name."""
         if ref is None:
@@ -306,8 +326,8 @@ class _Importer:
                 node = named[0] if len(named) == 1 else None
             self._nodes[ref] = node
         node = self._nodes[ref]
-        if node is None:
-            raise _RowRefused(field_name, f"no EPS node with code or name {ref!r}")
+        if node is None or not self.readable(node):
+            raise _RowRefused(field_name, f"no EPS node with code or name {ref!r}", status=422 if node is None else 404)
         return node
 
     def preload(self, model, keys: Iterable[str | None]) -> None:
@@ -336,25 +356,39 @@ class _Importer:
         """The account with this external id, else the oldest unmerged one with this exact name."""
         if ref is None:
             return None
-        account = self.external(Account, ref) or self.account_named(ref)
+        found = self.external(Account, ref)
+        account = found if found is not None and self.readable(found) else self.account_named(ref)
         if account is None:
-            raise _RowRefused(field_name, f"unknown account {ref!r} (no account has this external id or name)")
+            raise _RowRefused(field_name, f"unknown account {ref!r} (no account you may read has this external id "
+                                          "or name)", status=422 if found is None else 404)
         return account
 
     def account_named(self, name: str) -> Account | None:
-        """The oldest unmerged account with exactly this name, or None (cached)."""
+        """The oldest unmerged account with exactly this name that the actor may read, or None (cached)."""
         if name not in self._accounts_by_name:
-            self._accounts_by_name[name] = self.session.scalars(
-                select(Account).where(Account.name == name, Account.merged_into_id.is_(None))
-                .order_by(Account.id).limit(1)).first()
+            query = (select(Account).where(Account.name == name, Account.merged_into_id.is_(None))
+                     .order_by(Account.id).limit(1))
+            readable = readable_account_ids(self.session, user=self.actor)
+            if readable is not None:
+                query = query.where(Account.id.in_(readable))
+            self._accounts_by_name[name] = self.session.scalars(query).first()
         return self._accounts_by_name[name]
 
     def referenced(self, model, field_name: str, ref: str | None, label: str):
         if ref is None:
             return None
         row = self.external(model, ref)
-        if row is None:
-            raise _RowRefused(field_name, f"unknown {label} {ref!r} (no {label} has this external id)")
+        if row is None or not self.readable(row):
+            raise _RowRefused(field_name, f"unknown {label} {ref!r} (no {label} you may read has this external id)",
+                              status=422 if row is None else 404)
+        return row
+
+    def own(self, model, external_id: str, label: str):
+        """The row this import row updates (by its external id), or None; refused when the actor may not read it."""
+        row = self.external(model, external_id)
+        if row is not None and not self.readable(row):
+            raise _RowRefused("external_id", f"external id {external_id!r} belongs to a {label} you may not read",
+                              status=404)
         return row
 
     def given(self, fields: dict, name: str) -> bool:
@@ -377,7 +411,12 @@ class _Importer:
         except CrmpmError as exc:
             self._undo(savepoint)
             key = next(iter(exc.errors), None)
-            self._fail(record, _SERVICE_FIELDS.get(key, key) if key else None, exc.message, exc.status)
+            field_name = _SERVICE_FIELDS.get(key, key) if key else None
+            # A service's "not found" names the record by its id, which the file never gave: say only what it gave.
+            reason = exc.message if exc.status != 404 else (
+                f"{field_name} {record.fields.get(field_name)!r} is not one you may read" if field_name
+                in record.fields else "a record this row refers to is not one you may read")
+            self._fail(record, field_name, reason, exc.status)
             return
         except SQLAlchemyError as exc:
             self._undo(savepoint)
@@ -480,17 +519,66 @@ class _Importer:
         if self.given(fields, "owner"):
             values["owner"] = self.user(fields["owner"])
         if self.given(fields, "parent"):
+            parent_line = self._parent_line.get(record.line)
+            if parent_line in self.report.error_status:
+                raise _RowRefused("parent", f"parent {fields['parent']!r} is the account on line {parent_line}, "
+                                            "which was not imported")
             values["parent"] = self.account(fields["parent"], "parent")
-        existing = self.external(Account, external_id)
+        existing = self.own(Account, external_id, "account")
         if existing is None:
             values["region"] = self.node(fields.get("region"))
             account, _created = services.upsert_account(self.session, actor=self.actor, external_id=external_id,
                                                         **values)
             self.remember(Account, external_id, account)
+            self._on_commit.append(lambda: self._name_made(account))
             return "created"
         before = existing.audit_state()
         services.upsert_account(self.session, actor=self.actor, external_id=external_id, **values)
         return "unchanged" if existing.audit_state() == before else "updated"
+
+    def order_accounts(self, records: list[Record]) -> list[Record]:
+        """The rows in an order that imports each parent before its subsidiaries; rows in a cycle are refused.
+
+        A parent is a row of the file when its reference is that row's external id, or, for a
+        reference no existing account answers to, that row's name (the first such row). Rows keep
+        their file order wherever the parents allow it.
+        """
+        if "parent" not in self.mapped:
+            return records
+        by_external = {record.external_id: record for record in records if record.external_id is not None}
+        by_name: dict[str, Record] = {}
+        for record in records:
+            if record.fields.get("name"):
+                by_name.setdefault(record.fields["name"], record)
+        graph = nx.DiGraph()
+        graph.add_nodes_from(record.line for record in records)
+        for record in records:
+            ref = record.fields.get("parent")
+            if ref is None:
+                continue
+            parent = by_external.get(ref)
+            if parent is None and self.external(Account, ref) is None and self.account_named(ref) is None:
+                parent = by_name.get(ref)
+            if parent is not None:
+                graph.add_edge(parent.line, record.line)
+                self._parent_line[record.line] = parent.line
+        by_line = {record.line: record for record in records}
+        for component in list(nx.strongly_connected_components(graph)):
+            line = next(iter(component))
+            if len(component) == 1 and not graph.has_edge(line, line):
+                continue
+            lines = sorted(component)
+            reason = (f"line {line} names its own row as its parent" if len(lines) == 1 else
+                      f"the parents of lines {', '.join(map(str, lines))} make a cycle within the file")
+            for cyclic in lines:
+                self._fail(by_line[cyclic], "parent", reason, 422)
+            graph.remove_nodes_from(lines)
+        return [by_line[line] for line in nx.lexicographical_topological_sort(graph)]
+
+    def _name_made(self, account: Account) -> None:
+        # A later row may name this account as its parent; an older account of the name still wins.
+        if self._accounts_by_name.get(account.name) is None:
+            self._accounts_by_name[account.name] = account
 
     # Contacts
 
@@ -513,7 +601,7 @@ class _Importer:
             values["phone"] = phone.e164 if phone else None
         if self.given(fields, "owner"):
             values["owner"] = self.user(fields["owner"])
-        existing = self.external(Contact, external_id)
+        existing = self.own(Contact, external_id, "contact")
         if existing is None:
             contact, _created = services.upsert_contact(self.session, actor=self.actor, external_id=external_id,
                                                         account=account, **values)
@@ -547,7 +635,7 @@ class _Importer:
             except ValueError:
                 raise _RowRefused("status", f"status {fields['status']!r} is not one of "
                                             f"{', '.join(s.value for s in LeadStatus)}") from None
-        existing = self.external(Lead, external_id)
+        existing = self.own(Lead, external_id, "lead")
         if existing is None:
             region = self.node(fields.get("region"))
             lead, _created = leads.upsert_lead(self.session, actor=self.actor, external_id=external_id,
@@ -628,8 +716,10 @@ class _Importer:
         if account is None and lead is not None:
             if lead.account_id is not None:
                 account = self.session.get(Account, lead.account_id)
+                account = account if account is not None and self.readable(account) else None
             if account is None and (lead.email or lead.phone):
                 contact = services.find_contact(self.session, email=lead.email, phone=lead.phone)
+                contact = contact if contact is not None and self.readable(contact.account) else None
                 account = contact.account if contact is not None else None
             if account is None and lead.company:
                 account = self.account_named(lead.company)
@@ -767,7 +857,7 @@ class _Importer:
         fields = record.fields
         external_id = self.need_external_id(record)
         stage = self.stage(fields["stage"])
-        existing = self.external(Deal, external_id)
+        existing = self.own(Deal, external_id, "deal")
         account, contact, lead = (existing.account, None, None) if existing is not None and not (
             fields.get("lead")) else self.deal_account(fields)
         values: dict[str, Any] = {}
@@ -840,7 +930,7 @@ def _spread(index: int, count: int) -> int:
 
 
 _PRELOAD = {
-    "accounts": [(Account, "external_id")],
+    "accounts": [(Account, "external_id"), (Account, "parent")],
     "contacts": [(Contact, "external_id"), (Account, "account")],
     "leads": [(Lead, "external_id")],
     "deals": [(Deal, "external_id"), (Account, "account"), (Contact, "contact"), (Lead, "lead")],
@@ -896,7 +986,11 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
             importer.import_deals(batch.records, progress)
         else:
             handler = getattr(importer, f"import_{kind.removesuffix('s')}")
-            for record in batch.records:
+            records = importer.order_accounts(batch.records) if kind == "accounts" else batch.records
+            for _refused in range(len(batch.records) - len(records)):  # rows in a cycle, refused before the rest
+                if progress is not None:
+                    progress(1)
+            for record in records:
                 importer.run_row(record, handler)
                 if progress is not None:
                     progress(1)

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.search import contains
 from crmpm.users.models import User
 from eps.models import EpsNode
 from eps.permissions import Permission
@@ -52,10 +53,9 @@ def list_leads(session: Session, *, user: User, status: LeadStatus | None = None
                           (Lead.source, source)):
         if value is not None:
             query = query.where(column == value)
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(Lead.company).like(pattern), func.lower(Lead.contact_name).like(pattern),
-                                Lead.email.like(pattern)))
+    matches = contains([Lead.company, Lead.contact_name, Lead.email], search)
+    if matches is not None:
+        query = query.where(matches)
     return query
 
 

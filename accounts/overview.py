@@ -13,6 +13,7 @@ from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crmpm.database import utcnow
+from crmpm.search import contains
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Project
 
@@ -65,10 +66,9 @@ def account_rows(session: Session, *, user: User, search: str | None = None, kin
         query = query.where(Account.id.in_(readable))
     if search and search.strip():
         text = search.strip()
-        pattern = f"%{text.lower()}%"
         # Codes are kept as typed (mostly upper case); equality keeps the unique index on them usable.
         codes = select(own_node.id).where(own_node.code.in_({text, text.upper()}))
-        query = query.where(or_(func.lower(Account.name).like(pattern), Account.tax_id == text,
+        query = query.where(or_(contains([Account.name], text), Account.tax_id == text,
                                 Account.eps_node_id.in_(codes)))
     if kind is not None:
         query = query.where(Account.kind == kind)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound, Phrase
+from crmpm.search import contains
 from crmpm.users import services as users
 from crmpm.users.models import User
 from eps import services as eps_services
@@ -99,9 +100,9 @@ def list_accounts(session: Session, *, user: User, search: str | None = None, ow
         query = query.where(Account.id.in_(readable))
     if not include_merged:
         query = query.where(Account.merged_into_id.is_(None))
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(Account.name).like(pattern), Account.tax_id == search.strip()))
+    matches = contains([Account.name], search)
+    if matches is not None:
+        query = query.where(or_(matches, Account.tax_id == search.strip()))
     if owner_id is not None:
         query = query.where(Account.owner_id == owner_id)
     if region_node_id is not None:
@@ -298,11 +299,9 @@ def list_contacts(session: Session, *, user: User, account_id: int | None = None
         query = query.where(Contact.account_id == account_id)
     if not include_merged:
         query = query.where(Contact.merged_into_id.is_(None))
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(Contact.last_name).like(pattern),
-                                func.lower(Contact.first_name).like(pattern),
-                                Contact.email.like(pattern)))
+    matches = contains([Contact.last_name, Contact.first_name, Contact.email], search)
+    if matches is not None:
+        query = query.where(matches)
     return query
 
 

@@ -2,23 +2,22 @@
 
 The same read schema serializes a page and a CSV row, so both show the same
 fields; nested values are written as JSON text. Cells that a spreadsheet would
-take for a formula are prefixed with an apostrophe.
+take for a formula, whatever its list separator, are defused by ``crmpm.spreadsheet``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 
 from flask import Response, request
 from marshmallow import Schema, fields, validate
 
 from api.common import PageArgs, paginate, session
+from crmpm.spreadsheet import csv_cell
 
 # A CSV export reads at most this many rows; narrow the filters for more.
 EXPORT_LIMIT = 100_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ListArgs(PageArgs):
@@ -38,17 +37,6 @@ def wants_csv(args: dict) -> bool:
         and accept["text/csv"] > accept["application/json"]
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
-
 def csv_response(rows, schema: Schema, *, filename: str) -> Response:
     """Stream ``rows`` (objects) serialized by ``schema`` as a CSV attachment."""
     columns = list(schema.fields)
@@ -58,7 +46,7 @@ def csv_response(rows, schema: Schema, *, filename: str) -> Response:
     writer.writerow(columns)
     for row in rows:
         data = schema.dump(row)
-        writer.writerow([_cell(data.get(column)) for column in columns])
+        writer.writerow([csv_cell(data.get(column)) for column in columns])
     return Response(buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 

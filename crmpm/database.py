@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from crmpm import search
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -142,6 +144,8 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            # SQLite's lower() folds ASCII only; search compares through this one (crmpm.search).
+            dbapi_connection.create_function(search.SQLITE_FUNCTION, 1, search.fold, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
@@ -162,6 +166,19 @@ def make_engine(url: str, **kwargs) -> Engine:
         if connection.get_execution_options().get(READ_ONLY) and connection.dialect.name == "postgresql":
             # The first statement of the transaction (the driver sent BEGIN): nothing in it can write.
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "first_connect")
+        def _postgresql_folding(dbapi_connection, _record):
+            # lower() follows the database's LC_CTYPE: under C/POSIX it leaves non-ASCII letters as they
+            # are, and search (crmpm.search) lowers under the ICU root collation instead.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT lower('ЛАДОГА') = 'ладога'")
+            folds = cursor.fetchone()[0]
+            cursor.close()
+            dbapi_connection.rollback()
+            setattr(engine.dialect, search.COLLATION_ATTRIBUTE, None if folds else search.ICU_COLLATION)
 
     return engine
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
+from crmpm.search import contains
 from crmpm.users.models import User
 from eps.models import BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment, project_segment
 from eps import budgets
@@ -59,9 +60,9 @@ def list_nodes(session: Session, *, user: User, parent_id: int | None = None, un
         query = query.where(EpsNode.parent_id.is_(None))
     if under is not None:
         query = query.where(EpsNode.path.like(f"{under.path}%"), EpsNode.id != under.id)
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(func.lower(EpsNode.name).like(pattern) | func.lower(EpsNode.code).like(pattern))
+    matches = contains([EpsNode.name, EpsNode.code], search)
+    if matches is not None:
+        query = query.where(matches)
     return query
 
 
@@ -257,9 +258,9 @@ def list_projects(session: Session, *, user: User, eps_node: EpsNode | None = No
             query = query.where(Project.eps_node_id == eps_node.id)
         else:
             query = query.where(Project.path.like(f"{eps_node.path}%"))
-    if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(func.lower(Project.name).like(pattern) | func.lower(Project.code).like(pattern))
+    matches = contains([Project.name, Project.code], search)
+    if matches is not None:
+        query = query.where(matches)
     return query
 
 

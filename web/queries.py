@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from crmpm.search import contains
 from crmpm.users.models import User
 from eps import budgets, services
 from eps.models import EpsNode, Project
@@ -74,11 +75,9 @@ def people_picker(session: Session, *, limit: int, exclude_ids: set[int] | froze
     query = select(User).where(User.is_active.is_(True))
     if exclude_ids:
         query = query.where(User.id.not_in(exclude_ids))
-    search = search.strip().lower()
-    if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(func.lower(User.name).like(pattern, escape="\\")
-                            | func.lower(User.email).like(pattern, escape="\\"))
+    matches = contains([User.name, User.email], search)
+    if matches is not None:
+        query = query.where(matches)
     people = list(session.scalars(query.order_by(User.name, User.id).limit(limit)))
     total = len(people) if len(people) < limit else count(session, query)
     return people, total

@@ -9,6 +9,7 @@ from decimal import Decimal
 from io import BytesIO
 
 from flask import Response
+from flask_babel import to_user_timezone
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -23,7 +24,8 @@ def _cell_value(value):
         # A float holds cents exactly up to about 10¹³; larger amounts are kept as exact text.
         return float(value) if abs(value) < Decimal("1e13") else str(value)
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
+        # Excel has no zones: the time is written on the clock the pages show it on (the user's zone).
+        return to_user_timezone(value).replace(tzinfo=None) if value.tzinfo else value
     return value
 
 

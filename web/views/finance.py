@@ -28,6 +28,7 @@ from web.pages import page_blueprint, safe_next
 bp = page_blueprint("finance", __name__, url_prefix="/finance")
 
 KINDS = ("nodes", "projects")
+NO_FIGURE = "—"  # what the tree shows where a figure does not apply
 TREE_PAGE_SIZE = 50
 
 
@@ -86,8 +87,10 @@ def tree_export():
     rows = queries.visible_tree_rows(db.session, user=g.user, open_ids=open_ids)
     headings = [_("Code"), _("Name"), _("Kind"), _("Current budget"), _("Distributed"), _("Undistributed"),
                 _("Planned cost"), _("Actual cost"), _("Variance")]
+    # A project hands no budget down: the screen shows a dash there, not a zero, and so does the workbook.
     data = [[row.obj.code, row.obj.name, _("EPS node") if row.kind == "node" else _("Project"),
-             row.figures.current, row.figures.distributed, row.figures.undistributed,
+             row.figures.current, *((row.figures.distributed, row.figures.undistributed) if row.kind == "node"
+                                    else (NO_FIGURE, NO_FIGURE)),
              row.figures.planned_cost, row.figures.actual_cost, row.figures.variance] for row in rows]
     content = xlsx.workbook(_("Budgets"), headings, data, money_columns=range(3, 9), indent_column=1,
                             levels=[row.level for row in rows])

@@ -26,6 +26,7 @@ from accounts import services as account_services
 from accounts.models import Contact, Deal, PipelineStage, StageKind
 from crmpm.database import db, utcnow
 from crmpm.errors import Invalid
+from crmpm.spreadsheet import csv_cell
 from crmpm.users.models import User
 from eps import services as eps_services
 from eps.permissions import Permission, access_to
@@ -44,7 +45,6 @@ TEMPLATE_CHOICES = 100  # projects offered as the plan of a won deal
 EXPORT_LIMIT = 10_000
 SEARCH_LENGTH = 100
 STATUSES = ("open", "won", "lost")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class DealForm(FlaskForm):
@@ -132,13 +132,6 @@ def _weighted(deal: Deal):
     return (deal.amount * probability / 100).quantize(deal.amount)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
-
-
 @bp.route("/deals.csv")
 def deals_csv():
     """Every deal of the filtered list (up to 10,000) as CSV, in the list's order."""
@@ -151,7 +144,7 @@ def deals_csv():
                      "closed_at", "lost_reason"])
     for deal in rows:
         probability = deal.probability if deal.probability is not None else deal.stage.probability
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             deal.id, deal.project.code, deal.project.name, deal.account.name, deal.pipeline.name, deal.stage.name,
             deal.stage.kind.value, deal.amount, deal.currency, probability, _weighted(deal), deal.expected_close,
             deal.owner.name if deal.owner else None, deal.product, deal.created_at.date().isoformat(),
