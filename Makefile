@@ -24,7 +24,7 @@ translations: $(STAMP)
 # accounts.normalize's InvalidValue reasons); the pages show them translated. Warnings about f-strings in
 # ``errors={f"...": ...}`` are expected: the field details stay English, like the API.
 DOMAIN_MESSAGES := -k Invalid -k Conflict -k Forbidden -k NotFound -k Unauthenticated -k CrmpmError -k Phrase \
-	-k InvalidValue
+	-k InvalidValue -k WrongPassword -k TooManyAttempts
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext $(DOMAIN_MESSAGES) --no-location --sort-output \
 		--width 120 --project crmpm -o web/translations/messages.pot web eps wbs accounts crmpm

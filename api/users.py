@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.common import Id, Name, PageArgs, current_user, page_schema, paginate, session
+from crmpm.ratelimit import throttle
 from crmpm.users import services as users
 from eps import services as eps_services
 from eps.models import EpsNode
@@ -24,7 +25,12 @@ class UserCreateSchema(Schema):
 
 class UserUpdateSchema(Schema):
     name = Name()
-    password = fields.String(validate=validate.Length(min=8, max=256), load_only=True)
+    password = fields.String(validate=validate.Length(min=8, max=256), load_only=True, metadata={
+        "description": "A new password: at least 8 characters, not common or easy to guess. Changing one's own "
+                       "needs `current_password`; it ends the user's sessions on the web pages."})
+    current_password = fields.String(validate=validate.Length(max=256), load_only=True, metadata={
+        "description": "The caller's current password, needed to change their own password (wrong ones are "
+                       "counted: too many answer 429 with Retry-After)."})
     is_admin = fields.Boolean()
     is_active = fields.Boolean()
     locale = fields.String(validate=validate.OneOf(["en", "ru"]))
@@ -109,7 +115,10 @@ def get_user(user_id):
 def update_user(data, user_id):
     """Change a user (administrators; users may change their own name, password and locale)."""
     user = users.get_or_raise(session(), user_id=user_id)
-    return users.update(session(), actor=current_user(), user=user, **data)
+    if "password" not in data:
+        return users.update(session(), actor=current_user(), user=user, **data)
+    with throttle().failures("password", current_user().id, failure=users.WrongPassword):
+        return users.update(session(), actor=current_user(), user=user, **data)
 
 
 @blp.route("/me", methods=["GET"])
@@ -201,7 +210,8 @@ def my_tokens(args):
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenCreatedSchema)
 def create_token(data):
-    """A new API token for the caller; the response holds it once."""
+    """A new API token for the caller; the response holds it once (at most 10 an hour: then 429)."""
+    throttle().attempt("token", current_user().id)
     record, secret = users.create_token(session(), actor=current_user(), user=current_user(), name=data["name"])
     return {**{key: getattr(record, key) for key in ("id", "name", "prefix", "created_at", "revoked_at",
                                                    "last_used_at")},

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlche
 from werkzeug.exceptions import Conflict as ConflictError, HTTPException
 from werkzeug.routing import IntegerConverter
 
+from crmpm import ratelimit, secret_key
 from crmpm.config import load_config
 from crmpm.database import db
 from crmpm.errors import CrmpmError
@@ -33,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     """A configured crmpm app; ``config`` overrides the defaults and the environment."""
     app = Flask("crmpm")
     app.config.update(load_config(config))
+    secret_key.init_app(app)
+    ratelimit.init_app(app)
     app.url_map.converters["int"] = IdConverter
     init_database(app)
     init_extensions(app)
@@ -92,6 +95,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(CrmpmError)
     def _domain_error(exc: CrmpmError):
         response, status = error_response(exc.status, exc.message, exc.errors)
+        response.headers.update(getattr(exc, "headers", {}))  # Retry-After of TooManyAttempts
         if status == HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Bearer realm="crmpm"'
         return response, status

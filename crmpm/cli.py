@@ -17,6 +17,7 @@ from flask import Flask
 from crmpm.app import create_app
 from crmpm.database import db
 from crmpm.errors import CrmpmError
+from crmpm.secret_key import ConfigurationError
 
 
 class CrmpmGroup(click.Group):
@@ -29,6 +30,9 @@ class CrmpmGroup(click.Group):
             details = "; ".join(f"{field}: {', '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
                                 for field, msgs in exc.errors.items())
             click.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)
+            sys.exit(2)
+        except ConfigurationError as exc:
+            click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
 

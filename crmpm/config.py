@@ -18,17 +18,32 @@ def default_database_url() -> str:
     return f"sqlite:///{(DEFAULT_INSTANCE / 'crmpm.db').resolve()}"
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes")
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """The settings for one app, as a plain dict."""
     config = {
         "DATABASE_URL": default_database_url(),
         # One base currency per installation; every amount is in it.
         "BASE_CURRENCY": os.environ.get("CRMPM_BASE_CURRENCY", "RUB"),
-        "SECRET_KEY": os.environ.get("CRMPM_SECRET_KEY", "crmpm-development-secret-change-me"),
-        # The web pages' session cookie; set CRMPM_SESSION_COOKIE_SECURE=1 when served over HTTPS.
+        # Signs session cookies and CSRF tokens; without it crmpm.secret_key generates one for development
+        # into the instance folder and refuses to start a deployment (CRMPM_ENV: development or production).
+        "SECRET_KEY": os.environ.get("CRMPM_SECRET_KEY"),
+        "ENV": os.environ.get("CRMPM_ENV"),
+        "INSTANCE_PATH": os.environ.get("CRMPM_INSTANCE_PATH", str(DEFAULT_INSTANCE)),
+        # Served over HTTPS (CRMPM_HTTPS=1): Secure cookies and Strict-Transport-Security.
+        "HTTPS": _flag("CRMPM_HTTPS"),
+        "HSTS_MAX_AGE": int(os.environ.get("CRMPM_HSTS_MAX_AGE", str(365 * 24 * 3600))),
+        # How many reverse proxies in front set X-Forwarded-For/-Proto (their client address counts for limits).
+        "PROXIES": int(os.environ.get("CRMPM_PROXIES", "0")),
+        # Counts for the limits on guessing (crmpm.ratelimit): Redis when set, else this process's memory.
+        "RATELIMIT_STORAGE_URL": os.environ.get("CRMPM_RATELIMIT_STORAGE_URL", "memory://"),
+        # The web pages' session cookie; Secure when served over HTTPS.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("CRMPM_SESSION_COOKIE_SECURE", "0") in ("1", "true", "yes"),
+        "SESSION_COOKIE_SECURE": _flag("CRMPM_HTTPS") or _flag("CRMPM_SESSION_COOKIE_SECURE"),
         # A requester may not approve their own budget change (admins excepted).
         "BUDGET_FOUR_EYES": os.environ.get("CRMPM_BUDGET_FOUR_EYES", "1") not in ("0", "false", "no"),
         "PAGE_SIZE_DEFAULT": 50,

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Conflict", "CrmpmError", "Forbidden", "Invalid", "NotFound", "Phrase", "Unauthenticated", "render"]
+__all__ = ["Conflict", "CrmpmError", "Forbidden", "Invalid", "NotFound", "Phrase", "TooManyAttempts", "Unauthenticated",
+           "render"]
 
 
 def render(template: str, params: dict[str, Any]) -> str:
@@ -119,3 +120,15 @@ class Conflict(CrmpmError):
     """The request clashes with the current state (duplicates, cycles, budget limits)."""
 
     status = 409
+
+
+class TooManyAttempts(CrmpmError):
+    """Too many attempts (wrong passwords, new tokens) in a while: refused until ``retry_after`` seconds pass."""
+
+    status = 429
+
+    def __init__(self, template: str = "too many attempts; try again in {seconds} seconds", /, *,
+                 retry_after: int, **params: Any) -> None:
+        super().__init__(template, seconds=retry_after, **params)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

@@ -107,6 +107,8 @@ def connection(engine, app):
     state = app.extensions["crmpm.database"]
     original = state.factory
     state.factory = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    # Each test starts with no failed logins counted (the limits stay on; tests/web/test_rate_limits.py).
+    app.extensions["crmpm.throttle"].reset()
     yield connection
     state.factory = original
     outer.rollback()

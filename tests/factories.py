@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from decimal import Decimal
 
@@ -17,11 +18,22 @@ PASSWORD = "correct-horse-battery"
 
 
 def user(session: Session, *, admin: bool = False, name: str | None = None, email: str | None = None,
-         password: str | None = None) -> User:
-    """A user; without a password unless one is asked for (argon2 is slow on purpose)."""
+         password: str | None = None, passwordless: bool = False) -> User:
+    """A user with ``password``, else with ``PASSWORD`` (hashed once per run: argon2 is slow on purpose).
+
+    Only a user with a password can hold a session; ``passwordless`` makes one without (as imports do).
+    """
     n = next(_counter)
-    return users.create(session, actor=None, email=email or f"user{n}@example.test", name=name or f"User {n}",
-                        password=password, is_admin=admin)
+    created = users.create(session, actor=None, email=email or f"user{n}@example.test", name=name or f"User {n}",
+                           password=password, is_admin=admin)
+    if password is None and not passwordless:
+        created.password_hash = _shared_hash()
+    return created
+
+
+@functools.cache
+def _shared_hash() -> str:
+    return users.hash_password(PASSWORD)
 
 
 def admin(session: Session) -> User:

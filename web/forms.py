@@ -118,6 +118,7 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
     password = PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=256)])
+    current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=256)])
 
 
 class TokenForm(FlaskForm):

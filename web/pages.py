@@ -8,11 +8,12 @@ as it is.
 
 from __future__ import annotations
 
-import hashlib
 import logging
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -20,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from crmpm.database import db
-from crmpm.errors import Conflict, CrmpmError, Forbidden, Invalid, NotFound, Unauthenticated
+from crmpm.errors import Conflict, CrmpmError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthenticated
 from crmpm.users import services as users
 from crmpm.users.models import User
 from web.i18n import translate_error
@@ -39,11 +40,33 @@ assets = Blueprint("web", __name__, template_folder="templates", static_folder="
 
 
 def init_security(app: Flask) -> None:
-    """CSRF protection for the pages only: the API authenticates by bearer token, not by cookie."""
+    """CSRF protection for the pages only (the API authenticates by bearer token), and HTTPS when configured."""
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     # A form left open over lunch should still submit; the token is bound to the session anyway.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     csrf.init_app(app)
+    init_https(app)
+
+
+def init_https(app: Flask) -> None:
+    """Behind ``PROXIES`` reverse proxies, trust their X-Forwarded-For/-Proto; over HTTPS, send HSTS.
+
+    ``HTTPS`` (CRMPM_HTTPS=1) declares that crmpm is reached over HTTPS only: every response tells the
+    browser to use nothing else for ``HSTS_MAX_AGE`` seconds, and the session cookie is Secure (config).
+    """
+    if app.config.get("PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    if app.config.get("HTTPS"):
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+        hsts = f"max-age={int(app.config['HSTS_MAX_AGE'])}; includeSubDomains"
+
+        @app.after_request
+        def _hsts(response):
+            response.headers.setdefault("Strict-Transport-Security", hsts)
+            return response
 
 
 # Paths under this the JSON API answers (its own errors included); everything else is a page.
@@ -119,40 +142,43 @@ def secure_headers(response):
 
 
 def current_user() -> User | None:
-    """The active user whose id the session cookie holds, or None."""
+    """The user whose session the cookie holds, or None.
+
+    The cookie carries the user's id and a copy of their session stamp; the stamp is random and
+    replaced on logout, password change and deactivation, so a cookie saved before any of them
+    (or forged without knowing the stamp) stops working here. It is a column of the user's row:
+    the one lookup that loads the user checks it.
+    """
     if "user" in g:
         return g.user
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
         return None
-    user = users.get(db.session, user_id=user_id)
-    if user is None or not user.is_active or session.get(SESSION_STAMP_KEY) != _stamp(user):
-        # A deactivated user's cookie, or one from before a password change, stops working here.
+    user = users.get(db.session, user_id=user_id) if isinstance(user_id, int) else None
+    if not users.holds_session(user, session.get(SESSION_STAMP_KEY)):
         session.pop(SESSION_USER_KEY, None)
+        session.pop(SESSION_STAMP_KEY, None)
         return None
     return user
-
-
-def _stamp(user: User) -> str:
-    """A short fingerprint of the user's password hash: changing the password ends their other sessions."""
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
 def log_in(user: User) -> None:
     """Start a fresh session for ``user`` (nothing from before the login survives)."""
     session.clear()
     session[SESSION_USER_KEY] = user.id
-    session[SESSION_STAMP_KEY] = _stamp(user)
+    session[SESSION_STAMP_KEY] = user.session_stamp
     g.user = user
 
 
 def refresh_stamp(user: User) -> None:
-    """Keep the current session valid after the user changed their own password."""
-    session[SESSION_STAMP_KEY] = _stamp(user)
+    """Keep the current session valid after the user's stamp changed (their own password change)."""
+    session[SESSION_STAMP_KEY] = user.session_stamp
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session, and every other session of the same user (their stamp is replaced)."""
+    if g.get("user") is not None:
+        users.end_sessions(db.session, user=g.user)
     session.clear()
     g.user = None
 
@@ -205,6 +231,7 @@ def error_page(status: int, message: str | None = None):
         405: _("Not allowed here"),
         409: _("This clashes with the current state"),
         422: _("Please check what you entered"),
+        429: _("Too many attempts"),
         500: _("Something went wrong"),
         503: _("The service is busy"),
     }
@@ -217,6 +244,14 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     def _domain_error(exc: CrmpmError):
         if isinstance(exc, Unauthenticated):
             return redirect(url_for("auth.login"))
+        if isinstance(exc, TooManyAttempts):
+            db.session.rollback()
+            message = _("Too many attempts. Try again in %(wait)s.",
+                        wait=format_timedelta(timedelta(seconds=exc.retry_after), threshold=1.1))
+            if wants_json():
+                return {"message": message, "errors": {}}, exc.status, exc.headers
+            page, status = error_page(exc.status, message)
+            return page, status, exc.headers
         if wants_json():
             # A script's request: the reason as data, for the page to show where the action was.
             db.session.rollback()

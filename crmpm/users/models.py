@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
@@ -30,11 +31,19 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Random, and replaced on logout, password change and deactivation: a session cookie holds a copy,
+    # so replacing it ends every session of the user (see ``crmpm.users.services.end_sessions``).
+    session_stamp: Mapped[str] = mapped_column(String(32), default=lambda: new_session_stamp())
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
 
     def audit_state(self) -> dict:
         return {"email": self.email, "name": self.name, "is_admin": self.is_admin, "is_active": self.is_active}
+
+
+def new_session_stamp() -> str:
+    """128 random bits, URL-safe."""
+    return secrets.token_urlsafe(16)
 
 
 class Team(Base):

@@ -14,11 +14,16 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
-from crmpm.users.models import ApiToken, Team, User, team_members
+from crmpm.users import passwords
+from crmpm.users.models import ApiToken, Team, User, new_session_stamp, team_members
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "crmpm_"
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+
+
+class WrongPassword(Invalid):
+    """The current password given to confirm a change is wrong or missing (counted against guessing)."""
 
 
 def hash_password(password: str) -> str:
@@ -62,8 +67,8 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
     email = normalize_email(email)
     if get_by_email(session, email=email) is not None:
         raise Conflict("a user with email {email} already exists", email=email, errors={"email": ["already in use"]})
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid("password too short", errors={"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+    if password is not None:
+        passwords.check(password, email=email, name=name)
     user = User(email=email, name=name.strip(), is_admin=is_admin, is_active=True, locale=locale,
                 password_hash=hash_password(password) if password else None)
     session.add(user)
@@ -72,8 +77,13 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
     return user
 
 
-def update(session: Session, *, actor: User, user: User, **changes) -> User:
-    """Change a user's name, admin or active flag, locale or password (admins, or users for themselves)."""
+def update(session: Session, *, actor: User, user: User, current_password: str | None = None, **changes) -> User:
+    """Change a user's name, admin or active flag, locale or password (admins, or users for themselves).
+
+    Changing one's own password needs the current one (``current_password``; WrongPassword if it is
+    wrong or missing); an administrator sets another user's without it. A new password or a
+    deactivation ends every session of the user (the caller re-issues its own, see ``end_sessions``).
+    """
     if not actor.is_admin and actor.id != user.id:
         raise Forbidden("only administrators change other users")
     if not actor.is_admin and ({"is_admin", "is_active"} & changes.keys()):
@@ -81,9 +91,15 @@ def update(session: Session, *, actor: User, user: User, **changes) -> User:
     before = user.audit_state()
     password = changes.pop("password", None)
     if password is not None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise Invalid("password too short", errors={"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]})
+        if actor.id == user.id and user.password_hash and not _matches(user, current_password or ""):
+            raise WrongPassword("the current password is wrong or missing",
+                                errors={"current_password": ["wrong or missing: give your current password "
+                                                             "to change it"]})
+        passwords.check(password, email=user.email, name=changes.get("name") or user.name)
         user.password_hash = hash_password(password)
+        user.session_stamp = new_session_stamp()
+    if "is_active" in changes and changes["is_active"] != user.is_active:
+        user.session_stamp = new_session_stamp()
     for key, value in changes.items():
         setattr(user, key, value.strip() if isinstance(value, str) else value)
     session.flush()
@@ -101,16 +117,36 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         except (VerificationError, InvalidHashError):
             pass
         return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not _matches(user, password):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
 
 
+def _matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (rehashing it when the hash parameters have changed)."""
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
 _DUMMY_HASH = _hasher.hash("crmpm-timing-equaliser")
+
+
+def end_sessions(session: Session, *, user: User) -> str:
+    """End every session of ``user`` (logout ends them all); returns the new stamp a fresh session may carry."""
+    user.session_stamp = new_session_stamp()
+    session.flush()
+    return user.session_stamp
+
+
+def holds_session(user: User | None, stamp: str | None) -> bool:
+    """Whether a session carrying ``stamp`` is still the user's: active, with a password, and not ended since."""
+    return (user is not None and user.is_active and bool(user.password_hash) and isinstance(stamp, str)
+            and bool(stamp) and secrets.compare_digest(user.session_stamp.encode(), stamp.encode()))
 
 
 # How precisely a token's last use is kept (``ApiToken.last_used_at``).

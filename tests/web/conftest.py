@@ -23,12 +23,10 @@ class Pages:
 
     def log_in_as(self, user) -> "Pages":
         """Start a session for ``user`` without the password round trip (login has its own tests)."""
-        from web.pages import _stamp
-
         with self.client.session_transaction() as session:
             session.clear()
             session["user_id"] = user.id
-            session["stamp"] = _stamp(user)
+            session["stamp"] = user.session_stamp
         return self
 
     def csrf_token(self) -> str:

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_PACKAGES = ("eps", "wbs", "accounts", "crmpm")
 # The keywords `make messages` extracts the domain's message templates with.
 DOMAIN_KEYWORDS = {name: None for name in (
-    "Invalid", "Conflict", "Forbidden", "NotFound", "Unauthenticated", "CrmpmError", "Phrase", "InvalidValue")}
+    "Invalid", "Conflict", "Forbidden", "NotFound", "Unauthenticated", "CrmpmError", "Phrase", "InvalidValue",
+    "WrongPassword", "TooManyAttempts")}
 
 
 def _domain_templates() -> set[str]:

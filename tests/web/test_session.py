@@ -191,7 +191,8 @@ def test_a_password_change_ends_the_other_sessions_but_not_ones_own(app, pages, 
     other_device = type(pages)(app.test_client())
     assert _login(other_device, "person@example.test", PASSWORD).status_code == 303
     assert _login(pages, "person@example.test", PASSWORD).status_code == 303
-    response = pages.post("/profile/", {"name": "Person", "locale": "en", "password": "a-brand-new-password"})
+    response = pages.post("/profile/", {"name": "Person", "locale": "en", "password": "a-brand-new-password",
+                                        "current_password": PASSWORD})
     assert response.status_code == 303
     assert pages.get("/").status_code == 200
     assert other_device.get("/").status_code == 302

@@ -6,6 +6,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
+from crmpm.ratelimit import client_address, throttle
 from crmpm.users import services as users
 from web.forms import ActionForm, LocaleForm, LoginForm
 from web.i18n import SESSION_LOCALE_KEY
@@ -24,6 +25,11 @@ def login():
         form.next.data = request.args.get("next", "")
         return render_template("login.html", form=form)
     if form.validate():
+        # Failed logins are counted per account and per address; past a limit even the right password
+        # waits (429 with Retry-After), so guessing gets slower and slower.
+        attempts = (("login-address", client_address()), ("login-account", users.normalize_email(form.email.data)))
+        for kind, key in attempts:
+            throttle().check(kind, key)
         user = users.authenticate(db.session, email=form.email.data, password=form.password.data)
         if user is not None:
             locale = session.get(SESSION_LOCALE_KEY)
@@ -31,6 +37,8 @@ def login():
             if locale:
                 session[SESSION_LOCALE_KEY] = locale
             return redirect(safe_next(), code=303)
+        for kind, key in attempts:
+            throttle().hit(kind, key)
     flash(_("Wrong email or password, or the account is inactive."), "error")
     # 200 would commit; nothing was written, and the form is simply shown again.
     return render_template("login.html", form=form), 401

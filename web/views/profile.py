@@ -6,6 +6,7 @@ from flask import flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
+from crmpm.ratelimit import throttle
 from crmpm.users import services as users
 from crmpm.users.models import ApiToken
 from web.forms import ActionForm, ProfileForm, TokenForm, check
@@ -39,9 +40,13 @@ def update():
     form = check(ProfileForm())
     changes = {"name": form.name.data, "locale": form.locale.data}
     if form.password.data:
-        changes["password"] = form.password.data
-    users.update(db.session, actor=g.user, user=g.user, **changes)
-    refresh_stamp(g.user)
+        # A new password needs the current one; wrong ones are counted like failed logins.
+        with throttle().failures("password", g.user.id, failure=users.WrongPassword):
+            users.update(db.session, actor=g.user, user=g.user, current_password=form.current_password.data,
+                         password=form.password.data, **changes)
+        refresh_stamp(g.user)  # the user's other sessions have ended; this one goes on
+    else:
+        users.update(db.session, actor=g.user, user=g.user, **changes)
     session[SESSION_LOCALE_KEY] = form.locale.data
     flash(_("Profile saved."), "info")
     return redirect(url_for("profile.index"), code=303)
@@ -51,6 +56,7 @@ def update():
 def create_token():
     """A new API token; the page shows it this once (it is not kept, so it cannot be shown again)."""
     form = check(TokenForm())
+    throttle().attempt("token", g.user.id)
     _record, secret = users.create_token(db.session, actor=g.user, user=g.user, name=form.name.data.strip())
     return _page(new_token=secret, status=201)
 
