@@ -11,8 +11,8 @@ Create Date: 2026-12-03 10:30:00
 
 from alembic import op
 
-revision = "0006_links"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
