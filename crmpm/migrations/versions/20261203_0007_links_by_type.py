@@ -4,8 +4,8 @@ P6 allows an FS and an FF link between the same pair of activities (real files h
 constraint on (predecessor, successor) becomes one on (predecessor, successor, type). Downgrading
 fails while such pairs exist rather than silently dropping links: remove the extra links first.
 
-Revision ID: 0006_links
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03 10:30:00
 """
 
