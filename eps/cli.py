@@ -45,7 +45,7 @@ def create_command(code: str, name: str, parent_code: str | None, protected: boo
         if parent_code is not None:
             parent = session.scalar(select(EpsNode).where(EpsNode.code == parent_code))
             if parent is None:
-                raise NotFound("no EPS node with code {code}", code=parent_code)
+                raise NotFound("no EPS node with code {eps_code}", eps_code=parent_code)
         node = services.create_node(session, actor=actor, code=code, name=name, parent=parent, protected=protected)
         node_id = node.id
     click.echo(f"created EPS node {code} (id {node_id})")
