@@ -53,6 +53,25 @@ def get_app() -> Flask:
     return root.obj["app"]
 
 
+def acting_user(session, email: str | None):
+    """The user a command acts as: ``email``, or the first active administrator."""
+    from sqlalchemy import select
+
+    from crmpm.errors import NotFound
+    from crmpm.users import services as users
+    from crmpm.users.models import User
+
+    if email:
+        user = users.get_by_email(session, email=email)
+        if user is None or not user.is_active:
+            raise NotFound("no active user with email {email}", email=email)
+        return user
+    user = session.scalar(select(User).where(User.is_admin.is_(True), User.is_active.is_(True)).order_by(User.id))
+    if user is None:
+        raise NotFound("no active administrator to act as; create one or pass --as EMAIL")
+    return user
+
+
 @main.group("db")
 def db_group() -> None:
     """The database schema."""

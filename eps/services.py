@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from sqlalchemy import Select, case, func, literal, select, update
@@ -11,7 +12,8 @@ from crmpm import audit
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.search import contains
 from crmpm.users.models import User
-from eps.models import BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment, project_segment
+from eps.models import (CODE_LENGTH, NAME_LENGTH, BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment,
+                        project_segment)
 from eps import budgets
 from eps.permissions import Permission, access_to, authorize, visible
 
@@ -87,6 +89,25 @@ def _check_code_free(session: Session, model, code: str, *, exclude_id: int | No
                        what=what, code=code, errors={"code": ["already in use"]})
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_code_and_name(code: str, name: str) -> None:
+    """An EPS code is 1 to 40 characters, a name 1 to 200, neither with control characters nor blank."""
+    problems = {}
+    for field, value, limit in (("code", code, CODE_LENGTH), ("name", name, NAME_LENGTH)):
+        if not value.strip():
+            problems[field] = ["required"]
+        elif len(value) > limit:
+            problems[field] = [f"at most {limit} characters"]
+        elif _CONTROL.search(value):
+            problems[field] = ["control characters are not allowed"]
+    if problems:
+        raise Invalid("EPS node {code!r}: {problems}", code=code,
+                      problems="; ".join(f"{field} {', '.join(why)}" for field, why in problems.items()),
+                      errors=problems)
+
+
 def create_node(session: Session, *, actor: User, code: str, name: str, parent: EpsNode | None,
                 protected: bool = False) -> EpsNode:
     """A new node under ``parent`` (manage rights there), or a new root (administrators)."""
@@ -95,6 +116,7 @@ def create_node(session: Session, *, actor: User, code: str, name: str, parent: 
             raise Forbidden("only administrators create root EPS nodes")
     else:
         authorize(session, user=actor, obj=parent, permission=Permission.manage)
+    check_code_and_name(code, name)
     _check_code_free(session, EpsNode, code)
     node = EpsNode(code=code, name=name, parent_id=parent.id if parent else None, path="",
                    depth=(parent.depth + 1) if parent else 0, protected=protected, protect_path="")

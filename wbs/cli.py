@@ -25,7 +25,9 @@ output is a *list* of the objects above, in file order (a single project
 still prints a single object).
 
 A bad file or an unschedulable project prints one line to stderr and exits
-with status 2.
+with status 2. Warnings (a calendar missing from the file, replaced by the
+project's default as P6 does; a broken calendar nothing uses) go to stderr as
+``warning: FILE: project CODE: ...`` lines; the output is unchanged by them.
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ def _hours(value):
     return None if value is None else round(value, 4)
 
 
-def schedule_file(path, project=None):
-    """Schedule the project(s) of an XER file; return the JSON-ready dicts.
+def schedule_file(path, project=None, warnings=None):
+    """Schedule the project(s) of an XER file; return the JSON-ready dicts. What reading had to tell (a
+    calendar missing from the file replaced by the project's default, say) is appended to ``warnings``
+    when a list is given, each prefixed with its project's code.
 
     Raises
     ------
@@ -71,6 +75,8 @@ def schedule_file(path, project=None):
     out = []
     for pid in chosen:
         pd = load_project(data, pid)
+        if warnings is not None:
+            warnings.extend(f"project {pd.code}: {warning}" for warning in pd.warnings)
         res = schedule(pd.activities, pd.relationships, pd.calendars, pd.options, pd.wbs_parents)
         out.append(
             {
@@ -118,12 +124,15 @@ def xer():
 @click.option("--project", default=None, help="proj_short_name or proj_id of the project to schedule.")
 def schedule_command(file, fmt, project):
     """Schedule the project(s) in FILE with their own options and print the dates."""
+    warnings = []
     try:
-        projects = schedule_file(file, project)
+        projects = schedule_file(file, project, warnings)
     except (XerError, SchedulingError, OSError, UnicodeError, ValueError) as exc:
         message = str(exc).replace("\n", " ")
         click.echo(f"error: {file}: {message}", err=True)
         sys.exit(2)
+    for warning in warnings:
+        click.echo(f"warning: {file}: {warning}", err=True)
     if fmt == "json":
         payload = projects[0] if len(projects) == 1 else projects
         click.echo(json.dumps(payload, indent=2))

@@ -16,29 +16,14 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from crmpm.cli import get_app
+from crmpm.cli import acting_user, get_app
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
-from crmpm.users import services as users
-from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from wbs import interchange
 from wbs.cli import xer
 
 __all__ = ["xer", "acting_user", "export_to", "import_into"]
-
-
-def acting_user(session, email: str | None) -> User:
-    """The user a command acts as: ``email``, or the first active administrator."""
-    if email:
-        user = users.get_by_email(session, email=email)
-        if user is None or not user.is_active:
-            raise NotFound("no active user with email {email}", email=email)
-        return user
-    user = session.scalar(select(User).where(User.is_admin.is_(True), User.is_active.is_(True)).order_by(User.id))
-    if user is None:
-        raise NotFound("no active administrator to act as; create one or pass --as EMAIL")
-    return user
 
 
 def import_into(*, eps_code: str, as_email: str | None, load) -> int:

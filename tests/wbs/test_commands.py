@@ -38,7 +38,7 @@ def test_import_errors_are_one_line(tmp_path):
     env = {**os.environ, "CRMPM_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     _crmpm(env, "db", "upgrade")
     _crmpm(env, "users", "create", "boss@example.test", "--password", "long-password", "--admin")
-    missing_node = _crmpm(env, "xer", "import", str(xer_path(GOLDEN[0])), "--eps", "NOPE")
+    missing_node = _crmpm(env, "xer", "import", str(xer_path("alap-harbour-131.xer")), "--eps", "NOPE")
     assert missing_node.returncode == 2 and missing_node.stderr.strip() == "error: no EPS node with code NOPE"
     bad = tmp_path / "bad.xer"
     bad.write_bytes(b"ERMHDR\t20.12\r\n%R\t1\t2\r\n%E\r\n")

@@ -196,3 +196,21 @@ def test_two_links_of_different_types_between_one_pair_and_never_the_same_type_t
         services.update_relationship(session, actor=admin, project=project, relationship=fs, type="FF")
     services.update_relationship(session, actor=admin, project=project, relationship=fs, type="SS")
     assert fs.type == "SS"
+
+
+def test_bad_values_name_the_activity_by_code_never_by_id(session, place):
+    admin, node = place
+    data = xer_path("alap-harbour-131.xer").read_bytes()
+    xer = read_xer(data)
+    task, link = xer.rows("TASK")[0], xer.rows("TASKPRED")[0]
+    codes = _task_codes(xer)
+    with pytest.raises(Invalid) as bad_date:
+        interchange.import_xer(session, actor=admin, data=_set_field(data, "TASK", 0, "early_start_date", "soon"),
+                               eps_node=node)
+    assert f"activity {task['task_code']}: bad date 'soon'" in bad_date.value.message
+    assert task["task_id"] not in bad_date.value.message
+    with pytest.raises(Invalid) as bad_lag:
+        interchange.import_xer(session, actor=admin, data=_set_field(data, "TASKPRED", 0, "lag_hr_cnt", "long"),
+                               eps_node=node)
+    assert f"link {codes[link['pred_task_id']]} → {codes[link['task_id']]}: bad number 'long'" in bad_lag.value.message
+    assert link["pred_task_id"] not in bad_lag.value.message and link["task_id"] not in bad_lag.value.message

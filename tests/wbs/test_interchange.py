@@ -13,6 +13,7 @@ from wbs.models import Activity, Calendar, Relationship, WbsElement
 from wbs.xer.reader import read_xer
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
+IN_REPO_FILE = "alap-harbour-131.xer"  # a real P6 file in tests/fixtures, for tests that need any real file
 P6_DATES = (("early_start", "early_start_date"), ("early_finish", "early_end_date"),
             ("late_start", "late_start_date"), ("late_finish", "late_end_date"))
 
@@ -75,7 +76,8 @@ def _snapshot(session, project):
     }
 
 
-@pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[2]])
+# GOLDEN[1] links one pair of activities by FS and by FF: both come back.
+@pytest.mark.parametrize("name", [GOLDEN[0], GOLDEN[1], GOLDEN[2]])
 def test_round_trip_import_export_import_is_identical(session, place, name):
     admin, node = place
     first = interchange.import_xer(session, actor=admin, data=(xer_path(name)).read_bytes(), eps_node=node)
@@ -86,7 +88,7 @@ def test_round_trip_import_export_import_is_identical(session, place, name):
 
 def test_broken_file_names_table_and_line_and_imports_nothing(session, place):
     admin, node = place
-    good = (xer_path(GOLDEN[0])).read_bytes().decode("cp1252").splitlines()
+    good = xer_path(IN_REPO_FILE).read_bytes().decode("cp1252").splitlines()
     task_line = next(i for i, line in enumerate(good) if line.startswith("%T\tTASK"))
     broken = good[: task_line + 2] + [good[task_line + 2] + "\textra\tcolumns\tbeyond\tthe\tfields"] + good[task_line + 3:]
     before = session.scalar(select(func.count()).select_from(Project))
@@ -115,7 +117,7 @@ def test_replace_plan_swaps_the_plan_and_keeps_the_project(session, place):
     other = factories.project(session, actor=admin, node=node, code="OTHER")
     outside = services.create_activity(session, actor=admin, project=other, code="O1", name="Elsewhere")
     services.create_relationship(session, actor=admin, project=other, predecessor=outside, successor=old)
-    data = (xer_path(GOLDEN[0])).read_bytes()
+    data = xer_path(IN_REPO_FILE).read_bytes()
     source = interchange.read_xer_project(data)
     interchange.replace_plan(session, actor=admin, project=project, source=source)
     codes = set(session.scalars(select(Activity.code).where(Activity.project_id == project.id)))
@@ -142,6 +144,6 @@ def test_replace_plan_needs_edit_rights(session, place):
     project = factories.project(session, actor=admin, node=node, code="GUARDED")
     viewer = factories.user(session)
     factories.grant(session, actor=admin, role=Role.viewer, target=node, user=viewer)
-    source = interchange.read_xer_project((xer_path(GOLDEN[0])).read_bytes())
+    source = interchange.read_xer_project(xer_path(IN_REPO_FILE).read_bytes())
     with pytest.raises(Forbidden):
         interchange.replace_plan(session, actor=viewer, project=project, source=source)

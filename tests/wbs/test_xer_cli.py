@@ -98,3 +98,16 @@ def test_several_projects_give_a_list_unless_one_is_chosen(tmp_path):
     assert len(out[0]["activities"]) == 52 and len(out[1]["activities"]) == 49
     one = CliRunner().invoke(xer, ["schedule", str(path), "--project", "TWO"])
     assert json.loads(one.output)["project"] == "TWO"
+
+
+def test_a_calendar_missing_from_the_file_is_a_warning_not_a_refusal():
+    """three-projects-134: two activities of NRG00800 name calendar 6501, absent from the file (P6 scheduled them)."""
+    path = xer_path("three-projects-134.xer")
+    result = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert result.exit_code == 0, result.output
+    projects = json.loads(result.stdout)
+    assert [p["project"] for p in projects] == ["NRG00870", "NRG00800", "NRG00820"]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "project NRG00800: calendar 6501 is not in the file" in warnings[0]
+    assert "FO60026" in warnings[0] and "FO69.4SYNC" in warnings[0]

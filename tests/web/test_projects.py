@@ -481,3 +481,21 @@ def test_upload_shows_the_imports_warnings(pages, session, admin, world):
     body = pages.get(response.headers["Location"]).get_data(as_text=True)
     shown = re.findall(r'<div class="flash flash-warning"[^>]*>(.*?)</div>', body, re.S)
     assert len(shown) == 1 and "calendar 99999 is not in the file" in shown[0] and code in shown[0]
+
+
+def test_two_links_of_different_types_between_one_pair_on_the_activity_page(pages, session, admin, plan):
+    pages.log_in_as(admin)
+    # A → B is linked FS already; an FF link between the same pair is P6's and is added beside it.
+    added = _flash(pages, pages.post(_url(plan, f"/activities/{plan['B'].id}/relationships"),
+                                     {"direction": "predecessor", "other": "A", "type": "FF", "lag": "1"}))
+    assert "A → B (FF) linked" in added.replace("&gt;", ">")
+    links = session.scalars(select(Relationship).where(Relationship.predecessor_id == plan["A"].id,
+                                                       Relationship.successor_id == plan["B"].id)).all()
+    assert sorted(link.type for link in links) == ["FF", "FS"]
+    page = pages.get(_url(plan, f"/activities/{plan['B'].id}")).get_data(as_text=True)
+    assert all(f"/relationships/{link.id}/delete" in page for link in links)
+    again = _flash(pages, pages.post(_url(plan, f"/activities/{plan['B'].id}/relationships"),
+                                     {"direction": "predecessor", "other": "A", "type": "FF"}))
+    assert "A → B" in again.replace("&gt;", ">") and "FF" in again
+    assert len(session.scalars(select(Relationship).where(Relationship.predecessor_id == plan["A"].id,
+                                                          Relationship.successor_id == plan["B"].id)).all()) == 2

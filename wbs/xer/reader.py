@@ -162,6 +162,18 @@ def _checked_columns(fields):
     return dates, numbers
 
 
+def _subject(tables, table, row):
+    """Whose value is bad, by activity code (``activity A100: ``, ``link A100 → A110: ``), or nothing."""
+    if row.get("task_code"):
+        return f"activity {row['task_code']}: "
+    if table == "TASKPRED" and "TASK" in tables:
+        codes = {r.get("task_id"): r.get("task_code") for r in tables["TASK"].rows}
+        predecessor, successor = codes.get(row.get("pred_task_id")), codes.get(row.get("task_id"))
+        if predecessor and successor:
+            return f"link {predecessor} → {successor}: "
+    return ""
+
+
 def parse_xer(text, validate=True):
     """Parse XER text (already decoded) into an :class:`XerFile`.
 
@@ -213,14 +225,16 @@ def parse_xer(text, validate=True):
                         try:
                             fromiso(v)
                         except ValueError:
-                            raise XerError(f"bad date {v!r} in column {col}", current.name, lineno) from None
+                            raise XerError(f"{_subject(tables, current.name, row)}bad date {v!r} in column {col}",
+                                           current.name, lineno) from None
                 for col in numbers:
                     v = row[col]
                     if v:
                         try:
                             float(v)
                         except ValueError:
-                            raise XerError(f"bad number {v!r} in column {col}", current.name, lineno) from None
+                            raise XerError(f"{_subject(tables, current.name, row)}bad number {v!r} in column {col}",
+                                           current.name, lineno) from None
             current.rows.append(row)
             current.lines.append(lineno)
         elif tag == "%T":
