@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from api.common import Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
+from crmpm.limits import accepts_upload
 from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
@@ -615,14 +616,13 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _uploaded(files, limit: int = 50 * 1024 * 1024) -> bytes:
-    data = files["file"].read(limit + 1)
-    if len(data) > limit:
-        raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MiB", errors={"file": ["too large"]})
-    return data
+def _uploaded(files) -> bytes:
+    # The request body is capped at MAX_UPLOAD_LENGTH (accepts_upload): the file fits in it.
+    return files["file"].read()
 
 
 @blp.route("/projects/import/xer", methods=["POST"])
+@accepts_upload()
 @blp.arguments(XerImportArgs, location="query")
 @blp.arguments(XerFileSchema, location="files")
 @blp.response(201, ProjectReadSchema)
@@ -666,6 +666,7 @@ class MspdiFileSchema(XerFileSchema):
 
 
 @blp.route("/projects/import/mspdi", methods=["POST"])
+@accepts_upload()
 @blp.arguments(MspdiImportArgs, location="query")
 @blp.arguments(MspdiFileSchema, location="files")
 @blp.response(201, ProjectReadSchema)

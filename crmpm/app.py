@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from crmpm.config import load_config
 from crmpm.database import db
 from crmpm.errors import CrmpmError
+from crmpm.limits import init_limits
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(config))
     app.url_map.converters["int"] = IdConverter
     init_database(app)
+    init_limits(app)
     init_extensions(app)
     # Last, so that these handlers replace any an extension registered (flask-smorest's among them).
     init_errors(app)

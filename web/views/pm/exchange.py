@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
+from crmpm.limits import accepts_upload
 from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from wbs import interchange, portfolio
-from web.pages import error_page
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project
 
-UPLOAD_LIMIT = 50 * 1024 * 1024  # as the API's import
 FORMATS = {"xer": (".xer",), "mspdi": (".xml",)}
 
 
@@ -49,28 +47,20 @@ def export_mspdi(project_id: int):
                     headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
 
 
-@bp.url_value_preprocessor
-def _limit_uploads(endpoint, values):
-    # Before the CSRF check reads the form: a too-big upload is refused before it is parsed.
-    if endpoint in ("pm.import_file", "pm.replace_plan") and request.method == "POST":
-        request.max_content_length = UPLOAD_LIMIT
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc):
-    return error_page(413, _("The file is larger than %(size)s MB; nothing was imported.",
-                             size=UPLOAD_LIMIT // (1024 * 1024)))
+def _limit_mb() -> int:
+    return current_app.config["MAX_UPLOAD_LENGTH"] // (1024 * 1024)
 
 
 @bp.route("/import")
 def import_form():
     """Upload an XER or MSPDI file as a new project under an EPS node the user may create projects in."""
     nodes = portfolio.nodes_for_new_projects(db.session, user=g.user)
-    return render_template("projects/import.html", nodes=nodes, limit_mb=UPLOAD_LIMIT // (1024 * 1024),
+    return render_template("projects/import.html", nodes=nodes, limit_mb=_limit_mb(),
                            chosen=request.args.get("node", type=int))
 
 
 @bp.route("/import", methods=["POST"])
+@accepts_upload()
 def import_file():
     """Read the file completely, check it, then create the project and schedule it (nothing written on a fault)."""
     node_id = request.form.get("node", type=int)
@@ -103,13 +93,14 @@ def _upload() -> tuple[str, bytes, str]:
         if kind is None:
             raise Invalid(_("Cannot tell the format of %(name)s: upload a .xer (Primavera P6) or .xml (MS Project) "
                             "file, or choose the format.", name=upload.filename), errors={"file": ["format"]})
-    data = upload.read(UPLOAD_LIMIT + 1)
+    data = upload.read()  # the request body is capped at MAX_UPLOAD_LENGTH (accepts_upload)
     if not data:
         raise Invalid(_("The file %(name)s is empty.", name=upload.filename), errors={"file": ["empty"]})
     return kind, data, upload.filename
 
 
 @bp.route("/<int:project_id>/import", methods=["POST"])
+@accepts_upload()
 def replace_plan(project_id: int):
     """Replace the project's plan with an XER or MSPDI file's (edit rights); the file is checked before anything
     is removed, and a refusal keeps the old plan."""
