@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -17,6 +17,7 @@ from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission
 from wbs import interchange, scheduling_service, services, templates
+from wbs.file_limits import FileLimits, check_file
 from wbs.models import Activity
 
 blp = Blueprint("wbs", __name__, url_prefix="", description="WBS, activities and CPM scheduling")
@@ -616,9 +617,12 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _uploaded(files) -> bytes:
-    # The request body is capped at MAX_UPLOAD_LENGTH (accepts_upload): the file fits in it.
-    return files["file"].read()
+def _uploaded(files, kind: str) -> bytes:
+    # The request body is capped at MAX_UPLOAD_LENGTH (accepts_upload): the file fits in it. What it
+    # holds is counted before it is parsed.
+    data = files["file"].read()
+    check_file(kind, data, FileLimits.from_config(current_app.config))
+    return data
 
 
 @blp.route("/projects/import/xer", methods=["POST"])
@@ -630,7 +634,7 @@ def import_xer(args, files, **_kwargs):
     """Create a project from a Primavera P6 XER file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
-    data = _uploaded(files)
+    data = _uploaded(files, "xer")
     return interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node, proj=args.get("project"),
                                   code=args.get("code"))
 
@@ -674,7 +678,7 @@ def import_mspdi(args, files, **_kwargs):
     """Create a project from a Microsoft Project XML file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
-    return interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files), eps_node=node,
+    return interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files, "mspdi"), eps_node=node,
                                     code=args.get("code"), name=args.get("name"))
 
 

@@ -14,6 +14,7 @@ from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from wbs import interchange, portfolio
+from wbs.file_limits import FileLimits, check_file
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project
 
@@ -96,6 +97,7 @@ def _upload() -> tuple[str, bytes, str]:
     data = upload.read()  # the request body is capped at MAX_UPLOAD_LENGTH (accepts_upload)
     if not data:
         raise Invalid(_("The file %(name)s is empty.", name=upload.filename), errors={"file": ["empty"]})
+    check_file(kind, data, FileLimits.from_config(current_app.config))
     return kind, data, upload.filename
 
 
