@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, current_app
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -683,10 +683,15 @@ def import_mspdi(args, files, **_kwargs):
 
 
 @blp.route("/projects/<int:project_id>/export/mspdi", methods=["GET"])
-@blp.response(200, description="The project as a Microsoft Project XML (MSPDI) file")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/xml",
+              description="The project as a Microsoft Project XML (MSPDI) file (UTF-8), sent in chunks as it is "
+                          "written",
+              headers={"Content-Disposition": {"description": "attachment; filename=<project code>.xml",
+                                               "schema": {"type": "string"}}})
 def export_mspdi(project_id):
     """Download the project as a Microsoft Project XML (MSPDI) file."""
     project = _project(project_id)
-    data = interchange.export_mspdi(session(), project=project)
-    return Response(data, mimetype="application/xml",
-                    headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+    # As the XER download: the head now, the tasks as they are sent, from the stream's own session.
+    return streamed_response(lambda stream: interchange.mspdi_chunks(stream, project=stream.get(Project, project.id)),
+                             mimetype="application/xml",
+                             headers={"Content-Disposition": _attachment(f"{project.code}.xml")})

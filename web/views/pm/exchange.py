@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
@@ -43,9 +43,10 @@ def export_xer(project_id: int):
 def export_mspdi(project_id: int):
     """The project as a Microsoft Project XML (MSPDI) file."""
     project = load_project(project_id)
-    data = interchange.export_mspdi(db.session, project=project)
-    return Response(data, mimetype="application/xml",
-                    headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+    # As the XER download: the head now, the tasks as they are sent, from the stream's own session.
+    return streamed_response(lambda stream: interchange.mspdi_chunks(stream, project=stream.get(Project, project.id)),
+                             mimetype="application/xml",
+                             headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
 
 
 def _limit_mb() -> int:
