@@ -83,9 +83,9 @@ def check_file(kind: str, data: bytes, limits: FileLimits) -> None:
         if count > allowed[name]:
             setting = "CRMPM_IMPORT_MAX_ACTIVITIES + …_WBS_ELEMENTS" if name == "tasks" else f"CRMPM_{config_key(name)}"
             raise Invalid("the file holds {count:,} {what}; at most {limit:,} are accepted in one file",
-                          count=count, what=Phrase(_WHAT[name]), limit=allowed[name],
+                          count=count, what=_WHAT[name], limit=allowed[name],
                           errors={"file": [f"{name}: {count} > {allowed[name]} ({setting})"]})
 
 
-_WHAT = {"activities": "activities", "relationships": "relationships", "wbs_elements": "WBS elements",
-         "calendars": "calendars", "tasks": "tasks"}
+_WHAT = {"activities": Phrase("activities"), "relationships": Phrase("relationships"),
+         "wbs_elements": Phrase("WBS elements"), "calendars": Phrase("calendars"), "tasks": Phrase("tasks")}
