@@ -176,6 +176,26 @@ def test_twenty_downloads_then_a_write_at_once(own_app, world):
     assert created.status_code == 201, created.json
 
 
+@pytest.mark.parametrize("kind", ["xer", "mspdi"])
+def test_twenty_parallel_downloads_then_a_write_at_once(own_app, world, kind):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def download(n: int) -> int:
+        client = own_app.test_client() if n % 2 else _page_client(own_app, world)
+        response = _api_download(client, world, kind) if n % 2 else _page_download(client, world, kind)
+        if n % 3 == 0:  # a third of the clients go away after the first chunk
+            assert next(iter(response.response))
+        else:
+            assert len(response.get_data()) > 1000
+        response.close()
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert set(pool.map(download, range(DOWNLOADS))) == {200}
+    assert _left_in_transaction(world) == []
+    _write_at_once(world)
+
+
 def test_download_read_to_the_end_without_close_leaves_nothing_open(own_app, world):
     download = _api_download(own_app.test_client(), world)
     assert len(download.get_data()) > 0
