@@ -43,13 +43,23 @@ def config_key(kind: str) -> str:
 # XER tables and what their rows are.
 _XER_TABLES = {b"TASK": "activities", b"TASKPRED": "relationships", b"PROJWBS": "wbs_elements",
                b"CALENDAR": "calendars"}
-_XER_TABLE = re.compile(rb"^%T\t([^\t\r\n]*)", re.MULTILINE)
+
+
+def _xer_tables(data: bytes):
+    """``(offset, name)`` of each ``%T`` line (a memchr-speed find per table, not a scan per byte)."""
+    at = 0 if data.startswith(b"%T\t") else data.find(b"\n%T\t")
+    while at != -1:
+        start = at if data.startswith(b"%T\t", at) else at + 1
+        end = data.find(b"\n", start)
+        line = data[start + 3:end if end != -1 else len(data)]
+        yield start, line.split(b"\t", 1)[0].strip()
+        at = data.find(b"\n%T\t", start)
 
 
 def xer_counts(data: bytes) -> dict[str, int]:
     """Rows of the limited tables in an XER file (every project in it together)."""
     counts = dict.fromkeys(_XER_TABLES.values(), 0)
-    tables = [(match.start(), match.group(1).strip()) for match in _XER_TABLE.finditer(data)]
+    tables = list(_xer_tables(data))
     for (start, name), (end, _next) in zip(tables, tables[1:] + [(len(data), b"")]):
         kind = _XER_TABLES.get(name)
         if kind is not None:
@@ -57,17 +67,17 @@ def xer_counts(data: bytes) -> dict[str, int]:
     return counts
 
 
-def _element(name: str) -> re.Pattern:
-    return re.compile(rb"<(?:[\w.-]+:)?" + name.encode() + rb"[\s/>]")
-
-
-_MSPDI_ELEMENTS = {"tasks": _element("Task"), "relationships": _element("PredecessorLink"),
-                   "calendars": _element("Calendar")}
+# The three counted elements in one pass; a namespace prefix (<p:Task>) counts as well.
+_MSPDI_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?(Task|PredecessorLink|Calendar)[\s/>]")
+_MSPDI_KINDS = {b"Task": "tasks", b"PredecessorLink": "relationships", b"Calendar": "calendars"}
 
 
 def mspdi_counts(data: bytes) -> dict[str, int]:
     """``Task`` (activities and WBS summaries), ``PredecessorLink`` and ``Calendar`` elements of an MSPDI file."""
-    return {kind: sum(1 for _match in pattern.finditer(data)) for kind, pattern in _MSPDI_ELEMENTS.items()}
+    counts = dict.fromkeys(_MSPDI_KINDS.values(), 0)
+    for match in _MSPDI_ELEMENT.finditer(data):
+        counts[_MSPDI_KINDS[match.group(1)]] += 1
+    return counts
 
 
 def check_file(kind: str, data: bytes, limits: FileLimits) -> None:

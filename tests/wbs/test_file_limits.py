@@ -102,3 +102,14 @@ def test_the_import_page_says_it_in_the_users_language(app, session, files, monk
                                                "file": (BytesIO(files["xer"]), "plan.xer")},
                           content_type="multipart/form-data", follow_redirects=True)
     assert "В файле работ: 12; в одном файле допускается не более 4" in response.get_data(as_text=True)
+
+
+def test_counts_on_hand_made_files():
+    # A file that starts with its table, CRLF line ends, rows counted per table; MSPDI with a namespace prefix.
+    xer = (b"%T\tCALENDAR\r\n%F\tclndr_id\r\n%R\t1\r\n%R\t2\r\n%T\tTASK\r\n%F\ttask_id\r\n%R\t7\r\n"
+           b"%T\tTASKPRED\r\n%F\ta\r\n%E\r\n")
+    assert xer_counts(xer) == {"activities": 1, "relationships": 0, "wbs_elements": 0, "calendars": 2}
+    mspdi = (b'<p:Project xmlns:p="x"><p:Calendars><p:Calendar><p:UID>1</p:UID></p:Calendar></p:Calendars>'
+             b"<p:Tasks><p:Task><p:CalendarUID>1</p:CalendarUID><p:PredecessorLink/></p:Task>"
+             b"<p:Task/></p:Tasks></p:Project>")
+    assert mspdi_counts(mspdi) == {"tasks": 2, "relationships": 1, "calendars": 1}
