@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from flask import current_app, request
@@ -12,12 +13,11 @@ from accounts import imports
 from accounts.csvio import CsvImportError
 from api.common import current_user, session
 from crmpm.errors import Invalid, NotFound
+from crmpm.limits import accepts_upload
 from crmpm.uploads import upload_folder
 
 blp = Blueprint("imports", __name__, url_prefix="/imports",
                 description="CSV import of users, accounts, contacts, leads, deals and interactions")
-
-UPLOAD_LIMIT = 100 * 1024 * 1024
 
 
 class ImportArgs(Schema):
@@ -58,14 +58,14 @@ class ImportReportSchema(Schema):
     notes = fields.List(fields.String())
 
 
-def _save(upload, target: Path, *, name: str) -> None:
-    data = upload.read(UPLOAD_LIMIT + 1)
-    if len(data) > UPLOAD_LIMIT:
-        raise Invalid(f"the {name} is larger than {UPLOAD_LIMIT // (1024 * 1024)} MiB", errors={name: ["too large"]})
-    target.write_bytes(data)
+def _save(upload, target: Path) -> None:
+    # The request body is capped at MAX_CSV_UPLOAD_LENGTH (accepts_upload); copied in pieces, not read whole.
+    with target.open("wb") as out:
+        shutil.copyfileobj(upload.stream, out, 1024 * 1024)
 
 
 @blp.route("/<string:kind>", methods=["POST"])
+@accepts_upload("MAX_CSV_UPLOAD_LENGTH")
 @blp.arguments(ImportArgs, location="query")
 @blp.arguments(ImportFilesSchema, location="files")
 @blp.response(200, ImportReportSchema)
@@ -82,9 +82,9 @@ def import_csv(args, files, kind):
     # Kept where a later request removes it should this process be killed mid-import (client data).
     with upload_folder(current_app.config["UPLOAD_DIR"]) as folder:
         csv_path, mapping_path = Path(folder) / "upload.csv", Path(folder) / "mapping.json"
-        _save(files["file"], csv_path, name="file")
+        _save(files["file"], csv_path)
         if "mapping" in files:
-            _save(files["mapping"], mapping_path, name="mapping")
+            _save(files["mapping"], mapping_path)
         elif request.form.get("mapping"):
             mapping_path.write_text(request.form["mapping"], encoding="utf-8")
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from marshmallow.utils import get_value
@@ -12,11 +12,13 @@ from marshmallow.utils import get_value
 from api.common import Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
+from crmpm.limits import accepts_upload
 from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission
 from wbs import interchange, scheduling_service, services, templates
+from wbs.file_limits import FileLimits, check_file
 from wbs.models import Activity
 
 blp = Blueprint("wbs", __name__, url_prefix="", description="WBS, activities and CPM scheduling")
@@ -616,10 +618,11 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _uploaded(files, limit: int = 50 * 1024 * 1024) -> bytes:
-    data = files["file"].read(limit + 1)
-    if len(data) > limit:
-        raise Invalid(f"the file is larger than {limit // (1024 * 1024)} MiB", errors={"file": ["too large"]})
+def _uploaded(files, kind: str) -> bytes:
+    # The request body is capped at MAX_UPLOAD_LENGTH (accepts_upload): the file fits in it. What it
+    # holds is counted before it is parsed.
+    data = files["file"].read()
+    check_file(kind, data, FileLimits.from_config(current_app.config))
     return data
 
 
@@ -635,6 +638,7 @@ def _imported(project, warnings: list[str]) -> dict:
 
 
 @blp.route("/projects/import/xer", methods=["POST"])
+@accepts_upload()
 @blp.arguments(XerImportArgs, location="query")
 @blp.arguments(XerFileSchema, location="files")
 @blp.response(201, ImportedProjectSchema)
@@ -642,7 +646,7 @@ def import_xer(args, files, **_kwargs):
     """Create a project from a Primavera P6 XER file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
-    data = _uploaded(files)
+    data = _uploaded(files, "xer")
     warnings: list[str] = []
     project = interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node,
                                      proj=args.get("project"), code=args.get("code"), warnings=warnings)
@@ -680,6 +684,7 @@ class MspdiFileSchema(XerFileSchema):
 
 
 @blp.route("/projects/import/mspdi", methods=["POST"])
+@accepts_upload()
 @blp.arguments(MspdiImportArgs, location="query")
 @blp.arguments(MspdiFileSchema, location="files")
 @blp.response(201, ImportedProjectSchema)
@@ -688,16 +693,21 @@ def import_mspdi(args, files, **_kwargs):
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
     warnings: list[str] = []
-    project = interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files), eps_node=node,
+    project = interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files, "mspdi"), eps_node=node,
                                        code=args.get("code"), name=args.get("name"), warnings=warnings)
     return _imported(project, warnings)
 
 
 @blp.route("/projects/<int:project_id>/export/mspdi", methods=["GET"])
-@blp.response(200, description="The project as a Microsoft Project XML (MSPDI) file")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/xml",
+              description="The project as a Microsoft Project XML (MSPDI) file (UTF-8), sent in chunks as it is "
+                          "written",
+              headers={"Content-Disposition": {"description": "attachment; filename=<project code>.xml",
+                                               "schema": {"type": "string"}}})
 def export_mspdi(project_id):
     """Download the project as a Microsoft Project XML (MSPDI) file."""
     project = _project(project_id)
-    data = interchange.export_mspdi(session(), project=project)
-    return Response(data, mimetype="application/xml",
-                    headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+    # As the XER download: the head now, the tasks as they are sent, from the stream's own session.
+    return streamed_response(lambda stream: interchange.mspdi_chunks(stream, project=stream.get(Project, project.id)),
+                             mimetype="application/xml",
+                             headers={"Content-Disposition": _attachment(f"{project.code}.xml")})

@@ -15,6 +15,7 @@ from crmpm import ratelimit, secret_key
 from crmpm.config import load_config
 from crmpm.database import db
 from crmpm.errors import CrmpmError
+from crmpm.limits import init_limits
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     ratelimit.init_app(app)
     app.url_map.converters["int"] = IdConverter
     init_database(app)
+    init_limits(app)
     init_extensions(app)
     # Last, so that these handlers replace any an extension registered (flask-smorest's among them).
     init_errors(app)

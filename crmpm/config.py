@@ -58,6 +58,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # Served by the app itself from the swagger-ui-bundle package: no CDN needed.
         "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
         "JSON_SORT_KEYS": False,
+        # Request body caps in bytes (crmpm.limits): every request, XER/MSPDI uploads, CSV imports.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CRMPM_MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "MAX_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_UPLOAD_LENGTH", 50 * 1024 * 1024)),
+        "MAX_CSV_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_CSV_UPLOAD_LENGTH", 100 * 1024 * 1024)),
+        # What one imported XER/MSPDI file may hold (wbs.file_limits); more is refused with 422 before parsing.
+        "IMPORT_MAX_ACTIVITIES": int(os.environ.get("CRMPM_IMPORT_MAX_ACTIVITIES", 100_000)),
+        "IMPORT_MAX_RELATIONSHIPS": int(os.environ.get("CRMPM_IMPORT_MAX_RELATIONSHIPS", 400_000)),
+        "IMPORT_MAX_WBS_ELEMENTS": int(os.environ.get("CRMPM_IMPORT_MAX_WBS_ELEMENTS", 20_000)),
+        "IMPORT_MAX_CALENDARS": int(os.environ.get("CRMPM_IMPORT_MAX_CALENDARS", 1_000)),
         # Uploads a request reads from a file (CSV imports); later runs remove what a killed process left.
         "UPLOAD_DIR": os.environ.get("CRMPM_UPLOAD_DIR") or default_upload_dir(),
     }

@@ -31,9 +31,10 @@ from wbs.scheduling.errors import SchedulingError
 from wbs.xer.mapping import load_project, project_ids
 from wbs.scheduling.model import ActivityResult
 from wbs.xer.reader import XerError, read_xer
+from wbs.mspdi_export import exchange_activity, exchange_plan, mspdi_chunks
 from wbs.xer_export import export_xer, export_xer_to, xer_chunks
 
-__all__ = ["import_xer", "import_mspdi", "export_xer", "export_xer_to", "xer_chunks", "export_mspdi",
+__all__ = ["import_xer", "import_mspdi", "export_xer", "export_xer_to", "xer_chunks", "export_mspdi", "mspdi_chunks",
            "exchange_of"]
 
 CENT = Decimal("0.01")
@@ -313,8 +314,8 @@ def _stored_result(activity: Activity) -> ActivityResult:
 
 
 def export_mspdi(session: Session, *, project: Project) -> bytes:
-    """The project as an MS Project XML (MSPDI) file, UTF-8."""
-    return write_mspdi(exchange_of(session, project=project))
+    """The project as an MS Project XML (MSPDI) file, UTF-8 (see :mod:`wbs.mspdi_export` to stream it)."""
+    return b"".join(mspdi_chunks(session, project=project))
 
 
 def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
@@ -326,29 +327,10 @@ def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
     calendars = {key: calendar for key, calendar in loaded.calendars.items() if key in used}
     elements = session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)
                                .order_by(WbsElement.seq, WbsElement.code)).all()
-    activities = [ExchangeActivity(
-        id=str(a.id), code=a.code, name=a.name, wbs_id=str(a.wbs_element_id) if a.wbs_element_id else None,
-        type=sched.ActivityType(a.type), original_duration_hours=a.original_duration_hours,
-        remaining_duration_hours=a.remaining_duration_hours,
-        calendar_id=str(a.calendar_id) if a.calendar_id else None,
-        constraint=sched.ConstraintType(a.constraint_type) if a.constraint_type else None,
-        constraint_date=a.constraint_date,
-        secondary_constraint=(sched.ConstraintType(a.secondary_constraint_type)
-                              if a.secondary_constraint_type else None),
-        secondary_constraint_date=a.secondary_constraint_date, actual_start=a.actual_start,
-        actual_finish=a.actual_finish, expected_finish=a.expected_finish, percent_complete=a.percent_complete,
-        budgeted_cost=a.budgeted_cost, actual_cost=a.actual_cost, notes=a.notes or "",
-        result=_stored_result(a) if a.early_start is not None else None) for a in loaded.activities]
+    activities = [exchange_activity(a) for a in loaded.activities]
     return ExchangeProject(
         code=project.code, name=project.name,
-        plan=ExchangePlan(
-            data_date=plan.data_date, planned_start=plan.planned_start, must_finish_by=plan.must_finish_by,
-            default_calendar_id=default_calendar, progress_mode=sched.ProgressMode(plan.progress_mode),
-            lag_calendar=sched.LagCalendar(plan.lag_calendar), float_type=sched.FloatType(plan.float_type),
-            critical_definition=sched.CriticalDefinition(plan.critical_definition),
-            critical_float_hours=plan.critical_float_hours, open_ended_critical=plan.open_ended_critical,
-            use_expected_finish=plan.use_expected_finish, time_zone=plan.time_zone,
-            early_finish=plan.early_finish, late_finish=plan.late_finish),
+        plan=exchange_plan(plan, default_calendar_id=default_calendar),
         calendars=calendars,
         wbs=[ExchangeWbs(id=str(e.id), code=e.code, name=e.name, parent_id=str(e.parent_id) if e.parent_id else None,
                          seq=e.seq) for e in services.tree_order(elements)],

@@ -70,6 +70,7 @@ import datetime as _dt
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -1013,18 +1014,20 @@ class _TaskWriter:
         _sub(attribute, "Value", _crmpm_text(values))
 
 
-def write_mspdi(project: ExchangeProject) -> bytes:
-    """The project as an MSPDI file (UTF-8) that :func:`read_mspdi` reads back to the same project."""
+def _placeholder(plan: ExchangePlan) -> _dt.datetime:
+    """The date written where a task has none (no schedule yet)."""
+    return plan.planned_start or plan.data_date or _dt.datetime.combine(_dt.date.today(), _dt.time(8))
+
+
+def _document(project: ExchangeProject, project_start: _dt.datetime,
+              placeholder: _dt.datetime) -> tuple[ET.Element, _TaskWriter]:
+    """The file's root up to and including the project's own summary task (UID 0), and the task writer."""
     plan = project.plan
-    placeholder = plan.planned_start or plan.data_date or _dt.datetime.combine(_dt.date.today(), _dt.time(8))
     root = ET.Element("Project", {"xmlns": NAMESPACE})
     _sub(root, "SaveVersion", 14)
     _sub(root, "Name", project.code)
     _sub(root, "Title", project.name)
     _sub(root, "ScheduleFromStart", 1)
-    starts = [a.actual_start or (a.result.early_start if a.result else None) for a in project.activities]
-    starts = [s for s in starts if s is not None]
-    project_start = plan.planned_start or (min(starts) if starts else placeholder)
     project_finish = plan.early_finish or project_start
     _sub(root, "StartDate", _format_date(project_start))
     _sub(root, "FinishDate", _format_date(max(project_finish, project_start)))
@@ -1061,6 +1064,37 @@ def write_mspdi(project: ExchangeProject) -> bytes:
     if plan.time_zone:
         plan_values["time_zone"] = plan.time_zone
     writer.summary(0, project.name, None, "0", 0, project_start, project_finish, plan_values)
+    return root, writer
+
+
+def _summary_dates(task: ET.Element, start, finish, placeholder: _dt.datetime) -> None:
+    """A WBS summary spans its activities: the earliest start and latest finish under it."""
+    task.find("Start").text = _format_date(start or placeholder)
+    task.find("Finish").text = _format_date(max(finish or start or placeholder, start or placeholder))
+
+
+def _links(task: ET.Element, incoming: list[tuple[int, RelationshipType, float]]) -> None:
+    """A task's predecessors, ``(predecessor UID, type, lag hours)``, in the order of their UIDs."""
+    # Links go after PhysicalPercentComplete and before the custom field, as the schema orders them.
+    position = list(task).index(task.find("ExtendedAttribute"))
+    for offset, (uid, type_, lag_hours) in enumerate(sorted(incoming, key=lambda link: link[0])):
+        element = ET.Element("PredecessorLink")
+        _sub(element, "PredecessorUID", uid)
+        _sub(element, "Type", LINK_CODES[RelationshipType(type_)])
+        _sub(element, "CrossProject", 0)
+        _sub(element, "LinkLag", round(lag_hours * 600))
+        _sub(element, "LagFormat", HOURS_LAG_FORMAT)
+        task.insert(position + offset, element)
+
+
+def write_mspdi(project: ExchangeProject) -> bytes:
+    """The project as an MSPDI file (UTF-8) that :func:`read_mspdi` reads back to the same project."""
+    plan = project.plan
+    placeholder = _placeholder(plan)
+    starts = [a.actual_start or (a.result.early_start if a.result else None) for a in project.activities]
+    starts = [s for s in starts if s is not None]
+    project_start = plan.planned_start or (min(starts) if starts else placeholder)
+    root, writer = _document(project, project_start, placeholder)
 
     children: dict[str | None, list[ExchangeWbs]] = {}
     for element in project.wbs:
@@ -1085,8 +1119,7 @@ def write_mspdi(project: ExchangeProject) -> bytes:
             writer.next_uid += 1
             task = writer.summary(uid, element.name, element.code, f"{prefix}{number}", level, None, None)
             start, finish = outline(element.id, f"{prefix}{number}.", level + 1)
-            task.find("Start").text = _format_date(start or placeholder)
-            task.find("Finish").text = _format_date(max(finish or start or placeholder, start or placeholder))
+            _summary_dates(task, start, finish, placeholder)
             dates.append((start, finish))
         starts = [s for s, _f in dates if s is not None]
         finishes = [f for _s, f in dates if f is not None]
@@ -1098,17 +1131,50 @@ def write_mspdi(project: ExchangeProject) -> bytes:
     for link in project.relationships:
         links.setdefault(link.successor, []).append(link)
     for successor, incoming in links.items():
-        task = writer.elements[successor]
-        # Links go after PhysicalPercentComplete and before the custom field, as the schema orders them.
-        position = list(task).index(task.find("ExtendedAttribute"))
-        for offset, link in enumerate(sorted(incoming, key=lambda r: writer.uids[r.predecessor])):
-            element = ET.Element("PredecessorLink")
-            _sub(element, "PredecessorUID", writer.uids[link.predecessor])
-            _sub(element, "Type", LINK_CODES[RelationshipType(link.type)])
-            _sub(element, "CrossProject", 0)
-            _sub(element, "LinkLag", round(link.lag_hours * 600))
-            _sub(element, "LagFormat", HOURS_LAG_FORMAT)
-            task.insert(position + offset, element)
+        _links(writer.elements[successor],
+               [(writer.uids[link.predecessor], link.type, link.lag_hours) for link in incoming])
 
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# What a streamed file's tasks are: a WBS summary, or an activity with its incoming links.
+SummaryEntry = tuple  # ("summary", uid, ExchangeWbs, outline number, level, start, finish)
+ActivityEntry = tuple  # ("activity", uid, ExchangeActivity, outline number, level, [(predecessor UID, type, lag)])
+_TASK_LEVEL = 2  # Project > Tasks > Task
+
+
+def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
+                 batches: Iterable[list[tuple]]) -> Iterator[bytes]:
+    """The MSPDI file of :func:`write_mspdi`, byte for byte, as chunks: one for the head (plan, calendars, the
+    project's summary task), then one per batch of tasks in outline order (``SummaryEntry``/``ActivityEntry``).
+
+    ``project`` carries no activities or relationships: the batches hold them, so only one batch of tasks
+    is ever built in memory.
+    """
+    placeholder = _placeholder(project.plan)
+    root, writer = _document(project, project_start, placeholder)
+    ET.indent(root, space=" ")
+    head = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    end = head.rindex(b"\n </Tasks>")
+    yield head[:end]
+    for batch in batches:
+        writer.tasks = ET.Element("Tasks")
+        writer.elements = {}
+        for entry in batch:
+            if entry[0] == "summary":
+                _kind, uid, element, number, level, start, finish = entry
+                task = writer.summary(uid, element.name, element.code, number, level, None, None)
+                _summary_dates(task, start, finish, placeholder)
+            else:
+                _kind, uid, activity, number, level, incoming = entry
+                writer.next_uid = uid
+                writer.activity(activity, number, level)
+                if incoming:
+                    _links(writer.elements[activity.id], incoming)
+        # Serialized as the whole document's Tasks would be, in one call (a call per task cost twice the time),
+        # and without the Tasks tags: "\n  <Task>…</Task>" for each task.
+        ET.indent(writer.tasks, space=" ", level=_TASK_LEVEL - 1)
+        text = ET.tostring(writer.tasks, encoding="unicode")
+        yield text[len("<Tasks>"):-len("\n </Tasks>")].encode("utf-8")
+    yield head[end:]

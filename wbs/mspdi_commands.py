@@ -40,4 +40,5 @@ def import_command(file: Path, eps_code: str, code: str | None, name: str | None
 def export_command(project_id: int, output: Path) -> None:
     """Write the project PROJECT_ID to an MS Project XML file."""
     export_to(project_id=project_id, output=output,
-              write=lambda session, project, stream: stream.write(interchange.export_mspdi(session, project=project)))
+              write=lambda session, project, stream: stream.writelines(
+                  interchange.mspdi_chunks(session, project=project)))

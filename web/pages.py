@@ -17,11 +17,12 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
 from crmpm.database import db
 from crmpm.errors import Conflict, CrmpmError, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthenticated
+from crmpm.limits import MIB, request_limit
 from crmpm.users import services as users
 from crmpm.users.models import User
 from web.i18n import translate_error
@@ -229,6 +230,7 @@ def error_page(status: int, message: str | None = None):
         403: _("You may not do this"),
         404: _("Page not found"),
         405: _("Not allowed here"),
+        413: _("Too large"),
         409: _("This clashes with the current state"),
         422: _("Please check what you entered"),
         429: _("Too many attempts"),
@@ -271,6 +273,15 @@ def _register_error_pages(blueprint: Blueprint) -> None:
     def _csrf_error(exc: CSRFError):
         return error_page(400, _("The form was not sent from this site or has expired; reload the page and "
                                  "try again."))
+
+    @blueprint.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        # Before the body was read (the CSRF check reads the form), so nothing of it is kept.
+        limit, key = request_limit()
+        if key == "MAX_CONTENT_LENGTH":
+            return error_page(413, _("The form is larger than %(size)s KB; nothing was saved.", size=max(limit // 1024, 1)))
+        return error_page(413, _("The file is larger than %(size)s MB; nothing was imported.",
+                                 size=max(limit // MIB, 1)))
 
     @blueprint.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

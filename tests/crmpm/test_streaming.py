@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from crmpm import create_app, migrate
 from crmpm.database import make_engine
 from tests import factories
-from wbs import services, xer_export
+from wbs import mspdi_export, services, xer_export
+from wbs.mspdi import read_mspdi
 from wbs.xer.reader import read_xer
 
 ACTIVITIES = 60
@@ -98,10 +99,11 @@ def own_app(world):
 def small_chunks(monkeypatch):
     # Many chunks per file, so that "the client went away after the first one" leaves most unread.
     monkeypatch.setattr(xer_export, "CHUNK_LINES", 5)
+    monkeypatch.setattr(mspdi_export, "BATCH", 5)
 
 
-def _api_download(client, world):
-    return client.get(f"/api/v1/projects/{world['project_id']}/export/xer", buffered=False,
+def _api_download(client, world, kind="xer"):
+    return client.get(f"/api/v1/projects/{world['project_id']}/export/{kind}", buffered=False,
                       headers={"Authorization": f"Bearer {world['token']}"})
 
 
@@ -115,8 +117,8 @@ def _page_client(app, world):
     return client
 
 
-def _page_download(client, world):
-    return client.get(f"/projects/{world['project_id']}/export.xer", buffered=False)
+def _page_download(client, world, kind="xer"):
+    return client.get(f"/projects/{world['project_id']}/export.{'xer' if kind == 'xer' else 'xml'}", buffered=False)
 
 
 def _write_at_once(world) -> None:
@@ -158,11 +160,40 @@ def test_twenty_downloads_then_a_write_at_once(own_app, world):
         assert data == expected and len(read_xer(data).rows("TASK")) == ACTIVITIES
     assert _left_in_transaction(world) == []
     _write_at_once(world)
+    # And as many MS Project files.
+    for n in range(DOWNLOADS):
+        download = _api_download(api, world, "mspdi") if n % 2 else _page_download(pages, world, "mspdi")
+        assert download.status_code == 200, download.status_code
+        data = download.get_data()
+        download.close()
+        assert len(read_mspdi(data).activities) == ACTIVITIES
+    assert _left_in_transaction(world) == []
+    _write_at_once(world)
     # The app itself writes too: a new EPS node through the API.
     created = api.post("/api/v1/eps/nodes", json={"code": f"W{uuid.uuid4().hex[:6]}", "name": "After downloads",
                              "parent_id": world["node_id"]},
                        headers={"Authorization": f"Bearer {world['token']}"})
     assert created.status_code == 201, created.json
+
+
+@pytest.mark.parametrize("kind", ["xer", "mspdi"])
+def test_twenty_parallel_downloads_then_a_write_at_once(own_app, world, kind):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def download(n: int) -> int:
+        client = own_app.test_client() if n % 2 else _page_client(own_app, world)
+        response = _api_download(client, world, kind) if n % 2 else _page_download(client, world, kind)
+        if n % 3 == 0:  # a third of the clients go away after the first chunk
+            assert next(iter(response.response))
+        else:
+            assert len(response.get_data()) > 1000
+        response.close()
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        assert set(pool.map(download, range(DOWNLOADS))) == {200}
+    assert _left_in_transaction(world) == []
+    _write_at_once(world)
 
 
 def test_download_read_to_the_end_without_close_leaves_nothing_open(own_app, world):
@@ -173,13 +204,14 @@ def test_download_read_to_the_end_without_close_leaves_nothing_open(own_app, wor
     _write_at_once(world)
 
 
+@pytest.mark.parametrize("kind", ["xer", "mspdi"])
 @pytest.mark.parametrize("where", ["api", "page"])
-def test_download_abandoned_after_the_first_chunk_leaves_nothing_open(own_app, world, where):
-    download = (_api_download(own_app.test_client(), world) if where == "api"
-                else _page_download(_page_client(own_app, world), world))
+def test_download_abandoned_after_the_first_chunk_leaves_nothing_open(own_app, world, where, kind):
+    download = (_api_download(own_app.test_client(), world, kind) if where == "api"
+                else _page_download(_page_client(own_app, world), world, kind))
     chunks = iter(download.response)
     first = next(chunks)
-    assert first.startswith(b"ERMHDR")
+    assert first.startswith(b"ERMHDR" if kind == "xer" else b"<?xml")
     download.close()  # the client went away: the server closes the iterator (GeneratorExit)
     assert _left_in_transaction(world) == []
     _write_at_once(world)

@@ -397,10 +397,8 @@ def test_upload_needs_edit_rights_on_the_node(pages, session, world, user_with):
     assert "Choose the EPS node" in hidden
 
 
-def test_too_big_a_file_gets_a_clear_413(pages, session, admin, world, monkeypatch):
-    from web.views.pm import exchange
-
-    monkeypatch.setattr(exchange, "UPLOAD_LIMIT", 1024)
+def test_too_big_a_file_gets_a_clear_413(app, pages, session, admin, world, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_LENGTH", 1024)
     pages.log_in_as(admin)
     token = pages.csrf_token()
     response = pages.post("/projects/import", {"csrf_token": token, "node": str(world["A1"].id),

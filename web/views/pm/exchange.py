@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
+from crmpm.limits import accepts_upload
 from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from wbs import interchange, portfolio
-from web.pages import error_page
+from wbs.file_limits import FileLimits, check_file
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project
 
-UPLOAD_LIMIT = 50 * 1024 * 1024  # as the API's import
 FORMATS = {"xer": (".xer",), "mspdi": (".xml",)}
 
 
@@ -44,33 +43,26 @@ def export_xer(project_id: int):
 def export_mspdi(project_id: int):
     """The project as a Microsoft Project XML (MSPDI) file."""
     project = load_project(project_id)
-    data = interchange.export_mspdi(db.session, project=project)
-    return Response(data, mimetype="application/xml",
-                    headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+    # As the XER download: the head now, the tasks as they are sent, from the stream's own session.
+    return streamed_response(lambda stream: interchange.mspdi_chunks(stream, project=stream.get(Project, project.id)),
+                             mimetype="application/xml",
+                             headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
 
 
-@bp.url_value_preprocessor
-def _limit_uploads(endpoint, values):
-    # Before the CSRF check reads the form: a too-big upload is refused before it is parsed.
-    if endpoint in ("pm.import_file", "pm.replace_plan") and request.method == "POST":
-        request.max_content_length = UPLOAD_LIMIT
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc):
-    return error_page(413, _("The file is larger than %(size)s MB; nothing was imported.",
-                             size=UPLOAD_LIMIT // (1024 * 1024)))
+def _limit_mb() -> int:
+    return current_app.config["MAX_UPLOAD_LENGTH"] // (1024 * 1024)
 
 
 @bp.route("/import")
 def import_form():
     """Upload an XER or MSPDI file as a new project under an EPS node the user may create projects in."""
     nodes = portfolio.nodes_for_new_projects(db.session, user=g.user)
-    return render_template("projects/import.html", nodes=nodes, limit_mb=UPLOAD_LIMIT // (1024 * 1024),
+    return render_template("projects/import.html", nodes=nodes, limit_mb=_limit_mb(),
                            chosen=request.args.get("node", type=int))
 
 
 @bp.route("/import", methods=["POST"])
+@accepts_upload()
 def import_file():
     """Read the file completely, check it, then create the project and schedule it (nothing written on a fault)."""
     node_id = request.form.get("node", type=int)
@@ -107,13 +99,15 @@ def _upload() -> tuple[str, bytes, str]:
         if kind is None:
             raise Invalid(_("Cannot tell the format of %(name)s: upload a .xer (Primavera P6) or .xml (MS Project) "
                             "file, or choose the format.", name=upload.filename), errors={"file": ["format"]})
-    data = upload.read(UPLOAD_LIMIT + 1)
+    data = upload.read()  # the request body is capped at MAX_UPLOAD_LENGTH (accepts_upload)
     if not data:
         raise Invalid(_("The file %(name)s is empty.", name=upload.filename), errors={"file": ["empty"]})
+    check_file(kind, data, FileLimits.from_config(current_app.config))
     return kind, data, upload.filename
 
 
 @bp.route("/<int:project_id>/import", methods=["POST"])
+@accepts_upload()
 def replace_plan(project_id: int):
     """Replace the project's plan with an XER or MSPDI file's (edit rights); the file is checked before anything
     is removed, and a refusal keeps the old plan."""
