@@ -13,7 +13,7 @@ them). Should Redis become unreachable, counting goes on in memory meanwhile
 rather than failing every login. Keys are hashes: no email or address is stored.
 
 Built on ``limits`` (moving windows); why not Flask-Limiter's decorators:
-docs/decisions/0101-rate-limits.md.
+docs/decisions/0001-rate-limits.md.
 """
 
 from __future__ import annotations

@@ -39,6 +39,6 @@ def check(password: str, *, email: str = "", name: str = "") -> None:
 
 def score(password: str, *, email: str = "", name: str = "") -> int:
     """zxcvbn's score, 0 (guessed at once) to 4 (very unguessable), with the user's own words known."""
-    words = [word for word in (email, email.partition("@")[0], *name.split(), "crmpm") if word]
+    words = [word for word in (email, email.partition("@")[0], name, *name.split(), "crmpm") if word]
     with _lock:
         return zxcvbn(password[:_ESTIMATE_LENGTH], user_inputs=words)["score"]
