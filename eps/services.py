@@ -87,13 +87,19 @@ def _check_code_free(session: Session, model, code: str, *, exclude_id: int | No
 
 
 def create_node(session: Session, *, actor: User, code: str, name: str, parent: EpsNode | None,
-                protected: bool = False) -> EpsNode:
-    """A new node under ``parent`` (manage rights there), or a new root (administrators)."""
+                protected: bool = False, content: bool = False) -> EpsNode:
+    """A new node under ``parent`` (manage rights there), or a new root (administrators).
+
+    ``content``: the node is content of its parent rather than structure, as a
+    client account's node is of its branch; edit rights on the parent suffice,
+    and it cannot be protected (protection decides who sees what: structure).
+    """
     if parent is None:
         if not actor.is_admin:
             raise Forbidden("only administrators create root EPS nodes")
     else:
-        authorize(session, user=actor, obj=parent, permission=Permission.manage)
+        needed = Permission.edit if content and not protected else Permission.manage
+        authorize(session, user=actor, obj=parent, permission=needed)
     _check_code_free(session, EpsNode, code)
     node = EpsNode(code=code, name=name, parent_id=parent.id if parent else None, path="",
                    depth=(parent.depth + 1) if parent else 0, protected=protected, protect_path="")
