@@ -109,3 +109,65 @@ def test_a_refused_qualify_form_comes_back_as_typed_with_the_reason_in_russian(p
         assert 'value="Typed deal name"' in form and "1234" in form and 'value="2027-03-15"' in form
         session.expire_all()
         assert session.get(Lead, lead.id).status is LeadStatus.new
+
+
+def test_the_inbox_shows_unassigned_leads_with_the_routing_reason(pages, session, admin, sales, api_client):
+    from datetime import timedelta
+
+    from accounts import routing
+    from crmpm.database import utcnow
+
+    away = factories.user(session, name="Absent Anna")
+    team = factories.team(session, members=[away])
+    routing.create_rule(session, actor=admin, name="Desk A", team=team, members=[{"user_id": away.id}])
+    routing.create_absence(session, actor=admin, user=away, starts_at=utcnow() - timedelta(hours=1),
+                           ends_at=utcnow() + timedelta(days=3))
+    session.commit()
+    created = api_client.post("/api/v1/leads", json={"region_node_id": sales["branch"].id, "company": "Queued Co",
+                                                     "route": True},
+                              headers={"Authorization": f"Bearer {factories.token(session, user=admin)}"})
+    assert created.status_code == 201, created.get_json()
+    lead_id = created.get_json()["id"]
+
+    pages.log_in_as(sales["seller"])
+    inbox = pages.get("/crm/leads?scope=queue").get_data(as_text=True)
+    assert "Без исполнителя" in inbox  # the tab
+    row = re.search(rf'<tr data-lead="{lead_id}">(.*?)</tr>', inbox, re.S).group(1)
+    assert "Queued Co" in row and "data-queue-reason" in row
+    assert "Desk A: подходят 1, доступны 0, ни у кого нет свободной ёмкости" in html.unescape(row)
+    page = html.unescape(pages.get(f"/crm/leads/{lead_id}").get_data(as_text=True))
+    assert "Ждёт исполнителя: Desk A: подходят 1" in page
+    # Someone outside the branch sees neither the lead nor its reason.
+    outsider = factories.user(session)
+    session.commit()
+    assert "Queued Co" not in pages.log_in_as(outsider).get("/crm/leads?scope=queue").get_data(as_text=True)
+
+
+@pytest.fixture
+def api_client(app):
+    return app.test_client()
+
+
+def test_after_a_handover_the_deputys_deal_list_shows_the_handed_over_deal(pages, session, admin, sales):
+    from datetime import timedelta
+
+    from accounts import routing
+    from crmpm.database import utcnow
+
+    deputy = factories.user(session, name="Dmitri Deputy")
+    deal = factories.deal(session, actor=admin, account=sales["account"], pipeline=sales["pipeline"],
+                          owner=sales["seller"])
+    deal.project.name = "Alpha rollout"
+    absence = routing.create_absence(session, actor=admin, user=sales["seller"], deputy=deputy,
+                                     starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(days=2))
+    session.commit()
+    pages.log_in_as(deputy)
+    assert "Alpha rollout" not in pages.get("/crm/deals").get_data(as_text=True)
+    routing.process_handovers(session)
+    session.commit()
+    assert "Alpha rollout" in pages.get("/crm/deals").get_data(as_text=True)
+    assert pages.get(f"/crm/deals/{deal.id}").status_code == 200
+    routing.give_back(session, actor=None, absence=absence)
+    session.commit()
+    assert "Alpha rollout" not in pages.get("/crm/deals").get_data(as_text=True)
+    assert pages.get(f"/crm/deals/{deal.id}").status_code == 404

@@ -25,7 +25,7 @@ from crmpm.users import services as users
 from crmpm.users.models import User
 from eps.permissions import Permission, access_to
 from web.forms import MoneyField, check, choices
-from web.i18n import translate_error
+from web.i18n import translate, translate_error
 from web.nav import is_available
 from web.pages import safe_next
 from web.queries import active_users
@@ -37,7 +37,8 @@ PICKER_LIMIT = 200
 
 STATUS_LABELS = {LeadStatus.new: _l("new"), LeadStatus.assigned: _l("assigned"),
                  LeadStatus.qualified: _l("qualified"), LeadStatus.disqualified: _l("disqualified")}
-SCOPE_LABELS = {"mine": _l("Routed to me"), "team": _l("My team"), "all": _l("All I can see")}
+SCOPE_LABELS = {"mine": _l("Routed to me"), "team": _l("My team"), "queue": _l("Unassigned"),
+                "all": _l("All I can see")}
 # The step of the routing that chose the owner (``LeadAssignment.reason``).
 REASON_LABELS = {"existing_client": _l("owner of the existing client"), "round_robin": _l("round robin"),
                  "least_load": _l("least load"), "manual": _l("assigned by hand")}
@@ -80,9 +81,18 @@ def leads():
                                           ("source", source)) if value}
     page = rows_page(session, query, args, PAGE_SIZE)
     ages = {row[0].id: overview.lead_age(row[0]) for row in page.items}
+    queued = _queue_reasons(row[0] for row in page.items)
     return render_template("crm/leads.html", page=page, scope=scope, status=status.value if status else "",
                            source=source, sources=overview.lead_sources(session, user=g.user), ages=ages,
+                           queued=queued,
                            status_labels=STATUS_LABELS, scope_labels=SCOPE_LABELS, reason_labels=REASON_LABELS)
+
+
+def _queue_reasons(leads) -> dict[int, str]:
+    """Why routing left each unassigned lead in the queue, in the user's language."""
+    found = {lead.id: routing.queue_reasons(lead) for lead in leads}
+    return {lead_id: "; ".join(translate(reason.template, reason.params) for reason in reasons)
+            for lead_id, reasons in found.items() if reasons}
 
 
 def _lead(lead_id: int):
@@ -119,6 +129,7 @@ def _lead_page(lead_id: int, *, qualify: QualifyForm | None = None):
         assign.owner_id.data = lead.owner_id
         forms = {"qualify": qualify, "disqualify": DisqualifyForm(formdata=None), "assign": assign}
     return render_template("crm/lead.html", lead=lead, assignments=assignments, names=names, rules=rules,
+                           queued=_queue_reasons([lead]),
                            client=client, can_edit=can_edit, open_lead=open_lead, forms=forms,
                            age=overview.lead_age(lead), status_labels=STATUS_LABELS, reason_labels=REASON_LABELS)
 
