@@ -27,7 +27,7 @@ from eps.permissions import Permission, access_to
 from web.forms import MoneyField, check, choices
 from web.i18n import translate, translate_error
 from web.nav import is_available
-from web.pages import safe_next
+from web.pages import safe_next, wants_json
 from web.queries import active_users
 from web.views.crm import bp
 from web.views.crm.accounts import KIND_LABELS, rows_page
@@ -172,6 +172,8 @@ def qualify_lead(lead_id: int):
             deal_name=(form.deal_name.data or "").strip() or None, amount=form.amount.data,
             expected_close=form.expected_close.data, account_kind=AccountKind(form.account_kind.data))
     except (Conflict, Forbidden, Invalid) as exc:
+        if wants_json():
+            raise  # a script's request: the reason as data, from the pages' handler
         # A long form: refused, it comes back as typed with the reason (a redirect would empty it).
         session.rollback()
         flash(translate_error(exc), "error")
