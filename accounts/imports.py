@@ -23,7 +23,7 @@ How it behaves:
   The rollback is a savepoint, so the caller's session stays usable; each row runs
   in its own savepoint too, so a refused row never leaves half of itself behind.
 * **Rights are the services' own.** The actor needs edit rights where rows land
-  (manage rights on the branch for new accounts); importing users, creating a
+  (for new accounts, edit rights on the branch); importing users, creating a
   pipeline or adding stages needs an administrator. A file whose rows are all
   refused for lack of rights answers like the services do: 404 when the target is
   unreadable, 403 when it is read-only.

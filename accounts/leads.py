@@ -157,7 +157,7 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
     """Turn a lead into a deal: find (or create under the lead's branch) the account and contact, open the deal.
 
     The account is the one given, else the existing client the lead comes from
-    (tax id, contact email or phone, exact name), else a new one (manage rights
+    (tax id, contact email or phone, exact name), else a new one (edit rights
     on the branch). The deal goes to ``owner``, else the lead's owner, else the caller.
     """
     authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",

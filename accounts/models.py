@@ -202,6 +202,9 @@ class Lead(Base):
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     qualified_at: Mapped[datetime | None]
+    # Why routing left the lead unassigned in the queue: {"at": ISO time, "reasons": [{"template", "params"}]};
+    # cleared when someone gets the lead (see accounts.routing.queue_lead).
+    routing_reason: Mapped[dict | None] = mapped_column(JSON)
 
     region_node: Mapped[EpsNode] = relationship()
 
@@ -491,9 +494,27 @@ class Absence(Base):
     returned_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    deputy_grants: Mapped[list[HandoverGrant]] = relationship(order_by="HandoverGrant.id", viewonly=True)
+
     def audit_state(self) -> dict:
         return {"user_id": self.user_id, "starts_at": self.starts_at, "ends_at": self.ends_at,
                 "deputy_id": self.deputy_id, "reason": self.reason}
+
+
+class HandoverGrant(Base):
+    """A grant the deputy received for an absence, to work what was handed over; revoked when it is given back."""
+
+    __tablename__ = "handover_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    absence_id: Mapped[int] = mapped_column(ForeignKey("absences.id", ondelete="CASCADE"), index=True)
+    # Null once the grant is gone (revoked on return, or taken away by a manager meanwhile).
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id", ondelete="SET NULL"))
+    eps_node_id: Mapped[int | None] = mapped_column(ForeignKey("eps_nodes.id", ondelete="CASCADE"))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class HandoverItem(Base):

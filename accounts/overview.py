@@ -30,7 +30,7 @@ __all__ = ["ACCOUNT_SORTS", "LEAD_SCOPES", "LEAD_SLA", "account_rows", "lead_age
            "timeline_objects", "upcoming_tasks"]
 
 ACCOUNT_SORTS = ("name", "open_amount", "open_deals", "last_touch")
-LEAD_SCOPES = ("mine", "team", "all")
+LEAD_SCOPES = ("mine", "team", "queue", "all")
 OPEN_LEAD = (LeadStatus.new, LeadStatus.assigned)
 
 
@@ -120,8 +120,9 @@ def lead_inbox(session: Session, *, user: User, scope: str = "mine", status: Lea
     """The lead inbox as rows ``(Lead, owner name, last assignment, its rule's name, branch name)``.
 
     ``scope``: ``mine`` (routed to ``user``), ``team`` (to anyone in ``user``'s
-    teams, or to nobody yet) or ``all`` (every lead ``user`` may read). Open
-    leads first, newest first.
+    teams, or to nobody yet), ``queue`` (new leads nobody has yet: routing found
+    no one, ``Lead.routing_reason`` says why) or ``all`` (every lead ``user`` may
+    read). Open leads first, newest first.
     """
     last = aliased(LeadAssignment)
     newest = (select(func.max(LeadAssignment.id)).where(LeadAssignment.lead_id == Lead.id)
@@ -140,6 +141,8 @@ def lead_inbox(session: Session, *, user: User, scope: str = "mine", status: Lea
     elif scope == "team":
         query = query.where(or_(Lead.owner_id.in_(_team_mates(user)), Lead.owner_id == user.id,
                                 and_(Lead.owner_id.is_(None), Lead.status == LeadStatus.new)))
+    elif scope == "queue":
+        query = query.where(Lead.owner_id.is_(None), Lead.status == LeadStatus.new)
     if open_only:
         query = query.where(Lead.status.in_(OPEN_LEAD))
     waiting = case((Lead.status.in_(OPEN_LEAD), 0), else_=1)

@@ -10,10 +10,14 @@ lead goes, in this order:
 3. among those, by fairness: the least recently assigned (round robin) or the
    one with the fewest open leads and deals (least load).
 
-Every assignment is recorded with the rule and the step that chose it. An
+Every assignment is recorded with the rule and the step that chose it. A new
+lead nobody can take now is not lost: it stays unassigned in the queue with
+the reason (``route_or_queue``) until someone routes or assigns it. An
 absence with a deputy hands the absent person's open deals and tasks to the
 deputy and gives them back when it ends; the records themselves (and their
-history with the client) stay where they are.
+history with the client) stay where they are. For the time of the absence the
+deputy holds editor grants where they need them for that work (recorded in
+``handover_grants``, revoked on the return).
 """
 
 from __future__ import annotations
@@ -26,15 +30,16 @@ from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.database import utcnow
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users import services as users
 from crmpm.users.models import Team, User
-from eps.models import EpsNode, node_segment
-from eps.permissions import Permission
+from eps import grants
+from eps.models import EpsNode, Grant, Project, Role, node_segment
+from eps.permissions import Permission, access_to
 
 from accounts.models import (
-    Absence, Account, CapacityPeriod, Contact, Deal, Fairness, HandoverItem, Lead, LeadAssignment, LeadStatus,
-    PipelineStage, RoutingMember, RoutingRule, StageKind, Task, TaskStatus,
+    Absence, Account, CapacityPeriod, Contact, Deal, Fairness, HandoverGrant, HandoverItem, Lead, LeadAssignment,
+    LeadStatus, PipelineStage, RoutingMember, RoutingRule, StageKind, Task, TaskStatus,
 )
 from accounts.models import LEAD_STATUS_WORDS
 from accounts.permissions import authorize_on
@@ -271,6 +276,7 @@ def _record(session: Session, *, actor: User | None, lead: Lead, user: User, rul
     before = lead.audit_state()
     lead.owner_id = user.id
     lead.status = LeadStatus.assigned
+    lead.routing_reason = None
     assignment = LeadAssignment(lead_id=lead.id, user_id=user.id, rule_id=rule.id if rule else None, reason=reason,
                                 details=details, at=at, actor_id=actor.id if actor else None)
     session.add(assignment)
@@ -321,13 +327,48 @@ def _eligible(member: RoutingMember, lead: Lead) -> bool:
 
 def route_lead(session: Session, *, actor: User | None, lead: Lead, now: datetime | None = None) -> LeadAssignment:
     """Assign a new lead by the routing rules (see the module docstring); Conflict when nobody can take it now."""
+    chosen = _route(session, actor=actor, lead=lead, now=now or utcnow())
+    if isinstance(chosen, LeadAssignment):
+        return chosen
+    raise Conflict("no routing rule has a member who can take this lead now",
+                   errors={"owner_id": [str(reason) for reason in chosen]})
+
+
+def route_or_queue(session: Session, *, actor: User | None, lead: Lead,
+                   now: datetime | None = None) -> LeadAssignment | None:
+    """Route a new lead; when nobody can take it now it stays unassigned in the queue with the reason (None).
+
+    An inbound lead is never dropped for want of someone available: it waits
+    in the lead inbox ("unassigned") for whoever may see its branch.
+    """
+    now = now or utcnow()
+    chosen = _route(session, actor=actor, lead=lead, now=now)
+    if isinstance(chosen, LeadAssignment):
+        return chosen
+    before = lead.audit_state()
+    lead.routing_reason = {"at": now.isoformat(),
+                           "reasons": [{"template": reason.template, "params": reason.params} for reason in chosen]}
+    session.flush()
+    audit.record(session, actor=actor, action="queue", entity=lead, before=before,
+                 after={**lead.audit_state(), "reason": "; ".join(str(reason) for reason in chosen)})
+    return None
+
+
+def queue_reasons(lead: Lead) -> list[Phrase]:
+    """Why routing left ``lead`` unassigned, as phrases (empty once someone has it)."""
+    if not lead.routing_reason or lead.owner_id is not None:
+        return []
+    return [Phrase(reason["template"], **reason.get("params", {})) for reason in lead.routing_reason["reasons"]]
+
+
+def _route(session: Session, *, actor: User | None, lead: Lead, now: datetime) -> LeadAssignment | list[Phrase]:
+    """The assignment the routing rules make, or the reasons nobody can take the lead now."""
     if actor is not None:
         authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
                      permission=Permission.edit)
     if lead.status not in OPEN_LEAD:
         raise Conflict("lead {lead_id} is {status}",
                        lead_id=lead.id, status=LEAD_STATUS_WORDS[lead.status], errors={"status": [lead.status.value]})
-    now = now or utcnow()
     rules = session.scalars(select(RoutingRule).where(RoutingRule.is_active.is_(True))
                             .order_by(RoutingRule.priority, RoutingRule.id)).all()
     client = existing_client(session, lead=lead)
@@ -338,7 +379,7 @@ def route_lead(session: Session, *, actor: User | None, lead: Lead, now: datetim
             if owner.is_active and not is_absent(session, user_id=owner.id, at=now):
                 return _record(session, actor=actor, lead=lead, user=owner, rule=rule, reason="existing_client",
                                details={"account_id": client.id}, at=now)
-            reasons.append(f"{rule.name}: client owner {owner.email} unavailable")
+            reasons.append(Phrase("{rule}: the owner of the existing client is unavailable", rule=rule.name))
         members = [m for m in rule.members if m.user.is_active]
         eligible = [m for m in members if _eligible(m, lead)]
         available = [m for m in eligible
@@ -351,7 +392,8 @@ def route_lead(session: Session, *, actor: User | None, lead: Lead, now: datetim
                     since=_period_start(rule.capacity_period, now, member.timezone)) < cap:
                 under.append(member)
         if not under:
-            reasons.append(f"{rule.name}: {len(eligible)} eligible, {len(available)} available, none under capacity")
+            reasons.append(Phrase("{rule}: {eligible} eligible, {available} available, none under capacity",
+                                  rule=rule.name, eligible=len(eligible), available=len(available)))
             continue
         ids = [member.user_id for member in under]
         last = _last_assigned(session, ids)
@@ -364,8 +406,7 @@ def route_lead(session: Session, *, actor: User | None, lead: Lead, now: datetim
         return _record(session, actor=actor, lead=lead, user=chosen.user, rule=rule, reason=rule.fairness.value,
                        details={"eligible": [m.user_id for m in eligible], "available": [m.user_id for m in available],
                                 "under_capacity": ids}, at=now)
-    raise Conflict("no routing rule has a member who can take this lead now",
-                   errors={"owner_id": reasons or ["no active routing rules"]})
+    return reasons or [Phrase("no active routing rules")]
 
 
 def list_assignments(session: Session, *, lead: Lead) -> list[LeadAssignment]:
@@ -378,7 +419,12 @@ def list_assignments(session: Session, *, lead: Lead) -> list[LeadAssignment]:
 
 
 def hand_over(session: Session, *, actor: User, absence: Absence) -> int:
-    """Give the absent person's open deals and tasks to the deputy for the absence; returns how many moved."""
+    """Give the absent person's open deals and tasks to the deputy for the absence; returns how many moved.
+
+    The deputy also gets editor rights where they lack them to work what they
+    received (each deal's project; each task's account, or its lead's branch):
+    grants recorded with the absence and taken back when the work is given back.
+    """
     if not actor.is_admin and actor.id != absence.user_id:
         raise Forbidden("only the absent person or an administrator hands work over")
     if absence.deputy_id is None:
@@ -397,15 +443,58 @@ def hand_over(session: Session, *, actor: User, absence: Absence) -> int:
         session.add(HandoverItem(absence_id=absence.id, task_id=task.id))
     absence.handed_over_at = utcnow()
     absence.returned_at = None
+    granted = _grant_deputy(session, actor=actor, absence=absence, targets=_work_places(session, deals, tasks))
     session.flush()
     audit.record(session, actor=actor, action="hand_over", entity=absence,
                  after={"deputy_id": absence.deputy_id, "deal_ids": [d.id for d in deals],
-                        "task_ids": [t.id for t in tasks]})
+                        "task_ids": [t.id for t in tasks], "grant_ids": [g.id for g in granted]})
     return len(deals) + len(tasks)
 
 
+def _work_places(session: Session, deals: list[Deal], tasks: list[Task]) -> list[EpsNode | Project]:
+    """Where the rights to work these deals and tasks are granted: each deal's project, each task's account or lead."""
+    places: dict[tuple[str, int], EpsNode | Project] = {}
+    for deal in deals:
+        places[("project", deal.project_id)] = deal.project
+    for task in tasks:
+        node = (session.get(Account, task.account_id).eps_node if task.account_id
+                else session.get(Lead, task.lead_id).region_node)
+        places[("node", node.id)] = node
+    return list(places.values())
+
+
+def _grant_deputy(session: Session, *, actor: User | None, absence: Absence,
+                  targets: list[EpsNode | Project]) -> list[Grant]:
+    """Give the deputy editor rights where they lack them for the handed-over work, recorded for the return."""
+    deputy = session.get(User, absence.deputy_id)
+    made = []
+    for target in targets:
+        if access_to(session, user=deputy, obj=target).can(Permission.edit):
+            continue
+        grant = grants.delegate(session, actor=actor, role=Role.editor, target=target, user=deputy,
+                                reason=f"deputy during absence {absence.id}")
+        session.add(HandoverGrant(absence_id=absence.id, grant_id=grant.id, role=Role.editor.value,
+                                  eps_node_id=grant.eps_node_id, project_id=grant.project_id))
+        made.append(grant)
+    return made
+
+
+def _revoke_deputy_grants(session: Session, *, actor: User | None, absence: Absence) -> list[int]:
+    """Take back the grants the deputy received for the absence; the ids of those still there."""
+    revoked = []
+    for record in session.scalars(select(HandoverGrant).where(HandoverGrant.absence_id == absence.id,
+                                                              HandoverGrant.revoked_at.is_(None))):
+        grant = session.get(Grant, record.grant_id) if record.grant_id is not None else None
+        if grant is not None:  # a manager may have taken it away already
+            revoked.append(grant.id)
+            grants.end_delegation(session, actor=actor, grant=grant, reason=f"absence {absence.id} over")
+        record.grant_id = None
+        record.revoked_at = utcnow()
+    return revoked
+
+
 def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
-    """Return what was handed over and is still with the deputy; returns how many came back."""
+    """Return what was handed over and is still with the deputy, and revoke the deputy's grants; how many came back."""
     if actor is not None and not actor.is_admin and actor.id not in (absence.user_id, absence.deputy_id):
         raise Forbidden("only the absent person, the deputy or an administrator gives work back")
     items = session.scalars(select(HandoverItem).where(HandoverItem.absence_id == absence.id,
@@ -419,9 +508,11 @@ def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
             setattr(record, attribute, absence.user_id)
             back.append(f"{'deal' if item.deal_id else 'task'} {record.id}")
         item.returned = True
+    revoked = _revoke_deputy_grants(session, actor=actor, absence=absence)
     absence.returned_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action="give_back", entity=absence, after={"returned": back})
+    audit.record(session, actor=actor, action="give_back", entity=absence,
+                 after={"returned": back, "revoked_grant_ids": revoked})
     return len(back)
 
 

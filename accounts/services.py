@@ -136,7 +136,11 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                    kind: AccountKind = AccountKind.prospect, sector: str = "", segment: str = "",
                    parent: Account | None = None, owner: User | None = None, external_id: str | None = None,
                    annual_revenue: Decimal | None = None, employees: int | None = None) -> Account:
-    """A new account with its own EPS node under ``region`` (manage rights there), or on an existing ``eps_node``."""
+    """A new account with its own EPS node under ``region`` (edit rights there), or on an existing ``eps_node``.
+
+    An account under a branch is the branch's content, like a project under a
+    node: whoever works the branch's leads (editors) can add the client.
+    """
     name = _text("name", name, required=True)
     if owner is not None and not owner.is_active:
         raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
@@ -162,7 +166,7 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
         if region is None:
             raise Invalid("an account needs a branch (region) node", errors={"region_node_id": ["required"]})
         node = eps_services.create_node(session, actor=actor, code=code or f"ACC-{secrets.token_hex(5).upper()}",
-                                        name=name, parent=region)
+                                        name=name, parent=region, content=True)
     _check_parent(session, account=None, parent=parent)
     account = Account(name=name, tax_id=tax_id, kind=kind, sector=_text("sector", sector),
                       segment=_text("segment", segment), region_node_id=region.id, eps_node_id=node.id,

@@ -131,7 +131,7 @@ def _account(account_id):
 @blp.arguments(AccountCreateSchema)
 @blp.response(201, AccountReadSchema)
 def create_account(data):
-    """Create an account: a new EPS node under ``region_node_id`` (manage rights there), or link ``eps_node_id``."""
+    """Create an account: a new EPS node under ``region_node_id`` (edit rights there), or link ``eps_node_id``."""
     user, db = current_user(), session()
     region = eps_node = None
     if "region_node_id" in data:

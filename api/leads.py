@@ -29,7 +29,9 @@ class LeadCreateSchema(Schema):
     product = Text(100, load_default="")
     message = Text(10_000, load_default="")
     external_id = ExternalId()
-    route = fields.Boolean(load_default=False, metadata={"description": "Route it at once by the routing rules."})
+    route = fields.Boolean(load_default=False, metadata={
+        "description": "Route it at once by the routing rules; when nobody can take it now it is stored unassigned, "
+                       "with the reason in routing_reason."})
 
 
 class LeadUpdateSchema(Schema):
@@ -64,6 +66,9 @@ class LeadReadSchema(Schema):
     deal_id = Id(allow_none=True)
     created_at = fields.DateTime()
     qualified_at = fields.DateTime(allow_none=True)
+    routing_reason = fields.Function(
+        lambda lead: "; ".join(str(reason) for reason in routing.queue_reasons(lead)) or None, allow_none=True,
+        metadata={"description": "Why routing left the lead unassigned in the queue; null once someone has it."})
 
 
 class LeadListArgs(ListArgs):
@@ -127,13 +132,16 @@ def _lead(lead_id):
 @blp.arguments(LeadCreateSchema)
 @blp.response(201, LeadReadSchema)
 def create_lead(data):
-    """Record an inbound lead on a branch (edit rights there); ``route`` assigns it by the routing rules."""
+    """Record an inbound lead on a branch (edit rights there); ``route`` assigns it by the routing rules.
+
+    A lead is never dropped: when nobody can take it now it is stored unassigned, with ``routing_reason``.
+    """
     db, user = session(), current_user()
     region = eps_services.get_node_or_raise(db, user=user, node_id=data.pop("region_node_id"), field="region_node_id")
     route = data.pop("route")
     lead = lead_services.create_lead(db, actor=user, region=region, **data)
     if route:
-        routing.route_lead(db, actor=user, lead=lead)
+        routing.route_or_queue(db, actor=user, lead=lead)
     return lead
 
 

@@ -138,6 +138,15 @@ class AbsenceCreateSchema(Schema):
             raise ValidationError({"ends_at": ["Must be after starts_at."]})
 
 
+class DeputyGrantSchema(Schema):
+    grant_id = Id(allow_none=True, metadata={"description": "Null once revoked."})
+    eps_node_id = Id(allow_none=True)
+    project_id = Id(allow_none=True)
+    role = fields.String()
+    granted_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
 class AbsenceReadSchema(Schema):
     id = fields.Integer()
     user_id = Id()
@@ -148,6 +157,8 @@ class AbsenceReadSchema(Schema):
     handed_over_at = fields.DateTime(allow_none=True)
     returned_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+    deputy_grants = fields.List(fields.Nested(DeputyGrantSchema), metadata={
+        "description": "What the deputy was granted to work the handed-over deals and tasks; revoked on return."})
 
 
 class AbsenceListArgs(ListArgs):

@@ -42,6 +42,30 @@ def create(session: Session, *, actor: User, role: Role, target: EpsNode | Proje
     return grant
 
 
+def delegate(session: Session, *, actor: User | None, role: Role, target: EpsNode | Project, user: User,
+             reason: str) -> Grant:
+    """Give ``role`` on ``target`` to ``user`` because a rule elsewhere says so; the caller has checked that rule.
+
+    For temporary access another domain decides on and takes back itself (a
+    deputy covering an absence, see ``accounts.routing.hand_over``), so there is
+    no manage check on ``actor``; the audit entry carries ``reason``.
+    """
+    grant = Grant(created_by_id=actor.id if actor else None, user_id=user.id, team_id=None,
+                  eps_node_id=target.id if isinstance(target, EpsNode) else None,
+                  project_id=target.id if isinstance(target, Project) else None, role=role)
+    session.add(grant)
+    session.flush()
+    audit.record(session, actor=actor, action="grant", entity=grant, after={**grant.audit_state(), "reason": reason})
+    return grant
+
+
+def end_delegation(session: Session, *, actor: User | None, grant: Grant, reason: str) -> None:
+    """Take back a grant made by ``delegate`` (the rule that gave it says when); the audit entry carries ``reason``."""
+    audit.record(session, actor=actor, action="revoke", entity=grant, before={**grant.audit_state(), "reason": reason})
+    session.delete(grant)
+    session.flush()
+
+
 def get_or_raise(session: Session, *, actor: User, grant_id: int) -> Grant:
     """The grant, if ``actor`` may see it: an admin, its holder, or a manager of its target."""
     grant = session.get(Grant, grant_id)

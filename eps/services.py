@@ -109,13 +109,19 @@ def check_code_and_name(code: str, name: str) -> None:
 
 
 def create_node(session: Session, *, actor: User, code: str, name: str, parent: EpsNode | None,
-                protected: bool = False) -> EpsNode:
-    """A new node under ``parent`` (manage rights there), or a new root (administrators)."""
+                protected: bool = False, content: bool = False) -> EpsNode:
+    """A new node under ``parent`` (manage rights there), or a new root (administrators).
+
+    ``content``: the node is content of its parent rather than structure, as a
+    client account's node is of its branch; edit rights on the parent suffice,
+    and it cannot be protected (protection decides who sees what: structure).
+    """
     if parent is None:
         if not actor.is_admin:
             raise Forbidden("only administrators create root EPS nodes")
     else:
-        authorize(session, user=actor, obj=parent, permission=Permission.manage)
+        needed = Permission.edit if content and not protected else Permission.manage
+        authorize(session, user=actor, obj=parent, permission=needed)
     check_code_and_name(code, name)
     _check_code_free(session, EpsNode, code)
     node = EpsNode(code=code, name=name, parent_id=parent.id if parent else None, path="",

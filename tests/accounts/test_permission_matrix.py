@@ -48,7 +48,8 @@ R, E, M = {Permission.read}, {Permission.edit}, {Permission.manage}
 ACTIONS = {
     "read_account": ("GET", "/api/v1/accounts/{account}", None, R, 200),
     "update_account": ("PATCH", "/api/v1/accounts/{account}", {"sector": "Retail"}, E, 200),
-    "create_account": ("POST", "/api/v1/accounts", {"name": "New", "region_node_id": "{branch}"}, M, 201),
+    # An account under a branch is the branch's content (like a project under a node): edit rights.
+    "create_account": ("POST", "/api/v1/accounts", {"name": "New", "region_node_id": "{branch}"}, E, 201),
     "account_timeline": ("GET", "/api/v1/accounts/{account}/timeline", None, R, 200),
     "merge_account": ("POST", "/api/v1/accounts/{account}/merge", {"merge_id": "{account2}"}, M, 200),
     "create_contact": ("POST", "/api/v1/contacts", {"account_id": "{account}", "last_name": "X"}, E, 201),
@@ -74,6 +75,8 @@ ACTIONS = {
     "assign_lead": ("POST", "/api/v1/leads/{lead}/assign", {"owner_id": "{other}"}, E, 200),
     "qualify_lead": ("POST", "/api/v1/leads/{lead}/qualify", {"pipeline_id": "{pipeline}",
                                                               "account_id": "{account}"}, E, 201),
+    # The lead's company is no client yet: qualifying it adds the account under the lead's branch.
+    "qualify_lead_new_account": ("POST", "/api/v1/leads/{lead}/qualify", {"pipeline_id": "{pipeline}"}, E, 201),
     "record_answer": ("POST", "/api/v1/surveys", {"account_id": "{account}", "kind": "csat", "score": 4}, E, 201),
 }
 

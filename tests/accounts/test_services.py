@@ -11,6 +11,7 @@ from accounts.models import Account, Deal, DealStageChange, Interaction, StageKi
 from crmpm.audit.models import AuditEntry
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from eps import budgets
+from eps import services as eps_services
 from eps.models import EpsNode, Project, Role
 from tests import factories
 from tests.accounts.fixtures import crm  # noqa: F401 - fixture
@@ -29,13 +30,19 @@ def test_account_gets_its_own_node_under_its_branch(session, crm):
     assert account.region_node_id == crm["A"]["branch"].id
 
 
-def test_creating_an_account_needs_manage_rights_on_the_branch(session, crm):
-    editor = factories.user(session)
+def test_creating_an_account_needs_edit_rights_on_the_branch(session, crm):
+    viewer, editor = factories.user(session), factories.user(session)
+    factories.grant(session, actor=crm["admin"], role=Role.viewer, target=crm["A"]["branch"], user=viewer)
     factories.grant(session, actor=crm["admin"], role=Role.editor, target=crm["A"]["branch"], user=editor)
     before = _count(session, Account), _count(session, EpsNode)
     with pytest.raises(Forbidden):
-        services.create_account(session, actor=editor, name="X", region=crm["A"]["branch"])
+        services.create_account(session, actor=viewer, name="X", region=crm["A"]["branch"])
     assert (_count(session, Account), _count(session, EpsNode)) == before
+    account = services.create_account(session, actor=editor, name="X", region=crm["A"]["branch"])
+    assert session.get(EpsNode, account.eps_node_id).parent_id == crm["A"]["branch"].id
+    # Child nodes that are structure (not an account's) still need manage rights.
+    with pytest.raises(Forbidden):
+        eps_services.create_node(session, actor=editor, code="SUB", name="Sub-branch", parent=crm["A"]["branch"])
 
 
 def test_existing_client_node_can_become_an_account_once(session, crm):

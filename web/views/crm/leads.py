@@ -20,13 +20,14 @@ from accounts import leads as lead_services
 from accounts import overview, pipelines, routing, services
 from accounts.models import AccountKind, LeadStatus
 from crmpm.database import db
-from crmpm.errors import Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users import services as users
 from crmpm.users.models import User
 from eps.permissions import Permission, access_to
 from web.forms import MoneyField, check, choices
+from web.i18n import translate, translate_error
 from web.nav import is_available
-from web.pages import safe_next
+from web.pages import safe_next, wants_json
 from web.queries import active_users
 from web.views.crm import bp
 from web.views.crm.accounts import KIND_LABELS, rows_page
@@ -36,7 +37,8 @@ PICKER_LIMIT = 200
 
 STATUS_LABELS = {LeadStatus.new: _l("new"), LeadStatus.assigned: _l("assigned"),
                  LeadStatus.qualified: _l("qualified"), LeadStatus.disqualified: _l("disqualified")}
-SCOPE_LABELS = {"mine": _l("Routed to me"), "team": _l("My team"), "all": _l("All I can see")}
+SCOPE_LABELS = {"mine": _l("Routed to me"), "team": _l("My team"), "queue": _l("Unassigned"),
+                "all": _l("All I can see")}
 # The step of the routing that chose the owner (``LeadAssignment.reason``).
 REASON_LABELS = {"existing_client": _l("owner of the existing client"), "round_robin": _l("round robin"),
                  "least_load": _l("least load"), "manual": _l("assigned by hand")}
@@ -79,9 +81,18 @@ def leads():
                                           ("source", source)) if value}
     page = rows_page(session, query, args, PAGE_SIZE)
     ages = {row[0].id: overview.lead_age(row[0]) for row in page.items}
+    queued = _queue_reasons(row[0] for row in page.items)
     return render_template("crm/leads.html", page=page, scope=scope, status=status.value if status else "",
                            source=source, sources=overview.lead_sources(session, user=g.user), ages=ages,
+                           queued=queued,
                            status_labels=STATUS_LABELS, scope_labels=SCOPE_LABELS, reason_labels=REASON_LABELS)
+
+
+def _queue_reasons(leads) -> dict[int, str]:
+    """Why routing left each unassigned lead in the queue, in the user's language."""
+    found = {lead.id: routing.queue_reasons(lead) for lead in leads}
+    return {lead_id: "; ".join(translate(reason.template, reason.params) for reason in reasons)
+            for lead_id, reasons in found.items() if reasons}
 
 
 def _lead(lead_id: int):
@@ -91,6 +102,11 @@ def _lead(lead_id: int):
 @bp.route("/leads/<int:lead_id>")
 def lead(lead_id: int):
     """One lead: what came in, where it was routed and why, and the actions on it."""
+    return _lead_page(lead_id)
+
+
+def _lead_page(lead_id: int, *, qualify: QualifyForm | None = None):
+    """The lead page; ``qualify``: a refused qualify form, shown again as it was typed."""
     session = db.session
     lead = _lead(lead_id)
     can_edit = access_to(session, user=g.user, obj=lead.region_node).can(Permission.edit)
@@ -103,15 +119,17 @@ def lead(lead_id: int):
     open_lead = lead.status in (LeadStatus.new, LeadStatus.assigned)
     forms = {}
     if can_edit and open_lead:
-        qualify = QualifyForm()
+        if qualify is None:
+            qualify = QualifyForm(formdata=None)
         qualify.pipeline_id.choices = choices(
             (pipeline.id, pipeline.name)
             for pipeline in session.scalars(pipelines.list_pipelines(session, active_only=True)))
-        assign = AssignForm()
+        assign = AssignForm(formdata=None)
         assign.owner_id.choices = choices((user.id, user.name) for user in active_users(session, limit=PICKER_LIMIT))
         assign.owner_id.data = lead.owner_id
-        forms = {"qualify": qualify, "disqualify": DisqualifyForm(), "assign": assign}
+        forms = {"qualify": qualify, "disqualify": DisqualifyForm(formdata=None), "assign": assign}
     return render_template("crm/lead.html", lead=lead, assignments=assignments, names=names, rules=rules,
+                           queued=_queue_reasons([lead]),
                            client=client, can_edit=can_edit, open_lead=open_lead, forms=forms,
                            age=overview.lead_age(lead), status_labels=STATUS_LABELS, reason_labels=REASON_LABELS)
 
@@ -146,12 +164,20 @@ def qualify_lead(lead_id: int):
     session = db.session
     lead = _lead(lead_id)
     form = QualifyForm()
-    check(form)
-    pipeline = pipelines.get_pipeline_or_raise(session, pipeline_id=form.pipeline_id.data, field="pipeline_id")
-    result = lead_services.qualify_lead(
-        session, actor=g.user, lead=lead, pipeline=pipeline, deal_name=(form.deal_name.data or "").strip() or None,
-        amount=form.amount.data, expected_close=form.expected_close.data,
-        account_kind=AccountKind(form.account_kind.data))
+    try:
+        check(form)
+        pipeline = pipelines.get_pipeline_or_raise(session, pipeline_id=form.pipeline_id.data, field="pipeline_id")
+        result = lead_services.qualify_lead(
+            session, actor=g.user, lead=lead, pipeline=pipeline,
+            deal_name=(form.deal_name.data or "").strip() or None, amount=form.amount.data,
+            expected_close=form.expected_close.data, account_kind=AccountKind(form.account_kind.data))
+    except (Conflict, Forbidden, Invalid) as exc:
+        if wants_json():
+            raise  # a script's request: the reason as data, from the pages' handler
+        # A long form: refused, it comes back as typed with the reason (a redirect would empty it).
+        session.rollback()
+        flash(translate_error(exc), "error")
+        return _lead_page(lead_id, qualify=form), exc.status
     flash(_("The lead was qualified: deal %(deal)s at %(account)s.", deal=result.deal.name,
             account=result.account.name), "info")
     if is_available("crm.deal"):

@@ -1,0 +1,73 @@
+"""A deputy can work what was handed over: temporary editor grants for the absence, recorded and revoked on return."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from accounts import activities, routing
+from crmpm.audit.models import AuditEntry
+from crmpm.database import utcnow
+from eps.models import Grant, Role
+from tests import factories
+from tests.accounts.fixtures import admin, api, crm  # noqa: F401 - fixtures
+
+
+def _absence_now(session, admin, absent, deputy):
+    return routing.create_absence(session, actor=admin, user=absent, deputy=deputy,
+                                  starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(days=7))
+
+
+def test_the_deputy_sees_and_works_the_handed_over_deals_and_tasks_until_the_return(api, session, admin, crm):
+    alice, boris = factories.user(session), factories.user(session)
+    account = crm["A"]["account"]
+    factories.grant(session, actor=admin, role=Role.editor, target=crm["A"]["branch"], user=alice)
+    deal = factories.deal(session, actor=admin, account=account, pipeline=crm["pipeline"], owner=alice)
+    task = activities.create_task(session, actor=admin, title="Call back", due_at=utcnow() + timedelta(days=1),
+                                  account=account, assignee=alice)
+    absence = _absence_now(session, admin, alice, boris)
+    session.commit()
+    assert api.get("/api/v1/deals", user=boris).json["total"] == 0
+
+    started, ended = routing.process_handovers(session)
+    session.commit()
+    assert (started, ended) == (1, 0)
+    listed = api.get(f"/api/v1/deals?owner_id={boris.id}", user=boris).json["items"]
+    assert [item["id"] for item in listed] == [deal.id]
+    assert api.patch(f"/api/v1/deals/{deal.id}", user=boris, json={"next_step": "Call the CFO"}).status_code == 200
+    assert [item["id"] for item in api.get(f"/api/v1/tasks?assignee_id={boris.id}", user=boris).json["items"]] \
+        == [task.id]
+    held = api.get(f"/api/v1/absences/{absence.id}", user=boris).json["deputy_grants"]
+    assert {(g["project_id"], g["eps_node_id"], g["role"]) for g in held} == {
+        (deal.project_id, None, "editor"), (None, account.eps_node_id, "editor")}
+    assert all(g["grant_id"] and g["revoked_at"] is None for g in held)
+    granted = session.scalars(select(AuditEntry.after).where(AuditEntry.action == "grant",
+                                                             AuditEntry.entity_type == "grants")
+                              .order_by(AuditEntry.id.desc()).limit(2)).all()
+    assert all(f"absence {absence.id}" in after["reason"] for after in granted)
+
+    # The absence ends: the work goes back, and so do the grants.
+    absence.ends_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert routing.process_handovers(session) == (0, 1)
+    session.commit()
+    assert api.get("/api/v1/deals", user=boris).json["total"] == 0
+    assert api.get(f"/api/v1/deals/{deal.id}", user=boris).status_code == 404
+    assert session.scalars(select(Grant).where(Grant.user_id == boris.id)).all() == []
+    held = api.get(f"/api/v1/absences/{absence.id}", user=boris).json["deputy_grants"]
+    assert len(held) == 2 and all(g["grant_id"] is None and g["revoked_at"] for g in held)
+
+
+def test_a_deputy_who_already_has_the_rights_gets_no_extra_grant(api, session, admin, crm):
+    alice, carol = factories.user(session), factories.user(session)
+    factories.grant(session, actor=admin, role=Role.editor, target=crm["A"]["branch"], user=carol)
+    factories.deal(session, actor=admin, account=crm["A"]["account"], pipeline=crm["pipeline"], owner=alice)
+    absence = _absence_now(session, admin, alice, carol)
+    session.commit()
+    grants_before = session.scalars(select(Grant.id)).all()
+    assert routing.hand_over(session, actor=admin, absence=absence) == 1
+    session.commit()
+    assert session.scalars(select(Grant.id)).all() == grants_before
+    assert api.get(f"/api/v1/absences/{absence.id}", user=admin).json["deputy_grants"] == []
+    # Cancelling the absence gives the work back and leaves the deputy's own grant alone.
+    assert api.delete(f"/api/v1/absences/{absence.id}", user=admin).status_code == 204
+    assert session.scalars(select(Grant.id)).all() == grants_before
