@@ -13,6 +13,7 @@ from eps import budgets
 from eps.permissions import ROLE_PERMISSIONS, Permission
 from eps.models import Role
 from tests import factories
+from tests.leaks import hidden_mentions
 
 ROLES = [None, *Role]
 
@@ -100,6 +101,11 @@ def test_permission_matrix(api, session, admin, world, role, action, place):
     else:
         expected = 403
     assert response.status_code == expected, (response.status_code, response.get_json())
+    if expected >= 400:
+        # The refusal names nothing the user may not read that the request did not name itself.
+        hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+        asked = [_fill(path, ids), _fill(body, ids)]
+        assert hidden_mentions(response.get_json(), hidden, asked) == [], response.get_json()
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
