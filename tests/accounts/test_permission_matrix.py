@@ -103,7 +103,7 @@ def test_permission_matrix(api, session, admin, world, role, action, place):
     assert response.status_code == expected, (response.status_code, response.get_json())
     if expected >= 400:
         # The refusal names nothing the user may not read that the request did not name itself.
-        hidden = [*world["B"].values()] + ([*world["A"].values()] if role is None else [])
+        hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
         asked = [_fill(path, ids), _fill(body, ids)]
         assert hidden_mentions(response.get_json(), hidden, asked) == [], response.get_json()
 

@@ -65,6 +65,9 @@ ACTIONS = {
                       {Permission.manage}, 201),
     "list_grants_on_node": ("GET", "/api/v1/grants?node_id={n1}", None, {Permission.read}, 200),
     "read_audit": ("GET", "/api/v1/audit?entity_type=eps_nodes&entity_id={n1}", None, {Permission.manage}, 200),
+    # Reached through the change: a refusal names the change asked about, not its project.
+    "read_change_audit": ("GET", "/api/v1/audit?entity_type=budget_changes&entity_id={change}", None,
+                          {Permission.manage}, 200),
     "my_access": ("GET", "/api/v1/me/access?node_id={n1}", None, {Permission.read}, 200),
 }
 
