@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
+from crmpm.search import equals
 from crmpm.users import services as users
 from crmpm.users.models import Team, User
 from eps import grants
@@ -266,7 +267,7 @@ def existing_client(session: Session, *, lead: Lead) -> Account | None:
         if account is not None:
             return account
     if lead.company:
-        return session.scalars(select(Account).where(func.lower(Account.name) == lead.company.strip().lower(),
+        return session.scalars(select(Account).where(equals(Account.name, lead.company),
                                                      Account.merged_into_id.is_(None)).order_by(Account.id)).first()
     return None
 

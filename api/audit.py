@@ -59,9 +59,14 @@ def list_entries(args):
             raise Forbidden("only administrators read the whole trail; give entity_type and entity_id")
         resolve = ENTITY_TARGETS.get(args["entity_type"])
         target = resolve(session(), args["entity_id"]) if resolve else None
-        if target is None:
-            raise NotFound(f"{args['entity_type']} {args['entity_id']} not found")
-        authorize(session(), user=user, obj=target, permission=Permission.manage)
+        try:
+            if target is None:
+                raise NotFound("not found")
+            authorize(session(), user=user, obj=target, permission=Permission.manage)
+        except NotFound:
+            # A grant's or change's node or project is not what the caller asked about: name only what was asked.
+            raise NotFound("{entity_type} {entity_id} not found", entity_type=args["entity_type"],
+                           entity_id=args["entity_id"]) from None
     query = audit.list_(entity_type=args.get("entity_type"), entity_id=args.get("entity_id"),
                         actor_id=args.get("actor_id"))
     return paginate(query, args)

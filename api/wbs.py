@@ -449,9 +449,13 @@ class RelationshipReadSchema(Schema):
 def _activity_anywhere(activity_id, field):
     """An activity of any project the caller may read (relationships may cross projects)."""
     activity = session().get(Activity, activity_id)
+    try:
+        if activity is not None:
+            eps_services.get_project_or_raise(session(), user=current_user(), project_id=activity.project_id)
+    except NotFound:
+        activity = None  # its project is hidden: say no more than the caller asked (not the project's id)
     if activity is None:
-        raise NotFound(f"activity {activity_id} not found", errors={field: ["not found"]})
-    eps_services.get_project_or_raise(session(), user=current_user(), project_id=activity.project_id, field=field)
+        raise NotFound("activity {activity_id} not found", activity_id=activity_id, errors={field: ["not found"]})
     return activity
 
 

@@ -1,7 +1,8 @@
 """Text search: one rule for "this column holds what the user typed", ignoring case in every script.
 
 ``contains(columns, text)`` builds the condition every list's search uses (the
-API's ``?q=`` and the pages' search boxes alike). Both sides go through the same
+API's ``?q=`` and the pages' search boxes alike); ``equals(column, text)`` the one
+for a whole value (a lead's company against account names). Both sides go through the same
 SQL function, ``folded``, so what matches does not depend on how Python and the
 database each lower a letter:
 
@@ -34,7 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["SQLITE_FUNCTION", "ICU_COLLATION", "contains", "fold", "folded", "like_pattern"]
+__all__ = ["SQLITE_FUNCTION", "ICU_COLLATION", "contains", "equals", "fold", "folded", "like_pattern"]
 
 SQLITE_FUNCTION = "crmpm_fold"
 ICU_COLLATION = "und-x-icu"
@@ -96,3 +97,8 @@ def contains(columns: Iterable, text: str | None) -> ColumnElement | None:
         return None
     needle = folded(literal(like_pattern(text), String()))
     return or_(*(folded(column).like(needle, escape="\\") for column in columns))
+
+
+def equals(column, text: str) -> ColumnElement:
+    """The condition "``column`` is ``text``", ignoring case in any script (and surrounding spaces of ``text``)."""
+    return folded(column) == folded(literal(text.strip(), String()))

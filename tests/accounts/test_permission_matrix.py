@@ -15,6 +15,7 @@ from eps.permissions import ROLE_PERMISSIONS, Permission
 from tests import factories
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
 from tests.api.test_permission_matrix import _fill
+from tests.leaks import hidden_mentions
 
 ROLES = [None, *Role]
 WHEN = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
@@ -103,6 +104,11 @@ def test_permission_matrix(api, session, admin, world, role, action, place):
     else:
         expected = 403
     assert response.status_code == expected, (response.status_code, response.get_json())
+    if expected >= 400:
+        # The refusal names nothing the user may not read that the request did not name itself.
+        hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+        asked = [_fill(path, ids), _fill(body, ids)]
+        assert hidden_mentions(response.get_json(), hidden, asked) == [], response.get_json()
 
 
 LISTS = ["/api/v1/accounts", "/api/v1/contacts", "/api/v1/deals", "/api/v1/interactions", "/api/v1/tasks",

@@ -12,10 +12,12 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
 from accounts import leads as lead_services
 from accounts import deals as deal_services
 from crmpm.search import fold
+from eps.models import EpsNode
 from tests import factories
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
 
@@ -123,3 +125,13 @@ def test_the_board_searches_in_every_script(session, admin, words):
     columns = deal_services.board(session, user=admin, pipeline=words["pipeline"], search="ПОСТАВКА ЛАДОГА")
     names = [card.project.name for column in columns for card in column.deals]
     assert names == ["Поставка Ладога"]
+
+
+@pytest.mark.parametrize("company", ["ООО ЛАДОГА", "ооо ладога ", "ООО Ладога"])
+def test_a_leads_company_finds_its_account_whatever_the_case(session, admin, words, company):
+    from accounts import routing
+
+    branch = session.scalars(select(EpsNode).where(EpsNode.code == "BR-CYR")).one()
+    lead = lead_services.create_lead(session, actor=admin, region=branch, company=company)
+    found = routing.existing_client(session, lead=lead)
+    assert found is not None and found.name == "ООО Ладога"

@@ -13,6 +13,7 @@ from eps import budgets
 from eps.permissions import ROLE_PERMISSIONS, Permission
 from eps.models import Role
 from tests import factories
+from tests.leaks import hidden_mentions
 
 ROLES = [None, *Role]
 
@@ -64,6 +65,9 @@ ACTIONS = {
                       {Permission.manage}, 201),
     "list_grants_on_node": ("GET", "/api/v1/grants?node_id={n1}", None, {Permission.read}, 200),
     "read_audit": ("GET", "/api/v1/audit?entity_type=eps_nodes&entity_id={n1}", None, {Permission.manage}, 200),
+    # Reached through the change: a refusal names the change asked about, not its project.
+    "read_change_audit": ("GET", "/api/v1/audit?entity_type=budget_changes&entity_id={change}", None,
+                          {Permission.manage}, 200),
     "my_access": ("GET", "/api/v1/me/access?node_id={n1}", None, {Permission.read}, 200),
 }
 
@@ -100,6 +104,11 @@ def test_permission_matrix(api, session, admin, world, role, action, place):
     else:
         expected = 403
     assert response.status_code == expected, (response.status_code, response.get_json())
+    if expected >= 400:
+        # The refusal names nothing the user may not read that the request did not name itself.
+        hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+        asked = [_fill(path, ids), _fill(body, ids)]
+        assert hidden_mentions(response.get_json(), hidden, asked) == [], response.get_json()
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
