@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy.orm import joinedload, selectinload
 
 from accounts import deals as deal_services
 from accounts import pipelines as pipeline_services
-from accounts.models import StageKind
+from accounts.models import Deal, StageKind
 from api.accounts import ExternalId, Text, account_field, contact_field, user_field
 from api.common import Code, Id, Money, Name, base_currency, current_user, page_schema, session
 from api.export import ListArgs, list_or_csv, page_or_csv
@@ -244,6 +245,9 @@ class BoardSchema(Schema):
 
 DealPageSchema = page_schema(DealReadSchema)
 
+# What DealReadSchema reads besides the deal's own columns, loaded with the page (not one query per deal).
+DEAL_READ_LOADS = (joinedload(Deal.project), joinedload(Deal.stage), selectinload(Deal.lines))
+
 
 def _deal(deal_id):
     return deal_services.get_deal_or_raise(session(), user=current_user(), deal_id=deal_id)
@@ -290,7 +294,7 @@ def list_deals(args):
         session(), user=current_user(), pipeline_id=args.get("pipeline_id"), stage_id=args.get("stage_id"),
         account_id=args.get("account_id"), owner_id=args.get("owner_id"), status=args.get("status"),
         search=args.get("q"), missing_next_step=args["missing_next_step"])
-    return page_or_csv(query, args, DealReadSchema, filename="deals")
+    return page_or_csv(query.options(*DEAL_READ_LOADS), args, DealReadSchema, filename="deals")
 
 
 @blp.route("/<int:deal_id>", methods=["GET"])

@@ -9,7 +9,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from crmpm import audit
 from crmpm.database import utcnow
@@ -156,7 +156,8 @@ def user_for_token(session: Session, *, token: str) -> User | None:
     """The active user a valid, unrevoked token belongs to, else None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    record = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                            .where(ApiToken.token_hash == _digest(token)))
     if record is None or record.revoked_at is not None or not record.user.is_active:
         return None
     now = utcnow()
