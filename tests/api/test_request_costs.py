@@ -154,3 +154,22 @@ def test_a_connection_the_database_dropped_costs_one_503_then_the_pool_recovers(
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("page, per_page, expected_items, counted", [
+    (1, 50, 12, False),  # the only page, not full: the total is its length
+    (3, 5, 2, False),  # the last page, not full: the total follows from it
+    (2, 5, 5, True),  # a full page: only a count can tell what follows
+    (1, 12, 12, True),  # full, though nothing follows
+    (4, 5, 0, True),  # past the end: counted, so the caller learns the real total
+])
+def test_the_count_runs_only_when_the_page_cannot_tell_the_total(api, connection, deals_world, page, per_page,
+                                                                   expected_items, counted):
+    user = deals_world["admin"]
+    api.get("/api/v1/me", user=user)
+    with statements(connection) as seen:
+        response = api.get(f"/api/v1/deals?page={page}&per_page={per_page}", user=user)
+    body = response.json
+    assert response.status_code == 200 and len(body["items"]) == expected_items
+    assert body["total"] == 12 and body["pages"] == -(-12 // per_page)
+    assert any("count(" in statement.lower() for statement in seen) is counted
