@@ -96,8 +96,8 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     })
 
 
-def paginate(query, args: dict, *, scalars: bool = True) -> dict:
-    """Run one page of ``query`` and count the whole.
+def paginate(query, args: dict, *, scalars: bool = True, unique: bool = False) -> dict:
+    """Run one page of ``query`` and count the whole (``unique``: the query joins in collections).
 
     The page is read first: when it is neither empty nor full, it is the last page and the
     total follows from it, so the count query runs only when it can tell something new.
@@ -106,7 +106,11 @@ def paginate(query, args: dict, *, scalars: bool = True) -> dict:
     db_session = session()
     offset = (page - 1) * per_page
     page_query = query.limit(per_page).offset(offset)
-    items = db_session.scalars(page_query).all() if scalars else db_session.execute(page_query).all()
+    if scalars:
+        result = db_session.scalars(page_query)
+        items = (result.unique() if unique else result).all()
+    else:
+        items = db_session.execute(page_query).all()
     if 0 < len(items) < per_page or (page == 1 and not items):
         total = offset + len(items)
     else:

@@ -70,6 +70,8 @@ def test_a_page_of_deals_costs_the_same_few_statements_whatever_its_size(api, co
         assert len(page) == per_page and response.json["total"] == 12
         # What the deal's project, stage and lines contribute is really in the page.
         assert all(item["code"] and item["stage"] and item["status"] and len(item["lines"]) == 2 for item in page)
+        assert [item["id"] for item in page] == sorted((item["id"] for item in page), reverse=True)  # newest first
+        assert all([line["product"][0] for line in item["lines"]] == ["P", "Q"] for item in page)  # in their order
         counts[per_page] = len(seen)
     assert counts[1] == counts[4] == counts[12], counts
     # token and user, the caller's grants (non-admins: and whether they read everything), count, page, lines
