@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install translations messages browser run test bench clean
+.PHONY: install translations messages browser run test bench bench-http clean
 
 install: $(STAMP) translations
 
@@ -53,6 +53,19 @@ test: install browser
 
 bench: install
 	$(BIN)/python bench/bench_eps.py
+
+# API throughput: wrk against `crmpm serve` on a throwaway PostgreSQL database, beside a one-line Flask app
+# (BENCHMARKS.md, "API throughput"). wrk comes from Debian, installed here when root. BENCH_HTTP_ARGS: see --help.
+bench-http: install
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing wrk for the HTTP benchmark"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is missing and cannot be installed here (needs root and apt-get): apt-get install wrk"; exit 1; \
+		fi; \
+	fi
+	$(BIN)/python bench/bench_http.py $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -56,13 +56,17 @@ def reads_everything(session: Session, *, user: User, paths: list[str]) -> bool:
     """
     if user.is_admin:
         return True
-    roots = session.scalars(select(EpsNode.path).where(EpsNode.parent_id.is_(None))).all()
-    if not roots or not set(roots) <= set(paths):
-        return False
-    # "= true" rather than "IS TRUE", so a partial index WHERE protected can answer it.
-    protected = or_(select(EpsNode.id).where(EpsNode.protected == true()).exists(),
-                    select(Project.id).where(Project.protected == true()).exists())
-    return not session.scalar(select(protected))
+    roots = session.execute(_ROOTS_AND_PROTECTION).all()
+    return bool(roots) and {path for path, _protected in roots} <= set(paths) and not roots[0].anything_protected
+
+
+# The roots' paths, each with whether anything is protected: one query, built once.
+# "= true" rather than "IS TRUE", so a partial index WHERE protected can answer it.
+_ROOTS_AND_PROTECTION = select(
+    EpsNode.path,
+    or_(select(EpsNode.id).where(EpsNode.protected == true()).exists(),
+        select(Project.id).where(Project.protected == true()).exists()).label("anything_protected"),
+).where(EpsNode.parent_id.is_(None))
 
 
 def readable_account_ids(session: Session, *, user: User, paths: list[str] | None = None) -> Select | None:

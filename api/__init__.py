@@ -6,7 +6,11 @@ committed by the app's edge, errors are mapped once by the app.
 
 from __future__ import annotations
 
-from flask import Flask, g, request, send_from_directory
+import gzip
+import hashlib
+import json
+
+from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
@@ -40,6 +44,7 @@ def init_app(app: Flask) -> None:
         # Registering replaces a blueprint's own prefix, so the API prefix is put before it here.
         api.register_blueprint(blueprint, url_prefix=API_PREFIX.rstrip("/") + (blueprint.url_prefix or ""))
     app.extensions["crmpm.api"] = api
+    serve_spec_once(app, api)
     app.add_url_rule("/api/docs/assets/<path:filename>", "swagger_ui_assets",
                      lambda filename: send_from_directory(swagger_ui_path, filename))
 
@@ -52,3 +57,27 @@ def init_app(app: Flask) -> None:
             raise Unauthenticated("a valid API token is needed: Authorization: Bearer <token>")
         g.user = user
         return None
+
+
+def serve_spec_once(app: Flask, api: Api) -> None:
+    """Serve ``/api/openapi.json`` from one copy built on its first request, instead of rebuilding it every time.
+
+    The spec describes the code, not anyone's data, so one copy per app is right for every caller. It is
+    compact JSON (gzip-compressed for clients that accept it) with an ETag, so a client can revalidate it.
+    """
+    endpoint = next(rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.endswith(".openapi_json"))
+    built: dict[str, bytes] = {}
+
+    def openapi_json():
+        if not built:
+            body = json.dumps(api.spec.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+            built.update(plain=body, gzip=gzip.compress(body, mtime=0), etag=hashlib.sha256(body).hexdigest())
+        compressed = request.accept_encodings["gzip"] > 0
+        response = Response(built["gzip" if compressed else "plain"], mimetype="application/json")
+        if compressed:
+            response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+        response.set_etag(built["etag"] + ("-gz" if compressed else ""))
+        return response.make_conditional(request)
+
+    app.view_functions[endpoint] = openapi_json

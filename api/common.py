@@ -96,13 +96,25 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     })
 
 
-def paginate(query, args: dict, *, scalars: bool = True) -> dict:
-    """Run one page of ``query`` and count the whole."""
+def paginate(query, args: dict, *, scalars: bool = True, unique: bool = False) -> dict:
+    """Run one page of ``query`` and count the whole (``unique``: the query joins in collections).
+
+    The page is read first: when it is neither empty nor full, it is the last page and the
+    total follows from it, so the count query runs only when it can tell something new.
+    """
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     db_session = session()
-    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page_query = query.limit(per_page).offset((page - 1) * per_page)
-    items = db_session.scalars(page_query).all() if scalars else db_session.execute(page_query).all()
+    offset = (page - 1) * per_page
+    page_query = query.limit(per_page).offset(offset)
+    if scalars:
+        result = db_session.scalars(page_query)
+        items = (result.unique() if unique else result).all()
+    else:
+        items = db_session.execute(page_query).all()
+    if 0 < len(items) < per_page or (page == 1 and not items):
+        total = offset + len(items)
+    else:
+        total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return {"items": items, "page": page, "per_page": per_page, "total": total,
             "pages": math.ceil(total / per_page) if total else 0}
 

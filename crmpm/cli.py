@@ -121,32 +121,51 @@ def demo() -> None:
         click.echo(f"  {role:<16} {email}  password: {password}")
 
 
-@main.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
-@click.option("--workers", type=int, default=None, help="Worker processes (default: 1 on SQLite, 2×cores+1 else).")
-def serve(host: str, port: int, workers: int | None) -> None:
-    """Serve crmpm with gunicorn."""
-    from gunicorn.app.base import BaseApplication
+def serving_settings(*, sqlite: bool, workers: int | None = None, threads: int | None = None) -> tuple[int, int]:
+    """Worker processes and threads per worker for ``crmpm serve``: the given ones, else from the CPU count.
 
-    app = get_app()
-    sqlite = app.config["DATABASE_URL"].startswith("sqlite")
+    PostgreSQL: 2 × cores + 1 single-threaded processes (gunicorn's own advice: a process waits on the
+    database while another computes). SQLite allows one writer at a time: one process with 4 threads.
+    """
     if workers is None:
         workers = 1 if sqlite else 2 * (os.cpu_count() or 1) + 1
+    if threads is None:
+        threads = 4 if sqlite else 1
+    return workers, threads
+
+
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int, accesslog: str | None = "-") -> None:
+    """Serve ``app`` with gunicorn under crmpm's settings (the HTTP benchmark's ceiling app uses them too)."""
+    from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            # SQLite allows one writer at a time: threads in one process instead of several processes.
-            self.cfg.set("threads", 4 if sqlite else 1)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", accesslog)
 
         def load(self):
             return app
 
-    click.echo(f"crmpm serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     Server().run()
+
+
+@main.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
+@click.option("--workers", type=click.IntRange(min=1), default=lambda: os.environ.get("CRMPM_WORKERS"),
+              help="Worker processes [env CRMPM_WORKERS; default: 2×cores+1 on PostgreSQL, 1 on SQLite].")
+@click.option("--threads", type=click.IntRange(min=1), default=lambda: os.environ.get("CRMPM_THREADS"),
+              help="Threads per worker [env CRMPM_THREADS; default: 1 on PostgreSQL, 4 on SQLite].")
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve crmpm with gunicorn."""
+    app = get_app()
+    workers, threads = serving_settings(sqlite=app.config["DATABASE_URL"].startswith("sqlite"), workers=workers,
+                                        threads=threads)
+    click.echo(f"crmpm serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
+               f"  {workers} worker(s) × {threads} thread(s)")
+    run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
 
 
 @main.group("users")

@@ -26,6 +26,8 @@ def load_config(overrides: dict | None = None) -> dict:
     """The settings for one app, as a plain dict."""
     config = {
         "DATABASE_URL": default_database_url(),
+        # Test each pooled connection with a round trip before a request uses it (off: see crmpm.database).
+        "DATABASE_PRE_PING": os.environ.get("CRMPM_DATABASE_PRE_PING", "0") in ("1", "true", "yes"),
         # One base currency per installation; every amount is in it.
         "BASE_CURRENCY": os.environ.get("CRMPM_BASE_CURRENCY", "RUB"),
         # Signs session cookies and CSRF tokens; without it crmpm.secret_key generates one for development

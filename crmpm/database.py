@@ -158,7 +158,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping by default: it costs a round trip on every checkout (every request). A connection
+    # the server dropped fails its first statement instead; SQLAlchemy then discards every pooled connection
+    # older than the failure, so after a database restart each process answers one request with 503.
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "begin")
@@ -199,7 +201,7 @@ class Database:
         bind = app.config.get("DATABASE_BIND")
         options = {"expire_on_commit": False}
         if bind is None:
-            engine = make_engine(app.config["DATABASE_URL"])
+            engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=bool(app.config.get("DATABASE_PRE_PING")))
             bind = engine
         else:
             engine = bind if isinstance(bind, Engine) else bind.engine

@@ -10,9 +10,10 @@ condition per grant the user holds.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crmpm.errors import Forbidden, NotFound, Phrase
@@ -99,12 +100,20 @@ def access_to(session: Session, *, user: User, obj: EpsNode | Project) -> Access
 
 def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ...] | None = None) -> list[str]:
     """The paths of every node and project ``user`` holds a grant on (directly or through a team)."""
-    conditions = [_principal_clause(user)]
+    return sorted(set(session.scalars(_grant_paths_query(roles), {"user_id": user.id})))
+
+
+@functools.lru_cache(maxsize=None)
+def _grant_paths_query(roles: tuple[Role, ...] | None):
+    # Built once per set of roles (every list runs it), with the user as a parameter.
+    user_id = bindparam("user_id")
+    teams = select(team_members.c.team_id).where(team_members.c.user_id == user_id).scalar_subquery()
+    conditions = [or_(Grant.user_id == user_id, Grant.team_id.in_(teams))]
     if roles is not None:
         conditions.append(Grant.role.in_(roles))
     node_paths = select(EpsNode.path).join(Grant, Grant.eps_node_id == EpsNode.id).where(*conditions)
     project_paths = select(Project.path).join(Grant, Grant.project_id == Project.id).where(*conditions)
-    return sorted(set(session.scalars(node_paths.union_all(project_paths))))
+    return node_paths.union_all(project_paths)
 
 
 def visible(session: Session, *, user: User, model: type[EpsNode] | type[Project], paths: list[str] | None = None):

@@ -1,0 +1,177 @@
+"""What one API request costs, counted rather than timed: SQL statements, spec builds, password hashing.
+
+The throughput figures themselves are measured by ``bench/bench_http.py`` (BENCHMARKS.md,
+"API throughput"); these tests keep the fixes behind them from coming undone.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import event, text
+
+from crmpm import create_app
+from eps.models import Role
+from tests import factories
+from tests.api.conftest import ApiClient
+
+
+@contextmanager
+def statements(connection):
+    """The SQL statements run on ``connection`` meanwhile (the test's savepoints left out)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def deals_world(session):
+    """Twelve deals with two lines each, spread over the stages of one pipeline, under one branch."""
+    admin = factories.admin(session)
+    root = factories.node(session, actor=admin, code="ENT")
+    branch = factories.node(session, actor=admin, parent=root, code="MSK")
+    pipeline = factories.pipeline(session, name="Sales")
+    account = factories.account(session, actor=admin, region=branch, name="Client")
+    stages = ["Qualification", "Proposal", "Negotiation", "Won", "Lost"]
+    for n in range(12):
+        factories.deal(session, actor=admin, account=account, pipeline=pipeline, stage=stages[n % len(stages)],
+                       lines=[{"product": f"P{n}", "quantity": Decimal(1), "unit_price": Decimal("10.00")},
+                              {"product": f"Q{n}", "quantity": Decimal(2), "unit_price": Decimal("5.00")}],
+                       lost_reason="price" if stages[n % len(stages)] == "Lost" else "")
+    seller = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=branch, user=seller)
+    session.commit()
+    return {"admin": admin, "seller": seller}
+
+
+@pytest.mark.parametrize("who", ["seller", "admin"])
+def test_a_page_of_deals_costs_the_same_few_statements_whatever_its_size(api, connection, deals_world, who):
+    user = deals_world[who]
+    api.get("/api/v1/me", user=user)  # the token's first use is recorded (a write); later ones within minutes not
+    counts = {}
+    for per_page in (1, 4, 12):
+        with statements(connection) as seen:
+            response = api.get(f"/api/v1/deals?per_page={per_page}", user=user)
+        assert response.status_code == 200, response.json
+        page = response.json["items"]
+        assert len(page) == per_page and response.json["total"] == 12
+        # What the deal's project, stage and lines contribute is really in the page.
+        assert all(item["code"] and item["stage"] and item["status"] and len(item["lines"]) == 2 for item in page)
+        assert [item["id"] for item in page] == sorted((item["id"] for item in page), reverse=True)  # newest first
+        assert all([line["product"][0] for line in item["lines"]] == ["P", "Q"] for item in page)  # in their order
+        counts[per_page] = len(seen)
+    assert counts[1] == counts[4] == counts[12], counts
+    # token and user, the caller's grants (non-admins: and whether they read everything), count, page, lines
+    assert counts[12] <= 8, counts
+
+
+def test_the_token_and_its_user_are_read_in_one_statement_without_password_hashing(api, connection, session,
+                                                                                       monkeypatch):
+    user = factories.user(session)
+    session.commit()
+    token = api.token_for(user)
+
+    def no_argon2(*_args, **_kwargs):
+        raise AssertionError("argon2 ran for an API token")
+
+    for method in ("verify", "hash", "check_needs_rehash"):
+        monkeypatch.setattr(PasswordHasher, method, no_argon2)
+    with statements(connection) as seen:
+        response = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["id"] == user.id
+    reads = [statement for statement in seen if statement.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1 and "api_tokens" in reads[0] and "users" in reads[0], reads
+
+
+def test_the_openapi_spec_is_built_once_per_app_and_revalidates(monkeypatch, sqlite_url):
+    app = create_app({"DATABASE_URL": sqlite_url, "TESTING": True})
+    api = app.extensions["crmpm.api"]
+    expected = api.spec.to_dict()
+    builds = []
+    original = type(api.spec).to_dict
+    monkeypatch.setattr(type(api.spec), "to_dict", lambda spec: builds.append(1) or original(spec))
+    client = app.test_client()
+
+    first = client.get("/api/openapi.json")
+    second = client.get("/api/openapi.json")
+    zipped = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert len(builds) == 1
+    assert first.status_code == second.status_code == zipped.status_code == 200
+    assert first.mimetype == "application/json" and first.json == expected and second.data == first.data
+    assert zipped.headers["Content-Encoding"] == "gzip" and json.loads(gzip.decompress(zipped.data)) == expected
+    assert "Accept-Encoding" in first.headers["Vary"]
+    again = client.get("/api/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    # Another app builds its own.
+    other = create_app({"DATABASE_URL": sqlite_url, "TESTING": True})
+    assert other.test_client().get("/api/openapi.json").json == expected and len(builds) == 2
+
+
+def test_pool_pre_ping_is_off_unless_asked_for(monkeypatch, sqlite_url):
+    from crmpm.database import db
+
+    url = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: only the engine's settings are read
+    monkeypatch.delenv("CRMPM_DATABASE_PRE_PING", raising=False)
+    with create_app({"DATABASE_URL": url}).app_context():
+        assert db.engine.pool._pre_ping is False
+    monkeypatch.setenv("CRMPM_DATABASE_PRE_PING", "1")
+    with create_app({"DATABASE_URL": url}).app_context():
+        assert db.engine.pool._pre_ping is True
+
+
+def test_a_connection_the_database_dropped_costs_one_503_then_the_pool_recovers(postgresql_url):
+    """Without pre-ping: the request that meets the dead connection answers 503 (JSON), the next one is served."""
+    from crmpm import migrate
+    from crmpm.database import db, make_engine
+
+    migrate.upgrade(url=postgresql_url)
+    app = create_app({"DATABASE_URL": postgresql_url, "TESTING": True})
+    client = ApiClient(app.test_client(), None)
+    # An unknown token still reads api_tokens, and writes nothing to the shared test database.
+    headers = {"Authorization": "Bearer crmpm_not-a-token"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    with app.app_context():
+        pid = db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        db.session.commit()
+    admin = make_engine(postgresql_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+    admin.dispose()
+
+    dropped = client.get("/api/v1/me", headers=headers)
+    assert dropped.status_code == 503 and dropped.json["message"].startswith("the database is busy or unavailable")
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("page, per_page, expected_items, counted", [
+    (1, 50, 12, False),  # the only page, not full: the total is its length
+    (3, 5, 2, False),  # the last page, not full: the total follows from it
+    (2, 5, 5, True),  # a full page: only a count can tell what follows
+    (1, 12, 12, True),  # full, though nothing follows
+    (4, 5, 0, True),  # past the end: counted, so the caller learns the real total
+])
+def test_the_count_runs_only_when_the_page_cannot_tell_the_total(api, connection, deals_world, page, per_page,
+                                                                   expected_items, counted):
+    user = deals_world["admin"]
+    api.get("/api/v1/me", user=user)
+    with statements(connection) as seen:
+        response = api.get(f"/api/v1/deals?page={page}&per_page={per_page}", user=user)
+    body = response.json
+    assert response.status_code == 200 and len(body["items"]) == expected_items
+    assert body["total"] == 12 and body["pages"] == -(-12 // per_page)
+    assert any("count(" in statement.lower() for statement in seen) is counted
