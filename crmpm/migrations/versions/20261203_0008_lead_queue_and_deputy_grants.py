@@ -4,8 +4,8 @@ A lead nobody could take stays in the queue with ``leads.routing_reason``. A
 handover gives the deputy the grants they need for the handed-over work, kept
 in ``handover_grants`` so that the return takes exactly those away.
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 10:20:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import crmpm.database
 
-revision = "0007"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
