@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests import factories
-from tests.wbs.xer_fixtures import FIXTURES, GOLDEN
+from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, mspdi_export, services
 from wbs.mspdi import read_mspdi, write_mspdi
 
@@ -84,7 +84,7 @@ def test_the_streamed_file_reads_back(session, awkward):
 def test_streamed_bytes_match_for_real_p6_projects(session, admin, monkeypatch, name):
     monkeypatch.setattr(mspdi_export, "BATCH", 50)
     node = factories.node(session, actor=admin, code="GOLD")
-    project = interchange.import_xer(session, actor=admin, data=(FIXTURES / name).read_bytes(), eps_node=node)
+    project = interchange.import_xer(session, actor=admin, data=xer_path(name).read_bytes(), eps_node=node)
     assert b"".join(_streamed(session, project)) == _whole(session, project)
 
 
