@@ -12,7 +12,6 @@ import time
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 
 from crmpm import uploads
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
