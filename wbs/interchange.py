@@ -25,11 +25,9 @@ from eps.permissions import Permission, authorize
 from wbs import scheduling_service, services
 from wbs.models import Activity, Calendar, CalendarException, Relationship, WbsElement
 from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
-from wbs.mspdi import MspdiError, read_mspdi, write_mspdi
-from wbs.scheduling import model as sched
+from wbs.mspdi import MspdiError, read_mspdi
 from wbs.scheduling.errors import SchedulingError
 from wbs.xer.mapping import load_project, project_ids
-from wbs.scheduling.model import ActivityResult
 from wbs.xer.reader import XerError, read_xer
 from wbs.mspdi_export import exchange_activity, exchange_plan, mspdi_chunks
 from wbs.xer_export import export_xer, export_xer_to, xer_chunks
@@ -307,10 +305,6 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.
     scheduling_service.schedule_project(session, actor=actor, project=project)
-
-
-def _stored_result(activity: Activity) -> ActivityResult:
-    return ActivityResult(**{field: getattr(activity, field) for field in scheduling_service.RESULT_FIELDS})
 
 
 def export_mspdi(session: Session, *, project: Project) -> bytes:

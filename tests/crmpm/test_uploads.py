@@ -12,7 +12,6 @@ import time
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 
 from crmpm import uploads
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
@@ -122,3 +121,19 @@ def test_the_upload_root_is_configurable(monkeypatch):
     monkeypatch.delenv("CRMPM_UPLOAD_DIR")
     assert load_config()["UPLOAD_DIR"] == uploads.default_upload_dir()
 
+
+
+def test_a_page_upload_is_spooled_to_a_file_without_a_name(app):
+    """The pages' XER and MSPDI uploads are read from the request: a big one is spooled by Werkzeug to an
+    anonymous temporary file, which leaves nothing behind whatever happens to the process."""
+    from flask import request
+
+    body = b"%T\tTASK\n" + b"x" * (2 * 1024 * 1024)
+    with app.test_request_context("/projects/import", method="POST", content_type="multipart/form-data",
+                                  data={"file": (BytesIO(body), "plan.xer")}):
+        request.max_content_length = 4 * 1024 * 1024
+        spooled = request.files["file"].stream
+        assert getattr(spooled, "_rolled", True)  # on disk, not in memory
+        on_disk = getattr(spooled, "_file", spooled)
+        assert isinstance(on_disk.name, int)  # a descriptor only: no path to leave behind
+        assert request.files["file"].read() == body
