@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
-from eps.models import (CODE_LENGTH, NAME_LENGTH, BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment,
-                        project_segment)
+from eps.models import (CODE_LENGTH, NAME_LENGTH, BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry,
+                        node_segment, project_segment)
 from eps import budgets
 from eps.permissions import Permission, access_to, authorize, visible
 
