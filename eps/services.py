@@ -12,8 +12,8 @@ from crmpm import audit
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.search import contains
 from crmpm.users.models import User
-from eps.models import (CODE_LENGTH, NAME_LENGTH, BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry, node_segment,
-                        project_segment)
+from eps.models import (CODE_LENGTH, NAME_LENGTH, BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry,
+                        node_segment, project_segment)
 from eps import budgets
 from eps.permissions import Permission, access_to, authorize, visible
 

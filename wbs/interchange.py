@@ -75,7 +75,8 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
     except SchedulingError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     source = _checked_links(_xer_exchange(xer, loaded, chosen), "XER file: TASKPRED")
-    missing = [a.code for a in source.activities if a.calendar_id is not None and a.calendar_id not in source.calendars]
+    missing = [activity.code for activity in source.activities
+               if activity.calendar_id is not None and activity.calendar_id not in source.calendars]
     if missing:
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         raise Invalid("XER file: activities {codes} name a calendar that is not in the file, and the project's "

@@ -81,7 +81,8 @@ def test_golden_files_stored_in_the_database_carry_p6s_dates(session, place, nam
             if _minute(getattr(activity, field)) != row[column]:
                 mismatches.append(f"{activity.code} {field}: stored {getattr(activity, field)}, P6 {row[column]}")
         if abs(activity.total_float_hours - float(row["total_float_hr_cnt"] or 0)) > 0.01:
-            mismatches.append(f"{activity.code} total float {activity.total_float_hours}, P6 {row['total_float_hr_cnt']}")
+            mismatches.append(f"{activity.code} total float {activity.total_float_hours}, "
+                              f"P6 {row['total_float_hr_cnt']}")
     assert compared > 0
     assert not mismatches, "\n".join(mismatches)
 
