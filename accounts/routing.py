@@ -494,6 +494,24 @@ def _revoke_deputy_grants(session: Session, *, actor: User | None, absence: Abse
     return revoked
 
 
+def _regrant_other_absences(session: Session, *, actor: User | None, absence: Absence) -> None:
+    """After a return, give the deputy again what their other running absences need.
+
+    The grants just revoked may have been all that let the deputy work another
+    absence's handed-over deals or tasks (that one needed no grant of its own at
+    hand-over time), so each running absence of the same deputy is checked again.
+    """
+    others = session.scalars(select(Absence).where(
+        Absence.deputy_id == absence.deputy_id, Absence.id != absence.id,
+        Absence.handed_over_at.is_not(None), Absence.returned_at.is_(None))).all()
+    for other in others:
+        items = session.scalars(select(HandoverItem).where(HandoverItem.absence_id == other.id,
+                                                           HandoverItem.returned.is_(False))).all()
+        deals = [session.get(Deal, item.deal_id) for item in items if item.deal_id]
+        tasks = [session.get(Task, item.task_id) for item in items if item.task_id]
+        _grant_deputy(session, actor=actor, absence=other, targets=_work_places(session, deals, tasks))
+
+
 def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
     """Return what was handed over and is still with the deputy, and revoke the deputy's grants; how many came back."""
     if actor is not None and not actor.is_admin and actor.id not in (absence.user_id, absence.deputy_id):
@@ -512,6 +530,7 @@ def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
     revoked = _revoke_deputy_grants(session, actor=actor, absence=absence)
     absence.returned_at = utcnow()
     session.flush()
+    _regrant_other_absences(session, actor=actor, absence=absence)
     audit.record(session, actor=actor, action="give_back", entity=absence,
                  after={"returned": back, "revoked_grant_ids": revoked})
     return len(back)

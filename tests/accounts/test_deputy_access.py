@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from accounts import activities, routing
+from accounts.models import Task
 from crmpm.audit.models import AuditEntry
 from crmpm.database import utcnow
 from eps.models import Grant, Role
@@ -71,3 +72,37 @@ def test_a_deputy_who_already_has_the_rights_gets_no_extra_grant(api, session, a
     # Cancelling the absence gives the work back and leaves the deputy's own grant alone.
     assert api.delete(f"/api/v1/absences/{absence.id}", user=admin).status_code == 204
     assert session.scalars(select(Grant.id)).all() == grants_before
+
+
+def test_a_deputy_covering_two_absences_keeps_the_second_ones_work_after_the_first_returns(api, session, admin, crm):
+    alice, dora, boris = factories.user(session), factories.user(session), factories.user(session)
+    for owner in (alice, dora):
+        factories.grant(session, actor=admin, role=Role.editor, target=crm["A"]["branch"], user=owner)
+    account = crm["A"]["account"]
+    # Both absent people work the same account, so the first hand-over's grant covers the second's work too.
+    task_a = activities.create_task(session, actor=admin, title="Alice's call", due_at=utcnow() + timedelta(days=1),
+                                    account=account, assignee=alice)
+    task_d = activities.create_task(session, actor=admin, title="Dora's call", due_at=utcnow() + timedelta(days=1),
+                                    account=account, assignee=dora)
+    first, second = _absence_now(session, admin, alice, boris), _absence_now(session, admin, dora, boris)
+    session.commit()
+    assert routing.process_handovers(session) == (2, 0)
+    session.commit()
+    assert api.get(f"/api/v1/tasks/{task_d.id}", user=boris).status_code == 200
+
+    first.ends_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert routing.process_handovers(session) == (0, 1)
+    session.commit()
+    # Alice's task went back to her; Dora's is still with Boris, and he can still reach it.
+    assert session.get(Task, task_a.id).assignee_id == alice.id
+    assert api.get(f"/api/v1/tasks/{task_d.id}", user=boris).status_code == 200
+    assert api.patch(f"/api/v1/tasks/{task_d.id}", user=boris, json={"title": "Dora's call, by Boris"}).status_code \
+        == 200
+
+    second.ends_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert routing.process_handovers(session) == (0, 1)
+    session.commit()
+    assert api.get(f"/api/v1/tasks/{task_d.id}", user=boris).status_code == 404
+    assert session.scalars(select(Grant).where(Grant.user_id == boris.id)).all() == []
