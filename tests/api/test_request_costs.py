@@ -125,10 +125,10 @@ def test_pool_pre_ping_is_off_unless_asked_for(monkeypatch, sqlite_url):
 
     url = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: only the engine's settings are read
     monkeypatch.delenv("CRMPM_DATABASE_PRE_PING", raising=False)
-    with create_app({"DATABASE_URL": url}).app_context():
+    with create_app({"DATABASE_URL": url, "TESTING": True}).app_context():
         assert db.engine.pool._pre_ping is False
     monkeypatch.setenv("CRMPM_DATABASE_PRE_PING", "1")
-    with create_app({"DATABASE_URL": url}).app_context():
+    with create_app({"DATABASE_URL": url, "TESTING": True}).app_context():
         assert db.engine.pool._pre_ping is True
 
 

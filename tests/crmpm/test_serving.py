@@ -33,7 +33,8 @@ def served(monkeypatch, tmp_path):
 
     def serve(*args, env=None, database="postgresql+psycopg://nobody@127.0.0.1:9/none"):
         result = CliRunner().invoke(cli.main, ["serve", "--port", "8123", *args],
-                                    env={"CRMPM_DATABASE_URL": database, **(env or {})})
+                                    env={"CRMPM_DATABASE_URL": database, "CRMPM_SECRET_KEY": "serving-test-key-" + "x" * 32,
+                                         **(env or {})})
         return result, calls[-1] if calls else None
 
     return serve
