@@ -108,12 +108,10 @@ def _api_download(client, world, kind="xer"):
 
 
 def _page_client(app, world):
-    from web.pages import _stamp
-
     client = app.test_client()
     with client.session_transaction() as cookie:
         cookie["user_id"] = world["admin"].id
-        cookie["stamp"] = _stamp(world["admin"])
+        cookie["stamp"] = world["admin"].session_stamp
     return client
 
 
