@@ -150,6 +150,19 @@ class Qualified:
     contact_created: bool
 
 
+def _existing_client_for(session: Session, *, actor: User, lead: Lead) -> Account | None:
+    """The existing client the lead comes from; Conflict, naming nothing of it, when ``actor`` may not read it."""
+    account = existing_client(session, lead=lead)
+    if account is None:
+        return None
+    try:
+        return services.get_account_or_raise(session, user=actor, account_id=account.id)
+    except NotFound:
+        raise Conflict("the lead matches an existing client that you may not see; its owner or an administrator "
+                       "can qualify it, or give account_id", errors={"account_id": ["existing client not visible"]}) \
+            from None
+
+
 def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipeline, deal_name: str | None = None,
                  account: Account | None = None, amount: Decimal | None = None,
                  expected_close: date | None = None, owner: User | None = None,
@@ -170,7 +183,7 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
         raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
     account_created = contact_created = False
     if account is None:
-        account = existing_client(session, lead=lead)
+        account = _existing_client_for(session, actor=actor, lead=lead)
     if account is None:
         if not lead.company:
             raise Invalid("the lead names no company; give account_id", errors={"account_id": ["required"]})
