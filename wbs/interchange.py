@@ -51,13 +51,8 @@ def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode,
     """
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
     source = read_xer_project(data, proj=proj)
-    project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
-    audit.record(session, actor=actor, action="import", entity=project,
-                 after={"format": "xer", "activities": len(source.activities),
-                        "relationships": len(source.relationships), "left_out": source.warnings})
-    if warnings is not None:
-        warnings.extend(source.warnings)
-    return project
+    return _import(session, actor=actor, eps_node=eps_node, source=source, file_format="xer", code=code, name=name,
+                   warnings=warnings)
 
 
 def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject:
@@ -91,10 +86,17 @@ def import_mspdi(session: Session, *, actor: User, data: bytes, eps_node: EpsNod
     it; what the file held that crmpm cannot represent is appended to ``warnings`` when a list is given."""
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
     source = read_mspdi_project(data)
+    return _import(session, actor=actor, eps_node=eps_node, source=source, file_format="mspdi", code=code, name=name,
+                   warnings=warnings)
+
+
+def _import(session: Session, *, actor: User, eps_node: EpsNode, source: ExchangeProject, file_format: str,
+            code: str | None, name: str | None, warnings: list[str] | None) -> Project:
+    """Store a read file's project; its warnings go on the audit record and, when a list is given, to ``warnings``."""
     project = _store_project(session, actor=actor, eps_node=eps_node, source=source, code=code, name=name)
     # What the file held that crmpm cannot represent stays on record with the project.
     audit.record(session, actor=actor, action="import", entity=project,
-                 after={"format": "mspdi", "activities": len(source.activities),
+                 after={"format": file_format, "activities": len(source.activities),
                         "relationships": len(source.relationships), "left_out": source.warnings})
     if warnings is not None:
         warnings.extend(source.warnings)
