@@ -32,7 +32,7 @@ from eps.models import EpsNode, Project
 
 from accounts.models import (
     Account, AccountKind, Deal, DealStageChange, Interaction, Pipeline, PipelineStage, StageKind, SurveyAnswer,
-    SurveyKind,
+    SurveyKind, effective_probability,
 )
 from accounts.permissions import deal_visible, readable_account_ids
 
@@ -220,7 +220,7 @@ def stage_durations(session: Session, *, user: User | None, pipeline: Pipeline, 
 
 def forecast(session: Session, *, user: User | None, flt: DealFilter = DealFilter()) -> list[dict]:
     """Open deals by expected close month: count, value and weighted value (amount × probability; period: expected close)."""
-    probability = func.coalesce(Deal.probability, PipelineStage.probability)
+    probability = effective_probability()
     month = _month(session, Deal.expected_close, is_date=True)
     rows = session.execute(
         select(month, func.count(), type_coerce(func.coalesce(func.sum(Deal.amount), 0), Money()),

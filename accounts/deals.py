@@ -29,7 +29,7 @@ from eps.permissions import Permission, access_to
 from wbs import templates
 
 from accounts.models import (
-    Account, Contact, Deal, DealLine, DealStageChange, Pipeline, PipelineStage, StageKind,
+    Account, Contact, Deal, DealLine, DealStageChange, Pipeline, PipelineStage, StageKind, effective_probability,
 )
 from accounts.permissions import authorize_on, deal_visible
 from accounts.pipelines import first_open_stage
@@ -442,7 +442,7 @@ def board(session: Session, *, user: User, pipeline: Pipeline, per_stage: int = 
     since = (now or utcnow()) - timedelta(days=closed_days)
     open_ids = [stage.id for stage in pipeline.stages if stage.kind is StageKind.open]
     closed_ids = [stage.id for stage in pipeline.stages if stage.kind is not StageKind.open]
-    probability = func.coalesce(Deal.probability, PipelineStage.probability)
+    probability = effective_probability()
     count_columns = (Deal.stage_id, func.count(), func.coalesce(func.sum(Deal.amount), ZERO),
                      type_coerce(func.coalesce(func.sum(Deal.amount * probability), 0), Money()))
     grouped = select(*count_columns).join(PipelineStage, PipelineStage.id == Deal.stage_id)

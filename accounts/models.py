@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -311,7 +312,21 @@ class Deal(Base):
         return self.project.name
 
     @property
+    def code(self) -> str:
+        return self.project.code
+
+    @property
+    def stage_name(self) -> str:
+        return self.stage.name
+
+    @property
+    def status(self) -> StageKind:
+        """Open, won or lost: the kind of the deal's stage."""
+        return self.stage.kind
+
+    @property
     def effective_probability(self) -> int:
+        """The deal's own probability if set, else its stage's (``effective_probability`` in SQL)."""
         return self.stage.probability if self.probability is None else self.probability
 
     def audit_state(self) -> dict:
@@ -320,6 +335,11 @@ class Deal(Base):
                 "currency": self.currency, "probability": self.probability,
                 "expected_close": self.expected_close, "owner_id": self.owner_id, "product": self.product,
                 "next_step": self.next_step, "lost_reason": self.lost_reason, "external_id": self.external_id}
+
+
+def effective_probability(stage=PipelineStage):
+    """``Deal.effective_probability`` in SQL, for a query joined to the deal's stage (``stage``: its alias)."""
+    return func.coalesce(Deal.probability, stage.probability)
 
 
 class DealLine(Base):
@@ -568,7 +588,7 @@ class SurveyAnswer(Base):
 
 
 # Partial indexes on EPS tables for the CRM's visibility shortcut: "is anything protected?" is then an
-# index probe instead of a scan of every node and project (accounts.permissions.reads_everything).
+# index probe instead of a scan of every node and project (eps.permissions.reads_everything).
 # They belong with the EPS models; kept here until the EPS layer adopts them.
 for _table in (EpsNode.__table__, Project.__table__):
     Index(f"ix_{_table.name}_protected", _table.c.protected,

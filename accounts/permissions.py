@@ -8,19 +8,21 @@ team ``viewer`` on the top node lets every sales person see every client.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
-from eps.permissions import PERMISSION_WORDS, ROLE_PERMISSIONS, Permission, authorize, principal_grant_paths, visible
+from eps.permissions import (
+    PERMISSION_WORDS, ROLE_PERMISSIONS, Permission, authorize, principal_grant_paths, reads_everything, visible,
+)
 
 from accounts.models import Account, Deal, Lead
 
 __all__ = [
     "account_or_lead_visible", "authorize_on", "deal_visible", "editable_deal_ids", "readable_account_ids",
-    "readable_lead_ids", "reads_everything",
+    "readable_lead_ids",
 ]
 
 
@@ -46,27 +48,6 @@ def authorize_on(session: Session, *, user: User, obj, governed_by, label: str,
     except Forbidden:
         raise Forbidden("{permission} rights on {target} are needed for this",
                         permission=PERMISSION_WORDS[permission], target=_named(label, obj.id)) from None
-
-
-def reads_everything(session: Session, *, user: User, paths: list[str]) -> bool:
-    """Whether ``user`` may read every node and project: a grant on each root, and nothing protected.
-
-    The common set-up (the sales team is a viewer at the top) then needs no row
-    filter at all, which saves a join over every project on the largest lists.
-    """
-    if user.is_admin:
-        return True
-    roots = session.execute(_ROOTS_AND_PROTECTION).all()
-    return bool(roots) and {path for path, _protected in roots} <= set(paths) and not roots[0].anything_protected
-
-
-# The roots' paths, each with whether anything is protected: one query, built once.
-# "= true" rather than "IS TRUE", so a partial index WHERE protected can answer it.
-_ROOTS_AND_PROTECTION = select(
-    EpsNode.path,
-    or_(select(EpsNode.id).where(EpsNode.protected == true()).exists(),
-        select(Project.id).where(Project.protected == true()).exists()).label("anything_protected"),
-).where(EpsNode.parent_id.is_(None))
 
 
 def readable_account_ids(session: Session, *, user: User, paths: list[str] | None = None) -> Select | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from accounts import activities, services
 from accounts.models import AccountKind
-from api.common import Code, Id, Money, Name, Trimmed, current_user, page_schema, paginate, session
+from api.common import Blueprint, Code, Id, Money, Name, Trimmed, current_user, page_schema, paginate, session
 from api.export import ListArgs, csv_response, page_or_csv, wants_csv
 from eps import services as eps_services
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from accounts import activities
@@ -10,7 +9,7 @@ from accounts import deals as deal_services
 from accounts import leads as lead_services
 from accounts.models import Direction, InteractionKind, SurveyKind, TaskStatus
 from api.accounts import ExternalId, Text, account_field, contact_field, user_field
-from api.common import Id, current_user, page_schema, session
+from api.common import Blueprint, Id, current_user, page_schema, session
 from api.export import ListArgs, page_or_csv
 
 interactions_blp = Blueprint("interactions", __name__, url_prefix="/interactions",

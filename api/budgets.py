@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from api.common import Money, PageArgs, base_currency, current_user, page_schema, paginate, session
+from api.common import Blueprint, Money, PageArgs, base_currency, current_user, page_schema, paginate, session
 from crmpm.errors import Invalid
 from eps import budgets, services
 from eps.models import ChangeStatus

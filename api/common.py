@@ -6,15 +6,36 @@ import math
 import re
 from decimal import Decimal
 
+import flask_smorest
 from flask import current_app, g
+from flask_smorest.utils import resolve_schema_instance
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
+from api.dumping import dumper
 from crmpm.database import db
 
 MONEY_LIMIT = Decimal("1e15")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 CODE_RE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint, whose responses are dumped by ``api.dumping`` (same output, less time)
+    and whose argument schemas are built once instead of once per request."""
+
+    def arguments(self, schema, *args, **kwargs):
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
+
+    # Every response schema instance whose ``dump`` was replaced (the tests check each against marshmallow's).
+    dumped_schemas: list[Schema] = []
+
+    def response(self, status_code, schema=None, **kwargs):
+        schema = resolve_schema_instance(schema) if schema is not None else None
+        if isinstance(schema, Schema):
+            schema.dump = dumper(schema)
+            Blueprint.dumped_schemas.append(schema)
+        return super().response(status_code, schema, **kwargs)
 
 
 def current_user():

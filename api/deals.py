@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -10,7 +9,9 @@ from accounts import deals as deal_services
 from accounts import pipelines as pipeline_services
 from accounts.models import Deal, StageKind
 from api.accounts import ExternalId, Text, account_field, contact_field, user_field
-from api.common import Code, Id, Money, Name, base_currency, current_user, page_schema, paginate, session
+from api.common import (
+    Blueprint, Code, Id, Money, Name, base_currency, current_user, page_schema, paginate, session,
+)
 from api.export import ListArgs, list_or_csv, page_or_csv, wants_csv
 from eps import services as eps_services
 
@@ -168,14 +169,14 @@ class DealReadSchema(Schema):
     id = fields.Integer()
     external_id = fields.String(allow_none=True)
     project_id = Id()
-    code = fields.Function(lambda deal: deal.project.code)
-    name = fields.Function(lambda deal: deal.project.name)
+    code = fields.String()
+    name = fields.String()
     account_id = Id()
     contact_id = Id(allow_none=True)
     pipeline_id = Id()
     stage_id = Id()
-    stage = fields.Function(lambda deal: deal.stage.name)
-    status = fields.Function(lambda deal: deal.stage.kind.value, metadata={"description": "open, won or lost"})
+    stage = fields.String(attribute="stage_name")
+    status = fields.Enum(StageKind, by_value=True, metadata={"description": "open, won or lost"})
     amount = Money()
     currency = fields.String()
     probability = fields.Integer(allow_none=True, metadata={"description": "The override, if any."})

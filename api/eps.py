@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from api.common import Code, Id, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Blueprint, Code, Id, Name, PageArgs, current_user, page_schema, paginate, session
 from eps import services
 
 blp = Blueprint("eps", __name__, url_prefix="/eps", description="The Enterprise Project Structure")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.common import Id, PageArgs, current_user, page_schema, paginate, session
+from api.common import Blueprint, Id, PageArgs, current_user, page_schema, paginate, session
 from crmpm.users import services as users
 from eps import grants, services
 from eps.models import Role

@@ -6,12 +6,11 @@ import shutil
 from pathlib import Path
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from accounts import imports
 from accounts.csvio import CsvImportError
-from api.common import current_user, session
+from api.common import Blueprint, current_user, session
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload
 from crmpm.uploads import upload_folder

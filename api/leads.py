@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from accounts import leads as lead_services
 from accounts import routing
 from accounts.models import AccountKind, LeadStatus
 from api.accounts import AccountReadSchema, ContactReadSchema, ExternalId, Text, account_field, user_field
-from api.common import Id, Money, Name, current_user, page_schema, session
+from api.common import Blueprint, Id, Money, Name, current_user, page_schema, session
 from api.deals import DealReadSchema, pipeline_field
 from api.export import ListArgs, list_or_csv, page_or_csv
 from eps import services as eps_services

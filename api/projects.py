@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.common import Code, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Blueprint, Code, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
 from api.eps import BreadcrumbsSchema
 from eps import services
 

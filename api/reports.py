@@ -3,13 +3,12 @@ contact gaps and satisfaction. Each sees only the deals and accounts the caller 
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from accounts import analytics
 from accounts import pipelines as pipeline_services
 from accounts.models import AccountKind
-from api.common import Id, Money, current_user, session
+from api.common import Blueprint, Id, Money, current_user, session
 from api.deals import pipeline_field
 from api.export import ListArgs, csv_response, list_or_csv, wants_csv
 from crmpm.errors import Invalid

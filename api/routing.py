@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from accounts import routing
 from accounts.models import CapacityPeriod, Fairness
 from api.accounts import Text, user_field
-from api.common import Id, Name, current_user, page_schema, session
+from api.common import Blueprint, Id, Name, current_user, page_schema, session
 from api.export import ListArgs, page_or_csv
 from crmpm.users import services as users
 

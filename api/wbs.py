@@ -5,11 +5,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from marshmallow.utils import get_value
 
-from api.common import Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session
+from api.common import (
+    Blueprint, Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session,
+)
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload

@@ -284,6 +284,36 @@ class _DatabaseState:
 db = Database()
 
 
+# Per-transaction memo
+
+_MEMO_KEY = "crmpm.transaction_memo"
+
+
+def transaction_memo(session: Session) -> dict:
+    """A dict for answers read from the database that stay true until this session writes or ends.
+
+    Emptied on every flush, every ORM statement that is not a SELECT, every commit and rollback (and by
+    ``bulk_insert``), so what is kept never outlives the data it was read from. For a question one
+    request asks several times (the caller's grant paths), not a cache between requests.
+    """
+    return session.info.setdefault(_MEMO_KEY, {})
+
+
+def forget_transaction_memo(session: Session, *_args) -> None:
+    """Empty ``transaction_memo(session)``."""
+    session.info.pop(_MEMO_KEY, None)
+
+
+def _forget_on_write(orm_execute_state) -> None:
+    if not orm_execute_state.is_select:
+        forget_transaction_memo(orm_execute_state.session)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, forget_transaction_memo)
+event.listen(Session, "do_orm_execute", _forget_on_write)
+
+
 def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     """Insert many rows into ``table`` (a Core ``Table``) in the session's transaction, as fast as the backend allows.
 
@@ -294,6 +324,7 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
     """
     if not rows:
         return
+    forget_transaction_memo(session)
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         from sqlalchemy import insert

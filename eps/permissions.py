@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from crmpm.database import transaction_memo
 from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
 __all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to",
-           "principal_grant_paths", "visible"]
+           "principal_grant_paths", "reads_everything", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -99,21 +100,74 @@ def access_to(session: Session, *, user: User, obj: EpsNode | Project) -> Access
 
 
 def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ...] | None = None) -> list[str]:
-    """The paths of every node and project ``user`` holds a grant on (directly or through a team)."""
-    return sorted(set(session.scalars(_grant_paths_query(roles), {"user_id": user.id})))
+    """The paths of every node and project ``user`` holds a grant on (directly or through a team).
+
+    Read once per transaction (``transaction_memo``): every list of a request filters by them. Asked
+    without ``roles``, the same statement also reads what ``reads_everything`` needs.
+    """
+    key = ("grant paths", user.id, roles)
+    known = transaction_memo(session).get(key)
+    if known is not None:
+        return list(known)
+    rows = session.execute(_grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id}).all()
+    # Taken after the statement: its autoflush, if any, has emptied the memo taken before it.
+    memo = transaction_memo(session)
+    paths = sorted({path for path, is_root, _protected in rows if not is_root})
+    memo[key] = paths
+    if roles is None:
+        roots = {path for path, is_root, _protected in rows if is_root}
+        anything_protected = any(protected for _path, is_root, protected in rows if is_root)
+        memo[("reads everything", user.id, tuple(paths))] = _covers(roots, anything_protected, paths)
+    return list(paths)
 
 
 @functools.lru_cache(maxsize=None)
-def _grant_paths_query(roles: tuple[Role, ...] | None):
-    # Built once per set of roles (every list runs it), with the user as a parameter.
+def _grant_paths_query(roles: tuple[Role, ...] | None, with_roots: bool = False):
+    # Built once per set of roles (every list runs it), with the user as a parameter. Rows are
+    # (path, is a root, anything protected): granted paths, then, with_roots, the roots of the tree.
     user_id = bindparam("user_id")
     teams = select(team_members.c.team_id).where(team_members.c.user_id == user_id).scalar_subquery()
     conditions = [or_(Grant.user_id == user_id, Grant.team_id.in_(teams))]
     if roles is not None:
         conditions.append(Grant.role.in_(roles))
-    node_paths = select(EpsNode.path).join(Grant, Grant.eps_node_id == EpsNode.id).where(*conditions)
-    project_paths = select(Project.path).join(Grant, Grant.project_id == Project.id).where(*conditions)
-    return node_paths.union_all(project_paths)
+    granted = (false().label("is_root"), false().label("anything_protected"))
+    node_paths = select(EpsNode.path, *granted).join(Grant, Grant.eps_node_id == EpsNode.id).where(*conditions)
+    project_paths = select(Project.path, *granted).join(Grant, Grant.project_id == Project.id).where(*conditions)
+    if not with_roots:
+        return node_paths.union_all(project_paths)
+    return node_paths.union_all(project_paths, _ROOTS_AND_PROTECTION)
+
+
+# The roots' paths, each with whether anything is protected. "= true" rather than "IS TRUE",
+# so a partial index WHERE protected can answer it.
+_ROOTS_AND_PROTECTION = select(
+    EpsNode.path, true().label("is_root"),
+    or_(select(EpsNode.id).where(EpsNode.protected == true()).exists(),
+        select(Project.id).where(Project.protected == true()).exists()).label("anything_protected"),
+).where(EpsNode.parent_id.is_(None))
+
+
+def reads_everything(session: Session, *, user: User, paths: list[str]) -> bool:
+    """Whether ``user`` may read every node and project: a grant on each root, and nothing protected.
+
+    The common set-up (the sales team is a viewer at the top) then needs no row
+    filter at all, which saves a join over every project on the largest lists.
+    Usually answered by the statement that read ``paths`` (``principal_grant_paths``).
+    """
+    if user.is_admin:
+        return True
+    key = ("reads everything", user.id, tuple(paths))
+    known = transaction_memo(session).get(key)
+    if known is not None:
+        return known
+    rows = session.execute(_ROOTS_AND_PROTECTION).all()
+    answer = _covers({path for path, _root, _protected in rows}, bool(rows) and rows[0].anything_protected, paths)
+    transaction_memo(session)[key] = answer
+    return answer
+
+
+def _covers(roots: set[str], anything_protected: bool, paths: list[str]) -> bool:
+    return bool(roots) and roots <= set(paths) and not anything_protected
 
 
 def visible(session: Session, *, user: User, model: type[EpsNode] | type[Project], paths: list[str] | None = None):
@@ -122,6 +176,13 @@ def visible(session: Session, *, user: User, model: type[EpsNode] | type[Project
         return true()
     if paths is None:
         paths = principal_grant_paths(session, user=user)
+    return _visible_condition(model, tuple(paths))
+
+
+@functools.lru_cache(maxsize=4096)
+def _visible_condition(model: type[EpsNode] | type[Project], paths: tuple[str, ...]):
+    # Built once per set of granted paths (a SQL expression holds no rows, so it is the same for
+    # everyone with those grants; building it costs more than running it on a page).
     # A path under another granted path adds nothing unless protection cuts the upper one off,
     # so every granted path keeps its own condition.
     # Paths hold only digits, "p" and "/", so they need no LIKE escaping; a literal prefix

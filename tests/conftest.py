@@ -126,3 +126,32 @@ def session(connection):
 @pytest.fixture
 def backend(engine) -> str:
     return engine.dialect.name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _responses_dumped_as_marshmallow_dumps_them():
+    """Every API response dumped in any test is also dumped by marshmallow itself, and the two must agree.
+
+    The API dumps responses through ``api.dumping`` (faster, the same output by design); this makes
+    the whole suite the check of "the same output", on every schema and object the tests reach.
+    """
+    from marshmallow import Schema
+
+    from api.common import Blueprint
+
+    originals = []
+    for schema in Blueprint.dumped_schemas:
+        fast = schema.dump
+        originals.append((schema, fast))
+
+        def checked(obj, *, _schema=schema, _fast=fast):
+            result = _fast(obj)
+            expected = Schema.dump(_schema, obj)
+            assert result == expected, f"api.dumping and marshmallow disagree on {type(_schema).__name__}"
+            return result
+
+        checked.fast = fast
+        schema.dump = checked
+    yield
+    for schema, fast in originals:
+        schema.dump = fast

@@ -4,10 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 from accounts import activities, analytics, deals, leads, services
 from accounts.models import Deal
-from accounts.permissions import reads_everything
 from eps import services as eps_services
 from eps.models import Role
-from eps.permissions import principal_grant_paths
+from eps.permissions import principal_grant_paths, reads_everything
 from tests import factories
 from tests.accounts.fixtures import crm  # noqa: F401 - fixture
 

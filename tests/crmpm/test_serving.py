@@ -59,3 +59,27 @@ def test_serve_options_and_environment_override(served, tmp_path):
 def test_serve_refuses_a_worker_count_below_one(served):
     result, settings = served("--workers", "0")
     assert result.exit_code == 2 and settings is None and "--workers" in result.output
+
+
+def test_gunicorn_starts_with_the_app_frozen_out_of_the_collector(monkeypatch):
+    """The objects alive when gunicorn starts (app, models, schemas, spec) are frozen: full collections in
+    the workers no longer walk them."""
+    import gc
+
+    from gunicorn.app.base import BaseApplication
+    from flask import Flask
+
+    seen = {}
+
+    def run(self):
+        seen["frozen"] = gc.get_freeze_count()
+        seen["workers"] = self.cfg.workers
+
+    monkeypatch.setattr(BaseApplication, "run", run)
+    gc.unfreeze()
+    try:
+        cli.run_gunicorn(Flask("frozen"), host="127.0.0.1", port=8124, workers=2, threads=1)
+    finally:
+        gc.unfreeze()
+    assert seen["workers"] == 2
+    assert seen["frozen"] > 10_000
