@@ -350,8 +350,37 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
     unknown = sorted(set(data) - _TOP_LEVEL_KEYS)
     if unknown:
         raise MappingError(f"{source}: unknown key {unknown[0]!r}{_hint(unknown[0], sorted(_TOP_LEVEL_KEYS))}")
-
+    # The checks run in this order, so a mapping with several problems always reports the same first one.
     columns = data.get("columns")
+    mapped = _check_columns(columns, spec, source)
+    values = _check_values(data.get("values", {}), spec, mapped, source)
+    date_order = data.get("date_order", DEFAULT_DATE_ORDER)
+    if date_order not in DATE_ORDERS:
+        raise MappingError(f'{source}: "date_order" must be one of {", ".join(DATE_ORDERS)}, not {date_order!r}')
+    defaults = _check_defaults(data.get("defaults", {}), spec, date_order, source)
+    for group in spec.required:
+        if not any(name in mapped or name in defaults for name in group):
+            wanted = " or ".join(repr(name) for name in group)
+            raise MappingError(f"{source}: {kind} need {wanted}: map a column to it or give a default")
+    pipeline = _check_pipeline(data.get("pipeline"), spec, source)
+    country = _check_country(data, source)
+    file_format = _check_file_format(data, source)
+    return ImportMapping(
+        kind=kind,
+        columns=MappingProxyType(
+            {column.strip(): tuple(field) if isinstance(field, list) else field for column, field in columns.items()}
+        ),
+        values=MappingProxyType({field: MappingProxyType(dict(table)) for field, table in values.items()}),
+        defaults=MappingProxyType(dict(defaults)),
+        pipeline=pipeline,
+        date_order=date_order,
+        phone_country_code=country,
+        **file_format,
+    )
+
+
+def _check_columns(columns: object, spec: KindSpec, source: str) -> dict[str, str]:
+    """Check ``"columns"``; return each mapped field with the column that feeds it."""
     if not isinstance(columns, dict) or not columns:
         raise MappingError(f'{source}: "columns" must be a non-empty object of "CSV column": "field"')
     seen: dict[str, str] = {}
@@ -374,23 +403,25 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
             if field in seen:
                 raise MappingError(f"{source}: columns {seen[field]!r} and {column!r} both map to {field!r}")
             seen[field] = column
+    return seen
 
-    values = data.get("values", {})
+
+def _check_values(values: object, spec: KindSpec, mapped: dict[str, str], source: str) -> dict:
+    """Check ``"values"``: a table of CSV value -> stored value for fields a column maps to."""
     if not isinstance(values, dict):
         raise MappingError(f'{source}: "values" must be an object of field: {{"CSV value": "stored value"}}')
     for field, table in values.items():
         if field not in spec.fields:
             raise _unknown_field(field, spec, f"{source}: values")
-        if field not in seen:
+        if field not in mapped:
             raise MappingError(f"{source}: values: no column maps to {field!r}, so its values table is never used")
         if not isinstance(table, dict) or not all(isinstance(v, _JSON_SCALARS) for v in table.values()):
             raise MappingError(f"{source}: values: {field!r} must be an object of CSV value: stored value")
+    return values
 
-    date_order = data.get("date_order", DEFAULT_DATE_ORDER)
-    if date_order not in DATE_ORDERS:
-        raise MappingError(f'{source}: "date_order" must be one of {", ".join(DATE_ORDERS)}, not {date_order!r}')
 
-    defaults = data.get("defaults", {})
+def _check_defaults(defaults: object, spec: KindSpec, date_order: str, source: str) -> dict:
+    """Check ``"defaults"``: each a scalar its field's converter accepts."""
     if not isinstance(defaults, dict):
         raise MappingError(f'{source}: "defaults" must be an object of field: value')
     for field, value in defaults.items():
@@ -403,27 +434,33 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
             parse(json_to_text(value))
         except ValueParseError as exc:
             raise MappingError(f"{source}: defaults: {field!r}: {exc}") from None
+    return defaults
 
-    for group in spec.required:
-        if not any(name in seen or name in defaults for name in group):
-            wanted = " or ".join(repr(name) for name in group)
-            raise MappingError(f"{source}: {kind} need {wanted}: map a column to it or give a default")
 
-    pipeline = data.get("pipeline")
-    if pipeline is not None:
-        if not spec.has_pipeline:
-            raise MappingError(f'{source}: "pipeline" applies to deals and leads, not {kind}')
-        if not isinstance(pipeline, str) or not pipeline.strip():
-            raise MappingError(f'{source}: "pipeline" must be a non-empty string')
-        pipeline = pipeline.strip()
+def _check_pipeline(pipeline: object, spec: KindSpec, source: str) -> str | None:
+    """The ``"pipeline"`` name, stripped; only deals and leads have one."""
+    if pipeline is None:
+        return None
+    if not spec.has_pipeline:
+        raise MappingError(f'{source}: "pipeline" applies to deals and leads, not {spec.kind}')
+    if not isinstance(pipeline, str) or not pipeline.strip():
+        raise MappingError(f'{source}: "pipeline" must be a non-empty string')
+    return pipeline.strip()
 
+
+def _check_country(data: dict, source: str) -> str:
+    """The ``"phone_country_code"``: 1-3 digits, a leading + dropped."""
     country = data.get("phone_country_code", DEFAULT_PHONE_COUNTRY_CODE)
     country = country.lstrip("+") if isinstance(country, str) else str(country)
     if not country.isdigit() or not 1 <= len(country) <= 3:
         raise MappingError(
             f'{source}: "phone_country_code" must be 1-3 digits like "7", not {data["phone_country_code"]!r}'
         )
+    return country
 
+
+def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
+    """The ``"encoding"`` (one Python knows) and ``"delimiter"`` (one of DELIMITERS), None when not given."""
     encoding = data.get("encoding")
     if encoding is not None:
         try:
@@ -433,20 +470,7 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
     delimiter = data.get("delimiter")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise MappingError(f'{source}: "delimiter" must be one of {", ".join(map(repr, DELIMITERS))}')
-
-    return ImportMapping(
-        kind=kind,
-        columns=MappingProxyType(
-            {column.strip(): tuple(field) if isinstance(field, list) else field for column, field in columns.items()}
-        ),
-        values=MappingProxyType({field: MappingProxyType(dict(table)) for field, table in values.items()}),
-        defaults=MappingProxyType(dict(defaults)),
-        pipeline=pipeline,
-        date_order=date_order,
-        phone_country_code=country,
-        encoding=encoding,
-        delimiter=delimiter,
-    )
+    return {"encoding": encoding, "delimiter": delimiter}
 
 
 def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
