@@ -200,11 +200,39 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
         session, actor=actor, account=account, name=deal_name or f"{account.name}: {lead.product or 'new request'}",
         pipeline=pipeline, amount=amount, expected_close=expected_close, owner=owner, contact=contact,
         product=lead.product)
-    before = lead.audit_state()
-    lead.status = LeadStatus.qualified
-    lead.qualified_at = utcnow()
-    lead.account_id, lead.contact_id, lead.deal_id = account.id, contact.id if contact else None, deal.id
-    session.flush()
-    audit.record(session, actor=actor, action="qualify", entity=lead, before=before, after=lead.audit_state())
+    record_qualified(session, actor=actor, lead=lead, deal_id=deal.id, account=account, contact=contact,
+                     at=utcnow())
     return Qualified(lead=lead, account=account, contact=contact, deal=deal, account_created=account_created,
                      contact_created=contact_created)
+
+
+# Leads whose deals the caller made (an import): what qualifying changes on the lead, and its audit entry.
+
+
+def mark_qualified(lead: Lead, *, deal_id: int, account: Account, contact: Contact | None, at: datetime) -> None:
+    """Link ``lead`` to the deal, account and contact it was qualified into (a contact it has stays)."""
+    lead.status = LeadStatus.qualified
+    lead.qualified_at = at
+    lead.account_id, lead.deal_id = account.id, deal_id
+    lead.contact_id = lead.contact_id or (contact.id if contact is not None else None)
+
+
+def record_qualified(session: Session, *, actor: User, lead: Lead, deal_id: int, account: Account,
+                     contact: Contact | None, at: datetime) -> None:
+    """Mark ``lead`` qualified into a deal the caller made (``mark_qualified``), with its audit entry."""
+    before = lead.audit_state()
+    mark_qualified(lead, deal_id=deal_id, account=account, contact=contact, at=at)
+    session.flush()
+    audit.record(session, actor=actor, action="qualify", entity=lead, before=before, after=lead.audit_state())
+
+
+def record_qualified_many(session: Session, *, actor: User,
+                          qualified: list[tuple[Lead, int, Account, Contact | None, datetime]]) -> None:
+    """``record_qualified`` for each ``(lead, deal_id, account, contact, at)``, the audit in one statement."""
+    entries = []
+    for lead, deal_id, account, contact, at in qualified:
+        before = lead.audit_state()
+        mark_qualified(lead, deal_id=deal_id, account=account, contact=contact, at=at)
+        entries.append((lead.id, before, lead.audit_state()))
+    session.flush()
+    audit.record_many(session, actor=actor, action="qualify", entity_type="leads", entries=entries)

@@ -90,6 +90,16 @@ def get_by_external_id(session: Session, *, model, external_id: str):
     return session.scalar(select(model).where(model.external_id == external_id))
 
 
+def find_account_named(session: Session, *, user: User, name: str) -> Account | None:
+    """The oldest unmerged account with exactly this name that ``user`` may read, or None."""
+    query = (select(Account).where(Account.name == name, Account.merged_into_id.is_(None))
+             .order_by(Account.id).limit(1))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        query = query.where(Account.id.in_(readable))
+    return session.scalars(query).first()
+
+
 def list_accounts(session: Session, *, user: User, search: str | None = None, owner_id: int | None = None,
                   region_node_id: int | None = None, kind: AccountKind | None = None, parent_id: int | None = None,
                   include_merged: bool = False) -> Select:

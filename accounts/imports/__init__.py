@@ -1,0 +1,64 @@
+"""CSV import into the CRM: the typed records of ``accounts.csvio`` resolved and written through the services.
+
+One call imports one file of one KIND (users, accounts, contacts, leads, deals,
+interactions) as ``actor``::
+
+    report = import_csv(session, actor=user, kind="deals", path="Potentials.csv", mapping="deals.json")
+    report.created, report.updated, report.unchanged, report.errors
+
+How it behaves:
+
+* **Idempotent.** Rows are matched by external id (users by email); a second run
+  of the same file counts every row as unchanged and writes nothing.
+* **Nothing dropped.** Every data row is created, updated, unchanged, blank or
+  listed in ``errors`` with its line, CSV column and reason: bad cells (from
+  csvio), unknown references (owner, account, contact, lead, deal, branch), and
+  anything a service refuses (rights, inactive owner, a lost deal without reason).
+  A reference to a record the actor may not read is reported as unknown, in the
+  same words as one that does not exist (status 404 instead of 422): a report
+  never names a hidden record's id, code or name.
+* **All or nothing** unless ``partial``: with any error the whole file is rolled
+  back (the report still tells what would have happened to the good rows).
+  ``dry_run`` does all the work, services and checks included, and rolls back.
+  The rollback is a savepoint, so the caller's session stays usable; each row runs
+  in its own savepoint too, so a refused row never leaves half of itself behind.
+* **Rights are the services' own.** The actor needs edit rights where rows land
+  (for new accounts, edit rights on the branch); importing users, creating a
+  pipeline or adding stages needs an administrator. A file whose rows are all
+  refused for lack of rights answers like the services do: 404 when the target is
+  unreadable, 403 when it is read-only.
+
+Where things are:
+
+* ``run``: ``import_csv`` and ``KINDS``, the module of each KIND in import order.
+* One module per KIND, each with its decisions in its docstring: ``users``,
+  ``accounts``, ``contacts``, ``leads``, ``deals`` (with ``pipeline``, the
+  pipeline and stages a deals file lands in), ``interactions``. A KIND module has
+  ``PRELOAD`` (the (model, field) references fetched before the rows),
+  ``NOT_STORED`` (fields it reads but crmpm cannot keep, reported as ignored)
+  and ``import_rows(job, records, progress)``.
+* ``references``: users, branch nodes and records by external id or name, fetched
+  in bulk and cached, as the actor may see them.
+* ``job``: the import's state, each row in its own savepoint with its error named
+  by line and column, and the whole file's savepoint (``whole_file``).
+* ``report``: ``ImportReport``, ``RowRefused`` and ``file_error``.
+
+The rules themselves are the services': every row goes through
+``accounts.services`` (``upsert_account``, ``upsert_contact``, ``find_contact``,
+``find_account_named``), ``accounts.leads`` (``upsert_lead``, and
+``record_qualified`` / ``record_qualified_many`` for a lead a deal was imported
+from), ``accounts.deals`` (``check_new_deal`` and ``create_deals`` for new deals
+in bulk, ``upsert_deal`` and ``update_deal`` for the rest),
+``accounts.activities.record_interaction_once`` and ``crmpm.users.services``,
+which keep their own per-record audit. An import that changed something adds one
+summary entry (action ``import``, entity type ``imports``) with the file name
+and the figures.
+"""
+
+from __future__ import annotations
+
+from accounts.imports.deals import DEAL_CHUNK
+from accounts.imports.report import ImportReport, file_error
+from accounts.imports.run import IMPORT_ORDER, KINDS, NOT_STORED, import_csv
+
+__all__ = ["DEAL_CHUNK", "IMPORT_ORDER", "KINDS", "NOT_STORED", "ImportReport", "file_error", "import_csv"]

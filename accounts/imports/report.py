@@ -1,0 +1,109 @@
+"""What an import tells: the report of every row, a row refused, and file-level problems as domain errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound, Phrase
+
+from accounts.csvio import CsvFormatError, CsvImportError, MappingError, RowError
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, when refused or dry, would have done) to each row of the file."""
+
+    kind: str
+    dry_run: bool
+    partial: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    blank: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_fields: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # HTTP-like status of each row error, to answer 403/404 when rights refused every row.
+    error_status: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def error_lines(self) -> list[int]:
+        """The distinct lines with errors, in file order."""
+        return sorted({error.line for error in self.errors})
+
+    @property
+    def imported(self) -> int:
+        """Rows that were (or would be) written or found unchanged."""
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def committed(self) -> bool:
+        """Whether the changes stay: not a dry run, and no error unless partial."""
+        return not self.dry_run and (self.partial or not self.errors)
+
+    def refusal(self) -> CrmpmError | None:
+        """The error an edge raises when the file was refused as a whole, else None."""
+        if self.dry_run or self.partial or not self.errors:
+            return None
+        statuses = set(self.error_status.values())
+        refusal = Phrase("{kind}: nothing imported: {bad} of {rows} rows have errors (first: {first}); "
+                         "fix them, or import the good rows with partial",
+                         kind=self.kind, bad=len(self.error_lines), rows=self.rows, first=str(self.errors[0]))
+        errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts()}
+        if statuses == {404}:
+            return NotFound(refusal.template, errors=errors, **refusal.params)
+        if statuses and statuses <= {403, 404}:
+            return Forbidden(refusal.template, errors=errors, **refusal.params)
+        return Invalid(refusal.template, errors=errors, **refusal.params)
+
+    def counts(self) -> dict[str, Any]:
+        """The figures of the report."""
+        return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "blank": self.blank, "error_rows": len(self.error_lines),
+                "dry_run": self.dry_run, "partial": self.partial, "committed": self.committed}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {**self.counts(), "errors": [_error_dict(error) for error in self.errors],
+                "ignored_fields": self.ignored_fields, "notes": self.notes}
+
+    def summary(self, *, limit: int = 50) -> str:
+        """A plain-text report: figures, then the first ``limit`` errors."""
+        if self.dry_run:
+            state = "dry run, nothing written"
+        elif self.committed:
+            state = "imported" + (f", {len(self.error_lines)} rows skipped" if self.errors else "")
+        else:
+            state = "NOTHING IMPORTED (all or nothing; use --partial to import the good rows)"
+        lines = [f"{self.kind}: {self.rows} rows: {self.created} created, {self.updated} updated, "
+                 f"{self.unchanged} unchanged, {len(self.error_lines)} with errors, {self.blank} blank ({state})"]
+        if self.ignored_fields:
+            lines.append(f"  not stored by crmpm: {', '.join(self.ignored_fields)}")
+        lines += [f"  {note}" for note in self.notes]
+        lines += [f"  {error}" for error in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"  ... and {len(self.errors) - limit} more")
+        return "\n".join(lines)
+
+
+def _error_dict(error: RowError) -> dict[str, Any]:
+    return {"line": error.line, "column": error.column, "field": error.field,
+            "value": None if error.value is None else str(error.value), "reason": error.reason}
+
+
+def file_error(exc: CsvImportError) -> Invalid:
+    """A file-level CSV or mapping problem as the domain error the edges report (422 / exit 2)."""
+    key = "mapping" if isinstance(exc, MappingError) else "file" if isinstance(exc, CsvFormatError) else "import"
+    return Invalid("{key}: {problem}", key=key, problem=str(exc), errors={key: [str(exc)]})
+
+
+class RowRefused(Exception):
+    """Something in the row cannot be resolved or is refused; becomes a RowError on ``field``."""
+
+    def __init__(self, field_name: str | None, reason: str, *, status: int = 422) -> None:
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+        self.status = status

@@ -1,0 +1,66 @@
+"""``import_csv``: read the file, check the request, and run the rows of its KIND in one all-or-nothing savepoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import tzinfo
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from crmpm.errors import Forbidden, NotFound
+from crmpm.users.models import User
+
+from accounts.csvio import DEFAULT_TZ, ImportMapping, MappingError, import_file, load_mapping
+from accounts.imports import accounts, contacts, deals, interactions, leads, users
+from accounts.imports.job import ImportJob, whole_file
+from accounts.imports.report import ImportReport
+
+# Each KIND's module, in the order a whole CRM is imported in: each KIND refers only to those before it.
+KINDS = {"users": users, "accounts": accounts, "contacts": contacts, "leads": leads, "deals": deals,
+         "interactions": interactions}
+IMPORT_ORDER = tuple(KINDS)
+# Fields a KIND can read but crmpm has no place for; reported, never silently lost.
+NOT_STORED = {kind: module.NOT_STORED for kind, module in KINDS.items()}
+
+
+def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, mapping: str | Path | ImportMapping,
+               dry_run: bool = False, partial: bool = False, tz: str | tzinfo = DEFAULT_TZ,
+               progress: Callable[[int], None] | None = None,
+               on_start: Callable[[int], None] | None = None) -> ImportReport:
+    """Import one CSV file of ``kind`` as ``actor``; see the ``accounts.imports`` docstring.
+
+    File-level problems raise ``CsvImportError`` (convert with ``file_error``) or a
+    domain error (an unknown KIND, users imported by a non-administrator, a
+    pipeline a non-administrator would have to create). Row problems never raise:
+    they are in the report, and ``report.committed`` tells whether the changes stay.
+    ``on_start(rows)`` is called once the file is read; ``progress(1)`` after each row.
+    """
+    if kind not in KINDS:
+        raise NotFound("unknown import kind {kind!r}; expected one of {kinds}",
+                       kind=kind, kinds=", ".join(IMPORT_ORDER),
+                       errors={"kind": [f"one of {', '.join(IMPORT_ORDER)}"]})
+    if not isinstance(mapping, ImportMapping):
+        mapping = load_mapping(path=mapping, kind=kind)
+    if kind == "users" and not actor.is_admin:
+        raise Forbidden("only administrators import users", errors={"kind": ["administrators only"]})
+    mapped = {name for _column, name in mapping.field_columns}
+    if kind != "users" and "external_id" not in mapped:
+        raise MappingError(f"{kind}: map a column to 'external_id': re-importing a file relies on it")
+    batch = import_file(kind=kind, path=path, mapping=mapping, tz=tz)
+    report = ImportReport(kind=kind, dry_run=dry_run, partial=partial, rows=batch.rows_seen,
+                          blank=len(batch.blank_lines), errors=list(batch.errors),
+                          ignored_fields=sorted(mapped & NOT_STORED[kind]))
+    for error in batch.errors:
+        report.error_status[error.line] = 422
+    if on_start is not None:
+        on_start(len(batch.records))
+    with whole_file(session, actor=actor, report=report, path=path):
+        job = ImportJob(session, actor=actor, kind=kind, mapping=mapping, report=report)
+        for model, name in KINDS[kind].PRELOAD:
+            if name == "external_id":
+                job.refs.preload(model, (record.external_id for record in batch.records))
+            else:
+                job.refs.preload(model, (record.fields.get(name) for record in batch.records))
+        KINDS[kind].import_rows(job, batch.records, progress)
+    return report
