@@ -6,7 +6,7 @@ from typing import Any
 
 from crmpm import audit
 
-from accounts import leads
+from accounts import leads, services
 from accounts.csvio import Record
 from accounts.imports.job import ImportJob, Progress
 from accounts.imports.report import RowRefused
@@ -65,9 +65,7 @@ def import_lead(job: ImportJob, record: Record) -> str:
                           **values)
     state = lead.audit_state()
     if owner is not None and owner.id != lead.owner_id:
-        if not owner.is_active:
-            raise RowRefused("owner", f"user {owner.email} is inactive")
-        lead.owner_id = owner.id
+        lead.owner_id = services.active_user(job.session, user_id=owner.id, field="owner_id").id
     if status is not None and status is not lead.status and lead.deal_id is None:
         # A lead already qualified into an imported deal keeps that status.
         lead.status = status

@@ -46,3 +46,23 @@ def test_leads_are_marked_qualified_into_the_deals_made_for_them_with_one_audit_
                                                          AuditEntry.entity_id == lead.id,
                                                          AuditEntry.action == "qualify")).one()
         assert entry.before["status"] == "new" and entry.after["deal_id"] == deal.id
+
+
+def test_an_inactive_lead_owner_is_refused_on_its_line_and_column(session, crm, tmp_path):
+    from accounts.imports import import_csv
+    from crmpm.users import services as users
+
+    admin = crm["admin"]
+    gone = factories.user(session, email="gone@example.test")
+    users.update(session, actor=admin, user=gone, is_active=False)
+    session.commit()
+    csv_path, mapping_path = tmp_path / "leads.csv", tmp_path / "leads.json"
+    csv_path.write_text("id,company,owner\nL1,Pumps Ltd,gone@example.test\n", encoding="utf-8")
+    mapping_path.write_text('{"columns": {"id": "external_id", "company": "company", "owner": "owner"}, '
+                            '"defaults": {"region": "A"}}', encoding="utf-8")
+
+    report = import_csv(session, actor=admin, kind="leads", path=csv_path, mapping=mapping_path)
+
+    assert [(error.line, error.column, error.reason) for error in report.errors] == [
+        (2, "owner", "user gone@example.test is inactive")]
+    assert not report.committed
