@@ -163,7 +163,7 @@ def test_xer_upload_and_download(api, admin, session):
     data = xer_path("alap-harbour-131.xer").read_bytes()
     from io import BytesIO
 
-    from wbs.xer.reader import read_xer
+    from wbs.interchange.xer.reader import read_xer
 
     response = api.post(f"/api/v1/projects/import/xer?eps_node_id={node.id}", user=admin,
                         data={"file": (BytesIO(data), "sample.xer")}, json=None,

@@ -15,7 +15,7 @@ from tests import factories
 from tests.corpus import IN_REPO
 from wbs import scheduling_service, services
 from wbs.models import Activity, Relationship
-from wbs.xer.reader import read_xer
+from wbs.interchange.xer.reader import read_xer
 
 FIXTURES = IN_REPO / "xer"  # percent-complete-8.4.xer, redistributable (tests/fixtures/xer/README.md)
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
