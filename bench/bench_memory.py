@@ -98,7 +98,7 @@ def child(mode: str, args: list[str]) -> dict:
     from wbs import interchange
     from wbs.interchange.mspdi import export as mspdi_export
     from wbs.interchange.limits import FileLimits, check_file
-    from wbs.mspdi import write_mspdi
+    from wbs.interchange.mspdi import write_mspdi
 
     figures: dict = {}
     if mode in ("mspdi-whole", "mspdi-streamed"):

@@ -204,7 +204,7 @@ def test_apply_template_copies_structure_not_progress(api, admin, project, sessi
 def test_xer_import_answers_with_its_warnings(api, admin, session):
     from io import BytesIO
 
-    from tests.wbs.test_import_real_files import with_missing_calendar
+    from tests.wbs.interchange.test_import_real_files import with_missing_calendar
 
     node = factories.node(session, actor=admin, code="WARN")
     session.commit()

@@ -468,7 +468,7 @@ def test_the_menu_offers_projects_and_the_gantt_chart(pages, admin, plan):
 
 
 def test_upload_shows_the_imports_warnings(pages, session, admin, world):
-    from tests.wbs.test_import_real_files import with_missing_calendar
+    from tests.wbs.interchange.test_import_real_files import with_missing_calendar
 
     pages.log_in_as(admin)
     data, code = with_missing_calendar((FIXTURES / "alap-harbour-131.xer").read_bytes())

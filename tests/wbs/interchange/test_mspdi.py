@@ -15,7 +15,7 @@ from crmpm.audit.models import AuditEntry
 from crmpm.errors import Invalid
 from eps.models import Project
 from tests import factories
-from tests.wbs.test_interchange import P6_DATES, _p6_rows, _snapshot
+from tests.wbs.interchange.test_store import P6_DATES, _p6_rows, _snapshot
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, scheduling_service, services
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
