@@ -120,8 +120,7 @@ def import_command(kind: str, file: Path, mapping_path: Path, dry_run: bool, par
     """
     from accounts import imports
     from accounts.csvio import CsvImportError
-    from crmpm.cli import get_app
-    from wbs.commands import acting_user
+    from crmpm.cli import acting_user, get_app
 
     show = sys.stderr.isatty() if progress is None else progress
     bar = None

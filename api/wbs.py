@@ -19,7 +19,7 @@ from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission
 from wbs import interchange, scheduling_service, services, templates
-from wbs.file_limits import FileLimits, check_file
+from wbs.interchange.limits import FileLimits, check_file
 from wbs.models import Activity
 
 blp = Blueprint("wbs", __name__, url_prefix="", description="WBS, activities and CPM scheduling")

@@ -17,8 +17,8 @@ and the growth over that set-up.
   ``bench_wbs_db`` builds it: about 1.5 links per activity, a three-level WBS,
   three calendars): *whole*, the document as the export built it before
   (``write_mspdi(exchange_of(...))``), and *streamed*, the chunks of
-  ``wbs.mspdi_export.mspdi_chunks`` written to /dev/null as a download sends them.
-- XER import of the largest file the default limits accept (``wbs.file_limits``:
+  ``wbs.interchange.mspdi.export.mspdi_chunks`` written to /dev/null as a download sends them.
+- XER import of the largest file the default limits accept (``wbs.interchange.limits``:
   ``--activities`` activities and relationships padded with forward FS links up
   to ``--relationships``): the whole import, checks, insert, schedule, commit.
 - An XER file of 1,000,000 relationships among 10,000 activities (about the issue's 30 MB file): *before*,
@@ -61,7 +61,7 @@ def _current_rss_mb() -> float:
 def largest_xer(activities: int, relationships: int) -> bytes:
     """An XER file of ``activities`` activities and ``relationships`` links (forward only: no loop)."""
     from wbs.scheduling import cpm
-    from wbs.xer.writer import project_to_xer, write_xer
+    from wbs.interchange.xer.writer import project_to_xer, write_xer
     from bench_wbs_db import _wbs_of
 
     acts, rels, cals, options = bench_scheduler.generate(activities, seed=4)
@@ -95,9 +95,10 @@ def child(mode: str, args: list[str]) -> dict:
     from crmpm.errors import Invalid
     from crmpm.users.models import User
     from eps.models import EpsNode, Project
-    from wbs import interchange, mspdi_export
-    from wbs.file_limits import FileLimits, check_file
-    from wbs.mspdi import write_mspdi
+    from wbs import interchange
+    from wbs.interchange.mspdi import export as mspdi_export
+    from wbs.interchange.limits import FileLimits, check_file
+    from wbs.interchange.mspdi import write_mspdi
 
     figures: dict = {}
     if mode in ("mspdi-whole", "mspdi-streamed"):

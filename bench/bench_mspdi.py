@@ -5,7 +5,7 @@ Usage (from the repository root)::
     .venv/bin/python bench/bench_mspdi.py                  # 4,000 activities, best of 3
     .venv/bin/python bench/bench_mspdi.py --n 10000 --repeat 1
 
-The file is made by crmpm's own writer (:func:`wbs.mspdi.write_mspdi`) from the
+The file is made by crmpm's own writer (:func:`wbs.interchange.mspdi.writer.write_mspdi`) from the
 scheduler benchmark's synthetic network (:func:`bench_scheduler.generate`: about
 1.5 N relationships of all four types with lags, three calendars with holidays,
 constraints, the first fifth in progress or complete), placed in a two-level WBS
@@ -43,8 +43,8 @@ from crmpm.users import services as users  # noqa: E402
 from eps import services as eps_services  # noqa: E402
 from eps.models import EpsNode, Project  # noqa: E402
 from wbs import interchange, scheduling_service  # noqa: E402
-from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs  # noqa: E402
-from wbs.mspdi import read_mspdi, write_mspdi  # noqa: E402
+from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs  # noqa: E402
+from wbs.interchange.mspdi import read_mspdi, write_mspdi  # noqa: E402
 
 
 def synthetic_file(n: int) -> bytes:

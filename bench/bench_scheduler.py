@@ -150,9 +150,9 @@ def _measure_schedule(n, repeat):
 
 
 def _measure_xer(n):
-    from wbs.xer.mapping import load_project
-    from wbs.xer.reader import read_xer
-    from wbs.xer.writer import project_to_xer, write_xer_file
+    from wbs.interchange.xer.mapping import load_project
+    from wbs.interchange.xer.reader import read_xer
+    from wbs.interchange.xer.writer import project_to_xer, write_xer_file
 
     acts, rels, cals, opts = generate(n)
     res = schedule(acts, rels, cals, opts)

@@ -77,7 +77,8 @@ from eps.models import EpsNode, Project  # noqa: E402
 from wbs import interchange, scheduling_service, services  # noqa: E402
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement  # noqa: E402
 from wbs.scheduling import cpm  # noqa: E402
-from wbs.xer.writer import project_to_xer, write_xer  # noqa: E402
+from wbs.interchange.xer import project as xer_project  # noqa: E402
+from wbs.interchange.xer.writer import project_to_xer, write_xer  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGETS = {("postgresql", 10_000): 1.0, ("postgresql", 100_000): 10.0}  # schedule_project, seconds
@@ -376,7 +377,7 @@ def measure_export(url: str, project_id: int, mode: str, repeat: int) -> dict:
                 session.rollback()
     out = {"s": round(statistics.median(samples), 3), "min_s": round(min(samples), 3),
            "cpu_s": round(statistics.median(cpu), 3), "mb": round(size / 1e6, 2),
-           "rss_peak_mb": _rss_mb(), "code": str(Path(interchange.__file__).parents[1])}
+           "rss_peak_mb": _rss_mb(), "code": str(Path(interchange.__file__).parents[2])}
     engine.dispose()
     return out
 
@@ -442,7 +443,7 @@ def measure_xer(url: str, admin_id: int, node_id: int, n: int, repeat: int) -> d
     data = synthetic_xer(n)
     _reset_peak()
     split = {"read": 0.0, "schedule": 0.0}
-    read_xer, schedule_project = interchange.read_xer, interchange.scheduling_service.schedule_project
+    read_xer, schedule_project = xer_project.read_xer, scheduling_service.schedule_project
 
     def timed_read(*args, **kwargs):
         started = time.perf_counter()
@@ -463,7 +464,7 @@ def measure_xer(url: str, admin_id: int, node_id: int, n: int, repeat: int) -> d
         with Session(engine, expire_on_commit=False) as session:
             admin, node = session.get(User, admin_id), session.get(EpsNode, node_id)
             split.update(read=0.0, schedule=0.0)
-            interchange.read_xer, interchange.scheduling_service.schedule_project = timed_read, timed_schedule
+            xer_project.read_xer, scheduling_service.schedule_project = timed_read, timed_schedule
             try:
                 started = time.perf_counter()
                 project = interchange.import_xer(session, actor=admin, data=data, eps_node=node,
@@ -471,7 +472,7 @@ def measure_xer(url: str, admin_id: int, node_id: int, n: int, repeat: int) -> d
                 session.flush()
                 total = time.perf_counter() - started
             finally:
-                interchange.read_xer, interchange.scheduling_service.schedule_project = read_xer, schedule_project
+                xer_project.read_xer, scheduling_service.schedule_project = read_xer, schedule_project
             count = session.scalar(select(func.count()).select_from(Activity).where(Activity.project_id == project.id))
             assert count == n, count
             started = time.perf_counter()

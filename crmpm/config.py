@@ -64,7 +64,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CRMPM_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "MAX_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_UPLOAD_LENGTH", 50 * 1024 * 1024)),
         "MAX_CSV_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_CSV_UPLOAD_LENGTH", 100 * 1024 * 1024)),
-        # What one imported XER/MSPDI file may hold (wbs.file_limits); more is refused with 422 before parsing.
+        # What one imported XER/MSPDI file may hold (wbs.interchange.limits); more is refused with 422 before parsing.
         "IMPORT_MAX_ACTIVITIES": int(os.environ.get("CRMPM_IMPORT_MAX_ACTIVITIES", 100_000)),
         "IMPORT_MAX_RELATIONSHIPS": int(os.environ.get("CRMPM_IMPORT_MAX_RELATIONSHIPS", 400_000)),
         "IMPORT_MAX_WBS_ELEMENTS": int(os.environ.get("CRMPM_IMPORT_MAX_WBS_ELEMENTS", 20_000)),

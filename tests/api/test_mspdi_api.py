@@ -12,7 +12,7 @@ from tests import factories
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange
 from wbs.models import Activity
-from wbs.mspdi import read_mspdi
+from wbs.interchange.mspdi import read_mspdi
 
 
 @pytest.fixture

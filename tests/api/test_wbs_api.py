@@ -163,7 +163,7 @@ def test_xer_upload_and_download(api, admin, session):
     data = xer_path("alap-harbour-131.xer").read_bytes()
     from io import BytesIO
 
-    from wbs.xer.reader import read_xer
+    from wbs.interchange.xer.reader import read_xer
 
     response = api.post(f"/api/v1/projects/import/xer?eps_node_id={node.id}", user=admin,
                         data={"file": (BytesIO(data), "sample.xer")}, json=None,
@@ -204,7 +204,7 @@ def test_apply_template_copies_structure_not_progress(api, admin, project, sessi
 def test_xer_import_answers_with_its_warnings(api, admin, session):
     from io import BytesIO
 
-    from tests.wbs.test_import_real_files import with_missing_calendar
+    from tests.wbs.interchange.test_import_real_files import with_missing_calendar
 
     node = factories.node(session, actor=admin, code="WARN")
     session.commit()

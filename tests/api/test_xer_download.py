@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
-from wbs import interchange, xer_export
+from wbs import interchange
+from wbs.interchange.xer import export as xer_export
 from wbs.models import Activity
 
 

@@ -29,9 +29,11 @@ from sqlalchemy.orm import Session
 from crmpm import create_app, migrate
 from crmpm.database import make_engine
 from tests import factories
-from wbs import mspdi_export, services, xer_export
-from wbs.mspdi import read_mspdi
-from wbs.xer.reader import read_xer
+from wbs import services
+from wbs.interchange.mspdi import export as mspdi_export
+from wbs.interchange.xer import export as xer_export
+from wbs.interchange.mspdi import read_mspdi
+from wbs.interchange.xer.reader import read_xer
 
 ACTIVITIES = 60
 DOWNLOADS = 20

@@ -9,8 +9,8 @@ reported without hiding the date results.
 import pytest
 
 from wbs.scheduling import schedule
-from wbs.xer.mapping import load_project
-from wbs.xer.reader import read_xer
+from wbs.interchange.xer.mapping import load_project
+from wbs.interchange.xer.reader import read_xer
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 DATE_FIELDS = (

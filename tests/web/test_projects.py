@@ -15,7 +15,7 @@ from tests import factories
 from tests.corpus import IN_REPO
 from wbs import scheduling_service, services
 from wbs.models import Activity, Relationship
-from wbs.xer.reader import read_xer
+from wbs.interchange.xer.reader import read_xer
 
 FIXTURES = IN_REPO / "xer"  # percent-complete-8.4.xer, redistributable (tests/fixtures/xer/README.md)
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
@@ -468,7 +468,7 @@ def test_the_menu_offers_projects_and_the_gantt_chart(pages, admin, plan):
 
 
 def test_upload_shows_the_imports_warnings(pages, session, admin, world):
-    from tests.wbs.test_import_real_files import with_missing_calendar
+    from tests.wbs.interchange.test_import_real_files import with_missing_calendar
 
     pages.log_in_as(admin)
     data, code = with_missing_calendar((FIXTURES / "alap-harbour-131.xer").read_bytes())

@@ -14,7 +14,7 @@ from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from wbs import interchange, portfolio
-from wbs.file_limits import FileLimits, check_file
+from wbs.interchange.limits import FileLimits, check_file
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project
 

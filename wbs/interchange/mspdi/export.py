@@ -7,7 +7,7 @@ that places each activity in the outline, numbers the tasks and dates the WBS
 summaries; then the tasks are read, built and sent a batch at a time in outline
 order, each batch's links with it. What stays in memory for the whole export is
 the outline (an activity's code, id and UID). The bytes are those of
-:func:`wbs.mspdi.write_mspdi` over :func:`wbs.interchange.exchange_of`.
+:func:`wbs.interchange.mspdi.writer.write_mspdi` over :func:`wbs.interchange.store.exchange_of`.
 """
 
 from __future__ import annotations
@@ -20,47 +20,20 @@ from sqlalchemy.orm import Session
 
 from eps.models import Project
 from wbs import scheduling_service, services
-from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
-from wbs.models import Activity, ProjectPlan, Relationship, WbsElement
-from wbs.mspdi import _placeholder, stream_mspdi
-from wbs.scheduling import model as sched
-from wbs.scheduling.model import ActivityResult
+from wbs.interchange.model import ExchangeProject, ExchangeWbs
+from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
+from wbs.interchange.store import exchange_activity, exchange_plan
+from wbs.models import Activity, Relationship, WbsElement
 
-__all__ = ["exchange_activity", "exchange_plan", "mspdi_chunks"]
+__all__ = ["export_mspdi", "mspdi_chunks"]
 
 # Tasks built and sent at a time; also the rows fetched per round trip.
 BATCH = 2_000
 
 
-def exchange_activity(activity: Activity) -> ExchangeActivity:
-    """A stored activity as the neutral activity, with its last schedule."""
-    a = activity
-    result = (ActivityResult(**{field: getattr(a, field) for field in scheduling_service.RESULT_FIELDS})
-              if a.early_start is not None else None)
-    return ExchangeActivity(
-        id=str(a.id), code=a.code, name=a.name, wbs_id=str(a.wbs_element_id) if a.wbs_element_id else None,
-        type=sched.ActivityType(a.type), original_duration_hours=a.original_duration_hours,
-        remaining_duration_hours=a.remaining_duration_hours,
-        calendar_id=str(a.calendar_id) if a.calendar_id else None,
-        constraint=sched.ConstraintType(a.constraint_type) if a.constraint_type else None,
-        constraint_date=a.constraint_date,
-        secondary_constraint=(sched.ConstraintType(a.secondary_constraint_type)
-                              if a.secondary_constraint_type else None),
-        secondary_constraint_date=a.secondary_constraint_date, actual_start=a.actual_start,
-        actual_finish=a.actual_finish, expected_finish=a.expected_finish, percent_complete=a.percent_complete,
-        budgeted_cost=a.budgeted_cost, actual_cost=a.actual_cost, notes=a.notes or "", result=result)
-
-
-def exchange_plan(plan: ProjectPlan, *, default_calendar_id: str) -> ExchangePlan:
-    """A stored plan as the neutral plan."""
-    return ExchangePlan(
-        data_date=plan.data_date, planned_start=plan.planned_start, must_finish_by=plan.must_finish_by,
-        default_calendar_id=default_calendar_id, progress_mode=sched.ProgressMode(plan.progress_mode),
-        lag_calendar=sched.LagCalendar(plan.lag_calendar), float_type=sched.FloatType(plan.float_type),
-        critical_definition=sched.CriticalDefinition(plan.critical_definition),
-        critical_float_hours=plan.critical_float_hours, open_ended_critical=plan.open_ended_critical,
-        use_expected_finish=plan.use_expected_finish, time_zone=plan.time_zone,
-        early_finish=plan.early_finish, late_finish=plan.late_finish)
+def export_mspdi(session: Session, *, project: Project) -> bytes:
+    """The project as an MS Project XML (MSPDI) file, UTF-8 (:func:`mspdi_chunks` streams it)."""
+    return b"".join(mspdi_chunks(session, project=project))
 
 
 def mspdi_chunks(session: Session, *, project: Project) -> Iterator[bytes]:

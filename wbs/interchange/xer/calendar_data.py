@@ -21,7 +21,7 @@ whole day.  Attribute order varies between P6 versions (``f|16:00|s|08:00``).
 
 Broken data (unbalanced brackets, a bad time or serial) raises
 :class:`CalendarDataError`, which names the calendar.  What to do with such a
-calendar is the caller's decision; :mod:`wbs.xer.mapping` documents its own.
+calendar is the caller's decision; :mod:`wbs.interchange.xer.mapping` documents its own.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from wbs.scheduling.model import Calendar
-from wbs.xer.reader import XerError
+from wbs.interchange.xer.reader import XerError
 
 __all__ = ["CalendarDataError", "parse_tree", "parse_calendar_data"]
 

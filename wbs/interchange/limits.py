@@ -6,17 +6,21 @@ came (one pass in C, no copy: a table's ``%R`` lines in XER, the elements in
 MSPDI), and a file over any limit is refused with :class:`~crmpm.errors.Invalid`
 (422) naming what it holds and the limit, before anything is parsed.
 
+Each format counts its own file (:func:`~wbs.interchange.xer.reader.xer_counts`,
+:func:`~wbs.interchange.mspdi.reader.mspdi_counts`); here the counts meet the limits.
+
 MSPDI has no separate WBS: its summary tasks are the WBS elements, so its
 ``Task`` elements are held to activities + WBS elements together.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from crmpm.errors import Invalid, Phrase
+from wbs.interchange.mspdi.reader import mspdi_counts
+from wbs.interchange.xer.reader import xer_counts
 
 __all__ = ["FileLimits", "check_file", "mspdi_counts", "xer_counts"]
 
@@ -38,46 +42,6 @@ class FileLimits:
 
 def config_key(kind: str) -> str:
     return f"IMPORT_MAX_{kind.upper()}"
-
-
-# XER tables and what their rows are.
-_XER_TABLES = {b"TASK": "activities", b"TASKPRED": "relationships", b"PROJWBS": "wbs_elements",
-               b"CALENDAR": "calendars"}
-
-
-def _xer_tables(data: bytes):
-    """``(offset, name)`` of each ``%T`` line (a memchr-speed find per table, not a scan per byte)."""
-    at = 0 if data.startswith(b"%T\t") else data.find(b"\n%T\t")
-    while at != -1:
-        start = at if data.startswith(b"%T\t", at) else at + 1
-        end = data.find(b"\n", start)
-        line = data[start + 3:end if end != -1 else len(data)]
-        yield start, line.split(b"\t", 1)[0].strip()
-        at = data.find(b"\n%T\t", start)
-
-
-def xer_counts(data: bytes) -> dict[str, int]:
-    """Rows of the limited tables in an XER file (every project in it together)."""
-    counts = dict.fromkeys(_XER_TABLES.values(), 0)
-    tables = list(_xer_tables(data))
-    for (start, name), (end, _next) in zip(tables, tables[1:] + [(len(data), b"")]):
-        kind = _XER_TABLES.get(name)
-        if kind is not None:
-            counts[kind] += data.count(b"\n%R", start, end)
-    return counts
-
-
-# The three counted elements in one pass; a namespace prefix (<p:Task>) counts as well.
-_MSPDI_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?(Task|PredecessorLink|Calendar)[\s/>]")
-_MSPDI_KINDS = {b"Task": "tasks", b"PredecessorLink": "relationships", b"Calendar": "calendars"}
-
-
-def mspdi_counts(data: bytes) -> dict[str, int]:
-    """``Task`` (activities and WBS summaries), ``PredecessorLink`` and ``Calendar`` elements of an MSPDI file."""
-    counts = dict.fromkeys(_MSPDI_KINDS.values(), 0)
-    for match in _MSPDI_ELEMENT.finditer(data):
-        counts[_MSPDI_KINDS[match.group(1)]] += 1
-    return counts
 
 
 def check_file(kind: str, data: bytes, limits: FileLimits) -> None:

@@ -10,7 +10,7 @@ from eps.models import Project
 from tests import factories
 from wbs import interchange, services
 from wbs.models import Activity, Calendar, Relationship, WbsElement
-from wbs.xer.reader import read_xer
+from wbs.interchange.xer.reader import read_xer
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 IN_REPO_FILE = "alap-harbour-131.xer"  # a real P6 file in tests/fixtures, for tests that need any real file

@@ -2,7 +2,8 @@
 
 A file reader (P6 XER, MS Project XML) turns its file into an :class:`ExchangeProject`;
 :mod:`wbs.interchange` stores one as a crmpm project, and builds one from a stored
-project for a writer. Nothing here knows about databases or file formats.
+project for a writer. Nothing here knows about databases or file formats;
+:func:`checked_links` is the one rule every read file's project must meet.
 
 Keys (``id`` of activities, WBS elements and calendars) are the file's own
 identifiers, as strings; relationships and ``wbs_id`` / ``parent_id`` /
@@ -16,6 +17,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from crmpm.errors import Invalid
 from wbs.scheduling.model import (
     ActivityResult,
     ActivityType,
@@ -28,7 +30,7 @@ from wbs.scheduling.model import (
     Relationship,
 )
 
-__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject"]
+__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject", "checked_links"]
 
 ZERO = Decimal("0.00")
 
@@ -107,3 +109,20 @@ class ExchangeProject:
     activities: list[ExchangeActivity] = field(default_factory=list)
     relationships: list[Relationship] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def checked_links(source: ExchangeProject, where: str) -> ExchangeProject:
+    """``source``, once no two of its links join the same activities with the same type (two links of
+    different types between one pair, an FS and an FF say, are P6's and kept); Invalid naming the codes."""
+    codes = {activity.id: activity.code for activity in source.activities}
+    seen = set()
+    for link in source.relationships:
+        kind = link.type.value if hasattr(link.type, "value") else str(link.type)
+        key = (link.predecessor, link.successor, kind)
+        if key in seen:
+            predecessor, successor = codes.get(link.predecessor, "?"), codes.get(link.successor, "?")
+            raise Invalid("{where} links {predecessor} → {successor} twice as {type}", where=where,
+                          predecessor=predecessor, successor=successor, type=kind,
+                          errors={"file": [f"duplicate {kind} relationship {predecessor} → {successor}"]})
+        seen.add(key)
+    return source

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
-from wbs.mspdi import read_mspdi
-from wbs.xer.reader import read_xer
+from wbs.interchange.mspdi import read_mspdi
+from wbs.interchange.xer.reader import read_xer
 
 
 def _crmpm(env, *args):

@@ -8,8 +8,9 @@ import pytest
 
 from tests import factories
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
-from wbs import interchange, mspdi_export, services
-from wbs.mspdi import read_mspdi, write_mspdi
+from wbs import interchange, services
+from wbs.interchange.mspdi import export as mspdi_export
+from wbs.interchange.mspdi import read_mspdi, write_mspdi
 
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
 MONDAY = datetime(2026, 3, 2, 8)

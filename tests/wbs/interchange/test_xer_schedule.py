@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from wbs.cli import xer
-from wbs.xer.reader import read_xer
+from wbs.interchange.cli import xer
+from wbs.interchange.xer.reader import read_xer
 from tests.wbs.xer_fixtures import xer_path
 
 
@@ -80,8 +80,8 @@ def test_bad_files_give_one_line_and_status_2(tmp_path):
 
 
 def test_several_projects_give_a_list_unless_one_is_chosen(tmp_path):
-    from wbs.xer.mapping import load_project
-    from wbs.xer.writer import project_to_xer, write_xer_file
+    from wbs.interchange.xer.mapping import load_project
+    from wbs.interchange.xer.writer import project_to_xer, write_xer_file
 
     first = load_project(read_xer(xer_path("sample-52.xer")))
     second = load_project(read_xer(xer_path("updates-UP-54069-20251204.xer")))

@@ -6,7 +6,7 @@ each TASK and TASKPRED row as it arrives (server-side cursors on PostgreSQL, in
 batches on SQLite) and hands the text on in encoded chunks: to a binary stream
 (:func:`export_xer_to`), to an HTTP response (:func:`xer_chunks`), or joined
 (:func:`export_xer`). The output is the same as building the whole file with
-:func:`wbs.xer.writer.project_to_xer`.
+:func:`wbs.interchange.xer.writer.project_to_xer`.
 
 The encoding is chosen before the first byte: cp1252 as P6 writes, UTF-8 when a
 name or code needs it (Cyrillic, say). Only texts outside ASCII are looked at:
@@ -30,10 +30,10 @@ from eps.models import Project
 from wbs import scheduling_service, services
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityType, ConstraintType
-from wbs.xer.reader import XerTable
-from wbs.xer.writer import (TASK_FIELDS, TASKPRED_FIELDS, encoded_chunks, fits_cp1252, format_date, format_hours,
+from wbs.interchange.xer.reader import XerTable
+from wbs.interchange.xer.writer import (TASK_FIELDS, TASKPRED_FIELDS, encoded_chunks, fits_cp1252, format_date, format_hours,
                             project_to_xer, table_lines)
-from wbs.xer.mapping import CONSTRAINT_TYPES, RELATIONSHIP_TYPES, TASK_TYPES
+from wbs.interchange.xer.mapping import CONSTRAINT_TYPES, RELATIONSHIP_TYPES, TASK_TYPES
 
 __all__ = ["export_xer", "export_xer_to", "xer_chunks", "xer_encoding"]
 
@@ -206,7 +206,7 @@ _TASKRSRC_FIELDS = ("taskrsrc_id", "task_id", "proj_id", "rsrc_id", "target_cost
 
 
 def _task_lines(session: Session, project: Project, head: _Head, costs: list[str]) -> Iterator[str]:
-    """TASK as :func:`~wbs.xer.writer.project_to_xer` writes it, with names and the stored schedule;
+    """TASK as :func:`~wbs.interchange.xer.writer.project_to_xer` writes it, with names and the stored schedule;
     the TASKRSRC lines of activities with costs are appended to ``costs`` on the way (a tenth of the
     TASK text, and a second pass over the activities would cost more)."""
     yield "%T\tTASK"

@@ -1,9 +1,5 @@
-"""``xer`` command group: work with Primavera P6 XER files from the shell.
-
-``xer schedule FILE`` reads an XER file, schedules each project with the
-file's own options and data date, and prints the results; it never touches
-a database.  The lead wires this group into the ``crmpm`` console script
-(``from wbs.cli import xer``).
+"""An XER file's projects scheduled with the file's own options and data date, without a database:
+what ``crmpm xer schedule FILE`` (:mod:`wbs.interchange.cli`) prints.
 
 JSON output (``--format json``, the default) per project::
 
@@ -32,17 +28,11 @@ project's default as P6 does; a broken calendar nothing uses) go to stderr as
 
 from __future__ import annotations
 
-import json
-import sys
-
-import click
-
 from wbs.scheduling.cpm import schedule
-from wbs.scheduling.errors import SchedulingError
-from wbs.xer.mapping import load_project, project_ids
-from wbs.xer.reader import XerError, read_xer
+from wbs.interchange.xer.mapping import load_project, project_ids
+from wbs.interchange.xer.reader import XerError, read_xer
 
-__all__ = ["xer", "schedule_file"]
+__all__ = ["schedule_file", "as_table"]
 
 
 def _fmt(value):
@@ -100,7 +90,8 @@ def schedule_file(path, project=None, warnings=None):
     return out
 
 
-def _table(project):
+def as_table(project):
+    """One project of :func:`schedule_file` as a text table."""
     cols = ("code", "early_start", "early_finish", "late_start", "late_finish", "total_float_hours",
             "free_float_hours", "critical")
     head = ("code", "early start", "early finish", "late start", "late finish", "TF h", "FF h", "crit")
@@ -111,30 +102,3 @@ def _table(project):
     lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     lines.extend("  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows)
     return "\n".join(lines)
-
-
-@click.group()
-def xer():
-    """Primavera P6 XER files."""
-
-
-@xer.command("schedule")
-@click.argument("file")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
-@click.option("--project", default=None, help="proj_short_name or proj_id of the project to schedule.")
-def schedule_command(file, fmt, project):
-    """Schedule the project(s) in FILE with their own options and print the dates."""
-    warnings = []
-    try:
-        projects = schedule_file(file, project, warnings)
-    except (XerError, SchedulingError, OSError, UnicodeError, ValueError) as exc:
-        message = str(exc).replace("\n", " ")
-        click.echo(f"error: {file}: {message}", err=True)
-        sys.exit(2)
-    for warning in warnings:
-        click.echo(f"warning: {file}: {warning}", err=True)
-    if fmt == "json":
-        payload = projects[0] if len(projects) == 1 else projects
-        click.echo(json.dumps(payload, indent=2))
-    else:
-        click.echo("\n\n".join(_table(p) for p in projects))

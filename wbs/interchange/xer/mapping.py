@@ -45,7 +45,7 @@ Broken calendars
 A calendar whose ``clndr_data`` cannot be parsed is *dropped with a warning*
 (in :attr:`ProjectData.warnings`) when no activity of the project and not the
 project itself uses it; when something does use it,
-:class:`~wbs.xer.calendar_data.CalendarDataError` is raised, naming the
+:class:`~wbs.interchange.xer.calendar_data.CalendarDataError` is raised, naming the
 calendar.  So a file is only refused when its schedule would depend on the
 broken data.
 """
@@ -66,8 +66,8 @@ from wbs.scheduling.model import (
     RelationshipType,
     ScheduleOptions,
 )
-from wbs.xer.calendar_data import CalendarDataError, parse_calendar_data
-from wbs.xer.reader import XerError, parse_date, parse_number
+from wbs.interchange.xer.calendar_data import CalendarDataError, parse_calendar_data
+from wbs.interchange.xer.reader import XerError, parse_date, parse_number
 
 __all__ = [
     "ProjectData",
@@ -219,7 +219,7 @@ def load_project(xer, proj_id=None):
 
     Parameters
     ----------
-    xer : wbs.xer.reader.XerFile
+    xer : wbs.interchange.xer.reader.XerFile
     proj_id : str, optional
         ``PROJECT.proj_id`` or ``proj_short_name``; the first project when omitted.
 
@@ -229,56 +229,62 @@ def load_project(xer, proj_id=None):
         Missing PROJECT table, unknown project, a bad value, or a broken
         calendar the project uses.
     """
+    projects, prow, pline = _project_row(xer, proj_id)
+    pid = prow["proj_id"]
+    options = _options(xer, projects, prow, pline)
+    activities, task_rows, used_calendars = _activities(xer, pid, options)
+    relationships = _relationships(xer, task_rows)
+    calendars, warnings = _calendars(xer, used_calendars)
+    activities = _fall_back_on_missing_calendars(activities, calendars, options, warnings)
+    return ProjectData(
+        proj_id=pid,
+        code=prow.get("proj_short_name", pid),
+        activities=activities,
+        relationships=relationships,
+        calendars=calendars,
+        options=options,
+        wbs_parents=_wbs_parents(xer, pid),
+        task_rows=task_rows,
+        costs=_costs(xer, task_rows),
+        warnings=warnings,
+    )
+
+
+def _project_row(xer, proj_id):
+    """``(PROJECT table, row, line)`` of the project ``proj_id`` names (``proj_id`` or ``proj_short_name``;
+    the first project when ``None``)."""
     projects = xer.table("PROJECT")
     if not projects.rows:
         raise XerError("no PROJECT rows", "PROJECT")
-    chosen = None
     for row, line in zip(projects.rows, projects.lines):
         if proj_id is None or row["proj_id"] == proj_id or row.get("proj_short_name") == proj_id:
-            chosen = (row, line)
-            break
-    if chosen is None:
-        raise XerError(f"no project {proj_id!r} in file", "PROJECT")
-    prow, pline = chosen
-    pid = prow["proj_id"]
+            return projects, row, line
+    raise XerError(f"no project {proj_id!r} in file", "PROJECT")
 
+
+def _options(xer, projects, prow, pline):
+    """The project's scheduling options: its PROJECT row and its SCHEDOPTIONS row (P6's defaults without one)."""
     data_date = _row_date(projects, prow, pline, "last_recalc_date")
     plan_start = _row_date(projects, prow, pline, "plan_start_date")
     if data_date is None:
         data_date = plan_start
     if data_date is None:
         raise XerError("project has neither last_recalc_date nor plan_start_date", "PROJECT", pline)
-
-    opts = {}
-    for row in xer.rows("SCHEDOPTIONS"):
-        if row.get("proj_id") == pid:
-            opts = row
-            break
-    if opts:
-        if _flag(opts.get("sched_retained_logic"), True):
-            progress = ProgressMode.RETAINED_LOGIC
-        elif _flag(opts.get("sched_progress_override")):
-            progress = ProgressMode.PROGRESS_OVERRIDE
-        else:
-            progress = ProgressMode.ACTUAL_DATES
-    else:
-        progress = ProgressMode.RETAINED_LOGIC
-    lag_cal = LAG_CALENDARS.get(opts.get("sched_calendar_on_relationship_lag", ""), LagCalendar.PREDECESSOR)
+    opts = next((row for row in xer.rows("SCHEDOPTIONS") if row.get("proj_id") == prow["proj_id"]), {})
     ft = opts.get("sched_float_type", "") or "FT_FF"
-    float_type = FLOAT_TYPES.get(ft, FloatType.FINISH)
     critical = (
         CriticalDefinition.LONGEST_PATH
         if prow.get("critical_path_type", "") in ("CT_DrivPath", "CT_LongPath")
         else CriticalDefinition.TOTAL_FLOAT
     )
-    options = ScheduleOptions(
+    return ScheduleOptions(
         data_date=data_date,
         project_start=plan_start,
         must_finish_by=_row_date(projects, prow, pline, "plan_end_date"),
         default_calendar_id=prow.get("clndr_id") or None,
-        progress=progress,
-        lag_calendar=lag_cal,
-        float_type=float_type,
+        progress=_progress_mode(opts),
+        lag_calendar=LAG_CALENDARS.get(opts.get("sched_calendar_on_relationship_lag", ""), LagCalendar.PREDECESSOR),
+        float_type=FLOAT_TYPES.get(ft, FloatType.FINISH),
         critical=critical,
         critical_float_hours=_row_number(projects, prow, pline, "critical_drtn_hr_cnt", 0.0),
         open_ended_critical=_flag(opts.get("sched_open_critical_flag")),
@@ -286,6 +292,17 @@ def load_project(xer, proj_id=None):
         ss_lag_from_early_start=_flag(opts.get("sched_lag_early_start_flag"), True),
     )
 
+
+def _progress_mode(opts):
+    if not opts or _flag(opts.get("sched_retained_logic"), True):
+        return ProgressMode.RETAINED_LOGIC
+    if _flag(opts.get("sched_progress_override")):
+        return ProgressMode.PROGRESS_OVERRIDE
+    return ProgressMode.ACTUAL_DATES
+
+
+def _activities(xer, pid, options):
+    """The project's TASK rows as activities: ``(activities, {task_id: row}, calendar ids used)``."""
     resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
     tasks = xer.table("TASK")
     activities, task_rows = [], {}
@@ -293,58 +310,70 @@ def load_project(xer, proj_id=None):
     for row, line in zip(tasks.rows, tasks.lines):
         if row["proj_id"] != pid:
             continue
-        code = row["task_code"]
-        ttype = TASK_TYPES.get(row.get("task_type", "") or "TT_Task")
-        if ttype is None:
-            raise XerError(f"activity {code}: unknown task_type {row.get('task_type')!r}", "TASK", line)
-        status = row.get("status_code", "")
-        act_start = _row_date(tasks, row, line, "act_start_date")
-        act_end = _row_date(tasks, row, line, "act_end_date")
-        if status == "TK_NotStart":
-            act_start = act_end = None
-        elif status == "TK_Active":
-            act_end = None
-            if act_start is None:
-                act_start = data_date
-        elif status == "TK_Complete":
-            if act_end is None:
-                act_end = act_start or data_date
-            if act_start is None:
-                act_start = act_end
-        cstr = CONSTRAINT_TYPES.get(row.get("cstr_type", "")) if row.get("cstr_type") else None
-        cstr2 = CONSTRAINT_TYPES.get(row.get("cstr_type2", "")) if row.get("cstr_type2") else None
-        cal = row.get("clndr_id") or None
-        if ttype == ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(row.get("rsrc_id") or ""):
-            # A resource-dependent activity works when its primary resource does.
-            cal = resource_calendars[row["rsrc_id"]]
-        if cal:
-            used_calendars.add(cal)
-        original = _row_number(tasks, row, line, "target_drtn_hr_cnt", 0.0)
-        remaining = _row_number(tasks, row, line, "remain_drtn_hr_cnt", None)
-        activities.append(
-            Activity(
-                id=row["task_id"],
-                code=code,
-                wbs_id=row.get("wbs_id") or None,
-                type=ttype,
-                original_duration_hours=original,
-                remaining_duration_hours=original if remaining is None else remaining,
-                calendar_id=cal,
-                constraint=cstr,
-                constraint_date=_row_date(tasks, row, line, "cstr_date") if cstr else None,
-                secondary_constraint=cstr2,
-                secondary_constraint_date=_row_date(tasks, row, line, "cstr_date2") if cstr2 else None,
-                actual_start=act_start,
-                actual_finish=act_end,
-                percent_complete=_row_number(tasks, row, line, "phys_complete_pct", 0.0),
-                expected_finish=_row_date(tasks, row, line, "expect_end_date"),
-                external_early_start=_row_date(tasks, row, line, "external_early_start_date"),
-                external_late_finish=_row_date(tasks, row, line, "external_late_end_date"),
-                resume_date=_row_date(tasks, row, line, "resume_date") if status == "TK_Active" else None,
-            )
-        )
+        activity = _activity(tasks, row, line, options.data_date, resource_calendars)
+        if activity.calendar_id:
+            used_calendars.add(activity.calendar_id)
+        activities.append(activity)
         task_rows[row["task_id"]] = row
+    return activities, task_rows, used_calendars
 
+
+def _activity(tasks, row, line, data_date, resource_calendars):
+    """One TASK row as an activity."""
+    code = row["task_code"]
+    ttype = TASK_TYPES.get(row.get("task_type", "") or "TT_Task")
+    if ttype is None:
+        raise XerError(f"activity {code}: unknown task_type {row.get('task_type')!r}", "TASK", line)
+    status = row.get("status_code", "")
+    act_start, act_end = _actual_dates(status, _row_date(tasks, row, line, "act_start_date"),
+                                       _row_date(tasks, row, line, "act_end_date"), data_date)
+    cstr = CONSTRAINT_TYPES.get(row.get("cstr_type", "")) if row.get("cstr_type") else None
+    cstr2 = CONSTRAINT_TYPES.get(row.get("cstr_type2", "")) if row.get("cstr_type2") else None
+    cal = row.get("clndr_id") or None
+    if ttype == ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(row.get("rsrc_id") or ""):
+        # A resource-dependent activity works when its primary resource does.
+        cal = resource_calendars[row["rsrc_id"]]
+    original = _row_number(tasks, row, line, "target_drtn_hr_cnt", 0.0)
+    remaining = _row_number(tasks, row, line, "remain_drtn_hr_cnt", None)
+    return Activity(
+        id=row["task_id"],
+        code=code,
+        wbs_id=row.get("wbs_id") or None,
+        type=ttype,
+        original_duration_hours=original,
+        remaining_duration_hours=original if remaining is None else remaining,
+        calendar_id=cal,
+        constraint=cstr,
+        constraint_date=_row_date(tasks, row, line, "cstr_date") if cstr else None,
+        secondary_constraint=cstr2,
+        secondary_constraint_date=_row_date(tasks, row, line, "cstr_date2") if cstr2 else None,
+        actual_start=act_start,
+        actual_finish=act_end,
+        percent_complete=_row_number(tasks, row, line, "phys_complete_pct", 0.0),
+        expected_finish=_row_date(tasks, row, line, "expect_end_date"),
+        external_early_start=_row_date(tasks, row, line, "external_early_start_date"),
+        external_late_finish=_row_date(tasks, row, line, "external_late_end_date"),
+        resume_date=_row_date(tasks, row, line, "resume_date") if status == "TK_Active" else None,
+    )
+
+
+def _actual_dates(status, act_start, act_end, data_date):
+    """``(actual start, actual finish)`` as the activity's status allows: none before it starts, no finish
+    while it runs (the data date as start when the file has none), both once complete."""
+    if status == "TK_NotStart":
+        return None, None
+    if status == "TK_Active":
+        return (data_date if act_start is None else act_start), None
+    if status == "TK_Complete":
+        if act_end is None:
+            act_end = act_start or data_date
+        if act_start is None:
+            act_start = act_end
+    return act_start, act_end
+
+
+def _relationships(xer, task_rows):
+    """TASKPRED rows between two of the project's activities."""
     preds = xer.table("TASKPRED")
     relationships = []
     for row, line in zip(preds.rows, preds.lines):
@@ -353,14 +382,15 @@ def load_project(xer, proj_id=None):
         rtype = RELATIONSHIP_TYPES.get(row["pred_type"], row["pred_type"])
         lag = _row_number(preds, row, line, "lag_hr_cnt", 0.0)
         relationships.append(Relationship(row["pred_task_id"], row["task_id"], rtype, lag))
+    return relationships
 
-    calendars, warnings = _calendars(xer, used_calendars)
-    activities = _fall_back_on_missing_calendars(activities, calendars, options, warnings)
 
-    wbs_parents = {
-        r["wbs_id"]: (r.get("parent_wbs_id") or None) for r in xer.rows("PROJWBS") if r.get("proj_id") == pid
-    }
+def _wbs_parents(xer, pid):
+    return {r["wbs_id"]: (r.get("parent_wbs_id") or None) for r in xer.rows("PROJWBS") if r.get("proj_id") == pid}
 
+
+def _costs(xer, task_rows):
+    """Per activity, TASKRSRC's budget, actual and remaining costs summed, and its resources' names."""
     costs = {}
     resources = {r.get("rsrc_id"): r.get("rsrc_short_name") or r.get("rsrc_name") or "" for r in xer.rows("RSRC")}
     trsrc = xer.table("TASKRSRC")
@@ -377,19 +407,7 @@ def load_project(xer, proj_id=None):
             trsrc, row, line, "act_ot_cost", 0.0
         )
         c["remaining"] += _row_number(trsrc, row, line, "remain_cost", 0.0)
-
-    return ProjectData(
-        proj_id=pid,
-        code=prow.get("proj_short_name", pid),
-        activities=activities,
-        relationships=relationships,
-        calendars=calendars,
-        options=options,
-        wbs_parents=wbs_parents,
-        task_rows=task_rows,
-        costs=costs,
-        warnings=warnings,
-    )
+    return costs
 
 
 def load_projects(xer):

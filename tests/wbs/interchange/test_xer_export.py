@@ -15,13 +15,13 @@ from crmpm.errors import Conflict
 from tests import factories
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, scheduling_service
-from wbs.commands import xer
+from wbs.interchange.cli import xer
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityResult
-from wbs.xer.reader import XerTable, read_xer
-from wbs.xer.writer import project_to_xer, write_xer
-from wbs import xer_export
-from wbs.xer_export import xer_encoding
+from wbs.interchange.xer.reader import XerTable, read_xer
+from wbs.interchange.xer.writer import project_to_xer, write_xer
+from wbs.interchange.xer import export as xer_export
+from wbs.interchange.xer.export import xer_encoding
 
 
 @pytest.fixture

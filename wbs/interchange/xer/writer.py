@@ -2,12 +2,12 @@
 
 Two levels:
 
-* :func:`write_xer` serialises an :class:`~wbs.xer.reader.XerFile` (tables of
+* :func:`write_xer` serialises an :class:`~wbs.interchange.xer.reader.XerFile` (tables of
   raw strings) exactly, so read -> write -> read is the identity on tables;
 * :func:`project_to_xer` builds the tables P6 needs for one project
   (PROJECT, CALENDAR, SCHEDOPTIONS, PROJWBS, TASK, TASKPRED) from scheduler
   inputs, optionally with computed results in TASK's date and float
-  columns, so that :func:`wbs.xer.mapping.load_project` reads back the same
+  columns, so that :func:`wbs.interchange.xer.mapping.load_project` reads back the same
   activities, relationships, calendars and options.
 
 Text is written with ``\\r\\n`` line ends like P6; :func:`write_xer_file`
@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as _dt
 
 from wbs.scheduling.model import FloatType, CriticalDefinition, ProgressMode
-from wbs.xer.mapping import CONSTRAINT_TYPES, LAG_CALENDARS, RELATIONSHIP_TYPES, TASK_TYPES
-from wbs.xer.reader import XerFile, XerTable
+from wbs.interchange.xer.mapping import CONSTRAINT_TYPES, LAG_CALENDARS, RELATIONSHIP_TYPES, TASK_TYPES
+from wbs.interchange.xer.reader import XerFile, XerTable
 
 __all__ = ["write_xer", "write_xer_file", "project_to_xer", "calendar_to_clndr_data", "format_date", "format_hours",
            "table_lines", "encoded_chunks", "fits_cp1252", "LINE_END"]
@@ -202,8 +202,22 @@ def project_to_xer(
     if header is None:
         header = ["20.12", _dt.date.today().isoformat(), "Project", "crmpm", "crmpm", "dbxDatabaseNoName",
                   "Project Management", "USD"]
-    float_code = {FloatType.START: "FT_SS", FloatType.FINISH: "FT_FF", FloatType.SMALLEST: "FT_Min"}
-    project = {
+    tables = {}
+    for t in (
+        _table("PROJECT", PROJECT_FIELDS, [_project_row(options, proj_id, code)]),
+        _table("CALENDAR", CALENDAR_FIELDS, _calendar_rows(calendars, options, proj_id)),
+        _table("SCHEDOPTIONS", SCHEDOPTIONS_FIELDS, [_schedoptions_row(options, proj_id)]),
+        _table("PROJWBS", PROJWBS_FIELDS, _wbs_rows(activities, wbs_parents, proj_id)),
+        _table("TASK", TASK_FIELDS, [_task_row(a, proj_id, results.get(a.id) if results else None)
+                                     for a in activities]),
+        _table("TASKPRED", TASKPRED_FIELDS, _taskpred_rows(relationships, proj_id)),
+    ):
+        tables[t.name] = t
+    return XerFile(header=list(header), tables=tables, encoding="cp1252")
+
+
+def _project_row(options, proj_id, code):
+    return {
         "proj_id": proj_id,
         "proj_short_name": code,
         "clndr_id": options.default_calendar_id or "",
@@ -213,18 +227,27 @@ def project_to_xer(
         "critical_path_type": "CT_DrivPath" if options.critical == CriticalDefinition.LONGEST_PATH else "CT_TotFloat",
         "critical_drtn_hr_cnt": format_hours(options.critical_float_hours),
     }
-    schedopts = {
+
+
+_FLOAT_CODES = {FloatType.START: "FT_SS", FloatType.FINISH: "FT_FF", FloatType.SMALLEST: "FT_Min"}
+
+
+def _schedoptions_row(options, proj_id):
+    return {
         "schedoptions_id": proj_id,
         "proj_id": proj_id,
         "sched_open_critical_flag": "Y" if options.open_ended_critical else "N",
         "sched_retained_logic": "Y" if options.progress == ProgressMode.RETAINED_LOGIC else "N",
         "sched_progress_override": "Y" if options.progress == ProgressMode.PROGRESS_OVERRIDE else "N",
-        "sched_float_type": float_code[options.float_type],
+        "sched_float_type": _FLOAT_CODES[options.float_type],
         "sched_calendar_on_relationship_lag": _LAG_CODES[options.lag_calendar],
         "sched_use_expect_end_flag": "Y" if options.use_expected_finish else "N",
         "sched_lag_early_start_flag": "Y" if options.ss_lag_from_early_start else "N",
     }
-    cal_rows = [
+
+
+def _calendar_rows(calendars, options, proj_id):
+    return [
         {
             "clndr_id": cal.id,
             "default_flag": "Y" if cal.id == options.default_calendar_id else "N",
@@ -236,63 +259,72 @@ def project_to_xer(
         }
         for cal in calendars.values()
     ]
+
+
+def _wbs_rows(activities, wbs_parents, proj_id):
+    """A row per WBS element of ``wbs_parents`` and per ``wbs_id`` an activity names, coded by its id."""
     parents = dict(wbs_parents or {})
     for a in activities:
         if a.wbs_id is not None:
             parents.setdefault(a.wbs_id, None)
-    wbs_rows = [
+    return [
         {"wbs_id": w, "proj_id": proj_id, "parent_wbs_id": p or "", "wbs_short_name": w, "wbs_name": w}
         for w, p in parents.items()
     ]
-    task_rows = []
-    for a in activities:
-        if a.actual_finish is not None:
-            status = "TK_Complete"
-        elif a.actual_start is not None:
-            status = "TK_Active"
-        else:
-            status = "TK_NotStart"
-        row = {
-            "task_id": a.id,
-            "proj_id": proj_id,
-            "wbs_id": a.wbs_id or "",
-            "clndr_id": a.calendar_id or "",
-            "phys_complete_pct": format_hours(a.percent_complete),
-            "complete_pct_type": "CP_Drtn",
-            "task_type": _TASK_TYPE_CODES[a.type],
-            "status_code": status,
-            "task_code": a.code,
-            "task_name": a.code,
-            "remain_drtn_hr_cnt": format_hours(a.remaining_duration_hours),
-            "target_drtn_hr_cnt": format_hours(a.original_duration_hours),
-            "cstr_type": _CONSTRAINT_CODES.get(a.constraint, "") if a.constraint else "",
-            "cstr_date": format_date(a.constraint_date),
-            "cstr_type2": _CONSTRAINT_CODES.get(a.secondary_constraint, "") if a.secondary_constraint else "",
-            "cstr_date2": format_date(a.secondary_constraint_date),
-            "act_start_date": format_date(a.actual_start),
-            "act_end_date": format_date(a.actual_finish),
-            "expect_end_date": format_date(a.expected_finish),
-            "external_early_start_date": format_date(a.external_early_start),
-            "external_late_end_date": format_date(a.external_late_finish),
-            "resume_date": format_date(a.resume_date),
-        }
-        r = results.get(a.id) if results else None
-        if r is not None:
-            row.update(
-                early_start_date=format_date(r.early_start),
-                early_end_date=format_date(r.early_finish),
-                late_start_date=format_date(r.late_start),
-                late_end_date=format_date(r.late_finish),
-                restart_date=format_date(r.remaining_early_start),
-                reend_date=format_date(r.remaining_early_finish),
-                rem_late_start_date=format_date(r.remaining_late_start),
-                rem_late_end_date=format_date(r.remaining_late_finish),
-                total_float_hr_cnt=format_hours(r.total_float_hours),
-                free_float_hr_cnt=format_hours(r.free_float_hours),
-                driving_path_flag="Y" if r.longest_path else "N",
-            )
-        task_rows.append(row)
-    pred_rows = [
+
+
+def _task_row(a, proj_id, result):
+    """One activity's TASK row; with its schedule ``result`` when given."""
+    if a.actual_finish is not None:
+        status = "TK_Complete"
+    elif a.actual_start is not None:
+        status = "TK_Active"
+    else:
+        status = "TK_NotStart"
+    row = {
+        "task_id": a.id,
+        "proj_id": proj_id,
+        "wbs_id": a.wbs_id or "",
+        "clndr_id": a.calendar_id or "",
+        "phys_complete_pct": format_hours(a.percent_complete),
+        "complete_pct_type": "CP_Drtn",
+        "task_type": _TASK_TYPE_CODES[a.type],
+        "status_code": status,
+        "task_code": a.code,
+        "task_name": a.code,
+        "remain_drtn_hr_cnt": format_hours(a.remaining_duration_hours),
+        "target_drtn_hr_cnt": format_hours(a.original_duration_hours),
+        "cstr_type": _CONSTRAINT_CODES.get(a.constraint, "") if a.constraint else "",
+        "cstr_date": format_date(a.constraint_date),
+        "cstr_type2": _CONSTRAINT_CODES.get(a.secondary_constraint, "") if a.secondary_constraint else "",
+        "cstr_date2": format_date(a.secondary_constraint_date),
+        "act_start_date": format_date(a.actual_start),
+        "act_end_date": format_date(a.actual_finish),
+        "expect_end_date": format_date(a.expected_finish),
+        "external_early_start_date": format_date(a.external_early_start),
+        "external_late_end_date": format_date(a.external_late_finish),
+        "resume_date": format_date(a.resume_date),
+    }
+    if result is not None:
+        r = result
+        row.update(
+            early_start_date=format_date(r.early_start),
+            early_end_date=format_date(r.early_finish),
+            late_start_date=format_date(r.late_start),
+            late_end_date=format_date(r.late_finish),
+            restart_date=format_date(r.remaining_early_start),
+            reend_date=format_date(r.remaining_early_finish),
+            rem_late_start_date=format_date(r.remaining_late_start),
+            rem_late_end_date=format_date(r.remaining_late_finish),
+            total_float_hr_cnt=format_hours(r.total_float_hours),
+            free_float_hr_cnt=format_hours(r.free_float_hours),
+            driving_path_flag="Y" if r.longest_path else "N",
+        )
+    return row
+
+
+def _taskpred_rows(relationships, proj_id):
+    return [
         {
             "task_pred_id": str(k + 1),
             "task_id": rel.successor,
@@ -304,14 +336,3 @@ def project_to_xer(
         }
         for k, rel in enumerate(relationships)
     ]
-    tables = {}
-    for t in (
-        _table("PROJECT", PROJECT_FIELDS, [project]),
-        _table("CALENDAR", CALENDAR_FIELDS, cal_rows),
-        _table("SCHEDOPTIONS", SCHEDOPTIONS_FIELDS, [schedopts]),
-        _table("PROJWBS", PROJWBS_FIELDS, wbs_rows),
-        _table("TASK", TASK_FIELDS, task_rows),
-        _table("TASKPRED", TASKPRED_FIELDS, pred_rows),
-    ):
-        tables[t.name] = t
-    return XerFile(header=list(header), tables=tables, encoding="cp1252")

@@ -12,9 +12,9 @@ from tests import factories
 from tests.api.conftest import ApiClient
 from tests.web.conftest import Pages
 from wbs import interchange, services
-from wbs.file_limits import FileLimits, check_file, mspdi_counts, xer_counts
-from wbs.mspdi import read_mspdi
-from wbs.xer.reader import read_xer
+from wbs.interchange.limits import FileLimits, check_file, mspdi_counts, xer_counts
+from wbs.interchange.mspdi import read_mspdi
+from wbs.interchange.xer.reader import read_xer
 from crmpm.errors import Invalid
 
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]

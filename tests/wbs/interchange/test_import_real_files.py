@@ -15,8 +15,8 @@ from tests.wbs.xer_fixtures import ALL_XER, GOLDEN, xer_path
 from wbs import interchange, services
 from wbs.models import Activity, Relationship
 from wbs.scheduling import schedule
-from wbs.xer.mapping import load_project, project_ids
-from wbs.xer.reader import read_xer
+from wbs.interchange.xer.mapping import load_project, project_ids
+from wbs.interchange.xer.reader import read_xer
 
 DATES = (("early_start", "early_start_date"), ("early_finish", "early_end_date"),
          ("late_start", "late_start_date"), ("late_finish", "late_end_date"))

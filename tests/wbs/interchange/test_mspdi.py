@@ -15,12 +15,14 @@ from crmpm.audit.models import AuditEntry
 from crmpm.errors import Invalid
 from eps.models import Project
 from tests import factories
-from tests.wbs.test_interchange import P6_DATES, _p6_rows, _snapshot
+from tests.wbs.interchange.test_store import P6_DATES, _p6_rows, _snapshot
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, scheduling_service, services
-from wbs.exchange import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.models import Activity, Calendar as StoredCalendar
-from wbs.mspdi import MspdiError, _hours_per_day, format_duration, parse_duration, read_mspdi, write_mspdi
+from wbs.interchange.mspdi.common import MspdiError, format_duration, parse_duration
+from wbs.interchange.mspdi.reader import _hours_per_day, read_mspdi
+from wbs.interchange.mspdi.writer import write_mspdi
 from wbs.scheduling.model import (ActivityType, Calendar, ConstraintType, CriticalDefinition, FloatType, LagCalendar,
                                   ProgressMode, Relationship, RelationshipType)
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from wbs.xer.calendar_data import CalendarDataError, parse_calendar_data
-from wbs.xer.mapping import load_project, load_projects
-from wbs.xer.reader import XerError, read_xer
+from wbs.interchange.xer.calendar_data import CalendarDataError, parse_calendar_data
+from wbs.interchange.xer.mapping import load_project, load_projects
+from wbs.interchange.xer.reader import XerError, read_xer
 from tests.wbs.xer_fixtures import LAG_CALENDAR_FILES, xer_path
 from wbs.scheduling import LagCalendar, schedule
 

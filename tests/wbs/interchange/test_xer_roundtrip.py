@@ -3,9 +3,9 @@
 import pytest
 
 from wbs.scheduling import schedule
-from wbs.xer.mapping import load_project
-from wbs.xer.reader import read_xer
-from wbs.xer.writer import project_to_xer, write_xer, write_xer_file
+from wbs.interchange.xer.mapping import load_project
+from wbs.interchange.xer.reader import read_xer
+from wbs.interchange.xer.writer import project_to_xer, write_xer, write_xer_file
 from tests.wbs.xer_fixtures import ALL_XER, GOLDEN, xer_path
 
 ALL = ALL_XER
@@ -107,8 +107,8 @@ def test_clndr_data_round_trips():
     from hypothesis import strategies as st
 
     from wbs.scheduling import Calendar
-    from wbs.xer.calendar_data import parse_calendar_data
-    from wbs.xer.writer import calendar_to_clndr_data
+    from wbs.interchange.xer.calendar_data import parse_calendar_data
+    from wbs.interchange.xer.writer import calendar_to_clndr_data
 
     periods = _periods_strategy()
     days = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2060, 12, 31))

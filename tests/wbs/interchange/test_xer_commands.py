@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from wbs.xer.reader import read_xer
+from wbs.interchange.xer.reader import read_xer
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 
 

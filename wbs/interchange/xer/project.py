@@ -1,0 +1,136 @@
+"""One project of a P6 XER file as the checked neutral project (:func:`read_xer_project`), and imported as a
+new crmpm project (:func:`import_xer`): the XER side of :mod:`wbs.interchange.store`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import networkx as nx
+from sqlalchemy.orm import Session
+
+from crmpm.errors import Invalid
+from crmpm.users.models import User
+from eps.models import EpsNode, Project
+from eps.permissions import Permission, authorize
+from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs, checked_links
+from wbs.interchange.store import import_project
+from wbs.interchange.xer.mapping import load_project, project_ids
+from wbs.interchange.xer.reader import XerError, read_xer
+from wbs.scheduling.errors import SchedulingError
+
+__all__ = ["import_xer", "read_xer_project"]
+
+CENT = Decimal("0.01")
+
+
+def _money(value) -> Decimal:
+    return Decimal(repr(float(value or 0))).quantize(CENT)
+
+
+def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode, proj: str | None = None,
+               code: str | None = None, name: str | None = None, warnings: list[str] | None = None) -> Project:
+    """Create a project under ``eps_node`` from an XER file (edit rights there), scheduled, and return it.
+
+    What the import had to tell (a calendar missing from the file, replaced by the project's default,
+    say) is appended to ``warnings`` when a list is given, and kept in the audit record either way.
+    """
+    authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
+    source = read_xer_project(data, proj=proj)
+    return import_project(session, actor=actor, eps_node=eps_node, source=source, file_format="xer", code=code,
+                          name=name, warnings=warnings)
+
+
+def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject:
+    """One project of an XER file as the neutral project, checked; Invalid naming the fault otherwise."""
+    try:
+        xer = read_xer(bytes(data))
+        projects = project_ids(xer)
+        if not projects:
+            raise Invalid("the XER file holds no project (table PROJECT is empty or missing)",
+                          errors={"file": ["no PROJECT rows"]})
+        chosen = _choose(projects, proj)
+        loaded = load_project(xer, chosen)
+    except XerError as exc:
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+    except SchedulingError as exc:
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+    source = checked_links(_xer_exchange(xer, loaded, chosen), "XER file: TASKPRED")
+    missing = [activity.code for activity in source.activities
+               if activity.calendar_id is not None and activity.calendar_id not in source.calendars]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        raise Invalid("XER file: activities {codes} name a calendar that is not in the file, and the project's "
+                      "default calendar (PROJECT.clndr_id) is not in it either",
+                      codes=shown, errors={"file": ["calendar missing"]})
+    return source
+
+
+def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
+    """One XER project as the neutral project, checked (WBS loops, duplicate links) before anything is written."""
+    wbs_rows = [r for r in xer.rows("PROJWBS") if r.get("proj_id") == chosen]
+    project_node = next((r for r in wbs_rows if r.get("proj_node_flag") == "Y"), None)
+    elements = _xer_wbs(wbs_rows, project_node)
+    known = {element.id for element in elements}
+    activities = []
+    for model in loaded.activities:
+        row = loaded.task_rows.get(model.id, {})
+        costs = loaded.costs.get(model.id, {})
+        activities.append(ExchangeActivity(
+            id=model.id, code=model.code, name=row.get("task_name") or model.code,
+            wbs_id=model.wbs_id if model.wbs_id in known else None, type=model.type,
+            original_duration_hours=model.original_duration_hours,
+            remaining_duration_hours=model.remaining_duration_hours, calendar_id=model.calendar_id,
+            constraint=model.constraint, constraint_date=model.constraint_date,
+            secondary_constraint=model.secondary_constraint,
+            secondary_constraint_date=model.secondary_constraint_date, actual_start=model.actual_start,
+            actual_finish=model.actual_finish, expected_finish=model.expected_finish,
+            percent_complete=model.percent_complete, budgeted_cost=_money(costs.get("budget")),
+            actual_cost=_money(costs.get("actual"))))
+    options = loaded.options
+    plan = ExchangePlan(
+        data_date=options.data_date, planned_start=options.project_start, must_finish_by=options.must_finish_by,
+        default_calendar_id=options.default_calendar_id, progress_mode=options.progress,
+        lag_calendar=options.lag_calendar, float_type=options.float_type, critical_definition=options.critical,
+        critical_float_hours=options.critical_float_hours, open_ended_critical=options.open_ended_critical,
+        use_expected_finish=options.use_expected_finish)
+    return ExchangeProject(code=loaded.code, name=(project_node or {}).get("wbs_name") or loaded.code, plan=plan,
+                           calendars=dict(loaded.calendars), wbs=elements, activities=activities,
+                           relationships=list(loaded.relationships), warnings=list(loaded.warnings))
+
+
+def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
+    if wanted is None:
+        return projects[0][0]
+    for proj_id, code in projects:
+        if wanted in (proj_id, code):
+            return proj_id
+    raise Invalid("the XER file has no project {wanted!r}; it has {codes}",
+                  wanted=wanted, codes=", ".join(code for _i, code in projects),
+                  errors={"project": ["not in the file"]})
+
+
+def _xer_wbs(rows: list[dict], project_node: dict | None) -> list[ExchangeWbs]:
+    """PROJWBS rows below the project node, parents first."""
+    root_id = project_node["wbs_id"] if project_node else None
+    graph = nx.DiGraph()
+    by_id = {}
+    for row in rows:
+        if row is project_node:
+            continue
+        by_id[row["wbs_id"]] = row
+        graph.add_node(row["wbs_id"])
+    for wbs_id, row in by_id.items():
+        parent = row.get("parent_wbs_id") or None
+        if parent and parent != root_id and parent in by_id:
+            graph.add_edge(parent, wbs_id)
+    if not nx.is_directed_acyclic_graph(graph):
+        raise Invalid("XER file: PROJWBS parents form a loop", errors={"file": ["PROJWBS loop"]})
+    elements = []
+    for wbs_id in nx.topological_sort(graph):
+        row = by_id[wbs_id]
+        parent = row.get("parent_wbs_id") or None
+        elements.append(ExchangeWbs(id=wbs_id, code=row.get("wbs_short_name") or wbs_id,
+                                    name=row.get("wbs_name") or "",
+                                    parent_id=parent if parent in by_id and parent != root_id else None,
+                                    seq=int(float(row.get("seq_num") or 0))))
+    return elements
