@@ -21,10 +21,10 @@ translations: $(STAMP)
 
 # After changing texts in web/ or domain messages: extract them and merge them into every language's .po.
 # The domain's error messages (crmpm.errors) are the templates given to the error classes and to Phrase (and
-# accounts.normalize's InvalidValue reasons); the pages show them translated. Warnings about f-strings in
-# ``errors={f"...": ...}`` are expected: the field details stay English, like the API.
+# accounts.normalize's InvalidValue and NotAPhoneNumber reasons); the pages show them translated. Warnings about
+# f-strings in ``errors={f"...": ...}`` are expected: the field details stay English, like the API.
 DOMAIN_MESSAGES := -k Invalid -k Conflict -k Forbidden -k NotFound -k Unauthenticated -k CrmpmError -k Phrase \
-	-k InvalidValue -k WrongPassword -k TooManyAttempts
+	-k InvalidValue -k NotAPhoneNumber -k WrongPassword -k TooManyAttempts
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F web/babel.cfg -k _l -k lazy_gettext $(DOMAIN_MESSAGES) --no-location --sort-output \
 		--width 120 --project crmpm -o web/translations/messages.pot web eps wbs accounts crmpm

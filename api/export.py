@@ -14,6 +14,7 @@ from flask import Response, request
 from marshmallow import Schema, fields, validate
 
 from api.common import PageArgs, paginate, session
+from crmpm.downloads import send_download
 from crmpm.spreadsheet import csv_cell
 
 # A CSV export reads at most this many rows; narrow the filters for more.
@@ -47,8 +48,7 @@ def csv_response(rows, schema: Schema, *, filename: str) -> Response:
     for row in rows:
         data = schema.dump(row)
         writer.writerow([csv_cell(data.get(column)) for column in columns])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    return send_download(buffer.getvalue(), filename=f"{filename}.csv", mimetype="text/csv")
 
 
 def page_or_csv(query, args: dict, item_schema: type[Schema], *, filename: str):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import current_app
 from marshmallow import Schema, fields, validate
 from marshmallow.utils import get_value
@@ -615,14 +613,6 @@ class XerFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-def _attachment(filename: str) -> str:
-    """A Content-Disposition for a download; codes outside ASCII (Cyrillic, say) go in RFC 6266's filename*."""
-    if filename.isascii() and filename.isprintable() and not set('"\\') & set(filename):
-        return f'attachment; filename="{filename}"'
-    fallback = "".join(c if c.isascii() and c.isalnum() or c in ".-_" else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 def _uploaded(files, kind: str) -> bytes:
     # The request body is capped at MAX_UPLOAD_LENGTH (accepts_upload): the file fits in it. What it
     # holds is counted before it is parsed.
@@ -672,7 +662,7 @@ def export_xer(project_id):
     # in memory whole and nothing stays open after the download.
     return streamed_response(lambda stream: interchange.xer_chunks(stream, project=stream.get(Project, project.id)),
                              mimetype="application/octet-stream",
-                             headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
+                             download_name=f"{project.code}.xer")
 
 
 # MS Project XML (MSPDI) interchange
@@ -715,4 +705,4 @@ def export_mspdi(project_id):
     # As the XER download: the head now, the tasks as they are sent, from the stream's own session.
     return streamed_response(lambda stream: interchange.mspdi_chunks(stream, project=stream.get(Project, project.id)),
                              mimetype="application/xml",
-                             headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+                             download_name=f"{project.code}.xml")

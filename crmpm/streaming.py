@@ -28,13 +28,19 @@ from flask import Response
 from sqlalchemy.orm import Session
 
 from crmpm.database import db
+from crmpm.downloads import attachment
 
 __all__ = ["streamed_response"]
 
 
 def streamed_response(open_chunks: Callable[[Session], Iterable[bytes]], *, mimetype: str,
-                      headers: dict | None = None) -> Response:
-    """A response streaming ``open_chunks(session)`` from a read-only session it opens and always closes."""
+                      headers: dict | None = None, download_name: str | None = None) -> Response:
+    """A response streaming ``open_chunks(session)`` from a read-only session it opens and always closes.
+
+    With ``download_name`` it is an attachment of that name (:func:`crmpm.downloads.attachment`).
+    """
+    if download_name is not None:
+        headers = {**(headers or {}), "Content-Disposition": attachment(download_name)}
     session = db.read_session()
     try:
         chunks = iter(open_chunks(session))

@@ -32,8 +32,7 @@ ZERO = Decimal("0.00")
 
 __all__ = [
     "BudgetFigures", "approve_change", "check_room_for_move", "figures", "figures_of_many", "list_changes",
-    "reject_change",
-    "request_change", "rollup_costs", "set_original", "set_spending_plan", "spending_plan",
+    "reject_change", "request_change", "set_original", "set_spending_plan", "spending_plan",
 ]
 
 
@@ -86,17 +85,6 @@ def distributed(session: Session, *, obj) -> Decimal:
     projects = session.scalar(
         select(func.coalesce(func.sum(Project.current_budget), ZERO)).where(Project.eps_node_id == obj.id))
     return Decimal(nodes) + Decimal(projects)
-
-
-def rollup_costs(session: Session, *, obj) -> tuple[Decimal, Decimal]:
-    """Planned and actual cost of ``obj``: its own for a project, the sum over every project below for a node."""
-    if isinstance(obj, Project):
-        return obj.planned_cost, obj.actual_cost
-    planned, actual = session.execute(
-        select(func.coalesce(func.sum(Project.planned_cost), ZERO), func.coalesce(func.sum(Project.actual_cost), ZERO))
-        .where(Project.path.like(f"{obj.path}%"))
-    ).one()
-    return Decimal(planned), Decimal(actual)
 
 
 def figures(session: Session, *, obj) -> BudgetFigures:

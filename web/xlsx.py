@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,9 +13,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from crmpm.downloads import send_download
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _cell_value(value):
@@ -65,7 +65,7 @@ def workbook(title: str, headings: Sequence[str], rows: Iterable[Sequence], *,
 
 
 def download(content: bytes, filename: str) -> Response:
-    """An attachment response for an XLSX file."""
-    safe = _UNSAFE.sub("_", filename) or "export.xlsx"
-    return Response(content, mimetype=XLSX_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})
+    """An attachment response for an XLSX file, kept by no cache."""
+    response = send_download(content, filename=filename, mimetype=XLSX_TYPE)
+    response.cache_control.no_store = True
+    return response

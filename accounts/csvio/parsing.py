@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from accounts.csvio.errors import ValueParseError
+from accounts.normalize import InvalidValue, NotAPhoneNumber, normalize_email, normalize_phone, phone_region
 
 __all__ = [
     "Money",
@@ -392,10 +393,7 @@ def parse_bool(text: str) -> bool:
     raise ValueParseError(f"{text.strip()!r} is not yes/no")
 
 
-# --- emails ------------------------------------------------------------------------------
-
-_EMAIL_LOCAL_RE = re.compile(r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*")
-_EMAIL_LABEL_RE = re.compile(r"(?!-)[\w-]{1,63}(?<!-)")
+# --- emails and phones: accounts.normalize's rules ---------------------------------------
 
 
 def parse_email(text: str) -> str:
@@ -405,59 +403,24 @@ def parse_email(text: str) -> str:
         value = value[7:]
     if value.startswith("<") and value.endswith(">"):
         value = value[1:-1]
-    value = value.strip().lower()
-    local, at, domain = value.rpartition("@")
-    labels = domain.split(".")
-    if (
-        not at
-        or len(value) > 254
-        or not _EMAIL_LOCAL_RE.fullmatch(local)
-        or len(labels) < 2
-        or not all(_EMAIL_LABEL_RE.fullmatch(label) for label in labels)
-        or len(labels[-1]) < 2
-        or labels[-1].isdigit()
-    ):
+    try:
+        email = normalize_email(value)
+    except InvalidValue:
+        email = None
+    if email is None:
         raise ValueParseError(f"{text.strip()!r} is not an email address")
-    return value
-
-
-# --- phones ------------------------------------------------------------------------------
-
-_EXTENSION_RE = re.compile(r"\s*(?:ext\.?|x|доб\.?|#)\s*\d{1,6}\s*$", re.IGNORECASE)
-_PHONE_CHARS_RE = re.compile(r"[\d\s()+\-./]+")
-# National significant number lengths we know for sure; other countries use the
-# generic E.164 bounds.
-_NATIONAL_LENGTHS = {"7": 10, "1": 10, "375": 9, "380": 9, "44": 10, "49": None, "33": 9}
+    return email
 
 
 def parse_phone(text: str, *, country_code: str = DEFAULT_PHONE_COUNTRY_CODE) -> Phone:
-    """Normalize a phone number to E.164 where possible; the raw text is always kept."""
+    """Normalize a phone number to E.164 where possible (an extension dropped); the raw text is always kept."""
     raw = " ".join(text.split())
-    body = _EXTENSION_RE.sub("", raw)
-    if not _PHONE_CHARS_RE.fullmatch(body) or not any(ch.isdigit() for ch in body):
-        raise ValueParseError(f"{raw!r} is not a phone number")
-    digits = re.sub(r"\D", "", body)
-    international = body.lstrip().startswith("+")
-    if not international and digits.startswith("00"):
-        digits, international = digits[2:], True
-    if not international and digits.startswith("810") and country_code == "7":
-        digits, international = digits[3:], True  # the old Russian international prefix 8-10
-    national_length = _NATIONAL_LENGTHS.get(country_code)
-    e164: str | None = None
-    if international and country_code == "7" and len(digits) == 11 and digits[0] == "8":
-        e164 = "+7" + digits[1:]  # "+8 916 ..." is a common slip for +7 in Russia
-    elif international:
-        e164 = "+" + digits
-    elif national_length and len(digits) == national_length:
-        e164 = "+" + country_code + digits
-    elif country_code == "7" and len(digits) == 11 and digits[0] in "78":
-        e164 = "+7" + digits[1:]  # 8 (495) ... is the domestic trunk prefix
-    elif country_code == "1" and len(digits) == 11 and digits[0] == "1":
-        e164 = "+" + digits
-    elif national_length is None and digits.startswith("0") and len(digits) > 6:
-        e164 = "+" + country_code + digits[1:]  # trunk prefix 0 in most of Europe
-    if e164 is not None and not 8 <= len(e164) - 1 <= 15:
-        e164 = None  # too short or long for E.164: keep only the raw text
+    try:
+        e164 = normalize_phone(raw, region=phone_region(country_code), drop_extension=True)
+    except NotAPhoneNumber:
+        raise ValueParseError(f"{raw!r} is not a phone number") from None
+    except InvalidValue:
+        e164 = None  # too short or long for its country: keep only the raw text
     return Phone(e164=e164, raw=raw)
 
 

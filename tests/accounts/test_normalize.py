@@ -1,5 +1,7 @@
 """Tax ids (INN check digits), emails and phones, normalized before anything is stored."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -77,3 +79,30 @@ def test_emails_are_lower_cased_and_checked():
     assert normalize_email("") is None
     with pytest.raises(InvalidValue):
         normalize_email("not-an-email")
+
+
+@pytest.mark.parametrize("raw, reason", [
+    ("8 916 123 45 67 доб. 123", "a phone number is stored without its extension"),
+    ("+7 000 123 45 67", "no phone number of its country begins like this one"),
+    ("810-269-5603", "no phone number of its country begins like this one"),  # 8-10 dials abroad from Russia
+    ("+999 123 4567", "no country has the calling code of this phone number"),
+    ("1-800-FLOWERS", "a phone number holds digits, spaces, brackets, dashes and a leading +"),
+])
+def test_bad_phones_say_why(raw, reason):
+    with pytest.raises(InvalidValue, match=f"^{re.escape(reason)}$"):
+        normalize_phone(raw)
+
+
+def test_phones_are_read_as_their_region_writes_them():
+    assert normalize_phone("+8 916 123-45-67") == "+79161234567"  # a common slip for +7
+    assert normalize_phone("+81 3 1234 5678") == "+81312345678"  # but +8x codes stay
+    assert normalize_phone("(805) 247-8982", region="US") == "+18052478982"
+    assert normalize_phone("8 916 123 45 67 доб. 123", drop_extension=True) == "+79161234567"
+
+
+def test_emails_are_checked_by_email_validator_without_dns():
+    assert normalize_email("Ivan@Пример.РФ") == "ivan@пример.рф"
+    assert normalize_email("am@crmpm.local") == "am@crmpm.local"  # internal domains are real addresses
+    for bad in ("a..b@c.com", "a@-c.com", "a@c.123", "a@b", "x@host.invalid"):
+        with pytest.raises(InvalidValue, match="^not a valid email address$"):
+            normalize_email(bad)

@@ -6,6 +6,7 @@ from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.http import parse_options_header
 
 from eps.models import Project
 from tests import factories
@@ -49,7 +50,7 @@ def test_upload_and_download(api, admin, node, mspdi_file):
     assert api.get(f"/api/v1/projects/{project_id}/activities?per_page=100", user=admin).json["total"] == 52
     download = api.get(f"/api/v1/projects/{project_id}/export/mspdi", user=admin)
     assert download.status_code == 200 and download.mimetype == "application/xml"
-    assert download.headers["Content-Disposition"] == 'attachment; filename="FROM-MSP.xml"'
+    assert parse_options_header(download.headers["Content-Disposition"]) == ("attachment", {"filename": "FROM-MSP.xml"})
     again = read_mspdi(download.data)
     assert len(again.activities) == 52 and again.code == "FROM-MSP"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from tests import factories
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
@@ -24,7 +25,7 @@ def test_download_is_streamed_in_chunks_with_export_xers_bytes(api, admin, sessi
     project = _project(session, admin)
     download = api.get(f"/api/v1/projects/{project.id}/export/xer", user=admin, buffered=False)
     assert download.status_code == 200 and download.is_streamed
-    assert download.headers["Content-Disposition"] == 'attachment; filename="STREAM.xer"'
+    assert parse_options_header(download.headers["Content-Disposition"]) == ("attachment", {"filename": "STREAM.xer"})
     assert download.mimetype == "application/octet-stream"
     chunks = list(download.response)
     download.close()

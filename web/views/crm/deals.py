@@ -12,7 +12,7 @@ import csv
 import io
 from datetime import date
 
-from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -25,6 +25,7 @@ from accounts import activities, deals, pipelines
 from accounts import services as account_services
 from accounts.models import Contact, Deal, PipelineStage, StageKind
 from crmpm.database import db, utcnow
+from crmpm.downloads import send_download
 from crmpm.errors import Invalid
 from crmpm.spreadsheet import csv_cell
 from crmpm.users.models import User
@@ -149,8 +150,7 @@ def deals_csv():
             deal.stage.kind.value, deal.amount, deal.currency, probability, _weighted(deal), deal.expected_close,
             deal.owner.name if deal.owner else None, deal.product, deal.created_at.date().isoformat(),
             deal.closed_at.date().isoformat() if deal.closed_at else None, deal.lost_reason)])
-    return Response(buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="deals-{date.today().isoformat()}.csv"'})
+    return send_download(buffer.getvalue(), filename=f"deals-{date.today().isoformat()}.csv", mimetype="text/csv")
 
 
 # One deal

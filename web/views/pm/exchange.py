@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -21,12 +19,6 @@ from web.views.pm.common import load_project
 FORMATS = {"xer": (".xer",), "mspdi": (".xml",)}
 
 
-def _attachment(filename: str) -> str:
-    """A Content-Disposition for a download; codes outside ASCII go in RFC 6266's ``filename*``."""
-    fallback = "".join(c if c.isascii() and (c.isalnum() or c in ".-_") else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @bp.route("/<int:project_id>/export.xer")
 def export_xer(project_id: int):
     """The project as a Primavera P6 XER file."""
@@ -36,7 +28,7 @@ def export_xer(project_id: int):
     # nothing stays open after the download.
     return streamed_response(lambda stream: interchange.xer_chunks(stream, project=stream.get(Project, project.id)),
                              mimetype="application/octet-stream",
-                             headers={"Content-Disposition": _attachment(f"{project.code}.xer")})
+                             download_name=f"{project.code}.xer")
 
 
 @bp.route("/<int:project_id>/export.xml")
@@ -46,7 +38,7 @@ def export_mspdi(project_id: int):
     # As the XER download: the head now, the tasks as they are sent, from the stream's own session.
     return streamed_response(lambda stream: interchange.mspdi_chunks(stream, project=stream.get(Project, project.id)),
                              mimetype="application/xml",
-                             headers={"Content-Disposition": _attachment(f"{project.code}.xml")})
+                             download_name=f"{project.code}.xml")
 
 
 def _limit_mb() -> int:
