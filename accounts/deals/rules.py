@@ -21,6 +21,7 @@ from accounts.models import Account, Contact, DealLine, Pipeline, PipelineStage,
 __all__ = [
     "CURRENCY_RE", "DEAL_FIELDS", "ZERO", "History", "check_lost_reason", "check_stage_of", "check_values",
     "closed_at", "furthest", "lines_total", "make_lines", "opening_history", "reached_after", "reached_at_opening",
+    "weighted_amount",
 ]
 
 ZERO = Decimal("0.00")
@@ -116,3 +117,8 @@ def reached_after(reached: PipelineStage | None, stage: PipelineStage) -> Pipeli
 def closed_at(stage: PipelineStage, when: datetime) -> datetime | None:
     """When a deal entering ``stage`` at ``when`` is closed: then for won and lost, never for an open stage."""
     return None if stage.kind is StageKind.open else when
+
+
+def weighted_amount(deal) -> Decimal:
+    """A deal's amount times its effective probability (``Deal.effective_probability``), to the amount's places."""
+    return (deal.amount * deal.effective_probability / 100).quantize(deal.amount)
