@@ -292,6 +292,24 @@ def list_projects(session: Session, *, user: User, eps_node: EpsNode | None = No
     return query
 
 
+def project_place(*, project_id: int, eps_node: EpsNode, protected: bool = False) -> dict:
+    """Where project ``project_id`` sits under ``eps_node``: its ``path``, ``depth`` and ``protect_path``.
+
+    The one place a project's path is built (fixed-width segment, ``eps.models.project_segment``).
+    """
+    path = f"{eps_node.path}{project_segment(project_id)}/"
+    return {"path": path, "depth": eps_node.depth + 1, "protect_path": path if protected else eps_node.protect_path}
+
+
+def new_project_row(*, project_id: int, code: str, name: str, eps_node: EpsNode, description: str = "") -> dict:
+    """The ``projects`` row of a new unprotected project whose id is already taken, for multi-row inserts.
+
+    The caller has checked the rights on ``eps_node`` and that ``code`` is free.
+    """
+    return {"id": project_id, "code": code, "name": name, "eps_node_id": eps_node.id, "protected": False,
+            "description": description, **project_place(project_id=project_id, eps_node=eps_node)}
+
+
 def create_project(session: Session, *, actor: User, code: str, name: str, eps_node: EpsNode,
                    description: str = "", protected: bool = False) -> Project:
     """A new project under ``eps_node`` (edit rights there)."""
@@ -301,11 +319,15 @@ def create_project(session: Session, *, actor: User, code: str, name: str, eps_n
                       protected=protected, protect_path="", description=description)
     session.add(project)
     session.flush()
-    project.path = f"{eps_node.path}{project_segment(project.id)}/"
-    project.protect_path = project.path if protected else eps_node.protect_path
+    _place(project, eps_node)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=project, after=project.audit_state())
     return project
+
+
+def _place(project: Project, eps_node: EpsNode) -> None:
+    for key, value in project_place(project_id=project.id, eps_node=eps_node, protected=project.protected).items():
+        setattr(project, key, value)
 
 
 def update_project(session: Session, *, actor: User, project: Project, **changes) -> Project:
@@ -323,7 +345,7 @@ def update_project(session: Session, *, actor: User, project: Project, **changes
             raise Forbidden("manage rights on EPS node {node_id} are needed to change the project's protection",
                             node_id=node.id)
         project.protected = protected
-        project.protect_path = project.path if protected else node.protect_path
+        _place(project, node)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=project, before=before, after=project.audit_state())
     return project
@@ -338,9 +360,7 @@ def move_project(session: Session, *, actor: User, project: Project, eps_node: E
     before = project.audit_state()
     budgets.check_room_for_move(session, obj=project, new_parent=eps_node)
     project.eps_node_id = eps_node.id
-    project.path = f"{eps_node.path}{project_segment(project.id)}/"
-    project.depth = eps_node.depth + 1
-    project.protect_path = project.path if project.protected else eps_node.protect_path
+    _place(project, eps_node)
     session.flush()
     audit.record(session, actor=actor, action="move", entity=project, before=before, after=project.audit_state())
     return project

@@ -1,9 +1,13 @@
 """Migrations: upgrading an empty database gives exactly the models' schema, and downgrading undoes it."""
 
+import uuid
+from importlib.metadata import entry_points
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from importlib.metadata import entry_points
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 
 from crmpm import migrate
 from crmpm.database import Base, make_engine
@@ -68,4 +72,80 @@ def test_padded_paths_migration_rewrites_existing_rows(tmp_path):
     engine = make_engine(url)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT path FROM projects")).scalar() == "/1/12/p7/"
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """The URL of an empty database of each backend, dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    from tests.conftest import POSTGRES_URL, _postgres_unavailable_reason, _psycopg_url
+
+    reason = _postgres_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    admin = make_engine(_psycopg_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    name = f"crmpm_migration_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(_psycopg_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+NODE_ROWS = ("INSERT INTO eps_nodes (id, code, name, parent_id, path, depth, protected, protect_path, created_at, "
+             "updated_at, original_budget, current_budget) VALUES "
+             "(1, 'R', 'R', NULL, '/0000000001/', 0, false, '', '2026-01-01', '2026-01-01', 0, 0), "
+             "(12, 'C', 'C', 1, '/0000000001/0000000012/', 1, false, '', '2026-01-01', '2026-01-01', 0, 0)")
+PROJECT_ROW = ("INSERT INTO projects (id, code, name, eps_node_id, path, depth, protected, protect_path, description, "
+               "planned_cost, actual_cost, created_at, updated_at, original_budget, current_budget) VALUES "
+               "(:id, :code, 'P', 12, :path, 2, :protected, :protect_path, '', 0, 0, '2026-01-01', '2026-01-01', "
+               "0, 0)")
+NODE = "/0000000001/0000000012/"
+
+
+def test_bulk_project_paths_migration_pads_paths_and_their_copies(empty_database):
+    url = empty_database
+    migrate.upgrade(url=url, revision="0008")
+    engine = make_engine(url)
+    written = [  # (id, path, protected, protect_path) as the bulk deal creation and later changes left them
+        (2, f"{NODE}p2/", False, ""),  # bulk-created, the node unprotected
+        (7, f"{NODE}p7/", True, f"{NODE}p7/"),  # bulk-created, protected later: its path copied
+        (31, f"{NODE}p31/", False, NODE),  # bulk-created under a protected node
+        (40, f"{NODE}p0000000040/", True, f"{NODE}p0000000040/"),  # created one at a time: right already
+        (1234567890, f"{NODE}p1234567890/", False, ""),  # a ten-digit id needs no padding
+    ]
+    with engine.begin() as connection:
+        connection.execute(text(NODE_ROWS))
+        connection.execute(text(PROJECT_ROW), [
+            {"id": row_id, "code": f"P{row_id}", "path": path, "protected": protected, "protect_path": protect}
+            for row_id, path, protected, protect in written])
+    engine.dispose()
+    migrate.upgrade(url=url)
+    expected = {
+        2: (f"{NODE}p0000000002/", ""),
+        7: (f"{NODE}p0000000007/", f"{NODE}p0000000007/"),
+        31: (f"{NODE}p0000000031/", NODE),
+        40: (f"{NODE}p0000000040/", f"{NODE}p0000000040/"),
+        1234567890: (f"{NODE}p1234567890/", ""),
+    }
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = {row_id: (path, protect) for row_id, path, protect
+                in connection.execute(text("SELECT id, path, protect_path FROM projects"))}
+        nodes = dict(connection.execute(text("SELECT id, path FROM eps_nodes")).all())
+    engine.dispose()
+    assert rows == expected
+    assert nodes == {1: "/0000000001/", 12: NODE}
+    # Down and up again: the padded paths stay as they are.
+    migrate.downgrade(url=url, revision="0008")
+    migrate.upgrade(url=url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert {row_id: (path, protect) for row_id, path, protect
+                in connection.execute(text("SELECT id, path, protect_path FROM projects"))} == expected
+    assert _diff(engine) == []
     engine.dispose()

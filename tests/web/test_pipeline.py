@@ -200,7 +200,8 @@ def test_a_stage_of_another_pipeline_is_refused(pages, session, crm_world, admin
     deal = crm_world["deals"][0]
     response = pages.log_in_as(admin).post(f"/crm/deals/{deal.id}/stage", {"stage_id": other.stages[1].id},
                                            headers=JSON)
-    assert response.status_code == 422 and response.get_json()["errors"] == {"stage_id": ["not in the pipeline"]}
+    assert response.status_code == 422 and response.get_json()["errors"] == {
+        "stage_id": [f"not a stage of pipeline {deal.pipeline.name}"]}
     bad = pages.post(f"/crm/deals/{deal.id}/stage", {"stage_id": "abc"}, headers=JSON)
     assert bad.status_code == 422
     session.expire_all()

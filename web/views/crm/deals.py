@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from accounts import activities, deals, pipelines
 from accounts import services as account_services
+from accounts.deals.rules import weighted_amount
 from accounts.models import Contact, Deal, PipelineStage, StageKind
 from crmpm.database import db, utcnow
 from crmpm.downloads import send_download
@@ -125,12 +126,7 @@ def deals_list():
         account = account_services.get_account_or_raise(session, user=g.user, account_id=filters["account_id"])
     return render_template("crm/deals.html", page=page, filters=filters, args=args, pipelines=all_pipelines,
                            stages=stages, owners=queries.active_users(session, limit=500), account=account,
-                           sorts=deals.DEAL_SORTS, weighted=_weighted)
-
-
-def _weighted(deal: Deal):
-    probability = deal.probability if deal.probability is not None else deal.stage.probability
-    return (deal.amount * probability / 100).quantize(deal.amount)
+                           sorts=deals.DEAL_SORTS, weighted=weighted_amount)
 
 
 @bp.route("/deals.csv")
@@ -144,11 +140,11 @@ def deals_csv():
                      "probability", "weighted_amount", "expected_close", "owner", "product", "created_at",
                      "closed_at", "lost_reason"])
     for deal in rows:
-        probability = deal.probability if deal.probability is not None else deal.stage.probability
         writer.writerow([csv_cell(v) for v in (
             deal.id, deal.project.code, deal.project.name, deal.account.name, deal.pipeline.name, deal.stage.name,
-            deal.stage.kind.value, deal.amount, deal.currency, probability, _weighted(deal), deal.expected_close,
-            deal.owner.name if deal.owner else None, deal.product, deal.created_at.date().isoformat(),
+            deal.stage.kind.value, deal.amount, deal.currency, deal.effective_probability, weighted_amount(deal),
+            deal.expected_close, deal.owner.name if deal.owner else None, deal.product,
+            deal.created_at.date().isoformat(),
             deal.closed_at.date().isoformat() if deal.closed_at else None, deal.lost_reason)])
     return send_download(buffer.getvalue(), filename=f"deals-{date.today().isoformat()}.csv", mimetype="text/csv")
 
@@ -187,8 +183,7 @@ def deal(deal_id: int):
         if can_edit and found.stage.kind is not StageKind.won and not _has_plan(session, found) else []
     return render_template(
         "crm/deal.html", deal=found, account=found.account, contact=contact, can_edit=can_edit, steps=steps,
-        weighted=_weighted(found), probability=found.probability if found.probability is not None
-        else found.stage.probability,
+        weighted=weighted_amount(found), probability=found.effective_probability,
         interactions=session.scalars(interactions.limit(RECENT)).all(),
         interaction_count=queries.count(session, interactions),
         tasks=session.scalars(tasks.limit(RECENT)).all(), task_count=queries.count(session, tasks),
@@ -221,13 +216,8 @@ def move_stage(deal_id: int):
     session = db.session
     found = deals.get_deal_or_raise(session, user=g.user, deal_id=deal_id)
     form = check(StageForm())
-    stage = session.scalar(select(PipelineStage).where(PipelineStage.pipeline_id == found.pipeline_id,
-                                                       PipelineStage.id == form.stage_id.data))
-    if stage is None:
-        raise Invalid(_("Choose a stage of the deal's pipeline."), errors={"stage_id": ["not in the pipeline"]})
+    stage = pipelines.stage_in(found.pipeline, stage_id=form.stage_id.data)
     reason = (form.lost_reason.data or "").strip()
-    if stage.kind is StageKind.lost and not reason:
-        raise Invalid(_("Say why the deal was lost."), errors={"lost_reason": ["required for the lost stage"]})
     template = None
     if form.template_project_id.data is not None:
         if form.template_project_id.data < 0:

@@ -1,0 +1,79 @@
+"""Finding deals: one by id with its access check, and the filtered, sorted list of those a user may read."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
+
+from crmpm.errors import NotFound
+from crmpm.search import contains
+from crmpm.users.models import User
+from eps.models import Project
+from eps.permissions import Permission
+
+from accounts.models import Deal, PipelineStage, StageKind, Task, TaskStatus
+from accounts.permissions import authorize_on, deal_visible
+
+def get_deal_or_raise(session: Session, *, user: User, deal_id: int, permission: Permission = Permission.read,
+                      field: str | None = None) -> Deal:
+    """The deal, if ``user`` has ``permission`` on its project; NotFound (naming ``field``) when absent or unreadable."""
+    deal = session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound("deal {deal_id} not found", deal_id=deal_id, errors={field: ["not found"]} if field else None)
+    try:
+        authorize_on(session, user=user, obj=deal, governed_by=deal.project, label="deal", permission=permission)
+    except NotFound:
+        raise NotFound("deal {deal_id} not found",
+                       deal_id=deal_id, errors={field: ["not found"]} if field else None) from None
+    return deal
+
+
+def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, stage_id: int | None = None,
+               account_id: int | None = None, owner_id: int | None = None, status: StageKind | None = None,
+               search: str | None = None, missing_next_step: bool = False, sort: str | None = None) -> Select:
+    """A select of the deals ``user`` may read, newest first (or by ``sort``, one of ``DEAL_SORTS``), filtered."""
+    query = select(Deal).order_by(*_deal_order(sort))
+    readable = deal_visible(session, user=user)
+    if readable is not None:
+        query = query.where(readable)
+    if pipeline_id is not None:
+        query = query.where(Deal.pipeline_id == pipeline_id)
+    if stage_id is not None:
+        query = query.where(Deal.stage_id == stage_id)
+    if account_id is not None:
+        query = query.where(Deal.account_id == account_id)
+    if owner_id is not None:
+        query = query.where(Deal.owner_id == owner_id)
+    if status is not None or missing_next_step:
+        query = query.join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        if status is not None:
+            query = query.where(PipelineStage.kind == status)
+    if missing_next_step:
+        open_task = select(Task.id).where(Task.deal_id == Deal.id, Task.status == TaskStatus.open).exists()
+        query = query.where(PipelineStage.kind == StageKind.open, Deal.next_step == "", ~open_task)
+    if search and search.strip():
+        # An alias, so the visibility test's own reference to projects stays correlated to the deal.
+        named = aliased(Project)
+        query = query.join(named, named.id == Deal.project_id).where(contains([named.name, named.code], search))
+    return query
+
+
+# Sort keys of the deal list; a leading "-" reverses; ties fall back to the newest first.
+DEAL_SORTS = ("created", "amount", "expected_close", "name", "stage")
+
+
+def _deal_order(sort: str | None) -> list:
+    key = (sort or "").lstrip("-")
+    if key not in DEAL_SORTS:
+        return [Deal.id.desc()]
+    descending = (sort or "").startswith("-")
+    column = {
+        "created": Deal.created_at,
+        "amount": Deal.amount,
+        "expected_close": Deal.expected_close,
+        "name": select(Project.name).where(Project.id == Deal.project_id).scalar_subquery(),
+        "stage": select(PipelineStage.position).where(PipelineStage.id == Deal.stage_id).scalar_subquery(),
+    }[key]
+    ordered = column.desc().nulls_last() if descending else column.asc().nulls_last()
+    return [ordered, Deal.id.desc()]
+
