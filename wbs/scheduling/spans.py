@@ -32,20 +32,14 @@ def _span_level_of_effort(st, i):
     """
     driven, status, es, ef, ls, lf = st.driven, st.status, st.es, st.ef, st.ls, st.lf
     shift, dd = st.clocks.shift, st.data_date
-    s_e = s_l = f_e = f_l = None
+    starts, finishes = [], []  # (early, late) dates each link asks for
     for p, t, lag, lc in st.preds[i]:
         if not driven[p]:
             continue
-        done = status[p] == COMPLETE
         from_finish = t == FS or t == FF
         be = shift(st.rf[p] if from_finish else st.rs[p], lag, lc)
-        bl = be if done else shift(lf[p] if from_finish else ls[p], lag, lc)
-        if t <= SS:
-            s_e = be if s_e is None or be < s_e else s_e
-            s_l = bl if s_l is None or bl < s_l else s_l
-        else:
-            f_e = be if f_e is None or be > f_e else f_e
-            f_l = bl if f_l is None or bl > f_l else f_l
+        bl = be if status[p] == COMPLETE else shift(lf[p] if from_finish else ls[p], lag, lc)
+        (starts if t <= SS else finishes).append((be, bl))
     for s, t, lag, lc in st.succs[i]:
         if not driven[s] or status[s] == COMPLETE:
             continue
@@ -53,12 +47,11 @@ def _span_level_of_effort(st, i):
         to_start = t == FS or t == SS
         be = shift(es[s] if to_start else ef[s], -lag, lc)
         bl = shift(ls[s] if to_start else lf[s], -lag, lc)
-        if t == SS or t == SF:
-            s_e = be if s_e is None or be < s_e else s_e
-            s_l = bl if s_l is None or bl < s_l else s_l
-        else:
-            f_e = be if f_e is None or be > f_e else f_e
-            f_l = bl if f_l is None or bl > f_l else f_l
+        (starts if t == SS or t == SF else finishes).append((be, bl))
+    s_e = min((e for e, _ in starts), default=None)
+    s_l = min((late for _, late in starts), default=None)
+    f_e = max((e for e, _ in finishes), default=None)
+    f_l = max((late for _, late in finishes), default=None)
     c = st.cal_of[i]
     w_, sa, fa = st.clocks.work_before[c], st.clocks.start_at[c], st.clocks.finish_at[c]
     if s_e is None or s_e < dd:
