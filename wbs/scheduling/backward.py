@@ -23,9 +23,9 @@ def backward_pass(st, options):
     st.ls, st.lf, st.wls, st.wlf = ls, lf, wls, wlf = [0] * n, [0] * n, [0] * n, [0] * n
     st.open_end = open_end = [False] * n
     driven, status, cal_of, kind, dur, bounds = st.driven, st.status, st.cal_of, st.kind, st.dur, st.bounds
-    ef, wef = st.ef, st.wef
+    succs, act_s, dd, ef, wef = st.succs, st.actual_start, st.data_date, st.ef, st.wef
     clocks = st.clocks
-    wb, clock, start, finish = clocks.work_before, clocks.clock, clocks.start, clocks.finish
+    wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
     for i in reversed(st.order):
@@ -33,7 +33,28 @@ def backward_pass(st, options):
             continue
         c = cal_of[i]
         s_i = status[i]
-        cs, wcs, cf, wcf = _successor_window(st, i, c)
+        # Candidate late finish / late start with clock readings, as forward.
+        cf = wcf = cs = wcs = None
+        for s, t, lag, lc in succs[i]:
+            if not driven[s] or status[s] == COMPLETE:
+                continue
+            if t == FS or t == SS:
+                base, ws = ls[s], wls[s]
+            else:
+                base, ws = lf[s], wlf[s]
+            if lag > 0 and (t == SS or t == SF) and s_i == IN_PROGRESS:
+                lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[i])))
+            if lag:
+                x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
+                base = fa[lc](x)
+                wbase = x if lc == c else None
+            else:
+                wbase = ws if cal_of[s] == c else None
+            if t == FS or t == FF:
+                if cf is None or base < cf:
+                    cf, wcf = base, wbase
+            elif cs is None or base < cs:
+                cs, wcs = base, wbase
         if cf is None:
             open_end[i] = True
             if open_crit and s_i != COMPLETE:
@@ -64,38 +85,6 @@ def backward_pass(st, options):
             wls[i] = wf - d
         else:
             _place_milestone(st, i, b, cs, wcs, cf, wcf)
-
-
-def _successor_window(st, i, c):
-    """``(start, its clock, finish, its clock)`` the successors of ``i`` allow (None: no link).
-
-    Clock readings are on calendar ``c`` (None when not known for free).
-    """
-    driven, status, cal_of, ls, lf, wls, wlf = st.driven, st.status, st.cal_of, st.ls, st.lf, st.wls, st.wlf
-    wb, fa, s_i = st.clocks.work_before, st.clocks.finish_at, st.status[i]
-    dd, act_s = st.data_date, st.actual_start
-    cf = wcf = cs = wcs = None
-    for s, t, lag, lc in st.succs[i]:
-        if not driven[s] or status[s] == COMPLETE:
-            continue
-        if t == FS or t == SS:
-            base, ws = ls[s], wls[s]
-        else:
-            base, ws = lf[s], wlf[s]
-        if lag > 0 and (t == SS or t == SF) and s_i == IN_PROGRESS:
-            lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[i])))
-        if lag:
-            x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
-            base = fa[lc](x)
-            wbase = x if lc == c else None
-        else:
-            wbase = ws if cal_of[s] == c else None
-        if t == FS or t == FF:
-            if cf is None or base < cf:
-                cf, wcf = base, wbase
-        elif cs is None or base < cs:
-            cs, wcs = base, wbase
-    return cs, wcs, cf, wcf
 
 
 def _place_milestone(st, i, b, cs, wcs, cf, wcf):

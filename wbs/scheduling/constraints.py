@@ -66,18 +66,6 @@ class Bounds:
             setattr(self, name, t)
 
 
-def has_bounds(a, use_expected):
-    """Whether activity ``a`` carries anything :func:`read_bounds` would read."""
-    return (
-        a.constraint is not None
-        or a.secondary_constraint is not None
-        or a.external_early_start is not None
-        or a.external_late_finish is not None
-        or a.resume_date is not None
-        or (a.expected_finish is not None and use_expected)
-    )
-
-
 def _constraint_list(a, label):
     """``[(type value, minute or None)]`` of the primary and secondary constraints."""
     found = []

@@ -22,13 +22,17 @@ __all__ = ["floats", "as_late_as_possible", "longest_path", "critical"]
 
 def floats(st, options):
     """Fill ``total_float`` and ``free_float`` (work minutes; None when complete)."""
+    _total_floats(st, options)
+    _free_floats(st)
+
+
+def _total_floats(st, options):
     n = st.n
     status, driven, cal_of = st.status, st.driven, st.cal_of
     es, ef, ls, lf, wes, wef, wls, wlf = st.es, st.ef, st.ls, st.lf, st.wes, st.wef, st.wls, st.wlf
     wb = st.clocks.work_before
     ftype = options.float_type
     st.total_float = tf = [None] * n
-    st.free_float = ff = [None] * n
     for i in range(n):
         if status[i] == COMPLETE:
             continue
@@ -42,53 +46,55 @@ def floats(st, options):
             tf[i] = wls[i] - wes[i]
         else:
             tf[i] = min(wls[i] - wes[i], wlf[i] - wef[i])
-        if not driven[i]:
-            ff[i] = tf[i]
-        else:
-            b = st.bounds[i]
+
+
+def _free_floats(st):
+    """Smallest slack of each activity towards its successors, in its calendar's work minutes."""
+    status, driven, cal_of, es, ef, wes, wef, rs, rf = (
+        st.status, st.driven, st.cal_of, st.es, st.ef, st.wes, st.wef, st.rs, st.rf)
+    wb, fa, succs, bounds = st.clocks.work_before, st.clocks.finish_at, st.succs, st.bounds
+    w_open = [w(st.open_finish) for w in wb]
+    # Level of effort and WBS summaries: their total float.
+    st.free_float = ff = [tf if not d else None for tf, d in zip(st.total_float, driven)]
+    for i in range(st.n):
+        if not driven[i] or status[i] == COMPLETE:
+            continue
+        b = bounds[i]
+        if b is not None and b.expected_finish is not None:
             # An activity held to an expected finish has no free float in P6:
             # every such activity in the reference files shows 0, whatever
             # the slack towards its successors.
-            ff[i] = 0 if b is not None and b.expected_finish is not None else _free_float(st, i)
-
-
-def _free_float(st, i):
-    """Smallest slack of activity ``i`` towards its successors, in its calendar's work minutes."""
-    status, driven, cal_of, es, ef, wes, wef = st.status, st.driven, st.cal_of, st.es, st.ef, st.wes, st.wef
-    wb, fa = st.clocks.work_before, st.clocks.finish_at
-    c = cal_of[i]
-    w_ = wb[c]
-    best = None
-    finish_side = False
-    for s, t, lag, lc in st.succs[i]:
-        if not driven[s] or status[s] == COMPLETE:
+            ff[i] = 0
             continue
-        from_finish = t == FS or t == FF
-        finish_side = finish_side or from_finish
-        if from_finish:
-            wsrc = wef[i]
-        elif status[i] == NOT_STARTED:
-            wsrc = wes[i]
-        else:
-            wsrc = w_(st.rs[i])
-        if lag:
-            if lc == c:
-                wsrc += lag
+        c = cal_of[i]
+        w_ = wb[c]
+        best = None
+        finish_side = False
+        for s, t, lag, lc in succs[i]:
+            if not driven[s] or status[s] == COMPLETE:
+                continue
+            from_finish = t == FS or t == FF
+            if from_finish:
+                finish_side = True
+                wsrc = wef[i]
+            elif status[i] == NOT_STARTED:
+                wsrc = wes[i]
             else:
-                wsrc = w_(fa[lc](wb[lc](st.rf[i] if from_finish else st.rs[i]) + lag))
-        if cal_of[s] == c:
-            wtarget = wes[s] if t <= SS else wef[s]
-        else:
-            wtarget = w_(es[s] if t <= SS else ef[s])
-        slack = wtarget - wsrc
-        if best is None or slack < best:
-            best = slack
-    if not finish_side:
-        # Nothing waits for the finish: it may slip to the project's end.
-        slack = w_(st.open_finish) - wef[i]
-        if best is None or slack < best:
-            best = slack
-    return best
+                wsrc = w_(rs[i])
+            if lag:
+                if lc == c:
+                    wsrc += lag
+                else:
+                    wsrc = w_(fa[lc](wb[lc](rf[i] if from_finish else rs[i]) + lag))
+            wtarget = (wes[s] if t <= SS else wef[s]) if cal_of[s] == c else w_(es[s] if t <= SS else ef[s])
+            if best is None or wtarget - wsrc < best:
+                best = wtarget - wsrc
+        if not finish_side:
+            # Nothing waits for the finish: it may slip to the project's end.
+            slack = w_open[c] - wef[i]
+            if best is None or slack < best:
+                best = slack
+        ff[i] = best
 
 
 def as_late_as_possible(st):

@@ -33,11 +33,11 @@ def forward_pass(st, options):
     n = st.n
     st.es, st.ef, st.rs, st.rf = es, ef, rs, rf = [0] * n, [0] * n, [0] * n, [0] * n
     st.wes, st.wef = wes, wef = [0] * n, [0] * n
-    st.pushed = [False] * n
+    st.pushed = pushed = [False] * n
     driven, status, cal_of, kind, dur, bounds = st.driven, st.status, st.cal_of, st.kind, st.dur, st.bounds
-    act_s, dd = st.actual_start, st.data_date
+    preds, act_s, dd = st.preds, st.actual_start, st.data_date
     clocks = st.clocks
-    wb, clock, start, finish = clocks.work_before, clocks.clock, clocks.start, clocks.finish
+    wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
     retained = options.progress == ProgressMode.RETAINED_LOGIC
     ss_from_early_start = options.ss_lag_from_early_start
@@ -59,10 +59,34 @@ def forward_pass(st, options):
         else:
             cs, wcs = st.start_floor, w_floor_new[c]
         floor, wfloor = cs, wcs
-        if override and s_i == IN_PROGRESS:
-            cf = wcf = None
-        else:
-            cs, wcs, cf, wcf = _predecessor_window(st, i, c, cs, wcs, ss_from_early_start)
+        cf = wcf = None
+        if not (override and s_i == IN_PROGRESS):
+            for p, t, lag, lc in preds[i]:
+                if not driven[p]:
+                    continue
+                sp = status[p]
+                if t == FS or t == FF:
+                    base = rf[p]
+                    wp = wef[p] if sp != COMPLETE else None
+                elif sp == IN_PROGRESS and ss_from_early_start:
+                    base, wp = es[p], wes[p]
+                    lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[p]))) if lag > 0 else 0
+                else:
+                    base = rs[p]
+                    wp = wes[p] if sp == NOT_STARTED else None
+                if lag:
+                    x = (wp if (wp is not None and lc == cal_of[p]) else wb[lc](base)) + lag
+                    base = fa[lc](x)
+                    wbase = x if lc == c else None
+                else:
+                    wbase = wp if cal_of[p] == c else None
+                if sp == COMPLETE and pushed[p]:
+                    base, wbase = _link_date(st, p, t, lag, lc, ss_from_early_start), None
+                if t <= SS:
+                    if base > cs:
+                        cs, wcs = base, wbase
+                elif cf is None or base > cf:
+                    cf, wcf = base, wbase
         b = bounds[i]
         if b is not None:
             cs, wcs, cf, wcf = window(b, True, cs, wcs, cf, wcf)
@@ -86,44 +110,6 @@ def forward_pass(st, options):
     live = st.live()
     st.early_finish = max((ef[i] for i in live), default=dd)
     st.open_finish = st.early_finish if options.must_finish_by is None else to_minutes(options.must_finish_by)
-
-
-def _predecessor_window(st, i, c, cs, wcs, ss_from_early_start):
-    """``(start, its clock, finish, its clock)`` the predecessors of ``i`` allow, from start ``cs``.
-
-    Clock readings are on calendar ``c`` (None when not known for free).
-    """
-    driven, status, cal_of, es, wes, rs, rf, wef, pushed = (
-        st.driven, st.status, st.cal_of, st.es, st.wes, st.rs, st.rf, st.wef, st.pushed)
-    wb, fa, dd, act_s = st.clocks.work_before, st.clocks.finish_at, st.data_date, st.actual_start
-    cf = wcf = None
-    for p, t, lag, lc in st.preds[i]:
-        if not driven[p]:
-            continue
-        sp = status[p]
-        if t == FS or t == FF:
-            base = rf[p]
-            wp = wef[p] if sp != COMPLETE else None
-        elif sp == IN_PROGRESS and ss_from_early_start:
-            base, wp = es[p], wes[p]
-            lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[p]))) if lag > 0 else 0
-        else:
-            base = rs[p]
-            wp = wes[p] if sp == NOT_STARTED else None
-        if lag:
-            x = (wp if (wp is not None and lc == cal_of[p]) else wb[lc](base)) + lag
-            base = fa[lc](x)
-            wbase = x if lc == c else None
-        else:
-            wbase = wp if cal_of[p] == c else None
-        if sp == COMPLETE and pushed[p]:
-            base, wbase = _link_date(st, p, t, lag, lc, ss_from_early_start), None
-        if t <= SS:
-            if base > cs:
-                cs, wcs = base, wbase
-        elif cf is None or base > cf:
-            cf, wcf = base, wbase
-    return cs, wcs, cf, wcf
 
 
 def _complete(st, i, retained, ss_from_early_start):

@@ -15,10 +15,11 @@ from collections import deque
 
 import networkx as nx
 
-from wbs.scheduling import state as S
+from wbs.scheduling.state import (COMPLETE, FF, FINISH_MS, FS, IN_PROGRESS, LOE, NORMAL, NOT_STARTED, SF, SS,
+                                   START_MS, WBS, ScheduleState)
 from wbs.scheduling.calendars import to_minutes
 from wbs.scheduling.clocks import Clocks
-from wbs.scheduling.constraints import has_bounds, read_bounds
+from wbs.scheduling.constraints import read_bounds
 from wbs.scheduling.errors import DependencyLoop, ScheduleInputError
 from wbs.scheduling.model import ActivityType, Calendar, LagCalendar, RelationshipType
 
@@ -26,15 +27,15 @@ __all__ = ["build_state", "topological_order"]
 
 # Keyed by the enum *values*: Enum.__hash__ is Python code, and these
 # lookups run once per relationship.
-_REL_CODES = {"FS": S.FS, "SS": S.SS, "FF": S.FF, "SF": S.SF,
-              "PR_FS": S.FS, "PR_SS": S.SS, "PR_FF": S.FF, "PR_SF": S.SF}
+_REL_CODES = {"FS": FS, "SS": SS, "FF": FF, "SF": SF,
+              "PR_FS": FS, "PR_SS": SS, "PR_FF": FF, "PR_SF": SF}
 _KIND = {
-    ActivityType.TASK.value: S.NORMAL,
-    ActivityType.RESOURCE_DEPENDENT.value: S.NORMAL,
-    ActivityType.START_MILESTONE.value: S.START_MS,
-    ActivityType.FINISH_MILESTONE.value: S.FINISH_MS,
-    ActivityType.LEVEL_OF_EFFORT.value: S.LOE,
-    ActivityType.WBS_SUMMARY.value: S.WBS,
+    ActivityType.TASK.value: NORMAL,
+    ActivityType.RESOURCE_DEPENDENT.value: NORMAL,
+    ActivityType.START_MILESTONE.value: START_MS,
+    ActivityType.FINISH_MILESTONE.value: FINISH_MS,
+    ActivityType.LEVEL_OF_EFFORT.value: LOE,
+    ActivityType.WBS_SUMMARY.value: WBS,
 }
 # Key of the 24-hour lag calendar among the activity calendars.
 _LAG_24H = ("lag calendar", "24h")
@@ -53,10 +54,10 @@ def build_state(acts, rels, calendars, options):
     clocks = Clocks(calendars, options.data_date)
     kind, status, cal_of, dur, act_s, act_f, bounds = _read_activities(acts, labels, clocks, options)
     preds, succs = _read_links(rels, rel_ends, labels, cal_of, _lag_calendar(clocks, options, rels), options)
-    return S.ScheduleState(
+    return ScheduleState(
         n=n, labels=labels, order=order, kind=kind, status=status, cal_of=cal_of, dur=dur,
         actual_start=act_s, actual_finish=act_f, bounds=bounds, preds=preds, succs=succs,
-        driven=[k in (S.NORMAL, S.START_MS, S.FINISH_MS) for k in kind],
+        driven=[k <= FINISH_MS for k in kind],  # NORMAL, START_MS, FINISH_MS
         clocks=clocks, data_date=dd, start_floor=max(dd, ps),
     )
 
@@ -171,16 +172,23 @@ def _read_activities(acts, labels, clocks, options):
             rem = _minutes_of(h, "remaining duration", labels[i])
         if rem < 0:
             raise ScheduleInputError("remaining duration is negative", labels[i])
-        dur[i] = 0 if k == S.START_MS or k == S.FINISH_MS else rem
+        dur[i] = 0 if k == START_MS or k == FINISH_MS else rem
         if a.actual_finish is not None:
-            status[i] = S.COMPLETE
+            status[i] = COMPLETE
             act_f[i] = to_minutes(a.actual_finish)
             act_s[i] = to_minutes(a.actual_start) if a.actual_start is not None else act_f[i]
         elif a.actual_start is not None:
-            status[i] = S.IN_PROGRESS
+            status[i] = IN_PROGRESS
             act_s[i] = to_minutes(a.actual_start)
-        if has_bounds(a, use_expected):
-            bounds[i] = read_bounds(a, labels[i], status[i] == S.NOT_STARTED, use_expected)
+        if (  # anything read_bounds reads
+            a.constraint is not None
+            or a.secondary_constraint is not None
+            or a.external_early_start is not None
+            or a.external_late_finish is not None
+            or a.resume_date is not None
+            or (a.expected_finish is not None and use_expected)
+        ):
+            bounds[i] = read_bounds(a, labels[i], status[i] == NOT_STARTED, use_expected)
     return kind, status, cal_of, dur, act_s, act_f, bounds
 
 

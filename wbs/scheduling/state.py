@@ -20,7 +20,8 @@ __all__ = ["ScheduleState", "FS", "SS", "FF", "SF", "NOT_STARTED", "IN_PROGRESS"
 FS, SS, FF, SF = 0, 1, 2, 3
 # Progress.
 NOT_STARTED, IN_PROGRESS, COMPLETE = 0, 1, 2
-# Activity kinds: tasks (and resource-dependent ones), milestones, and the
+# Activity kinds, in this order (``kind <= FINISH_MS``: drives the schedule):
+# tasks (and resource-dependent ones), milestones, and the
 # two kinds that drive nothing (level of effort, WBS summary).
 NORMAL, START_MS, FINISH_MS, LOE, WBS = 0, 1, 2, 3, 4
 
