@@ -158,11 +158,8 @@ def _schedule(activities, relationships, calendars, options, wbs_parents):
 def _results(st, acts, crit, longest):
     """The :class:`ActivityResult` of each activity, by id."""
     # Many activities share dates: convert each distinct minute once.
-    conv = {m: from_minutes(m) for m in {*st.es, *st.ef, *st.ls, *st.lf}}
-    d_es = [conv[m] for m in st.es]
-    d_ef = [conv[m] for m in st.ef]
-    d_ls = [conv[m] for m in st.ls]
-    d_lf = [conv[m] for m in st.lf]
+    conv = {m: from_minutes(m) for m in {*st.es, *st.ef, *st.ls, *st.lf}}.__getitem__
+    d_es, d_ef, d_ls, d_lf = (list(map(conv, dates)) for dates in (st.es, st.ef, st.ls, st.lf))
     done = [s == COMPLETE for s in st.status]
     # P6 leaves remaining dates and floats empty once an activity is complete.
     r_es = [None if dn else d for d, dn in zip(d_es, done)]

@@ -211,7 +211,8 @@ def _read_links(rels, rel_ends, labels, cal_of, lag_cal, options):
     n = len(cal_of)
     preds = [[] for _ in range(n)]
     succs = [[] for _ in range(n)]
-    mode = options.lag_calendar
+    by_pred = options.lag_calendar == LagCalendar.PREDECESSOR
+    by_succ = options.lag_calendar == LagCalendar.SUCCESSOR
     for r, (p, s) in zip(rels, rel_ends):
         rt = r.type
         t = _REL_CODES.get(rt._value_ if type(rt) is RelationshipType else rt)
@@ -222,9 +223,9 @@ def _read_links(rels, rel_ends, labels, cal_of, lag_cal, options):
             lag = int(round(h * 60))
         else:
             lag = _minutes_of(h, f"lag of the relationship from {labels[p]}", labels[s])
-        if mode == LagCalendar.PREDECESSOR:
+        if by_pred:
             lc = cal_of[p]
-        elif mode == LagCalendar.SUCCESSOR:
+        elif by_succ:
             lc = cal_of[s]
         else:
             lc = lag_cal
