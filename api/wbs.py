@@ -16,8 +16,9 @@ from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission
-from wbs import interchange, scheduling_service, services, templates
+from wbs import interchange, services, templates
 from wbs.interchange.limits import FileLimits, check_file
+from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity
 
 blp = Blueprint("wbs", __name__, url_prefix="", description="WBS, activities and CPM scheduling")

@@ -42,7 +42,8 @@ from crmpm.database import db  # noqa: E402
 from crmpm.users import services as users  # noqa: E402
 from eps import services as eps_services  # noqa: E402
 from eps.models import EpsNode, Project  # noqa: E402
-from wbs import interchange, scheduling_service  # noqa: E402
+from wbs import interchange  # noqa: E402
+from wbs.scheduling import service as scheduling_service  # noqa: E402
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs  # noqa: E402
 from wbs.interchange.mspdi import read_mspdi, write_mspdi  # noqa: E402
 

@@ -74,7 +74,8 @@ from crmpm.users import services as users  # noqa: E402
 from crmpm.users.models import User  # noqa: E402
 from eps import services as eps_services  # noqa: E402
 from eps.models import EpsNode, Project  # noqa: E402
-from wbs import interchange, scheduling_service, services  # noqa: E402
+from wbs import interchange, services  # noqa: E402
+from wbs.scheduling import service as scheduling_service  # noqa: E402
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement  # noqa: E402
 from wbs.scheduling import cpm  # noqa: E402
 from wbs.interchange.xer import project as xer_project  # noqa: E402

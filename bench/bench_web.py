@@ -81,7 +81,7 @@ def load(url: str, args) -> dict:
             bench_wbs_db.reset_sequences(session)
             session.commit()
             from eps.models import Project
-            from wbs import scheduling_service
+            from wbs.scheduling import service as scheduling_service
 
             scheduling_service.schedule_project(session, actor=admin, project=session.get(Project, project_id))
             session.commit()

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eps.models import Project
-from wbs import scheduling_service, services
+from wbs import services
+from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity
 
 HOURS_PER_DAY = 8

@@ -10,7 +10,8 @@ from sqlalchemy import event, select
 
 from eps.models import Role
 from tests import factories
-from wbs import portfolio, scheduling_service, services
+from wbs import portfolio, services
+from wbs.scheduling import service as scheduling_service
 
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]
 MONDAY = datetime(2026, 3, 2, 8)

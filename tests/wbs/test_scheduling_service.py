@@ -14,7 +14,8 @@ from sqlalchemy import select, text
 
 from crmpm.errors import Conflict
 from tests import factories
-from wbs import scheduling_service, services
+from wbs import services
+from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship
 from wbs.scheduling import cpm
 

@@ -43,7 +43,8 @@ from eps import budgets, services as eps_services
 from eps.models import Role
 from tests import factories
 from tests.corpus import IN_REPO
-from wbs import scheduling_service, services as wbs_services
+from wbs import services as wbs_services
+from wbs.scheduling import service as scheduling_service
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=1>'

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from eps.models import Project, Role
 from tests import factories
 from tests.corpus import IN_REPO
-from wbs import scheduling_service, services
+from wbs import services
+from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship
 from wbs.interchange.xer.reader import read_xer
 

@@ -22,7 +22,8 @@ from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
-from wbs import scheduling_service, services
+from wbs import services
+from wbs.scheduling import service as scheduling_service
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import model as sched

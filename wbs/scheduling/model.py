@@ -2,7 +2,7 @@
 
 Everything here is an immutable value: frozen, slotted dataclasses and
 string enums.  Nothing knows about databases, Flask or XER files; the XER
-mapping (:mod:`wbs.xer.mapping`) and the WBS services build these objects.
+mapping (:mod:`wbs.interchange.xer.mapping`) and the WBS services build these objects.
 
 Times
 -----

@@ -17,7 +17,8 @@ from eps.models import Project
 from tests import factories
 from tests.wbs.interchange.test_store import P6_DATES, _p6_rows, _snapshot
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
-from wbs import interchange, scheduling_service, services
+from wbs import interchange, services
+from wbs.scheduling import service as scheduling_service
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.models import Activity, Calendar as StoredCalendar
 from wbs.interchange.mspdi.common import MspdiError, format_duration, parse_duration

@@ -56,7 +56,7 @@ def awkward(session, admin):
         services.create_relationship(session, actor=admin, project=project, predecessor=made[predecessor],
                                      successor=made[successor], type=kind, lag_hours=lag)
     services.create_relationship(session, actor=admin, project=project, predecessor=elsewhere, successor=made[0])
-    from wbs import scheduling_service
+    from wbs.scheduling import service as scheduling_service
 
     scheduling_service.schedule_project(session, actor=admin, project=other)
     scheduling_service.schedule_project(session, actor=admin, project=project)

@@ -14,7 +14,8 @@ from crmpm.errors import Conflict
 
 from tests import factories
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
-from wbs import interchange, scheduling_service
+from wbs import interchange
+from wbs.scheduling import service as scheduling_service
 from wbs.interchange.cli import xer
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityResult

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eps.models import Project
-from wbs import scheduling_service, services
+from wbs import services
+from wbs.scheduling import service as scheduling_service
 from wbs.interchange.model import ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
 from wbs.interchange.store import exchange_activity, exchange_plan

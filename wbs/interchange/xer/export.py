@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm.errors import Conflict
 from eps.models import Project
-from wbs import scheduling_service, services
+from wbs import services
+from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityType, ConstraintType
 from wbs.interchange.xer.reader import XerTable

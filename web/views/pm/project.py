@@ -1,6 +1,6 @@
 """The project page: header, earned value, the WBS tree, the activity table, editing, scheduling.
 
-Every change goes through :mod:`wbs.services` / :mod:`wbs.scheduling_service`, which check the
+Every change goes through :mod:`wbs.services` / :mod:`wbs.scheduling.service`, which check the
 edit rights again and refuse loops or bad values with a message; the page only hides what the
 user could not do anyway.
 """
@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
-from wbs import portfolio, scheduling_service, services
+from wbs import portfolio, services
+from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship
 from web.i18n import date_
 from web.pagination import paginate
