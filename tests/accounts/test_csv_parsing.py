@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -312,20 +313,30 @@ def test_parse_bool_choice_code_person() -> None:
     assert parse_person("Tina@FinePick.com") == "tina@finepick.com"
 
 
-@given(
-    national=st.from_regex(r"9[0-9]{9}", fullmatch=True),
-    style=st.sampled_from(
-        [
-            "+7 ({0}) {1}-{2}-{3}",
-            "8 ({0}) {1}-{2}-{3}",
-            "8{0}{1}{2}{3}",
-            "+7-{0}-{1}-{2}{3}",
-            "7 {0} {1} {2} {3}",
-            "{0} {1} {2} {3}",
-            "+7{0}{1}{2}{3} доб. 42",
-        ]
-    ),
-)
-def test_russian_mobile_numbers_in_any_common_style_normalize_alike(national: str, style: str) -> None:
+RUSSIAN_STYLES = [
+    "+7 ({0}) {1}-{2}-{3}",
+    "8 ({0}) {1}-{2}-{3}",
+    "8{0}{1}{2}{3}",
+    "+7-{0}-{1}-{2}{3}",
+    "7 {0} {1} {2} {3}",
+    "{0} {1} {2} {3}",
+    "+7{0}{1}{2}{3} доб. 42",
+]
+
+
+@given(national=st.from_regex(r"9[0-9]{9}", fullmatch=True))
+def test_russian_mobile_numbers_in_any_common_style_normalize_alike(national: str) -> None:
+    """Every common way of writing one mobile number gives the same result: its E.164 form where the numbering
+    plan has the number (most of the 9xx range), and no E.164 form in any style where it does not."""
+    texts = [style.format(national[:3], national[3:6], national[6:8], national[8:]) for style in RUSSIAN_STYLES]
+    results = {parse_phone(text, country_code="7").e164 for text in texts}
+    assert len(results) == 1
+    if phonenumbers.is_valid_number(phonenumbers.parse("+7" + national)):
+        assert results == {"+7" + national}
+
+
+@pytest.mark.parametrize("style", RUSSIAN_STYLES)
+@pytest.mark.parametrize("national", ["9161234567", "9031112233", "9857654321"])
+def test_assigned_russian_mobile_numbers_keep_their_text(national: str, style: str) -> None:
     text = style.format(national[:3], national[3:6], national[6:8], national[8:])
     assert parse_phone(text, country_code="7") == Phone(e164="+7" + national, raw=text)
