@@ -2,8 +2,9 @@
 
 Pure functions, no database: the services and the CSV import call them before
 anything is stored, and duplicate detection compares the normalized forms. This
-is the one home of the email and phone rules; the rules themselves are
-libraries' (docs/decisions/0004-phones-emails-downloads.md): ``email-validator``
+is the CRM's home of the phone rule, and its door to the e-mail rule, which
+lives in ``crmpm.emails`` because users have addresses too; the rules themselves
+are libraries' (docs/decisions/0004-phones-emails-downloads.md): ``email-validator``
 checks an address (syntax only, never DNS), ``phonenumbers`` reads a number the
 way it is written in its country and gives it in E.164.
 
@@ -18,9 +19,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import email_validator
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+
+from crmpm import emails
 
 __all__ = [
     "DEFAULT_PHONE_REGION", "InvalidValue", "NotAPhoneNumber", "is_valid_inn", "normalize_email", "normalize_phone",
@@ -33,12 +34,6 @@ DEFAULT_PHONE_REGION = "RU"
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN11_WEIGHTS = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-# crmpm's own users and many companies' internal mail live on ".local" and ".test" names (an Active Directory
-# domain, a staging system), which email-validator refuses as special-use; taking them off its list is the
-# library's documented switch. The list is module-wide: crmpm is the only user of email-validator.
-_ALLOWED_SPECIAL_USE = ("local", "test")
-email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = [
-    name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES if name not in _ALLOWED_SPECIAL_USE]
 # What a phone number is written with, before its extension (phonenumbers itself would read letters as digits).
 _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-./]+")
 # Where a recognized extension begins: its first letter ("доб.", "ext.", "x") or "#".
@@ -89,23 +84,18 @@ def normalize_tax_id(value: str | None) -> str | None:
     return cleaned
 
 
-# Both are cached: an import names the same owners and switchboards on row after row, and the libraries take
-# 0.1-0.4 ms a value (docs/decisions/0004-phones-emails-downloads.md).
-@lru_cache(maxsize=65536)
 def normalize_email(value: str | None) -> str | None:
-    """An email address checked by ``email-validator`` (no DNS look-up) and lower-cased, or None when empty.
+    """An email address checked and spelled one way (``crmpm.emails``, the one rule), or None when empty.
 
-    >>> normalize_email("  Ivan.Petrov@Mail.RU "), normalize_email("ivan@пример.рф")
-    ('ivan.petrov@mail.ru', 'ivan@пример.рф')
+    >>> normalize_email("  Ivan.Petrov@Mail.RU ")
+    'ivan.petrov@mail.ru'
     """
     if value is None or not value.strip():
         return None
     try:
-        checked = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError:
+        return emails.normalize_email(value)
+    except emails.InvalidEmail:
         raise InvalidValue("not a valid email address") from None
-    # Addresses compare case-insensitively in practice; duplicate detection relies on one spelling.
-    return checked.normalized.lower()
 
 
 def phone_region(country_code: str) -> str:
@@ -113,6 +103,7 @@ def phone_region(country_code: str) -> str:
     return phonenumbers.region_code_for_country_code(int(country_code))
 
 
+# Cached: an import names the same switchboards row after row, and the library takes 0.1-0.4 ms a value.
 @lru_cache(maxsize=65536)
 def normalize_phone(value: str | None, *, region: str = DEFAULT_PHONE_REGION,
                     drop_extension: bool = False) -> str | None:

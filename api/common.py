@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from api.dumping import dumper
+from crmpm import emails
 from crmpm.database import db
 
 MONEY_LIMIT = Decimal("1e15")
@@ -89,6 +90,16 @@ def Code(**kwargs) -> fields.String:  # noqa: N802 - a field factory reads like 
 def Name(max_length: int = 200, **kwargs) -> fields.String:  # noqa: N802
     """A display name: 1 to ``max_length`` characters, trimmed."""
     return Trimmed(validate=[validate.Length(min=1, max=max_length), validate.Regexp(CODE_RE, error="Control characters are not allowed.")], **kwargs)
+
+
+class EmailAddress(fields.String):
+    """An e-mail address, checked by crmpm's one rule (``crmpm.emails``) and given in its one spelling."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return emails.normalize_email(super()._deserialize(value, attr, data, **kwargs))
+        except emails.InvalidEmail:
+            raise ValidationError("Not a valid email address.") from None
 
 
 class Trimmed(fields.String):

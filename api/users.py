@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.common import Blueprint, Id, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Blueprint, EmailAddress, Id, Name, PageArgs, current_user, page_schema, paginate, session
 from crmpm.ratelimit import throttle
 from crmpm.users import services as users
 from eps import services as eps_services
@@ -15,7 +15,7 @@ blp = Blueprint("users", __name__, url_prefix="", description="Users, teams, tok
 
 
 class UserCreateSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = EmailAddress(required=True, validate=validate.Length(max=254))
     name = Name(required=True)
     password = fields.String(required=True, validate=validate.Length(min=8, max=256), load_only=True)
     is_admin = fields.Boolean(load_default=False)

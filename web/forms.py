@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields import Field
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TextInput
 
+from crmpm import emails
 from crmpm.errors import Invalid
 from eps.models import Role
 from web.i18n import LANGUAGES
@@ -58,6 +59,15 @@ class MoneyField(Field):
         if self.data < 0 and not self.allow_negative:
             raise ValueError(_l("Must not be negative."))
         self.data = self.data.quantize(Decimal("0.01"))
+
+
+def email_address(form, field) -> None:
+    """A form validator: the address must pass crmpm's one e-mail rule (``crmpm.emails``)."""
+    if field.data:
+        try:
+            emails.normalize_email(field.data)
+        except emails.InvalidEmail:
+            raise ValidationError(_l("Not a valid email address.")) from None
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -144,8 +154,7 @@ class DecisionForm(FlaskForm):
 
 
 class UserCreateForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[
-        DataRequired(), Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Not a valid email address.")), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), email_address, Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=256)])
     locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from crmpm import audit
+from crmpm import audit, emails
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users import passwords
@@ -32,8 +32,8 @@ def hash_password(password: str) -> str:
 
 
 def normalize_email(email: str) -> str:
-    """Emails compare case-insensitively, so they are stored lower-cased."""
-    return email.strip().lower()
+    """The spelling a user's address is stored and looked up by (``crmpm.emails.email_key``)."""
+    return emails.email_key(email)
 
 
 def get(session: Session, *, user_id: int) -> User | None:
@@ -64,7 +64,10 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
     """A new active user; the email must be unused."""
     if actor is not None and not actor.is_admin:
         raise Forbidden("only administrators create users")
-    email = normalize_email(email)
+    try:
+        email = emails.normalize_email(email)
+    except emails.InvalidEmail:
+        raise Invalid("not a valid email address", errors={"email": ["not a valid email address"]}) from None
     if get_by_email(session, email=email) is not None:
         raise Conflict("a user with email {email} already exists", email=email, errors={"email": ["already in use"]})
     if password is not None:
