@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import flask_smorest
 from flask import current_app, g
+from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.utils import resolve_schema_instance
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
@@ -27,6 +28,12 @@ class Blueprint(flask_smorest.Blueprint):
 
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
+
+    def throttled(self):
+        """Document the 429 a rate-limited endpoint answers (``crmpm.ratelimit``), with its ``Retry-After``."""
+        return self.alt_response(429, schema=ErrorSchema, description="Too many attempts: wait and try again.",
+                                 headers={"Retry-After": {"description": "Seconds to wait before the next attempt.",
+                                                          "schema": {"type": "integer", "minimum": 1}}})
 
     # Every response schema instance whose ``dump`` was replaced (the tests check each against marshmallow's).
     dumped_schemas: list[Schema] = []

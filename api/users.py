@@ -111,6 +111,7 @@ def get_user(user_id):
 @blp.route("/users/<int:user_id>", methods=["PATCH"])
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserReadSchema)
+@blp.throttled()
 def update_user(data, user_id):
     """Change a user (administrators; users may change their own name, password and locale)."""
     user = users.get_or_raise(session(), user_id=user_id)
@@ -208,6 +209,7 @@ def my_tokens(args):
 @blp.route("/me/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenCreatedSchema)
+@blp.throttled()
 def create_token(data):
     """A new API token for the caller; the response holds it once (at most 10 an hour: then 429)."""
     throttle().attempt("token", current_user().id)
