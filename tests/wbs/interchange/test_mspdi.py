@@ -15,7 +15,7 @@ from crmpm.audit.models import AuditEntry
 from crmpm.errors import Invalid
 from eps.models import Project
 from tests import factories
-from tests.wbs.interchange.test_store import P6_DATES, _p6_rows, _snapshot
+from tests.wbs.interchange.test_store import assert_scheduled_as_p6, _snapshot
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, services
 from wbs.scheduling import service as scheduling_service
@@ -431,25 +431,6 @@ def place(session):
     return admin, node
 
 
-def _compare_with_p6(session, project, name):
-    rows = _p6_rows(name)
-    activities = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
-    assert len(activities) == len(rows)
-    mismatches, compared = [], 0
-    for activity in activities:
-        row = rows[activity.code]
-        if row["status_code"] == "TK_Complete":
-            continue
-        compared += 1
-        for ours, theirs in P6_DATES:
-            if getattr(activity, ours).strftime("%Y-%m-%d %H:%M") != row[theirs]:
-                mismatches.append(f"{activity.code} {ours}: {getattr(activity, ours)} vs P6 {row[theirs]}")
-        if abs(activity.total_float_hours - float(row["total_float_hr_cnt"] or 0)) > 0.01:
-            mismatches.append(f"{activity.code} total float {activity.total_float_hours}")
-    assert compared > 0
-    assert not mismatches, "\n".join(mismatches)
-
-
 # The baseline file links one pair of activities by FS and by FF, as P6 allows; MS Project links a pair of
 # tasks once, and the MSPDI reader refuses a pair linked twice.
 @pytest.mark.parametrize("name", [name for name in GOLDEN if "-BL-" not in name])
@@ -458,7 +439,7 @@ def test_p6_file_through_mspdi_keeps_p6_dates(session, place, name):
     from_xer = interchange.import_xer(session, actor=admin, data=(xer_path(name)).read_bytes(), eps_node=node)
     data = interchange.export_mspdi(session, project=from_xer)
     from_mspdi = interchange.import_mspdi(session, actor=admin, data=data, eps_node=node, code=f"{from_xer.code}-M")
-    _compare_with_p6(session, from_mspdi, name)
+    assert_scheduled_as_p6(session, from_mspdi, name)
     assert _snapshot(session, from_mspdi) == _snapshot(session, from_xer)
 
 
