@@ -26,6 +26,9 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's blueprint, whose responses are dumped by ``api.dumping`` (same output, less time)
     and whose argument schemas are built once instead of once per request."""
 
+    # Every response schema instance whose ``dump`` was replaced (the tests check each against marshmallow's).
+    dumped_schemas: list[Schema] = []
+
     def arguments(self, schema, *args, **kwargs):
         return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
@@ -34,9 +37,6 @@ class Blueprint(flask_smorest.Blueprint):
         return self.alt_response(429, schema=ErrorSchema, description="Too many attempts: wait and try again.",
                                  headers={"Retry-After": {"description": "Seconds to wait before the next attempt.",
                                                           "schema": {"type": "integer", "minimum": 1}}})
-
-    # Every response schema instance whose ``dump`` was replaced (the tests check each against marshmallow's).
-    dumped_schemas: list[Schema] = []
 
     def response(self, status_code, schema=None, **kwargs):
         schema = resolve_schema_instance(schema) if schema is not None else None

@@ -53,7 +53,7 @@ def _compile(schema: Schema, compiling: dict | None = None) -> Dump | None:
     if type(schema).get_attribute is not Schema.get_attribute or schema.dict_class is not dict:
         return None
     compiling = {} if compiling is None else compiling
-    key = (type(schema), schema.only, tuple(schema.exclude))
+    key = (type(schema), None if schema.only is None else frozenset(schema.only), frozenset(schema.exclude))
     if key in compiling:
         return lambda obj: compiling[key](obj)
     compiling[key] = None
