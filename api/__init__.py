@@ -15,7 +15,8 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
-    accounts, activities, audit, budgets, deals, eps, grants, imports, leads, projects, reports, routing, users, wbs,
+    accounts, activities, audit, budgets, deals, eps, events, grants, imports, jobs, leads, projects, reports, routing,
+    users, wbs,
 )
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
@@ -28,6 +29,8 @@ BLUEPRINTS = (
     # The CRM
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
+    # Background work and what happened
+    jobs.blp, events.blp,
 )
 API_PREFIX = "/api/v1/"
 

@@ -164,14 +164,28 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
               help="Worker processes [env CRMPM_WORKERS; default: 2×cores+1 on PostgreSQL, 1 on SQLite].")
 @click.option("--threads", type=click.IntRange(min=1), default=lambda: os.environ.get("CRMPM_THREADS"),
               help="Threads per worker [env CRMPM_THREADS; default: 1 on PostgreSQL, 4 on SQLite].")
-def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
-    """Serve crmpm with gunicorn."""
+@click.option("--no-worker", is_flag=True, default=lambda: os.environ.get("CRMPM_NO_WORKER", "0") in ("1", "true"),
+              help="Do not start a job worker beside the web processes (run `crmpm worker` elsewhere) "
+                   "[env CRMPM_NO_WORKER].")
+def serve(host: str, port: int, workers: int | None, threads: int | None, no_worker: bool) -> None:
+    """Serve crmpm with gunicorn, and a job worker beside it unless --no-worker."""
+    import subprocess
+
     app = get_app()
     workers, threads = serving_settings(sqlite=app.config["DATABASE_URL"].startswith("sqlite"), workers=workers,
                                         threads=threads)
     click.echo(f"crmpm serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
-               f"  {workers} worker(s) × {threads} thread(s)")
-    run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
+               f"  {workers} worker(s) × {threads} thread(s)" + ("" if no_worker else ", and a job worker"))
+    job_worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "crmpm", "worker"])
+    try:
+        run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
+    finally:
+        if job_worker is not None:
+            job_worker.terminate()
+            try:
+                job_worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                job_worker.kill()
 
 
 @main.group("users")
@@ -215,6 +229,17 @@ def tokens_create(email: str, name: str) -> None:
             raise NotFound("no user with email {email}", email=email)
         _record, secret = users.create_token(session, actor=None, user=user, name=name)
     click.echo(secret)
+
+
+def _core_commands() -> None:
+    from crmpm.jobs.cli import events_group, jobs_group, worker
+
+    main.add_command(worker)
+    main.add_command(jobs_group)
+    main.add_command(events_group)
+
+
+_core_commands()
 
 
 def run() -> None:

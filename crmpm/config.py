@@ -69,6 +69,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "IMPORT_MAX_RELATIONSHIPS": int(os.environ.get("CRMPM_IMPORT_MAX_RELATIONSHIPS", 400_000)),
         "IMPORT_MAX_WBS_ELEMENTS": int(os.environ.get("CRMPM_IMPORT_MAX_WBS_ELEMENTS", 20_000)),
         "IMPORT_MAX_CALENDARS": int(os.environ.get("CRMPM_IMPORT_MAX_CALENDARS", 1_000)),
+        # The job engine's store (crmpm.jobs.engine): redis://… for workers on several machines; unset, an
+        # SQLite file in the instance folder.
+        "JOBS_URL": os.environ.get("CRMPM_JOBS_URL"),
+        # Plans with more activities than this are scheduled as a job when asked from the pages.
+        "SCHEDULE_ASYNC_ACTIVITIES": int(os.environ.get("CRMPM_SCHEDULE_ASYNC_ACTIVITIES", 5_000)),
         # Uploads a request reads from a file (CSV imports); later runs remove what a killed process left.
         "UPLOAD_DIR": os.environ.get("CRMPM_UPLOAD_DIR") or default_upload_dir(),
     }

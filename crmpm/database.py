@@ -199,7 +199,8 @@ class Database:
     def init_app(self, app) -> None:
         """Create the engine (or take ``DATABASE_BIND``, a test's connection) and the session factory."""
         bind = app.config.get("DATABASE_BIND")
-        options = {"expire_on_commit": False}
+        # Sessions know their app's settings (crmpm.jobs hands jobs to the app's engine after a commit).
+        options = {"expire_on_commit": False, "info": {"crmpm.config": app.config}}
         if bind is None:
             engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=bool(app.config.get("DATABASE_PRE_PING")))
             bind = engine

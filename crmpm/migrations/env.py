@@ -8,6 +8,8 @@ from alembic import context
 from sqlalchemy import pool
 
 import crmpm.audit.models  # noqa: F401 - registers the tables
+import crmpm.events.models  # noqa: F401
+import crmpm.jobs.models  # noqa: F401
 import crmpm.users.models  # noqa: F401
 from crmpm.database import Base, make_engine
 

@@ -1,0 +1,58 @@
+"""Jobs: what a caller asked to run in the background, its progress and its outcome."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from api.common import Blueprint, PageArgs, current_user, page_schema, paginate, session
+from crmpm import jobs
+
+blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Background jobs: progress, result, retry")
+
+
+class JobSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    status = fields.String(metadata={"enum": list(jobs.STATUSES)})
+    progress = fields.Float(metadata={"description": "0.0–1.0"})
+    message = fields.String(allow_none=True)
+    result = fields.Dict(allow_none=True)
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    created_by = fields.Integer(allow_none=True, metadata={"description": "The id of the user who asked for it."})
+    attempt = fields.Integer()
+    max_attempts = fields.Integer()
+    run_after = fields.DateTime(metadata={"description": "A queued job does not start before this time."})
+
+
+class JobListArgs(PageArgs):
+    everyone = fields.Boolean(load_default=False, metadata={"description": "Administrators: every user's jobs."})
+
+
+JobPageSchema = page_schema(JobSchema)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(JobListArgs, location="query")
+@blp.response(200, JobPageSchema)
+def list_jobs(args):
+    """The caller's jobs, newest first (administrators with ``everyone=true``: every user's)."""
+    result = paginate(jobs.list_(user=current_user(), everyone=args["everyone"]), args)
+    result["items"] = [jobs.snapshot(session(), job) for job in result["items"]]
+    return result
+
+
+@blp.route("/<int:job_id>", methods=["GET"])
+@blp.response(200, JobSchema)
+def get_job(job_id):
+    """One job: its status, progress while it runs, result or error. Its creator and administrators only."""
+    return jobs.snapshot(session(), jobs.readable(session(), user=current_user(), job_id=job_id))
+
+
+@blp.route("/<int:job_id>/retry", methods=["POST"])
+@blp.response(202, JobSchema)
+def retry_job(job_id):
+    """Queue a failed job again (409 for a job that has not failed)."""
+    return jobs.snapshot(session(), jobs.retry(session(), user=current_user(), job_id=job_id))

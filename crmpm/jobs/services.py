@@ -1,0 +1,131 @@
+"""Asking for jobs and reading them: the rules of who sees a job and what it shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crmpm.database import utcnow
+from crmpm.errors import Conflict, NotFound
+from crmpm.jobs.engine import DEFAULT_QUEUE, Engine, engine_for
+from crmpm.jobs.kinds import installed_kinds
+from crmpm.jobs.models import Job
+
+_UNSENT = "crmpm.jobs.unsent"
+CONFIG_KEY = "crmpm.config"
+
+
+def engine_of(session: Session, queue: str = DEFAULT_QUEUE) -> Engine:
+    """The job engine of the app ``session`` belongs to."""
+    config = session.info.get(CONFIG_KEY)
+    if config is None:
+        from flask import current_app
+
+        config = current_app.config
+    return engine_for(config, queue)
+
+
+def start(session: Session, *, kind: str, params: dict | None = None, actor=None, key: str | None = None,
+          queue: str = DEFAULT_QUEUE, max_attempts: int = 3) -> Job:
+    """Ask for a job of ``kind``: a row in the caller's transaction, handed to the workers after its commit.
+
+    With ``key``, a second ask (another worker's scheduler, a retried request) returns the job
+    the first one started instead of starting another.
+    """
+    if kind not in installed_kinds():
+        raise NotFound("no job kind {kind}", kind=kind)
+    if key is not None:
+        existing = session.scalar(select(Job).where(Job.key == key))
+        if existing is not None:
+            return existing
+    now = utcnow()
+    job = Job(kind=kind, queue=queue, key=key, params=json.loads(json.dumps(params or {}, default=str)),
+              status="queued", progress=0.0, attempt=0, max_attempts=max_attempts,
+              created_by_id=getattr(actor, "id", None), created_at=now, run_after=now, sent_at=now)
+    if key is None:
+        session.add(job)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(job)
+        except IntegrityError:
+            return session.scalar(select(Job).where(Job.key == key))
+    send_after_commit(session, job.id, queue=queue)
+    return job
+
+
+def send_after_commit(session: Session, job_id: int, *, queue: str = DEFAULT_QUEUE, delay: float | None = None) -> None:
+    """Hand ``job_id`` to the workers once ``session`` commits (nothing if it rolls back)."""
+    session.info.setdefault(_UNSENT, []).append((queue, job_id, delay))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed(session: Session) -> None:
+    for queue, job_id, delay in session.info.pop(_UNSENT, []):
+        try:
+            engine_of(session, queue).send(job_id, delay=delay)
+        except Exception:  # noqa: BLE001 - the row stays queued; recovery sends it again
+            import logging
+
+            logging.getLogger(__name__).exception("job %s could not be handed to the workers; recovery will", job_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_unsent(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_UNSENT, None)
+
+
+def readable(session: Session, *, user, job_id: int) -> Job:
+    """Job ``job_id`` if ``user`` created it or administers; NotFound otherwise (it names nothing)."""
+    job = session.get(Job, job_id)
+    if job is None or not (user.is_admin or job.created_by_id == user.id):
+        raise NotFound("no job {id}", id=job_id)
+    return job
+
+
+def list_(*, user, everyone: bool = False):
+    """A select of the jobs ``user`` sees, newest first: their own; an administrator's ``everyone``."""
+    query = select(Job).order_by(Job.id.desc())
+    if not (user.is_admin and everyone):
+        query = query.where(Job.created_by_id == user.id)
+    return query
+
+
+def snapshot(session: Session, job: Job) -> dict:
+    """What the API shows of ``job``: its row, with the progress its worker reports while it runs
+    (kept outside the job's transaction, so it is read from the engine's store, never written here)."""
+    progress, message = job.progress, job.message
+    if job.status == "running":
+        try:
+            reported = engine_of(session, job.queue).progress(job.id)
+        except Exception:  # noqa: BLE001 - the store is unreachable: show the last progress kept
+            reported = None
+        if reported is not None:
+            progress, message = reported
+    return {"id": job.id, "kind": job.kind, "status": job.status, "progress": progress, "message": message,
+            "result": job.result, "error": job.error, "created_at": job.created_at, "started_at": job.started_at,
+            "finished_at": job.finished_at, "created_by": job.created_by_id, "attempt": job.attempt,
+            "max_attempts": job.max_attempts, "run_after": job.run_after}
+
+
+def retry(session: Session, *, user, job_id: int) -> Job:
+    """Queue a failed job again, attempts counted afresh; only a failed job may be retried."""
+    job = readable(session, user=user, job_id=job_id)
+    if job.status != "failed":
+        raise Conflict("only a failed job can be retried; job {id} is {status}", id=job.id, status=job.status)
+    now = utcnow()
+    job.status, job.attempt, job.run_after, job.sent_at = "queued", 0, now, now
+    job.finished_at, job.progress = None, 0.0
+    send_after_commit(session, job.id, queue=job.queue)
+    return job
+
+
+def backoff(attempt: int) -> timedelta:
+    """How long a job waits after its ``attempt``-th failure: 10 s, 40 s, 160 s … at most an hour."""
+    return timedelta(seconds=min(10 * 4 ** max(attempt - 1, 0), 3600))
