@@ -429,6 +429,8 @@ class Task(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    # The due time for which the ``task.due`` event was recorded (a moved due date records it again).
+    due_event_at: Mapped[datetime | None]
 
     def audit_state(self) -> dict:
         return {"title": self.title, "account_id": self.account_id, "deal_id": self.deal_id,

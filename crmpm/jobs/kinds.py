@@ -8,6 +8,7 @@ Decorated with ``periodic(...)``, it also runs on that schedule with no paramete
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,6 +17,7 @@ from importlib.metadata import entry_points
 from sqlalchemy.orm import Session
 
 JOBS_GROUP = "crmpm.jobs"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,8 +51,18 @@ def periodic(**schedule: str) -> Callable[[Callable], Callable]:
 
 @lru_cache(maxsize=1)
 def installed_kinds() -> dict[str, Callable[[JobContext], dict | None]]:
-    """Every job kind the installed packages register, by name."""
-    return {entry.name: entry.load() for entry in entry_points(group=JOBS_GROUP)}
+    """Every job kind the installed packages register, by name.
+
+    A kind whose function cannot be loaded is left out with an error in the log: asking for it
+    is then refused (``crmpm.jobs.start``) and the other kinds keep working.
+    """
+    kinds = {}
+    for entry in entry_points(group=JOBS_GROUP):
+        try:
+            kinds[entry.name] = entry.load()
+        except (ImportError, AttributeError) as exc:
+            log.error("job kind %s (%s) cannot be loaded: %s", entry.name, entry.value, exc)
+    return kinds
 
 
 def periodic_kinds() -> dict[str, dict]:

@@ -1,8 +1,9 @@
-"""Jobs and domain events: the ``jobs`` table, the ``events`` outbox, consumers' cursors and given-up deliveries.
+"""Jobs and domain events: the ``jobs`` table and the files jobs produce, the ``events`` outbox, consumers'
+cursors and given-up deliveries; ``tasks.due_event_at`` (when ``task.due`` was recorded).
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-03 15:51:49.390753
+Create Date: 2026-12-03 15:55:05.191717
 """
 
 from alembic import op
@@ -85,9 +86,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_jobs_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index('ix_jobs_status_run_after', ['status', 'run_after'], unique=False)
 
+    op.create_table('job_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', crmpm.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', crmpm.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_job_files_job_id_jobs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_files'))
+    )
+    with op.batch_alter_table('job_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_files_job_id'), ['job_id'], unique=False)
+
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('due_event_at', crmpm.database.UTCDateTime(timezone=True), nullable=True))
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.drop_column('due_event_at')
+
+    with op.batch_alter_table('job_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_job_files_job_id'))
+
+    op.drop_table('job_files')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_jobs_status_run_after')
         batch_op.drop_index(batch_op.f('ix_jobs_created_by_id'))
