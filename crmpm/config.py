@@ -72,6 +72,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # The job engine's store (crmpm.jobs.engine): redis://… for workers on several machines; unset, an
         # SQLite file in the instance folder.
         "JOBS_URL": os.environ.get("CRMPM_JOBS_URL"),
+        "JOBS_NAMESPACE": os.environ.get("CRMPM_JOBS_NAMESPACE", "crmpm"),
         # Plans with more activities than this are scheduled as a job when asked from the pages.
         "SCHEDULE_ASYNC_ACTIVITIES": int(os.environ.get("CRMPM_SCHEDULE_ASYNC_ACTIVITIES", 5_000)),
         # Uploads a request reads from a file (CSV imports); later runs remove what a killed process left.

@@ -43,10 +43,10 @@ def jobs_url(config: dict) -> str:
 class Engine:
     """One queue of one store: sends job ids, keeps progress and heartbeats, runs the consumer."""
 
-    def __init__(self, url: str, queue: str = DEFAULT_QUEUE) -> None:
+    def __init__(self, url: str, queue: str = DEFAULT_QUEUE, namespace: str = "crmpm") -> None:
         self.url = url
         self.queue = queue
-        self.huey = _huey(url, f"crmpm-{queue}")
+        self.huey = _huey(url, f"{namespace}-{queue}")
         self._run: Callable[[int], None] | None = None
         self._task = self.huey.task(name="crmpm.run_job")(self._run_job)
 
@@ -113,12 +113,16 @@ def _huey(url: str, name: str) -> Huey:
     raise ValueError(f"CRMPM_JOBS_URL must be redis://…, sqlite:///… or memory://, not {url!r}")
 
 
-_engines: dict[tuple[str, str], Engine] = {}
+_engines: dict[tuple[str, str, str], Engine] = {}
 
 
 def engine_for(config: dict, queue: str = DEFAULT_QUEUE) -> Engine:
-    """The engine of ``config``'s store for ``queue``, one per process."""
-    key = (jobs_url(config), queue)
+    """The engine of ``config``'s store for ``queue``, one per process.
+
+    ``JOBS_NAMESPACE`` (default ``crmpm``) names the queues, so several installations (or test
+    runs) can share one Redis.
+    """
+    key = (jobs_url(config), queue, config.get("JOBS_NAMESPACE") or "crmpm")
     if key not in _engines:
         _engines[key] = Engine(*key)
     return _engines[key]
