@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts import deals as deal_services
+from accounts.models import Deal
 from crmpm import create_app
 from crmpm.database import make_engine
 from crmpm.events import Event
@@ -76,10 +77,13 @@ def test_a_request_refused_after_the_service_wrote_records_no_event(app, session
     api = ApiClient(app.test_client(), session)
     api.token_for(admin)
     before = _events_about(session, "deals")
-    create = deal_services.create_deal
+    create, written = deal_services.create_deal, []
 
-    def create_then_fail(*args, **kwargs):
-        create(*args, **kwargs)
+    def create_then_fail(request_session, **kwargs):
+        deal = create(request_session, **kwargs)
+        written.append(request_session.scalar(select(func.count()).select_from(Event).where(
+            Event.subject_type == "deals", Event.subject_id == deal.id)))
+        written.append(deal.id)
         raise RuntimeError("the request fails after the deal was written")
 
     monkeypatch.setattr(deal_services, "create_deal", create_then_fail)
@@ -90,8 +94,9 @@ def test_a_request_refused_after_the_service_wrote_records_no_event(app, session
                                                                "pipeline_id": pipeline.id, "amount": "10.00"})
     finally:
         app.testing, app.config["PROPAGATE_EXCEPTIONS"] = True, propagate
-    assert response.status_code == 500
+    assert response.status_code == 500 and written[0] == 1  # the service ran, and recorded its event
     assert _events_about(session, "deals") == before
+    assert session.get(Deal, written[1]) is None
 
 
 # Reading events, on a committed database
