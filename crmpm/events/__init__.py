@@ -13,8 +13,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmpm.events.delivery import deliver, dispatch, installed_consumers, pending, settled
-from crmpm.events.models import Event, EventCursor, EventFailure
+from crmpm.events.delivery import deliver, dispatch, installed_consumers, pending
+from crmpm.events.models import Event, EventCounter, EventCursor, EventFailure
 from crmpm.events.recording import VERSION, DomainEvent, record, record_many, subject_of
 
 # Every type recorded, with the facts its payload carries besides the subject (``subject_type: facts``).
@@ -43,23 +43,20 @@ TYPES = {
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
 }
 
-__all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCursor", "EventFailure", "deliver", "dispatch",
-           "installed_consumers", "page", "pending", "record", "record_many", "settled", "subject_of"]
+__all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCounter", "EventCursor", "EventFailure", "deliver", "dispatch",
+           "installed_consumers", "page", "pending", "record", "record_many", "subject_of"]
 
 
 def page(session: Session, *, after: int = 0, types: list[str] | None = None, limit: int = 100,
          visible=None) -> list[DomainEvent]:
-    """Settled events after id ``after``, oldest first, of ``types`` if given, where ``visible`` holds.
+    """Committed events after id ``after``, in commit order, of ``types`` if given, where ``visible`` holds.
 
-    Only settled ones (``settled``): a reader who stores the last id seen never misses an event
-    committed later with a smaller id.
+    Ids follow commits (``crmpm.events.recording``): a reader who stores the last id it saw never
+    misses an event committed later.
     """
     query = select(Event).where(Event.id > after).order_by(Event.id).limit(limit)
     if types:
         query = query.where(Event.type.in_(types))
-    condition = settled(session)
-    if condition is not None:
-        query = query.where(condition)
     if visible is not None:
         query = query.where(visible)
     return [DomainEvent.of(row) for row in session.scalars(query)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crmpm.database import Base, utcnow
@@ -16,18 +16,20 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 class Event(Base):
     """What happened in the domain: its type, its subject, the facts consumers need, who and when.
 
-    ``txid`` is the PostgreSQL transaction that wrote the row: the dispatcher reads an event only
-    once every transaction older than its own has ended, so an id given out earlier but committed
-    later is never skipped (SQLite writes one transaction at a time; there ids follow commits).
+    ``id`` is the event's place in the order of commits, given when its transaction commits
+    (``crmpm.events.recording``), so a reader that keeps the last id it saw never passes an event
+    committed later; until then it is empty and the row is known by ``row_id``.
     """
 
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_subject", "subject_type", "subject_id", "id"),
         Index("ix_events_type", "type", "id"),
+        Index("ix_events_unordered", "row_id", postgresql_where=text("id IS NULL"), sqlite_where=text("id IS NULL")),
     )
 
-    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    row_id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     type: Mapped[str] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(default=1)
     subject_type: Mapped[str] = mapped_column(String(60))
@@ -35,7 +37,15 @@ class Event(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    txid: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EventCounter(Base):
+    """The last event id given out: one row, locked by each committing transaction while it numbers its events."""
+
+    __tablename__ = "event_counter"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class EventCursor(Base):

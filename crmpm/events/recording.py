@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, literal_column
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from crmpm.database import forget_transaction_memo, utcnow
-from crmpm.events.models import Event
+from crmpm.events.models import Event, EventCounter
 
 # Bumped when the payload of an event type changes shape in a way consumers must know.
 VERSION = 1
@@ -56,22 +56,12 @@ def record(session: Session, type: str, subject, payload: dict | None = None, *,
            version: int = VERSION) -> None:
     """Record that ``type`` happened to ``subject``, in the caller's transaction.
 
-    The change it describes is flushed first, so its row locks are taken before the event gets
-    its id: two transactions changing one subject record their events in the order they commit.
-    A rolled-back transaction records nothing; a committed one is delivered (``crmpm.events.delivery.dispatch``).
-    ``payload`` holds ids and plain facts (Decimals become exact strings, times ISO text).
+    A rolled-back transaction (or savepoint) records nothing; a committed one gets its events
+    numbered in commit order as it commits (``_number_events``) and delivered
+    (``crmpm.events.delivery.dispatch``). ``payload`` holds ids and plain facts (Decimals become
+    exact strings, times ISO text).
     """
-    session.flush()
-    subject_type, subject_id = subject_of(subject)
-    values = {
-        "type": type, "version": version, "subject_type": subject_type, "subject_id": subject_id,
-        "payload": json.loads(json.dumps(payload or {}, default=_plain)),
-        "actor_id": getattr(actor, "id", actor), "occurred_at": utcnow(),
-    }
-    if session.get_bind().dialect.name == "postgresql":
-        values["txid"] = literal_column("pg_current_xact_id()::text::bigint")
-    forget_transaction_memo(session)
-    session.execute(insert(Event).values(**values))
+    record_many(session, type, [(subject_of(subject), payload)], actor=actor, version=version)
 
 
 def record_many(session: Session, type: str, events: list[tuple[tuple[str, int | None], dict]], *,
@@ -85,8 +75,37 @@ def record_many(session: Session, type: str, events: list[tuple[tuple[str, int |
     rows = [{"type": type, "version": version, "subject_type": subject[0], "subject_id": subject[1],
              "payload": json.loads(json.dumps(payload or {}, default=_plain)), "actor_id": actor_id,
              "occurred_at": now} for subject, payload in events]
-    statement = insert(Event)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.values(txid=literal_column("pg_current_xact_id()::text::bigint"))
     forget_transaction_memo(session)
-    session.execute(statement, rows)
+    session.execute(insert(Event), rows)
+    session.info[_UNNUMBERED] = True
+
+
+# An event's row is written at once (so a savepoint rolled back takes it away), but its id, the
+# place in the order readers follow, is given only as its transaction commits: the transaction
+# locks the counter row, numbers its events after the last id, and holds the lock until its commit
+# is visible. So ids follow commits: when a reader sees an id, every smaller one is committed and
+# visible too, and a reader that keeps the last id it saw never passes an event committed later
+# (a PostgreSQL sequence gives ids at insert time, in another order than commits). The lock is held
+# only from numbering to commit, a few milliseconds, however long the transaction ran before.
+_UNNUMBERED = "crmpm.events.unnumbered"
+
+
+@event.listens_for(Session, "before_commit")
+def _number_events(session: Session) -> None:
+    if not session.info.pop(_UNNUMBERED, False):
+        return
+    forget_transaction_memo(session)
+    unnumbered = select(Event.row_id).where(Event.id.is_(None)).order_by(Event.row_id)
+    row_ids = session.scalars(unnumbered).all()
+    if not row_ids:
+        return
+    counter = session.execute(
+        update(EventCounter).where(EventCounter.name == "events")
+        .values(last_id=EventCounter.last_id + len(row_ids)).returning(EventCounter.last_id)).scalar_one()
+    first = counter - len(row_ids) + 1
+    session.execute(update(Event), [{"row_id": row_id, "id": first + offset} for offset, row_id in enumerate(row_ids)])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_unnumbered(session: Session) -> None:
+    session.info.pop(_UNNUMBERED, None)

@@ -26,7 +26,8 @@ from tests.accounts.fixtures import admin, api, crm  # noqa: F401 - fixtures
 
 def recorded(session, type_: str, subject=None) -> list[Event]:
     """The events of ``type_`` (about ``subject``, an ORM row or a pair), oldest first."""
-    query = select(Event).where(Event.type == type_).order_by(Event.id)
+    # Ids are given as a transaction commits; before that, the rows' order is that of their writing.
+    query = select(Event).where(Event.type == type_).order_by(Event.row_id)
     if subject is not None:
         subject_type, subject_id = subject if isinstance(subject, tuple) else (subject.__tablename__, subject.id)
         query = query.where(Event.subject_type == subject_type, Event.subject_id == subject_id)
@@ -102,7 +103,7 @@ def test_a_win_records_deal_won_after_the_stage_change_and_a_second_win_says_so(
     first = only(session, "deal.won", deal)
     assert first.payload == {"stage_id": won.id, "amount": "500.00", "project_id": deal.project_id,
                              "first_win": True, "budget_set": True}
-    assert first.id > recorded(session, "deal.stage_changed", deal)[-1].id
+    assert first.row_id > recorded(session, "deal.stage_changed", deal)[-1].row_id
     factories.move(session, actor=admin, deal=deal, stage="Negotiation")
     factories.move(session, actor=admin, deal=deal, stage="Won")
     again = recorded(session, "deal.won", deal)
@@ -157,7 +158,7 @@ def test_qualifying_a_lead_records_lead_qualified_and_the_deal_it_opened(session
     event = only(session, "lead.qualified", lead)
     assert event.payload == {"account_id": qualified.account.id, "contact_id": qualified.contact.id,
                              "deal_id": qualified.deal.id}
-    assert only(session, "deal.created", qualified.deal).id < event.id
+    assert only(session, "deal.created", qualified.deal).row_id < event.row_id
 
 
 def test_leads_qualified_in_bulk_record_one_event_each(session, crm):

@@ -146,7 +146,7 @@ def test_only_admins_create_users_and_roots(api, session, admin, world):
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
 def test_events_name_only_the_granted_subtree(api, session, admin, world, role):
-    # The world's events are the test's own transaction's, which reads them as settled (crmpm.events.settled).
+    # The world's events are numbered as the test commits (crmpm.events.recording).
     user = factories.user(session)
     if role is not None:
         factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)

@@ -1,9 +1,9 @@
-"""Jobs and domain events: the ``jobs`` table and the files jobs produce, the ``events`` outbox, consumers'
-cursors and given-up deliveries; ``tasks.due_event_at`` (when ``task.due`` was recorded).
+"""Jobs and domain events: the ``jobs`` table and the files jobs produce, the ``events`` outbox with its
+counter (ids given in commit order), consumers' cursors and given-up deliveries; ``tasks.due_event_at``.
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-03 15:55:05.191717
+Create Date: 2026-12-03 16:33:30.499879
 """
 
 from alembic import op
@@ -18,6 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    counter = op.create_table('event_counter',
+    sa.Column('name', sa.String(length=20), nullable=False),
+    sa.Column('last_id', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_event_counter'))
+    )
+    # The one counter row each committing transaction locks while it numbers its events.
+    op.bulk_insert(counter, [{'name': 'events', 'last_id': 0}])
     op.create_table('event_cursors',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('last_id', sa.BigInteger(), nullable=False),
@@ -40,7 +47,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_event_failures_consumer'), ['consumer'], unique=False)
 
     op.create_table('events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('row_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('id', sa.BigInteger(), nullable=True),
     sa.Column('type', sa.String(length=60), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('subject_type', sa.String(length=60), nullable=False),
@@ -48,14 +56,15 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('occurred_at', crmpm.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('txid', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_events_actor_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
+    sa.PrimaryKeyConstraint('row_id', name=op.f('pk_events')),
+    sa.UniqueConstraint('id', name=op.f('uq_events_id'))
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index('ix_events_subject', ['subject_type', 'subject_id', 'id'], unique=False)
         batch_op.create_index('ix_events_type', ['type', 'id'], unique=False)
+        batch_op.create_index('ix_events_unordered', ['row_id'], unique=False, postgresql_where=sa.text('id IS NULL'), sqlite_where=sa.text('id IS NULL'))
 
     op.create_table('jobs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -120,6 +129,7 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_unordered', postgresql_where=sa.text('id IS NULL'), sqlite_where=sa.text('id IS NULL'))
         batch_op.drop_index('ix_events_type')
         batch_op.drop_index('ix_events_subject')
         batch_op.drop_index(batch_op.f('ix_events_actor_id'))
@@ -130,3 +140,4 @@ def downgrade() -> None:
 
     op.drop_table('event_failures')
     op.drop_table('event_cursors')
+    op.drop_table('event_counter')
