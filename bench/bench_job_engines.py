@@ -95,7 +95,7 @@ class Workers:
                 cwd=BENCH, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
 
     def kill(self, proc: subprocess.Popen) -> None:
-        # Every process of the worker, also those in a session of their own (RQ's work horse calls setsid).
+        # Every process of the worker, also one in a process group of its own (RQ's work horse: os.setpgrp).
         for pid in [proc.pid, *descendants(proc.pid)]:
             try:
                 os.kill(pid, signal.SIGKILL)
