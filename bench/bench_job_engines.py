@@ -27,6 +27,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -242,6 +243,8 @@ def run_engine(engine: str, args) -> dict:
         if engine == "procrastinate":
             apps.app.close()
             drop_database(args.pg_url, env["BENCH_URL"])
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
     return result
 
 
@@ -328,6 +331,7 @@ def main() -> None:
                              " (its default)")
     parser.add_argument("--skip-throughput", action="store_true", help="leave out the throughput runs")
     parser.add_argument("--skip-kill", action="store_true", help="leave out the SIGKILL test")
+    parser.add_argument("--keep", action="store_true", help="keep each engine's directory of marks and worker logs")
     parser.add_argument("--redis-db", type=int, default=None, help="an empty Redis database (default: highest empty)")
     parser.add_argument("--pg-url", default=None,
                         help="PostgreSQL DSN to connect with; procrastinate runs in a throwaway database"
@@ -385,6 +389,8 @@ def _passed_on(args) -> list[str]:
         passed.append("--skip-throughput")
     if args.skip_kill:
         passed.append("--skip-kill")
+    if args.keep:
+        passed.append("--keep")
     if args.pg_url:
         passed += ["--pg-url", args.pg_url]
     return passed
