@@ -15,6 +15,7 @@ again from the start, and rows are matched by external id, so it never writes a 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from crmpm import jobs
 from crmpm.database import utcnow
@@ -31,6 +32,7 @@ from crmpm.jobs import JobContext
 from crmpm.jobs.models import Job, JobFile
 from crmpm.uploads import default_upload_dir, upload_folder
 from crmpm.users.models import User
+from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
 from accounts.csvio import (
     DEFAULT_TZ,
@@ -42,6 +44,7 @@ from accounts.csvio import (
     read_mapping_json,
     saved_mapping_data,
 )
+from accounts.imports.preview import Preview, preview_file
 from accounts.imports.report import file_error
 from accounts.imports.run import check_kind, check_request, import_csv
 
@@ -51,6 +54,9 @@ MAX_RESULT_ERRORS = 1000
 # Progress is told to the engine's store at most this often (a write there each time).
 PROGRESS_STEP = 0.01
 PROGRESS_SECONDS = 0.5
+# A preview reads this much of the file's start, and shows this many rows.
+PREVIEW_BYTES = 256 * 1024
+PREVIEW_ROWS = 10
 # How a mapping given inline is named in messages: as the API's multipart file is.
 INLINE = "mapping.json"
 
@@ -72,6 +78,14 @@ def _checked(actor: User, params: dict) -> ImportMapping:
         raise file_error(exc) from None
 
 
+def decoded_mapping(text: str):
+    """A mapping's JSON text decoded; Invalid naming the problem when it is not JSON."""
+    try:
+        return read_mapping_json(text, source=INLINE)
+    except CsvImportError as exc:
+        raise file_error(exc) from None
+
+
 def start_import(session: Session, *, actor: User, kind: str, path: str | Path, file_name: str,
                  mapping: str, saved: bool = False, dry_run: bool = False, partial: bool = False,
                  tz: str = DEFAULT_TZ) -> Job:
@@ -82,10 +96,7 @@ def start_import(session: Session, *, actor: User, kind: str, path: str | Path, 
     now, as the synchronous import does, and no job is started.
     """
     check_kind(kind)
-    try:
-        document = mapping if saved else read_mapping_json(mapping, source=INLINE)
-    except CsvImportError as exc:
-        raise file_error(exc) from None
+    document = mapping if saved else decoded_mapping(mapping)
     params = {"kind": kind, "mapping": document, "dry_run": bool(dry_run), "partial": bool(partial), "tz": tz,
               "file": file_name[:255]}
     checked = _checked(actor, params)
@@ -126,7 +137,9 @@ def again(session: Session, *, actor: User, job: Job, mapping: dict | str | None
 
 def upload_of(session: Session, *, job_id: int) -> JobFile:
     """The CSV file kept for import job ``job_id`` (its first file); Invalid when it is gone (expired)."""
-    upload = session.scalar(select(JobFile).where(JobFile.job_id == job_id).order_by(JobFile.id).limit(1))
+    # The content is read only when used (a page showing the job never loads a 100 MB file).
+    upload = session.scalar(select(JobFile).options(defer(JobFile.data)).where(JobFile.job_id == job_id)
+                            .order_by(JobFile.id).limit(1))
     if upload is None:
         raise Invalid("the file of import job {id} is no longer kept; upload it again", id=job_id)
     return upload
@@ -139,13 +152,51 @@ def file_head(session: Session, *, job_id: int, size: int) -> bytes:
 
 
 @contextmanager
-def _file_on_disk(session: Session, upload: JobFile) -> Iterator[Path]:
-    """The job's file written to a folder of its own (the CSV reader reads files), removed afterwards."""
+def _on_disk(session: Session, data: bytes) -> Iterator[Path]:
+    """``data`` written to a folder of its own (the CSV reader reads files), removed afterwards."""
     config = session.info.get(jobs.services.CONFIG_KEY) or {}
     with upload_folder(config.get("UPLOAD_DIR") or default_upload_dir()) as folder:
         path = folder / "upload.csv"
-        path.write_bytes(upload.data)
+        path.write_bytes(data)
         yield path
+
+
+def preview_job(session: Session, *, job: Job, rows: int = PREVIEW_ROWS) -> Preview:
+    """The first ``rows`` rows of import job ``job``'s file as its mapping reads them (from the file's head)."""
+    upload = upload_of(session, job_id=job.id)
+    head = file_head(session, job_id=job.id, size=PREVIEW_BYTES)
+    if len(head) < upload.size:
+        head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
+    try:
+        mapping = _mapping_of(job.params)
+    except CsvImportError as exc:
+        return Preview(problem=str(exc))
+    with _on_disk(session, head) as path:
+        return preview_file(path, kind=job.params["kind"], mapping=mapping, rows=rows,
+                            tz=job.params.get("tz") or DEFAULT_TZ)
+
+
+def mapping_json(job: Job) -> str:
+    """The mapping of import job ``job`` as JSON text to edit (a shipped mapping's own JSON for a name)."""
+    mapping = job.params.get("mapping")
+    if isinstance(mapping, str):
+        try:
+            mapping = saved_mapping_data(name=mapping, kind=job.params.get("kind", ""))
+        except CsvImportError:
+            mapping = {}
+    return json.dumps(mapping, ensure_ascii=False, indent=2)
+
+
+def may_import(session: Session, *, user: User) -> bool:
+    """Whether ``user`` may change anything an import writes: an administrator, or edit rights on some branch.
+
+    The rows' own rights are the services' (``import_csv``); this only turns away, before any
+    upload, someone every row would be refused to.
+    """
+    if user.is_admin:
+        return True
+    editing = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.edit in allowed)
+    return bool(principal_grant_paths(session, user=user, roles=editing))
 
 
 class _Progress:
@@ -173,7 +224,7 @@ def run_import(ctx: JobContext) -> dict:
     mapping = _checked(ctx.actor, params)
     upload = upload_of(ctx.session, job_id=ctx.job_id)
     progress = _Progress(ctx)
-    with _file_on_disk(ctx.session, upload) as path:
+    with _on_disk(ctx.session, upload.data) as path:
         try:
             report = import_csv(ctx.session, actor=ctx.actor, kind=params["kind"], path=path, mapping=mapping,
                                 dry_run=params.get("dry_run", False), partial=params.get("partial", False),
