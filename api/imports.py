@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from flask import current_app, request
+from flask import current_app, request, url_for
 from marshmallow import Schema, fields, validate
 
 from accounts import imports
@@ -17,6 +17,8 @@ from crmpm import jobs
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload
 from crmpm.uploads import upload_folder
+
+REPORT_PAGE = "crm.import_job"
 
 blp = Blueprint("imports", __name__, url_prefix="/imports",
                 description="CSV import of users, accounts, contacts, leads, deals and interactions")
@@ -122,8 +124,12 @@ def _start_job(kind: str, args: dict, csv_path: Path, mapping_path: Path, file_n
         text = mapping_path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("mapping: the mapping must be UTF-8 JSON", errors={"mapping": ["not UTF-8"]}) from None
+    # The report's page, when the pages are installed (named, never imported: the API knows no page).
+    page = (lambda job_id: url_for(REPORT_PAGE, import_id=job_id)) if REPORT_PAGE in current_app.view_functions \
+        else None
     job = import_jobs.start_import(session(), actor=current_user(), kind=kind, path=csv_path, file_name=file_name,
-                                   mapping=text, dry_run=args["dry_run"], partial=args["partial"], tz=args["tz"])
+                                   mapping=text, dry_run=args["dry_run"], partial=args["partial"], tz=args["tz"],
+                                   url=page)
     body = JobSchema().dump(jobs.snapshot(session(), job))
     response = current_app.json.response(body)
     response.status_code = 202

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +38,7 @@ from accounts.csvio import (
     DEFAULT_TZ,
     CsvImportError,
     ImportMapping,
+    MappingError,
     check_header,
     open_csv,
     parse_mapping,
@@ -81,19 +82,23 @@ def _checked(actor: User, params: dict) -> ImportMapping:
 def decoded_mapping(text: str):
     """A mapping's JSON text decoded; Invalid naming the problem when it is not JSON."""
     try:
-        return read_mapping_json(text, source=INLINE)
+        document = read_mapping_json(text, source=INLINE)
+        if not isinstance(document, dict):  # (a JSON string is no mapping's name: names are chosen, not typed)
+            raise MappingError(f"{INLINE}: the top level must be a JSON object")
     except CsvImportError as exc:
         raise file_error(exc) from None
+    return document
 
 
 def start_import(session: Session, *, actor: User, kind: str, path: str | Path, file_name: str,
                  mapping: str, saved: bool = False, dry_run: bool = False, partial: bool = False,
-                 tz: str = DEFAULT_TZ) -> Job:
+                 tz: str = DEFAULT_TZ, url: Callable[[int], str] | None = None) -> Job:
     """Check the import as the synchronous one does before its first row, then ask for it as a job.
 
     ``mapping`` is a shipped mapping's name (``saved``) or the mapping's JSON text. File-level
     problems (the mapping, the format, a header without the mapped columns) raise ``Invalid``
-    now, as the synchronous import does, and no job is started.
+    now, as the synchronous import does, and no job is started. ``url(job_id)``, when given, is the
+    page of the job's report, kept in its result.
     """
     check_kind(kind)
     document = mapping if saved else decoded_mapping(mapping)
@@ -106,15 +111,23 @@ def start_import(session: Session, *, actor: User, kind: str, path: str | Path, 
     except CsvImportError as exc:
         raise file_error(exc) from None
     data = Path(path).read_bytes()
-    job = jobs.start(session, kind=KIND, params=params, actor=actor)
+    job = _start(session, actor=actor, params=params, url=url)
     session.add(JobFile(job_id=job.id, name=file_name[:255] or "import.csv", content_type="text/csv",
                         size=len(data), data=data, expires_at=utcnow() + UPLOAD_KEPT))
     session.flush()
     return job
 
 
+def _start(session: Session, *, actor: User, params: dict, url: Callable[[int], str] | None) -> Job:
+    job = jobs.start(session, kind=KIND, params={key: value for key, value in params.items() if key != "url"},
+                     actor=actor)
+    if url is not None:
+        job.params = {**job.params, "url": url(job.id)}
+    return job
+
+
 def again(session: Session, *, actor: User, job: Job, mapping: dict | str | None = None, dry_run: bool,
-          partial: bool = False) -> Job:
+          partial: bool = False, url: Callable[[int], str] | None = None) -> Job:
     """Ask for the import of ``job``'s file once more: a dry run with another mapping, or the real import.
 
     The same checks as a first ask (a changed mapping may be wrong). The new job gets its own
@@ -126,7 +139,7 @@ def again(session: Session, *, actor: User, job: Job, mapping: dict | str | None
         params["mapping"] = mapping
     params |= {"dry_run": bool(dry_run), "partial": bool(partial)}
     _checked(actor, params)
-    started = jobs.start(session, kind=KIND, params=params, actor=actor)
+    started = _start(session, actor=actor, params=params, url=url)
     now, stamp = utcnow(), JobFile.__table__.c.expires_at.type
     copied = select(literal(started.id), JobFile.name, JobFile.content_type, JobFile.size, JobFile.data,
                     literal(now, stamp), literal(now + UPLOAD_KEPT, stamp)).where(JobFile.id == upload.id)
@@ -232,9 +245,10 @@ def run_import(ctx: JobContext) -> dict:
                                 job_id=ctx.job_id)
         except CsvImportError as exc:
             raise file_error(exc) from None
-    return result_of(report.to_dict())
+    return result_of(report.to_dict(), url=params.get("url"))
 
 
-def result_of(report: dict) -> dict:
-    """A report as a job's result: the first ``MAX_RESULT_ERRORS`` row errors, and how many there are."""
-    return {**report, "errors": report["errors"][:MAX_RESULT_ERRORS]}
+def result_of(report: dict, *, url: str | None = None) -> dict:
+    """A report as a job's result: the first ``MAX_RESULT_ERRORS`` row errors (``errors_total`` counts them
+    all), and the page showing it when there is one."""
+    return {**report, "errors": report["errors"][:MAX_RESULT_ERRORS], **({"url": url} if url else {})}

@@ -42,12 +42,17 @@ def _limit_mb() -> int:
     return max(current_app.config["MAX_CSV_UPLOAD_LENGTH"] // (1024 * 1024), 1)
 
 
-def _load(job_id: int):
-    """Import job ``job_id`` of the user (404 for another kind of job, or one the user may not read)."""
-    job = jobs.readable(db.session, user=g.user, job_id=job_id)
+def _load(import_id: int):
+    """Import job ``import_id`` of the user (404 for another kind of job, or one the user may not read)."""
+    job = jobs.readable(db.session, user=g.user, job_id=import_id)
     if job.kind != import_jobs.KIND:
-        raise NotFound("no job {id}", id=job_id)
+        raise NotFound("no job {id}", id=import_id)
     return job
+
+
+def report_url(import_id: int) -> str:
+    """The page of import job ``import_id`` (put in its result, for the jobs pages to link to)."""
+    return url_for("crm.import_job", import_id=import_id)
 
 
 @bp.route("/import")
@@ -77,16 +82,16 @@ def import_upload():
         path = folder / "upload.csv"
         upload.save(path)  # the body is capped at MAX_CSV_UPLOAD_LENGTH (accepts_upload)
         job = import_jobs.start_import(db.session, actor=g.user, kind=kind, path=path, file_name=upload.filename,
-                                       mapping=name or text, saved=bool(name), dry_run=True)
+                                       mapping=name or text, saved=bool(name), dry_run=True, url=report_url)
     flash(_("The file is being checked: nothing is written by a dry run."), "info")
-    return redirect(url_for("crm.import_job", job_id=job.id), code=303)
+    return redirect(url_for("crm.import_job", import_id=job.id), code=303)
 
 
-@bp.route("/imports/<int:job_id>")
-def import_job(job_id: int):
+@bp.route("/imports/<int:import_id>")
+def import_job(import_id: int):
     """An import job: its file's first rows as read, its progress, then its report and what can follow."""
     _allowed()
-    job = _load(job_id)
+    job = _load(import_id)
     snapshot = jobs.snapshot(db.session, job)
     result = job.result or {}
     return render_template("crm/import_job.html", job=job, snapshot=snapshot, result=result,
@@ -95,35 +100,35 @@ def import_job(job_id: int):
                            mapping=import_jobs.mapping_json(job), status_label=STATUS_LABELS[snapshot["status"]])
 
 
-@bp.route("/imports/<int:job_id>/status")
-def import_status(job_id: int):
+@bp.route("/imports/<int:import_id>/status")
+def import_status(import_id: int):
     """The job's state for the page's script: status, progress (0–1) and whether it is over."""
     _allowed()
-    snapshot = jobs.snapshot(db.session, _load(job_id))
+    snapshot = jobs.snapshot(db.session, _load(import_id))
     return jsonify(status=snapshot["status"], label=str(STATUS_LABELS[snapshot["status"]]),
                    progress=snapshot["progress"], finished=snapshot["status"] in ("succeeded", "failed"))
 
 
-@bp.route("/imports/<int:job_id>/check", methods=["POST"])
-def import_check(job_id: int):
+@bp.route("/imports/<int:import_id>/check", methods=["POST"])
+def import_check(import_id: int):
     """A new dry run of the job's file with the mapping as edited on the page."""
     _allowed()
-    job = _load(job_id)
+    job = _load(import_id)
     text = request.form.get("mapping", "").strip()
     if not text:
         raise Invalid(_("Choose a saved mapping or write one."), errors={"mapping": ["required"]})
     mapping = import_jobs.decoded_mapping(text)
-    started = import_jobs.again(db.session, actor=g.user, job=job, mapping=mapping, dry_run=True)
+    started = import_jobs.again(db.session, actor=g.user, job=job, mapping=mapping, dry_run=True, url=report_url)
     flash(_("The file is being checked: nothing is written by a dry run."), "info")
-    return redirect(url_for("crm.import_job", job_id=started.id), code=303)
+    return redirect(url_for("crm.import_job", import_id=started.id), code=303)
 
 
-@bp.route("/imports/<int:job_id>/run", methods=["POST"])
-def import_run(job_id: int):
+@bp.route("/imports/<int:import_id>/run", methods=["POST"])
+def import_run(import_id: int):
     """Import the job's file for real, with the mapping of the job (a dry run the user has seen)."""
     _allowed()
-    job = _load(job_id)
+    job = _load(import_id)
     started = import_jobs.again(db.session, actor=g.user, job=job, dry_run=False,
-                                partial=request.form.get("partial") == "on")
+                                partial=request.form.get("partial") == "on", url=report_url)
     flash(_("The import has started."), "info")
-    return redirect(url_for("crm.import_job", job_id=started.id), code=303)
+    return redirect(url_for("crm.import_job", import_id=started.id), code=303)
