@@ -45,6 +45,7 @@ from accounts.csvio.transform import (
     import_file,
     iter_transform,
     transform,
+    zone_of,
 )
 
 __all__ = [
@@ -76,4 +77,5 @@ __all__ = [
     "saved_mapping_data",
     "saved_mappings",
     "transform",
+    "zone_of",
 ]

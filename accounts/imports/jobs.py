@@ -44,6 +44,7 @@ from accounts.csvio import (
     parse_mapping,
     read_mapping_json,
     saved_mapping_data,
+    zone_of,
 )
 from accounts.imports.preview import Preview, preview_file
 from accounts.imports.report import file_error
@@ -106,6 +107,7 @@ def start_import(session: Session, *, actor: User, kind: str, path: str | Path, 
               "file": file_name[:255]}
     checked = _checked(actor, params)
     try:
+        zone_of(tz)
         with open_csv(path, encoding=checked.encoding, delimiter=checked.delimiter) as table:
             check_header(mapping=checked, header=table.header)
     except CsvImportError as exc:

@@ -163,3 +163,11 @@ def test_again_copies_the_file_for_a_new_job_with_another_mapping(session, admin
     copy = import_jobs.upload_of(session, job_id=second.id)
     assert (copy.data, copy.name) == (GOOD.encode(), "deals.csv")
     assert import_jobs.file_head(session, job_id=second.id, size=10) == GOOD.encode()[:10]
+
+
+def test_an_unknown_time_zone_is_refused_up_front_as_by_the_sync_import(api, session, admin, world):
+    sync = _post(api, admin, "deals", GOOD, query="?tz=Mars/Olympus")
+    response = _post(api, admin, "deals", GOOD, query="?async=true&tz=Mars/Olympus")
+    assert (response.status_code, response.json["message"]) == (sync.status_code, sync.json["message"])
+    assert response.status_code == 422 and "unknown time zone" in response.json["message"]
+    assert session.scalar(select(func.count()).select_from(Job)) == 0
