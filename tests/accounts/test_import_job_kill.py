@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, Deal, DealStageChange
 from crmpm import create_app, jobs, migrate
+from crmpm.audit.models import AuditEntry
+from crmpm.events import Event
 from crmpm.database import db, make_engine
 from eps.models import Project
 from tests import factories
@@ -189,4 +191,10 @@ def test_a_worker_killed_mid_import_loses_nothing_and_writes_nothing_twice(app, 
         without_history = select(func.count()).select_from(Deal).where(
             ~select(DealStageChange.id).where(DealStageChange.deal_id == Deal.id).exists())
         assert session.scalar(without_history) == 0
+        assert session.scalar(select(func.count()).select_from(Project)) == ROWS  # nothing left of the first attempt
+        # The import counted once: one summary audit entry, one import.finished event about the job.
+        assert session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "import")) == 1
+        finished = session.scalars(select(Event).where(Event.type == "import.finished")).all()
+        assert [(event.subject_type, event.subject_id, event.payload["created"]) for event in finished] == [
+            ("jobs", job_id, ROWS)]
     engine.dispose()
