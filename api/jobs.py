@@ -33,7 +33,8 @@ class JobSchema(Schema):
 
 
 class JobListArgs(PageArgs):
-    everyone = fields.Boolean(load_default=False, metadata={"description": "Administrators: every user's jobs."})
+    everyone = fields.Boolean(load_default=None, metadata={
+        "description": "Administrators see every user's jobs unless false; for anyone else only their own."})
 
 
 JobPageSchema = page_schema(JobSchema)
@@ -43,8 +44,8 @@ JobPageSchema = page_schema(JobSchema)
 @blp.arguments(JobListArgs, location="query")
 @blp.response(200, JobPageSchema)
 def list_jobs(args):
-    """The caller's jobs, newest first (administrators with ``everyone=true``: every user's)."""
-    result = paginate(jobs.list_(user=current_user(), everyone=args["everyone"]), args)
+    """The caller's jobs, newest first; an administrator's list holds every user's (``everyone=false``: their own)."""
+    result = paginate(jobs.list_(user=current_user(), everyone=args["everyone"] is not False), args)
     result["items"] = [jobs.snapshot(session(), job) for job in result["items"]]
     return result
 

@@ -96,7 +96,7 @@ def engine(database_url):
 @pytest.fixture(scope="session")
 def app(engine, database_url):
     """One app per backend; each test rebinds its sessions to the test's connection."""
-    return create_app({"DATABASE_URL": database_url, "TESTING": True})
+    return create_app({"DATABASE_URL": database_url, "TESTING": True, "JOBS_URL": "memory://"})
 
 
 @pytest.fixture

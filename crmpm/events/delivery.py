@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from sqlalchemy import literal_column, select
+from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm.database import utcnow
@@ -48,7 +48,9 @@ def settled(session: Session):
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return Event.txid < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    # The reader's own transaction's events are settled for itself (it sees them, and ends after them).
+    return or_(Event.txid < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+               Event.txid == literal_column("pg_current_xact_id_if_assigned()::text::bigint"))
 
 
 def pending(session: Session, *, after: int, limit: int) -> list[DomainEvent]:
