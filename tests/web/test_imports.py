@@ -8,10 +8,10 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from accounts.models import Deal
-from crmpm.jobs.models import Job
+from crmpm.jobs.models import Job, JobFile
 from crmpm.jobs.runner import run_due
 from eps.models import Role
 from tests import factories
@@ -162,3 +162,19 @@ def test_the_pages_are_in_russian(pages, session, crm):
     pages.post("/locale", {"locale": "ru"})
     body = pages.get("/crm/import").get_data(as_text=True)
     assert "Импорт" in body and "Import a CSV file" not in body
+
+
+def test_a_job_whose_file_expired_still_shows_its_report_and_cannot_run_again(app, pages, session, crm):
+    pages.log_in_as(crm["seller"])
+    dry = _job_id(_upload(pages))
+    run_due(app)
+    session.execute(delete(JobFile).where(JobFile.job_id == dry))
+    session.commit()
+    page = pages.get(f"/crm/imports/{dry}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Dry run: nothing was written." in body and "no longer kept" in body
+    refused = pages.post(f"/crm/imports/{dry}/run", {})
+    assert refused.status_code == 303 and "no longer kept" in pages.get(refused.headers["Location"]).get_data(
+        as_text=True)
+    assert session.scalar(select(func.count()).select_from(Job)) == 1

@@ -17,11 +17,13 @@ from flask_babel import lazy_gettext as _l
 from accounts import imports
 from accounts.csvio import saved_mappings
 from accounts.imports import jobs as import_jobs
+from accounts.imports.preview import Preview
 from crmpm import jobs
 from crmpm.database import db
 from crmpm.errors import Forbidden, Invalid, NotFound
 from crmpm.limits import accepts_upload
 from crmpm.uploads import upload_folder
+from web.i18n import translate_error
 from web.views.crm import bp
 
 SHOWN_ERRORS = 200  # row errors listed on the page (the job's result keeps up to 1000, and their count)
@@ -94,9 +96,12 @@ def import_job(import_id: int):
     job = _load(import_id)
     snapshot = jobs.snapshot(db.session, job)
     result = job.result or {}
+    try:
+        preview = import_jobs.preview_job(db.session, job=job)
+    except Invalid as exc:  # the file is no longer kept: the report still shows
+        preview = Preview(problem=translate_error(exc))
     return render_template("crm/import_job.html", job=job, snapshot=snapshot, result=result,
-                           errors=(result.get("errors") or [])[:SHOWN_ERRORS],
-                           preview=import_jobs.preview_job(db.session, job=job),
+                           errors=(result.get("errors") or [])[:SHOWN_ERRORS], preview=preview,
                            mapping=import_jobs.mapping_json(job), status_label=STATUS_LABELS[snapshot["status"]])
 
 
