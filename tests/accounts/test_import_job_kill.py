@@ -15,22 +15,21 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Deal, DealStageChange
-from crmpm import create_app, jobs, migrate
+from crmpm import create_app, jobs
 from crmpm.audit.models import AuditEntry
 from crmpm.events import Event
 from crmpm.database import db, make_engine
 from eps.models import Project
 from tests import factories
+from tests.databases import own_database
 
 pytestmark = pytest.mark.processes
 
@@ -46,24 +45,9 @@ MAPPING = {"columns": {"id": "external_id", "title": "title", "account": "accoun
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path):
     """A migrated database this test alone uses and commits to."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'kill.db'}"
-        migrate.upgrade(url=url)
+    base = request.getfixturevalue("postgresql_url") if request.param == "postgresql" else None
+    with own_database(request.param, folder=tmp_path, postgresql_url=base, prefix="crmpm_kill") as url:
         yield url
-        return
-    base = request.getfixturevalue("postgresql_url")
-    name = f"crmpm_kill_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url=url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
 
 
 @pytest.fixture
