@@ -1,8 +1,8 @@
 """Real processes: a 50,000-row deals import as a job, its worker killed with SIGKILL mid-way, a new worker.
 
 The job is started through the API on a database this test commits to (an SQLite file, and a
-throwaway PostgreSQL database), run by ``python -m crmpm worker`` subprocesses sharing the
-embedded job store of an instance folder of their own. The killed attempt's transaction dies with
+throwaway PostgreSQL database), run by ``python -m crmpm worker`` subprocesses sharing a job store:
+the embedded one of an instance folder of their own, or Redis under a namespace of the test's. The killed attempt's transaction dies with
 its process; recovery (lease shortened by ``CRMPM_JOBS_LEASE_SECONDS``) queues the job again, the
 new worker runs it from the start, and the database ends with every deal exactly once, whole.
 """
@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from io import BytesIO
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from crmpm.database import db, make_engine
 from eps.models import Project
 from tests import factories
 from tests.databases import own_database
+from tests.redis_support import REDIS_URL, redis_or_skip
 
 pytestmark = pytest.mark.processes
 
@@ -42,12 +44,35 @@ MAPPING = {"columns": {"id": "external_id", "title": "title", "account": "accoun
            "defaults": {"currency": "RUB"}, "pipeline": "Sales"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
+# (database, job store): the embedded set-up on either database, and PostgreSQL with Redis (several machines).
+SETUPS = [("sqlite", "embedded"), ("postgresql", "embedded"), ("postgresql", "redis")]
+
+
+@pytest.fixture(params=SETUPS, ids=["-".join(setup) for setup in SETUPS])
+def setup(request):
+    return request.param
+
+
+@pytest.fixture
+def database(request, setup, tmp_path):
     """A migrated database this test alone uses and commits to."""
-    base = request.getfixturevalue("postgresql_url") if request.param == "postgresql" else None
-    with own_database(request.param, folder=tmp_path, postgresql_url=base, prefix="crmpm_kill") as url:
+    backend = setup[0]
+    base = request.getfixturevalue("postgresql_url") if backend == "postgresql" else None
+    with own_database(backend, folder=tmp_path, postgresql_url=base, prefix="crmpm_kill") as url:
         yield url
+
+
+@pytest.fixture
+def store(setup):
+    """The job store's settings: the instance folder's SQLite file, or Redis under a namespace of this test's."""
+    if setup[1] == "embedded":
+        yield {}
+        return
+    client = redis_or_skip()
+    namespace = f"crmpm-test-{uuid.uuid4().hex[:10]}"
+    yield {"CRMPM_JOBS_URL": REDIS_URL, "CRMPM_JOBS_NAMESPACE": namespace}
+    for key in client.scan_iter(match=f"*{namespace}*"):
+        client.delete(key)
 
 
 @pytest.fixture
@@ -74,15 +99,17 @@ def instance(tmp_path):
 
 
 @pytest.fixture
-def app(world, instance):
+def app(world, instance, store):
     app = create_app({"DATABASE_URL": world["url"], "TESTING": True, "INSTANCE_PATH": str(instance),
-                      "JOBS_URL": None, "UPLOAD_DIR": str(instance / "uploads")})
+                      "JOBS_URL": store.get("CRMPM_JOBS_URL"),
+                      "JOBS_NAMESPACE": store.get("CRMPM_JOBS_NAMESPACE", "crmpm"),
+                      "UPLOAD_DIR": str(instance / "uploads")})
     yield app
     app.extensions["crmpm.database"].engine.dispose()
 
 
 @pytest.fixture
-def workers(world, instance):
+def workers(world, instance, store):
     """Start ``crmpm worker`` processes on the test's database and job store; all killed at the end."""
     started: list[subprocess.Popen] = []
     log = (instance / "workers.log").open("ab")
@@ -90,6 +117,8 @@ def workers(world, instance):
            "CRMPM_ENV": "development", "CRMPM_JOBS_LEASE_SECONDS": str(LEASE_SECONDS),
            "CRMPM_UPLOAD_DIR": str(instance / "uploads"), "PYTHONPATH": str(REPO)}
     env.pop("CRMPM_JOBS_URL", None)
+    env.pop("CRMPM_JOBS_NAMESPACE", None)
+    env.update(store)
 
     def start() -> subprocess.Popen:
         worker = subprocess.Popen([sys.executable, "-m", "crmpm", "worker", "--concurrency", "1"], env=env,
