@@ -228,7 +228,7 @@ class _Progress:
         self.done += count
         fraction = self.done / self.total if self.total else 1.0
         now = time.monotonic()
-        if fraction - self.told >= PROGRESS_STEP and now - self.told_at >= PROGRESS_SECONDS or self.done == self.total:
+        if (fraction - self.told >= PROGRESS_STEP and now - self.told_at >= PROGRESS_SECONDS) or self.done == self.total:
             self.told, self.told_at = fraction, now
             self.ctx.progress(fraction, f"{self.done} of {self.total} rows")
 
@@ -236,6 +236,8 @@ class _Progress:
 def run_import(ctx: JobContext) -> dict:
     """The job ``crm.import``: import the job's CSV file as its creator; the report is the result."""
     params = ctx.params
+    if ctx.actor is None:  # an import runs with its creator's rights, and the creator's account was removed
+        raise Invalid("import job {id} has nobody to run as: the user who asked for it was removed", id=ctx.job_id)
     mapping = _checked(ctx.actor, params)
     upload = upload_of(ctx.session, job_id=ctx.job_id)
     progress = _Progress(ctx)

@@ -171,3 +171,13 @@ def test_an_unknown_time_zone_is_refused_up_front_as_by_the_sync_import(api, ses
     assert (response.status_code, response.json["message"]) == (sync.status_code, sync.json["message"])
     assert response.status_code == 422 and "unknown time zone" in response.json["message"]
     assert session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_a_job_whose_creator_is_gone_fails_at_once_with_the_reason(api, app, session, admin, world):
+    job_id = _post(api, admin, "deals", GOOD).json["id"]
+    session.get(Job, job_id).created_by_id = None  # what removing the user leaves (ON DELETE SET NULL)
+    session.commit()
+    assert run_due(app) == [(job_id, "failed")]
+    job = _finished(session, job_id)
+    assert job.attempt == 1 and "the user who asked for it was removed" in job.error
+    assert session.scalar(select(func.count()).select_from(Deal).where(Deal.external_id.in_(["D1", "D2"]))) == 0
