@@ -15,6 +15,8 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from accounts.imports.jobs import may_import
+from crmpm.database import db
 from crmpm.users.models import User
 
 
@@ -36,6 +38,10 @@ def _admin(user: User) -> bool:
     return user.is_admin
 
 
+def _may_import(user: User) -> bool:
+    return may_import(db.session, user=user)
+
+
 ENTRIES: tuple[Entry, ...] = (
     Entry("home.index", _l("Home"), "main"),
     # Sales (accounts/): pipeline board, accounts and deals.
@@ -44,6 +50,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead",)),
     Entry("crm.tasks", _l("Tasks"), "sales"),
     Entry("crm.deals", _l("Deals"), "sales"),
+    Entry("crm.import_form", _l("Import"), "sales", _may_import, also=("crm.import_job",)),
     Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),

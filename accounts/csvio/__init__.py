@@ -30,6 +30,9 @@ from accounts.csvio.mapping import (
     check_header,
     load_mapping,
     parse_mapping,
+    read_mapping_json,
+    saved_mapping_data,
+    saved_mappings,
 )
 from accounts.csvio.parsing import Money, Phone
 from accounts.csvio.reader import CsvRow, CsvTable, open_csv
@@ -42,6 +45,7 @@ from accounts.csvio.transform import (
     import_file,
     iter_transform,
     transform,
+    zone_of,
 )
 
 __all__ = [
@@ -69,5 +73,9 @@ __all__ = [
     "load_mapping",
     "open_csv",
     "parse_mapping",
+    "read_mapping_json",
+    "saved_mapping_data",
+    "saved_mappings",
     "transform",
+    "zone_of",
 ]

@@ -56,6 +56,9 @@ __all__ = [
     "get_kind",
     "load_mapping",
     "parse_mapping",
+    "read_mapping_json",
+    "saved_mapping_data",
+    "saved_mappings",
 ]
 
 
@@ -483,13 +486,36 @@ def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
         raise MappingError(f"cannot read mapping {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise MappingError(f"{path.name}: the mapping must be UTF-8 JSON") from None
+    return parse_mapping(data=read_mapping_json(text, source=path.name), kind=kind, source=path.name)
+
+
+def read_mapping_json(text: str, *, source: str = "mapping") -> Any:
+    """Decode mapping JSON text; malformed JSON or a key given twice in one object raise MappingError."""
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
     except json.JSONDecodeError as exc:
-        raise MappingError(f"{path.name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise MappingError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except _DuplicateKey as exc:
-        raise MappingError(f"{path.name}: key {exc.args[0]!r} appears twice in one object") from None
-    return parse_mapping(data=data, kind=kind, source=path.name)
+        raise MappingError(f"{source}: key {exc.args[0]!r} appears twice in one object") from None
+
+
+# Mappings shipped with crmpm for known exports: ``mappings/<name>/<kind>.json``.
+SAVED_MAPPINGS = Path(__file__).resolve().parent / "mappings"
+
+
+def saved_mappings(*, kind: str) -> list[str]:
+    """The names of the shipped mappings that have one for ``kind`` (``zoho``, ...), sorted."""
+    return sorted(folder.name for folder in SAVED_MAPPINGS.iterdir() if (folder / f"{kind}.json").is_file())
+
+
+def saved_mapping_data(*, name: str, kind: str) -> dict:
+    """The JSON of the shipped mapping ``name`` for ``kind``; MappingError naming the choices when there is none."""
+    get_kind(kind=kind)
+    names = saved_mappings(kind=kind)
+    if name not in names:  # a name from the list only: never a path of the caller's choosing
+        raise MappingError(f"no saved mapping {name!r} for {kind}; saved ones: {', '.join(names) or 'none'}")
+    path = SAVED_MAPPINGS / name / f"{kind}.json"
+    return read_mapping_json(path.read_text(encoding="utf-8-sig"), source=f"{name}/{kind}.json")
 
 
 class _DuplicateKey(Exception):

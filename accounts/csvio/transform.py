@@ -31,7 +31,8 @@ from accounts.csvio.mapping import (
 )
 from accounts.csvio.reader import CsvRow, open_csv
 
-__all__ = ["DEFAULT_TZ", "BlankRow", "ImportBatch", "Record", "RowError", "import_file", "iter_transform", "transform"]
+__all__ = ["DEFAULT_TZ", "BlankRow", "ImportBatch", "Record", "RowError", "import_file", "iter_transform", "transform",
+           "zone_of"]
 
 DEFAULT_TZ = "Europe/Moscow"
 
@@ -116,7 +117,8 @@ class BlankRow:
     line: int
 
 
-def _zone(tz: str | tzinfo) -> tzinfo:
+def zone_of(tz: str | tzinfo) -> tzinfo:
+    """The time zone named ``tz`` (IANA name); CsvImportError for an unknown one."""
     if not isinstance(tz, str):
         return tz
     try:
@@ -280,7 +282,7 @@ def iter_transform(
     tz: str | tzinfo = DEFAULT_TZ,
 ) -> Iterator[Record | RowError | BlankRow]:
     """Stream the outcome row by row: a Record, its RowErrors, or a BlankRow."""
-    plan = _Plan(kind=kind, mapping=mapping, header=header, tz=_zone(tz))
+    plan = _Plan(kind=kind, mapping=mapping, header=header, tz=zone_of(tz))
     for row in rows:
         outcome = plan.row(row)
         if isinstance(outcome, Record | BlankRow):
@@ -308,7 +310,7 @@ def transform(
         encoding=getattr(rows, "encoding", None),
         delimiter=getattr(rows, "delimiter", None),
     )
-    plan = _Plan(kind=kind, mapping=mapping, header=header, tz=_zone(tz))
+    plan = _Plan(kind=kind, mapping=mapping, header=header, tz=zone_of(tz))
     records, errors, blanks = batch.records, batch.errors, batch.blank_lines
     for row in rows:
         outcome = plan.row(row)

@@ -42,6 +42,13 @@ Where things are:
 * ``job``: the import's state, each row in its own savepoint with its error named
   by line and column, and the whole file's savepoint (``whole_file``).
 * ``report``: ``ImportReport``, ``RowRefused`` and ``file_error``.
+* ``jobs``: the import as a job (``crm.import``): ``start_import`` (the up-front
+  checks, the file kept in the database), ``again`` (the same file, another
+  mapping or for real), ``run_import`` (the job itself), ``preview_job``.
+* ``preview``: the first rows of a file as the mapping reads them.
+
+A real import whose changes stay records the event ``import.finished`` (kind,
+created, updated, failed rows, the job's id when it ran as one).
 
 The rules themselves are the services': every row goes through
 ``accounts.services`` (``upsert_account``, ``upsert_contact``, ``find_contact``,

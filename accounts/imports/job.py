@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.errors import CrmpmError
 from crmpm.users.models import User
 
@@ -164,16 +164,23 @@ class _ImportEntity:
 
 
 @contextmanager
-def whole_file(session: Session, *, actor: User, report: ImportReport, path: str | Path) -> Iterator[None]:
-    """All or nothing: keep what the rows did only when the report is committed, with one summary audit entry."""
+def whole_file(session: Session, *, actor: User, report: ImportReport, path: str | Path,
+               job_id: int | None = None) -> Iterator[None]:
+    """All or nothing: keep what the rows did only when the report is committed, with one summary audit
+    entry when something changed and the ``import.finished`` event (about job ``job_id`` when there is one)."""
     outer = session.begin_nested()
     try:
         yield
         report.errors.sort(key=lambda error: error.line)
-        if report.committed and (report.created or report.updated):
+        if report.committed:
             session.flush()
-            audit.record(session, actor=actor, action="import", entity=_ImportEntity(report.kind),
-                         after={"file": Path(path).name, **report.counts()})
+            if report.created or report.updated:
+                audit.record(session, actor=actor, action="import", entity=_ImportEntity(report.kind),
+                             after={"file": Path(path).name, **report.counts()})
+            events.record(session, "import.finished", ("jobs", job_id) if job_id else ("imports", None),
+                          {"kind": report.kind, "created": report.created, "updated": report.updated,
+                           "failed": len(report.error_lines), "job_id": job_id, "dry_run": report.dry_run},
+                          actor=actor)
             session.flush()
             outer.commit()
         else:

@@ -67,7 +67,7 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return {**self.counts(), "errors": [_error_dict(error) for error in self.errors],
-                "ignored_fields": self.ignored_fields, "notes": self.notes}
+                "errors_total": len(self.errors), "ignored_fields": self.ignored_fields, "notes": self.notes}
 
     def summary(self, *, limit: int = 50) -> str:
         """A plain-text report: figures, then the first ``limit`` errors."""

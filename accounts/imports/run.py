@@ -27,7 +27,7 @@ NOT_STORED = {kind: module.NOT_STORED for kind, module in KINDS.items()}
 def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, mapping: str | Path | ImportMapping,
                dry_run: bool = False, partial: bool = False, tz: str | tzinfo = DEFAULT_TZ,
                progress: Callable[[int], None] | None = None,
-               on_start: Callable[[int], None] | None = None) -> ImportReport:
+               on_start: Callable[[int], None] | None = None, job_id: int | None = None) -> ImportReport:
     """Import one CSV file of ``kind`` as ``actor``; see the ``accounts.imports`` docstring.
 
     File-level problems raise ``CsvImportError`` (convert with ``file_error``) or a
@@ -35,18 +35,10 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
     pipeline a non-administrator would have to create). Row problems never raise:
     they are in the report, and ``report.committed`` tells whether the changes stay.
     ``on_start(rows)`` is called once the file is read; ``progress(1)`` after each row.
+    A real import whose changes stay records ``import.finished`` (about job ``job_id`` when it runs as one).
     """
-    if kind not in KINDS:
-        raise NotFound("unknown import kind {kind!r}; expected one of {kinds}",
-                       kind=kind, kinds=", ".join(IMPORT_ORDER),
-                       errors={"kind": [f"one of {', '.join(IMPORT_ORDER)}"]})
-    if not isinstance(mapping, ImportMapping):
-        mapping = load_mapping(path=mapping, kind=kind)
-    if kind == "users" and not actor.is_admin:
-        raise Forbidden("only administrators import users", errors={"kind": ["administrators only"]})
+    mapping = check_request(actor=actor, kind=kind, mapping=mapping)
     mapped = {name for _column, name in mapping.field_columns}
-    if kind != "users" and "external_id" not in mapped:
-        raise MappingError(f"{kind}: map a column to 'external_id': re-importing a file relies on it")
     batch = import_file(kind=kind, path=path, mapping=mapping, tz=tz)
     report = ImportReport(kind=kind, dry_run=dry_run, partial=partial, rows=batch.rows_seen,
                           blank=len(batch.blank_lines), errors=list(batch.errors),
@@ -55,7 +47,7 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
         report.error_status[error.line] = 422
     if on_start is not None:
         on_start(len(batch.records))
-    with whole_file(session, actor=actor, report=report, path=path):
+    with whole_file(session, actor=actor, report=report, path=path, job_id=job_id):
         job = ImportJob(session, actor=actor, kind=kind, mapping=mapping, report=report)
         for model, name in KINDS[kind].PRELOAD:
             if name == "external_id":
@@ -64,3 +56,27 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
                 job.refs.preload(model, (record.fields.get(name) for record in batch.records))
         KINDS[kind].import_rows(job, batch.records, progress)
     return report
+
+
+def check_request(*, actor: User, kind: str, mapping: str | Path | ImportMapping) -> ImportMapping:
+    """What is refused before a row is read: an unknown KIND, a bad mapping, users imported by a non-administrator.
+
+    Returns the mapping, loaded and checked (``mapping`` may be a JSON file's path).
+    """
+    check_kind(kind)
+    if not isinstance(mapping, ImportMapping):
+        mapping = load_mapping(path=mapping, kind=kind)
+    if kind == "users" and not actor.is_admin:
+        raise Forbidden("only administrators import users", errors={"kind": ["administrators only"]})
+    mapped = {name for _column, name in mapping.field_columns}
+    if kind != "users" and "external_id" not in mapped:
+        raise MappingError(f"{kind}: map a column to 'external_id': re-importing a file relies on it")
+    return mapping
+
+
+def check_kind(kind: str) -> None:
+    """NotFound unless ``kind`` is one of the KINDS."""
+    if kind not in KINDS:
+        raise NotFound("unknown import kind {kind!r}; expected one of {kinds}",
+                       kind=kind, kinds=", ".join(IMPORT_ORDER),
+                       errors={"kind": [f"one of {', '.join(IMPORT_ORDER)}"]})

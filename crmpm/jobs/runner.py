@@ -10,6 +10,7 @@ attempt that still holds the claim.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -28,8 +29,9 @@ from crmpm.jobs.services import backoff, engine_of, send_after_commit
 
 log = logging.getLogger(__name__)
 
-# A claim holds this long without a heartbeat; a worker beats every LEASE / 4.
-LEASE = timedelta(seconds=30)
+# A claim holds this long without a heartbeat; a worker beats every LEASE / 4. CRMPM_JOBS_LEASE_SECONDS
+# shortens it where a dead worker must be noticed sooner (the tests that kill workers).
+LEASE = timedelta(seconds=float(os.environ.get("CRMPM_JOBS_LEASE_SECONDS") or 30))
 # A queued job handed to the engine this long ago and still not claimed is handed over again.
 RESEND_AFTER = timedelta(minutes=5)
 

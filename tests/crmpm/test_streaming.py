@@ -23,12 +23,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crmpm import create_app, migrate
+from crmpm import create_app
 from crmpm.database import make_engine
 from tests import factories
+from tests.databases import own_database
 from wbs import services
 from wbs.interchange.mspdi import export as mspdi_export
 from wbs.interchange.xer import export as xer_export
@@ -43,24 +43,10 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def own_url(request, tmp_path_factory):
     """A migrated database used by this module alone."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('streams') / 'own.db'}"
-        migrate.upgrade(url=url)
+    base = request.getfixturevalue("postgresql_url") if request.param == "postgresql" else None
+    with own_database(request.param, folder=tmp_path_factory.mktemp("streams"), postgresql_url=base,
+                      prefix="crmpm_streams") as url:
         yield url
-        return
-    base = request.getfixturevalue("postgresql_url")
-    name = f"crmpm_streams_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url=url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -114,8 +114,9 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
 
 
 @pytest.fixture
-def sweep(session, admin):
+def sweep(app, session, admin, monkeypatch):
     """Branch A (the viewer's) and B (nobody's but the admin's), people, a team, grants and tokens."""
+    monkeypatch.setitem(app.config, "JOBS_URL", "memory://")  # jobs the pages ask for stay in this process
     admin.name = label(PERSON, "admin")
     root = factories.node(session, actor=admin, code="SWEEPROOT", budget="10000.00")
     pipeline = factories.pipeline(session, name=label(PERSON, "pipeline"))
@@ -149,8 +150,32 @@ def sweep(session, admin):
         session.add(JobFile(job_id=job.id, name=f"{marker}.xer", content_type="text/plain", size=1, data=b"x",
                             expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
         world[side]["job"] = job
+        world[side]["import job"] = _import_job(session, admin, marker)
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
+
+
+def _import_job(session, admin, marker):
+    """The admin's dry run of a deals file, finished with a row error; its names and cells carry ``marker``."""
+    rows = io.StringIO()
+    csv.writer(rows).writerows([["id", "title", "account", "stage"],
+                                [f"{marker}1", label(marker, "import row"), label(marker, "account"), "Proposal"]])
+    data = rows.getvalue().encode()
+    job = Job(kind="crm.import", status="succeeded", progress=1.0, attempt=1, max_attempts=3, created_by_id=admin.id,
+              params={"kind": "deals", "dry_run": True, "partial": False, "tz": "Europe/Moscow",
+                      "file": label(marker, "file"),
+                      "mapping": {"columns": {"id": "external_id", "title": "title", "account": "account",
+                                              "stage": "stage"}}})
+    error = {"line": 2, "column": "account", "field": "account", "value": label(marker, "account"),
+             "reason": label(marker, "reason")}
+    job.result = {"kind": "deals", "rows": 1, "created": 0, "updated": 0, "unchanged": 0, "blank": 0,
+                  "error_rows": 1, "dry_run": True, "partial": False, "committed": False, "errors": [error],
+                  "errors_total": 1, "ignored_fields": [], "notes": []}
+    session.add(job)
+    session.flush()
+    session.add(JobFile(job_id=job.id, name=label(marker, "file"), content_type="text/csv", size=len(data),
+                        data=data, expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
+    return job
 
 
 # --- the routes ------------------------------------------------------------------------------------------------
@@ -160,7 +185,7 @@ PARAMETERS = {
     "account_id": "account", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
-    "user_id": "user", "token_id": "token", "job_id": "job",
+    "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job",
 }
 OBJ_KIND = {"nodes": "node", "projects": "project"}
 SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
