@@ -32,7 +32,7 @@ TYPES = {
     "interaction.recorded": "account_id, contact_id, deal_id, kind, at",
     "budget.change_requested": "eps_node_id, project_id, amount",
     "budget.change_decided": "decision, amount",
-    "project.scheduled": "activities, finish",
+    "project.scheduled": "activities, finish, data_date, critical, job_id",
     "import.finished": "kind, created, updated, failed, job_id",
     "user.access_changed": "user_id, what",
 }
