@@ -136,8 +136,9 @@ def backoff(attempt: int) -> timedelta:
 def attach_file(session: Session, *, job_id: int, name: str, content_type: str, data: bytes,
                 keep: timedelta = FILE_KEPT) -> JobFile:
     """Keep ``data`` with job ``job_id`` in the database (every worker and app server reads it) for ``keep``."""
+    now = utcnow()
     stored = JobFile(job_id=job_id, name=name[:255], content_type=content_type, size=len(data), data=data,
-                     created_at=utcnow(), expires_at=utcnow() + keep)
+                     created_at=now, expires_at=now + keep)
     session.add(stored)
     session.flush()
     return stored

@@ -45,8 +45,7 @@ def _place(session, admin):
 
 
 @pytest.fixture
-def place(session, admin, app, monkeypatch):
-    monkeypatch.setitem(app.config, "JOBS_URL", "memory://")
+def place(session, admin):
     return _place(session, admin)
 
 
