@@ -1,5 +1,6 @@
-"""The WBS jobs run by a real worker process (``crmpm worker``) on the embedded store: the upload travels in
-the database to the worker, the export's file comes back through it; both as the synchronous requests give them.
+"""The WBS jobs run by a real worker process (``crmpm worker``), on the embedded store and on Redis: the upload
+travels in the database to the worker, the export's file comes back through it; both as the synchronous requests
+give them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from io import BytesIO
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from eps.models import Project
 from tests import factories
 from tests.committed import _Api
 from tests.corpus import IN_REPO
+from tests.redis_support import REDIS_URL, redis_or_skip
 from tests.wbs.interchange.test_store import _snapshot
 
 XER = (IN_REPO / "xer" / "alap-harbour-131.xer").read_bytes()
@@ -29,17 +32,26 @@ ROOT = Path(__file__).resolve().parents[2]
 WAIT = 120  # seconds a job may take on a loaded machine before the test gives up (not a measurement)
 
 
-@pytest.fixture
-def served(tmp_path):
-    """An app and a worker process sharing one SQLite database and the job store in one instance folder."""
+@pytest.fixture(params=["embedded", "redis"])
+def served(request, tmp_path):
+    """An app and a worker process sharing one SQLite database and one job store: the SQLite file in the
+    instance folder, or Redis under a namespace of this test's own."""
     url = f"sqlite:///{tmp_path / 'worker.db'}"
+    jobs_url, namespace = None, f"test-{uuid.uuid4().hex[:12]}"
+    if request.param == "redis":
+        redis_or_skip()
+        jobs_url = REDIS_URL
     migrate.upgrade(url=url)
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "INSTANCE_PATH": str(tmp_path), "JOBS_URL": None})
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "INSTANCE_PATH": str(tmp_path), "JOBS_URL": jobs_url,
+                      "JOBS_NAMESPACE": namespace})
     engine = app.extensions["crmpm.database"].engine
     session = Session(engine, expire_on_commit=False)
     env = {**os.environ, "CRMPM_DATABASE_URL": url, "CRMPM_INSTANCE_PATH": str(tmp_path),
+           "CRMPM_JOBS_NAMESPACE": namespace,
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop("CRMPM_JOBS_URL", None)
+    if jobs_url:
+        env["CRMPM_JOBS_URL"] = jobs_url
     log = open(tmp_path / "worker.log", "wb")
     worker = subprocess.Popen([sys.executable, "-m", "crmpm", "worker", "--concurrency", "1", "--no-periodic"],
                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
