@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, String, cast, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound
 from crmpm.users.models import User
@@ -27,6 +27,8 @@ from accounts.permissions import account_or_lead_visible, authorize_on, deal_vis
 
 # A touch logged with a time this far ahead is a typo, not a plan (plans are tasks).
 FUTURE_SLACK = timedelta(days=1)
+# Tasks whose ``task.due`` one run of ``record_due_tasks`` records at most.
+DUE_BATCH = 2000
 SCORE_RANGES = {SurveyKind.csat: (1, 5), SurveyKind.nps: (0, 10)}
 
 
@@ -92,6 +94,11 @@ def create_interaction(session: Session, *, actor: User, kind: InteractionKind, 
     session.add(interaction)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=interaction, after=interaction.audit_state())
+    events.record(session, "interaction.recorded", interaction,
+                  {"account_id": interaction.account_id, "lead_id": interaction.lead_id,
+                   "contact_id": interaction.contact_id, "deal_id": interaction.deal_id,
+                   "kind": interaction.kind.value, "direction": interaction.direction.value,
+                   "at": interaction.occurred_at, "user_id": interaction.user_id}, actor=actor)
     return interaction
 
 
@@ -162,6 +169,10 @@ def create_task(session: Session, *, actor: User, title: str, due_at: datetime, 
     session.add(task)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=task, after=task.audit_state())
+    events.record(session, "task.created", task,
+                  {"assignee_id": task.assignee_id, "due_at": task.due_at, "remind_at": task.remind_at,
+                   "account_id": task.account_id, "deal_id": task.deal_id, "lead_id": task.lead_id,
+                   "contact_id": task.contact_id}, actor=actor)
     return task
 
 
@@ -206,6 +217,9 @@ def update_task(session: Session, *, actor: User, task: Task, **changes) -> Task
         raise Invalid("a reminder comes before the due time", errors={"remind_at": ["after due_at"]})
     session.flush()
     audit.record(session, actor=actor, action="update", entity=task, before=before, after=task.audit_state())
+    if task.status is TaskStatus.done and before["status"] != TaskStatus.done.value:
+        events.record(session, "task.done", task, {"assignee_id": task.assignee_id, "completed_at": task.completed_at},
+                      actor=actor)
     return task
 
 
@@ -227,6 +241,28 @@ def list_tasks(session: Session, *, user: User, assignee_id: int | None = None, 
     if reminders_due:
         query = query.where(Task.status == TaskStatus.open, Task.remind_at.is_not(None), Task.remind_at <= now)
     return query
+
+
+def record_due_tasks(session: Session, *, now: datetime | None = None, limit: int = DUE_BATCH) -> int:
+    """Record ``task.due`` for each open task whose due time has passed and is not recorded yet; how many.
+
+    ``due_event_at`` keeps the due time recorded, so running again records nothing twice and a
+    task whose due date moves is recorded again when the new one passes. Up to ``limit`` tasks a
+    run (the earliest due first; the rest on the next run); on PostgreSQL the rows are locked and
+    those another transaction holds are left for the next run.
+    """
+    now = now or utcnow()
+    query = (select(Task).where(Task.status == TaskStatus.open, Task.due_at <= now,
+                                or_(Task.due_event_at.is_(None), Task.due_event_at != Task.due_at))
+             .order_by(Task.due_at, Task.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    tasks = session.scalars(query).all()
+    for task in tasks:
+        task.due_event_at = task.due_at
+    events.record_many(session, "task.due", [(("tasks", task.id), {"assignee_id": task.assignee_id,
+                                                                   "due_at": task.due_at}) for task in tasks])
+    return len(tasks)
 
 
 # Satisfaction

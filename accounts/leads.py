@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound
 from crmpm.search import contains
@@ -94,6 +94,8 @@ def create_lead(session: Session, *, actor: User, region: EpsNode, company: str 
     session.add(lead)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=lead, after=lead.audit_state())
+    events.record(session, "lead.created", lead, {"owner_id": lead.owner_id, "source": lead.source,
+                                                  "region_node_id": lead.region_node_id}, actor=actor)
     return lead
 
 
@@ -224,6 +226,12 @@ def record_qualified(session: Session, *, actor: User, lead: Lead, deal_id: int,
     mark_qualified(lead, deal_id=deal_id, account=account, contact=contact, at=at)
     session.flush()
     audit.record(session, actor=actor, action="qualify", entity=lead, before=before, after=lead.audit_state())
+    events.record(session, "lead.qualified", lead, _qualified_facts(lead), actor=actor)
+
+
+def _qualified_facts(lead: Lead) -> dict:
+    """The payload of ``lead.qualified``: what the lead became."""
+    return {"account_id": lead.account_id, "contact_id": lead.contact_id, "deal_id": lead.deal_id}
 
 
 def record_qualified_many(session: Session, *, actor: User,
@@ -236,3 +244,6 @@ def record_qualified_many(session: Session, *, actor: User,
         entries.append((lead.id, before, lead.audit_state()))
     session.flush()
     audit.record_many(session, actor=actor, action="qualify", entity_type="leads", entries=entries)
+    events.record_many(session, "lead.qualified", [(("leads", lead.id), _qualified_facts(lead))
+                                                   for lead, _deal_id, _account, _contact, _at in qualified],
+                       actor=actor)

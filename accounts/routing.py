@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.search import equals
@@ -275,6 +275,7 @@ def existing_client(session: Session, *, lead: Lead) -> Account | None:
 def _record(session: Session, *, actor: User | None, lead: Lead, user: User, rule: RoutingRule | None, reason: str,
             details: dict, at: datetime) -> LeadAssignment:
     before = lead.audit_state()
+    previous_owner_id = lead.owner_id
     lead.owner_id = user.id
     lead.status = LeadStatus.assigned
     lead.routing_reason = None
@@ -284,6 +285,9 @@ def _record(session: Session, *, actor: User | None, lead: Lead, user: User, rul
     session.flush()
     audit.record(session, actor=actor, action="assign", entity=lead, before=before,
                  after={**lead.audit_state(), "rule_id": assignment.rule_id, "reason": reason})
+    events.record(session, "lead.assigned", lead,
+                  {"owner_id": user.id, "previous_owner_id": previous_owner_id, "reason": reason,
+                   "rule_id": assignment.rule_id}, actor=actor)
     return assignment
 
 

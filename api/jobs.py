@@ -5,10 +5,15 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import Schema, fields
 
+from sqlalchemy import select
+
 from api.common import Blueprint, PageArgs, current_user, page_schema, paginate, session
 from crmpm import jobs
+from crmpm.downloads import send_download
+from crmpm.errors import NotFound
+from crmpm.jobs.models import JobFile
 
-blp = Blueprint("jobs", __name__, url_prefix="/jobs", description="Background jobs: progress, result, retry")
+blp = Blueprint("background-jobs", __name__, url_prefix="/jobs", description="Background jobs: progress, result, retry")
 
 
 class JobSchema(Schema):
@@ -29,7 +34,8 @@ class JobSchema(Schema):
 
 
 class JobListArgs(PageArgs):
-    everyone = fields.Boolean(load_default=False, metadata={"description": "Administrators: every user's jobs."})
+    everyone = fields.Boolean(load_default=None, metadata={
+        "description": "Administrators see every user's jobs unless false; for anyone else only their own."})
 
 
 JobPageSchema = page_schema(JobSchema)
@@ -48,8 +54,8 @@ def accepted(job):
 @blp.arguments(JobListArgs, location="query")
 @blp.response(200, JobPageSchema)
 def list_jobs(args):
-    """The caller's jobs, newest first (administrators with ``everyone=true``: every user's)."""
-    result = paginate(jobs.list_(user=current_user(), everyone=args["everyone"]), args)
+    """The caller's jobs, newest first; an administrator's list holds every user's (``everyone=false``: their own)."""
+    result = paginate(jobs.list_(user=current_user(), everyone=args["everyone"] is not False), args)
     result["items"] = [jobs.snapshot(session(), job) for job in result["items"]]
     return result
 
@@ -59,6 +65,17 @@ def list_jobs(args):
 def get_job(job_id):
     """One job: its status, progress while it runs, result or error. Its creator and administrators only."""
     return jobs.snapshot(session(), jobs.readable(session(), user=current_user(), job_id=job_id))
+
+
+@blp.route("/<int:job_id>/file", methods=["GET"])
+@blp.response(200, description="The file, as an attachment.", content_type="application/octet-stream")
+def get_job_file(job_id):
+    """The file a job produced (an XER export), kept for a day after the job ends. Its creator and administrators."""
+    jobs.readable(session(), user=current_user(), job_id=job_id)
+    stored = session().scalar(select(JobFile).where(JobFile.job_id == job_id).order_by(JobFile.id.desc()).limit(1))
+    if stored is None:
+        raise NotFound("job {id} has no file", id=job_id)
+    return send_download(stored.data, filename=stored.name, mimetype=stored.content_type)
 
 
 @blp.route("/<int:job_id>/retry", methods=["POST"])

@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
@@ -229,6 +229,9 @@ def request_change(session: Session, *, actor: User, obj, amount: Decimal, reaso
     session.add(change)
     session.flush()
     audit.record(session, actor=actor, action="request", entity=change, after=change.audit_state())
+    events.record(session, "budget.change_requested", change,
+                  {"eps_node_id": change.eps_node_id, "project_id": change.project_id, "amount": change.amount},
+                  actor=actor)
     return change
 
 
@@ -266,6 +269,9 @@ def _decide(session: Session, *, actor: User, change: BudgetChange, status: Chan
     session.flush()
     action = "approve" if status is ChangeStatus.approved else "reject"
     audit.record(session, actor=actor, action=action, entity=change, before=before, after=change.audit_state())
+    events.record(session, "budget.change_decided", change,
+                  {"decision": status.value, "amount": change.amount, "eps_node_id": change.eps_node_id,
+                   "project_id": change.project_id, "requested_by_id": change.requested_by_id}, actor=actor)
     return change
 
 

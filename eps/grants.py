@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm import audit
 from crmpm.errors import Conflict, Invalid, NotFound
-from crmpm.users.models import Team, User
+from crmpm.users.models import Team, User, team_members
+from crmpm.users.services import record_access_changed
 from eps.models import EpsNode, Grant, Project, Role
 from eps.permissions import Permission, access_to, authorize, principal_grant_paths, visible
 
@@ -39,6 +40,7 @@ def create(session: Session, *, actor: User, role: Role, target: EpsNode | Proje
     session.add(grant)
     session.flush()
     audit.record(session, actor=actor, action="grant", entity=grant, after=grant.audit_state())
+    _access_changed(session, actor=actor, grant=grant, what="granted")
     return grant
 
 
@@ -56,14 +58,28 @@ def delegate(session: Session, *, actor: User | None, role: Role, target: EpsNod
     session.add(grant)
     session.flush()
     audit.record(session, actor=actor, action="grant", entity=grant, after={**grant.audit_state(), "reason": reason})
+    _access_changed(session, actor=actor, grant=grant, what="granted")
     return grant
 
 
 def end_delegation(session: Session, *, actor: User | None, grant: Grant, reason: str) -> None:
     """Take back a grant made by ``delegate`` (the rule that gave it says when); the audit entry carries ``reason``."""
     audit.record(session, actor=actor, action="revoke", entity=grant, before={**grant.audit_state(), "reason": reason})
+    _access_changed(session, actor=actor, grant=grant, what="revoked")
     session.delete(grant)
     session.flush()
+
+
+def _access_changed(session: Session, *, actor: User | None, grant: Grant, what: str) -> None:
+    """``user.access_changed`` for the grant's user, or for each member of its team."""
+    if grant.user_id is not None:
+        holders = [grant.user_id]
+    else:
+        holders = list(session.scalars(select(team_members.c.user_id).where(team_members.c.team_id == grant.team_id)
+                                       .order_by(team_members.c.user_id)))
+    record_access_changed(session, actor=actor, user_ids=holders, what=what, grant_id=grant.id,
+                          role=grant.role.value, eps_node_id=grant.eps_node_id, project_id=grant.project_id,
+                          team_id=grant.team_id)
 
 
 def get_or_raise(session: Session, *, actor: User, grant_id: int) -> Grant:
@@ -84,6 +100,7 @@ def delete(session: Session, *, actor: User, grant: Grant) -> None:
     """Take a grant away (manage rights on its target)."""
     authorize(session, user=actor, obj=grant.target, permission=Permission.manage)
     audit.record(session, actor=actor, action="revoke", entity=grant, before=grant.audit_state())
+    _access_changed(session, actor=actor, grant=grant, what="revoked")
     session.delete(grant)
     session.flush()
 

@@ -77,9 +77,6 @@ def committed(request, tmp_path):
     migrate.upgrade(url=url)
     app = create_app({"DATABASE_URL": url, "TESTING": True, "JOBS_URL": "memory://",
                       "JOBS_NAMESPACE": f"test-{uuid.uuid4().hex[:12]}", "INSTANCE_PATH": str(tmp_path)})
-    if "jobs.show" not in app.view_functions:
-        # The jobs' page (web) is not in this tree yet: its endpoint exists so that pages can send to it.
-        app.add_url_rule("/jobs/<int:job_id>", "jobs.show", lambda job_id: f"job {job_id}")
     engine = app.extensions["crmpm.database"].engine
     session = Session(engine, expire_on_commit=False)
     yield Committed(app=app, session=session, api=_Api(app.test_client(), session),

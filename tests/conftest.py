@@ -95,8 +95,7 @@ def engine(database_url):
 
 @pytest.fixture(scope="session")
 def app(engine, database_url):
-    """One app per backend; each test rebinds its sessions to the test's connection. Jobs asked for are
-    handed to an in-process queue (tests run them with ``crmpm.jobs.runner.run_due``, or real workers)."""
+    """One app per backend; each test rebinds its sessions to the test's connection."""
     return create_app({"DATABASE_URL": database_url, "TESTING": True, "JOBS_URL": "memory://"})
 
 

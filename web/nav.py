@@ -56,6 +56,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),
     Entry("admin.grants", _l("Access"), "admin", _admin, also=("admin.node_grants",)),
     Entry("admin.preview", _l("Access preview"), "admin", _admin),
+    # The user's own background work (imports, exports, scheduling).
+    Entry("jobs.index", _l("Background jobs"), "me", also=("jobs.show",)),
 )
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import bulk_insert, utcnow
 from crmpm.errors import Conflict, CrmpmError, Invalid
 from crmpm.users.models import User
@@ -152,7 +152,16 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
     session.add_all(DealStageChange(**change) for change in _history_rows(deal.id, history, actor))
     session.flush()
     audit.record(session, actor=actor, action="create", entity=deal, after=deal.audit_state())
+    events.record(session, "deal.created", deal, _created_facts({"project_id": project.id, **row}, new.stage),
+                  actor=actor)
     return deal
+
+
+def _created_facts(row: dict, stage: PipelineStage) -> dict:
+    """The payload of ``deal.created`` from the deal's row (``_opening``, with its project id)."""
+    return {"account_id": row["account_id"], "project_id": row["project_id"], "pipeline_id": row["pipeline_id"],
+            "stage_id": row["stage_id"], "status": stage.kind.value, "owner_id": row["owner_id"],
+            "contact_id": row["contact_id"], "amount": row["amount"], "currency": row["currency"]}
 
 
 def _project_of(session: Session, *, actor: User, new: NewDeal, code: str | None,
@@ -204,6 +213,8 @@ def create_deals(session: Session, *, actor: User, pipeline: Pipeline, new: list
                            if key not in ("id", "created_at", "stage_entered_at", "closed_at", "reached_stage_id")}
          | {"project_code": code})
         for row, code in zip(rows, codes)])
+    events.record_many(session, "deal.created", [(("deals", row["id"]), _created_facts(row, deal.stage))
+                                                 for row, deal in zip(rows, new)], actor=actor)
     return list(deal_ids)
 
 

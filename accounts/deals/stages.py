@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, CrmpmError, Invalid
 from crmpm.users.models import User
@@ -67,6 +67,7 @@ def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStag
     rules.check_lost_reason(stage, reason)
     when = at or utcnow()
     before = deal.audit_state()
+    from_stage_id = deal.stage_id
     session.add(DealStageChange(deal_id=deal.id, from_stage_id=deal.stage_id, to_stage_id=stage.id, at=when,
                                 actor_id=actor.id, note=note.strip()[:500]))
     deal.stage_id = stage.id
@@ -80,6 +81,10 @@ def move_stage(session: Session, *, actor: User, deal: Deal, stage: PipelineStag
         deal.lost_reason = reason[:500]
     session.flush()
     audit.record(session, actor=actor, action="move_stage", entity=deal, before=before, after=deal.audit_state())
+    events.record(session, "deal.stage_changed", deal,
+                  {"from_stage_id": from_stage_id, "to_stage_id": stage.id, "status": stage.kind.value}, actor=actor)
+    if stage.kind is StageKind.lost:
+        events.record(session, "deal.lost", deal, {"stage_id": stage.id, "reason": deal.lost_reason}, actor=actor)
     if stage.kind is StageKind.won:
         on_deal_won(session, actor=actor, deal=deal, template=template)
     return deal
@@ -107,6 +112,7 @@ def on_deal_won(session: Session, *, actor: User, deal: Deal, template: Project 
         audit.record(session, actor=actor, action="won", entity=deal,
                      after={"amount": deal.amount, "budget_set": False, "note": result.note,
                             "template_project_id": None, "plan": None, "first_won_at": earlier})
+        _record_won(session, actor=actor, deal=deal, result=result, first=False)
         return result
     plan = None
     if template is not None:
@@ -131,7 +137,15 @@ def on_deal_won(session: Session, *, actor: User, deal: Deal, template: Project 
     audit.record(session, actor=actor, action="won", entity=deal,
                  after={"amount": deal.amount, "budget_set": result.budget_set, "note": result.note,
                         "template_project_id": template.id if template else None, "plan": plan})
+    _record_won(session, actor=actor, deal=deal, result=result, first=True)
     return result
+
+
+def _record_won(session: Session, *, actor: User, deal: Deal, result: WonResult, first: bool) -> None:
+    """``deal.won``: its stage, amount and project; whether this was its first win and the budget set."""
+    events.record(session, "deal.won", deal,
+                  {"stage_id": deal.stage_id, "amount": deal.amount, "project_id": deal.project_id,
+                   "first_win": first, "budget_set": result.budget_set}, actor=actor)
 
 
 def first_win(session: Session, *, deal: Deal, before_latest: bool = False) -> datetime | None:

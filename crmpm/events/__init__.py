@@ -17,24 +17,31 @@ from crmpm.events.delivery import deliver, dispatch, installed_consumers, pendin
 from crmpm.events.models import Event, EventCursor, EventFailure
 from crmpm.events.recording import VERSION, DomainEvent, record, record_many, subject_of
 
-# Every type recorded, with the facts its payload carries besides the subject.
+# Every type recorded, with the facts its payload carries besides the subject (``subject_type: facts``).
+# Money is an exact decimal string, times ISO 8601 with their zone, ids plain integers (None when absent).
 TYPES = {
-    "deal.created": "account_id, project_id, pipeline_id, stage_id, owner_id, amount, currency",
-    "deal.stage_changed": "from_stage_id, to_stage_id, status",
-    "deal.won": "stage_id, amount, project_id",
-    "deal.lost": "stage_id, reason",
-    "lead.created": "owner_id, source",
-    "lead.assigned": "owner_id, previous_owner_id, reason",
-    "lead.qualified": "account_id, contact_id, deal_id",
-    "task.created": "assignee_id, due_at, remind_at, account_id, deal_id",
-    "task.due": "assignee_id, due_at",
-    "task.done": "assignee_id",
-    "interaction.recorded": "account_id, contact_id, deal_id, kind, at",
-    "budget.change_requested": "eps_node_id, project_id, amount",
-    "budget.change_decided": "decision, amount",
-    "project.scheduled": "activities, finish, data_date, critical, job_id",
+    "deal.created": "deals: account_id, project_id, pipeline_id, stage_id, status (open|won|lost), owner_id, "
+                    "contact_id, amount, currency",
+    "deal.stage_changed": "deals: from_stage_id, to_stage_id, status (of the new stage: open|won|lost)",
+    "deal.won": "deals: stage_id, amount, project_id, first_win (false when won again after a reopening), "
+                "budget_set (the project's budget set from the amount)",
+    "deal.lost": "deals: stage_id, reason",
+    "lead.created": "leads: owner_id, source, region_node_id",
+    "lead.assigned": "leads: owner_id, previous_owner_id, reason (manual|existing_client|round_robin|least_load), "
+                     "rule_id",
+    "lead.qualified": "leads: account_id, contact_id, deal_id",
+    "task.created": "tasks: assignee_id, due_at, remind_at, account_id, deal_id, lead_id, contact_id",
+    "task.due": "tasks: assignee_id, due_at (recorded once per due time, again when it moves)",
+    "task.done": "tasks: assignee_id, completed_at",
+    "interaction.recorded": "interactions: account_id, lead_id, contact_id, deal_id, kind, direction, at, user_id",
+    "budget.change_requested": "budget_changes: eps_node_id, project_id, amount",
+    "budget.change_decided": "budget_changes: decision (approved|rejected), amount, eps_node_id, project_id, "
+                             "requested_by_id",
+    "project.scheduled": "projects: activities, finish, data_date, critical, job_id (the job that scheduled it; None "
+                         "when asked directly)",
     "import.finished": "kind, created, updated, failed, job_id",
-    "user.access_changed": "user_id, what",
+    "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
+                           "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
 }
 
 __all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCursor", "EventFailure", "deliver", "dispatch",

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from sqlalchemy import literal_column, select
+from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm.database import utcnow
@@ -44,11 +44,28 @@ def settled(session: Session):
 
     On PostgreSQL an id is given out when the row is inserted, not when it commits: an event of
     a transaction still running may carry a smaller id than one already committed. Reading only
-    events older than the oldest running transaction (the snapshot's xmin) never leaves one behind.
+    events older than the oldest transaction still running in this database never leaves one
+    behind. Transactions of the server's other databases cannot write these events, so they hold
+    nothing back (the snapshot's own xmin counts them: one long transaction anywhere on the
+    server would stop delivery here); a transaction is known to be another database's by its
+    backend in ``pg_stat_activity`` (a backend never changes database), and one not found there
+    counts, to be safe.
     """
     if session.get_bind().dialect.name != "postgresql":
         return None
-    return Event.txid < literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    # The reader's own transaction's events are settled for itself (it sees them, and ends after them).
+    return or_(Event.txid < literal_column(_OLDEST_RUNNING_HERE),
+               Event.txid == literal_column("pg_current_xact_id_if_assigned()::text::bigint"))
+
+
+# The oldest transaction id still running, other databases' left out (backend_xid is the 32-bit
+# form of an xid8: compared modulo 2^32), or the next id to be given out when none runs.
+_OLDEST_RUNNING_HERE = """coalesce(
+    (select min(running::text::bigint) from pg_snapshot_xip(pg_current_snapshot()) as running
+     where running::text::bigint % 4294967296 not in (
+         select backend_xid::text::bigint from pg_stat_activity
+         where backend_xid is not null and datname is distinct from current_database())),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint)"""
 
 
 def pending(session: Session, *, after: int, limit: int) -> list[DomainEvent]:

@@ -120,7 +120,7 @@ def retry(session: Session, *, user, job_id: int) -> Job:
     """Queue a failed job again, attempts counted afresh; only a failed job may be retried."""
     job = readable(session, user=user, job_id=job_id)
     if job.status != "failed":
-        raise Conflict("only a failed job can be retried; job {id} is {status}", id=job.id, status=job.status)
+        raise Conflict("job {id} has not failed: only a failed job can be retried", id=job.id)
     now = utcnow()
     job.status, job.attempt, job.run_after, job.sent_at = "queued", 0, now, now
     job.finished_at, job.progress = None, 0.0

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from crmpm import audit, emails
+from crmpm import audit, emails, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users import passwords
@@ -107,7 +107,25 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
         setattr(user, key, value.strip() if isinstance(value, str) else value)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=user, before=before, after=user.audit_state())
+    for flag, (gained, lost) in _ACCESS_FLAGS.items():
+        if before[flag] != getattr(user, flag):
+            record_access_changed(session, actor=actor, user_ids=[user.id], what=gained if getattr(user, flag) else lost)
     return user
+
+
+# A user's flags that change what they may do, and what ``user.access_changed`` says when each is set or cleared.
+_ACCESS_FLAGS = {"is_active": ("activated", "deactivated"), "is_admin": ("admin_granted", "admin_revoked")}
+
+
+def record_access_changed(session: Session, *, actor: User | None, user_ids, what: str, **facts) -> None:
+    """Record ``user.access_changed`` for each of ``user_ids``: ``what`` changed, with the plain ``facts``.
+
+    ``what`` is one of: activated, deactivated, admin_granted, admin_revoked, team_joined, team_left
+    (``facts``: team_id), granted, revoked (``facts``: the grant's id, role, target and team).
+    """
+    events.record_many(session, "user.access_changed",
+                       [(("users", user_id), {"user_id": user_id, "what": what, **facts})
+                        for user_id in dict.fromkeys(user_ids)], actor=actor)
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
@@ -238,6 +256,8 @@ def create_team(session: Session, *, actor: User | None, name: str, member_ids: 
     session.add(team)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=team, after=team.audit_state())
+    record_access_changed(session, actor=actor, user_ids=[member.id for member in team.members], what="team_joined",
+                          team_id=team.id)
     return team
 
 
@@ -256,6 +276,11 @@ def update_team(session: Session, *, actor: User, team: Team, name: str | None =
         team.members = _users(session, member_ids)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=team, before=before, after=team.audit_state())
+    now = set(team.audit_state()["members"])
+    record_access_changed(session, actor=actor, user_ids=sorted(now - set(before["members"])), what="team_joined",
+                          team_id=team.id)
+    record_access_changed(session, actor=actor, user_ids=sorted(set(before["members"]) - now), what="team_left",
+                          team_id=team.id)
     return team
 
 
@@ -264,6 +289,8 @@ def delete_team(session: Session, *, actor: User, team: Team) -> None:
     if not actor.is_admin:
         raise Forbidden("only administrators delete teams")
     audit.record(session, actor=actor, action="delete", entity=team, before=team.audit_state())
+    record_access_changed(session, actor=actor, user_ids=[member.id for member in team.members], what="team_left",
+                          team_id=team.id)
     session.delete(team)
     session.flush()
 

@@ -145,3 +145,48 @@ def test_only_admins_create_users_and_roots(api, session, admin, world):
     assert response.status_code == 403
     response = api.get("/api/v1/audit", user=manager)
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_events_name_only_the_granted_subtree(api, session, admin, world, role):
+    # The world's events are the test's own transaction's, which reads them as settled (crmpm.events.settled).
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    response = api.get("/api/v1/events?limit=1000", user=user)
+    assert response.status_code == 200
+    items = response.json["items"]
+    changes = [item["subject_id"] for item in items if item["subject_type"] == "budget_changes"]
+    assert changes == ([world["A"]["change"].id] if role is not None else [])
+    assert {item["subject_type"] for item in items} <= {"budget_changes"}  # not even the user's own grant
+    hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+    assert hidden_mentions(response.json, hidden, []) == []
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_jobs_are_seen_and_retried_by_their_creator_and_administrators_only(api, app, session, admin, world, role,
+                                                                            monkeypatch):
+    from crmpm.jobs.models import Job
+
+    monkeypatch.setitem(app.config, "JOBS_URL", "memory://")  # a retry hands the job to an engine
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    made = {}
+    for who, creator in (("theirs", admin), ("mine", user)):
+        made[who] = Job(kind="jobs.noop", params={}, status="failed", attempt=1, max_attempts=1,
+                        created_by_id=creator.id)
+        session.add(made[who])
+    session.commit()
+    theirs, mine = made["theirs"].id, made["mine"].id
+    for method, path in (("GET", f"/api/v1/jobs/{theirs}"), ("GET", f"/api/v1/jobs/{theirs}/file"),
+                         ("POST", f"/api/v1/jobs/{theirs}/retry")):
+        response = api.request(method, path, user=user)
+        assert response.status_code == 404, (path, response.status_code)
+    assert [item["id"] for item in api.get("/api/v1/jobs", user=user).json["items"]] == [mine]
+    assert [item["id"] for item in api.get("/api/v1/jobs?everyone=true", user=user).json["items"]] == [mine]
+    assert api.get(f"/api/v1/jobs/{mine}", user=user).status_code == 200
+    assert api.post(f"/api/v1/jobs/{mine}/retry", user=user).status_code == 202
+    assert api.get(f"/api/v1/jobs/{theirs}", user=admin).status_code == 200
+    assert {theirs, mine} <= {item["id"] for item in api.get("/api/v1/jobs", user=admin).json["items"]}

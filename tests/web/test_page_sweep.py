@@ -39,6 +39,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from accounts import activities, leads
 from crmpm.database import Base
+from crmpm.jobs.models import Job, JobFile
 from eps import budgets, services as eps_services
 from eps.models import Role
 from tests import factories
@@ -139,6 +140,15 @@ def sweep(session, admin):
     tokens = {token.user_id: token for token in session.scalars(select(ApiToken))}
     for side, owner in (("A", viewer), ("B", admin)):
         world[side] |= {"team": team, "user": seller, "token": tokens[owner.id]}
+    # A failed job with a file on each side: the seller's in A (nobody else but the admin reads a job), the admin's in B.
+    for side, marker, creator in (("A", SEEN, seller), ("B", HIDDEN, admin)):
+        job = Job(kind="jobs.noop", params={}, status="failed", attempt=1, max_attempts=1,
+                  message=label(marker, "job message"), error=label(marker, "job error"), created_by_id=creator.id)
+        session.add(job)
+        session.flush()
+        session.add(JobFile(job_id=job.id, name=f"{marker}.xer", content_type="text/plain", size=1, data=b"x",
+                            expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
+        world[side]["job"] = job
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
 
@@ -150,7 +160,7 @@ PARAMETERS = {
     "account_id": "account", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
-    "user_id": "user", "token_id": "token",
+    "user_id": "user", "token_id": "token", "job_id": "job",
 }
 OBJ_KIND = {"nodes": "node", "projects": "project"}
 SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
