@@ -184,6 +184,7 @@ def test_the_export_jobs_file_is_the_synchronous_download(committed, world):
     assert stored.data == download
     assert (stored.name, stored.content_type, stored.size) == ("PLAN.xer", "application/octet-stream", len(download))
     assert job["result"]["file"] == "PLAN.xer" and job["result"]["size"] == len(download)
+    assert api.get(f"/api/v1/jobs/{job['id']}/file", user=admin).data == download
     assert utcnow() + timedelta(hours=23) < _aware(stored.expires_at) <= utcnow() + timedelta(days=1)
 
 

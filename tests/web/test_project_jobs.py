@@ -60,6 +60,8 @@ def test_a_file_above_the_size_is_imported_by_a_job_whose_page_follows_it(commit
     project = session.scalar(select(Project).where(Project.code == "BIG"))
     with committed.app.test_request_context():
         assert job.result["url"] == url_for("pm.project", project_id=project.id)
+    # The job's page links to the new project.
+    assert f'href="{job.result["url"]}"' in pages.get(_job_page(committed, job)).get_data(as_text=True)
 
 
 def test_a_file_up_to_the_size_is_imported_at_once(committed, world):
@@ -120,8 +122,13 @@ def test_a_big_plans_export_is_written_by_a_job_and_kept_for_its_page(committed,
     assert job.kind == "wbs.export_xer" and job.created_by_id == world["viewer"].id
     assert committed.run_jobs() == [(job.id, "succeeded")]
     stored = session.scalars(select(JobFile).where(JobFile.job_id == job.id)).one()
-    assert stored.data == pages.get(f"/projects/{project.id}/export.xer").data
-    assert stored.name == "PLAN.xer"
+    download = pages.get(f"/projects/{project.id}/export.xer").data
+    assert stored.data == download and stored.name == "PLAN.xer"
+    # The job's page offers the file; it is the download's bytes.
+    with committed.app.test_request_context():
+        file_url = url_for("jobs.file", job_id=job.id)
+    assert f'href="{file_url}"' in pages.get(_job_page(committed, job)).get_data(as_text=True)
+    assert pages.get(file_url).data == download
 
 
 def test_a_small_plans_page_links_the_download(committed, world):
