@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify
 from marshmallow import Schema, fields
 
 from sqlalchemy import select
@@ -38,6 +39,15 @@ class JobListArgs(PageArgs):
 
 
 JobPageSchema = page_schema(JobSchema)
+_job_schema = JobSchema()
+
+
+def accepted(job):
+    """The answer of an endpoint that started ``job`` (``?async=true``): 202, the job, and where to follow it."""
+    response = jsonify(_job_schema.dump(jobs.snapshot(session(), job)))
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return response
 
 
 @blp.route("", methods=["GET"])

@@ -9,6 +9,7 @@ from marshmallow.utils import get_value
 from api.common import (
     Blueprint, Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session,
 )
+from api.jobs import JobSchema, accepted
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload
@@ -17,7 +18,9 @@ from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission
 from wbs import interchange, services, templates
+from wbs.interchange import jobs as interchange_jobs
 from wbs.interchange.limits import FileLimits, check_file
+from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity
 
@@ -38,6 +41,23 @@ def LocalDateTime(**kwargs):  # noqa: N802 - a field factory
 class LocalOut(fields.Field):
     def _serialize(self, value, attr, obj, **kwargs):
         return value.strftime(LOCAL) if value is not None else None
+
+
+def AsyncFlag():  # noqa: N802 - a field factory
+    """``?async=true``: run as a job; answered with 202, the job, and ``Location: /api/v1/jobs/{id}``."""
+    return fields.Boolean(data_key="async", load_default=False, metadata={
+        "description": "true: do the work as a background job and answer 202 with the job at once "
+                       "(follow it at the Location given, GET /api/v1/jobs/{id})"})
+
+
+class AsyncArgs(Schema):
+    run_async = AsyncFlag()
+
+
+def _accepted_doc(what: str):
+    return blp.alt_response(202, schema=JobSchema, description=f"With async=true: the job {what}",
+                            headers={"Location": {"description": "/api/v1/jobs/{id}: the job to follow",
+                                                  "schema": {"type": "string"}}})
 
 
 def _project(project_id, permission=Permission.read):
@@ -535,10 +555,15 @@ class CriticalPathSchema(Schema):
 
 
 @blp.route("/projects/<int:project_id>/schedule", methods=["POST"])
+@blp.arguments(AsyncArgs, location="query")
 @blp.response(200, ScheduleSummarySchema)
-def run_schedule(project_id):
-    """Schedule the project by CPM, store the dates, and summarise."""
+@_accepted_doc("scheduling the project; its result holds these figures (dates project-local) and the project "
+               "page's url")
+def run_schedule(args, project_id):
+    """Schedule the project by CPM, store the dates, and summarise (``async=true``: as a job)."""
     project = _project(project_id)
+    if args["run_async"]:
+        return accepted(scheduling_jobs.start_schedule(session(), actor=current_user(), project=project))
     return scheduling_service.schedule_project(session(), actor=current_user(), project=project)
 
 
@@ -605,6 +630,7 @@ def evm(args, project_id):
 
 class XerImportArgs(Schema):
     eps_node_id = Id(required=True)
+    run_async = AsyncFlag()
     project = fields.String(validate=validate.Length(min=1, max=100),
                             metadata={"description": "proj_short_name or proj_id when the file holds several"})
     code = fields.String(validate=validate.Length(min=1, max=40))
@@ -620,6 +646,14 @@ def _uploaded(files, kind: str) -> bytes:
     data = files["file"].read()
     check_file(kind, data, FileLimits.from_config(current_app.config))
     return data
+
+
+def _import_job(files, kind: str, node, **names):
+    """Start the import of the uploaded file as a job (rights and limits checked now, as the import checks them)."""
+    upload = files["file"]
+    return accepted(interchange_jobs.start_import(
+        session(), actor=current_user(), file_format=kind, data=upload.read(), filename=upload.filename or "",
+        eps_node=node, limits=FileLimits.from_config(current_app.config), **names))
 
 
 class ImportedProjectSchema(ProjectReadSchema):
@@ -638,10 +672,13 @@ def _imported(project, warnings: list[str]) -> dict:
 @blp.arguments(XerImportArgs, location="query")
 @blp.arguments(XerFileSchema, location="files")
 @blp.response(201, ImportedProjectSchema)
+@_accepted_doc("importing the file; its result holds project_id, project_code, counts, warnings and url")
 def import_xer(args, files, **_kwargs):
     """Create a project from a Primavera P6 XER file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
+    if args["run_async"]:
+        return _import_job(files, "xer", node, proj=args.get("project"), code=args.get("code"))
     data = _uploaded(files, "xer")
     warnings: list[str] = []
     project = interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node,
@@ -650,14 +687,19 @@ def import_xer(args, files, **_kwargs):
 
 
 @blp.route("/projects/<int:project_id>/export/xer", methods=["GET"])
+@blp.arguments(AsyncArgs, location="query")
+@_accepted_doc("writing the file, kept a day: its result names the file and its size; download it with "
+               "GET /api/v1/jobs/{id}/file")
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream",
               description="The project as a P6 XER file (cp1252, or UTF-8 when names need it), sent in chunks "
                           "as it is written",
               headers={"Content-Disposition": {"description": "attachment; filename=<project code>.xer",
                                                "schema": {"type": "string"}}})
-def export_xer(project_id):
-    """Download the project as a Primavera P6 XER file."""
+def export_xer(args, project_id):
+    """Download the project as a Primavera P6 XER file (``async=true``: written by a job, then downloaded)."""
     project = _project(project_id)
+    if args["run_async"]:
+        return accepted(interchange_jobs.start_export(session(), actor=current_user(), project=project))
     # The project's plan, calendars and WBS are read here (errors answer as usual); the activities
     # and links as the response is sent, from the stream's own session, so a big project never sits
     # in memory whole and nothing stays open after the download.
@@ -671,6 +713,7 @@ def export_xer(project_id):
 
 class MspdiImportArgs(Schema):
     eps_node_id = fields.Integer(required=True)
+    run_async = AsyncFlag()
     code = Code(metadata={"description": "project code (default: the file's)"})
     name = Name(metadata={"description": "project name (default: the file's title)"})
 
@@ -684,10 +727,13 @@ class MspdiFileSchema(XerFileSchema):
 @blp.arguments(MspdiImportArgs, location="query")
 @blp.arguments(MspdiFileSchema, location="files")
 @blp.response(201, ImportedProjectSchema)
+@_accepted_doc("importing the file; its result holds project_id, project_code, counts, warnings and url")
 def import_mspdi(args, files, **_kwargs):
     """Create a project from a Microsoft Project XML file (multipart field ``file``) under an EPS node."""
     node = eps_services.get_node_or_raise(session(), user=current_user(), node_id=args["eps_node_id"],
                                           field="eps_node_id")
+    if args["run_async"]:
+        return _import_job(files, "mspdi", node, code=args.get("code"), name=args.get("name"))
     warnings: list[str] = []
     project = interchange.import_mspdi(session(), actor=current_user(), data=_uploaded(files, "mspdi"), eps_node=node,
                                        code=args.get("code"), name=args.get("name"), warnings=warnings)

@@ -73,8 +73,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # SQLite file in the instance folder.
         "JOBS_URL": os.environ.get("CRMPM_JOBS_URL"),
         "JOBS_NAMESPACE": os.environ.get("CRMPM_JOBS_NAMESPACE", "crmpm"),
-        # Plans with more activities than this are scheduled as a job when asked from the pages.
+        # Plans with more activities than this are scheduled and exported as a job when asked from the pages.
         "SCHEDULE_ASYNC_ACTIVITIES": int(os.environ.get("CRMPM_SCHEDULE_ASYNC_ACTIVITIES", 5_000)),
+        # XER/MSPDI files larger than this (bytes) uploaded on the pages are imported as a job.
+        "IMPORT_ASYNC_BYTES": int(os.environ.get("CRMPM_IMPORT_ASYNC_BYTES", 5 * 1024 * 1024)),
         # Uploads a request reads from a file (CSV imports); later runs remove what a killed process left.
         "UPLOAD_DIR": os.environ.get("CRMPM_UPLOAD_DIR") or default_upload_dir(),
     }

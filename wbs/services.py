@@ -38,6 +38,16 @@ MAX_HOURS = 1_000_000.0
 ZERO = Decimal("0.00")
 
 
+# The project's page: where a job's result sends its reader (a job has no request to build URLs from;
+# tests/web check that this is the path of the page ``pm.project``).
+PROJECT_PAGE = "/projects/{id}"
+
+
+def page_of(project: Project) -> str:
+    """The local path of the project's page."""
+    return PROJECT_PAGE.format(id=project.id)
+
+
 # Plans
 
 

@@ -37,7 +37,8 @@ TYPES = {
     "budget.change_requested": "budget_changes: eps_node_id, project_id, amount",
     "budget.change_decided": "budget_changes: decision (approved|rejected), amount, eps_node_id, project_id, "
                              "requested_by_id",
-    "project.scheduled": "activities, finish",
+    "project.scheduled": "projects: activities, finish, data_date, critical, job_id (the job that scheduled it; None "
+                         "when asked directly)",
     "import.finished": "kind, created, updated, failed, job_id",
     "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",

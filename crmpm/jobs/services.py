@@ -13,9 +13,11 @@ from crmpm.database import utcnow
 from crmpm.errors import Conflict, NotFound
 from crmpm.jobs.engine import DEFAULT_QUEUE, Engine, engine_for
 from crmpm.jobs.kinds import installed_kinds
-from crmpm.jobs.models import Job
+from crmpm.jobs.models import Job, JobFile
 
 _UNSENT = "crmpm.jobs.unsent"
+# How long a job's file (an upload it reads, an export it wrote) is kept; the workers' recovery tick removes it after.
+FILE_KEPT = timedelta(days=1)
 CONFIG_KEY = "crmpm.config"
 
 
@@ -129,3 +131,14 @@ def retry(session: Session, *, user, job_id: int) -> Job:
 def backoff(attempt: int) -> timedelta:
     """How long a job waits after its ``attempt``-th failure: 10 s, 40 s, 160 s … at most an hour."""
     return timedelta(seconds=min(10 * 4 ** max(attempt - 1, 0), 3600))
+
+
+def attach_file(session: Session, *, job_id: int, name: str, content_type: str, data: bytes,
+                keep: timedelta = FILE_KEPT) -> JobFile:
+    """Keep ``data`` with job ``job_id`` in the database (every worker and app server reads it) for ``keep``."""
+    now = utcnow()
+    stored = JobFile(job_id=job_id, name=name[:255], content_type=content_type, size=len(data), data=data,
+                     created_at=now, expires_at=now + keep)
+    session.add(stored)
+    session.flush()
+    return stored

@@ -14,7 +14,7 @@ from crmpm.events import delivery as events_dispatch
 from crmpm.events.models import Event, EventCursor
 from crmpm.jobs.engine import DEFAULT_QUEUE, engine_for
 from crmpm.jobs.kinds import periodic_kinds
-from crmpm.jobs.models import Job
+from crmpm.jobs.models import Job, JobFile
 from crmpm.jobs.runner import recover, run_job
 from crmpm.jobs.services import start
 
@@ -32,11 +32,12 @@ def tick(app: Flask, kind: str) -> None:
 
 
 def recovery_tick(app: Flask) -> None:
-    """Every minute: requeue jobs whose worker died, resend the unsent, prune old periodic jobs."""
+    """Every minute: requeue jobs whose worker died, resend the unsent, prune old periodic jobs and expired files."""
     with app.app_context(), db.transaction() as session:
         recover(session)
         session.execute(delete(Job).where(Job.key.is_not(None), Job.status.in_(("succeeded", "failed")),
                                           Job.finished_at < utcnow() - KEEP_PERIODIC))
+        session.execute(delete(JobFile).where(JobFile.expires_at < utcnow()))
 
 
 def events_waiting(app: Flask, consumers: list[str]) -> bool:

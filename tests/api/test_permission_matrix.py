@@ -69,6 +69,9 @@ ACTIONS = {
     "read_change_audit": ("GET", "/api/v1/audit?entity_type=budget_changes&entity_id={change}", None,
                           {Permission.manage}, 200),
     "my_access": ("GET", "/api/v1/me/access?node_id={n1}", None, {Permission.read}, 200),
+    # Work handed to a job is refused, as the synchronous request would be, before any job exists.
+    "schedule_as_job": ("POST", "/api/v1/projects/{p1}/schedule?async=true", None, {Permission.edit}, 202),
+    "export_xer_as_job": ("GET", "/api/v1/projects/{p1}/export/xer?async=true", None, {Permission.read}, 202),
 }
 
 

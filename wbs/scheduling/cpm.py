@@ -119,14 +119,18 @@ def schedule(activities, relationships, calendars, options, wbs_parents=None):
     return schedule_with_summary(activities, relationships, calendars, options, wbs_parents)[0]
 
 
-def schedule_with_summary(activities, relationships, calendars, options, wbs_parents=None):
-    """Like :func:`schedule`, also returning a :class:`ProjectSummary`."""
+def schedule_with_summary(activities, relationships, calendars, options, wbs_parents=None, progress=None):
+    """Like :func:`schedule`, also returning a :class:`ProjectSummary`.
+
+    ``progress``, if given, is called after each pass with the share of the passes done (0.0–1.0)
+    and the pass's name: a long schedule run as a job shows how far it got.
+    """
     # The passes allocate many small objects and no cycles: the cyclic
     # garbage collector would only rescan the inputs again and again.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _schedule(activities, relationships, calendars, options, wbs_parents)
+        return _schedule(activities, relationships, calendars, options, wbs_parents, progress or _silent)
     except NoWorkingTime as exc:
         # A calendar ran out of working time far from the data date.
         raise ScheduleInputError(str(exc)) from None
@@ -135,24 +139,34 @@ def schedule_with_summary(activities, relationships, calendars, options, wbs_par
             gc.enable()
 
 
-def _schedule(activities, relationships, calendars, options, wbs_parents):
+def _silent(_fraction, _name):
+    pass
+
+
+def _schedule(activities, relationships, calendars, options, wbs_parents, progress):
     acts = list(activities)
     st = build_state(acts, list(relationships), calendars, options)
+    progress(0.2, "network")
     forward_pass(st, options)
+    progress(0.45, "forward pass")
     backward_pass(st, options)
+    progress(0.7, "backward pass")
     level_of_effort(st)
     wbs_summaries(st, acts, wbs_parents or {})
     floats(st, options)
     as_late_as_possible(st)
     longest = longest_path(st)
     crit = critical(st, options, longest)
+    progress(0.9, "floats")
     # P6 reports a completed activity's early dates as the data date, whatever
     # retained logic made of them internally.
     es, ef, status, dd = st.es, st.ef, st.status, st.data_date
     for i in range(st.n):
         if status[i] == COMPLETE:
             es[i] = ef[i] = dd
-    return _results(st, acts, crit, longest), _summary(st, options)
+    results = _results(st, acts, crit, longest), _summary(st, options)
+    progress(1.0, "results")
+    return results
 
 
 def _results(st, acts, crit, longest):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,9 +19,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
-from crmpm.errors import Conflict, Invalid
+from crmpm.errors import Conflict, Invalid, Phrase
 from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission, authorize
@@ -237,24 +237,43 @@ class ScheduleSummary:
     changed: int = 0  # activities whose computed dates, floats or criticality changed
 
 
-def schedule_project(session: Session, *, actor: User, project: Project) -> ScheduleSummary:
+Progress = Callable[[float, str | None], None]
+# What a schedule run as a job says it is doing (translated where it is shown).
+STEPS = {"load": Phrase("loading the plan"), "network": Phrase("checking the network"),
+         "forward pass": Phrase("forward pass"), "backward pass": Phrase("backward pass"),
+         "floats": Phrase("floats and the critical path"), "results": Phrase("floats and the critical path"),
+         "passes": Phrase("scheduling"), "store": Phrase("storing the dates")}
+
+
+def _silent(_fraction: float, _message: str | None) -> None:
+    pass
+
+
+def schedule_project(session: Session, *, actor: User, project: Project, job_id: int | None = None,
+                     progress: Progress | None = None) -> ScheduleSummary:
     """Schedule the project by CPM and store every activity's dates (edit rights).
 
-    A loop or bad data is refused before anything is stored, naming the activities.
+    A loop or bad data is refused before anything is stored, naming the activities. Every schedule
+    is audited and recorded as a ``project.scheduled`` event (with ``job_id`` when a job ran it);
+    ``progress(fraction, message)``, if given, hears how far it got.
     """
     authorize(session, user=actor, obj=project, permission=Permission.edit)
+    report = progress or _silent
     with no_cyclic_gc():
+        report(0.0, str(STEPS["load"]))
         loaded = _load_rows(session, project=project)
         started = time.perf_counter()
         try:
-            results, summary = cpm.schedule_with_summary(loaded.models, loaded.relationships, loaded.calendars,
-                                                         loaded.options, loaded.wbs_parents)
+            results, summary = cpm.schedule_with_summary(
+                loaded.models, loaded.relationships, loaded.calendars, loaded.options, loaded.wbs_parents,
+                progress=lambda done, name: report(0.15 + 0.6 * done, str(STEPS.get(name, STEPS["passes"]))))
         except DependencyLoop as exc:
             raise Conflict("dependency loop: {loop}", loop=" → ".join(exc.cycle + exc.cycle[:1]),
                            errors={"activities": exc.cycle}) from None
         except ScheduleInputError as exc:
             raise Invalid(str(exc), errors={"activities": [exc.activity] if exc.activity else []}) from None
         elapsed = (time.perf_counter() - started) * 1000
+        report(0.75, str(STEPS["store"]))
         critical, changed = _store_results(session, loaded.activities, results)
         plan = loaded.plan
         plan.scheduled_at = utcnow()
@@ -271,6 +290,10 @@ def schedule_project(session: Session, *, actor: User, project: Project) -> Sche
         audit.record(session, actor=actor, action="schedule", entity=project,
                      after={"data_date": outcome.data_date, "finish": outcome.finish,
                             "activities": outcome.activities, "critical": outcome.critical})
+        events.record(session, "project.scheduled", project,
+                      {"activities": outcome.activities, "finish": outcome.finish, "data_date": outcome.data_date,
+                       "critical": outcome.critical, "job_id": job_id}, actor=actor)
+    report(1.0, None)
     return outcome
 
 

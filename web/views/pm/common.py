@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import g, session as cookie
+from flask import current_app, g, session as cookie
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from eps.models import Project
 from eps.permissions import Permission, access_to
 from wbs import services
 from wbs.models import Calendar
+from wbs.scheduling.jobs import is_large
 
 LAST_PROJECT_KEY = "pm_last_project"
 MAX_DAYS = Decimal(int(services.MAX_HOURS // 24))
@@ -32,6 +33,11 @@ def load_project(project_id: int) -> Project:
 def may_edit(project: Project) -> bool:
     """Whether the WBS services would take changes to ``project`` from the user (to show the controls)."""
     return access_to(db.session, user=g.user, obj=project).can(Permission.edit)
+
+
+def runs_as_job(project: Project) -> bool:
+    """Whether the pages schedule and export ``project`` as a job: more activities than SCHEDULE_ASYNC_ACTIVITIES."""
+    return is_large(db.session, project=project, limit=current_app.config["SCHEDULE_ASYNC_ACTIVITIES"])
 
 
 def hours_per_day(plan) -> float:

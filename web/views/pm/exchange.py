@@ -12,6 +12,7 @@ from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from wbs import interchange, portfolio
+from wbs.interchange import jobs as interchange_jobs
 from wbs.interchange.limits import FileLimits, check_file
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project
@@ -29,6 +30,16 @@ def export_xer(project_id: int):
     return streamed_response(lambda stream: interchange.xer_chunks(stream, project=stream.get(Project, project.id)),
                              mimetype="application/octet-stream",
                              download_name=f"{project.code}.xer")
+
+
+@bp.route("/<int:project_id>/export.xer", methods=["POST"])
+def export_xer_job(project_id: int):
+    """A big plan's XER file, written by a job: its page follows the writing, then offers the download (a day)."""
+    project = load_project(project_id)
+    job = interchange_jobs.start_export(db.session, actor=g.user, project=project)
+    flash(_("The XER file of %(code)s is being written in the background; download it here when it is ready "
+            "(it is kept for a day).", code=project.code), "info")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
 
 
 @bp.route("/<int:project_id>/export.xml")
@@ -50,6 +61,7 @@ def import_form():
     """Upload an XER or MSPDI file as a new project under an EPS node the user may create projects in."""
     nodes = portfolio.nodes_for_new_projects(db.session, user=g.user)
     return render_template("projects/import.html", nodes=nodes, limit_mb=_limit_mb(),
+                           async_mb=round(current_app.config["IMPORT_ASYNC_BYTES"] / (1024 * 1024), 1),
                            chosen=request.args.get("node", type=int))
 
 
@@ -66,6 +78,8 @@ def import_file():
         raise Invalid(_("Choose the EPS node the project goes under."), errors={"node": ["unknown"]}) from None
     kind, data, filename = _upload()
     code = request.form.get("code", "").strip()[:40] or None
+    if len(data) > current_app.config["IMPORT_ASYNC_BYTES"]:
+        return _import_as_job(kind, data, filename, node, code)
     warnings: list[str] = []
     if kind == "xer":
         created = interchange.import_xer(db.session, actor=g.user, data=data, eps_node=node, code=code,
@@ -77,6 +91,15 @@ def import_file():
           "info")
     _flash_warnings(warnings)
     return redirect(url_for("pm.project", project_id=created.id), code=303)
+
+
+def _import_as_job(kind: str, data: bytes, filename: str, node, code: str | None):
+    """A big file: imported by a job, whose page shows the progress and then links to the new project."""
+    job = interchange_jobs.start_import(db.session, actor=g.user, file_format=kind, data=data, filename=filename,
+                                        eps_node=node, limits=FileLimits.from_config(current_app.config), code=code)
+    flash(_("%(file)s is being imported in the background; this page follows the import and links to the new "
+            "project when it is done.", file=filename), "info")
+    return redirect(url_for("jobs.show", job_id=job.id), code=303)
 
 
 def _upload() -> tuple[str, bytes, str]:

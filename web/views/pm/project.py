@@ -14,6 +14,7 @@ from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
 from wbs import portfolio, services
+from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship
 from web.i18n import date_
@@ -21,7 +22,7 @@ from web.pagination import paginate
 from web.pages import safe_next
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (deal_id, hours_per_day, load_project, may_edit, parse_nonnegative_days,
-                                 parse_days, parse_percent, parse_when)
+                                 parse_days, parse_percent, parse_when, runs_as_job)
 
 ACTIVITY_PAGE = 50
 WBS_OPEN_LIMIT = 200
@@ -59,7 +60,7 @@ def project(project_id: int):
         evm=scheduling_service.earned_value(session, project=project, wbs_element=element),
         baseline=portfolio.baseline(session, project=project),
         crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project), deal_id=deal_id(project),
-        can_edit=may_edit(project), hpd=hours_per_day(plan), new_types=NEW_TYPES,
+        can_edit=may_edit(project), hpd=hours_per_day(plan), new_types=NEW_TYPES, large_plan=runs_as_job(project),
         # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
         element_choices=_choices(list(elements.values()), element))
@@ -212,8 +213,14 @@ def delete_relationship(project_id: int, relationship_id: int):
 
 @bp.route("/<int:project_id>/schedule", methods=["POST"])
 def schedule(project_id: int):
-    """Schedule the project by CPM (a loop is refused naming the activities) and say what changed."""
+    """Schedule the project by CPM (a loop is refused naming the activities) and say what changed; a big plan
+    is scheduled by a job, whose page follows it."""
     project = load_project(project_id)
+    if runs_as_job(project):
+        job = scheduling_jobs.start_schedule(db.session, actor=g.user, project=project)
+        flash(_("%(code)s is being scheduled in the background; this page follows it and links back to the project "
+                "when it is done.", code=project.code), "info")
+        return redirect(url_for("jobs.show", job_id=job.id), code=303)
     summary = scheduling_service.schedule_project(db.session, actor=g.user, project=project)
     flash(_("Scheduled at the data date %(data_date)s: the project finishes on %(finish)s; %(critical)s critical "
             "activities; dates changed on %(changed)s of %(total)s activities.",
