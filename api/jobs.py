@@ -5,13 +5,11 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import Schema, fields
 
-from sqlalchemy import select
 
 from api.common import Blueprint, PageArgs, current_user, page_schema, paginate, session
 from crmpm import jobs
 from crmpm.downloads import send_download
 from crmpm.errors import NotFound
-from crmpm.jobs.models import JobFile
 
 blp = Blueprint("background-jobs", __name__, url_prefix="/jobs", description="Background jobs: progress, result, retry")
 
@@ -72,7 +70,7 @@ def get_job(job_id):
 def get_job_file(job_id):
     """The file a job produced (an XER export), kept for a day after the job ends. Its creator and administrators."""
     jobs.readable(session(), user=current_user(), job_id=job_id)
-    stored = session().scalar(select(JobFile).where(JobFile.job_id == job_id).order_by(JobFile.id.desc()).limit(1))
+    stored = jobs.job_file(session(), job_id=job_id)
     if stored is None:
         raise NotFound("job {id} has no file", id=job_id)
     return send_download(stored.data, filename=stored.name, mimetype=stored.content_type)

@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, literal, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from crmpm import jobs
 from crmpm.database import utcnow
@@ -114,9 +114,8 @@ def start_import(session: Session, *, actor: User, kind: str, path: str | Path, 
         raise file_error(exc) from None
     data = Path(path).read_bytes()
     job = _start(session, actor=actor, params=params, url=url)
-    session.add(JobFile(job_id=job.id, name=file_name[:255] or "import.csv", content_type="text/csv",
-                        size=len(data), data=data, expires_at=utcnow() + UPLOAD_KEPT))
-    session.flush()
+    jobs.attach_file(session, job_id=job.id, name=file_name or "import.csv", content_type="text/csv", data=data,
+                     keep=UPLOAD_KEPT, purpose="upload")
     return job
 
 
@@ -143,18 +142,17 @@ def again(session: Session, *, actor: User, job: Job, mapping: dict | str | None
     _checked(actor, params)
     started = _start(session, actor=actor, params=params, url=url)
     now, stamp = utcnow(), JobFile.__table__.c.expires_at.type
-    copied = select(literal(started.id), JobFile.name, JobFile.content_type, JobFile.size, JobFile.data,
-                    literal(now, stamp), literal(now + UPLOAD_KEPT, stamp)).where(JobFile.id == upload.id)
+    copied = select(literal(started.id), JobFile.name, JobFile.purpose, JobFile.content_type, JobFile.size,
+                    JobFile.data, literal(now, stamp), literal(now + UPLOAD_KEPT, stamp)).where(JobFile.id == upload.id)
     session.execute(insert(JobFile).from_select(
-        ["job_id", "name", "content_type", "size", "data", "created_at", "expires_at"], copied))
+        ["job_id", "name", "purpose", "content_type", "size", "data", "created_at", "expires_at"], copied))
     return started
 
 
 def upload_of(session: Session, *, job_id: int) -> JobFile:
     """The CSV file kept for import job ``job_id`` (its first file); Invalid when it is gone (expired)."""
     # The content is read only when used (a page showing the job never loads a 100 MB file).
-    upload = session.scalar(select(JobFile).options(defer(JobFile.data)).where(JobFile.job_id == job_id)
-                            .order_by(JobFile.id).limit(1))
+    upload = jobs.job_file(session, job_id=job_id, purpose="upload", with_data=False)
     if upload is None:
         raise Invalid("the file of import job {id} is no longer kept; upload it again", id=job_id)
     return upload

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crmpm.database import forget_transaction_memo, utcnow
@@ -101,7 +101,10 @@ def _number_events(session: Session) -> None:
         return
     counter = session.execute(
         update(EventCounter).where(EventCounter.name == "events")
-        .values(last_id=EventCounter.last_id + len(row_ids)).returning(EventCounter.last_id)).scalar_one()
+        .values(last_id=EventCounter.last_id + len(row_ids)).returning(EventCounter.last_id)).scalar_one_or_none()
+    if counter is None:  # the counter row was removed (a table emptied by hand): start after the last id
+        counter = (session.scalar(select(func.max(Event.id))) or 0) + len(row_ids)
+        session.execute(insert(EventCounter).values(name="events", last_id=counter))
     first = counter - len(row_ids) + 1
     session.execute(update(Event), [{"row_id": row_id, "id": first + offset} for offset, row_id in enumerate(row_ids)])
 

@@ -8,7 +8,7 @@ seen only through ``crmpm.jobs.engine``. Workers: ``crmpm worker`` (``crmpm.jobs
 
 from crmpm.jobs.kinds import JobContext, installed_kinds, periodic
 from crmpm.jobs.models import STATUSES, Job, JobFile
-from crmpm.jobs.services import FILE_KEPT, attach_file, engine_of, list_, readable, retry, snapshot, start
+from crmpm.jobs.services import FILE_KEPT, attach_file, engine_of, job_file, list_, readable, retry, snapshot, start
 
-__all__ = ["FILE_KEPT", "STATUSES", "Job", "JobContext", "JobFile", "attach_file", "engine_of", "installed_kinds",
+__all__ = ["FILE_KEPT", "STATUSES", "Job", "JobContext", "JobFile", "attach_file", "engine_of", "job_file", "installed_kinds",
            "list_", "periodic", "readable", "retry", "snapshot", "start"]

@@ -59,6 +59,8 @@ class JobFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(255))
+    # "upload": what the job was asked with (read by the job); "result": what it produced (downloaded).
+    purpose: Mapped[str] = mapped_column(String(10), default="result")
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)

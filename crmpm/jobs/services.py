@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, NotFound
@@ -134,11 +134,23 @@ def backoff(attempt: int) -> timedelta:
 
 
 def attach_file(session: Session, *, job_id: int, name: str, content_type: str, data: bytes,
-                keep: timedelta = FILE_KEPT) -> JobFile:
-    """Keep ``data`` with job ``job_id`` in the database (every worker and app server reads it) for ``keep``."""
+                keep: timedelta = FILE_KEPT, purpose: str = "result") -> JobFile:
+    """Keep ``data`` with job ``job_id`` in the database (every worker and app server reads it) for ``keep``.
+
+    ``purpose``: "upload" for the file the job is asked with, "result" for one it produced (downloadable).
+    """
     now = utcnow()
-    stored = JobFile(job_id=job_id, name=name[:255], content_type=content_type, size=len(data), data=data,
-                     created_at=now, expires_at=now + keep)
+    stored = JobFile(job_id=job_id, name=name[:255], purpose=purpose, content_type=content_type, size=len(data),
+                     data=data, created_at=now, expires_at=now + keep)
     session.add(stored)
     session.flush()
     return stored
+
+
+def job_file(session: Session, *, job_id: int, purpose: str = "result", with_data: bool = True) -> JobFile | None:
+    """Job ``job_id``'s file of ``purpose`` still kept: its upload (the first) or its result (the newest)."""
+    order = JobFile.id if purpose == "upload" else JobFile.id.desc()
+    query = select(JobFile).where(JobFile.job_id == job_id, JobFile.purpose == purpose).order_by(order).limit(1)
+    if not with_data:
+        query = query.options(defer(JobFile.data))
+    return session.scalar(query)

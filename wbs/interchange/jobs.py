@@ -56,7 +56,7 @@ def start_import(session: Session, *, actor: User, file_format: str, data: bytes
               **{key: value for key, value in (("project", proj), ("code", code), ("name", name)) if value}}
     job = jobs.start(session, kind=IMPORT_KINDS[file_format], params=params, actor=actor)
     jobs.attach_file(session, job_id=job.id, name=filename or f"upload.{file_format}",
-                     content_type=CONTENT_TYPES[file_format], data=data)
+                     content_type=CONTENT_TYPES[file_format], data=data, purpose="upload")
     return job
 
 
@@ -100,7 +100,7 @@ def _import(ctx: JobContext, file_format: str) -> dict:
 
 def _upload(session: Session, job_id: int) -> JobFile:
     """The file the job was asked with (its first); Invalid once it has expired and was removed."""
-    upload = session.scalar(select(JobFile).where(JobFile.job_id == job_id).order_by(JobFile.id).limit(1))
+    upload = jobs.job_file(session, job_id=job_id, purpose="upload")
     if upload is None:
         raise Invalid("the uploaded file of this job is no longer kept; upload it again",
                       errors={"file": ["expired"]})

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import abort, g, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import select
 
 from crmpm import jobs
 from crmpm.database import db
 from crmpm.downloads import send_download
-from crmpm.jobs.models import JobFile
 from web.pages import page_blueprint
 from web.queries import count
 
@@ -33,12 +31,14 @@ def kind_label(kind: str) -> str:
     return str(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
-def _newest_file(job_id: int):
-    return db.session.execute(select(JobFile.id, JobFile.name, JobFile.size).where(JobFile.job_id == job_id)
-                              .order_by(JobFile.id.desc()).limit(1)).first()
+def _result_file(job):
+    """The file a succeeded job produced, while it is kept (an import's upload is not offered back)."""
+    if job.status != "succeeded":
+        return None
+    return jobs.job_file(db.session, job_id=job.id, with_data=False)
 
 
-def _status(job) -> dict:
+def _status(job, *, with_file: bool = True) -> dict:
     view = jobs.snapshot(db.session, job)
     result = view["result"] if isinstance(view["result"], dict) else {}
     url = result.get("url")
@@ -46,11 +46,12 @@ def _status(job) -> dict:
     return {
         "id": view["id"], "status": view["status"], "status_label": _status_label(view["status"]),
         "progress": view["progress"], "percent": round(view["progress"] * 100),
-        "message": view["message"], "error": view["error"] if view["status"] == "failed" else None,
+        # Progress messages of the job kinds are in the catalogue; others show as written.
+        "message": _(view["message"]) if view["message"] else None, "error": view["error"] if view["status"] == "failed" else None,
         "done": done,
         # Only a path on this site: a result never sends the user elsewhere.
         "url": url if isinstance(url, str) and url.startswith("/") and not url.startswith("//") else None,
-        "file_url": url_for("jobs.file", job_id=job.id) if done and _newest_file(job.id) else None,
+        "file_url": url_for("jobs.file", job_id=job.id) if with_file and _result_file(job) else None,
     }
 
 
@@ -62,7 +63,7 @@ def _status_label(status: str) -> str:
 def index():
     query = jobs.list_(user=g.user)
     rows = db.session.scalars(query.limit(JOBS_SHOWN)).all()
-    return render_template("jobs/index.html", jobs=[(job, _status(job)) for job in rows],
+    return render_template("jobs/index.html", jobs=[(job, _status(job, with_file=False)) for job in rows],
                            total=count(db.session, query), kind_label=kind_label)
 
 
@@ -70,7 +71,7 @@ def index():
 def show(job_id: int):
     job = jobs.readable(db.session, user=g.user, job_id=job_id)
     return render_template("jobs/show.html", job=job, status=_status(job), kind_label=kind_label,
-                           file=_newest_file(job.id))
+                           file=_result_file(job))
 
 
 @bp.route("/<int:job_id>/status.json")
@@ -85,11 +86,10 @@ def status(job_id: int):
 @bp.route("/<int:job_id>/file")
 def file(job_id: int):
     """The file the job produced (an export), while it is kept."""
-    jobs.readable(db.session, user=g.user, job_id=job_id)
-    newest = _newest_file(job_id)
-    if newest is None:
+    job = jobs.readable(db.session, user=g.user, job_id=job_id)
+    stored = jobs.job_file(db.session, job_id=job.id) if job.status == "succeeded" else None
+    if stored is None:
         abort(404)
-    stored = db.session.get(JobFile, newest.id)
     return send_download(stored.data, filename=stored.name, mimetype=stored.content_type)
 
 
