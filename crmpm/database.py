@@ -279,7 +279,11 @@ class Database:
             if not isinstance(bind, Engine):
                 # Tests run each case inside an outer transaction; the app's commits become savepoints.
                 options["join_transaction_mode"] = "create_savepoint"
-        app.extensions[self.extension_key] = _DatabaseState(engine=engine, factory=sessionmaker(bind=bind, **options))
+        state = _DatabaseState(engine=engine, factory=sessionmaker(bind=bind, **options))
+        if bind is engine and engine.dialect.name == "postgresql":
+            # Made now (it connects on first use), so that threads serving requests never race to make it.
+            state.begin_on_write = (engine, begin_on_write_engine(engine))
+        app.extensions[self.extension_key] = state
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
@@ -356,13 +360,10 @@ class _DatabaseState:
         """A session for the current request: for a GET or HEAD on PostgreSQL, one that begins on write."""
         from flask import has_request_context, request
 
-        bind = self.factory.kw.get("bind")
-        # Bound to a connection (a test's), the session joins that connection's transaction as before.
-        if (not isinstance(bind, Engine) or bind.dialect.name != "postgresql" or not has_request_context()
-                or request.method not in SAFE_METHODS):
+        # Bound to anything else (a test's connection), the session joins it as before.
+        if (self.begin_on_write is None or self.begin_on_write[0] is not self.factory.kw.get("bind")
+                or not has_request_context() or request.method not in SAFE_METHODS):
             return self.factory()
-        if self.begin_on_write is None or self.begin_on_write[0] is not bind:
-            self.begin_on_write = (bind, begin_on_write_engine(bind))
         return self.factory(bind=self.begin_on_write[1])
 
 
