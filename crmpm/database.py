@@ -194,14 +194,17 @@ def begin_on_write_engine(engine: Engine) -> Engine:
 
     Its connections are in autocommit mode: a SELECT costs no BEGIN and no COMMIT round trip, and the
     request's commit sends nothing. Before the first statement that may write (anything but a plain
-    SELECT: a flush, a Core or text statement, ``SELECT ... FOR UPDATE``, a SAVEPOINT) it sends BEGIN,
+    SELECT: a flush, a Core or text statement, ``SELECT ... FOR UPDATE``, a SAVEPOINT, a server-side
+    cursor) it sends BEGIN,
     and from there the connection is in one transaction like any other: the session's commit commits
     it (psycopg sends COMMIT whenever the server has a transaction open) and its rollback rolls it back.
     Writes through the driver itself (COPY) call ``begin_writing`` first.
 
     Reading outside a transaction sees what a READ COMMITTED transaction would, since there every
     statement takes its own snapshot too; should the server's default isolation be stricter, every
-    statement begins the transaction, as on the ordinary engine.
+    statement begins the transaction, as on the ordinary engine. A SELECT built with SQLAlchemy is taken
+    at its word: a function that writes or locks for the transaction (``nextval``, ``set_config``,
+    ``pg_advisory_xact_lock``) goes in a text statement, which begins it (crmpm has one: ``nextval``).
     """
     from psycopg import pq
 
@@ -230,11 +233,13 @@ def begin_on_write_engine(engine: Engine) -> Engine:
 
 
 def _only_reads(context) -> bool:
-    """Whether the statement of this execution context is a SELECT that takes no row locks."""
+    """Whether this execution is a SELECT that takes no row locks, on an ordinary cursor (a server-side
+    one, for ``yield_per``, is a DECLARE, which lives in a transaction)."""
     from sqlalchemy.sql.selectable import GenerativeSelect
 
     statement = getattr(context.compiled, "statement", None)
-    return isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
+    return (isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
+            and not context._is_server_side)
 
 
 def begin_writing(connection) -> None:

@@ -166,6 +166,16 @@ def test_a_locking_or_unknown_statement_begins_the_transaction(reader, statement
     assert driver().info.transaction_status == IDLE
 
 
+def test_a_server_side_cursor_begins_the_transaction(reader):
+    session, driver = reader
+    session.add_all([Team(name=f"batch-{n}-{uuid.uuid4().hex[:8]}") for n in range(3)])
+    session.flush()
+    session.commit()
+    rows = session.execute(select(Team.id).execution_options(yield_per=2))  # a DECLARE needs a transaction
+    assert len(rows.all()) >= 3 and driver().info.transaction_status == INTRANS
+    session.rollback()
+
+
 def test_a_flush_begins_the_transaction_and_a_rollback_undoes_it(reader, own_database):
     session, driver = reader
     name = f"team-{uuid.uuid4().hex[:8]}"
