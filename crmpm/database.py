@@ -189,15 +189,15 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
-def begin_on_write_engine(engine: Engine) -> Engine:
+def begin_on_write_engine(engine: Engine, *, pre_ping: bool = False) -> Engine:
     """A second engine on ``engine``'s PostgreSQL database whose connections read outside any transaction.
 
     Its connections are in autocommit mode: a SELECT costs no BEGIN and no COMMIT round trip, and the
     request's commit sends nothing. Before the first statement that may write (anything but a plain
     SELECT: a flush, a Core or text statement, ``SELECT ... FOR UPDATE``, a SAVEPOINT, a server-side
-    cursor) it sends BEGIN,
-    and from there the connection is in one transaction like any other: the session's commit commits
-    it (psycopg sends COMMIT whenever the server has a transaction open) and its rollback rolls it back.
+    cursor) it sends BEGIN, and from there the connection is in one transaction like any other: the
+    session's commit commits it (psycopg sends COMMIT whenever the server has a transaction open) and
+    its rollback rolls it back.
     Writes through the driver itself (COPY) call ``begin_writing`` first.
 
     Reading outside a transaction sees what a READ COMMITTED transaction would, since there every
@@ -210,7 +210,7 @@ def begin_on_write_engine(engine: Engine) -> Engine:
 
     idle = pq.TransactionStatus.IDLE
     reads_first = make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                              pool_pre_ping=engine.pool._pre_ping)
+                              pool_pre_ping=pre_ping)
 
     @event.listens_for(reads_first, "first_connect")
     def _default_isolation(dbapi_connection, _record):
@@ -276,8 +276,9 @@ class Database:
         """Create the engine (or take ``DATABASE_BIND``, a test's connection) and the session factory."""
         bind = app.config.get("DATABASE_BIND")
         options = {"expire_on_commit": False}
+        pre_ping = bool(app.config.get("DATABASE_PRE_PING"))
         if bind is None:
-            engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=bool(app.config.get("DATABASE_PRE_PING")))
+            engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=pre_ping)
             bind = engine
         else:
             engine = bind if isinstance(bind, Engine) else bind.engine
@@ -287,7 +288,7 @@ class Database:
         state = _DatabaseState(engine=engine, factory=sessionmaker(bind=bind, **options))
         if bind is engine and engine.dialect.name == "postgresql":
             # Made now (it connects on first use), so that threads serving requests never race to make it.
-            state.begin_on_write = (engine, begin_on_write_engine(engine))
+            state.begin_on_write = (engine, begin_on_write_engine(engine, pre_ping=pre_ping))
         app.extensions[self.extension_key] = state
         app.teardown_appcontext(self._close_session)
 

@@ -125,11 +125,16 @@ def test_pool_pre_ping_is_off_unless_asked_for(monkeypatch, sqlite_url):
 
     url = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: only the engine's settings are read
     monkeypatch.delenv("CRMPM_DATABASE_PRE_PING", raising=False)
-    with create_app({"DATABASE_URL": url, "TESTING": True}).app_context():
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
         assert db.engine.pool._pre_ping is False
+        assert app.extensions["crmpm.database"].begin_on_write[1].pool._pre_ping is False
     monkeypatch.setenv("CRMPM_DATABASE_PRE_PING", "1")
-    with create_app({"DATABASE_URL": url, "TESTING": True}).app_context():
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
         assert db.engine.pool._pre_ping is True
+        # GET requests' own connections (crmpm.database.begin_on_write_engine) are pinged alike.
+        assert app.extensions["crmpm.database"].begin_on_write[1].pool._pre_ping is True
 
 
 def test_a_connection_the_database_dropped_costs_one_503_then_the_pool_recovers(postgresql_url):
