@@ -11,6 +11,7 @@ import hashlib
 import json
 
 from flask import Flask, Response, g, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
         # Registering replaces a blueprint's own prefix, so the API prefix is put before it here.
         api.register_blueprint(blueprint, url_prefix=API_PREFIX.rstrip("/") + (blueprint.url_prefix or ""))
     app.extensions["crmpm.api"] = api
+    app.session_interface = NoCookieSessionForApi()
     serve_spec_once(app, api)
     app.add_url_rule("/api/docs/assets/<path:filename>", "swagger_ui_assets",
                      lambda filename: send_from_directory(swagger_ui_path, filename))
@@ -60,6 +62,20 @@ def init_app(app: Flask) -> None:
             raise Unauthenticated("a valid API token is needed: Authorization: Bearer <token>")
         g.user = user
         return None
+
+
+class NoCookieSessionForApi(SecureCookieSessionInterface):
+    """The pages' signed cookie session, left closed on API requests.
+
+    The API authenticates by bearer token only and keeps nothing in the cookie session, so it need not
+    build the signer and read the cookie on every request: an API request sees an empty session that
+    refuses writes (Flask's null session) and its response sets no cookie.
+    """
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith(API_PREFIX):
+            return None
+        return super().open_session(app, request)
 
 
 def serve_spec_once(app: Flask, api: Api) -> None:

@@ -82,7 +82,7 @@ def list_projects(args):
                                           field="eps_node_id")
     query = services.list_projects(session(), user=current_user(), eps_node=node, direct_only=args["direct"],
                                    search=args.get("q"))
-    return paginate(query, args)
+    return paginate(query, args, columns=True)
 
 
 @blp.route("/<int:project_id>", methods=["GET"])

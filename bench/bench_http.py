@@ -251,6 +251,7 @@ def run_http(url: str, token: str, args) -> dict:
 def run_inprocess(url: str, token: str, args) -> dict:
     """Per path: the median time of one request through the test client, and the SQL statements it runs."""
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     from crmpm import create_app
     from crmpm.database import db
@@ -260,7 +261,8 @@ def run_inprocess(url: str, token: str, args) -> dict:
     statements: list[str] = []
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", lambda *a, **_k: statements.append(a[2]))
+    # Every engine's: GET requests read on an engine of their own (crmpm.database.begin_on_write_engine).
+    event.listen(Engine, "before_cursor_execute", lambda *a, **_k: statements.append(a[2]))
     figures = {}
     for path, needs_token, _target in PATHS:
         headers = {"Authorization": f"Bearer {token}"} if needs_token else {}

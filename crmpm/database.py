@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from crmpm import search
@@ -31,6 +31,10 @@ MONEY_SCALE = 2
 _CENTS = Decimal(10) ** -MONEY_SCALE
 # An execution option: the connection's transactions only read (see ``Database.read_session``).
 READ_ONLY = "crmpm_read_only"
+# Requests whose session reads outside a transaction until its first write (``Database.session``).
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Set on a dialect by ``begin_on_write_engine``: the server's default isolation is READ COMMITTED.
+_READS_OUTSIDE_TRANSACTION = "crmpm_reads_outside_transaction"
 
 
 class Money(TypeDecorator):
@@ -185,13 +189,85 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+def begin_on_write_engine(engine: Engine, *, pre_ping: bool = False) -> Engine:
+    """A second engine on ``engine``'s PostgreSQL database whose connections read outside any transaction.
+
+    Its connections are in autocommit mode: a SELECT costs no BEGIN and no COMMIT round trip, and the
+    request's commit sends nothing. Before the first statement that may write (anything but a plain
+    SELECT: a flush, a Core or text statement, ``SELECT ... FOR UPDATE``, a SAVEPOINT, a server-side
+    cursor) it sends BEGIN, and from there the connection is in one transaction like any other: the
+    session's commit commits it (psycopg sends COMMIT whenever the server has a transaction open) and
+    its rollback rolls it back.
+    Writes through the driver itself (COPY) call ``begin_writing`` first.
+
+    Reading outside a transaction sees what a READ COMMITTED transaction would, since there every
+    statement takes its own snapshot too; should the server's default isolation be stricter, every
+    statement begins the transaction, as on the ordinary engine. A SELECT built with SQLAlchemy is taken
+    at its word: a function that writes or locks for the transaction (``nextval``, ``set_config``,
+    ``pg_advisory_xact_lock``) goes in a text statement, which begins it (crmpm has one: ``nextval``).
+    """
+    from psycopg import pq
+
+    idle = pq.TransactionStatus.IDLE
+    reads_first = make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                              pool_pre_ping=pre_ping)
+
+    @event.listens_for(reads_first, "first_connect")
+    def _default_isolation(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SHOW default_transaction_isolation")
+        setattr(reads_first.dialect, _READS_OUTSIDE_TRANSACTION, cursor.fetchone()[0] == "read committed")
+        cursor.close()
+        dbapi_connection.rollback()
+
+    @event.listens_for(reads_first, "before_cursor_execute")
+    def _begin_before_writing(connection, cursor, _statement, _parameters, context, _executemany):
+        driver = cursor.connection
+        if driver.info.transaction_status != idle:
+            return
+        if _only_reads(context) and getattr(connection.dialect, _READS_OUTSIDE_TRANSACTION, False):
+            return
+        driver.execute("BEGIN")
+
+    return reads_first
+
+
+def _only_reads(context) -> bool:
+    """Whether this execution is a SELECT that takes no row locks, on an ordinary cursor (a server-side
+    one, for ``yield_per``, is a DECLARE, which lives in a transaction)."""
+    from sqlalchemy.sql.selectable import GenerativeSelect
+
+    statement = getattr(context.compiled, "statement", None)
+    return (isinstance(statement, GenerativeSelect) and statement._for_update_arg is None
+            and not context._is_server_side)
+
+
+def begin_writing(connection) -> None:
+    """Begin ``connection``'s transaction before writing through the driver itself (COPY, a raw cursor).
+
+    A GET's connection reads outside a transaction (``begin_on_write_engine``); statements sent through
+    SQLAlchemy begin it on their own, the driver's own cursor does not.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    from psycopg import pq
+
+    driver = connection.connection.driver_connection
+    if driver.autocommit and driver.info.transaction_status == pq.TransactionStatus.IDLE:
+        driver.execute("BEGIN")
+
+
 class Database:
     """Hands out sessions for the current app; bound to each app by ``init_app``.
 
     Created unbound at import time and bound by the app factory, so nothing
     connects anywhere until an app exists, and several apps (tests) can coexist.
     A request gets one session, closed when the app context ends; committing is
-    the edge's job (see ``crmpm.app``).
+    the edge's job (see ``crmpm.app``). On PostgreSQL a GET or HEAD request's
+    session reads outside a transaction and begins one at its first write
+    (``begin_on_write_engine``): most such requests write nothing and so save
+    the BEGIN and COMMIT round trips; one that writes (a token's last-used
+    stamp) commits as any other.
     """
 
     extension_key = "crmpm.database"
@@ -201,15 +277,20 @@ class Database:
         bind = app.config.get("DATABASE_BIND")
         # Sessions know their app's settings (crmpm.jobs hands jobs to the app's engine after a commit).
         options = {"expire_on_commit": False, "info": {"crmpm.config": app.config}}
+        pre_ping = bool(app.config.get("DATABASE_PRE_PING"))
         if bind is None:
-            engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=bool(app.config.get("DATABASE_PRE_PING")))
+            engine = make_engine(app.config["DATABASE_URL"], pool_pre_ping=pre_ping)
             bind = engine
         else:
             engine = bind if isinstance(bind, Engine) else bind.engine
             if not isinstance(bind, Engine):
                 # Tests run each case inside an outer transaction; the app's commits become savepoints.
                 options["join_transaction_mode"] = "create_savepoint"
-        app.extensions[self.extension_key] = _DatabaseState(engine=engine, factory=sessionmaker(bind=bind, **options))
+        state = _DatabaseState(engine=engine, factory=sessionmaker(bind=bind, **options))
+        if bind is engine and engine.dialect.name == "postgresql":
+            # Made now (it connects on first use), so that threads serving requests never race to make it.
+            state.begin_on_write = (engine, begin_on_write_engine(engine, pre_ping=pre_ping))
+        app.extensions[self.extension_key] = state
         app.teardown_appcontext(self._close_session)
 
     @staticmethod
@@ -229,7 +310,7 @@ class Database:
         from flask import g
 
         if "crmpm_session" not in g:
-            g.crmpm_session = self._state().factory()
+            g.crmpm_session = self._state().request_session()
         return g.crmpm_session
 
     def new_session(self) -> Session:
@@ -280,9 +361,49 @@ class _DatabaseState:
         self.engine = engine
         self.factory = factory
         self.read_engine: tuple[Engine, Engine] | None = None  # (engine, its read-only view)
+        self.begin_on_write: tuple[Engine, Engine] | None = None  # (engine, begin_on_write_engine of it)
+
+    def request_session(self) -> Session:
+        """A session for the current request: for a GET or HEAD on PostgreSQL, one that begins on write."""
+        from flask import has_request_context, request
+
+        # Bound to anything else (a test's connection), the session joins it as before.
+        if (self.begin_on_write is None or self.begin_on_write[0] is not self.factory.kw.get("bind")
+                or not has_request_context() or request.method not in SAFE_METHODS):
+            return self.factory()
+        return self.factory(bind=self.begin_on_write[1])
 
 
 db = Database()
+
+
+def read_rows(session: Session, statement, parameters: dict | None = None):
+    """The rows of a SELECT of columns (no ORM objects), as ``session.execute`` returns them after the same
+    autoflush, but run by the session's connection: without the ORM's per-statement machinery, which costs
+    more than a small statement itself (every API request runs a few)."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, parameters)
+
+
+def attach_loaded(session: Session, model: type[Base], values: dict) -> Base:
+    """The ``model`` object whose column attributes are ``values`` (all of them, just read by a Core
+    statement), persistent in ``session`` as if the ORM had loaded it; its relationships load on first use.
+
+    For a row read on every request (the caller), where the ORM's loading machinery costs more than the
+    statement. If the session already holds that row's object, that object is returned.
+    """
+    mapper = model.__mapper__
+    key = mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key])
+    known = session.identity_map.get(key)
+    if known is not None:
+        return known
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)  # what is set counts as loaded, unset attributes as expired
+    session.add(instance)
+    return instance
 
 
 # Per-transaction memo
@@ -327,6 +448,7 @@ def bulk_insert(session: Session, table, rows: list[dict]) -> None:
         return
     forget_transaction_memo(session)
     connection = session.connection()
+    begin_writing(connection)
     if connection.dialect.name != "postgresql":
         from sqlalchemy import insert
 

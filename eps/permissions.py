@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from crmpm.database import transaction_memo
+from crmpm.database import read_rows, transaction_memo
 from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
@@ -109,7 +109,7 @@ def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ..
     known = transaction_memo(session).get(key)
     if known is not None:
         return list(known)
-    rows = session.execute(_grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id}).all()
+    rows = read_rows(session, _grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id}).all()
     # Taken after the statement: its autoflush, if any, has emptied the memo taken before it.
     memo = transaction_memo(session)
     paths = sorted({path for path, is_root, _protected in rows if not is_root})

@@ -125,11 +125,16 @@ def test_pool_pre_ping_is_off_unless_asked_for(monkeypatch, sqlite_url):
 
     url = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to: only the engine's settings are read
     monkeypatch.delenv("CRMPM_DATABASE_PRE_PING", raising=False)
-    with create_app({"DATABASE_URL": url, "TESTING": True}).app_context():
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
         assert db.engine.pool._pre_ping is False
+        assert app.extensions["crmpm.database"].begin_on_write[1].pool._pre_ping is False
     monkeypatch.setenv("CRMPM_DATABASE_PRE_PING", "1")
-    with create_app({"DATABASE_URL": url, "TESTING": True}).app_context():
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
         assert db.engine.pool._pre_ping is True
+        # GET requests' own connections (crmpm.database.begin_on_write_engine) are pinged alike.
+        assert app.extensions["crmpm.database"].begin_on_write[1].pool._pre_ping is True
 
 
 def test_a_connection_the_database_dropped_costs_one_503_then_the_pool_recovers(postgresql_url):
@@ -143,7 +148,8 @@ def test_a_connection_the_database_dropped_costs_one_503_then_the_pool_recovers(
     # An unknown token still reads api_tokens, and writes nothing to the shared test database.
     headers = {"Authorization": "Bearer crmpm_not-a-token"}
     assert client.get("/api/v1/me", headers=headers).status_code == 401
-    with app.app_context():
+    # The backend of the connection GET requests use (they read on connections of their own: begin on write).
+    with app.test_request_context("/api/v1/me", method="GET"):
         pid = db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
         db.session.commit()
     admin = make_engine(postgresql_url, isolation_level="AUTOCOMMIT")
@@ -156,6 +162,7 @@ def test_a_connection_the_database_dropped_costs_one_503_then_the_pool_recovers(
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     with app.app_context():
         db.engine.dispose()
+        app.extensions["crmpm.database"].begin_on_write[1].dispose()
 
 
 @pytest.mark.parametrize("page, per_page, expected_items, counted", [
@@ -175,3 +182,50 @@ def test_the_count_runs_only_when_the_page_cannot_tell_the_total(api, connection
     assert response.status_code == 200 and len(body["items"]) == expected_items
     assert body["total"] == 12 and body["pages"] == -(-12 // per_page)
     assert any("count(" in statement.lower() for statement in seen) is counted
+
+
+def test_a_page_of_projects_read_as_rows_is_what_each_project_reads_as_an_object(api, session, admin):
+    """``paginate(columns=True)``: the projects page is dumped from rows, one project from its ORM object."""
+    root = factories.node(session, actor=admin, code="ROWS", budget="5000.00")
+    for n, (budget, planned) in enumerate([("1000.50", "10.00"), ("0.00", "0.00"), ("99.99", "12345.67")]):
+        factories.project(session, actor=admin, node=root, code=f"ROW{n}", budget=budget, planned=planned)
+    session.commit()
+    viewer = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=root, user=viewer)
+    session.commit()
+    page = api.get("/api/v1/projects?per_page=500", user=viewer)
+    assert page.status_code == 200 and page.json["total"] == 3
+    for item in page.json["items"]:
+        assert item == api.get(f"/api/v1/projects/{item['id']}", user=viewer).json
+    assert {item["current_budget"] for item in page.json["items"]} == {"1000.50", "0.00", "99.99"}
+
+
+def test_the_token_lookup_attaches_the_caller_to_the_request_session(app, api, session, connection):
+    """The caller is made from the token's row, yet is the session's own object: relationships load."""
+    from crmpm.database import db
+    from crmpm.users import services as users
+
+    user = factories.user(session)
+    factories.team(session, members=[user], name="Readers")
+    session.commit()
+    token = api.token_for(user)
+    with app.test_request_context("/api/v1/me"):
+        caller = users.user_for_token(db.session, token=token)
+        assert caller in db.session and caller not in db.session.dirty
+        assert [team.name for team in caller.teams] == ["Readers"]  # lazy-loaded through the session
+        assert users.user_for_token(db.session, token=token) is caller  # the same object, not a second one
+
+
+def test_api_requests_open_no_cookie_session(api, admin, app):
+    """The API authenticates by token only: it neither reads nor sets the pages' signed cookie."""
+    from flask import session as cookie_session
+
+    with app.test_request_context("/api/v1/me"):
+        assert cookie_session.get("anything") is None
+        with pytest.raises(RuntimeError):
+            cookie_session["written"] = 1  # Flask's null session refuses writes
+    with app.test_request_context("/login"):
+        cookie_session["written"] = 1  # pages keep theirs
+    response = api.get("/api/v1/me", user=admin, headers={"Cookie": "session=forged"})
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crmpm import audit, events
-from crmpm.database import utcnow
+from crmpm.database import begin_writing, utcnow
 from crmpm.errors import Conflict, Invalid, Phrase
 from crmpm.users.models import User
 from eps.models import Project
@@ -361,7 +361,9 @@ def _update_by_copy(session: Session, keys: tuple[str, ...], changed: list[tuple
     """
     table = Activity.__tablename__
     types = [_PG_TYPES.get(key, "timestamp without time zone") for key in keys]
-    cursor = session.connection().connection.driver_connection.cursor()
+    connection = session.connection()
+    begin_writing(connection)  # the temporary table lives until the commit, so a transaction must be open
+    cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(f"CREATE TEMPORARY TABLE schedule_results "
                        f"({', '.join(f'{key} {type_}' for key, type_ in zip(keys, types))}) ON COMMIT DROP")
