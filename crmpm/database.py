@@ -290,6 +290,11 @@ class Database:
         if bind is engine and engine.dialect.name == "postgresql":
             # Made now (it connects on first use), so that threads serving requests never race to make it.
             state.begin_on_write = (engine, begin_on_write_engine(engine, pre_ping=pre_ping))
+        elif bind is engine and engine.dialect.name == "sqlite":
+            # SQLite: a GET's transaction is a deferred one, which takes the write lock only at its first
+            # write. Reads never wait for a writer in WAL mode, so the pages and the API keep answering
+            # while a job (an import) holds the write lock; a GET that writes waits for it as before.
+            state.begin_on_write = (engine, engine.execution_options(**{READ_ONLY: True}))
         app.extensions[self.extension_key] = state
         app.teardown_appcontext(self._close_session)
 
@@ -364,7 +369,8 @@ class _DatabaseState:
         self.begin_on_write: tuple[Engine, Engine] | None = None  # (engine, begin_on_write_engine of it)
 
     def request_session(self) -> Session:
-        """A session for the current request: for a GET or HEAD on PostgreSQL, one that begins on write."""
+        """A session for the current request: for a GET or HEAD, one that begins on write (PostgreSQL) or
+        takes SQLite's write lock only when it writes."""
         from flask import has_request_context, request
 
         # Bound to anything else (a test's connection), the session joins it as before.
