@@ -39,3 +39,16 @@ def own_database(backend: str, *, folder: Path, postgresql_url: str | None = Non
                                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def module_database(request, tmp_path_factory, label: str) -> Iterator[str]:
+    """For a fixture parametrized by backend (``request.param``): the URL of a database of its own.
+
+        @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+        def own_url(request, tmp_path_factory):
+            yield from module_database(request, tmp_path_factory, "events")
+    """
+    base = request.getfixturevalue("postgresql_url") if request.param == "postgresql" else None
+    with own_database(request.param, folder=tmp_path_factory.mktemp(label), postgresql_url=base,
+                      prefix=f"crmpm_{label}") as url:
+        yield url

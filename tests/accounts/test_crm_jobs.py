@@ -23,7 +23,7 @@ from crmpm.jobs.runner import run_due
 from eps.models import Role
 from tests import factories
 from tests.accounts.fixtures import admin, api, crm  # noqa: F401 - fixtures
-from tests.own_database import own_database
+from tests.databases import module_database
 
 
 def _due_events(session, task=None) -> list[Event]:
@@ -115,7 +115,7 @@ def test_the_handovers_job_hands_over_and_gives_back_with_counts(session, crm):
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def own_url(request, tmp_path_factory):
-    yield from own_database(request, tmp_path_factory, "crmjobs")
+    yield from module_database(request, tmp_path_factory, "crmjobs")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from eps import budgets, grants
 from eps.models import Role
 from tests import factories
 from tests.api.conftest import ApiClient
-from tests.own_database import own_database
+from tests.databases import module_database
 
 EVENTS = "/api/v1/events"
 
@@ -104,7 +104,7 @@ def test_a_request_refused_after_the_service_wrote_records_no_event(app, session
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def own_url(request, tmp_path_factory):
-    yield from own_database(request, tmp_path_factory, "eventsapi")
+    yield from module_database(request, tmp_path_factory, "eventsapi")
 
 
 @pytest.fixture(scope="module")

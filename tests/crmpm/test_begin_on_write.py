@@ -16,30 +16,24 @@ from datetime import timedelta
 import pytest
 from psycopg import pq
 from sqlalchemy import event, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from crmpm import create_app, migrate
+from crmpm import create_app
 from crmpm.database import begin_on_write_engine, bulk_insert, db, make_engine, utcnow
 from crmpm.users import services as users
 from crmpm.users.models import ApiToken, Team, User
+from tests import databases
 
 IDLE, INTRANS = pq.TransactionStatus.IDLE, pq.TransactionStatus.INTRANS
 
 
 @pytest.fixture(scope="module")
-def own_database(postgresql_url):
+def own_database(postgresql_url, tmp_path_factory):
     """A migrated PostgreSQL database for this module only, dropped after it."""
-    name = f"crmpm_test_bow_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgresql_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url=url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with databases.own_database("postgresql", folder=tmp_path_factory.mktemp("bow"), postgresql_url=postgresql_url,
+                                prefix="crmpm_test_bow") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 each subject's events in order, failures retried then kept, and (PostgreSQL) nothing read past an open transaction.
 
 Events are recorded and delivered by real sessions, connections and processes against a database of this
-module's own (``tests/own_database.py``), because what is settled is a matter of committed transactions.
+module's own (``tests.databases.module_database``), because what is settled is a matter of committed transactions.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from crmpm.events import Event, EventCursor, EventFailure, dispatch
 from crmpm.events.delivery import MAX_ATTEMPTS
 from crmpm.users.models import User
 from tests import factories
-from tests.own_database import own_database
+from tests.databases import module_database
 
 ROOT = Path(__file__).resolve().parents[2]
 _subjects = itertools.count(1_000_000)
@@ -37,7 +37,7 @@ _subjects = itertools.count(1_000_000)
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def own_url(request, tmp_path_factory):
-    yield from own_database(request, tmp_path_factory, "events")
+    yield from module_database(request, tmp_path_factory, "events")
 
 
 @pytest.fixture(scope="module")
