@@ -412,19 +412,20 @@ def table(results: list[dict], args) -> str:
     lines = [f"crmpm: {args.deals:,} deals imported through the API, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M}"
              f" UTC, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end", "",
              "| run | answer | time to answer s | time to done s | job ran s | rows/s | web: peak RSS of one process, "
-             "MB (before, growth) | all web processes MB | worker peak RSS MB (before) "
+             "MB (before, growth) | all web processes MB | worker peak RSS MB (RSS before) "
              "| /me p50 / p99 ms during (idle) | /me failures | deals in DB | load 1 min start → end |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         m, during, idle = r["memory"], r["me_during"], r["me_idle"]
         done = r.get("done_s")
         ran = r.get("job_run_s")
-        rows_s = args.deals / (ran or done) if (ran or done) else float("nan")
-        worker = (f"{m['worker_process_hwm_max_mb']:.0f} ({m['worker_process_hwm_before_mb']:.0f})"
+        finished = r.get("job_status") == "succeeded" or r["response_status"] == 200
+        rows_s = f"{args.deals / (ran or done):,.0f}" if finished and (ran or done) else "-"
+        worker = (f"{m['worker_process_hwm_max_mb']:.0f} ({m['worker_rss_start_mb']:.0f})"
                   if m["worker_process_hwm_max_mb"] else "-")
         lines.append(
             f"| {r['run']} | {r['response_status']} | {r['response_s']:.2f} | {done:.1f} | "
-            f"{'-' if ran is None else f'{ran:.1f}'} | {rows_s:,.0f} | "
+            f"{'-' if ran is None else f'{ran:.1f}'} | {rows_s} | "
             f"{m['web_process_hwm_max_mb']:.0f} ({m['web_process_hwm_before_mb']:.0f}, "
             f"+{m['web_process_growth_max_mb']:.0f}) | "
             f"{m['web_rss_sum_peak_mb']:.0f} | {worker} | "
