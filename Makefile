@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install translations messages browser run test bench bench-http clean
+.PHONY: install translations messages browser run test bench bench-http bench-import-job clean
 
 install: $(STAMP) translations
 
@@ -66,6 +66,12 @@ bench-http: install
 		fi; \
 	fi
 	$(BIN)/python bench/bench_http.py $(BENCH_HTTP_ARGS)
+
+# The 100,000-deal import through the API as a job (Redis and SQLite job stores) and synchronously, each on a
+# throwaway PostgreSQL database with `crmpm serve` and its worker (BENCHMARKS.md, "The 100,000-row import as a
+# job"). Needs PostgreSQL and Redis on 127.0.0.1. BENCH_IMPORT_JOB_ARGS: see --help (e.g. --deals 10000).
+bench-import-job: install
+	$(BIN)/python bench/bench_import_job.py $(BENCH_IMPORT_JOB_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
