@@ -135,7 +135,13 @@ def serving_settings(*, sqlite: bool, workers: int | None = None, threads: int |
     return workers, threads
 
 
-def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int, accesslog: str | None = "-") -> None:
+# How long one request may run before gunicorn replaces its worker (gunicorn's own default is 30 s, which
+# a synchronous import of some 60,000 rows exceeds; large files belong in jobs: ``?async=true``).
+REQUEST_TIMEOUT = 300
+
+
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int, accesslog: str | None = "-",
+                 timeout: int = REQUEST_TIMEOUT) -> None:
     """Serve ``app`` with gunicorn under crmpm's settings (the HTTP benchmark's ceiling app uses them too)."""
     from gunicorn.app.base import BaseApplication
 
@@ -145,6 +151,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", accesslog)
+            self.cfg.set("timeout", timeout)
 
         def load(self):
             return app
@@ -164,10 +171,13 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int
               help="Worker processes [env CRMPM_WORKERS; default: 2×cores+1 on PostgreSQL, 1 on SQLite].")
 @click.option("--threads", type=click.IntRange(min=1), default=lambda: os.environ.get("CRMPM_THREADS"),
               help="Threads per worker [env CRMPM_THREADS; default: 1 on PostgreSQL, 4 on SQLite].")
+@click.option("--timeout", type=click.IntRange(min=1), default=lambda: int(os.environ.get("CRMPM_TIMEOUT", REQUEST_TIMEOUT)),
+              show_default=str(REQUEST_TIMEOUT),
+              help="Seconds a request may run before its worker is replaced [env CRMPM_TIMEOUT].")
 @click.option("--no-worker", is_flag=True, default=lambda: os.environ.get("CRMPM_NO_WORKER", "0") in ("1", "true"),
               help="Do not start a job worker beside the web processes (run `crmpm worker` elsewhere) "
                    "[env CRMPM_NO_WORKER].")
-def serve(host: str, port: int, workers: int | None, threads: int | None, no_worker: bool) -> None:
+def serve(host: str, port: int, workers: int | None, threads: int | None, timeout: int, no_worker: bool) -> None:
     """Serve crmpm with gunicorn, and a job worker beside it unless --no-worker."""
     import subprocess
 
@@ -178,7 +188,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, no_wor
                f"  {workers} worker(s) × {threads} thread(s)" + ("" if no_worker else ", and a job worker"))
     job_worker = None if no_worker else subprocess.Popen([sys.executable, "-m", "crmpm", "worker"])
     try:
-        run_gunicorn(app, host=host, port=port, workers=workers, threads=threads)
+        run_gunicorn(app, host=host, port=port, workers=workers, threads=threads, timeout=timeout)
     finally:
         if job_worker is not None:
             job_worker.terminate()

@@ -28,13 +28,13 @@ def served(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(cli, "run_gunicorn", lambda app, **settings: calls.append(settings))
     monkeypatch.setattr(cli.os, "cpu_count", lambda: 2)
-    for name in ("CRMPM_WORKERS", "CRMPM_THREADS"):
+    for name in ("CRMPM_WORKERS", "CRMPM_THREADS", "CRMPM_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
 
     def serve(*args, env=None, database="postgresql+psycopg://nobody@127.0.0.1:9/none"):
         result = CliRunner().invoke(cli.main, ["serve", "--port", "8123", *args],
                                     env={"CRMPM_DATABASE_URL": database, "CRMPM_SECRET_KEY": "serving-test-key-" + "x" * 32,
-                                         **(env or {})})
+                                         "CRMPM_NO_WORKER": "1", **(env or {})})
         return result, calls[-1] if calls else None
 
     return serve
@@ -43,7 +43,7 @@ def served(monkeypatch, tmp_path):
 def test_serve_uses_the_defaults_and_says_so(served):
     result, settings = served()
     assert result.exit_code == 0, result.output
-    assert settings == {"host": "127.0.0.1", "port": 8123, "workers": 5, "threads": 1}
+    assert settings == {"host": "127.0.0.1", "port": 8123, "workers": 5, "threads": 1, "timeout": 300}
     assert "5 worker(s) × 1 thread(s)" in result.output
 
 
@@ -54,6 +54,9 @@ def test_serve_options_and_environment_override(served, tmp_path):
     assert (settings["workers"], settings["threads"]) == (7, 3)
     _result, settings = served(database=f"sqlite:///{tmp_path / 'serve.db'}")
     assert (settings["workers"], settings["threads"]) == (1, 4)
+    # A request may run five minutes by default (gunicorn's own 30 s cuts a large synchronous import short).
+    assert served(env={"CRMPM_TIMEOUT": "90"})[1]["timeout"] == 90
+    assert served("--timeout", "45", env={"CRMPM_TIMEOUT": "90"})[1]["timeout"] == 45
 
 
 def test_serve_refuses_a_worker_count_below_one(served):
@@ -74,6 +77,7 @@ def test_gunicorn_starts_with_the_app_frozen_out_of_the_collector(monkeypatch):
     def run(self):
         seen["frozen"] = gc.get_freeze_count()
         seen["workers"] = self.cfg.workers
+        seen["timeout"] = self.cfg.timeout
 
     monkeypatch.setattr(BaseApplication, "run", run)
     gc.unfreeze()
@@ -82,4 +86,5 @@ def test_gunicorn_starts_with_the_app_frozen_out_of_the_collector(monkeypatch):
     finally:
         gc.unfreeze()
     assert seen["workers"] == 2
+    assert seen["timeout"] == cli.REQUEST_TIMEOUT
     assert seen["frozen"] > 10_000
