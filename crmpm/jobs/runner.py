@@ -97,8 +97,8 @@ def _attempt(engine: Engine, job_id: int, attempt: int) -> str:
         result = function(context)
         finished = session.execute(
             update(Job).where(Job.id == job_id, Job.attempt == attempt, Job.status == "running")
-            .values(status="succeeded", result=result, progress=1.0, finished_at=utcnow(), worker=None,
-                    lease_until=None, error=None)
+            .values(status="succeeded", result=result, progress=1.0, finished_at=utcnow(), lease_until=None,
+                    error=None)
             .execution_options(synchronize_session=False))
         if finished.rowcount != 1:
             session.rollback()  # recovered and claimed again meanwhile: that attempt's work counts
@@ -134,10 +134,11 @@ def _failed(job_id: int, attempt: int, exc: Exception) -> str:
         job = session.get(Job, job_id)
         if job is None or job.status != "running" or job.attempt != attempt:
             return "superseded"
-        job.error, job.worker, job.lease_until = error[:10000], None, None
+        job.error, job.lease_until = error[:10000], None
         if isinstance(exc, CrmpmError) or attempt >= job.max_attempts:
             job.status, job.finished_at = "failed", utcnow()
             return "failed"
+        job.worker = None
         delay = backoff(attempt)
         job.status, job.run_after, job.sent_at = "queued", utcnow() + delay, utcnow()
         send_after_commit(session, job.id, queue=job.queue, delay=delay.total_seconds())
