@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crmpm.database import db, utcnow
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=float(os.environ.get("CRMPM_JOBS_LEASE_SECONDS") or 30))
 # A queued job handed to the engine this long ago and still not claimed is handed over again.
 RESEND_AFTER = timedelta(minutes=5)
+# A job that could not be claimed because the database was locked or away is handed over again after this.
+CLAIM_AGAIN = timedelta(seconds=5)
 
 
 def _claim(session: Session, job_id: int, worker: str) -> int | None:
@@ -64,13 +67,23 @@ class _Heartbeat(threading.Thread):
                 log.warning("heartbeat of job %s not stored", self.job_id)
 
 
-def run_job(app: Flask, job_id: int, *, worker: str | None = None) -> str | None:
-    """Run job ``job_id`` once if it is due: the status it ends in, or None if it was not ours to run."""
+def run_job(app: Flask, job_id: int, *, worker: str | None = None, queue: str = DEFAULT_QUEUE) -> str | None:
+    """Run job ``job_id`` once if it is due: the status it ends in, or None if it was not ours to run.
+
+    ``queue`` is the one the job came from: if the database cannot be written to claim it (on
+    SQLite, another job's transaction holds the write lock past the busy timeout), the job is
+    handed back to it to be tried again in ``CLAIM_AGAIN``, instead of being lost until recovery.
+    """
     worker = worker or worker_name()
     with app.app_context():
-        with db.transaction() as session:
-            attempt = _claim(session, job_id, worker)
-            queue = session.scalar(select(Job.queue).where(Job.id == job_id))
+        try:
+            with db.transaction() as session:
+                attempt = _claim(session, job_id, worker)
+                queue = session.scalar(select(Job.queue).where(Job.id == job_id))
+        except OperationalError as exc:
+            log.warning("job %s not claimed (%s); asked again in %s", job_id, exc.orig, CLAIM_AGAIN)
+            engine_for(app.config, queue).send(job_id, delay=CLAIM_AGAIN.total_seconds())
+            return None
         if attempt is None:
             return None
         engine = engine_for(app.config, queue or DEFAULT_QUEUE)

@@ -111,3 +111,20 @@ def test_a_failing_job_is_retried_after_its_backoff_then_fails_with_its_error_ke
     assert failed["error"].startswith("ValueError: could not convert string to float")
     assert failed["finished_at"] >= failed["run_after"]
     assert failed["result"] is None
+
+
+@pytest.mark.parametrize("site", [EMBEDDED], indirect=True)
+def test_a_job_whose_claim_waits_for_sqlites_write_lock_past_the_busy_timeout_is_not_lost(site):
+    # A job's transaction holds SQLite's write lock while it runs: one longer than the busy timeout
+    # (30 s) makes the claim of the next job fail; that job must be handed over again, not dropped.
+    [long], [short] = site.start(kind="jobs.noop", params={"sleep": 40}), site.start(kind="jobs.noop")
+    site.engine().huey.flush()
+    site.engine().send(long)
+    site.worker("--concurrency", "2")
+    site.wait(long, until=lambda job: job["status"] == "running" and job["progress"] > 0)
+    site.engine().send(short)  # as if sent when the long one started: its claim waits for the lock
+
+    done = site.wait(short)
+    assert (done["status"], done["attempt"]) == ("succeeded", 1), site.logs()
+    assert "not claimed" in site.logs()
+    assert site.job(long)["status"] == "succeeded"
