@@ -117,10 +117,10 @@ def test_a_failing_job_is_retried_after_its_backoff_then_fails_with_its_error_ke
 def test_a_job_whose_claim_waits_for_sqlites_write_lock_past_the_busy_timeout_is_not_lost(site):
     # A job's transaction holds SQLite's write lock while it runs: one longer than the busy timeout
     # (30 s) makes the claim of the next job fail; that job must be handed over again, not dropped.
-    [long], [short] = site.start(kind="jobs.noop", params={"sleep": 40}), site.start(kind="jobs.noop")
+    [long], [short] = site.start(kind="jobs.noop", params={"sleep": 45}), site.start(kind="jobs.noop")
     site.engine().huey.flush()
     site.engine().send(long)
-    site.worker("--concurrency", "2")
+    site.worker("--concurrency", "2", "--no-periodic")  # no recovery tick: the other thread is free for the claim
     site.wait(long, until=lambda job: job["status"] == "running" and job["progress"] > 0)
     site.engine().send(short)  # as if sent when the long one started: its claim waits for the lock
 
