@@ -161,17 +161,31 @@ def _failed(job_id: int, attempt: int, exc: Exception) -> str:
 def recover(session: Session) -> dict:
     """Queue again the jobs whose worker died (no heartbeat within the lease) and resend the unsent.
 
-    Returns how many of each. Run every minute by every worker (a periodic job) and when one starts.
+    A worker's death counts as a failed attempt: a job that was on its last one fails (a job that
+    kills its worker, out of memory say, is not run again and again). Returns how many of each.
+    Run every minute by every worker (a periodic job) and when one starts.
     """
     now = utcnow()
-    requeued = resent = 0
+    requeued = resent = failed = 0
     running = session.scalars(select(Job).where(Job.status == "running", Job.lease_until < now)).all()
     for job in running:
         beat = engine_of(session, job.queue).last_beat(job.id)
         if beat is not None and beat > time.time() - LEASE.total_seconds():
             continue
-        job.status, job.run_after, job.sent_at, job.worker = "queued", now, now, None
-        job.message = "its worker stopped; queued again"
+        if job.attempt >= job.max_attempts:
+            values = {"status": "failed", "finished_at": now, "lease_until": None,
+                      "error": f"its worker ({job.worker}) stopped during its last attempt ({job.attempt})"}
+        else:
+            values = {"status": "queued", "run_after": now, "sent_at": now, "worker": None,
+                      "message": "its worker stopped; queued again"}
+        # Only the attempt read above: another worker's recovery may have requeued it, and a worker claimed it since.
+        lost = session.execute(update(Job).where(Job.id == job.id, Job.status == "running", Job.attempt == job.attempt)
+                               .values(**values).execution_options(synchronize_session=False))
+        if lost.rowcount != 1:
+            continue
+        if values["status"] == "failed":
+            failed += 1
+            continue
         send_after_commit(session, job.id, queue=job.queue)
         requeued += 1
     stale = session.scalars(select(Job).where(Job.status == "queued", Job.run_after <= now,
@@ -180,9 +194,9 @@ def recover(session: Session) -> dict:
         job.sent_at = now
         send_after_commit(session, job.id, queue=job.queue)
         resent += 1
-    if requeued or resent:
-        log.info("job recovery: %s requeued, %s resent", requeued, resent)
-    return {"requeued": requeued, "resent": resent}
+    if requeued or resent or failed:
+        log.info("job recovery: %s requeued, %s resent, %s failed", requeued, resent, failed)
+    return {"requeued": requeued, "resent": resent, "failed": failed}
 
 
 def run_due(app: Flask, *, limit: int | None = None) -> list[tuple[int, str | None]]:

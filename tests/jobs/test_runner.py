@@ -129,18 +129,49 @@ def test_a_job_recovered_while_it_ran_commits_nothing_of_its_work(site, backend_
 
 
 def test_recovery_requeues_a_job_whose_worker_stopped_beating_and_leaves_a_living_one(site):
-    dead, alive = site.start(count=2, kind="jobs.noop")
+    dead, alive, last = site.start(count=3, kind="jobs.noop")
     long_ago = utcnow() - runner.LEASE - timedelta(seconds=1)
     with site.app.app_context(), db.transaction() as session:
         session.execute(update(jobs.Job).values(status="running", attempt=1, lease_until=long_ago, worker="gone:1"))
+        session.execute(update(jobs.Job).where(jobs.Job.id == last).values(attempt=3))
     site.engine().huey.flush()
     site.engine().beat(alive)
     with site.app.app_context(), db.transaction() as session:
-        assert runner.recover(session) == {"requeued": 1, "resent": 0}
+        assert runner.recover(session) == {"requeued": 1, "resent": 0, "failed": 1}
     assert (_row(site, dead).status, _row(site, dead).worker) == ("queued", None)
     assert _row(site, alive).status == "running"
+    # A worker's death on the job's last attempt fails it: a job that kills its worker is not run forever.
+    gone = _row(site, last)
+    assert (gone.status, gone.error) == ("failed", "its worker (gone:1) stopped during its last attempt (3)")
     assert site.engine().pending() == 1
     assert runner.run_job(site.app, dead) == "succeeded"
+
+
+def test_recovery_leaves_a_job_requeued_and_claimed_again_while_it_looked(site, backend_of, monkeypatch):
+    if backend_of(site) == "sqlite":
+        pytest.skip("on SQLite a recovery holds the write lock: nothing changes the job while it looks")
+    [job_id] = site.start(kind="jobs.noop")
+    long_ago = utcnow() - runner.LEASE - timedelta(seconds=1)
+    with site.app.app_context(), db.transaction() as session:
+        session.execute(update(jobs.Job).values(status="running", attempt=1, lease_until=long_ago, worker="gone:1"))
+    looked = []
+
+    def meanwhile(_job_id):
+        """While this recovery checks the heartbeat, another worker's recovery requeues the job and a worker claims it."""
+        if not looked:
+            looked.append(_job_id)
+            with db.transaction() as other:
+                assert runner.recover(other)["requeued"] == 1
+            with db.transaction() as other:
+                assert runner._claim(other, _job_id, "alive:2") == 2
+                other.execute(update(jobs.Job).values(lease_until=long_ago))  # its lease looks expired too
+        return None
+
+    monkeypatch.setattr(site.engine(), "last_beat", meanwhile)
+    with site.app.app_context(), db.transaction() as session:
+        assert runner.recover(session)["requeued"] == 0
+    job = _row(site, job_id)
+    assert (job.status, job.worker, job.attempt) == ("running", "alive:2", 2)
 
 
 def test_a_periodic_job_ticked_twice_in_a_minute_starts_once(site):
