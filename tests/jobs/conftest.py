@@ -118,11 +118,11 @@ class Site:
             finally:
                 session.close()
 
-    def rows(self, *columns):
+    def rows(self, *columns, where=()):
         with self.app.app_context():
             session = db.read_session()
             try:
-                return session.execute(select(*columns)).all()
+                return session.execute(select(*columns).where(*where)).all()
             finally:
                 session.close()
 
