@@ -41,8 +41,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 from sqlalchemy import func, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -286,12 +287,106 @@ def bench_events(site: Site, count: int) -> dict:
     return {"events": count, "seconds": delivering, "events_per_s": count / delivering, "waited_s": waited}
 
 
+# The 100,000-row import through the API as a job
+
+
+def _peak_rss_mb(pids: list[int]) -> float:
+    """The largest peak resident size (VmHWM) among ``pids``, in MB."""
+    peaks = []
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return max(peaks, default=0.0)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def bench_import(site: Site, rows: int) -> dict:
+    """``POST /api/v1/imports/deals?async=true`` of ``rows`` generated deals to ``crmpm serve --no-worker``,
+    run by one ``crmpm worker``: time to the 202, time to the job's end, peak memory of each side."""
+    import socket
+
+    import requests
+
+    import bench_crm_import as crm
+    from crmpm.users import services as users
+
+    engine = site.app.extensions["crmpm.database"].engine
+    sellers = crm.prepare(engine, n_accounts=1000)
+    with site.app.app_context(), db.transaction() as session:
+        admin = users.get_by_email(session, email="bench-admin@example.test")
+        _token, secret = users.create_token(session, actor=None, user=admin, name="bench")
+    csv_path, mapping_path = site.folder / "deals.csv", site.folder / "deals.json"
+    crm.write_csv(csv_path, n_deals=rows, n_accounts=1000, sellers=sellers)
+    mapping_path.write_text(json.dumps(crm.MAPPING), encoding="utf-8")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(site.folder / "serve.log", "wb")  # noqa: SIM115 - with the process
+    serve = subprocess.Popen([sys.executable, "-m", "crmpm", "serve", "--no-worker", "--port", str(port)],
+                             env=site.env(), stdout=log, stderr=subprocess.STDOUT)
+    site.processes.append(serve)
+    worker = site.worker()
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {secret}"}
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            requests.get(f"{base}/api/v1/me", headers=headers, timeout=5)
+            break
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"crmpm serve does not answer; see {site.folder}/serve.log") from None
+            time.sleep(0.2)
+    started = time.perf_counter()
+    with csv_path.open("rb") as csv_file, mapping_path.open("rb") as mapping_file:
+        answer = requests.post(f"{base}/api/v1/imports/deals?async=true", headers=headers, timeout=600,
+                               files={"file": ("deals.csv", csv_file, "text/csv"),
+                                      "mapping": ("deals.json", mapping_file, "application/json")})
+    accepted = time.perf_counter() - started
+    if answer.status_code != 202:
+        raise SystemExit(f"import answered {answer.status_code}: {answer.text[:500]}")
+    location = answer.headers["Location"]
+    while True:
+        job = requests.get(f"{base}{location}", headers=headers, timeout=30).json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.25)
+    done = time.perf_counter() - started
+    web_peak = _peak_rss_mb([serve.pid, *_children(serve.pid)])
+    worker_peak = _peak_rss_mb([worker.pid, *_children(worker.pid)])
+    from accounts.models import Deal
+
+    with site.app.app_context():
+        session = db.read_session()
+        try:
+            deals = session.scalar(select(func.count(Deal.id)))
+        finally:
+            session.close()
+    return {"rows": rows, "csv_mb": csv_path.stat().st_size / 1e6, "to_202_s": accepted, "to_done_s": done,
+            "status": job["status"], "created": (job.get("result") or {}).get("created"), "deals": deals,
+            "web_peak_rss_mb": web_peak, "worker_peak_rss_mb": worker_peak}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--enqueue", type=int, default=500, help="transactions of each kind")
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--only", default="enqueue,throughput,events")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--only", default="enqueue,throughput,events,import")
     parser.add_argument("--postgres", default=os.environ.get("CRMPM_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
     parser.add_argument("--redis", default=os.environ.get("CRMPM_TEST_REDIS_URL", DEFAULT_REDIS))
     args = parser.parse_args()
@@ -324,6 +419,9 @@ def main() -> None:
         if "events" in parts:
             with _site(database, store, args) as site:
                 out("events", f"{database} db", bench_events(site, args.events))
+        if "import" in parts:
+            with _site(database, store, args) as site:
+                out("import", site.name, bench_import(site, args.import_rows))
     report["load_after"] = os.getloadavg()
     print(f"load average before {report['load_before']}, after {report['load_after']}")
     RESULTS.mkdir(parents=True, exist_ok=True)
