@@ -1,7 +1,7 @@
 """Jobs and events: what asking for a job adds to a transaction, how fast workers run no-op jobs, how fast
 events reach a consumer.
 
-Three measurements, each on the embedded set-up (SQLite database, SQLite job store in the instance
+Four measurements, each on the embedded set-up (SQLite database, SQLite job store in the instance
 folder) and on the one for several machines (PostgreSQL database, Redis job store), on throwaway
 databases (a SQLite file in a temporary folder; a PostgreSQL database next to ``--postgres``, dropped
 after) and a Redis namespace of the run's own (its keys deleted after):
@@ -14,11 +14,14 @@ after) and a Redis namespace of the run's own (its keys deleted after):
   ``crmpm serve`` starts one): jobs per second from the first job's start to the last one's end (the
   jobs' own times), and how many ran more than once (must be none);
 - events: ``--events`` events recorded in one transaction, then ``crmpm.events.delivery.dispatch`` run
-  until a no-op consumer has them all: events delivered per second.
+  until a no-op consumer has them all: events delivered per second;
+- import: ``--import-rows`` generated deals (``bench/bench_crm_import.py``'s CSV) posted to
+  ``POST /api/v1/imports/deals?async=true`` on ``crmpm serve --no-worker`` with one ``crmpm worker``:
+  time to the 202, time to the job's end, peak memory of the web processes and of the worker.
 
     make bench-jobs
     .venv/bin/python bench/bench_jobs.py [--jobs 10000] [--enqueue 500] [--events 20000]
-        [--only enqueue,throughput,events] [--postgres URL] [--redis URL]
+        [--import-rows 100000] [--only enqueue,throughput,events,import] [--postgres URL] [--redis URL]
 
 Without a reachable PostgreSQL or Redis, the set-up for several machines is left out with a note.
 The table goes to the screen and, with the load average, to ``bench/results/`` (not in git).
