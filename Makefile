@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install translations messages browser run test bench bench-http bench-import-job clean
+.PHONY: install translations messages browser run test bench bench-http bench-jobs bench-import-job clean
 
 install: $(STAMP) translations
 
@@ -66,6 +66,11 @@ bench-http: install
 		fi; \
 	fi
 	$(BIN)/python bench/bench_http.py $(BENCH_HTTP_ARGS)
+
+# Jobs and events: enqueue overhead, no-op job throughput with 1 and 2 workers, events dispatched per second, on
+# SQLite (+ the SQLite job store) and PostgreSQL + Redis when reachable (BENCHMARKS.md, "Jobs and events").
+bench-jobs: install
+	$(BIN)/python bench/bench_jobs.py $(BENCH_JOBS_ARGS)
 
 # The 100,000-deal import through the API as a job (Redis and SQLite job stores) and synchronously, each on a
 # throwaway PostgreSQL database with `crmpm serve` and its worker (BENCHMARKS.md, "The 100,000-row import as a

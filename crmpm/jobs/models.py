@@ -45,7 +45,7 @@ class Job(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
-    # The worker running it ("host:pid") and until when its claim holds unless renewed.
+    # The worker running it, or that ran it to its end ("host:pid"), and until when its claim holds unless renewed.
     worker: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column()
 

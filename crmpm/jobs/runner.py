@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from crmpm.database import db, utcnow
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=float(os.environ.get("CRMPM_JOBS_LEASE_SECONDS") or 30))
 # A queued job handed to the engine this long ago and still not claimed is handed over again.
 RESEND_AFTER = timedelta(minutes=5)
+# A job that could not be claimed because the database was locked or away is handed over again after this.
+CLAIM_AGAIN = timedelta(seconds=5)
 
 
 def _claim(session: Session, job_id: int, worker: str) -> int | None:
@@ -64,13 +67,23 @@ class _Heartbeat(threading.Thread):
                 log.warning("heartbeat of job %s not stored", self.job_id)
 
 
-def run_job(app: Flask, job_id: int, *, worker: str | None = None) -> str | None:
-    """Run job ``job_id`` once if it is due: the status it ends in, or None if it was not ours to run."""
+def run_job(app: Flask, job_id: int, *, worker: str | None = None, queue: str = DEFAULT_QUEUE) -> str | None:
+    """Run job ``job_id`` once if it is due: the status it ends in, or None if it was not ours to run.
+
+    ``queue`` is the one the job came from: if the database cannot be written to claim it (on
+    SQLite, another job's transaction holds the write lock past the busy timeout), the job is
+    handed back to it to be tried again in ``CLAIM_AGAIN``, instead of being lost until recovery.
+    """
     worker = worker or worker_name()
     with app.app_context():
-        with db.transaction() as session:
-            attempt = _claim(session, job_id, worker)
-            queue = session.scalar(select(Job.queue).where(Job.id == job_id))
+        try:
+            with db.transaction() as session:
+                attempt = _claim(session, job_id, worker)
+                queue = session.scalar(select(Job.queue).where(Job.id == job_id))
+        except OperationalError as exc:
+            log.warning("job %s not claimed (%s); asked again in %s", job_id, exc.orig, CLAIM_AGAIN)
+            engine_for(app.config, queue).send(job_id, delay=CLAIM_AGAIN.total_seconds())
+            return None
         if attempt is None:
             return None
         engine = engine_for(app.config, queue or DEFAULT_QUEUE)
@@ -97,8 +110,8 @@ def _attempt(engine: Engine, job_id: int, attempt: int) -> str:
         result = function(context)
         finished = session.execute(
             update(Job).where(Job.id == job_id, Job.attempt == attempt, Job.status == "running")
-            .values(status="succeeded", result=result, progress=1.0, finished_at=utcnow(), worker=None,
-                    lease_until=None, error=None)
+            .values(status="succeeded", result=result, progress=1.0, finished_at=utcnow(), lease_until=None,
+                    error=None)
             .execution_options(synchronize_session=False))
         if finished.rowcount != 1:
             session.rollback()  # recovered and claimed again meanwhile: that attempt's work counts
@@ -134,10 +147,11 @@ def _failed(job_id: int, attempt: int, exc: Exception) -> str:
         job = session.get(Job, job_id)
         if job is None or job.status != "running" or job.attempt != attempt:
             return "superseded"
-        job.error, job.worker, job.lease_until = error[:10000], None, None
+        job.error, job.lease_until = error[:10000], None
         if isinstance(exc, CrmpmError) or attempt >= job.max_attempts:
             job.status, job.finished_at = "failed", utcnow()
             return "failed"
+        job.worker = None
         delay = backoff(attempt)
         job.status, job.run_after, job.sent_at = "queued", utcnow() + delay, utcnow()
         send_after_commit(session, job.id, queue=job.queue, delay=delay.total_seconds())
@@ -147,17 +161,31 @@ def _failed(job_id: int, attempt: int, exc: Exception) -> str:
 def recover(session: Session) -> dict:
     """Queue again the jobs whose worker died (no heartbeat within the lease) and resend the unsent.
 
-    Returns how many of each. Run every minute by every worker (a periodic job) and when one starts.
+    A worker's death counts as a failed attempt: a job that was on its last one fails (a job that
+    kills its worker, out of memory say, is not run again and again). Returns how many of each.
+    Run every minute by every worker (a periodic job) and when one starts.
     """
     now = utcnow()
-    requeued = resent = 0
+    requeued = resent = failed = 0
     running = session.scalars(select(Job).where(Job.status == "running", Job.lease_until < now)).all()
     for job in running:
         beat = engine_of(session, job.queue).last_beat(job.id)
         if beat is not None and beat > time.time() - LEASE.total_seconds():
             continue
-        job.status, job.run_after, job.sent_at, job.worker = "queued", now, now, None
-        job.message = "its worker stopped; queued again"
+        if job.attempt >= job.max_attempts:
+            values = {"status": "failed", "finished_at": now, "lease_until": None,
+                      "error": f"its worker ({job.worker}) stopped during its last attempt ({job.attempt})"}
+        else:
+            values = {"status": "queued", "run_after": now, "sent_at": now, "worker": None,
+                      "message": "its worker stopped; queued again"}
+        # Only the attempt read above: another worker's recovery may have requeued it, and a worker claimed it since.
+        lost = session.execute(update(Job).where(Job.id == job.id, Job.status == "running", Job.attempt == job.attempt)
+                               .values(**values).execution_options(synchronize_session=False))
+        if lost.rowcount != 1:
+            continue
+        if values["status"] == "failed":
+            failed += 1
+            continue
         send_after_commit(session, job.id, queue=job.queue)
         requeued += 1
     stale = session.scalars(select(Job).where(Job.status == "queued", Job.run_after <= now,
@@ -166,9 +194,9 @@ def recover(session: Session) -> dict:
         job.sent_at = now
         send_after_commit(session, job.id, queue=job.queue)
         resent += 1
-    if requeued or resent:
-        log.info("job recovery: %s requeued, %s resent", requeued, resent)
-    return {"requeued": requeued, "resent": resent}
+    if requeued or resent or failed:
+        log.info("job recovery: %s requeued, %s resent, %s failed", requeued, resent, failed)
+    return {"requeued": requeued, "resent": resent, "failed": failed}
 
 
 def run_due(app: Flask, *, limit: int | None = None) -> list[tuple[int, str | None]]:

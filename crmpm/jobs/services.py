@@ -62,13 +62,13 @@ def start(session: Session, *, kind: str, params: dict | None = None, actor=None
 
 
 def send_after_commit(session: Session, job_id: int, *, queue: str = DEFAULT_QUEUE, delay: float | None = None) -> None:
-    """Hand ``job_id`` to the workers once ``session`` commits (nothing if it rolls back)."""
-    session.info.setdefault(_UNSENT, []).append((queue, job_id, delay))
+    """Hand ``job_id`` to the workers once ``session`` commits (nothing if it, or the savepoint asking, rolls back)."""
+    session.info.setdefault(_UNSENT, []).append((session.get_nested_transaction(), queue, job_id, delay))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session: Session) -> None:
-    for queue, job_id, delay in session.info.pop(_UNSENT, []):
+    for _savepoint, queue, job_id, delay in session.info.pop(_UNSENT, []):
         try:
             engine_of(session, queue).send(job_id, delay=delay)
         except Exception:  # noqa: BLE001 - the row stays queued; recovery sends it again
@@ -77,10 +77,27 @@ def _send_committed(session: Session) -> None:
             logging.getLogger(__name__).exception("job %s could not be handed to the workers; recovery will", job_id)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_unsent(session: Session) -> None:
-    if not session.in_transaction():
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_unsent(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction sends nothing; a rolled-back savepoint, nothing asked for inside it.
+
+    (``after_rollback`` would not do: it fires while the session is still in its transaction.)
+    """
+    unsent = session.info.get(_UNSENT)
+    if not unsent:
+        return
+    if not previous_transaction.nested:
         session.info.pop(_UNSENT, None)
+        return
+    session.info[_UNSENT] = [entry for entry in unsent if not _inside(entry[0], previous_transaction)]
+
+
+def _inside(transaction, savepoint) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def readable(session: Session, *, user, job_id: int) -> Job:

@@ -81,7 +81,7 @@ def consumer(app: Flask, *, concurrency: int = 2, queue: str = DEFAULT_QUEUE, pe
         engine.periodic("crmpm.recover", {"minute": "*"}, lambda: recovery_tick(app))
         for kind, schedule in periodic_kinds().items():
             engine.periodic(f"crmpm.tick.{kind}", schedule, lambda kind=kind: tick(app, kind))
-    return engine.consumer(lambda job_id: run_job(app, job_id), workers=concurrency, periodic=periodic)
+    return engine.consumer(lambda job_id: run_job(app, job_id, queue=queue), workers=concurrency, periodic=periodic)
 
 
 def run(app: Flask, *, concurrency: int = 2, queue: str = DEFAULT_QUEUE, periodic: bool = True,
