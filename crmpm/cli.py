@@ -191,11 +191,9 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, timeou
         run_gunicorn(app, host=host, port=port, workers=workers, threads=threads, timeout=timeout)
     finally:
         if job_worker is not None:
-            job_worker.terminate()
-            try:
-                job_worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                job_worker.kill()
+            from crmpm.jobs.cli import stop_worker
+
+            stop_worker(job_worker)
 
 
 @main.group("users")

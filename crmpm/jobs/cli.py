@@ -17,14 +17,15 @@ def _app():
 
 
 @click.command("worker")
-@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=2, show_default=True,
-              help="Jobs run at once by this process (threads).")
+@click.option("--concurrency", type=click.IntRange(min=1, max=64), default=None,
+              help="Jobs run at once by this process (threads) [default: 1 on SQLite, whose write lock a job holds "
+                   "for its whole run; 2 on PostgreSQL].")
 @click.option("--queues", default="default", show_default=True,
               help="Comma-separated queues to work on; a process per queue after the first.")
 @click.option("--no-periodic", is_flag=True, help="Do not ask for the periodic jobs from this worker.")
 @click.option("--dispatch-interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
               help="Seconds between deliveries of new events to their consumers.")
-def worker(concurrency: int, queues: str, no_periodic: bool, dispatch_interval: float) -> None:
+def worker(concurrency: int | None, queues: str, no_periodic: bool, dispatch_interval: float) -> None:
     """Run jobs and periodic jobs and deliver events, until SIGINT or SIGTERM.
 
     Any number of workers on any number of machines share the work when CRMPM_JOBS_URL names
@@ -38,6 +39,8 @@ def worker(concurrency: int, queues: str, no_periodic: bool, dispatch_interval: 
 
     names = [name.strip() for name in queues.split(",") if name.strip()] or ["default"]
     app = _app()
+    if concurrency is None:
+        concurrency = 1 if app.config["DATABASE_URL"].startswith("sqlite") else 2
     click.echo(f"crmpm worker: queue {names[0]}, {concurrency} at once, store {jobs_url(app.config)}")
     children = [subprocess.Popen([sys.executable, "-m", "crmpm", "worker", "--queues", name, "--concurrency",
                                   str(concurrency), "--no-periodic", "--dispatch-interval", "3600"])
@@ -47,9 +50,23 @@ def worker(concurrency: int, queues: str, no_periodic: bool, dispatch_interval: 
                           dispatch_interval=dispatch_interval)
     finally:
         for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=30)
+            stop_worker(child)
+
+
+def stop_worker(process, *, patience: float = 30.0) -> None:
+    """Stop a worker process: SIGINT lets its running jobs finish (Huey's graceful stop), for at most
+    ``patience`` seconds; then SIGKILL (what it was running is recovered and run again)."""
+    import signal
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @click.group("jobs")
