@@ -27,7 +27,7 @@ from tests.databases import module_database
 
 
 def _due_events(session, task=None) -> list[Event]:
-    query = select(Event).where(Event.type == "task.due").order_by(Event.id)
+    query = select(Event).where(Event.type == "task.due").order_by(Event.row_id)
     if task is not None:
         query = query.where(Event.subject_type == "tasks", Event.subject_id == task.id)
     return list(session.scalars(query))
