@@ -39,7 +39,9 @@ TYPES = {
                              "requested_by_id",
     "project.scheduled": "projects: activities, finish, data_date, critical, job_id (the job that scheduled it; None "
                          "when asked directly)",
-    "import.finished": "kind, created, updated, failed, job_id",
+    "import.finished": "kind, created, updated, failed, job_id, dry_run (a CSV import: about its job, or "
+                       "(imports, none)); an XER or MSPDI file: about the new project, kind xer|mspdi, project_id, "
+                       "activities, relationships, warnings",
     "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
 }

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode, Project
@@ -40,6 +40,10 @@ def import_project(session: Session, *, actor: User, eps_node: EpsNode, source: 
     audit.record(session, actor=actor, action="import", entity=project,
                  after={"format": file_format, "activities": len(source.activities),
                         "relationships": len(source.relationships), "left_out": source.warnings})
+    events.record(session, "import.finished", project,
+                  {"kind": file_format, "created": 1, "updated": 0, "failed": 0, "job_id": None,
+                   "project_id": project.id, "activities": len(source.activities),
+                   "relationships": len(source.relationships), "warnings": len(source.warnings)}, actor=actor)
     if warnings is not None:
         warnings.extend(source.warnings)
     return project

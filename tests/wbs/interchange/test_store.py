@@ -152,3 +152,17 @@ def test_replace_plan_needs_edit_rights(session, place):
     source = interchange.read_xer_project(xer_path(IN_REPO_FILE).read_bytes())
     with pytest.raises(Forbidden):
         interchange.replace_plan(session, actor=viewer, project=project, source=source)
+
+
+def test_an_imported_file_records_import_finished_about_the_new_project(session, place):
+    from crmpm.events import Event
+
+    admin, node = place
+    data = xer_path(IN_REPO_FILE).read_bytes()
+    project = interchange.import_xer(session, actor=admin, data=data, eps_node=node)
+    source = interchange.read_xer_project(data)
+    (event,) = session.scalars(select(Event).where(Event.type == "import.finished", Event.subject_id == project.id))
+    assert (event.subject_type, event.actor_id) == ("projects", admin.id)
+    assert event.payload == {"kind": "xer", "created": 1, "updated": 0, "failed": 0, "job_id": None,
+                             "project_id": project.id, "activities": len(source.activities),
+                             "relationships": len(source.relationships), "warnings": len(source.warnings)}
