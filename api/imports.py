@@ -12,8 +12,7 @@ from accounts import imports
 from accounts.csvio import CsvImportError
 from accounts.imports import jobs as import_jobs
 from api.common import Blueprint, current_user, session
-from api.jobs import JobSchema
-from crmpm import jobs
+from api.jobs import accepted, accepted_doc, async_flag
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload
 from crmpm.uploads import upload_folder
@@ -30,10 +29,10 @@ class ImportArgs(Schema):
         "description": "Import the good rows and report the others (default: all or nothing)."})
     tz = fields.String(load_default="Europe/Moscow", validate=validate.Length(min=1, max=64),
                        metadata={"description": "Zone of times written without one."})
-    async_ = fields.Boolean(data_key="async", load_default=False, metadata={"description": (
+    async_ = async_flag(
         "Run the import as a job: answer 202 with the job at once (Location: /api/v1/jobs/{id}); the job's "
         "result is this endpoint's report once it has succeeded. The checks made before any row is read "
-        "(kind, mapping, file format and header, size) still answer 4xx at once, and no job is started.")})
+        "(kind, mapping, file format and header, size) still answer 4xx at once, and no job is started.")
 
 
 class ImportFilesSchema(Schema):
@@ -79,8 +78,7 @@ def _save(upload, target: Path) -> None:
 @blp.arguments(ImportArgs, location="query")
 @blp.arguments(ImportFilesSchema, location="files")
 @blp.response(200, ImportReportSchema)
-@blp.alt_response(202, schema=JobSchema, description="With async=true: the import job, started.",
-                  headers={"Location": {"description": "The job: /api/v1/jobs/{id}.", "schema": {"type": "string"}}})
+@accepted_doc(blp, "importing the file; its result is this endpoint's report")
 def import_csv(args, files, kind):
     """Import a CSV file of ``kind`` (users, accounts, contacts, leads, deals, interactions) as the caller.
 
@@ -130,8 +128,4 @@ def _start_job(kind: str, args: dict, csv_path: Path, mapping_path: Path, file_n
     job = import_jobs.start_import(session(), actor=current_user(), kind=kind, path=csv_path, file_name=file_name,
                                    mapping=text, dry_run=args["dry_run"], partial=args["partial"], tz=args["tz"],
                                    url=page)
-    body = JobSchema().dump(jobs.snapshot(session(), job))
-    response = current_app.json.response(body)
-    response.status_code = 202
-    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
-    return response
+    return accepted(job)

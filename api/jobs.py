@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import Schema, fields
 
-
 from api.common import Blueprint, PageArgs, current_user, page_schema, paginate, session
 from crmpm import jobs
 from crmpm.downloads import send_download
@@ -38,6 +37,20 @@ class JobListArgs(PageArgs):
 
 JobPageSchema = page_schema(JobSchema)
 _job_schema = JobSchema()
+
+
+def async_flag(description: str | None = None) -> fields.Boolean:
+    """``?async=true``: do the work as a job; the endpoint then answers with ``accepted``."""
+    return fields.Boolean(data_key="async", load_default=False, metadata={"description": description or (
+        "true: do the work as a background job and answer 202 with the job at once "
+        "(follow it at the Location given, GET /api/v1/jobs/{id})")})
+
+
+def accepted_doc(blueprint, what: str):
+    """Document the 202 an endpoint with ``async_flag`` answers: the job and its ``Location``."""
+    return blueprint.alt_response(202, schema=JobSchema, description=f"With async=true: the job {what}",
+                                  headers={"Location": {"description": "/api/v1/jobs/{id}: the job to follow",
+                                                        "schema": {"type": "string"}}})
 
 
 def accepted(job):

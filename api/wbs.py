@@ -9,7 +9,7 @@ from marshmallow.utils import get_value
 from api.common import (
     Blueprint, Code, Id, Money, Name, PageArgs, base_currency, current_user, page_schema, paginate, session,
 )
-from api.jobs import JobSchema, accepted
+from api.jobs import accepted, accepted_doc, async_flag
 from api.projects import ProjectReadSchema
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload
@@ -43,21 +43,12 @@ class LocalOut(fields.Field):
         return value.strftime(LOCAL) if value is not None else None
 
 
-def AsyncFlag():  # noqa: N802 - a field factory
-    """``?async=true``: run as a job; answered with 202, the job, and ``Location: /api/v1/jobs/{id}``."""
-    return fields.Boolean(data_key="async", load_default=False, metadata={
-        "description": "true: do the work as a background job and answer 202 with the job at once "
-                       "(follow it at the Location given, GET /api/v1/jobs/{id})"})
-
-
 class AsyncArgs(Schema):
-    run_async = AsyncFlag()
+    run_async = async_flag()
 
 
 def _accepted_doc(what: str):
-    return blp.alt_response(202, schema=JobSchema, description=f"With async=true: the job {what}",
-                            headers={"Location": {"description": "/api/v1/jobs/{id}: the job to follow",
-                                                  "schema": {"type": "string"}}})
+    return accepted_doc(blp, what)
 
 
 def _project(project_id, permission=Permission.read):
@@ -630,7 +621,7 @@ def evm(args, project_id):
 
 class XerImportArgs(Schema):
     eps_node_id = Id(required=True)
-    run_async = AsyncFlag()
+    run_async = async_flag()
     project = fields.String(validate=validate.Length(min=1, max=100),
                             metadata={"description": "proj_short_name or proj_id when the file holds several"})
     code = fields.String(validate=validate.Length(min=1, max=40))
@@ -713,7 +704,7 @@ def export_xer(args, project_id):
 
 class MspdiImportArgs(Schema):
     eps_node_id = fields.Integer(required=True)
-    run_async = AsyncFlag()
+    run_async = async_flag()
     code = Code(metadata={"description": "project code (default: the file's)"})
     name = Name(metadata={"description": "project name (default: the file's title)"})
 
