@@ -10,10 +10,9 @@ Event types (``<subject>.<what happened>``) are listed in ``TYPES`` with what th
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmpm.events.delivery import deliver, dispatch, installed_consumers, pending
+from crmpm.events.delivery import committed_after, deliver, dispatch, installed_consumers, pending
 from crmpm.events.models import Event, EventCounter, EventCursor, EventFailure
 from crmpm.events.recording import VERSION, DomainEvent, record, record_many, subject_of
 
@@ -57,7 +56,7 @@ def page(session: Session, *, after: int = 0, types: list[str] | None = None, li
     Ids follow commits (``crmpm.events.recording``): a reader who stores the last id it saw never
     misses an event committed later.
     """
-    query = select(Event).where(Event.id > after).order_by(Event.id).limit(limit)
+    query = committed_after(after, limit)
     if types:
         query = query.where(Event.type.in_(types))
     if visible is not None:

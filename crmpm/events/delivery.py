@@ -39,9 +39,14 @@ def installed_consumers() -> dict[str, Consumer]:
     return {entry.name: entry.load() for entry in entry_points(group=CONSUMER_GROUP)}
 
 
+def committed_after(after: int, limit: int):
+    """A select of up to ``limit`` committed events after id ``after``, in the order of their commits."""
+    return select(Event).where(Event.id > after).order_by(Event.id).limit(limit)
+
+
 def pending(session: Session, *, after: int, limit: int) -> list[DomainEvent]:
     """Up to ``limit`` committed events after id ``after``, in the order of their commits."""
-    query = select(Event).where(Event.id > after).order_by(Event.id).limit(limit)
+    query = committed_after(after, limit)
     return [DomainEvent.of(row) for row in session.scalars(query)]
 
 
