@@ -124,3 +124,111 @@ def test_axe_finds_no_serious_violation_on_any_main_page(log_in, new_page, live_
         _visit(browser_page, live_server, path)
         problems += [f"{name}: {v}" for v in _serious_violations(browser_page)]
     assert not problems, "\n".join(problems)
+
+
+def _focused(page) -> str:
+    return page.evaluate("""() => { const e = document.activeElement;
+        return e ? (e.className ? e.tagName.toLowerCase() + '.' + e.className.split(' ')[0] : e.tagName.toLowerCase()) : ''; }""")
+
+
+def test_skip_link_comes_first_and_the_menu_button_works_from_the_keyboard(log_in, live_server, screenshot):
+    page = log_in("am@crmpm.local")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url("/crm/accounts"))
+    header = page.locator("header.topbar").bounding_box()
+    assert header["height"] <= HEADER_MAX
+    menu, button = page.locator("nav.menu"), page.locator("button.menu-toggle")
+    expect(menu).to_be_hidden()
+    assert button.get_attribute("aria-controls") == "topbar-panel"
+    assert page.locator("#topbar-panel nav.menu").count() == 1
+
+    page.keyboard.press("Tab")
+    assert _focused(page) == "a.skip-link"
+    assert page.locator("a.skip-link").inner_text() == "Skip to content"
+    expect(page.locator("a.skip-link")).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+
+    page.keyboard.press("Shift+Tab")  # back through the header: the menu button is its last control
+    assert _focused(page) == "button.menu-toggle"
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-expanded") == "true"
+    expect(menu).to_be_visible()
+    expect(menu.locator("a", has_text="Pipeline")).to_be_in_viewport()
+    screenshot(page, "phone-menu-open")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('nav.menu') !== null")
+    page.keyboard.press("Escape")
+    assert button.get_attribute("aria-expanded") == "false"
+    expect(menu).to_be_hidden()
+    assert _focused(page) == "button.menu-toggle"
+    page.keyboard.press("Space")
+    expect(menu).to_be_visible()
+    page.keyboard.press("Space")
+    expect(menu).to_be_hidden()
+
+    page.keyboard.press("Space")
+    menu.locator("a", has_text="Deals").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/crm/deals$"))
+    expect(page.locator("nav.menu")).to_be_hidden()  # a new page starts with the menu closed
+
+    page.set_viewport_size(DESKTOP)  # on a wide screen: no menu button, the menu always there
+    expect(button).to_be_hidden()
+    expect(page.locator("nav.menu")).to_be_visible()
+
+
+def _stage_shown(page) -> list[str]:
+    return [name for name in page.locator(".board-column").evaluate_all(
+        "columns => columns.filter(c => c.offsetParent !== null).map(c => c.dataset.stageName)")]
+
+
+def test_the_board_shows_one_column_at_a_time_on_a_phone_and_a_deal_moves_by_keyboard(log_in, live_server, screenshot):
+    page = log_in("am@crmpm.local")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url("/crm/pipeline?owner=all"))
+    switcher = page.locator("[data-board-switch] select")
+    expect(switcher).to_be_visible()
+    stages = page.locator(".board-column").evaluate_all("columns => columns.map(c => c.dataset.stageName)")
+    assert _stage_shown(page) == [stages[0]]
+    assert _overflow(page) <= 0
+
+    switcher.focus()
+    page.keyboard.press("ArrowDown")  # a closed select changes its value with the arrow keys
+    expect(switcher).to_have_value(page.locator(".board-column").nth(1).get_attribute("data-stage"))
+    assert _stage_shown(page) == [stages[1]]
+    page.keyboard.press("ArrowUp")
+    assert _stage_shown(page) == [stages[0]]
+
+    # The keyboard way of a drag: the card's Move form, opened and sent without a mouse.
+    column = page.locator(f'.board-column[data-stage-name="{stages[0]}"]')
+    card = column.locator(".deal-card.movable").first
+    name = card.locator(".deal-name").inner_text()
+    count = int(column.locator('[data-figure="count"]').inner_text())
+    card.locator(".move-form summary").focus()
+    page.keyboard.press("Enter")
+    stage_select = card.locator("select[name=stage_id]")
+    expect(stage_select).to_be_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "stage_id"
+    page.keyboard.press("ArrowDown")
+    expect(stage_select.locator("option:checked")).to_have_text(stages[1])
+    screenshot(page, "phone-pipeline-move-form")
+    page.keyboard.press("Tab")  # the lost reason
+    page.keyboard.press("Tab")  # the Move button
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert _stage_shown(page) == [stages[0]]  # the column chosen before stays chosen
+    column = page.locator(f'.board-column[data-stage-name="{stages[0]}"]')
+    assert int(column.locator('[data-figure="count"]').inner_text()) == count - 1
+    assert column.locator(".deal-card", has_text=name).count() == 0
+    page.locator("[data-board-switch] select").select_option(
+        page.locator(f'.board-column[data-stage-name="{stages[1]}"]').get_attribute("data-stage"))
+    assert _stage_shown(page) == [stages[1]]
+    expect(page.locator(f'.board-column[data-stage-name="{stages[1]}"] .deal-card', has_text=name)).to_be_visible()
+    assert page.locator("[data-board-switch] option:checked").inner_text().startswith(stages[1])
+    screenshot(page, "phone-pipeline-after-move")
+
+    page.set_viewport_size(DESKTOP)  # a wide screen shows every column and no switcher
+    expect(page.locator("[data-board-switch]")).to_be_hidden()
+    assert _stage_shown(page) == stages
