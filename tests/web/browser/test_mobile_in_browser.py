@@ -79,6 +79,8 @@ def _overflow(page) -> int:
 def _serious_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
+    # Forms folded in <details> are checked too: every one is opened first.
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     results = Axe().run(page)
     found = []
     for violation in results.response["violations"]:
