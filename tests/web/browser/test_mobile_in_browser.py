@@ -180,6 +180,22 @@ def test_skip_link_comes_first_and_the_menu_button_works_from_the_keyboard(log_i
     expect(page.locator("nav.menu")).to_be_visible()
 
 
+def test_an_account_managers_full_lists_fit_a_phone(log_in, live_server, screenshot):
+    page = log_in("am@crmpm.local")
+    page.set_viewport_size(PHONE)
+    for name, path in (("tasks", "/crm/tasks"), ("leads", "/crm/leads"), ("home", "/"), ("pipeline", "/crm/pipeline")):
+        _visit(page, live_server, path)
+        assert _overflow(page) <= 0, name
+        screenshot(page, f"phone-am-{name}")
+    _visit(page, live_server, "/crm/leads")
+    cells = page.locator("table.list tbody tr").first.locator("td")
+    assert cells.count() > 1
+    headings = page.locator("table.list").first.locator("thead th").all_inner_texts()
+    labels = [cells.nth(i).get_attribute("data-label") for i in range(cells.count())]
+    assert labels == [h.strip() for h in headings][:len(labels)]  # each cell labelled with its column heading
+    assert page.locator("table.list").first.locator("thead").evaluate("h => getComputedStyle(h).position") == "absolute"
+
+
 def _stage_shown(page) -> list[str]:
     return [name for name in page.locator(".board-column").evaluate_all(
         "columns => columns.filter(c => c.offsetParent !== null).map(c => c.dataset.stageName)")]
