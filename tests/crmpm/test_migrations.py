@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from crmpm import migrate
+from crmpm import migrate, search
 from crmpm.database import Base, make_engine
 
 for _entry in entry_points(group="crmpm.models"):
@@ -18,7 +18,8 @@ for _entry in entry_points(group="crmpm.models"):
 
 def _diff(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "include_name": search.include_name})
         return compare_metadata(context, Base.metadata)
 
 
