@@ -99,7 +99,7 @@ def find_contacts(session: Session, *, user: User, text: str, limit: int) -> lis
     query = (services.list_contacts(session, user=user)
              .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
                                 Contact.email.label("email"), Contact.phone.label("phone"),
-                                owner.name.label("account_name"))
+                                Contact.account_id.label("account_id"), owner.name.label("account_name"))
              .join(owner, owner.id == Contact.account_id)
              .where(condition))
     hits = []
@@ -107,7 +107,8 @@ def find_contacts(session: Session, *, user: User, text: str, limit: int) -> lis
         title = row.title.strip()
         field, value = first_match([("name", title), ("email", row.email), ("phone", row.phone)], text,
                                    phone_digits=wanted, phone_fields=("phone",)) or ("name", title)
-        hits.append(Hit(kind="contacts", id=row.id, title=title, field=field, value=value, detail=row.account_name))
+        hits.append(Hit(kind="contacts", id=row.id, title=title, field=field, value=value, detail=row.account_name,
+                        parent_id=row.account_id))
     return hits
 
 
