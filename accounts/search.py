@@ -105,8 +105,8 @@ def find_contacts(session: Session, *, user: User, text: str, limit: int) -> lis
     hits = []
     for row in first_of(session, query, limit=limit):
         title = row.title.strip()
-        field, value = first_match([("name", title), ("email", row.email), ("phone", row.phone)], text,
-                                   phone_digits=wanted, phone_fields=("phone",)) or ("name", title)
+        field, value = first_match([("full_name", title), ("email", row.email), ("phone", row.phone)], text,
+                                   phone_digits=wanted, phone_fields=("phone",)) or ("full_name", title)
         hits.append(Hit(kind="contacts", id=row.id, title=title, field=field, value=value, detail=row.account_name,
                         parent_id=row.account_id))
     return hits

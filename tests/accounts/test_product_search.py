@@ -59,7 +59,7 @@ def test_every_kind_is_found_with_the_matched_field(session, world):
         "accounts": [a["account"].id], "contacts": [a["contact"].id], "leads": [a["lead"].id],
         "deals": [a["deal"].id], "projects": [a["project"].id], "activities": [a["activity"].id]}
     fields = {kind: (hits[0].field, hits[0].value) for kind, hits in found.items()}
-    assert fields == {"accounts": ("name", "Alderwood Ltd"), "contacts": ("name", "Anna Alderwoodson"),
+    assert fields == {"accounts": ("name", "Alderwood Ltd"), "contacts": ("full_name", "Anna Alderwoodson"),
                       "leads": ("company", "Alderwood Farms"), "deals": ("name", "Alderwood supply"),
                       "projects": ("name", "Alderwood plant"), "activities": ("name", "Alderwood foundations")}
     assert found["activities"][0].parent_id == a["project"].id

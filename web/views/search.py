@@ -56,7 +56,7 @@ KIND_PAGES = {
 }
 
 FIELD_LABELS = {
-    "name": _l("name"), "code": _l("code"), "email": _l("e-mail"), "phone": _l("phone"), "company": _l("company"),
+    "name": _l("name"), "full_name": _l("full name"), "code": _l("code"), "email": _l("e-mail"), "phone": _l("phone"), "company": _l("company"),
     "contact_name": _l("contact person"), "tax_id": _l("INN"),
 }
 
