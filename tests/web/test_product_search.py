@@ -10,8 +10,9 @@ import pytest
 
 from crmpm.search import MAX_QUERY_LENGTH
 from tests import factories
-from tests.accounts.test_product_search import world  # noqa: F401 - fixture: branches A and B, a seller of A
-from tests.accounts.test_search import CASES, search_world
+# Fixtures: world (branches A and B, a seller of A), words (one record of each kind per script).
+from tests.accounts.test_product_search import words, world  # noqa: F401
+from tests.accounts.test_search import CASES
 from tests.leaks import hidden_mentions
 
 
@@ -136,12 +137,6 @@ def test_every_page_has_the_search_box(pages, world):
     with pages.client.session_transaction() as cookie:
         cookie.clear()
     assert "site-search" not in pages.get("/login").get_data(as_text=True)
-
-
-@pytest.fixture
-def words(session):
-    admin = factories.admin(session)
-    return admin, search_world(session, admin)
 
 
 @pytest.mark.parametrize("script,text", CASES)

@@ -10,6 +10,7 @@ shortcuts ("/" and Ctrl+K, ``static/search.js``) lead here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import g, render_template, request, url_for
@@ -33,7 +34,7 @@ class KindPage:
     """How the page shows one kind: its heading, where a hit leads, and its list searched by ``q``."""
 
     label: object
-    link: callable
+    link: Callable[[Hit], str]
     list_endpoint: str | None = None
     list_args: tuple = ()
 
