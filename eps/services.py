@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Select, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, codes
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.search import contains
 from crmpm.users.models import User
@@ -87,6 +87,28 @@ def _check_code_free(session: Session, model, code: str, *, exclude_id: int | No
         what = Phrase("an EPS node") if model is EpsNode else Phrase("a project")
         raise Conflict("{what} with code {code!r} already exists",
                        what=what, code=code, errors={"code": ["already in use"]})
+
+
+def unused_code(session: Session, *, model, name: str, fallback: str = "X") -> str:
+    """A free code for a new ``model`` (EpsNode or Project) made from ``name``: ``crmpm.codes.code_from_name``."""
+    base = codes.base_code(name, fallback=fallback)
+    used = set(session.scalars(select(model.code).where(model.code.like(f"{base}%"))))
+    return codes.code_from_name(name, taken=used.__contains__, fallback=fallback, limit=CODE_LENGTH)
+
+
+BULK_CODES = 50  # past this many names, all codes of the table are read once rather than one prefix per name
+
+
+def unused_codes(session: Session, *, model, names: list[str], fallback: str = "X") -> list[str]:
+    """Free codes for many new rows at once (for multi-row inserts), distinct from each other too."""
+    if len(names) > BULK_CODES:
+        used = set(session.scalars(select(model.code)))
+    else:
+        bases = {codes.base_code(name, fallback=fallback) for name in names}
+        used = set()
+        for base in bases:
+            used.update(session.scalars(select(model.code).where(model.code.like(f"{base}%"))))
+    return codes.codes_from_names(names, used=used, fallback=fallback, limit=CODE_LENGTH)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
