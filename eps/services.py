@@ -161,6 +161,7 @@ def update_node(session: Session, *, actor: User, node: EpsNode, code: str | Non
                 protected: bool | None = None) -> EpsNode:
     """Rename a node or change its code (edit rights); protect or unprotect it (manage rights above it)."""
     authorize(session, user=actor, obj=node, permission=Permission.edit)
+    check_code_and_name(node.code if code is None else code, node.name if name is None else name)
     before = node.audit_state()
     if code is not None and code != node.code:
         _check_code_free(session, EpsNode, code, exclude_id=node.id)
