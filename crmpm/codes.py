@@ -46,7 +46,8 @@ def base_code(name: str, *, fallback: str = "X", length: int = BASE_LENGTH) -> s
     return code or fallback
 
 
-def _with_suffix(base: str, number: int, limit: int) -> str:
+def with_suffix(base: str, number: int, limit: int = CODE_LENGTH) -> str:
+    """``base`` with ``-number``, the base shortened so that the whole stays within ``limit``."""
     suffix = f"-{number}"
     return base[:limit - len(suffix)].rstrip("-") + suffix
 
@@ -58,7 +59,7 @@ def code_from_name(name: str, *, taken: Callable[[str], bool], fallback: str = "
     if not taken(base):
         return base
     number = 2
-    while taken(candidate := _with_suffix(base, number, limit)):
+    while taken(candidate := with_suffix(base, number, limit)):
         number += 1
     return candidate
 

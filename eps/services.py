@@ -89,10 +89,17 @@ def _check_code_free(session: Session, model, code: str, *, exclude_id: int | No
                        what=what, code=code, errors={"code": ["already in use"]})
 
 
+FIRST_CANDIDATES = 10  # a code and its suffixes -2 … -10, looked up at once
+
+
 def unused_code(session: Session, *, model, name: str, fallback: str = "X") -> str:
     """A free code for a new ``model`` (EpsNode or Project) made from ``name``: ``crmpm.codes.code_from_name``."""
     base = codes.base_code(name, fallback=fallback)
-    used = set(session.scalars(select(model.code).where(model.code.like(f"{base}%"))))
+    # The first few candidates by the unique index; the prefix (which may scan) only when all of them are taken.
+    candidates = [base] + [codes.with_suffix(base, number, CODE_LENGTH) for number in range(2, FIRST_CANDIDATES + 1)]
+    used = set(session.scalars(select(model.code).where(model.code.in_(candidates))))
+    if len(used) == len(candidates):
+        used.update(session.scalars(select(model.code).where(model.code.like(f"{base}%"))))
     return codes.code_from_name(name, taken=used.__contains__, fallback=fallback, limit=CODE_LENGTH)
 
 

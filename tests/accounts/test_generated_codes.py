@@ -55,3 +55,11 @@ def test_many_names_at_once_read_the_table_once_and_stay_distinct(session):
     names = ["Чайка"] * (eps_services.BULK_CODES + 1)
     codes = eps_services.unused_codes(session, model=EpsNode, names=names)
     assert codes[:3] == ["CHAYKA-2", "CHAYKA-3", "CHAYKA-4"] and len(set(codes)) == len(names)
+
+
+def test_past_the_first_ten_candidates_the_next_free_suffix_is_still_found(session):
+    admin, branch, _pipeline = _world(session)
+    for code in ["LADOGA"] + [f"LADOGA-{n}" for n in range(2, 12)]:
+        factories.node(session, actor=admin, parent=branch, code=code)
+    assert eps_services.unused_code(session, model=EpsNode, name="Ладога") == "LADOGA-12"
+    assert eps_services.unused_code(session, model=Project, name="Ладога") == "LADOGA"  # each table its own
