@@ -57,11 +57,13 @@ def test_the_tree_shows_what_the_user_may_read_with_the_controls_they_may_use(pa
     assert "A1" in body and "PA" in body
     assert "Secret" not in body and "ROOT" not in body  # B and the unreadable root are not shown
     assert 'draggable="true"' not in body and 'action="/eps/move"' not in body and "/eps/nodes" not in body
+    assert 'href="/projects/new' not in body  # a viewer creates no project
 
     manager = user_with(Role.manager)
     body = pages.log_in_as(manager).get("/eps/").get_data(as_text=True)
     assert f'data-drop-parent="{world["A1"].id}"' in body and "New root node" not in body
     assert f'action="/eps/nodes/{world["A"].id}"' in body
+    assert f'href="/projects/new?node={world["A1"].id}"' in body
 
     outsider = user_with(None)
     body = pages.log_in_as(outsider).get("/eps/").get_data(as_text=True)

@@ -119,8 +119,9 @@ def index():
     if any(value == chosen for value, _label in items):
         move.item.data = chosen
     may_create_root = g.user.is_admin
+    may_create_project = any(branch.access.can(Permission.edit) for branch in branches.values())
     return render_template("eps/index.html", roots=roots, loose=loose, more=more, move=move,
-                           chosen=chosen, may_create_root=may_create_root, new_node=NewNodeForm(),
+                           chosen=chosen, may_create_root=may_create_root, may_create_project=may_create_project,
                            Permission=Permission)
 
 
