@@ -8,7 +8,6 @@ running an import twice changes nothing the second time.
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from sqlalchemy import Select, func, or_, select, update
@@ -175,7 +174,8 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     else:
         if region is None:
             raise Invalid("an account needs a branch (region) node", errors={"region_node_id": ["required"]})
-        node = eps_services.create_node(session, actor=actor, code=code or f"ACC-{secrets.token_hex(5).upper()}",
+        node = eps_services.create_node(session, actor=actor, code=code or eps_services.unused_code(
+                                            session, model=EpsNode, name=name, fallback="ACC"),
                                         name=name, parent=region, content=True)
     _check_parent(session, account=None, parent=parent)
     account = Account(name=name, tax_id=tax_id, kind=kind, sector=_text("sector", sector),

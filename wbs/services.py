@@ -20,6 +20,7 @@ from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps import budgets as eps_budgets
+from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, access_to, authorize
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
@@ -85,6 +86,25 @@ def update_plan(session: Session, *, actor: User, project: Project, **changes) -
     audit.record(session, actor=actor, action="update_plan", entity=project, before=before, after=plan.audit_state())
     return plan
 
+
+
+def create_blank_project(session: Session, *, actor: User, name: str, eps_node, code: str | None = None,
+                         planned_start: datetime | None = None, data_date: datetime | None = None,
+                         default_calendar_id: int | None = None):
+    """A new empty project under ``eps_node`` (edit rights there) with its plan: P6's defaults, and the start,
+    data date (the start when not given) and default calendar given. Without ``code``, one is made from
+    ``name`` (``eps.services.unused_code``)."""
+    if code is None:
+        code = eps_services.unused_code(session, model=Project, name=name, fallback="P")
+    project = eps_services.create_project(session, actor=actor, code=code, name=name, eps_node=eps_node)
+    changes = {key: value for key, value in (("planned_start", planned_start),
+                                             ("data_date", data_date or planned_start),
+                                             ("default_calendar_id", default_calendar_id)) if value is not None}
+    if changes:
+        update_plan(session, actor=actor, project=project, **changes)
+    else:
+        get_plan(session, project=project)
+    return project
 
 # Calendars
 
