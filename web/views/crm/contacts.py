@@ -133,7 +133,7 @@ def create_contact():
     form.account_id.choices = []
     check(form)
     account = services.get_account_or_raise(session, user=g.user, account_id=_id(form.account_id.data, "account_id"),
-                                            field="account_id")
+                                            permission=Permission.edit, field="account_id")
     contact = services.create_contact(session, actor=g.user, account=account, first_name=form.first_name.data or "",
                                       last_name=form.last_name.data or "", title=form.title.data or "",
                                       channels=_channels_given(form))
@@ -198,7 +198,7 @@ def contact_timeline(contact_id: int):
 def update_contact(contact_id: int):
     """Change the name, position, phones and e-mails (edit rights on the account; the service checks)."""
     session = db.session
-    found = services.get_contact_or_raise(session, user=g.user, contact_id=contact_id)
+    found = services.get_contact_or_raise(session, user=g.user, contact_id=contact_id, permission=Permission.edit)
     form = check(ContactForm())
     services.update_contact(session, actor=g.user, contact=found, first_name=form.first_name.data or "",
                             last_name=form.last_name.data or "", title=form.title.data or "",
@@ -211,7 +211,7 @@ def update_contact(contact_id: int):
 def merge_contact(contact_id: int):
     """Fold the picked duplicate into this contact: its history, tasks, deals, phones and e-mails move here."""
     session = db.session
-    keep = services.get_contact_or_raise(session, user=g.user, contact_id=contact_id)
+    keep = services.get_contact_or_raise(session, user=g.user, contact_id=contact_id, permission=Permission.edit)
     form = MergeForm()
     form.merge_id.choices = []
     check(form)
@@ -274,14 +274,15 @@ def _add_task(account, *, deal=None, contact=None, back: str):
 @bp.route("/contacts/<int:contact_id>/tasks", methods=["POST"])
 def add_contact_task(contact_id: int):
     """A task about this person (and their account)."""
-    found = services.get_contact_or_raise(db.session, user=g.user, contact_id=contact_id)
+    found = services.get_contact_or_raise(db.session, user=g.user, contact_id=contact_id, permission=Permission.edit)
     return _add_task(found.account, contact=found, back=url_for("crm.contact", contact_id=found.id))
 
 
 @bp.route("/accounts/<int:account_id>/tasks", methods=["POST"])
 def add_account_task(account_id: int):
     """A task about this account."""
-    account = services.get_account_or_raise(db.session, user=g.user, account_id=account_id)
+    account = services.get_account_or_raise(db.session, user=g.user, account_id=account_id,
+                                            permission=Permission.edit)
     return _add_task(account, back=url_for("crm.account", account_id=account.id))
 
 
@@ -289,7 +290,10 @@ def add_account_task(account_id: int):
 def add_deal_task(deal_id: int):
     """A task about this deal (and its account)."""
     deal = deal_services.get_deal_or_raise(db.session, user=g.user, deal_id=deal_id)
-    return _add_task(deal.account, deal=deal, back=url_for("crm.deal", deal_id=deal.id))
+    # The task is the account's content: edit rights there, before the form is read.
+    account = services.get_account_or_raise(db.session, user=g.user, account_id=deal.account_id,
+                                            permission=Permission.edit)
+    return _add_task(account, deal=deal, back=url_for("crm.deal", deal_id=deal.id))
 
 
 
