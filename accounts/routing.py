@@ -39,8 +39,9 @@ from eps.models import EpsNode, Grant, Project, Role, node_segment
 from eps.permissions import Permission, access_to
 
 from accounts.models import (
-    Absence, Account, CapacityPeriod, Contact, Deal, Fairness, HandoverGrant, HandoverItem, Lead, LeadAssignment,
-    LeadStatus, PipelineStage, RoutingMember, RoutingRule, StageKind, Task, TaskStatus,
+    Absence, Account, CapacityPeriod, ChannelType, Contact, ContactChannel, Deal, Fairness, HandoverGrant,
+    HandoverItem, Lead, LeadAssignment, LeadStatus, PipelineStage, RoutingMember, RoutingRule, StageKind, Task,
+    TaskStatus,
 )
 from accounts.models import LEAD_STATUS_WORDS
 from accounts.permissions import authorize_on
@@ -259,8 +260,8 @@ def existing_client(session: Session, *, lead: Lead) -> Account | None:
                                                         Account.merged_into_id.is_(None)).order_by(Account.id)).first()
         if account is not None:
             return account
-    keys = [condition for condition in (Contact.email == lead.email if lead.email else None,
-                                        Contact.phone == lead.phone if lead.phone else None) if condition is not None]
+    keys = [Contact.id.in_(ContactChannel.holders(channel_type, value))
+            for channel_type, value in ((ChannelType.email, lead.email), (ChannelType.phone, lead.phone)) if value]
     if keys:
         account = session.scalars(select(Account).join(Contact, Contact.account_id == Account.id)
                                   .where(or_(*keys), Account.merged_into_id.is_(None)).order_by(Account.id)).first()

@@ -22,7 +22,7 @@ from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
 __all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to", "accesses",
-           "principal_grant_paths", "reads_everything", "visible"]
+           "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -111,6 +111,17 @@ def accesses(session: Session, *, user: User, objects: list[EpsNode | Project]) 
         result.append(Access(grants=tuple(grant for grant in grants if grant.eps_node_id in nodes
                                           or (project_id is not None and grant.project_id == project_id))))
     return result
+
+
+def reader_ids(obj: EpsNode | Project):
+    """A select of the ids of the users who may read ``obj`` through a grant (theirs or a team's); admins aside."""
+    node_ids, project_id = reachable_targets(obj)
+    target = Grant.eps_node_id.in_(node_ids) if node_ids else false()
+    if project_id is not None:
+        target = or_(target, Grant.project_id == project_id)
+    direct = select(Grant.user_id).where(target, Grant.user_id.is_not(None))
+    through_teams = select(team_members.c.user_id).join(Grant, Grant.team_id == team_members.c.team_id).where(target)
+    return direct.union(through_teams)
 
 
 def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ...] | None = None) -> list[str]:

@@ -46,7 +46,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("home.index", _l("Home"), "main"),
     # Sales (accounts/): pipeline board, accounts and deals.
     Entry("crm.pipeline", _l("Pipeline"), "sales"),
-    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account",)),
+    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account", "crm.contact", "crm.contact_new")),
     Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead",)),
     Entry("crm.tasks", _l("Tasks"), "sales"),
     Entry("crm.deals", _l("Deals"), "sales"),

@@ -71,7 +71,10 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     project.name = label(marker, "project")
     account = factories.account(session, actor=admin, region=node, name=label(marker, "account"), owner=owner)
     contact = factories.contact(session, actor=admin, account=account, first_name=f"{marker} {SCRIPT}",
-                                last_name=label(marker, "contact"))
+                                last_name=label(marker, "contact"), phone="+79160000001")
+    # The same person again (the same phone): the contact card offers to merge them.
+    factories.contact(session, actor=admin, account=account, first_name=f"{marker} {SCRIPT}",
+                      last_name=label(marker, "duplicate contact"), phone="+7 916 000-00-01")
     deal = factories.deal(session, actor=admin, account=account, pipeline=pipeline, stage="Proposal",
                           amount="1000.00", owner=owner, expected_close=datetime(2026, 9, 1).date())
     deal.project.name = label(marker, "deal")
@@ -107,7 +110,8 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                            assignee=admin)
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
-    return {"node": node, "project": project, "account": account, "deal": deal, "interaction": interaction,
+    return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
+            "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship,
             "change": change, "stage": deal.stage}
@@ -182,7 +186,7 @@ def _import_job(session, admin, marker):
 
 # A route parameter names the kind of object whose id fills it (``obj_id`` follows ``kind``).
 PARAMETERS = {
-    "account_id": "account", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
+    "account_id": "account", "contact_id": "contact", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job",
