@@ -9,17 +9,17 @@ from web import gantt
 
 def _scale(zoom="days"):
     # Monday 2 March 2026 to Friday 13 March, 28 px a day in the day zoom.
-    return gantt.make_scale(datetime(2026, 3, 2, 8), datetime(2026, 3, 13, 17), zoom)
+    return gantt.make_scale(datetime(2026, 3, 2, 8), datetime(2026, 3, 13, 17), zoom, min_width=0)
 
 
 def test_scales_widen_to_whole_days_weeks_and_months():
     days = _scale("days")
     assert (days.start, days.end, days.px_per_day) == (datetime(2026, 3, 1), datetime(2026, 3, 15), 28.0)
-    weeks = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 3, 13, 17), "weeks")
+    weeks = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 3, 13, 17), "weeks", min_width=0)
     assert (weeks.start, weeks.end) == (datetime(2026, 3, 2), datetime(2026, 3, 16))  # Monday to Monday
-    months = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 4, 13, 17), "months")
+    months = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 4, 13, 17), "months", min_width=0)
     assert (months.start, months.end) == (datetime(2026, 3, 1), datetime(2026, 5, 1))
-    assert gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 5), "bogus").px_per_day == 7.0
+    assert gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 5), "bogus", min_width=0).px_per_day == 7.0
 
 
 def test_bar_x_and_width_for_known_dates():
@@ -68,10 +68,10 @@ def test_layout_places_rows_and_the_data_date_line():
 
 
 def test_week_and_month_ticks():
-    weeks = gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 20), "weeks")
+    weeks = gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 20), "weeks", min_width=0)
     ticks = gantt.ticks(weeks, "weeks", month_label=str, day_label=lambda d: d.strftime("%d.%m"))
     assert [t.label for t in ticks] == ["02.03", "09.03", "16.03"] and ticks[0].x == 0 and ticks[0].major
-    months = gantt.make_scale(datetime(2026, 11, 4), datetime(2027, 2, 2), "months")
+    months = gantt.make_scale(datetime(2026, 11, 4), datetime(2027, 2, 2), "months", min_width=0)
     ticks = gantt.ticks(months, "months", month_label=lambda d: d.strftime("%m/%y"), day_label=str)
     assert [t.label for t in ticks] == ["11/26", "12/26", "01/27", "02/27"]
     assert [t.major for t in ticks] == [False, False, True, False]
