@@ -119,6 +119,7 @@ class RowShape:
     code: str = ""
     duration_days: float | None = None
     summary: Bar | None = None  # a WBS heading's span over all its activities
+    folded: bool = False  # a WBS heading whose rows are hidden
 
     @property
     def css_class(self) -> str:
@@ -153,6 +154,7 @@ class WbsInput:
     label: str
     start: datetime | None = None
     finish: datetime | None = None
+    folded: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ def layout(scale: Scale, rows: list[tuple[str, object, int]], *, data_date: date
             item = item if isinstance(item, WbsInput) else WbsInput(id=0, label=str(item))
             summary = bar(scale, item.start, item.finish) if item.start and item.finish else None
             chart.rows.append(RowShape(y=y, kind="wbs", label=item.label, level=level, element_id=item.id or None,
-                                       summary=summary, start=item.start, finish=item.finish))
+                                       summary=summary, start=item.start, finish=item.finish, folded=item.folded))
         else:
             chart.rows.append(activity_row(scale, item, y, level))
         y += ROW_HEIGHT

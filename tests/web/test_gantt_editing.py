@@ -248,3 +248,17 @@ def test_columns_follow_the_users_locale(pages, session, admin, plan):
     session.commit()
     body = pages.log_in_as(admin).get(f"/projects/{plan['project'].id}/gantt").get_data(as_text=True)
     assert 'data-col="start">02.03.2026<' in body
+
+
+def test_a_wbs_heading_folds_to_its_summary_bar(pages, session, admin, plan):
+    project_id, w1 = plan["project"].id, plan["W1"].id
+    pages.log_in_as(admin)
+    body = pages.get(f"/projects/{project_id}/gantt?zoom=days").get_data(as_text=True)
+    assert body.count('<g class="pm-row') == 5 and 'aria-expanded="true"' in body
+    assert f"fold={w1}" in body
+    folded = pages.get(f"/projects/{project_id}/gantt?zoom=days&fold={w1}").get_data(as_text=True)
+    assert folded.count('<g class="pm-row') == 0 and folded.count('class="pm-summary"') == 1
+    assert 'aria-expanded="false"' in folded and "Show the activities of W1 · Design" in folded
+    assert f"zoom=weeks&amp;fold={w1}" in folded  # the zoom keeps the fold
+    # Garbage in the argument is ignored.
+    assert pages.get(f"/projects/{project_id}/gantt?fold=x,-1,99999999999999,{w1}").status_code == 200

@@ -15,7 +15,8 @@ from wbs.models import Activity
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
 from web import gantt as geometry
-from web.i18n import date_, month, number
+from web.i18n import date_, month
+from web.i18n import number as format_number
 from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
 from web.views.pm.blueprint import bp
@@ -67,7 +68,10 @@ def gantt(project_id: int | None):
     scale = geometry.make_scale(first, last, zoom)
     number, per_page = page_args(ROWS_PER_PAGE)
     items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page, limit=per_page)
-    page = Page(items=items, page=number, per_page=per_page, total=total, args={"zoom": zoom})
+    folded = _folded()
+    fold_arg = ",".join(map(str, sorted(folded))) or None
+    page = Page(items=items, page=number, per_page=per_page, total=total,
+                args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg)) if value})
     elements = services.list_elements(session, project=project)
     chains = portfolio.element_chain(elements)
     spans = geometry.roll_up_spans(portfolio.element_spans(session, project=project),
@@ -82,19 +86,24 @@ def gantt(project_id: int | None):
     shown: list[int] = []
     for activity in items:
         chain = chains.get(activity.wbs_element_id, [])
-        for level, element in enumerate(chain):
+        # Under a folded heading only the heading shows (with its summary bar).
+        cut = next((level for level, element in enumerate(chain) if element.id in folded), None)
+        heads = chain if cut is None else chain[:cut + 1]
+        for level, element in enumerate(heads):
             if len(shown) > level and shown[level] == element.id:
                 continue
             shown[level:] = [element.id]
             first, last = spans.get(element.id, (None, None))
             rows.append(("wbs", geometry.WbsInput(id=element.id, label=f"{element.code} · {element.name}",
-                                                  start=first, finish=last), level))
-        shown[len(chain):] = []
-        rows.append(("activity", _input(activity, hpd, days(activity)), len(chain)))
+                                                  start=first, finish=last, folded=element.id in folded), level))
+        shown[len(heads):] = []
+        if cut is None:
+            rows.append(("activity", _input(activity, hpd, days(activity)), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     show_baseline = request.args.get("baseline", "1") == "1"
-    codes = {a.id: a.code for a in items}
+    shown_ids = {row.activity_id for row in chart.rows if row.kind == "activity"}
+    codes = {a.id: a.code for a in items if a.id in shown_ids}
     chart.links = geometry.link_lines(chart, [
         (pred, succ, kind, f"{codes[pred]} → {codes[succ]} {kind}" + (f" {lag / hpd:+g} d" if lag else ""))
         for pred, succ, kind, lag in portfolio.links_among(session, activity_ids=list(codes))])
@@ -102,8 +111,18 @@ def gantt(project_id: int | None):
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            large_plan=can_edit and runs_as_job(project), relationship_types=RELATIONSHIP_TYPES,
-                           chosen=_chosen(items), here=request.full_path.rstrip("?"),
+                           chosen=_chosen([a for a in items if a.id in shown_ids]), here=request.full_path.rstrip("?"),
+                           fold_url=lambda element_id: url_for(
+                               "pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
+                               fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
+                               baseline=None if show_baseline else "0"), fold_arg=fold_arg,
                            chosen_days={a.id: days(a) for a in items})
+
+
+def _folded() -> set[int]:
+    """The WBS elements folded on this chart (``?fold=3,7``); anything else in the argument is ignored."""
+    parts = (request.args.get("fold") or "").split(",")[:500]
+    return {int(part) for part in parts if part.isascii() and part.isdigit() and 0 < int(part) < 2**31}
 
 
 def _chosen(items):
@@ -204,7 +223,7 @@ def gantt_duration(project_id: int, activity_id: int):
     if item.actual_start is None:
         changes["remaining_duration_hours"] = None  # not started: the remaining work is the whole duration
     services.update_activity(session, actor=g.user, project=project, activity=item, **changes)
-    return _edited(project, _("%(code)s now lasts %(hours)s h of work.", code=item.code, hours=number(round(hours, 2))))
+    return _edited(project, _("%(code)s now lasts %(hours)s h of work.", code=item.code, hours=format_number(round(hours, 2))))
 
 
 @bp.route("/<int:project_id>/gantt/activities/<int:activity_id>/links", methods=["POST"])
