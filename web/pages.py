@@ -271,8 +271,10 @@ def _register_error_pages(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        return error_page(400, _("The form was not sent from this site or has expired; reload the page and "
-                                 "try again."))
+        message = _("The form was not sent from this site or has expired; reload the page and try again.")
+        if wants_json():
+            return {"message": message, "errors": {}}, 400
+        return error_page(400, message)
 
     @blueprint.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):
