@@ -230,7 +230,8 @@ def update_account(session: Session, *, actor: User, account: Account, **changes
     for key, value in changes.items():
         if key not in ACCOUNT_FIELDS:
             raise Invalid("unknown account field {key}", key=key, errors={key: ["unknown field"]})
-        setattr(account, key, _text(key, value) if isinstance(value, str) else value)
+        # AccountKind is a str too: only plain text is trimmed and measured.
+        setattr(account, key, _text(key, value) if type(value) is str else value)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=account, before=before, after=account.audit_state())
     return account

@@ -392,11 +392,6 @@ def create_deal():
     except (Invalid, Conflict) as exc:
         db.session.rollback()
         return _deal_page(form, errors=_refused(form, exc), status=422)
-    except NotFound as exc:
-        if not exc.errors:
-            raise
-        db.session.rollback()  # a picked id that is gone or unreadable: the form again, naming the field
-        return _deal_page(form, errors={name: [_("Choose from the list.")] for name in exc.errors}, status=422)
     flash(_("The deal %(name)s was opened.", name=deal.project.name), "info")
     return redirect(url_for("crm.deal", deal_id=deal.id), code=303)
 
