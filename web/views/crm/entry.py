@@ -82,6 +82,15 @@ def _pick(session, value: int | None, *, field: str, load):
     return load(value)
 
 
+def _branch(node_id: int | None):
+    """The branch picked on a form, loaded with the edit right the new record needs (404 unreadable, 403
+    read-only), before the rest of the form is looked at; None when none (or no id) was picked."""
+    if node_id is None or node_id < 0:
+        return None
+    return eps_services.get_node_or_raise(db.session, user=g.user, node_id=node_id, permission=Permission.edit,
+                                          field="region_node_id")
+
+
 # A lead from a phone call
 
 
@@ -122,10 +131,9 @@ def create_lead():
     """Record the lead on its branch and route it as the API does (or leave it queued with the reason)."""
     session = db.session
     form = LeadForm()
+    region = _branch(form.region_node_id.data)
     try:
         check(form)
-        region = eps_services.get_node_or_raise(session, user=g.user, node_id=form.region_node_id.data,
-                                                field="region_node_id") if form.region_node_id.data > 0 else None
         if region is None:
             raise Invalid(_("Choose from the list."), errors={"region_node_id": ["unknown"]})
         lead = lead_services.receive_lead(
@@ -243,13 +251,12 @@ def create_account():
     """Create the account, after showing the possible duplicates the user may read and their confirmation."""
     session = db.session
     form = NewAccountForm()
+    region = _branch(form.region_node_id.data)
     _account_choices(form, None)
     try:
         check(form)
-        if form.region_node_id.data < 0:
+        if region is None:
             raise Invalid(_("Choose from the list."), errors={"region_node_id": ["unknown"]})
-        region = eps_services.get_node_or_raise(session, user=g.user, node_id=form.region_node_id.data,
-                                                field="region_node_id")
         values = _account_values(session, form)
         similar = _duplicates(session, form, None)
         if similar:
@@ -372,11 +379,14 @@ def create_deal():
     """Open the deal (and its project under the account's node) through ``accounts.deals.create_deal``."""
     session = db.session
     form = NewDealForm()
+    # The account first, with the edit right a deal there needs (404 unreadable, 403 read-only).
+    account = services.get_account_or_raise(session, user=g.user, account_id=form.account_id.data,
+                                            permission=Permission.edit, field="account_id") \
+        if form.account_id.data and form.account_id.data > 0 else None
     try:
         check(form)
-        account = _pick(session, form.account_id.data, field="account_id",
-                        load=lambda value: services.get_account_or_raise(session, user=g.user, account_id=value,
-                                                                         field="account_id"))
+        if account is None:
+            raise Invalid(_("Choose from the list."), errors={"account_id": ["unknown"]})
         stage = _pick(session, form.stage_id.data, field="stage_id", load=lambda value: session.get(PipelineStage, value))
         if stage is None:
             raise Invalid(_("Choose from the list."), errors={"stage_id": ["unknown"]})
@@ -434,7 +444,7 @@ def read_lines(form) -> list[dict]:
 def update_deal_lines(deal_id: int):
     """Replace the deal's product lines (added, changed, removed); the amount becomes their total."""
     session = db.session
-    found = deal_services.get_deal_or_raise(session, user=g.user, deal_id=deal_id)
+    found = deal_services.get_deal_or_raise(session, user=g.user, deal_id=deal_id, permission=Permission.edit)
     check(FlaskForm())
     deal_services.update_deal(session, actor=g.user, deal=found, lines=read_lines(request.form))
     flash(_("The products were saved; the deal amount is their total."), "info")
