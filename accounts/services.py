@@ -269,7 +269,7 @@ def find_duplicate_accounts(session: Session, *, user: User) -> list[dict]:
 
 
 # How alike two names must be (difflib's ratio of their ``name_key``) to be shown as a possible duplicate.
-SIMILAR_NAME_RATIO = 0.85
+SIMILAR_NAME_RATIO = 0.9
 SIMILAR_LIMIT = 10
 _NAME_CANDIDATES = 200
 
