@@ -63,7 +63,7 @@ def _refused(form: FlaskForm, exc) -> dict[str, list[str]]:
     if form.errors:
         return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
     reason = translate_error(exc)
-    named = {name: [reason] for name in (exc.errors or {}) if name in form._fields}
+    named = {name: [reason] for name in (exc.errors or {}) if name in form}
     return named or {"": [reason]}
 
 
