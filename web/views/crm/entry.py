@@ -67,12 +67,6 @@ def _refused(form: FlaskForm, exc) -> dict[str, list[str]]:
     return named or {"": [reason]}
 
 
-def _back_with(template: str, status: int, **context):
-    """The form page again (after a refusal): its values as typed, nothing written."""
-    db.session.rollback()
-    return render_template(template, **context), status
-
-
 def _pick(session, value: int | None, *, field: str, load):
     """The object a select names (None for none), loaded within the user's rights; Invalid naming ``field``."""
     if value is None:
