@@ -32,7 +32,7 @@ from crmpm.users import services as users
 from eps import services as eps_services
 from eps.permissions import Permission
 from web.forms import MoneyField, check, choices, email_address, parse_amount
-from web.i18n import translate_error
+from web.i18n import translate
 from web.queries import active_users
 from web.views.crm import bp
 from web.views.crm.accounts import KIND_LABELS
@@ -62,7 +62,10 @@ def _refused(form: FlaskForm, exc) -> dict[str, list[str]]:
     """The fields a refusal names, each with the reason in the user's language (a form check or a service)."""
     if form.errors:
         return {name: [str(message) for message in messages] for name, messages in form.errors.items()}
-    reason = translate_error(exc)
+    params = dict(exc.params)
+    if params.get("field") in form:  # "invalid {field}: ..." names the field as the form labels it
+        params["field"] = str(form[params["field"]].label.text)
+    reason = translate(exc.template, params)
     named = {name: [reason] for name in (exc.errors or {}) if name in form}
     return named or {"": [reason]}
 
