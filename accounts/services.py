@@ -8,7 +8,9 @@ running an import twice changes nothing the second time.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from difflib import SequenceMatcher
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,13 +23,13 @@ from crmpm.users import services as users
 from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode
-from eps.permissions import Permission
+from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
 from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
     Task,
 )
-from accounts.normalize import InvalidValue, normalize_email, normalize_phone, normalize_tax_id
+from accounts.normalize import InvalidValue, name_key, normalize_email, normalize_phone, normalize_tax_id
 from accounts.permissions import authorize_on, readable_account_ids
 
 ACCOUNT_FIELDS = ("name", "tax_id", "kind", "sector", "segment", "annual_revenue", "employees")
@@ -149,11 +151,13 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                    eps_node: EpsNode | None = None, code: str | None = None, tax_id: str | None = None,
                    kind: AccountKind = AccountKind.prospect, sector: str = "", segment: str = "",
                    parent: Account | None = None, owner: User | None = None, external_id: str | None = None,
-                   annual_revenue: Decimal | None = None, employees: int | None = None) -> Account:
+                   annual_revenue: Decimal | None = None, employees: int | None = None,
+                   contact: dict | None = None) -> Account:
     """A new account with its own EPS node under ``region`` (edit rights there), or on an existing ``eps_node``.
 
     An account under a branch is the branch's content, like a project under a
     node: whoever works the branch's leads (editors) can add the client.
+    ``contact``: the first person there (``name``, ``email``, ``phone``), created with it.
     """
     name = _text("name", name, required=True)
     if owner is not None and not owner.is_active:
@@ -190,7 +194,19 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     session.add(account)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=account, after=account.audit_state())
+    if contact and any((contact.get(key) or "").strip() for key in ("name", "email", "phone")):
+        first, last = split_person_name(contact.get("name") or "")
+        if not first and not last:
+            raise Invalid("the contact person needs a name", errors={"contact_name": ["required"]})
+        create_contact(session, actor=actor, account=account, first_name=first, last_name=last,
+                       email=contact.get("email"), phone=contact.get("phone"))
     return account
+
+
+def split_person_name(text: str) -> tuple[str, str]:
+    """A person's name typed in one field as (first name, last name): the last word is the last name."""
+    first, _, last = " ".join((text or "").split()).rpartition(" ")
+    return first, last
 
 
 def update_account(session: Session, *, actor: User, account: Account, **changes) -> Account:
@@ -219,7 +235,8 @@ def update_account(session: Session, *, actor: User, account: Account, **changes
     for key, value in changes.items():
         if key not in ACCOUNT_FIELDS:
             raise Invalid("unknown account field {key}", key=key, errors={key: ["unknown field"]})
-        setattr(account, key, _text(key, value) if isinstance(value, str) else value)
+        # AccountKind is a str too: only plain text is trimmed and measured.
+        setattr(account, key, _text(key, value) if type(value) is str else value)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=account, before=before, after=account.audit_state())
     return account
@@ -254,6 +271,87 @@ def find_duplicate_accounts(session: Session, *, user: User) -> list[dict]:
     for account in rows:
         groups.setdefault(account.tax_id, []).append(account)
     return [{"key": "tax_id", "value": value, "records": records} for value, records in groups.items()]
+
+
+# How alike two names must be (difflib's ratio of their ``name_key``) to be shown as a possible duplicate.
+SIMILAR_NAME_RATIO = 0.9
+SIMILAR_LIMIT = 10
+_NAME_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class SimilarAccount:
+    """An existing account that may be the one being entered, and why: ``tax_id``, ``name`` and/or ``phone``."""
+
+    account: Account
+    reasons: tuple[str, ...]
+
+
+def similar_accounts(session: Session, *, user: User, name: str = "", tax_id: str | None = None,
+                     phone: str | None = None, exclude: Account | None = None,
+                     limit: int = SIMILAR_LIMIT) -> list[SimilarAccount]:
+    """Unmerged accounts ``user`` may read that look like the one being entered (asked before saving it).
+
+    The same tax id, a name alike once quotes and legal forms are set aside
+    (``normalize.name_key``), or a contact with the same phone. Accounts the user
+    may not read are never returned. Values that do not normalize are ignored here
+    (``create_account`` refuses them with the reason).
+    """
+    base = select(Account).where(Account.merged_into_id.is_(None))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        base = base.where(Account.id.in_(readable))
+    if exclude is not None:
+        base = base.where(Account.id != exclude.id)
+    found: dict[int, tuple[Account, list[str]]] = {}
+
+    def note(accounts, reason):
+        for account in accounts:
+            found.setdefault(account.id, (account, []))[1].append(reason)
+
+    try:
+        tax_id = normalize_tax_id(tax_id)
+    except InvalidValue:
+        tax_id = None
+    if tax_id:
+        note(session.scalars(base.where(Account.tax_id == tax_id).order_by(Account.id).limit(limit)), "tax_id")
+    key = name_key(name)
+    if key:
+        words = sorted(key.split(), key=len, reverse=True)
+        condition = contains([Account.name], words[0])
+        if condition is not None:
+            candidates = session.scalars(base.where(condition).order_by(Account.id).limit(_NAME_CANDIDATES))
+            note((account for account in candidates
+                  if SequenceMatcher(None, key, name_key(account.name)).ratio() >= SIMILAR_NAME_RATIO
+                  or (len(key) >= 4 and key in name_key(account.name))), "name")
+    try:
+        phone = normalize_phone(phone)
+    except InvalidValue:
+        phone = None
+    if phone:
+        holders = select(Contact.account_id).where(Contact.phone == phone, Contact.merged_into_id.is_(None))
+        note(session.scalars(base.where(Account.id.in_(holders)).order_by(Account.id).limit(limit)), "phone")
+    ordered = sorted(found.values(), key=lambda item: (-len(item[1]), item[0].name, item[0].id))
+    return [SimilarAccount(account=account, reasons=tuple(reasons)) for account, reasons in ordered[:limit]]
+
+
+def branch_choices(session: Session, *, user: User, limit: int = 200) -> list[EpsNode]:
+    """The EPS nodes a new account (or lead) may be placed under by ``user``: readable nodes with the edit
+    right that are no account's own node, in tree order; at most ``limit``."""
+    query = eps_services.list_nodes(session, user=user).where(EpsNode.id.not_in(select(Account.eps_node_id)))
+    if not user.is_admin:
+        # The rule of ``authorize(..., Permission.edit)`` for many nodes at once (as ``editable_deal_ids``): a
+        # grant of an editing role on the node or above it, not cut off by a protected node in between.
+        roles = tuple(role for role, permissions in ROLE_PERMISSIONS.items() if Permission.edit in permissions)
+        paths = principal_grant_paths(session, user=user, roles=roles)
+        if not paths:
+            return []
+        query = query.where(or_(*(EpsNode.path.startswith(granted) for granted in paths)))
+        nodes = session.scalars(query.limit(limit * 4)).all()
+        return [node for node in nodes
+                if any(node.path.startswith(granted) and len(node.protect_path or "") <= len(granted)
+                       for granted in paths)][:limit]
+    return list(session.scalars(query.limit(limit)))
 
 
 def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Account) -> Account:

@@ -46,10 +46,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("home.index", _l("Home"), "main"),
     # Sales (accounts/): pipeline board, accounts and deals.
     Entry("crm.pipeline", _l("Pipeline"), "sales"),
-    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account", "crm.contact", "crm.contact_new")),
-    Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead",)),
+    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account", "crm.contact", "crm.contact_new",
+                                                         "crm.new_account", "crm.create_account", "crm.edit_account",
+                                                         "crm.update_account")),
+    Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead", "crm.new_lead", "crm.create_lead")),
     Entry("crm.tasks", _l("Tasks"), "sales"),
-    Entry("crm.deals", _l("Deals"), "sales"),
+    Entry("crm.deals", _l("Deals"), "sales", also=("crm.new_deal", "crm.create_deal")),
     Entry("crm.import_form", _l("Import"), "sales", _may_import, also=("crm.import_job",)),
     Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.
