@@ -201,9 +201,9 @@ def shift_stage(pipeline_id: int, stage_id: int, direction: str):
     check(ActionForm())
     pipelines.shift_stage(db.session, actor=admin, pipeline=found, stage=stage, by=-1 if direction == "up" else 1)
     flash(_("Stage %(name)s moved.", name=stage.name), "info")
-    # Back to the same button, focused, so the keyboard can move the stage again.
-    return redirect(url_for("settings.pipeline", pipeline_id=found.id, moved=stage.id, direction=direction,
-                            _anchor=f"stage-{stage.id}"), code=303)
+    # Back to the same button, focused (autofocus, which a #fragment would stop), so Enter moves it again.
+    return redirect(url_for("settings.pipeline", pipeline_id=found.id, moved=stage.id, direction=direction),
+                    code=303)
 
 
 # Lead routing
@@ -291,8 +291,7 @@ def shift_rule(rule_id: int, direction: str):
     check(ActionForm())
     routing.shift_rule(db.session, actor=admin, rule=found, by=-1 if direction == "up" else 1)
     flash(_("Routing rule %(name)s moved.", name=found.name), "info")
-    return redirect(url_for("settings.rules", moved=found.id, direction=direction, _anchor=f"rule-{found.id}"),
-                    code=303)
+    return redirect(url_for("settings.rules", moved=found.id, direction=direction), code=303)
 
 
 # Absences
