@@ -457,6 +457,8 @@ def test_wrong_links_are_rate_limited(app, pages, session):
 
 
 def test_a_temporary_password_must_be_changed_at_the_next_login(app, pages, session, admin, person):
+    before = type(pages)(app.test_client())
+    assert before.post("/login", {"email": person.email, "password": PASSWORD}).status_code == 303
     pages.log_in_as(admin)
     body = _flash(pages, pages.post(f"/admin/users/{person.id}/temporary-password", {"password": "short"},
                                     headers={"Referer": f"http://localhost/admin/users/{person.id}"}))
@@ -465,6 +467,7 @@ def test_a_temporary_password_must_be_changed_at_the_next_login(app, pages, sess
     assert pages.post(f"/admin/users/{person.id}/temporary-password", {"password": temporary}).status_code == 303
     session.expire_all()
     assert session.get(User, person.id).must_change_password
+    assert before.get("/").status_code == 302  # the session from before the reset has ended
     theirs = type(pages)(app.test_client())
     assert theirs.post("/login", {"email": person.email, "password": temporary}).status_code == 303
     blocked = theirs.get("/crm/deals")
