@@ -70,9 +70,14 @@ def test_admin_edits_stages_with_the_keyboard_and_resets_a_password_by_link(log_
         demo_row.locator("input[name$='-probability']").press("Enter")
     expect(page.locator(".flash-info")).to_contain_text("Demo")
     screenshot(page, f"settings-pipeline-reordered-{screen}")
+    # Set aside (inactive), so that the other pages' pipeline choices stay as the demo has them.
+    page.uncheck("input[name=is_active]")
+    with page.expect_navigation():
+        page.locator("form", has=page.locator("input[name=is_active]")).locator("button[type=submit]").click()
     page.goto(live_server.url("/settings/pipelines"))
     row = page.locator("tr", has_text=f"Partners {screen}")
     expect(row).to_contain_text("Contract (60 %) › New (10 %) › Demo (35 %) › Won (100 %) › Lost (0 %)")
+    expect(row).to_contain_text("inactive")
 
     # A user to reset, created on the users page.
     email = f"reset-{screen}@example.test"
