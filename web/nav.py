@@ -62,10 +62,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
     # Administration.
-    Entry("admin.users", _l("Users"), "admin", _admin),
+    Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),
     Entry("admin.grants", _l("Access"), "admin", _admin, also=("admin.node_grants",)),
     Entry("admin.preview", _l("Access preview"), "admin", _admin),
+    # Settings: pipelines and routing are read by everyone, changed by administrators; absences are everyone's.
+    Entry("settings.pipelines", _l("Pipelines and stages"), "settings", _admin, also=("settings.pipeline",)),
+    Entry("settings.rules", _l("Lead routing"), "settings", _admin, also=("settings.rule",)),
+    Entry("settings.absences", _l("Absences"), "settings"),
     # The user's own background work (imports, exports, scheduling).
     Entry("jobs.index", _l("Background jobs"), "me", also=("jobs.show",)),
 )

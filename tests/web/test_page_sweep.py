@@ -37,8 +37,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from accounts import activities, leads
+from accounts import activities, leads, routing
 from crmpm.database import Base
+from crmpm.users import resets
 from crmpm.jobs.models import Job, JobFile
 from eps import budgets, services as eps_services
 from eps.models import Role
@@ -145,6 +146,19 @@ def sweep(app, session, admin, monkeypatch):
     tokens = {token.user_id: token for token in session.scalars(select(ApiToken))}
     for side, owner in (("A", viewer), ("B", admin)):
         world[side] |= {"team": team, "user": seller, "token": tokens[owner.id]}
+    # Settings: pipelines and routing rules are shared configuration (admins change them); an absence of the
+    # seller's with the viewer as deputy in A (read by the viewer, not cancelled), one without in B.
+    now = datetime.now(timezone.utc)
+    for side, marker, deputy in (("A", SEEN, viewer), ("B", HIDDEN, None)):
+        rule = routing.create_rule(session, actor=admin, name=label(PERSON, f"rule {side}"), team=team,
+                                   members=[{"user_id": seller.id}])
+        absence = routing.create_absence(session, actor=admin, user=seller, deputy=deputy, reason=label(marker, "absence"),
+                                         starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2))
+        world[side] |= {"pipeline": pipeline, "rule": rule, "absence": absence}
+    # A password reset link of the seller's: its public page is swept like any other.
+    _reset, reset_token = resets.create_link(session, actor=admin, user=seller)
+    for side in ("A", "B"):
+        world[side]["reset token"] = reset_token
     # A failed job with a file on each side: the seller's in A (nobody else but the admin reads a job), the admin's in B.
     for side, marker, creator in (("A", SEEN, seller), ("B", HIDDEN, admin)):
         job = Job(kind="jobs.noop", params={}, status="failed", attempt=1, max_attempts=1,
@@ -190,13 +204,16 @@ PARAMETERS = {
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job",
+    "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence",
 }
+# Route parameters that are not ids: the text that fills them (a password reset link's token).
+TEXT_PARAMETERS = {"token": "reset token"}
 OBJ_KIND = {"nodes": "node", "projects": "project"}
 SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
 KNOWN_METHODS = {"GET", "POST"}
 # Routes that act on the user's own session or profile: anyone logged in may use them.
 OWN = {"auth.login", "auth.logout", "auth.set_locale", "profile.update", "profile.create_token",
-       "profile.revoke_token"}
+       "profile.revoke_token", "settings.create_absence"}
 # POSTs that only ask for a copy of what the user may read (the XER file of a big plan, written by a job of
 # their own): a viewer may; everyone else is swept as usual.
 READS = {"pm.export_xer_job"}
@@ -239,6 +256,8 @@ def routes(app, world, side: str) -> list[Route]:
                 choices.append([(name, item) for item in sorted(converter.items)])
             elif isinstance(converter, IntegerConverter) and (name in PARAMETERS or name == "obj_id"):
                 choices.append([(name, None)])
+            elif name in TEXT_PARAMETERS and not isinstance(converter, IntegerConverter):
+                choices.append([(name, world[side][TEXT_PARAMETERS[name]])])
             else:
                 pytest.fail(f"the sweep does not know how to fill <{name}> ({type(converter).__name__}) of {rule}")
         for combination in itertools.product(*choices):
