@@ -22,6 +22,7 @@ from crmpm.users.models import User
 from eps import budgets as eps_budgets
 from eps.models import Project
 from eps.permissions import Permission, access_to, authorize
+from wbs import calendar_files
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import model as sched
 
@@ -189,6 +190,17 @@ def _authorize_calendar_change(session: Session, *, actor: User, calendar: Calen
         authorize(session, user=actor, obj=session.get(Project, calendar.project_id), permission=Permission.edit)
 
 
+def may_change_calendar(session: Session, *, user: User, calendar: Calendar | None = None,
+                        project: Project | None = None) -> bool:
+    """Whether ``user`` may change ``calendar`` (or create one of ``project``, or a global one when both are None)."""
+    target = calendar or Calendar(project_id=project.id if project else None)
+    try:
+        _authorize_calendar_change(session, actor=user, calendar=target)
+    except Forbidden:
+        return False
+    return True
+
+
 def update_calendar(session: Session, *, actor: User, calendar: Calendar, name: str | None = None,
                     week: list | None = None, exceptions: dict[date, list] | None = None,
                     hours_per_day: float | None = None) -> Calendar:
@@ -208,6 +220,16 @@ def add_calendar_exceptions(session: Session, *, actor: User, calendar: Calendar
         raise Invalid("no days to add to calendar {name!r}", name=calendar.name, errors={"exceptions": ["empty"]})
     merged = {e.day: e.periods for e in calendar.exceptions} | dict(exceptions)
     return update_calendar(session, actor=actor, calendar=calendar, exceptions=merged)
+
+
+def import_calendar_file(session: Session, *, actor: User, calendar: Calendar, data: bytes,
+                         filename: str) -> dict[date, list]:
+    """Add the days off and shortened days of a production calendar file (``wbs.calendar_files``) to a calendar;
+    the days read are returned."""
+    _authorize_calendar_change(session, actor=actor, calendar=calendar)
+    days = calendar_files.read_days(data, filename, calendar.week)
+    add_calendar_exceptions(session, actor=actor, calendar=calendar, exceptions=days)
+    return days
 
 
 def delete_calendar(session: Session, *, actor: User, calendar: Calendar) -> None:
