@@ -17,7 +17,7 @@ from eps import services as eps_services
 from wbs import portfolio, services
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
-from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, Relationship
+from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, Relationship, WbsElement
 from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
 from web.pagination import paginate
@@ -170,11 +170,18 @@ def _plan_changes(project, form, hpd: float) -> dict:
             raise Invalid(_("Choose the kind of activity."), errors={"type": ["choice"]})
         changes["type"] = form["type"]
     if "wbs" in form:
-        element_id = _id_choice(form["wbs"], "wbs", _("Choose the WBS element from the list."))
-        changes["wbs_element_id"] = None if element_id is None else services.get_element_or_raise(
-            session, project=project, element_id=element_id, field="wbs").id
+        message = _("Choose the WBS element from the list.")
+        element_id = _id_choice(form["wbs"], "wbs", message)
+        element = None if element_id is None else session.get(WbsElement, element_id)
+        if element_id is not None and (element is None or element.project_id != project.id):
+            raise Invalid(message, errors={"wbs": ["choice"]})
+        changes["wbs_element_id"] = element_id
     if "calendar" in form:
-        changes["calendar_id"] = _id_choice(form["calendar"], "calendar", _("Choose the calendar from the list."))
+        message = _("Choose the calendar from the list.")
+        calendar_id = _id_choice(form["calendar"], "calendar", message)
+        if calendar_id is not None and calendar_id not in {c.id for c in _calendars(project)}:
+            raise Invalid(message, errors={"calendar": ["choice"]})
+        changes["calendar_id"] = calendar_id
     if "original_duration" in form:
         days = parse_nonnegative_days(form["original_duration"], _("Duration"), "original_duration")
         if days is None:
