@@ -391,9 +391,11 @@ def move_element(session: Session, *, actor: User, project: Project, element: Wb
         _renumber([e for e in siblings if e.id != element.id])
     else:
         other = index - 1 if how == "up" else index + 1
-        if not 0 <= other < len(siblings):
-            raise Conflict("WBS element {code} is already the first of its level" if how == "up"
-                           else "WBS element {code} is already the last of its level", code=element.code,
+        if other < 0:
+            raise Conflict("WBS element {code} is already the first of its level", code=element.code,
+                           errors={"how": ["no sibling there"]})
+        if other >= len(siblings):
+            raise Conflict("WBS element {code} is already the last of its level", code=element.code,
                            errors={"how": ["no sibling there"]})
         siblings[index], siblings[other] = siblings[other], siblings[index]
         _renumber(siblings)
