@@ -190,12 +190,19 @@ def _authorize_calendar_change(session: Session, *, actor: User, calendar: Calen
         authorize(session, user=actor, obj=session.get(Project, calendar.project_id), permission=Permission.edit)
 
 
+def authorize_calendar_change(session: Session, *, actor: User, calendar: Calendar | None = None,
+                              project: Project | None = None) -> None:
+    """Forbidden unless ``actor`` may change ``calendar`` (or create one of ``project``, or a global one when both
+    are None): for a page to check before it reads a long form."""
+    target = calendar or Calendar(project_id=project.id if project else None)
+    _authorize_calendar_change(session, actor=actor, calendar=target)
+
+
 def may_change_calendar(session: Session, *, user: User, calendar: Calendar | None = None,
                         project: Project | None = None) -> bool:
     """Whether ``user`` may change ``calendar`` (or create one of ``project``, or a global one when both are None)."""
-    target = calendar or Calendar(project_id=project.id if project else None)
     try:
-        _authorize_calendar_change(session, actor=user, calendar=target)
+        authorize_calendar_change(session, actor=user, calendar=calendar, project=project)
     except Forbidden:
         return False
     return True

@@ -98,6 +98,7 @@ def _list(project=None):
 
 
 def _create(project=None):
+    services.authorize_calendar_change(db.session, actor=g.user, project=project)  # before reading the form
     form = request.form
     calendar = services.create_calendar(db.session, actor=g.user, project=project, name=_name(form.get("name")),
                                         hours_per_day=_hours_per_day(form.get("hours_per_day")), week=_week(form))
@@ -133,6 +134,13 @@ def _load(calendar_id: int) -> Calendar:
     return services.get_calendar_or_raise(db.session, user=g.user, calendar_id=calendar_id)
 
 
+def _load_to_change(calendar_id: int) -> Calendar:
+    """The calendar, once the user may change it (a form from a reader is refused before it is read)."""
+    item = _load(calendar_id)
+    services.authorize_calendar_change(db.session, actor=g.user, calendar=item)
+    return item
+
+
 def _back(calendar: Calendar):
     return redirect(url_for("pm.calendar", calendar_id=calendar.id), code=303)
 
@@ -151,7 +159,7 @@ def calendar(calendar_id: int):
 @bp.route("/calendars/<int:calendar_id>", methods=["POST"])
 def update_calendar(calendar_id: int):
     """Rename a calendar, change its hours per day or its work week."""
-    item = _load(calendar_id)
+    item = _load_to_change(calendar_id)
     form = request.form
     services.update_calendar(db.session, actor=g.user, calendar=item, name=_name(form.get("name")),
                              hours_per_day=_hours_per_day(form.get("hours_per_day")), week=_week(form))
@@ -162,7 +170,7 @@ def update_calendar(calendar_id: int):
 @bp.route("/calendars/<int:calendar_id>/exceptions", methods=["POST"])
 def add_exception(calendar_id: int):
     """Make one day a holiday (no hours) or give it other working hours."""
-    item = _load(calendar_id)
+    item = _load_to_change(calendar_id)
     day = _day(request.form.get("day"))
     periods = parse_periods(request.form.get("periods"), _("Working hours"), "periods")
     services.add_calendar_exceptions(db.session, actor=g.user, calendar=item, exceptions={day: periods})
@@ -173,7 +181,7 @@ def add_exception(calendar_id: int):
 @bp.route("/calendars/<int:calendar_id>/exceptions/delete", methods=["POST"])
 def delete_exception(calendar_id: int):
     """Let a day follow the work week again."""
-    item = _load(calendar_id)
+    item = _load_to_change(calendar_id)
     day = _day(request.form.get("day"))
     services.update_calendar(db.session, actor=g.user, calendar=item,
                              exceptions={e.day: e.periods for e in item.exceptions if e.day != day})
@@ -185,7 +193,7 @@ def delete_exception(calendar_id: int):
 def import_holidays(calendar_id: int):
     """Days off and shortened days from a production calendar file (.ics or date,hours CSV; within the form's
     1 MiB, which a year's calendar is far below)."""
-    item = _load(calendar_id)
+    item = _load_to_change(calendar_id)
     upload = request.files.get("file")
     data, filename = (upload.read(), upload.filename or "") if upload is not None else (b"", "")
     days = services.import_calendar_file(db.session, actor=g.user, calendar=item, data=data, filename=filename)
@@ -197,7 +205,7 @@ def import_holidays(calendar_id: int):
 @bp.route("/calendars/<int:calendar_id>/delete", methods=["POST"])
 def delete_calendar(calendar_id: int):
     """Delete a calendar no activity or project uses (the service refuses otherwise)."""
-    item = _load(calendar_id)
+    item = _load_to_change(calendar_id)
     name, project_id = item.name, item.project_id
     services.delete_calendar(db.session, actor=g.user, calendar=item)
     flash(_("Calendar %(name)s deleted.", name=name), "info")
