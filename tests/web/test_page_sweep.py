@@ -104,6 +104,9 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                                           original_duration_hours=8.0)
     relationship = wbs_services.create_relationship(session, actor=admin, project=project, predecessor=first,
                                                     successor=second)
+    calendar = wbs_services.create_calendar(session, actor=admin, project=project, name=label(marker, "calendar"),
+                                            week=[[[480, 720], [780, 1020]]] * 5 + [[], []],
+                                            exceptions={datetime(2026, 3, 9).date(): []})
     wbs_services.update_plan(session, actor=admin, project=project, planned_start=datetime(2026, 3, 2, 8),
                              data_date=datetime(2026, 3, 2, 8))
     scheduling_service.schedule_project(session, actor=admin, project=project)
@@ -114,7 +117,7 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
-            "relationship": relationship,
+            "relationship": relationship, "calendar": calendar,
             "change": change, "stage": deal.stage}
 
 
@@ -200,10 +203,11 @@ def _import_job(session, admin, marker):
 
 # A route parameter names the kind of object whose id fills it (``obj_id`` follows ``kind``).
 PARAMETERS = {
-    "account_id": "account", "contact_id": "contact", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
+    "account_id": "account", "contact_id": "contact", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage",
+    "task_id": "task",
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
-    "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job",
+    "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
@@ -366,6 +370,8 @@ PLAUSIBLE = {"number": "1", "date": "2026-03-02", "datetime-local": "2026-03-02T
 FIELD_OBJECTS = {**PARAMETERS, "node": "node"}
 # Fields where the user types the code of something the page does not list (a project may have 100k activities).
 TYPED_CODES = {"other": lambda objects: objects["activity two"].code}
+# Query arguments of links that select an object on a page and open its panel of forms.
+SELECTING = {"wbs"}
 
 
 def plausible(fields: dict, objects: dict | None = None) -> dict:
@@ -421,6 +427,11 @@ class Site:
             for route in routes(app, world, side):
                 if route.method == "GET":
                     self._read(route.url)
+        # A link that selects something opens a panel with forms of its own (the WBS element's): read one per page.
+        for path, queries in sorted(self.linked.items()):
+            selecting = sorted(q for q in queries if SELECTING & {key for key, _ in parse_qsl(q, True)})
+            if selecting:
+                self._read(f"{path}?{selecting[0]}")
 
     def _read(self, url):
         response = self.pages.get(url)
