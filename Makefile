@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install translations messages browser run test bench bench-http bench-jobs bench-import-job clean
+.PHONY: install translations messages browser run test bench bench-http bench-jobs bench-import-job bench-search clean
 
 install: $(STAMP) translations
 
@@ -77,6 +77,12 @@ bench-jobs: install
 # job"). Needs PostgreSQL and Redis on 127.0.0.1. BENCH_IMPORT_JOB_ARGS: see --help (e.g. --deals 10000).
 bench-import-job: install
 	$(BIN)/python bench/bench_import_job.py $(BENCH_IMPORT_JOB_ARGS)
+
+# The search across the product (/search) at 100,000 accounts and 200,000 deals on a throwaway PostgreSQL database,
+# with and without its trigram indexes, beside a primary-key lookup (BENCHMARKS.md, "One search across the product").
+# BENCH_SEARCH_ARGS: see --help (e.g. --accounts 10000 --deals 20000 for a quick run).
+bench-search: install
+	$(BIN)/python bench/bench_search.py --across $(BENCH_SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -17,7 +17,7 @@ from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound
 from crmpm.users.models import User
 from eps.models import Project
-from eps.permissions import Permission
+from eps.permissions import Permission, reader_ids
 
 from accounts.models import (
     Account, Contact, Deal, DealStageChange, Direction, Interaction, InteractionKind, Lead, PipelineStage,
@@ -176,6 +176,15 @@ def create_task(session: Session, *, actor: User, title: str, due_at: datetime, 
     return task
 
 
+def assignable_users(session: Session, *, account: Account, limit: int = 500) -> list[User]:
+    """The active users a task about ``account`` can be given to: those who may read it (admins included),
+    by name; a task handed to someone who cannot open its account would be a dead letter."""
+    return list(session.scalars(select(User).where(User.is_active.is_(True),
+                                                   or_(User.is_admin.is_(True),
+                                                       User.id.in_(reader_ids(account.eps_node))))
+                                .order_by(User.name, User.id).limit(limit)))
+
+
 def get_task_or_raise(session: Session, *, user: User, task_id: int,
                       permission: Permission = Permission.read) -> Task:
     """The task, if ``user`` has ``permission`` on its account or lead."""
@@ -225,7 +234,7 @@ def update_task(session: Session, *, actor: User, task: Task, **changes) -> Task
 
 def list_tasks(session: Session, *, user: User, assignee_id: int | None = None, status: TaskStatus | None = None,
                overdue: bool = False, reminders_due: bool = False, account_id: int | None = None,
-               deal_id: int | None = None, now: datetime | None = None) -> Select:
+               deal_id: int | None = None, contact_id: int | None = None, now: datetime | None = None) -> Select:
     """A select of the tasks ``user`` may read, soonest due first; ``overdue``: open and past due."""
     now = now or utcnow()
     query = select(Task).order_by(Task.due_at, Task.id)
@@ -233,7 +242,7 @@ def list_tasks(session: Session, *, user: User, assignee_id: int | None = None, 
     if condition is not None:
         query = query.where(condition)
     for column, value in ((Task.assignee_id, assignee_id), (Task.status, status), (Task.account_id, account_id),
-                          (Task.deal_id, deal_id)):
+                          (Task.deal_id, deal_id), (Task.contact_id, contact_id)):
         if value is not None:
             query = query.where(column == value)
     if overdue:
@@ -313,7 +322,7 @@ CORE_TIMELINE_TYPES = ("interaction", "stage_change", "task")
 
 def timeline(session: Session, *, account: Account, user: User | None = None,
              types: tuple[str, ...] | list[str] = CORE_TIMELINE_TYPES, with_subaccounts: bool = False,
-             until: datetime | None = None) -> Select:
+             until: datetime | None = None, contact: Contact | None = None) -> Select:
     """A select of an account's history, newest first: interactions, deal stage moves and tasks, one row each;
     with ``types`` also the deals opened (``deal``) and the satisfaction answers (``survey``).
 
@@ -321,7 +330,9 @@ def timeline(session: Session, *, account: Account, user: User | None = None,
     been authorized on the account. Given ``user``, rows about a deal the user
     may not read are left out, and ``with_subaccounts`` adds the history of the
     account's subsidiaries that ``user`` may read. ``until`` leaves out what lies
-    after it (tasks due later: the plans, not the history).
+    after it (tasks due later: the plans, not the history). Given ``contact``, only the rows about that
+    person: the touches, tasks and answers linked to them and the deals naming them (at any account
+    ``user`` may read: a merged person's history may come from another one).
     """
     unknown = set(types) - set(TIMELINE_TYPES)
     if unknown:
@@ -340,10 +351,22 @@ def timeline(session: Session, *, account: Account, user: User | None = None,
             # made PostgreSQL scan the whole interactions table).
             account_ids = [account.id, *session.scalars(children)]
 
-    def of_account(column):
+    readable_accounts = None
+    if contact is not None and user is not None:
+        readable_accounts = readable_account_ids(session, user=user)
+
+    def of_account(column, contact_column=None):
+        if contact is not None:
+            mine = contact_column == contact.id
+            if user is None:
+                return mine & (column == account.id)
+            return mine if readable_accounts is None else mine & column.in_(readable_accounts)
         if account_ids is None:
             return column == account.id
         return column.in_(account_ids)
+
+    def of_deal():
+        return true() if contact is None else Deal.contact_id == contact.id
 
     def deal_allowed(column):
         """No deal, or one ``user`` may read (for the parts whose FROM has no deals of its own)."""
@@ -359,26 +382,30 @@ def timeline(session: Session, *, account: Account, user: User | None = None,
     if "interaction" in types:
         parts.append(row("interaction", Interaction.id, Interaction.occurred_at, Interaction.deal_id,
                          Interaction.subject, Interaction.kind + literal(" ") + Interaction.direction)
-                     .where(of_account(Interaction.account_id), deal_allowed(Interaction.deal_id)))
+                     .where(of_account(Interaction.account_id, Interaction.contact_id),
+                            deal_allowed(Interaction.deal_id)))
     if "stage_change" in types:
         parts.append(row("stage_change", DealStageChange.id, DealStageChange.at, DealStageChange.deal_id,
                          PipelineStage.name, DealStageChange.note)
                      .join(PipelineStage, PipelineStage.id == DealStageChange.to_stage_id)
                      .join(Deal, Deal.id == DealStageChange.deal_id)
-                     .where(of_account(Deal.account_id), true() if readable_deal is None else readable_deal))
+                     .where(of_account(Deal.account_id) if contact is None else of_deal(),
+                            true() if readable_deal is None else readable_deal))
     if "task" in types:
         parts.append(row("task", Task.id, Task.due_at, Task.deal_id, Task.title, Task.status)
-                     .where(of_account(Task.account_id), deal_allowed(Task.deal_id)))
+                     .where(of_account(Task.account_id, Task.contact_id), deal_allowed(Task.deal_id)))
     if "deal" in types:
         # An alias, so the visibility test's own reference to projects stays correlated to the deal.
         named = aliased(Project)
         parts.append(row("deal", Deal.id, Deal.created_at, Deal.id, named.name, Deal.product)
                      .join(named, named.id == Deal.project_id)
-                     .where(of_account(Deal.account_id), true() if readable_deal is None else readable_deal))
+                     .where(of_account(Deal.account_id) if contact is None else of_deal(),
+                            true() if readable_deal is None else readable_deal))
     if "survey" in types:
         parts.append(row("survey", SurveyAnswer.id, SurveyAnswer.answered_at, SurveyAnswer.deal_id,
                          SurveyAnswer.kind, cast(SurveyAnswer.score, String))
-                     .where(of_account(SurveyAnswer.account_id), deal_allowed(SurveyAnswer.deal_id)))
+                     .where(of_account(SurveyAnswer.account_id, SurveyAnswer.contact_id),
+                            deal_allowed(SurveyAnswer.deal_id)))
     if not parts:
         raise Invalid("choose at least one kind of timeline entry", errors={"type": ["empty"]})
     merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()

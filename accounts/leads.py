@@ -23,7 +23,7 @@ from accounts.models import Account, AccountKind, Contact, Deal, Lead, LeadStatu
 from accounts.models import LEAD_STATUS_WORDS
 from accounts.normalize import normalize_email, normalize_phone, normalize_tax_id
 from accounts.permissions import authorize_on, readable_lead_ids
-from accounts.routing import existing_client
+from accounts.routing import existing_client, route_or_queue
 
 LEAD_TEXT_FIELDS = ("company", "contact_name", "source", "channel", "product", "message")
 
@@ -96,6 +96,15 @@ def create_lead(session: Session, *, actor: User, region: EpsNode, company: str 
     audit.record(session, actor=actor, action="create", entity=lead, after=lead.audit_state())
     events.record(session, "lead.created", lead, {"owner_id": lead.owner_id, "source": lead.source,
                                                   "region_node_id": lead.region_node_id}, actor=actor)
+    return lead
+
+
+def receive_lead(session: Session, *, actor: User, region: EpsNode, route: bool = True, **fields) -> Lead:
+    """A lead as it comes in by hand (the API's POST, the page's quick form): recorded on ``region``, then,
+    with ``route``, given by the routing rules or left in the queue with the reason (``route_or_queue``)."""
+    lead = create_lead(session, actor=actor, region=region, **fields)
+    if route:
+        route_or_queue(session, actor=actor, lead=lead)
     return lead
 
 
@@ -194,7 +203,7 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
         account_created = True
     contact = services.find_contact(session, account=account, email=lead.email, phone=lead.phone)
     if contact is None and (lead.contact_name or lead.email or lead.phone):
-        first, _, last = (lead.contact_name or (lead.email or lead.phone or "").split("@")[0]).rpartition(" ")
+        first, last = services.split_person_name(lead.contact_name or (lead.email or lead.phone or "").split("@")[0])
         contact = services.create_contact(session, actor=actor, account=account, first_name=first, last_name=last,
                                           email=lead.email, phone=lead.phone)
         contact_created = True

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -167,15 +168,64 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship()
+    # Every phone and e-mail, in the order shown; ``email`` and ``phone`` above are the first of each type.
+    channels: Mapped[list[ContactChannel]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan",
+        order_by="(ContactChannel.type, ContactChannel.position, ContactChannel.id)")
 
     @property
     def name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
+    def channels_of(self, channel_type: ChannelType) -> list[ContactChannel]:
+        """The phones (or e-mails) of the contact, in order."""
+        return [channel for channel in self.channels if channel.type is channel_type]
+
     def audit_state(self) -> dict:
         return {"account_id": self.account_id, "first_name": self.first_name, "last_name": self.last_name,
                 "title": self.title, "email": self.email, "phone": self.phone, "tax_id": self.tax_id,
                 "owner_id": self.owner_id, "merged_into_id": self.merged_into_id}
+
+
+class ChannelType(str, enum.Enum):
+    phone = "phone"
+    email = "email"
+
+
+class ChannelKind(str, enum.Enum):
+    """Which of a person's numbers or addresses it is."""
+
+    work = "work"
+    mobile = "mobile"
+    home = "home"
+    other = "other"
+
+
+class ContactChannel(Base):
+    """One phone or e-mail of a contact, stored normalized (E.164, lower-cased) so duplicates can be found."""
+
+    __tablename__ = "contact_channels"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "type", "value", name="uq_contact_channels_contact_type_value"),
+        Index("ix_contact_channels_type_value", "type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    type: Mapped[ChannelType] = mapped_column(_enum(ChannelType, "channel_type"))
+    kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind, "channel_kind"), default=ChannelKind.work)
+    value: Mapped[str] = mapped_column(String(254))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    contact: Mapped[Contact] = relationship(back_populates="channels")
+
+    def audit_state(self) -> dict:
+        return {"type": self.type.value, "kind": self.kind.value, "value": self.value}
+
+    @classmethod
+    def holders(cls, channel_type: ChannelType, value: str):
+        """A select of the ids of the contacts with this (normalized) phone or e-mail among theirs."""
+        return select(cls.contact_id).where(cls.type == channel_type, cls.value == value)
 
 
 class Lead(Base):

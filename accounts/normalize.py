@@ -24,8 +24,8 @@ import phonenumbers
 from crmpm import emails
 
 __all__ = [
-    "DEFAULT_PHONE_REGION", "InvalidValue", "NotAPhoneNumber", "is_valid_inn", "normalize_email", "normalize_phone",
-    "normalize_tax_id", "phone_region",
+    "DEFAULT_PHONE_REGION", "InvalidValue", "NotAPhoneNumber", "is_valid_inn", "name_key", "normalize_email",
+    "normalize_phone", "normalize_tax_id", "phone_region",
 ]
 
 # Numbers written without a country code are read as Russian ones.
@@ -39,6 +39,14 @@ _PHONE_CHARS_RE = re.compile(r"[\d\s()+\-./]+")
 # Where a recognized extension begins: its first letter ("доб.", "ext.", "x") or "#".
 _EXTENSION_START_RE = re.compile(r"[^\W\d_]|#")
 _FOREIGN_TAX_ID_RE = re.compile(r"^[A-Z0-9]{4,32}$")
+
+
+# Legal forms that do not tell two companies apart ("ООО «Ромашка»" and "Romashka LLC" are the same name).
+_LEGAL_FORMS = frozenset({
+    "ооо", "оао", "зао", "пао", "ао", "нао", "ип", "гк", "тоо", "фгуп", "муп", "гуп", "ано", "нко",
+    "llc", "ltd", "inc", "corp", "co", "gmbh", "ag", "jsc", "ojsc", "cjsc", "pjsc", "plc", "sa", "bv", "oy", "ab",
+})
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
 class InvalidValue(ValueError):
@@ -82,6 +90,17 @@ def normalize_tax_id(value: str | None) -> str | None:
     if not _FOREIGN_TAX_ID_RE.match(cleaned):
         raise InvalidValue("a tax id is 4 to 32 letters and digits")
     return cleaned
+
+
+def name_key(name: str) -> str:
+    """A company name as duplicates are compared: lower case, without quotes, punctuation and legal forms.
+
+    >>> name_key("ООО «Ромашка-Сервис»"), name_key("Romashka Service, LLC")
+    ('ромашка сервис', 'romashka service')
+    """
+    words = _WORD_RE.findall((name or "").casefold().replace("ё", "е"))
+    kept = [word for word in words if word not in _LEGAL_FORMS]
+    return " ".join(kept or words)
 
 
 def normalize_email(value: str | None) -> str | None:

@@ -116,20 +116,20 @@ def _team_mates(user: User) -> Select:
 
 
 def lead_inbox(session: Session, *, user: User, scope: str = "mine", status: LeadStatus | None = None,
-               source: str | None = None, open_only: bool = False) -> Select:
+               source: str | None = None, open_only: bool = False, search: str | None = None) -> Select:
     """The lead inbox as rows ``(Lead, owner name, last assignment, its rule's name, branch name)``.
 
     ``scope``: ``mine`` (routed to ``user``), ``team`` (to anyone in ``user``'s
     teams, or to nobody yet), ``queue`` (new leads nobody has yet: routing found
     no one, ``Lead.routing_reason`` says why) or ``all`` (every lead ``user`` may
-    read). Open leads first, newest first.
+    read). ``search``: as ``list_leads``'s. Open leads first, newest first.
     """
     last = aliased(LeadAssignment)
     newest = (select(func.max(LeadAssignment.id)).where(LeadAssignment.lead_id == Lead.id)
               .correlate(Lead).scalar_subquery())
     owner = aliased(User)
     region = aliased(EpsNode)
-    query = list_leads(session, user=user, status=status, source=source or None).order_by(None)
+    query = list_leads(session, user=user, status=status, source=source or None, search=search).order_by(None)
     query = (query.add_columns(owner.name.label("owner_name"), last, RoutingRule.name.label("rule_name"),
                                region.name.label("branch_name"))
              .outerjoin(owner, owner.id == Lead.owner_id)

@@ -172,3 +172,63 @@ def recompute_reached(session: Session, *, pipeline: Pipeline) -> None:
     session.execute(update(Deal).where(Deal.pipeline_id == pipeline.id)
                     .values(reached_stage_id=func.coalesce(furthest, first))
                     .execution_options(synchronize_session=False))
+
+
+# One stage at a time (the settings pages): each builds the full stage list and goes through update_pipeline,
+# so its checks (one won and one lost stage, probabilities, stages in use) hold whichever way a change comes.
+
+
+def _stage_dicts(pipeline: Pipeline) -> list[dict]:
+    return [{"id": stage.id, "name": stage.name, "probability": stage.probability, "kind": stage.kind}
+            for stage in pipeline.stages]
+
+
+def _stage_index(pipeline: Pipeline, stage: PipelineStage) -> int:
+    if stage.pipeline_id != pipeline.id:
+        raise NotFound("stage {stage_id} not found", stage_id=stage.id)
+    return next(index for index, item in enumerate(pipeline.stages) if item.id == stage.id)
+
+
+def get_stage_or_raise(session: Session, *, pipeline: Pipeline, stage_id: int) -> PipelineStage:
+    """The stage of ``pipeline`` with this id, or NotFound."""
+    stage = session.get(PipelineStage, stage_id)
+    if stage is None or stage.pipeline_id != pipeline.id:
+        raise NotFound("stage {stage_id} not found", stage_id=stage_id)
+    return stage
+
+
+def add_stage(session: Session, *, actor: User, pipeline: Pipeline, name: str, probability: int,
+              kind: StageKind = StageKind.open) -> Pipeline:
+    """Add a stage; an open one goes after the other open stages (administrators)."""
+    stages = _stage_dicts(pipeline) + [{"name": name, "probability": probability, "kind": StageKind(kind)}]
+    return update_pipeline(session, actor=actor, pipeline=pipeline, stages=stages)
+
+
+def change_stage(session: Session, *, actor: User, pipeline: Pipeline, stage: PipelineStage, name: str,
+                 probability: int, kind: StageKind) -> Pipeline:
+    """Rename a stage, change its probability or kind (administrators)."""
+    stages = _stage_dicts(pipeline)
+    stages[_stage_index(pipeline, stage)].update(name=name, probability=probability, kind=StageKind(kind))
+    return update_pipeline(session, actor=actor, pipeline=pipeline, stages=stages)
+
+
+def remove_stage(session: Session, *, actor: User, pipeline: Pipeline, stage: PipelineStage) -> Pipeline:
+    """Remove a stage no deal is or was in (administrators)."""
+    stages = _stage_dicts(pipeline)
+    del stages[_stage_index(pipeline, stage)]
+    return update_pipeline(session, actor=actor, pipeline=pipeline, stages=stages)
+
+
+def shift_stage(session: Session, *, actor: User, pipeline: Pipeline, stage: PipelineStage, by: int) -> Pipeline:
+    """Move an open stage ``by`` places (-1 earlier, +1 later) among the open stages (administrators).
+
+    Won and lost stages always come last; an open stage already first or last stays where it is.
+    """
+    stages = _stage_dicts(pipeline)
+    index = _stage_index(pipeline, stage)
+    if stage.kind is not StageKind.open:
+        raise Invalid("the won and lost stages always come last", errors={"stage_id": ["not an open stage"]})
+    target = index + by
+    if 0 <= target < len(stages) and stages[target]["kind"] is StageKind.open:
+        stages[index], stages[target] = stages[target], stages[index]
+    return update_pipeline(session, actor=actor, pipeline=pipeline, stages=stages)

@@ -39,8 +39,9 @@ from eps.models import EpsNode, Grant, Project, Role, node_segment
 from eps.permissions import Permission, access_to
 
 from accounts.models import (
-    Absence, Account, CapacityPeriod, Contact, Deal, Fairness, HandoverGrant, HandoverItem, Lead, LeadAssignment,
-    LeadStatus, PipelineStage, RoutingMember, RoutingRule, StageKind, Task, TaskStatus,
+    Absence, Account, CapacityPeriod, ChannelType, Contact, ContactChannel, Deal, Fairness, HandoverGrant,
+    HandoverItem, Lead, LeadAssignment, LeadStatus, PipelineStage, RoutingMember, RoutingRule, StageKind, Task,
+    TaskStatus,
 )
 from accounts.models import LEAD_STATUS_WORDS
 from accounts.permissions import authorize_on
@@ -259,8 +260,8 @@ def existing_client(session: Session, *, lead: Lead) -> Account | None:
                                                         Account.merged_into_id.is_(None)).order_by(Account.id)).first()
         if account is not None:
             return account
-    keys = [condition for condition in (Contact.email == lead.email if lead.email else None,
-                                        Contact.phone == lead.phone if lead.phone else None) if condition is not None]
+    keys = [Contact.id.in_(ContactChannel.holders(channel_type, value))
+            for channel_type, value in ((ChannelType.email, lead.email), (ChannelType.phone, lead.phone)) if value]
     if keys:
         account = session.scalars(select(Account).join(Contact, Contact.account_id == Account.id)
                                   .where(or_(*keys), Account.merged_into_id.is_(None)).order_by(Account.id)).first()
@@ -552,3 +553,33 @@ def process_handovers(session: Session, *, now: datetime | None = None) -> tuple
     for absence in ended:
         give_back(session, actor=None, absence=absence)
     return len(started), len(ended)
+
+
+def members_keeping(rule: RoutingRule | None, user_ids: list[int]) -> list[dict]:
+    """The member list for ``user_ids``: members already under ``rule`` keep their territories, skills, hours
+    and capacity; new ones serve everywhere, all hours, without a capacity of their own (change those by API)."""
+    existing = {member.user_id: member for member in (rule.members if rule is not None else [])}
+    made = []
+    for user_id in dict.fromkeys(user_ids):
+        member = existing.get(user_id)
+        made.append({"user_id": user_id} if member is None else {
+            "user_id": user_id, "territories": list(member.territories), "products": list(member.products),
+            "capacity": member.capacity, "work_start_hour": member.work_start_hour,
+            "work_end_hour": member.work_end_hour, "work_days": list(member.work_days), "timezone": member.timezone})
+    return made
+
+
+def shift_rule(session: Session, *, actor: User, rule: RoutingRule, by: int) -> RoutingRule:
+    """Move a rule ``by`` places in the order rules are tried (-1 earlier); priorities are renumbered 10, 20, …
+    (administrators)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators configure lead routing")
+    rules = list(session.scalars(list_rules(session)))
+    index = rules.index(rule)
+    target = index + by
+    if 0 <= target < len(rules):
+        rules[index], rules[target] = rules[target], rules[index]
+    for position, item in enumerate(rules, start=1):
+        if item.priority != position * 10:
+            update_rule(session, actor=actor, rule=item, priority=position * 10)
+    return rule

@@ -8,8 +8,9 @@ running an import twice changes nothing the second time.
 
 from __future__ import annotations
 
-import secrets
+from dataclasses import dataclass
 from decimal import Decimal
+from difflib import SequenceMatcher
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -22,16 +23,21 @@ from crmpm.users import services as users
 from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode
-from eps.permissions import Permission
+from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
 from accounts.models import (
-    Account, AccountKind, Contact, Deal, Interaction, Lead, SurveyAnswer, Task,
+    Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
+    Task,
 )
-from accounts.normalize import InvalidValue, normalize_email, normalize_phone, normalize_tax_id
+from accounts.normalize import InvalidValue, name_key, normalize_email, normalize_phone, normalize_tax_id
 from accounts.permissions import authorize_on, readable_account_ids
 
 ACCOUNT_FIELDS = ("name", "tax_id", "kind", "sector", "segment", "annual_revenue", "employees")
 CONTACT_FIELDS = ("first_name", "last_name", "title", "email", "phone", "tax_id")
+# A contact's phones and e-mails together; more is a paste gone wrong, not a person.
+MAX_CHANNELS = 20
+_CHANNEL_RULES = {ChannelType.phone: normalize_phone, ChannelType.email: normalize_email}
+_CHANNEL_NAMES = {ChannelType.phone: Phrase("phone {number}"), ChannelType.email: Phrase("e-mail {number}")}
 
 
 # Shared checks
@@ -145,11 +151,13 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                    eps_node: EpsNode | None = None, code: str | None = None, tax_id: str | None = None,
                    kind: AccountKind = AccountKind.prospect, sector: str = "", segment: str = "",
                    parent: Account | None = None, owner: User | None = None, external_id: str | None = None,
-                   annual_revenue: Decimal | None = None, employees: int | None = None) -> Account:
+                   annual_revenue: Decimal | None = None, employees: int | None = None,
+                   contact: dict | None = None) -> Account:
     """A new account with its own EPS node under ``region`` (edit rights there), or on an existing ``eps_node``.
 
     An account under a branch is the branch's content, like a project under a
     node: whoever works the branch's leads (editors) can add the client.
+    ``contact``: the first person there (``name``, ``email``, ``phone``), created with it.
     """
     name = _text("name", name, required=True)
     if owner is not None and not owner.is_active:
@@ -175,7 +183,8 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     else:
         if region is None:
             raise Invalid("an account needs a branch (region) node", errors={"region_node_id": ["required"]})
-        node = eps_services.create_node(session, actor=actor, code=code or f"ACC-{secrets.token_hex(5).upper()}",
+        node = eps_services.create_node(session, actor=actor, code=code or eps_services.unused_code(
+                                            session, model=EpsNode, name=name, fallback="ACC"),
                                         name=name, parent=region, content=True)
     _check_parent(session, account=None, parent=parent)
     account = Account(name=name, tax_id=tax_id, kind=kind, sector=_text("sector", sector),
@@ -185,7 +194,19 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     session.add(account)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=account, after=account.audit_state())
+    if contact and any((contact.get(key) or "").strip() for key in ("name", "email", "phone")):
+        first, last = split_person_name(contact.get("name") or "")
+        if not first and not last:
+            raise Invalid("the contact person needs a name", errors={"contact_name": ["required"]})
+        create_contact(session, actor=actor, account=account, first_name=first, last_name=last,
+                       email=contact.get("email"), phone=contact.get("phone"))
     return account
+
+
+def split_person_name(text: str) -> tuple[str, str]:
+    """A person's name typed in one field as (first name, last name): the last word is the last name."""
+    first, _, last = " ".join((text or "").split()).rpartition(" ")
+    return first, last
 
 
 def update_account(session: Session, *, actor: User, account: Account, **changes) -> Account:
@@ -214,7 +235,8 @@ def update_account(session: Session, *, actor: User, account: Account, **changes
     for key, value in changes.items():
         if key not in ACCOUNT_FIELDS:
             raise Invalid("unknown account field {key}", key=key, errors={key: ["unknown field"]})
-        setattr(account, key, _text(key, value) if isinstance(value, str) else value)
+        # AccountKind is a str too: only plain text is trimmed and measured.
+        setattr(account, key, _text(key, value) if type(value) is str else value)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=account, before=before, after=account.audit_state())
     return account
@@ -249,6 +271,87 @@ def find_duplicate_accounts(session: Session, *, user: User) -> list[dict]:
     for account in rows:
         groups.setdefault(account.tax_id, []).append(account)
     return [{"key": "tax_id", "value": value, "records": records} for value, records in groups.items()]
+
+
+# How alike two names must be (difflib's ratio of their ``name_key``) to be shown as a possible duplicate.
+SIMILAR_NAME_RATIO = 0.9
+SIMILAR_LIMIT = 10
+_NAME_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class SimilarAccount:
+    """An existing account that may be the one being entered, and why: ``tax_id``, ``name`` and/or ``phone``."""
+
+    account: Account
+    reasons: tuple[str, ...]
+
+
+def similar_accounts(session: Session, *, user: User, name: str = "", tax_id: str | None = None,
+                     phone: str | None = None, exclude: Account | None = None,
+                     limit: int = SIMILAR_LIMIT) -> list[SimilarAccount]:
+    """Unmerged accounts ``user`` may read that look like the one being entered (asked before saving it).
+
+    The same tax id, a name alike once quotes and legal forms are set aside
+    (``normalize.name_key``), or a contact with the same phone. Accounts the user
+    may not read are never returned. Values that do not normalize are ignored here
+    (``create_account`` refuses them with the reason).
+    """
+    base = select(Account).where(Account.merged_into_id.is_(None))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        base = base.where(Account.id.in_(readable))
+    if exclude is not None:
+        base = base.where(Account.id != exclude.id)
+    found: dict[int, tuple[Account, list[str]]] = {}
+
+    def note(accounts, reason):
+        for account in accounts:
+            found.setdefault(account.id, (account, []))[1].append(reason)
+
+    try:
+        tax_id = normalize_tax_id(tax_id)
+    except InvalidValue:
+        tax_id = None
+    if tax_id:
+        note(session.scalars(base.where(Account.tax_id == tax_id).order_by(Account.id).limit(limit)), "tax_id")
+    key = name_key(name)
+    if key:
+        words = sorted(key.split(), key=len, reverse=True)
+        condition = contains([Account.name], words[0])
+        if condition is not None:
+            candidates = session.scalars(base.where(condition).order_by(Account.id).limit(_NAME_CANDIDATES))
+            note((account for account in candidates
+                  if SequenceMatcher(None, key, name_key(account.name)).ratio() >= SIMILAR_NAME_RATIO
+                  or (len(key) >= 4 and key in name_key(account.name))), "name")
+    try:
+        phone = normalize_phone(phone)
+    except InvalidValue:
+        phone = None
+    if phone:
+        holders = select(Contact.account_id).where(Contact.phone == phone, Contact.merged_into_id.is_(None))
+        note(session.scalars(base.where(Account.id.in_(holders)).order_by(Account.id).limit(limit)), "phone")
+    ordered = sorted(found.values(), key=lambda item: (-len(item[1]), item[0].name, item[0].id))
+    return [SimilarAccount(account=account, reasons=tuple(reasons)) for account, reasons in ordered[:limit]]
+
+
+def branch_choices(session: Session, *, user: User, limit: int = 200) -> list[EpsNode]:
+    """The EPS nodes a new account (or lead) may be placed under by ``user``: readable nodes with the edit
+    right that are no account's own node, in tree order; at most ``limit``."""
+    query = eps_services.list_nodes(session, user=user).where(EpsNode.id.not_in(select(Account.eps_node_id)))
+    if not user.is_admin:
+        # The rule of ``authorize(..., Permission.edit)`` for many nodes at once (as ``editable_deal_ids``): a
+        # grant of an editing role on the node or above it, not cut off by a protected node in between.
+        roles = tuple(role for role, permissions in ROLE_PERMISSIONS.items() if Permission.edit in permissions)
+        paths = principal_grant_paths(session, user=user, roles=roles)
+        if not paths:
+            return []
+        query = query.where(or_(*(EpsNode.path.startswith(granted) for granted in paths)))
+        nodes = session.scalars(query.limit(limit * 4)).all()
+        return [node for node in nodes
+                if any(node.path.startswith(granted) and len(node.protect_path or "") <= len(granted)
+                       for granted in paths)][:limit]
+    return list(session.scalars(query.limit(limit)))
 
 
 def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Account) -> Account:
@@ -335,10 +438,96 @@ def _contact_values(fields: dict) -> dict:
     return values
 
 
+def contact_channels(channels) -> list[tuple[ChannelType, ChannelKind, str]]:
+    """``channels`` (mappings or tuples of type, kind and value) checked and normalized, blanks and repeats dropped.
+
+    A bad value is Invalid naming it by its place ("phone 2") and its field (``channels-<i>-value``,
+    ``i`` counting from 0 over what was given, as the pages' form names it).
+    """
+    cleaned: list[tuple[ChannelType, ChannelKind, str]] = []
+    seen: set[tuple[ChannelType, str]] = set()
+    numbers = {ChannelType.phone: 0, ChannelType.email: 0}
+    for index, channel in enumerate(channels):
+        if isinstance(channel, dict):
+            raw_type, raw_kind, raw_value = channel.get("type"), channel.get("kind"), channel.get("value")
+        else:
+            raw_type, raw_kind, raw_value = channel
+        field = f"channels-{index}"
+        try:
+            channel_type = ChannelType(raw_type)
+        except ValueError:
+            raise Invalid("unknown channel type {value}", value=str(raw_type)[:20],
+                          errors={f"{field}-type": ["phone or email"]}) from None
+        try:
+            kind = ChannelKind(raw_kind or ChannelKind.work)
+        except ValueError:
+            raise Invalid("unknown channel kind {value}", value=str(raw_kind)[:20],
+                          errors={f"{field}-kind": [", ".join(k.value for k in ChannelKind)]}) from None
+        if raw_value is None or not str(raw_value).strip():
+            continue
+        numbers[channel_type] += 1
+        name = Phrase(_CHANNEL_NAMES[channel_type].template, number=numbers[channel_type])
+        try:
+            value = _CHANNEL_RULES[channel_type](str(raw_value))
+        except InvalidValue as exc:
+            raise Invalid("invalid {field}: {problem}", field=name, problem=Phrase(str(exc)),
+                          errors={f"{field}-value": [str(exc)]}) from None
+        if (channel_type, value) in seen:
+            continue
+        seen.add((channel_type, value))
+        cleaned.append((channel_type, kind, value))
+    if len(cleaned) > MAX_CHANNELS:
+        raise Invalid("a contact has at most {limit} phones and e-mails", limit=MAX_CHANNELS,
+                      errors={"channels": [f"at most {MAX_CHANNELS}"]})
+    return cleaned
+
+
+def _set_channels(contact: Contact, channels: list[tuple[ChannelType, ChannelKind, str]]) -> None:
+    """Make ``channels`` (already clean) the contact's, in this order; ``email`` and ``phone`` follow the first."""
+    existing = {(channel.type, channel.value): channel for channel in contact.channels}
+    kept = []
+    positions = {ChannelType.phone: 0, ChannelType.email: 0}
+    for channel_type, kind, value in channels:
+        channel = existing.pop((channel_type, value), None) or ContactChannel(type=channel_type, value=value)
+        channel.kind = kind
+        channel.position = positions[channel_type]
+        positions[channel_type] += 1
+        kept.append(channel)
+    contact.channels = sorted(kept, key=lambda c: (c.type.value, c.position))
+    _sync_primary(contact)
+
+
+def _sync_primary(contact: Contact) -> None:
+    firsts = {channel_type: next((c.value for c in sorted(contact.channels, key=lambda c: c.position)
+                                  if c.type is channel_type), None) for channel_type in ChannelType}
+    contact.email = firsts[ChannelType.email]
+    contact.phone = firsts[ChannelType.phone]
+
+
+def _current_channels(contact: Contact) -> list[tuple[ChannelType, ChannelKind, str]]:
+    return [(channel.type, channel.kind, channel.value)
+            for channel in sorted(contact.channels, key=lambda c: (c.type.value, c.position))]
+
+
+def _with_primary(channels: list, channel_type: ChannelType, value: str | None) -> list:
+    """``channels`` with ``value`` as the first of its type, in the place (and kind) of the former first one."""
+    others = [c for c in channels if not (c[0] is channel_type and c[2] == value)]
+    first = next((i for i, c in enumerate(others) if c[0] is channel_type), None)
+    if value is None:
+        return [c for i, c in enumerate(others) if i != first]
+    if first is None:
+        return [(channel_type, ChannelKind.work, value), *others]
+    return [*others[:first], (channel_type, others[first][1], value), *others[first + 1:]]
+
+
 def create_contact(session: Session, *, actor: User, account: Account, first_name: str = "", last_name: str = "",
                    title: str = "", email: str | None = None, phone: str | None = None, tax_id: str | None = None,
-                   owner: User | None = None, external_id: str | None = None) -> Contact:
-    """A new contact at ``account`` (edit rights on it); email and phone are normalized."""
+                   owner: User | None = None, external_id: str | None = None, channels=None) -> Contact:
+    """A new contact at ``account`` (edit rights on it) with its phones and e-mails, all normalized.
+
+    ``channels`` (type, kind, value; in order) are its phones and e-mails; ``email`` and ``phone``,
+    when given, are put first. The first of each type is also ``Contact.email`` / ``phone``.
+    """
     authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
                  permission=Permission.edit)
     values = _contact_values({"first_name": first_name, "last_name": last_name, "title": title, "email": email,
@@ -350,18 +539,45 @@ def create_contact(session: Session, *, actor: User, account: Account, first_nam
     if external_id is not None and get_by_external_id(session, model=Contact, external_id=external_id):
         raise Conflict("a contact with external id {external_id!r} exists",
                        external_id=external_id, errors={"external_id": ["already in use"]})
+    cleaned = contact_channels(channels or [])
+    for channel_type in ChannelType:
+        value = values[channel_type.value]
+        if value is not None and not any(c[0] is channel_type and c[2] == value for c in cleaned):
+            cleaned.insert(0, (channel_type, ChannelKind.work, value))
     contact = Contact(account_id=account.id, owner_id=owner.id if owner else None, external_id=external_id, **values)
+    contact.channels = []
+    _set_channels(contact, _primary_first(cleaned, values))
     session.add(contact)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity=contact, after=contact.audit_state())
+    audit.record(session, actor=actor, action="create", entity=contact,
+                 after={**contact.audit_state(), "channels": _channels_state(contact)})
     return contact
 
 
+def _primary_first(cleaned: list, values: dict) -> list:
+    """``cleaned`` with the given ``email``/``phone`` first of their types (the rest in the order given)."""
+    result = list(cleaned)
+    for channel_type in ChannelType:
+        value = values.get(channel_type.value)
+        if value is not None:
+            same = [c for c in result if c[0] is channel_type and c[2] == value]
+            result = same + [c for c in result if c not in same]
+    return result
+
+
+def _channels_state(contact: Contact) -> list[dict]:
+    return [channel.audit_state() for channel in sorted(contact.channels, key=lambda c: (c.type.value, c.position))]
+
+
 def update_contact(session: Session, *, actor: User, contact: Contact, **changes) -> Contact:
-    """Change a contact (edit rights on its account); moving it to another account needs edit there too."""
+    """Change a contact (edit rights on its account); moving it to another account needs edit there too.
+
+    ``channels`` replaces all its phones and e-mails (in the order given); ``email`` or ``phone``
+    alone changes the first of that type, keeping the others.
+    """
     authorize_on(session, user=actor, obj=contact, governed_by=contact.account.eps_node, label="contact",
                  permission=Permission.edit)
-    before = contact.audit_state()
+    before = {**contact.audit_state(), "channels": _channels_state(contact)}
     if "account" in changes:
         account = changes.pop("account")
         authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
@@ -372,10 +588,19 @@ def update_contact(session: Session, *, actor: User, contact: Contact, **changes
         if owner is not None and not owner.is_active:
             raise Invalid("user {email} is inactive", email=owner.email, errors={"owner_id": ["inactive user"]})
         contact.owner_id = owner.id if owner else None
-    for key, value in _contact_values(changes).items():
+    channels = contact_channels(changes.pop("channels")) if "channels" in changes else _current_channels(contact)
+    values = _contact_values(changes)
+    for channel_type in ChannelType:
+        if channel_type.value in values:
+            channels = _with_primary(channels, channel_type, values.pop(channel_type.value))
+    if not (values.get("first_name", contact.first_name) or values.get("last_name", contact.last_name)):
+        raise Invalid("a contact needs a name", errors={"last_name": ["give a first or last name"]})
+    for key, value in values.items():
         setattr(contact, key, value)
+    _set_channels(contact, channels)
     session.flush()
-    audit.record(session, actor=actor, action="update", entity=contact, before=before, after=contact.audit_state())
+    audit.record(session, actor=actor, action="update", entity=contact, before=before,
+                 after={**contact.audit_state(), "channels": _channels_state(contact)})
     return contact
 
 
@@ -399,9 +624,9 @@ def upsert_contact(session: Session, *, actor: User, external_id: str, account: 
 
 def find_contact(session: Session, *, account: Account | None = None, email: str | None = None,
                  phone: str | None = None) -> Contact | None:
-    """An unmerged contact with this (normalized) email or phone, at ``account`` when given."""
-    keys = [condition for condition in (Contact.email == email if email else None,
-                                        Contact.phone == phone if phone else None) if condition is not None]
+    """An unmerged contact with this (normalized) email or phone among any of theirs, at ``account`` when given."""
+    keys = [Contact.id.in_(ContactChannel.holders(channel_type, value))
+            for channel_type, value in ((ChannelType.email, email), (ChannelType.phone, phone)) if value]
     if not keys:
         return None
     query = select(Contact).where(or_(*keys), Contact.merged_into_id.is_(None)).order_by(Contact.id)
@@ -410,26 +635,55 @@ def find_contact(session: Session, *, account: Account | None = None, email: str
     return session.scalars(query.limit(1)).first()
 
 
-def find_duplicate_contacts(session: Session, *, user: User, account_id: int | None = None) -> list[dict]:
-    """Groups of readable, unmerged contacts sharing an email, a phone or a tax id: candidates for a merge."""
+def _readable_unmerged_contacts(session: Session, *, user: User, account_id: int | None = None) -> Select:
     base = select(Contact.id).where(Contact.merged_into_id.is_(None))
     readable = readable_account_ids(session, user=user)
     if readable is not None:
         base = base.where(Contact.account_id.in_(readable))
     if account_id is not None:
         base = base.where(Contact.account_id == account_id)
+    return base
+
+
+def find_duplicate_contacts(session: Session, *, user: User, account_id: int | None = None) -> list[dict]:
+    """Groups of readable, unmerged contacts sharing an email, a phone (any of theirs) or a tax id."""
+    base = _readable_unmerged_contacts(session, user=user, account_id=account_id)
     groups = []
-    for key in ("email", "phone", "tax_id"):
-        column = getattr(Contact, key)
-        shared = (select(column).where(Contact.id.in_(base), column.is_not(None))
-                  .group_by(column).having(func.count() > 1))
-        rows = session.scalars(select(Contact).where(Contact.id.in_(base), column.in_(shared))
-                               .order_by(column, Contact.id)).all()
+    for channel_type in (ChannelType.email, ChannelType.phone):
+        shared = (select(ContactChannel.value)
+                  .where(ContactChannel.type == channel_type, ContactChannel.contact_id.in_(base))
+                  .group_by(ContactChannel.value).having(func.count() > 1))
+        rows = session.execute(select(ContactChannel.value, Contact)
+                               .join(Contact, Contact.id == ContactChannel.contact_id)
+                               .where(ContactChannel.type == channel_type, ContactChannel.contact_id.in_(base),
+                                      ContactChannel.value.in_(shared))
+                               .order_by(ContactChannel.value, Contact.id)).all()
         by_value: dict[str, list[Contact]] = {}
-        for contact in rows:
-            by_value.setdefault(getattr(contact, key), []).append(contact)
-        groups.extend({"key": key, "value": value, "records": records} for value, records in by_value.items())
+        for value, contact in rows:
+            by_value.setdefault(value, []).append(contact)
+        groups.extend({"key": channel_type.value, "value": value, "records": records}
+                      for value, records in by_value.items())
+    shared = (select(Contact.tax_id).where(Contact.id.in_(base), Contact.tax_id.is_not(None))
+              .group_by(Contact.tax_id).having(func.count() > 1))
+    by_tax_id: dict[str, list[Contact]] = {}
+    for contact in session.scalars(select(Contact).where(Contact.id.in_(base), Contact.tax_id.in_(shared))
+                                   .order_by(Contact.tax_id, Contact.id)):
+        by_tax_id.setdefault(contact.tax_id, []).append(contact)
+    groups.extend({"key": "tax_id", "value": value, "records": records} for value, records in by_tax_id.items())
     return groups
+
+
+def duplicates_of(session: Session, *, user: User, contact: Contact, limit: int = 50) -> list[Contact]:
+    """The readable, unmerged contacts other than ``contact`` sharing one of its phones, e-mails or its tax id."""
+    values = [(channel.type, channel.value) for channel in contact.channels]
+    conditions = [Contact.id.in_(ContactChannel.holders(channel_type, value)) for channel_type, value in values]
+    if contact.tax_id:
+        conditions.append(Contact.tax_id == contact.tax_id)
+    if not conditions:
+        return []
+    base = _readable_unmerged_contacts(session, user=user)
+    return list(session.scalars(select(Contact).where(Contact.id.in_(base), Contact.id != contact.id, or_(*conditions))
+                                .order_by(Contact.last_name, Contact.first_name, Contact.id).limit(limit)))
 
 
 def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Contact) -> Contact:
@@ -449,8 +703,12 @@ def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Conta
         session.execute(update(model).where(model.contact_id == merge.id).values(contact_id=keep.id)
                         .execution_options(synchronize_session=False))
     for key in CONTACT_FIELDS:
-        if not getattr(keep, key) and getattr(merge, key):
+        if key not in ("email", "phone") and not getattr(keep, key) and getattr(merge, key):
             setattr(keep, key, getattr(merge, key))
+    # The merged record's phones and e-mails follow the kept one's (the merged record keeps its own copy, as history).
+    kept = _current_channels(keep)
+    known = {(channel_type, value) for channel_type, _kind, value in kept}
+    _set_channels(keep, kept + [c for c in _current_channels(merge) if (c[0], c[2]) not in known])
     merge.merged_into_id = keep.id
     merge.merged_at = utcnow()
     session.flush()

@@ -137,11 +137,7 @@ def create_lead(data):
     """
     db, user = session(), current_user()
     region = eps_services.get_node_or_raise(db, user=user, node_id=data.pop("region_node_id"), field="region_node_id")
-    route = data.pop("route")
-    lead = lead_services.create_lead(db, actor=user, region=region, **data)
-    if route:
-        routing.route_or_queue(db, actor=user, lead=lead)
-    return lead
+    return lead_services.receive_lead(db, actor=user, region=region, **data)
 
 
 @blp.route("", methods=["GET"])

@@ -24,6 +24,7 @@ class UserCreateSchema(Schema):
 
 class UserUpdateSchema(Schema):
     name = Name()
+    email = EmailAddress(validate=validate.Length(max=254), metadata={"description": "Administrators only."})
     password = fields.String(validate=validate.Length(min=8, max=256), load_only=True, metadata={
         "description": "A new password: at least 8 characters, not common or easy to guess. Changing one's own "
                        "needs `current_password`; it ends the user's sessions on the web pages."})
@@ -113,7 +114,8 @@ def get_user(user_id):
 @blp.response(200, UserReadSchema)
 @blp.throttled()
 def update_user(data, user_id):
-    """Change a user (administrators; users may change their own name, password and locale)."""
+    """Change a user (administrators; users may change their own name, password and locale; nobody deactivates
+    themselves)."""
     user = users.get_or_raise(session(), user_id=user_id)
     if "password" not in data:
         return users.update(session(), actor=current_user(), user=user, **data)

@@ -8,6 +8,11 @@ of ``crmpm.search`` ("now") and with the ASCII-only ``lower(name) LIKE`` it
 replaced ("before"), in the same process.
 
     .venv/bin/python bench/bench_search.py [--accounts 100000 --repeat 15]
+
+The search across the product (``/search``: every kind, with and without the
+trigram indexes) is ``bench_search_across.py``, also run as
+
+    .venv/bin/python bench/bench_search.py --across [--accounts 100000 --deals 200000 --repeat 10]
 """
 
 from __future__ import annotations
@@ -119,6 +124,12 @@ def measure(engine, ids: dict, repeat: int) -> list[dict]:
 
 
 def main() -> int:
+    if "--across" in sys.argv:
+        sys.argv.remove("--across")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_search_across
+
+        return bench_search_across.main()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)

@@ -21,21 +21,31 @@ the C library to ``i``: all three agree after folding). Other letters lower as
 Unicode's mapping does. A search with ``%`` or ``_`` means those characters, not
 wildcards.
 
-A ``%text%`` search reads every row of the table either way (no B-tree index
+A ``%text%`` search reads every row of the table on SQLite (no B-tree index
 serves a leading wildcard); what it costs at 100,000 accounts is in
-``BENCHMARKS.md`` ("Search in every script").
+``BENCHMARKS.md`` ("Search in every script"). On PostgreSQL the searched
+columns have trigram (``pg_trgm``) GIN indexes on the very expression ``folded``
+compiles to (migration 0011, built by ``index_expression``), so the planner
+answers a ``%text%`` of three letters or more from the index.
+
+The search across the product (``/search``) finds records of several kinds;
+each kind answers ``Hit``s, and ``first_match`` and ``marked`` say which field
+matched and where, with the same folding as the SQL (``BENCHMARKS.md``, "One
+search across the product").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import String, literal, or_
+from sqlalchemy import String, literal, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["SQLITE_FUNCTION", "ICU_COLLATION", "contains", "equals", "fold", "folded", "like_pattern"]
+__all__ = ["CANDIDATES", "MAX_QUERY_LENGTH", "SQLITE_FUNCTION", "ICU_COLLATION", "Hit", "Kind", "contains",
+           "digits", "equals", "first_match", "first_of", "include_name", "fold", "folded", "index_expression", "like_pattern", "marked"]
 
 SQLITE_FUNCTION = "crmpm_fold"
 ICU_COLLATION = "und-x-icu"
@@ -102,3 +112,127 @@ def contains(columns: Iterable, text: str | None) -> ColumnElement | None:
 def equals(column, text: str) -> ColumnElement:
     """The condition "``column`` is ``text``", ignoring case in any script (and surrounding spaces of ``text``)."""
     return folded(column) == folded(literal(text.strip(), String()))
+
+
+# The longest text a search takes (the search page refuses longer ones with a message).
+MAX_QUERY_LENGTH = 100
+
+
+# The PostgreSQL trigram indexes of migration 0011 end their names so; Alembic's comparison of the models
+# with a database leaves them out (they are not in the models: see that migration).
+SEARCH_INDEX_SUFFIX = "_search"
+
+
+def include_name(name, type_, _parent_names) -> bool:
+    """Alembic's ``include_name``: everything but the search indexes."""
+    return not (type_ == "index" and name and name.endswith(SEARCH_INDEX_SUFFIX))
+
+
+def index_expression(column_sql: str, dialect) -> str:
+    """The SQL ``folded`` compiles to over ``column_sql`` on ``dialect``: an expression index's expression.
+
+    PostgreSQL uses an expression index only for the same expression as the
+    query's, so the migration builds its indexes from this, never by hand.
+    """
+    return str(folded(literal_column(column_sql)).compile(dialect=dialect))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One record found by a search: its kind and id, how to name it, and which field matched with what.
+
+    ``parent_id`` is the record's container where its address needs one (an activity's project);
+    ``detail`` a second line (a contact's account, a deal's code).
+    """
+
+    kind: str
+    id: int
+    title: str
+    field: str
+    value: str
+    detail: str = ""
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of record the product-wide search finds: its name and how (``find(session, *, user, text,
+    limit) -> list[Hit]``, only what ``user`` may read, at most ``limit``, by title).
+
+    The kinds are listed in ``accounts.search.KINDS``; a new kind (documents) is one more entry there.
+    """
+
+    name: str
+    find: Callable[..., list[Hit]]
+
+
+# How many matches of a kind a search reads before ordering them: a word found in most rows stops there
+# instead of sorting them all (the search page shows a few of each kind; the kind's list shows them all).
+CANDIDATES = 200
+
+
+def first_of(session, query, *, limit: int) -> list:
+    """The first ``limit`` rows by title (then id) among the first ``CANDIDATES`` matches of ``query``, a select
+    of labelled columns including ``title`` and ``id``."""
+    inner = query.order_by(None).limit(CANDIDATES).subquery()
+    return session.execute(select(inner).order_by(inner.c.title, inner.c.id).limit(limit)).all()
+
+
+def digits(text: str | None) -> str:
+    """The digits of ``text`` (how phone numbers are compared: ``+7 (812) 555-12-34`` → ``78125551234``)."""
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def first_match(fields: Sequence[tuple[str, str | None]], text: str, *,
+                phone_digits: str = "", phone_fields: Iterable[str] = ()) -> tuple[str, str] | None:
+    """The first ``(field, value)`` of ``fields`` holding ``text`` as ``contains`` compares, or a phone field
+    holding ``phone_digits``; None when none does."""
+    needle = fold(text.strip())
+    phone_fields = set(phone_fields)
+    for field, value in fields:
+        if not value:
+            continue
+        if field in phone_fields:
+            if phone_digits and phone_digits in digits(value):
+                return field, value
+        elif needle and needle in fold(value):
+            return field, value
+    return None
+
+
+def _folded_char(ch: str) -> str:
+    return fold(ch)
+
+
+def _digit_char(ch: str) -> str:
+    return ch if ch.isdigit() else ""
+
+
+def marked(value: str, text: str, *, phone: bool = False) -> list[tuple[str, bool]]:
+    """``value`` cut into ``(piece, matched)`` pieces around the first place it holds ``text``.
+
+    Compared as ``contains`` does (folded), or by digits for a phone; the whole
+    value unmarked when the place cannot be found. The pieces are plain text:
+    the page escapes them and marks the matched one.
+
+    >>> marked("ООО Ладога", "ЛАДОГ")
+    [('ООО ', False), ('Ладог', True), ('а', False)]
+    >>> marked("+78125551234", "555-12-34", phone=True)
+    [('+7812', False), ('5551234', True)]
+    """
+    key: Callable[[str], str] = _digit_char if phone else _folded_char
+    needle = digits(text) if phone else fold(text.strip())
+    if not value or not needle:
+        return [(value or "", False)]
+    # The keyed value, and for each of its characters the position in ``value`` it came from.
+    keyed, origin = [], []
+    for position, ch in enumerate(value):
+        for piece in key(ch):
+            keyed.append(piece)
+            origin.append(position)
+    at = "".join(keyed).find(needle)
+    if at < 0:
+        return [(value, False)]
+    start, end = origin[at], origin[at + len(needle) - 1] + 1
+    pieces = [(value[:start], False), (value[start:end], True), (value[end:], False)]
+    return [piece for piece in pieces if piece[0]]

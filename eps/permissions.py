@@ -21,8 +21,8 @@ from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
-__all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to",
-           "principal_grant_paths", "reads_everything", "visible"]
+__all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to", "accesses",
+           "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -97,6 +97,31 @@ def access_to(session: Session, *, user: User, obj: EpsNode | Project) -> Access
         select(Grant).where(target, _principal_clause(user)).order_by(Grant.id)
     ).all()
     return Access(grants=tuple(grants))
+
+
+def accesses(session: Session, *, user: User, objects: list[EpsNode | Project]) -> list[Access]:
+    """``access_to`` for each of ``objects`` (a tree's worth), from one read of the user's grants."""
+    if user.is_admin:
+        return [Access(is_admin=True)] * len(objects)
+    grants = session.scalars(select(Grant).where(_principal_clause(user)).order_by(Grant.id)).all()
+    result = []
+    for obj in objects:
+        node_ids, project_id = reachable_targets(obj)
+        nodes = set(node_ids)
+        result.append(Access(grants=tuple(grant for grant in grants if grant.eps_node_id in nodes
+                                          or (project_id is not None and grant.project_id == project_id))))
+    return result
+
+
+def reader_ids(obj: EpsNode | Project):
+    """A select of the ids of the users who may read ``obj`` through a grant (theirs or a team's); admins aside."""
+    node_ids, project_id = reachable_targets(obj)
+    target = Grant.eps_node_id.in_(node_ids) if node_ids else false()
+    if project_id is not None:
+        target = or_(target, Grant.project_id == project_id)
+    direct = select(Grant.user_id).where(target, Grant.user_id.is_not(None))
+    through_teams = select(team_members.c.user_id).join(Grant, Grant.team_id == team_members.c.team_id).where(target)
+    return direct.union(through_teams)
 
 
 def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ...] | None = None) -> list[str]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Select, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, codes
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.search import contains
 from crmpm.users.models import User
@@ -89,6 +89,35 @@ def _check_code_free(session: Session, model, code: str, *, exclude_id: int | No
                        what=what, code=code, errors={"code": ["already in use"]})
 
 
+FIRST_CANDIDATES = 10  # a code and its suffixes -2 … -10, looked up at once
+
+
+def unused_code(session: Session, *, model, name: str, fallback: str = "X") -> str:
+    """A free code for a new ``model`` (EpsNode or Project) made from ``name``: ``crmpm.codes.code_from_name``."""
+    base = codes.base_code(name, fallback=fallback)
+    # The first few candidates by the unique index; the prefix (which may scan) only when all of them are taken.
+    candidates = [base] + [codes.with_suffix(base, number, CODE_LENGTH) for number in range(2, FIRST_CANDIDATES + 1)]
+    used = set(session.scalars(select(model.code).where(model.code.in_(candidates))))
+    if len(used) == len(candidates):
+        used.update(session.scalars(select(model.code).where(model.code.like(f"{base}%"))))
+    return codes.code_from_name(name, taken=used.__contains__, fallback=fallback, limit=CODE_LENGTH)
+
+
+BULK_CODES = 50  # past this many names, all codes of the table are read once rather than one prefix per name
+
+
+def unused_codes(session: Session, *, model, names: list[str], fallback: str = "X") -> list[str]:
+    """Free codes for many new rows at once (for multi-row inserts), distinct from each other too."""
+    if len(names) > BULK_CODES:
+        used = set(session.scalars(select(model.code)))
+    else:
+        bases = {codes.base_code(name, fallback=fallback) for name in names}
+        used = set()
+        for base in bases:
+            used.update(session.scalars(select(model.code).where(model.code.like(f"{base}%"))))
+    return codes.codes_from_names(names, used=used, fallback=fallback, limit=CODE_LENGTH)
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -139,6 +168,7 @@ def update_node(session: Session, *, actor: User, node: EpsNode, code: str | Non
                 protected: bool | None = None) -> EpsNode:
     """Rename a node or change its code (edit rights); protect or unprotect it (manage rights above it)."""
     authorize(session, user=actor, obj=node, permission=Permission.edit)
+    check_code_and_name(node.code if code is None else code, node.name if name is None else name)
     before = node.audit_state()
     if code is not None and code != node.code:
         _check_code_free(session, EpsNode, code, exclude_id=node.id)

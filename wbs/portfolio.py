@@ -222,6 +222,17 @@ def links_among(session: Session, *, activity_ids: list[int]) -> list[tuple[int,
         .order_by(Relationship.id))]
 
 
+def element_spans(session: Session, *, project: Project) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """Each WBS element's first start and last finish over its own activities (actual dates, else early), one
+    query for the whole project; elements whose activities have no dates are left out."""
+    start = func.min(func.coalesce(Activity.actual_start, Activity.early_start))
+    finish = func.max(func.coalesce(Activity.actual_finish, Activity.early_finish))
+    return {element_id: (first, last) for element_id, first, last in session.execute(
+        select(Activity.wbs_element_id, start, finish)
+        .where(Activity.project_id == project.id, Activity.wbs_element_id.is_not(None))
+        .group_by(Activity.wbs_element_id)) if first is not None or last is not None}
+
+
 def element_chain(elements: list[WbsElement]) -> dict[int, list[WbsElement]]:
     """Each element's ancestors and itself, root first."""
     by_id = {e.id: e for e in elements}

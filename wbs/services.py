@@ -20,8 +20,10 @@ from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps import budgets as eps_budgets
+from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, access_to, authorize
+from wbs import calendar_files
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import model as sched
 
@@ -85,6 +87,25 @@ def update_plan(session: Session, *, actor: User, project: Project, **changes) -
     audit.record(session, actor=actor, action="update_plan", entity=project, before=before, after=plan.audit_state())
     return plan
 
+
+
+def create_blank_project(session: Session, *, actor: User, name: str, eps_node, code: str | None = None,
+                         planned_start: datetime | None = None, data_date: datetime | None = None,
+                         default_calendar_id: int | None = None):
+    """A new empty project under ``eps_node`` (edit rights there) with its plan: P6's defaults, and the start,
+    data date (the start when not given) and default calendar given. Without ``code``, one is made from
+    ``name`` (``eps.services.unused_code``)."""
+    if code is None:
+        code = eps_services.unused_code(session, model=Project, name=name, fallback="P")
+    project = eps_services.create_project(session, actor=actor, code=code, name=name, eps_node=eps_node)
+    changes = {key: value for key, value in (("planned_start", planned_start),
+                                             ("data_date", data_date or planned_start),
+                                             ("default_calendar_id", default_calendar_id)) if value is not None}
+    if changes:
+        update_plan(session, actor=actor, project=project, **changes)
+    else:
+        get_plan(session, project=project)
+    return project
 
 # Calendars
 
@@ -153,9 +174,15 @@ def _apply_calendar(calendar: Calendar, *, name, week, exceptions, hours_per_day
             raise Invalid("a calendar needs some working time", errors={"week": ["no working periods"]})
         calendar.week = week
     if exceptions is not None:
-        calendar.exceptions = [
-            CalendarException(day=day, periods=_check_periods(periods, Phrase("exception {day}", day=day)))
-            for day, periods in sorted(exceptions.items())]
+        # A day kept keeps its row (a new row for the same day would clash with the old one before it is deleted).
+        kept = {e.day: e for e in calendar.exceptions}
+        rows = []
+        for day, periods in sorted(exceptions.items()):
+            periods = _check_periods(periods, Phrase("exception {day}", day=day))
+            row = kept.get(day) or CalendarException(day=day)
+            row.periods = periods
+            rows.append(row)
+        calendar.exceptions = rows
 
 
 def create_calendar(session: Session, *, actor: User, name: str, week: list, exceptions: dict[date, list] | None = None,
@@ -183,6 +210,24 @@ def _authorize_calendar_change(session: Session, *, actor: User, calendar: Calen
         authorize(session, user=actor, obj=session.get(Project, calendar.project_id), permission=Permission.edit)
 
 
+def authorize_calendar_change(session: Session, *, actor: User, calendar: Calendar | None = None,
+                              project: Project | None = None) -> None:
+    """Forbidden unless ``actor`` may change ``calendar`` (or create one of ``project``, or a global one when both
+    are None): for a page to check before it reads a long form."""
+    target = calendar or Calendar(project_id=project.id if project else None)
+    _authorize_calendar_change(session, actor=actor, calendar=target)
+
+
+def may_change_calendar(session: Session, *, user: User, calendar: Calendar | None = None,
+                        project: Project | None = None) -> bool:
+    """Whether ``user`` may change ``calendar`` (or create one of ``project``, or a global one when both are None)."""
+    try:
+        authorize_calendar_change(session, actor=user, calendar=calendar, project=project)
+    except Forbidden:
+        return False
+    return True
+
+
 def update_calendar(session: Session, *, actor: User, calendar: Calendar, name: str | None = None,
                     week: list | None = None, exceptions: dict[date, list] | None = None,
                     hours_per_day: float | None = None) -> Calendar:
@@ -193,6 +238,25 @@ def update_calendar(session: Session, *, actor: User, calendar: Calendar, name: 
     session.flush()
     audit.record(session, actor=actor, action="update", entity=calendar, before=before, after=calendar.audit_state())
     return calendar
+
+
+def add_calendar_exceptions(session: Session, *, actor: User, calendar: Calendar,
+                            exceptions: dict[date, list]) -> Calendar:
+    """Add dated exceptions to a calendar (a day already there takes the new periods); the rest stay."""
+    if not exceptions:
+        raise Invalid("no days to add to calendar {name!r}", name=calendar.name, errors={"exceptions": ["empty"]})
+    merged = {e.day: e.periods for e in calendar.exceptions} | dict(exceptions)
+    return update_calendar(session, actor=actor, calendar=calendar, exceptions=merged)
+
+
+def import_calendar_file(session: Session, *, actor: User, calendar: Calendar, data: bytes,
+                         filename: str) -> dict[date, list]:
+    """Add the days off and shortened days of a production calendar file (``wbs.calendar_files``) to a calendar;
+    the days read are returned."""
+    _authorize_calendar_change(session, actor=actor, calendar=calendar)
+    days = calendar_files.read_days(data, filename, calendar.week)
+    add_calendar_exceptions(session, actor=actor, calendar=calendar, exceptions=days)
+    return days
 
 
 def delete_calendar(session: Session, *, actor: User, calendar: Calendar) -> None:
@@ -291,9 +355,77 @@ def update_element(session: Session, *, actor: User, project: Project, element: 
                 raise Conflict("cannot move WBS element {element_code} under {parent_code}, which is inside it",
                                element_code=element.code, parent_code=parent.code,
                                errors={"parent_id": [f"{parent.code} is inside {element.code}"]})
-        element.parent_id = parent.id if parent else None
+        new_parent_id = parent.id if parent else None
+        if new_parent_id != element.parent_id:
+            element.parent_id = new_parent_id
+            if "seq" not in changes:  # last among its new siblings
+                _renumber([e for e in _siblings(session, project=project, parent_id=new_parent_id)
+                           if e.id != element.id] + [element])
     for key, value in changes.items():
         setattr(element, key, value)
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=element, before=before, after=element.audit_state())
+    return element
+
+
+MOVES = ("indent", "outdent", "up", "down")
+
+
+def _siblings(session: Session, *, project: Project, parent_id: int | None) -> list[WbsElement]:
+    """The elements under ``parent_id`` (the top level for None) in their order."""
+    query = select(WbsElement).where(WbsElement.project_id == project.id)
+    query = query.where(WbsElement.parent_id.is_(None) if parent_id is None else WbsElement.parent_id == parent_id)
+    return list(session.scalars(query.order_by(WbsElement.seq, WbsElement.id)))
+
+
+def _renumber(elements: list[WbsElement]) -> None:
+    """Give ``elements`` the order they are listed in (seq 10, 20, ...)."""
+    for index, element in enumerate(elements):
+        element.seq = (index + 1) * 10
+
+
+def move_element(session: Session, *, actor: User, project: Project, element: WbsElement, how: str) -> WbsElement:
+    """Move a WBS element within the tree, as P6's WBS buttons do (edit rights).
+
+    ``indent``: under its previous sibling, as that sibling's last child; ``outdent``: up a level, right after
+    its former parent; ``up`` / ``down``: swap places with the previous / next sibling. The element keeps its
+    branch and its activities; a move with nowhere to go is refused.
+    """
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    if how not in MOVES:
+        raise Invalid("unknown move {how!r}", how=how, errors={"how": [f"one of {list(MOVES)}"]})
+    before = element.audit_state()
+    siblings = _siblings(session, project=project, parent_id=element.parent_id)
+    index = next(i for i, e in enumerate(siblings) if e.id == element.id)
+    if how == "indent":
+        if index == 0:
+            raise Conflict("WBS element {code} has no element before it to go under", code=element.code,
+                           errors={"how": ["no previous sibling"]})
+        new_parent = siblings[index - 1]
+        children = _siblings(session, project=project, parent_id=new_parent.id)
+        element.parent_id = new_parent.id
+        _renumber(children + [element])
+        _renumber([e for e in siblings if e.id != element.id])
+    elif how == "outdent":
+        if element.parent_id is None:
+            raise Conflict("WBS element {code} is already at the top level", code=element.code,
+                           errors={"how": ["top level"]})
+        parent = session.get(WbsElement, element.parent_id)
+        uncles = _siblings(session, project=project, parent_id=parent.parent_id)
+        at = next(i for i, e in enumerate(uncles) if e.id == parent.id)
+        element.parent_id = parent.parent_id
+        _renumber(uncles[:at + 1] + [element] + uncles[at + 1:])
+        _renumber([e for e in siblings if e.id != element.id])
+    else:
+        other = index - 1 if how == "up" else index + 1
+        if other < 0:
+            raise Conflict("WBS element {code} is already the first of its level", code=element.code,
+                           errors={"how": ["no sibling there"]})
+        if other >= len(siblings):
+            raise Conflict("WBS element {code} is already the last of its level", code=element.code,
+                           errors={"how": ["no sibling there"]})
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        _renumber(siblings)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=element, before=before, after=element.audit_state())
     return element

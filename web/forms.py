@@ -6,10 +6,12 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
 from wtforms.fields import Field
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
-from wtforms.widgets import TextInput
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from crmpm import emails
 from crmpm.errors import Invalid
@@ -159,6 +161,28 @@ class UserCreateForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=256)])
     locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
     is_admin = BooleanField(_l("Administrator"))
+
+
+class UserEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), email_address, Length(max=254)])
+    locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    is_admin = BooleanField(_l("Administrator"))
+    team_ids = SelectMultipleField(_l("Teams"), coerce=int, validate_choice=False,
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
+class TemporaryPasswordForm(FlaskForm):
+    password = PasswordField(_l("Temporary password"), validators=[DataRequired(), Length(min=8, max=256)])
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=256)])
+    confirm = PasswordField(_l("The new password again"), validators=[DataRequired(), Length(max=256)])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords differ."))
 
 
 class TeamCreateForm(FlaskForm):

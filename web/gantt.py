@@ -6,6 +6,7 @@ The time scale spans the whole project, so every window of rows of a big project
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -15,6 +16,9 @@ ROW_HEIGHT = 22
 HEADER_HEIGHT = 40
 LABEL_WIDTH = 0  # labels are in the table beside the chart
 MIN_BAR = 2.0
+# The scale reaches at least this wide in every zoom, so its ticks and grid fill the chart's box on any screen
+# (a short project in months would otherwise end in a strip of blank space).
+MIN_WIDTH = 1600.0
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,13 @@ class Scale:
         return self.x(self.end)
 
 
-def make_scale(first: datetime, last: datetime, zoom: str) -> Scale:
-    """A scale from ``first`` to ``last``, widened to whole weeks or months and a little margin."""
+def make_scale(first: datetime, last: datetime, zoom: str, *, min_width: float = MIN_WIDTH) -> Scale:
+    """A scale from ``first`` to ``last``, widened to whole weeks or months and a little margin, and on to the
+    right until it is at least ``min_width`` pixels wide."""
     zoom = zoom if zoom in ZOOMS else "weeks"
     start = datetime.combine(first.date(), time())
     end = datetime.combine(last.date(), time()) + timedelta(days=1)
+    end = max(end, start + timedelta(days=math.ceil(min_width / PIXELS_PER_DAY[zoom])))
     if zoom == "months":
         start = start.replace(day=1)
         end = _next_month(end) if end.day != 1 else end
@@ -105,6 +111,15 @@ class RowShape:
     critical: bool = False
     title: str = ""
     activity_id: int | None = None
+    element_id: int | None = None  # a WBS heading's element
+    start: datetime | None = None  # the dates the columns beside the chart show
+    finish: datetime | None = None
+    total_float_days: float | None = None
+    percent_complete: float | None = None
+    code: str = ""
+    duration_days: float | None = None
+    summary: Bar | None = None  # a WBS heading's span over all its activities
+    folded: bool = False  # a WBS heading whose rows are hidden
 
     @property
     def css_class(self) -> str:
@@ -126,6 +141,20 @@ class ActivityInput:
     baseline_start: datetime | None = None
     baseline_finish: datetime | None = None
     title: str = ""
+    code: str = ""
+    total_float_days: float | None = None
+    duration_days: float | None = None  # original duration in days of the activity's calendar
+
+
+@dataclass(frozen=True)
+class WbsInput:
+    """What the chart needs of one WBS heading: its label and the span of all its activities (None: no dates)."""
+
+    id: int
+    label: str
+    start: datetime | None = None
+    finish: datetime | None = None
+    folded: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +188,9 @@ def bar(scale: Scale, start: datetime, finish: datetime) -> Bar:
 def activity_row(scale: Scale, item: ActivityInput, y: float, level: int) -> RowShape:
     """The shapes of one activity's row."""
     shape = dict(y=y, kind="activity", label=item.label, level=level, critical=item.critical, title=item.title,
-                 activity_id=item.id)
+                 activity_id=item.id, code=item.code, start=item.start, finish=item.finish,
+                 total_float_days=item.total_float_days, percent_complete=item.percent_complete,
+                 duration_days=item.duration_days)
     if item.start is None or item.finish is None:
         return RowShape(**shape)
     if item.milestone:
@@ -179,12 +210,16 @@ def activity_row(scale: Scale, item: ActivityInput, y: float, level: int) -> Row
 
 def layout(scale: Scale, rows: list[tuple[str, object, int]], *, data_date: datetime | None, zoom: str,
            month_label=lambda d: d.strftime("%b %Y"), day_label=lambda d: d.strftime("%d.%m")) -> Chart:
-    """The chart of ``rows``: ("wbs", label, level) headings and ("activity", ActivityInput, level) rows, in order."""
+    """The chart of ``rows``: ("wbs", WbsInput or label, level) headings and ("activity", ActivityInput, level) rows,
+    in order; a heading with a span gets a summary bar over it."""
     chart = Chart(scale=scale)
     y = HEADER_HEIGHT
     for kind, item, level in rows:
         if kind == "wbs":
-            chart.rows.append(RowShape(y=y, kind="wbs", label=item, level=level))
+            item = item if isinstance(item, WbsInput) else WbsInput(id=0, label=str(item))
+            summary = bar(scale, item.start, item.finish) if item.start and item.finish else None
+            chart.rows.append(RowShape(y=y, kind="wbs", label=item.label, level=level, element_id=item.id or None,
+                                       summary=summary, start=item.start, finish=item.finish, folded=item.folded))
         else:
             chart.rows.append(activity_row(scale, item, y, level))
         y += ROW_HEIGHT
@@ -194,6 +229,25 @@ def layout(scale: Scale, rows: list[tuple[str, object, int]], *, data_date: date
     chart.width = scale.width
     chart.height = y
     return chart
+
+
+def roll_up_spans(own: dict[int, tuple[datetime | None, datetime | None]],
+                  parent_of: dict[int, int | None]) -> dict[int, tuple[datetime, datetime]]:
+    """Each WBS element's span over its own activities and those of every element below it: the earliest start
+    and the latest finish. ``own`` holds each element's span over its own activities, ``parent_of`` the tree."""
+    spans: dict[int, list] = {}
+    for element_id, (first, last) in own.items():
+        seen = set()
+        current = element_id
+        while current is not None and current not in seen:  # up to the root (a broken loop stops)
+            seen.add(current)
+            span_ = spans.setdefault(current, [None, None])
+            if first is not None and (span_[0] is None or first < span_[0]):
+                span_[0] = first
+            if last is not None and (span_[1] is None or last > span_[1]):
+                span_[1] = last
+            current = parent_of.get(current)
+    return {key: (first, last) for key, (first, last) in spans.items() if first is not None and last is not None}
 
 
 def span(dates: list[datetime | None], fallback: datetime | date) -> tuple[datetime, datetime]:

@@ -46,23 +46,30 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("home.index", _l("Home"), "main"),
     # Sales (accounts/): pipeline board, accounts and deals.
     Entry("crm.pipeline", _l("Pipeline"), "sales"),
-    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account",)),
-    Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead",)),
+    Entry("crm.accounts", _l("Accounts"), "sales", also=("crm.account", "crm.contact", "crm.contact_new",
+                                                         "crm.new_account", "crm.create_account", "crm.edit_account",
+                                                         "crm.update_account")),
+    Entry("crm.leads", _l("Leads"), "sales", also=("crm.lead", "crm.new_lead", "crm.create_lead")),
     Entry("crm.tasks", _l("Tasks"), "sales"),
-    Entry("crm.deals", _l("Deals"), "sales"),
+    Entry("crm.deals", _l("Deals"), "sales", also=("crm.new_deal", "crm.create_deal")),
     Entry("crm.import_form", _l("Import"), "sales", _may_import, also=("crm.import_job",)),
     Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),
+    Entry("structure.index", _l("EPS"), "projects"),
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
     # Administration.
-    Entry("admin.users", _l("Users"), "admin", _admin),
+    Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),
     Entry("admin.grants", _l("Access"), "admin", _admin, also=("admin.node_grants",)),
     Entry("admin.preview", _l("Access preview"), "admin", _admin),
+    # Settings: pipelines and routing are read by everyone, changed by administrators; absences are everyone's.
+    Entry("settings.pipelines", _l("Pipelines and stages"), "settings", _admin, also=("settings.pipeline",)),
+    Entry("settings.rules", _l("Lead routing"), "settings", _admin, also=("settings.rule",)),
+    Entry("settings.absences", _l("Absences"), "settings"),
     # The user's own background work (imports, exports, scheduling).
     Entry("jobs.index", _l("Background jobs"), "me", also=("jobs.show",)),
 )

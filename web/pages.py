@@ -33,6 +33,8 @@ csrf = CSRFProtect()
 SESSION_USER_KEY = "user_id"
 SESSION_STAMP_KEY = "stamp"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a user with a temporary password may reach before choosing their own.
+PASSWORD_CHANGE_PAGES = frozenset({"profile.index", "profile.update", "auth.logout", "auth.login", "auth.set_locale"})
 
 # Templates and static files of every page live here; other page blueprints find them through it.
 # Not under /static: the app claims that path for a static folder of its own (which crmpm does not have).
@@ -106,6 +108,10 @@ def page_blueprint(name: str, import_name: str, *, url_prefix: str | None = None
         if g.user is None and not public:
             return redirect(url_for("auth.login", next=_local_path(request.full_path)))
         _refuse_nul_bytes()
+        if g.user is not None and g.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_PAGES:
+            # A temporary password an administrator gave: a new one of the user's own before anything else.
+            flash(_("Choose a new password to go on: yours is a temporary one."), "error")
+            return redirect(url_for("profile.index"), code=303)
         return None
 
     @blueprint.after_request
@@ -271,8 +277,10 @@ def _register_error_pages(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        return error_page(400, _("The form was not sent from this site or has expired; reload the page and "
-                                 "try again."))
+        message = _("The form was not sent from this site or has expired; reload the page and try again.")
+        if wants_json():
+            return {"message": message, "errors": {}}, 400
+        return error_page(400, message)
 
     @blueprint.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):

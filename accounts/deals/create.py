@@ -10,7 +10,6 @@ of multi-row statements.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -118,8 +117,9 @@ def _history_rows(deal_id: int, history: rules.History, actor: User) -> list[dic
              "at": at, "actor_id": actor.id, "note": ""} for from_stage, to_stage, at in history]
 
 
-def _new_code() -> str:
-    return f"D-{secrets.token_hex(5).upper()}"
+def _new_code(session: Session, name: str) -> str:
+    """The code of a deal's new project, made from the deal's name (``crmpm.codes``)."""
+    return eps_services.unused_code(session, model=Project, name=name, fallback="D")
 
 
 def create_deal(session: Session, *, actor: User, account: Account, name: str, pipeline: Pipeline,
@@ -169,7 +169,8 @@ def _project_of(session: Session, *, actor: User, new: NewDeal, code: str | None
     """A new project for the deal under its account's node, or the given one once it may carry the deal."""
     account = new.account
     if project is None:
-        return eps_services.create_project(session, actor=actor, code=code or _new_code(), name=new.name,
+        return eps_services.create_project(session, actor=actor, code=code or _new_code(session, new.name),
+                                           name=new.name,
                                            eps_node=account.eps_node)
     authorize_on(session, user=actor, obj=project, governed_by=project, label="project", permission=Permission.edit)
     if project.eps_node_id != account.eps_node_id:
@@ -192,7 +193,7 @@ def create_deals(session: Session, *, actor: User, pipeline: Pipeline, new: list
     if not new:
         return []
     first, now = first_open_stage(pipeline), utcnow()
-    codes = [_new_code() for _deal in new]
+    codes = eps_services.unused_codes(session, model=Project, names=[deal.name for deal in new], fallback="D")
     # Ids taken up front, so a project's path is written with it and plain multi-row INSERTs suffice.
     project_ids = _allocate_ids(session, Project, len(new))
     bulk_insert(session, Project.__table__, [

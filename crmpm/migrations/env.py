@@ -11,6 +11,7 @@ import crmpm.audit.models  # noqa: F401 - registers the tables
 import crmpm.events.models  # noqa: F401
 import crmpm.jobs.models  # noqa: F401
 import crmpm.users.models  # noqa: F401
+from crmpm import search
 from crmpm.database import Base, make_engine
 
 # Domains above the core register their models under this entry point, so the core never imports them.
@@ -28,6 +29,7 @@ def _configure(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         user_module_prefix="crmpm.database.",
         compare_type=True,
+        include_name=search.include_name,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crmpm.database import Base, utcnow
@@ -34,6 +34,8 @@ class User(Base):
     # Random, and replaced on logout, password change and deactivation: a session cookie holds a copy,
     # so replacing it ends every session of the user (see ``crmpm.users.services.end_sessions``).
     session_stamp: Mapped[str] = mapped_column(String(32), default=lambda: new_session_stamp())
+    # Set with a temporary password an administrator gave: the pages ask for a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
 
@@ -80,3 +82,22 @@ class ApiToken(Base):
     def audit_state(self) -> dict:
         return {"user_id": self.user_id, "name": self.name, "prefix": self.prefix,
                 "revoked": self.revoked_at is not None}
+
+
+class PasswordReset(Base):
+    """A one-time link to set a new password: only a hash of its token is stored; used once, then void."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def audit_state(self) -> dict:
+        return {"user_id": self.user_id, "expires_at": self.expires_at, "used": self.used_at is not None}

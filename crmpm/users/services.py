@@ -81,28 +81,41 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
 
 
 def update(session: Session, *, actor: User, user: User, current_password: str | None = None, **changes) -> User:
-    """Change a user's name, admin or active flag, locale or password (admins, or users for themselves).
+    """Change a user's name, locale or password (admins, or users for themselves); e-mail, teams
+    (``team_ids`` replaces them), admin or active flag (admins). Nobody deactivates themselves.
 
-    Changing one's own password needs the current one (``current_password``; WrongPassword if it is
+    ``temporary=True`` with a password an administrator sets for someone else makes them choose a
+    new one at their next login (``must_change_password``). Changing one's own password needs the current one (``current_password``; WrongPassword if it is
     wrong or missing); an administrator sets another user's without it. A new password or a
     deactivation ends every session of the user (the caller re-issues its own, see ``end_sessions``).
     """
     if not actor.is_admin and actor.id != user.id:
         raise Forbidden("only administrators change other users")
-    if not actor.is_admin and ({"is_admin", "is_active"} & changes.keys()):
-        raise Forbidden("only administrators change admin or active flags")
+    if not actor.is_admin and ({"is_admin", "is_active", "email", "team_ids"} & changes.keys()):
+        raise Forbidden("only administrators change e-mail addresses, teams, admin or active flags")
+    if changes.get("is_active") is False and actor.id == user.id:
+        raise Conflict("you cannot deactivate yourself", errors={"is_active": ["cannot deactivate yourself"]})
     before = user.audit_state()
+    before_teams = set(team_ids_of(session, user=user)) if "team_ids" in changes else set()
+    if "email" in changes:
+        changes["email"] = _new_email(session, user=user, email=changes["email"])
+    team_ids = changes.pop("team_ids", None)
     password = changes.pop("password", None)
     if password is not None:
         if actor.id == user.id and user.password_hash and not _matches(user, current_password or ""):
             raise WrongPassword("the current password is wrong or missing",
                                 errors={"current_password": ["wrong or missing: give your current password "
                                                              "to change it"]})
-        passwords.check(password, email=user.email, name=changes.get("name") or user.name)
+        passwords.check(password, email=changes.get("email") or user.email, name=changes.get("name") or user.name)
         user.password_hash = hash_password(password)
         user.session_stamp = new_session_stamp()
+        # One's own new password replaces a temporary one; a password an administrator sets is not one's own.
+        user.must_change_password = actor.id != user.id and bool(changes.pop("temporary", False))
+    changes.pop("temporary", None)
     if "is_active" in changes and changes["is_active"] != user.is_active:
         user.session_stamp = new_session_stamp()
+    if team_ids is not None:
+        user.teams = _teams(session, team_ids)
     for key, value in changes.items():
         setattr(user, key, value.strip() if isinstance(value, str) else value)
     session.flush()
@@ -110,7 +123,34 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
     for flag, (gained, lost) in _ACCESS_FLAGS.items():
         if before[flag] != getattr(user, flag):
             record_access_changed(session, actor=actor, user_ids=[user.id], what=gained if getattr(user, flag) else lost)
+    if team_ids is not None:
+        after_teams = {team.id for team in user.teams}
+        for team_id in sorted(after_teams - before_teams):
+            record_access_changed(session, actor=actor, user_ids=[user.id], what="team_joined", team_id=team_id)
+        for team_id in sorted(before_teams - after_teams):
+            record_access_changed(session, actor=actor, user_ids=[user.id], what="team_left", team_id=team_id)
     return user
+
+
+def _new_email(session: Session, *, user: User, email: str) -> str:
+    """``email`` as stored, if no other user has it."""
+    try:
+        email = emails.normalize_email(email)
+    except emails.InvalidEmail:
+        raise Invalid("not a valid email address", errors={"email": ["not a valid email address"]}) from None
+    other = get_by_email(session, email=email)
+    if other is not None and other.id != user.id:
+        raise Conflict("a user with email {email} already exists", email=email, errors={"email": ["already in use"]})
+    return email
+
+
+def _teams(session: Session, ids) -> list[Team]:
+    ids = list(dict.fromkeys(ids))
+    teams = session.scalars(select(Team).where(Team.id.in_(ids)).order_by(Team.id)).all() if ids else []
+    missing = sorted(set(ids) - {team.id for team in teams})
+    if missing:
+        raise Invalid("unknown teams {missing}", missing=missing, errors={"team_ids": [f"unknown team ids: {missing}"]})
+    return list(teams)
 
 
 # A user's flags that change what they may do, and what ``user.access_changed`` says when each is set or cleared.

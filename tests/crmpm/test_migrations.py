@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
-from crmpm import migrate
+from crmpm import migrate, search
 from crmpm.database import Base, make_engine
 
 for _entry in entry_points(group="crmpm.models"):
@@ -18,7 +18,8 @@ for _entry in entry_points(group="crmpm.models"):
 
 def _diff(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "include_name": search.include_name})
         return compare_metadata(context, Base.metadata)
 
 
@@ -148,4 +149,36 @@ def test_bulk_project_paths_migration_pads_paths_and_their_copies(empty_database
         assert {row_id: (path, protect) for row_id, path, protect
                 in connection.execute(text("SELECT id, path, protect_path FROM projects"))} == expected
     assert _diff(engine) == []
+    engine.dispose()
+
+
+def test_contact_channels_migration_copies_each_email_and_phone(empty_database):
+    url = empty_database
+    migrate.upgrade(url=url, revision="0010")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(NODE_ROWS))
+        connection.execute(text(
+            "INSERT INTO accounts (id, name, kind, sector, segment, region_node_id, eps_node_id, created_at, "
+            "updated_at) VALUES (5, 'A', 'client', '', '', 1, 12, '2026-01-01', '2026-01-01')"))
+        connection.execute(text(
+            "INSERT INTO contacts (id, account_id, first_name, last_name, title, email, phone, created_at) VALUES "
+            "(1, 5, 'Both', '', '', 'both@x.example', '+79161234567', '2026-01-01'), "
+            "(2, 5, 'Mail', '', '', 'mail@x.example', NULL, '2026-01-01'), "
+            "(3, 5, 'Phone', '', '', NULL, '+74951234567', '2026-01-01'), "
+            "(4, 5, 'Nothing', '', '', NULL, NULL, '2026-01-01')"))
+    engine.dispose()
+    migrate.upgrade(url=url, revision="0012")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = sorted(tuple(row) for row in connection.execute(text(
+            "SELECT contact_id, type, kind, value, position FROM contact_channels")))
+    engine.dispose()
+    assert rows == [(1, "email", "work", "both@x.example", 0), (1, "phone", "work", "+79161234567", 0),
+                    (2, "email", "work", "mail@x.example", 0), (3, "phone", "work", "+74951234567", 0)]
+    migrate.downgrade(url=url, revision="0010")
+    engine = make_engine(url)
+    assert "contact_channels" not in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT email FROM contacts WHERE id = 1")).scalar() == "both@x.example"
     engine.dispose()

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from web import gantt
 
 
 def _scale(zoom="days"):
     # Monday 2 March 2026 to Friday 13 March, 28 px a day in the day zoom.
-    return gantt.make_scale(datetime(2026, 3, 2, 8), datetime(2026, 3, 13, 17), zoom)
+    return gantt.make_scale(datetime(2026, 3, 2, 8), datetime(2026, 3, 13, 17), zoom, min_width=0)
 
 
 def test_scales_widen_to_whole_days_weeks_and_months():
     days = _scale("days")
     assert (days.start, days.end, days.px_per_day) == (datetime(2026, 3, 1), datetime(2026, 3, 15), 28.0)
-    weeks = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 3, 13, 17), "weeks")
+    weeks = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 3, 13, 17), "weeks", min_width=0)
     assert (weeks.start, weeks.end) == (datetime(2026, 3, 2), datetime(2026, 3, 16))  # Monday to Monday
-    months = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 4, 13, 17), "months")
+    months = gantt.make_scale(datetime(2026, 3, 4, 8), datetime(2026, 4, 13, 17), "months", min_width=0)
     assert (months.start, months.end) == (datetime(2026, 3, 1), datetime(2026, 5, 1))
-    assert gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 5), "bogus").px_per_day == 7.0
+    assert gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 5), "bogus", min_width=0).px_per_day == 7.0
 
 
 def test_bar_x_and_width_for_known_dates():
@@ -68,10 +72,10 @@ def test_layout_places_rows_and_the_data_date_line():
 
 
 def test_week_and_month_ticks():
-    weeks = gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 20), "weeks")
+    weeks = gantt.make_scale(datetime(2026, 3, 4), datetime(2026, 3, 20), "weeks", min_width=0)
     ticks = gantt.ticks(weeks, "weeks", month_label=str, day_label=lambda d: d.strftime("%d.%m"))
     assert [t.label for t in ticks] == ["02.03", "09.03", "16.03"] and ticks[0].x == 0 and ticks[0].major
-    months = gantt.make_scale(datetime(2026, 11, 4), datetime(2027, 2, 2), "months")
+    months = gantt.make_scale(datetime(2026, 11, 4), datetime(2027, 2, 2), "months", min_width=0)
     ticks = gantt.ticks(months, "months", month_label=lambda d: d.strftime("%m/%y"), day_label=str)
     assert [t.label for t in ticks] == ["11/26", "12/26", "01/27", "02/27"]
     assert [t.major for t in ticks] == [False, False, True, False]
@@ -99,3 +103,90 @@ def test_relationship_lines_join_the_right_ends():
     assert fs.critical and fs.title == "A → B"
     assert ss.path.startswith(f"M {a.bar.x:g} ") and ss.path.endswith(f"H {b_start:g}")
     assert ff.path.endswith(f"H {m.milestone_x:g}") and not ff.critical
+
+
+# The scale fills the chart's width in every zoom
+
+
+TICK_DAYS = {"days": 1, "weeks": 7, "months": 31}
+
+
+@pytest.mark.parametrize("zoom", gantt.ZOOMS)
+@pytest.mark.parametrize("first, last", [(datetime(2026, 3, 4, 8), datetime(2026, 3, 6, 17)),  # three days
+                                         (datetime(2026, 1, 5, 8), datetime(2026, 6, 30, 17)),  # half a year
+                                         (datetime(2025, 1, 6, 8), datetime(2029, 12, 28, 17))])  # five years
+def test_the_scale_and_its_grid_cover_the_whole_width_at_every_zoom(zoom, first, last):
+    scale = gantt.make_scale(first, last, zoom)
+    chart = gantt.layout(scale, [("activity", _row(start=first, finish=last), 0)], data_date=None, zoom=zoom)
+    per_day = gantt.PIXELS_PER_DAY[zoom]
+    # At least the minimum width (whatever the zoom), and never narrower than the project itself.
+    assert chart.width >= gantt.MIN_WIDTH
+    assert chart.width == round((scale.end - scale.start).total_seconds() / 86400 * per_day, 2)
+    assert scale.start <= first and scale.end >= last
+    # Ticks from the left edge to the right one: no gap wider than one tick's interval anywhere.
+    xs = [0.0] + [tick.x for tick in chart.ticks] + [chart.width]
+    assert max(b - a for a, b in zip(xs, xs[1:])) <= TICK_DAYS[zoom] * per_day + 0.01
+    assert all(0 <= tick.x < chart.width for tick in chart.ticks)
+    # Whole units: weeks run Monday to Monday, months from a first to a first.
+    if zoom == "weeks":
+        assert scale.start.weekday() == 0 and scale.end.weekday() == 0
+    if zoom == "months":
+        assert scale.start.day == 1 and scale.end.day == 1
+    # A long project is not stretched: its scale ends within one unit (and the margin) of its last day.
+    if (last - first).days * per_day > gantt.MIN_WIDTH:
+        assert scale.end - last <= timedelta(days=TICK_DAYS[zoom] + 2)
+
+
+def test_a_short_project_is_widened_by_days_on_the_right():
+    scale = gantt.make_scale(datetime(2026, 3, 2, 8), datetime(2026, 3, 3, 17), "months")
+    assert scale.start == datetime(2026, 3, 1)
+    # 1600 px at 2.2 px a day is 728 days, rounded up to the first of a month.
+    assert scale.end == datetime(2028, 3, 1)
+
+
+# WBS summary bars
+
+
+def _spans_by_hand(own, parent_of):
+    """Each element's span over the activities of the element and everything below it, by listing descendants."""
+    children = {}
+    for element, parent in parent_of.items():
+        children.setdefault(parent, []).append(element)
+
+    def below(element):
+        found = [element]
+        for child in children.get(element, []):
+            found.extend(below(child))
+        return found
+
+    result = {}
+    for element in parent_of:
+        dates = [own[e] for e in below(element) if e in own]
+        if dates:
+            result[element] = (min(s for s, _f in dates), max(f for _s, f in dates))
+    return result
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_summary_spans_cover_every_activity_below(data):
+    size = data.draw(st.integers(min_value=1, max_value=25))
+    parent_of = {1: None}
+    for element in range(2, size + 1):
+        parent_of[element] = data.draw(st.one_of(st.none(), st.integers(min_value=1, max_value=element - 1)))
+    own = {}
+    for element in data.draw(st.sets(st.integers(min_value=1, max_value=size))):
+        first = datetime(2026, 1, 1) + timedelta(hours=data.draw(st.integers(0, 5000)))
+        own[element] = (first, first + timedelta(hours=data.draw(st.integers(0, 2000))))
+    assert gantt.roll_up_spans(own, parent_of) == _spans_by_hand(own, parent_of)
+
+
+def test_summary_bars_are_drawn_over_a_wbs_headings_span():
+    scale = _scale()
+    heading = gantt.WbsInput(id=7, label="W1 · Design", start=datetime(2026, 3, 2, 8), finish=datetime(2026, 3, 11, 17))
+    empty = gantt.WbsInput(id=8, label="W2 · Later")
+    chart = gantt.layout(scale, [("wbs", heading, 0), ("wbs", empty, 0)], data_date=None, zoom="days")
+    summary = chart.rows[0].summary
+    assert summary.x == round(28 * (1 + 8 / 24), 2)  # Monday 08:00, a day and a third after Sunday
+    assert summary.width == round(28 * (9 + 9 / 24), 2)  # to Wednesday week 17:00
+    assert chart.rows[0].element_id == 7 and chart.rows[1].summary is None

@@ -37,8 +37,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from accounts import activities, leads
+from accounts import activities, leads, routing
 from crmpm.database import Base
+from crmpm.users import resets
 from crmpm.jobs.models import Job, JobFile
 from eps import budgets, services as eps_services
 from eps.models import Role
@@ -71,7 +72,10 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     project.name = label(marker, "project")
     account = factories.account(session, actor=admin, region=node, name=label(marker, "account"), owner=owner)
     contact = factories.contact(session, actor=admin, account=account, first_name=f"{marker} {SCRIPT}",
-                                last_name=label(marker, "contact"))
+                                last_name=label(marker, "contact"), phone="+79160000001")
+    # The same person again (the same phone): the contact card offers to merge them.
+    factories.contact(session, actor=admin, account=account, first_name=f"{marker} {SCRIPT}",
+                      last_name=label(marker, "duplicate contact"), phone="+7 916 000-00-01")
     deal = factories.deal(session, actor=admin, account=account, pipeline=pipeline, stage="Proposal",
                           amount="1000.00", owner=owner, expected_close=datetime(2026, 9, 1).date())
     deal.project.name = label(marker, "deal")
@@ -100,6 +104,9 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                                           original_duration_hours=8.0)
     relationship = wbs_services.create_relationship(session, actor=admin, project=project, predecessor=first,
                                                     successor=second)
+    calendar = wbs_services.create_calendar(session, actor=admin, project=project, name=label(marker, "calendar"),
+                                            week=[[[480, 720], [780, 1020]]] * 5 + [[], []],
+                                            exceptions={datetime(2026, 3, 9).date(): []})
     wbs_services.update_plan(session, actor=admin, project=project, planned_start=datetime(2026, 3, 2, 8),
                              data_date=datetime(2026, 3, 2, 8))
     scheduling_service.schedule_project(session, actor=admin, project=project)
@@ -107,9 +114,10 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                            assignee=admin)
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
-    return {"node": node, "project": project, "account": account, "deal": deal, "interaction": interaction,
+    return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
+            "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
-            "relationship": relationship,
+            "relationship": relationship, "calendar": calendar,
             "change": change, "stage": deal.stage}
 
 
@@ -141,6 +149,19 @@ def sweep(app, session, admin, monkeypatch):
     tokens = {token.user_id: token for token in session.scalars(select(ApiToken))}
     for side, owner in (("A", viewer), ("B", admin)):
         world[side] |= {"team": team, "user": seller, "token": tokens[owner.id]}
+    # Settings: pipelines and routing rules are shared configuration (admins change them); an absence of the
+    # seller's with the viewer as deputy in A (read by the viewer, not cancelled), one without in B.
+    now = datetime.now(timezone.utc)
+    for side, marker, deputy in (("A", SEEN, viewer), ("B", HIDDEN, None)):
+        rule = routing.create_rule(session, actor=admin, name=label(PERSON, f"rule {side}"), team=team,
+                                   members=[{"user_id": seller.id}])
+        absence = routing.create_absence(session, actor=admin, user=seller, deputy=deputy, reason=label(marker, "absence"),
+                                         starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2))
+        world[side] |= {"pipeline": pipeline, "rule": rule, "absence": absence}
+    # A password reset link of the seller's: its public page is swept like any other.
+    _reset, reset_token = resets.create_link(session, actor=admin, user=seller)
+    for side in ("A", "B"):
+        world[side]["reset token"] = reset_token
     # A failed job with a file on each side: the seller's in A (nobody else but the admin reads a job), the admin's in B.
     for side, marker, creator in (("A", SEEN, seller), ("B", HIDDEN, admin)):
         job = Job(kind="jobs.noop", params={}, status="failed", attempt=1, max_attempts=1,
@@ -182,17 +203,21 @@ def _import_job(session, admin, marker):
 
 # A route parameter names the kind of object whose id fills it (``obj_id`` follows ``kind``).
 PARAMETERS = {
-    "account_id": "account", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage", "task_id": "task",
+    "account_id": "account", "contact_id": "contact", "deal_id": "deal", "lead_id": "lead", "stage_id": "stage",
+    "task_id": "task",
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
-    "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job",
+    "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
+    "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence",
 }
+# Route parameters that are not ids: the text that fills them (a password reset link's token).
+TEXT_PARAMETERS = {"token": "reset token"}
 OBJ_KIND = {"nodes": "node", "projects": "project"}
 SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
 KNOWN_METHODS = {"GET", "POST"}
 # Routes that act on the user's own session or profile: anyone logged in may use them.
 OWN = {"auth.login", "auth.logout", "auth.set_locale", "profile.update", "profile.create_token",
-       "profile.revoke_token"}
+       "profile.revoke_token", "settings.create_absence"}
 # POSTs that only ask for a copy of what the user may read (the XER file of a big plan, written by a job of
 # their own): a viewer may; everyone else is swept as usual.
 READS = {"pm.export_xer_job"}
@@ -235,6 +260,8 @@ def routes(app, world, side: str) -> list[Route]:
                 choices.append([(name, item) for item in sorted(converter.items)])
             elif isinstance(converter, IntegerConverter) and (name in PARAMETERS or name == "obj_id"):
                 choices.append([(name, None)])
+            elif name in TEXT_PARAMETERS and not isinstance(converter, IntegerConverter):
+                choices.append([(name, world[side][TEXT_PARAMETERS[name]])])
             else:
                 pytest.fail(f"the sweep does not know how to fill <{name}> ({type(converter).__name__}) of {rule}")
         for combination in itertools.product(*choices):
@@ -343,6 +370,8 @@ PLAUSIBLE = {"number": "1", "date": "2026-03-02", "datetime-local": "2026-03-02T
 FIELD_OBJECTS = {**PARAMETERS, "node": "node"}
 # Fields where the user types the code of something the page does not list (a project may have 100k activities).
 TYPED_CODES = {"other": lambda objects: objects["activity two"].code}
+# Query arguments of links that select an object on a page and open its panel of forms.
+SELECTING = {"wbs"}
 
 
 def plausible(fields: dict, objects: dict | None = None) -> dict:
@@ -398,6 +427,11 @@ class Site:
             for route in routes(app, world, side):
                 if route.method == "GET":
                     self._read(route.url)
+        # A link that selects something opens a panel with forms of its own (the WBS element's): read one per page.
+        for path, queries in sorted(self.linked.items()):
+            selecting = sorted(q for q in queries if SELECTING & {key for key, _ in parse_qsl(q, True)})
+            if selecting:
+                self._read(f"{path}?{selecting[0]}")
 
     def _read(self, url):
         response = self.pages.get(url)

@@ -456,10 +456,12 @@ def test_a_big_wbs_opens_one_level_and_offers_a_bounded_choice(pages, session, a
     pages.log_in_as(admin)
     body = pages.get(_url(plan)).get_data(as_text=True)
     assert ">W1<" in body and ">W1.1<" not in body and f"/wbs/{plan['W1'].id}/rows" in body
+    # Two selects offer elements (the new activity's and the new element's parent), each bounded.
     options = re.findall(r'<option value="(\d+)"[^>]*>W', body)
-    assert options == [str(plan["W1"].id)]
+    assert options == [str(plan["W1"].id)] * 2
     shown = pages.get(_url(plan, f"?wbs={deep.id}")).get_data(as_text=True)
-    assert re.findall(r'<option value="(\d+)"[^>]*>W', shown) == [str(plan["W1"].id), str(deep.id)]
+    # The selected element's panel offers parents other than itself.
+    assert re.findall(r'<option value="(\d+)"[^>]*>W', shown) == [str(plan["W1"].id)] + [str(plan["W1"].id), str(deep.id)] * 2
 
 
 def test_the_menu_offers_projects_and_the_gantt_chart(pages, admin, plan):

@@ -29,6 +29,7 @@ from wbs import services
 from wbs.models import Activity, Calendar, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import cpm
 from wbs.scheduling import model as sched
+from wbs.scheduling.calendars import WorkTime
 from wbs.scheduling.errors import DependencyLoop, ScheduleInputError
 
 DEFAULT_CALENDAR = "default"
@@ -185,6 +186,38 @@ def project_calendars(session: Session, *, project: Project) -> dict[str, sched.
     for calendar in session.scalars(query):
         calendars[str(calendar.id)] = calendar_to_model(calendar)
     return calendars
+
+
+def activity_calendar(session: Session, *, project: Project, activity: Activity) -> sched.Calendar:
+    """The calendar the scheduler times ``activity`` by: its own, else the project's default, else the built-in one."""
+    plan = services.get_plan(session, project=project)
+    return calendar_of(activity, plan, project_calendars(session, project=project))
+
+
+def calendar_of(activity: Activity, plan: ProjectPlan, calendars: dict[str, sched.Calendar]) -> sched.Calendar:
+    """``activity``'s calendar among ``calendars`` (from :func:`project_calendars`)."""
+    key = activity.calendar_id or plan.default_calendar_id
+    return calendars.get(str(key) if key else DEFAULT_CALENDAR) or calendars[DEFAULT_CALENDAR]
+
+
+def work_hours_until(session: Session, *, project: Project, activity: Activity, finish: datetime) -> float:
+    """Hours of work in ``activity``'s calendar from its start (actual, else early) to ``finish``: the original
+    duration that makes it finish there. Conflict when it has no start yet; Invalid when ``finish`` is not after it."""
+    start = activity.actual_start or activity.early_start
+    if start is None:
+        raise Conflict("activity {code} has no start yet: schedule the project first", code=activity.code,
+                       errors={"finish": ["no start"]})
+    minutes = WorkTime(activity_calendar(session, project=project, activity=activity), around=start).work_between(
+        start, finish)
+    if minutes <= 0:
+        raise Invalid("activity {code} cannot finish before it starts ({start})", code=activity.code, start=start,
+                      errors={"finish": ["before the start"]})
+    return minutes / 60
+
+
+def hours_of_days(session: Session, *, project: Project, activity: Activity, days: float) -> float:
+    """``days`` of work in hours of ``activity``'s calendar (its hours per day)."""
+    return days * activity_calendar(session, project=project, activity=activity).hours_per_day
 
 
 def external_early_starts(session: Session, outside: Sequence[tuple[int, int, str]]) -> dict[int, datetime]:

@@ -7,6 +7,7 @@
   if (!board) return;
   var status = document.querySelector("[data-board-status]");
   var dialog = document.querySelector("[data-lost-dialog]");
+  var wonDialog = document.querySelector("[data-won-dialog]");  // only when there are templates to offer
   var dragged = null;   // the card being dragged
   var origin = null;    // where it came from: {parent, next}
 
@@ -37,6 +38,25 @@
       });
       dialog.showModal();
       input.focus();
+    });
+  }
+
+  function askWonTemplate(card) {
+    // Won: the same choice the deal page offers, the plan from a template. Resolves to the project id ("" for
+    // none), or null when cancelled. Keyboard: the dialog opens on the select; Enter confirms, Escape cancels.
+    return new Promise(function (resolve) {
+      if (!wonDialog || typeof wonDialog.showModal !== "function") { resolve(""); return; }
+      var select = wonDialog.querySelector("select[name=template_project_id]");
+      var name = card.querySelector(".deal-name");
+      wonDialog.querySelector("[data-won-deal]").textContent = name ? name.textContent : "";
+      select.value = "";
+      wonDialog.returnValue = "";
+      wonDialog.addEventListener("close", function onClose() {
+        wonDialog.removeEventListener("close", onClose);
+        resolve(wonDialog.returnValue === "confirm" ? select.value : null);
+      });
+      wonDialog.showModal();
+      select.focus();
     });
   }
 
@@ -71,12 +91,14 @@
 
   function move(card, column) {
     var stageId = column.getAttribute("data-stage");
-    var ask = column.getAttribute("data-kind") === "lost" ? askLostReason(card) : Promise.resolve("");
-    return ask.then(function (reason) {
-      if (reason === null) { putBack(card); return; }
+    var kind = column.getAttribute("data-kind");
+    var ask = kind === "lost" ? askLostReason(card) : kind === "won" ? askWonTemplate(card) : Promise.resolve("");
+    return ask.then(function (answer) {
+      if (answer === null) { putBack(card); return; }
       var body = new FormData();
       body.append("stage_id", stageId);
-      if (reason) body.append("lost_reason", reason);
+      if (answer && kind === "lost") body.append("lost_reason", answer);
+      if (answer && kind === "won") body.append("template_project_id", answer);
       body.append("owner", board.getAttribute("data-owner") || "");
       body.append("q", board.getAttribute("data-q") || "");
       card.classList.add("saving");
@@ -88,6 +110,8 @@
           var select = card.querySelector("select[name=stage_id]");
           if (select) select.value = String(data.stage_id);
           card.classList.toggle("compact", data.stage_kind !== "open");
+          var template = card.querySelector("select[name=template_project_id]");
+          if (template && data.stage_kind === "won") template.closest("label").remove();
           updateFigures(data);
           countSwitcher(data);
           say(data.message, false);

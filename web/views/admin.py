@@ -12,14 +12,16 @@ from flask_babel import gettext as _
 
 from crmpm.database import db
 from crmpm.errors import Invalid
-from crmpm.users import services as users
+from crmpm.users import resets, services as users
 from eps import grants, services
 from eps.models import EpsNode, Grant, Role
 from eps.permissions import Permission, access_to
 from web import queries
-from web.forms import ActionForm, GrantForm, MemberForm, TeamCreateForm, UserCreateForm, check, choices
+from web.forms import (
+    ActionForm, GrantForm, MemberForm, TeamCreateForm, TemporaryPasswordForm, UserCreateForm, UserEditForm, check, choices,
+)
 from web.pagination import paginate
-from web.pages import page_blueprint, require_admin, safe_next
+from web.pages import page_blueprint, refresh_stamp, require_admin, safe_next
 
 bp = page_blueprint("admin", __name__, url_prefix="/admin")
 
@@ -55,12 +57,68 @@ def set_active(user_id: int, action: str):
     admin = require_admin()
     check(ActionForm())
     user = users.get_or_raise(db.session, user_id=user_id)
-    if user.id == admin.id and action == "deactivate":
-        raise Invalid(_("You cannot deactivate yourself."))
     users.update(db.session, actor=admin, user=user, is_active=(action == "activate"))
     flash(_("%(email)s is now active.", email=user.email) if action == "activate"
           else _("%(email)s is now inactive.", email=user.email), "info")
     return redirect(safe_next("admin.users"), code=303)
+
+
+@bp.route("/users/<int:user_id>", endpoint="user")
+def edit_user(user_id: int):
+    """A user's name, e-mail, rights and teams; deactivation; a password reset by link or temporary password."""
+    require_admin()
+    user = users.get_or_raise(db.session, user_id=user_id)
+    return _user_page(user)
+
+
+def _user_page(user, *, link: str | None = None, status: int = 200):
+    form = UserEditForm(formdata=None, data={"name": user.name, "email": user.email, "is_admin": user.is_admin,
+                                             "locale": user.locale, "team_ids": [team.id for team in user.teams]})
+    form.team_ids.choices = _team_choices()
+    return render_template("admin/user.html", user=user, form=form, password_form=TemporaryPasswordForm(formdata=None),
+                           action_form=ActionForm(), link=link,
+                           link_hours=int(resets.LINK_LIFETIME.total_seconds() // 3600)), status
+
+
+def _team_choices() -> list:
+    teams_ = db.session.scalars(users.list_teams(db.session).limit(PRINCIPAL_CHOICES)).all()
+    return choices((team.id, team.name) for team in teams_)
+
+
+@bp.route("/users/<int:user_id>", methods=["POST"])
+def update_user(user_id: int):
+    """Save a user's name, e-mail, language, administrator flag and teams (the service checks each)."""
+    admin = require_admin()
+    user = users.get_or_raise(db.session, user_id=user_id)
+    form = check(UserEditForm())
+    users.update(db.session, actor=admin, user=user, name=form.name.data, email=form.email.data,
+                 locale=form.locale.data, is_admin=form.is_admin.data, team_ids=form.team_ids.data)
+    if user.id == admin.id:
+        refresh_stamp(admin)
+    flash(_("%(email)s saved.", email=user.email), "info")
+    return redirect(url_for("admin.user", user_id=user.id), code=303)
+
+
+@bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
+def reset_link(user_id: int):
+    """A one-time link for the user to set a new password, shown this once for the administrator to hand over."""
+    admin = require_admin()
+    user = users.get_or_raise(db.session, user_id=user_id)
+    check(ActionForm())
+    _reset, token = resets.create_link(db.session, actor=admin, user=user)
+    return _user_page(user, link=url_for("reset.password", token=token, _external=True), status=201)
+
+
+@bp.route("/users/<int:user_id>/temporary-password", methods=["POST"])
+def temporary_password(user_id: int):
+    """Give the user a temporary password, to be changed at their next login; their sessions end."""
+    admin = require_admin()
+    user = users.get_or_raise(db.session, user_id=user_id)
+    form = check(TemporaryPasswordForm())
+    resets.set_temporary_password(db.session, actor=admin, user=user, password=form.password.data)
+    flash(_("%(email)s has a temporary password now and will choose a new one at the next login.",
+            email=user.email), "info")
+    return redirect(url_for("admin.user", user_id=user.id), code=303)
 
 
 # Teams
@@ -96,7 +154,18 @@ def team(team_id: int):
     form.user_id.choices = choices((user.id, f"{user.name} <{user.email}>") for user in candidates)
     grants_page = paginate(db.session, grants.list_(db.session, actor=g.user, team_id=team.id))
     return render_template("admin/team.html", team=team, form=form, action_form=ActionForm(),
+                           rename_form=TeamCreateForm(formdata=None, data={"name": team.name}),
                            grants_page=grants_page, picker=_picker(who, len(candidates), matching))
+
+
+@bp.route("/teams/<int:team_id>/rename", methods=["POST"])
+def rename_team(team_id: int):
+    admin = require_admin()
+    team = users.get_team_or_raise(db.session, team_id=team_id)
+    form = check(TeamCreateForm())
+    users.update_team(db.session, actor=admin, team=team, name=form.name.data)
+    flash(_("Team renamed to %(name)s.", name=team.name), "info")
+    return redirect(url_for("admin.team", team_id=team.id), code=303)
 
 
 @bp.route("/teams/<int:team_id>/members", methods=["POST"])

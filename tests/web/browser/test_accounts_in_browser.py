@@ -33,7 +33,7 @@ def test_accounts_and_the_timeline_with_a_quick_interaction(log_in, screenshot, 
     assert "7810345670" in row and "Anna Sokolova" in row
     screenshot(page, "crm-accounts")
 
-    page.fill("input[name=q]", "7810345670")
+    page.fill("form.filter-bar input[name=q]", "7810345670")
     page.click("form.filter-bar button[type=submit]")
     page.wait_for_url(re.compile(r"q=7810345670"))
     assert page.locator("table.accounts-list a.account-name").all_inner_texts() == ["Neva Shipyards"]

@@ -17,7 +17,7 @@ def test_pm_schedules_sees_the_gantt_and_moves_the_finish(log_in, screenshot, li
     screenshot(page, "projects-list")
 
     def found(text):
-        page.fill("input[name=q]", text)
+        page.fill("form.pm-filters input[name=q]", text)
         page.click("form.pm-filters button[type=submit]")
         page.wait_for_url(re.compile(r"q=" + text))
         return page.locator("table.pm-projects a.code").all_inner_texts()

@@ -13,4 +13,4 @@ from web.pages import page_blueprint
 bp = page_blueprint("crm", __name__, url_prefix="/crm")
 
 # The screens register their routes on ``bp`` when imported.
-from web.views.crm import accounts, deals, imports, leads, pipeline, tasks  # noqa: E402,F401
+from web.views.crm import accounts, contacts, deals, entry, imports, leads, pipeline, tasks  # noqa: E402,F401

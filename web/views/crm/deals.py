@@ -188,6 +188,7 @@ def deal(deal_id: int):
         interaction_count=queries.count(session, interactions),
         tasks=session.scalars(tasks.limit(RECENT)).all(), task_count=queries.count(session, tasks),
         form=form, stage_form=stage_form, stages=found.pipeline.stages, today=date.today(),
+        lines_total=deals.lines_total(found.lines),
         template_choices=template_choices)
 
 

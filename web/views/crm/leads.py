@@ -76,14 +76,16 @@ def leads():
     status_name = request.args.get("status", "")
     status = LeadStatus(status_name) if status_name in LeadStatus.__members__ else None
     source = request.args.get("source", "").strip()[:100]
-    query = overview.lead_inbox(session, user=g.user, scope=scope, status=status, source=source or None)
+    search = request.args.get("q", "").strip()[:100]
+    query = overview.lead_inbox(session, user=g.user, scope=scope, status=status, source=source or None,
+                                search=search or None)
     args = {key: value for key, value in (("scope", scope), ("status", status.value if status else ""),
-                                          ("source", source)) if value}
+                                          ("source", source), ("q", search)) if value}
     page = rows_page(session, query, args, PAGE_SIZE)
     ages = {row[0].id: overview.lead_age(row[0]) for row in page.items}
     queued = _queue_reasons(row[0] for row in page.items)
     return render_template("crm/leads.html", page=page, scope=scope, status=status.value if status else "",
-                           source=source, sources=overview.lead_sources(session, user=g.user), ages=ages,
+                           source=source, search=search, sources=overview.lead_sources(session, user=g.user), ages=ages,
                            queued=queued,
                            status_labels=STATUS_LABELS, scope_labels=SCOPE_LABELS, reason_labels=REASON_LABELS)
 

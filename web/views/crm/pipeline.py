@@ -18,6 +18,7 @@ from accounts import deals, pipelines
 from accounts.models import Pipeline, PipelineStage, StageKind
 from accounts.permissions import editable_deal_ids
 from crmpm.database import db
+from wbs import templates
 from web import queries
 from web.views.crm import bp
 
@@ -25,6 +26,7 @@ CARDS_PER_COLUMN = 20
 CLOSED_DAYS = 30  # won and lost columns: deals closed in these last days
 SEARCH_LENGTH = 100
 OWNER_CHOICES = 500
+TEMPLATE_CHOICES = 100  # projects offered as the plan of a deal dropped on the won column
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,13 @@ def open_totals(columns: list[deals.BoardColumn]) -> BoardTotals:
                        weighted=sum((column.weighted for column in shown), Decimal("0.00")))
 
 
+def won_templates(pipeline: Pipeline, editable) -> list:
+    """The projects whose plan a deal won on the board may copy (as on the deal page), when it can be won here."""
+    if not editable or not any(stage.kind is StageKind.won for stage in pipeline.stages):
+        return []
+    return templates.candidates(db.session, user=g.user, limit=TEMPLATE_CHOICES)
+
+
 def board_columns(pipeline: Pipeline, flt: BoardFilter, *, per_stage: int = CARDS_PER_COLUMN):
     return deals.board(db.session, user=g.user, pipeline=pipeline, per_stage=per_stage, owner_id=flt.owner_id,
                        search=flt.search or None, closed_days=CLOSED_DAYS)
@@ -99,7 +108,8 @@ def pipeline():
     return render_template(
         "crm/pipeline.html", pipeline=chosen, pipelines=choices, flt=flt, columns=columns, editable=editable,
         totals=open_totals(columns), owners=queries.active_users(db.session, limit=OWNER_CHOICES),
-        stages=chosen.stages, per_column=CARDS_PER_COLUMN, closed_days=CLOSED_DAYS, today=date.today())
+        stages=chosen.stages, per_column=CARDS_PER_COLUMN, closed_days=CLOSED_DAYS, today=date.today(),
+        template_choices=won_templates(chosen, editable))
 
 
 @bp.route("/pipeline/stages/<int:stage_id>/cards")
@@ -116,5 +126,6 @@ def pipeline_cards(stage_id: int):
     editable = editable_deal_ids(db.session, user=g.user, deal_ids=[deal.id for deal in shown])
     return render_template("crm/pipeline_cards.html", deals=shown, stage=stage, stages=stage.pipeline.stages,
                            editable=editable, flt=flt, pipeline=stage.pipeline, today=date.today(),
+                           template_choices=won_templates(stage.pipeline, editable),
                            next_offset=offset + len(shown) if len(found) > CARDS_PER_COLUMN else None)
 

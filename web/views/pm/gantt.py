@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, session as cookie, url_for
+from datetime import timedelta
+
+from flask import flash, g, redirect, render_template, request, session as cookie, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
-from crmpm.errors import NotFound
+from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
 from wbs import portfolio, services
+from wbs.models import Activity
+from wbs.scheduling import jobs as scheduling_jobs
+from wbs.scheduling import service as scheduling_service
 from web import gantt as geometry
 from web.i18n import date_, month
+from web.i18n import number as format_number
 from web.pagination import Page, page_args, paginate
+from web.pages import safe_next, wants_json
 from web.views.pm.blueprint import bp
-from web.views.pm.common import LAST_PROJECT_KEY, hours_per_day, load_project
+from web.views.pm.common import (LAST_PROJECT_KEY, hours_per_day, load_project, may_edit, parse_nonnegative_days,
+                                 parse_when, runs_as_job)
+from web.views.pm.project import RELATIONSHIP_TYPES
 
 ROWS_PER_PAGE = 200
+START_ON_OR_AFTER = "start_on_or_after"  # P6's "Start On or After", what a bar moved by hand gets
 
 
 def _last_or_chooser():
@@ -58,33 +68,72 @@ def gantt(project_id: int | None):
     scale = geometry.make_scale(first, last, zoom)
     number, per_page = page_args(ROWS_PER_PAGE)
     items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page, limit=per_page)
-    page = Page(items=items, page=number, per_page=per_page, total=total, args={"zoom": zoom})
+    folded = _folded()
+    fold_arg = ",".join(map(str, sorted(folded))) or None
+    page = Page(items=items, page=number, per_page=per_page, total=total,
+                args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg)) if value})
     elements = services.list_elements(session, project=project)
     chains = portfolio.element_chain(elements)
+    spans = geometry.roll_up_spans(portfolio.element_spans(session, project=project),
+                                   {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
+    calendars = scheduling_service.project_calendars(session, project=project)
+
+    def days(activity) -> float:
+        return activity.original_duration_hours / scheduling_service.calendar_of(activity, plan, calendars).hours_per_day
+
     rows = []
     shown: list[int] = []
     for activity in items:
         chain = chains.get(activity.wbs_element_id, [])
-        for level, element in enumerate(chain):
+        # Under a folded heading only the heading shows (with its summary bar).
+        cut = next((level for level, element in enumerate(chain) if element.id in folded), None)
+        heads = chain if cut is None else chain[:cut + 1]
+        for level, element in enumerate(heads):
             if len(shown) > level and shown[level] == element.id:
                 continue
             shown[level:] = [element.id]
-            rows.append(("wbs", f"{element.code} · {element.name}", level))
-        shown[len(chain):] = []
-        rows.append(("activity", _input(activity, hpd), len(chain)))
+            first, last = spans.get(element.id, (None, None))
+            rows.append(("wbs", geometry.WbsInput(id=element.id, label=f"{element.code} · {element.name}",
+                                                  start=first, finish=last, folded=element.id in folded), level))
+        shown[len(heads):] = []
+        if cut is None:
+            rows.append(("activity", _input(activity, hpd, days(activity)), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     show_baseline = request.args.get("baseline", "1") == "1"
-    codes = {a.id: a.code for a in items}
+    shown_ids = {row.activity_id for row in chart.rows if row.kind == "activity"}
+    codes = {a.id: a.code for a in items if a.id in shown_ids}
     chart.links = geometry.link_lines(chart, [
         (pred, succ, kind, f"{codes[pred]} → {codes[succ]} {kind}" + (f" {lag / hpd:+g} d" if lag else ""))
         for pred, succ, kind, lag in portfolio.links_among(session, activity_ids=list(codes))])
+    can_edit = may_edit(project)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
-                           zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd)
+                           zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
+                           large_plan=can_edit and runs_as_job(project), relationship_types=RELATIONSHIP_TYPES,
+                           chosen=_chosen([a for a in items if a.id in shown_ids]), here=request.full_path.rstrip("?"),
+                           fold_url=lambda element_id: url_for(
+                               "pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
+                               fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
+                               baseline=None if show_baseline else "0"), fold_arg=fold_arg,
+                           chosen_days={a.id: days(a) for a in items})
 
 
-def _input(activity, hpd: float) -> geometry.ActivityInput:
+def _folded() -> set[int]:
+    """The WBS elements folded on this chart (``?fold=3,7``); anything else in the argument is ignored."""
+    parts = (request.args.get("fold") or "").split(",")[:500]
+    return {int(part) for part in parts if part.isascii() and part.isdigit() and 0 < int(part) < 2**31}
+
+
+def _chosen(items):
+    """The activity the editing forms act on without a script: ``?activity=`` if it is on the page, else the first
+    one with dates (the script points the forms at whichever bar has the focus)."""
+    wanted = request.args.get("activity", type=int)
+    dated = [a for a in items if (a.actual_start or a.early_start) is not None]
+    return next((a for a in items if a.id == wanted), dated[0] if dated else None)
+
+
+def _input(activity, hpd: float, duration_days: float) -> geometry.ActivityInput:
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -104,6 +153,115 @@ def _input(activity, hpd: float) -> geometry.ActivityInput:
         parts.append(_("critical"))
     return geometry.ActivityInput(
         id=activity.id, label=f"{activity.code} {activity.name}", start=start, finish=finish, milestone=milestone,
+        code=activity.code, total_float_days=float_days, duration_days=round(duration_days, 3),
         critical=activity.critical, percent_complete=activity.percent_complete,
         total_float_end=activity.late_finish if (activity.total_float_hours or 0) > 0 else None,
         baseline_start=activity.baseline_start, baseline_finish=activity.baseline_finish, title="\n".join(parts))
+
+
+# Editing on the chart: what a drag (or its keyboard form) asks for, then a new schedule. The scripts send these
+# with crmpm.request and get JSON (a refusal: 4xx with the translated reason); a plain form gets the chart back.
+
+def _edited(project, message: str):
+    """Reschedule after a change, as the Schedule button does (a big plan by a job); the answer for the script
+    (JSON) or the form (back to the chart with the message)."""
+    session = db.session
+    job_url = None
+    if runs_as_job(project):
+        job = scheduling_jobs.start_schedule(session, actor=g.user, project=project)
+        job_url = url_for("jobs.show", job_id=job.id)
+        message = " ".join((message, _("The project is being scheduled in the background.")))
+    else:
+        summary = scheduling_service.schedule_project(session, actor=g.user, project=project)
+        message = " ".join((message, _("Rescheduled: the project finishes on %(finish)s.",
+                                       finish=date_(summary.finish) if summary.finish else "—")))
+    if wants_json():
+        return {"message": message, "job_url": job_url}
+    flash(message, "info")
+    return redirect(job_url or _chart_url(project), code=303)
+
+
+def _chart_url(project) -> str:
+    target = safe_next() if request.values.get("next") else None
+    return target or url_for("pm.gantt", project_id=project.id)
+
+
+@bp.route("/<int:project_id>/gantt/activities/<int:activity_id>/move", methods=["POST"])
+def gantt_move(project_id: int, activity_id: int):
+    """Move a bar: the activity gets a "start on or after" constraint at the date chosen, then a new schedule."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    when = parse_when(request.form.get("start"), _("Start on or after"), "start")
+    if when is None:
+        raise Invalid(_("Enter the date to start on or after."), errors={"start": ["required"]})
+    services.update_activity(session, actor=g.user, project=project, activity=item,
+                             constraint_type=START_ON_OR_AFTER, constraint_date=when)
+    return _edited(project, _("%(code)s starts on or after %(date)s.", code=item.code, date=date_(when)))
+
+
+@bp.route("/<int:project_id>/gantt/activities/<int:activity_id>/duration", methods=["POST"])
+def gantt_duration(project_id: int, activity_id: int):
+    """Stretch a bar: a new original duration, the work time of the activity's calendar from its start to the day
+    its bar now ends (``finish``), or a number of its calendar's days (``days``); then a new schedule."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    form = request.form
+    if form.get("finish", "").strip():
+        last_day = parse_when(form["finish"], _("Finish"), "finish", hour=0)
+        # The bar ends with the last day's work: count up to the next midnight.
+        hours = scheduling_service.work_hours_until(
+            session, project=project, activity=item,
+            finish=last_day.replace(hour=0, minute=0) + timedelta(days=1))
+    else:
+        days = parse_nonnegative_days(form.get("days"), _("Duration"), "days")
+        if days is None:
+            raise Invalid(_("Enter the duration in days."), errors={"days": ["required"]})
+        hours = scheduling_service.hours_of_days(session, project=project, activity=item, days=float(days))
+    changes = {"original_duration_hours": hours}
+    if item.actual_start is None:
+        changes["remaining_duration_hours"] = None  # not started: the remaining work is the whole duration
+    services.update_activity(session, actor=g.user, project=project, activity=item, **changes)
+    return _edited(project, _("%(code)s now lasts %(hours)s h of work.", code=item.code, hours=format_number(round(hours, 2))))
+
+
+@bp.route("/<int:project_id>/gantt/activities/<int:activity_id>/links", methods=["POST"])
+def gantt_link(project_id: int, activity_id: int):
+    """Draw a link: this activity → another one (``successor``: an id from the chart, or ``other``: a code or a
+    name typed in), FS unless ``type`` says otherwise; a loop is refused by the service; then a new schedule."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    form = request.form
+    kind = form.get("type", "FS")
+    if kind not in RELATIONSHIP_TYPES:
+        raise Invalid(_("Choose a relationship type: FS, SS, FF or SF."), errors={"type": ["choice"]})
+    successor_id = form.get("successor", "").strip()
+    if successor_id:
+        if not successor_id.isascii() or not successor_id.isdigit() or not 0 < int(successor_id) < 2**31:
+            raise Invalid(_("Choose the activity to link to."), errors={"successor": ["choice"]})
+        other = services.get_activity_or_raise(session, project=project, activity_id=int(successor_id),
+                                               field="successor")
+    else:
+        other = _named(project, form.get("other", "").strip()[:300])
+    services.create_relationship(session, actor=g.user, project=project, predecessor=item, successor=other,
+                                 type=kind)
+    return _edited(project, _("%(pred)s → %(succ)s (%(type)s) linked.", pred=item.code, succ=other.code, type=kind))
+
+
+def _named(project, text: str) -> Activity:
+    """The project's activity whose code is ``text``, else the one whose name is (Invalid if none or several)."""
+    if not text:
+        raise Invalid(_("Enter the code or the name of the other activity."), errors={"other": ["required"]})
+    query = services.list_activities(db.session, project=project)
+    found = db.session.scalar(query.where(Activity.code == text))
+    if found is not None:
+        return found
+    named = db.session.scalars(query.where(Activity.name == text).limit(2)).all()
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise Invalid(_("Several activities are named %(name)s; enter the code.", name=text),
+                      errors={"other": ["ambiguous"]})
+    raise Invalid(_("There is no activity %(code)s in this project.", code=text), errors={"other": ["unknown"]})

@@ -7,16 +7,18 @@ user could not do anyway.
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
+from crmpm.search import contains
 from eps import services as eps_services
 from wbs import portfolio, services
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
-from wbs.models import Activity, Relationship
+from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, Relationship, WbsElement
+from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
 from web.pagination import paginate
 from web.pages import safe_next
@@ -28,7 +30,11 @@ ACTIVITY_PAGE = 50
 WBS_OPEN_LIMIT = 200
 ELEMENT_CHOICES = 300
 RELATIONSHIP_TYPES = ("FS", "SS", "FF", "SF")
-NEW_TYPES = ("task", "start_milestone", "finish_milestone")
+PICKER_LIMIT = 20
+# The choices in the order the forms offer them (the services' sets say what is allowed).
+ACTIVITY_ORDER = ("task", "resource_dependent", "start_milestone", "finish_milestone", "level_of_effort", "wbs_summary")
+CONSTRAINT_ORDER = ("start_on", "start_on_or_after", "start_on_or_before", "finish_on", "finish_on_or_after",
+                    "finish_on_or_before", "mandatory_start", "mandatory_finish", "as_late_as_possible")
 
 
 def _element_arg(project):
@@ -60,10 +66,11 @@ def project(project_id: int):
         evm=scheduling_service.earned_value(session, project=project, wbs_element=element),
         baseline=portfolio.baseline(session, project=project),
         crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project), deal_id=deal_id(project),
-        can_edit=may_edit(project), hpd=hours_per_day(plan), new_types=NEW_TYPES, large_plan=runs_as_job(project),
+        can_edit=may_edit(project), hpd=hours_per_day(plan), large_plan=runs_as_job(project),
         # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
-        element_choices=_choices(list(elements.values()), element))
+        element_choices=_choices(list(elements.values()), element), calendars=_calendars(project),
+        activity_types=ACTIVITY_ORDER)
 
 
 def _choices(elements, current):
@@ -109,27 +116,107 @@ def activity(project_id: int, activity_id: int):
                            predecessors=[r for r in links if r.successor_id == item.id],
                            successors=[r for r in links if r.predecessor_id == item.id],
                            can_edit=may_edit(project), hpd=hours_per_day(plan), types=RELATIONSHIP_TYPES,
-                           elements=services.list_elements(session, project=project))
+                           element_choices=_choices(portfolio.tree_order(services.list_elements(session, project=project)),
+                                                    item.wbs_element),
+                           calendars=_calendars(project), activity_types=ACTIVITY_ORDER,
+                           constraint_types=CONSTRAINT_ORDER)
+
+
+def _calendars(project):
+    """The calendars an activity of ``project`` may use: the global ones and the project's own."""
+    return db.session.scalars(services.list_calendars(db.session, user=g.user, project=project)).all()
 
 
 def _back(project) -> str:
     return safe_next() if request.values.get("next") else url_for("pm.project", project_id=project.id)
 
 
-@bp.route("/<int:project_id>/activities/<int:activity_id>", methods=["POST"])
-def update_activity(project_id: int, activity_id: int):
-    """Change an activity's durations or progress (only the fields the form sent)."""
+MILESTONES = ("start_milestone", "finish_milestone")
+FINISH_CONSTRAINTS = {"finish_on", "finish_on_or_after", "finish_on_or_before", "mandatory_finish"}
+
+
+def _id_choice(text: str | None, field: str, message: str) -> int | None:
+    """An id chosen in a select (None for the empty choice); Invalid naming ``field`` for anything else."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise Invalid(message, errors={field: ["choice"]})
+    return int(text)
+
+
+def _plan_changes(project, form, hpd: float) -> dict:
+    """The activity fields the form sent, read and checked for form (values are the service's to judge)."""
     session = db.session
-    project = load_project(project_id)
-    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
-    hpd = hours_per_day(services.get_plan(session, project=project))
-    form = request.form
     changes = {}
+    if "code" in form:
+        code = form["code"].strip()
+        if not code:
+            raise Invalid(_("Please fill in: %(fields)s.", fields=_("Code")), errors={"code": ["required"]})
+        if len(code) > CODE_LENGTH:
+            raise Invalid(_("The code may have at most %(count)s characters.", count=CODE_LENGTH),
+                          errors={"code": ["length"]})
+        changes["code"] = code
+    if "name" in form:
+        name = form["name"].strip()
+        if not name:
+            raise Invalid(_("Please fill in: %(fields)s.", fields=_("Name")), errors={"name": ["required"]})
+        if len(name) > NAME_LENGTH:
+            raise Invalid(_("The name may have at most %(count)s characters.", count=NAME_LENGTH),
+                          errors={"name": ["length"]})
+        changes["name"] = name
+    if "type" in form:
+        if form["type"] not in ACTIVITY_TYPES:
+            raise Invalid(_("Choose the kind of activity."), errors={"type": ["choice"]})
+        changes["type"] = form["type"]
+    if "wbs" in form:
+        message = _("Choose the WBS element from the list.")
+        element_id = _id_choice(form["wbs"], "wbs", message)
+        element = None if element_id is None else session.get(WbsElement, element_id)
+        if element_id is not None and (element is None or element.project_id != project.id):
+            raise Invalid(message, errors={"wbs": ["choice"]})
+        changes["wbs_element_id"] = element_id
+    if "calendar" in form:
+        message = _("Choose the calendar from the list.")
+        calendar_id = _id_choice(form["calendar"], "calendar", message)
+        if calendar_id is not None and calendar_id not in {c.id for c in _calendars(project)}:
+            raise Invalid(message, errors={"calendar": ["choice"]})
+        changes["calendar_id"] = calendar_id
     if "original_duration" in form:
         days = parse_nonnegative_days(form["original_duration"], _("Duration"), "original_duration")
         if days is None:
             raise Invalid(_("Enter the duration in days."), errors={"original_duration": ["required"]})
         changes["original_duration_hours"] = float(days) * hpd
+    if changes.get("type") in MILESTONES:
+        changes["original_duration_hours"] = 0.0  # a milestone takes no time; its form asks for none
+    for kind, when, what in (("constraint_type", "constraint_date", _("Constraint date")),
+                             ("secondary_constraint_type", "secondary_constraint_date", _("Secondary constraint date"))):
+        if kind not in form:
+            continue
+        value = form[kind].strip() or None
+        if value is not None and value not in CONSTRAINT_TYPES:
+            raise Invalid(_("Choose the constraint from the list."), errors={kind: ["choice"]})
+        moment = parse_when(form.get(when), what, when, hour=17 if value in FINISH_CONSTRAINTS else 8)
+        if value is None and moment is not None:
+            raise Invalid(_("%(what)s needs a constraint type.", what=what), errors={kind: ["required"]})
+        if value is not None and value != "as_late_as_possible" and moment is None:
+            raise Invalid(_("Enter the %(what)s.", what=what.lower()), errors={when: ["required"]})
+        changes[kind], changes[when] = value, moment
+    return changes
+
+
+@bp.route("/<int:project_id>/activities/<int:activity_id>", methods=["POST"])
+def update_activity(project_id: int, activity_id: int):
+    """Change an activity's plan (code, name, type, WBS element, calendar, duration, constraints) or progress
+    (only the fields the form sent)."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    hpd = hours_per_day(services.get_plan(session, project=project))
+    form = request.form
+    if "name" in form and not form["name"].strip():
+        form = {key: value for key, value in form.items() if key != "name"}  # the table's row form sends no name
+    changes = _plan_changes(project, form, hpd)
     if "remaining_duration" in form:
         days = parse_nonnegative_days(form["remaining_duration"], _("Remaining duration"), "remaining_duration")
         changes["remaining_duration_hours"] = None if days is None else float(days) * hpd
@@ -141,8 +228,6 @@ def update_activity(project_id: int, activity_id: int):
         changes["actual_start"] = parse_when(form["actual_start"], _("Actual start"), "actual_start")
     if "actual_finish" in form:
         changes["actual_finish"] = parse_when(form["actual_finish"], _("Actual finish"), "actual_finish", hour=17)
-    if "name" in form and form["name"].strip():
-        changes["name"] = form["name"].strip()[:300]
     services.update_activity(session, actor=g.user, project=project, activity=item, **changes)
     flash(_("Activity %(code)s saved. Schedule the project to update the dates.", code=item.code), "info")
     return redirect(_back(project), code=303)
@@ -150,28 +235,48 @@ def update_activity(project_id: int, activity_id: int):
 
 @bp.route("/<int:project_id>/activities", methods=["POST"])
 def create_activity(project_id: int):
-    """Add an activity under a WBS element."""
+    """Add an activity (under a WBS element, with a type, calendar, duration and constraint if given)."""
     session = db.session
     project = load_project(project_id)
     form = request.form
     code, name = form.get("code", "").strip(), form.get("name", "").strip()
     missing = [label for label, value in ((_("Code"), code), (_("Name"), name)) if not value]
     if missing:
-        raise Invalid(_("Please fill in: %(fields)s.", fields=", ".join(missing)), errors={"code": ["required"]})
-    if len(code) > 60 or len(name) > 300:
-        raise Invalid(_("The code may have at most 60 characters and the name 300."), errors={"code": ["length"]})
-    kind = form.get("type", "task")
-    if kind not in NEW_TYPES:
-        raise Invalid(_("Choose the kind of activity."), errors={"type": ["choice"]})
-    element = _element_arg(project)
-    days = parse_nonnegative_days(form.get("original_duration"), _("Duration"), "original_duration")
+        raise Invalid(_("Please fill in: %(fields)s.", fields=", ".join(missing)),
+                      errors={"code" if not code else "name": ["required"]})
     hpd = hours_per_day(services.get_plan(session, project=project))
-    created = services.create_activity(
-        session, actor=g.user, project=project, code=code, name=name, type=kind,
-        wbs_element_id=element.id if element else None,
-        original_duration_hours=0.0 if kind != "task" or days is None else float(days) * hpd)
+    fields = {"type": "task", "original_duration": "0", **{key: value for key, value in form.items()}}
+    if not fields["original_duration"].strip():
+        fields["original_duration"] = "0"
+    changes = _plan_changes(project, fields, hpd)
+    changes.pop("code"), changes.pop("name")
+    created = services.create_activity(session, actor=g.user, project=project, code=code, name=name, **changes)
     flash(_("Activity %(code)s added.", code=created.code), "info")
     return redirect(url_for("pm.activity", project_id=project.id, activity_id=created.id), code=303)
+
+
+@bp.route("/<int:project_id>/activities/<int:activity_id>/delete", methods=["POST"])
+def delete_activity(project_id: int, activity_id: int):
+    """Delete an activity and its relationships."""
+    session = db.session
+    project = load_project(project_id)
+    item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
+    code, element_id = item.code, item.wbs_element_id
+    services.delete_activity(session, actor=g.user, project=project, activity=item)
+    flash(_("Activity %(code)s deleted.", code=code), "info")
+    return redirect(url_for("pm.project", project_id=project.id, wbs=element_id, _anchor="activities"), code=303)
+
+
+@bp.route("/<int:project_id>/activities/find")
+def find_activities(project_id: int):
+    """Activities of the project whose code or name holds ``q`` (the relationship picker's suggestions), as JSON."""
+    project = load_project(project_id)
+    text = request.args.get("q", "").strip()[:100]
+    query = services.list_activities(db.session, project=project)
+    if text:
+        query = query.where(contains([Activity.code, Activity.name], text))
+    found = db.session.scalars(query.limit(PICKER_LIMIT)).all()
+    return jsonify({"items": [{"id": a.id, "code": a.code, "name": a.name} for a in found]})
 
 
 @bp.route("/<int:project_id>/activities/<int:activity_id>/relationships", methods=["POST"])
@@ -184,9 +289,7 @@ def add_relationship(project_id: int, activity_id: int):
     other_code = form.get("other", "").strip()
     if not other_code:
         raise Invalid(_("Enter the code of the other activity."), errors={"other": ["required"]})
-    other = session.scalar(services.list_activities(session, project=project).where(Activity.code == other_code))
-    if other is None:
-        raise Invalid(_("There is no activity %(code)s in this project.", code=other_code), errors={"other": ["unknown"]})
+    other = _other_activity(project, other_code)
     kind = form.get("type", "FS")
     if kind not in RELATIONSHIP_TYPES:
         raise Invalid(_("Choose a relationship type: FS, SS, FF or SF."), errors={"type": ["choice"]})
@@ -197,6 +300,38 @@ def add_relationship(project_id: int, activity_id: int):
                                  successor=successor, type=kind, lag_hours=float(lag or 0) * hpd)
     flash(_("%(pred)s → %(succ)s (%(type)s) linked.", pred=predecessor.code, succ=successor.code, type=kind), "info")
     return redirect(url_for("pm.activity", project_id=project.id, activity_id=item.id), code=303)
+
+
+def _other_activity(project, text: str) -> Activity:
+    """The activity named in the picker: by its code, by "code · name" as the suggestions show it, or by a name
+    that only one activity of the project has."""
+    activities = services.list_activities(db.session, project=project)
+    for code in dict.fromkeys((text, text.split(" · ", 1)[0].strip())):
+        found = db.session.scalar(activities.where(Activity.code == code))
+        if found is not None:
+            return found
+    named = db.session.scalars(activities.where(Activity.name == text).limit(2)).all()
+    if len(named) == 1:
+        return named[0]
+    raise Invalid(_("There is no activity %(code)s in this project.", code=text), errors={"other": ["unknown"]})
+
+
+@bp.route("/<int:project_id>/relationships/<int:relationship_id>", methods=["POST"])
+def update_relationship(project_id: int, relationship_id: int):
+    """Change a relationship's type or lag."""
+    session = db.session
+    project = load_project(project_id)
+    link = services.get_relationship_or_raise(session, project=project, relationship_id=relationship_id)
+    kind = request.form.get("type", link.type)
+    if kind not in RELATIONSHIP_TYPES:
+        raise Invalid(_("Choose a relationship type: FS, SS, FF or SF."), errors={"type": ["choice"]})
+    lag = parse_days(request.form.get("lag"), _("Lag"), "lag")
+    hpd = hours_per_day(services.get_plan(session, project=project))
+    services.update_relationship(session, actor=g.user, project=project, relationship=link, type=kind,
+                                 lag_hours=float(lag or 0) * hpd)
+    flash(_("%(pred)s → %(succ)s (%(type)s) saved.", pred=link.predecessor.code, succ=link.successor.code,
+            type=kind), "info")
+    return redirect(_back(project), code=303)
 
 
 @bp.route("/<int:project_id>/relationships/<int:relationship_id>/delete", methods=["POST"])

@@ -1,0 +1,168 @@
+"""The search across the product: every kind of record it finds, and the CRM's kinds.
+
+``KINDS`` lists the kinds in the order the search page shows them: accounts,
+contacts, leads and deals (here), projects and activities (``wbs.search``).
+Each finder reads only what the user may read through the lists' own queries
+(``services.list_accounts``, ``services.list_contacts``, ``leads.list_leads``,
+``deals.list_deals``), so the search shows what the lists would; text matches as
+``crmpm.search.contains`` (every script, both databases).
+
+A query that looks like a phone number (``+7 (812) 555-12-34``, ``8 812 5551234``,
+``5551234``) also matches phones by digits: phones are stored in E.164
+(``accounts.normalize``), so the query is normalized the same way when it is a
+whole number and compared by its digits otherwise.
+
+Documents, when they come, are one more ``Kind`` in ``KINDS`` (a ``find`` in their
+own domain) and one more entry in the search page's table of kinds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import exists, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from crmpm.search import Hit, Kind, contains, digits, first_match, first_of, like_pattern
+from crmpm.users.models import User
+from eps.models import Project
+from wbs import search as wbs_search
+
+from accounts import services
+from accounts.deals import list_deals
+from accounts.leads import list_leads
+from accounts.models import Account, Contact, Deal, Lead
+from accounts.normalize import InvalidValue, normalize_phone
+
+__all__ = ["KINDS", "MIN_PHONE_DIGITS", "find_accounts", "find_contacts", "find_deals", "find_leads",
+           "phone_digits"]
+
+# Fewer digits than this are part of a name or a code ("Account 4242"), not a phone number.
+MIN_PHONE_DIGITS = 5
+_PHONE_QUERY_RE = re.compile(r"\+?[\d\s()\-./]+")
+
+# A contact's whole name as people type it; inline SQL, so the PostgreSQL index on it (migration 0011) matches.
+CONTACT_FULL_NAME = Contact.first_name + literal_column("' '") + Contact.last_name
+
+
+def phone_digits(text: str) -> str:
+    """The digits to look for in stored phones when ``text`` looks like a phone number, else ``""``.
+
+    >>> phone_digits("8 812 5551234"), phone_digits("+7 (812) 555-12-34"), phone_digits("555-12-34")
+    ('78125551234', '78125551234', '5551234')
+    >>> phone_digits("Account 4242"), phone_digits("4242")
+    ('', '')
+    """
+    text = text.strip()
+    if not _PHONE_QUERY_RE.fullmatch(text) or len(digits(text)) < MIN_PHONE_DIGITS:
+        return ""
+    try:
+        return digits(normalize_phone(text))
+    except InvalidValue:
+        # Part of a number (the local part, the last digits): compared as typed.
+        return digits(text)
+
+
+def _phone_condition(column, wanted: str):
+    return column.like(like_pattern(wanted), escape="\\") if wanted else None
+
+
+def _either(*conditions):
+    conditions = [condition for condition in conditions if condition is not None]
+    return or_(*conditions) if conditions else None
+
+
+def find_accounts(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
+    """Readable accounts whose name holds ``text`` or whose tax id (INN) is ``text``, by name."""
+    text = text.strip()
+    condition = _either(contains([Account.name], text), Account.tax_id == text if text else None)
+    if condition is None:
+        return []
+    query = (services.list_accounts(session, user=user)
+             .with_only_columns(Account.id.label("id"), Account.name.label("title"), Account.tax_id.label("tax_id"))
+             .where(condition))
+    hits = []
+    for row in first_of(session, query, limit=limit):
+        found = first_match([("name", row.title)], text) or ("tax_id", row.tax_id or "")
+        hits.append(Hit(kind="accounts", id=row.id, title=row.title, field=found[0], value=found[1]))
+    return hits
+
+
+def find_contacts(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
+    """Readable contacts whose name or e-mail holds ``text``, or whose phone holds the number typed, by name."""
+    wanted = phone_digits(text)
+    condition = _either(contains([CONTACT_FULL_NAME, Contact.email], text), _phone_condition(Contact.phone, wanted))
+    if condition is None:
+        return []
+    # Aliases here and below, so the rights' own subqueries on accounts and projects stay uncorrelated.
+    owner = aliased(Account)
+    query = (services.list_contacts(session, user=user)
+             .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
+                                Contact.email.label("email"), Contact.phone.label("phone"),
+                                Contact.account_id.label("account_id"), owner.name.label("account_name"))
+             .join(owner, owner.id == Contact.account_id)
+             .where(condition))
+    hits = []
+    for row in first_of(session, query, limit=limit):
+        title = row.title.strip()
+        field, value = first_match([("full_name", title), ("email", row.email), ("phone", row.phone)], text,
+                                   phone_digits=wanted, phone_fields=("phone",)) or ("full_name", title)
+        hits.append(Hit(kind="contacts", id=row.id, title=title, field=field, value=value, detail=row.account_name,
+                        parent_id=row.account_id))
+    return hits
+
+
+def find_leads(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
+    """Readable leads whose company, contact name or e-mail holds ``text``, or whose phone holds the number typed."""
+    wanted = phone_digits(text)
+    condition = _either(contains([Lead.company, Lead.contact_name, Lead.email], text),
+                        _phone_condition(Lead.phone, wanted))
+    if condition is None:
+        return []
+    query = (list_leads(session, user=user)
+             .with_only_columns(Lead.id.label("id"), Lead.company.label("title"), Lead.contact_name.label("person"),
+                                Lead.email.label("email"), Lead.phone.label("phone"))
+             .where(condition))
+    hits = []
+    for row in first_of(session, query, limit=limit):
+        fields = [("company", row.title), ("contact_name", row.person), ("email", row.email), ("phone", row.phone)]
+        field, value = first_match(fields, text, phone_digits=wanted, phone_fields=("phone",)) or ("company", row.title)
+        hits.append(Hit(kind="leads", id=row.id, title=row.title or row.person, field=field, value=value,
+                        detail=row.person if row.title else ""))
+    return hits
+
+
+def find_deals(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
+    """Readable deals whose name or code (their project's) holds ``text``, by name."""
+    if not text.strip():
+        return []
+    named, client = aliased(Project), aliased(Account)
+    condition = contains([named.name, named.code], text)
+    query = (list_deals(session, user=user)
+             .with_only_columns(Deal.id.label("id"), named.name.label("title"), named.code.label("code"),
+                                client.name.label("account_name"))
+             .join(named, named.id == Deal.project_id)
+             .join(client, client.id == Deal.account_id)
+             .where(condition))
+    hits = []
+    for row in first_of(session, query, limit=limit):
+        field, value = first_match([("name", row.title), ("code", row.code)], text) or ("name", row.title)
+        hits.append(Hit(kind="deals", id=row.id, title=row.title, field=field, value=value,
+                        detail=f"{row.code} · {row.account_name}"))
+    return hits
+
+
+def _find_projects(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
+    # A deal is a project too: it is found as a deal, not twice.
+    return wbs_search.find_projects(session, user=user, text=text, limit=limit,
+                                    exclude=exists().where(Deal.project_id == Project.id))
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("accounts", find_accounts),
+    Kind("contacts", find_contacts),
+    Kind("leads", find_leads),
+    Kind("deals", find_deals),
+    Kind("projects", _find_projects),
+    Kind("activities", wbs_search.find_activities),
+)

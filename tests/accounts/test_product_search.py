@@ -1,0 +1,139 @@
+"""The search across the product (accounts.search.KINDS): every kind found, the matched field named, phones in
+any format, case folded in every script on both databases, and nothing the user may not read."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts import search
+from accounts import leads as lead_services
+from accounts import deals as deal_services
+from crmpm.search import marked
+from eps.models import Role
+from tests import factories
+from tests.accounts.test_search import CASES, NAMES, search_world
+from wbs import services as wbs_services
+
+
+def everything(session, user, text, limit=10):
+    """{kind: [hits]} of every kind, as the search page asks for them."""
+    return {kind.name: kind.find(session, user=user, text=text, limit=limit) for kind in search.KINDS}
+
+
+@pytest.fixture
+def world(session):
+    """Branches A and B, each with an account, a contact (e-mail, phone), a lead, a deal, a project and an
+    activity named after the branch; a seller who may read branch A only."""
+    admin = factories.admin(session)
+    root = factories.node(session, actor=admin, code="ENT")
+    pipeline = factories.pipeline(session, name="Sales")
+    seller = factories.user(session, name="Seller")
+    world = {"admin": admin, "seller": seller}
+    phones = {"A": "+7 (812) 555-12-34", "B": "+7 (495) 777-88-99"}
+    for side, word in (("A", "Alderwood"), ("B", "Birchfield")):
+        branch = factories.node(session, actor=admin, parent=root, code=side)
+        account = factories.account(session, actor=admin, region=branch, name=f"{word} Ltd")
+        contact = factories.contact(session, actor=admin, account=account, first_name="Anna",
+                                    last_name=f"{word}son", email=f"anna@{word.lower()}.example",
+                                    phone=phones[side])
+        lead = lead_services.create_lead(session, actor=admin, region=branch, company=f"{word} Farms",
+                                         contact_name="Oleg", email=f"oleg@{word.lower()}-farms.example")
+        deal = deal_services.create_deal(session, actor=admin, account=account, name=f"{word} supply",
+                                         pipeline=pipeline, code=f"D-{side}")
+        project = factories.project(session, actor=admin, node=branch, code=f"PR-{side}")
+        project.name = f"{word} plant"
+        activity = wbs_services.create_activity(session, actor=admin, project=project, code=f"A-{side}",
+                                                name=f"{word} foundations")
+        world[side] = {"account": account, "contact": contact, "lead": lead, "deal": deal, "project": project,
+                       "activity": activity, "word": word}
+        if side == "A":
+            factories.grant(session, actor=admin, role=Role.viewer, target=branch, user=seller)
+    session.commit()
+    return world
+
+
+def test_every_kind_is_found_with_the_matched_field(session, world):
+    a = world["A"]
+    found = everything(session, world["admin"], "alderwood")
+    assert {kind: [hit.id for hit in hits] for kind, hits in found.items()} == {
+        "accounts": [a["account"].id], "contacts": [a["contact"].id], "leads": [a["lead"].id],
+        "deals": [a["deal"].id], "projects": [a["project"].id], "activities": [a["activity"].id]}
+    fields = {kind: (hits[0].field, hits[0].value) for kind, hits in found.items()}
+    assert fields == {"accounts": ("name", "Alderwood Ltd"), "contacts": ("full_name", "Anna Alderwoodson"),
+                      "leads": ("company", "Alderwood Farms"), "deals": ("name", "Alderwood supply"),
+                      "projects": ("name", "Alderwood plant"), "activities": ("name", "Alderwood foundations")}
+    assert found["activities"][0].parent_id == a["project"].id
+
+
+def test_a_deal_is_found_as_a_deal_not_again_as_a_project(session, world):
+    found = everything(session, world["admin"], "supply")
+    assert len(found["deals"]) == 2 and found["projects"] == []
+
+
+def test_codes_emails_and_the_whole_name(session, world):
+    admin, a = world["admin"], world["A"]
+    hit = everything(session, admin, "pr-a")["projects"][0]
+    assert (hit.id, hit.field, hit.value) == (a["project"].id, "code", "PR-A")
+    hit = everything(session, admin, "ANNA@ALDER")["contacts"][0]
+    assert (hit.id, hit.field, hit.value) == (a["contact"].id, "email", "anna@alderwood.example")
+    hit = everything(session, admin, "oleg@alderwood-farms")["leads"][0]
+    assert (hit.id, hit.field) == (a["lead"].id, "email")
+    assert [h.id for h in everything(session, admin, "anna alderwoodson")["contacts"]] == [a["contact"].id]
+
+
+@pytest.mark.parametrize("typed", ["+7 (812) 555-12-34", "8 812 5551234", "5551234", "555-12-34", "+78125551234",
+                                   "812 555 12 34"])
+def test_a_phone_in_any_format_finds_the_contact(session, world, typed):
+    hits = everything(session, world["admin"], typed)["contacts"]
+    assert [(hit.id, hit.field, hit.value) for hit in hits] == [(world["A"]["contact"].id, "phone", "+78125551234")]
+
+
+def test_a_few_digits_are_not_a_phone(session, world):
+    assert search.phone_digits("1234") == ""
+    assert everything(session, world["admin"], "1234")["contacts"] == []
+
+
+def test_the_seller_finds_nothing_of_the_branch_they_may_not_read(session, world):
+    seller = world["seller"]
+    assert all(hits == [] for hits in everything(session, seller, "Birchfield").values())
+    assert everything(session, seller, "+7 (495) 777-88-99")["contacts"] == []
+    assert everything(session, seller, "PR-B")["projects"] == []
+    # ...while their own branch is found, kind by kind.
+    assert all(len(hits) == 1 for hits in everything(session, seller, "Alderwood").values())
+
+
+def test_the_limit_holds_and_blank_text_finds_nothing(session, world):
+    admin = world["admin"]
+    assert len(everything(session, admin, "a", limit=1)["accounts"]) == 1
+    assert all(hits == [] for hits in everything(session, admin, "   ").values())
+
+
+@pytest.fixture
+def words(session):
+    admin = factories.admin(session)
+    return admin, search_world(session, admin)
+
+
+@pytest.mark.parametrize("script,text", CASES)
+def test_case_is_folded_in_every_script(session, words, script, text):
+    admin, world = words
+    word = world[script]
+    found = everything(session, admin, text)
+    titles = {kind: {hit.title for hit in hits} for kind, hits in found.items()}
+    assert titles["accounts"] == {f"ООО {word}"}
+    assert titles["contacts"] == {f"Мария {word}ина"}
+    assert titles["leads"] == {f"{word} Сервис"}
+    assert titles["deals"] == {f"Поставка {word}"}
+    assert titles["projects"] == {f"Проект {word}"}
+    hit = found["accounts"][0]
+    assert hit.field == "name" and any(matched for _piece, matched in marked(hit.value, text))
+
+
+def test_marked_pieces_put_the_value_back_together():
+    for value, text, matched in (("Straße 5", "STRASSE", "Straße"), ("ООО Ладога", "адог", "адог"),
+                                 ("ΟΔΟΣ", "οδος", "ΟΔΟΣ"), ("İSTANBUL", "ist", "İST")):
+        pieces = marked(value, text)
+        assert "".join(piece for piece, _ in pieces) == value
+        assert [piece for piece, is_match in pieces if is_match] == [matched], (value, text)
+    assert marked("Plain", "zzz") == [("Plain", False)]
+    assert NAMES  # the scripts of test_search are the ones folded above

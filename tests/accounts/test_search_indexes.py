@@ -1,0 +1,91 @@
+"""PostgreSQL answers the search from the trigram indexes of migration 0011: each kind's query, as the search runs
+it, is planned with its table's search indexes (sequential and plain index scans turned off, so the plan shows
+whether the index *can* serve the query: the expression must be the query's own to the letter)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text
+
+from accounts import search
+from crmpm.search import SEARCH_INDEX_SUFFIX
+from tests.accounts.test_product_search import world  # noqa: F401 - fixture
+
+# What each kind must read through: (text searched, the indexes its plan uses).
+PLANS = {
+    "accounts": ("Alderwood", {"ix_accounts_name_search"}),
+    "contacts": ("Alderwood", {"ix_contacts_full_name_search", "ix_contacts_email_search"}),
+    "leads": ("Alderwood", {"ix_leads_company_search", "ix_leads_contact_name_search", "ix_leads_email_search"}),
+    "deals": ("Alderwood", {"ix_projects_name_search", "ix_projects_code_search"}),
+    "projects": ("Alderwood", {"ix_projects_name_search", "ix_projects_code_search"}),
+    "activities": ("Alderwood", {"ix_activities_name_search", "ix_activities_code_search"}),
+}
+
+
+@pytest.fixture
+def postgresql(session):
+    if session.connection().dialect.name != "postgresql":
+        pytest.skip("the trigram indexes are PostgreSQL's")
+    return session
+
+
+def planned_indexes(session, run) -> set[str]:
+    """The search indexes in the plans of the statements ``run()`` sends, with sequential scans off."""
+    connection = session.connection()
+    statements = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    # Without plain scans only an index with a usable condition can read a table: on this small a table the
+    # planner would otherwise read a whole B-tree (or the table) rather than a trigram index.
+    connection.execute(text("SET LOCAL enable_seqscan = off"))
+    connection.execute(text("SET LOCAL enable_indexscan = off"))
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    used = set()
+    for statement, parameters in statements:
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+        used |= {word.strip('",()') for word in plan.split() if word.strip('",()').endswith(SEARCH_INDEX_SUFFIX)}
+    connection.execute(text("SET LOCAL enable_seqscan = on"))
+    connection.execute(text("SET LOCAL enable_indexscan = on"))
+    return used
+
+
+@pytest.mark.parametrize("kind", list(PLANS))
+def test_each_kind_is_planned_with_its_trigram_indexes(postgresql, world, kind):
+    typed, expected = PLANS[kind]
+    find = {k.name: k.find for k in search.KINDS}[kind]
+    used = planned_indexes(postgresql, lambda: find(postgresql, user=world["admin"], text=typed, limit=6))
+    assert expected <= used, used
+
+
+def test_a_phone_is_planned_with_the_phone_indexes(postgresql, world):
+    kinds = {k.name: k.find for k in search.KINDS}
+    used = planned_indexes(postgresql, lambda: [kinds[k](postgresql, user=world["admin"], text="555-12-34", limit=6)
+                                                for k in ("contacts", "leads")])
+    assert {"ix_contacts_phone_search", "ix_leads_phone_search"} <= used, used
+
+
+def test_the_accounts_name_search_uses_its_index_on_a_big_table_by_itself(postgresql, world):
+    # 100,000 accounts and fresh statistics: the planner picks the index on its own, sequential scans allowed.
+    connection = postgresql.connection()
+    node = world["A"]["account"].region_node_id
+    connection.execute(text(
+        "INSERT INTO eps_nodes (id, code, name, parent_id, path, depth, protected, protect_path, created_at, "
+        "updated_at, original_budget, current_budget) SELECT 1000000 + g, 'BIG' || g, 'Big ' || g, :node, "
+        "'/big/' || g || '/', 2, false, '', now(), now(), 0, 0 FROM generate_series(1, 100000) g"), {"node": node})
+    connection.execute(text(
+        "INSERT INTO accounts (id, name, kind, sector, segment, region_node_id, eps_node_id, created_at, updated_at) "
+        "SELECT 1000000 + g, 'Account ' || g, 'client', '', '', :node, 1000000 + g, now(), now() "
+        "FROM generate_series(1, 100000) g"), {"node": node})
+    connection.execute(text("ANALYZE accounts"))
+    statement = str(search.services.list_accounts(postgresql, user=world["admin"])
+                    .where(search.contains([search.Account.name], "Account 4242"))
+                    .compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement))
+    assert "ix_accounts_name_search" in plan, plan

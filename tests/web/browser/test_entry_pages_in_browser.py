@@ -1,0 +1,47 @@
+"""The entry pages in a real browser: a lead typed in during a call (routed at once), and a new account whose
+INN is already in the CRM (the warning before saving), in Russian."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+def test_a_lead_from_a_call_is_saved_and_routed(log_in, screenshot, live_server):
+    page = log_in("am@crmpm.local")
+    page.goto(live_server.url("/crm/leads"))
+    page.click("a.button >> text=New lead")
+    page.wait_for_url(re.compile(r"/crm/leads/new$"))
+    page.fill("input[name=contact_name]", "Sergey Kuznetsov")
+    page.fill("input[name=company]", "Ladoga Fisheries")
+    page.fill("input[name=phone]", "8 (921) 555-12-34")
+    page.fill("textarea[name=message]", "Asks for cold-store monitoring")
+    page.select_option("select[name=region_node_id]", index=1)
+    screenshot(page, "lead-new")
+    page.click("form.entry-form button[type=submit].primary")
+    page.wait_for_url(re.compile(r"/crm/leads/\d+$"))
+    assert "Ladoga Fisheries" in page.locator("main").inner_text()
+    expect(page.locator(".flash")).to_contain_text("The lead was recorded")
+
+
+def test_a_new_account_with_a_known_inn_is_warned_of_in_russian(log_in, screenshot, live_server):
+    page = log_in("am@crmpm.local")
+    page.click("header .locale-switch button[value=ru]")
+    page.goto(live_server.url("/crm/accounts"))
+    page.click("a.button.primary[href$='/crm/accounts/new']")
+    page.wait_for_url(re.compile(r"/crm/accounts/new$"))
+    page.fill("input[name=name]", "Невская верфь")
+    page.fill("input[name=tax_id]", "7810345670")  # Neva Shipyards' INN
+    page.select_option("select[name=region_node_id]", index=1)
+    page.click("form.entry-form button[type=submit].primary")
+    warning = page.locator("[data-duplicates]")
+    expect(warning).to_contain_text("Neva Shipyards")
+    expect(warning).to_contain_text("тот же ИНН")
+    screenshot(page, "account-new-duplicate-ru")
+    page.fill("input[name=tax_id]", "7810345671")  # a typo: the check digits do not match
+    page.click("form.entry-form button[type=submit].primary")
+    expect(page.locator(".form-refusal")).to_contain_text("ИНН")
+    screenshot(page, "account-new-bad-inn-ru")
