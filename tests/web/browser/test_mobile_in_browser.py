@@ -31,7 +31,8 @@ def _first_id(live_server, model, *where):
 @pytest.fixture(scope="module")
 def main_pages(live_server) -> dict[str, str]:
     """Every main page of the product (name → path), with objects of the demo data."""
-    from accounts.models import Account, Deal, Lead
+    from accounts.models import Account, Contact, Deal, Lead
+    from crmpm.users.models import User
     from wbs.models import Activity
 
     project = live_server.id_of("NVS-DOCK")
@@ -63,6 +64,20 @@ def main_pages(live_server) -> dict[str, str]:
         "admin-preview": "/admin/preview",
         "profile": "/profile/",
         "jobs": "/jobs/",
+        # The entry, contact, structure, settings and search pages.
+        "new-lead": "/crm/leads/new",
+        "new-account": "/crm/accounts/new",
+        "new-deal": "/crm/deals/new",
+        "contact": f"/crm/contacts/{_first_id(live_server, Contact)}",
+        "eps": "/eps/",
+        "new-project": "/projects/new",
+        "project-settings": f"/projects/{project}/settings",
+        "calendars": "/projects/calendars",
+        "settings-pipelines": "/settings/pipelines",
+        "settings-routing": "/settings/routing",
+        "settings-absences": "/settings/absences",
+        "admin-user": f"/admin/users/{_first_id(live_server, User)}",
+        "search": "/search?q=neva",
     }
 
 
