@@ -72,7 +72,8 @@ def _drag(page, card, column, *, mouse: bool = True) -> None:
     transfer = page.evaluate_handle("() => new DataTransfer()")
     card = card.element_handle()  # the element itself: the drop moves it out of the locator's column
     card.dispatch_event("dragstart", {"dataTransfer": transfer})
-    target.scroll_into_view_if_needed()
+    if target.is_visible():  # on a phone the board shows one column at a time; events reach a hidden one too
+        target.scroll_into_view_if_needed()
     target.dispatch_event("dragover", {"dataTransfer": transfer})
     target.dispatch_event("drop", {"dataTransfer": transfer})
     card.dispatch_event("dragend", {"dataTransfer": transfer})
