@@ -150,6 +150,8 @@ def _focused(page) -> str:
 
 def test_skip_link_comes_first_and_the_menu_button_works_from_the_keyboard(log_in, live_server, screenshot):
     page = log_in("am@crmpm.local")
+    page.click("header .locale-switch button[value=en]")  # in English, whatever another test chose for this user
+    page.wait_for_load_state()
     page.set_viewport_size(PHONE)
     page.goto(live_server.url("/crm/accounts"))
     header = page.locator("header.topbar").bounding_box()
