@@ -278,3 +278,15 @@ def test_viewer_may_not_add_tasks(pages, session, people):
             "title": "Nope", "assignee_id": people["viewer"].id, "due_at": "2027-02-01T09:00"})
         assert response.status_code == 403
     assert _count(session, Task) == before
+
+
+def test_card_and_errors_in_russian(pages, session, people):
+    editor, anna = people["editor"], people["anna"]
+    editor.locale = "ru"
+    session.commit()
+    body = pages.log_in_as(editor).get(f"/crm/contacts/{anna.id}").get_data(as_text=True)
+    assert "Телефоны и e-mail" in body and "рабочий" in body and "Напомнить" in body
+    page = _flashes(pages, pages.post(f"/crm/contacts/{anna.id}", {
+        "last_name": "Petrova", "channels-0-type": "phone", "channels-0-kind": "work", "channels-0-value": "12"},
+        headers={"Referer": f"http://localhost/crm/contacts/{anna.id}"}))
+    assert "телефон 1" in page
