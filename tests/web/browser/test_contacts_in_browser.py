@@ -87,8 +87,10 @@ def test_card_second_phone_and_a_task_with_a_reminder(log_in, screenshot, live_s
     assert title in listed.inner_text() and "reminder" in listed.inner_text()
     if screen == "phone":
         # Nothing wider than the screen.
-        wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 391)
-            .map(e => e.tagName + '.' + e.className + (e.name || '') + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 12)""")
+        wide = page.evaluate("""[...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > 391)
+            .map(e => e.tagName + '.' + e.className + (e.name || '') + ' ' + e.getBoundingClientRect().right)
+            .slice(0, 12)""")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
     screenshot(page, f"crm-contact-task-{screen}")
 
