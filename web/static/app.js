@@ -136,6 +136,53 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // The menu button of the phone layout: opens and closes the top bar's panel (the menu, language and user);
+  // Escape closes it and gives the focus back to the button.
+  var menuButton = document.querySelector(".menu-toggle[aria-controls]");
+  if (menuButton) {
+    var setMenu = function (open) { menuButton.setAttribute("aria-expanded", open ? "true" : "false"); };
+    menuButton.addEventListener("click", function () {
+      setMenu(menuButton.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || menuButton.getAttribute("aria-expanded") !== "true") return;
+      setMenu(false);
+      menuButton.focus();
+    });
+  }
+
+  // Tables shown as cards on a phone (app.css): each cell is labelled with its column heading. A template may
+  // set data-label itself; otherwise the <th> text is copied, following colspans, also into rows added later.
+  function labelCells(table) {
+    var headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headRow) return;
+    var headings = [];
+    Array.prototype.forEach.call(headRow.cells, function (th) {
+      var text = (th.getAttribute("data-label") || th.textContent).replace(/\s+/g, " ").trim();
+      for (var i = 0; i < (th.colSpan || 1); i++) headings.push(text);
+    });
+    Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        var span = cell.colSpan || 1;
+        if (!cell.hasAttribute("data-label") && span < headings.length) cell.setAttribute("data-label", headings[column] || "");
+        column += span;
+      });
+    });
+  }
+  var labelled = "table.list, table.tree, table.table";
+  document.querySelectorAll(labelled).forEach(labelCells);
+  if (window.MutationObserver) {
+    new MutationObserver(function (changes) {
+      var tables = new Set();
+      changes.forEach(function (change) {
+        var table = change.target.closest && change.target.closest(labelled);
+        if (table) tables.add(table);
+      });
+      tables.forEach(labelCells);
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
   // Selects that apply themselves.
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();

@@ -113,6 +113,7 @@
           var template = card.querySelector("select[name=template_project_id]");
           if (template && data.stage_kind === "won") template.closest("label").remove();
           updateFigures(data);
+          countSwitcher(data);
           say(data.message, false);
         })
         .catch(function (error) {
@@ -162,6 +163,38 @@
     say("", false);
     move(card, column);
   });
+
+  // The phone layout shows one column at a time: the switcher above the board chooses it, and the choice is
+  // kept for this pipeline while the tab lives (so a Move form's reload comes back to the same column).
+  var switcher = document.querySelector("[data-board-switch]");
+  var chooser = switcher && switcher.querySelector("select");
+  var remembered = "crmpm.board." + (board.getAttribute("data-pipeline") || "");
+
+  function showColumn(stageId) {
+    var found = board.querySelector('.board-column[data-stage="' + stageId + '"]') || board.querySelector(".board-column");
+    if (!found) return;
+    board.querySelectorAll(".board-column.current").forEach(function (c) { c.classList.remove("current"); });
+    found.classList.add("current");
+    chooser.value = found.getAttribute("data-stage");
+    try { window.sessionStorage.setItem(remembered, chooser.value); } catch (e) { /* storage may be off */ }
+  }
+
+  function countSwitcher(data) {
+    if (!chooser) return;
+    data.columns.forEach(function (figures) {
+      var option = chooser.querySelector('option[value="' + figures.stage_id + '"]');
+      if (option) option.textContent = option.getAttribute("data-name") + " (" + figures.count + ")";
+    });
+  }
+
+  if (chooser) {
+    switcher.hidden = false;
+    board.setAttribute("data-switching", "");
+    var saved = null;
+    try { saved = window.sessionStorage.getItem(remembered); } catch (e) { saved = null; }
+    showColumn(saved || chooser.value);
+    chooser.addEventListener("change", function () { showColumn(chooser.value); });
+  }
 
   // "Show more": the next cards of the column, appended in place.
   board.addEventListener("click", function (event) {

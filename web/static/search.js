@@ -21,6 +21,9 @@
     var ctrlK = (event.ctrlKey || event.metaKey) && !event.altKey && (event.key === "k" || event.key === "K");
     if (slash || ctrlK) {
       event.preventDefault();
+      // On a phone the box sits in the top bar's folded panel: open it first (static/app.js).
+      var toggle = document.querySelector(".menu-toggle[aria-expanded=false]");
+      if (toggle && !input.getClientRects().length) toggle.click();
       input.focus();
       input.select();
     } else if (event.key === "Escape" && event.target === input) {

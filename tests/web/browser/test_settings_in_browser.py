@@ -32,7 +32,9 @@ def test_admin_edits_stages_with_the_keyboard_and_resets_a_password_by_link(log_
     if VIEWPORTS[screen]:
         page.set_viewport_size(VIEWPORTS[screen])
 
-    # A new pipeline, from the Settings menu.
+    # A new pipeline, from the Settings menu (on a phone, behind the menu button).
+    if VIEWPORTS[screen]:
+        page.click("button.menu-toggle")
     page.click("nav.menu >> text=Pipelines and stages")
     page.wait_for_url(re.compile(r"/settings/pipelines$"))
     page.fill("input[name=name]", f"Partners {screen}")
