@@ -45,3 +45,21 @@ def test_a_new_account_with_a_known_inn_is_warned_of_in_russian(log_in, screensh
     page.click("form.entry-form button[type=submit].primary")
     expect(page.locator(".form-refusal")).to_contain_text("ИНН")
     screenshot(page, "account-new-bad-inn-ru")
+
+
+def test_product_lines_are_added_on_the_deal_page(log_in, screenshot, live_server):
+    page = log_in("am@crmpm.local")
+    page.goto(live_server.url("/crm/deals?q=SCADA"))
+    page.locator("table.list tbody tr a").first.click()
+    page.wait_for_url(re.compile(r"/crm/deals/\d+$"))
+    lines = page.locator("form[data-lines-form]")
+    lines.locator("input[name=product-0]").fill("SCADA licence")
+    lines.locator("input[name=quantity-0]").fill("2")
+    lines.locator("input[name=unit_price-0]").fill("1 000 000")
+    lines.locator("input[name=product-1]").fill("Commissioning")
+    lines.locator("input[name=unit_price-1]").fill("250 000,50")
+    lines.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/crm/deals/\d+#products$"))
+    expect(page.locator("[data-lines-total]")).to_have_text(re.compile(r"2[\s,\u00a0\u202f]?250[\s,\u00a0\u202f]?000[.,]50"))
+    expect(page.locator('[data-figure="amount"]')).to_contain_text("250")
+    screenshot(page, "deal-products")
