@@ -9,14 +9,16 @@ import pytest
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
+from tests.web.browser.private_server import log_in, own_server  # noqa: E402,F401 - fixtures: a demo of its own
 
-def _account_id(live_server, name: str) -> int:
+
+def _account_id(own_server, name: str) -> int:
     from sqlalchemy import select
 
     from accounts.models import Account
     from crmpm.database import db
 
-    with live_server.app.app_context():
+    with own_server.app.app_context():
         session = db.new_session()
         try:
             return session.scalar(select(Account.id).where(Account.name == name))
@@ -24,9 +26,9 @@ def _account_id(live_server, name: str) -> int:
             session.close()
 
 
-def test_a_lead_from_a_call_is_saved_and_routed(log_in, screenshot, live_server):
+def test_a_lead_from_a_call_is_saved_and_routed(log_in, screenshot, own_server):
     page = log_in("am@crmpm.local")
-    page.goto(live_server.url("/crm/leads"))
+    page.goto(own_server.url("/crm/leads"))
     page.click("a.button >> text=New lead")
     page.wait_for_url(re.compile(r"/crm/leads/new$"))
     page.fill("input[name=contact_name]", "Sergey Kuznetsov")
@@ -41,17 +43,17 @@ def test_a_lead_from_a_call_is_saved_and_routed(log_in, screenshot, live_server)
     expect(page.locator(".flash")).to_contain_text("The lead was recorded")
 
 
-def test_a_new_account_with_a_known_inn_is_warned_of_in_russian(log_in, screenshot, live_server):
+def test_a_new_account_with_a_known_inn_is_warned_of_in_russian(log_in, screenshot, own_server):
     page = log_in("am@crmpm.local")
     page.click("header .locale-switch button[value=ru]")  # kept on the user: switched back at the end
     try:
-        _warned_in_russian(page, screenshot, live_server)
+        _warned_in_russian(page, screenshot, own_server)
     finally:
         page.click("header .locale-switch button[value=en]")
 
 
-def _warned_in_russian(page, screenshot, live_server):
-    page.goto(live_server.url("/crm/accounts"))
+def _warned_in_russian(page, screenshot, own_server):
+    page.goto(own_server.url("/crm/accounts"))
     page.click("a.button.primary[href$='/crm/accounts/new']")
     page.wait_for_url(re.compile(r"/crm/accounts/new$"))
     page.fill("input[name=name]", "Невская верфь")
@@ -68,9 +70,9 @@ def _warned_in_russian(page, screenshot, live_server):
     screenshot(page, "account-new-bad-inn-ru")
 
 
-def test_product_lines_are_added_on_the_deal_page(log_in, screenshot, live_server):
+def test_product_lines_are_added_on_the_deal_page(log_in, screenshot, own_server):
     page = log_in("am@crmpm.local")
-    page.goto(live_server.url(f"/crm/deals/new?account_id={_account_id(live_server, 'Baltic Logistics')}"))
+    page.goto(own_server.url(f"/crm/deals/new?account_id={_account_id(own_server, 'Baltic Logistics')}"))
     page.fill("input[name=name]", "Browser deal with products")
     page.click("form[data-deal-form] button[type=submit].primary")
     page.wait_for_url(re.compile(r"/crm/deals/\d+$"))
