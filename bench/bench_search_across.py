@@ -179,6 +179,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--postgres", default=os.environ.get("CRMPM_BENCH_POSTGRES_URL",
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards (its name is printed), "
+                                                               "to EXPLAIN the searches in it.")
     args = parser.parse_args()
     admin_engine = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
     name = f"crmpm_bench_{uuid.uuid4().hex[:8]}"
@@ -196,8 +198,11 @@ def main() -> int:
         rows, ceiling = measure(engine, ids, args.repeat)
         engine.dispose()
     finally:
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            with admin_engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
     report(rows, ceiling, args.repeat)
     return 0

@@ -11,11 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts import activities
-from accounts.models import ChannelType, Contact, ContactChannel, Deal, Interaction, Task
+from accounts.models import ChannelType, Contact, ContactChannel, Deal, Task
 from eps.models import Role
 from tests import factories
-
-ZONE_OFFSET = None  # the pages read typed times in the user's zone; the tests ask the card which one it is
 
 
 def _at(day: str, hour: int = 10) -> datetime:
@@ -136,8 +134,8 @@ def test_create_contact_with_several_phones_and_emails(pages, session, people):
 def test_bad_input_comes_back_naming_the_field_and_keeps_nothing(pages, session, people, data, field):
     before = _count(session, Contact), _count(session, ContactChannel)
     form = {"account_id": people["alpha"].id, "last_name": "Somebody", **data}
-    page = _flashes(pages, pages.log_in_as(people["editor"]).post("/crm/contacts/new", form,
-                                                                  headers={"Referer": "http://localhost/crm/contacts/new"}))
+    referer = {"Referer": "http://localhost/crm/contacts/new"}
+    page = _flashes(pages, pages.log_in_as(people["editor"]).post("/crm/contacts/new", form, headers=referer))
     assert field in page
     assert (_count(session, Contact), _count(session, ContactChannel)) == before
 
@@ -233,7 +231,8 @@ def test_task_with_reminder_from_each_page(pages, session, people, where):
     body = pages.log_in_as(editor).get(page_url).get_data(as_text=True)
     assert 'name="remind_at"' in body
     # The assignees offered are the people who may read the account: the editor and the viewer, not the outsider.
-    options = re.findall(r'<option[^>]*value="(\d+)"', re.search(r'name="assignee_id".*?</select>', body, re.S).group(0))
+    picker = re.search(r'name="assignee_id".*?</select>', body, re.S).group(0)
+    options = re.findall(r'<option[^>]*value="(\d+)"', picker)
     assert {int(o) for o in options} >= {editor.id, people["viewer"].id}
     assert people["outsider"].id not in {int(o) for o in options}
     response = pages.post(action, {"title": f"Call from the {where} page", "assignee_id": people["viewer"].id,
@@ -278,3 +277,15 @@ def test_viewer_may_not_add_tasks(pages, session, people):
             "title": "Nope", "assignee_id": people["viewer"].id, "due_at": "2027-02-01T09:00"})
         assert response.status_code == 403
     assert _count(session, Task) == before
+
+
+def test_card_and_errors_in_russian(pages, session, people):
+    editor, anna = people["editor"], people["anna"]
+    editor.locale = "ru"
+    session.commit()
+    body = pages.log_in_as(editor).get(f"/crm/contacts/{anna.id}").get_data(as_text=True)
+    assert "Телефоны и e-mail" in body and "рабочий" in body and "Напомнить" in body
+    page = _flashes(pages, pages.post(f"/crm/contacts/{anna.id}", {
+        "last_name": "Petrova", "channels-0-type": "phone", "channels-0-kind": "work", "channels-0-value": "12"},
+        headers={"Referer": f"http://localhost/crm/contacts/{anna.id}"}))
+    assert "телефон 1" in page

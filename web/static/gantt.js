@@ -108,6 +108,18 @@
       });
   }
 
+  /** The URL of a change to ``row``'s activity: the chart holds each URL once, for activity 0. */
+  function urlOf(row, kind) {
+    var gantt = row.closest("[data-gantt]");
+    var url = gantt && gantt.getAttribute("data-" + kind + "-url");
+    return url ? url.replace("/activities/0/", "/activities/" + row.getAttribute("data-activity") + "/") : null;
+  }
+
+  function editable(row) {
+    var gantt = row.closest("[data-gantt]");
+    return !!gantt && gantt.hasAttribute("data-editable") && row.hasAttribute("tabindex");
+  }
+
   function bars(area) { return all(area, "g.pm-row[tabindex]"); }
 
   function focusBar(area, id) {
@@ -168,7 +180,7 @@
     confirmWith(area, fill(gantt.getAttribute("data-msg-confirm"), { code: row.getAttribute("data-code"), date: shown(iso) }))
       .then(function (ok) {
         if (!ok) { reset(row); focusBar(area, id); return; }
-        send(area, row.getAttribute("data-move-url"), { start: iso }, id);
+        send(area, urlOf(row, "move"), { start: iso }, id);
       });
   }
 
@@ -176,12 +188,12 @@
     var gantt = $(area, "[data-gantt]");
     if (!days) { reset(row); return; }
     var last = Math.max(lastDayOf(row) + days, startDayOf(row));
-    send(area, row.getAttribute("data-duration-url"), { finish: dayIndexToIso(gantt, last) },
+    send(area, urlOf(row, "duration"), { finish: dayIndexToIso(gantt, last) },
          row.getAttribute("data-activity"));
   }
 
   function askLink(area, row, target, fromStart) {
-    send(area, row.getAttribute("data-links-url"),
+    send(area, urlOf(row, "links"),
          { successor: target.getAttribute("data-activity"), type: fromStart ? "SS" : "FS" },
          row.getAttribute("data-activity"));
   }
@@ -190,8 +202,8 @@
 
   function pointerDown(area, event) {
     var gantt = $(area, "[data-gantt]");
-    var row = event.target.closest("g.pm-row[data-move-url][tabindex]");
-    if (!row || event.button !== 0) return;
+    var row = event.target.closest("g.pm-row[tabindex]");
+    if (!row || event.button !== 0 || !editable(row)) return;
     var kind = event.target.classList.contains("pm-link-handle") ? "link"
       : event.target.classList.contains("pm-resize") ? "duration"
       : event.target.matches(".bar, .done, .milestone, .pm-focus") ? "move" : null;
@@ -249,14 +261,14 @@
     if (!row) return;
     var list = bars(area);
     var index = list.indexOf(row);
-    var editable = row.hasAttribute("data-move-url");
+    var canEdit = editable(row);
     var perDay = parseFloat($(area, "[data-gantt]").getAttribute("data-px-per-day"));
     var key = event.key;
     if ((key === "ArrowDown" || key === "ArrowUp") && !event.shiftKey && !event.altKey) {
       var next = list[index + (key === "ArrowDown" ? 1 : -1)];
       if (next) { reset(row); next.focus(); }
       event.preventDefault();
-    } else if (editable && (key === "ArrowLeft" || key === "ArrowRight") && (event.shiftKey || event.altKey)) {
+    } else if (canEdit && (key === "ArrowLeft" || key === "ArrowRight") && (event.shiftKey || event.altKey)) {
       var step = key === "ArrowRight" ? 1 : -1;
       if (event.shiftKey) {
         var days = (+row.getAttribute("data-pending-days") || 0) + step;
@@ -274,10 +286,10 @@
       event.preventDefault();
       if (row.hasAttribute("data-pending-days")) askMove(area, row, +row.getAttribute("data-pending-days"));
       else if (row.hasAttribute("data-pending-end")) askDuration(area, row, +row.getAttribute("data-pending-end"));
-      else if (editable) openForms(area, row);
+      else if (canEdit) openForms(area, row);
     } else if (key === "Escape") {
       reset(row);
-    } else if ((key === "e" || key === "E") && editable) {
+    } else if ((key === "e" || key === "E") && canEdit) {
       event.preventDefault();
       openForms(area, row);
     }
@@ -287,13 +299,13 @@
 
   function choose(area, row) {
     var panel = $(area, "#pm-gantt-edit");
-    if (!panel || !row.hasAttribute("data-move-url")) return null;
+    if (!panel || !editable(row)) return null;
     panel.setAttribute("data-activity", row.getAttribute("data-activity"));
     var label = $(area, '.pm-gantt-label[data-activity="' + row.getAttribute("data-activity") + '"] a');
     $(panel, "[data-edit-code]").textContent = label ? label.textContent : row.getAttribute("data-code");
-    $(panel, '[data-gantt-form="move"]').action = row.getAttribute("data-move-url");
-    $(panel, '[data-gantt-form="duration"]').action = row.getAttribute("data-duration-url");
-    $(panel, '[data-gantt-form="link"]').action = row.getAttribute("data-links-url");
+    $(panel, '[data-gantt-form="move"]').action = urlOf(row, "move");
+    $(panel, '[data-gantt-form="duration"]').action = urlOf(row, "duration");
+    $(panel, '[data-gantt-form="link"]').action = urlOf(row, "links");
     $(panel, '[name="start"]').value = row.getAttribute("data-start").slice(0, 10);
     $(panel, '[name="days"]').value = row.getAttribute("data-days");
     return panel;

@@ -25,6 +25,12 @@ from web.pages import page_blueprint
 
 bp = page_blueprint("search", __name__)
 
+@bp.app_context_processor
+def _search_box() -> dict:
+    # The header's box (base.html) takes as much text as the search does.
+    return {"search_max_length": MAX_QUERY_LENGTH}
+
+
 PER_KIND = 5  # hits of each kind on the page; the kind's list has the rest
 ONE_KIND = 50  # hits when the page shows one kind
 

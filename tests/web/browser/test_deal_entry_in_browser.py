@@ -14,6 +14,8 @@ from crmpm.database import db
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
+from tests.web.browser.private_server import log_in, own_server  # noqa: E402,F401 - fixtures: a demo of its own
+
 _numbers = itertools.count(1)
 
 
@@ -21,12 +23,12 @@ def _column(page, stage: str):
     return page.locator(f'.board-column[data-stage-name="{stage}"]')
 
 
-def _plan_size(live_server, deal_id: int) -> int:
+def _plan_size(own_server, deal_id: int) -> int:
     """How many activities the deal's project holds now (the template's copy lands there)."""
     from accounts.models import Deal
     from wbs.models import Activity
 
-    with live_server.app.app_context():
+    with own_server.app.app_context():
         session = db.new_session()
         try:
             project_id = session.scalar(select(Deal.project_id).where(Deal.id == deal_id))
@@ -35,9 +37,9 @@ def _plan_size(live_server, deal_id: int) -> int:
             session.close()
 
 
-def _open_deal_from_the_column(page, live_server, screenshot, stage: str, tag: str) -> tuple[int, str]:
+def _open_deal_from_the_column(page, own_server, screenshot, stage: str, tag: str) -> tuple[int, str]:
     """Click the column's "+", check the stage is chosen, fill the form in, open the deal; its id and name."""
-    page.goto(live_server.url("/crm/pipeline"))
+    page.goto(own_server.url("/crm/pipeline"))
     column = _column(page, stage)
     stage_id = column.get_attribute("data-stage")
     switcher = page.locator("[data-board-switch] select")
@@ -48,17 +50,18 @@ def _open_deal_from_the_column(page, live_server, screenshot, stage: str, tag: s
     assert page.locator("select[name=stage_id]").input_value() == stage_id
     name = f"Browser deal {tag} {next(_numbers)}"
     page.fill("input[name=name]", name)
-    page.select_option("select[name=account_id]", label="Neva Shipyards")
-    # The contact list follows the account: Neva Shipyards' people arrive without a reload.
-    expect(page.locator("select[name=contact_id] option", has_text="Dmitry Volkov")).to_have_count(1)
-    page.select_option("select[name=contact_id]", label="Dmitry Volkov")
+    # Baltic Logistics: an account the other browser tests leave alone (its timeline gains these deals).
+    page.select_option("select[name=account_id]", label="Baltic Logistics")
+    # The contact list follows the account: its people arrive without a reload.
+    expect(page.locator("select[name=contact_id] option", has_text="Andrey Smirnov")).to_have_count(1)
+    page.select_option("select[name=contact_id]", label="Andrey Smirnov")
     page.fill("input[name=amount]", "150 000,50")
     page.fill("input[name=product]", "Sensors")
     screenshot(page, f"deal-new-{tag}")
     page.click("form[data-deal-form] button[type=submit].primary")
     page.wait_for_url(re.compile(r"/crm/deals/\d+$"))
     assert name in page.locator("h1").inner_text() and stage in page.locator("h1").inner_text()
-    assert "Dmitry Volkov" in page.locator("dl.facts").inner_text()
+    assert "Andrey Smirnov" in page.locator("dl.facts").inner_text()
     return int(page.url.rsplit("/", 1)[1]), name
 
 
@@ -86,14 +89,14 @@ def _template_choice(dialog) -> tuple[str, str]:
 
 @pytest.mark.parametrize("viewport", [None, {"width": 390, "height": 844}], ids=["desktop", "phone"])
 def test_plus_opens_a_deal_in_the_column_and_dragging_it_to_won_asks_for_a_template(
-        log_in, screenshot, live_server, viewport):
+        log_in, screenshot, own_server, viewport):
     tag = "phone" if viewport else "desktop"
     page = log_in("am@crmpm.local")
     if viewport:
         page.set_viewport_size(viewport)
-    deal_id, name = _open_deal_from_the_column(page, live_server, screenshot, "Needs analysis", tag)
+    deal_id, name = _open_deal_from_the_column(page, own_server, screenshot, "Needs analysis", tag)
 
-    page.goto(live_server.url("/crm/pipeline"))
+    page.goto(own_server.url("/crm/pipeline"))
     card = _column(page, "Needs analysis").locator(".deal-card", has_text=name)
     expect(card).to_have_count(1)
     screenshot(page, f"pipeline-plus-{tag}")
@@ -104,18 +107,18 @@ def test_plus_opens_a_deal_in_the_column_and_dragging_it_to_won_asks_for_a_templ
     value, label = _template_choice(dialog)
     dialog.locator("select[name=template_project_id]").select_option(value)
     screenshot(page, f"pipeline-won-dialog-{tag}")
-    assert _plan_size(live_server, deal_id) == 0  # nothing sent before the choice is confirmed
+    assert _plan_size(own_server, deal_id) == 0  # nothing sent before the choice is confirmed
     dialog.locator("button[value=confirm]").click()
     page.wait_for_selector("[data-board-status].ok")
     expect(_column(page, "Won").locator(".deal-card", has_text=name)).to_have_count(1)
-    assert _plan_size(live_server, deal_id) > 0, label  # the template's plan was copied
+    assert _plan_size(own_server, deal_id) > 0, label  # the template's plan was copied
     screenshot(page, f"pipeline-won-{tag}")
 
 
-def test_the_won_dialog_works_from_the_keyboard_and_cancel_sends_nothing(log_in, screenshot, live_server):
+def test_the_won_dialog_works_from_the_keyboard_and_cancel_sends_nothing(log_in, screenshot, own_server):
     page = log_in("am@crmpm.local")
-    deal_id, name = _open_deal_from_the_column(page, live_server, screenshot, "Qualification", "keyboard")
-    page.goto(live_server.url("/crm/pipeline"))
+    deal_id, name = _open_deal_from_the_column(page, own_server, screenshot, "Qualification", "keyboard")
+    page.goto(own_server.url("/crm/pipeline"))
     card = _column(page, "Qualification").locator(".deal-card", has_text=name)
     card.drag_to(_column(page, "Won").locator("[data-cards]"))
     dialog = page.locator("dialog[data-won-dialog]")
@@ -125,7 +128,7 @@ def test_the_won_dialog_works_from_the_keyboard_and_cancel_sends_nothing(log_in,
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(_column(page, "Qualification").locator(".deal-card", has_text=name)).to_have_count(1)
-    assert _plan_size(live_server, deal_id) == 0
+    assert _plan_size(own_server, deal_id) == 0
 
     card.drag_to(_column(page, "Won").locator("[data-cards]"))
     dialog.wait_for(state="visible")
@@ -136,13 +139,13 @@ def test_the_won_dialog_works_from_the_keyboard_and_cancel_sends_nothing(log_in,
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-board-status].ok")
     expect(_column(page, "Won").locator(".deal-card", has_text=name)).to_have_count(1)
-    assert _plan_size(live_server, deal_id) > 0
+    assert _plan_size(own_server, deal_id) > 0
 
 
-def test_the_move_form_is_the_keyboard_way_to_win_with_a_template(log_in, screenshot, live_server):
+def test_the_move_form_is_the_keyboard_way_to_win_with_a_template(log_in, screenshot, own_server):
     page = log_in("am@crmpm.local")
-    deal_id, name = _open_deal_from_the_column(page, live_server, screenshot, "Qualification", "move-form")
-    page.goto(live_server.url("/crm/pipeline"))
+    deal_id, name = _open_deal_from_the_column(page, own_server, screenshot, "Qualification", "move-form")
+    page.goto(own_server.url("/crm/pipeline"))
     card = _column(page, "Qualification").locator(".deal-card", has_text=name)
     summary = card.locator("details.move-form summary")
     summary.focus()
@@ -155,4 +158,4 @@ def test_the_move_form_is_the_keyboard_way_to_win_with_a_template(log_in, screen
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/crm/pipeline"))
     expect(_column(page, "Won").locator(".deal-card", has_text=name)).to_have_count(1)
-    assert _plan_size(live_server, deal_id) > 0
+    assert _plan_size(own_server, deal_id) > 0

@@ -116,3 +116,21 @@ def _activity_id(page, live_server, code) -> str:
     project = live_server.id_of(PROJECT)
     found = page.request.get(live_server.url(f"/projects/{project}/activities/find?q={code}")).json()
     return str(next(item["id"] for item in found["items"] if item["code"] == code))
+
+
+def test_pm_makes_a_project_calendar_and_imports_holidays(log_in, screenshot, live_server):
+    from tests.corpus import IN_REPO
+
+    page = log_in("pm@crmpm.local")
+    _project(page, live_server)
+    page.click("nav.tabs >> text=Calendars")
+    page.fill("input[name=name]", "BLT five days")
+    page.fill("input[name=week-4]", "08:00-12:00, 13:00-16:00")
+    page.click("button:has-text('Create')")
+    page.wait_for_selector(".flash-info:has-text('Calendar BLT five days created')")
+    page.set_input_files("input[name=file]", str(IN_REPO / "calendars" / "ru-2026-sample.ics"))
+    page.click("button:has-text('Import')")
+    page.wait_for_selector(".flash-info:has-text('Imported 14 days off and 1 days with other hours')")
+    assert page.locator("table.pm-exceptions tbody tr").count() == 15
+    assert page.locator("input[name=week-4]").input_value() == "08:00-12:00, 13:00-16:00"
+    screenshot(page, "plan-calendar")

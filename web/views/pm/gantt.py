@@ -17,6 +17,7 @@ from wbs.scheduling import service as scheduling_service
 from web import gantt as geometry
 from web.i18n import date_, month
 from web.i18n import number as format_number
+from web.i18n import percent
 from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
 from web.views.pm.blueprint import bp
@@ -82,6 +83,7 @@ def gantt(project_id: int | None):
     def days(activity) -> float:
         return activity.original_duration_hours / scheduling_service.calendar_of(activity, plan, calendars).hours_per_day
 
+    fmt = _Formats()
     rows = []
     shown: list[int] = []
     for activity in items:
@@ -98,7 +100,7 @@ def gantt(project_id: int | None):
                                                   start=first, finish=last, folded=element.id in folded), level))
         shown[len(heads):] = []
         if cut is None:
-            rows.append(("activity", _input(activity, hpd, days(activity)), len(chain)))
+            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     show_baseline = request.args.get("baseline", "1") == "1"
@@ -116,7 +118,32 @@ def gantt(project_id: int | None):
                                "pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
                                fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
                                baseline=None if show_baseline else "0"), fold_arg=fold_arg,
-                           chosen_days={a.id: days(a) for a in items})
+                           chosen_days={a.id: days(a) for a in items}, fmt=fmt)
+
+
+class _Formats:
+    """The locale's dates and numbers for the chart's columns and titles, each value formatted once (Babel takes
+    a few tenths of a millisecond a call, and a window of 200 rows repeats the same few days many times)."""
+
+    def __init__(self):
+        self._memo: dict = {}
+
+    def _once(self, key, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def day(self, when) -> str:
+        return "" if when is None else self._once(("medium", when.date()), lambda: date_(when))
+
+    def short(self, when) -> str:
+        return "" if when is None else self._once(("short", when.date()), lambda: date_(when, "short"))
+
+    def number(self, value) -> str:
+        return "" if value is None else self._once(("number", value), lambda: format_number(value))
+
+    def percent(self, value) -> str:
+        return "" if value is None else self._once(("percent", value), lambda: percent(value / 100))
 
 
 def _folded() -> set[int]:
@@ -133,7 +160,7 @@ def _chosen(items):
     return next((a for a in items if a.id == wanted), dated[0] if dated else None)
 
 
-def _input(activity, hpd: float, duration_days: float) -> geometry.ActivityInput:
+def _input(activity, hpd: float, duration_days: float, day=date_) -> geometry.ActivityInput:
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -144,7 +171,7 @@ def _input(activity, hpd: float, duration_days: float) -> geometry.ActivityInput
     float_days = None if activity.total_float_hours is None else activity.total_float_hours / hpd
     parts = [f"{activity.code} · {activity.name}"]
     if start is not None:
-        parts.append(f"{date_(start)} – {date_(finish)}" if not milestone else date_(finish))
+        parts.append(f"{day(start)} – {day(finish)}" if not milestone else day(finish))
     if float_days is not None:
         parts.append(_("total float %(days)s d", days=f"{float_days:g}"))
     if activity.percent_complete:
