@@ -232,7 +232,8 @@ def test_a_blank_project_is_planned_linked_and_moved_on_the_gantt_and_scheduled(
         _add_activity(page, project_path, f"{code}.{1 if n < 3 else 2}", activity, f"Step {n + 1}", 3)
 
     def plan(session):
-        elements = {e.id: e.code for e in session.scalars(select(WbsElement).where(WbsElement.project_id == project_id))}
+        rows = session.scalars(select(WbsElement).where(WbsElement.project_id == project_id))
+        elements = {e.id: e.code for e in rows}
         activities = {a.code: (elements[a.wbs_element_id], a.original_duration_hours)
                       for a in session.scalars(select(Activity).where(Activity.project_id == project_id))}
         return sorted(elements.values()), activities
@@ -271,7 +272,8 @@ def test_a_blank_project_is_planned_linked_and_moved_on_the_gantt_and_scheduled(
         links = {(by_id[p], by_id[s], t) for p, s, t in session.execute(
             select(Relationship.predecessor_id, Relationship.successor_id, Relationship.type)
             .where(Relationship.successor_id.in_(list(by_id))))}
-        return {c: (a.early_start, a.early_finish, a.constraint_type, a.constraint_date) for c, a in found.items()}, links
+        dates = {c: (a.early_start, a.early_finish, a.constraint_type, a.constraint_date) for c, a in found.items()}
+        return dates, links
 
     dates, links = _read(own_server, stored)
     assert links == {("A1", "A2", "FS")}
