@@ -18,6 +18,8 @@ from wbs import services
 from wbs.models import Activity, Relationship
 from wbs.scheduling import service as scheduling_service
 
+from tests.web.browser.private_server import log_in, own_server  # noqa: F401 - fixtures: a demo of its own
+
 WEEK = [[[480, 720], [780, 1020]]] * 5 + [[], []]  # Monday to Friday, 8–12 and 13–17
 MONDAY = datetime(2026, 3, 2, 8)
 PER_DAY = 28.0  # pixels a day in the day zoom
@@ -25,11 +27,12 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def five(live_server):
-    """A project beside NVS-DOCK (the demo PM edits there) with five unlinked 3-day activities A1..A5 from
+def five(own_server):
+    """A project beside NVS-DOCK (the demo PM edits there; on the module's own demo, so that the shared one's
+    home pages and budget tree keep their projects) with five unlinked 3-day activities A1..A5 from
     Monday 2 March 2026, scheduled; yields its id and a reader of its stored activities and links."""
     code = f"GNT{next(_numbers)}"
-    with live_server.app.app_context():
+    with own_server.app.app_context():
         session = db.new_session()
         admin = session.scalar(select(User).where(User.email == "admin@crmpm.local"))
         dock = session.scalar(select(Project).where(Project.code == "NVS-DOCK"))
@@ -49,7 +52,7 @@ def five(live_server):
         session.close()
 
     def stored():
-        with live_server.app.app_context():
+        with own_server.app.app_context():
             reader = db.new_session()
             try:
                 activities = {a.code: a for a in reader.scalars(select(Activity).where(Activity.project_id == project_id))}
@@ -66,11 +69,11 @@ def five(live_server):
     return project_id, stored
 
 
-def _open(log_in, live_server, project_id, viewport=None):
+def _open(log_in, own_server, project_id, viewport=None):
     page = log_in("pm@crmpm.local")
     if viewport:
         page.set_viewport_size(viewport)
-    page.goto(live_server.url(f"/projects/{project_id}/gantt?zoom=days"))
+    page.goto(own_server.url(f"/projects/{project_id}/gantt?zoom=days"))
     page.wait_for_selector("g.pm-row[data-code=A1]")
     return page
 
@@ -144,9 +147,9 @@ def _schedule(page):
     page.wait_for_selector("g.pm-row[data-code=A1]")
 
 
-def test_the_mouse_links_moves_and_stretches_bars(log_in, live_server, screenshot, five):
+def test_the_mouse_links_moves_and_stretches_bars(log_in, own_server, screenshot, five):
     project_id, stored = five
-    page = _open(log_in, live_server, project_id)
+    page = _open(log_in, own_server, project_id)
     screenshot(page, "gantt-edit-before")
 
     # A link: from A1's finish handle onto A2's bar.
@@ -174,9 +177,9 @@ def test_the_mouse_links_moves_and_stretches_bars(log_in, live_server, screensho
     screenshot(page, "gantt-edit-mouse")
 
 
-def test_a_cancelled_move_changes_nothing_and_a_loop_is_refused(log_in, live_server, five):
+def test_a_cancelled_move_changes_nothing_and_a_loop_is_refused(log_in, own_server, five):
     project_id, stored = five
-    page = _open(log_in, live_server, project_id)
+    page = _open(log_in, own_server, project_id)
     x_before = _bar(page, "A2").locator("rect.bar").get_attribute("x")
     _drag(page, _bar(page, "A2").locator("rect.bar"), 3 * PER_DAY)
     page.locator("dialog#pm-gantt-confirm button[value=cancel]").click()
@@ -192,9 +195,9 @@ def test_a_cancelled_move_changes_nothing_and_a_loop_is_refused(log_in, live_ser
     assert ("A2", "A1", "FS") not in stored()[1]
 
 
-def test_the_keyboard_does_the_same(log_in, live_server, screenshot, five):
+def test_the_keyboard_does_the_same(log_in, own_server, screenshot, five):
     project_id, stored = five
-    page = _open(log_in, live_server, project_id)
+    page = _open(log_in, own_server, project_id)
     focused = "document.activeElement.getAttribute('data-code')"
     # Tab reaches the bars (from the zoom buttons, the last links before the chart).
     page.locator("nav.pm-zoom a").last.focus()
@@ -240,9 +243,9 @@ def test_the_keyboard_does_the_same(log_in, live_server, screenshot, five):
     screenshot(page, "gantt-edit-keyboard")
 
 
-def test_on_a_phone(log_in, live_server, screenshot, five):
+def test_on_a_phone(log_in, own_server, screenshot, five):
     project_id, stored = five
-    page = _open(log_in, live_server, project_id, viewport={"width": 390, "height": 844})
+    page = _open(log_in, own_server, project_id, viewport={"width": 390, "height": 844})
     labels = page.locator(".pm-gantt-labels").bounding_box()
     chart = page.locator(".pm-gantt-chart").bounding_box()
     assert labels["width"] <= 0.45 * 390 and chart["width"] >= 150  # the bars keep most of the width
@@ -264,11 +267,11 @@ def test_on_a_phone(log_in, live_server, screenshot, five):
 
 
 @pytest.mark.parametrize("zoom", ["days", "weeks", "months"])
-def test_the_scale_fills_the_chart_at_every_zoom(log_in, live_server, screenshot, five, zoom):
+def test_the_scale_fills_the_chart_at_every_zoom(log_in, own_server, screenshot, five, zoom):
     project_id, _stored = five
     page = log_in("pm@crmpm.local")
     page.set_viewport_size({"width": 1920, "height": 900})
-    page.goto(live_server.url(f"/projects/{project_id}/gantt?zoom={zoom}"))
+    page.goto(own_server.url(f"/projects/{project_id}/gantt?zoom={zoom}"))
     box = page.locator(".pm-gantt-chart").bounding_box()
     svg = page.locator(".pm-gantt-chart svg").bounding_box()
     assert svg["width"] >= box["width"] - 1

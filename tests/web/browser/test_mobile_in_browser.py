@@ -31,11 +31,13 @@ def _first_id(live_server, model, *where):
 @pytest.fixture(scope="module")
 def main_pages(live_server) -> dict[str, str]:
     """Every main page of the product (name → path), with objects of the demo data."""
-    from accounts.models import Account, Contact, Deal, Lead
+    from accounts.models import Account, Contact, Deal, Lead, PipelineStage
     from crmpm.users.models import User
-    from wbs.models import Activity
+    from wbs.models import Activity, Calendar, Relationship
 
     project = live_server.id_of("NVS-DOCK")
+    linked = _first_id(live_server, Activity, Activity.project_id == project,
+                       Activity.id.in_(select(Relationship.successor_id)))
     node = live_server.id_of("ENT")
     return {
         "login": "/login",
@@ -78,6 +80,12 @@ def main_pages(live_server) -> dict[str, str]:
         "settings-absences": "/settings/absences",
         "admin-user": f"/admin/users/{_first_id(live_server, User)}",
         "search": "/search?q=neva",
+        "new-contact": "/crm/contacts/new",
+        "new-deal-in-stage": f"/crm/deals/new?stage_id={_first_id(live_server, PipelineStage)}",
+        "project-calendars": f"/projects/{project}/calendars",
+        "calendar": f"/projects/calendars/{_first_id(live_server, Calendar)}",
+        # An activity of the project with a predecessor: its relationship panel lists the link.
+        "activity-links": f"/projects/{project}/activities/{linked}",
     }
 
 

@@ -246,6 +246,7 @@ def test_admin_manages_users_teams_and_grants_and_previews_access(log_in, new_pa
     screenshot(page, "admin-node-access")
 
     page.click("nav.menu >> text=Access preview")
+    page.wait_for_url(re.compile(r"/admin/preview$"))  # loaded: app.js sends the form when the choice changes
     page.select_option("select[name=user_id]", label="Nina Newcomer <newcomer@crmpm.local>")
     page.wait_for_selector("table[data-preview]")
     assert page.locator("table[data-preview] td.code").all_inner_texts() == ["KRD", "KRD-KBA"]
