@@ -16,11 +16,12 @@ Contacts are found by every phone and e-mail of theirs (``contact_channels``), t
 hit naming the one that matched, and open on the contact card.
 
 A user who may read few accounts (``FEW_READABLE`` or fewer: a seller with one
-branch) is answered from the readable rows first (``crmpm.search.first_of`` with
+branch) searching a text found in more rows than they may read is answered from
+the readable rows first (``starts_from_readable``, ``crmpm.search.first_of`` with
 ``matching``): a word found in most names they may not read would otherwise be
-looked up in the index and refused row by row. The readable rows are the lists'
-own (``permissions.readable_account_ids`` through ``services.list_accounts`` and
-``services.list_contacts``); what is found is the same.
+looked up in the index and refused row by row. The readable rows are the rights'
+own (``permissions.readable_account_ids``, as ``services.list_accounts`` and
+``services.list_contacts`` use it); what is found is the same.
 
 Documents, when they come, are one more ``Kind`` in ``KINDS`` (a ``find`` in their
 own domain) and one more entry in the search page's table of kinds.
@@ -75,22 +76,33 @@ def phone_digits(text: str) -> str:
         return digits(text)
 
 
-# At most this many readable accounts: the search starts from them (see the module's docstring).
+# At most this many readable accounts: the search may start from them (see the module's docstring).
 FEW_READABLE = 20_000
 
 
-def few_readable_accounts(session: Session, *, user: User) -> bool:
-    """Whether ``user`` may read some accounts but at most ``FEW_READABLE`` (PostgreSQL; SQLite reads every row
-    of a ``%text%`` search anyway). Counted once per transaction, reading at most ``FEW_READABLE + 1`` ids."""
+def readable_accounts_count(session: Session, *, user: User) -> int | None:
+    """How many accounts ``user`` may read, counted up to ``FEW_READABLE + 1``; None when they may read all, and
+    on SQLite (which reads every row of a ``%text%`` search anyway). Once per transaction."""
     if session.get_bind().dialect.name != "postgresql":
-        return False
-    key = ("few readable accounts", user.id)
+        return None
+    key = ("readable accounts count", user.id)
     memo = transaction_memo(session)
     if key not in memo:
         readable = readable_account_ids(session, user=user)
-        memo[key] = readable is not None and session.scalar(
-            select(func.count()).select_from(readable.limit(FEW_READABLE + 1).subquery())) <= FEW_READABLE
+        memo[key] = None if readable is None else session.scalar(
+            select(func.count()).select_from(readable.limit(FEW_READABLE + 1).subquery()))
     return memo[key]
+
+
+def starts_from_readable(session: Session, *, user: User, matches) -> bool:
+    """Whether a search is answered from the readable rows first: ``user`` may read at most ``FEW_READABLE``
+    accounts and more rows than that hold the text (``matches``, a select of them whatever the rights; counted
+    only that far). Whichever side is smaller is read first; what is found is the same."""
+    readable = readable_accounts_count(session, user=user)
+    if readable is None or readable > FEW_READABLE:
+        return False
+    found = session.scalar(select(func.count()).select_from(matches.limit(readable + 1).subquery()))
+    return found > readable
 
 
 def _phone_condition(column, wanted: str):
@@ -108,11 +120,15 @@ def find_accounts(session: Session, *, user: User, text: str, limit: int) -> lis
     condition = _either(contains([Account.name], text), Account.tax_id == text if text else None)
     if condition is None:
         return []
-    query = (services.list_accounts(session, user=user)
-             .with_only_columns(Account.id.label("id"), Account.name.label("title"), Account.tax_id.label("tax_id")))
-    if few_readable_accounts(session, user=user):
+    columns = (Account.id.label("id"), Account.name.label("title"), Account.tax_id.label("tax_id"))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None and starts_from_readable(session, user=user, matches=select(Account.id).where(condition)):
+        # The readable accounts straight from the rights' own select (one pass over them: through the list's
+        # "id IN (readable)" the planner reads them twice); merged ones left out as the list leaves them.
+        query = readable.with_only_columns(*columns).where(Account.merged_into_id.is_(None))
         rows = first_of(session, query, limit=limit, matching=condition)
     else:
+        query = services.list_accounts(session, user=user).with_only_columns(*columns)
         rows = first_of(session, query.where(condition), limit=limit)
     hits = []
     for row in rows:
@@ -161,16 +177,24 @@ def find_contacts(session: Session, *, user: User, text: str, limit: int) -> lis
                                 Contact.email.label("email"), Contact.phone.label("phone"),
                                 Contact.account_id.label("account_id"), owner.name.label("account_name"))
              .join(owner, owner.id == Contact.account_id))
-    if few_readable_accounts(session, user=user):
-        # Each readable contact's channels through their contact_id index.
+    # One set of ids from both tables, each answered by its own (trigram) indexes.
+    matched = select(Contact.id).where(own)
+    if channels is not None:
+        matched = union(matched, select(ContactChannel.contact_id).where(channels))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None and starts_from_readable(session, user=user, matches=matched):
+        # The readable accounts' contacts (as find_accounts reads them), each one's channels through their
+        # contact_id index; merged contacts left out as the list leaves them.
         condition = _either(own, exists().where(ContactChannel.contact_id == Contact.id, channels)
                             if channels is not None else None)
+        query = (readable
+                 .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
+                                    Contact.email.label("email"), Contact.phone.label("phone"),
+                                    Contact.account_id.label("account_id"), Account.name.label("account_name"))
+                 .join(Contact, Contact.account_id == Account.id)
+                 .where(Contact.merged_into_id.is_(None)))
         rows = first_of(session, query, limit=limit, matching=condition)
     else:
-        # One set of ids from both tables, each answered by its own (trigram) indexes.
-        matched = select(Contact.id).where(own)
-        if channels is not None:
-            matched = union(matched, select(ContactChannel.contact_id).where(channels))
         rows = first_of(session, query.where(Contact.id.in_(matched)), limit=limit)
     own_matches = {row.id: first_match([("full_name", row.title.strip()), ("email", row.email),
                                          ("phone", row.phone)], text, phone_digits=wanted, phone_fields=("phone",))

@@ -127,7 +127,7 @@ def test_starting_from_the_readable_rows_finds_the_same(session, world, monkeypa
                                everything(session, world[who], typed).values() for hit in hits]
                 for who in ("admin", "seller") for typed in searches}
     # The figures read the other way, forced.
-    monkeypatch.setattr(search, "few_readable_accounts", lambda session, *, user: rights_first)
+    monkeypatch.setattr(search, "starts_from_readable", lambda session, *, user, matches: rights_first)
     for (who, typed), hits in expected.items():
         assert [(hit.kind, hit.id, hit.field, hit.value) for hits_ in everything(session, world[who], typed).values()
                 for hit in hits_] == hits, (who, typed)
@@ -136,10 +136,18 @@ def test_starting_from_the_readable_rows_finds_the_same(session, world, monkeypa
         "accounts", "contacts", "leads", "deals", "projects", "activities"]
 
 
-def test_a_seller_of_one_branch_has_few_readable_accounts_on_postgresql(session, world):
-    few = search.few_readable_accounts(session, user=world["seller"])
-    assert few is (session.get_bind().dialect.name == "postgresql")
-    assert search.few_readable_accounts(session, user=world["admin"]) is False
+def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hold_the_text(session, world):
+    seller, admin = world["seller"], world["admin"]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert search.readable_accounts_count(session, user=seller) == (1 if postgresql else None)
+    assert search.readable_accounts_count(session, user=admin) is None
+    # "Ltd" is in both branches' names (2 rows, 1 readable): from the readable rows; "Alderwood" in one.
+    ltd = search.select(search.Account.id).where(search.contains([search.Account.name], "Ltd"))
+    alderwood = search.select(search.Account.id).where(search.contains([search.Account.name], "Alderwood"))
+    assert search.starts_from_readable(session, user=seller, matches=ltd) is postgresql
+    assert search.starts_from_readable(session, user=seller, matches=alderwood) is False
+    assert search.starts_from_readable(session, user=admin, matches=ltd) is False
+    assert [hit.id for hit in everything(session, seller, "Ltd")["accounts"]] == [world["A"]["account"].id]
 
 
 def test_a_few_digits_are_not_a_phone(session, world):
