@@ -2,8 +2,8 @@
 
 Loads ``bench_crm``'s 100,000 accounts and 200,000 deals (each a project) into a
 throwaway PostgreSQL database, then adds one contact per account (name, e-mail,
-E.164 phone; in contact_channels those and a second phone and e-mail), 20,000 leads, 10,000 plain projects with 10 activities each, and
-renames one account in ten to Cyrillic. It then times what the search page asks
+E.164 phone; in contact_channels those and a second phone and e-mail), 20,000
+leads, 10,000 plain projects with 10 activities each, and renames one account in ten to Cyrillic. It then times what the search page asks
 of the domain — every kind of ``accounts.search.KINDS``, six hits each — for an
 administrator, a seller with a viewer grant at the top (every row readable) and a
 seller with a viewer grant on one branch of ten (the rights filter at work), for

@@ -22,8 +22,8 @@ def everything(session, user, text, limit=10):
 
 @pytest.fixture
 def world(session):
-    """Branches A and B, each with an account, a contact (e-mail, phone, a second of each), a lead, a deal, a project and an
-    activity named after the branch; a seller who may read branch A only."""
+    """Branches A and B, each with an account, a contact (e-mail, phone, a second of each), a lead, a deal, a
+    project and an activity named after the branch; a seller who may read branch A only."""
     admin = factories.admin(session)
     root = factories.node(session, actor=admin, code="ENT")
     pipeline = factories.pipeline(session, name="Sales")

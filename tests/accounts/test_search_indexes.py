@@ -1,5 +1,5 @@
-"""PostgreSQL answers the search from the trigram indexes of migrations 0011 and 0014 (contact channels): each kind's query, as the search runs
-it, is planned with its table's search indexes (sequential and plain index scans turned off, so the plan shows
+"""PostgreSQL answers the search from the trigram indexes of migrations 0011 and 0014 (contact channels): each
+kind's query, as the search runs it, is planned with its table's search indexes (sequential and plain index scans turned off, so the plan shows
 whether the index *can* serve the query: the expression must be the query's own to the letter)."""
 
 from __future__ import annotations
