@@ -25,7 +25,7 @@ A ``%text%`` search reads every row of the table on SQLite (no B-tree index
 serves a leading wildcard); what it costs at 100,000 accounts is in
 ``BENCHMARKS.md`` ("Search in every script"). On PostgreSQL the searched
 columns have trigram (``pg_trgm``) GIN indexes on the very expression ``folded``
-compiles to (migration 0011, built by ``index_expression``), so the planner
+compiles to (migration 0011; 0014 for contact channels; built by ``index_expression``), so the planner
 answers a ``%text%`` of three letters or more from the index.
 
 The search across the product (``/search``) finds records of several kinds;
