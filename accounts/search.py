@@ -12,6 +12,17 @@ A query that looks like a phone number (``+7 (812) 555-12-34``, ``8 812 5551234`
 (``accounts.normalize``), so the query is normalized the same way when it is a
 whole number and compared by its digits otherwise.
 
+Contacts are found by every phone and e-mail of theirs (``contact_channels``), the
+hit naming the one that matched, and open on the contact card.
+
+A user who may read few accounts (``FEW_READABLE`` or fewer: a seller with one
+branch) searching a text found in more rows than they may read is answered from
+the readable rows first (``starts_from_readable``, ``crmpm.search.first_of`` with
+``matching``): a word found in most names they may not read would otherwise be
+looked up in the index and refused row by row. The readable rows are the rights'
+own (``permissions.readable_account_ids``, as ``services.list_accounts`` and
+``services.list_contacts`` use it); what is found is the same.
+
 Documents, when they come, are one more ``Kind`` in ``KINDS`` (a ``find`` in their
 own domain) and one more entry in the search page's table of kinds.
 """
@@ -20,9 +31,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import exists, literal_column, or_, select
+from sqlalchemy import exists, func, literal_column, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
+from crmpm.database import transaction_memo
 from crmpm.search import Hit, Kind, contains, digits, first_match, first_of, like_pattern
 from crmpm.users.models import User
 from eps.models import Project
@@ -31,7 +43,8 @@ from wbs import search as wbs_search
 from accounts import services
 from accounts.deals import list_deals
 from accounts.leads import list_leads
-from accounts.models import Account, Contact, Deal, Lead
+from accounts.models import Account, ChannelType, Contact, ContactChannel, Deal, Lead
+from accounts.permissions import readable_account_ids
 from accounts.normalize import InvalidValue, normalize_phone
 
 __all__ = ["KINDS", "MIN_PHONE_DIGITS", "find_accounts", "find_contacts", "find_deals", "find_leads",
@@ -63,6 +76,35 @@ def phone_digits(text: str) -> str:
         return digits(text)
 
 
+# At most this many readable accounts: the search may start from them (see the module's docstring).
+FEW_READABLE = 20_000
+
+
+def readable_accounts_count(session: Session, *, user: User) -> int | None:
+    """How many accounts ``user`` may read, counted up to ``FEW_READABLE + 1``; None when they may read all, and
+    on SQLite (which reads every row of a ``%text%`` search anyway). Once per transaction."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    key = ("readable accounts count", user.id)
+    memo = transaction_memo(session)
+    if key not in memo:
+        readable = readable_account_ids(session, user=user)
+        memo[key] = None if readable is None else session.scalar(
+            select(func.count()).select_from(readable.limit(FEW_READABLE + 1).subquery()))
+    return memo[key]
+
+
+def starts_from_readable(session: Session, *, user: User, matches) -> bool:
+    """Whether a search is answered from the readable rows first: ``user`` may read at most ``FEW_READABLE``
+    accounts and more rows than that hold the text (``matches``, a select of them whatever the rights; counted
+    only that far). Whichever side is smaller is read first; what is found is the same."""
+    readable = readable_accounts_count(session, user=user)
+    if readable is None or readable > FEW_READABLE:
+        return False
+    found = session.scalar(select(func.count()).select_from(matches.limit(readable + 1).subquery()))
+    return found > readable
+
+
 def _phone_condition(column, wanted: str):
     return column.like(like_pattern(wanted), escape="\\") if wanted else None
 
@@ -78,35 +120,92 @@ def find_accounts(session: Session, *, user: User, text: str, limit: int) -> lis
     condition = _either(contains([Account.name], text), Account.tax_id == text if text else None)
     if condition is None:
         return []
-    query = (services.list_accounts(session, user=user)
-             .with_only_columns(Account.id.label("id"), Account.name.label("title"), Account.tax_id.label("tax_id"))
-             .where(condition))
+    columns = (Account.id.label("id"), Account.name.label("title"), Account.tax_id.label("tax_id"))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None and starts_from_readable(session, user=user, matches=select(Account.id).where(condition)):
+        # The readable accounts straight from the rights' own select (one pass over them: through the list's
+        # "id IN (readable)" the planner reads them twice); merged ones left out as the list leaves them.
+        query = readable.with_only_columns(*columns).where(Account.merged_into_id.is_(None))
+        rows = first_of(session, query, limit=limit, matching=condition)
+    else:
+        query = services.list_accounts(session, user=user).with_only_columns(*columns)
+        rows = first_of(session, query.where(condition), limit=limit)
     hits = []
-    for row in first_of(session, query, limit=limit):
+    for row in rows:
         found = first_match([("name", row.title)], text) or ("tax_id", row.tax_id or "")
         hits.append(Hit(kind="accounts", id=row.id, title=row.title, field=found[0], value=found[1]))
     return hits
 
 
+def _channel_condition(text: str, wanted: str):
+    """Channels holding ``text`` (e-mails, folded) or the number typed (phones, by digits); None for neither."""
+    return _either(
+        (ContactChannel.type == ChannelType.email) & contains([ContactChannel.value], text) if text.strip() else None,
+        (ContactChannel.type == ChannelType.phone) & _phone_condition(ContactChannel.value, wanted)
+        if wanted else None)
+
+
+def _matched_channels(session: Session, contact_ids: list[int], text: str, wanted: str) -> dict[int, tuple[str, str]]:
+    """For each of ``contact_ids``, its first channel (by type, then place) holding what was typed."""
+    condition = _channel_condition(text, wanted)
+    if not contact_ids or condition is None:
+        return {}
+    found: dict[int, tuple[str, str]] = {}
+    rows = session.execute(select(ContactChannel.contact_id, ContactChannel.type, ContactChannel.value)
+                           .where(ContactChannel.contact_id.in_(contact_ids), condition)
+                           .order_by(ContactChannel.contact_id, ContactChannel.type, ContactChannel.position,
+                                     ContactChannel.id)).all()
+    for contact_id, channel_type, value in rows:
+        found.setdefault(contact_id, (channel_type.value, value))
+    return found
+
+
 def find_contacts(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
-    """Readable contacts whose name or e-mail holds ``text``, or whose phone holds the number typed, by name."""
+    """Readable contacts whose name or any e-mail holds ``text``, or any phone the number typed, by name.
+
+    Phones and e-mails are the contact's channels (``ContactChannel``) besides its first ones on the contact.
+    """
     wanted = phone_digits(text)
-    condition = _either(contains([CONTACT_FULL_NAME, Contact.email], text), _phone_condition(Contact.phone, wanted))
-    if condition is None:
+    own = _either(contains([CONTACT_FULL_NAME, Contact.email], text), _phone_condition(Contact.phone, wanted))
+    if own is None:
         return []
+    channels = _channel_condition(text, wanted)
     # Aliases here and below, so the rights' own subqueries on accounts and projects stay uncorrelated.
     owner = aliased(Account)
     query = (services.list_contacts(session, user=user)
              .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
                                 Contact.email.label("email"), Contact.phone.label("phone"),
                                 Contact.account_id.label("account_id"), owner.name.label("account_name"))
-             .join(owner, owner.id == Contact.account_id)
-             .where(condition))
+             .join(owner, owner.id == Contact.account_id))
+    # One set of ids from both tables, each answered by its own (trigram) indexes.
+    matched = select(Contact.id).where(own)
+    if channels is not None:
+        matched = union(matched, select(ContactChannel.contact_id).where(channels))
+    readable = readable_account_ids(session, user=user)
+    if readable is not None and starts_from_readable(session, user=user, matches=matched):
+        # The readable accounts' contacts (as find_accounts reads them), each one's channels through their
+        # contact_id index; merged contacts left out as the list leaves them.
+        condition = _either(own, exists().where(ContactChannel.contact_id == Contact.id, channels)
+                            if channels is not None else None)
+        query = (readable
+                 .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
+                                    Contact.email.label("email"), Contact.phone.label("phone"),
+                                    Contact.account_id.label("account_id"), Account.name.label("account_name"))
+                 .join(Contact, Contact.account_id == Account.id)
+                 .where(Contact.merged_into_id.is_(None)))
+        rows = first_of(session, query, limit=limit, matching=condition)
+    else:
+        rows = first_of(session, query.where(Contact.id.in_(matched)), limit=limit)
+    own_matches = {row.id: first_match([("full_name", row.title.strip()), ("email", row.email),
+                                         ("phone", row.phone)], text, phone_digits=wanted, phone_fields=("phone",))
+                   for row in rows}
+    # The others were found by a channel: which one, in one more question.
+    by_channel = _matched_channels(session, [key for key, match in own_matches.items() if match is None],
+                                   text, wanted)
     hits = []
-    for row in first_of(session, query, limit=limit):
+    for row in rows:
         title = row.title.strip()
-        field, value = first_match([("full_name", title), ("email", row.email), ("phone", row.phone)], text,
-                                   phone_digits=wanted, phone_fields=("phone",)) or ("full_name", title)
+        field, value = own_matches[row.id] or by_channel.get(row.id) or ("full_name", title)
         hits.append(Hit(kind="contacts", id=row.id, title=title, field=field, value=value, detail=row.account_name,
                         parent_id=row.account_id))
     return hits

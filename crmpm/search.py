@@ -25,7 +25,7 @@ A ``%text%`` search reads every row of the table on SQLite (no B-tree index
 serves a leading wildcard); what it costs at 100,000 accounts is in
 ``BENCHMARKS.md`` ("Search in every script"). On PostgreSQL the searched
 columns have trigram (``pg_trgm``) GIN indexes on the very expression ``folded``
-compiles to (migration 0011, built by ``index_expression``), so the planner
+compiles to (migration 0011; 0014 for contact channels; built by ``index_expression``), so the planner
 answers a ``%text%`` of three letters or more from the index.
 
 The search across the product (``/search``) finds records of several kinds;
@@ -171,10 +171,23 @@ class Kind:
 CANDIDATES = 200
 
 
-def first_of(session, query, *, limit: int) -> list:
+def first_of(session, query, *, limit: int, matching: ColumnElement | None = None) -> list:
     """The first ``limit`` rows by title (then id) among the first ``CANDIDATES`` matches of ``query``, a select
-    of labelled columns including ``title`` and ``id``."""
-    inner = query.order_by(None).limit(CANDIDATES).subquery()
+    of labelled columns including ``title`` and ``id``.
+
+    With ``matching`` (the text condition, kept out of ``query``), the rows of ``query`` (the user's readable
+    ones) are read first, as a materialized CTE, and the condition is checked on them alone: for a user who
+    may read few rows, so a word found in most rows they may not read is not looked up in the index and
+    refused row by row (``BENCHMARKS.md``, "Rights first"). The same rows are found either way.
+    """
+    if matching is None:
+        inner = query.order_by(None).limit(CANDIDATES).subquery()
+    else:
+        readable = query.order_by(None).add_columns(matching.label("matches")).cte("readable")
+        if session.get_bind().dialect.name == "postgresql":
+            readable = readable.prefix_with("MATERIALIZED")
+        columns = [column for column in readable.c if column.name != "matches"]
+        inner = select(*columns).where(readable.c.matches).limit(CANDIDATES).subquery()
     return session.execute(select(inner).order_by(inner.c.title, inner.c.id).limit(limit)).all()
 
 

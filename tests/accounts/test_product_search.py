@@ -22,20 +22,23 @@ def everything(session, user, text, limit=10):
 
 @pytest.fixture
 def world(session):
-    """Branches A and B, each with an account, a contact (e-mail, phone), a lead, a deal, a project and an
-    activity named after the branch; a seller who may read branch A only."""
+    """Branches A and B, each with an account, a contact (e-mail, phone, a second of each), a lead, a deal, a
+    project and an activity named after the branch; a seller who may read branch A only."""
     admin = factories.admin(session)
     root = factories.node(session, actor=admin, code="ENT")
     pipeline = factories.pipeline(session, name="Sales")
     seller = factories.user(session, name="Seller")
     world = {"admin": admin, "seller": seller}
     phones = {"A": "+7 (812) 555-12-34", "B": "+7 (495) 777-88-99"}
+    # Each contact's second phone and e-mail, only in its channels.
+    seconds = {"A": [("phone", "mobile", "+7 (921) 111-22-33"), ("email", "home", "anna.home@mail.example")],
+               "B": [("phone", "mobile", "+7 (921) 444-55-66"), ("email", "home", "b.home@private.example")]}
     for side, word in (("A", "Alderwood"), ("B", "Birchfield")):
         branch = factories.node(session, actor=admin, parent=root, code=side)
         account = factories.account(session, actor=admin, region=branch, name=f"{word} Ltd")
         contact = factories.contact(session, actor=admin, account=account, first_name="Anna",
                                     last_name=f"{word}son", email=f"anna@{word.lower()}.example",
-                                    phone=phones[side])
+                                    phone=phones[side], channels=seconds[side])
         lead = lead_services.create_lead(session, actor=admin, region=branch, company=f"{word} Farms",
                                          contact_name="Oleg", email=f"oleg@{word.lower()}-farms.example")
         deal = deal_services.create_deal(session, actor=admin, account=account, name=f"{word} supply",
@@ -86,6 +89,65 @@ def test_codes_emails_and_the_whole_name(session, world):
 def test_a_phone_in_any_format_finds_the_contact(session, world, typed):
     hits = everything(session, world["admin"], typed)["contacts"]
     assert [(hit.id, hit.field, hit.value) for hit in hits] == [(world["A"]["contact"].id, "phone", "+78125551234")]
+
+
+@pytest.mark.parametrize("typed,field,value", [
+    ("+7 (921) 111-22-33", "phone", "+79211112233"), ("8 921 1112233", "phone", "+79211112233"),
+    ("1112233", "phone", "+79211112233"), ("ANNA.HOME@", "email", "anna.home@mail.example"),
+    ("mail.example", "email", "anna.home@mail.example")])
+def test_a_second_phone_or_email_finds_the_contact_naming_it(session, world, typed, field, value):
+    hits = everything(session, world["admin"], typed)["contacts"]
+    assert [(hit.id, hit.field, hit.value) for hit in hits] == [(world["A"]["contact"].id, field, value)]
+
+
+def test_the_first_phone_and_email_are_still_named_first(session, world):
+    contact = world["A"]["contact"]
+    assert {channel.value for channel in contact.channels} >= {"+78125551234", "+79211112233",
+                                                               "anna@alderwood.example", "anna.home@mail.example"}
+    hit = everything(session, world["admin"], "+7 812 555 12 34")["contacts"][0]
+    assert (hit.field, hit.value) == ("phone", "+78125551234")
+
+
+def test_another_branchs_contact_is_never_found_through_its_channels(session, world):
+    b = world["B"]["contact"]
+    for typed in ("+7 (921) 444-55-66", "4445566", "b.home@private", "B.HOME@PRIVATE.EXAMPLE"):
+        assert [hit.id for hit in everything(session, world["admin"], typed)["contacts"]] == [b.id], typed
+        assert everything(session, world["seller"], typed)["contacts"] == [], typed
+    # The seller's own contact is found by its second phone.
+    assert [hit.id for hit in everything(session, world["seller"], "921 111 22 33")["contacts"]] == [
+        world["A"]["contact"].id]
+
+
+@pytest.mark.parametrize("rights_first", [True, False])
+def test_starting_from_the_readable_rows_finds_the_same(session, world, monkeypatch, rights_first):
+    """Both ways of answering (from the readable rows, or from the text's matches) find the same hits."""
+    searches = ["Alderwood", "Birchfield", "anna", "a", "ltd", "921", "+7 (921) 444-55-66", "1112233",
+                "b.home@", "example", "8 812 5551234"]
+    expected = {(who, typed): [(hit.kind, hit.id, hit.field, hit.value) for hits in
+                               everything(session, world[who], typed).values() for hit in hits]
+                for who in ("admin", "seller") for typed in searches}
+    # The figures read the other way, forced.
+    monkeypatch.setattr(search, "starts_from_readable", lambda session, *, user, matches: rights_first)
+    for (who, typed), hits in expected.items():
+        assert [(hit.kind, hit.id, hit.field, hit.value) for hits_ in everything(session, world[who], typed).values()
+                for hit in hits_] == hits, (who, typed)
+    assert expected[("seller", "Birchfield")] == []
+    assert [kind for kind, _id, _f, _v in expected[("seller", "Alderwood")]] == [
+        "accounts", "contacts", "leads", "deals", "projects", "activities"]
+
+
+def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hold_the_text(session, world):
+    seller, admin = world["seller"], world["admin"]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert search.readable_accounts_count(session, user=seller) == (1 if postgresql else None)
+    assert search.readable_accounts_count(session, user=admin) is None
+    # "Ltd" is in both branches' names (2 rows, 1 readable): from the readable rows; "Alderwood" in one.
+    ltd = search.select(search.Account.id).where(search.contains([search.Account.name], "Ltd"))
+    alderwood = search.select(search.Account.id).where(search.contains([search.Account.name], "Alderwood"))
+    assert search.starts_from_readable(session, user=seller, matches=ltd) is postgresql
+    assert search.starts_from_readable(session, user=seller, matches=alderwood) is False
+    assert search.starts_from_readable(session, user=admin, matches=ltd) is False
+    assert [hit.id for hit in everything(session, seller, "Ltd")["accounts"]] == [world["A"]["account"].id]
 
 
 def test_a_few_digits_are_not_a_phone(session, world):

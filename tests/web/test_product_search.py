@@ -33,7 +33,7 @@ def test_every_kind_is_found_grouped_with_links_and_the_matched_field_marked(pag
     a = world["A"]
     body = search(pages, world["admin"], "alderwood")
     links = {
-        "accounts": f'/crm/accounts/{a["account"].id}', "contacts": f'/crm/accounts/{a["account"].id}',
+        "accounts": f'/crm/accounts/{a["account"].id}', "contacts": f'/crm/contacts/{a["contact"].id}',
         "leads": f'/crm/leads/{a["lead"].id}', "deals": f'/crm/deals/{a["deal"].id}',
         "projects": f'/projects/{a["project"].id}',
         "activities": f'/projects/{a["project"].id}/activities/{a["activity"].id}',
@@ -60,6 +60,40 @@ def test_a_phone_in_any_format_finds_the_contact_and_marks_the_digits(pages, wor
 def test_an_email_finds_the_contact(pages, world):
     group = section(search(pages, world["admin"], "ANNA@alderwood"), "contacts")
     assert re.search(r"e-mail:</span>\s*<mark>anna@alderwood</mark>\.example", group), group
+
+
+@pytest.mark.parametrize("typed,marked_text", [("+7 (921) 111-22-33", "79211112233"), ("1112233", "1112233"),
+                                               ("anna.home@", "anna.home@")])
+def test_a_second_phone_or_email_finds_the_contact_and_opens_its_card(pages, world, typed, marked_text):
+    contact = world["A"]["contact"]
+    group = section(search(pages, world["admin"], typed), "contacts")
+    assert group.count("<li>") == 1 and "Anna Alderwoodson" in group and "Birchfield" not in group
+    assert f'href="/crm/contacts/{contact.id}"' in group
+    field = "e-mail" if "@" in typed else "phone"
+    assert re.search(rf"{field}:</span>\s*\+?[0-9]*<mark>\+?{re.escape(marked_text)}</mark>", group), group
+    assert pages.get(f"/crm/contacts/{contact.id}").status_code == 200
+
+
+def test_more_contacts_shows_the_search_page_for_contacts_alone(pages, session, world):
+    admin, account = world["admin"], world["A"]["account"]
+    for n in range(6):
+        factories.contact(session, actor=admin, account=account, last_name=f"Person {n}",
+                          channels=[("phone", "mobile", f"+7 (921) 999-00-0{n}")])
+    session.commit()
+    group = section(search(pages, admin, "921 999-00"), "contacts")
+    assert group.count("<li>") == 5
+    more = html.unescape(re.search(r'href="([^"]*kind=contacts[^"]*)"', group).group(1))
+    page = pages.get(more).get_data(as_text=True)
+    assert section(page, "contacts").count("<li>") == 6 and not section(page, "accounts")
+
+
+def test_a_seller_never_finds_another_branchs_contact_through_its_channels(pages, world):
+    b = world["B"]
+    for typed in ("+7 (921) 444-55-66", "4445566", "b.home@private", "private.example"):
+        body = search(pages, world["seller"], typed)
+        assert 'class="card search-group"' not in body, typed
+        assert hidden_mentions(body, [b["contact"], b["account"]], asked=typed) == [], typed
+        assert f'/crm/contacts/{b["contact"].id}' in section(search(pages, world["admin"], typed), "contacts")
 
 
 def test_a_seller_searching_the_other_branch_finds_nothing_of_it(pages, world):

@@ -46,6 +46,7 @@ class KindPage:
 
 
 def _contact_link(hit: Hit) -> str:
+    # The contact's card (its account's page in a build without cards).
     if is_available("crm.contact"):
         return url_for("crm.contact", contact_id=hit.id)
     return url_for("crm.account", account_id=hit.parent_id)
@@ -54,7 +55,8 @@ def _contact_link(hit: Hit) -> str:
 # In the order of accounts.search.KINDS; a new kind (documents) needs an entry here too.
 KIND_PAGES = {
     "accounts": KindPage(_l("Accounts"), lambda hit: url_for("crm.account", account_id=hit.id), "crm.accounts"),
-    "contacts": KindPage(_l("Contacts"), _contact_link, "crm.contacts"),
+    # No list of contacts finds them by every phone and e-mail: "more" is this page for contacts alone.
+    "contacts": KindPage(_l("Contacts"), _contact_link),
     "leads": KindPage(_l("Leads"), lambda hit: url_for("crm.lead", lead_id=hit.id), "crm.leads", (("scope", "all"),)),
     "deals": KindPage(_l("Deals"), lambda hit: url_for("crm.deal", deal_id=hit.id), "crm.deals"),
     "projects": KindPage(_l("Projects"), lambda hit: url_for("pm.project", project_id=hit.id), "pm.index"),
