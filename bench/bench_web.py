@@ -238,7 +238,7 @@ def _ids_of(url: str) -> dict:
     return ids
 
 
-def measure(url: str, ids: dict, repeat: int) -> tuple[list[dict], list[str]]:
+def measure(url: str, ids: dict, repeat: int, only_pages: list[str] | None = None) -> tuple[list[dict], list[str]]:
     from crmpm.users import services as users
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
@@ -261,6 +261,8 @@ def measure(url: str, ids: dict, repeat: int) -> tuple[list[dict], list[str]]:
                     missing.append(endpoint)
                 continue
             if only and who not in only[0]:
+                continue
+            if only_pages and not label.startswith("ceiling") and not any(text in label for text in only_pages):
                 continue
             # "=text" is the text itself (a query argument); anything else names one of the ids.
             values = {key: value[1:] if value.startswith("=") else ids.get(value)
@@ -313,16 +315,18 @@ def main() -> int:
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards (its URL is printed).")
     parser.add_argument("--reuse", metavar="URL", help="Measure a database kept by an earlier --keep run.")
+    parser.add_argument("--pages", nargs="+", metavar="TEXT",
+                        help="Only the pages whose label holds one of these texts (and the ceiling).")
     args = parser.parse_args()
     if args.reuse:
         engine = make_engine(args.reuse)
         extend(engine, {})  # a database kept before issue 12's pages: add their data once
         engine.dispose()
-        rows, missing = measure(args.reuse, _more_ids(args.reuse, _ids_of(args.reuse)), args.repeat)
+        rows, missing = measure(args.reuse, _more_ids(args.reuse, _ids_of(args.reuse)), args.repeat, args.pages)
         return report(rows, missing)
     with bench_wbs_db.Database("postgresql", args.postgres, keep=args.keep) as url:
         ids = _more_ids(url, load(url, args))
-        rows, missing = measure(url, ids, args.repeat)
+        rows, missing = measure(url, ids, args.repeat, args.pages)
         return report(rows, missing)
 
 if __name__ == "__main__":
