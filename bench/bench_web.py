@@ -49,9 +49,10 @@ LEADS = 20_000
 
 # (label, endpoint, arguments from the ids); endpoints not registered are skipped and named.
 PAGES = [
-    # The ceiling: the smallest request through the same app and client (who am I, as JSON). The machine is
-    # shared, so each page is also given in ceilings (its median over the ceiling's median).
-    ("ceiling: /api/v1/me", "users.me", {}),
+    # The ceiling: about the smallest page through the same app and client (the user's profile: the session's
+    # user, their tokens' first rows and count, the layout). The machine is shared, so each page is also given
+    # in ceilings (its median over the ceiling's median).
+    ("ceiling: own profile page", "profile.index", {}),
     ("home", "home.index", {}),
     ("budget tree", "finance.tree", {}),
     ("budget tree: children of the root", "finance.rows", {"node_id": "root"}),
