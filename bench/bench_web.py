@@ -137,7 +137,8 @@ def extend(engine, ids: dict) -> None:
         n_accounts = connection.scalar(text("SELECT COUNT(*) FROM accounts"))
         busy = ids.get("busy_account") or connection.scalar(text(
             "SELECT account_id FROM interactions GROUP BY account_id ORDER BY COUNT(*) DESC LIMIT 1")) or 1
-        branches = connection.execute(text("SELECT id FROM eps_nodes WHERE code LIKE 'BR%' ORDER BY id")).scalars().all()
+        branches = connection.execute(text(
+            "SELECT id FROM eps_nodes WHERE code LIKE 'BR%' ORDER BY id")).scalars().all()
         seller_ids = connection.execute(text(
             "SELECT id FROM users WHERE email LIKE 'seller%@example.test' ORDER BY id")).scalars().all()
     created = bench_crm.START
