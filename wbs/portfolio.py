@@ -154,19 +154,23 @@ def baseline(session: Session, *, project: Project) -> Baseline:
     return Baseline(start=_as_datetime(start), finish=_as_datetime(finish), activities=count)
 
 
-def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: int) -> tuple[list[Activity], int]:
+def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: int,
+                     elements: list | None = None) -> tuple[list[Activity], int]:
     """One window of the project's activities grouped by WBS (tree order, then early start, then code), and
     the total. Activities outside any element of the tree come first.
 
     Only the window is read: the activity count per element says which elements the window spans, the
     elements it covers whole are read in one query, and at most the first and the last element it cuts
-    through are read with an offset each, whatever the size of the plan.
+    through are read with an offset each, whatever the size of the plan. ``elements``: the project's
+    ``services.list_elements`` when the caller has it already (read otherwise).
     """
     counts = dict(session.execute(
         select(Activity.wbs_element_id, func.count()).where(Activity.project_id == project.id)
         .group_by(Activity.wbs_element_id)).all())
     total = sum(counts.values())
-    ranked = [element.id for element in tree_order(services.list_elements(session, project=project))]
+    if elements is None:
+        elements = services.list_elements(session, project=project)
+    ranked = [element.id for element in tree_order(elements)]
     in_tree = set(ranked)
     outside = tuple(element_id for element_id in counts if element_id not in in_tree)
     groups: list[tuple] = ([outside] if outside else []) + [(element_id,) for element_id in ranked

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import networkx as nx
 from sqlalchemy import Select, func, or_, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from crmpm import audit
 from crmpm.database import utcnow
@@ -631,6 +631,18 @@ def _touching(project_ids: list[int]):
 def list_relationships(session: Session, *, project: Project) -> Select:
     """A select of relationships with an end in ``project``."""
     return select(Relationship).where(Relationship.id.in_(_touching([project.id]))).order_by(Relationship.id)
+
+
+def relationships_of(session: Session, *, activity: Activity) -> Select:
+    """A select of the relationships with ``activity`` at one end (the other end loaded with it), by id.
+
+    Two index look-ups (a bitmap OR): ``list_relationships`` filtered to the activity would first gather every
+    relationship of the project (300,000 ids for a 100,000-activity plan).
+    """
+    return (select(Relationship)
+            .where(or_(Relationship.predecessor_id == activity.id, Relationship.successor_id == activity.id))
+            .options(selectinload(Relationship.predecessor), selectinload(Relationship.successor))
+            .order_by(Relationship.id))
 
 
 def get_relationship_or_raise(session: Session, *, project: Project, relationship_id: int) -> Relationship:

@@ -13,6 +13,7 @@ from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -22,6 +23,7 @@ from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
 from eps.permissions import Access, Permission, accesses
 from web.forms import ActionForm, check
+from web.nav import is_available
 from web.pages import page_blueprint, wants_json
 
 # Named "structure": the API already has a blueprint named "eps".
@@ -107,6 +109,42 @@ def _move_choices(branches: dict[int, Branch], loose):
     return items, targets
 
 
+ID_MARK = 2147483647  # stands for an id in the URL patterns below
+CODE_MARK = "\x00code\x00"  # stands for a code in the texts below
+
+
+def _row_texts() -> dict:
+    """What every row of the tree repeats, translated and built once: a tree of thousands of rows would spend
+    most of its time in gettext and url_for. The template puts each row's id and code in."""
+    def pattern(endpoint: str, **arguments) -> str:
+        return url_for(endpoint, **arguments)
+
+    return {
+        "id": str(ID_MARK), "code_mark": CODE_MARK, "csrf": generate_csrf(),
+        "code": _("Code"), "name": _("Name"), "protected": _("Protected"), "create_node": _("Create node"),
+        "badge": _("protected"), "move_to": _("Move to…"), "settings": _("Settings"), "save": _("Save"),
+        "new_project": _("New project"), "protect": _("Protect"), "unprotect": _("Unprotect"),
+        "delete_project": _("Delete project"), "delete_node": _("Delete node"),
+        "edit": _("Edit %(code)s", code=CODE_MARK),
+        "delete_project_confirm": _("Delete project %(code)s with its plan?", code=CODE_MARK),
+        "delete_node_confirm": _("Delete EPS node %(code)s?", code=CODE_MARK),
+        "node_under": _("A node under %(code)s:", code=CODE_MARK),
+        "create_node_url": pattern("structure.create_node"),
+        "move_url": pattern("structure.index", move=ID_MARK),
+        "project_url": pattern("pm.project", project_id=ID_MARK),
+        "settings_url": pattern("pm.settings", project_id=ID_MARK) if is_available("pm.settings") else None,
+        "new_project_url": pattern("pm.new_project", node=ID_MARK) if is_available("pm.new_project") else None,
+        "update_project_url": pattern("structure.update_project", project_id=ID_MARK),
+        "update_node_url": pattern("structure.update_node", node_id=ID_MARK),
+        "protect_project_url": pattern("structure.protect_project", project_id=ID_MARK, action="protect"),
+        "unprotect_project_url": pattern("structure.protect_project", project_id=ID_MARK, action="unprotect"),
+        "delete_project_url": pattern("structure.delete_project", project_id=ID_MARK),
+        "protect_node_url": pattern("structure.protect_node", node_id=ID_MARK, action="protect"),
+        "unprotect_node_url": pattern("structure.protect_node", node_id=ID_MARK, action="unprotect"),
+        "delete_node_url": pattern("structure.delete_node", node_id=ID_MARK),
+    }
+
+
 @bp.route("/")
 def index():
     """The tree; ``?move=n12`` (or ``p34``) chooses that node (project) in the "Move" form."""
@@ -122,7 +160,7 @@ def index():
     may_create_project = any(branch.access.can(Permission.edit) for branch in branches.values())
     return render_template("eps/index.html", roots=roots, loose=loose, more=more, move=move,
                            chosen=chosen, may_create_root=may_create_root, may_create_project=may_create_project,
-                           Permission=Permission)
+                           Permission=Permission, t=_row_texts())
 
 
 def _back(message: str):

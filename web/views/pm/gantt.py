@@ -68,12 +68,13 @@ def gantt(project_id: int | None):
     zoom = _zoom(first, last)
     scale = geometry.make_scale(first, last, zoom)
     number, per_page = page_args(ROWS_PER_PAGE)
-    items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page, limit=per_page)
+    elements = services.list_elements(session, project=project)
+    items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page, limit=per_page,
+                                              elements=elements)
     folded = _folded()
     fold_arg = ",".join(map(str, sorted(folded))) or None
     page = Page(items=items, page=number, per_page=per_page, total=total,
                 args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg)) if value})
-    elements = services.list_elements(session, project=project)
     chains = portfolio.element_chain(elements)
     spans = geometry.roll_up_spans(portfolio.element_spans(session, project=project),
                                    {element.id: element.parent_id for element in elements})

@@ -17,7 +17,7 @@ from eps import services as eps_services
 from wbs import portfolio, services
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
-from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, Relationship, WbsElement
+from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, WbsElement
 from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
 from web.pagination import paginate
@@ -110,8 +110,7 @@ def activity(project_id: int, activity_id: int):
     project = load_project(project_id)
     item = services.get_activity_or_raise(session, project=project, activity_id=activity_id)
     plan = services.get_plan(session, project=project)
-    links = list(session.scalars(services.list_relationships(session, project=project)
-                                 .where((Relationship.predecessor_id == item.id) | (Relationship.successor_id == item.id))))
+    links = list(session.scalars(services.relationships_of(session, activity=item)))
     return render_template("projects/activity.html", project=project, activity=item, plan=plan,
                            predecessors=[r for r in links if r.successor_id == item.id],
                            successors=[r for r in links if r.predecessor_id == item.id],
