@@ -22,6 +22,7 @@ from api import (
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
+from eps.permissions import GRANTS_WITH_USER
 
 BLUEPRINTS = (
     eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp,
@@ -57,7 +58,8 @@ def init_app(app: Flask) -> None:
     def _authenticate():
         if not request.path.startswith(API_PREFIX):
             return None
-        user = user_from_authorization(db.session, request.headers.get("Authorization"))
+        # The caller's grants come with the token: nearly every request filters or checks by them.
+        user = user_from_authorization(db.session, request.headers.get("Authorization"), also=(GRANTS_WITH_USER,))
         if user is None:
             raise Unauthenticated("a valid API token is needed: Authorization: Bearer <token>")
         g.user = user

@@ -67,7 +67,7 @@ def _compile(schema: Schema, compiling: dict | None = None) -> Dump | None:
 
     def dump_one(obj):
         # marshmallow's accessor: obj[key] for what has __getitem__ (dicts, rows), else getattr.
-        read = _read_item if hasattr(obj, "__getitem__") else _read_attribute
+        read = _read_item if hasattr(obj, "__getitem__") else _attribute_reader(type(obj))
         result = {}
         for key, attribute, format_value, default in steps:
             if attribute is None:
@@ -147,6 +147,35 @@ def _nested_formatter(field: fields.Nested, compiling: dict):
 
 def _read_attribute(obj, attribute):
     return getattr(obj, attribute, missing)
+
+
+_READERS: dict[type, Callable[[Any, str], Any]] = {}
+
+
+def _attribute_reader(cls: type) -> Callable[[Any, str], Any]:
+    """``getattr`` for objects of ``cls``; for a mapped class, a loaded column or relationship is read from
+    the object's ``__dict__``, where the ORM's attribute keeps it (what ``getattr`` returns, without the
+    descriptor's work); what is not loaded, and every other attribute (properties), goes through ``getattr``.
+    """
+    reader = _READERS.get(cls)
+    if reader is None:
+        mapper = getattr(cls, "__mapper__", None)
+        if mapper is None:
+            reader = _read_attribute
+        else:
+            instrumented = frozenset(mapper.attrs.keys())
+
+            def reader(obj, attribute, _instrumented=instrumented):
+                if attribute in _instrumented:
+                    value = obj.__dict__.get(attribute, _ABSENT)
+                    if value is not _ABSENT:
+                        return value
+                return getattr(obj, attribute, missing)
+        _READERS[cls] = reader
+    return reader
+
+
+_ABSENT = object()
 
 
 def _read_item(obj, attribute):

@@ -13,7 +13,7 @@ import enum
 import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crmpm.database import read_rows, transaction_memo
@@ -22,7 +22,7 @@ from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
 __all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to", "accesses",
-           "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
+           "GRANTS_WITH_USER", "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -128,17 +128,23 @@ def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ..
     """The paths of every node and project ``user`` holds a grant on (directly or through a team).
 
     Read once per transaction (``transaction_memo``): every list of a request filters by them. Asked
-    without ``roles``, the same statement also reads what ``reads_everything`` needs.
+    without ``roles``, the same statement also reads what ``reads_everything`` needs. An API request has
+    usually read them already, with its token (``GRANTS_WITH_USER``).
     """
     key = ("grant paths", user.id, roles)
     known = transaction_memo(session).get(key)
     if known is not None:
         return list(known)
     rows = read_rows(session, _grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id}).all()
+    return _remember_grant_rows(session, user, roles, rows)
+
+
+def _remember_grant_rows(session: Session, user: User, roles: tuple[Role, ...] | None, rows) -> list[str]:
+    """Keep ``rows`` of ``_grant_paths_query`` (path, is a root, anything protected) in the transaction memo."""
     # Taken after the statement: its autoflush, if any, has emptied the memo taken before it.
     memo = transaction_memo(session)
     paths = sorted({path for path, is_root, _protected in rows if not is_root})
-    memo[key] = paths
+    memo[("grant paths", user.id, roles)] = paths
     if roles is None:
         roots = {path for path, is_root, _protected in rows if is_root}
         anything_protected = any(protected for _path, is_root, protected in rows if is_root)
@@ -148,19 +154,51 @@ def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ..
 
 @functools.lru_cache(maxsize=None)
 def _grant_paths_query(roles: tuple[Role, ...] | None, with_roots: bool = False):
-    # Built once per set of roles (every list runs it), with the user as a parameter. Rows are
-    # (path, is a root, anything protected): granted paths, then, with_roots, the roots of the tree.
-    user_id = bindparam("user_id")
-    teams = select(team_members.c.team_id).where(team_members.c.user_id == user_id).scalar_subquery()
+    # Built once per set of roles (every list runs it), with the user as a parameter.
+    return _grant_rows(bindparam("user_id"), roles, with_roots)
+
+
+def _grant_rows(user_id, roles: tuple[Role, ...] | None, with_roots: bool):
+    # Rows are (path, is a root, anything protected): granted paths, then, with_roots, the roots of the tree.
+    # ``user_id`` is a parameter, or the column of an enclosing statement's users (correlated, two levels up).
+    correlated = (user_id.table,) if hasattr(user_id, "table") else ()
+    teams = (select(team_members.c.team_id).where(team_members.c.user_id == user_id)
+             .correlate(*correlated).scalar_subquery())
     conditions = [or_(Grant.user_id == user_id, Grant.team_id.in_(teams))]
     if roles is not None:
         conditions.append(Grant.role.in_(roles))
     granted = (false().label("is_root"), false().label("anything_protected"))
-    node_paths = select(EpsNode.path, *granted).join(Grant, Grant.eps_node_id == EpsNode.id).where(*conditions)
-    project_paths = select(Project.path, *granted).join(Grant, Grant.project_id == Project.id).where(*conditions)
+    node_paths = (select(EpsNode.path, *granted).join(Grant, Grant.eps_node_id == EpsNode.id).where(*conditions)
+                  .correlate(*correlated))
+    project_paths = (select(Project.path, *granted).join(Grant, Grant.project_id == Project.id).where(*conditions)
+                     .correlate(*correlated))
     if not with_roots:
         return node_paths.union_all(project_paths)
     return node_paths.union_all(project_paths, _ROOTS_AND_PROTECTION)
+
+
+class _GrantsReadWithUser:
+    """The caller's grant rows, read by the statement that reads the caller (``crmpm.users.ReadWithUser``).
+
+    Every API list filters by the caller's grants; reading them in the token's statement saves each
+    request a round trip to the database. The rows of ``_grant_paths_query`` travel as one string:
+    each path prefixed by "g" (granted), "r" (a root) or "R" (a root, and something is protected);
+    paths hold only digits, "p" and "/", so "," separates them.
+    """
+
+    @functools.cached_property
+    def column(self):
+        rows = _grant_rows(User.__table__.c.id, None, with_roots=True).subquery()
+        tagged = case((rows.c.is_root & rows.c.anything_protected, "R"), (rows.c.is_root, "r"), else_="g")
+        return (select(func.aggregate_strings(tagged + rows.c.path, ","))
+                .correlate(User.__table__).scalar_subquery().label("grant_rows"))
+
+    def remember(self, session: Session, user: User, value: str | None) -> None:
+        rows = [(item[1:], item[0] != "g", item[0] == "R") for item in (value or "").split(",") if item]
+        _remember_grant_rows(session, user, None, rows)
+
+
+GRANTS_WITH_USER = _GrantsReadWithUser()
 
 
 # The roots' paths, each with whether anything is protected. "= true" rather than "IS TRUE",

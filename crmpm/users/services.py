@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select, update as sql_update
+from sqlalchemy import ColumnElement, bindparam, func, select, update as sql_update
 from sqlalchemy.orm import Session
 
 from crmpm import audit, emails, events
@@ -249,32 +251,52 @@ def revoke_token(session: Session, *, actor: User, token_id: int) -> ApiToken:
     return token
 
 
-# Built once: every API request runs it, and building the statement costs more than running it. Core
-# columns rather than ORM entities: the ORM's loading of a token and its user cost a third of a small
-# request; the user is made from the row (``attach_loaded``), the token needs no object at all.
+# Built once per set of extra columns: every API request runs it, and building the statement costs more than
+# running it. Core columns rather than ORM entities: the ORM's loading of a token and its user cost a third of a
+# small request; the user is made from the row (``attach_loaded``), the token needs no object at all.
 _USER_COLUMNS = tuple((prop.key, prop.columns[0]) for prop in User.__mapper__.column_attrs)
-_TOKEN_AND_USER = (
-    select(ApiToken.__table__.c.id.label("token_id"), ApiToken.__table__.c.revoked_at,
-           ApiToken.__table__.c.last_used_at, *(column for _key, column in _USER_COLUMNS))
-    .select_from(ApiToken.__table__.join(User.__table__, ApiToken.__table__.c.user_id == User.__table__.c.id))
-    .where(ApiToken.__table__.c.token_hash == bindparam("token_hash"))
-)
 
 
-def user_for_token(session: Session, *, token: str) -> User | None:
-    """The active user a valid, unrevoked token belongs to, else None."""
+class ReadWithUser(Protocol):
+    """Something read about the caller by the statement that authenticates them, instead of by one more.
+
+    ``column`` is a SQL expression of the row of ``users`` (a correlated scalar subquery); ``remember``
+    is given its value once the caller is known (e.g. kept in the transaction's memo).
+    """
+
+    column: ColumnElement
+
+    def remember(self, session: Session, user: User, value) -> None: ...
+
+
+@functools.lru_cache(maxsize=8)
+def _token_and_user(also: tuple[ReadWithUser, ...]):
+    return (
+        select(ApiToken.__table__.c.id.label("token_id"), ApiToken.__table__.c.revoked_at,
+               ApiToken.__table__.c.last_used_at, *(column for _key, column in _USER_COLUMNS),
+               *(extra.column for extra in also))
+        .select_from(ApiToken.__table__.join(User.__table__, ApiToken.__table__.c.user_id == User.__table__.c.id))
+        .where(ApiToken.__table__.c.token_hash == bindparam("token_hash"))
+    )
+
+
+def user_for_token(session: Session, *, token: str, also: tuple[ReadWithUser, ...] = ()) -> User | None:
+    """The active user a valid, unrevoked token belongs to, else None; ``also`` read in the same statement."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = read_rows(session, _TOKEN_AND_USER, {"token_hash": _digest(token)}).first()
+    row = read_rows(session, _token_and_user(also), {"token_hash": _digest(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
-    user = attach_loaded(session, User, dict(zip((key for key, _column in _USER_COLUMNS), row[3:])))
+    user_values = row[3:3 + len(_USER_COLUMNS)]
+    user = attach_loaded(session, User, dict(zip((key for key, _column in _USER_COLUMNS), user_values)))
     if not user.is_active:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
         # Coarse on purpose: a busy client writes this row once per interval, not once per request.
         session.execute(sql_update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now))
+    for extra, value in zip(also, row[3 + len(_USER_COLUMNS):]):
+        extra.remember(session, user, value)
     return user
 
 

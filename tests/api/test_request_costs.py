@@ -96,6 +96,20 @@ def test_the_token_and_its_user_are_read_in_one_statement_without_password_hashi
     assert len(reads) == 1 and "api_tokens" in reads[0] and "users" in reads[0], reads
 
 
+@pytest.mark.parametrize("path", ["/api/v1/projects", "/api/v1/deals"])
+def test_a_list_reads_the_callers_grants_with_the_token(api, connection, deals_world, path):
+    """The caller's grants travel with the token's row: a list is that statement and its page, nothing more."""
+    seller = deals_world["seller"]
+    api.get("/api/v1/me", user=seller)  # the token's first use is recorded (a write); later ones within minutes not
+    with statements(connection) as seen:
+        response = api.get(f"{path}?per_page=50", user=seller)
+    assert response.status_code == 200 and response.json["total"] == 12  # twelve deals, each a project
+    reads = [statement for statement in seen if statement.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert "api_tokens" in reads[0] and "grants" in reads[0]
+    assert "grants" not in reads[1] and "api_tokens" not in reads[1]
+
+
 def test_the_openapi_spec_is_built_once_per_app_and_revalidates(monkeypatch, sqlite_url):
     app = create_app({"DATABASE_URL": sqlite_url, "TESTING": True})
     api = app.extensions["crmpm.api"]

@@ -85,3 +85,58 @@ def test_a_bulk_insert_forgets_what_was_read(session):
         assert len(statements) == 1
     finally:
         stop()
+
+
+def _read_with_a_user(session, user):
+    """What ``GRANTS_WITH_USER`` leaves in a new transaction's memo, read by a statement about ``user``."""
+    from sqlalchemy import select
+
+    from crmpm.database import read_rows, transaction_memo
+    from crmpm.users.models import User
+    from eps.permissions import GRANTS_WITH_USER
+
+    session.commit()
+    value = read_rows(session, select(GRANTS_WITH_USER.column).where(User.__table__.c.id == user.id)).scalar_one()
+    GRANTS_WITH_USER.remember(session, user, value)
+    return dict(transaction_memo(session))
+
+
+def _read_on_their_own(session, user):
+    session.commit()
+    paths = principal_grant_paths(session, user=user)
+    return paths, reads_everything(session, user=user, paths=paths)
+
+
+def test_grants_read_with_the_user_are_those_read_on_their_own(session):
+    admin, top, left, right, seller = _tree(session)
+    team_member, nobody = factories.user(session), factories.user(session)
+    team = factories.team(session, members=[team_member])
+    project = factories.project(session, actor=admin, node=right)
+    factories.grant(session, actor=admin, role=Role.viewer, target=top, user=seller)
+    factories.grant(session, actor=admin, role=Role.editor, target=left, user=seller)
+    factories.grant(session, actor=admin, role=Role.viewer, target=left, team=team)
+    factories.grant(session, actor=admin, role=Role.editor, target=project, user=team_member)
+    second_root = factories.node(session, actor=admin)
+    cases = {"seller": seller, "team member": team_member, "nobody": nobody}
+    for name, user in cases.items():
+        expected_paths, expected_everything = _read_on_their_own(session, user)
+        memo = _read_with_a_user(session, user)
+        assert memo[("grant paths", user.id, None)] == expected_paths, name
+        assert memo[("reads everything", user.id, tuple(expected_paths))] is expected_everything, name
+        # The memo answers the question without a statement of its own.
+        statements, stop = _selects(session)
+        try:
+            assert principal_grant_paths(session, user=user) == expected_paths
+            assert reads_everything(session, user=user, paths=expected_paths) is expected_everything
+            assert statements == []
+        finally:
+            stop()
+    # Independently: the team member's grants are the team's node and their own project.
+    assert _read_on_their_own(session, team_member)[0] == sorted([left.path, project.path])
+    # A grant on every root, then something protected below: reading everything ends.
+    factories.grant(session, actor=admin, role=Role.viewer, target=second_root, user=seller)
+    assert _read_with_a_user(session, seller)[("reads everything", seller.id,
+                                               tuple(sorted([top.path, left.path, second_root.path])))] is True
+    session.execute(update(EpsNode).where(EpsNode.id == right.id).values(protected=True))
+    assert _read_with_a_user(session, seller)[("reads everything", seller.id,
+                                               tuple(sorted([top.path, left.path, second_root.path])))] is False
