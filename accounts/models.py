@@ -329,7 +329,8 @@ class Deal(Base):
     external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH), unique=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), unique=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    # Indexed for a contact's card: the deals naming them (and their stage moves) in its timeline.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("pipeline_stages.id"), index=True)
     # The furthest non-lost stage the deal has reached, kept by the services so the funnel's
@@ -470,7 +471,7 @@ class Task(Base):
     title: Mapped[str] = mapped_column(String(500))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     due_at: Mapped[datetime]
@@ -628,7 +629,7 @@ class SurveyAnswer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     kind: Mapped[SurveyKind] = mapped_column(_enum(SurveyKind, "survey_kind"))
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")

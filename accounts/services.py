@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -675,14 +675,17 @@ def find_duplicate_contacts(session: Session, *, user: User, account_id: int | N
 
 def duplicates_of(session: Session, *, user: User, contact: Contact, limit: int = 50) -> list[Contact]:
     """The readable, unmerged contacts other than ``contact`` sharing one of its phones, e-mails or its tax id."""
-    values = [(channel.type, channel.value) for channel in contact.channels]
-    conditions = [Contact.id.in_(ContactChannel.holders(channel_type, value)) for channel_type, value in values]
+    # One set of candidates, each part an index look-up: an OR of one IN per value made PostgreSQL read every
+    # contact to test each one.
+    sharing = [ContactChannel.holders(channel.type, channel.value) for channel in contact.channels]
     if contact.tax_id:
-        conditions.append(Contact.tax_id == contact.tax_id)
-    if not conditions:
+        sharing.append(select(Contact.id).where(Contact.tax_id == contact.tax_id))
+    if not sharing:
         return []
+    candidates = union(*sharing) if len(sharing) > 1 else sharing[0]
     base = _readable_unmerged_contacts(session, user=user)
-    return list(session.scalars(select(Contact).where(Contact.id.in_(base), Contact.id != contact.id, or_(*conditions))
+    return list(session.scalars(select(Contact).where(Contact.id.in_(candidates), Contact.id != contact.id,
+                                                      Contact.id.in_(base))
                                 .order_by(Contact.last_name, Contact.first_name, Contact.id).limit(limit)))
 
 

@@ -187,3 +187,6 @@ class Relationship(Base):
 
 
 Index("ix_activities_project_wbs", Activity.project_id, Activity.wbs_element_id)
+# A plan's activities in schedule order (wbs.services.list_activities: early start, unscheduled last, then
+# code), so that its first page is read from the index instead of sorting every activity of the plan.
+Index("ix_activities_project_early_start", Activity.project_id, Activity.early_start, Activity.code)

@@ -170,7 +170,7 @@ def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: 
     total = sum(counts.values())
     if elements is None:
         elements = services.list_elements(session, project=project)
-    ranked = [element.id for element in tree_order(elements)]
+    ranked = [element.id for element in elements]  # in tree order
     in_tree = set(ranked)
     outside = tuple(element_id for element_id in counts if element_id not in in_tree)
     groups: list[tuple] = ([outside] if outside else []) + [(element_id,) for element_id in ranked
@@ -201,7 +201,7 @@ def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: 
                 condition, Activity.wbs_element_id.is_(None))
         return condition
 
-    by_dates = (Activity.early_start.is_(None), Activity.early_start, Activity.code)
+    by_dates = services.SCHEDULE_ORDER
     base = select(Activity).where(Activity.project_id == project.id)
     found: dict[tuple, list[Activity]] = {}
     if whole:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import networkx as nx
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import Row, Select, func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from crmpm import audit
@@ -277,16 +277,17 @@ def delete_calendar(session: Session, *, actor: User, calendar: Calendar) -> Non
 
 
 def list_elements(session: Session, *, project: Project) -> list[WbsElement]:
-    """The project's WBS elements, parents before children, siblings in order."""
-    elements = session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)
-                               .order_by(WbsElement.seq, WbsElement.id)).all()
-    graph = nx.DiGraph()
-    graph.add_nodes_from(e.id for e in elements)
-    graph.add_edges_from((e.parent_id, e.id) for e in elements if e.parent_id is not None)
-    order = {e.id: i for i, e in enumerate(elements)}
-    ranked = list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))
-    by_id = {e.id: e for e in elements}
-    return [by_id[i] for i in ranked]
+    """The project's WBS elements in tree order (``tree_order``: each followed by its branch, siblings in order)."""
+    return tree_order(session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)
+                                      .order_by(WbsElement.seq, WbsElement.id)).all())
+
+
+def element_outline(session: Session, *, project: Project) -> list[Row]:
+    """``(id, parent_id, code, name)`` of the project's WBS elements in tree order, as ``list_elements`` gives
+    them, without loading the elements themselves (a choice of elements: a plan may have thousands)."""
+    return tree_order(session.execute(
+        select(WbsElement.id, WbsElement.parent_id, WbsElement.code, WbsElement.name)
+        .where(WbsElement.project_id == project.id).order_by(WbsElement.seq, WbsElement.id)).all())
 
 
 def get_element_or_raise(session: Session, *, project: Project, element_id: int, field: str | None = None) -> WbsElement:
@@ -310,9 +311,12 @@ def _check_code_free(session: Session, model, project: Project, code: str, exclu
                        what=what, code=code, project_code=project.code, errors={"code": ["already in use"]})
 
 
-def tree_order(elements: list[WbsElement]) -> list[WbsElement]:
-    """``elements`` depth first: each element followed by its whole branch, siblings in their given order."""
-    children: dict[int | None, list[WbsElement]] = {}
+def tree_order(elements: list) -> list:
+    """``elements`` depth first: each element followed by its whole branch, siblings in their given order.
+
+    Elements (or rows) with ``id`` and ``parent_id``; one whose parent is not among them is at the top.
+    """
+    children: dict[int | None, list] = {}
     known = {e.id for e in elements}
     for element in elements:
         children.setdefault(element.parent_id if element.parent_id in known else None, []).append(element)
@@ -502,16 +506,22 @@ def wbs_tree(session: Session, *, project: Project) -> dict:
 # Activities
 
 
+# Schedule order: early start, the unscheduled last, then code (unique in a project). The order of the index
+# ix_activities_project_early_start, so that a plan's first rows are read from it rather than sorted
+# (NULLS LAST rather than ``early_start IS NULL`` first: an index cannot serve an expression's order).
+SCHEDULE_ORDER = (Activity.early_start.asc().nulls_last(), Activity.code)
+
+
 def list_activities(session: Session, *, project: Project, wbs_element: WbsElement | None = None,
                     critical_only: bool = False) -> Select:
-    """A select of the project's activities in schedule order (early start, then code)."""
+    """A select of the project's activities in schedule order (``SCHEDULE_ORDER``)."""
     query = select(Activity).where(Activity.project_id == project.id)
     if wbs_element is not None:
         ids = [e.id for e in _subtree(session, project=project, element=wbs_element)]
         query = query.where(Activity.wbs_element_id.in_(ids))
     if critical_only:
         query = query.where(Activity.critical.is_(True))
-    return query.order_by(Activity.early_start.is_(None), Activity.early_start, Activity.code)
+    return query.order_by(*SCHEDULE_ORDER)
 
 
 def get_activity_or_raise(session: Session, *, project: Project, activity_id: int,

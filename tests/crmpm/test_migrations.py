@@ -182,3 +182,25 @@ def test_contact_channels_migration_copies_each_email_and_phone(empty_database):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT email FROM contacts WHERE id = 1")).scalar() == "both@x.example"
     engine.dispose()
+
+
+def test_contact_and_schedule_indexes_come_and_go_with_migration_0015(empty_database):
+    url = empty_database
+    expected = {"deals": "ix_deals_contact_id", "tasks": "ix_tasks_contact_id",
+                "survey_answers": "ix_survey_answers_contact_id", "activities": "ix_activities_project_early_start"}
+
+    def present() -> set[str]:
+        engine = make_engine(url)
+        try:
+            inspector = inspect(engine)
+            return {index["name"] for table in expected for index in inspector.get_indexes(table)
+                    if index["name"] in expected.values()}
+        finally:
+            engine.dispose()
+
+    migrate.upgrade(url=url)
+    assert present() == set(expected.values())
+    migrate.downgrade(url=url, revision="0014")
+    assert present() == set()
+    migrate.upgrade(url=url)
+    assert present() == set(expected.values())

@@ -93,6 +93,24 @@ def test_reparenting_puts_the_element_last_among_its_new_siblings_and_never_unde
 # Production calendar files
 
 
+def test_elements_and_their_outline_come_in_tree_order(session, wbs):
+    # Each element followed by its whole branch, siblings by their number whatever order they were made in.
+    admin, _node, project, made = wbs
+    made["A1"] = services.create_element(session, actor=admin, project=project, code="A1", name="A one",
+                                         parent=made["A"], seq=20)
+    made["A0"] = services.create_element(session, actor=admin, project=project, code="A0", name="A zero",
+                                         parent=made["A"], seq=10)
+    made["A1x"] = services.create_element(session, actor=admin, project=project, code="A1x", name="Under A1",
+                                          parent=made["A1"])
+    session.flush()
+    expected = ["A", "A0", "A1", "A1x", "B", "B1", "C"]
+    assert [e.code for e in services.list_elements(session, project=project)] == expected
+    outline = services.element_outline(session, project=project)
+    assert [row.code for row in outline] == expected
+    assert [(row.id, row.parent_id, row.name) for row in outline] == [
+        (e.id, e.parent_id, e.name) for e in services.list_elements(session, project=project)]
+
+
 def test_ics_file_gives_its_days_off_and_its_shortened_day(session):
     days = calendar_files.read_days((CALENDARS / "ru-2026-sample.ics").read_bytes(), "ru-2026-sample.ics", WEEK)
     # The file, read by eye: 1–8 January (DTEND 9 January is exclusive), six single days, 3 November 08:00–16:00.

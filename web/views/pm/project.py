@@ -58,7 +58,7 @@ def project(project_id: int):
                                                             critical_only=critical_only),
                           args=args, default_per_page=ACTIVITY_PAGE)
     tree = services.wbs_tree(session, project=project)
-    elements = {e.id: e for e in portfolio.tree_order(services.list_elements(session, project=project))}
+    elements = {e.id: e for e in services.list_elements(session, project=project)}
     figures = portfolio.figures(session, project_ids=[project.id])[project.id]
     return render_template(
         "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
@@ -74,9 +74,9 @@ def project(project_id: int):
 
 
 def _choices(elements, current):
-    """WBS elements to offer for a new activity: the first ones in tree order, and the one shown."""
+    """WBS elements (or their outline's rows) to offer in a form: the first ones in tree order, and the one shown."""
     chosen = elements[:ELEMENT_CHOICES]
-    if current is not None and current not in chosen:
+    if current is not None and current.id not in {e.id for e in chosen}:
         chosen.append(current)
     return chosen
 
@@ -115,7 +115,7 @@ def activity(project_id: int, activity_id: int):
                            predecessors=[r for r in links if r.successor_id == item.id],
                            successors=[r for r in links if r.predecessor_id == item.id],
                            can_edit=may_edit(project), hpd=hours_per_day(plan), types=RELATIONSHIP_TYPES,
-                           element_choices=_choices(portfolio.tree_order(services.list_elements(session, project=project)),
+                           element_choices=_choices(services.element_outline(session, project=project),
                                                     item.wbs_element),
                            calendars=_calendars(project), activity_types=ACTIVITY_ORDER,
                            constraint_types=CONSTRAINT_ORDER)
