@@ -77,7 +77,7 @@ def gantt(project_id: int | None):
     chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
     spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
-    calendars = scheduling_service.project_calendars(session, project=project)
+    calendars = scheduling_service.project_calendars(session, project=project, exceptions=False)
 
     def days(activity) -> float:
         return activity.original_duration_hours / scheduling_service.calendar_of(activity, plan, calendars).hours_per_day
