@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import flash, g, redirect, render_template, request, session as cookie, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
@@ -20,6 +21,7 @@ from web.i18n import number as format_number
 from web.i18n import percent
 from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
+from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (LAST_PROJECT_KEY, hours_per_day, load_project, may_edit, parse_nonnegative_days,
                                  parse_when, runs_as_job)
@@ -111,20 +113,23 @@ def gantt(project_id: int | None):
         for pred, succ, kind, lag in portfolio.links_among(session, activity_ids=list(codes))])
     can_edit = may_edit(project)
     chosen = _chosen([a for a in items if a.id in shown_ids])
+    texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
-                           fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None, fmt=fmt,
-                           t=_row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline))
+                           fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
+                           row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
+                           row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
+                                                        show_baseline=show_baseline))
 
 
 ID_MARK = 2147483647  # stands for an id in the URL patterns below
 
 
 def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool) -> dict:
-    """What every row of the chart repeats, translated and built once: with 200 rows, gettext and url_for per
-    row were a good part of the page's time. The template puts each row's id in (``|replace(t.id, ...)``); a
-    heading's fold link keeps this chart's other folds (``fold_url`` with ``t.fold`` standing for the rest)."""
+    """What every row of the chart repeats, translated and built once (``gantt_rows`` puts each row's id and
+    label in): with 200 rows, gettext and url_for per row were a good part of the page's time. A heading's fold
+    link keeps this chart's other folds, so it is made per heading (a window shows a few)."""
     def fold_url(element_id: int) -> str:
         return url_for("pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
                        fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
@@ -134,6 +139,9 @@ def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseli
         "id": str(ID_MARK), "fold_url": fold_url,
         "activity_url": url_for("pm.activity", project_id=project.id, activity_id=ID_MARK),
         "bar": _("Gantt bar"),
+        # Unformatted (gettext without arguments), as Markup: "%" then escapes the label put in.
+        "show": Markup(_("Show the activities of %(label)s")),
+        "hide": Markup(_("Hide the activities of %(label)s")),
     }
 
 
