@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import networkx as nx
@@ -282,12 +283,22 @@ def list_elements(session: Session, *, project: Project) -> list[WbsElement]:
                                       .order_by(WbsElement.seq, WbsElement.id)).all())
 
 
-def element_outline(session: Session, *, project: Project) -> list[Row]:
-    """``(id, parent_id, code, name)`` of the project's WBS elements in tree order, as ``list_elements`` gives
-    them, without loading the elements themselves (a choice of elements: a plan may have thousands)."""
-    return tree_order(session.execute(
-        select(WbsElement.id, WbsElement.parent_id, WbsElement.code, WbsElement.name)
-        .where(WbsElement.project_id == project.id).order_by(WbsElement.seq, WbsElement.id)).all())
+class ElementRow(NamedTuple):
+    """A WBS element as a page that only shows it needs it."""
+
+    id: int
+    parent_id: int | None
+    code: str
+    name: str
+
+
+def element_outline(session: Session, *, project: Project) -> list[ElementRow]:
+    """The project's WBS elements as plain rows in tree order: each element followed by its branch, siblings in
+    ``list_elements``' order. For pages that show a big WBS and change nothing in it (thousands of elements read
+    as tuples cost a tenth of the mapped objects and their graph)."""
+    rows = session.execute(select(WbsElement.id, WbsElement.parent_id, WbsElement.code, WbsElement.name)
+                           .where(WbsElement.project_id == project.id).order_by(WbsElement.seq, WbsElement.id))
+    return tree_order([ElementRow(*row) for row in rows])
 
 
 def get_element_or_raise(session: Session, *, project: Project, element_id: int, field: str | None = None) -> WbsElement:

@@ -174,3 +174,76 @@ def test_every_wbs_window_equals_the_same_slice_of_the_whole_sorted_plan(session
             window, total = portfolio.wbs_ordered_page(session, project=project, offset=offset, limit=limit)
             assert total == 40
             assert [a.code for a in window] == expected[offset:offset + limit], (offset, limit)
+            given, given_total = portfolio.wbs_ordered_page(
+                session, project=project, offset=offset, limit=limit,
+                elements=services.element_outline(session, project=project),
+                counts=portfolio.wbs_extent(session, project=project).counts)
+            assert (given_total, given) == (total, window)
+
+
+def _random_wbs(session, admin, project, rng, size=12):
+    elements = []
+    for n in range(size):
+        parent = rng.choice(elements) if elements and rng.random() < 0.6 else None
+        elements.append(services.create_element(session, actor=admin, project=project, code=f"E{n}",
+                                                name=f"Element {n}", seq=rng.randrange(4), parent=parent))
+    return elements
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_wbs_outline_is_the_tree_order_of_the_elements(session, tree, seed):
+    import random
+
+    admin, _top, left, _right = tree
+    project = factories.project(session, actor=admin, node=left, code=f"PFO{seed}")
+    _random_wbs(session, admin, project, random.Random(seed))  # seq ties included: then by id
+    expected = portfolio.tree_order(services.list_elements(session, project=project))
+    outline = services.element_outline(session, project=project)
+    assert [(e.id, e.parent_id, e.code, e.name) for e in outline] == [
+        (e.id, e.parent_id, e.code, e.name) for e in expected]
+    full = portfolio.element_chain(expected)
+    wanted = {e.id for e in expected[::3]}
+    some = portfolio.element_chain(outline, only=wanted | {None, 10**9})
+    assert wanted <= set(some)
+    assert all([e.id for e in some[i]] == [e.id for e in full[i]] for i in some)
+
+
+def test_the_wbs_extent_counts_spans_and_ends_match_the_activities(session, tree):
+    import random
+    from datetime import timedelta
+
+    from wbs.models import Activity
+
+    admin, _top, left, _right = tree
+    project = factories.project(session, actor=admin, node=left, code="PFX")
+    assert portfolio.wbs_extent(session, project=project) == portfolio.WbsExtent(counts={}, spans={})
+    rng = random.Random(7)
+    elements = _random_wbs(session, admin, project, rng, size=6)
+    _plan(session, admin, project, {})
+    for n in range(30):
+        element = rng.choice(elements + [None])
+        services.create_activity(session, actor=admin, project=project, code=f"A{n:02d}", name="x",
+                                 wbs_element_id=element.id if element else None,
+                                 original_duration_hours=8.0 * rng.randrange(0, 5) or 8.0)
+    scheduling_service.schedule_project(session, actor=admin, project=project)
+    everything = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    for activity in everything[:5]:  # some work under way or done, some without a baseline
+        activity.actual_start = activity.early_start - timedelta(days=3)
+        activity.actual_finish = activity.early_finish + timedelta(days=40) if rng.random() < 0.5 else None
+        activity.baseline_start = activity.baseline_finish = None
+    session.flush()
+    extent = portfolio.wbs_extent(session, project=project)
+    figures = portfolio.figures(session, project_ids=[project.id])[project.id]
+    base = portfolio.baseline(session, project=project)
+    assert (extent.start, extent.finish, extent.activities) == (figures.start, figures.finish, 30)
+    assert (extent.baseline_start, extent.baseline_finish) == (base.start, base.finish)
+    assert extent.counts == {key: sum(1 for a in everything if a.wbs_element_id == key)
+                             for key in {a.wbs_element_id for a in everything}}
+    for element in elements:
+        own = [a for a in everything if a.wbs_element_id == element.id]
+        if own:
+            assert extent.spans[element.id] == (min(a.actual_start or a.early_start for a in own),
+                                                max(a.actual_finish or a.early_finish for a in own))
+        else:
+            assert element.id not in extent.spans
+    assert None not in extent.spans

@@ -297,3 +297,29 @@ def test_earned_value_equals_the_sums_over_every_activity_worked_out_here(sessio
     branch = scheduling_service.earned_value(session, project=project, wbs_element=element)
     assert (branch.bac, branch.ac, branch.ev, branch.pv) == by_hand(
         [a for a in everything if a.wbs_element_id == element.id])
+
+
+def test_project_calendars_without_their_exceptions_keep_their_hours_and_read_no_exception(session, admin_and_node):
+    from sqlalchemy import event
+
+    admin, node = admin_and_node
+    project = _project(session, admin, node, "SCHCAL")
+    services.create_calendar(session, actor=admin, name="Short days", week=[[[480, 720]]] * 5 + [[], []],
+                             project=project, hours_per_day=4.0)
+    session.flush()
+    session.expire_all()
+    full = scheduling_service.project_calendars(session, project=project)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        session.expire_all()
+        light = scheduling_service.project_calendars(session, project=project, exceptions=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert not [s for s in statements if "calendar_exceptions" in s]
+    assert len([s for s in statements if "FROM calendars" in s]) == 1
+    assert {key: c.hours_per_day for key, c in light.items()} == {key: c.hours_per_day for key, c in full.items()}
+    assert {key: c.week for key, c in light.items()} == {key: c.week for key, c in full.items()}
+    assert any(c.exceptions for c in full.values()) and not any(c.exceptions for c in light.values())

@@ -190,3 +190,49 @@ def test_summary_bars_are_drawn_over_a_wbs_headings_span():
     assert summary.x == round(28 * (1 + 8 / 24), 2)  # Monday 08:00, a day and a third after Sunday
     assert summary.width == round(28 * (9 + 9 / 24), 2)  # to Wednesday week 17:00
     assert chart.rows[0].element_id == 7 and chart.rows[1].summary is None
+
+
+class _PlainFormats:
+    """Dates and figures as plain text (the page's own come from Babel)."""
+
+    def short(self, when):
+        return "" if when is None else when.strftime("%d.%m")
+
+    def number(self, value):
+        return "" if value is None else f"{value:g}"
+
+    def percent(self, value):
+        return "" if value is None else f"{value:g} %"
+
+
+def test_rows_markup_escapes_texts_and_draws_the_editing_handles_only_for_an_editor():
+    from markupsafe import Markup
+
+    from web.views.pm import gantt_rows
+
+    scale = _scale()
+    chart = gantt.layout(scale, [
+        ("wbs", gantt.WbsInput(id=7, label='W<1> "Odd" & co', start=datetime(2026, 3, 2, 8),
+                               finish=datetime(2026, 3, 6, 17)), 0),
+        ("activity", _row(label="<b>A</b> & 'B'", code="A&1", title="<script>x</script>", percent_complete=50,
+                          duration_days=5.0), 1),
+        ("activity", _row(id=2, label="M", code="M", milestone=True, finish=datetime(2026, 3, 2, 8)), 1),
+        ("activity", _row(id=3, label="Later", code="L", start=None, finish=None), 1),
+    ], data_date=None, zoom="days")
+    texts = {"id": "999", "activity_url": "/projects/5/activities/999", "bar": "Gantt bar",
+             "fold_url": lambda element_id: f"/projects/5/gantt?zoom=days&fold={element_id}",
+             "show": Markup("Show %(label)s"), "hide": Markup("Hide %(label)s")}
+    labels = gantt_rows.labels(chart, fmt=_PlainFormats(), texts=texts)
+    assert isinstance(labels, Markup)
+    assert "&lt;b&gt;A&lt;/b&gt; &amp; &#39;B&#39;" in labels and "<b>" not in labels
+    assert 'title="Hide W&lt;1&gt; &#34;Odd&#34; &amp; co"' in labels
+    assert 'href="/projects/5/gantt?zoom=days&amp;fold=7"' in labels
+    assert 'href="/projects/5/activities/1"' in labels and 'data-col="percent">50 %<' in labels
+    editor = gantt_rows.shapes(chart, fmt=_PlainFormats(), texts=texts, can_edit=True, show_baseline=True)
+    reader = gantt_rows.shapes(chart, fmt=_PlainFormats(), texts=texts, can_edit=False, show_baseline=True)
+    for markup in (editor, reader):
+        assert "<script>" not in markup and "&lt;script&gt;" in markup and 'data-code="A&amp;1"' in markup
+        assert markup.count('tabindex="0"') == 2  # the bar and the milestone; the undated row takes no focus
+        assert 'data-days="5"' in markup and "data-milestone" in markup and markup.count('class="pm-focus"') == 2
+    assert editor.count('class="pm-resize"') == 1 and editor.count('class="pm-link-handle"') == 4
+    assert "pm-resize" not in reader and "pm-link-handle" not in reader

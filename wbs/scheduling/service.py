@@ -52,12 +52,13 @@ _CONSTRAINTS = {t.value: t for t in sched.ConstraintType}
 _RELATIONSHIP_TYPES = {t.value: t for t in sched.RelationshipType}
 
 
-def calendar_to_model(calendar: Calendar) -> sched.Calendar:
-    """The scheduler's view of a stored calendar."""
+def calendar_to_model(calendar: Calendar, exceptions: bool = True) -> sched.Calendar:
+    """The scheduler's view of a stored calendar (``exceptions=False``: without its exception days)."""
     return sched.Calendar(
         id=str(calendar.id), name=calendar.name,
         week=tuple(tuple((start, end) for start, end in day) for day in calendar.week),
-        exceptions={e.day: tuple((start, end) for start, end in e.periods) for e in calendar.exceptions},
+        exceptions={e.day: tuple((start, end) for start, end in e.periods) for e in calendar.exceptions}
+        if exceptions else {},
         hours_per_day=calendar.hours_per_day)
 
 
@@ -179,12 +180,15 @@ def _input(session: Session, project: Project, activities: Sequence, ids: list[i
         wbs_parents={str(i): (str(p) if p else None) for i, p in elements})
 
 
-def project_calendars(session: Session, *, project: Project) -> dict[str, sched.Calendar]:
-    """The calendars a project's activities may use (the built-in default, the global ones, its own), by key."""
+def project_calendars(session: Session, *, project: Project, exceptions: bool = True) -> dict[str, sched.Calendar]:
+    """The calendars a project's activities may use (the built-in default, the global ones, its own), by key;
+    ``exceptions=False``: without their exception days (enough for their hours a day, as a page shows durations)."""
     calendars = {DEFAULT_CALENDAR: sched.Calendar(id=DEFAULT_CALENDAR, name="Standard")}
-    query = services.list_calendars(session, user=None, project=project).options(selectinload(Calendar.exceptions))
+    query = services.list_calendars(session, user=None, project=project)
+    if exceptions:
+        query = query.options(selectinload(Calendar.exceptions))
     for calendar in session.scalars(query):
-        calendars[str(calendar.id)] = calendar_to_model(calendar)
+        calendars[str(calendar.id)] = calendar_to_model(calendar, exceptions)
     return calendars
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import flash, g, redirect, render_template, request, session as cookie, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
@@ -20,6 +21,7 @@ from web.i18n import number as format_number
 from web.i18n import percent
 from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
+from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (LAST_PROJECT_KEY, hours_per_day, load_project, may_edit, parse_nonnegative_days,
                                  parse_when, runs_as_job)
@@ -60,31 +62,30 @@ def gantt(project_id: int | None):
     session = db.session
     project = load_project(project_id)
     plan = services.get_plan(session, project=project)
-    figures = portfolio.figures(session, project_ids=[project.id])[project.id]
-    base = portfolio.baseline(session, project=project)
-    first, last = geometry.span([figures.start, figures.finish, plan.data_date, plan.late_finish, base.start,
-                                 base.finish, plan.planned_start], fallback=plan.data_date or plan.planned_start
-                                or services.project_local_now(plan))
+    extent = portfolio.wbs_extent(session, project=project)
+    first, last = geometry.span([extent.start, extent.finish, plan.data_date, plan.late_finish, extent.baseline_start,
+                                 extent.baseline_finish, plan.planned_start], fallback=plan.data_date
+                                or plan.planned_start or services.project_local_now(plan))
     zoom = _zoom(first, last)
     scale = geometry.make_scale(first, last, zoom)
     number, per_page = page_args(ROWS_PER_PAGE)
-    elements = services.list_elements(session, project=project)
+    elements = services.element_outline(session, project=project)
     items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page, limit=per_page,
-                                              elements=elements)
+                                              elements=elements, counts=extent.counts)
     folded = _folded()
     fold_arg = ",".join(map(str, sorted(folded))) or None
     page = Page(items=items, page=number, per_page=per_page, total=total,
                 args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg)) if value})
-    chains = portfolio.element_chain(elements)
-    spans = geometry.roll_up_spans(portfolio.element_spans(session, project=project),
-                                   {element.id: element.parent_id for element in elements})
+    chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
+    spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
-    calendars = scheduling_service.project_calendars(session, project=project)
+    calendars = scheduling_service.project_calendars(session, project=project, exceptions=False)
 
     def days(activity) -> float:
         return activity.original_duration_hours / scheduling_service.calendar_of(activity, plan, calendars).hours_per_day
 
     fmt = _Formats()
+    texts = _TitleTexts()
     rows = []
     shown: list[int] = []
     for activity in items:
@@ -101,7 +102,7 @@ def gantt(project_id: int | None):
                                                   start=first, finish=last, folded=element.id in folded), level))
         shown[len(heads):] = []
         if cut is None:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day), len(chain)))
+            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     show_baseline = request.args.get("baseline", "1") == "1"
@@ -111,15 +112,37 @@ def gantt(project_id: int | None):
         (pred, succ, kind, f"{codes[pred]} → {codes[succ]} {kind}" + (f" {lag / hpd:+g} d" if lag else ""))
         for pred, succ, kind, lag in portfolio.links_among(session, activity_ids=list(codes))])
     can_edit = may_edit(project)
+    chosen = _chosen([a for a in items if a.id in shown_ids])
+    texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
-                           large_plan=can_edit and runs_as_job(project), relationship_types=RELATIONSHIP_TYPES,
-                           chosen=_chosen([a for a in items if a.id in shown_ids]), here=request.full_path.rstrip("?"),
-                           fold_url=lambda element_id: url_for(
-                               "pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
-                               fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
-                               baseline=None if show_baseline else "0"), fold_arg=fold_arg,
-                           chosen_days={a.id: days(a) for a in items}, fmt=fmt)
+                           relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
+                           fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
+                           row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
+                           row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
+                                                        show_baseline=show_baseline))
+
+
+ID_MARK = 2147483647  # stands for an id in the URL patterns below
+
+
+def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool) -> dict:
+    """What every row of the chart repeats, translated and built once (``gantt_rows`` puts each row's id and
+    label in): with 200 rows, gettext and url_for per row were a good part of the page's time. A heading's fold
+    link keeps this chart's other folds, so it is made per heading (a window shows a few)."""
+    def fold_url(element_id: int) -> str:
+        return url_for("pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
+                       fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
+                       baseline=None if show_baseline else "0")
+
+    return {
+        "id": str(ID_MARK), "fold_url": fold_url,
+        "activity_url": url_for("pm.activity", project_id=project.id, activity_id=ID_MARK),
+        "bar": _("Gantt bar"),
+        # Unformatted (gettext without arguments), as Markup: "%" then escapes the label put in.
+        "show": Markup(_("Show the activities of %(label)s")),
+        "hide": Markup(_("Hide the activities of %(label)s")),
+    }
 
 
 class _Formats:
@@ -161,7 +184,17 @@ def _chosen(items):
     return next((a for a in items if a.id == wanted), dated[0] if dated else None)
 
 
-def _input(activity, hpd: float, duration_days: float, day=date_) -> geometry.ActivityInput:
+class _TitleTexts:
+    """The phrases of a bar's tooltip, translated once per page (``%``-formatted per row)."""
+
+    def __init__(self):
+        # gettext without arguments gives the translation unformatted: "%(percent)s%%" is still to be filled in.
+        self.float = _("total float %(days)s d")
+        self.percent = _("%(percent)s%% complete")
+        self.critical = _("critical")
+
+
+def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts) -> geometry.ActivityInput:
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -174,11 +207,11 @@ def _input(activity, hpd: float, duration_days: float, day=date_) -> geometry.Ac
     if start is not None:
         parts.append(f"{day(start)} – {day(finish)}" if not milestone else day(finish))
     if float_days is not None:
-        parts.append(_("total float %(days)s d", days=f"{float_days:g}"))
+        parts.append(texts.float % {"days": f"{float_days:g}"})
     if activity.percent_complete:
-        parts.append(_("%(percent)s%% complete", percent=f"{activity.percent_complete:g}"))
+        parts.append(texts.percent % {"percent": f"{activity.percent_complete:g}"})
     if activity.critical:
-        parts.append(_("critical"))
+        parts.append(texts.critical)
     return geometry.ActivityInput(
         id=activity.id, label=f"{activity.code} {activity.name}", start=start, finish=finish, milestone=milestone,
         code=activity.code, total_float_days=float_days, duration_days=round(duration_days, 3),
