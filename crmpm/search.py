@@ -31,7 +31,9 @@ answers a ``%text%`` of three letters or more from the index.
 The search across the product (``/search``) finds records of several kinds;
 each kind answers ``Hit``s, and ``first_match`` and ``marked`` say which field
 matched and where, with the same folding as the SQL (``BENCHMARKS.md``, "One
-search across the product").
+search across the product"). Each kind's statements are planned for their own
+values (``planned_for_their_values``), and a frequent text (``frequent``) may be
+checked on a smaller set of rows read first (``first_of``'s ``matching``).
 """
 
 from __future__ import annotations
