@@ -8,7 +8,9 @@ of the domain — every kind of ``accounts.search.KINDS``, six hits each — for
 administrator, a seller with a viewer grant at the top (every row readable) and a
 seller with a viewer grant on one branch of ten (the rights filter at work), for
 a rare Cyrillic name typed in capitals, a name, a code, an e-mail, a phone typed
-three ways, and a word in every name (the unselective worst case). Each search is
+three ways, a second phone and e-mail, and four frequent words (in every account
+name, half the contact names, every e-mail, every deal name: the unselective
+worst cases). Each search is
 timed with the migration's trigram indexes ("indexed") and, in the same run and
 database, with them dropped inside a transaction that is rolled back ("no index"),
 beside a ceiling: one account read by primary key (a round trip and nothing more).
@@ -16,7 +18,7 @@ A search asks the database a few questions per kind (the user's grants, then the
 kind's hits), so on a busy machine its time follows the round trip's.
 
 Each search is timed as a request runs it: the transaction's memo (the user's grant paths, the count of the
-accounts they may read) is emptied before every search, so each one pays for them. Beside the whole search,
+nodes they may read) is emptied before every search, so each one pays for them. Beside the whole search,
 each kind's own median is printed (the first kind, accounts, also pays for the rights read once per request).
 The ceiling is measured before and after the searches.
 
