@@ -8,14 +8,27 @@ of the domain — every kind of ``accounts.search.KINDS``, six hits each — for
 administrator, a seller with a viewer grant at the top (every row readable) and a
 seller with a viewer grant on one branch of ten (the rights filter at work), for
 a rare Cyrillic name typed in capitals, a name, a code, an e-mail, a phone typed
-three ways, and a word in every name (the unselective worst case). Each search is
+three ways, a second phone and e-mail, and four frequent words (in every account
+name, half the contact names, every e-mail, every deal name: the unselective
+worst cases). Each search is
 timed with the migration's trigram indexes ("indexed") and, in the same run and
 database, with them dropped inside a transaction that is rolled back ("no index"),
 beside a ceiling: one account read by primary key (a round trip and nothing more).
 A search asks the database a few questions per kind (the user's grants, then the
 kind's hits), so on a busy machine its time follows the round trip's.
 
+Each search is timed as a request runs it: the transaction's memo (the user's grant paths, the count of the
+nodes they may read) is emptied before every search, so each one pays for them. Beside the whole search,
+each kind's own median is printed (the first kind, accounts, also pays for the rights read once per request).
+The ceiling is measured before and after the searches.
+
+Loading takes minutes: ``--keep`` keeps the database (its URL is printed) and ``--reuse URL`` measures a kept
+one again (drop it afterwards with ``DROP DATABASE``); ``--who`` and ``--search`` pick some of the searches.
+
     .venv/bin/python bench/bench_search.py --across [--accounts 100000 --deals 200000 --repeat 10]
+    .venv/bin/python bench/bench_search.py --across --indexed-only --keep --repeat 7
+    .venv/bin/python bench/bench_search.py --across --indexed-only --reuse postgresql+psycopg://…/crmpm_bench_… \
+        --who branch_seller --search account
     make bench-search   # the same; BENCH_SEARCH_ARGS passes options
 """
 
@@ -42,7 +55,7 @@ import bench_crm  # noqa: E402
 from accounts import search  # noqa: E402
 from accounts.models import Account  # noqa: E402
 from crmpm import migrate  # noqa: E402
-from crmpm.database import make_engine  # noqa: E402
+from crmpm.database import forget_transaction_memo, make_engine  # noqa: E402
 from crmpm.users import services as users  # noqa: E402
 from crmpm.users.models import User  # noqa: E402
 from eps import grants  # noqa: E402
@@ -64,6 +77,9 @@ SEARCHES = [
     ("second phone (channels)", "+74950004303"),
     ("second e-mail (channels)", "home4313@"),
     ("a word in every name", "account"),
+    ("a name in half the contacts", "smith"),
+    ("a word in every e-mail", "example"),
+    ("a word in every deal", "deal"),
 ]
 
 
@@ -135,7 +151,17 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))], answer
 
 
-def measure(engine, ids: dict, repeat: int, *, indexed_only: bool = False) -> tuple[list[dict], dict]:
+def existing_ids(engine) -> dict:
+    """The users ``load`` made, in a kept database."""
+    emails = {"admin": "bench-admin@example.test", "seller": "seller0@example.test",
+              "branch_seller": "branch-seller@example.test"}
+    with Session(engine) as session:
+        return {who: session.scalars(select(User.id).where(User.email == email)).one()
+                for who, email in emails.items()}
+
+
+def measure(engine, ids: dict, repeat: int, *, indexed_only: bool = False, who_only: str = "",
+            search_only: str = "") -> tuple[list[dict], dict]:
     from crmpm.search import SEARCH_INDEX_SUFFIX
 
     rows = []
@@ -151,25 +177,46 @@ def measure(engine, ids: dict, repeat: int, *, indexed_only: bool = False) -> tu
                 for name in indexes:
                     session.execute(text(f"DROP INDEX {name}"))
             for who in ("admin", "seller", "branch_seller"):
+                if who_only and who_only != who:
+                    continue
                 user = session.get(User, ids[who])
                 for label, typed in SEARCHES:
+                    if search_only and search_only not in label and search_only != typed:
+                        continue
+                    per_kind: dict[str, list[float]] = {kind.name: [] for kind in search.KINDS}
+
                     def everything():
-                        return {kind.name: len(kind.find(session, user=user, text=typed, limit=PER_KIND + 1))
-                                for kind in search.KINDS}
+                        # As a request: the grant paths and the readable count are read again (the indexes
+                        # dropped for "no index" stay dropped: the transaction goes on).
+                        forget_transaction_memo(session)
+                        found = {}
+                        for kind in search.KINDS:
+                            started = time.perf_counter()
+                            found[kind.name] = len(kind.find(session, user=user, text=typed, limit=PER_KIND + 1))
+                            per_kind[kind.name].append((time.perf_counter() - started) * 1000)
+                        return found
 
                     # Without the indexes a search takes seconds: fewer runs of those.
                     median, p95, found = timed(everything, repeat if variant == "indexed" else max(3, repeat // 5))
+                    kinds = {name: statistics.median(times[1:]) for name, times in per_kind.items()}  # the first warms
                     rows.append({"variant": variant, "who": who, "label": label, "typed": typed, "median": median,
-                                 "p95": p95, "found": found})
-                    print(f"{variant:<9} {who:<14} {label:<26} {median:>8.1f} {p95:>8.1f}  {found}", flush=True)
+                                 "p95": p95, "found": found, "kinds": kinds})
+                    print(f"{variant:<9} {who:<14} {label:<26} {median:>8.1f} {p95:>8.1f}  {found}  "
+                          + " ".join(f"{name[:3]} {ms:.1f}" for name, ms in kinds.items()), flush=True)
         session.rollback()  # the dropped indexes come back
+        ceiling_after = timed(pk_lookup, repeat * 4)[:2]
+        ceiling["median after"], ceiling["p95 after"] = ceiling_after
     return rows, ceiling
 
 
 def report(rows: list[dict], ceiling: dict, repeat: int) -> None:
-    print(f"\nceiling (one account by primary key): median {ceiling['median']:.2f} ms, p95 {ceiling['p95']:.2f} ms")
+    print(f"\nceiling (one account by primary key): median {ceiling['median']:.2f} ms, p95 {ceiling['p95']:.2f} ms "
+          f"before the searches; {ceiling['median after']:.2f} / {ceiling['p95 after']:.2f} ms after; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"every kind, {PER_KIND + 1} hits each, {repeat} runs; median / p95 ms; target < 100 ms (indexed, p95)")
-    print(f"{'who':<14}{'search':<26}{'indexed':>16}{'no index':>18}  found (indexed)")
+    names = [kind.name for kind in search.KINDS]
+    print(f"{'who':<14}{'search':<26}{'indexed':>16}{'no index':>18}  found (indexed); "
+          f"median ms per kind: {', '.join(names)}")
     by = {(row["variant"], row["who"], row["label"]): row for row in rows}
     for row in rows:
         if row["variant"] != "indexed":
@@ -178,8 +225,9 @@ def report(rows: list[dict], ceiling: dict, repeat: int) -> None:
         plain = f"{other['median']:>8.1f} /{other['p95']:>7.1f}" if other else ""
         verdict = "ok" if row["p95"] < 100 else "OVER"
         found = ",".join(f"{k[:3]}{v}" for k, v in row["found"].items() if v)
+        kinds = " ".join(f"{row['kinds'][name]:.1f}" for name in names)
         print(f"{row['who']:<14}{row['label']:<26}{row['median']:>8.1f} /{row['p95']:>6.1f}{plain:>18}  "
-              f"{verdict} {found}")
+              f"{verdict} {found}; {kinds}")
 
 
 def main() -> int:
@@ -189,16 +237,27 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--postgres", default=os.environ.get("CRMPM_BENCH_POSTGRES_URL",
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards (its name is printed), "
-                                                               "to EXPLAIN the searches in it.")
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards (its URL is printed), "
+                                                               "to EXPLAIN the searches in it or --reuse it.")
+    parser.add_argument("--reuse", metavar="URL", help="Measure a database kept by --keep instead of loading one "
+                                                       "(it is kept; drop it yourself).")
     parser.add_argument("--indexed-only", action="store_true", help="Only with the indexes (a quicker run).")
+    parser.add_argument("--who", choices=("admin", "seller", "branch_seller"), help="Only this user's searches.")
+    parser.add_argument("--search", default="", help="Only the searches whose label holds this (or typed so).")
     args = parser.parse_args()
+    options = {"indexed_only": args.indexed_only, "who_only": args.who or "", "search_only": args.search}
+    if args.reuse:
+        engine = make_engine(args.reuse)
+        rows, ceiling = measure(engine, existing_ids(engine), args.repeat, **options)
+        engine.dispose()
+        report(rows, ceiling, args.repeat)
+        return 0
     admin_engine = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
     name = f"crmpm_bench_{uuid.uuid4().hex[:8]}"
     with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
     try:
-        url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
         migrate.upgrade(url=url)
         engine = make_engine(url)
         started = time.perf_counter()
@@ -206,11 +265,11 @@ def main() -> int:
         print(f"loaded {args.accounts} accounts, {args.deals} deals, {args.accounts} contacts, {LEADS} leads, "
               f"{PLAIN_PROJECTS} projects, {PLAIN_PROJECTS * ACTIVITIES_EACH} activities "
               f"in {time.perf_counter() - started:.0f} s", flush=True)
-        rows, ceiling = measure(engine, ids, args.repeat, indexed_only=args.indexed_only)
+        rows, ceiling = measure(engine, ids, args.repeat, **options)
         engine.dispose()
     finally:
         if args.keep:
-            print(f"kept database {name}")
+            print(f"kept database {name}: --reuse {make_url(url).render_as_string(hide_password=True)}")
         else:
             with admin_engine.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -31,21 +31,25 @@ answers a ``%text%`` of three letters or more from the index.
 The search across the product (``/search``) finds records of several kinds;
 each kind answers ``Hit``s, and ``first_match`` and ``marked`` say which field
 matched and where, with the same folding as the SQL (``BENCHMARKS.md``, "One
-search across the product").
+search across the product"). Each kind's statements are planned for their own
+values (``planned_for_their_values``), and a frequent text (``frequent``) may be
+checked on a smaller set of rows read first (``first_of``'s ``matching``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import String, literal, literal_column, or_, select
+from sqlalchemy import String, func, literal, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-__all__ = ["CANDIDATES", "MAX_QUERY_LENGTH", "SQLITE_FUNCTION", "ICU_COLLATION", "Hit", "Kind", "contains",
-           "digits", "equals", "first_match", "first_of", "include_name", "fold", "folded", "index_expression", "like_pattern", "marked"]
+__all__ = ["CANDIDATES", "FEW_MATCHES", "MAX_QUERY_LENGTH", "SQLITE_FUNCTION", "ICU_COLLATION", "Hit", "Kind", "contains",
+           "digits", "equals", "first_match", "first_of", "frequent", "count_up_to", "include_name", "fold", "folded", "index_expression", "like_pattern", "marked", "planned_for_their_values"]
 
 SQLITE_FUNCTION = "crmpm_fold"
 ICU_COLLATION = "und-x-icu"
@@ -154,16 +158,51 @@ class Hit:
     parent_id: int | None = None
 
 
+@contextmanager
+def planned_for_their_values(session) -> Iterator[None]:
+    """Statements sent meanwhile on ``session``'s connection are planned for their own values each time.
+
+    psycopg prepares a statement on a connection once it has run five times there, and PostgreSQL may then
+    plan it once for every value (a "generic plan", chosen by estimated cost): a plan that cannot see the
+    ``LIKE`` pattern (a word in most names or a rare one), cannot use the path index for a granted path
+    (``path LIKE $1``) and guesses the ``LIMIT``. For a search those plans were up to 30 times slower
+    (``BENCHMARKS.md``, "One search across the product"), and which were chosen changed with the statistics.
+    Planning each statement costs well under a millisecond. Nothing changes on SQLite.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    previous = driver.prepare_threshold
+    driver.prepare_threshold = None  # neither prepared nor counted towards preparing
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = previous
+
+
 @dataclass(frozen=True)
 class Kind:
     """A kind of record the product-wide search finds: its name and how (``find(session, *, user, text,
     limit) -> list[Hit]``, only what ``user`` may read, at most ``limit``, by title).
 
-    The kinds are listed in ``accounts.search.KINDS``; a new kind (documents) is one more entry there.
+    ``find`` runs its statements ``planned_for_their_values``. The kinds are listed in
+    ``accounts.search.KINDS``; a new kind (documents) is one more entry there.
     """
 
     name: str
     find: Callable[..., list[Hit]]
+
+    def __post_init__(self) -> None:
+        find = self.find
+
+        @functools.wraps(find)
+        def planned(session, **kwargs) -> list[Hit]:
+            with planned_for_their_values(session):
+                return find(session, **kwargs)
+
+        object.__setattr__(self, "find", planned)
 
 
 # How many matches of a kind a search reads before ordering them: a word found in most rows stops there
@@ -189,6 +228,27 @@ def first_of(session, query, *, limit: int, matching: ColumnElement | None = Non
         columns = [column for column in readable.c if column.name != "matches"]
         inner = select(*columns).where(readable.c.matches).limit(CANDIDATES).subquery()
     return session.execute(select(inner).order_by(inner.c.title, inner.c.id).limit(limit)).all()
+
+
+# A text held by at most this many rows is looked up in its index whoever searches: that reads no more rows than
+# this. A more frequent one may be better checked on a smaller set of rows (the readable ones, those not shown as
+# another kind), as ``first_of``'s ``matching`` does.
+FEW_MATCHES = 1_000
+
+
+def count_up_to(session, query, most: int) -> int:
+    """How many rows ``query`` answers, counted up to ``most`` (the rest not read)."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).limit(most).subquery()))
+
+
+def frequent(session, matches) -> bool:
+    """Whether more than ``FEW_MATCHES`` rows hold a text (``matches``, a select of them whatever the rights).
+
+    Always False on SQLite, which reads every row of a ``%text%`` search either way.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return count_up_to(session, matches, FEW_MATCHES + 1) > FEW_MATCHES
 
 
 def digits(text: str | None) -> str:

@@ -8,6 +8,7 @@ import pytest
 from accounts import search
 from accounts import leads as lead_services
 from accounts import deals as deal_services
+from crmpm import search as crmpm_search
 from crmpm.search import marked
 from eps.models import Role
 from tests import factories
@@ -136,18 +137,37 @@ def test_starting_from_the_readable_rows_finds_the_same(session, world, monkeypa
         "accounts", "contacts", "leads", "deals", "projects", "activities"]
 
 
-def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hold_the_text(session, world):
+def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hold_the_text(session, world,
+                                                                                           monkeypatch):
     seller, admin = world["seller"], world["admin"]
     postgresql = session.get_bind().dialect.name == "postgresql"
-    assert search.readable_accounts_count(session, user=seller) == (1 if postgresql else None)
-    assert search.readable_accounts_count(session, user=admin) is None
-    # "Ltd" is in both branches' names (2 rows, 1 readable): from the readable rows; "Alderwood" in one.
+    # Branch A's node and its account's: every account is a node, so at most that many readable accounts.
+    assert search.readable_nodes_count(session, user=seller) == (2 if postgresql else None)
+    assert search.readable_nodes_count(session, user=admin) is None
+    # Texts in more than one row count as frequent here (FEW_MATCHES rows at full size).
+    monkeypatch.setattr(crmpm_search, "FEW_MATCHES", 1)
+    # "Ltd" is in both branches' names (2 rows, not more than the 2 readable nodes); "Anna" in both contacts and
+    # in their e-mail channels (more rows than that); "Alderwood" in one name.
     ltd = search.select(search.Account.id).where(search.contains([search.Account.name], "Ltd"))
     alderwood = search.select(search.Account.id).where(search.contains([search.Account.name], "Alderwood"))
-    assert search.starts_from_readable(session, user=seller, matches=ltd) is postgresql
+    anna = search.union_all(search.select(search.Contact.id).where(search.contains([search.Contact.first_name], "Anna")),
+                            search.select(search.ContactChannel.contact_id)
+                            .where(search.contains([search.ContactChannel.value], "anna")))
+    assert search.starts_from_readable(session, user=seller, matches=ltd) is False  # 2 rows, 2 nodes
+    assert search.starts_from_readable(session, user=seller, matches=anna) is postgresql
     assert search.starts_from_readable(session, user=seller, matches=alderwood) is False
     assert search.starts_from_readable(session, user=admin, matches=ltd) is False
     assert [hit.id for hit in everything(session, seller, "Ltd")["accounts"]] == [world["A"]["account"].id]
+
+
+def test_a_rare_text_is_looked_up_in_its_index_without_counting_the_readable_rows(session, world, monkeypatch):
+    def counted(*_args, **_kwargs):
+        raise AssertionError("the readable rows were counted")
+
+    monkeypatch.setattr(search, "readable_nodes_count", counted)
+    ltd = search.select(search.Account.id).where(search.contains([search.Account.name], "Ltd"))
+    assert search.starts_from_readable(session, user=world["seller"], matches=ltd) is False
+    assert [hit.id for hit in everything(session, world["seller"], "Ltd")["accounts"]] == [world["A"]["account"].id]
 
 
 def test_a_few_digits_are_not_a_phone(session, world):
@@ -199,3 +219,20 @@ def test_marked_pieces_put_the_value_back_together():
         assert [piece for piece, is_match in pieces if is_match] == [matched], (value, text)
     assert marked("Plain", "zzz") == [("Plain", False)]
     assert NAMES  # the scripts of test_search are the ones folded above
+
+
+@pytest.mark.parametrize("who", ["admin", "seller"])
+def test_frequent_texts_find_what_rare_ones_would(session, world, monkeypatch, who):
+    """Every text counted as frequent (each kind's other way: projects from those not deals, a seller's accounts
+    and contacts from the readable rows) finds the same hits."""
+    searches = ["Alderwood", "Birchfield", "supply", "plant", "anna", "a", "ltd", "d-a", "921", "b.home@", "example",
+                "8 812 5551234"]
+    user = world[who]
+    expected = {typed: [(hit.kind, hit.id, hit.field, hit.value) for hits in everything(session, user, typed).values()
+                        for hit in hits] for typed in searches}
+    monkeypatch.setattr(crmpm_search, "FEW_MATCHES", 0)
+    for typed, hits in expected.items():
+        assert [(hit.kind, hit.id, hit.field, hit.value) for hits_ in everything(session, user, typed).values()
+                for hit in hits_] == hits, typed
+    assert [kind for kind, *_ in expected["plant"]] == (["projects", "projects"] if who == "admin" else ["projects"])
+    assert expected["supply"] and {kind for kind, *_ in expected["supply"]} == {"deals"}

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import event, text
 
 from accounts import search
+from crmpm import search as crmpm_search
 from crmpm.search import SEARCH_INDEX_SUFFIX
+from tests import factories
 from tests.accounts.test_product_search import world  # noqa: F401 - fixture
 
 # What each kind must read through: (text searched, the indexes its plan uses).
@@ -83,10 +85,13 @@ def test_a_second_email_is_planned_with_the_channels_index(postgresql, world):
     assert "ix_contact_channels_value_search" in used, used
 
 
-def test_a_seller_of_one_branch_is_answered_from_the_readable_rows(postgresql, world):
-    """Few readable accounts, a text in more rows than that ("Ltd" and "Anna" are in one account and one contact of
-    each branch, so two, against one readable account): the plan reads the readable rows first (a materialized CTE)
-    and checks the text on them alone, instead of looking the text up in the whole index."""
+def test_a_seller_of_one_branch_is_answered_from_the_readable_rows(postgresql, world, monkeypatch):
+    """Few readable accounts, a text in more rows than that ("Ltd" in three accounts, "Anna" in two contacts and
+    their e-mails, against two readable nodes; any text of more than one row counts as frequent here): the plan
+    reads the readable rows first (a materialized CTE) and checks the text on them alone, instead of looking the
+    text up in the whole index."""
+    factories.account(postgresql, actor=world["admin"], region=world["B"]["account"].region_node, name="Oak Ltd")
+    monkeypatch.setattr(crmpm_search, "FEW_MATCHES", 1)
     connection = postgresql.connection()
     statements = []
 
@@ -125,3 +130,73 @@ def test_the_accounts_name_search_uses_its_index_on_a_big_table_by_itself(postgr
                     .compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement))
     assert "ix_accounts_name_search" in plan, plan
+
+
+def _plan(connection, statement, parameters) -> dict:
+    return connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()[0]["Plan"]
+
+
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def _statements(session, run) -> list:
+    connection = session.connection()
+    statements = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        run()
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    return statements
+
+
+def test_contacts_take_a_few_matches_of_each_table_before_dropping_the_repeats(postgresql, world):
+    """A word in most e-mails: each table's matches (contacts, their channels) are cut at CANDIDATES before the
+    union drops the contacts found twice, so the union never gathers every match of both tables."""
+    connection = postgresql.connection()
+    statements = _statements(postgresql, lambda: search.find_contacts(postgresql, user=world["admin"],
+                                                                      text="example", limit=6))
+    (statement, parameters), = [(s, p) for s, p in statements if "contact_channels" in s]
+    unions = [node for node in _nodes(_plan(connection, statement, parameters)) if node["Node Type"] == "Append"]
+    assert len(unions) == 1, unions
+    branches = unions[0]["Plans"]
+    assert len(branches) == 2 and all(branch["Node Type"] == "Limit" for branch in branches), branches
+
+
+def test_a_frequent_text_checks_the_projects_that_are_not_deals_alone(postgresql, world, monkeypatch):
+    """A word in many projects (here: any word) is checked on the readable projects that are not deals, read
+    first, instead of reading every match in the index and dropping the deals among them."""
+    monkeypatch.setattr(crmpm_search, "FEW_MATCHES", 0)
+    connection = postgresql.connection()
+    kinds = {k.name: k.find for k in search.KINDS}
+    statements = _statements(postgresql, lambda: kinds["projects"](postgresql, user=world["admin"], text="supply",
+                                                                    limit=6))
+    plans = ["\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + s, p))
+             for s, p in statements if "readable" in s]
+    assert len(plans) == 1, statements
+    assert "CTE Scan on readable" in plans[0] and "Filter: matches" in plans[0], plans[0]
+    assert SEARCH_INDEX_SUFFIX not in plans[0], plans[0]
+
+
+def test_a_search_repeated_on_a_connection_is_never_prepared(postgresql, world):
+    """psycopg prepares a statement run five times on a connection, and PostgreSQL may then plan it once for
+    every value (blind to the pattern and the granted paths): the search's statements are planned for their
+    values each time instead. The same query outside the search is prepared, so the check can fail."""
+    connection = postgresql.connection()
+    for _ in range(8):
+        for kind in search.KINDS:
+            kind.find(postgresql, user=world["seller"], text="Alderwood", limit=6)
+    prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert not [statement for statement in prepared if "_search" in statement or "LIKE" in statement], prepared
+    for _ in range(8):
+        postgresql.execute(search.services.list_accounts(postgresql, user=world["seller"], search="Alderwood")
+                           .limit(6)).all()
+    prepared = connection.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    assert [statement for statement in prepared if "LIKE" in statement], prepared
