@@ -553,7 +553,8 @@ def _check_country(data: dict, source: str) -> str:
 
 
 def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
-    """The ``"encoding"`` (one Python knows) and ``"delimiter"`` (one of DELIMITERS), None when not given."""
+    """The ``"encoding"`` (one Python knows), ``"delimiter"`` (one of DELIMITERS) and ``"sheet"`` (a workbook's),
+    None when not given."""
     encoding = data.get("encoding")
     if encoding is not None:
         try:
@@ -563,7 +564,10 @@ def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
     delimiter = data.get("delimiter")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise MappingError(f'{source}: "delimiter" must be one of {", ".join(map(repr, DELIMITERS))}')
-    return {"encoding": encoding, "delimiter": delimiter}
+    sheet = data.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise MappingError(f'{source}: "sheet" must be the name of a sheet of the workbook')
+    return {"encoding": encoding, "delimiter": delimiter, "sheet": sheet.strip() if sheet else None}
 
 
 def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
