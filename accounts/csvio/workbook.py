@@ -143,12 +143,17 @@ def open_xlsx(path: str | Path, *, sheet: str | None = None) -> CsvTable:
 
     path = Path(path)
     _check_archive(path)
+    # A file object, not the path: openpyxl refuses a path whose name does not end in .xlsx, and uploads are
+    # kept under a name of the edges' choosing.
+    handle = open(path, "rb")  # noqa: SIM115 - closed by the table, or below on failure
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises whatever its XML and zip layers raise on a damaged file
+        handle.close()
         raise _workbook_error(exc) from None
+    workbook = _Opened(workbook, handle)
     try:
-        sheets = workbook.worksheets
+        sheets = workbook.book.worksheets
         if not sheets:
             raise CsvFormatError(f"{path.name} has no sheet")
         if sheet is None:
@@ -181,6 +186,19 @@ def open_xlsx(path: str | Path, *, sheet: str | None = None) -> CsvTable:
         raise _workbook_error(exc) from None
     return CsvTable(path=path, encoding=XLSX, delimiter="", header=header, header_line=header_row.line,
                     _rows=data, _file=workbook, sheet=worksheet.title)
+
+
+class _Opened:
+    """A read-only workbook and the file it reads, closed together by the table."""
+
+    def __init__(self, book, handle) -> None:
+        self.book, self.handle = book, handle
+
+    def close(self) -> None:
+        try:
+            self.book.close()
+        finally:
+            self.handle.close()
 
 
 def _rows(worksheet, *, min_row: int, width: int) -> Iterator[CsvRow]:
