@@ -29,6 +29,11 @@ home, ``phone_other``/``email_other`` other (amoCRM's "Рабочий телеф
 "Мобильный телефон", "Рабочий email" map to ``phone_work``, ``phone_mobile``,
 ``email_work``). Leads keep one phone: the others of a cell are warnings.
 
+Currencies (a ``currency`` column, or next to an amount) are read by ISO code,
+symbol or name in Russian or English: "RUB", "₽", "руб.", "Российский рубль",
+"доллар США", "$", "евро", "€"... An INN (``tax_id``) that lost its leading zero
+in a spreadsheet is given it back when the check digits prove it (a warning).
+
 Warnings: a value kept in another form than written (a phone that cannot be
 normalized, an extension dropped, an INN given back its leading zero, a second
 phone of a lead) is a ``RowWarning`` with line, column and reason; the row still imports.
