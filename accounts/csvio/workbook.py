@@ -15,7 +15,8 @@ filled one (Excel's formatted but empty rows) are not rows.
 
 Before openpyxl reads anything, the archive's table of contents is checked: not a workbook, or one
 that would unpack to more than ``MAX_UNPACKED_BYTES`` (or compresses more than
-``MAX_COMPRESSION_RATIO`` to one, a zip bomb's mark) is a ``CsvFormatError`` (422 at the edges), as
+``MAX_COMPRESSION_RATIO`` to one, a zip bomb's mark, or whose text cells, which openpyxl holds in
+memory, unpack to more than ``MAX_SHARED_STRINGS_BYTES``) is a ``CsvFormatError`` (422 at the edges), as
 is a sheet wider than ``MAX_COLUMNS`` and any file openpyxl cannot read.
 """
 
@@ -31,7 +32,7 @@ from accounts.csvio.errors import CsvFormatError
 from accounts.csvio.parsing import TypedCell
 from accounts.csvio.reader import CsvRow, CsvTable, open_csv
 
-__all__ = ["MAX_COLUMNS", "MAX_COMPRESSION_RATIO", "MAX_UNPACKED_BYTES", "XLSX", "open_table", "open_xlsx",
+__all__ = ["MAX_COLUMNS", "MAX_COMPRESSION_RATIO", "MAX_SHARED_STRINGS_BYTES", "MAX_UNPACKED_BYTES", "XLSX", "open_table", "open_xlsx",
            "sniff_format"]
 
 XLSX = "xlsx"
@@ -39,6 +40,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the binary Office formats: .xls, .doc
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+# The sheet streams, but openpyxl holds the workbook's shared strings (its text cells) in memory whole.
+MAX_SHARED_STRINGS_BYTES = 200 * 1024 * 1024
 MAX_COLUMNS = 1000
 SAVE_AS = 'open it in Excel or LibreOffice and save it as "Excel Workbook (.xlsx)" or "CSV UTF-8"'
 
@@ -83,6 +86,10 @@ def _check_archive(path: Path) -> None:
         raise CsvFormatError(f"the workbook unpacks to {unpacked // (1024 * 1024)} MB, over the "
                              f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MB crmpm reads: split it, or save it as CSV")
     for entry in entries:
+        if entry.filename == "xl/sharedStrings.xml" and entry.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise CsvFormatError(f"the workbook's text cells unpack to {entry.file_size // (1024 * 1024)} MB, over "
+                                 f"the {MAX_SHARED_STRINGS_BYTES // (1024 * 1024)} MB crmpm holds: split it, or save "
+                                 f"it as CSV")
         if entry.file_size > 1024 * 1024 and entry.file_size > MAX_COMPRESSION_RATIO * max(entry.compress_size, 1):
             raise CsvFormatError(f"the workbook's part {entry.filename} unpacks to {entry.file_size} bytes from "
                                  f"{entry.compress_size}: that is no spreadsheet export crmpm reads")

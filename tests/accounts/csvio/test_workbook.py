@@ -147,6 +147,20 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_read(tmp_pa
         open_table(path)
 
 
+def test_a_workbook_whose_text_cells_would_not_fit_in_memory_is_refused(tmp_path, monkeypatch) -> None:
+    # Excel keeps text cells in xl/sharedStrings.xml (openpyxl writes them inline): add such a table, 20 kB.
+    good, path = tmp_path / "good.xlsx", tmp_path / "strings.xlsx"
+    _deals_workbook(good)
+    strings = "".join(f"<si><t>text cell number {number}</t></si>" for number in range(800))
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item.filename))
+        target.writestr("xl/sharedStrings.xml", f'<sst count="800" uniqueCount="800">{strings}</sst>')
+    monkeypatch.setattr(workbook_module, "MAX_SHARED_STRINGS_BYTES", 10_000)
+    with pytest.raises(CsvFormatError, match="text cells unpack to .* MB crmpm holds: split it, or save it as CSV"):
+        open_table(path)
+
+
 def test_a_header_wider_than_the_limit_is_refused(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(workbook_module, "MAX_COLUMNS", 5)
     path = tmp_path / "wide.xlsx"
