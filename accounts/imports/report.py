@@ -53,7 +53,8 @@ class ImportReport:
         refusal = Phrase("{kind}: nothing imported: {bad} of {rows} rows have errors (first: {first}); "
                          "fix them, or import the good rows with partial",
                          kind=self.kind, bad=len(self.error_lines), rows=self.rows, first=str(self.errors[0]))
-        errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts()}
+        errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts(),
+                  **({"warnings": [_error_dict(warning) for warning in self.warnings]} if self.warnings else {})}
         if statuses == {404}:
             return NotFound(refusal.template, errors=errors, **refusal.params)
         if statuses and statuses <= {403, 404}:

@@ -132,6 +132,14 @@ def test_the_api_takes_a_sheet_and_answers_warnings(api, session, admin, world, 
     missing = _post(api, admin, _deals_workbook(), XLSX_MAPPING, "?dry_run=true&sheet=Deals")
     assert missing.status_code == 422 and "no sheet 'Deals'" in missing.json["message"]
 
+    # A file refused as a whole (all or nothing) lists its warnings beside its row errors.
+    refused = api.post("/api/v1/imports/contacts", user=admin, json=None, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO((CONTACTS + "C3;;;ACC-A;;;;\r\n").encode("cp1251")), "c.csv"),
+                             "mapping": json.dumps(CONTACTS_MAPPING, ensure_ascii=False)})
+    assert refused.status_code == 422
+    assert [row["line"] for row in refused.json["errors"]["rows"]] == [4]
+    assert [(w["line"], w["value"]) for w in refused.json["errors"]["warnings"]] == [(3, "12-34")]
+
     contacts = api.post("/api/v1/imports/contacts?dry_run=true", user=admin, json=None,
                         content_type="multipart/form-data",
                         data={"file": (io.BytesIO(CONTACTS.encode("cp1251")), "c.csv"),
