@@ -17,7 +17,7 @@ A mapping file is JSON::
 
 Repeated headers: a column the header has more than once (Bitrix24's UI export has
 ``ID`` three times) is named ``"ID#2"`` for its second occurrence, ``"ID#3"`` for
-the third; ``"ID"`` alone, like ``"ID#1"``, is the first. A header spelled with a
+the third; ``"ID"`` alone, like ``"ID#1"``, is the first (the report's notes say so). A header spelled with a
 ``#`` of its own ("Заказ #2") is matched as written before this reading applies.
 Repeated columns the mapping does not name do not matter.
 

@@ -39,6 +39,8 @@ __all__ = ["DEFAULT_TZ", "BlankRow", "ImportBatch", "Record", "RowError", "RowWa
            "iter_transform", "transform", "zone_of"]
 
 DEFAULT_TZ = "Europe/Moscow"
+# Amounts are stored to the cent (crmpm.database.MONEY_SCALE; this package stays free of the database).
+MONEY_DECIMALS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ class ImportBatch:
     pipeline: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)  # about the file as a whole (a repeated column read as its first)
 
     @property
     def error_lines(self) -> list[int]:
@@ -114,6 +117,7 @@ class ImportBatch:
         ]
         if self.encoding:
             lines.append(f"  read as {self.encoding}, delimiter {self.delimiter!r}")
+        lines += [f"  {note}" for note in self.notes]
         per_column = Counter(e.column or "(whole row)" for e in self.errors)
         lines += [f"  {count} errors in {column!r}" for column, count in per_column.most_common()]
         lines += [f"  {error}" for error in self.errors[:limit]]
@@ -158,6 +162,14 @@ class _Plan:
         self.spec = spec
         self.width = len(header)
         self.index_of = check_header(mapping=mapping, header=header)
+        # A repeated column named without its number reads the first: said once, so the choice is never silent.
+        stripped = [name.strip() for name in header]
+        self.notes = [
+            f"the header has {stripped.count(column)} columns {column!r}: the mapping's {column!r} reads the first "
+            f"(name another as {column + '#2'!r})"
+            for column in mapping.columns
+            if stripped.count(column) > 1
+        ]
         parsers = {
             name: converter(
                 field_spec, tz=tz, date_order=mapping.date_order, phone_country_code=mapping.phone_country_code
@@ -314,6 +326,10 @@ class _Plan:
             if money is None:
                 continue
             fields[name] = money.amount
+            if money.amount.as_tuple().exponent < -MONEY_DECIMALS:
+                where, raw = self._raw(values, name)
+                warnings.append(RowWarning(line, where, name, None if raw is None else str(raw),
+                                           f"has more than {MONEY_DECIMALS} decimals: amounts are kept to the cent"))
             if minimum is not None and money.amount < minimum:
                 where, raw = self._raw(values, name)
                 errors.append(
@@ -403,6 +419,7 @@ def transform(
         delimiter=getattr(rows, "delimiter", None),
     )
     plan = _Plan(kind=kind, mapping=mapping, header=header, tz=zone_of(tz))
+    batch.notes = list(plan.notes)
     records, errors, blanks = batch.records, batch.errors, batch.blank_lines
     for row in rows:
         outcome = plan.row(row)

@@ -44,7 +44,7 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
     batch = import_file(kind=kind, path=path, mapping=mapping, tz=tz, sheet=sheet)
     report = ImportReport(kind=kind, dry_run=dry_run, partial=partial, rows=batch.rows_seen,
                           blank=len(batch.blank_lines), errors=list(batch.errors), warnings=list(batch.warnings),
-                          ignored_fields=sorted(mapped & NOT_STORED[kind]))
+                          ignored_fields=sorted(mapped & NOT_STORED[kind]), notes=list(batch.notes))
     for error in batch.errors:
         report.error_status[error.line] = 422
     if on_start is not None:

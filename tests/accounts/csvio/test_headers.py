@@ -64,3 +64,15 @@ def test_a_repeated_header_no_mapping_names_does_not_block_the_file(tmp_path) ->
                                   "defaults": {"stage": "new"}}, kind="deals")
     batch = import_file(kind="deals", path=path, mapping=mapping)
     assert batch.errors == [] and [r.fields["title"] for r in batch.records] == ["Насосы"]
+
+
+def test_a_repeated_column_named_without_its_number_is_read_as_the_first_and_said_so(tmp_path) -> None:
+    path = tmp_path / "bitrix.csv"
+    path.write_text(";".join(BITRIX_HEADER) + "\r\n101;Насосы;7;ООО Ромашка;55;Иванов Иван;Новая\r\n",
+                    encoding="utf-8")
+    mapping = parse_mapping(data={"columns": {"ID": "external_id", "Название сделки": "title",
+                                              "Стадия сделки": "stage"}}, kind="deals")
+    batch = import_file(kind="deals", path=path, mapping=mapping)
+    assert [r.external_id for r in batch.records] == ["101"]
+    assert batch.notes == ["the header has 3 columns 'ID': the mapping's 'ID' reads the first (name another as 'ID#2')"]
+    assert batch.notes[0] in batch.summary()

@@ -56,3 +56,19 @@ def test_a_row_with_an_error_carries_no_warning(tmp_path) -> None:
     batch = _batch(tmp_path, "ID;ФИО;Компания;Телефон;Мобильный\r\n1;;Ромашка;12-34;\r\n")
     assert batch.records == [] and batch.warnings == []
     assert [(e.line, e.field) for e in batch.errors] == [(2, "name")]
+
+
+def test_an_amount_finer_than_a_cent_is_a_warning_as_the_database_keeps_cents(tmp_path) -> None:
+    from crmpm.database import MONEY_SCALE
+
+    from accounts.csvio.transform import MONEY_DECIMALS
+
+    assert MONEY_DECIMALS == MONEY_SCALE
+    path = tmp_path / "deals.csv"
+    path.write_text("id;title;amount\r\n1;Насосы;1 000,125\r\n2;Клапаны;1 000,12\r\n", encoding="utf-8")
+    mapping = parse_mapping(data={"columns": {"id": "external_id", "title": "title", "amount": "amount"},
+                                  "defaults": {"stage": "new"}}, kind="deals")
+    batch = import_file(kind="deals", path=path, mapping=mapping)
+    assert [record.line for record in batch.records] == [2, 3]
+    assert [(w.line, w.column, w.value) for w in batch.warnings] == [(2, "amount", "1 000,125")]
+    assert "kept to the cent" in batch.warnings[0].reason
