@@ -55,9 +55,16 @@ def import_contact(job: ImportJob, record: Record) -> str:
             contact.created_at = fields["created_at"]
         job.remember(Contact, external_id, contact)
         return "created"
-    before = existing.audit_state()
+    before = _state(existing)
     services.upsert_contact(job.session, actor=job.actor, external_id=external_id, account=account, **values)
-    return "unchanged" if existing.audit_state() == before else "updated"
+    return "unchanged" if _state(existing) == before else "updated"
+
+
+def _state(contact: Contact) -> tuple:
+    """What a re-import may change: the contact's fields and all its phones and e-mails (not only the first)."""
+    channels = sorted((channel.type.value, channel.position, channel.kind.value, channel.value)
+                      for channel in contact.channels)
+    return contact.audit_state(), channels
 
 
 def file_channels(job: ImportJob, fields: dict, existing: Contact | None) -> list[tuple[str, str, str]] | None:

@@ -68,6 +68,15 @@ def test_several_phones_and_e_mails_become_typed_channels_and_a_bad_phone_a_warn
     session.commit()
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
 
+    # Only a second number changes: the contact is updated (its first phone, Contact.phone, is the same).
+    changed = CONTACTS.replace("8 (495) 222-33-44", "8 (495) 999-88-77")
+    path, mapping = _files(tmp_path, changed.encode("cp1251"), CONTACTS_MAPPING, name="changed.csv")
+    third = import_csv(session, actor=admin, kind="contacts", path=path, mapping=mapping)
+    session.commit()
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 1)
+    session.refresh(ivan)
+    assert [c[2] for c in _channels(ivan) if c[0] == "phone"] == ["+74951112233", "+74959998877", "+79161234567"]
+
 
 def test_a_re_import_replaces_the_phones_it_maps_and_keeps_the_e_mails_it_does_not(session, admin, world,
                                                                                   tmp_path):
