@@ -53,7 +53,7 @@ def funnel(pipeline_name: str | None, output: str) -> None:
     with get_app().app_context(), db.transaction() as session:
         result = analytics.funnel(session, user=None, pipeline=_pipeline(session, pipeline_name))
     if output == "json":
-        click.echo(json.dumps(result, default=_json_default, indent=2))
+        click.echo(json.dumps(result, default=_json_default, indent=2, ensure_ascii=False))
         return
     rate = "n/a" if result["win_rate"] is None else f"{result['win_rate']:.1%}"
     click.echo(f"Pipeline {result['pipeline']}: {result['total']} deals, {result['open']} open, "
@@ -76,7 +76,7 @@ def forecast(output: str) -> None:
     with get_app().app_context(), db.transaction() as session:
         rows = analytics.forecast(session, user=None)
     if output == "json":
-        click.echo(json.dumps(rows, default=_json_default, indent=2))
+        click.echo(json.dumps(rows, default=_json_default, indent=2, ensure_ascii=False))
         return
     for row in rows:
         click.echo(f"{row['month']}  {row['count']:>6}  {row['value']:>18}  weighted {row['weighted_value']:>18}")
@@ -108,15 +108,18 @@ def process_handovers() -> None:
 @click.option("--partial", is_flag=True, default=False, help="Import the good rows even when others have errors.")
 @click.option("--as", "as_email", default=None, help="Act as this user (default: the first administrator).")
 @click.option("--tz", default="Europe/Moscow", show_default=True, help="Zone of times written without one.")
+@click.option("--sheet", default=None, help="For an .xlsx FILE: the sheet to read (default: the first).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a TTY).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def import_command(kind: str, file: Path, mapping_path: Path, dry_run: bool, partial: bool, as_email: str | None,
-                   tz: str, progress: bool | None, output: str) -> None:
-    """Import a CSV FILE of KIND (users, accounts, contacts, leads, deals, interactions) with a mapping.
+                   tz: str, sheet: str | None, progress: bool | None, output: str) -> None:
+    """Import a CSV or .xlsx FILE of KIND (users, accounts, contacts, leads, deals, interactions) with a mapping.
 
     All or nothing: with any row in error nothing is written (exit code 1) unless
     --partial. Import a whole CRM in the order users, accounts, contacts, leads,
-    deals, interactions. Bad files and mappings exit with code 2.
+    deals, interactions. Bad files and mappings exit with code 2. Values kept
+    otherwise than written (a phone that cannot be normalized...) are warnings:
+    their rows import.
     """
     from accounts import imports
     from accounts.csvio import CsvImportError
@@ -141,7 +144,7 @@ def import_command(kind: str, file: Path, mapping_path: Path, dry_run: bool, par
             try:
                 report = imports.import_csv(session, actor=actor, kind=kind, path=file, mapping=mapping_path,
                                             dry_run=dry_run, partial=partial, tz=tz, progress=step,
-                                            on_start=start)
+                                            on_start=start, sheet=sheet)
             except CsvImportError as exc:
                 failed = imports.file_error(exc)
                 click.echo(f"error: {failed.message}", err=True)
@@ -150,7 +153,7 @@ def import_command(kind: str, file: Path, mapping_path: Path, dry_run: bool, par
         if bar is not None:
             bar.__exit__(None, None, None)
     if output == "json":
-        click.echo(json.dumps(report.to_dict(), default=_json_default, indent=2))
+        click.echo(json.dumps(report.to_dict(), default=_json_default, indent=2, ensure_ascii=False))
     else:
         click.echo(report.summary())
     if report.errors and not (report.partial and not report.dry_run):

@@ -25,7 +25,7 @@ from crmpm import emails
 
 __all__ = [
     "DEFAULT_PHONE_REGION", "InvalidValue", "NotAPhoneNumber", "is_valid_inn", "name_key", "normalize_email",
-    "normalize_phone", "normalize_tax_id", "phone_region",
+    "normalize_phone", "normalize_tax_id", "phone_region", "restored_inn",
 ]
 
 # Numbers written without a country code are read as Russian ones.
@@ -73,6 +73,20 @@ def is_valid_inn(inn: str) -> bool:
     return False
 
 
+def restored_inn(value: str) -> str | None:
+    """The INN ``value`` was before a spreadsheet stored it as a number and dropped its leading zero, or None.
+
+    A 9- or 11-digit number is given its zero back only when the result's check digits hold (region
+    codes begin 01-09, so one zero is all a number can lose); anything else is None.
+
+    >>> restored_inn("274062111"), restored_inn("274062112"), restored_inn("7707083893")
+    ('0274062111', None, None)
+    """
+    if value.isdigit() and len(value) in (9, 11) and is_valid_inn("0" + value):
+        return "0" + value
+    return None
+
+
 def normalize_tax_id(value: str | None) -> str | None:
     """A tax id without spaces and dashes; all digits means an INN, whose check digits must hold."""
     if value is None:
@@ -81,6 +95,9 @@ def normalize_tax_id(value: str | None) -> str | None:
     if not cleaned:
         return None
     if cleaned.isdigit():
+        if len(cleaned) in (9, 11):
+            raise InvalidValue("an INN has 10 digits (companies) or 12 (persons); given back the leading zero a "
+                               "spreadsheet may have dropped, its check digits do not match either")
         if len(cleaned) not in (10, 12):
             raise InvalidValue("an INN has 10 digits (companies) or 12 (persons)")
         if not is_valid_inn(cleaned):

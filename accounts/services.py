@@ -606,13 +606,20 @@ def update_contact(session: Session, *, actor: User, contact: Contact, **changes
 
 def upsert_contact(session: Session, *, actor: User, external_id: str, account: Account,
                    **fields) -> tuple[Contact, bool]:
-    """The contact with ``external_id``, updated with ``fields``, or a new one; True when created."""
+    """The contact with ``external_id``, updated with ``fields``, or a new one; True when created.
+
+    ``channels``, when given, are all its phones and e-mails (as ``update_contact`` takes them).
+    """
     contact = get_by_external_id(session, model=Contact, external_id=external_id)
     if contact is None:
         return create_contact(session, actor=actor, account=account, external_id=external_id, **fields), True
     owner = fields.pop("owner", None)
+    channels = fields.pop("channels", None)
     values = _contact_values(fields)
     changed = {key: value for key, value in values.items() if getattr(contact, key) != value}
+    if channels is not None and sorted(contact_channels(channels), key=lambda c: c[0].value) \
+            != _current_channels(contact):
+        changed["channels"] = channels
     if account.id != contact.account_id:
         changed["account"] = account
     if owner is not None and owner.id != contact.owner_id:

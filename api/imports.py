@@ -1,4 +1,4 @@
-"""CSV import: ``POST /imports/{kind}`` with the CSV and its mapping as multipart files."""
+"""CSV import: ``POST /imports/{kind}`` with the CSV (or .xlsx workbook) and its mapping as multipart files."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class ImportArgs(Schema):
         "description": "Import the good rows and report the others (default: all or nothing)."})
     tz = fields.String(load_default="Europe/Moscow", validate=validate.Length(min=1, max=64),
                        metadata={"description": "Zone of times written without one."})
+    sheet = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "description": "For an .xlsx workbook: the sheet to read (default: the mapping's \"sheet\", else the first)."})
     async_ = async_flag(
         "Run the import as a job: answer 202 with the job at once (Location: /api/v1/jobs/{id}); the job's "
         "result is this endpoint's report once it has succeeded. The checks made before any row is read "
@@ -36,7 +38,8 @@ class ImportArgs(Schema):
 
 
 class ImportFilesSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description": "The CSV."})
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary", "description": (
+        "The CSV, or an .xlsx workbook (told by its content; an old .xls is refused: save it as .xlsx).")})
     mapping = fields.Raw(metadata={"type": "string", "format": "binary", "description": (
         "The mapping JSON file; it may also come as a form field named mapping.")})
 
@@ -61,6 +64,11 @@ class ImportReportSchema(Schema):
     partial = fields.Boolean()
     committed = fields.Boolean()
     errors = fields.List(fields.Nested(RowErrorSchema))
+    warnings = fields.List(fields.Nested(RowErrorSchema), metadata={"description": (
+        "Values of rows that import but are not kept as written (line, column, field, value, reason): a "
+        "phone that cannot be normalized, an extension dropped, an INN given back its leading zero...")})
+    warnings_total = fields.Integer(metadata={"description": (
+        "How many warnings there are; a job's report lists the first 1000 of them.")})
     ignored_fields = fields.List(fields.String())
     notes = fields.List(fields.String())
     errors_total = fields.Integer(metadata={"description": (
@@ -107,7 +115,7 @@ def import_csv(args, files, kind):
         try:
             report = imports.import_csv(session(), actor=current_user(), kind=kind, path=csv_path,
                                         mapping=mapping_path, dry_run=args["dry_run"], partial=args["partial"],
-                                        tz=args["tz"])
+                                        tz=args["tz"], sheet=args["sheet"])
         except CsvImportError as exc:
             raise imports.file_error(exc) from None
     refusal = report.refusal()
@@ -127,5 +135,5 @@ def _start_job(kind: str, args: dict, csv_path: Path, mapping_path: Path, file_n
         else None
     job = import_jobs.start_import(session(), actor=current_user(), kind=kind, path=csv_path, file_name=file_name,
                                    mapping=text, dry_run=args["dry_run"], partial=args["partial"], tz=args["tz"],
-                                   url=page)
+                                   url=page, sheet=args["sheet"])
     return accepted(job)

@@ -7,6 +7,11 @@ No database here. The database side calls::
         ...                           # resolve references, insert
     for error in batch.errors:        # RowError(line, column, field, value, reason)
         ...                           # report; with --dry-run print batch.summary()
+    for warning in batch.warnings:    # RowWarning(line, column, field, value, reason): the row imports
+        ...
+
+The file may also be an ``.xlsx`` workbook (``open_table`` tells by its content;
+``sheet=`` or the mapping's ``"sheet"`` picks a sheet, else the first).
 
 or, to stream a large file in chunks::
 
@@ -20,7 +25,7 @@ mapping, the KIND, or a mapped column missing from the header); both derive
 from ``CsvImportError``, a ``ValueError``.
 """
 
-from accounts.csvio.errors import CsvFormatError, CsvImportError, MappingError, ValueParseError
+from accounts.csvio.errors import CsvFormatError, CsvImportError, MappingError, RowWarning, ValueParseError
 from accounts.csvio.mapping import (
     KINDS,
     FieldSpec,
@@ -34,7 +39,7 @@ from accounts.csvio.mapping import (
     saved_mapping_data,
     saved_mappings,
 )
-from accounts.csvio.parsing import Money, Phone
+from accounts.csvio.parsing import Money, Phone, TypedCell
 from accounts.csvio.reader import CsvRow, CsvTable, open_csv
 from accounts.csvio.transform import (
     DEFAULT_TZ,
@@ -47,6 +52,7 @@ from accounts.csvio.transform import (
     transform,
     zone_of,
 )
+from accounts.csvio.workbook import open_table, open_xlsx
 
 __all__ = [
     "DEFAULT_TZ",
@@ -66,12 +72,16 @@ __all__ = [
     "Phone",
     "Record",
     "RowError",
+    "RowWarning",
+    "TypedCell",
     "ValueParseError",
     "check_header",
     "import_file",
     "iter_transform",
     "load_mapping",
     "open_csv",
+    "open_table",
+    "open_xlsx",
     "parse_mapping",
     "read_mapping_json",
     "saved_mapping_data",

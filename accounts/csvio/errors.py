@@ -6,7 +6,9 @@ in the ``ImportBatch`` so that one bad cell never hides the other 99,999 rows.
 
 from __future__ import annotations
 
-__all__ = ["CsvImportError", "CsvFormatError", "MappingError", "ValueParseError"]
+from dataclasses import dataclass
+
+__all__ = ["CsvImportError", "CsvFormatError", "MappingError", "RowWarning", "ValueParseError"]
 
 
 class CsvImportError(ValueError):
@@ -27,3 +29,23 @@ class MappingError(CsvImportError):
 
 class ValueParseError(CsvImportError):
     """One cell value cannot be parsed; the transform turns it into a RowError."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowWarning:
+    """A value of a row that imports but is not kept exactly as written (the ``RowError`` of a row that does).
+
+    ``column`` is the CSV column name, ``field`` the field it feeds, ``value`` the cell's text and
+    ``reason`` what became of it ("cannot be normalized: not stored as a phone, only reported here").
+    """
+
+    line: int
+    column: str | None
+    field: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column!r}" if self.column else "")
+        shown = f" {self.value!r}" if self.value else ""
+        return f"{where}:{shown} {self.reason}"

@@ -11,8 +11,32 @@ A mapping file is JSON::
       "phone_country_code": "7",       # optional, for numbers without +; default 7
       "encoding": "cp1251",           # optional, else detected
       "delimiter": ";",               # optional, else sniffed
+      "sheet": "Сделки",              # optional, for .xlsx: the sheet to read; default the first
       "description": "free text"      # optional, ignored
     }
+
+Repeated headers: a column the header has more than once (Bitrix24's UI export has
+``ID`` three times) is named ``"ID#2"`` for its second occurrence, ``"ID#3"`` for
+the third; ``"ID"`` alone, like ``"ID#1"``, is the first (the report's notes say so). A header spelled with a
+``#`` of its own ("Заказ #2") is matched as written before this reading applies.
+Repeated columns the mapping does not name do not matter.
+
+Phones and e-mails (contacts): a cell may hold several, separated by commas,
+semicolons or line ends; each becomes one of the contact's phones or e-mails, of
+the kind its field names: ``phone``/``phone_work`` and ``email``/``email_work``
+are work ones, ``mobile``/``phone_mobile`` mobile, ``phone_home``/``email_home``
+home, ``phone_other``/``email_other`` other (amoCRM's "Рабочий телефон",
+"Мобильный телефон", "Рабочий email" map to ``phone_work``, ``phone_mobile``,
+``email_work``). Leads keep one phone: the others of a cell are warnings.
+
+Currencies (a ``currency`` column, or next to an amount) are read by ISO code,
+symbol or name in Russian or English: "RUB", "₽", "руб.", "Российский рубль",
+"доллар США", "$", "евро", "€"... An INN (``tax_id``) that lost its leading zero
+in a spreadsheet is given it back when the check digits prove it (a warning).
+
+Warnings: a value kept in another form than written (a phone that cannot be
+normalized, an extension dropped, an INN given back its leading zero, a second
+phone of a lead) is a ``RowWarning`` with line, column and reason; the row still imports.
 
 ``values`` translates CSV values before they are parsed (exact match first, then
 ignoring case). A field with a ``values`` table accepts only the values listed
@@ -34,7 +58,8 @@ import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -69,6 +94,7 @@ class FieldType(StrEnum):
     NAME = "name"  # a name or a reference by name/external id: whitespace collapsed
     PERSON = "person"  # a user reference: an email or a name
     CODE = "code"  # an identifier: inner spaces dropped
+    TAX_ID = "tax_id"  # an INN (check digits verified, a lost leading zero restored) or a foreign tax id
     EMAIL = "email"
     PHONE = "phone"  # Phone(e164, raw)
     MONEY = "money"  # Decimal; a currency symbol fills the kind's currency field
@@ -92,6 +118,9 @@ class FieldSpec:
     minimum: int | None = None
     maximum: int | None = None
     unique: bool = False  # a second row with the same value in one file is a row error
+    # For phones and e-mails: the channel kind (work, mobile, home, other) the values are stored with, when the
+    # KIND keeps several (contacts); a cell may then hold several values.
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +131,11 @@ class KindSpec:
     fields: Mapping[str, FieldSpec]
     required: tuple[tuple[str, ...], ...]
     has_pipeline: bool = False
+
+    @property
+    def channel_fields(self) -> tuple[FieldSpec, ...]:
+        """The phone and e-mail fields stored as channels (contacts), in field order."""
+        return tuple(spec for spec in self.fields.values() if spec.channel is not None)
 
 
 def _kind(
@@ -144,7 +178,7 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                 [
                     _EXTERNAL_ID,
                     FieldSpec("name", T.NAME),
-                    FieldSpec("tax_id", T.CODE),
+                    FieldSpec("tax_id", T.TAX_ID),
                     FieldSpec("sector", T.NAME),
                     FieldSpec("revenue", T.MONEY, minimum=0),
                     FieldSpec("employees", T.INT, minimum=0),
@@ -163,9 +197,18 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                     FieldSpec("first_name", T.NAME),
                     FieldSpec("last_name", T.NAME),
                     FieldSpec("account", T.NAME),
-                    FieldSpec("email", T.EMAIL),
-                    FieldSpec("phone", T.PHONE),
-                    FieldSpec("mobile", T.PHONE),
+                    # Phones and e-mails: a cell may hold several ("a, b"); each is a channel of the
+                    # contact of the kind its field says (``phone`` and ``email`` are work ones).
+                    FieldSpec("email", T.EMAIL, channel="work"),
+                    FieldSpec("email_work", T.EMAIL, channel="work"),
+                    FieldSpec("email_home", T.EMAIL, channel="home"),
+                    FieldSpec("email_other", T.EMAIL, channel="other"),
+                    FieldSpec("phone", T.PHONE, channel="work"),
+                    FieldSpec("phone_work", T.PHONE, channel="work"),
+                    FieldSpec("mobile", T.PHONE, channel="mobile"),
+                    FieldSpec("phone_mobile", T.PHONE, channel="mobile"),
+                    FieldSpec("phone_home", T.PHONE, channel="home"),
+                    FieldSpec("phone_other", T.PHONE, channel="other"),
                     FieldSpec("title", T.TEXT),
                     FieldSpec("owner", T.PERSON),
                     FieldSpec("source", T.NAME),
@@ -248,6 +291,8 @@ def converter(spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_cod
         return parsing.parse_person
     if field_type is T.CODE:
         return parsing.parse_code
+    if field_type is T.TAX_ID:
+        return parsing.parse_tax_id
     if field_type is T.EMAIL:
         return parsing.parse_email
     if field_type is T.PHONE:
@@ -273,6 +318,54 @@ def converter(spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_cod
     raise AssertionError(f"no parser for {field_type}")
 
 
+_NOT_TYPED = object()
+
+
+def typed_converter(spec: FieldSpec, *, tz: tzinfo) -> Callable[[object], Any] | None:
+    """The parser of a spreadsheet's typed value (``TypedCell.value``) for ``spec``, or None when the field
+    reads text. It returns ``_NOT_TYPED`` for a value of another type (a number in a date field), which the
+    text parser then reads and refuses in its own words."""
+    field_type = spec.type
+    if field_type is T.MONEY:
+        return lambda value: parsing.Money(value, None) if isinstance(value, Decimal) else _NOT_TYPED
+    if field_type in (T.INT, T.YEAR):
+        def whole(value: object) -> Any:
+            if not isinstance(value, Decimal):
+                return _NOT_TYPED
+            if value != value.to_integral_value():
+                raise ValueParseError(f"{value} is not a whole number")
+            text = str(int(value))
+            if field_type is T.YEAR:
+                return parsing.parse_year(text)
+            return parsing.parse_int(text, minimum=spec.minimum, maximum=spec.maximum)
+        return whole
+    if field_type is T.PERCENT:
+        def percent(value: object) -> Any:
+            if not isinstance(value, Decimal):
+                return _NOT_TYPED
+            if not Decimal(0) <= value <= Decimal(100):
+                raise ValueParseError(f"{value} is not between 0 and 100 percent")
+            return value
+        return percent
+    if field_type is T.DATE:
+        def day(value: object) -> Any:
+            if isinstance(value, datetime):
+                return value.date()  # the day, as parse_date reads "2024-05-01 10:00"
+            return value if isinstance(value, date) else _NOT_TYPED
+        return day
+    if field_type is T.DATETIME:
+        def moment(value: object) -> Any:
+            if isinstance(value, datetime):
+                return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+            if isinstance(value, date):
+                return datetime.combine(value, time(0), tzinfo=tz)
+            return _NOT_TYPED
+        return moment
+    if field_type is T.BOOL:
+        return lambda value: value if isinstance(value, bool) else _NOT_TYPED
+    return None
+
+
 def json_to_text(value: object) -> str:
     """Render a JSON scalar from a mapping as the cell text a parser expects."""
     if isinstance(value, bool):
@@ -290,6 +383,7 @@ _TOP_LEVEL_KEYS = frozenset(
         "phone_country_code",
         "encoding",
         "delimiter",
+        "sheet",
         "description",
     }
 )
@@ -309,6 +403,7 @@ class ImportMapping:
     phone_country_code: str = DEFAULT_PHONE_COUNTRY_CODE
     encoding: str | None = None
     delimiter: str | None = None
+    sheet: str | None = None
 
     @property
     def spec(self) -> KindSpec:
@@ -463,7 +558,8 @@ def _check_country(data: dict, source: str) -> str:
 
 
 def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
-    """The ``"encoding"`` (one Python knows) and ``"delimiter"`` (one of DELIMITERS), None when not given."""
+    """The ``"encoding"`` (one Python knows), ``"delimiter"`` (one of DELIMITERS) and ``"sheet"`` (a workbook's),
+    None when not given."""
     encoding = data.get("encoding")
     if encoding is not None:
         try:
@@ -473,7 +569,10 @@ def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
     delimiter = data.get("delimiter")
     if delimiter is not None and delimiter not in DELIMITERS:
         raise MappingError(f'{source}: "delimiter" must be one of {", ".join(map(repr, DELIMITERS))}')
-    return {"encoding": encoding, "delimiter": delimiter}
+    sheet = data.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise MappingError(f'{source}: "sheet" must be the name of a sheet of the workbook')
+    return {"encoding": encoding, "delimiter": delimiter, "sheet": sheet.strip() if sheet else None}
 
 
 def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
@@ -533,19 +632,44 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _occurrence(column: str) -> tuple[str, int] | None:
+    """``("ID", 2)`` for ``"ID#2"``; None when ``column`` does not end in ``#`` and a number from 1."""
+    base, sign, number = column.rpartition("#")
+    if sign and base.strip() and number.isdigit() and int(number) >= 1:
+        return base.strip(), int(number)
+    return None
+
+
 def check_header(*, mapping: ImportMapping, header: Sequence[str]) -> dict[str, int]:
-    """Return the index of every mapped column in ``header``; MappingError names missing ones."""
+    """Return the index of every mapped column in ``header``; MappingError names missing ones.
+
+    A column the header repeats is named ``"ID#2"`` for its second occurrence (``"ID#1"`` or ``"ID"``
+    alone: the first). A header column spelled with ``#`` itself (``"Заказ #2"``) is found as written
+    first. Repeated columns the mapping does not name are no problem.
+    """
     positions: dict[str, list[int]] = {}
     for index, name in enumerate(header):
         positions.setdefault(name.strip(), []).append(index)
-    missing = [column for column in mapping.columns if column not in positions]
+    found: dict[str, int] = {}
+    missing: list[str] = []
+    for column in mapping.columns:
+        if column in positions:
+            found[column] = positions[column][0]
+            continue
+        occurrence = _occurrence(column)
+        if occurrence is not None and occurrence[0] in positions:
+            name, number = occurrence
+            if number > len(positions[name]):
+                times = "once" if len(positions[name]) == 1 else f"{len(positions[name])} times"
+                raise MappingError(f"the CSV header has column {name!r} {times}, so the mapping's {column!r} "
+                                   f"names none of them")
+            found[column] = positions[name][number - 1]
+            continue
+        missing.append(column)
     if missing:
         hints = "".join(_hint(column, list(positions)) for column in missing[:1])
         single = f"; the header has a single column {header[0]!r}: is the delimiter right?" if len(header) == 1 else ""
         raise MappingError(
             f"the CSV header has no column {', '.join(map(repr, missing))} named in the mapping{hints}{single}"
         )
-    duplicated = [column for column in mapping.columns if len(positions[column]) > 1]
-    if duplicated:
-        raise MappingError(f"the CSV header has column {duplicated[0]!r} more than once; the mapping cannot tell which")
-    return {column: positions[column][0] for column in mapping.columns}
+    return found

@@ -12,6 +12,7 @@ Money(amount=Decimal('22700.50'), currency='RUB')
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -19,11 +20,23 @@ from decimal import Decimal
 from functools import lru_cache
 
 from accounts.csvio.errors import ValueParseError
-from accounts.normalize import InvalidValue, NotAPhoneNumber, normalize_email, normalize_phone, phone_region
+from accounts.normalize import (
+    InvalidValue,
+    NotAPhoneNumber,
+    normalize_email,
+    normalize_phone,
+    normalize_tax_id,
+    phone_region,
+    restored_inn,
+)
 
 __all__ = [
     "Money",
     "Phone",
+    "TypedCell",
+    "Warned",
+    "split_values",
+    "parse_tax_id",
     "DATE_ORDERS",
     "DEFAULT_DATE_ORDER",
     "DEFAULT_PHONE_COUNTRY_CODE",
@@ -72,6 +85,34 @@ class Phone:
 
     e164: str | None
     raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Warned:
+    """A parsed value kept in another form than written (a phone without its extension, an INN given back its
+    leading zero...): the transform keeps ``value`` and reports ``reason`` as a RowWarning of the row."""
+
+    value: object
+    reason: str
+
+
+class TypedCell(str):
+    """A spreadsheet cell: its text (what a CSV export would hold) and the ``value`` the spreadsheet typed.
+
+    ``value`` is a ``Decimal`` (a number cell, read through ``str`` so a float's binary artefacts never
+    show: 0.1 stays 0.1), a ``date``, a naive ``datetime`` or a ``bool``. Fields that take numbers,
+    dates or booleans use ``value``; every other field reads the text. ``percent`` is true when the
+    cell is formatted as a percentage (``value`` is then in percent units: 0.25 shows and reads as 25).
+    """
+
+    value: object
+    percent: bool
+
+    def __new__(cls, text: str, value: object, *, percent: bool = False) -> TypedCell:
+        cell = super().__new__(cls, text)
+        cell.value = value
+        cell.percent = percent
+        return cell
 
 
 # --- text --------------------------------------------------------------------------------
@@ -223,20 +264,60 @@ _CURRENCY_CODES = frozenset(
     PLN CZK SEK NOK DKK HUF RON BGN CAD AUD NZD HKD SGD KRW BRL MXN ZAR ILS SAR""".split()
 )
 _CURRENCY_ALIASES = {"RUR": "RUB"}  # the pre-1998 ruble code, still in old 1C exports
+# Currencies by name, as Russian CRMs (amoCRM, Bitrix24, 1C) and spreadsheets write them: lower case,
+# "ё" as "е", one space between words. Nominative, genitive and plural forms a column header or cell uses.
+_CURRENCY_NAMES = {
+    **dict.fromkeys(("рубль", "рубли", "рублей", "рубля", "российский рубль", "российские рубли",
+                     "российских рублей", "руб", "р", "ruble", "rubles", "rouble", "roubles",
+                     "russian ruble", "russian rouble"), "RUB"),
+    **dict.fromkeys(("доллар", "доллары", "долларов", "доллара", "доллар сша", "долларов сша", "доллары сша",
+                     "американский доллар", "долл", "долл сша", "dollar", "dollars", "us dollar", "us dollars",
+                     "united states dollar"), "USD"),
+    **dict.fromkeys(("евро", "euro", "euros"), "EUR"),
+    **dict.fromkeys(("юань", "юани", "юаней", "китайский юань", "жэньминьби", "yuan", "renminbi",
+                     "chinese yuan"), "CNY"),
+    **dict.fromkeys(("тенге", "казахстанский тенге", "tenge", "kazakhstani tenge"), "KZT"),
+    **dict.fromkeys(("белорусский рубль", "белорусских рублей", "бел руб", "belarusian ruble"), "BYN"),
+    **dict.fromkeys(("гривна", "гривны", "гривен", "украинская гривна", "hryvnia"), "UAH"),
+    **dict.fromkeys(("фунт стерлингов", "фунт", "фунты стерлингов", "pound sterling", "british pound"), "GBP"),
+    **dict.fromkeys(("швейцарский франк", "швейцарских франков", "swiss franc"), "CHF"),
+    **dict.fromkeys(("иена", "йена", "японская иена", "японская йена", "yen", "japanese yen"), "JPY"),
+    **dict.fromkeys(("турецкая лира", "лира", "turkish lira"), "TRY"),
+    **dict.fromkeys(("дирхам", "дирхам оаэ", "uae dirham"), "AED"),
+    **dict.fromkeys(("сум", "узбекский сум"), "UZS"),
+    **dict.fromkeys(("драм", "армянский драм"), "AMD"),
+    **dict.fromkeys(("лари", "грузинский лари"), "GEL"),
+    **dict.fromkeys(("манат", "азербайджанский манат"), "AZN"),
+    **dict.fromkeys(("сом", "киргизский сом", "кыргызский сом"), "KGS"),
+}
 
-_TOKEN = r"US\$|\$|€|₽|£|₸|₴|₺|₹|¥|руб\.?|р\.?|[A-Za-z]{3}"
+# A currency next to an amount: a symbol, or a word or two ("USD", "руб.", "долларов США").
+_TOKEN = r"US\$|\$|€|₽|£|₸|₴|₺|₹|¥|[^\W\d_]+\.?(?:\s[^\W\d_]+\.?)?"
 _MONEY_RE = re.compile(
     rf"(?P<cur1>{_TOKEN})?\s*(?P<body>[-−(+]?\s*[\d][\d\s',.]*\)?-?)\s*(?P<cur2>{_TOKEN})?",
     re.IGNORECASE,
 )
 
 
+def _currency_key(token: str) -> str:
+    return " ".join(token.casefold().replace("ё", "е").replace(".", " ").split())
+
+
 def parse_currency(text: str) -> str:
-    """Parse a currency code or symbol ('usd', '$', 'руб.') into an ISO 4217 code."""
+    """Parse a currency code, symbol or name ('usd', '$', 'руб.', 'Российский рубль', 'доллар США') into ISO 4217.
+
+    >>> parse_currency("Российский рубль"), parse_currency("доллар США"), parse_currency("€")
+    ('RUB', 'USD', 'EUR')
+    """
     token = text.strip()
-    code = _CURRENCY_SYMBOLS.get(token.lower()) or _CURRENCY_ALIASES.get(token.upper(), token.upper())
+    code = (_CURRENCY_SYMBOLS.get(token.lower()) or _CURRENCY_NAMES.get(_currency_key(token))
+            or _CURRENCY_ALIASES.get(token.upper(), token.upper()))
     if code not in _CURRENCY_CODES:
-        raise ValueParseError(f"{token!r} is not a known currency")
+        key = _currency_key(token)
+        close = difflib.get_close_matches(key, list(_CURRENCY_NAMES), n=1, cutoff=0.75)
+        hint = (f" (did you mean {_CURRENCY_NAMES[close[0]]}?)" if close
+                else f"; write an ISO code such as RUB, USD, EUR")
+        raise ValueParseError(f"{token!r} is not a known currency{hint}")
     return code
 
 
@@ -366,7 +447,11 @@ def _parse_temporal(text: str, date_order: str) -> tuple[date, time | None, tzin
 
 
 def parse_date(text: str, *, date_order: str = DEFAULT_DATE_ORDER) -> date:
-    """Parse a calendar date; a time part, if present, is dropped (the date stays as written)."""
+    """Parse a calendar date; a time part, if present, is dropped (the date stays as written).
+
+    Not a warning: exports write a date field's day with the time it was set (Zoho's "Closing
+    Date"), and the day is all a date field holds.
+    """
     day, _clock, _zone_info = _parse_temporal(text.strip(), date_order)
     return day
 
@@ -412,16 +497,58 @@ def parse_email(text: str) -> str:
     return email
 
 
-def parse_phone(text: str, *, country_code: str = DEFAULT_PHONE_COUNTRY_CODE) -> Phone:
-    """Normalize a phone number to E.164 where possible (an extension dropped); the raw text is always kept."""
+def parse_phone(text: str, *, country_code: str = DEFAULT_PHONE_COUNTRY_CODE) -> Phone | Warned:
+    """Normalize a phone number to E.164; the raw text is always kept in ``Phone.raw``.
+
+    Text that is no phone number at all is a ValueParseError. A number whose extension is dropped
+    (E.164 has none), or one that cannot be normalized (too short or long for its country, an
+    unknown code), comes back ``Warned``: the row imports, and the report says what was not kept.
+    """
     raw = " ".join(text.split())
+    region = phone_region(country_code)
     try:
-        e164 = normalize_phone(raw, region=phone_region(country_code), drop_extension=True)
+        return Phone(e164=normalize_phone(raw, region=region), raw=raw)
     except NotAPhoneNumber:
         raise ValueParseError(f"{raw!r} is not a phone number") from None
+    except InvalidValue as exc:
+        problem = str(exc)
+    try:
+        e164 = normalize_phone(raw, region=region, drop_extension=True)
     except InvalidValue:
-        e164 = None  # too short or long for its country: keep only the raw text
-    return Phone(e164=e164, raw=raw)
+        return Warned(Phone(e164=None, raw=raw),
+                      f"cannot be normalized ({problem}): not stored as a phone, only reported here")
+    return Warned(Phone(e164=e164, raw=raw), f"stored as {e164}: the extension is not kept (E.164 has none)")
+
+
+_SPLIT_PHONES_RE = re.compile(r"[;,\n\r]+")
+_SPLIT_EMAILS_RE = re.compile(r"[;,\s]+")
+_EXTENSION_RE = re.compile(r"(?:доб|вн|ext|x|#)", re.IGNORECASE)
+
+
+def split_values(text: str, *, emails: bool) -> list[str]:
+    """The several phones or e-mails of one cell ("a, b", "a; b", one a line), in order, blanks dropped.
+
+    Phones split on commas, semicolons and line ends (a space is inside a number); an extension
+    written after a comma ("+7 495 123-45-67, доб. 12") stays with its number. E-mails split on
+    whitespace too.
+
+    >>> split_values("8 916 123-45-67, +7 495 111-22-33 доб. 4; 8 800 200-00-00", emails=False)
+    ['8 916 123-45-67', '+7 495 111-22-33 доб. 4', '8 800 200-00-00']
+    >>> split_values("a@x.ru,  b@y.ru; c@z.ru", emails=True)
+    ['a@x.ru', 'b@y.ru', 'c@z.ru']
+    """
+    if emails:
+        return [part for part in _SPLIT_EMAILS_RE.split(text) if part]
+    parts: list[str] = []
+    for part in _SPLIT_PHONES_RE.split(text):
+        part = part.strip()
+        if not part:
+            continue
+        if parts and _EXTENSION_RE.match(part):
+            parts[-1] = f"{parts[-1]} {part}"
+        else:
+            parts.append(part)
+    return parts
 
 
 # --- identifiers -------------------------------------------------------------------------
@@ -436,6 +563,20 @@ def parse_code(text: str) -> str:
         # Excel turns long ids into floats; the digits are lost, so the id is unusable.
         raise ValueParseError(f"{value!r} is an id mangled by Excel into scientific notation")
     return value
+
+
+def parse_tax_id(text: str) -> str | Warned:
+    """A tax id by ``accounts.normalize``'s rule (an INN's check digits hold); an INN whose leading zero a
+    spreadsheet dropped (9 or 11 digits) is given it back when the check digits prove it, with a warning."""
+    value = parse_code(text)
+    restored = restored_inn(value)
+    if restored is not None:
+        return Warned(restored, f"read as INN {restored}: the leading zero a spreadsheet drops is restored "
+                                "(the check digits prove it)")
+    try:
+        return normalize_tax_id(value)
+    except InvalidValue as exc:
+        raise ValueParseError(f"{value!r}: {exc}") from None
 
 
 def parse_choice(text: str, *, choices: tuple[str, ...]) -> str:

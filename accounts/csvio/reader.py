@@ -97,7 +97,7 @@ def sniff_delimiter(lines: list[str]) -> str:
 
 @dataclass
 class CsvTable:
-    """An open CSV file: detected format, the header, and an iterator of CsvRow."""
+    """An open CSV file (or workbook sheet): detected format, the header, and an iterator of CsvRow."""
 
     path: Path
     encoding: str
@@ -106,6 +106,7 @@ class CsvTable:
     header_line: int
     _rows: Iterator[CsvRow] = field(repr=False)
     _file: BinaryIO = field(repr=False)
+    sheet: str | None = None  # the sheet read, for an .xlsx workbook (``accounts.csvio.workbook``)
 
     def __iter__(self) -> Iterator[CsvRow]:
         return self._rows

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from accounts.csvio.errors import CsvImportError, MappingError, ValueParseError
+from accounts.csvio.errors import CsvImportError, MappingError, RowWarning, ValueParseError
 from accounts.csvio.mapping import (
+    _NOT_TYPED,
     FieldType,
     ImportMapping,
     check_header,
@@ -28,13 +29,18 @@ from accounts.csvio.mapping import (
     get_kind,
     json_to_text,
     load_mapping,
+    typed_converter,
 )
-from accounts.csvio.reader import CsvRow, open_csv
+from accounts.csvio.parsing import Phone, TypedCell, Warned, split_values
+from accounts.csvio.reader import CsvRow
+from accounts.csvio.workbook import open_table
 
-__all__ = ["DEFAULT_TZ", "BlankRow", "ImportBatch", "Record", "RowError", "import_file", "iter_transform", "transform",
-           "zone_of"]
+__all__ = ["DEFAULT_TZ", "BlankRow", "ImportBatch", "Record", "RowError", "RowWarning", "import_file",
+           "iter_transform", "transform", "zone_of"]
 
 DEFAULT_TZ = "Europe/Moscow"
+# Amounts are stored to the cent (crmpm.database.MONEY_SCALE; this package stays free of the database).
+MONEY_DECIMALS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +51,18 @@ class Record:
     cell is ``None``. Money fields are ``Decimal``, phones ``Phone``, datetimes aware,
     ``expected_close`` a ``date``. For contacts, ``name`` is composed from
     ``first_name`` and ``last_name`` when no column gives it.
+
+    Phone and e-mail fields hold the first value of their cell. For contacts,
+    ``fields["channels"]`` lists every phone and e-mail of the row's channel fields
+    as ``(type, kind, value)`` (type ``phone`` or ``email``; a phone's value is its
+    E.164 form; one that cannot be normalized is left out, and is a warning).
+    ``warnings`` are the row's values not kept exactly as written.
     """
 
     line: int
     external_id: str | None
     fields: dict[str, Any]
+    warnings: tuple[RowWarning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +92,12 @@ class ImportBatch:
     kind: str
     records: list[Record] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)  # of the records (rows with errors have none)
     blank_lines: list[int] = field(default_factory=list)
     pipeline: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
+    notes: list[str] = field(default_factory=list)  # about the file as a whole (a repeated column read as its first)
 
     @property
     def error_lines(self) -> list[int]:
@@ -102,11 +117,17 @@ class ImportBatch:
         ]
         if self.encoding:
             lines.append(f"  read as {self.encoding}, delimiter {self.delimiter!r}")
+        lines += [f"  {note}" for note in self.notes]
         per_column = Counter(e.column or "(whole row)" for e in self.errors)
         lines += [f"  {count} errors in {column!r}" for column, count in per_column.most_common()]
         lines += [f"  {error}" for error in self.errors[:limit]]
         if len(self.errors) > limit:
             lines.append(f"  ... and {len(self.errors) - limit} more")
+        if self.warnings:
+            lines.append(f"  {len(self.warnings)} warnings (the rows import; these values are not kept as written):")
+            lines += [f"  warning: {warning}" for warning in self.warnings[:limit]]
+            if len(self.warnings) > limit:
+                lines.append(f"  ... and {len(self.warnings) - limit} more")
         return "\n".join(lines)
 
 
@@ -127,6 +148,10 @@ def zone_of(tz: str | tzinfo) -> tzinfo:
         raise CsvImportError(f"unknown time zone {tz!r}") from None
 
 
+def _unwarned(value: Any) -> Any:
+    return value.value if value.__class__ is Warned else value
+
+
 class _Plan:
     """Everything decided once per file, so the per-row loop only looks things up."""
 
@@ -137,28 +162,52 @@ class _Plan:
         self.spec = spec
         self.width = len(header)
         self.index_of = check_header(mapping=mapping, header=header)
+        # A repeated column named without its number reads the first: said once, so the choice is never silent.
+        stripped = [name.strip() for name in header]
+        self.notes = [
+            f"the header has {stripped.count(column)} columns {column!r}: the mapping's {column!r} reads the first "
+            f"(name another as {column + '#2'!r})"
+            for column in mapping.columns
+            if stripped.count(column) > 1
+        ]
         parsers = {
             name: converter(
                 field_spec, tz=tz, date_order=mapping.date_order, phone_country_code=mapping.phone_country_code
             )
             for name, field_spec in spec.fields.items()
         }
+        typed = {name: typed_converter(field_spec, tz=tz) for name, field_spec in spec.fields.items()}
         # Plain columns and columns with a values table are separate loops: the plain
-        # one is the hot path of a 100,000-row import.
-        self.plain: list[tuple[str, int, str, Callable[[str], Any]]] = []
+        # one is the hot path of a 100,000-row import. Phones and e-mails (but a user's
+        # login e-mail, unique) have their own: a cell may hold several.
+        self.plain: list[tuple[str, int, str, Callable[[str], Any], Callable[[object], Any] | None]] = []
+        self.multi: list[tuple[str, int, str, Callable[[str], Any], bool]] = []
         self.tabled: list[tuple[str, int, str, Callable[[str], Any], dict[str, Any], dict[str, Any]]] = []
         for column, field_name in mapping.field_columns:
             index, parse = self.index_of[column], parsers[field_name]
+            field_spec = spec.fields[field_name]
             table = mapping.values.get(field_name)
-            if table is None:
-                self.plain.append((column, index, field_name, parse))
+            if table is None and field_spec.type in (FieldType.PHONE, FieldType.EMAIL) and not field_spec.unique:
+                self.multi.append((column, index, field_name, parse, field_spec.type is FieldType.EMAIL))
+            elif table is None:
+                self.plain.append((column, index, field_name, parse, typed[field_name]))
             else:
                 # Exports capitalise inconsistently ("Closed won"); an exact match wins first.
                 folded = {key.strip().casefold(): value for key, value in table.items()}
                 self.tabled.append((column, index, field_name, parse, dict(table), folded))
+        # The KIND's phone and e-mail fields kept as channels (contacts), in field order: the first phone
+        # field's first number is the contact's main phone.
+        filled = {name for _column, name in mapping.field_columns} | set(mapping.defaults)
+        self.channels = [
+            (field_spec.name, "email" if field_spec.type is FieldType.EMAIL else "phone", field_spec.channel)
+            for field_spec in spec.channel_fields
+            if field_spec.name in filled
+        ]
         self.column_of = {field_name: column for column, field_name in mapping.field_columns}
         # Defaults were validated with the mapping; parse them once here with the real zone.
-        self.defaults = [(name, parsers[name](json_to_text(value))) for name, value in mapping.defaults.items()]
+        self.defaults = [
+            (name, _unwarned(parsers[name](json_to_text(value)))) for name, value in mapping.defaults.items()
+        ]
         self.money = [
             (name, field_spec.minimum)
             for name, field_spec in spec.fields.items()
@@ -192,18 +241,58 @@ class _Plan:
             return BlankRow(line)
 
         errors: list[RowError] = []
+        warnings: list[RowWarning] = []
         fields: dict[str, Any] = {}
-        for column, index, field_name, parse in self.plain:
-            text = values[index].strip()
-            if not text:
-                fields[field_name] = None
-                continue
+        for column, index, field_name, parse, typed in self.plain:
+            cell = values[index]
             try:
-                fields[field_name] = parse(text)
+                if typed is not None and cell.__class__ is TypedCell:
+                    value = typed(cell.value)  # a spreadsheet's number, date or boolean as typed
+                    if value is not _NOT_TYPED:
+                        if value.__class__ is Warned:
+                            warnings.append(RowWarning(line, column, field_name, str(cell), value.reason))
+                            value = value.value
+                        fields[field_name] = value
+                        continue
+                text = cell.strip()
+                if not text:
+                    fields[field_name] = None
+                    continue
+                value = parse(text)
+                if value.__class__ is Warned:
+                    warnings.append(RowWarning(line, column, field_name, str(cell), value.reason))
+                    value = value.value
+                fields[field_name] = value
             except ValueParseError as exc:
                 errors.append(
                     RowError(line=line, column=column, field=field_name, value=values[index], reason=str(exc))
                 )
+
+        several: dict[str, list[Any]] = {}
+        for column, index, field_name, parse, emails in self.multi:
+            text = values[index].strip()
+            parts = split_values(text, emails=emails) if text else []
+            kept: list[Any] = []
+            for part in parts:
+                shown = part if len(parts) > 1 else values[index]
+                try:
+                    value = parse(part)
+                except ValueParseError as exc:
+                    errors.append(RowError(line=line, column=column, field=field_name, value=shown, reason=str(exc)))
+                    continue
+                if value.__class__ is Warned:
+                    warnings.append(RowWarning(line, column, field_name, shown, value.reason))
+                    value = value.value
+                kept.append(value)
+            fields[field_name] = kept[0] if kept else None
+            several[field_name] = kept
+            if len(kept) > 1 and not self.channels:
+                # A lead (or an interaction...) keeps one phone and one e-mail.
+                for extra in kept[1:]:
+                    shown = extra.raw if isinstance(extra, Phone) else extra
+                    warnings.append(RowWarning(line, column, field_name, shown,
+                                               f"{self.spec.kind} keep one {field_name}: only the first of the "
+                                               f"cell is stored, not this one"))
 
         for column, index, field_name, parse, table, folded in self.tabled:
             text = values[index].strip()
@@ -218,7 +307,11 @@ class _Plan:
                     stored = text if table["*"] == "*" else table["*"]
                 else:
                     raise ValueParseError(f"not listed in the mapping's values for {field_name!r}")
-                fields[field_name] = None if stored is None else parse(json_to_text(stored))
+                value = None if stored is None else parse(json_to_text(stored))
+                if value.__class__ is Warned:
+                    warnings.append(RowWarning(line, column, field_name, values[index], value.reason))
+                    value = value.value
+                fields[field_name] = value
             except ValueParseError as exc:
                 errors.append(
                     RowError(line=line, column=column, field=field_name, value=values[index], reason=str(exc))
@@ -233,6 +326,10 @@ class _Plan:
             if money is None:
                 continue
             fields[name] = money.amount
+            if money.amount.as_tuple().exponent < -MONEY_DECIMALS:
+                where, raw = self._raw(values, name)
+                warnings.append(RowWarning(line, where, name, None if raw is None else str(raw),
+                                           f"has more than {MONEY_DECIMALS} decimals: amounts are kept to the cent"))
             if minimum is not None and money.amount < minimum:
                 where, raw = self._raw(values, name)
                 errors.append(
@@ -246,6 +343,17 @@ class _Plan:
                     where, raw = self._raw(values, name)
                     reason = f"{name} is in {money.currency} but the currency is {current}"
                     errors.append(RowError(line=line, column=where, field=name, value=raw, reason=reason))
+
+        if self.channels:
+            channels = []
+            for name, channel_type, kind in self.channels:
+                found = several.get(name) or ([fields[name]] if fields.get(name) is not None else [])
+                for value in found:
+                    if isinstance(value, Phone):
+                        value = value.e164  # one that cannot be normalized is a warning already
+                    if value is not None:
+                        channels.append((channel_type, kind, value))
+            fields["channels"] = tuple(channels)
 
         if self.composes_name and fields.get("name") is None:
             parts = [part for part in (fields.get("first_name"), fields.get("last_name")) if part]
@@ -270,7 +378,7 @@ class _Plan:
         external_id = fields.pop("external_id", None)
         if errors:
             return errors
-        return Record(line=line, external_id=external_id, fields=fields)
+        return Record(line=line, external_id=external_id, fields=fields, warnings=tuple(warnings))
 
 
 def iter_transform(
@@ -311,11 +419,14 @@ def transform(
         delimiter=getattr(rows, "delimiter", None),
     )
     plan = _Plan(kind=kind, mapping=mapping, header=header, tz=zone_of(tz))
+    batch.notes = list(plan.notes)
     records, errors, blanks = batch.records, batch.errors, batch.blank_lines
     for row in rows:
         outcome = plan.row(row)
         if isinstance(outcome, Record):
             records.append(outcome)
+            if outcome.warnings:
+                batch.warnings.extend(outcome.warnings)
         elif isinstance(outcome, BlankRow):
             blanks.append(outcome.line)
         else:
@@ -324,10 +435,19 @@ def transform(
 
 
 def import_file(
-    *, kind: str, path: str | Path, mapping: ImportMapping | str | Path, tz: str | tzinfo = DEFAULT_TZ
+    *,
+    kind: str,
+    path: str | Path,
+    mapping: ImportMapping | str | Path,
+    tz: str | tzinfo = DEFAULT_TZ,
+    sheet: str | None = None,
 ) -> ImportBatch:
-    """Read ``path`` with ``mapping`` (an ImportMapping or a JSON file) into an ImportBatch."""
+    """Read ``path`` (CSV or .xlsx) with ``mapping`` (an ImportMapping or a JSON file) into an ImportBatch.
+
+    ``sheet`` names the workbook's sheet to read (else the mapping's ``sheet``, else the first).
+    """
     if not isinstance(mapping, ImportMapping):
         mapping = load_mapping(path=mapping, kind=kind)
-    with open_csv(path, encoding=mapping.encoding, delimiter=mapping.delimiter) as table:
+    with open_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter,
+                    sheet=sheet or mapping.sheet) as table:
         return transform(kind=kind, rows=table, mapping=mapping, header=table.header, tz=tz)

@@ -4,7 +4,7 @@ One call imports one file of one KIND (users, accounts, contacts, leads, deals,
 interactions) as ``actor``::
 
     report = import_csv(session, actor=user, kind="deals", path="Potentials.csv", mapping="deals.json")
-    report.created, report.updated, report.unchanged, report.errors
+    report.created, report.updated, report.unchanged, report.errors, report.warnings
 
 How it behaves:
 
@@ -14,6 +14,9 @@ How it behaves:
   listed in ``errors`` with its line, CSV column and reason: bad cells (from
   csvio), unknown references (owner, account, contact, lead, deal, branch), and
   anything a service refuses (rights, inactive owner, a lost deal without reason).
+  A value kept otherwise than written (a phone that cannot be normalized, an
+  extension, an INN given back its leading zero) is in ``warnings`` with its line
+  and column, and its row imports (``accounts.csvio`` finds them; a dry run has them too).
   A reference to a record the actor may not read is reported as unknown, in the
   same words as one that does not exist (status 404 instead of 422): a report
   never names a hidden record's id, code or name.

@@ -1,11 +1,20 @@
-"""Importing contacts: by external id, each at the account its row names (by external id or exact name)."""
+"""Importing contacts: by external id, each at the account its row names (by external id or exact name).
+
+Phones and e-mails: every phone and e-mail field the mapping maps (``phone``, ``mobile``,
+``phone_work``, ``email_home``... each cell possibly holding several) becomes one of the
+contact's channels of that field's kind, in field order (``Record.fields["channels"]``). The file
+is the source of the types it maps: a re-import makes the contact's phones (or e-mails) those of
+its row, in the row's order, and keeps the channels of a type the mapping does not map. A phone
+that cannot be normalized is not stored (the contact's channels are E.164, so duplicates can be
+found); the report's warning names it with its line, column and text.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from accounts import services
-from accounts.csvio import Record
+from accounts.csvio import KINDS, FieldType, Record
 from accounts.imports.job import ImportJob, Progress
 from accounts.imports.report import RowRefused
 from accounts.models import Account, Contact
@@ -31,15 +40,14 @@ def import_contact(job: ImportJob, record: Record) -> str:
     if "first_name" not in job.mapped and "last_name" not in job.mapped:
         first, _space, last = (fields.get("name") or "").rpartition(" ")
     values["first_name"], values["last_name"] = first or "", last or ""
-    for name in ("title", "email"):
-        if job.given(fields, name):
-            values[name] = fields[name] or ("" if name == "title" else None)
-    if job.given(fields, "phone") or job.given(fields, "mobile"):
-        phone = fields.get("phone") or fields.get("mobile")
-        values["phone"] = phone.e164 if phone else None
+    if job.given(fields, "title"):
+        values["title"] = fields["title"] or ""
     if job.given(fields, "owner"):
         values["owner"] = job.refs.user(fields["owner"])
     existing = job.refs.own(Contact, external_id, "contact")
+    channels = file_channels(job, fields, existing)
+    if channels is not None:
+        values["channels"] = channels
     if existing is None:
         contact, _created = services.upsert_contact(job.session, actor=job.actor, external_id=external_id,
                                                     account=account, **values)
@@ -47,6 +55,28 @@ def import_contact(job: ImportJob, record: Record) -> str:
             contact.created_at = fields["created_at"]
         job.remember(Contact, external_id, contact)
         return "created"
-    before = existing.audit_state()
+    before = _state(existing)
     services.upsert_contact(job.session, actor=job.actor, external_id=external_id, account=account, **values)
-    return "unchanged" if existing.audit_state() == before else "updated"
+    return "unchanged" if _state(existing) == before else "updated"
+
+
+def _state(contact: Contact) -> tuple:
+    """What a re-import may change: the contact's fields and all its phones and e-mails (not only the first)."""
+    channels = sorted((channel.type.value, channel.position, channel.kind.value, channel.value)
+                      for channel in contact.channels)
+    return contact.audit_state(), channels
+
+
+def file_channels(job: ImportJob, fields: dict, existing: Contact | None) -> list[tuple[str, str, str]] | None:
+    """The contact's channels as the row gives them (see the module's docstring), or None when no phone or
+    e-mail field is mapped."""
+    mapped_types = {channel_type for channel_type, name in _CHANNEL_TYPES.items() if name & job.mapped}
+    if not mapped_types:
+        return None
+    kept = [(channel.type.value, channel.kind.value, channel.value) for channel in existing.channels
+            if channel.type.value not in mapped_types] if existing is not None else []
+    return [*fields.get("channels", ()), *kept]
+
+
+_CHANNEL_TYPES = {"phone": {spec.name for spec in KINDS["contacts"].channel_fields if spec.type is FieldType.PHONE},
+                  "email": {spec.name for spec in KINDS["contacts"].channel_fields if spec.type is FieldType.EMAIL}}

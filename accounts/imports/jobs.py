@@ -5,9 +5,11 @@ mapping, who may import users, the file's format and header), then asks for the 
 kept in the database (a ``JobFile`` of the job, for a day): the web server and the workers may be
 different machines. ``run_import`` is the job: the same ``import_csv`` as the synchronous path, in
 the job's one transaction, reporting rows done through the job's progress; its result is the
-report (``ImportReport.to_dict``) with at most ``MAX_RESULT_ERRORS`` row errors, the number of
-all of them in ``errors_total``. A file whose rows have errors, imported all or nothing, is a job
-that succeeded with ``committed`` false in its report: the report is the outcome asked for.
+report (``ImportReport.to_dict``) with at most ``MAX_RESULT_ERRORS`` row errors (and as many
+warnings), the number of all of them in ``errors_total`` (``warnings_total``). A file whose rows
+have errors, imported all or nothing, is a job that succeeded with ``committed`` false in its
+report: the report is the outcome asked for. The file may be an .xlsx workbook (``sheet`` in the
+parameters names its sheet); its preview reads the whole upload, as a zip archive is read from its end.
 
 A worker killed mid-way leaves nothing of the import (its transaction dies with it); the job runs
 again from the start, and rows are matched by external id, so it never writes a row twice.
@@ -40,12 +42,13 @@ from accounts.csvio import (
     ImportMapping,
     MappingError,
     check_header,
-    open_csv,
+    open_table,
     parse_mapping,
     read_mapping_json,
     saved_mapping_data,
     zone_of,
 )
+from accounts.csvio.workbook import ZIP_MAGIC
 from accounts.imports.preview import Preview, preview_file
 from accounts.imports.report import file_error
 from accounts.imports.run import check_kind, check_request, import_csv
@@ -93,7 +96,7 @@ def decoded_mapping(text: str):
 
 def start_import(session: Session, *, actor: User, kind: str, path: str | Path, file_name: str,
                  mapping: str, saved: bool = False, dry_run: bool = False, partial: bool = False,
-                 tz: str = DEFAULT_TZ, url: Callable[[int], str] | None = None) -> Job:
+                 tz: str = DEFAULT_TZ, url: Callable[[int], str] | None = None, sheet: str | None = None) -> Job:
     """Check the import as the synchronous one does before its first row, then ask for it as a job.
 
     ``mapping`` is a shipped mapping's name (``saved``) or the mapping's JSON text. File-level
@@ -104,11 +107,12 @@ def start_import(session: Session, *, actor: User, kind: str, path: str | Path, 
     check_kind(kind)
     document = mapping if saved else decoded_mapping(mapping)
     params = {"kind": kind, "mapping": document, "dry_run": bool(dry_run), "partial": bool(partial), "tz": tz,
-              "file": file_name[:255]}
+              "file": file_name[:255], **({"sheet": sheet} if sheet else {})}
     checked = _checked(actor, params)
     try:
         zone_of(tz)
-        with open_csv(path, encoding=checked.encoding, delimiter=checked.delimiter) as table:
+        with open_table(path, encoding=checked.encoding, delimiter=checked.delimiter,
+                        sheet=sheet or checked.sheet) as table:
             check_header(mapping=checked, header=table.header)
     except CsvImportError as exc:
         raise file_error(exc) from None
@@ -178,7 +182,10 @@ def preview_job(session: Session, *, job: Job, rows: int = PREVIEW_ROWS) -> Prev
     """The first ``rows`` rows of import job ``job``'s file as its mapping reads them (from the file's head)."""
     upload = upload_of(session, job_id=job.id)
     head = file_head(session, job_id=job.id, size=PREVIEW_BYTES)
-    if len(head) < upload.size:
+    if head.startswith(ZIP_MAGIC) and len(head) < upload.size:
+        # A workbook is a zip archive, read from its end: its head alone is no file (it is within the upload limit).
+        head = file_head(session, job_id=job.id, size=upload.size)
+    elif len(head) < upload.size:
         head = head[: head.rfind(b"\n") + 1] or head  # whole lines only
     try:
         mapping = _mapping_of(job.params)
@@ -186,7 +193,7 @@ def preview_job(session: Session, *, job: Job, rows: int = PREVIEW_ROWS) -> Prev
         return Preview(problem=str(exc))
     with _on_disk(session, head) as path:
         return preview_file(path, kind=job.params["kind"], mapping=mapping, rows=rows,
-                            tz=job.params.get("tz") or DEFAULT_TZ)
+                            tz=job.params.get("tz") or DEFAULT_TZ, sheet=job.params.get("sheet"))
 
 
 def mapping_json(job: Job) -> str:
@@ -244,7 +251,7 @@ def run_import(ctx: JobContext) -> dict:
             report = import_csv(ctx.session, actor=ctx.actor, kind=params["kind"], path=path, mapping=mapping,
                                 dry_run=params.get("dry_run", False), partial=params.get("partial", False),
                                 tz=params.get("tz") or DEFAULT_TZ, progress=progress.step, on_start=progress.start,
-                                job_id=ctx.job_id)
+                                job_id=ctx.job_id, sheet=params.get("sheet"))
         except CsvImportError as exc:
             raise file_error(exc) from None
     return result_of(report.to_dict(), url=params.get("url"))
@@ -253,4 +260,5 @@ def run_import(ctx: JobContext) -> dict:
 def result_of(report: dict, *, url: str | None = None) -> dict:
     """A report as a job's result: the first ``MAX_RESULT_ERRORS`` row errors (``errors_total`` counts them
     all), and the page showing it when there is one."""
-    return {**report, "errors": report["errors"][:MAX_RESULT_ERRORS], **({"url": url} if url else {})}
+    return {**report, "errors": report["errors"][:MAX_RESULT_ERRORS],
+            "warnings": report.get("warnings", [])[:MAX_RESULT_ERRORS], **({"url": url} if url else {})}

@@ -21,9 +21,10 @@ from accounts.csvio import (
     Phone,
     Record,
     RowError,
+    RowWarning,
     check_header,
     iter_transform,
-    open_csv,
+    open_table,
 )
 
 
@@ -37,6 +38,8 @@ class Preview:
     fields: list[str] = field(default_factory=list)
     rows: list[tuple[int, list[str | None]]] = field(default_factory=list)  # (line, a text per field)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+    sheet: str | None = None  # the sheet read, for a workbook
     problem: str | None = None  # a file or mapping problem: no row can be read
 
 
@@ -56,14 +59,17 @@ def shown(value: Any) -> str | None:
 
 
 def preview_file(path: str | Path, *, kind: str, mapping: ImportMapping, rows: int = 10,
-                 tz: str = DEFAULT_TZ) -> Preview:
-    """The first ``rows`` data rows of the CSV at ``path`` as ``mapping`` reads them, with their errors."""
+                 tz: str = DEFAULT_TZ, sheet: str | None = None) -> Preview:
+    """The first ``rows`` data rows of the CSV (or .xlsx ``sheet``) at ``path`` as ``mapping`` reads them,
+    with their errors and warnings."""
     names = list(dict.fromkeys([name for _column, name in mapping.field_columns] + list(mapping.defaults)))
     names = (["external_id"] if "external_id" in names else []) + [name for name in names if name != "external_id"]
     result = Preview(fields=names)
     try:
-        with open_csv(path, encoding=mapping.encoding, delimiter=mapping.delimiter) as table:
+        with open_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter,
+                        sheet=sheet or mapping.sheet) as table:
             result.header, result.encoding, result.delimiter = table.header, table.encoding, table.delimiter
+            result.sheet = table.sheet
             check_header(mapping=mapping, header=table.header)
             outcomes = iter_transform(kind=kind, rows=table, mapping=mapping, header=table.header, tz=tz)
             lines: set[int] = set()
@@ -76,6 +82,7 @@ def preview_file(path: str | Path, *, kind: str, mapping: ImportMapping, rows: i
                 if isinstance(outcome, Record):
                     values = {**outcome.fields, "external_id": outcome.external_id}
                     result.rows.append((outcome.line, [shown(values.get(name)) for name in names]))
+                    result.warnings.extend(outcome.warnings)
                 else:
                     result.errors.append(outcome)
     except CsvImportError as exc:

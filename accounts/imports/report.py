@@ -7,7 +7,7 @@ from typing import Any
 
 from crmpm.errors import CrmpmError, Forbidden, Invalid, NotFound, Phrase
 
-from accounts.csvio import CsvFormatError, CsvImportError, MappingError, RowError
+from accounts.csvio import CsvFormatError, CsvImportError, MappingError, RowError, RowWarning
 
 
 @dataclass
@@ -23,6 +23,8 @@ class ImportReport:
     unchanged: int = 0
     blank: int = 0
     errors: list[RowError] = field(default_factory=list)
+    # Values of rows that import but are not kept as written (a phone that cannot be normalized...).
+    warnings: list[RowWarning] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # HTTP-like status of each row error, to answer 403/404 when rights refused every row.
@@ -51,7 +53,8 @@ class ImportReport:
         refusal = Phrase("{kind}: nothing imported: {bad} of {rows} rows have errors (first: {first}); "
                          "fix them, or import the good rows with partial",
                          kind=self.kind, bad=len(self.error_lines), rows=self.rows, first=str(self.errors[0]))
-        errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts()}
+        errors = {"rows": [_error_dict(error) for error in self.errors], "summary": self.counts(),
+                  **({"warnings": [_error_dict(warning) for warning in self.warnings]} if self.warnings else {})}
         if statuses == {404}:
             return NotFound(refusal.template, errors=errors, **refusal.params)
         if statuses and statuses <= {403, 404}:
@@ -67,7 +70,8 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return {**self.counts(), "errors": [_error_dict(error) for error in self.errors],
-                "errors_total": len(self.errors), "ignored_fields": self.ignored_fields, "notes": self.notes}
+                "errors_total": len(self.errors), "warnings": [_error_dict(warning) for warning in self.warnings],
+                "warnings_total": len(self.warnings), "ignored_fields": self.ignored_fields, "notes": self.notes}
 
     def summary(self, *, limit: int = 50) -> str:
         """A plain-text report: figures, then the first ``limit`` errors."""
@@ -85,10 +89,15 @@ class ImportReport:
         lines += [f"  {error}" for error in self.errors[:limit]]
         if len(self.errors) > limit:
             lines.append(f"  ... and {len(self.errors) - limit} more")
+        if self.warnings:
+            lines.append(f"  {len(self.warnings)} warnings: these values are not kept as written (their rows import)")
+            lines += [f"  warning: {warning}" for warning in self.warnings[:limit]]
+            if len(self.warnings) > limit:
+                lines.append(f"  ... and {len(self.warnings) - limit} more warnings")
         return "\n".join(lines)
 
 
-def _error_dict(error: RowError) -> dict[str, Any]:
+def _error_dict(error: RowError | RowWarning) -> dict[str, Any]:
     return {"line": error.line, "column": error.column, "field": error.field,
             "value": None if error.value is None else str(error.value), "reason": error.reason}
 

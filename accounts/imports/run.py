@@ -27,7 +27,8 @@ NOT_STORED = {kind: module.NOT_STORED for kind, module in KINDS.items()}
 def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, mapping: str | Path | ImportMapping,
                dry_run: bool = False, partial: bool = False, tz: str | tzinfo = DEFAULT_TZ,
                progress: Callable[[int], None] | None = None,
-               on_start: Callable[[int], None] | None = None, job_id: int | None = None) -> ImportReport:
+               on_start: Callable[[int], None] | None = None, job_id: int | None = None,
+               sheet: str | None = None) -> ImportReport:
     """Import one CSV file of ``kind`` as ``actor``; see the ``accounts.imports`` docstring.
 
     File-level problems raise ``CsvImportError`` (convert with ``file_error``) or a
@@ -36,13 +37,14 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
     they are in the report, and ``report.committed`` tells whether the changes stay.
     ``on_start(rows)`` is called once the file is read; ``progress(1)`` after each row.
     A real import whose changes stay records ``import.finished`` (about job ``job_id`` when it runs as one).
+    ``path`` may be an .xlsx workbook: ``sheet`` names its sheet (else the mapping's, else the first).
     """
     mapping = check_request(actor=actor, kind=kind, mapping=mapping)
     mapped = {name for _column, name in mapping.field_columns}
-    batch = import_file(kind=kind, path=path, mapping=mapping, tz=tz)
+    batch = import_file(kind=kind, path=path, mapping=mapping, tz=tz, sheet=sheet)
     report = ImportReport(kind=kind, dry_run=dry_run, partial=partial, rows=batch.rows_seen,
-                          blank=len(batch.blank_lines), errors=list(batch.errors),
-                          ignored_fields=sorted(mapped & NOT_STORED[kind]))
+                          blank=len(batch.blank_lines), errors=list(batch.errors), warnings=list(batch.warnings),
+                          ignored_fields=sorted(mapped & NOT_STORED[kind]), notes=list(batch.notes))
     for error in batch.errors:
         report.error_status[error.line] = 422
     if on_start is not None:

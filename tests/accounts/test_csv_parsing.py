@@ -13,6 +13,7 @@ from accounts.csvio.errors import ValueParseError
 from accounts.csvio.parsing import (
     Money,
     Phone,
+    Warned,
     parse_bool,
     parse_choice,
     parse_code,
@@ -283,14 +284,26 @@ def test_parse_email_lower_cases_and_validates() -> None:
         ("00 44 20 7946 0958", "7", "+442079460958"),
         ("805-247-8982", "1", "+18052478982"),
         ("1 (805) 247-8982", "1", "+18052478982"),
-        ("8 916 123 45 67 доб. 123", "7", "+79161234567"),
-        ("+1 805 247 8982 ext. 12", "7", "+18052478982"),
         ("030 1234567", "49", "+49301234567"),
-        ("12-34", "7", None),  # too short: kept raw only
     ],
 )
 def test_parse_phone_normalizes_to_e164_and_keeps_raw(text: str, country: str, e164: str | None) -> None:
     assert parse_phone(text, country_code=country) == Phone(e164=e164, raw=text)
+
+
+@pytest.mark.parametrize(
+    ("text", "e164", "reason"),
+    [
+        ("8 916 123 45 67 доб. 123", "+79161234567", "the extension is not kept"),
+        ("+1 805 247 8982 ext. 12", "+18052478982", "the extension is not kept"),
+        ("12-34", None, "cannot be normalized"),  # too short: no E.164 form, the raw text only in the warning
+    ],
+)
+def test_parse_phone_warns_of_what_it_does_not_keep(text: str, e164: str | None, reason: str) -> None:
+    result = parse_phone(text, country_code="7")
+    assert isinstance(result, Warned)
+    assert result.value == Phone(e164=e164, raw=text)
+    assert reason in result.reason
 
 
 def test_parse_phone_rejects_text() -> None:
@@ -329,7 +342,7 @@ def test_russian_mobile_numbers_in_any_common_style_normalize_alike(national: st
     """Every common way of writing one mobile number gives the same result: its E.164 form where the numbering
     plan has the number (most of the 9xx range), and no E.164 form in any style where it does not."""
     texts = [style.format(national[:3], national[3:6], national[6:8], national[8:]) for style in RUSSIAN_STYLES]
-    results = {parse_phone(text, country_code="7").e164 for text in texts}
+    results = {_unwarned(parse_phone(text, country_code="7")).e164 for text in texts}
     assert len(results) == 1
     if phonenumbers.is_valid_number(phonenumbers.parse("+7" + national)):
         assert results == {"+7" + national}
@@ -339,4 +352,8 @@ def test_russian_mobile_numbers_in_any_common_style_normalize_alike(national: st
 @pytest.mark.parametrize("national", ["9161234567", "9031112233", "9857654321"])
 def test_assigned_russian_mobile_numbers_keep_their_text(national: str, style: str) -> None:
     text = style.format(national[:3], national[3:6], national[6:8], national[8:])
-    assert parse_phone(text, country_code="7") == Phone(e164="+7" + national, raw=text)
+    assert _unwarned(parse_phone(text, country_code="7")) == Phone(e164="+7" + national, raw=text)
+
+
+def _unwarned(value):
+    return value.value if isinstance(value, Warned) else value

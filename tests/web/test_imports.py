@@ -178,3 +178,44 @@ def test_a_job_whose_file_expired_still_shows_its_report_and_cannot_run_again(ap
     assert refused.status_code == 303 and "no longer kept" in pages.get(refused.headers["Location"]).get_data(
         as_text=True)
     assert session.scalar(select(func.count()).select_from(Job)) == 1
+
+
+def _contacts_workbook() -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Readme"
+    sheet = workbook.create_sheet("Контакты")
+    sheet.append(["ID", "Имя", "Компания", "Телефон"])
+    sheet.append(["K1", "Иван Петров", "ACC-A", "8 916 123-45-67, 8 495 111-22-33"])
+    sheet.append(["K2", "Анна Смирнова", "ACC-A", "12-34"])  # too short: imported, with a warning
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_sheet_is_uploaded_and_its_warnings_shown_in_russian(app, pages, session, crm):
+    pages.log_in_as(crm["seller"])
+    pages.post("/locale", {"locale": "ru"})
+    assert 'name="sheet"' in pages.get("/crm/import").get_data(as_text=True)
+    mapping = {"columns": {"ID": "external_id", "Имя": "name", "Компания": "account", "Телефон": "phone"}}
+    response = pages.post("/crm/import", {"kind": "contacts", "saved": "", "mapping": json.dumps(mapping),
+                                          "sheet": "Контакты",
+                                          "file": (io.BytesIO(_contacts_workbook()), "contacts.xlsx")},
+                          content_type="multipart/form-data")
+    dry = _job_id(response)
+    assert session.get(Job, dry).params["sheet"] == "Контакты"
+    page = pages.get(f"/crm/imports/{dry}").get_data(as_text=True)
+    assert "Прочитано с листа «Контакты» книги Excel." in page
+    assert "+79161234567" in page and "предупреждение" in page and "12-34" in page
+    run_due(app)
+    result = session.get(Job, dry).result
+    assert (result["created"], result["error_rows"], result["warnings_total"]) == (2, 0, 1)
+    page = pages.get(f"/crm/imports/{dry}").get_data(as_text=True)
+    assert "Предупреждения" in page and 'class="list compact import-warnings"' in page
+    assert "<td>3</td><td>Телефон</td><td>12-34</td>" in page
+    # The real import is a new job on the same file and the same sheet.
+    real = _job_id(pages.post(f"/crm/imports/{dry}/run", {}))
+    run_due(app)
+    result = session.get(Job, real).result
+    assert (result["created"], result["committed"], result["warnings_total"]) == (2, True, 1)

@@ -1,5 +1,5 @@
-"""Importing a CSV file: upload it with a mapping, see its first rows as they will be read, check it with a dry
-run, then import it (routes on ``web.views.crm.bp``).
+"""Importing a CSV file (or an .xlsx workbook, ``sheet`` naming its sheet): upload it with a mapping, see its
+first rows as they will be read, check it with a dry run, then import it (routes on ``web.views.crm.bp``).
 
 Every check and every import is a ``crm.import`` job (``accounts.imports.jobs``): the upload is kept
 in the database with the job, a dry run with another mapping or the real import is a new job on
@@ -84,7 +84,8 @@ def import_upload():
         path = folder / "upload.csv"
         upload.save(path)  # the body is capped at MAX_CSV_UPLOAD_LENGTH (accepts_upload)
         job = import_jobs.start_import(db.session, actor=g.user, kind=kind, path=path, file_name=upload.filename,
-                                       mapping=name or text, saved=bool(name), dry_run=True, url=report_url)
+                                       mapping=name or text, saved=bool(name), dry_run=True, url=report_url,
+                                       sheet=request.form.get("sheet", "").strip()[:100] or None)
     flash(_("The file is being checked: nothing is written by a dry run."), "info")
     return redirect(url_for("crm.import_job", import_id=job.id), code=303)
 
@@ -101,7 +102,8 @@ def import_job(import_id: int):
     except Invalid as exc:  # the file is no longer kept: the report still shows
         preview = Preview(problem=translate_error(exc))
     return render_template("crm/import_job.html", job=job, snapshot=snapshot, result=result,
-                           errors=(result.get("errors") or [])[:SHOWN_ERRORS], preview=preview,
+                           errors=(result.get("errors") or [])[:SHOWN_ERRORS],
+                           warnings=(result.get("warnings") or [])[:SHOWN_ERRORS], preview=preview,
                            mapping=import_jobs.mapping_json(job), status_label=STATUS_LABELS[snapshot["status"]])
 
 
