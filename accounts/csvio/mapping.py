@@ -11,8 +11,14 @@ A mapping file is JSON::
       "phone_country_code": "7",       # optional, for numbers without +; default 7
       "encoding": "cp1251",           # optional, else detected
       "delimiter": ";",               # optional, else sniffed
+      "owners": {"Иван Петров": "ivan@firm.ru"},  # optional: owner names in the file -> users
       "description": "free text"      # optional, ignored
     }
+
+``owners`` says which crmpm user each owner named in the file is (an e-mail, or a
+user's name); an empty value means "not filled in yet". Owners not in it are
+matched by e-mail, full name, or a surname or first name only one user has
+(``accounts.imports.owners``).
 
 ``values`` translates CSV values before they are parsed (exact match first, then
 ignoring case). A field with a ``values`` table accepts only the values listed
@@ -30,6 +36,7 @@ zone passed to the transform (default Europe/Moscow).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -52,9 +59,12 @@ __all__ = [
     "KINDS",
     "KindSpec",
     "check_header",
+    "check_owners",
     "converter",
     "get_kind",
     "load_mapping",
+    "mapping_sets",
+    "resolve_mapping",
     "parse_mapping",
     "read_mapping_json",
     "saved_mapping_data",
@@ -291,6 +301,7 @@ _TOP_LEVEL_KEYS = frozenset(
         "encoding",
         "delimiter",
         "description",
+        "owners",
     }
 )
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -309,6 +320,8 @@ class ImportMapping:
     phone_country_code: str = DEFAULT_PHONE_COUNTRY_CODE
     encoding: str | None = None
     delimiter: str | None = None
+    # Owners named in the file -> a user's e-mail or name (``"owners"``).
+    owners: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def spec(self) -> KindSpec:
@@ -368,6 +381,7 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
     pipeline = _check_pipeline(data.get("pipeline"), spec, source)
     country = _check_country(data, source)
     file_format = _check_file_format(data, source)
+    owners = check_owners(data.get("owners", {}), source=source)
     return ImportMapping(
         kind=kind,
         columns=MappingProxyType(
@@ -378,6 +392,7 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
         pipeline=pipeline,
         date_order=date_order,
         phone_country_code=country,
+        owners=MappingProxyType(owners),
         **file_format,
     )
 
@@ -476,6 +491,19 @@ def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
     return {"encoding": encoding, "delimiter": delimiter}
 
 
+def check_owners(owners: object, *, source: str = "mapping") -> dict[str, str]:
+    """Check an owners table (``"owners"``): name in the file -> user; entries left empty are dropped."""
+    if not isinstance(owners, dict) or not all(isinstance(value, str | None) for value in owners.values()):
+        raise MappingError(f'{source}: "owners" must be an object of "name in the file": "user\'s e-mail or name"')
+    table = {}
+    for name, user in owners.items():
+        if not name.strip():
+            raise MappingError(f"{source}: owners: an empty owner name")
+        if user is not None and user.strip():
+            table[" ".join(name.split())] = user.strip()
+    return table
+
+
 def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
     """Read and validate a mapping JSON file for ``kind``."""
     path = Path(path)
@@ -516,6 +544,29 @@ def saved_mapping_data(*, name: str, kind: str) -> dict:
         raise MappingError(f"no saved mapping {name!r} for {kind}; saved ones: {', '.join(names) or 'none'}")
     path = SAVED_MAPPINGS / name / f"{kind}.json"
     return read_mapping_json(path.read_text(encoding="utf-8-sig"), source=f"{name}/{kind}.json")
+
+
+def mapping_sets() -> dict[str, list[str]]:
+    """Every shipped mapping set (``zoho``, ``amocrm``, ...) with the KINDs it has a mapping for, sorted."""
+    return {folder.name: [kind for kind in KINDS if (folder / f"{kind}.json").is_file()]
+            for folder in sorted(SAVED_MAPPINGS.iterdir()) if folder.is_dir()}
+
+
+def resolve_mapping(*, mapping: str | Path, kind: str) -> ImportMapping:
+    """The mapping ``mapping`` names for ``kind``: a shipped set's (``"amocrm"``) or a JSON file's path.
+
+    A value that is a shipped set's name always means the set; anything else is a path. A set
+    without a mapping for ``kind`` is a MappingError naming the KINDs it has.
+    """
+    get_kind(kind=kind)
+    sets = mapping_sets()
+    name = str(mapping)
+    if name in sets:
+        if kind not in sets[name]:
+            raise MappingError(f"the mapping set {name!r} has no mapping for {kind}; "
+                               f"it has {', '.join(sets[name])}")
+        return parse_mapping(data=saved_mapping_data(name=name, kind=kind), kind=kind, source=f"{name}/{kind}.json")
+    return load_mapping(path=mapping, kind=kind)
 
 
 class _DuplicateKey(Exception):
