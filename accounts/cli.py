@@ -136,8 +136,8 @@ def _list_mappings(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a TTY).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def import_command(kind: str, file: Path, mapping_path: str, owners_path: Path | None, save_owners: Path | None,
-                   create_owners: bool, dry_run: bool, partial: bool, as_email: str | None, tz: str, progress: bool | None,
-                   output: str) -> None:
+                   create_owners: bool, dry_run: bool, partial: bool, as_email: str | None, tz: str,
+                   progress: bool | None, output: str) -> None:
     """Import a CSV FILE of KIND (users, accounts, contacts, leads, deals, interactions) with a mapping.
 
     All or nothing: with any row in error nothing is written (exit code 1) unless

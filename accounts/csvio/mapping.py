@@ -527,7 +527,8 @@ def read_mapping_json(text: str, *, source: str = "mapping") -> Any:
         raise MappingError(f"{source}: key {exc.args[0]!r} appears twice in one object") from None
 
 
-# Mappings shipped with crmpm for known exports: ``mappings/<name>/<kind>.json``.
+# Mappings shipped with crmpm for known exports: ``mappings/<name>/<kind>.json`` (zoho, amocrm, bitrix24,
+# bitrix24-rest; their sources in ``mappings/README.md``), chosen by name with ``resolve_mapping``.
 SAVED_MAPPINGS = Path(__file__).resolve().parent / "mappings"
 
 

@@ -121,7 +121,7 @@ class OwnerMatcher:
         if same:
             return same
         return [user for user in candidates.values()
-                if len(self._words[id(user)]) >= 2 and (self._words[id(user)] <= words or words <= self._words[id(user)])]
+                if len(own := self._words[id(user)]) >= 2 and (own <= words or words <= own)]
 
     def suggestion(self, ref: str) -> str | None:
         """The e-mail of the user whose name is closest to ``ref``, if one is close; for the table to fill in."""

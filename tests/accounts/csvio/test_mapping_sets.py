@@ -101,3 +101,14 @@ def test_the_bitrix24_ui_deals_mapping_names_the_first_of_the_repeated_id_column
     mapping = resolve_mapping(mapping="bitrix24", kind="deals")
     assert mapping.columns["ID#1"] == "external_id"
     assert mapping.columns["Стадия сделки"] == "stage" and mapping.values["stage"]["Сделка успешна"] == "won"
+
+
+def test_a_mapping_may_carry_an_owners_table():
+    from accounts.csvio import parse_mapping
+
+    data = {"columns": {"ID": "external_id", "N": "name", "O": "owner"},
+            "owners": {"Оля  К.": "o.kuznetsova@firm.ru", "Дмитрий Волков": "", "17": None}}
+    mapping = parse_mapping(data=data, kind="accounts")
+    assert dict(mapping.owners) == {"Оля К.": "o.kuznetsova@firm.ru"}  # entries left empty are not filled in
+    with pytest.raises(MappingError, match='"owners" must be an object'):
+        parse_mapping(data={**data, "owners": ["Оля К."]}, kind="accounts")

@@ -9,11 +9,12 @@ from io import BytesIO
 import pytest
 from sqlalchemy import func, select
 
+from accounts.csvio import resolve_mapping
 from accounts.imports import import_csv
 from accounts.imports.owners import with_owners
-from accounts.csvio import resolve_mapping
 from accounts.models import Account, Deal
 from crmpm.errors import Forbidden
+from crmpm.jobs.runner import run_job
 from crmpm.users.models import Team, User
 from tests import factories
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
@@ -62,7 +63,8 @@ def test_the_filled_table_matches_them(session, admin, world, companies):
     report = import_csv(session, actor=admin, kind="accounts", path=companies, mapping=mapping)
     session.commit()
     assert report.committed and report.created == 4 and report.unmatched_owners == []
-    owners = dict(session.execute(select(Account.external_id, User.email).join(User, User.id == Account.owner_id)).all())
+    query = select(Account.external_id, User.email).join(User, User.id == Account.owner_id)
+    owners = dict(session.execute(query).all())
     assert owners == {"30117": "i.petrov@firm.ru", "30121": "m.smirnova@firm.ru", "30125": "o.kuznetsova@firm.ru",
                       "30130": "i.petrov@firm.ru"}
 
@@ -155,8 +157,6 @@ def test_api_refuses_a_set_without_the_kind(api, session, admin, world, companie
 
 
 def test_api_job_with_a_sets_name_and_owners(api, session, admin, world, companies):
-    from crmpm.jobs.runner import run_job
-
     response = _post(api, admin, "accounts", companies, owners='{"Оля К.": "o.kuznetsova@firm.ru"}',
                      query="?async=true&create_owners=true")
     assert response.status_code == 202, response.json

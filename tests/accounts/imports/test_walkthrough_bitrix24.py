@@ -69,5 +69,6 @@ def test_the_readme_steps_end_in_the_funnel_of_the_file(shell):
 
     owners = dict(shell.query("SELECT d.external_id, u.email FROM deals d JOIN users u ON u.id = d.owner_id"))
     assert owners == {deal["ID"]: PEOPLE[deal["ASSIGNED_BY_ID"]] for deal in B24_DEALS}
-    contacts = dict(shell.query("SELECT d.external_id, c.external_id FROM deals d JOIN contacts c ON c.id = d.contact_id"))
+    contacts = dict(shell.query("SELECT d.external_id, c.external_id FROM deals d "
+                                "JOIN contacts c ON c.id = d.contact_id"))
     assert contacts == {deal["ID"]: deal["CONTACT_ID"] for deal in B24_DEALS if deal["CONTACT_ID"] != "0"}
