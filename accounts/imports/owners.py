@@ -45,8 +45,12 @@ from crmpm.users.models import User
 from accounts.csvio import ImportMapping, MappingError, Record, check_owners
 from accounts.imports.report import RowRefused
 
-__all__ = ["OwnerMatcher", "OwnersPlan", "check_may_create", "name_key", "parse_owners_text", "prepare",
-           "read_owners_file", "with_owners"]
+__all__ = ["AmbiguousOwner", "OwnerMatcher", "OwnersPlan", "check_may_create", "name_key", "parse_owners_text",
+           "prepare", "read_owners_file", "with_owners"]
+
+class AmbiguousOwner(RowRefused):
+    """Several users could be the owner a file names: never guessed, and never created."""
+
 
 # Where owners named without an e-mail get their (undeliverable) address; ".local" is accepted by
 # crmpm.emails and reaches nobody, until an administrator sets the real one.
@@ -90,9 +94,11 @@ class OwnerMatcher:
             found = self._match(target)
             if len(found) == 1:
                 return found[0]
-            raise RowRefused(field_name, f"the owners table gives {target!r} for {ref!r}, "
-                                         + ("which is no user's e-mail or name" if not found
-                                            else f"which {len(found)} users could be; give an e-mail"))
+            if found:
+                raise AmbiguousOwner(field_name, f"the owners table gives {target!r} for {ref!r}, which "
+                                                 f"{len(found)} users could be; give an e-mail")
+            raise RowRefused(field_name, f"the owners table gives {target!r} for {ref!r}, which is no user's "
+                                         "e-mail or name")
         found = self._match(ref)
         if len(found) == 1:
             return found[0]
@@ -100,7 +106,7 @@ class OwnerMatcher:
             raise RowRefused(field_name, f"no user with email {ref}")
         if not found:
             raise RowRefused(field_name, f"no user named {ref!r} (give an email or import the users first)")
-        raise RowRefused(field_name, f"{len(found)} users could be {ref!r}; give an email in the owners table")
+        raise AmbiguousOwner(field_name, f"{len(found)} users could be {ref!r}; give an email in the owners table")
 
     def _match(self, ref: str) -> list[User]:
         if "@" in ref:
@@ -227,7 +233,7 @@ def prepare(job, records: list[Record], *, create: bool) -> OwnersPlan:
         try:
             user = job.refs.user(ref)
         except RowRefused as exc:
-            if create and "could be" not in exc.reason:
+            if create and not isinstance(exc, AmbiguousOwner):
                 made = _create_owner(job, ref, first_row[ref])
                 plan._created_users.append(made["user"])
                 plan.created.append({"name": made["user"].name, "email": made["user"].email, "rows": rows,

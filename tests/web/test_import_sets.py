@@ -61,7 +61,8 @@ def test_unmatched_owners_listed_then_matched_by_the_table(app, pages, session, 
     assert "Owners matched to no user" in page
     assert "name,email\nОля К.,\nДмитрий Волков," in page
 
-    response = _upload(pages, companies, owners="name,email\nОля К.,i.petrov@firm.ru\nДмитрий Волков,i.petrov@firm.ru\n")
+    table = "name,email\nОля К.,i.petrov@firm.ru\nДмитрий Волков,i.petrov@firm.ru\n"
+    response = _upload(pages, companies, owners=table)
     run_due(app)
     page = pages.get(response.headers["Location"]).get_data(as_text=True)
     assert "Owners matched to no user" not in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.csvio import MappingError
-from accounts.imports.owners import OwnerMatcher, parse_owners_text
+from accounts.imports.owners import AmbiguousOwner, OwnerMatcher, parse_owners_text
 from accounts.imports.report import RowRefused
 from crmpm.users.models import User
 
@@ -55,6 +55,8 @@ def test_owner_not_guessed(matcher, ref, reason):
     with pytest.raises(RowRefused) as refused:
         matcher().find(ref)
     assert reason in refused.value.reason and refused.value.field == "owner"
+    # Only a name several users could be is "ambiguous" (--create-owners never creates such an owner).
+    assert isinstance(refused.value, AmbiguousOwner) == ("could be" in reason)
 
 
 def test_the_table_comes_first(matcher):
