@@ -53,7 +53,7 @@ def funnel(pipeline_name: str | None, output: str) -> None:
     with get_app().app_context(), db.transaction() as session:
         result = analytics.funnel(session, user=None, pipeline=_pipeline(session, pipeline_name))
     if output == "json":
-        click.echo(json.dumps(result, default=_json_default, indent=2))
+        click.echo(json.dumps(result, default=_json_default, indent=2, ensure_ascii=False))
         return
     rate = "n/a" if result["win_rate"] is None else f"{result['win_rate']:.1%}"
     click.echo(f"Pipeline {result['pipeline']}: {result['total']} deals, {result['open']} open, "
@@ -76,7 +76,7 @@ def forecast(output: str) -> None:
     with get_app().app_context(), db.transaction() as session:
         rows = analytics.forecast(session, user=None)
     if output == "json":
-        click.echo(json.dumps(rows, default=_json_default, indent=2))
+        click.echo(json.dumps(rows, default=_json_default, indent=2, ensure_ascii=False))
         return
     for row in rows:
         click.echo(f"{row['month']}  {row['count']:>6}  {row['value']:>18}  weighted {row['weighted_value']:>18}")

@@ -508,13 +508,18 @@ def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
     """Read and validate a mapping JSON file for ``kind``."""
     path = Path(path)
     get_kind(kind=kind)  # an unknown KIND is reported before any file problem
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise MappingError(f"cannot read mapping {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise MappingError(f"{path.name}: the mapping must be UTF-8 JSON") from None
+    text = read_utf8(path, what="mapping", expected="UTF-8 JSON")
     return parse_mapping(data=read_mapping_json(text, source=path.name), kind=kind, source=path.name)
+
+
+def read_utf8(path: Path, *, what: str, expected: str = "UTF-8") -> str:
+    """The text of a UTF-8 file (a BOM dropped) the user names; MappingError naming ``what`` when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise MappingError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise MappingError(f"{path.name}: the {what} must be {expected}") from None
 
 
 def read_mapping_json(text: str, *, source: str = "mapping") -> Any:

@@ -43,6 +43,7 @@ from crmpm.users import services as users
 from crmpm.users.models import User
 
 from accounts.csvio import ImportMapping, MappingError, Record, check_owners
+from accounts.csvio.mapping import read_utf8
 from accounts.imports.report import RowRefused
 
 __all__ = ["AmbiguousOwner", "OwnerMatcher", "OwnersPlan", "check_may_create", "name_key", "parse_owners_text",
@@ -176,13 +177,7 @@ def parse_owners_text(text: str, *, source: str = "owners") -> dict[str, str]:
 def read_owners_file(path: str | Path) -> dict[str, str]:
     """``parse_owners_text`` of a UTF-8 file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise MappingError(f"cannot read owners table {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise MappingError(f"{path.name}: the owners table must be UTF-8") from None
-    return parse_owners_text(text, source=path.name)
+    return parse_owners_text(read_utf8(path, what="owners table"), source=path.name)
 
 
 def with_owners(mapping: ImportMapping, table: Mapping[str, str] | None) -> ImportMapping:

@@ -62,6 +62,7 @@ def test_the_readme_steps_end_in_the_funnel_of_the_file(shell):
                                amount_of=lambda deal: rub(deal["Бюджет"]), won=WON, lost=LOST)
     assert expected["won"] == 2 and expected["lost"] == 1 and expected["open"] == 4
     check_funnel(result.stdout, expected, stage_names={})
+    assert '"stage": "Первичный контакт"' in result.stdout  # Cyrillic written as it is, not as \u escapes
 
     # Every record went in once, with the owner the file names.
     assert shell.query("SELECT COUNT(*) FROM accounts")[0][0] == len(AMO_COMPANIES)
