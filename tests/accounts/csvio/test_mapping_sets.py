@@ -112,3 +112,18 @@ def test_a_mapping_may_carry_an_owners_table():
     assert dict(mapping.owners) == {"Оля К.": "o.kuznetsova@firm.ru"}  # entries left empty are not filled in
     with pytest.raises(MappingError, match='"owners" must be an object'):
         parse_mapping(data={**data, "owners": ["Оля К."]}, kind="accounts")
+
+
+@pytest.mark.xfail(strict=True, reason="the repeated-header syntax (\"ID#1\") and currency names (\"Российский рубль\") "
+                                       "come with the reading part of the import; remove this mark once merged")
+def test_the_bitrix24_set_reads_the_interface_export_of_deals(tmp_path):
+    from tests.accounts.imports.exports import B24_DEALS, B24_UI_DEAL_HEADER, b24_ui_deal_rows
+
+    path = tmp_path / "deals.csv"
+    rows = b24_ui_deal_rows()
+    lines = [";".join(f'"{cell}"' for cell in line) for line in [B24_UI_DEAL_HEADER, *rows]]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+    batch = import_file(kind="deals", path=path, mapping=resolve_mapping(mapping="bitrix24", kind="deals"))
+    assert batch.errors == []
+    assert [record.external_id for record in batch.records] == [deal["ID"] for deal in B24_DEALS]
+    assert [record.fields["currency"] for record in batch.records] == ["RUB"] * len(B24_DEALS)

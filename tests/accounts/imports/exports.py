@@ -152,3 +152,22 @@ B24_DEALS = [
     _b24_deal("209", "Цех №3: проект", "NEW", "0.00", "14", "0", "1", "2024-02-20T10:00:00+03:00"),
     _b24_deal("211", "Склад: стеллажи", "APOLOGY", "350000.00", "12", "0", "1", "2024-02-21T10:00:00+03:00"),
 ]
+
+# Bitrix24's interface export of deals ("Экспорт в CSV"): the header repeats ID (the deal's, then its company's
+# and its contact's, as the issue's export had it), names for stages, companies, contacts and owners.
+
+B24_UI_DEAL_HEADER = ["ID", "Название сделки", "Стадия сделки", "Направление", "Сумма", "Валюта", "Компания", "ID",
+                      "Контакт", "ID", "Ответственный", "Дата создания", "Предполагаемая дата закрытия", "Источник"]
+
+
+def b24_ui_deal_rows() -> list[list[str]]:
+    """The deals of ``B24_DEALS`` as the interface exports them (a list per row: the header repeats a name)."""
+    names = {"12": "ООО «Балтийский терминал»", "14": "АО «Волга-Строй»"}
+    contacts = {"101": "Сергей Морозов", "103": "Елена Зайцева", "0": ""}
+    stages = {"NEW": "Новая", "PREPARATION": "Подготовка документов", "EXECUTING": "В работе",
+              "WON": "Сделка успешна", "LOSE": "Сделка провалена", "APOLOGY": "Анализ причины провала"}
+    owners = {"1": "Администратор", "7": "Иван Петров", "9": "Мария Смирнова"}
+    return [[deal["ID"], deal["TITLE"], stages[deal["STAGE_ID"]], "Общее", deal["OPPORTUNITY"].replace(".", ","),
+             "Российский рубль", names[deal["COMPANY_ID"]], deal["COMPANY_ID"], contacts[deal["CONTACT_ID"]],
+             "" if deal["CONTACT_ID"] == "0" else deal["CONTACT_ID"], owners[deal["ASSIGNED_BY_ID"]],
+             "15.02.2024 10:00:00", "30.06.2024", "Звонок"] for deal in B24_DEALS]
