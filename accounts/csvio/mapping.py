@@ -12,6 +12,7 @@ A mapping file is JSON::
       "encoding": "cp1251",           # optional, else detected
       "delimiter": ";",               # optional, else sniffed
       "sheet": "Сделки",              # optional, for .xlsx: the sheet to read; default the first
+      "owners": {"Иван Петров": "ivan@firm.ru"},  # optional: owner names in the file -> users
       "description": "free text"      # optional, ignored
     }
 
@@ -38,6 +39,11 @@ Warnings: a value kept in another form than written (a phone that cannot be
 normalized, an extension dropped, an INN given back its leading zero, a second
 phone of a lead) is a ``RowWarning`` with line, column and reason; the row still imports.
 
+``owners`` says which crmpm user each owner named in the file is (an e-mail, or a
+user's name); an empty value means "not filled in yet". Owners not in it are
+matched by e-mail, full name, or a surname or first name only one user has
+(``accounts.imports.owners``).
+
 ``values`` translates CSV values before they are parsed (exact match first, then
 ignoring case). A field with a ``values`` table accepts only the values listed
 there, so a typo is a row error, not a new stage; the key ``"*"`` catches every
@@ -54,6 +60,7 @@ zone passed to the transform (default Europe/Moscow).
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -77,9 +84,12 @@ __all__ = [
     "KINDS",
     "KindSpec",
     "check_header",
+    "check_owners",
     "converter",
     "get_kind",
     "load_mapping",
+    "mapping_sets",
+    "resolve_mapping",
     "parse_mapping",
     "read_mapping_json",
     "saved_mapping_data",
@@ -385,6 +395,7 @@ _TOP_LEVEL_KEYS = frozenset(
         "delimiter",
         "sheet",
         "description",
+        "owners",
     }
 )
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -404,6 +415,8 @@ class ImportMapping:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    # Owners named in the file -> a user's e-mail or name (``"owners"``).
+    owners: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def spec(self) -> KindSpec:
@@ -463,6 +476,7 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
     pipeline = _check_pipeline(data.get("pipeline"), spec, source)
     country = _check_country(data, source)
     file_format = _check_file_format(data, source)
+    owners = check_owners(data.get("owners", {}), source=source)
     return ImportMapping(
         kind=kind,
         columns=MappingProxyType(
@@ -473,6 +487,7 @@ def parse_mapping(*, data: object, kind: str, source: str = "mapping") -> Import
         pipeline=pipeline,
         date_order=date_order,
         phone_country_code=country,
+        owners=MappingProxyType(owners),
         **file_format,
     )
 
@@ -575,17 +590,35 @@ def _check_file_format(data: dict, source: str) -> dict[str, str | None]:
     return {"encoding": encoding, "delimiter": delimiter, "sheet": sheet.strip() if sheet else None}
 
 
+def check_owners(owners: object, *, source: str = "mapping") -> dict[str, str]:
+    """Check an owners table (``"owners"``): name in the file -> user; entries left empty are dropped."""
+    if not isinstance(owners, dict) or not all(isinstance(value, str | None) for value in owners.values()):
+        raise MappingError(f'{source}: "owners" must be an object of "name in the file": "user\'s e-mail or name"')
+    table = {}
+    for name, user in owners.items():
+        if not name.strip():
+            raise MappingError(f"{source}: owners: an empty owner name")
+        if user is not None and user.strip():
+            table[" ".join(name.split())] = user.strip()
+    return table
+
+
 def load_mapping(*, path: str | Path, kind: str) -> ImportMapping:
     """Read and validate a mapping JSON file for ``kind``."""
     path = Path(path)
     get_kind(kind=kind)  # an unknown KIND is reported before any file problem
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise MappingError(f"cannot read mapping {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise MappingError(f"{path.name}: the mapping must be UTF-8 JSON") from None
+    text = read_utf8(path, what="mapping", expected="UTF-8 JSON")
     return parse_mapping(data=read_mapping_json(text, source=path.name), kind=kind, source=path.name)
+
+
+def read_utf8(path: Path, *, what: str, expected: str = "UTF-8") -> str:
+    """The text of a UTF-8 file (a BOM dropped) the user names; MappingError naming ``what`` when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise MappingError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise MappingError(f"{path.name}: the {what} must be {expected}") from None
 
 
 def read_mapping_json(text: str, *, source: str = "mapping") -> Any:
@@ -598,7 +631,8 @@ def read_mapping_json(text: str, *, source: str = "mapping") -> Any:
         raise MappingError(f"{source}: key {exc.args[0]!r} appears twice in one object") from None
 
 
-# Mappings shipped with crmpm for known exports: ``mappings/<name>/<kind>.json``.
+# Mappings shipped with crmpm for known exports: ``mappings/<name>/<kind>.json`` (zoho, amocrm, bitrix24,
+# bitrix24-rest; their sources in ``mappings/README.md``), chosen by name with ``resolve_mapping``.
 SAVED_MAPPINGS = Path(__file__).resolve().parent / "mappings"
 
 
@@ -615,6 +649,29 @@ def saved_mapping_data(*, name: str, kind: str) -> dict:
         raise MappingError(f"no saved mapping {name!r} for {kind}; saved ones: {', '.join(names) or 'none'}")
     path = SAVED_MAPPINGS / name / f"{kind}.json"
     return read_mapping_json(path.read_text(encoding="utf-8-sig"), source=f"{name}/{kind}.json")
+
+
+def mapping_sets() -> dict[str, list[str]]:
+    """Every shipped mapping set (``zoho``, ``amocrm``, ...) with the KINDs it has a mapping for, sorted."""
+    return {folder.name: [kind for kind in KINDS if (folder / f"{kind}.json").is_file()]
+            for folder in sorted(SAVED_MAPPINGS.iterdir()) if folder.is_dir()}
+
+
+def resolve_mapping(*, mapping: str | Path, kind: str) -> ImportMapping:
+    """The mapping ``mapping`` names for ``kind``: a shipped set's (``"amocrm"``) or a JSON file's path.
+
+    A value that is a shipped set's name always means the set; anything else is a path. A set
+    without a mapping for ``kind`` is a MappingError naming the KINDs it has.
+    """
+    get_kind(kind=kind)
+    sets = mapping_sets()
+    name = str(mapping)
+    if name in sets:
+        if kind not in sets[name]:
+            raise MappingError(f"the mapping set {name!r} has no mapping for {kind}; "
+                               f"it has {', '.join(sets[name])}")
+        return parse_mapping(data=saved_mapping_data(name=name, kind=kind), kind=kind, source=f"{name}/{kind}.json")
+    return load_mapping(path=mapping, kind=kind)
 
 
 class _DuplicateKey(Exception):

@@ -42,6 +42,10 @@ Where things are:
   and ``import_rows(job, records, progress)``.
 * ``references``: users, branch nodes and records by external id or name, fetched
   in bulk and cached, as the actor may see them.
+* ``owners``: owners named in a file matched to users (e-mail, full name, a surname
+  only one user has, the mapping's or the caller's owners table), the list of those
+  matched to none with a table to fill in, and ``create_owners`` (administrators):
+  missing owners created as inactive users on the file's branch.
 * ``job``: the import's state, each row in its own savepoint with its error named
   by line and column, and the whole file's savepoint (``whole_file``).
 * ``report``: ``ImportReport``, ``RowRefused`` and ``file_error``.

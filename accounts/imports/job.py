@@ -57,7 +57,7 @@ class ImportJob:
         self.kind = kind
         self.mapping = mapping
         self.report = report
-        self.refs = References(session, actor=actor)
+        self.refs = References(session, actor=actor, owners=mapping.owners)
         self.mapped = {name for _column, name in mapping.field_columns} | set(mapping.defaults)
         self.column_of = {name: column for column, name in mapping.field_columns}
         self._on_commit: list[Callable[[], None]] = []

@@ -49,6 +49,7 @@ from accounts.csvio import (
     zone_of,
 )
 from accounts.csvio.workbook import ZIP_MAGIC
+from accounts.imports.owners import with_owners
 from accounts.imports.preview import Preview, preview_file
 from accounts.imports.report import file_error
 from accounts.imports.run import check_kind, check_request, import_csv
@@ -70,15 +71,18 @@ def _mapping_of(params: dict) -> ImportMapping:
     """The mapping of a job's parameters: a shipped mapping's name, or the mapping's JSON."""
     kind, mapping = params["kind"], params["mapping"]
     if isinstance(mapping, str):
-        return parse_mapping(data=saved_mapping_data(name=mapping, kind=kind), kind=kind, source=mapping)
-    return parse_mapping(data=mapping, kind=kind, source=INLINE)
+        checked = parse_mapping(data=saved_mapping_data(name=mapping, kind=kind), kind=kind, source=mapping)
+    else:
+        checked = parse_mapping(data=mapping, kind=kind, source=INLINE)
+    return with_owners(checked, params.get("owners"))
 
 
 def _checked(actor: User, params: dict) -> ImportMapping:
     """The checks ``import_csv`` makes before reading a row, made on a job's parameters."""
     check_kind(params["kind"])
     try:
-        return check_request(actor=actor, kind=params["kind"], mapping=_mapping_of(params))
+        return check_request(actor=actor, kind=params["kind"], mapping=_mapping_of(params),
+                             create_owners=bool(params.get("create_owners")))
     except CsvImportError as exc:
         raise file_error(exc) from None
 
@@ -96,10 +100,12 @@ def decoded_mapping(text: str):
 
 def start_import(session: Session, *, actor: User, kind: str, path: str | Path, file_name: str,
                  mapping: str, saved: bool = False, dry_run: bool = False, partial: bool = False,
-                 tz: str = DEFAULT_TZ, url: Callable[[int], str] | None = None, sheet: str | None = None) -> Job:
+                 tz: str = DEFAULT_TZ, url: Callable[[int], str] | None = None, sheet: str | None = None,
+                 owners: dict[str, str] | None = None, create_owners: bool = False) -> Job:
     """Check the import as the synchronous one does before its first row, then ask for it as a job.
 
-    ``mapping`` is a shipped mapping's name (``saved``) or the mapping's JSON text. File-level
+    ``mapping`` is a shipped mapping's name (``saved``) or the mapping's JSON text; ``owners`` an owners
+    table over the mapping's, ``create_owners`` as ``import_csv``'s (both kept for the jobs that follow). File-level
     problems (the mapping, the format, a header without the mapped columns) raise ``Invalid``
     now, as the synchronous import does, and no job is started. ``url(job_id)``, when given, is the
     page of the job's report, kept in its result.
@@ -107,7 +113,8 @@ def start_import(session: Session, *, actor: User, kind: str, path: str | Path, 
     check_kind(kind)
     document = mapping if saved else decoded_mapping(mapping)
     params = {"kind": kind, "mapping": document, "dry_run": bool(dry_run), "partial": bool(partial), "tz": tz,
-              "file": file_name[:255], **({"sheet": sheet} if sheet else {})}
+              "file": file_name[:255], **({"sheet": sheet} if sheet else {}),
+              **({"owners": dict(owners)} if owners else {}), **({"create_owners": True} if create_owners else {})}
     checked = _checked(actor, params)
     try:
         zone_of(tz)
@@ -251,7 +258,8 @@ def run_import(ctx: JobContext) -> dict:
             report = import_csv(ctx.session, actor=ctx.actor, kind=params["kind"], path=path, mapping=mapping,
                                 dry_run=params.get("dry_run", False), partial=params.get("partial", False),
                                 tz=params.get("tz") or DEFAULT_TZ, progress=progress.step, on_start=progress.start,
-                                job_id=ctx.job_id, sheet=params.get("sheet"))
+                                job_id=ctx.job_id, sheet=params.get("sheet"),
+                                create_owners=bool(params.get("create_owners")))
         except CsvImportError as exc:
             raise file_error(exc) from None
     return result_of(report.to_dict(), url=params.get("url"))

@@ -1,7 +1,7 @@
 """The records an import's rows refer to, fetched in bulk before the rows and cached for the whole file.
 
 Rows name other records by external id (an account's ``parent``, a deal's
-``account``, ``contact``, ``lead``), users by email or name, branches by EPS code
+``account``, ``contact``, ``lead``), users by email or name (``owners``), branches by EPS code
 or name, accounts also by exact name. A record the importing user may not read is
 refused as unknown (status 404 instead of 422), in the words used for one that
 does not exist: a report never names a hidden record. Rows of the same file are
@@ -10,7 +10,7 @@ found too: each kind ``remember``s what its rows make (see ``job.ImportJob``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -21,6 +21,7 @@ from eps.models import EpsNode
 from eps.permissions import Permission, access_to
 
 from accounts import services
+from accounts.imports.owners import OwnerMatcher
 from accounts.imports.report import RowRefused
 from accounts.models import Account, Contact, Deal, Lead
 from accounts.permissions import readable_account_ids
@@ -43,11 +44,11 @@ def chunks(values: list, size: int = ID_CHUNK) -> Iterable[list]:
 class References:
     """Users, branch nodes and records by external id or name, as ``actor`` may see them; cached."""
 
-    def __init__(self, session: Session, *, actor: User) -> None:
+    def __init__(self, session: Session, *, actor: User, owners: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.actor = actor
-        self._users: dict[str, list[User]] | None = None
-        self._users_by_email: dict[str, User] = {}
+        self._owner_table = owners or {}
+        self._owners: OwnerMatcher | None = None
         self._nodes: dict[str, EpsNode | None] = {}
         self._by_external: dict[type, dict[str, Any]] = {}
         self._accounts_by_name: dict[str, Account | None] = {}
@@ -56,41 +57,28 @@ class References:
 
     # Users
 
-    def _load_users(self) -> None:
-        self._users = {}
-        for user in self.session.scalars(select(User).order_by(User.id)):
-            self.add_user(user)
+    @property
+    def owners(self):
+        """The users, as owners named in the file are matched to them (``accounts.imports.owners``)."""
+        if self._owners is None:
+            self._owners = OwnerMatcher(self._owner_table)
+            for user in self.session.scalars(select(User).order_by(User.id)):
+                self._owners.add(user)
+        return self._owners
 
     def add_user(self, user: User, email: str | None = None) -> None:
         """Make a user (one loaded, or one this import created) findable by email and name."""
-        if self._users is None:
-            self._load_users()
-        self._users_by_email[email or user.email] = user
-        self._users.setdefault(" ".join(user.name.split()).casefold(), []).append(user)
+        self.owners.add(user, email)
 
     def user_with_email(self, email: str) -> User | None:
         """The user with exactly this (normalized) email, or None."""
-        if self._users is None:
-            self._load_users()
-        return self._users_by_email.get(email)
+        return self.owners.with_email(email)
 
     def user(self, ref: str | None, field_name: str = "owner") -> User | None:
-        """The user named by email or (unique) name; RowRefused when unknown or ambiguous."""
+        """The user named by email or name (``OwnerMatcher.find``); RowRefused when unknown or ambiguous."""
         if ref is None:
             return None
-        if "@" in ref:
-            user = self.user_with_email(ref.lower())
-            if user is None:
-                raise RowRefused(field_name, f"no user with email {ref}")
-            return user
-        if self._users is None:
-            self._load_users()
-        found = self._users.get(ref.casefold(), [])
-        if not found:
-            raise RowRefused(field_name, f"no user named {ref!r} (give an email or import the users first)")
-        if len(found) > 1:
-            raise RowRefused(field_name, f"{len(found)} users are named {ref!r}; give an email")
-        return found[0]
+        return self.owners.find(ref, field_name)
 
     # Rights
 

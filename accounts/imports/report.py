@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,9 @@ class ImportReport:
     warnings: list[RowWarning] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Owners the file names that match no user (name, rows, reason, suggested e-mail), and those created.
+    unmatched_owners: list[dict] = field(default_factory=list)
+    created_owners: list[dict] = field(default_factory=list)
     # HTTP-like status of each row error, to answer 403/404 when rights refused every row.
     error_status: dict[int, int] = field(default_factory=dict)
 
@@ -71,7 +76,13 @@ class ImportReport:
         """The report as JSON-ready data."""
         return {**self.counts(), "errors": [_error_dict(error) for error in self.errors],
                 "errors_total": len(self.errors), "warnings": [_error_dict(warning) for warning in self.warnings],
-                "warnings_total": len(self.warnings), "ignored_fields": self.ignored_fields, "notes": self.notes}
+                "warnings_total": len(self.warnings), "ignored_fields": self.ignored_fields, "notes": self.notes,
+                "unmatched_owners": self.unmatched_owners, "created_owners": self.created_owners,
+                "owners_table": self.owners_table()}
+
+    def owners_table(self) -> dict[str, str]:
+        """The owners not matched as an owners table to fill in (suggested e-mails filled, else empty)."""
+        return {owner["name"]: owner.get("suggested") or "" for owner in self.unmatched_owners}
 
     def summary(self, *, limit: int = 50) -> str:
         """A plain-text report: figures, then the first ``limit`` errors."""
@@ -86,6 +97,7 @@ class ImportReport:
         if self.ignored_fields:
             lines.append(f"  not stored by crmpm: {', '.join(self.ignored_fields)}")
         lines += [f"  {note}" for note in self.notes]
+        lines += self._owner_lines()
         lines += [f"  {error}" for error in self.errors[:limit]]
         if len(self.errors) > limit:
             lines.append(f"  ... and {len(self.errors) - limit} more")
@@ -95,6 +107,32 @@ class ImportReport:
             if len(self.warnings) > limit:
                 lines.append(f"  ... and {len(self.warnings) - limit} more warnings")
         return "\n".join(lines)
+
+
+    def _owner_lines(self) -> list[str]:
+        lines = []
+        if self.created_owners:
+            lines.append(f"  owners created as inactive users ({len(self.created_owners)}; they cannot log in):")
+            lines += [f"    {owner['name']} <{owner['email']}>"
+                      + (f" on branch {owner['branch']}" if owner.get("branch") else " (no branch found)")
+                      for owner in self.created_owners]
+        if self.unmatched_owners:
+            lines.append(f"  owners matched to no user ({len(self.unmatched_owners)}): "
+                         + ", ".join(f"{owner['name']!r} ({owner['rows']} rows)" for owner in self.unmatched_owners))
+            lines.append("  fill in their e-mails and pass the table back with --owners FILE (or put it in the "
+                         "mapping as \"owners\"), or create them with --create-owners:")
+            lines += [f"    {line}" for line in owners_csv(self.unmatched_owners).splitlines()]
+        return lines
+
+
+def owners_csv(unmatched: list[dict]) -> str:
+    """Owners not matched as the CSV table to fill in (``name,email``; suggestions filled in)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "email"])
+    for owner in unmatched:
+        writer.writerow([owner["name"], owner.get("suggested") or ""])
+    return out.getvalue()
 
 
 def _error_dict(error: RowError | RowWarning) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from crmpm.errors import Forbidden, NotFound
 from crmpm.users.models import User
 
-from accounts.csvio import DEFAULT_TZ, ImportMapping, MappingError, import_file, load_mapping
-from accounts.imports import accounts, contacts, deals, interactions, leads, users
+from accounts.csvio import DEFAULT_TZ, ImportMapping, MappingError, import_file, resolve_mapping
+from accounts.imports import accounts, contacts, deals, interactions, leads, owners, users
 from accounts.imports.job import ImportJob, whole_file
 from accounts.imports.report import ImportReport
 
@@ -28,7 +28,7 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
                dry_run: bool = False, partial: bool = False, tz: str | tzinfo = DEFAULT_TZ,
                progress: Callable[[int], None] | None = None,
                on_start: Callable[[int], None] | None = None, job_id: int | None = None,
-               sheet: str | None = None) -> ImportReport:
+               sheet: str | None = None, create_owners: bool = False) -> ImportReport:
     """Import one CSV file of ``kind`` as ``actor``; see the ``accounts.imports`` docstring.
 
     File-level problems raise ``CsvImportError`` (convert with ``file_error``) or a
@@ -38,8 +38,11 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
     ``on_start(rows)`` is called once the file is read; ``progress(1)`` after each row.
     A real import whose changes stay records ``import.finished`` (about job ``job_id`` when it runs as one).
     ``path`` may be an .xlsx workbook: ``sheet`` names its sheet (else the mapping's, else the first).
+    ``mapping`` is an ImportMapping, a shipped set's name (``"amocrm"``) or a JSON file's path. Owners the
+    file names that no user matches are listed in the report; ``create_owners`` (administrators) creates
+    them as inactive users (``accounts.imports.owners``).
     """
-    mapping = check_request(actor=actor, kind=kind, mapping=mapping)
+    mapping = check_request(actor=actor, kind=kind, mapping=mapping, create_owners=create_owners)
     mapped = {name for _column, name in mapping.field_columns}
     batch = import_file(kind=kind, path=path, mapping=mapping, tz=tz, sheet=sheet)
     report = ImportReport(kind=kind, dry_run=dry_run, partial=partial, rows=batch.rows_seen,
@@ -56,20 +59,28 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
                 job.refs.preload(model, (record.external_id for record in batch.records))
             else:
                 job.refs.preload(model, (record.fields.get(name) for record in batch.records))
+        plan = owners.prepare(job, batch.records, create=create_owners) if kind != "users" else None
         KINDS[kind].import_rows(job, batch.records, progress)
+        if plan is not None:
+            plan.finish(session, actor=actor)
+            report.unmatched_owners, report.created_owners = plan.unmatched, plan.created
     return report
 
 
-def check_request(*, actor: User, kind: str, mapping: str | Path | ImportMapping) -> ImportMapping:
-    """What is refused before a row is read: an unknown KIND, a bad mapping, users imported by a non-administrator.
+def check_request(*, actor: User, kind: str, mapping: str | Path | ImportMapping,
+                  create_owners: bool = False) -> ImportMapping:
+    """What is refused before a row is read: an unknown KIND, a bad mapping, users imported by a non-administrator,
+    owners created by someone who may not create users.
 
-    Returns the mapping, loaded and checked (``mapping`` may be a JSON file's path).
+    Returns the mapping, loaded and checked (``mapping`` may be a shipped set's name or a JSON file's path).
     """
     check_kind(kind)
     if not isinstance(mapping, ImportMapping):
-        mapping = load_mapping(path=mapping, kind=kind)
+        mapping = resolve_mapping(mapping=mapping, kind=kind)
     if kind == "users" and not actor.is_admin:
         raise Forbidden("only administrators import users", errors={"kind": ["administrators only"]})
+    if create_owners:
+        owners.check_may_create(actor)
     mapped = {name for _column, name in mapping.field_columns}
     if kind != "users" and "external_id" not in mapped:
         raise MappingError(f"{kind}: map a column to 'external_id': re-importing a file relies on it")

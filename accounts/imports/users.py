@@ -55,7 +55,7 @@ def import_user(job: ImportJob, record: Record, teams: dict[str, Team]) -> str:
             users.update(job.session, actor=job.actor, user=user, **changes)
         outcome = "updated" if changes else "unchanged"
     for name in names:
-        team = _team(job, teams, name)
+        team = team_named(job, teams, name)
         if user not in team.members:
             users.update_team(job.session, actor=job.actor, team=team,
                               member_ids=[member.id for member in team.members] + [user.id])
@@ -64,7 +64,7 @@ def import_user(job: ImportJob, record: Record, teams: dict[str, Team]) -> str:
     return outcome
 
 
-def _team(job: ImportJob, teams: dict[str, Team], name: str) -> Team:
+def team_named(job: ImportJob, teams: dict[str, Team], name: str) -> Team:
     """The team with this name, created (and noted in the report) when missing; cached once the row commits."""
     if name in teams:
         return teams[name]

@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from accounts import imports
-from accounts.csvio import saved_mappings
+from accounts.csvio import CsvImportError, mapping_sets
 from accounts.imports import jobs as import_jobs
+from accounts.imports.owners import parse_owners_text
+from accounts.imports.report import owners_csv
 from accounts.imports.preview import Preview
 from crmpm import jobs
 from crmpm.database import db
@@ -61,9 +63,10 @@ def report_url(import_id: int) -> str:
 def import_form():
     """Upload a CSV file of one kind with a shipped mapping or one of the user's own."""
     _allowed()
-    saved = {kind: saved_mappings(kind=kind) for kind in _kinds()}
-    names = sorted({name for found in saved.values() for name in found})
-    return render_template("crm/import.html", kinds=_kinds(), saved=names, limit_mb=_limit_mb())
+    kinds = _kinds()
+    sets = {name: [kind for kind in found if kind in kinds] for name, found in mapping_sets().items()}
+    return render_template("crm/import.html", kinds=kinds, saved={name: found for name, found in sets.items() if found},
+                           limit_mb=_limit_mb())
 
 
 @bp.route("/import", methods=["POST"])
@@ -80,12 +83,17 @@ def import_upload():
     name, text = request.form.get("saved", "").strip(), request.form.get("mapping", "").strip()
     if not name and not text:
         raise Invalid(_("Choose a saved mapping or write one."), errors={"mapping": ["required"]})
+    try:
+        owners = parse_owners_text(request.form.get("owners", ""))
+    except CsvImportError as exc:
+        raise imports.file_error(exc) from None
     with upload_folder(current_app.config["UPLOAD_DIR"]) as folder:
         path = folder / "upload.csv"
         upload.save(path)  # the body is capped at MAX_CSV_UPLOAD_LENGTH (accepts_upload)
         job = import_jobs.start_import(db.session, actor=g.user, kind=kind, path=path, file_name=upload.filename,
                                        mapping=name or text, saved=bool(name), dry_run=True, url=report_url,
-                                       sheet=request.form.get("sheet", "").strip()[:100] or None)
+                                       sheet=request.form.get("sheet", "").strip()[:100] or None,
+                                       owners=owners, create_owners=request.form.get("create_owners") == "on")
     flash(_("The file is being checked: nothing is written by a dry run."), "info")
     return redirect(url_for("crm.import_job", import_id=job.id), code=303)
 
@@ -104,7 +112,8 @@ def import_job(import_id: int):
     return render_template("crm/import_job.html", job=job, snapshot=snapshot, result=result,
                            errors=(result.get("errors") or [])[:SHOWN_ERRORS],
                            warnings=(result.get("warnings") or [])[:SHOWN_ERRORS], preview=preview,
-                           mapping=import_jobs.mapping_json(job), status_label=STATUS_LABELS[snapshot["status"]])
+                           mapping=import_jobs.mapping_json(job), status_label=STATUS_LABELS[snapshot["status"]],
+                           owners_table=owners_csv(result.get("unmatched_owners") or []))
 
 
 @bp.route("/imports/<int:import_id>/status")
