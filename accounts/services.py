@@ -109,7 +109,7 @@ def find_account_named(session: Session, *, user: User, name: str) -> Account | 
 
 def list_accounts(session: Session, *, user: User, search: str | None = None, owner_id: int | None = None,
                   region_node_id: int | None = None, kind: AccountKind | None = None, parent_id: int | None = None,
-                  include_merged: bool = False) -> Select:
+                  include_merged: bool = False, is_person: bool | None = None) -> Select:
     """A select of the accounts ``user`` may read, by name, with optional filters."""
     query = select(Account).order_by(Account.name, Account.id)
     readable = readable_account_ids(session, user=user)
@@ -128,6 +128,8 @@ def list_accounts(session: Session, *, user: User, search: str | None = None, ow
         query = query.where(Account.kind == kind)
     if parent_id is not None:
         query = query.where(Account.parent_id == parent_id)
+    if is_person is not None:
+        query = query.where(Account.is_person.is_(is_person))
     return query
 
 
