@@ -81,7 +81,8 @@ class _DealRows:
             for record in records[start:start + DEAL_CHUNK]:
                 fields = record.fields
                 if record.external_id is not None and self.refs.external(Deal, record.external_id) is None:
-                    # Only a placeholder account (found through a lead) is written before the chunk.
+                    # Only a placeholder account (found through a lead) or a new private client is written
+                    # before the chunk.
                     writes = fields.get("account") is None and fields.get("contact") is None
                     job.run_row(record, lambda row: self.plan(row, pending), savepoint=writes)
                 elif self.unchanged(record):
