@@ -201,9 +201,9 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
     person = split_full_name(lead.contact_name or (lead.email or lead.phone or "").split("@")[0])
     contact = None
     if account is None and not lead.company:
-        if not person:
+        if not lead.contact_name.strip():
             raise Invalid("the lead names no company; give account_id", errors={"account_id": ["required"]})
-        # A private client (B2C): the person gets an account of their own on the lead's branch.
+        # A private client (B2C), when the lead names the person: an account of their own on the lead's branch.
         contact = services.create_private_client(session, actor=actor, region=lead.region_node,
                                                  first_name=person.first, last_name=person.last,
                                                  patronymic=person.patronymic, owner=owner, email=lead.email,

@@ -678,7 +678,7 @@ def find_contact_named(session: Session, *, user: User, name: str, email: str | 
                        phone: str | None = None) -> Contact | None:
     """The oldest unmerged contact ``user`` may read with this (normalized) e-mail or phone among theirs whose
     name holds every word of ``name`` (in any order, case and ё aside: "Иванов Иван" finds
-    "Иван Иванович Иванов"); None when there is no such contact or no e-mail and phone to look by."""
+    "Иван Иванович Иванов"; initials match the words they begin: "Иванов И.И."); None when there is no such contact or no e-mail and phone to look by."""
     keys = [Contact.id.in_(ContactChannel.holders(channel_type, value))
             for channel_type, value in ((ChannelType.email, email), (ChannelType.phone, phone)) if value]
     wanted = _name_words(name)
@@ -688,8 +688,11 @@ def find_contact_named(session: Session, *, user: User, name: str, email: str | 
     readable = readable_account_ids(session, user=user)
     if readable is not None:
         query = query.where(Contact.account_id.in_(readable))
+    words = {word for word in wanted if "." not in word}
+    initials = [initial for word in wanted if "." in word for initial in word.split(".") if initial]
     for contact in session.scalars(query):
-        if wanted <= _name_words(f"{contact.first_name} {contact.patronymic} {contact.last_name}"):
+        own = _name_words(f"{contact.first_name} {contact.patronymic} {contact.last_name}")
+        if words <= own and all(any(word.startswith(initial) for word in own) for initial in initials):
             return contact
     return None
 

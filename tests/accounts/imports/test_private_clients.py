@@ -83,9 +83,11 @@ def test_deals_find_their_contact_by_external_id_or_by_name_and_phone(session, w
         "D3,Ремонт,Переговоры,500,Сидоров Пётр Петрович,+7 999 000-11-22,,\n"
         # The same person again: found, not made twice.
         "D4,Ремонт 2,Переговоры,700,Сидоров Пётр,+7 999 000-11-22,,\n"
+        # Initials, as exports write them.
+        "D5,Страховка,Переговоры,900,Иванов И.И.,+7 916 123-45-67,,\n"
     )
     report = run(world["admin"], "deals", text, DEALS)
-    assert report.committed and (report.created, report.error_lines) == (4, [])
+    assert report.committed and (report.created, report.error_lines) == (5, [])
     deals = {deal.external_id: deal for deal in session.scalars(select(Deal))}
     ivan = session.scalar(select(Contact).where(Contact.external_id == "C1"))
     marina = session.scalar(select(Contact).where(Contact.external_id == "C2"))
@@ -97,13 +99,14 @@ def test_deals_find_their_contact_by_external_id_or_by_name_and_phone(session, w
     assert sidorov.phone == "+79990001122" and sidorov.account.is_person
     assert sidorov.account.name == "Сидоров Пётр Петрович" and sidorov.account.region_node_id == world["A"].id
     assert deals["D4"].contact_id == sidorov.id and deals["D4"].account_id == sidorov.account_id
+    assert deals["D5"].contact_id == ivan.id
     # The deal is a project under the person account's node, inside branch A: one tree, rights as for companies.
     project = deals["D3"].project
     assert project.eps_node_id == sidorov.account.eps_node_id
     assert project.path.startswith(world["A"].path)
 
     again = run(world["admin"], "deals", text, DEALS)
-    assert (again.created, again.unchanged, again.error_lines) == (0, 4, [])
+    assert (again.created, again.unchanged, again.error_lines) == (0, 5, [])
     assert session.scalar(select(func.count()).select_from(Account).where(Account.is_person)) == 3
 
 
