@@ -8,9 +8,11 @@ user may read (``user=None``: everything, for trusted command-line use).
 Definitions:
 
 - win rate = won / (won + lost); open deals do not count, and with no closed deal it is None;
-- conversion from a stage to the next = deals that reached the next stage / deals that reached this one,
-  where a deal has reached every stage up to the furthest one in its history (a lost deal: the furthest
-  open stage before it was lost; a won deal: all of them);
+- conversion from a stage to the next = of the deals that reached this stage, the share that reached the next,
+  where a deal has reached every stage from the one it opened in (``Deal.opened_stage_id``) up to the
+  furthest one in its history (a lost deal: the furthest open stage before it was lost; a won deal: all of
+  them from its opening). A deal imported in a later stage is therefore counted from that stage only, and one
+  imported already closed only at its terminal stage: the funnel holds only what was seen;
 - sales cycle = days from a won deal's creation to its close;
 - weighted forecast = sum of amount × probability of open deals, by expected close month.
 """
@@ -119,20 +121,23 @@ def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: Deal
     where = _deal_conditions(session, user=user, flt=flt, date_column=Deal.created_at)
     # One grouped scan of the deals gives both the counts by stage and how far each got.
     rows = session.execute(
-        select(Deal.stage_id, Deal.reached_stage_id, func.count(),
+        select(Deal.stage_id, Deal.opened_stage_id, Deal.reached_stage_id, func.count(),
                type_coerce(func.coalesce(func.sum(Deal.amount), 0), Money()))
-        .where(*where).group_by(Deal.stage_id, Deal.reached_stage_id)).all()
+        .where(*where).group_by(Deal.stage_id, Deal.opened_stage_id, Deal.reached_stage_id)).all()
     stages = pipeline.stages
     position = {stage.id: stage.position for stage in stages}
+    first = min((stage.position for stage in stages if stage.kind is StageKind.open), default=0)
     by_id: dict[int, tuple[int, Decimal]] = {}
-    reached_at: dict[int, int] = defaultdict(int)
-    reached_value_at: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for stage_id, reached_id, count, value in rows:
+    # (position opened at, position reached) -> deals and value: a deal passed the stages in between.
+    spans: dict[tuple[int, int], int] = defaultdict(int)
+    span_values: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for stage_id, opened_id, reached_id, count, value in rows:
         previous = by_id.get(stage_id, (0, ZERO))
         by_id[stage_id] = (previous[0] + count, previous[1] + Decimal(value))
         if reached_id is not None:
-            reached_at[position[reached_id]] += count
-            reached_value_at[position[reached_id]] += Decimal(value)
+            span = (position.get(opened_id, first), position[reached_id])
+            spans[span] += count
+            span_values[span] += Decimal(value)
     totals = {kind: [0, ZERO] for kind in StageKind}
     by_stage = []
     for stage in stages:
@@ -142,15 +147,20 @@ def funnel(session: Session, *, user: User | None, pipeline: Pipeline, flt: Deal
         by_stage.append({"stage_id": stage.id, "stage": stage.name, "kind": stage.kind.value,
                          "probability": stage.probability, "count": count, "value": value})
     progression = [stage for stage in stages if stage.kind is not StageKind.lost]
-    reached = {stage.id: sum(n for at, n in reached_at.items() if at >= stage.position) for stage in progression}
-    reached_value = {stage.id: sum((v for at, v in reached_value_at.items() if at >= stage.position), ZERO)
+    reached = {stage.id: sum(n for (start, end), n in spans.items() if start <= stage.position <= end)
+               for stage in progression}
+    reached_value = {stage.id: sum((v for (start, end), v in span_values.items()
+                                    if start <= stage.position <= end), ZERO)
                      for stage in progression}
     for row in by_stage:
         # How many deals (and how much) got at least this far; the lost stage is an exit, not a step.
         row["reached"] = reached.get(row["stage_id"])
         row["reached_value"] = reached_value.get(row["stage_id"])
+    # Of the deals that reached a stage, those that went on to the next (one opened at the next does not count).
+    went_on = {a.id: sum(n for (start, end), n in spans.items() if start <= a.position and end >= b.position)
+               for a, b in zip(progression, progression[1:])}
     conversion = [{"from_stage": a.name, "to_stage": b.name, "reached_from": reached[a.id],
-                   "reached_to": reached[b.id], "rate": _ratio(reached[b.id], reached[a.id])}
+                   "reached_to": went_on[a.id], "rate": _ratio(went_on[a.id], reached[a.id])}
                   for a, b in zip(progression, progression[1:])]
     won, lost = totals[StageKind.won][0], totals[StageKind.lost][0]
     return {

@@ -21,6 +21,7 @@ from accounts import deals as deal_services
 from accounts import services
 from accounts.models import Account, AccountKind, Contact, Deal, Lead, LeadStatus, Pipeline
 from accounts.models import LEAD_STATUS_WORDS
+from accounts.names import split_full_name
 from accounts.normalize import normalize_email, normalize_phone, normalize_tax_id
 from accounts.permissions import authorize_on, readable_lead_ids
 from accounts.routing import existing_client, route_or_queue
@@ -182,7 +183,9 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
 
     The account is the one given, else the existing client the lead comes from
     (tax id, contact email or phone, exact name), else a new one (edit rights
-    on the branch). The deal goes to ``owner``, else the lead's owner, else the caller.
+    on the branch); a lead naming a person but no company becomes a private client
+    (``services.create_private_client``). The contact's name is split by
+    ``accounts.names.split_full_name``. The deal goes to ``owner``, else the lead's owner, else the caller.
     """
     authorize_on(session, user=actor, obj=lead, governed_by=lead.region_node, label="lead",
                  permission=Permission.edit)
@@ -195,17 +198,27 @@ def qualify_lead(session: Session, *, actor: User, lead: Lead, pipeline: Pipelin
     account_created = contact_created = False
     if account is None:
         account = _existing_client_for(session, actor=actor, lead=lead)
-    if account is None:
-        if not lead.company:
+    person = split_full_name(lead.contact_name or (lead.email or lead.phone or "").split("@")[0])
+    contact = None
+    if account is None and not lead.company:
+        if not lead.contact_name.strip():
             raise Invalid("the lead names no company; give account_id", errors={"account_id": ["required"]})
+        # A private client (B2C), when the lead names the person: an account of their own on the lead's branch.
+        contact = services.create_private_client(session, actor=actor, region=lead.region_node,
+                                                 first_name=person.first, last_name=person.last,
+                                                 patronymic=person.patronymic, owner=owner, email=lead.email,
+                                                 phone=lead.phone)
+        account, account_created, contact_created = contact.account, True, True
+    if account is None:
         account = services.create_account(session, actor=actor, name=lead.company, region=lead.region_node,
                                           tax_id=lead.tax_id, kind=account_kind, owner=owner)
         account_created = True
-    contact = services.find_contact(session, account=account, email=lead.email, phone=lead.phone)
-    if contact is None and (lead.contact_name or lead.email or lead.phone):
-        first, last = services.split_person_name(lead.contact_name or (lead.email or lead.phone or "").split("@")[0])
-        contact = services.create_contact(session, actor=actor, account=account, first_name=first, last_name=last,
-                                          email=lead.email, phone=lead.phone)
+    if contact is None:
+        contact = services.find_contact(session, account=account, email=lead.email, phone=lead.phone)
+    if contact is None and person:
+        contact = services.create_contact(session, actor=actor, account=account, first_name=person.first,
+                                          last_name=person.last, patronymic=person.patronymic, email=lead.email,
+                                          phone=lead.phone)
         contact_created = True
     deal = deal_services.create_deal(
         session, actor=actor, account=account, name=deal_name or f"{account.name}: {lead.product or 'new request'}",

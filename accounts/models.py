@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     select,
 )
@@ -114,7 +115,13 @@ class SurveyKind(str, enum.Enum):
 
 
 class Account(Base):
-    """A client company (or a prospect) with its own EPS node under its branch."""
+    """A client company (or a prospect) with its own EPS node under its branch.
+
+    A private client (B2C) is a *person account* (``is_person``): the account of one
+    contact, named after that person and kept in step with their name by
+    ``accounts.services``, so the person's deals sit in the EPS under an account and
+    its branch like any other (rights, budgets and the funnel unchanged).
+    """
 
     __tablename__ = "accounts"
     __table_args__ = (Index("ix_accounts_owner_id", "owner_id"),)
@@ -124,6 +131,7 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     tax_id: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"), default=AccountKind.prospect)
+    is_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sector: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     segment: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     # The branch (region) node the account's own node hangs under.
@@ -144,7 +152,7 @@ class Account(Base):
 
     def audit_state(self) -> dict:
         return {"name": self.name, "tax_id": self.tax_id, "kind": self.kind.value, "sector": self.sector,
-                "segment": self.segment, "region_node_id": self.region_node_id, "parent_id": self.parent_id,
+                "segment": self.segment, "is_person": self.is_person, "region_node_id": self.region_node_id, "parent_id": self.parent_id,
                 "owner_id": self.owner_id, "external_id": self.external_id, "merged_into_id": self.merged_into_id}
 
 
@@ -158,6 +166,8 @@ class Contact(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     first_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     last_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    # Отчество: Russian names have three parts (accounts.normalize.split_full_name).
+    patronymic: Mapped[str] = mapped_column(String(NAME_LENGTH), default="", server_default="")
     title: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -175,7 +185,8 @@ class Contact(Base):
 
     @property
     def name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part)
+        """First name, patronymic and last name ("Иван Иванович Иванов", "John Smith")."""
+        return " ".join(part for part in (self.first_name, self.patronymic, self.last_name) if part)
 
     def channels_of(self, channel_type: ChannelType) -> list[ContactChannel]:
         """The phones (or e-mails) of the contact, in order."""
@@ -183,7 +194,7 @@ class Contact(Base):
 
     def audit_state(self) -> dict:
         return {"account_id": self.account_id, "first_name": self.first_name, "last_name": self.last_name,
-                "title": self.title, "email": self.email, "phone": self.phone, "tax_id": self.tax_id,
+                "patronymic": self.patronymic, "title": self.title, "email": self.email, "phone": self.phone, "tax_id": self.tax_id,
                 "owner_id": self.owner_id, "merged_into_id": self.merged_into_id}
 
 
@@ -316,7 +327,7 @@ class Deal(Base):
                         name="probability_percent"),
         # The funnel and the board counts group a pipeline's deals by stage from this index alone.
         Index("ix_deals_funnel", "pipeline_id", "stage_id", "reached_stage_id",
-              postgresql_include=["amount", "project_id"]),
+              postgresql_include=["amount", "project_id", "opened_stage_id"]),
         # A board column: one stage's deals closing soonest, read in index order.
         Index("ix_deals_board", "pipeline_id", "stage_id", "expected_close", "id"),
         # The board's won and lost columns: the deals closed lately.
@@ -336,6 +347,10 @@ class Deal(Base):
     # The furthest non-lost stage the deal has reached, kept by the services so the funnel's
     # conversion reads one row per deal instead of replaying every stage history.
     reached_stage_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_stages.id"))
+    # The stage the deal opened in (its first history row): the funnel counts a deal at the stages from
+    # here to the one it reached, so an imported deal is not counted at stages nobody saw it in.
+    # None (older rows): the pipeline's first open stage.
+    opened_stage_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_stages.id"))
     amount: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(String(3))
     # None: the stage's default probability applies.

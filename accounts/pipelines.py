@@ -14,6 +14,26 @@ from crmpm.users.models import User
 
 from accounts.models import Deal, DealStageChange, Pipeline, PipelineStage, StageKind
 
+# Terminal stages as CRMs name them, recognised as won or lost in any pipeline (the import's stage column):
+# crmpm's own words, amoCRM's and Bitrix24's. Lower case.
+TERMINAL_NAMES = {
+    "won": StageKind.won, "lost": StageKind.lost,
+    "успешно реализовано": StageKind.won, "закрыто и не реализовано": StageKind.lost,  # amoCRM
+    "сделка успешна": StageKind.won, "сделка провалена": StageKind.lost,  # Bitrix24
+}
+# The won and lost stages of a new pipeline, in its language (Russian when its names are in Cyrillic).
+TERMINAL_STAGES = {"ru": ("Успешно реализовано", "Закрыто и не реализовано"), "en": ("Won", "Lost")}
+
+
+def terminal_kind(name: str) -> StageKind | None:
+    """Won or lost when ``name`` is a terminal stage's name in one of ``TERMINAL_NAMES``, else None."""
+    return TERMINAL_NAMES.get(" ".join(name.split()).casefold())
+
+
+def language_of(names) -> str:
+    """"ru" when any of ``names`` (a pipeline's and its stages') is written in Cyrillic, else "en"."""
+    return "ru" if any(any("\u0400" <= char <= "\u04ff" for char in name) for name in names) else "en"
+
 
 def get_pipeline_or_raise(session: Session, *, pipeline_id: int, field: str | None = None) -> Pipeline:
     """The pipeline with this id, or NotFound (naming ``field``)."""

@@ -29,11 +29,12 @@ from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
     Task,
 )
+from accounts.names import PersonName, split_full_name
 from accounts.normalize import InvalidValue, name_key, normalize_email, normalize_phone, normalize_tax_id
 from accounts.permissions import authorize_on, readable_account_ids
 
 ACCOUNT_FIELDS = ("name", "tax_id", "kind", "sector", "segment", "annual_revenue", "employees")
-CONTACT_FIELDS = ("first_name", "last_name", "title", "email", "phone", "tax_id")
+CONTACT_FIELDS = ("first_name", "last_name", "patronymic", "title", "email", "phone", "tax_id")
 # A contact's phones and e-mails together; more is a paste gone wrong, not a person.
 MAX_CHANNELS = 20
 _CHANNEL_RULES = {ChannelType.phone: normalize_phone, ChannelType.email: normalize_email}
@@ -108,7 +109,7 @@ def find_account_named(session: Session, *, user: User, name: str) -> Account | 
 
 def list_accounts(session: Session, *, user: User, search: str | None = None, owner_id: int | None = None,
                   region_node_id: int | None = None, kind: AccountKind | None = None, parent_id: int | None = None,
-                  include_merged: bool = False) -> Select:
+                  include_merged: bool = False, is_person: bool | None = None) -> Select:
     """A select of the accounts ``user`` may read, by name, with optional filters."""
     query = select(Account).order_by(Account.name, Account.id)
     readable = readable_account_ids(session, user=user)
@@ -127,6 +128,8 @@ def list_accounts(session: Session, *, user: User, search: str | None = None, ow
         query = query.where(Account.kind == kind)
     if parent_id is not None:
         query = query.where(Account.parent_id == parent_id)
+    if is_person is not None:
+        query = query.where(Account.is_person.is_(is_person))
     return query
 
 
@@ -152,12 +155,13 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                    kind: AccountKind = AccountKind.prospect, sector: str = "", segment: str = "",
                    parent: Account | None = None, owner: User | None = None, external_id: str | None = None,
                    annual_revenue: Decimal | None = None, employees: int | None = None,
-                   contact: dict | None = None) -> Account:
+                   contact: dict | None = None, is_person: bool = False) -> Account:
     """A new account with its own EPS node under ``region`` (edit rights there), or on an existing ``eps_node``.
 
     An account under a branch is the branch's content, like a project under a
     node: whoever works the branch's leads (editors) can add the client.
     ``contact``: the first person there (``name``, ``email``, ``phone``), created with it.
+    ``is_person``: the account of a private client (``create_private_client`` makes those).
     """
     name = _text("name", name, required=True)
     if owner is not None and not owner.is_active:
@@ -187,7 +191,7 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                                             session, model=EpsNode, name=name, fallback="ACC"),
                                         name=name, parent=region, content=True)
     _check_parent(session, account=None, parent=parent)
-    account = Account(name=name, tax_id=tax_id, kind=kind, sector=_text("sector", sector),
+    account = Account(name=name, tax_id=tax_id, kind=kind, is_person=is_person, sector=_text("sector", sector),
                       segment=_text("segment", segment), region_node_id=region.id, eps_node_id=node.id,
                       parent_id=parent.id if parent else None, owner_id=owner.id if owner else None,
                       external_id=external_id, annual_revenue=annual_revenue, employees=employees)
@@ -195,18 +199,41 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     session.flush()
     audit.record(session, actor=actor, action="create", entity=account, after=account.audit_state())
     if contact and any((contact.get(key) or "").strip() for key in ("name", "email", "phone")):
-        first, last = split_person_name(contact.get("name") or "")
-        if not first and not last:
+        person = split_full_name(contact.get("name"))
+        if not person:
             raise Invalid("the contact person needs a name", errors={"contact_name": ["required"]})
-        create_contact(session, actor=actor, account=account, first_name=first, last_name=last,
-                       email=contact.get("email"), phone=contact.get("phone"))
+        create_contact(session, actor=actor, account=account, first_name=person.first, last_name=person.last,
+                       patronymic=person.patronymic, email=contact.get("email"), phone=contact.get("phone"))
     return account
 
 
-def split_person_name(text: str) -> tuple[str, str]:
-    """A person's name typed in one field as (first name, last name): the last word is the last name."""
-    first, _, last = " ".join((text or "").split()).rpartition(" ")
-    return first, last
+def create_private_client(session: Session, *, actor: User, region: EpsNode, first_name: str = "",
+                          last_name: str = "", patronymic: str = "", owner: User | None = None, **contact) -> Contact:
+    """A private client (B2C): a contact with a person account of their own on the branch ``region``.
+
+    The person account (``Account.is_person``) is named after the person (``PersonName.formal``) and
+    follows their name when it changes; the person's deals are projects under its node, as a company's
+    are. Edit rights on the branch are needed, as for a new account. ``contact`` is the rest of
+    ``create_contact``'s arguments (``email``, ``phone``, ``channels``, ``external_id``...).
+    """
+    person = PersonName(_text("first_name", first_name), _text("last_name", last_name),
+                        _text("patronymic", patronymic))
+    if not person.first and not person.last:
+        raise Invalid("a contact needs a name", errors={"last_name": ["give a first or last name"]})
+    account = create_account(session, actor=actor, name=person.formal(), region=region, owner=owner,
+                             kind=AccountKind.client, is_person=True)
+    return create_contact(session, actor=actor, account=account, first_name=person.first, last_name=person.last,
+                          patronymic=person.patronymic, owner=owner, **contact)
+
+
+def _follow_person(session: Session, *, actor: User, contact: Contact) -> None:
+    """A person account keeps its person's name (the contact's, in the formal order)."""
+    account = contact.account
+    if account is None or not account.is_person:
+        return
+    name = PersonName(contact.first_name, contact.last_name, contact.patronymic).formal()
+    if name and account.name != name:
+        update_account(session, actor=actor, account=account, name=name)
 
 
 def update_account(session: Session, *, actor: User, account: Account, **changes) -> Account:
@@ -521,7 +548,7 @@ def _with_primary(channels: list, channel_type: ChannelType, value: str | None) 
 
 
 def create_contact(session: Session, *, actor: User, account: Account, first_name: str = "", last_name: str = "",
-                   title: str = "", email: str | None = None, phone: str | None = None, tax_id: str | None = None,
+                   patronymic: str = "", title: str = "", email: str | None = None, phone: str | None = None, tax_id: str | None = None,
                    owner: User | None = None, external_id: str | None = None, channels=None) -> Contact:
     """A new contact at ``account`` (edit rights on it) with its phones and e-mails, all normalized.
 
@@ -530,7 +557,8 @@ def create_contact(session: Session, *, actor: User, account: Account, first_nam
     """
     authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
                  permission=Permission.edit)
-    values = _contact_values({"first_name": first_name, "last_name": last_name, "title": title, "email": email,
+    values = _contact_values({"first_name": first_name, "last_name": last_name, "patronymic": patronymic,
+                              "title": title, "email": email,
                               "phone": phone, "tax_id": tax_id})
     if not values["first_name"] and not values["last_name"]:
         raise Invalid("a contact needs a name", errors={"last_name": ["give a first or last name"]})
@@ -599,19 +627,28 @@ def update_contact(session: Session, *, actor: User, contact: Contact, **changes
         setattr(contact, key, value)
     _set_channels(contact, channels)
     session.flush()
+    _follow_person(session, actor=actor, contact=contact)
     audit.record(session, actor=actor, action="update", entity=contact, before=before,
                  after={**contact.audit_state(), "channels": _channels_state(contact)})
     return contact
 
 
-def upsert_contact(session: Session, *, actor: User, external_id: str, account: Account,
-                   **fields) -> tuple[Contact, bool]:
+def upsert_contact(session: Session, *, actor: User, external_id: str, account: Account | None,
+                   region: EpsNode | None = None, **fields) -> tuple[Contact, bool]:
     """The contact with ``external_id``, updated with ``fields``, or a new one; True when created.
 
+    Without an ``account``, a new contact is a private client on ``region`` (``create_private_client``)
+    and a known one stays at the account it has.
     ``channels``, when given, are all its phones and e-mails (as ``update_contact`` takes them).
     """
     contact = get_by_external_id(session, model=Contact, external_id=external_id)
     if contact is None:
+        if account is None:
+            if region is None:
+                raise Invalid("a contact without an account is a private client and needs a branch (region)",
+                              errors={"region_node_id": ["required"]})
+            return create_private_client(session, actor=actor, region=region, external_id=external_id,
+                                         **fields), True
         return create_contact(session, actor=actor, account=account, external_id=external_id, **fields), True
     owner = fields.pop("owner", None)
     channels = fields.pop("channels", None)
@@ -620,7 +657,7 @@ def upsert_contact(session: Session, *, actor: User, external_id: str, account: 
     if channels is not None and sorted(contact_channels(channels), key=lambda c: c[0].value) \
             != _current_channels(contact):
         changed["channels"] = channels
-    if account.id != contact.account_id:
+    if account is not None and account.id != contact.account_id:
         changed["account"] = account
     if owner is not None and owner.id != contact.owner_id:
         changed["owner"] = owner
@@ -640,6 +677,33 @@ def find_contact(session: Session, *, account: Account | None = None, email: str
     if account is not None:
         query = query.where(Contact.account_id == account.id)
     return session.scalars(query.limit(1)).first()
+
+
+def find_contact_named(session: Session, *, user: User, name: str, email: str | None = None,
+                       phone: str | None = None) -> Contact | None:
+    """The oldest unmerged contact ``user`` may read with this (normalized) e-mail or phone among theirs whose
+    name holds every word of ``name`` (in any order, case and ё aside: "Иванов Иван" finds
+    "Иван Иванович Иванов"; initials match the words they begin: "Иванов И.И."); None when there is no such contact or no e-mail and phone to look by."""
+    keys = [Contact.id.in_(ContactChannel.holders(channel_type, value))
+            for channel_type, value in ((ChannelType.email, email), (ChannelType.phone, phone)) if value]
+    wanted = _name_words(name)
+    if not keys or not wanted:
+        return None
+    query = select(Contact).where(or_(*keys), Contact.merged_into_id.is_(None)).order_by(Contact.id).limit(50)
+    readable = readable_account_ids(session, user=user)
+    if readable is not None:
+        query = query.where(Contact.account_id.in_(readable))
+    words = {word for word in wanted if "." not in word}
+    initials = [initial for word in wanted if "." in word for initial in word.split(".") if initial]
+    for contact in session.scalars(query):
+        own = _name_words(f"{contact.first_name} {contact.patronymic} {contact.last_name}")
+        if words <= own and all(any(word.startswith(initial) for word in own) for initial in initials):
+            return contact
+    return None
+
+
+def _name_words(name: str) -> set[str]:
+    return set((name or "").casefold().replace("ё", "е").split())
 
 
 def _readable_unmerged_contacts(session: Session, *, user: User, account_id: int | None = None) -> Select:

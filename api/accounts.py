@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from accounts import activities, services
 from accounts.models import AccountKind
+from accounts.names import split_full_name
 from api.common import Blueprint, Code, Id, Money, Name, Trimmed, current_user, page_schema, paginate, session
 from api.export import ListArgs, csv_response, page_or_csv, wants_csv
 from eps import services as eps_services
@@ -83,6 +84,8 @@ class AccountReadSchema(Schema):
     name = fields.String()
     tax_id = fields.String(allow_none=True)
     kind = fields.Enum(AccountKind, by_value=True)
+    is_person = fields.Boolean(metadata={"description": (
+        "A private client's own account (B2C), named after the person; its one contact is the client.")})
     sector = fields.String()
     segment = fields.String()
     region_node_id = Id()
@@ -102,6 +105,7 @@ class AccountListArgs(ListArgs):
     region_node_id = Id()
     parent_id = Id()
     kind = fields.Enum(AccountKind, by_value=True)
+    is_person = fields.Boolean(metadata={"description": "Private clients only (true) or companies only (false)."})
     include_merged = fields.Boolean(load_default=False)
 
 
@@ -151,7 +155,8 @@ def list_accounts(args):
     """The accounts the caller may read; filter by text (name or exact tax id), owner, branch, kind, holding."""
     query = services.list_accounts(session(), user=current_user(), search=args.get("q"), owner_id=args.get("owner_id"),
                                    region_node_id=args.get("region_node_id"), kind=args.get("kind"),
-                                   parent_id=args.get("parent_id"), include_merged=args["include_merged"])
+                                   parent_id=args.get("parent_id"), include_merged=args["include_merged"],
+                                   is_person=args.get("is_person"))
     return page_or_csv(query, args, AccountReadSchema, filename="accounts")
 
 
@@ -218,10 +223,18 @@ def merge_account(data, account_id):
 # Contacts
 
 
+_FULL_NAME = {"description": ("The whole name in one field, split when first_name, last_name and patronymic are "
+                               "empty: Russian names in the order Фамилия Имя Отчество (accounts.names).")}
+
+
 class ContactCreateSchema(Schema):
-    account_id = Id(required=True, strict=True)
+    account_id = Id(strict=True, metadata={"description": "The contact's company."})
+    region_node_id = Id(strict=True, metadata={"description": (
+        "Instead of account_id: a private client (B2C), with an account of their own on this branch.")})
+    full_name = Text(metadata=_FULL_NAME)
     first_name = Text(load_default="")
     last_name = Text(load_default="")
+    patronymic = Text(load_default="")
     title = Text(load_default="")
     email = Text(254, allow_none=True)
     phone = Text(40, allow_none=True)
@@ -229,11 +242,18 @@ class ContactCreateSchema(Schema):
     owner_id = Id(strict=True, allow_none=True)
     external_id = ExternalId()
 
+    @validates_schema
+    def _one_place(self, data, **_kwargs):
+        if ("account_id" in data) == ("region_node_id" in data):
+            raise ValidationError({"account_id": ["Give exactly one of account_id and region_node_id."]})
+
 
 class ContactUpdateSchema(Schema):
     account_id = Id(strict=True)
+    full_name = Text(metadata=_FULL_NAME)
     first_name = Text()
     last_name = Text()
+    patronymic = Text()
     title = Text()
     email = Text(254, allow_none=True)
     phone = Text(40, allow_none=True)
@@ -248,6 +268,7 @@ class ContactReadSchema(Schema):
     name = fields.String()
     first_name = fields.String()
     last_name = fields.String()
+    patronymic = fields.String()
     title = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
@@ -285,10 +306,24 @@ ContactPageSchema = page_schema(ContactReadSchema)
 @contacts_blp.arguments(ContactCreateSchema)
 @contacts_blp.response(201, ContactReadSchema)
 def create_contact(data):
-    """Add a contact to an account (edit rights on it); email and phone are normalized."""
-    account = account_field("account_id", data.pop("account_id"))
+    """Add a contact to an account (edit rights on it), or a private client on a branch (edit rights there);
+    email and phone are normalized."""
+    _split_full_name(data)
     owner = user_field("owner_id", data.pop("owner_id", None))
+    if "region_node_id" in data:
+        region = eps_services.get_node_or_raise(session(), user=current_user(), node_id=data.pop("region_node_id"),
+                                                field="region_node_id")
+        return services.create_private_client(session(), actor=current_user(), region=region, owner=owner, **data)
+    account = account_field("account_id", data.pop("account_id"))
     return services.create_contact(session(), actor=current_user(), account=account, owner=owner, **data)
+
+
+def _split_full_name(data: dict) -> None:
+    """``full_name`` into the name's parts (accounts.names) when the parts are empty or not given."""
+    full = data.pop("full_name", None)
+    if full and not any(data.get(key) for key in ("first_name", "last_name", "patronymic")):
+        person = split_full_name(full)
+        data.update(first_name=person.first, last_name=person.last, patronymic=person.patronymic)
 
 
 @contacts_blp.route("", methods=["GET"])
@@ -314,6 +349,7 @@ def get_contact(contact_id):
 def update_contact(data, contact_id):
     """Change a contact (edit rights on its account, and on the new one when moving it)."""
     contact = contact_field(None, contact_id)
+    _split_full_name(data)
     if "account_id" in data:
         data["account"] = account_field("account_id", data.pop("account_id"))
     if "owner_id" in data:

@@ -68,6 +68,7 @@ class ImportReportSchema(Schema):
     updated = fields.Integer()
     unchanged = fields.Integer()
     blank = fields.Integer()
+    repeated = fields.Integer(metadata={"description": "Rows repeating a record of an earlier line, counted once."})
     error_rows = fields.Integer()
     dry_run = fields.Boolean()
     partial = fields.Boolean()

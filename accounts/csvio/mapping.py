@@ -115,6 +115,7 @@ class FieldType(StrEnum):
     DATETIME = "datetime"  # always zone-aware
     BOOL = "bool"
     PERCENT = "percent"  # Decimal in percent units, 0..100
+    DECIMAL = "decimal"  # a plain number, Decimal
     CHOICE = "choice"
 
 
@@ -162,7 +163,9 @@ def _kind(
 
 
 T = FieldType
-_EXTERNAL_ID = FieldSpec("external_id", T.CODE, unique=True)
+# Not unique here: a row repeating a record of the file (amoCRM writes a deal once per product line) is the
+# import's to judge (accounts.imports.repeats), which sees the rows as the same record or names both lines.
+_EXTERNAL_ID = FieldSpec("external_id", T.CODE)
 INTERACTION_KINDS = ("call", "email", "meeting", "messenger", "web_form", "chat", "letter")
 DIRECTIONS = ("inbound", "outbound")
 
@@ -223,6 +226,10 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                     FieldSpec("owner", T.PERSON),
                     FieldSpec("source", T.NAME),
                     FieldSpec("created_at", T.DATETIME),
+                    # Private clients, Russian names and a contact's deal (accounts.imports.contacts).
+                    FieldSpec("patronymic", T.NAME),
+                    FieldSpec("region", T.NAME),
+                    FieldSpec("deal", T.NAME),
                 ],
                 required=[["name", "first_name", "last_name"]],
             ),
@@ -262,6 +269,16 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
                     FieldSpec("lead", T.NAME),  # the lead the deal came from; its account when none is named
                     FieldSpec("contact", T.NAME),
                     FieldSpec("lost_reason", T.TEXT),
+                    # Several pipelines, contacts found by name, private clients, product lines
+                    # (accounts.imports.deals).
+                    FieldSpec("pipeline", T.NAME),
+                    FieldSpec("contact_name", T.NAME),
+                    FieldSpec("contact_phone", T.PHONE),
+                    FieldSpec("contact_email", T.EMAIL),
+                    FieldSpec("region", T.NAME),
+                    FieldSpec("line_product", T.NAME),
+                    FieldSpec("line_quantity", T.DECIMAL),
+                    FieldSpec("line_price", T.MONEY, minimum=0),
                 ],
                 required=[["title"], ["stage"]],
                 has_pipeline=True,
@@ -323,6 +340,8 @@ def converter(spec: FieldSpec, *, tz: tzinfo, date_order: str, phone_country_cod
         return parsing.parse_bool
     if field_type is T.PERCENT:
         return parsing.parse_percent
+    if field_type is T.DECIMAL:
+        return parsing.parse_decimal
     if field_type is T.CHOICE:
         return lambda text: parsing.parse_choice(text, choices=spec.choices)
     raise AssertionError(f"no parser for {field_type}")

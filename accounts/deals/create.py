@@ -98,7 +98,7 @@ def _authorize(session: Session, *, actor: User, account: Account, rights: dict 
 def _opening(new: NewDeal, *, pipeline: Pipeline, first: PipelineStage, now: datetime) -> tuple[dict, rules.History]:
     """The ``deals`` row of a new deal (without ids) and the stage history it opens with."""
     opened = new.created_at or now
-    history = rules.opening_history(stage=new.stage, first=first, opened=opened, closed=new.closed_at)
+    history = rules.opening_history(stage=new.stage, opened=opened, closed=new.closed_at)
     entered = new.closed_at or opened
     row = {
         "account_id": new.account.id, "contact_id": new.contact.id if new.contact else None,
@@ -108,6 +108,7 @@ def _opening(new: NewDeal, *, pipeline: Pipeline, first: PipelineStage, now: dat
         "lost_reason": new.lost_reason, "external_id": new.external_id, "created_at": opened,
         "stage_entered_at": entered, "closed_at": rules.closed_at(new.stage, entered),
         "reached_stage_id": rules.reached_at_opening(history, first=first).id,
+        "opened_stage_id": new.stage.id,
     }
     return row, history
 
@@ -187,8 +188,7 @@ def create_deals(session: Session, *, actor: User, pipeline: Pipeline, new: list
 
     The same rows ``create_deal`` writes, one deal at a time, but as a handful of
     multi-row statements: an import of 100,000 deals would otherwise spend minutes
-    in round trips. The deals' account nodes should be loaded beforehand. Lines
-    are not written here (imported deals have none).
+    in round trips. The deals' account nodes should be loaded beforehand.
     """
     if not new:
         return []
@@ -208,6 +208,9 @@ def create_deals(session: Session, *, actor: User, pipeline: Pipeline, new: list
     bulk_insert(session, DealStageChange.__table__, [
         change for deal_id, (_row, history) in zip(deal_ids, openings)
         for change in _history_rows(deal_id, history, actor)])
+    bulk_insert(session, DealLine.__table__, [
+        {"deal_id": deal_id, "product": line.product, "quantity": line.quantity, "unit_price": line.unit_price}
+        for deal_id, deal in zip(deal_ids, new) for line in deal.lines])
     # One entry per deal, naming its project (project_id, and the code below): the project is part of the deal.
     audit.record_many(session, actor=actor, action="create", entity_type="deals", entries=[
         (row["id"], None, {key: value for key, value in row.items()

@@ -85,16 +85,16 @@ def lines_total(lines: list[DealLine]) -> Decimal:
     return sum((line.quantity * line.unit_price for line in lines), ZERO).quantize(Decimal("0.01"))
 
 
-def opening_history(*, stage: PipelineStage, first: PipelineStage, opened: datetime,
-                    closed: datetime | None) -> History:
-    """The stage history a new deal starts with: it opens in ``stage`` at ``opened``.
+def opening_history(*, stage: PipelineStage, opened: datetime, closed: datetime | None) -> History:
+    """The stage history a new deal starts with: one step, into ``stage``, the stage it is known to be in.
 
     A deal that comes in already closed (an import keeping history) with a close time
-    after its opening opened in the pipeline's ``first`` open stage and closed later,
-    so sales-cycle lengths stay right.
+    after its opening entered its terminal stage when it closed. Nothing is made up
+    about the stages before it: the deal opened where the record says it is
+    (``Deal.opened_stage_id``), and the funnel counts it only from there.
     """
     if stage.kind is not StageKind.open and closed is not None and closed > opened:
-        return [(None, first, opened), (first, stage, closed)]
+        return [(None, stage, closed)]
     return [(None, stage, opened)]
 
 

@@ -40,6 +40,9 @@ Where things are:
   ``PRELOAD`` (the (model, field) references fetched before the rows),
   ``NOT_STORED`` (fields it reads but crmpm cannot keep, reported as ignored)
   and ``import_rows(job, records, progress)``.
+* ``repeats``: rows repeating a record of the file, folded into its first row
+  before the KIND's rows run (the same record counted once as ``repeated``, a deal's
+  product lines gathered, other values an error naming both lines).
 * ``references``: users, branch nodes and records by external id or name, fetched
   in bulk and cached, as the actor may see them.
 * ``owners``: owners named in a file matched to users (e-mail, full name, a surname

@@ -7,19 +7,36 @@ is the source of the types it maps: a re-import makes the contact's phones (or e
 its row, in the row's order, and keeps the channels of a type the mapping does not map. A phone
 that cannot be normalized is not stored (the contact's channels are E.164, so duplicates can be
 found); the report's warning names it with its line, column and text.
+
+A row naming no account is a **private client** (B2C): the contact gets a person
+account of its own on the row's branch (``region``, a column or a default;
+``services.create_private_client``), named after the person and following their
+name. A known contact keeps the account it has when its row names none.
+
+Names: the parts (``first_name``, ``last_name``, ``patronymic``) when the row gives
+any of them, else the full ``name`` split by ``accounts.names.split_full_name``
+(Фамилия Имя Отчество for Russian names): a full-name column wins over empty
+first/last columns.
+
+``deal``: the external id of a deal this contact is the contact of (Bitrix24's
+DEAL_ID). The deal becomes this contact's (edit rights on the deal; the contact
+must be at the deal's account). A deal not imported yet is a note of the report,
+not an error: import the deals, then this file again to link it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from accounts import deals as deal_services
 from accounts import services
 from accounts.csvio import KINDS, FieldType, Record
 from accounts.imports.job import ImportJob, Progress
 from accounts.imports.report import RowRefused
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, Deal
+from accounts.names import person_name
 
-PRELOAD = [(Contact, "external_id"), (Account, "account")]
+PRELOAD = [(Contact, "external_id"), (Account, "account"), (Deal, "deal")]
 NOT_STORED = {"source"}
 
 
@@ -29,17 +46,16 @@ def import_rows(job: ImportJob, records: list[Record], progress: Progress) -> No
 
 
 def import_contact(job: ImportJob, record: Record) -> str:
-    """Create or update one contact; ``name`` splits into first and last names when they are not mapped."""
+    """Create or update one contact, and link it to the row's deal."""
     fields = record.fields
     external_id = job.need_external_id(record)
     account = job.refs.account(fields.get("account"))
-    if account is None:
-        raise RowRefused("account", "account is required: a contact belongs to an account")
     values: dict[str, Any] = {}
-    first, last = fields.get("first_name"), fields.get("last_name")
-    if "first_name" not in job.mapped and "last_name" not in job.mapped:
-        first, _space, last = (fields.get("name") or "").rpartition(" ")
-    values["first_name"], values["last_name"] = first or "", last or ""
+    person = person_name(full=fields.get("name"), first=fields.get("first_name"), last=fields.get("last_name"),
+                         patronymic=fields.get("patronymic"))
+    values["first_name"], values["last_name"] = person.first, person.last
+    if person.patronymic or "patronymic" in job.mapped or "name" in job.mapped:
+        values["patronymic"] = person.patronymic
     if job.given(fields, "title"):
         values["title"] = fields["title"] or ""
     if job.given(fields, "owner"):
@@ -49,15 +65,23 @@ def import_contact(job: ImportJob, record: Record) -> str:
     if channels is not None:
         values["channels"] = channels
     if existing is None:
+        region = None
+        if account is None:
+            if fields.get("region") is None:
+                raise RowRefused("account", "no account: name the contact's company (account), or give the branch "
+                                            "(region) to make the contact a private client")
+            region = job.refs.node(fields["region"])
         contact, _created = services.upsert_contact(job.session, actor=job.actor, external_id=external_id,
-                                                    account=account, **values)
+                                                    account=account, region=region, **values)
         if fields.get("created_at") is not None:
             contact.created_at = fields["created_at"]
         job.remember(Contact, external_id, contact)
+        _link_deal(job, record, contact)
         return "created"
     before = _state(existing)
     services.upsert_contact(job.session, actor=job.actor, external_id=external_id, account=account, **values)
-    return "unchanged" if _state(existing) == before else "updated"
+    linked = _link_deal(job, record, existing)
+    return "unchanged" if _state(existing) == before and not linked else "updated"
 
 
 def _state(contact: Contact) -> tuple:
@@ -80,3 +104,24 @@ def file_channels(job: ImportJob, fields: dict, existing: Contact | None) -> lis
 
 _CHANNEL_TYPES = {"phone": {spec.name for spec in KINDS["contacts"].channel_fields if spec.type is FieldType.PHONE},
                   "email": {spec.name for spec in KINDS["contacts"].channel_fields if spec.type is FieldType.EMAIL}}
+
+
+def _link_deal(job: ImportJob, record: Record, contact: Contact) -> bool:
+    """Make the row's ``deal`` this contact's; True when it changed."""
+    ref = record.fields.get("deal")
+    if ref is None:
+        return False
+    deal = job.refs.external(Deal, ref)
+    if deal is None:
+        job.after_commit(lambda: job.report.notes.append(
+            f"line {record.line}: deal {ref!r} is not imported yet, so contact {record.external_id!r} is not "
+            "linked to it; import the deals, then this file again"))
+        return False
+    if not job.refs.readable(deal):
+        raise RowRefused("deal", f"unknown deal {ref!r} (no deal you may read has this external id)", status=404)
+    if deal.contact_id == contact.id:
+        return False
+    if deal.account_id != contact.account_id:
+        raise RowRefused("deal", f"deal {ref!r} is at another account than the contact")
+    deal_services.update_deal(job.session, actor=job.actor, deal=deal, contact=contact)
+    return True

@@ -1,12 +1,21 @@
-"""The pipeline a deals file lands in: found or created, with every stage the file uses.
+"""The pipelines a deals file lands in: found or created, with every stage the file uses.
 
-The pipeline named by the mapping (else the first active one) is created when
-missing, with the stages of the mapping's ``values`` table in its order (and any
-other the file uses), probabilities spread from 10 % to 90 %; stages the file
-uses that an existing pipeline lacks are added before its terminal ones, with the
-probability of its last open stage. ``won`` and ``lost`` are the pipeline's
-terminal stages whatever they are called. Creating a pipeline or adding stages
-needs an administrator (the rights of ``accounts.pipelines``).
+A row's pipeline is its ``pipeline`` column (amoCRM's pipelines, Bitrix24's
+directions: one file, several pipelines), else the one the mapping names, else
+the first active one. A pipeline that does not exist is created, with the stages
+of the mapping's ``values`` table in its order (only those its rows use when the
+file has a pipeline column) and any other its rows use, probabilities spread from
+10 % to 90 %; stages an existing pipeline lacks are added before its terminal
+ones, with the probability of its last open stage.
+
+Terminal stages: ``won`` and ``lost``, and the names CRMs give them
+(``accounts.pipelines.TERMINAL_NAMES``: "Успешно реализовано" / "Закрыто и не
+реализовано" of amoCRM, "Сделка успешна" / "Сделка провалена" of Bitrix24), are
+a pipeline's won and lost stages whatever that pipeline calls them. A new
+pipeline's terminal stages take the name its rows use, else the pipeline's
+language (``accounts.pipelines.TERMINAL_STAGES``: Russian when its names are in
+Cyrillic). Creating a pipeline or adding stages needs an administrator (the
+rights of ``accounts.pipelines``).
 """
 
 from __future__ import annotations
@@ -20,10 +29,27 @@ from accounts.models import Pipeline, PipelineStage, StageKind
 
 _PROBABILITY_LOW, _PROBABILITY_HIGH = 10, 90
 
+Stages = dict[str, PipelineStage]
 
-def prepare_pipeline(job: ImportJob, records: list[Record]) -> tuple[Pipeline, dict[str, PipelineStage]]:
-    """The pipeline, and its stages by lower-case name (terminal ones also as ``won`` / ``lost``)."""
-    name = job.mapping.pipeline
+
+def pipeline_name(job: ImportJob, record: Record) -> str | None:
+    """The name of the pipeline a row lands in (None: the first active one)."""
+    return record.fields.get("pipeline") or job.mapping.pipeline
+
+
+def prepare_pipelines(job: ImportJob, records: list[Record]) -> dict[str | None, tuple[Pipeline, Stages]]:
+    """Each pipeline the rows land in (by ``pipeline_name``), with its stages by lower-case name (terminal
+    ones also as ``won`` / ``lost`` and by the names of ``TERMINAL_NAMES``)."""
+    groups: dict[str | None, list[Record]] = {}
+    for record in records:
+        groups.setdefault(pipeline_name(job, record), []).append(record)
+    if not groups:
+        groups[job.mapping.pipeline] = []
+    return {name: prepare_pipeline(job, name, rows) for name, rows in groups.items()}
+
+
+def prepare_pipeline(job: ImportJob, name: str | None, records: list[Record]) -> tuple[Pipeline, Stages]:
+    """One pipeline (named ``name``, None: the first active one) with the stages ``records`` use."""
     if name is None:
         pipeline = job.session.scalars(pipelines.list_pipelines(job.session, active_only=True)).first()
         if pipeline is None:
@@ -34,20 +60,28 @@ def prepare_pipeline(job: ImportJob, records: list[Record]) -> tuple[Pipeline, d
     table = job.mapping.values.get("stage", {})
     listed = [value for value in table.values() if isinstance(value, str) and value != "*"]
     used = {record.fields.get("stage") for record in records if record.fields.get("stage")}
-    if pipeline is not None:
-        listed = [value for value in listed if value in used]  # an existing funnel only gets what is used
+    if pipeline is not None or "pipeline" in job.mapped:
+        listed = [value for value in listed if value in used]  # only what this pipeline's rows use
     wanted = list(dict.fromkeys(listed + sorted(used - set(listed))))
-    opened = [value for value in wanted if value.casefold() not in ("won", "lost")]
+    opened = [value for value in wanted if _terminal(value) is None]
     if pipeline is None:
-        pipeline = _create(job, name, opened)
+        pipeline = _create(job, name, opened, [value for value in wanted if _terminal(value) is not None])
     else:
         _add_stages(job, pipeline, opened)
-    stages: dict[str, PipelineStage] = {}
+    stages: Stages = {}
+    terminal: dict[StageKind, PipelineStage] = {}
     for stage in pipeline.stages:
         stages[stage.name.casefold()] = stage
         if stage.kind is not StageKind.open:
-            stages[stage.kind.value] = stage
+            terminal[stage.kind] = stage
+    for word, kind in pipelines.TERMINAL_NAMES.items():
+        if kind in terminal:
+            stages.setdefault(word, terminal[kind])
     return pipeline, stages
+
+
+def _terminal(value: str) -> StageKind | None:
+    return pipelines.terminal_kind(value)
 
 
 def _spread(index: int, count: int) -> int:
@@ -57,11 +91,14 @@ def _spread(index: int, count: int) -> int:
     return round(_PROBABILITY_LOW + (_PROBABILITY_HIGH - _PROBABILITY_LOW) * index / (count - 1))
 
 
-def _create(job: ImportJob, name: str, opened: list[str]) -> Pipeline:
+def _create(job: ImportJob, name: str, opened: list[str], terminal: list[str]) -> Pipeline:
+    won, lost = pipelines.TERMINAL_STAGES[pipelines.language_of([name, *opened, *terminal])]
+    # The file's own name for a terminal stage ("Сделка успешна"), when it uses one other than won/lost.
+    named = {_terminal(value): value for value in reversed(terminal) if value.casefold() not in ("won", "lost")}
     stages = [{"name": value, "probability": _spread(index, len(opened))} for index, value in
               enumerate(opened)] or [{"name": "Open", "probability": 10}]
-    stages += [{"name": "Won", "probability": 100, "kind": "won"},
-               {"name": "Lost", "probability": 0, "kind": "lost"}]
+    stages += [{"name": named.get(StageKind.won, won), "probability": 100, "kind": "won"},
+               {"name": named.get(StageKind.lost, lost), "probability": 0, "kind": "lost"}]
     pipeline = pipelines.create_pipeline(job.session, actor=job.actor, name=name, stages=stages)
     job.report.notes.append(f"pipeline {name!r} created with stages "
                             f"{', '.join(stage['name'] for stage in stages)}")

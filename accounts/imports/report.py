@@ -24,6 +24,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     blank: int = 0
+    # Rows repeating a record of an earlier line (accounts.imports.repeats): counted once, as that record.
+    repeated: int = 0
     errors: list[RowError] = field(default_factory=list)
     # Values of rows that import but are not kept as written (a phone that cannot be normalized...).
     warnings: list[RowWarning] = field(default_factory=list)
@@ -69,7 +71,7 @@ class ImportReport:
     def counts(self) -> dict[str, Any]:
         """The figures of the report."""
         return {"kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "blank": self.blank, "error_rows": len(self.error_lines),
+                "unchanged": self.unchanged, "blank": self.blank, "repeated": self.repeated, "error_rows": len(self.error_lines),
                 "dry_run": self.dry_run, "partial": self.partial, "committed": self.committed}
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,8 +94,10 @@ class ImportReport:
             state = "imported" + (f", {len(self.error_lines)} rows skipped" if self.errors else "")
         else:
             state = "NOTHING IMPORTED (all or nothing; use --partial to import the good rows)"
+        repeated = f", {self.repeated} repeating an earlier row" if self.repeated else ""
         lines = [f"{self.kind}: {self.rows} rows: {self.created} created, {self.updated} updated, "
-                 f"{self.unchanged} unchanged, {len(self.error_lines)} with errors, {self.blank} blank ({state})"]
+                 f"{self.unchanged} unchanged, {len(self.error_lines)} with errors, {self.blank} blank{repeated} "
+                 f"({state})"]
         if self.ignored_fields:
             lines.append(f"  not stored by crmpm: {', '.join(self.ignored_fields)}")
         lines += [f"  {note}" for note in self.notes]

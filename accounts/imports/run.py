@@ -14,6 +14,7 @@ from crmpm.users.models import User
 from accounts.csvio import DEFAULT_TZ, ImportMapping, MappingError, import_file, resolve_mapping
 from accounts.imports import accounts, contacts, deals, interactions, leads, owners, users
 from accounts.imports.job import ImportJob, whole_file
+from accounts.imports.repeats import fold_repeats
 from accounts.imports.report import ImportReport
 
 # Each KIND's module, in the order a whole CRM is imported in: each KIND refers only to those before it.
@@ -54,13 +55,17 @@ def import_csv(session: Session, *, actor: User, kind: str, path: str | Path, ma
         on_start(len(batch.records))
     with whole_file(session, actor=actor, report=report, path=path, job_id=job_id):
         job = ImportJob(session, actor=actor, kind=kind, mapping=mapping, report=report)
+        records = batch.records if kind == "users" else fold_repeats(job, batch.records)
+        if progress is not None:
+            for _folded in range(len(batch.records) - len(records)):
+                progress(1)
         for model, name in KINDS[kind].PRELOAD:
             if name == "external_id":
-                job.refs.preload(model, (record.external_id for record in batch.records))
+                job.refs.preload(model, (record.external_id for record in records))
             else:
-                job.refs.preload(model, (record.fields.get(name) for record in batch.records))
-        plan = owners.prepare(job, batch.records, create=create_owners) if kind != "users" else None
-        KINDS[kind].import_rows(job, batch.records, progress)
+                job.refs.preload(model, (record.fields.get(name) for record in records))
+        plan = owners.prepare(job, records, create=create_owners) if kind != "users" else None
+        KINDS[kind].import_rows(job, records, progress)
         if plan is not None:
             plan.finish(session, actor=actor)
             report.unmatched_owners, report.created_owners = plan.unmatched, plan.created

@@ -52,7 +52,16 @@ def test_kinds_and_contract_field_names() -> None:
         "lead",
         "contact",
         "lost_reason",
+        "pipeline",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "region",
+        "line_product",
+        "line_quantity",
+        "line_price",
     }
+    assert {"patronymic", "region", "deal"} <= set(KINDS["contacts"].fields)
     assert {
         "kind",
         "direction",

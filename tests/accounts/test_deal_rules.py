@@ -23,7 +23,7 @@ OPENED = datetime(2026, 3, 1, tzinfo=timezone.utc)
 @given(st.sampled_from(STAGES), st.lists(st.sampled_from(STAGES), max_size=12))
 def test_reached_after_moves_is_the_furthest_non_lost_stage_visited(opening, moves):
     # What move_stage keeps row by row is what pipelines.recompute_reached rebuilds from the whole history.
-    history = rules.opening_history(stage=opening, first=FIRST, opened=OPENED, closed=None)
+    history = rules.opening_history(stage=opening, opened=OPENED, closed=None)
     reached = rules.reached_at_opening(history, first=FIRST)
     for stage in moves:
         reached = rules.reached_after(reached, stage)
@@ -37,14 +37,16 @@ def test_reached_after_moves_is_the_furthest_non_lost_stage_visited(opening, mov
     (WON, None, [(None, WON, OPENED)]),
     (WON, OPENED, [(None, WON, OPENED)]),  # closed when opened: one step
     (WON, OPENED - timedelta(days=1), [(None, WON, OPENED)]),
-    (LOST, OPENED + timedelta(days=3), [(None, FIRST, OPENED), (FIRST, LOST, OPENED + timedelta(days=3))]),
+    # A deal that comes in closed entered its terminal stage when it closed; no walk through earlier stages.
+    (LOST, OPENED + timedelta(days=3), [(None, LOST, OPENED + timedelta(days=3))]),
+    (WON, OPENED + timedelta(days=3), [(None, WON, OPENED + timedelta(days=3))]),
 ])
 def test_opening_history(stage, closed, expected):
-    assert rules.opening_history(stage=stage, first=FIRST, opened=OPENED, closed=closed) == expected
+    assert rules.opening_history(stage=stage, opened=OPENED, closed=closed) == expected
 
 
 def test_a_lost_deal_opened_in_the_lost_stage_has_reached_the_first_stage():
-    history = rules.opening_history(stage=LOST, first=FIRST, opened=OPENED, closed=None)
+    history = rules.opening_history(stage=LOST, opened=OPENED, closed=None)
     assert rules.reached_at_opening(history, first=FIRST) is FIRST
 
 

@@ -289,3 +289,24 @@ def test_card_and_errors_in_russian(pages, session, people):
         "last_name": "Petrova", "channels-0-type": "phone", "channels-0-kind": "work", "channels-0-value": "12"},
         headers={"Referer": f"http://localhost/crm/contacts/{anna.id}"}))
     assert "телефон 1" in page
+
+
+def test_a_private_client_is_made_on_a_branch_and_shown_as_one(pages, session, people, world):
+    pages.log_in_as(people["editor"])
+    form = pages.get("/crm/contacts/new").get_data(as_text=True)
+    assert 'name="region_node_id"' in form and 'name="patronymic"' in form
+    branches = form.split('name="region_node_id"')[1].split("</select>")[0]
+    # Only the branches the user may add clients on.
+    assert f'value="{world["A"].id}"' in branches and f'value="{world["B"].id}"' not in branches
+    response = pages.post("/crm/contacts/new", {"region_node_id": world["A"].id, "first_name": "Иван",
+                                                "last_name": "Иванов", "patronymic": "Иванович"})
+    assert response.status_code == 303
+    contact = session.scalars(select(Contact).where(Contact.last_name == "Иванов")).one()
+    assert contact.patronymic == "Иванович" and contact.account.is_person
+    card = unescape(pages.get(f"/crm/contacts/{contact.id}").get_data(as_text=True))
+    assert "Иван Иванович Иванов" in card and "Private client" in card
+    account = unescape(pages.get(f"/crm/accounts/{contact.account_id}").get_data(as_text=True))
+    assert "Иванов Иван Иванович" in account and "Private client" in account
+    refused = pages.post("/crm/contacts/new", {"region_node_id": world["B"].id, "last_name": "Nope"})
+    assert refused.status_code == 404
+    assert not session.scalars(select(Contact).where(Contact.last_name == "Nope")).all()

@@ -26,6 +26,7 @@ from accounts.models import ChannelKind, ChannelType, TaskStatus
 from crmpm.database import db, utcnow
 from crmpm.errors import Invalid, NotFound
 from crmpm.users.models import User
+from eps import services as eps_services
 from eps.permissions import Permission, access_to
 from web.forms import check, choices
 from web.pages import safe_next
@@ -55,12 +56,16 @@ class ChannelForm(Form):
 class ContactForm(FlaskForm):
     first_name = StringField(_l("First name"), validators=[Optional(), Length(max=200)])
     last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=200)])
+    patronymic = StringField(_l("Patronymic"), validators=[Optional(), Length(max=200)])
     title = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
     channels = FieldList(FormField(ChannelForm), min_entries=0, max_entries=services.MAX_CHANNELS + BLANK_CHANNELS)
 
 
 class NewContactForm(ContactForm):
-    account_id = SelectField(_l("Account"), validate_choice=False, validators=[DataRequired()])
+    account_id = SelectField(_l("Account"), validate_choice=False, validators=[Optional()])
+    # Instead of an account: a private client (B2C), with an account of their own on this branch.
+    region_node_id = SelectField(_l("or a private client on the branch"), validate_choice=False,
+                                 validators=[Optional()])
 
 
 class MergeForm(FlaskForm):
@@ -111,6 +116,11 @@ def _account_choices(selected=None) -> list:
     return choices([("", "—")] + [(str(account.id), account.name) for account in accounts])
 
 
+def _branch_choices() -> list:
+    branches = services.branch_choices(db.session, user=g.user)
+    return choices([("", "—")] + [(str(node.id), f"{node.code} · {node.name}") for node in branches])
+
+
 @bp.route("/contacts/new")
 def contact_new():
     """The form for a new contact; ``?account_id=`` picks the account."""
@@ -121,6 +131,7 @@ def contact_new():
         account = services.get_account_or_raise(session, user=g.user, account_id=account_id)
     form = NewContactForm(formdata=None, data={"account_id": str(account.id) if account else ""})
     form.account_id.choices = _account_choices(account)
+    form.region_node_id.choices = _branch_choices()
     _channel_rows(form)
     return render_template("crm/contact_new.html", form=form, account=account, **_channel_labels())
 
@@ -130,13 +141,21 @@ def create_contact():
     """Create the contact with its phones and e-mails, then show its card."""
     session = db.session
     form = NewContactForm()
-    form.account_id.choices = []
+    form.account_id.choices = form.region_node_id.choices = []
     check(form)
-    account = services.get_account_or_raise(session, user=g.user, account_id=_id(form.account_id.data, "account_id"),
-                                            permission=Permission.edit, field="account_id")
-    contact = services.create_contact(session, actor=g.user, account=account, first_name=form.first_name.data or "",
-                                      last_name=form.last_name.data or "", title=form.title.data or "",
-                                      channels=_channels_given(form))
+    values = {"first_name": form.first_name.data or "", "last_name": form.last_name.data or "",
+              "patronymic": form.patronymic.data or "", "title": form.title.data or "",
+              "channels": _channels_given(form)}
+    if not form.account_id.data and form.region_node_id.data:
+        region = eps_services.get_node_or_raise(session, user=g.user, node_id=_id(form.region_node_id.data,
+                                                                                  "region_node_id"),
+                                                field="region_node_id")
+        contact = services.create_private_client(session, actor=g.user, region=region, **values)
+    else:
+        account = services.get_account_or_raise(session, user=g.user,
+                                                account_id=_id(form.account_id.data, "account_id"),
+                                                permission=Permission.edit, field="account_id")
+        contact = services.create_contact(session, actor=g.user, account=account, **values)
     flash(_("%(name)s was added.", name=contact.name), "info")
     return redirect(url_for("crm.contact", contact_id=contact.id), code=303)
 
@@ -163,7 +182,7 @@ def contact(contact_id: int):
     duplicates = []
     if can_edit and found.merged_into_id is None:
         form = ContactForm(formdata=None, data={"first_name": found.first_name, "last_name": found.last_name,
-                                                "title": found.title})
+                                                "patronymic": found.patronymic, "title": found.title})
         _channel_rows(form, found.channels)
         duplicates = services.duplicates_of(session, user=g.user, contact=found)
         if duplicates:
@@ -201,7 +220,8 @@ def update_contact(contact_id: int):
     found = services.get_contact_or_raise(session, user=g.user, contact_id=contact_id, permission=Permission.edit)
     form = check(ContactForm())
     services.update_contact(session, actor=g.user, contact=found, first_name=form.first_name.data or "",
-                            last_name=form.last_name.data or "", title=form.title.data or "",
+                            last_name=form.last_name.data or "", patronymic=form.patronymic.data or "",
+                            title=form.title.data or "",
                             channels=_channels_given(form))
     flash(_("The contact was saved."), "info")
     return redirect(url_for("crm.contact", contact_id=found.id), code=303)
