@@ -167,3 +167,10 @@ def paginate(query, args: dict, *, scalars: bool = True, unique: bool = False, c
 def base_currency() -> str:
     """The installation's currency."""
     return current_app.config["BASE_CURRENCY"]
+
+
+def reads_no_grants(view):
+    """Mark a view that never asks for the caller's grants, so its request does not read them with the token
+    (``api.init_app``: every other API request does, as nearly all filter or check by them)."""
+    view.reads_no_grants = True
+    return view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.common import Blueprint, EmailAddress, Id, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Blueprint, EmailAddress, Id, Name, PageArgs, current_user, page_schema, paginate, reads_no_grants, session
 from crmpm.ratelimit import throttle
 from crmpm.users import services as users
 from eps import services as eps_services
@@ -125,6 +125,7 @@ def update_user(data, user_id):
 
 @blp.route("/me", methods=["GET"])
 @blp.response(200, UserReadSchema)
+@reads_no_grants
 def me():
     """The caller."""
     return current_user()

@@ -14,8 +14,10 @@ from decimal import Decimal
 
 import psycopg
 from psycopg import pq
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, create_engine, event
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, String, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -121,6 +123,27 @@ class ProjectLocalDateTime(TypeDecorator):
     @property
     def python_type(self):
         return datetime
+
+
+class comma_joined(GenericFunction):  # noqa: N801 - a SQL function's name
+    """The text values of a group joined with commas (``string_agg`` / ``group_concat``), in no set order.
+
+    SQLAlchemy's ``aggregate_strings`` sends its separator as a parameter rendered into the statement on
+    every execution, so the statement's text is rebuilt each time; here the comma is part of the SQL.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(comma_joined)
+def _comma_joined(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(comma_joined, "sqlite")
+def _comma_joined_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
 
 
 class Base(DeclarativeBase):

@@ -13,10 +13,10 @@ import enum
 import functools
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, case, false, func, or_, select, true
+from sqlalchemy import and_, bindparam, case, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
-from crmpm.database import read_rows, transaction_memo
+from crmpm.database import comma_joined, read_rows, transaction_memo
 from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
@@ -189,8 +189,9 @@ class _GrantsReadWithUser:
     @functools.cached_property
     def column(self):
         rows = _grant_rows(User.__table__.c.id, None, with_roots=True).subquery()
-        tagged = case((rows.c.is_root & rows.c.anything_protected, "R"), (rows.c.is_root, "r"), else_="g")
-        return (select(func.aggregate_strings(tagged + rows.c.path, ","))
+        tagged = case((rows.c.is_root & rows.c.anything_protected, literal_column("'R'")),
+                      (rows.c.is_root, literal_column("'r'")), else_=literal_column("'g'"))
+        return (select(comma_joined(tagged + rows.c.path))
                 .correlate(User.__table__).scalar_subquery().label("grant_rows"))
 
     def remember(self, session: Session, user: User, value: str | None) -> None:

@@ -110,6 +110,16 @@ def test_a_list_reads_the_callers_grants_with_the_token(api, connection, deals_w
     assert "grants" not in reads[1] and "api_tokens" not in reads[1]
 
 
+def test_me_reads_the_token_and_its_user_without_the_grants(api, connection, deals_world):
+    """``/api/v1/me`` asks nothing of the caller's grants, so its one statement does not read them."""
+    seller = deals_world["seller"]
+    api.get("/api/v1/me", user=seller)
+    with statements(connection) as seen:
+        response = api.get("/api/v1/me", user=seller)
+    assert response.status_code == 200 and response.json["id"] == seller.id
+    assert len(seen) == 1 and "api_tokens" in seen[0] and "grants" not in seen[0], seen
+
+
 def test_the_openapi_spec_is_built_once_per_app_and_revalidates(monkeypatch, sqlite_url):
     app = create_app({"DATABASE_URL": sqlite_url, "TESTING": True})
     api = app.extensions["crmpm.api"]
