@@ -79,10 +79,12 @@ def test_the_tree_starts_where_the_users_rights_start_and_loads_a_level_at_a_tim
     level = _body(pages, f"/eps/nodes/{ids['A']}/rows?level=1")
     assert ">A1<" in level and 'draggable="true"' not in level and "data-forms" not in level
     assert "data-drop-parent" not in body + level and "New root node" not in body
+    assert 'href="/projects/new' not in body  # a viewer creates no project
 
     manager = user_with(Role.manager)
     pages.log_in_as(manager)
-    assert "New root node" not in _body(pages, "/eps/")
+    body = _body(pages, "/eps/")
+    assert "New root node" not in body and 'href="/projects/new"' in body
     level = _body(pages, f"/eps/nodes/{ids['A']}/rows?level=1")
     assert f'data-drop-parent="{ids["A1"]}"' in level and f'data-forms="/eps/nodes/{ids["A1"]}/forms"' in level
 

@@ -24,6 +24,7 @@ from crmpm.errors import Invalid
 from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
 from eps.permissions import Permission, access_to, accesses
+from wbs import portfolio
 from web import queries
 from web.forms import ActionForm, check
 from web.pages import page_blueprint, safe_next, wants_json
@@ -62,8 +63,10 @@ def _tree_rows(rows):
 def index():
     """Where the user's tree starts (the roots, for an administrator); deeper levels load when expanded."""
     rows = queries.entry_rows(db.session, user=g.user, figures=False)
+    may_create_project = bool(portfolio.nodes_for_new_projects(db.session, user=g.user, limit=1))
     return render_template("eps/index.html", rows=_tree_rows(rows), more=None, parent=None, level=0,
-                           may_create_root=g.user.is_admin, Permission=Permission)
+                           may_create_root=g.user.is_admin, may_create_project=may_create_project,
+                           Permission=Permission)
 
 
 @bp.route("/nodes/<int:node_id>/rows")
