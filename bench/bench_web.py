@@ -77,6 +77,7 @@ PAGES = [
     ("contact card (channels, long timeline)", "crm.contact", {"contact_id": "busy_contact"}),
     ("EPS tree (where the rights start)", "structure.index", {}),
     ("EPS: a branch's children (10,000), rows", "structure.rows", {"node_id": "branch", "level": "=1"}),
+    ("EPS: a branch's rows, 200th page", "structure.rows", {"node_id": "branch", "level": "=1", "page": "=200"}),
     ("EPS: a branch's own page", "structure.node", {"node_id": "branch"}),
     ("EPS: a branch's forms (dialog)", "structure.forms", {"kind": "=nodes", "obj_id": "branch"}),
     ("EPS: a project's own page", "structure.project", {"project_id": "deal_project"}),

@@ -283,6 +283,13 @@ def test_the_move_to_form_takes_the_code_of_the_node_to_move_under(pages, sessio
     assert loose["PX"].eps_node_id == loose["Y"].id
 
 
+def test_whoever_may_not_move_the_item_is_refused_before_the_target_is_looked_at(pages, world, user_with):
+    editor = user_with(Role.editor)
+    pages.log_in_as(editor)
+    assert pages.post("/eps/move", {"item": f"n{world['A1'].id}", "parent_code": "NO SUCH CODE"}).status_code == 403
+    assert pages.post("/eps/move", {"item": f"n{world['B'].id}", "parent_code": "NO SUCH CODE"}).status_code == 404
+
+
 def test_a_code_the_user_may_not_open_is_refused_like_an_unknown_one(pages, session, world, user_with):
     manager = user_with(Role.manager)
     pages.log_in_as(manager)
@@ -328,8 +335,10 @@ def test_moving_needs_manage_rights_on_both_ends(pages, session, world, user_wit
 
 
 @pytest.mark.parametrize("data, field", [({"item": "", "parent": ""}, "Move"), ({"item": "q1", "parent": ""}, None),
-                                          ({"item": "n1", "parent": "abc"}, None)])
+                                          ({"item": "n{A}", "parent": "abc"}, None),
+                                          ({"item": "n{A}", "parent_code": "NO SUCH CODE"}, None)])
 def test_a_move_of_nothing_comes_back_with_a_reason(pages, session, admin, world, data, field):
+    data = {key: value.format(A=world["A"].id) for key, value in data.items()}
     kind, message = _flash(pages, pages.log_in_as(admin).post("/eps/move", data))
     assert kind == "error" and (field is None or message.startswith(field))
 

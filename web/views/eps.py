@@ -23,7 +23,7 @@ from crmpm.database import db
 from crmpm.errors import Invalid
 from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
-from eps.permissions import Permission, access_to, accesses
+from eps.permissions import Permission, access_to, accesses, authorize
 from wbs import portfolio
 from web import queries
 from web.forms import ActionForm, check
@@ -265,14 +265,17 @@ def move():
     kind, number = item[:1], item[1:]
     if kind not in ("n", "p") or not number.isdigit() or not 0 < int(number) < 2**31:
         raise Invalid(_("Choose the node or project to move."), errors={"item": ["unknown"]})
+    # Load, authorize, act: what is moved first (404, 403), then where to.
+    obj = _node(int(number)) if kind == "n" else _project(int(number))
+    authorize(db.session, user=g.user, obj=obj, permission=Permission.manage)
     code = (form.parent_code.data or "").strip()
     target = _node_of_code(code) if code else _node_field(form.parent.data, "parent")
     if kind == "n":
-        node = _node(int(number))
+        node = obj
         services.move_node(db.session, actor=g.user, node=node, new_parent=target)
         where = target.code if target else _("the top level")
         return _back(_("EPS node %(code)s moved under %(target)s.", code=node.code, target=where))
-    project = _project(int(number))
+    project = obj
     if target is None:
         raise Invalid(_("A project goes under an EPS node: choose one."), errors={"parent": ["required"]})
     services.move_project(db.session, actor=g.user, project=project, eps_node=target)

@@ -107,3 +107,30 @@ def test_lay_out_a_branch_move_nodes_by_drag_and_keyboard_and_create_a_project(l
     expand(page, branch)
     expand(page, first)
     expect(children(page, first)).to_have_count(1)
+
+
+def test_a_long_level_comes_in_pages_and_its_rows_open_their_forms(log_in, live_server, screenshot):
+    from crmpm.database import db
+    from crmpm.users import services as users
+    from eps import services
+
+    with live_server.app.app_context(), db.transaction() as session:
+        admin = users.get_by_email(session, email="admin@crmpm.local")
+        paged = services.create_node(session, actor=admin, code="PAGED", name="Many children", parent=None)
+        for n in range(55):
+            services.create_node(session, actor=admin, code=f"PAGED-{n:02d}", name=f"Child {n}", parent=paged)
+    paged = live_server.id_of("PAGED")
+    page = log_in("admin@crmpm.local")
+    page.goto(live_server.url("/eps/"))
+    expand(page, paged)
+    more = page.locator(f'tr.more-row[data-parent="{paged}"] a.more')
+    expect(more).to_contain_text("50 of 55")
+    expect(children(page, paged)).to_have_count(50)
+    more.click()
+    expect(children(page, paged)).to_have_count(55)
+    expect(page.locator("tr.more-row")).to_have_count(0)
+    expect(page).to_have_url(live_server.url("/eps/"))  # fetched in place, not followed
+    # A row fetched with "Show more" opens its forms like the others.
+    dialog = open_forms(page, "PAGED-54")
+    expect(dialog.locator("input[name=code]").first).to_have_value("PAGED-54")
+    screenshot(page, "eps-paged")
