@@ -75,7 +75,12 @@ PAGES = [
     ("new deal in a stage", "crm.new_deal", {"stage_id": "first_stage"}),
     ("new contact", "crm.contact_new", {}),
     ("contact card (channels, long timeline)", "crm.contact", {"contact_id": "busy_contact"}),
-    ("EPS tree (whole, capped)", "structure.index", {}),
+    ("EPS tree (where the rights start)", "structure.index", {}),
+    ("EPS: a branch's children (10,000), rows", "structure.rows", {"node_id": "branch", "level": "=1"}),
+    ("EPS: a branch's rows, 200th page", "structure.rows", {"node_id": "branch", "level": "=1", "page": "=200"}),
+    ("EPS: a branch's own page", "structure.node", {"node_id": "branch"}),
+    ("EPS: a branch's forms (dialog)", "structure.forms", {"kind": "=nodes", "obj_id": "branch"}),
+    ("EPS: a project's own page", "structure.project", {"project_id": "deal_project"}),
     ("new project", "pm.new_project", {}),
     ("project settings (big plan)", "pm.settings", {"project_id": "big_project"}),
     ("project calendars (big plan)", "pm.project_calendars", {"project_id": "big_project"}),
@@ -206,6 +211,11 @@ def _more_ids(url: str, ids: dict) -> dict:
             "SELECT contact_id FROM interactions WHERE contact_id IS NOT NULL "
             "GROUP BY contact_id ORDER BY COUNT(*) DESC LIMIT 1"))
         ids["pipeline"] = connection.scalar(text("SELECT id FROM pipelines ORDER BY id LIMIT 1"))
+        # The EPS page's biggest level: branch BR0's 10,000 account nodes (the sales user edits there).
+        ids["branch"] = connection.scalar(text("SELECT id FROM eps_nodes WHERE code = 'BR0'"))
+        ids["deal_project"] = connection.scalar(text(
+            "SELECT p.id FROM projects p JOIN eps_nodes n ON n.id = p.eps_node_id "
+            "WHERE n.path LIKE (SELECT path FROM eps_nodes WHERE code = 'BR0') || '%' ORDER BY p.id LIMIT 1"))
         # The busiest account among those the sales user may edit (their editor grant is on branch BR0).
         ids["own_account"] = connection.scalar(text(
             "SELECT i.account_id FROM interactions i JOIN accounts a ON a.id = i.account_id "

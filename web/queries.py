@@ -22,10 +22,10 @@ from eps.permissions import Permission, access_to, principal_grant_paths
 
 @dataclass(frozen=True)
 class TreeRow:
-    """One line of the budget tree: a node or a project with its figures."""
+    """One line of a tree page: a node or a project, with its figures on the budget tree (None on the EPS page)."""
 
     obj: EpsNode | Project
-    figures: budgets.BudgetFigures
+    figures: budgets.BudgetFigures | None
     level: int
     has_children: bool
 
@@ -128,23 +128,23 @@ def _parents_with_children(session: Session, *, user: User, node_ids: list[int])
     return set(session.scalars(union_all(*probes)))
 
 
-def _rows(session: Session, objs, *, user: User, level: int) -> list[TreeRow]:
+def _rows(session: Session, objs, *, user: User, level: int, figures: bool) -> list[TreeRow]:
     node_ids = [obj.id for obj in objs if isinstance(obj, EpsNode)]
     parents_with_children = _parents_with_children(session, user=user, node_ids=node_ids)
-    figures = budgets.figures_of_many(session, objs)
-    return [TreeRow(obj=obj, figures=figures[(obj.kind, obj.id)], level=level,
+    found = budgets.figures_of_many(session, objs) if figures else {}
+    return [TreeRow(obj=obj, figures=found.get((obj.kind, obj.id)), level=level,
                     has_children=isinstance(obj, EpsNode) and obj.id in parents_with_children)
             for obj in objs]
 
 
-def entry_rows(session: Session, *, user: User) -> list[TreeRow]:
-    """The first lines of the user's budget tree."""
+def entry_rows(session: Session, *, user: User, figures: bool = True) -> list[TreeRow]:
+    """The first lines of the user's tree (the budget tree's, with their ``figures``; the EPS page's, without)."""
     nodes, projects = tree_entries(session, user=user)
-    return _rows(session, [*nodes, *projects], user=user, level=0)
+    return _rows(session, [*nodes, *projects], user=user, level=0, figures=figures)
 
 
 def child_rows(session: Session, *, user: User, node: EpsNode, page: int, per_page: int,
-               level: int) -> RowsPage:
+               level: int, figures: bool = True) -> RowsPage:
     """One page of the readable children of ``node``: its child nodes first, then its projects."""
     nodes_query = services.list_nodes(session, user=user, parent_id=node.id)
     projects_query = services.list_projects(session, user=user, eps_node=node, direct_only=True)
@@ -157,7 +157,7 @@ def child_rows(session: Session, *, user: User, node: EpsNode, page: int, per_pa
     if remaining > 0:
         project_start = max(start - node_total, 0)
         objs += session.scalars(projects_query.limit(remaining).offset(project_start)).all()
-    return RowsPage(rows=_rows(session, objs, user=user, level=level), page=page, per_page=per_page,
+    return RowsPage(rows=_rows(session, objs, user=user, level=level, figures=figures), page=page, per_page=per_page,
                     total=node_total + project_total)
 
 

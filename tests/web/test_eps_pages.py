@@ -51,33 +51,117 @@ def _shown(body: str) -> str:
 # The tree
 
 
-def test_the_tree_shows_what_the_user_may_read_with_the_controls_they_may_use(pages, session, admin, world,
-                                                                              user_with):
-    body = _shown(pages.log_in_as(admin).get("/eps/").get_data(as_text=True))
-    assert all(code in body for code in ("ROOT", "A1", "PA", "Secret Branch B", "Secret Project PB"))
-    assert 'action="/eps/move"' in body and "New root node" in body and 'draggable="true"' in body
+def _body(pages, url: str) -> str:
+    response = pages.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return _shown(response.get_data(as_text=True))
+
+
+def test_the_tree_starts_where_the_users_rights_start_and_loads_a_level_at_a_time(pages, admin, world, user_with):
+    ids = {key: obj.id for key, obj in world.items()}
+    pages.log_in_as(admin)
+    body = _body(pages, "/eps/")
+    # The roots only: their children are fetched when expanded, and there are no forms on the rows.
+    assert ">ROOT<" in body and ">A1<" not in body and ">Secret Branch B<" not in body
+    assert f'data-url="/eps/nodes/{ids["root"]}/rows?level=1"' in body
+    assert "New root node" in body and 'data-drop-parent=""' in body and 'draggable="true"' in body
+    assert f'data-forms="/eps/nodes/{ids["root"]}/forms"' in body and 'action="/eps/move"' not in body
+    level = _body(pages, f"/eps/nodes/{ids['root']}/rows?level=1")
+    assert ">A<" in level and ">Secret Branch B<" in level and ">A1<" not in level and "<html" not in level
+    assert f'data-url="/eps/nodes/{ids["A"]}/rows?level=2"' in level and 'style="--level: 1"' in level
+    assert ">PA<" in _body(pages, f"/eps/nodes/{ids['A1']}/rows?level=3")
+    assert "Secret Project PB" in _body(pages, f"/eps/nodes/{ids['B']}/rows?level=2")
 
     viewer = user_with(Role.viewer)
-    body = _shown(pages.log_in_as(viewer).get("/eps/").get_data(as_text=True))
-    assert "A1" in body and "PA" in body
-    assert "Secret" not in body and "ROOT" not in body  # B and the unreadable root are not shown
-    assert 'draggable="true"' not in body and 'action="/eps/move"' not in body and "/eps/nodes" not in body
+    pages.log_in_as(viewer)
+    body = _body(pages, "/eps/")
+    assert ">A<" in body and "Secret" not in body and ">ROOT<" not in body  # the tree starts at the grant
+    level = _body(pages, f"/eps/nodes/{ids['A']}/rows?level=1")
+    assert ">A1<" in level and 'draggable="true"' not in level and "data-forms" not in level
+    assert "data-drop-parent" not in body + level and "New root node" not in body
     assert 'href="/projects/new' not in body  # a viewer creates no project
 
     manager = user_with(Role.manager)
-    body = _shown(pages.log_in_as(manager).get("/eps/").get_data(as_text=True))
-    assert f'data-drop-parent="{world["A1"].id}"' in body and "New root node" not in body
-    assert f'action="/eps/nodes/{world["A"].id}"' in body
-    assert f'href="/projects/new?node={world["A1"].id}"' in body
+    pages.log_in_as(manager)
+    body = _body(pages, "/eps/")
+    assert "New root node" not in body and 'href="/projects/new"' in body
+    level = _body(pages, f"/eps/nodes/{ids['A']}/rows?level=1")
+    assert f'data-drop-parent="{ids["A1"]}"' in level and f'data-forms="/eps/nodes/{ids["A1"]}/forms"' in level
 
     outsider = user_with(None)
-    body = _shown(pages.log_in_as(outsider).get("/eps/").get_data(as_text=True))
-    assert "You may not open any EPS node yet." in body and "A1" not in body
+    body = _body(pages.log_in_as(outsider), "/eps/")
+    assert "You may not open any EPS node yet." in body and ">A<" not in body
 
 
-def test_the_move_link_chooses_the_item_in_the_keyboard_form(pages, admin, world):
-    body = pages.log_in_as(admin).get(f"/eps/?move=p{world['PA'].id}").get_data(as_text=True)
-    assert f'<option value="p{world["PA"].id}" selected>' in body
+def test_a_rows_forms_are_fetched_for_that_row_with_the_controls_the_user_may_use(pages, world, user_with):
+    ids = {key: obj.id for key, obj in world.items()}
+    manager = user_with(Role.manager)
+    pages.log_in_as(manager)
+    forms = _body(pages, f"/eps/nodes/{ids['A1']}/forms?next=/eps/nodes/{ids['A']}")
+    assert "<html" not in forms
+    for action in (f"/eps/nodes/{ids['A1']}", f"/eps/nodes/{ids['A1']}/protect", f"/eps/nodes/{ids['A1']}/delete",
+                   "/eps/move", "/eps/nodes"):
+        assert f'action="{action}"' in forms, action
+    assert f'name="next" value="/eps/nodes/{ids["A"]}"' in forms and f'value="n{ids["A1"]}"' in forms
+    assert f'href="/projects/new?node={ids["A1"]}"' in forms
+    assert '<option value="A">' in forms  # a place to move to: the node above, which the manager manages
+    project = _body(pages, f"/eps/projects/{ids['PA']}/forms")
+    assert f'action="/eps/projects/{ids["PA"]}/delete"' in project and f'value="p{ids["PA"]}"' in project
+
+    editor = user_with(Role.editor)
+    pages.log_in_as(editor)
+    forms = _body(pages, f"/eps/nodes/{ids['A1']}/forms")
+    assert f'action="/eps/nodes/{ids["A1"]}"' in forms and f'href="/projects/new?node={ids["A1"]}"' in forms
+    assert "/protect" not in forms and "/delete" not in forms and "/eps/move" not in forms
+
+    viewer = user_with(Role.viewer)
+    pages.log_in_as(viewer)
+    assert pages.get(f"/eps/nodes/{ids['A1']}/forms").status_code == 403
+    assert pages.get(f"/eps/projects/{ids['PA']}/forms").status_code == 403
+    assert pages.get(f"/eps/nodes/{ids['B']}/forms").status_code == 404
+    assert pages.get(f"/eps/projects/{ids['PB']}/forms").status_code == 404
+
+
+def test_each_node_has_a_page_to_walk_the_tree_without_scripts(pages, session, admin, world, user_with):
+    ids = {key: obj.id for key, obj in world.items()}
+    for number in range(3):
+        factories.node(session, actor=admin, parent=world["A1"], code=f"A1-{number}")
+    session.commit()
+    editor = user_with(Role.editor)
+    pages.log_in_as(editor)
+    body = _body(pages, f"/eps/nodes/{ids['A']}")
+    assert f'href="/eps/nodes/{ids["A1"]}"' in body and f'action="/eps/nodes/{ids["A"]}"' in body
+    assert ">ROOT<" not in body  # the unreadable root is not on the path
+    # A page of the children at a time; the next page is a link.
+    body = _body(pages, f"/eps/nodes/{ids['A1']}?per_page=2")
+    assert ">A1-0<" in body and ">A1-1<" in body and ">A1-2<" not in body
+    assert f'href="/eps/nodes/{ids["A1"]}?page=2&amp;per_page=2"' in body and "Show more (2 of 4)" in body
+    body = _body(pages, f"/eps/nodes/{ids['A1']}?page=2&per_page=2")
+    assert ">A1-2<" in body and ">PA<" in body and f'href="/eps/nodes/{ids["A"]}"' in body
+    body = _body(pages, f"/eps/projects/{ids['PA']}")
+    assert f'action="/eps/projects/{ids["PA"]}"' in body and f'href="/eps/nodes/{ids["A1"]}"' in body
+
+    viewer = user_with(Role.viewer)
+    pages.log_in_as(viewer)
+    body = _body(pages, f"/eps/nodes/{ids['A1']}")
+    assert ">PA<" in body and 'action="/eps/' not in body
+    assert pages.get(f"/eps/nodes/{ids['B']}").status_code == 404
+    assert pages.get(f"/eps/projects/{ids['PB']}").status_code == 404
+    assert pages.get(f"/eps/nodes/{ids['B']}/rows").status_code == 404
+
+
+def test_a_form_goes_back_to_the_page_it_came_from(pages, session, admin, loose):
+    pages.log_in_as(admin)
+    page = f"/eps/nodes/{loose['X'].id}"
+    response = pages.post(f"/eps/nodes/{loose['X'].id}", {"code": "X", "name": "Renamed", "next": page})
+    assert response.status_code == 303 and response.headers["Location"].endswith(page)
+    # From a row's own page, deleting it goes to its parent's page (the row's page is gone).
+    body = _body(pages, f"/eps/nodes/{loose['Y'].id}")
+    assert f'name="next" value="/eps/nodes/{loose["Y"].parent_id}"' in body
+    response = pages.post(f"/eps/nodes/{loose['Y'].id}/delete", {"next": f"/eps/nodes/{loose['Y'].parent_id}"})
+    assert response.headers["Location"].endswith(f"/eps/nodes/{loose['Y'].parent_id}")
+    response = pages.post(f"/eps/nodes/{loose['X'].id}", {"code": "X", "name": "Again", "next": "https://evil.example/"})
+    assert "evil" not in response.headers["Location"]
 
 
 # Nodes
@@ -192,6 +276,33 @@ def test_the_move_form_moves_a_node_with_its_subtree(pages, session, admin, loos
     assert loose["PX"].path.startswith(loose["Y"].path) and loose["PX"].depth == loose["Y"].depth + 2
 
 
+def test_the_move_to_form_takes_the_code_of_the_node_to_move_under(pages, session, admin, loose):
+    response = pages.log_in_as(admin).post("/eps/move", {"item": f"p{loose['PX'].id}", "parent_code": " Y "})
+    assert _flash(pages, response) == ("info", "Project PX moved under Y.")
+    session.expire_all()
+    assert loose["PX"].eps_node_id == loose["Y"].id
+
+
+def test_whoever_may_not_move_the_item_is_refused_before_the_target_is_looked_at(pages, world, user_with):
+    editor = user_with(Role.editor)
+    pages.log_in_as(editor)
+    assert pages.post("/eps/move", {"item": f"n{world['A1'].id}", "parent_code": "NO SUCH CODE"}).status_code == 403
+    assert pages.post("/eps/move", {"item": f"n{world['B'].id}", "parent_code": "NO SUCH CODE"}).status_code == 404
+
+
+def test_a_code_the_user_may_not_open_is_refused_like_an_unknown_one(pages, session, world, user_with):
+    manager = user_with(Role.manager)
+    pages.log_in_as(manager)
+    refusals = []
+    for code in ("B", "NO-SUCH-NODE"):
+        kind, message = _flash(pages, pages.post("/eps/move", {"item": f"p{world['PA'].id}", "parent_code": code}))
+        assert kind == "error" and code in message
+        refusals.append(message.replace(code, "…"))
+    assert refusals[0] == refusals[1]
+    session.expire_all()
+    assert world["PA"].eps_node_id == world["A1"].id
+
+
 def test_a_drag_sends_the_same_form_and_gets_json(pages, session, admin, loose):
     response = pages.log_in_as(admin).post("/eps/move", {"item": f"p{loose['PX'].id}", "parent": loose["Y"].id},
                                            headers=FETCH)
@@ -224,8 +335,10 @@ def test_moving_needs_manage_rights_on_both_ends(pages, session, world, user_wit
 
 
 @pytest.mark.parametrize("data, field", [({"item": "", "parent": ""}, "Move"), ({"item": "q1", "parent": ""}, None),
-                                          ({"item": "n1", "parent": "abc"}, None)])
+                                          ({"item": "n{A}", "parent": "abc"}, None),
+                                          ({"item": "n{A}", "parent_code": "NO SUCH CODE"}, None)])
 def test_a_move_of_nothing_comes_back_with_a_reason(pages, session, admin, world, data, field):
+    data = {key: value.format(A=world["A"].id) for key, value in data.items()}
     kind, message = _flash(pages, pages.log_in_as(admin).post("/eps/move", data))
     assert kind == "error" and (field is None or message.startswith(field))
 

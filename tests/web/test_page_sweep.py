@@ -632,6 +632,8 @@ def test_no_page_renders_a_name_unescaped(app, site, sweep):
     fragments = {f"/crm/accounts/{a['account'].id}/timeline": "SEENA interaction",
                  f"/crm/pipeline/stages/{a['stage'].id}/cards?owner=all": "SEENA deal",
                  f"/finance/nodes/{sweep['root'].id}/rows": "SEENA node",
+                 f"/eps/nodes/{sweep['root'].id}/rows": "SEENA node",
+                 f"/eps/nodes/{a['node'].id}/forms": "SEENA node",
                  f"/projects/{a['project'].id}/wbs/{a['element'].id}/rows": "SEENA wbs child"}
     for url, name in fragments.items():
         body = site.pages.get(url).get_data(as_text=True)

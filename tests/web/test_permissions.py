@@ -22,6 +22,9 @@ READ_PAGES = {
     "access": "/admin/nodes/{A}/access",
     "project_access": "/admin/projects/{PA}/access",
     "plan_export": "/finance/nodes/{A}/plan.xlsx",
+    "eps_node": "/eps/nodes/{A1}",
+    "eps_project": "/eps/projects/{PA}",
+    "eps_rows": "/eps/nodes/{A}/rows",
 }
 HIDDEN_PAGES = {
     "node": "/finance/nodes/{B}",
@@ -30,6 +33,11 @@ HIDDEN_PAGES = {
     "access": "/admin/nodes/{B}/access",
     "project_access": "/admin/projects/{PB}/access",
     "plan_export": "/finance/nodes/{B}/plan.xlsx",
+    "eps_node": "/eps/nodes/{B}",
+    "eps_project": "/eps/projects/{PB}",
+    "eps_rows": "/eps/nodes/{B}/rows",
+    "eps_node_forms": "/eps/nodes/{B}/forms",
+    "eps_project_forms": "/eps/projects/{PB}/forms",
     "missing": "/finance/nodes/999999",
 }
 
@@ -56,6 +64,14 @@ def test_readable_pages_open_for_every_role(pages, world, user_with, role, page)
     pages.log_in_as(user_with(role))
     response = pages.get(READ_PAGES[page].format(**_ids(world)))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("path", ["/eps/nodes/{A1}/forms", "/eps/projects/{PA}/forms"])
+def test_a_rows_forms_open_for_whoever_may_edit_it_and_are_a_403_for_the_others(pages, world, user_with, role, path):
+    pages.log_in_as(user_with(role))
+    response = pages.get(path.format(**_ids(world)))
+    assert response.status_code == (200 if Permission.edit in ROLE_PERMISSIONS[role] else 403)
 
 
 # name: (path, form data, permissions any of which allows it)

@@ -94,12 +94,16 @@
         .finally(function () { toggle.removeAttribute("aria-busy"); });
       return;
     }
-    var more = event.target.closest("button.more");
+    // "Show more" is a button, or a link to the next page that works without scripts (the EPS tree).
+    var more = event.target.closest("button.more, a.more[data-url]");
     if (more) {
+      event.preventDefault();
+      if (more.getAttribute("aria-disabled") === "true") return;
       var moreRow = more.closest("tr");
       var parentId = moreRow.getAttribute("data-parent");
       var parentRow = parentId ? document.querySelector('tr.tree-row[data-kind="node"][data-id="' + parentId + '"]') : null;
       more.disabled = true;
+      more.setAttribute("aria-disabled", "true");
       request(more.getAttribute("data-url"))
         .then(function (response) { return response.text(); })
         .then(function (html) {
@@ -114,7 +118,7 @@
           });
           moreRow.remove();
         })
-        .catch(function (error) { more.disabled = false; showError(moreRow, error); });
+        .catch(function (error) { more.disabled = false; more.removeAttribute("aria-disabled"); showError(moreRow, error); });
       return;
     }
     var exportLink = event.target.closest("a[data-export-tree]");

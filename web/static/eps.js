@@ -1,10 +1,12 @@
-/* The EPS page: drag a node or a project onto another node to move it there (the "Move" form does the same
-   from the keyboard). The move is the form's POST, sent with crmpm.request; the page reloads to show it. */
+/* The EPS page: drag a node or a project onto another node to move it there (the "Move to" form of a row does
+   the same from the keyboard). The move is the form's POST, sent with crmpm.request; the page reloads to show it.
+   A row's forms are fetched for that row into the page's dialog ("Change…"); without scripts the link opens the
+   row's own page, which has the same forms. Expanding nodes is app.js's, as on the budget tree. */
 (function () {
   "use strict";
 
-  var tree = document.querySelector(".eps-root[data-move-url]");
-  if (!tree) return;
+  var root = document.querySelector(".eps-root[data-move-url]");
+  if (!root) return;
   var status = document.getElementById("eps-status");
   var dragged = null;
 
@@ -17,26 +19,26 @@
   function errorText(error) {
     if (error && error.response) {
       return error.response.json().then(function (data) { return data.message; },
-        function () { return tree.getAttribute("data-error"); });
+        function () { return root.getAttribute("data-error"); });
     }
-    return Promise.resolve(tree.getAttribute("data-error"));
+    return Promise.resolve(root.getAttribute("data-error"));
   }
 
   function move(item, parent) {
     var body = new FormData();
     body.append("item", item);
     body.append("parent", parent);
-    tree.classList.add("saving");
-    return window.crmpm.request(tree.getAttribute("data-move-url"), {
+    root.classList.add("saving");
+    return window.crmpm.request(root.getAttribute("data-move-url"), {
       method: "POST", body: body, headers: { Accept: "application/json" }
     }).then(function (response) { return response.json(); })
       .then(function (data) { say(data.message, false); window.location.reload(); })
       .catch(function (error) { return errorText(error).then(function (text) { say(text, true); }); })
-      .finally(function () { tree.classList.remove("saving"); });
+      .finally(function () { root.classList.remove("saving"); });
   }
 
-  tree.addEventListener("dragstart", function (event) {
-    var row = event.target.closest && event.target.closest(".eps-row[draggable=true]");
+  root.addEventListener("dragstart", function (event) {
+    var row = event.target.closest && event.target.closest("[data-item][draggable=true]");
     if (!row) return;
     dragged = row;
     row.classList.add("dragging");
@@ -44,18 +46,18 @@
     event.dataTransfer.setData("text/plain", row.getAttribute("data-item"));
   });
 
-  tree.addEventListener("dragend", function () {
+  root.addEventListener("dragend", function () {
     if (dragged) dragged.classList.remove("dragging");
     dragged = null;
-    Array.prototype.forEach.call(tree.querySelectorAll(".drop-over"), function (el) { el.classList.remove("drop-over"); });
+    Array.prototype.forEach.call(root.querySelectorAll(".drop-over"), function (el) { el.classList.remove("drop-over"); });
   });
 
   function targetOf(event) {
-    var row = event.target.closest && event.target.closest(".eps-row[data-drop-parent]");
+    var row = event.target.closest && event.target.closest("[data-drop-parent]");
     return row && row !== dragged ? row : null;
   }
 
-  tree.addEventListener("dragover", function (event) {
+  root.addEventListener("dragover", function (event) {
     var row = targetOf(event);
     if (!row || !dragged) return;
     event.preventDefault();
@@ -63,18 +65,56 @@
     row.classList.add("drop-over");
   });
 
-  tree.addEventListener("dragleave", function (event) {
+  root.addEventListener("dragleave", function (event) {
     var row = targetOf(event);
     if (row && !row.contains(event.relatedTarget)) row.classList.remove("drop-over");
   });
 
-  tree.addEventListener("drop", function (event) {
+  root.addEventListener("drop", function (event) {
     var row = targetOf(event);
     if (!row) return;
     event.preventDefault();
     row.classList.remove("drop-over");
     var item = event.dataTransfer.getData("text/plain") || (dragged && dragged.getAttribute("data-item"));
     if (item) move(item, row.getAttribute("data-drop-parent"));
+  });
+
+  // "Change…": the row's forms, fetched into the dialog; they post as ordinary forms and come back here.
+  var dialog = document.getElementById("eps-dialog");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  var body = dialog.querySelector(".eps-dialog-body");
+  var title = document.getElementById("eps-dialog-title");
+  var opener = null;
+
+  root.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.eps-open[data-forms]");
+    if (!link) return;
+    event.preventDefault();
+    var url = link.getAttribute("data-forms") + "?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+    link.setAttribute("aria-busy", "true");
+    window.crmpm.request(url)
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        body.innerHTML = html;
+        var forms = body.querySelector(".eps-forms");
+        title.textContent = forms ? forms.getAttribute("data-title") : link.textContent;
+        opener = link;
+        dialog.showModal();
+        var first = body.querySelector("input:not([type=hidden])");
+        if (first) first.focus();
+      })
+      .catch(function () { window.location.assign(link.href); })
+      .finally(function () { link.removeAttribute("aria-busy"); });
+  });
+
+  dialog.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close]") || event.target === dialog) dialog.close();
+  });
+
+  dialog.addEventListener("close", function () {
+    body.innerHTML = "";
+    if (opener) opener.focus();
+    opener = null;
   });
 })();
 

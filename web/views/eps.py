@@ -1,38 +1,40 @@
-"""The EPS page: the tree of nodes and projects the user may read, and its changes.
+"""The EPS page: the tree of nodes and projects the user may read, a level at a time, and its changes.
 
-Create a node, rename it, protect or unprotect it, move a node or a project (by dragging it onto another node,
-or with the "Move" form), delete either. Every change is one call of ``eps.services``, which decides (the
-controls the page hides are only those ``eps.permissions`` says the user could not use).
+The page shows where the user's rights start; a node's children are fetched when it is expanded (``rows``, the
+budget tree's pattern and read model, ``web.queries``), and each node and project has a page of its own (``node``,
+``project``) listing its children, so the tree can be walked without scripts. A row's forms (rename, protect,
+delete, a child node, "Move to") are not on the tree: they are fetched for the chosen row into a dialog (``forms``)
+and are on the row's own page. Create a node, rename it, protect or unprotect it, move a node or a project (by
+dragging it onto another node, or with the "Move to" form), delete either. Every change is one call of
+``eps.services``, which decides (the controls the page hides are only those ``eps.permissions`` says the user
+could not use).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from crmpm.database import db
 from crmpm.errors import Invalid
 from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
-from eps.permissions import Access, Permission, accesses
+from eps.permissions import Permission, access_to, accesses, authorize
+from wbs import portfolio
+from web import queries
 from web.forms import ActionForm, check
-from web.nav import is_available
-from web.pages import page_blueprint, wants_json
+from web.pages import page_blueprint, safe_next, wants_json
+from web.pagination import page_args
 
 # Named "structure": the API already has a blueprint named "eps".
 bp = page_blueprint("structure", __name__, url_prefix="/eps")
 
-# The page shows at most this many nodes and projects (a note says when there are more).
-NODE_LIMIT = 2000
-PROJECT_LIMIT = 3000
-INDENT = "\u00a0\u00a0"  # the depth of a node in a list of choices
+TREE_PAGE_SIZE = 50  # children shown at once under a node (then "Show more")
+SUGGESTIONS = 50  # nodes offered as places to move to, nearest first
 NO_CONTROL = Regexp(r"^[^\x00-\x1f\x7f]*$", message=_l("Control characters are not allowed."))
 
 
@@ -47,128 +49,113 @@ class NewNodeForm(NodeForm):
 
 
 class MoveForm(FlaskForm):
-    item = SelectField(_l("Move"), validate_choice=False, validators=[DataRequired()])
-    parent = SelectField(_l("Under"), validate_choice=False)
+    item = StringField(_l("Move"), validators=[DataRequired()])
+    parent = StringField(_l("Under"))  # a node's id (a drag sends it)
+    parent_code = StringField(_l("Move to (under)"), validators=[Length(max=CODE_LENGTH), NO_CONTROL])  # typed
 
 
-@dataclass
-class Branch:
-    """A node of the tree as the page shows it: what the user may do there, its children and projects."""
-
-    node: EpsNode
-    access: Access
-    children: list["Branch"] = field(default_factory=list)
-    projects: list[tuple[Project, Access]] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not self.children and not self.projects
-
-
-def _tree(session):
-    """The readable nodes as a forest (a node whose parent is unreadable starts a tree) and the projects."""
-    nodes = list(session.scalars(services.list_nodes(session, user=g.user).limit(NODE_LIMIT + 1)))
-    projects = list(session.scalars(services.list_projects(session, user=g.user).order_by(None)
-                                    .order_by(Project.path).limit(PROJECT_LIMIT + 1)))
-    more = len(nodes) > NODE_LIMIT or len(projects) > PROJECT_LIMIT
-    nodes, projects = nodes[:NODE_LIMIT], projects[:PROJECT_LIMIT]
-    rights = accesses(session, user=g.user, objects=nodes + projects)
-    branches = {node.id: Branch(node, access) for node, access in zip(nodes, rights)}
-    roots, loose = [], []
-    for branch in branches.values():  # in path order: a parent comes before its children
-        parent = branches.get(branch.node.parent_id)
-        (parent.children if parent else roots).append(branch)
-    for project, access in zip(projects, rights[len(nodes):]):
-        holder = branches.get(project.eps_node_id)
-        (holder.projects if holder else loose).append((project, access))
-    return roots, loose, branches, more
-
-
-def _move_choices(branches: dict[int, Branch], loose):
-    """What the user may move (nodes and projects they manage) and where to (nodes they manage)."""
-    items, targets = [], []
-    if g.user.is_admin:
-        targets.append(("", _("(top level)")))
-
-    def walk(branch: Branch):
-        label = f"{INDENT * branch.node.depth}{branch.node.code} · {branch.node.name}"
-        if branch.access.can(Permission.manage):
-            items.append((f"n{branch.node.id}", label))
-            targets.append((str(branch.node.id), label))
-        for project, access in branch.projects:
-            if access.can(Permission.manage):
-                items.append((f"p{project.id}", f"{INDENT * project.depth}{project.code} · {project.name}"))
-        for child in branch.children:
-            walk(child)
-
-    roots = [b for b in branches.values() if b.node.parent_id not in branches]
-    for root in roots:
-        walk(root)
-    items.extend((f"p{project.id}", f"{project.code} · {project.name}") for project, access in loose
-                 if access.can(Permission.manage))
-    return items, targets
-
-
-ID_MARK = 2147483647  # stands for an id in the URL patterns below
-CODE_MARK = "\x00code\x00"  # stands for a code in the texts below
-
-
-def _row_texts() -> dict:
-    """What every row of the tree repeats, translated and built once: a tree of thousands of rows would spend
-    most of its time in gettext and url_for. The template puts each row's id and code in."""
-    def pattern(endpoint: str, **arguments) -> str:
-        return url_for(endpoint, **arguments)
-
-    return {
-        "id": str(ID_MARK), "code_mark": CODE_MARK, "csrf": generate_csrf(),
-        "code": _("Code"), "name": _("Name"), "protected": _("Protected"), "create_node": _("Create node"),
-        "badge": _("protected"), "move_to": _("Move to…"), "settings": _("Settings"), "save": _("Save"),
-        "new_project": _("New project"), "protect": _("Protect"), "unprotect": _("Unprotect"),
-        "delete_project": _("Delete project"), "delete_node": _("Delete node"),
-        "edit": _("Edit %(code)s", code=CODE_MARK),
-        "delete_project_confirm": _("Delete project %(code)s with its plan?", code=CODE_MARK),
-        "delete_node_confirm": _("Delete EPS node %(code)s?", code=CODE_MARK),
-        "node_under": _("A node under %(code)s:", code=CODE_MARK),
-        "create_node_url": pattern("structure.create_node"),
-        "move_url": pattern("structure.index", move=ID_MARK),
-        "project_url": pattern("pm.project", project_id=ID_MARK),
-        "settings_url": pattern("pm.settings", project_id=ID_MARK) if is_available("pm.settings") else None,
-        "new_project_url": pattern("pm.new_project", node=ID_MARK) if is_available("pm.new_project") else None,
-        "update_project_url": pattern("structure.update_project", project_id=ID_MARK),
-        "update_node_url": pattern("structure.update_node", node_id=ID_MARK),
-        "protect_project_url": pattern("structure.protect_project", project_id=ID_MARK, action="protect"),
-        "unprotect_project_url": pattern("structure.protect_project", project_id=ID_MARK, action="unprotect"),
-        "delete_project_url": pattern("structure.delete_project", project_id=ID_MARK),
-        "protect_node_url": pattern("structure.protect_node", node_id=ID_MARK, action="protect"),
-        "unprotect_node_url": pattern("structure.protect_node", node_id=ID_MARK, action="unprotect"),
-        "delete_node_url": pattern("structure.delete_node", node_id=ID_MARK),
-    }
+def _tree_rows(rows):
+    """The rows with what the user may do on each, from one read of their grants."""
+    return list(zip(rows, accesses(db.session, user=g.user, objects=[row.obj for row in rows])))
 
 
 @bp.route("/")
 def index():
-    """The tree; ``?move=n12`` (or ``p34``) chooses that node (project) in the "Move" form."""
+    """Where the user's tree starts (the roots, for an administrator); deeper levels load when expanded."""
+    rows = queries.entry_rows(db.session, user=g.user, figures=False)
+    may_create_project = bool(portfolio.nodes_for_new_projects(db.session, user=g.user, limit=1))
+    return render_template("eps/index.html", rows=_tree_rows(rows), more=None, parent=None, level=0,
+                           may_create_root=g.user.is_admin, may_create_project=may_create_project,
+                           Permission=Permission)
+
+
+@bp.route("/nodes/<int:node_id>/rows")
+def rows(node_id: int):
+    """One page of a node's children as table rows (fetched when the node is expanded)."""
+    node = _node(node_id)
+    page, per_page = page_args(TREE_PAGE_SIZE)
+    level = max(min(request.args.get("level", 1, type=int), 64), 0)
+    result = queries.child_rows(db.session, user=g.user, node=node, page=page, per_page=per_page, level=level,
+                                figures=False)
+    return render_template("eps/_rows.html", rows=_tree_rows(result.rows), more=result, parent=node, level=level,
+                           Permission=Permission)
+
+
+@bp.route("/nodes/<int:node_id>")
+def node(node_id: int):
+    """A node's own page: where it sits, its forms (for whoever may change it) and a page of its children."""
+    node = _node(node_id)
+    page, per_page = page_args(TREE_PAGE_SIZE)
+    result = queries.child_rows(db.session, user=g.user, node=node, page=page, per_page=per_page, level=0,
+                                figures=False)
+    return render_template("eps/item.html", obj=node, kind="nodes", access=access_to(db.session, user=g.user, obj=node),
+                           crumbs=services.breadcrumbs(db.session, user=g.user, obj=node),
+                           rows=_tree_rows(result.rows), more=result, parent=node, level=0,
+                           **_form_context(node, back=_here()), Permission=Permission)
+
+
+@bp.route("/projects/<int:project_id>")
+def project(project_id: int):
+    """A project's place in the EPS and its forms (for whoever may change it)."""
+    project = _project(project_id)
+    return render_template("eps/item.html", obj=project, kind="projects",
+                           access=access_to(db.session, user=g.user, obj=project),
+                           crumbs=services.breadcrumbs(db.session, user=g.user, obj=project),
+                           rows=[], more=None, parent=None, level=0, **_form_context(project, back=_here()),
+                           Permission=Permission)
+
+
+@bp.route("/<any(nodes, projects):kind>/<int:obj_id>/forms")
+def forms(kind: str, obj_id: int):
+    """The forms of one row, put into the tree's dialog: 404 when unreadable, 403 when there is nothing to change."""
+    obj = _node(obj_id) if kind == "nodes" else _project(obj_id)
+    access = access_to(db.session, user=g.user, obj=obj)
+    if not access.can(Permission.edit):
+        abort(403)
+    return render_template("eps/_forms.html", obj=obj, kind=kind, access=access,
+                           **_form_context(obj, back=safe_next("structure.index")), Permission=Permission)
+
+
+def _here() -> str:
+    """This page's address, for the forms on it to come back to."""
+    return request.full_path.rstrip("?")
+
+
+def _form_context(obj: EpsNode | Project, *, back: str) -> dict:
+    """Where a row's forms send the user back to, and the nodes offered in its "Move to" form."""
+    own = url_for("structure.node", node_id=obj.id) if isinstance(obj, EpsNode) else url_for(
+        "structure.project", project_id=obj.id)
+    parent_id = obj.parent_id if isinstance(obj, EpsNode) else obj.eps_node_id
+    # Changes that may take the row away from the user (protect, delete) go back to its parent's page from its own.
+    above = url_for("structure.node", node_id=parent_id) if parent_id else url_for("structure.index")
+    return {"back": back, "away": above if back.split("?")[0] == own else back, "targets": _targets(obj)}
+
+
+def _targets(obj: EpsNode | Project) -> list[EpsNode]:
+    """Nodes to offer as places to move ``obj`` to: the nodes above it and those beside it that the user manages.
+
+    Only suggestions: the form takes any node's code."""
     session = db.session
-    roots, loose, branches, more = _tree(session)
-    items, targets = _move_choices(branches, loose)
-    move = MoveForm()
-    move.item.choices, move.parent.choices = items, targets
-    chosen = request.args.get("move", "")
-    if any(value == chosen for value, _label in items):
-        move.item.data = chosen
-    may_create_root = g.user.is_admin
-    may_create_project = any(branch.access.can(Permission.edit) for branch in branches.values())
-    return render_template("eps/index.html", roots=roots, loose=loose, more=more, move=move,
-                           chosen=chosen, may_create_root=may_create_root, may_create_project=may_create_project,
-                           Permission=Permission, t=_row_texts())
+    if not access_to(session, user=g.user, obj=obj).can(Permission.manage):
+        return []
+    parent_id = obj.parent_id if isinstance(obj, EpsNode) else obj.eps_node_id
+    near = services.breadcrumbs(session, user=g.user, obj=obj)
+    if parent_id is not None:
+        near += session.scalars(services.list_nodes(session, user=g.user, parent_id=parent_id)
+                                .where(EpsNode.id != obj.id).limit(SUGGESTIONS)).all()
+    elif g.user.is_admin:
+        near += session.scalars(services.list_nodes(session, user=g.user, roots=True)
+                                .where(EpsNode.id != obj.id).limit(SUGGESTIONS)).all()
+    return [node for node, access in zip(near, accesses(session, user=g.user, objects=near))
+            if access.can(Permission.manage)]
 
 
 def _back(message: str):
-    """After a change: a script's request gets the message as JSON; a form goes back to the tree with it."""
+    """After a change: a script's request gets the message as JSON; a form goes back (``next``) with it."""
     flash(message, "info")
     if wants_json():
         return jsonify({"message": message})
-    return redirect(url_for("structure.index"), code=303)
+    return redirect(safe_next("structure.index"), code=303)
 
 
 def _node(node_id: int) -> EpsNode:
@@ -187,6 +174,15 @@ def _node_field(value: str | None, field: str) -> EpsNode | None:
     if not value.isdigit() or not 0 < int(value) < 2**31:
         raise Invalid(_("Choose an EPS node from the list."), errors={field: ["not a node"]})
     return services.get_node_or_raise(db.session, user=g.user, node_id=int(value), field=field)
+
+
+def _node_of_code(code: str) -> EpsNode:
+    """The readable node with ``code``; a code nobody may read is refused like one that does not exist."""
+    node = db.session.scalar(services.list_nodes(db.session, user=g.user).where(EpsNode.code == code))
+    if node is None:
+        raise Invalid(_("No EPS node you may open has the code %(code)s.", code=code),
+                      errors={"parent_code": ["not found"]})
+    return node
 
 
 @bp.route("/nodes", methods=["POST"])
@@ -264,20 +260,22 @@ def move():
 
     The drag and drop on the tree sends the same form (as a script's request, answered with JSON).
     """
-    form = MoveForm()
-    form.item.choices = form.parent.choices = []
-    check(form)
+    form = check(MoveForm())
     item = (form.item.data or "").strip()
     kind, number = item[:1], item[1:]
     if kind not in ("n", "p") or not number.isdigit() or not 0 < int(number) < 2**31:
         raise Invalid(_("Choose the node or project to move."), errors={"item": ["unknown"]})
-    target = _node_field(form.parent.data, "parent")
+    # Load, authorize, act: what is moved first (404, 403), then where to.
+    obj = _node(int(number)) if kind == "n" else _project(int(number))
+    authorize(db.session, user=g.user, obj=obj, permission=Permission.manage)
+    code = (form.parent_code.data or "").strip()
+    target = _node_of_code(code) if code else _node_field(form.parent.data, "parent")
     if kind == "n":
-        node = _node(int(number))
+        node = obj
         services.move_node(db.session, actor=g.user, node=node, new_parent=target)
         where = target.code if target else _("the top level")
         return _back(_("EPS node %(code)s moved under %(target)s.", code=node.code, target=where))
-    project = _project(int(number))
+    project = obj
     if target is None:
         raise Invalid(_("A project goes under an EPS node: choose one."), errors={"parent": ["required"]})
     services.move_project(db.session, actor=g.user, project=project, eps_node=target)

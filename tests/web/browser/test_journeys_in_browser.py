@@ -15,6 +15,7 @@ from crmpm.database import db
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
+from tests.web.browser import eps_steps  # noqa: E402
 from tests.web.browser.private_server import log_in, own_server  # noqa: E402,F401 - fixtures: a demo of its own
 
 PHONE = {"width": 390, "height": 844}
@@ -287,27 +288,6 @@ def test_a_blank_project_is_planned_linked_and_moved_on_the_gantt_and_scheduled(
 
 # 3. An administrator lays out a branch and edits a pipeline's stages.
 
-def _eps_row(page, node_id: int):
-    return page.locator(f'.eps-row[data-item="n{node_id}"]')
-
-
-def _eps_children(page, node_id: int):
-    return page.locator(f'li.eps-node:has(> .eps-row[data-item="n{node_id}"]) > ul > li > .eps-row')
-
-
-def _create_node(page, parent_code: str | None, code: str, name: str) -> None:
-    if parent_code is None:
-        form = page.locator("section.card", has_text="New root node").locator("form")
-    else:
-        details = page.locator("details.eps-edit", has=page.locator("summary", has_text=f"Edit {parent_code}")).first
-        details.locator("summary").click()
-        form = details.locator('form[action="/eps/nodes"]')
-    form.locator("input[name=code]").fill(code)
-    form.locator("input[name=name]").fill(name)
-    form.locator("button[type=submit]").click()
-    expect(page.locator(".flash-info")).to_contain_text(f"EPS node {code} created.")
-
-
 @SCREENS
 def test_an_administrator_lays_out_a_branch_moves_a_node_and_edits_stages(log_in, own_server, screenshot, viewport):
     from accounts.models import Pipeline, PipelineStage
@@ -319,19 +299,22 @@ def test_an_administrator_lays_out_a_branch_moves_a_node_and_edits_stages(log_in
     page.set_viewport_size(viewport)
 
     page.goto(own_server.url("/eps/"))
-    _create_node(page, None, prefix, f"Journey branch {tag}")
-    _create_node(page, prefix, f"{prefix}-1", "North")
-    _create_node(page, prefix, f"{prefix}-2", "South")
+    eps_steps.create_node(page, None, prefix, f"Journey branch {tag}")
+    eps_steps.create_node(page, prefix, f"{prefix}-1", "North")
+    eps_steps.create_node(page, prefix, f"{prefix}-2", "South")
     branch, north, south = (own_server.id_of(c) for c in (prefix, f"{prefix}-1", f"{prefix}-2"))
-    expect(_eps_children(page, branch)).to_have_count(2)
+    eps_steps.expand(page, branch)
+    expect(eps_steps.children(page, branch)).to_have_count(2)
     _fits(page, "EPS")
     screenshot(page, f"journey-admin-eps-{tag}")
 
     # South dragged onto North: it moves under it, as stored.
-    _eps_row(page, south).drag_to(_eps_row(page, north))
+    eps_steps.row(page, f"n{south}").drag_to(eps_steps.row(page, f"n{north}"))
     expect(page.locator(".flash-info")).to_contain_text(f"EPS node {prefix}-2 moved under {prefix}-1.")
-    expect(_eps_children(page, north)).to_have_count(1)
-    expect(_eps_children(page, branch)).to_have_count(1)
+    eps_steps.expand(page, branch)
+    eps_steps.expand(page, north)
+    expect(eps_steps.children(page, north)).to_have_count(1)
+    expect(eps_steps.children(page, branch)).to_have_count(1)
     parents = _read(own_server, lambda s: {n.code: n.parent_id for n in s.scalars(
         select(EpsNode).where(EpsNode.id.in_([branch, north, south])))})
     assert parents == {prefix: None, f"{prefix}-1": branch, f"{prefix}-2": north}

@@ -72,6 +72,8 @@ def main_pages(live_server) -> dict[str, str]:
         "new-deal": "/crm/deals/new",
         "contact": f"/crm/contacts/{_first_id(live_server, Contact)}",
         "eps": "/eps/",
+        "eps-node": f"/eps/nodes/{node}",  # a node's own page: its forms and a page of its children
+        "eps-project": f"/eps/projects/{project}",
         "new-project": "/projects/new",
         "project-settings": f"/projects/{project}/settings",
         "calendars": "/projects/calendars",
