@@ -95,11 +95,10 @@ def test_the_set_reads_every_row_of_an_export_shaped_file(tmp_path, name, kind, 
             [row["CONTACT_ID"] if row["CONTACT_ID"] != "0" else None for row in rows]
 
 
-def test_the_bitrix24_ui_deals_mapping_names_the_first_of_the_repeated_id_columns():
-    # Bitrix24's deal export repeats ID; the deal's own is the first. Read once the repeated-header syntax
-    # is in (a file with a single ID column is refused until then, naming the column it looked for).
+def test_the_bitrix24_ui_deals_mapping_names_the_repeated_id_columns():
+    # Bitrix24's deal export repeats ID: the deal's own is the first, its contact's the third.
     mapping = resolve_mapping(mapping="bitrix24", kind="deals")
-    assert mapping.columns["ID#1"] == "external_id"
+    assert mapping.columns["ID#1"] == "external_id" and mapping.columns["ID#3"] == "contact"
     assert mapping.columns["Стадия сделки"] == "stage" and mapping.values["stage"]["Сделка успешна"] == "won"
 
 
