@@ -95,11 +95,10 @@ def test_the_set_reads_every_row_of_an_export_shaped_file(tmp_path, name, kind, 
             [row["CONTACT_ID"] if row["CONTACT_ID"] != "0" else None for row in rows]
 
 
-def test_the_bitrix24_ui_deals_mapping_names_the_first_of_the_repeated_id_columns():
-    # Bitrix24's deal export repeats ID; the deal's own is the first. Read once the repeated-header syntax
-    # is in (a file with a single ID column is refused until then, naming the column it looked for).
+def test_the_bitrix24_ui_deals_mapping_names_the_repeated_id_columns():
+    # Bitrix24's deal export repeats ID: the deal's own is the first, its contact's the third.
     mapping = resolve_mapping(mapping="bitrix24", kind="deals")
-    assert mapping.columns["ID#1"] == "external_id"
+    assert mapping.columns["ID#1"] == "external_id" and mapping.columns["ID#3"] == "contact"
     assert mapping.columns["Стадия сделки"] == "stage" and mapping.values["stage"]["Сделка успешна"] == "won"
 
 
@@ -125,3 +124,51 @@ def test_the_bitrix24_set_reads_the_interface_export_of_deals(tmp_path):
     assert batch.errors == []
     assert [record.external_id for record in batch.records] == [deal["ID"] for deal in B24_DEALS]
     assert [record.fields["currency"] for record in batch.records] == ["RUB"] * len(B24_DEALS)
+
+
+def test_the_amocrm_set_reads_funnels_contacts_by_name_and_typed_phones(tmp_path):
+    deals_path, contacts_path = tmp_path / "deals.csv", tmp_path / "contacts.csv"
+    write_csv(deals_path, AMO_DEAL_HEADER, AMO_DEALS, encoding="utf-8-sig", delimiter=";")
+    write_csv(contacts_path, AMO_CONTACT_HEADER, AMO_CONTACTS, encoding="utf-8-sig", delimiter=";")
+    deals = import_file(kind="deals", path=deals_path, mapping=resolve_mapping(mapping="amocrm", kind="deals"))
+    assert deals.errors == []
+    # The default funnel ("Воронка") is the pipeline amoCRM; another keeps its name.
+    assert [record.fields["pipeline"] for record in deals.records] == \
+        [{"Воронка": "amoCRM"}.get(row["Воронка"], row["Воронка"]) for row in AMO_DEALS]
+    assert [record.fields.get("contact_name") for record in deals.records] == \
+        [row.get("Полное имя контакта") or None for row in AMO_DEALS]
+    assert {record.fields["region"] for record in deals.records} == {"MSK"}
+    contacts = import_file(kind="contacts", path=contacts_path,
+                           mapping=resolve_mapping(mapping="amocrm", kind="contacts"))
+    assert contacts.errors == []
+    for record, row in zip(contacts.records, AMO_CONTACTS):
+        work = [number for number in row.get("Рабочий телефон", "").split(",") if number.strip()]
+        phones = [(kind, value) for kind_of, kind, value in record.fields["channels"] if kind_of == "phone"]
+        assert [kind for kind, _value in phones].count("work") == len(work), row["ID"]
+        assert [kind for kind, _value in phones].count("mobile") == int(bool(row.get("Мобильный телефон"))), row["ID"]
+
+
+def test_the_bitrix24_set_reads_the_interface_export_of_contacts_and_the_deals_contact_id(tmp_path):
+    from tests.accounts.imports.exports import (
+        B24_UI_CONTACT_HEADER,
+        B24_UI_DEAL_HEADER,
+        b24_ui_contact_rows,
+        b24_ui_deal_rows,
+        write_rows,
+    )
+
+    contacts_path, deals_path = tmp_path / "contacts.csv", tmp_path / "deals.csv"
+    rows = b24_ui_contact_rows()
+    write_csv(contacts_path, B24_UI_CONTACT_HEADER, rows, encoding="cp1251", delimiter=";")
+    contacts = import_file(kind="contacts", path=contacts_path,
+                           mapping=resolve_mapping(mapping="bitrix24", kind="contacts"))
+    assert contacts.errors == []
+    assert [(record.fields["first_name"], record.fields["patronymic"], record.fields["last_name"])
+            for record in contacts.records] == [(row["Имя"], row["Отчество"], row["Фамилия"]) for row in rows]
+    write_rows(deals_path, B24_UI_DEAL_HEADER, b24_ui_deal_rows(), encoding="cp1251", delimiter=";")
+    deals = import_file(kind="deals", path=deals_path, mapping=resolve_mapping(mapping="bitrix24", kind="deals"))
+    assert deals.errors == []
+    third_id = [index for index, name in enumerate(B24_UI_DEAL_HEADER) if name == "ID"][2]
+    assert [record.fields.get("contact") for record in deals.records] == \
+        [row[third_id] or None for row in b24_ui_deal_rows()]
+    assert {record.fields["pipeline"] for record in deals.records} == {"Битрикс24"}  # "Общее", the general funnel
