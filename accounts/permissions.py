@@ -12,6 +12,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm.errors import Forbidden, NotFound, Phrase
+from crmpm.statements import built_once
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import (
@@ -84,8 +85,12 @@ def deal_visible(session: Session, *, user: User, paths: list[str] | None = None
     paths = principal_grant_paths(session, user=user) if paths is None else paths
     if reads_everything(session, user=user, paths=paths):
         return None
-    return (select(Project.id).where(Project.id == Deal.project_id,
-                                     visible(session, user=user, model=Project, paths=paths)).exists())
+    return _deal_of_readable_project(visible(session, user=user, model=Project, paths=paths))
+
+
+@built_once
+def _deal_of_readable_project(readable_project):
+    return select(Project.id).where(Project.id == Deal.project_id, readable_project).exists()
 
 
 def account_or_lead_visible(session: Session, *, user: User, model):

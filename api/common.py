@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from api.dumping import dumper
 from crmpm import emails
 from crmpm.database import db, read_rows
+from crmpm.statements import PAGE_PARAMETERS, page_of
 
 MONEY_LIMIT = Decimal("1e15")
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
@@ -147,15 +148,16 @@ def paginate(query, args: dict, *, scalars: bool = True, unique: bool = False, c
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     db_session = session()
     offset = (page - 1) * per_page
-    page_query = query.limit(per_page).offset(offset)
+    window = dict(zip(PAGE_PARAMETERS, (per_page, offset)))
     if columns:
         entity = query.column_descriptions[0]["entity"]
-        items = [row._mapping for row in read_rows(db_session, page_query.with_only_columns(*entity.__table__.columns))]
+        page_query = page_of(query, entity.__table__)
+        items = [row._mapping for row in read_rows(db_session, page_query, window)]
     elif scalars:
-        result = db_session.scalars(page_query)
+        result = db_session.scalars(page_of(query), window)
         items = (result.unique() if unique else result).all()
     else:
-        items = db_session.execute(page_query).all()
+        items = db_session.execute(page_of(query), window).all()
     if 0 < len(items) < per_page or (page == 1 and not items):
         total = offset + len(items)
     else:

@@ -13,6 +13,7 @@ from api.common import (
     Blueprint, Code, Id, Money, Name, base_currency, current_user, page_schema, paginate, session,
 )
 from api.export import ListArgs, list_or_csv, page_or_csv, wants_csv
+from crmpm.statements import derived_once
 from eps import services as eps_services
 
 blp = Blueprint("deals", __name__, url_prefix="/deals", description="Deals: projects seen from the sales side")
@@ -252,6 +253,12 @@ DEAL_READ_LOADS = (joinedload(Deal.project), joinedload(Deal.stage), selectinloa
 DEAL_PAGE_LOADS = (joinedload(Deal.project), joinedload(Deal.stage), joinedload(Deal.lines))
 
 
+@derived_once
+def _with_page_loads(query):
+    # Built once for a list statement built once (``crmpm.statements``): the page then is too.
+    return query.options(*DEAL_PAGE_LOADS)
+
+
 def _deal(deal_id):
     return deal_services.get_deal_or_raise(session(), user=current_user(), deal_id=deal_id)
 
@@ -299,7 +306,7 @@ def list_deals(args):
         search=args.get("q"), missing_next_step=args["missing_next_step"])
     if wants_csv(args):
         return page_or_csv(query.options(*DEAL_READ_LOADS), args, DealReadSchema, filename="deals")
-    return paginate(query.options(*DEAL_PAGE_LOADS), args, unique=True)
+    return paginate(_with_page_loads(query), args, unique=True)
 
 
 @blp.route("/<int:deal_id>", methods=["GET"])

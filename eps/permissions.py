@@ -202,6 +202,10 @@ class _GrantsReadWithUser:
 GRANTS_WITH_USER = _GrantsReadWithUser()
 
 
+# What an administrator may read: one object, like every other set of rights' condition.
+EVERYTHING = true()
+
+
 # The roots' paths, each with whether anything is protected. "= true" rather than "IS TRUE",
 # so a partial index WHERE protected can answer it.
 _ROOTS_AND_PROTECTION = select(
@@ -235,9 +239,10 @@ def _covers(roots: set[str], anything_protected: bool, paths: list[str]) -> bool
 
 
 def visible(session: Session, *, user: User, model: type[EpsNode] | type[Project], paths: list[str] | None = None):
-    """A SQL condition true for the rows of ``model`` that ``user`` may read."""
+    """A SQL condition true for the rows of ``model`` that ``user`` may read (the same object for the same rights,
+    so statements built from it can be built once: ``crmpm.statements``)."""
     if user.is_admin:
-        return true()
+        return EVERYTHING
     if paths is None:
         paths = principal_grant_paths(session, user=user)
     return _visible_condition(model, tuple(paths))

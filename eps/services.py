@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit, codes
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.search import contains
+from crmpm.statements import built_once
 from crmpm.users.models import User
 from eps.models import (CODE_LENGTH, NAME_LENGTH, BudgetChange, EpsNode, Grant, Project, SpendingPlanEntry,
                         node_segment, project_segment)
@@ -310,12 +311,18 @@ def _delete_dependents(session: Session, *, actor: User, eps_node_id: int | None
 def list_projects(session: Session, *, user: User, eps_node: EpsNode | None = None, direct_only: bool = False,
                   search: str | None = None) -> Select:
     """A select of the projects ``user`` may read, optionally under one node (or directly under it)."""
-    query = select(Project).where(visible(session, user=user, model=Project)).order_by(Project.code, Project.id)
-    if eps_node is not None:
-        if direct_only:
-            query = query.where(Project.eps_node_id == eps_node.id)
-        else:
-            query = query.where(Project.path.like(f"{eps_node.path}%"))
+    place = None if eps_node is None else (eps_node.id, eps_node.path, direct_only)
+    if search and search.strip():
+        return _projects_select.__wrapped__(visible(session, user=user, model=Project), place, search)
+    return _projects_select(visible(session, user=user, model=Project), place, None)
+
+
+@built_once
+def _projects_select(readable, place: tuple[int, str, bool] | None, search: str | None) -> Select:
+    query = select(Project).where(readable).order_by(Project.code, Project.id)
+    if place is not None:
+        node_id, node_path, direct_only = place
+        query = query.where(Project.eps_node_id == node_id if direct_only else Project.path.like(f"{node_path}%"))
     matches = contains([Project.name, Project.code], search)
     if matches is not None:
         query = query.where(matches)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm.errors import NotFound
 from crmpm.search import contains
+from crmpm.statements import built_once
 from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission
@@ -32,8 +33,18 @@ def list_deals(session: Session, *, user: User, pipeline_id: int | None = None, 
                account_id: int | None = None, owner_id: int | None = None, status: StageKind | None = None,
                search: str | None = None, missing_next_step: bool = False, sort: str | None = None) -> Select:
     """A select of the deals ``user`` may read, newest first (or by ``sort``, one of ``DEAL_SORTS``), filtered."""
+    filters = (deal_visible(session, user=user), pipeline_id, stage_id, account_id, owner_id, status,
+               missing_next_step, sort if (sort or "").lstrip("-") in DEAL_SORTS else None)
+    if search and search.strip():
+        return _deals_select.__wrapped__(*filters, search)
+    return _deals_select(*filters, None)
+
+
+@built_once
+def _deals_select(readable, pipeline_id: int | None, stage_id: int | None, account_id: int | None,
+                  owner_id: int | None, status: StageKind | None, missing_next_step: bool, sort: str | None,
+                  search: str | None) -> Select:
     query = select(Deal).order_by(*_deal_order(sort))
-    readable = deal_visible(session, user=user)
     if readable is not None:
         query = query.where(readable)
     if pipeline_id is not None:
