@@ -599,11 +599,12 @@ def as_datetime(value) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def plan_sums(session: Session, *, project: Project, data_date: datetime | None = None) -> dict[int | None, PlanSums]:
+def plan_sums(session: Session, *, project: Project,
+              data_date: datetime | None | type(...) = ...) -> dict[int | None, PlanSums]:
     """The :class:`PlanSums` of each WBS element's own activities (``None``: those under none), in one pass over
     the plan; ``data_date``: the plan's (read when not given) for the baseline's figures."""
-    if data_date is None:
-        data_date = get_plan(session, project=project).data_date
+    if data_date is ...:
+        data_date = session.scalar(select(ProjectPlan.data_date).where(ProjectPlan.project_id == project.id))
     start, finish = Activity.baseline_start, Activity.baseline_finish
     if data_date is not None:
         baselined = and_(start.is_not(None), finish.is_not(None), start < data_date)
