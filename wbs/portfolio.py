@@ -19,10 +19,10 @@ from eps import services as eps_services
 from eps.models import EpsNode, Project, Role
 from eps.permissions import principal_grant_paths, visible
 from wbs import services
-from wbs.services import tree_order
+from wbs.services import as_datetime, tree_order
 from wbs.models import Activity, ProjectPlan, Relationship, WbsElement
 
-__all__ = ["STATUSES", "ProjectFigures", "list_projects", "figures", "eps_paths", "nodes_for_new_projects",
+__all__ = ["STATUSES", "ProjectFigures", "list_projects", "figures", "project_figures", "eps_paths", "nodes_for_new_projects",
            "Baseline", "baseline", "WbsExtent", "wbs_extent", "wbs_ordered_page", "tree_order", "element_chain",
            "links_among"]
 
@@ -103,19 +103,27 @@ def figures(session: Session, *, project_ids: list[int]) -> dict[int, ProjectFig
             result[project_id] = ProjectFigures(**plan_values)
             continue
         _id, count, critical, weighted, hours, average, start, finish, started, finished = row
-        percent = float(weighted) / float(hours) if hours else float(average or 0)
         result[project_id] = ProjectFigures(
-            activities=count, critical=int(critical or 0), percent_complete=round(percent, 1),
-            start=_as_datetime(start), finish=_as_datetime(finish), started=started, finished=finished,
+            activities=count, critical=int(critical or 0), percent_complete=_percent(weighted, hours, average),
+            start=as_datetime(start), finish=as_datetime(finish), started=started, finished=finished,
             **plan_values)
     return result
 
 
-def _as_datetime(value) -> datetime | None:
-    """SQLite returns aggregates of dates as text (the column type does not reach MIN/MAX of an expression)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+def _percent(weighted, hours, average) -> float:
+    """Percent complete weighted by original duration (the plain average when all are milestones), to 0.1."""
+    return round(float(weighted) / float(hours) if hours else float(average or 0), 1)
+
+
+def project_figures(plan: ProjectPlan, sums: services.PlanSums) -> ProjectFigures:
+    """:func:`figures` of one project from its plan and the sums of all its activities (``services.plan_sums``)."""
+    plan_values = dict(data_date=plan.data_date, planned_start=plan.planned_start, scheduled_at=plan.scheduled_at)
+    if not sums.activities:
+        return ProjectFigures(**plan_values)
+    return ProjectFigures(
+        activities=sums.activities, critical=sums.critical,
+        percent_complete=_percent(sums.weighted_percent, sums.hours, sums.percent / sums.activities),
+        start=sums.start, finish=sums.finish, started=sums.started, finished=sums.finished, **plan_values)
 
 
 def eps_paths(session: Session, *, user: User, projects: list[Project]) -> dict[int, list[EpsNode]]:
@@ -147,12 +155,15 @@ class Baseline:
     activities: int
 
 
-def baseline(session: Session, *, project: Project) -> Baseline:
-    """The project's baseline (set by its first schedule, or on request)."""
+def baseline(session: Session, *, project: Project, sums: services.PlanSums | None = None) -> Baseline:
+    """The project's baseline (set by its first schedule, or on request); ``sums``: of all its activities
+    (``services.plan_sums``) when the caller has them."""
+    if sums is not None:
+        return Baseline(start=sums.baseline_start, finish=sums.baseline_finish, activities=sums.baselined)
     start, finish, count = session.execute(
         select(func.min(Activity.baseline_start), func.max(Activity.baseline_finish), func.count(Activity.baseline_start))
         .where(Activity.project_id == project.id)).one()
-    return Baseline(start=_as_datetime(start), finish=_as_datetime(finish), activities=count)
+    return Baseline(start=as_datetime(start), finish=as_datetime(finish), activities=count)
 
 
 def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: int,
@@ -261,10 +272,10 @@ def wbs_extent(session: Session, *, project: Project) -> WbsExtent:
     for element_id, count, first, last, _early_finish, _baseline_start, _baseline_finish in rows:
         counts[element_id] = count
         if element_id is not None and (first is not None or last is not None):
-            spans[element_id] = (_as_datetime(first), _as_datetime(last))
+            spans[element_id] = (as_datetime(first), as_datetime(last))
 
     def extreme(pick, column: int):
-        present = [_as_datetime(row[column]) for row in rows if row[column] is not None]
+        present = [as_datetime(row[column]) for row in rows if row[column] is not None]
         return pick(present) if present else None
 
     return WbsExtent(counts=counts, spans=spans, start=extreme(min, 2), finish=extreme(max, 4),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import networkx as nx
-from sqlalchemy import Row, Select, func, or_, select, union
+from sqlalchemy import Row, Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from crmpm import audit
@@ -290,14 +290,15 @@ class ElementRow(NamedTuple):
     parent_id: int | None
     code: str
     name: str
+    seq: int = 0
 
 
 def element_outline(session: Session, *, project: Project) -> list[ElementRow]:
     """The project's WBS elements as plain rows in tree order: each element followed by its branch, siblings in
     ``list_elements``' order. For pages that show a big WBS and change nothing in it (thousands of elements read
     as tuples cost a tenth of the mapped objects and their graph)."""
-    rows = session.execute(select(WbsElement.id, WbsElement.parent_id, WbsElement.code, WbsElement.name)
-                           .where(WbsElement.project_id == project.id).order_by(WbsElement.seq, WbsElement.id))
+    rows = session.execute(select(WbsElement.id, WbsElement.parent_id, WbsElement.code, WbsElement.name,
+                                  WbsElement.seq).where(WbsElement.project_id == project.id).order_by(WbsElement.seq, WbsElement.id))
     return tree_order([ElementRow(*row) for row in rows])
 
 
@@ -320,6 +321,20 @@ def _check_code_free(session: Session, model, project: Project, code: str, exclu
         what = Phrase("WBS code") if model is WbsElement else Phrase("activity code")
         raise Conflict("{what} {code!r} is already used in project {project_code}",
                        what=what, code=code, project_code=project.code, errors={"code": ["already in use"]})
+
+
+def branch_ids(elements: list, element_id: int) -> set[int]:
+    """The ids of ``element_id`` and of every element below it among ``elements`` (elements or outline rows)."""
+    children: dict[int | None, list[int]] = {}
+    for element in elements:
+        children.setdefault(element.parent_id, []).append(element.id)
+    found, stack = {element_id}, [element_id]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
 
 
 def tree_order(elements: list) -> list:
@@ -365,7 +380,7 @@ def update_element(session: Session, *, actor: User, project: Project, element: 
         _check_code_free(session, WbsElement, project, changes["code"], exclude=element.id)
     if parent is not ...:
         if parent is not None:
-            below = {e.id for e in _subtree(session, project=project, element=element)}
+            below = _subtree_ids(session, project=project, element=element)
             if parent.id in below:
                 raise Conflict("cannot move WBS element {element_code} under {parent_code}, which is inside it",
                                element_code=element.code, parent_code=parent.code,
@@ -446,13 +461,8 @@ def move_element(session: Session, *, actor: User, project: Project, element: Wb
     return element
 
 
-def _subtree(session: Session, *, project: Project, element: WbsElement) -> list[WbsElement]:
-    elements = list_elements(session, project=project)
-    graph = nx.DiGraph()
-    graph.add_edges_from((e.parent_id, e.id) for e in elements if e.parent_id is not None)
-    graph.add_node(element.id)
-    ids = {element.id} | nx.descendants(graph, element.id)
-    return [e for e in elements if e.id in ids]
+def _subtree_ids(session: Session, *, project: Project, element: WbsElement) -> set[int]:
+    return branch_ids(element_outline(session, project=project), element.id)
 
 
 def delete_element(session: Session, *, actor: User, project: Project, element: WbsElement) -> None:
@@ -484,21 +494,22 @@ class WbsNode:
     children: list[WbsNode] = field(default_factory=list)
 
 
-def wbs_tree(session: Session, *, project: Project) -> dict:
-    """The project's WBS as a tree, costs and activity counts rolled up bottom-up."""
-    elements = list_elements(session, project=project)
+def wbs_tree(session: Session, *, project: Project, elements: list[ElementRow] | None = None,
+             sums: dict[int | None, PlanSums] | None = None) -> dict:
+    """The project's WBS as a tree, costs and activity counts rolled up bottom-up. ``elements``
+    (``element_outline``) and ``sums`` (``plan_sums``): when the caller has them already (read otherwise)."""
+    if elements is None:
+        elements = element_outline(session, project=project)
+    if sums is None:
+        sums = plan_sums(session, project=project)
     nodes = {e.id: WbsNode(id=e.id, code=e.code, name=e.name, parent_id=e.parent_id, seq=e.seq) for e in elements}
-    sums = session.execute(
-        select(Activity.wbs_element_id, func.count(), func.coalesce(func.sum(Activity.budgeted_cost), ZERO),
-               func.coalesce(func.sum(Activity.actual_cost), ZERO))
-        .where(Activity.project_id == project.id).group_by(Activity.wbs_element_id)).all()
     unassigned = 0
-    for element_id, count, budgeted, actual in sums:
+    for element_id, part in sums.items():
         if element_id is None:
-            unassigned = count
+            unassigned = part.activities
             continue
         node = nodes[element_id]
-        node.activities, node.budgeted_cost, node.actual_cost = count, Decimal(budgeted), Decimal(actual)
+        node.activities, node.budgeted_cost, node.actual_cost = part.activities, part.budgeted, part.actual
     roots = []
     for element in reversed(elements):  # children before parents, so sums climb the tree
         node = nodes[element.id]
@@ -512,6 +523,122 @@ def wbs_tree(session: Session, *, project: Project) -> dict:
             parent.activities += node.activities
     roots.reverse()
     return {"project_id": project.id, "items": roots, "unassigned_activities": unassigned}
+
+
+@dataclass
+class PlanSums:
+    """What a set of activities adds up to: every figure of the project page (the WBS tree's sums, the schedule
+    figures, earned value, the baseline), so that one pass over a plan gives them all, per WBS element, and a
+    branch or the whole plan is the sum of its elements' (``total``).
+
+    Money is exact (Decimal); the earned value's budget is kept per percent complete, so that EV is computed
+    from it exactly as before. ``planned_done`` and ``cut`` are relative to the data date the sums were read at.
+    """
+
+    activities: int = 0
+    critical: int = 0
+    budgeted: Decimal = ZERO
+    actual: Decimal = ZERO
+    weighted_percent: float = 0.0  # Σ percent complete × original duration
+    hours: float = 0.0  # Σ original duration
+    percent: float = 0.0  # Σ percent complete
+    start: datetime | None = None  # first actual start, else early start
+    finish: datetime | None = None  # last early finish
+    started: int = 0
+    finished: int = 0
+    baseline_start: datetime | None = None
+    baseline_finish: datetime | None = None
+    baselined: int = 0
+    planned_done: Decimal = ZERO  # budget of the activities the baseline has finished by the data date
+    cut: int = 0  # activities the baseline has partly done at the data date (prorated one by one)
+    budget_by_percent: dict[float, Decimal] = field(default_factory=dict)
+
+    def add(self, other: PlanSums) -> None:
+        """Add ``other``'s activities to these."""
+        self.activities += other.activities
+        self.critical += other.critical
+        self.budgeted += other.budgeted
+        self.actual += other.actual
+        self.weighted_percent += other.weighted_percent
+        self.hours += other.hours
+        self.percent += other.percent
+        self.started += other.started
+        self.finished += other.finished
+        self.baselined += other.baselined
+        self.planned_done += other.planned_done
+        self.cut += other.cut
+        self.start = _earliest(self.start, other.start)
+        self.finish = _latest(self.finish, other.finish)
+        self.baseline_start = _earliest(self.baseline_start, other.baseline_start)
+        self.baseline_finish = _latest(self.baseline_finish, other.baseline_finish)
+        mine = self.budget_by_percent
+        for done, budget in other.budget_by_percent.items():
+            mine[done] = mine[done] + budget if done in mine else budget
+
+    @classmethod
+    def total(cls, parts) -> PlanSums:
+        """The sums of all of ``parts``."""
+        result = cls()
+        for part in parts:
+            result.add(part)
+        return result
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return second if first is None or (second is not None and second < first) else first
+
+
+def _latest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return second if first is None or (second is not None and second > first) else first
+
+
+def as_datetime(value) -> datetime | None:
+    """SQLite returns aggregates of dates as text (the column type does not reach MIN/MAX of an expression)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def plan_sums(session: Session, *, project: Project,
+              data_date: datetime | None | type(...) = ...) -> dict[int | None, PlanSums]:
+    """The :class:`PlanSums` of each WBS element's own activities (``None``: those under none), in one pass over
+    the plan; ``data_date``: the plan's (read when not given) for the baseline's figures."""
+    if data_date is ...:
+        data_date = session.scalar(select(ProjectPlan.data_date).where(ProjectPlan.project_id == project.id))
+    start, finish = Activity.baseline_start, Activity.baseline_finish
+    if data_date is not None:
+        baselined = and_(start.is_not(None), finish.is_not(None), start < data_date)
+        done, cut = and_(baselined, or_(finish <= data_date, finish <= start)), and_(baselined, finish > data_date,
+                                                                                     finish > start)
+    else:
+        done = cut = false()
+    # Grouped by percent complete too: earned value multiplies each percentage's budget exactly (a plan has few).
+    rows = session.execute(
+        select(Activity.wbs_element_id, Activity.percent_complete, func.count(),
+               func.count().filter(Activity.critical.is_(True)),
+               func.sum(Activity.budgeted_cost), func.sum(Activity.actual_cost),
+               func.sum(Activity.percent_complete * Activity.original_duration_hours),
+               func.sum(Activity.original_duration_hours), func.sum(Activity.percent_complete),
+               func.min(func.coalesce(Activity.actual_start, Activity.early_start)), func.max(Activity.early_finish),
+               func.count(Activity.actual_start), func.count(Activity.actual_finish),
+               func.min(start), func.max(finish), func.count(start),
+               func.sum(Activity.budgeted_cost).filter(done), func.count().filter(cut))
+        .where(Activity.project_id == project.id)
+        .group_by(Activity.wbs_element_id, Activity.percent_complete)).all()
+    result: dict[int | None, PlanSums] = {}
+    for (element_id, percent_complete, count, critical, budgeted, actual, weighted, hours, percent, first, last,
+         started, finished, first_baseline, last_baseline, baselined_count, planned_done, cut_count) in rows:
+        part = PlanSums(activities=count, critical=critical, budgeted=budgeted, actual=actual,
+                        weighted_percent=weighted or 0.0, hours=hours or 0.0, percent=percent or 0.0,
+                        start=as_datetime(first), finish=as_datetime(last), started=started, finished=finished,
+                        baseline_start=as_datetime(first_baseline), baseline_finish=as_datetime(last_baseline),
+                        baselined=baselined_count, planned_done=planned_done or ZERO, cut=cut_count,
+                        budget_by_percent={percent_complete: budgeted})
+        if element_id in result:
+            result[element_id].add(part)
+        else:
+            result[element_id] = part
+    return result
 
 
 # Activities
@@ -528,7 +655,7 @@ def list_activities(session: Session, *, project: Project, wbs_element: WbsEleme
     """A select of the project's activities in schedule order (``SCHEDULE_ORDER``)."""
     query = select(Activity).where(Activity.project_id == project.id)
     if wbs_element is not None:
-        ids = [e.id for e in _subtree(session, project=project, element=wbs_element)]
+        ids = sorted(_subtree_ids(session, project=project, element=wbs_element))
         query = query.where(Activity.wbs_element_id.in_(ids))
     if critical_only:
         query = query.where(Activity.critical.is_(True))

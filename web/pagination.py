@@ -70,9 +70,11 @@ def page_args(default_per_page: int | None = None) -> tuple[int, int]:
 
 
 def paginate(session: Session, query: Select, *, args: dict | None = None,
-             default_per_page: int | None = None) -> Page:
-    """Run one page of ``query`` (from the request's ``page``/``per_page``) and count the whole."""
+             default_per_page: int | None = None, total: int | None = None) -> Page:
+    """Run one page of ``query`` (from the request's ``page``/``per_page``) and count the whole (``total``: the
+    count, when the caller knows it already)."""
     page, per_page = page_args(default_per_page)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=items, page=page, per_page=per_page, total=total, args=args or {})

@@ -247,3 +247,82 @@ def test_the_wbs_extent_counts_spans_and_ends_match_the_activities(session, tree
         else:
             assert element.id not in extent.spans
     assert None not in extent.spans
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_plan_sums_give_every_figure_of_the_project_page(session, tree, seed):
+    """One pass (``services.plan_sums``) gives the same figures as the queries that read them apart, and the
+    tree's, branch's and earned value's sums of a hand count over the activities."""
+    import random
+    from datetime import timedelta
+
+    from wbs.models import Activity
+
+    admin, _top, left, _right = tree
+    project = factories.project(session, actor=admin, node=left, code=f"PFS{seed}")
+    rng = random.Random(seed)
+    elements = _random_wbs(session, admin, project, rng, size=7)
+    _plan(session, admin, project, {})
+    for n in range(40):
+        element = rng.choice(elements + [None])
+        services.create_activity(session, actor=admin, project=project, code=f"A{n:02d}", name="x",
+                                 wbs_element_id=element.id if element else None,
+                                 original_duration_hours=8.0 * rng.randrange(0, 6),
+                                 budgeted_cost=Decimal(rng.randrange(0, 100_000)) / 100,
+                                 actual_cost=Decimal(rng.randrange(0, 50_000)) / 100,
+                                 percent_complete=rng.choice([0.0, 100.0, 12.5, 33.333333333333336, 70.0]))
+    scheduling_service.schedule_project(session, actor=admin, project=project)
+    everything = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    for activity in everything[:6]:  # some started and finished, some without a baseline
+        activity.actual_start = activity.early_start - timedelta(days=2)
+        activity.actual_finish = activity.early_finish if rng.random() < 0.5 else None
+        if rng.random() < 0.5:
+            activity.baseline_start = activity.baseline_finish = None
+    plan = services.get_plan(session, project=project)
+    starts = sorted(a.baseline_start for a in everything if a.baseline_start)
+    plan.data_date = starts[len(starts) // 2] + timedelta(hours=3)  # some baselines cut through
+    session.flush()
+
+    sums = services.plan_sums(session, project=project)
+    whole = services.PlanSums.total(sums.values())
+    assert portfolio.project_figures(plan, whole) == portfolio.figures(session, project_ids=[project.id])[project.id]
+    assert portfolio.baseline(session, project=project, sums=whole) == portfolio.baseline(session, project=project)
+
+    def branch(element):
+        ids = services.branch_ids(elements, element.id)
+        return [a for a in everything if a.wbs_element_id in ids]
+
+    def nodes(items):
+        for node in items:
+            yield node
+            yield from nodes(node.children)
+
+    tree_nodes = {node.id: node for node in nodes(services.wbs_tree(session, project=project)["items"])}
+    for element in elements:
+        own = branch(element)
+        node = tree_nodes[element.id]
+        assert (node.activities, node.budgeted_cost, node.actual_cost) == (
+            len(own), sum((a.budgeted_cost for a in own), Decimal("0.00")),
+            sum((a.actual_cost for a in own), Decimal("0.00")))
+
+    cent = Decimal("0.01")
+    cut_any = False
+    for element in [None, *elements]:
+        chosen = everything if element is None else branch(element)
+        pv = Decimal(0)
+        for a in chosen:
+            if a.baseline_start is None or a.baseline_finish is None or plan.data_date <= a.baseline_start:
+                continue
+            if plan.data_date >= a.baseline_finish:
+                pv += a.budgeted_cost
+            else:
+                cut_any = True
+                pv += a.budgeted_cost * Decimal((plan.data_date - a.baseline_start).total_seconds()) / Decimal(
+                    (a.baseline_finish - a.baseline_start).total_seconds())
+        evm = scheduling_service.earned_value(session, project=project, wbs_element=element)
+        assert evm.bac == sum((a.budgeted_cost for a in chosen), Decimal("0.00"))
+        assert evm.ac == sum((a.actual_cost for a in chosen), Decimal("0.00"))
+        assert evm.ev == sum((a.budgeted_cost * Decimal(str(a.percent_complete)) / 100 for a in chosen),
+                             Decimal(0)).quantize(cent)
+        assert evm.pv == pv.quantize(cent)
+    assert cut_any

@@ -484,34 +484,43 @@ def _planned_fraction(activity, data_date: datetime) -> Decimal:
     return Decimal((data_date - start).total_seconds()) / Decimal((finish - start).total_seconds())
 
 
-def earned_value(session: Session, *, project: Project, wbs_element: WbsElement | None = None) -> EarnedValue:
+def earned_value(session: Session, *, project: Project, wbs_element: WbsElement | None = None,
+                 sums: dict[int | None, services.PlanSums] | None = None,
+                 elements: list | None = None) -> EarnedValue:
     """PV, EV and AC of the project (or one WBS branch) at the data date; SV, CV, SPI, CPI, EAC follow.
 
-    The sums are made by the database; only the activities the data date cuts through (planned partly
-    done by then) come back to be prorated here, so a big plan costs a few aggregate queries.
+    The sums come from one pass over the plan (``services.plan_sums``: pass ``sums`` and the WBS ``elements``
+    when the caller has them); only the activities the data date cuts through (planned partly done by then)
+    come back to be prorated here, and only when there are some.
     """
     plan = services.get_plan(session, project=project)
     data_date = plan.data_date
-    chosen = services.list_activities(session, project=project, wbs_element=wbs_element).order_by(None)
-    zero = Decimal("0.00")
-    bac, ac = session.execute(chosen.with_only_columns(func.coalesce(func.sum(Activity.budgeted_cost), zero),
-                                                       func.coalesce(func.sum(Activity.actual_cost), zero))).one()
-    # EV per distinct percentage: the same products as row by row, in as many rows as there are percentages.
-    ev = sum((Decimal(budget) * Decimal(str(done)) / 100 for done, budget in session.execute(
-        chosen.with_only_columns(Activity.percent_complete, func.sum(Activity.budgeted_cost))
-        .group_by(Activity.percent_complete)) if budget is not None), Decimal(0))
+    if sums is None:
+        sums = services.plan_sums(session, project=project, data_date=data_date)
+    branch = None
+    if wbs_element is not None:
+        if elements is None:
+            elements = services.element_outline(session, project=project)
+        branch = services.branch_ids(elements, wbs_element.id)
+    chosen = services.PlanSums.total(part for element_id, part in sums.items()
+                                     if branch is None or element_id in branch)
+    # EV per distinct percentage: the same products as row by row, in as many terms as there are percentages.
+    ev = sum((Decimal(budget) * Decimal(str(done)) / 100 for done, budget in chosen.budget_by_percent.items()
+              if budget is not None), Decimal(0))
     pv = Decimal(0)
     if data_date is not None:
-        start, finish = Activity.baseline_start, Activity.baseline_finish
-        baselined = chosen.where(start.is_not(None), finish.is_not(None), start < data_date)
-        planned_done = session.scalar(baselined.where(or_(finish <= data_date, finish <= start))
-                                      .with_only_columns(func.coalesce(func.sum(Activity.budgeted_cost), zero)))
-        pv = Decimal(planned_done) + sum((row.budgeted_cost * _planned_fraction(row, data_date) for row in
-                                          session.execute(baselined.where(finish > data_date, finish > start)
-                                                          .with_only_columns(Activity.budgeted_cost, start, finish))),
-                                         Decimal(0))
-    return EarnedValue(data_date=data_date, bac=Decimal(bac), pv=pv.quantize(CENT, ROUND_HALF_UP),
-                       ev=ev.quantize(CENT, ROUND_HALF_UP), ac=Decimal(ac))
+        pv = Decimal(chosen.planned_done)
+        if chosen.cut:
+            start, finish = Activity.baseline_start, Activity.baseline_finish
+            cut = select(Activity.budgeted_cost, start, finish).where(
+                Activity.project_id == project.id, start.is_not(None), finish.is_not(None), start < data_date,
+                finish > data_date, finish > start)
+            if branch is not None:
+                cut = cut.where(Activity.wbs_element_id.in_(sorted(branch)))
+            pv += sum((row.budgeted_cost * _planned_fraction(row, data_date) for row in session.execute(cut)),
+                      Decimal(0))
+    return EarnedValue(data_date=data_date, bac=Decimal(chosen.budgeted), pv=pv.quantize(CENT, ROUND_HALF_UP),
+                       ev=ev.quantize(CENT, ROUND_HALF_UP), ac=Decimal(chosen.actual))
 
 
 def critical_path(session: Session, *, project: Project) -> list[Activity]:

@@ -35,9 +35,13 @@ def may_edit(project: Project) -> bool:
     return access_to(db.session, user=g.user, obj=project).can(Permission.edit)
 
 
-def runs_as_job(project: Project) -> bool:
-    """Whether the pages schedule and export ``project`` as a job: more activities than SCHEDULE_ASYNC_ACTIVITIES."""
-    return is_large(db.session, project=project, limit=current_app.config["SCHEDULE_ASYNC_ACTIVITIES"])
+def runs_as_job(project: Project, activities: int | None = None) -> bool:
+    """Whether the pages schedule and export ``project`` as a job: more activities than SCHEDULE_ASYNC_ACTIVITIES
+    (``activities``: its count, when the caller has it)."""
+    limit = current_app.config["SCHEDULE_ASYNC_ACTIVITIES"]
+    if activities is not None:
+        return activities > limit
+    return is_large(db.session, project=project, limit=limit)
 
 
 def hours_per_day(plan) -> float:

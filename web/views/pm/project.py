@@ -54,22 +54,31 @@ def project(project_id: int):
     critical_only = request.args.get("critical") == "1"
     args = {key: value for key, value in (("wbs", element.id if element else None),
                                           ("critical", "1" if critical_only else None)) if value}
+    # One pass over the plan gives the tree's sums, the schedule figures, earned value and the baseline; the WBS
+    # is read as plain rows (a big plan's thousands of elements as mapped objects cost more than the sums).
+    outline = services.element_outline(session, project=project)
+    sums = services.plan_sums(session, project=project, data_date=plan.data_date)
+    whole = services.PlanSums.total(sums.values())
+    branch = services.branch_ids(outline, element.id) if element is not None else None
+    shown = whole if branch is None else services.PlanSums.total(
+        part for element_id, part in sums.items() if element_id in branch)
     activities = paginate(session, services.list_activities(session, project=project, wbs_element=element,
                                                             critical_only=critical_only),
-                          args=args, default_per_page=ACTIVITY_PAGE)
-    tree = services.wbs_tree(session, project=project)
-    elements = {e.id: e for e in services.list_elements(session, project=project)}
-    figures = portfolio.figures(session, project_ids=[project.id])[project.id]
+                          args=args, default_per_page=ACTIVITY_PAGE,
+                          total=shown.critical if critical_only else shown.activities)
+    elements = {e.id: e for e in outline}
     return render_template(
         "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
-        activities=activities, tree=tree, elements=elements, figures=figures,
-        evm=scheduling_service.earned_value(session, project=project, wbs_element=element),
-        baseline=portfolio.baseline(session, project=project),
+        activities=activities, tree=services.wbs_tree(session, project=project, elements=outline, sums=sums),
+        elements=elements, figures=portfolio.project_figures(plan, whole),
+        evm=scheduling_service.earned_value(session, project=project, wbs_element=element, sums=sums,
+                                            elements=outline),
+        baseline=portfolio.baseline(session, project=project, sums=whole),
         crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project), deal_id=deal_id(project),
-        can_edit=may_edit(project), hpd=hours_per_day(plan), large_plan=runs_as_job(project),
+        can_edit=may_edit(project), hpd=hours_per_day(plan), large_plan=runs_as_job(project, whole.activities),
         # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
-        element_choices=_choices(list(elements.values()), element), calendars=_calendars(project),
+        element_choices=_choices(outline, element), calendars=_calendars(project),
         activity_types=ACTIVITY_ORDER)
 
 
