@@ -253,3 +253,27 @@ def test_api_requests_open_no_cookie_session(api, admin, app):
     response = api.get("/api/v1/me", user=admin, headers={"Cookie": "session=forged"})
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
     assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_lists_built_once_per_set_of_rights_show_each_caller_their_own(api, session, admin):
+    """Two sellers with grants on different branches, asking in turn: each sees their branch's projects only,
+    whatever the other asked before (a list's statement is kept per set of rights, never per request)."""
+    root = factories.node(session, actor=admin, code="TURNS")
+    north = factories.node(session, actor=admin, parent=root, code="NORTH")
+    south = factories.node(session, actor=admin, parent=root, code="SOUTH")
+    factories.project(session, actor=admin, node=north, code="N1")
+    factories.project(session, actor=admin, node=south, code="S1")
+    factories.project(session, actor=admin, node=south, code="S2")
+    one, other = factories.user(session), factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=north, user=one)
+    factories.grant(session, actor=admin, role=Role.viewer, target=south, user=other)
+    session.commit()
+    expected = {one.id: ["N1"], other.id: ["S1", "S2"]}
+    for user in (one, other, one, other, one):
+        for per_page in (1, 50):
+            response = api.get(f"/api/v1/projects?per_page={per_page}", user=user)
+            assert response.status_code == 200
+            assert response.json["total"] == len(expected[user.id])
+            assert [item["code"] for item in response.json["items"]] == expected[user.id][:per_page]
+    everyone = api.get("/api/v1/projects?per_page=500", user=admin).json
+    assert {"N1", "S1", "S2"} <= {item["code"] for item in everyone["items"]}
