@@ -277,9 +277,11 @@ def find_deals(session: Session, *, user: User, text: str, limit: int) -> list[H
 
 
 def _find_projects(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
-    # A deal is a project too: it is found as a deal, not twice.
+    # A deal is a project too: it is found as a deal, not twice. ``NOT is_deal`` lets the indexes of the projects
+    # that are not deals answer; the deals' own table stays the rule (an anti-join through its project_id
+    # index, on the few projects found), so a project whose marker were missing would still be left out.
     return wbs_search.find_projects(session, user=user, text=text, limit=limit,
-                                    exclude=exists().where(Deal.project_id == Project.id))
+                                    exclude=[Project.is_deal, exists().where(Deal.project_id == Project.id)])
 
 
 KINDS: tuple[Kind, ...] = (

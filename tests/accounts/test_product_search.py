@@ -74,6 +74,49 @@ def test_a_deal_is_found_as_a_deal_not_again_as_a_project(session, world):
     assert len(found["deals"]) == 2 and found["projects"] == []
 
 
+def test_a_deal_marks_its_project_and_a_plain_project_stays_unmarked(session, world):
+    a = world["A"]
+    assert a["deal"].project.is_deal is True
+    assert a["project"].is_deal is False
+
+
+def test_a_deal_opened_on_an_existing_project_marks_it_and_is_found_as_a_deal(session, world):
+    admin, a = world["admin"], world["A"]
+    project = factories.project(session, actor=admin, node=a["account"].eps_node, code="PR-OAK")
+    project.name = "Oakmere works"
+    session.flush()
+    assert project.is_deal is False
+    assert [hit.id for hit in everything(session, admin, "oakmere")["projects"]] == [project.id]
+    deal = deal_services.create_deal(session, actor=admin, account=a["account"], name="Oakmere works",
+                                     pipeline=a["deal"].pipeline, project=project)
+    assert project.is_deal is True
+    found = everything(session, admin, "oakmere")
+    assert [hit.id for hit in found["deals"]] == [deal.id] and found["projects"] == []
+
+
+def test_deals_opened_in_a_batch_mark_their_projects(session, world):
+    admin, a = world["admin"], world["A"]
+    new = [deal_services.check_new_deal(session, actor=admin, account=a["account"], name=f"Batch {n}",
+                                        pipeline=a["deal"].pipeline) for n in range(3)]
+    deal_ids = deal_services.create_deals(session, actor=admin, pipeline=a["deal"].pipeline, new=new)
+    session.expire_all()
+    marks = session.execute(search.select(search.Project.is_deal).join(search.Deal, search.Deal.project_id
+                                                                        == search.Project.id)
+                            .where(search.Deal.id.in_(deal_ids))).scalars().all()
+    assert marks == [True, True, True]
+    found = everything(session, admin, "batch")
+    assert len(found["deals"]) == 3 and found["projects"] == []
+
+
+def test_a_deal_whose_project_lost_its_mark_is_still_not_found_as_a_project(session, world):
+    """The deals' table stays the rule: the mark only lets the indexes answer."""
+    project = world["A"]["deal"].project
+    project.is_deal = False
+    session.flush()
+    found = everything(session, world["admin"], "supply")
+    assert len(found["deals"]) == 2 and found["projects"] == []
+
+
 def test_codes_emails_and_the_whole_name(session, world):
     admin, a = world["admin"], world["A"]
     hit = everything(session, admin, "pr-a")["projects"][0]
