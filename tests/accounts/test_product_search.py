@@ -196,11 +196,40 @@ def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hol
     anna = search.union_all(search.select(search.Contact.id).where(search.contains([search.Contact.first_name], "Anna")),
                             search.select(search.ContactChannel.contact_id)
                             .where(search.contains([search.ContactChannel.value], "anna")))
-    assert search.starts_from_readable(session, user=seller, matches=ltd) is False  # 2 rows, 2 nodes
+    # Frequent texts for a user of few readable nodes, whatever their own count (no count of the text's rows
+    # up to the readable ones: the readable rows are read once, in the statement that checks them).
+    assert search.starts_from_readable(session, user=seller, matches=ltd) is postgresql
     assert search.starts_from_readable(session, user=seller, matches=anna) is postgresql
-    assert search.starts_from_readable(session, user=seller, matches=alderwood) is False
+    assert search.starts_from_readable(session, user=seller, matches=alderwood) is False  # one row: rare
     assert search.starts_from_readable(session, user=admin, matches=ltd) is False
     assert [hit.id for hit in everything(session, seller, "Ltd")["accounts"]] == [world["A"]["account"].id]
+
+
+def test_the_readable_rows_are_read_once_and_their_count_decides(session, world, monkeypatch):
+    """``first_of_few`` answers from the readable rows when they are no more than ``most``; past that (not every
+    row checked) it answers None, and the search looks the text up in its index instead, finding the same."""
+    seller, a = world["seller"], world["A"]
+    readable = search.readable_account_ids(session, user=seller).with_only_columns(
+        search.Account.id.label("id"), search.Account.name.label("title"))
+    ltd = search.contains([search.Account.name], "Ltd")
+    # Branch A holds one account: read to its end, it answers.
+    assert [row.id for row in crmpm_search.first_of_few(session, readable, limit=6, matching=ltd, most=1)] == [
+        a["account"].id]
+    assert crmpm_search.first_of_few(session, readable, limit=6, matching=search.contains(
+        [search.Account.name], "Birch"), most=1) == []
+    # A second account in branch A: more rows than most=1 and fewer than CANDIDATES matches, so no answer.
+    factories.account(session, actor=world["admin"], region=a["account"].region_node, name="Oak Ltd")
+    assert crmpm_search.first_of_few(session, readable, limit=6, matching=ltd, most=1) is None
+    # Enough matches (CANDIDATES of them) answer however many rows there are: the first of them are found.
+    monkeypatch.setattr(crmpm_search, "CANDIDATES", 1)
+    assert len(crmpm_search.first_of_few(session, readable, limit=6, matching=ltd, most=1)) == 1
+    monkeypatch.undo()
+    # The search, told the seller may read more than FEW_READABLE rows past the count, still finds both.
+    monkeypatch.setattr(crmpm_search, "FEW_MATCHES", 1)
+    monkeypatch.setattr(search, "FEW_READABLE", 1)
+    monkeypatch.setattr(search, "readable_nodes_count", lambda session, *, user: 1)
+    assert sorted(hit.title for hit in everything(session, seller, "Ltd")["accounts"]) == ["Alderwood Ltd",
+                                                                                            "Oak Ltd"]
 
 
 def test_a_rare_text_is_looked_up_in_its_index_without_counting_the_readable_rows(session, world, monkeypatch):
