@@ -17,13 +17,13 @@ hit naming the one that matched, and open on the contact card.
 
 A user who may read few accounts (``FEW_READABLE`` or fewer: a seller with one
 branch) searching a frequent text (in more than ``crmpm.search.FEW_MATCHES`` rows)
-found in more rows than they may read is answered from the readable rows first
-(``starts_from_readable``, ``crmpm.search.first_of`` with ``matching``): a word
-found in most names they may not read would otherwise be looked up in the index and
-refused row by row. The readable rows are the rights' own
-(``permissions.readable_account_ids``, as ``services.list_accounts`` and
-``services.list_contacts`` use it); what is found is the same. A rare text is
-looked up in its index without counting the readable rows.
+is answered from the readable rows first (``starts_from_readable``,
+``crmpm.search.first_of_few``: read once, the text checked on each, in one statement
+that gives up past ``FEW_READABLE`` rows): a word found in most names they may not
+read would otherwise be looked up in the index and refused row by row. The readable
+rows are the rights' own (``permissions.readable_account_ids``, as
+``services.list_accounts`` and ``services.list_contacts`` use it); what is found is
+the same. A rare text is looked up in its index without counting the readable rows.
 
 Documents, when they come, are one more ``Kind`` in ``KINDS`` (a ``find`` in their
 own domain) and one more entry in the search page's table of kinds.

@@ -33,7 +33,7 @@ each kind answers ``Hit``s, and ``first_match`` and ``marked`` say which field
 matched and where, with the same folding as the SQL (``BENCHMARKS.md``, "One
 search across the product"). Each kind's statements are planned for their own
 values (``planned_for_their_values``), and a frequent text (``frequent``) may be
-checked on a smaller set of rows read first (``first_of``'s ``matching``).
+checked on a smaller set of rows read first (``first_of_few``).
 """
 
 from __future__ import annotations
@@ -210,31 +210,22 @@ class Kind:
 CANDIDATES = 200
 
 
-def first_of(session, query, *, limit: int, matching: ColumnElement | None = None) -> list:
+def first_of(session, query, *, limit: int) -> list:
     """The first ``limit`` rows by title (then id) among the first ``CANDIDATES`` matches of ``query``, a select
-    of labelled columns including ``title`` and ``id``.
-
-    With ``matching`` (the text condition, kept out of ``query``), the rows of ``query`` (the user's readable
-    ones) are read first, as a materialized CTE, and the condition is checked on them alone: for a user who
-    may read few rows, so a word found in most rows they may not read is not looked up in the index and
-    refused row by row (``BENCHMARKS.md``, "Rights first"). The same rows are found either way.
-    """
-    if matching is None:
-        inner = query.order_by(None).limit(CANDIDATES).subquery()
-    else:
-        readable = query.order_by(None).add_columns(matching.label("matches")).cte("readable")
-        if session.get_bind().dialect.name == "postgresql":
-            readable = readable.prefix_with("MATERIALIZED")
-        columns = [column for column in readable.c if column.name != "matches"]
-        inner = select(*columns).where(readable.c.matches).limit(CANDIDATES).subquery()
+    of labelled columns including ``title`` and ``id``."""
+    inner = query.order_by(None).limit(CANDIDATES).subquery()
     return session.execute(select(inner).order_by(inner.c.title, inner.c.id).limit(limit)).all()
 
 
 def first_of_few(session, query, *, limit: int, matching: ColumnElement, most: int) -> list | None:
-    """``first_of(session, query, limit=limit, matching=matching)`` in one statement that reads at most
-    ``most + 1`` rows of ``query``; None when ``query`` holds more than ``most`` rows and fewer than
-    ``CANDIDATES`` of those read hold the text (then not every row was checked: the caller looks the text up in
-    its index instead).
+    """The first ``limit`` rows by title (then id) among the first ``CANDIDATES`` rows of ``query`` (the user's
+    readable ones, a select of labelled columns including ``title`` and ``id``) for which ``matching`` (the text
+    condition, kept out of ``query``) holds, in one statement that reads at most ``most + 1`` rows of ``query``;
+    None when ``query`` holds more than ``most`` rows and fewer than ``CANDIDATES`` of those read hold the text
+    (then not every row was checked: the caller looks the text up in its index instead).
+
+    For a user who may read few rows, so a word found in most rows they may not read is not looked up in the
+    index and refused row by row. The same rows are found either way.
 
     The rows are read once: the text is checked on each as it is read (a materialized CTE, read only as far as
     the ``CANDIDATES`` matches need), and only when fewer matches than that were found are the rows read
@@ -262,8 +253,8 @@ def first_of_few(session, query, *, limit: int, matching: ColumnElement, most: i
 
 
 # A text held by at most this many rows is looked up in its index whoever searches: that reads no more rows than
-# this. A more frequent one may be better checked on a smaller set of rows (the readable ones, those not shown as
-# another kind), as ``first_of``'s ``matching`` does.
+# this. A more frequent one may be better checked on a smaller set of rows (the readable ones), as ``first_of_few``
+# does.
 FEW_MATCHES = 1_000
 
 

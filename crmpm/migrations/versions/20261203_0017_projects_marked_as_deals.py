@@ -36,8 +36,9 @@ PLAIN_PROJECT_INDEXES = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("is_deal", sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN on both databases (SQLite takes one with a constant default): rebuilding the table, as a
+    # batch would on SQLite, would trip the deals' foreign key to it.
+    op.add_column("projects", sa.Column("is_deal", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.execute("UPDATE projects SET is_deal = true WHERE id IN (SELECT project_id FROM deals)")
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
@@ -55,5 +56,4 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name, _column in PLAIN_PROJECT_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.drop_column("is_deal")
+    op.drop_column("projects", "is_deal")  # SQLite 3.35 and later drop a column in place
