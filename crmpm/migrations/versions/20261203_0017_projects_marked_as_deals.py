@@ -24,7 +24,7 @@ from sqlalchemy import text
 from crmpm.search import COLLATION_ATTRIBUTE, ICU_COLLATION, index_expression
 
 revision = '0017'
-down_revision = '0015'  # TEMPORARY: 0016 is not on this branch yet
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
