@@ -17,13 +17,13 @@ hit naming the one that matched, and open on the contact card.
 
 A user who may read few accounts (``FEW_READABLE`` or fewer: a seller with one
 branch) searching a frequent text (in more than ``crmpm.search.FEW_MATCHES`` rows)
-found in more rows than they may read is answered from the readable rows first
-(``starts_from_readable``, ``crmpm.search.first_of`` with ``matching``): a word
-found in most names they may not read would otherwise be looked up in the index and
-refused row by row. The readable rows are the rights' own
-(``permissions.readable_account_ids``, as ``services.list_accounts`` and
-``services.list_contacts`` use it); what is found is the same. A rare text is
-looked up in its index without counting the readable rows.
+is answered from the readable rows first (``starts_from_readable``,
+``crmpm.search.first_of_few``: read once, the text checked on each, in one statement
+that gives up past ``FEW_READABLE`` rows): a word found in most names they may not
+read would otherwise be looked up in the index and refused row by row. The readable
+rows are the rights' own (``permissions.readable_account_ids``, as
+``services.list_accounts`` and ``services.list_contacts`` use it); what is found is
+the same. A rare text is looked up in its index without counting the readable rows.
 
 Documents, when they come, are one more ``Kind`` in ``KINDS`` (a ``find`` in their
 own domain) and one more entry in the search page's table of kinds.
@@ -38,7 +38,8 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm.database import transaction_memo
 from crmpm.search import (
-    CANDIDATES, Hit, Kind, contains, count_up_to, digits, first_match, first_of, frequent, like_pattern,
+    CANDIDATES, Hit, Kind, contains, count_up_to, digits, first_match, first_of, first_of_few, frequent,
+    like_pattern,
 )
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
@@ -104,19 +105,19 @@ def readable_nodes_count(session: Session, *, user: User) -> int | None:
 
 
 def starts_from_readable(session: Session, *, user: User, matches) -> bool:
-    """Whether a search is answered from the readable rows first: ``user`` may read at most ``FEW_READABLE``
-    accounts and more rows than that hold the text (``matches``, a select of them whatever the rights; counted
-    only that far). Whichever side is smaller is read first; what is found is the same.
+    """Whether a search tries the readable rows first: ``user`` may read at most ``FEW_READABLE`` accounts
+    and more than ``crmpm.search.FEW_MATCHES`` rows hold the text (``matches``, a select of them whatever the
+    rights; counted only that far). The readable rows are then read once, the text checked on each, in one
+    statement that stops past ``FEW_READABLE`` of them (``crmpm.search.first_of_few``); what is found is the
+    same either way.
 
-    A text in ``crmpm.search.FEW_MATCHES`` rows or fewer (most searches: a name, a number) is answered from its
-    index without counting the readable rows at all.
+    A text in ``FEW_MATCHES`` rows or fewer (most searches: a name, a number) is answered from its index
+    without counting the readable rows at all.
     """
     if readable_account_ids(session, user=user) is None or not frequent(session, matches):
         return False
     readable = readable_nodes_count(session, user=user)
-    if readable is None or readable > FEW_READABLE:
-        return False
-    return count_up_to(session, matches, readable + 1) > readable
+    return readable is not None and readable <= FEW_READABLE
 
 
 def _phone_condition(column, wanted: str):
@@ -136,12 +137,13 @@ def find_accounts(session: Session, *, user: User, text: str, limit: int) -> lis
         return []
     columns = (Account.id.label("id"), Account.name.label("title"), Account.tax_id.label("tax_id"))
     readable = readable_account_ids(session, user=user)
+    rows = None
     if readable is not None and starts_from_readable(session, user=user, matches=select(Account.id).where(condition)):
         # The readable accounts straight from the rights' own select (one pass over them: through the list's
         # "id IN (readable)" the planner reads them twice); merged ones left out as the list leaves them.
         query = readable.with_only_columns(*columns).where(Account.merged_into_id.is_(None))
-        rows = first_of(session, query, limit=limit, matching=condition)
-    else:
+        rows = first_of_few(session, query, limit=limit, matching=condition, most=FEW_READABLE)
+    if rows is None:
         query = services.list_accounts(session, user=user).with_only_columns(*columns)
         rows = first_of(session, query.where(condition), limit=limit)
     hits = []
@@ -198,19 +200,21 @@ def find_contacts(session: Session, *, user: User, text: str, limit: int) -> lis
     if channels is not None:
         matched = union_all(matched, select(ContactChannel.contact_id).where(channels))
     readable = readable_account_ids(session, user=user)
+    rows = None
     if readable is not None and starts_from_readable(session, user=user, matches=matched):
         # The readable accounts' contacts (as find_accounts reads them), each one's channels through their
         # contact_id index; merged contacts left out as the list leaves them.
         condition = _either(own, exists().where(ContactChannel.contact_id == Contact.id, channels)
                             if channels is not None else None)
-        query = (readable
-                 .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
-                                    Contact.email.label("email"), Contact.phone.label("phone"),
-                                    Contact.account_id.label("account_id"), Account.name.label("account_name"))
-                 .join(Contact, Contact.account_id == Account.id)
-                 .where(Contact.merged_into_id.is_(None)))
-        rows = first_of(session, query, limit=limit, matching=condition)
-    else:
+        rows_of_readable = (readable
+                            .with_only_columns(Contact.id.label("id"), CONTACT_FULL_NAME.label("title"),
+                                               Contact.email.label("email"), Contact.phone.label("phone"),
+                                               Contact.account_id.label("account_id"),
+                                               Account.name.label("account_name"))
+                            .join(Contact, Contact.account_id == Account.id)
+                            .where(Contact.merged_into_id.is_(None)))
+        rows = first_of_few(session, rows_of_readable, limit=limit, matching=condition, most=FEW_READABLE)
+    if rows is None:
         # Each table's readable matches through its own indexes, at most CANDIDATES of each: a word in most
         # e-mails stops there, instead of gathering every match of both tables to drop the repeats.
         ids = listed.with_only_columns(Contact.id.label("id")).where(own).limit(CANDIDATES).subquery()
@@ -277,9 +281,11 @@ def find_deals(session: Session, *, user: User, text: str, limit: int) -> list[H
 
 
 def _find_projects(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
-    # A deal is a project too: it is found as a deal, not twice.
+    # A deal is a project too: it is found as a deal, not twice. ``NOT is_deal`` lets the indexes of the projects
+    # that are not deals answer; the deals' own table stays the rule (an anti-join through its project_id
+    # index, on the few projects found), so a project whose marker were missing would still be left out.
     return wbs_search.find_projects(session, user=user, text=text, limit=limit,
-                                    exclude=exists().where(Deal.project_id == Project.id))
+                                    exclude=[Project.is_deal, exists().where(Deal.project_id == Project.id)])
 
 
 KINDS: tuple[Kind, ...] = (

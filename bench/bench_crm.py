@@ -130,7 +130,7 @@ def generate(engine, *, n_accounts: int, n_deals: int, n_interactions: int, seed
             expected = (opened + timedelta(days=rng.randrange(30, 240))).date() if final < 4 else None
             project_rows.append((project_id, f"D{project_id}", f"Deal {project_id}", node_id,
                                  f"{node_path}{project_segment(project_id)}/", 3, False, "", "", Decimal("0.00"), Decimal("0.00"),
-                                 opened, opened, Decimal("0.00"), Decimal("0.00")))
+                                 opened, opened, Decimal("0.00"), Decimal("0.00"), True))
             reached = stage_ids[max(step for step in path if step != 5)]
             deal_rows.append((project_id, project_id, account_id, None, ids["pipeline"],
                               stage_ids[final], reached, amount, "RUB", None, expected, rng.choice(seller_ids),
@@ -139,7 +139,7 @@ def generate(engine, *, n_accounts: int, n_deals: int, n_interactions: int, seed
             deal_accounts.append((project_id, account_id))
         _copy(connection, "projects", ["id", "code", "name", "eps_node_id", "path", "depth", "protected",
                                        "protect_path", "description", "planned_cost", "actual_cost", "created_at",
-                                       "updated_at", "original_budget", "current_budget"], project_rows)
+                                       "updated_at", "original_budget", "current_budget", "is_deal"], project_rows)
         _copy(connection, "deals", ["id", "project_id", "account_id", "contact_id", "pipeline_id", "stage_id",
                                     "reached_stage_id", "amount", "currency", "probability", "expected_close", "owner_id", "product",
                                     "next_step", "lost_reason", "created_at", "stage_entered_at", "closed_at"],

@@ -33,7 +33,7 @@ each kind answers ``Hit``s, and ``first_match`` and ``marked`` say which field
 matched and where, with the same folding as the SQL (``BENCHMARKS.md``, "One
 search across the product"). Each kind's statements are planned for their own
 values (``planned_for_their_values``), and a frequent text (``frequent``) may be
-checked on a smaller set of rows read first (``first_of``'s ``matching``).
+checked on a smaller set of rows read first (``first_of_few``).
 """
 
 from __future__ import annotations
@@ -43,13 +43,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import String, func, literal, literal_column, or_, select
+from sqlalchemy import String, case, func, literal, literal_column, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = ["CANDIDATES", "FEW_MATCHES", "MAX_QUERY_LENGTH", "SQLITE_FUNCTION", "ICU_COLLATION", "Hit", "Kind", "contains",
-           "digits", "equals", "first_match", "first_of", "frequent", "count_up_to", "include_name", "fold", "folded", "index_expression", "like_pattern", "marked", "planned_for_their_values"]
+           "digits", "equals", "first_match", "first_of", "first_of_few", "frequent", "count_up_to", "include_name", "fold", "folded", "index_expression", "like_pattern", "marked", "planned_for_their_values"]
 
 SQLITE_FUNCTION = "crmpm_fold"
 ICU_COLLATION = "und-x-icu"
@@ -210,29 +210,51 @@ class Kind:
 CANDIDATES = 200
 
 
-def first_of(session, query, *, limit: int, matching: ColumnElement | None = None) -> list:
+def first_of(session, query, *, limit: int) -> list:
     """The first ``limit`` rows by title (then id) among the first ``CANDIDATES`` matches of ``query``, a select
-    of labelled columns including ``title`` and ``id``.
-
-    With ``matching`` (the text condition, kept out of ``query``), the rows of ``query`` (the user's readable
-    ones) are read first, as a materialized CTE, and the condition is checked on them alone: for a user who
-    may read few rows, so a word found in most rows they may not read is not looked up in the index and
-    refused row by row (``BENCHMARKS.md``, "Rights first"). The same rows are found either way.
-    """
-    if matching is None:
-        inner = query.order_by(None).limit(CANDIDATES).subquery()
-    else:
-        readable = query.order_by(None).add_columns(matching.label("matches")).cte("readable")
-        if session.get_bind().dialect.name == "postgresql":
-            readable = readable.prefix_with("MATERIALIZED")
-        columns = [column for column in readable.c if column.name != "matches"]
-        inner = select(*columns).where(readable.c.matches).limit(CANDIDATES).subquery()
+    of labelled columns including ``title`` and ``id``."""
+    inner = query.order_by(None).limit(CANDIDATES).subquery()
     return session.execute(select(inner).order_by(inner.c.title, inner.c.id).limit(limit)).all()
 
 
+def first_of_few(session, query, *, limit: int, matching: ColumnElement, most: int) -> list | None:
+    """The first ``limit`` rows by title (then id) among the first ``CANDIDATES`` rows of ``query`` (the user's
+    readable ones, a select of labelled columns including ``title`` and ``id``) for which ``matching`` (the text
+    condition, kept out of ``query``) holds, in one statement that reads at most ``most + 1`` rows of ``query``;
+    None when ``query`` holds more than ``most`` rows and fewer than ``CANDIDATES`` of those read hold the text
+    (then not every row was checked: the caller looks the text up in its index instead).
+
+    For a user who may read few rows, so a word found in most rows they may not read is not looked up in the
+    index and refused row by row. The same rows are found either way.
+
+    The rows are read once: the text is checked on each as it is read (a materialized CTE, read only as far as
+    the ``CANDIDATES`` matches need), and only when fewer matches than that were found are the rows read
+    counted, from the same CTE, to tell whether they were all of them (``BENCHMARKS.md``, "Rights first").
+    """
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    readable = query.order_by(None).add_columns(matching.label("matches")).limit(most + 1).cte("readable")
+    if postgresql:
+        readable = readable.prefix_with("MATERIALIZED")
+    columns = [column for column in readable.c if column.name != "matches"]
+    found = select(*columns).where(readable.c.matches).limit(CANDIDATES).cte("found")
+    if postgresql:
+        found = found.prefix_with("MATERIALIZED")
+    # Counted only when the matches ran out: then the CTE has been read to its end already.
+    rows_read = case((select(func.count()).select_from(found).scalar_subquery() < CANDIDATES,
+                      select(func.count()).select_from(readable).scalar_subquery()), else_=0)
+    first = select(found).order_by(found.c.title, found.c.id).limit(limit).subquery()
+    one = select(literal(1).label("one")).subquery()
+    rows = session.execute(select(rows_read.label("rows_read"), *first.c)
+                           .select_from(one.outerjoin(first, literal(True)))
+                           .order_by(first.c.title, first.c.id)).all()
+    if not rows or rows[0].rows_read > most:
+        return None
+    return [row for row in rows if row.id is not None]
+
+
 # A text held by at most this many rows is looked up in its index whoever searches: that reads no more rows than
-# this. A more frequent one may be better checked on a smaller set of rows (the readable ones, those not shown as
-# another kind), as ``first_of``'s ``matching`` does.
+# this. A more frequent one may be better checked on a smaller set of rows (the readable ones), as ``first_of_few``
+# does.
 FEW_MATCHES = 1_000
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -131,6 +132,10 @@ class Project(TreeMixin, BudgetMixin, Base):
     # Costs roll up from the WBS into these, and from here up the EPS.
     planned_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     actual_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    # True once the CRM holds the project as a deal (set by ``accounts.deals.create``, filled by migration 0017;
+    # a deal is never detached from its project). The search's projects kind leaves deals out through partial
+    # trigram indexes on the projects where it is false, instead of reading every deal.
+    is_deal: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     eps_node: Mapped[EpsNode] = relationship()
 

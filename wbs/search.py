@@ -7,10 +7,12 @@ as ``crmpm.search.contains`` does, and answers ``crmpm.search.Hit``s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from crmpm.search import Hit, contains, first_match, first_of, frequent
+from crmpm.search import Hit, contains, first_match, first_of
 from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import Project
@@ -21,25 +23,22 @@ __all__ = ["find_activities", "find_projects"]
 
 
 def find_projects(session: Session, *, user: User, text: str, limit: int,
-                  exclude: ColumnElement | None = None) -> list[Hit]:
-    """Readable projects whose name or code holds ``text``, by name; ``exclude``: a condition on ``Project``
-    for projects shown as another kind (deals).
+                  exclude: Sequence[ColumnElement] = ()) -> list[Hit]:
+    """Readable projects whose name or code holds ``text``, by name; ``exclude``: conditions on ``Project``,
+    each marking projects shown as another kind (deals), each left out as a condition of its own.
 
-    A text in many projects (``crmpm.search.frequent``: a word in every deal's name) is checked on the projects
-    not excluded alone, read first: looked up in the index, each of its matches would be read and then
-    dropped as a deal. The same projects are found either way.
+    The CRM's ``exclude`` names ``Project.is_deal``: the projects that are not deals have trigram indexes of
+    their own (migration 0017, ``WHERE NOT is_deal``), so a word in every deal's name is answered from them
+    instead of reading every match and dropping the deals among them.
     """
     condition = contains([Project.name, Project.code], text)
     if condition is None:
         return []
     query = (eps_services.list_projects(session, user=user)
              .with_only_columns(Project.id.label("id"), Project.name.label("title"), Project.code.label("code")))
-    if exclude is not None:
-        query = query.where(~exclude)
-    if exclude is not None and frequent(session, select(Project.id).where(condition)):
-        rows = first_of(session, query, limit=limit, matching=condition)
-    else:
-        rows = first_of(session, query.where(condition), limit=limit)
+    for condition_out in exclude:
+        query = query.where(~condition_out)
+    rows = first_of(session, query.where(condition), limit=limit)
     hits = []
     for row in rows:
         field, value = first_match([("name", row.title), ("code", row.code)], text) or ("name", row.title)

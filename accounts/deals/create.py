@@ -145,6 +145,7 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
         raise Conflict("a deal with external id {external_id!r} exists",
                        external_id=external_id, errors={"external_id": ["already in use"]})
     project = _project_of(session, actor=actor, new=new, code=code, project=project)
+    project.is_deal = True
     row, history = _opening(new, pipeline=pipeline, first=first_open_stage(pipeline), now=utcnow())
     deal = Deal(project_id=project.id, **row)
     deal.lines = new.lines
@@ -198,7 +199,7 @@ def create_deals(session: Session, *, actor: User, pipeline: Pipeline, new: list
     project_ids = _allocate_ids(session, Project, len(new))
     bulk_insert(session, Project.__table__, [
         eps_services.new_project_row(project_id=project_id, code=code, name=deal.name,
-                                     eps_node=deal.account.eps_node)
+                                     eps_node=deal.account.eps_node) | {"is_deal": True}
         for deal, code, project_id in zip(new, codes, project_ids)])
     openings = [_opening(deal, pipeline=pipeline, first=first, now=now) for deal in new]
     deal_ids = _allocate_ids(session, Deal, len(new))

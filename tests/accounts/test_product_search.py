@@ -74,6 +74,49 @@ def test_a_deal_is_found_as_a_deal_not_again_as_a_project(session, world):
     assert len(found["deals"]) == 2 and found["projects"] == []
 
 
+def test_a_deal_marks_its_project_and_a_plain_project_stays_unmarked(session, world):
+    a = world["A"]
+    assert a["deal"].project.is_deal is True
+    assert a["project"].is_deal is False
+
+
+def test_a_deal_opened_on_an_existing_project_marks_it_and_is_found_as_a_deal(session, world):
+    admin, a = world["admin"], world["A"]
+    project = factories.project(session, actor=admin, node=a["account"].eps_node, code="PR-OAK")
+    project.name = "Oakmere works"
+    session.flush()
+    assert project.is_deal is False
+    assert [hit.id for hit in everything(session, admin, "oakmere")["projects"]] == [project.id]
+    deal = deal_services.create_deal(session, actor=admin, account=a["account"], name="Oakmere works",
+                                     pipeline=a["deal"].pipeline, project=project)
+    assert project.is_deal is True
+    found = everything(session, admin, "oakmere")
+    assert [hit.id for hit in found["deals"]] == [deal.id] and found["projects"] == []
+
+
+def test_deals_opened_in_a_batch_mark_their_projects(session, world):
+    admin, a = world["admin"], world["A"]
+    new = [deal_services.check_new_deal(session, actor=admin, account=a["account"], name=f"Batch {n}",
+                                        pipeline=a["deal"].pipeline) for n in range(3)]
+    deal_ids = deal_services.create_deals(session, actor=admin, pipeline=a["deal"].pipeline, new=new)
+    session.expire_all()
+    marks = session.execute(search.select(search.Project.is_deal).join(search.Deal, search.Deal.project_id
+                                                                        == search.Project.id)
+                            .where(search.Deal.id.in_(deal_ids))).scalars().all()
+    assert marks == [True, True, True]
+    found = everything(session, admin, "batch")
+    assert len(found["deals"]) == 3 and found["projects"] == []
+
+
+def test_a_deal_whose_project_lost_its_mark_is_still_not_found_as_a_project(session, world):
+    """The deals' table stays the rule: the mark only lets the indexes answer."""
+    project = world["A"]["deal"].project
+    project.is_deal = False
+    session.flush()
+    found = everything(session, world["admin"], "supply")
+    assert len(found["deals"]) == 2 and found["projects"] == []
+
+
 def test_codes_emails_and_the_whole_name(session, world):
     admin, a = world["admin"], world["A"]
     hit = everything(session, admin, "pr-a")["projects"][0]
@@ -153,11 +196,40 @@ def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hol
     anna = search.union_all(search.select(search.Contact.id).where(search.contains([search.Contact.first_name], "Anna")),
                             search.select(search.ContactChannel.contact_id)
                             .where(search.contains([search.ContactChannel.value], "anna")))
-    assert search.starts_from_readable(session, user=seller, matches=ltd) is False  # 2 rows, 2 nodes
+    # Frequent texts for a user of few readable nodes, whatever their own count (no count of the text's rows
+    # up to the readable ones: the readable rows are read once, in the statement that checks them).
+    assert search.starts_from_readable(session, user=seller, matches=ltd) is postgresql
     assert search.starts_from_readable(session, user=seller, matches=anna) is postgresql
-    assert search.starts_from_readable(session, user=seller, matches=alderwood) is False
+    assert search.starts_from_readable(session, user=seller, matches=alderwood) is False  # one row: rare
     assert search.starts_from_readable(session, user=admin, matches=ltd) is False
     assert [hit.id for hit in everything(session, seller, "Ltd")["accounts"]] == [world["A"]["account"].id]
+
+
+def test_the_readable_rows_are_read_once_and_their_count_decides(session, world, monkeypatch):
+    """``first_of_few`` answers from the readable rows when they are no more than ``most``; past that (not every
+    row checked) it answers None, and the search looks the text up in its index instead, finding the same."""
+    seller, a = world["seller"], world["A"]
+    readable = search.readable_account_ids(session, user=seller).with_only_columns(
+        search.Account.id.label("id"), search.Account.name.label("title"))
+    ltd = search.contains([search.Account.name], "Ltd")
+    # Branch A holds one account: read to its end, it answers.
+    assert [row.id for row in crmpm_search.first_of_few(session, readable, limit=6, matching=ltd, most=1)] == [
+        a["account"].id]
+    assert crmpm_search.first_of_few(session, readable, limit=6, matching=search.contains(
+        [search.Account.name], "Birch"), most=1) == []
+    # A second account in branch A: more rows than most=1 and fewer than CANDIDATES matches, so no answer.
+    factories.account(session, actor=world["admin"], region=a["account"].region_node, name="Oak Ltd")
+    assert crmpm_search.first_of_few(session, readable, limit=6, matching=ltd, most=1) is None
+    # Enough matches (CANDIDATES of them) answer however many rows there are: the first of them are found.
+    monkeypatch.setattr(crmpm_search, "CANDIDATES", 1)
+    assert len(crmpm_search.first_of_few(session, readable, limit=6, matching=ltd, most=1)) == 1
+    monkeypatch.undo()
+    # The search, told the seller may read more than FEW_READABLE rows past the count, still finds both.
+    monkeypatch.setattr(crmpm_search, "FEW_MATCHES", 1)
+    monkeypatch.setattr(search, "FEW_READABLE", 1)
+    monkeypatch.setattr(search, "readable_nodes_count", lambda session, *, user: 1)
+    assert sorted(hit.title for hit in everything(session, seller, "Ltd")["accounts"]) == ["Alderwood Ltd",
+                                                                                            "Oak Ltd"]
 
 
 def test_a_rare_text_is_looked_up_in_its_index_without_counting_the_readable_rows(session, world, monkeypatch):

@@ -204,3 +204,36 @@ def test_contact_and_schedule_indexes_come_and_go_with_migration_0015(empty_data
     assert present() == set()
     migrate.upgrade(url=url)
     assert present() == set(expected.values())
+
+
+def test_migration_0017_marks_the_projects_of_deals(empty_database):
+    url = empty_database
+    migrate.upgrade(url=url, revision="0015")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(NODE_ROWS))
+        connection.execute(text(PROJECT_ROW), [
+            {"id": row_id, "code": f"P{row_id}", "path": f"{NODE}p{row_id:010d}/", "protected": False,
+             "protect_path": ""} for row_id in (2, 3)])
+        connection.execute(text(
+            "INSERT INTO accounts (id, name, kind, sector, segment, region_node_id, eps_node_id, created_at, "
+            "updated_at) VALUES (5, 'A', 'client', '', '', 1, 12, '2026-01-01', '2026-01-01')"))
+        connection.execute(text("INSERT INTO pipelines (id, name, is_active, created_at) "
+                                "VALUES (1, 'Sales', true, '2026-01-01')"))
+        connection.execute(text("INSERT INTO pipeline_stages (id, pipeline_id, name, position, probability, kind) "
+                                "VALUES (1, 1, 'New', 0, 10, 'open')"))
+        connection.execute(text(
+            "INSERT INTO deals (id, project_id, account_id, pipeline_id, stage_id, amount, currency, product, "
+            "next_step, lost_reason, created_at, stage_entered_at) "
+            "VALUES (1, 2, 5, 1, 1, 0, 'RUB', '', '', '', '2026-01-01', '2026-01-01')"))
+    engine.dispose()
+    migrate.upgrade(url=url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        marks = dict(connection.execute(text("SELECT id, is_deal FROM projects")).all())
+    engine.dispose()
+    assert {row_id: bool(mark) for row_id, mark in marks.items()} == {2: True, 3: False}
+    migrate.downgrade(url=url, revision="0015")
+    engine = make_engine(url)
+    assert "is_deal" not in {column["name"] for column in inspect(engine).get_columns("projects")}
+    engine.dispose()
