@@ -46,6 +46,11 @@ class RowWarning:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column!r}" if self.column else "")
-        shown = f" {self.value!r}" if self.value else ""
-        return f"{where}:{shown} {self.reason}"
+        return described(self)
+
+
+def described(problem) -> str:
+    """A row's problem (``RowError`` or ``RowWarning``) as the reports write it: where, the value, the reason."""
+    where = f"line {problem.line}" + (f", column {problem.column!r}" if problem.column else "")
+    shown = f" {problem.value!r}" if problem.value else ""
+    return f"{where}:{shown} {problem.reason}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from accounts.csvio.errors import CsvImportError, MappingError, RowWarning, ValueParseError
+from accounts.csvio.errors import CsvImportError, MappingError, RowWarning, ValueParseError, described
 from accounts.csvio.mapping import (
     _NOT_TYPED,
     FieldType,
@@ -76,9 +76,7 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column!r}" if self.column else "")
-        shown = f" {self.value!r}" if self.value else ""
-        return f"{where}:{shown} {self.reason}"
+        return described(self)
 
 
 @dataclass(slots=True)
