@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CsvImportError", "CsvFormatError", "MappingError", "RowWarning", "ValueParseError"]
+__all__ = ["CsvImportError", "CsvFormatError", "MappingError", "RowWarning", "ValueParseError", "described"]
 
 
 class CsvImportError(ValueError):
