@@ -24,6 +24,8 @@ PLANS = {
     "projects": ("Alderwood", {"ix_projects_plain_name_search", "ix_projects_plain_code_search"}),
     "activities": ("Alderwood", {"ix_activities_name_search", "ix_activities_code_search"}),
 }
+# The trigram indexes over every project, deals included (the deals kind's).
+WHOLE_PROJECT_INDEXES = {"ix_projects_name_search", "ix_projects_code_search"}
 
 
 @pytest.fixture
@@ -70,6 +72,12 @@ def test_each_kind_is_planned_with_its_trigram_indexes(postgresql, world, kind):
     typed, expected = PLANS[kind]
     find = {k.name: k.find for k in search.KINDS}[kind]
     used = planned_indexes(postgresql, lambda: find(postgresql, user=world["admin"], text=typed, limit=6))
+    if kind == "projects":
+        # Read from the partial indexes of the projects that are not deals, never from the whole table's. Which
+        # of the two partial indexes appear follows the statistics (a full run of the suite has planned with the
+        # code's alone), so at least one of them is asked for, not both.
+        assert used & expected and not used & WHOLE_PROJECT_INDEXES, used
+        return
     assert expected <= used, used
 
 
@@ -178,7 +186,7 @@ def test_the_projects_kind_reads_the_indexes_of_the_projects_that_are_not_deals_
     kinds = {k.name: k.find for k in search.KINDS}
     used = planned_indexes(postgresql, lambda: kinds["projects"](postgresql, user=world["admin"], text="supply",
                                                                  limit=6))
-    assert used == {"ix_projects_plain_name_search", "ix_projects_plain_code_search"}, used
+    assert used and used <= {"ix_projects_plain_name_search", "ix_projects_plain_code_search"}, used
 
 
 def test_a_search_repeated_on_a_connection_is_never_prepared(postgresql, world):
