@@ -468,15 +468,6 @@ class _DatabaseState:
 db = Database()
 
 
-def read_rows(session: Session, statement, parameters: dict | None = None):
-    """The rows of a SELECT of columns (no ORM objects), as ``session.execute`` returns them after the same
-    autoflush, but run by the session's connection: without the ORM's per-statement machinery, which costs
-    more than a small statement itself (every API request runs a few)."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(statement, parameters)
-
-
 def attach_loaded(session: Session, model: type[Base], values: dict) -> Base:
     """The ``model`` object whose column attributes are ``values`` (all of them, just read by a Core
     statement), persistent in ``session`` as if the ORM had loaded it; its relationships load on first use.

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, case, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
-from crmpm.database import comma_joined, read_rows, transaction_memo
+from crmpm.database import comma_joined, transaction_memo
+from crmpm.rows import fetch_all
 from crmpm.errors import Forbidden, NotFound, Phrase
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
@@ -135,7 +136,7 @@ def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ..
     known = transaction_memo(session).get(key)
     if known is not None:
         return list(known)
-    rows = read_rows(session, _grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id}).all()
+    rows = fetch_all(session, _grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id})
     return _remember_grant_rows(session, user, roles, rows)
 
 

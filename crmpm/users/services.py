@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, bindparam, func, select, update as sql_upd
 from sqlalchemy.orm import Session
 
 from crmpm import audit, emails, events
-from crmpm.database import attach_loaded, read_rows, utcnow
+from crmpm.database import attach_loaded, utcnow
+from crmpm.rows import fetch_all
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users import passwords
 from crmpm.users.models import ApiToken, Team, User, new_session_stamp, team_members
@@ -284,18 +285,21 @@ def user_for_token(session: Session, *, token: str, also: tuple[ReadWithUser, ..
     """The active user a valid, unrevoked token belongs to, else None; ``also`` read in the same statement."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = read_rows(session, _token_and_user(also), {"token_hash": _digest(token)}).first()
-    if row is None or row.revoked_at is not None:
+    rows = fetch_all(session, _token_and_user(also), {"token_hash": _digest(token)})
+    if not rows:
         return None
-    user_values = row[3:3 + len(_USER_COLUMNS)]
+    token_id, revoked_at, last_used_at, *values = rows[0]
+    if revoked_at is not None:
+        return None
+    user_values = values[:len(_USER_COLUMNS)]
     user = attach_loaded(session, User, dict(zip((key for key, _column in _USER_COLUMNS), user_values)))
     if not user.is_active:
         return None
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
+    if last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION:
         # Coarse on purpose: a busy client writes this row once per interval, not once per request.
-        session.execute(sql_update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now))
-    for extra, value in zip(also, row[3 + len(_USER_COLUMNS):]):
+        session.execute(sql_update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    for extra, value in zip(also, values[len(_USER_COLUMNS):]):
         extra.remember(session, user, value)
     return user
 

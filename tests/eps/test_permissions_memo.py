@@ -91,12 +91,13 @@ def _read_with_a_user(session, user):
     """What ``GRANTS_WITH_USER`` leaves in a new transaction's memo, read by a statement about ``user``."""
     from sqlalchemy import select
 
-    from crmpm.database import read_rows, transaction_memo
+    from crmpm.database import transaction_memo
+    from crmpm.rows import fetch_all
     from crmpm.users.models import User
     from eps.permissions import GRANTS_WITH_USER
 
     session.commit()
-    value = read_rows(session, select(GRANTS_WITH_USER.column).where(User.__table__.c.id == user.id)).scalar_one()
+    [(value,)] = fetch_all(session, select(GRANTS_WITH_USER.column).where(User.__table__.c.id == user.id))
     GRANTS_WITH_USER.remember(session, user, value)
     return dict(transaction_memo(session))
 
