@@ -13,7 +13,6 @@ from api.common import (
     Blueprint, Code, Id, Money, Name, base_currency, current_user, page_schema, paginate, session,
 )
 from api.export import ListArgs, list_or_csv, page_or_csv, wants_csv
-from crmpm.statements import derived_once
 from eps import services as eps_services
 
 blp = Blueprint("deals", __name__, url_prefix="/deals", description="Deals: projects seen from the sales side")
@@ -247,16 +246,9 @@ class BoardSchema(Schema):
 
 DealPageSchema = page_schema(DealReadSchema)
 
-# What DealReadSchema reads besides the deal's own columns, loaded with the rows (not one query per deal):
-# a page joins the lines in too (one round trip less); a CSV export, which may stream, reads them apart.
+# What DealReadSchema reads besides the deal's own columns, loaded with the rows of a CSV export (not one
+# query per deal); a page is read as rows (``accounts.deals.deal_rows``).
 DEAL_READ_LOADS = (joinedload(Deal.project), joinedload(Deal.stage), selectinload(Deal.lines))
-DEAL_PAGE_LOADS = (joinedload(Deal.project), joinedload(Deal.stage), joinedload(Deal.lines))
-
-
-@derived_once
-def _with_page_loads(query):
-    # Built once for a list statement built once (``crmpm.statements``): the page then is too.
-    return query.options(*DEAL_PAGE_LOADS)
 
 
 def _deal(deal_id):
@@ -306,7 +298,7 @@ def list_deals(args):
         search=args.get("q"), missing_next_step=args["missing_next_step"])
     if wants_csv(args):
         return page_or_csv(query.options(*DEAL_READ_LOADS), args, DealReadSchema, filename="deals")
-    return paginate(_with_page_loads(query), args, unique=True)
+    return paginate(query, args, read=lambda db, window: deal_services.deal_page(db, query, window))
 
 
 @blp.route("/<int:deal_id>", methods=["GET"])

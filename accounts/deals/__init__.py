@@ -15,7 +15,7 @@ Where each part lives:
   (a batch, for imports), both through the same opening; projects from ``eps.services``.
 * ``changes``: ``update_deal`` and ``upsert_deal``.
 * ``stages``: ``move_stage``, ``on_deal_won``, ``stage_history``, ``first_win``.
-* ``board``: the pipeline board; ``queries``: ``get_deal_or_raise``, ``list_deals``.
+* ``board``: the pipeline board; ``queries``: ``get_deal_or_raise``, ``list_deals``, a list's page as rows (``deal_page``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from __future__ import annotations
 from accounts.deals.board import BoardColumn, board, board_column
 from accounts.deals.changes import update_deal, upsert_deal
 from accounts.deals.create import NewDeal, check_new_deal, create_deal, create_deals
-from accounts.deals.queries import DEAL_SORTS, get_deal_or_raise, list_deals
+from accounts.deals.queries import DEAL_SORTS, deal_page, get_deal_or_raise, list_deals
 from accounts.deals.rules import CURRENCY_RE, DEAL_FIELDS, ZERO, lines_total, make_lines
 from accounts.deals.stages import WonResult, first_win, lock_deal, move_stage, on_deal_won, stage_history
 
 __all__ = [
     "CURRENCY_RE", "DEAL_FIELDS", "DEAL_SORTS", "ZERO", "BoardColumn", "NewDeal", "WonResult", "board",
     "board_column", "check_new_deal", "create_deal", "create_deals", "first_win", "get_deal_or_raise",
-    "lines_total", "list_deals", "lock_deal", "make_lines", "move_stage", "on_deal_won", "stage_history", "update_deal", "upsert_deal",
+    "deal_page", "lines_total", "list_deals", "lock_deal", "make_lines", "move_stage", "on_deal_won", "stage_history", "update_deal", "upsert_deal",
 ]

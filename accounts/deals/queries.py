@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.util import ClauseAdapter
 
 from crmpm.errors import NotFound
 from crmpm.search import contains
-from crmpm.statements import built_once
+from crmpm.rows import fetch_all
+from crmpm.statements import PAGE_PARAMETERS, built_once, derived_once
 from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission
 
-from accounts.models import Deal, PipelineStage, StageKind, Task, TaskStatus
+from accounts.models import Deal, DealLine, PipelineStage, StageKind, Task, TaskStatus, effective_probability
 from accounts.permissions import authorize_on, deal_visible
 
 def get_deal_or_raise(session: Session, *, user: User, deal_id: int, permission: Permission = Permission.read,
@@ -88,3 +90,42 @@ def _deal_order(sort: str | None) -> list:
     ordered = column.desc().nulls_last() if descending else column.asc().nulls_last()
     return [ordered, Deal.id.desc()]
 
+
+
+# A page of deals as lists show them, read as rows: a deal's own columns, its project's code and name and
+# what its stage tells of it (under the names ``Deal``'s properties give them), then its product lines, one
+# row per line (a deal without lines on one row of its own). One statement, as the ORM's joined loading
+# would send, without building a deal, its project, stage and lines as objects (which cost a list more
+# than its statement).
+_LINE_COLUMNS = (DealLine.id, DealLine.product, DealLine.quantity, DealLine.unit_price)
+
+
+def deal_page(session: Session, query: Select, window: dict, *, sort: str | None = None) -> list[dict]:
+    """One page of ``query`` (deals as ``list_deals`` selects them, sorted by ``sort``), ``window`` giving
+    ``crmpm.statements.PAGE_PARAMETERS``, as dicts of what ``DealReadSchema`` dumps, lines under ``lines``."""
+    statement = _deal_page_statement(query, sort)
+    width = len(statement.selected_columns) - len(_LINE_COLUMNS)
+    keys = [column.key for column in statement.selected_columns]
+    deals: list[dict] = []
+    for row in fetch_all(session, statement, window):
+        if not deals or deals[-1]["id"] != row[0]:
+            deals.append({**dict(zip(keys[:width], row[:width])), "lines": []})
+        if row[width] is not None:
+            deals[-1]["lines"].append({column.key: value for column, value in zip(_LINE_COLUMNS, row[width:])})
+    return deals
+
+
+@derived_once
+def _deal_page_statement(query: Select, sort: str | None) -> Select:
+    project, stage = aliased(Project), aliased(PipelineStage)
+    page = (query.join(project, project.id == Deal.project_id).join(stage, stage.id == Deal.stage_id)
+            .with_only_columns(*Deal.__table__.columns, project.code.label("code"), project.name.label("name"),
+                               stage.name.label("stage_name"), stage.kind.label("status"),
+                               effective_probability(stage).label("effective_probability"))
+            .limit(bindparam(PAGE_PARAMETERS[0])).offset(bindparam(PAGE_PARAMETERS[1])).subquery("page"))
+    # The page's order again outside it, on its rows: the sort's references to the deal read the page's columns.
+    on_page = ClauseAdapter(page, include_fn=lambda element: getattr(element, "table", None) is Deal.__table__)
+    lines = aliased(DealLine)
+    return (select(*page.c, *(getattr(lines, column.key) for column in _LINE_COLUMNS))
+            .outerjoin(lines, lines.deal_id == page.c.id)
+            .order_by(*(on_page.traverse(clause) for clause in _deal_order(sort)), lines.id))

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
+from accounts.models import Deal
 from crmpm import create_app
 from eps.models import Role
 from tests import factories
@@ -222,6 +223,30 @@ def test_a_page_of_projects_read_as_rows_is_what_each_project_reads_as_an_object
     for item in page.json["items"]:
         assert item == api.get(f"/api/v1/projects/{item['id']}", user=viewer).json
     assert {item["current_budget"] for item in page.json["items"]} == {"1000.50", "0.00", "99.99"}
+
+
+def test_a_page_of_deals_read_as_rows_is_what_each_deal_reads_as_an_object(api, session, deals_world):
+    """``accounts.deals.deal_page``: each deal of a page, its lines, stage, status and probability, is what
+    ``GET /api/v1/deals/{id}`` dumps from the ORM object; a deal without lines and one with its own
+    probability are among them, and a page boundary never splits a deal's lines."""
+    admin, seller = deals_world["admin"], deals_world["seller"]
+    deal = session.scalars(select(Deal).order_by(Deal.id)).first()
+    deal.probability = 35
+    bare = factories.deal(session, actor=admin, account=deal.account, pipeline=deal.pipeline, stage="Proposal",
+                          amount=Decimal("1234.50"))
+    session.commit()
+    whole = api.get("/api/v1/deals?per_page=500", user=seller).json
+    assert whole["total"] == 13 and [item["id"] for item in whole["items"]] == sorted(
+        (item["id"] for item in whole["items"]), reverse=True)
+    for item in whole["items"]:
+        assert item == api.get(f"/api/v1/deals/{item['id']}", user=seller).json
+    by_id = {item["id"]: item for item in whole["items"]}
+    assert by_id[bare.id]["lines"] == [] and by_id[bare.id]["amount"] == "1234.50"
+    assert by_id[deal.id]["effective_probability"] == 35 and len(by_id[deal.id]["lines"]) == 2
+    # Pages of three: every deal once, each with both its lines, in the same order as the whole list.
+    paged = [item for number in range(1, 6)
+             for item in api.get(f"/api/v1/deals?per_page=3&page={number}", user=seller).json["items"]]
+    assert paged == whole["items"]
 
 
 def test_the_token_lookup_attaches_the_caller_to_the_request_session(app, api, session, connection):
