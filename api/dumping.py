@@ -120,8 +120,18 @@ def _formatter(name: str, field: fields.Field, compiling: dict):
         return _INTEGER
     if isinstance(field, fields.String) and type(field)._serialize is fields.String._serialize:
         return _STRING
+    if type(field) in (fields.DateTime, fields.Date) and (field.format or field.DEFAULT_FORMAT) in _ISO_FORMATS:
+        # What their _serialize does for an ISO format: the value's own isoformat.
+        return _isoformat
     serialize = field._serialize
     return lambda value, obj: serialize(value, name, obj)
+
+
+_ISO_FORMATS = frozenset({"iso", "iso8601"})
+
+
+def _isoformat(value, obj):
+    return None if value is None else value.isoformat()
 
 
 # Markers of fields dumped inline by ``dump_one`` (never called).
