@@ -15,6 +15,7 @@ from crmpm import ratelimit, secret_key
 from crmpm.config import load_config
 from crmpm.database import db
 from crmpm.errors import CrmpmError
+from crmpm.jsonprovider import OrjsonProvider
 from crmpm.limits import init_limits
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class IdConverter(IntegerConverter):
 def create_app(config: dict | None = None) -> Flask:
     """A configured crmpm app; ``config`` overrides the defaults and the environment."""
     app = Flask("crmpm")
+    app.json = OrjsonProvider(app)
     app.config.update(load_config(config))
     secret_key.init_app(app)
     ratelimit.init_app(app)
