@@ -35,6 +35,32 @@ class CrmpmGroup(click.Group):
         except ConfigurationError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except Exception as exc:
+            trouble = database_trouble(exc)
+            if trouble is None:
+                raise
+            click.echo(f"error: {trouble}", err=True)
+            sys.exit(2)
+
+
+# SQLSTATE of a missing table (PostgreSQL), and what SQLite says instead.
+_UNDEFINED_TABLE = "42P01"
+
+
+def database_trouble(exc: Exception) -> str | None:
+    """A one-line message for an error the database gave a command (None for any other error): a
+    database without crmpm's tables asks for ``crmpm db upgrade``; one that cannot be reached names
+    the setting; anything else is the database's own first line."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    said = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if getattr(exc.orig, "sqlstate", None) == _UNDEFINED_TABLE or said.startswith("no such table"):
+        return (f"the database has no crmpm tables yet, or older ones ({said}): run `crmpm db upgrade` first")
+    if isinstance(exc, OperationalError) and exc.connection_invalidated is False and not exc.statement:
+        return f"cannot reach the database set by CRMPM_DATABASE_URL: {said}"
+    return f"the database refused the command: {said}"
 
 
 @click.group(cls=CrmpmGroup)

@@ -48,6 +48,24 @@ def test_errors_are_one_line_and_exit_2(crmpm):
     assert short.returncode == 2 and "password" in short.stderr
 
 
+def test_a_database_without_crmpms_tables_asks_for_the_upgrade_in_one_line(crmpm):
+    result = crmpm("tokens", "create", "a@example.test", check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "run `crmpm db upgrade` first" in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_an_unreachable_database_is_named_in_one_line(crmpm):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**crmpm.env, "CRMPM_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/none",
+           "CRMPM_SECRET_KEY": "x" * 32}
+    result = subprocess.run([sys.executable, "-m", "crmpm", "tokens", "create", "a@example.test"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot reach the database set by CRMPM_DATABASE_URL" in result.stderr
+
+
 def test_demo_loads_once(crmpm):
     crmpm("db", "upgrade")
     first = crmpm("demo")
