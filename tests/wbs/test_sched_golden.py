@@ -1,7 +1,8 @@
 """Golden tests: our schedule against P6's own results in real XER files.
 
 For every activity P6 did not mark complete, the early/late start/finish
-stored in TASK must match to the minute and total float to 0.01 h.  Free
+stored in TASK must match to the minute and total float to 0.01 h (the rule
+of :mod:`wbs.interchange.xer.fidelity`).  Free
 float is compared too, in its own test, so a free-float difference is
 reported without hiding the date results.
 """
@@ -10,21 +11,14 @@ import pytest
 
 from wbs.scheduling import schedule
 from wbs.interchange.xer.mapping import load_project
+from wbs.interchange.xer import fidelity
 from wbs.interchange.xer.reader import read_xer
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
-
-DATE_FIELDS = (
-    ("early_start", "early_start_date"),
-    ("early_finish", "early_end_date"),
-    ("late_start", "late_start_date"),
-    ("late_finish", "late_end_date"),
-)
-
 
 def _scheduled(name):
     project = load_project(read_xer(xer_path(name)))
     results = schedule(project.activities, project.relationships, project.calendars, project.options, project.wbs_parents)
-    compared = [a for a in project.activities if project.task_rows[a.id]["status_code"] != "TK_Complete"]
+    compared = [a for a in project.activities if fidelity.is_compared(project.task_rows[a.id])]
     return project, results, compared
 
 
@@ -36,16 +30,12 @@ def _hours(value):
 def test_dates_and_total_float_match_p6(name):
     project, results, compared = _scheduled(name)
     assert compared, "nothing to compare"
-    mismatches = []
-    for a in compared:
-        row, ours = project.task_rows[a.id], results[a.id]
-        for field, column in DATE_FIELDS:
-            mine = getattr(ours, field).strftime("%Y-%m-%d %H:%M")
-            if mine != row[column]:
-                mismatches.append(f"{a.code} {field}: ours {mine}, P6 {row[column]}")
-        if abs(ours.total_float_hours - _hours(row["total_float_hr_cnt"])) > 0.01:
-            mismatches.append(f"{a.code} total_float_hours: ours {ours.total_float_hours:.2f}, P6 {row['total_float_hr_cnt']}")
-    assert not mismatches, f"{name}: {len(mismatches)} mismatch(es) over {len(compared)} activities:\n" + "\n".join(mismatches)
+    found = [str(m) for a in compared for m in fidelity.mismatches(project.task_rows[a.id], **_dates(results[a.id]))]
+    assert not found, f"{name}: {len(found)} mismatch(es) over {len(compared)} activities:\n" + "\n".join(found)
+
+
+def _dates(result):
+    return {field: getattr(result, field) for field in fidelity.FIELDS}
 
 
 @pytest.mark.parametrize("name", GOLDEN)
