@@ -96,9 +96,12 @@ def _mpxj_worker(paths: list[str]) -> None:
     import mpxj  # noqa: F401  (puts MPXJ's jars on the class path)
 
     jpype.startJVM()
-    from org.mpxj import TimeUnit
+    from org.mpxj import TaskField, TimeUnit
     from org.mpxj.cpm import PrimaveraScheduler
     from org.mpxj.primavera import PrimaveraXERFileReader
+
+    stored = (TaskField.EARLY_START, TaskField.EARLY_FINISH, TaskField.LATE_START, TaskField.LATE_FINISH,
+              TaskField.TOTAL_SLACK, TaskField.FREE_SLACK)
 
     def text(value):
         return None if value is None else str(value)[:16]
@@ -114,11 +117,9 @@ def _mpxj_worker(paths: list[str]) -> None:
         for file in files:
             props = file.getProjectProperties()
             tasks = [task for task in file.getTasks() if task.getActivityID() is not None and not task.getSummary()]
-            for task in tasks:  # measure MPXJ's own dates, not the ones P6 stored
-                task.setEarlyStart(None)
-                task.setEarlyFinish(None)
-                task.setLateStart(None)
-                task.setLateFinish(None)
+            for task in tasks:  # measure MPXJ's own dates and floats, not the ones P6 stored
+                for field in stored:
+                    task.set(field, None)
             try:
                 PrimaveraScheduler().schedule(file, props.getPlannedStart())
             except Exception as exc:

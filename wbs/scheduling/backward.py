@@ -32,7 +32,9 @@ def backward_pass(st, options):
     wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
-    override = options.progress == ProgressMode.PROGRESS_OVERRIDE
+    if options.progress == ProgressMode.PROGRESS_OVERRIDE:
+        # A link into the start of work under way holds nothing back: left out once, not tested per link.
+        succs = [[link for link in links if link[1] > SS or status[link[0]] != IN_PROGRESS] for links in succs]
     for i in reversed(st.order):
         if not driven[i]:
             continue
@@ -42,8 +44,6 @@ def backward_pass(st, options):
         cf = wcf = cs = wcs = None
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == COMPLETE:
-                continue
-            if override and t <= SS and status[s] == IN_PROGRESS:
                 continue
             if t == FS or t == SS:
                 base, ws = ls[s], wls[s]

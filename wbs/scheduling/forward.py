@@ -97,21 +97,22 @@ def forward_pass(st, options):
         b = bounds[i]
         if b is not None:
             cs, wcs, cf, wcf = window(b, True, cs, wcs, cf, wcf)
+            cf_back = False  # a constrained finish snaps as usual
         if kind[i] == NORMAL:
             w = wcs if wcs is not None else clock[c][cs]
-            at_start = False
             if cf is not None:
                 wf = (wcf if wcf is not None else wb[c](cf)) - dur[i]
                 if wf > w:
                     w = wf
-                    at_start = cf_back
+                else:
+                    cf_back = False  # the start, not the finish, places it
             if b is not None:
                 w = _bounded_task(st, i, b, w, wfloor)
             d = dur[i]
             es[i] = e = start[c][w]
             # Counted back from a later finish, the finish lands where that
             # counting stops: at the start of a working period.
-            ef[i] = (start[c][w + d] if at_start else finish[c][w + d]) if d > 0 else e
+            ef[i] = (start[c][w + d] if cf_back else finish[c][w + d]) if d > 0 else e
             wes[i] = w
             wef[i] = w + d
         else:
