@@ -80,10 +80,12 @@ def test_remaining_dates_and_longest_path_match_p6(name):
 # given and the file (or only that project) is left out, never tuned to.
 NOT_FROM_OWN_DATA = {
     "alap-harbour-131.xer": (
-        "58 of its 108 not-started activities have early dates that differ from their remaining dates "
-        "(EC2380, 144 h: early finish 2013-04-26 16:49, remaining finish 2013-05-06 16:00), which one P6 "
-        "scheduling never writes, and remaining dates at 07:00 and 16:00 on a calendar that works "
-        "08:00-12:00 and 13:00-17:00: the stored dates were computed from other data than the file holds"),
+        "8 of its not-started tasks span fewer working hours from early start to early finish on the file's "
+        "calendar 5829 than their remaining duration (EC2380: 96 h for 144 h, 2013-04-10 16:49 to "
+        "2013-04-26 16:49; EC1430: 696 h for 720 h); 58 of its 108 not-started activities have early dates "
+        "that differ from their remaining dates, which one P6 scheduling never writes; and remaining dates "
+        "fall at 07:00 and 16:00 on a calendar that works 08:00-12:00 and 13:00-17:00: the stored dates were "
+        "computed from other data than the file holds"),
     "three-projects-134.xer": (
         "130 of its 132 dated activities use calendars 6504, 6505 and 6506 whose clndr_data is empty, "
         "'(0||()())': their work pattern is not in the file, and P6's dates come from it (FO10007: 18.4 h "
