@@ -144,6 +144,55 @@ def test_as_late_as_possible_uses_free_float():
     assert res["C"].early_start == D(2025, 1, 8, 8)
 
 
+def test_finish_counted_back_by_a_negative_lag_lands_at_a_start():
+    """A negative lag on a finish-to-finish link is counted back from the predecessor's finish; the
+    counting stops at the start of a working period, and P6 stores that as the successor's finish.
+
+    A (24 h) runs Mon 6 - Wed 8 Jan 17:00.  B (8 h) must finish no earlier than 8 working hours before
+    A's finish: counted back from Wed 17:00 that is Wed 08:00, so B finishes Wed 08:00 (the same instant
+    in working time as Tue 17:00) and starts Tue 08:00.  Nothing waits for B's finish: it may slip to the
+    project finish, Wed 17:00, 8 h of total float.  options-695.xer shows it: A2240, FF -72 h from A2130
+    (finish Thu 18 Sep 2025 17:00), finishes Mon 8 Sep 08:00.
+    """
+    res = run([act("A", 24), act("B", 8)], [Relationship("A", "B", FF, -8)])
+    assert (res["B"].early_start, res["B"].early_finish) == (D(2025, 1, 7, 8), D(2025, 1, 8, 8))
+    assert res["B"].total_float_hours == 8
+
+
+def test_as_late_as_possible_chain_moves_latest_first():
+    """P6 moves an "as late as possible" activity by its free float.  When its successor is as late as
+    possible too, the successor moves first and the predecessor then uses the room that leaves.
+
+    A (8 h) -> B (8 h) -> D (8 h), C (32 h) -> D; A and B as late as possible.  Early dates: A Mon,
+    B Tue, C Mon-Thu, D Fri 10 Jan.  B's free float towards D is Wed and Thu (16 h): B moves to Thu 9.
+    A's free float towards the moved B is then Tue and Wed (16 h): A moves to Wed 8.  Both use up
+    their total float (16 h each, late dates A Wed, B Thu) and keep no free float; D stays on Fri.
+    options-695.xer has such chains (A5070 before A10200).
+    """
+    alap = {"constraint": ConstraintType.AS_LATE_AS_POSSIBLE}
+    acts = [act("A", 8, **alap), act("B", 8, **alap), act("C", 32), act("D", 8)]
+    res = run(acts, [Relationship("A", "B"), Relationship("B", "D"), Relationship("C", "D")])
+    assert (res["A"].early_start, res["A"].early_finish) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17))
+    assert (res["B"].early_start, res["B"].early_finish) == (D(2025, 1, 9, 8), D(2025, 1, 9, 17))
+    assert res["A"].total_float_hours == res["B"].total_float_hours == 0
+    assert res["A"].free_float_hours == res["B"].free_float_hours == 0
+    assert res["D"].early_start == D(2025, 1, 10, 8)
+
+
+def test_free_float_before_a_moved_as_late_as_possible_activity():
+    """The free float of an activity before an "as late as possible" one is measured to where that one
+    moved (in options-695.xer this matches P6's free float of two more activities).
+
+    E (8 h) -> A (8 h, as late as possible) -> D (8 h), C (24 h) -> D.  Early dates: E Mon, A Tue,
+    C Mon-Wed, D Thu 9 Jan.  A moves by its free float (Wed, 8 h) to Wed 8; E may then slip by Tue:
+    free float 8 h, as its total float (late finish Tue 17:00).
+    """
+    acts = [act("E", 8), act("A", 8, constraint=ConstraintType.AS_LATE_AS_POSSIBLE), act("C", 24), act("D", 8)]
+    res = run(acts, [Relationship("E", "A"), Relationship("A", "D"), Relationship("C", "D")])
+    assert res["A"].early_start == D(2025, 1, 8, 8)
+    assert res["E"].free_float_hours == 8 and res["E"].total_float_hours == 8
+
+
 def test_finish_on_or_before_gives_negative_float():
     res = run([act("A", 8), act("B", 8, constraint=ConstraintType.FINISH_ON_OR_BEFORE, constraint_date=D(2025, 1, 6, 17))], [Relationship("A", "B")])
     assert res["B"].total_float_hours == -8
@@ -368,6 +417,49 @@ def test_actual_dates_mode_follows_an_actual_finish_after_the_data_date():
     acts = [act("A2", 8, remaining=0, actual_start=D(2025, 1, 6, 8), actual_finish=D(2025, 1, 7, 17)), act("A3", 8)]
     res = run(acts, [Relationship("A2", "A3")], progress=ProgressMode.ACTUAL_DATES)
     assert res["A3"].early_start == D(2025, 1, 8, 8)
+
+
+@pytest.mark.parametrize("mode", [ProgressMode.RETAINED_LOGIC, ProgressMode.PROGRESS_OVERRIDE])
+@pytest.mark.parametrize("lag, start", [(0, MON), (8, D(2025, 1, 7, 8))])
+def test_actual_finish_after_the_data_date_counts_as_the_data_date(mode, lag, start):
+    """P6's scheduling options (Oracle's note "Retained Logic, Progress Override and Actual Dates
+    explained"): only *Actual Dates* schedules a successor from an actual finish after the data date.
+    Under the other two a completed activity releases its successors at the data date.
+
+    A2 is complete, finished Tue 7 Jan 17:00, after the data date Mon 6 Jan 08:00.  A3 (8 h) follows by
+    FS: without lag it starts at the data date, Mon 08:00; with 8 h of lag, one working day later,
+    Tue 08:00 (not Wed 8 Jan, as the actual finish would give: see the *Actual Dates* test above).
+    options-695.xer (progress override) shows it: A10290 starts at its data date, 09:40, though its
+    completed predecessor M1030 finished at 17:00 that day.
+    """
+    acts = [act("A2", 8, remaining=0, actual_start=MON, actual_finish=D(2025, 1, 7, 17)), act("A3", 8)]
+    res = run(acts, [Relationship("A2", "A3", FS, lag)], progress=mode)
+    assert res["A3"].early_start == start
+    assert res["A3"].early_finish == start.replace(hour=17)
+
+
+@pytest.mark.parametrize("link, late_finish, total_float", [(FS, D(2025, 1, 8, 17), 16), (FF, D(2025, 1, 7, 17), 8)])
+def test_progress_override_link_into_the_start_of_work_under_way(link, late_finish, total_float):
+    """Under progress override an activity under way no longer waits for its predecessors, and the
+    start it has already made holds nothing back in the backward pass either; its finish still does.
+
+    S started Fri 3 Jan; its remaining 8 h run Mon 6 Jan; T (8 h) follows it, Tue; Z (24 h, alone) makes
+    the project finish Wed 8 Jan 17:00.  Late dates: T Wed 08:00-17:00, S must finish by Tue 17:00.
+    P (8 h, not started, Mon) links to S:
+
+    * FS: the link goes into S's start, which happened: P is an open end, late finish the project's,
+      Wed 17:00, total float 16 h;
+    * FF: P must finish by S's late finish, Tue 17:00: total float 8 h.
+
+    options-695.xer shows it: A9410 (under way) keeps its own finish as late finish, 0 float, though an
+    FS -80 h link goes into A9510, under way and late; its FF link into A9780 holds it to A9780's late finish.
+    """
+    acts = [act("P", 8), act("S", 16, remaining=8, actual_start=D(2025, 1, 3, 8)), act("T", 8), act("Z", 24)]
+    res = run(acts, [Relationship("P", "S", link), Relationship("S", "T")], progress=ProgressMode.PROGRESS_OVERRIDE)
+    assert res["S"].early_start == MON and res["T"].early_start == D(2025, 1, 7, 8)
+    assert res["S"].late_finish == D(2025, 1, 7, 17)
+    assert res["P"].late_finish == late_finish
+    assert res["P"].total_float_hours == total_float
 
 
 def test_lag_from_a_completed_activity_held_by_retained_logic():

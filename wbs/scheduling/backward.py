@@ -1,6 +1,9 @@
 """The backward pass: late dates, in reverse topological order.
 
 * Successors that are complete (or drive nothing) hold nothing back.
+* Under progress override, a link into the start of an activity already
+  under way (FS, SS) holds nothing back either: that start has happened.
+  A link into its finish (FF, SF) still does.
 * Open ends: an activity without successors on its finish side must finish
   by the must-finish-by date, or else by the project's early finish (by its
   own early finish when open-ended activities are made critical).
@@ -12,6 +15,7 @@
 from __future__ import annotations
 
 from wbs.scheduling.constraints import pin, window
+from wbs.scheduling.model import ProgressMode
 from wbs.scheduling.state import COMPLETE, FF, FINISH_MS, FS, IN_PROGRESS, NORMAL, SF, SS
 
 __all__ = ["backward_pass"]
@@ -28,6 +32,9 @@ def backward_pass(st, options):
     wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
+    if options.progress == ProgressMode.PROGRESS_OVERRIDE:
+        # A link into the start of work under way holds nothing back: left out once, not tested per link.
+        succs = [[link for link in links if link[1] > SS or status[link[0]] != IN_PROGRESS] for links in succs]
     for i in reversed(st.order):
         if not driven[i]:
             continue

@@ -27,8 +27,9 @@ The P6 rules implemented
   before the project's planned start either.
 * Completed activities keep their actual dates; their successors are tied to
   those actual dates (``actual finish + lag``), which in practice releases
-  them at the data date.  P6 reports a completed activity's early start and
-  finish as the data date.
+  them at the data date.  An actual date after the data date counts as the
+  data date, except under *actual dates* (below).  P6 reports a completed
+  activity's early start and finish as the data date.
 * In-progress activities: the remaining work starts at the data date (or
   later, see below) and lasts the remaining duration.
 * Out-of-sequence progress follows the progress option.  *Retained logic*:
@@ -39,12 +40,17 @@ The P6 rules implemented
   override*: started and completed activities ignore their predecessors.
   *Actual dates*: started activities as under retained logic, completed ones
   drive their successors by their actual dates, even after the data date.
+  Under progress override a link into the start of an activity under way
+  no longer holds its predecessor's late dates either (a link into its
+  finish still does).
 * Start-to-start lag from a started predecessor: the part not yet worked off
   since its actual start runs from its remaining early start ("lag from
   early start"), or the whole lag from the actual start.
 * Starts snap forward to the next working minute of the activity's calendar
   (an 08:00), finishes back to the end of the last working minute (a
   17:00); a finish milestone sits at a finish, a start milestone at a start.
+  A finish set by a negative lag counted back from a finish (FF, SF) lands
+  where the counting stops, at the start of a working period (an 08:00).
 * Lags are counted in work minutes of the lag calendar the options choose.
 * Constraints: start/finish on-or-after push the early dates, on-or-before
   pull the late dates, "on" does both, mandatory ones pin the dates even
@@ -53,6 +59,8 @@ The P6 rules implemented
 * Open ends: an activity without successors on its finish side must finish
   by the must-finish-by date, or else by the project's early finish (by its
   own early finish when open-ended activities are made critical).
+* As late as possible: a not-started activity moves later by its free
+  float, the latest first, so a chain of them moves together.
 * Total float is measured in work hours of the activity's calendar between
   early and late finish, start, or the smaller of both; free float is the
   smallest slack towards any successor, or towards the project finish.

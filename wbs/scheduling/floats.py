@@ -6,7 +6,10 @@
 * Free float is the smallest slack towards any successor, or towards the
   project finish when nothing waits for the activity's finish; an activity
   held to an expected finish has none.
-* As late as possible: a not-started activity uses up its free float.
+* As late as possible: a not-started activity uses up its free float,
+  latest first, so one before another moves as far as the other's move
+  allows; the free float of what precedes a moved activity is measured
+  again.
 * Critical: total float at most the threshold, or on the longest path
   (back from the latest early finish along links without slack); with
   "open-ended activities critical", every open end too.
@@ -48,15 +51,21 @@ def _total_floats(st, options):
             tf[i] = min(wls[i] - wes[i], wlf[i] - wef[i])
 
 
-def _free_floats(st):
-    """Smallest slack of each activity towards its successors, in its calendar's work minutes."""
+def _free_floats(st, among=None):
+    """Smallest slack of each activity towards its successors, in its calendar's work minutes.
+
+    ``among``: only these activities, in ``st.free_float`` as it is (default: all, from scratch).
+    """
     status, driven, cal_of, es, ef, wes, wef, rs, rf = (
         st.status, st.driven, st.cal_of, st.es, st.ef, st.wes, st.wef, st.rs, st.rf)
     wb, fa, succs, bounds = st.clocks.work_before, st.clocks.finish_at, st.succs, st.bounds
     w_open = [w(st.open_finish) for w in wb]
-    # Level of effort and WBS summaries: their total float.
-    st.free_float = ff = [tf if not d else None for tf, d in zip(st.total_float, driven)]
-    for i in range(st.n):
+    if among is None:
+        # Level of effort and WBS summaries: their total float.
+        st.free_float = [tf if not d else None for tf, d in zip(st.total_float, driven)]
+        among = range(st.n)
+    ff = st.free_float
+    for i in among:
         if not driven[i] or status[i] == COMPLETE:
             continue
         b = bounds[i]
@@ -100,19 +109,29 @@ def _free_floats(st):
 def as_late_as_possible(st):
     """Move not-started "as late as possible" activities by their free float.
 
-    Their early dates move later without delaying any successor.
+    Their early dates move later without delaying any successor.  Latest
+    first (reverse topological order): an activity whose successor is itself
+    as late as possible follows it, using the free float its move left.
+    The free float of every activity before a moved one is then measured
+    again against the moved dates.
     """
+    bounds, status, driven = st.bounds, st.status, st.driven
+    alap = [i for i in range(st.n) if bounds[i] is not None and bounds[i].as_late_as_possible
+            and status[i] == NOT_STARTED and driven[i]]
+    if not alap:
+        return
+    position = {i: k for k, i in enumerate(st.order)}
+    alap.sort(key=position.__getitem__, reverse=True)
     ff, tf = st.free_float, st.total_float
     es, ef, wes, wef = st.es, st.ef, st.wes, st.wef
-    for i in range(st.n):
-        b = st.bounds[i]
-        if b is None or not b.as_late_as_possible or st.status[i] != NOT_STARTED or not st.driven[i]:
-            continue
-        if not ff[i] or ff[i] < 0:
+    moved = set()
+    for i in alap:
+        _free_floats(st, (i,))
+        shift = ff[i]
+        if not shift or shift < 0:
             continue
         c = st.cal_of[i]
         sa, fa = st.clocks.start_at[c], st.clocks.finish_at[c]
-        shift = ff[i]
         wes[i] += shift
         wef[i] += shift
         if st.kind[i] == FINISH_MS:
@@ -123,6 +142,9 @@ def as_late_as_possible(st):
         st.rs[i], st.rf[i] = es[i], ef[i]
         tf[i] -= shift
         ff[i] = 0
+        moved.add(i)
+    if moved:
+        _free_floats(st, sorted({p for i in moved for p, *_ in st.preds[i] if driven[p]} - moved))
 
 
 def longest_path(st):

@@ -3,7 +3,10 @@
 * Nothing unfinished is scheduled before the data date; not-started work
   not before the project's planned start either.
 * Completed activities keep their actual dates; successors are tied to
-  them (``actual finish + lag``).  Under retained logic a completed
+  them (``actual finish + lag``); an actual date after the data date
+  counts as the data date, except under "actual dates" (P6's out-of-sequence
+  options: only that one follows an actual finish past the data date).
+  Under retained logic a completed
   activity still "finishes" only when its unfinished predecessors let it
   (it is then *pushed*), and lag not yet elapsed at the data date runs on
   from there.
@@ -15,7 +18,8 @@
   runs from its remaining early start.
 * Starts snap forward to the next working minute, finishes back to the end
   of the last one; a finish milestone sits at a finish, a start milestone
-  at a start.
+  at a start.  A finish set by a negative lag counted back from a finish
+  (FF, SF) lands where the counting stops: at the start of a working period.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ def forward_pass(st, options):
     wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
     retained = options.progress == ProgressMode.RETAINED_LOGIC
+    actual_dates = options.progress == ProgressMode.ACTUAL_DATES
     ss_from_early_start = options.ss_lag_from_early_start
     # Clock readings of the start floors on each calendar.
     w_floor_started = [w(dd) for w in wb]
@@ -49,7 +54,7 @@ def forward_pass(st, options):
             continue
         s_i = status[i]
         if s_i == COMPLETE:
-            _complete(st, i, retained, ss_from_early_start)
+            _complete(st, i, retained, ss_from_early_start, actual_dates)
             continue
         c = cal_of[i]
         # Candidate start / finish, with their clock readings on this
@@ -60,6 +65,7 @@ def forward_pass(st, options):
             cs, wcs = st.start_floor, w_floor_new[c]
         floor, wfloor = cs, wcs
         cf = wcf = None
+        cf_back = False  # the finish candidate counted back from a finish (negative lag)
         if not (override and s_i == IN_PROGRESS):
             for p, t, lag, lc in preds[i]:
                 if not driven[p]:
@@ -87,20 +93,26 @@ def forward_pass(st, options):
                         cs, wcs = base, wbase
                 elif cf is None or base > cf:
                     cf, wcf = base, wbase
+                    cf_back = lag < 0
         b = bounds[i]
         if b is not None:
             cs, wcs, cf, wcf = window(b, True, cs, wcs, cf, wcf)
+            cf_back = False  # a constrained finish snaps as usual
         if kind[i] == NORMAL:
             w = wcs if wcs is not None else clock[c][cs]
             if cf is not None:
                 wf = (wcf if wcf is not None else wb[c](cf)) - dur[i]
                 if wf > w:
                     w = wf
+                else:
+                    cf_back = False  # the start, not the finish, places it
             if b is not None:
                 w = _bounded_task(st, i, b, w, wfloor)
             d = dur[i]
             es[i] = e = start[c][w]
-            ef[i] = finish[c][w + d] if d > 0 else e
+            # Counted back from a later finish, the finish lands where that
+            # counting stops: at the start of a working period.
+            ef[i] = (start[c][w + d] if cf_back else finish[c][w + d]) if d > 0 else e
             wes[i] = w
             wef[i] = w + d
         else:
@@ -112,15 +124,21 @@ def forward_pass(st, options):
     st.open_finish = st.early_finish if options.must_finish_by is None else to_minutes(options.must_finish_by)
 
 
-def _complete(st, i, retained, ss_from_early_start):
+def _complete(st, i, retained, ss_from_early_start, actual_dates):
     """A completed activity: successors see its actual dates; its early dates are the data date.
 
     Under retained logic, with no work left, it still "finishes" only when
     its unfinished predecessors let it, and its successors wait for that.
+    An actual date after the data date holds successors back only under
+    "actual dates"; otherwise it counts as the data date.
     """
-    st.rs[i] = st.actual_start[i]
-    st.rf[i] = st.actual_finish[i]
     e = st.data_date
+    if actual_dates:
+        st.rs[i] = st.actual_start[i]
+        st.rf[i] = st.actual_finish[i]
+    else:
+        st.rs[i] = min(st.actual_start[i], e)
+        st.rf[i] = min(st.actual_finish[i], e)
     if retained:
         driven = st.driven
         for p, t, lag, lc in st.preds[i]:
@@ -139,7 +157,7 @@ def _link_date(st, p, t, lag, lc, ss_from_early_start):
     from_finish = t == FS or t == FF
     if sp == COMPLETE:
         if from_finish:
-            act_f = st.actual_finish[p]
+            act_f = st.rf[p]  # the actual finish, or the data date (see _complete)
             base = fa(wb(act_f) + lag) if lag else act_f
             if st.pushed[p]:
                 # Lag not yet elapsed at the data date runs on from the
@@ -149,7 +167,7 @@ def _link_date(st, p, t, lag, lc, ss_from_early_start):
                 if alt > base:
                     base = alt
         else:
-            base = fa(wb(st.actual_start[p]) + lag) if lag else st.actual_start[p]
+            base = fa(wb(st.rs[p]) + lag) if lag else st.rs[p]
             if st.pushed[p] and base < dd:
                 base = st.es[p]
         return base

@@ -107,7 +107,19 @@ def test_a_calendar_missing_from_the_file_is_a_warning_not_a_refusal():
     assert result.exit_code == 0, result.output
     projects = json.loads(result.stdout)
     assert [p["project"] for p in projects] == ["NRG00870", "NRG00800", "NRG00820"]
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:") and "NRG00800" in line]
     assert len(warnings) == 1
     assert "project NRG00800: calendar 6501 is not in the file" in warnings[0]
     assert "FO60026" in warnings[0] and "FO69.4SYNC" in warnings[0]
+
+
+def test_a_calendar_without_a_work_week_is_a_warning():
+    """three-projects-134: calendars 6504, 6505 and 6506 of NRG00820 have empty clndr_data, ``(0||()())``;
+    their activities are scheduled on the standard week, and the output says so (P6's stored dates came
+    from work weeks the file does not hold: see test_sched_golden.py)."""
+    result = CliRunner().invoke(xer, ["schedule", str(xer_path("three-projects-134.xer")), "--project", "NRG00820"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert [w.split(": calendar ")[1].split(" ")[0] for w in warnings] == ["6504", "6505", "6506"]
+    assert all("has no work week in the file" in w and "standard week" in w for w in warnings)
+    assert "calendar 6505 (2S,7-19)" in warnings[1]

@@ -31,7 +31,7 @@ import datetime as _dt
 from wbs.scheduling.model import Calendar
 from wbs.interchange.xer.reader import XerError
 
-__all__ = ["CalendarDataError", "parse_tree", "parse_calendar_data"]
+__all__ = ["CalendarDataError", "parse_tree", "parse_calendar_data", "has_work_week"]
 
 _EPOCH = _dt.date(1899, 12, 30)
 _SEPARATORS = " \t\r\n\x7f"
@@ -128,6 +128,17 @@ def _find(node, name):
         if child[0].lower() == name.lower():
             return child
     return None
+
+
+def has_work_week(text):
+    """Whether ``clndr_data`` gives a work week (a ``DaysOfWeek`` node); without one
+    :func:`parse_calendar_data` uses the base calendar's, else the standard week.
+
+    Raises
+    ------
+    CalendarDataError
+    """
+    return _find(parse_tree(text or ""), "DaysOfWeek") is not None
 
 
 def parse_calendar_data(text, calendar_id, name="", hours_per_day=8.0, base=None):

@@ -40,6 +40,10 @@ with a warning in :attr:`ProjectData.warnings` naming the calendar and
 the activities. When the project's default calendar is missing too, the
 activities keep their calendar, and scheduling refuses them by code.
 
+A calendar whose ``clndr_data`` gives no work week (no ``DaysOfWeek``, e.g. an
+empty ``(0||()())``) and has no base calendar is scheduled on the standard
+week, with a warning naming it when the project uses it.
+
 Broken calendars
 ----------------
 A calendar whose ``clndr_data`` cannot be parsed is *dropped with a warning*
@@ -66,7 +70,7 @@ from wbs.scheduling.model import (
     RelationshipType,
     ScheduleOptions,
 )
-from wbs.interchange.xer.calendar_data import CalendarDataError, parse_calendar_data
+from wbs.interchange.xer.calendar_data import CalendarDataError, has_work_week, parse_calendar_data
 from wbs.interchange.xer.reader import XerError, parse_date, parse_number
 
 __all__ = [
@@ -191,6 +195,13 @@ def _calendars(xer, used):
         if cid in used:
             raise CalendarDataError(message, "CALENDAR", line)
         warnings.append(f"{message} (table CALENDAR, line {line}); not used by this project, ignored")
+    for cid in sorted(used & parsed.keys()):
+        row = by_id[cid][0]
+        if (row.get("base_clndr_id") or "") not in parsed and not has_work_week(row.get("clndr_data", "")):
+            name = row.get("clndr_name", "")
+            warnings.append(f"calendar {cid}{f' ({name})' if name else ''} has no work week in the file: its "
+                            f"activities are scheduled on the standard week, Monday to Friday 08:00-12:00 and "
+                            f"13:00-17:00")
     return parsed, warnings
 
 
