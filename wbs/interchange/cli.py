@@ -105,15 +105,13 @@ def _temporary_beside(output: Path) -> Path:
 @click.option("--project", default=None, help="proj_short_name or proj_id of the project to schedule.")
 def xer_schedule(file, fmt, project):
     """Schedule the project(s) in FILE with their own options and print the dates."""
-    import json
-
     from wbs.interchange.xer.reader import XerError
-    from wbs.interchange.xer.schedule import as_table, schedule_file
+    from wbs.interchange.xer.schedule import as_dict, as_table, json_text, schedule_xer
     from wbs.scheduling.errors import SchedulingError
 
     warnings = []
     try:
-        projects = schedule_file(file, project, warnings)
+        projects = schedule_xer(file, project, warnings)
     except (XerError, SchedulingError, OSError, UnicodeError, ValueError) as exc:
         message = str(exc).replace("\n", " ")
         click.echo(f"error: {file}: {message}", err=True)
@@ -121,10 +119,9 @@ def xer_schedule(file, fmt, project):
     for warning in warnings:
         click.echo(f"warning: {file}: {warning}", err=True)
     if fmt == "json":
-        payload = projects[0] if len(projects) == 1 else projects
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json_text(projects))
     else:
-        click.echo("\n\n".join(as_table(p) for p in projects))
+        click.echo("\n\n".join(as_table(as_dict(p)) for p in projects))
 
 
 # The options every import and every export command takes.
