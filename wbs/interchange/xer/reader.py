@@ -36,6 +36,7 @@ import datetime as _dt
 import os
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 
 __all__ = [
     "XerError",
@@ -304,20 +305,21 @@ class _Parser:
         current.lines.extend(range(first + 1, end + 1))
 
     def _check(self, table, rows, first_line, values=None):
-        """Every date and number of ``rows`` (read from line ``first_line`` on) parses; else the error of
-        the first bad value in file order (row by row, dates before numbers)."""
+        """Every date and number of ``rows`` (read from line ``first_line`` on, their values as lists when
+        given) parses; else the error of the first bad value in file order (row by row, dates before
+        numbers). Each distinct value is parsed once."""
         if not self.dates and not self.numbers:
             return
         checks = [(column, _date_ok, "date") for column in self.dates]
         checks += [(column, _number_ok, "number") for column in self.numbers]
         index = {name: i for i, name in enumerate(table.fields)}
-        columns = list(zip(*values)) if values is not None else None
         first_bad = None
         for order, (column, ok, what) in enumerate(checks):
-            cells = columns[index[column]] if columns is not None else [row[column] for row in rows]
-            bad = {v for v in set(cells) if v and not ok(v)}
+            cells = itemgetter(index[column]) if values is not None else itemgetter(column)
+            seen = set(map(cells, values if values is not None else rows))
+            bad = {v for v in seen if v and not ok(v)}
             if bad:
-                k = next(k for k, v in enumerate(cells) if v in bad)
+                k = next(k for k, row in enumerate(rows) if row[column] in bad)
                 if first_bad is None or (k, order) < first_bad[:2]:
                     first_bad = (k, order, column, what)
         if first_bad is not None:

@@ -156,22 +156,41 @@ class _Dates(dict):
         return text
 
 
+class _Hours(dict):
+    """Each distinct float of hours (other than zero, which equals -0.0 as a key) as its JSON text, once."""
+
+    def __missing__(self, value):
+        text = self[value] = _json_value(round(value, 4))
+        return text
+
+
+def _hours_json(value, hours):
+    """:func:`_hours` of ``value`` as JSON, through the ``hours`` cache for non-zero floats."""
+    if value is None:
+        return "null"
+    if type(value) is float and value:
+        return hours[value]
+    return _json_value(round(value, 4))
+
+
 def _project_json(project, level):
     """``json.dumps(as_dict(project), indent=2)`` for an object ``level`` levels deep."""
     pad = [" " * (2 * (level + k)) for k in range(4)]
     item = ("{\n" + "".join(f'{pad[3]}"{key}": %s,\n' for key in ("code", *_DATES, *_FLOATS))
             + f'{pad[3]}"critical": %s\n{pad[2]}}}')
     dates = _Dates().__getitem__
-    number = _json_value
+    hours = _Hours()
     res = project.results
     items = []
     for a in project.activities:
         r = res[a.id]
-        tf, ff = r.total_float_hours, r.free_float_hours
+        tf, ff, critical = r.total_float_hours, r.free_float_hours, r.critical
         items.append(item % (
             encode_basestring_ascii(a.code), dates(r.early_start), dates(r.early_finish), dates(r.late_start),
-            dates(r.late_finish), "null" if tf is None else number(round(tf, 4)),
-            "null" if ff is None else number(round(ff, 4)), number(r.critical)))
+            dates(r.late_finish),
+            hours[tf] if type(tf) is float and tf else _hours_json(tf, hours),
+            hours[ff] if type(ff) is float and ff else _hours_json(ff, hours),
+            "true" if critical is True else "false" if critical is False else _json_value(critical)))
     if items:
         activities = f"[\n{pad[2]}" + f",\n{pad[2]}".join(items) + f"\n{pad[1]}]"
     else:
