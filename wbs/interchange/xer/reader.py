@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -307,19 +308,26 @@ class _Parser:
     def _check(self, table, rows, first_line, values=None):
         """Every date and number of ``rows`` (read from line ``first_line`` on, their values as lists when
         given) parses; else the error of the first bad value in file order (row by row, dates before
-        numbers). Each distinct value is parsed once."""
+        numbers). A column is parsed without a Python call per value; only a column that fails is
+        searched for its first bad row."""
         if not self.dates and not self.numbers:
             return
-        checks = [(column, _date_ok, "date") for column in self.dates]
-        checks += [(column, _number_ok, "number") for column in self.numbers]
-        index = {name: i for i, name in enumerate(table.fields)}
+        checks = [(column, _dt.datetime.fromisoformat, "date") for column in self.dates]
+        checks += [(column, float, "number") for column in self.numbers]
+        if values is None:
+            columns = [[row[column] for row in rows] for column, _parse, _what in checks]
+        else:
+            # One pass over the rows picks every checked value (a pass per column would walk 50,000
+            # scattered lists twenty times), then the values are read column by column.
+            index = {name: i for i, name in enumerate(table.fields)}
+            at = [index[column] for column, _parse, _what in checks]
+            columns = list(zip(*map(itemgetter(*at), values))) if len(at) > 1 else [[v[at[0]] for v in values]]
         first_bad = None
-        for order, (column, ok, what) in enumerate(checks):
-            cells = itemgetter(index[column]) if values is not None else itemgetter(column)
-            seen = set(map(cells, values if values is not None else rows))
-            bad = {v for v in seen if v and not ok(v)}
-            if bad:
-                k = next(k for k, row in enumerate(rows) if row[column] in bad)
+        for order, ((column, parse, what), cells) in enumerate(zip(checks, columns)):
+            try:
+                deque(map(parse, filter(None, cells)), maxlen=0)
+            except ValueError:
+                k = next(k for k, row in enumerate(rows) if row[column] and not _parses(parse, row[column]))
                 if first_bad is None or (k, order) < first_bad[:2]:
                     first_bad = (k, order, column, what)
         if first_bad is not None:
@@ -337,17 +345,9 @@ class _Parser:
         return XerFile(header=self.header, tables=self.tables)
 
 
-def _date_ok(value):
+def _parses(parse, value):
     try:
-        _dt.datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _number_ok(value):
-    try:
-        float(value)
+        parse(value)
     except ValueError:
         return False
     return True
