@@ -134,9 +134,13 @@ def main(argv=None) -> None:
     ap.add_argument("--before", help="also run the command from the checkout at this path")
     ap.add_argument("--phases", action="store_true", help="also time the phases inside one process")
     ap.add_argument("--one-phases", help=argparse.SUPPRESS)
+    ap.add_argument("--write-synthetic", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one_phases:
         print(json.dumps(phases(args.one_phases, args.repeat)))
+        return
+    if args.write_synthetic:
+        write_synthetic(args.size, Path(args.write_synthetic))
         return
 
     load = os.getloadavg()[0]
@@ -145,7 +149,10 @@ def main(argv=None) -> None:
         work = Path(tmp)
         path = Path(args.file) if args.file else work / f"synthetic-{args.size}.xer"
         if not args.file:
-            write_synthetic(args.size, path)
+            # In a child: this process stays small, and so do the children it forks (a child's peak
+            # RSS counts the parent's pages until it execs).
+            subprocess.run([sys.executable, __file__, "--size", str(args.size), "--write-synthetic", str(path)],
+                           check=True)
         print(f"file: {path.name}, {path.stat().st_size / 1e6:.1f} MB")
         mpxj = None if args.no_mpxj else mpxj_command(work)
         if mpxj is None and not args.no_mpxj:
