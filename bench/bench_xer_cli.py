@@ -168,11 +168,10 @@ def main(argv=None) -> None:
             for name, (command, env) in sides.items():
                 if round_ < (args.mpxj_repeat if name == "MPXJ" else args.repeat):
                     runs[name].append(timed(command, out=work / f"{name}.json", env=env))
-        # Counted, not parsed: 50,000 parsed activities would swell this process, whose pages the next
-        # child's peak RSS would count.
-        activities = (work / "crmpm.json").read_text().count('\n      "code": ')
         help_runs = [timed([sys.executable, "-m", "crmpm", "--help"], out=work / "help.txt", env=crmpm_env(ROOT))
                      for _ in range(10)]
+        # Counted, not parsed, and last: the text in this process would count in its children's peak RSS.
+        activities = (work / "crmpm.json").read_text().count('\n      "code": ')
         result = {name: best(r) for name, r in runs.items()}
         result["crmpm --help"] = best(help_runs)
         print(f"{activities:,} activities; best of {args.repeat} (MPXJ: {args.mpxj_repeat}) runs, alternating")
