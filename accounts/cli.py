@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 
 
@@ -49,6 +48,7 @@ def funnel(pipeline_name: str | None, output: str) -> None:
     """Deals by stage, won, lost, open, win rate = won / (won + lost), conversion between stages."""
     from accounts import analytics
     from crmpm.cli import get_app
+    from crmpm.database import db
 
     with get_app().app_context(), db.transaction() as session:
         result = analytics.funnel(session, user=None, pipeline=_pipeline(session, pipeline_name))
@@ -72,6 +72,7 @@ def forecast(output: str) -> None:
     """Open deals by expected close month, with the weighted value (amount × probability)."""
     from accounts import analytics
     from crmpm.cli import get_app
+    from crmpm.database import db
 
     with get_app().app_context(), db.transaction() as session:
         rows = analytics.forecast(session, user=None)
@@ -92,6 +93,7 @@ def process_handovers() -> None:
     """Hand work to deputies for absences that have begun, and give it back for those that ended (run it hourly)."""
     from accounts import routing
     from crmpm.cli import get_app
+    from crmpm.database import db
 
     with get_app().app_context(), db.transaction() as session:
         started, ended = routing.process_handovers(session)
@@ -152,6 +154,7 @@ def import_command(kind: str, file: Path, mapping_path: str, owners_path: Path |
     from accounts.csvio import CsvImportError, resolve_mapping
     from accounts.imports.owners import read_owners_file, with_owners
     from crmpm.cli import acting_user, get_app
+    from crmpm.database import db
 
     show = sys.stderr.isatty() if progress is None else progress
     bar = None

@@ -5,6 +5,14 @@ the app factory, configuration, the database, users and authentication,
 errors, audit and the command line.
 """
 
-from crmpm.app import create_app
-
 __all__ = ["create_app"]
+
+
+def __getattr__(name):
+    # The app factory is imported on first use, not with the package: a command that needs no app
+    # (``crmpm --help``, ``crmpm xer schedule``) then starts without Flask and SQLAlchemy.
+    if name == "create_app":
+        from crmpm.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

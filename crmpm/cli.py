@@ -3,6 +3,10 @@
 Each command is one transaction: committed when it succeeds, rolled back when
 it fails. Domains above the core add their commands through the
 ``crmpm.commands`` entry point.
+
+Commands are loaded when named, and import what they need when they run: ``crmpm --help`` and the
+commands that need no database (``crmpm xer schedule``) start without Flask, SQLAlchemy and the
+models; the app is created only by the commands that use it (:func:`get_app`).
 """
 
 from __future__ import annotations
@@ -10,19 +14,36 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from importlib.metadata import entry_points
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 
-from crmpm.app import create_app
-from crmpm.database import db
 from crmpm.errors import CrmpmError
 from crmpm.secret_key import ConfigurationError
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 class CrmpmGroup(click.Group):
-    """The root group: turns crmpm's own errors into a one-line message and exit code 2."""
+    """The root group: turns crmpm's own errors into a one-line message and exit code 2.
+
+    ``lazy`` names commands imported only when asked for (by name, or all of them for ``--help``):
+    ``"module:attribute"`` or an entry point.
+    """
+
+    def __init__(self, *args, lazy=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.lazy:
+            self.add_command(_load(self.lazy.pop(name)), name)
+        return self.commands.get(name)
 
     def invoke(self, ctx):
         try:
@@ -51,6 +72,8 @@ def database_trouble(exc: Exception) -> str | None:
     """A one-line message for an error the database gave a command (None for any other error): a
     database without crmpm's tables asks for ``crmpm db upgrade``; one that cannot be reached names
     the setting; anything else is the database's own first line."""
+    if not type(exc).__module__.startswith("sqlalchemy"):
+        return None  # (and SQLAlchemy stays unimported for commands that never loaded it)
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     if not isinstance(exc, DBAPIError):
@@ -61,6 +84,14 @@ def database_trouble(exc: Exception) -> str | None:
     if isinstance(exc, OperationalError) and exc.connection_invalidated is False and not exc.statement:
         return f"cannot reach the database set by CRMPM_DATABASE_URL: {said}"
     return f"the database refused the command: {said}"
+
+
+def _load(target):
+    """The command ``target`` names: an entry point, or ``"module:attribute"``."""
+    if not isinstance(target, str):
+        return target.load()
+    module, _, attribute = target.partition(":")
+    return getattr(import_module(module), attribute)
 
 
 @click.group(cls=CrmpmGroup)
@@ -76,6 +107,8 @@ def get_app() -> Flask:
     root = ctx.find_root()
     root.ensure_object(dict)
     if "app" not in root.obj:
+        from crmpm.app import create_app
+
         root.obj["app"] = create_app()
     return root.obj["app"]
 
@@ -136,6 +169,7 @@ def _ensure_sqlite_folder(url: str) -> None:
 def demo() -> None:
     """Load the demo data once (does nothing if it is there already)."""
     from crmpm import demo as demo_data
+    from crmpm.database import db
 
     app = get_app()
     with app.app_context(), db.transaction() as session:
@@ -234,6 +268,7 @@ def users_group() -> None:
 @click.option("--admin", is_flag=True, default=False)
 def users_create(email: str, password: str, name: str | None, admin: bool) -> None:
     """Create a user."""
+    from crmpm.database import db
     from crmpm.users import services as users
 
     app = get_app()
@@ -253,6 +288,7 @@ def tokens_group() -> None:
 @click.option("--name", default="cli")
 def tokens_create(email: str, name: str) -> None:
     """Create an API token for EMAIL and print it (only the token)."""
+    from crmpm.database import db
     from crmpm.errors import NotFound
     from crmpm.users import services as users
 
@@ -265,19 +301,13 @@ def tokens_create(email: str, name: str) -> None:
     click.echo(secret)
 
 
-def _core_commands() -> None:
-    from crmpm.jobs.cli import events_group, jobs_group, worker
-
-    main.add_command(worker)
-    main.add_command(jobs_group)
-    main.add_command(events_group)
-
-
-_core_commands()
+main.lazy.update(worker="crmpm.jobs.cli:worker", jobs="crmpm.jobs.cli:jobs_group",
+                 events="crmpm.jobs.cli:events_group")
 
 
 def run() -> None:
     """The console script: the core commands plus those the installed domains register."""
-    for entry in entry_points(group="crmpm.commands"):
-        main.add_command(entry.load(), entry.name)
+    from importlib.metadata import entry_points
+
+    main.lazy.update((entry.name, entry) for entry in entry_points(group="crmpm.commands"))
     main()

@@ -2,7 +2,7 @@
 
 Flask's provider runs ``json.dumps`` with sorted keys and its ``default`` for dates, UUIDs,
 dataclasses and HTML; a page of the API spends some 30–40 µs there, orjson 3–5 µs
-(docs/decisions/0008-orjson-responses.md). Kept the same: keys sorted, compact output with a
+(docs/decisions/0009-orjson-responses.md). Kept the same: keys sorted, compact output with a
 trailing newline, and every value orjson would write differently (dates and times, dataclasses)
 handed to Flask's ``default``; anything orjson refuses (a non-string key, an integer past 64 bits)
 is written by Flask's provider, as before. Not escaped: non-ASCII text is written as UTF-8, which

@@ -5,7 +5,8 @@
 file (see :mod:`eps.layout`: columns code,name,parent,protected, parents anywhere in the file, all or
 nothing with line-numbered errors, idempotent by code) and prints what it did. Each command is one
 transaction, run as the user named by ``--as`` (default: the first active administrator); errors are
-one line on stderr with exit status 2.
+one line on stderr with exit status 2. What a command needs is imported when it runs, so listing the
+commands starts no database layer.
 """
 
 from __future__ import annotations
@@ -13,13 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from crmpm.cli import acting_user, get_app
-from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
-from eps import layout, services
-from eps.models import EpsNode
 
 __all__ = ["eps"]
 
@@ -39,6 +36,12 @@ def eps() -> None:
 @click.option("--as", "as_email", default=None, help="Act as this user (default: the first administrator).")
 def create_command(code: str, name: str, parent_code: str | None, protected: bool, as_email: str | None) -> None:
     """Create the EPS node CODE named NAME."""
+    from sqlalchemy import select
+
+    from crmpm.database import db
+    from eps import services
+    from eps.models import EpsNode
+
     with get_app().app_context(), db.transaction() as session:
         actor = acting_user(session, as_email)
         parent = None
@@ -56,6 +59,9 @@ def create_command(code: str, name: str, parent_code: str | None, protected: boo
 @click.option("--as", "as_email", default=None, help="Act as this user (default: the first administrator).")
 def import_command(file: Path, as_email: str | None) -> None:
     """Create or update the EPS nodes of a CSV file (columns code,name,parent,protected), all or nothing."""
+    from crmpm.database import db
+    from eps import layout
+
     with file.open("rb") as handle:
         data = handle.read(MAX_FILE + 1)
     if len(data) > MAX_FILE:

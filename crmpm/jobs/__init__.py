@@ -4,11 +4,42 @@ Ask with ``start(session, kind=…, params=…, actor=…)`` in the request's tr
 handed to the workers when it commits. Job kinds are plain functions in the domain packages
 (``crmpm.jobs.kinds``), registered under the ``crmpm.jobs`` entry point; the engine (Huey) is
 seen only through ``crmpm.jobs.engine``. Workers: ``crmpm worker`` (``crmpm.jobs.worker``).
+
+The names below are imported from their modules on first use, not with the package, so that
+``crmpm --help`` and the commands that need no jobs start without the engine and the database layer.
 """
 
-from crmpm.jobs.kinds import JobContext, installed_kinds, periodic
-from crmpm.jobs.models import STATUSES, Job, JobFile
-from crmpm.jobs.services import FILE_KEPT, attach_file, engine_of, job_file, list_, readable, retry, snapshot, start
+from importlib import import_module
 
-__all__ = ["FILE_KEPT", "STATUSES", "Job", "JobContext", "JobFile", "attach_file", "engine_of", "job_file", "installed_kinds",
-           "list_", "periodic", "readable", "retry", "snapshot", "start"]
+_HOMES = {
+    "JobContext": "crmpm.jobs.kinds",
+    "installed_kinds": "crmpm.jobs.kinds",
+    "periodic": "crmpm.jobs.kinds",
+    "STATUSES": "crmpm.jobs.models",
+    "Job": "crmpm.jobs.models",
+    "JobFile": "crmpm.jobs.models",
+    "FILE_KEPT": "crmpm.jobs.services",
+    "attach_file": "crmpm.jobs.services",
+    "engine_of": "crmpm.jobs.services",
+    "job_file": "crmpm.jobs.services",
+    "list_": "crmpm.jobs.services",
+    "readable": "crmpm.jobs.services",
+    "retry": "crmpm.jobs.services",
+    "snapshot": "crmpm.jobs.services",
+    "start": "crmpm.jobs.services",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

@@ -7,8 +7,6 @@ import time
 
 import click
 
-from crmpm.database import db
-
 
 def _app():
     from crmpm.cli import get_app
@@ -38,6 +36,8 @@ def worker(concurrency: int | None, queues: str, no_periodic: bool, dispatch_int
     from crmpm.jobs.engine import jobs_url
 
     names = [name.strip() for name in queues.split(",") if name.strip()] or ["default"]
+    from crmpm.database import db
+
     app = _app()
     if concurrency is None:
         concurrency = 1 if app.config["DATABASE_URL"].startswith("sqlite") else 2
@@ -89,6 +89,8 @@ def jobs_list(status: str | None, limit: int) -> None:
 
     from crmpm import jobs
 
+    from crmpm.database import db
+
     app = _app()
     with app.app_context(), db.transaction() as session:
         query = select(jobs.Job).order_by(jobs.Job.id.desc()).limit(limit)
@@ -105,6 +107,8 @@ def jobs_show(job_id: int) -> None:
     from crmpm import jobs
     from crmpm.errors import NotFound
 
+    from crmpm.database import db
+
     app = _app()
     with app.app_context(), db.transaction() as session:
         job = session.get(jobs.Job, job_id)
@@ -120,6 +124,8 @@ def jobs_retry(job_id: int) -> None:
     """Queue a failed job again."""
     from crmpm import jobs
     from crmpm.cli import acting_user
+
+    from crmpm.database import db
 
     app = _app()
     with app.app_context(), db.transaction() as session:
@@ -152,6 +158,8 @@ def events_tail(after: int | None, types: tuple[str, ...], follow: bool, interva
     from sqlalchemy import func, select
 
     from crmpm import events
+
+    from crmpm.database import db
 
     app = _app()
     with app.app_context():

@@ -9,14 +9,38 @@
 * :mod:`.limits`: how much one uploaded file may hold, checked before it is parsed.
 * :mod:`.cli`: the ``crmpm xer`` and ``crmpm mspdi`` commands (registered in ``pyproject.toml``).
 
-The names below are the ones the API, the pages and the commands use.
+The names below are the ones the API, the pages and the commands use. Each is imported from its module
+on first use, not with the package: the database-free parts (reading, writing, ``crmpm xer schedule``)
+then load without SQLAlchemy and the models.
 """
 
-from wbs.interchange.mspdi.export import export_mspdi, mspdi_chunks
-from wbs.interchange.mspdi.project import import_mspdi, read_mspdi_project
-from wbs.interchange.store import exchange_of, replace_plan
-from wbs.interchange.xer.export import export_xer, export_xer_to, xer_chunks
-from wbs.interchange.xer.project import import_xer, read_xer_project
+from importlib import import_module
 
-__all__ = ["import_xer", "read_xer_project", "import_mspdi", "read_mspdi_project", "replace_plan", "exchange_of",
-           "export_xer", "export_xer_to", "xer_chunks", "export_mspdi", "mspdi_chunks"]
+_HOMES = {
+    "import_xer": "wbs.interchange.xer.project",
+    "read_xer_project": "wbs.interchange.xer.project",
+    "import_mspdi": "wbs.interchange.mspdi.project",
+    "read_mspdi_project": "wbs.interchange.mspdi.project",
+    "replace_plan": "wbs.interchange.store",
+    "exchange_of": "wbs.interchange.store",
+    "export_xer": "wbs.interchange.xer.export",
+    "export_xer_to": "wbs.interchange.xer.export",
+    "xer_chunks": "wbs.interchange.xer.export",
+    "export_mspdi": "wbs.interchange.mspdi.export",
+    "mspdi_chunks": "wbs.interchange.mspdi.export",
+}
+
+__all__ = list(_HOMES)
+
+
+def __getattr__(name):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # once imported, an ordinary attribute (and monkeypatch restores it as one)
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

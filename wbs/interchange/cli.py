@@ -10,27 +10,23 @@ Both groups are defined here, with every command they have, and ``pyproject.toml
 and ``crmpm mspdi export PROJECT_ID -o FILE`` write the project, streamed into a temporary file renamed
 to FILE once complete. Each import or export is one transaction, run as the user named by ``--as``
 (default: the first active administrator).
+
+What a command needs is imported when it runs: listing the commands, and ``xer schedule``, which needs
+no database, start without the app, SQLAlchemy and the models.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from crmpm.cli import acting_user, get_app
-from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
-from eps.models import EpsNode, Project
 from wbs import interchange
-from wbs.interchange.xer.reader import XerError
-from wbs.interchange.xer.schedule import as_table, schedule_file
-from wbs.scheduling.errors import SchedulingError
 
 __all__ = ["xer", "mspdi", "export_to", "import_into"]
 
@@ -47,6 +43,11 @@ def mspdi() -> None:
 
 def import_into(*, eps_code: str, as_email: str | None, load) -> int:
     """One import transaction: act as ``as_email``, find the EPS node, ``load(session, actor, node)``; the new id."""
+    from sqlalchemy import select
+
+    from crmpm.database import db
+    from eps.models import EpsNode
+
     with get_app().app_context(), db.transaction() as session:
         actor = acting_user(session, as_email)
         node = session.scalar(select(EpsNode).where(EpsNode.code == eps_code))
@@ -62,6 +63,9 @@ def export_to(*, project_id: int, output: Path, write) -> None:
     the whole export succeeded, so a failure part-way leaves no half-written file (and an
     older ``output`` untouched).
     """
+    from crmpm.database import db
+    from eps.models import Project
+
     partial = None
     try:
         with get_app().app_context(), db.transaction() as session:
@@ -101,9 +105,13 @@ def _temporary_beside(output: Path) -> Path:
 @click.option("--project", default=None, help="proj_short_name or proj_id of the project to schedule.")
 def xer_schedule(file, fmt, project):
     """Schedule the project(s) in FILE with their own options and print the dates."""
+    from wbs.interchange.xer.reader import XerError
+    from wbs.interchange.xer.schedule import as_dict, as_table, json_text, schedule_xer
+    from wbs.scheduling.errors import SchedulingError
+
     warnings = []
     try:
-        projects = schedule_file(file, project, warnings)
+        projects = schedule_xer(file, project, warnings)
     except (XerError, SchedulingError, OSError, UnicodeError, ValueError) as exc:
         message = str(exc).replace("\n", " ")
         click.echo(f"error: {file}: {message}", err=True)
@@ -111,10 +119,9 @@ def xer_schedule(file, fmt, project):
     for warning in warnings:
         click.echo(f"warning: {file}: {warning}", err=True)
     if fmt == "json":
-        payload = projects[0] if len(projects) == 1 else projects
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json_text(projects))
     else:
-        click.echo("\n\n".join(as_table(p) for p in projects))
+        click.echo("\n\n".join(as_table(as_dict(p)) for p in projects))
 
 
 # The options every import and every export command takes.

@@ -168,3 +168,39 @@ def test_resource_dependent_activity_uses_its_primary_resource_calendar(tmp_path
     )
     project = load_project(read_xer(write(tmp_path, body)))
     assert [a.calendar_id for a in project.activities] == ["77", "1"]
+
+
+TASK_FIELDS = "%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\tact_start_date\tremain_drtn_hr_cnt\n"
+
+
+@pytest.mark.parametrize(
+    "rows, line, words",
+    [
+        # Line 2 is %T, 3 is %F: the first row is line 4. The first bad value in file order is reported,
+        # row by row, a row's dates before its numbers, and before a later row's extra values.
+        ("%R\t1\t1\tA\t2025-01-06 08:00\t8\n%R\t2\t1\tB\t2025-01-06 08:00\tx8\n%R\t3\t1\tC\t2025-02-30 08:00\t8\n",
+         5, "activity B: bad number 'x8' in column remain_drtn_hr_cnt"),
+        ("%R\t1\t1\tA\t2025-01-06 08:00\t8\n%R\t2\t1\tB\tsoon\tnever\n",
+         5, "activity B: bad date 'soon' in column act_start_date"),
+        ("%R\t1\t1\tA\t\t8\n%R\t2\t1\tB\tsoon\t8\n%R\t3\t1\tC\t\t8\textra\n",
+         5, "bad date 'soon'"),
+        ("%R\t1\t1\tA\t\t8\n\n%R\t2\t1\tB\t\t8\n%R\t3\t1\tC\t\t8\t\t\n%R\t4\t1\tD\t\t8\textra\n",
+         8, "more values (6) than %F lists fields (5)"),
+    ],
+)
+def test_the_first_bad_value_in_the_file_is_reported(tmp_path, rows, line, words):
+    with pytest.raises(XerError) as err:
+        read_xer(write(tmp_path, HEADER + TASK_FIELDS + rows + "%E\n"))
+    assert err.value.line == line and err.value.table == "TASK"
+    assert words in str(err.value)
+
+
+def test_rows_keep_their_line_numbers_and_values_across_blank_lines_and_crlf(tmp_path):
+    text = (HEADER + TASK_FIELDS + "%R\t1\t1\tA\t\t8\r\n\r\n%R\t2\t1\tB\t2025-01-06 08:00\t8\t\r\n"
+            "%R\t3\t1\tC\r\n%R\t4\t1\tD\t\t1\r\r\n%E\r\n%R\t5\t1\tE\t\t8\n").replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    table = read_xer(write(tmp_path, text)).table("TASK")
+    assert table.lines == [4, 6, 7, 8]
+    assert [r["task_code"] for r in table.rows] == ["A", "B", "C", "D"]
+    assert table.rows[1]["act_start_date"] == "2025-01-06 08:00" and table.rows[1]["remain_drtn_hr_cnt"] == "8"
+    assert table.rows[2]["remain_drtn_hr_cnt"] == ""
+    assert table.rows[3]["remain_drtn_hr_cnt"] == "1\r"  # only the \r of the line's end goes

@@ -1,12 +1,17 @@
 """The ``xer schedule`` command."""
 
+import datetime as dt
 import json
+from types import SimpleNamespace
 
+import pytest
 from click.testing import CliRunner
 
 from wbs.interchange.cli import xer
 from wbs.interchange.xer.reader import read_xer
-from tests.wbs.xer_fixtures import xer_path
+from wbs.interchange.xer.schedule import ScheduledProject, as_dict, json_text, schedule_file
+from wbs.scheduling.model import ActivityResult
+from tests.wbs.xer_fixtures import IN_REPO_XER, xer_path
 
 
 def test_json_contract_matches_p6_fields():
@@ -123,3 +128,32 @@ def test_a_calendar_without_a_work_week_is_a_warning():
     assert [w.split(": calendar ")[1].split(" ")[0] for w in warnings] == ["6504", "6505", "6506"]
     assert all("has no work week in the file" in w and "standard week" in w for w in warnings)
     assert "calendar 6505 (2S,7-19)" in warnings[1]
+
+# The JSON output is written by a template per activity (wbs.interchange.xer.schedule.json_text); it must be
+# exactly what the json module makes of the same schedule's dicts.
+
+@pytest.mark.parametrize("name", IN_REPO_XER)
+def test_json_output_is_the_json_modules_rendering_byte_for_byte(name):
+    path = xer_path(name)
+    result = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert result.exit_code == 0, result.output
+    projects = schedule_file(str(path))
+    assert result.stdout == json.dumps(projects[0] if len(projects) == 1 else projects, indent=2) + "\n"
+
+
+def _result(es, tf=None, ff=None, critical=False):
+    return ActivityResult(es, es, es, es, None, None, None, None, tf, ff, critical, False)
+
+
+def test_json_text_matches_json_dumps_on_awkward_values():
+    day = dt.datetime(2025, 3, 3, 8, 0)
+    activities = [SimpleNamespace(id=str(i), code=code) for i, code in
+                  enumerate(["A1", "Сварка-1", 'quote"back\\slash', "tab\tnew\nline", "€ café", ""])]
+    values = [(0.0, -0.0), (-1e-05, 1 / 3), (29097.0, 1e16), (None, None), (12.34565, -8.0), (float("inf"), 2.5)]
+    results = {a.id: _result(day + dt.timedelta(minutes=7 * i), tf, ff, critical=i % 2 == 1)
+               for i, (a, (tf, ff)) in enumerate(zip(activities, values))}
+    one = ScheduledProject("Проект «1»", day, activities, results)
+    empty = ScheduledProject("EMPTY", day, [], {})
+    for projects in ([one], [empty], [one, empty, one]):
+        payload = [as_dict(p) for p in projects]
+        assert json_text(projects) == json.dumps(payload[0] if len(payload) == 1 else payload, indent=2)

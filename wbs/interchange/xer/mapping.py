@@ -164,6 +164,34 @@ def _row_number(table, row, line, column, default=None):
     return default if v is None else v
 
 
+class _Cells:
+    """The dates and numbers of one table's rows (:func:`parse_date`, :func:`parse_number`), each distinct
+    text parsed once: most cells are empty, and 50,000 activities share a few hundred durations and dates."""
+
+    __slots__ = ("name", "dates", "numbers")
+
+    def __init__(self, table):
+        self.name = table.name
+        self.dates = {"": None}
+        self.numbers = {"": None}
+
+    def date(self, row, line, column):
+        text = row.get(column, "")
+        try:
+            return self.dates[text]
+        except KeyError:
+            value = self.dates[text] = parse_date(text, self.name, line, column)
+            return value
+
+    def number(self, row, line, column, default=None):
+        text = row.get(column, "")
+        try:
+            value = self.numbers[text]
+        except KeyError:
+            value = self.numbers[text] = parse_number(text, self.name, line, column)
+        return default if value is None else value
+
+
 def _calendars(xer, used):
     """Parse every calendar; broken unused ones become warnings (see module notes)."""
     table = xer.table("CALENDAR")
@@ -316,12 +344,13 @@ def _activities(xer, pid, options):
     """The project's TASK rows as activities: ``(activities, {task_id: row}, calendar ids used)``."""
     resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
     tasks = xer.table("TASK")
+    cells = _Cells(tasks)
     activities, task_rows = [], {}
     used_calendars = {options.default_calendar_id} if options.default_calendar_id else set()
     for row, line in zip(tasks.rows, tasks.lines):
         if row["proj_id"] != pid:
             continue
-        activity = _activity(tasks, row, line, options.data_date, resource_calendars)
+        activity = _activity(cells, row, line, options.data_date, resource_calendars)
         if activity.calendar_id:
             used_calendars.add(activity.calendar_id)
         activities.append(activity)
@@ -329,42 +358,43 @@ def _activities(xer, pid, options):
     return activities, task_rows, used_calendars
 
 
-def _activity(tasks, row, line, data_date, resource_calendars):
-    """One TASK row as an activity."""
+def _activity(cells, row, line, data_date, resource_calendars):
+    """One TASK row as an activity (``cells``: the TASK table's :class:`_Cells`)."""
+    get, date, number = row.get, cells.date, cells.number
     code = row["task_code"]
-    ttype = TASK_TYPES.get(row.get("task_type", "") or "TT_Task")
+    ttype = TASK_TYPES.get(get("task_type", "") or "TT_Task")
     if ttype is None:
-        raise XerError(f"activity {code}: unknown task_type {row.get('task_type')!r}", "TASK", line)
-    status = row.get("status_code", "")
-    act_start, act_end = _actual_dates(status, _row_date(tasks, row, line, "act_start_date"),
-                                       _row_date(tasks, row, line, "act_end_date"), data_date)
-    cstr = CONSTRAINT_TYPES.get(row.get("cstr_type", "")) if row.get("cstr_type") else None
-    cstr2 = CONSTRAINT_TYPES.get(row.get("cstr_type2", "")) if row.get("cstr_type2") else None
-    cal = row.get("clndr_id") or None
-    if ttype == ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(row.get("rsrc_id") or ""):
+        raise XerError(f"activity {code}: unknown task_type {get('task_type')!r}", "TASK", line)
+    status = get("status_code", "")
+    act_start, act_end = _actual_dates(status, date(row, line, "act_start_date"), date(row, line, "act_end_date"),
+                                       data_date)
+    cstr = CONSTRAINT_TYPES.get(get("cstr_type", "")) if get("cstr_type") else None
+    cstr2 = CONSTRAINT_TYPES.get(get("cstr_type2", "")) if get("cstr_type2") else None
+    cal = get("clndr_id") or None
+    if ttype is ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(get("rsrc_id") or ""):
         # A resource-dependent activity works when its primary resource does.
         cal = resource_calendars[row["rsrc_id"]]
-    original = _row_number(tasks, row, line, "target_drtn_hr_cnt", 0.0)
-    remaining = _row_number(tasks, row, line, "remain_drtn_hr_cnt", None)
+    original = number(row, line, "target_drtn_hr_cnt", 0.0)
+    remaining = number(row, line, "remain_drtn_hr_cnt", None)
     return Activity(
         id=row["task_id"],
         code=code,
-        wbs_id=row.get("wbs_id") or None,
+        wbs_id=get("wbs_id") or None,
         type=ttype,
         original_duration_hours=original,
         remaining_duration_hours=original if remaining is None else remaining,
         calendar_id=cal,
         constraint=cstr,
-        constraint_date=_row_date(tasks, row, line, "cstr_date") if cstr else None,
+        constraint_date=date(row, line, "cstr_date") if cstr else None,
         secondary_constraint=cstr2,
-        secondary_constraint_date=_row_date(tasks, row, line, "cstr_date2") if cstr2 else None,
+        secondary_constraint_date=date(row, line, "cstr_date2") if cstr2 else None,
         actual_start=act_start,
         actual_finish=act_end,
-        percent_complete=_row_number(tasks, row, line, "phys_complete_pct", 0.0),
-        expected_finish=_row_date(tasks, row, line, "expect_end_date"),
-        external_early_start=_row_date(tasks, row, line, "external_early_start_date"),
-        external_late_finish=_row_date(tasks, row, line, "external_late_end_date"),
-        resume_date=_row_date(tasks, row, line, "resume_date") if status == "TK_Active" else None,
+        percent_complete=number(row, line, "phys_complete_pct", 0.0),
+        expected_finish=date(row, line, "expect_end_date"),
+        external_early_start=date(row, line, "external_early_start_date"),
+        external_late_finish=date(row, line, "external_late_end_date"),
+        resume_date=date(row, line, "resume_date") if status == "TK_Active" else None,
     )
 
 
@@ -386,13 +416,13 @@ def _actual_dates(status, act_start, act_end, data_date):
 def _relationships(xer, task_rows):
     """TASKPRED rows between two of the project's activities."""
     preds = xer.table("TASKPRED")
+    lag, kind = _Cells(preds).number, RELATIONSHIP_TYPES.get
     relationships = []
+    add = relationships.append
     for row, line in zip(preds.rows, preds.lines):
-        if row["task_id"] not in task_rows or row["pred_task_id"] not in task_rows:
-            continue
-        rtype = RELATIONSHIP_TYPES.get(row["pred_type"], row["pred_type"])
-        lag = _row_number(preds, row, line, "lag_hr_cnt", 0.0)
-        relationships.append(Relationship(row["pred_task_id"], row["task_id"], rtype, lag))
+        successor, predecessor, rtype = row["task_id"], row["pred_task_id"], row["pred_type"]
+        if successor in task_rows and predecessor in task_rows:
+            add(Relationship(predecessor, successor, kind(rtype, rtype), lag(row, line, "lag_hr_cnt", 0.0)))
     return relationships
 
 

@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections import deque
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 
 __all__ = [
     "XerError",
@@ -186,67 +189,61 @@ def parse_xer(text, validate=True):
         ``*_pct``, ``*_cost``) while reading, so bad values are reported with
         their line number.
     """
-    lines = text.split("\n")
-    header = None
-    tables = {}
-    current = None
-    dates = numbers = ()
-    fromiso = _dt.datetime.fromisoformat
-    for lineno, raw in enumerate(lines, 1):
-        line = raw[:-1] if raw.endswith("\r") else raw
+    if text.endswith("\r"):
+        text = text[:-1]
+    # A line's \r before its \n goes; the line numbers stay those of the file.
+    lines = text.replace("\r\n", "\n").split("\n")
+    parser = _Parser(validate)
+    # Runs of well-formed rows (a million lines in a large file) are read a run at a time, with the
+    # values checked once per distinct value; every other line goes through _Parser.line, one by one.
+    others = [k for k, line in enumerate(lines) if not line.startswith("%R\t")]
+    others.append(len(lines))
+    after = 0
+    for k in others:
+        if k > after:
+            parser.rows(lines, after, k)
+        if k == len(lines) or parser.line(lines[k], k + 1):
+            break
+        after = k + 1
+    return parser.finish()
+
+
+class _Parser:
+    """The state of :func:`parse_xer`: the header, the tables, the table being read."""
+
+    __slots__ = ("validate", "header", "tables", "current", "dates", "numbers")
+
+    def __init__(self, validate):
+        self.validate = validate
+        self.header = None
+        self.tables = {}
+        self.current = None
+        self.dates = self.numbers = ()
+
+    def line(self, line, lineno):
+        """Any one line (its \\r already gone); True at ``%E``, the end of the data."""
         if not line.strip():
-            continue
-        if header is None:
+            return False
+        if self.header is None:
             if not line.startswith("ERMHDR"):
                 raise XerError("not an XER file: first line must start with ERMHDR", None, lineno)
-            header = line.split("\t")[1:]
-            continue
+            self.header = line.split("\t")[1:]
+            return False
         tag, _, rest = line.partition("\t")
+        current = self.current
         if tag == "%R":
-            if current is None or not current.fields:
-                raise XerError("%R row before any %F field list", current.name if current is not None else None, lineno)
-            values = rest.split("\t")
-            nf = len(current.fields)
-            if len(values) > nf:
-                # P6 sometimes ends rows with one empty trailing value; only
-                # real extra data is an error.
-                while len(values) > nf and values[-1] == "":
-                    values.pop()
-                if len(values) > nf:
-                    raise XerError(
-                        f"row has more values ({len(values)}) than %F lists fields ({nf})", current.name, lineno
-                    )
-            elif len(values) < nf:
-                values.extend([""] * (nf - len(values)))
-            row = dict(zip(current.fields, values))
-            if validate:
-                for col in dates:
-                    v = row[col]
-                    if v:
-                        try:
-                            fromiso(v)
-                        except ValueError:
-                            raise XerError(f"{_subject(tables, current.name, row)}bad date {v!r} in column {col}",
-                                           current.name, lineno) from None
-                for col in numbers:
-                    v = row[col]
-                    if v:
-                        try:
-                            float(v)
-                        except ValueError:
-                            raise XerError(f"{_subject(tables, current.name, row)}bad number {v!r} in column {col}",
-                                           current.name, lineno) from None
-            current.rows.append(row)
-            current.lines.append(lineno)
+            self._row(rest.split("\t"), lineno)
         elif tag == "%T":
             name = rest.strip()
             if not name:
                 raise XerError("%T without a table name", None, lineno)
-            if name in tables:
+            if name in self.tables:
                 # Several %T blocks of one table are concatenated, as P6 does on import.
-                current = tables[name]
+                self.current = self.tables[name]
             else:
-                current = tables[name] = XerTable(name, [])
+                self.current = self.tables[name] = XerTable(name, [])
+            # Values are checked by their own table's columns (a block without its %F line included).
+            self.dates, self.numbers = _checked_columns(self.current.fields)
         elif tag == "%F":
             if current is None:
                 raise XerError("%F field list before any %T table", None, lineno)
@@ -258,17 +255,102 @@ def parse_xer(text, validate=True):
             missing = [f for f in REQUIRED_FIELDS.get(current.name, ()) if f not in fields]
             if missing:
                 raise XerError(f"missing required column(s) {', '.join(missing)}", current.name, lineno)
-            dates, numbers = _checked_columns(fields)
+            self.dates, self.numbers = _checked_columns(fields)
         elif tag == "%E":
-            break
+            return True
         else:
             raise XerError(f"unexpected line starting with {tag[:20]!r}", current.name if current is not None else None, lineno)
-    if header is None:
-        raise XerError("empty file: no ERMHDR header")
-    for t in tables.values():
-        if not t.fields:
-            raise XerError("table has no %F field list", t.name, None)
-    return XerFile(header=header, tables=tables)
+        return False
+
+    def _row(self, values, lineno):
+        """One ``%R`` line's values, checked and stored."""
+        current = self.current
+        if self.header is None:
+            raise XerError("not an XER file: first line must start with ERMHDR", None, lineno)
+        if current is None or not current.fields:
+            raise XerError("%R row before any %F field list", current.name if current is not None else None, lineno)
+        nf = len(current.fields)
+        if len(values) > nf:
+            # P6 sometimes ends rows with one empty trailing value; only
+            # real extra data is an error.
+            while len(values) > nf and values[-1] == "":
+                values.pop()
+            if len(values) > nf:
+                raise XerError(
+                    f"row has more values ({len(values)}) than %F lists fields ({nf})", current.name, lineno
+                )
+        elif len(values) < nf:
+            values.extend([""] * (nf - len(values)))
+        row = dict(zip(current.fields, values))
+        if self.validate:
+            self._check(current, [row], lineno)
+        current.rows.append(row)
+        current.lines.append(lineno)
+
+    def rows(self, lines, first, end):
+        """The lines ``first`` to ``end`` (exclusive), every one a ``%R`` row: the whole run at once when
+        each has as many values as the table has fields, else one by one."""
+        current = self.current
+        if self.header is None or current is None or not current.fields:
+            self._row(lines[first][3:].split("\t"), first + 1)  # raises
+        fields = current.fields
+        values = [line[3:].split("\t") for line in lines[first:end]]
+        if set(map(len, values)) != {len(fields)}:
+            for k, row_values in enumerate(values, first + 1):
+                self._row(row_values, k)
+            return
+        rows = list(map(dict, map(zip, repeat(fields), values)))
+        if self.validate:
+            self._check(current, rows, first + 1, values)
+        current.rows.extend(rows)
+        current.lines.extend(range(first + 1, end + 1))
+
+    def _check(self, table, rows, first_line, values=None):
+        """Every date and number of ``rows`` (read from line ``first_line`` on, their values as lists when
+        given) parses; else the error of the first bad value in file order (row by row, dates before
+        numbers). A column is parsed without a Python call per value; only a column that fails is
+        searched for its first bad row."""
+        if not self.dates and not self.numbers:
+            return
+        checks = [(column, _dt.datetime.fromisoformat, "date") for column in self.dates]
+        checks += [(column, float, "number") for column in self.numbers]
+        if values is None:
+            columns = [[row[column] for row in rows] for column, _parse, _what in checks]
+        else:
+            # One pass over the rows picks every checked value (a pass per column would walk 50,000
+            # scattered lists twenty times), then the values are read column by column.
+            index = {name: i for i, name in enumerate(table.fields)}
+            at = [index[column] for column, _parse, _what in checks]
+            columns = list(zip(*map(itemgetter(*at), values))) if len(at) > 1 else [[v[at[0]] for v in values]]
+        first_bad = None
+        for order, ((column, parse, what), cells) in enumerate(zip(checks, columns)):
+            try:
+                deque(map(parse, filter(None, cells)), maxlen=0)
+            except ValueError:
+                k = next(k for k, row in enumerate(rows) if row[column] and not _parses(parse, row[column]))
+                if first_bad is None or (k, order) < first_bad[:2]:
+                    first_bad = (k, order, column, what)
+        if first_bad is not None:
+            k, _order, column, what = first_bad
+            row = rows[k]
+            raise XerError(f"{_subject(self.tables, table.name, row)}bad {what} {row[column]!r} in column {column}",
+                           table.name, first_line + k)
+
+    def finish(self):
+        if self.header is None:
+            raise XerError("empty file: no ERMHDR header")
+        for t in self.tables.values():
+            if not t.fields:
+                raise XerError("table has no %F field list", t.name, None)
+        return XerFile(header=self.header, tables=self.tables)
+
+
+def _parses(parse, value):
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
 
 
 def read_xer(source, validate=True):
