@@ -186,6 +186,50 @@ class Relationship(Base):
                 "lag_hours": self.lag_hours}
 
 
+# Which baseline a project compares against, as P6 names them; the primary is the one earned value measures.
+BASELINE_ROLES = ("primary", "secondary", "tertiary")
+
+
+class Baseline(Base):
+    """A named snapshot of a project's plan: every activity's dates, duration and budgeted cost at one moment.
+
+    A project keeps as many as it likes; at most one of them holds each role (``BASELINE_ROLES``). The
+    primary's dates are also the activities' own ``baseline_start``/``baseline_finish``, which earned value
+    and the Gantt read (``wbs.baselines`` keeps the two the same).
+    """
+
+    __tablename__ = "baselines"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_baselines_project_id_name"),
+                      UniqueConstraint("project_id", "role", name="uq_baselines_project_id_role"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    role: Mapped[str | None] = mapped_column(String(10))
+    data_date: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)  # the plan's, when it was taken
+    activity_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def audit_state(self) -> dict:
+        return {"project_id": self.project_id, "name": self.name, "role": self.role,
+                "activity_count": self.activity_count}
+
+
+class BaselineActivity(Base):
+    """One activity as a baseline keeps it (its start and finish: actual where it had them, else early)."""
+
+    __tablename__ = "baseline_activities"
+
+    baseline_id: Mapped[int] = mapped_column(ForeignKey("baselines.id", ondelete="CASCADE"), primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True,
+                                             index=True)
+    start: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)
+    finish: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)
+    duration_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    budgeted_cost: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+
+
 Index("ix_activities_project_wbs", Activity.project_id, Activity.wbs_element_id)
 # A plan's activities in schedule order (wbs.services.list_activities: early start, unscheduled last, then
 # code), so that its first page is read from the index instead of sorting every activity of the plan.

@@ -14,6 +14,7 @@ from eps.permissions import ROLE_PERMISSIONS, Permission
 from eps.models import Role
 from tests import factories
 from tests.leaks import hidden_mentions
+from wbs import baselines
 
 ROLES = [None, *Role]
 
@@ -30,7 +31,9 @@ def world(session, admin):
         p2 = factories.project(session, actor=admin, node=n1, code=f"P{side}2")
         change = budgets.request_change(session, actor=admin, obj=p1, amount=Decimal("50.00"), reason="more")
         n3 = factories.node(session, actor=admin, parent=top, code=f"{side}3")
-        objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change}
+        baseline = baselines.create_baseline(session, actor=admin, project=p1, name=f"BL {side}")
+        objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change,
+                         "baseline": baseline}
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -72,6 +75,12 @@ ACTIONS = {
     # Work handed to a job is refused, as the synchronous request would be, before any job exists.
     "schedule_as_job": ("POST", "/api/v1/projects/{p1}/schedule?async=true", None, {Permission.edit}, 202),
     "export_xer_as_job": ("GET", "/api/v1/projects/{p1}/export/xer?async=true", None, {Permission.read}, 202),
+    "list_baselines": ("GET", "/api/v1/projects/{p1}/baselines", None, {Permission.read}, 200),
+    "take_baseline": ("POST", "/api/v1/projects/{p1}/baselines", {"name": "Taken"}, {Permission.edit}, 201),
+    "read_baseline": ("GET", "/api/v1/baselines/{baseline}", None, {Permission.read}, 200),
+    "baseline_variance": ("GET", "/api/v1/baselines/{baseline}/variance", None, {Permission.read}, 200),
+    "choose_baseline": ("PATCH", "/api/v1/baselines/{baseline}", {"role": "secondary"}, {Permission.edit}, 200),
+    "delete_baseline": ("DELETE", "/api/v1/baselines/{baseline}", None, {Permission.edit}, 204),
 }
 
 

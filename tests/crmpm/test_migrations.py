@@ -237,3 +237,35 @@ def test_migration_0017_marks_the_projects_of_deals(empty_database):
     engine = make_engine(url)
     assert "is_deal" not in {column["name"] for column in inspect(engine).get_columns("projects")}
     engine.dispose()
+
+
+def test_migration_0018_keeps_a_projects_baseline_as_its_first_named_primary(empty_database):
+    url = empty_database
+    migrate.upgrade(url=url, revision="0017")
+    engine = make_engine(url)
+    # Money is stored as minor units on SQLite (crmpm.database.Money), as NUMERIC on PostgreSQL.
+    cost = "12345" if engine.dialect.name == "sqlite" else "123.45"
+    with engine.begin() as connection:
+        connection.execute(text(NODE_ROWS))
+        connection.execute(text(PROJECT_ROW), [
+            {"id": row_id, "code": f"P{row_id}", "path": f"{NODE}p{row_id:010d}/", "protected": False,
+             "protect_path": ""} for row_id in (2, 3)])
+        for row_id, project_id, baseline in ((1, 2, "'2026-03-02 08:00:00'"), (2, 2, "NULL"), (3, 3, "NULL")):
+            connection.execute(text(
+                "INSERT INTO activities (id, project_id, code, name, type, original_duration_hours, percent_complete, "
+                "budgeted_cost, actual_cost, notes, critical, longest_path, baseline_start, baseline_finish) "
+                f"VALUES ({row_id}, {project_id}, 'A{row_id}', 'A', 'task', 8, 0, {cost}, 0, '', false, false, "
+                f"{baseline}, {baseline})"))
+    engine.dispose()
+    migrate.upgrade(url=url)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        baselines = connection.execute(text("SELECT project_id, name, role, activity_count FROM baselines")).all()
+        kept = connection.execute(text("SELECT activity_id, duration_hours FROM baseline_activities")).all()
+    engine.dispose()
+    assert [tuple(row) for row in baselines] == [(2, "Baseline 1", "primary", 1)]  # project 3 had none
+    assert [tuple(row) for row in kept] == [(1, 8.0)]
+    migrate.downgrade(url=url, revision="0017")
+    engine = make_engine(url)
+    assert "baselines" not in inspect(engine).get_table_names()
+    engine.dispose()

@@ -25,7 +25,7 @@ from crmpm.errors import Conflict, Invalid, Phrase
 from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission, authorize
-from wbs import services
+from wbs import baselines, services
 from wbs.models import Activity, Calendar, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import cpm
 from wbs.scheduling import model as sched
@@ -311,7 +311,11 @@ def schedule_project(session: Session, *, actor: User, project: Project, job_id:
             raise Invalid(str(exc), errors={"activities": [exc.activity] if exc.activity else []}) from None
         elapsed = (time.perf_counter() - started) * 1000
         report(0.75, str(STEPS["store"]))
+        first_schedule = bool(loaded.activities) and all(row[_BASELINE_START] is None for row in loaded.activities)
         critical, changed = _store_results(session, loaded.activities, results)
+        if first_schedule:
+            # The first schedule's dates are the project's first baseline, its primary.
+            baselines.first_schedule_baseline(session, actor=actor, project=project)
         plan = loaded.plan
         plan.scheduled_at = utcnow()
         plan.data_date = loaded.options.data_date
@@ -416,15 +420,12 @@ def _update_by_copy(session: Session, keys: tuple[str, ...], changed: list[tuple
 
 
 def set_baseline(session: Session, *, actor: User, project: Project) -> int:
-    """Make the current schedule the baseline earned value is measured against (edit rights)."""
-    authorize(session, user=actor, obj=project, permission=Permission.edit)
-    activities = session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
-    for activity in activities:
-        activity.baseline_start = activity.actual_start or activity.early_start
-        activity.baseline_finish = activity.actual_finish or activity.early_finish
-    session.flush()
-    audit.record(session, actor=actor, action="baseline", entity=project, after={"activities": len(activities)})
-    return len(activities)
+    """Make the current schedule the baseline earned value is measured against (edit rights): a new named
+    baseline, the project's primary (``wbs.baselines``). Returns how many activities it holds."""
+    baseline = baselines.set_primary_from_schedule(session, actor=actor, project=project)
+    audit.record(session, actor=actor, action="baseline", entity=project,
+                 after={"activities": baseline.activity_count, "baseline": baseline.name})
+    return baseline.activity_count
 
 
 # Earned value
