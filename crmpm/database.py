@@ -72,6 +72,21 @@ class Money(TypeDecorator):
             return Decimal(int(value)).scaleb(-MONEY_SCALE).quantize(_CENTS)
         return Decimal(value).quantize(_CENTS)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "sqlite" or self._impl_processor(dialect, coltype) is not None:
+            return super().result_processor(dialect, coltype)
+        cents = _CENTS
+
+        def process(value):  # process_result_value's, without its dispatch: every money column of every row
+            if value is None:
+                return None
+            return (value if type(value) is Decimal else Decimal(value)).quantize(cents)
+
+        return process
+
+    def _impl_processor(self, dialect, coltype):
+        return self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
+
     @property
     def python_type(self):
         return Decimal
@@ -99,6 +114,19 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "sqlite" or self.impl_instance.dialect_impl(dialect).result_processor(
+                dialect, coltype) is not None:
+            return super().result_processor(dialect, coltype)
+        utc = timezone.utc
+
+        def process(value):  # process_result_value's; PostgreSQL connections speak UTC (make_engine): as is
+            if value is None or value.tzinfo is utc:
+                return value
+            return value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
+
+        return process
 
     @property
     def python_type(self):
@@ -251,7 +279,11 @@ def make_engine(url: str, **kwargs) -> Engine:
     # the server dropped fails its first statement instead; SQLAlchemy then discards every pooled connection
     # older than the failure, so after a database restart each process answers one request with 503.
     if "+psycopg" in url.split("://", 1)[0]:
-        kwargs.setdefault("connect_args", {}).setdefault("cursor_factory", DescribedOnDemandCursor)
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("cursor_factory", DescribedOnDemandCursor)
+        # Times are stored and read as UTC (UTCDateTime): a session in UTC hands them over as they are, and
+        # SQL on dates (now(), a cast to date) means the same on every server, whatever its own zone.
+        connect_args.setdefault("options", "-c TimeZone=UTC")
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "begin")
