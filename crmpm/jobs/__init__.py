@@ -9,7 +9,7 @@ The names below are imported from their modules on first use, not with the packa
 ``crmpm --help`` and the commands that need no jobs start without the engine and the database layer.
 """
 
-from importlib import import_module
+from crmpm.lazy import lazy_names
 
 _HOMES = {
     "JobContext": "crmpm.jobs.kinds",
@@ -32,14 +32,4 @@ _HOMES = {
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # once imported, an ordinary attribute
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__ = lazy_names(__name__, _HOMES)

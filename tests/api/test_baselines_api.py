@@ -8,16 +8,8 @@ from sqlalchemy import select
 from crmpm.audit.models import AuditEntry
 from eps.models import Role
 from tests import factories
-from tests.api.test_wbs_api import _base, _network
+from tests.api.test_wbs_api import _base, _network, project  # noqa: F401 - the project fixture
 from wbs.models import Activity, Baseline, BaselineActivity
-
-
-@pytest.fixture
-def project(session, admin):
-    node = factories.node(session, actor=admin, code="ENT")
-    project = factories.project(session, actor=admin, node=node, code="PRJ")
-    session.commit()
-    return project
 
 
 def _scheduled(api, admin, project):

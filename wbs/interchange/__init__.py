@@ -14,7 +14,7 @@ on first use, not with the package: the database-free parts (reading, writing, `
 then load without SQLAlchemy and the models.
 """
 
-from importlib import import_module
+from crmpm.lazy import lazy_names
 
 _HOMES = {
     "import_xer": "wbs.interchange.xer.project",
@@ -33,14 +33,4 @@ _HOMES = {
 __all__ = list(_HOMES)
 
 
-def __getattr__(name):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # once imported, an ordinary attribute (and monkeypatch restores it as one)
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__ = lazy_names(__name__, _HOMES)
