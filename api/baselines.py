@@ -6,9 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.common import Blueprint, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
-from api.wbs import LocalOut
-from eps import services as eps_services
-from eps.permissions import Permission
+from api.wbs import LocalOut, _project
 from wbs import baselines
 from wbs.models import NAME_LENGTH
 from wbs.scheduling import variance
@@ -59,11 +57,6 @@ class VarianceRowSchema(Schema):
         "description": "baseline finish minus current finish, working hours of the activity's calendar"})
     duration_variance_hours = fields.Float(allow_none=True)
     cost_variance = Money(allow_negative=True, allow_none=True)
-
-
-def _project(project_id, permission=Permission.read):
-    return eps_services.get_project_or_raise(session(), user=current_user(), project_id=project_id,
-                                             permission=permission)
 
 
 def _baseline(baseline_id):
