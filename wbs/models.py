@@ -234,3 +234,95 @@ Index("ix_activities_project_wbs", Activity.project_id, Activity.wbs_element_id)
 # A plan's activities in schedule order (wbs.services.list_activities: early start, unscheduled last, then
 # code), so that its first page is read from the index instead of sorting every activity of the plan.
 Index("ix_activities_project_early_start", Activity.project_id, Activity.early_start, Activity.code)
+
+
+# Activity codes (P6's ACTVTYPE, ACTVCODE, TASKACTV) and user-defined fields (UDFTYPE, UDFVALUE): wbs.codes.
+CODE_SCOPES = ("global", "eps", "project")
+UDF_SUBJECTS = ("activity", "wbs", "project")
+UDF_DATA_TYPES = ("text", "number", "integer", "cost", "date", "indicator")
+# P6's indicator colours (UDF_G0 .. UDF_G4).
+UDF_INDICATORS = ("none", "red", "yellow", "green", "blue")
+
+
+class ActivityCodeType(Base):
+    """A kind of activity code ("Department", "Responsibility"): global, an EPS node's or a project's."""
+
+    __tablename__ = "activity_code_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10), default="project")
+    eps_node_id: Mapped[int | None] = mapped_column(ForeignKey("eps_nodes.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    max_length: Mapped[int] = mapped_column(Integer, default=20)  # of a value's short name (P6's actv_short_len)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    def audit_state(self) -> dict:
+        return {"scope": self.scope, "eps_node_id": self.eps_node_id, "project_id": self.project_id,
+                "name": self.name, "max_length": self.max_length, "seq": self.seq}
+
+
+class ActivityCodeValue(Base):
+    """One value of a code type; values form a tree (a parent value and its children)."""
+
+    __tablename__ = "activity_code_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("activity_code_types.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("activity_code_values.id", ondelete="CASCADE"),
+                                                  index=True)
+    value: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    description: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    color: Mapped[str] = mapped_column(String(6), default="")
+
+    def audit_state(self) -> dict:
+        return {"type_id": self.type_id, "parent_id": self.parent_id, "value": self.value,
+                "description": self.description, "seq": self.seq, "color": self.color}
+
+
+class ActivityCodeAssignment(Base):
+    """An activity's value of one code type (at most one per type, as P6)."""
+
+    __tablename__ = "activity_code_assignments"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("activity_code_types.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("activity_code_values.id", ondelete="CASCADE"), index=True)
+
+
+class UdfType(Base):
+    """A user-defined field of activities, WBS elements or projects, of one data type (global, as P6's)."""
+
+    __tablename__ = "udf_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    data_type: Mapped[str] = mapped_column(String(10))
+    # The type as P6 named it when read from a file (FT_START_DATE and FT_END_DATE are both "date" here).
+    file_type: Mapped[str | None] = mapped_column(String(30))
+
+    def audit_state(self) -> dict:
+        return {"subject": self.subject, "name": self.name, "data_type": self.data_type}
+
+
+class UdfValue(Base):
+    """The value of one user-defined field for one activity, WBS element or project (in the column of its type)."""
+
+    __tablename__ = "udf_values"
+    __table_args__ = (Index("ix_udf_values_subject", "type_id", "project_id", "activity_id", "wbs_element_id",
+                            unique=False),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type_id: Mapped[int] = mapped_column(ForeignKey("udf_types.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    wbs_element_id: Mapped[int | None] = mapped_column(ForeignKey("wbs_elements.id", ondelete="CASCADE"),
+                                                       index=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[float | None] = mapped_column(Float)
+    cost: Mapped[Decimal | None]
+    date: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)
+    indicator: Mapped[str | None] = mapped_column(String(10))

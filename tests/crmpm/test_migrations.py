@@ -269,3 +269,41 @@ def test_migration_0018_keeps_a_projects_baseline_as_its_first_named_primary(emp
     engine = make_engine(url)
     assert "baselines" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+CODE_TABLES = {"activity_code_types", "activity_code_values", "activity_code_assignments", "udf_types", "udf_values"}
+
+
+def test_migration_0019_adds_activity_codes_and_udfs_and_takes_them_away(empty_database):
+    url = empty_database
+    migrate.upgrade(url=url, revision="0018")
+    engine = make_engine(url)
+    assert not CODE_TABLES & set(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        connection.execute(text(NODE_ROWS))
+        connection.execute(text(PROJECT_ROW), [{"id": 2, "code": "P2", "path": f"{NODE}p{2:010d}/",
+                                                "protected": False, "protect_path": ""}])
+        connection.execute(text(
+            "INSERT INTO activities (id, project_id, code, name, type, original_duration_hours, percent_complete, "
+            "budgeted_cost, actual_cost, notes, critical, longest_path) "
+            "VALUES (1, 2, 'A1', 'A', 'task', 8, 0, 0, 0, '', false, false)"))
+    engine.dispose()
+    migrate.upgrade(url=url, revision="0019")
+    engine = make_engine(url)
+    assert CODE_TABLES <= set(inspect(engine).get_table_names())
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO activity_code_types (id, scope, project_id, name, max_length, seq) "
+                                "VALUES (1, 'project', 2, 'Phase', 10, 0)"))
+        connection.execute(text("INSERT INTO activity_code_values (id, type_id, value, description, seq, color) "
+                                "VALUES (1, 1, 'DES', 'Design', 0, '')"))
+        connection.execute(text("INSERT INTO activity_code_assignments (activity_id, type_id, value_id) "
+                                "VALUES (1, 1, 1)"))
+        assigned = connection.execute(text("SELECT activity_id, value_id FROM activity_code_assignments")).all()
+    engine.dispose()
+    assert [tuple(row) for row in assigned] == [(1, 1)]
+    migrate.downgrade(url=url, revision="0018")
+    engine = make_engine(url)
+    assert not CODE_TABLES & set(inspect(engine).get_table_names())
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM activities")).scalar() == 1
+    engine.dispose()
