@@ -1,0 +1,135 @@
+"""Activity codes (types in three scopes, values in a tree, one value per type per activity) and user-defined
+fields (typed values of activities, WBS elements and projects): rules, rights and audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from crmpm.audit.models import AuditEntry
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from eps.models import Role
+from tests import factories
+from wbs import codes, services, udfs
+
+
+@pytest.fixture
+def place(session):
+    admin = factories.admin(session)
+    node = factories.node(session, actor=admin, code="N")
+    other_node = factories.node(session, actor=admin, code="M")
+    project = factories.project(session, actor=admin, node=node, code="P")
+    activity = services.create_activity(session, actor=admin, project=project, code="A1", name="Dig")
+    editor, viewer = factories.user(session, name="editor"), factories.user(session, name="viewer")
+    factories.grant(session, actor=admin, role=Role.editor, target=node, user=editor)
+    factories.grant(session, actor=admin, role=Role.viewer, target=node, user=viewer)
+    return dict(admin=admin, node=node, other_node=other_node, project=project, activity=activity, editor=editor,
+                viewer=viewer)
+
+
+def test_types_of_every_scope_apply_to_the_projects_below_them_only(session, place):
+    admin, project = place["admin"], place["project"]
+    made = [codes.create_code_type(session, actor=admin, scope="global", name="Department"),
+            codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["node"]),
+            codes.create_code_type(session, actor=admin, scope="project", name="Phase", project=project)]
+    codes.create_code_type(session, actor=admin, scope="eps", name="Elsewhere", eps_node=place["other_node"])
+    listed = session.scalars(codes.list_code_types(session, project=project)).all()
+    assert sorted(t.name for t in listed) == sorted(t.name for t in made)
+
+
+def test_global_types_are_changed_by_administrators_only_and_eps_types_with_edit_rights_there(session, place):
+    with pytest.raises(Forbidden):
+        codes.create_code_type(session, actor=place["editor"], scope="global", name="Department")
+    area = codes.create_code_type(session, actor=place["editor"], scope="eps", name="Area", eps_node=place["node"])
+    with pytest.raises(Forbidden):
+        codes.create_code_value(session, actor=place["viewer"], code_type=area, value="N1")
+    with pytest.raises(NotFound):
+        codes.create_code_type(session, actor=place["editor"], scope="eps", name="X", eps_node=place["other_node"])
+    outsider = factories.user(session, name="outsider")
+    with pytest.raises(NotFound):
+        codes.get_code_type_or_raise(session, user=outsider, type_id=area.id)
+
+
+def test_values_form_a_tree_with_short_names_unique_among_siblings_and_no_loops(session, place):
+    admin = place["admin"]
+    dept = codes.create_code_type(session, actor=admin, scope="global", name="Department", max_length=4)
+    base = codes.create_code_value(session, actor=admin, code_type=dept, value="BT", description="Base Toliara")
+    esms = codes.create_code_value(session, actor=admin, code_type=dept, value="ESMS", parent_id=base.id)
+    codes.create_code_value(session, actor=admin, code_type=dept, value="ESMS")  # another parent: allowed
+    with pytest.raises(Conflict):
+        codes.create_code_value(session, actor=admin, code_type=dept, value="ESMS", parent_id=base.id)
+    with pytest.raises(Invalid, match="1 to 4 characters"):
+        codes.create_code_value(session, actor=admin, code_type=dept, value="TOOLONG")
+    with pytest.raises(Invalid, match="loop|under itself"):
+        codes.update_code_value(session, actor=admin, code_type=dept, item=base, parent_id=esms.id)
+    assert codes.value_paths(session, type_ids=[dept.id])[esms.id] == "BT.ESMS"
+    with pytest.raises(Conflict):
+        codes.update_code_type(session, actor=admin, code_type=dept, max_length=3)
+
+
+def test_an_activity_holds_one_value_per_type_set_with_edit_rights_and_audited(session, place):
+    admin, project, activity = place["admin"], place["project"], place["activity"]
+    phase = codes.create_code_type(session, actor=admin, scope="project", name="Phase", project=project)
+    design = codes.create_code_value(session, actor=admin, code_type=phase, value="DES")
+    build = codes.create_code_value(session, actor=admin, code_type=phase, value="BLD")
+    elsewhere = codes.create_code_type(session, actor=admin, scope="eps", name="Other", eps_node=place["other_node"])
+    with pytest.raises(Forbidden):
+        codes.set_activity_codes(session, actor=place["viewer"], project=project, activity=activity,
+                                 values={phase.id: design.id})
+    codes.set_activity_codes(session, actor=place["editor"], project=project, activity=activity,
+                             values={phase.id: design.id})
+    held = codes.set_activity_codes(session, actor=place["editor"], project=project, activity=activity,
+                                    values={phase.id: build.id})
+    assert [(a.type_id, a.value_id) for a in held] == [(phase.id, build.id)]
+    with pytest.raises(Invalid, match="do not apply"):
+        codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                 values={elsewhere.id: None})
+    dept = codes.create_code_type(session, actor=admin, scope="global", name="Department")
+    with pytest.raises(Invalid, match="not values of their types"):
+        codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                 values={dept.id: design.id})
+    assert codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                    values={phase.id: None}) == []
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "set_codes")).all()
+    assert len(entries) == 3
+
+
+@pytest.mark.parametrize(("data_type", "raw", "stored"), [
+    ("text", "MOB-100", "MOB-100"), ("number", "2.5", 2.5), ("integer", 7, 7), ("cost", "1234.567", Decimal("1234.57")),
+    ("date", "2026-03-02T08:00", dt.datetime(2026, 3, 2, 8, 0)), ("indicator", "green", "green")])
+def test_a_udf_keeps_a_value_of_its_data_type(session, place, data_type, raw, stored):
+    admin, project, activity = place["admin"], place["project"], place["activity"]
+    field = udfs.create_udf_type(session, actor=admin, subject="activity", name=f"F {data_type}",
+                                 data_type=data_type)
+    [(udf_type, row)] = udfs.set_udf_values(session, actor=place["editor"], project=project, subject=activity,
+                                            values={field.id: raw})
+    session.expire_all()
+    assert udfs.value_of(udf_type, row) == stored
+
+
+@pytest.mark.parametrize(("data_type", "raw"), [
+    ("number", "many"), ("integer", 2.5), ("cost", "NaN"), ("date", "tomorrow"), ("indicator", "purple")])
+def test_a_udf_refuses_a_value_of_another_type_naming_the_field(session, place, data_type, raw):
+    field = udfs.create_udf_type(session, actor=place["admin"], subject="activity", name="Checked",
+                                 data_type=data_type)
+    with pytest.raises(Invalid, match="'Checked'"):
+        udfs.set_udf_values(session, actor=place["admin"], project=place["project"], subject=place["activity"],
+                            values={field.id: raw})
+
+
+def test_udf_types_by_administrators_values_with_edit_rights_and_of_their_subject(session, place):
+    with pytest.raises(Forbidden):
+        udfs.create_udf_type(session, actor=place["editor"], subject="activity", name="X", data_type="text")
+    status = udfs.create_udf_type(session, actor=place["admin"], subject="project", name="Status",
+                                  data_type="indicator")
+    with pytest.raises(Invalid, match="not fields of the subject activity"):
+        udfs.set_udf_values(session, actor=place["admin"], project=place["project"], subject=place["activity"],
+                            values={status.id: "red"})
+    with pytest.raises(Forbidden):
+        udfs.set_udf_values(session, actor=place["viewer"], project=place["project"], values={status.id: "red"})
+    udfs.set_udf_values(session, actor=place["editor"], project=place["project"], values={status.id: "red"})
+    assert [(t.name, r.indicator) for t, r in udfs.udf_values(session, project=place["project"])] == [("Status", "red")]
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "set_udfs")).all()

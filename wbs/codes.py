@@ -1,0 +1,297 @@
+"""Activity codes, as Primavera P6 keeps them: code types, their values in a tree, and each activity's values.
+
+A code type ("Department", "Responsibility") is global, an EPS node's or a project's (``CODE_SCOPES``); it
+applies to the activities of every project, of the projects below its node, or of its project alone. Its
+values form a tree (a value may have a parent value of the same type); a value's short name is at most the
+type's ``max_length`` long and unique among its siblings. An activity holds at most one value of each type.
+
+Rights: a global type is read by everyone and changed by administrators; an EPS node's type is read with read
+rights on the node and changed with edit rights there; a project's type follows the project. An activity's
+codes are read with the project and set with edit rights on it. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.users.models import User
+from eps.models import EpsNode, Project
+from eps.permissions import Permission, authorize
+from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
+                        ActivityCodeValue)
+
+__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "clear_values_of", "create_code_type", "create_code_value",
+           "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
+           "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
+
+TYPE_NAME_LENGTH = 100
+MAX_SHORT_LENGTH = CODE_LENGTH
+
+
+def applicable_types(project: Project):
+    """A SQL condition true for the code types that apply to ``project``'s activities (global, its EPS
+    ancestors', its own)."""
+    node_ids = [int(part) for part in project.path.strip("/").split("/") if part and not part.startswith("p")]
+    return or_(ActivityCodeType.scope == "global",
+               ActivityCodeType.eps_node_id.in_(node_ids) if node_ids else false(),
+               ActivityCodeType.project_id == project.id)
+
+
+def list_code_types(session: Session, *, project: Project):
+    """A select of the code types that apply to ``project`` (the caller has read it), global first, by seq."""
+    scope_order = func.coalesce(ActivityCodeType.project_id, 0)
+    return (select(ActivityCodeType).where(applicable_types(project))
+            .order_by(scope_order, ActivityCodeType.seq, ActivityCodeType.id))
+
+
+def get_code_type_or_raise(session: Session, *, user: User, type_id: int,
+                           permission: Permission = Permission.read, field: str | None = None) -> ActivityCodeType:
+    """The code type, if ``user`` may read it (NotFound otherwise) and has ``permission`` on it (Forbidden)."""
+    code_type = session.get(ActivityCodeType, type_id)
+    if code_type is None:
+        raise NotFound("activity code type {type_id} not found", type_id=type_id,
+                       errors={field: ["not found"]} if field else None)
+    try:
+        _authorize_type(session, user=user, code_type=code_type, permission=Permission.read)
+    except NotFound:
+        raise NotFound("activity code type {type_id} not found", type_id=type_id,
+                       errors={field: ["not found"]} if field else None) from None
+    if permission is not Permission.read:
+        _authorize_type(session, user=user, code_type=code_type, permission=permission)
+    return code_type
+
+
+def create_code_type(session: Session, *, actor: User, scope: str, name: str, max_length: int = 20, seq: int = 0,
+                     eps_node: EpsNode | None = None, project: Project | None = None) -> ActivityCodeType:
+    """A new code type: global (administrators), an EPS node's or a project's (edit rights there); its name is
+    unique in its scope."""
+    if scope not in CODE_SCOPES:
+        raise Invalid("an activity code type's scope is one of {scopes}", scopes=", ".join(CODE_SCOPES),
+                      errors={"scope": [f"one of {', '.join(CODE_SCOPES)}"]})
+    if (scope == "eps") != (eps_node is not None) or (scope == "project") != (project is not None):
+        raise Invalid("an activity code type of scope {scope} needs {needed}", scope=scope,
+                      needed={"global": "neither an EPS node nor a project", "eps": "an EPS node",
+                              "project": "a project"}[scope],
+                      errors={"scope": ["does not match eps_node_id/project_id"]})
+    code_type = ActivityCodeType(scope=scope, eps_node_id=eps_node.id if eps_node else None,
+                                 project_id=project.id if project else None)
+    _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
+    code_type.name = _type_name(session, code_type, name)
+    code_type.max_length = _max_length(max_length)
+    code_type.seq = seq
+    session.add(code_type)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=code_type, after=code_type.audit_state())
+    return code_type
+
+
+def update_code_type(session: Session, *, actor: User, code_type: ActivityCodeType, **changes) -> ActivityCodeType:
+    """Rename a code type, change its values' maximum length or its order (the rights of its scope)."""
+    _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
+    before = code_type.audit_state()
+    if "name" in changes:
+        code_type.name = _type_name(session, code_type, changes["name"])
+    if "max_length" in changes:
+        limit = _max_length(changes["max_length"])
+        longest = session.scalar(select(func.max(func.length(ActivityCodeValue.value)))
+                                 .where(ActivityCodeValue.type_id == code_type.id)) or 0
+        if longest > limit:
+            raise Conflict("activity code type {name!r} has values of {longest} characters, longer than {limit}",
+                           name=code_type.name, longest=longest, limit=limit,
+                           errors={"max_length": [f"values up to {longest} characters exist"]})
+        code_type.max_length = limit
+    if "seq" in changes:
+        code_type.seq = changes["seq"]
+    session.flush()
+    if code_type.audit_state() != before:
+        audit.record(session, actor=actor, action="update", entity=code_type, before=before,
+                     after=code_type.audit_state())
+    return code_type
+
+
+def list_code_values(session: Session, *, code_type: ActivityCodeType):
+    """A select of the type's values, by seq then short name (the tree is in their ``parent_id``)."""
+    return (select(ActivityCodeValue).where(ActivityCodeValue.type_id == code_type.id)
+            .order_by(ActivityCodeValue.seq, ActivityCodeValue.value, ActivityCodeValue.id))
+
+
+def get_code_value_or_raise(session: Session, *, code_type: ActivityCodeType, value_id: int,
+                            field: str | None = None) -> ActivityCodeValue:
+    """A value of ``code_type``."""
+    value = session.get(ActivityCodeValue, value_id)
+    if value is None or value.type_id != code_type.id:
+        raise NotFound("activity code value {value_id} not found in type {name!r}", value_id=value_id,
+                       name=code_type.name, errors={field: ["not found"]} if field else None)
+    return value
+
+
+def create_code_value(session: Session, *, actor: User, code_type: ActivityCodeType, value: str,
+                      description: str = "", parent_id: int | None = None, seq: int = 0,
+                      color: str = "") -> ActivityCodeValue:
+    """A new value of ``code_type``, under the value ``parent_id`` when given (the rights of the type's scope)."""
+    _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
+    item = ActivityCodeValue(type_id=code_type.id, seq=seq)
+    _set_value_fields(session, code_type, item, value=value, description=description, parent_id=parent_id,
+                      color=color)
+    session.add(item)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity=item, after=item.audit_state())
+    return item
+
+
+def update_code_value(session: Session, *, actor: User, code_type: ActivityCodeType, item: ActivityCodeValue,
+                      **changes) -> ActivityCodeValue:
+    """Change a value's short name, description, parent, order or colour (the rights of the type's scope)."""
+    _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
+    before = item.audit_state()
+    fields = {key: changes.get(key, getattr(item, key)) for key in ("value", "description", "parent_id", "color")}
+    _set_value_fields(session, code_type, item, **fields)
+    if "seq" in changes:
+        item.seq = changes["seq"]
+    session.flush()
+    if item.audit_state() != before:
+        audit.record(session, actor=actor, action="update", entity=item, before=before, after=item.audit_state())
+    return item
+
+
+def value_paths(session: Session, *, type_ids) -> dict[int, str]:
+    """Each value of the types ``type_ids`` by id: its short names from the top of the tree, joined by dots
+    ("BT.ESMS"), as P6 shows a hierarchical code."""
+    rows = session.execute(select(ActivityCodeValue.id, ActivityCodeValue.parent_id, ActivityCodeValue.value)
+                           .where(ActivityCodeValue.type_id.in_(list(type_ids)))).all()
+    parents = {value_id: (parent_id, short) for value_id, parent_id, short in rows}
+    paths: dict[int, str] = {}
+
+    def path(value_id, depth=0):
+        if value_id not in paths:
+            parent_id, short = parents[value_id]
+            above = path(parent_id, depth + 1) if parent_id in parents and depth < len(parents) else None
+            paths[value_id] = f"{above}.{short}" if above else short
+        return paths[value_id]
+
+    for value_id in parents:
+        path(value_id)
+    return paths
+
+
+def activity_codes(session: Session, *, activity: Activity) -> list[ActivityCodeAssignment]:
+    """The activity's code values (the caller has read its project), by type."""
+    return session.scalars(select(ActivityCodeAssignment).where(ActivityCodeAssignment.activity_id == activity.id)
+                           .order_by(ActivityCodeAssignment.type_id)).all()
+
+
+def set_activity_codes(session: Session, *, actor: User, project: Project, activity: Activity,
+                       values: dict[int, int | None]) -> list[ActivityCodeAssignment]:
+    """Set the activity's value of each code type in ``values`` (type id → value id; None clears it); types not
+    named keep their value. Edit rights on the project; each type must apply to the project."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+    types = {t.id: t for t in session.scalars(select(ActivityCodeType).where(
+        ActivityCodeType.id.in_(list(values)), applicable_types(project)))}
+    unknown = sorted(set(values) - set(types))
+    if unknown:
+        raise Invalid("activity code types {ids} do not apply to project {code}",
+                      ids=", ".join(map(str, unknown)), code=project.code,
+                      errors={"codes": [f"type {type_id} unknown here" for type_id in unknown]})
+    wanted = {value_id for value_id in values.values() if value_id is not None}
+    known = dict(session.execute(select(ActivityCodeValue.id, ActivityCodeValue.type_id)
+                                 .where(ActivityCodeValue.id.in_(wanted))).all())
+    wrong = sorted((type_id, value_id) for type_id, value_id in values.items()
+                   if value_id is not None and known.get(value_id) != type_id)
+    if wrong:
+        raise Invalid("activity code values {values} are not values of their types",
+                      values=", ".join(f"{v} (type {t})" for t, v in wrong),
+                      errors={"codes": [f"value {v} is not a value of type {t}" for t, v in wrong]})
+    current = {a.type_id: a for a in activity_codes(session, activity=activity)}
+    before = {str(t): a.value_id for t, a in current.items()}
+    for type_id, value_id in values.items():
+        held = current.get(type_id)
+        if value_id is None:
+            if held is not None:
+                session.delete(held)
+        elif held is None:
+            session.add(ActivityCodeAssignment(activity_id=activity.id, type_id=type_id, value_id=value_id))
+        else:
+            held.value_id = value_id
+    session.flush()
+    after = {str(a.type_id): a.value_id for a in activity_codes(session, activity=activity)}
+    if after != before:
+        audit.record(session, actor=actor, action="set_codes", entity=activity, before={"codes": before},
+                     after={"codes": after})
+    return activity_codes(session, activity=activity)
+
+
+def clear_values_of(session: Session, *, project: Project) -> None:
+    """Drop the project's own code types (with their values and assignments): a plan being replaced."""
+    session.execute(delete(ActivityCodeType).where(ActivityCodeType.project_id == project.id))
+
+
+def _authorize_type(session: Session, *, user: User, code_type: ActivityCodeType, permission: Permission) -> None:
+    if code_type.scope == "global":
+        if permission is not Permission.read and not user.is_admin:
+            raise Forbidden("only administrators change global activity codes")
+        return
+    if code_type.scope == "eps":
+        obj = session.get(EpsNode, code_type.eps_node_id)
+    else:
+        obj = session.get(Project, code_type.project_id)
+    authorize(session, user=user, obj=obj, permission=permission)
+
+
+def _type_name(session: Session, code_type: ActivityCodeType, name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > TYPE_NAME_LENGTH:
+        raise Invalid("an activity code type's name is 1 to {limit} characters", limit=TYPE_NAME_LENGTH,
+                      errors={"name": [f"1 to {TYPE_NAME_LENGTH} characters"]})
+    taken = session.scalar(select(func.count()).where(
+        ActivityCodeType.scope == code_type.scope, ActivityCodeType.name == name,
+        ActivityCodeType.eps_node_id.is_(None) if code_type.eps_node_id is None
+        else ActivityCodeType.eps_node_id == code_type.eps_node_id,
+        ActivityCodeType.project_id.is_(None) if code_type.project_id is None
+        else ActivityCodeType.project_id == code_type.project_id,
+        ActivityCodeType.id != (code_type.id or 0)))
+    if taken:
+        raise Conflict("an activity code type named {name!r} already exists there", name=name,
+                       errors={"name": ["already in use"]})
+    return name
+
+
+def _max_length(value: int) -> int:
+    if not isinstance(value, int) or not 1 <= value <= MAX_SHORT_LENGTH:
+        raise Invalid("an activity code's maximum length is 1 to {limit}", limit=MAX_SHORT_LENGTH,
+                      errors={"max_length": [f"1 to {MAX_SHORT_LENGTH}"]})
+    return value
+
+
+def _set_value_fields(session: Session, code_type: ActivityCodeType, item: ActivityCodeValue, *, value: str,
+                      description: str, parent_id: int | None, color: str) -> None:
+    value = (value or "").strip()
+    if not value or len(value) > code_type.max_length:
+        raise Invalid("a value of activity code type {name!r} is 1 to {limit} characters", name=code_type.name,
+                      limit=code_type.max_length, errors={"value": [f"1 to {code_type.max_length} characters"]})
+    description = (description or "").strip()
+    if len(description) > NAME_LENGTH:
+        raise Invalid("an activity code value's description is at most {limit} characters", limit=NAME_LENGTH,
+                      errors={"description": [f"at most {NAME_LENGTH} characters"]})
+    color = (color or "").strip().upper()
+    if color and (len(color) != 6 or any(c not in "0123456789ABCDEF" for c in color)):
+        raise Invalid("an activity code value's colour is six hexadecimal digits (RRGGBB)",
+                      errors={"color": ["six hexadecimal digits"]})
+    if parent_id is not None:
+        parent = get_code_value_or_raise(session, code_type=code_type, value_id=parent_id, field="parent_id")
+        ancestor = parent
+        while ancestor is not None:
+            if item.id is not None and ancestor.id == item.id:
+                raise Invalid("an activity code value cannot be under itself or its own children",
+                              errors={"parent_id": ["would make a loop"]})
+            ancestor = session.get(ActivityCodeValue, ancestor.parent_id) if ancestor.parent_id else None
+    taken = session.scalar(select(func.count()).where(
+        ActivityCodeValue.type_id == code_type.id, ActivityCodeValue.value == value,
+        ActivityCodeValue.parent_id.is_(None) if parent_id is None else ActivityCodeValue.parent_id == parent_id,
+        ActivityCodeValue.id != (item.id or 0)))
+    if taken:
+        raise Conflict("activity code type {name!r} already has the value {value!r} there", name=code_type.name,
+                       value=value, errors={"value": ["already in use among its siblings"]})
+    item.value, item.description, item.parent_id, item.color = value, description, parent_id, color
