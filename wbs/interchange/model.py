@@ -30,7 +30,8 @@ from wbs.scheduling.model import (
     Relationship,
 )
 
-__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject", "checked_links"]
+__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject", "ExchangeCodeType",
+           "ExchangeCodeValue", "ExchangeUdfType", "ExchangeUdfValue", "ExchangeCodes", "checked_links"]
 
 ZERO = Decimal("0.00")
 
@@ -92,6 +93,65 @@ class ExchangePlan:
     late_finish: _dt.datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExchangeCodeType:
+    """An activity code type; ``scope`` is global, eps or project (``wbs.models.CODE_SCOPES``)."""
+
+    id: str
+    name: str
+    scope: str = "project"
+    max_length: int = 20
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeCodeValue:
+    """A value of a code type; ``parent_id`` is another value of the same type, or ``None`` at the top."""
+
+    id: str
+    type_id: str
+    value: str
+    description: str = ""
+    parent_id: str | None = None
+    seq: int = 0
+    color: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeUdfType:
+    """A user-defined field: ``subject`` activity, wbs or project; ``data_type`` one of
+    ``wbs.models.UDF_DATA_TYPES``; ``file_type`` the format's own name of the type, to write it back."""
+
+    id: str
+    subject: str
+    name: str
+    data_type: str
+    file_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeUdfValue:
+    """One UDF's value: ``subject_id`` an activity's or WBS element's ``id``, ``None`` for the project."""
+
+    type_id: str
+    subject_id: str | None
+    value: object
+
+
+@dataclass
+class ExchangeCodes:
+    """A project's activity codes (types, values, ``assignments`` as (activity id, type id, value id)) and UDFs."""
+
+    types: list[ExchangeCodeType] = field(default_factory=list)
+    values: list[ExchangeCodeValue] = field(default_factory=list)
+    assignments: list[tuple[str, str, str]] = field(default_factory=list)
+    udf_types: list[ExchangeUdfType] = field(default_factory=list)
+    udf_values: list[ExchangeUdfValue] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.types or self.udf_types)
+
+
 @dataclass
 class ExchangeProject:
     """A whole project as a file holds it.
@@ -109,6 +169,7 @@ class ExchangeProject:
     activities: list[ExchangeActivity] = field(default_factory=list)
     relationships: list[Relationship] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    codes: ExchangeCodes = field(default_factory=ExchangeCodes)
 
 
 def checked_links(source: ExchangeProject, where: str) -> ExchangeProject:

@@ -24,6 +24,7 @@ from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 from wbs import services
 from wbs.scheduling import service as scheduling_service
+from wbs.interchange.codes import codes_of, store_codes
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import model as sched
@@ -153,10 +154,19 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
              for link in source.relationships]
     if links:
         session.execute(insert(Relationship), links)
+    _store_codes(session, actor=actor, project=project, source=source, activity_ids=activity_ids,
+                 element_ids=element_ids)
     services.roll_up_costs(session, project=project)
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.
     scheduling_service.schedule_project(session, actor=actor, project=project)
+
+
+def _store_codes(session: Session, *, actor: User, project: Project, source: ExchangeProject,
+                 activity_ids: dict, element_ids: dict) -> None:
+    """The file's activity codes and UDFs (:mod:`wbs.interchange.codes`)."""
+    store_codes(session, actor=actor, project=project, codes=source.codes, activity_ids=activity_ids,
+                element_ids=element_ids, warnings=source.warnings)
 
 
 def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
@@ -175,7 +185,7 @@ def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
         calendars=calendars,
         wbs=[ExchangeWbs(id=str(e.id), code=e.code, name=e.name, parent_id=str(e.parent_id) if e.parent_id else None,
                          seq=e.seq) for e in services.tree_order(elements)],
-        activities=activities, relationships=list(loaded.relationships))
+        activities=activities, relationships=list(loaded.relationships), codes=codes_of(session, project=project))
 
 
 def exchange_activity(activity: Activity) -> ExchangeActivity:

@@ -31,6 +31,8 @@ from wbs import services
 from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityType, ConstraintType
+from wbs.interchange.codes import codes_of
+from wbs.interchange.xer.codes import code_tables
 from wbs.interchange.xer.reader import XerTable
 from wbs.interchange.xer.writer import (TASK_FIELDS, TASKPRED_FIELDS, encoded_chunks, fits_cp1252, format_date, format_hours,
                             project_to_xer, table_lines)
@@ -144,6 +146,7 @@ class _Head:
             .order_by(Relationship.id)).all()
         self.external = scheduling_service.external_early_starts(session, [tuple(link) for link in outside])
         self.outside_predecessors = {predecessor_id for predecessor_id, _s, _t in outside}
+        self.code_tables = _code_tables(session, project, self.proj_id)
 
     def texts(self) -> Iterator[str]:
         yield self.code
@@ -152,6 +155,9 @@ class _Head:
         for _i, _p, code, name in self.elements:
             yield code
             yield name
+        for table in self.code_tables:
+            for row in table.rows:
+                yield from row.values()
 
 
 def xer_encoding(session: Session, *, project: Project, head: _Head | None = None) -> str:
@@ -169,6 +175,11 @@ def xer_encoding(session: Session, *, project: Project, head: _Head | None = Non
             if not fits_cp1252((code, name)):
                 return "utf-8"
     return "cp1252"
+
+
+def _code_tables(session: Session, project: Project, proj_id: str) -> list[XerTable]:
+    """ACTVTYPE, ACTVCODE, TASKACTV, UDFTYPE, UDFVALUE of the project (a few thousand rows at most)."""
+    return code_tables(codes_of(session, project=project), proj_id=proj_id)
 
 
 def _not_ascii(session: Session, column):
@@ -191,6 +202,8 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
     costs: list[str] = []
     yield from _task_lines(session, project, head, costs)
     yield from _taskpred_lines(session, project, head)
+    for table in head.code_tables:
+        yield from table_lines(table)
     if costs:
         yield from table_lines(_RSRC)
         yield "%T\tTASKRSRC"

@@ -14,6 +14,7 @@ from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs, checked_links
 from wbs.interchange.store import import_project
+from wbs.interchange.xer.codes import read_codes
 from wbs.interchange.xer.mapping import load_project, project_ids
 from wbs.interchange.xer.reader import XerError, read_xer
 from wbs.scheduling.errors import SchedulingError
@@ -93,9 +94,17 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
         lag_calendar=options.lag_calendar, float_type=options.float_type, critical_definition=options.critical,
         critical_float_hours=options.critical_float_hours, open_ended_critical=options.open_ended_critical,
         use_expected_finish=options.use_expected_finish)
+    warnings = list(loaded.warnings)
     return ExchangeProject(code=loaded.code, name=(project_node or {}).get("wbs_name") or loaded.code, plan=plan,
                            calendars=dict(loaded.calendars), wbs=elements, activities=activities,
-                           relationships=list(loaded.relationships), warnings=list(loaded.warnings))
+                           relationships=list(loaded.relationships), warnings=warnings,
+                           codes=_xer_codes(xer, chosen, activities, elements, warnings))
+
+
+def _xer_codes(xer, chosen: str, activities: list[ExchangeActivity], elements: list[ExchangeWbs], warnings):
+    """The project's activity codes and UDFs (read for the import only: scheduling a file needs none)."""
+    return read_codes(xer, chosen, activity_ids=[a.id for a in activities], wbs_ids=[e.id for e in elements],
+                      warnings=warnings)
 
 
 def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:

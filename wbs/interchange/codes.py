@@ -1,0 +1,161 @@
+"""A read file's activity codes and UDFs into the database (:func:`store_codes`), and a stored project's back
+out as the neutral :class:`~wbs.interchange.model.ExchangeCodes` (:func:`codes_of`), whatever the format.
+
+Code types are matched by name in their scope, as P6 matches them on import: a global type or an EPS type (of
+the node the project is imported under) that already exists takes the file's values it lacks, found by their
+place in the tree (parent, then short name); a type that does not exist yet is created, with the rights of the
+import (the file's global types belong to the file as much as its activities). UDF types are matched by subject
+and name; one of another data type is left out with a warning. What the import adds is audited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from crmpm import audit
+from crmpm.users.models import User
+from eps.models import Project
+from wbs import codes as code_rules
+from wbs import udfs
+from wbs.interchange.model import ExchangeCodes, ExchangeCodeType, ExchangeCodeValue, ExchangeUdfType, ExchangeUdfValue
+from wbs.models import Activity, ActivityCodeAssignment, ActivityCodeType, ActivityCodeValue, UdfType, UdfValue
+
+__all__ = ["store_codes", "codes_of"]
+
+
+def store_codes(session: Session, *, actor: User | None, project: Project, codes: ExchangeCodes,
+                activity_ids: dict[str, int], element_ids: dict[str, int], warnings: list[str]) -> None:
+    """Store a read project's codes and UDFs for the just-stored ``project`` (file ids → stored ids)."""
+    if not codes:
+        return
+    type_ids = {item.id: _code_type(session, project, item) for item in codes.types}
+    value_ids = _code_values(session, codes.values, type_ids)
+    rows = [{"activity_id": activity_ids[task], "type_id": type_ids[type_id], "value_id": value_ids[value]}
+            for task, type_id, value in codes.assignments
+            if task in activity_ids and type_id in type_ids and value in value_ids]
+    if rows:
+        session.execute(insert(ActivityCodeAssignment), rows)
+    udf_ids = {}
+    for item in codes.udf_types:
+        stored = _udf_type(session, actor, item, warnings)
+        if stored is not None:
+            udf_ids[item.id] = stored
+    subjects = {"activity": ("activity_id", activity_ids), "wbs": ("wbs_element_id", element_ids)}
+    kinds = {item.id: item for item in codes.udf_types}
+    values = []
+    for item in codes.udf_values:
+        stored = udf_ids.get(item.type_id)
+        if stored is None:
+            continue
+        row = {"type_id": stored.id, "project_id": project.id, "activity_id": None, "wbs_element_id": None,
+               "text": None, "number": None, "cost": None, "date": None, "indicator": None}
+        subject = kinds[item.type_id].subject
+        if subject != "project":
+            column, ids = subjects[subject]
+            if item.subject_id not in ids:
+                continue
+            row[column] = ids[item.subject_id]
+        row[udfs.COLUMNS[stored.data_type]] = udfs.checked_value(stored, item.value)
+        values.append(row)
+    if values:
+        session.execute(insert(UdfValue), values)
+    session.flush()
+    audit.record(session, actor=actor, action="import_codes", entity=project,
+                 after={"code_types": len(type_ids), "code_assignments": len(rows), "udf_types": len(udf_ids),
+                        "udf_values": len(values)})
+
+
+def _code_type(session: Session, project: Project, item: ExchangeCodeType) -> int:
+    owner = {"global": {}, "eps": {"eps_node_id": project.eps_node_id},
+             "project": {"project_id": project.id}}[item.scope]
+    name = item.name[:code_rules.TYPE_NAME_LENGTH]
+    found = session.scalar(select(ActivityCodeType).where(
+        ActivityCodeType.scope == item.scope, ActivityCodeType.name == name,
+        ActivityCodeType.eps_node_id == owner["eps_node_id"] if "eps_node_id" in owner
+        else ActivityCodeType.eps_node_id.is_(None),
+        ActivityCodeType.project_id == project.id if item.scope == "project"
+        else ActivityCodeType.project_id.is_(None)).order_by(ActivityCodeType.id).limit(1))
+    if found is None:
+        found = ActivityCodeType(scope=item.scope, name=name, max_length=min(item.max_length, code_rules.MAX_SHORT_LENGTH),
+                                 seq=item.seq, **owner)
+        session.add(found)
+        session.flush()
+    elif found.max_length < item.max_length:
+        found.max_length = min(item.max_length, code_rules.MAX_SHORT_LENGTH)
+    return found.id
+
+
+def _code_values(session: Session, values: list[ExchangeCodeValue], type_ids: dict[str, int]) -> dict[str, int]:
+    """The file's values as stored ids: existing ones found by (type, parent, short name), others created,
+    parents before children."""
+    by_id = {v.id: v for v in values if v.type_id in type_ids}
+    existing = {}
+    for stored in session.scalars(select(ActivityCodeValue).where(
+            ActivityCodeValue.type_id.in_(set(type_ids.values())))):
+        existing[(stored.type_id, stored.parent_id, stored.value)] = stored.id
+    stored_ids: dict[str, int] = {}
+
+    def store(value_id: str, depth: int = 0) -> int:
+        if value_id in stored_ids:
+            return stored_ids[value_id]
+        item = by_id[value_id]
+        parent = (store(item.parent_id, depth + 1)
+                  if item.parent_id in by_id and depth < len(by_id) else None)
+        key = (type_ids[item.type_id], parent, item.value[:60])
+        if key not in existing:
+            row = ActivityCodeValue(type_id=key[0], parent_id=parent, value=key[2], description=item.description[:300],
+                                    seq=item.seq, color=item.color[:6])
+            session.add(row)
+            session.flush()
+            existing[key] = row.id
+        stored_ids[value_id] = existing[key]
+        return stored_ids[value_id]
+
+    for value_id in by_id:
+        store(value_id)
+    return stored_ids
+
+
+def _udf_type(session: Session, actor, item: ExchangeUdfType, warnings: list[str]) -> UdfType | None:
+    name = item.name[:udfs.NAME_LENGTH]
+    found = session.scalar(select(UdfType).where(UdfType.subject == item.subject, UdfType.name == name))
+    if found is None:
+        return udfs.create_udf_type(session, actor=actor, subject=item.subject, name=name, data_type=item.data_type,
+                                    file_type=item.file_type, _imported=True)
+    if found.data_type != item.data_type:
+        warnings.append(f"user-defined field {name!r} is a {found.data_type} field here and a {item.data_type} "
+                        "field in the file: its values are left out")
+        return None
+    return found
+
+
+def codes_of(session: Session, *, project: Project) -> ExchangeCodes:
+    """The project's codes as the neutral codes: every type that applies to it with its values, its activities'
+    assignments, and the UDF types its values use with those values (ids are the stored ids)."""
+    codes = ExchangeCodes()
+    types = session.scalars(code_rules.list_code_types(session, project=project)).all()
+    codes.types = [ExchangeCodeType(id=str(t.id), name=t.name, scope=t.scope, max_length=t.max_length, seq=t.seq)
+                   for t in types]
+    values = session.scalars(select(ActivityCodeValue).where(ActivityCodeValue.type_id.in_([t.id for t in types]))
+                             .order_by(ActivityCodeValue.type_id, ActivityCodeValue.id)).all()
+    codes.values = [ExchangeCodeValue(id=str(v.id), type_id=str(v.type_id), value=v.value, description=v.description,
+                                      parent_id=str(v.parent_id) if v.parent_id else None, seq=v.seq, color=v.color)
+                    for v in values]
+    codes.assignments = [
+        (str(a), str(t), str(v)) for a, t, v in session.execute(
+            select(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id, ActivityCodeAssignment.value_id)
+            .join(Activity, Activity.id == ActivityCodeAssignment.activity_id)
+            .where(Activity.project_id == project.id)
+            .order_by(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id))]
+    rows = session.execute(select(UdfType, UdfValue).join(UdfValue, UdfValue.type_id == UdfType.id)
+                           .where(UdfValue.project_id == project.id).order_by(UdfValue.id)).all()
+    used = {}
+    for udf_type, row in rows:
+        used.setdefault(udf_type.id, udf_type)
+        subject = row.activity_id or row.wbs_element_id
+        codes.udf_values.append(ExchangeUdfValue(type_id=str(udf_type.id), subject_id=str(subject) if subject else None,
+                                                 value=udfs.value_of(udf_type, row)))
+    codes.udf_types = [ExchangeUdfType(id=str(t.id), subject=t.subject, name=t.name, data_type=t.data_type,
+                                       file_type=t.file_type) for t in used.values()]
+    return codes
