@@ -101,7 +101,9 @@ def checked_value(udf_type: UdfType, raw):
             return value.quantize(CENT)
         if kind == "date":
             value = raw if isinstance(raw, _dt.datetime) else _dt.datetime.fromisoformat(str(raw).strip())
-            return value.replace(tzinfo=None, second=0, microsecond=0)
+            if value.tzinfo is not None:
+                raise ValueError("not a project-local time: give it without a zone, as the activities' dates")
+            return value.replace(second=0, microsecond=0)
         if kind == "indicator":
             if raw not in UDF_INDICATORS:
                 raise ValueError(f"one of {', '.join(UDF_INDICATORS)}")

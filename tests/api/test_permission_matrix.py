@@ -14,7 +14,8 @@ from eps.permissions import ROLE_PERMISSIONS, Permission
 from eps.models import Role
 from tests import factories
 from tests.leaks import hidden_mentions
-from wbs import baselines
+from wbs import baselines, codes, udfs
+from wbs import services as wbs_services
 
 ROLES = [None, *Role]
 
@@ -33,10 +34,25 @@ def world(session, admin):
         n3 = factories.node(session, actor=admin, parent=top, code=f"{side}3")
         baseline = baselines.create_baseline(session, actor=admin, project=p1, name=f"BL {side}")
         objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change,
-                         "baseline": baseline}
+                         "baseline": baseline} | _codes(session, admin, side, n1, p1)
     objects["other"] = factories.user(session)
     session.commit()
     return objects
+
+
+def _codes(session, admin, side, node, project):
+    """An activity of ``project`` with a code type of the project and one of ``node`` (a value each), and an
+    activity and a project user-defined field."""
+    activity = wbs_services.create_activity(session, actor=admin, project=project, code=f"ACT{side}", name="Act")
+    ptype = codes.create_code_type(session, actor=admin, scope="project", name=f"Phase {side}", project=project)
+    etype = codes.create_code_type(session, actor=admin, scope="eps", name=f"Area {side}", eps_node=node)
+    return {"activity": activity, "ptype": ptype, "etype": etype,
+            "pvalue": codes.create_code_value(session, actor=admin, code_type=ptype, value="DES"),
+            "evalue": codes.create_code_value(session, actor=admin, code_type=etype, value="NORTH"),
+            "audf": udfs.create_udf_type(session, actor=admin, subject="activity", name=f"Note {side}",
+                                         data_type="text"),
+            "pudf": udfs.create_udf_type(session, actor=admin, subject="project", name=f"Status {side}",
+                                         data_type="indicator")}
 
 
 # name: (method, path, body, permissions any of which allows it, success status)
@@ -81,6 +97,29 @@ ACTIONS = {
     "baseline_variance": ("GET", "/api/v1/baselines/{baseline}/variance", None, {Permission.read}, 200),
     "choose_baseline": ("PATCH", "/api/v1/baselines/{baseline}", {"role": "secondary"}, {Permission.edit}, 200),
     "delete_baseline": ("DELETE", "/api/v1/baselines/{baseline}", None, {Permission.edit}, 204),
+    "list_code_types": ("GET", "/api/v1/projects/{p1}/activity-code-types", None, {Permission.read}, 200),
+    "read_code_type": ("GET", "/api/v1/activity-code-types/{ptype}", None, {Permission.read}, 200),
+    "create_project_code_type": ("POST", "/api/v1/activity-code-types",
+                                 {"scope": "project", "project_id": "{p1}", "name": "New"}, {Permission.edit}, 201),
+    "create_eps_code_type": ("POST", "/api/v1/activity-code-types",
+                             {"scope": "eps", "eps_node_id": "{n1}", "name": "New"}, {Permission.edit}, 201),
+    "rename_code_type": ("PATCH", "/api/v1/activity-code-types/{etype}", {"name": "Renamed"}, {Permission.edit}, 200),
+    "list_code_values": ("GET", "/api/v1/activity-code-types/{etype}/values", None, {Permission.read}, 200),
+    "add_code_value": ("POST", "/api/v1/activity-code-types/{ptype}/values", {"value": "BLD"}, {Permission.edit},
+                       201),
+    "edit_code_value": ("PATCH", "/api/v1/activity-code-types/{ptype}/values/{pvalue}", {"description": "Design"},
+                        {Permission.edit}, 200),
+    "read_activity_codes": ("GET", "/api/v1/projects/{p1}/activities/{activity}/codes", None, {Permission.read},
+                            200),
+    "set_activity_codes": ("PUT", "/api/v1/projects/{p1}/activities/{activity}/codes",
+                           {"codes": [{"type_id": "{ptype}", "value_id": "{pvalue}"},
+                                      {"type_id": "{etype}", "value_id": "{evalue}"}]}, {Permission.edit}, 200),
+    "read_activity_udfs": ("GET", "/api/v1/projects/{p1}/activities/{activity}/udfs", None, {Permission.read}, 200),
+    "set_activity_udfs": ("PUT", "/api/v1/projects/{p1}/activities/{activity}/udfs",
+                          {"values": [{"type_id": "{audf}", "value": "checked"}]}, {Permission.edit}, 200),
+    "read_project_udfs": ("GET", "/api/v1/projects/{p1}/udfs", None, {Permission.read}, 200),
+    "set_project_udfs": ("PUT", "/api/v1/projects/{p1}/udfs", {"values": [{"type_id": "{pudf}", "value": "green"}]},
+                         {Permission.edit}, 200),
 }
 
 

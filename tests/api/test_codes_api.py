@@ -1,0 +1,103 @@
+"""Activity codes and user-defined fields over HTTP: types, values in a tree, an activity's codes and UDF
+values, the rights on global types, and the 422s that name what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from eps.models import Role
+from tests import factories
+from wbs import services
+
+
+@pytest.fixture
+def place(session, admin):
+    node = factories.node(session, actor=admin, code="CODES")
+    project = factories.project(session, actor=admin, node=node, code="PCODES")
+    activity = services.create_activity(session, actor=admin, project=project, code="A1", name="Dig")
+    editor = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.editor, target=node, user=editor)
+    session.commit()
+    return {"node": node, "project": project, "activity": activity, "editor": editor}
+
+
+def test_codes_flow_types_values_in_a_tree_and_an_activitys_codes(api, admin, place):
+    project, activity, editor = place["project"], place["activity"], place["editor"]
+    created = api.post("/api/v1/activity-code-types", user=editor,
+                       json={"scope": "project", "project_id": project.id, "name": "Phase", "max_length": 5})
+    assert created.status_code == 201, created.json
+    type_id = created.json["id"]
+    top = api.post(f"/api/v1/activity-code-types/{type_id}/values", user=editor,
+                   json={"value": "DES", "description": "Design", "color": "00ff00"}).json
+    child = api.post(f"/api/v1/activity-code-types/{type_id}/values", user=editor,
+                     json={"value": "CIV", "parent_id": top["id"]}).json
+    assert (top["color"], child["parent_id"]) == ("00FF00", top["id"])
+    listed = api.get(f"/api/v1/projects/{project.id}/activity-code-types", user=editor).json["items"]
+    assert [t["name"] for t in listed] == ["Phase"]
+    url = f"/api/v1/projects/{project.id}/activities/{activity.id}/codes"
+    put = api.put(url, user=editor, json={"codes": [{"type_id": type_id, "value_id": child["id"]}]})
+    assert put.status_code == 200, put.json
+    assert api.get(url, user=editor).json["codes"] == [{"type_id": type_id, "value_id": child["id"]}]
+    assert api.put(url, user=editor, json={"codes": [{"type_id": type_id, "value_id": None}]}).json["codes"] == []
+
+
+def test_global_types_and_udf_types_are_for_administrators(api, admin, place):
+    editor = place["editor"]
+    refused = api.post("/api/v1/activity-code-types", user=editor, json={"scope": "global", "name": "Department"})
+    assert refused.status_code == 403
+    assert api.post("/api/v1/activity-code-types", user=admin,
+                    json={"scope": "global", "name": "Department"}).status_code == 201
+    assert api.post("/api/v1/udf-types", user=editor,
+                    json={"subject": "activity", "name": "Note", "data_type": "text"}).status_code == 403
+    made = api.post("/api/v1/udf-types", user=admin, json={"subject": "activity", "name": "Note", "data_type": "text"})
+    assert made.status_code == 201
+    assert [t["name"] for t in api.get("/api/v1/udf-types?subject=activity", user=editor).json["items"]] == ["Note"]
+
+
+@pytest.mark.parametrize(("data_type", "value", "shown"), [
+    ("text", "MOB-100", "MOB-100"), ("number", 2.5, 2.5), ("integer", 7, 7), ("cost", "10.5", "10.50"),
+    ("date", "2026-03-02T08:00", "2026-03-02T08:00"), ("indicator", "yellow", "yellow")])
+def test_an_activitys_udf_values_of_each_type(api, admin, place, data_type, value, shown):
+    field = api.post("/api/v1/udf-types", user=admin,
+                     json={"subject": "activity", "name": f"F {data_type}", "data_type": data_type}).json
+    url = f"/api/v1/projects/{place['project'].id}/activities/{place['activity'].id}/udfs"
+    put = api.put(url, user=place["editor"], json={"values": [{"type_id": field["id"], "value": value}]})
+    assert put.status_code == 200, put.json
+    assert api.get(url, user=place["editor"]).json["values"] == [
+        {"type_id": field["id"], "name": f"F {data_type}", "data_type": data_type, "value": shown}]
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({"scope": "galaxy", "name": "X"}, "scope"),
+    ({"scope": "project", "name": "X"}, "scope"),
+    ({"scope": "project", "project_id": "{project}", "name": ""}, "name"),
+    ({"scope": "project", "project_id": "{project}", "name": "X", "max_length": 0}, "max_length"),
+])
+def test_a_bad_code_type_is_refused_naming_the_field(api, admin, place, body, named):
+    body = {key: place["project"].id if value == "{project}" else value for key, value in body.items()}
+    response = api.post("/api/v1/activity-code-types", user=admin, json=body)
+    assert response.status_code == 422, response.json
+    assert named in str(response.json)
+
+
+def test_bad_values_are_refused_with_a_422_naming_the_field(api, admin, place):
+    project, activity = place["project"], place["activity"]
+    phase = api.post("/api/v1/activity-code-types", user=admin,
+                     json={"scope": "project", "project_id": project.id, "name": "Phase", "max_length": 3}).json
+    too_long = api.post(f"/api/v1/activity-code-types/{phase['id']}/values", user=admin, json={"value": "LONGER"})
+    assert too_long.status_code == 422 and "1 to 3 characters" in str(too_long.json)
+    bad_colour = api.post(f"/api/v1/activity-code-types/{phase['id']}/values", user=admin,
+                          json={"value": "A", "color": "zz"})
+    assert bad_colour.status_code == 422 and "color" in str(bad_colour.json)
+    codes_url = f"/api/v1/projects/{project.id}/activities/{activity.id}/codes"
+    twice = api.put(codes_url, user=admin, json={"codes": [{"type_id": phase["id"], "value_id": None}] * 2})
+    assert twice.status_code == 422 and "one value per code type" in str(twice.json)
+    count = api.post("/api/v1/udf-types", user=admin,
+                     json={"subject": "activity", "name": "Count", "data_type": "integer"}).json
+    udf_url = f"/api/v1/projects/{project.id}/activities/{activity.id}/udfs"
+    wrong = api.put(udf_url, user=admin, json={"values": [{"type_id": count["id"], "value": "many"}]})
+    assert wrong.status_code == 422 and "'Count'" in str(wrong.json)
+    zoned = api.post("/api/v1/udf-types", user=admin,
+                     json={"subject": "activity", "name": "When", "data_type": "date"}).json
+    response = api.put(udf_url, user=admin, json={"values": [{"type_id": zoned["id"], "value": "2026-03-02T08:00Z"}]})
+    assert response.status_code == 422 and "without a zone" in str(response.json)
