@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from eps.models import Project
 from wbs import services
 from wbs.scheduling import service as scheduling_service
+from wbs.interchange.codes import codes_of
 from wbs.interchange.model import ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
 from wbs.interchange.store import exchange_activity, exchange_plan
@@ -92,7 +93,8 @@ class _Head:
         calendars = scheduling_service.project_calendars(session, project=project)
         exchange = exchange_plan(plan, default_calendar_id=default_calendar)
         self.exchange = ExchangeProject(code=project.code, name=project.name, plan=exchange,
-                                        calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs)
+                                        calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
+                                        codes=codes_of(session, project=project))
         self.project_start = plan.planned_start or earliest or _placeholder(exchange)
         self.project_id = project.id
 

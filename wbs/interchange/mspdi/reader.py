@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from xml.parsers import expat
 
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.interchange.mspdi.codes import read_codes
 from wbs.interchange.mspdi.common import (CENT, CRMPM_ALIAS, HOURS_LAG_FORMAT, LINK_TYPES, MAX_EXCEPTION_DAYS, MAX_HOURS,
                                           NAMESPACE, PERCENT_LAG_FORMATS, SOFT_CONSTRAINTS, YEARS, MspdiError,
                                           format_time, parse_duration)
@@ -416,8 +417,9 @@ def read_mspdi(data: bytes) -> ExchangeProject:
             or doc.text(root, "Name") or "MS Project import")
     code = project_values.get("code") or re.sub(r"\.(xml|mpp)$", "", doc.text(root, "Name") or "", flags=re.I)
     code = re.sub(r"[\x00-\x1f\x7f]", "", code.strip())  # crmpm codes hold no control characters
+    codes = read_codes(doc, outline, {a.id for a in activities}, project_values, warnings)
     return ExchangeProject(code=code or "MSPDI", name=" ".join(name.split()), plan=plan, calendars=calendars, wbs=wbs,
-                           activities=activities, relationships=relationships, warnings=warnings)
+                           activities=activities, relationships=relationships, warnings=warnings, codes=codes)
 
 
 def _crmpm_field(doc: _Document):

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.interchange.mspdi.codes import CodeFields
 from wbs.interchange.mspdi.common import (CONSTRAINT_CODES, CRMPM_ALIAS, DAYS_DURATION_FORMAT, HOURS_LAG_FORMAT,
                                           LINK_CODES, NAMESPACE, TEXT1_FIELD_ID, format_date, format_duration,
                                           format_money, format_number, format_time)
@@ -89,6 +90,7 @@ class _TaskWriter:
         self.uids: dict[str, int] = {}
         self.elements: dict[str, ET.Element] = {}
         self.next_uid = 1
+        self.codes: CodeFields | None = None
 
     def _task(self, uid, name, wbs, outline_number, level) -> ET.Element:
         task = _sub(self.tasks, "Task")
@@ -176,6 +178,8 @@ class _TaskWriter:
         if activity.percent_complete != round(activity.percent_complete):
             values["percent_complete"] = format_number(activity.percent_complete)
         self._crmpm(task, values)
+        if self.codes:
+            self.codes.write_task(task, activity.id)
 
     @staticmethod
     def _crmpm(task: ET.Element, values: dict) -> None:
@@ -215,6 +219,7 @@ def _document(project: ExchangeProject, project_start: _dt.datetime,
     _sub(attribute, "FieldID", TEXT1_FIELD_ID)
     _sub(attribute, "FieldName", "Text1")
     _sub(attribute, "Alias", CRMPM_ALIAS)
+    codes = _code_fields(project, root, attributes)
 
     calendars = _sub(root, "Calendars")
     for key, calendar in project.calendars.items():
@@ -233,8 +238,19 @@ def _document(project: ExchangeProject, project_start: _dt.datetime,
         plan_values["must_finish_by"] = format_date(plan.must_finish_by)
     if plan.time_zone:
         plan_values["time_zone"] = plan.time_zone
-    writer.summary(0, project.name, None, "0", 0, project_start, project_finish, plan_values)
+    plan_values.update(codes.crmpm_values())
+    summary = writer.summary(0, project.name, None, "0", 0, project_start, project_finish, plan_values)
+    if codes:
+        writer.codes = codes
+        codes.write_task(summary, None)
     return root, writer
+
+
+def _code_fields(project: ExchangeProject, root: ET.Element, attributes: ET.Element) -> CodeFields:
+    """The project's activity codes and UDFs as outline codes and custom fields (:mod:`.codes`), defined."""
+    codes = CodeFields(project.codes)
+    codes.write_definitions(root, attributes)
+    return codes
 
 
 def _summary_dates(task: ET.Element, start, finish, placeholder: _dt.datetime) -> None:
