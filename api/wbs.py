@@ -17,7 +17,7 @@ from crmpm.streaming import streamed_response
 from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission
-from wbs import interchange, services, templates
+from wbs import codes, interchange, services, templates
 from wbs.interchange import jobs as interchange_jobs
 from wbs.interchange.limits import FileLimits, check_file
 from wbs.scheduling import jobs as scheduling_jobs
@@ -378,6 +378,9 @@ class ActivityReadSchema(Schema):
 class ActivityListArgs(PageArgs):
     wbs_element_id = Id()
     critical = fields.Boolean(load_default=False)
+    code = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "only activities holding this activity code value or one below it: <type>:<value>, "
+                       "the value by short name or path (Department:BT.ESMS)"})
 
 
 ActivityPageSchema = page_schema(ActivityReadSchema)
@@ -394,6 +397,8 @@ def list_activities(args, project_id):
         element = services.get_element_or_raise(session(), project=project, element_id=args["wbs_element_id"],
                                                 field="wbs_element_id")
     query = services.list_activities(session(), project=project, wbs_element=element, critical_only=args["critical"])
+    if args.get("code"):
+        query = codes.filter_by_code(session(), project=project, query=query, code=args["code"])
     return paginate(query, args)
 
 

@@ -23,7 +23,7 @@ from eps.permissions import Permission, authorize
 from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
                         ActivityCodeValue)
 
-__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "clear_values_of", "create_code_type", "create_code_value",
+__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "clear_values_of", "create_code_type", "filter_by_code", "create_code_value",
            "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
            "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
 
@@ -221,6 +221,32 @@ def set_activity_codes(session: Session, *, actor: User, project: Project, activ
         audit.record(session, actor=actor, action="set_codes", entity=activity, before={"codes": before},
                      after={"codes": after})
     return activity_codes(session, activity=activity)
+
+
+def filter_by_code(session: Session, *, project: Project, query, code: str):
+    """``query`` (of activities) narrowed to those holding the value ``code`` names, or a value below it:
+    ``"<type>:<value>"``, the type by name (or id) among those that apply to ``project``, the value by its short
+    name or its path of short names ("BT.ESMS"). Invalid naming the part not found."""
+    type_part, sep, value_part = (code or "").partition(":")
+    if not sep or not type_part.strip() or not value_part.strip():
+        raise Invalid("a code filter is <type>:<value>, e.g. Phase:DES", errors={"code": ["<type>:<value>"]})
+    type_part, value_part = type_part.strip(), value_part.strip()
+    types = session.scalars(list_code_types(session, project=project)).all()
+    chosen = [t for t in types if t.name == type_part or str(t.id) == type_part]
+    if not chosen:
+        raise Invalid("no activity code type {name!r} applies to project {code}", name=type_part, code=project.code,
+                      errors={"code": [f"no code type {type_part!r} here"]})
+    type_ids = [t.id for t in chosen]
+    paths = value_paths(session, type_ids=type_ids)
+    wanted = {value_id for value_id, path in paths.items()
+              if path == value_part or path.rsplit(".", 1)[-1] == value_part}
+    if not wanted:
+        raise Invalid("activity code {name!r} has no value {value!r}", name=type_part, value=value_part,
+                      errors={"code": [f"no value {value_part!r}"]})
+    below = {value_id for value_id, path in paths.items()
+             if any(path.startswith(paths[w] + ".") for w in wanted)}
+    held = select(ActivityCodeAssignment.activity_id).where(ActivityCodeAssignment.value_id.in_(wanted | below))
+    return query.where(Activity.id.in_(held))
 
 
 def clear_values_of(session: Session, *, project: Project) -> None:

@@ -101,3 +101,33 @@ def test_bad_values_are_refused_with_a_422_naming_the_field(api, admin, place):
                      json={"subject": "activity", "name": "When", "data_type": "date"}).json
     response = api.put(udf_url, user=admin, json={"values": [{"type_id": zoned["id"], "value": "2026-03-02T08:00Z"}]})
     assert response.status_code == 422 and "without a zone" in str(response.json)
+
+
+def test_the_activity_list_filters_by_a_code_value_and_the_values_below_it(api, admin, session, place):
+    project = place["project"]
+    for code in ("A2", "A3"):
+        services.create_activity(session, actor=admin, project=project, code=code, name=code)
+    session.commit()
+    ids = {a["code"]: a["id"] for a in api.get(f"/api/v1/projects/{project.id}/activities", user=admin).json["items"]}
+    dept = api.post("/api/v1/activity-code-types", user=admin, json={"scope": "global", "name": "Department"}).json
+    values = f"/api/v1/activity-code-types/{dept['id']}/values"
+    base = api.post(values, user=admin, json={"value": "BT"}).json
+    esms = api.post(values, user=admin, json={"value": "ESMS", "parent_id": base["id"]}).json
+    other = api.post(values, user=admin, json={"value": "HR"}).json
+    for code, value in (("A1", base), ("A2", esms), ("A3", other)):
+        api.put(f"/api/v1/projects/{project.id}/activities/{ids[code]}/codes", user=admin,
+                json={"codes": [{"type_id": dept["id"], "value_id": value["id"]}]})
+    listed = f"/api/v1/projects/{project.id}/activities?code="
+
+    def codes_of(query):
+        response = api.get(listed + query, user=place["editor"])
+        assert response.status_code == 200, response.json
+        return sorted(a["code"] for a in response.json["items"])
+
+    assert codes_of("Department:BT") == ["A1", "A2"]  # the value and the one below it
+    assert codes_of("Department:BT.ESMS") == ["A2"]
+    assert codes_of("Department:ESMS") == ["A2"]
+    assert codes_of("Department:HR") == ["A3"]
+    for query, named in (("Department", "<type>:<value>"), ("Nothing:BT", "Nothing"), ("Department:XX", "XX")):
+        response = api.get(listed + query, user=admin)
+        assert response.status_code == 422 and named in str(response.json), response.json
