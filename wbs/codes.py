@@ -12,7 +12,7 @@ codes are read with the project and set with edit rights on it. Every change is 
 
 from __future__ import annotations
 
-from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -23,7 +23,7 @@ from eps.permissions import Permission, authorize
 from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
                         ActivityCodeValue)
 
-__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "clear_values_of", "create_code_type", "filter_by_code", "create_code_value",
+__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "create_code_type", "filter_by_code", "create_code_value",
            "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
            "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
 
@@ -247,11 +247,6 @@ def filter_by_code(session: Session, *, project: Project, query, code: str):
              if any(path.startswith(paths[w] + ".") for w in wanted)}
     held = select(ActivityCodeAssignment.activity_id).where(ActivityCodeAssignment.value_id.in_(wanted | below))
     return query.where(Activity.id.in_(held))
-
-
-def clear_values_of(session: Session, *, project: Project) -> None:
-    """Drop the project's own code types (with their values and assignments): a plan being replaced."""
-    session.execute(delete(ActivityCodeType).where(ActivityCodeType.project_id == project.id))
 
 
 def _authorize_type(session: Session, *, user: User, code_type: ActivityCodeType, permission: Permission) -> None:

@@ -24,7 +24,7 @@ from eps.models import Project
 from eps.permissions import Permission, authorize
 from wbs.models import UDF_DATA_TYPES, UDF_INDICATORS, UDF_SUBJECTS, Activity, UdfType, UdfValue, WbsElement
 
-__all__ = ["UDF_DATA_TYPES", "UDF_INDICATORS", "UDF_SUBJECTS", "checked_value", "create_udf_type",
+__all__ = ["UDF_DATA_TYPES", "UDF_INDICATORS", "UDF_SUBJECTS", "checked_value", "create_udf_type", "parse_value",
            "get_udf_type_or_raise", "list_udf_types", "set_udf_values", "udf_values", "value_of"]
 
 NAME_LENGTH = 100
@@ -76,43 +76,51 @@ def create_udf_type(session: Session, *, actor: User, subject: str, name: str, d
     return udf_type
 
 
+def parse_value(data_type: str, raw):
+    """``raw`` (a file's text or a JSON value) as a value of ``data_type``; ValueError (or InvalidOperation)
+    saying what is wrong otherwise."""
+    if data_type == "text":
+        value = str(raw)
+        if len(value) > TEXT_LENGTH:
+            raise ValueError(f"at most {TEXT_LENGTH} characters")
+        return value
+    if data_type == "number":
+        value = float(raw)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("not a finite number")
+        return value
+    if data_type == "integer":
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError("not a whole number")
+        return int(float(raw)) if isinstance(raw, str) and float(raw).is_integer() else int(raw)
+    if data_type == "cost":
+        value = Decimal(str(raw))
+        if not value.is_finite():
+            raise ValueError("not a finite amount")
+        return value.quantize(CENT)
+    if data_type == "date":
+        value = raw if isinstance(raw, _dt.datetime) else _dt.datetime.fromisoformat(str(raw).strip())
+        if value.tzinfo is not None:
+            raise ValueError("not a project-local time: give it without a zone, as the activities' dates")
+        return value.replace(second=0, microsecond=0)
+    if data_type == "indicator":
+        if raw not in UDF_INDICATORS:
+            raise ValueError(f"one of {', '.join(UDF_INDICATORS)}")
+        return raw
+    raise ValueError(f"unknown data type {data_type!r}")
+
+
 def checked_value(udf_type: UdfType, raw):
     """``raw`` as a value of ``udf_type``'s data type (a string is parsed); Invalid naming the field otherwise."""
     kind = udf_type.data_type
+    if kind not in UDF_DATA_TYPES:
+        raise Invalid("user-defined field {name!r} has an unknown data type {kind!r}", name=udf_type.name, kind=kind)
     try:
-        if kind == "text":
-            value = str(raw)
-            if len(value) > TEXT_LENGTH:
-                raise ValueError(f"at most {TEXT_LENGTH} characters")
-            return value
-        if kind == "number":
-            value = float(raw)
-            if value != value or value in (float("inf"), float("-inf")):
-                raise ValueError("not a finite number")
-            return value
-        if kind == "integer":
-            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-                raise ValueError("not a whole number")
-            return int(float(raw)) if isinstance(raw, str) and float(raw).is_integer() else int(raw)
-        if kind == "cost":
-            value = Decimal(str(raw))
-            if not value.is_finite():
-                raise ValueError("not a finite amount")
-            return value.quantize(CENT)
-        if kind == "date":
-            value = raw if isinstance(raw, _dt.datetime) else _dt.datetime.fromisoformat(str(raw).strip())
-            if value.tzinfo is not None:
-                raise ValueError("not a project-local time: give it without a zone, as the activities' dates")
-            return value.replace(second=0, microsecond=0)
-        if kind == "indicator":
-            if raw not in UDF_INDICATORS:
-                raise ValueError(f"one of {', '.join(UDF_INDICATORS)}")
-            return raw
+        return parse_value(kind, raw)
     except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
         problem = str(exc) if kind in ("text", "indicator") or "not a" in str(exc) else f"not a {kind}"
         raise Invalid("user-defined field {name!r} needs a {kind}: {problem}", name=udf_type.name, kind=kind,
                       problem=problem, errors={str(udf_type.id): [problem]}) from None
-    raise Invalid("user-defined field {name!r} has an unknown data type {kind!r}", name=udf_type.name, kind=kind)
 
 
 def value_of(udf_type: UdfType, row: UdfValue):

@@ -14,12 +14,12 @@ Values that name what the file lacks are left out with a warning.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import xml.etree.ElementTree as ET
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from wbs.interchange.model import ExchangeCodes, ExchangeCodeType, ExchangeCodeValue, ExchangeUdfType, ExchangeUdfValue
 from wbs.interchange.mspdi.common import format_date, format_number
+from wbs.udfs import parse_value
 
 __all__ = ["CodeFields", "read_codes"]
 
@@ -218,17 +218,4 @@ def _pairs(text: str | None) -> dict[str, str]:
 
 
 def _parse(data_type: str, text: str | None):
-    if text is None or text == "":
-        return None
-    if data_type in ("text", "indicator"):
-        return text
-    if data_type == "date":
-        return _dt.datetime.fromisoformat(text).replace(tzinfo=None, second=0, microsecond=0)
-    if data_type == "cost":
-        return Decimal(text).quantize(Decimal("0.01"))
-    number = float(text)
-    if data_type == "integer":
-        if not number.is_integer():
-            raise ValueError(text)
-        return int(number)
-    return number
+    return None if text is None or text == "" else parse_value(data_type, text)

@@ -9,11 +9,11 @@ say) are left out with a warning too.
 
 from __future__ import annotations
 
-import datetime as _dt
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from wbs.interchange.model import ExchangeCodes, ExchangeCodeType, ExchangeCodeValue, ExchangeUdfType, ExchangeUdfValue
 from wbs.interchange.xer.reader import XerTable
+from wbs.udfs import parse_value
 
 __all__ = ["read_codes", "code_tables", "SCOPES", "UDF_SUBJECTS", "UDF_TYPES", "INDICATORS"]
 
@@ -160,29 +160,15 @@ def _read_udfs(xer, proj_id, activity_ids, wbs_ids, codes, warnings):
 
 def _udf_value(udf_type, row):
     kind = udf_type.data_type
-    if kind == "text":
-        return row.get("udf_text") or None
+    column = {"text": "udf_text", "indicator": "udf_text", "date": "udf_date"}.get(kind, "udf_number")
+    text = (row.get(column) or "").strip() if kind != "text" else row.get(column) or ""
+    if not text:
+        return None
     if kind == "indicator":
-        text = row.get("udf_text") or ""
-        if not text:
-            return None
         if text not in INDICATORS:
             raise ValueError(text)
         return INDICATORS[text]
-    if kind == "date":
-        text = row.get("udf_date") or ""
-        return _dt.datetime.fromisoformat(text.strip()).replace(second=0, microsecond=0) if text else None
-    text = row.get("udf_number") or ""
-    if not text:
-        return None
-    if kind == "cost":
-        return Decimal(text).quantize(Decimal("0.01"))
-    number = float(text)
-    if kind == "integer":
-        if not number.is_integer():
-            raise ValueError(text)
-        return int(number)
-    return number
+    return parse_value(kind, text)
 
 
 def _listed(items: list[str]) -> str:
