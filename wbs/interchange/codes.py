@@ -10,7 +10,7 @@ and name; one of another data type is left out with a warning. What the import a
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -58,6 +58,10 @@ def store_codes(session: Session, *, actor: User | None, project: Project, codes
             row[column] = ids[item.subject_id]
         row[udfs.COLUMNS[stored.data_type]] = udfs.checked_value(stored, item.value)
         values.append(row)
+    own = {row["type_id"] for row in values if row["activity_id"] is None and row["wbs_element_id"] is None}
+    if own:  # a plan replaced keeps its project: the file's project values replace those it had
+        session.execute(delete(UdfValue).where(UdfValue.project_id == project.id, UdfValue.type_id.in_(own),
+                                               UdfValue.activity_id.is_(None), UdfValue.wbs_element_id.is_(None)))
     if values:
         session.execute(insert(UdfValue), values)
     session.flush()

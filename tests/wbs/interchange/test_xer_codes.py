@@ -8,14 +8,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories
 from tests.wbs.xer_fixtures import xer_path
 from wbs import codes as code_rules
-from wbs import interchange
+from wbs import interchange, udfs
 from wbs.interchange.xer.project import read_xer_project
-from wbs.models import Activity, ActivityCodeAssignment, UdfType, UdfValue, WbsElement
+from wbs.models import Activity, ActivityCodeAssignment, ActivityCodeValue, UdfType, UdfValue, WbsElement
 
 # (file, proj_id): every project of a real file that has codes or UDFs.
 CASES = [("alap-harbour-131.xer", "4408"), ("options-695.xer", "4533"), ("three-projects-134.xer", "4353"),
@@ -103,7 +103,6 @@ def _stored(session, project) -> dict:
     types = session.scalars(code_rules.list_code_types(session, project=project)).all()
     names = {t.id: t.name for t in types}
     paths = code_rules.value_paths(session, type_ids=names)
-    from wbs.models import ActivityCodeValue
     values = session.scalars(select(ActivityCodeValue).where(ActivityCodeValue.type_id.in_(names))).all()
     assigned = {}
     for code, type_id, value_id in session.execute(
@@ -122,7 +121,6 @@ def _stored(session, project) -> dict:
                            .join(UdfValue, UdfValue.type_id == UdfType.id)
                            .outerjoin(Activity, Activity.id == UdfValue.activity_id)
                            .where(UdfValue.project_id == project.id)).all()
-    from wbs import udfs
     for udf_type, row, activity_code, element_id in rows:
         subject = activity_code or (wbs_path(element_id) if element_id else "")
         udf.add((udf_type.name, udf_type.subject, subject, udfs.value_of(udf_type, row)))
@@ -179,3 +177,15 @@ def test_broken_code_and_udf_rows_are_named_in_warnings_not_dropped_silently():
     assert "Count of missing activity 11" in text
     assert source.codes.assignments == [] and source.codes.udf_values == []
     assert [v.value for v in source.codes.values] == ["DES"]
+
+
+def test_a_plan_replaced_by_the_same_file_keeps_its_codes_and_udfs_once(session):
+    data = xer_path("three-projects-134.xer").read_bytes()
+    expected = _expected(data, "4353")
+    admin = factories.admin(session)
+    node = factories.node(session, actor=admin, code="CODES")
+    project = interchange.import_xer(session, actor=admin, data=data, eps_node=node, proj="4353", code="REPLACED")
+    interchange.replace_plan(session, actor=admin, project=project, source=read_xer_project(data, proj="4353"))
+    assert _stored(session, project) == expected
+    count = session.scalar(select(func.count()).select_from(UdfValue).where(UdfValue.project_id == project.id))
+    assert count == len(expected["udf"])
