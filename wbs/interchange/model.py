@@ -30,7 +30,8 @@ from wbs.scheduling.model import (
     Relationship,
 )
 
-__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject", "checked_links"]
+__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeBaseline", "ExchangeBaselineActivity",
+           "ExchangeProject", "checked_links"]
 
 ZERO = Decimal("0.00")
 
@@ -92,6 +93,29 @@ class ExchangePlan:
     late_finish: _dt.datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExchangeBaselineActivity:
+    """One activity as a baseline keeps it: its start and finish, planned duration (hours) and budgeted cost."""
+
+    start: _dt.datetime | None = None
+    finish: _dt.datetime | None = None
+    duration_hours: float = 0.0
+    budgeted_cost: Decimal = ZERO
+
+
+@dataclass
+class ExchangeBaseline:
+    """A named baseline of the project; ``role`` is ``"primary"``, ``"secondary"``, ``"tertiary"`` or ``None``.
+
+    ``activities`` is keyed by the ``id`` of the project's activities; an activity the baseline did not
+    hold (added after it was taken) has no entry.
+    """
+
+    name: str
+    role: str | None = None
+    activities: dict[str, ExchangeBaselineActivity] = field(default_factory=dict)
+
+
 @dataclass
 class ExchangeProject:
     """A whole project as a file holds it.
@@ -109,6 +133,7 @@ class ExchangeProject:
     activities: list[ExchangeActivity] = field(default_factory=list)
     relationships: list[Relationship] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    baselines: list[ExchangeBaseline] = field(default_factory=list)
 
 
 def checked_links(source: ExchangeProject, where: str) -> ExchangeProject:

@@ -23,7 +23,7 @@ from wbs import services
 from wbs.scheduling import service as scheduling_service
 from wbs.interchange.model import ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
-from wbs.interchange.store import exchange_activity, exchange_plan
+from wbs.interchange.store import exchange_activity, exchange_baselines, exchange_plan
 from wbs.models import Activity, Relationship, WbsElement
 
 __all__ = ["export_mspdi", "mspdi_chunks"]
@@ -92,7 +92,8 @@ class _Head:
         calendars = scheduling_service.project_calendars(session, project=project)
         exchange = exchange_plan(plan, default_calendar_id=default_calendar)
         self.exchange = ExchangeProject(code=project.code, name=project.name, plan=exchange,
-                                        calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs)
+                                        calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
+                                        baselines=exchange_baselines(session, project=project))
         self.project_start = plan.planned_start or earliest or _placeholder(exchange)
         self.project_id = project.id
 

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.interchange.mspdi.baselines import baseline_plan_values, numbered_baselines, write_task_baselines
 from wbs.interchange.mspdi.common import (CONSTRAINT_CODES, CRMPM_ALIAS, DAYS_DURATION_FORMAT, HOURS_LAG_FORMAT,
                                           LINK_CODES, NAMESPACE, TEXT1_FIELD_ID, format_date, format_duration,
                                           format_money, format_number, format_time)
@@ -89,6 +90,7 @@ class _TaskWriter:
         self.uids: dict[str, int] = {}
         self.elements: dict[str, ET.Element] = {}
         self.next_uid = 1
+        self.baselines: list = []  # (slot, baseline) written on each activity's task
 
     def _task(self, uid, name, wbs, outline_number, level) -> ET.Element:
         task = _sub(self.tasks, "Task")
@@ -176,6 +178,8 @@ class _TaskWriter:
         if activity.percent_complete != round(activity.percent_complete):
             values["percent_complete"] = format_number(activity.percent_complete)
         self._crmpm(task, values)
+        if self.baselines:
+            write_task_baselines(task, activity.id, self.baselines)
 
     @staticmethod
     def _crmpm(task: ET.Element, values: dict) -> None:
@@ -233,6 +237,8 @@ def _document(project: ExchangeProject, project_start: _dt.datetime,
         plan_values["must_finish_by"] = format_date(plan.must_finish_by)
     if plan.time_zone:
         plan_values["time_zone"] = plan.time_zone
+    writer.baselines = numbered_baselines(project)
+    plan_values.update(baseline_plan_values(writer.baselines))
     writer.summary(0, project.name, None, "0", 0, project_start, project_finish, plan_values)
     return root, writer
 
