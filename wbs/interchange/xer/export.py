@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm.errors import Conflict
 from eps.models import Project
-from wbs import services
+from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityType, ConstraintType
+from wbs.interchange.xer.baselines import BaselineExport
 from wbs.interchange.xer.reader import XerTable
 from wbs.interchange.xer.writer import (TASK_FIELDS, TASKPRED_FIELDS, encoded_chunks, fits_cp1252, format_date, format_hours,
                             project_to_xer, table_lines)
@@ -144,6 +145,7 @@ class _Head:
             .order_by(Relationship.id)).all()
         self.external = scheduling_service.external_early_starts(session, [tuple(link) for link in outside])
         self.outside_predecessors = {predecessor_id for predecessor_id, _s, _t in outside}
+        self.baselines = _baseline_export(session, project, self)
 
     def texts(self) -> Iterator[str]:
         yield self.code
@@ -152,6 +154,7 @@ class _Head:
         for _i, _p, code, name in self.elements:
             yield code
             yield name
+        yield from self.baselines.texts()
 
 
 def xer_encoding(session: Session, *, project: Project, head: _Head | None = None) -> str:
@@ -185,11 +188,13 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
     for row in xer.tables["PROJWBS"].rows:
         if row["wbs_id"] in names:
             row["wbs_short_name"], row["wbs_name"] = names[row["wbs_id"]]
+    head.baselines.add_projects(xer)
     yield "\t".join(["ERMHDR", *xer.header])
     for name in ("PROJECT", "CALENDAR", "SCHEDOPTIONS", "PROJWBS"):
         yield from table_lines(xer.tables[name])
     costs: list[str] = []
     yield from _task_lines(session, project, head, costs)
+    yield from head.baselines.task_lines(costs)
     yield from _taskpred_lines(session, project, head)
     if costs:
         yield from table_lines(_RSRC)
@@ -255,6 +260,18 @@ def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
         if budget or actual:
             costs.append(f"%R\t{len(costs) + 1}\t{task_id}\t{proj_id}\t1\t{budget}\t{actual}\t0\t"
                          f"{max(budget - actual, zero)}")
+
+
+def _baseline_export(session: Session, project: Project, head: _Head) -> BaselineExport:
+    """The project's baselines for the file (:mod:`wbs.interchange.xer.baselines`), their ids after the
+    project's own; one query when it has none."""
+    found = baseline_service.baselines_with_values(session, project=project)
+    if not found:
+        return BaselineExport([], {}, head.proj_id, (0, 0, 0))
+    codes = dict(session.execute(select(Activity.id, Activity.code).where(Activity.project_id == project.id)).all())
+    wbs_ids = [int(key) for key in head.wbs_parents if key.isdigit()]
+    first = (project.id + 1, max(wbs_ids, default=0) + 1, max(codes, default=0) + 1)
+    return BaselineExport([(b.name, b.role == "primary", values) for b, values in found], codes, head.proj_id, first)
 
 
 def _code(codes: dict, kind, value) -> str:

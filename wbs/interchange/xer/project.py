@@ -14,6 +14,7 @@ from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs, checked_links
 from wbs.interchange.store import import_project
+from wbs.interchange.xer.baselines import is_baseline_project, read_baselines
 from wbs.interchange.xer.mapping import load_project, project_ids
 from wbs.interchange.xer.reader import XerError, read_xer
 from wbs.scheduling.errors import SchedulingError
@@ -44,7 +45,7 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
     """One project of an XER file as the neutral project, checked; Invalid naming the fault otherwise."""
     try:
         xer = read_xer(bytes(data))
-        projects = project_ids(xer)
+        projects = _projects(xer)
         if not projects:
             raise Invalid("the XER file holds no project (table PROJECT is empty or missing)",
                           errors={"file": ["no PROJECT rows"]})
@@ -55,6 +56,7 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
     except SchedulingError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     source = checked_links(_xer_exchange(xer, loaded, chosen), "XER file: TASKPRED")
+    source.baselines = _baselines(xer, chosen, source)
     missing = [activity.code for activity in source.activities
                if activity.calendar_id is not None and activity.calendar_id not in source.calendars]
     if missing:
@@ -96,6 +98,20 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
     return ExchangeProject(code=loaded.code, name=(project_node or {}).get("wbs_name") or loaded.code, plan=plan,
                            calendars=dict(loaded.calendars), wbs=elements, activities=activities,
                            relationships=list(loaded.relationships), warnings=list(loaded.warnings))
+
+
+def _baselines(xer, chosen: str, source: ExchangeProject):
+    """The project's baselines the file holds (:mod:`wbs.interchange.xer.baselines`)."""
+    try:
+        return read_baselines(xer, chosen, {activity.code: activity.id for activity in source.activities})
+    except XerError as exc:
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+
+
+def _projects(xer) -> list[tuple[str, str]]:
+    """The file's projects a user may import: its baselines are parts of theirs (:mod:`.baselines`)."""
+    baselines = {row["proj_id"] for row in xer.rows("PROJECT") if is_baseline_project(row)}
+    return [(proj_id, code) for proj_id, code in project_ids(xer) if proj_id not in baselines]
 
 
 def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
