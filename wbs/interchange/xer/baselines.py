@@ -32,18 +32,14 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity
+from wbs.interchange.xer.mapping import is_baseline_project
 from wbs.interchange.xer.reader import XerFile, XerTable, parse_date, parse_number
 from wbs.interchange.xer.writer import TASK_FIELDS, format_date, format_hours
 
-__all__ = ["BaselineExport", "is_baseline_project", "read_baselines"]
+__all__ = ["BaselineExport", "read_baselines"]
 
 CENT = Decimal("0.01")
 SHORT_NAME = 40  # P6's length of a project's ID and a WBS code; the whole name goes in PROJWBS.wbs_name
-
-
-def is_baseline_project(row: dict) -> bool:
-    """Whether a PROJECT row is a baseline (P6 hides those from its project list)."""
-    return (row.get("project_flag") or "").strip().upper() == "N"
 
 
 class BaselineExport:

@@ -14,7 +14,7 @@ from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs, checked_links
 from wbs.interchange.store import import_project
-from wbs.interchange.xer.baselines import is_baseline_project, read_baselines
+from wbs.interchange.xer.baselines import read_baselines
 from wbs.interchange.xer.mapping import load_project, project_ids
 from wbs.interchange.xer.reader import XerError, read_xer
 from wbs.scheduling.errors import SchedulingError
@@ -45,7 +45,7 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
     """One project of an XER file as the neutral project, checked; Invalid naming the fault otherwise."""
     try:
         xer = read_xer(bytes(data))
-        projects = _projects(xer)
+        projects = project_ids(xer)
         if not projects:
             raise Invalid("the XER file holds no project (table PROJECT is empty or missing)",
                           errors={"file": ["no PROJECT rows"]})
@@ -106,12 +106,6 @@ def _baselines(xer, chosen: str, source: ExchangeProject):
         return read_baselines(xer, chosen, {activity.code: activity.id for activity in source.activities})
     except XerError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
-
-
-def _projects(xer) -> list[tuple[str, str]]:
-    """The file's projects a user may import: its baselines are parts of theirs (:mod:`.baselines`)."""
-    baselines = {row["proj_id"] for row in xer.rows("PROJECT") if is_baseline_project(row)}
-    return [(proj_id, code) for proj_id, code in project_ids(xer) if proj_id not in baselines]
 
 
 def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
