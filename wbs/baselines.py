@@ -25,9 +25,9 @@ from eps.services import get_project_or_raise
 from wbs import services
 from wbs.models import BASELINE_ROLES, NAME_LENGTH, Activity, Baseline, BaselineActivity
 
-__all__ = ["BASELINE_ROLES", "BaselineValues", "add_baseline", "assign_role", "baselines_with_values",
-           "create_baseline", "delete_baseline", "first_schedule_baseline", "get_baseline_or_raise",
-           "list_baselines", "rename_baseline", "set_primary_from_schedule"]
+__all__ = ["BASELINE_ROLES", "BaselineValues", "add_baseline", "assign_role", "baselines_in_order",
+           "baselines_with_values", "create_baseline", "delete_baseline", "first_schedule_baseline",
+           "get_baseline_or_raise", "kept_values", "list_baselines", "rename_baseline", "set_primary_from_schedule"]
 
 # One activity as a baseline holds it: (start, finish, duration hours, budgeted cost).
 BaselineValues = tuple
@@ -81,19 +81,31 @@ def add_baseline(session: Session, *, actor: User | None, project: Project, name
     return baseline
 
 
-def baselines_with_values(session: Session, *, project: Project) -> list[tuple[Baseline, dict[int, BaselineValues]]]:
-    """The project's baselines, primary first, then the others oldest first, each with its values per activity
-    id (the caller has read the project); two queries whatever their number."""
+def baselines_in_order(session: Session, *, project: Project) -> list[Baseline]:
+    """The project's baselines, primary first, then the others oldest first (the caller has read the
+    project): the order files write them in."""
     found = session.scalars(list_baselines(session, project=project)).all()
     found.sort(key=lambda b: b.role != "primary")  # stable: the others stay oldest first
+    return found
+
+
+def kept_values(baseline_ids, activity_ids=None):
+    """A select of ``(baseline id, activity id, start, finish, duration hours, budgeted cost)`` the baselines
+    keep (for the given activities only, when given), by baseline then activity."""
+    query = (select(BaselineActivity.baseline_id, BaselineActivity.activity_id, BaselineActivity.start,
+                    BaselineActivity.finish, BaselineActivity.duration_hours, BaselineActivity.budgeted_cost)
+             .where(BaselineActivity.baseline_id.in_(list(baseline_ids))))
+    if activity_ids is not None:
+        query = query.where(BaselineActivity.activity_id.in_(list(activity_ids)))
+    return query.order_by(BaselineActivity.baseline_id, BaselineActivity.activity_id)
+
+
+def baselines_with_values(session: Session, *, project: Project) -> list[tuple[Baseline, dict[int, BaselineValues]]]:
+    """:func:`baselines_in_order`, each with its values per activity id; two queries whatever their number."""
+    found = baselines_in_order(session, project=project)
     values: dict[int, dict[int, BaselineValues]] = {b.id: {} for b in found}
     if found:
-        rows = session.execute(select(BaselineActivity.baseline_id, BaselineActivity.activity_id,
-                                      BaselineActivity.start, BaselineActivity.finish,
-                                      BaselineActivity.duration_hours, BaselineActivity.budgeted_cost)
-                               .where(BaselineActivity.baseline_id.in_(values))
-                               .order_by(BaselineActivity.baseline_id, BaselineActivity.activity_id))
-        for baseline_id, activity_id, start, finish, duration, cost in rows:
+        for baseline_id, activity_id, start, finish, duration, cost in session.execute(kept_values(values)):
             values[baseline_id][activity_id] = (start, finish, duration, cost)
     return [(b, values[b.id]) for b in found]
 

@@ -149,3 +149,16 @@ def test_the_primary_invalid_name_is_refused_on_import(session, admin):
                                           b"<CalendarUID>1</CalendarUID><ExtendedAttributes><ExtendedAttribute>"
                                           b"<FieldID>188743731</FieldID><FieldName>Text1</FieldName>"
                                           b"<Alias>crmpm</Alias></ExtendedAttribute></ExtendedAttributes>", 1))
+
+
+@pytest.mark.parametrize("batch", [1, 2_000])
+def test_the_streamed_export_writes_each_batchs_own_baseline_values(session, admin, monkeypatch, batch):
+    from wbs.interchange.mspdi import export as mspdi_export
+    from wbs.interchange.mspdi import write_mspdi
+
+    node = factories.node(session, actor=admin, code="BLB")
+    project = interchange.import_mspdi(session, actor=admin, data=FILE, eps_node=node)
+    monkeypatch.setattr(mspdi_export, "BATCH", batch)
+    whole = write_mspdi(interchange.exchange_of(session, project=project))
+    assert interchange.export_mspdi(session, project=project) == whole
+    assert whole.count(b"<Baseline>") == 3

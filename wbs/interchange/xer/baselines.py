@@ -45,21 +45,20 @@ SHORT_NAME = 40  # P6's length of a project's ID and a WBS code; the whole name 
 class BaselineExport:
     """The baselines of one exported project, numbered into the file's id spaces beyond the project's own.
 
-    ``baselines`` are ``(name, is_primary, {activity id: (start, finish, hours, cost)})``; ``codes`` the
-    project's activity codes by id; ``first_ids``: the first free ``(proj_id, wbs_id, task_id)``.
+    ``baselines`` are ``(baseline id, name, is primary)`` in the file's order; ``first_ids``: the first free
+    ``(proj_id, wbs_id, task_id)``. Their activities come as rows when the TASK table is written
+    (:meth:`task_lines`), never all at once.
     """
 
-    def __init__(self, baselines: list[tuple[str, bool, dict]], codes: dict[int, str], proj_id: str,
-                 first_ids: tuple[int, int, int]):
+    def __init__(self, baselines: list[tuple[int, str, bool]], proj_id: str, first_ids: tuple[int, int, int]):
         self.baselines = baselines
-        self.codes = codes
         self.proj_id = proj_id
         first_proj, first_wbs, self.first_task = first_ids
-        self.proj_ids = [str(first_proj + n) for n in range(len(baselines))]
-        self.wbs_ids = [str(first_wbs + n) for n in range(len(baselines))]
+        self.ids = {baseline_id: (str(first_proj + n), str(first_wbs + n))
+                    for n, (baseline_id, _name, _primary) in enumerate(baselines)}
 
     def texts(self) -> Iterator[str]:
-        for name, _primary, _values in self.baselines:
+        for _id, name, _primary in self.baselines:
             yield name
 
     def add_projects(self, xer: XerFile) -> None:
@@ -71,35 +70,31 @@ class BaselineExport:
         main = next(row for row in project.rows if row["proj_id"] == self.proj_id)
         main["project_flag"] = "Y"
         template = dict(main)
-        for (name, primary, _values), proj_id in zip(self.baselines, self.proj_ids):
+        wbs = _widened(xer.tables["PROJWBS"], ("proj_node_flag",))
+        for baseline_id, name, primary in self.baselines:
+            proj_id, wbs_id = self.ids[baseline_id]
             if primary:
                 main["sum_base_proj_id"] = proj_id
             project.rows.append({**template, "proj_id": proj_id, "proj_short_name": name[:SHORT_NAME],
-                                 "project_flag": "N",
-                                 "orig_proj_id": self.proj_id, "sum_base_proj_id": ""})
-        wbs = _widened(xer.tables["PROJWBS"], ("proj_node_flag",))
-        for (name, _primary, _values), proj_id, wbs_id in zip(self.baselines, self.proj_ids, self.wbs_ids):
+                                 "project_flag": "N", "orig_proj_id": self.proj_id, "sum_base_proj_id": ""})
             wbs.rows.append({"wbs_id": wbs_id, "proj_id": proj_id, "parent_wbs_id": "",
-                             "wbs_short_name": name[:SHORT_NAME],
-                             "wbs_name": name, "proj_node_flag": "Y"})
+                             "wbs_short_name": name[:SHORT_NAME], "wbs_name": name, "proj_node_flag": "Y"})
 
-    def task_lines(self, costs: list[str]) -> Iterator[str]:
-        """The baselines' TASK rows (to follow the project's in its TASK table); their costs' TASKRSRC lines
-        are appended to ``costs``, numbered on from the lines already there."""
+    def task_lines(self, rows, costs: list[str]) -> Iterator[str]:
+        """The baselines' TASK rows (to follow the project's in its TASK table) from ``rows`` of ``(baseline
+        id, activity code, start, finish, duration hours, budgeted cost)``; their costs' TASKRSRC lines are
+        appended to ``costs``, numbered on from the lines already there."""
         task_id = self.first_task
-        for (_name, _primary, values), proj_id, wbs_id in zip(self.baselines, self.proj_ids, self.wbs_ids):
-            for activity_id, (start, finish, hours, cost) in values.items():
-                code = self.codes.get(activity_id)
-                if code is None:
-                    continue
-                row = {"task_id": str(task_id), "proj_id": proj_id, "wbs_id": wbs_id, "complete_pct_type": "CP_Drtn",
-                       "task_type": "TT_Task", "status_code": "TK_NotStart", "task_code": code, "task_name": code,
-                       "target_drtn_hr_cnt": format_hours(hours), "remain_drtn_hr_cnt": format_hours(hours),
-                       "early_start_date": format_date(start), "early_end_date": format_date(finish)}
-                yield "\t".join(("%R", *(row.get(f, "") for f in TASK_FIELDS)))
-                if cost:
-                    costs.append(f"%R\t{len(costs) + 1}\t{task_id}\t{proj_id}\t1\t{cost}\t0\t0\t{cost}")
-                task_id += 1
+        for baseline_id, code, start, finish, hours, cost in rows:
+            proj_id, wbs_id = self.ids[baseline_id]
+            row = {"task_id": str(task_id), "proj_id": proj_id, "wbs_id": wbs_id, "complete_pct_type": "CP_Drtn",
+                   "task_type": "TT_Task", "status_code": "TK_NotStart", "task_code": code, "task_name": code,
+                   "target_drtn_hr_cnt": format_hours(hours), "remain_drtn_hr_cnt": format_hours(hours),
+                   "early_start_date": format_date(start), "early_end_date": format_date(finish)}
+            yield "\t".join(("%R", *(row.get(f, "") for f in TASK_FIELDS)))
+            if cost:
+                costs.append(f"%R\t{len(costs) + 1}\t{task_id}\t{proj_id}\t1\t{cost}\t0\t0\t{cost}")
+            task_id += 1
 
 
 def _widened(table: XerTable, fields: tuple[str, ...]) -> XerTable:

@@ -194,7 +194,7 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
         yield from table_lines(xer.tables[name])
     costs: list[str] = []
     yield from _task_lines(session, project, head, costs)
-    yield from head.baselines.task_lines(costs)
+    yield from _baseline_task_lines(session, head, costs)
     yield from _taskpred_lines(session, project, head)
     if costs:
         yield from table_lines(_RSRC)
@@ -265,13 +265,26 @@ def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
 def _baseline_export(session: Session, project: Project, head: _Head) -> BaselineExport:
     """The project's baselines for the file (:mod:`wbs.interchange.xer.baselines`), their ids after the
     project's own; one query when it has none."""
-    found = baseline_service.baselines_with_values(session, project=project)
+    found = baseline_service.baselines_in_order(session, project=project)
     if not found:
-        return BaselineExport([], {}, head.proj_id, (0, 0, 0))
-    codes = dict(session.execute(select(Activity.id, Activity.code).where(Activity.project_id == project.id)).all())
-    wbs_ids = [int(key) for key in head.wbs_parents if key.isdigit()]
-    first = (project.id + 1, max(wbs_ids, default=0) + 1, max(codes, default=0) + 1)
-    return BaselineExport([(b.name, b.role == "primary", values) for b, values in found], codes, head.proj_id, first)
+        return BaselineExport([], head.proj_id, (0, 0, 0))
+    last_task = session.scalar(select(func.max(Activity.id)).where(Activity.project_id == project.id)) or 0
+    last_wbs = max((int(key) for key in head.wbs_parents if key.isdigit()), default=0)
+    return BaselineExport([(b.id, b.name, b.role == "primary") for b in found], head.proj_id,
+                          (project.id + 1, last_wbs + 1, last_task + 1))
+
+
+def _baseline_task_lines(session: Session, head: _Head, costs: list[str]) -> Iterator[str]:
+    """The baselines' TASK rows, read as they are written (a server-side cursor on PostgreSQL)."""
+    if not head.baselines.baselines:
+        return
+    kept = baseline_service.kept_values(head.baselines.ids).subquery()
+    rows = session.connection().execute(
+        select(kept.c.baseline_id, Activity.code, kept.c.start, kept.c.finish, kept.c.duration_hours,
+               kept.c.budgeted_cost).join(Activity, Activity.id == kept.c.activity_id)
+        .order_by(kept.c.baseline_id, kept.c.activity_id).execution_options(yield_per=BATCH))
+    with rows:
+        yield from head.baselines.task_lines(rows, costs)
 
 
 def _code(codes: dict, kind, value) -> str:
