@@ -7,6 +7,9 @@ The primary is what earned value and the Gantt measure against: its dates are co
 own ``baseline_start``/``baseline_finish`` whenever it changes (one home: ``_apply_primary``), and an
 activity added after it was taken has the dates of its first schedule there, as before.
 
+A baseline that comes in a P6 or MS Project file holds the file's values rather than the current plan
+(:func:`add_baseline`); files are written from :func:`baselines_in_order` and :func:`kept_values`.
+
 Rights: reading a project's baselines needs read rights on it; taking, renaming, choosing and deleting
 them, edit rights. Every change is audited.
 """

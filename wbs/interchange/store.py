@@ -4,9 +4,11 @@ A format's reader checks its file completely into the neutral
 :class:`~wbs.interchange.model.ExchangeProject` (table or element and line named on any
 fault) before :func:`import_project` writes the first row: the project with its
 calendars, plan, WBS, activities, costs and relationships, scheduled — all in the
-caller's one transaction, so a failure leaves nothing behind. :func:`exchange_of` reads a
-stored project back as the neutral project for a writer; export writes what import reads,
-so import → export → import gives the same project and schedule, in either format.
+caller's one transaction, so a failure leaves nothing behind. The file's named baselines become
+the project's (:func:`wbs.baselines.add_baseline`) before its first schedule, so its primary is the
+file's rather than that schedule. :func:`exchange_of` reads a stored project back as the neutral
+project for a writer; export writes what import reads, so import → export → import gives the same
+project, schedule and baselines, in either format.
 
 Nothing here knows a file format: XER lives in :mod:`wbs.interchange.xer`, MSPDI in
 :mod:`wbs.interchange.mspdi`.

@@ -6,7 +6,8 @@ each TASK and TASKPRED row as it arrives (server-side cursors on PostgreSQL, in
 batches on SQLite) and hands the text on in encoded chunks: to a binary stream
 (:func:`export_xer_to`), to an HTTP response (:func:`xer_chunks`), or joined
 (:func:`export_xer`). The output is the same as building the whole file with
-:func:`wbs.interchange.xer.writer.project_to_xer`.
+:func:`wbs.interchange.xer.writer.project_to_xer`, followed by the project's baselines as P6 keeps them
+(:mod:`wbs.interchange.xer.baselines`: a PROJECT, a PROJWBS and a TASK row per activity each).
 
 The encoding is chosen before the first byte: cp1252 as P6 writes, UTF-8 when a
 name or code needs it (Cyrillic, say). Only texts outside ASCII are looked at:
