@@ -17,6 +17,9 @@ from wbs.models import Activity
 
 # A file as Microsoft's schema describes it: two tasks, each with the slot "Baseline" (Number 0) and the
 # slot "Baseline 2"; the second task has no "Baseline 2". Costs are in cents, as Project writes them.
+_WORKDAY = b"""    <WeekDay><DayType>%d</DayType><DayWorking>1</DayWorking><WorkingTimes>
+     <WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
+     <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>"""
 FILE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <Project xmlns="http://schemas.microsoft.com/project">
  <SaveVersion>14</SaveVersion>
@@ -29,21 +32,7 @@ FILE = b"""<?xml version="1.0" encoding="UTF-8"?>
   <Calendar><UID>1</UID><Name>Standard</Name><IsBaseCalendar>1</IsBaseCalendar>
    <WeekDays>
     <WeekDay><DayType>1</DayType><DayWorking>0</DayWorking></WeekDay>
-    <WeekDay><DayType>2</DayType><DayWorking>1</DayWorking><WorkingTimes>
-     <WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
-     <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
-    <WeekDay><DayType>3</DayType><DayWorking>1</DayWorking><WorkingTimes>
-     <WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
-     <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
-    <WeekDay><DayType>4</DayType><DayWorking>1</DayWorking><WorkingTimes>
-     <WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
-     <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
-    <WeekDay><DayType>5</DayType><DayWorking>1</DayWorking><WorkingTimes>
-     <WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
-     <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
-    <WeekDay><DayType>6</DayType><DayWorking>1</DayWorking><WorkingTimes>
-     <WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
-     <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime></WorkingTimes></WeekDay>
+%(workdays)s
     <WeekDay><DayType>7</DayType><DayWorking>0</DayWorking></WeekDay>
    </WeekDays></Calendar>
  </Calendars>
@@ -65,7 +54,7 @@ FILE = b"""<?xml version="1.0" encoding="UTF-8"?>
   </Task>
  </Tasks>
 </Project>
-"""
+""" % {b"workdays": b"\n".join(_WORKDAY % day for day in range(2, 7))}
 
 
 def _by_code(session, project) -> dict:
@@ -137,9 +126,9 @@ def test_the_primary_goes_in_slot_zero_and_at_most_ten_others_follow(session, ad
     assert data.count(b"<Number>0</Number>") == 2 and data.count(b"<Number>10</Number>") == 2
 
 
-def test_the_primary_invalid_name_is_refused_on_import(session, admin):
+def test_a_baseline_name_crmpm_cannot_hold_is_refused_on_import(session, admin):
     node = factories.node(session, actor=admin, code="BLN")
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid, match="baseline.s name is 1 to 300 characters"):
         interchange.import_mspdi(session, actor=admin, eps_node=node,
                                  data=FILE.replace(b"<Summary>1</Summary></Task>",
                                                    b"<Summary>1</Summary><ExtendedAttribute><FieldID>188743731"
