@@ -171,11 +171,18 @@ def _store_baselines(session: Session, *, actor: User, project: Project, source:
                      activity_ids: dict[str, int]) -> None:
     """The file's baselines as the project's named baselines, before its first schedule (which then takes
     none of its own: the file's primary is the one the project compares against)."""
+    taken: set[str] = set()
     for baseline in source.baselines:
         values = {activity_ids[key]: (kept.start, kept.finish, kept.duration_hours, kept.budgeted_cost)
                   for key, kept in baseline.activities.items() if key in activity_ids}
-        baseline_service.add_baseline(session, actor=None, project=project, name=baseline.name,
-                                      role=baseline.role, values=values)
+        # P6 lets two baselines share a name; a project's baselines are told apart by theirs.
+        name, number = baseline.name.strip(), 1
+        while name in taken:
+            number += 1
+            name = f"{baseline.name.strip()} ({number})"
+        taken.add(name)
+        baseline_service.add_baseline(session, actor=actor, project=project, name=name, role=baseline.role,
+                                      values=values)
 
 
 def exchange_baselines(session: Session, *, project: Project) -> list[ExchangeBaseline]:

@@ -153,6 +153,13 @@ def _add_own_baseline(session, admin, project):
     return activities
 
 
+def test_two_baselines_of_one_name_are_told_apart(session, admin):
+    data = _with_baseline_project(xer_path(ONE_ACTIVITY).read_bytes()).replace(b"Tender", b"Approved plan")
+    node = factories.node(session, actor=admin, code="XBD")
+    project = interchange.import_xer(session, actor=admin, eps_node=node, data=data)
+    assert list(_by_code(session, project)) == ["Approved plan", "Approved plan (2)"]
+
+
 @pytest.mark.parametrize("name", ALL_XER)
 def test_import_export_import_keeps_the_baselines(session, admin, name):
     node = factories.node(session, actor=admin, code="XRT")
