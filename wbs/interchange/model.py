@@ -8,7 +8,9 @@ project for a writer. Nothing here knows about databases or file formats;
 Keys (``id`` of activities, WBS elements and calendars) are the file's own
 identifiers, as strings; relationships and ``wbs_id`` / ``parent_id`` /
 ``calendar_id`` refer to them. Dates are naive project-local times, durations,
-lags and floats are hours, as everywhere in :mod:`wbs.scheduling`.
+lags and floats are hours, as everywhere in :mod:`wbs.scheduling`. Baselines
+(:class:`ExchangeBaseline`) are named snapshots keyed by the same activity ids;
+each format's ``baselines`` module says how its files keep them.
 """
 
 from __future__ import annotations
