@@ -7,6 +7,9 @@ The primary is what earned value and the Gantt measure against: its dates are co
 own ``baseline_start``/``baseline_finish`` whenever it changes (one home: ``_apply_primary``), and an
 activity added after it was taken has the dates of its first schedule there, as before.
 
+A baseline that comes in a P6 or MS Project file holds the file's values rather than the current plan
+(:func:`add_baseline`); files are written from :func:`baselines_in_order` and :func:`kept_values`.
+
 Rights: reading a project's baselines needs read rights on it; taking, renaming, choosing and deleting
 them, edit rights. Every change is audited.
 """
@@ -25,8 +28,12 @@ from eps.services import get_project_or_raise
 from wbs import services
 from wbs.models import BASELINE_ROLES, NAME_LENGTH, Activity, Baseline, BaselineActivity
 
-__all__ = ["BASELINE_ROLES", "assign_role", "create_baseline", "delete_baseline", "first_schedule_baseline",
-           "get_baseline_or_raise", "list_baselines", "rename_baseline", "set_primary_from_schedule"]
+__all__ = ["BASELINE_ROLES", "BaselineValues", "add_baseline", "assign_role", "baselines_in_order",
+           "baselines_with_values", "create_baseline", "delete_baseline", "first_schedule_baseline",
+           "get_baseline_or_raise", "kept_values", "list_baselines", "rename_baseline", "set_primary_from_schedule"]
+
+# One activity as a baseline holds it: (start, finish, duration hours, budgeted cost).
+BaselineValues = tuple
 
 
 def list_baselines(session: Session, *, project: Project):
@@ -50,28 +57,87 @@ def create_baseline(session: Session, *, actor: User | None, project: Project, n
                     role: str | None = None, _dates_already_there: bool = False) -> Baseline:
     """Take a baseline of the project's current plan under ``name`` (unique in the project), holding ``role``
     if given (edit rights). The project's first baseline becomes its primary unless another role is given."""
-    if actor is not None:
-        authorize(session, user=actor, obj=project, permission=Permission.edit)
-    name = _checked_name(session, project=project, name=name)
-    _check_role(role)
-    if role is None and not session.scalar(select(func.count()).where(Baseline.project_id == project.id)):
-        role = "primary"
-    baseline = Baseline(project_id=project.id, name=name, data_date=services.get_plan(session, project=project).data_date,
-                        created_by_id=actor.id if actor is not None else None)
-    session.add(baseline)
-    session.flush()
+    baseline, role = _new_baseline(session, actor=actor, project=project, name=name, role=role)
     session.execute(insert(BaselineActivity).from_select(
         ["baseline_id", "activity_id", "start", "finish", "duration_hours", "budgeted_cost"],
         select(baseline.id, Activity.id, func.coalesce(Activity.actual_start, Activity.early_start),
                func.coalesce(Activity.actual_finish, Activity.early_finish), Activity.original_duration_hours,
                Activity.budgeted_cost).where(Activity.project_id == project.id)))
+    _kept(session, baseline=baseline, actor=actor, role=role, apply=not _dates_already_there)
+    return baseline
+
+
+def add_baseline(session: Session, *, actor: User | None, project: Project, name: str, role: str | None,
+                 values: dict[int, BaselineValues]) -> Baseline:
+    """A baseline of the project holding the given ``values`` (per activity id of the project: start, finish,
+    duration hours, budgeted cost) rather than its current plan, as a file brought it (edit rights when an
+    ``actor`` is given); otherwise as :func:`create_baseline`, except that it holds exactly the ``role`` given
+    (a file's baselines keep theirs, none included)."""
+    baseline, role = _new_baseline(session, actor=actor, project=project, name=name, role=role,
+                                   first_is_primary=False)
+    rows = [{"baseline_id": baseline.id, "activity_id": activity_id, "start": start, "finish": finish,
+             "duration_hours": duration, "budgeted_cost": cost}
+            for activity_id, (start, finish, duration, cost) in values.items()]
+    if rows:
+        session.execute(insert(BaselineActivity), rows)
+    _kept(session, baseline=baseline, actor=actor, role=role)
+    return baseline
+
+
+def baselines_in_order(session: Session, *, project: Project) -> list[Baseline]:
+    """The project's baselines, primary first, then the others oldest first (the caller has read the
+    project): the order files write them in."""
+    found = session.scalars(list_baselines(session, project=project)).all()
+    found.sort(key=lambda b: b.role != "primary")  # stable: the others stay oldest first
+    return found
+
+
+def kept_values(baseline_ids, activity_ids=None):
+    """A select of ``(baseline id, activity id, start, finish, duration hours, budgeted cost)`` the baselines
+    keep (for the given activities only, when given), by baseline then activity."""
+    query = (select(BaselineActivity.baseline_id, BaselineActivity.activity_id, BaselineActivity.start,
+                    BaselineActivity.finish, BaselineActivity.duration_hours, BaselineActivity.budgeted_cost)
+             .where(BaselineActivity.baseline_id.in_(list(baseline_ids))))
+    if activity_ids is not None:
+        query = query.where(BaselineActivity.activity_id.in_(list(activity_ids)))
+    return query.order_by(BaselineActivity.baseline_id, BaselineActivity.activity_id)
+
+
+def baselines_with_values(session: Session, *, project: Project) -> list[tuple[Baseline, dict[int, BaselineValues]]]:
+    """:func:`baselines_in_order`, each with its values per activity id; two queries whatever their number."""
+    found = baselines_in_order(session, project=project)
+    values: dict[int, dict[int, BaselineValues]] = {b.id: {} for b in found}
+    if found:
+        for baseline_id, activity_id, start, finish, duration, cost in session.execute(kept_values(values)):
+            values[baseline_id][activity_id] = (start, finish, duration, cost)
+    return [(b, values[b.id]) for b in found]
+
+
+def _new_baseline(session: Session, *, actor: User | None, project: Project, name: str, role: str | None,
+                  first_is_primary: bool = True) -> tuple[Baseline, str | None]:
+    """The new, still empty baseline row and the role it is to take (the project's first is its primary)."""
+    if actor is not None:
+        authorize(session, user=actor, obj=project, permission=Permission.edit)
+    name = _checked_name(session, project=project, name=name)
+    _check_role(role)
+    if first_is_primary and role is None and not session.scalar(
+            select(func.count()).where(Baseline.project_id == project.id)):
+        role = "primary"
+    baseline = Baseline(project_id=project.id, name=name, data_date=services.get_plan(session, project=project).data_date,
+                        created_by_id=actor.id if actor is not None else None)
+    session.add(baseline)
+    session.flush()
+    return baseline, role
+
+
+def _kept(session: Session, *, baseline: Baseline, actor: User | None, role: str | None, apply: bool = True) -> None:
+    """A filled baseline counted, audited, and given its role."""
     baseline.activity_count = session.scalar(
         select(func.count()).where(BaselineActivity.baseline_id == baseline.id))
     session.flush()
     audit.record(session, actor=actor, action="create", entity=baseline, after=baseline.audit_state())
     if role is not None:
-        _take_role(session, baseline=baseline, role=role, apply=not _dates_already_there)
-    return baseline
+        _take_role(session, baseline=baseline, role=role, apply=apply)
 
 
 def set_primary_from_schedule(session: Session, *, actor: User, project: Project) -> Baseline:

@@ -8,7 +8,9 @@ project for a writer. Nothing here knows about databases or file formats;
 Keys (``id`` of activities, WBS elements and calendars) are the file's own
 identifiers, as strings; relationships and ``wbs_id`` / ``parent_id`` /
 ``calendar_id`` refer to them. Dates are naive project-local times, durations,
-lags and floats are hours, as everywhere in :mod:`wbs.scheduling`.
+lags and floats are hours, as everywhere in :mod:`wbs.scheduling`. Baselines
+(:class:`ExchangeBaseline`) are named snapshots keyed by the same activity ids;
+each format's ``baselines`` module says how its files keep them.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from wbs.scheduling.model import (
     Relationship,
 )
 
-__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeProject", "ExchangeCodeType",
-           "ExchangeCodeValue", "ExchangeUdfType", "ExchangeUdfValue", "ExchangeCodes", "checked_links"]
+__all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeBaseline", "ExchangeBaselineActivity",
+           "ExchangeProject", "ExchangeCodeType", "ExchangeCodeValue", "ExchangeUdfType", "ExchangeUdfValue",
+           "ExchangeCodes", "checked_links"]
 
 ZERO = Decimal("0.00")
 
@@ -150,6 +153,26 @@ class ExchangeCodes:
 
     def __bool__(self) -> bool:
         return bool(self.types or self.udf_types)
+class ExchangeBaselineActivity:
+    """One activity as a baseline keeps it: its start and finish, planned duration (hours) and budgeted cost."""
+
+    start: _dt.datetime | None = None
+    finish: _dt.datetime | None = None
+    duration_hours: float = 0.0
+    budgeted_cost: Decimal = ZERO
+
+
+@dataclass
+class ExchangeBaseline:
+    """A named baseline of the project; ``role`` is ``"primary"``, ``"secondary"``, ``"tertiary"`` or ``None``.
+
+    ``activities`` is keyed by the ``id`` of the project's activities; an activity the baseline did not
+    hold (added after it was taken) has no entry.
+    """
+
+    name: str
+    role: str | None = None
+    activities: dict[str, ExchangeBaselineActivity] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,6 +193,7 @@ class ExchangeProject:
     relationships: list[Relationship] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     codes: ExchangeCodes = field(default_factory=ExchangeCodes)
+    baselines: list[ExchangeBaseline] = field(default_factory=list)
 
 
 def checked_links(source: ExchangeProject, where: str) -> ExchangeProject:

@@ -4,9 +4,11 @@ A format's reader checks its file completely into the neutral
 :class:`~wbs.interchange.model.ExchangeProject` (table or element and line named on any
 fault) before :func:`import_project` writes the first row: the project with its
 calendars, plan, WBS, activities, costs and relationships, scheduled — all in the
-caller's one transaction, so a failure leaves nothing behind. :func:`exchange_of` reads a
-stored project back as the neutral project for a writer; export writes what import reads,
-so import → export → import gives the same project and schedule, in either format.
+caller's one transaction, so a failure leaves nothing behind. The file's named baselines become
+the project's (:func:`wbs.baselines.add_baseline`) before its first schedule, so its primary is the
+file's rather than that schedule. :func:`exchange_of` reads a stored project back as the neutral
+project for a writer; export writes what import reads, so import → export → import gives the same
+project, schedule and baselines, in either format.
 
 Nothing here knows a file format: XER lives in :mod:`wbs.interchange.xer`, MSPDI in
 :mod:`wbs.interchange.mspdi`.
@@ -22,15 +24,17 @@ from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
-from wbs import services
+from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.interchange.codes import codes_of, store_codes
-from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
+from wbs.interchange.model import (ExchangeActivity, ExchangeBaseline, ExchangeBaselineActivity, ExchangePlan,
+                                   ExchangeProject, ExchangeWbs)
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import model as sched
 from wbs.scheduling.model import ActivityResult
 
-__all__ = ["import_project", "replace_plan", "exchange_of", "exchange_activity", "exchange_plan"]
+__all__ = ["import_project", "replace_plan", "exchange_of", "exchange_activity", "exchange_plan",
+           "exchange_baselines"]
 
 
 def import_project(session: Session, *, actor: User, eps_node: EpsNode, source: ExchangeProject, file_format: str,
@@ -90,12 +94,14 @@ def _store_project(session: Session, *, actor: User, eps_node: EpsNode, source: 
     """Write a checked neutral project as a new crmpm project and schedule it, in the caller's transaction."""
     project = eps_services.create_project(session, actor=actor, code=(code or source.code)[:40],
                                           name=(name or source.name)[:200], eps_node=eps_node)
-    _store_plan(session, actor=actor, project=project, source=source)
+    _store_plan(session, actor=actor, project=project, source=source, with_baselines=True)
     return project
 
 
-def _store_plan(session: Session, *, actor: User, project: Project, source: ExchangeProject) -> None:
-    """Write a checked neutral project's plan into an empty ``project`` and schedule it."""
+def _store_plan(session: Session, *, actor: User, project: Project, source: ExchangeProject,
+                with_baselines: bool = False) -> None:
+    """Write a checked neutral project's plan into an empty ``project`` and schedule it; with its baselines
+    for a new project (a replaced plan keeps the project's own baselines' names, not the file's)."""
     calendar_ids = {}
     for key, calendar in source.calendars.items():
         stored = Calendar(project_id=project.id, name=calendar.name or f"Calendar {key}",
@@ -157,6 +163,8 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
     _store_codes(session, actor=actor, project=project, source=source, activity_ids=activity_ids,
                  element_ids=element_ids)
     services.roll_up_costs(session, project=project)
+    if with_baselines:
+        _store_baselines(session, actor=actor, project=project, source=source, activity_ids=activity_ids)
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.
     scheduling_service.schedule_project(session, actor=actor, project=project)
@@ -167,6 +175,31 @@ def _store_codes(session: Session, *, actor: User, project: Project, source: Exc
     """The file's activity codes and UDFs (:mod:`wbs.interchange.codes`)."""
     store_codes(session, actor=actor, project=project, codes=source.codes, activity_ids=activity_ids,
                 element_ids=element_ids, warnings=source.warnings)
+def _store_baselines(session: Session, *, actor: User, project: Project, source: ExchangeProject,
+                     activity_ids: dict[str, int]) -> None:
+    """The file's baselines as the project's named baselines, before its first schedule (which then takes
+    none of its own: the file's primary is the one the project compares against)."""
+    taken: set[str] = set()
+    for baseline in source.baselines:
+        values = {activity_ids[key]: (kept.start, kept.finish, kept.duration_hours, kept.budgeted_cost)
+                  for key, kept in baseline.activities.items() if key in activity_ids}
+        # P6 lets two baselines share a name; a project's baselines are told apart by theirs.
+        name, number = baseline.name.strip(), 1
+        while name in taken:
+            number += 1
+            name = f"{baseline.name.strip()} ({number})"
+        taken.add(name)
+        baseline_service.add_baseline(session, actor=actor, project=project, name=name, role=baseline.role,
+                                      values=values)
+
+
+def exchange_baselines(session: Session, *, project: Project) -> list[ExchangeBaseline]:
+    """The project's baselines as the neutral ones, primary first, keyed by activity id as :func:`exchange_of`
+    keys its activities."""
+    return [ExchangeBaseline(name=baseline.name, role=baseline.role,
+                             activities={str(activity_id): ExchangeBaselineActivity(*kept)
+                                         for activity_id, kept in values.items()})
+            for baseline, values in baseline_service.baselines_with_values(session, project=project)]
 
 
 def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
@@ -185,7 +218,8 @@ def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
         calendars=calendars,
         wbs=[ExchangeWbs(id=str(e.id), code=e.code, name=e.name, parent_id=str(e.parent_id) if e.parent_id else None,
                          seq=e.seq) for e in services.tree_order(elements)],
-        activities=activities, relationships=list(loaded.relationships), codes=codes_of(session, project=project))
+        activities=activities, relationships=list(loaded.relationships), codes=codes_of(session, project=project),
+        baselines=exchange_baselines(session, project=project))
 
 
 def exchange_activity(activity: Activity) -> ExchangeActivity:

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eps.models import Project
-from wbs import services
+from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.interchange.codes import codes_of
-from wbs.interchange.model import ExchangeProject, ExchangeWbs
+from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
 from wbs.interchange.store import exchange_activity, exchange_plan
 from wbs.models import Activity, Relationship, WbsElement
@@ -93,8 +93,12 @@ class _Head:
         calendars = scheduling_service.project_calendars(session, project=project)
         exchange = exchange_plan(plan, default_calendar_id=default_calendar)
         self.exchange = ExchangeProject(code=project.code, name=project.name, plan=exchange,
-                                        calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
+                                         calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
                                         codes=codes_of(session, project=project))
+        # The baselines without their values: each batch of tasks reads its own (``_resolved``).
+        self.baselines = {b.id: ExchangeBaseline(name=b.name, role=b.role)
+                          for b in baseline_service.baselines_in_order(session, project=project)}
+        self.exchange.baselines = list(self.baselines.values())
         self.project_start = plan.planned_start or earliest or _placeholder(exchange)
         self.project_id = project.id
 
@@ -154,6 +158,7 @@ def _resolved(session: Session, head: _Head, batch: list[tuple]) -> list[tuple]:
         uid = head.uids.get(predecessor_id)
         if uid is not None:  # a link from another project is that project's, not this file's
             incoming.setdefault(successor_id, []).append((uid, type_, lag_hours))
+    _batch_baselines(session, head, ids)
     resolved = []
     for uid, kind, item, number, level in batch:
         if kind == "activity":
@@ -162,3 +167,12 @@ def _resolved(session: Session, head: _Head, batch: list[tuple]) -> list[tuple]:
             start, finish = head.spans.get(item.id, (None, None))
             resolved.append(("summary", uid, item, number, level, start, finish))
     return resolved
+
+
+def _batch_baselines(session: Session, head: _Head, ids: list[int]) -> None:
+    """The baselines' values for this batch's activities only, in the baselines the writer numbered."""
+    for baseline in head.baselines.values():
+        baseline.activities.clear()
+    if head.baselines and ids:
+        for baseline_id, activity_id, *kept in session.execute(baseline_service.kept_values(head.baselines, ids)):
+            head.baselines[baseline_id].activities[str(activity_id)] = ExchangeBaselineActivity(*kept)

@@ -14,6 +14,7 @@ from xml.parsers import expat
 
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.codes import read_codes
+from wbs.interchange.mspdi.baselines import read_baselines
 from wbs.interchange.mspdi.common import (CENT, CRMPM_ALIAS, HOURS_LAG_FORMAT, LINK_TYPES, MAX_EXCEPTION_DAYS, MAX_HOURS,
                                           NAMESPACE, PERCENT_LAG_FORMATS, SOFT_CONSTRAINTS, YEARS, MspdiError,
                                           format_time, parse_duration)
@@ -419,7 +420,15 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     code = re.sub(r"[\x00-\x1f\x7f]", "", code.strip())  # crmpm codes hold no control characters
     codes = read_codes(doc, outline, {a.id for a in activities}, project_values, warnings)
     return ExchangeProject(code=code or "MSPDI", name=" ".join(name.split()), plan=plan, calendars=calendars, wbs=wbs,
-                           activities=activities, relationships=relationships, warnings=warnings, codes=codes)
+                           activities=activities, relationships=relationships, warnings=warnings, codes=codes,
+                           baselines=_baselines(doc, reader, outline, activities, project_values))
+
+
+def _baselines(doc, reader, outline: _Outline, activities: list[ExchangeActivity], project_values: dict):
+    """The baselines the activities' tasks hold (:mod:`wbs.interchange.mspdi.baselines`)."""
+    ids = {activity.id for activity in activities}
+    tasks = [(str(uid), uid, task) for uid, _level, task, _parent, _children in outline.rows if str(uid) in ids]
+    return read_baselines(doc, reader, tasks, project_values)
 
 
 def _crmpm_field(doc: _Document):

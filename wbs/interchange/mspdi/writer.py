@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.codes import CodeFields
+from wbs.interchange.mspdi.baselines import baseline_plan_values, numbered_baselines, write_task_baselines
 from wbs.interchange.mspdi.common import (CONSTRAINT_CODES, CRMPM_ALIAS, DAYS_DURATION_FORMAT, HOURS_LAG_FORMAT,
                                           LINK_CODES, NAMESPACE, TEXT1_FIELD_ID, format_date, format_duration,
                                           format_money, format_number, format_time)
@@ -91,6 +92,7 @@ class _TaskWriter:
         self.elements: dict[str, ET.Element] = {}
         self.next_uid = 1
         self.codes: CodeFields | None = None
+        self.baselines: list = []  # (slot, baseline) written on each activity's task
 
     def _task(self, uid, name, wbs, outline_number, level) -> ET.Element:
         task = _sub(self.tasks, "Task")
@@ -180,6 +182,8 @@ class _TaskWriter:
         self._crmpm(task, values)
         if self.codes:
             self.codes.write_task(task, activity.id)
+        if self.baselines:
+            write_task_baselines(task, activity.id, self.baselines)
 
     @staticmethod
     def _crmpm(task: ET.Element, values: dict) -> None:
@@ -239,6 +243,8 @@ def _document(project: ExchangeProject, project_start: _dt.datetime,
     if plan.time_zone:
         plan_values["time_zone"] = plan.time_zone
     plan_values.update(codes.crmpm_values())
+    writer.baselines = numbered_baselines(project)
+    plan_values.update(baseline_plan_values(writer.baselines))
     summary = writer.summary(0, project.name, None, "0", 0, project_start, project_finish, plan_values)
     if codes:
         writer.codes = codes

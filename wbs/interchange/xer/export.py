@@ -6,7 +6,8 @@ each TASK and TASKPRED row as it arrives (server-side cursors on PostgreSQL, in
 batches on SQLite) and hands the text on in encoded chunks: to a binary stream
 (:func:`export_xer_to`), to an HTTP response (:func:`xer_chunks`), or joined
 (:func:`export_xer`). The output is the same as building the whole file with
-:func:`wbs.interchange.xer.writer.project_to_xer`.
+:func:`wbs.interchange.xer.writer.project_to_xer`, followed by the project's baselines as P6 keeps them
+(:mod:`wbs.interchange.xer.baselines`: a PROJECT, a PROJWBS and a TASK row per activity each).
 
 The encoding is chosen before the first byte: cp1252 as P6 writes, UTF-8 when a
 name or code needs it (Cyrillic, say). Only texts outside ASCII are looked at:
@@ -27,12 +28,13 @@ from sqlalchemy.orm import Session, aliased
 
 from crmpm.errors import Conflict
 from eps.models import Project
-from wbs import services
+from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityType, ConstraintType
 from wbs.interchange.codes import codes_of
 from wbs.interchange.xer.codes import code_tables
+from wbs.interchange.xer.baselines import BaselineExport
 from wbs.interchange.xer.reader import XerTable
 from wbs.interchange.xer.writer import (TASK_FIELDS, TASKPRED_FIELDS, encoded_chunks, fits_cp1252, format_date, format_hours,
                             project_to_xer, table_lines)
@@ -147,6 +149,7 @@ class _Head:
         self.external = scheduling_service.external_early_starts(session, [tuple(link) for link in outside])
         self.outside_predecessors = {predecessor_id for predecessor_id, _s, _t in outside}
         self.code_tables = _code_tables(session, project, self.proj_id)
+        self.baselines = _baseline_export(session, project, self)
 
     def texts(self) -> Iterator[str]:
         yield self.code
@@ -158,6 +161,7 @@ class _Head:
         for table in self.code_tables:
             for row in table.rows:
                 yield from row.values()
+        yield from self.baselines.texts()
 
 
 def xer_encoding(session: Session, *, project: Project, head: _Head | None = None) -> str:
@@ -196,11 +200,13 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
     for row in xer.tables["PROJWBS"].rows:
         if row["wbs_id"] in names:
             row["wbs_short_name"], row["wbs_name"] = names[row["wbs_id"]]
+    head.baselines.add_projects(xer)
     yield "\t".join(["ERMHDR", *xer.header])
     for name in ("PROJECT", "CALENDAR", "SCHEDOPTIONS", "PROJWBS"):
         yield from table_lines(xer.tables[name])
     costs: list[str] = []
     yield from _task_lines(session, project, head, costs)
+    yield from _baseline_task_lines(session, head, costs)
     yield from _taskpred_lines(session, project, head)
     for table in head.code_tables:
         yield from table_lines(table)
@@ -268,6 +274,31 @@ def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
         if budget or actual:
             costs.append(f"%R\t{len(costs) + 1}\t{task_id}\t{proj_id}\t1\t{budget}\t{actual}\t0\t"
                          f"{max(budget - actual, zero)}")
+
+
+def _baseline_export(session: Session, project: Project, head: _Head) -> BaselineExport:
+    """The project's baselines for the file (:mod:`wbs.interchange.xer.baselines`), their ids after the
+    project's own; one query when it has none."""
+    found = baseline_service.baselines_in_order(session, project=project)
+    if not found:
+        return BaselineExport([], head.proj_id, (0, 0, 0))
+    last_task = session.scalar(select(func.max(Activity.id)).where(Activity.project_id == project.id)) or 0
+    last_wbs = max((int(key) for key in head.wbs_parents if key.isdigit()), default=0)
+    return BaselineExport([(b.id, b.name, b.role == "primary") for b in found], head.proj_id,
+                          (project.id + 1, last_wbs + 1, last_task + 1))
+
+
+def _baseline_task_lines(session: Session, head: _Head, costs: list[str]) -> Iterator[str]:
+    """The baselines' TASK rows, read as they are written (a server-side cursor on PostgreSQL)."""
+    if not head.baselines.baselines:
+        return
+    kept = baseline_service.kept_values(head.baselines.ids).subquery()
+    rows = session.connection().execute(
+        select(kept.c.baseline_id, Activity.code, kept.c.start, kept.c.finish, kept.c.duration_hours,
+               kept.c.budgeted_cost).join(Activity, Activity.id == kept.c.activity_id)
+        .order_by(kept.c.baseline_id, kept.c.activity_id).execution_options(yield_per=BATCH))
+    with rows:
+        yield from head.baselines.task_lines(rows, costs)
 
 
 def _code(codes: dict, kind, value) -> str:

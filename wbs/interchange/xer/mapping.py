@@ -76,6 +76,7 @@ from wbs.interchange.xer.reader import XerError, parse_date, parse_number
 __all__ = [
     "ProjectData",
     "project_ids",
+    "is_baseline_project",
     "load_project",
     "load_projects",
     "TASK_TYPES",
@@ -145,8 +146,14 @@ class ProjectData:
 
 
 def project_ids(xer):
-    """``[(proj_id, proj_short_name)]`` of the projects in the file, in file order."""
-    return [(r["proj_id"], r.get("proj_short_name", "")) for r in xer.rows("PROJECT")]
+    """``[(proj_id, proj_short_name)]`` of the projects in the file, in file order; its baselines are parts of
+    their projects, not projects of the file (:func:`is_baseline_project`)."""
+    return [(r["proj_id"], r.get("proj_short_name", "")) for r in xer.rows("PROJECT") if not is_baseline_project(r)]
+
+
+def is_baseline_project(row):
+    """Whether a PROJECT row is a baseline: P6 keeps those as projects it hides (``project_flag`` N)."""
+    return (row.get("project_flag") or "").strip().upper() == "N"
 
 
 def _flag(value, default=False):

@@ -15,6 +15,7 @@ from eps.permissions import Permission, authorize
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs, checked_links
 from wbs.interchange.store import import_project
 from wbs.interchange.xer.codes import read_codes
+from wbs.interchange.xer.baselines import read_baselines
 from wbs.interchange.xer.mapping import load_project, project_ids
 from wbs.interchange.xer.reader import XerError, read_xer
 from wbs.scheduling.errors import SchedulingError
@@ -56,6 +57,7 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
     except SchedulingError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
     source = checked_links(_xer_exchange(xer, loaded, chosen), "XER file: TASKPRED")
+    source.baselines = _baselines(xer, chosen, source)
     missing = [activity.code for activity in source.activities
                if activity.calendar_id is not None and activity.calendar_id not in source.calendars]
     if missing:
@@ -105,6 +107,14 @@ def _xer_codes(xer, chosen: str, activities: list[ExchangeActivity], elements: l
     """The project's activity codes and UDFs (read for the import only: scheduling a file needs none)."""
     return read_codes(xer, chosen, activity_ids=[a.id for a in activities], wbs_ids=[e.id for e in elements],
                       warnings=warnings)
+
+
+def _baselines(xer, chosen: str, source: ExchangeProject):
+    """The project's baselines the file holds (:mod:`wbs.interchange.xer.baselines`)."""
+    try:
+        return read_baselines(xer, chosen, {activity.code: activity.id for activity in source.activities})
+    except XerError as exc:
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
 
 
 def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
