@@ -14,9 +14,10 @@ from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from crmpm.search import contains
 from eps import services as eps_services
-from wbs import portfolio, services
+from wbs import baselines, portfolio, services
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
+from wbs.scheduling import variance
 from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, WbsElement
 from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
@@ -52,8 +53,11 @@ def project(project_id: int):
     plan = services.get_plan(session, project=project)
     element = _element_arg(project)
     critical_only = request.args.get("critical") == "1"
+    compared = compared_baseline(project)
+    chosen = request.args.get("compare", type=int) is not None and compared is not None
     args = {key: value for key, value in (("wbs", element.id if element else None),
-                                          ("critical", "1" if critical_only else None)) if value}
+                                          ("critical", "1" if critical_only else None),
+                                          ("compare", compared.id if chosen else None)) if value}
     # One pass over the plan gives the tree's sums, the schedule figures, earned value and the baseline; the WBS
     # is read as plain rows (a big plan's thousands of elements as mapped objects cost more than the sums).
     outline = services.element_outline(session, project=project)
@@ -67,6 +71,10 @@ def project(project_id: int):
                           args=args, default_per_page=ACTIVITY_PAGE,
                           total=shown.critical if critical_only else shown.activities)
     elements = {e.id: e for e in outline}
+    kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in activities.items]) \
+        if compared is not None else {}
+    variances = {row["activity_id"]: row for row in variance.variance_rows(
+        session, project=project, pairs=[(a, kept.get(a.id)) for a in activities.items])} if compared else {}
     return render_template(
         "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
         activities=activities, tree=services.wbs_tree(session, project=project, elements=outline, sums=sums),
@@ -79,7 +87,18 @@ def project(project_id: int):
         # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
         element_choices=_choices(outline, element), calendars=_calendars(project),
-        activity_types=ACTIVITY_ORDER)
+        activity_types=ACTIVITY_ORDER, compared=compared, variances=variances,
+        baseline_choices=[b for b, _author in baselines.baselines_with_authors(session, project=project)],
+        primary=baselines.role_holder(session, project=project))
+
+
+def compared_baseline(project):
+    """The baseline the page compares against: ``?compare=<id>`` (one of the project's, else 404), else the
+    project's primary (None without one)."""
+    wanted = request.args.get("compare", type=int)
+    if wanted is not None:
+        return baselines.get_project_baseline_or_raise(db.session, project=project, baseline_id=wanted)
+    return baselines.role_holder(db.session, project=project)
 
 
 def _choices(elements, current):
