@@ -74,3 +74,8 @@ def test_choosing_a_baseline_on_the_gantt_draws_its_bars(log_in, own_server, scr
     page.wait_for_url("**baseline=0*")
     assert page.locator("rect.baseline").count() == 0
     assert "compare=" in page.url
+    # The list names both, the primary's role shown; an editor gets the forms.
+    page.goto(own_server.url(f"/projects/{project_id}/baselines"))
+    assert page.locator("tr[data-baseline] td[data-role=primary]").count() == 1
+    assert page.locator("tr[data-baseline]").count() == 2
+    screenshot(page, "baselines-list")
