@@ -27,7 +27,7 @@ from wbs.models import BASELINE_ROLES, NAME_LENGTH, Activity, Baseline, Baseline
 
 __all__ = ["BASELINE_ROLES", "assign_role", "baselines_with_authors", "create_baseline", "delete_baseline",
            "first_schedule_baseline", "get_baseline_or_raise", "get_project_baseline_or_raise", "kept_of",
-           "kept_span", "list_baselines", "rename_baseline", "role_holder", "set_primary_from_schedule"]
+           "kept_span", "list_baselines", "rename_baseline", "set_primary_from_schedule"]
 
 
 def list_baselines(session: Session, *, project: Project):
@@ -41,11 +41,6 @@ def baselines_with_authors(session: Session, *, project: Project) -> list[tuple[
     query = list_baselines(session, project=project).add_columns(User.name).outerjoin(
         User, User.id == Baseline.created_by_id)
     return [(baseline, author) for baseline, author in session.execute(query)]
-
-
-def role_holder(session: Session, *, project: Project, role: str = "primary") -> Baseline | None:
-    """The project's baseline holding ``role``, if any."""
-    return session.scalar(select(Baseline).where(Baseline.project_id == project.id, Baseline.role == role))
 
 
 def kept_of(session: Session, *, baseline: Baseline, activity_ids) -> dict[int, BaselineActivity]:

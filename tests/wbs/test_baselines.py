@@ -1,4 +1,4 @@
-"""What the pages read of a project's baselines (``wbs.baselines``): who took each, the holder of a role, what one
+"""What the pages read of a project's baselines (``wbs.baselines``): who took each, what one
 kept of given activities and the span of its dates, and a baseline looked up within one project only."""
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ def test_authors_roles_kept_dates_and_span(session, two_projects):
     late = _activity(session, admin, p1, "C", datetime(2026, 3, 9, 8), datetime(2026, 3, 9, 17))
     assert [(bl.name, author) for bl, author in baselines.baselines_with_authors(session, project=p1)] == [
         ("First", "Ada Admin"), ("Nightly", None)]
-    assert baselines.role_holder(session, project=p1) == first  # the project's first baseline is the primary
-    assert baselines.role_holder(session, project=p1, role="secondary") is None
     kept = baselines.kept_of(session, baseline=by_system, activity_ids=[a.id, b.id, late.id])
     assert set(kept) == {a.id, b.id}  # C came after the baseline
     assert (kept[b.id].start, kept[b.id].finish) == (datetime(2026, 3, 4, 8), datetime(2026, 3, 6, 17))

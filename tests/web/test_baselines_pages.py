@@ -16,15 +16,11 @@ from eps.models import Role
 from wbs import baselines, services
 from wbs.models import Activity, Baseline
 from wbs.scheduling import service as scheduling_service
-from tests.web.test_projects import _url, plan  # noqa: F401 - the fixture: PA's plan A → B → (FS + 1d) C
+from tests.web.test_projects import _flash as flash_of, _url, plan  # noqa: F401 - the fixture: PA's plan A → B → (FS + 1d) C
 
 
 def _flash(pages, response) -> str:
-    assert response.status_code == 303, response.status_code
-    body = pages.get(response.headers["Location"]).get_data(as_text=True)
-    match = re.search(r'<div class="flash flash-(\w+)"[^>]*>(.*?)</div>', body, re.S)
-    assert match, "no message shown"
-    return html.unescape(match.group(2).strip())
+    return html.unescape(flash_of(pages, response))
 
 
 def _names(session, plan):
@@ -115,11 +111,11 @@ def test_outsider_gets_404_everywhere(pages, session, scheduled, user_with):
 
 
 def test_a_baseline_of_another_project_is_not_found_here(pages, session, admin, world, scheduled):
-    other = scheduled_other = world["PB"]
+    other = world["PB"]
     services.create_activity(session, actor=admin, project=other, code="X", name="X", original_duration_hours=8.0)
     services.update_plan(session, actor=admin, project=other, planned_start=datetime(2026, 3, 2, 8),
                          data_date=datetime(2026, 3, 2, 8))
-    scheduling_service.schedule_project(session, actor=admin, project=scheduled_other)
+    scheduling_service.schedule_project(session, actor=admin, project=other)
     session.commit()
     foreign = session.scalar(select(Baseline).where(Baseline.project_id == other.id))
     pages.log_in_as(admin)

@@ -23,8 +23,8 @@ from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
 from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
-from web.views.pm.common import (LAST_PROJECT_KEY, hours_per_day, load_project, may_edit, parse_nonnegative_days,
-                                 parse_when, runs_as_job)
+from web.views.pm.common import (LAST_PROJECT_KEY, asked_baseline, hours_per_day, load_project, may_edit,
+                                 parse_nonnegative_days, parse_when, project_baselines, runs_as_job)
 from web.views.pm.project import RELATIONSHIP_TYPES
 
 ROWS_PER_PAGE = 200
@@ -65,7 +65,7 @@ def gantt(project_id: int | None):
     extent = portfolio.wbs_extent(session, project=project)
     show_baseline = request.args.get("baseline", "1") == "1"
     # ?compare=<id>: that baseline's bars; without it, the primary's (the activities' own baseline dates).
-    compared = _compared(project)
+    compared = asked_baseline(project)
     kept_start, kept_finish = baselines.kept_span(session, baseline=compared) if compared else (None, None)
     first, last = geometry.span([extent.start, extent.finish, plan.data_date, plan.late_finish, extent.baseline_start,
                                  extent.baseline_finish, kept_start, kept_finish, plan.planned_start],
@@ -126,23 +126,13 @@ def gantt(project_id: int | None):
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
                            fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
-                           compared=compared, compare_arg=compare_arg, primary=baselines.role_holder(session, project=project),
-                           baseline_choices=[b for b, _author in baselines.baselines_with_authors(session, project=project)],
+                           compared=compared, compare_arg=compare_arg, baseline_choices=project_baselines(project),
                            row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
                            row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
                                                         show_baseline=show_baseline))
 
 
 ID_MARK = 2147483647  # stands for an id in the URL patterns below
-
-
-def _compared(project):
-    """The baseline whose bars the chart draws when one is asked for (``?compare=<id>``, one of the project's,
-    else 404); None: the primary's, which the activities carry."""
-    wanted = request.args.get("compare", type=int)
-    if wanted is None:
-        return None
-    return baselines.get_project_baseline_or_raise(db.session, project=project, baseline_id=wanted)
 
 
 def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool,
