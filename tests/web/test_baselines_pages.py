@@ -243,7 +243,9 @@ def test_gantt_draws_the_chosen_baselines_bars(pages, session, admin, scheduled)
     assert x == pytest.approx(_x(datetime(2026, 3, 10, 8), origin), abs=0.01)
     assert x + width == pytest.approx(_x(datetime(2026, 3, 12, 17), origin), abs=0.02)
     assert re.search(rf'<option value="{later.id}" selected>Later</option>', chosen)
-    # The zoom links keep the choice; baseline=0 still hides the bars.
+    # The zoom and fold links keep the choice; baseline=0 still hides the bars.
     assert f"compare={later.id}" in re.search(r'<nav class="pm-zoom".*?</nav>', chosen, re.S).group(0)
+    folds = re.findall(r'<a class="pm-fold" href="([^"]+)"', chosen)
+    assert folds and all(f"compare={later.id}" in html.unescape(href) for href in folds)
     hidden = pages.get(_url(plan, f"/gantt?zoom=days&compare={later.id}&baseline=0")).get_data(as_text=True)
     assert _baseline_bar(hidden, plan["B"].id) is None and 'class="baseline"' not in hidden
