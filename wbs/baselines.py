@@ -30,7 +30,8 @@ from wbs.models import BASELINE_ROLES, NAME_LENGTH, Activity, Baseline, Baseline
 
 __all__ = ["BASELINE_ROLES", "BaselineValues", "add_baseline", "assign_role", "baselines_in_order",
            "baselines_with_values", "create_baseline", "delete_baseline", "first_schedule_baseline",
-           "get_baseline_or_raise", "kept_values", "list_baselines", "rename_baseline", "set_primary_from_schedule"]
+           "get_baseline_or_raise", "get_project_baseline_or_raise", "kept_of", "kept_span",
+           "kept_values", "list_baselines", "baselines_with_authors", "rename_baseline", "set_primary_from_schedule"]
 
 # One activity as a baseline holds it: (start, finish, duration hours, budgeted cost).
 BaselineValues = tuple
@@ -39,6 +40,39 @@ BaselineValues = tuple
 def list_baselines(session: Session, *, project: Project):
     """A select of the project's baselines, oldest first (the caller has read the project)."""
     return select(Baseline).where(Baseline.project_id == project.id).order_by(Baseline.created_at, Baseline.id)
+
+
+def baselines_with_authors(session: Session, *, project: Project) -> list[tuple[Baseline, str | None]]:
+    """The project's baselines, oldest first, each with the name of who took it (None: taken by the system or by
+    a user since deleted)."""
+    query = list_baselines(session, project=project).add_columns(User.name).outerjoin(
+        User, User.id == Baseline.created_by_id)
+    return [(baseline, author) for baseline, author in session.execute(query)]
+
+
+def kept_of(session: Session, *, baseline: Baseline, activity_ids) -> dict[int, BaselineActivity]:
+    """What ``baseline`` kept of each of ``activity_ids``, by activity id (an activity it does not hold is
+    missing)."""
+    ids = list(activity_ids)
+    if not ids:
+        return {}
+    return {kept.activity_id: kept for kept in session.scalars(
+        select(BaselineActivity).where(BaselineActivity.baseline_id == baseline.id,
+                                       BaselineActivity.activity_id.in_(ids)))}
+
+
+def kept_span(session: Session, *, baseline: Baseline):
+    """The earliest start and the latest finish ``baseline`` kept (None, None when it holds no dates)."""
+    return session.execute(select(func.min(BaselineActivity.start), func.max(BaselineActivity.finish))
+                           .where(BaselineActivity.baseline_id == baseline.id)).one()
+
+
+def get_project_baseline_or_raise(session: Session, *, project: Project, baseline_id: int) -> Baseline:
+    """A baseline of ``project`` (which the caller has read); NotFound for any other id."""
+    baseline = session.get(Baseline, baseline_id) if 0 < baseline_id < 2**31 else None
+    if baseline is None or baseline.project_id != project.id:
+        raise NotFound("baseline {baseline_id} not found", baseline_id=baseline_id)
+    return baseline
 
 
 def get_baseline_or_raise(session: Session, *, user: User, baseline_id: int) -> Baseline:

@@ -45,6 +45,7 @@ from eps import budgets, services as eps_services
 from eps.models import Role
 from tests import factories
 from tests.corpus import IN_REPO
+from wbs import baselines
 from wbs import services as wbs_services
 from wbs.scheduling import service as scheduling_service
 
@@ -109,7 +110,9 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                                             exceptions={datetime(2026, 3, 9).date(): []})
     wbs_services.update_plan(session, actor=admin, project=project, planned_start=datetime(2026, 3, 2, 8),
                              data_date=datetime(2026, 3, 2, 8))
-    scheduling_service.schedule_project(session, actor=admin, project=project)
+    scheduling_service.schedule_project(session, actor=admin, project=project)  # takes its first baseline
+    baseline = baselines.create_baseline(session, actor=admin, project=project, name=label(marker, "baseline"),
+                                         role="secondary")
     activities.create_task(session, actor=admin, title=label(marker, "admin's task"), due_at=now, account=account,
                            assignee=admin)
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
@@ -117,7 +120,7 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
-            "relationship": relationship, "calendar": calendar,
+            "relationship": relationship, "calendar": calendar, "baseline": baseline,
             "change": change, "stage": deal.stage}
 
 
@@ -208,7 +211,7 @@ PARAMETERS = {
     "change_id": "change", "node_id": "node", "project_id": "project", "activity_id": "activity",
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
-    "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence",
+    "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

@@ -56,6 +56,7 @@ def main_pages(live_server) -> dict[str, str]:
         "project": f"/projects/{project}",
         "activity": f"/projects/{project}/activities/{_first_id(live_server, Activity)}",
         "gantt": f"/projects/{project}/gantt",
+        "baselines": f"/projects/{project}/baselines",
         "pm-import": "/projects/import",
         "budgets": "/finance/",
         "budget-detail": f"/finance/nodes/{node}",

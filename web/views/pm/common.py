@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app, g, session as cookie
+from flask import current_app, g, request, session as cookie
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from crmpm.errors import Invalid
 from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, access_to
-from wbs import services
+from wbs import baselines, services
 from wbs.models import Calendar
 from wbs.scheduling.jobs import is_large
 
@@ -28,6 +28,19 @@ def load_project(project_id: int) -> Project:
     project = eps_services.get_project_or_raise(db.session, user=g.user, project_id=project_id)
     cookie[LAST_PROJECT_KEY] = project.id
     return project
+
+
+def asked_baseline(project: Project):
+    """The baseline ``?compare=<id>`` names, one of the project's (404 for any other id); None when not asked."""
+    wanted = request.args.get("compare", type=int)
+    if wanted is None:
+        return None
+    return baselines.get_project_baseline_or_raise(db.session, project=project, baseline_id=wanted)
+
+
+def project_baselines(project: Project) -> list:
+    """The project's baselines, oldest first (the pages' choice of one)."""
+    return db.session.scalars(baselines.list_baselines(db.session, project=project)).all()
 
 
 def may_edit(project: Project) -> bool:

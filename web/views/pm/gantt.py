@@ -11,7 +11,7 @@ from markupsafe import Markup
 from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
-from wbs import portfolio, services
+from wbs import baselines, portfolio, services
 from wbs.models import Activity
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
@@ -23,8 +23,8 @@ from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
 from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
-from web.views.pm.common import (LAST_PROJECT_KEY, hours_per_day, load_project, may_edit, parse_nonnegative_days,
-                                 parse_when, runs_as_job)
+from web.views.pm.common import (LAST_PROJECT_KEY, asked_baseline, hours_per_day, load_project, may_edit,
+                                 parse_nonnegative_days, parse_when, project_baselines, runs_as_job)
 from web.views.pm.project import RELATIONSHIP_TYPES
 
 ROWS_PER_PAGE = 200
@@ -63,8 +63,13 @@ def gantt(project_id: int | None):
     project = load_project(project_id)
     plan = services.get_plan(session, project=project)
     extent = portfolio.wbs_extent(session, project=project)
+    show_baseline = request.args.get("baseline", "1") == "1"
+    # ?compare=<id>: that baseline's bars; without it, the primary's (the activities' own baseline dates).
+    compared = asked_baseline(project)
+    kept_start, kept_finish = baselines.kept_span(session, baseline=compared) if compared else (None, None)
     first, last = geometry.span([extent.start, extent.finish, plan.data_date, plan.late_finish, extent.baseline_start,
-                                 extent.baseline_finish, plan.planned_start], fallback=plan.data_date
+                                 extent.baseline_finish, kept_start, kept_finish, plan.planned_start],
+                                fallback=plan.data_date
                                 or plan.planned_start or services.project_local_now(plan))
     zoom = _zoom(first, last)
     scale = geometry.make_scale(first, last, zoom)
@@ -74,8 +79,11 @@ def gantt(project_id: int | None):
                                               elements=elements, counts=extent.counts)
     folded = _folded()
     fold_arg = ",".join(map(str, sorted(folded))) or None
+    compare_arg = compared.id if compared else None
     page = Page(items=items, page=number, per_page=per_page, total=total,
-                args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg)) if value})
+                args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg), ("compare", compare_arg),
+                                                    ("baseline", None if show_baseline else "0")) if value})
+    kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in items]) if compared else None
     chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
     spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
@@ -102,10 +110,9 @@ def gantt(project_id: int | None):
                                                   start=first, finish=last, folded=element.id in folded), level))
         shown[len(heads):] = []
         if cut is None:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts), len(chain)))
+            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
-    show_baseline = request.args.get("baseline", "1") == "1"
     shown_ids = {row.activity_id for row in chart.rows if row.kind == "activity"}
     codes = {a.id: a.code for a in items if a.id in shown_ids}
     chart.links = geometry.link_lines(chart, [
@@ -113,11 +120,13 @@ def gantt(project_id: int | None):
         for pred, succ, kind, lag in portfolio.links_among(session, activity_ids=list(codes))])
     can_edit = may_edit(project)
     chosen = _chosen([a for a in items if a.id in shown_ids])
-    texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline)
+    texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline,
+                       compare=compare_arg)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
                            fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
+                           compared=compared, compare_arg=compare_arg, baseline_choices=project_baselines(project),
                            row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
                            row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
                                                         show_baseline=show_baseline))
@@ -126,14 +135,15 @@ def gantt(project_id: int | None):
 ID_MARK = 2147483647  # stands for an id in the URL patterns below
 
 
-def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool) -> dict:
+def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool,
+               compare: int | None = None) -> dict:
     """What every row of the chart repeats, translated and built once (``gantt_rows`` puts each row's id and
     label in): with 200 rows, gettext and url_for per row were a good part of the page's time. A heading's fold
     link keeps this chart's other folds, so it is made per heading (a window shows a few)."""
     def fold_url(element_id: int) -> str:
         return url_for("pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
                        fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
-                       baseline=None if show_baseline else "0")
+                       baseline=None if show_baseline else "0", compare=compare)
 
     return {
         "id": str(ID_MARK), "fold_url": fold_url,
@@ -194,7 +204,10 @@ class _TitleTexts:
         self.critical = _("critical")
 
 
-def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts) -> geometry.ActivityInput:
+def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
+           kept: dict | None = None) -> geometry.ActivityInput:
+    """The chart's input for one activity; ``kept``: what the compared baseline kept, by activity id (None: the
+    activity's own baseline dates, the primary's)."""
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -217,7 +230,9 @@ def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts) 
         code=activity.code, total_float_days=float_days, duration_days=round(duration_days, 3),
         critical=activity.critical, percent_complete=activity.percent_complete,
         total_float_end=activity.late_finish if (activity.total_float_hours or 0) > 0 else None,
-        baseline_start=activity.baseline_start, baseline_finish=activity.baseline_finish, title="\n".join(parts))
+        baseline_start=activity.baseline_start if kept is None else getattr(kept.get(activity.id), "start", None),
+        baseline_finish=activity.baseline_finish if kept is None else getattr(kept.get(activity.id), "finish", None),
+        title="\n".join(parts))
 
 
 # Editing on the chart: what a drag (or its keyboard form) asks for, then a new schedule. The scripts send these

@@ -14,17 +14,19 @@ from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from crmpm.search import contains
 from eps import services as eps_services
-from wbs import portfolio, services
+from wbs import baselines, portfolio, services
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
+from wbs.scheduling import variance
 from wbs.models import CODE_LENGTH, NAME_LENGTH, Activity, WbsElement
 from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
 from web.pagination import paginate
 from web.pages import safe_next
 from web.views.pm.blueprint import bp
-from web.views.pm.common import (deal_id, hours_per_day, load_project, may_edit, parse_nonnegative_days,
-                                 parse_days, parse_percent, parse_when, runs_as_job)
+from web.views.pm.common import (asked_baseline, deal_id, hours_per_day, load_project, may_edit,
+                                 parse_nonnegative_days, parse_days, parse_percent, parse_when, project_baselines,
+                                 runs_as_job)
 
 ACTIVITY_PAGE = 50
 WBS_OPEN_LIMIT = 200
@@ -52,8 +54,14 @@ def project(project_id: int):
     plan = services.get_plan(session, project=project)
     element = _element_arg(project)
     critical_only = request.args.get("critical") == "1"
+    # The variance columns: against ?compare=<id>, else the primary.
+    asked = asked_baseline(project)
+    choices = project_baselines(project)
+    primary = next((b for b in choices if b.role == "primary"), None)
+    compared = asked or primary
     args = {key: value for key, value in (("wbs", element.id if element else None),
-                                          ("critical", "1" if critical_only else None)) if value}
+                                          ("critical", "1" if critical_only else None),
+                                          ("compare", asked.id if asked else None)) if value}
     # One pass over the plan gives the tree's sums, the schedule figures, earned value and the baseline; the WBS
     # is read as plain rows (a big plan's thousands of elements as mapped objects cost more than the sums).
     outline = services.element_outline(session, project=project)
@@ -67,6 +75,11 @@ def project(project_id: int):
                           args=args, default_per_page=ACTIVITY_PAGE,
                           total=shown.critical if critical_only else shown.activities)
     elements = {e.id: e for e in outline}
+    variances = {}
+    if compared is not None:
+        kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in activities.items])
+        variances = {row["activity_id"]: row for row in variance.variance_rows(
+            session, project=project, pairs=[(a, kept.get(a.id)) for a in activities.items])}
     return render_template(
         "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
         activities=activities, tree=services.wbs_tree(session, project=project, elements=outline, sums=sums),
@@ -79,7 +92,8 @@ def project(project_id: int):
         # A small WBS opens two levels deep; a big one shows its top level and opens on demand.
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
         element_choices=_choices(outline, element), calendars=_calendars(project),
-        activity_types=ACTIVITY_ORDER)
+        activity_types=ACTIVITY_ORDER, compared=compared, variances=variances, baseline_choices=choices,
+        primary=primary)
 
 
 def _choices(elements, current):
