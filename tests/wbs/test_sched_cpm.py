@@ -159,6 +159,30 @@ def test_finish_counted_back_by_a_negative_lag_lands_at_a_start():
     assert res["B"].total_float_hours == 8
 
 
+def test_late_start_held_by_a_start_to_start_link_into_non_working_time():
+    """A start held back by a start-to-start link keeps the latest moment not after the successor's
+    start; when that falls outside the predecessor's work time, P6 stores the end of the previous work,
+    not the next work start (the late start must not come after what it waits for).
+
+    Calendar "7d": every day 08:00-16:00.  L (7d, 96 h) runs Mon 6 - Fri 17 Jan 16:00: the project
+    finish.  B (7d, 8 h) -> C (7d, 40 h): C late Mon 13 08:00 - Fri 17 16:00, so B late Sun 12
+    08:00-16:00.  A (std, 8 h) SS -> B: A may start no later than Sun 12 08:00, on its own calendar the
+    end of Fri 10, 17:00; nothing waits for its finish, so its late finish is 8 working hours on, Mon 13
+    17:00.  Early dates Mon 6 08:00-17:00: 40 h of total float.  A file exported by P6 8.1 (an HS2
+    cost-loaded programme, measured by bench/bench_p6_fidelity.py) stores this for eight activities:
+    P1EWCC-PWP02-5090 (calendar Mon-Fri 08:00-17:00, SS to P1EWCC-PWP02-5100 on a seven-day
+    calendar, late start Sat 9 Jun 2018 08:00) has late start Fri 8 Jun 2018 17:00.
+    """
+    seven = (((480, 960),),) * 7
+    cals = {**CALS, "7d": Calendar("7d", week=seven)}
+    acts = [act("L", 96, calendar_id="7d"), act("B", 8, calendar_id="7d"), act("C", 40, calendar_id="7d"),
+            act("A", 8)]
+    res = schedule(acts, [Relationship("B", "C"), Relationship("A", "B", SS)], cals, OPTS)
+    assert (res["B"].late_start, res["B"].late_finish) == (D(2025, 1, 12, 8), D(2025, 1, 12, 16))
+    assert dates(res["A"]) == (MON, D(2025, 1, 6, 17), D(2025, 1, 10, 17), D(2025, 1, 13, 17))
+    assert res["A"].total_float_hours == 40
+
+
 def test_as_late_as_possible_chain_moves_latest_first():
     """P6 moves an "as late as possible" activity by its free float.  When its successor is as late as
     possible too, the successor moves first and the predecessor then uses the room that leaves.

@@ -42,6 +42,7 @@ def backward_pass(st, options):
         s_i = status[i]
         # Candidate late finish / late start with clock readings, as forward.
         cf = wcf = cs = wcs = None
+        cs_at = False  # the start candidate is the successor's own date (no lag)
         for s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == COMPLETE:
                 continue
@@ -61,7 +62,7 @@ def backward_pass(st, options):
                 if cf is None or base < cf:
                     cf, wcf = base, wbase
             elif cs is None or base < cs:
-                cs, wcs = base, wbase
+                cs, wcs, cs_at = base, wbase, not lag
         if cf is None:
             open_end[i] = True
             if open_crit and s_i != COMPLETE:
@@ -79,15 +80,23 @@ def backward_pass(st, options):
         if kind[i] == NORMAL:
             d = dur[i]
             wf = wcf if wcf is not None else clock[c][cf]
+            by_start = False
             if cs is not None:
                 x = (wcs if wcs is not None else wb[c](cs)) + d
                 if x < wf:
-                    wf = x
+                    wf, by_start = x, cs_at
             pinned = pin(b, True) if b is not None else None
             if pinned is not None:
-                wf = wb[c](pinned[0]) + (0 if pinned[1] else d)
+                wf, by_start = wb[c](pinned[0]) + (0 if pinned[1] else d), False
             lf[i] = e = finish[c][wf]
-            ls[i] = start[c][wf - d] if d > 0 else e
+            if by_start and d > 0:
+                # A start held back by a start-side link keeps the latest
+                # moment not after it: the end of the previous work when the
+                # successor's date falls outside this activity's work time.
+                w0 = wf - d
+                ls[i] = cs if clocks.start_at[c](w0) == cs else fa[c](w0)
+            else:
+                ls[i] = start[c][wf - d] if d > 0 else e
             wlf[i] = wf
             wls[i] = wf - d
         else:
