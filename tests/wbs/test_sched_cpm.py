@@ -335,6 +335,26 @@ def test_expected_finish_sets_remaining_duration():
     assert res["A"].early_finish == D(2025, 1, 8, 17)
 
 
+def test_expected_finish_before_a_not_started_activity_can_start_is_ignored():
+    """Under "use expected finish dates" P6 makes the remaining duration run to the expected finish.
+    Work under way whose expected finish has passed ends at once; work not started whose expected
+    finish falls before it can start keeps its own duration (P6 will not date it backwards).
+
+    A (16 h) -> B (8 h, expected finish Mon 6 17:00).  B cannot start before Wed 8 08:00, so its
+    expected finish is ignored: B runs Wed 8 08:00-17:00.  C (24 h, started Thu 2, 8 h left, expected
+    finish Fri 3 17:00, before the data date): no work left, it finishes at the data date, Mon 6 08:00.
+    In the HS2 cost-loaded P6 8.1 file measured by bench/bench_p6_fidelity.py, COST-2410 (4152 h, not
+    started, early start 1 Jan 2018, expected finish 29 Dec 2017) keeps its 4152 h (early finish 26
+    Dec 2019), and P1EWCC-PWP04-1330 (under way, expected finish 24 Jul 2017, before the data date 16
+    Sep 2017) has no remaining duration.
+    """
+    acts = [act("A", 16), act("B", 8, expected_finish=D(2025, 1, 6, 17)),
+            act("C", 24, remaining=8, actual_start=D(2025, 1, 2, 8), expected_finish=D(2025, 1, 3, 17))]
+    res = run(acts, [Relationship("A", "B")])
+    assert (res["B"].early_start, res["B"].early_finish) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17))
+    assert res["C"].early_finish == MON
+
+
 def test_summary():
     _res, summary = schedule_with_summary([act("A", 16)], [], CALS, OPTS)
     assert summary.early_finish == D(2025, 1, 7, 17)

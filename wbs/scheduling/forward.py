@@ -194,7 +194,12 @@ def _bounded_task(st, i, b, w, wfloor):
         t, is_finish = pinned
         w = max(w_(t) - st.dur[i] if is_finish else w_(t), wfloor)
     if b.expected_finish is not None:
-        st.dur[i] = max(0, w_(b.expected_finish) - w)
+        left = w_(b.expected_finish) - w
+        if left > 0 or st.status[i] != NOT_STARTED:
+            # Work under way ends at its expected finish, or at once if that
+            # has passed; work not started that would have to end before it
+            # begins keeps its own duration.
+            st.dur[i] = max(0, left)
     return w
 
 
