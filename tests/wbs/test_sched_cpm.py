@@ -282,6 +282,31 @@ def test_completed_predecessor_releases_successor_at_data_date():
     assert res["A"].total_float_hours is None
 
 
+@pytest.mark.parametrize("mode, late_finish, total_float", [
+    (ProgressMode.RETAINED_LOGIC, D(2025, 1, 6, 17), -8),
+    (ProgressMode.PROGRESS_OVERRIDE, D(2025, 1, 7, 17), 0),
+])
+def test_completed_successor_passes_its_late_date_back(mode, late_finish, total_float):
+    """A completed activity still has late dates (from its own successors), and under retained logic
+    P6 holds its predecessors to them; under progress override a completed successor holds nothing back.
+
+    A (24 h, started Thu 2 Jan, 16 h left) FF -> B (complete Thu 2) -> C (8 h, finish on or before Tue
+    7 17:00).  C late Tue 7 08:00-17:00, so B's late date is Tue 7 08:00 and A must finish by then: on
+    its calendar Mon 6 17:00.  A's early finish is Tue 7 17:00 (16 h from the data date): -8 h of total
+    float.  Under progress override A is held only by the project finish, Tue 7 17:00: no float.  The
+    HS2 cost-loaded P6 8.1 file measured by bench/bench_p6_fidelity.py (retained logic) shows it:
+    P1EWCC-PWP01-3040, under way, FF to the completed P1EWCC-PWP02-3800 (late date Mon 30 Oct 2017
+    08:00), has late finish Fri 27 Oct 2017 17:00; options-695.xer (progress override) does not.
+    """
+    acts = [act("A", 24, remaining=16, actual_start=D(2025, 1, 2, 8)),
+            act("B", 8, remaining=0, actual_start=D(2025, 1, 2, 8), actual_finish=D(2025, 1, 2, 17)),
+            act("C", 8, constraint=ConstraintType.FINISH_ON_OR_BEFORE, constraint_date=D(2025, 1, 7, 17))]
+    res = run(acts, [Relationship("A", "B", FF), Relationship("B", "C")], progress=mode)
+    assert res["A"].early_finish == D(2025, 1, 7, 17)
+    assert res["A"].late_finish == late_finish
+    assert res["A"].total_float_hours == total_float
+
+
 def test_lag_after_completed_predecessor_counts_from_actual_finish():
     acts = [act("A", 8, remaining=0, actual_start=D(2025, 1, 3, 8), actual_finish=D(2025, 1, 3, 17)), act("B", 8)]
     res = run(acts, [Relationship("A", "B", FS, 16)])
