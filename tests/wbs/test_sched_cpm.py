@@ -183,6 +183,30 @@ def test_late_start_held_by_a_start_to_start_link_into_non_working_time():
     assert res["A"].total_float_hours == 40
 
 
+def test_start_to_finish_dates_keep_the_instant_of_the_start_they_follow():
+    """Through a start-to-finish link without lag, a finish follows a start and a start is held by a
+    finish: P6 keeps the instant itself, a finish at the start of a working day (08:00, not the end of
+    the day before) and a late start at the end of a working day (17:00, not the next morning), also
+    when the finish side allows the same late dates.
+
+    Z (16 h) -> A (8 h) SF -> B (8 h) -> C (8 h, finish on or before Thu 9 17:00); L (32 h) alone.
+    Early: Z Mon 6 - Tue 7, A Wed 8 08:00-17:00; B must finish no earlier than A starts, Wed 8 08:00,
+    so it runs Tue 7 08:00 - Wed 8 08:00.  Late: C Thu 9, B finishes by Thu 9 08:00, that is Wed 8
+    17:00 on its calendar; A must start by B's late finish, Wed 8 17:00, and finishes 8 h on, Thu 9
+    17:00: the project finish (L's) allows exactly that too.  A has 8 h of total float.  In a P6 8.2
+    file measured by bench/bench_p6_fidelity.py (XERNative's test-app/wk2.xer), activity 1570 (SF from
+    1580) finishes Thu 24 Oct 2013 08:00 and 1600 (SF into 1590, late finish Wed 4 Feb 2015 16:00) has
+    late start Wed 4 Feb 2015 16:00.
+    """
+    acts = [act("Z", 16), act("A"), act("B"), act("C", constraint=ConstraintType.FINISH_ON_OR_BEFORE,
+                                                        constraint_date=D(2025, 1, 9, 17)), act("L", 32)]
+    rels = [Relationship("Z", "A"), Relationship("A", "B", SF), Relationship("B", "C")]
+    res = run(acts, rels)
+    assert (res["B"].early_start, res["B"].early_finish) == (D(2025, 1, 7, 8), D(2025, 1, 8, 8))
+    assert dates(res["A"]) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17), D(2025, 1, 8, 17), D(2025, 1, 9, 17))
+    assert res["A"].total_float_hours == 8
+
+
 def test_as_late_as_possible_chain_moves_latest_first():
     """P6 moves an "as late as possible" activity by its free float.  When its successor is as late as
     possible too, the successor moves first and the predecessor then uses the room that leaves.

@@ -91,7 +91,7 @@ def backward_pass(st, options):
             by_start = False
             if cs is not None:
                 x = (wcs if wcs is not None else wb[c](cs)) + d
-                if x < wf:
+                if x <= wf:
                     wf, by_start = x, cs_at
             pinned = pin(b, True) if b is not None else None
             if pinned is not None:
