@@ -80,7 +80,7 @@ def backward_pass(st, options):
                 cf, wcf = st.open_finish, w_open[c]
         if s_i == COMPLETE:
             lf[i] = ls[i] = e = cf if cs is None else min(cf, cs)
-            wlf[i] = wls[i] = wb[c](e)
+            wlf[i] = wls[i] = clock[c][e]
             continue
         b = bounds[i]
         if b is not None:
