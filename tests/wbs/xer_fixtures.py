@@ -17,7 +17,7 @@ GOLDEN = (
     "updates-UP-54069-20251218.xer",
     "updates-UP-54069-20260122.xer",
 )
-# Real files P6 scheduled with options or data the GOLDEN files do not exercise (test_sched_golden.py
+# Real files P6 scheduled with options or data the GOLDEN files do not exercise (NOT_FROM_OWN_DATA below
 # says which of their stored dates cannot come from their own data); in the repository.
 MORE_REAL = ("options-695.xer", "alap-harbour-131.xer", "three-projects-134.xer")
 # The real files (and projects, by file and project short name) whose stored dates cannot come from their
