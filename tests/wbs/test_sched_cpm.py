@@ -159,6 +159,54 @@ def test_finish_counted_back_by_a_negative_lag_lands_at_a_start():
     assert res["B"].total_float_hours == 8
 
 
+def test_late_start_held_by_a_start_to_start_link_into_non_working_time():
+    """A start held back by a start-to-start link keeps the latest moment not after the successor's
+    start; when that falls outside the predecessor's work time, P6 stores the end of the previous work,
+    not the next work start (the late start must not come after what it waits for).
+
+    Calendar "7d": every day 08:00-16:00.  L (7d, 96 h) runs Mon 6 - Fri 17 Jan 16:00: the project
+    finish.  B (7d, 8 h) -> C (7d, 40 h): C late Mon 13 08:00 - Fri 17 16:00, so B late Sun 12
+    08:00-16:00.  A (std, 8 h) SS -> B: A may start no later than Sun 12 08:00, on its own calendar the
+    end of Fri 10, 17:00; nothing waits for its finish, so its late finish is 8 working hours on, Mon 13
+    17:00.  Early dates Mon 6 08:00-17:00: 40 h of total float.  A file exported by P6 8.1 (an HS2
+    cost-loaded programme, measured by bench/bench_p6_fidelity.py) stores this for eight activities:
+    P1EWCC-PWP02-5090 (calendar Mon-Fri 08:00-17:00, SS to P1EWCC-PWP02-5100 on a seven-day
+    calendar, late start Sat 9 Jun 2018 08:00) has late start Fri 8 Jun 2018 17:00.
+    """
+    seven = (((480, 960),),) * 7
+    cals = {**CALS, "7d": Calendar("7d", week=seven)}
+    acts = [act("L", 96, calendar_id="7d"), act("B", 8, calendar_id="7d"), act("C", 40, calendar_id="7d"),
+            act("A", 8)]
+    res = schedule(acts, [Relationship("B", "C"), Relationship("A", "B", SS)], cals, OPTS)
+    assert (res["B"].late_start, res["B"].late_finish) == (D(2025, 1, 12, 8), D(2025, 1, 12, 16))
+    assert dates(res["A"]) == (MON, D(2025, 1, 6, 17), D(2025, 1, 10, 17), D(2025, 1, 13, 17))
+    assert res["A"].total_float_hours == 40
+
+
+def test_start_to_finish_dates_keep_the_instant_of_the_start_they_follow():
+    """Through a start-to-finish link without lag, a finish follows a start and a start is held by a
+    finish: P6 keeps the instant itself, a finish at the start of a working day (08:00, not the end of
+    the day before) and a late start at the end of a working day (17:00, not the next morning), also
+    when the finish side allows the same late dates.
+
+    Z (16 h) -> A (8 h) SF -> B (8 h) -> C (8 h, finish on or before Thu 9 17:00); L (32 h) alone.
+    Early: Z Mon 6 - Tue 7, A Wed 8 08:00-17:00; B must finish no earlier than A starts, Wed 8 08:00,
+    so it runs Tue 7 08:00 - Wed 8 08:00.  Late: C Thu 9, B finishes by Thu 9 08:00, that is Wed 8
+    17:00 on its calendar; A must start by B's late finish, Wed 8 17:00, and finishes 8 h on, Thu 9
+    17:00: the project finish (L's) allows exactly that too.  A has 8 h of total float.  In a P6 8.2
+    file measured by bench/bench_p6_fidelity.py (XERNative's test-app/wk2.xer), activity 1570 (SF from
+    1580) finishes Thu 24 Oct 2013 08:00 and 1600 (SF into 1590, late finish Wed 4 Feb 2015 16:00) has
+    late start Wed 4 Feb 2015 16:00.
+    """
+    acts = [act("Z", 16), act("A"), act("B"), act("C", constraint=ConstraintType.FINISH_ON_OR_BEFORE,
+                                                        constraint_date=D(2025, 1, 9, 17)), act("L", 32)]
+    rels = [Relationship("Z", "A"), Relationship("A", "B", SF), Relationship("B", "C")]
+    res = run(acts, rels)
+    assert (res["B"].early_start, res["B"].early_finish) == (D(2025, 1, 7, 8), D(2025, 1, 8, 8))
+    assert dates(res["A"]) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17), D(2025, 1, 8, 17), D(2025, 1, 9, 17))
+    assert res["A"].total_float_hours == 8
+
+
 def test_as_late_as_possible_chain_moves_latest_first():
     """P6 moves an "as late as possible" activity by its free float.  When its successor is as late as
     possible too, the successor moves first and the predecessor then uses the room that leaves.
@@ -258,6 +306,31 @@ def test_completed_predecessor_releases_successor_at_data_date():
     assert res["A"].total_float_hours is None
 
 
+@pytest.mark.parametrize("mode, late_finish, total_float", [
+    (ProgressMode.RETAINED_LOGIC, D(2025, 1, 6, 17), -8),
+    (ProgressMode.PROGRESS_OVERRIDE, D(2025, 1, 7, 17), 0),
+])
+def test_completed_successor_passes_its_late_date_back(mode, late_finish, total_float):
+    """A completed activity still has late dates (from its own successors), and under retained logic
+    P6 holds its predecessors to them; under progress override a completed successor holds nothing back.
+
+    A (24 h, started Thu 2 Jan, 16 h left) FF -> B (complete Thu 2) -> C (8 h, finish on or before Tue
+    7 17:00).  C late Tue 7 08:00-17:00, so B's late date is Tue 7 08:00 and A must finish by then: on
+    its calendar Mon 6 17:00.  A's early finish is Tue 7 17:00 (16 h from the data date): -8 h of total
+    float.  Under progress override A is held only by the project finish, Tue 7 17:00: no float.  The
+    HS2 cost-loaded P6 8.1 file measured by bench/bench_p6_fidelity.py (retained logic) shows it:
+    P1EWCC-PWP01-3040, under way, FF to the completed P1EWCC-PWP02-3800 (late date Mon 30 Oct 2017
+    08:00), has late finish Fri 27 Oct 2017 17:00; options-695.xer (progress override) does not.
+    """
+    acts = [act("A", 24, remaining=16, actual_start=D(2025, 1, 2, 8)),
+            act("B", 8, remaining=0, actual_start=D(2025, 1, 2, 8), actual_finish=D(2025, 1, 2, 17)),
+            act("C", 8, constraint=ConstraintType.FINISH_ON_OR_BEFORE, constraint_date=D(2025, 1, 7, 17))]
+    res = run(acts, [Relationship("A", "B", FF), Relationship("B", "C")], progress=mode)
+    assert res["A"].early_finish == D(2025, 1, 7, 17)
+    assert res["A"].late_finish == late_finish
+    assert res["A"].total_float_hours == total_float
+
+
 def test_lag_after_completed_predecessor_counts_from_actual_finish():
     acts = [act("A", 8, remaining=0, actual_start=D(2025, 1, 3, 8), actual_finish=D(2025, 1, 3, 17)), act("B", 8)]
     res = run(acts, [Relationship("A", "B", FS, 16)])
@@ -309,6 +382,26 @@ def test_expected_finish_sets_remaining_duration():
     acts = [act("A", 24, remaining=8, actual_start=D(2025, 1, 2, 8), expected_finish=D(2025, 1, 8, 17))]
     res = run(acts, [])
     assert res["A"].early_finish == D(2025, 1, 8, 17)
+
+
+def test_expected_finish_before_a_not_started_activity_can_start_is_ignored():
+    """Under "use expected finish dates" P6 makes the remaining duration run to the expected finish.
+    Work under way whose expected finish has passed ends at once; work not started whose expected
+    finish falls before it can start keeps its own duration (P6 will not date it backwards).
+
+    A (16 h) -> B (8 h, expected finish Mon 6 17:00).  B cannot start before Wed 8 08:00, so its
+    expected finish is ignored: B runs Wed 8 08:00-17:00.  C (24 h, started Thu 2, 8 h left, expected
+    finish Fri 3 17:00, before the data date): no work left, it finishes at the data date, Mon 6 08:00.
+    In the HS2 cost-loaded P6 8.1 file measured by bench/bench_p6_fidelity.py, COST-2410 (4152 h, not
+    started, early start 1 Jan 2018, expected finish 29 Dec 2017) keeps its 4152 h (early finish 26
+    Dec 2019), and P1EWCC-PWP04-1330 (under way, expected finish 24 Jul 2017, before the data date 16
+    Sep 2017) has no remaining duration.
+    """
+    acts = [act("A", 16), act("B", 8, expected_finish=D(2025, 1, 6, 17)),
+            act("C", 24, remaining=8, actual_start=D(2025, 1, 2, 8), expected_finish=D(2025, 1, 3, 17))]
+    res = run(acts, [Relationship("A", "B")])
+    assert (res["B"].early_start, res["B"].early_finish) == (D(2025, 1, 8, 8), D(2025, 1, 8, 17))
+    assert res["C"].early_finish == MON
 
 
 def test_summary():

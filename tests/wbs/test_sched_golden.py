@@ -13,7 +13,7 @@ from wbs.scheduling import schedule
 from wbs.interchange.xer.mapping import load_project, project_ids
 from wbs.interchange.xer import fidelity
 from wbs.interchange.xer.reader import read_xer
-from tests.wbs.xer_fixtures import GOLDEN, MORE_REAL, xer_path
+from tests.wbs.xer_fixtures import GOLDEN, MORE_REAL, NOT_FROM_OWN_DATA, PROJECTS_NOT_FROM_OWN_DATA, xer_path
 
 def _scheduled(name):
     project = load_project(read_xer(xer_path(name)))
@@ -77,27 +77,8 @@ def test_remaining_dates_and_longest_path_match_p6(name):
 
 # Real files whose options or data the files above do not exercise (xer_fixtures.MORE_REAL): one case per
 # file, every project in it.  Where a file's stored dates cannot come from its own data the reason is
-# given and the file (or only that project) is left out, never tuned to.
-NOT_FROM_OWN_DATA = {
-    "alap-harbour-131.xer": (
-        "8 of its not-started tasks span fewer working hours from early start to early finish on the file's "
-        "calendar 5829 than their remaining duration (EC2380: 96 h for 144 h, 2013-04-10 16:49 to "
-        "2013-04-26 16:49; EC1430: 696 h for 720 h); 58 of its 108 not-started activities have early dates "
-        "that differ from their remaining dates, which one P6 scheduling never writes; and remaining dates "
-        "fall at 07:00 and 16:00 on a calendar that works 08:00-12:00 and 13:00-17:00: the stored dates were "
-        "computed from other data than the file holds"),
-    "three-projects-134.xer": (
-        "130 of its 132 dated activities use calendars 6504, 6505 and 6506 whose clndr_data is empty, "
-        "'(0||()())': their work pattern is not in the file, and P6's dates come from it (FO10007: 18.4 h "
-        "from Thu 2011-05-19 09:36 to Mon 2011-05-23 12:48); the other one, FO50022, has early dates "
-        "that differ from its remaining dates"),
-}
-PROJECTS_NOT_FROM_OWN_DATA = {
-    ("options-695.xer", "935"): (
-        "its three activities (A7720, A7770, A7820), not started and without predecessors, have early "
-        "dates that differ from their remaining dates (A7720: early start 2025-09-24 09:40, remaining "
-        "start 2026-03-10 09:40) and were updated after the project's last scheduling"),
-}
+# given beside the list of those files (xer_fixtures.NOT_FROM_OWN_DATA) and the file (or only that
+# project) is left out, never tuned to.
 
 
 @pytest.mark.parametrize("name", MORE_REAL)

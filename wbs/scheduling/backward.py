@@ -1,9 +1,14 @@
 """The backward pass: late dates, in reverse topological order.
 
-* Successors that are complete (or drive nothing) hold nothing back.
+* Successors that drive nothing hold nothing back.  A complete successor
+  has late dates of its own (from its successors) and holds its
+  predecessors to them, except under progress override.
 * Under progress override, a link into the start of an activity already
   under way (FS, SS) holds nothing back either: that start has happened.
   A link into its finish (FF, SF) still does.
+* A start held back by a start-side link keeps the latest moment not after
+  the successor's date (the end of the previous work when that date falls
+  outside the activity's work time), as P6 stores it.
 * Open ends: an activity without successors on its finish side must finish
   by the must-finish-by date, or else by the project's early finish (by its
   own early finish when open-ended activities are made critical).
@@ -33,8 +38,10 @@ def backward_pass(st, options):
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
     if options.progress == ProgressMode.PROGRESS_OVERRIDE:
-        # A link into the start of work under way holds nothing back: left out once, not tested per link.
-        succs = [[link for link in links if link[1] > SS or status[link[0]] != IN_PROGRESS] for links in succs]
+        # A link into the start of work under way holds nothing back, nor
+        # does a completed successor: left out once, not tested per link.
+        succs = [[link for link in links if status[link[0]] != COMPLETE and (link[1] > SS or status[link[0]] != IN_PROGRESS)]
+                 for links in succs]
     for i in reversed(st.order):
         if not driven[i]:
             continue
@@ -42,8 +49,9 @@ def backward_pass(st, options):
         s_i = status[i]
         # Candidate late finish / late start with clock readings, as forward.
         cf = wcf = cs = wcs = None
+        cs_at = False  # the start candidate is the successor's own date (no lag)
         for s, t, lag, lc in succs[i]:
-            if not driven[s] or status[s] == COMPLETE:
+            if not driven[s]:
                 continue
             if t == FS or t == SS:
                 base, ws = ls[s], wls[s]
@@ -61,7 +69,7 @@ def backward_pass(st, options):
                 if cf is None or base < cf:
                     cf, wcf = base, wbase
             elif cs is None or base < cs:
-                cs, wcs = base, wbase
+                cs, wcs, cs_at = base, wbase, not lag
         if cf is None:
             open_end[i] = True
             if open_crit and s_i != COMPLETE:
@@ -71,7 +79,8 @@ def backward_pass(st, options):
             else:
                 cf, wcf = st.open_finish, w_open[c]
         if s_i == COMPLETE:
-            lf[i] = ls[i] = cf if cs is None else min(cf, cs)
+            lf[i] = ls[i] = e = cf if cs is None else min(cf, cs)
+            wlf[i] = wls[i] = clock[c][e]
             continue
         b = bounds[i]
         if b is not None:
@@ -79,15 +88,23 @@ def backward_pass(st, options):
         if kind[i] == NORMAL:
             d = dur[i]
             wf = wcf if wcf is not None else clock[c][cf]
+            by_start = False
             if cs is not None:
                 x = (wcs if wcs is not None else wb[c](cs)) + d
-                if x < wf:
-                    wf = x
+                if x <= wf:
+                    wf, by_start = x, cs_at
             pinned = pin(b, True) if b is not None else None
             if pinned is not None:
-                wf = wb[c](pinned[0]) + (0 if pinned[1] else d)
+                wf, by_start = wb[c](pinned[0]) + (0 if pinned[1] else d), False
             lf[i] = e = finish[c][wf]
-            ls[i] = start[c][wf - d] if d > 0 else e
+            if by_start and d > 0:
+                # A start held back by a start-side link keeps the latest
+                # moment not after it: the end of the previous work when the
+                # successor's date falls outside this activity's work time.
+                w0 = wf - d
+                ls[i] = cs if clocks.start_at[c](w0) == cs else fa[c](w0)
+            else:
+                ls[i] = start[c][wf - d] if d > 0 else e
             wlf[i] = wf
             wls[i] = wf - d
         else:

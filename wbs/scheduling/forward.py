@@ -27,7 +27,7 @@ from __future__ import annotations
 from wbs.scheduling.calendars import to_minutes
 from wbs.scheduling.constraints import pin, window
 from wbs.scheduling.model import ProgressMode
-from wbs.scheduling.state import COMPLETE, FF, FINISH_MS, FS, IN_PROGRESS, NORMAL, NOT_STARTED, SS
+from wbs.scheduling.state import COMPLETE, FF, FINISH_MS, FS, IN_PROGRESS, NORMAL, NOT_STARTED, SF, SS
 
 __all__ = ["forward_pass"]
 
@@ -93,7 +93,9 @@ def forward_pass(st, options):
                         cs, wcs = base, wbase
                 elif cf is None or base > cf:
                     cf, wcf = base, wbase
-                    cf_back = lag < 0
+                    # Counted back by a negative lag, or a predecessor's
+                    # start itself (SF): a start, not the end of a day.
+                    cf_back = lag < 0 or (t == SF and not lag)
         b = bounds[i]
         if b is not None:
             cs, wcs, cf, wcf = window(b, True, cs, wcs, cf, wcf)
@@ -194,7 +196,12 @@ def _bounded_task(st, i, b, w, wfloor):
         t, is_finish = pinned
         w = max(w_(t) - st.dur[i] if is_finish else w_(t), wfloor)
     if b.expected_finish is not None:
-        st.dur[i] = max(0, w_(b.expected_finish) - w)
+        left = w_(b.expected_finish) - w
+        if left > 0 or st.status[i] != NOT_STARTED:
+            # Work under way ends at its expected finish, or at once if that
+            # has passed; work not started that would have to end before it
+            # begins keeps its own duration.
+            st.dur[i] = max(0, left)
     return w
 
 
