@@ -153,6 +153,9 @@ class ExchangeCodes:
 
     def __bool__(self) -> bool:
         return bool(self.types or self.udf_types)
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeBaselineActivity:
     """One activity as a baseline keeps it: its start and finish, planned duration (hours) and budgeted cost."""
 
