@@ -23,7 +23,7 @@ from eps.permissions import Permission, authorize
 from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
                         ActivityCodeValue)
 
-__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "create_code_type", "filter_by_code", "create_code_value",
+__all__ = ["CODE_SCOPES", "activity_codes", "authorize_new_type", "applicable_types", "create_code_type", "filter_by_code", "create_code_value",
            "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
            "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
 
@@ -247,6 +247,14 @@ def filter_by_code(session: Session, *, project: Project, query, code: str):
              if any(path.startswith(paths[w] + ".") for w in wanted)}
     held = select(ActivityCodeAssignment.activity_id).where(ActivityCodeAssignment.value_id.in_(wanted | below))
     return query.where(Activity.id.in_(held))
+
+
+def authorize_new_type(session: Session, *, user: User, scope: str, eps_node_id: int | None = None,
+                       project_id: int | None = None) -> None:
+    """Forbidden (or NotFound) unless ``user`` may create a code type of ``scope`` there."""
+    code_type = ActivityCodeType(scope=scope, eps_node_id=eps_node_id if scope == "eps" else None,
+                                 project_id=project_id if scope == "project" else None)
+    _authorize_type(session, user=user, code_type=code_type, permission=Permission.edit)
 
 
 def _authorize_type(session: Session, *, user: User, code_type: ActivityCodeType, permission: Permission) -> None:

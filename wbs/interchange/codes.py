@@ -3,17 +3,27 @@ out as the neutral :class:`~wbs.interchange.model.ExchangeCodes` (:func:`codes_o
 
 Code types are matched by name in their scope, as P6 matches them on import: a global type or an EPS type (of
 the node the project is imported under) that already exists takes the file's values it lacks, found by their
-place in the tree (parent, then short name); a type that does not exist yet is created, with the rights of the
-import (the file's global types belong to the file as much as its activities). UDF types are matched by subject
-and name; one of another data type is left out with a warning. What the import adds is audited.
+place in the tree (parent, then short name).
+
+A type the file holds that does not exist yet is created as P6 creates it for the importing user: in its own
+scope when the user may create types there (administrators: global; edit rights on the EPS node: that node's),
+otherwise with the project's scope, with a warning naming it, so that a user without the administrator's
+privilege never adds global (or others' EPS) types through a file and the file's values are still all kept.
+Imports run without a user (``actor=None``, the command line) act with every right. UDF types are global
+only (crmpm has no project-scope UDF): they are matched by subject and name; one of another data type, or one
+that does not exist and that the user may not create (administrators only, as on the pages), has its values
+left out with a warning naming it. What the import adds is audited.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
+from crmpm.errors import Forbidden, NotFound
 from crmpm.users.models import User
 from eps.models import Project
 from wbs import codes as code_rules
@@ -29,7 +39,8 @@ def store_codes(session: Session, *, actor: User | None, project: Project, codes
     """Store a read project's codes and UDFs for the just-stored ``project`` (file ids → stored ids)."""
     if not codes:
         return
-    type_ids = {item.id: _code_type(session, project, item) for item in codes.types}
+    own_names = {item.name[:code_rules.TYPE_NAME_LENGTH] for item in codes.types if item.scope == "project"}
+    type_ids = {item.id: _code_type(session, actor, project, item, own_names, warnings) for item in codes.types}
     value_ids = _code_values(session, codes.values, type_ids)
     rows = [{"activity_id": activity_ids[task], "type_id": type_ids[type_id], "value_id": value_ids[value]}
             for task, type_id, value in codes.assignments
@@ -70,16 +81,21 @@ def store_codes(session: Session, *, actor: User | None, project: Project, codes
                         "udf_values": len(values)})
 
 
-def _code_type(session: Session, project: Project, item: ExchangeCodeType) -> int:
+def _code_type(session: Session, actor: User | None, project: Project, item: ExchangeCodeType,
+               own_names: set[str], warnings: list[str]) -> int:
+    name = item.name[:code_rules.TYPE_NAME_LENGTH]
+    found = _found_type(session, project, item.scope, name)
+    if found is None and item.scope != "project" and not _may_create(session, actor, project, item.scope):
+        kind = "EPS" if item.scope == "eps" else "global"
+        if name in own_names:  # the file's project type of that name stays apart
+            name = f"{name[:code_rules.TYPE_NAME_LENGTH - len(kind) - 3]} ({kind})"
+        warnings.append(f"activity code type {item.name!r} is a{'n' if kind == 'EPS' else ''} {kind} code type in "
+                        "the file that does not exist here, and you may not create one there: it is created as "
+                        f"the project code type {name!r}")
+        item = dataclasses.replace(item, scope="project")
+        found = _found_type(session, project, "project", name)
     owner = {"global": {}, "eps": {"eps_node_id": project.eps_node_id},
              "project": {"project_id": project.id}}[item.scope]
-    name = item.name[:code_rules.TYPE_NAME_LENGTH]
-    found = session.scalar(select(ActivityCodeType).where(
-        ActivityCodeType.scope == item.scope, ActivityCodeType.name == name,
-        ActivityCodeType.eps_node_id == owner["eps_node_id"] if "eps_node_id" in owner
-        else ActivityCodeType.eps_node_id.is_(None),
-        ActivityCodeType.project_id == project.id if item.scope == "project"
-        else ActivityCodeType.project_id.is_(None)).order_by(ActivityCodeType.id).limit(1))
     if found is None:
         found = ActivityCodeType(scope=item.scope, name=name, max_length=min(item.max_length, code_rules.MAX_SHORT_LENGTH),
                                  seq=item.seq, **owner)
@@ -88,6 +104,29 @@ def _code_type(session: Session, project: Project, item: ExchangeCodeType) -> in
     elif found.max_length < item.max_length:
         found.max_length = min(item.max_length, code_rules.MAX_SHORT_LENGTH)
     return found.id
+
+
+def _may_create(session: Session, actor: User | None, project: Project, scope: str) -> bool:
+    """Whether ``actor`` may create a code type of ``scope`` where ``project`` is (the rights of the pages)."""
+    if actor is None:
+        return True
+    try:
+        code_rules.authorize_new_type(session, user=actor, scope=scope, eps_node_id=project.eps_node_id,
+                                      project_id=project.id)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def _found_type(session: Session, project: Project, scope: str, name: str) -> ActivityCodeType | None:
+    owner = {"global": {}, "eps": {"eps_node_id": project.eps_node_id},
+             "project": {"project_id": project.id}}[scope]
+    return session.scalar(select(ActivityCodeType).where(
+        ActivityCodeType.scope == scope, ActivityCodeType.name == name,
+        ActivityCodeType.eps_node_id == owner["eps_node_id"] if "eps_node_id" in owner
+        else ActivityCodeType.eps_node_id.is_(None),
+        ActivityCodeType.project_id == project.id if scope == "project"
+        else ActivityCodeType.project_id.is_(None)).order_by(ActivityCodeType.id).limit(1))
 
 
 def _code_values(session: Session, values: list[ExchangeCodeValue], type_ids: dict[str, int]) -> dict[str, int]:
@@ -125,8 +164,13 @@ def _udf_type(session: Session, actor, item: ExchangeUdfType, warnings: list[str
     name = item.name[:udfs.NAME_LENGTH]
     found = session.scalar(select(UdfType).where(UdfType.subject == item.subject, UdfType.name == name))
     if found is None:
-        return udfs.create_udf_type(session, actor=actor, subject=item.subject, name=name, data_type=item.data_type,
-                                    file_type=item.file_type, _imported=True)
+        try:
+            return udfs.create_udf_type(session, actor=actor, subject=item.subject, name=name,
+                                        data_type=item.data_type, file_type=item.file_type, _imported=actor is None)
+        except Forbidden:
+            warnings.append(f"user-defined field {name!r} of {item.subject} does not exist here and only "
+                            "administrators create user-defined fields: its values are left out")
+            return None
     if found.data_type != item.data_type:
         warnings.append(f"user-defined field {name!r} is a {found.data_type} field here and a {item.data_type} "
                         "field in the file: its values are left out")
