@@ -4,8 +4,10 @@ Project has ten task outline codes (Outline Code1-10) and a fixed set of task cu
 writes each activity code type as an outline code (its values as the code's value tree, each activity's value
 as the task's ``OutlineCode``) and each UDF of activities or of the project as a custom field of its kind
 (text and indicator: Text2-Text30, Text1 being crmpm's own; number and integer: Number1-20; cost: Cost1-10;
-date: Date1-10), the activities' values on their tasks and the project's on the project summary task (UID 0).
-What exceeds those fields, and UDFs of WBS elements, are not written. The scope of each code type and the
+date: Date1-10), the activities' values on their tasks, the WBS elements' on their summary tasks and the
+project's on the project summary task (UID 0). A field read back is a UDF of each kind of subject whose tasks
+hold its values.
+What exceeds those fields is not written. The scope of each code type and the
 crmpm data type of each field go in crmpm's own field of the project summary task, so that a file written by
 crmpm reads back the same (the values' maximum length too); a file from Project gets project code types and the data type of each field's kind.
 Values that name what the file lacks are left out with a warning.
@@ -62,18 +64,20 @@ class CodeFields:
         self.udfs = []  # ((field id, field name), udf type)
         for item in codes.udf_types:
             fields = free[FAMILY_OF_TYPE[item.data_type]]
-            if item.subject in ("activity", "project") and fields:
+            if fields:
                 self.udfs.append((fields.pop(0), item))
         self.udf_fields = {item.id: (field_id, item) for (field_id, _name), item in self.udfs}
         self.assigned: dict[str, list[tuple[str, str]]] = {}
         for task_id, type_id, value_id in codes.assignments:
             if type_id in self.type_fields and value_id in self.value_ids:
                 self.assigned.setdefault(task_id, []).append((self.type_fields[type_id], str(self.value_ids[value_id])))
-        self.values: dict[str | None, list[tuple[str, str]]] = {}
+        # By (subject kind, id): an activity and a WBS element may share an id.
+        self.values: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
         for item in codes.udf_values:
             field = self.udf_fields.get(item.type_id)
             if field is not None:
-                self.values.setdefault(item.subject_id, []).append((field[0], _format(field[1].data_type, item.value)))
+                key = (field[1].subject, None if field[1].subject == "project" else item.subject_id)
+                self.values.setdefault(key, []).append((field[0], _format(field[1].data_type, item.value)))
 
     def __bool__(self) -> bool:
         return bool(self.types or self.udfs)
@@ -83,7 +87,7 @@ class CodeFields:
         if not self:
             return {}
         return {SCOPES_KEY: ",".join(f"{field_id}:{item.scope}:{item.max_length}" for (field_id, _n), item in self.types),
-                TYPES_KEY: ",".join(f"{field_id}:{item.data_type}" for (field_id, _n), item in self.udfs)}
+                TYPES_KEY: ",".join(f"{field_id}:{item.data_type}:{item.subject}" for (field_id, _n), item in self.udfs)}
 
     def write_definitions(self, root: ET.Element, attributes: ET.Element) -> None:
         """The outline codes (before ``attributes``, as the schema orders them) and the custom fields."""
@@ -110,13 +114,15 @@ class CodeFields:
             _sub(attribute, "FieldName", field_name)
             _sub(attribute, "Alias", item.name)
 
-    def write_task(self, task: ET.Element, subject_id: str | None) -> None:
-        """A task's custom field values and outline codes (the project's values on the summary, ``None``)."""
-        for field_id, value in self.values.get(subject_id, ()):
+    def write_task(self, task: ET.Element, subject_id: str | None, kind: str = "activity") -> None:
+        """A task's custom field values and outline codes: an activity's, a WBS element's (``kind="wbs"``, on its
+        summary task), or the project's (``subject_id=None``, on the project summary task)."""
+        key = ("project", None) if subject_id is None else (kind, subject_id)
+        for field_id, value in self.values.get(key, ()):
             attribute = _sub(task, "ExtendedAttribute")
             _sub(attribute, "FieldID", field_id)
             _sub(attribute, "Value", value)
-        for field_id, value_id in self.assigned.get(subject_id, ()) if subject_id is not None else ():
+        for field_id, value_id in self.assigned.get(subject_id, ()) if kind == "activity" else ():
             code = _sub(task, "OutlineCode")
             _sub(code, "FieldID", field_id)
             _sub(code, "ValueID", value_id)
@@ -160,37 +166,40 @@ def read_codes(doc, outline, activity_ids, project_values: dict, warnings: list[
                 parent_id=f"{field_id}:{parent}" if parent and parent != "0" else None, seq=len(codes.values)))
         if not length and longest > codes.types[-1].max_length:  # Project's own file: room for its values
             codes.types[-1] = dataclasses.replace(codes.types[-1], max_length=min(longest, 60))
-    udf_types = {}
+    udf_types = {}  # field id → (data type, crmpm's subject or None, name)
     for definition in doc.children(doc.child(doc.root, "ExtendedAttributes"), "ExtendedAttribute"):
         field_id = doc.text(definition, "FieldID")
         family = FIELD_FAMILY.get(field_id)
         if family is None:
             continue  # crmpm's own Text1, or a kind of field crmpm does not keep
-        data_type = kinds.get(field_id) if FAMILY_OF_TYPE.get(kinds.get(field_id)) == family else DEFAULT_TYPE[family]
-        udf_types[field_id] = data_type
+        kind, _sep, subject = kinds.get(field_id, "").partition(":")
+        data_type = kind if FAMILY_OF_TYPE.get(kind) == family else DEFAULT_TYPE[family]
         name = doc.text(definition, "Alias") or doc.text(definition, "FieldName") or field_id
-        codes.udf_types.append(ExchangeUdfType(id=field_id, subject="activity", name=name, data_type=data_type))
-    project_fields = set()
+        udf_types[field_id] = (data_type, subject if subject in ("activity", "wbs", "project") else None, name)
     problems = []
     summary = outline.summary_task
-    tasks = [(str(uid), task) for uid, _level, task, _parent, _children in outline.rows if str(uid) in activity_ids]
+    # Each task's subject: an activity, a WBS element (a summary task) or the project (the project summary).
+    tasks = [("activity" if str(uid) in activity_ids else "wbs", str(uid), task)
+             for uid, _level, task, _parent, _children in outline.rows
+             if str(uid) in activity_ids or uid in outline.summaries]
     if summary is not None:
-        tasks.append((None, summary[1]))
-    for subject_id, task in tasks:
+        tasks.append(("project", None, summary[1]))
+    subjects: dict[str, set[str]] = {}  # field id → the kinds of subjects holding its values
+    for kind, subject_id, task in tasks:
         for attribute in doc.children(task, "ExtendedAttribute"):
             field_id = doc.text(attribute, "FieldID")
             if field_id not in udf_types:
                 continue
             try:
-                value = _parse(udf_types[field_id], doc.text(attribute, "Value"))
+                value = _parse(udf_types[field_id][0], doc.text(attribute, "Value"))
             except (ValueError, InvalidOperation):
                 problems.append(f"a bad value of field {field_id} (line {doc.line(attribute)})")
                 continue
             if value is not None:
-                if subject_id is None:
-                    project_fields.add(field_id)
-                codes.udf_values.append(ExchangeUdfValue(type_id=field_id, subject_id=subject_id, value=value))
-        if subject_id is None:
+                subjects.setdefault(field_id, set()).add(kind)
+                codes.udf_values.append(ExchangeUdfValue(type_id=f"{field_id}/{kind}", subject_id=subject_id,
+                                                         value=value))
+        if kind != "activity":
             continue
         for code in doc.children(task, "OutlineCode"):
             key = value_keys.get((doc.text(code, "FieldID"), doc.text(code, "ValueID")))
@@ -199,9 +208,12 @@ def read_codes(doc, outline, activity_ids, project_values: dict, warnings: list[
                                 f"(line {doc.line(code)})")
             else:
                 codes.assignments.append((subject_id, doc.text(code, "FieldID"), key))
-    # A field with values on the project summary task is the project's.
-    codes.udf_types = [ExchangeUdfType(id=t.id, subject="project" if t.id in project_fields else "activity",
-                                       name=t.name, data_type=t.data_type) for t in codes.udf_types]
+    # A field is a UDF of each kind of subject holding its values (crmpm's file names it; a field without values
+    # is the activities'); Project's one field on activities and summaries is two UDFs of the same name.
+    for field_id, (data_type, subject, name) in udf_types.items():
+        for kind in sorted(subjects.get(field_id) or {subject or "activity"}):
+            codes.udf_types.append(ExchangeUdfType(id=f"{field_id}/{kind}", subject=kind, name=name,
+                                                   data_type=data_type))
     if problems:
         shown = ", ".join(problems[:10]) + (f" and {len(problems) - 10} more" if len(problems) > 10 else "")
         warnings.append(f"tasks: {len(problems)} custom field or outline code values left out: {shown}")

@@ -310,6 +310,8 @@ def write_mspdi(project: ExchangeProject) -> bytes:
             uid = writer.next_uid
             writer.next_uid += 1
             task = writer.summary(uid, element.name, element.code, f"{prefix}{number}", level, None, None)
+            if writer.codes:
+                writer.codes.write_task(task, element.id, "wbs")
             start, finish = outline(element.id, f"{prefix}{number}.", level + 1)
             _summary_dates(task, start, finish, placeholder)
             dates.append((start, finish))
@@ -358,6 +360,8 @@ def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
                 _kind, uid, element, number, level, start, finish = entry
                 task = writer.summary(uid, element.name, element.code, number, level, None, None)
                 _summary_dates(task, start, finish, placeholder)
+                if writer.codes:
+                    writer.codes.write_task(task, element.id, "wbs")
             else:
                 _kind, uid, activity, number, level, incoming = entry
                 writer.next_uid = uid
