@@ -22,12 +22,13 @@ from eps.models import Project
 from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.interchange.codes import codes_of
+from wbs.interchange.mspdi.codes import export_warnings
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
 from wbs.interchange.store import exchange_activity, exchange_plan
 from wbs.models import Activity, Relationship, WbsElement
 
-__all__ = ["export_mspdi", "mspdi_chunks"]
+__all__ = ["MspdiChunks", "WARNINGS_HEADER", "export_mspdi", "mspdi_chunks"]
 
 # Tasks built and sent at a time; also the rows fetched per round trip.
 BATCH = 2_000
@@ -38,11 +39,29 @@ def export_mspdi(session: Session, *, project: Project) -> bytes:
     return b"".join(mspdi_chunks(session, project=project))
 
 
-def mspdi_chunks(session: Session, *, project: Project) -> Iterator[bytes]:
+WARNINGS_HEADER = "X-Crmpm-Export-Warnings"
+
+
+class MspdiChunks:
+    """A file's chunks, and what its export has to tell before the first: ``warnings`` (what MS Project will not
+    show as codes or fields; the file keeps them in crmpm's own field) and ``headers`` for a download (their
+    count, ``X-Crmpm-Export-Warnings``)."""
+
+    def __init__(self, chunks: Iterator[bytes], warnings: list[str]):
+        self.chunks = chunks
+        self.warnings = warnings
+        self.headers = {WARNINGS_HEADER: str(len(warnings))}
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
+
+def mspdi_chunks(session: Session, *, project: Project) -> MspdiChunks:
     """The project's MSPDI file (UTF-8) as chunks; the head is read when this is called, so its errors come
     before any byte, the tasks as the chunks are taken."""
     head = _Head(session, project)
-    return stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head))
+    return MspdiChunks(stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head)),
+                       export_warnings(head.exchange.codes))
 
 
 class _Head:

@@ -179,11 +179,20 @@ class _TaskWriter:
             values["expected_finish"] = format_date(activity.expected_finish)
         if activity.percent_complete != round(activity.percent_complete):
             values["percent_complete"] = format_number(activity.percent_complete)
+        if self.codes:
+            values.update(self.codes.crmpm_task_values(activity.id))
         self._crmpm(task, values)
         if self.codes:
             self.codes.write_task(task, activity.id)
         if self.baselines:
             write_task_baselines(task, activity.id, self.baselines)
+
+    def element_codes(self, task: ET.Element, element_id: str) -> None:
+        """A WBS element's UDF values on its summary task (those beyond Project's fields in crmpm's own)."""
+        self.codes.write_task(task, element_id, "wbs")
+        extra = self.codes.crmpm_task_values(element_id, "wbs")
+        if extra:
+            self._crmpm(task, extra)
 
     @staticmethod
     def _crmpm(task: ET.Element, values: dict) -> None:
@@ -311,7 +320,7 @@ def write_mspdi(project: ExchangeProject) -> bytes:
             writer.next_uid += 1
             task = writer.summary(uid, element.name, element.code, f"{prefix}{number}", level, None, None)
             if writer.codes:
-                writer.codes.write_task(task, element.id, "wbs")
+                writer.element_codes(task, element.id)
             start, finish = outline(element.id, f"{prefix}{number}.", level + 1)
             _summary_dates(task, start, finish, placeholder)
             dates.append((start, finish))
@@ -361,7 +370,7 @@ def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
                 task = writer.summary(uid, element.name, element.code, number, level, None, None)
                 _summary_dates(task, start, finish, placeholder)
                 if writer.codes:
-                    writer.codes.write_task(task, element.id, "wbs")
+                    writer.element_codes(task, element.id)
             else:
                 _kind, uid, activity, number, level, incoming = entry
                 writer.next_uid = uid
