@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
+from crmpm.database import bulk_insert
 from crmpm.errors import Forbidden, NotFound
 from crmpm.users.models import User
 from eps.models import Project
@@ -46,7 +47,8 @@ def store_codes(session: Session, *, actor: User | None, project: Project, codes
             for task, type_id, value in codes.assignments
             if task in activity_ids and type_id in type_ids and value in value_ids]
     if rows:
-        session.execute(insert(ActivityCodeAssignment), rows)
+        session.flush()
+        bulk_insert(session, ActivityCodeAssignment.__table__, rows)
     udf_ids = {}
     for item in codes.udf_types:
         stored = _udf_type(session, actor, item, warnings)
@@ -74,7 +76,8 @@ def store_codes(session: Session, *, actor: User | None, project: Project, codes
         session.execute(delete(UdfValue).where(UdfValue.project_id == project.id, UdfValue.type_id.in_(own),
                                                UdfValue.activity_id.is_(None), UdfValue.wbs_element_id.is_(None)))
     if values:
-        session.execute(insert(UdfValue), values)
+        session.flush()
+        bulk_insert(session, UdfValue.__table__, values)
     session.flush()
     audit.record(session, actor=actor, action="import_codes", entity=project,
                  after={"code_types": len(type_ids), "code_assignments": len(rows), "udf_types": len(udf_ids),
@@ -130,34 +133,54 @@ def _found_type(session: Session, project: Project, scope: str, name: str) -> Ac
 
 
 def _code_values(session: Session, values: list[ExchangeCodeValue], type_ids: dict[str, int]) -> dict[str, int]:
-    """The file's values as stored ids: existing ones found by (type, parent, short name), others created,
-    parents before children."""
+    """The file's values as stored ids: existing ones found by (type, parent, short name), the others inserted in
+    bulk a level of the tree at a time, parents before children (a value whose parents loop is put at the top)."""
     by_id = {v.id: v for v in values if v.type_id in type_ids}
-    existing = {}
-    for stored in session.scalars(select(ActivityCodeValue).where(
-            ActivityCodeValue.type_id.in_(set(type_ids.values())))):
-        existing[(stored.type_id, stored.parent_id, stored.value)] = stored.id
-    stored_ids: dict[str, int] = {}
-
-    def store(value_id: str, depth: int = 0) -> int:
-        if value_id in stored_ids:
-            return stored_ids[value_id]
-        item = by_id[value_id]
-        parent = (store(item.parent_id, depth + 1)
-                  if item.parent_id in by_id and depth < len(by_id) else None)
-        key = (type_ids[item.type_id], parent, item.value[:60])
-        if key not in existing:
-            row = ActivityCodeValue(type_id=key[0], parent_id=parent, value=key[2], description=item.description[:300],
-                                    seq=item.seq, color=item.color[:6])
-            session.add(row)
-            session.flush()
-            existing[key] = row.id
-        stored_ids[value_id] = existing[key]
-        return stored_ids[value_id]
-
+    depth: dict[str, int] = {}
     for value_id in by_id:
-        store(value_id)
+        chain, seen = [], set()
+        current = value_id
+        while current in by_id and current not in depth and current not in seen:
+            seen.add(current)
+            chain.append(current)
+            current = by_id[current].parent_id
+        above = depth.get(current, -1)  # after a loop or an unknown parent: the top
+        for item in reversed(chain):
+            above += 1
+            depth[item] = above
+    levels: dict[int, list[ExchangeCodeValue]] = {}
+    for value_id, level in depth.items():
+        levels.setdefault(level, []).append(by_id[value_id])
+    stored_type_ids = set(type_ids.values())
+    existing = _existing_values(session, stored_type_ids)
+    stored_ids: dict[str, int] = {}
+    for level in sorted(levels):
+        rows, keys, pending = [], {}, set()
+        for item in levels[level]:
+            parent = stored_ids.get(item.parent_id) if level else None
+            key = (type_ids[item.type_id], parent, item.value[:60])
+            keys[item.id] = key
+            if key not in existing and key not in pending:
+                pending.add(key)
+                rows.append({"type_id": key[0], "parent_id": parent, "value": key[2],
+                             "description": item.description[:300], "seq": item.seq, "color": item.color[:6]})
+        if rows:
+            session.flush()
+            bulk_insert(session, ActivityCodeValue.__table__, rows)
+            existing = _existing_values(session, stored_type_ids)
+        for value_id, key in keys.items():
+            stored_ids[value_id] = existing[key]
     return stored_ids
+
+
+def _existing_values(session: Session, type_ids: set[int]) -> dict[tuple, int]:
+    """(type, parent, short name) → id of the stored values of ``type_ids`` (the first of equals)."""
+    found: dict[tuple, int] = {}
+    for id_, type_id, parent_id, value in session.execute(
+            select(ActivityCodeValue.id, ActivityCodeValue.type_id, ActivityCodeValue.parent_id, ActivityCodeValue.value)
+            .where(ActivityCodeValue.type_id.in_(type_ids)).order_by(ActivityCodeValue.id)):
+        found.setdefault((type_id, parent_id, value), id_)
+    return found
 
 
 def _udf_type(session: Session, actor, item: ExchangeUdfType, warnings: list[str]) -> UdfType | None:
