@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -32,7 +32,7 @@ from wbs import udfs
 from wbs.interchange.model import ExchangeCodes, ExchangeCodeType, ExchangeCodeValue, ExchangeUdfType, ExchangeUdfValue
 from wbs.models import Activity, ActivityCodeAssignment, ActivityCodeType, ActivityCodeValue, UdfType, UdfValue
 
-__all__ = ["store_codes", "codes_of"]
+__all__ = ["store_codes", "codes_of", "subject_codes"]
 
 
 def store_codes(session: Session, *, actor: User | None, project: Project, codes: ExchangeCodes,
@@ -201,9 +201,11 @@ def _udf_type(session: Session, actor, item: ExchangeUdfType, warnings: list[str
     return found
 
 
-def codes_of(session: Session, *, project: Project) -> ExchangeCodes:
-    """The project's codes as the neutral codes: every type that applies to it with its values, its activities'
-    assignments, and the UDF types its values use with those values (ids are the stored ids)."""
+def codes_of(session: Session, *, project: Project, subjects: bool = True) -> ExchangeCodes:
+    """The project's codes as the neutral codes: every type that applies to it with its values, the UDF types its
+    values use, the project's own UDF values and, with ``subjects``, its activities' assignments and its
+    activities' and WBS elements' UDF values (:func:`subject_codes` reads those a batch at a time; ids are the
+    stored ids)."""
     codes = ExchangeCodes()
     types = session.scalars(code_rules.list_code_types(session, project=project)).all()
     codes.types = [ExchangeCodeType(id=str(t.id), name=t.name, scope=t.scope, max_length=t.max_length, seq=t.seq)
@@ -213,20 +215,43 @@ def codes_of(session: Session, *, project: Project) -> ExchangeCodes:
     codes.values = [ExchangeCodeValue(id=str(v.id), type_id=str(v.type_id), value=v.value, description=v.description,
                                       parent_id=str(v.parent_id) if v.parent_id else None, seq=v.seq, color=v.color)
                     for v in values]
-    codes.assignments = [
-        (str(a), str(t), str(v)) for a, t, v in session.execute(
-            select(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id, ActivityCodeAssignment.value_id)
-            .join(Activity, Activity.id == ActivityCodeAssignment.activity_id)
-            .where(Activity.project_id == project.id)
-            .order_by(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id))]
-    rows = session.execute(select(UdfType, UdfValue).join(UdfValue, UdfValue.type_id == UdfType.id)
-                           .where(UdfValue.project_id == project.id).order_by(UdfValue.id)).all()
-    used = {}
-    for udf_type, row in rows:
-        used.setdefault(udf_type.id, udf_type)
-        subject = row.activity_id or row.wbs_element_id
-        codes.udf_values.append(ExchangeUdfValue(type_id=str(udf_type.id), subject_id=str(subject) if subject else None,
-                                                 value=udfs.value_of(udf_type, row)))
+    used = session.scalars(select(UdfType).where(UdfType.id.in_(
+        select(UdfValue.type_id).where(UdfValue.project_id == project.id))).order_by(UdfType.id)).all()
     codes.udf_types = [ExchangeUdfType(id=str(t.id), subject=t.subject, name=t.name, data_type=t.data_type,
-                                       file_type=t.file_type) for t in used.values()]
+                                       file_type=t.file_type) for t in used]
+    codes.udf_values = _udf_values(session, project, UdfValue.activity_id.is_(None), UdfValue.wbs_element_id.is_(None))
+    if subjects:
+        activities = select(Activity.id).where(Activity.project_id == project.id)
+        codes.assignments, held = _subject_codes(session, project, activities, None)
+        codes.udf_values += held
     return codes
+
+
+def subject_codes(session: Session, *, project: Project, activity_ids: list[int], element_ids: list[int]):
+    """``(assignments, udf values)`` of these activities and WBS elements of ``project`` only, as
+    :func:`codes_of` gives them for all."""
+    return _subject_codes(session, project, activity_ids, element_ids)
+
+
+def _subject_codes(session: Session, project: Project, activities, element_ids):
+    assignments = [(str(a), str(t), str(v)) for a, t, v in session.execute(
+        select(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id, ActivityCodeAssignment.value_id)
+        .where(ActivityCodeAssignment.activity_id.in_(activities))
+        .order_by(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id))]
+    held = UdfValue.activity_id.in_(activities)
+    if element_ids is None:
+        held = or_(held, UdfValue.wbs_element_id.is_not(None))
+    elif element_ids:
+        held = or_(held, UdfValue.wbs_element_id.in_(element_ids))
+    return assignments, _udf_values(session, project, held)
+
+
+def _udf_values(session: Session, project: Project, *where) -> list[ExchangeUdfValue]:
+    rows = session.execute(select(UdfType, UdfValue).join(UdfValue, UdfValue.type_id == UdfType.id)
+                           .where(UdfValue.project_id == project.id, *where).order_by(UdfValue.id)).all()
+    values = []
+    for udf_type, row in rows:
+        subject = row.activity_id or row.wbs_element_id
+        values.append(ExchangeUdfValue(type_id=str(udf_type.id), subject_id=str(subject) if subject else None,
+                                       value=udfs.value_of(udf_type, row)))
+    return values

@@ -5,8 +5,8 @@ Building the whole document took 194 MB for a project of 100,000 activities
 (plan, calendars, WBS) is read first, with one pass over narrow activity columns
 that places each activity in the outline, numbers the tasks and dates the WBS
 summaries; then the tasks are read, built and sent a batch at a time in outline
-order, each batch's links with it. What stays in memory for the whole export is
-the outline (an activity's code, id and UID). The bytes are those of
+order, each batch's links, code values and UDF values with it. What stays in memory for the whole export is
+the outline (an activity's code, id and UID) and the code types with their values. The bytes are those of
 :func:`wbs.interchange.mspdi.writer.write_mspdi` over :func:`wbs.interchange.store.exchange_of`.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from eps.models import Project
 from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
-from wbs.interchange.codes import codes_of
+from wbs.interchange.codes import codes_of, subject_codes
 from wbs.interchange.mspdi.codes import export_warnings
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
@@ -113,7 +113,8 @@ class _Head:
         exchange = exchange_plan(plan, default_calendar_id=default_calendar)
         self.exchange = ExchangeProject(code=project.code, name=project.name, plan=exchange,
                                          calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
-                                        codes=codes_of(session, project=project))
+                                        codes=codes_of(session, project=project, subjects=False))
+        self.project = project
         # The baselines without their values: each batch of tasks reads its own (``_resolved``).
         self.baselines = {b.id: ExchangeBaseline(name=b.name, role=b.role)
                           for b in baseline_service.baselines_in_order(session, project=project)}
@@ -178,7 +179,9 @@ def _resolved(session: Session, head: _Head, batch: list[tuple]) -> list[tuple]:
         if uid is not None:  # a link from another project is that project's, not this file's
             incoming.setdefault(successor_id, []).append((uid, type_, lag_hours))
     _batch_baselines(session, head, ids)
-    resolved = []
+    # The batch's code values and UDF values: the whole project's would be held for the whole export.
+    elements = [int(item.id) for _uid, kind, item, _n, _l in batch if kind == "summary"]
+    resolved = [("codes", *subject_codes(session, project=head.project, activity_ids=ids, element_ids=elements))]
     for uid, kind, item, number, level in batch:
         if kind == "activity":
             resolved.append(("activity", uid, activities[item], number, level, incoming.get(item, [])))

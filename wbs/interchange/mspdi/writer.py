@@ -341,7 +341,8 @@ def write_mspdi(project: ExchangeProject) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-# What a streamed file's tasks are: a WBS summary, or an activity with its incoming links.
+# What a streamed file's tasks are: a WBS summary, or an activity with its incoming links; a batch may begin with
+# its subjects' codes, ("codes", assignments, UDF values), as :class:`~wbs.interchange.model.ExchangeCodes` holds them.
 SummaryEntry = tuple  # ("summary", uid, ExchangeWbs, outline number, level, start, finish)
 ActivityEntry = tuple  # ("activity", uid, ExchangeActivity, outline number, level, [(predecessor UID, type, lag)])
 _TASK_LEVEL = 2  # Project > Tasks > Task
@@ -365,6 +366,12 @@ def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
         writer.tasks = ET.Element("Tasks")
         writer.elements = {}
         for entry in batch:
+            if entry[0] == "codes":  # the batch's code and UDF values, replacing the last batch's
+                if writer.codes:
+                    writer.codes.clear_values()
+                    writer.codes.add_assignments(entry[1])
+                    writer.codes.add_udf_values(entry[2])
+                continue
             if entry[0] == "summary":
                 _kind, uid, element, number, level, start, finish = entry
                 task = writer.summary(uid, element.name, element.code, number, level, None, None)
