@@ -32,7 +32,7 @@ from wbs import udfs
 from wbs.interchange.model import ExchangeCodes, ExchangeCodeType, ExchangeCodeValue, ExchangeUdfType, ExchangeUdfValue
 from wbs.models import Activity, ActivityCodeAssignment, ActivityCodeType, ActivityCodeValue, UdfType, UdfValue
 
-__all__ = ["store_codes", "codes_of", "subject_codes"]
+__all__ = ["assignment_rows", "store_codes", "codes_of", "subject_codes"]
 
 
 def store_codes(session: Session, *, actor: User | None, project: Project, codes: ExchangeCodes,
@@ -201,11 +201,11 @@ def _udf_type(session: Session, actor, item: ExchangeUdfType, warnings: list[str
     return found
 
 
-def codes_of(session: Session, *, project: Project, subjects: bool = True) -> ExchangeCodes:
+def codes_of(session: Session, *, project: Project, subjects: bool = True, assignments: bool = True) -> ExchangeCodes:
     """The project's codes as the neutral codes: every type that applies to it with its values, the UDF types its
-    values use, the project's own UDF values and, with ``subjects``, its activities' assignments and its
-    activities' and WBS elements' UDF values (:func:`subject_codes` reads those a batch at a time; ids are the
-    stored ids)."""
+    values use, the project's own UDF values and, with ``subjects``, its activities' and WBS elements' UDF values
+    and (with ``assignments`` too) its activities' code values (:func:`subject_codes` reads those a batch at a
+    time, :func:`assignment_rows` streams the code values; ids are the stored ids)."""
     codes = ExchangeCodes()
     types = session.scalars(code_rules.list_code_types(session, project=project)).all()
     codes.types = [ExchangeCodeType(id=str(t.id), name=t.name, scope=t.scope, max_length=t.max_length, seq=t.seq)
@@ -222,9 +222,19 @@ def codes_of(session: Session, *, project: Project, subjects: bool = True) -> Ex
     codes.udf_values = _udf_values(session, project, UdfValue.activity_id.is_(None), UdfValue.wbs_element_id.is_(None))
     if subjects:
         activities = select(Activity.id).where(Activity.project_id == project.id)
-        codes.assignments, held = _subject_codes(session, project, activities, None)
+        codes.assignments, held = _subject_codes(session, project, activities, None, assignments)
         codes.udf_values += held
     return codes
+
+
+def assignment_rows(session: Session, *, project: Project):
+    """The project's activities' code values, ``(activity id, type id, value id)`` by activity and type, as a
+    result to iterate (a server-side cursor on PostgreSQL; close it, or use it in ``with``)."""
+    return session.connection().execute(
+        select(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id, ActivityCodeAssignment.value_id)
+        .where(ActivityCodeAssignment.activity_id.in_(select(Activity.id).where(Activity.project_id == project.id)))
+        .order_by(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id)
+        .execution_options(yield_per=2_000))
 
 
 def subject_codes(session: Session, *, project: Project, activity_ids: list[int], element_ids: list[int]):
@@ -233,8 +243,8 @@ def subject_codes(session: Session, *, project: Project, activity_ids: list[int]
     return _subject_codes(session, project, activity_ids, element_ids)
 
 
-def _subject_codes(session: Session, project: Project, activities, element_ids):
-    assignments = [(str(a), str(t), str(v)) for a, t, v in session.execute(
+def _subject_codes(session: Session, project: Project, activities, element_ids, with_assignments: bool = True):
+    assignments = [] if not with_assignments else [(str(a), str(t), str(v)) for a, t, v in session.execute(
         select(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id, ActivityCodeAssignment.value_id)
         .where(ActivityCodeAssignment.activity_id.in_(activities))
         .order_by(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.type_id))]
