@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields
+from marshmallow.utils import get_value
 
 from api.common import Blueprint, Code, Id, Name, PageArgs, current_user, page_schema, paginate, session
 from eps import services
+from wbs import codes
 
 blp = Blueprint("eps", __name__, url_prefix="/eps", description="The Enterprise Project Structure")
 
@@ -37,6 +39,12 @@ class NodeReadSchema(Schema):
     protected = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class NodeMovedSchema(NodeReadSchema):
+    warnings = fields.List(fields.String(), metadata={
+        "description": "what the move removed: activity code values of EPS code types that no longer apply to "
+                       "the projects in the subtree, counted per project"})
 
 
 class NodeListArgs(PageArgs):
@@ -99,15 +107,18 @@ def delete_node(node_id):
 
 @blp.route("/nodes/<int:node_id>/move", methods=["POST"])
 @blp.arguments(NodeMoveSchema)
-@blp.response(200, NodeReadSchema)
+@blp.response(200, NodeMovedSchema)
 def move_node(data, node_id):
-    """Move the node and its whole subtree under ``parent_id`` (null: to the top level)."""
+    """Move the node and its whole subtree under ``parent_id`` (null: to the top level); the values of EPS code
+    types that no longer apply to the projects in it are removed, counted in ``warnings``."""
     node = _node(node_id)
     new_parent = None
     if data["parent_id"] is not None:
         new_parent = services.get_node_or_raise(session(), user=current_user(), node_id=data["parent_id"],
                                                 field="parent_id")
-    return services.move_node(session(), actor=current_user(), node=node, new_parent=new_parent)
+    warnings: list[str] = []
+    moved = codes.move_node(session(), actor=current_user(), node=node, new_parent=new_parent, warnings=warnings)
+    return {**{name: get_value(moved, name) for name in NodeReadSchema().fields}, "warnings": warnings}
 
 
 @blp.route("/nodes/<int:node_id>/children", methods=["GET"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from marshmallow.utils import get_value
 
 from api.common import Blueprint, Code, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
 from api.eps import BreadcrumbsSchema
 from eps import services
+from wbs import codes
 
 blp = Blueprint("projects", __name__, url_prefix="/projects", description="Projects (deals seen from the CRM)")
 
@@ -46,6 +48,12 @@ class ProjectReadSchema(Schema):
     actual_cost = Money()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class ProjectMovedSchema(ProjectReadSchema):
+    warnings = fields.List(fields.String(), metadata={
+        "description": "what the move removed: activity code values of EPS code types that do not apply in the "
+                       "project's new place, counted"})
 
 
 class ProjectListArgs(PageArgs):
@@ -109,13 +117,16 @@ def delete_project(project_id):
 
 @blp.route("/<int:project_id>/move", methods=["POST"])
 @blp.arguments(ProjectMoveSchema)
-@blp.response(200, ProjectReadSchema)
+@blp.response(200, ProjectMovedSchema)
 def move_project(data, project_id):
-    """Move a project under another EPS node."""
+    """Move a project under another EPS node; its activities' values of EPS code types that do not apply there
+    are removed, counted in ``warnings``."""
     project = _project(project_id)
     node = services.get_node_or_raise(session(), user=current_user(), node_id=data["eps_node_id"],
                                       field="eps_node_id")
-    return services.move_project(session(), actor=current_user(), project=project, eps_node=node)
+    warnings: list[str] = []
+    moved = codes.move_project(session(), actor=current_user(), project=project, eps_node=node, warnings=warnings)
+    return {**{name: get_value(moved, name) for name in ProjectReadSchema().fields}, "warnings": warnings}
 
 
 @blp.route("/<int:project_id>/breadcrumbs", methods=["GET"])

@@ -741,7 +741,12 @@ def import_mspdi(args, files, **_kwargs):
               description="The project as a Microsoft Project XML (MSPDI) file (UTF-8), sent in chunks as it is "
                           "written",
               headers={"Content-Disposition": {"description": "attachment; filename=<project code>.xml",
-                                               "schema": {"type": "string"}}})
+                                               "schema": {"type": "string"}},
+                       "X-Crmpm-Export-Warnings": {
+                           "description": "how many warnings the export has: activity code types or UDFs beyond MS "
+                                          "Project's outline codes and custom fields, kept in crmpm's own field "
+                                          "(Text1) of the file, where the messages are too (export_warnings)",
+                           "schema": {"type": "integer"}}})
 def export_mspdi(project_id):
     """Download the project as a Microsoft Project XML (MSPDI) file."""
     project = _project(project_id)

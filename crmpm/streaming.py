@@ -37,16 +37,19 @@ def streamed_response(open_chunks: Callable[[Session], Iterable[bytes]], *, mime
                       headers: dict | None = None, download_name: str | None = None) -> Response:
     """A response streaming ``open_chunks(session)`` from a read-only session it opens and always closes.
 
-    With ``download_name`` it is an attachment of that name (:func:`crmpm.downloads.attachment`).
+    With ``download_name`` it is an attachment of that name (:func:`crmpm.downloads.attachment`). Chunks that
+    carry ``headers`` (a dict: what the file's writer tells before any byte, its warnings' count say) add them.
     """
     if download_name is not None:
         headers = {**(headers or {}), "Content-Disposition": attachment(download_name)}
     session = db.read_session()
     try:
-        chunks = iter(open_chunks(session))
+        opened = open_chunks(session)
+        chunks = iter(opened)
     except BaseException:
         session.close()
         raise
+    headers = {**(headers or {}), **getattr(opened, "headers", {})}
     stream = _Stream(session, chunks)
     response = Response(stream.generate(), mimetype=mimetype, headers=headers)
     response.call_on_close(stream.close)

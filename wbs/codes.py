@@ -5,6 +5,11 @@ applies to the activities of every project, of the projects below its node, or o
 values form a tree (a value may have a parent value of the same type); a value's short name is at most the
 type's ``max_length`` long and unique among its siblings. An activity holds at most one value of each type.
 
+A project that moves to another EPS branch (:func:`move_project`, :func:`move_node`, the moves that know the
+codes) keeps the global types and those of the nodes still above it; its activities' values of the EPS types
+that no longer apply are removed, audited on the project, and the move's ``warnings`` say how many, as P6
+drops the EPS codes of a project moved out of their branch.
+
 Rights: a global type is read by everyone and changed by administrators; an EPS node's type is read with read
 rights on the node and changed with edit rights there; a project's type follows the project. An activity's
 codes are read with the project and set with edit rights on it. Every change is audited.
@@ -12,18 +17,19 @@ codes are read with the project and set with edit rights on it. Every change is 
 
 from __future__ import annotations
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.users.models import User
+from eps import services as eps_services
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
                         ActivityCodeValue)
 
-__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "create_code_type", "filter_by_code", "create_code_value",
+__all__ = ["CODE_SCOPES", "activity_codes", "authorize_new_type", "move_node", "move_project", "applicable_types", "create_code_type", "filter_by_code", "create_code_value",
            "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
            "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
 
@@ -223,6 +229,52 @@ def set_activity_codes(session: Session, *, actor: User, project: Project, activ
     return activity_codes(session, activity=activity)
 
 
+def move_project(session: Session, *, actor: User, project: Project, eps_node: EpsNode,
+                 warnings: list[str] | None = None) -> Project:
+    """Move a project under another node (:func:`eps.services.move_project`), removing its activities' values of
+    the EPS code types that no longer apply there; how many is appended to ``warnings``."""
+    eps_services.move_project(session, actor=actor, project=project, eps_node=eps_node)
+    _drop_inapplicable(session, actor=actor, project=project, warnings=warnings)
+    return project
+
+
+def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNode | None,
+              warnings: list[str] | None = None) -> EpsNode:
+    """Move a node with its subtree (:func:`eps.services.move_node`), removing from each project in it the values
+    of EPS code types that no longer apply; how many is appended to ``warnings``."""
+    eps_services.move_node(session, actor=actor, node=node, new_parent=new_parent)
+    moved = session.scalars(select(Project).where(Project.path.like(f"{node.path}%")).order_by(Project.id)
+                            .execution_options(populate_existing=True)).all()
+    for project in moved:
+        _drop_inapplicable(session, actor=actor, project=project, warnings=warnings)
+    return node
+
+
+def _drop_inapplicable(session: Session, *, actor: User, project: Project, warnings: list[str] | None) -> None:
+    activities = select(Activity.id).where(Activity.project_id == project.id)
+    stale = session.execute(
+        select(ActivityCodeType.id, ActivityCodeType.name, func.count())
+        .join(ActivityCodeAssignment, ActivityCodeAssignment.type_id == ActivityCodeType.id)
+        # not_in, not NOT(...): the applicable condition is NULL, not false, on a type's empty owner columns.
+        .where(ActivityCodeAssignment.activity_id.in_(activities),
+               ActivityCodeType.id.not_in(select(ActivityCodeType.id).where(applicable_types(project))))
+        .group_by(ActivityCodeType.id, ActivityCodeType.name)).all()
+    if not stale:
+        return
+    names = sorted(name for _id, name, _count in stale)
+    count = sum(n for _id, _name, n in stale)
+    session.execute(delete(ActivityCodeAssignment)
+                    .where(ActivityCodeAssignment.type_id.in_([type_id for type_id, _n, _c in stale]),
+                           ActivityCodeAssignment.activity_id.in_(activities))
+                    .execution_options(synchronize_session=False))
+    session.flush()
+    audit.record(session, actor=actor, action="drop_codes", entity=project,
+                 before={"code_assignments": count, "code_types": names})
+    if warnings is not None:
+        warnings.append(f"project {project.code}: {count} activity code values of EPS code types that do not "
+                        f"apply in its new place were removed ({', '.join(names)})")
+
+
 def filter_by_code(session: Session, *, project: Project, query, code: str):
     """``query`` (of activities) narrowed to those holding the value ``code`` names, or a value below it:
     ``"<type>:<value>"``, the type by name (or id) among those that apply to ``project``, the value by its short
@@ -247,6 +299,14 @@ def filter_by_code(session: Session, *, project: Project, query, code: str):
              if any(path.startswith(paths[w] + ".") for w in wanted)}
     held = select(ActivityCodeAssignment.activity_id).where(ActivityCodeAssignment.value_id.in_(wanted | below))
     return query.where(Activity.id.in_(held))
+
+
+def authorize_new_type(session: Session, *, user: User, scope: str, eps_node_id: int | None = None,
+                       project_id: int | None = None) -> None:
+    """Forbidden (or NotFound) unless ``user`` may create a code type of ``scope`` there."""
+    code_type = ActivityCodeType(scope=scope, eps_node_id=eps_node_id if scope == "eps" else None,
+                                 project_id=project_id if scope == "project" else None)
+    _authorize_type(session, user=user, code_type=code_type, permission=Permission.edit)
 
 
 def _authorize_type(session: Session, *, user: User, code_type: ActivityCodeType, permission: Permission) -> None:

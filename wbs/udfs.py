@@ -52,8 +52,8 @@ def get_udf_type_or_raise(session: Session, *, type_id: int, field: str | None =
 
 def create_udf_type(session: Session, *, actor: User, subject: str, name: str, data_type: str,
                     file_type: str | None = None, _imported: bool = False) -> UdfType:
-    """A new UDF type (administrators; an import creates the types its file names); its name is unique per
-    subject."""
+    """A new UDF type (administrators; an import run without a user, ``_imported``, creates the types its file
+    names); its name is unique per subject."""
     if not _imported and not actor.is_admin:
         raise Forbidden("only administrators create user-defined fields")
     if subject not in UDF_SUBJECTS:

@@ -5,6 +5,8 @@ from sqlalchemy import func, select
 from crmpm.audit.models import AuditEntry
 from eps.models import EpsNode, Project
 from tests import factories
+from wbs import codes
+from wbs import services as wbs_services
 
 NODES = "/api/v1/eps/nodes"
 
@@ -141,6 +143,26 @@ def test_projects_crud_and_move(api, admin, session):
     assert [p["code"] for p in listed["items"]] == ["P1"]
     assert api.delete(f"/api/v1/projects/{pid}", user=admin).status_code == 204
     assert session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_a_move_names_the_eps_code_values_it_removed(api, admin, session):
+    home = factories.node(session, actor=admin, code="HOME")
+    away = factories.node(session, actor=admin, code="AWAY")
+    inner = factories.node(session, actor=admin, parent=home, code="HOME.1")
+    project = factories.project(session, actor=admin, node=inner, code="P1")
+    other = factories.project(session, actor=admin, node=inner, code="P2")
+    activity = wbs_services.create_activity(session, actor=admin, project=project, code="A1", name="Dig")
+    area = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=home)
+    value = codes.create_code_value(session, actor=admin, code_type=area, value="N")
+    codes.set_activity_codes(session, actor=admin, project=project, activity=activity, values={area.id: value.id})
+    session.commit()
+    moved = api.post(f"/api/v1/eps/nodes/{inner.id}/move", user=admin, json={"parent_id": away.id})
+    assert moved.status_code == 200 and moved.json["parent_id"] == away.id
+    assert moved.json["warnings"] == ["project P1: 1 activity code values of EPS code types that do not apply in "
+                                      "its new place were removed (Area)"]
+    assert codes.activity_codes(session, activity=activity) == []
+    again = api.post(f"/api/v1/projects/{other.id}/move", user=admin, json={"eps_node_id": home.id})
+    assert again.status_code == 200 and again.json["eps_node_id"] == home.id and again.json["warnings"] == []
 
 
 def test_unauthenticated_is_401(api):

@@ -10,6 +10,7 @@ from werkzeug.http import parse_options_header
 
 from eps.models import Project
 from tests import factories
+from tests.wbs.interchange.test_mspdi_codes import _crowded_project
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange
 from wbs.models import Activity
@@ -103,3 +104,13 @@ def test_bad_or_taken_code(api, admin, session, node, mspdi_file):
     projects = _count(session, Project)
     assert _upload(api, admin, node.id, mspdi_file, "&code=ONCE").status_code == 409
     assert _count(session, Project) == projects
+
+
+def test_download_counts_what_ms_project_will_not_show_in_a_header(api, admin, session, node):
+    crowded, _expected = _crowded_project(session, admin, node)
+    plain = factories.project(session, actor=admin, node=node, code="PLAIN")
+    session.commit()
+    download = api.get(f"/api/v1/projects/{crowded.id}/export/mspdi", user=admin)
+    assert download.status_code == 200 and download.headers["X-Crmpm-Export-Warnings"] == "2"
+    assert "export_warnings=" in download.data.decode("utf-8")
+    assert api.get(f"/api/v1/projects/{plain.id}/export/mspdi", user=admin).headers["X-Crmpm-Export-Warnings"] == "0"

@@ -133,3 +133,45 @@ def test_udf_types_by_administrators_values_with_edit_rights_and_of_their_subjec
     udfs.set_udf_values(session, actor=place["editor"], project=place["project"], values={status.id: "red"})
     assert [(t.name, r.indicator) for t, r in udfs.udf_values(session, project=place["project"])] == [("Status", "red")]
     assert session.scalars(select(AuditEntry).where(AuditEntry.action == "set_udfs")).all()
+
+
+def test_a_project_moved_out_of_a_branch_loses_that_branchs_eps_codes_audited_and_counted(session, place):
+    admin, project, activity = place["admin"], place["project"], place["activity"]
+    area = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["node"])
+    north = codes.create_code_value(session, actor=admin, code_type=area, value="N")
+    dept = codes.create_code_type(session, actor=admin, scope="global", name="Department")
+    base = codes.create_code_value(session, actor=admin, code_type=dept, value="BT")
+    second = services.create_activity(session, actor=admin, project=project, code="A2", name="Fill")
+    for held in (activity, second):
+        codes.set_activity_codes(session, actor=admin, project=project, activity=held,
+                                 values={area.id: north.id, dept.id: base.id})
+    warnings: list[str] = []
+    codes.move_project(session, actor=admin, project=project, eps_node=place["other_node"], warnings=warnings)
+    for held in (activity, second):  # the global value stays, the EPS node's goes
+        assert [(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=held)] == [(dept.id, base.id)]
+    assert warnings == ["project P: 2 activity code values of EPS code types that do not apply in its new place "
+                        "were removed (Area)"]
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "drop_codes")).one()
+    assert entry.before == {"code_assignments": 2, "code_types": ["Area"]}
+    # Moving back and forth again has nothing left to remove: no warning.
+    again: list[str] = []
+    codes.move_project(session, actor=admin, project=project, eps_node=place["node"], warnings=again)
+    assert again == []
+
+
+def test_a_node_moved_keeps_the_codes_of_its_own_branch_and_loses_those_of_its_old_parent(session, place):
+    admin = place["admin"]
+    inner = factories.node(session, actor=admin, parent=place["node"], code="N.1")
+    project = factories.project(session, actor=admin, node=inner, code="Q")
+    activity = services.create_activity(session, actor=admin, project=project, code="B1", name="Lay")
+    outer_type = codes.create_code_type(session, actor=admin, scope="eps", name="Outer", eps_node=place["node"])
+    inner_type = codes.create_code_type(session, actor=admin, scope="eps", name="Inner", eps_node=inner)
+    outer_value = codes.create_code_value(session, actor=admin, code_type=outer_type, value="O")
+    inner_value = codes.create_code_value(session, actor=admin, code_type=inner_type, value="I")
+    codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                             values={outer_type.id: outer_value.id, inner_type.id: inner_value.id})
+    warnings: list[str] = []
+    codes.move_node(session, actor=admin, node=inner, new_parent=place["other_node"], warnings=warnings)
+    assert [(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=activity)] \
+        == [(inner_type.id, inner_value.id)]
+    assert len(warnings) == 1 and warnings[0].startswith("project Q: 1 activity code values") and "(Outer)" in warnings[0]

@@ -170,6 +170,10 @@ def mspdi_import(file: Path, eps_code: str, code: str | None, name: str | None, 
 @_output
 def mspdi_export(project_id: int, output: Path) -> None:
     """Write the project PROJECT_ID to an MS Project XML file."""
-    export_to(project_id=project_id, output=output,
-              write=lambda session, project, stream: stream.writelines(
-                  interchange.mspdi_chunks(session, project=project)))
+    def write(session, project, stream) -> None:
+        chunks = interchange.mspdi_chunks(session, project=project)
+        stream.writelines(chunks)
+        for warning in chunks.warnings:  # what MS Project will not show; the file keeps it in crmpm's field
+            click.echo(f"warning: {warning}", err=True)
+
+    export_to(project_id=project_id, output=output, write=write)

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests import factories
+from tests.wbs.interchange.test_mspdi_codes import _crowded_project
 from tests.wbs.xer_fixtures import GOLDEN, xer_path
 from wbs import interchange, services
 from wbs.interchange.mspdi import export as mspdi_export
@@ -93,3 +94,15 @@ def test_an_empty_project_streams_too(session, admin):
     node = factories.node(session, actor=admin, code="EMPTY")
     project = factories.project(session, actor=admin, node=node, code="NONE")
     assert b"".join(_streamed(session, project)) == _whole(session, project)
+
+
+@pytest.mark.parametrize("batch", [1, 2_000])
+def test_codes_and_udfs_read_a_batch_at_a_time_give_the_whole_documents_bytes(session, admin, monkeypatch, batch):
+    monkeypatch.setattr(mspdi_export, "BATCH", batch)
+    node = factories.node(session, actor=admin, code="CODES")
+    project, _expected = _crowded_project(session, admin, node)
+    assert b"".join(_streamed(session, project)) == _whole(session, project)
+    node = factories.node(session, actor=admin, code="HARBOUR")
+    harbour = interchange.import_xer(session, actor=admin, data=xer_path("alap-harbour-131.xer").read_bytes(),
+                                     eps_node=node)
+    assert b"".join(_streamed(session, harbour)) == _whole(session, harbour)

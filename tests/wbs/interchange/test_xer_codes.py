@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from eps.models import Role
 from tests import factories
 from tests.wbs.xer_fixtures import xer_path
 from wbs import codes as code_rules
 from wbs import interchange, udfs
 from wbs.interchange.xer.project import read_xer_project
-from wbs.models import Activity, ActivityCodeAssignment, ActivityCodeValue, UdfType, UdfValue, WbsElement
+from wbs.models import (Activity, ActivityCodeAssignment, ActivityCodeType, ActivityCodeValue, UdfType, UdfValue,
+                        WbsElement)
 
 # (file, proj_id): every project of a real file that has codes or UDFs.
 CASES = [("alap-harbour-131.xer", "4408"), ("options-695.xer", "4533"), ("three-projects-134.xer", "4353"),
@@ -189,3 +191,66 @@ def test_a_plan_replaced_by_the_same_file_keeps_its_codes_and_udfs_once(session)
     assert _stored(session, project) == expected
     count = session.scalar(select(func.count()).select_from(UdfValue).where(UdfValue.project_id == project.id))
     assert count == len(expected["udf"])
+
+
+def _code_scopes(session, project) -> dict[str, str]:
+    """Each code type that applies to ``project`` by name: its scope."""
+    return {t.name: t.scope for t in session.scalars(code_rules.list_code_types(session, project=project))}
+
+
+def test_an_editor_imports_the_files_global_types_as_project_types_with_a_warning(session):
+    data = xer_path("alap-harbour-131.xer").read_bytes()
+    expected = _expected(data, "4408")
+    file_globals = {name for name, scope, _length in expected["types"] if scope == "global"}
+    assert file_globals  # the file has global code types
+    admin = factories.admin(session)
+    editor = factories.user(session)
+    node = factories.node(session, actor=admin, code="CODES")
+    factories.grant(session, actor=admin, role=Role.editor, target=node, user=editor)
+    warnings: list[str] = []
+    project = interchange.import_xer(session, actor=editor, data=data, eps_node=node, code="EDITOR",
+                                     warnings=warnings)
+    assert not session.scalar(select(func.count()).select_from(ActivityCodeType)
+                              .where(ActivityCodeType.scope == "global"))
+    # A global type named as one of the file's project types keeps apart from it under a marked name.
+    file_projects = {name for name, scope, _length in expected["types"] if scope == "project"}
+    renamed = {name: f"{name} (global)" if name in file_projects else name for name in file_globals}
+    scopes = _code_scopes(session, project)
+    assert {name: scopes[new] for name, new in renamed.items()} == dict.fromkeys(file_globals, "project")
+    for name, new in renamed.items():
+        assert any(repr(name) in w and f"created as the project code type {new!r}" in w for w in warnings), name
+    stored = _stored(session, project)
+    # Everything else is as the file has it: the same values and assignments, only the scope and names differ.
+
+    def moved(name, scope):
+        return (renamed[name], "project") if scope == "global" else (name, scope)
+
+    assert stored["types"] == {(*moved(name, scope), length) for name, scope, length in expected["types"]}
+    back = {new: name for name, new in renamed.items()}
+    assert {(back.get(t, t), path, text) for t, path, text in stored["values"]} == expected["values"]
+    assert {code: {back.get(t, t): path for t, path in held.items()} for code, held in stored["assigned"].items()} \
+        == expected["assigned"]
+    # The file's UDF types do not exist and only administrators create them: left out, each named.
+    assert stored["udf"] == set()
+    udf_names = {row[0] for row in expected["udf"]}
+    assert all(any(repr(name) in w and "only administrators" in w for w in warnings) for name in udf_names)
+
+
+def test_an_administrator_imports_global_types_and_an_editor_then_reuses_them(session):
+    data = xer_path("alap-harbour-131.xer").read_bytes()
+    expected = _expected(data, "4408")
+    admin = factories.admin(session)
+    editor = factories.user(session)
+    node = factories.node(session, actor=admin, code="CODES")
+    factories.grant(session, actor=admin, role=Role.editor, target=node, user=editor)
+    first = interchange.import_xer(session, actor=admin, data=data, eps_node=node, code="ADMIN")
+    assert _stored(session, first) == expected
+    global_count = select(func.count()).select_from(ActivityCodeType).where(ActivityCodeType.scope == "global")
+    globals_before = session.scalar(global_count)
+    assert globals_before == len({n for n, scope, _l in expected["types"] if scope == "global"})
+    warnings: list[str] = []
+    second = interchange.import_xer(session, actor=editor, data=data, eps_node=node, code="EDITOR",
+                                    warnings=warnings)
+    assert _stored(session, second) == expected  # existing global types and UDFs reused, nothing left out
+    assert session.scalar(global_count) == globals_before
+    assert not any("created as a project code type" in w or "only administrators" in w for w in warnings)

@@ -5,8 +5,8 @@ Building the whole document took 194 MB for a project of 100,000 activities
 (plan, calendars, WBS) is read first, with one pass over narrow activity columns
 that places each activity in the outline, numbers the tasks and dates the WBS
 summaries; then the tasks are read, built and sent a batch at a time in outline
-order, each batch's links with it. What stays in memory for the whole export is
-the outline (an activity's code, id and UID). The bytes are those of
+order, each batch's links, code values and UDF values with it. What stays in memory for the whole export is
+the outline (an activity's code, id and UID) and the code types with their values. The bytes are those of
 :func:`wbs.interchange.mspdi.writer.write_mspdi` over :func:`wbs.interchange.store.exchange_of`.
 """
 
@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from eps.models import Project
 from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
-from wbs.interchange.codes import codes_of
+from wbs.interchange.codes import codes_of, subject_codes
+from wbs.interchange.mspdi.codes import export_warnings
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
 from wbs.interchange.store import exchange_activity, exchange_plan
 from wbs.models import Activity, Relationship, WbsElement
 
-__all__ = ["export_mspdi", "mspdi_chunks"]
+__all__ = ["MspdiChunks", "WARNINGS_HEADER", "export_mspdi", "mspdi_chunks"]
 
 # Tasks built and sent at a time; also the rows fetched per round trip.
 BATCH = 2_000
@@ -38,11 +39,29 @@ def export_mspdi(session: Session, *, project: Project) -> bytes:
     return b"".join(mspdi_chunks(session, project=project))
 
 
-def mspdi_chunks(session: Session, *, project: Project) -> Iterator[bytes]:
+WARNINGS_HEADER = "X-Crmpm-Export-Warnings"
+
+
+class MspdiChunks:
+    """A file's chunks, and what its export has to tell before the first: ``warnings`` (what MS Project will not
+    show as codes or fields; the file keeps them in crmpm's own field) and ``headers`` for a download (their
+    count, ``X-Crmpm-Export-Warnings``)."""
+
+    def __init__(self, chunks: Iterator[bytes], warnings: list[str]):
+        self.chunks = chunks
+        self.warnings = warnings
+        self.headers = {WARNINGS_HEADER: str(len(warnings))}
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
+
+def mspdi_chunks(session: Session, *, project: Project) -> MspdiChunks:
     """The project's MSPDI file (UTF-8) as chunks; the head is read when this is called, so its errors come
     before any byte, the tasks as the chunks are taken."""
     head = _Head(session, project)
-    return stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head))
+    return MspdiChunks(stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head)),
+                       export_warnings(head.exchange.codes))
 
 
 class _Head:
@@ -94,7 +113,8 @@ class _Head:
         exchange = exchange_plan(plan, default_calendar_id=default_calendar)
         self.exchange = ExchangeProject(code=project.code, name=project.name, plan=exchange,
                                          calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
-                                        codes=codes_of(session, project=project))
+                                        codes=codes_of(session, project=project, subjects=False))
+        self.project = project
         # The baselines without their values: each batch of tasks reads its own (``_resolved``).
         self.baselines = {b.id: ExchangeBaseline(name=b.name, role=b.role)
                           for b in baseline_service.baselines_in_order(session, project=project)}
@@ -159,7 +179,9 @@ def _resolved(session: Session, head: _Head, batch: list[tuple]) -> list[tuple]:
         if uid is not None:  # a link from another project is that project's, not this file's
             incoming.setdefault(successor_id, []).append((uid, type_, lag_hours))
     _batch_baselines(session, head, ids)
-    resolved = []
+    # The batch's code values and UDF values: the whole project's would be held for the whole export.
+    elements = [int(item.id) for _uid, kind, item, _n, _l in batch if kind == "summary"]
+    resolved = [("codes", *subject_codes(session, project=head.project, activity_ids=ids, element_ids=elements))]
     for uid, kind, item, number, level in batch:
         if kind == "activity":
             resolved.append(("activity", uid, activities[item], number, level, incoming.get(item, [])))

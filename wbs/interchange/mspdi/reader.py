@@ -418,7 +418,7 @@ def read_mspdi(data: bytes) -> ExchangeProject:
             or doc.text(root, "Name") or "MS Project import")
     code = project_values.get("code") or re.sub(r"\.(xml|mpp)$", "", doc.text(root, "Name") or "", flags=re.I)
     code = re.sub(r"[\x00-\x1f\x7f]", "", code.strip())  # crmpm codes hold no control characters
-    codes = read_codes(doc, outline, {a.id for a in activities}, project_values, warnings)
+    codes = read_codes(doc, outline, {a.id for a in activities}, project_values, warnings, crmpm_of)
     return ExchangeProject(code=code or "MSPDI", name=" ".join(name.split()), plan=plan, calendars=calendars, wbs=wbs,
                            activities=activities, relationships=relationships, warnings=warnings, codes=codes,
                            baselines=_baselines(doc, reader, outline, activities, project_values))

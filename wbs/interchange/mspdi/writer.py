@@ -179,11 +179,20 @@ class _TaskWriter:
             values["expected_finish"] = format_date(activity.expected_finish)
         if activity.percent_complete != round(activity.percent_complete):
             values["percent_complete"] = format_number(activity.percent_complete)
+        if self.codes:
+            values.update(self.codes.crmpm_task_values(activity.id))
         self._crmpm(task, values)
         if self.codes:
             self.codes.write_task(task, activity.id)
         if self.baselines:
             write_task_baselines(task, activity.id, self.baselines)
+
+    def element_codes(self, task: ET.Element, element_id: str) -> None:
+        """A WBS element's UDF values on its summary task (those beyond Project's fields in crmpm's own)."""
+        self.codes.write_task(task, element_id, "wbs")
+        extra = self.codes.crmpm_task_values(element_id, "wbs")
+        if extra:
+            self._crmpm(task, extra)
 
     @staticmethod
     def _crmpm(task: ET.Element, values: dict) -> None:
@@ -310,6 +319,8 @@ def write_mspdi(project: ExchangeProject) -> bytes:
             uid = writer.next_uid
             writer.next_uid += 1
             task = writer.summary(uid, element.name, element.code, f"{prefix}{number}", level, None, None)
+            if writer.codes:
+                writer.element_codes(task, element.id)
             start, finish = outline(element.id, f"{prefix}{number}.", level + 1)
             _summary_dates(task, start, finish, placeholder)
             dates.append((start, finish))
@@ -330,7 +341,8 @@ def write_mspdi(project: ExchangeProject) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-# What a streamed file's tasks are: a WBS summary, or an activity with its incoming links.
+# What a streamed file's tasks are: a WBS summary, or an activity with its incoming links; a batch may begin with
+# its subjects' codes, ("codes", assignments, UDF values), as :class:`~wbs.interchange.model.ExchangeCodes` holds them.
 SummaryEntry = tuple  # ("summary", uid, ExchangeWbs, outline number, level, start, finish)
 ActivityEntry = tuple  # ("activity", uid, ExchangeActivity, outline number, level, [(predecessor UID, type, lag)])
 _TASK_LEVEL = 2  # Project > Tasks > Task
@@ -354,10 +366,18 @@ def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
         writer.tasks = ET.Element("Tasks")
         writer.elements = {}
         for entry in batch:
+            if entry[0] == "codes":  # the batch's code and UDF values, replacing the last batch's
+                if writer.codes:
+                    writer.codes.clear_values()
+                    writer.codes.add_assignments(entry[1])
+                    writer.codes.add_udf_values(entry[2])
+                continue
             if entry[0] == "summary":
                 _kind, uid, element, number, level, start, finish = entry
                 task = writer.summary(uid, element.name, element.code, number, level, None, None)
                 _summary_dates(task, start, finish, placeholder)
+                if writer.codes:
+                    writer.element_codes(task, element.id)
             else:
                 _kind, uid, activity, number, level, incoming = entry
                 writer.next_uid = uid

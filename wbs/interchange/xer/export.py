@@ -32,7 +32,7 @@ from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityType, ConstraintType
-from wbs.interchange.codes import codes_of
+from wbs.interchange.codes import assignment_rows, codes_of
 from wbs.interchange.xer.codes import code_tables
 from wbs.interchange.xer.baselines import BaselineExport
 from wbs.interchange.xer.reader import XerTable
@@ -182,8 +182,8 @@ def xer_encoding(session: Session, *, project: Project, head: _Head | None = Non
 
 
 def _code_tables(session: Session, project: Project, proj_id: str) -> list[XerTable]:
-    """ACTVTYPE, ACTVCODE, TASKACTV, UDFTYPE, UDFVALUE of the project (a few thousand rows at most)."""
-    return code_tables(codes_of(session, project=project), proj_id=proj_id)
+    """ACTVTYPE, ACTVCODE, TASKACTV (its header: :func:`_lines` streams its rows), UDFTYPE, UDFVALUE."""
+    return code_tables(codes_of(session, project=project, assignments=False), proj_id=proj_id)
 
 
 def _not_ascii(session: Session, column):
@@ -210,6 +210,9 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
     yield from _taskpred_lines(session, project, head)
     for table in head.code_tables:
         yield from table_lines(table)
+        if table.name == "TASKACTV":  # its rows, the activities' code values, come from a cursor
+            with assignment_rows(session, project=project) as rows:
+                yield from ("\t".join(("%R", str(a), str(t), str(v), head.proj_id)) for a, t, v in rows)
     if costs:
         yield from table_lines(_RSRC)
         yield "%T\tTASKRSRC"
