@@ -283,6 +283,20 @@ def test_the_move_to_form_takes_the_code_of_the_node_to_move_under(pages, sessio
     assert loose["PX"].eps_node_id == loose["Y"].id
 
 
+def test_a_project_moved_on_the_page_loses_the_codes_of_the_branch_it_left_and_says_so(pages, session, admin, loose):
+    from wbs import codes, services as wbs_services
+    area = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=loose["X"])
+    north = codes.create_code_value(session, actor=admin, code_type=area, value="N")
+    activity = wbs_services.create_activity(session, actor=admin, project=loose["PX"], code="A1", name="Dig")
+    codes.set_activity_codes(session, actor=admin, project=loose["PX"], activity=activity, values={area.id: north.id})
+    session.commit()
+    response = pages.log_in_as(admin).post("/eps/move", {"item": f"p{loose['PX'].id}", "parent": loose["Y"].id})
+    assert _flash(pages, response) == ("info", "Project PX moved under Y. Activity code values of the EPS branch it "
+                                               "left were removed from 1 project (see the audit log).")
+    session.expire_all()
+    assert codes.activity_codes(session, activity=activity) == []
+
+
 def test_whoever_may_not_move_the_item_is_refused_before_the_target_is_looked_at(pages, world, user_with):
     editor = user_with(Role.editor)
     pages.log_in_as(editor)

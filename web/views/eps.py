@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
@@ -24,7 +25,7 @@ from crmpm.errors import Invalid
 from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
 from eps.permissions import Permission, access_to, accesses, authorize
-from wbs import portfolio
+from wbs import codes, portfolio
 from web import queries
 from web.forms import ActionForm, check
 from web.pages import page_blueprint, safe_next, wants_json
@@ -270,13 +271,25 @@ def move():
     authorize(db.session, user=g.user, obj=obj, permission=Permission.manage)
     code = (form.parent_code.data or "").strip()
     target = _node_of_code(code) if code else _node_field(form.parent.data, "parent")
+    dropped: list[str] = []  # a project per entry whose activities lost codes of the branch it left
     if kind == "n":
         node = obj
-        services.move_node(db.session, actor=g.user, node=node, new_parent=target)
+        codes.move_node(db.session, actor=g.user, node=node, new_parent=target, warnings=dropped)
         where = target.code if target else _("the top level")
-        return _back(_("EPS node %(code)s moved under %(target)s.", code=node.code, target=where))
+        return _back(_("EPS node %(code)s moved under %(target)s.", code=node.code, target=where) + _dropped(dropped))
     project = obj
     if target is None:
         raise Invalid(_("A project goes under an EPS node: choose one."), errors={"parent": ["required"]})
-    services.move_project(db.session, actor=g.user, project=project, eps_node=target)
-    return _back(_("Project %(code)s moved under %(target)s.", code=project.code, target=target.code))
+    codes.move_project(db.session, actor=g.user, project=project, eps_node=target, warnings=dropped)
+    return _back(_("Project %(code)s moved under %(target)s.", code=project.code, target=target.code)
+                 + _dropped(dropped))
+
+
+def _dropped(warnings: list[str]) -> str:
+    """What a move removed: activity code values of EPS code types that do not apply in the new place."""
+    if not warnings:
+        return ""
+    return " " + ngettext("Activity code values of the EPS branch it left were removed from %(num)d project "
+                          "(see the audit log).",
+                          "Activity code values of the EPS branch it left were removed from %(num)d projects "
+                          "(see the audit log).", len(warnings))
