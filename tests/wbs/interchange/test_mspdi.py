@@ -432,8 +432,8 @@ def place(session):
 
 
 # The baseline file links one pair of activities by FS and by FF, as P6 allows; MS Project links a pair of
-# tasks once, and the MSPDI reader refuses a pair linked twice.
-@pytest.mark.parametrize("name", [name for name in GOLDEN if "-BL-" not in name])
+# tasks once, and crmpm keeps the second link in its own field of the file.
+@pytest.mark.parametrize("name", GOLDEN)
 def test_p6_file_through_mspdi_keeps_p6_dates(session, place, name):
     admin, node = place
     from_xer = interchange.import_xer(session, actor=admin, data=(xer_path(name)).read_bytes(), eps_node=node)
@@ -518,3 +518,60 @@ def test_broken_file_imports_nothing(session, place):
         interchange.import_mspdi(session, actor=admin, data=_file("<Task><Name>no uid</Name></Task>"), eps_node=node)
     assert caught.value.message.startswith("MSPDI file: a task without UID") and "file" in caught.value.errors
     assert session.scalar(select(func.count()).select_from(Project)) == before
+
+
+def test_a_pair_linked_twice_keeps_both_links_through_mspdi_and_the_export_says_so(session, place):
+    """MS Project links a pair of tasks once: the FS is the file's link, the FF (lag 4 h) goes into crmpm's field,
+    the export's warnings name the pair, and crmpm reading its own file gets both links back."""
+    import xml.etree.ElementTree as ET
+    from wbs.interchange.mspdi.export import mspdi_chunks
+    from wbs.models import Relationship
+
+    admin, node = place
+    project = factories.project(session, actor=admin, node=node, code="TWICE")
+    first = services.create_activity(session, actor=admin, project=project, code="A", name="Dig",
+                                     original_duration_hours=16)
+    second = services.create_activity(session, actor=admin, project=project, code="B", name="Pour",
+                                      original_duration_hours=8)
+    for kind, lag in (("FF", 4.0), ("FS", 0.0)):
+        services.create_relationship(session, actor=admin, project=project, predecessor=first, successor=second,
+                                     type=kind, lag_hours=lag)
+    scheduling_service.schedule_project(session, actor=admin, project=project)
+
+    chunks = mspdi_chunks(session, project=project)
+    assert chunks.headers == {"X-Crmpm-Export-Warnings": "1"}
+    assert chunks.warnings == ["1 pair of activities is linked more than once (A → B); MS Project holds one link "
+                               "per pair: the file has the first as a link and keeps the others in crmpm's own field"]
+    data = b"".join(chunks)
+    root = ET.fromstring(data)
+    ns = {"p": root.tag[1:root.tag.index("}")]}
+    task_b = next(t for t in root.iter(f"{{{ns['p']}}}Task") if t.findtext("p:WBS", namespaces=ns) == "B")
+    links = task_b.findall("p:PredecessorLink", ns)
+    assert [(link.findtext("p:Type", namespaces=ns), link.findtext("p:LinkLag", namespaces=ns)) for link in links] \
+        == [("1", "0")]  # FS (MSPDI type 1), no lag
+    assert "extra_links=" in "".join(v.text or "" for v in task_b.iter(f"{{{ns['p']}}}Value"))
+
+    again = interchange.import_mspdi(session, actor=admin, data=data, eps_node=node, code="TWICE-M")
+    stored = session.execute(
+        select(Relationship.type, Relationship.lag_hours).join(Activity, Activity.id == Relationship.successor_id)
+        .where(Activity.project_id == again.id).order_by(Relationship.type)).all()
+    assert [(str(getattr(t, "value", t)), lag) for t, lag in stored] == [("FF", 4.0), ("FS", 0.0)]
+
+
+def test_an_unreadable_extra_link_in_crmpms_field_is_named_and_left_out(session, place):
+    admin, node = place
+    project = factories.project(session, actor=admin, node=node, code="ODD")
+    first = services.create_activity(session, actor=admin, project=project, code="A", name="Dig",
+                                     original_duration_hours=8)
+    second = services.create_activity(session, actor=admin, project=project, code="B", name="Pour",
+                                      original_duration_hours=8)
+    services.create_relationship(session, actor=admin, project=project, predecessor=first, successor=second)
+    for kind in ("FF",):
+        services.create_relationship(session, actor=admin, project=project, predecessor=first, successor=second,
+                                     type=kind)
+    data = interchange.export_mspdi(session, project=project).decode()
+    broken = data.replace("extra_links=", "extra_links=99:1:0,x,")
+    result = read_mspdi(broken.encode())
+    assert [(link.type.value, link.lag_hours) for link in result.relationships] == [("FS", 0.0), ("FF", 0.0)]
+    assert any("extra link '99:1:0' was left out" in w for w in result.warnings)
+    assert any("extra link 'x' was left out (not UID:type:lag)" in w for w in result.warnings)

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from tests import factories
 from tests.wbs.interchange.test_xer_codes import _expected, _stored
@@ -18,17 +18,10 @@ from tests.wbs.xer_fixtures import xer_path
 from wbs import codes as code_rules
 from wbs import interchange, services, udfs
 from wbs.interchange.mspdi.project import read_mspdi_project
-from wbs.models import Relationship
 
 # Files whose code types fit Project's ten outline codes, with activity or project UDFs.
 CASES = [("alap-harbour-131.xer", "4408"), ("options-695.xer", "4533"),
          ("updates-UP-54069-20251121.xer", "308964")]
-
-
-def _one_link_per_pair(session):
-    """Project links two tasks once: P6's second link of a pair (an FS and an FF, say) goes before the export."""
-    kept = select(func.min(Relationship.id)).group_by(Relationship.predecessor_id, Relationship.successor_id)
-    session.execute(delete(Relationship).where(Relationship.id.not_in(kept)))
 
 
 @pytest.mark.parametrize(("name", "proj_id"), CASES)
@@ -39,7 +32,6 @@ def test_codes_and_udfs_survive_an_mspdi_round_trip(session, name, proj_id):
     admin = factories.admin(session)
     node = factories.node(session, actor=admin, code="MSPDI")
     first = interchange.import_xer(session, actor=admin, data=data, eps_node=node, proj=proj_id, code="FROMXER")
-    _one_link_per_pair(session)
     exported = interchange.export_mspdi(session, project=first)
     again = interchange.import_mspdi(session, actor=admin, data=exported, eps_node=node, code="FROMMSPDI")
     assert _stored(session, again) == expected
@@ -52,7 +44,6 @@ def test_wbs_udfs_are_written_on_their_summary_tasks_and_read_back(session):
     admin = factories.admin(session)
     node = factories.node(session, actor=admin, code="MSPDI")
     first = interchange.import_xer(session, actor=admin, data=data, eps_node=node, proj="4408", code="FROMXER")
-    _one_link_per_pair(session)
     exported = interchange.export_mspdi(session, project=first)
     # Each value sits on the summary task of its element, found in the file by the element's name.
     root = ET.fromstring(exported)
@@ -75,7 +66,6 @@ def test_outline_code_values_that_name_nothing_are_named_in_warnings(session):
     node = factories.node(session, actor=admin, code="MSPDI")
     first = interchange.import_xer(session, actor=admin, data=xer_path("alap-harbour-131.xer").read_bytes(),
                                    eps_node=node, code="FROMXER")
-    _one_link_per_pair(session)
     exported = interchange.export_mspdi(session, project=first).decode("utf-8")
     assert "<OutlineCode>" in exported and "<ValueID>" in exported
     at = exported.index("<OutlineCode>", exported.index("<Tasks>"))

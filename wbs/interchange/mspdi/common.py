@@ -13,6 +13,8 @@ __all__ = ["MspdiError", "NAMESPACE", "format_duration", "parse_duration"]
 NAMESPACE = "http://schemas.microsoft.com/project"
 CRMPM_ALIAS = "crmpm"
 TEXT1_FIELD_ID = "188743731"  # Project's task custom field Text1
+# In crmpm's field of a task: the links beyond the one MS Project holds per pair of tasks.
+EXTRA_LINKS = "extra_links"
 CENT = Decimal("0.01")
 # Exception days one calendar may expand to (about 55 years): a guard against
 # a hostile file's "every day for ten thousand years".

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from operator import itemgetter
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from eps.models import Project
 from wbs import baselines as baseline_service, services
@@ -61,7 +61,28 @@ def mspdi_chunks(session: Session, *, project: Project) -> MspdiChunks:
     before any byte, the tasks as the chunks are taken."""
     head = _Head(session, project)
     return MspdiChunks(stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head)),
-                       export_warnings(head.exchange.codes))
+                       export_warnings(head.exchange.codes) + _doubled_links(session, project))
+
+
+def _doubled_links(session: Session, project: Project) -> list[str]:
+    """A warning naming the pairs of activities linked more than once (P6 allows an FS and an FF between one
+    pair; MS Project holds one link per pair, the others go into crmpm's field: :func:`.writer._links`)."""
+    predecessor, successor = aliased(Activity), aliased(Activity)
+    pairs = session.execute(
+        select(predecessor.code, successor.code, func.count())
+        .select_from(Relationship)
+        .join(predecessor, predecessor.id == Relationship.predecessor_id)
+        .join(successor, successor.id == Relationship.successor_id)
+        .where(predecessor.project_id == project.id, successor.project_id == project.id)
+        .group_by(predecessor.id, predecessor.code, successor.id, successor.code).having(func.count() > 1)
+        .order_by(predecessor.code, successor.code)).all()
+    if not pairs:
+        return []
+    shown = ", ".join(f"{first} → {second}" for first, second, _n in pairs[:5])
+    more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+    many = "pairs of activities are" if len(pairs) > 1 else "pair of activities is"
+    return [f"{len(pairs)} {many} linked more than once ({shown}{more}); MS Project holds one "
+            "link per pair: the file has the first as a link and keeps the others in crmpm's own field"]
 
 
 class _Head:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -15,8 +16,8 @@ from xml.parsers import expat
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.codes import read_codes
 from wbs.interchange.mspdi.baselines import read_baselines
-from wbs.interchange.mspdi.common import (CENT, CRMPM_ALIAS, HOURS_LAG_FORMAT, LINK_TYPES, MAX_EXCEPTION_DAYS, MAX_HOURS,
-                                          NAMESPACE, PERCENT_LAG_FORMATS, SOFT_CONSTRAINTS, YEARS, MspdiError,
+from wbs.interchange.mspdi.common import (CENT, CRMPM_ALIAS, EXTRA_LINKS, HOURS_LAG_FORMAT, LINK_TYPES,
+                                          MAX_EXCEPTION_DAYS, MAX_HOURS, NAMESPACE, PERCENT_LAG_FORMATS, SOFT_CONSTRAINTS, YEARS, MspdiError,
                                           format_time, parse_duration)
 from wbs.scheduling.model import (
     STANDARD_WEEK,
@@ -406,7 +407,7 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     honor_constraints = reader.flag(root, "HonorConstraints", default=True)
     wbs = _wbs_elements(doc, outline)
     activities, durations = _activities(doc, reader, outline, calendars, crmpm_of, honor_constraints, warnings)
-    relationships = _relationships(doc, reader, outline, durations, warnings)
+    relationships = _relationships(doc, reader, outline, durations, warnings, crmpm_of)
     # Derived calendars nothing uses are resources' own: they stay behind (their bases come along).
     used = {a.calendar_id for a in activities} | {default_calendar_id}
     calendars = {key: calendar for key, calendar in calendars.items()
@@ -550,7 +551,8 @@ def _activities(doc, reader, outline: _Outline, calendars, crmpm_of, honor_const
     return activities, durations
 
 
-def _relationships(doc, reader, outline: _Outline, durations: dict[int, float], warnings) -> list[Relationship]:
+def _relationships(doc, reader, outline: _Outline, durations: dict[int, float], warnings,
+                   crmpm_of) -> list[Relationship]:
     """The links between two activities; those crmpm cannot hold are left out with a warning."""
     relationships: list[Relationship] = []
     pairs: set[tuple[int, int]] = set()
@@ -561,7 +563,32 @@ def _relationships(doc, reader, outline: _Outline, durations: dict[int, float], 
             relationship = _read_link(doc, reader, link, uid, outline, durations, pairs, warnings)
             if relationship is not None:
                 relationships.append(relationship)
+        if uid in durations:
+            relationships.extend(_extra_links(crmpm_of(task, uid).get(EXTRA_LINKS), uid, durations, warnings))
     return relationships
+
+
+def _extra_links(text: str | None, uid: int, durations: dict[int, float], warnings) -> list[Relationship]:
+    """The links crmpm kept in its own field beside a pair's one ``PredecessorLink`` (``UID:type code:lag
+    hours,…``, :func:`~wbs.interchange.mspdi.writer._links`); one it cannot read is named in a warning."""
+    links: list[Relationship] = []
+    seen: set[tuple[int, int]] = set()
+    for item in text.split(",") if text else ():
+        parts = item.strip().split(":")
+        try:
+            predecessor, code, lag_hours = int(parts[0]), int(parts[1]), float(parts[2])
+            kind = LINK_TYPES[code]
+        except (ValueError, IndexError, KeyError):
+            warnings.append(f"task UID {uid}: crmpm's extra link {item.strip()!r} was left out (not UID:type:lag)")
+            continue
+        if len(parts) != 3 or predecessor not in durations or predecessor == uid or not math.isfinite(lag_hours) \
+                or abs(lag_hours) > MAX_HOURS or (predecessor, code) in seen:
+            warnings.append(f"task UID {uid}: crmpm's extra link {item.strip()!r} was left out "
+                            "(no such activity, or a link it cannot be)")
+            continue
+        seen.add((predecessor, code))
+        links.append(Relationship(str(predecessor), str(uid), kind, round(lag_hours, 6)))
+    return links
 
 
 def _read_link(doc, reader, link, uid, outline: _Outline, durations, pairs, warnings) -> Relationship | None:

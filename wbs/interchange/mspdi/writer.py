@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.codes import CodeFields
 from wbs.interchange.mspdi.baselines import baseline_plan_values, numbered_baselines, write_task_baselines
-from wbs.interchange.mspdi.common import (CONSTRAINT_CODES, CRMPM_ALIAS, DAYS_DURATION_FORMAT, HOURS_LAG_FORMAT,
-                                          LINK_CODES, NAMESPACE, TEXT1_FIELD_ID, format_date, format_duration,
+from wbs.interchange.mspdi.common import (CONSTRAINT_CODES, CRMPM_ALIAS, DAYS_DURATION_FORMAT, EXTRA_LINKS,
+                                          HOURS_LAG_FORMAT, LINK_CODES, NAMESPACE, TEXT1_FIELD_ID, format_date, format_duration,
                                           format_money, format_number, format_time)
 from wbs.scheduling.model import ActivityType, Calendar, ConstraintType, Relationship, RelationshipType
 
@@ -201,6 +201,15 @@ class _TaskWriter:
         _sub(attribute, "Value", _crmpm_text(values))
 
 
+def _add_crmpm_value(task: ET.Element, key: str, value: str) -> None:
+    """One more ``key=value`` in the task's crmpm field (written by :meth:`_TaskWriter._crmpm`)."""
+    field = next(attribute for attribute in task.iter("ExtendedAttribute")
+                 if attribute.findtext("FieldID") == str(TEXT1_FIELD_ID))
+    value_element = field.find("Value")
+    addition = _crmpm_text({key: value})
+    value_element.text = f"{value_element.text}; {addition}" if value_element.text else addition
+
+
 def _placeholder(plan: ExchangePlan) -> _dt.datetime:
     """The date written where a task has none (no schedule yet)."""
     return plan.planned_start or plan.data_date or _dt.datetime.combine(_dt.date.today(), _dt.time(8))
@@ -274,11 +283,28 @@ def _summary_dates(task: ET.Element, start, finish, placeholder: _dt.datetime) -
     task.find("Finish").text = format_date(max(finish or start or placeholder, start or placeholder))
 
 
+# Which of a pair's links MS Project gets when P6 linked the pair more than once (an FS and an FF, say).
+_LINK_PREFERENCE = {RelationshipType.FS: 0, RelationshipType.SS: 1, RelationshipType.FF: 2, RelationshipType.SF: 3}
+
+
 def _links(task: ET.Element, incoming: list[tuple[int, RelationshipType, float]]) -> None:
-    """A task's predecessors, ``(predecessor UID, type, lag hours)``, in the order of their UIDs."""
+    """A task's predecessors, ``(predecessor UID, type, lag hours)``, in the order of their UIDs.
+
+    MS Project links a pair of tasks once. Where P6 linked a pair more than once, the first link by
+    ``_LINK_PREFERENCE`` is the task's ``PredecessorLink`` and the others go into crmpm's own field
+    (``extra_links=UID:type code:lag hours,…``), which :func:`~wbs.interchange.mspdi.reader.read_mspdi`
+    reads back; the export names them in its warnings (:func:`~wbs.interchange.mspdi.export.mspdi_chunks`).
+    """
+    kept, extra, seen = [], [], set()
+    for link in sorted(incoming, key=lambda link: (link[0], _LINK_PREFERENCE[RelationshipType(link[1])])):
+        (extra if link[0] in seen else kept).append(link)
+        seen.add(link[0])
+    if extra:
+        _add_crmpm_value(task, EXTRA_LINKS, ",".join(
+            f"{uid}:{LINK_CODES[RelationshipType(type_)]}:{format_number(lag_hours)}" for uid, type_, lag_hours in extra))
     # Links go after PhysicalPercentComplete and before the custom field, as the schema orders them.
     position = list(task).index(task.find("ExtendedAttribute"))
-    for offset, (uid, type_, lag_hours) in enumerate(sorted(incoming, key=lambda link: link[0])):
+    for offset, (uid, type_, lag_hours) in enumerate(kept):
         element = ET.Element("PredecessorLink")
         _sub(element, "PredecessorUID", uid)
         _sub(element, "Type", LINK_CODES[RelationshipType(type_)])
