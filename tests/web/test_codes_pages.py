@@ -115,7 +115,7 @@ def test_a_bad_udf_value_is_refused_in_the_users_language_and_nothing_is_written
     assert udfs.udf_values(session, project=coded["project"], subject=a) == []
 
 
-@pytest.mark.parametrize("locale, expected", [("en", "not values of their types"), ("ru", "не значения")])
+@pytest.mark.parametrize("locale, expected", [("en", "not values of their types"), ("ru", "не принадлежат")])
 def test_a_value_of_another_type_is_refused_in_the_users_language(pages, session, coded, user_with, locale, expected):
     editor = user_with(Role.editor)
     editor.locale = locale
