@@ -230,6 +230,11 @@ def test_table_groups_by_a_code_type(pages, session, coded, admin):
     assert _groups(body) == [("BLD", ["B"])]
     assert f"group={coded['phase'].id}" in re.search(r'href="([^"]*critical=1[^"]*)"', body).group(1)
     assert pages.get(_url(coded, "?group=999999")).status_code == 404
+    # within a WBS element: only its activities, and the filter's form keeps the element
+    body = pages.get(_url(coded, f"?wbs={coded['W1'].id}&group={coded['phase'].id}")).get_data(as_text=True)
+    assert _groups(body) == [("DES.ARC", ["A"]), ("BLD", ["B"])]
+    form = re.search(r'<form method="get"[^>]*pm-code-filter.*?</form>', body, re.S).group(0)
+    assert f'name="wbs" value="{coded["W1"].id}"' in form
 
 
 def test_gantt_filters_and_groups_by_code(pages, session, coded, admin):
