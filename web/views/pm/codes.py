@@ -16,6 +16,7 @@ from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from eps import services as eps_services
 from eps.models import EpsNode
+from eps.permissions import Permission, authorize
 from wbs import codes, services, udfs
 from wbs.models import ActivityCodeType
 from web.i18n import translate_error
@@ -110,8 +111,16 @@ def _id(text: str | None, name: str) -> int | None:
     return int(text)
 
 
-def _activity(project_id: int, activity_id: int):
+def _editable(project_id: int):
+    """The project, if the user may edit it (load, authorize, then read the form): every change on these pages
+    needs edit rights on the project, or on what is above it."""
     project = load_project(project_id)
+    authorize(db.session, user=g.user, obj=project, permission=Permission.edit)
+    return project
+
+
+def _activity(project_id: int, activity_id: int):
+    project = _editable(project_id)
     return project, services.get_activity_or_raise(db.session, project=project, activity_id=activity_id)
 
 
@@ -192,7 +201,7 @@ def _whole(text: str | None, name: str, what: str, low: int, high: int) -> int:
 @bp.route("/<int:project_id>/codes/types", methods=["POST"])
 def create_code_type(project_id: int):
     """A new code type of the project's own."""
-    project = load_project(project_id)
+    project = _editable(project_id)
     form = request.form
     max_length = _whole(form.get("max_length") or "20", "max_length", _("The longest value"), 1,
                         codes.MAX_SHORT_LENGTH)
@@ -206,7 +215,7 @@ def create_code_type(project_id: int):
 @bp.route("/<int:project_id>/codes/values", methods=["POST"])
 def create_code_value(project_id: int):
     """A new value of a code type that applies to the project (under a parent value when one is chosen)."""
-    project = load_project(project_id)
+    project = _editable(project_id)
     form = request.form
     type_id = _id(form.get("type_id"), "type_id")
     if type_id is None:
