@@ -14,7 +14,7 @@ from sqlalchemy import select
 from eps.models import Role
 from wbs import codes, interchange, udfs
 from wbs.models import Activity, ActivityCodeType
-from tests.web.test_projects import _url, plan  # noqa: F401 - the fixture: PA's plan A, B (W1), C (W2)
+from tests.web.test_projects import _flash as flash_of, _url, plan  # noqa: F401 - the fixture: PA's plan A, B (W1), C (W2)
 
 XER = Path(__file__).resolve().parents[1] / "fixtures" / "xer" / "alap-harbour-131.xer"
 
@@ -39,17 +39,25 @@ def coded(session, admin, plan):
             "due": due}
 
 
+def _editor_in(session, user_with, locale):
+    editor = user_with(Role.editor)
+    editor.locale = locale
+    session.commit()
+    return editor
+
+
 def _held(session, activity):
     session.expire_all()
     return {a.type_id: a.value_id for a in codes.activity_codes(session, activity=activity)}
 
 
 def _flash(pages, response) -> str:
-    assert response.status_code == 303, response.status_code
-    body = pages.get(response.headers["Location"]).get_data(as_text=True)
-    match = re.search(r'<div class="flash flash-(\w+)"[^>]*>(.*?)</div>', body, re.S)
-    assert match, "no message shown"
-    return html.unescape(match.group(2).strip())
+    return html.unescape(flash_of(pages, response))
+
+
+def _answer(pages, response) -> str:
+    """What the user reads after a POST: the message on the page it leads back to, or the error page."""
+    return html.unescape(response.get_data(as_text=True) if response.status_code != 303 else flash_of(pages, response))
 
 
 def _table_codes(body: str) -> list[str]:
@@ -101,15 +109,12 @@ def test_editor_sets_and_clears_codes_and_udfs(pages, session, coded, user_with)
 @pytest.mark.parametrize("locale, expected", [("en", "needs a number"), ("ru", "нужно значение")])
 def test_a_bad_udf_value_is_refused_in_the_users_language_and_nothing_is_written(pages, session, coded, user_with,
                                                                                 locale, expected):
-    editor = user_with(Role.editor)
-    editor.locale = locale
-    session.commit()
-    pages.log_in_as(editor)
+    pages.log_in_as(_editor_in(session, user_with, locale))
     a = coded["A"]
     response = pages.post(_url(coded, f"/activities/{a.id}/udfs"),
                           {f"udf-{coded['due'].id}": "2026-04-01T08:00", f"udf-{coded['weight'].id}": "heavy"})
     assert response.status_code in (303, 400, 422)
-    text = html.unescape(response.get_data(as_text=True) if response.status_code != 303 else _flash(pages, response))
+    text = _answer(pages, response)
     assert expected in text and "Weight" in text
     session.expire_all()
     assert udfs.udf_values(session, project=coded["project"], subject=a) == []
@@ -117,15 +122,12 @@ def test_a_bad_udf_value_is_refused_in_the_users_language_and_nothing_is_written
 
 @pytest.mark.parametrize("locale, expected", [("en", "not values of their types"), ("ru", "не принадлежат")])
 def test_a_value_of_another_type_is_refused_in_the_users_language(pages, session, coded, user_with, locale, expected):
-    editor = user_with(Role.editor)
-    editor.locale = locale
-    session.commit()
-    pages.log_in_as(editor)
+    pages.log_in_as(_editor_in(session, user_with, locale))
     a = coded["A"]
     response = pages.post(_url(coded, f"/activities/{a.id}/codes"),
                           {f"code-{coded['area'].id}": str(coded["N"].id),
                            f"code-{coded['phase'].id}": str(coded["N"].id)})
-    text = html.unescape(response.get_data(as_text=True) if response.status_code != 303 else _flash(pages, response))
+    text = _answer(pages, response)
     assert expected in text
     assert _held(session, a) == {coded["phase"].id: coded["ARC"].id}  # nothing half-written
 
@@ -165,6 +167,22 @@ def test_posts_without_csrf_are_refused(pages, session, coded, admin):
 # The codes page
 
 
+def test_codes_page_lists_the_types_that_apply_global_eps_up_the_tree_and_own(pages, session, coded, admin,
+                                                                                world, user_with):
+    above = codes.create_code_type(session, actor=admin, scope="eps", eps_node=world["A"], name="Branch A code")
+    elsewhere = codes.create_code_type(session, actor=admin, scope="eps", eps_node=world["B"], name="Branch B code")
+    other = codes.create_code_type(session, actor=admin, scope="project", project=world["PB"], name="PB code")
+    session.commit()
+    pages.log_in_as(user_with(Role.viewer))
+    body = pages.get(_url(coded, "/codes")).get_data(as_text=True)
+    listed = {int(i) for i in re.findall(r'<tr data-code-type="(\d+)"', body)}
+    assert listed == {coded["phase"].id, coded["area"].id, above.id}
+    assert elsewhere.id not in listed and other.id not in listed and "Branch B code" not in body
+    assert 'name="type_id"' not in body and "codes/types" not in body  # a viewer gets no forms
+    # a type that does not apply here cannot be grouped by
+    assert pages.get(_url(coded, f"?group={elsewhere.id}")).status_code == 404
+
+
 def test_codes_page_adds_a_project_type_and_hierarchical_values(pages, session, coded, user_with):
     editor = user_with(Role.editor)
     pages.log_in_as(editor)
@@ -181,7 +199,6 @@ def test_codes_page_adds_a_project_type_and_hierarchical_values(pages, session, 
     top = session.scalars(codes.list_code_values(session, code_type=stage)).one()
     pages.post(_url(coded, "/codes/values"), {"type_id": str(stage.id), "value": "S1a", "parent_id": str(top.id)})
     session.expire_all()
-    assert codes.value_paths(session, type_ids=[stage.id]).values() != []
     assert sorted(codes.value_paths(session, type_ids=[stage.id]).values()) == ["S1", "S1.S1a"]
     assert pages.post(_url(coded, "/codes/udf-types"),
                       {"name": "Risk", "subject": "activity", "data_type": "text"}).status_code == 403
@@ -195,7 +212,7 @@ def test_codes_page_refusals_are_in_the_users_language(pages, session, coded, ad
     session.commit()
     pages.log_in_as(admin)
     response = pages.post(_url(coded, "/codes/values"), {"type_id": str(stage.id), "value": "TOOLONG"})
-    text = html.unescape(response.get_data(as_text=True) if response.status_code != 303 else _flash(pages, response))
+    text = _answer(pages, response)
     assert expected in text
     assert session.scalars(codes.list_code_values(session, code_type=stage)).all() == []
 
