@@ -259,6 +259,8 @@ def test_gantt_filters_and_groups_by_code(pages, session, coded, admin):
     body = pages.get(_url(coded, "/gantt?code=Phase:DES")).get_data(as_text=True)
     shown = set(re.findall(r'<g class="pm-row[^"]*" data-activity="(\d+)"', body))
     assert shown == {str(coded["A"].id)}
+    # filtered without grouping: still under its WBS heading
+    assert re.search(r'pm-wbs-label[^>]*>.*?W1 · Design', body, re.S)
     body = pages.get(_url(coded, f"/gantt?group={coded['phase'].id}&zoom=weeks")).get_data(as_text=True)
     labels = re.findall(r'<div class="pm-gantt-label (pm-wbs-label)?[^"]*"[^>]*>.*?<span class="pm-col-name">(.*?)</span>',
                         body, re.S)
