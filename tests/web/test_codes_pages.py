@@ -106,7 +106,7 @@ def test_editor_sets_and_clears_codes_and_udfs(pages, session, coded, user_with)
     assert [t.name for t, _ in udfs.udf_values(session, project=coded["project"], subject=a)] == ["Due"]
 
 
-@pytest.mark.parametrize("locale, expected", [("en", "needs a number"), ("ru", "нужно значение")])
+@pytest.mark.parametrize("locale, expected", [("en", "needs a finite number"), ("ru", "нужно конечное число")])
 def test_a_bad_udf_value_is_refused_in_the_users_language_and_nothing_is_written(pages, session, coded, user_with,
                                                                                 locale, expected):
     pages.log_in_as(_editor_in(session, user_with, locale))
