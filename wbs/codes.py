@@ -23,10 +23,10 @@ from eps.permissions import Permission, authorize
 from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
                         ActivityCodeValue)
 
-__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "get_project_code_type_or_raise", "group_by_code",
-           "may_change_type", "type_values", "value_tree", "values_of", "create_code_type", "filter_by_code", "create_code_value",
-           "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
-           "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
+__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "create_code_type", "create_code_value",
+           "filter_by_code", "get_code_type_or_raise", "get_code_value_or_raise", "get_project_code_type_or_raise",
+           "group_by_code", "list_code_types", "list_code_values", "may_change_type", "set_activity_codes",
+           "type_values", "update_code_type", "update_code_value", "value_paths", "value_tree", "values_of"]
 
 TYPE_NAME_LENGTH = 100
 MAX_SHORT_LENGTH = CODE_LENGTH

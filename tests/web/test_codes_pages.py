@@ -14,7 +14,7 @@ from sqlalchemy import select
 from eps.models import Role
 from wbs import codes, interchange, udfs
 from wbs.models import Activity, ActivityCodeType
-from tests.web.test_projects import _flash as flash_of, _url, plan  # noqa: F401 - the fixture: PA's plan A, B (W1), C (W2)
+from tests.web.test_projects import _flash as flash_of, _url, plan  # noqa: F401 - the fixture: PA's A, B, C
 
 XER = Path(__file__).resolve().parents[1] / "fixtures" / "xer" / "alap-harbour-131.xer"
 
@@ -89,7 +89,8 @@ def test_editor_sets_and_clears_codes_and_udfs(pages, session, coded, user_with)
                          re.search(rf'name="code-{coded["phase"].id}">(.*?)</select>', body, re.S).group(1))
     assert [int(v) for v, _ in options] == [coded["DES"].id, coded["ARC"].id, coded["BLD"].id]
     response = pages.post(_url(coded, f"/activities/{a.id}/codes"),
-                          {f"code-{coded['phase'].id}": str(coded["BLD"].id), f"code-{coded['area'].id}": str(coded["N"].id)})
+                          {f"code-{coded['phase'].id}": str(coded["BLD"].id),
+                           f"code-{coded['area'].id}": str(coded["N"].id)})
     assert "A" in _flash(pages, response)
     assert _held(session, a) == {coded["phase"].id: coded["BLD"].id, coded["area"].id: coded["N"].id}
     pages.post(_url(coded, f"/activities/{a.id}/codes"), {f"code-{coded['phase'].id}": ""})
@@ -262,8 +263,8 @@ def test_gantt_filters_and_groups_by_code(pages, session, coded, admin):
     # filtered without grouping: still under its WBS heading
     assert re.search(r'pm-wbs-label[^>]*>.*?W1 · Design', body, re.S)
     body = pages.get(_url(coded, f"/gantt?group={coded['phase'].id}&zoom=weeks")).get_data(as_text=True)
-    labels = re.findall(r'<div class="pm-gantt-label (pm-wbs-label)?[^"]*"[^>]*>.*?<span class="pm-col-name">(.*?)</span>',
-                        body, re.S)
+    labels = re.findall(r'<div class="pm-gantt-label (pm-wbs-label)?[^"]*"[^>]*>.*?'
+                        r'<span class="pm-col-name">(.*?)</span>', body, re.S)
     order = [("H:" + html.unescape(re.sub(r"<[^>]+>", "", text)).strip()) if head
              else re.sub(r"<[^>]+>", "", text).split()[0] for head, text in labels]
     assert order == ["H:DES.ARC", "A", "H:BLD", "B", "H:no value", "C"]

@@ -96,7 +96,8 @@ def project(project_id: int):
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
         element_choices=_choices(outline, element), calendars=_calendars(project),
         activity_types=ACTIVITY_ORDER, compared=compared, variances=variances, baseline_choices=choices,
-        primary=primary, compare_arg=asked.id if asked else None, codes_shown=codes_shown, rows=code_pages.group_rows(codes_shown, activities.items))
+        primary=primary, compare_arg=asked.id if asked else None, codes_shown=codes_shown,
+        rows=code_pages.group_rows(codes_shown, activities.items))
 
 
 def _choices(elements, current):
