@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -310,3 +311,25 @@ def test_grouping_an_imported_file_follows_its_taskactv(pages, session, admin, w
     assert found == expected
     all_codes = set(session.scalars(select(Activity.code).where(Activity.project_id == project.id)))
     assert without == all_codes - set().union(*expected.values())
+
+
+def test_project_udf_values_on_the_codes_page(pages, session, coded, admin, user_with):
+    budget = udfs.create_udf_type(session, actor=admin, subject="project", name="Budget line", data_type="cost")
+    flag = udfs.create_udf_type(session, actor=admin, subject="project", name="Health", data_type="indicator")
+    session.commit()
+    editor = user_with(Role.editor)
+    pages.log_in_as(editor)
+    body = pages.get(_url(coded, "/codes")).get_data(as_text=True)
+    assert f'name="udf-{budget.id}"' in body and f'name="udf-{coded["weight"].id}"' not in body
+    response = pages.post(_url(coded, "/codes/udfs"), {f"udf-{budget.id}": "1 500,50", f"udf-{flag.id}": "green"})
+    assert response.status_code == 303
+    session.expire_all()
+    values = {t.name: udfs.value_of(t, v) for t, v in udfs.udf_values(session, project=coded["project"])}
+    assert values == {"Budget line": Decimal("1500.50"), "Health": "green"}
+    pages.log_in_as(user_with(Role.viewer))
+    body = pages.get(_url(coded, "/codes")).get_data(as_text=True)
+    assert f'name="udf-{budget.id}"' not in body and f'data-udf="{flag.id}"' in body
+    assert pages.post(_url(coded, "/codes/udfs"), {f"udf-{budget.id}": ""}).status_code == 403
+    assert pages.post(_url(coded, "/codes/udfs"), {f"udf-{budget.id}": ""}, csrf=False).status_code == 400
+    session.expire_all()
+    assert len(udfs.udf_values(session, project=coded["project"])) == 2

@@ -94,11 +94,16 @@ def activity_codes_context(project, activity) -> dict:
     trees = codes.type_values(session, type_ids=[t.id for t in types])
     held = {a.type_id: a.value_id for a in codes.activity_codes(session, activity=activity)}
     paths = codes.value_paths(session, type_ids=[t.id for t in types if t.id in held])
-    values = {t.id: v for t, v in udfs.udf_values(session, project=project, subject=activity)}
-    udf_types = session.scalars(udfs.list_udf_types(session, subject="activity")).all()
     return {"code_types": [(t, trees[t.id], held.get(t.id)) for t in types], "code_paths": paths,
-            "udf_rows": [(t, udfs.value_of(t, values[t.id]) if t.id in values else None) for t in udf_types],
-            "indicators": udfs.UDF_INDICATORS}
+            "udf_rows": _udf_rows(project, activity, "activity"), "indicators": udfs.UDF_INDICATORS}
+
+
+def _udf_rows(project, subject, kind: str) -> list[tuple]:
+    """Each user-defined field of the subject's kind with the subject's value (None when it has none)."""
+    session = db.session
+    values = {t.id: v for t, v in udfs.udf_values(session, project=project, subject=subject, subject_kind=kind)}
+    return [(t, udfs.value_of(t, values[t.id]) if t.id in values else None)
+            for t in session.scalars(udfs.list_udf_types(session, subject=kind))]
 
 
 def _id(text: str | None, name: str) -> int | None:
@@ -146,15 +151,30 @@ def set_activity_codes(project_id: int, activity_id: int):
 def set_activity_udfs(project_id: int, activity_id: int):
     """Set the activity's user-defined field values on the form (an empty field clears it), all or none."""
     project, activity = _activity(project_id, activity_id)
-    types = {t.id: t for t in db.session.scalars(udfs.list_udf_types(db.session, subject="activity"))}
+    udfs.set_udf_values(db.session, actor=g.user, project=project, subject=activity,
+                        values=_udf_form("activity"))
+    flash(_("The user-defined fields of %(code)s were saved.", code=activity.code), "info")
+    return _back_to_activity(project, activity)
+
+
+@bp.route("/<int:project_id>/codes/udfs", methods=["POST"])
+def set_project_udfs(project_id: int):
+    """Set the project's own user-defined field values on the form (an empty field clears it), all or none."""
+    project = _editable(project_id)
+    udfs.set_udf_values(db.session, actor=g.user, project=project, values=_udf_form("project"))
+    flash(_("The user-defined fields of %(code)s were saved.", code=project.code), "info")
+    return _back_to_codes(project)
+
+
+def _udf_form(kind: str) -> dict:
+    """The form's ``udf-<type id>`` fields as the domain takes them (type id → value, None to clear)."""
+    types = {t.id: t for t in db.session.scalars(udfs.list_udf_types(db.session, subject=kind))}
     values = {}
     for key in request.form:
         if key.startswith("udf-"):
             type_id = _id(key[len("udf-"):], key)
             values[type_id] = _typed(types.get(type_id), request.form[key])
-    udfs.set_udf_values(db.session, actor=g.user, project=project, subject=activity, values=values)
-    flash(_("The user-defined fields of %(code)s were saved.", code=activity.code), "info")
-    return _back_to_activity(project, activity)
+    return values
 
 
 def _typed(udf_type, text: str):
@@ -182,6 +202,7 @@ def project_codes(project_id: int):
         types=[(t, codes.may_change_type(session, user=g.user, code_type=t)) for t in types],
         trees=codes.type_values(session, type_ids=[t.id for t in types]), nodes=nodes,
         udf_types=session.scalars(udfs.list_udf_types(session)).all(), may_add_udf=g.user.is_admin,
+        project_udfs=_udf_rows(project, None, "project"), indicators=udfs.UDF_INDICATORS,
         subjects=udfs.UDF_SUBJECTS, data_types=udfs.UDF_DATA_TYPES, max_short=codes.MAX_SHORT_LENGTH,
         crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project))
 
