@@ -125,6 +125,9 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     weight = udfs.create_udf_type(session, actor=admin, subject="activity", name=label(marker, "udf")[:100],
                                   data_type="number")
     udfs.set_udf_values(session, actor=admin, project=project, subject=first, values={weight.id: 1.5})
+    health = udfs.create_udf_type(session, actor=admin, subject="project", name=label(marker, "project udf")[:100],
+                                  data_type="date")
+    udfs.set_udf_values(session, actor=admin, project=project, values={health.id: datetime(2026, 3, 2, 8)})
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
