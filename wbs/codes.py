@@ -17,7 +17,7 @@ codes are read with the project and set with edit rights on it. Every change is 
 
 from __future__ import annotations
 
-from sqlalchemy import delete, false, func, or_, select
+from sqlalchemy import and_, case, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -29,9 +29,11 @@ from eps.permissions import Permission, authorize
 from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, ActivityCodeAssignment, ActivityCodeType,
                         ActivityCodeValue)
 
-__all__ = ["CODE_SCOPES", "activity_codes", "authorize_new_type", "move_node", "move_project", "applicable_types", "create_code_type", "filter_by_code", "create_code_value",
-           "get_code_type_or_raise", "get_code_value_or_raise", "list_code_types", "list_code_values",
-           "set_activity_codes", "update_code_type", "update_code_value", "value_paths"]
+__all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "authorize_new_type", "create_code_type",
+           "create_code_value", "filter_by_code", "get_code_type_or_raise", "get_code_value_or_raise",
+           "get_project_code_type_or_raise", "group_by_code", "list_code_types", "list_code_values",
+           "may_change_type", "move_node", "move_project", "set_activity_codes", "type_values", "update_code_type",
+           "update_code_value", "value_paths", "value_tree", "values_of"]
 
 TYPE_NAME_LENGTH = 100
 MAX_SHORT_LENGTH = CODE_LENGTH
@@ -307,6 +309,78 @@ def authorize_new_type(session: Session, *, user: User, scope: str, eps_node_id:
     code_type = ActivityCodeType(scope=scope, eps_node_id=eps_node_id if scope == "eps" else None,
                                  project_id=project_id if scope == "project" else None)
     _authorize_type(session, user=user, code_type=code_type, permission=Permission.edit)
+def get_project_code_type_or_raise(session: Session, *, user: User, project: Project, type_id: int,
+                                   field: str | None = None) -> ActivityCodeType:
+    """A code type that applies to ``project`` (which the caller has read); NotFound for any other id."""
+    code_type = session.scalar(select(ActivityCodeType).where(ActivityCodeType.id == type_id,
+                                                             applicable_types(project)))
+    if code_type is None:
+        raise NotFound("no activity code type {type_id} applies to project {code}", type_id=type_id,
+                       code=project.code, errors={field: ["not found"]} if field else None)
+    return code_type
+
+
+def may_change_type(session: Session, *, user: User, code_type: ActivityCodeType) -> bool:
+    """Whether ``user`` may change ``code_type`` and add values to it (to show the controls)."""
+    try:
+        _authorize_type(session, user=user, code_type=code_type, permission=Permission.edit)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def value_tree(values) -> list[tuple[ActivityCodeValue, int]]:
+    """``values`` (of one type, in ``list_code_values`` order) in tree order: each value followed by those below
+    it, with its depth (0 at the top). A value whose parent is not among them is shown at the top."""
+    values = list(values)
+    ids = {value.id for value in values}
+    below: dict[int | None, list[ActivityCodeValue]] = {}
+    for value in values:
+        below.setdefault(value.parent_id if value.parent_id in ids else None, []).append(value)
+    ordered: list[tuple[ActivityCodeValue, int]] = []
+    seen: set[int] = set()
+    stack = [(value, 0) for value in reversed(below.get(None, []))]
+    while stack:
+        value, depth = stack.pop()
+        if value.id in seen:
+            continue
+        seen.add(value.id)
+        ordered.append((value, depth))
+        stack.extend((child, depth + 1) for child in reversed(below.get(value.id, [])))
+    return ordered
+
+
+def type_values(session: Session, *, type_ids) -> dict[int, list[tuple[ActivityCodeValue, int]]]:
+    """The values of each type of ``type_ids`` in tree order with their depth (``value_tree``), in one query."""
+    by_type: dict[int, list[ActivityCodeValue]] = {type_id: [] for type_id in type_ids}
+    if by_type:
+        query = (select(ActivityCodeValue).where(ActivityCodeValue.type_id.in_(list(by_type)))
+                 .order_by(ActivityCodeValue.seq, ActivityCodeValue.value, ActivityCodeValue.id))
+        for value in session.scalars(query):
+            by_type[value.type_id].append(value)
+    return {type_id: value_tree(values) for type_id, values in by_type.items()}
+
+
+def group_by_code(session: Session, *, query, code_type: ActivityCodeType, then=()):
+    """``query`` (of activities) ordered by the activity's value of ``code_type``: the values in tree order, the
+    activities without one last; within a value by ``then`` (columns of Activity)."""
+    ranks = {value.id: rank for rank, (value, _depth) in
+             enumerate(type_values(session, type_ids=[code_type.id])[code_type.id])}
+    held = select(ActivityCodeAssignment.value_id).where(
+        and_(ActivityCodeAssignment.activity_id == Activity.id, ActivityCodeAssignment.type_id == code_type.id)
+    ).scalar_subquery()
+    first = [case(ranks, value=held, else_=len(ranks))] if ranks else []
+    return query.order_by(None).order_by(*first, *then, Activity.id)
+
+
+def values_of(session: Session, *, code_type: ActivityCodeType, activity_ids) -> dict[int, int]:
+    """The value (id) of ``code_type`` each of ``activity_ids`` holds, by activity id (those holding none left
+    out)."""
+    ids = list(activity_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(ActivityCodeAssignment.activity_id, ActivityCodeAssignment.value_id).where(
+        ActivityCodeAssignment.type_id == code_type.id, ActivityCodeAssignment.activity_id.in_(ids))).all())
 
 
 def _authorize_type(session: Session, *, user: User, code_type: ActivityCodeType, permission: Permission) -> None:

@@ -166,6 +166,14 @@ def baseline(session: Session, *, project: Project, sums: services.PlanSums | No
     return Baseline(start=as_datetime(start), finish=as_datetime(finish), activities=count)
 
 
+def wbs_ordered(query, elements: list):
+    """``query`` (of activities) in the order of ``wbs_ordered_page``: by WBS element in tree order (those outside
+    the tree first), then early start, then code."""
+    ranks = {element.id: rank for rank, element in enumerate(tree_order(elements))}
+    first = [case(ranks, value=Activity.wbs_element_id, else_=-1)] if ranks else []
+    return query.order_by(None).order_by(*first, *services.SCHEDULE_ORDER, Activity.id)
+
+
 def wbs_ordered_page(session: Session, *, project: Project, offset: int, limit: int,
                      elements: list | None = None, counts: dict[int | None, int] | None = None
                      ) -> tuple[list[Activity], int]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission, authorize
@@ -33,6 +33,17 @@ CENT = Decimal("0.01")
 # The column each data type keeps its value in.
 COLUMNS = {"text": "text", "number": "number", "integer": "number", "cost": "cost", "date": "date",
            "indicator": "indicator"}
+
+
+# What a value of each data type is, as a refusal says it (a phrase: the pages translate it).
+_WANTED = {
+    "text": Phrase("a text of at most {limit} characters", limit=TEXT_LENGTH),
+    "number": Phrase("a finite number"),
+    "integer": Phrase("a whole number"),
+    "cost": Phrase("a finite amount"),
+    "date": Phrase("a project-local date and time without a zone, such as 2026-03-02T08:00"),
+    "indicator": Phrase("one of {choices}", choices=", ".join(UDF_INDICATORS)),
+}
 
 
 def list_udf_types(session: Session, *, subject: str | None = None):
@@ -117,10 +128,10 @@ def checked_value(udf_type: UdfType, raw):
         raise Invalid("user-defined field {name!r} has an unknown data type {kind!r}", name=udf_type.name, kind=kind)
     try:
         return parse_value(kind, raw)
-    except (TypeError, ValueError, InvalidOperation, OverflowError) as exc:
-        problem = str(exc) if kind in ("text", "indicator") or "not a" in str(exc) else f"not a {kind}"
-        raise Invalid("user-defined field {name!r} needs a {kind}: {problem}", name=udf_type.name, kind=kind,
-                      problem=problem, errors={str(udf_type.id): [problem]}) from None
+    except (TypeError, ValueError, InvalidOperation, OverflowError):
+        wanted = _WANTED[kind]
+        raise Invalid("user-defined field {name!r} needs {wanted}", name=udf_type.name, wanted=wanted,
+                      errors={str(udf_type.id): [str(wanted)]}) from None
 
 
 def value_of(udf_type: UdfType, row: UdfValue):

@@ -175,3 +175,50 @@ def test_a_node_moved_keeps_the_codes_of_its_own_branch_and_loses_those_of_its_o
     assert [(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=activity)] \
         == [(inner_type.id, inner_value.id)]
     assert len(warnings) == 1 and warnings[0].startswith("project Q: 1 activity code values") and "(Outer)" in warnings[0]
+def test_value_tree_puts_each_value_under_its_parent_in_order(session, place):
+    admin = place["admin"]
+    dept = codes.create_code_type(session, actor=admin, scope="global", name="Department")
+    z = codes.create_code_value(session, actor=admin, code_type=dept, value="Z", seq=1)
+    a = codes.create_code_value(session, actor=admin, code_type=dept, value="A", seq=2)
+    z2 = codes.create_code_value(session, actor=admin, code_type=dept, value="Z2", parent_id=z.id, seq=5)
+    z1 = codes.create_code_value(session, actor=admin, code_type=dept, value="Z1", parent_id=z.id, seq=4)
+    z1a = codes.create_code_value(session, actor=admin, code_type=dept, value="Z1a", parent_id=z1.id)
+    tree = codes.type_values(session, type_ids=[dept.id])[dept.id]
+    # depth first, siblings by seq: Z (seq 1) with Z1 (seq 4, its child Z1a) then Z2, then A (seq 2)
+    assert [(v.value, depth) for v, depth in tree] == [("Z", 0), ("Z1", 1), ("Z1a", 2), ("Z2", 1), ("A", 0)]
+    assert {v.id for v, _ in tree} == {z.id, a.id, z1.id, z2.id, z1a.id}
+
+
+def test_grouping_orders_activities_by_their_value_in_tree_order_those_without_last(session, place):
+    admin, project = place["admin"], place["project"]
+    phase = codes.create_code_type(session, actor=admin, scope="project", name="Phase", project=project)
+    late = codes.create_code_value(session, actor=admin, code_type=phase, value="LATE", seq=2)
+    early = codes.create_code_value(session, actor=admin, code_type=phase, value="EARLY", seq=1)
+    child = codes.create_code_value(session, actor=admin, code_type=phase, value="SUB", parent_id=early.id)
+    made = {code: services.create_activity(session, actor=admin, project=project, code=code, name=code)
+            for code in ("A2", "A3", "A4")}
+    held = {"A2": late.id, "A3": child.id, "A4": early.id}
+    for code, value_id in held.items():
+        codes.set_activity_codes(session, actor=admin, project=project, activity=made[code],
+                                 values={phase.id: value_id})
+    query = codes.group_by_code(session, query=services.list_activities(session, project=project), code_type=phase,
+                                then=services.SCHEDULE_ORDER)
+    # EARLY (A4), its child SUB (A3), LATE (A2), then A1 without a value
+    assert [a.code for a in session.scalars(query)] == ["A4", "A3", "A2", "A1"]
+    ids = [a.id for a in made.values()] + [place["activity"].id]
+    assert codes.values_of(session, code_type=phase, activity_ids=ids) == {made[c].id: v for c, v in held.items()}
+
+
+def test_a_project_code_type_is_one_that_applies_there(session, place):
+    admin, project = place["admin"], place["project"]
+    here = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["node"])
+    elsewhere = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["other_node"])
+    assert codes.get_project_code_type_or_raise(session, user=place["viewer"], project=project,
+                                                type_id=here.id) is here
+    with pytest.raises(NotFound):
+        codes.get_project_code_type_or_raise(session, user=admin, project=project, type_id=elsewhere.id)
+    assert codes.may_change_type(session, user=place["editor"], code_type=here)
+    assert not codes.may_change_type(session, user=place["viewer"], code_type=here)
+    glob = codes.create_code_type(session, actor=admin, scope="global", name="Department")
+    assert not codes.may_change_type(session, user=place["editor"], code_type=glob)
+    assert codes.may_change_type(session, user=admin, code_type=glob)

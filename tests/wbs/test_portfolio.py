@@ -127,6 +127,10 @@ def test_wbs_ordered_window_follows_the_tree_then_the_dates(session, tree):
     assert total == 5 and [a.code for a in items] == ["W", "V", "Z", "X", "Y"]
     window, _ = portfolio.wbs_ordered_page(session, project=project, offset=2, limit=2)
     assert [a.code for a in window] == ["Z", "X"]
+    # the same order for any select of the activities (a filtered one, say)
+    query = portfolio.wbs_ordered(services.list_activities(session, project=project),
+                                  services.element_outline(session, project=project))
+    assert [a.code for a in session.scalars(query)] == ["W", "V", "Z", "X", "Y"]
     chains = portfolio.element_chain(services.list_elements(session, project=project))
     assert [e.code for e in chains[inner.id]] == ["1", "1.1"]
 

@@ -45,7 +45,7 @@ from eps import budgets, services as eps_services
 from eps.models import Role
 from tests import factories
 from tests.corpus import IN_REPO
-from wbs import baselines
+from wbs import baselines, codes, udfs
 from wbs import services as wbs_services
 from wbs.scheduling import service as scheduling_service
 
@@ -115,6 +115,19 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                                          role="secondary")
     activities.create_task(session, actor=admin, title=label(marker, "admin's task"), due_at=now, account=account,
                            assignee=admin)
+    # An activity code of the project's own (a value below another, the first activity holding it) and a UDF.
+    code_type = codes.create_code_type(session, actor=admin, scope="project", project=project,
+                                       name=label(marker, "code type")[:100], max_length=60)
+    top = codes.create_code_value(session, actor=admin, code_type=code_type, value=f"{marker}<b>V",
+                                  description=label(marker, "code value"))
+    below = codes.create_code_value(session, actor=admin, code_type=code_type, value=f"{marker}W", parent_id=top.id)
+    codes.set_activity_codes(session, actor=admin, project=project, activity=first, values={code_type.id: below.id})
+    weight = udfs.create_udf_type(session, actor=admin, subject="activity", name=label(marker, "udf")[:100],
+                                  data_type="number")
+    udfs.set_udf_values(session, actor=admin, project=project, subject=first, values={weight.id: 1.5})
+    health = udfs.create_udf_type(session, actor=admin, subject="project", name=label(marker, "project udf")[:100],
+                                  data_type="date")
+    udfs.set_udf_values(session, actor=admin, project=project, values={health.id: datetime(2026, 3, 2, 8)})
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,

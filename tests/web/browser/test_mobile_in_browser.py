@@ -57,6 +57,7 @@ def main_pages(live_server) -> dict[str, str]:
         "activity": f"/projects/{project}/activities/{_first_id(live_server, Activity)}",
         "gantt": f"/projects/{project}/gantt",
         "baselines": f"/projects/{project}/baselines",
+        "project-codes": f"/projects/{project}/codes",
         "pm-import": "/projects/import",
         "budgets": "/finance/",
         "budget-detail": f"/finance/nodes/{node}",

@@ -21,6 +21,7 @@ from web.i18n import number as format_number
 from web.i18n import percent
 from web.pagination import Page, page_args, paginate
 from web.pages import safe_next, wants_json
+from web.views.pm import codes as code_pages
 from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (LAST_PROJECT_KEY, asked_baseline, hours_per_day, load_project, may_edit,
@@ -75,14 +76,23 @@ def gantt(project_id: int | None):
     scale = geometry.make_scale(first, last, zoom)
     number, per_page = page_args(ROWS_PER_PAGE)
     elements = services.element_outline(session, project=project)
-    items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page, limit=per_page,
-                                              elements=elements, counts=extent.counts)
+    # ?code= and ?group=: the activities holding a code value, under their WBS headings or grouped by a code type.
+    query, codes_shown = code_pages.code_view(project, services.list_activities(session, project=project))
+    if codes_shown.args:
+        if codes_shown.group is None:
+            query = portfolio.wbs_ordered(query, elements)
+        listed = paginate(session, query, default_per_page=ROWS_PER_PAGE)
+        items, total = listed.items, listed.total
+    else:
+        items, total = portfolio.wbs_ordered_page(session, project=project, offset=(number - 1) * per_page,
+                                                  limit=per_page, elements=elements, counts=extent.counts)
     folded = _folded()
     fold_arg = ",".join(map(str, sorted(folded))) or None
     compare_arg = compared.id if compared else None
     page = Page(items=items, page=number, per_page=per_page, total=total,
                 args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg), ("compare", compare_arg),
-                                                    ("baseline", None if show_baseline else "0")) if value})
+                                                    ("baseline", None if show_baseline else "0"),
+                                                    *codes_shown.args.items()) if value})
     kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in items]) if compared else None
     chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
     spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
@@ -96,7 +106,13 @@ def gantt(project_id: int | None):
     texts = _TitleTexts()
     rows = []
     shown: list[int] = []
-    for activity in items:
+    grouped = code_pages.group_rows(codes_shown, items) if codes_shown.group is not None else None
+    for index, (heading, activity) in enumerate(grouped or ()):
+        if heading is not None:
+            rows.append(("wbs", _group_heading(heading, grouped[index + 1:]), 0))
+        else:
+            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept), 1))
+    for activity in () if grouped is not None else items:
         chain = chains.get(activity.wbs_element_id, [])
         # Under a folded heading only the heading shows (with its summary bar).
         cut = next((level for level, element in enumerate(chain) if element.id in folded), None)
@@ -121,12 +137,13 @@ def gantt(project_id: int | None):
     can_edit = may_edit(project)
     chosen = _chosen([a for a in items if a.id in shown_ids])
     texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline,
-                       compare=compare_arg)
+                       compare=compare_arg, code_args=codes_shown.args)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
                            fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
                            compared=compared, compare_arg=compare_arg, baseline_choices=project_baselines(project),
+                           codes_shown=codes_shown, code_args=codes_shown.args,
                            row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
                            row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
                                                         show_baseline=show_baseline))
@@ -136,14 +153,14 @@ ID_MARK = 2147483647  # stands for an id in the URL patterns below
 
 
 def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool,
-               compare: int | None = None) -> dict:
+               compare: int | None = None, code_args: dict | None = None) -> dict:
     """What every row of the chart repeats, translated and built once (``gantt_rows`` puts each row's id and
     label in): with 200 rows, gettext and url_for per row were a good part of the page's time. A heading's fold
     link keeps this chart's other folds, so it is made per heading (a window shows a few)."""
     def fold_url(element_id: int) -> str:
         return url_for("pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
                        fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
-                       baseline=None if show_baseline else "0", compare=compare)
+                       baseline=None if show_baseline else "0", compare=compare, **(code_args or {}))
 
     return {
         "id": str(ID_MARK), "fold_url": fold_url,
@@ -153,6 +170,19 @@ def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseli
         "show": Markup(_("Show the activities of %(label)s")),
         "hide": Markup(_("Hide the activities of %(label)s")),
     }
+
+
+def _group_heading(heading: str, following: list) -> geometry.WbsInput:
+    """A code value's heading on the chart (no fold link): its label and the span of its activities on this page
+    (``following``: the rows after the heading, up to the next one)."""
+    members = []
+    for label, item in following:
+        if label is not None:
+            break
+        members.append(item)
+    starts = [a.actual_start or a.early_start for a in members if (a.actual_start or a.early_start) is not None]
+    finishes = [a.actual_finish or a.early_finish for a in members if (a.actual_finish or a.early_finish) is not None]
+    return geometry.WbsInput(id=0, label=heading, start=min(starts, default=None), finish=max(finishes, default=None))
 
 
 class _Formats:

@@ -23,6 +23,7 @@ from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
 from web.pagination import paginate
 from web.pages import safe_next
+from web.views.pm import codes as code_pages
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (asked_baseline, deal_id, hours_per_day, load_project, may_edit,
                                  parse_nonnegative_days, parse_days, parse_percent, parse_when, project_baselines,
@@ -70,10 +71,12 @@ def project(project_id: int):
     branch = services.branch_ids(outline, element.id) if element is not None else None
     shown = whole if branch is None else services.PlanSums.total(
         part for element_id, part in sums.items() if element_id in branch)
-    activities = paginate(session, services.list_activities(session, project=project, wbs_element=element,
-                                                            critical_only=critical_only),
-                          args=args, default_per_page=ACTIVITY_PAGE,
-                          total=shown.critical if critical_only else shown.activities)
+    query, codes_shown = code_pages.code_view(project, services.list_activities(
+        session, project=project, wbs_element=element, critical_only=critical_only))
+    args.update(codes_shown.args)
+    filtered = codes_shown.code and not codes_shown.error
+    activities = paginate(session, query, args=args, default_per_page=ACTIVITY_PAGE,
+                          total=None if filtered else shown.critical if critical_only else shown.activities)
     elements = {e.id: e for e in outline}
     variances = {}
     if compared is not None:
@@ -93,7 +96,8 @@ def project(project_id: int):
         expand_below=1 if len(elements) <= WBS_OPEN_LIMIT else 0,
         element_choices=_choices(outline, element), calendars=_calendars(project),
         activity_types=ACTIVITY_ORDER, compared=compared, variances=variances, baseline_choices=choices,
-        primary=primary)
+        primary=primary, compare_arg=asked.id if asked else None, codes_shown=codes_shown,
+        rows=code_pages.group_rows(codes_shown, activities.items))
 
 
 def _choices(elements, current):
@@ -141,7 +145,7 @@ def activity(project_id: int, activity_id: int):
                            element_choices=_choices(services.element_outline(session, project=project),
                                                     item.wbs_element),
                            calendars=_calendars(project), activity_types=ACTIVITY_ORDER,
-                           constraint_types=CONSTRAINT_ORDER)
+                           constraint_types=CONSTRAINT_ORDER, **code_pages.activity_codes_context(project, item))
 
 
 def _calendars(project):
