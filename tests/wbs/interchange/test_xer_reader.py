@@ -204,3 +204,34 @@ def test_rows_keep_their_line_numbers_and_values_across_blank_lines_and_crlf(tmp
     assert table.rows[1]["act_start_date"] == "2025-01-06 08:00" and table.rows[1]["remain_drtn_hr_cnt"] == "8"
     assert table.rows[2]["remain_drtn_hr_cnt"] == ""
     assert table.rows[3]["remain_drtn_hr_cnt"] == "1\r"  # only the \r of the line's end goes
+
+
+def test_activities_are_the_same_whatever_optional_task_columns_the_file_has(tmp_path):
+    few = ("%T\tTASK\n%F\ttask_code\tproj_id\ttask_id\ttarget_drtn_hr_cnt\tcstr_type\tcstr_date\n"
+           "%R\tA\t1\t5\t16\tCS_MSO\t2025-01-08 08:00\n%R\tB\t1\t6\t8\t\t\n")
+    many = ("%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\ttask_type\tstatus_code\ttarget_drtn_hr_cnt\t"
+            "remain_drtn_hr_cnt\tphys_complete_pct\tcstr_type\tcstr_date\tresume_date\twbs_id\n"
+            "%R\t5\t1\tA\t\tTK_NotStart\t16\t\t\tCS_MSO\t2025-01-08 08:00\t\t\n"
+            "%R\t6\t1\tB\tTT_Task\t\t8\t8\t0\t\t\t\t\n")
+    first = load_project(read_xer(write(tmp_path, HEADER + PROJECT + few + "%E\n"))).activities
+    second = load_project(read_xer(write(tmp_path, HEADER + PROJECT + many + "%E\n"))).activities
+    assert first == second
+    a, b = first
+    assert (a.id, a.code, a.original_duration_hours, a.remaining_duration_hours) == ("5", "A", 16.0, 16.0)
+    assert a.constraint_date is not None and a.constraint_date.day == 8 and b.constraint is None
+    assert (b.percent_complete, b.wbs_id, b.calendar_id, b.resume_date) == (0.0, None, None, None)
+
+
+def test_a_bad_value_left_unchecked_by_the_reader_is_named_when_mapped(tmp_path):
+    body = HEADER + PROJECT + TASK_FIELDS + "%R\t1\t1\tA\t\t8\n%R\t2\t1\tB\t\tx8\n%E\n"
+    with pytest.raises(XerError) as err:
+        load_project(read_xer(write(tmp_path, body), validate=False))
+    assert (err.value.table, err.value.line) == ("TASK", 8)
+    assert "bad number 'x8' in column remain_drtn_hr_cnt" in str(err.value)
+
+
+def test_a_row_built_without_some_columns_maps_as_with_them_empty(tmp_path):
+    xer = read_xer(write(tmp_path, HEADER + PROJECT + TASK_FIELDS + "%R\t1\t1\tA\t\t8\n%E\n"))
+    del xer.tables["TASK"].rows[0]["remain_drtn_hr_cnt"]
+    (activity,) = load_project(xer).activities
+    assert (activity.code, activity.remaining_duration_hours) == ("A", 0.0)

@@ -57,6 +57,7 @@ broken data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
 from wbs.scheduling.model import (
     Activity,
@@ -173,7 +174,9 @@ def _row_number(table, row, line, column, default=None):
 
 class _Cells:
     """The dates and numbers of one table's rows (:func:`parse_date`, :func:`parse_number`), each distinct
-    text parsed once: most cells are empty, and 50,000 activities share a few hundred durations and dates."""
+    text parsed once: most cells are empty, and 50,000 activities share a few hundred durations and dates.
+    ``dates[text]`` and ``numbers[text]`` hold the values parsed so far; ``parse_date`` and ``parse_number``
+    parse a text not yet there."""
 
     __slots__ = ("name", "dates", "numbers")
 
@@ -182,21 +185,15 @@ class _Cells:
         self.dates = {"": None}
         self.numbers = {"": None}
 
-    def date(self, row, line, column):
-        text = row.get(column, "")
-        try:
-            return self.dates[text]
-        except KeyError:
-            value = self.dates[text] = parse_date(text, self.name, line, column)
-            return value
+    def parse_date(self, text, line, column):
+        """``text``, not seen before in this table, parsed as a date and kept."""
+        value = self.dates[text] = parse_date(text, self.name, line, column)
+        return value
 
-    def number(self, row, line, column, default=None):
-        text = row.get(column, "")
-        try:
-            value = self.numbers[text]
-        except KeyError:
-            value = self.numbers[text] = parse_number(text, self.name, line, column)
-        return default if value is None else value
+    def parse_number(self, text, line, column):
+        """``text``, not seen before in this table, parsed as a number and kept."""
+        value = self.numbers[text] = parse_number(text, self.name, line, column)
+        return value
 
 
 def _calendars(xer, used):
@@ -352,56 +349,113 @@ def _activities(xer, pid, options):
     resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
     tasks = xer.table("TASK")
     cells = _Cells(tasks)
+    pick = _picker(_TASK_COLUMNS, tasks.fields, ("proj_id", "task_id", "task_code"))
+    data_date = options.data_date
     activities, task_rows = [], {}
     used_calendars = {options.default_calendar_id} if options.default_calendar_id else set()
     for row, line in zip(tasks.rows, tasks.lines):
-        if row["proj_id"] != pid:
+        values = pick(row)
+        if values[0] != pid:
             continue
-        activity = _activity(cells, row, line, options.data_date, resource_calendars)
+        activity = _activity(cells, values, line, data_date, resource_calendars)
         if activity.calendar_id:
             used_calendars.add(activity.calendar_id)
         activities.append(activity)
-        task_rows[row["task_id"]] = row
+        task_rows[values[1]] = row
     return activities, task_rows, used_calendars
 
 
-def _activity(cells, row, line, data_date, resource_calendars):
-    """One TASK row as an activity (``cells``: the TASK table's :class:`_Cells`)."""
-    get, date, number = row.get, cells.date, cells.number
-    code = row["task_code"]
-    ttype = TASK_TYPES.get(get("task_type", "") or "TT_Task")
+_TASK_COLUMNS = ("proj_id", "task_id", "task_code", "task_type", "status_code", "act_start_date", "act_end_date",
+                 "cstr_type", "cstr_type2", "clndr_id", "rsrc_id", "target_drtn_hr_cnt", "remain_drtn_hr_cnt",
+                 "wbs_id", "cstr_date", "cstr_date2", "phys_complete_pct", "expect_end_date",
+                 "external_early_start_date", "external_late_end_date", "resume_date")
+
+
+def _picker(columns, fields, required):
+    """A function of a row giving the values of ``columns`` as a tuple, ``""`` for a column the table lacks
+    (a ``KeyError`` for a lacking ``required`` one): a C call or two per row, not a Python call per value."""
+    def slow(row):  # a row built without the table's every column
+        return tuple(row[c] if c in required else row.get(c, "") for c in columns)
+
+    present = [c for c in columns if c in fields]
+    if len(present) < 2 or any(c not in present for c in required):
+        return slow
+    get = itemgetter(*present)
+    if len(present) == len(columns):
+        def pick(row):
+            try:
+                return get(row)
+            except KeyError:
+                return slow(row)
+        return pick
+    # The table's columns, then an empty value for each it lacks, put back in ``columns``' order.
+    absent = [c for c in columns if c not in fields]
+    order = itemgetter(*[present.index(c) if c in present else len(present) + absent.index(c) for c in columns])
+    empty = ("",) * len(absent)
+
+    def pick_padded(row):
+        try:
+            return order(get(row) + empty)
+        except KeyError:
+            return slow(row)
+
+    return pick_padded
+
+
+def _activity(cells, values, line, data_date, resource_calendars):
+    """One TASK row's values (:data:`_TASK_COLUMNS`) as an activity (``cells``: the TASK table's
+    :class:`_Cells`)."""
+    (_pid, task_id, code, task_type, status, act_start, act_end, cstr_type, cstr_type2, cal, rsrc_id, original,
+     remaining, wbs_id, cstr_date, cstr_date2, pct, expect_end, ext_start, ext_end, resume) = values
+    dates, numbers = cells.dates, cells.numbers
+    ttype = TASK_TYPES.get(task_type or "TT_Task")
     if ttype is None:
-        raise XerError(f"activity {code}: unknown task_type {get('task_type')!r}", "TASK", line)
-    status = get("status_code", "")
-    act_start, act_end = _actual_dates(status, date(row, line, "act_start_date"), date(row, line, "act_end_date"),
-                                       data_date)
-    cstr = CONSTRAINT_TYPES.get(get("cstr_type", "")) if get("cstr_type") else None
-    cstr2 = CONSTRAINT_TYPES.get(get("cstr_type2", "")) if get("cstr_type2") else None
-    cal = get("clndr_id") or None
-    if ttype is ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(get("rsrc_id") or ""):
+        raise XerError(f"activity {code}: unknown task_type {task_type!r}", "TASK", line)
+    act_start, act_end = _actual_dates(
+        status,
+        dates[act_start] if act_start in dates else cells.parse_date(act_start, line, "act_start_date"),
+        dates[act_end] if act_end in dates else cells.parse_date(act_end, line, "act_end_date"),
+        data_date,
+    )
+    cstr = CONSTRAINT_TYPES.get(cstr_type) if cstr_type else None
+    cstr2 = CONSTRAINT_TYPES.get(cstr_type2) if cstr_type2 else None
+    cal = cal or None
+    if ttype is ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(rsrc_id or ""):
         # A resource-dependent activity works when its primary resource does.
-        cal = resource_calendars[row["rsrc_id"]]
-    original = number(row, line, "target_drtn_hr_cnt", 0.0)
-    remaining = number(row, line, "remain_drtn_hr_cnt", None)
+        cal = resource_calendars[rsrc_id]
+    original = numbers[original] if original in numbers else cells.parse_number(original, line, "target_drtn_hr_cnt")
+    remaining = (numbers[remaining] if remaining in numbers
+                 else cells.parse_number(remaining, line, "remain_drtn_hr_cnt"))
+    if original is None:
+        original = 0.0
+    cstr_date = (dates[cstr_date] if cstr_date in dates else cells.parse_date(cstr_date, line, "cstr_date")) \
+        if cstr else None
+    cstr_date2 = (dates[cstr_date2] if cstr_date2 in dates else cells.parse_date(cstr_date2, line, "cstr_date2")) \
+        if cstr2 else None
+    pct = numbers[pct] if pct in numbers else cells.parse_number(pct, line, "phys_complete_pct")
     return Activity(
-        id=row["task_id"],
+        id=task_id,
         code=code,
-        wbs_id=get("wbs_id") or None,
+        wbs_id=wbs_id or None,
         type=ttype,
         original_duration_hours=original,
         remaining_duration_hours=original if remaining is None else remaining,
         calendar_id=cal,
         constraint=cstr,
-        constraint_date=date(row, line, "cstr_date") if cstr else None,
+        constraint_date=cstr_date,
         secondary_constraint=cstr2,
-        secondary_constraint_date=date(row, line, "cstr_date2") if cstr2 else None,
+        secondary_constraint_date=cstr_date2,
         actual_start=act_start,
         actual_finish=act_end,
-        percent_complete=number(row, line, "phys_complete_pct", 0.0),
-        expected_finish=date(row, line, "expect_end_date"),
-        external_early_start=date(row, line, "external_early_start_date"),
-        external_late_finish=date(row, line, "external_late_end_date"),
-        resume_date=date(row, line, "resume_date") if status == "TK_Active" else None,
+        percent_complete=0.0 if pct is None else pct,
+        expected_finish=dates[expect_end] if expect_end in dates
+        else cells.parse_date(expect_end, line, "expect_end_date"),
+        external_early_start=dates[ext_start] if ext_start in dates
+        else cells.parse_date(ext_start, line, "external_early_start_date"),
+        external_late_finish=dates[ext_end] if ext_end in dates
+        else cells.parse_date(ext_end, line, "external_late_end_date"),
+        resume_date=(dates[resume] if resume in dates else cells.parse_date(resume, line, "resume_date"))
+        if status == "TK_Active" else None,
     )
 
 
@@ -423,13 +477,17 @@ def _actual_dates(status, act_start, act_end, data_date):
 def _relationships(xer, task_rows):
     """TASKPRED rows between two of the project's activities."""
     preds = xer.table("TASKPRED")
-    lag, kind = _Cells(preds).number, RELATIONSHIP_TYPES.get
+    cells = _Cells(preds)
+    lags, kind = cells.numbers, RELATIONSHIP_TYPES.get
+    pick = _picker(("task_id", "pred_task_id", "pred_type", "lag_hr_cnt"), preds.fields,
+                   ("task_id", "pred_task_id", "pred_type"))
     relationships = []
     add = relationships.append
     for row, line in zip(preds.rows, preds.lines):
-        successor, predecessor, rtype = row["task_id"], row["pred_task_id"], row["pred_type"]
+        successor, predecessor, rtype, lag = pick(row)
         if successor in task_rows and predecessor in task_rows:
-            add(Relationship(predecessor, successor, kind(rtype, rtype), lag(row, line, "lag_hr_cnt", 0.0)))
+            lag = lags[lag] if lag in lags else cells.parse_number(lag, line, "lag_hr_cnt")
+            add(Relationship(predecessor, successor, kind(rtype, rtype), 0.0 if lag is None else lag))
     return relationships
 
 

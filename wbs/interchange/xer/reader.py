@@ -325,7 +325,8 @@ class _Parser:
         first_bad = None
         for order, ((column, parse, what), cells) in enumerate(zip(checks, columns)):
             try:
-                deque(map(parse, filter(None, cells)), maxlen=0)
+                # Each distinct value once: a column repeats a few hundred dates and durations.
+                deque(map(parse, filter(None, set(cells))), maxlen=0)
             except ValueError:
                 k = next(k for k, row in enumerate(rows) if row[column] and not _parses(parse, row[column]))
                 if first_bad is None or (k, order) < first_bad[:2]:
