@@ -19,6 +19,7 @@ from eps.models import EpsNode
 from eps.permissions import Permission, authorize
 from wbs import codes, services, udfs
 from wbs.models import ActivityCodeType
+from web.forms import parse_amount
 from web.i18n import translate_error
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project, may_edit
@@ -178,13 +179,15 @@ def _udf_form(kind: str) -> dict:
 
 
 def _typed(udf_type, text: str):
-    """A field's text as the domain reads it: None when empty; a number typed with a decimal comma or spaces
-    between thousands read with a point."""
+    """A field's text as the domain reads it: None when empty; a number as the pages read amounts
+    (:func:`web.forms.parse_amount`: a decimal comma, spaces between thousands), else as typed for the domain
+    to refuse."""
     text = text.strip()
     if not text:
         return None
     if udf_type is not None and udf_type.data_type in ("number", "integer", "cost"):
-        return "".join(text.split()).replace("\u202f", "").replace(",", ".")
+        amount = parse_amount(text)
+        return text if amount is None else str(amount)
     return text
 
 
