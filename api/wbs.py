@@ -636,11 +636,11 @@ class XerFileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-def _uploaded(files, kind: str) -> bytes:
+def _uploaded(files, kind: str, proj: str | None = None) -> bytes:
     # The request body is capped at MAX_UPLOAD_LENGTH (accepts_upload): the file fits in it. What it
     # holds is counted before it is parsed.
     data = files["file"].read()
-    check_file(kind, data, FileLimits.from_config(current_app.config))
+    check_file(kind, data, FileLimits.from_config(current_app.config), proj=proj)
     return data
 
 
@@ -675,7 +675,7 @@ def import_xer(args, files, **_kwargs):
                                           field="eps_node_id")
     if args["run_async"]:
         return _import_job(files, "xer", node, proj=args.get("project"), code=args.get("code"))
-    data = _uploaded(files, "xer")
+    data = _uploaded(files, "xer", args.get("project"))
     warnings: list[str] = []
     project = interchange.import_xer(session(), actor=current_user(), data=data, eps_node=node,
                                      proj=args.get("project"), code=args.get("code"), warnings=warnings)

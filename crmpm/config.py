@@ -64,11 +64,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CRMPM_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "MAX_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_UPLOAD_LENGTH", 50 * 1024 * 1024)),
         "MAX_CSV_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_CSV_UPLOAD_LENGTH", 100 * 1024 * 1024)),
-        # What one imported XER/MSPDI file may hold (wbs.interchange.limits); more is refused with 422 before parsing.
+        # What the imported project (its own rows), its baselines and the whole XER/MSPDI file may hold
+        # (wbs.interchange.limits, docs/decisions/0010); more is refused with 422 before parsing.
         "IMPORT_MAX_ACTIVITIES": int(os.environ.get("CRMPM_IMPORT_MAX_ACTIVITIES", 100_000)),
         "IMPORT_MAX_RELATIONSHIPS": int(os.environ.get("CRMPM_IMPORT_MAX_RELATIONSHIPS", 400_000)),
         "IMPORT_MAX_WBS_ELEMENTS": int(os.environ.get("CRMPM_IMPORT_MAX_WBS_ELEMENTS", 20_000)),
         "IMPORT_MAX_CALENDARS": int(os.environ.get("CRMPM_IMPORT_MAX_CALENDARS", 1_000)),
+        # Unset: three times IMPORT_MAX_ACTIVITIES (P6's primary, secondary and tertiary baselines).
+        "IMPORT_MAX_BASELINE_ACTIVITIES": (int(os.environ["CRMPM_IMPORT_MAX_BASELINE_ACTIVITIES"])
+                                           if os.environ.get("CRMPM_IMPORT_MAX_BASELINE_ACTIVITIES") else None),
+        # Every row of an XER file, of any table and project: what parsing holds in memory.
+        "IMPORT_MAX_FILE_ROWS": int(os.environ.get("CRMPM_IMPORT_MAX_FILE_ROWS", 1_000_000)),
         # The job engine's store (crmpm.jobs.engine): redis://… for workers on several machines; unset, an
         # SQLite file in the instance folder.
         "JOBS_URL": os.environ.get("CRMPM_JOBS_URL"),

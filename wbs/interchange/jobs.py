@@ -51,7 +51,7 @@ def start_import(session: Session, *, actor: User, file_format: str, data: bytes
     the node, or with a file over ``limits``. The file goes with the job into the database.
     """
     authorize(session, user=actor, obj=eps_node, permission=Permission.edit)
-    check_file(file_format, data, limits)
+    check_file(file_format, data, limits, proj=proj)
     params = {"eps_node_id": eps_node.id, "file": filename[:255], "limits": asdict(limits),
               **{key: value for key, value in (("project", proj), ("code", code), ("name", name)) if value}}
     job = jobs.start(session, kind=IMPORT_KINDS[file_format], params=params, actor=actor)
@@ -82,7 +82,7 @@ def _import(ctx: JobContext, file_format: str) -> dict:
     node = eps_services.get_node_or_raise(session, user=actor, node_id=int(params["eps_node_id"]))
     upload = _upload(session, ctx.job_id)
     ctx.progress(0.05, str(READING))
-    check_file(file_format, upload.data, FileLimits(**params.get("limits", {})))
+    check_file(file_format, upload.data, FileLimits(**params.get("limits", {})), proj=params.get("project"))
     warnings: list[str] = []
     if file_format == "xer":
         project = import_xer_file(session, actor=actor, data=upload.data, eps_node=node, proj=params.get("project"),

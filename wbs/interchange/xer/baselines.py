@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity
-from wbs.interchange.xer.mapping import is_baseline_project
+from wbs.interchange.xer.mapping import baseline_projects
 from wbs.interchange.xer.reader import XerFile, XerTable, parse_date, parse_number
 from wbs.interchange.xer.writer import TASK_FIELDS, format_date, format_hours
 
@@ -111,9 +111,7 @@ def read_baselines(xer: XerFile, proj_id: str, activity_ids: dict[str, str]) -> 
     projects = xer.table("PROJECT")
     main = next((row for row in projects.rows if row["proj_id"] == proj_id), {})
     primary = (main.get("sum_base_proj_id") or "").strip()
-    found = {row["proj_id"]: row for row in projects.rows
-             if row["proj_id"] != proj_id and ((row.get("orig_proj_id") == proj_id and is_baseline_project(row))
-                                               or row["proj_id"] == primary)}
+    found = {row["proj_id"]: row for row in baseline_projects(projects.rows, proj_id)}
     if not found:
         return []
     names = {row.get("proj_id"): row.get("wbs_name") for row in xer.rows("PROJWBS")

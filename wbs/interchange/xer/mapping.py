@@ -59,6 +59,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
+from crmpm.errors import Invalid
 from wbs.scheduling.model import (
     Activity,
     ActivityType,
@@ -78,6 +79,8 @@ __all__ = [
     "ProjectData",
     "project_ids",
     "is_baseline_project",
+    "choose_project",
+    "baseline_projects",
     "load_project",
     "load_projects",
     "TASK_TYPES",
@@ -155,6 +158,29 @@ def project_ids(xer):
 def is_baseline_project(row):
     """Whether a PROJECT row is a baseline: P6 keeps those as projects it hides (``project_flag`` N)."""
     return (row.get("project_flag") or "").strip().upper() == "N"
+
+
+def choose_project(projects: list[tuple[str, str]], wanted: str | None) -> str:
+    """The ``proj_id`` of the project ``wanted`` (its id or ``proj_short_name``) among :func:`project_ids`, the
+    first when none is named; Invalid listing the file's projects when it is not there."""
+    if wanted is None:
+        return projects[0][0]
+    for proj_id, code in projects:
+        if wanted in (proj_id, code):
+            return proj_id
+    raise Invalid("the XER file has no project {wanted!r}; it has {codes}",
+                  wanted=wanted, codes=", ".join(code for _i, code in projects),
+                  errors={"project": ["not in the file"]})
+
+
+def baseline_projects(rows: list[dict], proj_id: str) -> list[dict]:
+    """The PROJECT ``rows`` that are baselines of project ``proj_id``: hidden projects taken from it
+    (``orig_proj_id``), and the one its ``sum_base_proj_id`` names (its project baseline), in file order."""
+    main = next((row for row in rows if row["proj_id"] == proj_id), {})
+    primary = (main.get("sum_base_proj_id") or "").strip()
+    return [row for row in rows
+            if row["proj_id"] != proj_id and ((row.get("orig_proj_id") == proj_id and is_baseline_project(row))
+                                              or row["proj_id"] == primary)]
 
 
 def _flag(value, default=False):

@@ -16,7 +16,7 @@ from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProjec
 from wbs.interchange.store import import_project
 from wbs.interchange.xer.codes import read_codes
 from wbs.interchange.xer.baselines import read_baselines
-from wbs.interchange.xer.mapping import load_project, project_ids
+from wbs.interchange.xer.mapping import choose_project, load_project, project_ids
 from wbs.interchange.xer.reader import XerError, read_xer
 from wbs.scheduling.errors import SchedulingError
 
@@ -50,7 +50,7 @@ def read_xer_project(data: bytes, *, proj: str | None = None) -> ExchangeProject
         if not projects:
             raise Invalid("the XER file holds no project (table PROJECT is empty or missing)",
                           errors={"file": ["no PROJECT rows"]})
-        chosen = _choose(projects, proj)
+        chosen = choose_project(projects, proj)
         loaded = load_project(xer, chosen)
     except XerError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
@@ -115,17 +115,6 @@ def _baselines(xer, chosen: str, source: ExchangeProject):
         return read_baselines(xer, chosen, {activity.code: activity.id for activity in source.activities})
     except XerError as exc:
         raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
-
-
-def _choose(projects: list[tuple[str, str]], wanted: str | None) -> str:
-    if wanted is None:
-        return projects[0][0]
-    for proj_id, code in projects:
-        if wanted in (proj_id, code):
-            return proj_id
-    raise Invalid("the XER file has no project {wanted!r}; it has {codes}",
-                  wanted=wanted, codes=", ".join(code for _i, code in projects),
-                  errors={"project": ["not in the file"]})
 
 
 def _xer_wbs(rows: list[dict], project_node: dict | None) -> list[ExchangeWbs]:

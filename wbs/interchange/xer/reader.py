@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections import deque
+import re
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
@@ -50,6 +52,9 @@ __all__ = [
     "parse_number",
     "REQUIRED_FIELDS",
     "xer_counts",
+    "xer_row_counts",
+    "xer_rows",
+    "XerRowCounts",
 ]
 
 REQUIRED_FIELDS = {
@@ -383,6 +388,9 @@ def read_xer(source, validate=True):
 # The tables whose rows wbs.interchange.limits counts, and what those rows are.
 _XER_TABLES = {b"TASK": "activities", b"TASKPRED": "relationships", b"PROJWBS": "wbs_elements",
                b"CALENDAR": "calendars"}
+# The PROJECT columns the limits need: which project is chosen, which are its baselines.
+_PROJECT_COLUMNS = ("proj_id", "proj_short_name", "project_flag", "orig_proj_id", "sum_base_proj_id")
+_CHUNK = 4 << 20  # bytes of a table whose rows' proj_id are read at once
 
 
 def _xer_tables(data: bytes):
@@ -398,10 +406,96 @@ def _xer_tables(data: bytes):
 
 def xer_counts(data: bytes) -> dict[str, int]:
     """Rows of the limited tables in an XER file (every project in it together)."""
-    counts = dict.fromkeys(_XER_TABLES.values(), 0)
+    return xer_row_counts(data).totals
+
+
+@dataclass
+class XerRowCounts:
+    """What :func:`xer_row_counts` finds in a file's bytes.
+
+    ``projects``: the PROJECT rows (baselines included), only the columns of ``_PROJECT_COLUMNS``, decoded;
+    ``totals``: rows of each limited table in the whole file; ``by_project``: rows of the activity,
+    relationship and WBS tables by their ``proj_id`` (not read when the file has at most one PROJECT row: then
+    every row is that project's). Every row of the file: :func:`xer_rows`.
+    """
+
+    projects: list[dict[str, str]]
+    totals: dict[str, int]
+    by_project: dict[str, Counter]
+
+    def of(self, kind: str, proj_ids: list[str]) -> int:
+        """Rows of ``kind`` (``activities``, ``relationships``, ``wbs_elements``) of the projects ``proj_ids``."""
+        if len(self.projects) <= 1:
+            return self.totals[kind] if proj_ids else 0
+        counted = self.by_project.get(kind, Counter())
+        return sum(counted[proj_id] for proj_id in proj_ids)
+
+
+def xer_row_counts(data: bytes) -> XerRowCounts:
+    """The rows the import limits weigh, counted on the raw bytes (nothing is parsed or copied whole).
+
+    Totals are one ``bytes.count`` per table. When the file holds several PROJECT rows (other projects,
+    baselines), each activity, relationship and WBS row's ``proj_id`` is read by one regular expression
+    over its table: about half a second for 1,000,000 rows (BENCHMARKS.md, "Import limits").
+    """
+    totals = dict.fromkeys(_XER_TABLES.values(), 0)
     tables = list(_xer_tables(data))
-    for (start, name), (end, _next) in zip(tables, tables[1:] + [(len(data), b"")]):
+    blocks = [(name, start, end) for (start, name), (end, _next) in zip(tables, tables[1:] + [(len(data), b"")])]
+    projects = [row for name, start, end in blocks if name == b"PROJECT" for row in _project_rows(data, start, end)]
+    by_project: dict[str, Counter] = {}
+    for name, start, end in blocks:
         kind = _XER_TABLES.get(name)
-        if kind is not None:
-            counts[kind] += data.count(b"\n%R", start, end)
-    return counts
+        if kind is None:
+            continue
+        totals[kind] += data.count(b"\n%R", start, end)
+        if len(projects) > 1 and kind != "calendars":
+            found = Counter()
+            for proj_ids in _proj_ids(data, start, end):
+                found.update(proj_ids)
+            counted = by_project.setdefault(kind, Counter())
+            for proj_id, rows in found.items():
+                counted[proj_id.decode("latin-1")] += rows
+    return XerRowCounts(projects=projects, totals=totals, by_project=by_project)
+
+
+def xer_rows(data: bytes) -> int:
+    """Every ``%R`` row of an XER file, of any table."""
+    return data.count(b"\n%R")
+
+
+def _fields(data: bytes, start: int, end: int) -> list[bytes]:
+    """The field names of the ``%F`` line of the table ``data[start:end]`` (none when it has none)."""
+    at = data.find(b"\n%F\t", start, end)
+    if at == -1:
+        return []
+    line_end = data.find(b"\n", at + 1, end)
+    return data[at + 4:line_end if line_end != -1 else end].rstrip(b"\r").split(b"\t")
+
+
+def _project_rows(data: bytes, start: int, end: int) -> list[dict[str, str]]:
+    """The PROJECT table's rows, as the reader decodes them (it is a few rows: read line by line)."""
+    names = [name.decode("ascii", "replace") for name in _fields(data, start, end)]
+    wanted = [(name, names.index(name)) for name in _PROJECT_COLUMNS if name in names]
+    rows = []
+    for line in data[start:end].split(b"\n"):
+        if line.startswith(b"%R\t"):
+            values = decode_xer(line[3:].rstrip(b"\r"))[0].split("\t")
+            rows.append({name: values[k] if k < len(values) else "" for name, k in wanted})
+    return rows
+
+
+def _proj_ids(data: bytes, start: int, end: int) -> Iterator[list[bytes]]:
+    """The ``proj_id`` of each ``%R`` row in the table ``data[start:end]``, a few MB of the file at a time
+    (``findall`` is faster than a match object per row; the chunks bound the lists it makes)."""
+    fields = _fields(data, start, end)
+    if b"proj_id" not in fields:
+        return
+    column = fields.index(b"proj_id")
+    row = re.compile(rb"\n%R\t(?:[^\t\r\n]*\t){" + str(column).encode() + rb"}([^\t\r\n]*)")
+    at = start
+    while at < end:
+        stop = data.find(b"\n", min(at + _CHUNK, end), end)  # the end of a line: rows are not cut
+        stop = end if stop == -1 else stop
+        yield row.findall(data, at, stop)
+        at = stop
+
