@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Run ``python -m crmpm ARGS`` in this process, then list every module it imported on stderr.
 WRAPPER = """
-import json, runpy, sys
+import json, os, runpy, sys
 sys.argv = ["crmpm", *sys.argv[1:]]
+os._exit = sys.exit  # a command that ends the process at once (crmpm.cli.end_process_now) ends here instead
 try:
     runpy.run_module("crmpm", run_name="__main__", alter_sys=True)
 except SystemExit as exc:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import click
 
-from crmpm.cli import acting_user, get_app
+from crmpm.cli import acting_user, end_process_now, get_app
 from crmpm.errors import Invalid, NotFound
 from wbs import interchange
 
@@ -122,6 +122,7 @@ def xer_schedule(file, fmt, project):
         click.echo(json_text(projects))
     else:
         click.echo("\n\n".join(as_table(as_dict(p)) for p in projects))
+    end_process_now()
 
 
 # The options every import and every export command takes.

@@ -1,7 +1,12 @@
 """Plain data the CPM scheduler reads and writes.
 
-Everything here is an immutable value: frozen, slotted dataclasses and
-string enums.  Nothing knows about databases, Flask or XER files; the XER
+Everything here is a value, never changed once made: slotted dataclasses and
+string enums. Calendars and options are frozen; activities, relationships and
+results, made by the hundred thousand, are not (their hash and equality are
+still by value): a frozen dataclass sets each field through
+``object.__setattr__``, and made that way 50,000 activities took 0.19 s against
+0.05 s (``crmpm xer schedule`` spent a tenth of its time there). Change one with
+:func:`dataclasses.replace`, as if it were frozen.  Nothing knows about databases, Flask or XER files; the XER
 mapping (:mod:`wbs.interchange.xer.mapping`) and the WBS services build these objects.
 
 Times
@@ -166,7 +171,7 @@ class Calendar:
         return cls(id=id, name=name, week=TWENTY_FOUR_HOUR_WEEK, hours_per_day=24.0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen, for speed: see the module notes
 class Activity:
     """One activity of a project, as input to :func:`~wbs.scheduling.cpm.schedule`.
 
@@ -230,7 +235,7 @@ class Activity:
         return self.code or self.id
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen, for speed: see the module notes
 class Relationship:
     """A logic link ``predecessor -> successor``.
 
@@ -294,7 +299,7 @@ class ScheduleOptions:
     ss_lag_from_early_start: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen, for speed: see the module notes
 class ActivityResult:
     """Computed dates of one activity.
 

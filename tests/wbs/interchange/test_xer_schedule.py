@@ -157,3 +157,31 @@ def test_json_text_matches_json_dumps_on_awkward_values():
     for projects in ([one], [empty], [one, empty, one]):
         payload = [as_dict(p) for p in projects]
         assert json_text(projects) == json.dumps(payload[0] if len(payload) == 1 else payload, indent=2)
+
+
+def test_the_console_command_ending_at_once_keeps_its_whole_output_and_warnings(tmp_path):
+    """As a process (``python -m crmpm``), the command ends without freeing what it built
+    (crmpm.cli.end_process_now): its output must still be whole, its warnings written, its status 0,
+    and a pipe read to the end. The file names a calendar it lacks, so there is a warning to flush."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    text = xer_path(IN_REPO_XER[0]).read_text(encoding="utf-8", errors="replace")
+    head, _, rest = text.partition("%T\tTASK\n")
+    fields, _, rows = rest.partition("\n")
+    at = fields.split("\t").index("clndr_id")
+    first, _, others = rows.partition("\n")
+    values = first.split("\t")
+    values[at] = "999999"
+    path = tmp_path / "missing-calendar.xer"
+    path.write_text(head + "%T\tTASK\n" + fields + "\n" + "\t".join(values) + "\n" + others, encoding="utf-8")
+    expected = CliRunner().invoke(xer, ["schedule", str(path)])
+    assert expected.exit_code == 0, expected.output
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-m", "crmpm", "xer", "schedule", str(path)], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected.stdout
+    assert "calendar 999999 is not in the file" in done.stderr
+    assert done.stderr == expected.stderr

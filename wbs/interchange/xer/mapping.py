@@ -56,6 +56,7 @@ broken data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 
@@ -302,7 +303,7 @@ def load_project(xer, proj_id=None):
     pid = prow["proj_id"]
     options = _options(xer, projects, prow, pline)
     activities, task_rows, used_calendars = _activities(xer, pid, options)
-    relationships = _relationships(xer, task_rows)
+    relationships = _relationships(xer, task_rows.by_id)
     calendars, warnings = _calendars(xer, used_calendars)
     activities = _fall_back_on_missing_calendars(activities, calendars, options, warnings)
     return ProjectData(
@@ -314,7 +315,7 @@ def load_project(xer, proj_id=None):
         options=options,
         wbs_parents=_wbs_parents(xer, pid),
         task_rows=task_rows,
-        costs=_costs(xer, task_rows),
+        costs=_costs(xer, task_rows.by_id),
         warnings=warnings,
     )
 
@@ -375,11 +376,11 @@ def _activities(xer, pid, options):
     resource_calendars = {r.get("rsrc_id", ""): r.get("clndr_id") or None for r in xer.rows("RSRC")}
     tasks = xer.table("TASK")
     cells = _Cells(tasks)
-    pick = _picker(_TASK_COLUMNS, tasks.fields, ("proj_id", "task_id", "task_code"))
+    pick = _picker(tasks, _TASK_COLUMNS, ("proj_id", "task_id", "task_code"))
     data_date = options.data_date
-    activities, task_rows = [], {}
+    activities, task_values = [], {}
     used_calendars = {options.default_calendar_id} if options.default_calendar_id else set()
-    for row, line in zip(tasks.rows, tasks.lines):
+    for row, line in zip(tasks.values, tasks.lines):
         values = pick(row)
         if values[0] != pid:
             continue
@@ -387,8 +388,33 @@ def _activities(xer, pid, options):
         if activity.calendar_id:
             used_calendars.add(activity.calendar_id)
         activities.append(activity)
-        task_rows[values[1]] = row
-    return activities, task_rows, used_calendars
+        task_values[values[1]] = row
+    return activities, RowsById(tasks.fields, task_values), used_calendars
+
+
+class RowsById(Mapping):
+    """Rows of one table by id, each a dict of raw strings built when first asked for (from the values the
+    reader kept: the schedule never asks, an import asks once per activity)."""
+
+    __slots__ = ("fields", "by_id", "built")
+
+    def __init__(self, fields, by_id):
+        self.fields, self.by_id, self.built = fields, by_id, {}
+
+    def __getitem__(self, key):
+        row = self.built.get(key)
+        if row is None:
+            row = self.built[key] = dict(zip(self.fields, self.by_id[key]))
+        return row
+
+    def __contains__(self, key):
+        return key in self.by_id
+
+    def __iter__(self):
+        return iter(self.by_id)
+
+    def __len__(self):
+        return len(self.by_id)
 
 
 _TASK_COLUMNS = ("proj_id", "task_id", "task_code", "task_type", "status_code", "act_start_date", "act_end_date",
@@ -397,35 +423,20 @@ _TASK_COLUMNS = ("proj_id", "task_id", "task_code", "task_type", "status_code", 
                  "external_early_start_date", "external_late_end_date", "resume_date")
 
 
-def _picker(columns, fields, required):
-    """A function of a row giving the values of ``columns`` as a tuple, ``""`` for a column the table lacks
-    (a ``KeyError`` for a lacking ``required`` one): a C call or two per row, not a Python call per value."""
-    def slow(row):  # a row built without the table's every column
-        return tuple(row[c] if c in required else row.get(c, "") for c in columns)
-
-    present = [c for c in columns if c in fields]
-    if len(present) < 2 or any(c not in present for c in required):
-        return slow
-    get = itemgetter(*present)
-    if len(present) == len(columns):
-        def pick(row):
-            try:
-                return get(row)
-            except KeyError:
-                return slow(row)
-        return pick
-    # The table's columns, then an empty value for each it lacks, put back in ``columns``' order.
-    absent = [c for c in columns if c not in fields]
-    order = itemgetter(*[present.index(c) if c in present else len(present) + absent.index(c) for c in columns])
-    empty = ("",) * len(absent)
-
-    def pick_padded(row):
-        try:
-            return order(get(row) + empty)
-        except KeyError:
-            return slow(row)
-
-    return pick_padded
+def _picker(table, columns, required):
+    """A function of one of ``table``'s value lists giving the values of ``columns`` as a tuple, ``""`` for a
+    column the table lacks (an XerError when it lacks a ``required`` one): one C call per row."""
+    missing = [c for c in required if c not in table.fields]
+    if missing and len(table):
+        raise XerError(f"missing required column(s) {', '.join(missing)}", table.name, table.field_line or None)
+    # Every value list has as many values as the table has fields; a lacking column reads the empty
+    # value appended at the end.
+    width = len(table.fields)
+    at = [table.fields.index(c) if c in table.fields else width for c in columns]
+    get = itemgetter(*at)
+    if width in at:
+        return lambda values: get(values + [""])
+    return get
 
 
 def _activity(cells, values, line, data_date, resource_calendars):
@@ -500,18 +511,17 @@ def _actual_dates(status, act_start, act_end, data_date):
     return act_start, act_end
 
 
-def _relationships(xer, task_rows):
-    """TASKPRED rows between two of the project's activities."""
+def _relationships(xer, task_ids):
+    """TASKPRED rows between two of the project's activities (``task_ids``: a dict or set of their ids)."""
     preds = xer.table("TASKPRED")
     cells = _Cells(preds)
     lags, kind = cells.numbers, RELATIONSHIP_TYPES.get
-    pick = _picker(("task_id", "pred_task_id", "pred_type", "lag_hr_cnt"), preds.fields,
-                   ("task_id", "pred_task_id", "pred_type"))
+    pick = _picker(preds, ("task_id", "pred_task_id", "pred_type", "lag_hr_cnt"), ("task_id", "pred_task_id", "pred_type"))
     relationships = []
     add = relationships.append
-    for row, line in zip(preds.rows, preds.lines):
-        successor, predecessor, rtype, lag = pick(row)
-        if successor in task_rows and predecessor in task_rows:
+    for values, line in zip(preds.values, preds.lines):
+        successor, predecessor, rtype, lag = pick(values)
+        if successor in task_ids and predecessor in task_ids:
             lag = lags[lag] if lag in lags else cells.parse_number(lag, line, "lag_hr_cnt")
             add(Relationship(predecessor, successor, kind(rtype, rtype), 0.0 if lag is None else lag))
     return relationships
@@ -521,24 +531,31 @@ def _wbs_parents(xer, pid):
     return {r["wbs_id"]: (r.get("parent_wbs_id") or None) for r in xer.rows("PROJWBS") if r.get("proj_id") == pid}
 
 
-def _costs(xer, task_rows):
-    """Per activity, TASKRSRC's budget, actual and remaining costs summed, and its resources' names."""
+def _costs(xer, task_ids):
+    """Per activity (``task_ids``: a dict or set of the project's ids), TASKRSRC's budget, actual and remaining
+    costs summed, and its resources' names."""
     costs = {}
     resources = {r.get("rsrc_id"): r.get("rsrc_short_name") or r.get("rsrc_name") or "" for r in xer.rows("RSRC")}
     trsrc = xer.table("TASKRSRC")
-    for row, line in zip(trsrc.rows, trsrc.lines):
-        tid = row.get("task_id")
-        if tid not in task_rows:
+    if not len(trsrc):
+        return costs
+    columns = ("task_id", "rsrc_id", "target_cost", "act_reg_cost", "act_ot_cost", "remain_cost")
+    pick = _picker(trsrc, columns, ())
+    cells = _Cells(trsrc)
+    numbers = cells.numbers
+    for values, line in zip(trsrc.values, trsrc.lines):
+        tid, rid, *money = pick(values)
+        if tid not in task_ids:
             continue
+        budget, regular, overtime, remaining = (
+            numbers[v] if v in numbers else cells.parse_number(v, line, column)
+            for v, column in zip(money, columns[2:]))
         c = costs.setdefault(tid, {"budget": 0.0, "actual": 0.0, "remaining": 0.0, "resources": []})
-        rid = row.get("rsrc_id")
         if rid:
             c["resources"].append(resources.get(rid, rid))
-        c["budget"] += _row_number(trsrc, row, line, "target_cost", 0.0)
-        c["actual"] += _row_number(trsrc, row, line, "act_reg_cost", 0.0) + _row_number(
-            trsrc, row, line, "act_ot_cost", 0.0
-        )
-        c["remaining"] += _row_number(trsrc, row, line, "remain_cost", 0.0)
+        c["budget"] += budget or 0.0
+        c["actual"] += (regular or 0.0) + (overtime or 0.0)
+        c["remaining"] += remaining or 0.0
     return costs
 
 

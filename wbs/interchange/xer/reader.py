@@ -37,7 +37,7 @@ import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 
@@ -92,21 +92,77 @@ class XerError(ValueError):
         super().__init__(f"{message} ({', '.join(where)})" if where else message)
 
 
-@dataclass(slots=True)
 class XerTable:
-    """One ``%T`` table: field names, rows (dicts of raw strings) and their line numbers."""
+    """One ``%T`` table: field names, rows and their line numbers.
 
-    name: str
-    fields: list
-    rows: list = field(default_factory=list)
-    lines: list = field(default_factory=list)
-    field_line: int = 0
+    A table read from a file keeps each row as the list of its values (``values``: as many as ``fields``,
+    in their order); ``rows`` gives them as dicts of raw strings by field name, built on first use and
+    kept (then ``rows`` is the table: changes go there). A hot reader such as the schedule's mapping reads
+    ``values`` by column position and never builds the dicts (50,000 activities: a tenth of the command).
+    """
+
+    __slots__ = ("name", "fields", "_rows", "_values", "lines", "field_line")
+
+    def __init__(self, name, fields, rows=None, lines=None, field_line=0):
+        self.name = name
+        self.fields = fields
+        self._rows = rows
+        self._values = None if rows is not None else []
+        self.lines = [] if lines is None else lines
+        self.field_line = field_line
+
+    @property
+    def rows(self):
+        """Rows as dicts of raw strings (built from ``values`` on first use)."""
+        if self._rows is None:
+            fields = self.fields
+            self._rows = list(map(dict, map(zip, repeat(fields), self._values)))
+            self._values = None
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows):
+        self._rows, self._values = rows, None
+
+    @property
+    def values(self):
+        """Rows as lists of values in ``fields`` order (``""`` for a field a dict row lacks)."""
+        if self._values is not None:
+            return self._values
+        fields = self.fields
+        return [[row.get(f, "") for f in fields] for row in self._rows]
+
+    def add(self, values, line):
+        """Append one row's values (as many as ``fields``), read at ``line``."""
+        if self._values is not None:
+            self._values.append(values)
+        else:
+            self._rows.append(dict(zip(self.fields, values)))
+        self.lines.append(line)
+
+    def extend(self, rows_values, lines):
+        """Append rows' values read at ``lines``."""
+        if self._values is not None:
+            self._values.extend(rows_values)
+        else:
+            self._rows.extend(map(dict, map(zip, repeat(self.fields), rows_values)))
+        self.lines.extend(lines)
+
+    def column(self, name):
+        """Position of field ``name`` in ``values``' lists, or None when the table lacks it."""
+        try:
+            return self.fields.index(name)
+        except ValueError:
+            return None
 
     def __iter__(self):
         return iter(self.rows)
 
     def __len__(self):
-        return len(self.rows)
+        return len(self._values) if self._values is not None else len(self._rows)
+
+    def __repr__(self):
+        return f"XerTable({self.name!r}, {len(self.fields)} fields, {len(self)} rows)"
 
 
 @dataclass(slots=True)
@@ -286,11 +342,9 @@ class _Parser:
                 )
         elif len(values) < nf:
             values.extend([""] * (nf - len(values)))
-        row = dict(zip(current.fields, values))
         if self.validate:
-            self._check(current, [row], lineno)
-        current.rows.append(row)
-        current.lines.append(lineno)
+            self._check(current, [values], lineno)
+        current.add(values, lineno)
 
     def rows(self, lines, first, end):
         """The lines ``first`` to ``end`` (exclusive), every one a ``%R`` row: the whole run at once when
@@ -304,41 +358,36 @@ class _Parser:
             for k, row_values in enumerate(values, first + 1):
                 self._row(row_values, k)
             return
-        rows = list(map(dict, map(zip, repeat(fields), values)))
         if self.validate:
-            self._check(current, rows, first + 1, values)
-        current.rows.extend(rows)
-        current.lines.extend(range(first + 1, end + 1))
+            self._check(current, values, first + 1)
+        current.extend(values, range(first + 1, end + 1))
 
-    def _check(self, table, rows, first_line, values=None):
-        """Every date and number of ``rows`` (read from line ``first_line`` on, their values as lists when
-        given) parses; else the error of the first bad value in file order (row by row, dates before
-        numbers). A column is parsed without a Python call per value; only a column that fails is
+    def _check(self, table, values, first_line):
+        """Every date and number of the rows ``values`` (lists in the table's field order, read from line
+        ``first_line`` on) parses; else the error of the first bad value in file order (row by row, dates
+        before numbers). A column is parsed without a Python call per value; only a column that fails is
         searched for its first bad row."""
         if not self.dates and not self.numbers:
             return
         checks = [(column, _dt.datetime.fromisoformat, "date") for column in self.dates]
         checks += [(column, float, "number") for column in self.numbers]
-        if values is None:
-            columns = [[row[column] for row in rows] for column, _parse, _what in checks]
-        else:
-            # One pass over the rows picks every checked value (a pass per column would walk 50,000
-            # scattered lists twenty times), then the values are read column by column.
-            index = {name: i for i, name in enumerate(table.fields)}
-            at = [index[column] for column, _parse, _what in checks]
-            columns = list(zip(*map(itemgetter(*at), values))) if len(at) > 1 else [[v[at[0]] for v in values]]
+        # One pass over the rows picks every checked value (a pass per column would walk 50,000
+        # scattered lists twenty times), then the values are read column by column.
+        index = {name: i for i, name in enumerate(table.fields)}
+        at = [index[column] for column, _parse, _what in checks]
+        columns = list(zip(*map(itemgetter(*at), values))) if len(at) > 1 else [[v[at[0]] for v in values]]
         first_bad = None
-        for order, ((column, parse, what), cells) in enumerate(zip(checks, columns)):
+        for order, ((column, parse, what), cells, i) in enumerate(zip(checks, columns, at)):
             try:
                 # Each distinct value once: a column repeats a few hundred dates and durations.
                 deque(map(parse, filter(None, set(cells))), maxlen=0)
             except ValueError:
-                k = next(k for k, row in enumerate(rows) if row[column] and not _parses(parse, row[column]))
+                k = next(k for k, row in enumerate(values) if row[i] and not _parses(parse, row[i]))
                 if first_bad is None or (k, order) < first_bad[:2]:
                     first_bad = (k, order, column, what)
         if first_bad is not None:
             k, _order, column, what = first_bad
-            row = rows[k]
+            row = dict(zip(table.fields, values[k]))
             raise XerError(f"{_subject(self.tables, table.name, row)}bad {what} {row[column]!r} in column {column}",
                            table.name, first_line + k)
 

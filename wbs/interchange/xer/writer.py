@@ -58,8 +58,7 @@ def write_xer(xer, line_end="\r\n"):
     for table in xer.tables.values():
         out.append(f"%T\t{table.name}")
         out.append("\t".join(["%F"] + list(table.fields)))
-        for row in table.rows:
-            out.append("\t".join(["%R"] + [row.get(f, "") for f in table.fields]))
+        out.extend("\t".join(["%R", *values]) for values in table.values)
     out.append("%E")
     return line_end.join(out) + line_end
 
@@ -68,8 +67,8 @@ def table_lines(table):
     """The lines (without line ends) of one :class:`XerTable`, as :func:`write_xer` writes them."""
     yield f"%T\t{table.name}"
     yield "\t".join(["%F"] + list(table.fields))
-    for row in table.rows:
-        yield "\t".join(["%R"] + [row.get(f, "") for f in table.fields])
+    for values in table.values:
+        yield "\t".join(["%R", *values])
 
 
 def encoded_chunks(lines, encoding, lines_per_chunk=1000):
