@@ -520,7 +520,10 @@ def _set_value_fields(session: Session, code_type: ActivityCodeType, item: Activ
         raise Invalid("an activity code value's colour is six hexadecimal digits (RRGGBB)",
                       errors={"color": ["six hexadecimal digits"]})
     if parent_id is not None:
-        parent = get_code_value_or_raise(session, code_type=code_type, value_id=parent_id, field="parent_id")
+        parent = session.get(ActivityCodeValue, parent_id)
+        if parent is None or parent.type_id != code_type.id:
+            raise Invalid("the parent of a value of activity code type {name!r} is another value of that type",
+                          name=code_type.name, errors={"parent_id": ["not a value of this type"]})
         ancestor = parent
         while ancestor is not None:
             if item.id is not None and ancestor.id == item.id:

@@ -281,3 +281,18 @@ def test_deleting_a_type_deletes_its_values_and_assignments_with_the_rights_of_i
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "delete",
                                                      AuditEntry.entity_id == dept_id)).one()
     assert entry.before["name"] == "Department" and entry.after["values_deleted"] == 2
+
+
+def test_a_values_parent_must_be_a_value_of_the_same_type(session, place):
+    admin = place["admin"]
+    first = codes.create_code_type(session, actor=admin, scope="global", name="One")
+    second = codes.create_code_type(session, actor=admin, scope="global", name="Two")
+    foreign = codes.create_code_value(session, actor=admin, code_type=second, value="F")
+    value = codes.create_code_value(session, actor=admin, code_type=first, value="V")
+    with pytest.raises(Invalid, match="another value of that type") as refused:
+        codes.update_code_value(session, actor=admin, code_type=first, item=value, parent_id=foreign.id)
+    assert refused.value.errors == {"parent_id": ["not a value of this type"]}
+    with pytest.raises(Invalid, match="another value of that type"):
+        codes.create_code_value(session, actor=admin, code_type=first, value="W", parent_id=999999)
+    session.expire_all()
+    assert value.parent_id is None

@@ -142,6 +142,21 @@ def test_moving_a_value_under_its_own_child_is_refused_in_the_users_language(pag
     assert _values(session, phase) == {"DES": None, "ARC": "DES", "BLD": None}
 
 
+@pytest.mark.parametrize("locale, expected", [("en", "is another value of that type"),
+                                              ("ru", "только другое значение этого же кода")])
+def test_a_parent_of_another_type_is_refused_in_the_users_language(pages, session, coded, user_with, locale,
+                                                                   expected):
+    pages.log_in_as(_editor_in(session, user_with, locale))
+    phase = coded["phase"]
+    for url, form in ((_type_url(phase, "/values/move"), {"value_id": str(coded["ARC"].id)}),
+                      (_value_url(phase, coded["BLD"]), {"value": "BLD"})):
+        response = pages.post(url, {**form, "parent_id": str(coded["N"].id)},
+                              headers={"Referer": f"http://localhost{_back(coded)}"})
+        text = _answer(pages, response)
+        assert expected in text and "Phase" in text
+    assert _values(session, phase) == {"DES": None, "ARC": "DES", "BLD": None}
+
+
 def test_values_of_another_type_or_project_are_not_found(pages, session, coded, admin, world, user_with):
     other = codes.create_code_type(session, actor=admin, scope="project", project=world["PB"], name="PB code")
     stranger = codes.create_code_value(session, actor=admin, code_type=other, value="X")
