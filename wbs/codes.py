@@ -10,6 +10,9 @@ codes) keeps the global types and those of the nodes still above it; its activit
 that no longer apply are removed, audited on the project, and the move's ``warnings`` say how many, as P6
 drops the EPS codes of a project moved out of their branch.
 
+Deleting a type deletes its values; deleting a value deletes the values below it. Either way the activities
+holding one of them lose it (as P6 does), and the delete says how many activities that was.
+
 Rights: a global type is read by everyone and changed by administrators; an EPS node's type is read with read
 rights on the node and changed with edit rights there; a project's type follows the project. An activity's
 codes are read with the project and set with edit rights on it. Every change is audited.
@@ -17,7 +20,7 @@ codes are read with the project and set with edit rights on it. Every change is 
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, delete, false, func, or_, select
+from sqlalchemy import and_, case, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -30,9 +33,9 @@ from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, Activit
                         ActivityCodeValue)
 
 __all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "authorize_new_type", "create_code_type",
-           "create_code_value", "filter_by_code", "get_code_type_or_raise", "get_code_value_or_raise",
+           "create_code_value", "delete_code_type", "delete_code_value", "filter_by_code", "get_code_type_or_raise", "get_code_value_or_raise",
            "get_project_code_type_or_raise", "group_by_code", "list_code_types", "list_code_values",
-           "may_change_type", "move_node", "move_project", "set_activity_codes", "type_values", "update_code_type",
+           "may_change_type", "may_create_type", "move_node", "node_code_types", "move_project", "set_activity_codes", "type_values", "update_code_type",
            "update_code_value", "value_paths", "value_tree", "values_of"]
 
 TYPE_NAME_LENGTH = 100
@@ -100,8 +103,6 @@ def update_code_type(session: Session, *, actor: User, code_type: ActivityCodeTy
     """Rename a code type, change its values' maximum length or its order (the rights of its scope)."""
     _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
     before = code_type.audit_state()
-    if "name" in changes:
-        code_type.name = _type_name(session, code_type, changes["name"])
     if "max_length" in changes:
         limit = _max_length(changes["max_length"])
         longest = session.scalar(select(func.max(func.length(ActivityCodeValue.value)))
@@ -111,6 +112,8 @@ def update_code_type(session: Session, *, actor: User, code_type: ActivityCodeTy
                            name=code_type.name, longest=longest, limit=limit,
                            errors={"max_length": [f"values up to {longest} characters exist"]})
         code_type.max_length = limit
+    if "name" in changes:
+        code_type.name = _type_name(session, code_type, changes["name"])
     if "seq" in changes:
         code_type.seq = changes["seq"]
     session.flush()
@@ -163,6 +166,70 @@ def update_code_value(session: Session, *, actor: User, code_type: ActivityCodeT
     if item.audit_state() != before:
         audit.record(session, actor=actor, action="update", entity=item, before=before, after=item.audit_state())
     return item
+
+
+def delete_code_type(session: Session, *, actor: User, code_type: ActivityCodeType) -> int:
+    """Delete a code type with all its values (the rights of its scope); returns how many activities held one of
+    them and lost it."""
+    _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
+    values = session.scalar(select(func.count()).where(ActivityCodeValue.type_id == code_type.id))
+    lost = _drop_values(session, type_id=code_type.id, value_ids=None)
+    audit.record(session, actor=actor, action="delete", entity=code_type, before=code_type.audit_state(),
+                 after={"values_deleted": values, "activities_losing_it": lost})
+    session.delete(code_type)
+    session.flush()
+    return lost
+
+
+def delete_code_value(session: Session, *, actor: User, code_type: ActivityCodeType,
+                      item: ActivityCodeValue) -> int:
+    """Delete a value of ``code_type`` and the values below it (the rights of the type's scope); returns how many
+    activities held one of them and lost it."""
+    _authorize_type(session, user=actor, code_type=code_type, permission=Permission.edit)
+    if item.type_id != code_type.id:
+        raise NotFound("activity code value {value_id} not found in type {name!r}", value_id=item.id,
+                       name=code_type.name)
+    children: dict[int | None, list[int]] = {}
+    for value_id, parent_id in session.execute(select(ActivityCodeValue.id, ActivityCodeValue.parent_id)
+                                               .where(ActivityCodeValue.type_id == code_type.id)):
+        children.setdefault(parent_id, []).append(value_id)
+    below, stack = {item.id}, [item.id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in below:
+                below.add(child)
+                stack.append(child)
+    entry = audit.record(session, actor=actor, action="delete", entity=item, before=item.audit_state())
+    lost = _drop_values(session, type_id=code_type.id, value_ids=below)
+    entry.after = {"values_deleted": len(below), "activities_losing_it": lost}
+    session.flush()
+    return lost
+
+
+def _drop_values(session: Session, *, type_id: int, value_ids: set[int] | None) -> int:
+    """Delete the values ``value_ids`` of the type (all of them when None) and their assignments; how many
+    activities held one."""
+    chosen = [ActivityCodeValue.type_id == type_id]
+    held = [ActivityCodeAssignment.type_id == type_id]
+    if value_ids is not None:
+        chosen.append(ActivityCodeValue.id.in_(value_ids))
+        held.append(ActivityCodeAssignment.value_id.in_(value_ids))
+    session.flush()
+    lost = session.scalar(select(func.count()).select_from(ActivityCodeAssignment).where(*held)) or 0
+    gone = set(session.scalars(select(ActivityCodeValue.id).where(*chosen)))
+    session.execute(delete(ActivityCodeAssignment).where(*held).execution_options(synchronize_session=False))
+    # Parents cleared first, so the rows go in any order on either database.
+    session.execute(update(ActivityCodeValue).where(*chosen).values(parent_id=None)
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(ActivityCodeValue).where(*chosen).execution_options(synchronize_session=False))
+    # The session lets go of the deleted rows (and of the type's other assignments, flushed above: read again).
+    for identity in list(session.identity_map.keys()):
+        cls, key = identity[0], identity[1]
+        if (cls is ActivityCodeValue and key[0] in gone) or (cls is ActivityCodeAssignment and key[1] == type_id):
+            obj = session.identity_map.get(identity)
+            if obj is not None:
+                session.expunge(obj)
+    return lost
 
 
 def value_paths(session: Session, *, type_ids) -> dict[int, str]:
@@ -309,6 +376,8 @@ def authorize_new_type(session: Session, *, user: User, scope: str, eps_node_id:
     code_type = ActivityCodeType(scope=scope, eps_node_id=eps_node_id if scope == "eps" else None,
                                  project_id=project_id if scope == "project" else None)
     _authorize_type(session, user=user, code_type=code_type, permission=Permission.edit)
+
+
 def get_project_code_type_or_raise(session: Session, *, user: User, project: Project, type_id: int,
                                    field: str | None = None) -> ActivityCodeType:
     """A code type that applies to ``project`` (which the caller has read); NotFound for any other id."""
@@ -318,6 +387,22 @@ def get_project_code_type_or_raise(session: Session, *, user: User, project: Pro
         raise NotFound("no activity code type {type_id} applies to project {code}", type_id=type_id,
                        code=project.code, errors={field: ["not found"]} if field else None)
     return code_type
+
+
+def node_code_types(session: Session, *, node: EpsNode):
+    """A select of the EPS node's own code types (the caller has read the node), by seq then name."""
+    return (select(ActivityCodeType).where(ActivityCodeType.scope == "eps", ActivityCodeType.eps_node_id == node.id)
+            .order_by(ActivityCodeType.seq, ActivityCodeType.name, ActivityCodeType.id))
+
+
+def may_create_type(session: Session, *, user: User, scope: str, eps_node_id: int | None = None,
+                    project_id: int | None = None) -> bool:
+    """Whether ``user`` may create a code type of ``scope`` there (to show the controls)."""
+    try:
+        authorize_new_type(session, user=user, scope=scope, eps_node_id=eps_node_id, project_id=project_id)
+    except (Forbidden, NotFound):
+        return False
+    return True
 
 
 def may_change_type(session: Session, *, user: User, code_type: ActivityCodeType) -> bool:
@@ -435,7 +520,10 @@ def _set_value_fields(session: Session, code_type: ActivityCodeType, item: Activ
         raise Invalid("an activity code value's colour is six hexadecimal digits (RRGGBB)",
                       errors={"color": ["six hexadecimal digits"]})
     if parent_id is not None:
-        parent = get_code_value_or_raise(session, code_type=code_type, value_id=parent_id, field="parent_id")
+        parent = session.get(ActivityCodeValue, parent_id)
+        if parent is None or parent.type_id != code_type.id:
+            raise Invalid("the parent of a value of activity code type {name!r} is another value of that type",
+                          name=code_type.name, errors={"parent_id": ["not a value of this type"]})
         ancestor = parent
         while ancestor is not None:
             if item.id is not None and ancestor.id == item.id:

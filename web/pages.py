@@ -208,9 +208,10 @@ def _local_path(target: str | None) -> str | None:
     return target
 
 
-def safe_next(default_endpoint: str = "home.index") -> str:
-    """Where to go after a form: ``next`` if it stays on this site, else the default page."""
-    return _local_path(request.values.get("next")) or url_for(default_endpoint)
+def safe_next(default_endpoint: str = "home.index", **values) -> str:
+    """Where to go after a form: ``next`` if it stays on this site, else the default page (built with
+    ``values``)."""
+    return _local_path(request.values.get("next")) or url_for(default_endpoint, **values)
 
 
 def _back_url() -> str:

@@ -222,3 +222,77 @@ def test_a_project_code_type_is_one_that_applies_there(session, place):
     glob = codes.create_code_type(session, actor=admin, scope="global", name="Department")
     assert not codes.may_change_type(session, user=place["editor"], code_type=glob)
     assert codes.may_change_type(session, user=admin, code_type=glob)
+
+
+def test_deleting_a_value_deletes_those_below_it_and_the_activities_lose_them_counted_and_audited(session, place):
+    admin, project = place["admin"], place["project"]
+    second = services.create_activity(session, actor=admin, project=project, code="A2", name="Pour")
+    third = services.create_activity(session, actor=admin, project=project, code="A3", name="Cure")
+    phase = codes.create_code_type(session, actor=admin, scope="eps", name="Phase", eps_node=place["node"])
+    top = codes.create_code_value(session, actor=admin, code_type=phase, value="DES")
+    child = codes.create_code_value(session, actor=admin, code_type=phase, value="ARC", parent_id=top.id)
+    grandchild = codes.create_code_value(session, actor=admin, code_type=phase, value="INT", parent_id=child.id)
+    other = codes.create_code_value(session, actor=admin, code_type=phase, value="BLD")
+    for activity, value in ((place["activity"], child), (second, grandchild), (third, other)):
+        codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                 values={phase.id: value.id})
+    with pytest.raises(Forbidden):
+        codes.delete_code_value(session, actor=place["viewer"], code_type=phase, item=top)
+    top_id = top.id
+    assert codes.delete_code_value(session, actor=place["editor"], code_type=phase, item=top) == 2
+    left = session.scalars(codes.list_code_values(session, code_type=phase)).all()
+    assert [v.value for v in left] == ["BLD"]
+    held = {a.activity_id: a.value_id for a in session.scalars(select(codes.ActivityCodeAssignment))}
+    assert held == {third.id: other.id}
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "delete",
+                                                     AuditEntry.entity_id == top_id)).one()
+    assert entry.before["value"] == "DES" and entry.after == {"values_deleted": 3, "activities_losing_it": 2}
+
+
+def test_a_value_is_deleted_only_through_its_own_type(session, place):
+    admin = place["admin"]
+    first = codes.create_code_type(session, actor=admin, scope="global", name="One")
+    second = codes.create_code_type(session, actor=admin, scope="global", name="Two")
+    value = codes.create_code_value(session, actor=admin, code_type=first, value="V")
+    with pytest.raises(NotFound):
+        codes.delete_code_value(session, actor=admin, code_type=second, item=value)
+    assert session.get(codes.ActivityCodeValue, value.id) is not None
+
+
+def test_deleting_a_type_deletes_its_values_and_assignments_with_the_rights_of_its_scope(session, place):
+    admin, project, activity = place["admin"], place["project"], place["activity"]
+    dept = codes.create_code_type(session, actor=admin, scope="global", name="Department")
+    top = codes.create_code_value(session, actor=admin, code_type=dept, value="BT")
+    codes.create_code_value(session, actor=admin, code_type=dept, value="ES", parent_id=top.id)
+    phase = codes.create_code_type(session, actor=admin, scope="project", name="Phase", project=project)
+    design = codes.create_code_value(session, actor=admin, code_type=phase, value="DES")
+    codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                             values={dept.id: top.id, phase.id: design.id})
+    with pytest.raises(Forbidden):
+        codes.delete_code_type(session, actor=place["editor"], code_type=dept)
+    dept_id = dept.id
+    assert codes.delete_code_type(session, actor=admin, code_type=dept) == 1
+    assert session.get(codes.ActivityCodeType, dept_id) is None
+    assert session.scalar(select(codes.func.count()).where(codes.ActivityCodeValue.type_id == dept_id)) == 0
+    assert [(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=activity)] == [
+        (phase.id, design.id)]
+    assert codes.delete_code_type(session, actor=place["editor"], code_type=phase) == 1
+    assert codes.activity_codes(session, activity=activity) == []
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "delete",
+                                                     AuditEntry.entity_id == dept_id)).one()
+    assert entry.before["name"] == "Department" and entry.after["values_deleted"] == 2
+
+
+def test_a_values_parent_must_be_a_value_of_the_same_type(session, place):
+    admin = place["admin"]
+    first = codes.create_code_type(session, actor=admin, scope="global", name="One")
+    second = codes.create_code_type(session, actor=admin, scope="global", name="Two")
+    foreign = codes.create_code_value(session, actor=admin, code_type=second, value="F")
+    value = codes.create_code_value(session, actor=admin, code_type=first, value="V")
+    with pytest.raises(Invalid, match="another value of that type") as refused:
+        codes.update_code_value(session, actor=admin, code_type=first, item=value, parent_id=foreign.id)
+    assert refused.value.errors == {"parent_id": ["not a value of this type"]}
+    with pytest.raises(Invalid, match="another value of that type"):
+        codes.create_code_value(session, actor=admin, code_type=first, value="W", parent_id=999999)
+    session.expire_all()
+    assert value.parent_id is None

@@ -128,13 +128,22 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     health = udfs.create_udf_type(session, actor=admin, subject="project", name=label(marker, "project udf")[:100],
                                   data_type="date")
     udfs.set_udf_values(session, actor=admin, project=project, values={health.id: datetime(2026, 3, 2, 8)})
+    risk = udfs.create_udf_type(session, actor=admin, subject="wbs", name=label(marker, "wbs udf")[:100],
+                                data_type="text")
+    udfs.set_udf_values(session, actor=admin, project=project, subject=element, subject_kind="wbs",
+                        values={risk.id: label(marker, "wbs udf value")})
+    # An activity code of the node's, with a value (its page at /eps/nodes/<id>/codes).
+    node_type = codes.create_code_type(session, actor=admin, scope="eps", eps_node=node,
+                                       name=label(marker, "node code type")[:100])
+    codes.create_code_value(session, actor=admin, code_type=node_type, value=f"{marker}N",
+                            description=label(marker, "node code value"))
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
-            "change": change, "stage": deal.stage}
+            "change": change, "stage": deal.stage, "code type": code_type, "code value": below}
 
 
 @pytest.fixture
@@ -225,6 +234,7 @@ PARAMETERS = {
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
+    "type_id": "code type", "value_id": "code value",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from eps.models import BudgetChange, ChangeStatus, Grant, Role
 from eps.permissions import ROLE_PERMISSIONS, Permission
+from wbs.models import ActivityCodeType
 
 ROLES = [None, *Role]
 
@@ -25,6 +26,7 @@ READ_PAGES = {
     "eps_node": "/eps/nodes/{A1}",
     "eps_project": "/eps/projects/{PA}",
     "eps_rows": "/eps/nodes/{A}/rows",
+    "eps_codes": "/eps/nodes/{A1}/codes",
 }
 HIDDEN_PAGES = {
     "node": "/finance/nodes/{B}",
@@ -38,6 +40,7 @@ HIDDEN_PAGES = {
     "eps_rows": "/eps/nodes/{B}/rows",
     "eps_node_forms": "/eps/nodes/{B}/forms",
     "eps_project_forms": "/eps/projects/{PB}/forms",
+    "eps_codes": "/eps/nodes/{B}/codes",
     "missing": "/finance/nodes/999999",
 }
 
@@ -81,6 +84,7 @@ ACTIONS = {
     "approve_change": ("/finance/changes/{change}/approve", {}, {Permission.budget}),
     "reject_change": ("/finance/changes/{change}/reject", {}, {Permission.budget}),
     "grant": ("/admin/nodes/{A1}/access", {"principal": "u{other}", "role": "viewer"}, {Permission.manage}),
+    "node_code_type": ("/eps/nodes/{A1}/codes", {"name": "Discipline"}, {Permission.edit}),
 }
 
 
@@ -125,6 +129,7 @@ def _state(session):
         session.scalar(select(func.count()).select_from(BudgetChange)),
         session.scalar(select(func.count()).select_from(BudgetChange).where(BudgetChange.status != ChangeStatus.pending)),
         session.scalar(select(func.count()).select_from(Grant)),
+        session.scalar(select(func.count()).select_from(ActivityCodeType)),
     )
 
 

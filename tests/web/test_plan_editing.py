@@ -435,3 +435,109 @@ def test_global_calendars_are_listed_for_everyone_and_changed_by_administrators(
     assert pages.post(f"/projects/calendars/{made.id}/exceptions", {"day": "2026-05-04"}).status_code == 403
     session.expire_all()
     assert session.get(Calendar, made.id).exceptions == []
+
+
+# A WBS element's user-defined fields
+
+
+@pytest.fixture
+def element_udfs(session, admin, plan):
+    """Two WBS element fields (a cost and an indicator) and an activity field, which the element's form never offers."""
+    from wbs import udfs
+
+    made = {"cost": udfs.create_udf_type(session, actor=admin, subject="wbs", name="Contract value", data_type="cost"),
+            "health": udfs.create_udf_type(session, actor=admin, subject="wbs", name="Health", data_type="indicator"),
+            "weight": udfs.create_udf_type(session, actor=admin, subject="activity", name="Weight",
+                                           data_type="number")}
+    session.commit()
+    return made
+
+
+def _element_values(session, plan, element) -> dict:
+    from wbs import udfs
+
+    session.expire_all()
+    return {t.name: udfs.value_of(t, v) for t, v in udfs.udf_values(session, project=plan["project"], subject=element,
+                                                                     subject_kind="wbs")}
+
+
+def test_editor_sets_and_clears_a_wbs_elements_udf_values_on_its_panel(pages, session, plan, element_udfs,
+                                                                      user_with):
+    from decimal import Decimal
+
+    pages.log_in_as(user_with(Role.editor))
+    w1 = plan["W1"]
+    body = pages.get(_url(plan, f"?wbs={w1.id}")).get_data(as_text=True)
+    form = re.search(r'<form[^>]*data-wbs-udfs="%d".*?</form>' % w1.id, body, re.S).group(0)
+    assert f'name="udf-{element_udfs["cost"].id}"' in form and f'name="udf-{element_udfs["health"].id}"' in form
+    assert f'name="udf-{element_udfs["weight"].id}"' not in form
+    url = _url(plan, f"/wbs/{w1.id}/udfs")
+    message = _flash(pages, pages.post(url, {f"udf-{element_udfs['cost'].id}": "1 250 000,50",
+                                             f"udf-{element_udfs['health'].id}": "green"}))
+    assert "W1" in message
+    assert _element_values(session, plan, w1) == {"Contract value": Decimal("1250000.50"), "Health": "green"}
+    assert _element_values(session, plan, plan["W2"]) == {}
+    body = pages.get(_url(plan, f"?wbs={w1.id}")).get_data(as_text=True)
+    assert 'value="1250000.50"' in body
+    pages.post(url, {f"udf-{element_udfs['cost'].id}": ""})
+    assert _element_values(session, plan, w1) == {"Health": "green"}
+
+
+@pytest.mark.parametrize("locale, expected", [("en", "needs a finite amount"), ("ru", "конечная сумма")])
+def test_a_bad_wbs_udf_value_is_refused_in_the_users_language_and_nothing_is_written(pages, session, plan,
+                                                                                   element_udfs, user_with,
+                                                                                   locale, expected):
+    editor = user_with(Role.editor)
+    editor.locale = locale
+    session.commit()
+    pages.log_in_as(editor)
+    w1 = plan["W1"]
+    response = pages.post(_url(plan, f"/wbs/{w1.id}/udfs"),
+                          {f"udf-{element_udfs['health'].id}": "red", f"udf-{element_udfs['cost'].id}": "lots"},
+                          headers={"Referer": f"http://localhost{_url(plan, f'?wbs={w1.id}')}"})
+    message = _flash(pages, response)
+    assert expected in message and "Contract value" in message
+    assert _element_values(session, plan, w1) == {}
+
+
+@pytest.mark.parametrize("form", ["activity field", "unknown field", "garbage key", "long text"])
+def test_a_wbs_udf_form_with_foreign_fields_is_refused_without_a_server_error(pages, session, plan, element_udfs,
+                                                                            admin, form):
+    pages.log_in_as(admin)
+    data = {"activity field": {f"udf-{element_udfs['weight'].id}": "1"},
+            "unknown field": {"udf-999999": "1"},
+            "garbage key": {"udf-abc": "1"},
+            "long text": {f"udf-{element_udfs['health'].id}": "x" * 10000}}[form]
+    response = pages.post(_url(plan, f"/wbs/{plan['W1'].id}/udfs"), data)
+    assert response.status_code == 303
+    assert "flash-error" in pages.get(response.headers["Location"]).get_data(as_text=True)
+    assert _element_values(session, plan, plan["W1"]) == {}
+
+
+def test_a_viewer_sees_a_wbs_elements_udf_values_without_a_form_and_gets_403(pages, session, admin, plan,
+                                                                            element_udfs, user_with):
+    from wbs import udfs
+
+    udfs.set_udf_values(session, actor=admin, project=plan["project"], subject=plan["W1"], subject_kind="wbs",
+                        values={element_udfs["health"].id: "yellow"})
+    session.commit()
+    pages.log_in_as(user_with(Role.viewer))
+    body = pages.get(_url(plan, f"?wbs={plan['W1'].id}")).get_data(as_text=True)
+    facts = re.search(r'data-wbs-facts="W1".*?</dl>', body, re.S).group(0)
+    assert f'data-udf="{element_udfs["health"].id}"' in facts and "data-wbs-udfs" not in body
+    url = _url(plan, f"/wbs/{plan['W1'].id}/udfs")
+    assert pages.post(url, {f"udf-{element_udfs['health'].id}": ""}).status_code == 403
+    assert pages.post(url, {"udf-abc": ""}).status_code == 403  # refused before the form is read
+    pages.log_in_as(user_with(None))
+    assert pages.post(url, {f"udf-{element_udfs['health'].id}": ""}).status_code == 404
+    pages.log_in_as(admin)
+    assert pages.post(url, {f"udf-{element_udfs['health'].id}": ""}, csrf=False).status_code == 400
+    assert _element_values(session, plan, plan["W1"]) == {"Health": "yellow"}
+
+
+def test_another_projects_wbs_element_is_404(pages, session, plan, element_udfs, world, admin, user_with):
+    other = services.create_element(session, actor=admin, project=world["PB"], code="X", name="Elsewhere")
+    session.commit()
+    pages.log_in_as(admin)
+    assert pages.post(_url(plan, f"/wbs/{other.id}/udfs"),
+                      {f"udf-{element_udfs['health'].id}": "red"}).status_code == 404

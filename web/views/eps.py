@@ -30,6 +30,7 @@ from web import queries
 from web.forms import ActionForm, check
 from web.pages import page_blueprint, safe_next, wants_json
 from web.pagination import page_args
+from web.views import codes as code_pages
 
 # Named "structure": the API already has a blueprint named "eps".
 bp = page_blueprint("structure", __name__, url_prefix="/eps")
@@ -253,6 +254,31 @@ def delete_project(project_id: int):
     code = project.code
     services.delete_project(db.session, actor=g.user, project=project)
     return _back(_("Project %(code)s deleted.", code=code))
+
+
+@bp.route("/nodes/<int:node_id>/codes")
+def node_codes(node_id: int):
+    """The node's own activity code types (they apply to every project below it) with their values; the forms
+    for whoever may edit the node."""
+    session = db.session
+    node = _node(node_id)
+    types = session.scalars(codes.node_code_types(session, node=node)).all()
+    editable = codes.may_create_type(session, user=g.user, scope="eps", eps_node_id=node.id)
+    return render_template("eps/codes.html", obj=node, types=[(t, editable) for t in types], can_edit=editable,
+                           trees=codes.type_values(session, type_ids=[t.id for t in types]),
+                           crumbs=services.breadcrumbs(session, user=g.user, obj=node),
+                           max_short=codes.MAX_SHORT_LENGTH)
+
+
+@bp.route("/nodes/<int:node_id>/codes", methods=["POST"])
+def create_node_code_type(node_id: int):
+    """A new activity code type of the node's (edit rights on the node, as :mod:`wbs.codes` says)."""
+    node = _node(node_id)
+    codes.authorize_new_type(db.session, user=g.user, scope="eps", eps_node_id=node.id)
+    code_type = codes.create_code_type(db.session, actor=g.user, scope="eps", eps_node=node,
+                                       **code_pages.type_fields(request.form, new=True))
+    flash(_("Code type %(name)s added.", name=code_type.name), "info")
+    return redirect(url_for("structure.node_codes", node_id=node.id), code=303)
 
 
 @bp.route("/move", methods=["POST"])

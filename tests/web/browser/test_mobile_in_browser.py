@@ -75,6 +75,7 @@ def main_pages(live_server) -> dict[str, str]:
         "contact": f"/crm/contacts/{_first_id(live_server, Contact)}",
         "eps": "/eps/",
         "eps-node": f"/eps/nodes/{node}",  # a node's own page: its forms and a page of its children
+        "eps-node-codes": f"/eps/nodes/{node}/codes",
         "eps-project": f"/eps/projects/{project}",
         "new-project": "/projects/new",
         "project-settings": f"/projects/{project}/settings",

@@ -21,6 +21,7 @@ from wbs import codes, services, udfs
 from wbs.models import ActivityCodeType
 from web.forms import parse_amount
 from web.i18n import translate_error
+from web.views.codes import add_value, chosen_id, type_fields
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project, may_edit
 
@@ -96,10 +97,10 @@ def activity_codes_context(project, activity) -> dict:
     held = {a.type_id: a.value_id for a in codes.activity_codes(session, activity=activity)}
     paths = codes.value_paths(session, type_ids=[t.id for t in types if t.id in held])
     return {"code_types": [(t, trees[t.id], held.get(t.id)) for t in types], "code_paths": paths,
-            "udf_rows": _udf_rows(project, activity, "activity"), "indicators": udfs.UDF_INDICATORS}
+            "udf_rows": udf_rows(project, activity, "activity"), "indicators": udfs.UDF_INDICATORS}
 
 
-def _udf_rows(project, subject, kind: str) -> list[tuple]:
+def udf_rows(project, subject, kind: str) -> list[tuple]:
     """Each user-defined field of the subject's kind with the subject's value (None when it has none)."""
     session = db.session
     values = {t.id: v for t, v in udfs.udf_values(session, project=project, subject=subject, subject_kind=kind)}
@@ -107,17 +108,7 @@ def _udf_rows(project, subject, kind: str) -> list[tuple]:
             for t in session.scalars(udfs.list_udf_types(session, subject=kind))]
 
 
-def _id(text: str | None, name: str) -> int | None:
-    """An id chosen in a select (None when empty); Invalid naming the field otherwise."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) < 2**31:
-        raise Invalid(_("Choose one of the offered values."), errors={name: ["choice"]})
-    return int(text)
-
-
-def _editable(project_id: int):
+def editable_project(project_id: int):
     """The project, if the user may edit it (load, authorize, then read the form): every change on these pages
     needs edit rights on the project, or on what is above it."""
     project = load_project(project_id)
@@ -126,7 +117,7 @@ def _editable(project_id: int):
 
 
 def _activity(project_id: int, activity_id: int):
-    project = _editable(project_id)
+    project = editable_project(project_id)
     return project, services.get_activity_or_raise(db.session, project=project, activity_id=activity_id)
 
 
@@ -141,8 +132,8 @@ def set_activity_codes(project_id: int, activity_id: int):
     values = {}
     for key in request.form:
         if key.startswith("code-"):
-            type_id = _id(key[len("code-"):], key)
-            values[type_id] = _id(request.form[key], key)
+            type_id = chosen_id(key[len("code-"):], key)
+            values[type_id] = chosen_id(request.form[key], key)
     codes.set_activity_codes(db.session, actor=g.user, project=project, activity=activity, values=values)
     flash(_("The codes of %(code)s were saved.", code=activity.code), "info")
     return _back_to_activity(project, activity)
@@ -153,7 +144,7 @@ def set_activity_udfs(project_id: int, activity_id: int):
     """Set the activity's user-defined field values on the form (an empty field clears it), all or none."""
     project, activity = _activity(project_id, activity_id)
     udfs.set_udf_values(db.session, actor=g.user, project=project, subject=activity,
-                        values=_udf_form("activity"))
+                        values=udf_form("activity"))
     flash(_("The user-defined fields of %(code)s were saved.", code=activity.code), "info")
     return _back_to_activity(project, activity)
 
@@ -161,19 +152,19 @@ def set_activity_udfs(project_id: int, activity_id: int):
 @bp.route("/<int:project_id>/codes/udfs", methods=["POST"])
 def set_project_udfs(project_id: int):
     """Set the project's own user-defined field values on the form (an empty field clears it), all or none."""
-    project = _editable(project_id)
-    udfs.set_udf_values(db.session, actor=g.user, project=project, values=_udf_form("project"))
+    project = editable_project(project_id)
+    udfs.set_udf_values(db.session, actor=g.user, project=project, values=udf_form("project"))
     flash(_("The user-defined fields of %(code)s were saved.", code=project.code), "info")
     return _back_to_codes(project)
 
 
-def _udf_form(kind: str) -> dict:
+def udf_form(kind: str) -> dict:
     """The form's ``udf-<type id>`` fields as the domain takes them (type id → value, None to clear)."""
     types = {t.id: t for t in db.session.scalars(udfs.list_udf_types(db.session, subject=kind))}
     values = {}
     for key in request.form:
         if key.startswith("udf-"):
-            type_id = _id(key[len("udf-"):], key)
+            type_id = chosen_id(key[len("udf-"):], key)
             values[type_id] = _typed(types.get(type_id), request.form[key])
     return values
 
@@ -205,7 +196,7 @@ def project_codes(project_id: int):
         types=[(t, codes.may_change_type(session, user=g.user, code_type=t)) for t in types],
         trees=codes.type_values(session, type_ids=[t.id for t in types]), nodes=nodes,
         udf_types=session.scalars(udfs.list_udf_types(session)).all(), may_add_udf=g.user.is_admin,
-        project_udfs=_udf_rows(project, None, "project"), indicators=udfs.UDF_INDICATORS,
+        project_udfs=udf_rows(project, None, "project"), indicators=udfs.UDF_INDICATORS,
         subjects=udfs.UDF_SUBJECTS, data_types=udfs.UDF_DATA_TYPES, max_short=codes.MAX_SHORT_LENGTH,
         crumbs=eps_services.breadcrumbs(session, user=g.user, obj=project))
 
@@ -214,24 +205,12 @@ def _back_to_codes(project):
     return redirect(url_for("pm.project_codes", project_id=project.id), code=303)
 
 
-def _whole(text: str | None, name: str, what: str, low: int, high: int) -> int:
-    text = (text or "").strip()
-    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
-        raise Invalid(_("%(what)s must be a whole number from %(low)s to %(high)s.", what=what, low=low, high=high),
-                      errors={name: ["number"]})
-    return int(text)
-
-
 @bp.route("/<int:project_id>/codes/types", methods=["POST"])
 def create_code_type(project_id: int):
     """A new code type of the project's own."""
-    project = _editable(project_id)
-    form = request.form
-    max_length = _whole(form.get("max_length") or "20", "max_length", _("The longest value"), 1,
-                        codes.MAX_SHORT_LENGTH)
+    project = editable_project(project_id)
     code_type = codes.create_code_type(db.session, actor=g.user, scope="project", project=project,
-                                       name=(form.get("name") or "")[:codes.TYPE_NAME_LENGTH + 1],
-                                       max_length=max_length)
+                                       **type_fields(request.form, new=True))
     flash(_("Code type %(name)s added.", name=code_type.name), "info")
     return _back_to_codes(project)
 
@@ -239,18 +218,12 @@ def create_code_type(project_id: int):
 @bp.route("/<int:project_id>/codes/values", methods=["POST"])
 def create_code_value(project_id: int):
     """A new value of a code type that applies to the project (under a parent value when one is chosen)."""
-    project = _editable(project_id)
+    project = editable_project(project_id)
     form = request.form
-    type_id = _id(form.get("type_id"), "type_id")
-    if type_id is None:
-        raise Invalid(_("Choose one of the offered values."), errors={"type_id": ["required"]})
+    type_id = chosen_id(form.get("type_id"), "type_id", required=True)
     code_type = codes.get_project_code_type_or_raise(db.session, user=g.user, project=project, type_id=type_id,
                                                      field="type_id")
-    item = codes.create_code_value(db.session, actor=g.user, code_type=code_type,
-                                   value=(form.get("value") or "")[:200],
-                                   description=(form.get("description") or "")[:1000],
-                                   parent_id=_id(form.get("parent_id"), "parent_id"))
-    flash(_("Value %(value)s added to %(name)s.", value=item.value, name=code_type.name), "info")
+    add_value(code_type, form)
     return _back_to_codes(project)
 
 

@@ -14,7 +14,7 @@ from crmpm.database import db
 from crmpm.errors import Invalid, NotFound
 from crmpm.search import contains
 from eps import services as eps_services
-from wbs import baselines, portfolio, services
+from wbs import baselines, portfolio, services, udfs
 from wbs.scheduling import jobs as scheduling_jobs
 from wbs.scheduling import service as scheduling_service
 from wbs.scheduling import variance
@@ -97,7 +97,9 @@ def project(project_id: int):
         element_choices=_choices(outline, element), calendars=_calendars(project),
         activity_types=ACTIVITY_ORDER, compared=compared, variances=variances, baseline_choices=choices,
         primary=primary, compare_arg=asked.id if asked else None, codes_shown=codes_shown,
-        rows=code_pages.group_rows(codes_shown, activities.items))
+        rows=code_pages.group_rows(codes_shown, activities.items),
+        element_udfs=code_pages.udf_rows(project, element, "wbs") if element is not None else [],
+        indicators=udfs.UDF_INDICATORS)
 
 
 def _choices(elements, current):

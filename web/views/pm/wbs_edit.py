@@ -1,7 +1,9 @@
-"""Editing the WBS tree on the project page: add, rename, indent / outdent, move up / down or elsewhere, delete.
+"""Editing the WBS tree on the project page: add, rename, indent / outdent, move up / down or elsewhere, delete;
+an element's user-defined field values.
 
 Every change goes through :mod:`wbs.services` (``create_element``, ``update_element``, ``move_element``,
-``delete_element``), which check the edit rights and refuse what would break the tree.
+``delete_element``) or :func:`wbs.udfs.set_udf_values`, which check the edit rights and refuse what would break the
+tree or is not a value of its field.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from flask_babel import gettext as _
 
 from crmpm.database import db
 from crmpm.errors import Invalid
-from wbs import services
+from wbs import services, udfs
 from wbs.models import CODE_LENGTH, NAME_LENGTH
+from web.views.pm import codes as code_pages
 from web.views.pm.blueprint import bp
 from web.views.pm.common import load_project
-
 
 
 def _page(project, element=None):
@@ -95,3 +97,14 @@ def delete_element(project_id: int, element_id: int):
     services.delete_element(db.session, actor=g.user, project=project, element=element)
     flash(_("WBS element %(code)s deleted.", code=code), "info")
     return redirect(url_for("pm.project", project_id=project.id, wbs=parent_id, _anchor="wbs"), code=303)
+
+
+@bp.route("/<int:project_id>/wbs/<int:element_id>/udfs", methods=["POST"])
+def set_element_udfs(project_id: int, element_id: int):
+    """Set the WBS element's user-defined field values on the form (an empty field clears it), all or none."""
+    project = code_pages.editable_project(project_id)
+    element = services.get_element_or_raise(db.session, project=project, element_id=element_id)
+    udfs.set_udf_values(db.session, actor=g.user, project=project, subject=element, subject_kind="wbs",
+                        values=code_pages.udf_form("wbs"))
+    flash(_("The user-defined fields of %(code)s were saved.", code=element.code), "info")
+    return redirect(_page(project, element), code=303)
