@@ -24,7 +24,6 @@ from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode
 from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
-from wbs import codes as code_rules
 
 from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
@@ -396,7 +395,7 @@ def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Accou
                            errors={"merge_id": ["already merged"]})
     before = merge.audit_state()
     for deal in session.scalars(select(Deal).where(Deal.account_id == merge.id)):
-        code_rules.move_project(session, actor=actor, project=deal.project, eps_node=keep.eps_node)
+        eps_services.move_project(session, actor=actor, project=deal.project, eps_node=keep.eps_node)
         deal.account_id = keep.id
     for model in (Contact, Interaction, Task, SurveyAnswer, Lead):
         session.execute(update(model).where(model.account_id == merge.id).values(account_id=keep.id)
