@@ -247,12 +247,18 @@ def drop_inapplicable_codes(session: Session, *, actor: User, move: eps_services
     """After any move in the EPS (a listener of :func:`eps.services.on_move`): remove from the activities of the
     projects it carried the values of code types that no longer apply to them, audited on each project
     (``drop_codes``); a line per project whose activities lost values is appended to ``warnings``."""
-    moved = session.execute(move.projects().with_only_columns(Project.id, Project.eps_node_id, Project.path)).all()
+    # The moved projects whose activities hold values of types that are not global (most hold none).
+    coded = session.execute(
+        move.projects().with_only_columns(Project.id, Project.eps_node_id, Project.path).distinct()
+        .join(Activity, Activity.project_id == Project.id)
+        .join(ActivityCodeAssignment, ActivityCodeAssignment.activity_id == Activity.id)
+        .join(ActivityCodeType, ActivityCodeType.id == ActivityCodeAssignment.type_id)
+        .where(ActivityCodeType.scope != "global")).all()
     by_node: dict[int, tuple[str, list[int]]] = {}
-    for project_id, node_id, path in moved:
+    for project_id, node_id, path in coded:
         by_node.setdefault(node_id, (path, []))[1].append(project_id)
     stale: dict[int, list[tuple[int, str, int]]] = {}
-    # The projects of one node share their ancestors: one question per node (a moved subtree has few).
+    # The projects of one node share their ancestors: one question per node among those.
     for path, project_ids in by_node.values():
         for project_id, type_id, name, count in session.execute(
                 select(Activity.project_id, ActivityCodeType.id, ActivityCodeType.name, func.count())

@@ -197,14 +197,18 @@ def test_a_layout_file_that_moves_a_node_drops_the_codes_of_the_branch_its_proje
                     codes.create_code_value(session, actor=admin, code_type=line, value="L1"))
     activities = [place["activity"]] + [services.create_activity(session, actor=admin, project=project, code="B1",
                                                                  name="Lay") for project in carried]
+    phase = codes.create_code_type(session, actor=admin, scope="project", name="Phase", project=carried[0])
+    design = codes.create_code_value(session, actor=admin, code_type=phase, value="DES")
     for project, activity in zip([stayed, *carried], activities):
         values = {area.id: north.id} | ({line.id: first.id} if project is not stayed else {})
+        values |= {phase.id: design.id} if project is carried[0] else {}
         codes.set_activity_codes(session, actor=admin, project=project, activity=activity, values=values)
     summary = layout.lay_out(session, actor=admin, rows=layout.read_nodes_csv(b"code,name,parent\nN.1,Node N.1,M\n"))
     assert summary.updated == ["N.1"]
     held = [[(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=activity)]
             for activity in activities]
-    assert held == [[(area.id, north.id)], [(line.id, first.id)], [(line.id, first.id)]]
+    # The node's own branch and the project's own type go with them; the old parent's type stays behind.
+    assert held == [[(area.id, north.id)], [(line.id, first.id), (phase.id, design.id)], [(line.id, first.id)]]
     dropped = session.scalars(select(AuditEntry).where(AuditEntry.action == "drop_codes")
                               .order_by(AuditEntry.entity_id)).all()
     assert [(entry.entity_id, entry.before) for entry in dropped] \
