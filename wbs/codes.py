@@ -278,7 +278,8 @@ def drop_inapplicable_codes(session: Session, *, actor: User, move: eps_services
                         .where(ActivityCodeAssignment.type_id.in_([type_id for type_id, _n, _c in types]),
                                ActivityCodeAssignment.activity_id.in_(
                                    select(Activity.id).where(Activity.project_id == project.id)))
-                        .execution_options(synchronize_session=False))
+                        # fetch: the session forgets the values it holds of the rows removed
+                        .execution_options(synchronize_session="fetch"))
         audit.record(session, actor=actor, action="drop_codes", entity=project,
                      before={"code_assignments": count, "code_types": names})
         if warnings is not None:

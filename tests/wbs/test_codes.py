@@ -274,3 +274,17 @@ def test_a_project_code_type_is_one_that_applies_there(session, place):
     glob = codes.create_code_type(session, actor=admin, scope="global", name="Department")
     assert not codes.may_change_type(session, user=place["editor"], code_type=glob)
     assert codes.may_change_type(session, user=admin, code_type=glob)
+
+
+def test_a_value_dropped_by_a_move_can_be_set_again_in_the_same_session(session, place):
+    admin, project, activity = place["admin"], place["project"], place["activity"]
+    area = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["node"])
+    north = codes.create_code_value(session, actor=admin, code_type=area, value="N")
+    held = codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                    values={area.id: north.id})
+    eps_services.move_project(session, actor=admin, project=project, eps_node=place["other_node"])
+    eps_services.move_project(session, actor=admin, project=project, eps_node=place["node"])
+    assert codes.activity_codes(session, activity=activity) == []
+    again = codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                     values={area.id: north.id})
+    assert [(a.type_id, a.value_id) for a in again] == [(area.id, north.id)] and again[0] is not held[0]
