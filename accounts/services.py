@@ -191,8 +191,11 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                                             session, model=EpsNode, name=name, fallback="ACC"),
                                         name=name, parent=region, content=True)
     _check_parent(session, account=None, parent=parent)
+    # The new account holds its node (not only its id), and a new contact its account: a row made in a savepoint
+    # stays one object with the session for as long as what was made from it, so rolling the savepoint back
+    # discards it rather than leaving a copy loaded again later (account.eps_node) of a row that is gone.
     account = Account(name=name, tax_id=tax_id, kind=kind, is_person=is_person, sector=_text("sector", sector),
-                      segment=_text("segment", segment), region_node_id=region.id, eps_node_id=node.id,
+                      segment=_text("segment", segment), region_node=region, eps_node=node,
                       parent_id=parent.id if parent else None, owner_id=owner.id if owner else None,
                       external_id=external_id, annual_revenue=annual_revenue, employees=employees)
     session.add(account)
@@ -572,7 +575,7 @@ def create_contact(session: Session, *, actor: User, account: Account, first_nam
         value = values[channel_type.value]
         if value is not None and not any(c[0] is channel_type and c[2] == value for c in cleaned):
             cleaned.insert(0, (channel_type, ChannelKind.work, value))
-    contact = Contact(account_id=account.id, owner_id=owner.id if owner else None, external_id=external_id, **values)
+    contact = Contact(account=account, owner_id=owner.id if owner else None, external_id=external_id, **values)
     contact.channels = []
     _set_channels(contact, _primary_first(cleaned, values))
     session.add(contact)
