@@ -24,7 +24,6 @@ from crmpm.users.models import User
 from eps import services as eps_services
 from eps.models import EpsNode
 from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
-from wbs import codes as code_rules
 
 from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
@@ -192,8 +191,11 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                                             session, model=EpsNode, name=name, fallback="ACC"),
                                         name=name, parent=region, content=True)
     _check_parent(session, account=None, parent=parent)
+    # The new account holds its node (not only its id), and a new contact its account: a row made in a savepoint
+    # stays one object with the session for as long as what was made from it, so rolling the savepoint back
+    # discards it rather than leaving a copy loaded again later (account.eps_node) of a row that is gone.
     account = Account(name=name, tax_id=tax_id, kind=kind, is_person=is_person, sector=_text("sector", sector),
-                      segment=_text("segment", segment), region_node_id=region.id, eps_node_id=node.id,
+                      segment=_text("segment", segment), region_node=region, eps_node=node,
                       parent_id=parent.id if parent else None, owner_id=owner.id if owner else None,
                       external_id=external_id, annual_revenue=annual_revenue, employees=employees)
     session.add(account)
@@ -396,7 +398,7 @@ def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Accou
                            errors={"merge_id": ["already merged"]})
     before = merge.audit_state()
     for deal in session.scalars(select(Deal).where(Deal.account_id == merge.id)):
-        code_rules.move_project(session, actor=actor, project=deal.project, eps_node=keep.eps_node)
+        eps_services.move_project(session, actor=actor, project=deal.project, eps_node=keep.eps_node)
         deal.account_id = keep.id
     for model in (Contact, Interaction, Task, SurveyAnswer, Lead):
         session.execute(update(model).where(model.account_id == merge.id).values(account_id=keep.id)
@@ -573,7 +575,7 @@ def create_contact(session: Session, *, actor: User, account: Account, first_nam
         value = values[channel_type.value]
         if value is not None and not any(c[0] is channel_type and c[2] == value for c in cleaned):
             cleaned.insert(0, (channel_type, ChannelKind.work, value))
-    contact = Contact(account_id=account.id, owner_id=owner.id if owner else None, external_id=external_id, **values)
+    contact = Contact(account=account, owner_id=owner.id if owner else None, external_id=external_id, **values)
     contact.channels = []
     _set_channels(contact, _primary_first(cleaned, values))
     session.add(contact)

@@ -7,7 +7,6 @@ from marshmallow.utils import get_value
 
 from api.common import Blueprint, Code, Id, Name, PageArgs, current_user, page_schema, paginate, session
 from eps import services
-from wbs import codes
 
 blp = Blueprint("eps", __name__, url_prefix="/eps", description="The Enterprise Project Structure")
 
@@ -117,7 +116,7 @@ def move_node(data, node_id):
         new_parent = services.get_node_or_raise(session(), user=current_user(), node_id=data["parent_id"],
                                                 field="parent_id")
     warnings: list[str] = []
-    moved = codes.move_node(session(), actor=current_user(), node=node, new_parent=new_parent, warnings=warnings)
+    moved = services.move_node(session(), actor=current_user(), node=node, new_parent=new_parent, warnings=warnings)
     return {**{name: get_value(moved, name) for name in NodeReadSchema().fields}, "warnings": warnings}
 
 

@@ -8,7 +8,6 @@ from marshmallow.utils import get_value
 from api.common import Blueprint, Code, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
 from api.eps import BreadcrumbsSchema
 from eps import services
-from wbs import codes
 
 blp = Blueprint("projects", __name__, url_prefix="/projects", description="Projects (deals seen from the CRM)")
 
@@ -125,7 +124,7 @@ def move_project(data, project_id):
     node = services.get_node_or_raise(session(), user=current_user(), node_id=data["eps_node_id"],
                                       field="eps_node_id")
     warnings: list[str] = []
-    moved = codes.move_project(session(), actor=current_user(), project=project, eps_node=node, warnings=warnings)
+    moved = services.move_project(session(), actor=current_user(), project=project, eps_node=node, warnings=warnings)
     return {**{name: get_value(moved, name) for name in ProjectReadSchema().fields}, "warnings": warnings}
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, String, create_e
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
-from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from crmpm import search
@@ -498,6 +498,23 @@ class _DatabaseState:
 
 
 db = Database()
+
+
+def roll_back_savepoint(savepoint: SessionTransaction) -> None:
+    """Roll back ``savepoint`` (a ``session.begin_nested()``) and expire every object its session holds.
+
+    SQLAlchemy expires only the objects changed in a savepoint when it rolls one back, and discards those it saw
+    created there. An object loaded there of a row written there is neither: a row a Core statement inserted
+    (``bulk_insert``), or one whose new object was collected and loaded again (through a relationship). It would
+    stay in the session as a copy of a row that is gone: a read by id would return it, and on SQLite, which
+    gives a freed id again, the next row's object would clash with it ("Identity map already had an identity").
+    Expired, each object is read again when next used, or found gone. For a savepoint whose work may have
+    written rows by Core statements or that runs code it does not know (a consumer); the services that create
+    rows keep the new objects in the graph they build (``Account.eps_node``), so a plain rollback suffices
+    after them.
+    """
+    savepoint.rollback()
+    savepoint.session.expire_all()
 
 
 def attach_loaded(session: Session, model: type[Base], values: dict) -> Base:

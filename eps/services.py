@@ -1,8 +1,16 @@
-"""Creating, changing, moving and deleting EPS nodes and projects, with access checks and audit."""
+"""Creating, changing, moving and deleting EPS nodes and projects, with access checks and audit.
+
+A move (:func:`move_node`, :func:`move_project`) tells the listeners registered with :func:`on_move`, in its
+transaction, once the tree is rewritten: the layers above the EPS keep what depends on a project's place in step
+with it that way, whoever moved it (the EPS imports none of them). The WBS drops there the activity code values
+of EPS code types that no longer apply (``wbs.codes``).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Select, case, func, literal, select, update
@@ -216,8 +224,55 @@ def _set_protected(session: Session, *, node: EpsNode, protected: bool) -> None:
     session.expire_all()
 
 
-def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNode | None) -> EpsNode:
-    """Move ``node`` and its whole subtree under ``new_parent`` (manage rights on both ends)."""
+# Moves, and who is told of them
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a move changed, as its listeners are told: the node or project moved, its path before and after.
+
+    Every project whose place changed is under ``new_path`` now (the project itself, or the moved subtree's).
+    """
+
+    moved: EpsNode | Project
+    old_path: str
+    new_path: str
+
+    def projects(self) -> Select:
+        """A select of the projects the move carried (their paths already rewritten)."""
+        return select(Project).where(Project.path.like(f"{self.new_path}%")).order_by(Project.id)
+
+
+MoveListener = Callable[..., None]
+"""``listener(session, *, actor, move, warnings)``: runs in the move's transaction, after the tree is rewritten and
+the move audited; it may write (and audit) in ``session``, append what the user should hear to ``warnings`` (a
+list, or None when the caller does not ask), and raise a domain error to refuse the move (the caller's transaction
+then rolls back)."""
+
+_move_listeners: list[MoveListener] = []
+
+
+def on_move(listener: MoveListener) -> MoveListener:
+    """Tell ``listener`` of every move of a node or a project from now on (registering it twice is once)."""
+    if listener not in _move_listeners:
+        _move_listeners.append(listener)
+    return listener
+
+
+def move_listeners() -> tuple[MoveListener, ...]:
+    """The listeners a move tells, in the order they were registered."""
+    return tuple(_move_listeners)
+
+
+def _tell_moved(session: Session, *, actor: User, move: Move, warnings: list[str] | None) -> None:
+    for listener in tuple(_move_listeners):
+        listener(session, actor=actor, move=move, warnings=warnings)
+
+
+def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNode | None,
+              warnings: list[str] | None = None) -> EpsNode:
+    """Move ``node`` and its whole subtree under ``new_parent`` (manage rights on both ends); the listeners of
+    moves (:func:`on_move`) follow, adding to ``warnings`` what the caller should say."""
     authorize(session, user=actor, obj=node, permission=Permission.manage)
     if new_parent is None:
         if not actor.is_admin:
@@ -234,12 +289,14 @@ def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNo
                 errors={"parent_id": [f"{new_parent.code} is inside the subtree of {node.code}"]})
     if node.parent_id == (new_parent.id if new_parent else None):
         return node
-    before = node.audit_state()
+    before, old_path = node.audit_state(), node.path
     if new_parent is not None:
         budgets.check_room_for_move(session, obj=node, new_parent=new_parent)
     _relocate(session, node=node, new_parent=new_parent)
     session.refresh(node)
     audit.record(session, actor=actor, action="move", entity=node, before=before, after=node.audit_state())
+    _tell_moved(session, actor=actor, move=Move(moved=node, old_path=old_path, new_path=node.path),
+                warnings=warnings)
     return node
 
 
@@ -388,18 +445,23 @@ def update_project(session: Session, *, actor: User, project: Project, **changes
     return project
 
 
-def move_project(session: Session, *, actor: User, project: Project, eps_node: EpsNode) -> Project:
-    """Move a project under another node (manage rights on the project and the new node)."""
+def move_project(session: Session, *, actor: User, project: Project, eps_node: EpsNode,
+                 warnings: list[str] | None = None) -> Project:
+    """Move a project under another node (manage rights on the project and the new node); the listeners of
+    moves (:func:`on_move`) follow, adding to ``warnings`` what the caller should say."""
     authorize(session, user=actor, obj=project, permission=Permission.manage)
     authorize(session, user=actor, obj=eps_node, permission=Permission.manage)
     if project.eps_node_id == eps_node.id:
         return project
     before = project.audit_state()
     budgets.check_room_for_move(session, obj=project, new_parent=eps_node)
+    old_path = project.path
     project.eps_node_id = eps_node.id
     _place(project, eps_node)
     session.flush()
     audit.record(session, actor=actor, action="move", entity=project, before=before, after=project.audit_state())
+    _tell_moved(session, actor=actor, move=Move(moved=project, old_path=old_path, new_path=project.path),
+                warnings=warnings)
     return project
 
 

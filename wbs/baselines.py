@@ -50,15 +50,13 @@ def baselines_with_authors(session: Session, *, project: Project) -> list[tuple[
     return [(baseline, author) for baseline, author in session.execute(query)]
 
 
-def kept_of(session: Session, *, baseline: Baseline, activity_ids) -> dict[int, BaselineActivity]:
-    """What ``baseline`` kept of each of ``activity_ids``, by activity id (an activity it does not hold is
-    missing)."""
+def kept_of(session: Session, *, baseline: Baseline, activity_ids) -> dict:
+    """What ``baseline`` kept of each of ``activity_ids``, by activity id: a row of :func:`kept_values` (``start``,
+    ``finish``, ``duration_hours``, ``budgeted_cost``); an activity it does not hold is missing."""
     ids = list(activity_ids)
     if not ids:
         return {}
-    return {kept.activity_id: kept for kept in session.scalars(
-        select(BaselineActivity).where(BaselineActivity.baseline_id == baseline.id,
-                                       BaselineActivity.activity_id.in_(ids)))}
+    return {kept.activity_id: kept for kept in session.execute(kept_values([baseline.id], ids))}
 
 
 def kept_span(session: Session, *, baseline: Baseline):
@@ -127,8 +125,9 @@ def baselines_in_order(session: Session, *, project: Project) -> list[Baseline]:
 
 
 def kept_values(baseline_ids, activity_ids=None):
-    """A select of ``(baseline id, activity id, start, finish, duration hours, budgeted cost)`` the baselines
-    keep (for the given activities only, when given), by baseline then activity."""
+    """A select of ``(baseline_id, activity_id, start, finish, duration_hours, budgeted_cost)`` the baselines
+    keep (for the given activities only, when given), by baseline then activity: the one question of what
+    baselines kept (:func:`kept_of` for one baseline's, by activity; the files' exports for all of them)."""
     query = (select(BaselineActivity.baseline_id, BaselineActivity.activity_id, BaselineActivity.start,
                     BaselineActivity.finish, BaselineActivity.duration_hours, BaselineActivity.budgeted_cost)
              .where(BaselineActivity.baseline_id.in_(list(baseline_ids))))

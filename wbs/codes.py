@@ -5,10 +5,12 @@ applies to the activities of every project, of the projects below its node, or o
 values form a tree (a value may have a parent value of the same type); a value's short name is at most the
 type's ``max_length`` long and unique among its siblings. An activity holds at most one value of each type.
 
-A project that moves to another EPS branch (:func:`move_project`, :func:`move_node`, the moves that know the
-codes) keeps the global types and those of the nodes still above it; its activities' values of the EPS types
-that no longer apply are removed, audited on the project, and the move's ``warnings`` say how many, as P6
-drops the EPS codes of a project moved out of their branch.
+A project that moves to another EPS branch, alone or with its node (``eps.services.move_project`` /
+``move_node``, whoever calls them), keeps the global types and those of the nodes still above it; its
+activities' values of the EPS types that no longer apply are removed, audited on the project, and the move's
+``warnings`` say how many, as P6 drops the EPS codes of a project moved out of their branch. The EPS tells
+:func:`drop_inapplicable_codes` of every move (it is registered with ``eps.services.on_move`` when this module
+is imported, which the app does through its API and pages).
 
 Deleting a type deletes its values; deleting a value deletes the values below it. Either way the activities
 holding one of them lose it (as P6 does), and the delete says how many activities that was.
@@ -33,9 +35,10 @@ from wbs.models import (CODE_LENGTH, CODE_SCOPES, NAME_LENGTH, Activity, Activit
                         ActivityCodeValue)
 
 __all__ = ["CODE_SCOPES", "activity_codes", "applicable_types", "authorize_new_type", "create_code_type",
-           "create_code_value", "delete_code_type", "delete_code_value", "filter_by_code", "get_code_type_or_raise", "get_code_value_or_raise",
-           "get_project_code_type_or_raise", "group_by_code", "list_code_types", "list_code_values",
-           "may_change_type", "may_create_type", "move_node", "node_code_types", "move_project", "set_activity_codes", "type_values", "update_code_type",
+           "create_code_value", "delete_code_type", "delete_code_value", "drop_inapplicable_codes", "filter_by_code",
+           "get_code_type_or_raise", "get_code_value_or_raise", "get_project_code_type_or_raise", "group_by_code",
+           "list_code_types", "list_code_values", "may_change_type", "may_create_type", "node_code_types",
+           "set_activity_codes", "type_values", "update_code_type",
            "update_code_value", "value_paths", "value_tree", "values_of"]
 
 TYPE_NAME_LENGTH = 100
@@ -45,10 +48,18 @@ MAX_SHORT_LENGTH = CODE_LENGTH
 def applicable_types(project: Project):
     """A SQL condition true for the code types that apply to ``project``'s activities (global, its EPS
     ancestors', its own)."""
-    node_ids = [int(part) for part in project.path.strip("/").split("/") if part and not part.startswith("p")]
+    return _applying_at(project.path, project_id=project.id)
+
+
+def _applying_at(path: str, *, project_id):
+    """The rule of where a code type applies, as a SQL condition on :class:`ActivityCodeType`: to the activities of
+    the project at ``path`` whose id is ``project_id`` (a value, or a column holding it) a global type applies, an
+    EPS node's type when the node is above the project, a project's type in its project. Never NULL."""
+    node_ids = [int(part) for part in path.strip("/").split("/") if part and not part.startswith("p")]
     return or_(ActivityCodeType.scope == "global",
-               ActivityCodeType.eps_node_id.in_(node_ids) if node_ids else false(),
-               ActivityCodeType.project_id == project.id)
+               and_(ActivityCodeType.scope == "eps", ActivityCodeType.eps_node_id.in_(node_ids))
+               if node_ids else false(),
+               and_(ActivityCodeType.scope == "project", ActivityCodeType.project_id == project_id))
 
 
 def list_code_types(session: Session, *, project: Project):
@@ -298,50 +309,51 @@ def set_activity_codes(session: Session, *, actor: User, project: Project, activ
     return activity_codes(session, activity=activity)
 
 
-def move_project(session: Session, *, actor: User, project: Project, eps_node: EpsNode,
-                 warnings: list[str] | None = None) -> Project:
-    """Move a project under another node (:func:`eps.services.move_project`), removing its activities' values of
-    the EPS code types that no longer apply there; how many is appended to ``warnings``."""
-    eps_services.move_project(session, actor=actor, project=project, eps_node=eps_node)
-    _drop_inapplicable(session, actor=actor, project=project, warnings=warnings)
-    return project
-
-
-def move_node(session: Session, *, actor: User, node: EpsNode, new_parent: EpsNode | None,
-              warnings: list[str] | None = None) -> EpsNode:
-    """Move a node with its subtree (:func:`eps.services.move_node`), removing from each project in it the values
-    of EPS code types that no longer apply; how many is appended to ``warnings``."""
-    eps_services.move_node(session, actor=actor, node=node, new_parent=new_parent)
-    moved = session.scalars(select(Project).where(Project.path.like(f"{node.path}%")).order_by(Project.id)
-                            .execution_options(populate_existing=True)).all()
-    for project in moved:
-        _drop_inapplicable(session, actor=actor, project=project, warnings=warnings)
-    return node
-
-
-def _drop_inapplicable(session: Session, *, actor: User, project: Project, warnings: list[str] | None) -> None:
-    activities = select(Activity.id).where(Activity.project_id == project.id)
-    stale = session.execute(
-        select(ActivityCodeType.id, ActivityCodeType.name, func.count())
-        .join(ActivityCodeAssignment, ActivityCodeAssignment.type_id == ActivityCodeType.id)
-        # not_in, not NOT(...): the applicable condition is NULL, not false, on a type's empty owner columns.
-        .where(ActivityCodeAssignment.activity_id.in_(activities),
-               ActivityCodeType.id.not_in(select(ActivityCodeType.id).where(applicable_types(project))))
-        .group_by(ActivityCodeType.id, ActivityCodeType.name)).all()
+@eps_services.on_move
+def drop_inapplicable_codes(session: Session, *, actor: User, move: eps_services.Move,
+                            warnings: list[str] | None = None) -> None:
+    """After any move in the EPS (a listener of :func:`eps.services.on_move`): remove from the activities of the
+    projects it carried the values of code types that no longer apply to them, audited on each project
+    (``drop_codes``); a line per project whose activities lost values is appended to ``warnings``."""
+    # The moved projects whose activities hold values of types that are not global (most hold none).
+    coded = session.execute(
+        move.projects().with_only_columns(Project.id, Project.eps_node_id, Project.path).distinct()
+        .join(Activity, Activity.project_id == Project.id)
+        .join(ActivityCodeAssignment, ActivityCodeAssignment.activity_id == Activity.id)
+        .join(ActivityCodeType, ActivityCodeType.id == ActivityCodeAssignment.type_id)
+        .where(ActivityCodeType.scope != "global")).all()
+    by_node: dict[int, tuple[str, list[int]]] = {}
+    for project_id, node_id, path in coded:
+        by_node.setdefault(node_id, (path, []))[1].append(project_id)
+    stale: dict[int, list[tuple[int, str, int]]] = {}
+    # The projects of one node share their ancestors: one question per node among those.
+    for path, project_ids in by_node.values():
+        for project_id, type_id, name, count in session.execute(
+                select(Activity.project_id, ActivityCodeType.id, ActivityCodeType.name, func.count())
+                .join(ActivityCodeAssignment, ActivityCodeAssignment.activity_id == Activity.id)
+                .join(ActivityCodeType, ActivityCodeType.id == ActivityCodeAssignment.type_id)
+                .where(Activity.project_id.in_(project_ids),
+                       ~_applying_at(path, project_id=Activity.project_id))
+                .group_by(Activity.project_id, ActivityCodeType.id, ActivityCodeType.name)):
+            stale.setdefault(project_id, []).append((type_id, name, count))
     if not stale:
         return
-    names = sorted(name for _id, name, _count in stale)
-    count = sum(n for _id, _name, n in stale)
-    session.execute(delete(ActivityCodeAssignment)
-                    .where(ActivityCodeAssignment.type_id.in_([type_id for type_id, _n, _c in stale]),
-                           ActivityCodeAssignment.activity_id.in_(activities))
-                    .execution_options(synchronize_session=False))
+    for project in session.scalars(select(Project).where(Project.id.in_(list(stale))).order_by(Project.id)):
+        types = stale[project.id]
+        names = sorted(name for _id, name, _count in types)
+        count = sum(n for _id, _name, n in types)
+        session.execute(delete(ActivityCodeAssignment)
+                        .where(ActivityCodeAssignment.type_id.in_([type_id for type_id, _n, _c in types]),
+                               ActivityCodeAssignment.activity_id.in_(
+                                   select(Activity.id).where(Activity.project_id == project.id)))
+                        # fetch: the session forgets the values it holds of the rows removed
+                        .execution_options(synchronize_session="fetch"))
+        audit.record(session, actor=actor, action="drop_codes", entity=project,
+                     before={"code_assignments": count, "code_types": names})
+        if warnings is not None:
+            warnings.append(f"project {project.code}: {count} activity code values of EPS code types that do not "
+                            f"apply in its new place were removed ({', '.join(names)})")
     session.flush()
-    audit.record(session, actor=actor, action="drop_codes", entity=project,
-                 before={"code_assignments": count, "code_types": names})
-    if warnings is not None:
-        warnings.append(f"project {project.code}: {count} activity code values of EPS code types that do not "
-                        f"apply in its new place were removed ({', '.join(names)})")
 
 
 def filter_by_code(session: Session, *, project: Project, query, code: str):

@@ -147,7 +147,7 @@ def create_deal(session: Session, *, actor: User, account: Account, name: str, p
     project = _project_of(session, actor=actor, new=new, code=code, project=project)
     project.is_deal = True
     row, history = _opening(new, pipeline=pipeline, first=first_open_stage(pipeline), now=utcnow())
-    deal = Deal(project_id=project.id, **row)
+    deal = Deal(project=project, **row)  # the deal holds its project (see accounts.services.create_account)
     deal.lines = new.lines
     session.add(deal)
     session.flush()

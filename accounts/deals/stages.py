@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit, events
-from crmpm.database import utcnow
+from crmpm.database import roll_back_savepoint, utcnow
 from crmpm.errors import Conflict, CrmpmError, Invalid
 from crmpm.users.models import User
 from eps import budgets
@@ -126,7 +126,7 @@ def on_deal_won(session: Session, *, actor: User, deal: Deal, template: Project 
             budgets.set_original(session, actor=actor, obj=deal.project, amount=deal.amount)
             savepoint.commit()
         except CrmpmError as exc:
-            savepoint.rollback()
+            roll_back_savepoint(savepoint)
             result = WonResult(budget_set=False, note=f"budget not set: {exc.message}")
         else:
             deal.budget_set_at = utcnow()

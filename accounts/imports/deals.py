@@ -36,6 +36,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from crmpm.database import roll_back_savepoint
 from crmpm.errors import CrmpmError
 from eps.models import EpsNode, Project
 
@@ -181,7 +182,7 @@ class _DealRows:
             job.session.flush()
         except (CrmpmError, SQLAlchemyError):
             # Some row breaks a database rule the checks do not see: redo the chunk row by row to name it.
-            savepoint.rollback()
+            roll_back_savepoint(savepoint)  # create_deals wrote its rows by Core statements
             for record, *_planned in pending:
                 job.run_row(record, self.import_deal)
             return

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crmpm import audit, events
+from crmpm.database import roll_back_savepoint
 from crmpm.errors import CrmpmError
 from crmpm.users.models import User
 
@@ -184,8 +185,8 @@ def whole_file(session: Session, *, actor: User, report: ImportReport, path: str
             session.flush()
             outer.commit()
         else:
-            outer.rollback()
+            roll_back_savepoint(outer)
     except BaseException:
         if outer.is_active:
-            outer.rollback()
+            roll_back_savepoint(outer)
         raise

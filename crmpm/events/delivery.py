@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmpm.database import utcnow
+from crmpm.database import roll_back_savepoint, utcnow
 from crmpm.events.models import Event, EventCursor, EventFailure
 from crmpm.events.recording import DomainEvent
 
@@ -75,7 +75,7 @@ def deliver(session: Session, consumer: str, handle: Consumer, *, batch: int = B
             handle(session, event)
             savepoint.commit()
         except Exception as exc:  # noqa: BLE001 - any consumer failure is kept, not raised to the dispatcher
-            savepoint.rollback()
+            roll_back_savepoint(savepoint)  # whatever the consumer wrote, by the ORM or not
             if not _failed(session, cursor, event, exc):
                 break
         else:

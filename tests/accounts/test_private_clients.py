@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import inspect
+
 from accounts import leads, services
-from accounts.models import Deal
-from eps.models import Role
+from accounts.models import Account, Contact, Deal
+from eps.models import EpsNode, Role
 from tests import factories
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
 
@@ -25,6 +27,22 @@ def test_a_private_client_is_a_contact_with_an_account_of_its_own(session, admin
     assert account.eps_node.parent_id == branch.id and contact.phone == "+79161234567"
     services.update_contact(session, actor=admin, contact=contact, last_name="Петров")
     assert account.name == "Петров Иван Иванович" and account.eps_node.name == "Петров Иван Иванович"
+
+
+def test_a_private_client_rolled_back_with_its_savepoint_leaves_no_copy_in_the_session(session, admin):
+    """An import row's savepoint rolled back takes the client's contact, account and node with it: none stays in
+    the session as a copy of a row that is gone (on SQLite the next node would take its id and clash with it)."""
+    branch = _branch(session, admin)
+    savepoint = session.begin_nested()
+    contact = services.create_private_client(session, actor=admin, region=branch, first_name="Анна",
+                                             last_name="Ким", phone="8 916 765-43-21")
+    account, node = contact.account, contact.account.eps_node  # as the import reads them, after the service
+    made = [(Contact, contact.id), (Account, account.id), (EpsNode, node.id)]
+    savepoint.rollback()
+    assert [inspect(obj).transient for obj in (contact, account, node)] == [True, True, True]
+    assert [session.get(model, row_id) for model, row_id in made] == [None, None, None]
+    again = services.create_private_client(session, actor=admin, region=branch, first_name="Анна", last_name="Ким")
+    assert again.account.eps_node.parent_id == branch.id
 
 
 def test_a_lead_naming_a_person_but_no_company_qualifies_into_a_private_client(session, admin):

@@ -8,9 +8,15 @@ import sys
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from crmpm.audit.models import AuditEntry
 from crmpm.database import make_engine
+from crmpm.users.models import User
 from eps.models import EpsNode
+from tests import factories
+from wbs import codes, services as wbs_services
+from wbs.models import ActivityCodeAssignment
 
 
 @pytest.fixture
@@ -97,6 +103,39 @@ def test_import_places_children_before_their_parents_and_is_idempotent(crmpm, tm
     after = _nodes(crmpm.url)
     assert after["ENG.A"][:3] == ("Line A (renamed)", "SPB", False)
     assert after["ENG.A"][3].startswith(after["SPB"][3])
+
+
+def test_import_moving_a_node_drops_the_eps_codes_of_the_branch_its_projects_left(crmpm, tmp_path):
+    """The command moves through the EPS services alone; the WBS hears of the move all the same."""
+    for args in (("CORP", "Corporation"), ("ENG", "Engineering", "--parent", "CORP"), ("SPB", "St Petersburg"),
+                 ("LINE", "Line", "--parent", "ENG")):
+        crmpm("eps", "create", *args)
+    engine = make_engine(crmpm.url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            admin = session.scalar(select(User))
+            nodes = {node.code: node for node in session.scalars(select(EpsNode))}
+            project = factories.project(session, actor=admin, node=nodes["LINE"], code="Q")
+            activity = wbs_services.create_activity(session, actor=admin, project=project, code="A1", name="Dig")
+            held = {}
+            for code in ("ENG", "LINE"):
+                code_type = codes.create_code_type(session, actor=admin, scope="eps", name=f"{code} area",
+                                                   eps_node=nodes[code])
+                held[code_type.id] = codes.create_code_value(session, actor=admin, code_type=code_type, value="X").id
+            codes.set_activity_codes(session, actor=admin, project=project, activity=activity, values=held)
+            session.commit()
+        line_type = max(held)  # LINE's type, made last, goes with its node; ENG's stays behind
+        moved = crmpm("eps", "import", _write(tmp_path, "code,name,parent\nLINE,Line,SPB\n"))
+        assert moved.stdout.strip().endswith("0 created, 1 updated, 0 unchanged")
+        with Session(engine) as session:
+            assert session.execute(select(ActivityCodeAssignment.type_id, ActivityCodeAssignment.value_id)
+                                   .where(ActivityCodeAssignment.activity_id == activity.id)).all() \
+                == [(line_type, held[line_type])]
+            entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "drop_codes")).one()
+            assert (entry.entity_type, entry.entity_id, entry.actor_id) == ("projects", project.id, admin.id)
+            assert entry.before == {"code_assignments": 1, "code_types": ["ENG area"]}
+    finally:
+        engine.dispose()
 
 
 def test_import_is_all_or_nothing_with_every_error_by_line(crmpm, tmp_path):

@@ -4,17 +4,23 @@ fields (typed values of activities, WBS elements and projects): rules, rights an
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from crmpm.audit.models import AuditEntry
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from eps import layout, services as eps_services
 from eps.models import Role
 from tests import factories
 from wbs import codes, services, udfs
 
+ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def place(session):
@@ -146,7 +152,7 @@ def test_a_project_moved_out_of_a_branch_loses_that_branchs_eps_codes_audited_an
         codes.set_activity_codes(session, actor=admin, project=project, activity=held,
                                  values={area.id: north.id, dept.id: base.id})
     warnings: list[str] = []
-    codes.move_project(session, actor=admin, project=project, eps_node=place["other_node"], warnings=warnings)
+    eps_services.move_project(session, actor=admin, project=project, eps_node=place["other_node"], warnings=warnings)
     for held in (activity, second):  # the global value stays, the EPS node's goes
         assert [(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=held)] == [(dept.id, base.id)]
     assert warnings == ["project P: 2 activity code values of EPS code types that do not apply in its new place "
@@ -155,7 +161,7 @@ def test_a_project_moved_out_of_a_branch_loses_that_branchs_eps_codes_audited_an
     assert entry.before == {"code_assignments": 2, "code_types": ["Area"]}
     # Moving back and forth again has nothing left to remove: no warning.
     again: list[str] = []
-    codes.move_project(session, actor=admin, project=project, eps_node=place["node"], warnings=again)
+    eps_services.move_project(session, actor=admin, project=project, eps_node=place["node"], warnings=again)
     assert again == []
 
 
@@ -171,10 +177,56 @@ def test_a_node_moved_keeps_the_codes_of_its_own_branch_and_loses_those_of_its_o
     codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
                              values={outer_type.id: outer_value.id, inner_type.id: inner_value.id})
     warnings: list[str] = []
-    codes.move_node(session, actor=admin, node=inner, new_parent=place["other_node"], warnings=warnings)
+    eps_services.move_node(session, actor=admin, node=inner, new_parent=place["other_node"], warnings=warnings)
     assert [(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=activity)] \
         == [(inner_type.id, inner_value.id)]
     assert len(warnings) == 1 and warnings[0].startswith("project Q: 1 activity code values") and "(Outer)" in warnings[0]
+
+
+def test_a_layout_file_that_moves_a_node_drops_the_codes_of_the_branch_its_projects_left(session, place):
+    """``eps.layout`` moves through the EPS services alone; every project the move carried loses the values of
+    the types of the branch it left, audited on it, and a project that stayed keeps its own."""
+    admin, stayed = place["admin"], place["project"]
+    inner = factories.node(session, actor=admin, parent=place["node"], code="N.1")
+    deeper = factories.node(session, actor=admin, parent=inner, code="N.1.1")
+    carried = [factories.project(session, actor=admin, node=node, code=code) for node, code in ((inner, "Q"),
+                                                                                                   (deeper, "R"))]
+    area = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["node"])
+    line = codes.create_code_type(session, actor=admin, scope="eps", name="Line", eps_node=inner)
+    north, first = (codes.create_code_value(session, actor=admin, code_type=area, value="N"),
+                    codes.create_code_value(session, actor=admin, code_type=line, value="L1"))
+    activities = [place["activity"]] + [services.create_activity(session, actor=admin, project=project, code="B1",
+                                                                 name="Lay") for project in carried]
+    phase = codes.create_code_type(session, actor=admin, scope="project", name="Phase", project=carried[0])
+    design = codes.create_code_value(session, actor=admin, code_type=phase, value="DES")
+    for project, activity in zip([stayed, *carried], activities):
+        values = {area.id: north.id} | ({line.id: first.id} if project is not stayed else {})
+        values |= {phase.id: design.id} if project is carried[0] else {}
+        codes.set_activity_codes(session, actor=admin, project=project, activity=activity, values=values)
+    summary = layout.lay_out(session, actor=admin, rows=layout.read_nodes_csv(b"code,name,parent\nN.1,Node N.1,M\n"))
+    assert summary.updated == ["N.1"]
+    held = [[(a.type_id, a.value_id) for a in codes.activity_codes(session, activity=activity)]
+            for activity in activities]
+    # The node's own branch and the project's own type go with them; the old parent's type stays behind.
+    assert held == [[(area.id, north.id)], [(line.id, first.id), (phase.id, design.id)], [(line.id, first.id)]]
+    dropped = session.scalars(select(AuditEntry).where(AuditEntry.action == "drop_codes")
+                              .order_by(AuditEntry.entity_id)).all()
+    assert [(entry.entity_id, entry.before) for entry in dropped] \
+        == [(project.id, {"code_assignments": 1, "code_types": ["Area"]}) for project in carried]
+
+
+def test_the_app_has_the_wbs_listen_to_every_eps_move(tmp_path):
+    """A process that moves nodes through the EPS services alone (``crmpm eps import``) has the WBS listening
+    once it has made the app, though the core and the EPS import nothing of the WBS."""
+    script = ("import sys; from crmpm import create_app; from eps import services\n"
+              "before = [l.__module__ + '.' + l.__name__ for l in services.move_listeners()]\n"
+              "create_app({'DATABASE_URL': sys.argv[1], 'TESTING': True, 'JOBS_URL': 'memory://'})\n"
+              "after = [l.__module__ + '.' + l.__name__ for l in services.move_listeners()]\n"
+              "print(before, after)")
+    result = subprocess.run([sys.executable, "-c", script, f"sqlite:///{tmp_path / 'app.db'}"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[] ['wbs.codes.drop_inapplicable_codes']"
 def test_value_tree_puts_each_value_under_its_parent_in_order(session, place):
     admin = place["admin"]
     dept = codes.create_code_type(session, actor=admin, scope="global", name="Department")
@@ -296,3 +348,17 @@ def test_a_values_parent_must_be_a_value_of_the_same_type(session, place):
         codes.create_code_value(session, actor=admin, code_type=first, value="W", parent_id=999999)
     session.expire_all()
     assert value.parent_id is None
+
+
+def test_a_value_dropped_by_a_move_can_be_set_again_in_the_same_session(session, place):
+    admin, project, activity = place["admin"], place["project"], place["activity"]
+    area = codes.create_code_type(session, actor=admin, scope="eps", name="Area", eps_node=place["node"])
+    north = codes.create_code_value(session, actor=admin, code_type=area, value="N")
+    held = codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                    values={area.id: north.id})
+    eps_services.move_project(session, actor=admin, project=project, eps_node=place["other_node"])
+    eps_services.move_project(session, actor=admin, project=project, eps_node=place["node"])
+    assert codes.activity_codes(session, activity=activity) == []
+    again = codes.set_activity_codes(session, actor=admin, project=project, activity=activity,
+                                     values={area.id: north.id})
+    assert [(a.type_id, a.value_id) for a in again] == [(area.id, north.id)] and again[0] is not held[0]

@@ -25,7 +25,7 @@ from crmpm.errors import Invalid
 from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
 from eps.permissions import Permission, access_to, accesses, authorize
-from wbs import codes, portfolio
+from wbs import portfolio
 from web import queries
 from web.forms import ActionForm, check
 from web.pages import page_blueprint, safe_next, wants_json
@@ -300,13 +300,13 @@ def move():
     dropped: list[str] = []  # a project per entry whose activities lost codes of the branch it left
     if kind == "n":
         node = obj
-        codes.move_node(db.session, actor=g.user, node=node, new_parent=target, warnings=dropped)
+        services.move_node(db.session, actor=g.user, node=node, new_parent=target, warnings=dropped)
         where = target.code if target else _("the top level")
         return _back(_("EPS node %(code)s moved under %(target)s.", code=node.code, target=where) + _dropped(dropped))
     project = obj
     if target is None:
         raise Invalid(_("A project goes under an EPS node: choose one."), errors={"parent": ["required"]})
-    codes.move_project(db.session, actor=g.user, project=project, eps_node=target, warnings=dropped)
+    services.move_project(db.session, actor=g.user, project=project, eps_node=target, warnings=dropped)
     return _back(_("Project %(code)s moved under %(target)s.", code=project.code, target=target.code)
                  + _dropped(dropped))
 
