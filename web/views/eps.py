@@ -25,7 +25,7 @@ from crmpm.errors import Invalid
 from eps import services
 from eps.models import CODE_LENGTH, NAME_LENGTH, EpsNode, Project
 from eps.permissions import Permission, access_to, accesses, authorize
-from wbs import portfolio
+from wbs import codes, portfolio
 from web import queries
 from web.forms import ActionForm, check
 from web.pages import page_blueprint, safe_next, wants_json
