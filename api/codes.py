@@ -71,6 +71,11 @@ class CodeValueUpdateSchema(Schema):
     color = fields.String(validate=validate.Length(max=6))
 
 
+class CodeDeletedSchema(Schema):
+    activities_losing_it = fields.Int(metadata={"description": "Activities that held the deleted value (or one "
+                                                               "below it, or one of the type's) and lost it."})
+
+
 class CodeAssignmentSchema(Schema):
     type_id = Id(required=True)
     value_id = Id(required=True, allow_none=True, metadata={"description": "null clears the type's value"})
@@ -182,6 +187,14 @@ def update_code_type(data, type_id):
     return codes.update_code_type(session(), actor=current_user(), code_type=_code_type(type_id), **data)
 
 
+@blp.route("/activity-code-types/<int:type_id>", methods=["DELETE"])
+@blp.response(200, CodeDeletedSchema)
+def delete_code_type(type_id):
+    """Delete a code type with all its values; the activities holding one lose it (rights of its scope; audited)."""
+    lost = codes.delete_code_type(session(), actor=current_user(), code_type=_code_type(type_id))
+    return {"activities_losing_it": lost}
+
+
 @blp.route("/activity-code-types/<int:type_id>/values", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(CodeValueReadSchema))
@@ -206,6 +219,17 @@ def update_code_value(data, type_id, value_id):
     code_type = _code_type(type_id)
     item = codes.get_code_value_or_raise(session(), code_type=code_type, value_id=value_id)
     return codes.update_code_value(session(), actor=current_user(), code_type=code_type, item=item, **data)
+
+
+@blp.route("/activity-code-types/<int:type_id>/values/<int:value_id>", methods=["DELETE"])
+@blp.response(200, CodeDeletedSchema)
+def delete_code_value(type_id, value_id):
+    """Delete a value and the values below it; the activities holding one lose it (rights of the type's scope;
+    audited)."""
+    code_type = _code_type(type_id)
+    item = codes.get_code_value_or_raise(session(), code_type=code_type, value_id=value_id)
+    return {"activities_losing_it": codes.delete_code_value(session(), actor=current_user(), code_type=code_type,
+                                                            item=item)}
 
 
 @blp.route("/projects/<int:project_id>/activities/<int:activity_id>/codes", methods=["GET"])

@@ -131,3 +131,37 @@ def test_the_activity_list_filters_by_a_code_value_and_the_values_below_it(api, 
     for query, named in (("Department", "<type>:<value>"), ("Nothing:BT", "Nothing"), ("Department:XX", "XX")):
         response = api.get(listed + query, user=admin)
         assert response.status_code == 422 and named in str(response.json), response.json
+
+
+def test_deleting_a_value_or_a_type_says_how_many_activities_lost_it(api, admin, session, place):
+    """A value goes with the values below it, a type with all its values; the activities holding one lose it.
+    A viewer is refused (403), another type's value is not found (404), and nothing is deleted by a refusal."""
+    project, activity, editor = place["project"], place["activity"], place["editor"]
+    second = services.create_activity(session, actor=admin, project=project, code="A2", name="Pour")
+    viewer = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=place["node"], user=viewer)
+    session.commit()
+    type_id = api.post("/api/v1/activity-code-types", user=editor,
+                       json={"scope": "project", "project_id": project.id, "name": "Phase"}).json["id"]
+    other_id = api.post("/api/v1/activity-code-types", user=editor,
+                        json={"scope": "project", "project_id": project.id, "name": "Zone"}).json["id"]
+    values = f"/api/v1/activity-code-types/{type_id}/values"
+    top = api.post(values, user=editor, json={"value": "DES"}).json
+    child = api.post(values, user=editor, json={"value": "CIV", "parent_id": top["id"]}).json
+    keep = api.post(values, user=editor, json={"value": "BLD"}).json
+    for held, value in ((activity, child), (second, keep)):
+        api.put(f"/api/v1/projects/{project.id}/activities/{held.id}/codes", user=editor,
+                json={"codes": [{"type_id": type_id, "value_id": value["id"]}]})
+    assert api.delete(f"{values}/{top['id']}", user=viewer).status_code == 403
+    assert api.delete(f"/api/v1/activity-code-types/{other_id}/values/{top['id']}", user=editor).status_code == 404
+    assert len(api.get(values, user=editor).json["items"]) == 3
+    deleted = api.delete(f"{values}/{top['id']}", user=editor)
+    assert deleted.status_code == 200, deleted.json
+    assert deleted.json == {"activities_losing_it": 1}
+    assert [v["value"] for v in api.get(values, user=editor).json["items"]] == ["BLD"]
+    assert api.get(f"/api/v1/projects/{project.id}/activities/{activity.id}/codes", user=editor).json["codes"] == []
+    assert api.delete(f"/api/v1/activity-code-types/{type_id}", user=viewer).status_code == 403
+    gone = api.delete(f"/api/v1/activity-code-types/{type_id}", user=editor)
+    assert gone.status_code == 200 and gone.json == {"activities_losing_it": 1}
+    assert api.get(f"/api/v1/activity-code-types/{type_id}", user=editor).status_code == 404
+    assert api.get(f"/api/v1/projects/{project.id}/activities/{second.id}/codes", user=editor).json["codes"] == []
