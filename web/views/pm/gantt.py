@@ -25,7 +25,8 @@ from web.views.pm import codes as code_pages
 from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (LAST_PROJECT_KEY, asked_baseline, hours_per_day, load_project, may_edit,
-                                 parse_nonnegative_days, parse_when, project_baselines, runs_as_job)
+                                 parse_nonnegative_days, parse_when, project_baselines, runs_as_job,
+                                 shown_baselines)
 from web.views.pm.project import RELATIONSHIP_TYPES
 
 ROWS_PER_PAGE = 200
@@ -67,9 +68,14 @@ def gantt(project_id: int | None):
     show_baseline = request.args.get("baseline", "1") == "1"
     # ?compare=<id>: that baseline's bars; without it, the primary's (the activities' own baseline dates).
     compared = asked_baseline(project)
-    kept_start, kept_finish = baselines.kept_span(session, baseline=compared) if compared else (None, None)
+    choices = project_baselines(project)
+    drawn = compared or next((b for b in choices if b.role == "primary"), None)
+    # ?baselines=2|3: the secondary's (and the tertiary's) bars under those, thinner.
+    baselines_arg, added = shown_baselines(drawn, choices)
+    spans_kept = [baselines.kept_span(session, baseline=b) for b in ([compared] if compared else []) + added]
     first, last = geometry.span([extent.start, extent.finish, plan.data_date, plan.late_finish, extent.baseline_start,
-                                 extent.baseline_finish, kept_start, kept_finish, plan.planned_start],
+                                 extent.baseline_finish, *(day for span in spans_kept for day in span),
+                                 plan.planned_start],
                                 fallback=plan.data_date
                                 or plan.planned_start or services.project_local_now(plan))
     zoom = _zoom(first, last)
@@ -91,9 +97,15 @@ def gantt(project_id: int | None):
     compare_arg = compared.id if compared else None
     page = Page(items=items, page=number, per_page=per_page, total=total,
                 args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg), ("compare", compare_arg),
+                                                    ("baselines", baselines_arg),
                                                     ("baseline", None if show_baseline else "0"),
                                                     *codes_shown.args.items()) if value})
-    kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in items]) if compared else None
+    # What the baselines drawn kept of this page's activities, one query for all of them (the primary's dates are
+    # the activities' own when none is chosen).
+    kept_by = baselines.kept_of_many(session, baselines=([compared] if compared else []) + added,
+                                     activity_ids=[a.id for a in items])
+    kept = kept_by[compared.id] if compared else None
+    others = [kept_by[b.id] for b in added]
     chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
     spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
@@ -111,7 +123,7 @@ def gantt(project_id: int | None):
         if heading is not None:
             rows.append(("wbs", _group_heading(heading, grouped[index + 1:]), 0))
         else:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept), 1))
+            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept, others), 1))
     for activity in () if grouped is not None else items:
         chain = chains.get(activity.wbs_element_id, [])
         # Under a folded heading only the heading shows (with its summary bar).
@@ -126,7 +138,7 @@ def gantt(project_id: int | None):
                                                   start=first, finish=last, folded=element.id in folded), level))
         shown[len(heads):] = []
         if cut is None:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept), len(chain)))
+            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept, others), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     shown_ids = {row.activity_id for row in chart.rows if row.kind == "activity"}
@@ -137,12 +149,13 @@ def gantt(project_id: int | None):
     can_edit = may_edit(project)
     chosen = _chosen([a for a in items if a.id in shown_ids])
     texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline,
-                       compare=compare_arg, code_args=codes_shown.args)
+                       compare=compare_arg, baselines_arg=baselines_arg, code_args=codes_shown.args)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
                            fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
-                           compared=compared, compare_arg=compare_arg, baseline_choices=project_baselines(project),
+                           compared=compared, compare_arg=compare_arg, baseline_choices=choices, drawn=drawn,
+                           baselines_arg=baselines_arg, added=added, role_holders={b.role: b for b in choices if b.role},
                            codes_shown=codes_shown, code_args=codes_shown.args,
                            row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
                            row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
@@ -153,14 +166,15 @@ ID_MARK = 2147483647  # stands for an id in the URL patterns below
 
 
 def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool,
-               compare: int | None = None, code_args: dict | None = None) -> dict:
+               compare: int | None = None, baselines_arg: str | None = None, code_args: dict | None = None) -> dict:
     """What every row of the chart repeats, translated and built once (``gantt_rows`` puts each row's id and
     label in): with 200 rows, gettext and url_for per row were a good part of the page's time. A heading's fold
     link keeps this chart's other folds, so it is made per heading (a window shows a few)."""
     def fold_url(element_id: int) -> str:
         return url_for("pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
                        fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
-                       baseline=None if show_baseline else "0", compare=compare, **(code_args or {}))
+                       baseline=None if show_baseline else "0", compare=compare, baselines=baselines_arg,
+                       **(code_args or {}))
 
     return {
         "id": str(ID_MARK), "fold_url": fold_url,
@@ -235,9 +249,9 @@ class _TitleTexts:
 
 
 def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
-           kept: dict | None = None) -> geometry.ActivityInput:
+           kept: dict | None = None, others=()) -> geometry.ActivityInput:
     """The chart's input for one activity; ``kept``: what the compared baseline kept, by activity id (None: the
-    activity's own baseline dates, the primary's)."""
+    activity's own baseline dates, the primary's); ``others``: the same of each other baseline shown."""
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -262,6 +276,8 @@ def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
         total_float_end=activity.late_finish if (activity.total_float_hours or 0) > 0 else None,
         baseline_start=activity.baseline_start if kept is None else getattr(kept.get(activity.id), "start", None),
         baseline_finish=activity.baseline_finish if kept is None else getattr(kept.get(activity.id), "finish", None),
+        other_baselines=tuple((getattr(other.get(activity.id), "start", None),
+                               getattr(other.get(activity.id), "finish", None)) for other in others),
         title="\n".join(parts))
 
 
