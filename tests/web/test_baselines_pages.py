@@ -396,6 +396,12 @@ def test_gantt_draws_three_baseline_bars_named_in_the_legend(pages, session, adm
             assert x + width == pytest.approx(_x(finish, origin), abs=0.02), (code, kind)
         # One under the other, inside the row.
         assert bars["baseline"][1] < bars["pm-bl2"][1] < bars["pm-bl3"][1]
+    # The thin bars are hard to point at: the row's tooltip names each baseline's dates.
+    title = re.search(rf'<g class="pm-row[^"]*" data-activity="{plan["C"].id}".*?<title>(.*?)</title>', body,
+                      re.S).group(1)
+    for name, days in (("Primary", 5), ("Second", 6), ("Third", 7)):
+        start, finish = _dates(days)["C"]
+        assert f"Baseline {plan[name].name}: {_medium(start)} – {_medium(finish)}" in title.splitlines()
     for name, swatch in (("Primary", "pm-sw-baseline"), ("Second", "pm-sw-bl2"), ("Third", "pm-sw-bl3")):
         legend = re.search(rf'<span data-legend-baseline="{plan[name].id}">(.*?)</span>', body).group(1)
         assert swatch in legend and plan[name].name in legend

@@ -105,7 +105,8 @@ def gantt(project_id: int | None):
     kept_by = baselines.kept_of_many(session, baselines=([compared] if compared else []) + added,
                                      activity_ids=[a.id for a in items])
     kept = kept_by[compared.id] if compared else None
-    others = [kept_by[b.id] for b in added]
+    others = [(b.name, kept_by[b.id]) for b in added]
+    drawn_name = drawn.name if drawn else None
     chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
     spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
@@ -115,7 +116,11 @@ def gantt(project_id: int | None):
         return activity.original_duration_hours / scheduling_service.calendar_of(activity, plan, calendars).hours_per_day
 
     fmt = _Formats()
-    texts = _TitleTexts()
+    titles = _TitleTexts()
+
+    def as_input(activity) -> geometry.ActivityInput:
+        return _input(activity, hpd, days(activity), fmt.day, titles, kept, others, drawn_name)
+
     rows = []
     shown: list[int] = []
     grouped = code_pages.group_rows(codes_shown, items) if codes_shown.group is not None else None
@@ -123,7 +128,7 @@ def gantt(project_id: int | None):
         if heading is not None:
             rows.append(("wbs", _group_heading(heading, grouped[index + 1:]), 0))
         else:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept, others), 1))
+            rows.append(("activity", as_input(activity), 1))
     for activity in () if grouped is not None else items:
         chain = chains.get(activity.wbs_element_id, [])
         # Under a folded heading only the heading shows (with its summary bar).
@@ -138,7 +143,7 @@ def gantt(project_id: int | None):
                                                   start=first, finish=last, folded=element.id in folded), level))
         shown[len(heads):] = []
         if cut is None:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept, others), len(chain)))
+            rows.append(("activity", as_input(activity), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     shown_ids = {row.activity_id for row in chart.rows if row.kind == "activity"}
@@ -246,12 +251,14 @@ class _TitleTexts:
         self.float = _("total float %(days)s d")
         self.percent = _("%(percent)s%% complete")
         self.critical = _("critical")
+        self.baseline = _("Baseline %(name)s: %(start)s – %(finish)s")
 
 
 def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
-           kept: dict | None = None, others=()) -> geometry.ActivityInput:
+           kept: dict | None = None, others=(), drawn_name: str | None = None) -> geometry.ActivityInput:
     """The chart's input for one activity; ``kept``: what the compared baseline kept, by activity id (None: the
-    activity's own baseline dates, the primary's); ``others``: the same of each other baseline shown."""
+    activity's own baseline dates, the primary's, ``drawn_name``); ``others``: (name, the same) of each other
+    baseline shown."""
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -269,16 +276,26 @@ def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
         parts.append(texts.percent % {"percent": f"{activity.percent_complete:g}"})
     if activity.critical:
         parts.append(texts.critical)
+    baseline = ((activity.baseline_start, activity.baseline_finish) if kept is None
+                else _kept_dates(kept.get(activity.id)))
+    other_baselines = tuple(_kept_dates(other.get(activity.id)) for _name, other in others)
+    if others:  # several baselines: each one's dates in the tooltip too (their thin bars are hard to point at)
+        for name, (kept_start, kept_finish) in zip((drawn_name, *(name for name, _ in others)),
+                                                   (baseline, *other_baselines)):
+            if name is not None and kept_start is not None and kept_finish is not None:
+                parts.append(texts.baseline % {"name": name, "start": day(kept_start), "finish": day(kept_finish)})
     return geometry.ActivityInput(
         id=activity.id, label=f"{activity.code} {activity.name}", start=start, finish=finish, milestone=milestone,
         code=activity.code, total_float_days=float_days, duration_days=round(duration_days, 3),
         critical=activity.critical, percent_complete=activity.percent_complete,
         total_float_end=activity.late_finish if (activity.total_float_hours or 0) > 0 else None,
-        baseline_start=activity.baseline_start if kept is None else getattr(kept.get(activity.id), "start", None),
-        baseline_finish=activity.baseline_finish if kept is None else getattr(kept.get(activity.id), "finish", None),
-        other_baselines=tuple((getattr(other.get(activity.id), "start", None),
-                               getattr(other.get(activity.id), "finish", None)) for other in others),
+        baseline_start=baseline[0], baseline_finish=baseline[1], other_baselines=other_baselines,
         title="\n".join(parts))
+
+
+def _kept_dates(kept) -> tuple:
+    """The start and finish a baseline kept of an activity (None, None when it does not hold it)."""
+    return (None, None) if kept is None else (kept.start, kept.finish)
 
 
 # Editing on the chart: what a drag (or its keyboard form) asks for, then a new schedule. The scripts send these
