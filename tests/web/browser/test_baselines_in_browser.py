@@ -100,3 +100,4 @@ def test_the_secondary_baselines_bars_drawn_beside_the_primarys(log_in, own_serv
     # The table shows both baselines' dates.
     page.goto(own_server.url(f"/projects/{project_id}?baselines=2"))
     assert page.locator("tr[data-activity=B1] td[data-col=start]").all_inner_texts() == ["Mar 2, 2026", "Mar 9, 2026"]
+    screenshot(page, "activities-secondary-baseline")
