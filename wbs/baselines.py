@@ -30,7 +30,7 @@ from wbs.models import BASELINE_ROLES, NAME_LENGTH, Activity, Baseline, Baseline
 
 __all__ = ["BASELINE_ROLES", "BaselineValues", "add_baseline", "assign_role", "baselines_in_order",
            "baselines_with_values", "create_baseline", "delete_baseline", "first_schedule_baseline",
-           "get_baseline_or_raise", "get_project_baseline_or_raise", "kept_of", "kept_span",
+           "get_baseline_or_raise", "get_project_baseline_or_raise", "kept_of", "kept_of_many", "kept_span",
            "kept_values", "list_baselines", "baselines_with_authors", "rename_baseline", "set_primary_from_schedule"]
 
 # One activity as a baseline holds it: (start, finish, duration hours, budgeted cost).
@@ -53,10 +53,18 @@ def baselines_with_authors(session: Session, *, project: Project) -> list[tuple[
 def kept_of(session: Session, *, baseline: Baseline, activity_ids) -> dict:
     """What ``baseline`` kept of each of ``activity_ids``, by activity id: a row of :func:`kept_values` (``start``,
     ``finish``, ``duration_hours``, ``budgeted_cost``); an activity it does not hold is missing."""
+    return kept_of_many(session, baselines=[baseline], activity_ids=activity_ids)[baseline.id]
+
+
+def kept_of_many(session: Session, *, baselines, activity_ids) -> dict[int, dict]:
+    """:func:`kept_of` for each of ``baselines`` (by baseline id), in one query whatever their number: a page
+    compared with the primary, secondary and tertiary baselines at once."""
     ids = list(activity_ids)
-    if not ids:
-        return {}
-    return {kept.activity_id: kept for kept in session.execute(kept_values([baseline.id], ids))}
+    found: dict[int, dict] = {baseline.id: {} for baseline in baselines}
+    if ids and found:
+        for kept in session.execute(kept_values(list(found), ids)):
+            found[kept.baseline_id][kept.activity_id] = kept
+    return found
 
 
 def kept_span(session: Session, *, baseline: Baseline):

@@ -107,6 +107,7 @@ class RowShape:
     done: Bar | None = None  # the part already complete
     float_bar: Bar | None = None
     baseline: Bar | None = None
+    other_baselines: tuple = ()  # the bars (or None) of the other baselines shown, in the order shown
     milestone_x: float | None = None
     critical: bool = False
     title: str = ""
@@ -140,6 +141,7 @@ class ActivityInput:
     total_float_end: datetime | None = None  # where the float tail ends (late finish)
     baseline_start: datetime | None = None
     baseline_finish: datetime | None = None
+    other_baselines: tuple = ()  # (start, finish) kept by each other baseline shown (secondary, tertiary)
     title: str = ""
     code: str = ""
     total_float_days: float | None = None
@@ -205,6 +207,8 @@ def activity_row(scale: Scale, item: ActivityInput, y: float, level: int) -> Row
         shape["float_bar"] = Bar(x=end_x, width=round(scale.x(item.total_float_end) - end_x, 2))
     if item.baseline_start is not None and item.baseline_finish is not None:
         shape["baseline"] = bar(scale, item.baseline_start, item.baseline_finish)
+    shape["other_baselines"] = tuple(bar(scale, start, finish) if start is not None and finish is not None else None
+                                     for start, finish in item.other_baselines)
     return RowShape(**shape)
 
 

@@ -48,6 +48,14 @@ def test_authors_roles_kept_dates_and_span(session, two_projects):
     assert (kept[b.id].start, kept[b.id].finish) == (datetime(2026, 3, 4, 8), datetime(2026, 3, 6, 17))
     assert baselines.kept_of(session, baseline=first, activity_ids=[]) == {}
     assert tuple(baselines.kept_span(session, baseline=first)) == (datetime(2026, 3, 2, 8), datetime(2026, 3, 6, 17))
+    # Several baselines at once, each by activity; the one taken after C holds it, the others do not.
+    b.early_start, b.early_finish = datetime(2026, 3, 5, 8), datetime(2026, 3, 9, 17)
+    session.flush()
+    after = baselines.create_baseline(session, actor=admin, project=p1, name="After")
+    many = baselines.kept_of_many(session, baselines=[first, after], activity_ids=[b.id, late.id])
+    assert {key: set(value) for key, value in many.items()} == {first.id: {b.id}, after.id: {b.id, late.id}}
+    assert (many[first.id][b.id].start, many[after.id][b.id].start) == (datetime(2026, 3, 4, 8), datetime(2026, 3, 5, 8))
+    assert baselines.kept_of_many(session, baselines=[first], activity_ids=[]) == {first.id: {}}
 
 
 def test_a_baseline_is_found_only_in_its_own_project(session, two_projects):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from crmpm.audit.models import AuditEntry
 from eps.models import Role
@@ -249,3 +249,196 @@ def test_gantt_draws_the_chosen_baselines_bars(pages, session, admin, scheduled)
     assert folds and all(f"compare={later.id}" in html.unescape(href) for href in folds)
     hidden = pages.get(_url(plan, f"/gantt?zoom=days&compare={later.id}&baseline=0")).get_data(as_text=True)
     assert _baseline_bar(hidden, plan["B"].id) is None and 'class="baseline"' not in hidden
+
+
+# The primary, secondary and tertiary baselines together
+
+def _working_day(index: int) -> datetime:
+    """The ``index``-th working day (0: Monday 2 March 2026) of the 5×8 calendar, at midnight."""
+    day = datetime(2026, 3, 2)
+    while index:
+        day += timedelta(days=1)
+        index -= day.weekday() < 5
+    return day
+
+
+def _dates(a_days: int) -> dict:
+    """Each activity's start (08:00) and finish (17:00) when A lasts ``a_days``: A → B 3d → (FS + 1d) C 2d."""
+    firsts = {"A": 0, "B": a_days, "C": a_days + 3 + 1}
+    lengths = {"A": a_days, "B": 3, "C": 2}
+    return {code: (_working_day(first).replace(hour=8), _working_day(first + lengths[code] - 1).replace(hour=17))
+            for code, first in firsts.items()}
+
+
+@pytest.fixture
+def three(session, admin, scheduled):
+    """PA's primary ("Baseline 1", A 5 days), "Second" (secondary, A 6 days) and "Third" (tertiary, A 7 days)
+    taken as A grew; now A lasts 8 days."""
+    plan = scheduled
+    taken = {}
+    for days, name, role in ((6, "Second", "secondary"), (7, "Third", "tertiary"), (8, None, None)):
+        services.update_activity(session, actor=admin, project=plan["project"], activity=plan["A"],
+                                 original_duration_hours=days * 8.0, remaining_duration_hours=None)
+        scheduling_service.schedule_project(session, actor=admin, project=plan["project"])
+        if name:
+            taken[name] = baselines.create_baseline(session, actor=admin, project=plan["project"], name=name,
+                                                    role=role)
+    session.commit()
+    return {**plan, "Primary": _first(session, plan), **taken}
+
+
+def _cells(body: str, code: str, baseline_id: int) -> dict:
+    row = re.search(rf'<tr data-activity="{code}"[^>]*>(.*?)</tr>', body, re.S).group(1)
+    return dict(re.findall(rf'data-bl="{baseline_id}" data-col="(\w+)"[^>]*>([^<]*)<', row))
+
+
+def _medium(when: datetime) -> str:
+    from babel.dates import format_date
+    return format_date(when, "medium", locale="en")
+
+
+def test_the_table_shows_the_primary_secondary_and_tertiary_baselines(pages, session, admin, three):
+    plan = three
+    pages.log_in_as(admin)
+    body = pages.get(_url(plan, "?baselines=3")).get_data(as_text=True)
+    now = _dates(8)
+    for name, days in (("Primary", 5), ("Second", 6), ("Third", 7)):
+        kept = _dates(days)
+        for code in "ABC":
+            cells = _cells(body, code, plan[name].id)
+            assert cells["start"] == _medium(kept[code][0]) and cells["finish"] == _medium(kept[code][1]), (name, code)
+            # The baseline minus the current plan, in working days: A's start never moves, B and C are late by
+            # the days A grew since.
+            late = 0 if code == "A" else days - 8
+            assert cells["start_var"] == f"{late}d" and cells["finish_var"] == f"{days - 8}d", (name, code)
+    assert now["B"][0] == datetime(2026, 3, 12, 8)  # the working days worked out above: B starts Thursday 12
+    # The primary's columns keep the duration and cost variances, which the page's other readers know it by.
+    assert _variances(body, "A") == {"start": "0d", "finish": "-3d", "duration": "-3d", "cost": "0.00"}
+    assert '<option value="3" selected>' in body
+    # Only the secondary with ?baselines=2; the links keep the choice; nothing else shows the extra columns.
+    second = pages.get(_url(plan, "?baselines=2")).get_data(as_text=True)
+    assert _cells(second, "B", plan["Second"].id)["start"] == _medium(_dates(6)["B"][0])
+    assert _cells(second, "B", plan["Third"].id) == {}
+    plain = pages.get(_url(plan)).get_data(as_text=True)
+    assert "data-bl=" not in plain and _variances(plain, "B")["start"] == "-3d"
+
+
+def test_the_table_compares_a_chosen_baseline_first_and_the_others_beside_it(pages, session, admin, three):
+    plan = three
+    pages.log_in_as(admin)
+    body = pages.get(_url(plan, f"?compare={plan['Third'].id}&baselines=3")).get_data(as_text=True)
+    # "Third" is compared (its duration and cost too); the secondary beside it, the tertiary not twice.
+    assert _variances(body, "A") == {"start": "0d", "finish": "-1d", "duration": "-1d", "cost": "0.00"}
+    assert _cells(body, "C", plan["Second"].id)["finish_var"] == "-2d"
+    assert body.count(f'data-bl="{plan["Third"].id}" data-col="start"') == 3
+    assert _cells(body, "C", plan["Primary"].id) == {}
+
+
+@pytest.mark.parametrize("asked", ["abc", "4", "0", "-1", "2.5", "", "9" * 30])
+def test_bad_baselines_arguments_are_ignored(pages, session, admin, three, asked):
+    plan = three
+    pages.log_in_as(admin)
+    for tail in ("", "/gantt"):
+        response = pages.get(_url(plan, f"{tail}?baselines={asked}"))
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        assert "data-bl=" not in body and "pm-bl2" not in body and "Second" in body  # offered, not shown
+
+
+def test_a_project_without_secondary_or_tertiary_says_so(pages, session, admin, scheduled):
+    body = pages.log_in_as(admin).get(_url(scheduled, "?baselines=3")).get_data(as_text=True)
+    assert "data-bl=" not in body and 'name="baselines"' not in body
+    assert "no other baseline to show beside it" in body and _variances(body, "A")["start"] == "0d"
+    chart = pages.get(_url(scheduled, "/gantt?baselines=3")).get_data(as_text=True)
+    assert "no other baseline to show beside it" in chart and "pm-bl2" not in chart
+
+
+def test_another_projects_baseline_is_not_found_beside_the_others(pages, session, admin, world, three):
+    foreign_plan = world["PB"]
+    scheduling_service.schedule_project(session, actor=admin, project=foreign_plan)
+    foreign = baselines.create_baseline(session, actor=admin, project=foreign_plan, name="Foreign secret",
+                                        role="secondary")
+    session.commit()
+    pages.log_in_as(admin)
+    for tail in ("", "/gantt"):
+        response = pages.get(_url(three, f"{tail}?compare={foreign.id}&baselines=3"))
+        assert response.status_code == 404 and "Foreign secret" not in response.get_data(as_text=True)
+        body = pages.get(_url(three, f"{tail}?baselines=3")).get_data(as_text=True)
+        assert "Foreign secret" not in body and f'data-bl="{foreign.id}"' not in body
+
+
+def test_outsider_gets_404_with_baselines_too(pages, session, three, user_with):
+    outsider = user_with(None)
+    pages.log_in_as(outsider)
+    for tail in ("?baselines=3", "/gantt?baselines=3"):
+        assert pages.get(_url(three, tail)).status_code == 404
+
+
+def _bars(body: str, activity_id: int) -> dict:
+    """The baseline bars of an activity's row, by class: (x, y, width)."""
+    group = re.search(rf'<g class="pm-row[^"]*" data-activity="{activity_id}".*?</g>', body, re.S).group(0)
+    return {kind: (float(x), float(y), float(width)) for kind, x, y, width in re.findall(
+        r'<rect class="(baseline|pm-bl2|pm-bl3)" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"', group)}
+
+
+def test_gantt_draws_three_baseline_bars_named_in_the_legend(pages, session, admin, three):
+    plan = three
+    pages.log_in_as(admin)
+    origin = datetime(2026, 3, 1)  # the days scale starts at midnight the day before the first date
+    body = pages.get(_url(plan, "/gantt?zoom=days&baselines=3")).get_data(as_text=True)
+    for code in "ABC":
+        bars = _bars(body, plan[code].id)
+        assert set(bars) == {"baseline", "pm-bl2", "pm-bl3"}
+        for kind, days in (("baseline", 5), ("pm-bl2", 6), ("pm-bl3", 7)):
+            start, finish = _dates(days)[code]
+            x, _y, width = bars[kind]
+            assert x == pytest.approx(_x(start, origin), abs=0.01), (code, kind)
+            assert x + width == pytest.approx(_x(finish, origin), abs=0.02), (code, kind)
+        # One under the other, inside the row.
+        assert bars["baseline"][1] < bars["pm-bl2"][1] < bars["pm-bl3"][1]
+    # The thin bars are hard to point at: the row's tooltip names each baseline's dates.
+    title = re.search(rf'<g class="pm-row[^"]*" data-activity="{plan["C"].id}".*?<title>(.*?)</title>', body,
+                      re.S).group(1)
+    for name, days in (("Primary", 5), ("Second", 6), ("Third", 7)):
+        start, finish = _dates(days)["C"]
+        assert f"Baseline {plan[name].name}: {_medium(start)} – {_medium(finish)}" in title.splitlines()
+    for name, swatch in (("Primary", "pm-sw-baseline"), ("Second", "pm-sw-bl2"), ("Third", "pm-sw-bl3")):
+        legend = re.search(rf'<span data-legend-baseline="{plan[name].id}">(.*?)</span>', body).group(1)
+        assert swatch in legend and plan[name].name in legend
+    # The zoom links, the folds and the pages keep the choice; baseline=0 hides all three.
+    assert "baselines=3" in re.search(r'<nav class="pm-zoom".*?</nav>', body, re.S).group(0)
+    folds = re.findall(r'<a class="pm-fold" href="([^"]+)"', body)
+    assert folds and all("baselines=3" in html.unescape(href) for href in folds)
+    hidden = pages.get(_url(plan, "/gantt?zoom=days&baselines=3&baseline=0")).get_data(as_text=True)
+    assert _bars(hidden, plan["B"].id) == {}
+    # Only the secondary beside a chosen baseline (the tertiary, drawn first).
+    chosen = pages.get(_url(plan, f"/gantt?zoom=days&compare={plan['Third'].id}&baselines=2")).get_data(as_text=True)
+    bars = _bars(chosen, plan["B"].id)
+    assert set(bars) == {"baseline", "pm-bl2"}
+    assert bars["baseline"][0] == pytest.approx(_x(_dates(7)["B"][0], origin), abs=0.01)
+    assert bars["pm-bl2"][0] == pytest.approx(_x(_dates(6)["B"][0], origin), abs=0.01)
+
+
+@pytest.mark.parametrize("tail", ["?baselines=3", "/gantt?baselines=3"])
+def test_what_the_baselines_kept_is_read_once_for_the_page_only(pages, session, admin, three, tail):
+    """The page reads what the three baselines kept in one query, for its own activities only (a big plan pages
+    through its activities; the baselines hold every one of them)."""
+    plan = three
+    pages.log_in_as(admin)
+    engine = session.get_bind().engine
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "baseline_activities.budgeted_cost" in statement and "baseline_activities.activity_id IN" in statement:
+            statements.append(len(parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        body = pages.get(_url(plan, f"{tail}&per_page=2" if tail.startswith("?") else tail)).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert "pm-bl3" in body or f'data-bl="{plan["Third"].id}"' in body
+    # One statement, its parameters the baselines' ids and the ids of the activities shown: on the table the three
+    # baselines and 2 activities (a page, as asked); on the chart the secondary and the tertiary (the primary's
+    # dates are the activities' own) and all 3.
+    assert statements == [3 + 2 if tail.startswith("?") else 2 + 3]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import inspect
 import io
 import itertools
@@ -770,10 +771,23 @@ ARGS_READ = re.compile(r"""args\.get(?:list)?\(\s*["'](\w+)["']""")
 PAGINATION = {"page", "per_page"}  # web.pagination.page_args reads them for every list
 
 
+# Modules whose helpers read query arguments for the pages of a package (the PM pages' ?compare= and ?baselines=).
+SHARED_READERS = {"web.views.pm.": "web.views.pm.common"}
+
+
 def arguments_read(app, route) -> set[str]:
-    """The query arguments the route's module reads from ``request.args`` by name (a superset is harmless)."""
+    """The query arguments the route's module (and its package's shared helpers) reads from ``request.args`` by
+    name (a superset is harmless)."""
     module = inspect.getmodule(app.view_functions[route.endpoint])
-    return set(ARGS_READ.findall(inspect.getsource(module)))
+    sources = [inspect.getsource(module)] + [inspect.getsource(importlib.import_module(shared))
+                                             for prefix, shared in SHARED_READERS.items()
+                                             if module.__name__.startswith(prefix)]
+    return {name for source in sources for name in ARGS_READ.findall(source)}
+
+
+def test_the_arguments_pm_helpers_read_are_swept_too(app, sweep):
+    gantt = next(route for route in routes(app, sweep, "A") if route.endpoint == "pm.gantt" and route.method == "GET")
+    assert {"compare", "baselines", "zoom"} <= arguments_read(app, gantt)
 
 
 def test_garbage_in_every_query_argument_is_no_server_error(app, pages, session, site, sweep, backend):

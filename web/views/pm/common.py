@@ -16,7 +16,7 @@ from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, access_to
 from wbs import baselines, services
-from wbs.models import Calendar
+from wbs.models import BASELINE_ROLES, Calendar
 from wbs.scheduling.jobs import is_large
 
 LAST_PROJECT_KEY = "pm_last_project"
@@ -36,6 +36,19 @@ def asked_baseline(project: Project):
     if wanted is None:
         return None
     return baselines.get_project_baseline_or_raise(db.session, project=project, baseline_id=wanted)
+
+
+def shown_baselines(first, choices) -> tuple[str | None, list]:
+    """``?baselines=2``: beside ``first`` (the baseline compared, or the primary), the project's secondary baseline
+    too; ``?baselines=3``: its tertiary as well (P6's primary, secondary and tertiary baseline bars). ``choices``:
+    the project's baselines. The argument to keep in links (None: only ``first``) and the baselines added, in role
+    order, ``first`` left out; any other value is ignored."""
+    asked = request.args.get("baselines")
+    if asked not in ("2", "3"):
+        return None, []
+    holders = {b.role: b for b in choices if b.role}
+    return asked, [holders[role] for role in BASELINE_ROLES[1:int(asked)]
+                   if role in holders and holders[role] is not first]
 
 
 def project_baselines(project: Project) -> list:

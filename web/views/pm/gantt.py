@@ -25,7 +25,8 @@ from web.views.pm import codes as code_pages
 from web.views.pm import gantt_rows
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (LAST_PROJECT_KEY, asked_baseline, hours_per_day, load_project, may_edit,
-                                 parse_nonnegative_days, parse_when, project_baselines, runs_as_job)
+                                 parse_nonnegative_days, parse_when, project_baselines, runs_as_job,
+                                 shown_baselines)
 from web.views.pm.project import RELATIONSHIP_TYPES
 
 ROWS_PER_PAGE = 200
@@ -67,9 +68,14 @@ def gantt(project_id: int | None):
     show_baseline = request.args.get("baseline", "1") == "1"
     # ?compare=<id>: that baseline's bars; without it, the primary's (the activities' own baseline dates).
     compared = asked_baseline(project)
-    kept_start, kept_finish = baselines.kept_span(session, baseline=compared) if compared else (None, None)
+    choices = project_baselines(project)
+    drawn = compared or next((b for b in choices if b.role == "primary"), None)
+    # ?baselines=2|3: the secondary's (and the tertiary's) bars under those, thinner.
+    baselines_arg, added = shown_baselines(drawn, choices)
+    spans_kept = [baselines.kept_span(session, baseline=b) for b in ([compared] if compared else []) + added]
     first, last = geometry.span([extent.start, extent.finish, plan.data_date, plan.late_finish, extent.baseline_start,
-                                 extent.baseline_finish, kept_start, kept_finish, plan.planned_start],
+                                 extent.baseline_finish, *(day for span in spans_kept for day in span),
+                                 plan.planned_start],
                                 fallback=plan.data_date
                                 or plan.planned_start or services.project_local_now(plan))
     zoom = _zoom(first, last)
@@ -91,9 +97,16 @@ def gantt(project_id: int | None):
     compare_arg = compared.id if compared else None
     page = Page(items=items, page=number, per_page=per_page, total=total,
                 args={key: value for key, value in (("zoom", zoom), ("fold", fold_arg), ("compare", compare_arg),
+                                                    ("baselines", baselines_arg),
                                                     ("baseline", None if show_baseline else "0"),
                                                     *codes_shown.args.items()) if value})
-    kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in items]) if compared else None
+    # What the baselines drawn kept of this page's activities, one query for all of them (the primary's dates are
+    # the activities' own when none is chosen).
+    kept_by = baselines.kept_of_many(session, baselines=([compared] if compared else []) + added,
+                                     activity_ids=[a.id for a in items])
+    kept = kept_by[compared.id] if compared else None
+    others = [(b.name, kept_by[b.id]) for b in added]
+    drawn_name = drawn.name if drawn else None
     chains = portfolio.element_chain(elements, only={activity.wbs_element_id for activity in items})
     spans = geometry.roll_up_spans(extent.spans, {element.id: element.parent_id for element in elements})
     hpd = hours_per_day(plan)
@@ -103,7 +116,11 @@ def gantt(project_id: int | None):
         return activity.original_duration_hours / scheduling_service.calendar_of(activity, plan, calendars).hours_per_day
 
     fmt = _Formats()
-    texts = _TitleTexts()
+    titles = _TitleTexts()
+
+    def as_input(activity) -> geometry.ActivityInput:
+        return _input(activity, hpd, days(activity), fmt.day, titles, kept, others, drawn_name)
+
     rows = []
     shown: list[int] = []
     grouped = code_pages.group_rows(codes_shown, items) if codes_shown.group is not None else None
@@ -111,7 +128,7 @@ def gantt(project_id: int | None):
         if heading is not None:
             rows.append(("wbs", _group_heading(heading, grouped[index + 1:]), 0))
         else:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept), 1))
+            rows.append(("activity", as_input(activity), 1))
     for activity in () if grouped is not None else items:
         chain = chains.get(activity.wbs_element_id, [])
         # Under a folded heading only the heading shows (with its summary bar).
@@ -126,7 +143,7 @@ def gantt(project_id: int | None):
                                                   start=first, finish=last, folded=element.id in folded), level))
         shown[len(heads):] = []
         if cut is None:
-            rows.append(("activity", _input(activity, hpd, days(activity), fmt.day, texts, kept), len(chain)))
+            rows.append(("activity", as_input(activity), len(chain)))
     chart = geometry.layout(scale, rows, data_date=plan.data_date, zoom=zoom,
                             month_label=lambda d: month(d, "LLL yy"), day_label=lambda d: date_(d, "dd.MM"))
     shown_ids = {row.activity_id for row in chart.rows if row.kind == "activity"}
@@ -137,12 +154,13 @@ def gantt(project_id: int | None):
     can_edit = may_edit(project)
     chosen = _chosen([a for a in items if a.id in shown_ids])
     texts = _row_texts(project, zoom=zoom, number=number, folded=folded, show_baseline=show_baseline,
-                       compare=compare_arg, code_args=codes_shown.args)
+                       compare=compare_arg, baselines_arg=baselines_arg, code_args=codes_shown.args)
     return render_template("projects/gantt.html", project=project, plan=plan, chart=chart, page=page, zoom=zoom,
                            zooms=geometry.ZOOMS, show_baseline=show_baseline, hpd=hpd, can_edit=can_edit,
                            relationship_types=RELATIONSHIP_TYPES, chosen=chosen, here=request.full_path.rstrip("?"),
                            fold_arg=fold_arg, chosen_days=days(chosen) if chosen else None,
-                           compared=compared, compare_arg=compare_arg, baseline_choices=project_baselines(project),
+                           compared=compared, compare_arg=compare_arg, baseline_choices=choices, drawn=drawn,
+                           baselines_arg=baselines_arg, added=added, role_holders={b.role: b for b in choices if b.role},
                            codes_shown=codes_shown, code_args=codes_shown.args,
                            row_labels=gantt_rows.labels(chart, fmt=fmt, texts=texts),
                            row_shapes=gantt_rows.shapes(chart, fmt=fmt, texts=texts, can_edit=can_edit,
@@ -153,14 +171,15 @@ ID_MARK = 2147483647  # stands for an id in the URL patterns below
 
 
 def _row_texts(project, *, zoom: str, number: int, folded: set[int], show_baseline: bool,
-               compare: int | None = None, code_args: dict | None = None) -> dict:
+               compare: int | None = None, baselines_arg: str | None = None, code_args: dict | None = None) -> dict:
     """What every row of the chart repeats, translated and built once (``gantt_rows`` puts each row's id and
     label in): with 200 rows, gettext and url_for per row were a good part of the page's time. A heading's fold
     link keeps this chart's other folds, so it is made per heading (a window shows a few)."""
     def fold_url(element_id: int) -> str:
         return url_for("pm.gantt", project_id=project.id, zoom=zoom, page=number if number > 1 else None,
                        fold=",".join(map(str, sorted(folded ^ {element_id}))) or None,
-                       baseline=None if show_baseline else "0", compare=compare, **(code_args or {}))
+                       baseline=None if show_baseline else "0", compare=compare, baselines=baselines_arg,
+                       **(code_args or {}))
 
     return {
         "id": str(ID_MARK), "fold_url": fold_url,
@@ -232,12 +251,14 @@ class _TitleTexts:
         self.float = _("total float %(days)s d")
         self.percent = _("%(percent)s%% complete")
         self.critical = _("critical")
+        self.baseline = _("Baseline %(name)s: %(start)s – %(finish)s")
 
 
 def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
-           kept: dict | None = None) -> geometry.ActivityInput:
+           kept: dict | None = None, others=(), drawn_name: str | None = None) -> geometry.ActivityInput:
     """The chart's input for one activity; ``kept``: what the compared baseline kept, by activity id (None: the
-    activity's own baseline dates, the primary's)."""
+    activity's own baseline dates, the primary's, ``drawn_name``); ``others``: (name, the same) of each other
+    baseline shown."""
     start = activity.actual_start or activity.early_start
     finish = activity.actual_finish or activity.early_finish
     milestone = activity.type in ("start_milestone", "finish_milestone")
@@ -255,14 +276,26 @@ def _input(activity, hpd: float, duration_days: float, day, texts: _TitleTexts,
         parts.append(texts.percent % {"percent": f"{activity.percent_complete:g}"})
     if activity.critical:
         parts.append(texts.critical)
+    baseline = ((activity.baseline_start, activity.baseline_finish) if kept is None
+                else _kept_dates(kept.get(activity.id)))
+    other_baselines = tuple(_kept_dates(other.get(activity.id)) for _name, other in others)
+    if others:  # several baselines: each one's dates in the tooltip too (their thin bars are hard to point at)
+        for name, (kept_start, kept_finish) in zip((drawn_name, *(name for name, _ in others)),
+                                                   (baseline, *other_baselines)):
+            if name is not None and kept_start is not None and kept_finish is not None:
+                parts.append(texts.baseline % {"name": name, "start": day(kept_start), "finish": day(kept_finish)})
     return geometry.ActivityInput(
         id=activity.id, label=f"{activity.code} {activity.name}", start=start, finish=finish, milestone=milestone,
         code=activity.code, total_float_days=float_days, duration_days=round(duration_days, 3),
         critical=activity.critical, percent_complete=activity.percent_complete,
         total_float_end=activity.late_finish if (activity.total_float_hours or 0) > 0 else None,
-        baseline_start=activity.baseline_start if kept is None else getattr(kept.get(activity.id), "start", None),
-        baseline_finish=activity.baseline_finish if kept is None else getattr(kept.get(activity.id), "finish", None),
+        baseline_start=baseline[0], baseline_finish=baseline[1], other_baselines=other_baselines,
         title="\n".join(parts))
+
+
+def _kept_dates(kept) -> tuple:
+    """The start and finish a baseline kept of an activity (None, None when it does not hold it)."""
+    return (None, None) if kept is None else (kept.start, kept.finish)
 
 
 # Editing on the chart: what a drag (or its keyboard form) asks for, then a new schedule. The scripts send these

@@ -47,7 +47,7 @@ def labels(chart: Chart, *, fmt, texts: dict) -> Markup:
 
 def shapes(chart: Chart, *, fmt, texts: dict, can_edit: bool, show_baseline: bool) -> Markup:
     """Each row's shapes: a heading's band and summary bar; an activity's bar (or diamond), float tail, progress,
-    baseline, and for an editor its resize edge and link handles; a bar with dates can take the focus."""
+    baselines, and for an editor its resize edge and link handles; a bar with dates can take the focus."""
     parts = []
     add = parts.append
     width, height = chart.width, chart.row_height
@@ -82,8 +82,17 @@ def _activity(row: RowShape, texts: dict, width: float, height: int, can_edit: b
     days = "%g" % row.duration_days if row.duration_days is not None else ""
     add(f' data-days="{days}">\n          <title>{escape(row.title)}</title>'
         f'<rect class="pm-hit" x="0" y="{y}" width="{width}" height="{height}"></rect>')
-    if show_baseline and row.baseline:
-        add(f'<rect class="baseline" x="{row.baseline.x}" y="{y + 15}" width="{row.baseline.width}" height="4"></rect>')
+    if show_baseline:
+        # With the secondary (and tertiary) baselines shown, each bar is thinner, one under the other (P6's three
+        # baseline bars); ``pm-bl2``/``pm-bl3`` colour them as the legend does.
+        others = row.other_baselines
+        if row.baseline:
+            add(f'<rect class="baseline" x="{row.baseline.x}" y="{y + 15}" width="{row.baseline.width}" '
+                f'height="{3 if others else 4}"></rect>')
+        for place, other in enumerate(others):
+            if other:
+                add(f'<rect class="pm-bl{place + 2}" x="{other.x}" y="{y + 18 + 2 * place}" width="{other.width}" '
+                    f'height="2"></rect>')
     if row.float_bar:
         add(f'<rect class="float" x="{row.float_bar.x}" y="{y + 9}" width="{row.float_bar.width}" height="3"></rect>')
     if bar:

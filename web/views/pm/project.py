@@ -27,7 +27,7 @@ from web.views.pm import codes as code_pages
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (asked_baseline, deal_id, hours_per_day, load_project, may_edit,
                                  parse_nonnegative_days, parse_days, parse_percent, parse_when, project_baselines,
-                                 runs_as_job)
+                                 runs_as_job, shown_baselines)
 
 ACTIVITY_PAGE = 50
 WBS_OPEN_LIMIT = 200
@@ -60,9 +60,12 @@ def project(project_id: int):
     choices = project_baselines(project)
     primary = next((b for b in choices if b.role == "primary"), None)
     compared = asked or primary
+    # ?baselines=2|3: the secondary (and tertiary) baselines' dates and variances beside it.
+    baselines_arg, added = shown_baselines(compared, choices)
     args = {key: value for key, value in (("wbs", element.id if element else None),
                                           ("critical", "1" if critical_only else None),
-                                          ("compare", asked.id if asked else None)) if value}
+                                          ("compare", asked.id if asked else None),
+                                          ("baselines", baselines_arg)) if value}
     # One pass over the plan gives the tree's sums, the schedule figures, earned value and the baseline; the WBS
     # is read as plain rows (a big plan's thousands of elements as mapped objects cost more than the sums).
     outline = services.element_outline(session, project=project)
@@ -78,11 +81,13 @@ def project(project_id: int):
     activities = paginate(session, query, args=args, default_per_page=ACTIVITY_PAGE,
                           total=None if filtered else shown.critical if critical_only else shown.activities)
     elements = {e.id: e for e in outline}
-    variances = {}
-    if compared is not None:
-        kept = baselines.kept_of(session, baseline=compared, activity_ids=[a.id for a in activities.items])
-        variances = {row["activity_id"]: row for row in variance.variance_rows(
-            session, project=project, pairs=[(a, kept.get(a.id)) for a in activities.items])}
+    # Each baseline shown, with its values and variances by activity id: the page's activities only, what they
+    # kept read in one query for all of them.
+    shown = ([compared] if compared is not None else []) + added
+    kept = baselines.kept_of_many(session, baselines=shown, activity_ids=[a.id for a in activities.items])
+    compared_rows = [(b, {row["activity_id"]: row for row in variance.variance_rows(
+        session, project=project, pairs=[(a, kept[b.id].get(a.id)) for a in activities.items])}) for b in shown]
+    variances = compared_rows[0][1] if compared is not None else {}
     return render_template(
         "projects/project.html", project=project, plan=plan, element=element, critical_only=critical_only,
         activities=activities, tree=services.wbs_tree(session, project=project, elements=outline, sums=sums),
@@ -97,6 +102,8 @@ def project(project_id: int):
         element_choices=_choices(outline, element), calendars=_calendars(project),
         activity_types=ACTIVITY_ORDER, compared=compared, variances=variances, baseline_choices=choices,
         primary=primary, compare_arg=asked.id if asked else None, codes_shown=codes_shown,
+        baselines_arg=baselines_arg, compared_rows=compared_rows if added else [],
+        role_holders={b.role: b for b in choices if b.role},
         rows=code_pages.group_rows(codes_shown, activities.items),
         element_udfs=code_pages.udf_rows(project, element, "wbs") if element is not None else [],
         indicators=udfs.UDF_INDICATORS)
