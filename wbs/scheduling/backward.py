@@ -40,7 +40,7 @@ def backward_pass(st, options):
     if options.progress == ProgressMode.PROGRESS_OVERRIDE:
         # A link into the start of work under way holds nothing back, nor
         # does a completed successor: left out once, not tested per link.
-        succs = [[link for link in links if status[link[0]] != COMPLETE and (link[1] > SS or status[link[0]] != IN_PROGRESS)]
+        succs = [[link for link in links if status[link[1]] != COMPLETE and (link[2] > SS or status[link[1]] != IN_PROGRESS)]
                  for links in succs]
     for i in reversed(st.order):
         if not driven[i]:
@@ -50,7 +50,7 @@ def backward_pass(st, options):
         # Candidate late finish / late start with clock readings, as forward.
         cf = wcf = cs = wcs = None
         cs_at = False  # the start candidate is the successor's own date (no lag)
-        for s, t, lag, lc in succs[i]:
+        for _, s, t, lag, lc in succs[i]:
             if not driven[s]:
                 continue
             if t == FS or t == SS:

@@ -30,25 +30,26 @@ def floats(st, options):
 
 
 def _total_floats(st, options):
-    n = st.n
     status, driven, cal_of = st.status, st.driven, st.cal_of
     es, ef, ls, lf, wes, wef, wls, wlf = st.es, st.ef, st.ls, st.lf, st.wes, st.wef, st.wls, st.wlf
     wb = st.clocks.work_before
-    ftype = options.float_type
-    st.total_float = tf = [None] * n
-    for i in range(n):
-        if status[i] == COMPLETE:
-            continue
-        if not driven[i]:
+    for i in range(st.n):
+        if not driven[i] and status[i] != COMPLETE:
             # Level of effort / WBS summary: dates set after the passes.
             w_ = wb[cal_of[i]]
             wes[i], wef[i], wls[i], wlf[i] = w_(es[i]), w_(ef[i]), w_(ls[i]), w_(lf[i])
-        if ftype == FloatType.FINISH:
-            tf[i] = wlf[i] - wef[i]
-        elif ftype == FloatType.START:
-            tf[i] = wls[i] - wes[i]
-        else:
-            tf[i] = min(wls[i] - wes[i], wlf[i] - wef[i])
+    # The float type chosen once, then one comprehension over all the
+    # activities, blanked for the completed ones (usually the fewer).
+    ftype = options.float_type
+    if ftype == FloatType.FINISH:
+        tf = [late - early for late, early in zip(wlf, wef)]
+    elif ftype == FloatType.START:
+        tf = [late - early for late, early in zip(wls, wes)]
+    else:
+        tf = [min(ls_ - es_, lf_ - ef_) for ls_, es_, lf_, ef_ in zip(wls, wes, wlf, wef)]
+    for i in st.done():
+        tf[i] = None
+    st.total_float = tf
 
 
 def _free_floats(st, among=None):
@@ -79,7 +80,7 @@ def _free_floats(st, among=None):
         w_ = wb[c]
         best = None
         finish_side = False
-        for s, t, lag, lc in succs[i]:
+        for _, s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == COMPLETE:
                 continue
             from_finish = t == FS or t == FF
@@ -169,7 +170,7 @@ def longest_path(st):
     while stack:
         s = stack.pop()
         w_ = wb[st.cal_of[s]]
-        for p, t, lag, lc in st.preds[s]:
+        for p, _, t, lag, lc in st.preds[s]:
             if on[p] or status[p] == COMPLETE or not (driven[p] or kind[p] == LOE):
                 continue
             base = rf[p] if (t == FS or t == FF) else rs[p]

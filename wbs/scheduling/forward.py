@@ -67,7 +67,7 @@ def forward_pass(st, options):
         cf = wcf = None
         cf_back = False  # the finish candidate counted back from a finish (negative lag)
         if not (override and s_i == IN_PROGRESS):
-            for p, t, lag, lc in preds[i]:
+            for p, _, t, lag, lc in preds[i]:
                 if not driven[p]:
                     continue
                 sp = status[p]
@@ -143,7 +143,7 @@ def _complete(st, i, retained, ss_from_early_start, actual_dates):
         st.rf[i] = min(st.actual_finish[i], e)
     if retained:
         driven = st.driven
-        for p, t, lag, lc in st.preds[i]:
+        for p, _, t, lag, lc in st.preds[i]:
             if driven[p]:
                 b = _link_date(st, p, t, lag, lc, ss_from_early_start)
                 if b > e:
