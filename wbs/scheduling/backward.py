@@ -34,6 +34,7 @@ def backward_pass(st, options):
     driven, status, cal_of, kind, dur, bounds = st.driven, st.status, st.cal_of, st.kind, st.dur, st.bounds
     succs, act_s, dd, ef, wef = st.succs, st.actual_start, st.data_date, st.ef, st.wef
     clocks = st.clocks
+    # Memos in the hot loop (``clock``, ``start``, ``finish``), as forward.
     wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
@@ -60,8 +61,8 @@ def backward_pass(st, options):
             if lag > 0 and (t == SS or t == SF) and s_i == IN_PROGRESS:
                 lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[i])))
             if lag:
-                x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
-                base = fa[lc](x)
+                x = (ws if lc == cal_of[s] else clock[lc][base]) - lag
+                base = finish[lc][x]
                 wbase = x if lc == c else None
             else:
                 wbase = ws if cal_of[s] == c else None
@@ -90,7 +91,7 @@ def backward_pass(st, options):
             wf = wcf if wcf is not None else clock[c][cf]
             by_start = False
             if cs is not None:
-                x = (wcs if wcs is not None else wb[c](cs)) + d
+                x = (wcs if wcs is not None else clock[c][cs]) + d
                 if x <= wf:
                     wf, by_start = x, cs_at
             pinned = pin(b, True) if b is not None else None

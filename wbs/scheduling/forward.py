@@ -41,7 +41,9 @@ def forward_pass(st, options):
     driven, status, cal_of, kind, dur, bounds = st.driven, st.status, st.cal_of, st.kind, st.dur, st.bounds
     preds, act_s, dd = st.preds, st.actual_start, st.data_date
     clocks = st.clocks
-    wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
+    # The hot loop asks the memos (``clock``, ``start``, ``finish``: a dict
+    # subscript), not the calendars: most dates recur across activities.
+    wb, clock, start, finish = clocks.work_before, clocks.clock, clocks.start, clocks.finish
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
     retained = options.progress == ProgressMode.RETAINED_LOGIC
     actual_dates = options.progress == ProgressMode.ACTUAL_DATES
@@ -81,8 +83,8 @@ def forward_pass(st, options):
                     base = rs[p]
                     wp = wes[p] if sp == NOT_STARTED else None
                 if lag:
-                    x = (wp if (wp is not None and lc == cal_of[p]) else wb[lc](base)) + lag
-                    base = fa[lc](x)
+                    x = (wp if (wp is not None and lc == cal_of[p]) else clock[lc][base]) + lag
+                    base = finish[lc][x]
                     wbase = x if lc == c else None
                 else:
                     wbase = wp if cal_of[p] == c else None
@@ -103,7 +105,7 @@ def forward_pass(st, options):
         if kind[i] == NORMAL:
             w = wcs if wcs is not None else clock[c][cs]
             if cf is not None:
-                wf = (wcf if wcf is not None else wb[c](cf)) - dur[i]
+                wf = (wcf if wcf is not None else clock[c][cf]) - dur[i]
                 if wf > w:
                     w = wf
                 else:
