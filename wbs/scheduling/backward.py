@@ -35,7 +35,7 @@ def backward_pass(st, options):
     succs, act_s, dd, ef, wef = st.succs, st.actual_start, st.data_date, st.ef, st.wef
     clocks = st.clocks
     # Memos in the hot loop (``clock``, ``start``, ``finish``), as forward.
-    wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
+    wb, clock, start, finish = clocks.work_before, clocks.clock, clocks.start, clocks.finish
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
     if options.progress == ProgressMode.PROGRESS_OVERRIDE:
@@ -103,7 +103,7 @@ def backward_pass(st, options):
                 # moment not after it: the end of the previous work when the
                 # successor's date falls outside this activity's work time.
                 w0 = wf - d
-                ls[i] = cs if clocks.start_at[c](w0) == cs else fa[c](w0)
+                ls[i] = cs if start[c][w0] == cs else finish[c][w0]
             else:
                 ls[i] = start[c][wf - d] if d > 0 else e
             wlf[i] = wf
@@ -124,14 +124,14 @@ def _place_milestone(st, i, b, cs, wcs, cf, wcf):
     if pinned is not None:
         t, wt = pinned[0], None
     if wt is None:
-        wt = clocks.work_before[c](t)
+        wt = clocks.clock[c][t]
     if st.kind[i] == FINISH_MS:
-        e = clocks.finish_at[c](wt)
+        e = clocks.finish[c][wt]
     else:
         # A start milestone sits at a start: where it is, if work starts
         # there, else at the end of the previous work.
-        e = clocks.start_at[c](wt)
+        e = clocks.start[c][wt]
         if e != t:
-            e = clocks.finish_at[c](wt)
+            e = clocks.finish[c][wt]
     st.ls[i] = st.lf[i] = e
     st.wls[i] = st.wlf[i] = wt

@@ -156,7 +156,8 @@ def _complete(st, i, retained, ss_from_early_start, actual_dates):
 
 def _link_date(st, p, t, lag, lc, ss_from_early_start):
     """Earliest date link ``p -> (t, lag)`` allows on the successor side (the general, slow path)."""
-    wb, fa = st.clocks.work_before[lc], st.clocks.finish_at[lc]
+    # The memoised conversions, called like the calendar's own.
+    wb, fa = st.clocks.clock[lc].__getitem__, st.clocks.finish[lc].__getitem__
     sp, dd = st.status[p], st.data_date
     from_finish = t == FS or t == FF
     if sp == COMPLETE:
@@ -220,14 +221,14 @@ def _place_milestone(st, i, b, cs, wcs, cf, wcf, floor):
     if pinned is not None:
         t, wt = max(pinned[0], floor), None
     if wt is None:
-        wt = clocks.work_before[c](t)
+        wt = clocks.clock[c][t]
     if finish_ms:
         # A finish milestone sits at a finish: where it is, if that is the
         # end of working time, else at the next start.
-        e = clocks.finish_at[c](wt)
+        e = clocks.finish[c][wt]
         if e != t:
-            e = clocks.start_at[c](wt)
+            e = clocks.start[c][wt]
     else:
-        e = clocks.start_at[c](wt)
+        e = clocks.start[c][wt]
     st.es[i] = st.ef[i] = e
     st.wes[i] = st.wef[i] = wt
