@@ -34,13 +34,14 @@ def backward_pass(st, options):
     driven, status, cal_of, kind, dur, bounds = st.driven, st.status, st.cal_of, st.kind, st.dur, st.bounds
     succs, act_s, dd, ef, wef = st.succs, st.actual_start, st.data_date, st.ef, st.wef
     clocks = st.clocks
-    wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
+    # Memos in the hot loop (``clock``, ``start``, ``finish``), as forward.
+    wb, clock, start, finish = clocks.work_before, clocks.clock, clocks.start, clocks.finish
     w_open = [w(st.open_finish) for w in wb]
     open_crit = options.open_ended_critical
     if options.progress == ProgressMode.PROGRESS_OVERRIDE:
         # A link into the start of work under way holds nothing back, nor
         # does a completed successor: left out once, not tested per link.
-        succs = [[link for link in links if status[link[0]] != COMPLETE and (link[1] > SS or status[link[0]] != IN_PROGRESS)]
+        succs = [[link for link in links if status[link[1]] != COMPLETE and (link[2] > SS or status[link[1]] != IN_PROGRESS)]
                  for links in succs]
     for i in reversed(st.order):
         if not driven[i]:
@@ -50,7 +51,7 @@ def backward_pass(st, options):
         # Candidate late finish / late start with clock readings, as forward.
         cf = wcf = cs = wcs = None
         cs_at = False  # the start candidate is the successor's own date (no lag)
-        for s, t, lag, lc in succs[i]:
+        for _, s, t, lag, lc in succs[i]:
             if not driven[s]:
                 continue
             if t == FS or t == SS:
@@ -60,8 +61,8 @@ def backward_pass(st, options):
             if lag > 0 and (t == SS or t == SF) and s_i == IN_PROGRESS:
                 lag = max(0, lag - (wb[lc](dd) - wb[lc](act_s[i])))
             if lag:
-                x = (ws if lc == cal_of[s] else wb[lc](base)) - lag
-                base = fa[lc](x)
+                x = (ws if lc == cal_of[s] else clock[lc][base]) - lag
+                base = finish[lc][x]
                 wbase = x if lc == c else None
             else:
                 wbase = ws if cal_of[s] == c else None
@@ -90,7 +91,7 @@ def backward_pass(st, options):
             wf = wcf if wcf is not None else clock[c][cf]
             by_start = False
             if cs is not None:
-                x = (wcs if wcs is not None else wb[c](cs)) + d
+                x = (wcs if wcs is not None else clock[c][cs]) + d
                 if x <= wf:
                     wf, by_start = x, cs_at
             pinned = pin(b, True) if b is not None else None
@@ -102,7 +103,7 @@ def backward_pass(st, options):
                 # moment not after it: the end of the previous work when the
                 # successor's date falls outside this activity's work time.
                 w0 = wf - d
-                ls[i] = cs if clocks.start_at[c](w0) == cs else fa[c](w0)
+                ls[i] = cs if start[c][w0] == cs else finish[c][w0]
             else:
                 ls[i] = start[c][wf - d] if d > 0 else e
             wlf[i] = wf
@@ -123,14 +124,14 @@ def _place_milestone(st, i, b, cs, wcs, cf, wcf):
     if pinned is not None:
         t, wt = pinned[0], None
     if wt is None:
-        wt = clocks.work_before[c](t)
+        wt = clocks.clock[c][t]
     if st.kind[i] == FINISH_MS:
-        e = clocks.finish_at[c](wt)
+        e = clocks.finish[c][wt]
     else:
         # A start milestone sits at a start: where it is, if work starts
         # there, else at the end of the previous work.
-        e = clocks.start_at[c](wt)
+        e = clocks.start[c][wt]
         if e != t:
-            e = clocks.finish_at[c](wt)
+            e = clocks.finish[c][wt]
     st.ls[i] = st.lf[i] = e
     st.wls[i] = st.wlf[i] = wt

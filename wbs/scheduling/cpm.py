@@ -92,7 +92,6 @@ from wbs.scheduling.forward import forward_pass
 from wbs.scheduling.model import ActivityResult, ProjectSummary
 from wbs.scheduling.network import build_state, topological_order
 from wbs.scheduling.spans import level_of_effort, wbs_summaries
-from wbs.scheduling.state import COMPLETE
 
 __all__ = ["schedule", "schedule_with_summary", "topological_order"]
 
@@ -168,26 +167,26 @@ def _schedule(activities, relationships, calendars, options, wbs_parents, progre
     progress(0.9, "floats")
     # P6 reports a completed activity's early dates as the data date, whatever
     # retained logic made of them internally.
-    es, ef, status, dd = st.es, st.ef, st.status, st.data_date
-    for i in range(st.n):
-        if status[i] == COMPLETE:
-            es[i] = ef[i] = dd
-    results = _results(st, acts, crit, longest), _summary(st, options)
+    es, ef, dd = st.es, st.ef, st.data_date
+    done = st.done()
+    for i in done:
+        es[i] = ef[i] = dd
+    results = _results(st, acts, done, crit, longest), _summary(st, options)
     progress(1.0, "results")
     return results
 
 
-def _results(st, acts, crit, longest):
-    """The :class:`ActivityResult` of each activity, by id."""
+def _results(st, acts, done, crit, longest):
+    """The :class:`ActivityResult` of each activity, by id (``done``: the completed ones)."""
     # Many activities share dates: convert each distinct minute once.
     conv = {m: from_minutes(m) for m in {*st.es, *st.ef, *st.ls, *st.lf}}.__getitem__
     d_es, d_ef, d_ls, d_lf = (list(map(conv, dates)) for dates in (st.es, st.ef, st.ls, st.lf))
-    done = [s == COMPLETE for s in st.status]
-    # P6 leaves remaining dates and floats empty once an activity is complete.
-    r_es = [None if dn else d for d, dn in zip(d_es, done)]
-    r_ef = [None if dn else d for d, dn in zip(d_ef, done)]
-    r_ls = [None if dn else d for d, dn in zip(d_ls, done)]
-    r_lf = [None if dn else d for d, dn in zip(d_lf, done)]
+    # P6 leaves remaining dates and floats empty once an activity is complete
+    # (the floats already are): copies of the dates (C-level), blanked for
+    # the completed activities only.
+    r_es, r_ef, r_ls, r_lf = d_es[:], d_ef[:], d_ls[:], d_lf[:]
+    for i in done:
+        r_es[i] = r_ef[i] = r_ls[i] = r_lf[i] = None
     tf_h = [None if x is None else x / 60.0 for x in st.total_float]
     ff_h = [None if x is None else x / 60.0 for x in st.free_float]
     # One C-level map instead of a Python loop: this runs once per activity.

@@ -30,25 +30,26 @@ def floats(st, options):
 
 
 def _total_floats(st, options):
-    n = st.n
     status, driven, cal_of = st.status, st.driven, st.cal_of
     es, ef, ls, lf, wes, wef, wls, wlf = st.es, st.ef, st.ls, st.lf, st.wes, st.wef, st.wls, st.wlf
     wb = st.clocks.work_before
-    ftype = options.float_type
-    st.total_float = tf = [None] * n
-    for i in range(n):
-        if status[i] == COMPLETE:
-            continue
-        if not driven[i]:
+    for i in range(st.n):
+        if not driven[i] and status[i] != COMPLETE:
             # Level of effort / WBS summary: dates set after the passes.
             w_ = wb[cal_of[i]]
             wes[i], wef[i], wls[i], wlf[i] = w_(es[i]), w_(ef[i]), w_(ls[i]), w_(lf[i])
-        if ftype == FloatType.FINISH:
-            tf[i] = wlf[i] - wef[i]
-        elif ftype == FloatType.START:
-            tf[i] = wls[i] - wes[i]
-        else:
-            tf[i] = min(wls[i] - wes[i], wlf[i] - wef[i])
+    # The float type chosen once, then one comprehension over all the
+    # activities, blanked for the completed ones (usually the fewer).
+    ftype = options.float_type
+    if ftype == FloatType.FINISH:
+        tf = [late - early for late, early in zip(wlf, wef)]
+    elif ftype == FloatType.START:
+        tf = [late - early for late, early in zip(wls, wes)]
+    else:
+        tf = [min(ls_ - es_, lf_ - ef_) for ls_, es_, lf_, ef_ in zip(wls, wes, wlf, wef)]
+    for i in st.done():
+        tf[i] = None
+    st.total_float = tf
 
 
 def _free_floats(st, among=None):
@@ -58,8 +59,11 @@ def _free_floats(st, among=None):
     """
     status, driven, cal_of, es, ef, wes, wef, rs, rf = (
         st.status, st.driven, st.cal_of, st.es, st.ef, st.wes, st.wef, st.rs, st.rf)
-    wb, fa, succs, bounds = st.clocks.work_before, st.clocks.finish_at, st.succs, st.bounds
-    w_open = [w(st.open_finish) for w in wb]
+    succs, bounds = st.succs, st.bounds
+    # The memoised conversions (a dict subscript): a link between two
+    # calendars asks for a clock reading the passes have mostly asked already.
+    clock, finish = st.clocks.clock, st.clocks.finish
+    w_open = [w(st.open_finish) for w in st.clocks.work_before]
     if among is None:
         # Level of effort and WBS summaries: their total float.
         st.free_float = [tf if not d else None for tf, d in zip(st.total_float, driven)]
@@ -76,10 +80,10 @@ def _free_floats(st, among=None):
             ff[i] = 0
             continue
         c = cal_of[i]
-        w_ = wb[c]
+        w_ = clock[c]
         best = None
         finish_side = False
-        for s, t, lag, lc in succs[i]:
+        for _, s, t, lag, lc in succs[i]:
             if not driven[s] or status[s] == COMPLETE:
                 continue
             from_finish = t == FS or t == FF
@@ -89,13 +93,13 @@ def _free_floats(st, among=None):
             elif status[i] == NOT_STARTED:
                 wsrc = wes[i]
             else:
-                wsrc = w_(rs[i])
+                wsrc = w_[rs[i]]
             if lag:
                 if lc == c:
                     wsrc += lag
                 else:
-                    wsrc = w_(fa[lc](wb[lc](rf[i] if from_finish else rs[i]) + lag))
-            wtarget = (wes[s] if t <= SS else wef[s]) if cal_of[s] == c else w_(es[s] if t <= SS else ef[s])
+                    wsrc = w_[finish[lc][clock[lc][rf[i] if from_finish else rs[i]] + lag]]
+            wtarget = (wes[s] if t <= SS else wef[s]) if cal_of[s] == c else w_[es[s] if t <= SS else ef[s]]
             if best is None or wtarget - wsrc < best:
                 best = wtarget - wsrc
         if not finish_side:
@@ -157,7 +161,7 @@ def longest_path(st):
     """
     n, status, driven, kind = st.n, st.status, st.driven, st.kind
     es, ef, rs, rf = st.es, st.ef, st.rs, st.rf
-    wb, fa = st.clocks.work_before, st.clocks.finish_at
+    clock, finish = st.clocks.clock, st.clocks.finish  # memoised, as in _free_floats
     end = st.early_finish
     on = [False] * n
     stack = [i for i in range(n) if driven[i] and status[i] != COMPLETE and ef[i] == end]
@@ -168,15 +172,15 @@ def longest_path(st):
             on[i] = True
     while stack:
         s = stack.pop()
-        w_ = wb[st.cal_of[s]]
-        for p, t, lag, lc in st.preds[s]:
+        w_ = clock[st.cal_of[s]]
+        for p, _, t, lag, lc in st.preds[s]:
             if on[p] or status[p] == COMPLETE or not (driven[p] or kind[p] == LOE):
                 continue
             base = rf[p] if (t == FS or t == FF) else rs[p]
             if lag:
-                base = fa[lc](wb[lc](base) + lag)
+                base = finish[lc][clock[lc][base] + lag]
             target = es[s] if t <= SS else ef[s]
-            if w_(target) <= w_(base):
+            if w_[target] <= w_[base]:
                 on[p] = True
                 stack.append(p)
     return on

@@ -41,7 +41,9 @@ def forward_pass(st, options):
     driven, status, cal_of, kind, dur, bounds = st.driven, st.status, st.cal_of, st.kind, st.dur, st.bounds
     preds, act_s, dd = st.preds, st.actual_start, st.data_date
     clocks = st.clocks
-    wb, fa, clock, start, finish = clocks.work_before, clocks.finish_at, clocks.clock, clocks.start, clocks.finish
+    # The hot loop asks the memos (``clock``, ``start``, ``finish``: a dict
+    # subscript), not the calendars: most dates recur across activities.
+    wb, clock, start, finish = clocks.work_before, clocks.clock, clocks.start, clocks.finish
     override = options.progress == ProgressMode.PROGRESS_OVERRIDE
     retained = options.progress == ProgressMode.RETAINED_LOGIC
     actual_dates = options.progress == ProgressMode.ACTUAL_DATES
@@ -67,7 +69,7 @@ def forward_pass(st, options):
         cf = wcf = None
         cf_back = False  # the finish candidate counted back from a finish (negative lag)
         if not (override and s_i == IN_PROGRESS):
-            for p, t, lag, lc in preds[i]:
+            for p, _, t, lag, lc in preds[i]:
                 if not driven[p]:
                     continue
                 sp = status[p]
@@ -81,8 +83,8 @@ def forward_pass(st, options):
                     base = rs[p]
                     wp = wes[p] if sp == NOT_STARTED else None
                 if lag:
-                    x = (wp if (wp is not None and lc == cal_of[p]) else wb[lc](base)) + lag
-                    base = fa[lc](x)
+                    x = (wp if (wp is not None and lc == cal_of[p]) else clock[lc][base]) + lag
+                    base = finish[lc][x]
                     wbase = x if lc == c else None
                 else:
                     wbase = wp if cal_of[p] == c else None
@@ -103,7 +105,7 @@ def forward_pass(st, options):
         if kind[i] == NORMAL:
             w = wcs if wcs is not None else clock[c][cs]
             if cf is not None:
-                wf = (wcf if wcf is not None else wb[c](cf)) - dur[i]
+                wf = (wcf if wcf is not None else clock[c][cf]) - dur[i]
                 if wf > w:
                     w = wf
                 else:
@@ -143,7 +145,7 @@ def _complete(st, i, retained, ss_from_early_start, actual_dates):
         st.rf[i] = min(st.actual_finish[i], e)
     if retained:
         driven = st.driven
-        for p, t, lag, lc in st.preds[i]:
+        for p, _, t, lag, lc in st.preds[i]:
             if driven[p]:
                 b = _link_date(st, p, t, lag, lc, ss_from_early_start)
                 if b > e:
@@ -154,7 +156,8 @@ def _complete(st, i, retained, ss_from_early_start, actual_dates):
 
 def _link_date(st, p, t, lag, lc, ss_from_early_start):
     """Earliest date link ``p -> (t, lag)`` allows on the successor side (the general, slow path)."""
-    wb, fa = st.clocks.work_before[lc], st.clocks.finish_at[lc]
+    # The memoised conversions, called like the calendar's own.
+    wb, fa = st.clocks.clock[lc].__getitem__, st.clocks.finish[lc].__getitem__
     sp, dd = st.status[p], st.data_date
     from_finish = t == FS or t == FF
     if sp == COMPLETE:
@@ -218,14 +221,14 @@ def _place_milestone(st, i, b, cs, wcs, cf, wcf, floor):
     if pinned is not None:
         t, wt = max(pinned[0], floor), None
     if wt is None:
-        wt = clocks.work_before[c](t)
+        wt = clocks.clock[c][t]
     if finish_ms:
         # A finish milestone sits at a finish: where it is, if that is the
         # end of working time, else at the next start.
-        e = clocks.finish_at[c](wt)
+        e = clocks.finish[c][wt]
         if e != t:
-            e = clocks.start_at[c](wt)
+            e = clocks.start[c][wt]
     else:
-        e = clocks.start_at[c](wt)
+        e = clocks.start[c][wt]
     st.es[i] = st.ef[i] = e
     st.wes[i] = st.wef[i] = wt

@@ -33,14 +33,14 @@ def _span_level_of_effort(st, i):
     driven, status, es, ef, ls, lf = st.driven, st.status, st.es, st.ef, st.ls, st.lf
     shift, dd = st.clocks.shift, st.data_date
     starts, finishes = [], []  # (early, late) dates each link asks for
-    for p, t, lag, lc in st.preds[i]:
+    for p, _, t, lag, lc in st.preds[i]:
         if not driven[p]:
             continue
         from_finish = t == FS or t == FF
         be = shift(st.rf[p] if from_finish else st.rs[p], lag, lc)
         bl = be if status[p] == COMPLETE else shift(lf[p] if from_finish else ls[p], lag, lc)
         (starts if t <= SS else finishes).append((be, bl))
-    for s, t, lag, lc in st.succs[i]:
+    for _, s, t, lag, lc in st.succs[i]:
         if not driven[s] or status[s] == COMPLETE:
             continue
         # The successor side of the link: its start (FS, SS) or finish (FF, SF).

@@ -34,8 +34,9 @@ def _slots():
 class ScheduleState:
     """Inputs indexed by activity position, and what the passes compute.
 
-    Links are tuples ``(other activity, type, lag minutes, lag calendar
-    position)`` in ``preds`` and ``succs``.  Dates: ``es``/``ef`` early
+    Links are tuples ``(predecessor, successor, type, lag minutes, lag
+    calendar position)``; each relationship's one tuple is in both
+    ``preds[successor]`` and ``succs[predecessor]``.  Dates: ``es``/``ef`` early
     (remaining) start and finish, ``ls``/``lf`` late, ``rs``/``rf`` the
     dates successors see (actual start once started, actual finish once
     complete); ``wes``, ``wef``, ``wls``, ``wlf`` are the clock readings of
@@ -83,3 +84,7 @@ class ScheduleState:
         """Positions of the unfinished activities that drive the schedule."""
         driven, status = self.driven, self.status
         return [i for i in range(self.n) if driven[i] and status[i] != COMPLETE]
+
+    def done(self):
+        """Positions of the completed activities."""
+        return [i for i, s in enumerate(self.status) if s == COMPLETE]
