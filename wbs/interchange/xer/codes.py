@@ -186,18 +186,18 @@ def code_tables(codes: ExchangeCodes, *, proj_id: str) -> list[XerTable]:
     subjects = {subject: table for table, subject in UDF_SUBJECTS.items()}
     types = {t.id: t for t in codes.udf_types}
     tables = [
-        _table("ACTVTYPE", ACTVTYPE_FIELDS, [
+        XerTable.of("ACTVTYPE", ACTVTYPE_FIELDS, [
             {"actv_code_type_id": t.id, "actv_short_len": str(t.max_length), "seq_num": str(t.seq),
              "actv_code_type": t.name, "proj_id": proj_id if t.scope == "project" else "", "wbs_id": "",
              "actv_code_type_scope": scopes[t.scope]} for t in codes.types]),
-        _table("ACTVCODE", ACTVCODE_FIELDS, [
+        XerTable.of("ACTVCODE", ACTVCODE_FIELDS, [
             {"actv_code_id": v.id, "parent_actv_code_id": v.parent_id or "", "actv_code_type_id": v.type_id,
              "actv_code_name": v.description, "short_name": v.value, "seq_num": str(v.seq), "color": v.color}
             for v in codes.values]),
-        _table("TASKACTV", TASKACTV_FIELDS, [
+        XerTable.of("TASKACTV", TASKACTV_FIELDS, [
             {"task_id": task_id, "actv_code_type_id": type_id, "actv_code_id": value_id, "proj_id": proj_id}
             for task_id, type_id, value_id in codes.assignments]),
-        _table("UDFTYPE", UDFTYPE_FIELDS, [
+        XerTable.of("UDFTYPE", UDFTYPE_FIELDS, [
             {"udf_type_id": t.id, "table_name": subjects[t.subject], "udf_type_name": f"user_field_{t.id}",
              "udf_type_label": t.name, "logical_data_type": t.file_type or _WRITTEN_TYPES[t.data_type],
              "super_flag": "N"} for t in codes.udf_types]),
@@ -217,11 +217,7 @@ def code_tables(codes: ExchangeCodes, *, proj_id: str) -> list[XerTable]:
         else:
             row["udf_number"] = repr(item.value) if kind == "number" else str(item.value)
         rows.append(row)
-    tables.append(_table("UDFVALUE", UDFVALUE_FIELDS, rows))
+    tables.append(XerTable.of("UDFVALUE", UDFVALUE_FIELDS, rows))
     return tables
 
 
-def _table(name, fields, rows) -> XerTable:
-    table = XerTable(name, list(fields))
-    table.rows = [{f: r.get(f, "") for f in fields} for r in rows]
-    return table

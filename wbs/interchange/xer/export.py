@@ -222,8 +222,8 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
 
 
 # One generic resource carries the activities' costs, as P6 reads them back.
-_RSRC = XerTable("RSRC", ["rsrc_id", "rsrc_short_name", "rsrc_name", "rsrc_type"])
-_RSRC.rows = [{"rsrc_id": "1", "rsrc_short_name": "COST", "rsrc_name": "Cost", "rsrc_type": "RT_Mat"}]
+_RSRC = XerTable.of("RSRC", ["rsrc_id", "rsrc_short_name", "rsrc_name", "rsrc_type"],
+                    [{"rsrc_id": "1", "rsrc_short_name": "COST", "rsrc_name": "Cost", "rsrc_type": "RT_Mat"}])
 _TASKRSRC_FIELDS = ("taskrsrc_id", "task_id", "proj_id", "rsrc_id", "target_cost", "act_reg_cost", "act_ot_cost",
                     "remain_cost")
 

@@ -111,6 +111,11 @@ class XerTable:
         self.lines = [] if lines is None else lines
         self.field_line = field_line
 
+    @classmethod
+    def of(cls, name, fields, rows):
+        """A table built in code: ``rows`` (dicts) each given every one of ``fields``, ``""`` where it lacks one."""
+        return cls(name, list(fields), rows=[{f: r.get(f, "") for f in fields} for r in rows])
+
     @property
     def rows(self):
         """Rows as dicts of raw strings (built from ``values`` on first use)."""

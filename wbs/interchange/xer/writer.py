@@ -143,12 +143,6 @@ def calendar_to_clndr_data(calendar):
     return "".join(parts)
 
 
-def _table(name, fields, rows):
-    t = XerTable(name, list(fields))
-    t.rows = [{f: r.get(f, "") for f in fields} for r in rows]
-    return t
-
-
 PROJECT_FIELDS = (
     "proj_id", "proj_short_name", "clndr_id", "last_recalc_date", "plan_start_date", "plan_end_date",
     "scd_end_date", "critical_path_type", "critical_drtn_hr_cnt",
@@ -203,13 +197,13 @@ def project_to_xer(
                   "Project Management", "USD"]
     tables = {}
     for t in (
-        _table("PROJECT", PROJECT_FIELDS, [_project_row(options, proj_id, code)]),
-        _table("CALENDAR", CALENDAR_FIELDS, _calendar_rows(calendars, options, proj_id)),
-        _table("SCHEDOPTIONS", SCHEDOPTIONS_FIELDS, [_schedoptions_row(options, proj_id)]),
-        _table("PROJWBS", PROJWBS_FIELDS, _wbs_rows(activities, wbs_parents, proj_id)),
-        _table("TASK", TASK_FIELDS, [_task_row(a, proj_id, results.get(a.id) if results else None)
-                                     for a in activities]),
-        _table("TASKPRED", TASKPRED_FIELDS, _taskpred_rows(relationships, proj_id)),
+        XerTable.of("PROJECT", PROJECT_FIELDS, [_project_row(options, proj_id, code)]),
+        XerTable.of("CALENDAR", CALENDAR_FIELDS, _calendar_rows(calendars, options, proj_id)),
+        XerTable.of("SCHEDOPTIONS", SCHEDOPTIONS_FIELDS, [_schedoptions_row(options, proj_id)]),
+        XerTable.of("PROJWBS", PROJWBS_FIELDS, _wbs_rows(activities, wbs_parents, proj_id)),
+        XerTable.of("TASK", TASK_FIELDS, [_task_row(a, proj_id, results.get(a.id) if results else None)
+                                        for a in activities]),
+        XerTable.of("TASKPRED", TASKPRED_FIELDS, _taskpred_rows(relationships, proj_id)),
     ):
         tables[t.name] = t
     return XerFile(header=list(header), tables=tables, encoding="cp1252")
