@@ -313,6 +313,33 @@ def _open_load(session: Session, user_ids: list[int]) -> dict[int, int]:
     return {user_id: leads.get(user_id, 0) + deals.get(user_id, 0) for user_id in user_ids}
 
 
+def team_member_for(session: Session, *, team: Team, eligible_ids: set[int],
+                    now: datetime | None = None) -> User | None:
+    """The member of ``team`` a piece of work goes to: among the active members in ``eligible_ids`` who are not
+    absent now, the one with the least load (open leads and deals, as ``least_load`` routing counts it), then
+    the lowest id; None when nobody can take it. (Automation rules giving a task "to a team".)"""
+    now = now or utcnow()
+    members = [user for user in team.members if user.is_active and user.id in eligible_ids
+               and not is_absent(session, user_id=user.id, at=now)]
+    if not members:
+        return None
+    load = _open_load(session, [user.id for user in members])
+    return min(members, key=lambda user: (load[user.id], user.id))
+
+
+def time_zone_of(session: Session, *, user_id: int | None) -> ZoneInfo:
+    """A user's time zone: the one of their (first) routing membership, the only place crmpm keeps one; UTC
+    when they have none."""
+    zone = None
+    if user_id is not None:
+        zone = session.scalar(select(RoutingMember.timezone).where(RoutingMember.user_id == user_id)
+                              .order_by(RoutingMember.id).limit(1))
+    try:
+        return ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def _last_assigned(session: Session, user_ids: list[int]) -> dict[int, datetime]:
     return dict(session.execute(select(LeadAssignment.user_id, func.max(LeadAssignment.at))
                                 .where(LeadAssignment.user_id.in_(user_ids))
