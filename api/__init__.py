@@ -16,7 +16,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
-    accounts, activities, audit, baselines, budgets, codes, deals, eps, events, grants, imports, jobs, leads, projects, reports, routing,
+    accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, jobs, leads, projects, reports, routing,
     users, wbs,
 )
 from crmpm.auth import user_from_authorization
@@ -31,6 +31,7 @@ BLUEPRINTS = (
     # The CRM
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
+    automation.blp,
     # Background work and what happened
     jobs.blp, events.blp,
 )

@@ -241,3 +241,49 @@ def test_jobs_are_seen_and_retried_by_their_creator_and_administrators_only(api,
     assert api.post(f"/api/v1/jobs/{mine}/retry", user=user).status_code == 202
     assert api.get(f"/api/v1/jobs/{theirs}", user=admin).status_code == 200
     assert {theirs, mine} <= {item["id"] for item in api.get("/api/v1/jobs", user=admin).json["items"]}
+
+
+# Automation rules belong to the pipelines, which only administrators change: every user reads the pipelines,
+# so anyone else is refused with 403 (a rule that does not exist is 404, an anonymous call 401).
+AUTOMATION = {
+    "list_rules": ("GET", "/api/v1/automation-rules?pipeline_id={pipeline}", None, 200),
+    "create_rule": ("POST", "/api/v1/automation-rules",
+                    {"pipeline_id": "{pipeline}", "name": "R", "trigger": "deal.won",
+                     "actions": [{"type": "set_field", "field": "next_step", "value": "Hand over"}]}, 201),
+    "read_rule": ("GET", "/api/v1/automation-rules/{rule}", None, 200),
+    "change_rule": ("PATCH", "/api/v1/automation-rules/{rule}", {"active": False}, 200),
+    "delete_rule": ("DELETE", "/api/v1/automation-rules/{rule}", None, 204),
+    "list_runs": ("GET", "/api/v1/automation-rules/{rule}/runs", None, 200),
+}
+
+
+@pytest.fixture
+def automation_world(session, admin, world):
+    from accounts.automation import services as automation
+
+    pipeline = factories.pipeline(session)
+    rule = automation.create_rule(session, actor=admin, pipeline=pipeline, name="Won", trigger="deal.won",
+                                  actions=[{"type": "set_field", "field": "probability", "value": 100}])
+    session.commit()
+    return {"pipeline": pipeline.id, "rule": rule.id}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin", *ROLES], ids=lambda r: getattr(r, "value", r or "no-grant"))
+@pytest.mark.parametrize("action", sorted(AUTOMATION))
+def test_automation_rules_are_for_administrators(api, session, admin, world, automation_world, role, action):
+    method, path, body, success = AUTOMATION[action]
+    if role == "anonymous":
+        user, expected = None, 401
+    elif role == "admin":
+        user, expected = admin, success
+    else:
+        user, expected = factories.user(session), 403
+        if role is not None:
+            factories.grant(session, actor=admin, role=role, target=world["root"], user=user)
+        session.commit()
+    response = api.request(method, _fill(path, automation_world), user=user, json=_fill(body, automation_world))
+    assert response.status_code == expected, (response.status_code, response.get_json())
+    if "{rule}" in path and user is not None:
+        missing = api.request(method, _fill(path, {"rule": automation_world["rule"] + 1000}), user=user,
+                              json=_fill(body, automation_world))
+        assert missing.status_code == 404
