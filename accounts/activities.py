@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, cast, literal, or_, select, true, union_all
+from sqlalchemy import Select, String, cast, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, aliased
 
 from crmpm import audit, events
@@ -19,6 +19,7 @@ from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission, reader_ids
 
+from accounts.automation.models import AutomationRule, AutomationRun
 from accounts.models import (
     Account, Contact, Deal, DealStageChange, Direction, Interaction, InteractionKind, Lead, PipelineStage,
     SurveyAnswer, SurveyKind, Task, TaskStatus,
@@ -315,7 +316,7 @@ def list_answers(session: Session, *, user: User, account_id: int | None = None,
 # Timeline
 
 
-TIMELINE_TYPES = ("interaction", "stage_change", "task", "deal", "survey")
+TIMELINE_TYPES = ("interaction", "stage_change", "task", "deal", "survey", "automation")
 # What the timeline showed first (and the API still shows): the journal, the stage moves and the tasks.
 CORE_TIMELINE_TYPES = ("interaction", "stage_change", "task")
 
@@ -324,7 +325,9 @@ def timeline(session: Session, *, account: Account, user: User | None = None,
              types: tuple[str, ...] | list[str] = CORE_TIMELINE_TYPES, with_subaccounts: bool = False,
              until: datetime | None = None, contact: Contact | None = None) -> Select:
     """A select of an account's history, newest first: interactions, deal stage moves and tasks, one row each;
-    with ``types`` also the deals opened (``deal``) and the satisfaction answers (``survey``).
+    with ``types`` also the deals opened (``deal``), the satisfaction answers (``survey``) and the runs of
+    automation rules on its deals (``automation``: the rule's name, the run's status; what it did, why it did
+    nothing or how it failed are on the run, ``accounts.overview.timeline_objects``).
 
     Rows are ``(type, id, at, deal_id, title, detail)``; the caller has already
     been authorized on the account. Given ``user``, rows about a deal the user
@@ -406,6 +409,14 @@ def timeline(session: Session, *, account: Account, user: User | None = None,
                          SurveyAnswer.kind, cast(SurveyAnswer.score, String))
                      .where(of_account(SurveyAnswer.account_id, SurveyAnswer.contact_id),
                             deal_allowed(SurveyAnswer.deal_id)))
+    if "automation" in types:
+        parts.append(row("automation", AutomationRun.id, func.coalesce(AutomationRun.finished_at,
+                                                                       AutomationRun.created_at),
+                         AutomationRun.deal_id, AutomationRule.name, AutomationRun.status)
+                     .join(AutomationRule, AutomationRule.id == AutomationRun.rule_id)
+                     .join(Deal, Deal.id == AutomationRun.deal_id)
+                     .where(of_account(Deal.account_id) if contact is None else of_deal(),
+                            true() if readable_deal is None else readable_deal))
     if not parts:
         raise Invalid("choose at least one kind of timeline entry", errors={"type": ["empty"]})
     merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()

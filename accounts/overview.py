@@ -17,6 +17,7 @@ from crmpm.search import contains
 from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Project
 
+from accounts.automation.models import AutomationRun
 from accounts.models import (
     Account, AccountKind, Contact, Deal, Interaction, Lead, LeadAssignment, LeadStatus, PipelineStage, RoutingRule,
     StageKind, SurveyAnswer, SurveyKind, Task, TaskStatus,
@@ -188,13 +189,13 @@ def timeline_objects(session: Session, *, rows) -> dict[str, dict[int, tuple]]:
 
     ``{"interaction": {id: (Interaction, contact name or None, author name or None)},
     "task": {id: (Task, assignee name or None)}, "survey": {id: (SurveyAnswer,)},
-    "deal": {id: (deal name,)}}``; the caller has read the
+    "deal": {id: (deal name,)}, "automation": {id: (AutomationRun,)}}``; the caller has read the
     rows through the timeline, which decided what may be seen.
     """
     ids: dict[str, list[int]] = {}
     for row in rows:
         ids.setdefault(row.type, []).append(row.id)
-    found: dict[str, dict[int, tuple]] = {"interaction": {}, "task": {}, "survey": {}, "deal": {}}
+    found: dict[str, dict[int, tuple]] = {"interaction": {}, "task": {}, "survey": {}, "deal": {}, "automation": {}}
     deal_ids = {row.deal_id for row in rows if row.deal_id is not None}
     if deal_ids:
         for deal_id, name in session.execute(select(Deal.id, Project.name).join(Project, Project.id == Deal.project_id)
@@ -215,6 +216,9 @@ def timeline_objects(session: Session, *, rows) -> dict[str, dict[int, tuple]]:
                                           .outerjoin(assignee, assignee.id == Task.assignee_id)
                                           .where(Task.id.in_(ids["task"]))):
             found["task"][task.id] = (task, name)
+    if ids.get("automation"):
+        for run in session.scalars(select(AutomationRun).where(AutomationRun.id.in_(ids["automation"]))):
+            found["automation"][run.id] = (run,)
     if ids.get("survey"):
         for answer in session.scalars(select(SurveyAnswer).where(SurveyAnswer.id.in_(ids["survey"]))):
             found["survey"][answer.id] = (answer,)

@@ -67,7 +67,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("admin.grants", _l("Access"), "admin", _admin, also=("admin.node_grants",)),
     Entry("admin.preview", _l("Access preview"), "admin", _admin),
     # Settings: pipelines and routing are read by everyone, changed by administrators; absences are everyone's.
-    Entry("settings.pipelines", _l("Pipelines and stages"), "settings", _admin, also=("settings.pipeline",)),
+    Entry("settings.pipelines", _l("Pipelines and stages"), "settings", _admin,
+          also=("settings.pipeline", "pipeline_automation.rules", "pipeline_automation.rule")),
     Entry("settings.rules", _l("Lead routing"), "settings", _admin, also=("settings.rule",)),
     Entry("settings.absences", _l("Absences"), "settings"),
     # The user's own background work (imports, exports, scheduling).

@@ -21,7 +21,7 @@ from accounts.automation import rules
 from accounts.automation.models import AutomationRule, AutomationRun
 from accounts.models import Pipeline, PipelineStage
 
-__all__ = ["create_rule", "delete_rule", "get_rule_or_raise", "list_rules", "list_runs", "may_manage",
+__all__ = ["create_rule", "deal_runs", "delete_rule", "get_rule_or_raise", "list_rules", "list_runs", "may_manage",
            "update_rule"]
 
 EDITABLE = ("name", "trigger", "stage_id", "idle_days", "conditions", "actions", "active")
@@ -143,3 +143,10 @@ def delete_rule(session: Session, *, actor: User, rule: AutomationRule) -> None:
     audit.record(session, actor=actor, action="delete", entity=rule, before=before)
     session.delete(rule)
     session.flush()
+
+
+def deal_runs(session: Session, *, deal, limit: int = 20) -> list[tuple[AutomationRun, str]]:
+    """The latest runs of rules on ``deal`` with their rule's name, newest first (the caller may read the deal)."""
+    return [tuple(row) for row in session.execute(
+        select(AutomationRun, AutomationRule.name).join(AutomationRule, AutomationRule.id == AutomationRun.rule_id)
+        .where(AutomationRun.deal_id == deal.id).order_by(AutomationRun.id.desc()).limit(limit))]

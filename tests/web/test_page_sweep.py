@@ -39,6 +39,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from accounts import activities, leads, routing
+from accounts.automation import services as automation
+from accounts.automation.models import AutomationRun
 from crmpm.database import Base
 from crmpm.users import resets
 from crmpm.jobs.models import Job, JobFile
@@ -184,6 +186,21 @@ def sweep(app, session, admin, monkeypatch):
         absence = routing.create_absence(session, actor=admin, user=seller, deputy=deputy, reason=label(marker, "absence"),
                                          starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2))
         world[side] |= {"pipeline": pipeline, "rule": rule, "absence": absence}
+        # An automation rule of the pipeline (shared configuration too) and a run of it on the side's deal, whose
+        # results (shown on the deal's page and the account's timeline) carry the side's marker.
+        automation_rule = automation.create_rule(
+            session, actor=admin, pipeline=pipeline, name=label(PERSON, f"automation {side}"),
+            trigger="deal.entered_stage", stage_id=world[side]["stage"].id,
+            actions=[{"type": "create_task", "title": f"{{{{ deal_name }}}} {SCRIPT}", "due_in_working_days": 1,
+                      "assignee": "owner"}])
+        session.add(AutomationRun(rule_id=automation_rule.id, run_key=f"sweep:{side}", deal_id=world[side]["deal"].id,
+                                  status="failed", reason=label(marker, "automation reason"),
+                                  error=label(marker, "automation error"), attempts=1,
+                                  results=[{"type": "create_task", "status": "done", "title": label(marker, "auto task"),
+                                            "due_at": "2026-12-07T18:00:00+00:00", "task_id": 1, "assignee_id": 1},
+                                           {"type": "send_email", "status": "skipped",
+                                            "reason": label(marker, "automation skip")}]))
+        world[side]["automation rule"] = automation_rule
     # A password reset link of the seller's: its public page is swept like any other.
     _reset, reset_token = resets.create_link(session, actor=admin, user=seller)
     for side in ("A", "B"):
@@ -235,7 +252,7 @@ PARAMETERS = {
     "relationship_id": "relationship", "element_id": "element", "grant_id": "grant", "team_id": "team",
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
-    "type_id": "code type", "value_id": "code value",
+    "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

@@ -48,7 +48,7 @@ INTERACTION_LABELS = {InteractionKind.call: _l("Call"), InteractionKind.email: _
                       InteractionKind.letter: _l("Letter")}
 DIRECTION_LABELS = {Direction.outbound: _l("Outbound"), Direction.inbound: _l("Inbound")}
 TIMELINE_LABELS = {"interaction": _l("Interactions"), "stage_change": _l("Stage changes"), "task": _l("Tasks"),
-                   "deal": _l("Deals"), "survey": _l("Survey answers")}
+                   "deal": _l("Deals"), "survey": _l("Survey answers"), "automation": _l("Automation")}
 SORT_LABELS = {"name": _l("Name"), "open_amount": _l("Open amount"), "open_deals": _l("Open deals"),
                "last_touch": _l("Last interaction")}
 

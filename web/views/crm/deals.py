@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from accounts import activities, deals, pipelines
 from accounts import services as account_services
+from accounts.automation import services as automation
 from accounts.deals.rules import weighted_amount
 from accounts.models import Contact, Deal, PipelineStage, StageKind
 from crmpm.database import db, utcnow
@@ -189,7 +190,7 @@ def deal(deal_id: int):
         tasks=session.scalars(tasks.limit(RECENT)).all(), task_count=queries.count(session, tasks),
         form=form, stage_form=stage_form, stages=found.pipeline.stages, today=date.today(),
         lines_total=deals.lines_total(found.lines),
-        template_choices=template_choices)
+        template_choices=template_choices, automation_runs=automation.deal_runs(session, deal=found))
 
 
 @bp.route("/deals/<int:deal_id>", methods=["POST"])
