@@ -11,7 +11,7 @@ here (one stage for every row, the other values fixed per deal id) and imported 
 3. a rule is created on the Proposal stage (a task for the owner, due in 2 working days, titled from the
    deal's fields, and the next step set);
 4. ``move, rule active``: the N deals moved to Proposal by an import: the import only records the events;
-5. the rule's work, in a thread as a worker does it: the ``automation`` consumer delivers the events in
+5. the rule's work, in a process of its own as a ``crmpm worker`` does it: the ``automation`` consumer delivers the events in
    batches (``crmpm.events.deliver``: a run row and an ``automation.run`` job per deal) and the jobs run one
    after another (``crmpm.jobs.runner.run_due``, one worker); timed from the end of the import to the last
    run done;
@@ -33,7 +33,7 @@ import json
 import os
 import sys
 import tempfile
-import threading
+import multiprocessing
 import time
 import uuid
 from pathlib import Path
@@ -61,6 +61,36 @@ def write_stage_csv(path: Path, *, first: int, count: int, n_accounts: int, sell
                              f"${1000 + i % 5000:,.2f}", "15 Apr, 2021 00:02:00", "15 Apr, 2027 00:02:00"])
 
 
+def deliver_all(app) -> float:
+    """Deliver every pending event to the automation consumer, batch by batch, as a worker does."""
+    from accounts.automation import engine as automation_engine
+    from crmpm.database import db
+    from crmpm.events import deliver
+
+    started = time.perf_counter()
+    with app.app_context():
+        while True:
+            with db.transaction() as session:
+                if not deliver(session, "automation", automation_engine.handle):
+                    break
+    return time.perf_counter() - started
+
+
+def work(url: str, secret: str, instance: str, done_at) -> None:
+    """The worker's part: the events to the consumer, then every job (one at a time), timed."""
+    from crmpm import create_app
+    from crmpm.jobs.runner import run_due
+
+    app = create_app({"DATABASE_URL": url, "JOBS_URL": "memory://", "INSTANCE_PATH": instance, "SECRET_KEY": secret})
+    started = time.perf_counter()
+    done_at["consumer_s"] = deliver_all(app)
+    jobs_started = time.perf_counter()
+    while run_due(app, limit=500):
+        pass
+    done_at["jobs_s"] = time.perf_counter() - jobs_started
+    done_at["total_s"] = time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deals", type=int, default=10_000)
@@ -69,15 +99,12 @@ def main() -> None:
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
 
-    from accounts.automation import engine as automation_engine
     from accounts.automation import services as automation
     from accounts.automation.models import AutomationRun
     from accounts.imports import import_csv
     from accounts.models import Pipeline, Task
     from crmpm import create_app, migrate
     from crmpm.database import db, make_engine
-    from crmpm.events import deliver
-    from crmpm.jobs.runner import run_due
     from crmpm.users import services as users
     from eps import grants
     from eps.models import EpsNode, Role
@@ -124,14 +151,7 @@ def main() -> None:
             return took
 
         def drain() -> float:
-            """Deliver every pending event to the automation consumer, batch by batch, as a worker does."""
-            started = time.perf_counter()
-            with app.app_context():
-                while True:
-                    with db.transaction() as session:
-                        if not deliver(session, "automation", automation_engine.handle):
-                            break
-            return time.perf_counter() - started
+            return deliver_all(app)
 
         imported(0, "Qualification")
         figures["drain_created_s"] = drain()
@@ -155,23 +175,16 @@ def main() -> None:
                                            {"type": "set_field", "field": "next_step", "value": "Offer sent"}])
 
         figures["move_rule_active_s"] = imported(0, "Proposal")
-        done_at: dict = {}
-
-        def work() -> None:
-            started = time.perf_counter()
-            done_at["consumer_s"] = drain()
-            jobs_started = time.perf_counter()
-            while True:
-                ran = run_due(app, limit=500)
-                if not ran:
-                    break
-            done_at["jobs_s"] = time.perf_counter() - jobs_started
-            done_at["total_s"] = time.perf_counter() - started
-
-        worker = threading.Thread(target=work, name="automation-worker")
+        # The rule's work in a process of its own, as a ``crmpm worker`` does it beside the web server.
+        context = multiprocessing.get_context("spawn")
+        done_at = context.Manager().dict()
+        worker = context.Process(target=work, args=(url, app.config["SECRET_KEY"], folder.name, done_at),
+                                 name="automation-worker")
         worker.start()
         figures["new_rules_running_s"] = imported(2 * n, "Qualification")
         worker.join()
+        assert worker.exitcode == 0, worker.exitcode
+        done_at = dict(done_at)
         figures |= {f"rules_{key}": value for key, value in done_at.items()}
         with app.app_context():
             with db.transaction() as session:

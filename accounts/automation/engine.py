@@ -251,8 +251,10 @@ class Acting:
                 return skipped | {"type": "send_email"}
             address = user.email
         subject = " ".join(self.render(action["subject"], "subject").split())
+        # Mail to the client is filed in its journal once sent (``accounts.mail_journal``); mail to staff is not.
+        about = self.subject if action["to"] == "contact" else None
         job = send_later(self.session, Message(to=[address], subject=subject, text=self.render(action["body"], "body")),
-                         actor=self.author)
+                         actor=self.author, about=about)
         return {"type": "send_email", "status": "done", "to": address, "subject": subject, "mail_job_id": job.id}
 
     def _set_field(self, action: dict) -> dict:

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from accounts import activities
+from accounts import activities, mail_journal
 from accounts.automation import engine, services
 from accounts.automation.models import AutomationRun
-from accounts.models import Deal, RoutingMember, RoutingRule, Task
+from accounts.models import Deal, Interaction, RoutingMember, RoutingRule, Task
 from crmpm.audit.models import AuditEntry
 from crmpm.database import db, utcnow
 from crmpm.events import deliver
@@ -144,6 +144,26 @@ def test_the_rules_email_arrives_at_the_smtp_server_with_the_rendered_subject(co
     assert received.message["To"] == "ivan@ladoga.example"
     assert received.message["Subject"] == "Proposal for Ladoga Port: Proposal"
     assert received.message.get_content().strip() == "Dear Ivan Petrov, Olga Owner will call you."
+    # Mail to the client is filed in the deal's journal once the server has taken it (accounts.mail_journal).
+    with committed.app.app_context():
+        with db.transaction() as session:
+            deliver(session, "crm.mail_journal", mail_journal.handle)
+    filed = committed.session.scalars(select(Interaction.subject).where(Interaction.deal_id == world["deal"].id)).all()
+    assert filed == ["Proposal for Ladoga Port: Proposal"]
+
+
+def test_mail_to_staff_is_not_filed_in_the_clients_journal(committed, world, smtp_server):
+    committed.app.config["SMTP_URL"] = smtp_server.url
+    rule(committed, world, actions=[{"type": "send_email", "to": "owner", "subject": "Watch {{ deal_name }}",
+                                     "body": "It moved."}])
+    move(committed, world)
+    committed.run_jobs()
+    [received] = smtp_server.messages
+    assert received.message["To"] == "olga@firm.test"
+    with committed.app.app_context():
+        with db.transaction() as session:
+            deliver(session, "crm.mail_journal", mail_journal.handle)
+    assert committed.session.scalars(select(Interaction.id).where(Interaction.deal_id == world["deal"].id)).all() == []
 
 
 def test_set_field_changes_the_deals_probability_and_next_step(committed, world):
