@@ -13,11 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from accounts.automation import engine, services as automation
-from accounts.models import Pipeline
+from accounts import deals
+from accounts.models import Deal, Pipeline
 from crmpm.database import db
 from crmpm.events import deliver
 from crmpm.jobs.runner import run_due
 from crmpm.users.models import User
+from eps.models import Project
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -65,6 +67,16 @@ def rule(live_server, smtp_server):
             found = session.get(type(made), rule_id)
             if found is not None:
                 session.delete(found)
+        with db.transaction() as session:  # the board as the other browser tests expect it (a card to move)
+            admin = session.scalar(select(User).where(User.is_admin.is_(True)).order_by(User.id).limit(1))
+            deal = session.scalar(select(Deal).join(Project, Project.id == Deal.project_id)
+                                  .where(Project.code == "URS-MES"))
+            first = next(stage for stage in deal.pipeline.stages if stage.name == "Qualification")
+            if deal.stage_id != first.id:
+                deals.move_stage(session, actor=admin, deal=deal, stage=first)
+        with db.transaction() as session:  # and those events are nobody's business either
+            while deliver(session, "automation", engine.handle):
+                pass
     app.config.update(saved)
 
 
