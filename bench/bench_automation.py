@@ -15,7 +15,9 @@ here (one stage for every row, the other values fixed per deal id) and imported 
    batches (``crmpm.events.deliver``: a run row and an ``automation.run`` job per deal) and the jobs run one
    after another (``crmpm.jobs.runner.run_due``, one worker); timed from the end of the import to the last
    run done;
-6. ``new deals, rules running``: meanwhile N other new deals are imported, to compare with 2.
+6. ``new deals, rules running``: meanwhile N other new deals are imported, to compare with 2;
+7. ``move, rule gone``: the rule deleted, the N deals moved to Negotiation with nothing running: the control
+   for 4 on the database as it has grown.
 
 Printed: each import's time, the consumer's and the jobs' times, runs per second; and the counts (N runs
 done, N tasks). Raw figures: ``bench/results/automation-*.json`` (git-ignored).
@@ -100,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from accounts.automation import services as automation
-    from accounts.automation.models import AutomationRun
+    from accounts.automation.models import AutomationRule, AutomationRun
     from accounts.imports import import_csv
     from accounts.models import Pipeline, Task
     from crmpm import create_app, migrate
@@ -185,7 +187,6 @@ def main() -> None:
         worker.join()
         assert worker.exitcode == 0, worker.exitcode
         done_at = dict(done_at)
-        figures |= {f"rules_{key}": value for key, value in done_at.items()}
         with app.app_context():
             with db.transaction() as session:
                 figures["runs_done"] = session.scalar(select(func.count()).select_from(AutomationRun)
@@ -193,8 +194,17 @@ def main() -> None:
                 figures["runs_other"] = session.scalar(select(func.count()).select_from(AutomationRun)
                                                        .where(AutomationRun.status != "done"))
                 figures["tasks"] = session.scalar(select(func.count()).select_from(Task))
+        # The control: the same kind of move once more, the rule gone and nothing running, on the database as it
+        # has grown (what the rule costs the import is the difference with the move before, not with the first).
+        with app.app_context():
+            with db.transaction() as session:
+                for rule in session.scalars(select(AutomationRule)):
+                    session.delete(rule)
+        figures["move_after_s"] = imported(0, "Negotiation")
+        figures |= {f"rules_{key}": value for key, value in done_at.items()}
         print(f"move {n} deals, rule active:       {figures['move_rule_active_s']:6.1f} s")
         print(f"import {n} new deals, rules running: {figures['new_rules_running_s']:6.1f} s")
+        print(f"move {n} deals, rule gone (control): {figures['move_after_s']:6.1f} s")
         print(f"the rule's work: consumer {figures['rules_consumer_s']:.1f} s, jobs {figures['rules_jobs_s']:.1f} s, "
               f"all {figures['rules_total_s']:.1f} s ({n / figures['rules_total_s']:.0f} runs/s, one worker)")
         print(f"runs done {figures['runs_done']}, other {figures['runs_other']}, tasks {figures['tasks']}")

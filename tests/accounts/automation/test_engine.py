@@ -307,3 +307,27 @@ def test_rule_changes_are_audited(committed, world):
     actions = committed.session.scalars(select(AuditEntry.action).where(
         AuditEntry.entity_type == "automation_rules").order_by(AuditEntry.id)).all()
     assert actions == ["create", "update", "delete"]
+
+
+def test_a_lead_rule_gives_the_new_leads_owner_a_task_in_its_branch_only(committed, world):
+    from accounts import leads, routing
+    from accounts.models import Lead
+
+    made = rule(committed, world, trigger="lead.created", stage=None, conditions={"node_id": world["branch"].id},
+                actions=[{"type": "create_task", "title": "Call {{ contact_name }} of {{ company }} ({{ source }})",
+                          "due_in_working_days": 0, "assignee": "owner"}])
+    session = committed.session
+    north = leads.create_lead(session, actor=world["admin"], region=world["branch"], company="Onega Mills",
+                              contact_name="Pavel", source="website")
+    routing.assign_lead(session, actor=world["admin"], lead=north, user=world["owner"])
+    south = leads.create_lead(session, actor=world["admin"], region=world["other_branch"], company="Sochi Port",
+                              source="call")
+    session.commit()
+    deliver_all(committed)
+    committed.run_jobs()
+    done, skipped = runs(committed, made)
+    assert (done.lead_id, done.status) == (north.id, "done")
+    assert (skipped.lead_id, skipped.status, skipped.reason) == (south.id, "skipped", "not in branch NORTH")
+    task = session.scalar(select(Task).where(Task.lead_id == north.id))
+    assert (task.title, task.assignee_id) == ("Call Pavel of Onega Mills (website)", world["owner"].id)
+    assert session.get(Lead, south.id) is not None
