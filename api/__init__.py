@@ -17,7 +17,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import (
     accounts, activities, audit, baselines, budgets, codes, deals, eps, events, grants, imports, jobs, leads, projects, reports, routing,
-    users, wbs,
+    users, wbs, webhooks,
 )
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
@@ -32,7 +32,7 @@ BLUEPRINTS = (
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
     # Background work and what happened
-    jobs.blp, events.blp,
+    jobs.blp, events.blp, webhooks.blp,
 )
 API_PREFIX = "/api/v1/"
 

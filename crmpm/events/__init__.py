@@ -43,6 +43,8 @@ TYPES = {
                        "activities, relationships, warnings",
     "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
+    "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
+                        "status, None when no answer)",
 }
 
 __all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCounter", "EventCursor", "EventFailure", "deliver", "dispatch",
