@@ -21,6 +21,7 @@ class Receiver:
     def __init__(self, port: int | None = None, *, status: int = 200, answer: bytes = b"ok") -> None:
         self.port = port or free_port()
         self.status, self.answer = status, answer
+        self.headers: dict[str, str] = {}  # sent with every answer (a redirect's Location)
         self.received: list[tuple[str, dict, bytes]] = []
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
@@ -39,6 +40,8 @@ class Receiver:
                     receiver.received.append((self.path, dict(self.headers), body))
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", str(len(receiver.answer)))
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(receiver.answer)
 

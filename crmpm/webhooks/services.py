@@ -119,7 +119,7 @@ def _check_events(types: list[str]) -> list[str]:
         raise Invalid("unknown event types: {types}", types=", ".join(unknown),
                       errors={"events": [f"unknown event type: {name}" for name in unknown]})
     if not types:
-        raise Invalid("events is required", errors={"events": ["name at least one event type"]})
+        raise Invalid("{field} is required", field="events", errors={"events": ["name at least one event type"]})
     return list(dict.fromkeys(types))
 
 

@@ -8,6 +8,7 @@ outside it (under B), and for a user without grants, everything is 404.
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from eps import budgets
 from eps.permissions import ROLE_PERMISSIONS, Permission
@@ -241,3 +242,44 @@ def test_jobs_are_seen_and_retried_by_their_creator_and_administrators_only(api,
     assert api.post(f"/api/v1/jobs/{mine}/retry", user=user).status_code == 202
     assert api.get(f"/api/v1/jobs/{theirs}", user=admin).status_code == 200
     assert {theirs, mine} <= {item["id"] for item in api.get("/api/v1/jobs", user=admin).json["items"]}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_webhooks_are_seen_and_changed_by_their_owner_and_administrators_only(api, app, session, admin, world, role,
+                                                                              monkeypatch):
+    from crmpm.webhooks import WebhookDelivery
+
+    monkeypatch.setitem(app.config, "JOBS_URL", "memory://")  # a replay hands a job to an engine
+    monkeypatch.setenv("CRMPM_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    made = {}
+    for who, creator in (("theirs", admin), ("mine", user)):
+        response = api.post("/api/v1/webhooks", user=creator, json={"url": "http://127.0.0.1:9/h",
+                                                                     "events": ["deal.won"]})
+        assert response.status_code == 201  # any active user may subscribe, whatever their grants
+        made[who] = response.json["id"]
+        session.add(WebhookDelivery(webhook_id=made[who], event_id=1, event_type="deal.won", attempts=1,
+                                    status="failed"))
+    session.commit()
+    deliveries = {who: session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == hook_id))
+                  for who, hook_id in made.items()}
+
+    def calls(who):
+        hook, delivery = made[who], deliveries[who]
+        return [("GET", f"/api/v1/webhooks/{hook}", None, 200),
+                ("GET", f"/api/v1/webhooks/{hook}/deliveries", None, 200),
+                ("PATCH", f"/api/v1/webhooks/{hook}", {"description": "x"}, 200),
+                ("POST", f"/api/v1/webhooks/{hook}/deliveries/{delivery}/replay", None, 202),
+                ("DELETE", f"/api/v1/webhooks/{hook}", None, 204)]
+
+    for method, path, body, _success in calls("theirs"):
+        assert api.request(method, path, user=user, json=body).status_code == 404, (method, path)
+        assert api.request(method, path, json=body).status_code == 401, (method, path)
+    assert [item["id"] for item in api.get("/api/v1/webhooks", user=user).json["items"]] == [made["mine"]]
+    for method, path, body, success in calls("mine"):
+        assert api.request(method, path, user=user, json=body).status_code == success, (method, path)
+    for method, path, body, success in calls("theirs"):
+        assert api.request(method, path, user=admin, json=body).status_code == success, (method, path)

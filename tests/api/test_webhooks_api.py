@@ -1,11 +1,15 @@
 """The webhooks API: the contract's create and delivery log, bad input refused with the field named, rights."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from crmpm.audit.models import AuditEntry
+from crmpm.events import DomainEvent, Event
 from crmpm.jobs.models import Job
 from crmpm.webhooks import Webhook, WebhookDelivery
+from crmpm.webhooks import services as webhooks
 from tests import factories
 
 HOOK = "http://127.0.0.1:9/hook"
@@ -145,3 +149,16 @@ def test_patch_changes_and_reenables_and_replay_starts_an_attempt(api, session, 
     assert job.params == {"delivery_id": delivery.id, "after": 3}
     log = api.get(f"/api/v1/webhooks/{hook_id}/deliveries", user=owner).json
     assert [item["id"] for item in log["items"]] == [delivery.id]
+
+
+def test_a_delivered_body_is_the_events_api_item_with_its_payload_as_data(api, session, admin):
+    node = factories.node(session, actor=admin, code="WH")
+    account = factories.account(session, actor=admin, region=node)
+    factories.deal(session, actor=admin, account=account, pipeline=factories.pipeline(session), amount="1250.50")
+    session.commit()
+    listed = api.get("/api/v1/events?limit=1000", user=admin).json["items"]
+    rows = session.scalars(select(Event).where(Event.id.is_not(None)).order_by(Event.id)).all()
+    bodies = [json.loads(webhooks.body_of(DomainEvent.of(row))) for row in rows]
+    assert "deal.created" in {item["type"] for item in listed}
+    assert [{**{key: value for key, value in item.items() if key != "payload"}, "data": item["payload"]}
+            for item in listed] == bodies
