@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from crmpm.database import utcnow
-from crmpm.events import DomainEvent, Event
+from crmpm.events import DomainEvent
 from crmpm.jobs.models import Job
 from crmpm.webhooks import Webhook, WebhookDelivery
 from crmpm.webhooks import services as webhooks

@@ -10,14 +10,13 @@ import json
 import time
 
 import pytest
-from sqlalchemy import select
 
 from crmpm.database import db
 from crmpm.events import Event
 from crmpm.webhooks import Webhook, WebhookDelivery
 from crmpm.webhooks import services as webhooks
 from tests import factories
-from tests.jobs.conftest import PATIENCE, make_site, postgresql_template, site, sqlite_template  # noqa: F401
+from tests.jobs.conftest import PATIENCE
 from tests.receivers import Receiver
 
 SECRET = "receiver-secret-0123456789"
