@@ -34,7 +34,7 @@ def may_read(session: Session, user: User | None, event_id: int) -> bool:
 
 def handle(session: Session, event: DomainEvent) -> None:
     """A delivery (and its job) per active webhook subscribed to ``event.type`` whose owner may read it."""
-    for webhook in webhooks.subscribed(session, event.type):
+    for webhook in webhooks.subscribed(session, event):
         if may_read(session, session.get(User, webhook.owner_id), event.id):
             webhooks.enqueue(session, webhook, event)
 

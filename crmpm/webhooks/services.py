@@ -96,11 +96,13 @@ def get_delivery_or_raise(session: Session, webhook: Webhook, delivery_id: int) 
     return delivery
 
 
-def subscribed(session: Session, event_type: str) -> list[Webhook]:
-    """The active webhooks subscribed to ``event_type`` (the caller decides whose owner may read the event)."""
+def subscribed(session: Session, event: DomainEvent) -> list[Webhook]:
+    """The active webhooks subscribed to ``event``'s type that existed when it happened (an older event still
+    waiting for the dispatcher is not sent to a webhook created since); whose owner may read it is the caller's."""
+    query = (select(Webhook).where(Webhook.active.is_(True), Webhook.created_at <= event.occurred_at)
+             .order_by(Webhook.id))
     # A JSON list's membership is not asked of the database (SQLite and PostgreSQL differ); webhooks are few.
-    return [hook for hook in session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id))
-            if event_type in hook.events]
+    return [hook for hook in session.scalars(query) if event.type in hook.events]
 
 
 # Changing

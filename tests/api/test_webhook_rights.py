@@ -1,6 +1,8 @@
 """Who receives which event: only the subscribers who may read it, when it is handed over and when it is sent;
 ``webhook.disabled`` read by the webhook's owner and administrators."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -27,12 +29,12 @@ def world(session, admin):
     reader, outsider, idle = factories.user(session), factories.user(session), factories.user(session)
     grant = factories.grant(session, actor=admin, role="viewer", target=a, user=reader)
     factories.grant(session, actor=admin, role="viewer", target=b, user=outsider)
-    account = factories.account(session, actor=admin, region=a)
-    deal = factories.deal(session, actor=admin, account=account, pipeline=factories.pipeline(session))
     hooks = {}
     for name, user in (("reader", reader), ("outsider", outsider), ("admin", admin)):
         hooks[name] = webhooks.create(session, actor=user, url="http://127.0.0.1:9/h", events=["deal.created"])
     webhooks.create(session, actor=idle, url="http://127.0.0.1:9/h", events=["deal.won"])  # not this type
+    account = factories.account(session, actor=admin, region=a)
+    deal = factories.deal(session, actor=admin, account=account, pipeline=factories.pipeline(session))
     session.commit()
     row = session.scalars(select(Event).where(Event.type == "deal.created", Event.subject_id == deal.id)).one()
     return {"event": DomainEvent.of(row), "hooks": hooks, "grant": grant, "reader": reader, "admin": admin}
@@ -47,6 +49,16 @@ def test_an_event_is_handed_only_to_subscribers_who_may_read_it(app, session, wo
     with app.app_context():
         consumer.handle(session, world["event"])
     assert _delivered_to(session) == {world["reader"].id, world["admin"].id}
+
+
+def test_a_webhook_created_after_the_event_happened_gets_nothing_of_it(app, session, world):
+    late = webhooks.create(session, actor=world["admin"], url="http://127.0.0.1:9/late", events=["deal.created"])
+    late.created_at = world["event"].occurred_at + timedelta(microseconds=1)
+    session.flush()
+    with app.app_context():
+        consumer.handle(session, world["event"])
+    hooks = set(session.scalars(select(WebhookDelivery.webhook_id)))
+    assert late.id not in hooks and world["hooks"]["admin"].id in hooks
 
 
 def test_a_paused_webhook_or_an_inactive_owner_gets_nothing(app, session, world):
