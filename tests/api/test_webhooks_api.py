@@ -162,3 +162,14 @@ def test_a_delivered_body_is_the_events_api_item_with_its_payload_as_data(api, s
     assert "deal.created" in {item["type"] for item in listed}
     assert [{**{key: value for key, value in item.items() if key != "payload"}, "data": item["payload"]}
             for item in listed] == bodies
+
+
+def test_creating_webhooks_is_rate_limited_per_user(api, session):
+    user, other = factories.user(session), factories.user(session)
+    session.commit()
+    body = {"url": HOOK, "events": ["deal.won"]}
+    assert all(api.post("/api/v1/webhooks", user=user, json=body).status_code == 201 for _ in range(30))
+    refused = api.post("/api/v1/webhooks", user=user, json=body)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert _count(session, Webhook) == 30
+    assert api.post("/api/v1/webhooks", user=other, json=body).status_code == 201  # counted per user
