@@ -23,7 +23,9 @@ __all__ = ["accepts_upload", "init_limits", "request_limit", "size_text"]
 MIB = 1024 * 1024
 # The environment variable behind each config key, named in refusals so an operator knows what to raise.
 ENV_NAMES = {"MAX_CONTENT_LENGTH": "CRMPM_MAX_CONTENT_LENGTH", "MAX_UPLOAD_LENGTH": "CRMPM_MAX_UPLOAD_LENGTH",
-             "MAX_CSV_UPLOAD_LENGTH": "CRMPM_MAX_CSV_UPLOAD_LENGTH"}
+             "MAX_CSV_UPLOAD_LENGTH": "CRMPM_MAX_CSV_UPLOAD_LENGTH",
+             "MAX_INBOUND_EVENT_LENGTH": "CRMPM_MAX_INBOUND_EVENT_LENGTH",
+             "MAX_INBOUND_EMAIL_LENGTH": "CRMPM_MAX_INBOUND_EMAIL_LENGTH"}
 
 
 def accepts_upload(config_key: str = "MAX_UPLOAD_LENGTH") -> Callable:

@@ -42,6 +42,8 @@ DEFAULT_LIMITS = {
     "login-address": "20 per minute; 100 per hour; 500 per day",  # failed logins per client address
     "password": "5 per minute; 20 per hour; 100 per day",  # wrong current passwords per user
     "token": "10 per hour; 50 per day",  # API tokens created per user
+    "inbound": "600 per minute; 20000 per hour",  # events delivered per integration (api/inbound.py)
+    "inbound-address": "20 per minute; 100 per hour; 500 per day",  # bad integration tokens per client address
 }
 EXTENSION = "crmpm.throttle"
 

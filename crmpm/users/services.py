@@ -217,17 +217,25 @@ def holds_session(user: User | None, stamp: str | None) -> bool:
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
-def _digest(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
+def token_digest(token: str) -> str:
+    """What is stored of a bearer secret (API tokens, integration tokens, reset links).
+
+    Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
+    """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret(prefix: str) -> str:
+    """A new bearer secret: ``prefix`` (which says what kind of token it is) and 256 random bits."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def create_token(session: Session, *, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for ``user``; returns the record and the token, which is never stored."""
     if actor is not None and not actor.is_admin and actor.id != user.id:
         raise Forbidden("only administrators create tokens for other users")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret), prefix=secret[:12])
+    secret = new_secret(TOKEN_PREFIX)
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(secret), prefix=secret[:12])
     session.add(token)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=token, after=token.audit_state())
@@ -285,7 +293,7 @@ def user_for_token(session: Session, *, token: str, also: tuple[ReadWithUser, ..
     """The active user a valid, unrevoked token belongs to, else None; ``also`` read in the same statement."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    rows = fetch_all(session, _token_and_user(also), {"token_hash": _digest(token)})
+    rows = fetch_all(session, _token_and_user(also), {"token_hash": token_digest(token)})
     if not rows:
         return None
     token_id, revoked_at, last_used_at, *values = rows[0]

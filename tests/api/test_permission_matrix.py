@@ -241,3 +241,41 @@ def test_jobs_are_seen_and_retried_by_their_creator_and_administrators_only(api,
     assert api.post(f"/api/v1/jobs/{mine}/retry", user=user).status_code == 202
     assert api.get(f"/api/v1/jobs/{theirs}", user=admin).status_code == 200
     assert {theirs, mine} <= {item["id"] for item in api.get("/api/v1/jobs", user=admin).json["items"]}
+
+
+# Integrations are set up by administrators only: every role anywhere, even manager at the root, is refused (403),
+# the anonymous 401; the delivery endpoints take an integration's token, never a user's (401 for everyone).
+INTEGRATION_ACTIONS = {
+    "list_integrations": ("GET", "/api/v1/integrations", None, 200),
+    "read_integration": ("GET", "/api/v1/integrations/{integration}", None, 200),
+    "create_integration": ("POST", "/api/v1/integrations",
+                           {"kind": "email", "name": "Mailbox", "region_node_id": "{n1}"}, 201),
+    "rename_integration": ("PATCH", "/api/v1/integrations/{integration}", {"name": "Renamed"}, 200),
+    "rotate_integration_token": ("POST", "/api/v1/integrations/{integration}/rotate-token", None, 200),
+    "delete_integration": ("DELETE", "/api/v1/integrations/{integration}", None, 204),
+    "deliver_call": ("POST", "/api/v1/inbound/calls", {}, None),
+    "deliver_message": ("POST", "/api/v1/inbound/messages", {}, None),
+    "deliver_email": ("POST", "/api/v1/inbound/email", {}, None),
+}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin", *(role.value for role in Role)])
+@pytest.mark.parametrize("action", sorted(INTEGRATION_ACTIONS))
+def test_integrations_are_administrators_only(api, session, admin, world, who, action):
+    from accounts.inbound import integrations
+
+    integration, _token = integrations.create_integration(session, actor=admin, kind="telephony", name="PBX",
+                                                          region_node_id=world["A"]["n1"].id)
+    user = admin if who == "admin" else None
+    if who not in ("anonymous", "admin"):
+        user = factories.user(session)
+        factories.grant(session, actor=admin, role=Role(who), target=world["root"], user=user)
+    session.commit()
+    method, path, body, success = INTEGRATION_ACTIONS[action]
+    ids = {"integration": integration.id, "n1": world["A"]["n1"].id}
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+    if who == "anonymous" or success is None:
+        expected = 401
+    else:
+        expected = success if who == "admin" else 403
+    assert response.status_code == expected, (response.status_code, response.get_json())
