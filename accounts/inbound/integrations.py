@@ -73,10 +73,9 @@ def create_integration(session: Session, *, actor: User, kind: IntegrationKind, 
     acting_user = users.get_or_raise(session, user_id=acting_user_id, field="acting_user_id") \
         if acting_user_id is not None else actor
     _check_acting(session, node=region, user=acting_user)
-    secret = users.new_secret(TOKEN_PREFIX)
     integration = Integration(kind=IntegrationKind(kind), name=_unique_name(session, name), region_node=region,
-                              acting_user=acting_user, created_by_id=actor.id, token_hash=users.token_digest(secret),
-                              prefix=secret[:12], is_active=True)
+                              acting_user=acting_user, created_by_id=actor.id, is_active=True)
+    secret = _issue(integration)
     session.add(integration)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=integration, after=integration.audit_state())
@@ -126,12 +125,18 @@ def update_integration(session: Session, *, actor: User, integration: Integratio
 def rotate_token(session: Session, *, actor: User, integration: Integration) -> str:
     """A new token for the integration; the old one stops working at once (administrators)."""
     _admin(actor)
-    secret = users.new_secret(TOKEN_PREFIX)
     before = integration.audit_state()
-    integration.token_hash, integration.prefix = users.token_digest(secret), secret[:12]
+    secret = _issue(integration)
     session.flush()
     audit.record(session, actor=actor, action="rotate_token", entity=integration, before=before,
                  after=integration.audit_state())
+    return secret
+
+
+def _issue(integration: Integration) -> str:
+    """A new token for ``integration``: its hash and first characters kept, the token returned."""
+    secret = users.new_secret(TOKEN_PREFIX)
+    integration.token_hash, integration.prefix = users.token_digest(secret), secret[:12]
     return secret
 
 
