@@ -14,8 +14,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from accounts.inbound import integrations, journal
 from accounts.inbound.mail import MailError, ParsedMail, html_to_text, message_ids, one_message_id, parse_message
 from accounts.inbound.models import IntegrationKind
-from api.accounts import Text
-from api.common import Blueprint, Id, Name, PageArgs, current_user, page_schema, paginate, reads_no_grants, session
+from api.common import (
+    Blueprint, Id, Name, PageArgs, Trimmed, current_user, page_schema, paginate, reads_no_grants, session,
+)
 from crmpm.errors import Invalid, Unauthenticated
 from crmpm.limits import accepts_upload
 from crmpm.ratelimit import client_address, throttle
@@ -24,9 +25,6 @@ channels_blp = Blueprint("integrations", __name__, url_prefix="/integrations",
                          description="Inbound channels (administrators): telephony, messengers, e-mail")
 blp = Blueprint("inbound", __name__, url_prefix="/inbound",
                 description="Deliveries from integrations, authenticated by the integration's token")
-
-EXTERNAL_ID = validate.Length(min=1, max=500)
-
 
 class Url(fields.Url):
     """An http or https address."""
@@ -160,12 +158,22 @@ class RecordedSchema(Schema):
     lead_id = fields.Integer(allow_none=True)
 
 
+def Line(max_length: int, *, min_length: int = 0, **kwargs) -> fields.String:  # noqa: N802 - a field factory
+    """A string of at most ``max_length`` characters without NUL (which no database column holds), trimmed."""
+    return Trimmed(validate=[validate.Length(min=min_length, max=max_length), _no_nul], **kwargs)
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("NUL characters are not allowed.")
+
+
 class CallSchema(Schema):
-    external_id = fields.String(required=True, validate=EXTERNAL_ID,
-                                metadata={"description": "The exchange's id of the call; the same id again updates "
-                                                         "the one interaction (duration, recording)."})
-    from_ = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=40))
-    to = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    external_id = Line(500, min_length=1, required=True,
+                       metadata={"description": "The exchange's id of the call; the same id again updates "
+                                                "the one interaction (duration, recording)."})
+    from_ = Line(40, min_length=1, required=True, data_key="from")
+    to = Line(40, min_length=1, required=True)
     direction = fields.String(required=True, validate=validate.OneOf(journal.CallDirection.ALL))
     started_at = fields.AwareDateTime(required=True, metadata={"description": "With its time zone."})
     duration = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=24 * 3600),
@@ -174,33 +182,30 @@ class CallSchema(Schema):
 
 
 class MessageSchema(Schema):
-    external_id = fields.String(required=True, validate=EXTERNAL_ID)
-    channel = Text(100, load_default="", metadata={"description": "whatsapp, telegram, site chat…"})
+    external_id = Line(500, min_length=1, required=True)
+    channel = Line(100, load_default="", metadata={"description": "whatsapp, telegram, site chat…"})
     direction = fields.String(load_default="in", validate=validate.OneOf(("in", "out")))
     sent_at = fields.AwareDateTime(required=True)
-    phone = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=40))
-    email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=254))
-    name = Text(200, load_default="")
-    text = fields.String(required=True, validate=validate.Length(max=100_000))
+    phone = Line(40, allow_none=True, load_default=None)
+    email = Line(254, allow_none=True, load_default=None)
+    name = Line(200, load_default="")
+    text = Line(100_000, required=True)
 
 
 class EmailSchema(Schema):
-    from_ = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=320))
-    from_name = Text(200, load_default="")
-    to = fields.List(fields.String(validate=validate.Length(max=320)), load_default=list,
-                     validate=validate.Length(max=500))
-    cc = fields.List(fields.String(validate=validate.Length(max=320)), load_default=list,
-                     validate=validate.Length(max=500))
-    subject = fields.String(load_default="", validate=validate.Length(max=2000))
-    text = fields.String(load_default="", validate=validate.Length(max=5_000_000))
-    html = fields.String(load_default="", validate=validate.Length(max=5_000_000),
-                         metadata={"description": "Read (as text) only when text is empty."})
-    message_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
-    in_reply_to = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=5000))
-    references = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20_000))
+    from_ = Line(320, min_length=1, required=True, data_key="from")
+    from_name = Line(200, load_default="")
+    to = fields.List(Line(320), load_default=list, validate=validate.Length(max=500))
+    cc = fields.List(Line(320), load_default=list, validate=validate.Length(max=500))
+    subject = Line(2000, load_default="")
+    text = Line(5_000_000, load_default="")
+    html = Line(5_000_000, load_default="", metadata={"description": "Read (as text) only when text is empty."})
+    message_id = Line(500, allow_none=True, load_default=None)
+    in_reply_to = Line(5000, allow_none=True, load_default=None)
+    references = Line(20_000, allow_none=True, load_default=None)
     sent_at = fields.AwareDateTime(allow_none=True, load_default=None)
-    attachments = fields.List(fields.String(validate=validate.Length(max=300)), load_default=list,
-                              validate=validate.Length(max=200), metadata={"description": "File names only."})
+    attachments = fields.List(Line(300), load_default=list, validate=validate.Length(max=200),
+                              metadata={"description": "File names only."})
 
     @validates_schema
     def _message_id(self, data, **_kwargs):

@@ -34,9 +34,9 @@ from eps.models import EpsNode
 from eps.permissions import Permission, access_to
 
 from accounts import services
-from accounts.activities import create_interaction
+from accounts.activities import FUTURE_SLACK, create_interaction
 from accounts.inbound.mail import ParsedMail
-from accounts.inbound.models import InboundEvent, Integration, IntegrationKind
+from accounts.inbound.models import EXTERNAL_ID_LENGTH, InboundEvent, Integration, IntegrationKind
 from accounts.leads import receive_lead
 from accounts.models import (
     Account, Contact, Deal, Direction, Interaction, InteractionKind, Lead, LeadStatus, PipelineStage, StageKind,
@@ -178,8 +178,9 @@ def record_email(session: Session, *, integration: Integration, mail: ParsedMail
 def _claim(session: Session, integration: Integration, external_id: str) -> tuple[InboundEvent, bool]:
     """The event's row, new (True) or delivered before (False); a concurrent twin waits on the unique key."""
     external_id = (external_id or "").strip()
-    if not external_id:
-        raise Invalid("an event needs its external id", errors={"external_id": ["required"]})
+    if not external_id or len(external_id) > EXTERNAL_ID_LENGTH:
+        raise Invalid("an event needs its external id, of at most {length} characters", length=EXTERNAL_ID_LENGTH,
+                      errors={"external_id": [f"1 to {EXTERNAL_ID_LENGTH} characters"]})
     existing = _event(session, integration, external_id)
     if existing is not None:
         return existing, False
@@ -332,8 +333,11 @@ def _kind(integration: Integration, kind: IntegrationKind) -> None:
 
 
 def _aware(value: datetime, field: str) -> None:
+    """A point in time (with its zone) that is not ahead of now (the journal holds what happened)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise Invalid("{field} needs a time zone", field=field, errors={field: ["a time zone is needed"]})
+    if value > utcnow() + FUTURE_SLACK:
+        raise Invalid("{field} lies in the future", field=field, errors={field: ["in the future"]})
 
 
 def _minutes(seconds: int) -> int:

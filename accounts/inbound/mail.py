@@ -8,6 +8,7 @@ Attachments are named, never kept.
 from __future__ import annotations
 
 import email
+import email.errors
 import html
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from datetime import datetime
 from html.parser import HTMLParser
 
-MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID_RE = re.compile(r"<[^<>\s\x00-\x1f\x7f]+>")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 class MailError(ValueError):
@@ -58,7 +60,7 @@ def one_message_id(value: str | None) -> str | None:
     found = message_ids(value)
     if found:
         return found[0]
-    return f"<{value}>" if " " not in value else None
+    return f"<{value}>" if not re.search(r"[\s<>\x00-\x1f\x7f]", value) else None
 
 
 class _TextOfHtml(HTMLParser):
@@ -98,7 +100,21 @@ def html_to_text(markup: str) -> str:
 
 
 def parse_message(raw: bytes) -> ParsedMail:
-    """A raw RFC 822 message read into ``ParsedMail``; MailError when it has no sender to match."""
+    """A raw RFC 822 message read into ``ParsedMail``; MailError when it has no sender to match or cannot be read.
+
+    The stdlib's header parser (``policy.default``) still fails on some malformed headers with IndexError,
+    TypeError or AttributeError from its insides (found by mutating real messages: ``tests/accounts/inbound``);
+    those are refused as unreadable here, so that no message makes a server error.
+    """
+    try:
+        return _parse(raw)
+    except MailError:
+        raise
+    except (IndexError, TypeError, AttributeError, ValueError, LookupError, email.errors.MessageError) as exc:
+        raise MailError(f"the message cannot be read ({type(exc).__name__})", "body") from None
+
+
+def _parse(raw: bytes) -> ParsedMail:
     message = email.message_from_bytes(raw, policy=policy.default)
     try:
         senders = message["From"].addresses if message["From"] is not None else ()
@@ -115,16 +131,21 @@ def parse_message(raw: bytes) -> ParsedMail:
         sent_at = None  # a naive date is not a point in time; the time of receipt is used instead
     text, attachments = _body(message)
     return ParsedMail(
-        sender=sender.addr_spec, sender_name=sender.display_name or "",
-        to=_addresses(message, "To"), cc=_addresses(message, "Cc"), subject=str(message["Subject"] or ""),
-        text=text, message_id=one_message_id(str(message["Message-ID"] or "")),
+        sender=_printable(sender.addr_spec), sender_name=_printable(sender.display_name or ""),
+        to=_addresses(message, "To"), cc=_addresses(message, "Cc"), subject=_printable(str(message["Subject"] or "")),
+        text=text.replace("\x00", ""), message_id=one_message_id(str(message["Message-ID"] or "")),
         in_reply_to=message_ids(str(message["In-Reply-To"] or "")),
         references=message_ids(str(message["References"] or "")), sent_at=sent_at, attachments=attachments)
 
 
+def _printable(value: str) -> str:
+    """A header's text without control characters (a NUL cannot be stored; folded lines become spaces)."""
+    return CONTROL_RE.sub(" ", value).strip()
+
+
 def _addresses(message, header: str) -> list[str]:
     values = message.get_all(header) or []
-    return [address for _name, address in getaddresses([str(value) for value in values]) if address]
+    return [_printable(address) for _name, address in getaddresses([str(value) for value in values]) if address]
 
 
 def _body(message) -> tuple[str, list[str]]:
@@ -134,7 +155,7 @@ def _body(message) -> tuple[str, list[str]]:
             continue
         if part.get_content_disposition() == "attachment" or (
                 part.get_filename() and part.get_content_maintype() not in ("text",)):
-            attachments.append(part.get_filename() or part.get_content_type())
+            attachments.append(_printable(part.get_filename() or part.get_content_type()))
     body = message.get_body(preferencelist=("plain", "html"))
     if body is None:
         return "", attachments

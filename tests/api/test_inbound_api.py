@@ -104,7 +104,8 @@ def test_an_integration_token_opens_nothing_else(api, inbound):
 
 @pytest.mark.parametrize("case", ["naive time", "negative duration", "ftp recording", "garbage number",
                                   "not json", "oversized", "oversized email", "email without sender",
-                                  "raw without from", "email not json"])
+                                  "raw without from", "email not json", "nul in text", "future start",
+                                  "long external id"])
 def test_bad_input_is_a_clear_4xx_and_records_nothing(api, app, session, inbound, case, monkeypatch):
     before = _counts(session)
     path, headers, kwargs = "/api/v1/inbound/calls", _bearer(inbound["telephony_token"]), {}
@@ -132,6 +133,13 @@ def test_bad_input_is_a_clear_4xx_and_records_nothing(api, app, session, inbound
     elif case == "raw without from":
         path, headers, field = "/api/v1/inbound/email", email_headers | {"Content-Type": "message/rfc822"}, "from"
         kwargs["raw"] = b"Subject: nobody\r\n\r\nhello"
+    elif case == "nul in text":
+        path, headers, field = "/api/v1/inbound/email", email_headers, "text"
+        kwargs["json"] = {"from": "a@b.example", "text": "a\u0000b"}
+    elif case == "future start":
+        kwargs["json"], field = CALL | {"started_at": "2099-01-01T00:00:00Z"}, "started_at"
+    elif case == "long external id":
+        kwargs["json"], field = CALL | {"external_id": "x" * 501}, "external_id"
     elif case == "email not json":
         path, headers, field = "/api/v1/inbound/email", email_headers, "body"
         kwargs["raw"] = b"[1, 2]"
