@@ -182,3 +182,23 @@ def test_an_acting_user_who_may_not_change_the_region_is_refused(api, session, i
         "kind": "email", "name": "Mailbox", "region_node_id": inbound["A"]["branch"].id,
         "acting_user_id": outsider.id})
     assert response.status_code == 422 and "acting_user_id" in response.json["errors"]
+
+
+def test_deliveries_are_rate_limited_per_integration_and_bad_tokens_per_address(api, app, session, inbound,
+                                                                                 monkeypatch):
+    from crmpm.ratelimit import EXTENSION, Throttle
+
+    monkeypatch.setitem(app.extensions, EXTENSION, Throttle(limits={"inbound": "2 per minute",
+                                                                    "inbound-address": "3 per minute"}))
+    phone_line = _bearer(inbound["telephony_token"])
+    answers = [api.post("/api/v1/inbound/calls", json=CALL | {"external_id": f"r-{n}"}, headers=phone_line)
+               for n in range(3)]
+    assert [answer.status_code for answer in answers] == [201, 201, 429]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    # Another integration has its own count.
+    mail = api.post("/api/v1/inbound/email", json={"from": "x@y.example", "text": "hi"},
+                    headers=_bearer(inbound["email_token"]))
+    assert mail.status_code == 201
+    guesses = [api.post("/api/v1/inbound/messages", json={}, headers=_bearer(f"crmpmi_guess{n}")).status_code
+               for n in range(4)]
+    assert guesses == [401, 401, 401, 429]
