@@ -81,6 +81,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # The job engine's store (crmpm.jobs.engine): redis://… for workers on several machines; unset, an
         # SQLite file in the instance folder.
         "JOBS_URL": os.environ.get("CRMPM_JOBS_URL"),
+        # Outgoing mail (crmpm.mail): smtp://user:password@host:587?starttls=1 or smtps://…:465. Unset, messages
+        # are written as .eml files into the instance folder's outbox (and logged), never sent.
+        "SMTP_URL": os.environ.get("CRMPM_SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("CRMPM_MAIL_FROM", "crmpm <noreply@localhost>"),
         "JOBS_NAMESPACE": os.environ.get("CRMPM_JOBS_NAMESPACE", "crmpm"),
         # Plans with more activities than this are scheduled and exported as a job when asked from the pages.
         "SCHEDULE_ASYNC_ACTIVITIES": int(os.environ.get("CRMPM_SCHEDULE_ASYNC_ACTIVITIES", 5_000)),
