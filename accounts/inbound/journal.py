@@ -1,7 +1,8 @@
 """How a call, a message or an e-mail from an integration becomes one interaction in the client journal.
 
-Who the client is: an e-mail replying to one recorded before (In-Reply-To, References) goes where that one went
-(its deal, contact, account or lead; a lead qualified since, to what it became); otherwise the phone (E.164) or
+Who the client is: an e-mail replying to one recorded before (In-Reply-To, References: one received here, or one
+crmpm sent and filed, ``accounts.mail_journal``) goes where that one went (its deal, contact, account or lead; a
+lead qualified since, to what it became); otherwise the phone (E.164) or
 address is matched to a contact among the accounts the integration's acting user may change, and the interaction
 goes on that contact, its account and the account's open deal (the contact's own first, then the newest). An
 unknown sender, or one known only outside the acting user's reach (nothing of another branch is disclosed or
@@ -38,6 +39,7 @@ from accounts.activities import FUTURE_SLACK, create_interaction
 from accounts.inbound.mail import ParsedMail
 from accounts.inbound.models import EXTERNAL_ID_LENGTH, InboundEvent, Integration, IntegrationKind
 from accounts.leads import receive_lead
+from accounts.mail_journal import journal_key
 from accounts.models import (
     Account, Contact, Deal, Direction, Interaction, InteractionKind, Lead, LeadStatus, PipelineStage, StageKind,
 )
@@ -285,13 +287,16 @@ def _open_lead(session: Session, user: User, *, phone: str | None, email: str | 
 
 
 def _thread(session: Session, user: User, message_ids: list[str]) -> Party | None:
-    """Where the latest recorded e-mail among ``message_ids`` went, if ``user`` may still change it."""
+    """Where the latest e-mail among ``message_ids`` went, if ``user`` may still change it: one received
+    (an ``inbound_events`` row of an e-mail integration) or one we sent (filed by ``accounts.mail_journal``)."""
+    message_ids = message_ids[:100]
     if not message_ids:
         return None
+    received = (select(InboundEvent.interaction_id).join(Integration, Integration.id == InboundEvent.integration_id)
+                .where(Integration.kind == IntegrationKind.email, InboundEvent.external_id.in_(message_ids)))
+    sent = Interaction.external_id.in_([journal_key(message_id) for message_id in message_ids])
     earlier = session.scalars(
-        select(Interaction).join(InboundEvent, InboundEvent.interaction_id == Interaction.id)
-        .join(Integration, Integration.id == InboundEvent.integration_id)
-        .where(Integration.kind == IntegrationKind.email, InboundEvent.external_id.in_(message_ids[:100]))
+        select(Interaction).where(or_(Interaction.id.in_(received), sent))
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(MAX_CANDIDATES))
     for interaction in earlier:
         if interaction.lead_id is not None and interaction.account_id is None:
