@@ -145,6 +145,8 @@ def test_bad_input_is_a_clear_4xx_and_records_nothing(api, app, session, inbound
         kwargs["raw"] = b"[1, 2]"
     response = api.post(path, headers=headers, **kwargs)
     assert response.status_code == expected, response.json
+    if expected == 413:
+        assert response.json["message"].startswith("the e-mail is larger" if "email" in case else "the event is larger")
     if field is not None:
         errors = response.json.get("errors", {})
         assert field in errors.get("json", errors), response.json
