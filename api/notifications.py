@@ -8,7 +8,7 @@ from api.common import Blueprint, PageArgs, current_user, paginate, reads_no_gra
 from crmpm import notifications
 from crmpm.notifications import KINDS, Channels
 
-blp = Blueprint("notifications", __name__, url_prefix="/me", description="The caller's notifications and preferences")
+blp = Blueprint("me-notifications", __name__, url_prefix="/me", description="The caller's notifications and preferences")
 
 
 class NotificationSchema(Schema):
