@@ -88,3 +88,13 @@ def test_bad_preferences_are_refused_with_422(api, session, body):
     user = factories.user(session)
     session.commit()
     assert api.put("/api/v1/me/notification-preferences", user=user, json=body).status_code == 422
+
+
+def test_users_set_their_own_time_zone_and_an_unknown_one_is_refused(api, session):
+    user = factories.user(session)
+    session.commit()
+    assert api.get("/api/v1/me", user=user).json["time_zone"] == "Europe/Moscow"
+    response = api.patch(f"/api/v1/users/{user.id}", user=user, json={"time_zone": "Asia/Vladivostok"})
+    assert response.status_code == 200 and response.json["time_zone"] == "Asia/Vladivostok"
+    for bad in ("Mars/Olympus", "../../etc/passwd", ""):
+        assert api.patch(f"/api/v1/users/{user.id}", user=user, json={"time_zone": bad}).status_code == 422, bad

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from crmpm import notifications
 from crmpm.database import db
@@ -63,6 +63,7 @@ def read(notification_id: int):
     """Mark one read; with ``open``, go on to the page it links to."""
     note = notifications.mark_read(db.session, user=g.user, notification_id=notification_id)
     target = notifications.url_of(note)
+    flash(_("Notification marked read."), "info")
     if request.form.get("open") and target:
         return redirect(target, code=303)
     return redirect(url_for("notifications.index"), code=303)
@@ -70,7 +71,8 @@ def read(notification_id: int):
 
 @bp.route("/read-all", methods=["POST"])
 def read_all():
-    notifications.mark_all_read(db.session, user=g.user)
+    marked = notifications.mark_all_read(db.session, user=g.user)
+    flash(ngettext("%(num)s notification marked read.", "%(num)s notifications marked read.", marked), "info")
     return redirect(url_for("notifications.index"), code=303)
 
 
