@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmpm import notifications
@@ -172,18 +172,12 @@ def remind_tasks(session: Session, *, now: datetime | None = None, limit: int = 
     notification, so a run repeated (jobs run at least once) reminds nothing twice and a reminder
     moved reminds again. On PostgreSQL rows another transaction holds are left for the next run.
     """
-    now = now or utcnow()
-    query = (select(Task).where(Task.status == TaskStatus.open, Task.remind_at.is_not(None), Task.remind_at <= now,
-                                Task.assignee_id.is_not(None),
-                                or_(Task.reminded_for.is_(None), Task.reminded_for != Task.remind_at))
-             .order_by(Task.remind_at, Task.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    tasks = session.scalars(query).all()
+    tasks = activities.tasks_passed(session, at=Task.remind_at, done_for=Task.reminded_for, now=now or utcnow(),
+                                    limit=limit)
     for task in tasks:
         task.reminded_for = task.remind_at
-        assignee = session.get(User, task.assignee_id)
-        if assignee.is_active and _reads_task(session, user=assignee, task=task):
+        assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+        if assignee is not None and assignee.is_active and _reads_task(session, user=assignee, task=task):
             notifications.notify(session, user_id=assignee.id, kind="task_reminder", subject=("tasks", task.id),
                                  params=task_facts(task))
     return len(tasks)

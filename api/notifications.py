@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validates
 
-from api.common import Blueprint, PageArgs, current_user, paginate, reads_no_grants, session
+from api.common import Blueprint, PageArgs, current_user, page_schema, paginate, reads_no_grants, session
 from crmpm import notifications
 from crmpm.notifications import KINDS, Channels
 
@@ -23,12 +23,7 @@ class NotificationSchema(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class NotificationPageSchema(Schema):
-    items = fields.List(fields.Nested(NotificationSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
+class NotificationPageSchema(page_schema(NotificationSchema)):
     unread = fields.Integer(metadata={"description": "How many of the caller's notifications are unread in all."})
 
 
