@@ -78,3 +78,18 @@ def test_the_settings_grid_saves_what_is_ticked(pages, session, ivan):
     assert chosen["task_due"] == Channels(in_app=False, email=True)
     assert chosen["lead_assigned"] == Channels(in_app=True, email=False)
     assert chosen["task_reminder"] == Channels(in_app=False, email=False)
+
+
+def test_the_profile_sets_the_time_zone_and_refuses_an_unknown_one(pages, session, ivan):
+    user, _notes = ivan
+    pages.log_in_as(user)
+    assert 'value="Asia/Vladivostok"' in pages.get("/profile/").get_data(as_text=True)
+    response = pages.post("/profile/", {"name": user.name, "locale": "en", "time_zone": "Asia/Vladivostok"})
+    assert response.status_code == 303
+    session.refresh(user)
+    assert user.time_zone == "Asia/Vladivostok"
+    refused = pages.post("/profile/", {"name": user.name, "locale": "en", "time_zone": "Mars/Olympus"},
+                         follow_redirects=True)
+    assert re.search(r"class=\"flash flash-error\"[^>]*>[^<]*Mars/Olympus", refused.get_data(as_text=True))
+    session.refresh(user)
+    assert user.time_zone == "Asia/Vladivostok"
