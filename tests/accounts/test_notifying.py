@@ -21,6 +21,7 @@ from eps import budgets
 from eps.models import Role
 from tests import factories
 from tests.accounts.fixtures import crm  # noqa: F401 - fixture
+from tests.committed import committed  # noqa: F401 - fixture
 
 CONSUMER = "notifications"
 
@@ -251,3 +252,31 @@ def test_no_digest_when_there_is_nothing_to_say(session, crm, people):
     notifications.set_preferences(session, user=viewer, choices={"daily_digest": Channels(in_app=True, email=True)})
     notifying.send_digests(session, now=utcnow().replace(hour=12))
     assert told(session, viewer) == []
+
+
+def test_the_reminder_job_sends_the_assignee_an_email_once(committed, smtp_server):
+    """The periodic job run as a worker runs it (its own transactions), its e-mail through a real SMTP server."""
+    from crmpm import jobs
+
+    app, session = committed.app, committed.session
+    app.config["SMTP_URL"] = smtp_server.url
+    admin = factories.admin(session)
+    branch = factories.node(session, actor=admin, code="RB")
+    account = factories.account(session, actor=admin, region=branch, name="Ladoga Port")
+    anna = factories.user(session, email="anna@example.test")
+    anna.locale = "en"
+    anna.time_zone = "Europe/London"
+    factories.grant(session, actor=admin, role=Role.editor, target=branch, user=anna)
+    now = utcnow()
+    activities.create_task(session, actor=anna, title="Call the harbour master", due_at=now + timedelta(hours=1),
+                           remind_at=now - timedelta(minutes=1), account=account)
+    session.commit()
+    with app.app_context():
+        for _run in range(2):  # asked twice (two workers' schedulers): reminds once
+            jobs.start(session, kind="crm.task_reminders")
+            committed.run_jobs()
+    committed.run_jobs()  # the mail jobs asked for by the reminders
+    [received] = smtp_server.wait_for(1)
+    assert received.rcpt_tos == ["anna@example.test"]
+    assert received.message["Subject"] == "Reminder: Call the harbour master"
+    assert smtp_server.messages == [received]
