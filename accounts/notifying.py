@@ -76,7 +76,7 @@ def _task_created(session: Session, event: DomainEvent) -> Iterator[Recipient]:
 
 def _task_due(session: Session, event: DomainEvent) -> Iterator[Recipient]:
     task = session.get(Task, event.subject_id)
-    if task is not None:
+    if task is not None and task.status is TaskStatus.open:  # done before its due event was delivered: nothing to say
         yield event.payload.get("assignee_id"), "task_due", {**task_facts(task), "due_at": event.payload["due_at"]}
 
 
