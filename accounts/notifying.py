@@ -8,6 +8,7 @@ may not read (the event's readers, ``accounts.events.visible_events``), nor abou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crmpm import notifications
 from crmpm.database import utcnow
+from crmpm.emails import email_key
 from crmpm.errors import Forbidden, NotFound
 from crmpm.events import DomainEvent, Event
 from crmpm.notifications import NotificationDigest
@@ -26,7 +28,7 @@ from eps.permissions import Permission, holder_ids
 
 from accounts import activities
 from accounts.events import visible_events
-from accounts.models import Deal, Lead, Task, TaskStatus
+from accounts.models import Deal, Interaction, Lead, Task, TaskStatus
 
 # (user id, kind, params); the subject is the event's own.
 Recipient = tuple[int, str, dict]
@@ -70,8 +72,49 @@ def task_facts(task: Task) -> dict:
 def _task_created(session: Session, event: DomainEvent) -> Iterator[Recipient]:
     task = session.get(Task, event.subject_id)
     if task is not None:
-        yield event.payload.get("assignee_id"), "task_assigned", {**task_facts(task),
-                                                                   "by": _actor_name(session, event)}
+        by = _actor_name(session, event)
+        yield event.payload.get("assignee_id"), "task_assigned", {**task_facts(task), "by": by}
+        for user_id in mentioned(session, task.title):  # the assignee is told once, of the task given
+            yield user_id, "mention", {"by": by, "what": "task", **_excerpt(task.title),
+                                       "account_id": task.account_id, "lead_id": task.lead_id}
+
+
+def _interaction_recorded(session: Session, event: DomainEvent) -> Iterator[Recipient]:
+    interaction = session.get(Interaction, event.subject_id)
+    if interaction is None:
+        return
+    text = "\n".join(part for part in (interaction.subject, interaction.summary) if part)
+    for user_id in mentioned(session, text):
+        yield user_id, "mention", {"by": _actor_name(session, event), "what": "interaction", **_excerpt(text),
+                                   "account_id": interaction.account_id, "lead_id": interaction.lead_id}
+
+
+# "@ivan@firm.ru", or "@ivan" when one active user's address begins "ivan@"; not inside a word or an address.
+MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._%+-]{1,64}(?:@[A-Za-z0-9.-]{1,200}\.[A-Za-z]{2,63})?)")
+MENTIONS_READ = 20  # of one text, the first this many mentions
+EXCERPT = 200
+
+
+def _excerpt(text: str) -> dict:
+    """What a mention's notification quotes: its first line (the subject, one line) and the text's beginning."""
+    return {"headline": (text.strip().splitlines() or [""])[0][:EXCERPT], "excerpt": text.strip()[:EXCERPT]}
+
+
+def mentioned(session: Session, text: str) -> list[int]:
+    """The ids of the active users ``text`` mentions (``@`` and their e-mail address, or its unique local part)."""
+    found: list[int] = []
+    for token in dict.fromkeys(match.group(1).rstrip(".") for match in MENTION.finditer(text or "")):
+        if len(found) >= MENTIONS_READ:
+            break
+        if "@" in token:
+            ids = session.scalars(select(User.id).where(User.email == email_key(token), User.is_active.is_(True)))
+        else:
+            ids = session.scalars(select(User.id).where(User.email.startswith(f"{token.lower()}@", autoescape=True),
+                                                        User.is_active.is_(True)).limit(2))
+        ids = list(ids)
+        if len(ids) == 1 and ids[0] not in found:
+            found.append(ids[0])
+    return found
 
 
 def _task_due(session: Session, event: DomainEvent) -> Iterator[Recipient]:
@@ -141,6 +184,7 @@ def _webhook_disabled(session: Session, event: DomainEvent) -> Iterator[Recipien
 
 RULES: dict[str, Callable[[Session, DomainEvent], Iterator[Recipient]]] = {
     "task.created": _task_created,
+    "interaction.recorded": _interaction_recorded,
     "task.due": _task_due,
     "lead.assigned": _lead_assigned,
     "deal.owner_changed": _deal_owner_changed,

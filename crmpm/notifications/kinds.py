@@ -31,6 +31,7 @@ KINDS: dict[str, Channels] = {
     "budget_change_decided": Channels(in_app=True, email=False),
     "import_finished": Channels(in_app=True, email=False),
     "webhook_disabled": Channels(in_app=True, email=True),
+    "mention": Channels(in_app=True, email=True),
 }
 
 TEMPLATES = Templates(Path(__file__).parent / "templates")
@@ -60,12 +61,12 @@ def page_of(subject_type: str | None, subject_id: int | None, params: dict) -> s
         return f"/crm/deals/{subject_id}"
     if subject_type == "leads":
         return f"/crm/leads/{subject_id}"
-    if subject_type == "tasks":
+    if subject_type in ("tasks", "interactions"):
         if params.get("account_id"):
             return f"/crm/accounts/{params['account_id']}"
         if params.get("lead_id"):
             return f"/crm/leads/{params['lead_id']}"
-        return "/crm/tasks"
+        return "/crm/tasks" if subject_type == "tasks" else None
     if subject_type == "budget_changes":
         if params.get("project_id"):
             return f"/finance/projects/{params['project_id']}"

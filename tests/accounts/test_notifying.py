@@ -283,3 +283,23 @@ def test_the_reminder_job_sends_the_assignee_an_email_once(committed, smtp_serve
     assert received.rcpt_tos == ["anna@example.test"]
     assert received.message["Subject"] == "Reminder: Call the harbour master"
     assert smtp_server.messages == [received]
+
+
+def test_a_mention_in_a_note_or_a_task_tells_the_mentioned_who_may_read_it(session, crm, people):
+    admin, seller, viewer, outsider = crm["admin"], people["seller"], people["viewer"], people["outsider"]
+    seller.email, viewer.email, outsider.email = "seller@firm.test", "v.petrova@firm.test", "out@firm.test"
+    factories.user(session, email="seller@other.test")  # "@seller" alone is now ambiguous: nobody
+    interaction = factories.interaction(session, actor=admin, account=crm["A"]["account"], occurred_at=utcnow(),
+                                        subject="Call with the buyer",
+                                        summary="@v.petrova please send the offer; @out@firm.test FYI; "
+                                                "@seller; mail me at admin@firm.test")
+    task = activities.create_task(session, actor=admin, title="Ask @seller@firm.test about the price",
+                                  due_at=utcnow() + timedelta(days=1), assignee=viewer, account=crm["A"]["account"])
+    delivered(session)
+    assert sorted(told(session, kind="mention")) == sorted([
+        (viewer.id, "mention", "interactions", interaction.id),  # the outsider may not read branch A: not told
+        (seller.id, "mention", "tasks", task.id)])
+    assert told(session, viewer, "task_assigned") == [(viewer.id, "task_assigned", "tasks", task.id)]
+    note = session.scalars(select(Notification).where(Notification.kind == "mention",
+                                                      Notification.user_id == viewer.id)).one()
+    assert notifications.text_of(note, viewer) == "Admin mentioned you in a note: Call with the buyer"

@@ -33,7 +33,8 @@ def test_every_kind_has_texts_in_both_languages():
             params = {"title": "T", "due_at": None, "by": None, "name": "N", "previous": None, "amount": "1.00",
                       "target": "P1 Project", "decision": "approved", "created": 1, "updated": 2, "failed": 0,
                       "kind": "deals", "url_target": "https://h.test/x", "failures": 5, "last_status": 500,
-                      "day": "2026-12-04", "overdue": [TASK], "today": [], "reason": "manual", "url": None}
+                      "day": "2026-12-04", "overdue": [TASK], "today": [], "reason": "manual", "url": None,
+                      "what": "task", "headline": "H", "excerpt": "H\nmore"}
             texts = notifications.render(kind, language, params)
             assert texts.subject and "\n" not in texts.subject and texts.text.strip(), (kind, language)
 

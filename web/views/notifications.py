@@ -26,6 +26,7 @@ KIND_LABELS = {
     "budget_change_decided": _l("Your budget change is decided"),
     "import_finished": _l("Your import has finished"),
     "webhook_disabled": _l("Your webhook was disabled after failures"),
+    "mention": _l("Someone mentions you (@ and your e-mail address) in a task or a note"),
 }
 
 
