@@ -43,6 +43,9 @@ TYPES = {
     "import.finished": "kind, created, updated, failed, job_id, dry_run (a CSV import: about its job, or "
                        "(imports, none)); an XER or MSPDI file: about the new project, kind xer|mspdi, project_id, "
                        "activities, relationships, warnings",
+    "mail.sent": "what the message was about (deals, contacts, leads or accounts): to, cc, refused (recipients the "
+                 "server refused), subject, text (its first 10,000 characters), message_id, job_id; recorded when the "
+                 "SMTP server took the message, never for one kept in the outbox",
     "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
 }

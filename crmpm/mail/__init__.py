@@ -24,12 +24,19 @@ KIND = "mail.send"
 MAX_ATTEMPTS = 6  # 10 s, 40 s, 160 s, 640 s, 2,560 s after the failures: about 55 minutes in all
 
 
-def send_later(session, message: Message, *, actor=None):
-    """Ask for ``message`` to be sent after the caller's transaction commits; returns its job."""
-    from crmpm import jobs
+def send_later(session, message: Message, *, actor=None, about=None):
+    """Ask for ``message`` to be sent after the caller's transaction commits; returns its job.
+
+    ``about`` (an ORM row or a ``(table, id)`` pair: the deal, contact, lead or account the message
+    is about) makes the job record a ``mail.sent`` event on it once the server has taken the message;
+    the CRM files such a message in the client's journal.
+    """
+    from crmpm import events, jobs
 
     config = jobs.config_of(session)
     if message.message_id is None:
         message.message_id = new_message_id(config["MAIL_FROM"])
-    return jobs.start(session, kind=KIND, params={"message": message.to_params()}, actor=actor,
-                      max_attempts=MAX_ATTEMPTS)
+    params = {"message": message.to_params()}
+    if about is not None:
+        params["about"] = list(events.subject_of(about))
+    return jobs.start(session, kind=KIND, params=params, actor=actor, max_attempts=MAX_ATTEMPTS)

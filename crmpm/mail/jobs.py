@@ -6,13 +6,15 @@ import logging
 import smtplib
 from pathlib import Path
 
-from crmpm import jobs
+from crmpm import events, jobs
 from crmpm.errors import Invalid
 from crmpm.jobs import JobContext
 from crmpm.mail.message import Message
 from crmpm.mail.smtp import SmtpSettings, deliver, is_temporary
 
 log = logging.getLogger(__name__)
+# How much of a sent message's text its mail.sent event carries (the client's journal keeps it).
+TEXT_KEPT = 10_000
 
 
 def send(ctx: JobContext) -> dict:
@@ -32,7 +34,18 @@ def send(ctx: JobContext) -> dict:
     result = {"message_id": email["Message-ID"], "to": message.to + message.cc}
     if refused:
         result["refused"] = {address: f"{code} {text.decode(errors='replace')}" for address, (code, text) in refused.items()}
+    if ctx.params.get("about"):
+        _record_sent(ctx, message, email["Message-ID"], refused)
     return result
+
+
+def _record_sent(ctx: JobContext, message: Message, message_id: str, refused: dict) -> None:
+    """The ``mail.sent`` event on what the message was about, in the job's transaction."""
+    subject_type, subject_id = ctx.params["about"]
+    events.record(ctx.session, "mail.sent", (subject_type, subject_id),
+                  {"to": message.to, "cc": message.cc, "refused": sorted(refused), "subject": message.subject,
+                   "text": message.text[:TEXT_KEPT], "message_id": message_id, "job_id": ctx.job_id},
+                  actor=ctx.actor)
 
 
 def write_to_outbox(instance: Path, email) -> Path:
