@@ -17,7 +17,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import (
     accounts, activities, audit, baselines, budgets, codes, deals, eps, events, grants, imports, inbound, jobs, leads,
-    projects, reports, routing, users, wbs,
+    notifications, projects, reports, routing, users, wbs,
 )
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
@@ -25,7 +25,7 @@ from crmpm.errors import Unauthenticated
 from eps.permissions import GRANTS_WITH_USER
 
 BLUEPRINTS = (
-    eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp,
+    eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, notifications.blp, audit.blp,
     # Work breakdown and scheduling
     wbs.blp, baselines.blp, codes.blp,
     # The CRM

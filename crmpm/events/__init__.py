@@ -25,6 +25,8 @@ TYPES = {
     "deal.won": "deals: stage_id, amount, project_id, first_win (false when won again after a reopening), "
                 "budget_set (the project's budget set from the amount)",
     "deal.lost": "deals: stage_id, reason",
+    "deal.owner_changed": "deals: owner_id, previous_owner_id, reason (manual|handover|returned: a deputy's "
+                          "handover for an absence and its return)",
     "lead.created": "leads: owner_id, source, region_node_id",
     "lead.assigned": "leads: owner_id, previous_owner_id, reason (manual|existing_client|round_robin|least_load), "
                      "rule_id",

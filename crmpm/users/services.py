@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -84,7 +85,7 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
 
 
 def update(session: Session, *, actor: User, user: User, current_password: str | None = None, **changes) -> User:
-    """Change a user's name, locale or password (admins, or users for themselves); e-mail, teams
+    """Change a user's name, locale, time zone or password (admins, or users for themselves); e-mail, teams
     (``team_ids`` replaces them), admin or active flag (admins). Nobody deactivates themselves.
 
     ``temporary=True`` with a password an administrator sets for someone else makes them choose a
@@ -102,6 +103,8 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
     before_teams = set(team_ids_of(session, user=user)) if "team_ids" in changes else set()
     if "email" in changes:
         changes["email"] = _new_email(session, user=user, email=changes["email"])
+    if "time_zone" in changes:
+        check_time_zone(changes["time_zone"])
     team_ids = changes.pop("team_ids", None)
     password = changes.pop("password", None)
     if password is not None:
@@ -133,6 +136,15 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
         for team_id in sorted(before_teams - after_teams):
             record_access_changed(session, actor=actor, user_ids=[user.id], what="team_left", team_id=team_id)
     return user
+
+
+def check_time_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone (``Europe/Moscow``); Invalid otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("unknown time zone {zone}", zone=name, errors={"time_zone": ["unknown time zone"]}) from None
+    return name
 
 
 def _new_email(session: Session, *, user: User, email: str) -> str:

@@ -279,3 +279,30 @@ def test_integrations_are_administrators_only(api, session, admin, world, who, a
     else:
         expected = success if who == "admin" else 403
     assert response.status_code == expected, (response.status_code, response.get_json())
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_notifications_are_each_users_own_whatever_their_role(api, app, session, admin, world, role):
+    """/me/notifications and /me/notification-preferences: any signed-in user on their own (200), another
+    user's notification is 404 (even for an administrator: they are personal), anonymous 401."""
+    from crmpm import notifications
+
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    with app.app_context():
+        mine = notifications.notify(session, user_id=user.id, kind="import_finished", subject=("jobs", 1),
+                                    params={"created": 1, "updated": 0, "failed": 0, "kind": "accounts"})
+        theirs = notifications.notify(session, user_id=world["other"].id, kind="import_finished",
+                                      subject=("jobs", 2), params={"created": 1, "updated": 0, "failed": 0,
+                                                                   "kind": "accounts"})
+    session.commit()
+    own = [("GET", "/api/v1/me/notifications", None), ("POST", f"/api/v1/me/notifications/{mine.id}/read", None),
+           ("POST", "/api/v1/me/notifications/read-all", None), ("GET", "/api/v1/me/notification-preferences", None),
+           ("PUT", "/api/v1/me/notification-preferences",
+            {"preferences": {"task_due": {"in_app": True, "email": False}}})]
+    for method, path, body in own:
+        assert api.request(method, path, user=user, json=body).status_code == 200, (method, path)
+        assert api.request(method, path, json=body).status_code == 401, (method, path)
+    for caller in (user, admin):
+        assert api.post(f"/api/v1/me/notifications/{theirs.id}/read", user=caller).status_code == 404

@@ -11,7 +11,7 @@ from alembic import op
 import crmpm.database
 
 revision = '0022'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
