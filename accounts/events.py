@@ -11,17 +11,18 @@ from crmpm.webhooks.models import Webhook
 from eps.models import BudgetChange, EpsNode, Project
 from eps.permissions import principal_grant_paths, reads_everything, visible
 
-from accounts.models import Deal, Interaction, Task
+from accounts.models import Contact, Deal, Interaction, Task
 from accounts.permissions import account_or_lead_visible, deal_visible, readable_account_ids, readable_lead_ids
 
 # Subjects that live in the EPS: their events are read by whoever may read the subject now.
-SUBJECT_TYPES = ("deals", "accounts", "leads", "tasks", "interactions", "projects", "eps_nodes", "budget_changes")
+SUBJECT_TYPES = ("deals", "accounts", "contacts", "leads", "tasks", "interactions", "projects", "eps_nodes",
+                 "budget_changes")
 
 
 def visible_events(session: Session, *, user: User):
     """A condition true for the events ``user`` may read, or None for all (administrators).
 
-    An event about a deal, lead, account, task, interaction, project, EPS node or budget change
+    An event about a deal, lead, account, contact, task, interaction, project, EPS node or budget change
     is readable by whoever may read that subject now (someone who lost the rights no longer
     reads what they did there; a subject deleted since is read by administrators only); any
     other event (a user's access, an import, a job) by administrators and by the user who caused it;
@@ -40,6 +41,8 @@ def visible_events(session: Session, *, user: User):
     rules = [
         _about("deals", select(Deal.id).where(deals)),
         _about("accounts", readable_account_ids(session, user=user, paths=paths)),
+        _about("contacts", select(Contact.id).where(
+            Contact.account_id.in_(readable_account_ids(session, user=user, paths=paths)))),
         _about("leads", readable_lead_ids(session, user=user, paths=paths)),
         _about("tasks", select(Task.id).where(account_or_lead_visible(session, user=user, model=Task))),
         _about("interactions", select(Interaction.id).where(

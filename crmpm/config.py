@@ -64,6 +64,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CRMPM_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "MAX_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_UPLOAD_LENGTH", 50 * 1024 * 1024)),
         "MAX_CSV_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_CSV_UPLOAD_LENGTH", 100 * 1024 * 1024)),
+        # Inbound channels (api/inbound.py): a call or message event as JSON, an e-mail as JSON or raw RFC 822.
+        "MAX_INBOUND_EVENT_LENGTH": int(os.environ.get("CRMPM_MAX_INBOUND_EVENT_LENGTH", 256 * 1024)),
+        "MAX_INBOUND_EMAIL_LENGTH": int(os.environ.get("CRMPM_MAX_INBOUND_EMAIL_LENGTH", 10 * 1024 * 1024)),
         # What the imported project (its own rows), its baselines and the whole XER/MSPDI file may hold
         # (wbs.interchange.limits, docs/decisions/0010); more is refused with 422 before parsing.
         "IMPORT_MAX_ACTIVITIES": int(os.environ.get("CRMPM_IMPORT_MAX_ACTIVITIES", 100_000)),
@@ -78,6 +81,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # The job engine's store (crmpm.jobs.engine): redis://… for workers on several machines; unset, an
         # SQLite file in the instance folder.
         "JOBS_URL": os.environ.get("CRMPM_JOBS_URL"),
+        # Outgoing mail (crmpm.mail): smtp://user:password@host:587?starttls=1 or smtps://…:465. Unset, messages
+        # are written as .eml files into the instance folder's outbox (and logged), never sent.
+        "SMTP_URL": os.environ.get("CRMPM_SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("CRMPM_MAIL_FROM", "crmpm <noreply@localhost>"),
         "JOBS_NAMESPACE": os.environ.get("CRMPM_JOBS_NAMESPACE", "crmpm"),
         # Plans with more activities than this are scheduled and exported as a job when asked from the pages.
         "SCHEDULE_ASYNC_ACTIVITIES": int(os.environ.get("CRMPM_SCHEDULE_ASYNC_ACTIVITIES", 5_000)),

@@ -44,6 +44,8 @@ DEFAULT_LIMITS = {
     "token": "10 per hour; 50 per day",  # API tokens created per user
     "webhook": "30 per hour; 200 per day",  # webhooks created per user
     "webhook-replay": "60 per hour; 500 per day",  # deliveries replayed per user
+    "inbound": "600 per minute; 20000 per hour",  # events delivered per integration (api/inbound.py)
+    "inbound-address": "20 per minute; 100 per hour; 500 per day",  # bad integration tokens per client address
 }
 EXTENSION = "crmpm.throttle"
 

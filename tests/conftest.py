@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crmpm import create_app, migrate
 from crmpm.database import make_engine
 from tests import corpus
+from tests.mailserver import smtp_server  # noqa: F401 - a fixture for every test package
 
 POSTGRES_URL = os.environ.get("CRMPM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]

@@ -20,6 +20,7 @@ _HOMES = {
     "JobFile": "crmpm.jobs.models",
     "FILE_KEPT": "crmpm.jobs.services",
     "attach_file": "crmpm.jobs.services",
+    "config_of": "crmpm.jobs.services",
     "engine_of": "crmpm.jobs.services",
     "job_file": "crmpm.jobs.services",
     "list_": "crmpm.jobs.services",

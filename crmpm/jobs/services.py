@@ -21,14 +21,19 @@ FILE_KEPT = timedelta(days=1)
 CONFIG_KEY = "crmpm.config"
 
 
-def engine_of(session: Session, queue: str = DEFAULT_QUEUE) -> Engine:
-    """The job engine of the app ``session`` belongs to."""
+def config_of(session: Session) -> dict:
+    """The settings of the app ``session`` belongs to (a job's, a worker's or a request's)."""
     config = session.info.get(CONFIG_KEY)
     if config is None:
         from flask import current_app
 
         config = current_app.config
-    return engine_for(config, queue)
+    return config
+
+
+def engine_of(session: Session, queue: str = DEFAULT_QUEUE) -> Engine:
+    """The job engine of the app ``session`` belongs to."""
+    return engine_for(config_of(session), queue)
 
 
 def start(session: Session, *, kind: str, params: dict | None = None, actor=None, key: str | None = None,
