@@ -11,7 +11,8 @@ On the embedded set-up (SQLite database, SQLite job store) and on the one for se
   dispatched every 0.2 s): from the commit to the receiver's last request, deliveries per second; the run
   checks every event arrived exactly once and every delivery row is ``succeeded``.
 
-The receiver is an HTTP server on 127.0.0.1 in this process (answers 200 ``ok``); traffic goes nowhere else.
+The receiver is the tests' HTTP server on 127.0.0.1 (``tests.receivers``) in this process, answering 200 ``ok``;
+traffic goes nowhere else.
 
     PYTHONPATH=$PWD .venv/bin/python bench/bench_webhooks.py [--events 2000] [--only sqlite,postgresql]
         [--postgres URL] [--redis URL]
@@ -26,10 +27,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,44 +43,9 @@ from crmpm import events  # noqa: E402
 from crmpm.database import db  # noqa: E402
 from crmpm.webhooks import WebhookDelivery, sending, signing, targets  # noqa: E402
 from crmpm.webhooks import services as webhooks  # noqa: E402
+from tests.receivers import Receiver  # noqa: E402
 
 PATIENCE = 600.0
-
-
-class Receiver:
-    """Counts the POSTs it gets (by the body's event id) and answers 200."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-        self.last_at = 0.0
-        lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with lock:
-                    receiver.ids.append(json.loads(body)["id"])
-                    receiver.last_at = time.perf_counter()
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def reset(self) -> None:
-        self.ids, self.last_at = [], 0.0
-
-    def wait_for(self, count: int) -> None:
-        deadline = time.monotonic() + PATIENCE
-        while len(self.ids) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
 
 
 def ceiling(receiver: Receiver, count: int) -> float:
@@ -123,7 +87,8 @@ def deliveries(site, receiver: Receiver, count: int) -> dict:
             (("deals", n), {"stage_id": 4, "amount": "1250.50", "project_id": n, "first_win": True,
                             "budget_set": False}) for n in range(1, count + 1)])
     committed = time.perf_counter()
-    receiver.wait_for(count)
+    receiver.wait_for(count, PATIENCE)
+    ids = receiver.event_ids()
     elapsed = receiver.last_at - committed
     with site.app.app_context():
         session = db.read_session()
@@ -133,8 +98,8 @@ def deliveries(site, receiver: Receiver, count: int) -> dict:
         finally:
             session.close()
     site.stop_workers()
-    return {"delivered": len(receiver.ids), "distinct": len(set(receiver.ids)), "succeeded_rows": succeeded,
-            "seconds": round(elapsed, 2), "per_second": round(len(receiver.ids) / elapsed, 1)}
+    return {"delivered": len(ids), "distinct": len(set(ids)), "succeeded_rows": succeeded,
+            "seconds": round(elapsed, 2), "per_second": round(len(ids) / elapsed, 1)}
 
 
 def main() -> None:
@@ -145,7 +110,7 @@ def main() -> None:
     parser.add_argument("--redis", default=DEFAULT_REDIS)
     args = parser.parse_args()
     reasons = _reachable(args)
-    receiver = Receiver()
+    receiver = Receiver().start()
     print(f"load average {os.getloadavg()[0]:.1f}; {args.events} events")
     top = ceiling(receiver, args.events)
     print(f"ceiling (crmpm's HTTP client straight to the receiver, 4 at once): {top:.0f} requests/s")

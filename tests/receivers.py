@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -23,6 +24,7 @@ class Receiver:
         self.status, self.answer = status, answer
         self.headers: dict[str, str] = {}  # sent with every answer (a redirect's Location)
         self.received: list[tuple[str, dict, bytes]] = []
+        self.last_at = 0.0  # time.perf_counter() of the last request
         self._server: ThreadingHTTPServer | None = None
         self._lock = threading.Lock()
 
@@ -38,6 +40,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:
                     receiver.received.append((self.path, dict(self.headers), body))
+                    receiver.last_at = time.perf_counter()
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", str(len(receiver.answer)))
                 for name, value in receiver.headers.items():
@@ -58,6 +61,14 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received, self.last_at = [], 0.0
+
+    def event_ids(self) -> list[int]:
+        """The ``id`` of each JSON body received, in order."""
+        return [json.loads(body)["id"] for _path, _headers, body in self.received]
 
     def wait_for(self, count: int, timeout: float) -> list[tuple[str, dict, bytes]]:
         """The requests once at least ``count`` came (or whatever came within ``timeout`` seconds)."""
