@@ -2,7 +2,7 @@
 
 Refused (SSRF): loopback, private, link-local, unique-local, multicast, reserved and unspecified
 addresses, IPv4 and IPv6 (IPv4-mapped IPv6 judged as its IPv4), named literally or by a host name
-that resolves to one. ``CRMPM_WEBHOOK_ALLOW_HOSTS`` (comma-separated host names or addresses)
+that resolves only to such addresses (of a name's addresses, only a public one is ever connected to). ``CRMPM_WEBHOOK_ALLOW_HOSTS`` (comma-separated host names or addresses)
 allows targets otherwise refused. The check runs when a webhook is saved and again at every
 delivery, and the delivery connects to the very address checked (``resolve``), so a name that
 resolves differently later (DNS rebinding) is refused then.
@@ -87,9 +87,9 @@ def parse(url: str) -> tuple[str, str, int, str]:
 def resolve(url: str, *, allow: set[str] | None = None) -> Target:
     """The URL checked, with the address to connect to; TargetRefused when it may not be reached.
 
-    Every address the host resolves to must be public (a name with one private address among
-    public ones is refused: the resolver might hand out that one), unless the host, or the
-    address, is allowed.
+    The host, when allowed by name, may be reached at any of its addresses; otherwise only at an
+    address that is public or allowed. The delivery connects to the address returned (the first such),
+    never to another lookup's answer, so no refused address is ever reached.
     """
     scheme, host, port, path = parse(url)
     allow = allowed_hosts() if allow is None else allow
@@ -101,7 +101,8 @@ def resolve(url: str, *, allow: set[str] | None = None) -> Target:
     if not addresses:
         raise TargetRefused("the host name does not resolve")
     if host not in allow:
-        for address in addresses:
-            if forbidden(address) and address.split("%", 1)[0] not in allow:
-                raise TargetRefused("the host is in a private, loopback or link-local network")
+        addresses = [address for address in addresses
+                     if not forbidden(address) or address.split("%", 1)[0] in allow]
+        if not addresses:
+            raise TargetRefused("the host is in a private, loopback or link-local network")
     return Target(scheme=scheme, host=host, port=port, path=path, address=addresses[0])

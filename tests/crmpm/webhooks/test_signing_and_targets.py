@@ -54,6 +54,8 @@ def test_the_allow_list_admits_exactly_what_it_names(monkeypatch):
     with pytest.raises(targets.TargetRefused):
         targets.resolve("http://10.0.0.1/hook")
     assert targets.resolve("http://localhost:8123/hook", allow={"localhost"}).host == "localhost"  # by name
+    # A name is reached only at an address allowed or public, the one checked (localhost: 127.0.0.1, never ::1).
+    assert targets.resolve("http://localhost:8123/hook").address == "127.0.0.1"
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "gopher://x", "http://", "http:///x",
