@@ -1,7 +1,7 @@
 """Outbound webhooks: subscriptions to domain event types and the log of their deliveries.
 
 Revision ID: 0021
-Revises: 0022
+Revises: 0020
 Create Date: 2026-12-04 18:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import crmpm.database
 
 revision = '0021'
-down_revision = '0022'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Inbound channels: integrations with their own tokens, and the events they delivered (one per external id).
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-04 18:45:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import crmpm.database
 
 revision = '0022'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
