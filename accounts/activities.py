@@ -253,6 +253,18 @@ def list_tasks(session: Session, *, user: User, assignee_id: int | None = None, 
     return query
 
 
+def tasks_passed(session: Session, *, at, done_for, now: datetime, limit: int) -> list[Task]:
+    """Open tasks whose time ``at`` (a column) has passed and that ``done_for`` (the column keeping the time
+    last acted on) does not hold yet, earliest first, up to ``limit``; on PostgreSQL locked, skipping rows
+    another transaction holds (left for the next run)."""
+    query = (select(Task).where(Task.status == TaskStatus.open, at.is_not(None), at <= now,
+                                or_(done_for.is_(None), done_for != at))
+             .order_by(at, Task.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
 def record_due_tasks(session: Session, *, now: datetime | None = None, limit: int = DUE_BATCH) -> int:
     """Record ``task.due`` for each open task whose due time has passed and is not recorded yet; how many.
 
@@ -261,13 +273,7 @@ def record_due_tasks(session: Session, *, now: datetime | None = None, limit: in
     run (the earliest due first; the rest on the next run); on PostgreSQL the rows are locked and
     those another transaction holds are left for the next run.
     """
-    now = now or utcnow()
-    query = (select(Task).where(Task.status == TaskStatus.open, Task.due_at <= now,
-                                or_(Task.due_event_at.is_(None), Task.due_event_at != Task.due_at))
-             .order_by(Task.due_at, Task.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    tasks = session.scalars(query).all()
+    tasks = tasks_passed(session, at=Task.due_at, done_for=Task.due_event_at, now=now or utcnow(), limit=limit)
     for task in tasks:
         task.due_event_at = task.due_at
     events.record_many(session, "task.due", [(("tasks", task.id), {"assignee_id": task.assignee_id,

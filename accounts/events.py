@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from crmpm.events import Event
 from crmpm.users.models import User
+from crmpm.webhooks.models import Webhook
 from eps.models import BudgetChange, EpsNode, Project
 from eps.permissions import principal_grant_paths, reads_everything, visible
 
@@ -24,11 +25,13 @@ def visible_events(session: Session, *, user: User):
     An event about a deal, lead, account, contact, task, interaction, project, EPS node or budget change
     is readable by whoever may read that subject now (someone who lost the rights no longer
     reads what they did there; a subject deleted since is read by administrators only); any
-    other event (a user's access, an import, a job) by administrators and by the user who caused it.
+    other event (a user's access, an import, a job) by administrators and by the user who caused it;
+    an event about a webhook (``webhook.disabled``) also by the webhook's owner.
     """
     if user.is_admin:
         return None
-    own = and_(Event.subject_type.not_in(SUBJECT_TYPES), Event.actor_id == user.id)
+    own = or_(and_(Event.subject_type.not_in(SUBJECT_TYPES), Event.actor_id == user.id),
+              _about("webhooks", select(Webhook.id).where(Webhook.owner_id == user.id)))
     paths = principal_grant_paths(session, user=user)
     if reads_everything(session, user=user, paths=paths):
         return or_(Event.subject_type.in_(SUBJECT_TYPES), own)

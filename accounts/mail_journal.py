@@ -42,7 +42,7 @@ def handle(session: Session, event: DomainEvent) -> None:
     payload = event.payload
     recipients = ", ".join(payload.get("to", []) + payload.get("cc", []))
     try:
-        record_interaction_once(session, actor=actor, external_id=_external_id(payload["message_id"]),
+        record_interaction_once(session, actor=actor, external_id=journal_key(payload["message_id"]),
                                 kind=InteractionKind.email, direction=Direction.outbound,
                                 occurred_at=event.occurred_at, subject=payload.get("subject", ""),
                                 summary=f"To: {recipients}\n\n{payload.get('text', '')}"[:MAX_SUMMARY], **links)
@@ -68,8 +68,10 @@ def _owner(session: Session, subject) -> User | None:
     return session.get(User, owner_id) if owner_id else None
 
 
-def _external_id(message_id: str) -> str:
-    """``mail:<Message-ID>``, or its digest when that is longer than an external id may be."""
+def journal_key(message_id: str) -> str:
+    """The external id of the interaction a sent message is filed as: ``mail:<Message-ID>``, or its digest when
+    that is longer than an external id may be. A client's reply names the Message-ID, and the inbound e-mail
+    threads onto that interaction by this key (``accounts.inbound.journal``)."""
     key = f"mail:{message_id}"
     if len(key) <= EXTERNAL_ID_LENGTH:
         return key

@@ -497,6 +497,8 @@ class Task(Base):
     completed_at: Mapped[datetime | None]
     # The due time for which the ``task.due`` event was recorded (a moved due date records it again).
     due_event_at: Mapped[datetime | None]
+    # The reminder time for which the assignee was reminded (a moved reminder reminds again).
+    reminded_for: Mapped[datetime | None]
 
     def audit_state(self) -> dict:
         return {"title": self.title, "account_id": self.account_id, "deal_id": self.deal_id,

@@ -481,6 +481,8 @@ def hand_over(session: Session, *, actor: User, absence: Absence) -> int:
     audit.record(session, actor=actor, action="hand_over", entity=absence,
                  after={"deputy_id": absence.deputy_id, "deal_ids": [d.id for d in deals],
                         "task_ids": [t.id for t in tasks], "grant_ids": [g.id for g in granted]})
+    _owners_changed(session, actor=actor, deal_ids=[deal.id for deal in deals], owner_id=absence.deputy_id,
+                    previous_owner_id=absence.user_id, reason="handover")
     return len(deals) + len(tasks)
 
 
@@ -550,7 +552,7 @@ def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
         raise Forbidden("only the absent person, the deputy or an administrator gives work back")
     items = session.scalars(select(HandoverItem).where(HandoverItem.absence_id == absence.id,
                                                        HandoverItem.returned.is_(False))).all()
-    back = []
+    back, deals_back = [], []
     for item in items:
         record = session.get(Deal, item.deal_id) if item.deal_id else session.get(Task, item.task_id)
         attribute = "owner_id" if item.deal_id else "assignee_id"
@@ -558,6 +560,8 @@ def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
         if getattr(record, attribute) == absence.deputy_id:
             setattr(record, attribute, absence.user_id)
             back.append(f"{'deal' if item.deal_id else 'task'} {record.id}")
+            if item.deal_id:
+                deals_back.append(record.id)
         item.returned = True
     revoked = _revoke_deputy_grants(session, actor=actor, absence=absence)
     absence.returned_at = utcnow()
@@ -565,7 +569,16 @@ def give_back(session: Session, *, actor: User | None, absence: Absence) -> int:
     _regrant_other_absences(session, actor=actor, absence=absence)
     audit.record(session, actor=actor, action="give_back", entity=absence,
                  after={"returned": back, "revoked_grant_ids": revoked})
+    _owners_changed(session, actor=actor, deal_ids=deals_back, owner_id=absence.user_id,
+                    previous_owner_id=absence.deputy_id, reason="returned")
     return len(back)
+
+
+def _owners_changed(session: Session, *, actor: User | None, deal_ids: list[int], owner_id: int,
+                    previous_owner_id: int, reason: str) -> None:
+    events.record_many(session, "deal.owner_changed", [
+        (("deals", deal_id), {"owner_id": owner_id, "previous_owner_id": previous_owner_id, "reason": reason})
+        for deal_id in deal_ids], actor=actor)
 
 
 def process_handovers(session: Session, *, now: datetime | None = None) -> tuple[int, int]:

@@ -672,14 +672,22 @@ def upsert_contact(session: Session, *, actor: User, external_id: str, account: 
 def find_contact(session: Session, *, account: Account | None = None, email: str | None = None,
                  phone: str | None = None) -> Contact | None:
     """An unmerged contact with this (normalized) email or phone among any of theirs, at ``account`` when given."""
+    query = contacts_with(email=email, phone=phone)
+    if query is None:
+        return None
+    if account is not None:
+        query = query.where(Contact.account_id == account.id)
+    return session.scalars(query.limit(1)).first()
+
+
+def contacts_with(*, email: str | None = None, phone: str | None = None) -> Select | None:
+    """A select of the unmerged contacts with this (normalized) email or phone among theirs, oldest first;
+    None when neither is given."""
     keys = [Contact.id.in_(ContactChannel.holders(channel_type, value))
             for channel_type, value in ((ChannelType.email, email), (ChannelType.phone, phone)) if value]
     if not keys:
         return None
-    query = select(Contact).where(or_(*keys), Contact.merged_into_id.is_(None)).order_by(Contact.id)
-    if account is not None:
-        query = query.where(Contact.account_id == account.id)
-    return session.scalars(query.limit(1)).first()
+    return select(Contact).where(or_(*keys), Contact.merged_into_id.is_(None)).order_by(Contact.id)
 
 
 def find_contact_named(session: Session, *, user: User, name: str, email: str | None = None,

@@ -16,8 +16,8 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
-    accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, jobs, leads, projects, reports, routing,
-    users, wbs,
+    accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, inbound,
+    jobs, leads, notifications, projects, reports, routing, users, wbs, webhooks,
 )
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
@@ -25,15 +25,17 @@ from crmpm.errors import Unauthenticated
 from eps.permissions import GRANTS_WITH_USER
 
 BLUEPRINTS = (
-    eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, audit.blp,
+    eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, notifications.blp, audit.blp,
     # Work breakdown and scheduling
     wbs.blp, baselines.blp, codes.blp,
     # The CRM
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
     automation.blp,
+    # Inbound channels into the journal
+    inbound.blp, inbound.channels_blp,
     # Background work and what happened
-    jobs.blp, events.blp,
+    jobs.blp, events.blp, webhooks.blp,
 )
 API_PREFIX = "/api/v1/"
 
@@ -61,6 +63,11 @@ def init_app(app: Flask) -> None:
             return None
         # The caller's grants come with the token: nearly every request filters or checks by them.
         view = app.view_functions.get(request.endpoint)
+        authenticate = getattr(view, "authenticates_itself", None)
+        if authenticate is not None:
+            # Endpoints for machines with credentials of their own (integration tokens, api/inbound.py);
+            # a user's token is no credential there.
+            return authenticate()
         also = () if getattr(view, "reads_no_grants", False) else (GRANTS_WITH_USER,)
         user = user_from_authorization(db.session, request.headers.get("Authorization"), also=also)
         if user is None:

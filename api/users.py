@@ -34,6 +34,8 @@ class UserUpdateSchema(Schema):
     is_admin = fields.Boolean()
     is_active = fields.Boolean()
     locale = fields.String(validate=validate.OneOf(["en", "ru"]))
+    time_zone = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "An IANA time zone (Europe/Moscow): the user's day for the daily digest, times in notifications."})
 
 
 class UserReadSchema(Schema):
@@ -43,6 +45,7 @@ class UserReadSchema(Schema):
     is_admin = fields.Boolean()
     is_active = fields.Boolean()
     locale = fields.String()
+    time_zone = fields.String()
     created_at = fields.DateTime()
 
 
@@ -114,7 +117,7 @@ def get_user(user_id):
 @blp.response(200, UserReadSchema)
 @blp.throttled()
 def update_user(data, user_id):
-    """Change a user (administrators; users may change their own name, password and locale; nobody deactivates
+    """Change a user (administrators; users may change their own name, password, locale and time zone; nobody deactivates
     themselves)."""
     user = users.get_or_raise(session(), user_id=user_id)
     if "password" not in data:

@@ -64,6 +64,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CRMPM_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "MAX_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_UPLOAD_LENGTH", 50 * 1024 * 1024)),
         "MAX_CSV_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_CSV_UPLOAD_LENGTH", 100 * 1024 * 1024)),
+        # Inbound channels (api/inbound.py): a call or message event as JSON, an e-mail as JSON or raw RFC 822.
+        "MAX_INBOUND_EVENT_LENGTH": int(os.environ.get("CRMPM_MAX_INBOUND_EVENT_LENGTH", 256 * 1024)),
+        "MAX_INBOUND_EMAIL_LENGTH": int(os.environ.get("CRMPM_MAX_INBOUND_EMAIL_LENGTH", 10 * 1024 * 1024)),
         # What the imported project (its own rows), its baselines and the whole XER/MSPDI file may hold
         # (wbs.interchange.limits, docs/decisions/0010); more is refused with 422 before parsing.
         "IMPORT_MAX_ACTIVITIES": int(os.environ.get("CRMPM_IMPORT_MAX_ACTIVITIES", 100_000)),

@@ -23,7 +23,12 @@ __all__ = ["accepts_upload", "init_limits", "request_limit", "size_text"]
 MIB = 1024 * 1024
 # The environment variable behind each config key, named in refusals so an operator knows what to raise.
 ENV_NAMES = {"MAX_CONTENT_LENGTH": "CRMPM_MAX_CONTENT_LENGTH", "MAX_UPLOAD_LENGTH": "CRMPM_MAX_UPLOAD_LENGTH",
-             "MAX_CSV_UPLOAD_LENGTH": "CRMPM_MAX_CSV_UPLOAD_LENGTH"}
+             "MAX_CSV_UPLOAD_LENGTH": "CRMPM_MAX_CSV_UPLOAD_LENGTH",
+             "MAX_INBOUND_EVENT_LENGTH": "CRMPM_MAX_INBOUND_EVENT_LENGTH",
+             "MAX_INBOUND_EMAIL_LENGTH": "CRMPM_MAX_INBOUND_EMAIL_LENGTH"}
+# What a refusal says was too large, by config key (any other key caps a file upload).
+WHAT_IS_CAPPED = {"MAX_CONTENT_LENGTH": "the request", "MAX_INBOUND_EVENT_LENGTH": "the event",
+                  "MAX_INBOUND_EMAIL_LENGTH": "the e-mail"}
 
 
 def accepts_upload(config_key: str = "MAX_UPLOAD_LENGTH") -> Callable:
@@ -66,7 +71,7 @@ def init_limits(app: Flask) -> None:
         from crmpm.app import error_response
 
         limit, key = request_limit()
-        what = "the file upload" if key != "MAX_CONTENT_LENGTH" else "the request"
+        what = WHAT_IS_CAPPED.get(key, "the file upload")
         return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                               f"{what} is larger than the limit of {size_text(limit)} ({ENV_NAMES[key]}); "
                               f"nothing was read", errors={"body": [f"at most {limit} bytes"]})

@@ -36,12 +36,16 @@ from crmpm.errors import TooManyAttempts
 
 log = logging.getLogger(__name__)
 
-# Failed attempts are counted for the first three, every attempt for tokens.
+# Failed attempts are counted for the first three, every attempt for the others.
 DEFAULT_LIMITS = {
     "login-account": "5 per minute; 20 per hour; 100 per day",  # failed logins per email
     "login-address": "20 per minute; 100 per hour; 500 per day",  # failed logins per client address
     "password": "5 per minute; 20 per hour; 100 per day",  # wrong current passwords per user
     "token": "10 per hour; 50 per day",  # API tokens created per user
+    "webhook": "30 per hour; 200 per day",  # webhooks created per user
+    "webhook-replay": "60 per hour; 500 per day",  # deliveries replayed per user
+    "inbound": "600 per minute; 20000 per hour",  # events delivered per integration (api/inbound.py)
+    "inbound-address": "20 per minute; 100 per hour; 500 per day",  # bad integration tokens per client address
 }
 EXTENSION = "crmpm.throttle"
 

@@ -23,7 +23,7 @@ from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
 __all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to", "accesses",
-           "GRANTS_WITH_USER", "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
+           "GRANTS_WITH_USER", "holder_ids", "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -116,10 +116,17 @@ def accesses(session: Session, *, user: User, objects: list[EpsNode | Project]) 
 
 def reader_ids(obj: EpsNode | Project):
     """A select of the ids of the users who may read ``obj`` through a grant (theirs or a team's); admins aside."""
+    return holder_ids(obj, Permission.read)
+
+
+def holder_ids(obj: EpsNode | Project, permission: Permission):
+    """A select of the ids of the users who hold ``permission`` on ``obj`` through a grant (theirs or a team's);
+    admins aside."""
     node_ids, project_id = reachable_targets(obj)
     target = Grant.eps_node_id.in_(node_ids) if node_ids else false()
     if project_id is not None:
         target = or_(target, Grant.project_id == project_id)
+    target = and_(target, Grant.role.in_([role for role, allowed in ROLE_PERMISSIONS.items() if permission in allowed]))
     direct = select(Grant.user_id).where(target, Grant.user_id.is_not(None))
     through_teams = select(team_members.c.user_id).join(Grant, Grant.team_id == team_members.c.team_id).where(target)
     return direct.union(through_teams)

@@ -18,10 +18,13 @@ from __future__ import annotations
 from flask import Flask
 
 from web import i18n, nav, pages
-from web.views import admin, auth, automation, codes, crm, dashboards, eps, finance, home, jobs, profile, projects, reset, search, settings
+from web.views import (
+    admin, auth, automation, codes, crm, dashboards, eps, finance, home, jobs, notifications, profile, projects, reset,
+    search, settings,
+)
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
-              jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp)
+              jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -32,3 +35,4 @@ def init_app(app: Flask) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     nav.init_app(app)
+    notifications.init_app(app)

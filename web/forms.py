@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -126,9 +128,19 @@ class LocaleForm(FlaskForm):
     next = HiddenField()
 
 
+@functools.cache
+def time_zones() -> list[str]:
+    """The IANA zones a user may choose (the regional names, not the legacy aliases), and UTC."""
+    return sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone and not zone.startswith(
+        ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Chile/", "Mexico/"))) + ["UTC"]
+
+
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=choices(LANGUAGES.items()))
+    # The user's day for the daily digest and the times in their notifications.
+    time_zone = SelectField(_l("Time zone"), choices=lambda: [(zone, zone) for zone in time_zones()],
+                            validate_choice=False)  # checked by the service; a form without it keeps the zone
     password = PasswordField(_l("New password"), validators=[Optional(), Length(min=8, max=256)])
     current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=256)])
 

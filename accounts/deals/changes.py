@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.errors import Invalid
 from crmpm.users.models import User
 from eps import services as eps_services
@@ -21,6 +21,7 @@ def update_deal(session: Session, *, actor: User, deal: Deal, **changes) -> Deal
     """Change a deal's sales fields, owner, contact, name or lines (edit rights on its project)."""
     authorize_on(session, user=actor, obj=deal, governed_by=deal.project, label="deal", permission=Permission.edit)
     before = deal.audit_state()
+    previous_owner_id = deal.owner_id
     if "name" in changes:
         name = changes.pop("name").strip()
         if name != deal.project.name:
@@ -47,6 +48,10 @@ def update_deal(session: Session, *, actor: User, deal: Deal, **changes) -> Deal
         setattr(deal, key, value.strip() if isinstance(value, str) and key != "currency" else value)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=deal, before=before, after=deal.audit_state())
+    if deal.owner_id != previous_owner_id:
+        events.record(session, "deal.owner_changed", deal, {"owner_id": deal.owner_id,
+                                                            "previous_owner_id": previous_owner_id,
+                                                            "reason": "manual"}, actor=actor)
     return deal
 
 

@@ -25,6 +25,8 @@ TYPES = {
     "deal.won": "deals: stage_id, amount, project_id, first_win (false when won again after a reopening), "
                 "budget_set (the project's budget set from the amount)",
     "deal.lost": "deals: stage_id, reason",
+    "deal.owner_changed": "deals: owner_id, previous_owner_id, reason (manual|handover|returned: a deputy's "
+                          "handover for an absence and its return)",
     "lead.created": "leads: owner_id, source, region_node_id",
     "lead.assigned": "leads: owner_id, previous_owner_id, reason (manual|existing_client|round_robin|least_load), "
                      "rule_id",
@@ -46,6 +48,8 @@ TYPES = {
                  "SMTP server took the message, never for one kept in the outbox",
     "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
+    "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
+                        "status, None when no answer)",
 }
 
 __all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCounter", "EventCursor", "EventFailure", "deliver", "dispatch",

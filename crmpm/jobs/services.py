@@ -37,11 +37,11 @@ def engine_of(session: Session, queue: str = DEFAULT_QUEUE) -> Engine:
 
 
 def start(session: Session, *, kind: str, params: dict | None = None, actor=None, key: str | None = None,
-          queue: str = DEFAULT_QUEUE, max_attempts: int = 3) -> Job:
+          queue: str = DEFAULT_QUEUE, max_attempts: int = 3, delay: timedelta | None = None) -> Job:
     """Ask for a job of ``kind``: a row in the caller's transaction, handed to the workers after its commit.
 
     With ``key``, a second ask (another worker's scheduler, a retried request) returns the job
-    the first one started instead of starting another.
+    the first one started instead of starting another. With ``delay``, it runs no sooner than that after now.
     """
     if kind not in installed_kinds():
         raise NotFound("no job kind {kind}", kind=kind)
@@ -52,7 +52,8 @@ def start(session: Session, *, kind: str, params: dict | None = None, actor=None
     now = utcnow()
     job = Job(kind=kind, queue=queue, key=key, params=json.loads(json.dumps(params or {}, default=str)),
               status="queued", progress=0.0, attempt=0, max_attempts=max_attempts,
-              created_by_id=getattr(actor, "id", None), created_at=now, run_after=now, sent_at=now)
+              created_by_id=getattr(actor, "id", None), created_at=now, run_after=now + (delay or timedelta()),
+              sent_at=now)
     if key is None:
         session.add(job)
         session.flush()
@@ -62,7 +63,7 @@ def start(session: Session, *, kind: str, params: dict | None = None, actor=None
                 session.add(job)
         except IntegrityError:
             return session.scalar(select(Job).where(Job.key == key))
-    send_after_commit(session, job.id, queue=queue)
+    send_after_commit(session, job.id, queue=queue, delay=delay.total_seconds() if delay else None)
     return job
 
 
@@ -73,6 +74,10 @@ def send_after_commit(session: Session, job_id: int, *, queue: str = DEFAULT_QUE
 
 @event.listens_for(Session, "after_commit")
 def _send_committed(session: Session) -> None:
+    # SQLAlchemy calls this for a savepoint's commit too: its rows are not committed yet (a worker on
+    # PostgreSQL would not find the job to claim), so what it asked for waits for the outer commit.
+    if session.in_nested_transaction():
+        return
     for _savepoint, queue, job_id, delay in session.info.pop(_UNSENT, []):
         try:
             engine_of(session, queue).send(job_id, delay=delay)

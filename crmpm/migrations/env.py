@@ -10,7 +10,9 @@ from sqlalchemy import pool
 import crmpm.audit.models  # noqa: F401 - registers the tables
 import crmpm.events.models  # noqa: F401
 import crmpm.jobs.models  # noqa: F401
+import crmpm.notifications.models  # noqa: F401
 import crmpm.users.models  # noqa: F401
+import crmpm.webhooks.models  # noqa: F401
 from crmpm import search
 from crmpm.database import Base, make_engine
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crmpm.database import Base, utcnow
 
+DEFAULT_TIME_ZONE = "Europe/Moscow"
+
 team_members = Table(
     "team_members",
     Base.metadata,
@@ -30,6 +32,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="en")
+    # IANA name; a user's "today" and the times in their notifications and digest are in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Random, and replaced on logout, password change and deactivation: a session cookie holds a copy,
     # so replacing it ends every session of the user (see ``crmpm.users.services.end_sessions``).
@@ -40,7 +44,8 @@ class User(Base):
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
 
     def audit_state(self) -> dict:
-        return {"email": self.email, "name": self.name, "is_admin": self.is_admin, "is_active": self.is_active}
+        return {"email": self.email, "name": self.name, "is_admin": self.is_admin, "is_active": self.is_active,
+                "time_zone": self.time_zone}
 
 
 def new_session_stamp() -> str:

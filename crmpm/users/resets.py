@@ -9,7 +9,6 @@ password does.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from enum import Enum
@@ -35,10 +34,6 @@ class LinkState(str, Enum):
     expired = "expired"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_link(session: Session, *, actor: User, user: User) -> tuple[PasswordReset, str]:
     """A new one-time reset link for ``user`` (administrators); returns the record and the token, shown once."""
     if not actor.is_admin:
@@ -50,7 +45,7 @@ def create_link(session: Session, *, actor: User, user: User) -> tuple[PasswordR
     session.execute(sql_update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
                     .values(used_at=now).execution_options(synchronize_session=False))
     token = secrets.token_urlsafe(32)
-    reset = PasswordReset(user_id=user.id, token_hash=_digest(token), created_by_id=actor.id, created_at=now,
+    reset = PasswordReset(user_id=user.id, token_hash=users.token_digest(token), created_by_id=actor.id, created_at=now,
                           expires_at=now + LINK_LIFETIME)
     session.add(reset)
     session.flush()
@@ -62,7 +57,7 @@ def find(session: Session, *, token: str) -> tuple[LinkState, PasswordReset | No
     """The state of the link carrying ``token``, and its record when it is valid."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return LinkState.unknown, None
-    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _digest(token)))
+    reset = session.scalar(select(PasswordReset).where(PasswordReset.token_hash == users.token_digest(token)))
     if reset is None or not reset.user.is_active:
         return LinkState.unknown, None
     if reset.used_at is not None:

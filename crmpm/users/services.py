@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -84,7 +85,7 @@ def create(session: Session, *, actor: User | None, email: str, name: str, passw
 
 
 def update(session: Session, *, actor: User, user: User, current_password: str | None = None, **changes) -> User:
-    """Change a user's name, locale or password (admins, or users for themselves); e-mail, teams
+    """Change a user's name, locale, time zone or password (admins, or users for themselves); e-mail, teams
     (``team_ids`` replaces them), admin or active flag (admins). Nobody deactivates themselves.
 
     ``temporary=True`` with a password an administrator sets for someone else makes them choose a
@@ -102,6 +103,8 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
     before_teams = set(team_ids_of(session, user=user)) if "team_ids" in changes else set()
     if "email" in changes:
         changes["email"] = _new_email(session, user=user, email=changes["email"])
+    if "time_zone" in changes:
+        check_time_zone(changes["time_zone"])
     team_ids = changes.pop("team_ids", None)
     password = changes.pop("password", None)
     if password is not None:
@@ -133,6 +136,15 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
         for team_id in sorted(before_teams - after_teams):
             record_access_changed(session, actor=actor, user_ids=[user.id], what="team_left", team_id=team_id)
     return user
+
+
+def check_time_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone (``Europe/Moscow``); Invalid otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("unknown time zone {zone}", zone=name, errors={"time_zone": ["unknown time zone"]}) from None
+    return name
 
 
 def _new_email(session: Session, *, user: User, email: str) -> str:
@@ -217,17 +229,25 @@ def holds_session(user: User | None, stamp: str | None) -> bool:
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
-def _digest(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
+def token_digest(token: str) -> str:
+    """What is stored of a bearer secret (API tokens, integration tokens, reset links).
+
+    Tokens are 256 random bits, so a fast hash is enough; passwords get argon2.
+    """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_secret(prefix: str) -> str:
+    """A new bearer secret: ``prefix`` (which says what kind of token it is) and 256 random bits."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def create_token(session: Session, *, actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for ``user``; returns the record and the token, which is never stored."""
     if actor is not None and not actor.is_admin and actor.id != user.id:
         raise Forbidden("only administrators create tokens for other users")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(secret), prefix=secret[:12])
+    secret = new_secret(TOKEN_PREFIX)
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(secret), prefix=secret[:12])
     session.add(token)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=token, after=token.audit_state())
@@ -285,7 +305,7 @@ def user_for_token(session: Session, *, token: str, also: tuple[ReadWithUser, ..
     """The active user a valid, unrevoked token belongs to, else None; ``also`` read in the same statement."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    rows = fetch_all(session, _token_and_user(also), {"token_hash": _digest(token)})
+    rows = fetch_all(session, _token_and_user(also), {"token_hash": token_digest(token)})
     if not rows:
         return None
     token_id, revoked_at, last_used_at, *values = rows[0]

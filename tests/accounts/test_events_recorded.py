@@ -43,7 +43,7 @@ def only(session, type_: str, subject=None) -> Event:
 def test_every_type_recorded_here_is_declared():
     mine = {"deal.created", "deal.stage_changed", "deal.won", "deal.lost", "lead.created", "lead.assigned",
             "lead.qualified", "task.created", "task.due", "task.done", "interaction.recorded",
-            "budget.change_requested", "budget.change_decided", "user.access_changed"}
+            "budget.change_requested", "budget.change_decided", "user.access_changed", "deal.owner_changed"}
     assert mine <= set(TYPES)
 
 
@@ -295,3 +295,21 @@ def test_a_deputys_handover_grants_and_return_record_access_changed(session, crm
     assert routing.process_handovers(session) == (0, 1)
     whats = [p["what"] for p in _access(session, boris)]
     assert whats.count("granted") == whats.count("revoked") >= 1
+
+
+def test_a_deals_new_owner_records_deal_owner_changed_by_hand_by_handover_and_on_return(session, crm):
+    admin, account = crm["admin"], crm["A"]["account"]
+    alice, boris = factories.user(session), factories.user(session)
+    factories.grant(session, actor=admin, role=Role.editor, target=crm["A"]["branch"], user=alice)
+    deal = factories.deal(session, actor=admin, account=account, pipeline=crm["pipeline"])
+    deals.update_deal(session, actor=admin, deal=deal, owner=alice)
+    deals.update_deal(session, actor=admin, deal=deal, owner=alice)  # the same owner: nothing changed
+    absence = routing.create_absence(session, actor=admin, user=alice, deputy=boris,
+                                     starts_at=utcnow() - timedelta(hours=1), ends_at=utcnow() + timedelta(days=1))
+    routing.hand_over(session, actor=alice, absence=absence)
+    routing.give_back(session, actor=None, absence=absence)
+    assert [(e.payload, e.actor_id) for e in recorded(session, "deal.owner_changed", deal)] == [
+        ({"owner_id": alice.id, "previous_owner_id": None, "reason": "manual"}, admin.id),
+        ({"owner_id": boris.id, "previous_owner_id": alice.id, "reason": "handover"}, alice.id),
+        ({"owner_id": alice.id, "previous_owner_id": boris.id, "reason": "returned"}, None),
+    ]

@@ -8,6 +8,7 @@ outside it (under B), and for a user without grants, everything is 404.
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from eps import budgets
 from eps.permissions import ROLE_PERMISSIONS, Permission
@@ -287,3 +288,109 @@ def test_automation_rules_are_for_administrators(api, session, admin, world, aut
         missing = api.request(method, _fill(path, {"rule": automation_world["rule"] + 1000}), user=user,
                               json=_fill(body, automation_world))
         assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_webhooks_are_seen_and_changed_by_their_owner_and_administrators_only(api, app, session, admin, world, role,
+                                                                              monkeypatch):
+    from crmpm.webhooks import WebhookDelivery
+
+    monkeypatch.setitem(app.config, "JOBS_URL", "memory://")  # a replay hands a job to an engine
+    monkeypatch.setenv("CRMPM_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    made = {}
+    for who, creator in (("theirs", admin), ("mine", user)):
+        response = api.post("/api/v1/webhooks", user=creator, json={"url": "http://127.0.0.1:9/h",
+                                                                     "events": ["deal.won"]})
+        assert response.status_code == 201  # any active user may subscribe, whatever their grants
+        made[who] = response.json["id"]
+        session.add(WebhookDelivery(webhook_id=made[who], event_id=1, event_type="deal.won", attempts=1,
+                                    status="failed"))
+    session.commit()
+    deliveries = {who: session.scalar(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == hook_id))
+                  for who, hook_id in made.items()}
+
+    def calls(who):
+        hook, delivery = made[who], deliveries[who]
+        return [("GET", f"/api/v1/webhooks/{hook}", None, 200),
+                ("GET", f"/api/v1/webhooks/{hook}/deliveries", None, 200),
+                ("PATCH", f"/api/v1/webhooks/{hook}", {"description": "x"}, 200),
+                ("POST", f"/api/v1/webhooks/{hook}/deliveries/{delivery}/replay", None, 202),
+                ("DELETE", f"/api/v1/webhooks/{hook}", None, 204)]
+
+    for method, path, body, _success in calls("theirs"):
+        assert api.request(method, path, user=user, json=body).status_code == 404, (method, path)
+        assert api.request(method, path, json=body).status_code == 401, (method, path)
+    assert [item["id"] for item in api.get("/api/v1/webhooks", user=user).json["items"]] == [made["mine"]]
+    for method, path, body, success in calls("mine"):
+        assert api.request(method, path, user=user, json=body).status_code == success, (method, path)
+    for method, path, body, success in calls("theirs"):
+        assert api.request(method, path, user=admin, json=body).status_code == success, (method, path)
+
+
+# Integrations are set up by administrators only: every role anywhere, even manager at the root, is refused (403),
+# the anonymous 401; the delivery endpoints take an integration's token, never a user's (401 for everyone).
+INTEGRATION_ACTIONS = {
+    "list_integrations": ("GET", "/api/v1/integrations", None, 200),
+    "read_integration": ("GET", "/api/v1/integrations/{integration}", None, 200),
+    "create_integration": ("POST", "/api/v1/integrations",
+                           {"kind": "email", "name": "Mailbox", "region_node_id": "{n1}"}, 201),
+    "rename_integration": ("PATCH", "/api/v1/integrations/{integration}", {"name": "Renamed"}, 200),
+    "rotate_integration_token": ("POST", "/api/v1/integrations/{integration}/rotate-token", None, 200),
+    "delete_integration": ("DELETE", "/api/v1/integrations/{integration}", None, 204),
+    "deliver_call": ("POST", "/api/v1/inbound/calls", {}, None),
+    "deliver_message": ("POST", "/api/v1/inbound/messages", {}, None),
+    "deliver_email": ("POST", "/api/v1/inbound/email", {}, None),
+}
+
+
+@pytest.mark.parametrize("who", ["anonymous", "admin", *(role.value for role in Role)])
+@pytest.mark.parametrize("action", sorted(INTEGRATION_ACTIONS))
+def test_integrations_are_administrators_only(api, session, admin, world, who, action):
+    from accounts.inbound import integrations
+
+    integration, _token = integrations.create_integration(session, actor=admin, kind="telephony", name="PBX",
+                                                          region_node_id=world["A"]["n1"].id)
+    user = admin if who == "admin" else None
+    if who not in ("anonymous", "admin"):
+        user = factories.user(session)
+        factories.grant(session, actor=admin, role=Role(who), target=world["root"], user=user)
+    session.commit()
+    method, path, body, success = INTEGRATION_ACTIONS[action]
+    ids = {"integration": integration.id, "n1": world["A"]["n1"].id}
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+    if who == "anonymous" or success is None:
+        expected = 401
+    else:
+        expected = success if who == "admin" else 403
+    assert response.status_code == expected, (response.status_code, response.get_json())
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_notifications_are_each_users_own_whatever_their_role(api, app, session, admin, world, role):
+    """/me/notifications and /me/notification-preferences: any signed-in user on their own (200), another
+    user's notification is 404 (even for an administrator: they are personal), anonymous 401."""
+    from crmpm import notifications
+
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    with app.app_context():
+        mine = notifications.notify(session, user_id=user.id, kind="import_finished", subject=("jobs", 1),
+                                    params={"created": 1, "updated": 0, "failed": 0, "kind": "accounts"})
+        theirs = notifications.notify(session, user_id=world["other"].id, kind="import_finished",
+                                      subject=("jobs", 2), params={"created": 1, "updated": 0, "failed": 0,
+                                                                   "kind": "accounts"})
+    session.commit()
+    own = [("GET", "/api/v1/me/notifications", None), ("POST", f"/api/v1/me/notifications/{mine.id}/read", None),
+           ("POST", "/api/v1/me/notifications/read-all", None), ("GET", "/api/v1/me/notification-preferences", None),
+           ("PUT", "/api/v1/me/notification-preferences",
+            {"preferences": {"task_due": {"in_app": True, "email": False}}})]
+    for method, path, body in own:
+        assert api.request(method, path, user=user, json=body).status_code == 200, (method, path)
+        assert api.request(method, path, json=body).status_code == 401, (method, path)
+    for caller in (user, admin):
+        assert api.post(f"/api/v1/me/notifications/{theirs.id}/read", user=caller).status_code == 404

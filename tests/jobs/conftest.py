@@ -49,7 +49,8 @@ class Site:
     def env(self) -> dict:
         env = dict(os.environ, CRMPM_DATABASE_URL=self.database_url, CRMPM_INSTANCE_PATH=str(self.root),
                    CRMPM_SECRET_KEY=SECRET, CRMPM_JOBS_NAMESPACE=self.namespace,
-                   CRMPM_JOBS_LEASE_SECONDS=str(LEASE_SECONDS), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+                   CRMPM_JOBS_LEASE_SECONDS=str(LEASE_SECONDS), PYTHONUNBUFFERED="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         env.pop("CRMPM_JOBS_URL", None)
         env.pop("CRMPM_NO_WORKER", None)
         if self.jobs_url:

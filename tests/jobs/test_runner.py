@@ -77,6 +77,21 @@ def test_a_rolled_back_savepoint_sends_nothing_of_what_it_asked_for(site):
     assert sorted(job_id for job_id, in site.rows(jobs.Job.id)) == [kept.id, also_kept.id]
 
 
+def test_a_job_asked_in_a_savepoint_is_handed_over_when_the_outer_transaction_commits_not_before(site):
+    with site.app.app_context():
+        session = db.new_session()
+        session.execute(select(1))
+        with session.begin_nested():
+            job = jobs.start(session, kind="jobs.noop")
+        with session.begin_nested():
+            pass  # a later savepoint's commit hands over nothing either
+        assert site.engine().pending() == 0  # a worker would not find the row yet
+        session.commit()
+        session.close()
+    assert site.engine().pending() == 1
+    assert [job_id for job_id, in site.rows(jobs.Job.id)] == [job.id]
+
+
 def test_a_crmpm_error_fails_the_job_at_once_with_its_message_kept(site):
     [job_id] = site.start(kind="test.refuse")
     site.engine().huey.flush()

@@ -192,3 +192,18 @@ def test_lead_actions_need_the_csrf_token(pages, session, inbox):
     assert pages.post(f"/crm/leads/{lead.id}/disqualify", {"reason": "x"}, csrf=False).status_code == 400
     session.expire_all()
     assert session.get(Lead, lead.id).status is LeadStatus.assigned
+
+
+def test_lead_page_shows_the_calls_and_messages_recorded_on_the_lead(pages, session, admin, world, inbox):
+    from accounts.inbound import integrations, journal
+
+    integration, _token = integrations.create_integration(session, actor=admin, kind="telephony", name="PBX",
+                                                          region_node_id=world["A"].id, acting_user_id=admin.id)
+    recorded = journal.record_call(session, integration=integration, external_id="c1", from_number="8 916 123 45 67",
+                                   to_number="+74950000000", direction="missed", started_at=utcnow())
+    session.commit()
+    lead = session.get(Lead, recorded.interaction.lead_id)
+    body = pages.log_in_as(inbox["seller"]).get(f"/crm/leads/{lead.id}").get_data(as_text=True)
+    assert "Missed call from +79161234567" in body
+    quiet = pages.get(f"/crm/leads/{inbox['mine'].id}").get_data(as_text=True)
+    assert "No interactions yet." in quiet and "Missed call" not in quiet

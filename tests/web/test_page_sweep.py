@@ -41,6 +41,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 from accounts import activities, leads, routing
 from accounts.automation import services as automation
 from accounts.automation.models import AutomationRun
+from crmpm import notifications
 from crmpm.database import Base
 from crmpm.users import resets
 from crmpm.jobs.models import Job, JobFile
@@ -215,6 +216,12 @@ def sweep(app, session, admin, monkeypatch):
                             expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
         world[side]["job"] = job
         world[side]["import job"] = _import_job(session, admin, marker)
+    # A notification on each side: the seller's in A (personal: nobody else marks it), the admin's in B.
+    for side, marker, whose in (("A", SEEN, seller), ("B", HIDDEN, admin)):
+        world[side]["notification"] = notifications.notify(
+            session, user_id=whose.id, kind="task_due", subject=("tasks", world[side]["task"].id),
+            params={"title": label(marker, "notification"), "due_at": now.isoformat(),
+                    "account_id": world[side]["account"].id, "lead_id": None})
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
 
@@ -253,6 +260,7 @@ PARAMETERS = {
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
+    "notification_id": "notification",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}
@@ -261,7 +269,7 @@ SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
 KNOWN_METHODS = {"GET", "POST"}
 # Routes that act on the user's own session or profile: anyone logged in may use them.
 OWN = {"auth.login", "auth.logout", "auth.set_locale", "profile.update", "profile.create_token",
-       "profile.revoke_token", "settings.create_absence"}
+       "profile.revoke_token", "settings.create_absence", "notifications.read_all", "notifications.save_preferences"}
 # POSTs that only ask for a copy of what the user may read (the XER file of a big plan, written by a job of
 # their own): a viewer may; everyone else is swept as usual.
 READS = {"pm.export_xer_job"}

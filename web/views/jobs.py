@@ -23,6 +23,8 @@ KIND_LABELS = {
     "wbs.schedule": _l("Scheduling"),
     "crm.handovers": _l("Deputy handovers"),
     "crm.tasks_due": _l("Due tasks"),
+    "crm.task_reminders": _l("Task reminders"),
+    "crm.daily_digest": _l("Daily digest of tasks"),
     "jobs.noop": _l("Check of the workers"),
 }
 

@@ -22,7 +22,7 @@ TOKENS_SHOWN = 50
 
 
 def _page(*, new_token: str | None = None, status: int = 200):
-    form = ProfileForm(data={"name": g.user.name, "locale": g.user.locale})
+    form = ProfileForm(data={"name": g.user.name, "locale": g.user.locale, "time_zone": g.user.time_zone})
     query = users.list_tokens(db.session, user=g.user)
     tokens = db.session.scalars(query.order_by(None).order_by(ApiToken.id.desc()).limit(TOKENS_SHOWN)).all()
     return render_template("profile.html", form=form, token_form=TokenForm(formdata=None), tokens=tokens,
@@ -39,6 +39,8 @@ def index():
 def update():
     form = check(ProfileForm())
     changes = {"name": form.name.data, "locale": form.locale.data}
+    if form.time_zone.raw_data:
+        changes["time_zone"] = form.time_zone.data
     if form.password.data:
         # A new password needs the current one; wrong ones are counted like failed logins.
         with throttle().failures("password", g.user.id, failure=users.WrongPassword):

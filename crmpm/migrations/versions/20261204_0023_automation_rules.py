@@ -1,7 +1,7 @@
 """Automation rules per pipeline and the record of their runs.
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-04 18:40:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import crmpm.database
 
 revision = '0023'
-down_revision = '0019'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from accounts import leads as lead_services
-from accounts import overview, pipelines, routing, services
+from accounts import activities, overview, pipelines, routing, services
 from accounts.models import AccountKind, LeadStatus
 from crmpm.database import db
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
@@ -28,12 +28,14 @@ from web.forms import MoneyField, check, choices
 from web.i18n import translate, translate_error
 from web.nav import is_available
 from web.pages import safe_next, wants_json
+from web import queries
 from web.queries import active_users
 from web.views.crm import bp
 from web.views.crm.accounts import KIND_LABELS, rows_page
 
 PAGE_SIZE = 25
 PICKER_LIMIT = 200
+RECENT_INTERACTIONS = 10  # on the lead page
 
 STATUS_LABELS = {LeadStatus.new: _l("new"), LeadStatus.assigned: _l("assigned"),
                  LeadStatus.qualified: _l("qualified"), LeadStatus.disqualified: _l("disqualified")}
@@ -130,7 +132,11 @@ def _lead_page(lead_id: int, *, qualify: QualifyForm | None = None):
         assign.owner_id.choices = choices((user.id, user.name) for user in active_users(session, limit=PICKER_LIMIT))
         assign.owner_id.data = lead.owner_id
         forms = {"qualify": qualify, "disqualify": DisqualifyForm(formdata=None), "assign": assign}
+    # Calls, messages and e-mails from unknown senders land here (accounts.inbound) until the lead is qualified.
+    journal = activities.list_interactions(session, user=g.user, lead_id=lead.id)
     return render_template("crm/lead.html", lead=lead, assignments=assignments, names=names, rules=rules,
+                           interactions=session.scalars(journal.limit(RECENT_INTERACTIONS)).all(),
+                           interaction_count=queries.count(session, journal),
                            queued=_queue_reasons([lead]),
                            client=client, can_edit=can_edit, open_lead=open_lead, forms=forms,
                            age=overview.lead_age(lead), status_labels=STATUS_LABELS, reason_labels=REASON_LABELS)
