@@ -327,19 +327,6 @@ def team_member_for(session: Session, *, team: Team, eligible_ids: set[int],
     return min(members, key=lambda user: (load[user.id], user.id))
 
 
-def time_zone_of(session: Session, *, user_id: int | None) -> ZoneInfo:
-    """A user's time zone: the one of their (first) routing membership, the only place crmpm keeps one; UTC
-    when they have none."""
-    zone = None
-    if user_id is not None:
-        zone = session.scalar(select(RoutingMember.timezone).where(RoutingMember.user_id == user_id)
-                              .order_by(RoutingMember.id).limit(1))
-    try:
-        return ZoneInfo(zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _last_assigned(session: Session, user_ids: list[int]) -> dict[int, datetime]:
     return dict(session.execute(select(LeadAssignment.user_id, func.max(LeadAssignment.at))
                                 .where(LeadAssignment.user_id.in_(user_ids))

@@ -16,9 +16,10 @@
 Rights: a rule acts with the rights of the administrator who last saved it; a rule whose author
 may no longer manage rules (deactivated, no longer an administrator) does nothing, with that reason.
 A task is given, and a mail or notification sent, only to people who may read the deal (or lead);
-anyone else is skipped with the reason. Due dates count Monday to Friday in the deal owner's time
-zone (``accounts.routing.time_zone_of``): crmpm has no working calendar for the CRM (the WBS's
-calendars are projects' schedules), and the task is due at 18:00 that day.
+anyone else is skipped with the reason (a webhook's owner too: the webhook module delivers only what
+they may read). Due dates count Monday to Friday in the deal owner's time zone (``User.time_zone``):
+crmpm has no working calendar for the CRM (the WBS's calendars are projects' schedules), and the
+task is due at 18:00 that day.
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from crmpm import jobs
+from crmpm import events, jobs, notifications
 from crmpm.database import db, utcnow
 from crmpm.errors import CrmpmError
-from crmpm.events import DomainEvent
+from crmpm.events import DomainEvent, subject_of
 from crmpm.jobs import JobContext, periodic
 from crmpm.mail import Message, render_user_template, send_later
-from crmpm.users.models import Team, User
+from crmpm.users.models import DEFAULT_TIME_ZONE, Team, User
+from crmpm.webhooks.models import Webhook
 from eps.models import EpsNode, Grant, Role, node_segment
 from eps.permissions import Permission, access_to
 
@@ -143,7 +146,7 @@ def run(ctx: JobContext) -> dict:
     attempt = session.scalar(select(jobs.Job.attempt).where(jobs.Job.id == ctx.job_id)) or 1
     max_attempts = session.scalar(select(jobs.Job.max_attempts).where(jobs.Job.id == ctx.job_id)) or 1
     try:
-        context = Acting(session=session, rule=rule, author=author, subject=subject, at=at,
+        context = Acting(session=session, rule=rule, author=author, subject=subject, at=at, run_id=found.id,
                          previous_stage_id=ctx.params.get("previous_stage_id"))
         results = [context.act(action) for action in rule.actions]
     except Exception as exc:
@@ -178,8 +181,9 @@ class Acting:
     """One run's actions, done with the author's rights for one deal or lead."""
 
     def __init__(self, *, session: Session, rule: AutomationRule, author: User, subject: Deal | Lead,
-                 at: datetime, previous_stage_id: int | None) -> None:
+                 at: datetime, run_id: int, previous_stage_id: int | None) -> None:
         self.session, self.rule, self.author, self.subject, self.at = session, rule, author, subject, at
+        self.run_id = run_id
         self.is_lead = isinstance(subject, Lead)
         self.fields = (lead_fields(session, subject) if self.is_lead
                        else deal_fields(session, subject, previous_stage_id=previous_stage_id))
@@ -230,7 +234,8 @@ class Acting:
         assignee, skipped = self._recipient(action["assignee"])
         if skipped:
             return skipped | {"type": "create_task"}
-        zone = routing.time_zone_of(self.session, user_id=self.subject.owner_id)
+        owner = self.session.get(User, self.subject.owner_id) if self.subject.owner_id else None
+        zone = ZoneInfo(owner.time_zone if owner is not None else DEFAULT_TIME_ZONE)
         due = rules.due_at(self.at, action["due_in_working_days"], zone)
         link = {"lead": self.subject} if self.is_lead else {"deal": self.subject}
         task = activities.create_task(self.session, actor=self.author, title=self.render(action["title"], "title"),
@@ -256,6 +261,28 @@ class Acting:
         job = send_later(self.session, Message(to=[address], subject=subject, text=self.render(action["body"], "body")),
                          actor=self.author, about=about)
         return {"type": "send_email", "status": "done", "to": address, "subject": subject, "mail_job_id": job.id}
+
+    def _notify(self, action: dict) -> dict:
+        user, skipped = self._recipient(action["to"])
+        if skipped:
+            return skipped | {"type": "notify"}
+        text = " ".join(self.render(action["text"], "text").split())[:1000]
+        notifications.notify(self.session, user_id=user.id, kind="automation", subject=subject_of(self.subject),
+                             params={"text": text, "rule": self.rule.name})
+        return {"type": "notify", "status": "done", "user_id": user.id, "name": user.name, "text": text}
+
+    def _call_webhook(self, action: dict) -> dict:
+        """An ``automation.webhook`` event addressed to the webhook: its consumer (``accounts.webhooks``) delivers
+        it, signed, with the webhook module's guard, retries and log, if the webhook's owner may read the deal."""
+        webhook = self.session.get(Webhook, action["webhook_id"])
+        if webhook is None or not webhook.active:
+            return {"type": "call_webhook", **_skipped(f"webhook {action['webhook_id']} is gone or disabled")}
+        facts = {"webhook_id": webhook.id, "rule_id": self.rule.id, "rule": self.rule.name, "run_id": self.run_id}
+        if not self.is_lead:
+            facts |= {"stage_id": self.subject.stage_id, "amount": self.subject.amount,
+                      "currency": self.subject.currency, "owner_id": self.subject.owner_id}
+        events.record(self.session, "automation.webhook", self.subject, facts, actor=self.author)
+        return {"type": "call_webhook", "status": "done", "webhook_id": webhook.id, "url": webhook.url}
 
     def _set_field(self, action: dict) -> dict:
         value = action["value"]

@@ -35,7 +35,7 @@ ACTION_KEYS = {
     "send_email": ("to", "subject", "body"),
     "notify": ("to", "text"),
     "set_field": ("field", "value"),
-    "call_webhook": ("url", "secret"),
+    "call_webhook": ("webhook_id",),
     "move_stage": ("to_stage_id",),
 }
 SETTABLE_FIELDS = ("probability", "next_step")
@@ -187,12 +187,10 @@ def _check_action(action, index: int, *, fields, allowed) -> dict:
             value = template("value", 500)
         result["field"], result["value"] = field, value
     elif kind == "call_webhook":
-        url, secret = action["url"], action["secret"]
-        if not isinstance(url, str) or len(url) > 2000 or not url.startswith(("http://", "https://")):
-            raise _invalid(f"{where}.url", Phrase("an http or https address"))
-        if not isinstance(secret, str) or not 16 <= len(secret) <= 200:
-            raise _invalid(f"{where}.secret", Phrase("16 to 200 characters"))
-        result["url"], result["secret"] = url, secret
+        webhook_id = action["webhook_id"]
+        if not isinstance(webhook_id, int) or isinstance(webhook_id, bool) or webhook_id < 1:
+            raise _invalid(f"{where}.webhook_id", Phrase("a webhook id"))
+        result["webhook_id"] = webhook_id
     elif kind == "move_stage":
         stage_id = action["to_stage_id"]
         if not isinstance(stage_id, int) or isinstance(stage_id, bool) or stage_id < 1:

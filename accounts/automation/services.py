@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.errors import Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import Team, User
+from crmpm.webhooks.models import Webhook
 from eps.models import EpsNode
 
 from accounts.automation import rules
@@ -83,6 +84,11 @@ def _checked(session: Session, *, pipeline: Pipeline, values: dict) -> dict:
         for key in ("assignee", "to"):
             if key in action:
                 _check_target(session, action[key], field=f"actions.{index}.{key}")
+        if action["type"] == "call_webhook":
+            webhook = session.get(Webhook, action["webhook_id"])
+            if webhook is None or not webhook.active:
+                raise Invalid("webhook {webhook_id} not found or disabled", webhook_id=action["webhook_id"],
+                              errors={f"actions.{index}.webhook_id": ["unknown or disabled webhook"]})
         if action["type"] == "move_stage":
             stage = session.get(PipelineStage, action["to_stage_id"])
             if stage is None or stage.pipeline_id != pipeline.id or stage.id == values.get("stage_id"):

@@ -48,6 +48,9 @@ TYPES = {
                  "SMTP server took the message, never for one kept in the outbox",
     "user.access_changed": "users: user_id, what (activated|deactivated|admin_granted|admin_revoked|team_joined|"
                            "team_left: team_id|granted|revoked: grant_id, role, eps_node_id, project_id, team_id)",
+    "automation.webhook": "deals or leads: an automation rule calls one webhook: webhook_id (delivered to that webhook "
+                          "only, if its owner may read the subject), rule_id, rule, run_id, stage_id, amount, "
+                          "currency, owner_id (deals)",
     "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
                         "status, None when no answer)",
 }

@@ -31,6 +31,7 @@ KINDS: dict[str, Channels] = {
     "budget_change_decided": Channels(in_app=True, email=False),
     "import_finished": Channels(in_app=True, email=False),
     "webhook_disabled": Channels(in_app=True, email=True),
+    "automation": Channels(in_app=True, email=False),  # an automation rule's "notify" (accounts.automation)
     "mention": Channels(in_app=True, email=True),
 }
 

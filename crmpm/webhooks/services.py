@@ -96,11 +96,18 @@ def get_delivery_or_raise(session: Session, webhook: Webhook, delivery_id: int) 
     return delivery
 
 
+# Events addressed to one webhook (its id in the payload's ``webhook_id``), whatever it subscribes to.
+ADDRESSED = ("automation.webhook",)
+
+
 def subscribed(session: Session, event: DomainEvent) -> list[Webhook]:
     """The active webhooks subscribed to ``event``'s type that existed when it happened (an older event still
-    waiting for the dispatcher is not sent to a webhook created since); whose owner may read it is the caller's."""
+    waiting for the dispatcher is not sent to a webhook created since); whose owner may read it is the caller's.
+    An event of ``ADDRESSED`` types goes to the webhook it names only (an automation rule's call)."""
     query = (select(Webhook).where(Webhook.active.is_(True), Webhook.created_at <= event.occurred_at)
              .order_by(Webhook.id))
+    if event.type in ADDRESSED:
+        return list(session.scalars(query.where(Webhook.id == event.payload.get("webhook_id"))))
     # A JSON list's membership is not asked of the database (SQLite and PostgreSQL differ); webhooks are few.
     return [hook for hook in session.scalars(query) if event.type in hook.events]
 

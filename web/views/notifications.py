@@ -27,6 +27,7 @@ KIND_LABELS = {
     "import_finished": _l("Your import has finished"),
     "webhook_disabled": _l("Your webhook was disabled after failures"),
     "mention": _l("Someone mentions you (@ and your e-mail address) in a task or a note"),
+    "automation": _l("An automation rule tells you about a deal"),
 }
 
 

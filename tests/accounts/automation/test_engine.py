@@ -16,10 +16,10 @@ from sqlalchemy import select
 from accounts import activities, mail_journal
 from accounts.automation import engine, services
 from accounts.automation.models import AutomationRun
-from accounts.models import Deal, Interaction, RoutingMember, RoutingRule, Task
+from accounts.models import Deal, Interaction, Task
 from crmpm.audit.models import AuditEntry
 from crmpm.database import db, utcnow
-from crmpm.events import deliver
+from crmpm.events import Event, deliver
 from crmpm.jobs import Job
 from eps.models import Role
 from tests import factories
@@ -53,12 +53,12 @@ def world(committed):
             "stage": {stage.name: stage for stage in pipeline.stages}}
 
 
-def deliver_all(committed) -> int:
-    """Deliver the committed events to the automation consumer, as a worker does."""
+def deliver_all(committed, consumer: str = "automation", handle=engine.handle) -> int:
+    """Deliver the committed events to a consumer (the automation's unless named), as a worker does."""
     committed.session.commit()
     with committed.app.app_context():
         with db.transaction() as session:
-            count = deliver(session, "automation", engine.handle)
+            count = deliver(session, consumer, handle)
     committed.session.expire_all()
     return count
 
@@ -105,9 +105,10 @@ def test_a_deal_entering_the_stage_gets_the_rules_task_for_its_owner_due_in_work
     deal = world["deal"]
     assert task.title == f"Send {deal.project.name} a proposal for 5000.00 {deal.currency} (Ladoga Port)"
     assert task.assignee_id == world["owner"].id
-    moved_at = committed.session.scalar(select(Deal.stage_entered_at).where(Deal.id == deal.id))
-    expected = datetime.combine(working_days_after(moved_at.astimezone(ZoneInfo("UTC")).date(), 3), time(18),
-                                tzinfo=ZoneInfo("UTC"))
+    [run] = runs(committed, made)
+    at = committed.session.scalar(select(Event.occurred_at).where(Event.id == run.event_id))
+    zone = ZoneInfo(world["owner"].time_zone)  # the owner's (crmpm's default, Moscow)
+    expected = datetime.combine(working_days_after(at.astimezone(zone).date(), 3), time(18), tzinfo=zone)
     assert task.due_at == expected and task.due_at.isoweekday() <= 5
     [done] = runs(committed, made)
     assert done.status == "done" and done.results[0]["task_id"] == task.id
@@ -115,11 +116,7 @@ def test_a_deal_entering_the_stage_gets_the_rules_task_for_its_owner_due_in_work
 
 def test_the_due_date_counts_working_days_in_the_owners_time_zone(committed, world):
     session = committed.session
-    team = factories.team(session, members=[world["owner"]])
-    routing_rule = RoutingRule(name="North", team_id=team.id)
-    session.add(routing_rule)
-    session.flush()
-    session.add(RoutingMember(rule_id=routing_rule.id, user_id=world["owner"].id, timezone="Asia/Vladivostok"))
+    world["owner"].time_zone = "Asia/Vladivostok"
     session.commit()
     rule(committed, world, actions=[{"type": "create_task", "title": "Call", "due_in_working_days": 1,
                                      "assignee": "owner"}])
@@ -127,7 +124,6 @@ def test_the_due_date_counts_working_days_in_the_owners_time_zone(committed, wor
     task = session.scalar(select(Task).where(Task.deal_id == world["deal"].id))
     zone = ZoneInfo("Asia/Vladivostok")
     [run] = session.scalars(select(AutomationRun))
-    from crmpm.events import Event
     at = session.scalar(select(Event.occurred_at).where(Event.id == run.event_id))
     expected = datetime.combine(working_days_after(at.astimezone(zone).date(), 1), time(18), tzinfo=zone)
     assert task.due_at == expected
@@ -145,9 +141,7 @@ def test_the_rules_email_arrives_at_the_smtp_server_with_the_rendered_subject(co
     assert received.message["Subject"] == "Proposal for Ladoga Port: Proposal"
     assert received.message.get_content().strip() == "Dear Ivan Petrov, Olga Owner will call you."
     # Mail to the client is filed in the deal's journal once the server has taken it (accounts.mail_journal).
-    with committed.app.app_context():
-        with db.transaction() as session:
-            deliver(session, "crm.mail_journal", mail_journal.handle)
+    deliver_all(committed, "crm.mail_journal", mail_journal.handle)
     filed = committed.session.scalars(select(Interaction.subject).where(Interaction.deal_id == world["deal"].id)).all()
     assert filed == ["Proposal for Ladoga Port: Proposal"]
 
@@ -160,9 +154,7 @@ def test_mail_to_staff_is_not_filed_in_the_clients_journal(committed, world, smt
     committed.run_jobs()
     [received] = smtp_server.messages
     assert received.message["To"] == "olga@firm.test"
-    with committed.app.app_context():
-        with db.transaction() as session:
-            deliver(session, "crm.mail_journal", mail_journal.handle)
+    deliver_all(committed, "crm.mail_journal", mail_journal.handle)
     assert committed.session.scalars(select(Interaction.id).where(Interaction.deal_id == world["deal"].id)).all() == []
 
 
@@ -331,3 +323,65 @@ def test_a_lead_rule_gives_the_new_leads_owner_a_task_in_its_branch_only(committ
     task = session.scalar(select(Task).where(Task.lead_id == north.id))
     assert (task.title, task.assignee_id) == ("Call Pavel of Onega Mills (website)", world["owner"].id)
     assert session.get(Lead, south.id) is not None
+
+
+def test_notify_tells_the_owners_manager_in_the_bell(committed, world):
+    from crmpm import notifications
+
+    made = rule(committed, world, actions=[{"type": "notify", "to": "owner_manager",
+                                            "text": "{{ deal_name }} reached {{ stage }} ({{ amount }})"}])
+    move(committed, world)
+    [done] = runs(committed, made)
+    deal = world["deal"]
+    text = f"{deal.project.name} reached Proposal (5000.00)"
+    assert done.results == [{"type": "notify", "status": "done", "user_id": world["boss"].id, "name": "Boris Boss",
+                              "text": text}]
+    assert notifications.unread_count(committed.session, user=world["boss"]) == 1
+    [note] = committed.session.scalars(notifications.list_for(committed.session, user=world["boss"]))
+    assert (note.kind, note.subject_type, note.subject_id) == ("automation", "deals", deal.id)
+    assert notifications.text_of(note, world["boss"]) == text
+
+
+def test_call_webhook_delivers_the_signed_event_to_the_named_webhook_only(committed, world, monkeypatch):
+    import hashlib
+    import hmac
+    import json
+
+    from accounts import webhooks as account_webhooks
+    from crmpm.webhooks import services as webhooks
+    from tests.receivers import Receiver
+
+    monkeypatch.setenv("CRMPM_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    receiver, other = Receiver().start(), Receiver().start()
+    try:
+        session = committed.session
+        named = webhooks.create(session, actor=world["owner"], url=receiver.url, events=["deal.won"],
+                                secret="s" * 32)
+        webhooks.create(session, actor=world["owner"], url=other.url, events=["automation.webhook"], secret="t" * 32)
+        session.commit()
+        made = rule(committed, world, actions=[{"type": "call_webhook", "webhook_id": named.id}])
+        move(committed, world)
+        [done] = runs(committed, made)
+        assert done.results == [{"type": "call_webhook", "status": "done", "webhook_id": named.id,
+                                 "url": receiver.url}]
+        deliver_all(committed, "webhooks", account_webhooks.handle)
+        committed.run_jobs()
+        (_path, headers, body), = receiver.received
+        assert headers["X-Crmpm-Signature"] == "sha256=" + hmac.new(b"s" * 32, body, hashlib.sha256).hexdigest()
+        sent = json.loads(body)
+        assert (sent["type"], sent["subject_type"], sent["subject_id"]) == ("automation.webhook", "deals",
+                                                                            world["deal"].id)
+        assert (sent["data"]["rule_id"], sent["data"]["run_id"], sent["data"]["amount"]) == (made.id, done.id,
+                                                                                           "5000.00")
+        assert other.received == []  # subscribed to the type, but not the webhook the rule names
+    finally:
+        receiver.stop()
+        other.stop()
+
+
+def test_a_rule_naming_an_unknown_webhook_is_refused(committed, world):
+    from crmpm.errors import Invalid
+
+    with pytest.raises(Invalid) as refused:
+        rule(committed, world, actions=[{"type": "call_webhook", "webhook_id": 999999}])
+    assert refused.value.errors == {"actions.0.webhook_id": ["unknown or disabled webhook"]}
