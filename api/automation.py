@@ -17,8 +17,10 @@ MAX_ACTIONS = 10
 
 _ACTIONS_HELP = (
     "Typed actions, done in order. create_task {title, due_in_working_days, assignee: owner|owner_manager|"
-    "user:<id>|team:<id>}; send_email {to: contact|owner|user:<id>, subject, body}; set_field {field: "
-    "probability|next_step, value}; move_stage {to_stage_id} (idle rules). Titles, subjects, bodies and a next "
+    "user:<id>|team:<id>}; send_email {to: contact|owner|user:<id>, subject, body}; notify {to: owner|"
+    "owner_manager|user:<id>, text}; set_field {field: probability|next_step, value}; call_webhook {webhook_id: a "
+    "subscription of /api/v1/webhooks, which gets the automation.webhook event, signed}; move_stage {to_stage_id} "
+    "(idle rules). Titles, subjects, bodies and a next "
     "step are templates ({{ deal_name }}) over the fields deal_id, deal_name, amount, currency, stage, "
     "previous_stage, pipeline, probability, product, next_step, expected_close, owner_name, owner_email, "
     "account_name, contact_name, contact_email (lead rules: lead_id, company, contact_name, email, phone, source, "

@@ -21,6 +21,8 @@ from accounts.automation import services as automation
 from accounts.automation.models import AutomationRule
 from crmpm.database import db
 from crmpm.users import services as users
+from crmpm.webhooks import Webhook
+from crmpm.webhooks import services as webhooks
 from web import queries
 from web.forms import ActionForm, MoneyField, check, choices
 from web.pages import page_blueprint, require_admin
@@ -28,7 +30,7 @@ from web.pages import page_blueprint, require_admin
 bp = page_blueprint("pipeline_automation", __name__, url_prefix="/settings/pipelines")
 
 PEOPLE_CHOICES = 200
-PAGE_ACTIONS = ("create_task", "send_email", "set_field", "move_stage")  # the actions the form holds
+PAGE_ACTIONS = ("create_task", "send_email", "notify", "set_field", "call_webhook", "move_stage")  # the form's
 RUNS_SHOWN = 5
 TRIGGERS = {"deal.entered_stage": _l("A deal enters the stage"), "deal.created": _l("A deal is created"),
             "deal.won": _l("A deal is won"), "deal.lost": _l("A deal is lost"),
@@ -53,6 +55,9 @@ class AutomationRuleForm(FlaskForm):
     email_to = SelectField(_l("E-mail to"), validate_choice=False)
     email_subject = StringField(_l("E-mail subject"), validators=[Optional(), Length(max=500)])
     email_body = TextAreaField(_l("E-mail text"), validators=[Optional(), Length(max=10_000)])
+    notify_to = SelectField(_l("Notify"), validate_choice=False)
+    notify_text = StringField(_l("Notification text"), validators=[Optional(), Length(max=1000)])
+    webhook_id = SelectField(_l("Call the webhook"), validate_choice=False)
     probability = IntegerField(_l("Set the probability, %"), validators=[Optional(), NumberRange(0, 100)],
                                render_kw={"inputmode": "numeric"})
     next_step = StringField(_l("Set the next step"), validators=[Optional(), Length(max=500)])
@@ -82,6 +87,10 @@ def _form(pipeline, rule: AutomationRule | None = None) -> AutomationRuleForm:
                          "task_assignee": action["assignee"]}
             elif action["type"] == "send_email":
                 data |= {"email_to": action["to"], "email_subject": action["subject"], "email_body": action["body"]}
+            elif action["type"] == "notify":
+                data |= {"notify_to": action["to"], "notify_text": action["text"]}
+            elif action["type"] == "call_webhook":
+                data["webhook_id"] = str(action["webhook_id"])
             elif action["type"] == "set_field":
                 data[action["field"]] = action["value"]
             elif action["type"] == "move_stage":
@@ -94,6 +103,10 @@ def _form(pipeline, rule: AutomationRule | None = None) -> AutomationRuleForm:
     form.node_id.choices = choices([("", "—")] + [(str(node.id), f"{node.code} · {node.name}") for node in branches])
     form.task_assignee.choices = _people(("owner", "owner_manager"), teams=True)
     form.email_to.choices = _people(("contact", "owner"))
+    form.notify_to.choices = _people(("owner", "owner_manager"))
+    hooks = db.session.scalars(webhooks.list_(user=require_admin()).where(Webhook.active.is_(True))
+                               .limit(PEOPLE_CHOICES)).all()
+    form.webhook_id.choices = choices([("", "—")] + [(str(hook.id), hook.description or hook.url) for hook in hooks])
     return form
 
 
@@ -106,6 +119,10 @@ def _values(form: AutomationRuleForm) -> dict:
     if form.email_subject.data or form.email_body.data:
         actions.append({"type": "send_email", "to": form.email_to.data, "subject": form.email_subject.data,
                         "body": form.email_body.data})
+    if form.notify_text.data:
+        actions.append({"type": "notify", "to": form.notify_to.data, "text": form.notify_text.data})
+    if form.webhook_id.data:
+        actions.append({"type": "call_webhook", "webhook_id": _number(form.webhook_id.data)})
     if form.probability.data is not None:
         actions.append({"type": "set_field", "field": "probability", "value": form.probability.data})
     if form.next_step.data:
