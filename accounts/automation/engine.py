@@ -282,7 +282,8 @@ class Acting:
             facts |= {"stage_id": self.subject.stage_id, "amount": self.subject.amount,
                       "currency": self.subject.currency, "owner_id": self.subject.owner_id}
         events.record(self.session, "automation.webhook", self.subject, facts, actor=self.author)
-        return {"type": "call_webhook", "status": "done", "webhook_id": webhook.id, "url": webhook.url}
+        # Its address is not kept on the run: the deal's readers see the run, and the URL is its owner's.
+        return {"type": "call_webhook", "status": "done", "webhook_id": webhook.id}
 
     def _set_field(self, action: dict) -> dict:
         value = action["value"]
