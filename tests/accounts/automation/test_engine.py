@@ -384,3 +384,12 @@ def test_a_rule_naming_an_unknown_webhook_is_refused(committed, world):
     with pytest.raises(Invalid) as refused:
         rule(committed, world, actions=[{"type": "call_webhook", "webhook_id": 999999}])
     assert refused.value.errors == {"actions.0.webhook_id": ["unknown or disabled webhook"]}
+
+
+def test_the_consumer_and_the_jobs_are_registered_for_the_workers():
+    from crmpm.events import installed_consumers
+    from crmpm.jobs import installed_kinds
+
+    assert installed_consumers()["automation"] is engine.handle
+    assert installed_kinds()["automation.run"] is engine.run
+    assert installed_kinds()["automation.idle"].crmpm_schedule == {"minute": "*/15"}
