@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from accounts import pipelines
 from accounts.automation import services as automation
 from accounts.automation.models import RUN_STATUSES, TRIGGERS
-from api.common import Blueprint, Id, Name, PageArgs, current_user, page_schema, paginate, session
+from api.common import Blueprint, Id, Money, Name, PageArgs, current_user, page_schema, paginate, session
 
 blp = Blueprint("automation", __name__, url_prefix="/automation-rules",
                 description="Rules that act when a deal enters a stage, is created, won, lost or idle, or a lead "
@@ -28,7 +28,7 @@ _ACTIONS_HELP = (
 
 
 class AutomationConditionsSchema(Schema):
-    min_amount = fields.Decimal(as_string=True, allow_none=True, validate=validate.Range(min=0, max=10**15 - 1))
+    min_amount = Money(allow_none=True)
     products = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=100))
     node_id = Id(strict=True, allow_none=True, metadata={"description": "An EPS node: deals below it only."})
 
@@ -41,7 +41,7 @@ class AutomationRuleCreateSchema(Schema):
                   metadata={"description": "The stage entered (deal.entered_stage) or sat in (deal.idle)."})
     idle_days = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=365))
     conditions = fields.Nested(AutomationConditionsSchema, load_default=dict)
-    actions = fields.List(fields.Dict(keys=fields.String(validate=validate.Length(max=50))), required=True,
+    actions = fields.List(fields.Dict(), required=True,
                           validate=validate.Length(min=1, max=MAX_ACTIONS), metadata={"description": _ACTIONS_HELP})
     active = fields.Boolean(load_default=True)
 
@@ -52,7 +52,7 @@ class AutomationRuleUpdateSchema(Schema):
     stage_id = Id(strict=True, allow_none=True)
     idle_days = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=365))
     conditions = fields.Nested(AutomationConditionsSchema)
-    actions = fields.List(fields.Dict(keys=fields.String(validate=validate.Length(max=50))),
+    actions = fields.List(fields.Dict(),
                           validate=validate.Length(min=1, max=MAX_ACTIONS), metadata={"description": _ACTIONS_HELP})
     active = fields.Boolean()
 
