@@ -38,10 +38,12 @@ def _authorize(user: User) -> None:
         raise Forbidden("only administrators manage automation rules")
 
 
-def get_rule_or_raise(session: Session, *, user: User, rule_id: int) -> AutomationRule:
-    """The rule, for someone who may manage rules; NotFound when absent, Forbidden for anyone else."""
+def get_rule_or_raise(session: Session, *, user: User, rule_id: int,
+                      pipeline_id: int | None = None) -> AutomationRule:
+    """The rule (of ``pipeline_id`` if given), for someone who may manage rules; NotFound when absent or of
+    another pipeline, Forbidden for anyone else."""
     rule = session.get(AutomationRule, rule_id)
-    if rule is None:
+    if rule is None or (pipeline_id is not None and rule.pipeline_id != pipeline_id):
         raise NotFound("automation rule {rule_id} not found", rule_id=rule_id)
     _authorize(user)
     return rule

@@ -155,10 +155,8 @@ def _pipeline(pipeline_id: int):
 
 
 def _rule(pipeline, automation_id: int) -> AutomationRule:
-    rule = automation.get_rule_or_raise(db.session, user=require_admin(), rule_id=automation_id)
-    if rule.pipeline_id != pipeline.id:
-        automation.get_rule_or_raise(db.session, user=require_admin(), rule_id=0)  # NotFound, as for any other id
-    return rule
+    return automation.get_rule_or_raise(db.session, user=require_admin(), rule_id=automation_id,
+                                        pipeline_id=pipeline.id)
 
 
 @bp.route("/<int:pipeline_id>/automation")
