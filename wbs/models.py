@@ -62,6 +62,8 @@ class Calendar(Base):
     hours_per_day: Mapped[float] = mapped_column(Float, default=8.0)
     # Seven lists (Monday first) of [start, end] minutes after midnight.
     week: Mapped[list] = mapped_column(JSON)
+    # "" for a global or project calendar, "resource" for a resource's own (its vacations and absences).
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
     external_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -121,6 +123,11 @@ class Activity(Base):
     original_duration_hours: Mapped[float] = mapped_column(Float, default=0.0)
     remaining_duration_hours: Mapped[float | None] = mapped_column(Float)
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("calendars.id"))
+    # The resource whose calendar a resource-dependent activity follows (P6's TASK.rsrc_id).
+    primary_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="SET NULL"))
+    # What stays fixed when units or the duration change (``wbs.resources.models.DURATION_TYPES``).
+    duration_type: Mapped[str] = mapped_column(
+        String(40), default="fixed_duration_and_units", server_default="fixed_duration_and_units")
     constraint_type: Mapped[str | None] = mapped_column(String(30))
     constraint_date: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)
     secondary_constraint_type: Mapped[str | None] = mapped_column(String(30))
@@ -150,13 +157,16 @@ class Activity(Base):
     free_float_hours: Mapped[float | None] = mapped_column(Float)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     longest_path: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last resource levelling's dates (``wbs.resources.levelling``); the CPM dates above stay as they are.
+    levelled_start: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)
+    levelled_finish: Mapped[datetime | None] = mapped_column(ProjectLocalDateTime)
 
     wbs_element: Mapped[WbsElement | None] = relationship()
 
     PLAN_FIELDS = ("code", "name", "type", "wbs_element_id", "original_duration_hours", "remaining_duration_hours",
-                   "calendar_id", "constraint_type", "constraint_date", "secondary_constraint_type",
-                   "secondary_constraint_date", "actual_start", "actual_finish", "expected_finish",
-                   "percent_complete", "budgeted_cost", "actual_cost", "notes")
+                   "calendar_id", "primary_resource_id", "duration_type", "constraint_type", "constraint_date",
+                   "secondary_constraint_type", "secondary_constraint_date", "actual_start", "actual_finish",
+                   "expected_finish", "percent_complete", "budgeted_cost", "actual_cost", "notes")
 
     def audit_state(self) -> dict:
         return {key: getattr(self, key) for key in self.PLAN_FIELDS}
