@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
@@ -91,9 +91,9 @@ def parse_week(text: str) -> date:
 
 
 def _reads_some_assignment(session: Session, user: User, resource: Resource) -> bool:
-    return session.scalar(select(exists().where(
-        Assignment.resource_id == resource.id, Project.id == Assignment.project_id,
-        visible(session, user=user, model=Project)))) or False
+    return session.scalar(
+        select(Assignment.id).join(Project, Project.id == Assignment.project_id)
+        .where(Assignment.resource_id == resource.id, visible(session, user=user, model=Project)).limit(1)) is not None
 
 
 def get_resource_or_raise(session: Session, *, user: User, resource_id: int) -> Resource:
