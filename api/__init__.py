@@ -19,6 +19,7 @@ from api import (
     accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, inbound,
     jobs, leads, notifications, projects, reports, routing, users, wbs, webhooks,
 )
+from api import timesheets
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -36,6 +37,8 @@ BLUEPRINTS = (
     inbound.blp, inbound.channels_blp,
     # Background work and what happened
     jobs.blp, events.blp, webhooks.blp,
+    # Resources: timesheets
+    timesheets.blp,
 )
 API_PREFIX = "/api/v1/"
 

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.statements import built_once
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import ROLE_PERMISSIONS, Permission, access_to, accesses, authorize, principal_grant_paths, visible
@@ -502,6 +503,11 @@ def approval_queue(session: Session, *, user: User):
     (decision id, timesheet id, resource id, resource name, week start, project id, project code, project name,
     hours on the project, submitted at)."""
     paths = None if user.is_admin else principal_grant_paths(session, user=user, roles=_EDIT_ROLES)
+    return _approval_queue(visible(session, user=user, model=Project, paths=paths))
+
+
+@built_once
+def _approval_queue(editable):
     hours = (select(func.coalesce(func.sum(TimesheetLine.hours), _ZERO))
              .where(TimesheetLine.timesheet_id == TimesheetDecision.timesheet_id,
                     TimesheetLine.project_id == TimesheetDecision.project_id).scalar_subquery())
@@ -512,7 +518,7 @@ def approval_queue(session: Session, *, user: User):
             .join(Timesheet, Timesheet.id == TimesheetDecision.timesheet_id)
             .join(Resource, Resource.id == Timesheet.resource_id)
             .join(Project, Project.id == TimesheetDecision.project_id)
-            .where(TimesheetDecision.status == "pending", visible(session, user=user, model=Project, paths=paths))
+            .where(TimesheetDecision.status == "pending", editable)
             .order_by(Timesheet.submitted_at, TimesheetDecision.id))
 
 

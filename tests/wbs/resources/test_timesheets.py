@@ -14,13 +14,11 @@ from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from eps import budgets
 from eps.models import Role
 from tests import factories
-from wbs import services as wbs_services
+from tests.wbs.resources import timesheet_world
 from wbs.resources import timesheets
-from wbs.resources.models import Assignment, Resource, ResourceRate
 from wbs.resources.timesheet_models import Timesheet, TimesheetLine
 
-MONDAY = date(2026, 11, 30)
-RATE = Decimal("80.00")
+MONDAY, RATE = timesheet_world.MONDAY, timesheet_world.RATE
 
 
 @pytest.fixture
@@ -30,34 +28,10 @@ def admin(session):
 
 @pytest.fixture
 def world(session, admin):
-    """Two projects under one node; an engineer (a user linked to a resource at 80.00 an hour) assigned to two
-    activities of P1 (budgeted 40 h and 10 h) and one of P2 (budgeted 20 h); a PM editing P1 only."""
-    root = factories.node(session, actor=admin, code="ROOT")
-    node = factories.node(session, actor=admin, parent=root, code="N1")
-    p1 = factories.project(session, actor=admin, node=node, code="P1")
-    p2 = factories.project(session, actor=admin, node=node, code="P2")
-    a1 = wbs_services.create_activity(session, actor=admin, project=p1, code="A1", name="Design")
-    a2 = wbs_services.create_activity(session, actor=admin, project=p1, code="A2", name="Build")
-    b1 = wbs_services.create_activity(session, actor=admin, project=p2, code="B1", name="Test")
-    unassigned = wbs_services.create_activity(session, actor=admin, project=p1, code="A3", name="Other")
-    engineer = factories.user(session, name="Engineer")
-    resource = Resource(code="ENG1", name="Engineer One", user_id=engineer.id)
-    resource.rates.append(ResourceRate(effective_from=date(2026, 1, 1), price_per_unit=RATE))
-    session.add(resource)
-    session.flush()
-    assignments = {}
-    for activity, budget in ((a1, 40.0), (a2, 10.0), (b1, 20.0)):
-        assignments[activity.code] = Assignment(project_id=activity.project_id, activity_id=activity.id,
-                                                resource_id=resource.id, budgeted_units=budget,
-                                                remaining_units=budget)
-        session.add(assignments[activity.code])
-    pm = factories.user(session, name="PM")
-    factories.grant(session, actor=admin, role=Role.editor, target=p1, user=pm)
-    pm2 = factories.user(session, name="PM2")
-    factories.grant(session, actor=admin, role=Role.editor, target=p2, user=pm2)
+    """``timesheet_world.build``: P1 (A1 40 h, A2 10 h) and P2 (B1 20 h) under N1; the engineer at 80.00 an hour."""
+    objects = timesheet_world.build(session, admin)
     session.commit()
-    return {"root": root, "node": node, "p1": p1, "p2": p2, "a1": a1, "a2": a2, "b1": b1, "unassigned": unassigned,
-            "engineer": engineer, "resource": resource, "pm": pm, "pm2": pm2, "assignments": assignments}
+    return objects
 
 
 def line(activity, day, hours, note=""):
