@@ -3,7 +3,7 @@ queue, approving or rejecting a sheet's hours per project, and period locks."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from api.common import Blueprint, Id, PageArgs, current_user, page_schema, paginate, session
 from eps import services as eps_services
@@ -17,10 +17,20 @@ WEEK = {"description": "the week's Monday, YYYY-MM-DD"}
 
 
 class Hours(fields.Decimal):
-    """Hours as a string with two decimals (quarter hours are checked by the service, naming the line)."""
+    """Hours from 0 to 24, a JSON string or number, answered as a string with two decimals (quarter hours are
+    checked by the service, naming the line). The bounds are checked here, not by a validator: on a string
+    field they would put numeric bounds into the spec that no client can read."""
 
     def __init__(self, **kwargs):
         super().__init__(places=None, as_string=True, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid number of hours.")
+        hours = super()._deserialize(value, attr, data, **kwargs)
+        if not hours.is_finite() or not 0 <= hours <= 24:
+            raise ValidationError("From 0 to 24.")
+        return hours
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else f"{value:.2f}"
@@ -29,8 +39,7 @@ class Hours(fields.Decimal):
 class TimesheetLineSchema(Schema):
     activity_id = Id(required=True)
     day = fields.Date(required=True)
-    hours = Hours(required=True, validate=validate.Range(min=0, max=24),
-                  metadata={"description": "0 to 24 in quarter hours; 0 books nothing"})
+    hours = Hours(required=True, metadata={"description": "0 to 24 in quarter hours; 0 books nothing"})
     note = fields.String(load_default="", validate=validate.Length(max=NOTE_LENGTH))
 
 
