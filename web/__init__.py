@@ -22,9 +22,11 @@ from web.views import (
     admin, auth, automation, codes, crm, dashboards, eps, finance, home, jobs, notifications, profile, projects, reset,
     search, settings,
 )
+from web.views import timesheets
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
-              jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp)
+              jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
+              timesheets.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -56,14 +56,16 @@ from wbs.resources.models import Assignment, Resource
 from wbs.resources.timesheet_models import (NOTE_LENGTH, REASON_LENGTH, Timesheet, TimesheetDecision, TimesheetLine,
                                             TimesheetLock)
 
-__all__ = ["MAX_DAY_HOURS", "MAX_LINES", "QUARTER", "SheetView", "approval_queue", "approve", "get_resource_or_raise",
-           "get_timesheet_or_raise", "list_locks", "locked_through", "parse_week", "reject", "save_week",
-           "set_lock", "sheet_view", "submit", "week_of"]
+__all__ = ["MAX_DAY_HOURS", "MAX_LINES", "QUARTER", "SheetView", "apply_actuals", "approval_queue", "approve",
+           "authorize_lock", "get_decision_or_raise", "get_resource_or_raise", "get_timesheet_or_raise",
+           "lines_of_decisions", "list_locks", "locked_through", "may_approve", "may_lock", "parse_week", "reject",
+           "resource_of", "save_week", "set_lock", "sheet_view", "submit", "week_of"]
 
 MAX_DAY_HOURS = Decimal("24")
 QUARTER = Decimal("0.25")
 MAX_LINES = 7 * 100  # a week of 100 activities
 _ZERO = Decimal("0.00")
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # weeks outside are typing errors (and the calendar's ends are near)
 _EDIT_ROLES = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.edit in allowed)
 
 
@@ -81,7 +83,7 @@ def parse_week(text: str) -> date:
         day = date.fromisoformat(text) if isinstance(text, str) and len(text) == 10 else None
     except ValueError:
         day = None
-    if day is None:
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise Invalid("week must be a date (YYYY-MM-DD)", errors={"week": ["not a date (YYYY-MM-DD)"]})
     if day.weekday() != 0:
         raise Invalid("week must start on a Monday", errors={"week": ["not a Monday"]})
@@ -166,14 +168,36 @@ def _is_locked(locks: dict[int, date | None], project_id: int, day: date) -> boo
     return through is not None and day <= through
 
 
-def set_lock(session: Session, *, actor: User, eps_node: EpsNode | None, locked_through: date) -> TimesheetLock:
-    """Close timesheets through ``locked_through``: company-wide (administrators) or below ``eps_node`` (budget
-    rights on it). The latest lock of a scope is the one in force, so an earlier day opens a period again."""
+def authorize_lock(session: Session, *, actor: User, eps_node: EpsNode | None) -> None:
+    """Raise unless ``actor`` may lock timesheets company-wide (administrators) or below ``eps_node`` (budget
+    rights on it; NotFound when they cannot read it)."""
     if eps_node is None:
         if not actor.is_admin:
             raise Forbidden("only administrators lock timesheets for the whole company")
     else:
         authorize(session, user=actor, obj=eps_node, permission=Permission.budget)
+
+
+def may_lock(session: Session, *, user: User) -> bool:
+    """Whether ``user`` may lock timesheets anywhere (an administrator, or budget rights somewhere)."""
+    budget_roles = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.budget in allowed)
+    return user.is_admin or bool(principal_grant_paths(session, user=user, roles=budget_roles))
+
+
+def may_approve(session: Session, *, user: User) -> bool:
+    """Whether ``user`` may approve timesheets anywhere (an administrator, or edit rights somewhere)."""
+    return user.is_admin or bool(principal_grant_paths(session, user=user, roles=_EDIT_ROLES))
+
+
+def resource_of(session: Session, *, user: User) -> Resource | None:
+    """The resource ``user`` is linked to, if any."""
+    return session.scalar(select(Resource).where(Resource.user_id == user.id))
+
+
+def set_lock(session: Session, *, actor: User, eps_node: EpsNode | None, locked_through: date) -> TimesheetLock:
+    """Close timesheets through ``locked_through``: company-wide (administrators) or below ``eps_node`` (budget
+    rights on it). The latest lock of a scope is the one in force, so an earlier day opens a period again."""
+    authorize_lock(session, actor=actor, eps_node=eps_node)
     lock = TimesheetLock(eps_node_id=eps_node.id if eps_node else None, locked_through=locked_through,
                          created_by_id=actor.id)
     session.add(lock)
@@ -437,12 +461,12 @@ def approve(session: Session, *, actor: User, sheet: Timesheet, project_id: int)
 
 def reject(session: Session, *, actor: User, sheet: Timesheet, project_id: int, reason: str) -> TimesheetDecision:
     """Reject the sheet's hours on one project (edit rights on it), with a reason the owner reads."""
+    decision = _decision_for(session, actor, sheet, project_id)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("a reason is needed to reject a timesheet", errors={"reason": ["required"]})
     if len(reason) > REASON_LENGTH:
         raise Invalid("the reason is too long", errors={"reason": [f"at most {REASON_LENGTH} characters"]})
-    decision = _decision_for(session, actor, sheet, project_id)
     before = decision.audit_state()
     decision.status, decision.decided_by_id, decision.decided_at = "rejected", actor.id, utcnow()
     decision.reason = reason
@@ -522,7 +546,31 @@ def _approval_queue(editable):
             .order_by(Timesheet.submitted_at, TimesheetDecision.id))
 
 
-def lines_of_decision(session: Session, *, decision_id: int) -> list[TimesheetLine]:
-    """The lines a decision is about (its sheet's lines on its project)."""
+def get_decision_or_raise(session: Session, *, user: User, decision_id: int) -> TimesheetDecision:
+    """A decision whose sheet and project ``user`` may read; NotFound otherwise."""
     decision = session.get(TimesheetDecision, decision_id)
-    return [line for line in decision.timesheet.lines if line.project_id == decision.project_id]
+    if decision is not None:
+        project = session.get(Project, decision.project_id)
+        if access_to(session, user=user, obj=project).can(Permission.read):
+            try:
+                get_timesheet_or_raise(session, user=user, timesheet_id=decision.timesheet_id)
+                return decision
+            except NotFound:
+                pass
+    raise NotFound("timesheet decision {decision_id} not found", decision_id=decision_id)
+
+
+def lines_of_decisions(session: Session, decision_ids) -> dict[int, list[TimesheetLine]]:
+    """The lines each decision is about (its sheet's lines on its project), in day order."""
+    ids = list(decision_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(TimesheetDecision.id, TimesheetLine).join(
+            TimesheetLine, (TimesheetLine.timesheet_id == TimesheetDecision.timesheet_id)
+            & (TimesheetLine.project_id == TimesheetDecision.project_id))
+        .where(TimesheetDecision.id.in_(ids)).order_by(TimesheetLine.day, TimesheetLine.activity_id)).all()
+    result: dict[int, list[TimesheetLine]] = defaultdict(list)
+    for decision_id, line in rows:
+        result[decision_id].append(line)
+    return result
