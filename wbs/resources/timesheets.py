@@ -305,6 +305,8 @@ def save_week(session: Session, *, actor: User, resource: Resource, week: date, 
     if len(lines) > MAX_LINES:
         raise Invalid("at most {limit} lines a week", limit=MAX_LINES, errors={"lines": [f"at most {MAX_LINES}"]})
     sheet = _sheet(session, resource, week)
+    if sheet is not None:
+        _lock(session, sheet)
     if sheet is not None and sheet.status not in ("draft", "rejected"):
         raise Conflict("a {status} timesheet cannot be changed", status=sheet.status)
     days = {week + timedelta(days=n) for n in range(7)}
@@ -407,6 +409,8 @@ def submit(session: Session, *, actor: User, resource: Resource, week: date) -> 
     """Submit the week for approval: each project with hours not yet approved is asked for a decision."""
     _own(actor, resource)
     sheet = _sheet(session, resource, week)
+    if sheet is not None:
+        _lock(session, sheet)
     if sheet is None or not sheet.lines:
         raise Invalid("the week has no hours to submit", errors={"lines": ["no hours"]})
     if sheet.status not in ("draft", "rejected"):
@@ -437,6 +441,13 @@ def submit(session: Session, *, actor: User, resource: Resource, week: date) -> 
     return sheet
 
 
+def _lock(session: Session, sheet: Timesheet) -> None:
+    # One change of a sheet at a time (two PMs deciding their projects, the owner saving): the row is locked
+    # and the sheet read again under the lock.
+    session.execute(select(Timesheet.id).where(Timesheet.id == sheet.id).with_for_update())
+    session.refresh(sheet)
+
+
 def _decision_for(session: Session, actor: User, sheet: Timesheet, project_id: int) -> TimesheetDecision:
     decision = next((d for d in sheet.decisions if d.project_id == project_id), None)
     project = session.get(Project, project_id) if decision is not None else None
@@ -444,6 +455,8 @@ def _decision_for(session: Session, actor: User, sheet: Timesheet, project_id: i
         raise NotFound("project {project_id} has no hours on timesheet {timesheet_id}", project_id=project_id,
                        timesheet_id=sheet.id, errors={"project_id": ["not found"]})
     authorize(session, user=actor, obj=project, permission=Permission.edit)
+    _lock(session, sheet)
+    decision = next(d for d in sheet.decisions if d.project_id == project_id)
     if decision.status != "pending":
         raise Conflict("project {project_id} has decided on timesheet {timesheet_id} already ({status})",
                        project_id=project_id, timesheet_id=sheet.id, status=decision.status)
@@ -501,13 +514,16 @@ def apply_actuals(session: Session, *, actor: User | None, resource_id: int, act
                 .where(Timesheet.resource_id == resource_id, TimesheetDecision.status == "approved",
                        TimesheetLine.activity_id.in_(ids))
                 .group_by(TimesheetLine.activity_id))
-    sums = {activity_id: (Decimal(total), first) for activity_id, total, first in session.execute(approved)}
+    # The assignments are locked before the hours are summed: two approvals of other weeks on the same
+    # assignment queue here, and the second sums the first's hours once it has committed.
     firsts = {}
     for assignment in session.scalars(select(Assignment).where(
-            Assignment.resource_id == resource_id, Assignment.activity_id.in_(ids)).order_by(Assignment.id)):
+            Assignment.resource_id == resource_id, Assignment.activity_id.in_(ids)).order_by(Assignment.id)
+            .with_for_update().execution_options(populate_existing=True)):
         if assignment.activity_id in firsts:
             continue
         firsts[assignment.activity_id] = assignment
+    sums = {activity_id: (Decimal(total), first) for activity_id, total, first in session.execute(approved)}
     for activity_id, assignment in firsts.items():
         total, first_day = sums.get(activity_id, (_ZERO, None))
         before = assignment.audit_state()
