@@ -101,3 +101,20 @@ def activity_costs_from_assignments(session: Session, activity_ids: Iterable[int
                 projects.add(activity.project_id)
     session.flush()
     return projects
+
+
+def clear_costs_of_unassigned(session: Session, activity_ids: Iterable[int]) -> set[int]:
+    """After assignments were removed: each of ``activity_ids`` left without any costs nothing (its costs were
+    its assignments'); the ids of the projects changed, for the caller to roll up."""
+    ids = list(set(activity_ids))
+    projects: set[int] = set()
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start:chunk_start + 500]
+        assigned = set(session.scalars(select(Assignment.activity_id).where(Assignment.activity_id.in_(chunk))))
+        for activity_id in set(chunk) - assigned:
+            activity = session.get(Activity, activity_id)
+            if activity is not None and (activity.budgeted_cost != ZERO or activity.actual_cost != ZERO):
+                activity.budgeted_cost, activity.actual_cost = ZERO, ZERO
+                projects.add(activity.project_id)
+    session.flush()
+    return projects
