@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from crmpm import audit, search
-from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
@@ -167,7 +167,7 @@ def _replace_roles(session: Session, resource: Resource, rows) -> None:
     resource.role_links = links
 
 
-def _check_parent(session: Session, model, obj, parent_id: int | None, label: str) -> None:
+def _check_parent(session: Session, model, obj, parent_id: int | None, label: Phrase) -> None:
     if parent_id is None:
         return
     parent = session.get(model, parent_id)
@@ -202,7 +202,7 @@ def _apply_resource(session: Session, resource: Resource, fields: dict) -> None:
                           errors={"type": [f"one of {list(RESOURCE_TYPES)}"]})
         resource.type = fields["type"]
     if "parent_id" in fields:
-        _check_parent(session, Resource, resource, fields["parent_id"], "resource")
+        _check_parent(session, Resource, resource, fields["parent_id"], Phrase("resource"))
         resource.parent_id = fields["parent_id"]
     if fields.get("calendar_id") is not None:
         calendar = session.get(Calendar, fields["calendar_id"])
@@ -351,7 +351,7 @@ def _apply_role(session: Session, role: ResourceRole, fields: dict) -> None:
             raise Invalid("a role needs a name", errors={"name": ["required"]})
         role.name = name
     if "parent_id" in fields:
-        _check_parent(session, ResourceRole, role, fields["parent_id"], "role")
+        _check_parent(session, ResourceRole, role, fields["parent_id"], Phrase("role"))
         role.parent_id = fields["parent_id"]
     if "external_id" in fields:
         role.external_id = fields["external_id"]
@@ -429,6 +429,20 @@ def get_assignment_or_raise(session: Session, *, user: User, project: Project, a
         raise NotFound("assignment {assignment_id} not found in project {code}",
                        assignment_id=assignment_id, code=project.code)
     return assignment
+
+
+def authorize_assignment_change(session: Session, *, actor: User, project: Project) -> None:
+    """NotFound unless ``actor`` reads ``project``, Forbidden unless they may change its assignments."""
+    authorize(session, user=actor, obj=project, permission=Permission.edit)
+
+
+def may_change_assignments(session: Session, *, user: User, project: Project) -> bool:
+    """Whether ``user`` may add, change and remove the assignments of ``project``."""
+    try:
+        authorize_assignment_change(session, actor=user, project=project)
+    except (Forbidden, NotFound):
+        return False
+    return True
 
 
 def activity_dates(activity: Activity) -> tuple[datetime | None, datetime | None]:
