@@ -123,3 +123,11 @@ def test_rates_are_read_one_per_line():
     assert parse_rates("2026-01-01 1500\n\n2026-02-01; 1 600,25; 0.5", with_units=True) == [
         {"effective_from": date(2026, 1, 1), "price_per_unit": Decimal("1500.00")},
         {"effective_from": date(2026, 2, 1), "price_per_unit": Decimal("1600.25"), "max_units_per_hour": 0.5}]
+
+
+def test_the_rates_reader_holds_its_docstring_examples():
+    import doctest
+
+    from web.views import pool
+
+    assert doctest.testmod(pool).failed == 0

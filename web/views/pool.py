@@ -69,7 +69,7 @@ def _units(name: str, what: str) -> float | None:
 
 
 def parse_rates(text: str, *, with_units: bool) -> list[dict]:
-    """Rates typed one per line: a date, a price and (``with_units``) optionally units per hour, separated by
+    r"""Rates typed one per line: a date, a price and (``with_units``) optionally units per hour, separated by
     ``;`` (or, without any ``;``, by spaces).
 
     >>> [r["price_per_unit"] for r in parse_rates("2026-01-01; 1 500,00\n2026-03-01 1600.5", with_units=False)]

@@ -97,3 +97,13 @@ def test_a_user_without_a_resource_changes_no_calendar(session, admin):
     routing.create_absence(session, actor=user, user=user, starts_at=datetime(2026, 3, 1, tzinfo=UTC),
                            ends_at=datetime(2026, 3, 3, tzinfo=UTC))
     assert session.query(Calendar).count() == before
+
+
+def test_the_days_of_an_absence_are_its_local_days():
+    """Its docstring's example: 21:00 UTC on 1 March is midnight of 2 March in Moscow; the absence ends at midnight
+    of 4 March, which it leaves alone."""
+    import doctest
+
+    from accounts import resource_absences
+
+    assert doctest.testmod(resource_absences).failed == 0
