@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.accounts import Text
-from api.common import Blueprint, Code, Id, Money, Name, current_user, page_schema, session
+from api.common import Blueprint, Code, Id, Money, Name, current_user, page_schema, reads_no_grants, session
 from api.export import ListArgs, page_or_csv
 from api.wbs import LocalDateTime, LocalOut
 from eps import services as eps_services
@@ -149,6 +149,7 @@ def _role(role_id):
 @blp.route("/resources", methods=["GET"])
 @blp.arguments(ResourceListArgs, location="query")
 @blp.response(200, ResourcePageSchema)
+@reads_no_grants
 def list_resources(args):
     """The pool's resources by code (everyone signed in); filter by text, type, parent, role, branch, active."""
     query = services.list_resources(session(), user=current_user(), search_text=args.get("q"),
@@ -161,6 +162,7 @@ def list_resources(args):
 @blp.route("/resources", methods=["POST"])
 @blp.arguments(ResourceCreateSchema)
 @blp.response(201, ResourceReadSchema)
+@reads_no_grants
 def create_resource(data):
     """A new resource (administrators)."""
     return services.create_resource(session(), actor=current_user(), **data)
@@ -168,6 +170,7 @@ def create_resource(data):
 
 @blp.route("/resources/<int:resource_id>", methods=["GET"])
 @blp.response(200, ResourceReadSchema)
+@reads_no_grants
 def get_resource(resource_id):
     """One resource with its rates and roles."""
     return _resource(resource_id)
@@ -176,6 +179,7 @@ def get_resource(resource_id):
 @blp.route("/resources/<int:resource_id>", methods=["PATCH"])
 @blp.arguments(ResourceUpdateSchema)
 @blp.response(200, ResourceReadSchema)
+@reads_no_grants
 def update_resource(data, resource_id):
     """Change a resource (administrators); ``rates`` and ``roles`` replace the lists."""
     return services.update_resource(session(), actor=current_user(), resource=_resource(resource_id), **data)
@@ -183,6 +187,7 @@ def update_resource(data, resource_id):
 
 @blp.route("/resources/<int:resource_id>", methods=["DELETE"])
 @blp.response(204)
+@reads_no_grants
 def delete_resource(resource_id):
     """Delete a resource without assignments (administrators); 409 when it has some (deactivate it instead)."""
     services.delete_resource(session(), actor=current_user(), resource=_resource(resource_id))
@@ -191,6 +196,7 @@ def delete_resource(resource_id):
 @blp.route("/roles", methods=["GET"])
 @blp.arguments(RoleListArgs, location="query")
 @blp.response(200, RolePageSchema)
+@reads_no_grants
 def list_roles(args):
     """The roles by code (everyone signed in)."""
     query = services.list_roles(session(), user=current_user(), search_text=args.get("q"),
@@ -201,6 +207,7 @@ def list_roles(args):
 @blp.route("/roles", methods=["POST"])
 @blp.arguments(RoleCreateSchema)
 @blp.response(201, RoleReadSchema)
+@reads_no_grants
 def create_role(data):
     """A new role (administrators)."""
     return services.create_role(session(), actor=current_user(), **data)
@@ -208,6 +215,7 @@ def create_role(data):
 
 @blp.route("/roles/<int:role_id>", methods=["GET"])
 @blp.response(200, RoleReadSchema)
+@reads_no_grants
 def get_role(role_id):
     """One role with its rates."""
     return _role(role_id)
@@ -216,6 +224,7 @@ def get_role(role_id):
 @blp.route("/roles/<int:role_id>", methods=["PATCH"])
 @blp.arguments(RoleUpdateSchema)
 @blp.response(200, RoleReadSchema)
+@reads_no_grants
 def update_role(data, role_id):
     """Change a role (administrators); ``rates`` replace its rates."""
     return services.update_role(session(), actor=current_user(), role=_role(role_id), **data)
@@ -223,6 +232,7 @@ def update_role(data, role_id):
 
 @blp.route("/roles/<int:role_id>", methods=["DELETE"])
 @blp.response(204)
+@reads_no_grants
 def delete_role(role_id):
     """Delete a role no assignment uses (administrators); 409 otherwise."""
     services.delete_role(session(), actor=current_user(), role=_role(role_id))
