@@ -279,7 +279,21 @@ def update_resource(session: Session, *, actor: User, resource: Resource, **chan
     after = resource.audit_state()
     if after != before:
         audit.record(session, actor=actor, action="update", entity=resource, before=before, after=after)
+    if after["rates"] != before["rates"]:
+        reprice_assignments(session, Assignment.resource_id == resource.id)
     return resource
+
+
+def reprice_assignments(session: Session, condition) -> int:
+    """Price again the assignments matching ``condition`` (their rates changed), set their activities' costs and
+    roll the projects changed up; how many assignments were priced."""
+    assignments = session.scalars(select(Assignment).where(condition)).all()
+    for assignment in assignments:
+        costs.price_assignment(assignment)
+    session.flush()
+    for project_id in sorted(costs.activity_costs_from_assignments(session, {a.activity_id for a in assignments})):
+        wbs_services.roll_up_costs(session, project=session.get(Project, project_id))
+    return len(assignments)
 
 
 def _assignment_count(session: Session, condition) -> int:
@@ -385,6 +399,8 @@ def update_role(session: Session, *, actor: User, role: ResourceRole, **changes)
     after = role.audit_state()
     if after != before:
         audit.record(session, actor=actor, action="update", entity=role, before=before, after=after)
+    if after["rates"] != before["rates"]:
+        reprice_assignments(session, Assignment.role_id == role.id)
     return role
 
 

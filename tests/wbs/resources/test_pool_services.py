@@ -207,3 +207,15 @@ def test_assignments_follow_the_project_rights(session, admin, place):
     with pytest.raises(Forbidden):
         pool.delete_assignment(session, actor=viewer, project=place["project"], assignment=assignment)
     assert session.scalar(select(Assignment.id)) == assignment.id
+
+
+def test_a_new_rate_reprices_the_assignments_and_rolls_them_up(session, admin, place):
+    """16 h at 10.00 = 160.00; the resource's rate becomes 12.50 from 2000 on: 16 × 12.50 = 200.00, on the
+    activity and the project too."""
+    resource = factories.resource(session, actor=admin, price="10.00")
+    assignment = factories.assignment(session, actor=admin, activity=place["activity"], resource=resource)
+    assert place["project"].planned_cost == Decimal("160.00")
+    pool.update_resource(session, actor=admin, resource=resource,
+                         rates=_rates((date(2000, 1, 1), "12.50")))
+    assert assignment.budgeted_cost == place["activity"].budgeted_cost == Decimal("200.00")
+    assert place["project"].planned_cost == Decimal("200.00")
