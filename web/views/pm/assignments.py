@@ -96,6 +96,16 @@ def _form_fields() -> dict:
     return {key: value for key, value in fields.items() if key in form and value is not None}
 
 
+# The places the form shows numbers with: a value sent back as shown is no change.
+SHOWN_PLACES = {"budgeted_units": 2, "actual_units": 2, "units_per_hour": 3}
+
+
+def _same(key: str, old, new) -> bool:
+    if key in SHOWN_PLACES and old is not None and new is not None:
+        return round(float(old), SHOWN_PLACES[key]) == round(float(new), SHOWN_PLACES[key])
+    return old == new
+
+
 def _back(project, activity_id: int):
     return redirect(url_for("pm.activity", project_id=project.id, activity_id=activity_id, _anchor="resources"),
                     code=303)
@@ -126,7 +136,7 @@ def update_assignment(project_id: int, assignment_id: int):
         fields["resource_id"] = None
     if "role_id" in request.form and not (request.form.get("role_id") or "").strip():
         fields["role_id"] = None
-    changed = {key: value for key, value in fields.items() if getattr(assignment, key) != value}
+    changed = {key: value for key, value in fields.items() if not _same(key, getattr(assignment, key), value)}
     if changed:
         pool.update_assignment(db.session, actor=g.user, project=project, assignment=assignment, **changed)
         flash(_("Assignment saved."), "info")
