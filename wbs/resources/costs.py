@@ -6,7 +6,8 @@
 * A cost is units × price, rounded to cents (Decimal throughout; units are floats of hours, taken by their
   shortest decimal text, so 0.1 h stays 0.1 h).
 * An activity with assignments costs what they cost: its budgeted and actual costs are their sums (P6 adds
-  expenses, which crmpm does not keep). An activity without assignments keeps the costs entered on it.
+  expenses, which crmpm does not keep). An activity without assignments keeps the costs entered on it; one
+  whose last assignment is removed costs nothing (``clear_costs_of_unassigned``), its costs having been theirs.
   ``wbs.services.roll_up_costs`` then carries them up the WBS, the project and the EPS.
 """
 
