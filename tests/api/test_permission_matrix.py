@@ -36,6 +36,7 @@ def world(session, admin):
         baseline = baselines.create_baseline(session, actor=admin, project=p1, name=f"BL {side}")
         objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change,
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
+        objects[side] |= _pool(session, admin, side, objects[side]["activity"])
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -54,6 +55,13 @@ def _codes(session, admin, side, node, project):
                                          data_type="text"),
             "pudf": udfs.create_udf_type(session, actor=admin, subject="project", name=f"Status {side}",
                                          data_type="indicator")}
+
+
+def _pool(session, admin, side, activity):
+    """A resource of the pool and its assignment to ``activity``."""
+    resource = factories.resource(session, actor=admin, code=f"RSRC{side}", price="10.00")
+    return {"resource": resource, "assignment": factories.assignment(session, actor=admin, activity=activity,
+                                                                     resource=resource)}
 
 
 # name: (method, path, body, permissions any of which allows it, success status)
@@ -124,6 +132,13 @@ ACTIONS = {
     "read_project_udfs": ("GET", "/api/v1/projects/{p1}/udfs", None, {Permission.read}, 200),
     "set_project_udfs": ("PUT", "/api/v1/projects/{p1}/udfs", {"values": [{"type_id": "{pudf}", "value": "green"}]},
                          {Permission.edit}, 200),
+    "list_assignments": ("GET", "/api/v1/projects/{p1}/assignments", None, {Permission.read}, 200),
+    "read_assignment": ("GET", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.read}, 200),
+    "add_assignment": ("POST", "/api/v1/projects/{p1}/assignments",
+                       {"activity_id": "{activity}", "resource_id": "{resource}"}, {Permission.edit}, 201),
+    "change_assignment": ("PATCH", "/api/v1/projects/{p1}/assignments/{assignment}", {"budgeted_units": 4.0},
+                          {Permission.edit}, 200),
+    "remove_assignment": ("DELETE", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.edit}, 204),
 }
 
 
@@ -287,6 +302,45 @@ def test_automation_rules_are_for_administrators(api, session, admin, world, aut
     if "{rule}" in path and user is not None:
         missing = api.request(method, _fill(path, {"rule": automation_world["rule"] + 1000}), user=user,
                               json=_fill(body, automation_world))
+        assert missing.status_code == 404
+
+
+# The resource pool is read by everyone signed in (names of the pool are not secret, bookings are) and changed
+# by administrators only: every role anywhere, even manager at the root, is refused (403), the anonymous 401.
+POOL = {
+    "list_resources": ("GET", "/api/v1/resources", None, 200, 200),
+    "read_resource": ("GET", "/api/v1/resources/{resource}", None, 200, 200),
+    "create_resource": ("POST", "/api/v1/resources", {"code": "NEWR", "name": "New"}, 201, 403),
+    "change_resource": ("PATCH", "/api/v1/resources/{resource}", {"name": "Renamed"}, 200, 403),
+    "delete_resource": ("DELETE", "/api/v1/resources/{unused}", None, 204, 403),
+    "list_roles": ("GET", "/api/v1/roles", None, 200, 200),
+    "read_role": ("GET", "/api/v1/roles/{role}", None, 200, 200),
+    "create_role": ("POST", "/api/v1/roles", {"code": "NEWROLE", "name": "New"}, 201, 403),
+    "change_role": ("PATCH", "/api/v1/roles/{role}", {"name": "Renamed"}, 200, 403),
+    "delete_role": ("DELETE", "/api/v1/roles/{role}", None, 204, 403),
+}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin", *ROLES], ids=lambda r: getattr(r, "value", r or "no-grant"))
+@pytest.mark.parametrize("action", sorted(POOL))
+def test_the_resource_pool_is_read_by_everyone_and_changed_by_administrators(api, session, admin, world, role,
+                                                                             action):
+    ids = {"resource": world["A"]["resource"].id, "unused": factories.resource(session, actor=admin).id,
+           "role": factories.role(session, actor=admin).id}
+    method, path, body, success, others = POOL[action]
+    if role == "anonymous":
+        user, expected = None, 401
+    elif role == "admin":
+        user, expected = admin, success
+    else:
+        user, expected = factories.user(session), others
+        if role is not None:
+            factories.grant(session, actor=admin, role=role, target=world["root"], user=user)
+    session.commit()
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+    assert response.status_code == expected, (response.status_code, response.get_json())
+    if "{" in path and user is not None:
+        missing = api.request(method, _fill(path, {key: 999_999 for key in ids}), user=user, json=_fill(body, ids))
         assert missing.status_code == 404
 
 
