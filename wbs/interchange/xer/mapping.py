@@ -72,6 +72,7 @@ from wbs.scheduling.model import (
     Relationship,
     RelationshipType,
     ScheduleOptions,
+    working_calendar_id,
 )
 from wbs.interchange.xer.calendar_data import CalendarDataError, has_work_week, parse_calendar_data
 from wbs.interchange.xer.reader import XerError, parse_date, parse_number
@@ -456,10 +457,8 @@ def _activity(cells, values, line, data_date, resource_calendars):
     )
     cstr = CONSTRAINT_TYPES.get(cstr_type) if cstr_type else None
     cstr2 = CONSTRAINT_TYPES.get(cstr_type2) if cstr_type2 else None
-    cal = cal or None
-    if ttype is ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(rsrc_id or ""):
-        # A resource-dependent activity works when its primary resource does.
-        cal = resource_calendars[rsrc_id]
+    # A resource-dependent activity works when its primary resource does (the one rule, shared with the database).
+    cal = working_calendar_id(ttype, cal or None, resource_calendars.get(rsrc_id or ""))
     original = numbers[original] if original in numbers else cells.parse_number(original, line, "target_drtn_hr_cnt")
     remaining = (numbers[remaining] if remaining in numbers
                  else cells.parse_number(remaining, line, "remain_drtn_hr_cnt"))
