@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
@@ -31,6 +32,8 @@ from wbs.resources.costs import activity_costs_from_assignments
 from wbs.resources.models import (CODE_LENGTH, NAME_LENGTH, Assignment, Resource, ResourceRate, ResourceRole,
                                   ResourceRoleLink, RoleRate)
 from wbs.scheduling import service as scheduling_service
+
+CENT = Decimal("0.01")
 
 __all__ = ["PoolKeys", "store_pool", "store_assignments", "resources_of", "exchange_assignment"]
 
@@ -115,7 +118,8 @@ def store_pool(session: Session, *, actor: User, source: ExchangeResources) -> P
 
 
 def _rate(rate: ExchangeRate) -> dict:
-    return {"effective_from": rate.effective_from, "price_per_unit": rate.price_per_unit,
+    # In cents, as the column keeps it (so the new rows read the same before and after they are reloaded).
+    return {"effective_from": rate.effective_from, "price_per_unit": rate.price_per_unit.quantize(CENT),
             "max_units_per_hour": rate.max_units_per_hour}
 
 
