@@ -3,8 +3,9 @@
 A format's reader checks its file completely into the neutral
 :class:`~wbs.interchange.model.ExchangeProject` (table or element and line named on any
 fault) before :func:`import_project` writes the first row: the project with its
-calendars, plan, WBS, activities, costs and relationships, scheduled — all in the
-caller's one transaction, so a failure leaves nothing behind. The file's named baselines become
+calendars, plan, WBS, activities, costs and relationships, the pool's resources and roles it names (matched
+by code, created when missing: :mod:`wbs.interchange.resources`) and its assignments, scheduled — all in the
+caller's one transaction, so a failure leaves nothing behind, not even a resource. The file's named baselines become
 the project's (:func:`wbs.baselines.add_baseline`) before its first schedule, so its primary is the
 file's rather than that schedule. :func:`exchange_of` reads a stored project back as the neutral
 project for a writer; export writes what import reads, so import → export → import gives the same

@@ -23,13 +23,17 @@ One :class:`ProjectData` per ``PROJECT`` row:
   constraints, ``expect_end_date``, ``external_early_start_date`` /
   ``external_late_end_date``, and ``resume_date`` of a suspended active row;
   a resource-dependent activity (``TT_Rsrc``) takes the calendar of its
-  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one;
+  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one
+  (``wbs.scheduling.model.working_calendar_id``, the rule the database's
+  scheduling follows too);
 * ``TASKPRED``: relationships between two activities of the project; links
   to other projects are left out (P6 then uses the activities' external
   early start / late finish dates);
 * ``TASKRSRC`` / ``RSRC`` when present: budgeted (``target_cost``), actual
   (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
-  activity, with the short names of the resources assigned.
+  activity, with the short names of the resources assigned (what a schedule
+  of the file needs; the import reads the resources, roles and assignments
+  themselves in :mod:`wbs.interchange.xer.resources`).
 
 Missing calendars
 -----------------
