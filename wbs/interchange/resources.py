@@ -161,9 +161,13 @@ def store_assignments(session: Session, *, project: Project, assignments: Iterab
         return set()
     session.execute(insert(Assignment), rows)
     assigned = {row["activity_id"] for row in rows}
-    # The activities in the session's identity map first (one query), so the rule's look-ups find them there.
-    session.scalars(select(Activity).where(Activity.project_id == project.id)).all()
+    # The activities in the session's identity map first (a query per thousand), so the rule's look-ups by id
+    # find them there instead of asking one by one.
+    ids = sorted(assigned)
+    loaded = [activity for start in range(0, len(ids), 1000) for activity in session.scalars(
+        select(Activity).where(Activity.id.in_(ids[start:start + 1000])))]
     activity_costs_from_assignments(session, assigned)
+    del loaded
     return assigned
 
 

@@ -364,3 +364,15 @@ def test_import_export_import_keeps_resources_rates_roles_and_assignments(sessio
     assert _stored(session, second) == _stored(session, first)
     first_costs = {code: (a.budgeted_cost, a.actual_cost) for code, a in _activities(session, first).items()}
     assert {code: (a.budgeted_cost, a.actual_cost) for code, a in _activities(session, second).items()} == first_costs
+
+
+def test_replacing_a_plan_replaces_its_assignments_and_keeps_the_pool(session, place):
+    admin, _node = place
+    project = _import(session, place, BUILT)
+    before = _stored(session, project)
+    counts = _pool_counts(session)
+    interchange.replace_plan(session, actor=admin, project=project, source=read_xer_project(BUILT))
+    session.expire_all()
+    assert _pool_counts(session) == counts
+    assert _stored(session, project) == before  # the old assignments went with the old activities
+    assert session.scalar(select(func.count()).select_from(Assignment)) == 4
