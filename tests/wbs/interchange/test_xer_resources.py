@@ -230,6 +230,8 @@ def test_built_file_figures_are_the_raw_rows(session, place):
     crane_calendar = session.get(Calendar, crane.calendar_id)
     assert (crane_calendar.kind, crane_calendar.name, crane_calendar.hours_per_day) == ("resource", "Crane week", 10)
     assert crane_calendar.week[5] == [[420, 1020]]  # Saturday 07:00-17:00
+    # CA_Rsrc: the resource's, not one of the project's calendars.
+    assert [c.name for c in session.scalars(select(Calendar).where(Calendar.project_id == project.id))] == ["Standard"]
 
     stored = _assignments(session, project)
     assert set(stored) == {"800", "801", "802", "803"}  # 804 is the generic cost line: the activity's own costs

@@ -98,8 +98,11 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
         lag_calendar=options.lag_calendar, float_type=options.float_type, critical_definition=options.critical,
         critical_float_hours=options.critical_float_hours, open_ended_critical=options.open_ended_critical,
         use_expected_finish=options.use_expected_finish)
+    # A resource's own calendar (CA_Rsrc) comes in with its resource, not as the project's, unless it is used.
+    used = {a.calendar_id for a in activities} | {options.default_calendar_id}
+    resource_only = {row.get("clndr_id") for row in xer.rows("CALENDAR") if row.get("clndr_type") == "CA_Rsrc"} - used
     return ExchangeProject(code=loaded.code, name=(project_node or {}).get("wbs_name") or loaded.code, plan=plan,
-                           calendars=dict(loaded.calendars), wbs=elements, activities=activities,
+                           calendars={k: c for k, c in loaded.calendars.items() if k not in resource_only}, wbs=elements, activities=activities,
                            relationships=list(loaded.relationships), warnings=warnings,
                            codes=_xer_codes(xer, chosen, activities, elements, warnings), resources=pool.resources)
 

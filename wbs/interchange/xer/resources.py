@@ -191,6 +191,7 @@ def read_resources(xer, proj_id: str, activity_ids, calendars: dict, warnings: l
 def _assignments(xer, proj_id, activity_ids, resource_ids, role_ids, curves, warnings):
     table, rows = _rows(xer, "TASKRSRC")
     assignments, folded, unknown_curves, unknown = [], {}, set(), 0
+    generic = _generic_ids(xer)
     for index, row in enumerate(rows):
         task_id = row.get("task_id", "")
         if task_id not in activity_ids or (row.get("proj_id") or proj_id) != proj_id:
@@ -211,7 +212,7 @@ def _assignments(xer, proj_id, activity_ids, resource_ids, role_ids, curves, war
         if role_id not in role_ids:
             role_id = None
         if rsrc_id not in resource_ids:
-            if rsrc_id is not None and rsrc_id not in _generic_ids(xer):
+            if rsrc_id is not None and rsrc_id not in generic:
                 unknown += 1
             rsrc_id = None
         budget, actual = money("target_cost"), money("act_reg_cost") + money("act_ot_cost")
