@@ -51,6 +51,8 @@ from tests import factories
 from tests.corpus import IN_REPO
 from wbs import baselines, codes, udfs
 from wbs import services as wbs_services
+from wbs.resources import levelling_service
+from wbs.resources.models import Assignment, Resource
 from wbs.scheduling import service as scheduling_service
 
 SCRIPT = "<script>alert(1)</script>"
@@ -141,6 +143,14 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                                        name=label(marker, "node code type")[:100])
     codes.create_code_value(session, actor=admin, code_type=node_type, value=f"{marker}N",
                             description=label(marker, "node code value"))
+    # A resource both activities need beyond its limit, levelled: the levelling page shows a run's report.
+    resource = Resource(code=f"{marker}<b>R", name=label(marker, "resource"), max_units_per_hour=0.5)
+    session.add(resource)
+    session.flush()
+    session.add_all([Assignment(project_id=project.id, activity_id=a.id, resource_id=resource.id, units_per_hour=1.0)
+                     for a in (first, second)])
+    session.flush()
+    levelling_service.level_projects(session, actor=admin, projects=[project])
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crmpm.jobs import JobContext
 from eps import services as eps_services
+from wbs import services
 from wbs.resources import levelling_service
 from wbs.scheduling.jobs import actor_of
 
@@ -30,4 +31,5 @@ def level_plans(ctx: JobContext) -> dict:
                                            progress=ctx.progress)
     return {"run_id": run.id, "projects": [p.id for p in projects], "activities": run.activities,
             "moved": run.moved, "unresolved": run.unresolved, "overallocations": run.overallocations,
-            "milliseconds": run.milliseconds}
+            "milliseconds": run.milliseconds,
+            **({"url": services.page_of(project) + "/levelling"} if project is not None else {})}
