@@ -181,3 +181,13 @@ def test_demand_above_the_limit_cannot_be_levelled():
 def test_bad_priority_field_is_refused():
     with pytest.raises(LevellingError, match="priority"):
         level([monday(1, "A")], [], CAL, [ENG], [], LevelOptions(priorities=(("colour", "asc"),)))
+
+
+def test_each_activity_is_booked_once():
+    """A and B are both in progress (fixed), B after A: A holds ENG on Monday, B on Tuesday, one unit each.
+    Placing A releases B; B must not be booked a second time when the first activities are walked: no day
+    holds more than the one unit."""
+    acts = [monday(1, "A", fixed=True), LevelActivity(2, "B", TUE8, TUE17, 8, "std", fixed=True)]
+    result = level(acts, [LevelLink(1, 2)], CAL, [ENG], [Demand(1, 7, 1), Demand(2, 7, 1)])
+    assert result.dates == {1: (MON8, MON17), 2: (TUE8, TUE17)}
+    assert result.overallocations == []

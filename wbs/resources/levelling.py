@@ -477,9 +477,8 @@ def level(activities: Sequence[LevelActivity], links: Sequence[LevelLink], calen
         _report_move(i, s, f)
         _place(i, s, f)
 
-    for i in range(n):
-        if waiting[i] == 0:
-            release(i)
+    for i in [i for i in range(n) if waiting[i] == 0]:  # listed first: placing one releases its successors
+        release(i)
     tries = [0] * n
     ready_at = {}
     while heap:
