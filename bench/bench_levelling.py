@@ -24,7 +24,6 @@ Figures and notes: BENCHMARKS.md, "Resource levelling (issue 15)".
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import random
 import sys

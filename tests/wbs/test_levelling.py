@@ -191,3 +191,13 @@ def test_each_activity_is_booked_once():
     result = level(acts, [LevelLink(1, 2)], CAL, [ENG], [Demand(1, 7, 1), Demand(2, 7, 1)])
     assert result.dates == {1: (MON8, MON17), 2: (TUE8, TUE17)}
     assert result.overallocations == []
+
+
+def test_a_milestone_follows_its_levelled_predecessor_and_uses_nothing():
+    """M (a finish milestone on ENG, no duration) follows B, which moves to Tuesday: M lands at Tuesday 17:00
+    although ENG is busy then, since a milestone does no work."""
+    acts = [monday(1, "A"), monday(2, "B"), LevelActivity(3, "M", MON17, MON17, 0, "std")]
+    result = level(acts, [LevelLink(2, 3)], CAL, [ENG], [Demand(1, 7, 1), Demand(2, 7, 1), Demand(3, 7, 1)],
+                   LevelOptions(priorities=(("activity_id", "asc"),)))
+    assert result.dates[3] == (TUE17, TUE17)
+    assert result.overallocations == []

@@ -26,12 +26,17 @@ The rules below follow Oracle's P6 help on levelling (read 2026-12):
   free float, original or remaining duration, project priority) decides; "if leveling priorities conflict,
   P6 uses the Activity ID". Followed: ``LevelOptions.priorities`` with the same fields, the activity code
   then the id as the last keys.
-* *Level Resources* (the dialog's "Max Units/Time" and the P6 EPPM leveller's "over-allocation" percentage):
-  a resource counts as over-allocated only above its limit times the percentage. Followed:
-  ``threshold_percent`` (100 by default; 120 lets a resource work at 120 % of its max units per hour).
+* Over-allocation: P6 Professional's dialog has "Max % to over-allocate resources", which it applies when
+  levelling within total float (emerald-associates.com, "Looking for Resource Leveling in Oracle Primavera
+  Cloud": "can set the max percent to over-allocate resources when leveling within total float"); XER files keep
+  it in SCHEDOPTIONS.``level_over_alloc_pct`` (25 in every real XER file of the fixtures that has the table, beside
+  ``level_within_float_flag``, ``level_keep_sched_date_flag``, ``level_float_thrs_cnt`` for the minimum float
+  and ``LevelPriorityList``). crmpm's ``threshold_percent`` is the whole limit as a percentage of max units
+  (100 by default; 120 lets a resource work at 120 % of its max units per hour) and applies with or without
+  the float limit: P6's 25 % within float is ``threshold_percent=125`` with ``within_float``.
 * Preserve scheduled early and late dates: P6, unmarked, overwrites the early dates with the levelled
   ones. crmpm always keeps them (the levelled dates have their own columns), so the run is always one with
-  the option marked; ``preserve_scheduled_dates`` is recorded with the run and the report says so.
+  the option marked; ``preserve_scheduled_dates`` is recorded with the run's options.
 
 The method (serial, walking time)
 ---------------------------------
@@ -42,8 +47,9 @@ calendar, P6's default lag calendar). The queue is walked in time: the activity 
 time, then the highest priority, is tried at that time; if every resource it uses has room for its units
 per hour over the whole of its duration (its calendar's working time), it is booked there; else it goes
 back into the queue at the end of the first over-allocated stretch it met, and competes again there.
-In-progress and completed activities, and those without duration, are never moved (they book what they
-use at their dates). Resource calendars are not read: work follows the activity's calendar.
+In-progress and completed activities (``fixed``; the service also fixes level of effort and WBS summary
+activities) are never moved: they book what they use at their dates. Milestones follow their predecessors and
+book nothing. Resource calendars are not read: work follows the activity's calendar.
 
 A hand-worked case
 ------------------
@@ -261,6 +267,8 @@ class _Profile:
 
     def conflict(self, start: int, finish: int, units: float, factor: float) -> int | None:
         """The index of the first segment in [start, finish) without room for ``units``; None when all have."""
+        if finish <= start:
+            return None  # no working time, no load (a milestone)
         times, used, cap = self.times, self.used, self.cap
         i = bisect_right(times, start) - 1
         n = len(times)
