@@ -17,7 +17,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import (
     accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, inbound,
-    jobs, leads, notifications, projects, reports, resources, routing, users, wbs, webhooks,
+    jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
@@ -27,7 +27,7 @@ from eps.permissions import GRANTS_WITH_USER
 BLUEPRINTS = (
     eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, notifications.blp, audit.blp,
     # Work breakdown and scheduling
-    wbs.blp, baselines.blp, codes.blp,
+    wbs.blp, baselines.blp, codes.blp, levelling.blp,
     # The resource pool and assignments
     resources.blp,
     # The CRM

@@ -100,6 +100,9 @@ ACTIONS = {
     # Work handed to a job is refused, as the synchronous request would be, before any job exists.
     "schedule_as_job": ("POST", "/api/v1/projects/{p1}/schedule?async=true", None, {Permission.edit}, 202),
     "export_xer_as_job": ("GET", "/api/v1/projects/{p1}/export/xer?async=true", None, {Permission.read}, 202),
+    "level_project": ("POST", "/api/v1/projects/{p1}/levelling", {"threshold_percent": 120}, {Permission.edit}, 202),
+    "level_node": ("POST", "/api/v1/eps/nodes/{n1}/levelling", {}, {Permission.edit}, 202),
+    "read_levelling": ("GET", "/api/v1/projects/{p1}/levelling", None, {Permission.read}, 200),
     "list_baselines": ("GET", "/api/v1/projects/{p1}/baselines", None, {Permission.read}, 200),
     "take_baseline": ("POST", "/api/v1/projects/{p1}/baselines", {"name": "Taken"}, {Permission.edit}, 201),
     "read_baseline": ("GET", "/api/v1/baselines/{baseline}", None, {Permission.read}, 200),

@@ -51,6 +51,8 @@ from tests import factories
 from tests.corpus import IN_REPO
 from wbs import baselines, codes, udfs
 from wbs import services as wbs_services
+from wbs.resources import levelling_service
+from wbs.resources.models import Assignment, Resource
 from wbs.scheduling import service as scheduling_service
 
 SCRIPT = "<script>alert(1)</script>"
@@ -147,6 +149,14 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     pool_role = factories.role(session, actor=admin, code=f"ROLE{marker[-1]}", name=label(PERSON, "role"),
                                price="12.00")
     assignment = factories.assignment(session, actor=admin, activity=first, resource=resource, role=pool_role)
+    # A resource both activities need beyond its limit, levelled: the levelling page shows a run's report.
+    scarce = Resource(code=f"LVL{marker[-1]}<b>R", name=label(PERSON, "scarce resource"), max_units_per_hour=0.5)
+    session.add(scarce)
+    session.flush()
+    session.add_all([Assignment(project_id=project.id, activity_id=a.id, resource_id=scarce.id, units_per_hour=1.0)
+                     for a in (first, second)])
+    session.flush()
+    levelling_service.level_projects(session, actor=admin, projects=[project])
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
