@@ -43,6 +43,7 @@ from accounts.models import (
     HandoverItem, Lead, LeadAssignment, LeadStatus, PipelineStage, RoutingMember, RoutingRule, StageKind, Task,
     TaskStatus,
 )
+from accounts import resource_absences
 from accounts.models import LEAD_STATUS_WORDS
 from accounts.permissions import authorize_on
 
@@ -195,6 +196,7 @@ def create_absence(session: Session, *, actor: User, user: User, starts_at: date
     session.add(absence)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=absence, after=absence.audit_state())
+    resource_absences.absence_taken(session, actor=actor, absence=absence)
     return absence
 
 
@@ -224,9 +226,26 @@ def delete_absence(session: Session, *, actor: User, absence: Absence) -> None:
         raise Forbidden("only the absent person or an administrator cancels an absence")
     if absence.handed_over_at is not None and absence.returned_at is None:
         give_back(session, actor=actor, absence=absence)
+    resource_absences.absence_given_back(session, actor=actor, absence=absence)
     audit.record(session, actor=actor, action="delete", entity=absence, before=absence.audit_state())
     session.delete(absence)
     session.flush()
+
+
+def end_absence(session: Session, *, actor: User, absence: Absence, ends_at: datetime) -> Absence:
+    """End an absence early (the absent person or an administrator): the days after it are working days again
+    on their resource's calendar."""
+    if not actor.is_admin and actor.id != absence.user_id:
+        raise Forbidden("only the absent person or an administrator changes an absence")
+    if not absence.starts_at < ends_at <= absence.ends_at:
+        raise Invalid("an absence ended early ends after it starts and before it was to end",
+                      errors={"ends_at": ["between the start and the end"]})
+    before, old_ends_at = absence.audit_state(), absence.ends_at
+    absence.ends_at = ends_at
+    session.flush()
+    audit.record(session, actor=actor, action="update", entity=absence, before=before, after=absence.audit_state())
+    resource_absences.absence_shortened(session, actor=actor, absence=absence, old_ends_at=old_ends_at)
+    return absence
 
 
 def is_absent(session: Session, *, user_id: int, at: datetime) -> bool:

@@ -17,7 +17,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import (
     accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, inbound,
-    jobs, leads, notifications, projects, reports, routing, users, wbs, webhooks,
+    jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import timesheets
 from crmpm.auth import user_from_authorization
@@ -28,7 +28,9 @@ from eps.permissions import GRANTS_WITH_USER
 BLUEPRINTS = (
     eps.blp, projects.blp, budgets.blp, grants.blp, users.blp, notifications.blp, audit.blp,
     # Work breakdown and scheduling
-    wbs.blp, baselines.blp, codes.blp,
+    wbs.blp, baselines.blp, codes.blp, levelling.blp,
+    # The resource pool and assignments
+    resources.blp,
     # The CRM
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,

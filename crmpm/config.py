@@ -73,6 +73,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "IMPORT_MAX_RELATIONSHIPS": int(os.environ.get("CRMPM_IMPORT_MAX_RELATIONSHIPS", 400_000)),
         "IMPORT_MAX_WBS_ELEMENTS": int(os.environ.get("CRMPM_IMPORT_MAX_WBS_ELEMENTS", 20_000)),
         "IMPORT_MAX_CALENDARS": int(os.environ.get("CRMPM_IMPORT_MAX_CALENDARS", 1_000)),
+        "IMPORT_MAX_ASSIGNMENTS": int(os.environ.get("CRMPM_IMPORT_MAX_ASSIGNMENTS", 400_000)),
         # Unset: three times IMPORT_MAX_ACTIVITIES (P6's primary, secondary and tertiary baselines).
         "IMPORT_MAX_BASELINE_ACTIVITIES": (int(os.environ["CRMPM_IMPORT_MAX_BASELINE_ACTIVITIES"])
                                            if os.environ.get("CRMPM_IMPORT_MAX_BASELINE_ACTIVITIES") else None),

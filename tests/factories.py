@@ -129,3 +129,40 @@ def interaction(session: Session, *, actor: User, account, occurred_at, kind: st
                 direction: str = "outbound", **fields):
     return crm_activities.create_interaction(session, actor=actor, account=account, occurred_at=occurred_at,
                                              kind=kind, direction=direction, **fields)
+
+
+def resource(session: Session, *, actor: User, code: str | None = None, name: str | None = None,
+             price: str | None = None, **fields):
+    """A resource of the pool; ``price`` a rate from 2000-01-01 on."""
+    from datetime import date
+
+    from wbs.resources import services as resources
+
+    n = next(_counter)
+    if price is not None:
+        fields.setdefault("rates", [{"effective_from": date(2000, 1, 1), "price_per_unit": Decimal(price)}])
+    return resources.create_resource(session, actor=actor, code=code or f"R{n}", name=name or f"Resource {n}",
+                                     **fields)
+
+
+def role(session: Session, *, actor: User, code: str | None = None, name: str | None = None,
+         price: str | None = None, **fields):
+    """A role; ``price`` a rate from 2000-01-01 on."""
+    from datetime import date
+
+    from wbs.resources import services as resources
+
+    n = next(_counter)
+    if price is not None:
+        fields.setdefault("rates", [{"effective_from": date(2000, 1, 1), "price_per_unit": Decimal(price)}])
+    return resources.create_role(session, actor=actor, code=code or f"ROLE{n}", name=name or f"Role {n}", **fields)
+
+
+def assignment(session: Session, *, actor: User, activity, resource=None, role=None, **fields):
+    """An assignment of ``resource`` and/or ``role`` to ``activity``."""
+    from wbs.resources import services as resources
+
+    project = session.get(Project, activity.project_id)
+    return resources.create_assignment(session, actor=actor, project=project, activity=activity,
+                                       resource_id=resource.id if resource else None,
+                                       role_id=role.id if role else None, **fields)

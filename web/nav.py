@@ -84,6 +84,9 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),
     Entry("admin.grants", _l("Access"), "admin", _admin, also=("admin.node_grants",)),
     Entry("admin.preview", _l("Access preview"), "admin", _admin),
+    # The resource pool: read by everyone signed in, changed by administrators.
+    Entry("pool.resources", _l("Resources"), "admin", _admin, also=("pool.resource",)),
+    Entry("pool.roles", _l("Roles"), "admin", _admin, also=("pool.role",)),
     # Settings: pipelines and routing are read by everyone, changed by administrators; absences are everyone's.
     Entry("settings.pipelines", _l("Pipelines and stages"), "settings", _admin,
           also=("settings.pipeline", "pipeline_automation.rules", "pipeline_automation.rule")),

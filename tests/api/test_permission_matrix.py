@@ -38,6 +38,7 @@ def world(session, admin):
         objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change,
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
         objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
+        objects[side] |= _pool(session, admin, side, objects[side]["activity"])
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -69,7 +70,14 @@ def _timesheet(session, admin, side, activity):
     week = timesheet_world.MONDAY
     timesheets.save_week(session, actor=owner, resource=resource, week=week,
                          lines=[{"activity_id": activity.id, "day": week, "hours": Decimal("8")}])
-    return {"resource": resource, "sheet": timesheets.submit(session, actor=owner, resource=resource, week=week)}
+    return {"ts_resource": resource, "sheet": timesheets.submit(session, actor=owner, resource=resource, week=week)}
+
+
+def _pool(session, admin, side, activity):
+    """A resource of the pool and its assignment to ``activity``."""
+    resource = factories.resource(session, actor=admin, code=f"RSRC{side}", price="10.00")
+    return {"resource": resource, "assignment": factories.assignment(session, actor=admin, activity=activity,
+                                                                     resource=resource)}
 
 
 # name: (method, path, body, permissions any of which allows it, success status)
@@ -108,6 +116,9 @@ ACTIONS = {
     # Work handed to a job is refused, as the synchronous request would be, before any job exists.
     "schedule_as_job": ("POST", "/api/v1/projects/{p1}/schedule?async=true", None, {Permission.edit}, 202),
     "export_xer_as_job": ("GET", "/api/v1/projects/{p1}/export/xer?async=true", None, {Permission.read}, 202),
+    "level_project": ("POST", "/api/v1/projects/{p1}/levelling", {"threshold_percent": 120}, {Permission.edit}, 202),
+    "level_node": ("POST", "/api/v1/eps/nodes/{n1}/levelling", {}, {Permission.edit}, 202),
+    "read_levelling": ("GET", "/api/v1/projects/{p1}/levelling", None, {Permission.read}, 200),
     "list_baselines": ("GET", "/api/v1/projects/{p1}/baselines", None, {Permission.read}, 200),
     "take_baseline": ("POST", "/api/v1/projects/{p1}/baselines", {"name": "Taken"}, {Permission.edit}, 201),
     "read_baseline": ("GET", "/api/v1/baselines/{baseline}", None, {Permission.read}, 200),
@@ -141,15 +152,22 @@ ACTIONS = {
     "set_project_udfs": ("PUT", "/api/v1/projects/{p1}/udfs", {"values": [{"type_id": "{pudf}", "value": "green"}]},
                          {Permission.edit}, 200),
     # A timesheet is read by whoever reads a project its resource works on, changed by its own user only.
-    "read_timesheet": ("GET", "/api/v1/timesheets/{resource}/2026-11-30", None, {Permission.read}, 200),
-    "save_timesheet": ("PUT", "/api/v1/timesheets/{resource}/2026-11-30", {"lines": []}, set(), 200),
-    "submit_timesheet": ("POST", "/api/v1/timesheets/{resource}/2026-11-30/submit", None, set(), 200),
+    "read_timesheet": ("GET", "/api/v1/timesheets/{ts_resource}/2026-11-30", None, {Permission.read}, 200),
+    "save_timesheet": ("PUT", "/api/v1/timesheets/{ts_resource}/2026-11-30", {"lines": []}, set(), 200),
+    "submit_timesheet": ("POST", "/api/v1/timesheets/{ts_resource}/2026-11-30/submit", None, set(), 200),
     "approve_timesheet": ("POST", "/api/v1/timesheets/{sheet}/approve", {"project_id": "{p1}"}, {Permission.edit},
                           200),
     "reject_timesheet": ("POST", "/api/v1/timesheets/{sheet}/reject", {"project_id": "{p1}", "reason": "r"},
                          {Permission.edit}, 200),
     "lock_timesheets": ("POST", "/api/v1/timesheet-locks", {"eps_node_id": "{n1}", "locked_through": "2026-11-29"},
                         {Permission.budget}, 201),
+    "list_assignments": ("GET", "/api/v1/projects/{p1}/assignments", None, {Permission.read}, 200),
+    "read_assignment": ("GET", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.read}, 200),
+    "add_assignment": ("POST", "/api/v1/projects/{p1}/assignments",
+                       {"activity_id": "{activity}", "resource_id": "{resource}"}, {Permission.edit}, 201),
+    "change_assignment": ("PATCH", "/api/v1/projects/{p1}/assignments/{assignment}", {"budgeted_units": 4.0},
+                          {Permission.edit}, 200),
+    "remove_assignment": ("DELETE", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.edit}, 204),
 }
 
 
@@ -313,6 +331,45 @@ def test_automation_rules_are_for_administrators(api, session, admin, world, aut
     if "{rule}" in path and user is not None:
         missing = api.request(method, _fill(path, {"rule": automation_world["rule"] + 1000}), user=user,
                               json=_fill(body, automation_world))
+        assert missing.status_code == 404
+
+
+# The resource pool is read by everyone signed in (names of the pool are not secret, bookings are) and changed
+# by administrators only: every role anywhere, even manager at the root, is refused (403), the anonymous 401.
+POOL = {
+    "list_resources": ("GET", "/api/v1/resources", None, 200, 200),
+    "read_resource": ("GET", "/api/v1/resources/{resource}", None, 200, 200),
+    "create_resource": ("POST", "/api/v1/resources", {"code": "NEWR", "name": "New"}, 201, 403),
+    "change_resource": ("PATCH", "/api/v1/resources/{resource}", {"name": "Renamed"}, 200, 403),
+    "delete_resource": ("DELETE", "/api/v1/resources/{unused}", None, 204, 403),
+    "list_roles": ("GET", "/api/v1/roles", None, 200, 200),
+    "read_role": ("GET", "/api/v1/roles/{role}", None, 200, 200),
+    "create_role": ("POST", "/api/v1/roles", {"code": "NEWROLE", "name": "New"}, 201, 403),
+    "change_role": ("PATCH", "/api/v1/roles/{role}", {"name": "Renamed"}, 200, 403),
+    "delete_role": ("DELETE", "/api/v1/roles/{role}", None, 204, 403),
+}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin", *ROLES], ids=lambda r: getattr(r, "value", r or "no-grant"))
+@pytest.mark.parametrize("action", sorted(POOL))
+def test_the_resource_pool_is_read_by_everyone_and_changed_by_administrators(api, session, admin, world, role,
+                                                                             action):
+    ids = {"resource": world["A"]["resource"].id, "unused": factories.resource(session, actor=admin).id,
+           "role": factories.role(session, actor=admin).id}
+    method, path, body, success, others = POOL[action]
+    if role == "anonymous":
+        user, expected = None, 401
+    elif role == "admin":
+        user, expected = admin, success
+    else:
+        user, expected = factories.user(session), others
+        if role is not None:
+            factories.grant(session, actor=admin, role=role, target=world["root"], user=user)
+    session.commit()
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+    assert response.status_code == expected, (response.status_code, response.get_json())
+    if "{" in path and user is not None:
+        missing = api.request(method, _fill(path, {key: 999_999 for key in ids}), user=user, json=_fill(body, ids))
         assert missing.status_code == 404
 
 

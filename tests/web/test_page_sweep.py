@@ -51,6 +51,8 @@ from tests import factories
 from tests.corpus import IN_REPO
 from wbs import baselines, codes, udfs
 from wbs import services as wbs_services
+from wbs.resources import levelling_service
+from wbs.resources.models import Assignment, Resource
 from wbs.scheduling import service as scheduling_service
 
 SCRIPT = "<script>alert(1)</script>"
@@ -141,13 +143,28 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                                        name=label(marker, "node code type")[:100])
     codes.create_code_value(session, actor=admin, code_type=node_type, value=f"{marker}N",
                             description=label(marker, "node code value"))
+    # The resource pool (not secret: named for everyone) and an assignment of the branch's first activity.
+    resource = factories.resource(session, actor=admin, code=f"POOL{marker[-1]}", name=label(PERSON, "resource"),
+                                  price="10.00")
+    pool_role = factories.role(session, actor=admin, code=f"ROLE{marker[-1]}", name=label(PERSON, "role"),
+                               price="12.00")
+    assignment = factories.assignment(session, actor=admin, activity=first, resource=resource, role=pool_role)
+    # A resource both activities need beyond its limit, levelled: the levelling page shows a run's report.
+    scarce = Resource(code=f"LVL{marker[-1]}<b>R", name=label(PERSON, "scarce resource"), max_units_per_hour=0.5)
+    session.add(scarce)
+    session.flush()
+    session.add_all([Assignment(project_id=project.id, activity_id=a.id, resource_id=scarce.id, units_per_hour=1.0)
+                     for a in (first, second)])
+    session.flush()
+    levelling_service.level_projects(session, actor=admin, projects=[project])
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
-            "change": change, "stage": deal.stage, "code type": code_type, "code value": below}
+            "change": change, "stage": deal.stage, "code type": code_type, "code value": below,
+            "resource": resource, "role": pool_role, "assignment": assignment}
 
 
 @pytest.fixture
@@ -282,7 +299,7 @@ PARAMETERS = {
     "user_id": "user", "token_id": "token", "job_id": "job", "import_id": "import job", "calendar_id": "calendar",
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
-    "notification_id": "notification",
+    "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

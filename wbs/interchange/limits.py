@@ -8,7 +8,7 @@ the file), and a file over any limit is refused with :class:`~crmpm.errors.Inval
 
 The limits say what a user means by "a project too big" (docs/decisions/0010):
 
-- activities, relationships and WBS elements are those of the project being
+- activities, relationships, WBS elements and resource assignments (TASKRSRC) are those of the project being
   imported (``proj``, else the file's first), its own rows only;
 - its baselines (P6's hidden baseline projects, :mod:`wbs.interchange.xer.baselines`)
   are copies of it: their activities count against ``baseline_activities``
@@ -52,6 +52,7 @@ class FileLimits:
     relationships: int = 400_000
     wbs_elements: int = 20_000
     calendars: int = 1_000
+    assignments: int = 400_000
     baseline_activities: int | None = None  # None: BASELINE_MULTIPLE × activities
     file_rows: int = 1_000_000
 
@@ -63,7 +64,7 @@ class FileLimits:
 
     @classmethod
     def from_config(cls, config: Mapping) -> FileLimits:
-        """From ``IMPORT_MAX_ACTIVITIES``, ``…_RELATIONSHIPS``, ``…_WBS_ELEMENTS``, ``…_CALENDARS``,
+        """From ``IMPORT_MAX_ACTIVITIES``, ``…_RELATIONSHIPS``, ``…_WBS_ELEMENTS``, ``…_CALENDARS``, ``…_ASSIGNMENTS``,
         ``…_BASELINE_ACTIVITIES`` and ``…_FILE_ROWS`` (each the default when missing or None)."""
         values = {field.name: config.get(config_key(field.name)) for field in fields(cls)}
         return cls(**{name: int(value) for name, value in values.items() if value is not None})
@@ -107,7 +108,7 @@ def _check_xer(data: bytes, limits: FileLimits, proj: str | None) -> None:
         return  # no project to import: the import refuses the file, and the file's rows are within bounds
     chosen = choose_project(projects, proj)
     name = dict(projects)[chosen] or chosen
-    for kind in ("activities", "relationships", "wbs_elements"):
+    for kind in ("activities", "relationships", "wbs_elements", "assignments"):
         if over := _over(kind, counts.of(kind, [chosen]), getattr(limits, kind)):
             raise Invalid("project {project} in the file holds {count:,} {what}; at most {limit:,} are accepted "
                           "in one project ({setting})", project=name, **over)
@@ -133,4 +134,5 @@ def _refuse_in_the_file(over: dict) -> None:
 
 _WHAT = {"activities": Phrase("activities"), "relationships": Phrase("relationships"),
          "wbs_elements": Phrase("WBS elements"), "calendars": Phrase("calendars"), "tasks": Phrase("tasks"),
+         "assignments": Phrase("resource assignments"),
          "baseline_activities": Phrase("activities"), "file_rows": Phrase("rows")}

@@ -34,7 +34,8 @@ from wbs.scheduling.model import (
 
 __all__ = ["ExchangeWbs", "ExchangeActivity", "ExchangePlan", "ExchangeBaseline", "ExchangeBaselineActivity",
            "ExchangeProject", "ExchangeCodeType", "ExchangeCodeValue", "ExchangeUdfType", "ExchangeUdfValue",
-           "ExchangeCodes", "checked_links"]
+           "ExchangeCodes", "ExchangeRate", "ExchangeRole", "ExchangeResource", "ExchangeAssignment",
+           "ExchangeResources", "checked_links"]
 
 ZERO = Decimal("0.00")
 
@@ -74,6 +75,8 @@ class ExchangeActivity:
     actual_cost: Decimal = ZERO
     notes: str = ""
     result: ActivityResult | None = None
+    # The resource (a key of ``ExchangeResources.resources``) whose calendar a resource-dependent activity follows.
+    primary_resource_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +159,91 @@ class ExchangeCodes:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """A price per unit (and, when set, the units per hour available) from a day on (P6's RSRCRATE, ROLERATE)."""
+
+    effective_from: _dt.date
+    price_per_unit: Decimal = ZERO
+    max_units_per_hour: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRole:
+    """A role of the enterprise pool, matched by ``code`` on import; ``parent_id`` another role's ``id``."""
+
+    id: str
+    code: str
+    name: str
+    parent_id: str | None = None
+    seq: int = 0
+    rates: tuple[ExchangeRate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeResource:
+    """A resource of the enterprise pool, matched by ``code`` on import.
+
+    ``type``: ``wbs.resources.models.RESOURCE_TYPES``; ``calendar_id`` a key of ``ExchangeResources.calendars``;
+    ``roles`` (role ``id``, proficiency 1-5) pairs.
+    """
+
+    id: str
+    code: str
+    name: str
+    type: str = "labor"
+    parent_id: str | None = None
+    seq: int = 0
+    calendar_id: str | None = None
+    max_units_per_hour: float = 1.0
+    default_units_per_hour: float = 1.0
+    unit_of_measure: str = ""
+    active: bool = True
+    rates: tuple[ExchangeRate, ...] = ()
+    roles: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeAssignment:
+    """A resource or a role on an activity (P6's TASKRSRC): units in hours, costs as the file gives them."""
+
+    id: str
+    activity_id: str
+    resource_id: str | None = None
+    role_id: str | None = None
+    budgeted_units: float = 0.0
+    actual_units: float = 0.0
+    remaining_units: float = 0.0
+    units_per_hour: float = 1.0
+    budgeted_cost: Decimal = ZERO
+    actual_cost: Decimal = ZERO
+    remaining_cost: Decimal = ZERO
+    rate_source: str = "resource"
+    price_per_unit: Decimal | None = None
+    start: _dt.datetime | None = None
+    finish: _dt.datetime | None = None
+    actual_start: _dt.datetime | None = None
+    actual_finish: _dt.datetime | None = None
+    curve: str = "uniform"
+
+
+@dataclass
+class ExchangeResources:
+    """The resources, roles and resource calendars a project's assignments and primary resources name.
+
+    Keyed by the file's own ids, like the rest of the neutral project; the pool is enterprise-wide, so an
+    import matches resources and roles by ``code`` and creates only those the pool lacks.
+    """
+
+    resources: list[ExchangeResource] = field(default_factory=list)
+    roles: list[ExchangeRole] = field(default_factory=list)
+    assignments: list[ExchangeAssignment] = field(default_factory=list)
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.resources or self.roles or self.assignments)
+
+
+@dataclass(frozen=True, slots=True)
 class ExchangeBaselineActivity:
     """One activity as a baseline keeps it: its start and finish, planned duration (hours) and budgeted cost."""
 
@@ -197,6 +285,7 @@ class ExchangeProject:
     warnings: list[str] = field(default_factory=list)
     codes: ExchangeCodes = field(default_factory=ExchangeCodes)
     baselines: list[ExchangeBaseline] = field(default_factory=list)
+    resources: ExchangeResources = field(default_factory=ExchangeResources)
 
 
 def checked_links(source: ExchangeProject, where: str) -> ExchangeProject:

@@ -3,8 +3,9 @@
 A format's reader checks its file completely into the neutral
 :class:`~wbs.interchange.model.ExchangeProject` (table or element and line named on any
 fault) before :func:`import_project` writes the first row: the project with its
-calendars, plan, WBS, activities, costs and relationships, scheduled — all in the
-caller's one transaction, so a failure leaves nothing behind. The file's named baselines become
+calendars, plan, WBS, activities, costs and relationships, the pool's resources and roles it names (matched
+by code, created when missing: :mod:`wbs.interchange.resources`) and its assignments, scheduled — all in the
+caller's one transaction, so a failure leaves nothing behind, not even a resource. The file's named baselines become
 the project's (:func:`wbs.baselines.add_baseline`) before its first schedule, so its primary is the
 file's rather than that schedule. :func:`exchange_of` reads a stored project back as the neutral
 project for a writer; export writes what import reads, so import → export → import gives the same
@@ -27,9 +28,11 @@ from eps.permissions import Permission, authorize
 from wbs import baselines as baseline_service, services
 from wbs.scheduling import service as scheduling_service
 from wbs.interchange.codes import codes_of, store_codes
+from wbs.interchange.resources import resources_of, store_assignments, store_pool
 from wbs.interchange.model import (ExchangeActivity, ExchangeBaseline, ExchangeBaselineActivity, ExchangePlan,
                                    ExchangeProject, ExchangeWbs)
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
+from wbs.resources.models import Assignment
 from wbs.scheduling import model as sched
 from wbs.scheduling.model import ActivityResult
 
@@ -66,6 +69,7 @@ def replace_plan(session: Session, *, actor: User, project: Project, source: Exc
     before = {"activities": session.scalar(select(func.count()).select_from(Activity)
                                            .where(Activity.project_id == project.id))}
     activity_ids = select(Activity.id).where(Activity.project_id == project.id)
+    session.execute(delete(Assignment).where(Assignment.project_id == project.id))
     session.execute(delete(Relationship).where(Relationship.predecessor_id.in_(activity_ids)))
     session.execute(delete(Relationship).where(Relationship.successor_id.in_(activity_ids)))
     session.execute(delete(Activity).where(Activity.project_id == project.id))
@@ -139,11 +143,14 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
         session.flush()
         element_ids[item.id] = element.id
 
+    # The enterprise pool's resources and roles the file names: matched by code, created when missing.
+    pool = store_pool(session, actor=actor, source=source.resources)
     # Thousands of rows: one multi-row INSERT per table rather than the unit of work's object by object.
     rows = [dict(
         project_id=project.id, code=item.code[:60], name=item.name[:300], type=item.type.value,
         wbs_element_id=element_ids.get(item.wbs_id), original_duration_hours=item.original_duration_hours,
         remaining_duration_hours=item.remaining_duration_hours, calendar_id=calendar_ids.get(item.calendar_id),
+        primary_resource_id=pool.resources.get(item.primary_resource_id),
         constraint_type=item.constraint.value if item.constraint else None, constraint_date=item.constraint_date,
         secondary_constraint_type=item.secondary_constraint.value if item.secondary_constraint else None,
         secondary_constraint_date=item.secondary_constraint_date, actual_start=item.actual_start,
@@ -160,6 +167,9 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
              for link in source.relationships]
     if links:
         session.execute(insert(Relationship), links)
+    # Assignments with the file's costs; their activities' costs become their sums (wbs.resources.costs).
+    store_assignments(session, project=project, assignments=source.resources.assignments,
+                      activity_ids=activity_ids, keys=pool)
     _store_codes(session, actor=actor, project=project, source=source, activity_ids=activity_ids,
                  element_ids=element_ids)
     services.roll_up_costs(session, project=project)
@@ -168,6 +178,7 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.
     scheduling_service.schedule_project(session, actor=actor, project=project)
+    # resource loads: refreshed here at merge
 
 
 def _store_codes(session: Session, *, actor: User, project: Project, source: ExchangeProject,
@@ -212,6 +223,7 @@ def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
     elements = session.scalars(select(WbsElement).where(WbsElement.project_id == project.id)
                                .order_by(WbsElement.seq, WbsElement.code)).all()
     activities = [exchange_activity(a) for a in loaded.activities]
+    resources, _primaries = resources_of(session, project=project)
     return ExchangeProject(
         code=project.code, name=project.name,
         plan=exchange_plan(plan, default_calendar_id=default_calendar),
@@ -219,7 +231,7 @@ def exchange_of(session: Session, *, project: Project) -> ExchangeProject:
         wbs=[ExchangeWbs(id=str(e.id), code=e.code, name=e.name, parent_id=str(e.parent_id) if e.parent_id else None,
                          seq=e.seq) for e in services.tree_order(elements)],
         activities=activities, relationships=list(loaded.relationships), codes=codes_of(session, project=project),
-        baselines=exchange_baselines(session, project=project))
+        baselines=exchange_baselines(session, project=project), resources=resources)
 
 
 def exchange_activity(activity: Activity) -> ExchangeActivity:
@@ -238,7 +250,8 @@ def exchange_activity(activity: Activity) -> ExchangeActivity:
                               if a.secondary_constraint_type else None),
         secondary_constraint_date=a.secondary_constraint_date, actual_start=a.actual_start,
         actual_finish=a.actual_finish, expected_finish=a.expected_finish, percent_complete=a.percent_complete,
-        budgeted_cost=a.budgeted_cost, actual_cost=a.actual_cost, notes=a.notes or "", result=result)
+        budgeted_cost=a.budgeted_cost, actual_cost=a.actual_cost, notes=a.notes or "", result=result,
+        primary_resource_id=str(a.primary_resource_id) if a.primary_resource_id else None)
 
 
 def exchange_plan(plan: ProjectPlan, *, default_calendar_id: str) -> ExchangePlan:

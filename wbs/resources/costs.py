@@ -6,7 +6,8 @@
 * A cost is units × price, rounded to cents (Decimal throughout; units are floats of hours, taken by their
   shortest decimal text, so 0.1 h stays 0.1 h).
 * An activity with assignments costs what they cost: its budgeted and actual costs are their sums (P6 adds
-  expenses, which crmpm does not keep). An activity without assignments keeps the costs entered on it.
+  expenses, which crmpm does not keep). An activity without assignments keeps the costs entered on it; one
+  whose last assignment is removed costs nothing (``clear_costs_of_unassigned``), its costs having been theirs.
   ``wbs.services.roll_up_costs`` then carries them up the WBS, the project and the EPS.
 """
 
@@ -98,6 +99,23 @@ def activity_costs_from_assignments(session: Session, activity_ids: Iterable[int
             budgeted, actual = budgeted or ZERO, actual or ZERO
             if activity.budgeted_cost != budgeted or activity.actual_cost != actual:
                 activity.budgeted_cost, activity.actual_cost = budgeted, actual
+                projects.add(activity.project_id)
+    session.flush()
+    return projects
+
+
+def clear_costs_of_unassigned(session: Session, activity_ids: Iterable[int]) -> set[int]:
+    """After assignments were removed: each of ``activity_ids`` left without any costs nothing (its costs were
+    its assignments'); the ids of the projects changed, for the caller to roll up."""
+    ids = list(set(activity_ids))
+    projects: set[int] = set()
+    for chunk_start in range(0, len(ids), 500):
+        chunk = ids[chunk_start:chunk_start + 500]
+        assigned = set(session.scalars(select(Assignment.activity_id).where(Assignment.activity_id.in_(chunk))))
+        for activity_id in set(chunk) - assigned:
+            activity = session.get(Activity, activity_id)
+            if activity is not None and (activity.budgeted_cost != ZERO or activity.actual_cost != ZERO):
+                activity.budgeted_cost, activity.actual_cost = ZERO, ZERO
                 projects.add(activity.project_id)
     session.flush()
     return projects

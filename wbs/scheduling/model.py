@@ -44,6 +44,7 @@ __all__ = [
     "ProjectSummary",
     "STANDARD_WEEK",
     "TWENTY_FOUR_HOUR_WEEK",
+    "working_calendar_id",
 ]
 
 
@@ -56,6 +57,25 @@ class ActivityType(str, Enum):
     FINISH_MILESTONE = "finish_milestone"  # TT_FinMile
     LEVEL_OF_EFFORT = "level_of_effort"  # TT_LOE
     WBS_SUMMARY = "wbs_summary"  # TT_WBS
+
+
+def working_calendar_id(activity_type, calendar_id, primary_resource_calendar_id):
+    """The calendar an activity is scheduled on: P6's rule, the one home for the XER file path and the database.
+
+    A resource-dependent activity (``TT_Rsrc``) works when its primary resource does: on the resource's
+    calendar when the resource has one; every other activity (and one whose primary resource has no
+    calendar) on its own ``calendar_id``.
+
+    >>> working_calendar_id(ActivityType.RESOURCE_DEPENDENT, "project", "crane")
+    'crane'
+    >>> working_calendar_id(ActivityType.TASK, "project", "crane")
+    'project'
+    >>> working_calendar_id("resource_dependent", "project", None)
+    'project'
+    """
+    if primary_resource_calendar_id and activity_type in (ActivityType.RESOURCE_DEPENDENT, "resource_dependent"):
+        return primary_resource_calendar_id
+    return calendar_id
 
 
 class ConstraintType(str, Enum):

@@ -10,12 +10,12 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from operator import attrgetter
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,6 +27,7 @@ from eps.models import Project
 from eps.permissions import Permission, authorize
 from wbs import baselines, services
 from wbs.models import Activity, Calendar, ProjectPlan, Relationship, WbsElement
+from wbs.resources.models import Assignment, Resource
 from wbs.scheduling import cpm
 from wbs.scheduling import model as sched
 from wbs.scheduling.calendars import WorkTime
@@ -173,11 +174,34 @@ def _input(session: Session, project: Project, activities: Sequence, ids: list[i
     data_date = plan.data_date or plan.planned_start or services.project_local_now(plan)
     elements = session.execute(select(WbsElement.id, WbsElement.parent_id)
                                .where(WbsElement.project_id == project.id)).all()
+    models = [to_model(a, external.get(i)) for a, i in zip(activities, ids)]
+    resource_calendars = primary_resource_calendars(session, project=project)
+    if resource_calendars:
+        models = [_on_resource_calendar(model, resource_calendars, calendars) for model in models]
     return ScheduleInput(
-        plan=plan, activities=activities,
-        models=[to_model(a, external.get(i)) for a, i in zip(activities, ids)],
+        plan=plan, activities=activities, models=models,
         relationships=relationships, calendars=calendars, options=options_of(plan, data_date),
         wbs_parents={str(i): (str(p) if p else None) for i, p in elements})
+
+
+def primary_resource_calendars(session: Session, *, project: Project) -> dict[str, str]:
+    """The calendar (key) of the primary resource of each resource-dependent activity of ``project`` whose
+    primary resource has one, by activity key: what :func:`wbs.scheduling.model.working_calendar_id` needs."""
+    rows = session.execute(
+        select(Activity.id, Resource.calendar_id).join(Resource, Resource.id == Activity.primary_resource_id)
+        .where(Activity.project_id == project.id, Activity.type == sched.ActivityType.RESOURCE_DEPENDENT.value,
+               Resource.calendar_id.is_not(None))).all()
+    return {str(activity_id): str(calendar_id) for activity_id, calendar_id in rows}
+
+
+def _on_resource_calendar(model: sched.Activity, resource_calendars: dict[str, str],
+                          calendars: dict[str, sched.Calendar]) -> sched.Activity:
+    """``model`` on the calendar P6's rule gives it (a calendar the project cannot use is not taken)."""
+    resource_calendar = resource_calendars.get(model.id)
+    if resource_calendar not in calendars:
+        return model
+    calendar_id = sched.working_calendar_id(model.type, model.calendar_id, resource_calendar)
+    return model if calendar_id == model.calendar_id else replace(model, calendar_id=calendar_id)
 
 
 def project_calendars(session: Session, *, project: Project, exceptions: bool = True) -> dict[str, sched.Calendar]:
@@ -195,12 +219,21 @@ def project_calendars(session: Session, *, project: Project, exceptions: bool = 
 def activity_calendar(session: Session, *, project: Project, activity: Activity) -> sched.Calendar:
     """The calendar the scheduler times ``activity`` by: its own, else the project's default, else the built-in one."""
     plan = services.get_plan(session, project=project)
-    return calendar_of(activity, plan, project_calendars(session, project=project))
+    resource_calendar = None
+    if activity.primary_resource_id is not None:
+        resource = session.get(Resource, activity.primary_resource_id)
+        resource_calendar = resource.calendar_id if resource is not None else None
+    return calendar_of(activity, plan, project_calendars(session, project=project), resource_calendar)
 
 
-def calendar_of(activity: Activity, plan: ProjectPlan, calendars: dict[str, sched.Calendar]) -> sched.Calendar:
-    """``activity``'s calendar among ``calendars`` (from :func:`project_calendars`)."""
-    key = activity.calendar_id or plan.default_calendar_id
+def calendar_of(activity: Activity, plan: ProjectPlan, calendars: dict[str, sched.Calendar],
+                resource_calendar_id: int | None = None) -> sched.Calendar:
+    """``activity``'s calendar among ``calendars`` (from :func:`project_calendars`): a resource-dependent
+    activity's primary resource's (``resource_calendar_id``) when it has one, else its own, else the project's."""
+    own = activity.calendar_id
+    if resource_calendar_id is not None and str(resource_calendar_id) in calendars:
+        own = sched.working_calendar_id(activity.type, own, resource_calendar_id)
+    key = own or plan.default_calendar_id
     return calendars.get(str(key) if key else DEFAULT_CALENDAR) or calendars[DEFAULT_CALENDAR]
 
 
@@ -313,6 +346,7 @@ def schedule_project(session: Session, *, actor: User, project: Project, job_id:
         report(0.75, str(STEPS["store"]))
         first_schedule = bool(loaded.activities) and all(row[_BASELINE_START] is None for row in loaded.activities)
         critical, changed = _store_results(session, loaded.activities, results)
+        assignments_follow_activities(session, project_id=project.id)
         if first_schedule:
             # The first schedule's dates are the project's first baseline, its primary.
             baselines.first_schedule_baseline(session, actor=actor, project=project)
@@ -375,6 +409,31 @@ def _store_results(session: Session, rows: list[tuple],
             for key, value in zip(keys[1:], by_id[entity.id][1:]):
                 set_committed_value(entity, key, value)
     return critical, len(changed)
+
+
+def assignments_follow_activities(session: Session, *, project_id: int) -> None:
+    """Each assignment of the project takes its activity's stored dates, so capacity reads the schedule: the
+    remaining early start and finish of work still to do; an assignment finished keeps its actual dates, and
+    one of a finished activity the activity's actual dates (its own actual start when it has one)."""
+    table, activity = Assignment.__table__, Activity.__table__
+
+    def of_activity(column):
+        return select(column).where(activity.c.id == table.c.activity_id).scalar_subquery()
+
+    start = case(
+        (table.c.actual_finish.is_not(None), func.coalesce(table.c.actual_start, table.c.start)),
+        (of_activity(activity.c.actual_finish).is_not(None),
+         func.coalesce(table.c.actual_start, of_activity(activity.c.actual_start))),
+        else_=func.coalesce(of_activity(activity.c.remaining_early_start), table.c.start))
+    finish = case(
+        (table.c.actual_finish.is_not(None), table.c.actual_finish),
+        (of_activity(activity.c.actual_finish).is_not(None), of_activity(activity.c.actual_finish)),
+        else_=func.coalesce(of_activity(activity.c.remaining_early_finish), table.c.finish))
+    result = session.execute(update(table).where(table.c.project_id == project_id).values(start=start, finish=finish))
+    if result.rowcount:
+        for entity in list(session.identity_map.values()):
+            if isinstance(entity, Assignment) and entity.project_id == project_id:
+                session.expire(entity, ["start", "finish"])
 
 
 def _update_by_executemany(session: Session, keys: tuple[str, ...], changed: list[tuple]) -> None:

@@ -21,6 +21,7 @@ KIND_LABELS = {
     "wbs.import_mspdi": _l("MSPDI import"),
     "wbs.export_xer": _l("XER export"),
     "wbs.schedule": _l("Scheduling"),
+    "wbs.level": _l("Resource levelling"),
     "crm.handovers": _l("Deputy handovers"),
     "crm.tasks_due": _l("Due tasks"),
     "crm.task_reminders": _l("Task reminders"),

@@ -1,7 +1,7 @@
 """Timesheets: a resource's week of hours per activity and day, decisions per project, period locks.
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 Create Date: 2026-12-04 22:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import crmpm.database
 
 revision = '0027'
-down_revision = '0024'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

@@ -68,7 +68,8 @@ def test_xer_counts_agree_with_the_reader(files):
     xer = read_xer(files["xer"])
     assert xer_counts(files["xer"]) == {"activities": len(xer.rows("TASK")), "relationships": len(xer.rows("TASKPRED")),
                                         "wbs_elements": len(xer.rows("PROJWBS")),
-                                        "calendars": len(xer.rows("CALENDAR"))}
+                                        "calendars": len(xer.rows("CALENDAR")),
+                                        "assignments": len(xer.rows("TASKRSRC"))}
     assert xer_counts(files["xer"])["activities"] == 12
 
 
@@ -251,8 +252,19 @@ def test_counts_on_hand_made_files():
     # A file that starts with its table, CRLF line ends, rows counted per table; MSPDI with a namespace prefix.
     xer = (b"%T\tCALENDAR\r\n%F\tclndr_id\r\n%R\t1\r\n%R\t2\r\n%T\tTASK\r\n%F\ttask_id\r\n%R\t7\r\n"
            b"%T\tTASKPRED\r\n%F\ta\r\n%E\r\n")
-    assert xer_counts(xer) == {"activities": 1, "relationships": 0, "wbs_elements": 0, "calendars": 2}
+    assert xer_counts(xer) == {"activities": 1, "relationships": 0, "wbs_elements": 0, "calendars": 2,
+                               "assignments": 0}
     mspdi = (b'<p:Project xmlns:p="x"><p:Calendars><p:Calendar><p:UID>1</p:UID></p:Calendar></p:Calendars>'
              b"<p:Tasks><p:Task><p:CalendarUID>1</p:CalendarUID><p:PredecessorLink/></p:Task>"
              b"<p:Task/></p:Tasks></p:Project>")
     assert mspdi_counts(mspdi) == {"tasks": 2, "relationships": 1, "calendars": 1}
+
+
+def test_a_project_over_the_assignments_limit_is_refused():
+    from tests.wbs.interchange.test_xer_resources import BUILT  # 5 TASKRSRC rows, all of project BUILT
+
+    with pytest.raises(Invalid) as refused:
+        check_file("xer", BUILT, FileLimits(assignments=4))
+    assert refused.value.message == ("project BUILT in the file holds 5 resource assignments; at most 4 are "
+                                     "accepted in one project (CRMPM_IMPORT_MAX_ASSIGNMENTS)")
+    check_file("xer", BUILT, FileLimits(assignments=5))

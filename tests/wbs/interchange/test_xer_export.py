@@ -20,6 +20,7 @@ from wbs.interchange.cli import xer
 from wbs.models import Activity, Relationship, WbsElement
 from wbs.scheduling.model import ActivityResult
 from wbs.interchange.xer.reader import XerTable, read_xer
+from wbs.interchange.xer.resources import RSRC_FIELDS, TASKRSRC_FIELDS
 from wbs.interchange.xer.writer import project_to_xer, write_xer
 from wbs.interchange.xer import export as xer_export
 from wbs.interchange.xer.export import xer_encoding
@@ -59,15 +60,22 @@ def _whole_file(session, project) -> bytes:
         row["task_name"] = by_id[row["task_id"]].name
     costed = [a for a in loaded.activities if a.budgeted_cost or a.actual_cost]
     if costed:
-        xer.tables["RSRC"] = XerTable("RSRC", ["rsrc_id", "rsrc_short_name", "rsrc_name", "rsrc_type"])
-        xer.tables["RSRC"].rows = [{"rsrc_id": "1", "rsrc_short_name": "COST", "rsrc_name": "Cost",
-                                    "rsrc_type": "RT_Mat"}]
-        xer.tables["TASKRSRC"] = XerTable("TASKRSRC", ["taskrsrc_id", "task_id", "proj_id", "rsrc_id", "target_cost",
-                                                       "act_reg_cost", "act_ot_cost", "remain_cost"])
-        xer.tables["TASKRSRC"].rows = [
-            {"taskrsrc_id": str(n), "task_id": str(a.id), "proj_id": str(a.project_id), "rsrc_id": "1",
-             "target_cost": f"{a.budgeted_cost}", "act_reg_cost": f"{a.actual_cost}", "act_ot_cost": "0",
-             "remain_cost": f"{max(a.budgeted_cost - a.actual_cost, Decimal(0))}"} for n, a in enumerate(costed, 1)]
+        # Activities with costs and no assignments carry them on one generic cost resource, listed before TASK.
+        tables = list(xer.tables.values())
+        rsrc = XerTable.of("RSRC", RSRC_FIELDS, [{"rsrc_id": "0", "rsrc_name": "Activity costs",
+                                                  "rsrc_short_name": "CRMPM-COST", "def_qty_per_hr": "1",
+                                                  "cost_qty_type": "QT_Hour", "active_flag": "Y",
+                                                  "rsrc_type": "RT_Mat"}])
+        tables.insert([t.name for t in tables].index("TASK"), rsrc)
+        zeros = dict.fromkeys(("remain_qty", "target_qty", "remain_qty_per_hr", "target_qty_per_hr", "act_reg_qty",
+                               "act_ot_qty", "act_ot_cost"), "0")
+        tables.append(XerTable.of("TASKRSRC", TASKRSRC_FIELDS, [
+            {"taskrsrc_id": str(n), "task_id": str(a.id), "proj_id": str(a.project_id), "rsrc_id": "0",
+             "target_cost": f"{a.budgeted_cost}", "act_reg_cost": f"{a.actual_cost}",
+             "remain_cost": f"{max(a.budgeted_cost - a.actual_cost, Decimal(0))}", "rate_type": "COST_PER_QTY",
+             "cost_per_qty_source_type": "ST_Rsrc", "rsrc_type": "RT_Mat", **zeros}
+            for n, a in enumerate(costed, 1)]))
+        xer.tables = {t.name: t for t in tables}
     text = write_xer(xer)
     try:
         return text.encode("cp1252")

@@ -19,7 +19,7 @@ The mapping
   yearly) or as ``WeekDay`` with ``DayType`` 0 (Project 2003, which Project still
   writes alongside). Derived calendars inherit missing days and the
   exceptions of their ``BaseCalendarUID``; those no task uses (resources'
-  calendars) are left behind.
+  calendars) are not the project's: they come in with their resources.
 * ``Tasks``: the task with UID 0 (outline level 0) is the project summary.
   The outline (``OutlineLevel`` in file order, else ``OutlineNumber``) gives the
   hierarchy: summary tasks (``Summary`` = 1, or any task with children) become
@@ -35,6 +35,8 @@ The mapping
   ``ActualCost`` are in hundredths of the currency unit, as Project writes them.
   Links to or from summary tasks and to other projects are left out, noted in
   :attr:`ExchangeProject.warnings` (crmpm links activities only).
+* ``Resources`` and ``Assignments``: :mod:`~wbs.interchange.mspdi.resources` (resources with their rate
+  tables and calendars, generic resources as roles, assignments with their work, costs and dates).
 * ``PredecessorLink``: ``Type`` 0 = FF, 1 = FS, 2 = SF, 3 = SS; ``LinkLag`` in
   tenths of a minute (or in percent of the predecessor's duration when
   ``LagFormat`` is a percentage).

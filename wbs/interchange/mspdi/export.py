@@ -25,6 +25,7 @@ from wbs.interchange.codes import codes_of, subject_codes
 from wbs.interchange.mspdi.codes import export_warnings
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.writer import _placeholder, stream_mspdi
+from wbs.interchange.resources import resources_of
 from wbs.interchange.store import exchange_activity, exchange_plan
 from wbs.models import Activity, Relationship, WbsElement
 
@@ -60,7 +61,8 @@ def mspdi_chunks(session: Session, *, project: Project) -> MspdiChunks:
     """The project's MSPDI file (UTF-8) as chunks; the head is read when this is called, so its errors come
     before any byte, the tasks as the chunks are taken."""
     head = _Head(session, project)
-    return MspdiChunks(stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head)),
+    return MspdiChunks(stream_mspdi(head.exchange, project_start=head.project_start, batches=_batches(session, head),
+                                    task_uids={str(id_): uid for id_, uid in head.uids.items()}),
                        export_warnings(head.exchange.codes) + _doubled_links(session, project))
 
 
@@ -134,7 +136,8 @@ class _Head:
         exchange = exchange_plan(plan, default_calendar_id=default_calendar)
         self.exchange = ExchangeProject(code=project.code, name=project.name, plan=exchange,
                                          calendars={k: c for k, c in calendars.items() if k in used}, wbs=wbs,
-                                        codes=codes_of(session, project=project, subjects=False))
+                                        codes=codes_of(session, project=project, subjects=False),
+                                         resources=resources_of(session, project=project)[0])
         self.project = project
         # The baselines without their values: each batch of tasks reads its own (``_resolved``).
         self.baselines = {b.id: ExchangeBaseline(name=b.name, role=b.role)

@@ -16,6 +16,7 @@ from xml.parsers import expat
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.codes import read_codes
 from wbs.interchange.mspdi.baselines import read_baselines
+from wbs.interchange.mspdi.resources import PRIMARY_RESOURCE, read_resources
 from wbs.interchange.mspdi.common import (CENT, CRMPM_ALIAS, EXTRA_LINKS, HOURS_LAG_FORMAT, LINK_TYPES,
                                           MAX_EXCEPTION_DAYS, MAX_HOURS, NAMESPACE, PERCENT_LAG_FORMATS, SOFT_CONSTRAINTS, YEARS, MspdiError,
                                           format_time, parse_duration)
@@ -408,10 +409,12 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     wbs = _wbs_elements(doc, outline)
     activities, durations = _activities(doc, reader, outline, calendars, crmpm_of, honor_constraints, warnings)
     relationships = _relationships(doc, reader, outline, durations, warnings, crmpm_of)
-    # Derived calendars nothing uses are resources' own: they stay behind (their bases come along).
+    pool, activities = _resources(doc, reader, outline, calendars, activities, crmpm_of, warnings)
+    # Derived calendars nothing uses are resources' own: they stay behind (their bases come along), as do the
+    # base calendars only resources use (they come in with the resources).
     used = {a.calendar_id for a in activities} | {default_calendar_id}
     calendars = {key: calendar for key, calendar in calendars.items()
-                 if raw_calendars[key]["base"] is None or key in used}
+                 if (raw_calendars[key]["base"] is None and key not in pool.calendars) or key in used}
     plan = _read_plan(doc, reader, root, project_values, project_line, default_calendar_id, minutes_per_day)
     if not reader.flag(root, "ScheduleFromStart", default=True):
         warnings.append("the project is scheduled from its finish in Project; crmpm schedules from the start")
@@ -422,7 +425,26 @@ def read_mspdi(data: bytes) -> ExchangeProject:
     codes = read_codes(doc, outline, {a.id for a in activities}, project_values, warnings, crmpm_of)
     return ExchangeProject(code=code or "MSPDI", name=" ".join(name.split()), plan=plan, calendars=calendars, wbs=wbs,
                            activities=activities, relationships=relationships, warnings=warnings, codes=codes,
-                           baselines=_baselines(doc, reader, outline, activities, project_values))
+                           baselines=_baselines(doc, reader, outline, activities, project_values),
+                           resources=pool)
+
+
+def _resources(doc, reader, outline: _Outline, calendars, activities: list[ExchangeActivity], crmpm_of, warnings):
+    """The file's resources and assignments (:mod:`wbs.interchange.mspdi.resources`), and the activities with
+    the primary resource crmpm's field names."""
+    ids = {activity.id for activity in activities}
+    tasks = {uid: task for uid, _level, task, _parent, _children in outline.rows if str(uid) in ids}
+    pool = read_resources(doc, reader, calendars, {uid: str(uid) for uid in tasks}, warnings)
+    known = {resource.id for resource in pool.resources}
+    primaries = {}
+    for uid, task in tasks.items():
+        primary = crmpm_of(task, uid).get(PRIMARY_RESOURCE)
+        if primary in known:
+            primaries[str(uid)] = primary
+    if primaries:
+        activities = [dataclasses.replace(a, primary_resource_id=primaries[a.id]) if a.id in primaries else a
+                      for a in activities]
+    return pool, activities
 
 
 def _baselines(doc, reader, outline: _Outline, activities: list[ExchangeActivity], project_values: dict):

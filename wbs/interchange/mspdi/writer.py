@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from wbs.interchange.model import ExchangeActivity, ExchangePlan, ExchangeProject, ExchangeWbs
 from wbs.interchange.mspdi.codes import CodeFields
 from wbs.interchange.mspdi.baselines import baseline_plan_values, numbered_baselines, write_task_baselines
+from wbs.interchange.mspdi.resources import PRIMARY_RESOURCE, resource_uids, write_resources
 from wbs.interchange.mspdi.common import (CONSTRAINT_CODES, CRMPM_ALIAS, DAYS_DURATION_FORMAT, EXTRA_LINKS,
                                           HOURS_LAG_FORMAT, LINK_CODES, NAMESPACE, TEXT1_FIELD_ID, format_date, format_duration,
                                           format_money, format_number, format_time)
@@ -93,6 +94,7 @@ class _TaskWriter:
         self.next_uid = 1
         self.codes: CodeFields | None = None
         self.baselines: list = []  # (slot, baseline) written on each activity's task
+        self.resource_uids: dict[str, int] = {}  # resource id → its UID, for primary resources
 
     def _task(self, uid, name, wbs, outline_number, level) -> ET.Element:
         task = _sub(self.tasks, "Task")
@@ -179,6 +181,8 @@ class _TaskWriter:
             values["expected_finish"] = format_date(activity.expected_finish)
         if activity.percent_complete != round(activity.percent_complete):
             values["percent_complete"] = format_number(activity.percent_complete)
+        if activity.primary_resource_id in self.resource_uids:
+            values[PRIMARY_RESOURCE] = self.resource_uids[activity.primary_resource_id]
         if self.codes:
             values.update(self.codes.crmpm_task_values(activity.id))
         self._crmpm(task, values)
@@ -246,9 +250,15 @@ def _document(project: ExchangeProject, project_start: _dt.datetime,
     calendars = _sub(root, "Calendars")
     for key, calendar in project.calendars.items():
         _write_calendar(calendars, calendar_uids[key], calendar)
+    for key, calendar in project.resources.calendars.items():  # the resources' own, after the project's
+        if key not in calendar_uids:
+            calendar_uids[key] = len(calendar_uids) + 1
+            _write_calendar(calendars, calendar_uids[key], calendar)
 
     tasks = _sub(root, "Tasks")
     writer = _TaskWriter(tasks, calendar_uids, placeholder)
+    uids = resource_uids(project.resources)
+    writer.resource_uids = {resource_id: uids[kind, resource_id] for kind, resource_id in uids if kind == "resource"}
     plan_values = {"code": project.code, "progress_mode": plan.progress_mode.value,
                    "lag_calendar": plan.lag_calendar.value, "float_type": plan.float_type.value,
                    "critical_definition": plan.critical_definition.value,
@@ -362,6 +372,7 @@ def write_mspdi(project: ExchangeProject) -> bytes:
     for successor, incoming in links.items():
         _links(writer.elements[successor],
                [(writer.uids[link.predecessor], link.type, link.lag_hours) for link in incoming])
+    write_resources(root, project.resources, writer.uids, writer.calendar_uids)
 
     ET.indent(root, space=" ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -375,7 +386,7 @@ _TASK_LEVEL = 2  # Project > Tasks > Task
 
 
 def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
-                 batches: Iterable[list[tuple]]) -> Iterator[bytes]:
+                 batches: Iterable[list[tuple]], task_uids: dict[str, int] | None = None) -> Iterator[bytes]:
     """The MSPDI file of :func:`write_mspdi`, byte for byte, as chunks: one for the head (plan, calendars, the
     project's summary task), then one per batch of tasks in outline order (``SummaryEntry``/``ActivityEntry``).
 
@@ -384,6 +395,8 @@ def stream_mspdi(project: ExchangeProject, *, project_start: _dt.datetime,
     """
     placeholder = _placeholder(project.plan)
     root, writer = _document(project, project_start, placeholder)
+    # Resources and assignments follow the tasks: the tail of the head (``task_uids``: activity id → task UID).
+    write_resources(root, project.resources, task_uids or {}, writer.calendar_uids)
     ET.indent(root, space=" ")
     head = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     end = head.rindex(b"\n </Tasks>")

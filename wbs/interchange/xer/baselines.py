@@ -34,6 +34,7 @@ from decimal import Decimal
 from wbs.interchange.model import ExchangeBaseline, ExchangeBaselineActivity
 from wbs.interchange.xer.mapping import baseline_projects
 from wbs.interchange.xer.reader import XerFile, XerTable, parse_date, parse_number
+from wbs.interchange.xer.resources import generic_cost_line
 from wbs.interchange.xer.writer import TASK_FIELDS, format_date, format_hours
 
 __all__ = ["BaselineExport", "read_baselines"]
@@ -93,7 +94,7 @@ class BaselineExport:
                    "early_start_date": format_date(start), "early_end_date": format_date(finish)}
             yield "\t".join(("%R", *(row.get(f, "") for f in TASK_FIELDS)))
             if cost:
-                costs.append(f"%R\t{len(costs) + 1}\t{task_id}\t{proj_id}\t1\t{cost}\t0\t0\t{cost}")
+                costs.append(generic_cost_line(len(costs) + 1, str(task_id), proj_id, cost, 0, cost))
             task_id += 1
 
 

@@ -36,8 +36,13 @@ from wbs.interchange.codes import assignment_rows, codes_of
 from wbs.interchange.xer.codes import code_tables
 from wbs.interchange.xer.baselines import BaselineExport
 from wbs.interchange.xer.reader import XerTable
-from wbs.interchange.xer.writer import (TASK_FIELDS, TASKPRED_FIELDS, encoded_chunks, fits_cp1252, format_date, format_hours,
-                            project_to_xer, table_lines)
+from wbs.interchange.resources import resources_of
+from wbs.interchange.xer.resources import (TASKRSRC_FIELDS, generic_cost_line, resource_calendar_rows,
+                                           resource_tables, taskrsrc_line)
+from wbs.interchange.xer.writer import (CALENDAR_FIELDS, TASK_FIELDS, TASKPRED_FIELDS, calendar_to_clndr_data,
+                                        encoded_chunks, fits_cp1252, format_date, format_hours, project_to_xer,
+                                        table_lines)
+from wbs.resources.models import Assignment
 from wbs.interchange.xer.mapping import CONSTRAINT_TYPES, RELATIONSHIP_TYPES, TASK_TYPES
 
 __all__ = ["export_xer", "export_xer_to", "xer_chunks", "xer_encoding"]
@@ -58,7 +63,7 @@ _TASK_COLUMNS = (
     Activity.early_start, Activity.early_finish, Activity.late_start, Activity.late_finish,
     Activity.remaining_early_start, Activity.remaining_early_finish, Activity.remaining_late_start,
     Activity.remaining_late_finish, Activity.total_float_hours, Activity.free_float_hours, Activity.longest_path,
-    Activity.budgeted_cost, Activity.actual_cost)
+    Activity.budgeted_cost, Activity.actual_cost, Activity.primary_resource_id)
 _NO_RESULTS = ("",) * 11
 
 
@@ -150,6 +155,15 @@ class _Head:
         self.outside_predecessors = {predecessor_id for predecessor_id, _s, _t in outside}
         self.code_tables = _code_tables(session, project, self.proj_id)
         self.baselines = _baseline_export(session, project, self)
+        # The pool's resources, roles and calendars the project names, and its assignments (a few per activity).
+        self.resources, _primaries = resources_of(session, project=project)
+        self.assigned = {int(a.activity_id) for a in self.resources.assignments}
+        # Activities with costs and no assignment carry them on the generic cost resource, as baselines do.
+        unassigned_costs = session.scalar(select(func.count()).select_from(Activity).where(
+            Activity.project_id == project.id, or_(Activity.budgeted_cost != 0, Activity.actual_cost != 0),
+            ~select(Assignment.id).where(Assignment.activity_id == Activity.id).exists()))
+        self.resource_tables = resource_tables(self.resources,
+                                               generic=bool(unassigned_costs or self.baselines.baselines))
 
     def texts(self) -> Iterator[str]:
         yield self.code
@@ -158,9 +172,11 @@ class _Head:
         for _i, _p, code, name in self.elements:
             yield code
             yield name
-        for table in self.code_tables:
+        for table in (*self.code_tables, *self.resource_tables):
             for row in table.rows:
                 yield from row.values()
+        for calendar in self.resources.calendars.values():
+            yield calendar.name
         yield from self.baselines.texts()
 
 
@@ -201,9 +217,15 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
         if row["wbs_id"] in names:
             row["wbs_short_name"], row["wbs_name"] = names[row["wbs_id"]]
     head.baselines.add_projects(xer)
+    xer.tables["CALENDAR"].rows.extend(
+        XerTable.of("CALENDAR", CALENDAR_FIELDS, [
+            row for row in resource_calendar_rows(head.resources, head.proj_id, calendar_to_clndr_data)
+            if row["clndr_id"] not in head.calendars]).rows)
     yield "\t".join(["ERMHDR", *xer.header])
     for name in ("PROJECT", "CALENDAR", "SCHEDOPTIONS", "PROJWBS"):
         yield from table_lines(xer.tables[name])
+    for table in head.resource_tables:
+        yield from table_lines(table)
     costs: list[str] = []
     yield from _task_lines(session, project, head, costs)
     yield from _baseline_task_lines(session, head, costs)
@@ -213,19 +235,14 @@ def _lines(session: Session, project: Project, head: _Head) -> Iterator[str]:
         if table.name == "TASKACTV":  # its rows, the activities' code values, come from a cursor
             with assignment_rows(session, project=project) as rows:
                 yield from ("\t".join(("%R", str(a), str(t), str(v), head.proj_id)) for a, t, v in rows)
-    if costs:
-        yield from table_lines(_RSRC)
+    if costs or head.resources.assignments:
         yield "%T\tTASKRSRC"
-        yield "\t".join(["%F", *_TASKRSRC_FIELDS])
+        yield "\t".join(["%F", *TASKRSRC_FIELDS])
         yield from costs
+        types = {resource.id: resource.type for resource in head.resources.resources}
+        for number, assignment in enumerate(head.resources.assignments, len(costs) + 1):
+            yield taskrsrc_line(assignment, head.proj_id, types, number)
     yield "%E"
-
-
-# One generic resource carries the activities' costs, as P6 reads them back.
-_RSRC = XerTable.of("RSRC", ["rsrc_id", "rsrc_short_name", "rsrc_name", "rsrc_type"],
-                    [{"rsrc_id": "1", "rsrc_short_name": "COST", "rsrc_name": "Cost", "rsrc_type": "RT_Mat"}])
-_TASKRSRC_FIELDS = ("taskrsrc_id", "task_id", "proj_id", "rsrc_id", "target_cost", "act_reg_cost", "act_ot_cost",
-                    "remain_cost")
 
 
 def _task_lines(session: Session, project: Project, head: _Head, costs: list[str]) -> Iterator[str]:
@@ -244,6 +261,7 @@ def _task_lines(session: Session, project: Project, head: _Head, costs: list[str
 def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
     dates, hours, ids = _Memo(format_date), _Memo(format_hours), _Memo(str)
     ids[0] = ""
+    assigned = head.assigned
     types = _Memo(lambda value: _code(_TASK_TYPE_CODES, ActivityType, value))
     constraints = _Memo(lambda value: _code(_CONSTRAINT_CODES, ConstraintType, value))
     constraints[""] = ""
@@ -253,7 +271,7 @@ def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
     for (id_, wbs_id, calendar_id, percent, type_, code, name, remaining, original, constraint, constraint_date,
          constraint2, constraint_date2, actual_start, actual_finish, expected_finish, early_start, early_finish,
          late_start, late_finish, rem_early_start, rem_early_finish, rem_late_start, rem_late_finish, total_float,
-         free_float, longest_path, budget, actual) in rows:
+         free_float, longest_path, budget, actual, primary_resource) in rows:
         task_id = str(id_)
         if actual_finish is not None:
             status = "TK_Complete"
@@ -273,10 +291,11 @@ def _task_rows(rows, head: _Head, costs: list[str]) -> Iterator[str]:
             code, name, results[0], results[1], hours[remaining], hours[original], dates[constraint_date],
             dates[actual_start], dates[actual_finish], results[2], results[3], dates[expected_finish],
             results[4], results[5], results[6], results[7], results[8], results[9], constraints[constraint],
-            dates[constraint_date2], constraints[constraint2], external.get(id_, ""), "", results[10], "", ""))
-        if budget or actual:
-            costs.append(f"%R\t{len(costs) + 1}\t{task_id}\t{proj_id}\t1\t{budget}\t{actual}\t0\t"
-                         f"{max(budget - actual, zero)}")
+            dates[constraint_date2], constraints[constraint2], external.get(id_, ""), "", results[10], "", "",
+            ids[primary_resource]))
+        if (budget or actual) and id_ not in assigned:
+            costs.append(generic_cost_line(len(costs) + 1, task_id, proj_id, budget, actual,
+                                           max(budget - actual, zero)))
 
 
 def _baseline_export(session: Session, project: Project, head: _Head) -> BaselineExport:

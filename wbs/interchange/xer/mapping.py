@@ -23,13 +23,17 @@ One :class:`ProjectData` per ``PROJECT`` row:
   constraints, ``expect_end_date``, ``external_early_start_date`` /
   ``external_late_end_date``, and ``resume_date`` of a suspended active row;
   a resource-dependent activity (``TT_Rsrc``) takes the calendar of its
-  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one;
+  primary resource (``TASK.rsrc_id`` -> ``RSRC.clndr_id``) when it has one
+  (``wbs.scheduling.model.working_calendar_id``, the rule the database's
+  scheduling follows too);
 * ``TASKPRED``: relationships between two activities of the project; links
   to other projects are left out (P6 then uses the activities' external
   early start / late finish dates);
 * ``TASKRSRC`` / ``RSRC`` when present: budgeted (``target_cost``), actual
   (``act_reg_cost + act_ot_cost``) and remaining (``remain_cost``) cost per
-  activity, with the short names of the resources assigned.
+  activity, with the short names of the resources assigned (what a schedule
+  of the file needs; the import reads the resources, roles and assignments
+  themselves in :mod:`wbs.interchange.xer.resources`).
 
 Missing calendars
 -----------------
@@ -72,6 +76,7 @@ from wbs.scheduling.model import (
     Relationship,
     RelationshipType,
     ScheduleOptions,
+    working_calendar_id,
 )
 from wbs.interchange.xer.calendar_data import CalendarDataError, has_work_week, parse_calendar_data
 from wbs.interchange.xer.reader import XerError, parse_date, parse_number
@@ -456,10 +461,8 @@ def _activity(cells, values, line, data_date, resource_calendars):
     )
     cstr = CONSTRAINT_TYPES.get(cstr_type) if cstr_type else None
     cstr2 = CONSTRAINT_TYPES.get(cstr_type2) if cstr_type2 else None
-    cal = cal or None
-    if ttype is ActivityType.RESOURCE_DEPENDENT and resource_calendars.get(rsrc_id or ""):
-        # A resource-dependent activity works when its primary resource does.
-        cal = resource_calendars[rsrc_id]
+    # A resource-dependent activity works when its primary resource does (the one rule, shared with the database).
+    cal = working_calendar_id(ttype, cal or None, resource_calendars.get(rsrc_id or ""))
     original = numbers[original] if original in numbers else cells.parse_number(original, line, "target_drtn_hr_cnt")
     remaining = (numbers[remaining] if remaining in numbers
                  else cells.parse_number(remaining, line, "remain_drtn_hr_cnt"))

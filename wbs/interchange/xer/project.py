@@ -18,15 +18,12 @@ from wbs.interchange.xer.codes import read_codes
 from wbs.interchange.xer.baselines import read_baselines
 from wbs.interchange.xer.mapping import choose_project, load_project, project_ids
 from wbs.interchange.xer.reader import XerError, read_xer
+from wbs.interchange.xer.resources import ReadResources, read_resources
 from wbs.scheduling.errors import SchedulingError
 
 __all__ = ["import_xer", "read_xer_project"]
 
-CENT = Decimal("0.01")
-
-
-def _money(value) -> Decimal:
-    return Decimal(repr(float(value or 0))).quantize(CENT)
+ZERO = Decimal("0.00")
 
 
 def import_xer(session: Session, *, actor: User, data: bytes, eps_node: EpsNode, proj: str | None = None,
@@ -74,21 +71,26 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
     project_node = next((r for r in wbs_rows if r.get("proj_node_flag") == "Y"), None)
     elements = _xer_wbs(wbs_rows, project_node)
     known = {element.id for element in elements}
+    warnings = list(loaded.warnings)
+    pool = _xer_resources(xer, loaded, chosen, warnings)
+    resource_ids = {resource.id for resource in pool.resources.resources}
     activities = []
     for model in loaded.activities:
         row = loaded.task_rows.get(model.id, {})
-        costs = loaded.costs.get(model.id, {})
+        budget, actual = pool.folded.get(model.id, (ZERO, ZERO))
+        primary = row.get("rsrc_id") or None
         activities.append(ExchangeActivity(
             id=model.id, code=model.code, name=row.get("task_name") or model.code,
             wbs_id=model.wbs_id if model.wbs_id in known else None, type=model.type,
             original_duration_hours=model.original_duration_hours,
-            remaining_duration_hours=model.remaining_duration_hours, calendar_id=model.calendar_id,
+            remaining_duration_hours=model.remaining_duration_hours,
+            calendar_id=_own_calendar(model, row, loaded), primary_resource_id=primary if primary in resource_ids
+            else None,
             constraint=model.constraint, constraint_date=model.constraint_date,
             secondary_constraint=model.secondary_constraint,
             secondary_constraint_date=model.secondary_constraint_date, actual_start=model.actual_start,
             actual_finish=model.actual_finish, expected_finish=model.expected_finish,
-            percent_complete=model.percent_complete, budgeted_cost=_money(costs.get("budget")),
-            actual_cost=_money(costs.get("actual"))))
+            percent_complete=model.percent_complete, budgeted_cost=budget, actual_cost=actual))
     options = loaded.options
     plan = ExchangePlan(
         data_date=options.data_date, planned_start=options.project_start, must_finish_by=options.must_finish_by,
@@ -96,11 +98,33 @@ def _xer_exchange(xer, loaded, chosen: str) -> ExchangeProject:
         lag_calendar=options.lag_calendar, float_type=options.float_type, critical_definition=options.critical,
         critical_float_hours=options.critical_float_hours, open_ended_critical=options.open_ended_critical,
         use_expected_finish=options.use_expected_finish)
-    warnings = list(loaded.warnings)
+    # A resource's own calendar (CA_Rsrc) comes in with its resource, not as the project's, unless it is used.
+    used = {a.calendar_id for a in activities} | {options.default_calendar_id}
+    resource_only = {row.get("clndr_id") for row in xer.rows("CALENDAR") if row.get("clndr_type") == "CA_Rsrc"} - used
     return ExchangeProject(code=loaded.code, name=(project_node or {}).get("wbs_name") or loaded.code, plan=plan,
-                           calendars=dict(loaded.calendars), wbs=elements, activities=activities,
+                           calendars={k: c for k, c in loaded.calendars.items() if k not in resource_only}, wbs=elements, activities=activities,
                            relationships=list(loaded.relationships), warnings=warnings,
-                           codes=_xer_codes(xer, chosen, activities, elements, warnings))
+                           codes=_xer_codes(xer, chosen, activities, elements, warnings), resources=pool.resources)
+
+
+def _xer_resources(xer, loaded, chosen: str, warnings: list[str]) -> ReadResources:
+    """The file's resources and roles, and the project's assignments (:mod:`wbs.interchange.xer.resources`)."""
+    try:
+        return read_resources(xer, chosen, loaded.task_rows, loaded.calendars, warnings)
+    except XerError as exc:
+        raise Invalid("XER file: {problem}", problem=str(exc), errors={"file": [str(exc)]}) from None
+
+
+def _own_calendar(model, row: dict, loaded) -> str | None:
+    """The activity's own calendar: the scheduler's input has a resource-dependent activity's primary resource's
+    (``wbs.scheduling.model.working_calendar_id``), which the database applies itself when it schedules."""
+    own = row.get("clndr_id") or None
+    if own == model.calendar_id or own is None:
+        return model.calendar_id if own is not None else None
+    if own not in loaded.calendars:
+        default = loaded.options.default_calendar_id
+        return default if default in loaded.calendars else own
+    return own
 
 
 def _xer_codes(xer, chosen: str, activities: list[ExchangeActivity], elements: list[ExchangeWbs], warnings):

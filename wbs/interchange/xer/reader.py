@@ -441,7 +441,7 @@ def read_xer(source, validate=True):
 
 # The tables whose rows wbs.interchange.limits counts, and what those rows are.
 _XER_TABLES = {b"TASK": "activities", b"TASKPRED": "relationships", b"PROJWBS": "wbs_elements",
-               b"CALENDAR": "calendars"}
+               b"CALENDAR": "calendars", b"TASKRSRC": "assignments"}
 # The PROJECT columns the limits need: which project is chosen, which are its baselines.
 _PROJECT_COLUMNS = ("proj_id", "proj_short_name", "project_flag", "orig_proj_id", "sum_base_proj_id")
 _CHUNK = 4 << 20  # bytes of a table whose rows' proj_id are read at once
@@ -469,7 +469,7 @@ class XerRowCounts:
 
     ``projects``: the PROJECT rows (baselines included), only the columns of ``_PROJECT_COLUMNS``, decoded;
     ``totals``: rows of each limited table in the whole file; ``by_project``: rows of the activity,
-    relationship and WBS tables by their ``proj_id`` (not read when the file has at most one PROJECT row: then
+    relationship, WBS and assignment (TASKRSRC) tables by their ``proj_id`` (not read when the file has at most one PROJECT row: then
     every row is that project's). Every row of the file: :func:`xer_rows`.
     """
 
@@ -478,7 +478,8 @@ class XerRowCounts:
     by_project: dict[str, Counter]
 
     def of(self, kind: str, proj_ids: list[str]) -> int:
-        """Rows of ``kind`` (``activities``, ``relationships``, ``wbs_elements``) of the projects ``proj_ids``."""
+        """Rows of ``kind`` (``activities``, ``relationships``, ``wbs_elements``, ``assignments``) of the projects
+        ``proj_ids``."""
         if len(self.projects) <= 1:
             return self.totals[kind] if proj_ids else 0
         counted = self.by_project.get(kind, Counter())

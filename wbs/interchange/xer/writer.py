@@ -161,6 +161,7 @@ TASK_FIELDS = (
     "expect_end_date", "early_start_date", "early_end_date", "restart_date", "reend_date",
     "rem_late_start_date", "rem_late_end_date", "cstr_type", "cstr_date2", "cstr_type2",
     "external_early_start_date", "external_late_end_date", "driving_path_flag", "suspend_date", "resume_date",
+    "rsrc_id",
 )
 TASKPRED_FIELDS = ("task_pred_id", "task_id", "pred_task_id", "proj_id", "pred_proj_id", "pred_type", "lag_hr_cnt")
 

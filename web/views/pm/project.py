@@ -23,6 +23,7 @@ from wbs.services import ACTIVITY_TYPES, CONSTRAINT_TYPES
 from web.i18n import date_
 from web.pagination import paginate
 from web.pages import safe_next
+from web.views.pm import assignments as assignment_pages
 from web.views.pm import codes as code_pages
 from web.views.pm.blueprint import bp
 from web.views.pm.common import (asked_baseline, deal_id, hours_per_day, load_project, may_edit,
@@ -154,7 +155,8 @@ def activity(project_id: int, activity_id: int):
                            element_choices=_choices(services.element_outline(session, project=project),
                                                     item.wbs_element),
                            calendars=_calendars(project), activity_types=ACTIVITY_ORDER,
-                           constraint_types=CONSTRAINT_ORDER, **code_pages.activity_codes_context(project, item))
+                           constraint_types=CONSTRAINT_ORDER, **code_pages.activity_codes_context(project, item),
+                           **assignment_pages.activity_context(project, item))
 
 
 def _calendars(project):
