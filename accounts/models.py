@@ -364,8 +364,11 @@ class Deal(Base):
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     budget_set_at: Mapped[datetime | None]
+    # The WBS template (a project) the deal's work is planned on: the pipeline's demand for resources
+    # (``accounts.capacity_demand``) is its assignments from the expected close on.
+    template_project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
 
-    project: Mapped[Project] = relationship()
+    project: Mapped[Project] = relationship(foreign_keys=[project_id])
     account: Mapped[Account] = relationship()
     pipeline: Mapped[Pipeline] = relationship()
     stage: Mapped[PipelineStage] = relationship(foreign_keys=[stage_id])

@@ -1,0 +1,289 @@
+"""Capacity across the EPS: per resource (and per role) and period, hours available against hours booked.
+
+* Periods are whole weeks (Monday first) or whole months covering ``start`` .. ``end``, named by their first day.
+* Available hours: the resource's calendar (else the built-in standard week) working hours in the period ×
+  its max units per hour in effect each day (``wbs.resources.costs.max_units_on``: the rate period's limit, else
+  the resource's own). The calendar's hours come from the scheduler's clock (``WorkTime``).
+* Booked hours: the rows of ``resource_loads`` (``wbs.resources.loads``: remaining and actual units spread
+  over the assignments' dates) on projects the viewer may read (``eps.permissions.visible``), and, with an
+  ``eps_node``, under that node. Everything else a resource carries (projects the viewer cannot read, or
+  outside the node asked for) is ``other_hours``: one anonymous total per period, never split by project.
+* Over-allocated: booked + other > available (a small tolerance for rounding).
+* Which resources are listed: those of a branch (``Resource.eps_node_id``) the viewer may read and those with
+  hours booked on a project the viewer may read within the range; everyone's for those who read everything.
+  Filters: ``branch`` (resources of that node's subtree), ``role`` (resources able to fill it).
+* Role rows (``with_roles``): per role, the available hours of the listed resources that can fill it and the
+  hours of assignments made with that role (named or not), split the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, literal, select, true
+from sqlalchemy.orm import Session, selectinload
+
+from crmpm.errors import Invalid
+from crmpm.users.models import User
+from eps.models import EpsNode, Project
+from eps.permissions import principal_grant_paths, reads_everything, visible
+from wbs.models import Calendar
+from wbs.resources.costs import max_units_on
+from wbs.resources.loads import ResourceLoad, week_start
+from wbs.resources.models import Resource, ResourceRole, ResourceRoleLink
+from wbs.scheduling import model as sched
+from wbs.scheduling.calendars import NoWorkingTime, WorkTime, to_minutes
+
+__all__ = ["PERIODS", "MAX_DAYS", "Capacity", "CapacityRow", "capacity", "check_range", "period_starts"]
+
+PERIODS = ("week", "month")
+# Three years: 157 weeks or 37 months at most in one answer.
+MAX_DAYS = 3 * 366
+_TOLERANCE = 1e-6
+
+
+@dataclass
+class CapacityRow:
+    """One resource's (or role's) figures, one value per period."""
+
+    id: int
+    code: str
+    name: str
+    available_hours: list[float]
+    booked_hours: list[float]
+    other_hours: list[float]
+    branch_id: int | None = None
+    demand_hours: list[float] | None = None
+
+    @property
+    def resource_id(self) -> int:
+        return self.id
+
+    @property
+    def role_id(self) -> int:
+        return self.id
+
+    @property
+    def over_allocated(self) -> list[bool]:
+        return [booked + other > available + _TOLERANCE
+                for available, booked, other in zip(self.available_hours, self.booked_hours, self.other_hours)]
+
+
+@dataclass
+class Capacity:
+    """The periods' first days, a row per resource, and (when asked) a row per role."""
+
+    period: str
+    periods: list[date]
+    items: list[CapacityRow]
+    roles: list[CapacityRow] = field(default_factory=list)
+
+    @property
+    def ends(self) -> list[date]:
+        """Each period's end (the next one's first day)."""
+        return [*self.periods[1:], _next_start(self.periods[-1], self.period)] if self.periods else []
+
+
+def check_range(start: date | None, end: date | None, period: str | None) -> None:
+    """Invalid (naming the field) for a missing or unknown period, a range ending before it starts or too long."""
+    errors = {}
+    if period not in PERIODS:
+        errors["period"] = [f"one of {', '.join(PERIODS)}"]
+    if start is None:
+        errors["from"] = ["a date is needed"]
+    if end is None:
+        errors["to"] = ["a date is needed"]
+    if start is not None and end is not None:
+        if end < start:
+            errors["to"] = ["before from"]
+        elif (end - start).days > MAX_DAYS:
+            errors["to"] = [f"at most {MAX_DAYS} days after from"]
+    if errors:
+        raise Invalid("the capacity's range is not valid: {fields}", fields=", ".join(sorted(errors)),
+                      errors=errors)
+
+
+def _next_start(day: date, period: str) -> date:
+    if period == "week":
+        return day + timedelta(days=7)
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def period_starts(start: date, end: date, period: str) -> list[date]:
+    """The first days of the whole periods covering ``start`` .. ``end``."""
+    day = week_start(start) if period == "week" else start.replace(day=1)
+    result = []
+    while day <= end:
+        result.append(day)
+        day = _next_start(day, period)
+    return result
+
+
+def _index_of(periods: list[date], period: str):
+    """A function from a day (within the periods) to its period's index."""
+    if period == "week":
+        first = periods[0]
+        return lambda day: (day - first).days // 7
+    first = periods[0]
+    return lambda day: (day.year - first.year) * 12 + day.month - first.month
+
+
+def _midnight_minutes(day: date) -> int:
+    return to_minutes(datetime(day.year, day.month, day.day))
+
+
+def available_hours(clock: WorkTime | None, resource: Resource, periods: list[date], ends: list[date]) -> list[float]:
+    """Working hours of ``clock`` in each period × the resource's max units per hour in effect each day."""
+    if clock is None:
+        return [0.0] * len(periods)
+    changes = sorted({rate.effective_from for rate in resource.rates if rate.max_units_per_hour is not None})
+    result = []
+    for first, end in zip(periods, ends):
+        # Cut the period where a rate period starts; the limit is constant within each piece.
+        cuts = [first, *(day for day in changes if first < day < end), end]
+        total = 0.0
+        for a, b in zip(cuts, cuts[1:]):
+            units = max_units_on(resource.max_units_per_hour, resource.rates, a)
+            if units:
+                minutes = clock.work_before(_midnight_minutes(b)) - clock.work_before(_midnight_minutes(a))
+                total += minutes / 60.0 * units
+        result.append(total)
+    return result
+
+
+def _clocks(session: Session, calendar_ids: set[int]) -> dict[int | None, WorkTime | None]:
+    from wbs.scheduling.service import calendar_to_model
+
+    def clock(calendar):
+        try:
+            return WorkTime(calendar)
+        except NoWorkingTime:
+            return None
+
+    clocks: dict[int | None, WorkTime | None] = {None: clock(sched.Calendar(id="default", name="Standard"))}
+    if calendar_ids:
+        for calendar in session.scalars(select(Calendar).where(Calendar.id.in_(calendar_ids))
+                                        .options(selectinload(Calendar.exceptions))):
+            clocks[calendar.id] = clock(calendar_to_model(calendar))
+    return clocks
+
+
+def _counted_condition(session: Session, user: User, eps_node: EpsNode | None):
+    """A condition on ``ResourceLoad.project_id`` true for the hours counted as booked (not other), or None: all."""
+    conditions = []
+    if eps_node is not None:
+        conditions.append(Project.path.like(f"{eps_node.path}%"))
+    if not user.is_admin:
+        paths = principal_grant_paths(session, user=user)
+        if not reads_everything(session, user=user, paths=paths):
+            conditions.append(visible(session, user=user, model=Project, paths=paths))
+    if not conditions:
+        return None
+    return ResourceLoad.project_id.in_(select(Project.id).where(and_(*conditions)))
+
+
+def _sums(session: Session, key, periods: list[date], end: date, counted, keys=None):
+    """{key value: [(day, booked, other), ...]} from the loads between the first period and ``end``."""
+    booked = func.sum(case((counted, ResourceLoad.hours), else_=0.0)) if counted is not None else \
+        func.sum(ResourceLoad.hours)
+    other = func.sum(case((counted, 0.0), else_=ResourceLoad.hours)) if counted is not None else literal(0.0)
+    query = (select(key, ResourceLoad.day, booked, other)
+             .where(key.is_not(None), ResourceLoad.day >= periods[0], ResourceLoad.day < end)
+             .group_by(key, ResourceLoad.day))
+    if keys is not None:
+        query = query.where(key.in_(keys))
+    result: dict[int, list] = {}
+    for value, day, booked_hours, other_hours in session.execute(query):
+        result.setdefault(value, []).append((day, booked_hours or 0.0, other_hours or 0.0))
+    return result
+
+
+def capacity(session: Session, *, user: User, start: date, end: date, period: str,
+             eps_node: EpsNode | None = None, branch: EpsNode | None = None, role: ResourceRole | None = None,
+             with_roles: bool = False) -> Capacity:
+    """Capacity of the resources ``user`` may see between ``start`` and ``end`` by ``period`` (see the module).
+
+    ``eps_node`` and ``branch`` are nodes the caller has loaded with read rights checked (404 otherwise)."""
+    check_range(start, end, period)
+    periods = period_starts(start, end, period)
+    ends = [*periods[1:], _next_start(periods[-1], period)]
+    index = _index_of(periods, period)
+    counted = _counted_condition(session, user, eps_node)
+
+    resources_query = select(Resource).options(selectinload(Resource.rates)).order_by(Resource.code)
+    if branch is not None:
+        resources_query = resources_query.join(EpsNode, EpsNode.id == Resource.eps_node_id).where(
+            EpsNode.path.like(f"{branch.path}%"))
+    if role is not None:
+        resources_query = resources_query.where(Resource.id.in_(
+            select(ResourceRoleLink.resource_id).where(ResourceRoleLink.role_id == role.id)))
+    candidates = list(session.scalars(resources_query))
+    by_resource = _sums(session, ResourceLoad.resource_id, periods, ends[-1], counted,
+                        keys=None if branch is None and role is None else [r.id for r in candidates])
+
+    shown = _shown_resources(session, user, candidates, by_resource, eps_node, counted)
+    clocks = _clocks(session, {r.calendar_id for r in shown if r.calendar_id is not None})
+    items = []
+    for resource in shown:
+        booked, other = [0.0] * len(periods), [0.0] * len(periods)
+        for day, booked_hours, other_hours in by_resource.get(resource.id, ()):
+            i = index(day)
+            booked[i] += booked_hours
+            other[i] += other_hours
+        clock = clocks.get(resource.calendar_id, clocks[None])
+        items.append(CapacityRow(id=resource.id, code=resource.code, name=resource.name, branch_id=resource.eps_node_id,
+                                 available_hours=available_hours(clock, resource, periods, ends),
+                                 booked_hours=booked, other_hours=other))
+    roles = _role_rows(session, items, shown, periods, ends, index, counted, role) if with_roles else []
+    return Capacity(period=period, periods=periods, items=items, roles=roles)
+
+
+def _shown_resources(session: Session, user: User, candidates: list[Resource], by_resource: dict,
+                     eps_node: EpsNode | None, counted) -> list[Resource]:
+    """The candidates the viewer may see: readable branch, or booked hours on a counted project in the range."""
+    booked_ids = {key for key, rows in by_resource.items() if any(booked for _day, booked, _other in rows)}
+    if user.is_admin or counted is None:
+        everything = True
+    else:
+        paths = principal_grant_paths(session, user=user)
+        everything = reads_everything(session, user=user, paths=paths)
+    if everything and eps_node is None:
+        return [r for r in candidates if r.active or r.id in by_resource]
+    if everything:
+        readable_branch = true()
+    else:
+        readable_branch = visible(session, user=user, model=EpsNode)
+    if eps_node is not None:
+        readable_branch = and_(readable_branch, EpsNode.path.like(f"{eps_node.path}%"))
+    branch_ids = set(session.scalars(select(EpsNode.id).where(readable_branch)))
+    return [r for r in candidates
+            if r.id in booked_ids or (r.active and r.eps_node_id is not None and r.eps_node_id in branch_ids)]
+
+
+def _role_rows(session: Session, items: list[CapacityRow], shown: list[Resource], periods, ends, index, counted,
+               role: ResourceRole | None) -> list[CapacityRow]:
+    shown_ids = [r.id for r in shown]
+    links = session.execute(select(ResourceRoleLink.role_id, ResourceRoleLink.resource_id)
+                            .where(ResourceRoleLink.resource_id.in_(shown_ids))).all() if shown_ids else []
+    available_of = {item.id: item.available_hours for item in items}
+    by_role = _sums(session, ResourceLoad.role_id, periods, ends[-1], counted,
+                    keys=[role.id] if role is not None else None)
+    role_ids = {role_id for role_id, _ in links} | set(by_role)
+    if role is not None:
+        role_ids &= {role.id}
+    rows = []
+    roles = session.scalars(select(ResourceRole).where(ResourceRole.id.in_(role_ids)).order_by(ResourceRole.code)) \
+        if role_ids else []
+    for each in roles:
+        available = [0.0] * len(periods)
+        for role_id, resource_id in links:
+            if role_id == each.id:
+                available = [a + b for a, b in zip(available, available_of[resource_id])]
+        booked, other = [0.0] * len(periods), [0.0] * len(periods)
+        for day, booked_hours, other_hours in by_role.get(each.id, ()):
+            booked[index(day)] += booked_hours
+            other[index(day)] += other_hours
+        rows.append(CapacityRow(id=each.id, code=each.code, name=each.name, available_hours=available,
+                                booked_hours=booked, other_hours=other))
+    return rows
