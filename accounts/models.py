@@ -403,7 +403,8 @@ class Deal(Base):
                 "pipeline_id": self.pipeline_id, "stage_id": self.stage_id, "amount": self.amount,
                 "currency": self.currency, "probability": self.probability,
                 "expected_close": self.expected_close, "owner_id": self.owner_id, "product": self.product,
-                "next_step": self.next_step, "lost_reason": self.lost_reason, "external_id": self.external_id}
+                "next_step": self.next_step, "lost_reason": self.lost_reason, "external_id": self.external_id,
+                "template_project_id": self.template_project_id}
 
 
 def effective_probability(stage=PipelineStage):

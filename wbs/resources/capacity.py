@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from crmpm.errors import Invalid
+from crmpm.errors import Invalid, NotFound
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import principal_grant_paths, reads_everything, visible
@@ -35,7 +35,8 @@ from wbs.resources.models import Resource, ResourceRole, ResourceRoleLink
 from wbs.scheduling import model as sched
 from wbs.scheduling.calendars import NoWorkingTime, WorkTime, to_minutes
 
-__all__ = ["PERIODS", "MAX_DAYS", "Capacity", "CapacityRow", "capacity", "check_range", "period_starts"]
+__all__ = ["PERIODS", "MAX_DAYS", "Capacity", "CapacityRow", "capacity", "check_range", "period_index", "period_starts",
+           "role_or_raise"]
 
 PERIODS = ("week", "month")
 # Three years: 157 weeks or 37 months at most in one answer.
@@ -120,7 +121,7 @@ def period_starts(start: date, end: date, period: str) -> list[date]:
     return result
 
 
-def _index_of(periods: list[date], period: str):
+def period_index(periods: list[date], period: str):
     """A function from a day (within the periods) to its period's index."""
     if period == "week":
         first = periods[0]
@@ -208,7 +209,7 @@ def capacity(session: Session, *, user: User, start: date, end: date, period: st
     check_range(start, end, period)
     periods = period_starts(start, end, period)
     ends = [*periods[1:], _next_start(periods[-1], period)]
-    index = _index_of(periods, period)
+    index = period_index(periods, period)
     counted = _counted_condition(session, user, eps_node)
 
     resources_query = select(Resource).options(selectinload(Resource.rates)).order_by(Resource.code)
@@ -287,3 +288,11 @@ def _role_rows(session: Session, items: list[CapacityRow], shown: list[Resource]
         rows.append(CapacityRow(id=each.id, code=each.code, name=each.name, available_hours=available,
                                 booked_hours=booked, other_hours=other))
     return rows
+
+
+def role_or_raise(session: Session, *, role_id: int, field: str | None = None) -> ResourceRole:
+    """The role ``role_id`` (roles are the whole company's), or NotFound naming ``field``."""
+    role = session.get(ResourceRole, role_id)
+    if role is None:
+        raise NotFound("role {role_id} not found", role_id=role_id, errors={field: ["not found"]} if field else None)
+    return role

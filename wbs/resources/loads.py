@@ -310,3 +310,42 @@ def _refresh_changes(session: Session, flush_context) -> None:
         ids.update(session.scalars(select(Assignment.id).where(or_(*conditions))))
     if ids:
         refresh(session, assignment_ids=ids)
+
+
+# -- plans not yet booked (the pipeline's demand) ----------------------------------------------------------
+
+
+def plan_hours(session: Session, *, plans: list[tuple[int, date, float]]) -> list[tuple[int | None, int | None, date, float]]:
+    """Hours a plan would book, by the same rule as the loads: for each (project id, first day, factor), the
+    project's assignments' budgeted units spread over their dates moved by whole days so that the earliest
+    starts on ``first day``, × ``factor``. Rows (resource id, role id, chunk's first day, hours)."""
+    project_ids = sorted({project_id for project_id, _day, _factor in plans})
+    rows_of: dict[int, list] = {}
+    for start in range(0, len(project_ids), _CHUNK):
+        part = project_ids[start:start + _CHUNK]
+        query = (_source().add_columns(Assignment.budgeted_units)
+                 .where(Assignment.project_id.in_(part), Assignment.start.is_not(None)))
+        for row in session.execute(query):
+            rows_of.setdefault(row[3], []).append(row)
+    calendars = _Calendars(session)
+    calendars.load({row[11] for rows in rows_of.values() for row in rows})
+    result = []
+    for project_id, first_day, factor in plans:
+        rows = rows_of.get(project_id)
+        if not rows or not factor:
+            continue
+        shift = first_day - min(row[4] for row in rows).date()
+        for row in rows:
+            (_id, resource_id, role_id, _project, begin, end, *_rest, curve, calendar_id, budgeted) = row
+            clock = calendars.clock(calendar_id)
+            begin = begin + shift
+            end = end + shift if end is not None else begin
+            if clock is None:
+                pieces = [(begin.date(), float(budgeted))]
+            else:
+                try:
+                    pieces = spread(clock, begin, end, budgeted, curve or "uniform")
+                except NoWorkingTime:
+                    pieces = [(begin.date(), float(budgeted))]
+            result.extend((resource_id, role_id, day, hours * factor) for day, hours in pieces)
+    return result
