@@ -124,6 +124,10 @@ ACTIONS = {
     "read_project_udfs": ("GET", "/api/v1/projects/{p1}/udfs", None, {Permission.read}, 200),
     "set_project_udfs": ("PUT", "/api/v1/projects/{p1}/udfs", {"values": [{"type_id": "{pudf}", "value": "green"}]},
                          {Permission.edit}, 200),
+    "capacity_of_node": ("GET", "/api/v1/capacity?from=2027-01-01&to=2027-03-31&period=month&eps_node_id={n1}&demand=1",
+                         None, {Permission.read}, 200),
+    "capacity_of_branch": ("GET", "/api/v1/capacity?from=2027-01-04&to=2027-01-31&period=week&branch_id={n1}", None,
+                           {Permission.read}, 200),
 }
 
 

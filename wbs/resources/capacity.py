@@ -36,7 +36,7 @@ from wbs.scheduling import model as sched
 from wbs.scheduling.calendars import NoWorkingTime, WorkTime, to_minutes
 
 __all__ = ["PERIODS", "MAX_DAYS", "Capacity", "CapacityRow", "capacity", "check_range", "period_index", "period_starts",
-           "role_or_raise"]
+           "role_choices", "role_or_raise", "week_start"]
 
 PERIODS = ("week", "month")
 # Three years: 157 weeks or 37 months at most in one answer.
@@ -296,3 +296,8 @@ def role_or_raise(session: Session, *, role_id: int, field: str | None = None) -
     if role is None:
         raise NotFound("role {role_id} not found", role_id=role_id, errors={field: ["not found"]} if field else None)
     return role
+
+
+def role_choices(session: Session, *, limit: int = 500) -> list[ResourceRole]:
+    """The roles to filter by, by code (roles are the whole company's: everyone may name them)."""
+    return list(session.scalars(select(ResourceRole).order_by(ResourceRole.code).limit(limit)))
