@@ -51,6 +51,7 @@ from tests import factories
 from tests.corpus import IN_REPO
 from wbs import baselines, codes, udfs
 from wbs import services as wbs_services
+from wbs.resources.models import Assignment, Resource
 from wbs.scheduling import service as scheduling_service
 
 SCRIPT = "<script>alert(1)</script>"
@@ -143,6 +144,14 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
                             description=label(marker, "node code value"))
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
+    # A resource of the branch booked on its project (the capacity page lists it, and its histogram).
+    resource = Resource(code=f"{marker}R", name=label(marker, "resource"), eps_node_id=node.id,
+                        calendar_id=calendar.id)
+    session.add(resource)
+    session.flush()
+    session.add(Assignment(project_id=project.id, activity_id=first.id, resource_id=resource.id,
+                           remaining_units=16.0, start=datetime(2026, 12, 7, 8), finish=datetime(2026, 12, 8, 17)))
+    session.flush()
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,

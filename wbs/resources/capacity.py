@@ -12,7 +12,7 @@
 * Which resources are listed: those of a branch (``Resource.eps_node_id``) the viewer may read and those with
   hours booked on a project the viewer may read within the range; everyone's for those who read everything.
   Filters: ``branch`` (resources of that node's subtree), ``role`` (resources able to fill it).
-* Role rows (``with_roles``): per role, the available hours of the listed resources that can fill it and the
+* Role rows (``with_roles``): every role (or the one filtered by), with the available hours of the listed resources that can fill it and the
   hours of assignments made with that role (named or not), split the same way.
 """
 
@@ -270,13 +270,8 @@ def _role_rows(session: Session, items: list[CapacityRow], shown: list[Resource]
     available_of = {item.id: item.available_hours for item in items}
     by_role = _sums(session, ResourceLoad.role_id, periods, ends[-1], counted,
                     keys=[role.id] if role is not None else None)
-    role_ids = {role_id for role_id, _ in links} | set(by_role)
-    if role is not None:
-        role_ids &= {role.id}
     rows = []
-    roles = session.scalars(select(ResourceRole).where(ResourceRole.id.in_(role_ids)).order_by(ResourceRole.code)) \
-        if role_ids else []
-    for each in roles:
+    for each in [role] if role is not None else role_choices(session):
         available = [0.0] * len(periods)
         for role_id, resource_id in links:
             if role_id == each.id:
