@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, select, true
+from sqlalchemy import String, and_, case, func, literal, select, true, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
 from crmpm.errors import Invalid, NotFound
@@ -134,6 +134,34 @@ def _midnight_minutes(day: date) -> int:
     return to_minutes(datetime(day.year, day.month, day.day))
 
 
+class _Availability:
+    """Available hours per period: each calendar's working hours per period read once from its clock, then
+    scaled by each resource's max units (cut where a rate period starts inside a period)."""
+
+    def __init__(self, periods: list[date], ends: list[date]):
+        self.periods, self.ends = periods, ends
+        self.bounds = [_midnight_minutes(day) for day in [*periods, ends[-1]]]
+        self.hours: dict[int, list[float]] = {}
+
+    def of_clock(self, clock: WorkTime) -> list[float]:
+        known = self.hours.get(id(clock))
+        if known is None:
+            readings = [clock.work_before(minute) for minute in self.bounds]
+            known = self.hours[id(clock)] = [(b - a) / 60.0 for a, b in zip(readings, readings[1:])]
+        return known
+
+    def of(self, clock: WorkTime | None, resource: Resource) -> list[float]:
+        if clock is None:
+            return [0.0] * len(self.periods)
+        first, last = self.periods[0], self.ends[-1]
+        changes = sorted({rate.effective_from for rate in resource.rates
+                          if rate.max_units_per_hour is not None and first < rate.effective_from < last})
+        if not changes:
+            units = max_units_on(resource.max_units_per_hour, resource.rates, first)
+            return [hours * units for hours in self.of_clock(clock)]
+        return available_hours(clock, resource, self.periods, self.ends)
+
+
 def available_hours(clock: WorkTime | None, resource: Resource, periods: list[date], ends: list[date]) -> list[float]:
     """Working hours of ``clock`` in each period × the resource's max units per hour in effect each day."""
     if clock is None:
@@ -184,19 +212,38 @@ def _counted_condition(session: Session, user: User, eps_node: EpsNode | None):
     return ResourceLoad.project_id.in_(select(Project.id).where(and_(*conditions)))
 
 
-def _sums(session: Session, key, periods: list[date], end: date, counted, keys=None):
-    """{key value: [(day, booked, other), ...]} from the loads between the first period and ``end``."""
+def _day_index(periods: list[date], end: date, period: str) -> dict:
+    """Each day from the first period to ``end`` (as a date and as ISO text, as SQLite hands it) → its period."""
+    index = period_index(periods, period)
+    result: dict = {}
+    day = periods[0]
+    while day < end:
+        result[day] = result[day.isoformat()] = index(day)
+        day += timedelta(days=1)
+    return result
+
+
+def _sums(session: Session, key, periods: list[date], end: date, counted, day_index: dict, keys=None):
+    """{key value: (booked per period, other per period)} from the loads between the first period and ``end``."""
     booked = func.sum(case((counted, ResourceLoad.hours), else_=0.0)) if counted is not None else \
         func.sum(ResourceLoad.hours)
     other = func.sum(case((counted, 0.0), else_=ResourceLoad.hours)) if counted is not None else literal(0.0)
-    query = (select(key, ResourceLoad.day, booked, other)
+    # The day as the driver gives it (text on SQLite): the index knows both forms, and 10⁵ rows skip parsing.
+    day = type_coerce(ResourceLoad.day, String)
+    query = (select(key, day, booked, other)
              .where(key.is_not(None), ResourceLoad.day >= periods[0], ResourceLoad.day < end)
              .group_by(key, ResourceLoad.day))
     if keys is not None:
         query = query.where(key.in_(keys))
-    result: dict[int, list] = {}
-    for value, day, booked_hours, other_hours in session.execute(query):
-        result.setdefault(value, []).append((day, booked_hours or 0.0, other_hours or 0.0))
+    size = len(periods)
+    result: dict[int, tuple[list[float], list[float]]] = {}
+    for value, when, booked_hours, other_hours in session.execute(query):
+        sums = result.get(value)
+        if sums is None:
+            sums = result[value] = ([0.0] * size, [0.0] * size)
+        i = day_index[when]
+        sums[0][i] += booked_hours or 0.0
+        sums[1][i] += other_hours or 0.0
     return result
 
 
@@ -209,7 +256,7 @@ def capacity(session: Session, *, user: User, start: date, end: date, period: st
     check_range(start, end, period)
     periods = period_starts(start, end, period)
     ends = [*periods[1:], _next_start(periods[-1], period)]
-    index = period_index(periods, period)
+    day_index = _day_index(periods, ends[-1], period)
     counted = _counted_condition(session, user, eps_node)
 
     resources_query = select(Resource).options(selectinload(Resource.rates)).order_by(Resource.code)
@@ -220,30 +267,28 @@ def capacity(session: Session, *, user: User, start: date, end: date, period: st
         resources_query = resources_query.where(Resource.id.in_(
             select(ResourceRoleLink.resource_id).where(ResourceRoleLink.role_id == role.id)))
     candidates = list(session.scalars(resources_query))
-    by_resource = _sums(session, ResourceLoad.resource_id, periods, ends[-1], counted,
+    by_resource = _sums(session, ResourceLoad.resource_id, periods, ends[-1], counted, day_index,
                         keys=None if branch is None and role is None else [r.id for r in candidates])
 
     shown = _shown_resources(session, user, candidates, by_resource, eps_node, counted)
     clocks = _clocks(session, {r.calendar_id for r in shown if r.calendar_id is not None})
+    availability = _Availability(periods, ends)
     items = []
+    nothing = ([0.0] * len(periods), [0.0] * len(periods))
     for resource in shown:
-        booked, other = [0.0] * len(periods), [0.0] * len(periods)
-        for day, booked_hours, other_hours in by_resource.get(resource.id, ()):
-            i = index(day)
-            booked[i] += booked_hours
-            other[i] += other_hours
+        booked, other = by_resource.get(resource.id, nothing)
         clock = clocks.get(resource.calendar_id, clocks[None])
         items.append(CapacityRow(id=resource.id, code=resource.code, name=resource.name, branch_id=resource.eps_node_id,
-                                 available_hours=available_hours(clock, resource, periods, ends),
-                                 booked_hours=booked, other_hours=other))
-    roles = _role_rows(session, items, shown, periods, ends, index, counted, role) if with_roles else []
+                                 available_hours=availability.of(clock, resource),
+                                 booked_hours=list(booked), other_hours=list(other)))
+    roles = _role_rows(session, items, shown, periods, ends, day_index, counted, role) if with_roles else []
     return Capacity(period=period, periods=periods, items=items, roles=roles)
 
 
 def _shown_resources(session: Session, user: User, candidates: list[Resource], by_resource: dict,
                      eps_node: EpsNode | None, counted) -> list[Resource]:
     """The candidates the viewer may see: readable branch, or booked hours on a counted project in the range."""
-    booked_ids = {key for key, rows in by_resource.items() if any(booked for _day, booked, _other in rows)}
+    booked_ids = {key for key, (booked, _other) in by_resource.items() if any(booked)}
     if user.is_admin or counted is None:
         everything = True
     else:
@@ -262,26 +307,24 @@ def _shown_resources(session: Session, user: User, candidates: list[Resource], b
             if r.id in booked_ids or (r.active and r.eps_node_id is not None and r.eps_node_id in branch_ids)]
 
 
-def _role_rows(session: Session, items: list[CapacityRow], shown: list[Resource], periods, ends, index, counted,
-               role: ResourceRole | None) -> list[CapacityRow]:
+def _role_rows(session: Session, items: list[CapacityRow], shown: list[Resource], periods, ends, day_index,
+               counted, role: ResourceRole | None) -> list[CapacityRow]:
     shown_ids = [r.id for r in shown]
     links = session.execute(select(ResourceRoleLink.role_id, ResourceRoleLink.resource_id)
                             .where(ResourceRoleLink.resource_id.in_(shown_ids))).all() if shown_ids else []
     available_of = {item.id: item.available_hours for item in items}
-    by_role = _sums(session, ResourceLoad.role_id, periods, ends[-1], counted,
+    by_role = _sums(session, ResourceLoad.role_id, periods, ends[-1], counted, day_index,
                     keys=[role.id] if role is not None else None)
     rows = []
+    nothing = ([0.0] * len(periods), [0.0] * len(periods))
     for each in [role] if role is not None else role_choices(session):
         available = [0.0] * len(periods)
         for role_id, resource_id in links:
             if role_id == each.id:
                 available = [a + b for a, b in zip(available, available_of[resource_id])]
-        booked, other = [0.0] * len(periods), [0.0] * len(periods)
-        for day, booked_hours, other_hours in by_role.get(each.id, ()):
-            booked[index(day)] += booked_hours
-            other[index(day)] += other_hours
+        booked, other = by_role.get(each.id, nothing)
         rows.append(CapacityRow(id=each.id, code=each.code, name=each.name, available_hours=available,
-                                booked_hours=booked, other_hours=other))
+                                booked_hours=list(booked), other_hours=list(other)))
     return rows
 
 

@@ -31,8 +31,9 @@ def upgrade() -> None:
     with op.batch_alter_table('resource_loads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_resource_loads_assignment_id'), ['assignment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resource_loads_project_id'), ['project_id'], unique=False)
-        batch_op.create_index('ix_resource_loads_resource_day', ['resource_id', 'day'], unique=False)
-        batch_op.create_index('ix_resource_loads_role_day', ['role_id', 'day'], unique=False)
+        batch_op.create_index('ix_resource_loads_resource_day', ['resource_id', 'day', 'project_id', 'hours'],
+                              unique=False)
+        batch_op.create_index('ix_resource_loads_role_day', ['role_id', 'day', 'project_id', 'hours'], unique=False)
 
     with op.batch_alter_table('deals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('template_project_id', sa.Integer(), nullable=True))
