@@ -4,8 +4,3 @@ Like P6's, the pool is one for the whole company: a resource (a person, a machin
 (a kind of person, for planning before names are known) is assigned to activities of any project in the EPS.
 Rights follow the projects: a resource's bookings on a project are read only by those who may read the project.
 """
-
-# The booked hours' listener keeps ``resource_loads`` true for every session that imports the pool.
-from wbs.resources import loads  # noqa: E402
-
-__all__ = ["loads"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +18,7 @@ from wbs.resources import loads
 from wbs.resources.loads import ResourceLoad
 from wbs.resources.models import Assignment
 
+ROOT = Path(__file__).resolve().parents[3]
 HOLIDAYS = {date(2027, 3, 8): [], date(2027, 3, 5): [[540, 780]], date(2027, 3, 13): [[600, 840]]}
 
 
@@ -175,3 +180,19 @@ def test_refresh_rebuilds_rows_written_around_the_orm(session, world):
     loads.refresh(session)
     assert sum(stored(session, resource_id=worker.id).values()) == pytest.approx(80.0)
     assert stored(session, listened.id) == pytest.approx(before)
+
+
+def test_the_app_alone_keeps_loads_true(tmp_path):
+    """A process that changes assignments through the ORM only (a job, a command) has the listener once it has
+    made the app, though it never imported ``wbs.resources.loads`` itself."""
+    script = ("import sys; from crmpm import create_app\n"
+              "before = 'wbs.resources.loads' in sys.modules\n"
+              "create_app({'DATABASE_URL': sys.argv[1], 'TESTING': True, 'JOBS_URL': 'memory://'})\n"
+              "from sqlalchemy import event; from sqlalchemy.orm import Session\n"
+              "from wbs.resources import loads\n"
+              "print(before, event.contains(Session, 'after_flush', loads._note_changes))")
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-c", script, f"sqlite:///{tmp_path / 'app.db'}"], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "PYTHONPATH": path})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False True"
