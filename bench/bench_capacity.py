@@ -13,7 +13,10 @@ Timed, median of ``--repeat`` runs, on a warm session:
   "other" total, resources of readable branches or booked on readable projects);
 * ``capacity_month_ms``: the administrator's by month;
 * ``ceiling_sql_ms``: the ceiling beside them, the bare SQL aggregate alone (``SELECT resource_id, day,
-  sum(hours) … GROUP BY``, rows fetched, nothing else): what any capacity answer must at least cost.
+  sum(hours) … GROUP BY``, run on the driver and its rows fetched, nothing else): what any capacity answer
+  built on the derived table must at least cost;
+* ``python_loop_ms``: a fixed loop of 3 million additions: how fast the machine was during this run, so that
+  runs on busy or idle machines can be compared.
 
     PYTHONPATH=. .venv/bin/python bench/bench_capacity.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
         [--repeat 5] [--backend postgresql|sqlite|both]
@@ -34,7 +37,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -45,7 +48,6 @@ from eps.models import EpsNode, Grant, Project, Role, node_segment, project_segm
 from wbs.models import Activity, Calendar, CalendarException
 from wbs.resources import loads
 from wbs.resources.capacity import capacity
-from wbs.resources.loads import ResourceLoad
 from wbs.resources.models import Assignment, Resource
 
 SEED = 20261204
@@ -126,6 +128,13 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def _loop() -> int:
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return total
+
+
 def run(url: str, repeat: int) -> dict:
     migrate.upgrade(url=url)
     engine = make_engine(url)
@@ -152,11 +161,15 @@ def run(url: str, repeat: int) -> dict:
                 lambda: capacity(session, user=viewer, start=START, end=END, period="week"), repeat)
             results["capacity_month_ms"] = timed(
                 lambda: capacity(session, user=admin, start=START, end=END, period="month"), repeat)
-            ceiling = (select(ResourceLoad.resource_id, ResourceLoad.day, func.sum(ResourceLoad.hours))
-                       .where(ResourceLoad.day >= START, ResourceLoad.day <= END)
-                       .group_by(ResourceLoad.resource_id, ResourceLoad.day))
-            results["ceiling_sql_ms"] = timed(lambda: session.execute(ceiling).all(), repeat)
+            ceiling = ("SELECT resource_id, day, sum(hours) FROM resource_loads WHERE resource_id IS NOT NULL"
+                       f" AND day >= '{START.isoformat()}' AND day < '{check.ends[-1].isoformat()}'"
+                       " GROUP BY resource_id, day")
+            connection = session.connection()
+            results["ceiling_sql_ms"] = timed(lambda: connection.exec_driver_sql(ceiling).fetchall(), repeat)
+            results["ceiling_rows"] = len(connection.exec_driver_sql(ceiling).fetchall())
             results["ratio_admin_to_ceiling"] = results["capacity_admin_ms"] / results["ceiling_sql_ms"]
+            results["ratio_viewer_to_ceiling"] = results["capacity_viewer_ms"] / results["ceiling_sql_ms"]
+            results["python_loop_ms"] = timed(_loop, repeat)
     finally:
         engine.dispose()
     return results

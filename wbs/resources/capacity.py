@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -31,7 +32,7 @@ from eps.permissions import principal_grant_paths, reads_everything, visible
 from wbs.models import Calendar
 from wbs.resources.costs import max_units_on
 from wbs.resources.loads import ResourceLoad, week_start
-from wbs.resources.models import Resource, ResourceRole, ResourceRoleLink
+from wbs.resources.models import Resource, ResourceRate, ResourceRole, ResourceRoleLink
 from wbs.scheduling import model as sched
 from wbs.scheduling.calendars import NoWorkingTime, WorkTime, to_minutes
 
@@ -135,34 +136,49 @@ def _midnight_minutes(day: date) -> int:
 
 
 class _Availability:
-    """Available hours per period: each calendar's working hours per period read once from its clock, then
-    scaled by each resource's max units (cut where a rate period starts inside a period)."""
+    """Available hours per period: each calendar's working hours per period (read from its clock, kept for
+    calendars alike: ``_period_hours``), scaled by each resource's max units, cut where a rate period starts."""
 
     def __init__(self, periods: list[date], ends: list[date]):
         self.periods, self.ends = periods, ends
-        self.bounds = [_midnight_minutes(day) for day in [*periods, ends[-1]]]
-        self.hours: dict[int, list[float]] = {}
+        self.bounds = tuple(_midnight_minutes(day) for day in [*periods, ends[-1]])
 
-    def of_clock(self, clock: WorkTime) -> list[float]:
-        known = self.hours.get(id(clock))
-        if known is None:
-            readings = [clock.work_before(minute) for minute in self.bounds]
-            known = self.hours[id(clock)] = [(b - a) / 60.0 for a, b in zip(readings, readings[1:])]
-        return known
-
-    def of(self, clock: WorkTime | None, resource: Resource) -> list[float]:
-        if clock is None:
-            return [0.0] * len(self.periods)
+    def of(self, calendar: sched.Calendar, resource) -> list[float]:
         first, last = self.periods[0], self.ends[-1]
-        changes = sorted({rate.effective_from for rate in resource.rates
-                          if rate.max_units_per_hour is not None and first < rate.effective_from < last})
-        if not changes:
-            units = max_units_on(resource.max_units_per_hour, resource.rates, first)
-            return [hours * units for hours in self.of_clock(clock)]
-        return available_hours(clock, resource, self.periods, self.ends)
+        changes = [rate for rate in resource.rates
+                   if rate.max_units_per_hour is not None and first < rate.effective_from < last]
+        if changes:
+            return available_hours(_clock(calendar), resource, self.periods, self.ends)
+        hours = _period_hours(*_calendar_key(calendar), self.bounds)
+        if hours is None:
+            return [0.0] * len(self.periods)
+        units = max_units_on(resource.max_units_per_hour, resource.rates, first)
+        return [value * units for value in hours]
 
 
-def available_hours(clock: WorkTime | None, resource: Resource, periods: list[date], ends: list[date]) -> list[float]:
+def _calendar_key(calendar: sched.Calendar) -> tuple:
+    return calendar.week, tuple(sorted(calendar.exceptions.items()))
+
+
+@functools.lru_cache(maxsize=512)
+def _period_hours(week: tuple, exceptions: tuple, bounds: tuple[int, ...]) -> tuple[float, ...] | None:
+    """Working hours between consecutive ``bounds`` (clock minutes) of the calendar with this week and these
+    exceptions; None when it has no working time. Kept per process: a calendar's content is its key."""
+    clock = _clock(sched.Calendar(id="capacity", week=week, exceptions=dict(exceptions)))
+    if clock is None:
+        return None
+    readings = [clock.work_before(minute) for minute in bounds]
+    return tuple((b - a) / 60.0 for a, b in zip(readings, readings[1:]))
+
+
+def _clock(calendar: sched.Calendar) -> WorkTime | None:
+    try:
+        return WorkTime(calendar)
+    except NoWorkingTime:
+        return None
+
+
+def available_hours(clock: WorkTime | None, resource, periods: list[date], ends: list[date]) -> list[float]:
     """Working hours of ``clock`` in each period × the resource's max units per hour in effect each day."""
     if clock is None:
         return [0.0] * len(periods)
@@ -181,21 +197,43 @@ def available_hours(clock: WorkTime | None, resource: Resource, periods: list[da
     return result
 
 
-def _clocks(session: Session, calendar_ids: set[int]) -> dict[int | None, WorkTime | None]:
+def _calendars(session: Session, calendar_ids: set[int]) -> dict[int | None, sched.Calendar]:
+    """The scheduler's view of the calendars ``calendar_ids`` by id; None: the built-in standard week."""
     from wbs.scheduling.service import calendar_to_model
 
-    def clock(calendar):
-        try:
-            return WorkTime(calendar)
-        except NoWorkingTime:
-            return None
-
-    clocks: dict[int | None, WorkTime | None] = {None: clock(sched.Calendar(id="default", name="Standard"))}
+    calendars: dict[int | None, sched.Calendar] = {None: sched.Calendar(id="default", name="Standard")}
     if calendar_ids:
         for calendar in session.scalars(select(Calendar).where(Calendar.id.in_(calendar_ids))
                                         .options(selectinload(Calendar.exceptions))):
-            clocks[calendar.id] = clock(calendar_to_model(calendar))
-    return clocks
+            calendars[calendar.id] = calendar_to_model(calendar)
+    return calendars
+
+
+@dataclass
+class _Resource:
+    """What capacity reads of a resource (rows, not ORM objects: 500 of them per answer)."""
+
+    id: int
+    code: str
+    name: str
+    calendar_id: int | None
+    max_units_per_hour: float
+    eps_node_id: int | None
+    active: bool
+    rates: list = field(default_factory=list)
+
+
+def _resources(session: Session, query) -> list[_Resource]:
+    resources = [_Resource(*row) for row in session.execute(query)]
+    by_id = {resource.id: resource for resource in resources}
+    if by_id:
+        limits = select(ResourceRate).where(ResourceRate.max_units_per_hour.is_not(None))
+        if len(by_id) < 1000:
+            limits = limits.where(ResourceRate.resource_id.in_(list(by_id)))
+        for rate in session.scalars(limits):
+            if rate.resource_id in by_id:
+                by_id[rate.resource_id].rates.append(rate)
+    return resources
 
 
 def _counted_condition(session: Session, user: User, eps_node: EpsNode | None):
@@ -259,34 +297,35 @@ def capacity(session: Session, *, user: User, start: date, end: date, period: st
     day_index = _day_index(periods, ends[-1], period)
     counted = _counted_condition(session, user, eps_node)
 
-    resources_query = select(Resource).options(selectinload(Resource.rates)).order_by(Resource.code)
+    resources_query = select(Resource.id, Resource.code, Resource.name, Resource.calendar_id,
+                             Resource.max_units_per_hour, Resource.eps_node_id, Resource.active).order_by(Resource.code)
     if branch is not None:
         resources_query = resources_query.join(EpsNode, EpsNode.id == Resource.eps_node_id).where(
             EpsNode.path.like(f"{branch.path}%"))
     if role is not None:
         resources_query = resources_query.where(Resource.id.in_(
             select(ResourceRoleLink.resource_id).where(ResourceRoleLink.role_id == role.id)))
-    candidates = list(session.scalars(resources_query))
+    candidates = _resources(session, resources_query)
     by_resource = _sums(session, ResourceLoad.resource_id, periods, ends[-1], counted, day_index,
                         keys=None if branch is None and role is None else [r.id for r in candidates])
 
     shown = _shown_resources(session, user, candidates, by_resource, eps_node, counted)
-    clocks = _clocks(session, {r.calendar_id for r in shown if r.calendar_id is not None})
+    calendars = _calendars(session, {r.calendar_id for r in shown if r.calendar_id is not None})
     availability = _Availability(periods, ends)
     items = []
     nothing = ([0.0] * len(periods), [0.0] * len(periods))
     for resource in shown:
         booked, other = by_resource.get(resource.id, nothing)
-        clock = clocks.get(resource.calendar_id, clocks[None])
+        calendar = calendars.get(resource.calendar_id, calendars[None])
         items.append(CapacityRow(id=resource.id, code=resource.code, name=resource.name, branch_id=resource.eps_node_id,
-                                 available_hours=availability.of(clock, resource),
+                                 available_hours=availability.of(calendar, resource),
                                  booked_hours=list(booked), other_hours=list(other)))
     roles = _role_rows(session, items, shown, periods, ends, day_index, counted, role) if with_roles else []
     return Capacity(period=period, periods=periods, items=items, roles=roles)
 
 
-def _shown_resources(session: Session, user: User, candidates: list[Resource], by_resource: dict,
-                     eps_node: EpsNode | None, counted) -> list[Resource]:
+def _shown_resources(session: Session, user: User, candidates: list[_Resource], by_resource: dict,
+                     eps_node: EpsNode | None, counted) -> list[_Resource]:
     """The candidates the viewer may see: readable branch, or booked hours on a counted project in the range."""
     booked_ids = {key for key, (booked, _other) in by_resource.items() if any(booked)}
     if user.is_admin or counted is None:
@@ -307,7 +346,7 @@ def _shown_resources(session: Session, user: User, candidates: list[Resource], b
             if r.id in booked_ids or (r.active and r.eps_node_id is not None and r.eps_node_id in branch_ids)]
 
 
-def _role_rows(session: Session, items: list[CapacityRow], shown: list[Resource], periods, ends, day_index,
+def _role_rows(session: Session, items: list[CapacityRow], shown: list[_Resource], periods, ends, day_index,
                counted, role: ResourceRole | None) -> list[CapacityRow]:
     shown_ids = [r.id for r in shown]
     links = session.execute(select(ResourceRoleLink.role_id, ResourceRoleLink.resource_id)
