@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from crmpm.users.models import User
 from eps.models import EpsNode
 from wbs.resources import capacity as capacity_services
-from wbs.resources.loads import plan_hours
+from wbs.resources.loads import PlanHours, plan_hours
 from wbs.resources.models import ResourceRole
 
 from accounts.models import Deal, PipelineStage, StageKind, effective_probability
@@ -27,7 +27,7 @@ from accounts.permissions import deal_visible
 __all__ = ["capacity_with_demand", "demand_rows"]
 
 
-def demand_rows(session: Session, *, user: User, first: date, end: date) -> list[tuple[int | None, int | None, date, float]]:
+def demand_rows(session: Session, *, user: User, first: date, end: date) -> list[PlanHours]:
     """(resource id, role id, chunk's first day, weighted hours) of the readable open deals' templates,
     for the chunks from ``first`` to before ``end``."""
     query = (select(Deal.template_project_id, Deal.expected_close, effective_probability(PipelineStage))
@@ -37,7 +37,8 @@ def demand_rows(session: Session, *, user: User, first: date, end: date) -> list
     condition = deal_visible(session, user=user)
     if condition is not None:
         query = query.where(condition)
-    plans = [(template_id, close, (probability or 0) / 100.0) for template_id, close, probability in session.execute(query)]
+    plans = [(template_id, close, (probability or 0) / 100.0)
+             for template_id, close, probability in session.execute(query)]
     return [row for row in plan_hours(session, plans=plans) if first <= row[2] < end]
 
 

@@ -12,8 +12,8 @@
 * Which resources are listed: those of a branch (``Resource.eps_node_id``) the viewer may read and those with
   hours booked on a project the viewer may read within the range; everyone's for those who read everything.
   Filters: ``branch`` (resources of that node's subtree), ``role`` (resources able to fill it).
-* Role rows (``with_roles``): every role (or the one filtered by), with the available hours of the listed resources that can fill it and the
-  hours of assignments made with that role (named or not), split the same way.
+* Role rows (``with_roles``): every role (or the one filtered by), with the available hours of the listed
+  resources that can fill it and the hours of assignments made with that role (named or not), split the same way.
 """
 
 from __future__ import annotations

@@ -316,7 +316,10 @@ def _refresh_changes(session: Session, flush_context) -> None:
 # -- plans not yet booked (the pipeline's demand) ----------------------------------------------------------
 
 
-def plan_hours(session: Session, *, plans: list[tuple[int, date, float]]) -> list[tuple[int | None, int | None, date, float]]:
+PlanHours = tuple[int | None, int | None, date, float]
+
+
+def plan_hours(session: Session, *, plans: list[tuple[int, date, float]]) -> list[PlanHours]:
     """Hours a plan would book, by the same rule as the loads: for each (project id, first day, factor), the
     project's assignments' budgeted units spread over their dates moved by whole days so that the earliest
     starts on ``first day``, × ``factor``. Rows (resource id, role id, chunk's first day, hours)."""

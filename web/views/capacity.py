@@ -104,8 +104,8 @@ def index():
         return url_for("resource_capacity.index", **args, resource=shown[-MAX_CHARTS:])
 
     return render_template(
-        "capacity/index.html", chart_url=chart_url, result=result, errors=errors, start=start, end=end, period=period, demand=demand,
-        node=node, branch=branch, role=role, nodes=nodes, roles=roles, chosen=chosen, histograms=histograms,
+        "capacity/index.html", chart_url=chart_url, result=result, errors=errors, start=start, end=end, period=period,
+        demand=demand, node=node, branch=branch, role=role, nodes=nodes, roles=roles, chosen=chosen, histograms=histograms,
         periods=capacity_services.PERIODS, period_label=_period_label, max_days=capacity_services.MAX_DAYS)
 
 
