@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 
 from eps.models import Role
-from tests import factories
 from tests.wbs.resources import oracle
 
 
