@@ -58,6 +58,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),
     Entry("structure.index", _l("EPS"), "projects"),
+    Entry("resource_capacity.index", _l("Capacity"), "projects"),
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
