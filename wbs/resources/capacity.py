@@ -302,7 +302,8 @@ def capacity(session: Session, *, user: User, start: date, end: date, period: st
     counted = _counted_condition(session, user, eps_node)
 
     resources_query = select(Resource.id, Resource.code, Resource.name, Resource.calendar_id,
-                             Resource.max_units_per_hour, Resource.eps_node_id, Resource.active).order_by(Resource.code)
+                             Resource.max_units_per_hour, Resource.eps_node_id, Resource.active).where(
+        Resource.type != "material").order_by(Resource.code)  # a material's quantities are not hours
     if branch is not None:
         resources_query = resources_query.join(EpsNode, EpsNode.id == Resource.eps_node_id).where(
             EpsNode.path.like(f"{branch.path}%"))

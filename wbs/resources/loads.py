@@ -12,14 +12,15 @@ The rule (one home; capacity, levelling and the pages read the table, never spre
 * By the assignment's curve over the fraction ``x`` of the span's working time elapsed: the cumulative share is
   ``x`` (uniform), ``2x - x²`` (front loaded), ``x²`` (back loaded), ``3x² - 2x³`` (bell): P6's simple curves
   as smooth profiles, not its 21-point tables.
-* Units are hours (``wbs.resources.models``). A row holds one assignment's hours in one *chunk*: a week
+* Units are hours (``wbs.resources.models``); a material resource's units are quantities, not hours, so its
+  assignments have no rows (capacity lists labour and non-labour resources). A row holds one assignment's hours in one *chunk*: a week
   (Monday first) cut at month boundaries, keyed by the chunk's first day; so the sum of a week's or a
   month's rows is exact for both periods.
 
 ``refresh(session, assignment_ids=..., project_ids=...)`` rebuilds the rows of some assignments (all when
 neither is given). ORM changes to assignments refresh themselves: a session listener, registered when this
 module is imported (``wbs.resources`` imports it, so the app does), refreshes the assignments a flush wrote or
-deleted, and those of resources whose calendar changed. Bulk paths that write with Core statements
+deleted, and those of resources whose calendar or type changed. Bulk paths that write with Core statements
 (``bulk_insert``, the XER import) call ``refresh`` themselves.
 """
 
@@ -206,10 +207,11 @@ def _source():
                .correlate(Assignment).scalar_subquery())
     activity_calendar = (select(Activity.calendar_id).where(Activity.id == Assignment.activity_id)
                          .correlate(Assignment).scalar_subquery())
+    material = select(Resource.id).where(Resource.id == Assignment.resource_id, Resource.type == "material")
     return select(Assignment.id, Assignment.resource_id, Assignment.role_id, Assignment.project_id,
                   Assignment.start, Assignment.finish, Assignment.actual_start, Assignment.actual_finish,
                   Assignment.actual_units, Assignment.remaining_units, Assignment.curve,
-                  func.coalesce(calendar, activity_calendar, default))
+                  func.coalesce(calendar, activity_calendar, default)).where(~material.correlate(Assignment).exists())
 
 
 def refresh(session: Session, *, assignment_ids: Iterable[int] | None = None,
@@ -269,7 +271,7 @@ def _note_changes(session: Session, flush_context) -> None:
     for obj in session.dirty:
         if isinstance(obj, Assignment) and _changed(obj, _LOAD_FIELDS):
             pending["assignments"].add(obj.id)
-        elif isinstance(obj, Resource) and _changed(obj, {"calendar_id"}):
+        elif isinstance(obj, Resource) and _changed(obj, {"calendar_id", "type"}):
             pending["resources"].add(obj.id)
         elif isinstance(obj, Activity) and _changed(obj, {"calendar_id"}):
             pending["activities"].add(obj.id)
