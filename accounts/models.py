@@ -364,8 +364,11 @@ class Deal(Base):
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     budget_set_at: Mapped[datetime | None]
+    # The WBS template (a project) the deal's work is planned on: the pipeline's demand for resources
+    # (``accounts.capacity_demand``) is its assignments from the expected close on.
+    template_project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
 
-    project: Mapped[Project] = relationship()
+    project: Mapped[Project] = relationship(foreign_keys=[project_id])
     account: Mapped[Account] = relationship()
     pipeline: Mapped[Pipeline] = relationship()
     stage: Mapped[PipelineStage] = relationship(foreign_keys=[stage_id])
@@ -400,7 +403,8 @@ class Deal(Base):
                 "pipeline_id": self.pipeline_id, "stage_id": self.stage_id, "amount": self.amount,
                 "currency": self.currency, "probability": self.probability,
                 "expected_close": self.expected_close, "owner_id": self.owner_id, "product": self.product,
-                "next_step": self.next_step, "lost_reason": self.lost_reason, "external_id": self.external_id}
+                "next_step": self.next_step, "lost_reason": self.lost_reason, "external_id": self.external_id,
+                "template_project_id": self.template_project_id}
 
 
 def effective_probability(stage=PipelineStage):

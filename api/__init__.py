@@ -16,8 +16,8 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
-    accounts, activities, audit, automation, baselines, budgets, codes, deals, eps, events, grants, imports, inbound,
-    jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
+    accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, eps, events, grants, imports,
+    inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import timesheets
 from crmpm.auth import user_from_authorization
@@ -39,8 +39,8 @@ BLUEPRINTS = (
     inbound.blp, inbound.channels_blp,
     # Background work and what happened
     jobs.blp, events.blp, webhooks.blp,
-    # Resources: timesheets
-    timesheets.blp,
+    # Resources
+    capacity.blp, timesheets.blp,
 )
 API_PREFIX = "/api/v1/"
 

@@ -115,6 +115,13 @@ def update_pipeline(data, pipeline_id):
 # Deals
 
 
+def project_field(field: str, project_id):
+    """The readable project ``project_id`` (None stays None), or a 404 naming ``field``."""
+    if project_id is None:
+        return None
+    return eps_services.get_project_or_raise(session(), user=current_user(), project_id=project_id, field=field)
+
+
 class LineSchema(Schema):
     product = Name(100, required=True)
     # The bounds are given to the spec as numbers: derived from the validator they would be strings.
@@ -156,6 +163,8 @@ class DealUpdateSchema(Schema):
     next_step = Text(500)
     lost_reason = Text(500)
     lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(max=500))
+    template_project_id = Id(strict=True, allow_none=True, metadata={
+        "description": "The project whose plan the deal's work will follow (its resources' demand); null: none."})
 
 
 class LineReadSchema(Schema):
@@ -191,6 +200,7 @@ class DealReadSchema(Schema):
     stage_entered_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     budget_set_at = fields.DateTime(allow_none=True)
+    template_project_id = Id(allow_none=True)
 
 
 class StageMoveSchema(Schema):
@@ -318,6 +328,8 @@ def update_deal(data, deal_id):
         data["owner"] = user_field("owner_id", data.pop("owner_id"))
     if "contact_id" in data:
         data["contact"] = contact_field("contact_id", data.pop("contact_id"))
+    if "template_project_id" in data:
+        data["template"] = project_field("template_project_id", data.pop("template_project_id"))
     return deal_services.update_deal(session(), actor=current_user(), deal=deal, **data)
 
 

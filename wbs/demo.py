@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from eps.models import Project
 from wbs import services
 from wbs.scheduling import service as scheduling_service
-from wbs.models import Activity
+from wbs.models import Activity, WbsElement
+from wbs.resources import services as pool
 
 HOURS_PER_DAY = 8
 # Monday to Friday, 08:00–12:00 and 13:00–17:00.
@@ -122,6 +123,8 @@ def load(session: Session, *, admin, people, teams) -> None:
         # Never scheduled: the progress is dated from the plan's intended dates.
         _progress(session, admin, erp, ERP_PROGRESS, datetime(2026, 11, 23, 8), starts=_erp_starts(start))
         services.update_plan(session, actor=admin, project=erp, data_date=datetime(2026, 11, 23, 8))
+    if projects:
+        _pool(session, admin, people, list(projects.values()))
 
 
 def _plan(session: Session, admin, project: Project, wbs: list, activities: list, *, start: datetime,
@@ -190,3 +193,52 @@ def _progress(session: Session, admin, project: Project, progress: dict, data_da
             days = activity.original_duration_hours / HOURS_PER_DAY
             changes["remaining_duration_hours"] = float(round(days * (100 - percent) / 100) * HOURS_PER_DAY)
         services.update_activity(session, actor=admin, project=project, activity=activity, **changes)
+
+
+# The resource pool: roles and rates, people (Pavel is the PM user), a crew and the materials of the plans.
+RATE = Decimal("2500.00")
+DEMO_ROLES = [("PM", "Project manager", "3000.00"), ("CTRL", "Control systems engineer", "2500.00"),
+              ("ERP", "ERP consultant", "2500.00"), ("COMM", "Commissioning engineer", "2200.00")]
+# code, name, type, max units per hour, role, user e-mail
+DEMO_RESOURCES = [("P.MOROZOV", "Pavel Morozov", "labor", 1.0, "PM", "pm@crmpm.local"),
+                  ("D.ORLOV", "Dmitry Orlov", "labor", 1.0, "CTRL", None),
+                  ("E.LEBEDEVA", "Elena Lebedeva", "labor", 1.0, "ERP", None),
+                  ("COMM-CREW", "Commissioning crew", "labor", 3.0, "COMM", None),
+                  ("MATERIALS", "Equipment and materials", "material", 1.0, None, None)]
+# Who works on what (activities not yet started): WBS code → resource code.
+DEMO_WORK = {"DOCK.2": "D.ORLOV", "DOCK.5": "D.ORLOV", "DOCK.6": "COMM-CREW", "DOCK.7": "P.MOROZOV",
+             "ERP.2": "E.LEBEDEVA", "ERP.3": "E.LEBEDEVA", "ERP.4": "E.LEBEDEVA"}
+
+
+def _pool(session: Session, admin, people, projects: list[Project]) -> None:
+    """The demo pool, and assignments on the work still to do: a person full time at 2,500 an hour, the rest
+    of each activity's budget as equipment and materials, so every activity keeps the cost it was planned at.
+    The capacity page shows NVS-DOCK's bookings week by week; TVT-ERP's assignments have dates (and book hours)
+    once the project is scheduled."""
+    roles = {code: pool.create_role(session, actor=admin, code=code, name=name,
+                                    rates=[{"effective_from": date(2026, 1, 1), "price_per_unit": Decimal(price)}])
+             for code, name, price in DEMO_ROLES}
+    resources = {}
+    for code, name, kind, max_units, role, email in DEMO_RESOURCES:
+        price = RATE if kind == "labor" else Decimal("1.00")
+        resources[code] = pool.create_resource(
+            session, actor=admin, code=code, name=name, type=kind, max_units_per_hour=max_units,
+            user_id=people[email].id if email else None, unit_of_measure="" if kind == "labor" else "RUB",
+            rates=[{"effective_from": date(2026, 1, 1), "price_per_unit": price}],
+            roles=[{"role_id": roles[role].id, "proficiency": 2}] if role else [])
+    for project in projects:
+        rows = session.execute(select(Activity, WbsElement.code).join(WbsElement, Activity.wbs_element_id == WbsElement.id)
+                               .where(Activity.project_id == project.id, Activity.type == "task",
+                                      Activity.actual_start.is_(None)).order_by(Activity.code)).all()
+        for activity, element in rows:
+            person = resources.get(DEMO_WORK.get(element))
+            cost, hours = activity.budgeted_cost, float(activity.original_duration_hours)
+            labour = Decimal(repr(hours)) * RATE
+            if person is None or not hours or labour > cost:
+                continue
+            pool.create_assignment(session, actor=admin, project=project, activity=activity,
+                                   resource_id=person.id, units_per_hour=1.0, budgeted_units=hours)
+            if cost > labour:
+                pool.create_assignment(session, actor=admin, project=project, activity=activity,
+                                       resource_id=resources["MATERIALS"].id, units_per_hour=0.0,
+                                       budgeted_units=float(cost - labour))

@@ -76,6 +76,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("hours.mine", _l("My timesheet"), "projects", _books_time),
     Entry("hours.approvals", _l("Timesheet approvals"), "projects", _approves_time),
     Entry("hours.locks", _l("Timesheet locks"), "finance", _locks_time),
+    Entry("resource_capacity.index", _l("Capacity"), "projects"),
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),

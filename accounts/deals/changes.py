@@ -18,7 +18,8 @@ from accounts.models import Account, Deal, Pipeline, PipelineStage
 from accounts.permissions import authorize_on
 
 def update_deal(session: Session, *, actor: User, deal: Deal, **changes) -> Deal:
-    """Change a deal's sales fields, owner, contact, name or lines (edit rights on its project)."""
+    """Change a deal's sales fields, owner, contact, name, lines or planned template (edit rights on its project;
+    read rights on the template, a ``Project`` or None)."""
     authorize_on(session, user=actor, obj=deal, governed_by=deal.project, label="deal", permission=Permission.edit)
     before = deal.audit_state()
     previous_owner_id = deal.owner_id
@@ -34,6 +35,15 @@ def update_deal(session: Session, *, actor: User, deal: Deal, **changes) -> Deal
         contact = changes.pop("contact")
         rules.check_values(contact=contact, account=deal.account)
         deal.contact_id = contact.id if contact else None
+    if "template" in changes:
+        # The planned WBS template (the pipeline's demand for resources): a project the actor may read.
+        template = changes.pop("template")
+        if template is not None:
+            authorize_on(session, user=actor, obj=template, governed_by=template, label="project",
+                         permission=Permission.read)
+            if template.id == deal.project_id:
+                raise Invalid("a deal cannot be its own template", errors={"template_project_id": ["same project"]})
+        deal.template_project_id = template.id if template is not None else None
     if "lines" in changes:
         deal.lines = rules.make_lines(changes.pop("lines") or [])
         if "amount" not in changes:

@@ -168,6 +168,10 @@ ACTIONS = {
     "change_assignment": ("PATCH", "/api/v1/projects/{p1}/assignments/{assignment}", {"budgeted_units": 4.0},
                           {Permission.edit}, 200),
     "remove_assignment": ("DELETE", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.edit}, 204),
+    "capacity_of_node": ("GET", "/api/v1/capacity?from=2027-01-01&to=2027-03-31&period=month&eps_node_id={n1}&demand=1",
+                         None, {Permission.read}, 200),
+    "capacity_of_branch": ("GET", "/api/v1/capacity?from=2027-01-04&to=2027-01-31&period=week&branch_id={n1}", None,
+                           {Permission.read}, 200),
 }
 
 

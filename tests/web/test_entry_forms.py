@@ -267,7 +267,7 @@ def test_a_new_deal_is_created_through_the_one_path(pages, session, entry):
         "stage_id": stage.id, "amount": "1 250 000,50", "expected_close": "2027-03-31",
         "owner_id": entry["editor"].id, "product": "ERP"})
     assert response.status_code == 303, response.get_data(as_text=True)
-    deal = session.scalars(select(Deal).join(Project).where(Project.name == "Mill upgrade")).one()
+    deal = session.scalars(select(Deal).join(Deal.project).where(Project.name == "Mill upgrade")).one()
     assert response.headers["Location"].endswith(f"/crm/deals/{deal.id}")
     assert (deal.pipeline_id, deal.stage_id, deal.amount, deal.contact_id, deal.owner_id, deal.product) == (
         entry["pipeline"].id, stage.id, D("1250000.50"), entry["contact"].id, entry["editor"].id, "ERP")

@@ -159,6 +159,14 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     levelling_service.level_projects(session, actor=admin, projects=[project])
     change = budgets.request_change(session, actor=admin, obj=project, amount=Decimal("5.00"),
                                     reason=label(marker, "reason"))
+    # A resource of the branch booked on its project (the capacity page lists it, and its histogram).
+    booked = Resource(code=f"CAP{marker[-1]}", name=label(PERSON, "booked resource"), eps_node_id=node.id,
+                      calendar_id=calendar.id)
+    session.add(booked)
+    session.flush()
+    session.add(Assignment(project_id=project.id, activity_id=first.id, resource_id=booked.id,
+                           remaining_units=16.0, start=datetime(2026, 12, 7, 8), finish=datetime(2026, 12, 8, 17)))
+    session.flush()
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,

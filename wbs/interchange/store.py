@@ -177,8 +177,9 @@ def _store_plan(session: Session, *, actor: User, project: Project, source: Exch
         _store_baselines(session, actor=actor, project=project, source=source, activity_ids=activity_ids)
     # Scheduling checks the network (loops, calendars) before anything is stored; a refusal
     # here rolls the whole import back with the caller's transaction.
+    # It also moves the assignments to their activities' dates and rebuilds their booked hours (the
+    # assignments came in by a statement, which the booked hours' flush listener does not see).
     scheduling_service.schedule_project(session, actor=actor, project=project)
-    # resource loads: refreshed here at merge
 
 
 def _store_codes(session: Session, *, actor: User, project: Project, source: ExchangeProject,

@@ -27,6 +27,7 @@ from eps.models import Project
 from eps.permissions import Permission, authorize
 from wbs import baselines, services
 from wbs.models import Activity, Calendar, ProjectPlan, Relationship, WbsElement
+from wbs.resources import loads
 from wbs.resources.models import Assignment, Resource
 from wbs.scheduling import cpm
 from wbs.scheduling import model as sched
@@ -414,7 +415,8 @@ def _store_results(session: Session, rows: list[tuple],
 def assignments_follow_activities(session: Session, *, project_id: int) -> None:
     """Each assignment of the project takes its activity's stored dates, so capacity reads the schedule: the
     remaining early start and finish of work still to do; an assignment finished keeps its actual dates, and
-    one of a finished activity the activity's actual dates (its own actual start when it has one)."""
+    one of a finished activity the activity's actual dates (its own actual start when it has one). The booked
+    hours (``wbs.resources.loads``) follow."""
     table, activity = Assignment.__table__, Activity.__table__
 
     def of_activity(column):
@@ -431,6 +433,8 @@ def assignments_follow_activities(session: Session, *, project_id: int) -> None:
         else_=func.coalesce(of_activity(activity.c.remaining_early_finish), table.c.finish))
     result = session.execute(update(table).where(table.c.project_id == project_id).values(start=start, finish=finish))
     if result.rowcount:
+        # A statement: the booked hours' flush listener does not see it, so they are rebuilt here.
+        loads.refresh(session, project_ids=[project_id])
         for entity in list(session.identity_map.values()):
             if isinstance(entity, Assignment) and entity.project_id == project_id:
                 session.expire(entity, ["start", "finish"])

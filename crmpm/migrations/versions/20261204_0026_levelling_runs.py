@@ -1,7 +1,7 @@
 """Levelling runs and the projects each levelled.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-04 22:10:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import crmpm.database
 
 revision = '0026'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 
