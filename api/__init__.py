@@ -19,6 +19,7 @@ from api import (
     accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, eps, events, grants, imports,
     inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
+from api import timesheets
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -39,7 +40,7 @@ BLUEPRINTS = (
     # Background work and what happened
     jobs.blp, events.blp, webhooks.blp,
     # Resources
-    capacity.blp,
+    capacity.blp, timesheets.blp,
 )
 API_PREFIX = "/api/v1/"
 

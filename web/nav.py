@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from accounts.imports.jobs import may_import
 from crmpm.database import db
 from crmpm.users.models import User
+from wbs.resources import timesheets
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,19 @@ def _may_import(user: User) -> bool:
     return may_import(db.session, user=user)
 
 
+def _books_time(user: User) -> bool:
+    # Administrators see every entry (the page tells one without a resource that there is nothing to fill).
+    return user.is_admin or timesheets.resource_of(db.session, user=user) is not None
+
+
+def _approves_time(user: User) -> bool:
+    return timesheets.may_approve(db.session, user=user)
+
+
+def _locks_time(user: User) -> bool:
+    return timesheets.may_lock(db.session, user=user)
+
+
 ENTRIES: tuple[Entry, ...] = (
     Entry("home.index", _l("Home"), "main"),
     # Sales (accounts/): pipeline board, accounts and deals.
@@ -58,6 +72,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),
     Entry("structure.index", _l("EPS"), "projects"),
+    # Timesheets (wbs/resources/): one's own week, the PMs' approvals, the locks of administrators and finance.
+    Entry("hours.mine", _l("My timesheet"), "projects", _books_time),
+    Entry("hours.approvals", _l("Timesheet approvals"), "projects", _approves_time),
+    Entry("hours.locks", _l("Timesheet locks"), "finance", _locks_time),
     Entry("resource_capacity.index", _l("Capacity"), "projects"),
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),

@@ -5,6 +5,7 @@ the role includes the permission it needs and is refused with 403 otherwise;
 outside it (under B), and for a user without grants, everything is 404.
 """
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -36,6 +37,7 @@ def world(session, admin):
         baseline = baselines.create_baseline(session, actor=admin, project=p1, name=f"BL {side}")
         objects[side] = {"top": top, "n1": n1, "n2": n2, "n3": n3, "p1": p1, "p2": p2, "change": change,
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
+        objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
         objects[side] |= _pool(session, admin, side, objects[side]["activity"])
     objects["other"] = factories.user(session)
     session.commit()
@@ -55,6 +57,20 @@ def _codes(session, admin, side, node, project):
                                          data_type="text"),
             "pudf": udfs.create_udf_type(session, actor=admin, subject="project", name=f"Status {side}",
                                          data_type="indicator")}
+
+
+def _timesheet(session, admin, side, activity):
+    """A resource of its own user assigned to ``activity``, with a submitted week of 8 hours on it."""
+    from tests.wbs.resources import timesheet_world
+    from wbs.resources import timesheets
+
+    owner = factories.user(session)
+    resource, _assignments = timesheet_world.resource_for(session, user=owner, code=f"R{side}",
+                                                          activities=((activity, 40.0),))
+    week = timesheet_world.MONDAY
+    timesheets.save_week(session, actor=owner, resource=resource, week=week,
+                         lines=[{"activity_id": activity.id, "day": week, "hours": Decimal("8")}])
+    return {"ts_resource": resource, "sheet": timesheets.submit(session, actor=owner, resource=resource, week=week)}
 
 
 def _pool(session, admin, side, activity):
@@ -135,6 +151,16 @@ ACTIONS = {
     "read_project_udfs": ("GET", "/api/v1/projects/{p1}/udfs", None, {Permission.read}, 200),
     "set_project_udfs": ("PUT", "/api/v1/projects/{p1}/udfs", {"values": [{"type_id": "{pudf}", "value": "green"}]},
                          {Permission.edit}, 200),
+    # A timesheet is read by whoever reads a project its resource works on, changed by its own user only.
+    "read_timesheet": ("GET", "/api/v1/timesheets/{ts_resource}/2026-11-30", None, {Permission.read}, 200),
+    "save_timesheet": ("PUT", "/api/v1/timesheets/{ts_resource}/2026-11-30", {"lines": []}, set(), 200),
+    "submit_timesheet": ("POST", "/api/v1/timesheets/{ts_resource}/2026-11-30/submit", None, set(), 200),
+    "approve_timesheet": ("POST", "/api/v1/timesheets/{sheet}/approve", {"project_id": "{p1}"}, {Permission.edit},
+                          200),
+    "reject_timesheet": ("POST", "/api/v1/timesheets/{sheet}/reject", {"project_id": "{p1}", "reason": "r"},
+                         {Permission.edit}, 200),
+    "lock_timesheets": ("POST", "/api/v1/timesheet-locks", {"eps_node_id": "{n1}", "locked_through": "2026-11-29"},
+                        {Permission.budget}, 201),
     "list_assignments": ("GET", "/api/v1/projects/{p1}/assignments", None, {Permission.read}, 200),
     "read_assignment": ("GET", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.read}, 200),
     "add_assignment": ("POST", "/api/v1/projects/{p1}/assignments",
@@ -455,3 +481,24 @@ def test_notifications_are_each_users_own_whatever_their_role(api, app, session,
         assert api.request(method, path, json=body).status_code == 401, (method, path)
     for caller in (user, admin):
         assert api.post(f"/api/v1/me/notifications/{theirs.id}/read", user=caller).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_timesheet_lists_name_only_the_granted_subtree(api, session, admin, world, role):
+    """The approval queue holds the sheets of projects the caller may edit; the locks, those of readable nodes."""
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    from wbs.resources import timesheets
+
+    lock_a = timesheets.set_lock(session, actor=admin, eps_node=world["A"]["n1"], locked_through=date(2026, 1, 1))
+    timesheets.set_lock(session, actor=admin, eps_node=world["B"]["n1"], locked_through=date(2026, 1, 1))
+    session.commit()
+    queue = api.get("/api/v1/timesheets/approvals", user=user)
+    assert queue.status_code == 200
+    can_edit = role is not None and Permission.edit in ROLE_PERMISSIONS[role]
+    assert [item["project_id"] for item in queue.json["items"]] == ([world["A"]["p1"].id] if can_edit else [])
+    locks = api.get("/api/v1/timesheet-locks", user=user).json["items"]
+    assert [lock["id"] for lock in locks] == ([lock_a.id] if role is not None else [])
+    hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+    assert hidden_mentions(queue.json, hidden, []) == []

@@ -247,8 +247,30 @@ def sweep(app, session, admin, monkeypatch):
             session, user_id=whose.id, kind="task_due", subject=("tasks", world[side]["task"].id),
             params={"title": label(marker, "notification"), "due_at": now.isoformat(),
                     "account_id": world[side]["account"].id, "lead_id": None})
+    world["timesheet"] = _timesheet(session, admin, world)
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
+
+
+def _timesheet(session, admin, world):
+    """The admin books time (a resource assigned to each side's first activity): this week submitted, both
+    projects asked to decide; each side's node locked through a day long past."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from tests.wbs.resources import timesheet_world
+    from wbs.resources import timesheets
+
+    resource, _assignments = timesheet_world.resource_for(
+        session, user=admin, code="SWEEPRES", activities=[(world[side]["activity"], 40.0) for side in ("A", "B")])
+    resource.name = label(PERSON, "resource")
+    week = timesheets.week_of(datetime.now(ZoneInfo(admin.time_zone)).date())
+    timesheets.save_week(session, actor=admin, resource=resource, week=week, lines=[
+        {"activity_id": world[side]["activity"].id, "day": week + timedelta(days=n), "hours": Decimal("7.5"),
+         "note": label(marker, "timesheet note")} for n, (side, marker) in enumerate((("A", SEEN), ("B", HIDDEN)))])
+    for side in ("A", "B"):
+        timesheets.set_lock(session, actor=admin, eps_node=world[side]["node"], locked_through=date(2020, 1, 1))
+    return timesheets.submit(session, actor=admin, resource=resource, week=week)
 
 
 def _import_job(session, admin, marker):
