@@ -123,7 +123,7 @@ class TimesheetLockReadSchema(Schema):
 
 def _week(resource_id, week):
     db, user = session(), current_user()
-    resource = timesheets.get_resource_or_raise(db, user=user, resource_id=resource_id)
+    resource = timesheets.resource_of_sheets_or_raise(db, user=user, resource_id=resource_id)
     return resource, timesheets.parse_week(week)
 
 
@@ -170,7 +170,7 @@ def _decided(timesheet_id, data, decide, **extra):
     db, user = session(), current_user()
     sheet = timesheets.get_timesheet_or_raise(db, user=user, timesheet_id=timesheet_id)
     decide(db, actor=user, sheet=sheet, project_id=data["project_id"], **extra)
-    resource = timesheets.get_resource_or_raise(db, user=user, resource_id=sheet.resource_id)
+    resource = timesheets.resource_of_sheets_or_raise(db, user=user, resource_id=sheet.resource_id)
     return _view(resource, sheet.week_start)
 
 

@@ -111,9 +111,13 @@ def create_blank_project(session: Session, *, actor: User, name: str, eps_node, 
 # Calendars
 
 
-def list_calendars(session: Session, *, user: User, project: Project | None = None) -> Select:
-    """A select of the global calendars, plus ``project``'s own when given."""
+def list_calendars(session: Session, *, user: User, project: Project | None = None,
+                   resources: bool = False) -> Select:
+    """A select of the global calendars, plus ``project``'s own when given; resources' own calendars (kind
+    ``resource``: a person's working time and absences) only with ``resources``, as activities never use them."""
     query = select(Calendar).order_by(Calendar.project_id.is_not(None), Calendar.name, Calendar.id)
+    if not resources:
+        query = query.where(Calendar.kind != "resource")
     if project is None:
         return query.where(Calendar.project_id.is_(None))
     return query.where(or_(Calendar.project_id.is_(None), Calendar.project_id == project.id))

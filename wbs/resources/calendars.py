@@ -37,7 +37,8 @@ def own_calendar(session: Session, *, actor: User | None, resource: Resource) ->
     if base is None:
         base = session.scalar(select(Calendar).where(Calendar.project_id.is_(None), Calendar.kind == "")
                               .order_by(Calendar.id).limit(1))
-    calendar = Calendar(project_id=None, kind="resource", name=f"{resource.code}: {base.name if base else 'Standard'}"[:300],
+    name = f"{resource.code}: {base.name if base else 'Standard'}"[:300]
+    calendar = Calendar(project_id=None, kind="resource", name=name,
                         hours_per_day=base.hours_per_day if base else 8.0,
                         week=[list(map(list, day)) for day in base.week] if base else STANDARD_WEEK)
     calendar.exceptions = [CalendarException(day=e.day, periods=[list(p) for p in e.periods])

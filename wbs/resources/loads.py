@@ -13,9 +13,9 @@ The rule (one home; capacity, levelling and the pages read the table, never spre
   ``x`` (uniform), ``2x - x²`` (front loaded), ``x²`` (back loaded), ``3x² - 2x³`` (bell): P6's simple curves
   as smooth profiles, not its 21-point tables.
 * Units are hours (``wbs.resources.models``); a material resource's units are quantities, not hours, so its
-  assignments have no rows (capacity lists labour and non-labour resources). A row holds one assignment's hours in one *chunk*: a week
-  (Monday first) cut at month boundaries, keyed by the chunk's first day; so the sum of a week's or a
-  month's rows is exact for both periods.
+  assignments have no rows (capacity lists labour and non-labour resources). A row holds one assignment's
+  hours in one *chunk*: a week (Monday first) cut at month boundaries, keyed by the chunk's first day; so the
+  sum of a week's or a month's rows is exact for both periods.
 
 ``refresh(session, assignment_ids=..., project_ids=...)`` rebuilds the rows of some assignments (all when
 neither is given). ORM changes to assignments refresh themselves: a session listener, registered when this

@@ -57,7 +57,7 @@ from wbs.resources.timesheet_models import (NOTE_LENGTH, REASON_LENGTH, Timeshee
                                             TimesheetLock)
 
 __all__ = ["MAX_DAY_HOURS", "MAX_LINES", "QUARTER", "SheetView", "apply_actuals", "approval_queue", "approve",
-           "authorize_lock", "get_decision_or_raise", "get_resource_or_raise", "get_timesheet_or_raise",
+           "authorize_lock", "get_decision_or_raise", "get_timesheet_or_raise", "resource_of_sheets_or_raise",
            "lines_of_decisions", "list_locks", "locked_through", "may_approve", "may_lock", "parse_week", "reject",
            "resource_of", "save_week", "set_lock", "sheet_view", "submit", "week_of"]
 
@@ -99,7 +99,7 @@ def _reads_some_assignment(session: Session, user: User, resource: Resource) -> 
         .where(Assignment.resource_id == resource.id, visible(session, user=user, model=Project)).limit(1)) is not None
 
 
-def get_resource_or_raise(session: Session, *, user: User, resource_id: int) -> Resource:
+def resource_of_sheets_or_raise(session: Session, *, user: User, resource_id: int) -> Resource:
     """A resource whose timesheets ``user`` may read: their own, or one assigned on a project they read (any for
     an administrator); NotFound otherwise."""
     resource = session.get(Resource, resource_id)
@@ -110,11 +110,11 @@ def get_resource_or_raise(session: Session, *, user: User, resource_id: int) -> 
 
 
 def get_timesheet_or_raise(session: Session, *, user: User, timesheet_id: int) -> Timesheet:
-    """A timesheet whose resource ``user`` may read (``get_resource_or_raise``); NotFound otherwise."""
+    """A timesheet whose resource ``user`` may read (``resource_of_sheets_or_raise``); NotFound otherwise."""
     sheet = session.get(Timesheet, timesheet_id)
     if sheet is not None:
         try:
-            get_resource_or_raise(session, user=user, resource_id=sheet.resource_id)
+            resource_of_sheets_or_raise(session, user=user, resource_id=sheet.resource_id)
             return sheet
         except NotFound:
             pass
@@ -258,7 +258,8 @@ def _readable_projects(session: Session, user: User, project_ids) -> set[int]:
 
 
 def sheet_view(session: Session, *, user: User, resource: Resource, week: date) -> SheetView:
-    """The resource's week as ``user`` may see it (the resource already loaded with ``get_resource_or_raise``)."""
+    """The resource's week as ``user`` may see it (the resource already loaded with
+    ``resource_of_sheets_or_raise``)."""
     sheet = _sheet(session, resource, week)
     lines = list(sheet.lines) if sheet else []
     decisions = list(sheet.decisions) if sheet else []

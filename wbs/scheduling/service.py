@@ -206,10 +206,11 @@ def _on_resource_calendar(model: sched.Activity, resource_calendars: dict[str, s
 
 
 def project_calendars(session: Session, *, project: Project, exceptions: bool = True) -> dict[str, sched.Calendar]:
-    """The calendars a project's activities may use (the built-in default, the global ones, its own), by key;
+    """The calendars a project's activities may use (the built-in default, the global ones, its own, and the
+    resources' own for resource-dependent activities), by key;
     ``exceptions=False``: without their exception days (enough for their hours a day, as a page shows durations)."""
     calendars = {DEFAULT_CALENDAR: sched.Calendar(id=DEFAULT_CALENDAR, name="Standard")}
-    query = services.list_calendars(session, user=None, project=project)
+    query = services.list_calendars(session, user=None, project=project, resources=True)
     if exceptions:
         query = query.options(selectinload(Calendar.exceptions))
     for calendar in session.scalars(query):

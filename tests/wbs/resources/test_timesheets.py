@@ -220,7 +220,7 @@ def test_others_see_only_lines_of_projects_they_read(session, world):
     outsider = factories.user(session)
     session.commit()
     with pytest.raises(NotFound):
-        timesheets.get_resource_or_raise(session, user=outsider, resource_id=world["resource"].id)
+        timesheets.resource_of_sheets_or_raise(session, user=outsider, resource_id=world["resource"].id)
     with pytest.raises(NotFound):
         timesheets.get_timesheet_or_raise(session, user=outsider, timesheet_id=view.id)
     queue = session.execute(timesheets.approval_queue(session, user=world["pm"])).all()
