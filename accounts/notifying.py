@@ -23,8 +23,10 @@ from crmpm.errors import Forbidden, NotFound
 from crmpm.events import DomainEvent, Event
 from crmpm.notifications import NotificationDigest
 from crmpm.users.models import User
-from eps.models import BudgetChange
+from eps.models import BudgetChange, Project
 from eps.permissions import Permission, holder_ids
+from wbs.resources.models import Resource
+from wbs.resources.timesheet_models import TimesheetDecision
 
 from accounts import activities
 from accounts.events import visible_events
@@ -168,6 +170,37 @@ def _budget_change_decided(session: Session, event: DomainEvent) -> Iterator[Rec
             **_budget_facts(change), "decision": event.payload["decision"]}
 
 
+def _timesheet_submitted(session: Session, event: DomainEvent) -> Iterator[Recipient]:
+    # The approvers: whoever holds edit rights on a project asked (each told once, of the projects they
+    # approve); ``handle`` keeps only those who read the sheet's events, the approval queue's own rule.
+    resource = session.get(Resource, event.payload.get("resource_id"))
+    projects = session.scalars(select(Project).where(Project.id.in_(event.payload.get("project_ids") or []))
+                               .order_by(Project.code)).all()
+    if resource is None:
+        return
+    approves: dict[int, list[str]] = {}
+    for project in projects:
+        for user_id in session.scalars(select(User.id).where(User.is_active.is_(True),
+                                                             User.id.in_(holder_ids(project, Permission.edit)))):
+            approves.setdefault(user_id, []).append(f"{project.code} {project.name}")
+    for user_id in sorted(approves):
+        yield user_id, "timesheet_submitted", {"resource": resource.name, "week": event.payload["week"],
+                                               "projects": ", ".join(approves[user_id]),
+                                               "by": _actor_name(session, event)}
+
+
+def _timesheet_decided(session: Session, event: DomainEvent) -> Iterator[Recipient]:
+    decision = session.get(TimesheetDecision, event.subject_id)
+    resource = session.get(Resource, event.payload.get("resource_id"))
+    project = session.get(Project, event.payload.get("project_id"))
+    if decision is None or resource is None or project is None:
+        return
+    yield resource.user_id, "timesheet_decided", {
+        "project": f"{project.code} {project.name}", "week": event.payload["week"],
+        "decision": event.payload["decision"], "reason": event.payload.get("reason") or "",
+        "by": _actor_name(session, event)}
+
+
 def _import_finished(session: Session, event: DomainEvent) -> Iterator[Recipient]:
     if event.payload.get("dry_run"):
         return
@@ -190,6 +223,8 @@ RULES: dict[str, Callable[[Session, DomainEvent], Iterator[Recipient]]] = {
     "deal.owner_changed": _deal_owner_changed,
     "budget.change_requested": _budget_change_requested,
     "budget.change_decided": _budget_change_decided,
+    "timesheet.submitted": _timesheet_submitted,
+    "timesheet.decided": _timesheet_decided,
     "import.finished": _import_finished,
     # Recorded by the webhooks' delivery (the type lives with it): the owner reads their own webhook.
     "webhook.disabled": _webhook_disabled,

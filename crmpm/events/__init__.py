@@ -38,6 +38,10 @@ TYPES = {
     "budget.change_requested": "budget_changes: eps_node_id, project_id, amount",
     "budget.change_decided": "budget_changes: decision (approved|rejected), amount, eps_node_id, project_id, "
                              "requested_by_id",
+    "timesheet.submitted": "timesheets: resource_id, week (its Monday, ISO), project_ids (the projects asked for a "
+                           "decision)",
+    "timesheet.decided": "timesheet_decisions: timesheet_id, resource_id, week (its Monday, ISO), project_id, "
+                         "decision (approved|rejected), reason (empty when approved)",
     "project.scheduled": "projects: activities, finish, data_date, critical, job_id (the job that scheduled it; None "
                          "when asked directly)",
     "import.finished": "kind, created, updated, failed, job_id, dry_run (a CSV import: about its job, or "

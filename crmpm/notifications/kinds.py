@@ -29,6 +29,8 @@ KINDS: dict[str, Channels] = {
     "deal_handed_over": Channels(in_app=True, email=True),
     "budget_change_awaiting": Channels(in_app=True, email=True),
     "budget_change_decided": Channels(in_app=True, email=False),
+    "timesheet_submitted": Channels(in_app=True, email=True),
+    "timesheet_decided": Channels(in_app=True, email=True),
     "import_finished": Channels(in_app=True, email=False),
     "webhook_disabled": Channels(in_app=True, email=True),
     "automation": Channels(in_app=True, email=False),  # an automation rule's "notify" (accounts.automation)
@@ -73,6 +75,10 @@ def page_of(subject_type: str | None, subject_id: int | None, params: dict) -> s
             return f"/finance/projects/{params['project_id']}"
         if params.get("eps_node_id"):
             return f"/finance/nodes/{params['eps_node_id']}"
+    if subject_type == "timesheets":  # asks for decisions: the approval queue
+        return "/timesheets/approvals"
+    if subject_type == "timesheet_decisions" and params.get("week"):  # the person's own week
+        return f"/timesheets/?week={params['week']}"
     if subject_type == "projects":
         return f"/eps/projects/{subject_id}"
     if subject_type == "jobs":

@@ -34,7 +34,8 @@ def test_every_kind_has_texts_in_both_languages():
                       "target": "P1 Project", "decision": "approved", "created": 1, "updated": 2, "failed": 0,
                       "kind": "deals", "url_target": "https://h.test/x", "failures": 5, "last_status": 500,
                       "day": "2026-12-04", "overdue": [TASK], "today": [], "reason": "manual", "url": None,
-                      "what": "task", "headline": "H", "excerpt": "H\nmore", "text": "Deal D moved", "rule": "R"}
+                      "what": "task", "headline": "H", "excerpt": "H\nmore", "text": "Deal D moved", "rule": "R",
+                      "resource": "Resource R", "week": "2026-11-30", "projects": "P1 Project", "project": "P1 Project"}
             texts = notifications.render(kind, language, params)
             assert texts.subject and "\n" not in texts.subject and texts.text.strip(), (kind, language)
 

@@ -29,7 +29,10 @@ The rules, each in one place here:
   changed, nor submitted, nor approved or rejected.
 
 Every step is audited (``timesheet.save``, ``timesheet.submit``, ``approve``/``reject`` on the decision,
-``timesheet.actuals`` on the assignment, ``create`` on the lock).
+``timesheet.actuals`` on the assignment, ``create`` on the lock). Submitting records the event
+``timesheet.submitted`` (about the sheet), each decision ``timesheet.decided`` (about the decision); their
+readers are the resource's linked user and the editors of the projects concerned (``readable_sheet_ids``,
+``readable_decision_ids``), and administrators.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from crmpm import audit
+from crmpm import audit, events
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.statements import built_once
@@ -57,6 +60,7 @@ from wbs.resources.timesheet_models import (NOTE_LENGTH, REASON_LENGTH, Timeshee
                                             TimesheetLock)
 
 __all__ = ["MAX_DAY_HOURS", "MAX_LINES", "QUARTER", "SheetView", "apply_actuals", "approval_queue", "approve",
+           "editable_projects", "readable_decision_ids", "readable_sheet_ids",
            "authorize_lock", "get_decision_or_raise", "get_timesheet_or_raise", "resource_of_sheets_or_raise",
            "lines_of_decisions", "list_locks", "locked_through", "may_approve", "may_lock", "parse_week", "reject",
            "resource_of", "save_week", "set_lock", "sheet_view", "submit", "week_of"]
@@ -439,6 +443,9 @@ def submit(session: Session, *, actor: User, resource: Resource, week: date) -> 
     session.flush()
     audit.record(session, actor=actor, action="timesheet.submit", entity=sheet, before=before,
                  after=sheet.audit_state() | {"asked": sorted(asked)})
+    events.record(session, "timesheet.submitted", sheet, {"resource_id": sheet.resource_id,
+                                                           "week": sheet.week_start.isoformat(),
+                                                           "project_ids": sorted(asked)}, actor=actor)
     return sheet
 
 
@@ -479,6 +486,7 @@ def approve(session: Session, *, actor: User, sheet: Timesheet, project_id: int)
     session.flush()
     audit.record(session, actor=actor, action="approve", entity=decision, before=before,
                  after=decision.audit_state())
+    _record_decided(session, actor, sheet, decision)
     apply_actuals(session, actor=actor, resource_id=sheet.resource_id,
                   activity_ids={line.activity_id for line in sheet.lines if line.project_id == project_id})
     return decision
@@ -499,7 +507,14 @@ def reject(session: Session, *, actor: User, sheet: Timesheet, project_id: int, 
     session.flush()
     audit.record(session, actor=actor, action="reject", entity=decision, before=before,
                  after=decision.audit_state())
+    _record_decided(session, actor, sheet, decision)
     return decision
+
+
+def _record_decided(session: Session, actor: User, sheet: Timesheet, decision: TimesheetDecision) -> None:
+    events.record(session, "timesheet.decided", decision, {
+        "timesheet_id": sheet.id, "resource_id": sheet.resource_id, "week": sheet.week_start.isoformat(),
+        "project_id": decision.project_id, "decision": decision.status, "reason": decision.reason}, actor=actor)
 
 
 def apply_actuals(session: Session, *, actor: User | None, resource_id: int, activity_ids) -> None:
@@ -554,8 +569,31 @@ def approval_queue(session: Session, *, user: User):
     """A select of the pending decisions on projects ``user`` may edit, oldest submission first: rows of
     (decision id, timesheet id, resource id, resource name, week start, project id, project code, project name,
     hours on the project, submitted at)."""
+    return _approval_queue(editable_projects(session, user=user))
+
+
+def editable_projects(session: Session, *, user: User):
+    """A condition on ``Project``: the projects whose timesheets ``user`` may approve (edit rights on them)."""
     paths = None if user.is_admin else principal_grant_paths(session, user=user, roles=_EDIT_ROLES)
-    return _approval_queue(visible(session, user=user, model=Project, paths=paths))
+    return visible(session, user=user, model=Project, paths=paths)
+
+
+def readable_sheet_ids(session: Session, *, user: User):
+    """A select of the ids of the timesheets whose events ``user`` reads: their own, and those asking a decision
+    of a project they may approve (``editable_projects``)."""
+    return (select(Timesheet.id).join(Resource, Resource.id == Timesheet.resource_id)
+            .where(Resource.user_id == user.id)
+            .union(select(TimesheetDecision.timesheet_id).join(Project, Project.id == TimesheetDecision.project_id)
+                   .where(editable_projects(session, user=user))))
+
+
+def readable_decision_ids(session: Session, *, user: User):
+    """A select of the ids of the decisions whose events ``user`` reads: those on their own sheets, and those of
+    projects they may approve (``editable_projects``)."""
+    own = select(Timesheet.id).join(Resource, Resource.id == Timesheet.resource_id).where(Resource.user_id == user.id)
+    return (select(TimesheetDecision.id).where(TimesheetDecision.timesheet_id.in_(own))
+            .union(select(TimesheetDecision.id).join(Project, Project.id == TimesheetDecision.project_id)
+                   .where(editable_projects(session, user=user))))
 
 
 @built_once

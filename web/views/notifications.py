@@ -24,6 +24,8 @@ KIND_LABELS = {
     "deal_handed_over": _l("A deal is handed over to you"),
     "budget_change_awaiting": _l("A budget change awaits your decision"),
     "budget_change_decided": _l("Your budget change is decided"),
+    "timesheet_submitted": _l("A timesheet awaits your approval"),
+    "timesheet_decided": _l("Your timesheet is approved or rejected"),
     "import_finished": _l("Your import has finished"),
     "webhook_disabled": _l("Your webhook was disabled after failures"),
     "mention": _l("Someone mentions you (@ and your e-mail address) in a task or a note"),
