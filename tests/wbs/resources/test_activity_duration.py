@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from crmpm.audit.models import AuditEntry
 from tests import factories
 from wbs import services as wbs_services
-from wbs.resources import services as pool
 
 ROOT = Path(__file__).resolve().parents[3]
 
