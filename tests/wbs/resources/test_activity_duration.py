@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from crmpm.audit.models import AuditEntry
 from tests import factories
+from tests.api.conftest import api  # noqa: F401 - the HTTP client fixture
 from wbs import services as wbs_services
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -80,6 +81,18 @@ def test_remaining_units_keep_the_work_done(session, admin):
                                               remaining_units=30.0)
     _set_duration(session, admin, project, activity, 60.0)
     assert (assignment.budgeted_units, assignment.remaining_units) == (60.0, 50.0)
+
+
+def test_the_activity_patch_of_the_api_moves_the_assignments_too(api, session, admin):
+    """PATCH original_duration_hours 40 → 16 on a fixed units/time activity: 1.0 × 16 = 16 h, 16 × 25.00 = 400.00."""
+    project, activity, assignment = _assigned(session, admin, "fixed_units_time")
+    session.commit()
+    response = api.patch(f"/api/v1/projects/{project.id}/activities/{activity.id}", user=admin,
+                         json={"original_duration_hours": 16.0})
+    assert response.status_code == 200, response.json
+    session.expire_all()
+    assert session.get(type(assignment), assignment.id).budgeted_units == 16.0
+    assert str(session.get(type(activity), activity.id).budgeted_cost) == "400.00"
 
 
 def test_an_activity_without_assignments_is_unaffected(session, admin):
