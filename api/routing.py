@@ -9,6 +9,7 @@ from accounts.models import CapacityPeriod, Fairness
 from api.accounts import Text, user_field
 from api.common import Blueprint, Id, Name, current_user, page_schema, session
 from api.export import ListArgs, page_or_csv
+from crmpm.database import utcnow
 from crmpm.users import services as users
 
 blp = Blueprint("routing", __name__, url_prefix="/routing-rules", description="How leads are shared in sales teams")
@@ -209,6 +210,21 @@ def get_absence(absence_id):
 def delete_absence(absence_id):
     """Cancel an absence; anything handed over comes back."""
     routing.delete_absence(session(), actor=current_user(), absence=_absence(absence_id))
+
+
+class AbsenceEndSchema(Schema):
+    ends_at = fields.AwareDateTime(metadata={"description": "When the absence ends, with a time zone; default now. "
+                                                            "After its start, not after its planned end."})
+
+
+@absences_blp.route("/<int:absence_id>/end", methods=["POST"])
+@absences_blp.arguments(AbsenceEndSchema)
+@absences_blp.response(200, AbsenceReadSchema)
+def end_absence(data, absence_id):
+    """End an absence early (the absent person or an administrator): the days after it are working days again
+    on their resource's calendar."""
+    return routing.end_absence(session(), actor=current_user(), absence=_absence(absence_id),
+                               ends_at=data.get("ends_at") or utcnow())
 
 
 @absences_blp.route("/<int:absence_id>/handover", methods=["POST"])

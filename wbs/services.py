@@ -6,6 +6,7 @@ Costs of activities roll up through the WBS into the project, and from there up 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -736,17 +737,45 @@ def create_activity(session: Session, *, actor: User, project: Project, code: st
     return activity
 
 
+ActivityListener = Callable[..., None]
+"""``listener(session, *, actor, project, activity, old)``: runs in :func:`update_activity`'s transaction after the
+activity is changed, validated, flushed and audited; ``old`` maps each field whose value changed to its value
+before. It may write (and audit) in ``session`` and raise a domain error to refuse the change (the caller's
+transaction then rolls back). Upper layers (the resource assignments) react this way to an activity's edits
+without the WBS importing them, as with ``eps.services.on_move``."""
+
+_activity_listeners: list[ActivityListener] = []
+
+
+def on_activity_change(listener: ActivityListener) -> ActivityListener:
+    """Tell ``listener`` of every change through :func:`update_activity` from now on (registering twice is once)."""
+    if listener not in _activity_listeners:
+        _activity_listeners.append(listener)
+    return listener
+
+
+def activity_listeners() -> tuple[ActivityListener, ...]:
+    """The listeners an activity's change tells, in the order they were registered."""
+    return tuple(_activity_listeners)
+
+
 def update_activity(session: Session, *, actor: User, project: Project, activity: Activity, **changes) -> Activity:
-    """Change an activity's plan or progress (edit rights)."""
+    """Change an activity's plan or progress (edit rights); the listeners of :func:`on_activity_change` are told
+    of the fields whose value changed."""
     authorize(session, user=actor, obj=project, permission=Permission.edit)
     before = activity.audit_state()
     if "code" in changes and changes["code"] != activity.code:
         _check_code_free(session, Activity, project, changes["code"], exclude=activity.id)
+    old = {key: getattr(activity, key, None) for key in changes}
     for key, value in changes.items():
         setattr(activity, key, value)
     _validate_activity(session, project, activity)
     session.flush()
     audit.record(session, actor=actor, action="update", entity=activity, before=before, after=activity.audit_state())
+    old = {key: value for key, value in old.items() if getattr(activity, key) != value}
+    if old:
+        for listener in tuple(_activity_listeners):
+            listener(session, actor=actor, project=project, activity=activity, old=old)
     if {"budgeted_cost", "actual_cost"} & changes.keys():
         roll_up_costs(session, project=project)
     return activity

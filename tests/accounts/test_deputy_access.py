@@ -1,6 +1,7 @@
 """A deputy can work what was handed over: temporary editor grants for the absence, recorded and revoked on return."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -106,3 +107,44 @@ def test_a_deputy_covering_two_absences_keeps_the_second_ones_work_after_the_fir
     session.commit()
     assert api.get(f"/api/v1/tasks/{task_d.id}", user=boris).status_code == 404
     assert session.scalars(select(Grant).where(Grant.user_id == boris.id)).all() == []
+
+
+def test_an_absence_is_ended_early_through_the_api_by_the_absent_person_or_an_administrator(api, session, admin):
+    """POST /absences/{id}/end: the absent person ends it at a given moment (with its zone) or now; the deputy may
+    read it but not end it (403), anyone else does not find it (404); a moment outside it names ``ends_at``."""
+    alice, boris, carol = factories.user(session), factories.user(session), factories.user(session)
+    absence = _absence_now(session, admin, alice, boris)
+    session.commit()
+    planned_end = absence.ends_at
+    path = f"/api/v1/absences/{absence.id}/end"
+    assert api.post(path, user=boris, json={}).status_code == 403
+    assert api.post(path, user=carol, json={}).status_code == 404
+    assert api.post(path, json={}).status_code == 401
+    for body in ({"ends_at": (absence.starts_at - timedelta(hours=1)).isoformat()},
+                 {"ends_at": (planned_end + timedelta(days=1)).isoformat()},
+                 {"ends_at": "2026-12-01T10:00:00"}):  # no zone
+        response = api.post(path, user=alice, json=body)
+        assert response.status_code == 422, response.json
+        assert "ends_at" in response.json["errors"], response.json
+    session.expire_all()
+    assert session.get(type(absence), absence.id).ends_at == planned_end
+    # 12:00 in Moscow (UTC+3) is 09:00 UTC, a day after it began.
+    moment = (absence.starts_at + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    local = moment.astimezone(ZoneInfo("Europe/Moscow"))
+    response = api.post(path, user=alice, json={"ends_at": local.isoformat()})
+    assert response.status_code == 200, response.json
+    session.expire_all()
+    assert session.get(type(absence), absence.id).ends_at == moment
+    assert session.scalar(select(AuditEntry).where(AuditEntry.entity_type == "absences",
+                                                   AuditEntry.action == "update")) is not None
+
+
+def test_an_absence_ended_without_a_moment_ends_now_and_an_administrator_may_end_anyones(api, session, admin):
+    alice = factories.user(session)
+    absence = _absence_now(session, admin, alice, None)
+    session.commit()
+    before = utcnow()
+    response = api.post(f"/api/v1/absences/{absence.id}/end", user=admin, json={})
+    assert response.status_code == 200, response.json
+    session.expire_all()
+    assert before <= session.get(type(absence), absence.id).ends_at <= utcnow()

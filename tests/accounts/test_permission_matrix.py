@@ -166,3 +166,6 @@ def test_configuration_is_for_administrators(api, session, admin, world):
     own = api.post("/api/v1/absences", user=manager, json=body)
     assert own.status_code == 201
     assert api.get(f"/api/v1/absences/{own.json['id']}", user=other).status_code == 404
+    end = f"/api/v1/absences/{own.json['id']}/end"
+    assert api.post(end, user=other, json={"ends_at": "2026-12-05T00:00:00+00:00"}).status_code == 404
+    assert api.post(end, user=manager, json={"ends_at": "2026-12-05T00:00:00+00:00"}).status_code == 200

@@ -293,6 +293,42 @@ def test_a_user_records_and_cancels_their_own_absence_with_a_deputy(pages, sessi
     assert _count(session, Absence) == 0
 
 
+def test_an_ongoing_absence_is_ended_now_from_the_page_by_the_absent_person(pages, session, person, admin):
+    """The list offers "End now" (in English and Russian) on an absence under way, not on one to come; the deputy may not end
+    it (403), someone else does not find it (404), a post without its CSRF token is refused (400)."""
+    from accounts import routing
+    from crmpm.database import utcnow
+
+    deputy = factories.user(session, name="Deputy Dee")
+    now = utcnow()
+    ongoing = routing.create_absence(session, actor=person, user=person, deputy=deputy,
+                                     starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=6))
+    later = routing.create_absence(session, actor=person, user=person, starts_at=now + timedelta(days=10),
+                                   ends_at=now + timedelta(days=12))
+    session.commit()
+    pages.log_in_as(person)
+    html = pages.get("/settings/absences").get_data(as_text=True)
+    assert f"/settings/absences/{ongoing.id}/end" in html and f"/settings/absences/{later.id}/end" not in html
+    assert "End now" in html
+    person.locale = "ru"
+    session.commit()
+    assert "Завершить сейчас" in pages.get("/settings/absences").get_data(as_text=True)
+    pages.log_in_as(deputy)
+    assert pages.post(f"/settings/absences/{ongoing.id}/end").status_code == 403
+    other = factories.user(session)
+    session.commit()
+    pages.log_in_as(other)
+    assert pages.post(f"/settings/absences/{ongoing.id}/end").status_code == 404
+    pages.log_in_as(person)
+    assert pages.post(f"/settings/absences/{ongoing.id}/end", csrf=False).status_code == 400
+    session.expire_all()
+    assert session.get(Absence, ongoing.id).ends_at == ongoing.ends_at
+    before = utcnow()
+    assert "Отсутствие завершено." in _flash(pages, pages.post(f"/settings/absences/{ongoing.id}/end"))
+    session.expire_all()
+    assert before <= session.get(Absence, ongoing.id).ends_at <= utcnow()
+
+
 def test_only_admins_record_absences_of_others(pages, session, person, admin):
     other = factories.user(session, name="Other Person")
     session.commit()

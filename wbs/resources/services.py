@@ -12,6 +12,7 @@ the activity's duration type (``wbs.resources.duration``).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -587,20 +588,57 @@ def _retime(session: Session, *, actor: User, project: Project, activity: Activi
         duration_changes = {"original_duration_hours": after.duration}
         if activity.actual_start is None and activity.remaining_duration_hours is not None:
             duration_changes["remaining_duration_hours"] = after.duration
-        wbs_services.update_activity(session, actor=actor, project=project, activity=activity, **duration_changes)
-        others = session.scalars(select(Assignment).where(Assignment.activity_id == activity.id,
-                                                          Assignment.id != assignment.id)).all()
-        for other in others:
-            old = other.audit_state()
-            moved = recompute(activity.duration_type, Work(other.budgeted_units, other.units_per_hour,
-                                                           before.duration), "duration", after.duration)
-            done = other.budgeted_units - other.remaining_units
-            other.budgeted_units, other.units_per_hour = moved.units, moved.units_per_hour
-            other.remaining_units = max(moved.units - done, 0.0)
-            costs.price_assignment(other)
-            if other.audit_state() != old:
-                audit.record(session, actor=actor, action="update", entity=other, before=old,
-                             after=other.audit_state())
+        # The other assignments follow the new duration through follow_activity_duration.
+        _update_activity_keeping(session, assignment, actor=actor, project=project, activity=activity,
+                                 **duration_changes)
+
+
+_kept: ContextVar[frozenset[int]] = ContextVar("assignments_set_by_hand", default=frozenset())
+
+
+def _update_activity_keeping(session: Session, assignment: Assignment, **changes) -> None:
+    """``wbs.services.update_activity`` for a duration ``assignment``'s own change decided: the activity's other
+    assignments follow it (``follow_activity_duration``), ``assignment`` keeps the work set on it."""
+    token = _kept.set(_kept.get() | {assignment.id})
+    try:
+        wbs_services.update_activity(session, **changes)
+    finally:
+        _kept.reset(token)
+
+
+@wbs_services.on_activity_change
+def follow_activity_duration(session: Session, *, actor: User, project: Project, activity: Activity,
+                             old: dict) -> None:
+    """Apply the activity's duration type to its assignments when its ``original_duration_hours`` changed
+    (``wbs.services.on_activity_change``; registered when this module is imported, which the app does through its
+    API and pages): units or units per hour give way as ``wbs.resources.duration.recompute`` says; remaining
+    units keep the work already done (budgeted − remaining before); then the assignments are priced, the
+    activity's costs set from them and the project rolled up (``reprice_assignments``)."""
+    if "original_duration_hours" not in old:
+        return
+    was = float(old["original_duration_hours"] or 0.0)
+    now = activity_duration(activity)
+    kept = _kept.get()
+    befores: dict[int, tuple[Assignment, dict]] = {}
+    for assignment in session.scalars(select(Assignment).where(Assignment.activity_id == activity.id)
+                                      .order_by(Assignment.id)):
+        if assignment.id in kept:
+            continue
+        befores[assignment.id] = (assignment, assignment.audit_state())
+        moved = recompute(activity.duration_type, Work(assignment.budgeted_units, assignment.units_per_hour, was),
+                          "duration", now)
+        done = assignment.budgeted_units - assignment.remaining_units
+        assignment.budgeted_units, assignment.units_per_hour = moved.units, moved.units_per_hour
+        assignment.remaining_units = max(moved.units - done, 0.0)
+        _check_assignment(assignment)
+    if not befores:
+        return
+    session.flush()
+    reprice_assignments(session, Assignment.id.in_(befores))
+    for assignment, before in befores.values():
+        if assignment.audit_state() != before:
+            audit.record(session, actor=actor, action="update", entity=assignment, before=before,
+                         after=assignment.audit_state())
 
 
 def update_assignment(session: Session, *, actor: User, project: Project, assignment: Assignment,
@@ -642,8 +680,8 @@ def update_assignment(session: Session, *, actor: User, project: Project, assign
             assignment.remaining_units = changes["remaining_units"]
     else:
         if "duration" in work:
-            wbs_services.update_activity(session, actor=actor, project=project, activity=activity,
-                                         original_duration_hours=float(work.pop("duration")))
+            _update_activity_keeping(session, assignment, actor=actor, project=project, activity=activity,
+                                     original_duration_hours=float(work.pop("duration")))
         old_budget = assignment.budgeted_units
         for key, value in work.items():
             setattr(assignment, key, float(value))

@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from accounts import pipelines, routing
 from accounts.models import CapacityPeriod, Fairness, StageKind
-from crmpm.database import db
+from crmpm.database import db, utcnow
 from crmpm.users import services as users
 from crmpm.users.models import User
 from web import queries
@@ -306,7 +306,9 @@ def absences():
     if g.user.is_admin:
         form.user_id.choices = _people()
     names = _names({absence.user_id for absence in page.items} | {absence.deputy_id for absence in page.items})
-    return render_template("settings/absences.html", page=page, form=form, names=names)
+    now = utcnow()
+    ongoing = {absence.id for absence in page.items if absence.starts_at < now < absence.ends_at}
+    return render_template("settings/absences.html", page=page, form=form, names=names, ongoing=ongoing)
 
 
 def _names(ids) -> dict[int, User]:
@@ -326,6 +328,17 @@ def create_absence():
                            starts_at=form.starts_at.data.replace(tzinfo=zone).astimezone(timezone.utc),
                            ends_at=form.ends_at.data.replace(tzinfo=zone).astimezone(timezone.utc))
     flash(_("Absence of %(name)s recorded.", name=absent.name), "info")
+    return redirect(url_for("settings.absences"), code=303)
+
+
+@bp.route("/absences/<int:absence_id>/end", methods=["POST"])
+def end_absence(absence_id: int):
+    """End an absence now (the absent person or an administrator); their resource's days after now are working
+    days again."""
+    absence = routing.get_absence_or_raise(db.session, user=g.user, absence_id=absence_id)
+    check(ActionForm())
+    routing.end_absence(db.session, actor=g.user, absence=absence, ends_at=utcnow())
+    flash(_("Absence ended."), "info")
     return redirect(url_for("settings.absences"), code=303)
 
 
