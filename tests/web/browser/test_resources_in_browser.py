@@ -3,7 +3,7 @@ on an activity page and sees its cost, the capacity page draws a chosen resource
 over-booked week, and a person's timesheet hours, once the PM approves them, become the activity's actual cost.
 
 The demo data has a pool, but its assignments are on NVS-DOCK, which other browser tests read: these tests put
-their own assignments on activities of a project of their own (``RES-BRW``, under SPB, where
+their own assignments on activities of a project of their own (``RES-BRW``, under SPB-BLT, below SPB where
 pm@crmpm.local is a manager), built through the services.
 """
 
@@ -51,7 +51,7 @@ def world(live_server):
     with live_server.app.app_context(), db.transaction() as session:
         admin = session.scalar(select(User).where(User.email == "admin@crmpm.local"))
         person = session.scalar(select(User).where(User.email == "am@crmpm.local"))
-        node = session.scalar(select(EpsNode).where(EpsNode.code == "SPB"))
+        node = session.scalar(select(EpsNode).where(EpsNode.code == "SPB-BLT"))
         project = eps_services.create_project(session, actor=admin, code=PROJECT, name="Resource pages", eps_node=node)
         activities = {code: wbs_services.create_activity(session, actor=admin, project=project, code=code, name=name,
                                                          original_duration_hours=40.0)
