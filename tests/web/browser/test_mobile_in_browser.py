@@ -91,6 +91,14 @@ def main_pages(live_server) -> dict[str, str]:
         "calendar": f"/projects/calendars/{_first_id(live_server, Calendar)}",
         # An activity of the project with a predecessor: its relationship panel lists the link.
         "activity-links": f"/projects/{project}/activities/{linked}",
+        # The resource pages: the pool, capacity with its histograms, the timesheet week, the approvals queue,
+        # a project's levelling tab.
+        "resources": "/resources/",
+        "roles": "/resources/roles",
+        "capacity": "/capacity/",
+        "timesheets": "/timesheets/",
+        "timesheet-approvals": "/timesheets/approvals",
+        "levelling": f"/projects/{project}/levelling",
     }
 
 
@@ -280,3 +288,47 @@ def test_the_board_shows_one_column_at_a_time_on_a_phone_and_a_deal_moves_by_key
     page.set_viewport_size(DESKTOP)  # a wide screen shows every column and no switcher
     expect(page.locator("[data-board-switch]")).to_be_hidden()
     assert _stage_shown(page) == stages
+
+
+@pytest.fixture(scope="module")
+def submitted_week(live_server):
+    """A week of pm@crmpm.local's hours (resource P.MOROZOV, on an NVS-DOCK activity) submitted for approval,
+    so the timesheet week has rows and the approvals queue a sheet; the Monday of that week."""
+    from datetime import date, timedelta
+
+    from crmpm.database import db
+    from crmpm.users.models import User
+    from wbs.resources import timesheets
+    from wbs.resources.models import Assignment
+
+    week = timesheets.week_of(date(2026, 1, 14))
+    with live_server.app.app_context(), db.transaction() as session:
+        pm = session.scalar(select(User).where(User.email == "pm@crmpm.local"))
+        resource = timesheets.resource_of(session, user=pm)
+        activity_id = session.scalar(select(Assignment.activity_id).where(Assignment.resource_id == resource.id)
+                                     .order_by(Assignment.id).limit(1))
+        timesheets.save_week(session, actor=pm, resource=resource, week=week, lines=[
+            {"activity_id": activity_id, "day": week + timedelta(days=n), "hours": "8", "note": "Design review"}
+            for n in range(2)])
+        timesheets.submit(session, actor=pm, resource=resource, week=week)
+    return week
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_filled_timesheet_week_and_the_approvals_queue_fit_and_pass_axe(log_in, live_server, submitted_week,
+                                                                          viewport, screenshot):
+    page = log_in("pm@crmpm.local")
+    page.set_viewport_size(viewport)
+    problems = []
+    failed = []  # a stylesheet that does not load leaves the week's table unstyled and wider than the phone
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    for name, path in (("timesheet-week", f"/timesheets/?week={submitted_week.isoformat()}"),
+                       ("timesheet-approvals", "/timesheets/approvals")):
+        _visit(page, live_server, path)
+        assert page.locator("table.timesheet" if name == "timesheet-week" else "section.approval").count() >= 1, name
+        if viewport is PHONE and _overflow(page) > 0:
+            problems.append(f"{name}: scrolls sideways by {_overflow(page)}px")
+        screenshot(page, f"{'phone' if viewport is PHONE else 'desktop'}-pm-{name}")
+        problems += [f"{name}: {v}" for v in _serious_violations(page)]
+    assert not problems + failed, "\n".join(problems + failed)
