@@ -44,7 +44,7 @@ def _context(session, job: Job, actor) -> tuple[JobContext, list]:
 
 def _events(session, project) -> list[Event]:
     return session.scalars(select(Event).where(Event.type == "project.scheduled", Event.subject_id == project.id)
-                           .order_by(Event.id)).all()
+                           .order_by(Event.row_id)).all()
 
 
 def test_scheduling_reports_progress_pass_by_pass(session, place):
