@@ -259,7 +259,8 @@ def test_events_name_only_the_granted_subtree(api, session, admin, world, role):
     items = response.json["items"]
     changes = [item["subject_id"] for item in items if item["subject_type"] == "budget_changes"]
     assert changes == ([world["A"]["change"].id] if role is not None else [])
-    assert {item["subject_type"] for item in items} <= {"budget_changes"}  # not even the user's own grant
+    # Not even the user's own grant; an editor also reads the timesheets sent to them for approval.
+    assert {item["subject_type"] for item in items} <= {"budget_changes", "timesheets", "timesheet_decisions"}
     hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
     assert hidden_mentions(response.json, hidden, []) == []
 

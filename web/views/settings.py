@@ -21,10 +21,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from accounts import pipelines, routing
 from accounts.models import CapacityPeriod, Fairness, StageKind
 from crmpm.database import db, utcnow
+from crmpm.errors import Invalid
 from crmpm.users import services as users
 from crmpm.users.models import User
 from web import queries
 from web.forms import ActionForm, check, choices
+from web.i18n import translate_error
 from web.pagination import paginate
 from web.pages import page_blueprint, require_admin
 from web.views.crm.accounts import user_zone
@@ -337,7 +339,11 @@ def end_absence(absence_id: int):
     days again."""
     absence = routing.get_absence_or_raise(db.session, user=g.user, absence_id=absence_id)
     check(ActionForm())
-    routing.end_absence(db.session, actor=g.user, absence=absence, ends_at=utcnow())
+    try:
+        routing.end_absence(db.session, actor=g.user, absence=absence, ends_at=utcnow())
+    except Invalid as refused:  # not under way (yet or any more): nothing is written
+        flash(translate_error(refused), "error")
+        return redirect(url_for("settings.absences"), code=303)
     flash(_("Absence ended."), "info")
     return redirect(url_for("settings.absences"), code=303)
 
