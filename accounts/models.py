@@ -130,6 +130,14 @@ class Account(Base):
     external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     tax_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Details for invoices, acts and the exchange with accounting (КПП, ОГРН, legal address, bank).
+    kpp: Mapped[str] = mapped_column(String(9), default="", server_default="")
+    ogrn: Mapped[str] = mapped_column(String(15), default="", server_default="")
+    legal_address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    bank_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="", server_default="")
+    bank_bik: Mapped[str] = mapped_column(String(9), default="", server_default="")
+    bank_account: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    bank_corr_account: Mapped[str] = mapped_column(String(20), default="", server_default="")
     kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"), default=AccountKind.prospect)
     is_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sector: Mapped[str] = mapped_column(String(NAME_LENGTH), default="")
@@ -153,7 +161,10 @@ class Account(Base):
     def audit_state(self) -> dict:
         return {"name": self.name, "tax_id": self.tax_id, "kind": self.kind.value, "sector": self.sector,
                 "segment": self.segment, "is_person": self.is_person, "region_node_id": self.region_node_id, "parent_id": self.parent_id,
-                "owner_id": self.owner_id, "external_id": self.external_id, "merged_into_id": self.merged_into_id}
+                "owner_id": self.owner_id, "external_id": self.external_id, "merged_into_id": self.merged_into_id,
+                "kpp": self.kpp, "ogrn": self.ogrn, "legal_address": self.legal_address, "bank_name": self.bank_name,
+                "bank_bik": self.bank_bik, "bank_account": self.bank_account,
+                "bank_corr_account": self.bank_corr_account}
 
 
 class Contact(Base):
