@@ -102,6 +102,9 @@ class Invoice(Base):
     issued_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # The act of completed work (акт выполненных работ) for the invoice's lines: its date once the work was
+    # accepted; the act carries the invoice's number.
+    act_date: Mapped[date | None] = mapped_column(Date)
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position")
@@ -116,7 +119,8 @@ class Invoice(Base):
                 "deal_id": self.deal_id, "account_id": self.account_id, "currency": self.currency,
                 "issue_date": self.issue_date, "due_date": self.due_date, "vat_rate": self.vat_rate,
                 "subtotal": self.subtotal, "vat_amount": self.vat_amount, "total": self.total,
-                "paid_amount": self.paid_amount, "note": self.note, "cancel_reason": self.cancel_reason}
+                "paid_amount": self.paid_amount, "note": self.note, "cancel_reason": self.cancel_reason,
+                "act_date": self.act_date}
 
 
 class InvoiceLine(Base):

@@ -209,6 +209,7 @@ def upgrade() -> None:
     sa.Column('issued_at', crmpm.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('paid_at', crmpm.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', crmpm.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('act_date', sa.Date(), nullable=True),
     sa.CheckConstraint('total >= 0', name=op.f('ck_invoices_total_not_negative')),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_invoices_account_id_accounts')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_invoices_created_by_id_users'), ondelete='SET NULL'),
