@@ -26,6 +26,7 @@ from eps import services as eps_services
 from eps.models import Project
 from eps.permissions import Permission, access_to, authorize
 from wbs import calendar_files
+from wbs.expenses.queries import expenses_total
 from wbs.models import Activity, Calendar, CalendarException, ProjectPlan, Relationship, WbsElement
 from wbs.scheduling import model as sched
 
@@ -933,12 +934,16 @@ def delete_relationship(session: Session, *, actor: User, project: Project, rela
 
 
 def roll_up_costs(session: Session, *, project: Project) -> tuple[Decimal, Decimal]:
-    """Sum the activities' budgeted and actual costs into the project (and so up the EPS)."""
+    """Sum the activities' budgeted and actual costs into the project (and so up the EPS).
+
+    The one home of a project's actual cost: its activities' actual costs plus the expenses booked to it
+    from accounting (``wbs.expenses``); every change of either calls this."""
     planned, actual = session.execute(
         select(func.coalesce(func.sum(Activity.budgeted_cost), ZERO), func.coalesce(func.sum(Activity.actual_cost), ZERO))
         .where(Activity.project_id == project.id)).one()
-    eps_budgets.set_project_costs(session, project=project, planned=Decimal(planned), actual=Decimal(actual))
-    return Decimal(planned), Decimal(actual)
+    actual = Decimal(actual) + expenses_total(session, project_id=project.id)
+    eps_budgets.set_project_costs(session, project=project, planned=Decimal(planned), actual=actual)
+    return Decimal(planned), actual
 
 
 def project_local_now(plan: ProjectPlan) -> datetime:
