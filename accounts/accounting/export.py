@@ -78,17 +78,17 @@ def _selection(session: Session, *, actor: User, scope: Scope):
                            errors={"eps_node_id": ["not found"]}) from None
         condition.append(Project.path.like(f"{node.path}%"))
     base = select(Invoice).join(Project, Project.id == Invoice.project_id).where(*condition)
+    invoices = base.where(Invoice.issue_date >= scope.date_from, Invoice.issue_date <= scope.date_to)
+    acts = base.where(Invoice.act_date.is_not(None), Invoice.act_date >= scope.date_from,
+                      Invoice.act_date <= scope.date_to)
     if scope.since is not None:
         since = scope.since
         paid_since = exists().where(Payment.invoice_id == Invoice.id,
                                     or_(Payment.created_at >= since, Payment.matched_at >= since))
         account_since = exists().where(Account.id == Invoice.account_id, Account.updated_at >= since)
-        changed = or_(Invoice.issued_at >= since, Invoice.paid_at >= since, paid_since, account_since,
-                      Invoice.act_date >= since.date())
-        base = base.where(changed)
-    invoices = base.where(Invoice.issue_date >= scope.date_from, Invoice.issue_date <= scope.date_to)
-    acts = base.where(Invoice.act_date.is_not(None), Invoice.act_date >= scope.date_from,
-                      Invoice.act_date <= scope.date_to)
+        invoices = invoices.where(or_(Invoice.issued_at >= since, Invoice.paid_at >= since, paid_since,
+                                      account_since))
+        acts = acts.where(or_(Invoice.act_date >= since.date(), account_since))
     return invoices, acts
 
 
@@ -103,7 +103,7 @@ def _bills(session: Session, query) -> list[commerceml.Bill]:
     accounts = {account.id: account for account in session.scalars(
         select(Account).where(Account.id.in_({invoice.account_id for invoice in rows})))} if rows else {}
     codes = dict(session.execute(select(Project.id, Project.code).where(
-        Project.id.in_({invoice.project_id for invoice in rows})))) if rows else {}
+        Project.id.in_({invoice.project_id for invoice in rows}))).all()) if rows else {}
     result = []
     for invoice in rows:
         account = accounts[invoice.account_id]
