@@ -19,7 +19,7 @@ from api import (
     accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, eps, events, grants, imports,
     inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
-from api import timesheets
+from api import accounting, timesheets
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -35,6 +35,8 @@ BLUEPRINTS = (
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
     automation.blp,
+    # The exchange with accounting
+    accounting.blp,
     # Inbound channels into the journal
     inbound.blp, inbound.channels_blp,
     # Background work and what happened

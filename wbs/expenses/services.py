@@ -49,9 +49,9 @@ def check_code(code: str, *, field: str = "code") -> str:
     return code
 
 
-def list_cost_accounts(session: Session) -> list[CostAccount]:
-    """The chart of cost accounts, by code."""
-    return list(session.scalars(select(CostAccount).order_by(CostAccount.code)))
+def cost_accounts_query():
+    """The statement of the chart of cost accounts, by code."""
+    return select(CostAccount).order_by(CostAccount.code, CostAccount.id)
 
 
 def cost_accounts_by_code(session: Session, codes) -> dict[str, CostAccount]:
@@ -122,11 +122,11 @@ def book_expenses(session: Session, *, actor: User | None, expenses: list[NewExp
     return len(expenses)
 
 
-def project_expenses(session: Session, *, user: User, project: Project) -> list[ProjectExpense]:
-    """A project's expenses, newest day first (read rights on the project)."""
+def project_expenses(session: Session, *, user: User, project: Project):
+    """The statement of a project's expenses, newest day first (read rights on the project)."""
     authorize(session, user=user, obj=project, permission=Permission.read)
-    return list(session.scalars(select(ProjectExpense).where(ProjectExpense.project_id == project.id)
-                                .order_by(ProjectExpense.booked_on.desc(), ProjectExpense.id.desc())))
+    return (select(ProjectExpense).where(ProjectExpense.project_id == project.id)
+            .order_by(ProjectExpense.booked_on.desc(), ProjectExpense.id.desc()))
 
 
 def existing_row_keys(session: Session, keys) -> set[str]:
