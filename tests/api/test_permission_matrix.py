@@ -170,6 +170,9 @@ ACTIONS = {
     "remove_assignment": ("DELETE", "/api/v1/projects/{p1}/assignments/{assignment}", None, {Permission.edit}, 204),
     "capacity_of_node": ("GET", "/api/v1/capacity?from=2027-01-01&to=2027-03-31&period=month&eps_node_id={n1}&demand=1",
                          None, {Permission.read}, 200),
+    "list_expenses": ("GET", "/api/v1/projects/{p1}/expenses", None, {Permission.read}, 200),
+    "export_1c_of_node": ("GET", "/api/v1/accounting/export?from=2026-11-01&to=2026-11-30&eps_node_id={n1}", None,
+                          {Permission.read}, 200),
     "capacity_of_branch": ("GET", "/api/v1/capacity?from=2027-01-04&to=2027-01-31&period=week&branch_id={n1}", None,
                            {Permission.read}, 200),
 }
@@ -376,6 +379,47 @@ def test_the_resource_pool_is_read_by_everyone_and_changed_by_administrators(api
     if "{" in path and user is not None:
         missing = api.request(method, _fill(path, {key: 999_999 for key in ids}), user=user, json=_fill(body, ids))
         assert missing.status_code == 404
+
+
+# The chart of cost accounts and the runs are read by everyone signed in (runs: their own); cost accounts are
+# added and cost files imported by administrators and holders of a finance grant (each row then needs budget
+# rights on its project, else it is reported as matching no project).
+ACCOUNTING = {
+    "list_cost_accounts": ("GET", "/api/v1/cost-accounts", None, 200, 200),
+    "create_cost_account": ("POST", "/api/v1/cost-accounts", {"code": "NEWACC"}, 201, 403),
+    "list_accounting_runs": ("GET", "/api/v1/accounting/runs", None, 200, 200),
+    "export_1c": ("GET", "/api/v1/accounting/export?from=2026-11-01&to=2026-11-30", None, 200, 200),
+    "import_costs": ("POST", "/api/v1/accounting/cost-imports", "file", 201, 403),
+}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin", *ROLES], ids=lambda r: getattr(r, "value", r or "no-grant"))
+@pytest.mark.parametrize("action", sorted(ACCOUNTING))
+def test_accounting_exchange_rights(api, session, admin, world, role, action):
+    import io
+
+    method, path, body, success, others = ACCOUNTING[action]
+    if role == "anonymous":
+        user, expected = None, 401
+    elif role == "admin":
+        user, expected = admin, success
+    else:
+        user = factories.user(session)
+        expected = success if role == Role.finance else others
+        if role is not None:
+            factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    if body == "file":
+        data = b"project;cost_account;date;amount\r\nPB1;20;2026-11-01;10.00\r\n"
+        response = api.request(method, path, user=user, json=None, data={"file": (io.BytesIO(data), "c.csv")},
+                               content_type="multipart/form-data")
+    else:
+        response = api.request(method, path, user=user, json=body)
+    assert response.status_code == expected, (response.status_code, response.get_json())
+    if body == "file" and expected == 201:
+        # PB1 lies outside a finance grant on A: reported as matching no project, never booked or named.
+        assert response.json["applied"] == (1 if role == "admin" else 0)
+        assert hidden_mentions(response.get_json(), [world["root"], *world["B"].values()], [path]) == []
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
