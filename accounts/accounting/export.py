@@ -1,5 +1,6 @@
 """What goes to accounting: the invoices and acts in a period (and an EPS node), as the caller may read them.
 
+* For administrators and holders of a finance grant (Forbidden otherwise), with what they may read.
 * Invoices issued in the period (``issue_date`` from..to inclusive), not drafts, not cancelled; acts dated in
   the period (``act_date``). Within ``eps_node`` when given (read rights on it, else NotFound) and only
   projects the caller may read (``eps.permissions.visible``).
@@ -18,10 +19,11 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from crmpm.database import utcnow
-from crmpm.errors import Invalid, NotFound
+from crmpm.errors import Forbidden, Invalid, NotFound
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize, visible
+from wbs.expenses import services as expenses
 
 from accounts.accounting import commerceml
 from accounts.accounting.models import AccountingRun
@@ -77,6 +79,8 @@ def _selection(session: Session, *, actor: User, scope: Scope):
             raise NotFound("EPS node {id} not found", id=scope.eps_node_id,
                            errors={"eps_node_id": ["not found"]}) from None
         condition.append(Project.path.like(f"{node.path}%"))
+    if not expenses.may_keep_books(session, user=actor):
+        raise Forbidden("the exchange with accounting is for administrators and the finance role")
     base = select(Invoice).join(Project, Project.id == Invoice.project_id).where(*condition)
     invoices = base.where(Invoice.issue_date >= scope.date_from, Invoice.issue_date <= scope.date_to)
     acts = base.where(Invoice.act_date.is_not(None), Invoice.act_date >= scope.date_from,

@@ -172,7 +172,7 @@ ACTIONS = {
                          None, {Permission.read}, 200),
     "list_expenses": ("GET", "/api/v1/projects/{p1}/expenses", None, {Permission.read}, 200),
     "export_1c_of_node": ("GET", "/api/v1/accounting/export?from=2026-11-01&to=2026-11-30&eps_node_id={n1}", None,
-                          {Permission.read}, 200),
+                          {Permission.budget}, 200),
     "capacity_of_branch": ("GET", "/api/v1/capacity?from=2027-01-04&to=2027-01-31&period=week&branch_id={n1}", None,
                            {Permission.read}, 200),
 }
@@ -382,13 +382,13 @@ def test_the_resource_pool_is_read_by_everyone_and_changed_by_administrators(api
 
 
 # The chart of cost accounts and the runs are read by everyone signed in (runs: their own); cost accounts are
-# added and cost files imported by administrators and holders of a finance grant (each row then needs budget
+# added, exports to 1C made and cost files imported by administrators and holders of a finance grant (each row then needs budget
 # rights on its project, else it is reported as matching no project).
 ACCOUNTING = {
     "list_cost_accounts": ("GET", "/api/v1/cost-accounts", None, 200, 200),
     "create_cost_account": ("POST", "/api/v1/cost-accounts", {"code": "NEWACC"}, 201, 403),
     "list_accounting_runs": ("GET", "/api/v1/accounting/runs", None, 200, 200),
-    "export_1c": ("GET", "/api/v1/accounting/export?from=2026-11-01&to=2026-11-30", None, 200, 200),
+    "export_1c": ("GET", "/api/v1/accounting/export?from=2026-11-01&to=2026-11-30", None, 200, 403),
     "import_costs": ("POST", "/api/v1/accounting/cost-imports", "file", 201, 403),
 }
 

@@ -12,7 +12,7 @@ from lxml import etree
 
 from accounts.accounting import commerceml, export
 from accounts.accounting.models import AccountingRun
-from crmpm.errors import Invalid, NotFound
+from crmpm.errors import Forbidden, Invalid, NotFound
 from tests import factories
 from tests.accounts.accounting import world as worlds
 
@@ -118,8 +118,16 @@ def test_only_what_the_caller_may_read(session, world):
     data, _ = export.export_commerceml(session, actor=world["finance"], scope=scope())
     numbers = [text(doc, "c:Номер") for doc in documents(data)[1]]
     assert numbers == ["17", "17"]  # invoice 18 is in the west, out of the finance user's grant
-    nothing, _ = export.export_commerceml(session, actor=world["outsider"], scope=scope())
-    assert documents(nothing)[1] == []
+    west_finance = factories.user(session)
+    factories.grant(session, actor=world["admin"], role="finance", target=world["west"], user=west_finance)
+    west, _ = export.export_commerceml(session, actor=west_finance, scope=scope())
+    assert [text(doc, "c:Номер") for doc in documents(west)[1]] == ["18"]
+
+
+@pytest.mark.parametrize("who", ["viewer", "outsider"])
+def test_the_exchange_is_for_finance_and_administrators(session, world, who):
+    with pytest.raises(Forbidden):
+        export.export_commerceml(session, actor=world[who], scope=scope())
 
 
 def test_an_eps_node_narrows_the_export_and_an_unreadable_one_is_not_found(session, world):
