@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from accounts.imports.jobs import may_import
 from crmpm.database import db
 from crmpm.users.models import User
+from wbs.expenses import services as expenses
 from wbs.resources import timesheets
 
 
@@ -41,6 +42,10 @@ def _admin(user: User) -> bool:
 
 def _may_import(user: User) -> bool:
     return may_import(db.session, user=user)
+
+
+def _keeps_books(user: User) -> bool:
+    return expenses.may_keep_books(db.session, user=user)
 
 
 def _books_time(user: User) -> bool:
@@ -80,6 +85,8 @@ ENTRIES: tuple[Entry, ...] = (
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
+    # The exchange with accounting (accounts/accounting/): administrators and the finance role.
+    Entry("accounting_exchange.index", _l("Accounting exchange (1C)"), "finance", _keeps_books, also=("accounting_exchange.run",)),
     # Administration.
     Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),

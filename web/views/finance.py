@@ -13,12 +13,15 @@ from decimal import Decimal
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from crmpm.database import db
 from crmpm.errors import Invalid
 from eps import budgets, services
 from eps.models import BudgetChange, ChangeStatus, EpsNode, Project
 from eps.permissions import Access, Permission, access_to
+from wbs.expenses import services as expense_services
+from wbs.expenses.queries import expenses_total
 from web import charts, queries, xlsx
 from web.forms import MONEY_LIMIT, ActionForm, ChangeRequestForm, DecisionForm, OriginalBudgetForm, check, parse_amount
 from web.i18n import amount, month
@@ -110,6 +113,7 @@ def detail(kind: str, obj_id: int):
     plan = budgets.spending_plan(session, obj=obj)
     changes = paginate(session, budgets.list_changes(session, user=g.user, obj=obj), default_per_page=20)
     children = None
+    expenses = _expenses(session, obj) if isinstance(obj, Project) else None
     if isinstance(obj, EpsNode):
         children = queries.child_rows(session, user=g.user, node=obj, page=1, per_page=TREE_PAGE_SIZE, level=0)
     return render_template(
@@ -123,7 +127,19 @@ def detail(kind: str, obj_id: int):
         budget_form=OriginalBudgetForm(data={"original_budget": obj.original_budget}),
         plan_chart=_plan_chart(plan), budget_bar=_budget_bar(figures), cost_bar=_cost_bar(figures),
         plan_year=(year := _plan_year(plan)), plan_edit=_plan_edit_rows(plan, year), action_form=ActionForm(),
+        expenses=expenses,
     )
+
+
+EXPENSES_SHOWN = 20
+
+
+def _expenses(session, project: Project) -> dict:
+    """The project's latest expenses from accounting, how many there are and their sum."""
+    query = expense_services.project_expenses(session, user=g.user, project=project)
+    return {"items": list(session.scalars(query.limit(EXPENSES_SHOWN))),
+            "count": session.scalar(select(func.count()).select_from(query.order_by(None).subquery())),
+            "total": expenses_total(session, project_id=project.id)}
 
 
 def _plan_year(plan: budgets.SpendingPlan) -> int:

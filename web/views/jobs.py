@@ -26,6 +26,8 @@ KIND_LABELS = {
     "crm.tasks_due": _l("Due tasks"),
     "crm.task_reminders": _l("Task reminders"),
     "crm.daily_digest": _l("Daily digest of tasks"),
+    "accounting.export": _l("Export to 1C"),
+    "accounting.import_costs": _l("Import of actual costs"),
     "jobs.noop": _l("Check of the workers"),
 }
 
