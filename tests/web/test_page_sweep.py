@@ -241,6 +241,27 @@ def sweep(app, session, admin, monkeypatch):
                             expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
         world[side]["job"] = job
         world[side]["import job"] = _import_job(session, admin, marker)
+    # An accounting run on each side (the seller's in A, the admin's in B: a run is read by its actor and
+    # administrators) whose report names the side's project code, and an expense on each side's project.
+    from accounts.accounting.models import AccountingRun
+    from wbs.expenses.models import CostAccount, ProjectExpense
+
+    cost_account = CostAccount(code="SWEEP20", name=label(PERSON, "cost account"))
+    session.add(cost_account)
+    session.flush()
+    for side, marker, actor in (("A", SEEN, seller), ("B", HIDDEN, admin)):
+        run = AccountingRun(direction="in", what="costs", file_name=label(marker, "costs file"), status="succeeded",
+                            rows=2, applied=1, unmatched=1, actor_id=actor.id,
+                            report={"unmatched_rows": [{"line": 3, "project": label(marker, "code in file"),
+                                                        "reason": "no such project"}],
+                                    "created_cost_accounts": [label(marker, "cost account")], "total": "10.00",
+                                    "encoding": "utf-8", "separator": ";"})
+        session.add(run)
+        session.add(ProjectExpense(project_id=world[side]["project"].id, cost_account_id=cost_account.id,
+                                   booked_on=now.date(), amount=Decimal("10.00"),
+                                   description=label(marker, "expense")))
+        session.flush()
+        world[side]["accounting run"] = run
     # A notification on each side: the seller's in A (personal: nobody else marks it), the admin's in B.
     for side, marker, whose in (("A", SEEN, seller), ("B", HIDDEN, admin)):
         world[side]["notification"] = notifications.notify(
@@ -308,6 +329,7 @@ PARAMETERS = {
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
     "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
+    "run_id": "accounting run",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}
