@@ -14,6 +14,9 @@ description   Описание, Содержание              no
 document      document_id, Документ             no
 ============  ===============================  ========
 
+The XML variant: ``<costs><cost project=".." cost_account=".." date=".." amount=".." document="..">description
+</cost>…</costs>`` (no DTD or entities are read).
+
 Dates ``2026-11-30`` or ``30.11.2026`` (a time after it, as 1C writes, is ignored); amounts with ``.`` or ``,``
 for decimals, spaces between thousands, at most two decimals, negative for a reversal (сторно).
 
@@ -98,9 +101,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def read_cost_file(data: bytes) -> CostFile:
-    """Every row of a cost file, checked; Invalid naming each bad line (and nothing read) otherwise."""
+    """Every row of a cost file (CSV, or the XML variant), checked; Invalid naming each bad line otherwise."""
     if not data.strip():
         raise Invalid("file: the file is empty", errors={"file": ["empty"]})
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return _checked(_xml_rows(data), CostFile(encoding="xml", separator=""))
     try:
         text, encoding = decode(data)
     except UnicodeDecodeError:
@@ -122,10 +127,40 @@ def read_cost_file(data: bytes) -> CostFile:
     if missing:
         raise Invalid("file: the header lacks the columns {columns}", columns=", ".join(missing),
                       errors={"file": [f"missing columns: {', '.join(missing)}"]})
-    result = CostFile(encoding=encoding, separator=separator)
+    rows = ((reader.line_num, cells) for cells in reader)
+    return _checked(((line, cells, positions) for line, cells in rows),
+                    CostFile(encoding=encoding, separator=separator))
+
+
+def _xml_rows(data: bytes):
+    """The XML variant's rows as (line, cells, positions): ``<costs><cost project=".." cost_account=".."
+    date=".." amount=".." document="..">description</cost>…</costs>`` (docs/accounting-exchange.md)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise Invalid("file: the XML cannot be read ({problem})", problem=str(exc)[:200],
+                      errors={"file": ["not well-formed XML"]}) from None
+    if root.tag != "costs":
+        raise Invalid("file: the XML's root element must be costs", errors={"file": ["root element is not costs"]})
+    positions = {name: index for index, name in enumerate(("project", "cost_account", "date", "amount",
+                                                           "description", "document"))}
+    for element in root:
+        if not isinstance(element.tag, str):
+            continue  # a comment or processing instruction
+        if element.tag != "cost":
+            raise Invalid("file: line {line}: unknown element {element}", line=element.sourceline,
+                          element=element.tag[:60], errors={"file": [f"line {element.sourceline}: not a cost"]})
+        cells = [element.get("project", ""), element.get("cost_account", ""), element.get("date", ""),
+                 element.get("amount", ""), (element.text or "").strip(), element.get("document", "")]
+        yield element.sourceline, cells, positions
+
+
+def _checked(rows, result: CostFile) -> CostFile:
     bad: list[dict] = []
-    for cells in reader:
-        line = reader.line_num
+    for line, cells, positions in rows:
         if not any(cell.strip() for cell in cells):
             continue
         if len(result.rows) + len(bad) >= MAX_ROWS:

@@ -152,3 +152,31 @@ def test_known_cost_accounts_are_reused(session, world):
                              data=csv_bytes([("PRJ-1", "20", "2026-11-01", "1", "", "")]))
     assert run.report["created_cost_accounts"] == []
     assert expenses_of(session, world["p1"])[0].cost_account_id == known.id
+
+
+def test_the_xml_variant_in_windows_1251(session, world):
+    data = ('<?xml version="1.0" encoding="windows-1251"?>\n'
+            '<costs>\n'
+            '  <!-- from 1C -->\n'
+            '  <cost project="PRJ-1" cost_account="20.01" date="03.11.2026" amount="1 000,50" document="П-1">Бетон</cost>\n'
+            '  <cost project="NOPE" cost_account="20.01" date="2026-11-03" amount="5"/>\n'
+            '</costs>\n').encode("cp1251")
+    run = costs.import_costs(session, actor=world["finance"], data=data, file_name="costs.xml")
+    assert (run.rows, run.applied, run.unmatched) == (2, 1, 1)
+    assert run.report["unmatched_rows"] == [{"line": 5, "project": "NOPE", "reason": "no such project"}]
+    (expense,) = expenses_of(session, world["p1"])
+    assert (expense.description, expense.amount) == ("Бетон", D("1000.50"))
+    again = costs.import_costs(session, actor=world["finance"], data=data, file_name="costs.xml")
+    assert (again.applied, again.duplicates) == (0, 1)
+
+
+@pytest.mark.parametrize("data", [
+    b"<costs><cost project='PRJ-1' cost_account='20' date='2026-13-01' amount='1'/></costs>",
+    b"<costs><cost project='PRJ-1'",
+    b"<other/>",
+    b'<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><costs><cost project="&b;"/></costs>',
+])
+def test_bad_xml_is_refused_whole(session, world, data):
+    with pytest.raises(Invalid):
+        costs.import_costs(session, actor=world["finance"], data=data)
+    assert session.scalar(select(func.count()).select_from(ProjectExpense)) == 0
