@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crmpm import audit
+from crmpm.database import bulk_insert, utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid
 from crmpm.users.models import User
 from eps.models import Project, Role
@@ -28,6 +29,7 @@ from wbs.expenses.models import CODE_LENGTH, NAME_LENGTH, CostAccount, ProjectEx
 # A cost account's code: letters, digits and . - _ / (1C's "20.01", P6's "ACC-100").
 CODE_PATTERN = re.compile(r"^[0-9A-Za-zА-Яа-яЁё][0-9A-Za-zА-Яа-яЁё._/-]*$")
 MAX_AMOUNT = Decimal("9999999999999999.99")
+KEY_CHUNK = 5000  # row keys looked up per statement (well under SQLite's and PostgreSQL's bound parameters)
 
 
 def may_keep_books(session: Session, *, user: User) -> bool:
@@ -106,11 +108,13 @@ def book_expenses(session: Session, *, actor: User | None, expenses: list[NewExp
     row by row, so that the rows it may not book are reported, not booked)."""
     if not expenses:
         return 0
-    for item in expenses:
-        session.add(ProjectExpense(project_id=item.project_id, cost_account_id=item.cost_account_id,
-                                   booked_on=item.booked_on, amount=item.amount, description=item.description[:500],
-                                   source=source, run_id=run_id, row_key=item.row_key))
+    now = utcnow()
     session.flush()
+    # Core rows, not ORM objects: a file of 50,000 costs is inserted in one COPY (PostgreSQL) or executemany.
+    bulk_insert(session, ProjectExpense.__table__, [
+        {"project_id": item.project_id, "cost_account_id": item.cost_account_id, "booked_on": item.booked_on,
+         "amount": item.amount, "description": item.description[:500], "source": source, "run_id": run_id,
+         "row_key": item.row_key, "created_at": now} for item in expenses])
     for project_id in sorted({item.project_id for item in expenses}):
         project = session.get(Project, project_id)
         before = project.actual_cost
@@ -133,7 +137,8 @@ def existing_row_keys(session: Session, keys) -> set[str]:
     """Which of these row keys are already booked (an expense imported before)."""
     keys = sorted(set(keys))
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
+    # Large chunks: right after a big import the planner may not know the table yet and scan it per query.
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start:start + KEY_CHUNK]
         found.update(session.scalars(select(ProjectExpense.row_key).where(ProjectExpense.row_key.in_(chunk))))
     return found
