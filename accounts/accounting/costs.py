@@ -106,6 +106,26 @@ def read_cost_file(data: bytes) -> CostFile:
         raise Invalid("file: the file is empty", errors={"file": ["empty"]})
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return _checked(_xml_rows(data), CostFile(encoding="xml", separator=""))
+    text, encoding, separator, positions = _header(data)
+    reader = csv.reader(io.StringIO(text.lstrip()), delimiter=separator)
+    next(reader)
+    rows = ((reader.line_num, cells) for cells in reader)
+    return _checked(((line, cells, positions) for line, cells in rows),
+                    CostFile(encoding=encoding, separator=separator))
+
+
+def check_file_start(data: bytes) -> None:
+    """The checks made before a job is asked to read the whole file: not empty, text, the header's columns
+    (an XML file: its first bytes only; the job reads the rest)."""
+    if not data.strip():
+        raise Invalid("file: the file is empty", errors={"file": ["empty"]})
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        _header(data)
+
+
+def _header(data: bytes) -> tuple[str, str, str, dict[str, int]]:
+    """The file's text, encoding, separator and the position of each known column; Invalid when the text or
+    a required column is missing."""
     try:
         text, encoding = decode(data)
     except UnicodeDecodeError:
@@ -115,8 +135,7 @@ def read_cost_file(data: bytes) -> CostFile:
         raise Invalid("file: the file is not a CSV text file", errors={"file": ["binary"]})
     header_line = text.lstrip().splitlines()[0]
     separator = ";" if header_line.count(";") >= header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text.lstrip()), delimiter=separator)
-    header = [cell.strip().lower() for cell in next(reader)]
+    header = [cell.strip().lower() for cell in next(csv.reader([header_line], delimiter=separator))]
     positions: dict[str, int] = {}
     for name, aliases in COLUMNS.items():
         for index, cell in enumerate(header):
@@ -127,9 +146,7 @@ def read_cost_file(data: bytes) -> CostFile:
     if missing:
         raise Invalid("file: the header lacks the columns {columns}", columns=", ".join(missing),
                       errors={"file": [f"missing columns: {', '.join(missing)}"]})
-    rows = ((reader.line_num, cells) for cells in reader)
-    return _checked(((line, cells, positions) for line, cells in rows),
-                    CostFile(encoding=encoding, separator=separator))
+    return text, encoding, separator, positions
 
 
 def _xml_rows(data: bytes):

@@ -40,9 +40,10 @@ def export(ctx: JobContext) -> dict:
 
 
 def start_import(session: Session, *, actor: User, data: bytes, file_name: str) -> Job:
-    """Ask a worker to book a large cost file; the file is read now (a bad file is refused before any job)."""
+    """Ask a worker to book a large cost file: its rights and header are checked now (refused before any job),
+    its rows by the job (a file with bad rows fails the job, naming the first; nothing is booked)."""
     cost_import.check_may_import(session, actor=actor)
-    cost_import.read_cost_file(data)
+    cost_import.check_file_start(data)
     job = jobs.start(session, kind=IMPORT_KIND, params={"file": file_name[:255]}, actor=actor)
     jobs.attach_file(session, job_id=job.id, name=file_name[:255] or "costs.csv", content_type="text/csv",
                      data=data, purpose="upload")

@@ -130,3 +130,14 @@ def test_expenses_of_an_unreadable_project_are_not_found(api, world):
     assert api.get(f"/api/v1/projects/{world['p3'].id}/expenses", user=world["finance"]).status_code == 404
 
 
+
+
+def test_a_job_refuses_a_bad_header_at_once_and_fails_on_bad_rows_booking_nothing(api, app, world):
+    headless = upload(api, world["admin"], b"project;amount\r\nPRJ-1;1\r\n", query="?async=true")
+    assert headless.status_code == 422 and "cost_account" in str(headless.json)
+    started = upload(api, world["admin"], COSTS + b"PRJ-1;20;2026-13-01;1;x;D9\r\n", query="?async=true")
+    assert started.status_code == 202
+    run_job(app, started.json["id"])
+    job = api.get(f"/api/v1/jobs/{started.json['id']}", user=world["admin"]).json
+    assert job["status"] == "failed" and "line 5" in job["error"]
+    assert api.get(f"/api/v1/projects/{world['p1'].id}/expenses", user=world["admin"]).json["total"] == 0
