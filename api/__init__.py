@@ -20,6 +20,7 @@ from api import (
     inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import timesheets
+from api import payments
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -41,6 +42,8 @@ BLUEPRINTS = (
     jobs.blp, events.blp, webhooks.blp,
     # Resources
     capacity.blp, timesheets.blp,
+    # Finance: payments and bank statements
+    payments.statements_blp, payments.blp,
 )
 API_PREFIX = "/api/v1/"
 
