@@ -39,7 +39,7 @@ def world(session, admin):
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
         objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
         objects[side] |= _pool(session, admin, side, objects[side]["activity"])
-        objects[side] |= _billing(session, admin, n1, p1)
+        objects[side] |= _billing(session, admin, n2, p1)
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -82,11 +82,11 @@ def _pool(session, admin, side, activity):
 
 
 def _billing(session, admin, node, project):
-    """An issued invoice of ``project`` and a payment matched to it."""
+    """An issued invoice of ``project`` to the account of ``node`` and a payment matched to it."""
     from accounts.billing import payments
     from tests.accounts.billing.factories import issued_invoice
 
-    account = factories.account(session, actor=admin, region=node)
+    account = factories.account(session, actor=admin, region=None, eps_node=node)
     invoice = issued_invoice(session, project=project, account=account, total="100.00")
     payment = payments.record_payment(session, actor=admin, amount=Decimal("40.00"), paid_on=date(2026, 12, 5),
                                       invoice_id=invoice.id)
