@@ -50,7 +50,7 @@ from eps.permissions import ROLE_PERMISSIONS, Permission, authorize, principal_g
 
 __all__ = ["STATEMENT_CURRENCY", "handles_payments", "record_payment", "import_statement", "match_payment",
            "unmatch_payment", "suggest_invoice", "get_payment_or_raise", "get_statement_or_raise",
-           "list_payments", "list_statements", "readable_payment_ids", "invoice_refs", "Matcher", "report_of"]
+           "list_payments", "list_statements", "invoice_numbered", "readable_payment_ids", "invoice_refs", "Matcher", "report_of"]
 
 STATEMENT_CURRENCY = "RUB"  # 1CClientBankExchange carries rouble accounts
 CHUNK = 500  # ids or keys per IN (…) and rows per INSERT: within SQLite's bound variables
@@ -102,6 +102,20 @@ def _invoice_or_raise(session: Session, *, user: User, invoice_id: int, permissi
     if permission is not Permission.read:
         authorize(session, user=user, obj=project, permission=permission)
     return invoice
+
+
+def invoice_numbered(session: Session, *, user: User, year: int, number: int) -> Invoice:
+    """The invoice numbered ``number`` in ``year`` (how people name one), if ``user`` may read it; else NotFound."""
+    invoice_id = session.scalar(select(Invoice.id).where(Invoice.year == year, Invoice.number == number))
+    if invoice_id is None:
+        raise NotFound("invoice {number} of {year} not found", number=number, year=year,
+                       errors={"number": ["not found"]})
+    try:
+        return _invoice_or_raise(session, user=user, invoice_id=invoice_id, permission=Permission.read,
+                                 field="number")
+    except NotFound:
+        raise NotFound("invoice {number} of {year} not found", number=number, year=year,
+                       errors={"number": ["not found"]}) from None
 
 
 def get_payment_or_raise(session: Session, *, user: User, payment_id: int) -> Payment:
