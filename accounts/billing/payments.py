@@ -339,11 +339,15 @@ def _insert_new(session: Session, rows: list[dict]) -> dict[str, int]:
     else:
         from sqlalchemy.dialects.sqlite import insert
     written: dict[str, int] = {}
-    for start in range(0, len(rows), CHUNK):
-        statement = (insert(Payment).values(rows[start:start + CHUNK])
-                     .on_conflict_do_nothing(index_elements=["dedup_key"])
-                     .returning(Payment.dedup_key, Payment.id))
-        written.update((key, payment_id) for key, payment_id in session.execute(statement).all())
+    if not rows:
+        return written
+    # One statement compiled once and sent as an executemany: SQLAlchemy batches it into multi-row
+    # INSERTs ("insertmanyvalues"), each returning the rows it wrote; the conflicting ones return nothing.
+    statement = (insert(Payment.__table__).on_conflict_do_nothing(index_elements=["dedup_key"])
+                 .returning(Payment.__table__.c.dedup_key, Payment.__table__.c.id))
+    connection = session.connection()
+    for start in range(0, len(rows), 5000):
+        written.update((key, payment_id) for key, payment_id in connection.execute(statement, rows[start:start + 5000]))
     return written
 
 
