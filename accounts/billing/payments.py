@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import Column, MetaData, Table, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from accounts.billing import settle as settling
@@ -42,7 +43,7 @@ from accounts.billing.models import BankStatement, CompanyDetails, Invoice, Paym
 from accounts.billing.statement_format import INCOMING, StatementError, dedup_key, direction, read_statement
 from accounts.models import Account
 from crmpm import audit, events
-from crmpm.database import utcnow
+from crmpm.database import bulk_insert, utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import Project
@@ -332,20 +333,38 @@ def _our_accounts(session: Session, statement_accounts: list[str]) -> set[str]:
 
 
 def _insert_new(session: Session, rows: list[dict]) -> dict[str, int]:
-    """Insert the payments whose ``dedup_key`` is not taken; ``{key: id}`` of those written (the rest raced in)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    """Insert the payments whose ``dedup_key`` is not taken; ``{key: id}`` of those written (the rest raced in).
+
+    ``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING``: the unique index decides, so a payment another
+    import wrote first (committed, or waited for while its transaction ends) is simply not returned. PostgreSQL
+    gets the rows by COPY into a temporary table first (``crmpm.database.bulk_insert``), then one INSERT … SELECT:
+    sending 50,000 rows as parameters costs many times more. SQLite takes one executemany (batched by SQLAlchemy
+    into multi-row INSERTs, compiled once).
+    """
     written: dict[str, int] = {}
     if not rows:
         return written
-    # One statement compiled once and sent as an executemany: SQLAlchemy batches it into multi-row
-    # INSERTs ("insertmanyvalues"), each returning the rows it wrote; the conflicting ones return nothing.
-    statement = (insert(Payment.__table__).on_conflict_do_nothing(index_elements=["dedup_key"])
-                 .returning(Payment.__table__.c.dedup_key, Payment.__table__.c.id))
+    payments_table = Payment.__table__
+    returning = (payments_table.c.dedup_key, payments_table.c.id)
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        names = list(rows[0])
+        staging = Table(f"payments_incoming_{uuid.uuid4().hex[:12]}", MetaData(),
+                        *(Column(name, payments_table.c[name].type) for name in names), prefixes=["TEMPORARY"])
+        staging.create(connection)
+        try:
+            bulk_insert(session, staging, rows)
+            statement = (insert(payments_table).from_select(names, select(*staging.c))
+                         .on_conflict_do_nothing(index_elements=["dedup_key"]).returning(*returning))
+            written.update((key, payment_id) for key, payment_id in connection.execute(statement))
+        finally:
+            staging.drop(connection)
+        return written
+    from sqlalchemy.dialects.sqlite import insert
+
+    statement = insert(payments_table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(*returning)
     for start in range(0, len(rows), 5000):
         written.update((key, payment_id) for key, payment_id in connection.execute(statement, rows[start:start + 5000]))
     return written
