@@ -131,3 +131,27 @@ def test_a_payment_recorded_by_hand_without_invoice_is_queued_for_finance(api, w
     assert response.status_code == 201 and response.json["invoice_id"] is None and response.json["amount"] == "15.50"
     bad = api.post("/api/v1/payments", user=world["users"]["finance"], json={**body, "amount": "-1"})
     assert bad.status_code == 422 and "amount" in str(bad.json["errors"])
+
+
+@pytest.mark.parametrize("who", ["finance", "manager", "editor", "viewer", "nobody"])
+def test_lists_and_refusals_name_no_payment_of_a_project_the_user_may_not_read(api, session, admin, world, who):
+    from datetime import date
+    from decimal import Decimal
+
+    from accounts.billing import payments
+    from tests.leaks import hidden_mentions
+
+    hidden = payments.record_payment(session, actor=admin, amount=Decimal("55.00"), paid_on=date(2026, 12, 5),
+                                     invoice_id=world["hidden_invoice"].id, payer_name="Тайный плательщик",
+                                     purpose="Секретная оплата по счету 99")
+    session.commit()
+    user = world["users"][who]
+    for path in ("/api/v1/payments", "/api/v1/payments?matched=true", "/api/v1/payments?matched=false",
+                 "/api/v1/bank-statements"):
+        response = api.get(path, user=user)
+        assert response.status_code == 200
+        assert hidden.id not in [item["id"] for item in response.json["items"]]
+        assert hidden_mentions(response.json, [hidden], [path]) == []
+    refused = api.get(f"/api/v1/payments/{hidden.id}", user=user)
+    assert refused.status_code == 404
+    assert hidden_mentions(refused.json, [hidden, world["hidden_invoice"]], [f"/api/v1/payments/{hidden.id}"]) == []
