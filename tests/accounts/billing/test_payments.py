@@ -235,3 +235,21 @@ def test_the_suggestion_is_the_invoice_the_rules_find(session, world):
                                       paid_on=date(2026, 12, 5), payer_inn=PAYER_INN, purpose="оплата сч. 17")
     assert payments.suggest_invoice(session, user=world["finance"], payment=payment) is invoice
     assert payments.suggest_invoice(session, user=world["viewer"], payment=payment) is None
+
+
+def test_payment_events_are_read_like_the_payments(session, world):
+    from accounts.events import visible_events
+
+    invoice = issued_invoice(session, project=world["project"], account=world["client"], total="100.00", number=17)
+    _import(session, world["admin"], incoming(amount="100.00"), incoming(number="2", purpose="?", amount="1.00"))
+    matched = session.scalar(select(Payment.id).where(Payment.invoice_id == invoice.id))
+    queued = session.scalar(select(Payment.id).where(Payment.invoice_id.is_(None)))
+    outsider = factories.user(session)
+
+    def seen(user):
+        return set(session.scalars(select(Event.subject_id).where(Event.type == "payment.recorded",
+                                                                  visible_events(session, user=user))))
+
+    assert seen(world["finance"]) == {matched, queued}
+    assert seen(world["viewer"]) == {matched}  # reads the project; the queue is finance's
+    assert seen(outsider) == set()
