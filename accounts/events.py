@@ -12,14 +12,15 @@ from eps.models import BudgetChange, EpsNode, Project
 from eps.permissions import principal_grant_paths, reads_everything, visible
 from wbs.resources.timesheets import readable_decision_ids, readable_sheet_ids
 
+from accounts.billing.payments import readable_payment_ids
 from accounts.models import Contact, Deal, Interaction, Task
 from accounts.permissions import account_or_lead_visible, deal_visible, readable_account_ids, readable_lead_ids
 
 # Subjects that live in the EPS: their events are read by whoever may read the subject now.
 SUBJECT_TYPES = ("deals", "accounts", "contacts", "leads", "tasks", "interactions", "projects", "eps_nodes",
-                 "budget_changes", "timesheets", "timesheet_decisions")
+                 "budget_changes", "timesheets", "timesheet_decisions", "payments")
 # Subjects read by narrower rights than reading the project: not given by ``reads_everything``.
-NARROW_SUBJECT_TYPES = ("timesheets", "timesheet_decisions")
+NARROW_SUBJECT_TYPES = ("timesheets", "timesheet_decisions", "payments")
 
 
 def visible_events(session: Session, *, user: User):
@@ -39,7 +40,9 @@ def visible_events(session: Session, *, user: User):
     own = or_(and_(Event.subject_type.not_in(SUBJECT_TYPES), Event.actor_id == user.id),
               _about("webhooks", select(Webhook.id).where(Webhook.owner_id == user.id)))
     timesheet_rules = [_about("timesheets", readable_sheet_ids(session, user=user)),
-                       _about("timesheet_decisions", readable_decision_ids(session, user=user))]
+                       _about("timesheet_decisions", readable_decision_ids(session, user=user)),
+                       # A payment: unmatched, by finance; matched, by its invoice's project's readers.
+                       _about("payments", readable_payment_ids(session, user=user))]
     paths = principal_grant_paths(session, user=user)
     if reads_everything(session, user=user, paths=paths):
         broad = [subject_type for subject_type in SUBJECT_TYPES if subject_type not in NARROW_SUBJECT_TYPES]

@@ -48,6 +48,7 @@ DEFAULT_LIMITS = {
     "inbound-address": "20 per minute; 100 per hour; 500 per day",  # bad integration tokens per client address
     "accounting-export": "60 per hour; 500 per day",  # exports to 1C per user (api/accounting.py)
     "accounting-import": "30 per hour; 200 per day",  # cost files per user (api/accounting.py)
+    "bank-statement": "30 per hour; 200 per day",  # bank statements uploaded per user (api/payments.py)
 }
 EXTENSION = "crmpm.throttle"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from accounts.billing.models import Payment
 from accounts.models import Account, Contact, Deal, Interaction, Lead, Task
 from eps.models import BudgetChange, EpsNode, Project
 
@@ -26,6 +27,8 @@ def _words(obj) -> list[str]:
         return [obj.project.code, obj.project.name]
     if isinstance(obj, Lead):
         return [obj.company, obj.email or ""]
+    if isinstance(obj, Payment):
+        return [obj.payer_name, obj.purpose]
     return []
 
 

@@ -15,6 +15,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from accounts.billing import payments
 from accounts.imports.jobs import may_import
 from crmpm.database import db
 from crmpm.users.models import User
@@ -46,6 +47,8 @@ def _may_import(user: User) -> bool:
 
 def _keeps_books(user: User) -> bool:
     return expenses.may_keep_books(db.session, user=user)
+def _handles_payments(user: User) -> bool:
+    return payments.handles_payments(db.session, user=user)
 
 
 def _books_time(user: User) -> bool:
@@ -87,6 +90,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("finance.changes", _l("Budget changes"), "finance"),
     # The exchange with accounting (accounts/accounting/): administrators and the finance role.
     Entry("accounting_exchange.index", _l("Accounting exchange (1C)"), "finance", _keeps_books, also=("accounting_exchange.run",)),
+    # Money received (accounts/billing/payments.py): the queue to match and the bank statements.
+    Entry("finance_payments.queue", _l("Payments to match"), "finance", _handles_payments),
+    Entry("finance_payments.statements", _l("Bank statements"), "finance", _handles_payments,
+          also=("finance_payments.statement",)),
     # Administration.
     Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),

@@ -57,6 +57,7 @@ TYPES = {
                           "currency, owner_id (deals)",
     "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
                         "status, None when no answer)",
+    "payment.recorded": "payments: amount, currency, paid_on, source (manual|statement), statement_id, invoice_id (None while unmatched), matched_how (number|inn_amount|manual|None), payer_inn, document_number; read by finance (unmatched) or the invoice's project's readers (matched)",
 }
 
 __all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCounter", "EventCursor", "EventFailure", "deliver", "dispatch",

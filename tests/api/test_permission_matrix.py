@@ -39,6 +39,7 @@ def world(session, admin):
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
         objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
         objects[side] |= _pool(session, admin, side, objects[side]["activity"])
+        objects[side] |= _billing(session, admin, n2, p1)
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -78,6 +79,18 @@ def _pool(session, admin, side, activity):
     resource = factories.resource(session, actor=admin, code=f"RSRC{side}", price="10.00")
     return {"resource": resource, "assignment": factories.assignment(session, actor=admin, activity=activity,
                                                                      resource=resource)}
+
+
+def _billing(session, admin, node, project):
+    """An issued invoice of ``project`` to the account of ``node`` and a payment matched to it."""
+    from accounts.billing import payments
+    from tests.accounts.billing.factories import issued_invoice
+
+    account = factories.account(session, actor=admin, region=None, eps_node=node)
+    invoice = issued_invoice(session, project=project, account=account, total="100.00")
+    payment = payments.record_payment(session, actor=admin, amount=Decimal("40.00"), paid_on=date(2026, 12, 5),
+                                      invoice_id=invoice.id)
+    return {"invoice": invoice, "payment": payment}
 
 
 # name: (method, path, body, permissions any of which allows it, success status)
@@ -263,7 +276,8 @@ def test_events_name_only_the_granted_subtree(api, session, admin, world, role):
     changes = [item["subject_id"] for item in items if item["subject_type"] == "budget_changes"]
     assert changes == ([world["A"]["change"].id] if role is not None else [])
     # Not even the user's own grant; an editor also reads the timesheets sent to them for approval.
-    assert {item["subject_type"] for item in items} <= {"budget_changes", "timesheets", "timesheet_decisions"}
+    assert {item["subject_type"] for item in items} <= {"budget_changes", "timesheets", "timesheet_decisions",
+                                                         "payments"}
     hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
     assert hidden_mentions(response.json, hidden, []) == []
 

@@ -25,7 +25,7 @@ import io
 import itertools
 import re
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
@@ -167,12 +167,34 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     session.add(Assignment(project_id=project.id, activity_id=first.id, resource_id=booked.id,
                            remaining_units=16.0, start=datetime(2026, 12, 7, 8), finish=datetime(2026, 12, 8, 17)))
     session.flush()
-    return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
+    billing = _billing(session, admin, marker=marker, project=project, account=account)
+    return billing | {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
             "change": change, "stage": deal.stage, "code type": code_type, "code value": below,
             "resource": resource, "role": pool_role, "assignment": assignment}
+
+
+def _billing(session, admin, *, marker, project, account):
+    """An issued invoice of the project with a payment matched to it, and a statement with a payment to match."""
+    from accounts.billing import payments
+    from accounts.billing.models import BankStatement, Payment
+    from tests.accounts.billing.factories import issued_invoice
+
+    invoice = issued_invoice(session, project=project, account=account, total="300.00")
+    payment = payments.record_payment(session, actor=admin, amount=Decimal("100.00"), paid_on=date(2026, 12, 5),
+                                      invoice_id=invoice.id, payer_name=label(marker, "payer"),
+                                      purpose=label(marker, "purpose"))
+    statement = BankStatement(file_name=label(marker, "statement"), sha256="0" * 64, payments=1, unmatched=1)
+    session.add(statement)
+    session.flush()
+    payment.statement_id = statement.id  # its page offers to unmatch it
+    session.add(Payment(source="statement", statement_id=statement.id, dedup_key=f"sweep-{marker}", currency="RUB",
+                        amount=Decimal("7.00"), paid_on=date(2026, 12, 4), payer_name=label(marker, "queued payer"),
+                        purpose=label(marker, "queued purpose")))
+    session.flush()
+    return {"invoice": invoice, "payment": payment, "statement": statement}
 
 
 @pytest.fixture
@@ -330,6 +352,7 @@ PARAMETERS = {
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
     "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
     "run_id": "accounting run",
+    "statement_id": "statement", "payment_id": "payment",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}
