@@ -338,4 +338,4 @@ def _projects_by_code(session: Session, codes: set[str]) -> dict[str, Project]:
 
 
 __all__ = ["CostFile", "CostRow", "NO_SUCH_PROJECT", "decode", "import_costs", "parse_amount", "parse_date",
-           "read_cost_file", "datetime"]
+           "read_cost_file"]
