@@ -13,6 +13,7 @@ from crmpm.files.models import FileBlob
 from eps.models import Role
 from tests import factories as f
 from tests.accounts.documents.test_services import PNG
+from tests.accounts.documents.test_storage_backends import s3_endpoint  # noqa: F401 - a fixture
 
 
 @pytest.fixture
@@ -135,6 +136,27 @@ def test_search_finds_names_and_text_only_where_readable(api, session, world, ad
     assert api.get("/api/v1/documents?q=quarry", user=world["stranger"]).json["total"] == 0
 
 
+@pytest.fixture(params=["database", "directory", "s3"])
+def stored_outside(request, app, connection, tmp_path, monkeypatch):
+    """The app's sessions configured for one storage backend; what that backend holds outside the database."""
+    from sqlalchemy.orm import sessionmaker
+
+    from crmpm.files import storage
+    from tests.accounts.documents.test_storage_backends import _ConfigOnly, s3_settings
+
+    settings = {"DOCUMENT_STORAGE": request.param}
+    if request.param == "directory":
+        settings["DOCUMENT_DIR"] = str(tmp_path / "documents")
+    elif request.param == "s3":
+        settings = s3_settings(request.getfixturevalue("s3_endpoint"))
+    config = {**app.config, **settings}
+    state = app.extensions["crmpm.database"]
+    monkeypatch.setattr(state, "factory", sessionmaker(bind=connection, expire_on_commit=False,
+                                                       join_transaction_mode="create_savepoint",
+                                                       info={"crmpm.config": config}))
+    return lambda: storage.backend_for(_ConfigOnly(config)).keys()
+
+
 @pytest.mark.parametrize(("data", "name"), [
     (b"", "empty.txt"),
     (PNG, "plan.pdf"),
@@ -142,13 +164,17 @@ def test_search_finds_names_and_text_only_where_readable(api, session, world, ad
     (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "logo.txt"),
     (b"text", "../../"),
 ])
-def test_bad_files_are_4xx_and_nothing_is_stored(api, session, world, data, name):
+def test_bad_files_are_4xx_and_nothing_is_stored(api, session, world, stored_outside, data, name):
     before = _stored(session)
     answer = _upload(api, f"/api/v1/deals/{world['deal'].id}/documents", world["editor"], data=data, name=name)
     assert answer.status_code == 422, answer.json
     assert "file" in answer.json["errors"]
     session.expire_all()
-    assert _stored(session) == before
+    assert _stored(session) == before and stored_outside() == []
+    good = _upload(api, f"/api/v1/deals/{world['deal'].id}/documents", world["editor"], data=b"fine", name="ok.txt")
+    assert good.status_code == 201
+    download = api.get(f"/api/v1/documents/{good.json['id']}/download", user=world["editor"])
+    assert download.data == b"fine"
 
 
 def test_path_separators_in_names_are_dropped(api, world):
