@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from accounts.documents import services
-from accounts.documents.models import KINDS, SUBJECT_TYPES, Document
+from accounts.documents.models import KINDS, Document
 from crmpm.database import db
 from crmpm.downloads import send_stored_file
 from crmpm.errors import Invalid, NotFound
@@ -62,14 +62,14 @@ def _done(message: str):
     return redirect(safe_next(), code=303)
 
 
-@bp.route("/upload/<subject_type>/<int:subject_id>", methods=["POST"])
+@bp.route("/upload/<any(account, contact, deal, project, wbs_element, activity):subject_type>/<int:subject_id>",
+          methods=["POST"])
 @accepts_upload("MAX_DOCUMENT_LENGTH")
 def upload(subject_type: str, subject_id: int):
     """Files dropped or chosen on a page: each a new document, or a new version of ``document_id``."""
-    if subject_type not in SUBJECT_TYPES:
-        raise NotFound("not found")
     session, user = db.session, g.user
-    subject = services.get_subject_or_raise(session, user=user, subject_type=subject_type, subject_id=subject_id)
+    subject = services.get_subject_or_raise(session, user=user, subject_type=subject_type, subject_id=subject_id,
+                                            permission=Permission.edit)
     files = [upload for upload in request.files.getlist("file") if upload and (upload.filename or upload.content_length)]
     if not files:
         raise Invalid(_("Choose a file to upload."), errors={"file": ["missing"]})
