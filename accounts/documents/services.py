@@ -27,7 +27,7 @@ from wbs.models import Activity, WbsElement
 
 from accounts.documents.models import KINDS, SUBJECT_TYPES, TAG_LENGTH, Document, DocumentTag, DocumentVersion
 from accounts.models import Account, Contact, Deal
-from accounts.permissions import authorize_on, readable_account_ids
+from accounts.permissions import authorize_on, named, readable_account_ids
 
 __all__ = [
     "DEFAULT_MAX_LENGTH", "MAX_TAGS", "Anchor", "add_document", "add_version", "anchor_of", "delete_document",
@@ -38,6 +38,9 @@ __all__ = [
 DEFAULT_MAX_LENGTH = 50 * 1024 * 1024
 MAX_TAGS = 20
 
+# How errors name a subject of each type (accounts.permissions.named).
+_LABELS = {"account": "account", "contact": "contact", "deal": "deal", "project": "project",
+           "wbs_element": "WBS element", "activity": "activity"}
 # The model behind each subject type.
 _MODELS = {"account": Account, "contact": Contact, "deal": Deal, "project": Project, "wbs_element": WbsElement,
            "activity": Activity}
@@ -68,7 +71,7 @@ def anchor_of(session: Session, subject) -> Anchor:
     if isinstance(subject, WbsElement | Activity):
         project = session.get(Project, subject.project_id)
         subject_type = "wbs_element" if isinstance(subject, WbsElement) else "activity"
-        return Anchor(subject_type, subject.id, None, project.id, project, subject_type.replace("_", " "))
+        return Anchor(subject_type, subject.id, None, project.id, project, _LABELS[subject_type])
     raise TypeError(f"documents cannot hang on a {type(subject).__name__}")
 
 
@@ -86,9 +89,8 @@ def get_subject_or_raise(session: Session, *, user: User, subject_type: str, sub
     """
     model = _MODELS[subject_type]
     subject = session.get(model, subject_id)
-    label = subject_type.replace("_", " ")
     if subject is None or (project_id is not None and getattr(subject, "project_id", None) != project_id):
-        raise NotFound("{label} {subject_id} not found", label=label, subject_id=subject_id)
+        raise NotFound("{target} not found", target=named(_LABELS[subject_type], subject_id))
     _authorize(session, user=user, anchor=anchor_of(session, subject), permission=permission)
     return subject
 
