@@ -19,7 +19,7 @@ from crmpm.errors import Invalid, NotFound
 from crmpm.files import storage
 from crmpm.files.content import detect, safe_name
 from crmpm.files.text import extract
-from crmpm.search import contains
+from crmpm.search import Hit, contains, first_match, fold
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, principal_grant_paths, reads_everything, visible
@@ -32,7 +32,7 @@ from accounts.permissions import authorize_on, named, readable_account_ids
 __all__ = [
     "DEFAULT_MAX_LENGTH", "MAX_TAGS", "Anchor", "add_document", "add_version", "anchor_of", "delete_document",
     "document_subject", "get_document_or_raise", "get_subject_or_raise", "list_documents", "list_versions", "read_version",
-    "readable_documents", "search_documents", "update_document", "version_of",
+    "find_documents", "readable_documents", "search_documents", "update_document", "version_of",
 ]
 
 DEFAULT_MAX_LENGTH = 50 * 1024 * 1024
@@ -329,3 +329,35 @@ def search_documents(session: Session, *, user: User, text: str | None = None, k
                           errors={"subject_type": [f"one of {', '.join(SUBJECT_TYPES)}"]})
         query = query.where(Document.subject_type == subject_type)
     return query
+
+
+# How much of a version's text a search hit shows around the words found.
+SNIPPET = 60
+
+
+def _snippet(text: str, wanted: str) -> str:
+    folded, needle = fold(text) or "", fold(wanted.strip()) or ""
+    at = folded.find(needle) if needle else -1
+    if at < 0 or len(folded) != len(text):
+        return text[: SNIPPET * 2]
+    start = max(at - SNIPPET, 0)
+    return ("…" if start else "") + text[start:at + len(needle) + SNIPPET] + (
+        "…" if at + len(needle) + SNIPPET < len(text) else "")
+
+
+def find_documents(session: Session, *, user: User, text: str, limit: int) -> list[Hit]:
+    """Readable documents whose name or current text holds ``text``, newest first (the search across the
+    product, ``accounts.search.KINDS``)."""
+    if not text.strip():
+        return []
+    documents = session.scalars(search_documents(session, user=user, text=text).limit(limit)).all()
+    texts = dict(session.execute(select(DocumentVersion.document_id, DocumentVersion.text).where(
+        DocumentVersion.document_id.in_([document.id for document in documents]),
+        DocumentVersion.number == Document.current_version, DocumentVersion.document_id == Document.id)).all()
+    ) if documents else {}
+    hits = []
+    for document in documents:
+        found = first_match([("name", document.name)], text) or ("text", _snippet(texts.get(document.id, ""), text))
+        hits.append(Hit(kind="documents", id=document.id, title=document.name, field=found[0], value=found[1],
+                        detail=document.kind))
+    return hits

@@ -106,6 +106,8 @@ def test_search_page_finds_only_readable(pages, session, admin, world, crm, user
     pages.log_in_as(reader)
     html = pages.get("/documents/?q=quarry").get_data(as_text=True)
     assert "permit.txt" in html and "secret-plan" not in html
+    across = pages.get("/search?q=quarry").get_data(as_text=True)
+    assert "permit.txt" in across and "secret-plan" not in across
     pages.log_in_as(admin)
     html = pages.get("/documents/?q=quarry").get_data(as_text=True)
     assert "permit.txt" in html and "secret-plan.txt" in html

@@ -115,3 +115,18 @@ def test_a_zip_that_is_not_office_is_refused(session, world):
     with pytest.raises(Invalid):
         services.add_document(session, actor=admin, subject=account, name="a.docx", kind="other",
                               data=buffer.getvalue())
+
+
+def test_the_search_across_the_product_finds_documents_by_their_text(session, world, files):
+    from accounts.search import KINDS
+
+    admin, account, reader, stranger = world
+    document = services.add_document(session, actor=admin, subject=account, name="contract.docx",
+                                     kind="contract", data=files["docx"])
+    find = next(kind.find for kind in KINDS if kind.name == "documents")
+    [hit] = find(session, user=reader, text="петрозаводск", limit=5)
+    assert (hit.id, hit.title, hit.field) == (document.id, "contract.docx", "text")
+    assert "Петрозаводск" in hit.value and len(hit.value) < 200
+    [by_name] = find(session, user=reader, text="CONTRACT", limit=5)
+    assert by_name.field == "name"
+    assert find(session, user=stranger, text="петрозаводск", limit=5) == []
