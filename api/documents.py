@@ -11,6 +11,7 @@ from api.common import Blueprint, Id, PageArgs, Trimmed, current_user, page_sche
 from crmpm.downloads import send_stored_file
 from crmpm.errors import NotFound
 from crmpm.limits import accepts_upload
+from crmpm.ratelimit import throttle
 from eps.permissions import Permission
 
 blp = Blueprint("documents", __name__, url_prefix="", description="Documents and their versions")
@@ -119,6 +120,7 @@ def _subject_routes(path: str, subject_type: str, id_name: str, project_scoped: 
     """POST and GET ``path`` for one subject type (``id_name`` the URL's id of the subject)."""
 
     def upload(form, files, **ids):
+        throttle().attempt("document-upload", current_user().id)
         project_id = ids.get("project_id") if project_scoped else None
         return _upload(subject_type, ids[id_name], form, files, project_id=project_id)
 
@@ -131,6 +133,7 @@ def _subject_routes(path: str, subject_type: str, id_name: str, project_scoped: 
     listing.__name__ = f"list_{subject_type}_documents"
     listing.__doc__ = f"The documents of a {subject_type.replace('_', ' ')}, newest first (read rights)."
     view = blp.response(201, DocumentReadSchema)(upload)
+    view = blp.throttled()(view)
     view = blp.arguments(UploadFileSchema, location="files")(view)
     view = blp.arguments(UploadFormSchema, location="form")(view)
     view = accepts_upload("MAX_DOCUMENT_LENGTH")(view)
@@ -202,8 +205,10 @@ def list_versions(args, document_id):
 @blp.arguments(VersionFormSchema, location="form")
 @blp.arguments(UploadFileSchema, location="files")
 @blp.response(201, VersionReadSchema)
+@blp.throttled()
 def add_version(form, files, document_id):
     """Upload a new version of a document (multipart ``file``; edit rights). Older versions stay."""
+    throttle().attempt("document-upload", current_user().id)
     document = _document(document_id)
     upload = files["file"]
     return services.add_version(session(), actor=current_user(), document=document,

@@ -13,7 +13,9 @@ from crmpm.files.models import FileBlob
 from eps.models import Role
 from tests import factories as f
 from tests.accounts.documents.test_services import PNG
-from tests.accounts.documents.test_storage_backends import s3_endpoint  # noqa: F401 - a fixture
+from tests.accounts.documents import test_storage_backends
+
+s3_endpoint = test_storage_backends.s3_endpoint  # the S3 server on 127.0.0.1, a fixture
 
 
 @pytest.fixture
@@ -219,3 +221,15 @@ def test_a_file_over_the_document_limit_is_refused(api, app, session, world, mon
     assert answer.status_code == 422 and "file" in answer.json["errors"]
     assert _upload(api, f"/api/v1/deals/{world['deal'].id}/documents", world["editor"],
                    data=b"a" * 1000).status_code == 201
+
+
+def test_uploads_are_rate_limited_per_user(api, app, world, monkeypatch):
+    from limits import parse_many
+
+    throttle = app.extensions["crmpm.throttle"]
+    monkeypatch.setitem(throttle._limits, "document-upload", parse_many("2 per minute"))
+    url = f"/api/v1/deals/{world['deal'].id}/documents"
+    assert [_upload(api, url, world["editor"]).status_code for _ in range(3)] == [201, 201, 429]
+    refused = _upload(api, url, world["editor"])
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert _upload(api, url, world["admin"]).status_code == 201  # counted per user

@@ -20,6 +20,7 @@ from crmpm.database import db
 from crmpm.downloads import send_stored_file
 from crmpm.errors import Invalid, NotFound
 from crmpm.limits import accepts_upload
+from crmpm.ratelimit import throttle
 from crmpm.search import MAX_QUERY_LENGTH
 from eps.permissions import Permission, access_to
 from web.pages import page_blueprint, safe_next, wants_json
@@ -68,6 +69,7 @@ def _done(message: str):
 def upload(subject_type: str, subject_id: int):
     """Files dropped or chosen on a page: each a new document, or a new version of ``document_id``."""
     session, user = db.session, g.user
+    throttle().attempt("document-upload", user.id)
     subject = services.get_subject_or_raise(session, user=user, subject_type=subject_type, subject_id=subject_id,
                                             permission=Permission.edit)
     files = [upload for upload in request.files.getlist("file") if upload and (upload.filename or upload.content_length)]
