@@ -22,7 +22,7 @@ from eps.permissions import (
 from accounts.models import Account, Deal, Lead
 
 __all__ = [
-    "account_or_lead_visible", "authorize_on", "deal_visible", "editable_deal_ids", "readable_account_ids",
+    "account_or_lead_visible", "authorize_on", "deal_visible", "editable_deal_ids", "named", "readable_account_ids",
     "readable_lead_ids",
 ]
 
@@ -30,7 +30,14 @@ __all__ = [
 # The objects callers name by ``label``, as phrases the pages translate (the id is filled in per error).
 _NAMED = {"account": Phrase("account {id}"), "contact": Phrase("contact {id}"), "deal": Phrase("deal {id}"),
           "lead": Phrase("lead {id}"), "interaction": Phrase("interaction {id}"), "task": Phrase("task {id}"),
-          "EPS node": Phrase("EPS node {id}"), "project": Phrase("project {id}")}
+          "EPS node": Phrase("EPS node {id}"), "project": Phrase("project {id}"),
+          "document": Phrase("document {id}"), "WBS element": Phrase("WBS element {id}"),
+          "activity": Phrase("activity {id}")}
+
+
+def named(label: str, obj_id: int) -> Phrase:
+    """``obj`` as the errors name it: "account 12" (translatable)."""
+    return _named(label, obj_id)
 
 
 def _named(label: str, obj_id: int) -> Phrase:

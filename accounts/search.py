@@ -25,8 +25,8 @@ rows are the rights' own (``permissions.readable_account_ids``, as
 ``services.list_accounts`` and ``services.list_contacts`` use it); what is found is
 the same. A rare text is looked up in its index without counting the readable rows.
 
-Documents, when they come, are one more ``Kind`` in ``KINDS`` (a ``find`` in their
-own domain) and one more entry in the search page's table of kinds.
+Documents are one more ``Kind`` in ``KINDS`` (``accounts.documents.services.find_documents``: their names
+and the text of their current versions) and one more entry in the search page's table of kinds.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from wbs import search as wbs_search
 
 from accounts import services
 from accounts.deals import list_deals
+from accounts.documents.services import find_documents
 from accounts.leads import list_leads
 from accounts.models import Account, ChannelType, Contact, ContactChannel, Deal, Lead
 from accounts.permissions import readable_account_ids
@@ -295,4 +296,5 @@ KINDS: tuple[Kind, ...] = (
     Kind("deals", find_deals),
     Kind("projects", _find_projects),
     Kind("activities", wbs_search.find_activities),
+    Kind("documents", find_documents),
 )

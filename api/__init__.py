@@ -16,8 +16,8 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
-    accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, eps, events, grants, imports,
-    inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
+    accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, documents, eps, events, grants,
+    imports, inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import accounting, payments, timesheets
 from crmpm.auth import user_from_authorization
@@ -37,6 +37,8 @@ BLUEPRINTS = (
     automation.blp,
     # The exchange with accounting
     accounting.blp,
+    # Documents on accounts, contacts, deals, projects, WBS elements and activities
+    documents.blp,
     # Inbound channels into the journal
     inbound.blp, inbound.channels_blp,
     # Background work and what happened

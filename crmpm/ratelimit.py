@@ -49,6 +49,7 @@ DEFAULT_LIMITS = {
     "accounting-export": "60 per hour; 500 per day",  # exports to 1C per user (api/accounting.py)
     "accounting-import": "30 per hour; 200 per day",  # cost files per user (api/accounting.py)
     "bank-statement": "30 per hour; 200 per day",  # bank statements uploaded per user (api/payments.py)
+    "document-upload": "120 per minute; 2000 per hour",  # files uploaded per user (type check, text extraction)
 }
 EXTENSION = "crmpm.throttle"
 

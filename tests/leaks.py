@@ -6,13 +6,14 @@ import json
 import re
 
 from accounts.billing.models import Payment
+from accounts.documents.models import Document
 from accounts.models import Account, Contact, Deal, Interaction, Lead, Task
 from eps.models import BudgetChange, EpsNode, Project
 
 # How messages name each kind of object by id ("account 12", "EPS node 7").
 LABELS = {EpsNode: ("EPS node", "node"), Project: ("project",), Account: ("account",), Contact: ("contact",),
           Deal: ("deal",), Lead: ("lead",), Interaction: ("interaction",), Task: ("task",),
-          BudgetChange: ("budget change", "change")}
+          BudgetChange: ("budget change", "change"), Document: ("document",)}
 
 
 def _words(obj) -> list[str]:
@@ -25,6 +26,8 @@ def _words(obj) -> list[str]:
         return [obj.last_name, obj.email or ""]
     if isinstance(obj, Deal):
         return [obj.project.code, obj.project.name]
+    if isinstance(obj, Document):
+        return [obj.name]
     if isinstance(obj, Lead):
         return [obj.company, obj.email or ""]
     if isinstance(obj, Payment):

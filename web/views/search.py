@@ -62,11 +62,13 @@ KIND_PAGES = {
     "projects": KindPage(_l("Projects"), lambda hit: url_for("pm.project", project_id=hit.id), "pm.index"),
     "activities": KindPage(_l("Activities"), lambda hit: url_for("pm.activity", project_id=hit.parent_id,
                                                                  activity_id=hit.id)),
+    "documents": KindPage(_l("Documents"), lambda hit: url_for("document_pages.download", document_id=hit.id),
+                          "document_pages.index"),
 }
 
 FIELD_LABELS = {
     "name": _l("name"), "full_name": _l("full name"), "code": _l("code"), "email": _l("e-mail"), "phone": _l("phone"), "company": _l("company"),
-    "contact_name": _l("contact person"), "tax_id": _l("INN"),
+    "contact_name": _l("contact person"), "tax_id": _l("INN"), "text": _l("text"),
 }
 
 
