@@ -19,7 +19,7 @@ from api import (
     accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, eps, events, grants, imports,
     inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
-from api import timesheets
+from api import invoices, timesheets
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -41,6 +41,8 @@ BLUEPRINTS = (
     jobs.blp, events.blp, webhooks.blp,
     # Resources
     capacity.blp, timesheets.blp,
+    # Invoices and the money billed and received
+    invoices.blp,
 )
 API_PREFIX = "/api/v1/"
 
