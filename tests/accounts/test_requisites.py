@@ -39,7 +39,7 @@ def test_correspondent_accounts_match_their_banks_bik():
     assert check_corr_account("30101810400000000225", "044525225") == "30101810400000000225"
     assert check_corr_account("30101810145250000974", "044525974") == "30101810145250000974"
     with pytest.raises(BadRequisite):
-        check_corr_account("30101810400000000225", "044525974")
+        check_corr_account("30101810400000000225", "044030653")  # another region: its digits 5-6 differ
 
 
 def test_settlement_account_key():
