@@ -39,6 +39,7 @@ def world(session, admin):
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
         objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
         objects[side] |= _pool(session, admin, side, objects[side]["activity"])
+        objects[side] |= _billing(session, admin, side, n2, p1)
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -71,6 +72,23 @@ def _timesheet(session, admin, side, activity):
     timesheets.save_week(session, actor=owner, resource=resource, week=week,
                          lines=[{"activity_id": activity.id, "day": week, "hours": Decimal("8")}])
     return {"ts_resource": resource, "sheet": timesheets.submit(session, actor=owner, resource=resource, week=week)}
+
+
+def _billing(session, admin, side, node, project):
+    """A client account on ``node``, two billing milestones of ``project`` and two invoices: a draft and one issued."""
+    from accounts.billing import invoices, milestones
+    from accounts.services import create_account
+
+    account = create_account(session, actor=admin, name=f"Client {side}", eps_node=node, code=f"CL{side}")
+    line = [invoices.LineInput("Work", Decimal("1"), Decimal("100.00"))]
+    draft = invoices.create_manual(session, actor=admin, project=project, account_id=account.id, base_currency="RUB",
+                                   lines=line)
+    issued = invoices.create_manual(session, actor=admin, project=project, account_id=account.id, base_currency="RUB",
+                                    lines=line)
+    invoices.issue(session, actor=admin, invoice=issued)
+    return {"client": account, "draft": draft, "issued": issued,
+            "milestone": milestones.create(session, actor=admin, project=project, name="M1", amount=Decimal("10.00")),
+            "milestone2": milestones.create(session, actor=admin, project=project, name="M2", amount=Decimal("20.00"))}
 
 
 def _pool(session, admin, side, activity):
@@ -172,6 +190,28 @@ ACTIONS = {
                          None, {Permission.read}, 200),
     "capacity_of_branch": ("GET", "/api/v1/capacity?from=2027-01-04&to=2027-01-31&period=week&branch_id={n1}", None,
                            {Permission.read}, 200),
+    # Invoices and milestones follow their project: read to see, budget rights to bill.
+    "create_invoice": ("POST", "/api/v1/invoices", {"project_id": "{p1}", "account_id": "{client}",
+                                                    "lines": [{"description": "x", "quantity": "1", "unit_price": "1.00"}]},
+                       {Permission.budget}, 201),
+    "invoice_milestones": ("POST", "/api/v1/invoices", {"project_id": "{p1}", "account_id": "{client}",
+                                                        "milestone_ids": ["{milestone}"]}, {Permission.budget}, 201),
+    "read_invoice": ("GET", "/api/v1/invoices/{issued}", None, {Permission.read}, 200),
+    "change_invoice": ("PATCH", "/api/v1/invoices/{draft}", {"note": "n"}, {Permission.budget}, 200),
+    "delete_invoice": ("DELETE", "/api/v1/invoices/{draft}", None, {Permission.budget}, 204),
+    "issue_invoice": ("POST", "/api/v1/invoices/{draft}/issue", {}, {Permission.budget}, 200),
+    "cancel_invoice": ("POST", "/api/v1/invoices/{issued}/cancel", {"reason": "r"}, {Permission.budget}, 200),
+    "act_invoice": ("POST", "/api/v1/invoices/{issued}/act", {"act_date": "2026-12-01"}, {Permission.budget}, 200),
+    "list_milestones": ("GET", "/api/v1/projects/{p1}/billing-milestones", None, {Permission.read}, 200),
+    "read_milestone": ("GET", "/api/v1/projects/{p1}/billing-milestones/{milestone}", None, {Permission.read}, 200),
+    "add_milestone": ("POST", "/api/v1/projects/{p1}/billing-milestones", {"name": "M", "amount": "5.00"},
+                      {Permission.budget}, 201),
+    "change_milestone": ("PATCH", "/api/v1/projects/{p1}/billing-milestones/{milestone2}", {"amount": "6.00"},
+                         {Permission.budget}, 200),
+    "delete_milestone": ("DELETE", "/api/v1/projects/{p1}/billing-milestones/{milestone2}", None,
+                         {Permission.budget}, 204),
+    "project_billing": ("GET", "/api/v1/projects/{p1}/billing", None, {Permission.read}, 200),
+    "node_billing": ("GET", "/api/v1/eps/nodes/{n1}/billing", None, {Permission.read}, 200),
 }
 
 
@@ -259,8 +299,12 @@ def test_events_name_only_the_granted_subtree(api, session, admin, world, role):
     items = response.json["items"]
     changes = [item["subject_id"] for item in items if item["subject_type"] == "budget_changes"]
     assert changes == ([world["A"]["change"].id] if role is not None else [])
+    # An invoice's events are read with its project: the issued invoice of A.
+    invoices = [item["subject_id"] for item in items if item["subject_type"] == "invoices"]
+    assert invoices == ([world["A"]["issued"].id] if role is not None else [])
     # Not even the user's own grant; an editor also reads the timesheets sent to them for approval.
-    assert {item["subject_type"] for item in items} <= {"budget_changes", "timesheets", "timesheet_decisions"}
+    assert {item["subject_type"] for item in items} <= {"budget_changes", "timesheets", "timesheet_decisions",
+                                                         "invoices"}
     hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
     assert hidden_mentions(response.json, hidden, []) == []
 
