@@ -80,6 +80,9 @@ ENTRIES: tuple[Entry, ...] = (
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
+    # Invoices (accounts/billing/): the list and an invoice's page; the company's details.
+    Entry("billing.index", _l("Invoices"), "finance", also=("billing.show", "billing.milestones_page",
+                                                          "billing.company_page")),
     # Administration.
     Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),
