@@ -4,9 +4,8 @@ The one home of these rules: account forms and the API, the company details and 
 call them. Each ``check_*`` returns the value trimmed, or raises :class:`BadRequisite` saying what is wrong;
 an empty value is allowed (not known yet) and returned as "".
 
-Algorithms: INN check digits (Federal Tax Service order of 29.06.2012 No. ММВ-7-6/435@ annex 2: weights
-2,4,10,3,5,9,4,6,8 for a company's 10 digits; 7,2,4,10,3,5,9,4,6,8 and 3,7,2,4,10,3,5,9,4,6,8 for a person's
-12), OGRN (the first 12 digits mod 11, mod 10) and OGRNIP (the first 14 mod 13, mod 10), and the Bank of Russia's
+Algorithms: INN check digits (their home is ``accounts.normalize.is_valid_inn``, which an account's tax id
+already goes through; ``check_inn`` gives it the shape of the other checks here), OGRN (the first 12 digits mod 11, mod 10) and OGRNIP (the first 14 mod 13, mod 10), and the Bank of Russia's
 control key of an account number (regulation No. 579-P / 385-P: the BIK's last three digits, or "0" and its
 5th-6th digits for a correspondent account, before the 20 digits, weights 7,1,3 repeated, sum ≡ 0 mod 10).
 """
@@ -15,12 +14,11 @@ from __future__ import annotations
 
 import re
 
+from accounts.normalize import is_valid_inn
+
 __all__ = ["BadRequisite", "check_account_number", "check_bik", "check_corr_account", "check_inn", "check_kpp",
            "check_ogrn", "inn_is_valid"]
 
-_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _KEY_WEIGHTS = (7, 1, 3) * 8
 _KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
 
@@ -43,14 +41,7 @@ def _weighted(digits: str, weights) -> int:
 def check_inn(value: str | None) -> str:
     """An INN: 10 digits (a company) or 12 (a person), with its check digits."""
     inn = _digits(value, (10, 12), "INN")
-    if not inn:
-        return inn
-    if len(inn) == 10:
-        good = _weighted(inn, _INN10) % 11 % 10 == int(inn[9])
-    else:
-        good = (_weighted(inn, _INN12_1) % 11 % 10 == int(inn[10])
-                and _weighted(inn, _INN12_2) % 11 % 10 == int(inn[11]))
-    if not good:
+    if inn and not is_valid_inn(inn):
         raise BadRequisite("INN check digits do not match.")
     return inn
 

@@ -16,7 +16,7 @@ from accounts.requisites import (
     BadRequisite, check_account_number, check_bik, check_corr_account, check_inn, check_kpp, check_ogrn,
 )
 
-__all__ = ["FIELDS", "get", "update"]
+__all__ = ["FIELDS", "authorize_change", "get", "update"]
 
 TEXT_FIELDS = {"name": 300, "address": 500, "bank_name": 300, "director": 300, "accountant": 300}
 FIELDS = ("name", "inn", "kpp", "ogrn", "address", "bank_name", "bank_bik", "bank_account", "bank_corr_account",
@@ -31,10 +31,15 @@ def get(session: Session) -> CompanyDetails:
     return details
 
 
-def update(session: Session, *, actor: User, **changes) -> CompanyDetails:
-    """Change the company's details (administrators); requisites are checked, a VAT rate is 0 to 100 or None."""
+def authorize_change(actor: User) -> None:
+    """Forbidden unless ``actor`` may change the company's details (administrators)."""
     if not actor.is_admin:
         raise Forbidden("only administrators change the company's details")
+
+
+def update(session: Session, *, actor: User, **changes) -> CompanyDetails:
+    """Change the company's details (administrators); requisites are checked, a VAT rate is 0 to 100 or None."""
+    authorize_change(actor)
     details = get(session)
     if details.id is None:
         session.add(details)

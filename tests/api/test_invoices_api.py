@@ -98,3 +98,19 @@ def test_company_details_are_read_by_everyone_and_changed_by_admins(api, admin, 
     bad = api.put("/api/v1/company", user=admin, json={"inn": "7707083894"})
     assert bad.status_code == 422 and "inn" in str(bad.json)
     assert api.get("/api/v1/company", user=world["viewer"]).json["name"] == "ООО Вектор"
+
+
+def test_account_requisites_are_checked_and_read_back(api, admin, world):
+    account_id = world["account"].id
+    good = {"kpp": "773601001", "ogrn": "1027700132195", "legal_address": "Москва, ул. Вавилова, 19",
+            "bank_bik": "044525225", "bank_corr_account": "30101810400000000225",
+            "bank_account": "40702810938000000001", "bank_name": "ПАО Сбербанк"}
+    saved = api.patch(f"/api/v1/accounts/{account_id}", user=admin, json=good)
+    assert saved.status_code == 200, saved.json
+    assert {key: saved.json[key] for key in good} == good
+    # A new BIK the stored account numbers do not fit: both are named.
+    moved = api.patch(f"/api/v1/accounts/{account_id}", user=admin, json={"bank_bik": "044030653"})
+    assert moved.status_code == 422 and {"bank_account", "bank_corr_account"} <= set(str(moved.json).split("'"))
+    bad = api.post("/api/v1/accounts", user=admin, json={"name": "X", "region_node_id": world["region"].id,
+                                                         "ogrn": "1027700132196"})
+    assert bad.status_code == 422 and "ogrn" in str(bad.json)

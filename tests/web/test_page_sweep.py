@@ -39,6 +39,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from accounts import activities, leads, routing
+from accounts.billing import invoices as billing_invoices
+from accounts.billing import milestones as billing_milestones
+from accounts.models import DealLine
 from accounts.automation import services as automation
 from accounts.automation.models import AutomationRun
 from crmpm import notifications
@@ -167,7 +170,18 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     session.add(Assignment(project_id=project.id, activity_id=first.id, resource_id=booked.id,
                            remaining_units=16.0, start=datetime(2026, 12, 7, 8), finish=datetime(2026, 12, 8, 17)))
     session.flush()
-    return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
+    # Billing: a milestone of the project and a draft invoice billing the account, names carrying the marker.
+    milestone = billing_milestones.create(session, actor=admin, project=project, name=label(marker, "milestone"),
+                                          amount=Decimal("100.00"))
+    invoice = billing_invoices.create_manual(
+        session, actor=admin, project=project, account_id=account.id, base_currency="RUB",
+        note=label(marker, "invoice note"),
+        lines=[billing_invoices.LineInput(label(marker, "invoice line"), Decimal("2"), Decimal("10.00"))])
+    if marker == HIDDEN:  # the admin reads both branches: a draft's forms in A, an issued invoice's in B
+        billing_invoices.issue(session, actor=admin, invoice=invoice)
+    deal.lines.append(DealLine(product=label(marker, "product")[:100], quantity=Decimal("1"), unit_price=Decimal("10.00")))
+    return {"milestone": milestone, "invoice": invoice,
+            "node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
@@ -308,6 +322,7 @@ PARAMETERS = {
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
     "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
+    "invoice_id": "invoice", "milestone_id": "milestone",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

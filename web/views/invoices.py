@@ -73,7 +73,8 @@ def show(invoice_id: int):
 
 
 def _invoice_for_change(invoice_id: int):
-    return invoices.get_invoice_or_raise(db.session, user=g.user, invoice_id=invoice_id)
+    # Authorized before the form is read: a user without budget rights gets 403 whatever they sent.
+    return invoices.get_invoice_or_raise(db.session, user=g.user, invoice_id=invoice_id, permission=Permission.budget)
 
 
 def _back(invoice_id: int):
@@ -125,7 +126,7 @@ def delete(invoice_id: int):
 @bp.route("/deals/<int:deal_id>/invoice", methods=["POST"])
 def from_deal(deal_id: int):
     """A draft invoice of the deal's product lines."""
-    deal = get_deal_or_raise(db.session, user=g.user, deal_id=deal_id)
+    deal = get_deal_or_raise(db.session, user=g.user, deal_id=deal_id, permission=Permission.budget)
     check(ActionForm())
     invoice = invoices.create_from_deal(db.session, actor=g.user, deal=deal, base_currency=_base_currency())
     flash(_("A draft invoice was made from the deal's products."), "info")
@@ -135,8 +136,8 @@ def from_deal(deal_id: int):
 # A project's billing milestones
 
 
-def _project(project_id: int) -> Project:
-    return services.get_project_or_raise(db.session, user=g.user, project_id=project_id)
+def _project(project_id: int, permission: Permission = Permission.read) -> Project:
+    return services.get_project_or_raise(db.session, user=g.user, project_id=project_id, permission=permission)
 
 
 @bp.route("/projects/<int:project_id>/milestones")
@@ -154,7 +155,7 @@ def milestones_page(project_id: int):
 @bp.route("/projects/<int:project_id>/milestones", methods=["POST"])
 def add_milestone(project_id: int):
     """Add a billing milestone."""
-    project = _project(project_id)
+    project = _project(project_id, Permission.budget)
     form = check(MilestoneForm())
     milestones.create(db.session, actor=g.user, project=project, name=form.name.data, amount=form.amount.data,
                       planned_date=form.planned_date.data)
@@ -165,7 +166,7 @@ def add_milestone(project_id: int):
 @bp.route("/projects/<int:project_id>/milestones/<int:milestone_id>/delete", methods=["POST"])
 def delete_milestone(project_id: int, milestone_id: int):
     """Delete a milestone not billed yet."""
-    project = _project(project_id)
+    project = _project(project_id, Permission.budget)
     milestone = milestones.get_milestone_or_raise(db.session, project=project, milestone_id=milestone_id)
     check(ActionForm())
     milestones.delete(db.session, actor=g.user, project=project, milestone=milestone)
@@ -176,7 +177,7 @@ def delete_milestone(project_id: int, milestone_id: int):
 @bp.route("/projects/<int:project_id>/milestones/invoice", methods=["POST"])
 def invoice_milestones(project_id: int):
     """A draft invoice of the milestones ticked."""
-    project = _project(project_id)
+    project = _project(project_id, Permission.budget)
     check(ActionForm())
     ids = []
     for value in request.form.getlist("milestone_id"):
@@ -206,6 +207,7 @@ def company_page():
 @bp.route("/company", methods=["POST"])
 def save_company():
     """Save the company's details (administrators; the service checks the requisites)."""
+    company.authorize_change(g.user)
     form = check(CompanyForm())
     values = {field: (getattr(form, field).data or "").strip() for field in company.FIELDS if field != "vat_rate"}
     text = (form.vat_rate.data or "").strip().replace(",", ".")
