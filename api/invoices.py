@@ -7,11 +7,14 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from accounts.billing import company, figures, invoices, milestones
 from accounts.billing.models import INVOICE_STATUSES
 from accounts.deals.queries import get_deal_or_raise
-from api.common import Blueprint, Id, Money, PageArgs, Trimmed, base_currency, current_user, page_schema, paginate, session
+from api.common import (
+    Blueprint, Id, Money, PageArgs, Trimmed, base_currency, current_user, page_schema, paginate, session,
+)
 from crmpm.errors import Invalid
 from eps import services
 
-blp = Blueprint("invoices", __name__, url_prefix="", description="Invoices, billing milestones, money billed and received")
+blp = Blueprint("invoices", __name__, url_prefix="",
+                description="Invoices, billing milestones, money billed and received")
 
 
 class InvoiceLineSchema(Schema):

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from crmpm import events
 from crmpm.audit import services as audit
 from crmpm.database import utcnow
-from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.errors import Conflict, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize, visible
@@ -265,16 +265,16 @@ def create_manual(session: Session, *, actor: User, project: Project, lines: lis
 # Changing a draft
 
 
-def _require_status(invoice: Invoice, *allowed: str, doing: str) -> None:
+def _require_status(invoice: Invoice, *allowed: str, refusal: Phrase) -> None:
     if invoice.status not in allowed:
-        raise Conflict("invoice {invoice_id} is {status}: it cannot be {doing}", invoice_id=invoice.id,
-                       status=invoice.status, doing=doing)
+        raise Conflict(refusal.template, invoice_id=invoice.id)
 
 
 def update(session: Session, *, actor: User, invoice: Invoice, today: date | None = None, **changes) -> Invoice:
     """Change a draft's due date, note or (a manual draft's) lines; the totals are recomputed."""
     _authorize_budget(session, user=actor, project=session.get(Project, invoice.project_id))
-    _require_status(invoice, "draft", doing="changed")
+    _require_status(invoice, "draft",
+                    refusal=Phrase("invoice {invoice_id} is not a draft: only a draft is changed"))
     today = today or date.today()
     before = invoice.audit_state()
     if "due_date" in changes:
@@ -306,7 +306,8 @@ def _free_milestones(session: Session, invoice: Invoice) -> None:
 def delete(session: Session, *, actor: User, invoice: Invoice) -> None:
     """Delete a draft (an issued invoice is cancelled instead); its milestones are free to bill again."""
     _authorize_budget(session, user=actor, project=session.get(Project, invoice.project_id))
-    _require_status(invoice, "draft", doing="deleted")
+    _require_status(invoice, "draft",
+                    refusal=Phrase("invoice {invoice_id} is not a draft: an issued invoice is cancelled, not deleted"))
     audit.record(session, actor=actor, action="delete", entity=invoice, before=invoice.audit_state())
     _free_milestones(session, invoice)
     session.delete(invoice)
@@ -337,7 +338,8 @@ def issue(session: Session, *, actor: User, invoice: Invoice, issue_date: date |
           due_date: date | None = None) -> Invoice:
     """Issue a draft: the issue date's VAT rate, the next number of its year; records ``invoice.issued``."""
     _authorize_budget(session, user=actor, project=session.get(Project, invoice.project_id))
-    _require_status(invoice, "draft", doing="issued")
+    _require_status(invoice, "draft",
+                    refusal=Phrase("invoice {invoice_id} is not a draft: it is issued once"))
     issue_date = issue_date or date.today()
     if not date(1900, 1, 1) <= issue_date <= date(2999, 12, 31):
         raise Invalid("the issue date is out of range", errors={"issue_date": ["out of range"]})
@@ -370,7 +372,8 @@ def cancel(session: Session, *, actor: User, invoice: Invoice, reason: str) -> I
         raise Invalid("give the reason for cancelling", errors={"reason": ["required"]})
     if invoice.status == "draft":
         raise Conflict("a draft is deleted, not cancelled")
-    _require_status(invoice, "issued", "partly_paid", "paid", doing="cancelled")
+    _require_status(invoice, "issued", "partly_paid", "paid",
+                    refusal=Phrase("invoice {invoice_id} is not issued: it cannot be cancelled"))
     matched = session.scalar(select(Payment.id).where(Payment.invoice_id == invoice.id).limit(1))
     if matched is not None:
         raise Conflict("invoice {invoice_id} has payments matched to it: unmatch them first (they return to the "
@@ -391,7 +394,8 @@ def cancel(session: Session, *, actor: User, invoice: Invoice, reason: str) -> I
 def set_act_date(session: Session, *, actor: User, invoice: Invoice, act_date: date | None) -> Invoice:
     """Date the act of completed work for an issued invoice (None takes it back)."""
     _authorize_budget(session, user=actor, project=session.get(Project, invoice.project_id))
-    _require_status(invoice, *BILLED, doing="given an act")
+    _require_status(invoice, *BILLED,
+                    refusal=Phrase("invoice {invoice_id} is not issued: an act is dated for an issued invoice only"))
     if act_date is not None and not date(1900, 1, 1) <= act_date <= date(2999, 12, 31):
         raise Invalid("the act date is out of range", errors={"act_date": ["out of range"]})
     before = invoice.audit_state()

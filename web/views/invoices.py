@@ -29,10 +29,6 @@ from web.pages import page_blueprint
 
 bp = page_blueprint("billing", __name__, url_prefix="/finance")
 
-STATUS_WORDS = {"draft": "draft", "issued": "issued", "partly_paid": "partly paid", "paid": "paid",
-                "cancelled": "cancelled"}
-
-
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, type=int)
     return value if value is not None and 0 < value < 2**31 else None

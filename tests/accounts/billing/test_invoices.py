@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from accounts.billing import company, figures, invoices, milestones
-from accounts.billing.models import BillingMilestone, Invoice, Payment
+from accounts.billing.models import Invoice, Payment
 from accounts.billing.settle import settle
 from accounts.billing.vat import law_rate_on, rate_on
 from crmpm.audit.models import AuditEntry
