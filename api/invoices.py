@@ -20,8 +20,8 @@ blp = Blueprint("invoices", __name__, url_prefix="",
 class InvoiceLineSchema(Schema):
     description = Trimmed(required=True, validate=validate.Length(min=1, max=500))
     unit = Trimmed(load_default="", validate=validate.Length(max=20))
-    quantity = fields.Decimal(required=True, places=None, as_string=True, allow_nan=False,
-                              validate=validate.Range(min=0, min_inclusive=False, max=10**9, max_inclusive=False))
+    # Positive, below a billion, at most three decimals: checked by the service (``invoices._line``).
+    quantity = fields.Decimal(required=True, places=None, as_string=True, allow_nan=False)
     unit_price = Money(required=True)
 
 
@@ -168,8 +168,8 @@ class CompanySchema(Schema):
     bank_corr_account = Trimmed(validate=validate.Length(max=20))
     director = Trimmed(validate=validate.Length(max=300))
     accountant = Trimmed(validate=validate.Length(max=300))
+    # 0 to 100 with at most two decimals: checked by the service (``company.update``).
     vat_rate = fields.Decimal(allow_none=True, as_string=True, places=None, allow_nan=False,
-                              validate=validate.Range(min=0, max=100),
                               metadata={"description": "percent; null: the rate in force in Russia on each date"})
 
 

@@ -79,3 +79,17 @@ def test_company_details_are_saved_by_an_administrator(pages, session, world):
     pages.log_in_as(world["viewer"])
     assert "ООО Вектор" in pages.get("/finance/company").text
     assert pages.post("/finance/company", data={"name": "x"}).status_code == 403
+
+
+def test_the_account_form_saves_checked_requisites(pages, session, world):
+    account = world["deal"].account
+    pages.log_in_as(world["admin"])
+    form = {"name": account.name, "kind": account.kind.value, "kpp": "773601001", "bank_bik": "044525225",
+            "bank_account": "40702810938000000001"}
+    saved = pages.post(f"/crm/accounts/{account.id}/edit", data=form)
+    assert saved.status_code == 303
+    assert "773601001" in pages.get(f"/crm/accounts/{account.id}").text
+    refused = pages.post(f"/crm/accounts/{account.id}/edit", data={**form, "bank_account": "40702810838000000001"})
+    assert refused.status_code == 422 and "BIK" in refused.get_data(as_text=True)
+    session.refresh(account)
+    assert account.bank_account == "40702810938000000001"
