@@ -176,7 +176,8 @@ def _line(position: int, line: LineInput) -> InvoiceLine:
     field = f"lines.{position - 1}"
     quantity = Decimal(line.quantity)
     price = Decimal(line.unit_price)
-    if not quantity.is_finite() or quantity <= 0 or quantity >= Decimal("1e9") or quantity != quantity.quantize(QUANTITY):
+    if (not quantity.is_finite() or quantity <= 0 or quantity >= Decimal("1e9")
+            or quantity != quantity.quantize(QUANTITY)):
         raise Invalid("line {position}: the quantity must be positive, at most three decimals",
                       position=position, errors={field: ["quantity"]})
     if not price.is_finite() or price < 0 or price >= MONEY_LIMIT or price != price.quantize(KOPECK):
@@ -207,7 +208,8 @@ def create_from_deal(session: Session, *, actor: User, deal: Deal, base_currency
                       today=today)
 
 
-def _account_of(session: Session, *, actor: User, project: Project, account_id: int | None) -> tuple[Account, Deal | None]:
+def _account_of(session: Session, *, actor: User, project: Project,
+                account_id: int | None) -> tuple[Account, Deal | None]:
     deal = session.scalar(select(Deal).where(Deal.project_id == project.id))
     if account_id is not None:
         return get_account_or_raise(session, user=actor, account_id=account_id, field="account_id"), deal
