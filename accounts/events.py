@@ -12,13 +12,14 @@ from eps.models import BudgetChange, EpsNode, Project
 from eps.permissions import principal_grant_paths, reads_everything, visible
 from wbs.resources.timesheets import readable_decision_ids, readable_sheet_ids
 
+from accounts.billing.models import Invoice
 from accounts.billing.payments import readable_payment_ids
 from accounts.models import Contact, Deal, Interaction, Task
 from accounts.permissions import account_or_lead_visible, deal_visible, readable_account_ids, readable_lead_ids
 
 # Subjects that live in the EPS: their events are read by whoever may read the subject now.
 SUBJECT_TYPES = ("deals", "accounts", "contacts", "leads", "tasks", "interactions", "projects", "eps_nodes",
-                 "budget_changes", "timesheets", "timesheet_decisions", "payments")
+                 "budget_changes", "timesheets", "timesheet_decisions", "payments", "invoices")
 # Subjects read by narrower rights than reading the project: not given by ``reads_everything``.
 NARROW_SUBJECT_TYPES = ("timesheets", "timesheet_decisions", "payments")
 
@@ -26,7 +27,7 @@ NARROW_SUBJECT_TYPES = ("timesheets", "timesheet_decisions", "payments")
 def visible_events(session: Session, *, user: User):
     """A condition true for the events ``user`` may read, or None for all (administrators).
 
-    An event about a deal, lead, account, contact, task, interaction, project, EPS node or budget change
+    An event about a deal, lead, account, contact, task, interaction, project, EPS node, budget change or invoice
     is readable by whoever may read that subject now (someone who lost the rights no longer
     reads what they did there; a subject deleted since is read by administrators only); any
     other event (a user's access, an import, a job) by administrators and by the user who caused it;
@@ -64,6 +65,8 @@ def visible_events(session: Session, *, user: User):
         # A budget change is read with its node or project (``eps.budgets.get_change_or_raise``).
         _about("budget_changes", select(BudgetChange.id).where(
             or_(BudgetChange.eps_node_id.in_(nodes), BudgetChange.project_id.in_(projects)))),
+        # An invoice is read with its project (``accounts.billing.invoices.get_invoice_or_raise``).
+        _about("invoices", select(Invoice.id).where(Invoice.project_id.in_(projects))),
         *timesheet_rules,
     ]
     return or_(*rules, own)

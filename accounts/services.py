@@ -25,6 +25,7 @@ from eps import services as eps_services
 from eps.models import EpsNode
 from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
+from accounts import requisites
 from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
     Task,
@@ -34,6 +35,8 @@ from accounts.normalize import InvalidValue, name_key, normalize_email, normaliz
 from accounts.permissions import authorize_on, readable_account_ids
 
 ACCOUNT_FIELDS = ("name", "tax_id", "kind", "sector", "segment", "annual_revenue", "employees")
+# The details invoices and acts print (the INN is ``tax_id``), checked by ``accounts.requisites``.
+REQUISITE_FIELDS = ("kpp", "ogrn", "legal_address", "bank_name", "bank_bik", "bank_account", "bank_corr_account")
 CONTACT_FIELDS = ("first_name", "last_name", "patronymic", "title", "email", "phone", "tax_id")
 # A contact's phones and e-mails together; more is a paste gone wrong, not a person.
 MAX_CHANNELS = 20
@@ -155,13 +158,14 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
                    kind: AccountKind = AccountKind.prospect, sector: str = "", segment: str = "",
                    parent: Account | None = None, owner: User | None = None, external_id: str | None = None,
                    annual_revenue: Decimal | None = None, employees: int | None = None,
-                   contact: dict | None = None, is_person: bool = False) -> Account:
+                   contact: dict | None = None, is_person: bool = False, requisites: dict | None = None) -> Account:
     """A new account with its own EPS node under ``region`` (edit rights there), or on an existing ``eps_node``.
 
     An account under a branch is the branch's content, like a project under a
     node: whoever works the branch's leads (editors) can add the client.
     ``contact``: the first person there (``name``, ``email``, ``phone``), created with it.
     ``is_person``: the account of a private client (``create_private_client`` makes those).
+    ``requisites``: KPP, OGRN, legal address and bank details (``REQUISITE_FIELDS``), checked.
     """
     name = _text("name", name, required=True)
     if owner is not None and not owner.is_active:
@@ -171,6 +175,7 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     if employees is not None and employees < 0:
         raise Invalid("employees cannot be negative", errors={"employees": ["must not be negative"]})
     tax_id = clean("tax_id", tax_id, normalize_tax_id)
+    details = _requisites(None, {key: value for key, value in (requisites or {}).items() if key in REQUISITE_FIELDS})
     if external_id is not None and get_by_external_id(session, model=Account, external_id=external_id):
         raise Conflict("an account with external id {external_id!r} exists",
                        external_id=external_id, errors={"external_id": ["already in use"]})
@@ -197,7 +202,7 @@ def create_account(session: Session, *, actor: User, name: str, region: EpsNode 
     account = Account(name=name, tax_id=tax_id, kind=kind, is_person=is_person, sector=_text("sector", sector),
                       segment=_text("segment", segment), region_node=region, eps_node=node,
                       parent_id=parent.id if parent else None, owner_id=owner.id if owner else None,
-                      external_id=external_id, annual_revenue=annual_revenue, employees=employees)
+                      external_id=external_id, annual_revenue=annual_revenue, employees=employees, **details)
     session.add(account)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=account, after=account.audit_state())
@@ -239,6 +244,29 @@ def _follow_person(session: Session, *, actor: User, contact: Contact) -> None:
         update_account(session, actor=actor, account=account, name=name)
 
 
+def _requisites(account: Account | None, given: dict) -> dict:
+    """The requisites in ``given``, trimmed and checked together with the account's others (a new account number
+    against the BIK it will have); Invalid naming every wrong field."""
+    current = {key: getattr(account, key) if account is not None else "" for key in REQUISITE_FIELDS}
+    values = {**current, **{key: (value or "").strip() for key, value in given.items()}}
+    limits = {"legal_address": 500, "bank_name": 300}
+    errors = {key: [f"at most {limit} characters"] for key, limit in limits.items() if len(values[key]) > limit}
+    checks = {"kpp": lambda: requisites.check_kpp(values["kpp"]), "ogrn": lambda: requisites.check_ogrn(values["ogrn"]),
+              "bank_bik": lambda: requisites.check_bik(values["bank_bik"]),
+              "bank_account": lambda: requisites.check_account_number(values["bank_account"], values["bank_bik"]),
+              "bank_corr_account": lambda: requisites.check_corr_account(values["bank_corr_account"],
+                                                                         values["bank_bik"])}
+    for key, check in checks.items():
+        if key in given or (key in ("bank_account", "bank_corr_account") and "bank_bik" in given):
+            try:
+                values[key] = check()
+            except requisites.BadRequisite as error:
+                errors[key] = [str(error)]
+    if errors:
+        raise Invalid("the account's details are not valid: {fields}", fields=", ".join(sorted(errors)), errors=errors)
+    return {key: values[key] for key in REQUISITE_FIELDS if key in given}
+
+
 def update_account(session: Session, *, actor: User, account: Account, **changes) -> Account:
     """Change an account's fields, parent or owner (edit rights on its node); a new name renames the node."""
     authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
@@ -250,6 +278,9 @@ def update_account(session: Session, *, actor: User, account: Account, **changes
             eps_services.update_node(session, actor=actor, node=account.eps_node, name=account.name)
     if "tax_id" in changes:
         account.tax_id = clean("tax_id", changes.pop("tax_id"), normalize_tax_id)
+    given = {key: changes.pop(key) for key in REQUISITE_FIELDS if key in changes}
+    for key, value in _requisites(account, given).items():
+        setattr(account, key, value)
     if "owner" in changes:
         owner = changes.pop("owner")
         if owner is not None and not owner.is_active:

@@ -19,7 +19,7 @@ from api import (
     accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, documents, eps, events, grants,
     imports, inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
-from api import accounting, payments, timesheets
+from api import accounting, invoices, payments, timesheets
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -45,6 +45,8 @@ BLUEPRINTS = (
     jobs.blp, events.blp, webhooks.blp,
     # Resources
     capacity.blp, timesheets.blp,
+    # Invoices and the money billed and received
+    invoices.blp,
     # Finance: payments and bank statements
     payments.statements_blp, payments.blp,
 )

@@ -59,6 +59,13 @@ class AccountCreateSchema(Schema):
     external_id = ExternalId()
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+    kpp = Text(9, metadata={"description": "KPP: 9 characters"})
+    ogrn = Text(15, metadata={"description": "OGRN (13 digits) or OGRNIP (15), with its check digit"})
+    legal_address = Text(500)
+    bank_name = Text(300)
+    bank_bik = Text(9, metadata={"description": "BIK: 9 digits"})
+    bank_account = Text(20, metadata={"description": "settlement account: 20 digits, its key matching the BIK"})
+    bank_corr_account = Text(20, metadata={"description": "correspondent account: 20 digits, its key matching the BIK"})
 
     @validates_schema
     def _one_place(self, data, **_kwargs):
@@ -76,6 +83,13 @@ class AccountUpdateSchema(Schema):
     owner_id = Id(strict=True, allow_none=True)
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+    kpp = Text(9, metadata={"description": "KPP: 9 characters"})
+    ogrn = Text(15, metadata={"description": "OGRN (13 digits) or OGRNIP (15), with its check digit"})
+    legal_address = Text(500)
+    bank_name = Text(300)
+    bank_bik = Text(9, metadata={"description": "BIK: 9 digits"})
+    bank_account = Text(20, metadata={"description": "settlement account: 20 digits, its key matching the BIK"})
+    bank_corr_account = Text(20, metadata={"description": "correspondent account: 20 digits, its key matching the BIK"})
 
 
 class AccountReadSchema(Schema):
@@ -95,6 +109,13 @@ class AccountReadSchema(Schema):
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(allow_none=True)
     merged_into_id = Id(allow_none=True)
+    kpp = fields.String()
+    ogrn = fields.String()
+    legal_address = fields.String()
+    bank_name = fields.String()
+    bank_bik = fields.String()
+    bank_account = fields.String()
+    bank_corr_account = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -144,8 +165,9 @@ def create_account(data):
         eps_node = eps_services.get_node_or_raise(db, user=user, node_id=data.pop("eps_node_id"), field="eps_node_id")
     parent = account_field("parent_id", data.pop("parent_id", None))
     owner = user_field("owner_id", data.pop("owner_id", None))
+    details = {key: data.pop(key) for key in services.REQUISITE_FIELDS if key in data}
     return services.create_account(db, actor=user, region=region, eps_node=eps_node, parent=parent, owner=owner,
-                                   **data)
+                                   requisites=details, **data)
 
 
 @blp.route("", methods=["GET"])

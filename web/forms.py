@@ -9,7 +9,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField, DateField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField,
+    TextAreaField,
 )
 from wtforms.fields import Field
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -217,3 +218,40 @@ class GrantForm(FlaskForm):
     # "u12" for user 12, "t3" for team 3: one list to pick the holder from.
     principal = SelectField(_l("User or team"), validate_choice=False, validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=choices((role.value, label) for role, label in ROLE_LABELS.items()))
+
+
+# Invoices (web/views/invoices.py)
+
+
+class IssueForm(FlaskForm):
+    issue_date = DateField(_l("Issue date"), validators=[Optional()])
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ActForm(FlaskForm):
+    act_date = DateField(_l("Act date"), validators=[DataRequired()])
+
+
+class MilestoneForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=500)])
+    amount = MoneyField(_l("Amount without VAT"), validators=[DataRequired()])
+    planned_date = DateField(_l("Planned date"), validators=[Optional()])
+
+
+class CompanyForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=300)])
+    inn = StringField(_l("INN"), validators=[Optional(), Length(max=12)])
+    kpp = StringField(_l("KPP"), validators=[Optional(), Length(max=9)])
+    ogrn = StringField(_l("OGRN"), validators=[Optional(), Length(max=15)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=300)])
+    bank_bik = StringField(_l("BIK"), validators=[Optional(), Length(max=9)])
+    bank_account = StringField(_l("Settlement account"), validators=[Optional(), Length(max=20)])
+    bank_corr_account = StringField(_l("Correspondent account"), validators=[Optional(), Length(max=20)])
+    director = StringField(_l("Director"), validators=[Optional(), Length(max=300)])
+    accountant = StringField(_l("Chief accountant"), validators=[Optional(), Length(max=300)])
+    vat_rate = StringField(_l("VAT rate, %"), validators=[Optional(), Length(max=6)])

@@ -90,12 +90,15 @@ ENTRIES: tuple[Entry, ...] = (
     # Finance (eps/): the budget tree and the change requests.
     Entry("finance.tree", _l("Budgets"), "finance", also=("finance.detail",)),
     Entry("finance.changes", _l("Budget changes"), "finance"),
-    # The exchange with accounting (accounts/accounting/): administrators and the finance role.
-    Entry("accounting_exchange.index", _l("Accounting exchange (1C)"), "finance", _keeps_books, also=("accounting_exchange.run",)),
+    # Invoices (accounts/billing/): the list and an invoice's page; the company's details.
+    Entry("billing.index", _l("Invoices"), "finance", also=("billing.show", "billing.milestones_page",
+                                                          "billing.company_page")),
     # Money received (accounts/billing/payments.py): the queue to match and the bank statements.
     Entry("finance_payments.queue", _l("Payments to match"), "finance", _handles_payments),
     Entry("finance_payments.statements", _l("Bank statements"), "finance", _handles_payments,
           also=("finance_payments.statement",)),
+    # The exchange with accounting (accounts/accounting/): administrators and the finance role.
+    Entry("accounting_exchange.index", _l("Accounting exchange (1C)"), "finance", _keeps_books, also=("accounting_exchange.run",)),
     # Administration.
     Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from accounts.billing import figures as billing_figures
 from crmpm.search import contains
 from crmpm.users.models import User
 from eps import budgets, services
@@ -28,6 +29,8 @@ class TreeRow:
     figures: budgets.BudgetFigures | None
     level: int
     has_children: bool
+    # Billed, received and margin (``accounts.billing.figures``) on the budget tree; None on the EPS page.
+    billing: billing_figures.BillingFigures | None = None
 
     @property
     def kind(self) -> str:
@@ -132,8 +135,10 @@ def _rows(session: Session, objs, *, user: User, level: int, figures: bool) -> l
     node_ids = [obj.id for obj in objs if isinstance(obj, EpsNode)]
     parents_with_children = _parents_with_children(session, user=user, node_ids=node_ids)
     found = budgets.figures_of_many(session, objs) if figures else {}
+    billed = billing_figures.figures_of_many(session, objs) if figures else {}
     return [TreeRow(obj=obj, figures=found.get((obj.kind, obj.id)), level=level,
-                    has_children=isinstance(obj, EpsNode) and obj.id in parents_with_children)
+                    has_children=isinstance(obj, EpsNode) and obj.id in parents_with_children,
+                    billing=billed.get((obj.kind, obj.id)))
             for obj in objs]
 
 

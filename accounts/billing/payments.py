@@ -38,6 +38,7 @@ from decimal import Decimal
 from sqlalchemy import Column, MetaData, Table, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from accounts.billing import invoices as invoicing
 from accounts.billing import settle as settling
 from accounts.billing.models import BankStatement, CompanyDetails, Invoice, Payment
 from accounts.billing.statement_format import INCOMING, StatementError, dedup_key, direction, read_statement
@@ -47,7 +48,7 @@ from crmpm.database import bulk_insert, utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import Project
-from eps.permissions import ROLE_PERMISSIONS, Permission, authorize, principal_grant_paths, visible
+from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths, visible
 
 __all__ = ["STATEMENT_CURRENCY", "handles_payments", "record_payment", "import_statement", "match_payment",
            "unmatch_payment", "suggest_invoice", "get_payment_or_raise", "get_statement_or_raise",
@@ -92,17 +93,11 @@ def _payment_visible(session: Session, user: User):
 
 def _invoice_or_raise(session: Session, *, user: User, invoice_id: int, permission: Permission,
                       field: str = "invoice_id") -> Invoice:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None:
-        raise NotFound("invoice {id} not found", id=invoice_id, errors={field: ["not found"]})
-    project = session.get(Project, invoice.project_id)
+    """``accounts.billing.invoices.get_invoice_or_raise``, its refusal naming the request's field."""
     try:
-        authorize(session, user=user, obj=project, permission=Permission.read)
+        return invoicing.get_invoice_or_raise(session, user=user, invoice_id=invoice_id, permission=permission)
     except NotFound:
         raise NotFound("invoice {id} not found", id=invoice_id, errors={field: ["not found"]}) from None
-    if permission is not Permission.read:
-        authorize(session, user=user, obj=project, permission=permission)
-    return invoice
 
 
 def invoice_numbered(session: Session, *, user: User, year: int, number: int) -> Invoice:

@@ -55,6 +55,11 @@ TYPES = {
     "automation.webhook": "deals or leads: an automation rule calls one webhook: webhook_id (delivered to that webhook "
                           "only, if its owner may read the subject), rule_id, rule, run_id, stage_id, amount, "
                           "currency, owner_id (deals)",
+    "invoice.issued": "invoices: number, year, issue_date, due_date, project_id, deal_id, account_id, currency, "
+                      "subtotal, vat_rate, vat_amount, total",
+    "invoice.cancelled": "invoices: number, year, project_id, deal_id, account_id, total, reason",
+    "invoice.paid": "invoices: number, year, project_id, deal_id, account_id, currency, total, paid_amount, paid_at "
+                    "(recorded each time its matched payments come to cover the total)",
     "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
                         "status, None when no answer)",
     "payment.recorded": "payments: amount, currency, paid_on, source (manual|statement), statement_id, invoice_id (None while unmatched), matched_how (number|inn_amount|manual|None), payer_inn, document_number; read by finance (unmatched) or the invoice's project's readers (matched)",

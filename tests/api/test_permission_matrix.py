@@ -39,7 +39,8 @@ def world(session, admin):
                          "baseline": baseline} | _codes(session, admin, side, n1, p1)
         objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
         objects[side] |= _pool(session, admin, side, objects[side]["activity"])
-        objects[side] |= _billing(session, admin, n2, p1)
+        objects[side] |= _billing(session, admin, side, n2, p1)
+        objects[side] |= _payments(session, admin, n2, p1)
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -74,6 +75,23 @@ def _timesheet(session, admin, side, activity):
     return {"ts_resource": resource, "sheet": timesheets.submit(session, actor=owner, resource=resource, week=week)}
 
 
+def _billing(session, admin, side, node, project):
+    """A client account on ``node``, two billing milestones of ``project`` and two invoices: a draft and one issued."""
+    from accounts.billing import invoices, milestones
+    from accounts.services import create_account
+
+    account = create_account(session, actor=admin, name=f"Client {side}", eps_node=node, code=f"CL{side}")
+    line = [invoices.LineInput("Work", Decimal("1"), Decimal("100.00"))]
+    draft = invoices.create_manual(session, actor=admin, project=project, account_id=account.id, base_currency="RUB",
+                                   lines=line)
+    issued = invoices.create_manual(session, actor=admin, project=project, account_id=account.id, base_currency="RUB",
+                                    lines=line)
+    invoices.issue(session, actor=admin, invoice=issued)
+    return {"client": account, "draft": draft, "issued": issued,
+            "milestone": milestones.create(session, actor=admin, project=project, name="M1", amount=Decimal("10.00")),
+            "milestone2": milestones.create(session, actor=admin, project=project, name="M2", amount=Decimal("20.00"))}
+
+
 def _pool(session, admin, side, activity):
     """A resource of the pool and its assignment to ``activity``."""
     resource = factories.resource(session, actor=admin, code=f"RSRC{side}", price="10.00")
@@ -81,7 +99,7 @@ def _pool(session, admin, side, activity):
                                                                      resource=resource)}
 
 
-def _billing(session, admin, node, project):
+def _payments(session, admin, node, project):
     """An issued invoice of ``project`` to the account of ``node`` and a payment matched to it."""
     from accounts.billing import payments
     from tests.accounts.billing.factories import issued_invoice
@@ -188,6 +206,28 @@ ACTIONS = {
                           {Permission.budget}, 200),
     "capacity_of_branch": ("GET", "/api/v1/capacity?from=2027-01-04&to=2027-01-31&period=week&branch_id={n1}", None,
                            {Permission.read}, 200),
+    # Invoices and milestones follow their project: read to see, budget rights to bill.
+    "create_invoice": ("POST", "/api/v1/invoices", {"project_id": "{p1}", "account_id": "{client}",
+                                                    "lines": [{"description": "x", "quantity": "1", "unit_price": "1.00"}]},
+                       {Permission.budget}, 201),
+    "invoice_milestones": ("POST", "/api/v1/invoices", {"project_id": "{p1}", "account_id": "{client}",
+                                                        "milestone_ids": ["{milestone}"]}, {Permission.budget}, 201),
+    "read_invoice": ("GET", "/api/v1/invoices/{issued}", None, {Permission.read}, 200),
+    "change_invoice": ("PATCH", "/api/v1/invoices/{draft}", {"note": "n"}, {Permission.budget}, 200),
+    "delete_invoice": ("DELETE", "/api/v1/invoices/{draft}", None, {Permission.budget}, 204),
+    "issue_invoice": ("POST", "/api/v1/invoices/{draft}/issue", {}, {Permission.budget}, 200),
+    "cancel_invoice": ("POST", "/api/v1/invoices/{issued}/cancel", {"reason": "r"}, {Permission.budget}, 200),
+    "act_invoice": ("POST", "/api/v1/invoices/{issued}/act", {"act_date": "2026-12-01"}, {Permission.budget}, 200),
+    "list_milestones": ("GET", "/api/v1/projects/{p1}/billing-milestones", None, {Permission.read}, 200),
+    "read_milestone": ("GET", "/api/v1/projects/{p1}/billing-milestones/{milestone}", None, {Permission.read}, 200),
+    "add_milestone": ("POST", "/api/v1/projects/{p1}/billing-milestones", {"name": "M", "amount": "5.00"},
+                      {Permission.budget}, 201),
+    "change_milestone": ("PATCH", "/api/v1/projects/{p1}/billing-milestones/{milestone2}", {"amount": "6.00"},
+                         {Permission.budget}, 200),
+    "delete_milestone": ("DELETE", "/api/v1/projects/{p1}/billing-milestones/{milestone2}", None,
+                         {Permission.budget}, 204),
+    "project_billing": ("GET", "/api/v1/projects/{p1}/billing", None, {Permission.read}, 200),
+    "node_billing": ("GET", "/api/v1/eps/nodes/{n1}/billing", None, {Permission.read}, 200),
 }
 
 
@@ -242,6 +282,12 @@ def test_lists_hold_only_the_granted_subtree(api, session, admin, world, role):
     assert [n["code"] for n in nodes["items"]] == ["A", "A1", "A2", "A3"]
     changes = api.get("/api/v1/budget/changes?status=pending", user=user).json
     assert [c["project_id"] for c in changes["items"]] == [world["A"]["p1"].id]
+    invoices = api.get("/api/v1/invoices", user=user).json
+    assert sorted(i["id"] for i in invoices["items"]) == sorted([world["A"]["draft"].id, world["A"]["issued"].id])
+    assert invoices["total"] == 2
+    # A filter naming what the user may not read finds nothing, and says nothing about it.
+    hidden = api.get(f"/api/v1/invoices?project_id={world['B']['p1'].id}", user=user).json
+    assert hidden["total"] == 0 and hidden_mentions(hidden, [*world["B"].values()], []) == []
 
 
 def test_admin_sees_everything(api, admin, world):
@@ -275,9 +321,12 @@ def test_events_name_only_the_granted_subtree(api, session, admin, world, role):
     items = response.json["items"]
     changes = [item["subject_id"] for item in items if item["subject_type"] == "budget_changes"]
     assert changes == ([world["A"]["change"].id] if role is not None else [])
+    # An invoice's events are read with its project: the issued invoice of A.
+    invoices = [item["subject_id"] for item in items if item["subject_type"] == "invoices"]
+    assert invoices == ([world["A"]["issued"].id] if role is not None else [])
     # Not even the user's own grant; an editor also reads the timesheets sent to them for approval.
     assert {item["subject_type"] for item in items} <= {"budget_changes", "timesheets", "timesheet_decisions",
-                                                         "payments"}
+                                                         "payments", "invoices"}
     hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
     assert hidden_mentions(response.json, hidden, []) == []
 

@@ -38,7 +38,7 @@ def test_the_tree_workbook_shows_what_the_screen_shows(pages, admin, world):
 
     response = pages.get("/finance/tree.xlsx", query_string={"open": ",".join(str(n.id) for n in opened)})
     sheet = load_workbook(BytesIO(response.data)).active
-    book = {row[0]: [_as_screen(value) for value in row[3:9]]
+    book = {row[0]: [_as_screen(value) for value in row[3:12]]
             for row in sheet.iter_rows(min_row=2, values_only=True)}
     for code, figures in screen.items():
         assert book[code] == figures, code

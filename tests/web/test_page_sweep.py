@@ -39,6 +39,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from accounts import activities, leads, routing
+from accounts.billing import invoices as billing_invoices
+from accounts.billing import milestones as billing_milestones
+from accounts.models import DealLine
 from accounts.automation import services as automation
 from accounts.automation.models import AutomationRun
 from crmpm import notifications
@@ -175,10 +178,20 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     documents.add_version(session, actor=admin, document=document, name=f"{marker} plan v2.txt", data=b"v2")
     documents.add_document(session, actor=admin, subject=account, name=f"{marker} contract.txt", kind="contract",
                            data=b"terms")
+    # Billing: a milestone of the project and a draft invoice billing the account, names carrying the marker.
+    milestone = billing_milestones.create(session, actor=admin, project=project, name=label(marker, "milestone"),
+                                          amount=Decimal("100.00"))
+    invoice = billing_invoices.create_manual(
+        session, actor=admin, project=project, account_id=account.id, base_currency="RUB",
+        note=label(marker, "invoice note"),
+        lines=[billing_invoices.LineInput(label(marker, "invoice line"), Decimal("2"), Decimal("10.00"))])
+    if marker == HIDDEN:  # the admin reads both branches: a draft's forms in A, an issued invoice's in B
+        billing_invoices.issue(session, actor=admin, invoice=invoice)
+    deal.lines.append(DealLine(product=label(marker, "product")[:100], quantity=Decimal("1"), unit_price=Decimal("10.00")))
     billing = _billing(session, admin, marker=marker, project=project, account=account)
-    return billing | {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
-            "document": document,
-            "interaction": interaction,
+    return billing | {"milestone": milestone, "invoice": invoice,
+                      "node": node, "project": project, "account": account, "contact": contact, "deal": deal,
+                      "document": document, "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
             "change": change, "stage": deal.stage, "code type": code_type, "code value": below,
@@ -203,7 +216,7 @@ def _billing(session, admin, *, marker, project, account):
                         amount=Decimal("7.00"), paid_on=date(2026, 12, 4), payer_name=label(marker, "queued payer"),
                         purpose=label(marker, "queued purpose")))
     session.flush()
-    return {"invoice": invoice, "payment": payment, "statement": statement}
+    return {"paid invoice": invoice, "payment": payment, "statement": statement}
 
 
 @pytest.fixture
@@ -363,6 +376,7 @@ PARAMETERS = {
     "run_id": "accounting run",
     "statement_id": "statement", "payment_id": "payment",
     "document_id": "document",
+    "invoice_id": "invoice", "milestone_id": "milestone",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

@@ -15,6 +15,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from accounts.billing import figures as billing_figures
 from crmpm.database import db
 from crmpm.errors import Invalid
 from eps import budgets, services
@@ -89,13 +90,14 @@ def tree_export():
     open_ids = {int(part) for part in request.args.get("open", "").split(",") if part.strip().isdigit()}
     rows = queries.visible_tree_rows(db.session, user=g.user, open_ids=open_ids)
     headings = [_("Code"), _("Name"), _("Kind"), _("Current budget"), _("Distributed"), _("Undistributed"),
-                _("Planned cost"), _("Actual cost"), _("Variance")]
+                _("Planned cost"), _("Actual cost"), _("Variance"), _("Billed"), _("Received"), _("Margin")]
     # A project hands no budget down: the screen shows a dash there, not a zero, and so does the workbook.
     data = [[row.obj.code, row.obj.name, _("EPS node") if row.kind == "node" else _("Project"),
              row.figures.current, *((row.figures.distributed, row.figures.undistributed) if row.kind == "node"
                                     else (NO_FIGURE, NO_FIGURE)),
-             row.figures.planned_cost, row.figures.actual_cost, row.figures.variance] for row in rows]
-    content = xlsx.workbook(_("Budgets"), headings, data, money_columns=range(3, 9), indent_column=1,
+             row.figures.planned_cost, row.figures.actual_cost, row.figures.variance,
+             row.billing.billed, row.billing.received, row.billing.margin] for row in rows]
+    content = xlsx.workbook(_("Budgets"), headings, data, money_columns=range(3, 12), indent_column=1,
                             levels=[row.level for row in rows])
     return xlsx.download(content, "budget-tree.xlsx")
 
@@ -110,6 +112,7 @@ def detail(kind: str, obj_id: int):
     session = db.session
     access = access_to(session, user=g.user, obj=obj)
     figures = budgets.figures(session, obj=obj)
+    billing = billing_figures.figures(session, obj=obj)
     plan = budgets.spending_plan(session, obj=obj)
     changes = paginate(session, budgets.list_changes(session, user=g.user, obj=obj), default_per_page=20)
     children = None
@@ -118,7 +121,7 @@ def detail(kind: str, obj_id: int):
         children = queries.child_rows(session, user=g.user, node=obj, page=1, per_page=TREE_PAGE_SIZE, level=0)
     return render_template(
         "finance/detail.html",
-        obj=obj, kind=kind, access=access, figures=figures, plan=plan, changes=changes, children=children,
+        obj=obj, kind=kind, access=access, figures=figures, billing=billing, plan=plan, changes=changes, children=children,
         crumbs=services.breadcrumbs(session, user=g.user, obj=obj),
         can_request=may_request(access), can_budget=access.can(Permission.budget),
         can_manage=access.can(Permission.manage),

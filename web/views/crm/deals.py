@@ -184,6 +184,7 @@ def deal(deal_id: int):
         if can_edit and found.stage.kind is not StageKind.won and not _has_plan(session, found) else []
     return render_template(
         "crm/deal.html", deal=found, account=found.account, contact=contact, can_edit=can_edit, steps=steps,
+        can_bill=access.can(Permission.budget),
         weighted=weighted_amount(found), probability=found.effective_probability,
         interactions=session.scalars(interactions.limit(RECENT)).all(),
         interaction_count=queries.count(session, interactions),

@@ -161,6 +161,14 @@ class AccountForm(FlaskForm):
     owner_id = SelectField(_l("Owner"), coerce=_id, validate_choice=False, validators=[Optional()])
     sector = StringField(_l("Sector"), validators=[Optional(), Length(max=200)])
     segment = StringField(_l("Segment"), validators=[Optional(), Length(max=200)])
+    # The details invoices and acts print (checked by ``accounts.requisites`` in the service).
+    kpp = StringField(_l("KPP"), validators=[Optional(), Length(max=9)])
+    ogrn = StringField(_l("OGRN"), validators=[Optional(), Length(max=15)])
+    legal_address = StringField(_l("Legal address"), validators=[Optional(), Length(max=500)])
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=300)])
+    bank_bik = StringField(_l("BIK"), validators=[Optional(), Length(max=9)])
+    bank_account = StringField(_l("Settlement account"), validators=[Optional(), Length(max=20)])
+    bank_corr_account = StringField(_l("Correspondent account"), validators=[Optional(), Length(max=20)])
     # What the duplicate warning was shown for; the same values sent again are saved as they are.
     confirmed = HiddenField()
 
@@ -224,7 +232,8 @@ def _account_values(session, form: AccountForm, account: Account | None = None) 
                   load=lambda value: services.active_user(session, user_id=value, field="owner_id"))
     return {"name": form.name.data, "tax_id": (form.tax_id.data or "").strip() or None,
             "kind": AccountKind(form.kind.data), "parent": parent, "owner": owner,
-            "sector": form.sector.data or "", "segment": form.segment.data or ""}
+            "sector": form.sector.data or "", "segment": form.segment.data or "",
+            **{key: (getattr(form, key).data or "").strip() for key in services.REQUISITE_FIELDS}}
 
 
 def _duplicates(session, form: AccountForm, account: Account | None):
@@ -259,8 +268,9 @@ def create_account():
         if similar:
             form.confirmed.data = _fingerprint(form)
             return _account_page(form, None, similar=similar)
+        details = {key: values.pop(key) for key in services.REQUISITE_FIELDS}
         account = services.create_account(
-            session, actor=g.user, region=region, **values,
+            session, actor=g.user, region=region, requisites=details, **values,
             contact={"name": form.contact_name.data, "phone": form.phone.data, "email": form.email.data})
     except (Invalid, Conflict) as exc:
         db.session.rollback()
@@ -280,7 +290,7 @@ def edit_account(account_id: int):
     form = AccountForm(formdata=None, data={
         "name": account.name, "tax_id": account.tax_id or "", "kind": account.kind.value,
         "parent_id": account.parent_id, "owner_id": account.owner_id, "sector": account.sector,
-        "segment": account.segment})
+        "segment": account.segment, **{key: getattr(account, key) for key in services.REQUISITE_FIELDS}})
     return _account_page(form, account)
 
 
