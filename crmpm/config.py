@@ -64,6 +64,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CRMPM_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "MAX_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_UPLOAD_LENGTH", 50 * 1024 * 1024)),
         "MAX_CSV_UPLOAD_LENGTH": int(os.environ.get("CRMPM_MAX_CSV_UPLOAD_LENGTH", 100 * 1024 * 1024)),
+        # A document's file (accounts.documents): the upload's body may be this plus the multipart envelope.
+        "MAX_DOCUMENT_LENGTH": int(os.environ.get("CRMPM_MAX_DOCUMENT_LENGTH", 50 * 1024 * 1024)),
+        # Where documents' bytes are kept (crmpm.files.storage, docs/decisions/0013): database (default),
+        # directory (CRMPM_DOCUMENT_DIR) or s3 (an S3-compatible bucket).
+        "DOCUMENT_STORAGE": os.environ.get("CRMPM_DOCUMENT_STORAGE", "database"),
+        "DOCUMENT_DIR": os.environ.get("CRMPM_DOCUMENT_DIR") or None,
+        "S3_ENDPOINT_URL": os.environ.get("CRMPM_S3_ENDPOINT_URL") or None,
+        "S3_BUCKET": os.environ.get("CRMPM_S3_BUCKET") or None,
+        "S3_ACCESS_KEY_ID": os.environ.get("CRMPM_S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("CRMPM_S3_SECRET_ACCESS_KEY") or None,
+        "S3_REGION": os.environ.get("CRMPM_S3_REGION") or None,
         # Inbound channels (api/inbound.py): a call or message event as JSON, an e-mail as JSON or raw RFC 822.
         "MAX_INBOUND_EVENT_LENGTH": int(os.environ.get("CRMPM_MAX_INBOUND_EVENT_LENGTH", 256 * 1024)),
         "MAX_INBOUND_EMAIL_LENGTH": int(os.environ.get("CRMPM_MAX_INBOUND_EMAIL_LENGTH", 10 * 1024 * 1024)),

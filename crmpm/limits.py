@@ -25,7 +25,10 @@ MIB = 1024 * 1024
 ENV_NAMES = {"MAX_CONTENT_LENGTH": "CRMPM_MAX_CONTENT_LENGTH", "MAX_UPLOAD_LENGTH": "CRMPM_MAX_UPLOAD_LENGTH",
              "MAX_CSV_UPLOAD_LENGTH": "CRMPM_MAX_CSV_UPLOAD_LENGTH",
              "MAX_INBOUND_EVENT_LENGTH": "CRMPM_MAX_INBOUND_EVENT_LENGTH",
-             "MAX_INBOUND_EMAIL_LENGTH": "CRMPM_MAX_INBOUND_EMAIL_LENGTH"}
+             "MAX_INBOUND_EMAIL_LENGTH": "CRMPM_MAX_INBOUND_EMAIL_LENGTH",
+             "MAX_DOCUMENT_LENGTH": "CRMPM_MAX_DOCUMENT_LENGTH"}
+# Keys that cap one file rather than the body: the body may hold that much plus the multipart envelope.
+ENVELOPE = {"MAX_DOCUMENT_LENGTH": 64 * 1024}
 # What a refusal says was too large, by config key (any other key caps a file upload).
 WHAT_IS_CAPPED = {"MAX_CONTENT_LENGTH": "the request", "MAX_INBOUND_EVENT_LENGTH": "the event",
                   "MAX_INBOUND_EMAIL_LENGTH": "the e-mail"}
@@ -45,7 +48,7 @@ def request_limit() -> tuple[int, str]:
     """The body size cap of the current request, and the config key that sets it."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     key = getattr(view, "upload_limit_key", None) or "MAX_CONTENT_LENGTH"
-    return int(current_app.config[key]), key
+    return int(current_app.config[key]) + ENVELOPE.get(key, 0), key
 
 
 def size_text(size: int) -> str:
@@ -70,7 +73,8 @@ def init_limits(app: Flask) -> None:
     def _too_large(_exc):
         from crmpm.app import error_response
 
-        limit, key = request_limit()
+        _body, key = request_limit()
+        limit = int(current_app.config[key])
         what = WHAT_IS_CAPPED.get(key, "the file upload")
         return error_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                               f"{what} is larger than the limit of {size_text(limit)} ({ENV_NAMES[key]}); "
