@@ -7,7 +7,6 @@ deal, else its project); templates are changed by administrators only and listed
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.billing.models import Invoice
+from accounts.documents import services as documents
 from accounts.documents.models import Document
 from accounts.models import Deal
 from accounts.paperwork import context as contexts
@@ -24,8 +24,8 @@ from accounts.paperwork import pdf
 from accounts.paperwork.models import PaperworkTemplate
 from accounts.paperwork.render import check_template, render
 from crmpm import audit
-from crmpm.errors import Forbidden, Invalid, NotFound
-from crmpm.files.models import FileBlob
+from crmpm.errors import Forbidden, Invalid
+from crmpm.files import storage
 from crmpm.users.models import User
 from eps.models import Project
 from eps.permissions import Permission, authorize
@@ -81,17 +81,6 @@ def _replacement(session: Session, kind: str, language: str) -> PaperworkTemplat
                                                            PaperworkTemplate.language == language)).first()
 
 
-def _store(session: Session, data: bytes) -> FileBlob:
-    # Kept in the database, where every app server reads it (a template is a few tens of kilobytes).
-    blob = FileBlob(sha256=hashlib.sha256(data).hexdigest(), size=len(data), storage="database", data=data)
-    session.add(blob)
-    return blob
-
-
-def _read(blob: FileBlob) -> bytes:
-    if blob.storage != "database" or blob.data is None:
-        raise NotFound("the template's file is missing")
-    return bytes(blob.data)
 
 
 def template_of(session: Session, kind: str, language: str) -> tuple[bytes, TemplateInfo]:
@@ -100,7 +89,7 @@ def template_of(session: Session, kind: str, language: str) -> tuple[bytes, Temp
     row = _replacement(session, kind, language)
     if row is None:
         return default_template(kind, language), TemplateInfo(kind, language, False, f"{kind}.{language}.docx")
-    return _read(row.blob), TemplateInfo(kind, language, True, row.file_name, row.uploaded_at, row.uploaded_by_id)
+    return storage.read(session, row.blob), TemplateInfo(kind, language, True, row.file_name, row.uploaded_at, row.uploaded_by_id)
 
 
 def list_templates(session: Session) -> list[TemplateInfo]:
@@ -130,7 +119,7 @@ def upload_template(session: Session, *, actor: User, kind: str, language: str, 
     row = _replacement(session, kind, language)
     before = row.audit_state() if row is not None else None
     old_blob = row.blob if row is not None else None
-    blob = _store(session, data)
+    blob = storage.put(session, data)
     name = (Path(file_name.replace("\\", "/")).name or f"{kind}.{language}.docx")[:255]
     if row is None:
         row = PaperworkTemplate(kind=kind, language=language, file_name=name, blob=blob, uploaded_by_id=actor.id)
@@ -139,7 +128,7 @@ def upload_template(session: Session, *, actor: User, kind: str, language: str, 
         row.blob, row.file_name, row.uploaded_by_id, row.uploaded_at = blob, name, actor.id, datetime.now().astimezone()
     session.flush()
     if old_blob is not None:
-        session.delete(old_blob)
+        storage.drop(session, old_blob)
     audit.record(session, actor=actor, action="paperwork_template.upload", entity=row, before=before,
                  after=row.audit_state())
     return TemplateInfo(kind, language, True, row.file_name, row.uploaded_at, row.uploaded_by_id)
@@ -156,8 +145,7 @@ def restore_default(session: Session, *, actor: User, kind: str, language: str) 
         blob = row.blob
         session.delete(row)
         session.flush()
-        session.delete(blob)
-        session.flush()
+        storage.drop(session, blob)
     return TemplateInfo(kind, language, False, f"{kind}.{language}.docx")
 
 
@@ -210,11 +198,7 @@ def generate(session: Session, *, actor: User, kind: str, language: str, deal: D
     title = f"{doc['title']} № {doc['number']}" if language == "ru" else f"{doc['title']} No. {doc['number']}"
     name = f"{title} {doc['date_short']}.{fmt}".replace("/", "-")
     subject = src.deal if src.deal is not None and src.deal.project_id == src.project.id else src.project
-    return add_document(session, actor=actor, subject=subject, name=name, kind=kind, data=data,
+    return documents.add_document(session, actor=actor, subject=subject, name=name, kind=kind, data=data,
                         content_type=CONTENT_TYPES[fmt], generated_from=info.name)
 
 
-def add_document(session: Session, **kwargs) -> Document:
-    """``accounts.documents.services.add_document`` (the one home of storing documents)."""
-    from accounts.documents import services as documents
-    return documents.add_document(session, **kwargs)
