@@ -16,8 +16,8 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
-    accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, eps, events, grants, imports,
-    inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
+    accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, documents, eps, events, grants,
+    imports, inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import timesheets
 from crmpm.auth import user_from_authorization
@@ -35,6 +35,8 @@ BLUEPRINTS = (
     accounts.blp, accounts.contacts_blp, leads.blp, deals.blp, deals.pipelines_blp, activities.interactions_blp,
     activities.tasks_blp, activities.surveys_blp, routing.blp, routing.absences_blp, reports.blp, imports.blp,
     automation.blp,
+    # Documents on accounts, contacts, deals, projects, WBS elements and activities
+    documents.blp,
     # Inbound channels into the journal
     inbound.blp, inbound.channels_blp,
     # Background work and what happened

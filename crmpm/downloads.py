@@ -16,7 +16,7 @@ import io
 from flask import Response, send_file
 from werkzeug.utils import send_file as werkzeug_send_file
 
-__all__ = ["attachment", "send_download"]
+__all__ = ["attachment", "send_download", "send_stored_file"]
 
 
 def attachment(filename: str) -> str:
@@ -38,3 +38,16 @@ def send_download(content: bytes | str, *, filename: str, mimetype: str) -> Resp
     """``content`` (text is sent as UTF-8) as an attachment named ``filename``: Flask's ``send_file``."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename)
+
+
+# A stored file is never run by the browser: no sniffing, a sandbox with nothing allowed, never cached shared.
+STORED_FILE_HEADERS = {"X-Content-Type-Options": "nosniff",
+                       "Content-Security-Policy": "sandbox; default-src 'none'",
+                       "Cache-Control": "private, no-store"}
+
+
+def send_stored_file(content: bytes, *, filename: str, mimetype: str) -> Response:
+    """An uploaded file sent back: always an attachment (never shown inline), with its stored type."""
+    response = send_download(content, filename=filename, mimetype=mimetype)
+    response.headers.update(STORED_FILE_HEADERS)
+    return response

@@ -31,7 +31,7 @@ from accounts.permissions import authorize_on, readable_account_ids
 
 __all__ = [
     "DEFAULT_MAX_LENGTH", "MAX_TAGS", "Anchor", "add_document", "add_version", "anchor_of", "delete_document",
-    "document_subject", "get_document_or_raise", "get_subject_or_raise", "list_documents", "read_version",
+    "document_subject", "get_document_or_raise", "get_subject_or_raise", "list_documents", "list_versions", "read_version",
     "readable_documents", "search_documents", "update_document", "version_of",
 ]
 
@@ -274,6 +274,12 @@ def version_of(session: Session, *, document: Document, number: int | None = Non
         raise NotFound("version {number} of document {document_id} not found", number=number,
                        document_id=document.id, errors={"version": ["not found"]})
     return version
+
+
+def list_versions(session: Session, *, document: Document) -> Select:
+    """A select of ``document``'s versions, newest first."""
+    return (select(DocumentVersion).where(DocumentVersion.document_id == document.id)
+            .order_by(DocumentVersion.number.desc()))
 
 
 def read_version(session: Session, version: DocumentVersion) -> bytes:

@@ -94,3 +94,19 @@ def test_bad_kind_is_refused(session, world):
         services.add_document(session, actor=world["editor"], subject=world["deal"], name="a.txt",
                               kind="poem", data=b"x")
     assert "kind" in refused.value.errors
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("..\\..\\windows\\system32\\report.txt", "report.txt"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("CON.txt", "_CON.txt"),
+    ("lpt1", "_lpt1"),
+    ("a\x00b\x1b[31m\nc.pdf", "ab[31mc.pdf"),
+    ("what?.txt", "what_.txt"),
+    ("x" * 300 + ".docx", "x" * 250 + ".docx"),
+    ("  Договор №5 .pdf ", "Договор №5.pdf"),
+])
+def test_names_are_made_safe(given, kept):
+    from crmpm.files.content import safe_name
+
+    assert safe_name(given) == kept
