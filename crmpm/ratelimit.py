@@ -46,6 +46,7 @@ DEFAULT_LIMITS = {
     "webhook-replay": "60 per hour; 500 per day",  # deliveries replayed per user
     "inbound": "600 per minute; 20000 per hour",  # events delivered per integration (api/inbound.py)
     "inbound-address": "20 per minute; 100 per hour; 500 per day",  # bad integration tokens per client address
+    "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
 }
 EXTENSION = "crmpm.throttle"
 

@@ -22,9 +22,9 @@ from accounts.models import Deal
 from accounts.paperwork import context as contexts
 from accounts.paperwork import pdf
 from accounts.paperwork.models import PaperworkTemplate
-from accounts.paperwork.render import check_template, render
+from accounts.paperwork.render import MAX_TEMPLATE_BYTES, check_template, render
 from crmpm import audit
-from crmpm.errors import Forbidden, Invalid
+from crmpm.errors import Forbidden, Invalid, NotFound
 from crmpm.files import storage
 from crmpm.users.models import User
 from eps.models import Project
@@ -202,3 +202,24 @@ def generate(session: Session, *, actor: User, kind: str, language: str, deal: D
                         content_type=CONTENT_TYPES[fmt], generated_from=info.name)
 
 
+
+
+def get_invoice_or_raise(session: Session, *, user: User, invoice_id: int, field: str | None = None) -> Invoice:
+    """The invoice, if ``user`` may read its project; NotFound when absent or unreadable."""
+    try:
+        from accounts.billing.invoices import get_invoice_or_raise as billing_get
+    except ImportError:
+        billing_get = None
+    if billing_get is not None:
+        return billing_get(session, user=user, invoice_id=invoice_id)
+    # Stand-in until ``accounts.billing.invoices`` exists: an invoice follows its project.
+    invoice = session.get(Invoice, invoice_id)
+    missing = NotFound("invoice {invoice_id} not found", invoice_id=invoice_id,
+                       errors={field: ["not found"]} if field else None)
+    if invoice is None:
+        raise missing
+    try:
+        authorize(session, user=user, obj=session.get(Project, invoice.project_id), permission=Permission.read)
+    except NotFound:
+        raise missing from None
+    return invoice
