@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from crmpm.errors import CrmpmError
+from crmpm.errors import CrmpmError, Phrase
 
 TIMEOUT_SECONDS = 90
 MAX_CONVERSIONS = 2
@@ -29,6 +29,13 @@ class RendererUnavailable(CrmpmError):
     """No PDF renderer on this server, or it failed: DOCX still works."""
 
     status = 503
+
+
+# The messages, as phrases so that the pages' catalogue holds them.
+NOT_INSTALLED = Phrase("PDF cannot be made on this server (LibreOffice is not installed); choose the DOCX format")
+BUSY = Phrase("PDF conversion is busy; try again shortly")
+TIMED_OUT = Phrase("PDF conversion took longer than {seconds} seconds")
+FAILED = Phrase("PDF conversion failed; choose the DOCX format")
 
 
 def soffice_path() -> str | None:
@@ -51,13 +58,11 @@ def docx_to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The PDF LibreOffice makes of a DOCX."""
     binary = soffice_path()
     if binary is None:
-        raise RendererUnavailable("PDF cannot be made on this server (LibreOffice is not installed); "
-                                  "choose the DOCX format", errors={"format": "pdf unavailable"})
+        raise RendererUnavailable(NOT_INSTALLED.template, errors={"format": "pdf unavailable"})
     try:
         slot = _profiles.get(timeout=timeout)
     except queue.Empty:
-        raise RendererUnavailable("PDF conversion is busy; try again shortly",
-                                  errors={"format": "pdf busy"}) from None
+        raise RendererUnavailable(BUSY.template, errors={"format": "pdf busy"}) from None
     try:
         with tempfile.TemporaryDirectory(prefix="crmpm-pdf-") as work:
             source = Path(work) / "document.docx"
@@ -69,12 +74,11 @@ def docx_to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
                                stderr=subprocess.PIPE, timeout=timeout, check=False,
                                env={**os.environ, "HOME": work})
             except subprocess.TimeoutExpired:
-                raise RendererUnavailable("PDF conversion took longer than {seconds} seconds",
-                                          seconds=int(timeout), errors={"format": "pdf timed out"}) from None
+                raise RendererUnavailable(TIMED_OUT.template, seconds=int(timeout),
+                                          errors={"format": "pdf timed out"}) from None
             target = Path(work) / "document.pdf"
             if not target.is_file() or target.stat().st_size == 0:
-                raise RendererUnavailable("PDF conversion failed; choose the DOCX format",
-                                          errors={"format": "pdf failed"})
+                raise RendererUnavailable(FAILED.template, errors={"format": "pdf failed"})
             return target.read_bytes()
     finally:
         _profiles.put(slot)

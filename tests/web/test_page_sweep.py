@@ -41,6 +41,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 from accounts import activities, leads, routing
 from accounts.automation import services as automation
 from accounts.automation.models import AutomationRun
+from accounts.paperwork import services as paperwork
 from crmpm import notifications
 from crmpm.database import Base
 from crmpm.users import resets
@@ -167,7 +168,10 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     session.add(Assignment(project_id=project.id, activity_id=first.id, resource_id=booked.id,
                            remaining_units=16.0, start=datetime(2026, 12, 7, 8), finish=datetime(2026, 12, 8, 17)))
     session.flush()
+    # A document generated from the deal (its page and download).
+    document = paperwork.generate(session, actor=admin, kind="offer", language="ru", deal=deal, fmt="docx")
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
+            "generated document": document,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
@@ -308,6 +312,7 @@ PARAMETERS = {
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
     "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
+    "document_id": "generated document",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}
