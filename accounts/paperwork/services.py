@@ -172,7 +172,8 @@ def generate(session: Session, *, actor: User, kind: str, language: str, deal: D
              project: Project | None = None, invoice: Invoice | None = None, fmt: str = "pdf",
              today: date | None = None) -> Document:
     """Render a kind of document in a language from a deal, a project or an invoice and store it as a new
-    document (version 1) on the deal, else the project; ``fmt`` is ``pdf`` or ``docx``."""
+    document (version 1) on the project when made from it, else on the deal (an invoice's deal, else its
+    project); ``fmt`` is ``pdf`` or ``docx``."""
     check_request(kind, language, fmt)
     if (deal is None) + (project is None) + (invoice is None) != 2:
         raise ValueError("one of deal, project and invoice is needed")
@@ -188,16 +189,16 @@ def generate(session: Session, *, actor: User, kind: str, language: str, deal: D
                           errors={"kind": f"the invoice is {src.invoice.status}"})
     day = today or _today(actor)
     template, info = template_of(session, kind, language)
-    values = contexts.build(session, kind=kind, language=language, deal=src.deal if invoice is None else None,
-                            project=src.project if deal is None and invoice is None else None,
-                            invoice=src.invoice, today=day)
+    values = contexts.build(session, kind=kind, language=language, deal=deal, project=project, invoice=invoice,
+                            today=day)
     data = render(template, values)
     if fmt == "pdf":
         data = pdf.docx_to_pdf(data)
     doc = values["doc"]
     title = f"{doc['title']} № {doc['number']}" if language == "ru" else f"{doc['title']} No. {doc['number']}"
     name = f"{title} {doc['date_short']}.{fmt}".replace("/", "-")
-    subject = src.deal if src.deal is not None and src.deal.project_id == src.project.id else src.project
+    # Kept where it was asked for: on the project when made from it, else on the deal (an invoice's, if any).
+    subject = src.project if project is not None or src.deal is None else src.deal
     return documents.add_document(session, actor=actor, subject=subject, name=name, kind=kind, data=data,
                         content_type=CONTENT_TYPES[fmt], generated_from=info.name)
 

@@ -65,6 +65,7 @@ def test_generate_on_a_project(api, world):
     created = api.post(f"/api/v1/projects/{world['deal'].project_id}/paperwork", user=world["editor"],
                        json={"kind": "contract", "language": "ru", "format": "docx"})
     assert created.status_code == 201 and created.json["kind"] == "contract"
+    assert (created.json["subject_type"], created.json["subject_id"]) == ("project", world["deal"].project_id)
 
 
 def test_rights_to_generate(api, session, world):

@@ -202,6 +202,12 @@ def sweep(app, session, admin, monkeypatch):
         stage.name = f"{stage.name} {SCRIPT}"
     factories.token(session, user=viewer)
     factories.token(session, user=admin)
+    # Replaced paperwork templates (their page offers to restore them).
+    for kind in paperwork.KINDS:
+        for language in paperwork.LANGUAGES:
+            paperwork.upload_template(session, actor=admin, kind=kind, language=language,
+                                      data=paperwork.default_template(kind, language),
+                                      file_name=label(PERSON, "template")[:60] + ".docx")
     from crmpm.users.models import ApiToken
 
     tokens = {token.user_id: token for token in session.scalars(select(ApiToken))}
@@ -753,7 +759,7 @@ def test_no_export_hands_over_a_name_as_a_formula(app, pages, session, sweep):
         response = pages.get(route.url)
         if response.mimetype == "text/csv":
             cells = [cell for row in csv.reader(io.StringIO(response.get_data(as_text=True))) for cell in row]
-        elif response.mimetype.startswith("application/vnd.openxmlformats"):
+        elif response.mimetype.startswith("application/vnd.openxmlformats-officedocument.spreadsheetml"):
             book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
             cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
             # A cell stored as text shows "=..." as text; only a formula cell would run.
