@@ -90,7 +90,7 @@ def _subject(subject_type: str, subject_id: int, permission=Permission.read, pro
 
 def _upload(subject_type: str, subject_id: int, form: dict, files: dict, project_id: int | None = None):
     db, user = session(), current_user()
-    subject = _subject(subject_type, subject_id, project_id=project_id)
+    subject = _subject(subject_type, subject_id, Permission.edit, project_id=project_id)
     upload = files["file"]
     data = upload.read()
     name = form.get("name") or upload.filename or ""

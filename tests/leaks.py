@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import re
 
+from accounts.documents.models import Document
 from accounts.models import Account, Contact, Deal, Interaction, Lead, Task
 from eps.models import BudgetChange, EpsNode, Project
 
 # How messages name each kind of object by id ("account 12", "EPS node 7").
 LABELS = {EpsNode: ("EPS node", "node"), Project: ("project",), Account: ("account",), Contact: ("contact",),
           Deal: ("deal",), Lead: ("lead",), Interaction: ("interaction",), Task: ("task",),
-          BudgetChange: ("budget change", "change")}
+          BudgetChange: ("budget change", "change"), Document: ("document",)}
 
 
 def _words(obj) -> list[str]:
@@ -24,6 +25,8 @@ def _words(obj) -> list[str]:
         return [obj.last_name, obj.email or ""]
     if isinstance(obj, Deal):
         return [obj.project.code, obj.project.name]
+    if isinstance(obj, Document):
+        return [obj.name]
     if isinstance(obj, Lead):
         return [obj.company, obj.email or ""]
     return []

@@ -19,14 +19,14 @@ from flask import Flask
 
 from web import i18n, nav, pages
 from web.views import (
-    admin, auth, automation, capacity, codes, crm, dashboards, eps, finance, home, jobs, notifications, pool, profile,
-    projects, reset, search, settings,
+    admin, auth, automation, capacity, codes, crm, dashboards, documents, eps, finance, home, jobs, notifications, pool,
+    profile, projects, reset, search, settings,
 )
 from web.views import paperwork, timesheets
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
-              pool.bp, capacity.bp, timesheets.bp, paperwork.bp)
+              pool.bp, capacity.bp, timesheets.bp, documents.bp, paperwork.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -68,6 +68,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("crm.deals", _l("Deals"), "sales", also=("crm.new_deal", "crm.create_deal")),
     Entry("crm.import_form", _l("Import"), "sales", _may_import, also=("crm.import_job",)),
     Entry("dashboards.index", _l("Dashboards"), "sales"),
+    # Documents on accounts, contacts, deals, projects and activities: the search across them.
+    Entry("document_pages.index", _l("Documents"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.errors import Invalid, NotFound
 from crmpm.files import storage
-from crmpm.files.content import BadFile, detect, safe_name
+from crmpm.files.content import detect, safe_name
 from crmpm.files.text import extract
 from crmpm.search import contains
 from crmpm.users.models import User
@@ -153,8 +153,8 @@ def _tags(tags) -> list[str]:
 def _name(name: str | None) -> str:
     try:
         return safe_name(name)
-    except BadFile as exc:
-        raise Invalid(exc.template, errors={"name": [str(exc)]}) from None
+    except Invalid as exc:
+        raise Invalid(exc.template, errors={"name": exc.errors["file"]}, **exc.params) from None
 
 
 def _checked_file(data: bytes, *, name: str, content_type: str | None, max_length: int) -> tuple[str, str]:
@@ -162,11 +162,8 @@ def _checked_file(data: bytes, *, name: str, content_type: str | None, max_lengt
     if len(data) > max_length:
         raise Invalid("the file is larger than the limit of {limit} bytes", limit=max_length,
                       errors={"file": [f"at most {max_length} bytes"]})
-    try:
-        file_name = safe_name(name)
-        detected = detect(data, file_name)
-    except BadFile as exc:
-        raise Invalid(exc.template, errors={"file": [str(exc)]}, **exc.params) from None
+    file_name = safe_name(name)
+    detected = detect(data, file_name)
     declared = (content_type or "").split(";")[0].strip().lower()
     if declared and declared != "application/octet-stream" and declared != detected.content_type:
         raise Invalid("the file's content is {type}, not {declared}", type=detected.content_type,

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import filetype
 
-__all__ = ["ALLOWED", "BadFile", "NAME_LENGTH", "detect", "safe_name", "extension_of"]
+from crmpm.errors import Invalid
+
+__all__ = ["ALLOWED", "NAME_LENGTH", "detect", "safe_name", "extension_of"]
 
 NAME_LENGTH = 255
 
@@ -48,15 +50,6 @@ _ACTIVE_TEXT = re.compile(rb"^\s*(<!doctype\s+html|<html|<script|<svg|<\?xml[^>]
 # How much of a text file is checked for being text.
 _TEXT_PROBE = 64 * 1024
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(10)), *(f"LPT{n}" for n in range(10))}
-
-
-class BadFile(ValueError):
-    """A file refused: ``template`` and ``params`` say why, as crmpm's errors do."""
-
-    def __init__(self, template: str, **params) -> None:
-        super().__init__(template.format(**params) if params else template)
-        self.template = template
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -104,31 +97,33 @@ def _is_text(data: bytes) -> bool:
 
 
 def detect(data: bytes, name: str) -> Detected:
-    """The type of ``data`` from its bytes, checked against ``name``'s extension; BadFile when refused."""
+    """The type of ``data`` from its bytes, checked against ``name``'s extension; Invalid (naming ``file``) when refused."""
     if not data:
-        raise BadFile("the file is empty")
+        raise Invalid("the file is empty", errors={"file": ["empty"]})
     if data.startswith(_EXECUTABLE_MAGIC):
-        raise BadFile("programs cannot be stored as documents")
+        raise Invalid("programs cannot be stored as documents", errors={"file": ["a program"]})
     guess = filetype.guess(data[:8192])
     mime = guess.mime if guess else None
     if mime in _EXECUTABLE_MIMES:
-        raise BadFile("programs cannot be stored as documents")
+        raise Invalid("programs cannot be stored as documents", errors={"file": ["a program"]})
     if mime in ("application/zip", DOCX, XLSX) or data.startswith(b"PK\x03\x04"):
         mime = _zip_type(data)
         if mime is None:
-            raise BadFile("ZIP archives other than DOCX and XLSX documents are not accepted")
+            raise Invalid("ZIP archives other than DOCX and XLSX documents are not accepted",
+                          errors={"file": ["a ZIP archive"]})
     elif mime is None:
         if _ACTIVE_TEXT.match(data[:1024]):
-            raise BadFile("HTML, SVG and scripts are not accepted")
+            raise Invalid("HTML, SVG and scripts are not accepted", errors={"file": ["HTML, SVG or a script"]})
         if _is_text(data):
             mime = "text/csv" if extension_of(name) == "csv" else "text/plain"
     if mime not in ALLOWED:
-        raise BadFile("files of this type are not accepted ({type}); accepted: PDF, DOCX, XLSX, images, text and CSV",
-                      type=mime or "unknown")
+        raise Invalid("files of this type are not accepted ({type}); accepted: PDF, DOCX, XLSX, images, text and CSV",
+                      type=mime or "unknown", errors={"file": [f"type {mime or 'unknown'} not accepted"]})
     extension = extension_of(name)
     if extension not in ALLOWED[mime]:
-        raise BadFile("the file's content is {type} but its name ends in .{extension}; name it .{expected}",
-                      type=mime, extension=extension or "(nothing)", expected=ALLOWED[mime][0])
+        raise Invalid("the file's content is {type} but its name ends in .{extension}; name it .{expected}",
+                      type=mime, extension=extension or "(nothing)", expected=ALLOWED[mime][0],
+                      errors={"file": [f"the content is {mime}, the name ends in .{extension}"]})
     return Detected(content_type=mime, extension=extension)
 
 
@@ -140,7 +135,7 @@ def safe_name(name: str | None) -> str:
     text = re.sub(r'[<>:"|?*]', "_", text)
     text = " ".join(text.split()).strip(" .")
     if not text:
-        raise BadFile("the file needs a name")
+        raise Invalid("the file needs a name", errors={"file": ["no name"]})
     stem, dot, extension = text.rpartition(".")
     if not dot:
         stem, extension = text, ""

@@ -539,3 +539,92 @@ def test_timesheet_lists_name_only_the_granted_subtree(api, session, admin, worl
     assert [lock["id"] for lock in locks] == ([lock_a.id] if role is not None else [])
     hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
     assert hidden_mentions(queue.json, hidden, []) == []
+
+
+# Documents follow their anchor: read the account (its node) or the project (a deal's, a WBS element's, an
+# activity's) → read its documents; edit rights there to upload, change or delete. Uploads are multipart.
+DOCUMENT_ACTIONS = {
+    f"{verb}_{subject}_documents": (method, f"{path}/documents", permission, status)
+    for subject, path in (("account", "/api/v1/accounts/{account}"), ("contact", "/api/v1/contacts/{contact}"),
+                          ("deal", "/api/v1/deals/{deal}"), ("project", "/api/v1/projects/{p1}"),
+                          ("wbs", "/api/v1/projects/{p1}/wbs/{element}"),
+                          ("activity", "/api/v1/projects/{p1}/activities/{activity}"))
+    for verb, method, permission, status in (("list", "GET", Permission.read, 200),
+                                             ("upload", "POST", Permission.edit, 201))
+} | {
+    "read_document": ("GET", "/api/v1/documents/{document}", Permission.read, 200),
+    "read_account_document": ("GET", "/api/v1/documents/{account_document}", Permission.read, 200),
+    "list_versions": ("GET", "/api/v1/documents/{document}/versions", Permission.read, 200),
+    "download_document": ("GET", "/api/v1/documents/{document}/download?version=1", Permission.read, 200),
+    "add_version": ("POST", "/api/v1/documents/{document}/versions", Permission.edit, 201),
+    "change_document": ("PATCH", "/api/v1/documents/{document}", Permission.edit, 200),
+    "delete_document": ("DELETE", "/api/v1/documents/{account_document}", Permission.edit, 204),
+}
+
+
+@pytest.fixture
+def document_world(session, admin, world):
+    from accounts.documents import services as documents
+
+    made = {}
+    for side in ("A", "B"):
+        account = factories.account(session, actor=admin, region=world[side]["n1"], name=f"Client {side}")
+        deal = factories.deal(session, actor=admin, account=account, pipeline=factories.pipeline(session))
+        element = wbs_services.create_element(session, actor=admin, project=world[side]["p1"], code=f"W{side}",
+                                              name=f"Works {side}")
+        made[side] = {
+            "account": account, "deal": deal, "element": element,
+            "contact": factories.contact(session, actor=admin, account=account, last_name=f"Person {side}"),
+            "document": documents.add_document(session, actor=admin, subject=world[side]["p1"],
+                                               name=f"drawing-{side}.txt", kind="drawing", data=b"plan"),
+            "account_document": documents.add_document(session, actor=admin, subject=account,
+                                                       name=f"contract-{side}.txt", kind="contract",
+                                                       data=b"terms")}
+    session.commit()
+    return made
+
+
+@pytest.mark.parametrize("place", ["inside", "outside"])
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+@pytest.mark.parametrize("action", sorted(DOCUMENT_ACTIONS))
+def test_document_permission_matrix(api, session, admin, world, document_world, role, action, place):
+    import io
+
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    side = "A" if place == "inside" else "B"
+    ids = {key: obj.id for key, obj in (world[side] | document_world[side]).items()}
+    method, path, needed, success = DOCUMENT_ACTIONS[action]
+    url = _fill(path, ids)
+    headers = {"Authorization": f"Bearer {api.token_for(user)}"}
+    if method == "POST":
+        form = {"file": (io.BytesIO(b"new text"), "new.txt")} | ({"kind": "other"} if url.endswith("documents") else {})
+        response = api._client.post(url, data=form, headers=headers, content_type="multipart/form-data")
+    else:
+        response = api.request(method, url, user=user, json={"kind": "act"} if method == "PATCH" else None)
+
+    granted = ROLE_PERMISSIONS[role] if role is not None else frozenset()
+    expected = 404 if place == "outside" or role is None else success if needed in granted else 403
+    assert response.status_code == expected, (response.status_code, response.get_json())
+    if expected >= 400:
+        hidden = [world["root"], *world["B"].values(), *document_world["B"].values()]
+        if role is None:
+            hidden += [*world["A"].values(), *document_world["A"].values()]
+        assert hidden_mentions(response.get_json(), hidden, [url]) == [], response.get_json()
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_document_search_holds_only_the_granted_subtree(api, session, admin, world, document_world, role):
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    found = api.get("/api/v1/documents?per_page=500", user=user).json
+    expected = ([document_world["A"]["document"].id, document_world["A"]["account_document"].id]
+                if role is not None else [])
+    assert sorted(item["id"] for item in found["items"]) == sorted(expected) and found["total"] == len(expected)
+    hidden = [world["root"], *world["B"].values(), *document_world["B"].values()]
+    assert hidden_mentions(found, hidden, []) == []
+    assert api.get("/api/v1/documents?q=contract", user=user).json["total"] == (1 if role is not None else 0)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from crmpm.errors import Conflict
+from crmpm.errors import Conflict, NotFound
 from eps import services
 from eps.models import EpsNode, Project, Role
 from eps.permissions import access_to, visible
@@ -130,6 +130,7 @@ def _check(session, parents, protected, projects, grants, operations):
         assert obj.path == "/" + "".join(f"{db_segment(k)}/" for k in chain)
 
     principals = {u1.id: {"u1"}, u2.id: {"u2", "team"}}
+    readable = {}
     for user in (u1, u2):
         readable_nodes, readable_projects = set(), set()
         for obj, key in [*((n, f"n{i}") for i, n in enumerate(nodes)),
@@ -142,3 +143,36 @@ def _check(session, parents, protected, projects, grants, operations):
             == readable_nodes
         assert set(session.scalars(select(Project.id).where(visible(session, user=user, model=Project)))) \
             == readable_projects
+        readable[user.id] = (readable_nodes, readable_projects)
+    _check_documents(session, admin, nodes, project_rows, (u1, u2), readable)
+
+
+def _check_documents(session, admin, nodes, project_rows, users, readable):
+    """A document on every node's account and every project is read exactly where the oracle reads its anchor."""
+    from accounts import services as crm_services
+    from accounts.documents import services as documents
+
+    on_node, on_project = {}, {}
+    for i, node in enumerate(nodes):
+        if node.parent_id is None:
+            continue  # an account's node hangs under a branch
+        account = crm_services.create_account(session, actor=admin, name=f"Account N{i}", eps_node=node)
+        on_node[node.id] = documents.add_document(session, actor=admin, subject=account, name=f"n{i}.txt",
+                                                  kind="other", data=b"anchor").id
+    for j, project in enumerate(project_rows):
+        on_project[project.id] = documents.add_document(session, actor=admin, subject=project, name=f"p{j}.txt",
+                                                        kind="other", data=b"anchor").id
+    session.flush()
+    for user in users:
+        readable_nodes, readable_projects = readable[user.id]
+        expected = ({on_node[node_id] for node_id in readable_nodes if node_id in on_node}
+                    | {on_project[project_id] for project_id in readable_projects})
+        found = {document.id for document in session.scalars(documents.search_documents(session, user=user))}
+        assert found == expected, user.email
+        for document_id in [*on_node.values(), *on_project.values()]:
+            try:
+                documents.get_document_or_raise(session, user=user, document_id=document_id)
+                seen = True
+            except NotFound:
+                seen = False
+            assert seen == (document_id in expected), (user.email, document_id)

@@ -168,10 +168,18 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     session.add(Assignment(project_id=project.id, activity_id=first.id, resource_id=booked.id,
                            remaining_units=16.0, start=datetime(2026, 12, 7, 8), finish=datetime(2026, 12, 8, 17)))
     session.flush()
-    # A document generated from the deal (its page and download).
-    document = paperwork.generate(session, actor=admin, kind="offer", language="ru", deal=deal, fmt="docx")
+    # A document on the deal (a new version too), named and tagged with the branch's marker.
+    from accounts.documents import services as documents
+
+    document = documents.add_document(session, actor=admin, subject=deal, name=f"{marker} <b>plan.txt",
+                                      kind="drawing", data=f"{marker} text".encode(), tags=[label(marker, "tag")[:60]])
+    documents.add_version(session, actor=admin, document=document, name=f"{marker} plan v2.txt", data=b"v2")
+    documents.add_document(session, actor=admin, subject=account, name=f"{marker} contract.txt", kind="contract",
+                           data=b"terms")
+    # A document generated from the deal (its page).
+    generated = paperwork.generate(session, actor=admin, kind="offer", language="ru", deal=deal, fmt="docx")
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
-            "generated document": document,
+            "document": document, "generated document": generated,
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
@@ -318,11 +326,14 @@ PARAMETERS = {
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
     "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
-    "document_id": "generated document",
+    "document_id": "document",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}
 OBJ_KIND = {"nodes": "node", "projects": "project"}
+# ``subject_id`` follows ``subject_type`` (the documents' upload form).
+SUBJECT_KIND = {"account": "account", "contact": "contact", "deal": "deal", "project": "project",
+                "wbs_element": "element", "activity": "activity"}
 SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
 KNOWN_METHODS = {"GET", "POST"}
 # Routes that act on the user's own session or profile: anyone logged in may use them.
@@ -368,7 +379,7 @@ def routes(app, world, side: str) -> list[Route]:
         for name, converter in rule._converters.items():
             if isinstance(converter, AnyConverter):
                 choices.append([(name, item) for item in sorted(converter.items)])
-            elif isinstance(converter, IntegerConverter) and (name in PARAMETERS or name == "obj_id"):
+            elif isinstance(converter, IntegerConverter) and (name in PARAMETERS or name in ("obj_id", "subject_id")):
                 choices.append([(name, None)])
             elif name in TEXT_PARAMETERS and not isinstance(converter, IntegerConverter):
                 choices.append([(name, world[side][TEXT_PARAMETERS[name]])])
@@ -378,7 +389,8 @@ def routes(app, world, side: str) -> list[Route]:
             values = dict(combination)
             for name, value in values.items():
                 if value is None:
-                    kind = OBJ_KIND[values["kind"]] if name == "obj_id" else PARAMETERS[name]
+                    kind = (OBJ_KIND[values["kind"]] if name == "obj_id" else
+                            SUBJECT_KIND[values["subject_type"]] if name == "subject_id" else PARAMETERS[name])
                     values[name] = world[side][kind].id
             url = rule.build(values, append_unknown=False)[1]
             found.extend(Route(rule, method, url, side) for method in sorted(methods))

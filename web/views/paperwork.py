@@ -1,5 +1,5 @@
 """Generated paperwork on the pages: "Generate document" for a deal or a project (kind, language, format),
-the generated document (with its download), and the templates page for administrators (download, upload a
+the generated document (downloaded through the documents' pages), and the templates page for administrators (download, upload a
 replacement, restore the default). The services decide rights (``accounts.paperwork.services``); these
 pages load, call one service and redirect.
 """
@@ -17,7 +17,7 @@ from accounts.deals import get_deal_or_raise
 from accounts.documents import services as documents
 from accounts.paperwork import pdf, services
 from crmpm.database import db
-from crmpm.downloads import send_download, send_stored_file
+from crmpm.downloads import send_download
 from crmpm.limits import accepts_upload
 from crmpm.ratelimit import throttle
 from eps.permissions import Permission, access_to
@@ -117,14 +117,6 @@ def document(document_id: int):
         back = None
     return render_template("paperwork/document.html", document=found, version=version, back_url=back,
                            kind_label=KIND_LABELS.get(found.kind, found.kind))
-
-
-@bp.route("/documents/<int:document_id>/download")
-def download(document_id: int):
-    found = documents.get_document_or_raise(db.session, user=g.user, document_id=document_id)
-    version = documents.version_of(db.session, document=found)
-    return send_stored_file(documents.read_version(db.session, version), filename=version.file_name,
-                            mimetype=version.content_type)
 
 
 @bp.route("/templates")
