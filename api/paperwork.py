@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from accounts.deals import get_deal_or_raise
 from accounts.paperwork import services
+from accounts.paperwork.render import MAX_TEMPLATE_BYTES
 from api.common import Blueprint, Id, current_user, session
 from api.documents import DocumentReadSchema
 from crmpm.downloads import send_download
@@ -102,7 +103,7 @@ def upload_template(files, kind, language):
     unknown placeholders are refused, named."""
     upload = files["file"]
     return services.upload_template(session(), actor=current_user(), kind=kind, language=language,
-                                    data=upload.read(services.MAX_TEMPLATE_BYTES + 1), file_name=upload.filename or "")
+                                    data=upload.read(MAX_TEMPLATE_BYTES + 1), file_name=upload.filename or "")
 
 
 @blp.route("/paperwork/templates/<kind>/<language>", methods=["DELETE"])

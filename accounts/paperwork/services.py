@@ -22,7 +22,7 @@ from accounts.models import Deal
 from accounts.paperwork import context as contexts
 from accounts.paperwork import pdf
 from accounts.paperwork.models import PaperworkTemplate
-from accounts.paperwork.render import MAX_TEMPLATE_BYTES, check_template, render
+from accounts.paperwork.render import check_template, render
 from crmpm import audit
 from crmpm.errors import Forbidden, Invalid, NotFound
 from crmpm.files import storage
@@ -61,12 +61,16 @@ def template_name(kind: str, language: str, *, custom: bool) -> str:
     return f"{kind}.{language}" + (" (uploaded)" if custom else "")
 
 
+ALLOWED = {"kind": KINDS, "language": LANGUAGES, "format": FORMATS}
+
+
+def _wrong(**values: str) -> dict[str, str]:
+    """The fields among ``values`` (kind, language, format) holding something not allowed, each with what is."""
+    return {name: f"one of {', '.join(ALLOWED[name])}" for name, value in values.items() if value not in ALLOWED[name]}
+
+
 def check_kind_language(kind: str, language: str) -> None:
-    errors = {}
-    if kind not in KINDS:
-        errors["kind"] = f"one of {', '.join(KINDS)}"
-    if language not in LANGUAGES:
-        errors["language"] = f"one of {', '.join(LANGUAGES)}"
+    errors = _wrong(kind=kind, language=language)
     if errors:
         raise Invalid("unknown paperwork template {kind}.{language}", kind=kind, language=language, errors=errors)
 
@@ -157,13 +161,7 @@ def _today(actor: User) -> date:
 
 
 def check_request(kind: str, language: str, fmt: str) -> None:
-    errors = {}
-    if kind not in KINDS:
-        errors["kind"] = f"one of {', '.join(KINDS)}"
-    if language not in LANGUAGES:
-        errors["language"] = f"one of {', '.join(LANGUAGES)}"
-    if fmt not in FORMATS:
-        errors["format"] = f"one of {', '.join(FORMATS)}"
+    errors = _wrong(kind=kind, language=language, format=fmt)
     if errors:
         raise Invalid("the document cannot be made: {fields}", fields=", ".join(sorted(errors)), errors=errors)
 
@@ -200,9 +198,7 @@ def generate(session: Session, *, actor: User, kind: str, language: str, deal: D
     # Kept where it was asked for: on the project when made from it, else on the deal (an invoice's, if any).
     subject = src.project if project is not None or src.deal is None else src.deal
     return documents.add_document(session, actor=actor, subject=subject, name=name, kind=kind, data=data,
-                        content_type=CONTENT_TYPES[fmt], generated_from=info.name)
-
-
+                                  content_type=CONTENT_TYPES[fmt], generated_from=info.name)
 
 
 def get_invoice_or_raise(session: Session, *, user: User, invoice_id: int, field: str | None = None) -> Invoice:

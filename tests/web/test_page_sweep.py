@@ -42,6 +42,7 @@ from accounts import activities, leads, routing
 from accounts.automation import services as automation
 from accounts.automation.models import AutomationRun
 from accounts.paperwork import services as paperwork
+from tests.accounts.paperwork.test_generate import issued_invoice
 from crmpm import notifications
 from crmpm.database import Base
 from crmpm.users import resets
@@ -180,6 +181,7 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     generated = paperwork.generate(session, actor=admin, kind="offer", language="ru", deal=deal, fmt="docx")
     return {"node": node, "project": project, "account": account, "contact": contact, "deal": deal,
             "document": document, "generated document": generated,
+            "invoice": issued_invoice(session, deal, number=101 if marker == SEEN else 102),
             "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
@@ -326,7 +328,7 @@ PARAMETERS = {
     "pipeline_id": "pipeline", "rule_id": "rule", "absence_id": "absence", "baseline_id": "baseline",
     "type_id": "code type", "value_id": "code value", "automation_id": "automation rule",
     "notification_id": "notification", "resource_id": "resource", "role_id": "role", "assignment_id": "assignment",
-    "document_id": "document",
+    "document_id": "document", "invoice_id": "invoice",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}

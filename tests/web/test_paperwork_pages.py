@@ -95,3 +95,18 @@ def test_templates_page_for_administrators(pages, session, admin, crm):
     assert pages.get("/paperwork/templates/act/ru/download").data == mine
     assert pages.post("/paperwork/templates/act/ru/restore").status_code == 303
     assert session.scalar(select(func.count()).select_from(PaperworkTemplate)) == 0
+
+
+def test_invoice_and_act_from_an_invoice(pages, session, crm):
+    from tests.accounts.paperwork.test_generate import INVOICE_WORDS_RU, issued_invoice
+    invoice = issued_invoice(session, crm["deal"])
+    session.commit()
+    pages.log_in_as(crm["viewer"])
+    assert pages.get(f"/paperwork/invoices/{invoice.id}").status_code == 403
+    pages.log_in_as(crm["editor"])
+    assert pages.get(f"/paperwork/invoices/{invoice.id}").status_code == 200
+    made = pages.post(f"/paperwork/invoices/{invoice.id}", {"kind": "act", "language": "ru", "format": "docx"})
+    assert made.status_code == 303
+    document_id = made.headers["Location"].rsplit("/", 1)[1]
+    text = flat(docx_text(pages.get(f"/documents/{document_id}/download").data))
+    assert "Акт № 17" in text and INVOICE_WORDS_RU in text

@@ -16,14 +16,16 @@ from wtforms.validators import DataRequired
 from accounts.deals import get_deal_or_raise
 from accounts.documents import services as documents
 from accounts.paperwork import pdf, services
+from accounts.paperwork.render import MAX_TEMPLATE_BYTES
 from crmpm.database import db
 from crmpm.downloads import send_download
 from crmpm.limits import accepts_upload
 from crmpm.ratelimit import throttle
-from eps.permissions import Permission, access_to
+from eps.permissions import Permission
 from eps.services import get_project_or_raise
 from web.forms import ActionForm, check
 from web.i18n import translate_error
+from web.nav import is_available as page_exists
 from web.pages import page_blueprint, require_admin
 
 # Named so: the API has a `paperwork` blueprint.
@@ -64,8 +66,8 @@ def _generate_page(target, kind_of_target: str, action_url: str, back_url: str):
                            action_url=action_url, back_url=back_url, pdf_available=pdf.available())
 
 
-def _generate(form_url: str, **source):
-    form = GenerateForm(kinds=WITHOUT_INVOICE)
+def _generate(form_url: str, kinds=WITHOUT_INVOICE, **source):
+    form = GenerateForm(kinds=kinds)
     check(form)
     throttle().attempt("paperwork", g.user.id)
     try:
@@ -105,6 +107,26 @@ def project_generate(project_id: int):
     return _generate(url_for("papers.project_form", project_id=project.id), project=project)
 
 
+@bp.route("/invoices/<int:invoice_id>")
+def invoice_form(invoice_id: int):
+    invoice = services.get_invoice_or_raise(db.session, user=g.user, invoice_id=invoice_id)
+    project = get_project_or_raise(db.session, user=g.user, project_id=invoice.project_id,
+                                   permission=Permission.edit)
+    form = GenerateForm(data={"kind": "invoice",
+                              "language": g.user.locale if g.user.locale in services.LANGUAGES else "ru"})
+    back = url_for("finance.invoice", invoice_id=invoice.id) if page_exists("finance.invoice") else \
+        url_for("pm.project", project_id=project.id)
+    return render_template("paperwork/generate.html", form=form, target=project, kind_of_target="invoice",
+                           action_url=url_for("papers.invoice_generate", invoice_id=invoice.id), back_url=back,
+                           pdf_available=pdf.available())
+
+
+@bp.route("/invoices/<int:invoice_id>", methods=["POST"])
+def invoice_generate(invoice_id: int):
+    invoice = services.get_invoice_or_raise(db.session, user=g.user, invoice_id=invoice_id)
+    return _generate(url_for("papers.invoice_form", invoice_id=invoice.id), kinds=services.KINDS, invoice=invoice)
+
+
 @bp.route("/documents/<int:document_id>")
 def document(document_id: int):
     found = documents.get_document_or_raise(db.session, user=g.user, document_id=document_id)
@@ -139,7 +161,7 @@ def template_download(kind: str, language: str):
 def template_upload(kind: str, language: str):
     require_admin()
     upload = request.files.get("file")
-    data = upload.read(services.MAX_TEMPLATE_BYTES + 1) if upload is not None else b""
+    data = upload.read(MAX_TEMPLATE_BYTES + 1) if upload is not None else b""
     services.upload_template(db.session, actor=g.user, kind=kind, language=language, data=data,
                              file_name=(upload.filename or "") if upload is not None else "")
     flash(_("The template was replaced."), "success")
