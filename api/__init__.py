@@ -19,7 +19,7 @@ from api import (
     accounts, activities, audit, automation, baselines, budgets, capacity, codes, deals, documents, eps, events, grants,
     imports, inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
-from api import accounting, invoices, payments, timesheets
+from api import accounting, invoices, paperwork, payments, timesheets
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -39,6 +39,8 @@ BLUEPRINTS = (
     accounting.blp,
     # Documents on accounts, contacts, deals, projects, WBS elements and activities
     documents.blp,
+    # Generated paperwork and its templates
+    paperwork.blp,
     # Inbound channels into the journal
     inbound.blp, inbound.channels_blp,
     # Background work and what happened

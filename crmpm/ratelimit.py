@@ -50,6 +50,7 @@ DEFAULT_LIMITS = {
     "accounting-import": "30 per hour; 200 per day",  # cost files per user (api/accounting.py)
     "bank-statement": "30 per hour; 200 per day",  # bank statements uploaded per user (api/payments.py)
     "document-upload": "120 per minute; 2000 per hour",  # files uploaded per user (type check, text extraction)
+    "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
 }
 EXTENSION = "crmpm.throttle"
 

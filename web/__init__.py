@@ -22,11 +22,11 @@ from web.views import (
     admin, auth, automation, capacity, codes, crm, dashboards, documents, eps, finance, home, jobs, notifications, pool,
     profile, projects, reset, search, settings,
 )
-from web.views import accounting, invoices, payments, timesheets
+from web.views import accounting, invoices, paperwork, payments, timesheets
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
-              pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp)
+              pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp)
 
 
 def init_app(app: Flask) -> None:

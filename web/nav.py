@@ -112,6 +112,7 @@ ENTRIES: tuple[Entry, ...] = (
           also=("settings.pipeline", "pipeline_automation.rules", "pipeline_automation.rule")),
     Entry("settings.rules", _l("Lead routing"), "settings", _admin, also=("settings.rule",)),
     Entry("settings.absences", _l("Absences"), "settings"),
+    Entry("papers.templates", _l("Document templates"), "settings", _admin),
     # The user's own background work (imports, exports, scheduling).
     Entry("jobs.index", _l("Background jobs"), "me", also=("jobs.show",)),
 )

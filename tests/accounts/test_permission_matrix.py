@@ -14,6 +14,7 @@ from eps.models import Role
 from eps.permissions import ROLE_PERMISSIONS, Permission
 from tests import factories
 from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
+from tests.accounts.paperwork.test_generate import issued_invoice
 from tests.api.test_permission_matrix import _fill
 from tests.leaks import hidden_mentions
 
@@ -36,8 +37,9 @@ def world(session, admin):
         interaction = factories.interaction(session, actor=admin, account=account, occurred_at=WHEN)
         task = activities.create_task(session, actor=admin, title="Call", due_at=WHEN, account=account)
         lead = leads.create_lead(session, actor=admin, region=branch, company=f"Lead {side}")
+        invoice = issued_invoice(session, deal, number={"A": 1, "B": 2}[side])
         objects[side] = {"branch": branch, "account": account, "account2": account2, "contact": contact, "contact2": contact2,
-                         "deal": deal, "interaction": interaction, "task": task, "lead": lead}
+                         "deal": deal, "interaction": interaction, "task": task, "lead": lead, "invoice": invoice}
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -63,6 +65,8 @@ ACTIONS = {
     "update_deal": ("PATCH", "/api/v1/deals/{deal}", {"amount": "10.00"}, E, 200),
     "move_stage": ("POST", "/api/v1/deals/{deal}/stage", {"stage": "Proposal"}, E, 200),
     "deal_history": ("GET", "/api/v1/deals/{deal}/history", None, R, 200),
+    "deal_paperwork": ("POST", "/api/v1/deals/{deal}/paperwork", {"kind": "offer", "format": "docx"}, E, 201),
+    "invoice_paperwork": ("POST", "/api/v1/invoices/{invoice}/paperwork", {"kind": "act", "format": "docx"}, E, 201),
     "create_interaction": ("POST", "/api/v1/interactions", {"account_id": "{account}", "kind": "call",
                                                             "direction": "inbound",
                                                             "occurred_at": "2026-05-05T10:00:00+03:00"}, E, 201),

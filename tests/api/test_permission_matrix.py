@@ -150,6 +150,8 @@ ACTIONS = {
     "level_project": ("POST", "/api/v1/projects/{p1}/levelling", {"threshold_percent": 120}, {Permission.edit}, 202),
     "level_node": ("POST", "/api/v1/eps/nodes/{n1}/levelling", {}, {Permission.edit}, 202),
     "read_levelling": ("GET", "/api/v1/projects/{p1}/levelling", None, {Permission.read}, 200),
+    "project_paperwork": ("POST", "/api/v1/projects/{p1}/paperwork", {"kind": "contract", "format": "docx"},
+                          {Permission.edit}, 201),
     "list_baselines": ("GET", "/api/v1/projects/{p1}/baselines", None, {Permission.read}, 200),
     "take_baseline": ("POST", "/api/v1/projects/{p1}/baselines", {"name": "Taken"}, {Permission.edit}, 201),
     "read_baseline": ("GET", "/api/v1/baselines/{baseline}", None, {Permission.read}, 200),
@@ -419,6 +421,40 @@ POOL = {
     "change_role": ("PATCH", "/api/v1/roles/{role}", {"name": "Renamed"}, 200, 403),
     "delete_role": ("DELETE", "/api/v1/roles/{role}", None, 204, 403),
 }
+
+
+# Paperwork templates: listed and downloaded by everyone signed in, replaced and restored by administrators only.
+TEMPLATE_ACTIONS = {
+    "list_templates": ("GET", "/api/v1/paperwork/templates", 200, 200),
+    "download_template": ("GET", "/api/v1/paperwork/templates/act/en/download", 200, 200),
+    "replace_template": ("PUT", "/api/v1/paperwork/templates/act/en", 200, 403),
+    "restore_template": ("DELETE", "/api/v1/paperwork/templates/act/en", 200, 403),
+}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin", *ROLES], ids=lambda r: getattr(r, "value", r or "no-grant"))
+@pytest.mark.parametrize("action", sorted(TEMPLATE_ACTIONS))
+def test_paperwork_templates_are_changed_by_administrators(api, session, admin, world, role, action):
+    import io
+
+    from tests.accounts.paperwork.test_templates import template_with
+    method, path, success, others = TEMPLATE_ACTIONS[action]
+    if role == "anonymous":
+        user, expected = None, 401
+    elif role == "admin":
+        user, expected = admin, success
+    else:
+        user, expected = factories.user(session), others
+        if role is not None:
+            factories.grant(session, actor=admin, role=role, target=world["root"], user=user)
+    session.commit()
+    headers = {"Authorization": f"Bearer {api.token_for(user)}"} if user is not None else {}
+    if method == "PUT":
+        response = api._client.put(path, data={"file": (io.BytesIO(template_with("{{ deal.name }}")), "t.docx")},
+                                   headers=headers, content_type="multipart/form-data")
+    else:
+        response = api._client.open(path, method=method, headers=headers)
+    assert response.status_code == expected, (response.status_code, response.get_json())
 
 
 @pytest.mark.parametrize("role", ["anonymous", "admin", *ROLES], ids=lambda r: getattr(r, "value", r or "no-grant"))

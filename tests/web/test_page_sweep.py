@@ -44,6 +44,7 @@ from accounts.billing import milestones as billing_milestones
 from accounts.models import DealLine
 from accounts.automation import services as automation
 from accounts.automation.models import AutomationRun
+from accounts.paperwork import services as paperwork
 from crmpm import notifications
 from crmpm.database import Base
 from crmpm.users import resets
@@ -188,10 +189,12 @@ def _branch(session, admin, *, root, marker, pipeline, owner, assignee):
     if marker == HIDDEN:  # the admin reads both branches: a draft's forms in A, an issued invoice's in B
         billing_invoices.issue(session, actor=admin, invoice=invoice)
     deal.lines.append(DealLine(product=label(marker, "product")[:100], quantity=Decimal("1"), unit_price=Decimal("10.00")))
+    # A document generated from the deal (its page).
+    generated = paperwork.generate(session, actor=admin, kind="offer", language="ru", deal=deal, fmt="docx")
     billing = _billing(session, admin, marker=marker, project=project, account=account)
     return billing | {"milestone": milestone, "invoice": invoice,
                       "node": node, "project": project, "account": account, "contact": contact, "deal": deal,
-                      "document": document, "interaction": interaction,
+                      "document": document, "generated document": generated, "interaction": interaction,
             "task": task, "lead": lead, "element": element, "activity": first, "activity two": second,
             "relationship": relationship, "calendar": calendar, "baseline": baseline,
             "change": change, "stage": deal.stage, "code type": code_type, "code value": below,
@@ -242,6 +245,12 @@ def sweep(app, session, admin, monkeypatch):
         stage.name = f"{stage.name} {SCRIPT}"
     factories.token(session, user=viewer)
     factories.token(session, user=admin)
+    # Replaced paperwork templates (their page offers to restore them).
+    for kind in paperwork.KINDS:
+        for language in paperwork.LANGUAGES:
+            paperwork.upload_template(session, actor=admin, kind=kind, language=language,
+                                      data=paperwork.default_template(kind, language),
+                                      file_name=label(PERSON, "template")[:60] + ".docx")
     from crmpm.users.models import ApiToken
 
     tokens = {token.user_id: token for token in session.scalars(select(ApiToken))}
@@ -821,7 +830,7 @@ def test_no_export_hands_over_a_name_as_a_formula(app, pages, session, sweep):
         response = pages.get(route.url)
         if response.mimetype == "text/csv":
             cells = [cell for row in csv.reader(io.StringIO(response.get_data(as_text=True))) for cell in row]
-        elif response.mimetype.startswith("application/vnd.openxmlformats"):
+        elif response.mimetype.startswith("application/vnd.openxmlformats-officedocument.spreadsheetml"):
             book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
             cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
             # A cell stored as text shows "=..." as text; only a formula cell would run.

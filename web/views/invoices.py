@@ -60,10 +60,12 @@ def show(invoice_id: int):
     session = db.session
     invoice = invoices.get_invoice_or_raise(session, user=g.user, invoice_id=invoice_id)
     project = session.get(Project, invoice.project_id)
-    can_bill = access_to(session, user=g.user, obj=project).can(Permission.budget)
+    access = access_to(session, user=g.user, obj=project)
+    can_bill = access.can(Permission.budget)
     payments = session.scalars(select(Payment).where(Payment.invoice_id == invoice.id).order_by(Payment.paid_on)).all()
     return render_template("finance/invoice.html", invoice=invoice, project=project,
                            account=session.get(Account, invoice.account_id), payments=payments, can_bill=can_bill,
+                           can_generate=access.can(Permission.edit) and invoice.status not in ("draft", "cancelled"),
                            issue_form=IssueForm(), cancel_form=CancelForm(), act_form=ActForm(),
                            action_form=ActionForm())
 
