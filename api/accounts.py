@@ -45,7 +45,20 @@ def contact_field(field: str, contact_id):
     return services.get_contact_or_raise(session(), user=current_user(), contact_id=contact_id, field=field)
 
 
-class AccountCreateSchema(Schema):
+class RequisitesFields(Schema):
+    """An account's details for invoices, acts and the exchange with accounting (checked by
+    ``accounts.requisites``)."""
+
+    kpp = Text(9, metadata={"description": "KPP: 9 characters"})
+    ogrn = Text(15, metadata={"description": "OGRN (13 digits) or OGRNIP (15), with its check digit"})
+    legal_address = Text(500)
+    bank_name = Text(300)
+    bank_bik = Text(9, metadata={"description": "BIK: 9 digits"})
+    bank_account = Text(20, metadata={"description": "settlement account: 20 digits, its key matching the BIK"})
+    bank_corr_account = Text(20, metadata={"description": "correspondent account: 20 digits, its key matching the BIK"})
+
+
+class AccountCreateSchema(RequisitesFields):
     name = Name(required=True)
     region_node_id = Id(strict=True, metadata={"description": "The branch node; a new node is made under it."})
     eps_node_id = Id(strict=True, metadata={"description": "An existing client node to link instead."})
@@ -59,13 +72,6 @@ class AccountCreateSchema(Schema):
     external_id = ExternalId()
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
-    kpp = Text(9, metadata={"description": "KPP: 9 characters"})
-    ogrn = Text(15, metadata={"description": "OGRN (13 digits) or OGRNIP (15), with its check digit"})
-    legal_address = Text(500)
-    bank_name = Text(300)
-    bank_bik = Text(9, metadata={"description": "BIK: 9 digits"})
-    bank_account = Text(20, metadata={"description": "settlement account: 20 digits, its key matching the BIK"})
-    bank_corr_account = Text(20, metadata={"description": "correspondent account: 20 digits, its key matching the BIK"})
 
     @validates_schema
     def _one_place(self, data, **_kwargs):
@@ -73,7 +79,7 @@ class AccountCreateSchema(Schema):
             raise ValidationError({"region_node_id": ["Give exactly one of region_node_id and eps_node_id."]})
 
 
-class AccountUpdateSchema(Schema):
+class AccountUpdateSchema(RequisitesFields):
     name = Name()
     tax_id = Text(40, allow_none=True)
     kind = fields.Enum(AccountKind, by_value=True)
@@ -83,13 +89,6 @@ class AccountUpdateSchema(Schema):
     owner_id = Id(strict=True, allow_none=True)
     annual_revenue = Money(allow_none=True)
     employees = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
-    kpp = Text(9, metadata={"description": "KPP: 9 characters"})
-    ogrn = Text(15, metadata={"description": "OGRN (13 digits) or OGRNIP (15), with its check digit"})
-    legal_address = Text(500)
-    bank_name = Text(300)
-    bank_bik = Text(9, metadata={"description": "BIK: 9 digits"})
-    bank_account = Text(20, metadata={"description": "settlement account: 20 digits, its key matching the BIK"})
-    bank_corr_account = Text(20, metadata={"description": "correspondent account: 20 digits, its key matching the BIK"})
 
 
 class AccountReadSchema(Schema):
