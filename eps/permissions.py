@@ -23,7 +23,7 @@ from crmpm.users.models import User, team_members
 from eps.models import EpsNode, Grant, Project, Role
 
 __all__ = ["Access", "authorize", "Permission", "PERMISSION_WORDS", "ROLE_PERMISSIONS", "access_to", "accesses",
-           "GRANTS_WITH_USER", "holder_ids", "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
+           "GRANTS_WITH_USER", "holder_ids", "keeps_books", "principal_grant_paths", "reader_ids", "reads_everything", "visible"]
 
 
 class Permission(str, enum.Enum):
@@ -145,6 +145,15 @@ def principal_grant_paths(session: Session, *, user: User, roles: tuple[Role, ..
         return list(known)
     rows = fetch_all(session, _grant_paths_query(roles, with_roots=roles is None), {"user_id": user.id})
     return _remember_grant_rows(session, user, roles, rows)
+
+
+def keeps_books(session: Session, *, user: User) -> bool:
+    """Whether ``user`` does the company's bookkeeping work that belongs to no one project (bank statements, the
+    unmatched payments, cost accounts and the exchange with accounting): an administrator, or a holder of a role
+    with budget rights (the finance role) anywhere in the tree. What each project's rows allow is still checked on
+    the project."""
+    budget_roles = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.budget in allowed)
+    return user.is_admin or bool(principal_grant_paths(session, user=user, roles=budget_roles))
 
 
 def _remember_grant_rows(session: Session, user: User, roles: tuple[Role, ...] | None, rows) -> list[str]:

@@ -48,7 +48,7 @@ from crmpm.database import bulk_insert, utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from crmpm.users.models import User
 from eps.models import Project
-from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths, visible
+from eps.permissions import Permission, keeps_books, visible
 
 __all__ = ["STATEMENT_CURRENCY", "handles_payments", "record_payment", "import_statement", "match_payment",
            "unmatch_payment", "suggest_invoice", "get_payment_or_raise", "get_statement_or_raise",
@@ -63,14 +63,13 @@ _INVOICE_REF = re.compile(
     r"(?<![0-9a-zа-яё])(?:сч[её]т[а-яё]*|сч\.?|invoice|inv\.?)\s*(?:на\s+оплату\s*)?(?:№|n|no\.?|#)?\s*"
     r"(\d{1,9})(?![\d.,]\d)(?!\d)(?:\s*(?:от|of|dd)?\s*(\d{2})[./-](\d{2})[./-](\d{4}|\d{2})(?!\d))?",
     re.IGNORECASE)
-_BUDGET_ROLES = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.budget in allowed)
 
 
 # -- rights -----------------------------------------------------------------------------------------------------
 
 def handles_payments(session: Session, *, user: User) -> bool:
     """Whether ``user`` imports statements and sees the unmatched payments: an administrator or a finance grant."""
-    return user.is_admin or bool(principal_grant_paths(session, user=user, roles=_BUDGET_ROLES))
+    return keeps_books(session, user=user)
 
 
 def _require_handler(session: Session, user: User) -> None:

@@ -21,8 +21,8 @@ from crmpm import audit
 from crmpm.database import bulk_insert, utcnow
 from crmpm.errors import Conflict, Forbidden, Invalid
 from crmpm.users.models import User
-from eps.models import Project, Role
-from eps.permissions import Permission, authorize, principal_grant_paths
+from eps.models import Project
+from eps.permissions import Permission, authorize, keeps_books
 from wbs import services as wbs_services
 from wbs.expenses.models import CODE_LENGTH, NAME_LENGTH, CostAccount, ProjectExpense
 
@@ -34,7 +34,7 @@ KEY_CHUNK = 5000  # row keys looked up per statement (well under SQLite's and Po
 
 def may_keep_books(session: Session, *, user: User) -> bool:
     """Administrators, and users who hold a finance grant anywhere (they add cost accounts, import costs)."""
-    return user.is_admin or bool(principal_grant_paths(session, user=user, roles=(Role.finance,)))
+    return keeps_books(session, user=user)
 
 
 def check_code(code: str, *, field: str = "code") -> str:

@@ -51,7 +51,9 @@ from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm.statements import built_once
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
-from eps.permissions import ROLE_PERMISSIONS, Permission, access_to, accesses, authorize, principal_grant_paths, visible
+from eps.permissions import (
+    ROLE_PERMISSIONS, Permission, access_to, accesses, authorize, keeps_books, principal_grant_paths, visible,
+)
 from wbs import services as wbs_services
 from wbs.models import Activity
 from wbs.resources import costs
@@ -184,8 +186,7 @@ def authorize_lock(session: Session, *, actor: User, eps_node: EpsNode | None) -
 
 def may_lock(session: Session, *, user: User) -> bool:
     """Whether ``user`` may lock timesheets anywhere (an administrator, or budget rights somewhere)."""
-    budget_roles = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.budget in allowed)
-    return user.is_admin or bool(principal_grant_paths(session, user=user, roles=budget_roles))
+    return keeps_books(session, user=user)
 
 
 def may_approve(session: Session, *, user: User) -> bool:
