@@ -40,7 +40,7 @@ def world(session, admin):
         objects[side] |= _timesheet(session, admin, side, objects[side]["activity"])
         objects[side] |= _pool(session, admin, side, objects[side]["activity"])
         objects[side] |= _billing(session, admin, side, n2, p1)
-        objects[side] |= _payments(session, admin, n2, p1)
+        objects[side] |= _payments(session, admin, objects[side]["client"], p1)
     objects["other"] = factories.user(session)
     session.commit()
     return objects
@@ -99,12 +99,11 @@ def _pool(session, admin, side, activity):
                                                                      resource=resource)}
 
 
-def _payments(session, admin, node, project):
-    """An issued invoice of ``project`` to the account of ``node`` and a payment matched to it."""
+def _payments(session, admin, account, project):
+    """An issued invoice of ``project`` to ``account`` and a payment matched to it."""
     from accounts.billing import payments
     from tests.accounts.billing.factories import issued_invoice
 
-    account = factories.account(session, actor=admin, region=None, eps_node=node)
     invoice = issued_invoice(session, project=project, account=account, total="100.00")
     payment = payments.record_payment(session, actor=admin, amount=Decimal("40.00"), paid_on=date(2026, 12, 5),
                                       invoice_id=invoice.id)
