@@ -8,6 +8,7 @@ import pytest
 from accounts import search
 from accounts import leads as lead_services
 from accounts import deals as deal_services
+from accounts.documents import services as documents
 from crmpm import search as crmpm_search
 from crmpm.search import marked
 from eps.models import Role
@@ -24,7 +25,7 @@ def everything(session, user, text, limit=10):
 @pytest.fixture
 def world(session):
     """Branches A and B, each with an account, a contact (e-mail, phone, a second of each), a lead, a deal, a
-    project and an activity named after the branch; a seller who may read branch A only."""
+    project, an activity and a document named after the branch; a seller who may read branch A only."""
     admin = factories.admin(session)
     root = factories.node(session, actor=admin, code="ENT")
     pipeline = factories.pipeline(session, name="Sales")
@@ -48,8 +49,10 @@ def world(session):
         project.name = f"{word} plant"
         activity = wbs_services.create_activity(session, actor=admin, project=project, code=f"A-{side}",
                                                 name=f"{word} foundations")
+        document = documents.add_document(session, actor=admin, subject=deal, name=f"{word} drawing.txt",
+                                          kind="drawing", data=b"site plan")
         world[side] = {"account": account, "contact": contact, "lead": lead, "deal": deal, "project": project,
-                       "activity": activity, "word": word}
+                       "activity": activity, "document": document, "word": word}
         if side == "A":
             factories.grant(session, actor=admin, role=Role.viewer, target=branch, user=seller)
     session.commit()
@@ -61,11 +64,13 @@ def test_every_kind_is_found_with_the_matched_field(session, world):
     found = everything(session, world["admin"], "alderwood")
     assert {kind: [hit.id for hit in hits] for kind, hits in found.items()} == {
         "accounts": [a["account"].id], "contacts": [a["contact"].id], "leads": [a["lead"].id],
-        "deals": [a["deal"].id], "projects": [a["project"].id], "activities": [a["activity"].id]}
+        "deals": [a["deal"].id], "projects": [a["project"].id], "activities": [a["activity"].id],
+        "documents": [a["document"].id]}
     fields = {kind: (hits[0].field, hits[0].value) for kind, hits in found.items()}
     assert fields == {"accounts": ("name", "Alderwood Ltd"), "contacts": ("full_name", "Anna Alderwoodson"),
                       "leads": ("company", "Alderwood Farms"), "deals": ("name", "Alderwood supply"),
-                      "projects": ("name", "Alderwood plant"), "activities": ("name", "Alderwood foundations")}
+                      "projects": ("name", "Alderwood plant"), "activities": ("name", "Alderwood foundations"),
+                      "documents": ("name", "Alderwood drawing.txt")}
     assert found["activities"][0].parent_id == a["project"].id
 
 
@@ -177,7 +182,7 @@ def test_starting_from_the_readable_rows_finds_the_same(session, world, monkeypa
                 for hit in hits_] == hits, (who, typed)
     assert expected[("seller", "Birchfield")] == []
     assert [kind for kind, _id, _f, _v in expected[("seller", "Alderwood")]] == [
-        "accounts", "contacts", "leads", "deals", "projects", "activities"]
+        "accounts", "contacts", "leads", "deals", "projects", "activities", "documents"]
 
 
 def test_a_seller_of_one_branch_starts_from_the_readable_rows_when_more_rows_hold_the_text(session, world,
