@@ -156,3 +156,11 @@ def _responses_dumped_as_marshmallow_dumps_them():
     yield
     for schema, fast in originals:
         schema.dump = fast
+
+
+@pytest.fixture
+def soffice() -> str:
+    """LibreOffice for PDFs made by a real tool (``tests.corpus.require_soffice``: skip, or fail under CI)."""
+    from tests.corpus import require_soffice
+
+    return require_soffice()

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,15 @@ def xer_path(name: str) -> Path:
     """An XER fixture: the repository's copy when it has one, else the external corpus's."""
     local = IN_REPO / "xer" / name
     return local if local.is_file() else corpus_path("xer", name)
+
+
+def require_soffice() -> str:
+    """LibreOffice's ``soffice`` for tests of PDFs made by a real tool: skipped with a note when it is missing,
+    failed when it is missing under CI (``make office`` installs it)."""
+    found = shutil.which("soffice")
+    if found is None:
+        reason = "NOTE: LibreOffice (soffice) is not installed: PDFs made by a real tool are not tested"
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+    return found
