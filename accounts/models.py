@@ -273,6 +273,9 @@ class Lead(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"))
+    # The campaign it responded to and the web form it came through (accounts.marketing), for attribution.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
+    web_form_id: Mapped[int | None] = mapped_column(ForeignKey("web_forms.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     qualified_at: Mapped[datetime | None]
     # Why routing left the lead unassigned in the queue: {"at": ISO time, "reasons": [{"template", "params"}]};

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crmpm.database import Base, utcnow
@@ -42,6 +42,8 @@ class Document(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     # Made by crmpm from a template (``accounts.paperwork``): the template's name, else None.
     generated_from: Mapped[str | None] = mapped_column(String(60))
+    # Shown to the account's client users on the portal (accounts.portal).
+    client_visible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -40,6 +40,8 @@ class User(Base):
     session_stamp: Mapped[str] = mapped_column(String(32), default=lambda: new_session_stamp())
     # Set with a temporary password an administrator gave: the pages ask for a new one before anything else.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A client's login to the portal (/portal/, accounts.portal), never to staff pages, the staff API or tokens.
+    is_client: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     teams: Mapped[list[Team]] = relationship(secondary=team_members, back_populates="members")
 

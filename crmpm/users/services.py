@@ -183,10 +183,12 @@ def record_access_changed(session: Session, *, actor: User | None, user_ids, wha
                         for user_id in dict.fromkeys(user_ids)], actor=actor)
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User | None:
-    """The active user whose email and password match, else None."""
+def authenticate(session: Session, *, email: str, password: str, client: bool = False) -> User | None:
+    """The active user whose email and password match, else None.
+
+    Staff logins (``client`` false) never let a client user in, and the portal's (``client`` true) only them."""
     user = get_by_email(session, email=email)
-    if user is None or not user.is_active or not user.password_hash:
+    if user is None or not user.is_active or not user.password_hash or user.is_client != client:
         # Spend the same time as a real check, so timing does not reveal which emails exist.
         try:
             _hasher.verify(_DUMMY_HASH, password)
@@ -219,9 +221,12 @@ def end_sessions(session: Session, *, user: User) -> str:
     return user.session_stamp
 
 
-def holds_session(user: User | None, stamp: str | None) -> bool:
-    """Whether a session carrying ``stamp`` is still the user's: active, with a password, and not ended since."""
-    return (user is not None and user.is_active and bool(user.password_hash) and isinstance(stamp, str)
+def holds_session(user: User | None, stamp: str | None, *, client: bool = False) -> bool:
+    """Whether a session carrying ``stamp`` is still the user's: active, with a password, and not ended since.
+
+    A staff session (``client`` false) is never a client user's, and a portal session (``client`` true) only theirs."""
+    return (user is not None and user.is_active and bool(user.password_hash) and user.is_client == client
+            and isinstance(stamp, str)
             and bool(stamp) and secrets.compare_digest(user.session_stamp.encode(), stamp.encode()))
 
 
@@ -246,6 +251,8 @@ def create_token(session: Session, *, actor: User | None, user: User, name: str 
     """A new API token for ``user``; returns the record and the token, which is never stored."""
     if actor is not None and not actor.is_admin and actor.id != user.id:
         raise Forbidden("only administrators create tokens for other users")
+    if user.is_client:
+        raise Forbidden("client users of the portal have no API tokens")
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(secret), prefix=secret[:12])
     session.add(token)
@@ -313,7 +320,7 @@ def user_for_token(session: Session, *, token: str, also: tuple[ReadWithUser, ..
         return None
     user_values = values[:len(_USER_COLUMNS)]
     user = attach_loaded(session, User, dict(zip((key for key, _column in _USER_COLUMNS), user_values)))
-    if not user.is_active:
+    if not user.is_active or user.is_client:
         return None
     now = utcnow()
     if last_used_at is None or now - last_used_at >= TOKEN_USE_RESOLUTION:
