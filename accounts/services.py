@@ -26,6 +26,7 @@ from eps.models import EpsNode
 from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
 from accounts import requisites
+from accounts.documents import cleanup as document_cleanup
 from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
     Task,
@@ -436,6 +437,7 @@ def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Accou
                         .execution_options(synchronize_session=False))
     session.execute(update(Account).where(Account.parent_id == merge.id, Account.id != keep.id)
                     .values(parent_id=keep.id).execution_options(synchronize_session=False))
+    document_cleanup.move_account_documents(session, from_account_id=merge.id, to_account_id=keep.id)
     for key in ("tax_id", "sector", "segment", "owner_id", "annual_revenue", "employees"):
         if not getattr(keep, key) and getattr(merge, key):
             setattr(keep, key, getattr(merge, key))
@@ -818,6 +820,8 @@ def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Conta
     for model in (Interaction, Deal, Task, Lead, SurveyAnswer):
         session.execute(update(model).where(model.contact_id == merge.id).values(contact_id=keep.id)
                         .execution_options(synchronize_session=False))
+    document_cleanup.move_documents(session, subject_type="contact", from_id=merge.id, to_id=keep.id,
+                                    account_id=keep.account_id)
     for key in CONTACT_FIELDS:
         if key not in ("email", "phone") and not getattr(keep, key) and getattr(merge, key):
             setattr(keep, key, getattr(merge, key))
