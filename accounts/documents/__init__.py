@@ -1,3 +1,6 @@
 """Documents attached to accounts, contacts, deals, projects, WBS elements and activities, with versions."""
 
-from accounts.documents import cleanup  # noqa: F401,E402  (documents follow their subjects' deletion)
+# Imported with the package (the models' entry point does): documents follow their subjects' deletion.
+from accounts.documents import cleanup
+
+__all__ = ["cleanup"]
