@@ -1,0 +1,254 @@
+"""Retention and the customer life cycle: cohorts, buying again, revenue retention, churn, and KPIs of two
+periods side by side (before/after).
+
+Definitions (each figure sees only the accounts and deals the user may read, ``user=None``: all):
+
+- a *win* is a deal in a won stage with its close time; its period is the month (or quarter) of that time, UTC;
+- an account's *cohort* is the period of its first win (among the deals counted) up to the ``as_of`` day;
+- period ``k`` of a cohort is the k-th period after the cohort's own (k = 0 is the cohort's period);
+  *buying again* in k ≥ 1 = accounts of the cohort with a win in period k ÷ the cohort's size;
+  *revenue retention* in k = the cohort's won value in period k ÷ its won value in period 0;
+- *churned* as of a day: a cohort's account with no deal created or won and no interaction in the
+  ``churn_months`` calendar months up to that day (inclusive);
+- *retention of a period* (before/after) = of the accounts with a win in the equally long stretch just before
+  the period, the share with a win within the period;
+- contact-norm compliance: ``accounts.analytics.contact_compliance`` (the norm's one home).
+
+Filters (``AccountScope``): ``branch`` (accounts whose node lies under an EPS node), ``sector`` and ``owner_id``
+(the account's owner). Deal figures of the before/after (win rate, sales cycle) filter the deals the same way
+except that ``owner_id`` is then the deal's owner. All figures are grouped in SQL; only the grouped rows come back.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Integer, case, cast, extract, func, select, type_coerce, union
+from sqlalchemy.orm import Session
+
+from crmpm.database import Money
+from crmpm.errors import Invalid
+from crmpm.users.models import User
+
+from accounts import analytics
+from accounts.analytics import AccountScope, DealFilter, _at_midnight, _deal_conditions, _dialect, _ratio
+from accounts.models import Deal, Interaction, PipelineStage, StageKind
+
+__all__ = ["KPIS", "PERIODS", "Period", "cohorts", "compare", "kpis_of", "period_index", "period_label"]
+
+ZERO = Decimal("0.00")
+PERIODS = ("month", "quarter")
+KPIS = ("win_rate", "sales_cycle", "retention", "satisfaction", "contact_norm")
+MAX_PERIODS = 120
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (or earlier), clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def period_index(day: date, period: str) -> int:
+    """Months (or quarters) since year 0 of ``day``: consecutive periods have consecutive indexes."""
+    index = day.year * 12 + day.month - 1
+    return index // 3 if period == "quarter" else index
+
+
+def period_label(index: int, period: str) -> str:
+    """'2026-03' for a month, '2026-Q1' for a quarter."""
+    if period == "quarter":
+        return f"{index // 4:04d}-Q{index % 4 + 1}"
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def period_start(index: int, period: str) -> date:
+    if period == "quarter":
+        return date(index // 4, (index % 4) * 3 + 1, 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _period_index_sql(session: Session, column, period: str):
+    """``period_index`` of a UTC timestamp column, in SQL on either backend."""
+    if _dialect(session) == "sqlite":
+        year = cast(func.substr(column, 1, 4), Integer)
+        month = cast(func.substr(column, 6, 2), Integer)
+    else:
+        utc = func.timezone("UTC", column)
+        year = cast(extract("year", utc), Integer)
+        month = cast(extract("month", utc), Integer)
+    index = year * 12 + month - 1
+    return index // 3 if period == "quarter" else index
+
+
+def _won_deals(session: Session, *, user: User | None, accounts, flt: DealFilter = DealFilter()) -> list:
+    """Conditions of the wins counted: won stage, closed, readable, of the accounts in ``accounts``."""
+    return [PipelineStage.kind == StageKind.won, Deal.closed_at.is_not(None), Deal.account_id.in_(accounts),
+            *_deal_conditions(session, user=user, flt=flt)]
+
+
+def cohorts(session: Session, *, user: User | None, period: str = "month", since: date | None = None,
+            until: date | None = None, scope: AccountScope = AccountScope(), churn_months: int = 6,
+            periods: int = 12, as_of: date | None = None) -> dict:
+    """Cohorts by the period of the first win: size, buying again and revenue retention in each following
+    period (up to ``periods`` or ``as_of``), and churn as of ``as_of`` (default today).
+
+    ``since``/``until`` (until exclusive) choose the cohorts by their period's days.
+    """
+    if period not in PERIODS:
+        raise Invalid("period must be month or quarter", errors={"period": ["Must be month or quarter."]})
+    as_of = as_of or date.today()
+    end = _at_midnight(as_of + timedelta(days=1))
+    churn_start = _at_midnight(add_months(as_of + timedelta(days=1), -churn_months))
+    accounts = analytics.scoped_account_ids(session, user=user, scope=scope)
+    index = _period_index_sql(session, Deal.closed_at, period)
+    won = (select(Deal.account_id.label("account_id"), index.label("p"),
+                  type_coerce(func.sum(Deal.amount), Money()).label("value"))
+           .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+           .where(*_won_deals(session, user=user, accounts=accounts), Deal.closed_at < end)
+           .group_by(Deal.account_id, index)).cte("won")
+    first = select(won.c.account_id, func.min(won.c.p).label("c")).group_by(won.c.account_id)
+    if since is not None:
+        first = first.having(func.min(won.c.p) >= period_index(since, period))
+    if until is not None:
+        first = first.having(func.min(won.c.p) <= period_index(until - timedelta(days=1), period))
+    first = first.cte("first")
+    k = (won.c.p - first.c.c).label("k")
+    cells = session.execute(
+        select(first.c.c, k, func.count(), type_coerce(func.sum(won.c.value), Money()))
+        .join(first, first.c.account_id == won.c.account_id)
+        .where(won.c.p - first.c.c <= periods)
+        .group_by(first.c.c, k)).all()
+    # Active in the churn window: a deal created or won, or an interaction.
+    visible = _deal_conditions(session, user=user, flt=DealFilter())
+    active = union(
+        select(Deal.account_id).where(Deal.created_at >= churn_start, Deal.created_at < end, *visible),
+        select(Deal.account_id).join(PipelineStage, PipelineStage.id == Deal.stage_id)
+        .where(PipelineStage.kind == StageKind.won, Deal.closed_at >= churn_start, Deal.closed_at < end, *visible),
+        select(Interaction.account_id).where(Interaction.account_id.is_not(None),
+                                             Interaction.occurred_at >= churn_start, Interaction.occurred_at < end),
+    ).subquery()
+    churned = dict(session.execute(
+        select(first.c.c, func.count()).outerjoin(active, active.c.account_id == first.c.account_id)
+        .where(active.c.account_id.is_(None)).group_by(first.c.c)).all())
+
+    by_cohort: dict[int, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
+    for c, offset, count, value in cells:
+        by_cohort[int(c)][int(offset)] = (int(count), Decimal(value or 0))
+    last = period_index(as_of, period)
+    result = []
+    for c in sorted(by_cohort):
+        cells_of = by_cohort[c]
+        size, base = cells_of.get(0, (0, ZERO))
+        rows = []
+        for offset in range(0, min(periods, last - c) + 1):
+            count, value = cells_of.get(offset, (0, ZERO))
+            rows.append({"k": offset, "period": period_label(c + offset, period), "accounts": count,
+                         "share": _ratio(count, size), "value": value,
+                         "revenue_retention": round(float(value / base), 4) if base else None})
+        lost = int(churned.get(c, 0))
+        result.append({"cohort": period_label(c, period), "start": period_start(c, period), "size": size,
+                       "won_value": base, "churned": lost, "churn_rate": _ratio(lost, size), "periods": rows})
+    return {"period": period, "as_of": as_of, "churn_months": churn_months, "cohorts": result,
+            "average": _average_curve(result)}
+
+
+def _average_curve(result: list[dict]) -> list[dict]:
+    """Period k over every cohort that has reached it: accounts buying ÷ their sizes, value ÷ their bases."""
+    totals: dict[int, list] = defaultdict(lambda: [0, 0, 0, ZERO, ZERO])
+    for cohort in result:
+        for row in cohort["periods"]:
+            entry = totals[row["k"]]
+            entry[0] += 1
+            entry[1] += row["accounts"]
+            entry[2] += cohort["size"]
+            entry[3] += row["value"]
+            entry[4] += cohort["won_value"]
+    return [{"k": offset, "cohorts": n, "accounts": accounts, "size": size, "share": _ratio(accounts, size),
+             "revenue_retention": round(float(value / base), 4) if base else None}
+            for offset, (n, accounts, size, value, base) in sorted(totals.items())]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``since`` up to ``until`` (exclusive)."""
+
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days
+
+
+def _retention(session: Session, *, user: User | None, span: Period, scope: AccountScope) -> dict:
+    accounts = analytics.scoped_account_ids(session, user=user, scope=scope)
+    before_start = _at_midnight(span.since - timedelta(days=span.days))
+    start, end = _at_midnight(span.since), _at_midnight(span.until)
+    per_account = (select(Deal.account_id,
+                          func.max(case((Deal.closed_at < start, 1), else_=0)).label("before"),
+                          func.max(case((Deal.closed_at >= start, 1), else_=0)).label("within"))
+                   .join(PipelineStage, PipelineStage.id == Deal.stage_id)
+                   .where(*_won_deals(session, user=user, accounts=accounts), Deal.closed_at >= before_start,
+                          Deal.closed_at < end)
+                   .group_by(Deal.account_id)).subquery()
+    base, kept = session.execute(select(func.coalesce(func.sum(per_account.c.before), 0),
+                                        func.coalesce(func.sum(per_account.c.before * per_account.c.within), 0))
+                                 ).one()
+    return {"base_accounts": int(base), "retained_accounts": int(kept), "retention": _ratio(int(kept), int(base))}
+
+
+def kpis_of(session: Session, *, user: User | None, span: Period, kpis: tuple[str, ...] = KPIS,
+            scope: AccountScope = AccountScope()) -> dict:
+    """The asked KPIs of one period (see the module's definitions); each a dict of figures."""
+    unknown = [kpi for kpi in kpis if kpi not in KPIS]
+    if unknown:
+        raise Invalid(f"unknown KPIs: {', '.join(unknown)}", errors={"kpis": [f"Choose from {', '.join(KPIS)}."]})
+    flt = DealFilter(owner_id=scope.owner_id, region_node=scope.branch, sector=scope.sector, since=span.since,
+                     until=span.until)
+    figures: dict[str, dict] = {}
+    if "win_rate" in kpis:
+        rows = analytics.win_rate_by_owner(session, user=user, flt=flt)
+        won, lost = sum(row["won"] for row in rows), sum(row["lost"] for row in rows)
+        figures["win_rate"] = {"won": won, "lost": lost, "win_rate": _ratio(won, won + lost)}
+    if "sales_cycle" in kpis:
+        figures["sales_cycle"] = analytics.sales_cycle(session, user=user, flt=flt)
+    if "retention" in kpis:
+        figures["retention"] = _retention(session, user=user, span=span, scope=scope)
+    if "satisfaction" in kpis:
+        figures["satisfaction"] = analytics.satisfaction_summary(session, user=user, since=span.since,
+                                                                 until=span.until, scope=scope)
+    if "contact_norm" in kpis:
+        (row,) = analytics.contact_compliance(session, user=user, days=span.days, now=_at_midnight(span.until),
+                                              scope=scope)
+        figures["contact_norm"] = {key: row[key] for key in ("accounts", "meeting", "compliance")}
+    return figures
+
+
+def _difference(a: dict, b: dict) -> dict:
+    result = {}
+    for key, value in a.items():
+        other = b.get(key)
+        if isinstance(value, (int, float)) and isinstance(other, (int, float)):
+            result[key] = round(other - value, 4)
+        else:
+            result[key] = None
+    return result
+
+
+def compare(session: Session, *, user: User | None, a: Period, b: Period, kpis: tuple[str, ...] = KPIS,
+            scope: AccountScope = AccountScope()) -> dict:
+    """The KPIs of periods A and B side by side, with B − A for every figure (None where either is None)."""
+    for name, span in (("a", a), ("b", b)):
+        if span.until <= span.since:
+            raise Invalid(f"period {name.upper()} ends before it starts",
+                          errors={f"{name}_until": ["Must be after the period's start."]})
+    first = kpis_of(session, user=user, span=a, kpis=kpis, scope=scope)
+    second = kpis_of(session, user=user, span=b, kpis=kpis, scope=scope)
+    return {"kpis": [kpi for kpi in KPIS if kpi in kpis],
+            "a": {"since": a.since, "until": a.until, **first}, "b": {"since": b.since, "until": b.until, **second},
+            "difference": {kpi: _difference(first[kpi], second[kpi]) for kpi in first}}
