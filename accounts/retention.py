@@ -38,7 +38,8 @@ from accounts import analytics
 from accounts.analytics import AccountScope, DealFilter, _at_midnight, _deal_conditions, _dialect, _ratio
 from accounts.models import Deal, Interaction, PipelineStage, StageKind
 
-__all__ = ["KPIS", "PERIODS", "Period", "cohorts", "compare", "kpis_of", "period_index", "period_label"]
+__all__ = ["KPIS", "PERIODS", "Period", "cohorts", "compare", "contact_norm", "kpis_of", "period_index",
+           "period_label"]
 
 ZERO = Decimal("0.00")
 PERIODS = ("month", "quarter")
@@ -252,3 +253,18 @@ def compare(session: Session, *, user: User | None, a: Period, b: Period, kpis: 
     return {"kpis": [kpi for kpi in KPIS if kpi in kpis],
             "a": {"since": a.since, "until": a.until, **first}, "b": {"since": b.since, "until": b.until, **second},
             "difference": {kpi: _difference(first[kpi], second[kpi]) for kpi in first}}
+
+
+def contact_norm(session: Session, *, user: User | None, scope: AccountScope = AccountScope(),
+                 norms: dict | None = None, days: int = 365, limit: int = 100, now=None) -> dict:
+    """The contact-norm dashboard: compliance overall, per owner and per branch, and the accounts falling behind
+    (``accounts.analytics.contact_compliance`` and ``contact_gaps``, the norm's home)."""
+    (total,) = analytics.contact_compliance(session, user=user, norms=norms, days=days, now=now, scope=scope)
+    return {"total": total,
+            "by_owner": analytics.contact_compliance(session, user=user, norms=norms, days=days, now=now,
+                                                     scope=scope, by="owner"),
+            "by_branch": analytics.contact_compliance(session, user=user, norms=norms, days=days, now=now,
+                                                      scope=scope, by="branch"),
+            "behind": analytics.contact_gaps(session, user=user, norms=norms, days=days, now=now,
+                                             owner_id=scope.owner_id, region_node=scope.branch, sector=scope.sector,
+                                             limit=limit)}
