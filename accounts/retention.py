@@ -33,12 +33,13 @@ from sqlalchemy.orm import Session
 from crmpm.database import Money
 from crmpm.errors import Invalid
 from crmpm.users.models import User
+from eps.models import EpsNode
 
 from accounts import analytics
 from accounts.analytics import AccountScope, DealFilter, _at_midnight, _deal_conditions, _dialect, _ratio
-from accounts.models import Deal, Interaction, PipelineStage, StageKind
+from accounts.models import Account, Deal, Interaction, PipelineStage, StageKind
 
-__all__ = ["KPIS", "PERIODS", "Period", "cohorts", "compare", "contact_norm", "kpis_of", "period_index",
+__all__ = ["KPIS", "PERIODS", "Period", "add_months", "branches", "cohorts", "compare", "contact_norm", "kpis_of", "period_index",
            "period_label"]
 
 ZERO = Decimal("0.00")
@@ -268,3 +269,11 @@ def contact_norm(session: Session, *, user: User | None, scope: AccountScope = A
             "behind": analytics.contact_gaps(session, user=user, norms=norms, days=days, now=now,
                                              owner_id=scope.owner_id, region_node=scope.branch, sector=scope.sector,
                                              limit=limit)}
+
+
+def branches(session: Session, *, user: User | None, limit: int = 200) -> list:
+    """The nodes readable accounts hang under (their branches), by name: the choices of the branch filter."""
+    return list(session.scalars(
+        select(EpsNode).where(EpsNode.id.in_(select(Account.region_node_id).where(
+            Account.id.in_(analytics.scoped_account_ids(session, user=user)))))
+        .order_by(EpsNode.name, EpsNode.id).limit(limit)))

@@ -104,7 +104,9 @@ def _label(index, period):
 
 def _months_back(day, months):
     index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, day.day)  # the days used here exist in every month
+    year, month = index // 12, index % 12 + 1
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
 
 
 def expected_cohorts(rows, *, period="month", churn_months=6, periods=12, as_of=AS_OF):

@@ -7,8 +7,10 @@ import pytest
 
 from eps.models import Role
 from tests import factories
-from tests.accounts.fixtures import admin, api  # noqa: F401 - fixtures
-from tests.accounts.test_retention import AS_OF, expected_cohorts, expected_kpis, world  # noqa: F401 - fixture
+from tests.accounts import fixtures, test_retention
+from tests.accounts.test_retention import AS_OF, expected_cohorts, expected_kpis
+
+admin, api, world = fixtures.admin, fixtures.api, test_retention.world  # fixtures
 
 
 def _cohorts_of(body):
