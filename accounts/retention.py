@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, case, cast, extract, func, select, type_coerce, union
+from sqlalchemy import Integer, String, and_, case, cast, func, or_, select, type_coerce, union
 from sqlalchemy.orm import Session
 
 from crmpm.database import Money
@@ -74,23 +74,27 @@ def period_start(index: int, period: str) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _period_index_sql(session: Session, column, period: str):
-    """``period_index`` of a UTC timestamp column, in SQL on either backend."""
+def parse_label(label: str, period: str) -> int:
+    """The index of a period label ('2026-03', '2026-Q1')."""
+    if period == "quarter":
+        return int(label[:4]) * 4 + int(label[6:]) - 1
+    return int(label[:4]) * 12 + int(label[5:7]) - 1
+
+
+def _period_key_sql(session: Session, column, period: str):
+    """``period_label`` of a UTC timestamp column, in SQL on either backend (text, so it sorts as time)."""
     if _dialect(session) == "sqlite":
-        year = cast(func.substr(column, 1, 4), Integer)
-        month = cast(func.substr(column, 6, 2), Integer)
-    else:
-        utc = func.timezone("UTC", column)
-        year = cast(extract("year", utc), Integer)
-        month = cast(extract("month", utc), Integer)
-    index = year * 12 + month - 1
-    return index // 3 if period == "quarter" else index
+        if period == "quarter":
+            return func.substr(column, 1, 4) + "-Q" + cast((cast(func.substr(column, 6, 2), Integer) + 2) // 3,
+                                                            String)
+        return func.substr(column, 1, 7)
+    return func.to_char(func.timezone("UTC", column), 'YYYY-"Q"Q' if period == "quarter" else "YYYY-MM")
 
 
-def _won_deals(session: Session, *, user: User | None, accounts, flt: DealFilter = DealFilter()) -> list:
-    """Conditions of the wins counted: won stage, closed, readable, of the accounts in ``accounts``."""
-    return [PipelineStage.kind == StageKind.won, Deal.closed_at.is_not(None), Deal.account_id.in_(accounts),
-            *_deal_conditions(session, user=user, flt=flt)]
+def _plain(session: Session, column):
+    """``column`` as an expression SQLite's planner will not answer through its index: the cohort reads every
+    deal once in table order, which beats one index probe per row (measured: bench/bench_cohorts.py)."""
+    return column + 0 if _dialect(session) == "sqlite" else column
 
 
 def cohorts(session: Session, *, user: User | None, period: str = "month", since: date | None = None,
@@ -99,7 +103,9 @@ def cohorts(session: Session, *, user: User | None, period: str = "month", since
     """Cohorts by the period of the first win: size, buying again and revenue retention in each following
     period (up to ``periods`` or ``as_of``), and churn as of ``as_of`` (default today).
 
-    ``since``/``until`` (until exclusive) choose the cohorts by their period's days.
+    ``since``/``until`` (until exclusive) choose the cohorts by their period's days. One statement: the wins
+    grouped by account and period, each account's first period beside them (a window), grouped again by
+    (cohort, period) with the cohort's churned accounts counted on its period-0 rows.
     """
     if period not in PERIODS:
         raise Invalid("period must be month or quarter", errors={"period": ["Must be month or quarter."]})
@@ -107,40 +113,42 @@ def cohorts(session: Session, *, user: User | None, period: str = "month", since
     end = _at_midnight(as_of + timedelta(days=1))
     churn_start = _at_midnight(add_months(as_of + timedelta(days=1), -churn_months))
     accounts = analytics.scoped_account_ids(session, user=user, scope=scope)
-    index = _period_index_sql(session, Deal.closed_at, period)
-    won = (select(Deal.account_id.label("account_id"), index.label("p"),
-                  type_coerce(func.sum(Deal.amount), Money()).label("value"))
-           .join(PipelineStage, PipelineStage.id == Deal.stage_id)
-           .where(*_won_deals(session, user=user, accounts=accounts), Deal.closed_at < end)
-           .group_by(Deal.account_id, index)).cte("won")
-    first = select(won.c.account_id, func.min(won.c.p).label("c")).group_by(won.c.account_id)
-    if since is not None:
-        first = first.having(func.min(won.c.p) >= period_index(since, period))
-    if until is not None:
-        first = first.having(func.min(won.c.p) <= period_index(until - timedelta(days=1), period))
-    first = first.cte("first")
-    k = (won.c.p - first.c.c).label("k")
-    cells = session.execute(
-        select(first.c.c, k, func.count(), type_coerce(func.sum(won.c.value), Money()))
-        .join(first, first.c.account_id == won.c.account_id)
-        .where(won.c.p - first.c.c <= periods)
-        .group_by(first.c.c, k)).all()
-    # Active in the churn window: a deal created or won, or an interaction.
     visible = _deal_conditions(session, user=user, flt=DealFilter())
+    won_stages = select(PipelineStage.id).where(PipelineStage.kind == StageKind.won).scalar_subquery()
+    account = _plain(session, Deal.account_id)
+    key = _period_key_sql(session, Deal.closed_at, period)
+    won = (select(account.label("account_id"), key.label("p"), type_coerce(func.sum(Deal.amount), Money()).label("value"))
+           .where(Deal.stage_id.in_(won_stages), Deal.closed_at.is_not(None), Deal.closed_at < end,
+                  account.in_(accounts), *visible)
+           .group_by(account, key)).subquery("won")
+    first = func.min(won.c.p).over(partition_by=won.c.account_id)
+    with_first = select(won.c.account_id, won.c.p, won.c.value, first.label("c")).subquery("with_first")
+    # Active in the churn window: a deal created or won, or an interaction.
     active = union(
-        select(Deal.account_id).where(Deal.created_at >= churn_start, Deal.created_at < end, *visible),
-        select(Deal.account_id).join(PipelineStage, PipelineStage.id == Deal.stage_id)
-        .where(PipelineStage.kind == StageKind.won, Deal.closed_at >= churn_start, Deal.closed_at < end, *visible),
+        select(Deal.account_id).where(
+            or_(and_(Deal.created_at >= churn_start, Deal.created_at < end),
+                and_(Deal.stage_id.in_(won_stages), Deal.closed_at >= churn_start, Deal.closed_at < end)),
+            *visible),
         select(Interaction.account_id).where(Interaction.account_id.is_not(None),
                                              Interaction.occurred_at >= churn_start, Interaction.occurred_at < end),
-    ).subquery()
-    churned = dict(session.execute(
-        select(first.c.c, func.count()).outerjoin(active, active.c.account_id == first.c.account_id)
-        .where(active.c.account_id.is_(None)).group_by(first.c.c)).all())
+    )
+    churned = case((and_(with_first.c.p == with_first.c.c, with_first.c.account_id.not_in(active)), 1), else_=0)
+    query = (select(with_first.c.c, with_first.c.p, func.count(),
+                    type_coerce(func.sum(with_first.c.value), Money()), func.sum(churned))
+             .group_by(with_first.c.c, with_first.c.p))
+    if since is not None:
+        query = query.where(with_first.c.c >= period_label(period_index(since, period), period))
+    if until is not None:
+        query = query.where(with_first.c.c <= period_label(period_index(until - timedelta(days=1), period), period))
 
     by_cohort: dict[int, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
-    for c, offset, count, value in cells:
-        by_cohort[int(c)][int(offset)] = (int(count), Decimal(value or 0))
+    lost: dict[int, int] = {}
+    for c_label, p_label, count, value, gone in session.execute(query).all():
+        c, p = parse_label(c_label, period), parse_label(p_label, period)
+        if p - c <= periods:
+            by_cohort[c][p - c] = (int(count), Decimal(value or 0))
+        if p == c:
+            lost[c] = int(gone or 0)
     last = period_index(as_of, period)
     result = []
     for c in sorted(by_cohort):
@@ -152,9 +160,9 @@ def cohorts(session: Session, *, user: User | None, period: str = "month", since
             rows.append({"k": offset, "period": period_label(c + offset, period), "accounts": count,
                          "share": _ratio(count, size), "value": value,
                          "revenue_retention": round(float(value / base), 4) if base else None})
-        lost = int(churned.get(c, 0))
         result.append({"cohort": period_label(c, period), "start": period_start(c, period), "size": size,
-                       "won_value": base, "churned": lost, "churn_rate": _ratio(lost, size), "periods": rows})
+                       "won_value": base, "churned": lost.get(c, 0), "churn_rate": _ratio(lost.get(c, 0), size),
+                       "periods": rows})
     return {"period": period, "as_of": as_of, "churn_months": churn_months, "cohorts": result,
             "average": _average_curve(result)}
 
@@ -185,6 +193,12 @@ class Period:
     @property
     def days(self) -> int:
         return (self.until - self.since).days
+
+
+def _won_deals(session: Session, *, user: User | None, accounts, flt: DealFilter = DealFilter()) -> list:
+    """Conditions of the wins counted: won stage (joined), closed, readable, of the accounts in ``accounts``."""
+    return [PipelineStage.kind == StageKind.won, Deal.closed_at.is_not(None), Deal.account_id.in_(accounts),
+            *_deal_conditions(session, user=user, flt=flt)]
 
 
 def _retention(session: Session, *, user: User | None, span: Period, scope: AccountScope) -> dict:
