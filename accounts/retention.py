@@ -24,7 +24,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Integer, String, and_, case, cast, func, or_, select, type_coerce, union
@@ -74,21 +74,32 @@ def period_start(index: int, period: str) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def parse_label(label: str, period: str) -> int:
-    """The index of a period label ('2026-03', '2026-Q1')."""
-    if period == "quarter":
-        return int(label[:4]) * 4 + int(label[6:]) - 1
-    return int(label[:4]) * 12 + int(label[5:7]) - 1
+def _index_of_key(key, period: str) -> int:
+    """The period index of a key from ``_period_key_sql``: a label (SQLite) or the period's first moment."""
+    if isinstance(key, str):
+        if period == "quarter":
+            return int(key[:4]) * 4 + int(key[6:]) - 1
+        return int(key[:4]) * 12 + int(key[5:7]) - 1
+    return period_index(key, period)
 
 
 def _period_key_sql(session: Session, column, period: str):
-    """``period_label`` of a UTC timestamp column, in SQL on either backend (text, so it sorts as time)."""
+    """A key of the period of a UTC timestamp column, in SQL, ordered as time: on SQLite the period's label
+    (text), on PostgreSQL the period's first moment (``date_trunc``, much cheaper than formatting)."""
     if _dialect(session) == "sqlite":
         if period == "quarter":
             return func.substr(column, 1, 4) + "-Q" + cast((cast(func.substr(column, 6, 2), Integer) + 2) // 3,
                                                             String)
         return func.substr(column, 1, 7)
-    return func.to_char(func.timezone("UTC", column), 'YYYY-"Q"Q' if period == "quarter" else "YYYY-MM")
+    return func.date_trunc(period, func.timezone("UTC", column))
+
+
+def _key_of_index(session: Session, index: int, period: str):
+    """The SQL key (as ``_period_key_sql``) of a period index, to compare cohorts with."""
+    if _dialect(session) == "sqlite":
+        return period_label(index, period)
+    start = period_start(index, period)
+    return datetime(start.year, start.month, 1)
 
 
 def _plain(session: Session, column):
@@ -137,14 +148,15 @@ def cohorts(session: Session, *, user: User | None, period: str = "month", since
                     type_coerce(func.sum(with_first.c.value), Money()), func.sum(churned))
              .group_by(with_first.c.c, with_first.c.p))
     if since is not None:
-        query = query.where(with_first.c.c >= period_label(period_index(since, period), period))
+        query = query.where(with_first.c.c >= _key_of_index(session, period_index(since, period), period))
     if until is not None:
-        query = query.where(with_first.c.c <= period_label(period_index(until - timedelta(days=1), period), period))
+        query = query.where(with_first.c.c <= _key_of_index(session, period_index(until - timedelta(days=1), period),
+                                                            period))
 
     by_cohort: dict[int, dict[int, tuple[int, Decimal]]] = defaultdict(dict)
     lost: dict[int, int] = {}
-    for c_label, p_label, count, value, gone in session.execute(query).all():
-        c, p = parse_label(c_label, period), parse_label(p_label, period)
+    for c_key, p_key, count, value, gone in session.execute(query).all():
+        c, p = _index_of_key(c_key, period), _index_of_key(p_key, period)
         if p - c <= periods:
             by_cohort[c][p - c] = (int(count), Decimal(value or 0))
         if p == c:
