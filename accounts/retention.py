@@ -125,7 +125,8 @@ def cohorts(session: Session, *, user: User | None, period: str = "month", since
     churn_start = _at_midnight(add_months(as_of + timedelta(days=1), -churn_months))
     accounts = analytics.scoped_account_ids(session, user=user, scope=scope)
     visible = _deal_conditions(session, user=user, flt=DealFilter())
-    won_stages = select(PipelineStage.id).where(PipelineStage.kind == StageKind.won).scalar_subquery()
+    # The won stages' ids as values (a handful): the planner then knows how many deals are won.
+    won_stages = list(session.scalars(select(PipelineStage.id).where(PipelineStage.kind == StageKind.won))) or [0]
     account = _plain(session, Deal.account_id)
     key = _period_key_sql(session, Deal.closed_at, period)
     won = (select(account.label("account_id"), key.label("p"), type_coerce(func.sum(Deal.amount), Money()).label("value"))
