@@ -42,8 +42,9 @@ ZERO = Decimal("0.00")
 CONTACT_NORMS = {AccountKind.client: 4, AccountKind.prospect: 6}
 
 __all__ = [
-    "DealFilter", "contact_gaps", "forecast", "funnel", "lifetime_value", "rfm", "sales_cycle", "satisfaction",
-    "stage_durations", "win_rate_by_owner", "won_by_period",
+    "AccountScope", "DealFilter", "contact_compliance", "contact_gaps", "forecast", "funnel", "lifetime_value",
+    "rfm", "sales_cycle", "satisfaction", "satisfaction_summary", "scoped_account_ids", "stage_durations",
+    "win_rate_by_owner", "won_by_period",
 ]
 
 
@@ -58,6 +59,7 @@ class DealFilter:
     product: str | None = None
     since: date | None = None
     until: date | None = None
+    sector: str | None = None  # the deal's account's sector
 
 
 def _dialect(session: Session) -> str:
@@ -102,6 +104,8 @@ def _deal_conditions(session: Session, *, user: User | None, flt: DealFilter, da
         conditions.append(Deal.project_id.in_(select(Project.id).where(Project.path.like(f"{flt.region_node.path}%"))))
     if flt.product:
         conditions.append(Deal.product == flt.product)
+    if flt.sector is not None:
+        conditions.append(Deal.account_id.in_(select(Account.id).where(Account.sector == flt.sector)))
     if date_column is not None:
         is_date = date_column is Deal.expected_close
         if flt.since is not None:
@@ -328,47 +332,115 @@ def rfm(session: Session, *, user: User | None, flt: DealFilter = DealFilter(), 
     return result
 
 
-def contact_gaps(session: Session, *, user: User | None, norms: dict[AccountKind, int] | None = None,
-                 days: int = 365, owner_id: int | None = None, region_node: EpsNode | None = None,
-                 now: datetime | None = None, limit: int = 500) -> list[dict]:
-    """Accounts touched less often than their norm over the last ``days`` (norms are per year, scaled)."""
-    now = now or utcnow()
-    norms = {**CONTACT_NORMS, **(norms or {})}
-    since = now - timedelta(days=days)
-    touches = (select(Interaction.account_id, func.count().label("touches"),
-                      func.max(Interaction.occurred_at).label("last_touch"))
-               .where(Interaction.occurred_at >= since, Interaction.occurred_at <= now)
-               .group_by(Interaction.account_id).subquery())
-    required = case(*[(Account.kind == kind, literal(norm * days / 365.0)) for kind, norm in norms.items()],
-                    else_=None)
-    count = func.coalesce(touches.c.touches, 0)
-    query = (select(Account.id, Account.name, Account.kind, Account.owner_id, count, touches.c.last_touch,
-                    cast(required, Float))
-             .outerjoin(touches, touches.c.account_id == Account.id)
-             .where(Account.kind.in_(list(norms)), Account.merged_into_id.is_(None), count < required)
-             .order_by(count, Account.name).limit(limit))
+@dataclass(frozen=True)
+class AccountScope:
+    """Which accounts an account-level figure looks at (besides the user's rights).
+
+    ``branch``: accounts whose own node lies under this EPS node; ``owner_id``: the account's owner.
+    """
+
+    branch: EpsNode | None = None
+    sector: str | None = None
+    owner_id: int | None = None
+
+
+def scoped_account_ids(session: Session, *, user: User | None, scope: AccountScope = AccountScope()):
+    """A select of the ids of the unmerged accounts ``user`` may read (None: all) within ``scope``."""
+    query = select(Account.id).where(Account.merged_into_id.is_(None))
     if user is not None:
         readable = readable_account_ids(session, user=user)
         if readable is not None:
             query = query.where(Account.id.in_(readable))
-    if owner_id is not None:
-        query = query.where(Account.owner_id == owner_id)
-    if region_node is not None:
-        query = query.join(EpsNode, EpsNode.id == Account.eps_node_id).where(EpsNode.path.like(f"{region_node.path}%"))
-    return [{"account_id": account_id, "account": name, "kind": kind.value, "owner_id": owner, "touches": touched,
-             "norm": round(norm, 2), "last_touch_at": last}
-            for account_id, name, kind, owner, touched, last, norm in session.execute(query).all()]
+    if scope.branch is not None:
+        query = query.where(Account.eps_node_id.in_(
+            select(EpsNode.id).where(EpsNode.path.like(f"{scope.branch.path}%"))))
+    if scope.sector is not None:
+        query = query.where(Account.sector == scope.sector)
+    if scope.owner_id is not None:
+        query = query.where(Account.owner_id == scope.owner_id)
+    return query
 
 
-def satisfaction(session: Session, *, user: User | None, account_id: int | None = None, deal_id: int | None = None,
-                 since: date | None = None, until: date | None = None) -> list[dict]:
-    """CSAT (mean of 1-5) and NPS (% promoters 9-10 minus % detractors 0-6) by month."""
-    month = _month(session, SurveyAnswer.answered_at)
-    query = (select(month, SurveyAnswer.kind, func.count(), cast(func.avg(SurveyAnswer.score), Float),
+def _contact_norm_rows(session: Session, *, user: User | None, norms: dict[AccountKind, int] | None, days: int,
+                       now: datetime, scope: AccountScope):
+    """Per client and prospect in scope: touches in the ``days`` up to ``now``, the last one and the scaled norm.
+
+    The one home of the contact-norm rule: an account meets its norm when its touches (interactions) in the
+    window are at least its kind's yearly norm × days / 365; other kinds have no norm and are left out.
+    """
+    norms = {**CONTACT_NORMS, **(norms or {})}
+    since = now - timedelta(days=days)
+    touches = (select(Interaction.account_id, func.count().label("touches"),
+                      func.max(Interaction.occurred_at).label("last_touch"))
+               .where(Interaction.occurred_at >= since, Interaction.occurred_at < now)
+               .group_by(Interaction.account_id).subquery())
+    required = cast(case(*[(Account.kind == kind, literal(norm * days / 365.0)) for kind, norm in norms.items()],
+                         else_=None), Float)
+    count = func.coalesce(touches.c.touches, 0)
+    query = (select(Account.id.label("account_id"), Account.name.label("account"), Account.kind.label("kind"),
+                    Account.owner_id.label("owner_id"), Account.region_node_id.label("branch_id"),
+                    count.label("touches"), touches.c.last_touch.label("last_touch_at"), required.label("norm"))
+             .outerjoin(touches, touches.c.account_id == Account.id)
+             .where(Account.kind.in_(list(norms)), Account.id.in_(scoped_account_ids(session, user=user, scope=scope))))
+    return query, count, required
+
+
+def contact_gaps(session: Session, *, user: User | None, norms: dict[AccountKind, int] | None = None,
+                 days: int = 365, owner_id: int | None = None, region_node: EpsNode | None = None,
+                 sector: str | None = None, now: datetime | None = None, limit: int = 500) -> list[dict]:
+    """Accounts touched less often than their norm over the last ``days`` (norms are per year, scaled)."""
+    query, count, required = _contact_norm_rows(
+        session, user=user, norms=norms, days=days, now=now or utcnow(),
+        scope=AccountScope(branch=region_node, sector=sector, owner_id=owner_id))
+    query = query.where(count < required).order_by(count, Account.name, Account.id).limit(limit)
+    return [{"account_id": row.account_id, "account": row.account, "kind": row.kind.value, "owner_id": row.owner_id,
+             "branch_id": row.branch_id, "touches": row.touches, "norm": round(row.norm, 2),
+             "last_touch_at": row.last_touch_at}
+            for row in session.execute(query).all()]
+
+
+def contact_compliance(session: Session, *, user: User | None, norms: dict[AccountKind, int] | None = None,
+                       days: int = 365, now: datetime | None = None, scope: AccountScope = AccountScope(),
+                       by: str | None = None) -> list[dict]:
+    """Clients and prospects meeting their contact norm over the last ``days``: accounts, meeting, compliance.
+
+    ``by``: None (one row for all), ``"owner"`` (the account's owner) or ``"branch"`` (the node the account
+    hangs under); grouped in SQL. Compliance = meeting / accounts (None with no account).
+    """
+    query, count, required = _contact_norm_rows(session, user=user, norms=norms, days=days, now=now or utcnow(),
+                                                 scope=scope)
+    rows = query.subquery()
+    meets = func.sum(case((rows.c.touches >= rows.c.norm, 1), else_=0))
+    key = {None: literal(None), "owner": rows.c.owner_id, "branch": rows.c.branch_id}[by]
+    grouped = session.execute(select(key, func.count(), meets).group_by(key) if by else
+                              select(key, func.count(), meets)).all()
+    names: dict = {}
+    if by == "owner":
+        names = dict(session.execute(select(User.id, User.name).where(
+            User.id.in_([k for k, *_rest in grouped if k is not None]))).all())
+    elif by == "branch":
+        names = dict(session.execute(select(EpsNode.id, EpsNode.name).where(
+            EpsNode.id.in_([k for k, *_rest in grouped if k is not None]))).all())
+    result = [{"id": k, "name": names.get(k), "accounts": int(n), "meeting": int(m or 0),
+               "behind": int(n) - int(m or 0), "compliance": _ratio(int(m or 0), int(n))}
+              for k, n, m in grouped if n]
+    if by is None:
+        return result or [{"id": None, "name": None, "accounts": 0, "meeting": 0, "behind": 0, "compliance": None}]
+    return sorted(result, key=lambda row: (row["compliance"] if row["compliance"] is not None else 2,
+                                           row["name"] or "", row["id"] or 0))
+
+
+def _survey_scores(session: Session, *, user: User | None, keys: list, account_id: int | None = None,
+                   deal_id: int | None = None, since: date | None = None, until: date | None = None,
+                   scope: AccountScope | None = None) -> list[tuple]:
+    """(keys..., kind, answers, mean score, promoters 9-10, detractors 0-6) grouped by ``keys`` and kind."""
+    query = (select(*keys, SurveyAnswer.kind, func.count(), cast(func.avg(SurveyAnswer.score), Float),
                     func.sum(case((SurveyAnswer.score >= 9, 1), else_=0)),
                     func.sum(case((SurveyAnswer.score <= 6, 1), else_=0)))
-             .group_by(month, SurveyAnswer.kind).order_by(month))
-    if user is not None:
+             .group_by(*keys, SurveyAnswer.kind))
+    if scope is not None:
+        query = query.where(SurveyAnswer.account_id.in_(scoped_account_ids(session, user=user, scope=scope)))
+    elif user is not None:
         readable = readable_account_ids(session, user=user)
         if readable is not None:
             query = query.where(SurveyAnswer.account_id.in_(readable))
@@ -380,11 +452,32 @@ def satisfaction(session: Session, *, user: User | None, account_id: int | None 
         query = query.where(SurveyAnswer.answered_at >= _at_midnight(since))
     if until is not None:
         query = query.where(SurveyAnswer.answered_at < _at_midnight(until))
-    months: dict[str, dict] = defaultdict(lambda: {"csat_answers": 0, "csat": None, "nps_answers": 0, "nps": None})
-    for m, kind, count, average, promoters, detractors in session.execute(query).all():
-        entry = months[m]
+    return session.execute(query).all()
+
+
+def _scores(rows) -> dict:
+    """CSAT mean and NPS from one group's (kind, answers, mean, promoters, detractors) rows."""
+    entry = {"csat_answers": 0, "csat": None, "nps_answers": 0, "nps": None}
+    for kind, count, average, promoters, detractors in rows:
         if kind is SurveyKind.csat:
             entry["csat_answers"], entry["csat"] = count, round(average, 2)
         else:
             entry["nps_answers"], entry["nps"] = count, round(100 * (promoters - detractors) / count, 1)
-    return [{"month": m, **values} for m, values in sorted(months.items())]
+    return entry
+
+
+def satisfaction(session: Session, *, user: User | None, account_id: int | None = None, deal_id: int | None = None,
+                 since: date | None = None, until: date | None = None) -> list[dict]:
+    """CSAT (mean of 1-5) and NPS (% promoters 9-10 minus % detractors 0-6) by month."""
+    month = _month(session, SurveyAnswer.answered_at)
+    by_month: dict[str, list] = defaultdict(list)
+    for m, *rest in _survey_scores(session, user=user, keys=[month], account_id=account_id, deal_id=deal_id,
+                                   since=since, until=until):
+        by_month[m].append(rest)
+    return [{"month": m, **_scores(rows)} for m, rows in sorted(by_month.items())]
+
+
+def satisfaction_summary(session: Session, *, user: User | None, since: date | None = None,
+                         until: date | None = None, scope: AccountScope = AccountScope()) -> dict:
+    """CSAT and NPS (as ``satisfaction``) over the whole period, for the accounts in ``scope``."""
+    return _scores(_survey_scores(session, user=user, keys=[], since=since, until=until, scope=scope))

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-__all__ = ["Bar", "BarChart", "Funnel", "FunnelStep", "Series", "bar_chart", "funnel", "nice_ceiling", "stacked_bar"]
+__all__ = ["Bar", "BarChart", "Funnel", "FunnelStep", "HeatMap", "LineChart", "Series", "bar_chart", "funnel",
+           "heat_map", "line_chart", "nice_ceiling", "stacked_bar"]
 
 
 @dataclass(frozen=True)
@@ -162,4 +163,88 @@ def funnel(steps: Sequence[tuple[str, int, Decimal, str]], rates: Sequence[float
                                       label=label, count=count, value=value, css_class=css))
         if index < len(rates) and index + 1 < len(steps):
             chart.conversions.append((centre, y + step_height + gap / 2 + 4, rates[index]))
+    return chart
+
+
+@dataclass
+class HeatMap:
+    """Shapes of a grid of shares (0-1): one cell per (row, column), its opacity the share."""
+
+    width: int
+    height: int
+    label_width: float
+    cells: list[dict] = field(default_factory=list)  # x, y, width, height, opacity, text, title
+    row_labels: list[tuple[float, str]] = field(default_factory=list)  # y of the row's middle, text
+    column_labels: list[tuple[float, str]] = field(default_factory=list)  # x of the column's middle, text
+
+
+def heat_map(row_labels: Sequence[str], column_labels: Sequence[str],
+             values: Sequence[Sequence[float | None]], *, titles: Sequence[Sequence[str]] | None = None,
+             cell_width: int = 44, cell_height: int = 22, label_width: int = 70, top: int = 18) -> HeatMap:
+    """A cohort table as a heat map: ``values[i][j]`` the share of row i in column j (None: no cell yet).
+
+    >>> shape = heat_map(["2026-01"], ["0", "1"], [[1.0, 0.25]])
+    >>> [(cell["x"], cell["opacity"], cell["text"]) for cell in shape.cells]
+    [(70, 1.0, '100%'), (114, 0.31, '25%')]
+    """
+    chart = HeatMap(width=label_width + cell_width * max(len(column_labels), 1),
+                    height=top + cell_height * max(len(row_labels), 1), label_width=label_width)
+    for j, text in enumerate(column_labels):
+        chart.column_labels.append((label_width + (j + 0.5) * cell_width, text))
+    for i, text in enumerate(row_labels):
+        y = top + i * cell_height
+        chart.row_labels.append((y + cell_height / 2 + 4, text))
+        for j, value in enumerate(values[i]):
+            if value is None:
+                continue
+            share = min(max(float(value), 0.0), 1.0)
+            chart.cells.append({"x": label_width + j * cell_width, "y": y, "width": cell_width - 2,
+                                "height": cell_height - 2, "opacity": round(0.08 + 0.92 * share, 3) if share else 0.04,
+                                "text": f"{round(share * 100)}%", "dark": share >= 0.5,
+                                "title": titles[i][j] if titles else f"{text} · {column_labels[j]}: {share:.0%}"})
+    return chart
+
+
+@dataclass
+class LineChart:
+    """Shapes of a line chart of shares: each series a polyline of (x, y) points in a ``width`` × ``height`` box."""
+
+    width: int
+    height: int
+    plot_left: float
+    plot_bottom: float
+    plot_right: float
+    lines: list[dict] = field(default_factory=list)  # name, css_class, points "x,y x,y", dots [(x, y, title)]
+    labels: list[tuple[float, str]] = field(default_factory=list)
+    ticks: list[tuple[float, str]] = field(default_factory=list)
+
+
+def line_chart(labels: Sequence[str], series: Sequence[Series], *, width: int = 720, height: int = 220,
+               left: int = 44, bottom: int = 28, top: int = 10, right: int = 12, ticks: int = 4) -> LineChart:
+    """Lines of shares over the categories (0 at the bottom, at least 100% at the top); None breaks no line but is
+    skipped, so a series may be shorter than the labels.
+
+    >>> chart = line_chart(["0", "1"], [Series("all", [1.0, 0.5], "line-all")], width=144, height=138)
+    >>> chart.lines[0]["points"]
+    '44.0,10.0 132.0,60.0'
+    """
+    peak = max([1.0] + [float(v) for s in series for v in s.values if v is not None])
+    top_value = nice_ceiling(peak) if peak > 1.0 else 1.0
+    chart = LineChart(width=width, height=height, plot_left=left, plot_bottom=height - bottom,
+                      plot_right=width - right)
+    count = len(labels)
+    plot_height = height - bottom - top
+    step = (width - left - right) / max(count - 1, 1) if count > 1 else 0
+    xs = [left + i * step if count > 1 else left + (width - left - right) / 2 for i in range(count)]
+    for x, text in zip(xs, labels):
+        chart.labels.append((round(x, 2), text))
+    for one in series:
+        points = [(i, round(xs[i], 2), round(top + plot_height - float(v) / top_value * plot_height, 2), v)
+                  for i, v in enumerate(one.values[:count]) if v is not None]
+        chart.lines.append({"name": one.name, "css_class": one.css_class,
+                            "points": " ".join(f"{x},{y}" for _i, x, y, _v in points),
+                            "dots": [(x, y, f"{one.name} · {labels[i]}: {float(v):.0%}") for i, x, y, v in points]})
+    for k in range(ticks + 1):
+        value = top_value * k / ticks
+        chart.ticks.append((round(top + plot_height - plot_height * k / ticks, 2), f"{round(value * 100)}%"))
     return chart

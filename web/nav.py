@@ -75,7 +75,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("crm.tasks", _l("Tasks"), "sales"),
     Entry("crm.deals", _l("Deals"), "sales", also=("crm.new_deal", "crm.create_deal")),
     Entry("crm.import_form", _l("Import"), "sales", _may_import, also=("crm.import_job",)),
-    Entry("dashboards.index", _l("Dashboards"), "sales"),
+    Entry("dashboards.index", _l("Dashboards"), "sales", also=("dashboards.retention_page",)),
     # Documents on accounts, contacts, deals, projects and activities: the search across them.
     Entry("document_pages.index", _l("Documents"), "sales"),
     # Projects (wbs/): the project list and the Gantt chart.

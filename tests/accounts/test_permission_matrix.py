@@ -139,6 +139,18 @@ def test_lists_and_reports_hold_only_the_granted_subtree(api, session, admin, wo
         assert len(csv_rows) == 1 + body["total"], path
     funnel = api.get(f"/api/v1/reports/funnel?pipeline_id={world['pipeline'].id}", user=user).json
     assert funnel["total"] == 1
+    # Retention reports: cohorts, before/after and the contact norm count only the granted branch's accounts.
+    for side in "AB":
+        factories.move(session, actor=admin, deal=world[side]["deal"], stage="Won")
+    session.commit()
+    cohorts = api.get("/api/v1/reports/cohorts", user=user).json["cohorts"]
+    assert sum(cohort["size"] for cohort in cohorts) == 1
+    year = "a_since=2025-01-01&a_until=2026-01-01&b_since=2026-01-01&b_until=2027-01-01"
+    compare = api.get(f"/api/v1/reports/compare?{year}&kpis=win_rate,contact_norm", user=user).json
+    assert compare["b"]["win_rate"]["won"] == 1 and compare["b"]["contact_norm"]["accounts"] == 2
+    norm = api.get("/api/v1/reports/contact-norm", user=user).json
+    assert [row["id"] for row in norm["by_branch"]] == [world["A"]["branch"].id]
+    assert {row["account_id"] for row in norm["behind"]} <= {world["A"]["account"].id, world["A"]["account2"].id}
 
 
 def test_user_without_grants_sees_empty_lists_and_reports(api, session, world):
@@ -148,6 +160,8 @@ def test_user_without_grants_sees_empty_lists_and_reports(api, session, world):
         assert api.get(path, user=nobody).json["total"] == 0
     assert api.get(f"/api/v1/reports/funnel?pipeline_id={world['pipeline'].id}", user=nobody).json["total"] == 0
     assert api.get("/api/v1/reports/lifetime-value", user=nobody).json["items"] == []
+    assert api.get("/api/v1/reports/cohorts", user=nobody).json["cohorts"] == []
+    assert api.get("/api/v1/reports/contact-norm", user=nobody).json["total"]["accounts"] == 0
 
 
 def test_configuration_is_for_administrators(api, session, admin, world):

@@ -808,6 +808,8 @@ def test_no_page_renders_a_name_unescaped(app, site, sweep):
     gantt = site.bodies[f"/projects/{sweep['A']['project'].id}/gantt"]
     assert "<svg" in gantt and "SEENA activity" in gantt
     assert "<svg" in site.bodies["/dashboards/"] and "PERSONX seller" in site.bodies["/dashboards/"]
+    retention = site.bodies["/dashboards/retention"]
+    assert 'class="heat-cell"' in retention and "SEENA account" in retention and "PERSONX seller" in retention
     # The fragments the scripts put in with innerHTML (timeline, board cards, tree and WBS rows) carry names too.
     a = sweep["A"]
     fragments = {f"/crm/accounts/{a['account'].id}/timeline": "SEENA interaction",
