@@ -169,7 +169,8 @@ def validate_filter(session: Session, flt) -> dict:
     _known_ids(session, clean, errors, "open_deal_stage_ids",
                select(PipelineStage.id).where(PipelineStage.kind == StageKind.open), "not an open stage")
     if errors:
-        raise Invalid("the filter is not valid", errors=errors)
+        raise Invalid("the filter is not valid: {problems}", errors=errors,
+                      problems="; ".join(f"{key}: {', '.join(messages)}" for key, messages in errors.items()))
     return clean
 
 

@@ -134,7 +134,6 @@ class Oracle:
         last = {a: max(_aware(d.closed_at) for d in ds) for a, ds in by_account.items()}
         r = _tertiles(last, higher_is_better=True)
         f = _tertiles({a: len(ds) for a, ds in by_account.items()}, higher_is_better=True)
-        m = _tertiles({a: sum(d.amount for d in ds) for a, ds in by_account.items()}, higher_is_better=True)
         names = {}
         for a in by_account:
             names[a] = next(name for r_min, f_min, name in analytics.RFM_SEGMENTS if r[a] >= r_min and f[a] >= f_min)
