@@ -33,7 +33,6 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-import accounts.marketing.models  # noqa: E402,F401 - the tables
 from accounts import pipelines  # noqa: E402
 from accounts.marketing import segments  # noqa: E402
 from accounts.marketing.models import Segment  # noqa: E402
