@@ -43,8 +43,8 @@ CONTACT_NORMS = {AccountKind.client: 4, AccountKind.prospect: 6}
 
 __all__ = [
     "AccountScope", "DealFilter", "contact_compliance", "contact_gaps", "forecast", "funnel", "lifetime_value",
-    "rfm", "sales_cycle", "satisfaction", "satisfaction_summary", "scoped_account_ids", "stage_durations",
-    "win_rate_by_owner", "won_by_period",
+    "rfm", "rfm_scores", "sales_cycle", "satisfaction", "satisfaction_summary", "scoped_account_ids",
+    "stage_durations", "win_rate_by_owner", "won_by_period",
 ]
 
 
@@ -292,14 +292,6 @@ def lifetime_value(session: Session, *, user: User | None, flt: DealFilter = Dea
              "first_won_at": first, "last_won_at": last} for account_id, name, count, value, first, last in rows]
 
 
-def _tertile_scores(values: dict[int, float], *, higher_is_better: bool) -> dict[int, int]:
-    """1 to 3 by rank within the population; ties get the same score."""
-    ordered = sorted(set(values.values()), reverse=not higher_is_better)
-    n = len(ordered)
-    rank = {value: 1 + (3 * index) // n for index, value in enumerate(ordered)} if n else {}
-    return {key: rank[value] for key, value in values.items()}
-
-
 RFM_SEGMENTS = (
     # (recency at least, frequency at least, segment); the first that fits wins.
     (3, 3, "champions"),
@@ -310,25 +302,41 @@ RFM_SEGMENTS = (
 )
 
 
+def rfm_scores(session: Session, *, user: User | None, flt: DealFilter = DealFilter()):
+    """The RFM scoring in SQL, the one home of it: a subquery of the accounts with a won deal (among the deals
+    ``user`` may read) with ``won``, ``value``, ``last_won``, their scores ``r``, ``f``, ``m`` (1-3) and ``segment``.
+
+    A score is the tertile of the account's value among the distinct values of the population (ties share a
+    score): 1 + 3 × (dense rank − 1) // (number of distinct values), with recency ranked oldest last win first.
+    The RFM report and the segments' ``rfm_segments`` filter both read this.
+    """
+    won = _won_by_account(session, user=user, flt=flt).subquery()
+    ranked = select(won.c.account_id, won.c.won, won.c.value, won.c.last_won,
+                    func.dense_rank().over(order_by=won.c.last_won).label("r_rank"),
+                    func.dense_rank().over(order_by=won.c.won).label("f_rank"),
+                    func.dense_rank().over(order_by=won.c.value).label("m_rank")).subquery()
+    counted = select(ranked, func.max(ranked.c.r_rank).over().label("r_n"), func.max(ranked.c.f_rank).over().label("f_n"),
+                     func.max(ranked.c.m_rank).over().label("m_n")).subquery()
+    r, f, m = (1 + (3 * (counted.c[f"{key}_rank"] - 1)) // counted.c[f"{key}_n"] for key in "rfm")
+    scored = select(counted.c.account_id, counted.c.won, counted.c.value, counted.c.last_won,
+                    r.label("r"), f.label("f"), m.label("m")).subquery()
+    segment = case(*[((scored.c.r >= r_min) & (scored.c.f >= f_min), literal(name)) for r_min, f_min, name in RFM_SEGMENTS[:-1]],
+                   else_=literal(RFM_SEGMENTS[-1][2]))
+    return select(scored, segment.label("segment")).subquery()
+
+
 def rfm(session: Session, *, user: User | None, flt: DealFilter = DealFilter(), now: datetime | None = None) -> list[dict]:
-    """Recency (days since the last win), frequency (wins) and monetary value (won total), scored 1-3, with a segment."""
+    """Recency (days since the last win), frequency (wins) and monetary value (won total), scored 1-3, with a segment
+    (``rfm_scores``)."""
     now = now or utcnow()
-    rows = session.execute(_won_by_account(session, user=user, flt=flt)).all()
-    recency = {row.account_id: (now - row.last_won).total_seconds() / 86400 for row in rows}
-    frequency = {row.account_id: row.won for row in rows}
-    monetary = {row.account_id: float(row.value) for row in rows}
-    r = _tertile_scores(recency, higher_is_better=False)
-    f = _tertile_scores(frequency, higher_is_better=True)
-    m = _tertile_scores(monetary, higher_is_better=True)
-    names = dict(session.execute(select(Account.id, Account.name).where(Account.id.in_(list(recency)))).all())
-    result = []
-    for account_id in sorted(recency, key=lambda a: (-(r[a] + f[a] + m[a]), a)):
-        segment = next(name for r_min, f_min, name in RFM_SEGMENTS if r[account_id] >= r_min and f[account_id] >= f_min)
-        result.append({"account_id": account_id, "account": names.get(account_id),
-                       "recency_days": round(recency[account_id], 1), "frequency": frequency[account_id],
-                       "monetary": Decimal(str(monetary[account_id])).quantize(Decimal("0.01")),
-                       "r": r[account_id], "f": f[account_id], "m": m[account_id], "score": f"{r[account_id]}{f[account_id]}{m[account_id]}",
-                       "segment": segment})
+    scores = rfm_scores(session, user=user, flt=flt)
+    rows = session.execute(select(scores, Account.name).join(Account, Account.id == scores.c.account_id)).all()
+    result = [{"account_id": row.account_id, "account": row.name,
+               "recency_days": round((now - row.last_won).total_seconds() / 86400, 1), "frequency": row.won,
+               "monetary": Decimal(row.value).quantize(Decimal("0.01")),
+               "r": row.r, "f": row.f, "m": row.m, "score": f"{row.r}{row.f}{row.m}", "segment": row.segment}
+              for row in rows]
+    result.sort(key=lambda item: (-(item["r"] + item["f"] + item["m"]), item["account_id"]))
     return result
 
 

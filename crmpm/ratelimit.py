@@ -52,6 +52,7 @@ DEFAULT_LIMITS = {
     "document-upload": "120 per minute; 2000 per hour",  # files uploaded per user (type check, text extraction)
     "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
     "retention-report": "60 per minute; 1000 per hour",  # cohort, before/after and contact-norm reports per user
+    "segment-csv": "30 per hour; 200 per day",  # CSV lists uploaded into static segments per user (api/segments.py)
 }
 EXTENSION = "crmpm.throttle"
 

@@ -78,6 +78,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("dashboards.index", _l("Dashboards"), "sales", also=("dashboards.retention_page",)),
     # Documents on accounts, contacts, deals, projects and activities: the search across them.
     Entry("document_pages.index", _l("Documents"), "sales"),
+    # Marketing (accounts/marketing/): segments; campaigns and web forms next to them.
+    Entry("marketing_segments.index", _l("Segments"), "marketing",
+          also=("marketing_segments.new", "marketing_segments.show", "marketing_segments.edit",
+                "marketing_segments.preview")),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),

@@ -10,10 +10,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accounts.marketing.models import CHANNELS, ContactConsent
+from accounts.permissions import authorize_on
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Invalid
 from crmpm.users.models import User
+from eps.permissions import Permission
 
 
 def check_channel(channel: str) -> str:
@@ -67,3 +69,34 @@ def consented_ids(channel: str) -> Select:
     return select(ContactConsent.contact_id).where(ContactConsent.channel == channel,
                                                    ContactConsent.consented_at.is_not(None),
                                                    ContactConsent.opted_out_at.is_(None))
+
+
+def consents_of(session: Session, contact_id: int) -> list[dict]:
+    """Every channel (``CHANNELS``, in order) with when and how the person consented and opted out (None, "")."""
+    rows = {row.channel: row for row in session.scalars(select(ContactConsent).where(ContactConsent.contact_id == contact_id))}
+    return [{"channel": channel,
+             "consented_at": getattr(rows.get(channel), "consented_at", None),
+             "consent_source": getattr(rows.get(channel), "consent_source", ""),
+             "opted_out_at": getattr(rows.get(channel), "opted_out_at", None),
+             "opt_out_source": getattr(rows.get(channel), "opt_out_source", ""),
+             "may_send": rows.get(channel) is None or rows[channel].opted_out_at is None,
+             "consent_stands": rows.get(channel) is not None and rows[channel].consented_at is not None
+             and rows[channel].opted_out_at is None}
+            for channel in CHANNELS]
+
+
+def set_consent(session: Session, *, actor: User, contact, channel: str, consent: bool, source: str) -> ContactConsent:
+    """Record by hand that ``contact`` consented to (``consent``) or opted out of ``channel``: edit rights on the
+    contact's account; ``source`` says how (a signed form, a call, a letter)."""
+    authorize_on(session, user=actor, obj=contact, governed_by=contact.account.eps_node, label="contact",
+                 permission=Permission.edit)
+    check_channel(channel)
+    if not isinstance(consent, bool):
+        raise Invalid("consent is true or false", errors={"consent": ["true or false"]})
+    source = (source or "").strip() if isinstance(source, str) else ""
+    if not source:
+        raise Invalid("say how the person consented or opted out", errors={"source": ["required"]})
+    if len(source) > 200:
+        raise Invalid("the source is too long", errors={"source": ["at most 200 characters"]})
+    record = record_consent if consent else record_opt_out
+    return record(session, contact_id=contact.id, channel=channel, source=source, actor=actor)

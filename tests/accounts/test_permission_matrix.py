@@ -83,6 +83,13 @@ ACTIONS = {
     # The lead's company is no client yet: qualifying it adds the account under the lead's branch.
     "qualify_lead_new_account": ("POST", "/api/v1/leads/{lead}/qualify", {"pipeline_id": "{pipeline}"}, E, 201),
     "record_answer": ("POST", "/api/v1/surveys", {"account_id": "{account}", "kind": "csat", "score": 4}, E, 201),
+    # Marketing: tags and a person's consents, by the rights on the account.
+    "read_account_tags": ("GET", "/api/v1/accounts/{account}/tags", None, R, 200),
+    "set_account_tags": ("PUT", "/api/v1/accounts/{account}/tags", {"tags": ["vip"]}, E, 200),
+    "read_contact_tags": ("GET", "/api/v1/contacts/{contact}/tags", None, R, 200),
+    "set_contact_tags": ("PUT", "/api/v1/contacts/{contact}/tags", {"tags": ["vip"]}, E, 200),
+    "read_consents": ("GET", "/api/v1/contacts/{contact}/consents", None, R, 200),
+    "set_consent": ("PUT", "/api/v1/contacts/{contact}/consents/email", {"consent": False, "source": "a call"}, E, 200),
 }
 
 
@@ -187,3 +194,37 @@ def test_configuration_is_for_administrators(api, session, admin, world):
     end = f"/api/v1/absences/{own.json['id']}/end"
     assert api.post(end, user=other, json={"ends_at": "2026-12-05T00:00:00+00:00"}).status_code == 404
     assert api.post(end, user=manager, json={"ends_at": "2026-12-05T00:00:00+00:00"}).status_code == 200
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_segments_are_read_by_everyone_their_members_only_as_far_as_granted(api, session, admin, world, role):
+    from accounts.marketing import segments
+
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["branch"], user=user)
+    dynamic = segments.create_segment(session, actor=admin, name="Everyone", flt={})
+    static = segments.create_segment(session, actor=admin, name="Listed", kind="static",
+                                     contact_ids_=[world[side][key].id for side in "AB" for key in ("contact", "contact2")])
+    accounts = segments.create_segment(session, actor=admin, name="Companies", subject="accounts", flt={})
+    session.commit()
+    inside = {"contacts": sorted([world["A"]["contact"].id, world["A"]["contact2"].id]) if role else [],
+              "accounts": sorted([world["A"]["account"].id, world["A"]["account2"].id]) if role else []}
+    for segment in (dynamic, static, accounts):
+        members = api.get(f"/api/v1/segments/{segment.id}/members", user=user)
+        assert members.status_code == 200
+        assert sorted(item["id"] for item in members.json["items"]) == inside[segment.subject]
+        assert members.json["total"] == len(inside[segment.subject])
+        assert api.get(f"/api/v1/segments/{segment.id}", user=user).json["count"] == len(inside[segment.subject])
+        hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+        assert hidden_mentions(members.get_json(), hidden, []) == []
+        assert api.patch(f"/api/v1/segments/{segment.id}", user=user, json={"name": "Mine"}).status_code == 403
+        assert api.delete(f"/api/v1/segments/{segment.id}", user=user).status_code == 403
+    # A list of one's own holds only contacts one may read; the others are refused by id, nothing added.
+    own = api.post("/api/v1/segments", user=user, json={"name": "Own", "kind": "static"}).json
+    added = api.post(f"/api/v1/segments/{own['id']}/members", user=user,
+                     json={"contact_ids": [world["A"]["contact"].id]})
+    assert added.status_code == (200 if role else 422)
+    outside = api.post(f"/api/v1/segments/{own['id']}/members", user=user,
+                       json={"contact_ids": [world["A"]["contact2"].id, world["B"]["contact"].id]})
+    assert outside.status_code == 422 and api.get(f"/api/v1/segments/{own['id']}", user=user).json["count"] == (1 if role else 0)

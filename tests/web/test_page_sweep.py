@@ -322,6 +322,14 @@ def sweep(app, session, admin, monkeypatch):
             params={"title": label(marker, "notification"), "due_at": now.isoformat(),
                     "account_id": world[side]["account"].id, "lead_id": None})
     world["timesheet"] = _timesheet(session, admin, world)
+    # Marketing: a segment is read by every staff user, its members only as far as the reader may read them: a
+    # static list of A's contact and a filter over branch B, both the admin's, named for everyone.
+    from accounts.marketing import segments as marketing_segments
+
+    world["A"]["segment"] = marketing_segments.create_segment(
+        session, actor=admin, name=label(PERSON, "segment A"), kind="static", contact_ids_=[world["A"]["contact"].id])
+    world["B"]["segment"] = marketing_segments.create_segment(
+        session, actor=admin, name=label(PERSON, "segment B"), flt={"branch_ids": [world["B"]["node"].id]})
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
 
@@ -386,6 +394,7 @@ PARAMETERS = {
     "statement_id": "statement", "payment_id": "payment",
     "document_id": "document",
     "invoice_id": "invoice", "milestone_id": "milestone",
+    "segment_id": "segment",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token"}
@@ -397,7 +406,8 @@ SKIPPED_ENDPOINTS = {"static", "web.static"}  # files, not pages
 KNOWN_METHODS = {"GET", "POST"}
 # Routes that act on the user's own session or profile: anyone logged in may use them.
 OWN = {"auth.login", "auth.logout", "auth.set_locale", "profile.update", "profile.create_token",
-       "profile.revoke_token", "settings.create_absence", "notifications.read_all", "notifications.save_preferences"}
+       "profile.revoke_token", "settings.create_absence", "notifications.read_all", "notifications.save_preferences",
+       "marketing_segments.create", "marketing_segments.preview"}
 # POSTs that only ask for a copy of what the user may read (the XER file of a big plan, written by a job of
 # their own): a viewer may; everyone else is swept as usual.
 READS = {"pm.export_xer_job"}
@@ -408,7 +418,8 @@ class Route:
         self.rule, self.method, self.url, self.side = rule, method, url, side
         self.endpoint = rule.endpoint
         # Pipelines (and their stages) are shared by all; every other id names something with an owner or branch.
-        self.has_ids = any(isinstance(c, IntegerConverter) and name != "stage_id"
+        # Segments too are read by every staff user (their members are filtered by the reader's rights).
+        self.has_ids = any(isinstance(c, IntegerConverter) and name not in ("stage_id", "segment_id")
                            for name, c in rule._converters.items())
 
     def __repr__(self):
@@ -475,6 +486,9 @@ class Forms(HTMLParser):
             self.links.append(attrs["href"])
         elif tag in ("button", "a") and attrs.get("data-url"):
             self.links.append(attrs["data-url"])
+        if tag == "button" and self._form is not None and attrs.get("formaction"):
+            # A button sending its form elsewhere: the same fields at that action (filled in as the form ends).
+            self._form.setdefault("also", []).append(attrs["formaction"])
         if self._form is None or not attrs.get("name"):
             if tag == "option" and self._select is not None:
                 self._close_option()
@@ -530,6 +544,8 @@ class Forms(HTMLParser):
         if tag in ("option", "select"):
             self._close_option()
         if tag == "form":
+            for action in (self._form or {}).pop("also", []):
+                self.forms.append({**self._form, "action": action})
             self._form = None
         elif tag == "select":
             self._select = None
