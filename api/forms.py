@@ -34,6 +34,10 @@ class FormCreateSchema(Schema):
                                                   + "; at least one of name, company, email, phone required."})
 
 
+class FormUpdateSchema(FormCreateSchema):
+    """The same fields, each optional (given ``partial=True``)."""
+
+
 class FormReadSchema(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -85,7 +89,7 @@ def get_form(form_id):
 
 
 @blp.route("/<int:form_id>", methods=["PATCH"])
-@blp.arguments(FormCreateSchema(partial=True))
+@blp.arguments(FormUpdateSchema(partial=True))
 @blp.response(200, FormReadSchema)
 def update_form(data, form_id):
     """Change a form (edit rights on its branch); its submissions then act with your rights."""

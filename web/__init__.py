@@ -23,10 +23,13 @@ from web.views import (
     profile, projects, reset, search, settings,
 )
 from web.views import accounting, invoices, paperwork, payments, timesheets
+from web.views.marketing import forms as marketing_forms, public_forms
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
-              pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp)
+              pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp,
+              # Marketing: web-to-lead forms (staff pages; the public form at /forms/<key>)
+              marketing_forms.bp, public_forms.bp)
 
 
 def init_app(app: Flask) -> None:
