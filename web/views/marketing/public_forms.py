@@ -78,9 +78,11 @@ def _headers(response):
 def _answer(status: int, *, form=None, title: str, message: str, json_body: dict | None = None, retry: int = 0):
     """A small standalone page (or JSON) in the form's language, or the browser's when there is no form."""
     if _wants_json():
-        response = jsonify(json_body or {"status": "error", "message": message})
+        # A script's answer: a status word, the message in the form's language, and (for a refusal) the errors.
+        response = jsonify({"status": "error", **(json_body or {}), "message": message,
+                            **({"errors": {}} if status >= 400 else {})})
     else:
-        response = render_template("marketing/forms/public_message.html", title=title, message=message,
+        response = render_template("marketing/forms/public_message.html", title=title, message=message, status=status,
                                    language=form.language if form is not None else _language())
     response = make_response(response)
     response.status_code = status
@@ -162,8 +164,9 @@ def submit(key: str):
         if _wants_json():
             with force_locale(form.language):
                 texts = error_texts()
-                return jsonify({"status": "invalid", "errors": {name: [texts.get(code, code) for code in codes]
-                                                               for name, codes in errors.items()}}), 422
+                return jsonify({"status": "invalid", "message": _("Please correct the fields marked below."),
+                                "errors": {name: [texts.get(code, code) for code in codes]
+                                           for name, codes in errors.items()}}), 422
         return _render(form, values=data.to_dict(), errors=errors, status=422)
     except forms.FormUnavailable as exc:
         # For staff: the form's page says the same; the visitor is told to reach the company another way.
