@@ -21,6 +21,7 @@ from api import (
 )
 from api import accounting, invoices, paperwork, payments, timesheets
 from api import segments
+from api import forms as web_forms
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -44,6 +45,8 @@ BLUEPRINTS = (
     paperwork.blp,
     # Inbound channels into the journal
     inbound.blp, inbound.channels_blp,
+    # Marketing: web-to-lead forms
+    web_forms.blp,
     # Background work and what happened
     jobs.blp, events.blp, webhooks.blp,
     # Resources

@@ -53,6 +53,8 @@ DEFAULT_LIMITS = {
     "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
     "retention-report": "60 per minute; 1000 per hour",  # cohort, before/after and contact-norm reports per user
     "segment-csv": "30 per hour; 200 per day",  # CSV lists uploaded into static segments per user (api/segments.py)
+    # Marketing: web-to-lead forms (web/views/marketing/public_forms.py).
+    "web-form": "5 per minute; 30 per hour; 200 per day",  # submissions of public forms per client address
 }
 EXTENSION = "crmpm.throttle"
 

@@ -103,6 +103,10 @@ ENTRIES: tuple[Entry, ...] = (
           also=("finance_payments.statement",)),
     # The exchange with accounting (accounts/accounting/): administrators and the finance role.
     Entry("accounting_exchange.index", _l("Accounting exchange (1C)"), "finance", _keeps_books, also=("accounting_exchange.run",)),
+    # Marketing: web-to-lead forms (read by all staff; changed by those who may change a form's branch).
+    Entry("marketing_forms.index", _l("Web forms"), "marketing",
+          also=("marketing_forms.new", "marketing_forms.create", "marketing_forms.show", "marketing_forms.edit",
+                "marketing_forms.update")),
     # Administration.
     Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),

@@ -63,6 +63,8 @@ TYPES = {
     "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
                         "status, None when no answer)",
     "payment.recorded": "payments: amount, currency, paid_on, source (manual|statement), statement_id, invoice_id (None while unmatched), matched_how (number|inn_amount|manual|None), payer_inn, document_number; read by finance (unmatched) or the invoice's project's readers (matched)",
+    # Marketing: web-to-lead forms (accounts/marketing/forms.py).
+    "web_form.spam": "web_forms: fields (the names a bot sent; the honeypot caught it and nothing else was stored)",
 }
 
 __all__ = ["TYPES", "VERSION", "DomainEvent", "Event", "EventCounter", "EventCursor", "EventFailure", "deliver", "dispatch",

@@ -601,6 +601,49 @@ def test_integrations_are_administrators_only(api, session, admin, world, who, a
     assert response.status_code == expected, (response.status_code, response.get_json())
 
 
+# Web-to-lead forms are company-wide: every staff user reads them (200 whatever the role); they are created on a
+# branch node with edit rights there (404 for a node the user may not read), and changed or deleted by those who
+# may change the form's branch (403 otherwise: the form itself is readable).
+FORM_ACTIONS = {
+    "list_forms": ("GET", "/api/v1/forms", None, None, 200),
+    "read_form": ("GET", "/api/v1/forms/{form}", None, None, 200),
+    "create_form": ("POST", "/api/v1/forms", {"name": "New", "region_node_id": "{n1}",
+                                              "fields": [{"name": "email", "required": True}]}, "node", 201),
+    "change_form": ("PATCH", "/api/v1/forms/{form}", {"name": "Renamed"}, "form", 200),
+    "delete_form": ("DELETE", "/api/v1/forms/{form}", None, "form", 204),
+}
+
+
+@pytest.mark.parametrize("place", ["inside", "outside"])
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+@pytest.mark.parametrize("action", sorted(FORM_ACTIONS))
+def test_web_forms_are_read_by_all_and_changed_by_editors_of_their_branch(api, session, admin, world, role, action,
+                                                                          place):
+    from accounts.marketing import forms
+
+    side = world["A"] if place == "inside" else world["B"]
+    form = forms.create_form(session, actor=admin, name="Contact us", region_node_id=side["n1"].id,
+                             fields=[{"name": "email", "required": True}])
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    session.commit()
+    method, path, body, needs, success = FORM_ACTIONS[action]
+    ids = {"form": form.id, "n1": side["n1"].id}
+    response = api.request(method, _fill(path, ids), user=user, json=_fill(body, ids))
+    may_edit = role is not None and place == "inside" and Permission.edit in ROLE_PERMISSIONS[role]
+    if needs is None or may_edit:
+        expected = success
+    elif needs == "node" and (role is None or place == "outside"):
+        expected = 404
+    else:
+        expected = 403
+    assert response.status_code == expected, (response.status_code, response.get_json())
+    if expected >= 400:
+        hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
+        assert hidden_mentions(response.get_json(), hidden, [_fill(path, ids), _fill(body, ids)]) == []
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
 def test_notifications_are_each_users_own_whatever_their_role(api, app, session, admin, world, role):
     """/me/notifications and /me/notification-preferences: any signed-in user on their own (200), another

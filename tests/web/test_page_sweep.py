@@ -321,6 +321,17 @@ def sweep(app, session, admin, monkeypatch):
             session, user_id=whose.id, kind="task_due", subject=("tasks", world[side]["task"].id),
             params={"title": label(marker, "notification"), "due_at": now.isoformat(),
                     "account_id": world[side]["account"].id, "lead_id": None})
+    # Marketing: a web form on each side (company-wide objects: every staff user reads both, so their names
+    # carry no side's marker; only editors of its branch change one).
+    from accounts.marketing import forms as web_forms
+
+    for side in ("A", "B"):
+        world[side]["web form"] = web_forms.create_form(
+            session, actor=admin, name=label(PERSON, f"web form {side}"), region_node_id=world[side]["node"].id,
+            fields=[{"name": "contact_name", "required": True, "label": label(PERSON, "name label")},
+                    {"name": "email", "required": False}],
+            thank_you=label(PERSON, "thanks"))
+        world[side]["web form key"] = world[side]["web form"].key
     world["timesheet"] = _timesheet(session, admin, world)
     # Marketing: a segment is read by every staff user, its members only as far as the reader may read them: a
     # static list of A's contact and a filter over branch B, both the admin's, named for everyone.
@@ -395,9 +406,10 @@ PARAMETERS = {
     "document_id": "document",
     "invoice_id": "invoice", "milestone_id": "milestone",
     "segment_id": "segment",
+    "form_id": "web form",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
-TEXT_PARAMETERS = {"token": "reset token"}
+TEXT_PARAMETERS = {"token": "reset token", "key": "web form key"}
 OBJ_KIND = {"nodes": "node", "projects": "project"}
 # ``subject_id`` follows ``subject_type`` (the documents' upload form).
 SUBJECT_KIND = {"account": "account", "contact": "contact", "deal": "deal", "project": "project",
@@ -411,15 +423,20 @@ OWN = {"auth.login", "auth.logout", "auth.set_locale", "profile.update", "profil
 # POSTs that only ask for a copy of what the user may read (the XER file of a big plan, written by a job of
 # their own): a viewer may; everyone else is swept as usual.
 READS = {"pm.export_xer_job"}
+# POSTs of anonymous visitors by design (the public web-to-lead form: no session, no CSRF token, a lead from every
+# valid submission); the POST checks below skip them, tests/web/test_web_forms.py covers them.
+VISITOR_POSTS = {"public_forms.submit"}
+# Ids of objects every staff user reads (pipelines and their stages, web forms): not refused to outsiders.
+SHARED_IDS = {"stage_id", "segment_id", "form_id"}
 
 
 class Route:
     def __init__(self, rule, method, url, side):
         self.rule, self.method, self.url, self.side = rule, method, url, side
         self.endpoint = rule.endpoint
-        # Pipelines (and their stages) are shared by all; every other id names something with an owner or branch.
-        # Segments too are read by every staff user (their members are filtered by the reader's rights).
-        self.has_ids = any(isinstance(c, IntegerConverter) and name not in ("stage_id", "segment_id")
+        # Pipelines (and their stages), segments and web forms are shared by all (a segment's members are
+        # filtered by the reader's rights); every other id names something with an owner or branch.
+        self.has_ids = any(isinstance(c, IntegerConverter) and name not in SHARED_IDS
                            for name, c in rule._converters.items())
 
     def __repr__(self):
@@ -738,6 +755,8 @@ def test_logged_out_gets_the_login_page_and_posts_need_the_token(app, pages, ses
             else:
                 assert response.status_code == 302, route
                 assert urlsplit(response.headers["Location"]).path == "/login", route
+        elif route.endpoint in VISITOR_POSTS:
+            continue
         else:
             response = pages.post(route.url, csrf=False)
             assert response.status_code == 400, route
@@ -756,7 +775,7 @@ def test_no_page_shows_what_the_user_may_not_read(app, pages, session, site, swe
     user = sweep[who]
     before = fingerprint(session)
     for route in routes(app, sweep, side):
-        if route.endpoint in OWN:
+        if route.endpoint in OWN or (route.method == "POST" and route.endpoint in VISITOR_POSTS):
             continue
         log_in(pages, session, user)
         if route.method == "GET":
@@ -788,7 +807,7 @@ def test_no_page_shows_what_the_user_may_not_read(app, pages, session, site, swe
 def test_a_viewer_changes_nothing(app, pages, session, site, sweep):
     before = fingerprint(session)
     for route in routes(app, sweep, "A"):
-        if route.method != "POST" or route.endpoint in OWN | READS:
+        if route.method != "POST" or route.endpoint in OWN | READS | VISITOR_POSTS:
             continue
         log_in(pages, session, sweep["viewer"])
         fields = site.form_for(route)
@@ -804,7 +823,7 @@ def test_every_post_needs_the_csrf_token(app, pages, session, site, sweep):
     log_in(pages, session, sweep["admin"])
     for side in ("A", "B"):
         for route in routes(app, sweep, side):
-            if route.method == "POST":
+            if route.method == "POST" and route.endpoint not in VISITOR_POSTS:
                 fields = site.form_for(route)
                 response = submit(pages, route, fields, plausible(fields, sweep[route.side]), csrf=False)
                 assert response.status_code == 400, route
@@ -999,7 +1018,8 @@ def test_nul_bytes_and_huge_numbers_in_every_field_are_no_server_error(app, page
             for value in ("a\x00b", "9" * 25, "-" + "9" * 25):
                 log_in(pages, session, admin)
                 response = pages.post(route.url, base | {name: value})
-                if "\x00" in value and route.endpoint != "auth.logout":
+                # (The public web form has no session to flash in: it names the field on the form it answers.)
+                if "\x00" in value and route.endpoint not in {"auth.logout", *VISITOR_POSTS}:
                     assert_answer_is_sane(pages, response, f"{route} {name}={value!r}")
                     messages = flashed(pages, response)  # (shown once: read here, not followed again)
                     assert any("NUL character" in m for m in messages), (route, name, response.status_code, messages)
