@@ -20,6 +20,7 @@ from api import (
     imports, inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import accounting, invoices, paperwork, payments, timesheets
+from api import campaigns
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -45,6 +46,8 @@ BLUEPRINTS = (
     inbound.blp, inbound.channels_blp,
     # Background work and what happened
     jobs.blp, events.blp, webhooks.blp,
+    # Marketing: campaigns
+    campaigns.blp,
     # Resources
     capacity.blp, timesheets.blp,
     # Invoices and the money billed and received

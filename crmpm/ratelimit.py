@@ -50,7 +50,11 @@ DEFAULT_LIMITS = {
     "accounting-import": "30 per hour; 200 per day",  # cost files per user (api/accounting.py)
     "bank-statement": "30 per hour; 200 per day",  # bank statements uploaded per user (api/payments.py)
     "document-upload": "120 per minute; 2000 per hour",  # files uploaded per user (type check, text extraction)
-    "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
+    "paperwork": "30 per minute; 500 per hour",
+    # Marketing: campaigns created and sent per user (api/campaigns.py, web/views/marketing/campaigns.py); the
+    # public tracking links (click, unsubscribe) per client address.
+    "campaign": "60 per hour; 500 per day",
+    "campaign-tracking": "120 per minute; 2000 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
 }
 EXTENSION = "crmpm.throttle"
 

@@ -23,10 +23,14 @@ from web.views import (
     profile, projects, reset, search, settings,
 )
 from web.views import accounting, invoices, paperwork, payments, timesheets
+from web.views.marketing import campaigns as marketing_campaigns
+from web.views.marketing import tracking as marketing_tracking
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
               pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp)
+# Marketing: campaigns (staff pages) and their public tracking links
+BLUEPRINTS += (marketing_campaigns.bp, marketing_tracking.bp, marketing_tracking.one_click_bp)
 
 
 def init_app(app: Flask) -> None:

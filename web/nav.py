@@ -78,6 +78,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("dashboards.index", _l("Dashboards"), "sales"),
     # Documents on accounts, contacts, deals, projects and activities: the search across them.
     Entry("document_pages.index", _l("Documents"), "sales"),
+    # Marketing: campaigns (accounts/marketing/campaigns.py).
+    Entry("campaigns.index", _l("Campaigns"), "marketing", also=("campaigns.show", "campaigns.new", "campaigns.edit")),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),
