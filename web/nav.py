@@ -79,7 +79,7 @@ ENTRIES: tuple[Entry, ...] = (
     # Documents on accounts, contacts, deals, projects and activities: the search across them.
     Entry("document_pages.index", _l("Documents"), "sales"),
     # Marketing: campaigns (accounts/marketing/campaigns.py).
-    Entry("campaigns.index", _l("Campaigns"), "marketing", also=("campaigns.show", "campaigns.new", "campaigns.edit")),
+    Entry("campaign_pages.index", _l("Campaigns"), "marketing", also=("campaign_pages.show", "campaign_pages.new", "campaign_pages.edit")),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),

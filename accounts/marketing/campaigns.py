@@ -314,7 +314,7 @@ def send(session: Session, *, actor: User, campaign: Campaign, base_url: str | N
 
 def _schedule_or_start(session: Session, *, actor: User, campaign: Campaign, base_url: str | None):
     now = utcnow()
-    params = {"campaign_id": campaign.id, "base_url": base_url or _base_url(session)}
+    params = {"campaign_id": campaign.id, "base_url": _base_url(session, base_url)}
     if campaign.scheduled_at is not None and _aware(campaign.scheduled_at) > now:
         campaign.status = "scheduled"
         params["scheduled_at"] = _aware(campaign.scheduled_at).isoformat()
@@ -347,8 +347,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def _base_url(session: Session) -> str:
-    return (jobs.config_of(session).get("PUBLIC_URL") or "http://localhost").rstrip("/")
+def _base_url(session: Session, asked: str | None) -> str:
+    """Where the links in messages point: ``PUBLIC_URL`` (CRMPM_PUBLIC_URL) when set, which a request's Host header
+    cannot change; else the address the sender used."""
+    return (jobs.config_of(session).get("PUBLIC_URL") or asked or "http://localhost").rstrip("/")
 
 
 def next_batch_delay() -> timedelta:

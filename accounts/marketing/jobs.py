@@ -115,7 +115,7 @@ def send_batch(ctx: JobContext) -> dict:
                 mail = Message(to=[message.address], subject=rendered["subject"], text=rendered["text"],
                                html=rendered["html"] or None,
                                message_id=new_message_id(config["MAIL_FROM"]),
-                               headers={"List-Unsubscribe": f"<{rendered['unsubscribe_url']}>",
+                               headers={"List-Unsubscribe": f"<{rendered['unsubscribe_url']}/one-click>",
                                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
                 send_later(session, mail, actor=ctx.actor, about=("contacts", contact.id))
                 message.message_id = mail.message_id

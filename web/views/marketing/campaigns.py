@@ -20,7 +20,7 @@ from web.forms import parse_amount
 from web.pages import page_blueprint
 from web.pagination import paginate
 
-bp = page_blueprint("campaigns", __name__, url_prefix="/campaigns")
+bp = page_blueprint("campaign_pages", __name__, url_prefix="/campaigns")
 KIND = "campaign"  # crmpm/ratelimit.py
 VARIANT_LABELS = ("A", "B")
 
@@ -114,14 +114,14 @@ def _values() -> dict:
 def create():
     throttle().attempt(KIND, g.user.id)
     campaign = campaigns.create_campaign(db.session, actor=g.user, **_values())
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id), code=303)
+    return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["POST"])
 def update(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     campaigns.update_campaign(db.session, actor=g.user, campaign=campaign, **_values())
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id), code=303)
+    return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
 @bp.route("/<int:campaign_id>")
@@ -139,18 +139,18 @@ def send(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     throttle().attempt(KIND, g.user.id)
     campaigns.send(db.session, actor=g.user, campaign=campaign, base_url=request.url_root.rstrip("/"))
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id), code=303)
+    return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
 @bp.route("/<int:campaign_id>/cancel", methods=["POST"])
 def cancel(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     campaigns.cancel(db.session, actor=g.user, campaign=campaign)
-    return redirect(url_for("campaigns.show", campaign_id=campaign.id), code=303)
+    return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
 @bp.route("/<int:campaign_id>/delete", methods=["POST"])
 def delete(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     campaigns.delete_campaign(db.session, actor=g.user, campaign=campaign)
-    return redirect(url_for("campaigns.index"), code=303)
+    return redirect(url_for("campaign_pages.index"), code=303)
