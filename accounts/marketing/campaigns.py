@@ -1,7 +1,8 @@
 """Campaigns: a message to a segment over one channel, its A/B variants, tracked links, sending and results.
 
 Rights: a campaign is a company-wide object: every staff user reads it (its settings and its result figures,
-which are totals and name nobody); its owner or an administrator changes, sends, cancels and deletes it. Its
+which are totals and name nobody); administrators and users with edit rights on some branch create campaigns;
+its owner or an administrator changes, sends, cancels and deletes it. Its
 recipients are only the contacts the sender may read (``segments.contact_ids(..., user=sender)``), and the list of
 recipients shown to a reader is filtered to the contacts that reader may read.
 
@@ -32,6 +33,7 @@ from crmpm.search import contains
 from crmpm.users.models import User
 from crmpm.webhooks.models import Webhook
 from eps.models import EpsNode
+from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
 # The personal fields a campaign's subject and body may use.
 FIELDS = {"first_name", "last_name", "name", "account", "unsubscribe_url"}
@@ -72,6 +74,17 @@ def list_campaigns(session: Session, *, user: User, status: str | None = None, s
 
 def may_change(user: User, campaign: Campaign) -> bool:
     return bool(user.is_admin or (campaign.owner_id is not None and campaign.owner_id == user.id))
+
+
+def may_create(session: Session, user: User) -> bool:
+    """Whether ``user`` may start campaigns: an administrator, or someone with edit rights on some branch (who may
+    take the leads it brings); read-only users may not."""
+    if user.is_admin:
+        return True
+    if getattr(user, "is_client", False):
+        return False
+    editing = tuple(role for role, allowed in ROLE_PERMISSIONS.items() if Permission.edit in allowed)
+    return bool(principal_grant_paths(session, user=user, roles=editing))
 
 
 def authorize_change(user: User, campaign: Campaign) -> None:
@@ -217,8 +230,8 @@ def create_campaign(session: Session, *, actor: User, name: str, variants: list,
                     cost=Decimal("0"), rate_per_minute: int = 60, consent_required: bool = False,
                     region_node_id: int | None = None, from_name: str = "") -> Campaign:
     """A new draft campaign of ``actor``'s, its code made from its name (any staff user may create one)."""
-    if getattr(actor, "is_client", False):
-        raise Forbidden("only staff users may create campaigns")
+    if not may_create(session, actor):
+        raise Forbidden("creating campaigns needs edit rights on a branch")
     name = _text("name", name, NAME_LENGTH, required=True)
     campaign = Campaign(
         name=name, code=_code(session, name), segment_id=_segment(session, segment_id), channel=_channel(channel),

@@ -310,7 +310,7 @@ def test_a_scheduled_campaign_waits_for_its_time_and_can_be_cancelled(committed,
     assert committed.api.post(f"/api/v1/campaigns/{campaign['id']}/cancel", user=world["seller"]).status_code == 409
 
 
-def test_every_staff_user_reads_a_campaign_only_its_owner_or_an_administrator_changes_it(committed, world):
+def test_every_staff_user_reads_a_campaign_editors_create_only_its_owner_or_an_administrator_changes_it(committed, world):
     campaign = create(committed, world)
     path = f"/api/v1/campaigns/{campaign['id']}"
     viewer, admin = world["viewer"], world["admin"]
@@ -321,7 +321,9 @@ def test_every_staff_user_reads_a_campaign_only_its_owner_or_an_administrator_ch
     assert committed.api.delete(path, user=viewer).status_code == 403
     assert committed.api.patch(path, user=admin, json={"cost": "12.50"}).get_json()["cost"] == "12.50"
     assert committed.api.get("/api/v1/campaigns/999999", user=viewer).status_code == 404
-    bad = committed.api.post("/api/v1/campaigns", user=viewer, json={
+    assert committed.api.post("/api/v1/campaigns", user=viewer, json={
+        "name": "Read-only", "variants": [{"subject": "Hi", "body": "x"}]}).status_code == 403
+    bad = committed.api.post("/api/v1/campaigns", user=world["seller"], json={
         "name": "Bad", "variants": [{"subject": "Hi {{ password }}", "body": "x"}]})
     assert bad.status_code == 422 and "password" in bad.get_json()["message"]
     assert committed.api.delete(path, user=world["seller"]).status_code == 204
