@@ -14,7 +14,7 @@ from sqlalchemy import select
 from accounts.marketing import campaigns
 from accounts.marketing.models import CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, Segment
 from crmpm.database import db
-from crmpm.errors import Invalid
+from crmpm.errors import Forbidden, Invalid
 from crmpm.ratelimit import throttle
 from web.forms import parse_amount
 from web.pages import page_blueprint
@@ -45,6 +45,8 @@ def index():
 
 @bp.route("/new")
 def new():
+    if not campaigns.may_create(db.session, g.user):
+        raise Forbidden(_("Creating campaigns needs edit rights on a branch."))
     return _form(None)
 
 
