@@ -253,9 +253,7 @@ def list_recipients(args, campaign_id):
     query = campaigns.recipients(session(), user=current_user(), campaign=campaign)
     if status is not None:
         query = query.where(CampaignMessage.status == status)
-    page = paginate(query, args, scalars=False)
-    page["items"] = [row[0] for row in page["items"]]
-    return page
+    return paginate(query, args)
 
 
 @blp.route("/<int:campaign_id>/responses", methods=["POST"])

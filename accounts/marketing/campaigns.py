@@ -94,8 +94,8 @@ def authorize_change(user: User, campaign: Campaign) -> None:
 
 
 def recipients(session: Session, *, user: User, campaign: Campaign) -> Select:
-    """A select of (message, contact) of the campaign's recipients that ``user`` may read, in order."""
-    query = (select(CampaignMessage, Contact).join(Contact, Contact.id == CampaignMessage.contact_id)
+    """A select of the campaign's messages to the contacts ``user`` may read, in order."""
+    query = (select(CampaignMessage).join(Contact, Contact.id == CampaignMessage.contact_id)
              .where(CampaignMessage.campaign_id == campaign.id).order_by(CampaignMessage.id))
     readable = readable_account_ids(session, user=user)
     if readable is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from accounts.marketing import campaigns
 from accounts.marketing.models import CAMPAIGN_CHANNELS, CAMPAIGN_STATUSES, Segment
+from accounts.models import Contact
 from crmpm.database import db
 from crmpm.errors import Forbidden, Invalid
 from crmpm.ratelimit import throttle
@@ -130,7 +131,10 @@ def update(campaign_id: int):
 def show(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     page = paginate(db.session, campaigns.recipients(db.session, user=g.user, campaign=campaign))
+    ids = [message.contact_id for message in page.items]
+    contacts = {contact.id: contact for contact in db.session.scalars(select(Contact).where(Contact.id.in_(ids)))}
     return render_template("marketing/campaign.html", campaign=campaign, page=page, labels=_labels(),
+                           contacts=contacts,
                            results=campaigns.results(db.session, campaign, g.user),
                            segment=db.session.get(Segment, campaign.segment_id) if campaign.segment_id else None,
                            may_change=campaigns.may_change(g.user, campaign))
