@@ -343,3 +343,37 @@ def test_the_recipients_list_holds_only_contacts_the_reader_may_read(committed, 
                              user=world["viewer"]).get_json()
     assert {item["contact_id"] for item in seen["items"]} == {p.id for p in world["people"]} | {world["no_mail"].id}
     assert seen["total"] == 6
+
+
+def test_an_inbound_reply_to_a_campaign_message_is_a_response_with_an_attributed_lead(committed, world, smtp_server):
+    """The reply arrives through the e-mail integration (accounts.inbound.journal.record_email) naming the
+    campaign message's Message-ID, as the recipient's mail program writes it."""
+    from email.message import EmailMessage
+
+    from accounts.inbound import integrations, journal
+    from accounts.inbound.mail import parse_message
+
+    committed.app.config["SMTP_URL"] = smtp_server.url
+    campaign = create(committed, world)
+    send_all(committed, world, campaign["id"])
+    session = committed.session
+    integration, _token = integrations.create_integration(session, actor=world["admin"], kind="email",
+                                                          name="Mailbox", region_node_id=world["A"].id,
+                                                          acting_user_id=world["seller"].id)
+    session.commit()
+    person = world["people"][2]
+    [received] = [item for item in smtp_server.wait_for(3) if item.rcpt_tos == [person.email]]
+    reply = EmailMessage()
+    reply["From"] = person.email
+    reply["To"] = "sales@firm.test"
+    reply["Subject"] = "Re: " + received.message["Subject"]
+    reply["Message-ID"] = "<reply-1@ladoga.example>"
+    reply["In-Reply-To"] = received.message["Message-ID"]
+    reply.set_content("Interested.")
+    journal.record_email(session, integration=session.get(type(integration), integration.id),
+                         mail=parse_message(reply.as_bytes()))
+    session.commit()
+    [response] = session.scalars(select(CampaignResponse).where(CampaignResponse.kind == "reply")).all()
+    lead = session.get(Lead, response.lead_id)
+    assert (response.campaign_id, response.contact_id) == (campaign["id"], person.id)
+    assert lead.campaign_id == campaign["id"] and lead.contact_id == person.id
