@@ -11,7 +11,7 @@ each counted against the address (``campaign-tracking``).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from accounts.marketing import responses
@@ -62,10 +62,15 @@ def one_click(token: str):
     """RFC 8058: the mail program's one-click unsubscribe (no page, no session, no CSRF token)."""
     _counted()
     if request.form.get("List-Unsubscribe") != "One-Click":
-        abort(400)
+        return error_page(400)
     if responses.unsubscribe(db.session, token=token, how="one-click") is None:
-        abort(404)
+        return error_page(404)
     return _("You are unsubscribed."), 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@one_click_bp.before_request
+def _no_session():
+    g.user = None  # the one-click POST acts by its token alone, never for a logged-in user
 
 
 @one_click_bp.after_request
