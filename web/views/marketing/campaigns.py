@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 
@@ -117,6 +117,7 @@ def _values() -> dict:
 def create():
     throttle().attempt(KIND, g.user.id)
     campaign = campaigns.create_campaign(db.session, actor=g.user, **_values())
+    flash(_("The campaign is saved as a draft."), "info")
     return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
@@ -124,6 +125,7 @@ def create():
 def update(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     campaigns.update_campaign(db.session, actor=g.user, campaign=campaign, **_values())
+    flash(_("The campaign is saved."), "info")
     return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
@@ -145,6 +147,8 @@ def send(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     throttle().attempt(KIND, g.user.id)
     campaigns.send(db.session, actor=g.user, campaign=campaign, base_url=request.url_root.rstrip("/"))
+    flash(_("The campaign is scheduled.") if campaign.status == "scheduled" else _("The campaign is being sent."),
+          "info")
     return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
@@ -152,6 +156,7 @@ def send(campaign_id: int):
 def cancel(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     campaigns.cancel(db.session, actor=g.user, campaign=campaign)
+    flash(_("The campaign is cancelled."), "info")
     return redirect(url_for("campaign_pages.show", campaign_id=campaign.id), code=303)
 
 
@@ -159,4 +164,5 @@ def cancel(campaign_id: int):
 def delete(campaign_id: int):
     campaign = campaigns.get_campaign_or_raise(db.session, user=g.user, campaign_id=campaign_id)
     campaigns.delete_campaign(db.session, actor=g.user, campaign=campaign)
+    flash(_("The campaign is deleted."), "info")
     return redirect(url_for("campaign_pages.index"), code=303)
