@@ -22,6 +22,7 @@ from api import (
 from api import accounting, invoices, paperwork, payments, timesheets
 from api import segments
 from api import forms as web_forms
+from api import campaigns
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -49,6 +50,8 @@ BLUEPRINTS = (
     web_forms.blp,
     # Background work and what happened
     jobs.blp, events.blp, webhooks.blp,
+    # Marketing: campaigns
+    campaigns.blp,
     # Resources
     capacity.blp, timesheets.blp,
     # Invoices and the money billed and received

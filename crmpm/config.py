@@ -96,6 +96,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Outgoing mail (crmpm.mail): smtp://user:password@host:587?starttls=1 or smtps://…:465. Unset, messages
         # are written as .eml files into the instance folder's outbox (and logged), never sent.
         "SMTP_URL": os.environ.get("CRMPM_SMTP_URL") or None,
+        # The site's address as people outside reach it (links in campaign messages); unset: the sender's.
+        "PUBLIC_URL": os.environ.get("CRMPM_PUBLIC_URL") or None,
         "MAIL_FROM": os.environ.get("CRMPM_MAIL_FROM", "crmpm <noreply@localhost>"),
         "JOBS_NAMESPACE": os.environ.get("CRMPM_JOBS_NAMESPACE", "crmpm"),
         # Plans with more activities than this are scheduled and exported as a job when asked from the pages.

@@ -55,6 +55,11 @@ DEFAULT_LIMITS = {
     "segment-csv": "30 per hour; 200 per day",  # CSV lists uploaded into static segments per user (api/segments.py)
     # Marketing: web-to-lead forms (web/views/marketing/public_forms.py).
     "web-form": "5 per minute; 30 per hour; 200 per day",  # submissions of public forms per client address
+    "paperwork": "30 per minute; 500 per hour",
+    # Marketing: campaigns created and sent per user (api/campaigns.py, web/views/marketing/campaigns.py); the
+    # public tracking links (click, unsubscribe) per client address.
+    "campaign": "60 per hour; 500 per day",
+    "campaign-tracking": "120 per minute; 2000 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
 }
 EXTENSION = "crmpm.throttle"
 

@@ -23,14 +23,18 @@ from web.views import (
     profile, projects, reset, search, settings,
 )
 from web.views import accounting, invoices, paperwork, payments, timesheets
+from web.views.marketing import campaigns as marketing_campaigns
 from web.views.marketing import forms as marketing_forms, public_forms
 from web.views.marketing import segments as marketing_segments
+from web.views.marketing import tracking as marketing_tracking
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
               pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp,
-              # Marketing: segments; web-to-lead forms (staff pages; the public form at /forms/<key>)
-              marketing_segments.bp, marketing_forms.bp, public_forms.bp)
+              # Marketing: segments; campaigns and their public tracking links; web-to-lead forms (staff pages;
+              # the public form at /forms/<key>)
+              marketing_segments.bp, marketing_campaigns.bp, marketing_tracking.bp, marketing_tracking.one_click_bp,
+              marketing_forms.bp, public_forms.bp)
 
 
 def init_app(app: Flask) -> None:

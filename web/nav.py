@@ -82,6 +82,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("marketing_segments.index", _l("Segments"), "marketing",
           also=("marketing_segments.new", "marketing_segments.show", "marketing_segments.edit",
                 "marketing_segments.preview")),
+    # Marketing: campaigns (accounts/marketing/campaigns.py).
+    Entry("campaign_pages.index", _l("Campaigns"), "marketing", also=("campaign_pages.show", "campaign_pages.new", "campaign_pages.edit")),
+    # Marketing: web-to-lead forms (read by all staff; changed by those who may change a form's branch).
+    Entry("marketing_forms.index", _l("Web forms"), "marketing",
+          also=("marketing_forms.new", "marketing_forms.create", "marketing_forms.show", "marketing_forms.edit",
+                "marketing_forms.update")),
     # Projects (wbs/): the project list and the Gantt chart.
     Entry("pm.index", _l("Projects"), "projects", also=("pm.project", "pm.activity", "pm.import_form")),
     Entry("pm.gantt", _l("Gantt"), "projects"),
@@ -103,10 +109,6 @@ ENTRIES: tuple[Entry, ...] = (
           also=("finance_payments.statement",)),
     # The exchange with accounting (accounts/accounting/): administrators and the finance role.
     Entry("accounting_exchange.index", _l("Accounting exchange (1C)"), "finance", _keeps_books, also=("accounting_exchange.run",)),
-    # Marketing: web-to-lead forms (read by all staff; changed by those who may change a form's branch).
-    Entry("marketing_forms.index", _l("Web forms"), "marketing",
-          also=("marketing_forms.new", "marketing_forms.create", "marketing_forms.show", "marketing_forms.edit",
-                "marketing_forms.update")),
     # Administration.
     Entry("admin.users", _l("Users"), "admin", _admin, also=("admin.user",)),
     Entry("admin.teams", _l("Teams"), "admin", _admin, also=("admin.team",)),

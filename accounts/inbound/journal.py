@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from crmpm import audit
 from crmpm.database import utcnow
-from crmpm.errors import Invalid
+from crmpm.errors import Forbidden, Invalid, NotFound
 from crmpm.users.models import User
 from eps.models import EpsNode
 from eps.permissions import Permission, access_to
@@ -171,7 +171,21 @@ def record_email(session: Session, *, integration: Integration, mail: ParsedMail
                           summary="\n\n".join(lines))
     event.interaction = interaction
     session.flush()
+    _campaign_reply(session, integration, mail, body)
     return Recorded(event, interaction, True)
+
+
+def _campaign_reply(session: Session, integration: Integration, mail: ParsedMail, body: str) -> None:
+    """A reply to a campaign's message counts as the campaign's response (and may make it a lead); a lead the
+    acting user may not make leaves just the interaction."""
+    from accounts.marketing.responses import record_reply
+
+    try:
+        with session.begin_nested():
+            record_reply(session, message_ids=[*mail.in_reply_to, *mail.references], actor=integration.acting_user,
+                         note=f"{mail.subject}\n\n{body}".strip())
+    except (Forbidden, NotFound):
+        pass
 
 
 # Once per external id

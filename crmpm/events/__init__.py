@@ -62,6 +62,9 @@ TYPES = {
                     "(recorded each time its matched payments come to cover the total)",
     "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
                         "status, None when no answer)",
+    "campaign.message": "contacts: an SMS or messenger message of a campaign, for the campaign's webhook: webhook_id "
+                        "(delivered to that webhook only, if its owner may read the contact), campaign_id, "
+                        "campaign_code, channel (sms|messenger), to (the phone), text, token (its tracking token)",
     "payment.recorded": "payments: amount, currency, paid_on, source (manual|statement), statement_id, invoice_id (None while unmatched), matched_how (number|inn_amount|manual|None), payer_inn, document_number; read by finance (unmatched) or the invoice's project's readers (matched)",
     # Marketing: web-to-lead forms (accounts/marketing/forms.py).
     "web_form.spam": "web_forms: fields (the names a bot sent; the honeypot caught it and nothing else was stored)",

@@ -13,6 +13,8 @@ from crmpm.errors import Invalid
 
 MAX_RECIPIENTS = 100
 MAX_SUBJECT = 998  # RFC 5322's line limit
+# Headers a message may carry besides its own X- ones: a mailing's unsubscribe address (RFC 2369, RFC 8058).
+LIST_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Message:
         if "\n" in self.subject or "\r" in self.subject or len(self.subject) > MAX_SUBJECT:
             raise Invalid("an e-mail's subject is one line of at most {count} characters", count=MAX_SUBJECT)
         for name, value in self.headers.items():
-            if not name.startswith("X-") or any(c in name + value for c in "\r\n"):
+            if not (name.startswith("X-") or name in LIST_HEADERS) or any(c in name + value for c in "\r\n"):
                 raise Invalid("an e-mail's own headers start with X- and hold one line each")
 
     def to_params(self) -> dict:

@@ -97,7 +97,7 @@ def get_delivery_or_raise(session: Session, webhook: Webhook, delivery_id: int) 
 
 
 # Events addressed to one webhook (its id in the payload's ``webhook_id``), whatever it subscribes to.
-ADDRESSED = ("automation.webhook",)
+ADDRESSED = ("automation.webhook", "campaign.message")
 
 
 def subscribed(session: Session, event: DomainEvent) -> list[Webhook]:

@@ -779,3 +779,59 @@ def test_document_search_holds_only_the_granted_subtree(api, session, admin, wor
     hidden = [world["root"], *world["B"].values(), *document_world["B"].values()]
     assert hidden_mentions(found, hidden, []) == []
     assert api.get("/api/v1/documents?q=contract", user=user).json["total"] == (1 if role is not None else 0)
+
+
+# Marketing: campaigns are company-wide objects: every staff user reads them and their figures; their owner or an
+# administrator changes, sends, cancels and deletes them (403 for others, 401 anonymous); recipients are filtered to
+# the contacts the reader may read; a response names only a contact the caller may read (404 otherwise).
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "no-grant")
+def test_campaigns_are_read_by_all_made_by_editors_changed_by_their_owner_or_administrators(api, app, session, admin, world,
+                                                                                role, monkeypatch):
+    from accounts.marketing.models import Segment, SegmentMember
+
+    monkeypatch.setitem(app.config, "JOBS_URL", "memory://")  # sending hands a job to an engine
+    user = factories.user(session)
+    if role is not None:
+        factories.grant(session, actor=admin, role=role, target=world["A"]["top"], user=user)
+    people = {side: factories.contact(session, actor=admin, account=world[side]["client"], first_name=f"Reader{side}",
+                                      email=f"reader@{side.lower()}.example") for side in ("A", "B")}
+    segment = Segment(name="Both branches", subject="contacts", kind="static")
+    session.add(segment)
+    session.flush()
+    session.add_all([SegmentMember(segment_id=segment.id, contact_id=person.id) for person in people.values()])
+    session.commit()
+    body = {"name": "Offer", "segment_id": segment.id, "variants": [{"subject": "Hi", "body": "Hello {{ name }}"}]}
+    theirs = api.post("/api/v1/campaigns", user=admin, json=body).json["id"]
+    # Creating takes edit rights on some branch (whoever may take the leads a campaign brings).
+    may_create = role is not None and Permission.edit in ROLE_PERMISSIONS[role]
+    mine = api.post("/api/v1/campaigns", user=user, json=dict(body, name="Mine"))
+    assert mine.status_code == (201 if may_create else 403), mine.json
+
+    def calls(campaign_id):
+        path = f"/api/v1/campaigns/{campaign_id}"
+        return [("PATCH", path, {"cost": "10.00"}, 200), ("POST", f"{path}/send", None, 202),
+                ("POST", f"{path}/cancel", None, 200)]
+
+    for method, path in (("GET", f"/api/v1/campaigns/{theirs}"), ("GET", f"/api/v1/campaigns/{theirs}/results"),
+                         ("GET", f"/api/v1/campaigns/{theirs}/recipients")):
+        assert api.request(method, path, user=user).status_code == 200, path
+        assert api.request(method, path).status_code == 401, path
+    for method, path, payload, _success in calls(theirs):
+        response = api.request(method, path, user=user, json=payload)
+        assert response.status_code == 403, (method, path, response.json)
+    assert api.delete(f"/api/v1/campaigns/{theirs}", user=user).status_code == 403
+    for method, path, payload, success in calls(mine.json["id"]) if may_create else ():
+        assert api.request(method, path, user=user, json=payload).status_code == success, (method, path)
+    # An administrator's campaign sent to both branches: the reader sees the recipients of branch A only.
+    assert api.post(f"/api/v1/campaigns/{theirs}/send", user=admin).status_code == 202
+    session.expire_all()
+    from crmpm.jobs.runner import run_due
+    run_due(app)
+    recipients = api.get(f"/api/v1/campaigns/{theirs}/recipients", user=user).json
+    expected = {people["A"].id} if role is not None else set()
+    assert {item["contact_id"] for item in recipients["items"]} == expected
+    assert hidden_mentions(recipients, [world["root"], *world["B"].values(), people["B"]], []) == []
+    asked = {"kind": "reply", "contact_id": people["B"].id}
+    response = api.post(f"/api/v1/campaigns/{theirs}/responses", user=user, json=asked)
+    assert response.status_code == 404
+    assert hidden_mentions(response.json, [people["B"], world["B"]["client"]], [asked]) == []

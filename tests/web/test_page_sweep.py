@@ -341,8 +341,33 @@ def sweep(app, session, admin, monkeypatch):
         session, actor=admin, name=label(PERSON, "segment A"), kind="static", contact_ids_=[world["A"]["contact"].id])
     world["B"]["segment"] = marketing_segments.create_segment(
         session, actor=admin, name=label(PERSON, "segment B"), flt={"branch_ids": [world["B"]["node"].id]})
+    _campaigns(session, seller, world)
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
+
+
+def _campaigns(session, seller, world):
+    """Marketing: a campaign of the seller's on each side (company-wide: read by every staff user, so named with
+    PERSON), sent to a static segment of the side's contact, with a message and a tracked link."""
+    from accounts.marketing.models import Campaign, CampaignLink, CampaignMessage, CampaignVariant, Segment, SegmentMember
+
+    for side in ("A", "B"):
+        segment = Segment(name=label(PERSON, f"segment {side}"), subject="contacts", kind="static", owner_id=seller.id)
+        session.add(segment)
+        session.flush()
+        session.add(SegmentMember(segment_id=segment.id, contact_id=world[side]["contact"].id))
+        campaign = Campaign(name=label(PERSON, f"campaign {side}"), code=f"SWEEP-{side}", segment_id=segment.id,
+                            status="draft" if side == "A" else "sent", owner_id=seller.id, cost=Decimal("100.00"),
+                            variants=[CampaignVariant(label="A", subject=label(PERSON, "subject"), body="Hello")])
+        session.add(campaign)
+        session.flush()
+        link = CampaignLink(campaign_id=campaign.id, url="https://example.com/offer")
+        session.add(link)
+        session.add(CampaignMessage(campaign_id=campaign.id, variant_id=campaign.variants[0].id,
+                                    contact_id=world[side]["contact"].id, address="x@example.com",
+                                    token=f"sweep-token-{side}", status="sent"))
+        session.flush()
+        world[side] |= {"campaign": campaign, "campaign link": link}
 
 
 def _timesheet(session, admin, world):
@@ -407,6 +432,7 @@ PARAMETERS = {
     "invoice_id": "invoice", "milestone_id": "milestone",
     "segment_id": "segment",
     "form_id": "web form",
+    "campaign_id": "campaign", "link_id": "campaign link",
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token", "key": "web form key"}
@@ -426,16 +452,22 @@ READS = {"pm.export_xer_job"}
 # POSTs of anonymous visitors by design (the public web-to-lead form: no session, no CSRF token, a lead from every
 # valid submission); the POST checks below skip them, tests/web/test_web_forms.py covers them.
 VISITOR_POSTS = {"public_forms.submit"}
-# Ids of objects every staff user reads (pipelines and their stages, web forms): not refused to outsiders.
-SHARED_IDS = {"stage_id", "segment_id", "form_id"}
+# Ids of objects every staff user reads (pipeline stages; marketing's segments, campaigns and web forms, changed by
+# their owners, admins or their branch's editors): not refused to outsiders.
+SHARED_IDS = {"stage_id", "segment_id", "campaign_id", "form_id"}
+# The public links of campaign messages act for whoever holds a message's token (a click counted, an opt-out
+# recorded): swept with a token of no message (the reset link's), so they answer 404 and change nothing; their
+# pages with real tokens are tested in tests/accounts/marketing/test_campaigns.py.
+TRACKING_LINKS = {"tracking.click", "tracking.unsubscribe", "tracking.unsubscribe_confirm",
+                  "tracking_one_click.one_click"}
 
 
 class Route:
     def __init__(self, rule, method, url, side):
         self.rule, self.method, self.url, self.side = rule, method, url, side
         self.endpoint = rule.endpoint
-        # Pipelines (and their stages), segments and web forms are shared by all (a segment's members are
-        # filtered by the reader's rights); every other id names something with an owner or branch.
+        # Pipelines (and their stages), segments, campaigns and web forms are shared by all (a segment's members
+        # are filtered by the reader's rights); every other id names something with an owner or branch.
         self.has_ids = any(isinstance(c, IntegerConverter) and name not in SHARED_IDS
                            for name, c in rule._converters.items())
 
@@ -751,7 +783,7 @@ def test_logged_out_gets_the_login_page_and_posts_need_the_token(app, pages, ses
         if route.method == "GET":
             response = pages.get(route.url)
             if is_public(app, route.rule):
-                assert response.status_code == 200, route
+                assert response.status_code == (404 if route.endpoint in TRACKING_LINKS else 200), route
             else:
                 assert response.status_code == 302, route
                 assert urlsplit(response.headers["Location"]).path == "/login", route
@@ -794,7 +826,9 @@ def test_no_page_shows_what_the_user_may_not_read(app, pages, session, site, swe
         if route.has_ids:
             assert response.status_code in (403, 404), f"{route}: {response.status_code}"
         elif route.method == "POST":
-            assert response.status_code in (303, 403, 404), f"{route}: {response.status_code}"
+            # (The one-click unsubscribe without its List-Unsubscribe=One-Click body: 400, as for any sender.)
+            refusals = (303, 403, 404, 400) if route.endpoint in TRACKING_LINKS else (303, 403, 404)
+            assert response.status_code in refusals, f"{route}: {response.status_code}"
         assert not shows(body, HIDDEN), f"{route} shows a hidden object"
         if who == "outsider":
             assert not shows(body, SEEN), f"{route} shows an object of a branch the outsider may not read"
@@ -807,7 +841,7 @@ def test_no_page_shows_what_the_user_may_not_read(app, pages, session, site, swe
 def test_a_viewer_changes_nothing(app, pages, session, site, sweep):
     before = fingerprint(session)
     for route in routes(app, sweep, "A"):
-        if route.method != "POST" or route.endpoint in OWN | READS | VISITOR_POSTS:
+        if route.method != "POST" or route.endpoint in OWN | READS | VISITOR_POSTS | TRACKING_LINKS:
             continue
         log_in(pages, session, sweep["viewer"])
         fields = site.form_for(route)
@@ -957,6 +991,9 @@ def test_garbage_in_every_form_is_no_server_error(app, pages, session, site, swe
 # of plans above SCHEDULE_ASYNC_ACTIVITIES, bigger than the sweep's.
 # Forms with no fields of their own; settings.end_absence's button shows only for an absence under way.
 NO_FIELDS = {"auth.logout", "pm.export_xer_job", "settings.end_absence"}
+# A campaign's buttons show for its status (send a draft, cancel a scheduled one, delete a draft or cancelled one);
+# the unsubscribe page's button and the one-click POST need a message's token (see TRACKING_LINKS).
+NO_FIELDS |= {"campaign_pages.send", "campaign_pages.cancel", "campaign_pages.delete"} | TRACKING_LINKS
 
 
 ARGS_READ = re.compile(r"""args\.get(?:list)?\(\s*["'](\w+)["']""")
