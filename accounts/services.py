@@ -27,6 +27,7 @@ from eps.permissions import ROLE_PERMISSIONS, Permission, principal_grant_paths
 
 from accounts import requisites
 from accounts.documents import cleanup as document_cleanup
+from accounts.marketing import consent, tags
 from accounts.models import (
     Account, AccountKind, ChannelKind, ChannelType, Contact, ContactChannel, Deal, Interaction, Lead, SurveyAnswer,
     Task,
@@ -438,6 +439,7 @@ def merge_accounts(session: Session, *, actor: User, keep: Account, merge: Accou
     session.execute(update(Account).where(Account.parent_id == merge.id, Account.id != keep.id)
                     .values(parent_id=keep.id).execution_options(synchronize_session=False))
     document_cleanup.move_account_documents(session, from_account_id=merge.id, to_account_id=keep.id)
+    tags.merge_account_tags(session, keep_id=keep.id, merge_id=merge.id)
     for key in ("tax_id", "sector", "segment", "owner_id", "annual_revenue", "employees"):
         if not getattr(keep, key) and getattr(merge, key):
             setattr(keep, key, getattr(merge, key))
@@ -822,6 +824,9 @@ def merge_contacts(session: Session, *, actor: User, keep: Contact, merge: Conta
                         .execution_options(synchronize_session=False))
     document_cleanup.move_documents(session, subject_type="contact", from_id=merge.id, to_id=keep.id,
                                     account_id=keep.account_id)
+    # The person's choices (opt-outs above all) and tags follow the kept record.
+    consent.merge_consents(session, keep_id=keep.id, merge_id=merge.id, actor=actor)
+    tags.merge_contact_tags(session, keep_id=keep.id, merge_id=merge.id)
     for key in CONTACT_FIELDS:
         if key not in ("email", "phone") and not getattr(keep, key) and getattr(merge, key):
             setattr(keep, key, getattr(merge, key))

@@ -100,3 +100,26 @@ def set_consent(session: Session, *, actor: User, contact, channel: str, consent
         raise Invalid("the source is too long", errors={"source": ["at most 200 characters"]})
     record = record_consent if consent else record_opt_out
     return record(session, contact_id=contact.id, channel=channel, source=source, actor=actor)
+
+
+def merge_consents(session: Session, *, keep_id: int, merge_id: int, actor: User | None) -> None:
+    """A contact merged into another: the kept one takes every choice the person made through either record.
+
+    An opt-out made through either stays (the earliest one counts: the person said no then); a consent stands
+    only if neither record opted out of the channel since. The merged record's rows go (audited).
+    """
+    kept = {row.channel: row for row in session.scalars(select(ContactConsent)
+                                                        .where(ContactConsent.contact_id == keep_id))}
+    for row in list(session.scalars(select(ContactConsent).where(ContactConsent.contact_id == merge_id))):
+        target = kept.get(row.channel) or _row(session, keep_id, row.channel)
+        before = target.audit_state() if target.id else None
+        if row.opted_out_at is not None and (target.opted_out_at is None or row.opted_out_at < target.opted_out_at):
+            target.opted_out_at, target.opt_out_source = row.opted_out_at, row.opt_out_source
+        if row.consented_at is not None and (target.consented_at is None or row.consented_at > target.consented_at):
+            target.consented_at, target.consent_source = row.consented_at, row.consent_source
+        session.flush()
+        audit.record(session, actor=actor, action="update" if before else "create", entity=target, before=before,
+                     after={**target.audit_state(), "merged_from_contact_id": merge_id})
+        audit.record(session, actor=actor, action="delete", entity=row, before=row.audit_state())
+        session.delete(row)
+    session.flush()

@@ -70,3 +70,23 @@ def set_tags(session: Session, actor: User, target: Account | Contact, tags) -> 
         session.execute(insert(model), [{column.key: target.id, "tag": tag} for tag in clean])
     audit.record(session, actor=actor, action="update", entity=target, before={"tags": before}, after={"tags": clean})
     return clean
+
+
+def merge_contact_tags(session: Session, *, keep_id: int, merge_id: int) -> None:
+    """A contact merged into another: the kept one carries the tags of both."""
+    have = set(session.scalars(select(ContactTag.tag).where(ContactTag.contact_id == keep_id)))
+    moved = [tag for tag in session.scalars(select(ContactTag.tag).where(ContactTag.contact_id == merge_id))
+             if tag not in have]
+    if moved:
+        session.execute(insert(ContactTag), [{"contact_id": keep_id, "tag": tag} for tag in moved])
+    session.execute(delete(ContactTag).where(ContactTag.contact_id == merge_id))
+
+
+def merge_account_tags(session: Session, *, keep_id: int, merge_id: int) -> None:
+    """An account merged into another: the kept one carries the tags of both."""
+    have = set(session.scalars(select(AccountTag.tag).where(AccountTag.account_id == keep_id)))
+    moved = [tag for tag in session.scalars(select(AccountTag.tag).where(AccountTag.account_id == merge_id))
+             if tag not in have]
+    if moved:
+        session.execute(insert(AccountTag), [{"account_id": keep_id, "tag": tag} for tag in moved])
+    session.execute(delete(AccountTag).where(AccountTag.account_id == merge_id))
