@@ -51,6 +51,7 @@ DEFAULT_LIMITS = {
     "bank-statement": "30 per hour; 200 per day",  # bank statements uploaded per user (api/payments.py)
     "document-upload": "120 per minute; 2000 per hour",  # files uploaded per user (type check, text extraction)
     "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
+    "portal-invite": "30 per hour; 200 per day",  # client portal invitations sent per user (api/portal.py)
 }
 EXTENSION = "crmpm.throttle"
 
