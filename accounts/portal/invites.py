@@ -52,6 +52,11 @@ def _email_of(contact: Contact) -> str:
         raise Invalid("not a valid email address", errors={"email": ["not a valid email address"]}) from None
 
 
+def _state(client: PortalUser) -> dict:
+    """What the audit trail keeps of a client user: their login and whose contact they are."""
+    return {**client.user.audit_state(), "role": "client", **client.audit_state()}
+
+
 def _client_user(session: Session, *, actor: User, contact: Contact, email: str, locale: str) -> PortalUser:
     """The contact's portal row and client user: the existing ones (brought up to date), or new ones."""
     holder = users.get_by_email(session, email=email)
@@ -67,22 +72,18 @@ def _client_user(session: Session, *, actor: User, contact: Contact, email: str,
                     is_admin=False, locale=locale, password_hash=None)
         session.add(user)
         session.flush()
-        audit.record(session, actor=actor, action="create", entity=user, after=user.audit_state())
         client = PortalUser(user_id=user.id, contact_id=contact.id, account_id=contact.account_id,
                             invited_by_id=actor.id, invited_at=utcnow())
         session.add(client)
         session.flush()
-        audit.record(session, actor=actor, action="create", entity=client, after=client.audit_state())
+        audit.record(session, actor=actor, action="create", entity=user, after=_state(client))
         return client
     user = client.user
-    before, portal_before = user.audit_state(), client.audit_state()
+    before = _state(client)
     user.email, user.is_active = email, True  # a re-invite follows the contact's e-mail and gives access back
     client.account_id, client.invited_by_id, client.invited_at = contact.account_id, actor.id, utcnow()
     session.flush()
-    if user.audit_state() != before:
-        audit.record(session, actor=actor, action="update", entity=user, before=before, after=user.audit_state())
-    audit.record(session, actor=actor, action="update", entity=client, before=portal_before,
-                 after=client.audit_state())
+    audit.record(session, actor=actor, action="update", entity=user, before=before, after=_state(client))
     return client
 
 
@@ -123,13 +124,13 @@ def revoke(session: Session, *, actor: User, contact: Contact) -> PortalUser:
         raise Invalid("contact {contact_id} has no portal access", contact_id=contact.id,
                       errors={"contact_id": ["no portal access"]})
     user = client.user
-    before = user.audit_state()
+    before = _state(client)
     user.is_active = False
     users.end_sessions(session, user=user)
     session.execute(sql_update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
                     .values(used_at=utcnow()).execution_options(synchronize_session=False))
-    if user.audit_state() != before:
-        audit.record(session, actor=actor, action="update", entity=user, before=before, after=user.audit_state())
+    if _state(client) != before:
+        audit.record(session, actor=actor, action="update", entity=user, before=before, after=_state(client))
     return client
 
 
