@@ -23,13 +23,13 @@ from web.views import (
     profile, projects, reset, search, settings,
 )
 from web.views import accounting, invoices, paperwork, payments, timesheets
-from web.views.portal import auth as portal_auth, projects as portal_projects
+from web.views.portal import auth as portal_auth, projects as portal_projects, staff as portal_staff
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
               pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp,
               # The client portal (its own login and layout)
-              portal_auth.bp, portal_projects.bp)
+              portal_auth.bp, portal_projects.bp, portal_staff.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -128,3 +128,41 @@ def test_the_portal_speaks_the_clients_language_and_switches_it(app, portal, ses
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     client.post("/portal/locale", data={"csrf_token": token, "locale": "en", "next": "/portal/"})
     assert "Your projects" in client.get("/portal/").get_data(as_text=True)
+
+
+def test_staff_share_a_project_show_a_document_and_invite_a_contact_from_their_pages(app, portal, admin, pages,
+                                                                                      session):
+    from accounts.portal.sharing import is_shared
+    from tests import factories
+    from eps.models import Role
+
+    hidden, docs = portal["hidden"], portal["docs"]
+    viewer = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.viewer, target=portal["branch"], user=viewer)
+    session.commit()
+    pages.log_in_as(viewer)
+    deal_page = pages.get(f"/crm/deals/{hidden.id}").get_data(as_text=True)
+    assert 'data-portal-shared="0"' in deal_page and "/client-portal/projects/" not in deal_page
+    assert pages.post(f"/client-portal/projects/{hidden.project_id}", {"shared": "1"}).status_code == 403
+    pages.log_in_as(admin)
+    project_page = pages.get(f"/projects/{hidden.project_id}").get_data(as_text=True)
+    assert f"/client-portal/projects/{hidden.project_id}" in project_page
+    assert pages.post(f"/client-portal/projects/{hidden.project_id}", {"shared": "1"}).status_code == 303
+    session.expire_all()
+    assert is_shared(session, hidden.project)
+    assert pages.post(f"/documents/{docs['staff_only'].id}", {
+        "name": "staff_only.txt", "kind": "other", "tags": "", "client_visible_shown": "1",
+        "client_visible": "1"}).status_code == 303
+    session.expire_all()
+    assert docs["staff_only"].client_visible is True
+    client = app.test_client()
+    log_in_client(client, portal["alice_user"])
+    text = client.get("/portal/").get_data(as_text=True)
+    assert "Alpha secret tender" in text and "staff_only.txt" in text
+    contact = factories.contact(session, actor=admin, account=portal["alpha"], last_name="Sidorov",
+                                email="sidorov@alpha.test")
+    session.commit()
+    answer = pages.post(f"/client-portal/contacts/{contact.id}/invite", {})
+    assert answer.status_code == 303
+    page = pages.get(f"/crm/contacts/{contact.id}").get_data(as_text=True)
+    assert "/portal/welcome/" in page and "Invited, not yet logged in" in page
