@@ -7,6 +7,7 @@ import re
 import pytest
 
 from accounts.portal.models import PortalUser
+from crmpm.errors import Forbidden
 from crmpm.users.models import User
 from eps.models import Role
 from tests import factories
@@ -142,3 +143,26 @@ def test_the_invitation_arrives_at_the_smtp_server_with_the_link(committed, smtp
     assert received.rcpt_tos == ["alice@alpha.test"]
     assert received.message["Subject"] == "Приглашение на портал клиента Alpha Shipyard"
     assert answer.json["link"] in received.message.get_body().get_content()
+
+
+def test_a_client_user_is_never_offered_as_owner_assignee_grantee_or_team_member(app, api, crm, session, admin):
+    from accounts import activities
+    from crmpm.users import services as users
+    from web.queries import people_picker
+
+    invited = api.post(f"/api/v1/contacts/{crm['contact'].id}/portal-invite", user=crm["editor"], json={}).json
+    client = session.get(User, invited["user_id"])
+    listed = api.get("/api/v1/users?per_page=100", user=admin).json["items"]
+    assert client.id not in [item["id"] for item in listed]
+    assert client not in people_picker(session, limit=100)[0]
+    assert client not in activities.assignable_users(session, account=crm["account"])
+    assert client in session.scalars(users.list_(session, clients=True)).all()
+    answer = api.patch(f"/api/v1/accounts/{crm['account'].id}", user=admin, json={"owner_id": client.id})
+    assert answer.status_code == 422 and "owner_id" in answer.json["errors"]
+    answer = api.post("/api/v1/grants", user=admin, json={"user_id": client.id, "node_id": crm["account"].eps_node_id,
+                                                          "role": "viewer"})
+    assert answer.status_code == 422 and "user_id" in answer.json["errors"]
+    answer = api.post("/api/v1/teams", user=admin, json={"name": "With a client", "member_ids": [client.id]})
+    assert answer.status_code == 422
+    with pytest.raises(Forbidden):
+        users.create_token(session, actor=admin, user=client)
