@@ -4,6 +4,7 @@ shared with them. Every id in a URL goes through ``accounts.portal.access`` (not
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import g, render_template
 from flask_babel import format_date
@@ -13,6 +14,7 @@ from accounts.portal import access, progress as portal_progress
 from crmpm.database import db
 from crmpm.downloads import send_stored_file
 from web import gantt
+from wbs.models import ProjectPlan
 from web.views.portal.common import portal_blueprint
 
 bp = portal_blueprint("portal", __name__)
@@ -27,7 +29,7 @@ def index():
     return render_template("portal/index.html", items=items, documents=shared)
 
 
-def _chart(rows: list[portal_progress.SummaryRow], milestones: list[portal_progress.Milestone]):
+def _chart(rows: list[portal_progress.SummaryRow], milestones: list[portal_progress.Milestone], *, now: datetime):
     """The read-only summary Gantt: a bar per row, a diamond per dated milestone, on one time scale."""
     dates = [when for row in rows for when in (row.start, row.finish) if when is not None]
     dates += [item.when for item in milestones if item.when is not None]
@@ -47,8 +49,7 @@ def _chart(rows: list[portal_progress.SummaryRow], milestones: list[portal_progr
     mark_y = gantt.HEADER_HEIGHT + len(rows) * gantt.ROW_HEIGHT
     return {"width": scale.width, "height": mark_y + (gantt.ROW_HEIGHT if marks else 0) + 4, "ticks": ticks,
             "bars": bars, "marks": marks, "mark_y": mark_y, "row_height": gantt.ROW_HEIGHT,
-            "header": gantt.HEADER_HEIGHT, "today": scale.x(datetime.now()) if scale.start <= datetime.now()
-            <= scale.end else None}
+            "header": gantt.HEADER_HEIGHT, "today": scale.x(now) if scale.start <= now <= scale.end else None}
 
 
 @bp.route("/projects/<int:project_id>")
@@ -58,7 +59,14 @@ def project(project_id: int):
     shown = portal_progress.progress(db.session, found)
     files = list(db.session.scalars(access.client_documents(g.client, project_id=found.id)))
     return render_template("portal/project.html", project=found, progress=shown, documents=files,
-                           chart=_chart(shown.summary, shown.milestones))
+                           chart=_chart(shown.summary, shown.milestones, now=_project_now(found)))
+
+
+def _project_now(project) -> datetime:
+    """Now on the project's wall clock (its plan's zone), as its dates are kept."""
+    plan = db.session.get(ProjectPlan, project.id)
+    zone = ZoneInfo(plan.time_zone if plan is not None else "Europe/Moscow")
+    return datetime.now(zone).replace(tzinfo=None)
 
 
 @bp.route("/documents/<int:document_id>/download")
