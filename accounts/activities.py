@@ -180,7 +180,7 @@ def create_task(session: Session, *, actor: User, title: str, due_at: datetime, 
 def assignable_users(session: Session, *, account: Account, limit: int = 500) -> list[User]:
     """The active users a task about ``account`` can be given to: those who may read it (admins included),
     by name; a task handed to someone who cannot open its account would be a dead letter."""
-    return list(session.scalars(select(User).where(User.is_active.is_(True),
+    return list(session.scalars(select(User).where(User.is_active.is_(True), User.is_client.is_(False),
                                                    or_(User.is_admin.is_(True),
                                                        User.id.in_(reader_ids(account.eps_node))))
                                 .order_by(User.name, User.id).limit(limit)))

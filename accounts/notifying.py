@@ -277,7 +277,8 @@ def send_digests(session: Session, *, now: datetime | None = None, limit: int = 
     now = now or utcnow()
     done = {row.user_id: row for row in session.scalars(select(NotificationDigest))}
     sent = served = 0
-    for user in session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.id)):
+    for user in session.scalars(select(User).where(User.is_active.is_(True), User.is_client.is_(False))
+                                .order_by(User.id)):
         local = now.astimezone(ZoneInfo(user.time_zone))
         row = done.get(user.id)
         if local.hour < DIGEST_HOUR or (row is not None and row.last_day >= local.date()):

@@ -50,12 +50,15 @@ _CHANNEL_NAMES = {ChannelType.phone: Phrase("phone {number}"), ChannelType.email
 
 
 def active_user(session: Session, *, user_id: int | None, field: str) -> User | None:
-    """The active user with this id (None for None); NotFound or Invalid naming ``field`` otherwise."""
+    """The active staff user with this id (None for None); NotFound or Invalid naming ``field`` otherwise
+    (a client user of the portal is never an owner, an assignee or an actor)."""
     if user_id is None:
         return None
     user = users.get_or_raise(session, user_id=user_id, field=field)
     if not user.is_active:
         raise Invalid("user {email} is inactive", email=user.email, errors={field: ["inactive user"]})
+    if user.is_client:
+        raise Invalid("user {email} is a client of the portal", email=user.email, errors={field: ["client user"]})
     return user
 
 

@@ -23,6 +23,7 @@ from api import accounting, invoices, paperwork, payments, timesheets
 from api import segments
 from api import forms as web_forms
 from api import campaigns
+from api import portal
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -60,6 +61,8 @@ BLUEPRINTS = (
     payments.statements_blp, payments.blp,
     # Marketing: segments, tags and consents
     segments.blp, segments.tags_blp,
+    # The client portal seen from the staff side: invitations and sharing
+    portal.contacts_blp, portal.projects_blp,
 )
 API_PREFIX = "/api/v1/"
 

@@ -38,6 +38,7 @@ class DocumentUpdateSchema(Schema):
     name = Trimmed(validate=validate.Length(min=1, max=255))
     kind = fields.String(validate=validate.OneOf(KINDS))
     tags = fields.List(fields.String(validate=validate.Length(max=TAG_LENGTH)), validate=validate.Length(max=20))
+    client_visible = fields.Boolean(metadata={"description": "shown to the account's clients on the portal"})
 
 
 class VersionReadSchema(Schema):
@@ -59,6 +60,7 @@ class DocumentReadSchema(Schema):
     tags = fields.Function(lambda document: [tag.tag for tag in document.tags])
     current_version = fields.Integer()
     generated_from = fields.String(allow_none=True)
+    client_visible = fields.Boolean()
     created_by_id = Id(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -179,7 +181,7 @@ def get_document(document_id):
 @blp.arguments(DocumentUpdateSchema)
 @blp.response(200, DocumentReadSchema)
 def update_document(data, document_id):
-    """Rename a document, change its kind or replace its tags (edit rights)."""
+    """Rename a document, change its kind, replace its tags or show it to the clients (edit rights)."""
     document = _document(document_id)
     return services.update_document(session(), actor=current_user(), document=document, **data)
 

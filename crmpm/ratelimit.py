@@ -60,6 +60,7 @@ DEFAULT_LIMITS = {
     # public tracking links (click, unsubscribe) per client address.
     "campaign": "60 per hour; 500 per day",
     "campaign-tracking": "120 per minute; 2000 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
+    "portal-invite": "30 per hour; 200 per day",  # client portal invitations sent per user (api/portal.py)
 }
 EXTENSION = "crmpm.throttle"
 

@@ -22,6 +22,10 @@ def create(session: Session, *, actor: User, role: Role, target: EpsNode | Proje
                       errors={"user_id": ["give user_id or team_id, not both"]})
     if user is not None and not user.is_active:
         raise Invalid("user {email} is inactive", email=user.email, errors={"user_id": ["inactive user"]})
+    if user is not None and user.is_client:
+        # The portal's own grant (accounts.portal) is all a client user holds; EPS grants never name them.
+        raise Invalid("user {email} is a client of the portal and holds no grants", email=user.email,
+                      errors={"user_id": ["client user"]})
     fields = {
         "user_id": user.id if user else None,
         "team_id": team.id if team else None,

@@ -27,6 +27,7 @@ from web.views.marketing import campaigns as marketing_campaigns
 from web.views.marketing import forms as marketing_forms, public_forms
 from web.views.marketing import segments as marketing_segments
 from web.views.marketing import tracking as marketing_tracking
+from web.views.portal import auth as portal_auth, projects as portal_projects, staff as portal_staff
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
@@ -34,7 +35,9 @@ BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp
               # Marketing: segments; campaigns and their public tracking links; web-to-lead forms (staff pages;
               # the public form at /forms/<key>)
               marketing_segments.bp, marketing_campaigns.bp, marketing_tracking.bp, marketing_tracking.one_click_bp,
-              marketing_forms.bp, public_forms.bp)
+              marketing_forms.bp, public_forms.bp,
+              # The client portal (its own login and layout) and its staff side
+              portal_auth.bp, portal_projects.bp, portal_staff.bp)
 
 
 def init_app(app: Flask) -> None:

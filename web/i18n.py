@@ -26,8 +26,9 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """The user's saved locale; before login, the one chosen with the switch, else the browser's."""
-    user = g.get("user")
+    """The user's saved locale (a staff user's, or on the portal a client's); before login, the one chosen with
+    the switch, else the browser's."""
+    user = g.get("user") or g.get("client_user")
     if user is not None and user.locale in LANGUAGES:
         return user.locale
     chosen = session.get(SESSION_LOCALE_KEY)

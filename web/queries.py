@@ -75,7 +75,7 @@ def people_picker(session: Session, *, limit: int, exclude_ids: set[int] | froze
     ``search`` narrows by part of the name or email, so a picker over many
     thousands of people shows the ones asked for instead of the first thousand.
     """
-    query = select(User).where(User.is_active.is_(True))
+    query = select(User).where(User.is_active.is_(True), User.is_client.is_(False))
     if exclude_ids:
         query = query.where(User.id.not_in(exclude_ids))
     matches = contains([User.name, User.email], search)

@@ -230,10 +230,14 @@ def add_version(session: Session, *, actor: User, document: Document, name: str,
 
 
 def update_document(session: Session, *, actor: User, document: Document, name: str | None = None,
-                    kind: str | None = None, tags=None) -> Document:
-    """Rename ``document``, change its kind or replace its tags (edit rights)."""
+                    kind: str | None = None, tags=None, client_visible: bool | None = None) -> Document:
+    """Rename ``document``, change its kind, replace its tags or show it to the clients on the portal (edit
+    rights; who of the clients sees it: ``accounts.portal.access.client_documents``)."""
     _authorize(session, user=actor, anchor=_document_anchor(session, document), permission=Permission.edit)
     before = document.audit_state()
+    if client_visible is not None and client_visible != document.client_visible:
+        before["client_visible"] = document.client_visible
+        document.client_visible = client_visible
     if name is not None:
         document.name = _name(name)
     if kind is not None:
@@ -244,6 +248,8 @@ def update_document(session: Session, *, actor: User, document: Document, name: 
         document.tags = [keep.get(tag) or DocumentTag(tag=tag) for tag in wanted]
     session.flush()
     after = document.audit_state()
+    if "client_visible" in before:
+        after["client_visible"] = document.client_visible
     if after != before:
         audit.record(session, actor=actor, action="update", entity=document, before=before, after=after)
     return document

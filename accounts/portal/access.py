@@ -8,9 +8,10 @@ here reads above or beside the account's node. Anything else a client asks for i
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from accounts.documents.models import Document
 from accounts.models import Account
 from accounts.portal.models import PortalProject, PortalUser
 from crmpm.errors import NotFound
@@ -45,4 +46,24 @@ def get_shared_project_or_raise(session: Session, client: PortalUser, project_id
                                                  Project.id.in_(shared_project_ids(client))))
     if found is None:
         raise NotFound("project {id} not found", id=project_id)
+    return found
+
+
+def client_documents(client: PortalUser, *, project_id: int | None = None) -> Select:
+    """A select of the documents ``client`` sees: client-visible, on a shared project or on their own account;
+    of ``project_id`` only, when given (the caller has checked it is shared with them). Newest first."""
+    query = select(Document).where(Document.client_visible.is_(True))
+    if project_id is not None:
+        query = query.where(Document.project_id == project_id)
+    else:
+        query = query.where(or_(Document.project_id.in_(shared_project_ids(client)),
+                                Document.account_id == client.account_id))
+    return query.order_by(Document.updated_at.desc(), Document.id.desc())
+
+
+def get_client_document_or_raise(session: Session, client: PortalUser, document_id: int) -> Document:
+    """The document if ``client`` may see it (:func:`client_documents`), else NotFound (exists or not)."""
+    found = session.scalar(client_documents(client).where(Document.id == document_id))
+    if found is None:
+        raise NotFound("document {id} not found", id=document_id)
     return found

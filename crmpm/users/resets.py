@@ -23,6 +23,7 @@ from crmpm.users import passwords, services as users
 from crmpm.users.models import PasswordReset, User
 
 LINK_LIFETIME = timedelta(hours=24)
+INVITE_LIFETIME = timedelta(days=7)  # a client portal's invitation (accounts.portal.invites)
 
 
 class LinkState(str, Enum):
@@ -40,16 +41,27 @@ def create_link(session: Session, *, actor: User, user: User) -> tuple[PasswordR
         raise Forbidden("only administrators reset other users' passwords")
     if not user.is_active:
         raise Invalid("user {email} is inactive", email=user.email, errors={"user_id": ["inactive user"]})
+    reset, token = new_link(session, actor=actor, user=user, lifetime=LINK_LIFETIME)
+    audit.record(session, actor=actor, action="create", entity=reset, after=reset.audit_state())
+    return reset, token
+
+
+def new_link(session: Session, *, actor: User | None, user: User, lifetime: timedelta) -> tuple[PasswordReset, str]:
+    """A one-time link setting ``user``'s password, valid for ``lifetime``; older unused links are voided.
+
+    The one place links are made: an administrator's reset (:func:`create_link`) and a client's invitation
+    (``accounts.portal.invites``) both call it, after their own checks; the caller audits. Returns the record
+    and the token, shown once (only its digest is stored)."""
     now = utcnow()
     # Only the newest link works: older unused ones are voided.
     session.execute(sql_update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
                     .values(used_at=now).execution_options(synchronize_session=False))
     token = secrets.token_urlsafe(32)
-    reset = PasswordReset(user_id=user.id, token_hash=users.token_digest(token), created_by_id=actor.id, created_at=now,
-                          expires_at=now + LINK_LIFETIME)
+    reset = PasswordReset(user_id=user.id, token_hash=users.token_digest(token),
+                          created_by_id=actor.id if actor is not None else None, created_at=now,
+                          expires_at=now + lifetime)
     session.add(reset)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity=reset, after=reset.audit_state())
     return reset, token
 
 

@@ -58,9 +58,12 @@ def get_by_email(session: Session, *, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def list_(session: Session):
-    """A select of all users, ordered by name (paginated by the caller)."""
-    return select(User).order_by(User.name, User.id)
+def list_(session: Session, *, clients: bool = False):
+    """A select of the staff users (and the portal's client users too when ``clients``), ordered by name
+    (paginated by the caller). Lists people are chosen from leave ``clients`` out: a client is never an owner,
+    an assignee, a grantee or a team member."""
+    query = select(User).order_by(User.name, User.id)
+    return query if clients else query.where(User.is_client.is_(False))
 
 
 def create(session: Session, *, actor: User | None, email: str, name: str, password: str | None,
@@ -97,6 +100,9 @@ def update(session: Session, *, actor: User, user: User, current_password: str |
         raise Forbidden("only administrators change other users")
     if not actor.is_admin and ({"is_admin", "is_active", "email", "team_ids"} & changes.keys()):
         raise Forbidden("only administrators change e-mail addresses, teams, admin or active flags")
+    if user.is_client and ({"is_admin", "team_ids"} & changes.keys()):
+        raise Invalid("a client user of the portal is never an administrator nor in a team",
+                      errors={"is_admin" if "is_admin" in changes else "team_ids": ["client user"]})
     if changes.get("is_active") is False and actor.id == user.id:
         raise Conflict("you cannot deactivate yourself", errors={"is_active": ["cannot deactivate yourself"]})
     before = user.audit_state()
@@ -400,8 +406,8 @@ def delete_team(session: Session, *, actor: User, team: Team) -> None:
 
 def _users(session: Session, ids) -> list[User]:
     ids = list(dict.fromkeys(ids))
-    users = session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
-    missing = sorted(set(ids) - {user.id for user in users})
+    users = session.scalars(select(User).where(User.id.in_(ids), User.is_client.is_(False))).all() if ids else []
+    missing = sorted(set(ids) - {user.id for user in users})  # a client user is no member of a team either
     if missing:
         raise Invalid("unknown users {missing}",
                       missing=missing, errors={"member_ids": [f"unknown user ids: {missing}"]})

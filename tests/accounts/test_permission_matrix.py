@@ -23,7 +23,7 @@ WHEN = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def world(session, admin):
+def world(app, session, admin):
     root = factories.node(session, actor=admin, code="ROOT")
     pipeline = factories.pipeline(session, name="Sales")
     objects = {"root": root, "pipeline": pipeline}
@@ -39,10 +39,22 @@ def world(session, admin):
         lead = leads.create_lead(session, actor=admin, region=branch, company=f"Lead {side}")
         invoice = issued_invoice(session, deal, number={"A": 1, "B": 2}[side])
         objects[side] = {"branch": branch, "account": account, "account2": account2, "contact": contact, "contact2": contact2,
-                         "deal": deal, "interaction": interaction, "task": task, "lead": lead, "invoice": invoice}
+                         "deal": deal, "interaction": interaction, "task": task, "lead": lead, "invoice": invoice,
+                         "deal_project": deal.project, "portal_contact": _portal_contact(app, session, admin, account)}
     objects["other"] = factories.user(session)
     session.commit()
     return objects
+
+
+def _portal_contact(app, session, admin, account):
+    """A contact of ``account`` who is a client user of the portal (invited; the e-mail's job asked for)."""
+    from accounts.portal import invites
+
+    contact = factories.contact(session, actor=admin, account=account, email=f"client{account.id}@clients.example")
+    with app.app_context():
+        invites.invite(session, actor=admin, contact=contact, link_for=lambda token: token)
+        session.commit()
+    return contact
 
 
 R, E, M = {Permission.read}, {Permission.edit}, {Permission.manage}
@@ -90,6 +102,12 @@ ACTIONS = {
     "set_contact_tags": ("PUT", "/api/v1/contacts/{contact}/tags", {"tags": ["vip"]}, E, 200),
     "read_consents": ("GET", "/api/v1/contacts/{contact}/consents", None, R, 200),
     "set_consent": ("PUT", "/api/v1/contacts/{contact}/consents/email", {"consent": False, "source": "a call"}, E, 200),
+    # The client portal: inviting a contact needs edit rights on its account; sharing a deal's project with the
+    # account's clients, edit rights on the project.
+    "invite_to_portal": ("POST", "/api/v1/contacts/{contact}/portal-invite", {}, E, 201),
+    "end_portal_access": ("DELETE", "/api/v1/contacts/{portal_contact}/portal-invite", None, E, 204),
+    "read_sharing": ("GET", "/api/v1/projects/{deal_project}/portal", None, R, 200),
+    "share_with_client": ("PUT", "/api/v1/projects/{deal_project}/portal", {"shared": True}, E, 200),
 }
 
 

@@ -835,3 +835,28 @@ def test_campaigns_are_read_by_all_made_by_editors_changed_by_their_owner_or_adm
     response = api.post(f"/api/v1/campaigns/{theirs}/responses", user=user, json=asked)
     assert response.status_code == 404
     assert hidden_mentions(response.json, [people["B"], world["B"]["client"]], [asked]) == []
+def test_a_client_user_of_the_portal_gets_401_on_every_endpoint(app, api, session, admin, world):
+    """Even holding a token (made before they became a client: the service refuses to make one for a client),
+    a client user is no caller of the staff API: every route of the URL map answers 401 and names nothing."""
+    from werkzeug.routing import IntegerConverter
+
+    user = factories.user(session)
+    factories.grant(session, actor=admin, role=Role.manager, target=world["root"], user=user)
+    token = factories.token(session, user=user)
+    user.is_client = True
+    session.commit()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if not rule.rule.startswith("/api/v1/") or getattr(view, "authenticates_itself", None) is not None:
+            continue
+        values = {name: world["A"]["p1"].id if isinstance(converter, IntegerConverter) else "x"
+                  for name, converter in rule._converters.items()}
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = api.request(method, path, json={}, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 401, (method, path, response.status_code)
+            assert hidden_mentions(response.get_json(), [world["root"], *world["A"].values(),
+                                                         *world["B"].values()], [path]) == []
+            checked += 1
+    assert checked > 200

@@ -342,6 +342,7 @@ def sweep(app, session, admin, monkeypatch):
     world["B"]["segment"] = marketing_segments.create_segment(
         session, actor=admin, name=label(PERSON, "segment B"), flt={"branch_ids": [world["B"]["node"].id]})
     _campaigns(session, seller, world)
+    world["client"] = _portal(app, session, admin, world)
     session.commit()
     return {**world, "admin": admin, "viewer": viewer, "outsider": outsider, "pipeline": pipeline, "root": root}
 
@@ -368,6 +369,26 @@ def _campaigns(session, seller, world):
                                     token=f"sweep-token-{side}", status="sent"))
         session.flush()
         world[side] |= {"campaign": campaign, "campaign link": link}
+def _portal(app, session, admin, world):
+    """The client portal: each side's deal and plain project shared, its documents visible to clients; A's contact
+    a client user (with a password), B's contact invited (its link's token fills the welcome page)."""
+    from accounts import services as crm_services
+    from accounts.portal import invites, sharing
+
+    tokens = {}
+    for side, marker in (("A", SEEN), ("B", HIDDEN)):
+        for project in (world[side]["deal"].project, world[side]["project"]):
+            sharing.share(session, actor=admin, project=project, shared=True)
+        world[side]["document"].client_visible = True
+        contact = world[side]["contact"]
+        crm_services.update_contact(session, actor=admin, contact=contact, email=f"client-{marker.lower()}@example.test")
+        with app.app_context():
+            invites.invite(session, actor=admin, contact=contact, link_for=lambda token: tokens.setdefault(side, token))
+    _state, link = resets.find(session, token=tokens["A"])
+    client = resets.redeem(session, reset=link, password="a client password for the sweep")
+    for side in ("A", "B"):
+        world[side]["portal token"] = tokens["B"]
+    return client
 
 
 def _timesheet(session, admin, world):
@@ -436,6 +457,8 @@ PARAMETERS = {
 }
 # Route parameters that are not ids: the text that fills them (a password reset link's token).
 TEXT_PARAMETERS = {"token": "reset token", "key": "web form key"}
+# ... or, on some pages, another text (the portal's welcome page takes an invitation's token).
+ENDPOINT_TEXT_PARAMETERS = {("portal_auth.welcome", "token"): "portal token"}
 OBJ_KIND = {"nodes": "node", "projects": "project"}
 # ``subject_id`` follows ``subject_type`` (the documents' upload form).
 SUBJECT_KIND = {"account": "account", "contact": "contact", "deal": "deal", "project": "project",
@@ -488,10 +511,18 @@ def is_public(app, rule) -> bool:
     return getattr(app.blueprints[rule.endpoint.split(".")[0]], "public", False)
 
 
-def routes(app, world, side: str) -> list[Route]:
-    """Every page route as a concrete URL with the ids of ``side``'s objects; fails on what it cannot fill."""
+def is_portal(app, rule) -> bool:
+    """Whether ``rule`` is a client portal's page (web.views.portal.common.portal_blueprint): a client's session."""
+    return getattr(app.blueprints[rule.endpoint.split(".")[0]], "portal", False)
+
+
+def routes(app, world, side: str, *, portal: bool = False) -> list[Route]:
+    """Every staff page route (or with ``portal``, every client portal's) as a concrete URL with the ids of
+    ``side``'s objects; fails on what it cannot fill."""
     found = []
     for rule in page_rules(app):
+        if is_portal(app, rule) != portal:
+            continue
         methods = rule.methods - {"HEAD", "OPTIONS"}
         assert methods <= KNOWN_METHODS, f"the sweep does not know how to call {rule} with {methods - KNOWN_METHODS}"
         choices = []
@@ -501,7 +532,8 @@ def routes(app, world, side: str) -> list[Route]:
             elif isinstance(converter, IntegerConverter) and (name in PARAMETERS or name in ("obj_id", "subject_id")):
                 choices.append([(name, None)])
             elif name in TEXT_PARAMETERS and not isinstance(converter, IntegerConverter):
-                choices.append([(name, world[side][TEXT_PARAMETERS[name]])])
+                key = ENDPOINT_TEXT_PARAMETERS.get((rule.endpoint, name), TEXT_PARAMETERS[name])
+                choices.append([(name, world[side][key])])
             else:
                 pytest.fail(f"the sweep does not know how to fill <{name}> ({type(converter).__name__}) of {rule}")
         for combination in itertools.product(*choices):
@@ -1085,3 +1117,118 @@ def test_script_requests_with_bad_input_get_a_json_reason(app, pages, session, s
                 assert body["message"] and isinstance(body.get("errors"), dict), route
                 answered += 1
     assert answered > 10
+
+
+# --- the client portal -----------------------------------------------------------------------------------------
+
+def log_in_client(pages, session, user):
+    """A portal session for the client ``user`` (their own cookie keys; web.views.portal.common)."""
+    session.refresh(user)
+    with pages.client.session_transaction() as cookie:
+        cookie.clear()
+        cookie["portal_user_id"] = user.id
+        cookie["portal_stamp"] = user.session_stamp
+    return pages
+
+
+def portal_csrf(pages) -> str:
+    page = pages.get("/portal/login", follow_redirects=True).get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_the_portal_logged_out_goes_to_its_own_login_and_posts_need_the_token(app, pages, session, sweep):
+    before = fingerprint(session)
+    found = routes(app, sweep, "A", portal=True)
+    assert {route.endpoint for route in found} >= {"portal_auth.login", "portal_auth.welcome", "portal.index",
+                                                   "portal.project", "portal.download"}
+    token = portal_csrf(pages)
+    for route in found:
+        if route.method == "GET":
+            response = pages.get(route.url)
+            if is_public(app, route.rule):
+                assert response.status_code == 200, route
+            else:
+                assert response.status_code == 302, route
+                assert urlsplit(response.headers["Location"]).path == "/portal/login", route
+        else:
+            assert pages.post(route.url, csrf=False).status_code == 400, route
+            if not is_public(app, route.rule):
+                response = pages.post(route.url, {"csrf_token": token})
+                assert urlsplit(response.headers["Location"]).path == "/portal/login", route
+            continue
+        assert SEEN not in text_of(response) and HIDDEN not in text_of(response), route
+    assert fingerprint(session) == before
+
+
+@pytest.mark.parametrize("who", ["admin", "viewer"])
+def test_a_staff_session_never_opens_the_portal(app, pages, session, sweep, who):
+    before = fingerprint(session)
+    for side in ("A", "B"):
+        for route in routes(app, sweep, side, portal=True):
+            if route.method != "GET" or is_public(app, route.rule):
+                continue
+            log_in(pages, session, sweep[who])
+            response = pages.get(route.url)
+            assert response.status_code == 302, route
+            assert urlsplit(response.headers["Location"]).path == "/portal/login", route
+    assert fingerprint(session) == before
+
+
+def test_a_client_session_never_opens_a_staff_page(app, pages, session, sweep):
+    before = fingerprint(session)
+    for side in ("A", "B"):
+        for route in routes(app, sweep, side):
+            if is_public(app, route.rule):
+                continue
+            log_in_client(pages, session, sweep["client"])
+            if route.method == "GET":
+                response = pages.get(route.url)
+            else:  # with a valid token of the client's session: refused for want of a staff user, not the token
+                response = pages.post(route.url, {"csrf_token": portal_csrf(pages)})
+            assert response.status_code == 302, route
+            assert urlsplit(response.headers["Location"]).path == "/login", route
+            assert SEEN not in text_of(response) and HIDDEN not in text_of(response), route
+    assert fingerprint(session) == before
+
+
+def test_a_client_sees_only_what_is_shared_with_their_own_account(app, pages, session, sweep):
+    before = fingerprint(session)
+    client = sweep["client"]
+    for side in ("A", "B"):
+        for route in routes(app, sweep, side, portal=True):
+            if route.method != "GET":
+                continue
+            log_in_client(pages, session, client)
+            response = pages.get(route.url)
+            assert_answer_is_sane(pages, response, route)
+            assert not shows(text_of(response), HIDDEN), f"{route} shows a hidden object"
+            if route.has_ids and side == "B":
+                assert response.status_code == 404, route
+            if route.endpoint == "portal.project":
+                # A's plain project is shared but lies outside the account's node: not the client's.
+                assert response.status_code == 404, route
+    log_in_client(pages, session, client)
+    home = pages.get("/portal/")
+    assert home.status_code == 200 and shows(text_of(home), SEEN)
+    assert_answer_is_sane(pages, home, "/portal/")
+    own = pages.get(f"/portal/projects/{sweep['A']['deal'].project_id}")
+    assert own.status_code == 200 and shows(text_of(own), SEEN)
+    assert_answer_is_sane(pages, own, "the client's project")
+    assert pages.get(f"/portal/documents/{sweep['A']['document'].id}/download").status_code in (200, 404)
+    assert fingerprint(session) == before
+
+
+def test_garbage_in_the_portals_forms_is_no_server_error(app, pages, session, sweep, backend):
+    if backend != "sqlite":
+        pytest.skip("one backend is enough for the fuzzing sweep")
+    forms = {"/portal/login": ("email", "password", "next"), "/portal/locale": ("locale", "next"),
+             f"/portal/welcome/{sweep['A']['portal token']}": ("password", "confirm")}
+    for path, names in forms.items():
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
+        @given(data=st.fixed_dictionaries({name: garbage for name in names}))
+        def check(data):
+            response = pages.client.post(path, data={**data, "csrf_token": portal_csrf(pages)})
+            assert_answer_is_sane(pages, response, f"{path} {data!r:.200}")
+
+        check()

@@ -36,7 +36,7 @@ PRINCIPAL_CHOICES = 200  # a picker lists this many people; a search narrows it 
 def list_users():
     """All users, a page at a time, with the form to add one."""
     require_admin()
-    page = paginate(db.session, users.list_(db.session))
+    page = paginate(db.session, users.list_(db.session, clients=True))
     return render_template("admin/users.html", page=page, form=UserCreateForm(), action_form=ActionForm())
 
 

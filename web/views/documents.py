@@ -105,7 +105,9 @@ def update(document_id: int):
     session = db.session
     document = services.get_document_or_raise(session, user=g.user, document_id=document_id)
     services.update_document(session, actor=g.user, document=document, name=request.form.get("name") or None,
-                             kind=request.form.get("kind") or None, tags=request.form.get("tags", ""))
+                             kind=request.form.get("kind") or None, tags=request.form.get("tags", ""),
+                             client_visible=bool(request.form.get("client_visible"))
+                             if "client_visible_shown" in request.form else None)
     return _done(_("Document %(name)s saved.", name=document.name))
 
 

@@ -59,6 +59,7 @@ def portal_blueprint(name: str, import_name: str, *, public: bool = False) -> Bl
 
     @blueprint.before_request
     def _before():
+        g.portal_page = True  # the error pages take the portal's layout
         g.user = None  # never a staff user on the portal's pages
         g.client_user = current_client_user()
         g.client = client_of(db.session, g.client_user)
