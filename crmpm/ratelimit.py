@@ -51,6 +51,8 @@ DEFAULT_LIMITS = {
     "bank-statement": "30 per hour; 200 per day",  # bank statements uploaded per user (api/payments.py)
     "document-upload": "120 per minute; 2000 per hour",  # files uploaded per user (type check, text extraction)
     "paperwork": "30 per minute; 500 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
+    "portal-question": "5 per minute; 30 per hour; 100 per day",  # questions written per client user (portal)
+    "portal-action": "30 per minute; 300 per hour; 1000 per day",  # decisions and survey answers per client user
 }
 EXTENSION = "crmpm.throttle"
 

@@ -62,6 +62,9 @@ TYPES = {
                     "(recorded each time its matched payments come to cover the total)",
     "webhook.disabled": "webhooks: owner_id, url, failures (failed attempts in a row), last_status (the last HTTP "
                         "status, None when no answer)",
+    "portal.approval_decided": "projects: a client's decision on the portal: approval_id, subject (milestone|act), "
+                               "subject_id (billing milestone or invoice id), name, decision (approved|rejected), "
+                               "comment, user_id, contact_id, account_id, deal_id",
     "payment.recorded": "payments: amount, currency, paid_on, source (manual|statement), statement_id, invoice_id (None while unmatched), matched_how (number|inn_amount|manual|None), payer_inn, document_number; read by finance (unmatched) or the invoice's project's readers (matched)",
 }
 
