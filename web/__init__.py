@@ -23,10 +23,13 @@ from web.views import (
     profile, projects, reset, search, settings,
 )
 from web.views import accounting, invoices, paperwork, payments, timesheets
+from web.views.portal import actions as portal_actions
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
               jobs.bp, search.bp, eps.bp, codes.bp, settings.bp, automation.bp, reset.bp, notifications.bp,
               pool.bp, capacity.bp, timesheets.bp, accounting.bp, payments.bp, documents.bp, invoices.bp, paperwork.bp)
+# The client portal (its own session and pages under /portal, web.views.portal.common).
+BLUEPRINTS += (portal_actions.bp,)
 
 
 def init_app(app: Flask) -> None:

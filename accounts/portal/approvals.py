@@ -52,7 +52,7 @@ class Item:
         return self.latest is None or self.latest.decision != "approved"
 
 
-def _load_subject(session: Session, client: PortalUser, subject: str, subject_id: int):
+def _load_subject(session: Session, client: PortalUser, subject: str, subject_id: int, project_id: int | None):
     """The milestone or act (its invoice) and its project, locked, if ``client`` may decide on it."""
     if subject == "milestone":
         found = session.scalar(select(BillingMilestone).where(BillingMilestone.id == subject_id).with_for_update())
@@ -61,7 +61,7 @@ def _load_subject(session: Session, client: PortalUser, subject: str, subject_id
         found = session.scalar(select(Invoice).where(Invoice.id == subject_id, Invoice.status.in_(BILLED),
                                                      Invoice.act_date.is_not(None)).with_for_update())
         missing = NotFound("act {id} not found", id=subject_id)
-    if found is None:
+    if found is None or (project_id is not None and found.project_id != project_id):
         raise missing
     try:
         project = get_shared_project_or_raise(session, client, found.project_id)
@@ -78,8 +78,9 @@ def latest_decision(session: Session, subject: str, subject_id: int) -> PortalAp
 
 
 def decide(session: Session, client: PortalUser, subject: str, subject_id: int, decision: str,
-           comment: str = "") -> PortalApproval:
-    """Record ``client``'s decision (approved | rejected) on a milestone or act of a project shared with them."""
+           comment: str = "", *, project_id: int | None = None) -> PortalApproval:
+    """Record ``client``'s decision (approved | rejected) on a milestone or act of a project shared with them
+    (of project ``project_id`` when given: a page's address names it)."""
     if subject not in APPROVAL_SUBJECTS:
         raise Invalid("what is decided on is a milestone or an act", errors={"subject": ["milestone or act"]})
     if decision not in DECISIONS:
@@ -88,7 +89,7 @@ def decide(session: Session, client: PortalUser, subject: str, subject_id: int, 
     if len(comment) > COMMENT_LENGTH:
         raise Invalid("a comment is at most {limit} characters", limit=COMMENT_LENGTH,
                       errors={"comment": [f"at most {COMMENT_LENGTH} characters"]})
-    found, project = _load_subject(session, client, subject, subject_id)
+    found, project = _load_subject(session, client, subject, subject_id, project_id)
     if decision == "rejected" and not comment:
         raise Invalid("say why you reject it", errors={"comment": ["required to reject"]})
     latest = latest_decision(session, subject, subject_id)
