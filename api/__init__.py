@@ -20,6 +20,7 @@ from api import (
     imports, inbound, jobs, leads, levelling, notifications, projects, reports, resources, routing, users, wbs, webhooks,
 )
 from api import accounting, invoices, paperwork, payments, timesheets
+from api import portal_actions
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -51,6 +52,8 @@ BLUEPRINTS = (
     invoices.blp,
     # Finance: payments and bank statements
     payments.statements_blp, payments.blp,
+    # The client portal: clients' decisions and surveys asked, for staff
+    portal_actions.blp,
 )
 API_PREFIX = "/api/v1/"
 

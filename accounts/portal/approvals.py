@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crmpm import audit, events
@@ -146,8 +146,8 @@ def acts_of(session: Session, client: PortalUser, project_id: int) -> tuple[Proj
                      for row in rows]
 
 
-def list_for_project(session: Session, *, user: User, project: Project) -> list[PortalApproval]:
-    """Every decision on the project's milestones and acts, newest first (read rights on the project)."""
+def list_for_project(session: Session, *, user: User, project: Project) -> Select:
+    """A select of every decision on the project's milestones and acts, newest first (read rights on it)."""
     authorize(session, user=user, obj=project, permission=Permission.read)
-    return list(session.scalars(select(PortalApproval).where(PortalApproval.project_id == project.id)
-                                .order_by(PortalApproval.at.desc(), PortalApproval.id.desc())))
+    return (select(PortalApproval).where(PortalApproval.project_id == project.id)
+            .order_by(PortalApproval.at.desc(), PortalApproval.id.desc()))

@@ -22,7 +22,7 @@ from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
 
 from accounts import activities
-from accounts.billing.models import BillingMilestone
+from accounts.billing.models import BillingMilestone, Invoice
 from accounts.models import Account, Contact, Deal, SurveyKind
 from accounts.portal.access import shared_project_ids
 from accounts.portal.models import PortalUser, SurveyRequest
@@ -32,13 +32,18 @@ QUESTION_LENGTH = 500
 
 
 def project_account(session: Session, project: Project) -> tuple[Account | None, Deal | None]:
-    """The account a project is for (its deal's, else the account whose node holds it) and its deal."""
+    """The account a project is for and its deal: its deal's account, else the account whose node holds it, else
+    the account its latest invoice bills."""
     deal = session.scalar(select(Deal).where(Deal.project_id == project.id))
     if deal is not None:
         return session.get(Account, deal.account_id), deal
     account = session.scalar(select(Account).join(EpsNode, EpsNode.id == Account.eps_node_id)
                              .where(literal(project.path).startswith(EpsNode.path, autoescape=False))
                              .order_by(func.length(EpsNode.path).desc(), Account.id).limit(1))
+    if account is None:
+        account = session.scalar(select(Account).join(Invoice, Invoice.account_id == Account.id)
+                                 .where(Invoice.project_id == project.id)
+                                 .order_by(Invoice.created_at.desc(), Invoice.id.desc()).limit(1))
     return account, None
 
 

@@ -188,3 +188,63 @@ def test_questions_are_rate_limited(portal, session, w):
     statuses = [portal.post("/portal/questions", {"subject": f"Q{n}", "text": "x"}).status_code for n in range(7)]
     assert statuses[:5] == [303] * 5 and 429 in statuses[5:]
     assert count(session, Interaction) == 5
+
+
+# --- every route of the blueprint, swept (the staff page sweep leaves the portal to its own tests) ------------
+
+FILL = {"project_id": "project_b", "milestone_id": ("milestones", "b1"), "invoice_id": "act_b",
+        "request_id": "survey_b"}
+
+
+def _routes(app, w):
+    """Every portal_actions route with the ids of account B's objects, and the method to call it with."""
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("portal_actions."):
+            continue
+        values = {}
+        for name in rule.arguments:
+            key = FILL[name]  # a new parameter fails here until the sweep knows it
+            values[name] = (w[key[0]][key[1]] if isinstance(key, tuple) else w[key]).id
+        url = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, url, bool(rule.arguments)
+
+
+def test_every_portal_action_route_refuses_another_accounts_ids_and_posts_without_the_token(app, portal, session,
+                                                                                               w):
+    w["survey_b"] = SurveyRequest(account_id=w["account_b"].id, kind="csat")
+    session.add(w["survey_b"])
+    session.commit()
+    swept = list(_routes(app, w))
+    assert len(swept) >= 8
+    for method, url, has_ids in swept:
+        if method == "GET":
+            response = portal.client.get(url)
+            assert response.status_code == (404 if has_ids else 200), url
+        else:
+            assert portal.post(url, {"decision": "approved", "score": "5", "subject": "s", "text": "t"},
+                               csrf=False).status_code == 400, url
+            response = portal.post(url, {"decision": "approved", "score": "5", "subject": "s", "text": "t"})
+            assert response.status_code in ((404,) if has_ids else (303,)), url
+        body = response.get_data(as_text=True)
+        assert "Beta" not in body and "Stage b1" not in body and "Traceback" not in body, url
+    assert count(session, PortalApproval) == 0 and count(session, SurveyAnswer) == 0
+
+
+def test_garbage_in_every_field_never_gives_a_500(portal, session, w):
+    project, milestone, act = w["project_a"].id, w["milestones"]["a1"].id, w["act_a"].id
+    survey = SurveyRequest(account_id=w["account_a"].id, kind="nps")
+    session.add(survey)
+    session.commit()
+    garbage = ["", " ", "\x00", "<script>alert(1)</script>", "9" * 40, "-1", "1.5", "ümlaut", "x" * 30000]
+    for value in garbage:
+        for url, fields in ((f"/portal/projects/{project}/milestones/{milestone}/decision", ("decision", "comment")),
+                            (f"/portal/projects/{project}/acts/{act}/decision", ("decision", "comment")),
+                            (f"/portal/surveys/{survey.id}/answer", ("score", "comment")),
+                            ("/portal/questions", ("subject", "text", "project_id"))):
+            for field in fields:
+                data = {"decision": "rejected", "comment": "why", "score": "7", "subject": "s", "text": "t",
+                        field: value}
+                response = portal.post(url, data)
+                assert response.status_code < 500, (url, field, value)
+                assert "<script>alert(1)</script>" not in response.get_data(as_text=True)

@@ -64,7 +64,8 @@ def test_an_approved_act_is_final_and_a_rejection_may_be_followed_by_an_approval
     approvals.decide(session, w["client_a"], "act", act.id, "approved", "")
     with pytest.raises(Conflict):
         approvals.decide(session, w["client_a"], "act", act.id, "rejected", "Changed my mind")
-    history = [row.decision for row in approvals.list_for_project(session, user=w["pm"], project=w["project_a"])]
+    history = [row.decision for row in
+               session.scalars(approvals.list_for_project(session, user=w["pm"], project=w["project_a"]))]
     assert history == ["approved", "rejected"]
     assert approvals.latest_decision(session, "act", act.id).decision == "approved"
 
@@ -97,7 +98,7 @@ def test_the_portal_lists_show_only_the_shared_projects_items(session, w):
 
 def test_staff_read_approvals_with_read_rights_only(session, w):
     approvals.decide(session, w["client_a"], "milestone", w["milestones"]["a1"].id, "approved", "")
-    assert len(approvals.list_for_project(session, user=w["viewer"], project=w["project_a"])) == 1
+    assert len(session.scalars(approvals.list_for_project(session, user=w["viewer"], project=w["project_a"])).all()) == 1
     with pytest.raises(NotFound):
         approvals.list_for_project(session, user=w["outsider"], project=w["project_a"])
 
