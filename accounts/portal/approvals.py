@@ -151,3 +151,14 @@ def list_for_project(session: Session, *, user: User, project: Project) -> Selec
     authorize(session, user=user, obj=project, permission=Permission.read)
     return (select(PortalApproval).where(PortalApproval.project_id == project.id)
             .order_by(PortalApproval.at.desc(), PortalApproval.id.desc()))
+
+
+def subject_names(session: Session, rows: list[PortalApproval]) -> dict[tuple[str, int], str]:
+    """What each decision was on, by (subject, subject_id): the milestone's name, the act's invoice number."""
+    milestone_ids = {row.subject_id for row in rows if row.subject == "milestone"}
+    invoice_ids = {row.subject_id for row in rows if row.subject == "act"}
+    names = {("milestone", id_): name for id_, name in session.execute(
+        select(BillingMilestone.id, BillingMilestone.name).where(BillingMilestone.id.in_(milestone_ids)))}
+    for invoice in session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids))):
+        names[("act", invoice.id)] = invoice.number_text or str(invoice.id)
+    return names

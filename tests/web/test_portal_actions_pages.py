@@ -248,3 +248,18 @@ def test_garbage_in_every_field_never_gives_a_500(portal, session, w):
                 response = portal.post(url, data)
                 assert response.status_code < 500, (url, field, value)
                 assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
+def test_staff_see_the_clients_decisions_on_the_deal_page(app, portal, session, w):
+    milestone = w["milestones"]["a1"]
+    portal.post(f"/portal/projects/{w['project_a'].id}/milestones/{milestone.id}/decision",
+                {"decision": "rejected", "comment": "Not finished"})
+    staff = app.test_client()
+    with staff.session_transaction() as cookie:
+        cookie["user_id"] = w["owner"].id
+        cookie["stamp"] = w["owner"].session_stamp
+    page = staff.get(f"/crm/deals/{w['deal_a'].id}").get_data(as_text=True)
+    assert 'id="portal-approvals"' in page and "Stage a1" in page and "Not finished" in page
+    assert "Anna Clientova" in page
+    other = staff.get(f"/crm/deals/{w['deal_b'].id}").get_data(as_text=True)
+    assert 'id="portal-approvals"' not in other

@@ -9,6 +9,8 @@ comes back with the reason in the client's language and nothing of it kept.
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
 from flask_babel import gettext as _
 from jinja2 import TemplateNotFound
 
@@ -16,7 +18,9 @@ from accounts.portal import approvals, questions, surveys
 from accounts.portal.access import get_shared_project_or_raise, shared_projects
 from accounts.portal.models import SurveyRequest
 from crmpm.database import db
-from crmpm.errors import Invalid
+from crmpm.errors import Forbidden, Invalid, NotFound
+from crmpm.users.models import User
+from eps.models import Project
 from crmpm.ratelimit import throttle
 from web.views.portal.common import portal_blueprint
 
@@ -137,3 +141,34 @@ def ask_question():
     questions.ask(db.session, client=g.client, subject=subject, text=text, project_id=project_id)
     flash(_("Your question is sent. We will answer soon."), "success")
     return redirect(url_for("portal_actions.question_list"), code=303)
+
+
+# For staff: the clients' decisions on a deal's (project's) page, read-only
+
+
+SECTION_LIMIT = 20
+
+
+def portal_approvals_section(project_id: int) -> Markup:
+    """The "Client portal" section of a staff page about ``project_id`` (a deal's): the clients' latest decisions
+    and the open surveys; empty when there is none or the user may not read the project."""
+    session = db.session
+    project = session.get(Project, project_id)
+    if project is None or g.get("user") is None:
+        return Markup("")
+    try:
+        rows = session.scalars(approvals.list_for_project(session, user=g.user, project=project)
+                               .limit(SECTION_LIMIT)).all()
+    except (NotFound, Forbidden):
+        return Markup("")
+    if not rows:
+        return Markup("")
+    names = approvals.subject_names(session, rows)
+    people = dict(session.execute(select(User.id, User.name).where(User.id.in_({row.user_id for row in rows})))
+                  .all())
+    return Markup(render_template("portal/actions/_staff_section.html", rows=rows, names=names, people=people))
+
+
+@bp.app_context_processor
+def _section_helper() -> dict:
+    return {"portal_approvals_section": portal_approvals_section}
