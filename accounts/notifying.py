@@ -214,8 +214,8 @@ def _portal_approval_decided(session: Session, event: DomainEvent) -> Iterator[R
     if deal is not None and deal.owner_id is not None and deal.owner_id not in told:
         told.append(deal.owner_id)
     params = {"project": f"{project.code} {project.name}", "project_id": project.id,
-              "subject": payload.get("subject"), "name": payload.get("name"), "decision": payload.get("decision"),
-              "comment": payload.get("comment") or "", "by": _actor_name(session, event)}
+              "what": payload.get("subject"), "name": payload.get("name"), "decision": payload.get("decision"),
+              "reason": payload.get("comment") or "", "by": _actor_name(session, event)}
     for user_id in told:
         yield user_id, "portal_approval", params
 

@@ -11,7 +11,9 @@ from accounts.portal import approvals, questions, surveys
 from accounts.portal.models import PortalApproval, SurveyRequest
 from crmpm.audit.models import AuditEntry
 from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
+from crmpm import notifications
 from crmpm.events import Event
+from crmpm.notifications import Notification
 from tests.accounts.portal import world as portal_world
 from tests.accounts.test_notifying import delivered, told
 
@@ -49,6 +51,12 @@ def test_a_decision_tells_the_pm_and_the_deal_owner_and_nobody_else(session, w):
     told_ids = {user_id for user_id, kind, *_ in told(session, kind="portal_approval")}
     assert told_ids == {w["pm"].id, w["owner"].id}
     assert told(session, user=w["viewer"]) == [] and told(session, user=w["outsider"]) == []
+    note = session.scalar(select(Notification).where(Notification.user_id == w["pm"].id))
+    assert notifications.url_of(note) == f"/eps/projects/{w['project_a'].id}"
+    text = notifications.text_of(note, w["pm"])
+    assert "Anna Clientova rejected the milestone Stage a1" in text and "Reason: Not done yet" in text
+    w["pm"].locale = "ru"
+    assert "Anna Clientova: отклонено — этап Stage a1" in notifications.text_of(note, w["pm"])
 
 
 def test_a_rejection_needs_a_comment(session, w):
