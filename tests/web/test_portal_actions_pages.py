@@ -263,3 +263,13 @@ def test_staff_see_the_clients_decisions_on_the_deal_page(app, portal, session, 
     assert "Anna Clientova" in page
     other = staff.get(f"/crm/deals/{w['deal_b'].id}").get_data(as_text=True)
     assert 'id="portal-approvals"' not in other
+
+
+@pytest.mark.parametrize("path", ["/crm/deals/{deal}", "/finance/projects/{project}/milestones", "/crm/tasks",
+                                  "/api/v1/projects/{project}/portal-approvals"])
+def test_a_client_session_reaches_no_staff_page_or_api(portal, w, path):
+    response = portal.client.get(path.format(deal=w["deal_a"].id, project=w["project_a"].id))
+    assert response.status_code in (302, 401), response.status_code
+    if response.status_code == 302:
+        assert "/login" in response.headers["Location"]
+    assert "Stage a1" not in response.get_data(as_text=True)

@@ -16,10 +16,19 @@ from crmpm.database import db
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-from tests.web.browser.private_server import own_server  # noqa: E402,F401 - fixture: a demo of its own
+from tests.web.browser import private_server  # noqa: E402
 
 
-def _clients(own_server) -> dict:
+@pytest.fixture(scope="module")
+def server(own_server):
+    """The module's own demo server (``private_server.own_server``)."""
+    return own_server
+
+
+own_server = private_server.own_server
+
+
+def _clients(server) -> dict:
     """A demo deal's project shared with a client user of its account, a milestone on it; a client of another
     account."""
     from accounts.billing.models import BillingMilestone
@@ -27,7 +36,7 @@ def _clients(own_server) -> dict:
     from accounts.portal.models import PortalProject, PortalUser
     from crmpm.users import services as users
 
-    with own_server.app.app_context(), db.transaction() as session:
+    with server.app.app_context(), db.transaction() as session:
         deals = session.scalars(select(Deal).order_by(Deal.id)).all()
         deal = deals[0]
         other = next(d for d in deals if d.account_id != deal.account_id)
@@ -53,22 +62,22 @@ def _clients(own_server) -> dict:
         return made
 
 
-def _portal_page(own_server, new_page, who):
+def _portal_page(server, new_page, who):
     from web.views.portal.common import PORTAL_STAMP_KEY, PORTAL_USER_KEY
 
-    app = own_server.app
+    app = server.app
     value = app.session_interface.get_signing_serializer(app).dumps(
         {PORTAL_USER_KEY: who[0], PORTAL_STAMP_KEY: who[1]})
     page = new_page()
     page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": value,
-                               "url": own_server.url("/"), "httpOnly": True}])
+                               "url": server.url("/"), "httpOnly": True}])
     return page
 
 
-def test_a_client_approves_a_milestone_and_answers_the_survey(own_server, new_page, screenshot):
-    made = _clients(own_server)
-    page = _portal_page(own_server, new_page, made["client"])
-    page.goto(own_server.url(f"/portal/projects/{made['project_id']}/milestones"))
+def test_a_client_approves_a_milestone_and_answers_the_survey(server, new_page, screenshot):
+    made = _clients(server)
+    page = _portal_page(server, new_page, made["client"])
+    page.goto(server.url(f"/portal/projects/{made['project_id']}/milestones"))
     row = page.locator(f"#milestone-{made['milestone_id']}")
     expect(row).to_contain_text("Design approved")
     expect(row).to_contain_text("Awaiting your decision")
@@ -77,7 +86,7 @@ def test_a_client_approves_a_milestone_and_answers_the_survey(own_server, new_pa
     expect(page.locator(f"#milestone-{made['milestone_id']}")).to_contain_text("Approved")
     screenshot(page, "portal-milestone-approved")
 
-    page.goto(own_server.url("/portal/surveys"))
+    page.goto(server.url("/portal/surveys"))
     survey = page.locator("section[id^=survey-]")
     expect(survey).to_have_count(1)
     survey.get_by_label("5").check()
@@ -89,7 +98,7 @@ def test_a_client_approves_a_milestone_and_answers_the_survey(own_server, new_pa
     from accounts.models import SurveyAnswer
     from accounts.portal.models import PortalApproval
 
-    with own_server.app.app_context():
+    with server.app.app_context():
         session = db.new_session()
         try:
             approval = session.scalar(select(PortalApproval).where(PortalApproval.subject_id == made["milestone_id"]))
@@ -99,9 +108,9 @@ def test_a_client_approves_a_milestone_and_answers_the_survey(own_server, new_pa
         finally:
             session.close()
 
-    stranger = _portal_page(own_server, new_page, made["stranger"])
-    response = stranger.goto(own_server.url(f"/portal/projects/{made['project_id']}/milestones"))
+    stranger = _portal_page(server, new_page, made["stranger"])
+    response = stranger.goto(server.url(f"/portal/projects/{made['project_id']}/milestones"))
     assert response.status == 404
-    stranger.goto(own_server.url("/portal/surveys"))
+    stranger.goto(server.url("/portal/surveys"))
     expect(stranger.locator("body")).not_to_contain_text("Design approved")
     expect(stranger.locator("section[id^=survey-]")).to_have_count(0)
