@@ -6,10 +6,14 @@ answered once: the answer is a ``SurveyAnswer`` recorded through ``accounts.acti
 home of satisfaction answers, so the dashboards' satisfaction counts it), and a second answer is a Conflict.
 
 Staff ask (edit rights on the project, ``ask``); approving a billing milestone on the portal asks a CSAT of the
-account's client users (``ask_after_milestone``, once per milestone).
+account's client users (``ask_after_milestone``, once per milestone). The client users a request waits for are
+e-mailed (``crmpm.mail``, in their language, with the portal's link when ``CRMPM_PUBLIC_URL`` is set).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session
 from crmpm import audit
 from crmpm.database import utcnow
 from crmpm.errors import Conflict, Invalid, NotFound
+from crmpm.mail.templates import Templates
 from crmpm.users.models import User
 from eps.models import EpsNode, Project
 from eps.permissions import Permission, authorize
@@ -27,6 +32,7 @@ from accounts.models import Account, Contact, Deal, SurveyKind
 from accounts.portal.access import shared_project_ids
 from accounts.portal.models import PortalUser, SurveyRequest
 
+TEMPLATES = Templates(Path(__file__).parent / "templates")
 COMMENT_LENGTH = 2000
 QUESTION_LENGTH = 500
 
@@ -85,7 +91,24 @@ def _new(session: Session, *, actor: User, account: Account, deal: Deal | None, 
     session.add(request)
     session.flush()
     audit.record(session, actor=actor, action="create", entity=request, after=_state(request))
+    _tell_clients(session, request, project)
     return request
+
+
+def _tell_clients(session: Session, request: SurveyRequest, project: Project | None) -> None:
+    """E-mail each active client user the request waits for (in their language) that a survey is on the portal."""
+    from crmpm import mail  # noqa: PLC0415 - sending pulls in the job engine; only senders need it
+
+    base = os.environ.get("CRMPM_PUBLIC_URL", "").rstrip("/")
+    query = (select(User).join(PortalUser, PortalUser.user_id == User.id)
+             .where(PortalUser.account_id == request.account_id, User.is_active.is_(True), User.is_client.is_(True)))
+    if request.contact_id is not None:
+        query = query.where(PortalUser.contact_id == request.contact_id)
+    for user in session.scalars(query.order_by(User.id)):
+        texts = TEMPLATES.render("survey_waiting", user.locale, {
+            "name": user.name, "project": project.name if project else "",
+            "url": f"{base}/portal/surveys" if base else None})
+        mail.send_later(session, mail.Message(to=[user.email], subject=texts.subject, text=texts.text))
 
 
 def ask_after_milestone(session: Session, *, client: PortalUser, project: Project,

@@ -14,6 +14,7 @@ from crmpm.errors import Conflict, Forbidden, Invalid, NotFound
 from crmpm import notifications
 from crmpm.events import Event
 from crmpm.notifications import Notification
+from tests import factories
 from tests.accounts.portal import world as portal_world
 from tests.accounts.test_notifying import delivered, told
 
@@ -199,3 +200,21 @@ def test_a_done_task_shows_the_question_answered(session, w):
     activities.update_task(session, actor=w["owner"], task=task, status=TaskStatus.done)
     [mine] = questions.questions_of(session, w["client_a"])
     assert mine.status == "done"
+
+
+def test_a_survey_asked_e_mails_the_client_users_it_waits_for_in_their_language(session, w):
+    from crmpm.jobs.models import Job
+
+    w["client_a"].user.locale = "ru"
+    other = portal_world.client_user(session, account=w["account_a"],
+                                     contact=factories.contact(session, actor=w["admin"], account=w["account_a"]),
+                                     name="Second Client", email="second@alpha.test")
+    surveys.ask(session, actor=w["pm"], project=w["project_a"], kind="csat")
+    mails = [job.params["message"] for job in session.scalars(select(Job).where(Job.kind == "mail.send")
+                                                              .order_by(Job.id))]
+    assert [m["to"] for m in mails] == [["anna@alpha.test"], ["second@alpha.test"]]
+    assert mails[0]["subject"].startswith("Вас ждёт короткий опрос") and "портал" in mails[0]["text"]
+    assert mails[1]["subject"].startswith("A short survey is waiting for you")
+    surveys.ask(session, actor=w["pm"], project=w["project_a"], kind="nps", contact_id=other.contact_id)
+    mails = [job.params["message"]["to"] for job in session.scalars(select(Job).where(Job.kind == "mail.send"))]
+    assert mails.count(["second@alpha.test"]) == 2 and mails.count(["anna@alpha.test"]) == 1
