@@ -25,6 +25,7 @@ from accounts.models import (
     SurveyAnswer, SurveyKind, Task, TaskStatus,
 )
 from accounts.permissions import account_or_lead_visible, authorize_on, deal_visible, readable_account_ids
+from accounts.portal.access import client_of
 
 # A touch logged with a time this far ahead is a typo, not a plan (plans are tasks).
 FUTURE_SLACK = timedelta(days=1)
@@ -60,6 +61,19 @@ def _authorize(session: Session, *, user: User, account: Account | None, lead: L
         authorize_on(session, user=user, obj=obj, governed_by=lead.region_node, label=label, permission=permission)
 
 
+def _authorize_new(session: Session, *, user: User, account: Account | None, lead: Lead | None, obj,
+                   label: str) -> None:
+    """Edit rights to add a record about ``account`` or ``lead``; a client user (the portal) adds records only
+    about their own account (their question, its task, their satisfaction answer; ``accounts.portal.access``),
+    never about a lead or another account, and reads or changes nothing here."""
+    if user.is_client:
+        client = client_of(session, user)
+        if client is None or account is None or client.account_id != account.id:
+            raise NotFound("{target} not found", target=f"{label} {obj.id}")
+        return
+    _authorize(session, user=user, account=account, lead=lead, obj=obj, label=label, permission=Permission.edit)
+
+
 def _active(user: User | None, field: str) -> None:
     if user is not None and not user.is_active:
         raise Invalid("user {email} is inactive", email=user.email, errors={field: ["inactive user"]})
@@ -73,10 +87,10 @@ def create_interaction(session: Session, *, actor: User, kind: InteractionKind, 
                        contact: Contact | None = None, deal: Deal | None = None, user: User | None = None,
                        subject: str = "", summary: str = "", duration_minutes: int | None = None,
                        external_id: str | None = None) -> Interaction:
-    """Log a touch of a client (edit rights on its account or lead)."""
+    """Log a touch of a client (edit rights on its account or lead; a client user: their own account)."""
     account = _links(account=account, lead=lead, contact=contact, deal=deal)
-    _authorize(session, user=actor, account=account, lead=lead, obj=account or lead,
-               label="account" if account else "lead", permission=Permission.edit)
+    _authorize_new(session, user=actor, account=account, lead=lead, obj=account or lead,
+                   label="account" if account else "lead")
     if occurred_at > utcnow() + FUTURE_SLACK:
         raise Invalid("an interaction cannot lie in the future; plan it as a task",
                       errors={"occurred_at": ["in the future"]})
@@ -155,8 +169,8 @@ def create_task(session: Session, *, actor: User, title: str, due_at: datetime, 
                 external_id: str | None = None) -> Task:
     """A task for an account, deal, contact or lead (edit rights there), assigned to an active user."""
     account = _links(account=account, lead=lead, contact=contact, deal=deal)
-    _authorize(session, user=actor, account=account, lead=lead, obj=account or lead,
-               label="account" if account else "lead", permission=Permission.edit)
+    _authorize_new(session, user=actor, account=account, lead=lead, obj=account or lead,
+                   label="account" if account else "lead")
     title = title.strip()
     if not title or len(title) > 500:
         raise Invalid("a task needs a title of at most 500 characters", errors={"title": ["1 to 500 characters"]})
@@ -287,10 +301,10 @@ def record_due_tasks(session: Session, *, now: datetime | None = None, limit: in
 def record_answer(session: Session, *, actor: User, account: Account, kind: SurveyKind, score: int,
                   deal: Deal | None = None, contact: Contact | None = None, comment: str = "",
                   answered_at: datetime | None = None) -> SurveyAnswer:
-    """Record a CSAT (1-5) or NPS (0-10) answer about an account and optionally one deal (edit rights)."""
+    """Record a CSAT (1-5) or NPS (0-10) answer about an account and optionally one deal (edit rights; a client
+    user answering on the portal: their own account)."""
     _links(account=account, lead=None, contact=contact, deal=deal)
-    authorize_on(session, user=actor, obj=account, governed_by=account.eps_node, label="account",
-                 permission=Permission.edit)
+    _authorize_new(session, user=actor, account=account, lead=None, obj=account, label="account")
     kind = SurveyKind(kind)
     low, high = SCORE_RANGES[kind]
     if not low <= score <= high:

@@ -201,6 +201,25 @@ def _timesheet_decided(session: Session, event: DomainEvent) -> Iterator[Recipie
         "by": _actor_name(session, event)}
 
 
+def _portal_approval_decided(session: Session, event: DomainEvent) -> Iterator[Recipient]:
+    # A client's decision on the portal: the project's PMs (its editors) and the deal's owner, each once.
+    project = session.get(Project, event.subject_id)
+    if project is None:
+        return
+    payload = event.payload
+    deal = session.get(Deal, payload["deal_id"]) if payload.get("deal_id") else None
+    told = list(session.scalars(select(User.id).where(User.is_active.is_(True),
+                                                      User.id.in_(holder_ids(project, Permission.edit)))
+                                .order_by(User.id)))
+    if deal is not None and deal.owner_id is not None and deal.owner_id not in told:
+        told.append(deal.owner_id)
+    params = {"project": f"{project.code} {project.name}", "project_id": project.id,
+              "what": payload.get("subject"), "name": payload.get("name"), "decision": payload.get("decision"),
+              "reason": payload.get("comment") or "", "by": _actor_name(session, event)}
+    for user_id in told:
+        yield user_id, "portal_approval", params
+
+
 def _import_finished(session: Session, event: DomainEvent) -> Iterator[Recipient]:
     if event.payload.get("dry_run"):
         return
@@ -226,6 +245,7 @@ RULES: dict[str, Callable[[Session, DomainEvent], Iterator[Recipient]]] = {
     "timesheet.submitted": _timesheet_submitted,
     "timesheet.decided": _timesheet_decided,
     "import.finished": _import_finished,
+    "portal.approval_decided": _portal_approval_decided,
     # Recorded by the webhooks' delivery (the type lives with it): the owner reads their own webhook.
     "webhook.disabled": _webhook_disabled,
 }

@@ -24,6 +24,7 @@ from api import segments
 from api import forms as web_forms
 from api import campaigns
 from api import portal
+from api import portal_actions
 from crmpm.auth import user_from_authorization
 from crmpm.database import db
 from crmpm.errors import Unauthenticated
@@ -63,6 +64,8 @@ BLUEPRINTS = (
     segments.blp, segments.tags_blp,
     # The client portal seen from the staff side: invitations and sharing
     portal.contacts_blp, portal.projects_blp,
+    # The client portal: clients' decisions and surveys asked, for staff
+    portal_actions.blp,
 )
 API_PREFIX = "/api/v1/"
 

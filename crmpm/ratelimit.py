@@ -61,6 +61,8 @@ DEFAULT_LIMITS = {
     "campaign": "60 per hour; 500 per day",
     "campaign-tracking": "120 per minute; 2000 per hour",  # documents generated per user (a PDF takes a LibreOffice run)
     "portal-invite": "30 per hour; 200 per day",  # client portal invitations sent per user (api/portal.py)
+    "portal-question": "5 per minute; 30 per hour; 100 per day",  # questions written per client user (portal)
+    "portal-action": "30 per minute; 300 per hour; 1000 per day",  # decisions and survey answers per client user
 }
 EXTENSION = "crmpm.throttle"
 

@@ -27,6 +27,7 @@ from web.views.marketing import campaigns as marketing_campaigns
 from web.views.marketing import forms as marketing_forms, public_forms
 from web.views.marketing import segments as marketing_segments
 from web.views.marketing import tracking as marketing_tracking
+from web.views.portal import actions as portal_actions
 from web.views.portal import auth as portal_auth, projects as portal_projects, staff as portal_staff
 
 BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp, finance.bp, admin.bp, profile.bp,
@@ -37,7 +38,7 @@ BLUEPRINTS = (pages.assets, auth.bp, home.bp, crm.bp, dashboards.bp, projects.bp
               marketing_segments.bp, marketing_campaigns.bp, marketing_tracking.bp, marketing_tracking.one_click_bp,
               marketing_forms.bp, public_forms.bp,
               # The client portal (its own login and layout) and its staff side
-              portal_auth.bp, portal_projects.bp, portal_staff.bp)
+              portal_auth.bp, portal_projects.bp, portal_actions.bp, portal_staff.bp)
 
 
 def init_app(app: Flask) -> None:

@@ -65,6 +65,9 @@ TYPES = {
     "campaign.message": "contacts: an SMS or messenger message of a campaign, for the campaign's webhook: webhook_id "
                         "(delivered to that webhook only, if its owner may read the contact), campaign_id, "
                         "campaign_code, channel (sms|messenger), to (the phone), text, token (its tracking token)",
+    "portal.approval_decided": "projects: a client's decision on the portal: approval_id, subject (milestone|act), "
+                               "subject_id (billing milestone or invoice id), name, decision (approved|rejected), "
+                               "comment, user_id, contact_id, account_id, deal_id",
     "payment.recorded": "payments: amount, currency, paid_on, source (manual|statement), statement_id, invoice_id (None while unmatched), matched_how (number|inn_amount|manual|None), payer_inn, document_number; read by finance (unmatched) or the invoice's project's readers (matched)",
     # Marketing: web-to-lead forms (accounts/marketing/forms.py).
     "web_form.spam": "web_forms: fields (the names a bot sent; the honeypot caught it and nothing else was stored)",

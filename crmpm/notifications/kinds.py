@@ -35,6 +35,7 @@ KINDS: dict[str, Channels] = {
     "webhook_disabled": Channels(in_app=True, email=True),
     "automation": Channels(in_app=True, email=False),  # an automation rule's "notify" (accounts.automation)
     "mention": Channels(in_app=True, email=True),
+    "portal_approval": Channels(in_app=True, email=True),  # a client approved or rejected on the portal
 }
 
 TEMPLATES = Templates(Path(__file__).parent / "templates")

@@ -229,6 +229,10 @@ ACTIONS = {
                          {Permission.budget}, 204),
     "project_billing": ("GET", "/api/v1/projects/{p1}/billing", None, {Permission.read}, 200),
     "node_billing": ("GET", "/api/v1/eps/nodes/{n1}/billing", None, {Permission.read}, 200),
+    # The client portal, for staff: clients' decisions read with the project, surveys asked with edit rights.
+    "portal_approvals": ("GET", "/api/v1/projects/{p1}/portal-approvals", None, {Permission.read}, 200),
+    "ask_survey": ("POST", "/api/v1/projects/{p1}/survey-requests", {"kind": "nps", "milestone_id": "{milestone}"},
+                   {Permission.edit}, 201),
 }
 
 

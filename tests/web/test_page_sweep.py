@@ -504,6 +504,8 @@ def page_rules(app):
         if rule.rule.startswith("/api") or rule.endpoint in SKIPPED_ENDPOINTS:
             continue
         assert "." in rule.endpoint and rule.endpoint.split(".")[0] in blueprints, f"{rule} is not a page"
+        if getattr(blueprints[rule.endpoint.split(".")[0]], "portal", False):
+            continue  # the client portal's pages: a client's world, swept in tests/web/test_portal_*.py
         yield rule
 
 

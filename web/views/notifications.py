@@ -30,6 +30,7 @@ KIND_LABELS = {
     "webhook_disabled": _l("Your webhook was disabled after failures"),
     "mention": _l("Someone mentions you (@ and your e-mail address) in a task or a note"),
     "automation": _l("An automation rule tells you about a deal"),
+    "portal_approval": _l("A client approves or rejects a milestone or an act on the portal"),
 }
 
 
