@@ -8,7 +8,7 @@ comes back with the reason in the client's language and nothing of it kept.
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 from flask_babel import gettext as _
