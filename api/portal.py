@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 from flask import request, url_for
 from marshmallow import Schema, fields, validate
@@ -11,6 +10,7 @@ from accounts import services as crm
 from accounts.portal import invites, sharing
 from accounts.portal.models import PortalProject
 from api.common import Blueprint, current_user, session
+from crmpm.jobs.services import public_url
 from crmpm.ratelimit import throttle
 from eps import services as eps_services
 
@@ -47,7 +47,7 @@ class SharingReadSchema(Schema):
 
 def _link_for(token: str) -> str:
     """The absolute address of the portal's set-password page for ``token``."""
-    base = os.environ.get("CRMPM_PUBLIC_URL", "").rstrip("/") or request.host_url.rstrip("/")
+    base = public_url(session()) or request.host_url.rstrip("/")
     return base + url_for("portal_auth.welcome", token=token)
 
 

@@ -8,8 +8,8 @@ from accounts.portal import approvals, surveys
 from api.common import Blueprint, Id, PageArgs, Trimmed, current_user, page_schema, paginate, session
 from eps import services
 
-# Named so: the portal's pages have a ``portal_actions`` blueprint.
-blp = Blueprint("portal_staff", __name__, url_prefix="",
+# Named so: the portal's pages have a ``portal_actions`` blueprint and its staff pages a ``portal_staff`` one.
+blp = Blueprint("portal_decisions", __name__, url_prefix="",
                 description="The client portal: clients' approvals of milestones and acts, satisfaction surveys asked")
 
 

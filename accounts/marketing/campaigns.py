@@ -363,7 +363,7 @@ def _aware(value: datetime) -> datetime:
 def _base_url(session: Session, asked: str | None) -> str:
     """Where the links in messages point: ``PUBLIC_URL`` (CRMPM_PUBLIC_URL) when set, which a request's Host header
     cannot change; else the address the sender used."""
-    return (jobs.config_of(session).get("PUBLIC_URL") or asked or "http://localhost").rstrip("/")
+    return jobs.public_url(session) or (asked or "http://localhost").rstrip("/")
 
 
 def next_batch_delay() -> timedelta:

@@ -12,7 +12,6 @@ e-mailed (``crmpm.mail``, in their language, with the portal's link when ``CRMPM
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import func, literal, or_, select
@@ -99,7 +98,9 @@ def _tell_clients(session: Session, request: SurveyRequest, project: Project | N
     """E-mail each active client user the request waits for (in their language) that a survey is on the portal."""
     from crmpm import mail  # noqa: PLC0415 - sending pulls in the job engine; only senders need it
 
-    base = os.environ.get("CRMPM_PUBLIC_URL", "").rstrip("/")
+    from crmpm.jobs.services import public_url  # noqa: PLC0415 - as above
+
+    base = public_url(session)
     query = (select(User).join(PortalUser, PortalUser.user_id == User.id)
              .where(PortalUser.account_id == request.account_id, User.is_active.is_(True), User.is_client.is_(True)))
     if request.contact_id is not None:

@@ -24,6 +24,7 @@ _HOMES = {
     "engine_of": "crmpm.jobs.services",
     "job_file": "crmpm.jobs.services",
     "list_": "crmpm.jobs.services",
+    "public_url": "crmpm.jobs.services",
     "readable": "crmpm.jobs.services",
     "retry": "crmpm.jobs.services",
     "snapshot": "crmpm.jobs.services",

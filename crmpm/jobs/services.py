@@ -31,6 +31,13 @@ def config_of(session: Session) -> dict:
     return config
 
 
+def public_url(session: Session) -> str:
+    """Where people outside reach crmpm (``PUBLIC_URL``, from CRMPM_PUBLIC_URL), without a trailing slash; "" when
+    unset. The one home of the links that e-mails carry (notifications, campaigns, portal invitations and surveys):
+    a request's Host header cannot change it."""
+    return (config_of(session).get("PUBLIC_URL") or "").rstrip("/")
+
+
 def engine_of(session: Session, queue: str = DEFAULT_QUEUE) -> Engine:
     """The job engine of the app ``session`` belongs to."""
     return engine_for(config_of(session), queue)

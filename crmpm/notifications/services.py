@@ -7,7 +7,6 @@ the list and the preferences, and renders texts in the reader's language.
 from __future__ import annotations
 
 import logging
-import os
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
@@ -53,7 +52,9 @@ def send_email(session: Session, *, user: User, kind: str, params: dict, url: st
     """An e-mail of ``kind`` to ``user`` in their language, sent by a job after the commit (``crmpm.mail``)."""
     from crmpm import mail  # noqa: PLC0415 - sending pulls in the job engine; only senders need it
 
-    base = os.environ.get("CRMPM_PUBLIC_URL", "").rstrip("/")
+    from crmpm.jobs.services import public_url  # noqa: PLC0415 - as above
+
+    base = public_url(session)
     texts = rendered(kind, user, {**params, "url": f"{base}{url}" if base and url else None})
     return mail.send_later(session, mail.Message(to=[user.email], subject=texts.subject, text=texts.text,
                                                  html=texts.html))
