@@ -45,6 +45,7 @@ from eps.permissions import Permission, access_to
 
 from accounts import activities, routing
 from accounts.automation import rules
+from accounts.marketing import consent
 from accounts.automation.models import AutomationRule, AutomationRun
 from accounts.automation.services import may_manage
 from accounts.deals import move_stage, update_deal
@@ -250,6 +251,8 @@ class Acting:
             address = contact.email if contact else (self.subject.email if self.is_lead else None)
             if not address:
                 return {"type": "send_email", **_skipped("no contact e-mail")}
+            if contact is not None and consent.opted_out(self.session, contact_id=contact.id, channel="email"):
+                return {"type": "send_email", **_skipped("the contact opted out of e-mail")}
         else:
             user, skipped = self._recipient(action["to"])
             if skipped:

@@ -123,3 +123,9 @@ def merge_consents(session: Session, *, keep_id: int, merge_id: int, actor: User
         audit.record(session, actor=actor, action="delete", entity=row, before=row.audit_state())
         session.delete(row)
     session.flush()
+
+
+def opted_out(session: Session, *, contact_id: int, channel: str) -> bool:
+    """Whether the contact opted out of ``channel``: every message to a person on it asks this (or
+    :func:`opted_out_ids` for many) first."""
+    return session.scalar(opted_out_ids(channel).where(ContactConsent.contact_id == contact_id).limit(1)) is not None

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from accounts import activities, mail_journal
 from accounts.automation import engine, services
 from accounts.automation.models import AutomationRun
+from accounts.marketing import consent
 from accounts.models import Deal, Interaction, Task
 from crmpm.audit.models import AuditEntry
 from crmpm.database import db, utcnow
@@ -144,6 +145,21 @@ def test_the_rules_email_arrives_at_the_smtp_server_with_the_rendered_subject(co
     deliver_all(committed, "crm.mail_journal", mail_journal.handle)
     filed = committed.session.scalars(select(Interaction.subject).where(Interaction.deal_id == world["deal"].id)).all()
     assert filed == ["Proposal for Ladoga Port: Proposal"]
+
+
+def test_a_contact_who_opted_out_of_email_gets_no_rules_email_and_the_run_says_why(committed, world, smtp_server):
+    committed.app.config["SMTP_URL"] = smtp_server.url
+    consent.record_opt_out(committed.session, contact_id=world["contact"].id, channel="email",
+                           source="unsubscribe link", actor=None)
+    committed.session.commit()
+    made = rule(committed, world, actions=[{"type": "send_email", "to": "contact", "subject": "Proposal",
+                                            "body": "Dear {{ contact_name }}"}])
+    move(committed, world)
+    committed.run_jobs()
+    assert smtp_server.messages == []
+    [run] = runs(committed, made)
+    assert run.results[0]["type"] == "send_email" and run.results[0]["status"] == "skipped"
+    assert "opted out" in run.results[0]["reason"]
 
 
 def test_mail_to_staff_is_not_filed_in_the_clients_journal(committed, world, smtp_server):
