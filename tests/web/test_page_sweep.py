@@ -384,6 +384,13 @@ def _portal(app, session, admin, world):
         crm_services.update_contact(session, actor=admin, contact=contact, email=f"client-{marker.lower()}@example.test")
         with app.app_context():
             invites.invite(session, actor=admin, contact=contact, link_for=lambda token: tokens.setdefault(side, token))
+    from accounts.portal.models import SurveyRequest
+
+    for side in ("A", "B"):  # a survey waiting on each side's deal (the portal's answer form takes its id)
+        world[side]["survey request"] = SurveyRequest(account_id=world[side]["account"].id,
+                                                      project_id=world[side]["deal"].project_id, kind="csat")
+        session.add(world[side]["survey request"])
+    session.flush()
     _state, link = resets.find(session, token=tokens["A"])
     client = resets.redeem(session, reset=link, password="a client password for the sweep")
     for side in ("A", "B"):
@@ -452,6 +459,7 @@ PARAMETERS = {
     "document_id": "document",
     "invoice_id": "invoice", "milestone_id": "milestone",
     "segment_id": "segment",
+    "request_id": "survey request",
     "form_id": "web form",
     "campaign_id": "campaign", "link_id": "campaign link",
 }
@@ -504,8 +512,6 @@ def page_rules(app):
         if rule.rule.startswith("/api") or rule.endpoint in SKIPPED_ENDPOINTS:
             continue
         assert "." in rule.endpoint and rule.endpoint.split(".")[0] in blueprints, f"{rule} is not a page"
-        if getattr(blueprints[rule.endpoint.split(".")[0]], "portal", False):
-            continue  # the client portal's pages: a client's world, swept in tests/web/test_portal_*.py
         yield rule
 
 
