@@ -226,14 +226,18 @@ def test_segments_are_read_by_everyone_their_members_only_as_far_as_granted(api,
                                      contact_ids_=[world[side][key].id for side in "AB" for key in ("contact", "contact2")])
     accounts = segments.create_segment(session, actor=admin, name="Companies", subject="accounts", flt={})
     session.commit()
-    inside = {"contacts": sorted([world["A"]["contact"].id, world["A"]["contact2"].id]) if role else [],
-              "accounts": sorted([world["A"]["account"].id, world["A"]["account2"].id]) if role else []}
+    listed = sorted([world["A"]["contact"].id, world["A"]["contact2"].id])
+    # Everyone in branch A: its two listed contacts and the one invited to the portal.
+    everyone = sorted([*listed, world["A"]["portal_contact"].id])
+    companies = sorted([world["A"]["account"].id, world["A"]["account2"].id])
+    inside = {dynamic.id: everyone if role else [], static.id: listed if role else [],
+              accounts.id: companies if role else []}
     for segment in (dynamic, static, accounts):
         members = api.get(f"/api/v1/segments/{segment.id}/members", user=user)
         assert members.status_code == 200
-        assert sorted(item["id"] for item in members.json["items"]) == inside[segment.subject]
-        assert members.json["total"] == len(inside[segment.subject])
-        assert api.get(f"/api/v1/segments/{segment.id}", user=user).json["count"] == len(inside[segment.subject])
+        assert sorted(item["id"] for item in members.json["items"]) == inside[segment.id]
+        assert members.json["total"] == len(inside[segment.id])
+        assert api.get(f"/api/v1/segments/{segment.id}", user=user).json["count"] == len(inside[segment.id])
         hidden = [world["root"], *world["B"].values()] + ([*world["A"].values()] if role is None else [])
         assert hidden_mentions(members.get_json(), hidden, []) == []
         assert api.patch(f"/api/v1/segments/{segment.id}", user=user, json={"name": "Mine"}).status_code == 403

@@ -71,11 +71,13 @@ def test_the_client_sees_and_approves_a_milestone_of_their_shared_project(portal
 
 def test_a_rejection_without_a_comment_comes_back_with_the_reason_in_russian(portal, session, w):
     project, milestone = w["project_a"], w["milestones"]["a1"]
-    portal.client.get("/portal/surveys", headers={"Accept-Language": "ru"})
+    w["client_a"].user.locale = "ru"  # the client's own language (web.i18n: a client's saved locale comes first)
+    session.commit()
     answer = portal.post(f"/portal/projects/{project.id}/milestones/{milestone.id}/decision",
-                         {"decision": "rejected", "comment": " ", "next": f"/portal/projects/{project.id}/milestones"}, headers={"Accept-Language": "ru"})
+                         {"decision": "rejected", "comment": " ", "next": f"/portal/projects/{project.id}/milestones"})
     assert answer.status_code == 303
-    shown = portal.client.get(answer.headers["Location"], headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    shown = portal.client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="ru">' in shown
     assert "причину" in shown.lower() or "почему" in shown.lower()
     assert count(session, PortalApproval) == 0
 
