@@ -11,10 +11,10 @@ from accounts.marketing import campaigns, consent
 from accounts.marketing.models import Campaign, CampaignMessage, Segment, SegmentMember
 from crmpm.database import db
 from tests import factories
-from tests.jobs.conftest import PATIENCE, make_site, postgresql_template, site, sqlite_template  # noqa: F401
+from tests.jobs.conftest import PATIENCE
 
 
-def test_workers_send_the_campaign_to_the_people_not_opted_out(site, smtp_server, monkeypatch):  # noqa: F811
+def test_workers_send_the_campaign_to_the_people_not_opted_out(site, smtp_server, monkeypatch):
     monkeypatch.setenv("CRMPM_SMTP_URL", smtp_server.url)
     with site.app.app_context(), db.transaction() as session:
         admin = factories.user(session, admin=True)
