@@ -236,7 +236,7 @@ def kpis_of(session: Session, *, user: User | None, span: Period, kpis: tuple[st
     """The asked KPIs of one period (see the module's definitions); each a dict of figures."""
     unknown = [kpi for kpi in kpis if kpi not in KPIS]
     if unknown:
-        raise Invalid(f"unknown KPIs: {', '.join(unknown)}", errors={"kpis": [f"Choose from {', '.join(KPIS)}."]})
+        raise Invalid("unknown KPIs: {kpis}", kpis=", ".join(unknown), errors={"kpis": [f"Choose from {', '.join(KPIS)}."]})
     flt = DealFilter(owner_id=scope.owner_id, region_node=scope.branch, sector=scope.sector, since=span.since,
                      until=span.until)
     figures: dict[str, dict] = {}
@@ -274,7 +274,7 @@ def compare(session: Session, *, user: User | None, a: Period, b: Period, kpis: 
     """The KPIs of periods A and B side by side, with B − A for every figure (None where either is None)."""
     for name, span in (("a", a), ("b", b)):
         if span.until <= span.since:
-            raise Invalid(f"period {name.upper()} ends before it starts",
+            raise Invalid("period {period} ends before it starts", period=name.upper(),
                           errors={f"{name}_until": ["Must be after the period's start."]})
     first = kpis_of(session, user=user, span=a, kpis=kpis, scope=scope)
     second = kpis_of(session, user=user, span=b, kpis=kpis, scope=scope)
