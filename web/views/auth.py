@@ -25,23 +25,31 @@ def login():
         form.next.data = request.args.get("next", "")
         return render_template("login.html", form=form)
     if form.validate():
-        # Failed logins are counted per account and per address; past a limit even the right password
-        # waits (429 with Retry-After), so guessing gets slower and slower.
-        attempts = (("login-address", client_address()), ("login-account", users.normalize_email(form.email.data)))
-        for kind, key in attempts:
-            throttle().check(kind, key)
-        user = users.authenticate(db.session, email=form.email.data, password=form.password.data)
+        user = counted_login(form.email.data, form.password.data)
         if user is not None:
             locale = session.get(SESSION_LOCALE_KEY)
             log_in(user)
             if locale:
                 session[SESSION_LOCALE_KEY] = locale
             return redirect(safe_next(), code=303)
-        for kind, key in attempts:
-            throttle().hit(kind, key)
     flash(_("Wrong email or password, or the account is inactive."), "error")
     # 200 would commit; nothing was written, and the form is simply shown again.
     return render_template("login.html", form=form), 401
+
+
+def counted_login(email: str, password: str, *, client: bool = False):
+    """The user these credentials log in (staff, or with ``client`` a portal client), or None.
+
+    Failed logins are counted per account and per address; past a limit even the right password waits (429 with
+    Retry-After), so guessing gets slower and slower. The staff login and the portal's share this rule."""
+    attempts = (("login-address", client_address()), ("login-account", users.normalize_email(email)))
+    for kind, key in attempts:
+        throttle().check(kind, key)
+    user = users.authenticate(db.session, email=email, password=password, client=client)
+    if user is None:
+        for kind, key in attempts:
+            throttle().hit(kind, key)
+    return user
 
 
 @bp.route("/logout", methods=["POST"])

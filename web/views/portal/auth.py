@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from accounts.portal import invites
 from crmpm.database import db
 from crmpm.ratelimit import client_address, throttle
-from crmpm.users import resets, services as users
+from crmpm.users import resets
 from web.forms import ActionForm, LocaleForm, LoginForm, PasswordResetForm, check
 from web.i18n import SESSION_LOCALE_KEY
 from web.pages import _local_path, error_page
+from web.views.auth import counted_login
 from web.views.portal.common import log_in_client, log_out_client, portal_blueprint
 
 bp = portal_blueprint("portal_auth", __name__, public=True)
@@ -36,16 +37,11 @@ def login():
         form.next.data = request.args.get("next", "")
         return render_template("portal/login.html", form=form)
     if form.validate():
-        # Counted as on the staff login: per account and per address; past a limit even the right password waits.
-        attempts = (("login-address", client_address()), ("login-account", users.normalize_email(form.email.data)))
-        for kind, key in attempts:
-            throttle().check(kind, key)
-        user = users.authenticate(db.session, email=form.email.data, password=form.password.data, client=True)
+        # Counted as on the staff login (web.views.auth.counted_login).
+        user = counted_login(form.email.data, form.password.data, client=True)
         if user is not None:
             log_in_client(user)
             return redirect(_next(), code=303)
-        for kind, key in attempts:
-            throttle().hit(kind, key)
     flash(_("Wrong email or password, or the account is inactive."), "error")
     return render_template("portal/login.html", form=form), 401
 
